@@ -1,0 +1,138 @@
+"""Collections, their uploads and their jobs."""
+
+from __future__ import annotations
+
+import shutil
+import zoneinfo
+
+from flask import Blueprint, current_app, g, request
+from sqlalchemy import select
+from spectree import Response
+
+from chatlens.gateway import jobs
+from chatlens.gateway.api import models
+from chatlens.gateway.api.docs import spec
+from chatlens.gateway.db import Collection, new_id
+from chatlens.gateway.security import login_required
+from chatlens.gateway.uploads import check_file, safe_filename
+from chatlens.shared.web import ApiError, json_body
+
+bp = Blueprint("collections", __name__, url_prefix="/api/v1/collections")
+
+
+def _sessions():
+    return current_app.extensions["chatlens.sessions"]
+
+
+@bp.post("")
+@spec.validate(json=models.CollectionCreate, resp=Response(HTTP_201=models.CollectionOut),
+               tags=["collections"], skip_validation=True)
+@login_required
+def create_collection():
+    body = json_body(models.CollectionCreate)
+    with _sessions()() as session:
+        collection = Collection(org_id=g.principal.org_id, name=body.name,
+                                description=body.description, created_by=g.principal.user_id,
+                                version=0)
+        session.add(collection)
+        session.commit()
+        return jobs.collection_view(collection), 201
+
+
+@bp.get("")
+@spec.validate(resp=Response(HTTP_200=models.CollectionList), tags=["collections"],
+               skip_validation=True)
+@login_required
+def list_collections():
+    with _sessions()() as session:
+        rows = session.scalars(select(Collection).where(Collection.org_id == g.principal.org_id)
+                               .order_by(Collection.created_at)).all()
+        return {"collections": [jobs.collection_view(c) for c in rows]}
+
+
+@bp.get("/<collection_id>")
+@spec.validate(resp=Response(HTTP_200=models.CollectionOut, HTTP_404=models.Error),
+               tags=["collections"], skip_validation=True)
+@login_required
+def get_collection(collection_id: str):
+    with _sessions()() as session:
+        return jobs.collection_view(jobs.get_collection(session, g.principal.org_id, collection_id))
+
+
+@bp.delete("/<collection_id>")
+@spec.validate(resp=Response("HTTP_204", HTTP_404=models.Error), tags=["collections"],
+               skip_validation=True)
+@login_required
+def delete_collection(collection_id: str):
+    # Removing the index shards is the deletion issue's work; the gateway forgets the collection.
+    with _sessions()() as session:
+        session.delete(jobs.get_collection(session, g.principal.org_id, collection_id))
+        session.commit()
+    return "", 204
+
+
+@bp.get("/<collection_id>/jobs")
+@spec.validate(resp=Response(HTTP_200=models.JobList, HTTP_404=models.Error), tags=["jobs"],
+               skip_validation=True)
+@login_required
+def list_jobs(collection_id: str):
+    with _sessions()() as session:
+        jobs.get_collection(session, g.principal.org_id, collection_id)
+        return {"jobs": [jobs.job_view(j)
+                         for j in jobs.list_jobs(session, g.principal.org_id, collection_id)]}
+
+
+@bp.post("/<collection_id>/uploads")
+@spec.validate(form=models.UploadForm,
+               resp=Response(HTTP_202=models.UploadAccepted, HTTP_413=models.Error,
+                             HTTP_415=models.Error, HTTP_422=models.Error),
+               tags=["uploads"], skip_validation=True)
+@login_required
+def upload(collection_id: str):
+    settings = current_app.config["CHATLENS_SETTINGS"]
+    upload_dir = current_app.config["CHATLENS_UPLOAD_DIR"]
+    with _sessions()() as session:
+        collection = jobs.get_collection(session, g.principal.org_id, collection_id)
+        if not request.mimetype == "multipart/form-data":
+            raise ApiError(415, "unsupported_media_type", "send the files as multipart/form-data")
+        requested_format = request.form.get("format", "auto")
+        if requested_format not in ("auto", "whatsapp"):
+            raise ApiError(422, "unknown_format", f"unknown format {requested_format!r}")
+        timezone = request.form.get("timezone") or None
+        if timezone is not None:
+            try:
+                zoneinfo.ZoneInfo(timezone)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                raise ApiError(422, "unknown_timezone",
+                               f"{timezone!r} is not an IANA time zone") from None
+        unexpected = set(request.files) - {"files"}
+        if unexpected:
+            raise ApiError(422, "validation_error",
+                           f"unexpected file field(s) {sorted(unexpected)}; use 'files'")
+        files = request.files.getlist("files")
+        if not files:
+            raise ApiError(422, "no_files", "attach one or more files as the 'files' field")
+        if len(files) > settings.max_files_per_upload:
+            raise ApiError(413, "too_many_files",
+                           f"at most {settings.max_files_per_upload} files per request")
+        checked = [check_file(safe_filename(f.filename), f.stream, requested_format)
+                   for f in files]
+        accepted = []
+        for item in checked:
+            job_id = new_id()
+            key = f"{collection.org_id}/{job_id}/{item.filename}"
+            item.stream.commit(upload_dir / key)
+            job = jobs.create_ingest_job(
+                session, collection=collection, user_id=g.principal.user_id, job_id=job_id,
+                filename=item.filename, upload_key=key, sha256=item.stream.sha256.hexdigest(),
+                size=item.stream.size, format=item.format, timezone=timezone)
+            accepted.append({"id": job.id, "filename": job.filename, "status": job.status})
+        try:
+            session.commit()
+        except Exception:
+            for item in accepted:
+                shutil.rmtree(upload_dir / collection.org_id / item["id"], ignore_errors=True)
+            raise
+    current_app.extensions["chatlens.outbox"].wake()
+    return {"jobs": accepted}, 202
+

@@ -1,0 +1,91 @@
+"""The gateway's composition root: ``create_app`` builds every adapter and wires the API."""
+
+from __future__ import annotations
+
+import logging
+
+import requests
+from flask import Flask, request
+from sqlalchemy import text
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from chatlens.gateway import migrate
+from chatlens.gateway.api import auth_proxy, collections, docs, jobs, search
+from chatlens.gateway.config import GatewaySettings
+from chatlens.gateway.db import make_engine, make_sessions
+from chatlens.gateway.events import job_event_handler
+from chatlens.gateway.outbox import OutboxRelay
+from chatlens.gateway.security import TokenVerifier
+from chatlens.gateway.uploads import UploadRequest
+from chatlens.shared import topology, web
+from chatlens.shared.bus import Bus
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = None) -> Flask:
+    settings = settings or GatewaySettings()
+    app = Flask(__name__)
+    app.request_class = UploadRequest
+    # nginx is the one proxy in front of us: trust exactly one hop of X-Forwarded-*.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    app.config.update(
+        CHATLENS_SETTINGS=settings,
+        CHATLENS_UPLOAD_DIR=settings.resolved_upload_dir(),
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        MAX_FORM_MEMORY_SIZE=64 * 1024,
+    )
+
+    engine = make_engine(settings.resolved_database_url())
+    if settings.auto_migrate:
+        migrate.upgrade(engine)
+    sessions = make_sessions(engine)
+    bus = bus or Bus(settings.amqp_url, "gateway")
+    bus.declare()
+    relay = OutboxRelay(sessions, bus, settings.outbox_poll_s)
+    app.extensions.update({
+        "chatlens.engine": engine,
+        "chatlens.sessions": sessions,
+        "chatlens.bus": bus,
+        "chatlens.outbox": relay,
+        "chatlens.http": requests.Session(),
+        "chatlens.verifier": TokenVerifier(f"{settings.auth_url.rstrip('/')}/.well-known/jwks.json",
+                                           settings.jwt_issuer, settings.jwt_audience),
+        "chatlens.openapi": lambda: docs.spec.spec,
+    })
+
+    web.init_correlation(app)
+    web.init_errors(app, {})
+    _init_upload_errors(app)
+    web.init_health(app, ready=lambda: _database_answers(engine))
+    for blueprint in (auth_proxy.bp, collections.bp, jobs.bp, search.bp, docs.bp):
+        app.register_blueprint(blueprint)
+    docs.spec.register(app)
+
+    if settings.background:
+        relay.start()
+        consumer = bus.consumer(topology.GATEWAY_JOBS_QUEUE.name, job_event_handler(sessions),
+                                prefetch=settings.bus_prefetch).start()
+        app.extensions["chatlens.consumer"] = consumer
+    return app
+
+
+def _database_answers(engine) -> bool:
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    return True
+
+
+def _init_upload_errors(app: Flask) -> None:
+    @app.errorhandler(413)
+    def _too_large(_exc):
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        return web.error_response(413, "upload_too_large",
+                                  f"the request exceeds the upload limit of {limit} bytes")
+
+    @app.teardown_request
+    def _discard_incoming(_exc) -> None:
+        # Files of a refused request (or left over by a failure) never stay in the store.
+        for stream in request.environ.get("chatlens.incoming", []):
+            if stream.path.exists():
+                stream.discard()

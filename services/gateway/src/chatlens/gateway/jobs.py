@@ -1,0 +1,112 @@
+"""Collections and jobs: what the API and the bus events do to the gateway's tables.
+
+Every lookup is scoped by org: an id from another org is simply not found (404, never 403).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chatlens.gateway.db import Collection, Job, OutboxMessage, utcnow
+from chatlens.shared import logs, schemas
+from chatlens.shared.web import ApiError
+
+TERMINAL = ("succeeded", "failed")
+STAGES = ("parsing", "embedding", "indexing")
+
+
+def get_collection(session: Session, org_id: str, collection_id: str) -> Collection:
+    collection = session.get(Collection, collection_id)
+    if collection is None or collection.org_id != org_id:
+        raise ApiError(404, "collection_not_found", "no such collection")
+    return collection
+
+
+def get_job(session: Session, org_id: str, job_id: str) -> Job:
+    job = session.get(Job, job_id)
+    if job is None or job.org_id != org_id:
+        raise ApiError(404, "job_not_found", "no such job")
+    return job
+
+
+def add_to_outbox(session: Session, message: schemas.Message) -> None:
+    """Stage a bus message in the caller's transaction; the relay publishes it after commit."""
+    session.add(OutboxMessage(
+        message_id=message.id, message_type=message.type,
+        body=schemas.encode(message).decode("utf-8"),
+        correlation_id=logs.get_correlation_id(),
+    ))
+
+
+def create_ingest_job(session: Session, *, collection: Collection, user_id: str, job_id: str,
+                      filename: str, upload_key: str, sha256: str, size: int, format: str,
+                      timezone: str | None) -> Job:
+    """A queued job and its IngestRequested, in the same transaction (the outbox)."""
+    job = Job(id=job_id, org_id=collection.org_id, collection_id=collection.id,
+              filename=filename, upload_key=upload_key, sha256=sha256, size=size,
+              status="queued", done=0, total=0, created_by=user_id)
+    session.add(job)
+    add_to_outbox(session, schemas.IngestRequested(
+        job_id=job.id, org_id=collection.org_id, collection_id=collection.id,
+        upload_key=upload_key, filename=filename, sha256=sha256, size=size,
+        format=format, timezone=timezone,
+    ))
+    return job
+
+
+def apply_event(session: Session, event: schemas.Message) -> None:
+    """Move a job along from a bus event. Idempotent; never leaves a terminal state."""
+    job = session.get(Job, getattr(event, "job_id", None) or "")
+    if job is None or job.status in TERMINAL:
+        return
+    if isinstance(event, schemas.JobProgressed):
+        current = STAGES.index(job.stage) if job.stage in STAGES else -1
+        incoming = STAGES.index(event.stage)
+        if incoming < current or (incoming == current and event.done < job.done):
+            return  # a late or redelivered event must not move progress backwards
+        job.status, job.stage, job.done, job.total = "running", event.stage, event.done, event.total
+    elif isinstance(event, schemas.JobFailed):
+        job.status = "failed"
+        job.error = {"code": event.code, "message": event.reason}
+    elif isinstance(event, schemas.IndexUpdated):
+        job.status, job.version, job.stage = "succeeded", event.version, "indexing"
+        job.stats = event.stats
+        job.done = job.total = int(event.stats.get("messages", job.total) or 0)
+        collection = session.get(Collection, job.collection_id)
+        if collection is not None and event.version > collection.version:
+            collection.version = event.version
+    job.updated_at = utcnow()
+
+
+def job_view(job: Job) -> dict:
+    return {
+        "id": job.id,
+        "collection_id": job.collection_id,
+        "filename": job.filename,
+        "status": job.status,
+        "progress": {"stage": job.stage, "done": job.done, "total": job.total},
+        "stats": job.stats,
+        "error": job.error,
+        "version": job.version,
+        "created_at": job.created_at.isoformat() + "Z",
+        "updated_at": job.updated_at.isoformat() + "Z",
+    }
+
+
+def collection_view(collection: Collection) -> dict:
+    return {
+        "id": collection.id,
+        "name": collection.name,
+        "description": collection.description,
+        "version": collection.version,
+        "created_at": collection.created_at.isoformat() + "Z",
+    }
+
+
+def list_jobs(session: Session, org_id: str, collection_id: str) -> list[Job]:
+    return list(session.scalars(
+        select(Job).where(Job.org_id == org_id, Job.collection_id == collection_id)
+        .order_by(Job.created_at.desc()).limit(200)
+    ))
+

@@ -1,0 +1,72 @@
+"""The outbox relay: publishes what requests committed to the ``outbox`` table.
+
+A job row and its ``IngestRequested`` commit together; this loop publishes the message with
+confirms and only then marks it published. A crash between the two publishes it again, which is
+fine: every consumer is idempotent and the message keeps its id.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from chatlens.gateway.db import OutboxMessage, utcnow
+from chatlens.shared import logs, schemas
+from chatlens.shared.bus import Bus
+
+log = logging.getLogger(__name__)
+
+
+class OutboxRelay:
+    def __init__(self, sessions: sessionmaker, bus: Bus, poll_s: float = 0.2) -> None:
+        self.sessions, self.bus, self.poll_s = sessions, bus, poll_s
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+
+    def wake(self) -> None:
+        """Called after a request commits, so the message goes out without waiting a poll."""
+        self._wake.set()
+
+    def publish_pending(self, limit: int = 100) -> int:
+        """Publish up to ``limit`` unpublished messages in order; returns how many went out."""
+        sent = 0
+        with self.sessions() as session:
+            rows = session.scalars(
+                select(OutboxMessage).where(OutboxMessage.published_at.is_(None))
+                .order_by(OutboxMessage.id).limit(limit)
+            ).all()
+            for row in rows:
+                message = schemas.decode(row.message_type, row.body.encode("utf-8"))
+                row.attempts += 1
+                with logs.correlation(row.correlation_id):
+                    try:
+                        self.bus.publish(message)
+                    except Exception:
+                        session.commit()  # keep the attempt count; try again next round
+                        raise
+                row.published_at = utcnow()
+                session.commit()
+                sent += 1
+        return sent
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if self.publish_pending():
+                    continue
+            except Exception:
+                log.exception("outbox relay failed; retrying")
+                self._stop.wait(2.0)
+            self._wake.wait(self.poll_s)
+            self._wake.clear()
+
+    def start(self) -> OutboxRelay:
+        threading.Thread(target=self.run, name="outbox-relay", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()

@@ -1,0 +1,406 @@
+"""The one RabbitMQ implementation of Chatlens. Nobody else imports pika.
+
+What it guarantees:
+
+* publishing uses publisher confirms and ``mandatory``: ``publish`` returns only once the broker
+  has taken the message into a queue, and raises :class:`PublishFailed` otherwise; messages are
+  persistent and carry their type, id, schema version and the correlation id;
+* consuming uses manual acks, sent only after the handler returned (its effect committed), with a
+  prefetch limit; the handler runs on a worker thread, never on pika's I/O thread, so a long job
+  cannot starve heartbeats, and acks go back through ``add_callback_threadsafe``;
+* failures are sorted in one place (:meth:`Consumer._outcome`): :class:`TransientError` is retried
+  in-process with exponential backoff a bounded number of times, then the message is requeued;
+  :class:`PermanentError` and undecodable messages are dead-lettered at once; anything else is
+  requeued, and the queue's delivery limit moves a poison message to its dead-letter queue;
+* RPC goes over direct reply-to with a timeout (:class:`RpcClient`).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import pika
+import pika.exceptions
+from pydantic import ValidationError
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from chatlens.shared import logs, metrics, schemas, topology
+
+log = logging.getLogger(__name__)
+
+CONNECTION_ERRORS = (pika.exceptions.AMQPConnectionError, pika.exceptions.AMQPChannelError,
+                     pika.exceptions.StreamLostError, ConnectionError)
+
+
+class TransientError(Exception):
+    """A failure worth retrying: a dependency was down, a lock was busy, data not there yet."""
+
+
+class PermanentError(Exception):
+    """A failure no retry can fix: the message is wrong. It goes to the dead-letter queue."""
+
+    def __init__(self, message: str, code: str = "invalid_message") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class PublishFailed(Exception):
+    """The broker did not confirm the message, or no queue was bound to take it."""
+
+
+class RpcTimeout(Exception):
+    """No reply arrived within the timeout."""
+
+
+class RpcError(Exception):
+    """The RPC server answered with :class:`~chatlens.shared.schemas.RpcFailed`."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a handler may want to know about how its message arrived."""
+
+    queue: str
+    redelivered: bool
+    delivery_count: int
+    correlation_id: str | None
+    headers: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 3
+    initial_s: float = 0.5
+    max_s: float = 8.0
+
+
+def _properties(message: schemas.Message, **extra) -> pika.BasicProperties:
+    headers = {"schema-version": message.schema_version}
+    correlation_id = logs.get_correlation_id()
+    if correlation_id:
+        headers[logs.AMQP_HEADER] = correlation_id
+    return pika.BasicProperties(
+        content_type="application/json",
+        type=message.type,
+        message_id=message.id,
+        timestamp=int(time.time()),
+        headers=headers,
+        **extra,
+    )
+
+
+class Bus:
+    """A service's handle on RabbitMQ: publishing, consumers and RPC clients.
+
+    One publishing connection per ``Bus``, guarded by a lock so any thread may publish;
+    consumers and RPC clients own their connections (pika connections are not thread-safe).
+    """
+
+    def __init__(self, url: str, service: str, retry: RetryPolicy | None = None) -> None:
+        self.parameters = pika.URLParameters(url)
+        self.service = service
+        self.retry = retry or RetryPolicy()
+        self._lock = threading.Lock()
+        self._connection: pika.BlockingConnection | None = None
+        self._channel = None
+        self._local = threading.local()
+
+    def connect(self) -> pika.BlockingConnection:
+        return pika.BlockingConnection(self.parameters)
+
+    def declare(self) -> None:
+        """Declare the whole topology (idempotent)."""
+        connection = self.connect()
+        try:
+            topology.declare(connection.channel())
+        finally:
+            connection.close()
+
+    def publish(self, message: schemas.Message) -> None:
+        """Publish persistently, mandatory, and wait for the broker's confirm."""
+        body = schemas.encode(message)
+        properties = _properties(message, delivery_mode=pika.DeliveryMode.Persistent)
+        with self._lock:
+            for attempt in Retrying(retry=retry_if_exception_type(CONNECTION_ERRORS),
+                                    stop=stop_after_attempt(3),
+                                    wait=wait_exponential(multiplier=0.2, max=2), reraise=True):
+                with attempt:
+                    try:
+                        self._publishing_channel().basic_publish(
+                            topology.EXCHANGE, message.type, body, properties, mandatory=True
+                        )
+                    except (pika.exceptions.UnroutableError, pika.exceptions.NackError) as exc:
+                        raise PublishFailed(f"{message.type} {message.id}: {exc!r}") from exc
+                    except CONNECTION_ERRORS:
+                        self._drop_publisher()
+                        raise
+        metrics.BUS_PUBLISHED.labels(message.type).inc()
+
+    def _publishing_channel(self):
+        if self._channel is None or self._channel.is_closed:
+            if self._connection is None or self._connection.is_closed:
+                self._connection = self.connect()
+            self._channel = self._connection.channel()
+            self._channel.confirm_delivery()
+        return self._channel
+
+    def _drop_publisher(self) -> None:
+        try:
+            if self._connection is not None and self._connection.is_open:
+                self._connection.close()
+        except Exception:  # the connection is already broken; nothing more to release
+            pass
+        self._connection = self._channel = None
+
+    def consumer(self, queue: str, handler: Callable[[schemas.Message, Delivery], object],
+                 *, prefetch: int = 8, workers: int = 1) -> Consumer:
+        """A consumer of ``queue``; call ``run()`` (blocking) or ``start()`` (a thread)."""
+        return Consumer(self, queue, handler, prefetch=prefetch, workers=workers, rpc=False)
+
+    def rpc_server(self, queue: str, handler: Callable[[schemas.Message, Delivery], schemas.Message],
+                   *, prefetch: int = 4, workers: int = 1) -> Consumer:
+        """A consumer that replies with what ``handler`` returns (or ``RpcFailed``)."""
+        return Consumer(self, queue, handler, prefetch=prefetch, workers=workers, rpc=True)
+
+    def rpc(self) -> RpcClient:
+        """This thread's RPC client (each thread gets its own connection)."""
+        client = getattr(self._local, "rpc", None)
+        if client is None:
+            client = self._local.rpc = RpcClient(self)
+        return client
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop_publisher()
+
+
+class Consumer:
+    """Consumes one queue with manual acks, running the handler on a small thread pool."""
+
+    def __init__(self, bus: Bus, queue: str, handler, *, prefetch: int, workers: int,
+                 rpc: bool) -> None:
+        self.bus, self.queue, self.handler = bus, queue, handler
+        self.prefetch, self.rpc = prefetch, rpc
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"work-{queue}")
+        self._stopping = threading.Event()
+        self._ready = threading.Event()
+        self._inflight = 0
+        self._inflight_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def ready(self) -> bool:
+        """True while connected and consuming."""
+        return self._ready.is_set()
+
+    def start(self) -> Consumer:
+        self._thread = threading.Thread(target=self.run, name=f"consume-{self.queue}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def run(self) -> None:
+        """Consume until ``stop()``; reconnects with backoff when the connection drops."""
+        backoff = 0.5
+        while not self._stopping.is_set():
+            try:
+                self._consume_once()
+                backoff = 0.5
+            except CONNECTION_ERRORS as exc:
+                self._ready.clear()
+                log.warning("consumer lost its connection; reconnecting",
+                            extra={"queue": self.queue, "error": repr(exc), "in_s": backoff})
+                self._stopping.wait(backoff)
+                backoff = min(backoff * 2, 15.0)
+
+    def _consume_once(self) -> None:
+        connection = self.bus.connect()
+        try:
+            channel = connection.channel()
+            channel.basic_qos(prefetch_count=self.prefetch)
+            on_message = functools.partial(self._on_message, connection)
+            tag = channel.basic_consume(self.queue, on_message)
+            self._ready.set()
+            while not self._stopping.is_set():
+                connection.process_data_events(time_limit=0.5)
+            channel.basic_cancel(tag)
+            # Let running handlers finish and their acks go out before closing.
+            deadline = time.monotonic() + 30
+            while self._inflight and time.monotonic() < deadline:
+                connection.process_data_events(time_limit=0.2)
+        finally:
+            self._ready.clear()
+            if connection.is_open:
+                connection.close()
+
+    # --- on pika's I/O thread --------------------------------------------------------------
+    def _on_message(self, connection, channel, method, properties, body) -> None:
+        with self._inflight_lock:
+            self._inflight += 1
+        self._executor.submit(self._work, connection, channel, method, properties, body)
+
+    # --- on a worker thread -----------------------------------------------------------------
+    def _work(self, connection, channel, method, properties, body) -> None:
+        headers = dict(properties.headers or {})
+        delivery = Delivery(
+            queue=self.queue,
+            redelivered=bool(method.redelivered),
+            delivery_count=int(headers.get("x-delivery-count", 0)),
+            correlation_id=headers.get(logs.AMQP_HEADER),
+            headers=headers,
+        )
+        started = time.perf_counter()
+        with logs.correlation(delivery.correlation_id):
+            outcome, reply = self._outcome(properties, body, delivery)
+            metrics.BUS_HANDLER_SECONDS.labels(self.queue).observe(time.perf_counter() - started)
+            metrics.BUS_CONSUMED.labels(self.queue, outcome).inc()
+            settle = functools.partial(self._settle, channel, method, properties, outcome, reply)
+            try:
+                connection.add_callback_threadsafe(settle)
+            except CONNECTION_ERRORS:
+                # The connection died under us: the broker redelivers; handlers are idempotent.
+                log.warning("connection closed before ack; message will be redelivered")
+            finally:
+                with self._inflight_lock:
+                    self._inflight -= 1
+
+    def _outcome(self, properties, body, delivery: Delivery):
+        """Run the handler and sort the result into ack / reject / requeue. The one place."""
+        try:
+            message = schemas.decode(properties.type, body,
+                                     (properties.headers or {}).get("schema-version"))
+        except (schemas.UnknownMessage, ValidationError, ValueError) as exc:
+            log.error("undecodable message dead-lettered", extra={"type": properties.type,
+                                                                 "error": str(exc)[:500]})
+            return "rejected", schemas.RpcFailed(code="invalid_message", message=str(exc)[:500])
+        policy = self.bus.retry
+        try:
+            for attempt in Retrying(
+                retry=retry_if_exception_type(TransientError),
+                stop=stop_after_attempt(policy.attempts),
+                wait=wait_exponential(multiplier=policy.initial_s, max=policy.max_s),
+                reraise=True,
+            ):
+                with attempt:
+                    reply = self.handler(message, delivery)
+            return "acked", reply
+        except PermanentError as exc:
+            log.error("permanent failure; dead-lettered",
+                      extra={"type": message.type, "id": message.id, "error": str(exc)})
+            return "rejected", schemas.RpcFailed(code=exc.code, message=str(exc))
+        except Exception as exc:  # transient after retries, or a bug: requeue, delivery limit bounds it
+            log.exception("handler failed; requeued",
+                          extra={"type": message.type, "id": message.id,
+                                 "delivery_count": delivery.delivery_count})
+            return "requeued", schemas.RpcFailed(code="internal", message=type(exc).__name__)
+
+    # --- back on pika's I/O thread ----------------------------------------------------------
+    def _settle(self, channel, method, properties, outcome, reply) -> None:
+        if not channel.is_open:
+            return
+        if self.rpc:
+            # An RPC is answered once, success or not; the caller decides what to do next.
+            if properties.reply_to and reply is not None:
+                reply_properties = _properties(reply, correlation_id=properties.correlation_id)
+                channel.basic_publish("", properties.reply_to, schemas.encode(reply),
+                                      reply_properties)
+            channel.basic_ack(method.delivery_tag)
+        elif outcome == "acked":
+            channel.basic_ack(method.delivery_tag)
+        elif outcome == "rejected":
+            channel.basic_nack(method.delivery_tag, requeue=False)
+        else:
+            channel.basic_nack(method.delivery_tag, requeue=True)
+
+
+class RpcClient:
+    """Request/reply over direct reply-to. Not thread-safe: use ``Bus.rpc()`` per thread."""
+
+    def __init__(self, bus: Bus) -> None:
+        self.bus = bus
+        self._connection: pika.BlockingConnection | None = None
+        self._channel = None
+        self._replies: dict[str, tuple[pika.BasicProperties, bytes]] = {}
+
+    def call(self, request: schemas.Message, timeout: float = 30.0) -> schemas.Message:
+        """Send ``request`` and wait for its reply; raises RpcTimeout, RpcError, PublishFailed."""
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            return self._call(request, timeout)
+        except Exception as exc:
+            outcome = type(exc).__name__
+            raise
+        finally:
+            metrics.RPC_SECONDS.labels(request.type, outcome).observe(time.perf_counter() - started)
+
+    def _call(self, request: schemas.Message, timeout: float) -> schemas.Message:
+        correlation_id = uuid.uuid4().hex
+        properties = _properties(
+            request, reply_to=topology.REPLY_TO, correlation_id=correlation_id,
+            expiration=str(max(1, int(timeout * 1000))),
+        )
+        body = schemas.encode(request)
+        for attempt in (1, 2):  # an idle connection may have been closed by the broker
+            try:
+                channel = self._ensure_channel()
+                channel.basic_publish(topology.EXCHANGE, request.type, body, properties,
+                                      mandatory=True)
+                break
+            except (pika.exceptions.UnroutableError, pika.exceptions.NackError) as exc:
+                raise PublishFailed(f"no server for {request.type}") from exc
+            except CONNECTION_ERRORS:
+                self.close()
+                if attempt == 2:
+                    raise
+        deadline = time.monotonic() + timeout
+        while correlation_id not in self._replies:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise RpcTimeout(f"{request.type}: no reply within {timeout:.1f}s")
+            self._connection.process_data_events(time_limit=min(remaining, 0.25))
+        reply_properties, reply_body = self._replies.pop(correlation_id)
+        reply = schemas.decode(reply_properties.type, reply_body)
+        if isinstance(reply, schemas.RpcFailed):
+            raise RpcError(reply.code, reply.message)
+        return reply
+
+    def _ensure_channel(self):
+        if self._channel is None or self._channel.is_closed:
+            if self._connection is None or self._connection.is_closed:
+                self._connection = self.bus.connect()
+            self._channel = self._connection.channel()
+            self._channel.confirm_delivery()
+            self._channel.basic_consume(topology.REPLY_TO, self._on_reply, auto_ack=True)
+        return self._channel
+
+    def _on_reply(self, channel, method, properties, body) -> None:
+        # Late replies to calls that timed out are dropped here.
+        if properties.correlation_id:
+            self._replies[properties.correlation_id] = (properties, body)
+            if len(self._replies) > 100:
+                self._replies.pop(next(iter(self._replies)))
+
+    def close(self) -> None:
+        try:
+            if self._connection is not None and self._connection.is_open:
+                self._connection.close()
+        except Exception:  # already broken; nothing to release
+            pass
+        self._connection = self._channel = None

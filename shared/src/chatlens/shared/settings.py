@@ -1,0 +1,36 @@
+"""Typed settings read from the environment once, at a service's composition root.
+
+Every service subclasses :class:`CommonSettings` and adds its own fields; nothing reads
+``os.environ`` anywhere else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CommonSettings(BaseSettings):
+    """Settings every service has. Environment variable names are the field names, upper-cased."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
+    data_dir: Path = Path("var")
+    log_level: str = "INFO"
+    sentry_dsn: str | None = None
+    # Port of the small /healthz, /readyz, /metrics server of services without an HTTP API.
+    health_port: int = 0
+    # Interface the HTTP listeners bind to: loopback on a laptop, 0.0.0.0 in a container.
+    host: str = "127.0.0.1"
+    bus_prefetch: int = Field(default=8, ge=1, le=1000)
+    rpc_timeout_s: float = Field(default=30.0, gt=0)
+
+
+def service_dir(settings: CommonSettings, name: str) -> Path:
+    """The service's own folder under ``DATA_DIR``, created if missing."""
+    path = settings.data_dir / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path

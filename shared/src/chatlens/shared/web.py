@@ -1,0 +1,167 @@
+"""What every Flask service of Chatlens does the same way.
+
+* errors are ``{"error": {"code", "message"}}`` with the right status, never an HTML page or a
+  500 for bad input (:class:`ApiError` and :func:`init_errors`);
+* request bodies are parsed by :func:`json_body`, which refuses non-JSON, ``NaN``/``Infinity``,
+  absurd nesting and oversize bodies before Flask's own parser could answer 500;
+* the correlation id is read from ``X-Correlation-ID`` (or made) and echoed back;
+* ``/healthz``, ``/readyz`` and ``/metrics``.
+
+Only the HTTP services import this module (it needs Flask).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, Response, g, jsonify, request
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import HTTPException
+
+from chatlens.shared import logs
+
+log = logging.getLogger(__name__)
+
+MAX_JSON_BYTES = 1 << 20
+MAX_JSON_DEPTH = 32
+
+
+class ApiError(Exception):
+    """An error the client should see, with its HTTP status and a stable code."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.headers = headers or {}
+
+
+def error_response(status: int, code: str, message: str, headers: dict | None = None) -> Response:
+    response = jsonify({"error": {"code": code, "message": message}})
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _reject_constant(name: str) -> Any:
+    raise ApiError(400, "invalid_json", f"{name} is not valid JSON")
+
+
+def json_body(model: type[BaseModel] | None = None, *, max_bytes: int = MAX_JSON_BYTES):
+    """The request's JSON body, guarded, and validated into ``model`` when given."""
+    if not request.is_json:
+        raise ApiError(415, "unsupported_media_type", "send the body as application/json")
+    length = request.content_length
+    if length is not None and length > max_bytes:
+        raise ApiError(413, "body_too_large", f"the body exceeds {max_bytes} bytes")
+    raw = request.get_data(cache=True)
+    if len(raw) > max_bytes:
+        raise ApiError(413, "body_too_large", f"the body exceeds {max_bytes} bytes")
+    # Nesting is measured on the raw text first: json.loads itself recurses and would blow up.
+    if _bracket_depth(raw) > MAX_JSON_DEPTH:
+        raise ApiError(400, "invalid_json", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        data = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "invalid_json", f"the body is not valid JSON: {exc}") from None
+    if model is None:
+        return data
+    if not isinstance(data, dict):
+        raise ApiError(422, "validation_error", "the body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ApiError(422, "validation_error", _describe(exc)) from None
+
+
+def _bracket_depth(raw: bytes) -> int:
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:5]:
+        where = ".".join(str(p) for p in error["loc"]) or "body"
+        parts.append(f"{where}: {error['msg']}")
+    return "; ".join(parts)
+
+
+def init_errors(app: Flask, table: dict[type[Exception], tuple[int, str]] | None = None) -> None:
+    """Register the JSON error handlers; ``table`` maps domain exceptions to (status, code)."""
+
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        return error_response(exc.status, exc.code, exc.message, exc.headers)
+
+    for exc_type, (status, code) in (table or {}).items():
+        app.register_error_handler(
+            exc_type, lambda exc, s=status, c=code: error_response(s, c, str(exc))
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return error_response(exc.code or 500, code, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error")
+        return error_response(500, "internal", "internal error; see the server log")
+
+
+def init_correlation(app: Flask) -> None:
+    """Take the correlation id from the request (or make one) and echo it in the response."""
+
+    @app.before_request
+    def _start() -> None:
+        incoming = request.headers.get(logs.HEADER, "")[:64]
+        g._correlation_token = logs.set_correlation_id(
+            incoming if incoming.isprintable() and incoming else logs.new_correlation_id()
+        )
+
+    @app.after_request
+    def _echo(response: Response) -> Response:
+        correlation_id = logs.get_correlation_id()
+        if correlation_id:
+            response.headers[logs.HEADER] = correlation_id
+        return response
+
+
+def init_health(app: Flask, ready: Callable[[], bool] = lambda: True) -> None:
+    """``/healthz`` (alive), ``/readyz`` (dependencies answer) and ``/metrics``."""
+    from prometheus_flask_exporter import PrometheusMetrics
+
+    PrometheusMetrics(app, path="/metrics", group_by="endpoint")
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    def readyz():
+        try:
+            ok = ready()
+        except Exception:  # a failing check means "not ready", not an error page
+            log.exception("readiness check failed")
+            ok = False
+        return ({"status": "ready"}, 200) if ok else ({"status": "starting"}, 503)
