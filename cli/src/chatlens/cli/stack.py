@@ -1,0 +1,199 @@
+"""The whole Chatlens stack as local processes: the embedded default of ``make up`` and ``make demo``.
+
+Every service runs as ``python -m chatlens.<service>`` with its environment, its log in
+``<state>/logs/<name>.log`` and its pid in ``<state>/pids/<name>.pid``; nginx, when installed, runs
+unprivileged from a config rendered into ``<state>/nginx``. The end-to-end and fault tests use the
+same class with their own ports, data folder and RabbitMQ vhost, so what they prove is what a user
+runs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import string
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+SERVICES = ("auth", "index", "embedding-worker", "inference", "gateway")
+
+
+@dataclass
+class StackConfig:
+    root: Path
+    state: Path
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
+    base_port: int = 8100
+    nginx_port: int = 8080
+    database_url: str = ""
+    services: tuple[str, ...] = SERVICES
+    nginx: bool = True
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ports(self) -> dict[str, int]:
+        return {"gateway": self.base_port, "auth": self.base_port + 1, "index": self.base_port + 2,
+                "embedding-worker": self.base_port + 3, "inference": self.base_port + 4}
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['gateway']}"
+
+    @property
+    def nginx_url(self) -> str:
+        return f"http://127.0.0.1:{self.nginx_port}"
+
+
+class StackError(RuntimeError):
+    pass
+
+
+class Stack:
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.logs = config.state / "logs"
+        self.pids = config.state / "pids"
+        self.data = config.state / "data"
+
+    # --- environment ---------------------------------------------------------------------
+    def env(self, name: str) -> dict[str, str]:
+        c = self.config
+        env = dict(os.environ)
+        env.update({
+            "AMQP_URL": c.amqp_url,
+            "DATA_DIR": str(self.data),
+            "UPLOAD_DIR": str(self.data / "uploads"),
+            "AUTH_URL": f"http://127.0.0.1:{c.ports['auth']}",
+            "HF_HUB_OFFLINE": "1",
+            "TOKENIZERS_PARALLELISM": "false",
+            "PYTHONUNBUFFERED": "1",
+        })
+        if c.database_url:
+            env["DATABASE_URL"] = c.database_url
+        port = str(c.ports[name])
+        env["PORT" if name in ("gateway", "auth") else "HEALTH_PORT"] = port
+        env.update(c.extra_env)
+        return env
+
+    def command(self, name: str) -> list[str]:
+        return [sys.executable, "-m", f"chatlens.{name.replace('-', '_')}"]
+
+    # --- processes -----------------------------------------------------------------------
+    def up(self, wait_s: float = 300.0) -> None:
+        for folder in (self.logs, self.pids, self.data):
+            folder.mkdir(parents=True, exist_ok=True)
+        for name in self.config.services:
+            if not self.running(name):
+                self.start(name)
+        if self.config.nginx and nginx_binary() and not self.running("nginx"):
+            self.start_nginx()
+        self.wait_ready(wait_s)
+
+    def start(self, name: str) -> int:
+        log = open(self.logs / f"{name}.log", "ab")
+        process = subprocess.Popen(self.command(name), env=self.env(name), stdout=log,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   cwd=self.config.root, start_new_session=True)
+        (self.pids / f"{name}.pid").write_text(str(process.pid))
+        return process.pid
+
+    def start_nginx(self) -> None:
+        prefix = self.config.state / "nginx"
+        prefix.mkdir(parents=True, exist_ok=True)
+        template = (self.config.root / "deploy/nginx/chatlens.conf.template").read_text()
+        conf = string.Template(template).substitute(
+            LISTEN=f"127.0.0.1:{self.config.nginx_port}",
+            GATEWAY=f"127.0.0.1:{self.config.ports['gateway']}",
+            PREFIX=str(prefix), MAX_BODY="200m",
+        )
+        (prefix / "nginx.conf").write_text(conf)
+        log = open(self.logs / "nginx.log", "ab")
+        process = subprocess.Popen(
+            [nginx_binary(), "-p", str(prefix), "-c", str(prefix / "nginx.conf"),
+             "-g", "daemon off;"],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        (self.pids / "nginx.pid").write_text(str(process.pid))
+
+    def pid(self, name: str) -> int | None:
+        try:
+            return int((self.pids / f"{name}.pid").read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def running(self, name: str) -> bool:
+        pid = self.pid(name)
+        if pid is None:
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        # A zombie child of ours counts as gone.
+        try:
+            finished, _ = os.waitpid(pid, os.WNOHANG)
+            return finished == 0
+        except ChildProcessError:
+            return True
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        pid = self.pid(name)
+        if pid is None:
+            return
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + 20
+        while self.running(name) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if self.running(name):
+            os.killpg(pid, signal.SIGKILL)
+
+    def down(self) -> None:
+        names = [n for n in ("nginx", *reversed(self.config.services)) if self.pid(n)]
+        for name in names:
+            self.kill(name, signal.SIGTERM)
+            (self.pids / f"{name}.pid").unlink(missing_ok=True)
+
+    # --- readiness -------------------------------------------------------------------------
+    def health_urls(self) -> dict[str, str]:
+        urls = {name: f"http://127.0.0.1:{self.config.ports[name]}/readyz"
+                for name in self.config.services}
+        if self.config.nginx and nginx_binary():
+            urls["nginx"] = f"{self.config.nginx_url}/readyz"
+        return urls
+
+    def wait_ready(self, wait_s: float = 300.0, names: list[str] | None = None) -> None:
+        pending = {n: u for n, u in self.health_urls().items() if names is None or n in names}
+        deadline = time.monotonic() + wait_s
+        while pending:
+            for name in list(pending):
+                if name != "nginx" and not self.running(name):
+                    raise StackError(f"{name} exited; see {self.logs / (name + '.log')}:\n"
+                                     + self.tail(name))
+                try:
+                    if requests.get(pending[name], timeout=2).status_code == 200:
+                        del pending[name]
+                except requests.RequestException:
+                    pass
+            if pending and time.monotonic() > deadline:
+                raise StackError(f"not ready after {wait_s:.0f}s: {', '.join(pending)}")
+            if pending:
+                time.sleep(0.5)
+
+    def tail(self, name: str, lines: int = 30) -> str:
+        path = self.logs / f"{name}.log"
+        if not path.exists():
+            return ""
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def nginx_binary() -> str | None:
+    return shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None)

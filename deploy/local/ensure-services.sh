@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Make sure the servers the embedded default needs are up on loopback:
+#   ensure-services.sh demo   RabbitMQ, and nginx (optional for the demo)
+#   ensure-services.sh test   RabbitMQ, MariaDB, nginx and docker-compose (the tests use them all)
+# A server that is installed but stopped is started; one that is missing is installed from
+# Debian's packages when we are root on Debian, otherwise we say what to install.
+set -euo pipefail
+purpose="${1:-demo}"
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") >/dev/null 2>&1; }
+
+apt_install() {
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing $* from Debian's packages"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq "$@" >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq "$@" >/dev/null; }
+  else
+    echo "missing: $* — install it (Debian: apt-get install $*) or use docker-compose.dev.yml" >&2
+    return 1
+  fi
+}
+
+wait_port() {  # port, name
+  for _ in $(seq 1 90); do port_open "$1" && return 0; sleep 1; done
+  echo "$2 did not open port $1" >&2
+  return 1
+}
+
+ensure_rabbitmq() {
+  port_open 5672 && return 0
+  command -v rabbitmq-server >/dev/null 2>&1 || apt_install rabbitmq-server
+  echo "starting RabbitMQ"
+  (rabbitmq-server -detached >/dev/null 2>&1 || service rabbitmq-server start >/dev/null 2>&1) || true
+  wait_port 5672 RabbitMQ
+}
+
+ensure_mariadb() {
+  port_open 3306 && return 0
+  command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || apt_install mariadb-server
+  echo "starting MariaDB"
+  mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld 2>/dev/null || true
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd >/dev/null 2>&1 \
+    || service mariadb start >/dev/null 2>&1 || true
+  wait_port 3306 MariaDB
+}
+
+ensure_binary() {  # binary, package, required
+  command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] && return 0
+  apt_install "$2" || [ "$3" = optional ]
+}
+
+ensure_rabbitmq
+if [ "$purpose" = test ]; then
+  ensure_mariadb
+  ensure_binary nginx nginx-light required
+  ensure_binary docker-compose docker-compose required
+else
+  ensure_binary nginx nginx-light optional
+fi

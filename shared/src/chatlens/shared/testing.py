@@ -1,0 +1,69 @@
+"""Helpers for tests that use the real servers: throw-away RabbitMQ vhosts, and the rule that a
+test needing a server may skip on a laptop without it, but fails in CI (``CI`` set)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+def server_available(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def require_server(host: str, port: int, what: str) -> None:
+    """Skip the calling test when the server is missing, unless in CI, where that is a failure."""
+    if server_available(host, port):
+        return
+    import pytest
+
+    message = f"{what} is not reachable on {host}:{port}"
+    if os.environ.get("CI"):
+        pytest.fail(message + " (CI is set, so this is a failure, not a skip)")
+    pytest.skip(message)
+
+
+@contextmanager
+def throwaway_vhost(prefix: str = "test") -> Iterator[str]:
+    """A fresh RabbitMQ vhost for one test or session; yields its AMQP URL, deletes it after."""
+    require_server("127.0.0.1", 5672, "RabbitMQ")
+    ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+    name = f"{prefix}-{uuid.uuid4().hex[:10]}"
+    try:
+        subprocess.run([ctl, "add_vhost", name], check=True, capture_output=True, timeout=60)
+        subprocess.run([ctl, "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
+                       check=True, capture_output=True, timeout=60)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        import pytest
+
+        message = f"cannot create a RabbitMQ vhost with rabbitmqctl: {exc}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        yield f"amqp://guest:guest@127.0.0.1:5672/{name}"
+    finally:
+        subprocess.run([ctl, "delete_vhost", name], capture_output=True, timeout=60)
+
+
+def queue_depths(vhost_url: str) -> dict[str, int]:
+    """Messages waiting in each queue of the vhost named in an AMQP URL."""
+    ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+    vhost = vhost_url.rsplit("/", 1)[-1]
+    out = subprocess.run([ctl, "list_queues", "-q", "-p", vhost, "name", "messages"],
+                         check=True, capture_output=True, text=True, timeout=60).stdout
+    depths = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            depths[parts[0]] = int(parts[1])
+    return depths

@@ -1,0 +1,169 @@
+"""The bus against a real RabbitMQ, in a throw-away vhost per test."""
+
+import threading
+import time
+from typing import ClassVar
+
+import pytest
+
+from chatlens.shared import logs, schemas, topology
+from chatlens.shared.bus import (Bus, PermanentError, PublishFailed, RpcError, RpcTimeout,
+                                 TransientError)
+from chatlens.shared.testing import queue_depths
+
+
+def ingest(job_id="job-1"):
+    return schemas.IngestRequested(job_id=job_id, org_id="o", collection_id="c", upload_key="k",
+                                   filename="f.txt", sha256="0" * 64, size=1)
+
+
+def wait_for(predicate, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def run_consumer(bus, queue, handler, **kwargs):
+    consumer = bus.consumer(queue, handler, **kwargs).start()
+    assert wait_for(lambda: consumer.ready)
+    return consumer
+
+
+def test_a_published_message_is_consumed_once_with_its_correlation_id_off_the_io_thread(bus, amqp_url):
+    seen = []
+
+    def handler(message, delivery):
+        seen.append((message, delivery, threading.current_thread().name, logs.get_correlation_id()))
+
+    consumer = run_consumer(bus, topology.INGEST_QUEUE.name, handler)
+    with logs.correlation("corr-123"):
+        bus.publish(ingest())
+    assert wait_for(lambda: seen)
+    time.sleep(0.5)
+    consumer.stop()
+    [(message, delivery, thread, correlation)] = seen
+    assert message.job_id == "job-1" and isinstance(message, schemas.IngestRequested)
+    assert delivery.correlation_id == correlation == "corr-123"
+    assert thread.startswith("work-")
+    assert queue_depths(amqp_url)[topology.INGEST_QUEUE.name] == 0
+
+
+def test_an_unroutable_message_is_refused_by_the_broker(bus, amqp_url):
+    class Stray(schemas.Message):
+        type: ClassVar[str] = "nobody.listens"
+
+    with pytest.raises(PublishFailed):
+        bus.publish(Stray())
+
+
+def test_a_poison_message_ends_in_the_dead_letter_queue_after_the_delivery_limit(bus, amqp_url):
+    calls = []
+
+    def handler(message, delivery):
+        calls.append(delivery.delivery_count)
+        raise RuntimeError("this message always crashes the handler")
+
+    consumer = run_consumer(bus, topology.INGEST_QUEUE.name, handler)
+    bus.publish(ingest())
+    dlq = topology.INGEST_QUEUE.dead_letter_queue
+    assert wait_for(lambda: queue_depths(amqp_url).get(dlq) == 1, timeout=60)
+    consumer.stop()
+    # The first delivery plus `delivery_limit` redeliveries, then never again.
+    assert len(calls) == topology.INGEST_QUEUE.delivery_limit + 1
+    assert queue_depths(amqp_url)[topology.INGEST_QUEUE.name] == 0
+
+
+def test_a_permanent_error_dead_letters_at_once(bus, amqp_url):
+    calls = []
+
+    def handler(message, delivery):
+        calls.append(1)
+        raise PermanentError("bad input")
+
+    consumer = run_consumer(bus, topology.INGEST_QUEUE.name, handler)
+    bus.publish(ingest())
+    dlq = topology.INGEST_QUEUE.dead_letter_queue
+    assert wait_for(lambda: queue_depths(amqp_url).get(dlq) == 1)
+    consumer.stop()
+    assert calls == [1]
+
+
+def test_an_undecodable_message_is_dead_lettered_without_calling_the_handler(bus, amqp_url):
+    class Impostor(schemas.Message):  # the right routing key, the wrong body
+        type: ClassVar[str] = schemas.IngestRequested.type
+        nonsense: int = 1
+
+    calls = []
+    consumer = run_consumer(bus, topology.INGEST_QUEUE.name, lambda m, d: calls.append(m))
+    bus.publish(Impostor())
+    dlq = topology.INGEST_QUEUE.dead_letter_queue
+    assert wait_for(lambda: queue_depths(amqp_url).get(dlq) == 1)
+    consumer.stop()
+    assert calls == []
+
+
+def test_transient_errors_are_retried_with_backoff_then_succeed(bus, amqp_url):
+    calls = []
+
+    def handler(message, delivery):
+        calls.append(time.monotonic())
+        if len(calls) < 3:
+            raise TransientError("database busy")
+
+    consumer = run_consumer(bus, topology.INGEST_QUEUE.name, handler)
+    bus.publish(ingest())
+    assert wait_for(lambda: len(calls) == 3)
+    time.sleep(0.5)
+    consumer.stop()
+    assert len(calls) == 3  # retried in-process, then acked: no redelivery
+    assert calls[2] - calls[1] >= calls[1] - calls[0] > 0
+    depths = queue_depths(amqp_url)
+    assert depths[topology.INGEST_QUEUE.name] == 0
+    assert depths[topology.INGEST_QUEUE.dead_letter_queue] == 0
+
+
+def test_a_handler_slower_than_the_heartbeat_keeps_its_connection_and_acks_once(amqp_url):
+    bus = Bus(amqp_url + "?heartbeat=1", "test")
+    bus.declare()
+    calls = []
+
+    def slow(message, delivery):
+        calls.append(delivery.redelivered)
+        time.sleep(4)
+
+    consumer = run_consumer(bus, topology.INGEST_QUEUE.name, slow)
+    bus.publish(ingest())
+    assert wait_for(lambda: calls)
+    time.sleep(6)
+    consumer.stop()
+    assert calls == [False]
+    assert queue_depths(amqp_url)[topology.INGEST_QUEUE.name] == 0
+
+
+def test_rpc_round_trip_and_errors(bus, amqp_url):
+    def handler(message, delivery):
+        if message.texts == ["refuse"]:
+            raise PermanentError("no such thing", code="not_found")
+        import numpy as np
+
+        return schemas.QueryEmbedded(model="m", vectors=schemas.Vectors.from_array(
+            np.full((len(message.texts), 3), 0.5, dtype="float32")))
+
+    server = bus.rpc_server(topology.EMBEDDING_RPC.name, handler).start()
+    assert wait_for(lambda: server.ready)
+    reply = bus.rpc().call(schemas.EmbedQuery(texts=["a", "b"]), timeout=10)
+    assert reply.vectors.to_array().shape == (2, 3)
+    with pytest.raises(RpcError) as refused:
+        bus.rpc().call(schemas.EmbedQuery(texts=["refuse"]), timeout=10)
+    assert refused.value.code == "not_found"
+    server.stop()
+
+
+def test_rpc_times_out_when_nobody_answers(bus, amqp_url):
+    started = time.monotonic()
+    with pytest.raises(RpcTimeout):
+        bus.rpc().call(schemas.EmbedQuery(texts=["x"]), timeout=1.0)
+    assert time.monotonic() - started < 5
