@@ -67,3 +67,15 @@ def queue_depths(vhost_url: str) -> dict[str, int]:
         if len(parts) == 2 and parts[1].isdigit():
             depths[parts[0]] = int(parts[1])
     return depths
+
+
+def wait_for_depth(vhost_url: str, queue: str, expected: int, timeout: float = 30.0) -> bool:
+    """Wait until ``queue`` holds ``expected`` messages (queue statistics lag by a few seconds)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if queue_depths(vhost_url).get(queue) == expected:
+            return True
+        time.sleep(0.5)
+    return False

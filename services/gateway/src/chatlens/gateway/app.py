@@ -49,8 +49,8 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
         "chatlens.bus": bus,
         "chatlens.outbox": relay,
         "chatlens.http": requests.Session(),
-        "chatlens.verifier": TokenVerifier(f"{settings.auth_url.rstrip('/')}/.well-known/jwks.json",
-                                           settings.jwt_issuer, settings.jwt_audience),
+        "chatlens.verifier": TokenVerifier(settings.resolved_jwks_url(), settings.jwt_issuer,
+                                           settings.jwt_audience),
         "chatlens.openapi": lambda: docs.spec.spec,
     })
 

@@ -14,6 +14,8 @@ class GatewaySettings(CommonSettings):
     database_url: str = ""
     upload_dir: Path | None = None
     auth_url: str = "http://127.0.0.1:8101"
+    # Where auth publishes its public keys; derived from AUTH_URL unless set.
+    jwks_url: str | None = None
     jwt_issuer: str = "chatlens-auth"
     jwt_audience: str = "chatlens"
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
@@ -34,6 +36,9 @@ class GatewaySettings(CommonSettings):
         folder = self.data_dir / "gateway"
         folder.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{folder.resolve() / 'gateway.db'}"
+
+    def resolved_jwks_url(self) -> str:
+        return self.jwks_url or f"{self.auth_url.rstrip('/')}/.well-known/jwks.json"
 
     def resolved_upload_dir(self) -> Path:
         path = self.upload_dir or self.data_dir / "uploads"
