@@ -74,7 +74,7 @@ def database_url(request, tmp_path):
         admin.close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def amqp_url():
     with throwaway_vhost("gateway") as url:
         yield url

@@ -10,7 +10,7 @@ import pytest
 from chatlens.gateway import jobs
 from chatlens.gateway.db import Job, OutboxMessage
 from chatlens.shared import schemas, topology
-from chatlens.shared.testing import wait_for_depth
+from chatlens.shared.bus import Bus
 
 from .conftest import WHATSAPP
 
@@ -87,7 +87,15 @@ def test_an_upload_of_several_files_records_jobs_and_publishes_through_the_outbo
         assert session.query(OutboxMessage).filter(OutboxMessage.published_at.is_(None)).count() == 2
     assert app.extensions["chatlens.outbox"].publish_pending() == 2
     assert app.extensions["chatlens.outbox"].publish_pending() == 0
-    assert wait_for_depth(amqp_url, topology.INGEST_QUEUE.name, 2)
+    received = []
+    consumer = Bus(amqp_url, "test").consumer(
+        topology.INGEST_QUEUE.name, lambda message, delivery: received.append(message)).start()
+    deadline = time.monotonic() + 20
+    while len(received) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    consumer.stop()
+    assert sorted(m.job_id for m in received) == sorted(j["id"] for j in accepted)
+    assert received[0].timezone == "Europe/Lisbon" and received[0].org_id == "org-a"
     job = client.get(f"/api/v1/jobs/{accepted[0]['id']}", headers=headers).json
     assert job["status"] == "queued" and job["progress"] == {"stage": None, "done": 0, "total": 0}
     assert client.get(f"/api/v1/jobs/{accepted[0]['id']}", headers=auth(org="org-b")).status_code == 404
@@ -186,7 +194,7 @@ def test_the_event_stream_reports_progress_and_ends_when_the_job_does(app, clien
 def test_search_asks_the_embedding_worker_then_the_index_over_rpc(app, client, auth, amqp_url):
     import numpy as np
 
-    from chatlens.shared.bus import Bus, PermanentError
+    from chatlens.shared.bus import PermanentError
 
     headers = auth()
     collection_id = create_collection(client, headers)
