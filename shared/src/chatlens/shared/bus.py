@@ -209,25 +209,29 @@ class Consumer:
         self._thread.start()
         return self
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def stop(self, timeout: float = 35.0) -> None:
+        """Stop consuming; running handlers finish and are acked first. Safe from any thread
+        (or a signal handler) whether the consumer runs via ``start()`` or ``run()``."""
         self._stopping.set()
-        if self._thread is not None:
+        if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
-        self._executor.shutdown(wait=False, cancel_futures=True)
 
     def run(self) -> None:
         """Consume until ``stop()``; reconnects with backoff when the connection drops."""
         backoff = 0.5
-        while not self._stopping.is_set():
-            try:
-                self._consume_once()
-                backoff = 0.5
-            except CONNECTION_ERRORS as exc:
-                self._ready.clear()
-                log.warning("consumer lost its connection; reconnecting",
-                            extra={"queue": self.queue, "error": repr(exc), "in_s": backoff})
-                self._stopping.wait(backoff)
-                backoff = min(backoff * 2, 15.0)
+        try:
+            while not self._stopping.is_set():
+                try:
+                    self._consume_once()
+                    backoff = 0.5
+                except CONNECTION_ERRORS as exc:
+                    self._ready.clear()
+                    log.warning("consumer lost its connection; reconnecting",
+                                extra={"queue": self.queue, "error": repr(exc), "in_s": backoff})
+                    self._stopping.wait(backoff)
+                    backoff = min(backoff * 2, 15.0)
+        finally:
+            self._executor.shutdown(wait=False)
 
     def _consume_once(self) -> None:
         connection = self.bus.connect()
@@ -251,6 +255,9 @@ class Consumer:
 
     # --- on pika's I/O thread --------------------------------------------------------------
     def _on_message(self, connection, channel, method, properties, body) -> None:
+        if self._stopping.is_set():  # arrived while stopping: give it back untouched
+            channel.basic_nack(method.delivery_tag, requeue=True)
+            return
         with self._inflight_lock:
             self._inflight += 1
         self._executor.submit(self._work, connection, channel, method, properties, body)
@@ -267,7 +274,10 @@ class Consumer:
         )
         started = time.perf_counter()
         with logs.correlation(delivery.correlation_id):
-            outcome, reply = self._outcome(properties, body, delivery)
+            if self._stopping.is_set():  # queued behind others when stop() came: hand it back
+                outcome, reply = "returned", None
+            else:
+                outcome, reply = self._outcome(properties, body, delivery)
             metrics.BUS_HANDLER_SECONDS.labels(self.queue).observe(time.perf_counter() - started)
             metrics.BUS_CONSUMED.labels(self.queue, outcome).inc()
             settle = functools.partial(self._settle, channel, method, properties, outcome, reply)
@@ -314,7 +324,9 @@ class Consumer:
     def _settle(self, channel, method, properties, outcome, reply) -> None:
         if not channel.is_open:
             return
-        if self.rpc:
+        if outcome == "returned":
+            channel.basic_nack(method.delivery_tag, requeue=True)
+        elif self.rpc:
             # An RPC is answered once, success or not; the caller decides what to do next.
             if properties.reply_to and reply is not None:
                 reply_properties = _properties(reply, correlation_id=properties.correlation_id)

@@ -1,0 +1,47 @@
+"""``python -m chatlens.auth`` serves the API with gunicorn; ``... migrate`` only migrates."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from chatlens.auth.config import SERVICE, AuthSettings
+from chatlens.shared.logs import configure_logging, init_sentry
+
+log = logging.getLogger(__name__)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m chatlens.auth", description=__doc__)
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("serve", help="serve the HTTP API (the default)")
+    migrate_cmd = commands.add_parser("migrate", help="upgrade the database schema and exit")
+    migrate_cmd.add_argument("revision", nargs="?", default="head")
+    args = parser.parse_args(argv)
+
+    settings = AuthSettings()
+    configure_logging(SERVICE, settings.log_level)
+    init_sentry(settings.sentry_dsn, SERVICE)
+    # Alembic announces each of its plugins at INFO on every start.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+    if args.command == "migrate":
+        from chatlens.auth import db, migrate
+
+        engine = db.make_engine(settings.database_url)
+        try:
+            migrate.upgrade(engine, args.revision)
+        finally:
+            engine.dispose()
+        return
+
+    from chatlens.auth.app import create_app
+    from chatlens.auth.server import serve
+
+    app = create_app(settings)
+    log.info("auth listening", extra={"host": settings.host, "port": settings.port})
+    serve(app, settings.host, settings.port)
+
+
+if __name__ == "__main__":
+    main()

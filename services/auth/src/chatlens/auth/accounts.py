@@ -1,0 +1,97 @@
+"""Users, their orgs and roles: registering, checking a password, finding an account.
+
+Plain functions over a SQLAlchemy session; the caller commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from chatlens.auth.errors import EmailTaken, InvalidCredentials
+from chatlens.auth.models import Membership, Org, Role, User, new_id
+from chatlens.auth.passwords import Passwords
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Account:
+    """A user acting in one org, with their role there."""
+
+    user: User
+    org: Org
+    role: str
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.user.id,
+            "email": self.user.email,
+            "name": self.user.name,
+            "org": {"id": self.org.id, "name": self.org.name, "role": self.role},
+        }
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def register(
+    session: Session, passwords: Passwords, email: str, password: str, name: str | None
+) -> Account:
+    """Create a user and their personal org, where they are the owner."""
+    email = normalise_email(email)
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise EmailTaken("this email is already registered")
+    user = User(id=new_id(), email=email, name=name, password_hash=passwords.hash(password),
+                disabled=False)
+    org = Org(id=new_id(), name=f"{name or email}'s org"[:200])
+    session.add_all([user, org])
+    try:
+        # The unique index decides a race between two registrations of the same email.
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise EmailTaken("this email is already registered") from None
+    session.add(Membership(user_id=user.id, org_id=org.id, role=Role.OWNER.value))
+    session.flush()
+    log.info("user registered", extra={"user_id": user.id, "org_id": org.id})
+    return Account(user, org, Role.OWNER.value)
+
+
+def authenticate(session: Session, passwords: Passwords, email: str, password: str) -> Account:
+    """The account behind an email and password, in its first org; or :class:`InvalidCredentials`.
+
+    Unknown email, wrong password and disabled user look the same from outside, and take as long.
+    """
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    if not passwords.verify(user.password_hash if user else None, password) or user.disabled:
+        raise InvalidCredentials()
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash(password)
+        log.info("password re-hashed with the current parameters", extra={"user_id": user.id})
+    account = account_in(session, user.id, org_id=None)
+    if account is None:
+        log.error("a user without any org tried to sign in", extra={"user_id": user.id})
+        raise InvalidCredentials()
+    return account
+
+
+def account_in(session: Session, user_id: str, org_id: str | None) -> Account | None:
+    """The enabled user acting in ``org_id`` (their oldest membership if None), or None."""
+    query = (
+        select(User, Org, Membership.role)
+        .join(Membership, Membership.user_id == User.id)
+        .join(Org, Org.id == Membership.org_id)
+        .where(User.id == user_id, User.disabled.is_(False))
+        .order_by(Membership.created_at, Org.id)
+        .limit(1)
+    )
+    if org_id is not None:
+        query = query.where(Org.id == org_id)
+    row = session.execute(query).first()
+    return Account(*row) if row else None

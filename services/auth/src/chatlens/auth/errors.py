@@ -1,0 +1,89 @@
+"""The auth service's domain errors and the one table that turns them into HTTP responses."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from sqlalchemy.exc import OperationalError
+
+from chatlens.shared import web
+
+log = logging.getLogger(__name__)
+
+
+class AuthError(Exception):
+    """Base of every error the auth domain raises on purpose."""
+
+
+class EmailTaken(AuthError):
+    pass
+
+
+class InvalidCredentials(AuthError):
+    """Wrong email or wrong password: one error, one message, so login never tells them apart."""
+
+    def __init__(self) -> None:
+        super().__init__("wrong email or password")
+
+
+class RefreshTokenInvalid(AuthError):
+    pass
+
+
+class RefreshTokenExpired(RefreshTokenInvalid):
+    pass
+
+
+class RefreshTokenReused(RefreshTokenInvalid):
+    pass
+
+
+class AccessTokenInvalid(AuthError):
+    pass
+
+
+class AccessTokenMissing(AccessTokenInvalid):
+    pass
+
+
+class AccessTokenExpired(AccessTokenInvalid):
+    pass
+
+
+TABLE: dict[type[Exception], tuple[int, str]] = {
+    EmailTaken: (409, "email_taken"),
+    InvalidCredentials: (401, "invalid_credentials"),
+    RefreshTokenInvalid: (401, "invalid_token"),
+    RefreshTokenExpired: (401, "token_expired"),
+    RefreshTokenReused: (401, "token_reused"),
+}
+
+# Bearer failures also carry WWW-Authenticate (RFC 6750), so they get their own handler.
+BEARER_TABLE: dict[type[AccessTokenInvalid], tuple[str, str]] = {
+    AccessTokenMissing: ("unauthorized", 'Bearer realm="chatlens"'),
+    AccessTokenInvalid: ("invalid_token", 'Bearer realm="chatlens", error="invalid_token"'),
+    AccessTokenExpired: ("token_expired", 'Bearer realm="chatlens", error="invalid_token"'),
+}
+
+
+def init_app(app: Flask) -> None:
+    """Register the JSON error handlers for every error above, and 503 when the DB is down."""
+    web.init_errors(app, TABLE)
+
+    for exc_type, (code, challenge) in BEARER_TABLE.items():
+        app.register_error_handler(
+            exc_type,
+            lambda exc, c=code, h=challenge: web.error_response(
+                401, c, str(exc), {"WWW-Authenticate": h}
+            ),
+        )
+
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(exc: OperationalError):
+        # The driver's message names hosts and SQL: it goes to the log, not to the client.
+        log.exception("database error")
+        return web.error_response(
+            503, "database_unavailable", "the database is unavailable; retry shortly",
+            {"Retry-After": "5"},
+        )

@@ -1,0 +1,46 @@
+"""Password hashing with argon2id (argon2-cffi), including the dummy check for unknown users."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import unicodedata
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+
+log = logging.getLogger(__name__)
+
+
+def _normalise(password: str) -> str:
+    # The same password typed on two keyboards can arrive as different code points (é vs e+´).
+    return unicodedata.normalize("NFKC", password)
+
+
+class Passwords:
+    """Hashes and checks passwords; ``verify`` costs the same whether or not the user exists."""
+
+    def __init__(self, time_cost: int, memory_kib: int, parallelism: int) -> None:
+        self._hasher = PasswordHasher(
+            time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism
+        )
+        # Checked when the email is unknown, so that answer takes as long as a wrong password.
+        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(_normalise(password))
+
+    def verify(self, stored_hash: str | None, password: str) -> bool:
+        """True if ``password`` matches ``stored_hash``; None (no such user) is always False."""
+        try:
+            self._hasher.verify(stored_hash or self._dummy_hash, _normalise(password))
+        except VerifyMismatchError:
+            return False
+        except InvalidHashError:
+            log.error("a stored password hash is not an argon2 hash; the login is refused")
+            return False
+        return stored_hash is not None
+
+    def needs_rehash(self, stored_hash: str) -> bool:
+        """True when the hash was made with other parameters than the current ones."""
+        return self._hasher.check_needs_rehash(stored_hash)

@@ -1,0 +1,33 @@
+"""What the request handlers need, built once by ``create_app`` and kept on the Flask app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from chatlens.auth.config import AuthSettings
+from chatlens.auth.keys import SigningKey
+from chatlens.auth.passwords import Passwords
+from chatlens.auth.refresh import RefreshTokens
+from chatlens.auth.tokens import AccessTokens
+
+EXTENSION = "chatlens.auth"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: AuthSettings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    signing_key: SigningKey
+    passwords: Passwords
+    access_tokens: AccessTokens
+    refresh_tokens: RefreshTokens
+
+
+def current() -> Runtime:
+    """The runtime of the app serving the current request."""
+    return current_app.extensions[EXTENSION]

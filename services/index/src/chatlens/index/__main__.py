@@ -1,0 +1,50 @@
+"""``python -m chatlens.index``: the composition root of the index service."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from chatlens.index.config import IndexSettings
+from chatlens.index.service import build
+from chatlens.shared import health
+from chatlens.shared.bus import Bus
+from chatlens.shared.logs import configure_logging, init_sentry
+
+log = logging.getLogger(__name__)
+
+
+def main() -> None:
+    settings = IndexSettings()
+    configure_logging("index", settings.log_level)
+    init_sentry(settings.sentry_dsn, "index")
+    bus = Bus(settings.amqp_url, "index")
+    bus.declare()
+    service = build(settings, bus)
+    server = health.serve(settings.health_port, service.ready, host=settings.host)
+
+    stopping = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        log.info("stopping", extra={"signal": signal.Signals(signum).name})
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    # Both consumers run on their own threads and the main thread only waits: Consumer.stop()
+    # drains in-flight work and its acks only for a consumer it started itself.
+    service.start()
+    log.info("index service running")
+    try:
+        while not stopping.wait(1.0):
+            pass
+    finally:
+        service.stop()
+        bus.close()
+        server.shutdown()
+        log.info("index service stopped")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""Ingestion: stage a job's batches, and seal a complete job into a new collection version.
+
+Idempotent by construction, because RabbitMQ redelivers: staged files are named after the
+message, a sealed job is recorded in the manifest's ``jobs`` (so it is never written twice, only
+announced again), and a seal interrupted before its commit is rolled back and redone whole.
+
+One writer per process: the ingest consumer runs a single worker thread, and this class relies
+on it (no locks).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from chatlens.index.sealing import check_batch, plan_seal
+from chatlens.index.staging import JobStaging
+from chatlens.index.storage.collection import Collection
+from chatlens.index.storage.layout import Layout, is_safe_id
+from chatlens.index.storage.segment import SegmentCache
+from chatlens.shared.bus import PermanentError
+from chatlens.shared.schemas import (
+    ChunksEmbedded,
+    EmbeddingFinished,
+    IndexUpdated,
+    JobFailed,
+    JobProgressed,
+    Message,
+)
+
+log = logging.getLogger(__name__)
+
+Publish = Callable[[Message], None]
+
+
+@dataclass(frozen=True)
+class Job:
+    job_id: str
+    org_id: str
+    collection_id: str
+
+
+class Ingestor:
+    def __init__(self, layout: Layout, publish: Publish, segments: SegmentCache, dim: int) -> None:
+        self.layout, self.publish, self.segments, self.dim = layout, publish, segments, dim
+        self._recovered: set[Path] = set()
+
+    # --- entry points ----------------------------------------------------------------------
+    def on_batch(self, batch: ChunksEmbedded) -> None:
+        job = _job(batch)
+        collection = self._open(job, create=False)
+        if collection is not None and job.job_id in collection.manifest().jobs:
+            if self._staging(job).exists():  # sealed, but we crashed before announcing it
+                self._announce_again(job, collection)
+            else:
+                log.info("batch for a sealed job ignored",
+                         extra={"job_id": job.job_id, "batch_no": batch.batch_no})
+            return
+        check_batch(batch, collection.manifest().dim if collection is not None else self.dim)
+        self._staging(job).put_batch(batch)
+        self._seal_if_complete(job)
+
+    def on_finished(self, finished: EmbeddingFinished) -> None:
+        job = _job(finished)
+        if finished.batches < 0:
+            raise PermanentError(f"batches {finished.batches} is negative")
+        collection = self._open(job, create=False)
+        if collection is not None and job.job_id in collection.manifest().jobs:
+            self._announce_again(job, collection)
+            return
+        self._staging(job).put_expected(finished)
+        self._seal_if_complete(job)
+
+    def fail(self, message: ChunksEmbedded | EmbeddingFinished, error: PermanentError) -> None:
+        """Tell the gateway a job cannot finish, so it does not wait for it forever."""
+        self.publish(JobFailed(job_id=message.job_id, code=error.code, reason=str(error)))
+
+    # --- sealing ---------------------------------------------------------------------------
+    def _seal_if_complete(self, job: Job) -> None:
+        staging = self._staging(job)
+        if not staging.is_complete():
+            return
+        expected = staging.expected()
+        assert expected is not None  # is_complete() checked it
+        collection = self._open(job, create=True)
+        manifest = collection.manifest()
+        existing: set[str] = set()
+        for entry in manifest.segments:
+            existing |= self.segments.get(collection.segment_path(entry.id)).message_ids
+        plan = plan_seal(staging.batches(), existing, manifest.dim)
+        stats = {**expected.stats, **plan.stats}
+        summary = (f"job {job.job_id}: {stats['added']} messages added, "
+                   f"{stats['duplicates']} duplicates skipped")
+        try:
+            new = collection.add_version(job.job_id, plan.segment, stats, summary)
+        except BaseException:
+            # The working tree may now differ from HEAD: roll it back before the next write.
+            self._recovered.discard(collection.path)
+            raise
+        log.info("job sealed", extra={"job_id": job.job_id, "version": new.version, **plan.stats})
+        self.publish(JobProgressed(job_id=job.job_id, stage="indexing",
+                                   done=expected.batches, total=expected.batches))
+        self._announce(job, new.version, stats)
+
+    def _announce_again(self, job: Job, collection: Collection) -> None:
+        version = collection.manifest().jobs[job.job_id]
+        log.info("job already sealed; announcing it again",
+                 extra={"job_id": job.job_id, "version": version})
+        self._announce(job, version, collection.job_stats(job.job_id))
+
+    def _announce(self, job: Job, version: int, stats: dict) -> None:
+        self.publish(IndexUpdated(job_id=job.job_id, collection_id=job.collection_id,
+                                  version=version, stats=stats))
+        # Only once the announcement is confirmed: a crash before leaves staging as the mark
+        # that the announcement is still owed.
+        self._staging(job).remove()
+
+    # --- paths -----------------------------------------------------------------------------
+    def _staging(self, job: Job) -> JobStaging:
+        return JobStaging(self.layout.staging(job.org_id, job.collection_id, job.job_id))
+
+    def _open(self, job: Job, *, create: bool) -> Collection | None:
+        """The job's collection, rolled back to HEAD if a seal was interrupted there."""
+        collection = Collection(self.layout.collection(job.org_id, job.collection_id))
+        if not collection.exists():
+            if not create:
+                return None
+            collection = Collection.create(collection.path, self.dim)
+        if collection.path not in self._recovered:
+            collection.recover()
+            self._recovered.add(collection.path)
+        return collection
+
+
+def _job(message: ChunksEmbedded | EmbeddingFinished) -> Job:
+    for name in ("job_id", "org_id", "collection_id"):
+        if not is_safe_id(getattr(message, name)):
+            raise PermanentError(f"{name} {getattr(message, name)!r} is not a valid id")
+    return Job(message.job_id, message.org_id, message.collection_id)

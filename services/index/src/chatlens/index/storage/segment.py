@@ -1,0 +1,121 @@
+"""An immutable segment: a flat inner-product FAISS index, its row ids and its message records.
+
+    segments/<id>/vectors.faiss      IndexFlatIP over L2-normalised float32 rows (IP = cosine)
+    segments/<id>/vector_ids.json    row -> message_id
+    segments/<id>/messages.jsonl     one ChatMessage per line, in seq order
+
+Once its version is committed a segment is never modified, which is what lets readers cache it
+forever (:class:`SegmentCache`) and Git store it once however many versions name it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from chatlens.index.storage import atomic
+from chatlens.shared.schemas import ChatMessage
+
+VECTORS = "vectors.faiss"
+VECTOR_IDS = "vector_ids.json"
+MESSAGES = "messages.jsonl"
+
+
+def write_segment(path: Path, messages: list[ChatMessage], vector_ids: list[str],
+                  vectors: np.ndarray) -> None:
+    """Write a segment folder; ``vectors`` must already be normalised, one row per vector id."""
+    if vectors.shape[0] != len(vector_ids):
+        raise ValueError(f"{vectors.shape[0]} vectors for {len(vector_ids)} ids")
+    path.mkdir(parents=True, exist_ok=True)
+    atomic.fsync_dir(path.parent)
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    if len(vector_ids):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    # faiss.write_index writes its file in place: give it a temporary name, then rename.
+    with atomic.replacing(path / VECTORS) as tmp:
+        faiss.write_index(index, str(tmp))
+    atomic.write_json(path / VECTOR_IDS, vector_ids)
+    lines = "".join(message.model_dump_json() + "\n" for message in messages)
+    atomic.write_bytes(path / MESSAGES, lines.encode("utf-8"))
+
+
+class Segment:
+    """A loaded segment: search its vectors, find a message and its neighbours in the chat."""
+
+    def __init__(self, segment_id: str, index: faiss.Index, vector_ids: list[str],
+                 messages: list[ChatMessage]) -> None:
+        self.id, self.index = segment_id, index
+        self.vector_ids, self.messages = vector_ids, messages
+        self._position = {message.message_id: i for i, message in enumerate(messages)}
+        # Per chat, positions in seq order; and each message's place in its chat's list.
+        self._chats: dict[str, list[int]] = {}
+        for i in sorted(range(len(messages)), key=lambda i: messages[i].seq):
+            self._chats.setdefault(messages[i].chat, []).append(i)
+        self._place = {messages[i].message_id: (chat, n)
+                       for chat, positions in self._chats.items()
+                       for n, i in enumerate(positions)}
+
+    @classmethod
+    def load(cls, path: Path) -> Segment:
+        index = faiss.read_index(str(path / VECTORS))
+        vector_ids = json.loads((path / VECTOR_IDS).read_text(encoding="utf-8"))
+        with open(path / MESSAGES, encoding="utf-8") as handle:
+            messages = [ChatMessage.model_validate_json(line) for line in handle if line.strip()]
+        if index.ntotal != len(vector_ids):
+            raise ValueError(f"segment {path}: {index.ntotal} vectors but {len(vector_ids)} ids")
+        return cls(path.name, index, vector_ids, messages)
+
+    @property
+    def message_ids(self) -> set[str]:
+        return set(self._position)
+
+    def search(self, query: np.ndarray, k: int) -> list[tuple[float, int]]:
+        """The best ``k`` rows for one normalised query, as (score, row), best first."""
+        k = min(k, self.index.ntotal)
+        if k == 0:
+            return []
+        scores, rows = self.index.search(query.reshape(1, -1), k)
+        return [(float(s), int(r)) for s, r in zip(scores[0], rows[0], strict=True) if r >= 0]
+
+    def message_at_row(self, row: int) -> ChatMessage:
+        return self.messages[self._position[self.vector_ids[row]]]
+
+    def context(self, message_id: str, n: int) -> list[ChatMessage]:
+        """Up to ``n`` messages before and ``n`` after ``message_id`` in its chat, by seq."""
+        if n == 0:
+            return []
+        chat, place = self._place[message_id]
+        positions = self._chats[chat]
+        around = positions[max(0, place - n):place] + positions[place + 1:place + 1 + n]
+        return [self.messages[i] for i in around]
+
+
+class SegmentCache:
+    """Loaded segments by folder, least recently used dropped first. Thread-safe.
+
+    Keyed by the segment's path (org, collection and id), so equal ids in two collections
+    never meet. Segments are immutable, so an entry never goes stale.
+    """
+
+    def __init__(self, capacity: int = 256) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[Path, Segment] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, path: Path) -> Segment:
+        with self._lock:
+            segment = self._items.get(path)
+            if segment is not None:
+                self._items.move_to_end(path)
+                return segment
+        segment = Segment.load(path)  # outside the lock: loading may take a while
+        with self._lock:
+            self._items[path] = segment
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+        return segment

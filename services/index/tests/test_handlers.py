@@ -1,0 +1,43 @@
+"""The bus-facing handlers: routing by message type, and telling the gateway about a dead job."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatlens.index.handlers import ingest_handler, search_handler
+from chatlens.shared.bus import Delivery, PermanentError
+from chatlens.shared.schemas import EmbedQuery, IndexUpdated, JobFailed, SearchRequested
+
+DELIVERY = Delivery(queue="index.ingest", redelivered=False, delivery_count=0, correlation_id=None)
+
+
+def test_batches_and_the_finish_are_routed_to_the_ingestor(make_job, ingestor, published):
+    handle = ingest_handler(ingestor)
+    for message in make_job("job-a", ["m1", "m2"]).all_messages():
+        assert handle(message, DELIVERY) is None
+    assert [u.version for u in published.of(IndexUpdated)] == [1]
+
+
+def test_a_refused_batch_fails_its_job_and_is_dead_lettered(make_job, ingestor, published):
+    batch = make_job("job-a", ["m1"], dim=3).batches()[0]
+    with pytest.raises(PermanentError):
+        ingest_handler(ingestor)(batch, DELIVERY)
+    failed = published.of(JobFailed)
+    assert [(f.job_id, f.code) for f in failed] == [("job-a", "invalid_vector")]
+
+
+def test_a_message_the_index_does_not_take_is_refused(ingestor, searcher, published):
+    with pytest.raises(PermanentError):
+        ingest_handler(ingestor)(EmbedQuery(texts=["hi"]), DELIVERY)
+    with pytest.raises(PermanentError):
+        search_handler(searcher)(EmbedQuery(texts=["hi"]), DELIVERY)
+    assert published == []
+
+
+def test_a_search_request_is_answered(make_job, run_messages, searcher):
+    job = make_job("job-a", ["m1", "m2"])
+    run_messages(job.all_messages())
+    request = SearchRequested(org_id="org1", collection_id="coll1",
+                              vector=job.vectors["m2"].tolist(), k=1)
+    answer = search_handler(searcher)(request, DELIVERY)
+    assert answer.hits[0].message.message_id == "m2"
