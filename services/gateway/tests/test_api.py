@@ -275,3 +275,13 @@ def test_openapi_document_lists_the_api(client):
                  "/api/v1/jobs/{job_id}", "/api/v1/jobs/{job_id}/events",
                  "/api/v1/collections/{collection_id}/search"):
         assert path in document["paths"]
+
+
+def test_a_file_larger_than_the_parser_buffer_streams_through(app, client, auth):
+    headers = auth()
+    collection_id = create_collection(client, headers)
+    content = WHATSAPP.encode() * (1_500_000 // len(WHATSAPP))
+    response = upload(client, headers, collection_id, [("large.txt", content)])
+    assert response.status_code == 202, response.json
+    [stored] = stored_files(app)
+    assert (app.config["CHATLENS_UPLOAD_DIR"] / stored).read_bytes() == content

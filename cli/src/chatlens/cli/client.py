@@ -44,6 +44,9 @@ class Client:
         self.session.headers["Authorization"] = f"Bearer {tokens['access_token']}"
         return tokens
 
+    def me(self) -> dict:
+        return self._request("GET", "/api/v1/me").json()
+
     def create_collection(self, name: str, description: str = "") -> dict:
         return self._request("POST", "/api/v1/collections",
                              json={"name": name, "description": description}).json()

@@ -10,7 +10,7 @@ from tqdm import tqdm
 from chatlens.cli.client import ApiError, Client
 from chatlens.cli.stack import Stack, nginx_binary
 
-DEMO_EMAIL = "demo@chatlens.local"
+DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "demo-password-chatlens"
 
 

@@ -33,7 +33,8 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
         CHATLENS_SETTINGS=settings,
         CHATLENS_UPLOAD_DIR=settings.resolved_upload_dir(),
         MAX_CONTENT_LENGTH=settings.max_upload_bytes,
-        MAX_FORM_MEMORY_SIZE=64 * 1024,
+        # Also bounds the multipart parser's buffer, so it must stay well above its read size.
+        MAX_FORM_MEMORY_SIZE=1024 * 1024,
     )
 
     engine = make_engine(settings.resolved_database_url())

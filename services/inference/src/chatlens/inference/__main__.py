@@ -1,0 +1,67 @@
+"""The composition root: ``python -m chatlens.inference`` runs the inference service."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+
+from chatlens.inference.cluster import LlmCluster
+from chatlens.inference.config import InferenceSettings
+from chatlens.inference.handlers import InferenceHandlers
+from chatlens.inference.registry import Registry
+from chatlens.shared import compute, health, topology
+from chatlens.shared.bus import Bus, Consumer
+from chatlens.shared.logs import configure_logging, init_sentry
+
+# Not __name__: run with -m, that is "__main__", which says nothing in a log line.
+log = logging.getLogger("chatlens.inference")
+
+
+def main() -> None:
+    """Load the models on the Dask workers, then answer RPCs until SIGTERM or SIGINT."""
+    settings = InferenceSettings()
+    configure_logging("inference", settings.log_level)
+    init_sentry(settings.sentry_dsn, "inference")
+    # Models come from local files only; the in-process Dask worker inherits this.
+    os.environ["HF_HUB_OFFLINE"] = "1"
+
+    registry = Registry.load(settings.model_registry)
+    default = registry.llm(settings.default_model)  # a wrong DEFAULT_MODEL stops the start here
+    bus = Bus(settings.amqp_url, "inference")
+    bus.declare()
+
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+
+    consumer: Consumer | None = None
+    cluster = LlmCluster(
+        compute.connect(settings.dask_scheduler_address, name="inference",
+                        resources={"llm": 1}),
+        timeout_s=settings.generation_timeout_s,
+    )
+    # Up before the model load so /healthz answers at once; /readyz waits for the consumer.
+    probes = health.serve(settings.health_port,
+                          lambda: consumer is not None and consumer.ready and cluster.ready(),
+                          host=settings.host)
+    try:
+        cluster.start([default], threads=settings.torch_threads)
+        handlers = InferenceHandlers(registry, cluster, default.name)
+        consumer = bus.rpc_server(topology.INFERENCE_RPC.name, handlers,
+                                  prefetch=settings.rpc_prefetch, workers=settings.rpc_workers)
+        consumer.start()
+        log.info("inference ready", extra={"default_model": default.name})
+        stopping.wait()
+        log.info("stopping")
+    finally:
+        if consumer is not None:
+            consumer.stop()
+        probes.shutdown()
+        cluster.close()
+        bus.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""Fixtures of the inference tests: the real SmolLM2 model on a real in-process Dask cluster,
+loaded once per session, and a throw-away RabbitMQ vhost per test (skipped when RabbitMQ is
+unreachable, failed when CI is set)."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatlens.inference.cluster import LlmCluster
+from chatlens.inference.registry import ModelSpec, Registry
+from chatlens.shared import compute
+from chatlens.shared.testing import throwaway_vhost
+
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    return Registry.load()
+
+
+@pytest.fixture(scope="session")
+def smollm(registry) -> ModelSpec:
+    return registry.llm()
+
+
+@pytest.fixture(scope="session")
+def llm_cluster(smollm):
+    """A LocalCluster with one llm worker that has loaded SmolLM2 (the slow part: once)."""
+    client = compute.connect(None, name="inference-tests", resources={"llm": 1})
+    cluster = LlmCluster(client, timeout_s=120)
+    try:
+        cluster.start([smollm])
+        yield cluster
+    finally:
+        cluster.close()
+
+
+@pytest.fixture
+def amqp_url():
+    """The URL of a fresh RabbitMQ vhost, deleted after the test."""
+    with throwaway_vhost("chatlens-inference-test") as url:
+        yield url

@@ -1,0 +1,93 @@
+"""Generation with the real SmolLM2 model on a real in-process Dask cluster."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatlens.inference.cluster import LlmCluster
+from chatlens.inference.generation import PromptTooLong, load_counts
+from chatlens.inference.handlers import InferenceHandlers
+from chatlens.shared import schemas
+from chatlens.shared.bus import PermanentError, TransientError
+
+OFFSITE = "Context: The offsite is in Lisbon from 12 to 14 March.\nQuestion: Where is the offsite?"
+SYSTEM = "Answer the question from the context only. Be brief."
+
+
+def test_the_model_answers_a_question_from_its_context(llm_cluster, smollm):
+    completion = llm_cluster.generate(smollm, OFFSITE, SYSTEM, max_new_tokens=32)
+
+    assert "Lisbon" in completion.text
+    assert completion.model == "SmolLM2-135M-Instruct"
+    assert 0 < completion.tokens <= 32
+
+
+def test_generation_stops_at_max_new_tokens_and_counts_them(llm_cluster, smollm):
+    short = llm_cluster.generate(smollm, "Write a long story about a lighthouse.", None,
+                                 max_new_tokens=5)
+
+    assert short.tokens == 5
+    assert short.text
+
+
+def test_greedy_decoding_gives_the_same_answer_twice(llm_cluster, smollm):
+    first = llm_cluster.generate(smollm, OFFSITE, SYSTEM, max_new_tokens=8)
+    second = llm_cluster.generate(smollm, OFFSITE, SYSTEM, max_new_tokens=8)
+
+    assert first.text == second.text
+
+
+def test_the_model_is_loaded_once_per_worker_however_many_requests(llm_cluster, smollm):
+    for _ in range(2):
+        llm_cluster.generate(smollm, "Say hi.", None, max_new_tokens=2)
+
+    counts = llm_cluster.client.run(load_counts)
+
+    assert list(counts.values()) == [{"SmolLM2-135M-Instruct": 1}]
+
+
+def test_a_prompt_longer_than_the_context_is_refused(llm_cluster, smollm):
+    narrow = smollm.model_copy(update={"context_length": 40})
+
+    with pytest.raises(PromptTooLong, match="context of 40"):
+        llm_cluster.generate(narrow, OFFSITE, SYSTEM, max_new_tokens=32)
+
+
+def test_the_handler_answers_with_the_default_model(llm_cluster, registry, smollm):
+    handlers = InferenceHandlers(registry, llm_cluster, smollm.name)
+
+    reply = handlers.generate(schemas.GenerateRequested(prompt=OFFSITE, system=SYSTEM,
+                                                        max_new_tokens=24))
+
+    assert isinstance(reply, schemas.Generated)
+    assert reply.model == smollm.name and "Lisbon" in reply.text and 0 < reply.tokens <= 24
+
+
+@pytest.mark.parametrize("model", ["no-such-model", "all-MiniLM-L6-v2"])
+def test_the_handler_refuses_a_model_that_is_not_a_registered_llm(llm_cluster, registry, smollm,
+                                                                   model):
+    handlers = InferenceHandlers(registry, llm_cluster, smollm.name)
+
+    with pytest.raises(PermanentError) as refused:
+        handlers.generate(schemas.GenerateRequested(prompt="Hi", model=model))
+
+    assert refused.value.code == "unknown_model"
+
+
+def test_the_handler_refuses_a_prompt_beyond_the_models_context(llm_cluster, registry, smollm):
+    handlers = InferenceHandlers(registry, llm_cluster, smollm.name)
+    huge = "Lisbon, March 12. " * 1700  # about 12,000 tokens, within the schema's 32,000 chars
+
+    with pytest.raises(PermanentError) as refused:
+        handlers.generate(schemas.GenerateRequested(prompt=huge, max_new_tokens=8))
+
+    assert refused.value.code == "prompt_too_long"
+
+
+def test_the_handler_turns_a_cluster_that_is_too_slow_into_a_transient_error(llm_cluster,
+                                                                             registry, smollm):
+    impatient = LlmCluster(llm_cluster.client, timeout_s=0.001)
+    handlers = InferenceHandlers(registry, impatient, smollm.name)
+
+    with pytest.raises(TransientError, match="Dask cluster"):
+        handlers.generate(schemas.GenerateRequested(prompt="Hi", max_new_tokens=1))

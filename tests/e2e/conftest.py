@@ -1,0 +1,42 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+from chatlens.cli.client import Client
+from chatlens.cli.stack import Stack, StackConfig, nginx_binary
+from chatlens.shared.testing import require_server, throwaway_vhost
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    """The whole stack as processes, behind nginx, on its own ports, data folder and vhost."""
+    require_server("127.0.0.1", 5672, "RabbitMQ")
+    if nginx_binary() is None:
+        import os
+
+        message = "nginx is not installed (make test installs it on Debian)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with throwaway_vhost("e2e") as amqp_url:
+        config = StackConfig(root=ROOT, state=tmp_path_factory.mktemp("stack"), amqp_url=amqp_url,
+                             base_port=18100, nginx_port=18080)
+        stack = Stack(config)
+        try:
+            stack.up(wait_s=600)
+            yield stack
+        finally:
+            stack.down()
+            for name in (*config.services, "nginx"):
+                print(f"==> {name} log <==\n{stack.tail(name, 15)}", file=sys.stderr)
+
+
+@pytest.fixture(scope="module")
+def user(stack):
+    client = Client(stack.config.nginx_url)
+    client.register("e2e@example.com", "correct horse battery staple", "E2E")
+    client.login("e2e@example.com", "correct horse battery staple")
+    return client
