@@ -1,0 +1,73 @@
+"""The composition root: ``python -m chatlens.embedding_worker``.
+
+Reads the settings once, connects the bus and the Dask cluster (an in-process LocalCluster unless
+``DASK_SCHEDULER_ADDRESS`` is set), loads the model on every Dask worker, serves the probes,
+answers query-embedding RPCs and consumes ingest requests until SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+
+from chatlens.embedding_worker import embedding
+from chatlens.embedding_worker.config import EmbeddingSettings
+from chatlens.embedding_worker.handlers import Handlers
+from chatlens.shared import compute, health, models, topology
+from chatlens.shared.bus import Bus
+from chatlens.shared.logs import configure_logging, init_sentry
+
+log = logging.getLogger(__name__)
+
+SERVICE = "embedding-worker"
+
+
+def main() -> None:
+    settings = EmbeddingSettings()
+    configure_logging(SERVICE, settings.log_level)
+    init_sentry(settings.sentry_dsn, SERVICE)
+    # The model ships inside a package; the Hugging Face hub must never be asked for it.
+    os.environ["HF_HUB_OFFLINE"] = "1"
+
+    bus = Bus(settings.amqp_url, SERVICE)
+    bus.declare()
+    client = compute.connect(settings.dask_scheduler_address, name=SERVICE,
+                             resources=embedding.RESOURCES)
+    embedding.register(client, str(models.embedding_model_dir()), device=settings.embed_device,
+                       torch_threads=settings.embed_torch_threads)
+    embedder = embedding.Embedder(client, timeout_s=settings.embed_timeout_s)
+    handlers = Handlers(bus, embedder, upload_dir=settings.upload_dir,
+                        batch_size=settings.batch_size, pipeline_depth=settings.pipeline_depth)
+
+    rpc = bus.rpc_server(topology.EMBEDDING_RPC.name, handlers.embed_query, workers=2)
+    ingest = bus.consumer(topology.INGEST_QUEUE.name, handlers.ingest, prefetch=1, workers=1)
+    health.serve(settings.health_port,
+                 lambda: rpc.ready and ingest.ready and embedder.ready(), host=settings.host)
+
+    stopping = threading.Event()
+
+    def _stop(signum, _frame) -> None:
+        log.info("stopping", extra={"signal": signal.Signals(signum).name})
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    rpc.start()
+    ingest.start()
+    log.info("embedding worker running", extra={"upload_dir": str(settings.upload_dir)})
+    stopping.wait()
+    # Consumers first (a running ingest finishes or is left to redelivery), then the cluster.
+    ingest.stop()
+    rpc.stop()
+    cluster = client.cluster  # the LocalCluster when we started one; a client does not close it
+    client.close()
+    if cluster is not None:
+        cluster.close()
+    bus.close()
+    log.info("embedding worker stopped")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""The embedding worker's settings, read from the environment once, in ``main()``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, model_validator
+
+from chatlens.shared.settings import CommonSettings
+
+
+class EmbeddingSettings(CommonSettings):
+    """Environment variables are the field names, upper-cased (``UPLOAD_DIR``, ...)."""
+
+    # The upload store the gateway writes to; ``IngestRequested.upload_key`` is relative to it.
+    upload_dir: Path | None = None
+    # Unset: an in-process Dask LocalCluster; set: join that scheduler's workers.
+    dask_scheduler_address: str | None = None
+    # Messages per published batch and per Dask task.
+    batch_size: int = Field(default=512, ge=1, le=4096)
+    # Batches submitted ahead of the one being published, so the worker never waits for us.
+    pipeline_depth: int = Field(default=2, ge=1, le=16)
+    # How long one Dask task may take before the job is retried.
+    embed_timeout_s: float = Field(default=600.0, gt=0)
+    # torch threads on each Dask worker; unset keeps torch's default (the nanny sets 1).
+    embed_torch_threads: int | None = Field(default=None, ge=1)
+    # "cpu", "cuda", ...; unset lets sentence-transformers pick.
+    embed_device: str | None = None
+    health_port: int = 8103
+
+    @model_validator(mode="after")
+    def _default_upload_dir(self) -> EmbeddingSettings:
+        if self.upload_dir is None:
+            self.upload_dir = self.data_dir / "uploads"
+        return self

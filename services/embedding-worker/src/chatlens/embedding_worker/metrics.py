@@ -1,0 +1,13 @@
+"""Prometheus metrics of the embedding worker (served by ``chatlens.shared.health``)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter
+
+INGESTS = Counter(
+    "chatlens_embedding_ingests_total", "Ingest jobs handled, by outcome (or failure code)",
+    ["outcome"],
+)
+MESSAGES = Counter(
+    "chatlens_embedding_messages_total", "Chat messages published, parsed or embedded", ["stage"]
+)

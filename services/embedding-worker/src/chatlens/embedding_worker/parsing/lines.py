@@ -1,0 +1,114 @@
+"""The grammar of one WhatsApp export line: header (date, time, sender) and message kinds.
+
+WhatsApp writes every message as ``<date>, <time> - <sender>: <text>`` (Android) or
+``[<date>, <time>] <sender>: <text>`` (iOS), in the phone's locale: day- or month-first dates,
+2- or 4-digit years, 12- or 24-hour clocks, and invisible characters (U+200E/U+200F direction
+marks, U+202F narrow no-break space before AM/PM) sprinkled in. Lines that do not start with a
+header continue the previous message.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Kind = Literal["text", "media", "system", "deleted"]
+
+# Direction marks and embeddings carry no text; iOS puts U+200E before system and media lines.
+_INVISIBLE = dict.fromkeys(
+    map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"), None
+)
+# One-for-one replacements, so positions in the marks-free line stay valid after them.
+_SPACES = {0x202F: " ", 0x00A0: " ", 0x2009: " ", 0x2007: " "}
+
+HEADER = re.compile(
+    r"""
+    (?P<open>\[)?
+    (?P<d1>\d{1,4})(?P<sep>[./-])(?P<d2>\d{1,2})(?P=sep)(?P<d3>\d{2,4})\.?
+    ,?\ +
+    (?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:[:.](?P<second>\d{2}))?
+    (?:\ ?(?P<ampm>[AaPp])\.?\ ?[Mm]\.?)?
+    (?(open)\]\ ?|\ [-\u2013]\ )
+    """,
+    re.VERBOSE,
+)
+
+# A sender is what precedes the first ": " (or a final ":"), up to a sane length.
+_SENDER = re.compile(r"(?P<sender>[^:\n]{1,100}?):(?: |$)")
+
+# Android system lines have no "sender:" part, but a few contain ": " later (a new subject);
+# their would-be sender then holds one of these lower-case verbs, which a name does not.
+_SYSTEM_VERB = re.compile(
+    r" (?:changed|created|added|removed|joined|left|deleted|turned|pinned|reset|started)\b"
+)
+# iOS writes system lines under the chat's own name, marked with U+200E.
+_SYSTEM_TEXT = re.compile(
+    r"""
+    Messages\ and\ calls\ are\ end-to-end\ encrypted
+    | Messages\ to\ this\ (?:group|chat)\ are\ now\ secured
+    | (?:You|.{1,100}?)\ (?:created\ (?:group|this\ group)|added|removed|left$|joined\ using
+        |changed\ (?:the\ subject|the\ group|this\ group|their\ phone|to)
+        |deleted\ this\ group|turned\ (?:on|off)\ disappearing|pinned\ a\ message)
+    | You(?:\ were\ added|'re\ now\ an\ admin)
+    | Your\ security\ code\ with
+    """,
+    re.VERBOSE,
+)
+_ENCRYPTION = re.compile(r"Messages (?:and calls are|to this (?:group|chat) are now) ")
+
+EDITED_MARKER = "<This message was edited>"
+_DELETED = frozenset({
+    "This message was deleted", "This message was deleted.",
+    "You deleted this message", "You deleted this message.",
+})
+_MEDIA = re.compile(
+    r"""
+    <Media\ omitted> | <media\ omitted>
+    | (?:image|video|audio|sticker|GIF|document|Contact\ card|vCard)\ omitted
+    | <attached:\ [^>\n]+>
+    """,
+    re.VERBOSE,
+)
+# Android names an attached file on the first line; a caption may follow on the next ones.
+_FILE_ATTACHED = re.compile(r"[^\n]+ \(file attached\)(?:\n|$)")
+
+
+def strip_marks(line: str) -> str:
+    """The line without direction marks and BOMs (positions then match :func:`normalise`)."""
+    return line.translate(_INVISIBLE)
+
+
+def normalise(marks_free: str) -> str:
+    """Exotic spaces to plain ones, character for character, for matching the header."""
+    return marks_free.translate(_SPACES)
+
+
+def split_sender(rest: str, *, marked: bool) -> tuple[str | None, str, bool]:
+    """``(sender, text, is_system)`` of what follows a header.
+
+    ``marked`` says the raw line had a U+200E, which iOS puts on system lines.
+    """
+    match = _SENDER.match(rest)
+    if match is None:
+        return None, rest, True
+    sender = normalise(match["sender"]).strip()
+    text = rest[match.end():]
+    if " " in sender and _SYSTEM_VERB.search(sender):
+        return None, rest, True
+    if _ENCRYPTION.match(text) or (marked and _SYSTEM_TEXT.match(text)):
+        return None, text, True
+    return sender, text, False
+
+
+def classify(text: str, is_system: bool) -> tuple[Kind, str, bool]:
+    """``(kind, text without the edit marker, edited)`` of a complete message text."""
+    edited = False
+    if text.endswith(EDITED_MARKER):
+        text, edited = text[: -len(EDITED_MARKER)].rstrip(), True
+    if is_system:
+        return "system", text, edited
+    if text in _DELETED:
+        return "deleted", text, edited
+    if _MEDIA.fullmatch(text) or _FILE_ATTACHED.match(text):
+        return "media", text, edited
+    return "text", text, edited

@@ -1,0 +1,98 @@
+"""Shared fixtures: the fixture exports, one Dask cluster with the real model, a RabbitMQ vhost."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from chatlens.embedding_worker import embedding
+from chatlens.embedding_worker.parsing.whatsapp import WhatsAppExport
+from chatlens.shared import compute, models
+
+FIXTURES = Path(__file__).parent / "fixtures"
+RABBIT_HOST, RABBIT_PORT = "127.0.0.1", 5672
+
+
+def _parse(path: Path | str, **options):
+    path = Path(path)
+    if not path.is_absolute():
+        path = FIXTURES / path
+    export = WhatsAppExport(path, **options)
+    return export, list(export.messages())
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def parse():
+    """``parse(name_or_path, **options) -> (export, messages)`` for a fixture file or a path.
+
+    (A fixture rather than an import: tests run with ``--import-mode=importlib``.)
+    """
+    return _parse
+
+
+def _unavailable(reason: str) -> None:
+    # On a developer machine a missing server skips; in CI it is a failure.
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set, so this is a failure, not a skip)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """One in-process LocalCluster for the whole session, with the model loaded once."""
+    client = compute.connect(None, name="embedding-worker-tests", resources=embedding.RESOURCES)
+    embedding.register(client, str(models.embedding_model_dir()), device="cpu")
+    yield client
+    cluster = client.cluster
+    client.close()
+    cluster.close()
+
+
+@pytest.fixture(scope="session")
+def embedder(dask_client) -> embedding.Embedder:
+    return embedding.Embedder(dask_client, timeout_s=120)
+
+
+@pytest.fixture(scope="session")
+def stalled_embedder():
+    """An embedder whose cluster has no worker with the "embed" resource: tasks never run."""
+    client = compute.connect(None, name="no-embed-tests", resources={})
+    yield embedding.Embedder(client, timeout_s=0.5)
+    cluster = client.cluster
+    client.close()
+    cluster.close()
+
+
+@pytest.fixture
+def rabbit_url() -> Iterator[str]:
+    """An AMQP URL to a fresh RabbitMQ vhost, deleted afterwards."""
+    try:
+        socket.create_connection((RABBIT_HOST, RABBIT_PORT), timeout=2).close()
+    except OSError as exc:
+        _unavailable(f"RabbitMQ is not reachable on {RABBIT_HOST}:{RABBIT_PORT}: {exc}")
+    rabbitmqctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+    if not Path(rabbitmqctl).exists():
+        _unavailable("rabbitmqctl is not installed; it is needed to create a test vhost")
+    vhost = f"chatlens-test-embedding-{uuid.uuid4().hex[:10]}"
+
+    def ctl(*args: str) -> None:
+        subprocess.run([rabbitmqctl, *args], check=True, capture_output=True, timeout=60)
+
+    ctl("add_vhost", vhost)
+    try:
+        ctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+        yield f"amqp://guest:guest@{RABBIT_HOST}:{RABBIT_PORT}/{vhost}"
+    finally:
+        ctl("delete_vhost", vhost)
