@@ -22,6 +22,10 @@ from pathlib import Path
 import requests
 
 SERVICES = ("auth", "index", "embedding-worker", "inference", "gateway")
+# The distributed layout: a Dask scheduler and workers tagged for each kind of model work,
+# which the model services join instead of starting their own in-process cluster.
+DASK = ("dask-scheduler", "dask-embed-worker", "dask-llm-worker")
+DASK_RESOURCES = {"dask-embed-worker": "embed=1", "dask-llm-worker": "llm=1"}
 
 
 @dataclass
@@ -34,12 +38,23 @@ class StackConfig:
     database_url: str = ""
     services: tuple[str, ...] = SERVICES
     nginx: bool = True
+    dask: bool = False
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def ports(self) -> dict[str, int]:
         return {"gateway": self.base_port, "auth": self.base_port + 1, "index": self.base_port + 2,
-                "embedding-worker": self.base_port + 3, "inference": self.base_port + 4}
+                "embedding-worker": self.base_port + 3, "inference": self.base_port + 4,
+                "dask-scheduler": self.base_port + 5, "dask-scheduler-http": self.base_port + 6,
+                "dask-embed-worker": self.base_port + 7, "dask-llm-worker": self.base_port + 8}
+
+    @property
+    def processes(self) -> tuple[str, ...]:
+        return (DASK if self.dask else ()) + self.services
+
+    @property
+    def scheduler_address(self) -> str:
+        return f"tcp://127.0.0.1:{self.ports['dask-scheduler']}"
 
     @property
     def gateway_url(self) -> str:
@@ -73,22 +88,39 @@ class Stack:
             "HF_HUB_OFFLINE": "1",
             "TOKENIZERS_PARALLELISM": "false",
             "PYTHONUNBUFFERED": "1",
+            # Model loaders draw progress bars; in a JSON-lines log they are noise.
+            "TQDM_DISABLE": "1",
         })
         if c.database_url:
             env["DATABASE_URL"] = c.database_url
+        if c.dask:
+            env["DASK_SCHEDULER_ADDRESS"] = c.scheduler_address
+            env["EMBED_TORCH_THREADS"] = env["TORCH_THREADS"] = "2"
+        if name in DASK:
+            return env
         port = str(c.ports[name])
         env["PORT" if name in ("gateway", "auth") else "HEALTH_PORT"] = port
         env.update(c.extra_env)
         return env
 
     def command(self, name: str) -> list[str]:
+        ports = self.config.ports
+        if name == "dask-scheduler":
+            return [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                    "--port", str(ports[name]),
+                    "--dashboard-address", f"127.0.0.1:{ports['dask-scheduler-http']}"]
+        if name in DASK_RESOURCES:
+            return [sys.executable, "-m", "distributed.cli.dask_worker",
+                    self.config.scheduler_address, "--nthreads", "1", "--host", "127.0.0.1",
+                    "--resources", DASK_RESOURCES[name],
+                    "--dashboard-address", f"127.0.0.1:{ports[name]}"]
         return [sys.executable, "-m", f"chatlens.{name.replace('-', '_')}"]
 
     # --- processes -----------------------------------------------------------------------
     def up(self, wait_s: float = 300.0) -> None:
         for folder in (self.logs, self.pids, self.data):
             folder.mkdir(parents=True, exist_ok=True)
-        for name in self.config.services:
+        for name in self.config.processes:
             if not self.running(name):
                 self.start(name)
         if self.config.nginx and nginx_binary() and not self.running("nginx"):
@@ -156,15 +188,18 @@ class Stack:
             os.killpg(pid, signal.SIGKILL)
 
     def down(self) -> None:
-        names = [n for n in ("nginx", *reversed(self.config.services)) if self.pid(n)]
+        names = [n for n in ("nginx", *reversed(self.config.processes)) if self.pid(n)]
         for name in names:
             self.kill(name, signal.SIGTERM)
             (self.pids / f"{name}.pid").unlink(missing_ok=True)
 
     # --- readiness -------------------------------------------------------------------------
     def health_urls(self) -> dict[str, str]:
-        urls = {name: f"http://127.0.0.1:{self.config.ports[name]}/readyz"
-                for name in self.config.services}
+        ports = self.config.ports
+        urls = {name: f"http://127.0.0.1:{ports[name]}/readyz" for name in self.config.services}
+        if self.config.dask:
+            urls["dask-scheduler"] = f"http://127.0.0.1:{ports['dask-scheduler-http']}/health"
+            urls.update({name: f"http://127.0.0.1:{ports[name]}/health" for name in DASK_RESOURCES})
         if self.config.nginx and nginx_binary():
             urls["nginx"] = f"{self.config.nginx_url}/readyz"
         return urls
