@@ -127,6 +127,15 @@ class AuthApi:
     def me(self, access_token: str):
         return self.client.get("/api/v1/me", headers={"Authorization": f"Bearer {access_token}"})
 
+    def call(self, method: str, path: str, access_token: str | None = None, json=None):
+        """Any request, with a bearer token when given."""
+        headers = {"Authorization": f"Bearer {access_token}"} if access_token else {}
+        return self.client.open(path, method=method, json=json, headers=headers)
+
+    def switch(self, refresh_token: str, org_id: str):
+        return self.client.post("/api/v1/auth/switch",
+                                json={"refresh_token": refresh_token, "org_id": org_id})
+
     def logout(self, access_token: str, **body):
         return self.client.post("/api/v1/auth/logout", json=body or None,
                                 headers={"Authorization": f"Bearer {access_token}"})
@@ -143,3 +152,9 @@ def unused_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture
+def api_for():
+    """The test API over another app (one built with other settings)."""
+    return lambda app: AuthApi(app.test_client())

@@ -5,13 +5,23 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from chatlens.auth import db, migrate
 from chatlens.auth.models import Base
 
-TABLES = {"users", "orgs", "memberships", "refresh_tokens"}
+TABLES = set(Base.metadata.tables)
+SCRIPTS = ScriptDirectory.from_config(migrate.alembic_config())
+HEAD = SCRIPTS.get_current_head()
+
+
+def test_the_tree_has_one_head_and_named_numbered_revisions():
+    assert len(SCRIPTS.get_heads()) == 1
+    for script in SCRIPTS.walk_revisions():
+        assert script.revision.isdigit() and len(script.revision) == 4
+        assert script.path.rsplit("/", 1)[-1].startswith(f"{script.revision}_")
 
 
 def _tables(engine) -> set[str]:
@@ -29,14 +39,14 @@ def test_upgrade_downgrade_and_upgrade_again_on_an_empty_database(database_url):
         assert _tables(engine) == set()
         migrate.upgrade(engine)
         assert _tables(engine) == TABLES | {"alembic_version_auth"}
-        assert _version(engine) == "0001"
+        assert _version(engine) == HEAD
 
         migrate.downgrade(engine, "base")
         assert _tables(engine) == {"alembic_version_auth"}
         assert _version(engine) is None
 
         migrate.upgrade(engine)
-        assert _tables(engine) >= TABLES and _version(engine) == "0001"
+        assert _tables(engine) >= TABLES and _version(engine) == HEAD
         migrate.upgrade(engine)  # at head already: nothing to do, no error
     finally:
         engine.dispose()

@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import uuid
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +32,29 @@ def _parse(path: Path | str, **options):
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def make_zip():
+    """``make_zip(path, {entry: bytes | Path, ...}) -> path``: writes a deflated zip archive."""
+
+    def write(path: Path, entries: dict) -> Path:
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, content in entries.items():
+                data = content.read_bytes() if isinstance(content, Path) else content
+                archive.writestr(name, data)
+        return path
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def slack_zip(tmp_path_factory, make_zip) -> Path:
+    """The Slack export fixture folder, zipped the way Slack ships it (flat, no root folder)."""
+    root = FIXTURES / "slack-export"
+    entries = {p.relative_to(root).as_posix(): p for p in sorted(root.rglob("*.json"))}
+    return make_zip(tmp_path_factory.mktemp("slack") / "Acme Slack export Apr 1 2024.zip",
+                    entries)
 
 
 @pytest.fixture(scope="session")

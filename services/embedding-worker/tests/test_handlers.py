@@ -44,6 +44,14 @@ def uploads(tmp_path, fixtures_dir):
 
 
 @pytest.fixture
+def telegram_uploads(uploads, fixtures_dir):
+    shutil.copy(fixtures_dir / "telegram" / "result.json", uploads / "org1" / "result.json")
+    (uploads / "org1" / "cut.json").write_bytes(
+        (fixtures_dir / "telegram" / "result.json").read_bytes()[:-200])
+    return uploads
+
+
+@pytest.fixture
 def publisher():
     return RecordingPublisher()
 
@@ -104,7 +112,7 @@ def test_the_final_word_carries_the_parse_diagnostics(handlers, publisher):
     assert {k: stats[k] for k in ("format", "messages", "embedded", "system_events", "media",
                                   "deleted", "edited", "skipped_lines", "skipped_examples",
                                   "chat", "tz_assumption")} == {
-        "format": "whatsapp-android", "messages": 12, "embedded": 6, "system_events": 5,
+        "format": "whatsapp", "messages": 12, "embedded": 6, "system_events": 5,
         "media": 1, "deleted": 1, "edited": 1, "skipped_lines": 0, "skipped_examples": [],
         "chat": "Book Club", "tz_assumption": "UTC (assumed)"}
 
@@ -151,13 +159,21 @@ def test_a_missing_or_escaping_upload_fails_the_job(handlers, publisher, uploads
 
 
 def test_an_unsupported_format_or_zone_fails_the_job(handlers, publisher):
-    handlers.ingest(request(format="telegram"), DELIVERY)
+    handlers.ingest(request(format="telepathy"), DELIVERY)
     handlers.ingest(request(timezone="Nowhere/Atlantis"), DELIVERY)
 
     assert [(m.code, m.reason[:30]) for m in publisher.published] == [
-        ("parse_failed", "the format 'telegram' is not s"),
+        ("unsupported_format", "the format 'telepathy' is not "),
         ("parse_failed", "unknown time zone 'Nowhere/Atl"),
     ]
+
+
+def test_a_forced_format_that_does_not_fit_the_file_fails_the_job(handlers, publisher):
+    handlers.ingest(request(format="telegram"), DELIVERY)
+
+    [failed] = publisher.published
+    assert failed.code == "parse_failed"
+    assert "JSON" in failed.reason
 
 
 def test_dask_trouble_is_transient_not_a_failed_job(publisher, stalled_embedder, uploads):
@@ -183,3 +199,25 @@ def test_a_query_is_embedded_over_the_same_path(handlers):
     vectors = reply.vectors.to_array()
     assert vectors.shape == (2, 384)
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_a_telegram_export_goes_through_the_same_batches(handlers, publisher, telegram_uploads):
+    handlers.ingest(request("org1/result.json", timezone="Europe/Lisbon"), DELIVERY)
+
+    batches = publisher.of(schemas.ChunksEmbedded)
+    assert [len(b.messages) for b in batches] == [5, 4]
+    assert {m.platform for b in batches for m in b.messages} == {"telegram"}
+    stats = publisher.of(schemas.EmbeddingFinished)[0].stats
+    assert (stats["format"], stats["messages"], stats["system_events"], stats["embedded"]) == (
+        "telegram", 9, 1, 6)
+    progress = [(p.stage, p.done, p.total) for p in publisher.of(schemas.JobProgressed)]
+    assert progress == [("parsing", 9, 9), ("embedding", 5, 9), ("embedding", 9, 9)]
+
+
+def test_a_truncated_json_upload_fails_the_job_before_any_batch(handlers, publisher,
+                                                                telegram_uploads):
+    handlers.ingest(request("org1/cut.json"), DELIVERY)
+
+    [failed] = publisher.published
+    assert (type(failed), failed.code) == (schemas.JobFailed, "parse_failed")
+    assert "truncated" in failed.reason and "$.messages[]" in failed.reason

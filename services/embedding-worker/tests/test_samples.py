@@ -20,8 +20,8 @@ def test_the_demo_export_parses_cleanly(parse):
     export, messages = parse(DEMO)
 
     stats = export.diagnostics.as_stats()
-    assert (stats["format"], stats["date_order"], stats["clock"]) == (
-        "whatsapp-android", "day-first", "24h")
+    assert (stats["format"], stats["variant"], stats["date_order"], stats["clock"]) == (
+        "whatsapp", "android", "day-first", "24h")
     assert 150 <= stats["messages"] <= 250 and stats["skipped_lines"] == 0
     assert stats["system_events"] >= 3 and stats["media"] >= 1
     assert len({m.sender for m in messages if m.sender}) == 5

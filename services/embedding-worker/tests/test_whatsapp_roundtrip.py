@@ -45,6 +45,28 @@ def ios_12h_us(m: datetime) -> str:
     return f"[{m.month}/{m.day}/{m:%y}, {hour}:{m:%M:%S} {half}] "
 
 
+def android_finnish_klo(m: datetime) -> str:
+    return f"{m.day}.{m.month}.{m:%Y} klo {m.hour}.{m:%M} - "
+
+
+def android_french_a(m: datetime) -> str:
+    return f"{m:%d/%m/%Y} à {m:%H:%M} - "
+
+
+def android_12h_spanish(m: datetime) -> str:
+    hour, half = _h12(m)
+    return f"{m.day}/{m.month}/{m:%y}, {hour}:{m:%M}{NNBSP}{half[0].lower()}.\u00a0m. - "
+
+
+def android_iso(m: datetime) -> str:
+    return f"{m:%Y-%m-%d}, {m:%H:%M} - "
+
+
+def ios_12h_dashes_dotted(m: datetime) -> str:
+    hour, half = _h12(m)
+    return f"[{m:%d-%m-%Y} {hour}:{m:%M:%S} {half[0].lower()}.m.] "
+
+
 @dataclass(frozen=True)
 class Layout:
     render: object
@@ -58,6 +80,11 @@ LAYOUTS = {
     "android-12h-us": Layout(android_12h_us, True, False),
     "ios-24h": Layout(ios_24h, False, True),
     "ios-12h-us": Layout(ios_12h_us, True, True),
+    "android-finnish-klo": Layout(android_finnish_klo, False, False),
+    "android-french-a": Layout(android_french_a, False, False),
+    "android-12h-spanish": Layout(android_12h_spanish, False, False),
+    "android-iso": Layout(android_iso, False, False),
+    "ios-12h-dashes-dotted": Layout(ios_12h_dashes_dotted, False, True),
 }
 
 # Names are capitalised words (system lines use lower-case verbs, "Ana left", never "Ana Left").

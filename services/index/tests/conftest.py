@@ -80,6 +80,26 @@ def make_job():
     return factory
 
 
+@pytest.fixture
+def make_text_job():
+    """make_text_job(job_id, [text or dict of ChatMessage fields, ...]) -> JobBuilder.
+
+    Message ids are ``<job_id>-<n>``; a dict may override any field (chat, sender, kind...).
+    """
+    def factory(job_id: str, rows: list, *, seed: int = 0, dim: int = DIM, first_seq: int = 0,
+                **kwargs) -> JobBuilder:
+        rng = np.random.default_rng(seed)
+        messages = []
+        for n, row in enumerate(rows):
+            fields = {"text": row} if isinstance(row, str) else dict(row)
+            base = make_message(f"{job_id}-{n}", first_seq + n, text=fields.pop("text", None))
+            messages.append(base.model_copy(update=fields))
+        embedded = [m.message_id for m in messages if m.embeddable]
+        vectors = dict(zip(embedded, random_unit_vectors(rng, len(embedded), dim), strict=True))
+        return JobBuilder(job_id, messages, vectors, **kwargs)
+    return factory
+
+
 class Published(list):
     """Records what the ingestor publishes, like the bus would deliver it."""
 

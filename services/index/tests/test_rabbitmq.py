@@ -106,6 +106,35 @@ def test_a_job_published_twice_makes_one_version(running, make_job):
     assert sorted(ids) == sorted(job.vectors) and len(ids) == len(set(ids))
 
 
+def test_keyword_search_and_versions_are_answered_over_rpc(running, make_text_job):
+    from chatlens.shared.schemas import (
+        VersionRestoreRequested,
+        VersionsCompareRequested,
+        VersionsListRequested,
+    )
+
+    bus, events, settings = running
+    for n, texts in enumerate((["the invoice from Sam", "lunch?"], ["Lisbon offsite booked"])):
+        job = make_text_job(f"kw{n}", texts, seed=n, first_seq=10 * n, dim=DIM)
+        for message in job.all_messages():
+            bus.publish(message)
+        assert next_index_updated(events).version == n + 1
+    where = {"org_id": "org1", "collection_id": "coll1"}
+    answer = bus.rpc().call(SearchRequested(**where, mode="keyword", query="invoi*"))
+    assert [h.message.message_id for h in answer.hits] == ["kw0-0"]
+    listed = bus.rpc().call(VersionsListRequested(**where))
+    assert [(v.version, v.messages) for v in listed.versions] == [(0, 0), (1, 2), (2, 3)]
+    compared = bus.rpc().call(VersionsCompareRequested(**where, base=2, other=1))
+    assert (compared.added, compared.removed) == (0, 1)
+    restored = bus.rpc().call(VersionRestoreRequested(**where, version=1))
+    assert restored.version == 3
+    answer = bus.rpc().call(SearchRequested(**where, mode="keyword", query="lisbon"))
+    assert answer.version == 3 and answer.hits == []
+    with pytest.raises(RpcError) as refused:
+        bus.rpc().call(VersionRestoreRequested(org_id="org2", collection_id="coll1", version=1))
+    assert refused.value.code == "not_found"
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -1,7 +1,13 @@
-"""``chatlens`` (or ``python -m chatlens.cli``): the local stack and the demo.
+"""``chatlens`` (or ``python -m chatlens.cli``): a client of the API, the local stack, the demo.
 
+    chatlens login [--url URL] [--email EMAIL]        log in; the tokens go to the config file
+    chatlens upload COLLECTION FILE…                  upload exports (resumable), follow the jobs
+    chatlens parse FILE [--format F] [--timezone TZ]  print what an import of FILE will read
     chatlens up | down | status | logs [SERVICE]     run the stack as local processes
     chatlens demo                                     up, then ingest the sample and search it
+
+The server and tokens come from ``CHATLENS_URL`` / ``CHATLENS_TOKEN`` when set, else from the
+config file that ``chatlens login`` writes (``$CHATLENS_CONFIG_DIR`` or ~/.config/chatlens).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+from chatlens.cli import api
 from chatlens.cli.stack import SERVICES, Stack, StackConfig, StackError
 
 
@@ -41,8 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="start the stack, ingest the sample export, search it")
     demo.add_argument("--query", default="when is the team trip to Portugal?")
     demo.add_argument("--sample", type=Path, default=Path("samples/whatsapp-demo.txt"))
+    api.add_commands(sub)
     args = parser.parse_args(argv)
 
+    if args.command in api.COMMANDS:
+        return api.run(args, os.environ)
     stack = stack_from_env(args.root.resolve())
     try:
         if args.command == "up":

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import requests
+from requests_toolbelt import MultipartEncoder, MultipartEncoderMonitor
+
+# Refresh the access token when it has less than this left: an upload must not outlive it.
+REFRESH_MARGIN_S = 60
 
 
 class ApiError(RuntimeError):
@@ -16,14 +22,42 @@ class ApiError(RuntimeError):
 
 
 class Client:
-    def __init__(self, base_url: str, token: str | None = None, timeout: float = 60.0) -> None:
+    """``refresh_token`` lets the client renew its access token before it expires, and
+    ``on_tokens`` is told every new pair (the CLI writes it to its config file)."""
+
+    def __init__(self, base_url: str, token: str | None = None, timeout: float = 60.0, *,
+                 refresh_token: str | None = None,
+                 on_tokens: Callable[[dict], None] | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.session = requests.Session()
         self.timeout = timeout
+        self.token, self.refresh_token, self.on_tokens = token, refresh_token, on_tokens
         if token:
             self.session.headers["Authorization"] = f"Bearer {token}"
 
+    def _use(self, tokens: dict) -> dict:
+        self.token = tokens["access_token"]
+        self.refresh_token = tokens.get("refresh_token", self.refresh_token)
+        self.session.headers["Authorization"] = f"Bearer {self.token}"
+        if self.on_tokens:
+            self.on_tokens(tokens)
+        return tokens
+
+    def _refresh_if_expiring(self) -> None:
+        if not (self.token and self.refresh_token):
+            return
+        if token_expiry(self.token) - time.time() > REFRESH_MARGIN_S:
+            return
+        tokens = self._send("POST", "/api/v1/auth/refresh",
+                            json={"refresh_token": self.refresh_token}).json()
+        self._use(tokens)
+
     def _request(self, method: str, path: str, **kwargs) -> requests.Response:
+        if not path.startswith("/api/v1/auth/"):
+            self._refresh_if_expiring()
+        return self._send(method, path, **kwargs)
+
+    def _send(self, method: str, path: str, **kwargs) -> requests.Response:
         response = self.session.request(method, self.base_url + path,
                                         timeout=kwargs.pop("timeout", self.timeout), **kwargs)
         if response.status_code >= 400:
@@ -41,8 +75,7 @@ class Client:
     def login(self, email: str, password: str) -> dict:
         tokens = self._request("POST", "/api/v1/auth/login",
                                json={"email": email, "password": password}).json()
-        self.session.headers["Authorization"] = f"Bearer {tokens['access_token']}"
-        return tokens
+        return self._use(tokens)
 
     def me(self) -> dict:
         return self._request("GET", "/api/v1/me").json()
@@ -65,6 +98,22 @@ class Client:
             for _, (_, handle) in handles:
                 handle.close()
         return response.json()["jobs"]
+
+    def upload_file(self, collection_id: str, path: Path, fmt: str = "auto",
+                    timezone: str | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> dict:
+        """One file as a streamed multipart body (never read whole into memory); ``progress``
+        is called with (bytes sent, body size) as it goes. The accepted job."""
+        with open(path, "rb") as handle:
+            fields = {"format": fmt, **({"timezone": timezone} if timezone else {}),
+                      "files": (path.name, handle, "application/octet-stream")}
+            encoder = MultipartEncoder(fields=fields)
+            monitor = MultipartEncoderMonitor(
+                encoder, (lambda m: progress(m.bytes_read, m.len)) if progress else None)
+            response = self._request(
+                "POST", f"/api/v1/collections/{collection_id}/uploads", data=monitor,
+                headers={"Content-Type": monitor.content_type}, timeout=(10, 600))
+        return response.json()["jobs"][0]
 
     def job(self, job_id: str) -> dict:
         return self._request("GET", f"/api/v1/jobs/{job_id}").json()
@@ -89,3 +138,13 @@ class Client:
     def search(self, collection_id: str, query: str, k: int = 5, **extra) -> dict:
         return self._request("POST", f"/api/v1/collections/{collection_id}/search",
                              json={"query": query, "k": k, **extra}).json()
+
+
+def token_expiry(token: str) -> float:
+    """The ``exp`` claim of a JWT, read without verifying it (the server verifies); 0 if none."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return float(claims.get("exp", 0))
+    except (IndexError, ValueError, TypeError, AttributeError):
+        return 0.0

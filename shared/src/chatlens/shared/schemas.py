@@ -58,8 +58,31 @@ class Vectors(BaseModel):
         return raw.reshape(self.rows, self.dim)
 
 
+class Attachment(BaseModel):
+    """A file that came with a message, as metadata only (the bytes are not imported)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str | None = None
+    type: str | None = None  # the platform's word: "photo", "voice_message", "image", ...
+    mime: str | None = None
+    size: int | None = None
+
+
+class Reaction(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    emoji: str
+    count: int = 1
+    users: list[str] = []
+
+
 class ChatMessage(BaseModel):
-    """One normalised chat message, as parsed from an export."""
+    """One normalised chat message, as parsed from an export.
+
+    Every field added after the first version has a default, so messages stored earlier (the
+    index keeps this JSON as-is) still validate.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -69,17 +92,31 @@ class ChatMessage(BaseModel):
     sender: str | None
     sent_at: datetime
     tz_assumption: str
-    kind: Literal["text", "media", "system", "deleted"] = "text"
+    kind: Literal["text", "media", "system", "deleted", "service", "call", "poll"] = "text"
     text: str
     seq: int
     chunk_id: str | None = None
     source_file: str
-    source_line: int
+    source_line: int = 0  # 0 where the source has no lines (JSON): see ``source_path``
     edited: bool = False
+    # The platform's own id of the message, where it has one (``message_id`` is derived from it).
+    native_id: str | None = None
+    sender_id: str | None = None
+    # The timestamp as written in the file, before the time-zone assumption was applied.
+    original_timestamp: str | None = None
+    reply_to: str | None = None  # the message_id of the message this one answers
+    thread_id: str | None = None
+    forwarded_from: str | None = None
+    deleted: bool = False
+    attachments: list[Attachment] = []
+    reactions: list[Reaction] = []
+    # Where in the upload it came from: a JSON path ("$.messages[12]") or an archive entry.
+    source_path: str | None = None
 
     @property
     def embeddable(self) -> bool:
-        return self.kind in ("text", "media") and bool(self.text.strip())
+        # System and service events (joins, pins, calls) are stored but never embedded.
+        return self.kind in ("text", "media", "poll") and bool(self.text.strip())
 
 
 # --- ingestion events ---------------------------------------------------------------------
@@ -177,13 +214,44 @@ class QueryEmbedded(Message):
     vectors: Vectors
 
 
+class SearchFilters(BaseModel):
+    """Restrictions applied inside the search (exact): a message must pass every one given.
+
+    Within one field the values are alternatives (any of them); names compare case-folded.
+    ``since`` is inclusive and ``until`` exclusive.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    platform: list[str] = Field(default=[], max_length=20)
+    chat: list[str] = Field(default=[], max_length=50)
+    sender: list[str] = Field(default=[], max_length=50, description="display name or sender id")
+    kind: list[Literal["text", "media", "system", "deleted", "service", "call", "poll"]] = []
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.platform or self.chat or self.sender or self.kind or self.since
+                    or self.until)
+
+
 class SearchRequested(Message):
+    """A search. ``semantic`` needs ``vector``, ``keyword`` needs ``query``, ``hybrid`` both.
+
+    The default mode is ``semantic`` so a request from before keyword search still means the same.
+    """
+
     type: ClassVar[str] = "index.search"
 
     org_id: str
     collection_id: str
-    vector: list[float]
+    vector: list[float] | None = None
+    query: str = Field(default="", max_length=2000)
+    mode: Literal["semantic", "keyword", "hybrid"] = "semantic"
+    filters: SearchFilters = SearchFilters()
     k: int = Field(default=10, ge=1, le=100)
+    offset: int = Field(default=0, ge=0, le=1000)
     version: int | None = None
     context: int = Field(default=2, ge=0, le=20)
 
@@ -194,6 +262,11 @@ class SearchHit(BaseModel):
     message: ChatMessage
     score: float
     context: list[ChatMessage] = []
+    # Character (start, end) offsets in ``message.text`` of the words the keyword query matched.
+    highlights: list[tuple[int, int]] = []
+    # Each mode's own score where the hit came from that mode (hybrid fuses ranks, not scores).
+    semantic_score: float | None = None
+    keyword_score: float | None = None
 
 
 class SearchAnswered(Message):
@@ -201,6 +274,75 @@ class SearchAnswered(Message):
 
     version: int
     hits: list[SearchHit]
+    # The offset of the next page, or None when this page was the last.
+    next_offset: int | None = None
+
+
+class VersionsListRequested(Message):
+    type: ClassVar[str] = "index.versions"
+
+    org_id: str
+    collection_id: str
+
+
+class VersionInfo(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: int
+    message: str
+    committed_at: datetime
+    segments: int
+    messages: int
+    added: int
+    removed: int
+
+
+class VersionsListed(Message):
+    type: ClassVar[str] = "index.versions.reply"
+
+    versions: list[VersionInfo]
+
+
+class VersionRestoreRequested(Message):
+    """Make an old version's content the newest version (a new commit; history is kept)."""
+
+    type: ClassVar[str] = "index.restore"
+
+    org_id: str
+    collection_id: str
+    version: int = Field(ge=0)
+
+
+class VersionRestored(Message):
+    type: ClassVar[str] = "index.restore.reply"
+
+    version: int = Field(description="the new version")
+    restored: int
+    added: int
+    removed: int
+
+
+class VersionsCompareRequested(Message):
+    type: ClassVar[str] = "index.compare"
+
+    org_id: str
+    collection_id: str
+    base: int = Field(ge=0)
+    other: int = Field(ge=0)
+    limit: int = Field(default=100, ge=0, le=1000)
+
+
+class VersionsCompared(Message):
+    """What ``other`` has that ``base`` has not (added), and the reverse (removed)."""
+
+    type: ClassVar[str] = "index.compare.reply"
+
+    base: int
+    other: int
+    added: int
+    removed: int
+    added_ids: list[str] = Field(default=[], description="the first ``limit`` added ids")
+    removed_ids: list[str] = []
 
 
 class GenerateRequested(Message):
@@ -226,6 +368,8 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
         IngestRequested, JobProgressed, JobFailed, ChunksEmbedded, EmbeddingFinished,
         IndexUpdated, RpcFailed, EmbedQuery, QueryEmbedded, SearchRequested, SearchAnswered,
         GenerateRequested, Generated,
+        VersionsListRequested, VersionsListed, VersionRestoreRequested, VersionRestored,
+        VersionsCompareRequested, VersionsCompared,
     )
 }
 

@@ -49,7 +49,10 @@ GATEWAY_JOBS_QUEUE = QueueSpec(
     (schemas.JobProgressed.type, schemas.JobFailed.type, schemas.IndexUpdated.type),
 )
 EMBEDDING_RPC = QueueSpec("embedding.rpc", (schemas.EmbedQuery.type,), rpc=True)
-INDEX_RPC = QueueSpec("index.rpc", (schemas.SearchRequested.type,), rpc=True)
+INDEX_RPC = QueueSpec("index.rpc", (
+    schemas.SearchRequested.type, schemas.VersionsListRequested.type,
+    schemas.VersionRestoreRequested.type, schemas.VersionsCompareRequested.type,
+), rpc=True)
 INFERENCE_RPC = QueueSpec("inference.rpc", (schemas.GenerateRequested.type,), rpc=True)
 
 QUEUES: tuple[QueueSpec, ...] = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
 from chatlens.auth.config import SERVICE, AuthSettings
 from chatlens.shared.logs import configure_logging, init_sentry
@@ -17,7 +18,11 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("serve", help="serve the HTTP API (the default)")
     migrate_cmd = commands.add_parser("migrate", help="upgrade the database schema and exit")
     migrate_cmd.add_argument("revision", nargs="?", default="head")
-    args = parser.parse_args(argv)
+    commands.add_parser("admin", help="admin commands (see: admin --help)", add_help=False)
+    argv = sys.argv[1:] if argv is None else argv
+    # The admin commands are a click group of their own: everything after "admin" is theirs.
+    admin_args = argv[1:] if argv[:1] == ["admin"] else None
+    args = parser.parse_args(argv if admin_args is None else ["admin"])
 
     settings = AuthSettings()
     configure_logging(SERVICE, settings.log_level)
@@ -36,6 +41,14 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     from chatlens.auth.app import create_app
+
+    if args.command == "admin":
+        from chatlens.auth import admin
+
+        with create_app(settings).app_context():
+            admin.group.main(admin_args, prog_name="python -m chatlens.auth admin")
+        return
+
     from chatlens.auth.server import serve
 
     app = create_app(settings)

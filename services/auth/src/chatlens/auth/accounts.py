@@ -63,6 +63,25 @@ def register(
     return Account(user, org, Role.OWNER.value)
 
 
+def known_address(session: Session, email: str, address: str) -> bool:
+    """True when the account of ``email`` has signed in from ``address`` before."""
+    from chatlens.auth.models import RefreshToken
+
+    query = (select(RefreshToken.id).join(User, User.id == RefreshToken.user_id)
+             .where(User.email == normalise_email(email), RefreshToken.address == address)
+             .limit(1))
+    return bool(address) and session.scalar(query) is not None
+
+
+def change_password(session: Session, passwords: Passwords, user: User, current: str,
+                    new: str) -> None:
+    """Set a new password after checking the current one; the caller ends the sessions."""
+    if not passwords.verify(user.password_hash, current):
+        raise InvalidCredentials()
+    session.get(User, user.id).password_hash = passwords.hash(new)
+    log.info("password changed", extra={"user_id": user.id})
+
+
 def authenticate(session: Session, passwords: Passwords, email: str, password: str) -> Account:
     """The account behind an email and password, in its first org; or :class:`InvalidCredentials`.
 
@@ -95,3 +114,17 @@ def account_in(session: Session, user_id: str, org_id: str | None) -> Account | 
         query = query.where(Org.id == org_id)
     row = session.execute(query).first()
     return Account(*row) if row else None
+
+
+def set_disabled(session: Session, user_id: str, disabled: bool) -> bool:
+    """Disable (ending every session at once) or enable a user; False if there is no such user."""
+    from chatlens.auth import sessions  # sessions builds on this module
+
+    user = session.get(User, user_id)
+    if user is None:
+        return False
+    user.disabled = disabled
+    if disabled:
+        sessions.end_all(session, user_id, reason="account disabled")
+    log.info("account %s", "disabled" if disabled else "enabled", extra={"user_id": user_id})
+    return True

@@ -5,12 +5,33 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from chatlens.auth import api, db, errors, keys, migrate
+from chatlens.auth import (
+    admin,
+    api,
+    api_api_keys,
+    api_audit,
+    api_internal,
+    api_mfa,
+    api_oauth,
+    api_orgs,
+    api_secrets,
+    api_sessions,
+    db,
+    errors,
+    internal,
+    keys,
+    migrate,
+    oauth,
+)
 from chatlens.auth.config import AuthSettings
+from chatlens.auth.password_policy import PasswordPolicy
 from chatlens.auth.passwords import Passwords
+from chatlens.auth.provider_secrets import SecretBox
 from chatlens.auth.refresh import RefreshTokens
 from chatlens.auth.runtime import EXTENSION, Runtime
+from chatlens.auth.throttle import Throttle
 from chatlens.auth.tokens import AccessTokens
 from chatlens.shared import web
 
@@ -33,28 +54,49 @@ def create_app(settings: AuthSettings | None = None) -> Flask:
     # size: the extra byte is what lets json_body see it is too long and answer 413.
     app.config["MAX_CONTENT_LENGTH"] = web.MAX_JSON_BYTES + 1
     app.extensions[EXTENSION] = rt
+    if settings.trusted_proxies:
+        # The client's address (throttling, sessions, audit) comes from the proxy's header.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)
 
     web.init_correlation(app)
-    errors.init_app(app)
+    errors.init_app(app, {oauth.OAuthFailed: (400, "oauth_failed"),
+                          oauth.InvalidState: (400, "invalid_state")})
     web.init_health(app, ready=lambda: db.ping(rt.engine))
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(api_orgs.blueprint)
+    app.register_blueprint(api_internal.blueprint)
+    app.register_blueprint(api_mfa.blueprint)
+    app.register_blueprint(api_api_keys.blueprint)
+    app.register_blueprint(api_audit.blueprint)
+    app.register_blueprint(api_sessions.blueprint)
+    app.register_blueprint(api_oauth.blueprint)
+    app.register_blueprint(api_secrets.blueprint)
+    internal.init_app(app)
+    app.cli.add_command(admin.group)
     return app
 
 
 def build_runtime(settings: AuthSettings) -> Runtime:
     """Engine, signing key, hasher and token issuers, from the settings."""
     engine = db.make_engine(settings.database_url)
-    signing_key = keys.load_or_create(settings.key_path)
+    keyring = keys.Keyring(settings.key_path, settings.access_ttl_s + settings.retired_key_keep_s)
     return Runtime(
         settings=settings,
         engine=engine,
         sessions=db.session_factory(engine),
-        signing_key=signing_key,
+        keyring=keyring,
         passwords=Passwords(
             settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
         ),
         access_tokens=AccessTokens(
-            signing_key, settings.jwt_issuer, settings.jwt_audience, settings.access_ttl_s
+            keyring, settings.jwt_issuer, settings.jwt_audience, settings.access_ttl_s
         ),
         refresh_tokens=RefreshTokens(settings.refresh_ttl_s),
+        password_policy=PasswordPolicy.packaged(),
+        secret_box=SecretBox(settings.secrets_key_path),
+        throttle=Throttle(
+            settings.rate_limit_storage_uri, settings.login_limit_per_pair,
+            settings.login_limit_per_address, settings.login_limit_per_account,
+            settings.code_limit_per_user,
+        ),
     )

@@ -22,6 +22,21 @@ class AuthSettings(CommonSettings):
     jwt_audience: str = "chatlens"
     access_ttl_s: int = Field(default=900, gt=0)
     refresh_ttl_s: int = Field(default=30 * 24 * 3600, gt=0)
+    # A retired signing key stays in the JWKS for the access TTL plus this (caches, clock skew).
+    retired_key_keep_s: int = Field(default=3600, ge=0)
+    # The public base URL (nginx or the gateway): OAuth redirect URIs are built on it, exactly.
+    public_url: str = "http://127.0.0.1:8080"
+    # OAuth login; a provider is offered once its client id and secret are set.
+    oauth_github_client_id: str = ""
+    oauth_github_client_secret: str = ""
+    oauth_github_authorize_url: str = "https://github.com/login/oauth/authorize"
+    oauth_github_token_url: str = "https://github.com/login/oauth/access_token"
+    oauth_github_userinfo_url: str = "https://api.github.com/user"
+    oauth_google_client_id: str = ""
+    oauth_google_client_secret: str = ""
+    oauth_google_authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    oauth_google_token_url: str = "https://oauth2.googleapis.com/token"
+    oauth_google_userinfo_url: str = "https://openidconnect.googleapis.com/v1/userinfo"
     auto_migrate: bool = True
     host: str = "127.0.0.1"
     port: int = Field(default=8101, ge=0, le=65535)
@@ -29,8 +44,23 @@ class AuthSettings(CommonSettings):
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)
+    # How many proxies in front of auth set X-Forwarded-For (the gateway: 1). The client address
+    # is what throttling and the sessions list use; 0 trusts no header.
+    trusted_proxies: int = Field(default=1, ge=0, le=5)
+    # Login and second-factor throttling (``limits`` notation and storage URI).
+    rate_limit_storage_uri: str = "memory://"
+    login_limit_per_pair: str = "5 per 5 minutes"
+    login_limit_per_address: str = "30 per 15 minutes"
+    login_limit_per_account: str = "20 per 15 minutes"
+    code_limit_per_user: str = "5 per 5 minutes"
 
-    @field_validator("jwt_private_key_path", mode="before")
+    # Fernet keys of the provider secrets; None means DATA_DIR/auth/secrets.keys.
+    secrets_key_path: Path | None = None
+    # Shared secret the other services send as X-Internal-Token to /internal/*. Empty: those
+    # routes rely on the network alone, and the one that reveals provider secrets is off.
+    internal_token: str = ""
+
+    @field_validator("jwt_private_key_path", "secrets_key_path", mode="before")
     @classmethod
     def _empty_path_is_default(cls, value: object) -> object:
         return None if value == "" else value
@@ -41,6 +71,8 @@ class AuthSettings(CommonSettings):
             self.database_url = f"sqlite:///{self.data_dir / SERVICE / 'auth.db'}"
         if self.jwt_private_key_path is None:
             self.jwt_private_key_path = self.data_dir / SERVICE / "jwt-private.pem"
+        if self.secrets_key_path is None:
+            self.secrets_key_path = self.data_dir / SERVICE / "secrets.keys"
         return self
 
     @property

@@ -27,6 +27,14 @@ class InvalidCredentials(AuthError):
         super().__init__("wrong email or password")
 
 
+class MfaRequired(AuthError):
+    """Right password, but the account has TOTP on and the login carried no code."""
+
+
+class InvalidMfaCode(AuthError):
+    pass
+
+
 class RefreshTokenInvalid(AuthError):
     pass
 
@@ -51,9 +59,38 @@ class AccessTokenExpired(AccessTokenInvalid):
     pass
 
 
+class Forbidden(AuthError):
+    """The caller is signed in but their role in this org does not allow the action."""
+
+
+class NotFound(AuthError):
+    """No such thing in the caller's org: also the answer for another org's ids."""
+
+
+class Conflict(AuthError):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class PasswordRejected(AuthError):
+    """A new password that is too common or too weak."""
+
+
+class Throttled(AuthError):
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(f"too many attempts; retry in {retry_after_s} seconds")
+        self.retry_after_s = retry_after_s
+
+
 TABLE: dict[type[Exception], tuple[int, str]] = {
     EmailTaken: (409, "email_taken"),
+    Forbidden: (403, "forbidden"),
+    NotFound: (404, "not_found"),
+    PasswordRejected: (422, "weak_password"),
     InvalidCredentials: (401, "invalid_credentials"),
+    MfaRequired: (401, "mfa_required"),
+    InvalidMfaCode: (401, "invalid_mfa_code"),
     RefreshTokenInvalid: (401, "invalid_token"),
     RefreshTokenExpired: (401, "token_expired"),
     RefreshTokenReused: (401, "token_reused"),
@@ -67,9 +104,10 @@ BEARER_TABLE: dict[type[AccessTokenInvalid], tuple[str, str]] = {
 }
 
 
-def init_app(app: Flask) -> None:
-    """Register the JSON error handlers for every error above, and 503 when the DB is down."""
-    web.init_errors(app, TABLE)
+def init_app(app: Flask, more: dict[type[Exception], tuple[int, str]] | None = None) -> None:
+    """Register the JSON error handlers for every error above (and ``more``), and 503 when the
+    database is down."""
+    web.init_errors(app, {**TABLE, **(more or {})})
 
     for exc_type, (code, challenge) in BEARER_TABLE.items():
         app.register_error_handler(
@@ -78,6 +116,15 @@ def init_app(app: Flask) -> None:
                 401, c, str(exc), {"WWW-Authenticate": h}
             ),
         )
+
+    @app.errorhandler(Conflict)
+    def _conflict(exc: Conflict):
+        return web.error_response(409, exc.code, str(exc))
+
+    @app.errorhandler(Throttled)
+    def _throttled(exc: Throttled):
+        return web.error_response(429, "too_many_attempts", str(exc),
+                                  {"Retry-After": str(exc.retry_after_s)})
 
     @app.errorhandler(OperationalError)
     def _database_unavailable(exc: OperationalError):

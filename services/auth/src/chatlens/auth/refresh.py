@@ -16,6 +16,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from chatlens.auth import audit
 from chatlens.auth.errors import RefreshTokenExpired, RefreshTokenInvalid, RefreshTokenReused
 from chatlens.auth.models import RefreshToken, new_id, utcnow
 
@@ -43,7 +44,8 @@ class RefreshTokens:
         self.ttl = timedelta(seconds=ttl_s)
 
     def issue(
-        self, session: Session, user_id: str, org_id: str, family_id: str | None = None
+        self, session: Session, user_id: str, org_id: str, family_id: str | None = None,
+        address: str | None = None, user_agent: str | None = None,
     ) -> tuple[str, str]:
         """A new token (and its family id); a new family unless ``family_id`` is given."""
         token = secrets.token_urlsafe(TOKEN_BYTES)
@@ -51,6 +53,7 @@ class RefreshTokens:
         row = RefreshToken(
             id=new_id(), family_id=family_id or new_id(), user_id=user_id, org_id=org_id,
             token_hash=token_hash(token), issued_at=now, expires_at=now + self.ttl,
+            address=(address or "")[:64] or None, user_agent=(user_agent or "")[:255] or None,
         )
         session.add(row)
         return token, row.family_id
@@ -103,6 +106,8 @@ class RefreshTokens:
 
     def _reused(self, session: Session, row: RefreshToken) -> None:
         revoked = self.revoke_family(session, row.family_id, row.user_id)
+        audit.record(session, "refresh_token.reused", org_id=row.org_id, actor_id=row.user_id,
+                     target=row.family_id, revoked=revoked)
         # Committed before raising: the error response must not roll the revocation back.
         session.commit()
         log.warning(

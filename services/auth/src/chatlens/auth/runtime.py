@@ -9,9 +9,12 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from chatlens.auth.config import AuthSettings
-from chatlens.auth.keys import SigningKey
+from chatlens.auth.keys import Keyring, SigningKey
+from chatlens.auth.password_policy import PasswordPolicy
 from chatlens.auth.passwords import Passwords
+from chatlens.auth.provider_secrets import SecretBox
 from chatlens.auth.refresh import RefreshTokens
+from chatlens.auth.throttle import Throttle
 from chatlens.auth.tokens import AccessTokens
 
 EXTENSION = "chatlens.auth"
@@ -22,10 +25,18 @@ class Runtime:
     settings: AuthSettings
     engine: Engine
     sessions: sessionmaker[Session]
-    signing_key: SigningKey
+    keyring: Keyring
     passwords: Passwords
     access_tokens: AccessTokens
     refresh_tokens: RefreshTokens
+    password_policy: PasswordPolicy
+    throttle: Throttle
+    secret_box: SecretBox
+
+    @property
+    def signing_key(self) -> SigningKey:
+        """The key signing new tokens now."""
+        return self.keyring.active()
 
 
 def current() -> Runtime:

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import jwt
 
 from chatlens.auth.errors import AccessTokenExpired, AccessTokenInvalid
-from chatlens.auth.keys import SigningKey
+from chatlens.auth.keys import Keyring
+from chatlens.auth.permissions import permissions_for
 
 log = logging.getLogger(__name__)
 
@@ -26,15 +27,19 @@ class AccessClaims:
     jti: str
     sid: str | None
     exp: int
+    iat: int
+    perms: frozenset[str]
 
 
 class AccessTokens:
-    """Issues and verifies access JWTs: iss, aud, sub, org, role, typ, iat, exp, jti (+ sid)."""
+    """Issues and verifies access JWTs: iss, aud, sub, org, role, perms, typ, iat, exp, jti, sid.
 
-    def __init__(self, key: SigningKey, issuer: str, audience: str, ttl_s: int) -> None:
-        self.key, self.issuer, self.audience, self.ttl_s = key, issuer, audience, ttl_s
-        # Keyed by kid so a rotation can add the next key here before signing with it.
-        self._verifying = {key.kid: key}
+``perms`` is the role's permissions (:mod:`chatlens.auth.permissions`) at issue time; a verifier
+trusts it for the token's short life, and a role change ends the user's sessions at once.
+"""
+
+    def __init__(self, keyring: Keyring, issuer: str, audience: str, ttl_s: int) -> None:
+        self.keyring, self.issuer, self.audience, self.ttl_s = keyring, issuer, audience, ttl_s
 
     def issue(self, user_id: str, org_id: str, role: str, session_id: str | None = None) -> str:
         now = int(time.time())
@@ -44,6 +49,7 @@ class AccessTokens:
             "sub": user_id,
             "org": org_id,
             "role": role,
+            "perms": sorted(permissions_for(role)),
             "typ": ACCESS,
             "iat": now,
             "exp": now + self.ttl_s,
@@ -51,13 +57,22 @@ class AccessTokens:
         }
         if session_id:
             claims["sid"] = session_id  # the refresh family, so logout can end the session
-        return jwt.encode(claims, self.key.private_key, self.key.alg, headers={"kid": self.key.kid})
+        key = self.keyring.active()
+        return jwt.encode(claims, key.private_key, key.alg, headers={"kid": key.kid})
+
+    def sign_document(self, typ: str, payload: dict, ttl_s: int) -> str:
+        """A short-lived signed JWT of another type (``typ``), e.g. the revocation feed."""
+        now = int(time.time())
+        claims = {**payload, "iss": self.issuer, "aud": self.audience, "typ": typ,
+                  "iat": now, "exp": now + ttl_s}
+        key = self.keyring.active()
+        return jwt.encode(claims, key.private_key, key.alg, headers={"kid": key.kid})
 
     def verify(self, token: str) -> AccessClaims:
         """The claims of a valid access token; :class:`AccessTokenInvalid` for anything else."""
         try:
             kid = jwt.get_unverified_header(token).get("kid")
-            key = self._verifying.get(kid) if isinstance(kid, str) else None
+            key = self.keyring.find(kid) if isinstance(kid, str) else None
             if key is None:
                 raise AccessTokenInvalid("the access token is invalid")
             # The algorithm comes from our key, never from the token's header (no "none", no HS*).
@@ -78,5 +93,6 @@ class AccessTokens:
             raise AccessTokenInvalid("the access token is invalid")
         return AccessClaims(
             sub=claims["sub"], org=claims["org"], role=claims["role"], jti=claims["jti"],
-            sid=claims.get("sid"), exp=claims["exp"],
+            sid=claims.get("sid"), exp=claims["exp"], iat=claims["iat"],
+            perms=frozenset(p for p in claims.get("perms", ()) if isinstance(p, str)),
         )

@@ -15,9 +15,19 @@ class IngestFailed(Exception):
 
 
 class NotAChatExport(IngestFailed):
-    """The file is empty, binary, or has no line in a supported chat-export layout."""
+    """The file is empty, binary, malformed, or in no supported chat-export layout.
+
+    ``reason`` is a short machine-readable word ("invalid_json", "too_deep", "binary", ...);
+    ``location`` says where, when known ("line 12", "$.messages[3]", "byte 4096", a zip entry),
+    and is part of the message.
+    """
 
     code = "parse_failed"
+
+    def __init__(self, message: str, *, reason: str = "not_a_chat_export",
+                 location: str | None = None) -> None:
+        super().__init__(f"{message} (at {location})" if location else message)
+        self.reason, self.location = reason, location
 
 
 class UploadMissing(IngestFailed):
@@ -30,3 +40,9 @@ class UnsupportedUpload(IngestFailed):
     """The upload asks for something this worker cannot do (a format, a time zone)."""
 
     code = "parse_failed"
+
+
+class UnsupportedFormat(UnsupportedUpload):
+    """The upload asked for a format name this worker does not know."""
+
+    code = "unsupported_format"

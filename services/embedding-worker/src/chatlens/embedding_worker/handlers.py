@@ -25,15 +25,15 @@ import numpy as np
 from chatlens.embedding_worker import metrics
 from chatlens.embedding_worker.chunking import assign_chunks, embedding_text
 from chatlens.embedding_worker.embedding import DIMENSIONS, MODEL_NAME, QUERY_PRIORITY, Embedder
-from chatlens.embedding_worker.errors import IngestFailed, UnsupportedUpload, UploadMissing
-from chatlens.embedding_worker.parsing.whatsapp import WhatsAppExport
+from chatlens.embedding_worker.errors import IngestFailed, UploadMissing
+from chatlens.embedding_worker.parsing import FORMATS, ParseResult, parse_any
 from chatlens.shared import schemas
 from chatlens.shared.bus import Delivery, PermanentError
 from chatlens.shared.schemas import ChatMessage
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_FORMATS = frozenset({"auto", "whatsapp"})
+SUPPORTED_FORMATS = frozenset({"auto", *FORMATS})
 # Ids of the messages that make up one job's result, so a redelivery republishes the same ids.
 _JOB_NAMESPACE = uuid.UUID("5b1f0a8e-3c57-4f0e-9d0a-7d3f2e1c6b90")
 
@@ -73,18 +73,16 @@ class Handlers:
                                           "redelivered": delivery.redelivered})
         try:
             export = self._open(request)
+            total = export.total or 0
+            self.bus.publish(schemas.JobProgressed(job_id=request.job_id, stage="parsing",
+                                                   done=total, total=total))
+            # A problem found while streaming (an archive entry that turns out to be a bomb)
+            # fails the job too; the index never seals a job without its final word.
+            batches, embedded = self._publish_batches(request, export, total)
         except IngestFailed as exc:
-            log.warning("ingest refused", extra={"job_id": request.job_id, "code": exc.code,
-                                                 "reason": str(exc)})
-            metrics.INGESTS.labels(exc.code).inc()
-            self.bus.publish(schemas.JobFailed(job_id=request.job_id, code=exc.code,
-                                               reason=str(exc)))
+            self._refuse(request, exc)
             return
-        total = export.layout.messages
-        self.bus.publish(schemas.JobProgressed(job_id=request.job_id, stage="parsing",
-                                               done=total, total=total))
-        batches, embedded = self._publish_batches(request, export, total)
-        stats = {**export.diagnostics.as_stats(), "chat": export.chat, "embedded": embedded,
+        stats = {**export.diagnostics.as_stats(), "embedded": embedded,
                  "batches": batches, "model": MODEL_NAME}
         self.bus.publish(schemas.EmbeddingFinished(
             id=_job_message_id(request.job_id, "finished"), job_id=request.job_id,
@@ -99,13 +97,18 @@ class Handlers:
             "messages_per_s": round(stats["messages"] / seconds, 1) if seconds else None,
         })
 
-    def _open(self, request: schemas.IngestRequested) -> WhatsAppExport:
-        if request.format not in SUPPORTED_FORMATS:
-            raise UnsupportedUpload(f"the format {request.format!r} is not supported yet; "
-                                    f"supported: {', '.join(sorted(SUPPORTED_FORMATS))}")
+    def _refuse(self, request: schemas.IngestRequested, exc: IngestFailed) -> None:
+        log.warning("ingest refused", extra={"job_id": request.job_id, "code": exc.code,
+                                             "reason": str(exc)})
+        metrics.INGESTS.labels(exc.code).inc()
+        self.bus.publish(schemas.JobFailed(job_id=request.job_id, code=exc.code,
+                                           reason=str(exc)))
+
+    def _open(self, request: schemas.IngestRequested) -> ParseResult:
         path = self._upload_path(request.upload_key)
         try:
-            return WhatsAppExport(path, source_file=request.filename, timezone=request.timezone)
+            return parse_any(path, format=request.format, timezone=request.timezone,
+                             source_file=request.filename)
         except FileNotFoundError:
             raise UploadMissing("the upload is not in the upload store (already processed "
                                 "and removed, or never stored)") from None
@@ -122,13 +125,13 @@ class Handlers:
             raise UploadMissing("the upload key points outside the upload store")
         return path
 
-    def _publish_batches(self, request: schemas.IngestRequested, export: WhatsAppExport,
+    def _publish_batches(self, request: schemas.IngestRequested, export: ParseResult,
                          total: int) -> tuple[int, int]:
         """Embed batch k+1.. on Dask while batch k is published; ``(batches, embedded)``."""
         window: deque = deque()
         batches = done = embedded = 0
         try:
-            for batch_no, batch in enumerate(batched(assign_chunks(export.messages()),
+            for batch_no, batch in enumerate(batched(assign_chunks(export.messages),
                                                      self.batch_size)):
                 texts = [embedding_text(m) for m in batch if m.embeddable]
                 window.append((batch_no, batch, self.embedder.submit(texts) if texts else None))

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from chatlens.gateway import migrate
-from chatlens.gateway.api import auth_proxy, collections, docs, jobs, search
+from chatlens.gateway.api import auth_proxy, collections, docs, jobs, search, versions
 from chatlens.gateway.config import GatewaySettings
 from chatlens.gateway.db import make_engine, make_sessions
 from chatlens.gateway.events import job_event_handler
@@ -59,7 +59,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
     web.init_errors(app, {})
     _init_upload_errors(app)
     web.init_health(app, ready=lambda: _database_answers(engine))
-    for blueprint in (auth_proxy.bp, collections.bp, jobs.bp, search.bp, docs.bp):
+    for blueprint in (auth_proxy.bp, collections.bp, jobs.bp, search.bp, versions.bp, docs.bp):
         app.register_blueprint(blueprint)
     docs.spec.register(app)
 

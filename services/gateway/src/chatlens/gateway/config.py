@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from chatlens.shared.archives import ArchiveLimits
 from chatlens.shared.settings import CommonSettings
 
 
@@ -20,6 +21,12 @@ class GatewaySettings(CommonSettings):
     jwt_audience: str = "chatlens"
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
     max_files_per_upload: int = Field(default=20, ge=1)
+    # Zip uploads are decompressed once at upload time to check them (chatlens.shared.archives):
+    # these bound what one archive may cost, nested archives included.
+    archive_max_entries: int = Field(default=10_000, ge=1)
+    archive_max_bytes: int = Field(default=2 * 1024**3, ge=1)
+    archive_max_ratio: float = Field(default=200.0, gt=1)
+    archive_max_depth: int = Field(default=2, ge=0)
     outbox_poll_s: float = 0.2
     sse_poll_s: float = 0.5
     sse_max_s: float = 3600.0
@@ -29,6 +36,11 @@ class GatewaySettings(CommonSettings):
     # e.g. for a test that drives it by hand.
     background: bool = True
     threads: int = 8
+
+    def archive_limits(self) -> ArchiveLimits:
+        return ArchiveLimits(max_entries=self.archive_max_entries,
+                             max_total_bytes=self.archive_max_bytes,
+                             max_ratio=self.archive_max_ratio, max_depth=self.archive_max_depth)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

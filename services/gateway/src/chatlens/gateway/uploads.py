@@ -2,15 +2,15 @@
 
 Werkzeug's multipart parser asks :meth:`UploadRequest._get_file_stream` where to put each file;
 we give it a temporary file inside the upload store that hashes and counts what is written, so a
-200 MB export never sits in memory and is never read twice. After the checks pass, the file is
-renamed into its job's folder; if any file of a request fails, all of them are removed.
+200 MB export never sits in memory. After the checks (:mod:`.sniff`: its first bytes, or every
+entry of a zip) pass, the file is renamed into its job's folder; if any file of a request fails,
+all of them are removed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import re
 import tempfile
 import unicodedata
 from dataclasses import dataclass
@@ -18,14 +18,8 @@ from pathlib import Path
 
 from flask import Request, current_app
 
-from chatlens.shared.web import ApiError
-
-SNIFF_BYTES = 64 * 1024
-# A WhatsApp line starts with a date: "31/12/2023, 21:15 - ", "[31.12.23, 21:15:42] ", ISO dates.
-_WHATSAPP_LINE = re.compile(
-    r"^[\u200e\u200f\ufeff]?\[?\d{1,4}[./-]\d{1,2}[./-]\d{1,4},?\s+\d{1,2}[:.]\d{2}", re.MULTILINE
-)
-FORMATS = {"whatsapp": (".txt",)}
+from chatlens.gateway.sniff import sniff
+from chatlens.shared.archives import ArchiveLimits
 
 
 class HashingFile:
@@ -84,30 +78,9 @@ class CheckedFile:
     format: str
 
 
-def check_file(filename: str, stream: HashingFile, requested_format: str) -> CheckedFile:
-    """Refuse what is empty, of an unknown type, or not a chat export; return the format."""
-    if stream.size == 0:
-        raise ApiError(400, "empty_file", f"{filename}: the file is empty")
-    suffix = Path(filename).suffix.lower()
-    candidates = [requested_format] if requested_format != "auto" else list(FORMATS)
-    formats = [f for f in candidates if suffix in FORMATS.get(f, ())]
-    if not formats:
-        known = ", ".join(sorted({s for suffixes in FORMATS.values() for s in suffixes}))
-        raise ApiError(415, "unsupported_type",
-                       f"{filename}: {suffix or 'no extension'} is not a supported export type "
-                       f"(supported: {known})")
-    stream.seek(0)
-    head = stream.read(SNIFF_BYTES)
-    if b"\x00" in head:
-        raise ApiError(415, "not_text", f"{filename}: binary data where a text export was expected")
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # a multi-byte character cut at the sniff boundary is fine
-            raise ApiError(415, "not_text", f"{filename}: the file is not UTF-8 text") from None
-        text = head[: exc.start].decode("utf-8")
-    if not _WHATSAPP_LINE.search(text):
-        raise ApiError(422, "not_a_chat_export",
-                       f"{filename}: no WhatsApp message line found in the first "
-                       f"{SNIFF_BYTES // 1024} KiB (expected lines like '31/12/2023, 21:15 - Name: text')")
-    return CheckedFile(filename=filename, stream=stream, format=formats[0])
+def check_file(filename: str, stream: HashingFile, requested_format: str,
+               limits: ArchiveLimits) -> CheckedFile:
+    """Refuse what is empty, of an unknown type, not a chat export or an unsafe archive."""
+    stream.flush()  # the checks read the file by its path
+    format = sniff(filename, stream.path, stream.size, requested_format, limits)
+    return CheckedFile(filename=filename, stream=stream, format=format)

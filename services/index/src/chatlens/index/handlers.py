@@ -10,13 +10,16 @@ from collections.abc import Callable
 
 from chatlens.index.ingest import Ingestor
 from chatlens.index.search import Searcher
+from chatlens.index.versions import Versions
 from chatlens.shared.bus import Delivery, PermanentError
 from chatlens.shared.schemas import (
     ChunksEmbedded,
     EmbeddingFinished,
     Message,
-    SearchAnswered,
     SearchRequested,
+    VersionRestoreRequested,
+    VersionsCompareRequested,
+    VersionsListRequested,
 )
 
 
@@ -32,7 +35,8 @@ def ingest_handler(ingestor: Ingestor) -> Callable[[Message, Delivery], None]:
         if route is None:
             raise PermanentError(f"the index does not ingest {message.type}")
         try:
-            route(message)
+            with ingestor.lock:
+                route(message)
         except PermanentError as exc:
             ingestor.fail(message, exc)  # type: ignore[arg-type]  # both routed types have job_id
             raise
@@ -40,12 +44,19 @@ def ingest_handler(ingestor: Ingestor) -> Callable[[Message, Delivery], None]:
     return handle
 
 
-def search_handler(searcher: Searcher) -> Callable[[Message, Delivery], SearchAnswered]:
-    """The handler of ``topology.INDEX_RPC``."""
+def search_handler(searcher: Searcher,
+                   versions: Versions | None = None) -> Callable[[Message, Delivery], Message]:
+    """The handler of ``topology.INDEX_RPC``: searches, and the version list, compare, restore."""
+    routes: dict[type[Message], Callable] = {SearchRequested: searcher.search}
+    if versions is not None:
+        routes.update({VersionsListRequested: versions.list,
+                       VersionsCompareRequested: versions.compare,
+                       VersionRestoreRequested: versions.restore})
 
-    def handle(message: Message, delivery: Delivery) -> SearchAnswered:
-        if not isinstance(message, SearchRequested):
+    def handle(message: Message, delivery: Delivery) -> Message:
+        route = routes.get(type(message))
+        if route is None:
             raise PermanentError(f"the index does not answer {message.type}")
-        return searcher.search(message)
+        return route(message)
 
     return handle

@@ -4,13 +4,14 @@ Idempotent by construction, because RabbitMQ redelivers: staged files are named 
 message, a sealed job is recorded in the manifest's ``jobs`` (so it is never written twice, only
 announced again), and a seal interrupted before its commit is rolled back and redone whole.
 
-One writer per process: the ingest consumer runs a single worker thread, and this class relies
-on it (no locks).
+One writer per process: the ingest consumer runs a single worker thread, and a restore (an RPC,
+on another thread) takes ``Ingestor.lock`` like the ingest handler does, so writes never overlap.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,7 @@ class Ingestor:
     def __init__(self, layout: Layout, publish: Publish, segments: SegmentCache, dim: int) -> None:
         self.layout, self.publish, self.segments, self.dim = layout, publish, segments, dim
         self._recovered: set[Path] = set()
+        self.lock = threading.Lock()  # held by whoever writes: the ingest handler, a restore
 
     # --- entry points ----------------------------------------------------------------------
     def on_batch(self, batch: ChunksEmbedded) -> None:
@@ -116,6 +118,12 @@ class Ingestor:
         # Only once the announcement is confirmed: a crash before leaves staging as the mark
         # that the announcement is still owed.
         self._staging(job).remove()
+
+    def open_for_writing(self, org_id: str, collection_id: str) -> Collection | None:
+        """An existing collection, recovered, for another writer (a restore) holding ``lock``."""
+        if not (is_safe_id(org_id) and is_safe_id(collection_id)):
+            return None
+        return self._open(Job("", org_id, collection_id), create=False)
 
     # --- paths -----------------------------------------------------------------------------
     def _staging(self, job: Job) -> JobStaging:

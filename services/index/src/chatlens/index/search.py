@@ -1,30 +1,36 @@
-"""Search: exact inner-product top-k of every live segment, merged exactly into the global top-k.
+"""Search: semantic (exact inner product), keyword (BM25) and hybrid (reciprocal rank fusion).
 
-Each segment returns its own best ``k`` (sorted), so the global best ``k`` are among them; a
-k-way heap merge of those lists takes the first ``k`` overall. Readers never write and never
-lock the writer out: they read only committed manifests and immutable segments.
+Every mode ranks the messages of every live segment that pass the filters, and merges the
+segments' lists exactly: each segment returns its own best ``n`` (sorted), so the global best
+``n`` are among them, and a k-way heap merge takes them. Filters are masks applied inside each
+segment's search (``chatlens.index.filters``), never to a finished top-k. Readers never write and
+never lock the writer out: they read only committed manifests and immutable segments.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
-import os
-import threading
-from collections import OrderedDict
-from pathlib import Path
 
-import numpy as np
-
-from chatlens.index.storage import manifest as manifest_file
-from chatlens.index.storage.collection import Collection
-from chatlens.index.storage.layout import Layout, is_safe_id
-from chatlens.index.storage.manifest import Manifest
-from chatlens.index.storage.segment import SegmentCache
+from chatlens.index import ranking
+from chatlens.index.manifests import ManifestReader
+from chatlens.index.storage.layout import Layout
+from chatlens.index.storage.segment import Segment, SegmentCache
+from chatlens.index.text import highlight_spans, parse_keyword_query
 from chatlens.shared.bus import PermanentError
 from chatlens.shared.schemas import SearchAnswered, SearchHit, SearchRequested
 
 Ranked = tuple[float, int, int]  # (score, segment number, row)
+
+# How deep each mode's list goes before fusion: deeper than the page, so a message that is
+# second-tier in both modes can still reach it.
+FUSION_DEPTH = 100
+# In hybrid search the keyword list votes only for messages matching at least this share of the
+# query's idf mass (a "minimum should match" weighted by idf). Without it a long natural-language
+# question ("when is the team trip to Portugal?") lets every message sharing one ordinary word
+# ("team") into the fusion, and those outvote the semantic best match; with it, a paraphrase
+# falls back to the semantic ranking while messages sharing the query's rare words still count.
+HYBRID_MIN_COVERAGE = 0.25
 
 
 def merge_top_k(per_segment: list[list[tuple[float, int]]], k: int) -> list[Ranked]:
@@ -39,82 +45,61 @@ class Searcher:
     """Answers SearchRequested; safe to share between RPC worker threads."""
 
     def __init__(self, layout: Layout, segments: SegmentCache, pinned_cache: int = 1024) -> None:
-        self.layout, self.segments = layout, segments
-        self._latest: dict[Path, tuple[tuple[int, int, int], Manifest]] = {}
-        self._pinned: OrderedDict[tuple[Path, int], Manifest] = OrderedDict()
-        self._pinned_cache = pinned_cache
-        self._lock = threading.Lock()
+        self.segments = segments
+        self.manifests = ManifestReader(layout, pinned_cache)
 
     def search(self, request: SearchRequested) -> SearchAnswered:
-        collection = self._collection(request.org_id, request.collection_id)
-        manifest = self._manifest(collection, request.version)
-        query = _query(request.vector, manifest.dim)
+        collection = self.manifests.collection(request.org_id, request.collection_id)
+        manifest = self.manifests.manifest(collection, request.version)
+        keyword_query = parse_keyword_query(request.query)
+        if request.mode in ("semantic", "hybrid") and request.vector is None:
+            raise PermanentError(f"{request.mode} search needs a query vector",
+                                 code="invalid_vector")
+        if request.mode == "keyword" and keyword_query.empty:
+            raise PermanentError("the keyword query has no words to search for",
+                                 code="empty_query")
         segments = [self.segments.get(collection.segment_path(entry.id))
                     for entry in manifest.segments]
-        ranked = merge_top_k([segment.search(query, request.k) for segment in segments], request.k)
+        masks = [segment.columns.mask(request.filters) for segment in segments]
+        # One row more than the page, to know whether a next page exists.
+        wanted = request.offset + request.k + 1
+        semantic: list[Ranked] = []
+        keyword: list[Ranked] = []
+        depth = wanted if request.mode != "hybrid" else max(wanted, FUSION_DEPTH)
+        if request.mode in ("semantic", "hybrid"):
+            query = ranking.query_vector(request.vector, manifest.dim)  # type: ignore[arg-type]
+            semantic = merge_top_k(
+                [_to_positions(segment, segment.search(query, depth, mask))
+                 for segment, mask in zip(segments, masks, strict=True)], depth)
+        if request.mode in ("keyword", "hybrid") and not keyword_query.empty:
+            min_coverage = HYBRID_MIN_COVERAGE if request.mode == "hybrid" else 0.0
+            keyword = merge_top_k(ranking.keyword_rank(segments, masks, keyword_query, depth,
+                                                       min_coverage), depth)
+        if request.mode == "semantic":
+            ranked = semantic
+        elif request.mode == "keyword":
+            ranked = keyword
+        else:
+            ranked = ranking.reciprocal_rank_fusion([semantic, keyword])
+        page = ranked[request.offset:request.offset + request.k]
+        next_offset = request.offset + request.k if len(ranked) > request.offset + request.k \
+            else None
+        semantic_scores = {(n, p): s for s, n, p in semantic}
+        keyword_scores = {(n, p): s for s, n, p in keyword}
         hits = []
-        for score, number, row in ranked:
+        for score, number, position in page:
             segment = segments[number]
-            message = segment.message_at_row(row)
-            hits.append(SearchHit(message=message, score=score,
-                                  context=segment.context(message.message_id, request.context)))
-        return SearchAnswered(version=manifest.version, hits=hits)
-
-    def _collection(self, org_id: str, collection_id: str) -> Collection:
-        # The same answer for a malformed id, another org's collection and a missing one.
-        if is_safe_id(org_id) and is_safe_id(collection_id):
-            collection = Collection(self.layout.collection(org_id, collection_id))
-            if collection.exists():
-                return collection
-        raise PermanentError(f"no collection {collection_id!r}", code="not_found")
-
-    def _manifest(self, collection: Collection, version: int | None) -> Manifest:
-        latest = self._latest_manifest(collection)
-        if version is None or version == latest.version:
-            return latest
-        if not 0 <= version < latest.version:
-            raise PermanentError(f"no version {version}", code="version_not_found")
-        key = (collection.path, version)
-        with self._lock:
-            pinned = self._pinned.get(key)
-        if pinned is None:
-            pinned = collection.manifest_at(version)
-            if pinned is None:
-                raise PermanentError(f"no version {version}", code="version_not_found")
-            with self._lock:  # tagged versions never change, so they can be kept
-                self._pinned[key] = pinned
-                while len(self._pinned) > self._pinned_cache:
-                    self._pinned.popitem(last=False)
-        return pinned
-
-    def _latest_manifest(self, collection: Collection) -> Manifest:
-        """The latest committed manifest, re-read only when the file changed."""
-        stat = os.stat(collection.path / manifest_file.FILENAME)
-        # The writer replaces the file by rename: a new inode even when the mtime ties.
-        key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-        with self._lock:
-            cached = self._latest.get(collection.path)
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        try:
-            working = collection.manifest()
-        except ValueError:  # read while a rollback rewrote it in place
-            working = None
-        if working is not None and collection.has_version(working.version):
-            with self._lock:
-                self._latest[collection.path] = (key, working)
-            return working
-        # A version being written right now (or interrupted): serve HEAD, and look again next time.
-        return collection.head_manifest()
+            message = segment.messages[position]
+            hits.append(SearchHit(
+                message=message, score=score,
+                context=segment.context(message.message_id, request.context),
+                highlights=highlight_spans(message.text, keyword_query),
+                semantic_score=semantic_scores.get((number, position)),
+                keyword_score=keyword_scores.get((number, position))))
+        return SearchAnswered(version=manifest.version, hits=hits, next_offset=next_offset)
 
 
-def _query(vector: list[float], dim: int) -> np.ndarray:
-    query = np.asarray(vector, dtype=np.float32)
-    if query.shape != (dim,):
-        raise PermanentError(f"the query has {query.size} dimensions, the collection {dim}",
-                             code="invalid_vector")
-    norm = float(np.linalg.norm(query))
-    if not np.isfinite(query).all() or not np.isfinite(norm) or norm == 0.0:
-        raise PermanentError("the query vector must be finite and non-zero", code="invalid_vector")
-    return query / norm
+def _to_positions(segment: Segment, ranked: list[tuple[float, int]]) -> list[tuple[float, int]]:
+    """Vector rows -> message positions, so both modes name a hit the same way."""
+    return [(score, int(segment.row_positions[row])) for score, row in ranked]
 

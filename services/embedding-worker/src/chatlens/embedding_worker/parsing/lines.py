@@ -26,6 +26,7 @@ HEADER = re.compile(
     (?P<open>\[)?
     (?P<d1>\d{1,4})(?P<sep>[./-])(?P<d2>\d{1,2})(?P=sep)(?P<d3>\d{2,4})\.?
     ,?\ +
+    (?:(?:klo|kl\.?|à|um|om|alle|a\ las|às)\ +)?  # "1.2.2024 klo 10.00", "01/02/2024 à 10:00"
     (?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?:[:.](?P<second>\d{2}))?
     (?:\ ?(?P<ampm>[AaPp])\.?\ ?[Mm]\.?)?
     (?(open)\]\ ?|\ [-\u2013]\ )
@@ -54,23 +55,51 @@ _SYSTEM_TEXT = re.compile(
     """,
     re.VERBOSE,
 )
-_ENCRYPTION = re.compile(r"Messages (?:and calls are|to this (?:group|chat) are now) ")
+_ENCRYPTION = re.compile(
+    r"Messages (?:and calls are|to this (?:group|chat) are now) "
+    r"|Los mensajes y las llamadas están cifrados|Nachrichten und Anrufe sind Ende-zu-Ende"
+    r"|Les messages et les appels sont chiffrés|As mensagens e as chamadas são protegidas"
+    r"|I messaggi e le chiamate sono crittografati|Berichten en oproepen zijn end-to-end"
+    r"|Viestit ja puhelut ovat päästä päähän"
+)
 
+# The marker WhatsApp appends to an edited message, per locale.
+_EDITED = re.compile(
+    r"\s*<(?:This message was edited|Se editó este mensaje\.?|Diese Nachricht wurde bearbeitet\.?"
+    r"|Ce message a été modifié\.?|Mensagem editada|Messaggio modificato|Bewerkt|Muokattu)>$"
+)
 EDITED_MARKER = "<This message was edited>"
 _DELETED = frozenset({
     "This message was deleted", "This message was deleted.",
     "You deleted this message", "You deleted this message.",
+    "Se eliminó este mensaje.", "Eliminaste este mensaje.",
+    "Diese Nachricht wurde gelöscht.", "Du hast diese Nachricht gelöscht.",
+    "Ce message a été supprimé.", "Vous avez supprimé ce message.",
+    "Esta mensagem foi apagada", "Você apagou esta mensagem",
+    "Questo messaggio è stato eliminato", "Hai eliminato questo messaggio",
+    "Dit bericht is verwijderd", "Je hebt dit bericht verwijderd",
+    "Tämä viesti poistettiin", "Poistit tämän viestin",
 })
 _MEDIA = re.compile(
     r"""
-    <Media\ omitted> | <media\ omitted>
+    <(?:Media\ omitted|media\ omitted|Multimedia\ omitido|Medien\ ausgeschlossen|Médias\ omis
+       |Mídia\ oculta|Arquivo\ de\ mídia\ oculto|Media\ omessi|Media\ weggelaten
+       |Media\ jätettiin\ pois)>
     | (?:image|video|audio|sticker|GIF|document|Contact\ card|vCard)\ omitted
-    | <attached:\ [^>\n]+>
+    | (?:imagen|video|audio|sticker|GIF)\ omitid[oa] | (?:Bild|Video|Audio|Sticker)\ weggelassen
+    | (?:image|vidéo|audio)\ absente | (?:imagem|vídeo|áudio|figurinha)\ ocultad[oa]
+    | <(?:attached|adjunto|angehängt|pièce\ jointe|anexado|allegato|bijgevoegd|liite):\ ?
+        (?P<name>[^>\n]+)>
     """,
     re.VERBOSE,
 )
 # Android names an attached file on the first line; a caption may follow on the next ones.
-_FILE_ATTACHED = re.compile(r"[^\n]+ \(file attached\)(?:\n|$)")
+_FILE_ATTACHED = re.compile(
+    r"(?P<name>[^\n]+) \((?:file attached|archivo adjunto|Datei angehängt|fichier joint"
+    r"|arquivo anexado|file allegato|bestand bijgevoegd|tiedosto liitetty)\)(?:\n|$)"
+)
+# A non-contact is written "~ Name" (with a narrow or plain space) in newer exports.
+_NON_CONTACT = re.compile(r"^~\s*")
 
 
 def strip_marks(line: str) -> str:
@@ -83,28 +112,36 @@ def normalise(marks_free: str) -> str:
     return marks_free.translate(_SPACES)
 
 
-def split_sender(rest: str, *, marked: bool) -> tuple[str | None, str, bool]:
+def split_sender(rest: str, *, marked: bool,
+                 chat: str | None = None) -> tuple[str | None, str, bool]:
     """``(sender, text, is_system)`` of what follows a header.
 
-    ``marked`` says the raw line had a U+200E, which iOS puts on system lines.
+    ``marked`` says the raw line had a U+200E, which iOS puts on system lines; ``chat`` is the
+    chat's name, under which iOS writes a group's system lines as if it were their author.
     """
     match = _SENDER.match(rest)
     if match is None:
         return None, rest, True
-    sender = normalise(match["sender"]).strip()
+    sender = _NON_CONTACT.sub("", normalise(match["sender"]).strip())
     text = rest[match.end():]
     if " " in sender and _SYSTEM_VERB.search(sender):
         return None, rest, True
-    if _ENCRYPTION.match(text) or (marked and _SYSTEM_TEXT.match(text)):
+    if _ENCRYPTION.match(text) or ((marked or sender == chat) and _SYSTEM_TEXT.match(text)):
         return None, text, True
     return sender, text, False
+
+
+def attachment_name(text: str) -> str | None:
+    """The file name a media message names ("<attached: X>", "X (file attached)"), if any."""
+    match = _MEDIA.fullmatch(text) or _FILE_ATTACHED.match(text)
+    return match["name"].strip() if match and match["name"] else None
 
 
 def classify(text: str, is_system: bool) -> tuple[Kind, str, bool]:
     """``(kind, text without the edit marker, edited)`` of a complete message text."""
     edited = False
-    if text.endswith(EDITED_MARKER):
-        text, edited = text[: -len(EDITED_MARKER)].rstrip(), True
+    if text.endswith(">") and (marker := _EDITED.search(text)):
+        text, edited = text[: marker.start()].rstrip(), True
     if is_system:
         return "system", text, edited
     if text in _DELETED:

@@ -10,23 +10,24 @@ the same file always gives the same messages, ids and order.
 from __future__ import annotations
 
 import codecs
+import io
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from chatlens.embedding_worker.errors import NotAChatExport, UnsupportedUpload
 from chatlens.embedding_worker.parsing import lines, timestamps
+from chatlens.embedding_worker.parsing.diagnostics import Diagnostics
 from chatlens.embedding_worker.parsing.identity import MessageIdentity, chat_name
-from chatlens.shared.schemas import ChatMessage
+from chatlens.embedding_worker.parsing.source import Source
+from chatlens.shared.schemas import Attachment, ChatMessage
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "whatsapp"
 SNIFF_BYTES = 64 * 1024
-MAX_SKIPPED_EXAMPLES = 20
 
 
 @dataclass(frozen=True)
@@ -39,55 +40,32 @@ class Layout:
     messages: int  # headers with a valid date and time under ``date_order``
 
 
-@dataclass
-class Diagnostics:
-    """What the second pass found, for the job's stats and for the user to check the parse."""
-
-    format: str
-    date_order: str
-    clock: str
-    tz_assumption: str
-    messages: int = 0
-    system_events: int = 0
-    media: int = 0
-    deleted: int = 0
-    edited: int = 0
-    skipped_lines: int = 0
-    skipped_examples: list[dict[str, Any]] = field(default_factory=list)
-
-    def skip(self, line_no: int, reason: str) -> None:
-        self.skipped_lines += 1
-        if len(self.skipped_examples) < MAX_SKIPPED_EXAMPLES:
-            self.skipped_examples.append({"line": line_no, "reason": reason})
-
-    def as_stats(self) -> dict[str, Any]:
-        return {
-            "format": self.format, "date_order": self.date_order, "clock": self.clock,
-            "tz_assumption": self.tz_assumption, "messages": self.messages,
-            "system_events": self.system_events, "media": self.media, "deleted": self.deleted,
-            "edited": self.edited, "skipped_lines": self.skipped_lines,
-            "skipped_examples": list(self.skipped_examples),
-        }
+def _as_source(path: Path | Source) -> Source:
+    return path if isinstance(path, Source) else Source(Path(path))
 
 
-def _sniff(path: Path) -> None:
+def _sniff(source: Source) -> None:
     """Refuse empty, binary and non-UTF-8 files before reading them as lines."""
-    with path.open("rb") as handle:
+    with source.open() as handle:
         head = handle.read(SNIFF_BYTES)
     if not head.strip():
-        raise NotAChatExport("the file is empty")
+        raise NotAChatExport("the file is empty", reason="empty")
     if b"\x00" in head:
-        raise NotAChatExport("the file is binary, not a WhatsApp text export")
+        nul = head.index(b"\x00")
+        raise NotAChatExport("the file is binary, not a WhatsApp text export", reason="binary",
+                             location=f"byte {nul}")
     try:
         # Unless the whole file fits, the block may end inside a multi-byte character.
         codecs.getincrementaldecoder("utf-8")().decode(head, final=len(head) < SNIFF_BYTES)
     except UnicodeDecodeError as exc:
-        raise NotAChatExport(f"the file is not UTF-8 text (byte {exc.start})") from None
+        raise NotAChatExport("the file is not UTF-8 text", reason="invalid_utf8",
+                             location=f"byte {exc.start}") from None
 
 
-def _read_lines(path: Path) -> Iterator[tuple[int, str]]:
+def _read_lines(source: Source) -> Iterator[tuple[int, str]]:
     # utf-8-sig drops a BOM; a stray bad byte past the sniffed block must not lose the file.
-    with path.open(encoding="utf-8-sig", errors="replace") as handle:
+    with source.open() as raw:
+        handle = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline=None)
         for line_no, line in enumerate(handle, start=1):
             yield line_no, line.rstrip("\r\n")
 
@@ -96,8 +74,9 @@ def _clock_of(match) -> tuple[int, int, int] | None:
     return timestamps.read_time(match["hour"], match["minute"], match["second"], match["ampm"])
 
 
-def scan(path: Path) -> Layout:
+def scan(path: Path | Source) -> Layout:
     """First pass: the layout of an export. Raises :class:`NotAChatExport`."""
+    path = _as_source(path)
     _sniff(path)
     vote = timestamps.DateOrderVote()
     ios = android = twelve = twenty_four = 0
@@ -113,8 +92,8 @@ def scan(path: Path) -> Layout:
     if count == 0:
         raise NotAChatExport(
             "no line looks like a WhatsApp message (\"31/12/2023, 21:15 - Name: text\" or "
-            "\"[31/12/2023, 21:15:42] Name: text\"); is this a WhatsApp chat export?"
-        )
+            "\"[31/12/2023, 21:15:42] Name: text\"); is this a WhatsApp chat export?",
+            reason="no_messages")
     clock = "mixed" if twelve and twenty_four else ("12h" if twelve else "24h")
     return Layout("whatsapp-ios" if ios > android else "whatsapp-android", order, clock, count)
 
@@ -128,6 +107,7 @@ class _Pending:
     sender: str | None
     is_system: bool
     parts: list[str]
+    written: str  # the header's date and time as the file has them
 
 
 class WhatsAppExport:
@@ -137,18 +117,24 @@ class WhatsAppExport:
     ``timezone`` is the IANA zone the phone was in, if the user said.
     """
 
-    def __init__(self, path: Path, *, source_file: str | None = None, chat: str | None = None,
+    format = PLATFORM
+
+    def __init__(self, path: Path | Source, *, source_file: str | None = None,
+                 chat: str | None = None,
                  timezone: str | None = None) -> None:
-        self.path = Path(path)
-        self.source_file = source_file or self.path.name
+        self.path = _as_source(path)
+        self.source_file = source_file or (self.path.entry or self.path.path.name)
         self.chat = chat or chat_name(self.source_file)
         try:
             self.clock = timestamps.Clock.for_upload(timezone)
         except LookupError as exc:
             raise UnsupportedUpload(str(exc)) from None
         self.layout = scan(self.path)
-        self.diagnostics = Diagnostics(self.layout.format, self.layout.date_order,
-                                       self.layout.clock, self.clock.assumption)
+        self.total = self.layout.messages
+        self.diagnostics = Diagnostics(
+            PLATFORM, self.clock.assumption, variant=self.layout.format.removeprefix("whatsapp-"),
+            details={"chat": self.chat, "date_order": self.layout.date_order,
+                     "clock": self.layout.clock})
 
     def messages(self) -> Iterator[ChatMessage]:
         """Second pass: the messages in file order; fills :attr:`diagnostics` as it goes."""
@@ -174,8 +160,9 @@ class WhatsAppExport:
             # Sender and text come from the marks-free line, not the space-normalised one, so a
             # narrow space typed inside a message stays; both have the same positions.
             sender, text, is_system = lines.split_sender(marks_free[match.end():],
-                                                         marked="\u200e" in raw)
-            pending = _Pending(line_no, local, sender, is_system, [text])
+                                                         marked="\u200e" in raw, chat=self.chat)
+            written = lines.normalise(marks_free[: match.end()]).strip(" []-\u2013")
+            pending = _Pending(line_no, local, sender, is_system, [text], written)
         if pending is not None:
             yield self._finish(pending, seq, identity)
 
@@ -189,18 +176,16 @@ class WhatsAppExport:
     def _finish(self, pending: _Pending, seq: int, identity: MessageIdentity) -> ChatMessage:
         kind, text, edited = lines.classify("\n".join(pending.parts).strip(), pending.is_system)
         sent_at = self.clock.to_utc(pending.local)
-        counts = self.diagnostics
-        counts.messages += 1
-        counts.system_events += kind == "system"
-        counts.media += kind == "media"
-        counts.deleted += kind == "deleted"
-        counts.edited += edited
-        return ChatMessage(
+        name = lines.attachment_name(text) if kind == "media" else None
+        return self.diagnostics.count(ChatMessage(
             message_id=identity.next_id(sent_at, pending.sender, text),
             platform=PLATFORM, chat=self.chat, sender=pending.sender, sent_at=sent_at,
             tz_assumption=self.clock.assumption, kind=kind, text=text, seq=seq,
             source_file=self.source_file, source_line=pending.line_no, edited=edited,
-        )
+            source_path=self.path.entry, original_timestamp=pending.written,
+            deleted=kind == "deleted",
+            attachments=[Attachment(name=name)] if name else [],
+        ))
 
 
 def parse_file(path: Path | str, *, source_file: str | None = None, chat: str | None = None,

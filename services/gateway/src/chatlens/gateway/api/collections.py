@@ -6,14 +6,15 @@ import shutil
 import zoneinfo
 
 from flask import Blueprint, current_app, g, request
-from sqlalchemy import select
 from spectree import Response
+from sqlalchemy import select
 
 from chatlens.gateway import jobs
 from chatlens.gateway.api import models
 from chatlens.gateway.api.docs import spec
 from chatlens.gateway.db import Collection, new_id
 from chatlens.gateway.security import login_required
+from chatlens.gateway.sniff import FORMATS
 from chatlens.gateway.uploads import check_file, safe_filename
 from chatlens.shared.web import ApiError, json_body
 
@@ -96,8 +97,10 @@ def upload(collection_id: str):
         if not request.mimetype == "multipart/form-data":
             raise ApiError(415, "unsupported_media_type", "send the files as multipart/form-data")
         requested_format = request.form.get("format", "auto")
-        if requested_format not in ("auto", "whatsapp"):
-            raise ApiError(422, "unknown_format", f"unknown format {requested_format!r}")
+        if requested_format not in ("auto", *FORMATS):
+            raise ApiError(422, "unknown_format",
+                           f"unknown format {requested_format!r}; "
+                           f"one of: auto, {', '.join(FORMATS)}")
         timezone = request.form.get("timezone") or None
         if timezone is not None:
             try:
@@ -115,7 +118,9 @@ def upload(collection_id: str):
         if len(files) > settings.max_files_per_upload:
             raise ApiError(413, "too_many_files",
                            f"at most {settings.max_files_per_upload} files per request")
-        checked = [check_file(safe_filename(f.filename), f.stream, requested_format)
+        # Every file is checked before any is kept: one bad file refuses the whole request.
+        limits = settings.archive_limits()
+        checked = [check_file(safe_filename(f.filename), f.stream, requested_format, limits)
                    for f in files]
         accepted = []
         for item in checked:

@@ -137,3 +137,24 @@ class Collection:
         self.git.commit_all(f"{tag_name(new.version)}: {summary}\n\n{body}\n")
         self.git.tag(tag_name(new.version))
         return new
+
+    def restore(self, old: Manifest, summary: str, stats: dict) -> Manifest:
+        """Commit and tag a new version whose live segments are those of ``old``."""
+        new = self.manifest().restoring(old)
+        atomic.write_json(self.path / manifest_file.FILENAME, new.to_json())
+        body = json.dumps(stats, sort_keys=True)
+        self.git.commit_all(f"{tag_name(new.version)}: {summary}\n\n{body}\n")
+        self.git.tag(tag_name(new.version))
+        return new
+
+    def history(self) -> list[tuple[int, str, str, Manifest]]:
+        """(version, commit date, subject, manifest) of every tagged version, oldest first."""
+        tags = []
+        for name, date, subject in self.git.tag_log():
+            if name[1:].isdigit():
+                tags.append((int(name[1:]), date, subject))
+        tags.sort()
+        raws = self.git.show_many([f"refs/tags/{tag_name(v)}:{manifest_file.FILENAME}"
+                                   for v, _, _ in tags])
+        return [(v, date, subject, Manifest.parse(raw))
+                for (v, date, subject), raw in zip(tags, raws, strict=True) if raw is not None]

@@ -41,7 +41,8 @@ class GitRepo:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
 
-    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    def _run(self, *args: str, check: bool = True,
+             input_: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
         # Only the repository's own config counts: the environment must not redirect Git, and a
         # user's or the system's config must not add hooks, signing or templates. The data
         # volume may belong to another uid than the service (containers): safe.directory.
@@ -49,7 +50,7 @@ class GitRepo:
         env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_TERMINAL_PROMPT="0",
                    LC_ALL="C")
         command = ["git", "-c", f"safe.directory={self.path}", "-C", str(self.path), *args]
-        result = subprocess.run(command, capture_output=True, env=env, check=False)
+        result = subprocess.run(command, capture_output=True, env=env, check=False, input=input_)
         if check and result.returncode != 0:
             raise GitError(f"git {' '.join(args)} failed ({result.returncode}): "
                            f"{result.stderr.decode(errors='replace').strip()}")
@@ -94,6 +95,34 @@ class GitRepo:
 
     def tags(self) -> list[str]:
         return self._run("tag", "--list").stdout.decode().split()
+
+    def tag_log(self, pattern: str = "v*") -> list[tuple[str, str, str]]:
+        """(tag, commit date ISO 8601, commit subject) of every tag matching ``pattern``."""
+        out = self._run("for-each-ref", f"refs/tags/{pattern}",
+                        "--format=%(refname:short)%00%(creatordate:iso-strict)%00%(subject)").stdout
+        rows = []
+        for line in out.decode(errors="replace").splitlines():
+            name, date, subject = line.split("\0", 2)
+            rows.append((name, date, subject))
+        return rows
+
+    def show_many(self, specs: list[str]) -> list[bytes | None]:
+        """The content of each ``ref:path`` (None where missing), in one ``cat-file`` process."""
+        if not specs:
+            return []
+        result = self._run("cat-file", "--batch", input_=("\n".join(specs) + "\n").encode())
+        out, pos, contents = result.stdout, 0, []
+        for _ in specs:
+            end = out.index(b"\n", pos)
+            header = out[pos:end].split()
+            pos = end + 1
+            if len(header) == 2 and header[1] == b"missing":
+                contents.append(None)
+                continue
+            size = int(header[2])
+            contents.append(out[pos:pos + size])
+            pos += size + 1  # the content is followed by a newline
+        return contents
 
     def log_messages(self) -> list[str]:
         """Commit subjects and bodies, newest first."""

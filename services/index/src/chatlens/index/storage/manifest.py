@@ -37,6 +37,12 @@ class Manifest(BaseModel):
     def parse(cls, raw: bytes) -> Manifest:
         return cls.model_validate_json(raw)
 
+    def restoring(self, old: Manifest) -> Manifest:
+        """The next version, with the segments of ``old``; the record of sealed jobs is kept, so
+        a redelivered job that ``old`` predates is still recognised as done."""
+        return Manifest(version=self.version + 1, segments=list(old.segments), jobs=dict(self.jobs),
+                        dim=self.dim)
+
     def with_version(self, job_id: str, segment: SegmentEntry | None) -> Manifest:
         """The next version: ``segment`` (if any) added, ``job_id`` recorded."""
         version = self.version + 1

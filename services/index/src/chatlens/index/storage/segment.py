@@ -3,6 +3,7 @@
     segments/<id>/vectors.faiss      IndexFlatIP over L2-normalised float32 rows (IP = cosine)
     segments/<id>/vector_ids.json    row -> message_id
     segments/<id>/messages.jsonl     one ChatMessage per line, in seq order
+    segments/<id>/keywords.npz|json  the BM25 matrix and vocabulary (``chatlens.index.keyword``)
 
 Once its version is committed a segment is never modified, which is what lets readers cache it
 forever (:class:`SegmentCache`) and Git store it once however many versions name it.
@@ -18,6 +19,9 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from chatlens.index.filters import Columns
+from chatlens.index.keyword import MATRIX as KEYWORD_MATRIX
+from chatlens.index.keyword import KeywordIndex
 from chatlens.index.storage import atomic
 from chatlens.shared.schemas import ChatMessage
 
@@ -40,6 +44,8 @@ def write_segment(path: Path, messages: list[ChatMessage], vector_ids: list[str]
     with atomic.replacing(path / VECTORS) as tmp:
         faiss.write_index(index, str(tmp))
     atomic.write_json(path / VECTOR_IDS, vector_ids)
+    KeywordIndex.build(messages).write(path)
+    # The message records last: a segment folder with them is complete.
     lines = "".join(message.model_dump_json() + "\n" for message in messages)
     atomic.write_bytes(path / MESSAGES, lines.encode("utf-8"))
 
@@ -48,10 +54,15 @@ class Segment:
     """A loaded segment: search its vectors, find a message and its neighbours in the chat."""
 
     def __init__(self, segment_id: str, index: faiss.Index, vector_ids: list[str],
-                 messages: list[ChatMessage]) -> None:
+                 messages: list[ChatMessage], keywords: KeywordIndex | None = None) -> None:
         self.id, self.index = segment_id, index
         self.vector_ids, self.messages = vector_ids, messages
+        # Segments sealed before keyword search existed get their BM25 matrix built on load.
+        self.keywords = keywords if keywords is not None else KeywordIndex.build(messages)
+        self.columns = Columns(messages)
         self._position = {message.message_id: i for i, message in enumerate(messages)}
+        # Vector row -> position in ``messages``, to apply message filters to vector rows.
+        self.row_positions = np.array([self._position[v] for v in vector_ids], dtype=np.int64)
         # Per chat, positions in seq order; and each message's place in its chat's list.
         self._chats: dict[str, list[int]] = {}
         for i in sorted(range(len(messages)), key=lambda i: messages[i].seq):
@@ -68,19 +79,45 @@ class Segment:
             messages = [ChatMessage.model_validate_json(line) for line in handle if line.strip()]
         if index.ntotal != len(vector_ids):
             raise ValueError(f"segment {path}: {index.ntotal} vectors but {len(vector_ids)} ids")
-        return cls(path.name, index, vector_ids, messages)
+        keywords = KeywordIndex.load(path) if (path / KEYWORD_MATRIX).exists() else None
+        if keywords is not None and keywords.rows != len(messages):
+            raise ValueError(f"segment {path}: {keywords.rows} keyword rows, "
+                             f"{len(messages)} messages")
+        return cls(path.name, index, vector_ids, messages, keywords)
 
     @property
     def message_ids(self) -> set[str]:
         return set(self._position)
 
-    def search(self, query: np.ndarray, k: int) -> list[tuple[float, int]]:
-        """The best ``k`` rows for one normalised query, as (score, row), best first."""
+    def search(self, query: np.ndarray, k: int,
+               allowed: np.ndarray | None = None) -> list[tuple[float, int]]:
+        """The best ``k`` vector rows for one normalised query, as (score, row), best first.
+
+        ``allowed`` is a boolean mask over the segment's *messages* (a filter): only rows whose
+        message it allows are searched, inside faiss (an ``IDSelectorBitmap``), so the answer is
+        the exact top-k of the filtered rows, not a filtered top-k.
+        """
+        params = None
+        if allowed is not None:
+            rows = allowed[self.row_positions]
+            count = int(rows.sum())
+            if count == 0:
+                return []
+            if count < rows.size:
+                # Bit i of the bitmap allows row i; ``bitmap`` must outlive the search (faiss
+                # keeps a pointer), which this local guarantees.
+                bitmap = np.packbits(rows, bitorder="little")
+                selector = faiss.IDSelectorBitmap(bitmap.size, faiss.swig_ptr(bitmap))
+                params = faiss.SearchParameters(sel=selector)
+            k = min(k, count)
         k = min(k, self.index.ntotal)
         if k == 0:
             return []
-        scores, rows = self.index.search(query.reshape(1, -1), k)
-        return [(float(s), int(r)) for s, r in zip(scores[0], rows[0], strict=True) if r >= 0]
+        scores, found = self.index.search(query.reshape(1, -1), k, params=params)
+        return [(float(s), int(r)) for s, r in zip(scores[0], found[0], strict=True) if r >= 0]
+
+    def position_of(self, message_id: str) -> int:
+        return self._position[message_id]
 
     def message_at_row(self, row: int) -> ChatMessage:
         return self.messages[self._position[self.vector_ids[row]]]

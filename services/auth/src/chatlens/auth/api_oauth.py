@@ -1,0 +1,62 @@
+"""OAuth login and linking: ``/api/v1/auth/oauth/{provider}/start`` and ``.../callback``."""
+
+from __future__ import annotations
+
+from flask import Blueprint, request
+
+from chatlens.auth import audit, oauth, runtime, sessions
+from chatlens.auth.api import token_pair
+from chatlens.auth.bearer import access_claims
+from chatlens.auth.errors import NotFound
+from chatlens.shared.web import ApiError
+
+blueprint = Blueprint("oauth", __name__)
+CODE_MAX, STATE_MAX = 2048, 512
+
+
+def _provider(name: str) -> oauth.Provider:
+    provider = oauth.providers(runtime.current().settings).get(name)
+    if provider is None:
+        raise NotFound("no such sign-in provider")
+    return provider
+
+
+@blueprint.get("/api/v1/auth/oauth/<name>/start")
+def start(name: str):
+    """``{authorization_url}`` to send the browser to. With a bearer token: link to that user."""
+    rt, provider = runtime.current(), _provider(name)
+    link_user_id = None
+    if request.headers.get("Authorization"):
+        claims = access_claims(rt.access_tokens)
+        with rt.sessions() as session:
+            link_user_id = sessions.ensure_live(session, claims).user.id
+    with rt.sessions() as session:
+        url = oauth.start(session, provider, oauth.redirect_uri(rt.settings, name), link_user_id)
+        session.commit()
+    return {"authorization_url": url}, 200, {"Cache-Control": "no-store"}
+
+
+@blueprint.get("/api/v1/auth/oauth/<name>/callback")
+def callback(name: str):
+    """The provider sends the browser back here: a token pair, or ``{linked}`` for a link."""
+    rt, provider = runtime.current(), _provider(name)
+    if request.args.get("error"):
+        raise ApiError(400, "oauth_denied", "the sign-in was cancelled at the provider")
+    code, state = request.args.get("code", ""), request.args.get("state", "")
+    if not (0 < len(code) <= CODE_MAX and 0 < len(state) <= STATE_MAX):
+        raise ApiError(400, "invalid_request", "code and state are required")
+    with rt.sessions() as session:
+        row = oauth.take_state(session, name, state)
+        session.commit()  # spent even if what follows fails: a state works once
+    subject, email = oauth.profile(provider, oauth.redirect_uri(rt.settings, name), code,
+                                   row.code_verifier)
+    with rt.sessions() as session:
+        if row.link_user_id is not None:
+            oauth.link(session, row.link_user_id, name, subject, email)
+            audit.record(session, "oauth.linked", actor_id=row.link_user_id, target=name)
+            session.commit()
+            return {"linked": name}
+        account = oauth.sign_in(session, rt.passwords, name, subject, email)
+        audit.record(session, "login.succeeded", org_id=account.org.id,
+                     actor_id=account.user.id, via=name)
+        return token_pair(session, account, family_id=None)

@@ -1,0 +1,161 @@
+"""Which export a file is, judged by its content (the extension only breaks ties).
+
+The first 64 KiB decide: a zip is judged by its entry names, JSON by the keys it opens with
+(read with the same streaming parser, so a 1 GB file costs 64 KiB here), text by whether its
+lines look like WhatsApp messages, CSV rows or JSON lines. An archive's export may be one entry
+of it (``_chat.txt``, ``conversations.json``, ``result.json``); :func:`locate` finds it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from chatlens.embedding_worker.errors import NotAChatExport
+from chatlens.embedding_worker.parsing import jsonstream, lines, tabular
+from chatlens.embedding_worker.parsing.source import Source, file_entries
+from chatlens.shared.archives import ArchiveLimits, is_zip
+
+SNIFF_BYTES = 64 * 1024
+_ENTRY_FORMATS = (  # an archive entry's base name that gives the format away, in preference order
+    ("_chat.txt", "whatsapp"), ("conversations.json", "chatgpt"), ("result.json", "telegram"),
+)
+_SUFFIX_FORMATS = (".txt", ".json", ".csv", ".jsonl", ".ndjson")
+# The entries a forced format may be read from, when an archive holds several files.
+_FORCED_SUFFIXES = {"whatsapp": (".txt",), "csv": (".csv",), "jsonl": (".jsonl", ".ndjson"),
+                    "telegram": (".json",), "discord": (".json",), "chatgpt": (".json",)}
+
+
+def head_of(source: Source) -> bytes:
+    with source.open() as handle:
+        return handle.read(SNIFF_BYTES)
+
+
+def json_format(head: bytes, *, whole: bool) -> str | None:
+    """The JSON export whose keys ``head`` opens with, or None."""
+    seen: set[str] = set()
+    reader = jsonstream.TolerantReader(io.BytesIO(head))
+    try:
+        for prefix, event, value in jsonstream.events(reader):
+            if event == "map_key" and prefix.count(".") <= 3:
+                seen.add(f"{prefix}.{value}".lstrip("."))
+            if len(seen) > 400:
+                break
+    except NotAChatExport as exc:
+        # The head ends mid-file, which reads as truncated; only nesting is judged on a head.
+        if exc.reason == "too_deep" or (whole and not seen):
+            raise
+    if {"chats.list", "personal_information"} & seen or (
+            "messages" in seen and {"messages.item.date", "messages.item.date_unixtime",
+                                    "messages.item.text_entities"} & seen):
+        return "telegram"
+    if {"guild", "channel"} <= seen or {"messages.item.author",
+                                        "messages.item.timestampEdited"} <= seen:
+        return "discord"
+    if {"item.mapping", "item.current_node"} & seen:
+        return "chatgpt"
+    return None
+
+
+def _jsonl_like(head: bytes) -> bool:
+    first = head.split(b"\n", 1)[0].strip()
+    try:
+        record = json.loads(first)
+    except (ValueError, RecursionError):
+        return False
+    if not isinstance(record, dict):
+        return False
+    try:
+        tabular.mapping_for(list(record))
+    except NotAChatExport:
+        return False
+    return True
+
+
+def _csv_like(text: str) -> bool:
+    header = text.split("\n", 1)[0]
+    if "," not in header and ";" not in header and "\t" not in header:
+        return False
+    try:
+        tabular.mapping_for(next(csv.reader([header])))
+    except (NotAChatExport, csv.Error, StopIteration):
+        return False
+    return True
+
+
+def _whatsapp_like(text: str) -> bool:
+    return any(lines.HEADER.match(lines.normalise(lines.strip_marks(line)))
+               for line in text.splitlines()[:200])
+
+
+def sniff(source: Source, name: str) -> str:
+    """The format of a file (not an archive); falls back to WhatsApp, whose error then explains."""
+    head = head_of(source)
+    whole = len(head) < SNIFF_BYTES
+    body = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    suffix = Path(name).suffix.lower()
+    if not body:
+        raise NotAChatExport("the file is empty", reason="empty")
+    if b"\x00" in head:
+        nul = head.index(b"\x00")
+        raise NotAChatExport("the file is binary, not a chat export", reason="binary",
+                             location=f"byte {nul}")
+    text = head.decode("utf-8", "replace")
+    # Before JSON: an iOS WhatsApp export starts with "[" too.
+    if _whatsapp_like(text):
+        return "whatsapp"
+    if body[:1] in (b"{", b"["):
+        if suffix in (".jsonl", ".ndjson") and _jsonl_like(body):
+            return "jsonl"
+        found = json_format(body, whole=whole)
+        if found:
+            return found
+        if _jsonl_like(body):
+            return "jsonl"
+        raise NotAChatExport(
+            "a JSON file, but not an export this service reads (Telegram result.json, "
+            "DiscordChatExporter JSON, ChatGPT conversations.json, or JSON lines with "
+            "timestamp and text)", reason="unknown_json")
+    if _csv_like(text):
+        return "csv"
+    return "whatsapp"
+
+
+def locate(path: Path, format: str | None, limits: ArchiveLimits | None = None
+           ) -> list[tuple[str | None, Source]]:
+    """The exports inside ``path`` as ``(format, source)``; ``format`` None means detect it.
+
+    One entry for a plain file, a Slack export, or an archive around one export (a WhatsApp zip
+    with its media, the ChatGPT or Telegram export folder zipped); several for an archive of
+    exports, whose formats (None) are then detected one by one by the caller, so an entry that
+    is no export can be reported and left out instead of failing the others.
+    """
+    if not is_zip(path):
+        source = Source(path)
+        return [(format or sniff(source, path.name), source)]
+    entries = [e.name for e in file_entries(path, limits)]
+    base = {name: name.rsplit("/", 1)[-1] for name in entries}
+    if format in (None, "slack") and any(b in ("channels.json", "users.json")
+                                         for b in base.values()):
+        return [("slack", Source(path, None, limits))]
+    for wanted, entry_format in _ENTRY_FORMATS:
+        if format not in (None, entry_format):
+            continue
+        match = next((n for n in entries if base[n] == wanted), None)
+        if match:
+            return [(entry_format, Source(path, match, limits))]
+    suffixes = _FORCED_SUFFIXES.get(format or "", tuple(_SUFFIX_FORMATS))
+    candidates = [n for n in entries if Path(n).suffix.lower() in suffixes
+                  and not base[n].startswith(".") and not n.startswith("__MACOSX/")]
+    if len(candidates) == 1:
+        # A zip around one export (a WhatsApp "WhatsApp Chat with X.txt" with its media, ...).
+        source = Source(path, candidates[0], limits)
+        return [(format or sniff(source, candidates[0]), source)]
+    if candidates:
+        return [(format, Source(path, name, limits)) for name in candidates]
+    raise NotAChatExport(
+        "the archive holds no chat export this service reads (_chat.txt, conversations.json, "
+        "result.json, a Slack export with channels.json, or .txt/.json/.csv/.jsonl files)",
+        reason="unknown_archive")

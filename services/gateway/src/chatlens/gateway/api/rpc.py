@@ -1,0 +1,32 @@
+"""Calling the back-end services over RPC, and how their refusals reach the client."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from chatlens.shared import schemas
+from chatlens.shared.bus import PublishFailed, RpcError, RpcTimeout
+from chatlens.shared.web import ApiError
+
+# The index's and the embedding worker's refusal codes -> (HTTP status, public code).
+RPC_ERRORS = {
+    "not_found": (404, "collection_not_found"),
+    "version_not_found": (404, "version_not_found"),
+    "invalid_vector": (422, "invalid_query"),
+    "empty_query": (422, "empty_query"),
+    "invalid_message": (422, "invalid_query"),
+}
+
+
+def call(request: schemas.Message, timeout: float | None = None) -> schemas.Message:
+    """Send ``request`` and wait for its reply; a 503 when nobody answers in time."""
+    bus = current_app.extensions["chatlens.bus"]
+    timeout = timeout or current_app.config["CHATLENS_SETTINGS"].search_timeout_s
+    try:
+        return bus.rpc().call(request, timeout=timeout)
+    except (RpcTimeout, PublishFailed) as exc:
+        raise ApiError(503, "search_unavailable",
+                       f"the search services did not answer: {exc}") from None
+    except RpcError as exc:
+        status, code = RPC_ERRORS.get(exc.code, (502, "search_failed"))
+        raise ApiError(status, code, str(exc)) from None
