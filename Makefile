@@ -54,6 +54,11 @@ test: setup
 
 bench: setup services
 	$(PY) bench/ingest_bench.py
+	# Streaming parse: peak memory of a 200 MiB Telegram export must stay near the baseline.
+	mkdir -p var/bench
+	test -f var/bench/telegram-200mb.json || \
+		$(PY) services/embedding-worker/bench/gen_telegram.py var/bench/telegram-200mb.json --mb 200
+	$(PY) services/embedding-worker/bench/parse_memory.py var/bench/telegram-200mb.json
 
 lint: setup
 	$(PY) -m ruff check .

@@ -35,11 +35,14 @@ def run_demo(stack: Stack, sample: Path, query: str) -> None:
         raise SystemExit(f"the job failed: {final['error']}")
     stats = final["stats"] or {}
     print(f"indexed {stats.get('added', '?')} messages as version {final['version']}")
-    print(f"\nsearch: {query!r}")
+    print(f"\nhybrid search (meaning + keywords): {query!r}")
+    print("  rank  similarity  sent               message")
     for rank, hit in enumerate(client.search(collection["id"], query, k=5)["results"], 1):
         when = hit["sent_at"][:16].replace("T", " ")
-        text = textwrap.shorten(hit["text"], 90)
-        print(f"  {rank}. {hit['score']:.3f}  {when}  {hit['sender']}: {text}")
+        text = textwrap.shorten(hit["text"], 80)
+        similarity = hit.get("semantic_score")
+        shown = f"{similarity:.3f}" if similarity is not None else "   - "
+        print(f"  {rank:>4}  {shown:>10}  {when}  {hit['sender']}: {text}")
     print(f"\nThe stack is still running at {url} (log in as {DEMO_EMAIL} / {DEMO_PASSWORD}).")
     print("OpenAPI: {url}/api/v1/openapi.json · logs: make logs · stop: make down".format(url=url))
 
