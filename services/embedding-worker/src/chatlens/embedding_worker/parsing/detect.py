@@ -140,12 +140,14 @@ def locate(path: Path, format: str | None, limits: ArchiveLimits | None = None
     if format in (None, "slack") and any(b in ("channels.json", "users.json")
                                          for b in base.values()):
         return [("slack", Source(path, None, limits))]
-    for wanted, entry_format in _ENTRY_FORMATS:
-        if format not in (None, entry_format):
-            continue
-        match = next((n for n in entries if base[n] == wanted), None)
-        if match:
-            return [(entry_format, Source(path, match, limits))]
+    # Every well-known export file in the archive: one is an export zip (its other files are
+    # media), several are an archive of exports (three WhatsApp chats, a Telegram and a ChatGPT
+    # export side by side), and each of them is read.
+    known = [(entry_format, Source(path, name, limits))
+             for wanted, entry_format in _ENTRY_FORMATS if format in (None, entry_format)
+             for name in entries if base[name] == wanted]
+    if known:
+        return known
     suffixes = _FORCED_SUFFIXES.get(format or "", tuple(_SUFFIX_FORMATS))
     candidates = [n for n in entries if Path(n).suffix.lower() in suffixes
                   and not base[n].startswith(".") and not n.startswith("__MACOSX/")]
