@@ -49,6 +49,7 @@ status:
 	$(PY) -m chatlens.cli status
 
 test: setup
+	$(PY) -m ruff check .
 	bash deploy/local/ensure-services.sh test
 	$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -30,7 +30,9 @@ class FakeAuth:
 
         now = int(time.time())
         claims = {"iss": "chatlens-auth", "aud": "chatlens", "sub": "user-a", "org": "org-a",
-                  "role": "owner", "typ": "access", "iat": now,
+                  "role": "owner", "typ": "access", "iat": now, "sid": "session-a",
+                  "perms": ["collections:read", "collections:write", "uploads:create",
+                            "search:read", "answers:create"],
                   "exp": now + (ttl_s if ttl_s is not None else self.ttl_s),
                   "jti": uuid.uuid4().hex}
         refresh = uuid.uuid4().hex
@@ -49,6 +51,14 @@ class FakeAuth:
     def answer(self, method: str, path: str, body: dict) -> tuple[int, dict]:
         if method == "GET" and path == "/.well-known/jwks.json":
             return 200, self.jwks()
+        if method == "GET" and path == "/internal/v1/revocations":  # nothing revoked
+            import jwt
+
+            now = int(time.time())
+            feed = {"iss": "chatlens-auth", "aud": "chatlens", "typ": "revocations", "iat": now,
+                    "exp": now + 60, "sessions": {}, "users": {}}
+            return 200, {"token": jwt.encode(feed, self.key, algorithm="RS256",
+                                             headers={"kid": "test-key"})}
         if method == "POST" and path == "/api/v1/auth/login":
             if (body.get("email"), body.get("password")) == (EMAIL, PASSWORD):
                 return 200, self.tokens()

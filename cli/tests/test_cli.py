@@ -23,7 +23,8 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.endswith("/events"):
             body, content_type, status = EVENTS.encode(), "text/event-stream", 200
         else:
-            body = json.dumps({"error": {"code": "job_not_found", "message": "no such job"}}).encode()
+            error = {"error": {"code": "job_not_found", "message": "no such job"}}
+            body = json.dumps(error).encode()
             content_type, status = "application/json", 404
         self.send_response(status)
         self.send_header("Content-Type", content_type)

@@ -26,6 +26,8 @@ PROD_SECRETS = {
     "MARIADB_PASSWORD": "test-db-password",
     "MARIADB_ROOT_PASSWORD": "test-root-password",
     "RABBITMQ_PASSWORD": "test-mq-password",
+    "INTERNAL_TOKEN": "test-internal-token",
+    "PUBLIC_URL": "https://chatlens.example",
 }
 NGINX_TEMPLATE = ROOT / "deploy/nginx/chatlens.conf.template"
 NGINX_PROD = ROOT / "deploy/nginx/prod.conf"

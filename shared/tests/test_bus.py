@@ -7,8 +7,14 @@ from typing import ClassVar
 import pytest
 
 from chatlens.shared import logs, schemas, topology
-from chatlens.shared.bus import (Bus, PermanentError, PublishFailed, RpcError, RpcTimeout,
-                                 TransientError)
+from chatlens.shared.bus import (
+    Bus,
+    PermanentError,
+    PublishFailed,
+    RpcError,
+    RpcTimeout,
+    TransientError,
+)
 from chatlens.shared.testing import queue_depths
 
 
@@ -32,7 +38,7 @@ def run_consumer(bus, queue, handler, **kwargs):
     return consumer
 
 
-def test_a_published_message_is_consumed_once_with_its_correlation_id_off_the_io_thread(bus, amqp_url):
+def test_a_message_is_consumed_once_with_its_correlation_id_off_the_io_thread(bus, amqp_url):
     seen = []
 
     def handler(message, delivery):

@@ -40,7 +40,8 @@ def test_collections_belong_to_one_org_and_other_orgs_get_404(client, auth):
         assert response.status_code == 404
         assert response.json["error"]["code"] == "collection_not_found"
     assert client.get("/api/v1/collections", headers=auth(org="org-b")).json["collections"] == []
-    assert client.delete(f"/api/v1/collections/{mine}", headers=auth(org="org-a")).status_code == 204
+    deleted = client.delete(f"/api/v1/collections/{mine}", headers=auth(org="org-a"))
+    assert deleted.status_code == 204
 
 
 @pytest.mark.parametrize("overrides, code", [
@@ -84,7 +85,8 @@ def test_an_upload_of_several_files_records_jobs_and_publishes_through_the_outbo
     assert len(stored_files(app)) == 2
     sessions = app.extensions["chatlens.sessions"]
     with sessions() as session:
-        assert session.query(OutboxMessage).filter(OutboxMessage.published_at.is_(None)).count() == 2
+        pending = session.query(OutboxMessage).filter(OutboxMessage.published_at.is_(None))
+        assert pending.count() == 2
     assert app.extensions["chatlens.outbox"].publish_pending() == 2
     assert app.extensions["chatlens.outbox"].publish_pending() == 0
     received = []
@@ -98,7 +100,8 @@ def test_an_upload_of_several_files_records_jobs_and_publishes_through_the_outbo
     assert received[0].timezone == "Europe/Lisbon" and received[0].org_id == "org-a"
     job = client.get(f"/api/v1/jobs/{accepted[0]['id']}", headers=headers).json
     assert job["status"] == "queued" and job["progress"] == {"stage": None, "done": 0, "total": 0}
-    assert client.get(f"/api/v1/jobs/{accepted[0]['id']}", headers=auth(org="org-b")).status_code == 404
+    foreign = client.get(f"/api/v1/jobs/{accepted[0]['id']}", headers=auth(org="org-b"))
+    assert foreign.status_code == 404
 
 
 @pytest.mark.parametrize("files, form, status, code", [
@@ -143,7 +146,8 @@ def test_uploads_to_another_orgs_collection_are_404(client, auth):
 def test_job_events_move_forward_only_and_end_in_a_terminal_state(app, client, auth):
     headers = auth()
     collection_id = create_collection(client, headers)
-    job_id = upload(client, headers, collection_id, [("a.txt", WHATSAPP.encode())]).json["jobs"][0]["id"]
+    response = upload(client, headers, collection_id, [("a.txt", WHATSAPP.encode())])
+    job_id = response.json["jobs"][0]["id"]
     sessions = app.extensions["chatlens.sessions"]
 
     def apply(event):
@@ -167,7 +171,8 @@ def test_job_events_move_forward_only_and_end_in_a_terminal_state(app, client, a
 def test_the_event_stream_reports_progress_and_ends_when_the_job_does(app, client, auth):
     headers = auth()
     collection_id = create_collection(client, headers)
-    job_id = upload(client, headers, collection_id, [("a.txt", WHATSAPP.encode())]).json["jobs"][0]["id"]
+    response = upload(client, headers, collection_id, [("a.txt", WHATSAPP.encode())])
+    job_id = response.json["jobs"][0]["id"]
     sessions = app.extensions["chatlens.sessions"]
 
     def progress_then_finish():

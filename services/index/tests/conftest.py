@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -16,7 +16,7 @@ from chatlens.shared.schemas import ChatMessage, ChunksEmbedded, EmbeddingFinish
 from chatlens.shared.testing import throwaway_vhost
 
 DIM = 16
-T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def make_message(message_id: str, seq: int, chat: str = "general", kind: str = "text",

@@ -67,6 +67,16 @@ def test_an_unknown_model_is_an_rpc_error_with_code_unknown_model(bus, rpc_serve
     assert "gpt-5" in str(failed.value)
 
 
+def test_the_registry_is_listed_over_the_bus(bus, rpc_server):
+    reply = bus.rpc().call(schemas.ModelsListRequested(), timeout=30)
+
+    assert isinstance(reply, schemas.ModelsListed)
+    assert reply.default == "SmolLM2-135M-Instruct"
+    kinds = {m.name: (m.kind, m.context_length) for m in reply.models}
+    assert kinds["SmolLM2-135M-Instruct"] == ("llm", 8192)
+    assert kinds["all-MiniLM-L6-v2"][0] == "embedding"
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -17,7 +17,8 @@ DEMO_PASSWORD = "demo-password-chatlens"
 def run_demo(stack: Stack, sample: Path, query: str) -> None:
     use_nginx = stack.config.nginx and nginx_binary() is not None
     url = stack.config.nginx_url if use_nginx else stack.config.gateway_url
-    print(f"API at {url} ({'through nginx' if use_nginx else 'gateway directly: nginx not installed'})")
+    how = "through nginx" if use_nginx else "gateway directly: nginx not installed"
+    print(f"API at {url} ({how})")
     client = Client(url)
     try:
         client.register(DEMO_EMAIL, DEMO_PASSWORD, "Demo user")
@@ -44,7 +45,7 @@ def run_demo(stack: Stack, sample: Path, query: str) -> None:
         shown = f"{similarity:.3f}" if similarity is not None else "   - "
         print(f"  {rank:>4}  {shown:>10}  {when}  {hit['sender']}: {text}")
     print(f"\nThe stack is still running at {url} (log in as {DEMO_EMAIL} / {DEMO_PASSWORD}).")
-    print("OpenAPI: {url}/api/v1/openapi.json · logs: make logs · stop: make down".format(url=url))
+    print(f"OpenAPI: {url}/api/v1/openapi.json · logs: make logs · stop: make down")
 
 
 def follow_job(client: Client, job_id: str) -> None:

@@ -1,4 +1,5 @@
-"""The whole Chatlens stack as local processes: the embedded default of ``make up`` and ``make demo``.
+"""The whole Chatlens stack as local processes: the embedded default of ``make up`` and
+``make demo``.
 
 Every service runs as ``python -m chatlens.<service>`` with its environment, its log in
 ``<state>/logs/<name>.log`` and its pid in ``<state>/pids/<name>.pid``; nginx, when installed, runs

@@ -168,7 +168,8 @@ class Bus:
         """A consumer of ``queue``; call ``run()`` (blocking) or ``start()`` (a thread)."""
         return Consumer(self, queue, handler, prefetch=prefetch, workers=workers, rpc=False)
 
-    def rpc_server(self, queue: str, handler: Callable[[schemas.Message, Delivery], schemas.Message],
+    def rpc_server(self, queue: str,
+                   handler: Callable[[schemas.Message, Delivery], schemas.Message],
                    *, prefetch: int = 4, workers: int = 1) -> Consumer:
         """A consumer that replies with what ``handler`` returns (or ``RpcFailed``)."""
         return Consumer(self, queue, handler, prefetch=prefetch, workers=workers, rpc=True)
@@ -314,7 +315,7 @@ class Consumer:
             log.error("permanent failure; dead-lettered",
                       extra={"type": message.type, "id": message.id, "error": str(exc)})
             return "rejected", schemas.RpcFailed(code=exc.code, message=str(exc))
-        except Exception as exc:  # transient after retries, or a bug: requeue, delivery limit bounds it
+        except Exception as exc:  # transient after retries, or a bug: requeue (limit bounds it)
             log.exception("handler failed; requeued",
                           extra={"type": message.type, "id": message.id,
                                  "delivery_count": delivery.delivery_count})

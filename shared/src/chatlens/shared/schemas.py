@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -21,7 +21,7 @@ def _new_id() -> str:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Message(BaseModel):
@@ -362,12 +362,31 @@ class Generated(Message):
     tokens: int
 
 
+class ModelsListRequested(Message):
+    """Which models the inference service's registry holds (for ``GET /v1/models``)."""
+
+    type: ClassVar[str] = "inference.models"
+
+
+class ModelInfo(BaseModel):
+    name: str
+    kind: Literal["llm", "embedding"]
+    context_length: int
+
+
+class ModelsListed(Message):
+    type: ClassVar[str] = "inference.models.reply"
+
+    models: list[ModelInfo]
+    default: str | None = Field(default=None, description="the LLM used when a request names none")
+
+
 MESSAGE_TYPES: dict[str, type[Message]] = {
     cls.type: cls
     for cls in (
         IngestRequested, JobProgressed, JobFailed, ChunksEmbedded, EmbeddingFinished,
         IndexUpdated, RpcFailed, EmbedQuery, QueryEmbedded, SearchRequested, SearchAnswered,
-        GenerateRequested, Generated,
+        GenerateRequested, Generated, ModelsListRequested, ModelsListed,
         VersionsListRequested, VersionsListed, VersionRestoreRequested, VersionRestored,
         VersionsCompareRequested, VersionsCompared,
     )
@@ -384,7 +403,8 @@ def decode(type_: str | None, body: bytes, schema_version: int | None = None) ->
     if cls is None:
         raise UnknownMessage(f"unknown message type {type_!r}")
     if schema_version is not None and schema_version > cls.schema_version:
-        raise UnknownMessage(f"{type_} schema version {schema_version} is newer than {cls.schema_version}")
+        raise UnknownMessage(
+            f"{type_} schema version {schema_version} is newer than {cls.schema_version}")
     return cls.model_validate_json(body)
 
 

@@ -53,7 +53,8 @@ INDEX_RPC = QueueSpec("index.rpc", (
     schemas.SearchRequested.type, schemas.VersionsListRequested.type,
     schemas.VersionRestoreRequested.type, schemas.VersionsCompareRequested.type,
 ), rpc=True)
-INFERENCE_RPC = QueueSpec("inference.rpc", (schemas.GenerateRequested.type,), rpc=True)
+INFERENCE_RPC = QueueSpec("inference.rpc", (schemas.GenerateRequested.type,
+                                             schemas.ModelsListRequested.type), rpc=True)
 
 QUEUES: tuple[QueueSpec, ...] = (
     INGEST_QUEUE, INDEX_QUEUE, GATEWAY_JOBS_QUEUE, EMBEDDING_RPC, INDEX_RPC, INFERENCE_RPC,

@@ -10,12 +10,24 @@ from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from chatlens.gateway import migrate
-from chatlens.gateway.api import auth_proxy, collections, docs, jobs, search, versions
+from chatlens.gateway.api import (
+    ask,
+    auth_proxy,
+    collections,
+    docs,
+    jobs,
+    openai_compat,
+    search,
+    versions,
+)
+from chatlens.gateway.api_keys import ApiKeyVerifier
+from chatlens.gateway.audit import AuditLog
 from chatlens.gateway.config import GatewaySettings
 from chatlens.gateway.db import make_engine, make_sessions
 from chatlens.gateway.events import job_event_handler
 from chatlens.gateway.outbox import OutboxRelay
-from chatlens.gateway.security import TokenVerifier
+from chatlens.gateway.revocations import RevocationFeed
+from chatlens.gateway.security import Principal, TokenVerifier
 from chatlens.gateway.uploads import UploadRequest
 from chatlens.shared import topology, web
 from chatlens.shared.bus import Bus
@@ -44,14 +56,24 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
     bus = bus or Bus(settings.amqp_url, "gateway")
     bus.declare()
     relay = OutboxRelay(sessions, bus, settings.outbox_poll_s)
+    http = requests.Session()
+    verifier = TokenVerifier(settings.resolved_jwks_url(), settings.jwt_issuer,
+                             settings.jwt_audience)
+    verifier.revocations = RevocationFeed(
+        settings.internal_url("revocations"), http, verifier.decode_revocations,
+        internal_token=settings.internal_token, refresh_s=settings.revocations_refresh_s)
     app.extensions.update({
         "chatlens.engine": engine,
         "chatlens.sessions": sessions,
         "chatlens.bus": bus,
         "chatlens.outbox": relay,
-        "chatlens.http": requests.Session(),
-        "chatlens.verifier": TokenVerifier(settings.resolved_jwks_url(), settings.jwt_issuer,
-                                           settings.jwt_audience),
+        "chatlens.http": http,
+        "chatlens.verifier": verifier,
+        "chatlens.api_keys": ApiKeyVerifier(
+            settings.internal_url("api-keys/verify"), http, Principal,
+            internal_token=settings.internal_token, cache_s=settings.api_key_cache_s),
+        "chatlens.audit": AuditLog(settings.internal_url("audit"), http,
+                                   internal_token=settings.internal_token),
         "chatlens.openapi": lambda: docs.spec.spec,
     })
 
@@ -61,6 +83,8 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
     web.init_health(app, ready=lambda: _database_answers(engine))
     for blueprint in (auth_proxy.bp, collections.bp, jobs.bp, search.bp, versions.bp, docs.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(ask.bp)
+    app.register_blueprint(openai_compat.bp)
     docs.spec.register(app)
 
     if settings.background:

@@ -19,6 +19,13 @@ class GatewaySettings(CommonSettings):
     jwks_url: str | None = None
     jwt_issuer: str = "chatlens-auth"
     jwt_audience: str = "chatlens"
+    # Shared secret sent to auth's /internal/* routes as X-Internal-Token (auth's INTERNAL_TOKEN).
+    internal_token: str = ""
+    # How often the revocation feed is fetched again: a logged-out session or a user's "sign out
+    # everywhere" reaches us within this many seconds.
+    revocations_refresh_s: float = Field(default=5.0, ge=0, le=30)
+    # How long an API key that auth accepted is trusted without asking again.
+    api_key_cache_s: float = Field(default=30.0, ge=0, le=30)
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
     max_files_per_upload: int = Field(default=20, ge=1)
     # Zip uploads are decompressed once at upload time to check them (chatlens.shared.archives):
@@ -31,6 +38,12 @@ class GatewaySettings(CommonSettings):
     sse_poll_s: float = 0.5
     sse_max_s: float = 3600.0
     search_timeout_s: float = 15.0
+    # Answers (RAG) and the OpenAI-compatible endpoints: generation is slower than search.
+    generation_timeout_s: float = 120.0
+    # Retrieved messages below this semantic similarity (and without a keyword match) are not
+    # evidence; when none is left the answer says so without asking the model.
+    answer_min_score: float = 0.2
+    answer_max_tokens: int = Field(default=160, ge=1, le=1024)
     auto_migrate: bool = True
     # Background work (outbox relay, job events) runs in the serving process unless turned off,
     # e.g. for a test that drives it by hand.
@@ -51,6 +64,9 @@ class GatewaySettings(CommonSettings):
 
     def resolved_jwks_url(self) -> str:
         return self.jwks_url or f"{self.auth_url.rstrip('/')}/.well-known/jwks.json"
+
+    def internal_url(self, path: str) -> str:
+        return f"{self.auth_url.rstrip('/')}/internal/v1/{path}"
 
     def resolved_upload_dir(self) -> Path:
         path = self.upload_dir or self.data_dir / "uploads"

@@ -1,4 +1,5 @@
-"""Running the gateway's alembic migrations from code (and ``python -m chatlens.gateway migrate``)."""
+"""Running the gateway's alembic migrations from code (and ``python -m chatlens.gateway
+migrate``)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,13 @@
-"""Local verification of auth's access tokens with its published JWKS.
+"""Who is calling, and may they: auth's access tokens and API keys, and the one decorator.
 
-The gateway never calls auth to check a token: it fetches auth's public keys once (cached, and
-fetched again when a token names an unknown ``kid``, which is how key rotation reaches it) and
-verifies signature, expiry, issuer, audience and token type itself.
+Access tokens are verified here, locally, with auth's published JWKS (cached, and fetched again
+when a token names an unknown ``kid``, which is how key rotation reaches us): signature, expiry,
+issuer, audience, ``typ`` and the claims we rely on. What a token cannot say (its session was
+ended early) comes from auth's signed revocation feed (:mod:`chatlens.gateway.revocations`).
+API keys (``clk_…``) are opaque and checked by auth (:mod:`chatlens.gateway.api_keys`).
+
+Every endpoint is guarded by ``@requires(permission)``; a permission is a name from auth's table
+(``collections:read``…), and the caller's set comes from the token's ``perms`` or the key's scopes.
 """
 
 from __future__ import annotations
@@ -13,7 +18,20 @@ from dataclasses import dataclass
 import jwt
 from flask import current_app, g, request
 
+from chatlens.gateway.api_keys import PREFIX as API_KEY_PREFIX
 from chatlens.shared.web import ApiError
+
+COLLECTIONS_READ = "collections:read"
+COLLECTIONS_WRITE = "collections:write"
+UPLOADS_CREATE = "uploads:create"
+SEARCH_READ = "search:read"
+ANSWERS_CREATE = "answers:create"
+
+ACCESS_CLAIMS = ["exp", "iat", "sub", "iss", "aud", "typ", "org", "role", "perms", "sid"]
+DOCUMENT_CLAIMS = ["exp", "iat", "iss", "aud", "typ"]
+# Auth signs with RSA (RS256) or Ed25519 (EdDSA); the algorithm is taken from our JWKS entry,
+# never from the token's header, and must be one of these.
+ALGORITHMS = ("RS256", "ES256", "EdDSA")
 
 
 @dataclass(frozen=True)
@@ -21,52 +39,111 @@ class Principal:
     user_id: str
     org_id: str
     role: str
+    perms: frozenset[str] = frozenset()
+    # The session (access tokens only; None for an API key) and when the token was issued.
+    sid: str | None = None
+    iat: int | None = None
 
 
 class TokenVerifier:
+    """Verifies auth's JWTs with its JWKS, and access tokens against the revocation feed."""
+
     def __init__(self, jwks_url: str, issuer: str, audience: str) -> None:
         self.issuer, self.audience = issuer, audience
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300, timeout=5)
+        # Set by the composition root (the feed verifies its own token with this verifier).
+        self.revocations = None
 
-    def verify(self, token: str) -> Principal:
+    def decode(self, token: str, typ: str, required: list[str]) -> dict:
+        """The claims of a valid ``typ`` token signed by auth; 401 (or 503) otherwise."""
         try:
             key = self._jwks.get_signing_key_from_jwt(token)
         except jwt.PyJWKClientConnectionError as exc:
             raise ApiError(503, "auth_unavailable", "cannot fetch the auth service's keys") from exc
         except (jwt.PyJWKClientError, jwt.DecodeError) as exc:
             raise ApiError(401, "invalid_token", f"token rejected: {exc}") from None
+        if key.algorithm_name not in ALGORITHMS:
+            raise ApiError(401, "invalid_token", "token rejected: unexpected key algorithm")
         try:
-            claims = jwt.decode(
-                token, key.key, algorithms=["RS256", "ES256", "EdDSA"],
-                issuer=self.issuer, audience=self.audience,
-                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
-            )
+            claims = jwt.decode(token, key.key, algorithms=[key.algorithm_name],
+                                issuer=self.issuer, audience=self.audience,
+                                options={"require": required})
         except jwt.ExpiredSignatureError:
-            raise ApiError(401, "token_expired", "the access token has expired") from None
+            raise ApiError(401, "token_expired", "the token has expired") from None
         except jwt.InvalidTokenError as exc:
             raise ApiError(401, "invalid_token", f"token rejected: {exc}") from None
-        if claims.get("typ") != "access" or not claims.get("org"):
-            raise ApiError(401, "invalid_token", "not an access token")
-        return Principal(user_id=str(claims["sub"]), org_id=str(claims["org"]),
-                         role=str(claims.get("role", "viewer")))
+        if claims.get("typ") != typ:
+            raise ApiError(401, "invalid_token", f"not an {typ} token")
+        return claims
+
+    def decode_revocations(self, token: str) -> dict:
+        return self.decode(token, "revocations", DOCUMENT_CLAIMS)
+
+    def verify(self, token: str) -> Principal:
+        """The caller of a valid, unrevoked access token."""
+        claims = self.decode(token, "access", ACCESS_CLAIMS)
+        perms, sid, iat = claims["perms"], claims["sid"], claims["iat"]
+        if (not isinstance(perms, list) or not all(isinstance(p, str) for p in perms)
+                or not isinstance(sid, str) or not sid or not isinstance(iat, int)
+                or not claims["org"] or not isinstance(claims["role"], str)):
+            raise ApiError(401, "invalid_token", "the access token's claims are malformed")
+        principal = Principal(user_id=str(claims["sub"]), org_id=str(claims["org"]),
+                              role=claims["role"], perms=frozenset(perms), sid=sid, iat=iat)
+        if self.revocations is None:
+            # Never run without the feed: a logged-out session would live until its exp.
+            raise ApiError(503, "auth_unavailable", "the revocation feed is not configured")
+        if self.revocations.current().ends(principal.user_id, sid, iat):
+            raise ApiError(401, "invalid_token", "the session of this token has ended",
+                           headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        return principal
 
 
 def bearer_token() -> str:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "unauthorized", "send an access token as 'Authorization: Bearer …'",
+        raise ApiError(401, "unauthorized", "send an access token or API key as "
+                                            "'Authorization: Bearer …'",
                        headers={"WWW-Authenticate": "Bearer"})
     return token.strip()
 
 
+def authenticate() -> Principal:
+    """The caller of this request (an access token or an API key), also put in ``g.principal``."""
+    credential = bearer_token()
+    if credential.startswith(API_KEY_PREFIX):
+        principal = current_app.extensions["chatlens.api_keys"].verify(credential)
+    else:
+        principal = current_app.extensions["chatlens.verifier"].verify(credential)
+    g.principal = principal
+    return principal
+
+
+def requires(permission: str):
+    """Authenticate the caller, then answer 403 ``forbidden`` unless they hold ``permission``.
+
+    Usage: ``@requires("search:read")`` below the route (and spectree) decorators; the view
+    finds the caller in ``g.principal``.
+    """
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if permission not in authenticate().perms:
+                raise ApiError(403, "forbidden", f"this needs the '{permission}' permission")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
 def login_required(view):
-    """Verify the bearer token and put the caller in ``g.principal``."""
+    """Authenticate the caller (any permission) and put them in ``g.principal``."""
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        verifier: TokenVerifier = current_app.extensions["chatlens.verifier"]
-        g.principal = verifier.verify(bearer_token())
+        authenticate()
         return view(*args, **kwargs)
 
     return wrapper

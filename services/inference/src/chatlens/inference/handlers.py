@@ -38,6 +38,7 @@ class InferenceHandlers:
         self.default_model = default_model
         self.table: dict[type[schemas.Message], Callable[[schemas.Message], schemas.Message]] = {
             schemas.GenerateRequested: self.generate,
+            schemas.ModelsListRequested: self.list_models,
         }
 
     def __call__(self, message: schemas.Message, delivery: Delivery) -> schemas.Message:
@@ -45,6 +46,13 @@ class InferenceHandlers:
         if handler is None:
             raise PermanentError(f"inference does not handle {message.type}", code="unsupported")
         return handler(message)
+
+    def list_models(self, request: schemas.ModelsListRequested) -> schemas.ModelsListed:
+        """The registry's entries; the gateway's ``GET /v1/models`` shows them."""
+        infos = [schemas.ModelInfo(name=name, kind=self.registry.get(name).kind,
+                                   context_length=self.registry.get(name).context_length)
+                 for name in self.registry.names()]
+        return schemas.ModelsListed(models=infos, default=self.default_model)
 
     def generate(self, request: schemas.GenerateRequested) -> schemas.Generated:
         try:

@@ -1,10 +1,16 @@
 """``/api/v1/auth/*`` and ``/api/v1/me``: forwarded to the auth service over HTTP.
 
 Auth owns users and tokens; the gateway is the one public entry, so it relays these calls with
-the caller's headers and the correlation id, and relays auth's answer unchanged.
+a few of the caller's headers, the query string and the correlation id, and relays auth's answer.
+Auth's ``/internal/*`` routes are for the services only: no path here can reach them (dot
+segments are refused), and a client's ``X-Internal-Token`` is never passed on (only the headers
+listed below are). ``X-Forwarded-For`` is the client's address as ProxyFix read it from nginx
+(one trusted hop), never what the client wrote into the header itself.
 """
 
 from __future__ import annotations
+
+from urllib.parse import quote
 
 import requests
 from flask import Blueprint, Response, current_app, request
@@ -14,12 +20,19 @@ from chatlens.shared.web import ApiError
 
 bp = Blueprint("auth_proxy", __name__)
 FORWARDED_HEADERS = ("Authorization", "Content-Type", "User-Agent", "Accept")
+RETURNED_HEADERS = ("Content-Type", "Retry-After", "WWW-Authenticate", "Cache-Control", "Pragma",
+                    "Location")
 MAX_BODY = 64 * 1024
 
 
-@bp.route("/api/v1/auth/<path:rest>", methods=["GET", "POST"])
+@bp.route("/api/v1/auth/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 def auth(rest: str):
-    return _forward(f"/api/v1/auth/{rest}")
+    # Werkzeug has already decoded %2e and %2f: "..", "." or an empty segment could climb out of
+    # /api/v1/auth/ (to /internal/*) once the URL is normalised on the way to auth.
+    segments = rest.split("/")
+    if any(segment in ("", ".", "..") or "\\" in segment for segment in segments):
+        raise ApiError(404, "not_found", "no such auth endpoint")
+    return _forward("/api/v1/auth/" + quote(rest, safe="/"))
 
 
 @bp.get("/api/v1/me")
@@ -34,14 +47,20 @@ def _forward(path: str) -> Response:
     base = current_app.config["CHATLENS_SETTINGS"].auth_url.rstrip("/")
     headers = {name: request.headers[name] for name in FORWARDED_HEADERS if name in request.headers}
     headers[logs.HEADER] = logs.get_correlation_id() or ""
+    # ProxyFix(x_for=1) already made remote_addr the address nginx saw: the real client.
     headers["X-Forwarded-For"] = request.remote_addr or ""
+    query = request.query_string.decode("latin-1")
+    url = base + path + (f"?{query}" if query else "")
+    body = request.get_data()
+    if len(body) > MAX_BODY:  # a chunked body has no Content-Length to check beforehand
+        raise ApiError(413, "body_too_large", f"the body exceeds {MAX_BODY} bytes")
     try:
-        upstream = session.request(request.method, base + path, data=request.get_data(),
+        upstream = session.request(request.method, url, data=body,
                                    headers=headers, timeout=10, allow_redirects=False)
     except requests.RequestException as exc:
         raise ApiError(503, "auth_unavailable", f"the auth service did not answer: {exc}") from None
     response = Response(upstream.content, status=upstream.status_code)
-    for name in ("Content-Type", "Retry-After", "WWW-Authenticate"):
+    for name in RETURNED_HEADERS:
         if name in upstream.headers:
             response.headers[name] = upstream.headers[name]
     return response

@@ -13,7 +13,12 @@ from chatlens.gateway import jobs
 from chatlens.gateway.api import models
 from chatlens.gateway.api.docs import spec
 from chatlens.gateway.db import Collection, new_id
-from chatlens.gateway.security import login_required
+from chatlens.gateway.security import (
+    COLLECTIONS_READ,
+    COLLECTIONS_WRITE,
+    UPLOADS_CREATE,
+    requires,
+)
 from chatlens.gateway.sniff import FORMATS
 from chatlens.gateway.uploads import check_file, safe_filename
 from chatlens.shared.web import ApiError, json_body
@@ -28,7 +33,7 @@ def _sessions():
 @bp.post("")
 @spec.validate(json=models.CollectionCreate, resp=Response(HTTP_201=models.CollectionOut),
                tags=["collections"], skip_validation=True)
-@login_required
+@requires(COLLECTIONS_WRITE)
 def create_collection():
     body = json_body(models.CollectionCreate)
     with _sessions()() as session:
@@ -43,7 +48,7 @@ def create_collection():
 @bp.get("")
 @spec.validate(resp=Response(HTTP_200=models.CollectionList), tags=["collections"],
                skip_validation=True)
-@login_required
+@requires(COLLECTIONS_READ)
 def list_collections():
     with _sessions()() as session:
         rows = session.scalars(select(Collection).where(Collection.org_id == g.principal.org_id)
@@ -54,7 +59,7 @@ def list_collections():
 @bp.get("/<collection_id>")
 @spec.validate(resp=Response(HTTP_200=models.CollectionOut, HTTP_404=models.Error),
                tags=["collections"], skip_validation=True)
-@login_required
+@requires(COLLECTIONS_READ)
 def get_collection(collection_id: str):
     with _sessions()() as session:
         return jobs.collection_view(jobs.get_collection(session, g.principal.org_id, collection_id))
@@ -63,19 +68,24 @@ def get_collection(collection_id: str):
 @bp.delete("/<collection_id>")
 @spec.validate(resp=Response("HTTP_204", HTTP_404=models.Error), tags=["collections"],
                skip_validation=True)
-@login_required
+@requires(COLLECTIONS_WRITE)
 def delete_collection(collection_id: str):
     # Removing the index shards is the deletion issue's work; the gateway forgets the collection.
     with _sessions()() as session:
-        session.delete(jobs.get_collection(session, g.principal.org_id, collection_id))
+        collection = jobs.get_collection(session, g.principal.org_id, collection_id)
+        name = collection.name
+        session.delete(collection)
         session.commit()
+    current_app.extensions["chatlens.audit"].record(
+        "collection.deleted", org_id=g.principal.org_id, actor_id=g.principal.user_id,
+        target=collection_id, name=name[:200], role=g.principal.role)
     return "", 204
 
 
 @bp.get("/<collection_id>/jobs")
 @spec.validate(resp=Response(HTTP_200=models.JobList, HTTP_404=models.Error), tags=["jobs"],
                skip_validation=True)
-@login_required
+@requires(COLLECTIONS_READ)
 def list_jobs(collection_id: str):
     with _sessions()() as session:
         jobs.get_collection(session, g.principal.org_id, collection_id)
@@ -88,7 +98,7 @@ def list_jobs(collection_id: str):
                resp=Response(HTTP_202=models.UploadAccepted, HTTP_413=models.Error,
                              HTTP_415=models.Error, HTTP_422=models.Error),
                tags=["uploads"], skip_validation=True)
-@login_required
+@requires(UPLOADS_CREATE)
 def upload(collection_id: str):
     settings = current_app.config["CHATLENS_SETTINGS"]
     upload_dir = current_app.config["CHATLENS_UPLOAD_DIR"]

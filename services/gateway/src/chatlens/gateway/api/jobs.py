@@ -11,7 +11,7 @@ from spectree import Response as Doc
 from chatlens.gateway import jobs
 from chatlens.gateway.api import models
 from chatlens.gateway.api.docs import spec
-from chatlens.gateway.security import login_required
+from chatlens.gateway.security import COLLECTIONS_READ, requires
 
 bp = Blueprint("jobs", __name__, url_prefix="/api/v1/jobs")
 KEEPALIVE_S = 15.0
@@ -20,7 +20,7 @@ KEEPALIVE_S = 15.0
 @bp.get("/<job_id>")
 @spec.validate(resp=Doc(HTTP_200=models.JobOut, HTTP_404=models.Error), tags=["jobs"],
                skip_validation=True)
-@login_required
+@requires(COLLECTIONS_READ)
 def get_job(job_id: str):
     with current_app.extensions["chatlens.sessions"]() as session:
         return jobs.job_view(jobs.get_job(session, g.principal.org_id, job_id))
@@ -29,7 +29,7 @@ def get_job(job_id: str):
 @bp.get("/<job_id>/events")
 @spec.validate(resp=Doc(HTTP_200=None, HTTP_404=models.Error), tags=["jobs"],
                skip_validation=True)
-@login_required
+@requires(COLLECTIONS_READ)
 def job_events(job_id: str):
     """``text/event-stream``: a ``progress`` event on every change, ``done`` at the end."""
     sessions = current_app.extensions["chatlens.sessions"]

@@ -18,7 +18,7 @@ from chatlens.gateway.api import models
 from chatlens.gateway.api.docs import spec
 from chatlens.gateway.api.rpc import call
 from chatlens.gateway.queryparse import ParsedQuery, parse_date, parse_query
-from chatlens.gateway.security import login_required
+from chatlens.gateway.security import SEARCH_READ, requires
 from chatlens.shared import schemas
 from chatlens.shared.web import ApiError, json_body
 
@@ -92,7 +92,7 @@ def _result(hit: schemas.SearchHit) -> dict:
                resp=Response(HTTP_200=models.SearchResponse, HTTP_400=models.Error,
                              HTTP_404=models.Error, HTTP_422=models.Error, HTTP_503=models.Error),
                tags=["search"], skip_validation=True)
-@login_required
+@requires(SEARCH_READ)
 def search(collection_id: str):
     body = json_body(models.SearchRequest)
     parsed = parse_query(body.query)

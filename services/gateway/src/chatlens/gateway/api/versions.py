@@ -1,7 +1,8 @@
 """A collection's index versions: the history, a comparison of two, and restoring an old one.
 
 The index owns the history (Git); these endpoints ask it over RPC. A restore is a new version,
-so it is for owners and admins, and the collection's current version here follows it.
+so it needs ``collections:write`` (owners, admins, analysts), and the collection's current
+version here follows it.
 """
 
 from __future__ import annotations
@@ -15,13 +16,11 @@ from chatlens.gateway.api import models
 from chatlens.gateway.api.docs import spec
 from chatlens.gateway.api.rpc import call
 from chatlens.gateway.db import Collection
-from chatlens.gateway.security import login_required
+from chatlens.gateway.security import COLLECTIONS_READ, COLLECTIONS_WRITE, requires
 from chatlens.shared import schemas
 from chatlens.shared.web import ApiError
 
 bp = Blueprint("versions", __name__, url_prefix="/api/v1/collections")
-
-WRITERS = ("owner", "admin")
 
 
 def _collection(collection_id: str) -> Collection:
@@ -38,7 +37,7 @@ def _version(raw: str) -> int:
 @bp.get("/<collection_id>/versions")
 @spec.validate(resp=Response(HTTP_200=models.VersionList, HTTP_404=models.Error,
                              HTTP_503=models.Error), tags=["versions"], skip_validation=True)
-@login_required
+@requires(COLLECTIONS_READ)
 def list_versions(collection_id: str):
     collection = _collection(collection_id)
     if collection.version == 0:  # nothing ingested yet: the index has no repository for it
@@ -53,7 +52,7 @@ def list_versions(collection_id: str):
                resp=Response(HTTP_200=models.VersionComparison, HTTP_404=models.Error,
                              HTTP_422=models.Error, HTTP_503=models.Error),
                tags=["versions"], skip_validation=True)
-@login_required
+@requires(COLLECTIONS_READ)
 def compare_versions(collection_id: str):
     try:
         query = models.VersionCompareQuery.model_validate(request.args.to_dict())
@@ -73,12 +72,10 @@ def compare_versions(collection_id: str):
 @spec.validate(resp=Response(HTTP_200=models.VersionRestoredOut, HTTP_403=models.Error,
                              HTTP_404=models.Error, HTTP_503=models.Error),
                tags=["versions"], skip_validation=True)
-@login_required
+@requires(COLLECTIONS_WRITE)
 def restore_version(collection_id: str, version: str):
     number = _version(version)
     collection = _collection(collection_id)
-    if g.principal.role not in WRITERS:
-        raise ApiError(403, "forbidden", "restoring a version needs the owner or admin role")
     if collection.version == 0:
         raise ApiError(404, "version_not_found", f"no version {number}")
     restored = call(schemas.VersionRestoreRequested(org_id=g.principal.org_id,

@@ -14,7 +14,7 @@ import logging
 import shutil
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -127,7 +127,7 @@ class Collection:
                           segment.vectors)
             entry = SegmentEntry(id=segment_id, job_id=job_id, messages=len(segment.messages),
                                  vectors=len(segment.vector_ids),
-                                 created_at=datetime.now(timezone.utc))
+                                 created_at=datetime.now(UTC))
         jobs_dir = self.path / "jobs"
         jobs_dir.mkdir(exist_ok=True)
         atomic.write_json(jobs_dir / f"{job_id}.json", stats)
