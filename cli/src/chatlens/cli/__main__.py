@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     logs = sub.add_parser("logs", help="print the last lines of the logs")
     logs.add_argument("service", nargs="?", choices=[*SERVICES, "nginx"])
     logs.add_argument("-n", type=int, default=40)
-    demo = sub.add_parser("demo", help="start the stack, ingest the sample export, search it")
+    demo = sub.add_parser("demo", help="start the stack, ingest the sample, search it, ask it")
     demo.add_argument("--query", default="when is the team trip to Portugal?")
     demo.add_argument("--sample", type=Path, default=Path("samples/whatsapp-demo.txt"))
     api.add_commands(sub)

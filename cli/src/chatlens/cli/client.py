@@ -139,6 +139,10 @@ class Client:
         return self._request("POST", f"/api/v1/collections/{collection_id}/search",
                              json={"query": query, "k": k, **extra}).json()
 
+    def ask(self, collection_id: str, question: str) -> dict:
+        return self._request("POST", f"/api/v1/collections/{collection_id}/ask",
+                             json={"question": question}, timeout=300).json()
+
 
 def token_expiry(token: str) -> float:
     """The ``exp`` claim of a JWT, read without verifying it (the server verifies); 0 if none."""

@@ -15,6 +15,7 @@ DEMO_PASSWORD = "demo-password-chatlens"
 
 
 def run_demo(stack: Stack, sample: Path, query: str) -> None:
+    """Register (or log in), create a collection, ingest, search, ask; leave the stack up."""
     use_nginx = stack.config.nginx and nginx_binary() is not None
     url = stack.config.nginx_url if use_nginx else stack.config.gateway_url
     how = "through nginx" if use_nginx else "gateway directly: nginx not installed"
@@ -44,6 +45,14 @@ def run_demo(stack: Stack, sample: Path, query: str) -> None:
         similarity = hit.get("semantic_score")
         shown = f"{similarity:.3f}" if similarity is not None else "   - "
         print(f"  {rank:>4}  {shown:>10}  {when}  {hit['sender']}: {text}")
+    question = "When is the offsite in Lisbon?"
+    print(f"\nask: {question!r}  (SmolLM2-135M on the Dask worker; a small model, so check the "
+          "citation)")
+    answer = client.ask(collection["id"], question)
+    print(f"  answer: {answer['answer']}")
+    for citation in answer["citations"]:
+        when = citation["sent_at"][:16].replace("T", " ")
+        print(f"  cites:  {when}  {citation['sender']}: {textwrap.shorten(citation['text'], 80)}")
     print(f"\nThe stack is still running at {url} (log in as {DEMO_EMAIL} / {DEMO_PASSWORD}).")
     print(f"OpenAPI: {url}/api/v1/openapi.json · logs: make logs · stop: make down")
 
