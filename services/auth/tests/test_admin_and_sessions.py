@@ -77,3 +77,11 @@ def test_another_users_session_cannot_be_revoked(api):
     response = api.call("DELETE", f"/api/v1/auth/sessions/{ada_sid}", eve["access_token"])
     assert response.status_code == 404
     assert api.me(ada["access_token"]).status_code == 200
+
+
+def test_the_cli_keeps_an_orgs_last_owner(app):
+    _cli(app, "create-user", "ada@example.com", "--password", PASSWORD)
+    org = json.loads(_cli(app, "create-org", "Research", "--owner", "ada@example.com"))
+    demoted = FlaskCliRunner(app).invoke(args=["admin", "grant-role", "ada@example.com",
+                                               org["id"], "viewer"])
+    assert demoted.exit_code != 0 and "last owner" in demoted.output

@@ -72,6 +72,9 @@ def grant_role(email: str, org_id: str, role: str) -> None:
             raise click.ClickException(f"no org {org_id}")
         membership = session.get(Membership, {"user_id": user.id, "org_id": org_id})
         old_role = membership.role if membership else None
+        if old_role == "owner" and role != "owner" and orgs.owner_count(session, org_id) <= 1:
+            raise click.ClickException(
+                f"{email} is the last owner of {org_id}; make another member owner first")
         if membership is None:
             session.add(Membership(user_id=user.id, org_id=org_id, role=role))
         else:

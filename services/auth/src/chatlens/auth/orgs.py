@@ -87,11 +87,15 @@ def _membership(session: Session, org_id: str, user_id: str) -> Membership:
     return membership
 
 
+def owner_count(session: Session, org_id: str) -> int:
+    """How many owners an org has (it must always keep one)."""
+    return session.scalar(select(func.count()).select_from(Membership).where(
+        Membership.org_id == org_id, Membership.role == Role.OWNER.value))
+
+
 def _check_may_change(session: Session, actor: Account, membership: Membership) -> None:
     if not may_assign(actor.role, membership.role):
         raise Forbidden(f"your role ({actor.role}) cannot change a member who is {membership.role}")
     if membership.role == Role.OWNER.value:
-        owners = session.scalar(select(func.count()).select_from(Membership).where(
-            Membership.org_id == membership.org_id, Membership.role == Role.OWNER.value))
-        if owners <= 1:
+        if owner_count(session, membership.org_id) <= 1:
             raise Conflict("last_owner", "an org keeps at least one owner; make another first")
