@@ -18,15 +18,18 @@ RPC_ERRORS = {
 }
 
 
-def call(request: schemas.Message, timeout: float | None = None) -> schemas.Message:
-    """Send ``request`` and wait for its reply; a 503 when nobody answers in time."""
+def call(request: schemas.Message, timeout: float | None = None, *,
+         errors: dict[str, tuple[int, str]] = RPC_ERRORS,
+         service: str = "search") -> schemas.Message:
+    """Send ``request`` and wait for its reply; a 503 when nobody answers in time, and the
+    server's refusals mapped to statuses through ``errors``."""
     bus = current_app.extensions["chatlens.bus"]
     timeout = timeout or current_app.config["CHATLENS_SETTINGS"].search_timeout_s
     try:
         return bus.rpc().call(request, timeout=timeout)
     except (RpcTimeout, PublishFailed) as exc:
-        raise ApiError(503, "search_unavailable",
-                       f"the search services did not answer: {exc}") from None
+        raise ApiError(503, f"{service}_unavailable",
+                       f"the {service} service did not answer: {exc}") from None
     except RpcError as exc:
-        status, code = RPC_ERRORS.get(exc.code, (502, "search_failed"))
+        status, code = errors.get(exc.code, (502, f"{service}_failed"))
         raise ApiError(status, code, str(exc)) from None
