@@ -5,7 +5,7 @@ import pytest
 
 from chatlens.cli.client import Client
 from chatlens.cli.stack import Stack, StackConfig, nginx_binary
-from chatlens.shared.testing import require_server, throwaway_vhost
+from chatlens.shared.testing import require_server, throwaway_vhost, unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -15,12 +15,7 @@ def stack(tmp_path_factory):
     """The whole stack as processes, behind nginx, on its own ports, data folder and vhost."""
     require_server("127.0.0.1", 5672, "RabbitMQ")
     if nginx_binary() is None:
-        import os
-
-        message = "nginx is not installed (make test installs it on Debian)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable("nginx is not installed (make test installs it on Debian)")
     with throwaway_vhost("e2e") as amqp_url:
         config = StackConfig(root=ROOT, state=tmp_path_factory.mktemp("stack"), amqp_url=amqp_url,
                              base_port=18100, nginx_port=18080)

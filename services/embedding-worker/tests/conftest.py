@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import uuid
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,9 +11,9 @@ import pytest
 from chatlens.embedding_worker import embedding
 from chatlens.embedding_worker.parsing.whatsapp import WhatsAppExport
 from chatlens.shared import compute, models
+from chatlens.shared.testing import throwaway_vhost
 
 FIXTURES = Path(__file__).parent / "fixtures"
-RABBIT_HOST, RABBIT_PORT = "127.0.0.1", 5672
 
 
 def _parse(path: Path | str, **options):
@@ -66,13 +61,6 @@ def parse():
     return _parse
 
 
-def _unavailable(reason: str) -> None:
-    # On a developer machine a missing server skips; in CI it is a failure.
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set, so this is a failure, not a skip)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def dask_client():
     """One in-process LocalCluster for the whole session, with the model loaded once."""
@@ -102,21 +90,5 @@ def stalled_embedder():
 @pytest.fixture
 def rabbit_url() -> Iterator[str]:
     """An AMQP URL to a fresh RabbitMQ vhost, deleted afterwards."""
-    try:
-        socket.create_connection((RABBIT_HOST, RABBIT_PORT), timeout=2).close()
-    except OSError as exc:
-        _unavailable(f"RabbitMQ is not reachable on {RABBIT_HOST}:{RABBIT_PORT}: {exc}")
-    rabbitmqctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
-    if not Path(rabbitmqctl).exists():
-        _unavailable("rabbitmqctl is not installed; it is needed to create a test vhost")
-    vhost = f"chatlens-test-embedding-{uuid.uuid4().hex[:10]}"
-
-    def ctl(*args: str) -> None:
-        subprocess.run([rabbitmqctl, *args], check=True, capture_output=True, timeout=60)
-
-    ctl("add_vhost", vhost)
-    try:
-        ctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-        yield f"amqp://guest:guest@{RABBIT_HOST}:{RABBIT_PORT}/{vhost}"
-    finally:
-        ctl("delete_vhost", vhost)
+    with throwaway_vhost("embedding") as url:
+        yield url

@@ -87,7 +87,7 @@ def upload_files(client: Client, collection_id: str, paths: list[Path], state: U
                  fmt: str = "auto", timezone: str | None = None, retry_failed: bool = False,
                  bar: Bar = tqdm) -> list[FileOutcome]:
     """Upload what the state does not already hold, one bar per file and one overall."""
-    outcomes, todo = [], []
+    outcomes, to_send = [], []
     for path in paths:
         sha = sha256_of(path)
         known = state.get(client.base_url, collection_id, sha)
@@ -100,14 +100,14 @@ def upload_files(client: Client, collection_id: str, paths: list[Path], state: U
             state.forget(client.base_url, collection_id, sha)
         outcome = FileOutcome(path)
         outcomes.append(outcome)
-        todo.append((outcome, sha))
+        to_send.append((outcome, sha))
 
-    total = sum(o.path.stat().st_size for o, _ in todo)
+    total = sum(o.path.stat().st_size for o, _ in to_send)
     overall = bar(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc="all files",
-                  position=0, disable=not todo)
+                  position=0, disable=not to_send)
     base = 0
     try:
-        for outcome, sha in todo:
+        for outcome, sha in to_send:
             size = outcome.path.stat().st_size
             file_bar = bar(total=size, unit="B", unit_scale=True, unit_divisor=1024,
                            desc=outcome.path.name, position=1, leave=False)

@@ -20,16 +20,19 @@ def server_available(host: str, port: int) -> bool:
         return False
 
 
-def require_server(host: str, port: int, what: str) -> None:
-    """Skip the calling test when the server is missing, unless in CI, where that is a failure."""
-    if server_available(host, port):
-        return
+def unavailable(message: str) -> None:
+    """The one rule for a missing server or tool: skip on a laptop, fail when ``CI`` is set."""
     import pytest
 
-    message = f"{what} is not reachable on {host}:{port}"
     if os.environ.get("CI"):
         pytest.fail(message + " (CI is set, so this is a failure, not a skip)")
     pytest.skip(message)
+
+
+def require_server(host: str, port: int, what: str) -> None:
+    """Skip the calling test when the server is missing, unless in CI, where that is a failure."""
+    if not server_available(host, port):
+        unavailable(f"{what} is not reachable on {host}:{port}")
 
 
 @contextmanager
@@ -43,12 +46,7 @@ def throwaway_vhost(prefix: str = "test") -> Iterator[str]:
         subprocess.run([ctl, "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
                        check=True, capture_output=True, timeout=60)
     except (OSError, subprocess.CalledProcessError) as exc:
-        import pytest
-
-        message = f"cannot create a RabbitMQ vhost with rabbitmqctl: {exc}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"cannot create a RabbitMQ vhost with rabbitmqctl: {exc}")
     try:
         yield f"amqp://guest:guest@127.0.0.1:5672/{name}"
     finally:

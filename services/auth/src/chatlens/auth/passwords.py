@@ -1,4 +1,5 @@
-"""Password hashing with argon2id (argon2-cffi), including the dummy check for unknown users."""
+"""Password hashing with argon2id (argon2-cffi), including a decoy check for unknown
+users, so a login for an unknown email costs the same time as one with a wrong password."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ class Passwords:
             time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism
         )
         # Checked when the email is unknown, so that answer takes as long as a wrong password.
-        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+        self._decoy_hash = self._hasher.hash(secrets.token_urlsafe(16))
 
     def hash(self, password: str) -> str:
         return self._hasher.hash(_normalise(password))
@@ -33,7 +34,7 @@ class Passwords:
     def verify(self, stored_hash: str | None, password: str) -> bool:
         """True if ``password`` matches ``stored_hash``; None (no such user) is always False."""
         try:
-            self._hasher.verify(stored_hash or self._dummy_hash, _normalise(password))
+            self._hasher.verify(stored_hash or self._decoy_hash, _normalise(password))
         except VerifyMismatchError:
             return False
         except InvalidHashError:
