@@ -1,3 +1,4 @@
+import os
 import sys
 from pathlib import Path
 
@@ -8,6 +9,8 @@ from chatlens.cli.stack import Stack, StackConfig, nginx_binary
 from chatlens.shared.testing import require_server, throwaway_vhost, unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
+# Several checkouts (or people) can run the e2e tests on one machine at once on other ports.
+BASE_PORT = int(os.environ.get("CHATLENS_E2E_PORT", "18100"))
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +21,7 @@ def stack(tmp_path_factory):
         unavailable("nginx is not installed (make test installs it on Debian)")
     with throwaway_vhost("e2e") as amqp_url:
         config = StackConfig(root=ROOT, state=tmp_path_factory.mktemp("stack"), amqp_url=amqp_url,
-                             base_port=18100, nginx_port=18080)
+                             base_port=BASE_PORT, nginx_port=BASE_PORT - 20)
         stack = Stack(config)
         try:
             stack.up(wait_s=600)

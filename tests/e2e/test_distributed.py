@@ -10,7 +10,7 @@ from chatlens.shared import schemas
 from chatlens.shared.bus import Bus
 from chatlens.shared.testing import require_server, throwaway_vhost
 
-from .conftest import ROOT
+from .conftest import BASE_PORT, ROOT
 from .test_upload_to_search import PLANTED, SAMPLE, wait_job
 
 pytestmark = pytest.mark.e2e
@@ -21,7 +21,7 @@ def dask_stack(tmp_path_factory):
     require_server("127.0.0.1", 5672, "RabbitMQ")
     with throwaway_vhost("e2e-dask") as amqp_url:
         stack = Stack(StackConfig(root=ROOT, state=tmp_path_factory.mktemp("dask-stack"),
-                                  amqp_url=amqp_url, base_port=18300, nginx=False, dask=True))
+                                  amqp_url=amqp_url, base_port=BASE_PORT + 200, nginx=False, dask=True))
         try:
             stack.up(wait_s=600)
             yield stack
