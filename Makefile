@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup services demo up down logs status test bench lint clean
+.PHONY: setup services demo up down logs status test bench eval lint clean
 
 setup: $(VENV)/.installed
 
@@ -54,12 +54,29 @@ test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup services
+	$(PIP) install -q -c constraints.txt -r bench/requirements.txt
 	$(PY) bench/ingest_bench.py
-	# Streaming parse: peak memory of a 200 MiB Telegram export must stay near the baseline.
+	# Search latency, throughput and recall at 100k and 1M (index, gateway, Chroma).
+	$(PY) bench/search_bench.py
+	# Generation: tokens/s through the whole path over raw model.generate, 8 concurrent over one
+	# at a time, time to first token, and a planted-fact question set.
+	$(PY) bench/generation_bench.py
+	# Streaming parse: peak memory of a 200 MiB and a 1 GiB Telegram export must stay near the
+	# baseline and flat between them (each file is generated once and kept under var/bench).
 	mkdir -p var/bench
 	test -f var/bench/telegram-200mb.json || \
 		$(PY) services/embedding-worker/bench/gen_telegram.py var/bench/telegram-200mb.json --mb 200
+	test -f var/bench/telegram-1gb.json || \
+		$(PY) services/embedding-worker/bench/gen_telegram.py var/bench/telegram-1gb.json --mb 1024
 	$(PY) services/embedding-worker/bench/parse_memory.py var/bench/telegram-200mb.json
+	$(PY) services/embedding-worker/bench/parse_memory.py var/bench/telegram-1gb.json
+
+# Retrieval quality: recall@1, recall@10 and MRR of the three search modes on the labelled set
+# in eval/ (in-process: the real parsers, model and index code, no bus), then the same for other
+# hybrid fusion settings; EVAL_ARGS= leaves those out, --failures lists every mode's misses.
+EVAL_ARGS ?= --variants
+eval: setup
+	$(PY) eval/run.py $(EVAL_ARGS)
 
 lint: setup
 	$(PY) -m ruff check .

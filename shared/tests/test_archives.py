@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from chatlens.shared import archives
 from chatlens.shared.archives import (
     ArchiveLimits,
     ArchiveRefused,
@@ -174,6 +175,30 @@ def test_too_many_entries_are_refused(tmp_path):
     path = make_zip(tmp_path / "many.zip", {f"{i}.txt": b"x" for i in range(6)})
     assert refused(path, ArchiveLimits(max_entries=5)).code == "archive_too_many_entries"
     assert len(inspect(path, ArchiveLimits(max_entries=6))) == 6
+
+
+def test_too_many_entries_are_refused_before_zipfile_reads_them(tmp_path, monkeypatch):
+    path = make_zip(tmp_path / "many.zip", {f"{i}.txt": b"" for i in range(50)})
+    with open(path, "rb") as fp:
+        assert archives.count_entries(fp, 10) == 11  # counting stops past the limit
+        assert archives.count_entries(fp, 1000) == 50
+
+    def no_zipfile(*args, **kwargs):
+        raise AssertionError("the directory was parsed before its size was judged")
+
+    monkeypatch.setattr(archives.zipfile, "ZipFile", no_zipfile)
+    assert refused(path, ArchiveLimits(max_entries=10)).code == "archive_too_many_entries"
+
+
+def test_a_slack_sized_archive_is_within_the_default_limits(tmp_path):
+    # A workspace export: one small JSON array per channel per day, 40 channels over two years.
+    entries = {f"channel-{c:02d}/2024-{d // 28 % 12 + 1:02d}-{d % 28 + 1:02d}-{d}.json":
+               b'[{"type": "message", "ts": "1.0", "text": "hi"}]'
+               for c in range(40) for d in range(730)}
+    path = make_zip(tmp_path / "slack.zip", entries)
+
+    with SafeZip(path) as archive:
+        assert len(archive.entries) == 29_200
 
 
 def test_duplicate_names_are_refused(tmp_path):

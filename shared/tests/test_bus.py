@@ -173,3 +173,129 @@ def test_rpc_times_out_when_nobody_answers(bus, amqp_url):
     with pytest.raises(RpcTimeout):
         bus.rpc().call(schemas.EmbedQuery(texts=["x"]), timeout=1.0)
     assert time.monotonic() - started < 5
+
+
+# --- streaming RPC ------------------------------------------------------------------------------
+
+def streaming_server(bus, handler):
+    server = bus.rpc_server(topology.EMBEDDING_RPC.name, handler, workers=2).start()
+    assert wait_for(lambda: server.ready)
+    return server
+
+
+def test_a_stream_delivers_each_chunk_before_the_handler_has_finished(bus, amqp_url):
+    first_read = threading.Event()
+
+    def handler(message, delivery):
+        assert delivery.stream
+
+        def chunks():
+            yield schemas.TokensGenerated(text="Hel", tokens=1)
+            # The next chunk waits until the caller has read the first: proof that it streams.
+            assert first_read.wait(20)
+            yield schemas.TokensGenerated(text="lo", tokens=1)
+            return schemas.Generated(model="m", text="Hello", tokens=2)
+
+        return chunks()
+
+    server = streaming_server(bus, handler)
+    received = []
+    for message in bus.rpc().stream(schemas.EmbedQuery(texts=["hi"]), timeout=10):
+        received.append(message)
+        first_read.set()
+    server.stop()
+    assert [type(m).__name__ for m in received] == ["TokensGenerated", "TokensGenerated",
+                                                    "Generated"]
+    assert "".join(m.text for m in received[:2]) == received[2].text == "Hello"
+
+
+def test_a_plain_call_to_a_streaming_handler_gets_only_the_final_reply(bus, amqp_url):
+    def handler(message, delivery):
+        assert not delivery.stream
+
+        def chunks():
+            yield schemas.TokensGenerated(text="a", tokens=1)
+            return schemas.Generated(model="m", text="a", tokens=1)
+
+        return chunks()
+
+    server = streaming_server(bus, handler)
+    reply = bus.rpc().call(schemas.EmbedQuery(texts=["hi"]), timeout=10)
+    server.stop()
+    assert isinstance(reply, schemas.Generated) and reply.text == "a"
+
+
+def test_a_plain_handler_answers_a_stream_with_its_one_final_reply(bus, amqp_url):
+    server = streaming_server(bus, lambda m, d: schemas.Generated(model="m", text="x", tokens=1))
+    [reply] = list(bus.rpc().stream(schemas.EmbedQuery(texts=["hi"]), timeout=10))
+    server.stop()
+    assert reply.text == "x"
+
+
+def test_a_failure_mid_stream_reaches_the_caller_after_the_chunks_sent(bus, amqp_url):
+    def handler(message, delivery):
+        def chunks():
+            yield schemas.TokensGenerated(text="a", tokens=1)
+            raise PermanentError("the model fell over", code="model_failed")
+
+        return chunks()
+
+    server = streaming_server(bus, handler)
+    received = []
+    with pytest.raises(RpcError) as failed:
+        for message in bus.rpc().stream(schemas.EmbedQuery(texts=["hi"]), timeout=10):
+            received.append(message)
+    server.stop()
+    assert [m.text for m in received] == ["a"]
+    assert failed.value.code == "model_failed"
+
+
+def test_a_stream_times_out_when_the_next_chunk_is_late(bus, amqp_url):
+    release = threading.Event()
+
+    def handler(message, delivery):
+        def chunks():
+            yield schemas.TokensGenerated(text="a", tokens=1)
+            release.wait(20)
+            return schemas.Generated(model="m", text="a", tokens=1)
+
+        return chunks()
+
+    server = streaming_server(bus, handler)
+    received = []
+    with pytest.raises(RpcTimeout):
+        for message in bus.rpc().stream(schemas.EmbedQuery(texts=["hi"]), timeout=1.0):
+            received.append(message)
+    release.set()
+    server.stop()
+    assert len(received) == 1
+
+
+def test_a_caller_that_stops_reading_stops_the_handler(bus, amqp_url):
+    closed = threading.Event()
+    produced = []
+
+    def handler(message, delivery):
+        def chunks():
+            try:
+                for n in range(10_000):
+                    produced.append(n)
+                    yield schemas.TokensGenerated(text=str(n), tokens=1)
+                    time.sleep(0.01)
+                return schemas.Generated(model="m", text="all", tokens=10_000)
+            finally:
+                closed.set()
+
+        return chunks()
+
+    server = streaming_server(bus, handler)
+    stream = bus.rpc().stream(schemas.EmbedQuery(texts=["hi"]), timeout=10)
+    assert next(stream).text == "0"
+    stream.close()
+    assert closed.wait(20)  # GeneratorExit inside the handler: its work stops
+    server.stop()
+    assert len(produced) < 10_000
+    # The client still works for the next call on the same channel.
+    server = streaming_server(bus, lambda m, d: schemas.Generated(model="m", text="x", tokens=1))
+    assert bus.rpc().call(schemas.EmbedQuery(texts=["hi"]), timeout=10).text == "x"
+    server.stop()

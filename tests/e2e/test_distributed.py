@@ -21,7 +21,8 @@ def dask_stack(tmp_path_factory):
     require_server("127.0.0.1", 5672, "RabbitMQ")
     with throwaway_vhost("e2e-dask") as amqp_url:
         stack = Stack(StackConfig(root=ROOT, state=tmp_path_factory.mktemp("dask-stack"),
-                                  amqp_url=amqp_url, base_port=BASE_PORT + 200, nginx=False, dask=True))
+                                  amqp_url=amqp_url, base_port=BASE_PORT + 200, nginx=False,
+                                  dask=True))
         try:
             stack.up(wait_s=600)
             yield stack

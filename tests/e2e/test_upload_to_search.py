@@ -108,6 +108,12 @@ def test_a_question_is_answered_from_the_export_and_cites_the_planted_message(st
     assert planted and planted[0]["sender"] == "Marta" and planted[0]["sent_at"]
     stored = user.session.get(f"{user.base_url}/api/v1/answers/{answer['id']}", timeout=30)
     assert stored.status_code == 200 and stored.json()["citations"] == answer["citations"]
+    # Each citation is a message the user can open, with its neighbours in the chat.
+    opened = user.session.get(f"{user.base_url}/api/v1/collections/{collection['id']}/messages/"
+                              f"{planted[0]['message_id']}", params={"context": 2}, timeout=30)
+    assert opened.status_code == 200, opened.text
+    assert PLANTED in opened.json()["message"]["text"]
+    assert opened.json()["message"]["source_file"] and len(opened.json()["before"]) == 2
 
 
 def test_the_openai_client_talks_to_the_real_model_through_nginx(stack, user):

@@ -52,3 +52,30 @@ def test_system_message_types_are_service_events(fixtures_dir):
     assert (second[1].kind, second[1].text) == ("service", "Pinned a message.")
     assert not first[0].embeddable and not second[1].embeddable
     assert (second[2].kind, second[2].attachments[0].name) == ("media", "timelapse.mp4")
+
+
+THREAD = "discord/Makers - general - PETG settings [1235000000000000002].json"
+
+
+def test_a_thread_export_belongs_to_its_parent_channel_with_a_thread_id(fixtures_dir):
+    _, channel = parse(fixtures_dir, PART_1)
+    _, thread = parse(fixtures_dir, THREAD)
+
+    assert {m.chat for m in thread} == {"Makers / general"}
+    # The thread was started from "Anyone printed PETG ...": its id is that message's.
+    assert {m.thread_id for m in thread} == {channel[1].message_id}
+    assert thread[1].reply_to == thread[0].message_id
+    assert all(m.thread_id is None for m in channel)
+
+
+def test_a_private_thread_without_a_known_parent_is_its_own_thread(tmp_path, fixtures_dir):
+    text = (fixtures_dir / THREAD).read_text(encoding="utf-8")
+    text = text.replace('"GuildPublicThread", "categoryId": "1020304050607080", "category": '
+                        '"general"', '"GuildPrivateThread", "categoryId": null, "category": null')
+    path = tmp_path / "private.json"
+    path.write_text(text, encoding="utf-8")
+
+    _, messages = parse(tmp_path, "private.json")
+
+    assert {m.chat for m in messages} == {"Makers / PETG settings"}
+    assert len({m.thread_id for m in messages}) == 1 and messages[0].thread_id is not None

@@ -57,3 +57,20 @@ def test_the_same_ids_come_back_on_every_parse(fixtures_dir, slack_zip):
                  fixtures_dir / "chatgpt/conversations.json", slack_zip,
                  fixtures_dir / "generic/messages.jsonl"):
         assert ids(path) == ids(path)
+
+
+def test_content_ids_remember_a_bounded_window_of_messages(monkeypatch):
+    from datetime import UTC, datetime
+
+    from chatlens.embedding_worker.parsing.identity import MessageIdentity
+
+    monkeypatch.setattr(MessageIdentity, "WINDOW", 3)
+    identity = MessageIdentity("whatsapp", "Ops")
+    at = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
+
+    first, second = identity.next_id(at, "Ana", "ok"), identity.next_id(at, "Ana", "ok")
+    others = [identity.next_id(at, "Ben", str(i)) for i in range(10)]
+
+    assert first != second  # two "ok"s in one minute stay two messages
+    assert len(set(others)) == 10
+    assert len(identity._seen) == 3  # memory stays flat however long the file

@@ -24,7 +24,8 @@ VIEWER_PERMS = ["collections:read", "search:read", "answers:create", "members:re
                 "keys:manage"]
 ANALYST_PERMS = VIEWER_PERMS + ["collections:write", "uploads:create"]
 ROLE_PERMS = {"viewer": VIEWER_PERMS, "analyst": ANALYST_PERMS,
-              "admin": ANALYST_PERMS + ["members:manage", "audit:read", "secrets:manage"]}
+              "admin": ANALYST_PERMS + ["members:manage", "audit:read", "secrets:manage",
+                                        "collections:purge"]}
 ROLE_PERMS["owner"] = ROLE_PERMS["admin"]
 INTERNAL_TOKEN = "test-internal-token"
 

@@ -47,6 +47,8 @@ def fake_services(amqp_url, **handlers):
     queues = {"embedding": topology.EMBEDDING_RPC.name, "index": topology.INDEX_RPC.name,
               "inference": topology.INFERENCE_RPC.name}
     bus = Bus(amqp_url, "fake-services")
+    if "index" in handlers and not getattr(handlers["index"], "answers_facets", False):
+        handlers["index"] = with_facets(handlers["index"])
     running = [bus.rpc_server(queues[name], fn).start() for name, fn in handlers.items()]
     try:
         deadline = time.monotonic() + 10
@@ -57,6 +59,19 @@ def fake_services(amqp_url, **handlers):
         for server in running:
             server.stop()
         bus.close()
+
+
+def with_facets(index, senders=("Marta", "Sam", "Ana"), chats=("Team",)):
+    """An index fake that also lists a collection's senders and chats (/ask reads them)."""
+    def handle(request, delivery):
+        if isinstance(request, schemas.FacetsRequested):
+            return schemas.FacetsListed(
+                version=1, chats=[schemas.FacetCount(value=c, count=1) for c in chats],
+                senders=[schemas.FacetCount(value=s, count=1) for s in senders])
+        return index(request, delivery)
+
+    handle.answers_facets = True
+    return handle
 
 
 def embed(request, delivery):
@@ -73,7 +88,8 @@ def inference(seen: dict, text: str = "It is from 12 to 14 March in Lisbon [1]."
         seen.setdefault("generate", []).append(request)
         if request.model not in (None, LLM):
             raise PermanentError(f"no model {request.model!r}", code="unknown_model")
-        return schemas.Generated(model=LLM, text=text, tokens=9)
+        return schemas.Generated(model=LLM, text=text, tokens=9, prompt_tokens=12,
+                                 finish_reason="length" if request.max_new_tokens <= 9 else "stop")
 
     return handle
 
@@ -245,10 +261,12 @@ def test_the_openai_client_lists_models_embeds_and_completes(openai_client, amqp
         assert completion.object == "chat.completion"
         assert completion.choices[0].message.content == "Hello!"
         assert completion.choices[0].finish_reason == "stop"
-        assert completion.usage.completion_tokens == 9
+        assert completion.usage.completion_tokens == 9 and completion.usage.prompt_tokens == 12
         request = seen["generate"][-1]
-        assert (request.system, request.prompt, request.max_new_tokens) == (
-            "Be brief.", "Say hello", 20)
+        # The turns reach the model's chat template as turns, with the sampling asked for.
+        assert [(t.role, t.content) for t in request.messages] == [
+            ("system", "Be brief."), ("user", "Say hello")]
+        assert (request.max_new_tokens, request.temperature) == (20, 0.2)
 
         stream = openai_client.chat.completions.create(
             model=LLM, max_tokens=5, stream=True,
@@ -258,7 +276,7 @@ def test_the_openai_client_lists_models_embeds_and_completes(openai_client, amqp
         assert all(c.object == "chat.completion.chunk" for c in chunks)
         assert "".join(c.choices[0].delta.content or "" for c in chunks) == "Hello!"
         assert chunks[-1].choices[0].finish_reason == "length"  # 9 tokens >= max_tokens 5
-        assert seen["generate"][-1].prompt == "User: Hi\nAssistant: Yo\nUser: Say hello"
+        assert [t.role for t in seen["generate"][-1].messages] == ["user", "assistant", "user"]
 
 
 def test_openai_errors_keep_openais_shape_and_our_codes(openai_client, served, amqp_url):

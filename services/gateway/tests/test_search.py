@@ -260,6 +260,8 @@ def versions_index(calls):
                 raise PermanentError("no such version", code="version_not_found")
             return schemas.VersionRestored(version=3, restored=request.version, added=0,
                                            removed=10)
+        if isinstance(request, schemas.TagsListRequested):
+            return schemas.TagsListed(tags=[])
         raise PermanentError("unexpected")
     return index
 
@@ -302,7 +304,10 @@ def test_version_requests_are_refused_clearly(app, client, auth, services):
         (client.post(f"{base}/v1/restore", headers=headers), 404, "version_not_found"),
         (client.post(f"{base}/1/restore", headers=auth(role="viewer")), 403, "forbidden"),
         (client.get(f"{base}/compare?base=1", headers=headers), 422, "validation_error"),
-        (client.get(f"{base}/compare?base=1&other=x", headers=headers), 422, "validation_error"),
+        # A version may be named by a tag: a name that is none is not found.
+        (client.get(f"{base}/compare?base=1&other=x", headers=headers), 404, "tag_not_found"),
+        (client.get(f"{base}/compare?base=1&other=-1", headers=headers), 422,
+         "validation_error"),
         (client.get(base, headers=auth(org="org-b")), 404, "collection_not_found"),
     ]
     for response, status, code in cases:

@@ -8,6 +8,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
+from chatlens.index import ranking
 from chatlens.index.keyword import MATRIX, VOCAB
 from chatlens.index.storage.collection import Collection
 from chatlens.index.text import tokenize
@@ -188,7 +189,7 @@ def test_hybrid_fuses_ranks_so_a_message_good_in_both_modes_wins(make_text_job, 
     assert ids(hybrid)[0] == "j-0"
     assert set(ids(hybrid)) == set(ids(semantic)) | set(ids(keyword))
     top = hybrid.hits[0]
-    assert top.score == pytest.approx(2 / 61)
+    assert top.score == pytest.approx(sum(ranking.RRF_WEIGHTS) / (ranking.RRF_K + 1))
     assert top.semantic_score is not None and top.keyword_score is not None
 
 

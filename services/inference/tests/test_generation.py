@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from chatlens.inference.batching import Sampling
 from chatlens.inference.cluster import LlmCluster
 from chatlens.inference.generation import PromptTooLong, load_counts
 from chatlens.inference.handlers import InferenceHandlers
@@ -53,14 +54,58 @@ def test_a_prompt_longer_than_the_context_is_refused(llm_cluster, smollm):
         llm_cluster.generate(narrow, OFFSITE, SYSTEM, max_new_tokens=32)
 
 
-def test_the_handler_answers_with_the_default_model(llm_cluster, registry, smollm):
+def replies(stream) -> tuple[list[schemas.Message], schemas.Generated]:
+    """What a streaming handler yields, and what it returns (its final reply)."""
+    chunks = []
+    while True:
+        try:
+            chunks.append(next(stream))
+        except StopIteration as end:
+            return chunks, end.value
+
+
+def test_the_handler_streams_the_answer_of_the_default_model(llm_cluster, registry, smollm):
     handlers = InferenceHandlers(registry, llm_cluster, smollm.name)
 
-    reply = handlers.generate(schemas.GenerateRequested(prompt=OFFSITE, system=SYSTEM,
-                                                        max_new_tokens=24))
+    chunks, reply = replies(handlers.generate(schemas.GenerateRequested(
+        prompt=OFFSITE, system=SYSTEM, max_new_tokens=24)))
 
     assert isinstance(reply, schemas.Generated)
     assert reply.model == smollm.name and "Lisbon" in reply.text and 0 < reply.tokens <= 24
+    started, *pieces = chunks
+    assert isinstance(started, schemas.GenerationStarted) and started.model == smollm.name
+    # Real token counts: the chat template's tokens, and one piece per token or so.
+    assert started.prompt_tokens == reply.prompt_tokens > 20
+    assert len(pieces) > 2 and all(isinstance(p, schemas.TokensGenerated) for p in pieces)
+    assert "".join(p.text for p in pieces) == reply.text
+    assert sum(p.tokens for p in pieces) <= reply.tokens
+    assert reply.finish_reason == "stop"
+
+
+def test_chat_messages_go_through_the_chat_template(llm_cluster, registry, smollm):
+    handlers = InferenceHandlers(registry, llm_cluster, smollm.name)
+    turns = [schemas.ChatTurn(role="system", content=SYSTEM),
+             schemas.ChatTurn(role="user", content="Where is the offsite?"),
+             schemas.ChatTurn(role="assistant", content="Which offsite?"),
+             schemas.ChatTurn(role="user", content=OFFSITE)]
+
+    _, reply = replies(handlers.generate(schemas.GenerateRequested(messages=turns,
+                                                                   max_new_tokens=24)))
+
+    assert "Lisbon" in reply.text
+    assert reply.prompt_tokens > len(OFFSITE.split()) + 10  # the template's own tokens too
+
+
+def test_sampling_is_repeatable_with_a_seed_and_greedy_at_temperature_zero(llm_cluster, smollm):
+    def sample(seed):
+        return llm_cluster.generate(smollm, "Invent a name for a cat.", None, 12,
+                                    sampling=Sampling(temperature=1.2, top_p=0.95, seed=seed))
+
+    assert sample(1).text == sample(1).text
+    assert len({sample(seed).text for seed in (1, 2, 3, 4)}) > 1
+    greedy = llm_cluster.generate(smollm, "Invent a name for a cat.", None, 12,
+                                  sampling=Sampling(temperature=0, seed=5))
+    assert greedy.text == llm_cluster.generate(smollm, "Invent a name for a cat.", None, 12).text
 
 
 @pytest.mark.parametrize("model", ["no-such-model", "all-MiniLM-L6-v2"])

@@ -119,3 +119,17 @@ def test_python_m_chatlens_inference_serves_until_sigterm(amqp_url, bus, tmp_pat
             service.kill()
             service.wait(timeout=30)
     assert '"message": "inference ready"' in log_path.read_text()
+
+
+def test_a_generation_streams_over_the_bus_token_by_token(bus, rpc_server):
+    messages = list(bus.rpc().stream(schemas.GenerateRequested(
+        messages=[schemas.ChatTurn(role="system", content=SYSTEM),
+                  schemas.ChatTurn(role="user", content=OFFSITE)], max_new_tokens=32),
+        timeout=60))
+
+    started, *pieces, final = messages
+    assert isinstance(started, schemas.GenerationStarted) and started.prompt_tokens > 20
+    assert len(pieces) > 2 and all(isinstance(p, schemas.TokensGenerated) for p in pieces)
+    assert isinstance(final, schemas.Generated) and "Lisbon" in final.text
+    assert "".join(p.text for p in pieces) == final.text
+    assert final.prompt_tokens == started.prompt_tokens

@@ -30,6 +30,7 @@ def stack_from_env(root: Path) -> Stack:
         base_port=int(os.environ.get("CHATLENS_BASE_PORT", "8100")),
         nginx_port=int(os.environ.get("CHATLENS_NGINX_PORT", "8080")),
         database_url=os.environ.get("DATABASE_URL", ""),
+        index_replicas=int(os.environ.get("INDEX_REPLICAS", "1")),
     )
     return Stack(config)
 
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             stack.down()
             print("stack stopped")
         elif args.command == "status":
-            for name in (*SERVICES, "nginx"):
+            for name in (*stack.config.service_processes, "nginx"):
                 print(f"{name:18} {'running' if stack.running(name) else 'stopped'}")
         elif args.command == "logs":
             for name in [args.service] if args.service else [*SERVICES, "nginx"]:

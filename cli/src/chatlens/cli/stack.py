@@ -41,17 +41,31 @@ class StackConfig:
     nginx: bool = True
     dask: bool = False
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Index replicas (INDEX_REPLICAS): "index" is replica 0, "index-1"... the others.
+    index_replicas: int = 1
 
     @property
     def ports(self) -> dict[str, int]:
+        replicas = {f"index-{n}": self.base_port + 10 + n for n in range(1, self.index_replicas)}
         return {"gateway": self.base_port, "auth": self.base_port + 1, "index": self.base_port + 2,
                 "embedding-worker": self.base_port + 3, "inference": self.base_port + 4,
                 "dask-scheduler": self.base_port + 5, "dask-scheduler-http": self.base_port + 6,
-                "dask-embed-worker": self.base_port + 7, "dask-llm-worker": self.base_port + 8}
+                "dask-embed-worker": self.base_port + 7, "dask-llm-worker": self.base_port + 8,
+                **replicas}
+
+    @property
+    def service_processes(self) -> tuple[str, ...]:
+        """The services, with every index replica after ``index``."""
+        out: list[str] = []
+        for name in self.services:
+            out.append(name)
+            if name == "index":
+                out += [f"index-{n}" for n in range(1, self.index_replicas)]
+        return tuple(out)
 
     @property
     def processes(self) -> tuple[str, ...]:
-        return (DASK if self.dask else ()) + self.services
+        return (DASK if self.dask else ()) + self.service_processes
 
     @property
     def scheduler_address(self) -> str:
@@ -99,6 +113,10 @@ class Stack:
             env["EMBED_TORCH_THREADS"] = env["TORCH_THREADS"] = "2"
         if name in DASK:
             return env
+        # Every service routes to the index replicas, so every one is told how many there are.
+        env["INDEX_REPLICAS"] = str(c.index_replicas)
+        if name.startswith("index"):
+            env["INDEX_REPLICA"] = name.removeprefix("index").removeprefix("-") or "0"
         port = str(c.ports[name])
         env["PORT" if name in ("gateway", "auth") else "HEALTH_PORT"] = port
         env.update(c.extra_env)
@@ -115,6 +133,8 @@ class Stack:
                     self.config.scheduler_address, "--nthreads", "1", "--host", "127.0.0.1",
                     "--resources", DASK_RESOURCES[name],
                     "--dashboard-address", f"127.0.0.1:{ports[name]}"]
+        if name.startswith("index-"):  # another index replica: same program, other settings
+            name = "index"
         return [sys.executable, "-m", f"chatlens.{name.replace('-', '_')}"]
 
     # --- processes -----------------------------------------------------------------------
@@ -197,7 +217,8 @@ class Stack:
     # --- readiness -------------------------------------------------------------------------
     def health_urls(self) -> dict[str, str]:
         ports = self.config.ports
-        urls = {name: f"http://127.0.0.1:{ports[name]}/readyz" for name in self.config.services}
+        urls = {name: f"http://127.0.0.1:{ports[name]}/readyz"
+                for name in self.config.service_processes}
         if self.config.dask:
             urls["dask-scheduler"] = f"http://127.0.0.1:{ports['dask-scheduler-http']}/health"
             urls.update({name: f"http://127.0.0.1:{ports[name]}/health" for name in DASK_RESOURCES})

@@ -33,17 +33,22 @@ from typing import BinaryIO
 # Local file header: signature, versions, flags, method, time, date, crc, sizes, name/extra length.
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")
 _LOCAL_SIGNATURE = b"PK\x03\x04"
+_CENTRAL_HEADER = struct.Struct("<4s4B4HL2L5H2L")  # a central directory entry, up to its name
+_CENTRAL_SIGNATURE = b"PK\x01\x02"
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
 class ArchiveLimits:
-    """What an archive may cost. The defaults suit chat exports (text plus some media)."""
+    """What an archive may cost. The defaults suit chat exports (text plus some media); they are
+    the defaults of the ``ARCHIVE_*`` settings (``chatlens.shared.settings.ArchiveSettings``)."""
 
-    max_entries: int = 10_000
+    # A Slack workspace export is one file per channel per day: a large one holds tens of
+    # thousands. Checking an archive's structure costs about 2 KB of memory per entry.
+    max_entries: int = 100_000
     # Decompressed bytes of all entries together, nested archives included.
-    max_total_bytes: int = 4 * 1024**3
+    max_total_bytes: int = 2 * 1024**3
     # Decompressed/compressed bytes of one entry; text compresses about 5-10x, bombs 1000x+.
     max_ratio: float = 200.0
     # The ratio is only judged past this many decompressed bytes: a small file of repeated
@@ -143,16 +148,63 @@ def _local_range(fp: BinaryIO, info: zipfile.ZipInfo, shown: str) -> tuple[int, 
     return info.header_offset, data_start + info.compress_size
 
 
+def count_entries(fp: BinaryIO, limit: int) -> int | None:
+    """The entries in an archive's central directory, counted up to ``limit + 1`` by hopping from
+    header to header, before ``zipfile`` builds an object per entry (a few hundred bytes each: a
+    200 MiB archive of empty entries would cost gigabytes before its count could be judged).
+    None when the directory cannot be found; ``zipfile`` then says why."""
+    # zipfile's own reader of the end record: stable since Python 2, and zip64-aware.
+    end = zipfile._EndRecData(fp)  # type: ignore[attr-defined]
+    if end is None:
+        return None
+    size = end[zipfile._ECD_SIZE]  # type: ignore[attr-defined]
+    start = end[zipfile._ECD_LOCATION] - size  # type: ignore[attr-defined]
+    if end[zipfile._ECD_SIGNATURE] == zipfile.stringEndArchive64:  # type: ignore[attr-defined]
+        start -= zipfile.sizeEndCentDir64 + zipfile.sizeEndCentDir64Locator  # type: ignore
+    count, position = 0, start
+    fp.seek(start)
+    # Sequential reads (no seek per entry), so a buffered file reads the directory in blocks.
+    while count <= limit and position + _CENTRAL_HEADER.size <= start + size:
+        header = fp.read(_CENTRAL_HEADER.size)
+        if len(header) < _CENTRAL_HEADER.size or header[:4] != _CENTRAL_SIGNATURE:
+            break
+        name_length, extra_length, comment_length = _CENTRAL_HEADER.unpack(header)[12:15]
+        variable = name_length + extra_length + comment_length
+        fp.read(variable)
+        position += _CENTRAL_HEADER.size + variable
+        count += 1
+    return count
+
+
+def _precount(source: Path | str | BinaryIO, limit: int) -> int | None:
+    """:func:`count_entries` of a path or an open file (left at its start); None if unreadable."""
+    try:
+        if isinstance(source, (str, Path)):
+            with open(source, "rb") as fp:
+                return count_entries(fp, limit)
+        try:
+            return count_entries(source, limit)
+        finally:
+            source.seek(0)
+    except (OSError, ValueError, struct.error):
+        return None  # zipfile, next, says what is wrong with it
+
+
+def _refuse_too_many(count: int | None, limits: ArchiveLimits, parents: tuple[str, ...]) -> None:
+    if count is not None and count > limits.max_entries:
+        prefix = "/".join(parents) + "/" if parents else ""
+        raise ArchiveRefused(
+            "archive_too_many_entries",
+            f"archive {prefix}has more than {limits.max_entries} entries, the limit",
+            parents[-1] if parents else None)
+
+
 def check_zip(zf: zipfile.ZipFile, limits: ArchiveLimits,
               parents: tuple[str, ...] = ()) -> list[EntryInfo]:
     """Structural checks of an open archive (no decompression); the checked entries, in order."""
     infos = zf.infolist()
     prefix = "/".join(parents) + "/" if parents else ""
-    if len(infos) > limits.max_entries:
-        raise ArchiveRefused(
-            "archive_too_many_entries",
-            f"archive {prefix or ''}has {len(infos)} entries; the limit is {limits.max_entries}",
-            parents[-1] if parents else None)
+    _refuse_too_many(len(infos), limits, parents)
     entries: list[EntryInfo] = []
     seen: set[str] = set()
     ranges: list[tuple[int, int, str]] = []
@@ -254,6 +306,7 @@ class SafeZip:
         self.budget = budget if budget is not None else Budget(self.limits.max_total_bytes)
         self._owned: list[BinaryIO] = []
         shown = "/".join(parents) or (Path(source).name if isinstance(source, (str, Path)) else "")
+        _refuse_too_many(_precount(source, self.limits.max_entries), self.limits, parents)
         try:
             self._zip = zipfile.ZipFile(source)
         except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:

@@ -12,7 +12,12 @@ What it guarantees:
   in-process with exponential backoff a bounded number of times, then the message is requeued;
   :class:`PermanentError` and undecodable messages are dead-lettered at once; anything else is
   requeued, and the queue's delivery limit moves a poison message to its dead-letter queue;
-* RPC goes over direct reply-to with a timeout (:class:`RpcClient`).
+* RPC goes over direct reply-to with a timeout (:class:`RpcClient`);
+* a streaming RPC (:meth:`RpcClient.stream`) gets several replies: a handler that returns a
+  generator has each yielded message sent at once as a chunk, numbered by the ``x-chatlens-seq``
+  header, and its return value sent last with ``x-chatlens-final``; a caller that stops reading
+  sends :class:`~chatlens.shared.schemas.StreamCancelled` back over direct reply-to to the
+  server's channel, and the server closes the generator (so the work behind it stops).
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -34,6 +40,11 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 from chatlens.shared import logs, metrics, schemas, topology
 
 log = logging.getLogger(__name__)
+
+# Streaming RPC headers: the caller asks for a stream; each reply says its place in it.
+STREAM_HEADER = "x-chatlens-stream"
+SEQ_HEADER = "x-chatlens-seq"
+FINAL_HEADER = "x-chatlens-final"
 
 CONNECTION_ERRORS = (pika.exceptions.AMQPConnectionError, pika.exceptions.AMQPChannelError,
                      pika.exceptions.StreamLostError, ConnectionError)
@@ -76,6 +87,8 @@ class Delivery:
     delivery_count: int
     correlation_id: str | None
     headers: dict = field(default_factory=dict)
+    # The caller reads a stream: a handler's generator is sent chunk by chunk, not drained.
+    stream: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,17 +113,31 @@ def _properties(message: schemas.Message, **extra) -> pika.BasicProperties:
     )
 
 
+def _reply_properties(reply: schemas.Message, request: pika.BasicProperties, seq: int,
+                      final: bool) -> pika.BasicProperties:
+    """A stream's reply: numbered, and carrying the server channel's direct reply-to, where the
+    caller sends :class:`~chatlens.shared.schemas.StreamCancelled` when it stops reading."""
+    properties = _properties(reply, correlation_id=request.correlation_id,
+                             reply_to=topology.REPLY_TO)
+    properties.headers.update({SEQ_HEADER: seq, FINAL_HEADER: final})
+    return properties
+
+
 class Bus:
     """A service's handle on RabbitMQ: publishing, consumers and RPC clients.
 
     One publishing connection per ``Bus``, guarded by a lock so any thread may publish;
     consumers and RPC clients own their connections (pika connections are not thread-safe).
+    ``index_replicas`` (INDEX_REPLICAS) routes what is bound for the index to the replica owning
+    its collection (``topology.routing_key``).
     """
 
-    def __init__(self, url: str, service: str, retry: RetryPolicy | None = None) -> None:
+    def __init__(self, url: str, service: str, retry: RetryPolicy | None = None,
+                 index_replicas: int = 1) -> None:
         self.parameters = pika.URLParameters(url)
         self.service = service
         self.retry = retry or RetryPolicy()
+        self.index_replicas = index_replicas
         self._lock = threading.Lock()
         self._connection: pika.BlockingConnection | None = None
         self._channel = None
@@ -123,7 +150,7 @@ class Bus:
         """Declare the whole topology (idempotent)."""
         connection = self.connect()
         try:
-            topology.declare(connection.channel())
+            topology.declare(connection.channel(), self.index_replicas)
         finally:
             connection.close()
 
@@ -138,7 +165,8 @@ class Bus:
                 with attempt:
                     try:
                         self._publishing_channel().basic_publish(
-                            topology.EXCHANGE, message.type, body, properties, mandatory=True
+                            topology.EXCHANGE, topology.routing_key(message, self.index_replicas),
+                            body, properties, mandatory=True
                         )
                     except (pika.exceptions.UnroutableError, pika.exceptions.NackError) as exc:
                         raise PublishFailed(f"{message.type} {message.id}: {exc!r}") from exc
@@ -198,6 +226,8 @@ class Consumer:
         self._ready = threading.Event()
         self._inflight = 0
         self._inflight_lock = threading.Lock()
+        # Streams being sent, by correlation id: set when the caller cancels (pika's I/O thread).
+        self._cancelled: dict[str, threading.Event] = {}
         self._thread: threading.Thread | None = None
 
     @property
@@ -241,6 +271,8 @@ class Consumer:
             channel.basic_qos(prefetch_count=self.prefetch)
             on_message = functools.partial(self._on_message, connection)
             tag = channel.basic_consume(self.queue, on_message)
+            if self.rpc:  # stream chunks carry this channel's direct reply-to: cancels come here
+                channel.basic_consume(topology.REPLY_TO, self._on_control, auto_ack=True)
             self._ready.set()
             while not self._stopping.is_set():
                 connection.process_data_events(time_limit=0.5)
@@ -263,6 +295,13 @@ class Consumer:
             self._inflight += 1
         self._executor.submit(self._work, connection, channel, method, properties, body)
 
+    def _on_control(self, channel, method, properties, body) -> None:
+        """A caller stopped reading a stream: mark it, the worker thread closes the generator."""
+        if properties.type == schemas.StreamCancelled.type and properties.correlation_id:
+            cancelled = self._cancelled.get(properties.correlation_id)
+            if cancelled is not None:
+                cancelled.set()
+
     # --- on a worker thread -----------------------------------------------------------------
     def _work(self, connection, channel, method, properties, body) -> None:
         headers = dict(properties.headers or {})
@@ -272,6 +311,7 @@ class Consumer:
             delivery_count=int(headers.get("x-delivery-count", 0)),
             correlation_id=headers.get(logs.AMQP_HEADER),
             headers=headers,
+            stream=bool(self.rpc and properties.reply_to and headers.get(STREAM_HEADER)),
         )
         started = time.perf_counter()
         with logs.correlation(delivery.correlation_id):
@@ -279,9 +319,13 @@ class Consumer:
                 outcome, reply = "returned", None
             else:
                 outcome, reply = self._outcome(properties, body, delivery)
+            seq = None
+            if isinstance(reply, Generator):
+                reply, seq = self._finish(connection, channel, properties, reply, delivery)
             metrics.BUS_HANDLER_SECONDS.labels(self.queue).observe(time.perf_counter() - started)
             metrics.BUS_CONSUMED.labels(self.queue, outcome).inc()
-            settle = functools.partial(self._settle, channel, method, properties, outcome, reply)
+            settle = functools.partial(self._settle, channel, method, properties, outcome, reply,
+                                       seq)
             try:
                 connection.add_callback_threadsafe(settle)
             except CONNECTION_ERRORS:
@@ -321,8 +365,54 @@ class Consumer:
                                  "delivery_count": delivery.delivery_count})
             return "requeued", schemas.RpcFailed(code="internal", message=type(exc).__name__)
 
+    def _finish(self, connection, channel, properties, stream: Generator,
+                delivery: Delivery) -> tuple[schemas.Message, int | None]:
+        """Run a handler's generator to its end: its return value is the reply. For a streaming
+        caller each yielded message goes out at once as chunk ``seq``; the final reply then gets
+        the next number. A cancel from the caller closes the generator."""
+        key = properties.correlation_id or ""
+        cancelled = self._cancelled[key] = threading.Event()
+        seq = 0
+
+        def final() -> int | None:
+            return seq if delivery.stream else None
+
+        try:
+            while True:
+                if cancelled.is_set():
+                    stream.close()  # GeneratorExit inside the handler: it stops its work
+                    log.info("stream cancelled by the caller", extra={"chunks": seq})
+                    return schemas.RpcFailed(code="cancelled", message="cancelled"), None
+                try:
+                    chunk = next(stream)
+                except StopIteration as end:
+                    if not isinstance(end.value, schemas.Message):
+                        raise TypeError("a streaming handler must return its final "
+                                        "message") from None
+                    return end.value, final()
+                if delivery.stream:
+                    publish = functools.partial(self._send_chunk, channel, properties, chunk, seq)
+                    connection.add_callback_threadsafe(publish)
+                    seq += 1
+        except PermanentError as exc:
+            return schemas.RpcFailed(code=exc.code, message=str(exc)), final()
+        except CONNECTION_ERRORS:
+            stream.close()
+            return schemas.RpcFailed(code="internal", message="connection lost"), None
+        except Exception as exc:  # a failure after chunks went out cannot be retried
+            log.exception("streaming handler failed", extra={"chunks": seq})
+            stream.close()  # when sending failed, the handler is still running: stop it
+            return schemas.RpcFailed(code="internal", message=type(exc).__name__), final()
+        finally:
+            self._cancelled.pop(key, None)
+
     # --- back on pika's I/O thread ----------------------------------------------------------
-    def _settle(self, channel, method, properties, outcome, reply) -> None:
+    def _send_chunk(self, channel, properties, chunk: schemas.Message, seq: int) -> None:
+        if channel.is_open:
+            channel.basic_publish("", properties.reply_to, schemas.encode(chunk),
+                                  _reply_properties(chunk, properties, seq, final=False))
+
+    def _settle(self, channel, method, properties, outcome, reply, seq: int | None = None) -> None:
         if not channel.is_open:
             return
         if outcome == "returned":
@@ -330,7 +420,9 @@ class Consumer:
         elif self.rpc:
             # An RPC is answered once, success or not; the caller decides what to do next.
             if properties.reply_to and reply is not None:
-                reply_properties = _properties(reply, correlation_id=properties.correlation_id)
+                reply_properties = (
+                    _properties(reply, correlation_id=properties.correlation_id) if seq is None
+                    else _reply_properties(reply, properties, seq, final=True))
                 channel.basic_publish("", properties.reply_to, schemas.encode(reply),
                                       reply_properties)
             channel.basic_ack(method.delivery_tag)
@@ -350,6 +442,7 @@ class RpcClient:
         self._connection: pika.BlockingConnection | None = None
         self._channel = None
         self._replies: dict[str, tuple[pika.BasicProperties, bytes]] = {}
+        self._streams: dict[str, deque[tuple[pika.BasicProperties, bytes]]] = {}
 
     def call(self, request: schemas.Message, timeout: float = 30.0) -> schemas.Message:
         """Send ``request`` and wait for its reply; raises RpcTimeout, RpcError, PublishFailed."""
@@ -365,23 +458,7 @@ class RpcClient:
 
     def _call(self, request: schemas.Message, timeout: float) -> schemas.Message:
         correlation_id = uuid.uuid4().hex
-        properties = _properties(
-            request, reply_to=topology.REPLY_TO, correlation_id=correlation_id,
-            expiration=str(max(1, int(timeout * 1000))),
-        )
-        body = schemas.encode(request)
-        for attempt in (1, 2):  # an idle connection may have been closed by the broker
-            try:
-                channel = self._ensure_channel()
-                channel.basic_publish(topology.EXCHANGE, request.type, body, properties,
-                                      mandatory=True)
-                break
-            except (pika.exceptions.UnroutableError, pika.exceptions.NackError) as exc:
-                raise PublishFailed(f"no server for {request.type}") from exc
-            except CONNECTION_ERRORS:
-                self.close()
-                if attempt == 2:
-                    raise
+        self._send(request, correlation_id, timeout)
         deadline = time.monotonic() + timeout
         while correlation_id not in self._replies:
             remaining = deadline - time.monotonic()
@@ -394,6 +471,72 @@ class RpcClient:
             raise RpcError(reply.code, reply.message)
         return reply
 
+    def stream(self, request: schemas.Message, timeout: float = 30.0) -> Iterator[schemas.Message]:
+        """Send ``request`` as a streaming RPC; yields each chunk as it arrives, the final reply
+        last. ``timeout`` bounds the wait for each next message, not the whole stream. Raises
+        RpcTimeout, RpcError (an ``RpcFailed`` at any point), PublishFailed. Closing the iterator
+        early tells the server to stop."""
+        correlation_id = uuid.uuid4().hex
+        inbox = self._streams[correlation_id] = deque()
+        server = None  # the server channel's reply-to, learnt from its first chunk
+        finished = False
+        try:
+            self._send(request, correlation_id, timeout, {STREAM_HEADER: True})
+            expected = 0
+            while not finished:
+                deadline = time.monotonic() + timeout
+                while not inbox:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise RpcTimeout(f"{request.type}: no stream message within "
+                                         f"{timeout:.1f}s")
+                    self._connection.process_data_events(time_limit=min(remaining, 0.25))
+                properties, body = inbox.popleft()
+                server = properties.reply_to or server
+                headers = properties.headers or {}
+                message = schemas.decode(properties.type, body)
+                finished = bool(headers.get(FINAL_HEADER)) or SEQ_HEADER not in headers
+                if isinstance(message, schemas.RpcFailed):
+                    finished = True
+                    raise RpcError(message.code, message.message)
+                if headers.get(SEQ_HEADER, expected) != expected:
+                    raise RpcError("stream_broken", f"{request.type}: message "
+                                   f"{headers.get(SEQ_HEADER)} arrived, {expected} expected")
+                expected += 1
+                yield message
+        finally:
+            self._streams.pop(correlation_id, None)
+            if not finished and server and self._channel is not None and self._channel.is_open:
+                cancel = schemas.StreamCancelled()
+                try:
+                    self._channel.basic_publish("", server, schemas.encode(cancel), _properties(
+                        cancel, correlation_id=correlation_id))
+                except (pika.exceptions.UnroutableError, pika.exceptions.NackError,
+                        *CONNECTION_ERRORS):
+                    log.warning("could not cancel a stream", extra={"type": request.type})
+
+    def _send(self, request: schemas.Message, correlation_id: str, timeout: float,
+              headers: dict | None = None) -> None:
+        """Publish ``request`` with our direct reply-to, expiring when the caller gives up."""
+        properties = _properties(
+            request, reply_to=topology.REPLY_TO, correlation_id=correlation_id,
+            expiration=str(max(1, int(timeout * 1000))),
+        )
+        properties.headers.update(headers or {})
+        body = schemas.encode(request)
+        key = topology.routing_key(request, self.bus.index_replicas)
+        for attempt in (1, 2):  # an idle connection may have been closed by the broker
+            try:
+                channel = self._ensure_channel()
+                channel.basic_publish(topology.EXCHANGE, key, body, properties, mandatory=True)
+                break
+            except (pika.exceptions.UnroutableError, pika.exceptions.NackError) as exc:
+                raise PublishFailed(f"no server for {request.type}") from exc
+            except CONNECTION_ERRORS:
+                self.close()
+                if attempt == 2:
+                    raise
+
     def _ensure_channel(self):
         if self._channel is None or self._channel.is_closed:
             if self._connection is None or self._connection.is_closed:
@@ -405,7 +548,10 @@ class RpcClient:
 
     def _on_reply(self, channel, method, properties, body) -> None:
         # Late replies to calls that timed out are dropped here.
-        if properties.correlation_id:
+        inbox = self._streams.get(properties.correlation_id or "")
+        if inbox is not None:
+            inbox.append((properties, body))
+        elif properties.correlation_id:
             self._replies[properties.correlation_id] = (properties, body)
             if len(self._replies) > 100:
                 self._replies.pop(next(iter(self._replies)))

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 def _new_id() -> str:
@@ -189,6 +189,18 @@ class IndexUpdated(Message):
     stats: dict[str, Any]
 
 
+class IndexRestored(Message):
+    """A restore made a new version (announced like an ingest's ``IndexUpdated``, without a job)."""
+
+    type: ClassVar[str] = "index.restored"
+
+    org_id: str
+    collection_id: str
+    version: int = Field(description="the new version")
+    restored: int = Field(description="the version whose content it has")
+    stats: dict[str, Any] = {}
+
+
 # --- RPC ------------------------------------------------------------------------------------
 
 
@@ -199,6 +211,13 @@ class RpcFailed(Message):
 
     code: str
     message: str
+
+
+class StreamCancelled(Message):
+    """Sent by the caller of a streaming RPC that stopped reading, to the server's channel
+    (direct reply-to, with the stream's correlation id): the server stops the work."""
+
+    type: ClassVar[str] = "rpc.stream.cancelled"
 
 
 class EmbedQuery(Message):
@@ -254,6 +273,10 @@ class SearchRequested(Message):
     offset: int = Field(default=0, ge=0, le=1000)
     version: int | None = None
     context: int = Field(default=2, ge=0, le=20)
+    # Further collections of the same org searched together with ``collection_id``, as one
+    # corpus (one fusion, one ranking); ``collection_versions`` pins their versions (pages).
+    collection_ids: list[str] = Field(default=[], max_length=20)
+    collection_versions: dict[str, int] = Field(default={}, max_length=21)
 
 
 class SearchHit(BaseModel):
@@ -267,6 +290,7 @@ class SearchHit(BaseModel):
     # Each mode's own score where the hit came from that mode (hybrid fuses ranks, not scores).
     semantic_score: float | None = None
     keyword_score: float | None = None
+    collection_id: str | None = Field(default=None, description="where the hit was found")
 
 
 class SearchAnswered(Message):
@@ -274,6 +298,8 @@ class SearchAnswered(Message):
 
     version: int
     hits: list[SearchHit]
+    # The version searched of each collection (a multi-collection search names several).
+    versions: dict[str, int] = {}
     # The offset of the next page, or None when this page was the last.
     next_offset: int | None = None
 
@@ -345,13 +371,151 @@ class VersionsCompared(Message):
     removed_ids: list[str] = []
 
 
+class TagInfo(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    version: int
+
+
+class TagCreateRequested(Message):
+    """Name a version (the latest when ``version`` is None); a Git tag beside the ``v<N>`` ones."""
+
+    type: ClassVar[str] = "index.tag.create"
+
+    org_id: str
+    collection_id: str
+    name: str = Field(max_length=200)
+    version: int | None = Field(default=None, ge=0)
+
+
+class TagsListRequested(Message):
+    type: ClassVar[str] = "index.tags"
+
+    org_id: str
+    collection_id: str
+
+
+class TagDeleteRequested(Message):
+    type: ClassVar[str] = "index.tag.delete"
+
+    org_id: str
+    collection_id: str
+    name: str = Field(max_length=200)
+
+
+class TagsListed(Message):
+    """The reply to all three tag requests: the collection's tags after the request."""
+
+    type: ClassVar[str] = "index.tags.reply"
+
+    tags: list[TagInfo]
+
+
+class ChatTurn(BaseModel):
+    """One turn of a conversation; the model reads turns through its own chat template."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    role: Literal["system", "user", "assistant"]
+    content: str = Field(max_length=32_000)
+
+
+# --- deletion and clean-up (issue 5) ---------------------------------------------------------
+
+
+class MessagesDeleteRequested(Message):
+    """Delete messages from a collection's live version: one chat, one upload (the messages its
+    job added), or every message of one sender (display name or sender id). A new version;
+    with ``purge`` the messages are also removed from every older version (history rewritten)."""
+
+    type: ClassVar[str] = "index.delete"
+
+    org_id: str
+    collection_id: str
+    chat: str | None = Field(default=None, min_length=1, max_length=500)
+    sender: str | None = Field(default=None, min_length=1, max_length=500)
+    job_id: str | None = Field(default=None, min_length=1, max_length=128)
+    purge: bool = False
+
+    @model_validator(mode="after")
+    def _one_selector(self) -> MessagesDeleteRequested:
+        if sum(value is not None for value in (self.chat, self.sender, self.job_id)) != 1:
+            raise ValueError("name exactly one of chat, sender, job_id")
+        return self
+
+
+class MessagesDeleted(Message):
+    type: ClassVar[str] = "index.delete.reply"
+
+    version: int = Field(description="the live version after the deletion")
+    removed: int = Field(description="messages removed from the live version by this request")
+    purged: int = Field(default=0, description="messages removed from the history (purge)")
+    rewritten: int = Field(default=0, description="versions whose content a purge rewrote")
+
+
+class CollectionDeleted(Message):
+    """The gateway forgot a collection: the index removes its shards and staged batches."""
+
+    type: ClassVar[str] = "collection.deleted"
+
+    org_id: str
+    collection_id: str
+
+
+class JobAbandoned(Message):
+    """A job failed for good (the gateway's record): the index drops the batches it staged."""
+
+    type: ClassVar[str] = "job.abandoned"
+
+    job_id: str
+    org_id: str
+    collection_id: str
+
+
 class GenerateRequested(Message):
+    """Generate from a ``prompt`` (with an optional ``system`` text) or from ``messages``.
+
+    As a streaming RPC the reply is :class:`GenerationStarted`, :class:`TokensGenerated` chunks
+    as tokens are produced, then :class:`Generated`; as a plain RPC only :class:`Generated`.
+    """
+
     type: ClassVar[str] = "inference.generate"
 
-    prompt: str = Field(min_length=1, max_length=32_000)
+    prompt: str | None = Field(default=None, min_length=1, max_length=32_000)
     system: str | None = None
+    messages: list[ChatTurn] | None = Field(default=None, min_length=1, max_length=100)
     max_new_tokens: int = Field(default=64, ge=1, le=1024)
     model: str | None = None
+    temperature: float = Field(default=0.0, ge=0, le=2, description="0: greedy decoding")
+    top_p: float = Field(default=1.0, gt=0, le=1)
+    seed: int | None = Field(default=None, description="makes sampling repeatable")
+
+    @model_validator(mode="after")
+    def _one_input(self) -> GenerateRequested:
+        if (self.prompt is None) == (self.messages is None):
+            raise ValueError("give either a prompt or messages")
+        if self.messages is not None and sum(len(t.content) for t in self.messages) > 64_000:
+            raise ValueError("the messages exceed 64,000 characters")
+        return self
+
+
+class GenerationStarted(Message):
+    """First reply of a streamed generation: the request passed its checks and is queued."""
+
+    type: ClassVar[str] = "inference.generate.started"
+
+    model: str
+    prompt_tokens: int
+
+
+class TokensGenerated(Message):
+    """A piece of a streamed answer: the text of the tokens generated since the last piece."""
+
+    type: ClassVar[str] = "inference.generate.tokens"
+
+    text: str
+    tokens: int
 
 
 class Generated(Message):
@@ -360,6 +524,8 @@ class Generated(Message):
     model: str
     text: str
     tokens: int
+    prompt_tokens: int = 0
+    finish_reason: Literal["stop", "length"] = "stop"
 
 
 class ModelsListRequested(Message):
@@ -381,14 +547,156 @@ class ModelsListed(Message):
     default: str | None = Field(default=None, description="the LLM used when a request names none")
 
 
+# --- browsing, summaries and model administration (issue 6) ---------------------------------
+
+
+class MessagesListRequested(Message):
+    """The messages of a chat or time window, in time order (what a summary reads).
+
+    Only ``limit`` messages come back; ``total`` in the reply says how many passed the filters, so
+    the caller can refuse a window that is too large instead of summarising part of it.
+    """
+
+    type: ClassVar[str] = "index.messages"
+
+    org_id: str
+    collection_id: str
+    filters: SearchFilters = SearchFilters()
+    version: int | None = Field(default=None, ge=0)
+    limit: int = Field(default=1000, ge=1, le=10_000)
+
+
+class MessagesListed(Message):
+    type: ClassVar[str] = "index.messages.reply"
+
+    version: int
+    total: int = Field(description="messages passing the filters; more than listed when cut")
+    messages: list[ChatMessage]
+
+
+class FacetsRequested(Message):
+    """The chats and senders of a collection (how a question's own filters are recognised)."""
+
+    type: ClassVar[str] = "index.facets"
+
+    org_id: str
+    collection_id: str
+    version: int | None = Field(default=None, ge=0)
+
+
+class FacetCount(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    value: str
+    count: int
+
+
+class FacetsListed(Message):
+    type: ClassVar[str] = "index.facets.reply"
+
+    version: int
+    chats: list[FacetCount]
+    senders: list[FacetCount]
+
+
+class SummarizeRequested(Message):
+    """Summarise these messages (in this order); the reply cites them by number, 1-based."""
+
+    type: ClassVar[str] = "inference.summarize"
+
+    messages: list[ChatMessage] = Field(min_length=1, max_length=5000)
+    model: str | None = None
+    max_new_tokens: int = Field(default=160, ge=16, le=1024)
+    # Tokens of messages per map step; None: the inference service's own setting.
+    chunk_tokens: int | None = Field(default=None, ge=128, le=100_000)
+
+
+class Summarized(Message):
+    type: ClassVar[str] = "inference.summarize.reply"
+
+    model: str
+    summary: str
+    cited: list[int] = Field(description="1-based numbers of the request's messages cited")
+    chunks: int = Field(description="map steps (1: the messages fitted one prompt)")
+    tokens: int = Field(description="tokens generated, all steps together")
+
+
+class MessageRequested(Message):
+    """One message and its neighbours in its chat: what opening a citation or a hit shows."""
+
+    type: ClassVar[str] = "index.message"
+
+    org_id: str
+    collection_id: str
+    message_id: str = Field(min_length=1, max_length=200)
+    context: int = Field(default=5, ge=0, le=50, description="messages before and after")
+    version: int | None = Field(default=None, ge=0)
+
+
+class MessageFound(Message):
+    type: ClassVar[str] = "index.message.reply"
+
+    version: int
+    message: ChatMessage
+    before: list[ChatMessage] = Field(description="earlier messages of its chat, oldest first")
+    after: list[ChatMessage] = Field(description="later messages of its chat, oldest first")
+
+class ModelsStatusRequested(Message):
+    """Each registry model's metadata and where it is loaded (the admin view)."""
+
+    type: ClassVar[str] = "inference.models.status"
+
+
+class ModelChangeRequested(Message):
+    """Swap models at run time: re-read the registry, set the default, load or unload."""
+
+    type: ClassVar[str] = "inference.models.change"
+
+    action: Literal["reload_registry", "set_default", "load", "unload"]
+    model: str | None = None
+
+
+class WorkerModelState(BaseModel):
+    worker: str
+    loaded: bool
+    loads: int = Field(description="times this worker loaded the model")
+    error: str | None = Field(default=None, description="the last load error seen there")
+
+
+class ModelState(BaseModel):
+    name: str
+    kind: Literal["llm", "embedding"]
+    source: str
+    gguf_file: str | None
+    context_length: int
+    dtype: str
+    device: str
+    default: bool
+    workers: list[WorkerModelState] = Field(description="llm workers only; [] for embedding")
+
+
+class ModelsStatus(Message):
+    type: ClassVar[str] = "inference.models.status.reply"
+
+    default: str
+    registry: str = Field(description="the registry file read (or the packaged models.toml)")
+    models: list[ModelState]
+
+
 MESSAGE_TYPES: dict[str, type[Message]] = {
     cls.type: cls
     for cls in (
         IngestRequested, JobProgressed, JobFailed, ChunksEmbedded, EmbeddingFinished,
         IndexUpdated, RpcFailed, EmbedQuery, QueryEmbedded, SearchRequested, SearchAnswered,
         GenerateRequested, Generated, ModelsListRequested, ModelsListed,
+        StreamCancelled, GenerationStarted, TokensGenerated,
         VersionsListRequested, VersionsListed, VersionRestoreRequested, VersionRestored,
         VersionsCompareRequested, VersionsCompared,
+        MessagesListRequested, MessagesListed, FacetsRequested, FacetsListed,
+        MessageRequested, MessageFound,
+        SummarizeRequested, Summarized, ModelsStatusRequested, ModelChangeRequested, ModelsStatus,
+        IndexRestored, TagCreateRequested, TagsListRequested, TagDeleteRequested, TagsListed,
+        MessagesDeleteRequested, MessagesDeleted, CollectionDeleted, JobAbandoned,
     )
 }
 

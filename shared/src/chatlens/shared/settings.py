@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from chatlens.shared.archives import ArchiveLimits
+
 
 class CommonSettings(BaseSettings):
     """Settings every service has. Environment variable names are the field names, upper-cased."""
@@ -27,6 +29,9 @@ class CommonSettings(BaseSettings):
     host: str = "127.0.0.1"
     bus_prefetch: int = Field(default=8, ge=1, le=1000)
     rpc_timeout_s: float = Field(default=30.0, gt=0)
+    # How many index replicas share the collections (``topology.index_replica``). Every service
+    # that talks to the index must be told the same number: it decides the routing keys.
+    index_replicas: int = Field(default=1, ge=1, le=64)
 
 
 def service_dir(settings: CommonSettings, name: str) -> Path:
@@ -34,3 +39,20 @@ def service_dir(settings: CommonSettings, name: str) -> Path:
     path = settings.data_dir / name
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+class ArchiveSettings(CommonSettings):
+    """Settings of a service that reads uploaded zip archives (the gateway checks them at upload,
+    the embedding worker reads them): one set of ``ARCHIVE_*`` variables, so both apply the same
+    limits. The defaults are :class:`~chatlens.shared.archives.ArchiveLimits`' own."""
+
+    archive_max_entries: int = Field(default=ArchiveLimits.max_entries, ge=1)
+    # Decompressed bytes of one archive, nested archives included.
+    archive_max_bytes: int = Field(default=ArchiveLimits.max_total_bytes, ge=1)
+    archive_max_ratio: float = Field(default=ArchiveLimits.max_ratio, gt=1)
+    archive_max_depth: int = Field(default=ArchiveLimits.max_depth, ge=0)
+
+    def archive_limits(self) -> ArchiveLimits:
+        return ArchiveLimits(max_entries=self.archive_max_entries,
+                             max_total_bytes=self.archive_max_bytes,
+                             max_ratio=self.archive_max_ratio, max_depth=self.archive_max_depth)

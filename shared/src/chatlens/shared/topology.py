@@ -9,7 +9,8 @@ expiry equal to the caller's timeout, so nobody works on an answer nobody waits 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, replace
 
 from chatlens.shared import schemas
 
@@ -42,30 +43,93 @@ class QueueSpec:
 
 INGEST_QUEUE = QueueSpec("embedding.ingest", (schemas.IngestRequested.type,))
 INDEX_QUEUE = QueueSpec(
-    "index.ingest", (schemas.ChunksEmbedded.type, schemas.EmbeddingFinished.type), delivery_limit=10
+    "index.ingest", (schemas.ChunksEmbedded.type, schemas.EmbeddingFinished.type,
+                     schemas.JobAbandoned.type, schemas.CollectionDeleted.type), delivery_limit=10
 )
 GATEWAY_JOBS_QUEUE = QueueSpec(
     "gateway.jobs",
-    (schemas.JobProgressed.type, schemas.JobFailed.type, schemas.IndexUpdated.type),
+    (schemas.JobProgressed.type, schemas.JobFailed.type, schemas.IndexUpdated.type,
+     schemas.IndexRestored.type),
 )
 EMBEDDING_RPC = QueueSpec("embedding.rpc", (schemas.EmbedQuery.type,), rpc=True)
 INDEX_RPC = QueueSpec("index.rpc", (
     schemas.SearchRequested.type, schemas.VersionsListRequested.type,
     schemas.VersionRestoreRequested.type, schemas.VersionsCompareRequested.type,
+    schemas.MessagesListRequested.type, schemas.FacetsRequested.type,
+    schemas.MessageRequested.type,
+    schemas.TagCreateRequested.type, schemas.TagsListRequested.type,
+    schemas.TagDeleteRequested.type, schemas.MessagesDeleteRequested.type,
 ), rpc=True)
-INFERENCE_RPC = QueueSpec("inference.rpc", (schemas.GenerateRequested.type,
-                                             schemas.ModelsListRequested.type), rpc=True)
+INFERENCE_RPC = QueueSpec("inference.rpc", (
+    schemas.GenerateRequested.type, schemas.ModelsListRequested.type,
+    schemas.SummarizeRequested.type, schemas.ModelsStatusRequested.type,
+    schemas.ModelChangeRequested.type,
+), rpc=True)
 
 QUEUES: tuple[QueueSpec, ...] = (
     INGEST_QUEUE, INDEX_QUEUE, GATEWAY_JOBS_QUEUE, EMBEDDING_RPC, INDEX_RPC, INFERENCE_RPC,
 )
 
 
-def declare(channel) -> None:
-    """Declare the whole topology on a pika channel; idempotent, so every service calls it."""
+# --- index replicas -----------------------------------------------------------------------------
+# The index can run as N replicas, each owning the collections that ``index_replica`` assigns to
+# it. Every message for the index (the bindings of INDEX_QUEUE and INDEX_RPC) names a collection;
+# with N > 1 its routing key gets the owner's suffix (``index.search.r1``) and each replica has its
+# own two queues bound to its suffixed keys. With N = 1 nothing changes: the plain type as routing
+# key, the queues ``index.ingest`` and ``index.rpc``. Publishers apply this in ``Bus``, so every
+# service routes with this one function, given the same INDEX_REPLICAS.
+INDEX_TYPES = frozenset(INDEX_QUEUE.bindings + INDEX_RPC.bindings)
+
+
+def index_replica(collection_id: str, replicas: int) -> int:
+    """The replica (0..replicas-1) owning ``collection_id``: a jump consistent hash (Lamping and
+    Veach 2014) of a stable digest, so changing N moves only about 1/N of the collections."""
+    if replicas <= 1:
+        return 0
+    key = int.from_bytes(hashlib.blake2b(collection_id.encode(), digest_size=8).digest(), "big")
+    bucket, jump = -1, 0
+    while jump < replicas:
+        bucket = jump
+        key = (key * 2862933555777941757 + 1) % (1 << 64)
+        jump = int((bucket + 1) * ((1 << 31) / ((key >> 33) + 1)))
+    return bucket
+
+
+def _suffixed(key: str, replica: int) -> str:
+    return f"{key}.r{replica}"
+
+
+def routing_key(message: schemas.Message, replicas: int = 1) -> str:
+    """The routing key of ``message``: its type, with the owning replica's suffix when it is
+    bound for a replicated index."""
+    if replicas <= 1 or message.type not in INDEX_TYPES:
+        return message.type
+    collection_id = getattr(message, "collection_id", None)
+    if collection_id is None:
+        return message.type
+    return _suffixed(message.type, index_replica(collection_id, replicas))
+
+
+def index_queues(replica: int = 0, replicas: int = 1) -> tuple[QueueSpec, QueueSpec]:
+    """(ingest queue, RPC queue) of one index replica."""
+    if not 0 <= replica < max(replicas, 1):
+        raise ValueError(f"replica {replica} of {replicas}")
+    if replicas <= 1:
+        return INDEX_QUEUE, INDEX_RPC
+    return tuple(replace(spec, name=_suffixed(spec.name, replica),
+                         bindings=tuple(_suffixed(key, replica) for key in spec.bindings))
+                 for spec in (INDEX_QUEUE, INDEX_RPC))  # type: ignore[return-value]
+
+
+def declare(channel, index_replicas: int = 1) -> None:
+    """Declare the whole topology on a pika channel; idempotent, so every service calls it
+    (with the same ``index_replicas``: a publisher's messages must find their replica's queue
+    even before that replica has started)."""
     channel.exchange_declare(EXCHANGE, exchange_type="topic", durable=True)
     channel.exchange_declare(DEAD_LETTER_EXCHANGE, exchange_type="direct", durable=True)
-    for spec in QUEUES:
+    replicated = [spec for replica in range(index_replicas) if index_replicas > 1
+                  for spec in index_queues(replica, index_replicas)]
+    for spec in (*QUEUES, *replicated):
         channel.queue_declare(spec.name, durable=True, arguments=spec.arguments())
         for key in spec.bindings:
             channel.queue_bind(spec.name, EXCHANGE, routing_key=key)

@@ -19,10 +19,12 @@ MEMBERS_MANAGE = "members:manage"
 AUDIT_READ = "audit:read"
 KEYS_MANAGE = "keys:manage"
 SECRETS_MANAGE = "secrets:manage"
+# Removing messages from a collection's whole history (a purge): irreversible, so admins only.
+COLLECTIONS_PURGE = "collections:purge"
 
 _VIEWER = frozenset({COLLECTIONS_READ, SEARCH_READ, ANSWERS_CREATE, MEMBERS_READ, KEYS_MANAGE})
 _ANALYST = _VIEWER | {COLLECTIONS_WRITE, UPLOADS_CREATE}
-_ADMIN = _ANALYST | {MEMBERS_MANAGE, AUDIT_READ, SECRETS_MANAGE}
+_ADMIN = _ANALYST | {MEMBERS_MANAGE, AUDIT_READ, SECRETS_MANAGE, COLLECTIONS_PURGE}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OWNER.value: _ADMIN,

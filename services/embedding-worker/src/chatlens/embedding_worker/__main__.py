@@ -31,7 +31,8 @@ def main() -> None:
     # The model ships inside a package; the Hugging Face hub must never be asked for it.
     os.environ["HF_HUB_OFFLINE"] = "1"
 
-    bus = Bus(settings.amqp_url, SERVICE)
+    # Batches go to the index replica owning their collection (INDEX_REPLICAS, as everywhere).
+    bus = Bus(settings.amqp_url, SERVICE, index_replicas=settings.index_replicas)
     bus.declare()
     client = compute.connect(settings.dask_scheduler_address, name=SERVICE,
                              resources=embedding.RESOURCES)
@@ -39,7 +40,8 @@ def main() -> None:
                        torch_threads=settings.embed_torch_threads)
     embedder = embedding.Embedder(client, timeout_s=settings.embed_timeout_s)
     handlers = Handlers(bus, embedder, upload_dir=settings.upload_dir,
-                        batch_size=settings.batch_size, pipeline_depth=settings.pipeline_depth)
+                        batch_size=settings.batch_size, pipeline_depth=settings.pipeline_depth,
+                        archive_limits=settings.archive_limits())
 
     rpc = bus.rpc_server(topology.EMBEDDING_RPC.name, handlers.embed_query, workers=2)
     ingest = bus.consumer(topology.INGEST_QUEUE.name, handlers.ingest, prefetch=1, workers=1)

@@ -6,11 +6,12 @@ from pathlib import Path
 
 from pydantic import Field, model_validator
 
-from chatlens.shared.settings import CommonSettings
+from chatlens.shared.settings import ArchiveSettings
 
 
-class EmbeddingSettings(CommonSettings):
-    """Environment variables are the field names, upper-cased (``UPLOAD_DIR``, ...)."""
+class EmbeddingSettings(ArchiveSettings):
+    """Environment variables are the field names, upper-cased (``UPLOAD_DIR``, ...). Zip uploads
+    are read within the same ``ARCHIVE_*`` limits the gateway checked them against."""
 
     # The upload store the gateway writes to; ``IngestRequested.upload_key`` is relative to it.
     upload_dir: Path | None = None

@@ -28,6 +28,7 @@ from chatlens.embedding_worker.embedding import DIMENSIONS, MODEL_NAME, QUERY_PR
 from chatlens.embedding_worker.errors import IngestFailed, UploadMissing
 from chatlens.embedding_worker.parsing import FORMATS, ParseResult, parse_any
 from chatlens.shared import schemas
+from chatlens.shared.archives import ArchiveLimits
 from chatlens.shared.bus import Delivery, PermanentError
 from chatlens.shared.schemas import ChatMessage
 
@@ -56,8 +57,11 @@ class Handlers:
     """The worker's message handlers, built once by ``main()`` with the real bus and cluster."""
 
     def __init__(self, bus: Publisher, embedder: Embedder, *, upload_dir: Path,
-                 batch_size: int = 512, pipeline_depth: int = 2) -> None:
+                 batch_size: int = 512, pipeline_depth: int = 2,
+                 archive_limits: ArchiveLimits | None = None) -> None:
         self.bus = bus
+        # The gateway's limits (the same ARCHIVE_* settings): what it let in is read, no more.
+        self.archive_limits = archive_limits or ArchiveLimits()
         self.embedder = embedder
         self.upload_root = Path(upload_dir).resolve()
         self.batch_size = batch_size
@@ -108,7 +112,7 @@ class Handlers:
         path = self._upload_path(request.upload_key)
         try:
             return parse_any(path, format=request.format, timezone=request.timezone,
-                             source_file=request.filename)
+                             source_file=request.filename, limits=self.archive_limits)
         except FileNotFoundError:
             raise UploadMissing("the upload is not in the upload store (already processed "
                                 "and removed, or never stored)") from None

@@ -14,10 +14,16 @@ from chatlens.gateway.api import (
     ask,
     auth_proxy,
     collections,
+    deletions,
     docs,
     jobs,
+    messages,
+    model_admin,
+    multisearch,
     openai_compat,
     search,
+    summaries,
+    tags,
     versions,
 )
 from chatlens.gateway.api_keys import ApiKeyVerifier
@@ -53,7 +59,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
     if settings.auto_migrate:
         migrate.upgrade(engine)
     sessions = make_sessions(engine)
-    bus = bus or Bus(settings.amqp_url, "gateway")
+    bus = bus or Bus(settings.amqp_url, "gateway", index_replicas=settings.index_replicas)
     bus.declare()
     relay = OutboxRelay(sessions, bus, settings.outbox_poll_s)
     http = requests.Session()
@@ -84,12 +90,20 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
     for blueprint in (auth_proxy.bp, collections.bp, jobs.bp, search.bp, versions.bp, docs.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(ask.bp)
+    for blueprint in (summaries.bp, model_admin.bp):
+        app.register_blueprint(blueprint)
+    for blueprint in (tags.bp, multisearch.bp):
+        app.register_blueprint(blueprint)
+    app.register_blueprint(deletions.bp)
+    app.register_blueprint(messages.bp)
     app.register_blueprint(openai_compat.bp)
     docs.spec.register(app)
 
     if settings.background:
         relay.start()
-        consumer = bus.consumer(topology.GATEWAY_JOBS_QUEUE.name, job_event_handler(sessions),
+        consumer = bus.consumer(topology.GATEWAY_JOBS_QUEUE.name,
+                                job_event_handler(sessions, app.config["CHATLENS_UPLOAD_DIR"],
+                                                  relay.wake),
                                 prefetch=settings.bus_prefetch).start()
         app.extensions["chatlens.consumer"] = consumer
     return app

@@ -6,11 +6,10 @@ from pathlib import Path
 
 from pydantic import Field
 
-from chatlens.shared.archives import ArchiveLimits
-from chatlens.shared.settings import CommonSettings
+from chatlens.shared.settings import ArchiveSettings
 
 
-class GatewaySettings(CommonSettings):
+class GatewaySettings(ArchiveSettings):
     port: int = 8100
     database_url: str = ""
     upload_dir: Path | None = None
@@ -28,12 +27,8 @@ class GatewaySettings(CommonSettings):
     api_key_cache_s: float = Field(default=30.0, ge=0, le=30)
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
     max_files_per_upload: int = Field(default=20, ge=1)
-    # Zip uploads are decompressed once at upload time to check them (chatlens.shared.archives):
-    # these bound what one archive may cost, nested archives included.
-    archive_max_entries: int = Field(default=10_000, ge=1)
-    archive_max_bytes: int = Field(default=2 * 1024**3, ge=1)
-    archive_max_ratio: float = Field(default=200.0, gt=1)
-    archive_max_depth: int = Field(default=2, ge=0)
+    # Zip uploads are decompressed once at upload time to check them (chatlens.shared.archives),
+    # within the ARCHIVE_* limits of ArchiveSettings, which the embedding worker applies too.
     outbox_poll_s: float = 0.2
     sse_poll_s: float = 0.5
     sse_max_s: float = 3600.0
@@ -43,17 +38,24 @@ class GatewaySettings(CommonSettings):
     # Retrieved messages below this semantic similarity (and without a keyword match) are not
     # evidence; when none is left the answer says so without asking the model.
     answer_min_score: float = 0.2
+    # Deleting messages waits for the index; a purge rewrites the whole history, so it may take
+    # minutes on a large collection (a 503 then means "still running": repeating it is safe).
+    deletion_timeout_s: float = Field(default=300.0, gt=0)
     answer_max_tokens: int = Field(default=160, ge=1, le=1024)
+    # Summaries: a window of more messages is refused (413 window_too_large) rather than
+    # summarised for minutes; the inference service bounds the map steps the same way.
+    summary_max_messages: int = Field(default=1000, ge=1, le=5000)
+    summary_max_tokens: int = Field(default=160, ge=16, le=1024)
+    summary_timeout_s: float = Field(default=600.0, gt=0)
+    # Model administration changes what every org's requests use: when this lists org ids, only
+    # owners and admins of those orgs may change models (empty: owners and admins of any org,
+    # right for a one-team install).
+    model_admin_orgs: list[str] = []
     auto_migrate: bool = True
     # Background work (outbox relay, job events) runs in the serving process unless turned off,
     # e.g. for a test that drives it by hand.
     background: bool = True
     threads: int = 8
-
-    def archive_limits(self) -> ArchiveLimits:
-        return ArchiveLimits(max_entries=self.archive_max_entries,
-                             max_total_bytes=self.archive_max_bytes,
-                             max_ratio=self.archive_max_ratio, max_depth=self.archive_max_depth)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

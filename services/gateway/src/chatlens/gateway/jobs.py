@@ -57,6 +57,12 @@ def create_ingest_job(session: Session, *, collection: Collection, user_id: str,
 
 def apply_event(session: Session, event: schemas.Message) -> None:
     """Move a job along from a bus event. Idempotent; never leaves a terminal state."""
+    if isinstance(event, schemas.IndexRestored):  # a new version without a job
+        collection = session.get(Collection, event.collection_id)
+        if collection is not None and collection.org_id == event.org_id \
+                and event.version > collection.version:
+            collection.version = event.version
+        return
     job = session.get(Job, getattr(event, "job_id", None) or "")
     if job is None or job.status in TERMINAL:
         return
@@ -69,6 +75,10 @@ def apply_event(session: Session, event: schemas.Message) -> None:
     elif isinstance(event, schemas.JobFailed):
         job.status = "failed"
         job.error = {"code": event.code, "message": event.reason}
+        # Failed for good: the index drops what it staged for the job (an archive refused
+        # mid-stream leaves batches that would otherwise wait forever).
+        add_to_outbox(session, schemas.JobAbandoned(job_id=job.id, org_id=job.org_id,
+                                                    collection_id=job.collection_id))
     elif isinstance(event, schemas.IndexUpdated):
         job.status, job.version, job.stage = "succeeded", event.version, "indexing"
         job.stats = event.stats

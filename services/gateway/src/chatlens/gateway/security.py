@@ -26,6 +26,7 @@ COLLECTIONS_WRITE = "collections:write"
 UPLOADS_CREATE = "uploads:create"
 SEARCH_READ = "search:read"
 ANSWERS_CREATE = "answers:create"
+COLLECTIONS_PURGE = "collections:purge"
 
 ACCESS_CLAIMS = ["exp", "iat", "sub", "iss", "aud", "typ", "org", "role", "perms", "sid"]
 DOCUMENT_CLAIMS = ["exp", "iat", "iss", "aud", "typ"]

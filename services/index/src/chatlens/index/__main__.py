@@ -19,7 +19,7 @@ def main() -> None:
     settings = IndexSettings()
     configure_logging("index", settings.log_level)
     init_sentry(settings.sentry_dsn, "index")
-    bus = Bus(settings.amqp_url, "index")
+    bus = Bus(settings.amqp_url, "index", index_replicas=settings.index_replicas)
     bus.declare()
     service = build(settings, bus)
     server = health.serve(settings.health_port, service.ready, host=settings.host)

@@ -26,15 +26,30 @@ def _epoch_us(moment: datetime) -> int:
     return int(moment.timestamp() * 1_000_000)
 
 
+class Codes:
+    """One text field as integer codes, one per distinct value. Comparing small integers is what
+    keeps a mask over a million rows at a millisecond (``np.isin`` over Python strings took
+    about 10 ms per 100k rows)."""
+
+    def __init__(self, values: list[str]) -> None:
+        self.lookup: dict[str, int] = {}
+        self.codes = np.fromiter((self.lookup.setdefault(v, len(self.lookup)) for v in values),
+                                 dtype=np.int32, count=len(values))
+
+    def isin(self, wanted: list[str]) -> np.ndarray:
+        found = [self.lookup[value] for value in wanted if value in self.lookup]
+        return np.isin(self.codes, found)
+
+
 class Columns:
     """The filterable fields of a segment's messages, one array per field."""
 
     def __init__(self, messages: list[ChatMessage]) -> None:
-        self.platform = np.array([_fold(m.platform) for m in messages], dtype=object)
-        self.chat = np.array([_fold(m.chat) for m in messages], dtype=object)
-        self.sender = np.array([_fold(m.sender) for m in messages], dtype=object)
-        self.sender_id = np.array([m.sender_id or "" for m in messages], dtype=object)
-        self.kind = np.array([m.kind for m in messages], dtype=object)
+        self.platform = Codes([_fold(m.platform) for m in messages])
+        self.chat = Codes([_fold(m.chat) for m in messages])
+        self.sender = Codes([_fold(m.sender) for m in messages])
+        self.sender_id = Codes([m.sender_id or "" for m in messages])
+        self.kind = Codes([m.kind for m in messages])
         self.sent_at = np.array([_epoch_us(m.sent_at) for m in messages], dtype=np.int64)
 
     def mask(self, filters: SearchFilters) -> np.ndarray | None:
@@ -43,14 +58,14 @@ class Columns:
             return None
         mask = np.ones(self.sent_at.size, dtype=bool)
         if filters.platform:
-            mask &= np.isin(self.platform, [_fold(p) for p in filters.platform])
+            mask &= self.platform.isin([_fold(p) for p in filters.platform])
         if filters.chat:
-            mask &= np.isin(self.chat, [_fold(c) for c in filters.chat])
+            mask &= self.chat.isin([_fold(c) for c in filters.chat])
         if filters.sender:
-            names = np.isin(self.sender, [_fold(s) for s in filters.sender])
-            mask &= names | np.isin(self.sender_id, list(filters.sender))
+            names = self.sender.isin([_fold(s) for s in filters.sender])
+            mask &= names | self.sender_id.isin(list(filters.sender))
         if filters.kind:
-            mask &= np.isin(self.kind, list(filters.kind))
+            mask &= self.kind.isin(list(filters.kind))
         if filters.since is not None:
             mask &= self.sent_at >= _epoch_us(filters.since)
         if filters.until is not None:

@@ -8,27 +8,45 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from chatlens.index.browse import Browser
+from chatlens.index.cleanup import Cleaner
+from chatlens.index.deletion import Deleter
 from chatlens.index.ingest import Ingestor
 from chatlens.index.search import Searcher
+from chatlens.index.tags import Tags
 from chatlens.index.versions import Versions
 from chatlens.shared.bus import Delivery, PermanentError
 from chatlens.shared.schemas import (
     ChunksEmbedded,
+    CollectionDeleted,
     EmbeddingFinished,
+    FacetsRequested,
+    JobAbandoned,
     Message,
+    MessageRequested,
+    MessagesDeleteRequested,
+    MessagesListRequested,
     SearchRequested,
+    TagCreateRequested,
+    TagDeleteRequested,
+    TagsListRequested,
     VersionRestoreRequested,
     VersionsCompareRequested,
     VersionsListRequested,
 )
 
 
-def ingest_handler(ingestor: Ingestor) -> Callable[[Message, Delivery], None]:
-    """The handler of ``topology.INDEX_QUEUE``."""
+def ingest_handler(ingestor: Ingestor,
+                   cleaner: Cleaner | None = None) -> Callable[[Message, Delivery], None]:
+    """The handler of ``topology.INDEX_QUEUE``: ingestion, and the clean-up of abandoned jobs
+    and deleted collections (writes too, so under the same lock)."""
     routes: dict[type[Message], Callable] = {
         ChunksEmbedded: ingestor.on_batch,
         EmbeddingFinished: ingestor.on_finished,
     }
+    if cleaner is not None:
+        routes.update({JobAbandoned: cleaner.on_abandoned,
+                       CollectionDeleted: cleaner.on_collection_deleted})
 
     def handle(message: Message, delivery: Delivery) -> None:
         route = routes.get(type(message))
@@ -38,20 +56,31 @@ def ingest_handler(ingestor: Ingestor) -> Callable[[Message, Delivery], None]:
             with ingestor.lock:
                 route(message)
         except PermanentError as exc:
-            ingestor.fail(message, exc)  # type: ignore[arg-type]  # both routed types have job_id
+            if isinstance(message, ChunksEmbedded | EmbeddingFinished):
+                ingestor.fail(message, exc)
             raise
 
     return handle
 
 
-def search_handler(searcher: Searcher,
-                   versions: Versions | None = None) -> Callable[[Message, Delivery], Message]:
-    """The handler of ``topology.INDEX_RPC``: searches, and the version list, compare, restore."""
+def search_handler(searcher: Searcher, versions: Versions | None = None,
+                   browser: Browser | None = None, tags: Tags | None = None,
+                   deleter: Deleter | None = None) -> Callable[[Message, Delivery], Message]:
+    """The handler of ``topology.INDEX_RPC``: searches, the version list, compare, restore, and
+    browsing (a window's messages, the chats and senders)."""
     routes: dict[type[Message], Callable] = {SearchRequested: searcher.search}
+    if browser is not None:
+        routes.update({MessagesListRequested: browser.messages, FacetsRequested: browser.facets,
+                       MessageRequested: browser.message})
     if versions is not None:
         routes.update({VersionsListRequested: versions.list,
                        VersionsCompareRequested: versions.compare,
                        VersionRestoreRequested: versions.restore})
+    if tags is not None:
+        routes.update({TagsListRequested: tags.list, TagCreateRequested: tags.create,
+                       TagDeleteRequested: tags.delete})
+    if deleter is not None:
+        routes[MessagesDeleteRequested] = deleter.delete
 
     def handle(message: Message, delivery: Delivery) -> Message:
         route = routes.get(type(message))

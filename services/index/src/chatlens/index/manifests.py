@@ -22,7 +22,7 @@ class ManifestReader:
     def __init__(self, layout: Layout, pinned_cache: int = 1024) -> None:
         self.layout = layout
         self._latest: dict[Path, tuple[tuple[int, int, int], Manifest]] = {}
-        self._pinned: OrderedDict[tuple[Path, int], Manifest] = OrderedDict()
+        self._pinned: OrderedDict[tuple[Path, int, int], Manifest] = OrderedDict()
         self._pinned_cache = pinned_cache
         self._lock = threading.Lock()
 
@@ -43,7 +43,9 @@ class ManifestReader:
             return latest
         if not 0 <= version < latest.version:
             raise PermanentError(f"no version {version}", code="version_not_found")
-        key = (collection.path, version)
+        # A purge replaces the whole repository (new segment ids in old versions): the .git
+        # folder's inode tells the old repository's versions from the new one's.
+        key = (collection.path, os.stat(collection.path / ".git").st_ino, version)
         with self._lock:
             pinned = self._pinned.get(key)
         if pinned is None:

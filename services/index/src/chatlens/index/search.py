@@ -14,9 +14,12 @@ import itertools
 
 from chatlens.index import ranking
 from chatlens.index.manifests import ManifestReader
+from chatlens.index.storage.collection import Collection
 from chatlens.index.storage.layout import Layout
+from chatlens.index.storage.manifest import Manifest
 from chatlens.index.storage.segment import Segment, SegmentCache
 from chatlens.index.text import highlight_spans, parse_keyword_query
+from chatlens.index.tombstones import Tombstones, both, live_search
 from chatlens.shared.bus import PermanentError
 from chatlens.shared.schemas import SearchAnswered, SearchHit, SearchRequested
 
@@ -30,7 +33,7 @@ FUSION_DEPTH = 100
 # question ("when is the team trip to Portugal?") lets every message sharing one ordinary word
 # ("team") into the fusion, and those outvote the semantic best match; with it, a paraphrase
 # falls back to the semantic ranking while messages sharing the query's rare words still count.
-HYBRID_MIN_COVERAGE = 0.25
+HYBRID_MIN_COVERAGE = 0.5
 
 
 def merge_top_k(per_segment: list[list[tuple[float, int]]], k: int) -> list[Ranked]:
@@ -44,13 +47,15 @@ def merge_top_k(per_segment: list[list[tuple[float, int]]], k: int) -> list[Rank
 class Searcher:
     """Answers SearchRequested; safe to share between RPC worker threads."""
 
-    def __init__(self, layout: Layout, segments: SegmentCache, pinned_cache: int = 1024) -> None:
+    def __init__(self, layout: Layout, segments: SegmentCache, pinned_cache: int = 1024,
+                 tombstones: Tombstones | None = None) -> None:
         self.segments = segments
         self.manifests = ManifestReader(layout, pinned_cache)
+        self.tombstones = tombstones or Tombstones()
 
     def search(self, request: SearchRequested) -> SearchAnswered:
-        collection = self.manifests.collection(request.org_id, request.collection_id)
-        manifest = self.manifests.manifest(collection, request.version)
+        searched = self._searched(request)
+        manifest = searched[0][2]
         keyword_query = parse_keyword_query(request.query)
         if request.mode in ("semantic", "hybrid") and request.vector is None:
             raise PermanentError(f"{request.mode} search needs a query vector",
@@ -58,9 +63,22 @@ class Searcher:
         if request.mode == "keyword" and keyword_query.empty:
             raise PermanentError("the keyword query has no words to search for",
                                  code="empty_query")
-        segments = [self.segments.get(collection.segment_path(entry.id))
-                    for entry in manifest.segments]
-        masks = [segment.columns.mask(request.filters) for segment in segments]
+        # Several collections are searched as one corpus: their segments side by side, so the
+        # merge, global idf and fusion are exactly those of a single collection.
+        segments, owners = [], []
+        deleted = {cid: self.tombstones.deleted(version) for cid, _, version in searched}
+        for collection_id, collection, version in searched:
+            for entry in version.segments:
+                segments.append(self.segments.get(collection.segment_path(entry.id)))
+                owners.append(collection_id)
+        if request.mode != "keyword" and len({version.dim for _, _, version in searched}) > 1:
+            raise PermanentError("the collections hold vectors of different dimensions",
+                                 code="invalid_vector")
+        # Deleted messages are masked out like filtered ones: inside the search, so top-k is exact.
+        filtered = [segment.columns.mask(request.filters) for segment in segments]
+        alive = [self.tombstones.alive(segment, deleted[owner])
+                 for segment, owner in zip(segments, owners, strict=True)]
+        masks = [both(f, a) for f, a in zip(filtered, alive, strict=True)]
         # One row more than the page, to know whether a next page exists.
         wanted = request.offset + request.k + 1
         semantic: list[Ranked] = []
@@ -69,8 +87,8 @@ class Searcher:
         if request.mode in ("semantic", "hybrid"):
             query = ranking.query_vector(request.vector, manifest.dim)  # type: ignore[arg-type]
             semantic = merge_top_k(
-                [_to_positions(segment, segment.search(query, depth, mask))
-                 for segment, mask in zip(segments, masks, strict=True)], depth)
+                [_to_positions(segment, live_search(segment, query, depth, f, a))
+                 for segment, f, a in zip(segments, filtered, alive, strict=True)], depth)
         if request.mode in ("keyword", "hybrid") and not keyword_query.empty:
             min_coverage = HYBRID_MIN_COVERAGE if request.mode == "hybrid" else 0.0
             keyword = merge_top_k(ranking.keyword_rank(segments, masks, keyword_query, depth,
@@ -92,11 +110,26 @@ class Searcher:
             message = segment.messages[position]
             hits.append(SearchHit(
                 message=message, score=score,
-                context=segment.context(message.message_id, request.context),
+                context=segment.context(message.message_id, request.context,
+                                        deleted[owners[number]]),
                 highlights=highlight_spans(message.text, keyword_query),
                 semantic_score=semantic_scores.get((number, position)),
-                keyword_score=keyword_scores.get((number, position))))
-        return SearchAnswered(version=manifest.version, hits=hits, next_offset=next_offset)
+                keyword_score=keyword_scores.get((number, position)),
+                collection_id=owners[number]))
+        return SearchAnswered(version=manifest.version, hits=hits, next_offset=next_offset,
+                              versions={cid: version.version for cid, _, version in searched})
+
+    def _searched(self, request: SearchRequested) -> list[tuple[str, Collection, Manifest]]:
+        """(id, collection, manifest) of every collection the request searches, the request's
+        own first; each is looked up under the request's org, so none can be another org's."""
+        ids = list(dict.fromkeys([request.collection_id, *request.collection_ids]))
+        out = []
+        for collection_id in ids:
+            collection = self.manifests.collection(request.org_id, collection_id)
+            pinned = request.version if collection_id == request.collection_id \
+                else request.collection_versions.get(collection_id)
+            out.append((collection_id, collection, self.manifests.manifest(collection, pinned)))
+        return out
 
 
 def _to_positions(segment: Segment, ranked: list[tuple[float, int]]) -> list[tuple[float, int]]:

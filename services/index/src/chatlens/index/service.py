@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import faiss
 
+from chatlens.index.browse import Browser
+from chatlens.index.cleanup import Cleaner
+from chatlens.index.compaction import Compactor
 from chatlens.index.config import IndexSettings
+from chatlens.index.deletion import Deleter
 from chatlens.index.handlers import ingest_handler, search_handler
 from chatlens.index.ingest import Ingestor
 from chatlens.index.manifests import ManifestReader
+from chatlens.index.replica import Ownership, guarded, warm
 from chatlens.index.search import Searcher
 from chatlens.index.storage.layout import Layout
 from chatlens.index.storage.segment import SegmentCache
+from chatlens.index.tags import Tags
 from chatlens.index.versions import Versions
 from chatlens.shared import topology
 from chatlens.shared.bus import Bus, Consumer
@@ -25,17 +32,27 @@ log = logging.getLogger(__name__)
 class IndexService:
     ingest: Consumer
     search: Consumer
+    # Reloads the replica's collections from disk before it consumes (None: load on demand).
+    warm: Callable[[], object] | None = None
+    # Merges small segments in the background (None: INDEX_COMPACTION_ENABLED is off).
+    compactor: Compactor | None = None
 
     def ready(self) -> bool:
         return self.ingest.ready and self.search.ready
 
     def start(self) -> IndexService:
+        if self.warm is not None:
+            self.warm()
         self.search.start()
         self.ingest.start()
+        if self.compactor is not None:
+            self.compactor.start()
         return self
 
     def stop(self) -> None:
         """Stop taking messages; what is in flight finishes and is acked first."""
+        if self.compactor is not None:
+            self.compactor.stop()
         self.ingest.stop()
         self.search.stop()
 
@@ -47,12 +64,25 @@ def build(settings: IndexSettings, bus: Bus) -> IndexService:
     faiss.omp_set_num_threads(settings.faiss_threads)  # process-wide, hence here at the root
     layout = Layout(settings.index_dir)
     segments = SegmentCache(settings.segment_cache_size)
-    ingestor = Ingestor(layout, bus.publish, segments, settings.vector_dim)
+    ingestor = Ingestor(layout, bus.publish, segments, settings.vector_dim, settings.ann)
     searcher = Searcher(layout, segments)
     versions = Versions(ManifestReader(layout), segments, ingestor)
-    ingest = bus.consumer(topology.INDEX_QUEUE.name, ingest_handler(ingestor),
+    ownership = Ownership(settings.index_replica, settings.index_replicas)
+    ingest_queue, rpc_queue = topology.index_queues(ownership.replica, ownership.replicas)
+    ingest = bus.consumer(ingest_queue.name,
+                          guarded(ingest_handler(ingestor, Cleaner(layout)), ownership),
                           prefetch=settings.bus_prefetch, workers=1)
-    search = bus.rpc_server(topology.INDEX_RPC.name, search_handler(searcher, versions),
+    browser = Browser(ManifestReader(layout), segments)
+    tags = Tags(ManifestReader(layout), ingestor)
+    search = bus.rpc_server(rpc_queue.name,
+                            guarded(search_handler(searcher, versions, browser, tags,
+                                                   Deleter(segments, ingestor)), ownership),
                             workers=settings.search_workers)
-    log.info("index service built", extra={"index_dir": str(settings.index_dir)})
-    return IndexService(ingest=ingest, search=search)
+    log.info("index service built", extra={"index_dir": str(settings.index_dir),
+                                           "replica": ownership.replica,
+                                           "replicas": ownership.replicas})
+    compactor = Compactor(layout, segments, ingestor, settings.compaction, settings.ann,
+                          owns=ownership.owns) if settings.index_compaction_enabled else None
+    return IndexService(ingest=ingest, search=search,
+                        warm=(lambda: warm(layout, segments, ownership))
+                        if settings.warm_on_start else None, compactor=compactor)

@@ -80,6 +80,8 @@ def contains_phrase(tokens: list[str], phrase: tuple[str, ...]) -> bool:
 
 def highlight_spans(text: str, query: KeywordQuery) -> list[tuple[int, int]]:
     """Character (start, end) offsets of the words of ``text`` the query matches."""
+    if query.empty:  # a semantic search: nothing to mark, and tokenising is not free
+        return []
     spans = token_spans(text)
     words = [token for token, _, _ in spans]
     marked = [False] * len(spans)

@@ -16,6 +16,7 @@ from chatlens.index.storage.manifest import Manifest
 from chatlens.index.storage.segment import SegmentCache
 from chatlens.shared.bus import PermanentError
 from chatlens.shared.schemas import (
+    IndexRestored,
     VersionInfo,
     VersionRestored,
     VersionRestoreRequested,
@@ -37,11 +38,13 @@ class Versions:
         collection = self.manifests.collection(request.org_id, request.collection_id)
         versions, previous = [], None
         for version, date, subject, manifest in collection.history():
-            added, removed = _segment_delta(previous, manifest)
+            added, removed = self._delta(collection, previous, manifest)
             versions.append(VersionInfo(
                 version=version, message=subject, committed_at=datetime.fromisoformat(date),
                 segments=len(manifest.segments),
-                messages=sum(entry.messages for entry in manifest.segments),
+                # Tombstones always name messages of the version's own segments.
+                messages=sum(entry.messages for entry in manifest.segments)
+                - len(manifest.tombstones),
                 added=added, removed=removed))
             previous = manifest
         return VersionsListed(versions=versions)
@@ -73,14 +76,42 @@ class Versions:
                      f"{stats['removed']} removed", stats)
         log.info("version restored", extra={"collection_id": request.collection_id,
                                             "restored": request.version, "version": new.version})
+        # Announced like an ingest, so whoever tracks versions (the gateway) follows. A restore
+        # repeated after a failed announcement makes another version and announces that one.
+        self.ingestor.publish(IndexRestored(org_id=request.org_id,
+                                            collection_id=request.collection_id,
+                                            version=new.version, restored=request.version,
+                                            stats=stats))
         return VersionRestored(version=new.version, restored=request.version,
                                added=stats["added"], removed=stats["removed"])
 
     def _ids(self, collection: Collection, manifest: Manifest) -> set[str]:
+        """The ids of the messages live in ``manifest``: its segments' less its tombstones."""
         ids: set[str] = set()
         for entry in manifest.segments:
             ids |= self.segments.get(collection.segment_path(entry.id)).message_ids
-        return ids
+        return ids - set(manifest.tombstones)
+
+    def _delta(self, collection: Collection, previous: Manifest | None,
+               current: Manifest) -> tuple[int, int]:
+        """Messages added and removed between two versions: from the segment lists when
+        segments were only added and the tombstones did not change (an ingest), from the
+        tombstones when the segments did not change (a deletion), and by comparing ids otherwise
+        (a compaction, whose merged segment holds messages already live, or a restore)."""
+        if previous is None:
+            return _segment_delta(previous, current)
+        old_segments = {e.id for e in previous.segments}
+        new_segments = {e.id for e in current.segments}
+        if previous.tombstones == current.tombstones and old_segments <= new_segments:
+            return _segment_delta(previous, current)
+        before, after = set(previous.tombstones), set(current.tombstones)
+        if old_segments == new_segments:
+            return len(before - after), len(after - before)
+        try:
+            old, new = self._ids(collection, previous), self._ids(collection, current)
+        except FileNotFoundError:  # a segment no longer in the working tree: count segments
+            return _segment_delta(previous, current)
+        return len(new - old), len(old - new)
 
 
 def _segment_delta(previous: Manifest | None, current: Manifest) -> tuple[int, int]:

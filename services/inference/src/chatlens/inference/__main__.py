@@ -47,8 +47,12 @@ def main() -> None:
                           lambda: consumer is not None and consumer.ready and cluster.ready(),
                           host=settings.host)
     try:
-        cluster.start([default], threads=settings.torch_threads)
-        handlers = InferenceHandlers(registry, cluster, default.name)
+        cluster.start([default], threads=settings.torch_threads,
+                      max_batch=settings.llm_max_batch)
+        handlers = InferenceHandlers(
+            registry, cluster, default.name, registry_path=settings.model_registry,
+            summary_chunk_tokens=settings.summary_chunk_tokens,
+            summary_max_chunks=settings.summary_max_chunks)
         consumer = bus.rpc_server(topology.INFERENCE_RPC.name, handlers,
                                   prefetch=settings.rpc_prefetch, workers=settings.rpc_workers)
         consumer.start()

@@ -21,6 +21,15 @@ class InferenceSettings(CommonSettings):
     generation_timeout_s: float = Field(default=120.0, gt=0)
     # Torch CPU threads on each llm worker; 0 means every CPU the worker process may use.
     torch_threads: int = Field(default=0, ge=0)
-    # One generation at a time keeps the CPU for it; the second prefetched request waits warm.
-    rpc_prefetch: int = Field(default=2, ge=1)
-    rpc_workers: int = Field(default=1, ge=1)
+    # Summaries: tokens of messages per map step (small models summarise short inputs better, and
+    # a step's time grows with it), and the most map steps one summary may take (the bound that
+    # keeps it inside the gateway's wait; a larger window is refused with its numbers).
+    summary_chunk_tokens: int = Field(default=1536, ge=256)
+    summary_max_chunks: int = Field(default=16, ge=1)
+    # Requests generated together by a worker's engine (continuous batching): one decode step
+    # runs them all, so eight cost little more than one until the machine is compute-bound.
+    llm_max_batch: int = Field(default=16, ge=1, le=256)
+    # Handler threads mostly wait on the engine while it generates: as many as it batches, so
+    # concurrent requests reach it together; prefetch as many, so none waits in the queue.
+    rpc_prefetch: int = Field(default=16, ge=1)
+    rpc_workers: int = Field(default=16, ge=1)

@@ -1,8 +1,10 @@
 """LLM generation on a Dask worker, with each model loaded once per worker.
 
 :class:`LlmPlugin` is a Dask worker plugin: the service registers it, every worker that has the
-``llm`` resource loads the preloaded models in ``setup`` and keeps them on the plugin, and
-:func:`run_generation` (the Dask task) finds them with ``get_worker().plugins[PLUGIN_NAME]``.
+``llm`` resource loads the preloaded models in ``setup`` and keeps them on the plugin, with one
+batching :class:`~chatlens.inference.engine.Engine` per model, which the service's
+:class:`~chatlens.inference.engine.EngineActor` reaches through
+``get_worker().plugins[PLUGIN_NAME]``. Prompts go through the model's own chat template.
 Nothing here knows about the bus; this module is what a Dask worker image must be able to import.
 """
 
@@ -18,8 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from distributed import WorkerPlugin, get_worker
+from distributed import WorkerPlugin
 
+from chatlens.inference.engine import Engine
 from chatlens.inference.registry import ModelSpec
 
 log = logging.getLogger(__name__)
@@ -38,6 +41,8 @@ class Completion:
     text: str
     tokens: int
     seconds: float
+    prompt_tokens: int = 0
+    finish_reason: str = "stop"
 
 
 @dataclass(frozen=True)
@@ -79,29 +84,49 @@ def load(spec: ModelSpec) -> LoadedModel:
     return loaded
 
 
-def complete(spec: ModelSpec, loaded: LoadedModel, prompt: str, system: str | None,
-             max_new_tokens: int) -> Completion:
-    """Greedy-decode an answer to ``prompt`` through the model's chat template."""
-    started = time.perf_counter()
-    tokenizer = loaded.tokenizer
-    messages = [{"role": "user", "content": prompt}]
+def chat_turns(prompt: str, system: str | None) -> list[dict[str, str]]:
+    """A prompt and an optional system text as the turns a chat template reads."""
+    turns = [{"role": "user", "content": prompt}]
     if system:
-        messages.insert(0, {"role": "system", "content": system})
-    inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True,
-                                           return_tensors="pt", return_dict=True)
-    prompt_tokens = inputs["input_ids"].shape[1]
+        turns.insert(0, {"role": "system", "content": system})
+    return turns
+
+
+def prompt_ids(tokenizer: Any, turns: list[dict[str, str]]) -> list[int]:
+    """The conversation as the model was trained to read it: its chat template, ending with the
+    assistant's turn to speak."""
+    encoded = tokenizer.apply_chat_template(turns, add_generation_prompt=True, tokenize=True,
+                                            return_dict=True)
+    return list(encoded["input_ids"])
+
+
+def check_context(spec: ModelSpec, prompt_tokens: int, max_new_tokens: int) -> None:
     if prompt_tokens + max_new_tokens > spec.context_length:
         raise PromptTooLong(f"{prompt_tokens} prompt tokens + {max_new_tokens} new tokens exceed "
                             f"{spec.name}'s context of {spec.context_length}")
+
+
+def complete(spec: ModelSpec, loaded: LoadedModel, prompt: str, system: str | None,
+             max_new_tokens: int) -> Completion:
+    """Greedy-decode one answer with ``model.generate``, outside the batching engine: the
+    reference the engine is tested and benchmarked against, and the load's warm-up."""
+    started = time.perf_counter()
+    tokenizer = loaded.tokenizer
+    ids = prompt_ids(tokenizer, chat_turns(prompt, system))
+    check_context(spec, len(ids), max_new_tokens)
     with torch.inference_mode():
         output = loaded.model.generate(
-            **inputs.to(loaded.device), max_new_tokens=max_new_tokens, do_sample=False,
+            torch.tensor([ids], device=loaded.device), max_new_tokens=max_new_tokens,
+            do_sample=False, attention_mask=torch.ones((1, len(ids)), dtype=torch.long,
+                                                       device=loaded.device),
             pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
         )
-    new_tokens = output[0, prompt_tokens:]
+    new_tokens = output[0, len(ids):]
     text = tokenizer.decode(new_tokens, skip_special_tokens=True).strip()
     return Completion(spec.name, text, int(new_tokens.shape[0]),
-                      time.perf_counter() - started)
+                      time.perf_counter() - started, prompt_tokens=len(ids),
+                      finish_reason="length" if new_tokens.shape[0] >= max_new_tokens
+                      else "stop")
 
 
 class LlmPlugin(WorkerPlugin):
@@ -111,14 +136,16 @@ class LlmPlugin(WorkerPlugin):
     # A second service replica registering the plugin must not make every worker reload.
     idempotent = True
 
-    def __init__(self, preload: list[ModelSpec], threads: int = 0) -> None:
+    def __init__(self, preload: list[ModelSpec], threads: int = 0, max_batch: int = 16) -> None:
         self.preload = list(preload)
         self.threads = threads
+        self.max_batch = max_batch
         self.loads: Counter[str] = Counter()
 
     async def setup(self, worker) -> None:
         self._lock = threading.Lock()
         self._models: dict[str, tuple[tuple, LoadedModel]] = {}
+        self.engines: dict[str, Engine] = {}
         self.enabled = RESOURCE in worker.state.total_resources
         if not self.enabled:
             log.info("worker has no llm resource; loading nothing", extra={"worker": worker.name})
@@ -144,17 +171,38 @@ class LlmPlugin(WorkerPlugin):
                 self.loads[spec.name] += 1
             return cached[1]
 
+    def engine(self, spec: ModelSpec) -> Engine:
+        """The batching engine of ``spec`` on this worker, started with its (re)load."""
+        loaded = self.model(spec)
+        with self._lock:
+            engine = self.engines.get(spec.name)
+            if engine is None or engine.loaded is not loaded:
+                if engine is not None:
+                    engine.stop()  # the model was reloaded: its requests end as cancelled
+                engine = self.engines[spec.name] = Engine(spec.name, loaded, self.max_batch)
+            return engine
+
+    def loaded(self) -> list[str]:
+        """The names of the models this worker holds now."""
+        with self._lock:
+            return sorted(self._models)
+
+    def unload(self, name: str) -> bool:
+        """Drop this worker's copy of ``name`` and stop its engine; False if it had none."""
+        with self._lock:
+            engine = self.engines.pop(name, None)
+            removed = self._models.pop(name, None) is not None
+        if engine is not None:
+            engine.stop()
+        return removed
+
     def teardown(self, worker) -> None:
+        for engine in self.engines.values():
+            engine.stop()
+        self.engines.clear()
         self._models.clear()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
-
-
-def run_generation(spec: ModelSpec, prompt: str, system: str | None,
-                   max_new_tokens: int) -> Completion:
-    """The Dask task: generate with this worker's copy of the model."""
-    plugin: LlmPlugin = get_worker().plugins[PLUGIN_NAME]
-    return complete(spec, plugin.model(spec), prompt, system, max_new_tokens)
 
 
 def load_counts(dask_worker) -> dict[str, int]:

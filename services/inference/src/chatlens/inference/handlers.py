@@ -8,17 +8,25 @@ the caller can act on, what the cluster got wrong is a :class:`TransientError`, 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Generator
+from contextlib import closing
+from pathlib import Path
 
 from prometheus_client import Counter, Histogram
 
-from chatlens.inference.cluster import CLUSTER_ERRORS, LlmCluster
-from chatlens.inference.generation import PromptTooLong
+from chatlens.inference.admin import ModelAdmin
+from chatlens.inference.batching import Sampling
+from chatlens.inference.cluster import CLUSTER_ERRORS, Generation, LlmCluster
+from chatlens.inference.generation import PromptTooLong, chat_turns
 from chatlens.inference.registry import Registry, UnknownModel
+from chatlens.inference.summaries import Summarizer, SummaryTooLong
 from chatlens.shared import schemas
 from chatlens.shared.bus import Delivery, PermanentError, TransientError
 
 log = logging.getLogger(__name__)
+
+GenerationStream = Generator[schemas.Message, None, schemas.Generated]
 
 GENERATION_SECONDS = Histogram(
     "chatlens_inference_generation_seconds", "Time to generate one answer, by model", ["model"],
@@ -32,13 +40,21 @@ GENERATED_TOKENS = Counter(
 class InferenceHandlers:
     """What the RPC server calls with each decoded request."""
 
-    def __init__(self, registry: Registry, cluster: LlmCluster, default_model: str) -> None:
+    def __init__(self, registry: Registry, cluster: LlmCluster, default_model: str, *,
+                 registry_path: Path | None = None, summary_chunk_tokens: int = 1536,
+                 summary_max_chunks: int = 16) -> None:
         self.registry = registry
         self.cluster = cluster
         self.default_model = default_model
+        self.admin = ModelAdmin(self, cluster, registry_path, timeout_s=cluster.timeout_s)
+        self.summarizer = Summarizer(cluster, chunk_tokens=summary_chunk_tokens,
+                                     max_chunks=summary_max_chunks, timeout_s=cluster.timeout_s)
         self.table: dict[type[schemas.Message], Callable[[schemas.Message], schemas.Message]] = {
             schemas.GenerateRequested: self.generate,
             schemas.ModelsListRequested: self.list_models,
+            schemas.SummarizeRequested: self.summarize,
+            schemas.ModelsStatusRequested: self.admin.status,
+            schemas.ModelChangeRequested: self.admin.change,
         }
 
     def __call__(self, message: schemas.Message, delivery: Delivery) -> schemas.Message:
@@ -54,20 +70,66 @@ class InferenceHandlers:
                  for name in self.registry.names()]
         return schemas.ModelsListed(models=infos, default=self.default_model)
 
-    def generate(self, request: schemas.GenerateRequested) -> schemas.Generated:
+    def generate(self, request: schemas.GenerateRequested) -> GenerationStream:
+        """Queue the generation on an engine (refusals are raised here, before any reply), and
+        return the stream of its replies: ``GenerationStarted``, ``TokensGenerated`` pieces as
+        the engine produces them, and ``Generated`` as the final reply. The bus sends them one
+        by one to a streaming caller, and only the final one to a plain RPC."""
+        try:
+            spec = self.registry.llm(request.model or self.default_model)
+        except UnknownModel as exc:
+            raise PermanentError(str(exc), code="unknown_model") from exc
+        turns = ([t.model_dump() for t in request.messages] if request.messages
+                 else chat_turns(request.prompt, request.system))
+        sampling = Sampling(request.temperature, request.top_p, request.seed)
+        try:
+            generation = self.cluster.open(spec, turns, request.max_new_tokens, sampling)
+        except PromptTooLong as exc:
+            raise PermanentError(str(exc), code="prompt_too_long") from exc
+        except CLUSTER_ERRORS as exc:
+            raise TransientError(f"Dask cluster: {exc!r}") from exc
+        return self._stream(generation)
+
+    def _stream(self, generation: Generation) -> GenerationStream:
+        started = time.perf_counter()
+        yield schemas.GenerationStarted(model=generation.model,
+                                        prompt_tokens=generation.prompt_tokens)
+        sent, sent_tokens, progress = "", 0, None
+        # closing(): a caller that stops reading closes this generator, and that the updates,
+        # whose clean-up cancels the request in the engine.
+        with closing(generation.updates()) as updates:
+            for progress in updates:
+                if len(progress.text) > len(sent) and progress.text.startswith(sent):
+                    yield schemas.TokensGenerated(text=progress.text[len(sent):],
+                                                  tokens=progress.tokens - sent_tokens)
+                    sent, sent_tokens = progress.text, progress.tokens
+        seconds = time.perf_counter() - started
+        GENERATION_SECONDS.labels(generation.model).observe(seconds)
+        GENERATED_TOKENS.labels(generation.model).inc(progress.tokens)
+        log.info("generated", extra={"model": generation.model, "tokens": progress.tokens,
+                                     "prompt_tokens": generation.prompt_tokens,
+                                     "seconds": round(seconds, 3)})
+        return schemas.Generated(model=generation.model, text=progress.text,
+                                 tokens=progress.tokens, prompt_tokens=generation.prompt_tokens,
+                                 finish_reason=progress.finish_reason)
+
+    def summarize(self, request: schemas.SummarizeRequested) -> schemas.Summarized:
+        """A chat or window's summary, map-reduce over chunks (``summaries``)."""
         try:
             spec = self.registry.llm(request.model or self.default_model)
         except UnknownModel as exc:
             raise PermanentError(str(exc), code="unknown_model") from exc
         try:
-            completion = self.cluster.generate(spec, request.prompt, request.system,
-                                               request.max_new_tokens)
+            summary = self.summarizer.summarize(spec, request.messages, request.max_new_tokens,
+                                                request.chunk_tokens)
+        except SummaryTooLong as exc:
+            raise PermanentError(str(exc), code="summary_too_long") from exc
         except PromptTooLong as exc:
             raise PermanentError(str(exc), code="prompt_too_long") from exc
         except CLUSTER_ERRORS as exc:
             raise TransientError(f"Dask cluster: {exc!r}") from exc
-        GENERATION_SECONDS.labels(spec.name).observe(completion.seconds)
-        GENERATED_TOKENS.labels(spec.name).inc(completion.tokens)
-        log.info("generated", extra={"model": spec.name, "tokens": completion.tokens,
-                                     "seconds": round(completion.seconds, 3)})
-        return schemas.Generated(model=spec.name, text=completion.text, tokens=completion.tokens)
+        GENERATED_TOKENS.labels(spec.name).inc(summary.tokens)
+        log.info("summarised", extra={"model": spec.name, "messages": len(request.messages),
+                                      "chunks": summary.chunks, "tokens": summary.tokens})
+        return schemas.Summarized(model=spec.name, summary=summary.text, cited=summary.cited,
+                                  chunks=summary.chunks, tokens=summary.tokens)

@@ -35,6 +35,7 @@ from chatlens.embedding_worker.parsing import (
 from chatlens.embedding_worker.parsing.diagnostics import MAX_SKIPPED_EXAMPLES, Diagnostics
 from chatlens.embedding_worker.parsing.source import Source
 from chatlens.embedding_worker.parsing.timestamps import Clock
+from chatlens.shared.archives import ArchiveLimits
 from chatlens.shared.schemas import ChatMessage
 
 __all__ = ["FORMATS", "Diagnostics", "NotAChatExport", "ParseResult", "UnsupportedFormat",
@@ -56,11 +57,13 @@ class ParseResult:
 
 
 def parse_any(path: Path, *, format: str = "auto", timezone: str | None = None,
-              source_file: str | None = None) -> ParseResult:
+              source_file: str | None = None,
+              limits: ArchiveLimits | None = None) -> ParseResult:
     """Parse the export at ``path``; ``format`` is one of :data:`FORMATS` or ``"auto"``.
 
     ``timezone`` (an IANA name) is the zone of times written without an offset; ``source_file``
-    the name the user uploaded (it names the chat where the file does not). Raises
+    the name the user uploaded (it names the chat where the file does not); ``limits`` what a
+    zip may cost (the ``ARCHIVE_*`` settings; their defaults if None). Raises
     :class:`NotAChatExport`, :class:`UnsupportedFormat`, ``UnsupportedUpload`` (a bad zone) or
     ``OSError`` (the file cannot be read) before any message is handed out; a problem found
     while streaming (a bad entry deep inside an archive) raises from ``messages``.
@@ -71,16 +74,21 @@ def parse_any(path: Path, *, format: str = "auto", timezone: str | None = None,
     path = Path(path)
     clock = common.clock_for(timezone)
     name = source_file or path.name
-    found = detect.locate(path, None if format == "auto" else format)
-    if len(found) == 1:
+    found = detect.locate(path, None if format == "auto" else format, limits)
+    if len(found) == 1 and not isinstance(found[0][0], NotAChatExport):
         return _open(*found[0], name=name, clock=clock, timezone=timezone)
     # An archive of several exports: each is read in turn; one that is no export is reported.
     parts: list[ParseResult] = []
     refused: list[dict[str, str]] = []
     for entry_format, source in found:
         try:
-            parts.append(_open(entry_format, source, name=name, clock=clock, timezone=timezone))
+            if isinstance(entry_format, NotAChatExport):
+                raise entry_format
+            parts.append(_open(entry_format, source, name=name, clock=clock, timezone=timezone,
+                               shared=True))
         except NotAChatExport as exc:
+            if exc.reason.startswith("archive_"):
+                raise  # an unsafe archive (a bomb, a traversal) is refused whole, never skipped
             refused.append({"path": source.label, "reason": str(exc)})
     if not parts:
         raise NotAChatExport(f"none of the archive's {len(found)} files is a chat export: "
@@ -95,11 +103,11 @@ def parse_any(path: Path, *, format: str = "auto", timezone: str | None = None,
 
 
 def _open(format: str | None, source: Source, *, name: str, clock: Clock,
-          timezone: str | None) -> ParseResult:
-    """One export: its parser built (first pass done), its messages not yet read."""
+          timezone: str | None, shared: bool = False) -> ParseResult:
+    """One export: its parser built (first pass done), its messages not yet read. ``shared``:
+    the upload holds several exports, so its name cannot name this one's chat."""
     format = format or detect.sniff(source, source.entry or name)
-    label = source.entry.rsplit("/", 1)[-1] if source.entry else name
-    chat_fallback = identity.chat_name(label if source.entry and label != "_chat.txt" else name)
+    chat_fallback = _chat_fallback(source, name, shared=shared)
     options = dict(source_file=name, clock=clock, chat_fallback=chat_fallback)
     if format == "whatsapp":
         export = whatsapp.WhatsAppExport(source, source_file=name, chat=chat_fallback,
@@ -113,6 +121,20 @@ def _open(format: str | None, source: Source, *, name: str, clock: Clock,
     return ParseResult(format=format, messages=export.messages(),
                        diagnostics=export.diagnostics, total=export.total,
                        source_label=source.entry or name)
+
+
+def _chat_fallback(source: Source, upload: str, *, shared: bool) -> str:
+    """The name of a chat its export does not name: from the file's own name ("WhatsApp Chat
+    with X.txt"); for a ``_chat.txt`` from the upload's ("WhatsApp Chat with X.zip"), unless the
+    upload holds several exports: then from the folder the entry sits in ("X/_chat.txt")."""
+    if source.entry is None:
+        return identity.chat_name(upload)
+    folder, _, base = source.entry.rpartition("/")
+    if base != "_chat.txt":
+        return identity.chat_name(base)
+    if shared and folder:
+        return identity.chat_name(folder.rsplit("/", 1)[-1], folder=True)
+    return identity.chat_name(upload)
 
 
 def _renumbered(parts: list[ParseResult]) -> Iterator[ChatMessage]:

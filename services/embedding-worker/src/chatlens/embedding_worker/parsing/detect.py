@@ -15,7 +15,12 @@ from pathlib import Path
 
 from chatlens.embedding_worker.errors import NotAChatExport
 from chatlens.embedding_worker.parsing import jsonstream, lines, tabular
-from chatlens.embedding_worker.parsing.source import Source, file_entries
+from chatlens.embedding_worker.parsing.source import (
+    Source,
+    file_entries,
+    open_archive,
+    refusals_as_errors,
+)
 from chatlens.shared.archives import ArchiveLimits, is_zip
 
 SNIFF_BYTES = 64 * 1024
@@ -92,7 +97,12 @@ def _whatsapp_like(text: str) -> bool:
 
 def sniff(source: Source, name: str) -> str:
     """The format of a file (not an archive); falls back to WhatsApp, whose error then explains."""
-    head = head_of(source)
+    return sniff_head(head_of(source), name)
+
+
+def sniff_head(head: bytes, name: str, *, strict: bool = False) -> str:
+    """The format of a file from its first :data:`SNIFF_BYTES`; ``strict`` refuses a file that
+    looks like no export at all instead of falling back to WhatsApp."""
     whole = len(head) < SNIFF_BYTES
     body = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     suffix = Path(name).suffix.lower()
@@ -120,17 +130,39 @@ def sniff(source: Source, name: str) -> str:
             "timestamp and text)", reason="unknown_json")
     if _csv_like(text):
         return "csv"
+    if strict:
+        raise NotAChatExport("no WhatsApp message line, CSV header or JSON export in its first "
+                             f"{SNIFF_BYTES // 1024} KiB", reason="not_a_chat_export")
     return "whatsapp"
 
 
+def _sniffed(path: Path, names: list[str], limits: ArchiveLimits | None
+             ) -> list[tuple[str | NotAChatExport | None, Source]]:
+    """``names`` with their formats, judged by their heads in one pass over the archive (opening
+    it once per file costs a check of every entry each time: minutes for a few thousand files);
+    one that is no export comes back as a :class:`NotAChatExport` for the caller to report."""
+    found: list = []
+    with open_archive(path, limits) as archive:
+        for name in names:
+            with refusals_as_errors(), archive.open(name) as stream:
+                head = stream.read(SNIFF_BYTES)
+            try:
+                found.append((sniff_head(head, name, strict=True), Source(path, name, limits)))
+            except NotAChatExport as exc:
+                found.append((exc, Source(path, name, limits)))
+    return found
+
+
 def locate(path: Path, format: str | None, limits: ArchiveLimits | None = None
-           ) -> list[tuple[str | None, Source]]:
-    """The exports inside ``path`` as ``(format, source)``; ``format`` None means detect it.
+           ) -> list[tuple[str | NotAChatExport | None, Source]]:
+    """The exports inside ``path`` as ``(format, source)``; ``format`` None means detect it, a
+    :class:`NotAChatExport` that the entry was judged no export (the caller reports it).
 
     One entry for a plain file, a Slack export, or an archive around one export (a WhatsApp zip
-    with its media, the ChatGPT or Telegram export folder zipped); several for an archive of
-    exports, whose formats (None) are then detected one by one by the caller, so an entry that
-    is no export can be reported and left out instead of failing the others.
+    with its media); several for an archive of exports, or an export beside other text or JSON
+    files (the ChatGPT export's ``user.json``), whose formats (None) are then detected one by one
+    by the caller, so an entry that is no export is reported and left out instead of failing
+    the others.
     """
     if not is_zip(path):
         source = Source(path)
@@ -146,11 +178,16 @@ def locate(path: Path, format: str | None, limits: ArchiveLimits | None = None
     known = [(entry_format, Source(path, name, limits))
              for wanted, entry_format in _ENTRY_FORMATS if format in (None, entry_format)
              for name in entries if base[name] == wanted]
-    if known:
-        return known
     suffixes = _FORCED_SUFFIXES.get(format or "", tuple(_SUFFIX_FORMATS))
     candidates = [n for n in entries if Path(n).suffix.lower() in suffixes
                   and not base[n].startswith(".") and not n.startswith("__MACOSX/")]
+    if known:
+        # Loose exports beside them are read too; one that is no export (the ChatGPT export's
+        # user.json, a note, a document a chat shared) is reported as skipped.
+        taken = {source.entry for _, source in known}
+        loose = [name for name in candidates if name not in taken]
+        return [*known, *(_sniffed(path, loose, limits) if format is None else
+                          ((format, Source(path, name, limits)) for name in loose))]
     if len(candidates) == 1:
         # A zip around one export (a WhatsApp "WhatsApp Chat with X.txt" with its media, ...).
         source = Source(path, candidates[0], limits)

@@ -3,6 +3,11 @@
 Snowflake ids are the native ids, so the parts of a partitioned export (``[part 2]``) and
 exports over overlapping date ranges give the same message the same id. Timestamps carry their
 offset (local time unless exported with ``--utc``), so no time-zone assumption is needed.
+
+A thread is exported as a channel of its own (type ``GuildPublicThread``, ``GuildPrivateThread``
+or ``GuildNewsThread``) whose ``category``/``categoryId`` name its parent channel (the exporter's
+schema predates threads and reuses those keys): its messages belong to the parent's chat, with
+the thread as ``thread_id``.
 """
 
 from __future__ import annotations
@@ -57,8 +62,12 @@ class DiscordExport:
                     yield self.diagnostics.count(message)
 
     def _chat(self, meta: dict[str, Any]) -> tuple[str, str]:
+        """``(key, name)``: the key (the export's own channel, a thread's too) makes the ids; the
+        name is the channel's, a thread's parent's."""
         guild, channel = meta.get("guild.name"), meta.get("channel.name")
         key = str(meta.get("channel.id") or self.chat_fallback)
+        if _thread_of(meta) and meta.get("channel.category"):
+            channel = meta["channel.category"]
         if guild and channel:
             return key, clean(f"{guild} / {channel}")
         return key, clean(channel or guild or self.chat_fallback)
@@ -100,8 +109,17 @@ class DiscordExport:
             kind=kind, text=text, seq=seq, source_file=self.source_file, source_path=path,
             edited=bool(item.get("timestampEdited")),
             reply_to=native_message_id(PLATFORM, reply_chat, reply) if reply else None,
-            attachments=attachments, reactions=_reactions(item),
+            attachments=attachments, reactions=_reactions(item), thread_id=_thread_of(meta),
         )
+
+
+def _thread_of(meta: dict[str, Any]) -> str | None:
+    """The thread's id when the export is one: the id its starter message has in the parent
+    channel (a thread started from a message shares that message's snowflake)."""
+    kind, thread = str(meta.get("channel.type") or ""), meta.get("channel.id")
+    if not kind.endswith("Thread") or not thread:
+        return None
+    return native_message_id(PLATFORM, str(meta.get("channel.categoryId") or thread), str(thread))
 
 
 def _reactions(item: dict[str, Any]) -> list[Reaction]:

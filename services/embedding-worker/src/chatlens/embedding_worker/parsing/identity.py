@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import Counter
+from collections import OrderedDict
 from datetime import datetime
 from pathlib import PurePath
 
@@ -17,9 +17,11 @@ _EXPORT_NAME = re.compile(r"^WhatsApp Chat (?:with|-) (?P<chat>.+)$", re.IGNOREC
 _COPY_SUFFIX = re.compile(r" \(\d+\)$")
 
 
-def chat_name(filename: str) -> str:
-    """The chat's name: from WhatsApp's "WhatsApp Chat with <name>.txt", else the file stem."""
-    stem = _COPY_SUFFIX.sub("", PurePath(filename.replace("\\", "/")).stem).strip()
+def chat_name(filename: str, *, folder: bool = False) -> str:
+    """The chat's name: from WhatsApp's "WhatsApp Chat with <name>.txt", else the file stem (the
+    whole name of a ``folder``: "Marta 2.0/_chat.txt" is the chat "Marta 2.0")."""
+    path = PurePath(filename.replace("\\", "/"))
+    stem = _COPY_SUFFIX.sub("", path.name if folder else path.stem).strip()
     match = _EXPORT_NAME.match(stem)
     name = match["chat"].strip() if match else stem
     return name or "chat"
@@ -31,17 +33,26 @@ class MessageIdentity:
     The id hashes (platform, chat, UTC time, sender, text, n), where n counts the earlier
     messages of the same file with the same five values: two "ok"s in one minute stay two
     messages, and each gets the same id in any export that holds both.
+
+    Only the last :attr:`WINDOW` distinct values are remembered, so memory stays flat however
+    long the file: identical messages carry the same minute, and sit next to each other in a
+    chat export, never a hundred thousand messages apart.
     """
+
+    WINDOW = 100_000
 
     def __init__(self, platform: str, chat: str) -> None:
         self.platform, self.chat = platform, chat
-        self._seen: Counter[bytes] = Counter()
+        self._seen: OrderedDict[bytes, int] = OrderedDict()
 
     def next_id(self, sent_at: datetime, sender: str | None, text: str) -> str:
         fields = (self.platform, self.chat, sent_at.isoformat(), sender or "", text)
         # The unit separator cannot be typed into a chat, so field boundaries stay unambiguous.
         joined = "\x1f".join(fields)
-        key = hashlib.sha256(joined.encode("utf-8")).digest()  # 32 bytes a message in memory
-        n = self._seen[key]
+        key = hashlib.sha256(joined.encode("utf-8")).digest()  # 32 bytes a remembered message
+        n = self._seen.get(key, 0)
         self._seen[key] = n + 1
+        self._seen.move_to_end(key)
+        if len(self._seen) > self.WINDOW:
+            self._seen.popitem(last=False)
         return hashlib.sha256(f"{joined}\x1f{n}".encode()).hexdigest()

@@ -63,32 +63,48 @@ _ENCRYPTION = re.compile(
     r"|Viestit ja puhelut ovat päästä päähän"
 )
 
+# The localized markers below were checked (2026-11) against strings in real exports as other
+# open-source WhatsApp parsers list and test them, chiefly mlomb/chat-analytics
+# (pipeline/parse/parsers/WhatsApp.ts: the Android "<media omitted>" per locale, two spellings
+# each) and parsers whose fixtures are real exports in Spanish, German, French, Italian, Dutch,
+# Portuguese and Finnish. Markers only one source gave are marked "(one source)".
+
 # The marker WhatsApp appends to an edited message, per locale.
 _EDITED = re.compile(
     r"\s*<(?:This message was edited|Se editó este mensaje\.?|Diese Nachricht wurde bearbeitet\.?"
-    r"|Ce message a été modifié\.?|Mensagem editada|Messaggio modificato|Bewerkt|Muokattu)>$"
+    r"|Ce message a été modifié\.?|Mensagem editada|Esta mensagem foi editada"
+    r"|Questo messaggio è stato modificato|Dit bericht is bewerkt"
+    r"|Tätä viestiä on muokattu|Muokattu)>$"  # Finnish: one source
 )
 EDITED_MARKER = "<This message was edited>"
+# Compared without a final full stop, which some app versions write and others do not.
 _DELETED = frozenset({
-    "This message was deleted", "This message was deleted.",
-    "You deleted this message", "You deleted this message.",
-    "Se eliminó este mensaje.", "Eliminaste este mensaje.",
-    "Diese Nachricht wurde gelöscht.", "Du hast diese Nachricht gelöscht.",
-    "Ce message a été supprimé.", "Vous avez supprimé ce message.",
-    "Esta mensagem foi apagada", "Você apagou esta mensagem",
+    "This message was deleted", "You deleted this message",
+    "Se eliminó este mensaje", "Eliminaste este mensaje", "Este mensaje fue eliminado",
+    "Diese Nachricht wurde gelöscht", "Du hast diese Nachricht gelöscht",
+    "Ce message a été supprimé", "Vous avez supprimé ce message",
+    "Esta mensagem foi apagada", "Você apagou esta mensagem", "Mensagem apagada",
     "Questo messaggio è stato eliminato", "Hai eliminato questo messaggio",
     "Dit bericht is verwijderd", "Je hebt dit bericht verwijderd",
     "Tämä viesti poistettiin", "Poistit tämän viestin",
 })
 _MEDIA = re.compile(
     r"""
-    <(?:Media\ omitted|media\ omitted|Multimedia\ omitido|Medien\ ausgeschlossen|Médias\ omis
-       |Mídia\ oculta|Arquivo\ de\ mídia\ oculto|Media\ omessi|Media\ weggelaten
-       |Media\ jätettiin\ pois)>
+    # Android, per locale (either case: WhatsApp has shipped both).
+    (?i:<(?:media\ omitted|multimedia\ omitido|archivo\ omitido|medien\ ausgeschlossen
+          |medien\ weggelassen|médias\ omis|fichier\ omis|mídia\ oculta|mídia\ omitida
+          |arquivo\ de\ mídia\ oculto|ficheiro\ não\ revelado|media\ omessi|media\ omesso
+          |media\ weggelaten|media\ jätettiin\ pois|media\ jätetty\ pois
+          |mediaa\ ei\ sisällytetty)>)
+    # iOS names the kind of media, per locale.
     | (?:image|video|audio|sticker|GIF|document|Contact\ card|vCard)\ omitted
-    | (?:imagen|video|audio|sticker|GIF)\ omitid[oa] | (?:Bild|Video|Audio|Sticker)\ weggelassen
-    | (?:image|vidéo|audio)\ absente | (?:imagem|vídeo|áudio|figurinha)\ ocultad[oa]
-    | <(?:attached|adjunto|angehängt|pièce\ jointe|anexado|allegato|bijgevoegd|liite):\ ?
+    | (?:imagen|video|audio|sticker|GIF|documento)\ omitid[oa]
+    | (?:Bild|Video|Audio|Sticker|GIF|Dokument)\ weggelassen
+    | (?:image|vidéo)\ absente | (?:audio|sticker|document)\ omis | GIF\ retiré  # one source
+    | (?:imagem|vídeo|áudio|figurinha|documento)\ (?:ocultad|omitid)[oa]
+    | (?:immagine|video|audio|sticker|documento)\ omess[oa] | GIF\ esclusa
+    | (?:afbeelding|video|audio|sticker|GIF|document)\ weggelaten  # one source
+    | <(?:attached|adjunto|Anhang|pièce\ jointe|anexo|allegato|bijgevoegd|liite)\ ?:\ ?
         (?P<name>[^>\n]+)>
     """,
     re.VERBOSE,
@@ -144,7 +160,7 @@ def classify(text: str, is_system: bool) -> tuple[Kind, str, bool]:
         text, edited = text[: marker.start()].rstrip(), True
     if is_system:
         return "system", text, edited
-    if text in _DELETED:
+    if text.removesuffix(".") in _DELETED:
         return "deleted", text, edited
     if _MEDIA.fullmatch(text) or _FILE_ATTACHED.match(text):
         return "media", text, edited

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chatlens.gateway.api.models import Strict
+from chatlens.gateway.api.models import SearchFiltersIn, Strict
 
 MAX_QUESTION_CHARS = 4000
 
@@ -14,6 +14,21 @@ MAX_QUESTION_CHARS = 4000
 class AskRequest(Strict):
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
     k: int = Field(default=6, ge=1, le=20, description="messages retrieved for the answer")
+    stream: bool = Field(default=False, description=(
+        "server-sent events: `token` events ({text}) as the model writes, then one `answer` "
+        "event, the recorded answer with its citations, version and id"))
+    version: int | None = Field(default=None, ge=0, description=(
+        "answer from this index version (unknown: 404 version_not_found); default the latest"))
+    filters: SearchFiltersIn | None = Field(default=None, description=(
+        "explicit filters; each field given wins over what the question itself says "
+        '("what did Alice say in March" filters sender and dates on its own)'))
+
+
+class AppliedFilters(BaseModel):
+    applied: dict[str, Any] = Field(description="the filters the retrieval used")
+    from_question: dict[str, str] = Field(
+        description="filter -> the words of the question it was read from")
+    from_request: list[str] = Field(description="filters given explicitly in the request")
 
 
 class Citation(BaseModel):
@@ -33,7 +48,63 @@ class AnswerOut(BaseModel):
     citations: list[Citation]
     model: str | None = Field(description="null when no model was asked (nothing relevant found)")
     version: int
+    filters: AppliedFilters | None = Field(default=None,
+                                           description="null for answers recorded before filters")
     created_at: str
+
+
+class SummaryRequest(Strict):
+    """What to summarise: a chat, a sender, a time window, or any mix (all of them: the whole
+    collection). ``since`` is inclusive, ``until`` exclusive, as in search."""
+
+    chat: str | list[str] | None = None
+    sender: str | list[str] | None = None
+    since: str | None = Field(default=None, max_length=64, examples=["2025-03-01"])
+    until: str | None = Field(default=None, max_length=64, examples=["2025-03-08"])
+    version: int | None = Field(default=None, ge=0)
+    model: str | None = Field(default=None, max_length=200)
+
+
+class SummaryOut(BaseModel):
+    id: str
+    collection_id: str
+    summary: str
+    citations: list[Citation]
+    chunks: int = Field(description="map steps: 1 when the window fitted one prompt, 0 if empty")
+    messages: int = Field(description="messages summarised")
+    filters: dict[str, Any]
+    model: str | None
+    version: int
+    created_at: str
+
+
+class ModelSetDefault(Strict):
+    model: str = Field(min_length=1, max_length=200)
+
+
+class WorkerModelOut(BaseModel):
+    worker: str
+    loaded: bool
+    loads: int
+    error: str | None
+
+
+class ModelStateOut(BaseModel):
+    name: str
+    kind: Literal["llm", "embedding"]
+    source: str
+    gguf_file: str | None
+    context_length: int
+    dtype: str
+    device: str
+    default: bool
+    workers: list[WorkerModelOut]
+
+
+class ModelsStatusOut(BaseModel):
+    default: str
+    registry: str
+    models: list[ModelStateOut]
 
 
 # --- OpenAI-compatible (/v1) -------------------------------------------------------------------
@@ -55,10 +126,17 @@ class ChatTurn(Lenient):
     content: str = Field(max_length=32_000)
 
 
+class StreamOptions(Lenient):
+    include_usage: bool = False
+
+
 class ChatCompletionRequest(Lenient):
     model: str
     messages: list[ChatTurn] = Field(min_length=1, max_length=100)
     max_tokens: int = Field(default=256, ge=1, le=1024)
     max_completion_tokens: int | None = Field(default=None, ge=1, le=1024)
     temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, gt=0, le=1)
+    seed: int | None = None
     stream: bool = False
+    stream_options: StreamOptions | None = None

@@ -9,17 +9,20 @@ numbered message. When retrieval finds nothing relevant the model is not asked a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from contextlib import closing
 
 from flask import Blueprint, current_app, g
 from spectree import Response
 
 from chatlens.gateway import jobs
 from chatlens.gateway.api import answer_models as am
-from chatlens.gateway.api import models
+from chatlens.gateway.api import ask_filters, models, sse
 from chatlens.gateway.api.docs import spec
-from chatlens.gateway.api.generation import call_inference
+from chatlens.gateway.api.generation import call_inference, stream_inference
 from chatlens.gateway.api.rpc import call
 from chatlens.gateway.db import Answer, utcnow
+from chatlens.gateway.injection import refuse_injection
 from chatlens.gateway.security import requires
 from chatlens.shared import schemas
 from chatlens.shared.web import ApiError, json_body
@@ -88,7 +91,8 @@ def fallback_numbers(used: list[schemas.SearchHit]) -> list[int]:
             if n == 1 or hit.semantic_score is None or hit.semantic_score >= floor]
 
 
-def _citation(n: int, message: schemas.ChatMessage) -> dict:
+def citation(n: int, message: schemas.ChatMessage) -> dict:
+    """A cited message as answers and summaries show it; ``n`` is its number in the prompt."""
     return {"n": n, "message_id": message.message_id, "sender": message.sender,
             "sent_at": message.sent_at.isoformat(), "text": message.text, "chat": message.chat}
 
@@ -96,17 +100,21 @@ def _citation(n: int, message: schemas.ChatMessage) -> dict:
 def _answer_view(row: Answer) -> dict:
     return {"id": row.id, "collection_id": row.collection_id, "question": row.question,
             "answer": row.answer, "citations": row.citations, "model": row.model,
-            "version": row.version, "created_at": row.created_at.isoformat()}
+            "version": row.version, "filters": row.filters,
+            "created_at": row.created_at.isoformat()}
 
 
-def retrieve(org_id: str, collection_id: str, question: str,
-             k: int) -> tuple[int, list[schemas.SearchHit]]:
-    """The collection's hybrid top ``k`` for ``question``, and the index version searched."""
+def retrieve(org_id: str, collection_id: str, question: str, k: int,
+             filters: schemas.SearchFilters | None = None,
+             version: int | None = None) -> tuple[int, list[schemas.SearchHit]]:
+    """The collection's hybrid top ``k`` for ``question`` within ``filters``, at ``version``
+    (None: the latest), and the index version searched."""
     embedded = call(schemas.EmbedQuery(texts=[question]))
     vector = embedded.vectors.to_array()[0].tolist()
     answered = call(schemas.SearchRequested(
         org_id=org_id, collection_id=collection_id, mode="hybrid", vector=vector,
-        query=question[:MAX_KEYWORD_QUERY], k=k, context=0))
+        query=question[:MAX_KEYWORD_QUERY], k=k, context=0,
+        filters=filters or schemas.SearchFilters(), version=version))
     return answered.version, answered.hits
 
 
@@ -118,37 +126,83 @@ def retrieve(org_id: str, collection_id: str, question: str,
 @requires("answers:create")
 def ask(collection_id: str):
     body = json_body(am.AskRequest)
+    refuse_injection(body.question)  # before anything is retrieved or generated
     settings = current_app.config["CHATLENS_SETTINGS"]
     org_id = g.principal.org_id
     sessions = current_app.extensions["chatlens.sessions"]
     with sessions() as session:
         collection = jobs.get_collection(session, org_id, collection_id)
         empty = collection.version == 0
-    version, hits = (0, []) if empty else retrieve(org_id, collection_id, body.question, body.k)
+    if empty and body.version is not None:
+        raise ApiError(404, "version_not_found", f"no version {body.version}")
+    scope = ask_filters.unscoped()
+    version, hits = 0, []
+    if not empty:
+        read = ask_filters.read_question(org_id, collection_id, body.question, body.version)
+        scope = ask_filters.scope(body.filters, read)
+        version, hits = retrieve(org_id, collection_id, body.question, body.k, scope.filters,
+                                 body.version)
     used = relevant(hits, settings.answer_min_score)
     evidence = [h.message for h in used]
-    model = None
-    if not evidence:
-        text, citations = NO_ANSWER, []
-    else:
-        generated = call_inference(schemas.GenerateRequested(
-            prompt=build_prompt(body.question, evidence), system=SYSTEM,
-            max_new_tokens=settings.answer_max_tokens))
-        text, model = generated.text.strip() or NO_ANSWER, generated.model
-        numbers = cited_numbers(text, len(evidence))
-        if not numbers:  # the small model seldom cites: cite the best of what it was given
-            numbers = fallback_numbers(used)
-        citations = [_citation(n, evidence[n - 1]) for n in numbers]
-    with sessions() as session:
-        row = Answer(org_id=org_id, collection_id=collection_id, question=body.question,
-                     answer=text, citations=citations, model=model, version=version,
-                     created_by=g.principal.user_id,
-                     # Whole seconds: MariaDB's DATETIME keeps no more, and the answer we return
-                     # now must equal the one GET returns later.
-                     created_at=utcnow().replace(microsecond=0))
-        session.add(row)
-        session.commit()
-        return _answer_view(row), 201
+    no_answer = NO_ANSWER
+    if scope.view["from_question"]:
+        no_answer += f" (Searched only: {scope.describe()}.)"
+    user_id = g.principal.user_id
+
+    def record(text: str, model: str | None) -> dict:
+        """Cite what ``text`` rests on and store the answer; returns its view."""
+        citations = []
+        if model is not None:
+            numbers = cited_numbers(text, len(evidence))
+            if not numbers:  # the small model seldom cites: cite the best of what it was given
+                numbers = fallback_numbers(used)
+            citations = [citation(n, evidence[n - 1]) for n in numbers]
+        with sessions() as session:
+            row = Answer(org_id=org_id, collection_id=collection_id, question=body.question,
+                         answer=text, citations=citations, model=model, version=version,
+                         filters=scope.view, created_by=user_id,
+                         # Whole seconds: MariaDB's DATETIME keeps no more, and the answer we
+                         # return now must equal the one GET returns later.
+                         created_at=utcnow().replace(microsecond=0))
+            session.add(row)
+            session.commit()
+            return _answer_view(row)
+
+    request = schemas.GenerateRequested(
+        prompt=build_prompt(body.question, evidence), system=SYSTEM,
+        max_new_tokens=settings.answer_max_tokens) if evidence else None
+    if body.stream:  # refusals come here, before the stream, as statuses
+        generation = None if request is None else stream_inference(request)
+        return sse.response(answer_events(generation, record, no_answer))
+    if request is None:
+        return record(no_answer, None), 201
+    generated = call_inference(request)
+    return record(generated.text.strip() or NO_ANSWER, generated.model), 201
+
+
+def answer_events(generation: tuple[schemas.GenerationStarted, Iterator[schemas.Message]] | None,
+                  record: Callable[[str, str | None], dict], no_answer: str) -> Iterator[str]:
+    """The SSE stream of an answer (``generation`` is what ``stream_inference`` started, None
+    when nothing relevant was found): a ``start`` event, ``token`` events ``{text}`` as the model
+    writes, then one ``answer`` event, the recorded answer as the plain POST returns it
+    (citations, version, id). A failure mid-stream is an ``error`` event and records nothing."""
+    if generation is None:
+        yield sse.event(record(no_answer, None), "answer")
+        return
+    started, rest = generation
+    yield sse.event({"model": started.model}, "start")
+    final = None
+    with closing(rest):  # a client that leaves closes this, and that stops the generation
+        try:
+            for message in rest:
+                if isinstance(message, schemas.TokensGenerated):
+                    yield sse.event({"text": message.text}, "token")
+                elif isinstance(message, schemas.Generated):
+                    final = message
+        except ApiError as exc:
+            yield sse.event(sse.error_data(exc), "error")
+            return
+    yield sse.event(record(final.text.strip() or NO_ANSWER, final.model), "answer")
 
 
 @bp.get("/answers/<answer_id>")

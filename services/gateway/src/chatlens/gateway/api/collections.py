@@ -12,7 +12,8 @@ from sqlalchemy import select
 from chatlens.gateway import jobs
 from chatlens.gateway.api import models
 from chatlens.gateway.api.docs import spec
-from chatlens.gateway.db import Collection, new_id
+from chatlens.gateway.db import Collection, Job, new_id
+from chatlens.gateway.retention import remove_upload
 from chatlens.gateway.security import (
     COLLECTIONS_READ,
     COLLECTIONS_WRITE,
@@ -21,6 +22,7 @@ from chatlens.gateway.security import (
 )
 from chatlens.gateway.sniff import FORMATS
 from chatlens.gateway.uploads import check_file, safe_filename
+from chatlens.shared import schemas
 from chatlens.shared.web import ApiError, json_body
 
 bp = Blueprint("collections", __name__, url_prefix="/api/v1/collections")
@@ -70,12 +72,19 @@ def get_collection(collection_id: str):
                skip_validation=True)
 @requires(COLLECTIONS_WRITE)
 def delete_collection(collection_id: str):
-    # Removing the index shards is the deletion issue's work; the gateway forgets the collection.
+    # The index removes the shards when it hears of it (the outbox: with this commit, surely);
+    # the uploads still stored for the collection's jobs go once the rows are gone.
     with _sessions()() as session:
         collection = jobs.get_collection(session, g.principal.org_id, collection_id)
-        name = collection.name
+        name, org_id = collection.name, collection.org_id
+        job_ids = list(session.scalars(select(Job.id).where(Job.collection_id == collection_id)))
         session.delete(collection)
+        jobs.add_to_outbox(session, schemas.CollectionDeleted(org_id=org_id,
+                                                              collection_id=collection_id))
         session.commit()
+    current_app.extensions["chatlens.outbox"].wake()
+    for job_id in job_ids:
+        remove_upload(current_app.config["CHATLENS_UPLOAD_DIR"], org_id, job_id)
     current_app.extensions["chatlens.audit"].record(
         "collection.deleted", org_id=g.principal.org_id, actor_id=g.principal.user_id,
         target=collection_id, name=name[:200], role=g.principal.role)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -67,6 +67,8 @@ class UploadAccepted(BaseModel):
 
 
 Kind = Literal["text", "media", "system", "deleted", "service", "call", "poll"]
+# A version: its number, or the name of a tag on it.
+VersionRef = Annotated[int, Field(ge=0)] | Annotated[str, Field(min_length=1, max_length=63)]
 
 
 class SearchFiltersIn(Strict):
@@ -88,10 +90,29 @@ class SearchRequest(Strict):
     mode: Literal["semantic", "keyword", "hybrid"] = Field(
         default="hybrid", description="hybrid fuses semantic and keyword by reciprocal rank")
     k: int = Field(default=10, ge=1, le=100)
-    version: int | None = Field(default=None, ge=0)
+    version: VersionRef | None = Field(default=None, description=(
+        "search this version (a number or a tag name) instead of the latest"))
+    versions: list[VersionRef] | None = Field(
+        default=None, min_length=1, max_length=10, description=(
+            "federated search: the same search in each of these versions (numbers or tags), "
+            "answered per version (by_version) and merged (results, each saying found_in)"))
     context: int = Field(default=2, ge=0, le=20)
     filters: SearchFiltersIn = SearchFiltersIn()
     cursor: str | None = Field(default=None, max_length=512,
+                               description="next_cursor of the previous page, same request")
+
+
+class MultiSearchRequest(Strict):
+    """One search over several collections of the caller's org, ranked as one corpus."""
+
+    collections: list[str] = Field(min_length=1, max_length=20,
+                                   description="collection ids, all of the caller's org")
+    query: str = Field(min_length=1, max_length=2000, description="as in a collection search")
+    mode: Literal["semantic", "keyword", "hybrid"] = "hybrid"
+    k: int = Field(default=10, ge=1, le=100)
+    context: int = Field(default=2, ge=0, le=20)
+    filters: SearchFiltersIn = SearchFiltersIn()
+    cursor: str | None = Field(default=None, max_length=2048,
                                description="next_cursor of the previous page, same request")
 
 
@@ -116,13 +137,43 @@ class SearchResult(BaseModel):
         description="[start, end) character offsets in text of the matched words")
     highlighted: str = Field(description="text, HTML-escaped, with <mark> around matched words")
     context: list[ContextMessage]
+    collection_id: str | None = Field(default=None,
+                                      description="where it was found (multi-collection search)")
+    found_in: list[int] | None = Field(
+        default=None, description="federated search: the versions whose results hold it")
+
+
+class VersionResults(BaseModel):
+    version: int
+    results: list[SearchResult]
 
 
 class SearchResponse(BaseModel):
-    results: list[SearchResult]
-    version: int
+    results: list[SearchResult] = Field(description=(
+        "federated search: the versions' results merged by reciprocal rank fusion"))
+    version: int | None = Field(description="the version searched (the latest of a federated "
+                                            "search's; none for a multi-collection search)")
     next_cursor: str | None
     interpreted: dict[str, Any] = Field(description="the query text and filters searched for")
+    by_version: list[VersionResults] | None = Field(
+        default=None, description="federated search: each version's own results")
+    collections: dict[str, int] | None = Field(
+        default=None, description="multi-collection search: the version searched of each")
+
+
+class TagCreate(Strict):
+    name: str = Field(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                      description="not a number nor v<number>, which would read as a version")
+    version: int | None = Field(default=None, ge=0, description="the latest unless given")
+
+
+class TagOut(BaseModel):
+    name: str
+    version: int
+
+
+class TagList(BaseModel):
+    tags: list[TagOut]
 
 
 class VersionOut(BaseModel):
@@ -147,8 +198,8 @@ class VersionRestoredOut(BaseModel):
 
 
 class VersionCompareQuery(Strict):
-    base: int = Field(ge=0)
-    other: int = Field(ge=0)
+    base: VersionRef = Field(description="a version number or a tag name")
+    other: VersionRef = Field(description="a version number or a tag name")
     limit: int = Field(default=100, ge=0, le=1000)
 
 

@@ -2,24 +2,27 @@
 
 Any OpenAI client pointed at ``<gateway>/v1`` with a Chatlens bearer token works. Errors use
 OpenAI's shape, ``{"error": {"message", "type", "param", "code"}}``, with our stable codes.
-Generation is greedy (``temperature`` is accepted and ignored) and token counts of prompts are
-estimated from words: the inference service reports only the generated tokens. With
-``stream: true`` the whole answer arrives as one ``chat.completion.chunk``: the inference RPC
-does not stream tokens yet.
+Chat messages reach the model as turns of its chat template. ``temperature`` 0 or absent is greedy
+(absent is not OpenAI's 1: answers stay repeatable unless asked otherwise), above 0 it samples,
+with ``top_p`` and ``seed``; usage counts are the model's real tokens (embeddings' are estimated
+from words). With ``stream: true`` the tokens arrive as ``chat.completion.chunk`` events while
+the model writes them (a streaming RPC to the inference service).
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import closing
 
 import numpy as np
-from flask import Blueprint, Response, jsonify, stream_with_context
+from flask import Blueprint, jsonify
 
 from chatlens.gateway.api import answer_models as am
-from chatlens.gateway.api.generation import call_inference, list_models
+from chatlens.gateway.api import sse
+from chatlens.gateway.api.generation import call_inference, list_models, stream_inference
 from chatlens.gateway.api.rpc import call
 from chatlens.gateway.security import login_required, requires
 from chatlens.shared import schemas
@@ -30,7 +33,7 @@ bp = Blueprint("openai", __name__, url_prefix="/v1")
 EMBED_BATCH = 64  # the most texts one EmbedQuery may carry
 MAX_EMBED_INPUTS = 256
 MAX_EMBED_CHARS = 8000  # one input; MiniLM reads 256 tokens, the rest is wasted work
-MAX_PROMPT_CHARS = 32_000  # GenerateRequested.prompt's limit
+MAX_CONVERSATION_CHARS = 64_000  # GenerateRequested.messages' limit
 ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error",
                403: "permission_error", 404: "invalid_request_error", 413: "invalid_request_error",
                415: "invalid_request_error", 422: "invalid_request_error"}
@@ -115,55 +118,70 @@ def _encoded(row: np.ndarray, encoding: str) -> list[float] | str:
     return row.tolist()
 
 
-def flatten(turns: list[am.ChatTurn]) -> tuple[str | None, str]:
-    """The conversation as the inference RPC takes it: one system text and one prompt.
-
-    A single user turn is the prompt as is; a longer conversation becomes a transcript that ends
-    with the latest turn, so the model answers that one.
-    """
-    system = "\n\n".join(t.content for t in turns if t.role in ("system", "developer")) or None
-    dialogue = [t for t in turns if t.role not in ("system", "developer")]
-    if len(dialogue) == 1 and dialogue[0].role == "user":
-        return system, dialogue[0].content
-    lines = [f"{t.role.capitalize()}: {t.content}" for t in dialogue]
-    return system, "\n".join(lines)
+def turns(messages: list[am.ChatTurn]) -> list[schemas.ChatTurn]:
+    """The conversation as the model's chat template reads it (``developer`` is OpenAI's newer
+    name for ``system``)."""
+    return [schemas.ChatTurn(role="system" if t.role == "developer" else t.role,
+                             content=t.content) for t in messages]
 
 
 @bp.post("/chat/completions")
 @requires("answers:create")
 def chat_completions():
     body = json_body(am.ChatCompletionRequest)
-    system, prompt = flatten(body.messages)
-    if not prompt.strip():
+    if not any(t.content.strip() for t in body.messages if t.role in ("user", "assistant")):
         raise ApiError(400, "empty_prompt", "messages need a non-empty user turn")
-    if len(prompt) > MAX_PROMPT_CHARS:
+    if sum(len(t.content) for t in body.messages) > MAX_CONVERSATION_CHARS:
         raise ApiError(400, "context_length_exceeded",
-                       f"the conversation exceeds {MAX_PROMPT_CHARS} characters")
+                       f"the conversation exceeds {MAX_CONVERSATION_CHARS} characters")
     max_tokens = body.max_completion_tokens or body.max_tokens
-    generated = call_inference(schemas.GenerateRequested(
-        prompt=prompt, system=system, max_new_tokens=max_tokens, model=body.model))
-    finish = "length" if generated.tokens >= max_tokens else "stop"
+    request = schemas.GenerateRequested(
+        messages=turns(body.messages), max_new_tokens=max_tokens, model=body.model,
+        temperature=body.temperature or 0.0, top_p=body.top_p or 1.0, seed=body.seed)
     completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
-    prompt_tokens = _estimate_tokens(prompt, system or "")
-    if not body.stream:
-        return {"id": completion_id, "object": "chat.completion", "created": created,
-                "model": generated.model,
-                "choices": [{"index": 0, "finish_reason": finish, "logprobs": None,
-                             "message": {"role": "assistant", "content": generated.text}}],
-                "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": generated.tokens,
-                          "total_tokens": prompt_tokens + generated.tokens}}
+    if body.stream:
+        started, rest = stream_inference(request)
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        return sse.response(_chunks(completion_id, created, started, rest, include_usage))
+    generated = call_inference(request)
+    return {"id": completion_id, "object": "chat.completion", "created": created,
+            "model": generated.model,
+            "choices": [{"index": 0, "finish_reason": generated.finish_reason, "logprobs": None,
+                         "message": {"role": "assistant", "content": generated.text}}],
+            "usage": _usage(generated)}
 
-    def chunk(delta: dict, finish_reason: str | None) -> str:
-        data = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
-                "model": generated.model,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason,
-                             "logprobs": None}]}
-        return f"data: {json.dumps(data)}\n\n"
 
-    def events():
-        yield chunk({"role": "assistant", "content": generated.text}, None)
-        yield chunk({}, finish)
-        yield "data: [DONE]\n\n"
+def _usage(generated: schemas.Generated) -> dict:
+    return {"prompt_tokens": generated.prompt_tokens, "completion_tokens": generated.tokens,
+            "total_tokens": generated.prompt_tokens + generated.tokens}
 
-    return Response(stream_with_context(events()), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+def _chunks(completion_id: str, created: int, started: schemas.GenerationStarted,
+            rest: Iterator[schemas.Message], include_usage: bool) -> Iterator[str]:
+    """OpenAI's stream: the role, one chunk per piece the model wrote, the finish reason, the
+    usage when asked for, ``[DONE]``. A failure mid-stream is an ``error`` object, which
+    OpenAI's clients raise."""
+
+    def chunk(delta: dict, finish_reason: str | None = None) -> str:
+        return sse.event({"id": completion_id, "object": "chat.completion.chunk",
+                          "created": created, "model": started.model,
+                          "choices": [{"index": 0, "delta": delta,
+                                       "finish_reason": finish_reason, "logprobs": None}]})
+
+    yield chunk({"role": "assistant", "content": ""})
+    with closing(rest):  # a client that leaves closes this, and that stops the generation
+        try:
+            for message in rest:
+                if isinstance(message, schemas.TokensGenerated):
+                    yield chunk({"content": message.text})
+                elif isinstance(message, schemas.Generated):
+                    yield chunk({}, message.finish_reason)
+                    if include_usage:
+                        yield sse.event({"id": completion_id, "object": "chat.completion.chunk",
+                                         "created": created, "model": started.model,
+                                         "choices": [], "usage": _usage(message)})
+        except ApiError as exc:
+            yield sse.event({"error": {"message": exc.message, "type": "server_error",
+                                       "param": None, "code": exc.code}})
+            return
+    yield sse.event("[DONE]")

@@ -15,6 +15,13 @@ RPC_ERRORS = {
     "invalid_vector": (422, "invalid_query"),
     "empty_query": (422, "empty_query"),
     "invalid_message": (422, "invalid_query"),
+    "tag_not_found": (404, "tag_not_found"),
+    "tag_exists": (409, "tag_exists"),
+    "too_many_tags": (409, "too_many_tags"),
+    "invalid_tag": (422, "invalid_tag"),
+    # The index replica that answered does not own the collection: INDEX_REPLICAS differs
+    # between the gateway and the index, a deployment fault, not the client's.
+    "wrong_replica": (503, "search_unavailable"),
 }
 
 

@@ -14,9 +14,10 @@ from spectree import Response
 
 from chatlens.gateway import cursor as cursors
 from chatlens.gateway import jobs
-from chatlens.gateway.api import models
+from chatlens.gateway.api import federated, models
 from chatlens.gateway.api.docs import spec
 from chatlens.gateway.api.rpc import call
+from chatlens.gateway.api.tags import resolve_version
 from chatlens.gateway.queryparse import ParsedQuery, parse_date, parse_query
 from chatlens.gateway.security import SEARCH_READ, requires
 from chatlens.shared import schemas
@@ -69,7 +70,8 @@ def highlighted(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(out)
 
 
-def _message_view(message: schemas.ChatMessage) -> dict:
+def message_view(message: schemas.ChatMessage) -> dict:
+    """A neighbouring message, as a hit's context or an opened message's shows it."""
     return {"message_id": message.message_id, "sender": message.sender,
             "sent_at": message.sent_at.isoformat(), "text": message.text}
 
@@ -83,7 +85,8 @@ def _result(hit: schemas.SearchHit) -> dict:
         "keyword_score": hit.keyword_score,
         "highlights": [list(span) for span in hit.highlights],
         "highlighted": highlighted(message.text, hit.highlights),
-        "context": [_message_view(m) for m in hit.context],
+        "context": [message_view(m) for m in hit.context],
+        "collection_id": hit.collection_id,
     }
 
 
@@ -102,7 +105,10 @@ def search(collection_id: str):
     interpreted = {"text": parsed.text, "mode": body.mode,
                    "filters": filters.model_dump(mode="json", exclude_defaults=True)}
     request_print = cursors.fingerprint({**interpreted, "k": body.k, "context": body.context})
-    version, offset = body.version, 0
+    if body.versions is not None:
+        return federated.search_versions(collection_id, body, parsed.text, parsed.semantic_text,
+                                         filters, interpreted, _result)
+    version, offset = resolve_version(g.principal.org_id, collection_id, body.version), 0
     if body.cursor:
         page = cursors.decode(body.cursor, request_print)
         if version is not None and version != page.version:

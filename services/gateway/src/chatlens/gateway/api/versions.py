@@ -15,6 +15,7 @@ from chatlens.gateway import jobs
 from chatlens.gateway.api import models
 from chatlens.gateway.api.docs import spec
 from chatlens.gateway.api.rpc import call
+from chatlens.gateway.api.tags import resolve_version
 from chatlens.gateway.db import Collection
 from chatlens.gateway.security import COLLECTIONS_READ, COLLECTIONS_WRITE, requires
 from chatlens.shared import schemas
@@ -26,12 +27,6 @@ bp = Blueprint("versions", __name__, url_prefix="/api/v1/collections")
 def _collection(collection_id: str) -> Collection:
     with current_app.extensions["chatlens.sessions"]() as session:
         return jobs.get_collection(session, g.principal.org_id, collection_id)
-
-
-def _version(raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 9:
-        raise ApiError(404, "version_not_found", f"no version {raw!r}")
-    return int(raw)
 
 
 @bp.get("/<collection_id>/versions")
@@ -61,9 +56,11 @@ def compare_versions(collection_id: str):
     collection = _collection(collection_id)
     if collection.version == 0:
         raise ApiError(404, "version_not_found", "the collection has no versions yet")
+    org_id = g.principal.org_id
     compared = call(schemas.VersionsCompareRequested(
-        org_id=g.principal.org_id, collection_id=collection_id, base=query.base,
-        other=query.other, limit=query.limit))
+        org_id=org_id, collection_id=collection_id,
+        base=resolve_version(org_id, collection_id, query.base),
+        other=resolve_version(org_id, collection_id, query.other), limit=query.limit))
     return compared.model_dump(mode="json", include={"base", "other", "added", "removed",
                                                      "added_ids", "removed_ids"})
 
@@ -74,10 +71,10 @@ def compare_versions(collection_id: str):
                tags=["versions"], skip_validation=True)
 @requires(COLLECTIONS_WRITE)
 def restore_version(collection_id: str, version: str):
-    number = _version(version)
     collection = _collection(collection_id)
     if collection.version == 0:
-        raise ApiError(404, "version_not_found", f"no version {number}")
+        raise ApiError(404, "version_not_found", f"no version {version!r}")
+    number = resolve_version(g.principal.org_id, collection_id, version)  # a number or a tag
     restored = call(schemas.VersionRestoreRequested(org_id=g.principal.org_id,
                                                     collection_id=collection_id, version=number))
     with current_app.extensions["chatlens.sessions"]() as session:

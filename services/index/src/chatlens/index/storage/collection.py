@@ -19,8 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+from chatlens.index.keyword import KeywordIndex
 from chatlens.index.storage import atomic
 from chatlens.index.storage import manifest as manifest_file
+from chatlens.index.storage.ann import AnnConfig
 from chatlens.index.storage.gitrepo import GitRepo
 from chatlens.index.storage.layout import segment_id_for
 from chatlens.index.storage.manifest import Manifest, SegmentEntry
@@ -37,6 +39,20 @@ class NewSegment:
     messages: list[ChatMessage]
     vector_ids: list[str]
     vectors: np.ndarray
+
+
+@dataclass(frozen=True)
+class MergedSegment:
+    """What a compaction writes: the kept messages of ``replaced`` segments, in their order."""
+
+    segment_id: str
+    replaced: list[str]
+    messages: list[ChatMessage]
+    vector_ids: list[str]
+    vectors: np.ndarray
+    keywords: KeywordIndex
+    origins: list[tuple[str, int]]
+    dropped: list[str]  # tombstoned message ids left out
 
 
 def tag_name(version: int) -> str:
@@ -117,21 +133,58 @@ class Collection:
         return json.loads((self.path / "jobs" / f"{job_id}.json").read_text(encoding="utf-8"))
 
     def add_version(self, job_id: str, segment: NewSegment | None, stats: dict,
-                    summary: str) -> Manifest:
-        """Write, commit and tag the next version; the manifest is the last file written."""
+                    summary: str, ann: AnnConfig | None = None,
+                    revived: frozenset[str] = frozenset()) -> Manifest:
+        """Write, commit and tag the next version; the manifest is the last file written.
+
+        ``ann`` says when the new segment gets an ANN index (exact when None)."""
         current = self.manifest()
         entry = None
         if segment is not None:
             segment_id = segment_id_for(job_id)
             write_segment(self.segment_path(segment_id), segment.messages, segment.vector_ids,
-                          segment.vectors)
+                          segment.vectors, ann)
             entry = SegmentEntry(id=segment_id, job_id=job_id, messages=len(segment.messages),
                                  vectors=len(segment.vector_ids),
                                  created_at=datetime.now(UTC))
         jobs_dir = self.path / "jobs"
         jobs_dir.mkdir(exist_ok=True)
         atomic.write_json(jobs_dir / f"{job_id}.json", stats)
-        new = current.with_version(job_id, entry)
+        new = current.with_version(job_id, entry, revived)
+        atomic.write_json(self.path / manifest_file.FILENAME, new.to_json())
+        body = json.dumps(stats, sort_keys=True)
+        self.git.commit_all(f"{tag_name(new.version)}: {summary}\n\n{body}\n")
+        self.git.tag(tag_name(new.version))
+        return new
+
+    def delete_messages(self, deletion_id: str, message_ids: set[str], stats: dict,
+                        summary: str) -> Manifest:
+        """Commit and tag a new version whose tombstones add ``message_ids``; the stats are kept
+        as ``jobs/<deletion_id>.json`` like a job's, for a redelivered request's answer."""
+        jobs_dir = self.path / "jobs"
+        jobs_dir.mkdir(exist_ok=True)
+        atomic.write_json(jobs_dir / f"{deletion_id}.json", stats)
+        new = self.manifest().deleting(deletion_id, message_ids)
+        atomic.write_json(self.path / manifest_file.FILENAME, new.to_json())
+        body = json.dumps(stats, sort_keys=True)
+        self.git.commit_all(f"{tag_name(new.version)}: {summary}\n\n{body}\n")
+        self.git.tag(tag_name(new.version))
+        return new
+
+    def compact(self, merged: MergedSegment, summary: str, stats: dict,
+                ann: AnnConfig | None = None) -> Manifest:
+        """Commit and tag a new version where ``merged`` replaces its source segments.
+
+        Written like :meth:`add_version` (segment files, then the manifest, then commit and tag),
+        so :meth:`recover` rolls an interrupted compaction back. The sources stay in Git: older
+        versions keep naming them.
+        """
+        current = self.manifest()
+        write_segment(self.segment_path(merged.segment_id), merged.messages, merged.vector_ids,
+                      merged.vectors, ann, keywords=merged.keywords, origins=merged.origins)
+        entry = SegmentEntry(id=merged.segment_id, job_id="", messages=len(merged.messages),
+                             vectors=len(merged.vector_ids), created_at=datetime.now(UTC))
+        new = current.compacting(merged.replaced, entry, merged.dropped)
         atomic.write_json(self.path / manifest_file.FILENAME, new.to_json())
         body = json.dumps(stats, sort_keys=True)
         self.git.commit_all(f"{tag_name(new.version)}: {summary}\n\n{body}\n")

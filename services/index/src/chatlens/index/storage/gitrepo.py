@@ -41,15 +41,27 @@ class GitRepo:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
 
-    def _run(self, *args: str, check: bool = True,
-             input_: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    def _invocation(self, args: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
         # Only the repository's own config counts: the environment must not redirect Git, and a
         # user's or the system's config must not add hooks, signing or templates. The data
         # volume may belong to another uid than the service (containers): safe.directory.
         env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
         env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_TERMINAL_PROMPT="0",
                    LC_ALL="C")
-        command = ["git", "-c", f"safe.directory={self.path}", "-C", str(self.path), *args]
+        return ["git", "-c", f"safe.directory={self.path}", "-C", str(self.path), *args], env
+
+    def popen(self, *args: str, **kwargs) -> subprocess.Popen:
+        """A git process to stream to or from (``cat-file --batch``, ``fast-import``)."""
+        command, env = self._invocation(args)
+        return subprocess.Popen(command, env=env, **kwargs)
+
+    def output(self, *args: str, input_: bytes | None = None) -> bytes:
+        """The standard output of a git command that must succeed."""
+        return self._run(*args, input_=input_).stdout
+
+    def _run(self, *args: str, check: bool = True,
+             input_: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+        command, env = self._invocation(args)
         result = subprocess.run(command, capture_output=True, env=env, check=False, input=input_)
         if check and result.returncode != 0:
             raise GitError(f"git {' '.join(args)} failed ({result.returncode}): "
@@ -80,6 +92,10 @@ class GitRepo:
 
     def tag(self, name: str, ref: str = "HEAD") -> None:
         self._run("tag", name, ref)
+
+    def delete_tag(self, name: str) -> bool:
+        """Remove the tag ``name``; False when there was none."""
+        return self._run("tag", "-d", name, check=False).returncode == 0
 
     def rev_parse(self, ref: str) -> str | None:
         """The commit id ``ref`` names, or None when it names nothing."""

@@ -1,4 +1,5 @@
-"""``manifest.json``: which segments are live in a version, and which jobs made which version.
+"""``manifest.json``: which segments are live in a version, which of their messages are deleted
+(tombstones), and which jobs made which version.
 
 It is the last file written for a version, so every segment it names is complete on disk.
 """
@@ -29,6 +30,9 @@ class Manifest(BaseModel):
     segments: list[SegmentEntry] = []
     jobs: dict[str, int] = {}
     dim: int = 384
+    # Message ids deleted from this version while their segments stay (segments are immutable):
+    # search, context and lookups skip them. Sorted; compaction may drop them with the messages.
+    tombstones: list[str] = []
 
     def to_json(self) -> dict:
         return self.model_dump(mode="json")
@@ -41,11 +45,38 @@ class Manifest(BaseModel):
         """The next version, with the segments of ``old``; the record of sealed jobs is kept, so
         a redelivered job that ``old`` predates is still recognised as done."""
         return Manifest(version=self.version + 1, segments=list(old.segments), jobs=dict(self.jobs),
-                        dim=self.dim)
+                        dim=self.dim, tombstones=list(old.tombstones))
 
-    def with_version(self, job_id: str, segment: SegmentEntry | None) -> Manifest:
-        """The next version: ``segment`` (if any) added, ``job_id`` recorded."""
+    def with_version(self, job_id: str, segment: SegmentEntry | None,
+                     revived: frozenset[str] = frozenset()) -> Manifest:
+        """The next version: ``segment`` (if any) added, ``job_id`` recorded, and the deleted
+        messages the job brought again (``revived``) live again."""
         version = self.version + 1
         segments = [*self.segments, segment] if segment is not None else list(self.segments)
         return Manifest(version=version, segments=segments, jobs={**self.jobs, job_id: version},
-                        dim=self.dim)
+                        dim=self.dim, tombstones=[t for t in self.tombstones if t not in revived])
+
+    def deleting(self, deletion_id: str, message_ids: set[str]) -> Manifest:
+        """The next version, with ``message_ids`` tombstoned and the deletion recorded in
+        ``jobs`` (a redelivered request finds it there and is answered, not redone)."""
+        version = self.version + 1
+        return self.model_copy(update={
+            "version": version, "jobs": {**self.jobs, deletion_id: version},
+            "tombstones": sorted(set(self.tombstones) | message_ids)})
+
+    def compacting(self, replaced: list[str], merged: SegmentEntry,
+                   dropped: list[str]) -> Manifest:
+        """The next version: ``merged`` takes the place of the first ``replaced`` segment and the
+        others go; the tombstones of ``dropped`` messages (left out of ``merged``) are cleared.
+        Everything else (the record of sealed jobs above all) is kept."""
+        gone = set(replaced)
+        segments: list[SegmentEntry] = []
+        for entry in self.segments:
+            if entry.id not in gone:
+                segments.append(entry)
+            elif merged not in segments:
+                segments.append(merged)
+        cleared = set(dropped)
+        tombstones = [t for t in getattr(self, "tombstones", ()) if t not in cleared]
+        return self.model_copy(update={"version": self.version + 1, "segments": segments,
+                                       "tombstones": tombstones})

@@ -1,9 +1,12 @@
-"""An immutable segment: a flat inner-product FAISS index, its row ids and its message records.
+"""An immutable segment: an inner-product FAISS index, its row ids and its message records.
 
-    segments/<id>/vectors.faiss      IndexFlatIP over L2-normalised float32 rows (IP = cosine)
+    segments/<id>/vectors.faiss      IndexFlatIP over L2-normalised float32 rows (IP = cosine), or
+                                     IndexHNSWFlat for large segments (``storage.ann``)
     segments/<id>/vector_ids.json    row -> message_id
     segments/<id>/messages.jsonl     one ChatMessage per line, in seq order
     segments/<id>/keywords.npz|json  the BM25 matrix and vocabulary (``chatlens.index.keyword``)
+    segments/<id>/origins.json       only in a compacted segment: [[source segment id, messages]]
+                                     runs, so a message's context stays within its own upload
 
 Once its version is committed a segment is never modified, which is what lets readers cache it
 forever (:class:`SegmentCache`) and Git store it once however many versions name it.
@@ -11,9 +14,11 @@ forever (:class:`SegmentCache`) and Git store it once however many versions name
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 import faiss
@@ -22,29 +27,38 @@ import numpy as np
 from chatlens.index.filters import Columns
 from chatlens.index.keyword import MATRIX as KEYWORD_MATRIX
 from chatlens.index.keyword import KeywordIndex
+from chatlens.index.storage import ann as ann_index
 from chatlens.index.storage import atomic
 from chatlens.shared.schemas import ChatMessage
 
 VECTORS = "vectors.faiss"
 VECTOR_IDS = "vector_ids.json"
 MESSAGES = "messages.jsonl"
+ORIGINS = "origins.json"
 
 
 def write_segment(path: Path, messages: list[ChatMessage], vector_ids: list[str],
-                  vectors: np.ndarray) -> None:
-    """Write a segment folder; ``vectors`` must already be normalised, one row per vector id."""
+                  vectors: np.ndarray, ann: ann_index.AnnConfig | None = None,
+                  keywords: KeywordIndex | None = None,
+                  origins: list[tuple[str, int]] | None = None) -> None:
+    """Write a segment folder; ``vectors`` must already be normalised, one row per vector id.
+
+    ``ann`` decides exact or HNSW (exact when None); ``keywords`` is a ready BM25 matrix (a
+    compaction merges its sources'), built from ``messages`` when None; ``origins`` are the
+    (source segment, message count) runs of a compacted segment.
+    """
     if vectors.shape[0] != len(vector_ids):
         raise ValueError(f"{vectors.shape[0]} vectors for {len(vector_ids)} ids")
     path.mkdir(parents=True, exist_ok=True)
     atomic.fsync_dir(path.parent)
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    if len(vector_ids):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    index = ann_index.build_index(vectors, ann)
     # faiss.write_index writes its file in place: give it a temporary name, then rename.
     with atomic.replacing(path / VECTORS) as tmp:
         faiss.write_index(index, str(tmp))
     atomic.write_json(path / VECTOR_IDS, vector_ids)
-    KeywordIndex.build(messages).write(path)
+    (keywords if keywords is not None else KeywordIndex.build(messages)).write(path)
+    if origins is not None:
+        atomic.write_json(path / ORIGINS, [[source, count] for source, count in origins])
     # The message records last: a segment folder with them is complete.
     lines = "".join(message.model_dump_json() + "\n" for message in messages)
     atomic.write_bytes(path / MESSAGES, lines.encode("utf-8"))
@@ -54,8 +68,12 @@ class Segment:
     """A loaded segment: search its vectors, find a message and its neighbours in the chat."""
 
     def __init__(self, segment_id: str, index: faiss.Index, vector_ids: list[str],
-                 messages: list[ChatMessage], keywords: KeywordIndex | None = None) -> None:
+                 messages: list[ChatMessage], keywords: KeywordIndex | None = None,
+                 origins: list[tuple[str, int]] | None = None) -> None:
         self.id, self.index = segment_id, index
+        # ``ann`` answers unfiltered and broadly filtered searches; ``exact`` (the HNSW's own
+        # flat storage, or the flat index itself) answers narrow filters and small segments.
+        self.ann, self.exact = ann_index.split(index)
         self.vector_ids, self.messages = vector_ids, messages
         # Segments sealed before keyword search existed get their BM25 matrix built on load.
         self.keywords = keywords if keywords is not None else KeywordIndex.build(messages)
@@ -63,10 +81,18 @@ class Segment:
         self._position = {message.message_id: i for i, message in enumerate(messages)}
         # Vector row -> position in ``messages``, to apply message filters to vector rows.
         self.row_positions = np.array([self._position[v] for v in vector_ids], dtype=np.int64)
-        # Per chat, positions in seq order; and each message's place in its chat's list.
-        self._chats: dict[str, list[int]] = {}
+        # Per chat, positions in seq order; and each message's place in its chat's list. In a
+        # compacted segment a chat is split by origin, so context is what it was before.
+        # ``sources[i]``: the sealed segment message i came from (this one, unless compacted).
+        self.sources = [segment_id] * len(messages)
+        if origins:
+            self.sources = [name for name, count in origins for _ in range(count)]
+            if len(self.sources) != len(messages):
+                raise ValueError(f"segment {segment_id}: origins name {len(self.sources)} "
+                                 f"messages, it has {len(messages)}")
+        self._chats: dict[tuple[str, str], list[int]] = {}
         for i in sorted(range(len(messages)), key=lambda i: messages[i].seq):
-            self._chats.setdefault(messages[i].chat, []).append(i)
+            self._chats.setdefault((self.sources[i], messages[i].chat), []).append(i)
         self._place = {messages[i].message_id: (chat, n)
                        for chat, positions in self._chats.items()
                        for n, i in enumerate(positions)}
@@ -83,7 +109,11 @@ class Segment:
         if keywords is not None and keywords.rows != len(messages):
             raise ValueError(f"segment {path}: {keywords.rows} keyword rows, "
                              f"{len(messages)} messages")
-        return cls(path.name, index, vector_ids, messages, keywords)
+        origins = None
+        if (path / ORIGINS).exists():
+            origins = [(str(name), int(count))
+                       for name, count in json.loads((path / ORIGINS).read_text("utf-8"))]
+        return cls(path.name, index, vector_ids, messages, keywords, origins)
 
     @property
     def message_ids(self) -> set[str]:
@@ -95,25 +125,38 @@ class Segment:
 
         ``allowed`` is a boolean mask over the segment's *messages* (a filter): only rows whose
         message it allows are searched, inside faiss (an ``IDSelectorBitmap``), so the answer is
-        the exact top-k of the filtered rows, not a filtered top-k.
+        the top-k of the filtered rows, not a filtered top-k. In an HNSW segment a filter
+        allowing less than ``EXACT_BELOW_SHARE`` of the rows is answered by an exact scan of
+        those rows (``storage.ann`` says why); a broader one walks the graph with the selector.
         """
         params = None
+        index = self.ann if self.ann is not None else self.exact
+        if query.dtype != np.float32:
+            query = query.astype(np.float32)
         if allowed is not None:
             rows = allowed[self.row_positions]
             count = int(rows.sum())
             if count == 0:
                 return []
+            k = min(k, count)
+            narrow = count < ann_index.EXACT_BELOW_SHARE * rows.size
+            if self.ann is not None and narrow:
+                # Score only the allowed rows, straight from the HNSW's flat storage.
+                return ann_index.exact_top_k(self.exact, np.flatnonzero(rows), query, k)
             if count < rows.size:
                 # Bit i of the bitmap allows row i; ``bitmap`` must outlive the search (faiss
                 # keeps a pointer), which this local guarantees.
                 bitmap = np.packbits(rows, bitorder="little")
                 selector = faiss.IDSelectorBitmap(bitmap.size, faiss.swig_ptr(bitmap))
-                params = faiss.SearchParameters(sel=selector)
-            k = min(k, count)
+                if self.ann is not None:
+                    params = faiss.SearchParametersHNSW(sel=selector,
+                                                        efSearch=self.ann.hnsw.efSearch)
+                else:
+                    params = faiss.SearchParameters(sel=selector)
         k = min(k, self.index.ntotal)
         if k == 0:
             return []
-        scores, found = self.index.search(query.reshape(1, -1), k, params=params)
+        scores, found = index.search(query.reshape(1, -1), k, params=params)
         return [(float(s), int(r)) for s, r in zip(scores[0], found[0], strict=True) if r >= 0]
 
     def position_of(self, message_id: str) -> int:
@@ -122,14 +165,22 @@ class Segment:
     def message_at_row(self, row: int) -> ChatMessage:
         return self.messages[self._position[self.vector_ids[row]]]
 
-    def context(self, message_id: str, n: int) -> list[ChatMessage]:
-        """Up to ``n`` messages before and ``n`` after ``message_id`` in its chat, by seq."""
+    def context(self, message_id: str, n: int,
+                deleted: AbstractSet[str] = frozenset()) -> list[ChatMessage]:
+        """Up to ``n`` messages before and ``n`` after ``message_id`` in its chat, by seq,
+        passing over ``deleted`` ones (a version's tombstones)."""
         if n == 0:
             return []
         chat, place = self._place[message_id]
         positions = self._chats[chat]
-        around = positions[max(0, place - n):place] + positions[place + 1:place + 1 + n]
-        return [self.messages[i] for i in around]
+        if not deleted:
+            around = positions[max(0, place - n):place] + positions[place + 1:place + 1 + n]
+            return [self.messages[i] for i in around]
+        alive = (i for i in reversed(positions[:place])
+                 if self.messages[i].message_id not in deleted)
+        before = list(itertools.islice(alive, n))[::-1]
+        alive = (i for i in positions[place + 1:] if self.messages[i].message_id not in deleted)
+        return [self.messages[i] for i in [*before, *itertools.islice(alive, n)]]
 
 
 class SegmentCache:
@@ -143,6 +194,11 @@ class SegmentCache:
         self.capacity = capacity
         self._items: OrderedDict[Path, Segment] = OrderedDict()
         self._lock = threading.Lock()
+
+    def discard(self, path: Path) -> None:
+        """Forget a segment whose folder is gone (a purge rewrote it): its text leaves memory."""
+        with self._lock:
+            self._items.pop(path, None)
 
     def get(self, path: Path) -> Segment:
         with self._lock:

@@ -1,0 +1,101 @@
+"""Model administration: each model's metadata and state, and swapping models at run time.
+
+    GET  /api/v1/admin/models                    the registry, the default, loads per worker
+    POST /api/v1/admin/models/reload             re-read the inference service's registry file
+    PUT  /api/v1/admin/models/default {model}    load it on every llm worker, then make it default
+    POST /api/v1/admin/models/{name}/load        load on every llm worker
+    POST /api/v1/admin/models/{name}/unload      free its memory (loaded again on next use)
+
+No restart of the gateway or the inference service: ``GET /v1/models`` shows the change at once.
+The models serve every org, so only owners and admins may use these (tokens, not API keys), and
+with ``MODEL_ADMIN_ORGS`` set only those of the listed orgs.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from flask import Blueprint, current_app, g
+from spectree import Response
+
+from chatlens.gateway.api import answer_models as am
+from chatlens.gateway.api import models
+from chatlens.gateway.api.docs import spec
+from chatlens.gateway.api.generation import call_inference
+from chatlens.gateway.security import authenticate
+from chatlens.shared import schemas
+from chatlens.shared.web import ApiError, json_body
+
+bp = Blueprint("model_admin", __name__, url_prefix="/api/v1/admin/models")
+
+ADMIN_ROLES = frozenset({"owner", "admin"})
+MAX_NAME = 200
+
+
+def model_admin(view):
+    """Authenticate, then 403 unless the caller is an owner or admin of an allowed org."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        principal = authenticate()
+        allowed = current_app.config["CHATLENS_SETTINGS"].model_admin_orgs
+        if principal.role not in ADMIN_ROLES or (allowed and principal.org_id not in allowed):
+            raise ApiError(403, "forbidden", "model administration needs an owner or admin "
+                                             "of an organisation allowed to manage models")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _change(action: str, model: str | None = None) -> dict:
+    if model is not None and not 0 < len(model) <= MAX_NAME:
+        raise ApiError(404, "model_not_found", "no such model")
+    status = call_inference(schemas.ModelChangeRequested(action=action, model=model))
+    # A change every org feels: it goes to the acting org's audit log.
+    current_app.extensions["chatlens.audit"].record(
+        "models.changed", org_id=g.principal.org_id, actor_id=g.principal.user_id,
+        target=model, action=action)
+    return _status_view(status)
+
+
+def _status_view(status: schemas.ModelsStatus) -> dict:
+    return status.model_dump(mode="json", include={"default", "registry", "models"})
+
+
+STATUS = Response(HTTP_200=am.ModelsStatusOut, HTTP_403=models.Error, HTTP_404=models.Error,
+                  HTTP_409=models.Error, HTTP_422=models.Error, HTTP_503=models.Error)
+
+
+@bp.get("")
+@spec.validate(resp=STATUS, tags=["models"], skip_validation=True)
+@model_admin
+def status():
+    return _status_view(call_inference(schemas.ModelsStatusRequested()))
+
+
+@bp.post("/reload")
+@spec.validate(resp=STATUS, tags=["models"], skip_validation=True)
+@model_admin
+def reload():
+    return _change("reload_registry")
+
+
+@bp.put("/default")
+@spec.validate(json=am.ModelSetDefault, resp=STATUS, tags=["models"], skip_validation=True)
+@model_admin
+def set_default():
+    return _change("set_default", json_body(am.ModelSetDefault).model)
+
+
+@bp.post("/<path:name>/load")
+@spec.validate(resp=STATUS, tags=["models"], skip_validation=True)
+@model_admin
+def load(name: str):
+    return _change("load", name)
+
+
+@bp.post("/<path:name>/unload")
+@spec.validate(resp=STATUS, tags=["models"], skip_validation=True)
+@model_admin
+def unload(name: str):
+    return _change("unload", name)
