@@ -26,6 +26,8 @@ def recording_index(seen: dict, version: int = 3):
             hit = schemas.SearchHit(message=chat_message("m1", "The venue is booked"),
                                     score=0.1, semantic_score=0.8)
             return schemas.SearchAnswered(version=request.version or version, hits=[hit])
+        if isinstance(request, schemas.TagsListRequested):
+            return schemas.TagsListed(tags=[schemas.TagInfo(name="launch", version=2)])
         raise AssertionError(f"unexpected {request.type}")
 
     return with_facets(index, senders=("Alice", "Marta"), chats=("ops", "Team"))
@@ -92,6 +94,22 @@ def test_a_pinned_version_is_searched_and_recorded(app, client, auth, amqp_url):
     assert [s.version for s in seen["search"]] == [2, 9]
     assert unknown.status_code == 404
     assert unknown.json["error"]["code"] == "version_not_found"
+
+
+def test_a_tag_names_the_version_to_answer_from(app, client, auth, amqp_url):
+    headers = auth()
+    collection_id = indexed_collection(app, client, headers, version=3)
+    seen: dict = {}
+    with fake_services(amqp_url, embedding=embed, index=recording_index(seen),
+                       inference=inference(seen)):
+        tagged = ask(client, collection_id, headers, question="When is the offsite?",
+                     version="launch")
+        unknown = ask(client, collection_id, headers, question="When is the offsite?",
+                      version="no-such-tag")
+
+    assert tagged.status_code == 201 and tagged.json["version"] == 2
+    assert [s.version for s in seen["search"]] == [2]
+    assert (unknown.status_code, unknown.json["error"]["code"]) == (404, "tag_not_found")
 
 
 def test_a_version_of_a_collection_with_none_yet_is_not_found(app, client, auth):

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chatlens.gateway.api.models import SearchFiltersIn, Strict
+from chatlens.gateway.api.models import SearchFiltersIn, Strict, VersionRef
 
 MAX_QUESTION_CHARS = 4000
 
@@ -17,8 +17,9 @@ class AskRequest(Strict):
     stream: bool = Field(default=False, description=(
         "server-sent events: `token` events ({text}) as the model writes, then one `answer` "
         "event, the recorded answer with its citations, version and id"))
-    version: int | None = Field(default=None, ge=0, description=(
-        "answer from this index version (unknown: 404 version_not_found); default the latest"))
+    version: VersionRef | None = Field(default=None, description=(
+        "answer from this index version, a number or a tag name (unknown: 404 "
+        "version_not_found / tag_not_found); default the latest"))
     filters: SearchFiltersIn | None = Field(default=None, description=(
         "explicit filters; each field given wins over what the question itself says "
         '("what did Alice say in March" filters sender and dates on its own)'))

@@ -21,6 +21,7 @@ from chatlens.gateway.api import ask_filters, models, sse
 from chatlens.gateway.api.docs import spec
 from chatlens.gateway.api.generation import call_inference, stream_inference
 from chatlens.gateway.api.rpc import call
+from chatlens.gateway.api.tags import resolve_version
 from chatlens.gateway.db import Answer, utcnow
 from chatlens.gateway.injection import refuse_injection
 from chatlens.gateway.security import requires
@@ -138,10 +139,11 @@ def ask(collection_id: str):
     scope = ask_filters.unscoped()
     version, hits = 0, []
     if not empty:
-        read = ask_filters.read_question(org_id, collection_id, body.question, body.version)
+        pinned = resolve_version(org_id, collection_id, body.version)  # a number or a tag
+        read = ask_filters.read_question(org_id, collection_id, body.question, pinned)
         scope = ask_filters.scope(body.filters, read)
         version, hits = retrieve(org_id, collection_id, body.question, body.k, scope.filters,
-                                 body.version)
+                                 pinned)
     used = relevant(hits, settings.answer_min_score)
     evidence = [h.message for h in used]
     no_answer = NO_ANSWER
