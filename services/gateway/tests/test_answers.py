@@ -49,6 +49,16 @@ def fake_services(amqp_url, **handlers):
     bus = Bus(amqp_url, "fake-services")
     if "index" in handlers and not getattr(handlers["index"], "answers_facets", False):
         handlers["index"] = with_facets(handlers["index"])
+    # The tests of a session share one vhost: a request an earlier test left behind (a client
+    # that went away mid-stream) must not reach this test's fakes.
+    bus.declare()
+    connection = bus.connect()
+    try:
+        channel = connection.channel()
+        for name in handlers:
+            channel.queue_purge(queues[name])
+    finally:
+        connection.close()
     running = [bus.rpc_server(queues[name], fn).start() for name, fn in handlers.items()]
     try:
         deadline = time.monotonic() + 10

@@ -59,7 +59,7 @@ def test_a_chats_window_is_summarised_with_citations_and_recorded(app, client, a
     assert (listed.org_id, listed.collection_id) == ("org-a", collection_id)
     assert listed.filters.chat == ["Team"] and "system" not in listed.filters.kind
     assert listed.filters.since == datetime(2025, 2, 1, tzinfo=UTC)
-    [asked] = seen["inference"]
+    [asked] = [r for r in seen["inference"] if isinstance(r, schemas.SummarizeRequested)]
     assert [m.message_id for m in asked.messages] == ["m1", "m2"]
 
     stored = client.get(f"/api/v1/summaries/{body['id']}", headers=headers)
