@@ -178,6 +178,10 @@ def test_hybrid_is_the_default_and_operators_reach_the_index_as_filters(
     assert first["highlighted"] == "Booked the venue in Li<mark>sbon &lt;</mark>for&gt; the offsite"
     assert first["keyword_score"] == 1.0 and first["semantic_score"] is None
     assert response.json["interpreted"]["filters"]["sender"] == ["marta"]
+    timings = dict(step.split(";dur=") for step in response.headers["Server-Timing"].split(", "))
+    assert list(timings) == ["db", "embedding.query", "index.search", "app"]
+    assert float(timings["app"]) >= sum(float(timings[s]) for s in ("db", "embedding.query",
+                                                                    "index.search"))
 
 
 def test_keyword_mode_does_not_embed_the_query(app, client, auth, services):

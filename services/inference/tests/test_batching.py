@@ -5,6 +5,7 @@ stream that is dropped stops its generation."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -136,3 +137,21 @@ def test_closing_a_generation_early_cancels_it_in_the_engine(llm_cluster, smollm
         time.sleep(0.1)
     assert running.finish_reason == "cancelled"
     assert first.tokens <= len(running.generated) < 500
+
+
+def test_a_stream_carries_several_tokens_a_message_after_the_first(llm_cluster, smollm):
+    prompt = "Write a short story about a lighthouse keeper."
+    plain = llm_cluster.generate(smollm, prompt, None, 40)
+    llm_cluster.stream_interval_s = 0.5
+    try:
+        generation = llm_cluster.open(smollm, chat_turns(prompt, None), 40)
+        arrivals = [(time.perf_counter(), p) for p in generation.updates()]
+    finally:
+        llm_cluster.stream_interval_s = 0.0
+
+    *middle, (_, last) = arrivals
+    assert last.text == plain.text and last.tokens == plain.tokens  # nothing lost or changed
+    assert len(arrivals) <= 2 + last.tokens // 4  # one message per token would be 40
+    times = [at for at, _ in middle]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert all(gap >= 0.4 for gap in gaps)  # after the first, none sooner than the interval

@@ -84,6 +84,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
     })
 
     web.init_correlation(app)
+    web.init_server_timing(app)
     web.init_errors(app, {})
     _init_upload_errors(app)
     web.init_health(app, ready=lambda: _database_answers(engine))

@@ -41,6 +41,7 @@ def main() -> None:
         compute.connect(settings.dask_scheduler_address, name="inference",
                         resources={"llm": 1}),
         timeout_s=settings.generation_timeout_s,
+        stream_interval_s=settings.stream_interval_s,
     )
     # Up before the model load so /healthz answers at once; /readyz waits for the consumer.
     probes = health.serve(settings.health_port,

@@ -38,10 +38,13 @@ class GenerationFailed(RuntimeError):
 class LlmCluster:
     """Generation on Dask workers that have the ``llm`` resource."""
 
-    def __init__(self, client: Client, *, timeout_s: float, poll_s: float = 1.0) -> None:
+    def __init__(self, client: Client, *, timeout_s: float, poll_s: float = 1.0,
+                 stream_interval_s: float = 0.0) -> None:
         self.client = client
         self.timeout_s = timeout_s
         self.poll_s = poll_s
+        # After the first token, a poll returns new tokens no sooner than this after it was sent.
+        self.stream_interval_s = stream_interval_s
         self._actors: list = []
         self._turn = itertools.count()
         self._lock = threading.Lock()
@@ -128,7 +131,8 @@ class Generation:
             while True:
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"generation took over {self.cluster.timeout_s:.0f}s")
-                poll = self.actor.poll(self.model, self.sequence_id, since, self.cluster.poll_s)
+                poll = self.actor.poll(self.model, self.sequence_id, since, self.cluster.poll_s,
+                                       self.cluster.stream_interval_s if since else 0.0)
                 try:
                     progress = poll.result(timeout=self.cluster.poll_s + self.cluster.timeout_s)
                 except CLUSTER_ERRORS:

@@ -19,7 +19,8 @@ class InferenceSettings(CommonSettings):
     health_port: int = 8104
     # How long a request may wait for the cluster (queueing included) before it counts as failed.
     generation_timeout_s: float = Field(default=120.0, gt=0)
-    # Torch CPU threads on each llm worker; 0 means every CPU the worker process may use.
+    # Torch CPU threads on each llm worker; 0 means every CPU the worker process may use but one
+    # (left to the decode loop's Python work, the handlers and the bus).
     torch_threads: int = Field(default=0, ge=0)
     # Summaries: tokens of messages per map step (small models summarise short inputs better, and
     # a step's time grows with it), and the most map steps one summary may take (the bound that
@@ -33,3 +34,8 @@ class InferenceSettings(CommonSettings):
     # concurrent requests reach it together; prefetch as many, so none waits in the queue.
     rpc_prefetch: int = Field(default=16, ge=1)
     rpc_workers: int = Field(default=16, ge=1)
+    # A stream's tokens travel (engine → service → RabbitMQ → gateway → client) at most this
+    # often, several at a time; the first token and the end go at once. Every message costs the
+    # CPU the decode loop runs on: with 8 streams at once on 2 cores, 0.2 s raised throughput
+    # from 82 to 90 tokens/s.
+    stream_interval_s: float = Field(default=0.2, ge=0, le=5)

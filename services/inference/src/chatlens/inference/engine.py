@@ -103,17 +103,31 @@ class Engine:
         self._thread.join(30)
 
     # --- waiting (on an event loop) ---------------------------------------------------------
-    async def wait(self, sequence: Sequence, since_tokens: int, timeout: float) -> None:
-        """Return once ``sequence`` has more than ``since_tokens`` tokens, or ended, or after
-        ``timeout`` seconds."""
+    async def wait(self, sequence: Sequence, since_tokens: int, timeout: float,
+                   settle: float = 0.0) -> None:
+        """Return once ``sequence`` has ended, or has more than ``since_tokens`` tokens and
+        ``settle`` seconds have passed (so that a stream's messages carry several tokens), or
+        after ``timeout`` seconds."""
+        loop = asyncio.get_running_loop()
         event = asyncio.Event()
-        entry = (asyncio.get_running_loop(), event)
+        entry = (loop, event)
         with self._wake:
             self._waiters.setdefault(sequence.id, []).append(entry)
+        started = loop.time()
         try:
-            if len(sequence.generated) <= since_tokens and not sequence.done:
+            while not sequence.done:
+                elapsed = loop.time() - started
+                if elapsed >= timeout:
+                    return
+                if len(sequence.generated) > since_tokens:
+                    if elapsed >= settle:
+                        return
+                    wake_in = settle - elapsed  # tokens are waiting: only the end hurries them
+                else:
+                    wake_in = timeout - elapsed
+                event.clear()
                 try:
-                    await asyncio.wait_for(event.wait(), timeout)
+                    await asyncio.wait_for(event.wait(), wake_in)
                 except TimeoutError:
                     pass
         finally:
@@ -225,12 +239,13 @@ class EngineActor:
         return sequence.id, len(ids)
 
     async def poll(self, model: str, sequence_id: str, since_tokens: int,
-                   wait_s: float) -> Progress:
-        """What the request has produced, once it has more than ``since_tokens`` tokens or has
-        ended (or after ``wait_s``). A finished request is forgotten once reported."""
+                   wait_s: float, settle_s: float = 0.0) -> Progress:
+        """What the request has produced, once it has ended, or has more than ``since_tokens``
+        tokens and ``settle_s`` has passed (or after ``wait_s``). A finished request is
+        forgotten once reported."""
         engine = self.plugin.engines[model]
         sequence = engine.get(sequence_id)
-        await engine.wait(sequence, since_tokens, wait_s)
+        await engine.wait(sequence, since_tokens, wait_s, settle_s)
         with sequence.lock:
             progress = Progress(sequence.text, len(sequence.generated), sequence.finish_reason,
                                 None if sequence.error is None else repr(sequence.error))

@@ -57,6 +57,14 @@ def cpu_threads() -> int:
     return max(1, len(os.sched_getaffinity(0)))
 
 
+def default_torch_threads() -> int:
+    """Every CPU but one: the decode loop's own Python work, the service's handler threads and
+    the bus need a core, and torch's idle OpenMP threads spin on the one they would use. On 2
+    cores, 1 thread measured faster than 2 for one request (23.4 against 21.3 tokens/s) and for
+    8 at once through the whole path (82 against 74 tokens/s)."""
+    return max(1, cpu_threads() - 1)
+
+
 def load(spec: ModelSpec) -> LoadedModel:
     """Load a registry LLM with transformers, from its local files only."""
     # Set before transformers (and huggingface_hub) is first imported: they read it once.
@@ -150,7 +158,7 @@ class LlmPlugin(WorkerPlugin):
         if not self.enabled:
             log.info("worker has no llm resource; loading nothing", extra={"worker": worker.name})
             return
-        torch.set_num_threads(self.threads or cpu_threads())
+        torch.set_num_threads(self.threads or default_torch_threads())
         for spec in self.preload:
             # Off the worker's event loop: a load takes seconds to minutes, and a blocked loop
             # misses heartbeats (with a LocalCluster it is also the scheduler's loop).

@@ -6,7 +6,7 @@ from flask import current_app
 
 from chatlens.shared import schemas
 from chatlens.shared.bus import PublishFailed, RpcError, RpcTimeout
-from chatlens.shared.web import ApiError
+from chatlens.shared.web import ApiError, server_timing
 
 # The index's and the embedding worker's refusal codes -> (HTTP status, public code).
 RPC_ERRORS = {
@@ -33,7 +33,8 @@ def call(request: schemas.Message, timeout: float | None = None, *,
     bus = current_app.extensions["chatlens.bus"]
     timeout = timeout or current_app.config["CHATLENS_SETTINGS"].search_timeout_s
     try:
-        return bus.rpc().call(request, timeout=timeout)
+        with server_timing(request.type):
+            return bus.rpc().call(request, timeout=timeout)
     except (RpcTimeout, PublishFailed) as exc:
         raise ApiError(503, f"{service}_unavailable",
                        f"the {service} service did not answer: {exc}") from None

@@ -21,7 +21,7 @@ from chatlens.gateway.api.tags import resolve_version
 from chatlens.gateway.queryparse import ParsedQuery, parse_date, parse_query
 from chatlens.gateway.security import SEARCH_READ, requires
 from chatlens.shared import schemas
-from chatlens.shared.web import ApiError, json_body
+from chatlens.shared.web import ApiError, json_body, server_timing
 
 bp = Blueprint("search", __name__, url_prefix="/api/v1/collections")
 
@@ -116,7 +116,7 @@ def search(collection_id: str):
         version, offset = page.version, page.offset
         if offset > MAX_OFFSET:
             raise ApiError(400, "invalid_cursor", "the cursor is past the last page")
-    with current_app.extensions["chatlens.sessions"]() as session:
+    with server_timing("db"), current_app.extensions["chatlens.sessions"]() as session:
         collection = jobs.get_collection(session, g.principal.org_id, collection_id)
         if collection.version == 0 and version is None:
             return {"results": [], "version": 0, "next_cursor": None, "interpreted": interpreted}
