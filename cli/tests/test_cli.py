@@ -73,3 +73,16 @@ def test_status_of_a_stack_that_never_ran(tmp_path, monkeypatch, capsys):
     assert main(["--root", str(Path.cwd()), "status"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 6 and all(line.endswith("stopped") for line in lines)
+
+
+def test_logs_of_an_index_replica_and_of_an_unknown_service(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CHATLENS_STATE", str(tmp_path / "state"))
+    monkeypatch.setenv("INDEX_REPLICAS", "2")
+    (tmp_path / "state" / "logs").mkdir(parents=True)
+    (tmp_path / "state" / "logs" / "index-1.log").write_text("replica one started\n")
+    assert main(["--root", str(Path.cwd()), "logs", "index-1"]) == 0
+    assert "replica one started" in capsys.readouterr().out
+    assert main(["--root", str(Path.cwd()), "logs"]) == 0
+    assert "==> index-1 <==" in capsys.readouterr().out
+    assert main(["--root", str(Path.cwd()), "logs", "index-2"]) == 2
+    assert "no service 'index-2'" in capsys.readouterr().err

@@ -44,7 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("down", help="stop the stack")
     sub.add_parser("status", help="which services run")
     logs = sub.add_parser("logs", help="print the last lines of the logs")
-    logs.add_argument("service", nargs="?", choices=[*SERVICES, "nginx"])
+    logs.add_argument("service", nargs="?",
+                      help=f"one of {', '.join(SERVICES)}, nginx, or an index replica "
+                           f"(index-1 …, with INDEX_REPLICAS); all when left out")
     logs.add_argument("-n", type=int, default=40)
     demo = sub.add_parser("demo", help="start the stack, ingest the sample, search it, ask it")
     demo.add_argument("--query", default="when is the team trip to Portugal?")
@@ -65,7 +67,12 @@ def main(argv: list[str] | None = None) -> int:
             for name in (*stack.config.service_processes, "nginx"):
                 print(f"{name:18} {'running' if stack.running(name) else 'stopped'}")
         elif args.command == "logs":
-            for name in [args.service] if args.service else [*SERVICES, "nginx"]:
+            names = [*stack.config.service_processes, "nginx"]
+            if args.service and args.service not in names:
+                print(f"error: no service {args.service!r} in this stack (one of "
+                      f"{', '.join(names)})", file=sys.stderr)
+                return 2
+            for name in [args.service] if args.service else names:
                 print(f"==> {name} <==\n{stack.tail(name, args.n)}\n")
         elif args.command == "demo":
             from chatlens.cli.demo import run_demo
