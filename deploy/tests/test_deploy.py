@@ -115,6 +115,8 @@ def test_services_are_wired_to_each_other(compose):
         assert "@rabbitmq:5672/" in env[service]["AMQP_URL"], service
     for service, port in PYTHON_SERVICES.items():
         assert env[service]["HOST"] == "0.0.0.0", service  # else Prometheus cannot scrape it
+        # Every service routes to the index replicas, so all must agree on how many there are.
+        assert env[service]["INDEX_REPLICAS"] == env["index"]["INDEX_REPLICAS"], service
         key = "PORT" if service in ("gateway", "auth") else "HEALTH_PORT"
         assert env[service][key] == str(port), service
 
