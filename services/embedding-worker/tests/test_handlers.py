@@ -201,6 +201,28 @@ def test_a_query_is_embedded_over_the_same_path(handlers):
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
+def test_a_query_asked_again_comes_from_the_cache_with_the_same_vector(publisher, embedder,
+                                                                     uploads, monkeypatch):
+    handlers = Handlers(publisher, embedder, upload_dir=uploads, query_cache_size=2)
+    sent: list[list[str]] = []
+    embed = embedder.embed
+    monkeypatch.setattr(embedder, "embed", lambda texts, **kw: sent.append(texts) or embed(
+        texts, **kw))
+
+    def ask(*texts: str) -> np.ndarray:
+        return handlers.embed_query(schemas.EmbedQuery(texts=list(texts)), DELIVERY).vectors \
+            .to_array()
+
+    first = ask("trip to Portugal", "invoice")
+    again = ask("invoice", "new question", "trip to Portugal", "new question")
+    assert sent == [["trip to Portugal", "invoice"], ["new question"]]  # one model call each
+    np.testing.assert_array_equal(again[[2, 0]], first)
+    np.testing.assert_array_equal(again[1], again[3])
+    ask("third", "fourth")  # the cache holds 2: the oldest are evicted and embedded again
+    ask("trip to Portugal")
+    assert sent[-1] == ["trip to Portugal"]
+
+
 def test_a_telegram_export_goes_through_the_same_batches(handlers, publisher, telegram_uploads):
     handlers.ingest(request("org1/result.json", timezone="Europe/Lisbon"), DELIVERY)
 

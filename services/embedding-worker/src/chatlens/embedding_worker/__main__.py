@@ -41,7 +41,8 @@ def main() -> None:
     embedder = embedding.Embedder(client, timeout_s=settings.embed_timeout_s)
     handlers = Handlers(bus, embedder, upload_dir=settings.upload_dir,
                         batch_size=settings.batch_size, pipeline_depth=settings.pipeline_depth,
-                        archive_limits=settings.archive_limits())
+                        archive_limits=settings.archive_limits(),
+                        query_cache_size=settings.query_cache_size)
 
     rpc = bus.rpc_server(topology.EMBEDDING_RPC.name, handlers.embed_query, workers=2)
     ingest = bus.consumer(topology.INGEST_QUEUE.name, handlers.ingest, prefetch=1, workers=1)

@@ -27,6 +27,9 @@ class EmbeddingSettings(ArchiveSettings):
     embed_torch_threads: int | None = Field(default=None, ge=1)
     # "cpu", "cuda", ...; unset lets sentence-transformers pick.
     embed_device: str | None = None
+    # Query texts whose vectors are kept (LRU): a search's later pages, a question asked again,
+    # a search across versions or collections embed the same text. 0 turns the cache off.
+    query_cache_size: int = Field(default=4096, ge=0)
     health_port: int = 8103
 
     @model_validator(mode="after")

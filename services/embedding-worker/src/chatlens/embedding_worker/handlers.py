@@ -12,6 +12,7 @@ then ack), trouble in Dask is a :class:`~chatlens.shared.bus.TransientError` (re
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections import deque
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from cachetools import LRUCache
 
 from chatlens.embedding_worker import metrics
 from chatlens.embedding_worker.chunking import assign_chunks, embedding_text
@@ -58,8 +60,13 @@ class Handlers:
 
     def __init__(self, bus: Publisher, embedder: Embedder, *, upload_dir: Path,
                  batch_size: int = 512, pipeline_depth: int = 2,
-                 archive_limits: ArchiveLimits | None = None) -> None:
+                 archive_limits: ArchiveLimits | None = None, query_cache_size: int = 4096) -> None:
         self.bus = bus
+        # Query text -> its vector: later pages of a search, a question asked again and searches
+        # across versions or collections send the same text, each a model pass and a Dask task.
+        self._query_vectors: LRUCache[str, np.ndarray] | None = (
+            LRUCache(maxsize=query_cache_size) if query_cache_size else None)
+        self._query_lock = threading.Lock()  # the RPC server's handler threads share the cache
         # The gateway's limits (the same ARCHIVE_* settings): what it let in is read, no more.
         self.archive_limits = archive_limits or ArchiveLimits()
         self.embedder = embedder
@@ -178,5 +185,23 @@ class Handlers:
         """Embed a search query (or a few) on the same cluster, ahead of queued ingest batches."""
         if not isinstance(request, schemas.EmbedQuery):
             raise PermanentError(f"{request.type} does not belong on the embedding RPC queue")
-        vectors = self.embedder.embed(request.texts, priority=QUERY_PRIORITY)
-        return schemas.QueryEmbedded(model=MODEL_NAME, vectors=schemas.Vectors.from_array(vectors))
+        return schemas.QueryEmbedded(model=MODEL_NAME,
+                                     vectors=schemas.Vectors.from_array(self._embed_queries(
+                                         request.texts)))
+
+    def _embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Vectors of ``texts``, from the cache where it has them; the rest in one Dask task."""
+        if self._query_vectors is None:
+            return self.embedder.embed(texts, priority=QUERY_PRIORITY)
+        with self._query_lock:
+            known = {t: self._query_vectors[t] for t in texts if t in self._query_vectors}
+        missing = list(dict.fromkeys(t for t in texts if t not in known))
+        metrics.QUERY_CACHE.labels("hit").inc(len(texts) - len(missing))
+        metrics.QUERY_CACHE.labels("miss").inc(len(missing))
+        if missing:
+            embedded = self.embedder.embed(missing, priority=QUERY_PRIORITY)
+            fresh = dict(zip(missing, embedded, strict=True))
+            with self._query_lock:
+                self._query_vectors.update(fresh)
+            known.update(fresh)
+        return np.stack([known[t] for t in texts])

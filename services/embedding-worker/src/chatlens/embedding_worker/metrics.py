@@ -11,3 +11,7 @@ INGESTS = Counter(
 MESSAGES = Counter(
     "chatlens_embedding_messages_total", "Chat messages published, parsed or embedded", ["stage"]
 )
+QUERY_CACHE = Counter(
+    "chatlens_embedding_query_cache_total", "Query texts answered from the cache or embedded",
+    ["result"],
+)
