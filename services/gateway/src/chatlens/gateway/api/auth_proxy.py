@@ -16,7 +16,7 @@ import requests
 from flask import Blueprint, Response, current_app, request
 
 from chatlens.shared import logs
-from chatlens.shared.web import ApiError
+from chatlens.shared.web import ApiError, server_timing
 
 bp = Blueprint("auth_proxy", __name__)
 FORWARDED_HEADERS = ("Authorization", "Content-Type", "User-Agent", "Accept")
@@ -55,8 +55,9 @@ def _forward(path: str) -> Response:
     if len(body) > MAX_BODY:  # a chunked body has no Content-Length to check beforehand
         raise ApiError(413, "body_too_large", f"the body exceeds {MAX_BODY} bytes")
     try:
-        upstream = session.request(request.method, url, data=body,
-                                   headers=headers, timeout=10, allow_redirects=False)
+        with server_timing("auth"):
+            upstream = session.request(request.method, url, data=body,
+                                       headers=headers, timeout=10, allow_redirects=False)
     except requests.RequestException as exc:
         raise ApiError(503, "auth_unavailable", f"the auth service did not answer: {exc}") from None
     response = Response(upstream.content, status=upstream.status_code)
