@@ -178,6 +178,12 @@ def recall(found: list[list[int]], truth: np.ndarray) -> float:
                                                                         strict=True)])), 4)
 
 
+def resident_gib() -> float:
+    """This process's resident memory (Linux), in GiB."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**30
+
+
 def measure_index(collection_dir: Path, queries: np.ndarray, truth: np.ndarray) -> dict:
     """The Searcher itself, as the RPC handler calls it: semantic, k 10, context 2."""
     from chatlens.index.search import Searcher
@@ -187,7 +193,7 @@ def measure_index(collection_dir: Path, queries: np.ndarray, truth: np.ndarray) 
 
     layout = Layout(collection_dir.parents[2])
     searcher = Searcher(layout, SegmentCache(64))
-    started = time.perf_counter()
+    started, rss_before = time.perf_counter(), resident_gib()
 
     def request(query: np.ndarray, filters: SearchFilters | None = None) -> SearchRequested:
         return SearchRequested(org_id="orgbench", collection_id="collbench", mode="semantic",
@@ -195,7 +201,9 @@ def measure_index(collection_dir: Path, queries: np.ndarray, truth: np.ndarray) 
                                filters=filters or SearchFilters())
 
     searcher.search(request(queries[0]))
-    print(f"  index: segments loaded in {time.perf_counter() - started:.0f} s", flush=True)
+    load_s, loaded_gib = time.perf_counter() - started, resident_gib() - rss_before
+    print(f"  index: segments loaded in {load_s:.0f} s, {loaded_gib:.2f} GiB more resident memory",
+          flush=True)
     for query in queries[:20]:  # warm-up
         searcher.search(request(query))
     timings, found = [], []
@@ -204,7 +212,8 @@ def measure_index(collection_dir: Path, queries: np.ndarray, truth: np.ndarray) 
         answer = searcher.search(request(query))
         timings.append(time.perf_counter() - t)
         found.append([int(h.message.message_id[1:]) for h in answer.hits])
-    out = {**percentiles(timings), "recall_at_10": recall(found, truth)}
+    out = {**percentiles(timings), "recall_at_10": recall(found, truth),
+           "load_s": round(load_s, 1), "loaded_gib": round(loaded_gib, 2)}
     narrow, broad = ["chat7"], [f"chat{n}" for n in range(10)]  # 2% and 20% of the messages
     for name, chats in (("filter_2pct", narrow), ("filter_20pct", broad)):
         filters = SearchFilters(chat=chats)
@@ -367,6 +376,9 @@ def report(results: dict) -> None:
                 r = row[where]
                 print(f"{int(size):>10,} {where:<8} {r['p50_ms']:>8} {r['p99_ms']:>8} "
                       f"{r.get('recall_at_10', '-'):>9} {r['qps_8_clients']:>8}")
+        index = row["index"]
+        print(f"{'':>10} index: segments loaded in {index['load_s']} s, holding "
+              f"{index['loaded_gib']} GiB in memory")
         narrow, broad = row["index"]["filter_2pct"], row["index"]["filter_20pct"]
         if "gateway" in row:
             parts = ", ".join(f"{name} {ms}" for name, ms in row["gateway"]["steps_p50_ms"].items())
