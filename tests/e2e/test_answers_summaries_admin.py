@@ -56,7 +56,9 @@ def stack(tmp_path_factory, registry_file):
     directly: what they check is behind it."""
     require_server("127.0.0.1", 5672, "RabbitMQ")
     env = {"MODEL_REGISTRY": str(registry_file), "SUMMARY_CHUNK_TOKENS": "400",
-           "SUMMARY_MAX_CHUNKS": "6", "SUMMARY_MAX_TOKENS": "48", "ANSWER_MAX_TOKENS": "48"}
+           "SUMMARY_MAX_CHUNKS": "6", "SUMMARY_MAX_TOKENS": "48", "ANSWER_MAX_TOKENS": "48",
+           # Model administration is a platform role: alice is made one by auth's list.
+           "PLATFORM_ADMIN_EMAILS": "alice@example.com"}
     with throwaway_vhost("e2e-answers") as amqp_url:
         config = StackConfig(root=ROOT, state=tmp_path_factory.mktemp("stack"), amqp_url=amqp_url,
                              base_port=BASE_PORT + 40, nginx_port=BASE_PORT + 39, extra_env=env,
@@ -204,6 +206,8 @@ def test_retrieval_never_crosses_orgs_whatever_the_question_says(alice, team, ot
 
 def test_models_are_swapped_at_run_time_without_a_restart(stack, alice, team, registry_file):
     url = f"{alice.base_url}/api/v1/admin/models"
+    owner_only = member(stack, "carol@example.com")  # owns her org; not a platform admin
+    assert owner_only.session.get(url, timeout=60).status_code == 403
     status = alice.session.get(url, timeout=60)
     assert status.status_code == 200, status.text
     [smol] = [m for m in status.json()["models"] if m["name"] == LLM]

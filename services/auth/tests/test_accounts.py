@@ -25,7 +25,7 @@ def test_register_then_login_then_me_returns_the_user_and_their_personal_org(api
 
     me = api.me(tokens.json["access_token"])
     assert me.status_code == 200
-    assert me.json == body
+    assert me.json == body | {"platform_admin": False}
 
 
 def test_register_stores_an_argon2id_hash_and_an_owner_membership(api, runtime):

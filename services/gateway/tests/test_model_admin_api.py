@@ -1,5 +1,5 @@
-"""The model admin endpoints: owners and admins only, changes relayed to inference, refusals
-mapped to statuses with codes (a fake inference service on the real bus)."""
+"""The model admin endpoints: platform administrators only (not org owners), changes relayed to
+inference, refusals mapped to statuses with codes (a fake inference service on the real bus)."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def admin_inference(seen: list):
 
 def test_an_admin_sees_each_models_state_and_swaps_the_default(client, auth, amqp_url,
                                                                fake_auth):
-    headers = auth(role="admin")
+    headers = auth(role="viewer", platform_admin=True)  # the platform role, whatever the org role
     seen: list = []
     with fake_services(amqp_url, inference=admin_inference(seen)):
         shown = client.get("/api/v1/admin/models", headers=headers)
@@ -79,23 +79,42 @@ def test_an_admin_sees_each_models_state_and_swaps_the_default(client, auth, amq
 ])
 def test_bad_changes_are_refused_with_a_code(client, auth, amqp_url, call, status_code, code):
     with fake_services(amqp_url, inference=admin_inference([])):
-        response = call(client, auth(role="owner"))
+        response = call(client, auth(role="owner", platform_admin=True))
 
     assert response.status_code == status_code, response.json
     assert response.json["error"]["code"] == code
 
 
-@pytest.mark.parametrize("role", ["analyst", "viewer"])
-def test_only_owners_and_admins_may_administer_models(client, auth, role):
-    assert client.get("/api/v1/admin/models", headers=auth(role=role)).status_code == 403
-    assert client.post("/api/v1/admin/models/reload",
-                       headers=auth(role=role)).status_code == 403
+ADMIN_CALLS = [
+    lambda c, h: c.get("/api/v1/admin/models", headers=h),
+    lambda c, h: c.post("/api/v1/admin/models/reload", headers=h),
+    lambda c, h: c.post(f"/api/v1/admin/models/{LLM}/load", headers=h),
+    lambda c, h: c.post(f"/api/v1/admin/models/{LLM}/unload", headers=h),
+    lambda c, h: c.put("/api/v1/admin/models/default", json={"model": LLM}, headers=h),
+]
 
 
-def test_model_admin_orgs_narrows_it_to_the_listed_orgs(app, client, auth):
-    app.config["CHATLENS_SETTINGS"].model_admin_orgs = ["org-ops"]
+@pytest.mark.parametrize("call", ADMIN_CALLS)
+@pytest.mark.parametrize("claims", [
+    {"role": "owner"}, {"role": "admin"}, {"role": "viewer"},
+    {"role": "owner", "platform_admin": "true"},  # only the JSON value true counts
+])
+def test_org_roles_never_administer_models(client, auth, amqp_url, fake_auth, call, claims):
+    seen: list = []
+    with fake_services(amqp_url, inference=admin_inference(seen)):
+        refused = call(client, auth(**claims))
 
-    refused = client.post("/api/v1/admin/models/reload", headers=auth(org="org-a"))
+    assert refused.status_code == 403, refused.json
+    assert refused.json["error"]["code"] == "forbidden"
+    assert "tcp://" not in refused.get_data(as_text=True)  # no worker address
+    assert seen == [] and fake_auth.audit == []  # nothing reached inference
+
+
+def test_an_api_key_never_administers_models(client, fake_auth):
+    fake_auth.api_keys["clk_admin"] = {"user_id": "user-a", "org_id": "org-a", "role": "owner",
+                                       "scopes": ["collections:read"], "platform_admin": True}
+
+    refused = client.get("/api/v1/admin/models", headers={"Authorization": "Bearer clk_admin"})
 
     assert refused.status_code == 403
     assert client.get("/api/v1/admin/models").status_code == 401

@@ -36,6 +36,11 @@ class Account:
         }
 
 
+def is_platform_admin(user: User, admin_emails: frozenset[str]) -> bool:
+    """Flagged by the admin CLI, or listed in PLATFORM_ADMIN_EMAILS (the list needs no CLI)."""
+    return bool(user.platform_admin) or user.email in admin_emails
+
+
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 

@@ -109,6 +109,33 @@ def _set_disabled(email: str, disabled: bool) -> None:
     click.echo(f"{email} {'disabled' if disabled else 'enabled'}")
 
 
+@group.command("grant-platform-admin")
+@click.argument("email")
+def grant_platform_admin(email: str) -> None:
+    """Make EMAIL a platform administrator (model administration for every org)."""
+    _set_platform_admin(email, True)
+
+
+@group.command("revoke-platform-admin")
+@click.argument("email")
+def revoke_platform_admin(email: str) -> None:
+    """Take the platform role away; the user's sessions end, so no token keeps it."""
+    _set_platform_admin(email, False)
+
+
+def _set_platform_admin(email: str, granted: bool) -> None:
+    with runtime.current().sessions() as session:
+        user = _user(session, email)
+        user.platform_admin = granted
+        # A token says platform_admin for its whole life: end the sessions either way, so the
+        # next token carries the new state.
+        sessions.end_all(session, user.id, reason="platform role changed by an admin")
+        audit.record(session, "platform_admin.granted" if granted else "platform_admin.revoked",
+                     target=user.id, details=CLI)
+        session.commit()
+    click.echo(f"{email} is {'now' if granted else 'no longer'} a platform administrator")
+
+
 @group.command("rotate-key")
 def rotate_key() -> None:
     """Retire the signing key and start signing with a new one (both stay in the JWKS)."""

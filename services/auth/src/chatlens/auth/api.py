@@ -137,7 +137,9 @@ def logout_everywhere():
 @authenticated()
 def me():
     """The signed-in user, in the org of their access token."""
-    return g.account.as_dict()
+    admins = runtime.current().settings.platform_admin_emails
+    return {**g.account.as_dict(), "platform_admin": accounts.is_platform_admin(g.account.user,
+                                                                                admins)}
 
 
 @blueprint.get("/.well-known/jwks.json")
@@ -173,7 +175,9 @@ def token_pair(session: Session, account: Account, family_id: str | None):
         address=request.remote_addr, user_agent=request.headers.get("User-Agent"),
     )
     session.commit()
-    access_token = rt.access_tokens.issue(account.user.id, account.org.id, account.role, family_id)
+    platform_admin = accounts.is_platform_admin(account.user, rt.settings.platform_admin_emails)
+    access_token = rt.access_tokens.issue(account.user.id, account.org.id, account.role, family_id,
+                                          platform_admin=platform_admin)
     body = {
         "access_token": access_token,
         "refresh_token": refresh_token,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
+from pydantic_settings import NoDecode
 
 from chatlens.shared.settings import CommonSettings
 
@@ -59,6 +61,16 @@ class AuthSettings(CommonSettings):
     # Shared secret the other services send as X-Internal-Token to /internal/*. Empty: those
     # routes rely on the network alone, and the one that reveals provider secrets is off.
     internal_token: str = ""
+    # Platform administrators (model administration, shared by every org) besides the users the
+    # admin CLI flags: e-mails, comma-separated in PLATFORM_ADMIN_EMAILS. Owning an org is not it.
+    platform_admin_emails: Annotated[frozenset[str], NoDecode] = frozenset()
+
+    @field_validator("platform_admin_emails", mode="before")
+    @classmethod
+    def _split_emails(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.split(",")
+        return frozenset(e.strip().lower() for e in value if e.strip())
 
     @field_validator("jwt_private_key_path", "secrets_key_path", mode="before")
     @classmethod

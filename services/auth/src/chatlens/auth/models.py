@@ -90,6 +90,9 @@ class User(Base):
     # Access tokens issued before this instant are dead (password, MFA or role change, disable,
     # "sign out everywhere"); see sessions.py.
     sessions_valid_after: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # A platform administrator manages what every org shares (the models); set by the admin CLI.
+    # Not an org role: owning an org gives no power over the others.
+    platform_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class Org(Base):

@@ -32,7 +32,8 @@ class AccessClaims:
 
 
 class AccessTokens:
-    """Issues and verifies access JWTs: iss, aud, sub, org, role, perms, typ, iat, exp, jti, sid.
+    """Issues and verifies access JWTs: iss, aud, sub, org, role, perms, typ, iat, exp, jti, sid,
+and ``platform_admin: true`` for a platform administrator (absent otherwise).
 
 ``perms`` is the role's permissions (:mod:`chatlens.auth.permissions`) at issue time; a verifier
 trusts it for the token's short life, and a role change ends the user's sessions at once.
@@ -41,7 +42,8 @@ trusts it for the token's short life, and a role change ends the user's sessions
     def __init__(self, keyring: Keyring, issuer: str, audience: str, ttl_s: int) -> None:
         self.keyring, self.issuer, self.audience, self.ttl_s = keyring, issuer, audience, ttl_s
 
-    def issue(self, user_id: str, org_id: str, role: str, session_id: str | None = None) -> str:
+    def issue(self, user_id: str, org_id: str, role: str, session_id: str | None = None,
+              platform_admin: bool = False) -> str:
         now = int(time.time())
         claims = {
             "iss": self.issuer,
@@ -57,6 +59,8 @@ trusts it for the token's short life, and a role change ends the user's sessions
         }
         if session_id:
             claims["sid"] = session_id  # the refresh family, so logout can end the session
+        if platform_admin:
+            claims["platform_admin"] = True  # model administration, whatever the org
         key = self.keyring.active()
         return jwt.encode(claims, key.private_key, key.alg, headers={"kid": key.kid})
 

@@ -47,10 +47,6 @@ class GatewaySettings(ArchiveSettings):
     summary_max_messages: int = Field(default=1000, ge=1, le=5000)
     summary_max_tokens: int = Field(default=160, ge=16, le=1024)
     summary_timeout_s: float = Field(default=600.0, gt=0)
-    # Model administration changes what every org's requests use: when this lists org ids, only
-    # owners and admins of those orgs may change models (empty: owners and admins of any org,
-    # right for a one-team install).
-    model_admin_orgs: list[str] = []
     auto_migrate: bool = True
     # Background work (outbox relay, job events) runs in the serving process unless turned off,
     # e.g. for a test that drives it by hand.

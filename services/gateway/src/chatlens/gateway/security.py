@@ -8,6 +8,8 @@ API keys (``clk_…``) are opaque and checked by auth (:mod:`chatlens.gateway.ap
 
 Every endpoint is guarded by ``@requires(permission)``; a permission is a name from auth's table
 (``collections:read``…), and the caller's set comes from the token's ``perms`` or the key's scopes.
+What every org shares (the models) is guarded by ``@platform_admin_required``: a platform role,
+carried by auth's access token as ``platform_admin: true``, never by an org role or an API key.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ class Principal:
     # The session (access tokens only; None for an API key) and when the token was issued.
     sid: str | None = None
     iat: int | None = None
+    # A platform administrator (auth's CLI or PLATFORM_ADMIN_EMAILS); never true for an API key.
+    platform_admin: bool = False
 
 
 class TokenVerifier:
@@ -89,7 +93,8 @@ class TokenVerifier:
                 or not claims["org"] or not isinstance(claims["role"], str)):
             raise ApiError(401, "invalid_token", "the access token's claims are malformed")
         principal = Principal(user_id=str(claims["sub"]), org_id=str(claims["org"]),
-                              role=claims["role"], perms=frozenset(perms), sid=sid, iat=iat)
+                              role=claims["role"], perms=frozenset(perms), sid=sid, iat=iat,
+                              platform_admin=claims.get("platform_admin") is True)
         if self.revocations is None:
             # Never run without the feed: a logged-out session would live until its exp.
             raise ApiError(503, "auth_unavailable", "the revocation feed is not configured")
@@ -137,6 +142,18 @@ def requires(permission: str):
         return wrapper
 
     return decorate
+
+
+def platform_admin_required(view):
+    """Authenticate the caller, then answer 403 ``forbidden`` unless they are a platform admin."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if not authenticate().platform_admin:
+            raise ApiError(403, "forbidden", "this needs a platform administrator")
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 def login_required(view):

@@ -7,13 +7,12 @@
     POST /api/v1/admin/models/{name}/unload      free its memory (loaded again on next use)
 
 No restart of the gateway or the inference service: ``GET /v1/models`` shows the change at once.
-The models serve every org, so only owners and admins may use these (tokens, not API keys), and
-with ``MODEL_ADMIN_ORGS`` set only those of the listed orgs.
+The models serve every org (and the status shows the Dask workers' addresses), so these are for
+platform administrators only (auth's ``grant-platform-admin`` or ``PLATFORM_ADMIN_EMAILS``), with
+an access token: owning or administering an org is not enough, and an API key never is.
 """
 
 from __future__ import annotations
-
-import functools
 
 from flask import Blueprint, current_app, g
 from spectree import Response
@@ -22,29 +21,13 @@ from chatlens.gateway.api import answer_models as am
 from chatlens.gateway.api import models
 from chatlens.gateway.api.docs import spec
 from chatlens.gateway.api.generation import call_inference
-from chatlens.gateway.security import authenticate
+from chatlens.gateway.security import platform_admin_required as model_admin
 from chatlens.shared import schemas
 from chatlens.shared.web import ApiError, json_body
 
 bp = Blueprint("model_admin", __name__, url_prefix="/api/v1/admin/models")
 
-ADMIN_ROLES = frozenset({"owner", "admin"})
 MAX_NAME = 200
-
-
-def model_admin(view):
-    """Authenticate, then 403 unless the caller is an owner or admin of an allowed org."""
-
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        principal = authenticate()
-        allowed = current_app.config["CHATLENS_SETTINGS"].model_admin_orgs
-        if principal.role not in ADMIN_ROLES or (allowed and principal.org_id not in allowed):
-            raise ApiError(403, "forbidden", "model administration needs an owner or admin "
-                                             "of an organisation allowed to manage models")
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 def _change(action: str, model: str | None = None) -> dict:
