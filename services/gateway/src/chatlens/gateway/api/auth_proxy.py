@@ -15,6 +15,7 @@ from urllib.parse import quote
 import requests
 from flask import Blueprint, Response, current_app, request
 
+from chatlens.gateway.api import browser_session
 from chatlens.shared import logs
 from chatlens.shared.web import ApiError, server_timing
 
@@ -32,7 +33,10 @@ def auth(rest: str):
     segments = rest.split("/")
     if any(segment in ("", ".", "..") or "\\" in segment for segment in segments):
         raise ApiError(404, "not_found", "no such auth endpoint")
-    return _forward("/api/v1/auth/" + quote(rest, safe="/"))
+    path = "/api/v1/auth/" + quote(rest, safe="/")
+    if browser_session.requested(request):  # the web app: refresh token in a cookie
+        return browser_session.relay(request, rest, path, _forward)
+    return _forward(path)
 
 
 @bp.get("/api/v1/me")
@@ -40,7 +44,7 @@ def me():
     return _forward("/api/v1/me")
 
 
-def _forward(path: str) -> Response:
+def _forward(path: str, body: bytes | None = None) -> Response:
     if (request.content_length or 0) > MAX_BODY:
         raise ApiError(413, "body_too_large", f"the body exceeds {MAX_BODY} bytes")
     session: requests.Session = current_app.extensions["chatlens.http"]
@@ -51,7 +55,10 @@ def _forward(path: str) -> Response:
     headers["X-Forwarded-For"] = request.remote_addr or ""
     query = request.query_string.decode("latin-1")
     url = base + path + (f"?{query}" if query else "")
-    body = request.get_data()
+    if body is None:
+        body = request.get_data()
+    else:  # a body the gateway wrote (browser_session): JSON, whatever the client sent
+        headers["Content-Type"] = "application/json"
     if len(body) > MAX_BODY:  # a chunked body has no Content-Length to check beforehand
         raise ApiError(413, "body_too_large", f"the body exceeds {MAX_BODY} bytes")
     try:
