@@ -58,7 +58,7 @@ def test_a_message_is_consumed_once_with_its_correlation_id_off_the_io_thread(bu
 
 
 def test_an_unroutable_message_is_refused_by_the_broker(bus, amqp_url):
-    class Stray(schemas.Message):
+    class Stray(schemas.Message, register=False):
         type: ClassVar[str] = "nobody.listens"
 
     with pytest.raises(PublishFailed):
@@ -98,7 +98,7 @@ def test_a_permanent_error_dead_letters_at_once(bus, amqp_url):
 
 
 def test_an_undecodable_message_is_dead_lettered_without_calling_the_handler(bus, amqp_url):
-    class Impostor(schemas.Message):  # the right routing key, the wrong body
+    class Impostor(schemas.Message, register=False):  # the right routing key, the wrong body
         type: ClassVar[str] = schemas.IngestRequested.type
         nonsense: int = 1
 

@@ -1,8 +1,15 @@
 """Typed messages on the bus: JSON only, each with an id, a type and a schema version.
 
 Events are named in the past tense (``IngestRequested`` is the gateway's record that a user asked
-for an ingest), RPC requests and replies come in pairs. ``MESSAGE_TYPES`` maps a wire type to its
-class; the bus uses it to decode, and refuses what it does not know.
+for an ingest), RPC requests and replies come in pairs.
+
+A message type is declared once, here, and registers itself: defining a subclass of
+:class:`Message` with its own ``type`` adds it to ``MESSAGE_TYPES`` (the bus decodes with it and
+refuses what it does not know). Beside the type live its routing facts: ``queue`` for a request or
+an event (``chatlens.shared.topology`` builds every queue's bindings from these), ``answers`` for
+a reply (the requests it answers), ``errors`` for an RPC request (the refusal codes its server may
+answer with, which each caller maps in its one error table). ``shared/tests/test_contracts.py``
+fails when a type is not routable.
 """
 
 from __future__ import annotations
@@ -10,10 +17,12 @@ from __future__ import annotations
 import base64
 import uuid
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from chatlens.shared import queues
 
 
 def _new_id() -> str:
@@ -31,9 +40,42 @@ class Message(BaseModel):
 
     type: ClassVar[str]
     schema_version: ClassVar[int] = 1
+    # Where it goes: the queue a request or an event is bound to (``chatlens.shared.queues``);
+    # a reply instead names the requests it answers. Bus control messages have neither.
+    queue: ClassVar[str | None] = None
+    answers: ClassVar[tuple[type[Message], ...]] = ()
+    # The RpcFailed codes the server of this request may refuse it with, besides the bus's own.
+    errors: ClassVar[frozenset[str]] = frozenset()
 
     id: str = Field(default_factory=_new_id)
     created_at: datetime = Field(default_factory=_now)
+
+    def __init_subclass__(cls, register: bool = True, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)  # ``register`` is for the hook below
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, register: bool = True, **kwargs: Any) -> None:
+        """Registers the new type; ``class X(Message, register=False)`` declares one that the bus
+        must not know (a test's impostor)."""
+        super().__pydantic_init_subclass__(**kwargs)
+        type_ = cls.__dict__.get("type")
+        if type_ is None or not register:
+            return  # an abstract base, a subclass that only adds behaviour, or an impostor
+        known = MESSAGE_TYPES.get(type_)
+        if known is not None and known.__qualname__ != cls.__qualname__:
+            raise TypeError(f"message type {type_!r} is declared by {known.__name__} "
+                            f"and {cls.__name__}")
+        MESSAGE_TYPES[type_] = cls
+
+
+# Refusals any RPC server may answer with (the bus's own: undecodable, unhandled, crashed).
+BUS_ERRORS = frozenset({"invalid_message", "unsupported", "internal"})
+# Refusals of every index RPC: no such collection or version, or sent to a replica that does not
+# own the collection (a deployment fault: INDEX_REPLICAS differs between services).
+_INDEX_ERRORS = frozenset({"not_found", "version_not_found", "wrong_replica"})
+
+# Every message type by its wire name, filled by ``Message.__pydantic_init_subclass__``.
+MESSAGE_TYPES: dict[str, type[Message]] = {}
 
 
 class Vectors(BaseModel):
@@ -119,11 +161,18 @@ class ChatMessage(BaseModel):
         return self.kind in ("text", "media", "poll") and bool(self.text.strip())
 
 
+# The export formats Chatlens reads: the one list (the gateway checks uploads against it, the
+# embedding worker has a parser for each).
+ExportFormat = Literal["whatsapp", "telegram", "slack", "discord", "chatgpt", "csv", "jsonl"]
+EXPORT_FORMATS: tuple[str, ...] = get_args(ExportFormat)
+
+
 # --- ingestion events ---------------------------------------------------------------------
 
 
 class IngestRequested(Message):
     type: ClassVar[str] = "ingest.requested"
+    queue = queues.INGEST
 
     job_id: str
     org_id: str
@@ -138,6 +187,7 @@ class IngestRequested(Message):
 
 class JobProgressed(Message):
     type: ClassVar[str] = "job.progressed"
+    queue = queues.GATEWAY_JOBS
 
     job_id: str
     stage: Literal["parsing", "embedding", "indexing"]
@@ -147,6 +197,7 @@ class JobProgressed(Message):
 
 class JobFailed(Message):
     type: ClassVar[str] = "job.failed"
+    queue = queues.GATEWAY_JOBS
 
     job_id: str
     code: str
@@ -157,6 +208,7 @@ class ChunksEmbedded(Message):
     """One batch of an ingest: its messages and the vectors of those that are embeddable."""
 
     type: ClassVar[str] = "chunks.embedded"
+    queue = queues.INDEX_INGEST
 
     job_id: str
     org_id: str
@@ -172,6 +224,7 @@ class EmbeddingFinished(Message):
     """The last word of the embedding worker on a job: how many batches the index must expect."""
 
     type: ClassVar[str] = "embedding.finished"
+    queue = queues.INDEX_INGEST
 
     job_id: str
     org_id: str
@@ -182,6 +235,7 @@ class EmbeddingFinished(Message):
 
 class IndexUpdated(Message):
     type: ClassVar[str] = "index.updated"
+    queue = queues.GATEWAY_JOBS
 
     job_id: str
     collection_id: str
@@ -193,6 +247,7 @@ class IndexRestored(Message):
     """A restore made a new version (announced like an ingest's ``IndexUpdated``, without a job)."""
 
     type: ClassVar[str] = "index.restored"
+    queue = queues.GATEWAY_JOBS
 
     org_id: str
     collection_id: str
@@ -222,12 +277,14 @@ class StreamCancelled(Message):
 
 class EmbedQuery(Message):
     type: ClassVar[str] = "embedding.query"
+    queue = queues.EMBEDDING_RPC
 
     texts: list[str] = Field(min_length=1, max_length=64)
 
 
 class QueryEmbedded(Message):
     type: ClassVar[str] = "embedding.query.reply"
+    answers = (EmbedQuery,)
 
     model: str
     vectors: Vectors
@@ -262,6 +319,8 @@ class SearchRequested(Message):
     """
 
     type: ClassVar[str] = "index.search"
+    queue = queues.INDEX_RPC
+    errors = _INDEX_ERRORS | {"invalid_vector", "empty_query"}
 
     org_id: str
     collection_id: str
@@ -295,6 +354,7 @@ class SearchHit(BaseModel):
 
 class SearchAnswered(Message):
     type: ClassVar[str] = "index.search.reply"
+    answers = (SearchRequested,)
 
     version: int
     hits: list[SearchHit]
@@ -306,6 +366,8 @@ class SearchAnswered(Message):
 
 class VersionsListRequested(Message):
     type: ClassVar[str] = "index.versions"
+    queue = queues.INDEX_RPC
+    errors = _INDEX_ERRORS
 
     org_id: str
     collection_id: str
@@ -325,6 +387,7 @@ class VersionInfo(BaseModel):
 
 class VersionsListed(Message):
     type: ClassVar[str] = "index.versions.reply"
+    answers = (VersionsListRequested,)
 
     versions: list[VersionInfo]
 
@@ -333,6 +396,8 @@ class VersionRestoreRequested(Message):
     """Make an old version's content the newest version (a new commit; history is kept)."""
 
     type: ClassVar[str] = "index.restore"
+    queue = queues.INDEX_RPC
+    errors = _INDEX_ERRORS
 
     org_id: str
     collection_id: str
@@ -341,6 +406,7 @@ class VersionRestoreRequested(Message):
 
 class VersionRestored(Message):
     type: ClassVar[str] = "index.restore.reply"
+    answers = (VersionRestoreRequested,)
 
     version: int = Field(description="the new version")
     restored: int
@@ -350,6 +416,8 @@ class VersionRestored(Message):
 
 class VersionsCompareRequested(Message):
     type: ClassVar[str] = "index.compare"
+    queue = queues.INDEX_RPC
+    errors = _INDEX_ERRORS
 
     org_id: str
     collection_id: str
@@ -362,6 +430,7 @@ class VersionsCompared(Message):
     """What ``other`` has that ``base`` has not (added), and the reverse (removed)."""
 
     type: ClassVar[str] = "index.compare.reply"
+    answers = (VersionsCompareRequested,)
 
     base: int
     other: int
@@ -382,6 +451,8 @@ class TagCreateRequested(Message):
     """Name a version (the latest when ``version`` is None); a Git tag beside the ``v<N>`` ones."""
 
     type: ClassVar[str] = "index.tag.create"
+    queue = queues.INDEX_RPC
+    errors = _INDEX_ERRORS | {"tag_exists", "too_many_tags", "invalid_tag"}
 
     org_id: str
     collection_id: str
@@ -391,6 +462,8 @@ class TagCreateRequested(Message):
 
 class TagsListRequested(Message):
     type: ClassVar[str] = "index.tags"
+    queue = queues.INDEX_RPC
+    errors = _INDEX_ERRORS
 
     org_id: str
     collection_id: str
@@ -398,6 +471,8 @@ class TagsListRequested(Message):
 
 class TagDeleteRequested(Message):
     type: ClassVar[str] = "index.tag.delete"
+    queue = queues.INDEX_RPC
+    errors = _INDEX_ERRORS | {"tag_not_found", "invalid_tag"}
 
     org_id: str
     collection_id: str
@@ -408,6 +483,7 @@ class TagsListed(Message):
     """The reply to all three tag requests: the collection's tags after the request."""
 
     type: ClassVar[str] = "index.tags.reply"
+    answers = (TagsListRequested, TagCreateRequested, TagDeleteRequested)
 
     tags: list[TagInfo]
 
@@ -430,6 +506,8 @@ class MessagesDeleteRequested(Message):
     with ``purge`` the messages are also removed from every older version (history rewritten)."""
 
     type: ClassVar[str] = "index.delete"
+    queue = queues.INDEX_RPC
+    errors = _INDEX_ERRORS | {"chat_not_found", "sender_not_found", "upload_not_found"}
 
     org_id: str
     collection_id: str
@@ -447,6 +525,7 @@ class MessagesDeleteRequested(Message):
 
 class MessagesDeleted(Message):
     type: ClassVar[str] = "index.delete.reply"
+    answers = (MessagesDeleteRequested,)
 
     version: int = Field(description="the live version after the deletion")
     removed: int = Field(description="messages removed from the live version by this request")
@@ -458,6 +537,7 @@ class CollectionDeleted(Message):
     """The gateway forgot a collection: the index removes its shards and staged batches."""
 
     type: ClassVar[str] = "collection.deleted"
+    queue = queues.INDEX_INGEST
 
     org_id: str
     collection_id: str
@@ -467,6 +547,7 @@ class JobAbandoned(Message):
     """A job failed for good (the gateway's record): the index drops the batches it staged."""
 
     type: ClassVar[str] = "job.abandoned"
+    queue = queues.INDEX_INGEST
 
     job_id: str
     org_id: str
@@ -481,6 +562,8 @@ class GenerateRequested(Message):
     """
 
     type: ClassVar[str] = "inference.generate"
+    queue = queues.INFERENCE_RPC
+    errors = frozenset({"unknown_model", "prompt_too_long", "wrong_model_kind"})
 
     prompt: str | None = Field(default=None, min_length=1, max_length=32_000)
     system: str | None = None
@@ -504,6 +587,7 @@ class GenerationStarted(Message):
     """First reply of a streamed generation: the request passed its checks and is queued."""
 
     type: ClassVar[str] = "inference.generate.started"
+    answers = (GenerateRequested,)
 
     model: str
     prompt_tokens: int
@@ -513,6 +597,7 @@ class TokensGenerated(Message):
     """A piece of a streamed answer: the text of the tokens generated since the last piece."""
 
     type: ClassVar[str] = "inference.generate.tokens"
+    answers = (GenerateRequested,)
 
     text: str
     tokens: int
@@ -520,6 +605,7 @@ class TokensGenerated(Message):
 
 class Generated(Message):
     type: ClassVar[str] = "inference.generate.reply"
+    answers = (GenerateRequested,)
 
     model: str
     text: str
@@ -532,6 +618,7 @@ class ModelsListRequested(Message):
     """Which models the inference service's registry holds (for ``GET /v1/models``)."""
 
     type: ClassVar[str] = "inference.models"
+    queue = queues.INFERENCE_RPC
 
 
 class ModelInfo(BaseModel):
@@ -542,6 +629,7 @@ class ModelInfo(BaseModel):
 
 class ModelsListed(Message):
     type: ClassVar[str] = "inference.models.reply"
+    answers = (ModelsListRequested,)
 
     models: list[ModelInfo]
     default: str | None = Field(default=None, description="the LLM used when a request names none")
@@ -558,6 +646,8 @@ class MessagesListRequested(Message):
     """
 
     type: ClassVar[str] = "index.messages"
+    queue = queues.INDEX_RPC
+    errors = _INDEX_ERRORS
 
     org_id: str
     collection_id: str
@@ -568,6 +658,7 @@ class MessagesListRequested(Message):
 
 class MessagesListed(Message):
     type: ClassVar[str] = "index.messages.reply"
+    answers = (MessagesListRequested,)
 
     version: int
     total: int = Field(description="messages passing the filters; more than listed when cut")
@@ -578,6 +669,8 @@ class FacetsRequested(Message):
     """The chats and senders of a collection (how a question's own filters are recognised)."""
 
     type: ClassVar[str] = "index.facets"
+    queue = queues.INDEX_RPC
+    errors = _INDEX_ERRORS
 
     org_id: str
     collection_id: str
@@ -593,6 +686,7 @@ class FacetCount(BaseModel):
 
 class FacetsListed(Message):
     type: ClassVar[str] = "index.facets.reply"
+    answers = (FacetsRequested,)
 
     version: int
     chats: list[FacetCount]
@@ -603,6 +697,8 @@ class SummarizeRequested(Message):
     """Summarise these messages (in this order); the reply cites them by number, 1-based."""
 
     type: ClassVar[str] = "inference.summarize"
+    queue = queues.INFERENCE_RPC
+    errors = frozenset({"unknown_model", "prompt_too_long", "summary_too_long"})
 
     messages: list[ChatMessage] = Field(min_length=1, max_length=5000)
     model: str | None = None
@@ -613,6 +709,7 @@ class SummarizeRequested(Message):
 
 class Summarized(Message):
     type: ClassVar[str] = "inference.summarize.reply"
+    answers = (SummarizeRequested,)
 
     model: str
     summary: str
@@ -625,6 +722,8 @@ class MessageRequested(Message):
     """One message and its neighbours in its chat: what opening a citation or a hit shows."""
 
     type: ClassVar[str] = "index.message"
+    queue = queues.INDEX_RPC
+    errors = _INDEX_ERRORS | {"message_not_found"}
 
     org_id: str
     collection_id: str
@@ -635,6 +734,7 @@ class MessageRequested(Message):
 
 class MessageFound(Message):
     type: ClassVar[str] = "index.message.reply"
+    answers = (MessageRequested,)
 
     version: int
     message: ChatMessage
@@ -645,12 +745,16 @@ class ModelsStatusRequested(Message):
     """Each registry model's metadata and where it is loaded (the admin view)."""
 
     type: ClassVar[str] = "inference.models.status"
+    queue = queues.INFERENCE_RPC
 
 
 class ModelChangeRequested(Message):
     """Swap models at run time: re-read the registry, set the default, load or unload."""
 
     type: ClassVar[str] = "inference.models.change"
+    queue = queues.INFERENCE_RPC
+    errors = frozenset({"unknown_model", "wrong_model_kind", "model_in_use", "invalid_registry",
+                        "model_load_failed"})
 
     action: Literal["reload_registry", "set_default", "load", "unload"]
     model: str | None = None
@@ -677,28 +781,13 @@ class ModelState(BaseModel):
 
 class ModelsStatus(Message):
     type: ClassVar[str] = "inference.models.status.reply"
+    answers = (ModelsStatusRequested, ModelChangeRequested)
 
     default: str
     registry: str = Field(description="the registry file read (or the packaged models.toml)")
     models: list[ModelState]
 
 
-MESSAGE_TYPES: dict[str, type[Message]] = {
-    cls.type: cls
-    for cls in (
-        IngestRequested, JobProgressed, JobFailed, ChunksEmbedded, EmbeddingFinished,
-        IndexUpdated, RpcFailed, EmbedQuery, QueryEmbedded, SearchRequested, SearchAnswered,
-        GenerateRequested, Generated, ModelsListRequested, ModelsListed,
-        StreamCancelled, GenerationStarted, TokensGenerated,
-        VersionsListRequested, VersionsListed, VersionRestoreRequested, VersionRestored,
-        VersionsCompareRequested, VersionsCompared,
-        MessagesListRequested, MessagesListed, FacetsRequested, FacetsListed,
-        MessageRequested, MessageFound,
-        SummarizeRequested, Summarized, ModelsStatusRequested, ModelChangeRequested, ModelsStatus,
-        IndexRestored, TagCreateRequested, TagsListRequested, TagDeleteRequested, TagsListed,
-        MessagesDeleteRequested, MessagesDeleted, CollectionDeleted, JobAbandoned,
-    )
-}
 
 
 def encode(message: Message) -> bytes:
@@ -718,3 +807,41 @@ def decode(type_: str | None, body: bytes, schema_version: int | None = None) ->
 
 class UnknownMessage(ValueError):
     pass
+
+
+# --- analytics (issue 12) -----------------------------------------------------------------------
+
+
+class AnalyticsRequested(Message):
+    """One analytics report over a version's live messages that pass ``filters``.
+
+    Computed by the index replica owning the collection (DuckDB over the segments' columns).
+    ``timezone`` is an IANA name: days, hours and weekdays are that zone's.
+    """
+
+    type: ClassVar[str] = "index.analytics"
+    queue = queues.INDEX_RPC
+    errors = _INDEX_ERRORS | {"invalid_timezone"}
+
+    org_id: str
+    collection_id: str
+    report: Literal["overview", "activity", "people", "conversations"]
+    filters: SearchFilters = SearchFilters()
+    version: int | None = Field(default=None, ge=0)
+    timezone: str = Field(default="UTC", min_length=1, max_length=64)
+    bucket: Literal["day", "week", "month"] = "day"
+    stack: Literal["person", "chat"] | None = None
+    gap_minutes: int = Field(default=30, ge=1, le=10_080, description="silence that splits "
+                             "a chat into conversations")
+    top: int = Field(default=10, ge=1, le=50, description="stacked keys, starters, enders")
+    limit: int = Field(default=100, ge=1, le=1000, description="people listed")
+
+
+class AnalyticsAnswered(Message):
+    type: ClassVar[str] = "index.analytics.reply"
+    answers = (AnalyticsRequested,)
+
+    version: int
+    report: str
+    timezone: str
+    result: dict[str, Any]

@@ -5,6 +5,9 @@ queues are durable quorum queues (the only kind RabbitMQ 3.10 enforces ``x-deliv
 with a dead-letter exchange, so a poison message ends in ``<queue>.dlq`` after ``delivery_limit``
 deliveries instead of looping forever. RPC queues are classic queues; their requests carry an
 expiry equal to the caller's timeout, so nobody works on an answer nobody waits for.
+
+Which message types a queue takes is not listed here: each type names its queue where it is
+declared (``chatlens.shared.schemas``), and ``bound_to`` collects them.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 
-from chatlens.shared import schemas
+from chatlens.shared import queues, schemas
 
 EXCHANGE = "chatlens"
 DEAD_LETTER_EXCHANGE = "chatlens.dlx"
@@ -41,34 +44,55 @@ class QueueSpec:
         }
 
 
-INGEST_QUEUE = QueueSpec("embedding.ingest", (schemas.IngestRequested.type,))
-INDEX_QUEUE = QueueSpec(
-    "index.ingest", (schemas.ChunksEmbedded.type, schemas.EmbeddingFinished.type,
-                     schemas.JobAbandoned.type, schemas.CollectionDeleted.type), delivery_limit=10
-)
-GATEWAY_JOBS_QUEUE = QueueSpec(
-    "gateway.jobs",
-    (schemas.JobProgressed.type, schemas.JobFailed.type, schemas.IndexUpdated.type,
-     schemas.IndexRestored.type),
-)
-EMBEDDING_RPC = QueueSpec("embedding.rpc", (schemas.EmbedQuery.type,), rpc=True)
-INDEX_RPC = QueueSpec("index.rpc", (
-    schemas.SearchRequested.type, schemas.VersionsListRequested.type,
-    schemas.VersionRestoreRequested.type, schemas.VersionsCompareRequested.type,
-    schemas.MessagesListRequested.type, schemas.FacetsRequested.type,
-    schemas.MessageRequested.type,
-    schemas.TagCreateRequested.type, schemas.TagsListRequested.type,
-    schemas.TagDeleteRequested.type, schemas.MessagesDeleteRequested.type,
-), rpc=True)
-INFERENCE_RPC = QueueSpec("inference.rpc", (
-    schemas.GenerateRequested.type, schemas.ModelsListRequested.type,
-    schemas.SummarizeRequested.type, schemas.ModelsStatusRequested.type,
-    schemas.ModelChangeRequested.type,
-), rpc=True)
+def bound_to(queue: str) -> tuple[str, ...]:
+    """The message types declared for ``queue`` (``Message.queue``), in declaration order."""
+    return tuple(type_ for type_, cls in schemas.MESSAGE_TYPES.items() if cls.queue == queue)
+
+
+INGEST_QUEUE = QueueSpec(queues.INGEST, bound_to(queues.INGEST))
+INDEX_QUEUE = QueueSpec(queues.INDEX_INGEST, bound_to(queues.INDEX_INGEST), delivery_limit=10)
+GATEWAY_JOBS_QUEUE = QueueSpec(queues.GATEWAY_JOBS, bound_to(queues.GATEWAY_JOBS))
+EMBEDDING_RPC = QueueSpec(queues.EMBEDDING_RPC, bound_to(queues.EMBEDDING_RPC), rpc=True)
+INDEX_RPC = QueueSpec(queues.INDEX_RPC, bound_to(queues.INDEX_RPC), rpc=True)
+INFERENCE_RPC = QueueSpec(queues.INFERENCE_RPC, bound_to(queues.INFERENCE_RPC), rpc=True)
 
 QUEUES: tuple[QueueSpec, ...] = (
     INGEST_QUEUE, INDEX_QUEUE, GATEWAY_JOBS_QUEUE, EMBEDDING_RPC, INDEX_RPC, INFERENCE_RPC,
 )
+
+
+# Bus control messages: sent straight to a reply-to address, never through a queue.
+CONTROL_TYPES = frozenset({schemas.RpcFailed.type, schemas.StreamCancelled.type})
+
+
+def unroutable() -> list[str]:
+    """Every declared message type that could never arrive anywhere, with the reason: a request
+    or event whose queue is not declared here, a reply to something that is not an RPC request,
+    or a type that names neither a queue nor what it answers."""
+    specs = {spec.name: spec for spec in QUEUES}
+    problems = []
+    for type_, cls in schemas.MESSAGE_TYPES.items():
+        if type_ in CONTROL_TYPES:
+            continue
+        if cls.queue is not None:
+            if cls.queue not in specs:
+                problems.append(f"{type_}: queue {cls.queue!r} is not declared")
+            if cls.answers:
+                problems.append(f"{type_}: names a queue and what it answers")
+        elif cls.answers:
+            for request in cls.answers:
+                spec = specs.get(request.queue or "")
+                if spec is None or not spec.rpc:
+                    problems.append(f"{type_}: answers {request.type}, not an RPC request")
+        else:
+            problems.append(f"{type_}: names no queue and nothing it answers")
+    for spec in QUEUES:
+        if spec.rpc:
+            for type_ in spec.bindings:
+                if not any(schemas.MESSAGE_TYPES[type_] in cls.answers
+                           for cls in schemas.MESSAGE_TYPES.values()):
+                    problems.append(f"{type_}: an RPC request with no reply type")
+    return problems
 
 
 # --- index replicas -----------------------------------------------------------------------------

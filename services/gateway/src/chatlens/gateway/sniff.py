@@ -2,9 +2,8 @@
 
 The gateway is a gate, not a parser: it refuses at once what is plainly not a chat export (a PDF,
 a binary file named ``.txt``, a zip bomb) so that nothing is stored and no job is created; the
-embedding worker's parsers decide the exact format and read every line. ``FORMATS`` must match the
-worker's ``chatlens.embedding_worker.parsing.FORMATS`` (services never import each other, so the
-list is repeated here).
+embedding worker's parsers decide the exact format and read every line. ``FORMATS`` is the one list
+of export formats, ``chatlens.shared.schemas.EXPORT_FORMATS``.
 """
 
 from __future__ import annotations
@@ -14,10 +13,10 @@ import json
 import re
 from pathlib import Path
 
-from chatlens.shared import archives
+from chatlens.shared import archives, schemas
 from chatlens.shared.web import ApiError
 
-FORMATS = ("whatsapp", "telegram", "slack", "discord", "chatgpt", "csv", "jsonl")
+FORMATS = schemas.EXPORT_FORMATS
 # Which formats a file of each type can hold. A zip may hold any (several exports at once).
 SUFFIXES: dict[str, tuple[str, ...]] = {
     ".txt": ("whatsapp",),

@@ -36,12 +36,12 @@ from chatlens.embedding_worker.parsing.diagnostics import MAX_SKIPPED_EXAMPLES, 
 from chatlens.embedding_worker.parsing.source import Source
 from chatlens.embedding_worker.parsing.timestamps import Clock
 from chatlens.shared.archives import ArchiveLimits
-from chatlens.shared.schemas import ChatMessage
+from chatlens.shared.schemas import EXPORT_FORMATS, ChatMessage
 
 __all__ = ["FORMATS", "Diagnostics", "NotAChatExport", "ParseResult", "UnsupportedFormat",
            "parse_any"]
 
-FORMATS: tuple[str, ...] = ("whatsapp", "telegram", "slack", "discord", "chatgpt", "csv", "jsonl")
+FORMATS: tuple[str, ...] = EXPORT_FORMATS
 
 
 @dataclass

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chatlens.shared import schemas
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -57,8 +59,8 @@ class UploadForm(BaseModel):
     ``.zip`` exports and zips of several), with an optional ``format`` and ``timezone``."""
 
     files: list[bytes]
-    format: Literal["auto", "whatsapp", "telegram", "slack", "discord", "chatgpt", "csv",
-                    "jsonl"] = Field(default="auto", description="auto-detected unless forced")
+    format: Literal["auto"] | schemas.ExportFormat = Field(
+        default="auto", description="auto-detected unless forced")
     timezone: str | None = Field(default=None, description="IANA zone for local timestamps")
 
 

@@ -1,0 +1,12 @@
+"""The names of Chatlens' queues, the one vocabulary that message types and the topology share.
+
+A message type names the queue it is bound to (``Message.queue``); ``chatlens.shared.topology``
+declares each queue with the bindings collected from those declarations.
+"""
+
+INGEST = "embedding.ingest"
+INDEX_INGEST = "index.ingest"
+GATEWAY_JOBS = "gateway.jobs"
+EMBEDDING_RPC = "embedding.rpc"
+INDEX_RPC = "index.rpc"
+INFERENCE_RPC = "inference.rpc"
