@@ -1,28 +1,58 @@
-"""The OpenAPI document, built by spectree from the API's pydantic models.
+"""The OpenAPI document, built by spectree from the API's pydantic models, and Swagger UI.
 
 Validation is ours (``chatlens.shared.web.json_body``, which also guards against NaN and deep
 nesting), so the decorators only describe; the document is served at ``/api/v1/openapi.json``.
+The auth service's routes, relayed by one proxy view, are added from ``auth_openapi``.
+Swagger UI is served at ``/api/docs/`` from the files ``flask-swagger-ui`` installs (no CDN);
+spectree's own pages are off because they load their scripts from CDNs.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, current_app
+from flask_swagger_ui import get_swaggerui_blueprint
 from spectree import SecurityScheme, SpecTree
 from spectree.models import SecuritySchemeData
 
-spec = SpecTree(
+from chatlens.gateway.api import auth_openapi
+
+DOCUMENT_URL = "/api/v1/openapi.json"
+UI_URL = "/api/docs"
+
+
+class _Spec(SpecTree):
+    """spectree's document, with the auth service's operations in place of the proxy's
+    wildcard."""
+
+    def _generate_spec(self) -> dict[str, Any]:
+        document = super()._generate_spec()
+        # The UI's own pages and files are not part of the API.
+        for path in [path for path in document["paths"] if path.startswith(UI_URL + "/")]:
+            del document["paths"][path]
+        return auth_openapi.add_to(document)
+
+
+spec = _Spec(
     "flask",
     title="Chatlens API",
     version="v1",
-    path="api/docs",
+    path=UI_URL.strip("/"),
+    page_templates={},
     security_schemes=[SecurityScheme(
-        name="bearer", data=SecuritySchemeData(type="http", scheme="bearer", bearer_format="JWT"))],
+        name="bearer", data=SecuritySchemeData(
+            type="http", scheme="bearer", bearer_format="JWT",
+            description="`Authorization: Bearer <access_token>` from /api/v1/auth/login, or an "
+                        "API key from /api/v1/auth/api-keys."))],
     security={"bearer": []},
 )
 
 bp = Blueprint("docs", __name__)
+bp.register_blueprint(get_swaggerui_blueprint(UI_URL, DOCUMENT_URL, {"app_name": "Chatlens API"},
+                                              blueprint_name="swagger_ui"))
 
 
-@bp.get("/api/v1/openapi.json")
+@bp.get(DOCUMENT_URL)
 def openapi():
     return current_app.extensions["chatlens.openapi"]()
