@@ -12,6 +12,7 @@ import csv
 import json
 import re
 from pathlib import Path
+from typing import BinaryIO
 
 from chatlens.shared import archives, schemas
 from chatlens.shared.web import ApiError
@@ -44,10 +45,14 @@ _JSON_MARKERS = {
 _TOO_LARGE = {"archive_too_large", "archive_ratio", "archive_too_many_entries"}
 
 
-def sniff(filename: str, path: Path, size: int, requested: str,
+def sniff(filename: str, source: BinaryIO | Path, size: int, requested: str,
           limits: archives.ArchiveLimits) -> str:
     """Refuse what cannot be a chat export (:class:`ApiError`); the format to ask the worker for:
-    the requested one, or ``auto`` for the worker to detect."""
+    the requested one, or ``auto`` for the worker to detect. ``source`` is the upload, open for
+    reading (or a path); messages name it by the client's ``filename`` only."""
+    if isinstance(source, Path):
+        with open(source, "rb") as fp:
+            return sniff(filename, fp, size, requested, limits)
     if size == 0:
         raise ApiError(400, "empty_file", f"{filename}: the file is empty")
     suffix = Path(filename).suffix.lower()
@@ -62,15 +67,15 @@ def sniff(filename: str, path: Path, size: int, requested: str,
                        f"{filename}: {suffix or 'no extension'} is not a supported export type "
                        f"(supported: {', '.join(SUFFIXES)})")
     if suffix == ".zip":
-        _check_archive(filename, path, limits)
+        _check_archive(filename, source, limits)
     else:
-        _check_text(filename, suffix, _head_text(filename, path))
+        _check_text(filename, suffix, _head_text(filename, source))
     return requested
 
 
-def _head_text(filename: str, path: Path) -> str:
-    with open(path, "rb") as fp:
-        head = fp.read(SNIFF_BYTES)
+def _head_text(filename: str, source: BinaryIO) -> str:
+    source.seek(0)
+    head = source.read(SNIFF_BYTES)
     if b"\x00" in head:
         raise ApiError(415, "not_text", f"{filename}: binary data where a text export was expected")
     try:
@@ -119,9 +124,12 @@ def _check_text(filename: str, suffix: str, text: str) -> None:
                 raise _not_an_export(filename, f"line 1 is not valid JSON: {exc}") from None
 
 
-def _check_archive(filename: str, path: Path, limits: archives.ArchiveLimits) -> None:
+def _check_archive(filename: str, source: BinaryIO, limits: archives.ArchiveLimits) -> None:
+    source.seek(0)
     try:
-        entries = archives.inspect(path, limits)
+        # An open file, not a path: archives names an unreadable top-level file only by its
+        # path, and ours is the store's temporary name.
+        entries = archives.inspect(source, limits)
     except archives.ArchiveRefused as exc:
         status = 413 if exc.code in _TOO_LARGE else 422
         raise ApiError(status, exc.code, f"{filename}: {exc.message}") from None

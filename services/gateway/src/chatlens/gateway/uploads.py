@@ -5,11 +5,19 @@ we give it a temporary file inside the upload store that hashes and counts what 
 200 MB export never sits in memory. After the checks (:mod:`.sniff`: its first bytes, or every
 entry of a zip) pass, the file is renamed into its job's folder; if any file of a request fails,
 all of them are removed.
+
+The checks read a file through its own open descriptor with positional reads
+(:class:`PositionalReader`), never by reopening its temporary name and never through the writer's
+shared file position: what they read is what this request wrote, whatever other requests, threads
+or processes do to the store's names meanwhile, and the temporary name never reaches a message.
+A file is removed at the end of its request only if it was not committed (never "whatever has
+that name now", which after a rename may be another upload's file).
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import tempfile
 import unicodedata
@@ -22,6 +30,40 @@ from chatlens.gateway.sniff import sniff
 from chatlens.shared.archives import ArchiveLimits
 
 
+class PositionalReader(io.RawIOBase):
+    """A read-only, seekable view of an open descriptor with its own position (``os.pread``).
+
+    Neither moves nor depends on the descriptor's shared offset, so any number of readers (and
+    the writer) can use one descriptor at once; closing the view leaves the descriptor open.
+    """
+
+    def __init__(self, fd: int, size: int) -> None:
+        super().__init__()
+        self._fd, self._size, self._pos = fd, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = os.pread(self._fd, min(len(buffer), max(self._size - self._pos, 0)), self._pos)
+        buffer[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        if base + offset < 0:
+            raise ValueError("negative seek position")
+        self._pos = base + offset
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+
 class HashingFile:
     """A temporary file in the upload store that hashes and counts what is written to it."""
 
@@ -31,6 +73,12 @@ class HashingFile:
         self._file = os.fdopen(handle, "w+b")
         self.sha256 = hashlib.sha256()
         self.size = 0
+        self.committed = False
+
+    def reader(self) -> io.BufferedReader:
+        """What was written so far, read through this file's descriptor (see the module doc)."""
+        self._file.flush()
+        return io.BufferedReader(PositionalReader(self._file.fileno(), self.size))
 
     def write(self, data: bytes) -> int:
         self.sha256.update(data)
@@ -46,10 +94,13 @@ class HashingFile:
         self._file.close()
         destination.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self.path, destination)
+        self.committed = True
 
     def discard(self) -> None:
+        """Remove the file unless it was committed (its temporary name may be reused by now)."""
         self._file.close()
-        self.path.unlink(missing_ok=True)
+        if not self.committed:
+            self.path.unlink(missing_ok=True)
 
 
 class UploadRequest(Request):
@@ -81,6 +132,6 @@ class CheckedFile:
 def check_file(filename: str, stream: HashingFile, requested_format: str,
                limits: ArchiveLimits) -> CheckedFile:
     """Refuse what is empty, of an unknown type, not a chat export or an unsafe archive."""
-    stream.flush()  # the checks read the file by its path
-    format = sniff(filename, stream.path, stream.size, requested_format, limits)
+    with stream.reader() as reader:
+        format = sniff(filename, reader, stream.size, requested_format, limits)
     return CheckedFile(filename=filename, stream=stream, format=format)
