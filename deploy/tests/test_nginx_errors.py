@@ -1,0 +1,113 @@
+"""What nginx itself refuses comes back in the API's error shape, ``{"error": {"code",
+"message"}}`` as JSON, from the dev template and from prod.conf alike, both running for real:
+a malformed request (400), header fields too large (494, answered as 400), an over-long URI
+(414), a body over the limit (413), a path nginx has no file for (404), a gateway that is down
+(502 → 503)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from .test_nginx_proxy import free_port, read_http_response, running_nginx
+
+REQUESTS = {
+    # HTTP/1.1 requires Host: nginx refuses the request itself.
+    "no_host": (b"GET /api/v1/me HTTP/1.1\r\n\r\n", 400, "bad_request"),
+    "huge_header": (b"GET /api/v1/me HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20_000 + b"\r\n\r\n",
+                    400, "bad_request"),
+    "long_uri": (b"GET /api/v1/" + b"a" * 20_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414,
+                 "uri_too_long"),
+    "large_body": (b"POST /api/v1/collections HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                   + str(300 * 1024 * 1024).encode() + b"\r\n\r\n", 413, "body_too_large"),
+    "gateway_down": (b"GET /api/v1/me HTTP/1.1\r\nHost: x\r\n\r\n", 503, "unavailable"),
+}
+
+
+def ask(port: int, raw: bytes) -> tuple[int, dict[str, str], bytes]:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(raw)
+        response = read_http_response(sock)
+    head, body = response.split(b"\r\n\r\n", 1)
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), {k.lower(): v for k, v in headers.items()}, body
+
+
+def assert_api_error(answer, status: int, code: str) -> None:
+    got, headers, body = answer
+    assert got == status, body
+    assert headers["content-type"] == "application/json"
+    error = json.loads(body)["error"]
+    assert error["code"] == code and error["message"]
+
+
+@pytest.mark.parametrize("case", sorted(REQUESTS))
+def test_the_dev_nginx_answers_its_own_refusals_in_the_error_shape(nginx, render, case):
+    raw, status, code = REQUESTS[case]
+    with running_nginx(nginx, render, f"127.0.0.1:{free_port()}", max_body="200m") as (port, _):
+        assert_api_error(ask(port, raw), status, code)
+
+
+@pytest.fixture(scope="module")
+def prod_nginx(nginx, files, tmp_path_factory):
+    """prod.conf as it ships, on a free port, with a gateway that is down and no web app."""
+    if os.geteuid() != 0:
+        pytest.skip("prod.conf runs as the image's root master (compiled-in paths)")
+    folder = tmp_path_factory.mktemp("prod-nginx")
+    folder.chmod(0o755)
+    port = free_port()
+    text = files.nginx_prod.read_text()
+    text = text.replace("listen 881;", f"listen 127.0.0.1:{port};")
+    text = text.replace("server gateway:8100;", f"server 127.0.0.1:{free_port()};")
+    text = text.replace("root /srv/web;", f"root {folder / 'web'};")
+    text = f"pid {folder}/nginx.pid;\n" + text
+    (folder / "nginx.conf").write_text(text)
+    process = subprocess.Popen([nginx, "-c", str(folder / "nginx.conf"), "-g", "daemon off;"],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    try:
+        wait_for(port, process)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def wait_for(port: int, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise AssertionError(f"nginx did not start: {process.communicate()[1]!r}")
+            time.sleep(0.1)
+
+
+@pytest.mark.parametrize("case", sorted(REQUESTS))
+def test_prod_nginx_answers_its_own_refusals_in_the_error_shape(prod_nginx, case):
+    raw, status, code = REQUESTS[case]
+    assert_api_error(ask(prod_nginx, raw), status, code)
+
+
+def test_prod_nginx_answers_a_missing_page_in_the_error_shape(prod_nginx):
+    """No web app built (no index.html): try_files ends in nginx's own 404."""
+    assert_api_error(ask(prod_nginx, b"GET /somewhere HTTP/1.1\r\nHost: x\r\n\r\n"), 404,
+                     "not_found")
+
+
+def test_both_configs_name_the_same_error_pages(files, render, tmp_path: Path):
+    for text in (files.nginx_prod.read_text(), render(tmp_path)):
+        for line in ("error_page 400 494 =400 @bad_request;", "error_page 414 /__chatlens/uri-too-long;",
+                     "error_page 404 @not_found;", "error_page 413 @too_large;",
+                     "error_page 502 504 =503 @unavailable;"):
+            assert line in text
