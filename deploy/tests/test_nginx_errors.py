@@ -87,10 +87,11 @@ def wait_for(port: int, process: subprocess.Popen) -> None:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return
         except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise AssertionError(f"nginx did not start: {process.communicate()[1]!r}")
-            time.sleep(0.1)
+            if process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.1)
+                continue
+        process.kill()
+        raise AssertionError(f"nginx did not start: {process.communicate()[1]!r}")
 
 
 @pytest.mark.parametrize("case", sorted(REQUESTS))
@@ -107,7 +108,8 @@ def test_prod_nginx_answers_a_missing_page_in_the_error_shape(prod_nginx):
 
 def test_both_configs_name_the_same_error_pages(files, render, tmp_path: Path):
     for text in (files.nginx_prod.read_text(), render(tmp_path)):
-        for line in ("error_page 400 494 =400 @bad_request;", "error_page 414 /__chatlens/uri-too-long;",
+        for line in ("error_page 400 494 =400 @bad_request;",
+                     "error_page 414 /__chatlens/uri-too-long;",
                      "error_page 404 @not_found;", "error_page 413 @too_large;",
                      "error_page 502 504 =503 @unavailable;"):
             assert line in text
