@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +16,9 @@ from chatlens.index.storage.layout import Layout
 from chatlens.index.storage.segment import SegmentCache
 from chatlens.shared.schemas import ChatMessage, ChunksEmbedded, EmbeddingFinished, Vectors
 from chatlens.shared.testing import throwaway_vhost
+
+# The analytics tests' generated history and plain-Python reference are modules beside this file.
+sys.path.insert(0, str(Path(__file__).parent))
 
 DIM = 16
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -97,6 +102,18 @@ def make_text_job():
         embedded = [m.message_id for m in messages if m.embeddable]
         vectors = dict(zip(embedded, random_unit_vectors(rng, len(embedded), dim), strict=True))
         return JobBuilder(job_id, messages, vectors, **kwargs)
+    return factory
+
+
+@pytest.fixture
+def job_of():
+    """job_of(job_id, messages, batch_size=500) -> JobBuilder, random vectors for the embeddable."""
+    def factory(job_id: str, messages: list[ChatMessage], batch_size: int = 500,
+                **kwargs) -> JobBuilder:
+        embedded = [m.message_id for m in messages if m.embeddable]
+        vectors = random_unit_vectors(np.random.default_rng(1), len(embedded), DIM)
+        return JobBuilder(job_id, messages, dict(zip(embedded, vectors, strict=True)),
+                          batch_size=batch_size, **kwargs)
     return factory
 
 

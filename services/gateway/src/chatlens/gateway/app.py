@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from chatlens.gateway import migrate
 from chatlens.gateway.api import (
+    analytics,
     ask,
     auth_proxy,
     collections,
@@ -98,6 +99,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
     app.register_blueprint(deletions.bp)
     app.register_blueprint(messages.bp)
     app.register_blueprint(openai_compat.bp)
+    app.register_blueprint(analytics.bp)
     docs.spec.register(app)
 
     if settings.background:

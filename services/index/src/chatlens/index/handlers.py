@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from chatlens.index.analytics.service import Analytics
 from chatlens.index.browse import Browser
 from chatlens.index.cleanup import Cleaner
 from chatlens.index.deletion import Deleter
@@ -17,6 +18,7 @@ from chatlens.index.tags import Tags
 from chatlens.index.versions import Versions
 from chatlens.shared.bus import Delivery, PermanentError
 from chatlens.shared.schemas import (
+    AnalyticsRequested,
     ChunksEmbedded,
     CollectionDeleted,
     EmbeddingFinished,
@@ -65,9 +67,10 @@ def ingest_handler(ingestor: Ingestor,
 
 def search_handler(searcher: Searcher, versions: Versions | None = None,
                    browser: Browser | None = None, tags: Tags | None = None,
-                   deleter: Deleter | None = None) -> Callable[[Message, Delivery], Message]:
-    """The handler of ``topology.INDEX_RPC``: searches, the version list, compare, restore, and
-    browsing (a window's messages, the chats and senders)."""
+                   deleter: Deleter | None = None,
+                   analytics: Analytics | None = None) -> Callable[[Message, Delivery], Message]:
+    """The handler of ``topology.INDEX_RPC``: searches, the version list, compare, restore,
+    browsing (a window's messages, the chats and senders), and analytics reports."""
     routes: dict[type[Message], Callable] = {SearchRequested: searcher.search}
     if browser is not None:
         routes.update({MessagesListRequested: browser.messages, FacetsRequested: browser.facets,
@@ -81,6 +84,8 @@ def search_handler(searcher: Searcher, versions: Versions | None = None,
                        TagDeleteRequested: tags.delete})
     if deleter is not None:
         routes[MessagesDeleteRequested] = deleter.delete
+    if analytics is not None:
+        routes[AnalyticsRequested] = analytics.answer
 
     def handle(message: Message, delivery: Delivery) -> Message:
         route = routes.get(type(message))

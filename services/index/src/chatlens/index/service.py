@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import faiss
 
+from chatlens.index.analytics.service import Analytics
 from chatlens.index.browse import Browser
 from chatlens.index.cleanup import Cleaner
 from chatlens.index.compaction import Compactor
@@ -76,7 +77,9 @@ def build(settings: IndexSettings, bus: Bus) -> IndexService:
     tags = Tags(ManifestReader(layout), ingestor)
     search = bus.rpc_server(rpc_queue.name,
                             guarded(search_handler(searcher, versions, browser, tags,
-                                                   Deleter(segments, ingestor)), ownership),
+                                                   Deleter(segments, ingestor),
+                                                   Analytics(ManifestReader(layout), segments)),
+                                    ownership),
                             workers=settings.search_workers)
     log.info("index service built", extra={"index_dir": str(settings.index_dir),
                                            "replica": ownership.replica,

@@ -7,6 +7,8 @@
     segments/<id>/keywords.npz|json  the BM25 matrix and vocabulary (``chatlens.index.keyword``)
     segments/<id>/origins.json       only in a compacted segment: [[source segment id, messages]]
                                      runs, so a message's context stays within its own upload
+    segments/<id>/columns.parquet    the message records as columns, for analytics
+                                     (``storage.columns``)
 
 Once its version is committed a segment is never modified, which is what lets readers cache it
 forever (:class:`SegmentCache`) and Git store it once however many versions name it.
@@ -23,12 +25,14 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+import pyarrow as pa
 
 from chatlens.index.filters import Columns
 from chatlens.index.keyword import MATRIX as KEYWORD_MATRIX
 from chatlens.index.keyword import KeywordIndex
 from chatlens.index.storage import ann as ann_index
 from chatlens.index.storage import atomic
+from chatlens.index.storage import columns as column_file
 from chatlens.shared.schemas import ChatMessage
 
 VECTORS = "vectors.faiss"
@@ -59,6 +63,7 @@ def write_segment(path: Path, messages: list[ChatMessage], vector_ids: list[str]
     (keywords if keywords is not None else KeywordIndex.build(messages)).write(path)
     if origins is not None:
         atomic.write_json(path / ORIGINS, [[source, count] for source, count in origins])
+    column_file.write(path, messages)
     # The message records last: a segment folder with them is complete.
     lines = "".join(message.model_dump_json() + "\n" for message in messages)
     atomic.write_bytes(path / MESSAGES, lines.encode("utf-8"))
@@ -69,7 +74,8 @@ class Segment:
 
     def __init__(self, segment_id: str, index: faiss.Index, vector_ids: list[str],
                  messages: list[ChatMessage], keywords: KeywordIndex | None = None,
-                 origins: list[tuple[str, int]] | None = None) -> None:
+                 origins: list[tuple[str, int]] | None = None,
+                 table: pa.Table | None = None) -> None:
         self.id, self.index = segment_id, index
         # ``ann`` answers unfiltered and broadly filtered searches; ``exact`` (the HNSW's own
         # flat storage, or the flat index itself) answers narrow filters and small segments.
@@ -78,6 +84,11 @@ class Segment:
         # Segments sealed before keyword search existed get their BM25 matrix built on load.
         self.keywords = keywords if keywords is not None else KeywordIndex.build(messages)
         self.columns = Columns(messages)
+        # The records as Arrow columns (analytics); built here for a segment made in memory.
+        self.table = table if table is not None else column_file.table_of(messages)
+        if self.table.num_rows != len(messages):
+            raise ValueError(f"segment {segment_id}: {self.table.num_rows} column rows, "
+                             f"{len(messages)} messages")
         self._position = {message.message_id: i for i, message in enumerate(messages)}
         # Vector row -> position in ``messages``, to apply message filters to vector rows.
         self.row_positions = np.array([self._position[v] for v in vector_ids], dtype=np.int64)
@@ -113,7 +124,8 @@ class Segment:
         if (path / ORIGINS).exists():
             origins = [(str(name), int(count))
                        for name, count in json.loads((path / ORIGINS).read_text("utf-8"))]
-        return cls(path.name, index, vector_ids, messages, keywords, origins)
+        return cls(path.name, index, vector_ids, messages, keywords, origins,
+                   column_file.load(path, messages))
 
     @property
     def message_ids(self) -> set[str]:

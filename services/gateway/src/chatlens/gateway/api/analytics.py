@@ -1,0 +1,76 @@
+"""Analytics: ``GET /api/v1/collections/{id}/analytics/{overview,activity,people,conversations}``.
+
+Each takes the search filters, a ``version`` and a ``timezone`` in its query string, and answers
+the numbers the index computed over that version's live messages
+(``chatlens.gateway.analytics_reports``). A view parses, calls the use case, and serialises.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, request
+from pydantic import ValidationError
+from spectree import Response
+
+from chatlens.gateway.analytics_reports import run_report
+from chatlens.gateway.api import models
+from chatlens.gateway.api.analytics_http_models import (
+    ActivityOut,
+    ActivityQuery,
+    AnalyticsQuery,
+    ConversationsOut,
+    ConversationsQuery,
+    OverviewOut,
+    PeopleOut,
+    PeopleQuery,
+)
+from chatlens.gateway.api.docs import spec
+from chatlens.gateway.security import SEARCH_READ, requires
+from chatlens.shared.web import ApiError
+
+bp = Blueprint("analytics", __name__, url_prefix="/api/v1/collections")
+
+# Query parameters that may repeat (alternatives); any other given twice is refused.
+REPEATABLE = ("platform", "chat", "sender", "kind")
+
+
+def parsed(model: type[AnalyticsQuery]) -> AnalyticsQuery:
+    """The query string as ``model``: 422 ``validation_error`` for an unknown parameter, a value
+    out of range, or a single-valued parameter given twice."""
+    values: dict = {}
+    for name, given in request.args.to_dict(flat=False).items():
+        if name in REPEATABLE:
+            values[name] = [v.strip() for v in given if v.strip()]
+        elif len(given) > 1:
+            raise ApiError(422, "validation_error", f"{name} is given {len(given)} times")
+        else:
+            values[name] = given[0]
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "query"
+        raise ApiError(422, "validation_error", f"{where}: {first['msg']}") from None
+
+
+def _route(report: str, query: type[AnalyticsQuery], answer: type, summary: str) -> None:
+    """``GET …/analytics/<report>``: parse ``query``, run the report, answer ``answer``."""
+
+    def view(collection_id: str):
+        return run_report(g.principal.org_id, collection_id, report, parsed(query))
+
+    view.__name__ = view.__qualname__ = report  # the endpoint's name, and the document's
+    view.__doc__ = summary
+    documented = spec.validate(query=query, resp=Response(
+        HTTP_200=answer, HTTP_404=models.Error, HTTP_409=models.Error, HTTP_422=models.Error,
+        HTTP_503=models.Error), tags=["analytics"], skip_validation=True)
+    bp.get(f"/<collection_id>/analytics/{report}")(documented(requires(SEARCH_READ)(view)))
+
+
+_route("overview", AnalyticsQuery, OverviewOut,
+       "Totals, span, busiest times, streaks and silences.")
+_route("activity", ActivityQuery, ActivityOut,
+       "Messages over time, the hour x weekday heatmap, message lengths.")
+_route("people", PeopleQuery, PeopleOut,
+       "Per sender: counts, habits, conversations, replies and response times.")
+_route("conversations", ConversationsQuery, ConversationsOut,
+       "Conversations split by a silence: how many, how long, who starts and ends them.")

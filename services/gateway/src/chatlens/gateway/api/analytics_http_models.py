@@ -1,0 +1,170 @@
+"""HTTP models of the analytics endpoints: their query strings and answers (for the OpenAPI
+document; the numbers themselves come from the index, ``chatlens.index.analytics``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from chatlens.gateway.api import models
+
+
+class AnalyticsQuery(models.Strict):
+    """Filters as in search (a name may repeat: ``?sender=Marta&sender=Sam``); ``since`` and
+    ``until`` without an offset are in ``timezone``; ``since`` inclusive, ``until`` exclusive."""
+
+    platform: list[str] = Field(default=[], max_length=20)
+    chat: list[str] = Field(default=[], max_length=50)
+    sender: list[str] = Field(default=[], max_length=50, description="display name or id")
+    kind: list[models.Kind] = Field(default=[], max_length=7, description="message type")
+    since: str | None = Field(default=None, max_length=64, examples=["2025-02-01"])
+    until: str | None = Field(default=None, max_length=64, examples=["2025-03-01"])
+    version: models.VersionRef | None = Field(
+        default=None, description="a version number or a tag name; the latest when absent")
+    timezone: str = Field(default="UTC", min_length=1, max_length=64,
+                          description="IANA time zone of days, hours and weekdays",
+                          examples=["Europe/Lisbon"])
+
+
+class ActivityQuery(AnalyticsQuery):
+    bucket: Literal["day", "week", "month"] = "day"
+    stack: Literal["person", "chat"] | None = Field(
+        default=None, description="one series per sender or chat (the busiest `top`)")
+    top: int = Field(default=10, ge=1, le=50)
+
+
+class PeopleQuery(AnalyticsQuery):
+    gap_minutes: int = Field(default=30, ge=1, le=10_080,
+                             description="a longer silence starts a new conversation")
+    limit: int = Field(default=100, ge=1, le=1000)
+
+
+class ConversationsQuery(AnalyticsQuery):
+    gap_minutes: int = Field(default=30, ge=1, le=10_080,
+                             description="a longer silence starts a new conversation")
+    top: int = Field(default=10, ge=1, le=50, description="starters and enders listed")
+
+
+class Answered(BaseModel):
+    version: int
+    timezone: str
+
+
+class DayCount(BaseModel):
+    day: str
+    messages: int
+
+
+class Streak(BaseModel):
+    first: str
+    last: str
+    days: int
+
+
+class Silence(BaseModel):
+    after: str
+    until: str
+    seconds: float
+
+
+class OverviewOut(Answered):
+    messages: int = Field(description="authored messages (system events apart)")
+    words: int
+    participants: int
+    chats: int
+    first: str | None
+    last: str | None
+    span_days: int
+    active_days: int
+    average_per_day: float
+    average_per_active_day: float
+    busiest_day: DayCount | None
+    busiest_hour: dict | None = Field(description="{hour 0-23, messages}")
+    busiest_weekday: dict | None = Field(description="{weekday 1 Monday - 7 Sunday, messages}")
+    busiest_month: dict | None = Field(description="{month YYYY-MM, messages}")
+    longest_streak: Streak | None
+    longest_silence: Silence | None
+    media: int
+    links: int
+    edited: int
+    deleted: int
+    system_events: int
+
+
+class SeriesPoint(BaseModel):
+    bucket: str
+    key: str | None = Field(default=None, description="sender or chat when stacked")
+    messages: int
+
+
+class LengthBucket(BaseModel):
+    min: int
+    max: int | None
+    messages: int
+
+
+class ActivityOut(Answered):
+    bucket: str
+    stack: str | None
+    series: list[SeriesPoint]
+    heatmap: list[list[int]] = Field(description="7 rows (Monday first) of 24 hours")
+    lengths: list[LengthBucket] = Field(description="messages by length in characters")
+
+
+class Person(BaseModel):
+    sender: str
+    messages: int
+    words: int
+    average_length: float
+    media: int
+    links: int
+    emoji: int
+    first_seen: str
+    last_seen: str
+    active_days: int
+    share: float
+    conversations_started: int
+    conversations_ended: int
+    replies_given: int
+    replies_received: int
+    median_response_seconds: float | None
+
+
+class PeopleOut(Answered):
+    people: list[Person]
+    total: int = Field(description="senders in the selection (more than listed when cut)")
+
+
+class SenderCount(BaseModel):
+    sender: str | None
+    conversations: int
+
+
+class SizeBucket(BaseModel):
+    min: int
+    max: int | None
+    conversations: int
+
+
+class Conversation(BaseModel):
+    chat: str
+    messages: int
+    participants: int
+    started_at: str
+    ended_at: str
+    started_by: str | None
+    ended_by: str | None
+    seconds: float
+
+
+class ConversationsOut(Answered):
+    count: int
+    messages: int
+    median_messages: float | None
+    median_seconds: float | None
+    gap_minutes: int
+    sizes: list[SizeBucket]
+    started_by: list[SenderCount]
+    ended_by: list[SenderCount]
+    longest: Conversation | None

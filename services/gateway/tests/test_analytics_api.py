@@ -1,0 +1,132 @@
+"""The analytics endpoints: what the gateway asks the index for, and what it refuses itself.
+
+The index is a fake RPC server on the real bus (as in ``test_search``); the numbers are checked
+against independent counts in the index's own tests (``services/index/tests/test_analytics*``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from chatlens.shared import schemas
+from chatlens.shared.bus import PermanentError
+
+from .test_search import FakeServices, create_collection, set_version
+
+OVERVIEW = {"messages": 3, "words": 7, "participants": 2, "chats": 1}
+
+
+def index(request):
+    if not isinstance(request, schemas.AnalyticsRequested):
+        raise PermanentError("unexpected")
+    if request.version not in (None, 2):
+        raise PermanentError("no such version", code="version_not_found")
+    if request.timezone == "Antarctica/Troll" and request.report == "people":
+        raise PermanentError("unknown to the index", code="invalid_timezone")
+    result = OVERVIEW if request.report == "overview" else {"people": [], "total": 0}
+    return schemas.AnalyticsAnswered(version=2, report=request.report,
+                                     timezone=request.timezone, result=result)
+
+
+@pytest.fixture
+def services(amqp_url):
+    started = []
+    yield lambda index: started.append(FakeServices(amqp_url, index)) or started[-1]
+    for fake in started:
+        fake.stop()
+
+
+@pytest.fixture
+def collection(app, client, auth, services):
+    headers = auth()
+    collection_id = create_collection(client, headers)
+    set_version(app, collection_id, 2)
+    return headers, collection_id, services(index)
+
+
+def get(client, headers, collection_id, path):
+    return client.get(f"/api/v1/collections/{collection_id}/analytics/{path}", headers=headers)
+
+
+def test_an_overview_carries_the_filters_version_and_zone_to_the_index(client, collection):
+    headers, collection_id, fake = collection
+    response = get(client, headers, collection_id,
+                   "overview?sender=Marta&sender=Sam&platform=whatsapp&kind=text"
+                   "&since=2025-02-01&until=2025-03-01T00:00:00Z&timezone=Europe/Lisbon"
+                   "&version=2")
+    assert response.status_code == 200, response.json
+    assert response.json == {**OVERVIEW, "version": 2, "timezone": "Europe/Lisbon"}
+    [asked] = fake.of(schemas.AnalyticsRequested)
+    assert (asked.report, asked.version, asked.timezone) == ("overview", 2, "Europe/Lisbon")
+    assert asked.filters.sender == ["Marta", "Sam"] and asked.filters.platform == ["whatsapp"]
+    assert asked.filters.kind == ["text"]
+    # A date without an offset is midnight in the report's zone (Lisbon: UTC+0 in February).
+    assert asked.filters.since == datetime(2025, 2, 1, tzinfo=UTC)
+    assert asked.filters.until == datetime(2025, 3, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("path, fields", [
+    ("activity?bucket=week&stack=chat&top=3", {"bucket": "week", "stack": "chat", "top": 3}),
+    ("people?gap_minutes=90&limit=5", {"gap_minutes": 90, "limit": 5}),
+    ("conversations?gap_minutes=10&top=2", {"gap_minutes": 10, "top": 2}),
+])
+def test_each_report_passes_its_own_options(client, collection, path, fields):
+    headers, collection_id, fake = collection
+    response = get(client, headers, collection_id, path)
+    assert response.status_code == 200, response.json
+    asked = fake.of(schemas.AnalyticsRequested)[-1]
+    assert asked.report == path.split("?")[0]
+    assert {name: getattr(asked, name) for name in fields} == fields
+
+
+def test_a_local_date_is_midnight_in_the_requested_zone(client, collection):
+    headers, collection_id, fake = collection
+    get(client, headers, collection_id, "overview?since=2025-07-01&timezone=America/New_York")
+    asked = fake.of(schemas.AnalyticsRequested)[-1]
+    assert asked.filters.since == datetime(2025, 7, 1, 4, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("path, status, code", [
+    ("overview?colour=red", 422, "validation_error"),
+    ("overview?timezone=Mars/Olympus", 422, "invalid_timezone"),
+    ("overview?timezone=../../etc/passwd", 422, "invalid_timezone"),
+    ("overview?since=2025-03-01&until=2025-02-01", 422, "invalid_date_range"),
+    ("overview?since=yesterdayish", 422, "invalid_date"),
+    ("overview?kind=sticker", 422, "validation_error"),
+    ("overview?version=7", 404, "version_not_found"),
+    ("overview?timezone=UTC&timezone=Europe/Lisbon", 422, "validation_error"),
+    ("activity?bucket=year", 422, "validation_error"),
+    ("activity?top=0", 422, "validation_error"),
+    ("people?gap_minutes=0", 422, "validation_error"),
+    ("people?limit=1001", 422, "validation_error"),
+    ("conversations?gap_minutes=10081", 422, "validation_error"),
+    ("people?timezone=Antarctica/Troll", 422, "invalid_timezone"),  # refused by the index
+    ("topics", 404, "not_found"),
+])
+def test_bad_requests_get_a_code_and_ask_nothing_unchecked(client, collection, path, status,
+                                                           code):
+    headers, collection_id, fake = collection
+    response = get(client, headers, collection_id, path)
+    assert (response.status_code, response.json["error"]["code"]) == (status, code)
+    answered_by_index = "version=7" in path or "Troll" in path
+    assert bool(fake.of(schemas.AnalyticsRequested)) == answered_by_index
+
+
+def test_another_orgs_collection_is_a_404_and_an_empty_one_a_409(app, client, auth, collection):
+    owner, collection_id, fake = collection
+    response = get(client, auth(org="org-b"), collection_id, "overview")
+    assert (response.status_code, response.json["error"]["code"]) == (404,
+                                                                      "collection_not_found")
+    empty = create_collection(client, owner)
+    response = get(client, owner, empty, "people")
+    assert (response.status_code, response.json["error"]["code"]) == (409, "collection_empty")
+    assert fake.of(schemas.AnalyticsRequested) == []
+
+
+def test_the_openapi_document_lists_the_analytics_endpoints(client):
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    for report in ("overview", "activity", "people", "conversations"):
+        operation = paths[f"/api/v1/collections/{{collection_id}}/analytics/{report}"]["get"]
+        assert "timezone" in {p["name"] for p in operation["parameters"]}

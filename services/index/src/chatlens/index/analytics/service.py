@@ -1,0 +1,62 @@
+"""The ``index.analytics`` RPC: resolve the version, gather its live rows, run one report.
+
+Reads committed manifests and immutable segments only, like search, so it never waits for the
+writer; a version being written is not visible until its tag exists (``ManifestReader``).
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from chatlens.index.analytics import activity, conversations, overview, people, sql
+from chatlens.index.analytics.frame import live_table
+from chatlens.index.manifests import ManifestReader
+from chatlens.index.storage.segment import SegmentCache
+from chatlens.index.tombstones import Tombstones
+from chatlens.shared.bus import PermanentError
+from chatlens.shared.schemas import AnalyticsAnswered, AnalyticsRequested
+
+
+def valid_timezone(name: str) -> bool:
+    """True for an IANA zone name the system's tz database knows."""
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+class Analytics:
+    """Answers AnalyticsRequested; safe to share between RPC worker threads."""
+
+    def __init__(self, manifests: ManifestReader, segments: SegmentCache,
+                 tombstones: Tombstones | None = None, threads: int | None = None) -> None:
+        self.manifests, self.segments = manifests, segments
+        self.tombstones = tombstones or Tombstones()
+        self.threads = threads
+
+    def answer(self, request: AnalyticsRequested) -> AnalyticsAnswered:
+        if not valid_timezone(request.timezone):
+            raise PermanentError(f"unknown time zone {request.timezone!r}",
+                                 code="invalid_timezone")
+        collection = self.manifests.collection(request.org_id, request.collection_id)
+        manifest = self.manifests.manifest(collection, request.version)
+        segments = [self.segments.get(collection.segment_path(entry.id))
+                    for entry in manifest.segments]
+        frame = live_table(segments, self.tombstones.deleted(manifest), request.filters,
+                           self.tombstones)
+        with sql.connect(frame, request.timezone, request.gap_minutes, self.threads) as con:
+            result = run(con, request)
+        return AnalyticsAnswered(version=manifest.version, report=request.report,
+                                 timezone=request.timezone, result=result)
+
+
+def run(con, request: AnalyticsRequested) -> dict:
+    """The report ``request`` names, over the connection's frame."""
+    if request.report == "overview":
+        return overview.overview(con)
+    if request.report == "activity":
+        return activity.activity(con, request.bucket, request.stack, request.top)
+    if request.report == "people":
+        return people.people(con, request.limit)
+    return conversations.conversations(con, request.gap_minutes, request.top)

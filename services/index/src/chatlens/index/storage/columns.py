@@ -1,0 +1,108 @@
+"""A segment's message records as columns: one Parquet file that analytics reads with DuckDB.
+
+    segments/<id>/columns.parquet    one row per message, in the order of ``messages.jsonl``
+
+Everything an aggregate needs is a column, computed once when the segment is written (word,
+character and emoji counts, the media and link flags), so a query over a million messages never
+touches a Python object. A segment written before this file existed gets its table built from its
+messages when it is loaded (in memory: a committed segment folder is never modified).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import emoji
+import pyarrow as pa
+import pyarrow.parquet as pq
+import regex
+
+from chatlens.index.storage import atomic
+from chatlens.shared.schemas import ChatMessage
+
+COLUMNS = "columns.parquet"
+# Bumped when a column is added: a file of an older layout is rebuilt on load like a missing one.
+LAYOUT = b"1"
+
+SCHEMA = pa.schema([
+    ("message_id", pa.string()),
+    ("seq", pa.int64()),
+    ("platform", pa.string()),
+    ("chat", pa.string()),
+    ("sender", pa.string()),
+    ("sender_id", pa.string()),
+    ("kind", pa.string()),
+    ("sent_at", pa.timestamp("us", tz="UTC")),
+    ("reply_to", pa.string()),
+    ("thread_id", pa.string()),
+    ("chunk_id", pa.string()),
+    ("forwarded", pa.bool_()),
+    ("chars", pa.int32()),
+    ("words", pa.int32()),
+    ("emojis", pa.int32()),
+    ("edited", pa.bool_()),
+    ("deleted", pa.bool_()),
+    ("media", pa.bool_()),
+    ("link", pa.bool_()),
+    ("text", pa.string()),
+], metadata={b"chatlens.columns": LAYOUT})
+
+# A link as chat apps linkify one: a scheme or a leading "www.".
+_LINK = regex.compile(r"(?i)\b(?:https?://|www\.)\S")
+
+
+def emoji_count(text: str) -> int:
+    """Emoji in ``text`` (a family or a flag counts once), by the ``emoji`` package's table."""
+    return 0 if text.isascii() else emoji.emoji_count(text)
+
+
+def has_link(text: str) -> bool:
+    return _LINK.search(text) is not None
+
+
+def table_of(messages: list[ChatMessage]) -> pa.Table:
+    """The columns of ``messages``, one row each, in their order."""
+    data: dict[str, list] = {name: [] for name in SCHEMA.names}
+    for m in messages:
+        text = m.text
+        data["message_id"].append(m.message_id)
+        data["seq"].append(m.seq)
+        data["platform"].append(m.platform)
+        data["chat"].append(m.chat)
+        data["sender"].append(m.sender)
+        data["sender_id"].append(m.sender_id)
+        data["kind"].append(m.kind)
+        data["sent_at"].append(m.sent_at)
+        data["reply_to"].append(m.reply_to)
+        data["thread_id"].append(m.thread_id)
+        data["chunk_id"].append(m.chunk_id)
+        data["forwarded"].append(m.forwarded_from is not None)
+        data["chars"].append(len(text))
+        data["words"].append(len(text.split()))
+        data["emojis"].append(emoji_count(text))
+        data["edited"].append(m.edited)
+        data["deleted"].append(m.deleted or m.kind == "deleted")
+        data["media"].append(m.kind == "media" or bool(m.attachments))
+        data["link"].append(has_link(text))
+        data["text"].append(text)
+    return pa.Table.from_pydict(data, schema=SCHEMA)
+
+
+def write(path: Path, messages: list[ChatMessage]) -> None:
+    """Write ``path/columns.parquet`` atomically (temporary name, fsync, rename)."""
+    with atomic.replacing(path / COLUMNS) as tmp:
+        # zstd: text compresses about 3x and decodes faster than it reads from disk.
+        pq.write_table(table_of(messages), tmp, compression="zstd")
+
+
+def load(path: Path, messages: list[ChatMessage] | None = None) -> pa.Table:
+    """The segment's columns: its Parquet file (memory-mapped), or built from ``messages`` when
+    the segment predates the file or has an older layout."""
+    file = path / COLUMNS
+    if file.exists():
+        table = pq.read_table(file, memory_map=True)
+        if (table.schema.metadata or {}).get(b"chatlens.columns") == LAYOUT:
+            return table
+    if messages is None:
+        raise FileNotFoundError(f"segment {path}: no {COLUMNS} and no messages to build it")
+    return table_of(messages)

@@ -1,0 +1,158 @@
+"""Analytics over an ingested collection, every overview and people number checked against the
+plain-Python reference (``analytics_reference``) on a generated history (``analytics_data``)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from analytics_data import generate
+from analytics_reference import overview as expected_overview
+from analytics_reference import people as expected_people
+from analytics_reference import sessions
+
+from chatlens.index.analytics.service import Analytics
+from chatlens.index.deletion import Deleter
+from chatlens.index.manifests import ManifestReader
+from chatlens.index.storage.segment import SegmentCache
+from chatlens.shared.bus import PermanentError
+from chatlens.shared.schemas import AnalyticsRequested, MessagesDeleteRequested, SearchFilters
+
+COUNT = 3000
+
+
+@pytest.fixture(scope="module")
+def history():
+    return generate(COUNT)
+
+
+@pytest.fixture
+def analytics(layout, run_messages, job_of, history):
+    """The history in two uploads (two segments), and a reader with its own segment cache."""
+    half = len(history) // 2
+    run_messages(job_of("j1", history[:half]).all_messages())
+    run_messages(job_of("j2", history[half:]).all_messages())
+    return Analytics(ManifestReader(layout), SegmentCache(8))
+
+
+def ask(analytics: Analytics, report: str, **fields):
+    return analytics.answer(AnalyticsRequested(org_id="org1", collection_id="coll1",
+                                               report=report, **fields))
+
+
+def when(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def pair(name: str, busiest: tuple) -> dict:
+    return {name: busiest[0], "messages": busiest[1]}
+
+
+def check_overview(got: dict, want: dict) -> None:
+    for name in ("messages", "words", "participants", "chats", "active_days", "span_days",
+                 "media", "links", "edited", "deleted", "system_events"):
+        assert got[name] == want[name], name
+    assert got["average_per_day"] == pytest.approx(want["average_per_day"])
+    assert got["average_per_active_day"] == pytest.approx(want["average_per_active_day"])
+    assert when(got["first"]) == want["first"] and when(got["last"]) == want["last"]
+    day, count = want["busiest_day"]
+    assert got["busiest_day"] == {"day": day.isoformat(), "messages": count}
+    assert got["busiest_hour"] == pair("hour", want["busiest_hour"])
+    assert got["busiest_weekday"] == pair("weekday", want["busiest_weekday"])
+    assert got["busiest_month"] == pair("month", want["busiest_month"])
+    days, first, last = want["longest_streak"]
+    assert got["longest_streak"] == {"first": first.isoformat(), "last": last.isoformat(),
+                                     "days": days}
+    after, seconds = want["longest_silence"]
+    assert when(got["longest_silence"]["after"]) == after
+    assert got["longest_silence"]["seconds"] == seconds
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Kolkata"])
+def test_every_overview_number_matches_an_independent_count(analytics, history, zone):
+    answer = ask(analytics, "overview", timezone=zone)
+    assert answer.version == 2
+    check_overview(answer.result, expected_overview(history, zone))
+
+
+def test_every_people_number_matches_an_independent_count(analytics, history):
+    want = expected_people(history, "Europe/Lisbon", timedelta(minutes=30))
+    got = ask(analytics, "people", timezone="Europe/Lisbon").result
+    assert got["total"] == len(want)
+    assert [p["messages"] for p in got["people"]] == sorted(
+        (p["messages"] for p in want.values()), reverse=True)
+    for person in got["people"]:
+        expected = want[person["sender"]]
+        for name in ("messages", "words", "media", "links", "emoji", "active_days",
+                     "conversations_started", "conversations_ended", "replies_given",
+                     "replies_received"):
+            assert person[name] == expected[name], (person["sender"], name)
+        for name in ("average_length", "share", "median_response_seconds"):
+            assert person[name] == pytest.approx(expected[name]), (person["sender"], name)
+        assert when(person["first_seen"]) == expected["first_seen"]
+        assert when(person["last_seen"]) == expected["last_seen"]
+
+
+def test_filters_narrow_every_number_like_the_same_filter_in_python(analytics, history):
+    since, until = datetime.fromisoformat("2024-04-01T00:00:00+00:00"), \
+        datetime.fromisoformat("2024-05-01T00:00:00+00:00")
+    filters = SearchFilters(platform=["WhatsApp"], sender=["marta", "id-Sam"], since=since,
+                            until=until)
+    kept = [m for m in history if m.platform == "whatsapp" and m.sender in ("Marta", "Sam")
+            and since <= m.sent_at < until]
+    check_overview(ask(analytics, "overview", filters=filters).result,
+                   expected_overview(kept, "UTC"))
+    got = ask(analytics, "people", filters=filters, gap_minutes=90).result["people"]
+    want = expected_people(kept, "UTC", timedelta(minutes=90))
+    assert {p["sender"]: p["conversations_started"] for p in got} == \
+        {s: p["conversations_started"] for s, p in want.items()}
+
+
+def test_deleted_messages_leave_every_report(analytics, history, ingestor):
+    Deleter(SegmentCache(8), ingestor).delete(MessagesDeleteRequested(
+        org_id="org1", collection_id="coll1", sender="Marta"))
+    kept = [m for m in history if m.sender != "Marta"]
+    check_overview(ask(analytics, "overview").result, expected_overview(kept, "UTC"))
+    # The version before the deletion still counts them.
+    check_overview(ask(analytics, "overview", version=2).result,
+                   expected_overview(history, "UTC"))
+
+
+def test_activity_series_heatmap_and_lengths_add_up(analytics, history):
+    own = [m for m in history if m.kind not in ("system", "service")]
+    result = ask(analytics, "activity", bucket="week", stack="person", top=3,
+                 timezone="Europe/Lisbon").result
+    assert sum(point["messages"] for point in result["series"]) == len(own)
+    assert {point["key"] for point in result["series"]} <= {"Marta", "Inês", "João", "Sam",
+                                                           "Ana Lúcia", "Wei", "(other)"}
+    assert len({point["key"] for point in result["series"]}) == 4
+    assert all(date.fromisoformat(p["bucket"]).isoweekday() == 1 for p in result["series"])
+    assert sum(map(sum, result["heatmap"])) == len(own)
+    assert len(result["heatmap"]) == 7 and all(len(row) == 24 for row in result["heatmap"])
+    assert sum(b["messages"] for b in result["lengths"]) == len(own)
+    empty = sum(1 for m in own if not m.text)
+    assert result["lengths"][0] == {"min": 0, "max": 0, "messages": empty}
+
+
+def test_conversations_match_the_sessions_split_in_python(analytics, history):
+    want = sessions(history, timedelta(minutes=45))
+    got = ask(analytics, "conversations", gap_minutes=45).result
+    assert got["count"] == len(want)
+    assert got["messages"] == sum(map(len, want))
+    longest = max(want, key=lambda s: (len(s), -s[0].sent_at.timestamp()))
+    assert got["longest"]["messages"] == len(longest)
+    assert when(got["longest"]["started_at"]) == longest[0].sent_at
+    assert sum(b["conversations"] for b in got["sizes"]) == len(want)
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "../etc/passwd", "UTC'; DROP TABLE m; --"])
+def test_an_unknown_time_zone_is_refused(analytics, zone):
+    with pytest.raises(PermanentError) as refused:
+        ask(analytics, "overview", timezone=zone)
+    assert refused.value.code == "invalid_timezone"
+
+
+def test_an_empty_selection_answers_zeros(analytics):
+    result = ask(analytics, "overview", filters=SearchFilters(chat=["nobody here"])).result
+    assert result["messages"] == 0 and result["busiest_day"] is None
+    assert ask(analytics, "people", filters=SearchFilters(chat=["x"])).result["people"] == []
