@@ -13,12 +13,26 @@ TORCH_PIP_ARGS ?=
 PACKAGES := shared cli services/auth services/gateway services/embedding-worker services/index services/inference
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 PYTEST_ARGS ?=
+WEB := services/web
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup services demo up down logs status test bench eval lint clean
+.PHONY: setup services demo up down logs status test bench eval lint clean web web-test
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed $(WEB)/node_modules/.package-lock.json
+
+# The web app (services/web): npm ci from the committed lock file. Playwright drives Debian's
+# Chromium in the tests and must never download a browser of its own.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+$(WEB)/node_modules/.package-lock.json: $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund
+
+web: $(WEB)/node_modules/.package-lock.json
+	cd $(WEB) && npm run build
+
+# Types, component tests, the build, and the initial-JavaScript budget (250 KB gzipped).
+web-test: web
+	cd $(WEB) && npm test && npm run size
 
 $(VENV)/.installed: constraints.txt dev-requirements.txt $(PYPROJECTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,10 +47,10 @@ $(VENV)/.installed: constraints.txt dev-requirements.txt $(PYPROJECTS)
 services:
 	bash deploy/local/ensure-services.sh demo
 
-demo: setup services
+demo: setup services web
 	$(PY) -m chatlens.cli demo
 
-up: setup services
+up: setup services web
 	$(PY) -m chatlens.cli up
 
 down:
@@ -51,6 +65,7 @@ status:
 test: setup
 	$(PY) -m ruff check .
 	bash deploy/local/ensure-services.sh test
+	$(MAKE) web-test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup services

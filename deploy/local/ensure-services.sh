@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the servers the embedded default needs are up on loopback:
 #   ensure-services.sh demo   RabbitMQ, and nginx (optional for the demo)
-#   ensure-services.sh test   RabbitMQ, MariaDB, nginx and docker-compose (the tests use them all)
+#   ensure-services.sh test   RabbitMQ, MariaDB, nginx, docker-compose and Chromium (the tests use them all)
 # A server that is installed but stopped is started; one that is missing is installed from
 # Debian's packages when we are root on Debian, otherwise we say what to install.
 set -euo pipefail
@@ -54,6 +54,8 @@ if [ "$purpose" = test ]; then
   ensure_mariadb
   ensure_binary nginx nginx-light required
   ensure_binary docker-compose docker-compose required
+  # The web app's end-to-end tests drive Debian's Chromium (Playwright downloads no browser).
+  ensure_binary chromium chromium required
 else
   ensure_binary nginx nginx-light optional
 fi

@@ -84,10 +84,13 @@ def compose(request) -> SimpleNamespace:
 
 
 def render_template(prefix: Path, listen: str = "127.0.0.1:18080",
-                    gateway: str = "127.0.0.1:18100", max_body: str = "200m") -> str:
-    """The dev nginx.conf, rendered the way the dev script renders it (strict substitution)."""
+                    gateway: str = "127.0.0.1:18100", max_body: str = "200m",
+                    web_root: Path | None = None) -> str:
+    """The dev nginx.conf, rendered the way the dev script renders it (strict substitution);
+    the web app's root is an empty folder under ``prefix`` unless given."""
     return string.Template(NGINX_TEMPLATE.read_text()).substitute(
-        LISTEN=listen, GATEWAY=gateway, PREFIX=str(prefix), MAX_BODY=max_body)
+        LISTEN=listen, GATEWAY=gateway, PREFIX=str(prefix), MAX_BODY=max_body,
+        WEB_ROOT=str(web_root or prefix / "web"))
 
 
 @pytest.fixture(scope="session")

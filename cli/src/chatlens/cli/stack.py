@@ -164,6 +164,8 @@ class Stack:
             LISTEN=f"127.0.0.1:{self.config.nginx_port}",
             GATEWAY=f"127.0.0.1:{self.config.ports['gateway']}",
             PREFIX=str(prefix), MAX_BODY="200m",
+            # The web app's build (npm run build in services/web); without one, / is a JSON 404.
+            WEB_ROOT=str(self.config.root / "services/web/dist"),
         )
         (prefix / "nginx.conf").write_text(conf)
         log = open(self.logs / "nginx.log", "ab")

@@ -1,0 +1,223 @@
+// The browser session: the access token in memory only, the refresh token in an HttpOnly cookie
+// the gateway sets and rotates (X-Chatlens-Session: cookie), so no script here can read it.
+//
+// Tabs share one refresh: a Web Lock serialises refreshes across every tab of the origin (two
+// tabs spending the same cookie at once would look like token theft and end the session), and a
+// BroadcastChannel hands the new access token to the others, which then skip their own refresh.
+// A refresh refused as a reused token signs every tab out with the reason.
+import { ApiError, responseError } from "../api/errors";
+
+export type SessionStatus = "unknown" | "signed-in" | "signed-out";
+export interface SessionState {
+  status: SessionStatus;
+  /** Why the session ended, when it was not the user's own doing. */
+  reason?: string;
+}
+interface Tokens {
+  accessToken: string;
+  expiresAt: number;
+}
+interface TokenBody {
+  access_token: string;
+  expires_in: number;
+}
+type Broadcast = { type: "tokens"; tokens: Tokens } | { type: "signed-out"; reason?: string };
+
+const SESSION_HEADERS = { "X-Chatlens-Session": "cookie", "Content-Type": "application/json" };
+const LOCK = "chatlens-refresh";
+const REFRESH_MARGIN_MS = 30_000;
+
+export const REUSED_MESSAGE =
+  "Your session was ended because its refresh token was used twice, which can mean it was " +
+  "stolen. Every tab has been signed out; sign in again.";
+export const EXPIRED_MESSAGE = "Your session has expired. Sign in again.";
+
+export interface SessionOptions {
+  fetch?: typeof fetch;
+  now?: () => number;
+  locks?: LockManager | null;
+  channel?: BroadcastChannel | null;
+}
+
+export class Session {
+  private tokens: Tokens | null = null;
+  private state: SessionState = { status: "unknown" };
+  private readonly listeners = new Set<() => void>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private inflight: Promise<boolean> | null = null;
+  private readonly fetch: typeof fetch;
+  private readonly now: () => number;
+  private readonly locks: LockManager | null;
+  private readonly channel: BroadcastChannel | null;
+
+  constructor(options: SessionOptions = {}) {
+    this.fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.now = options.now ?? Date.now;
+    this.locks = options.locks !== undefined ? options.locks : (globalThis.navigator?.locks ?? null);
+    this.channel =
+      options.channel !== undefined
+        ? options.channel
+        : typeof BroadcastChannel === "undefined"
+          ? null
+          : new BroadcastChannel("chatlens-session");
+    this.channel?.addEventListener("message", (event: MessageEvent<Broadcast>) =>
+      this.onBroadcast(event.data),
+    );
+  }
+
+  // --- state for React (useSyncExternalStore) ------------------------------------------------
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+  getState = (): SessionState => this.state;
+  accessToken(): string | null {
+    return this.tokens?.accessToken ?? null;
+  }
+
+  // --- sign-in flows -------------------------------------------------------------------------
+  /** Signs in; throws ApiError (code `mfa_required` asks for a TOTP or recovery code). */
+  async login(email: string, password: string, totp?: string): Promise<void> {
+    const body = JSON.stringify(totp ? { email, password, totp } : { email, password });
+    const response = await this.fetch("/api/v1/auth/login", {
+      method: "POST", headers: SESSION_HEADERS, body, credentials: "same-origin",
+    });
+    if (!response.ok) throw await responseError(response);
+    this.adopt((await response.json()) as TokenBody, true);
+  }
+
+  /** Creates the account and its personal org, then signs in. */
+  async register(email: string, password: string, name: string): Promise<void> {
+    const response = await this.fetch("/api/v1/auth/register", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(name ? { email, password, name } : { email, password }),
+    });
+    if (!response.ok) throw await responseError(response);
+    await this.login(email, password);
+  }
+
+  /** Ends the session on the server (which clears the cookie) and in every tab. */
+  async logout(): Promise<void> {
+    const token = this.accessToken();
+    if (token) {
+      await this.fetch("/api/v1/auth/logout", {
+        method: "POST", credentials: "same-origin",
+        headers: { ...SESSION_HEADERS, Authorization: `Bearer ${token}` },
+      }).catch(() => undefined); // signed out here whatever the network says
+    }
+    this.signOut(undefined, true);
+  }
+
+  /** On page load: the cookie may still hold a session (a reload, a new tab). */
+  async restore(): Promise<void> {
+    if (this.state.status !== "unknown") return;
+    const ok = await this.refresh(null);
+    if (!ok && this.state.status === "unknown") this.setState({ status: "signed-out" });
+  }
+
+  /**
+   * A new access token from the cookie, shared by every tab. `stale` is the token the caller
+   * found wanting: if another tab already replaced it, there is nothing to do.
+   */
+  refresh(stale: string | null): Promise<boolean> {
+    if (!this.inflight) {
+      this.inflight = this.exclusive(() => this.refreshNow(stale)).finally(() => {
+        this.inflight = null;
+      });
+    }
+    return this.inflight;
+  }
+
+  /** fetch with the bearer token, refreshed ahead of expiry, and one retry after a 401. */
+  authFetch = async (request: Request): Promise<Response> => {
+    if (this.tokens && this.tokens.expiresAt - this.now() < REFRESH_MARGIN_MS) {
+      await this.refresh(this.tokens.accessToken);
+    }
+    const retry = request.clone();
+    const used = this.accessToken();
+    const first = await this.fetch(withBearer(request, used));
+    if (first.status !== 401 || this.state.status !== "signed-in") return first;
+    if (!(await this.refresh(used))) return first;
+    return this.fetch(withBearer(retry, this.accessToken()));
+  };
+
+  // --- internals -----------------------------------------------------------------------------
+  private async refreshNow(stale: string | null): Promise<boolean> {
+    if (this.tokens && this.tokens.accessToken !== stale && this.fresh()) return true;
+    let response: Response;
+    try {
+      response = await this.fetch("/api/v1/auth/refresh", {
+        method: "POST", headers: SESSION_HEADERS, body: "{}", credentials: "same-origin",
+      });
+    } catch {
+      return false; // offline or the gateway restarting: keep what we have, try again later
+    }
+    if (response.ok) {
+      this.adopt((await response.json()) as TokenBody, true);
+      return true;
+    }
+    const error = await responseError(response);
+    if (response.status === 401 || response.status === 403) {
+      const signedIn = this.state.status === "signed-in";
+      this.signOut(reasonFor(error, signedIn), true);
+    }
+    return false;
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    if (!this.locks) return work();
+    return this.locks.request(LOCK, work) as Promise<T>;
+  }
+
+  private fresh(): boolean {
+    return !!this.tokens && this.tokens.expiresAt - this.now() > REFRESH_MARGIN_MS;
+  }
+
+  private adopt(body: TokenBody, announce: boolean): void {
+    const tokens = { accessToken: body.access_token, expiresAt: this.now() + body.expires_in * 1000 };
+    this.setTokens(tokens);
+    if (announce) this.post({ type: "tokens", tokens });
+  }
+
+  private setTokens(tokens: Tokens): void {
+    this.tokens = tokens;
+    clearTimeout(this.timer);
+    const lifetime = tokens.expiresAt - this.now();
+    // Refresh well before expiry: a minute early, or at 80 % of a short lifetime.
+    const delay = Math.max(1_000, Math.min(lifetime - 60_000, lifetime * 0.8));
+    this.timer = setTimeout(() => void this.refresh(tokens.accessToken), delay);
+    this.setState({ status: "signed-in" });
+  }
+
+  private signOut(reason: string | undefined, announce: boolean): void {
+    clearTimeout(this.timer);
+    this.tokens = null;
+    this.setState({ status: "signed-out", reason });
+    if (announce) this.post({ type: "signed-out", reason });
+  }
+
+  private onBroadcast(message: Broadcast): void {
+    if (message.type === "tokens") this.setTokens(message.tokens);
+    else this.signOut(message.reason, false);
+  }
+
+  private post(message: Broadcast): void {
+    this.channel?.postMessage(message);
+  }
+
+  private setState(state: SessionState): void {
+    if (state.status === this.state.status && state.reason === this.state.reason) return;
+    this.state = state;
+    this.listeners.forEach((listener) => listener());
+  }
+}
+
+function withBearer(request: Request, token: string | null): Request {
+  if (token) request.headers.set("Authorization", `Bearer ${token}`);
+  return request;
+}
+
+function reasonFor(error: ApiError, wasSignedIn: boolean): string | undefined {
+  if (error.code === "token_reused") return REUSED_MESSAGE;
+  return wasSignedIn ? EXPIRED_MESSAGE : undefined;
+}

@@ -1,0 +1,28 @@
+import { toApiError } from "../api/errors";
+import type { Answer } from "../api/types";
+import type { Session } from "../auth/session";
+import { readEvents } from "./sse";
+
+export interface AskHandlers {
+  onToken: (text: string) => void;
+  onModel?: (model: string) => void;
+}
+
+/** Asks a question with streaming: tokens as they come, then the recorded answer. */
+export async function askStreaming(session: Session, collectionId: string, question: string,
+  handlers: AskHandlers, signal: AbortSignal): Promise<Answer> {
+  const response = await session.authFetch(new Request(
+    `/api/v1/collections/${encodeURIComponent(collectionId)}/ask`, {
+      method: "POST", signal,
+      headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+      body: JSON.stringify({ question, stream: true }),
+    }));
+  for await (const event of readEvents(response)) {
+    const data = JSON.parse(event.data);
+    if (event.event === "token") handlers.onToken(data.text as string);
+    else if (event.event === "start") handlers.onModel?.(data.model as string);
+    else if (event.event === "answer") return data as Answer;
+    else if (event.event === "error") throw toApiError(502, data);
+  }
+  throw toApiError(502, { error: { code: "stream_ended", message: "the answer stream ended early" } });
+}

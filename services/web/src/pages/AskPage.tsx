@@ -1,0 +1,87 @@
+import { Alert, Button, Card, Chip, Group, Stack, Text, Textarea } from "@mantine/core";
+import { useEffect, useRef, useState, type FormEvent } from "react";
+import { useParams } from "react-router";
+import { ApiError, errorMessage } from "../api/errors";
+import type { Answer, Citation } from "../api/types";
+import { MessageInContext } from "../components/MessageInContext";
+import { askStreaming } from "../lib/ask";
+import { formatTime } from "../lib/format";
+import { useServices } from "../services";
+
+/** A question answered by the local model, streamed, with the messages it cites one click away. */
+export default function AskPage() {
+  const { session } = useServices();
+  const { collectionId = "" } = useParams();
+  const [question, setQuestion] = useState("");
+  const [streamed, setStreamed] = useState("");
+  const [answer, setAnswer] = useState<Answer | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [running, setRunning] = useState(false);
+  const [opened, setOpened] = useState<Citation | null>(null);
+  const abort = useRef<AbortController | null>(null);
+  useEffect(() => () => abort.current?.abort(), []);
+
+  async function ask(event: FormEvent) {
+    event.preventDefault();
+    if (!question.trim() || running) return;
+    abort.current = new AbortController();
+    setRunning(true);
+    setStreamed("");
+    setAnswer(null);
+    setError(null);
+    try {
+      const final = await askStreaming(session, collectionId, question.trim(),
+        { onToken: (text) => setStreamed((so) => so + text) }, abort.current.signal);
+      setAnswer(final);
+    } catch (caught) {
+      if (abort.current.signal.aborted) setError("Stopped.");
+      else setError(caught instanceof ApiError ? caught.message : errorMessage(caught));
+    } finally {
+      setRunning(false);
+    }
+  }
+
+  return (
+    <Stack>
+      <form onSubmit={ask}>
+        <Stack gap="xs">
+          <Textarea label="Ask a question" autosize minRows={2} placeholder="When is the offsite in Lisbon?"
+            value={question} onChange={(e) => setQuestion(e.currentTarget.value)}
+            onKeyDown={(e) => { if (e.key === "Enter" && !e.shiftKey) ask(e); }} />
+          <Group>
+            <Button type="submit" loading={running} disabled={!question.trim()}>Ask</Button>
+            {running && <Button variant="default" color="red" onClick={() => abort.current?.abort()}>Stop</Button>}
+          </Group>
+        </Stack>
+      </form>
+      {(running || streamed || answer) && (
+        <Card withBorder aria-live="polite" aria-busy={running}>
+          <Stack gap="sm">
+            <Text className="chat-text" data-testid="answer-text">{answer?.answer ?? streamed}</Text>
+            {answer && answer.citations.length > 0 && (
+              <Stack gap={4}>
+                <Text size="xs" c="dimmed">Cited messages (click to open in the chat)</Text>
+                <Group gap="xs">
+                  {answer.citations.map((citation) => (
+                    <Chip key={citation.message_id} checked={false} variant="outline" size="sm"
+                      onChange={() => setOpened(citation)} data-testid="citation">
+                      [{citation.n}] {citation.sender ?? "(system)"}, {formatTime(citation.sent_at)}
+                    </Chip>
+                  ))}
+                </Group>
+              </Stack>
+            )}
+            {answer && (
+              <Text size="xs" c="dimmed">
+                {answer.model ? `Answered by ${answer.model}` : "No answer from the model"} · version {answer.version}
+              </Text>
+            )}
+          </Stack>
+        </Card>
+      )}
+      {error && <Alert color={error === "Stopped." ? "gray" : "red"} role="alert">{error}</Alert>}
+      <MessageInContext collectionId={collectionId} messageId={opened?.message_id ?? null}
+        version={answer?.version} onClose={() => setOpened(null)} />
+    </Stack>
+  );
+}

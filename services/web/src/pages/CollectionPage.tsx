@@ -1,0 +1,54 @@
+import { Alert, Anchor, Group, Stack, Tabs, Text, Title } from "@mantine/core";
+import { useQuery } from "@tanstack/react-query";
+import { Link, Outlet, useLocation, useNavigate, useParams } from "react-router";
+import { errorMessage, unwrap } from "../api/errors";
+import { Loading } from "../components/Loading";
+import { useApi } from "../services";
+
+const TABS = [
+  ["search", "Search"],
+  ["ask", "Ask"],
+  ["upload", "Upload"],
+  ["versions", "Versions"],
+] as const;
+
+/** One collection: its name and version, and a tab per surface. */
+export default function CollectionPage() {
+  const api = useApi();
+  const { collectionId = "" } = useParams();
+  const navigate = useNavigate();
+  const location = useLocation();
+  const tab = location.pathname.split("/").pop() ?? "search";
+  const collection = useQuery({
+    queryKey: ["collection", collectionId],
+    queryFn: async () =>
+      unwrap(await api.GET("/api/v1/collections/{collection_id}", { params: { path: { collection_id: collectionId } } })),
+  });
+  if (collection.isPending) return <Loading />;
+  if (collection.isError) {
+    return (
+      <Stack>
+        <Alert color="red" role="alert">{errorMessage(collection.error)}</Alert>
+        <Anchor component={Link} to="/collections">Back to your collections</Anchor>
+      </Stack>
+    );
+  }
+  return (
+    <Stack>
+      <Group justify="space-between" align="baseline">
+        <Title order={1} size="h2">{collection.data.name}</Title>
+        <Text size="sm" c="dimmed" data-testid="collection-version">Version {collection.data.version}</Text>
+      </Group>
+      <Tabs value={tab} onChange={(value) => value && navigate(value)}>
+        <Tabs.List>
+          {TABS.map(([value, label]) => <Tabs.Tab key={value} value={value}>{label}</Tabs.Tab>)}
+        </Tabs.List>
+        {TABS.map(([value]) => (
+          <Tabs.Panel key={value} value={value} pt="md">
+            {value === tab && <Outlet context={collection.data} />}
+          </Tabs.Panel>
+        ))}
+      </Tabs>
+    </Stack>
+  );
+}

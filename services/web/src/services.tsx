@@ -1,0 +1,39 @@
+// The app's composition root: one Session and one typed API client, handed to components
+// through context so tests can pass their own.
+import createClient, { type Client } from "openapi-fetch";
+import { createContext, useContext, useSyncExternalStore, type ReactNode } from "react";
+import type { paths } from "./api/schema";
+import { Session, type SessionState } from "./auth/session";
+
+export type Api = Client<paths>;
+export interface Services {
+  session: Session;
+  api: Api;
+}
+
+export function createServices(session = new Session()): Services {
+  const base = typeof window === "undefined" ? "http://localhost" : window.location.origin;
+  return { session, api: createClient<paths>({ baseUrl: base, fetch: session.authFetch }) };
+}
+
+const ServicesContext = createContext<Services | null>(null);
+
+export function ServicesProvider({ services, children }: { services: Services; children: ReactNode }) {
+  return <ServicesContext.Provider value={services}>{children}</ServicesContext.Provider>;
+}
+
+export function useServices(): Services {
+  const services = useContext(ServicesContext);
+  if (!services) throw new Error("useServices outside ServicesProvider");
+  return services;
+}
+
+export function useApi(): Api {
+  return useServices().api;
+}
+
+/** The session's state, re-rendering on sign-in, refresh failure and sign-out in any tab. */
+export function useSessionState(): SessionState {
+  const { session } = useServices();
+  return useSyncExternalStore(session.subscribe, session.getState);
+}
