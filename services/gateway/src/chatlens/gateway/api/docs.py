@@ -17,6 +17,7 @@ from spectree import SecurityScheme, SpecTree
 from spectree.models import SecuritySchemeData
 
 from chatlens.gateway.api import auth_openapi
+from chatlens.gateway.api.models import Error
 
 DOCUMENT_URL = "/api/v1/openapi.json"
 UI_URL = "/api/docs"
@@ -40,6 +41,8 @@ spec = _Spec(
     version="v1",
     path=UI_URL.strip("/"),
     page_templates={},
+    # Refused input is answered in the one error shape (chatlens.shared.web), not spectree's.
+    validation_error_model=Error,
     security_schemes=[SecurityScheme(
         name="bearer", data=SecuritySchemeData(
             type="http", scheme="bearer", bearer_format="JWT",

@@ -1,0 +1,121 @@
+"""schemathesis against the real stack, through nginx: every operation of the OpenAPI document
+gets a bounded number of generated requests, valid and invalid, as a signed-in user with a
+collection that holds an ingested export. Zero failures allowed: no 5xx, every answer conforms
+to its declared schema and content type, and every error is ``{"error": {"code", "message"}}``.
+
+Operations that end the caller's session or delete the collection run last, so the others keep
+a live token and real data. ``EXAMPLES`` bounds the run (about 3 minutes on 2 cores)."""
+
+import time
+from collections import Counter
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+)
+
+from chatlens.cli.client import Client
+
+pytestmark = pytest.mark.e2e
+EXAMPLES = {GenerationMode.POSITIVE: 5, GenerationMode.NEGATIVE: 3}
+# Answers come from the LLM on CPU: fewer examples keep the run bounded.
+SLOW = ("/ask", "/summaries", "/v1/chat/completions")
+# Succeeding, these end the session or remove the collection the others use.
+LAST = ("/api/v1/auth/logout", "/api/v1/auth/logout-all", "/api/v1/auth/password",
+        "/api/v1/auth/mfa/totp/confirm", "/api/v1/auth/mfa/totp/disable",
+        "/api/v1/auth/sessions/{session_id}")
+EXPORT = ("12/03/2024, 09:15 - Marta: Booked the venue in Lisbon for the offsite\n"
+          "12/03/2024, 09:16 - Sam: great, thanks!\n"
+          "12/03/2024, 09:20 - Marta: flights are on Friday morning\n")
+
+
+def error_shape(ctx, response, case):
+    """Every refusal and failure, whoever produced it, is the one JSON error shape."""
+    if response.status_code < 400:
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    error = body.get("error") if isinstance(body, dict) else None
+    shape = isinstance(error, dict) and all(
+        isinstance(error.get(field), str) for field in ("code", "message"))
+    assert shape, (f"{response.status_code} is not in the error shape: "
+                   f"{response.headers.get('Content-Type')} {response.text[:300]!r}")
+    return None
+
+
+CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance, error_shape]
+
+
+@pytest.fixture(scope="module")
+def signed_in(stack, tmp_path_factory):
+    """A user's bearer header and a collection with an export in it (ingested)."""
+    client = Client(stack.config.nginx_url)
+    client.register("contract@example.com", "correct horse battery staple", "Contract")
+    client.login("contract@example.com", "correct horse battery staple")
+    collection = client.create_collection("contract")
+    export = tmp_path_factory.mktemp("export") / "WhatsApp Chat with Team.txt"
+    export.write_text(EXPORT)
+    [job] = client.upload(collection["id"], [export])
+    deadline = time.monotonic() + 300
+    while client.job(job["id"])["status"] not in ("succeeded", "failed"):
+        assert time.monotonic() < deadline, "the export was not ingested in time"
+        time.sleep(0.5)
+    return {"Authorization": f"Bearer {client.token}"}, collection["id"]
+
+
+def ordered(operations):
+    def last(operation):
+        return operation.path in LAST or (operation.method == "delete"
+                                          and "/collections/{collection_id}" == operation.path)
+    return sorted(operations, key=last)
+
+
+def test_every_operation_holds_its_contract_under_generated_input(stack, signed_in):
+    headers, collection_id = signed_in
+    base = stack.config.nginx_url
+    schema = schemathesis.openapi.from_url(f"{base}/api/v1/openapi.json")
+    session = requests.Session()
+    operations = ordered(result.ok() for result in schema.get_all_operations())
+    failures, started, statuses = [], time.monotonic(), Counter()
+    for operation in operations:
+        for mode, examples in EXAMPLES.items():
+            if any(part in operation.path for part in SLOW):
+                examples = min(examples, 2)
+            failure = exercise(operation, mode, examples, base, session, headers, collection_id,
+                               statuses)
+            if failure:
+                failures.append(f"{operation.method.upper()} {operation.path} ({mode.value}): "
+                                f"{failure}")
+    elapsed = time.monotonic() - started
+    print(f"schemathesis: {len(operations)} operations, {sum(statuses.values())} requests in "
+          f"{elapsed:.0f} s; statuses {sorted(statuses.items())}")
+    assert statuses[200] + statuses[201] + statuses[202] > len(operations) // 2
+    assert not failures, "\n\n".join(failures)
+
+
+def exercise(operation, mode, examples, base, session, headers, collection_id, statuses):
+    """Run ``examples`` generated cases; the first failure's text, or None."""
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
+              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    def run(case):
+        if case.path_parameters and "collection_id" in case.path_parameters and (
+                mode is GenerationMode.POSITIVE):
+            case.path_parameters["collection_id"] = collection_id  # real data, not only 404s
+        response = case.call(base_url=base, session=session, headers=headers, timeout=60)
+        statuses[response.status_code] += 1
+        case.validate_response(response, checks=CHECKS)
+
+    try:
+        run()
+    except Exception as exc:  # noqa: BLE001 - every kind of failure is reported, not raised
+        return f"{type(exc).__name__}: {str(exc)[:3000]}"
+    return None
