@@ -1,0 +1,158 @@
+"""Fixtures of the Kubernetes tests: the Helm chart rendered offline with helm-python-sdk (Helm's
+own library, no helm binary), the Kustomize overlays rendered with ``kubectl kustomize``, and
+every object validated against the Kubernetes API schemas (kubernetes-validate, offline) or, for
+custom resources, against the real CRD schemas stored in ``deploy/tests/crds``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import helm_python
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+
+from chatlens.shared.testing import unavailable
+
+ROOT = Path(__file__).resolve().parents[3]
+CHART = ROOT / "deploy/helm/chatlens"
+KUSTOMIZE = ROOT / "deploy/kustomize"
+CRDS = ROOT / "deploy/tests/crds"
+# The oldest Kubernetes the chart supports (Chart.yaml kubeVersion) and a current one.
+KUBE_VERSIONS = ("1.27.0", "1.34.0")
+# Each values file of the chart's ci/ folder, and the defaults (None).
+VALUES_FILES = [None, *sorted(p.name for p in (CHART / "ci").glob("*.yaml"))]
+
+
+def documents(text: str) -> list[dict]:
+    """The non-empty YAML documents of a multi-document manifest."""
+    return [doc for doc in yaml.safe_load_all(text) if doc]
+
+
+@pytest.fixture(scope="session")
+def render() -> Callable[..., list[dict]]:
+    """``render(values_file_or_dict)``: the chart's objects for these values, as a fresh install."""
+    chart = helm_python.Chart.load(CHART)
+    cache: dict[str, list[dict]] = {}
+
+    def rendered(values: str | dict | None = None) -> list[dict]:
+        if isinstance(values, dict):
+            return _render(chart, values)
+        if values not in cache:
+            data = yaml.safe_load((CHART / "ci" / values).read_text()) if values else {}
+            cache[values] = _render(chart, data)
+        return cache[values]
+
+    return rendered
+
+
+def _render(chart, values: dict) -> list[dict]:
+    manifests = chart.render(values, name="cl", namespace="chatlens", is_install=True)
+    return [doc for path, text in sorted(manifests.items()) if path.endswith((".yaml", ".yml"))
+            for doc in documents(text)]
+
+
+@pytest.fixture(scope="session")
+def crd_schemas() -> dict[tuple[str, str], dict]:
+    """(apiVersion, kind) → the openAPIV3Schema of each stored CRD version."""
+    schemas = {}
+    for path in CRDS.glob("*.yaml"):
+        for crd in documents(path.read_text()):
+            group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
+            for version in crd["spec"]["versions"]:
+                schemas[(f"{group}/{version['name']}", kind)] = version["schema"]["openAPIV3Schema"]
+    return schemas
+
+
+@pytest.fixture(scope="session")
+def validate(crd_schemas) -> Callable[[list[dict]], None]:
+    """Validate rendered objects (a whole platform's worth): a custom resource against its CRD,
+    anything else against the Kubernetes schemas of every version in KUBE_VERSIONS (strict:
+    unknown fields fail)."""
+
+    def check(objects: list[dict]) -> None:
+        assert len(objects) > 20, "that is not the whole platform"
+        for obj in objects:
+            key = (obj["apiVersion"], obj["kind"])
+            if key in crd_schemas:
+                jsonschema.validate(obj["spec"], crd_schemas[key]["properties"]["spec"])
+                continue
+            for version in KUBE_VERSIONS:
+                kubernetes_validate.validate(obj, version, strict=True)
+
+    return check
+
+
+@pytest.fixture(scope="session")
+def kubectl() -> str:
+    found = shutil.which("kubectl")
+    if not found:
+        unavailable("kubectl is not installed (it carries Kustomize)")
+    return found
+
+
+@pytest.fixture(scope="session")
+def kustomize(kubectl) -> Callable[[str], list[dict]]:
+    """``kustomize("prod")``: the objects of one overlay (or "base"), rendered by kubectl."""
+
+    def build(name: str) -> list[dict]:
+        path = KUSTOMIZE / ("base" if name == "base" else f"overlays/{name}")
+        out = subprocess.run([kubectl, "kustomize", str(path)], capture_output=True, text=True,
+                             timeout=120)
+        assert out.returncode == 0, out.stderr
+        return documents(out.stdout)
+
+    return build
+
+
+# --- reading rendered objects ---------------------------------------------------------------------
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "Job")
+# What the chart deploys of Chatlens itself (the data stores are optional and not ours).
+CHATLENS_COMPONENTS = frozenset({"nginx", "gateway", "auth", "embedding-worker", "index",
+                                 "inference", "dask-scheduler", "dask-worker-embed",
+                                 "dask-worker-llm", "migrations"})
+
+
+def pod_spec(obj: dict) -> dict:
+    return obj["spec"]["template"]["spec"]
+
+
+def component(obj: dict) -> str:
+    return obj["metadata"]["labels"]["app.kubernetes.io/component"]
+
+
+def workloads(objects: list[dict]) -> list[dict]:
+    return [obj for obj in objects if obj["kind"] in WORKLOAD_KINDS]
+
+
+def containers(obj: dict, init: bool = True) -> list[dict]:
+    spec = pod_spec(obj)
+    return [*spec["containers"], *(spec.get("initContainers", []) if init else [])]
+
+
+def env_names(container: dict) -> set[str]:
+    return {item["name"] for item in container.get("env", [])}
+
+
+def env_value(container: dict, name: str):
+    return next(item.get("value") for item in container["env"] if item["name"] == name)
+
+
+def by_kind(objects: list[dict], kind: str) -> list[dict]:
+    return [obj for obj in objects if obj["kind"] == kind]
+
+
+@pytest.fixture(scope="session")
+def kube():
+    """The helpers above, for the test modules (which cannot import this conftest)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(pod_spec=pod_spec, component=component, workloads=workloads,
+                           containers=containers, env_names=env_names, env_value=env_value,
+                           by_kind=by_kind, chatlens_components=CHATLENS_COMPONENTS, root=ROOT,
+                           chart=CHART, documents=documents)
