@@ -38,7 +38,7 @@ def create_user(email: str, name: str | None, password: str) -> None:
     try:
         if len(password) < 12:
             raise click.ClickException("the password needs at least 12 characters")
-        rt.password_policy.check(password, email)
+        rt.password_policy.check(password, email, name)
         with rt.sessions() as session:
             account = accounts.register(session, rt.passwords, email, password, name)
             audit.record(session, "user.registered", org_id=account.org.id,

@@ -34,7 +34,7 @@ def register():
     """Create a user and their personal org (201); 409 if the email is taken."""
     body = json_body(RegisterRequest)
     rt = runtime.current()
-    rt.password_policy.check(body.password, body.email)
+    rt.password_policy.check(body.password, body.email, body.name)
     with rt.sessions() as session:
         account = accounts.register(session, rt.passwords, body.email, body.password, body.name)
         audit.record(session, "user.registered", org_id=account.org.id, actor_id=account.user.id)
@@ -102,7 +102,7 @@ def change_password():
     body = json_body(PasswordChangeRequest)
     rt = runtime.current()
     account = g.account
-    rt.password_policy.check(body.new_password, account.user.email)
+    rt.password_policy.check(body.new_password, account.user.email, account.user.name)
     address = request.remote_addr or ""
     rt.throttle.before_login(account.user.email, address, known_address=True)
     with rt.sessions() as session:
