@@ -106,7 +106,9 @@ def main() -> None:
     vhost = _vhost()
     stack = Stack(StackConfig(root=ROOT, state=out / "gen-stack", base_port=args.port,
                               nginx_port=args.port - 20,
-                              amqp_url=f"amqp://guest:guest@127.0.0.1:5672/{vhost}"))
+                              amqp_url=f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
+                              # A bench sends one user's requests faster than the rate limits.
+                              extra_env={"RATE_LIMIT_SCALE": "1000"}))
     try:
         print("starting the stack …", flush=True)
         stack.up(wait_s=900)

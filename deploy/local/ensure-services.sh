@@ -44,6 +44,15 @@ ensure_mariadb() {
   wait_port 3306 MariaDB
 }
 
+ensure_redis() {  # the gateway's rate-limit counters (REDIS_URL); the tests use a real one
+  port_open 6379 && return 0
+  command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+  echo "starting Redis"
+  (redis-server --daemonize yes --bind 127.0.0.1 --port 6379 >/dev/null 2>&1 \
+    || service redis-server start >/dev/null 2>&1) || true
+  wait_port 6379 Redis
+}
+
 ensure_binary() {  # binary, package, required
   command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] && return 0
   apt_install "$2" || [ "$3" = optional ]
@@ -52,6 +61,7 @@ ensure_binary() {  # binary, package, required
 ensure_rabbitmq
 if [ "$purpose" = test ]; then
   ensure_mariadb
+  ensure_redis
   ensure_binary nginx nginx-light required
   ensure_binary docker-compose docker-compose required
   # The web app's end-to-end tests drive Debian's Chromium (Playwright downloads no browser).

@@ -33,6 +33,12 @@ ROUNDS = 6  # 48 uploads, 16 at a time
 
 
 @pytest.fixture
+def settings(settings):
+    """48 uploads in a second by one user: far beyond the product's upload rate limit."""
+    return settings.model_copy(update={"rate_limit_scale": 100.0})
+
+
+@pytest.fixture
 def served(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

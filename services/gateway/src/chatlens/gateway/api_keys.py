@@ -72,4 +72,5 @@ class ApiKeyVerifier:
         if not isinstance(scopes, list) or not body.get("user_id") or not body.get("org_id"):
             raise ApiError(503, "auth_unavailable", "the auth service's answer is malformed")
         return self._principal(user_id=str(body["user_id"]), org_id=str(body["org_id"]),
-                               role=ROLE, perms=frozenset(str(s) for s in scopes))
+                               role=ROLE, perms=frozenset(str(s) for s in scopes),
+                               key_id=str(body.get("key_id") or "") or None)

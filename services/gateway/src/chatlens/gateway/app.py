@@ -9,7 +9,7 @@ from flask import Flask, request
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from chatlens.gateway import migrate
+from chatlens.gateway import migrate, ratelimits
 from chatlens.gateway.api import (
     analytics,
     ask,
@@ -88,6 +88,10 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
     web.init_server_timing(app)
     web.init_errors(app, {})
     _init_upload_errors(app)
+    ratelimits.init_app(app, ratelimits.RateLimits(
+        settings.redis_url or "memory://", scale=settings.rate_limit_scale,
+        uploads_per_day=settings.upload_quota_per_day,
+        tokens_per_day=settings.token_quota_per_day))
     web.init_health(app, ready=lambda: _database_answers(engine))
     for blueprint in (auth_proxy.bp, collections.bp, jobs.bp, search.bp, versions.bp, docs.bp):
         app.register_blueprint(blueprint)

@@ -47,6 +47,13 @@ class GatewaySettings(ArchiveSettings):
     summary_max_messages: int = Field(default=1000, ge=1, le=5000)
     summary_max_tokens: int = Field(default=160, ge=16, le=1024)
     summary_timeout_s: float = Field(default=600.0, gt=0)
+    # Rate limits and quotas (chatlens.gateway.ratelimits): counters in Redis when REDIS_URL is
+    # set (shared by every replica), else in this process. RATE_LIMIT_SCALE multiplies every
+    # limit of the table (tests and benchmarks raise it); the daily quotas count per org.
+    redis_url: str = ""
+    rate_limit_scale: float = Field(default=1.0, gt=0, le=1_000_000)
+    upload_quota_per_day: int = Field(default=2000, ge=1)
+    token_quota_per_day: int = Field(default=2_000_000, ge=1)
     auto_migrate: bool = True
     # Background work (outbox relay, job events) runs in the serving process unless turned off,
     # e.g. for a test that drives it by hand.

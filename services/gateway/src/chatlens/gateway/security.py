@@ -48,6 +48,8 @@ class Principal:
     iat: int | None = None
     # A platform administrator (auth's CLI or PLATFORM_ADMIN_EMAILS); never true for an API key.
     platform_admin: bool = False
+    # The API key's id when the caller is an API key (rate limits count keys apart from users).
+    key_id: str | None = None
 
 
 class TokenVerifier:
@@ -122,6 +124,9 @@ def authenticate() -> Principal:
     else:
         principal = current_app.extensions["chatlens.verifier"].verify(credential)
     g.principal = principal
+    limits = current_app.extensions.get("chatlens.ratelimits")
+    if limits is not None:
+        limits.check_caller(principal)  # 429 before any work; see chatlens.gateway.ratelimits
     return principal
 
 

@@ -1,0 +1,219 @@
+"""Rate limits and daily quotas: one table (:data:`RULES`), the ``limits`` library, Redis.
+
+Every request is counted against its client address (a loose ceiling, and a strict one on the
+anonymous routes: registration, login, refresh), in a ``before_request`` hook keyed by the route
+(method and URL rule), so no view knows about limits. Once a request is authenticated
+(:func:`chatlens.gateway.security.authenticate`) it is also counted against its caller (the user
+of an access token, or the API key) and the caller's org, with stricter limits on the costly
+routes (answers, summaries, uploads, completions). Per-org daily quotas count uploaded files and
+generated tokens (``usage.completion_tokens`` of ``/v1/chat/completions``).
+
+A refusal is ``429 rate_limited`` (or ``quota_exceeded``) with ``Retry-After``; every counted
+response carries ``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset`` (seconds) of
+its tightest window. Counters live in Redis (``REDIS_URL``), shared by every gateway replica;
+without it (the embedded setup) in this process's memory. ``RATE_LIMIT_SCALE`` multiplies every
+limit (tests and benchmarks that need many requests raise it; there is no "off"). If Redis cannot
+be reached the request goes through and the failure is logged: losing the limiter must not take
+the API down with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+from flask import Flask, Response, g, request
+from limits import RateLimitItem, parse, storage, strategies
+from limits.errors import StorageError
+
+from chatlens.shared.web import ApiError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Limits of one route (``limits`` notation); None: the default row's."""
+
+    caller: str | None = None  # per user (access token) or per API key
+    org: str | None = None  # all callers of one org together
+    address: str | None = None  # per client address, authenticated or not
+
+
+DEFAULT = Rule(caller="600/minute", org="3000/minute", address="1200/minute")
+# "METHOD route" as the public API spells it (the URL rule, or the path of a route auth serves
+# through our proxy): stable while the views behind them are rewritten.
+RULES: dict[str, Rule] = {
+    "POST /api/v1/auth/register": Rule(address="10/hour"),
+    "POST /api/v1/auth/login": Rule(address="60/minute"),
+    "POST /api/v1/auth/refresh": Rule(address="120/minute"),
+    "POST /api/v1/collections/<collection_id>/ask": Rule(caller="20/minute", org="60/minute"),
+    "POST /api/v1/collections/<collection_id>/summaries": Rule(caller="6/minute",
+                                                                org="20/minute"),
+    "POST /api/v1/collections/<collection_id>/uploads": Rule(caller="20/minute", org="60/minute"),
+    "POST /v1/chat/completions": Rule(caller="30/minute", org="90/minute"),
+    "POST /v1/embeddings": Rule(caller="120/minute", org="600/minute"),
+    "POST /api/v1/collections/<collection_id>/search": Rule(caller="300/minute",
+                                                             org="1200/minute"),
+    "POST /api/v1/search": Rule(caller="300/minute", org="1200/minute"),
+}
+# Routes a probe or a scraper calls: never counted.
+EXEMPT = frozenset({"/healthz", "/readyz", "/metrics"})
+# Which quota a route spends, and how its response says how much.
+UPLOADS, TOKENS = "uploads", "tokens"
+QUOTA_OF = {"POST /api/v1/collections/<collection_id>/uploads": UPLOADS,
+            "POST /v1/chat/completions": TOKENS}
+
+
+def route_key() -> str:
+    """The :data:`RULES` key of this request: its method and URL rule (or path, when that names a
+    rule of its own); "" for an unknown URL."""
+    if request.url_rule is None:
+        return ""
+    by_path = f"{request.method} {request.path}"
+    return by_path if by_path in RULES else f"{request.method} {request.url_rule.rule}"
+
+
+def exempt() -> bool:
+    return request.url_rule is None or request.path in EXEMPT or request.path.startswith(
+        "/static/")
+
+
+class RateLimits:
+    """The limiter of one gateway: :meth:`check_address` before each request, :meth:`check_caller`
+    once it is authenticated, :meth:`after` on its response."""
+
+    def __init__(self, storage_uri: str, *, scale: float = 1.0, uploads_per_day: int = 2000,
+                 tokens_per_day: int = 2_000_000) -> None:
+        options = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5} \
+            if storage_uri.startswith(("redis://", "rediss://")) else {}
+        self.storage = storage.storage_from_string(storage_uri, wrap_exceptions=True, **options)
+        self._limiter = strategies.SlidingWindowCounterRateLimiter(self.storage)
+        self._quota = strategies.FixedWindowRateLimiter(self.storage)
+        self._scale = scale
+        self._items: dict[str, RateLimitItem] = {}
+        self._quotas = {UPLOADS: self._item(f"{uploads_per_day}/day", scaled=False),
+                        TOKENS: self._item(f"{tokens_per_day}/day", scaled=False)}
+        self._last_storage_error = 0.0
+
+    def _item(self, text: str, scaled: bool = True) -> RateLimitItem:
+        key = f"{text}|{scaled}"
+        if key not in self._items:
+            item = parse(text)
+            amount = max(1, int(item.amount * self._scale)) if scaled else item.amount
+            self._items[key] = type(item)(amount, item.multiples, "chatlens")
+        return self._items[key]
+
+    def _limits(self, scope: str) -> str | None:
+        rule = RULES.get(route_key(), DEFAULT)
+        return getattr(rule, scope) or getattr(DEFAULT, scope)
+
+    # --- the checks ----------------------------------------------------------------------------
+    def check_address(self) -> None:
+        """Count this request against its client address (the route's limit and the ceiling)."""
+        if exempt():
+            return
+        address = request.remote_addr or "unknown"
+        checks = [(DEFAULT.address, ("address", address))]
+        rule = RULES.get(route_key())
+        if rule is not None and rule.address:
+            checks.append((rule.address, ("address", route_key(), address)))
+        self._hit_all(checks, "rate_limited")
+
+    def check_caller(self, principal) -> None:
+        """Count this authenticated request against its caller and org, once per request."""
+        if g.get("_chatlens_caller_counted") or exempt():
+            return
+        g._chatlens_caller_counted = True
+        key = route_key()
+        caller = f"key:{principal.key_id}" if principal.key_id else f"user:{principal.user_id}"
+        self._hit_all([(self._limits("caller"), ("caller", key, caller)),
+                       (self._limits("org"), ("org", key, principal.org_id))], "rate_limited")
+        quota = QUOTA_OF.get(key)
+        if quota is not None:
+            g._chatlens_quota = (quota, principal.org_id)
+            self._test_quota(quota, principal.org_id)
+
+    def after(self, response: Response) -> Response:
+        """Spend the quotas the response reports, and add the RateLimit headers."""
+        spent = g.get("_chatlens_quota")
+        if spent is not None and response.status_code < 400 and response.is_json:
+            amount = _quota_amount(spent[0], response.get_json(silent=True))
+            if amount > 0:
+                self._guarded(lambda: self._quota.hit(self._quotas[spent[0]], "quota", spent[0],
+                                                      spent[1], cost=amount))
+        tightest = g.get("_chatlens_tightest")
+        if tightest is not None:
+            response.headers.update(_headers(*tightest))
+        return response
+
+    # --- mechanics -----------------------------------------------------------------------------
+    def _hit_all(self, checks: list[tuple[str, tuple[str, ...]]], code: str) -> None:
+        for text, ids in checks:
+            item = self._item(text)
+            allowed = self._guarded(lambda item=item, ids=ids: self._limiter.hit(item, *ids))
+            stats = self._guarded(lambda item=item, ids=ids:
+                                  self._limiter.get_window_stats(item, *ids))
+            if stats is None:
+                continue  # the storage failed: logged, let the request through
+            reset_s = max(1, math.ceil(stats.reset_time - time.time()))
+            tightest = g.get("_chatlens_tightest")
+            if tightest is None or stats.remaining < tightest[1]:
+                g._chatlens_tightest = (item.amount, stats.remaining, reset_s)
+            if allowed is False:
+                raise ApiError(429, code, f"too many requests: at most {item.amount} per "
+                                          f"{_window(item)}; try again in {reset_s} s",
+                               headers={"Retry-After": str(reset_s),
+                                        **_headers(item.amount, 0, reset_s)})
+
+    def _test_quota(self, quota: str, org_id: str) -> None:
+        item = self._quotas[quota]
+        if self._guarded(lambda: self._quota.test(item, "quota", quota, org_id)) is False:
+            stats = self._guarded(lambda: self._quota.get_window_stats(item, "quota", quota,
+                                                                       org_id))
+            reset_s = max(1, math.ceil(stats.reset_time - time.time())) if stats else 60
+            raise ApiError(429, "quota_exceeded",
+                           f"your organisation used its daily quota of {item.amount} {quota}; "
+                           f"it renews in {reset_s} s",
+                           headers={"Retry-After": str(reset_s),
+                                    **_headers(item.amount, 0, reset_s)})
+
+    def _guarded(self, call):
+        try:
+            return call()
+        except StorageError as exc:
+            now = time.monotonic()
+            if now - self._last_storage_error > 30:  # once per 30 s, not once per request
+                self._last_storage_error = now
+                log.error("rate limit storage unavailable; requests are not limited meanwhile",
+                          extra={"error": str(exc.storage_error)})
+            return None
+
+
+def _quota_amount(quota: str, body) -> int:
+    if not isinstance(body, dict):
+        return 0
+    if quota == UPLOADS:
+        return len(body.get("jobs") or ())
+    usage = body.get("usage")
+    tokens = usage.get("completion_tokens") if isinstance(usage, dict) else None
+    return tokens if isinstance(tokens, int) and tokens > 0 else 0
+
+
+def _window(item: RateLimitItem) -> str:
+    unit = item.GRANULARITY.name
+    return unit if item.multiples == 1 else f"{item.multiples} {unit}s"
+
+
+def _headers(limit: int, remaining: int, reset_s: int) -> dict[str, str]:
+    return {"RateLimit-Limit": str(limit), "RateLimit-Remaining": str(max(0, remaining)),
+            "RateLimit-Reset": str(reset_s)}
+
+
+def init_app(app: Flask, limits: RateLimits) -> None:
+    """Count every request against its address first; the caller is counted at authentication."""
+    app.extensions["chatlens.ratelimits"] = limits
+    app.before_request(limits.check_address)
+    app.after_request(limits.after)
