@@ -49,11 +49,11 @@ def main(argv: list[str] | None = None) -> None:
             admin.group.main(admin_args, prog_name="python -m chatlens.auth admin")
         return
 
-    from chatlens.auth.server import serve
+    from chatlens.shared.service import serve
 
     app = create_app(settings)
     log.info("auth listening", extra={"host": settings.host, "port": settings.port})
-    serve(app, settings.host, settings.port)
+    serve(lambda: app, settings.host, settings.port, threads=4)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from chatlens.auth import (
     admin,
@@ -33,7 +32,7 @@ from chatlens.auth.refresh import RefreshTokens
 from chatlens.auth.runtime import EXTENSION, Runtime
 from chatlens.auth.throttle import Throttle
 from chatlens.auth.tokens import AccessTokens
-from chatlens.shared import web
+from chatlens.shared import service, web
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +53,8 @@ def create_app(settings: AuthSettings | None = None) -> Flask:
     # size: the extra byte is what lets json_body see it is too long and answer 413.
     app.config["MAX_CONTENT_LENGTH"] = web.MAX_JSON_BYTES + 1
     app.extensions[EXTENSION] = rt
-    if settings.trusted_proxies:
-        # The client's address (throttling, sessions, audit) comes from the proxy's header.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)
+    # The client's address (throttling, sessions, audit) comes from the proxy's header.
+    service.trust_proxies(app, settings.trusted_proxies)
 
     web.init_correlation(app)
     errors.init_app(app, {oauth.OAuthFailed: (400, "oauth_failed"),

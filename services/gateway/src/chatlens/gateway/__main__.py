@@ -4,32 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from gunicorn.app.base import BaseApplication
-
 from chatlens.gateway.config import GatewaySettings
 from chatlens.shared.logs import configure_logging, init_sentry
-
-
-class _Server(BaseApplication):
-    def __init__(self, settings: GatewaySettings) -> None:
-        self.settings = settings
-        super().__init__()
-
-    def load_config(self) -> None:
-        self.cfg.set("bind", f"{self.settings.host}:{self.settings.port}")
-        # One process: the outbox relay and the event consumer live beside the API threads.
-        # Scale out with more gateway instances, each behind nginx.
-        self.cfg.set("workers", 1)
-        self.cfg.set("worker_class", "gthread")
-        self.cfg.set("threads", self.settings.threads)
-        self.cfg.set("timeout", 120)
-        self.cfg.set("graceful_timeout", 10)
-        self.cfg.set("accesslog", None)
-
-    def load(self):
-        from chatlens.gateway.app import create_app
-
-        return create_app(self.settings)
+from chatlens.shared.service import serve
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -41,9 +18,20 @@ def main(argv: list[str] | None = None) -> None:
         from chatlens.gateway import migrate
         from chatlens.gateway.db import make_engine
 
-        migrate.upgrade(make_engine(settings.resolved_database_url()))
+        engine = make_engine(settings.resolved_database_url())
+        try:
+            migrate.upgrade(engine)
+        finally:
+            engine.dispose()
         return
-    _Server(settings).run()
+
+    def load():
+        # Built in gunicorn's worker: the relay's and consumer's threads start after the fork.
+        from chatlens.gateway.app import create_app
+
+        return create_app(settings)
+
+    serve(load, settings.host, settings.port, threads=settings.threads)
 
 
 if __name__ == "__main__":

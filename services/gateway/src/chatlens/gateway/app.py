@@ -7,7 +7,6 @@ import logging
 import requests
 from flask import Flask, request
 from sqlalchemy import text
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from chatlens.gateway import migrate, ratelimits
 from chatlens.gateway.api import (
@@ -36,7 +35,7 @@ from chatlens.gateway.outbox import OutboxRelay
 from chatlens.gateway.revocations import RevocationFeed
 from chatlens.gateway.security import Principal, TokenVerifier
 from chatlens.gateway.uploads import UploadRequest
-from chatlens.shared import topology, web
+from chatlens.shared import service, topology, web
 from chatlens.shared.bus import Bus
 
 log = logging.getLogger(__name__)
@@ -46,8 +45,8 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
     settings = settings or GatewaySettings()
     app = Flask(__name__)
     app.request_class = UploadRequest
-    # nginx is the one proxy in front of us: trust exactly one hop of X-Forwarded-*.
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    # nginx is the one proxy in front of us: trust exactly its hop of X-Forwarded-*.
+    service.trust_proxies(app, settings.trusted_proxies)
     app.config.update(
         CHATLENS_SETTINGS=settings,
         CHATLENS_UPLOAD_DIR=settings.resolved_upload_dir(),

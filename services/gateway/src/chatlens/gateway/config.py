@@ -59,6 +59,8 @@ class GatewaySettings(ArchiveSettings):
     # e.g. for a test that drives it by hand.
     background: bool = True
     threads: int = 8
+    # Proxies in front of the gateway whose X-Forwarded-* headers are trusted: nginx alone.
+    trusted_proxies: int = Field(default=1, ge=0, le=5)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -14,11 +14,11 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    create_engine,
-    event,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from chatlens.shared import db
 
 
 def new_id() -> str:
@@ -125,20 +125,9 @@ class Summary(Base):
 
 
 def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record) -> None:
-            # WAL lets the SSE readers and the relay read while a request writes.
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
-        return engine
-    return create_engine(url, pool_pre_ping=True, pool_recycle=1800)
+    """The gateway's engine: the one recipe every service uses (``chatlens.shared.db``)."""
+    return db.make_engine(url)
 
 
-def make_sessions(engine: Engine) -> sessionmaker:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_sessions(engine: Engine) -> sessionmaker[Session]:
+    return db.session_factory(engine)

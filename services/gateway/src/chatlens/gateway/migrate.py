@@ -1,33 +1,28 @@
 """Running the gateway's alembic migrations from code (and ``python -m chatlens.gateway
-migrate``)."""
+migrate``), under the shared migration lock: gateways starting together migrate one at a time.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+
+from chatlens.shared import migrations
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+LOCK_NAME = "chatlens_gateway_migrations"
 
 
-def alembic_config(engine: Engine) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
-    return config
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An alembic Config for the packaged tree; ``connection`` is handed to env.py."""
+    return migrations.alembic_config(MIGRATIONS, connection)
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    config = alembic_config(engine)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    migrations.upgrade(engine, MIGRATIONS, LOCK_NAME, revision)
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
-    config = alembic_config(engine)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+    migrations.downgrade(engine, MIGRATIONS, LOCK_NAME, revision)
