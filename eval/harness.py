@@ -25,7 +25,7 @@ import numpy as np
 from chatlens.embedding_worker.embedding import EmbedderPlugin
 from chatlens.embedding_worker.handlers import Handlers
 from chatlens.gateway.api.models import SearchFiltersIn
-from chatlens.gateway.api.search import build_filters
+from chatlens.gateway.application.queries import build_filters
 from chatlens.gateway.queryparse import parse_query
 from chatlens.index import ranking, search
 from chatlens.index.ingest import Ingestor

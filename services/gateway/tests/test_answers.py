@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from werkzeug.serving import make_server
 
-from chatlens.gateway.api import ask
+from chatlens.gateway.application import prompting as ask
 from chatlens.gateway.db import Collection
 from chatlens.shared import schemas, topology
 from chatlens.shared.bus import Bus, PermanentError

@@ -14,12 +14,14 @@ import pytest
 
 from chatlens.gateway import cursor as cursors
 from chatlens.gateway.api import models
-from chatlens.gateway.api.search import build_filters, highlighted
+from chatlens.gateway.api.renderers import highlighted
+from chatlens.gateway.application.errors import AppError
+from chatlens.gateway.application.queries import build_filters
 from chatlens.gateway.db import Collection
+from chatlens.gateway.http_errors import status_of
 from chatlens.gateway.queryparse import parse_query
 from chatlens.shared import schemas, topology
 from chatlens.shared.bus import Bus, PermanentError
-from chatlens.shared.web import ApiError
 
 MESSAGE = schemas.ChatMessage(
     message_id="m1", platform="whatsapp", chat="Team", sender="Marta",
@@ -46,9 +48,9 @@ def test_operators_in_the_query_become_filters_and_leave_the_text():
     ('from:"" lisbon', "invalid_query"),
 ])
 def test_bad_operators_are_refused_with_a_code(query, code):
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(AppError) as refused:
         parse_query(query)
-    assert (refused.value.status, refused.value.code) == (422, code)
+    assert (status_of(refused.value), refused.value.code) == (422, code)
 
 
 def test_request_filters_and_query_operators_combine():
@@ -59,7 +61,7 @@ def test_request_filters_and_query_operators_combine():
     assert filters.kind == ["media"]
     assert filters.since == datetime(2025, 2, 1, tzinfo=UTC)  # the narrower date wins
     assert filters.until == datetime(2025, 2, 28, 23, tzinfo=UTC)
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(AppError) as refused:
         build_filters(models.SearchFiltersIn(since="2025-03-01"),
                       parse_query("before:2025-01-01 x"))
     assert refused.value.code == "invalid_date_range"
@@ -74,9 +76,9 @@ def test_a_cursor_round_trips_and_refuses_tampering_and_other_queries():
     token = cursors.encode(cursors.Cursor(version=3, offset=20, fingerprint="abc"))
     assert cursors.decode(token, "abc") == cursors.Cursor(3, 20, "abc")
     for bad, expected in ((token, "other"), ("not-base64!", "abc"), (token[:-3], "abc")):
-        with pytest.raises(ApiError) as refused:
+        with pytest.raises(AppError) as refused:
             cursors.decode(bad, expected)
-        assert (refused.value.status, refused.value.code) == (400, "invalid_cursor")
+        assert (status_of(refused.value), refused.value.code) == (400, "invalid_cursor")
 
 
 # --- through the API, with fake services on the bus --------------------------------------------

@@ -11,8 +11,8 @@ import time
 import numpy as np
 import pytest
 
-from chatlens.gateway.api.multisearch import by_replica
 from chatlens.gateway.app import create_app
+from chatlens.gateway.application.search import by_replica
 from chatlens.gateway.db import Collection
 from chatlens.gateway.jobs import apply_event
 from chatlens.shared import schemas, topology
@@ -297,14 +297,13 @@ def test_a_search_across_versions_answers_per_version_and_merged(client, auth, f
 
 
 def test_the_same_message_in_several_versions_is_merged_once():
-    from chatlens.gateway.api.federated import merge
+    from chatlens.gateway.application.search import fuse
 
     def hit(mid):
         return schemas.SearchHit(message=MESSAGE.model_copy(update={"message_id": mid}),
                                  score=1.0)
-    merged = merge([(1, [hit("a"), hit("b")]), (2, [hit("b"), hit("c")])],
-                   lambda h: {"message_id": h.message.message_id})
-    assert [(m["message_id"], m["found_in"]) for m in merged] == [
+    merged = fuse([(1, [hit("a"), hit("b")]), (2, [hit("b"), hit("c")])])
+    assert [(m.hit.message.message_id, m.found_in) for m in merged] == [
         ("b", [1, 2]), ("a", [1]), ("c", [2])]
 
 

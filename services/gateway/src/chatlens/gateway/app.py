@@ -8,7 +8,7 @@ import requests
 from flask import Flask, request
 from sqlalchemy import text
 
-from chatlens.gateway import migrate, ratelimits
+from chatlens.gateway import http_errors, migrate, ratelimits
 from chatlens.gateway.api import (
     analytics,
     ask,
@@ -19,7 +19,6 @@ from chatlens.gateway.api import (
     jobs,
     messages,
     model_admin,
-    multisearch,
     openai_compat,
     search,
     summaries,
@@ -86,6 +85,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
     web.init_correlation(app)
     web.init_server_timing(app)
     web.init_errors(app, {})
+    http_errors.init_app(app)
     _init_upload_errors(app)
     ratelimits.init_app(app, ratelimits.RateLimits(
         settings.redis_url or "memory://", scale=settings.rate_limit_scale,
@@ -97,8 +97,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
     app.register_blueprint(ask.bp)
     for blueprint in (summaries.bp, model_admin.bp):
         app.register_blueprint(blueprint)
-    for blueprint in (tags.bp, multisearch.bp):
-        app.register_blueprint(blueprint)
+    app.register_blueprint(tags.bp)
     app.register_blueprint(deletions.bp)
     app.register_blueprint(messages.bp)
     app.register_blueprint(openai_compat.bp)

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatlens.shared.web import ApiError
+from chatlens.gateway.application.errors import BadRequest
 
 FORMAT = 1
 
@@ -54,7 +54,7 @@ def decode(token: str, expected_fingerprint: str) -> Cursor:
         if cursor.version < 0 or cursor.offset < 0 or any(v < 0 for v in cursor.versions.values()):
             raise ValueError("negative")
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ApiError(400, "invalid_cursor", f"the cursor is not valid: {exc}") from None
+        raise BadRequest("invalid_cursor", f"the cursor is not valid: {exc}") from None
     if cursor.fingerprint != expected_fingerprint:
-        raise ApiError(400, "invalid_cursor", "the cursor belongs to another search")
+        raise BadRequest("invalid_cursor", "the cursor belongs to another search")
     return cursor

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from chatlens.shared.web import ApiError
+from chatlens.gateway.application.errors import Invalid
 
 _ZERO_WIDTH = re.compile("[\u200b-\u200f\u2060\ufeff\u00ad]")
 
@@ -104,6 +104,6 @@ def refuse_injection(question: str) -> None:
     """A 422 ``prompt_injection`` for a question that tries to steer the model."""
     what = attempt(question)
     if what is not None:
-        raise ApiError(422, "prompt_injection",
+        raise Invalid("prompt_injection",
                        f"the question tries to make the model {what}; ask about the messages "
                        "of this collection instead")

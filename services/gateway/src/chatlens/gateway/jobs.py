@@ -8,9 +8,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chatlens.gateway.application.errors import NotFound
 from chatlens.gateway.db import Collection, Job, OutboxMessage, utcnow
 from chatlens.shared import logs, schemas
-from chatlens.shared.web import ApiError
 
 TERMINAL = ("succeeded", "failed")
 STAGES = ("parsing", "embedding", "indexing")
@@ -19,14 +19,14 @@ STAGES = ("parsing", "embedding", "indexing")
 def get_collection(session: Session, org_id: str, collection_id: str) -> Collection:
     collection = session.get(Collection, collection_id)
     if collection is None or collection.org_id != org_id:
-        raise ApiError(404, "collection_not_found", "no such collection")
+        raise NotFound("collection_not_found", "no such collection")
     return collection
 
 
 def get_job(session: Session, org_id: str, job_id: str) -> Job:
     job = session.get(Job, job_id)
     if job is None or job.org_id != org_id:
-        raise ApiError(404, "job_not_found", "no such job")
+        raise NotFound("job_not_found", "no such job")
     return job
 
 

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from dateutil import parser as dateparser
 
-from chatlens.shared.web import ApiError
+from chatlens.gateway.application.errors import Invalid
 
 _OPERATOR = re.compile(r'(?<!\S)(from|in|before|after):(?:"([^"]*)"|(\S+))', re.IGNORECASE)
 
@@ -44,7 +44,7 @@ def parse_date(value: str, what: str) -> datetime:
     try:
         moment = dateparser.parse(value, default=datetime(2000, 1, 1))
     except (ValueError, OverflowError) as exc:
-        raise ApiError(422, "invalid_date", f"{what}: {value!r} is not a date ({exc})") from None
+        raise Invalid("invalid_date", f"{what}: {value!r} is not a date ({exc})") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
@@ -58,7 +58,7 @@ def parse_query(query: str) -> ParsedQuery:
         value = match.group(2) if match.group(2) is not None else match.group(3)
         value = value.strip()
         if not value:
-            raise ApiError(422, "invalid_query", f"{name}: needs a value")
+            raise Invalid("invalid_query", f"{name}: needs a value")
         if name == "from":
             parsed.senders.append(value)
         elif name == "in":

@@ -16,8 +16,8 @@ from spectree import Response
 from chatlens.gateway import jobs
 from chatlens.gateway.api import models
 from chatlens.gateway.api.docs import spec
+from chatlens.gateway.api.renderers import message_view
 from chatlens.gateway.api.rpc import RPC_ERRORS, call
-from chatlens.gateway.api.search import message_view
 from chatlens.gateway.api.tags import resolve_version
 from chatlens.gateway.security import SEARCH_READ, requires
 from chatlens.shared import schemas

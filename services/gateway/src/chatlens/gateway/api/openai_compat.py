@@ -20,10 +20,12 @@ from contextlib import closing
 import numpy as np
 from flask import Blueprint, jsonify
 
+from chatlens.gateway import http_errors
 from chatlens.gateway.api import answer_models as am
 from chatlens.gateway.api import sse
 from chatlens.gateway.api.generation import call_inference, list_models, stream_inference
 from chatlens.gateway.api.rpc import call
+from chatlens.gateway.application.errors import AppError
 from chatlens.gateway.security import login_required, requires
 from chatlens.shared import schemas
 from chatlens.shared.web import ApiError, json_body
@@ -40,14 +42,18 @@ ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error",
 
 
 @bp.errorhandler(ApiError)
-def _openai_error(exc: ApiError):
+@bp.errorhandler(AppError)
+def _openai_error(exc: ApiError | AppError):
     # OpenAI's clients read 400 for a bad request; our 422 (validation) becomes that.
-    status = 400 if exc.status == 422 else exc.status
+    status = exc.status if isinstance(exc, ApiError) else http_errors.status_of(exc)
+    status = 400 if status == 422 else status
     kind = ERROR_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
     response = jsonify({"error": {"message": exc.message, "type": kind, "param": None,
                                   "code": exc.code}})
     response.status_code = status
-    for name, value in exc.headers.items():
+    headers = exc.headers if isinstance(exc, ApiError) else (
+        {"Retry-After": str(exc.retry_after)} if exc.retry_after else {})
+    for name, value in headers.items():
         response.headers[name] = value
     return response
 
@@ -180,7 +186,7 @@ def _chunks(completion_id: str, created: int, started: schemas.GenerationStarted
                         yield sse.event({"id": completion_id, "object": "chat.completion.chunk",
                                          "created": created, "model": started.model,
                                          "choices": [], "usage": _usage(message)})
-        except ApiError as exc:
+        except (ApiError, AppError) as exc:
             yield sse.event({"error": {"message": exc.message, "type": "server_error",
                                        "param": None, "code": exc.code}})
             return

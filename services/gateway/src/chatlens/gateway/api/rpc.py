@@ -1,43 +1,26 @@
-"""Calling the back-end services over RPC, and how their refusals reach the client."""
+"""RPC for the views not yet moved onto the application layer: the same port
+(``application.ports.Rpc``), with an optional table of a caller's own extra codes."""
 
 from __future__ import annotations
 
-from flask import current_app
-
+from chatlens.gateway.api import deps
+from chatlens.gateway.application.errors import AppError
 from chatlens.shared import schemas
-from chatlens.shared.bus import PublishFailed, RpcError, RpcTimeout
-from chatlens.shared.web import ApiError, server_timing
+from chatlens.shared.web import ApiError
 
-# The index's and the embedding worker's refusal codes -> (HTTP status, public code).
-RPC_ERRORS = {
-    "not_found": (404, "collection_not_found"),
-    "version_not_found": (404, "version_not_found"),
-    "invalid_vector": (422, "invalid_query"),
-    "empty_query": (422, "empty_query"),
-    "invalid_message": (422, "invalid_query"),
-    "tag_not_found": (404, "tag_not_found"),
-    "tag_exists": (409, "tag_exists"),
-    "too_many_tags": (409, "too_many_tags"),
-    "invalid_tag": (422, "invalid_tag"),
-    # The index replica that answered does not own the collection: INDEX_REPLICAS differs
-    # between the gateway and the index, a deployment fault, not the client's.
-    "wrong_replica": (503, "search_unavailable"),
-}
+# A view's own RpcFailed codes -> (status, public code), over ``application.errors.RPC_CODES``.
+RPC_ERRORS: dict[str, tuple[int, str]] = {}
 
 
 def call(request: schemas.Message, timeout: float | None = None, *,
          errors: dict[str, tuple[int, str]] = RPC_ERRORS,
          service: str = "search") -> schemas.Message:
-    """Send ``request`` and wait for its reply; a 503 when nobody answers in time, and the
-    server's refusals mapped to statuses through ``errors``."""
-    bus = current_app.extensions["chatlens.bus"]
-    timeout = timeout or current_app.config["CHATLENS_SETTINGS"].search_timeout_s
+    """Send ``request`` and wait for its reply; refusals as application errors, unless
+    ``errors`` names the service's code."""
     try:
-        with server_timing(request.type):
-            return bus.rpc().call(request, timeout=timeout)
-    except (RpcTimeout, PublishFailed) as exc:
-        raise ApiError(503, f"{service}_unavailable",
-                       f"the {service} service did not answer: {exc}") from None
-    except RpcError as exc:
-        status, code = errors.get(exc.code, (502, f"{service}_failed"))
-        raise ApiError(status, code, str(exc)) from None
+        return deps.backends().rpc.call(request, timeout, service=service)
+    except AppError as exc:
+        if exc.rpc_code in errors:
+            status, code = errors[exc.rpc_code]
+            raise ApiError(status, code, exc.message) from None
+        raise

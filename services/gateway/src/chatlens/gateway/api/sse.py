@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from flask import Response, stream_with_context
 
+from chatlens.gateway.application.errors import AppError
 from chatlens.shared.web import ApiError
 
 
@@ -16,7 +17,7 @@ def event(data: dict | str, name: str | None = None) -> str:
     return (f"event: {name}\n" if name else "") + f"data: {body}\n\n"
 
 
-def error_data(exc: ApiError) -> dict:
+def error_data(exc: ApiError | AppError) -> dict:
     """A failure after the stream started, as the same error body a status would carry."""
     return {"error": {"code": exc.code, "message": exc.message}}
 

@@ -7,24 +7,20 @@ asked for over RPC like the versions. Anywhere the API takes a version it takes 
 
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, current_app, g
 from spectree import Response
 
 from chatlens.gateway import jobs
-from chatlens.gateway.api import models
+from chatlens.gateway.api import deps, models
 from chatlens.gateway.api.docs import spec
 from chatlens.gateway.api.rpc import call
+from chatlens.gateway.application import versions
 from chatlens.gateway.db import Collection
 from chatlens.gateway.security import COLLECTIONS_READ, COLLECTIONS_WRITE, requires
 from chatlens.shared import schemas
 from chatlens.shared.web import ApiError, json_body
 
 bp = Blueprint("tags", __name__, url_prefix="/api/v1/collections")
-
-_VERSION_LIKE = re.compile(r"[vV]?[0-9]+")
-
 
 def _collection(org_id: str, collection_id: str) -> Collection:
     with current_app.extensions["chatlens.sessions"]() as session:
@@ -36,25 +32,8 @@ def _tags(org_id: str, collection_id: str) -> list[schemas.TagInfo]:
 
 
 def resolve_version(org_id: str, collection_id: str, ref: int | str | None) -> int | None:
-    """The version number ``ref`` names: a number (``3`` or ``"3"``) or a tag name.
-
-    Tag names never look like versions (the index refuses ``12`` and ``v12``), so a ref that
-    does and is not a plain number is a version that does not exist.
-    """
-    if ref is None or isinstance(ref, int):
-        return ref
-    if ref.isdigit() and len(ref) <= 9:
-        return int(ref)
-    if _VERSION_LIKE.fullmatch(ref):
-        raise ApiError(404, "version_not_found", f"no version {ref!r}")
-    if ref[:1] == "-" and ref[1:].isdigit():
-        raise ApiError(422, "validation_error", "a version number is 0 or more")
-    if _collection(org_id, collection_id).version == 0:  # nothing indexed: no tags either
-        raise ApiError(404, "tag_not_found", f"no tag {ref!r}")
-    for tag in _tags(org_id, collection_id):
-        if tag.name == ref:
-            return tag.version
-    raise ApiError(404, "tag_not_found", f"no tag {ref!r}")
+    """The version number ``ref`` names (``application.versions.resolve_version``)."""
+    return versions.resolve_version(deps.backends(), deps.caller_in(org_id), collection_id, ref)
 
 
 def _view(tags: list[schemas.TagInfo]) -> dict:

@@ -1,0 +1,194 @@
+"""Answers with citations (RAG): read the question's scope, retrieve with hybrid search in the
+caller's org, generate, cite, record.
+
+A question is checked for injection before anything is retrieved; when retrieval finds nothing
+relevant the model is not asked at all. :func:`prepare` does everything up to the generation,
+so the view can either wait for the answer (:func:`answer`) or stream it, and in both cases the
+draft's :meth:`Draft.record` cites and stores the text the model wrote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from chatlens.gateway.application.errors import NotFound
+from chatlens.gateway.application.ports import Backends, Caller
+from chatlens.gateway.application.prompting import (
+    NO_ANSWER,
+    SYSTEM,
+    build_prompt,
+    citation,
+    cited_numbers,
+    fallback_numbers,
+    relevant,
+)
+from chatlens.gateway.application.queries import FilterValues, build_filters, query_vector
+from chatlens.gateway.application.versions import indexed_version, resolve_version
+from chatlens.gateway.db import Answer
+from chatlens.gateway.injection import refuse_injection
+from chatlens.gateway.question_filters import QuestionFilters, interpret
+from chatlens.shared import schemas
+
+MAX_KEYWORD_QUERY = 2000  # the index's limit on the keyword query
+FILTER_FIELDS = ("platform", "chat", "sender", "kind", "since", "until")
+
+
+@dataclass(frozen=True)
+class Question:
+    question: str
+    k: int = 6
+    version: int | str | None = None
+    filters: FilterValues | None = None  # explicit: each field given wins over the question's
+
+
+@dataclass(frozen=True)
+class Scope:
+    filters: schemas.SearchFilters
+    view: dict  # {"applied", "from_question", "from_request"}: the answer's ``filters``
+
+    def describe(self) -> str:
+        """The question's filters in words, for an answer that found nothing under them."""
+        return "; ".join(f"{name} from \u201c{words}\u201d"
+                         for name, words in self.view["from_question"].items())
+
+
+@dataclass(frozen=True)
+class RecordedAnswer:
+    id: str
+    collection_id: str
+    question: str
+    answer: str
+    citations: list[dict]
+    model: str | None
+    version: int
+    filters: dict
+    created_at: datetime
+
+
+@dataclass
+class Draft:
+    """A question retrieved for: the generation to run (None: nothing relevant was found, the
+    answer is ``no_answer``) and :meth:`record` for the text the model writes."""
+
+    request: schemas.GenerateRequested | None
+    no_answer: str
+    record: Callable[[str, str | None], RecordedAnswer] = field(repr=False)
+
+
+def unscoped() -> Scope:
+    return Scope(schemas.SearchFilters(), {"applied": {}, "from_question": {},
+                                           "from_request": []})
+
+
+def scope(given: FilterValues | None, read: QuestionFilters) -> Scope:
+    """``given`` (explicit, field by field) over ``read`` (the question's own)."""
+    given = given or FilterValues()
+    explicit = [name for name in FILTER_FIELDS if getattr(given, name) is not None]
+    merged = {name: getattr(given, name) for name in FILTER_FIELDS}
+    from_question: dict[str, str] = {}
+    if given.sender is None and read.senders:
+        merged["sender"] = read.senders
+        from_question["sender"] = read.matched["sender"]
+    if given.chat is None and read.chats:
+        merged["chat"] = read.chats
+        from_question["chat"] = read.matched["chat"]
+    if given.since is None and given.until is None and (read.since or read.until):
+        merged["since"] = read.since.isoformat() if read.since else None
+        merged["until"] = read.until.isoformat() if read.until else None
+        from_question["dates"] = read.matched["dates"]
+    filters = build_filters(FilterValues(**merged))
+    return Scope(filters, {"applied": filters.model_dump(mode="json", exclude_defaults=True),
+                           "from_question": from_question, "from_request": explicit})
+
+
+def read_question(backends: Backends, caller: Caller, collection_id: str, question: str,
+                  version: int | None) -> QuestionFilters:
+    """The question's own filters, read against the collection's real senders and chats."""
+    facets = backends.rpc.call(schemas.FacetsRequested(
+        org_id=caller.org_id, collection_id=collection_id, version=version))
+    return interpret(question, [f.value for f in facets.senders],
+                     [f.value for f in facets.chats], backends.clock())
+
+
+def retrieve(backends: Backends, caller: Caller, collection_id: str, question: str, k: int,
+             filters: schemas.SearchFilters | None = None,
+             version: int | None = None) -> tuple[int, list[schemas.SearchHit]]:
+    """The collection's hybrid top ``k`` for ``question`` within ``filters``, at ``version``
+    (None: the latest), and the index version searched."""
+    answered = backends.rpc.call(schemas.SearchRequested(
+        org_id=caller.org_id, collection_id=collection_id, mode="hybrid",
+        vector=query_vector(backends.rpc, "hybrid", question),
+        query=question[:MAX_KEYWORD_QUERY], k=k, context=0,
+        filters=filters or schemas.SearchFilters(), version=version))
+    return answered.version, answered.hits
+
+
+def prepare(backends: Backends, caller: Caller, collection_id: str, asked: Question) -> Draft:
+    """Everything before the generation: checks, the question's scope, retrieval, the prompt."""
+    refuse_injection(asked.question)  # before anything is retrieved or generated
+    settings = backends.settings
+    empty = indexed_version(backends, caller, collection_id) == 0
+    if empty and asked.version is not None:
+        raise NotFound("version_not_found", f"no version {asked.version}")
+    chosen, version, hits = unscoped(), 0, []
+    if not empty:
+        pinned = resolve_version(backends, caller, collection_id, asked.version)
+        read = read_question(backends, caller, collection_id, asked.question, pinned)
+        chosen = scope(asked.filters, read)
+        version, hits = retrieve(backends, caller, collection_id, asked.question, asked.k,
+                                 chosen.filters, pinned)
+    used = relevant(hits, settings.answer_min_score)
+    evidence = [h.message for h in used]
+    no_answer = NO_ANSWER
+    if chosen.view["from_question"]:
+        no_answer += f" (Searched only: {chosen.describe()}.)"
+
+    def record(text: str, model: str | None) -> RecordedAnswer:
+        """Cite what ``text`` rests on and store the answer."""
+        citations = []
+        if model is not None:
+            numbers = cited_numbers(text, len(evidence))
+            if not numbers:  # the small model seldom cites: cite the best of what it was given
+                numbers = fallback_numbers(used)
+            citations = [citation(n, evidence[n - 1]) for n in numbers]
+        with backends.sessions() as session:
+            row = Answer(org_id=caller.org_id, collection_id=collection_id,
+                         question=asked.question, answer=text, citations=citations, model=model,
+                         version=version, filters=chosen.view, created_by=caller.user_id,
+                         # Whole seconds: MariaDB's DATETIME keeps no more, and the answer we
+                         # return now must equal the one GET returns later.
+                         created_at=backends.clock().replace(microsecond=0, tzinfo=None))
+            session.add(row)
+            session.commit()
+            return recorded(row)
+
+    request = schemas.GenerateRequested(
+        prompt=build_prompt(asked.question, evidence), system=SYSTEM,
+        max_new_tokens=settings.answer_max_tokens) if evidence else None
+    return Draft(request, no_answer, record)
+
+
+def answer(backends: Backends, caller: Caller, collection_id: str,
+           asked: Question) -> RecordedAnswer:
+    """The answer, waited for."""
+    draft = prepare(backends, caller, collection_id, asked)
+    if draft.request is None:
+        return draft.record(draft.no_answer, None)
+    generated = backends.rpc.inference(draft.request)
+    return draft.record(generated.text.strip() or NO_ANSWER, generated.model)
+
+
+def recorded(row: Answer) -> RecordedAnswer:
+    return RecordedAnswer(id=row.id, collection_id=row.collection_id, question=row.question,
+                          answer=row.answer, citations=row.citations, model=row.model,
+                          version=row.version, filters=row.filters, created_at=row.created_at)
+
+
+def get_answer(backends: Backends, caller: Caller, answer_id: str) -> RecordedAnswer:
+    with backends.sessions() as session:
+        row = session.get(Answer, answer_id)
+        if row is None or row.org_id != caller.org_id:
+            raise NotFound("answer_not_found", "no such answer")
+        return recorded(row)

@@ -1,0 +1,97 @@
+"""What the use cases talk to, passed in rather than reached for: the RPC port, the database's
+sessions, the settings and the clock. The views build one :class:`Backends` per request from the
+app's composition root (``chatlens.gateway.api.deps``); tests build their own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, closing, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from chatlens.gateway.application.errors import Unavailable, from_rpc
+from chatlens.gateway.config import GatewaySettings
+from chatlens.shared import schemas
+from chatlens.shared.bus import Bus, PublishFailed, RpcError, RpcTimeout
+from chatlens.shared.web import server_timing
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asks: every use case works inside ``org_id``."""
+
+    org_id: str
+    user_id: str | None = None
+
+
+class Rpc:
+    """Requests to the services behind the bus, their refusals as application errors."""
+
+    def __init__(self, bus: Bus, settings: GatewaySettings) -> None:
+        self.bus, self.settings = bus, settings
+
+    def call(self, request: schemas.Message, timeout: float | None = None, *,
+             service: str = "search") -> schemas.Message:
+        """Send ``request`` and wait for its reply (``Unavailable`` when nobody answers)."""
+        timeout = timeout or self.settings.search_timeout_s
+        with self._translated(service), server_timing(request.type):
+            return self.bus.rpc().call(request, timeout=timeout)
+
+    def inference(self, request: schemas.Message, timeout: float | None = None) -> schemas.Message:
+        return self.call(request, timeout or self.settings.generation_timeout_s,
+                         service="inference")
+
+    def stream(self, request: schemas.GenerateRequested) -> tuple[schemas.GenerationStarted,
+                                                                   Iterator[schemas.Message]]:
+        """Start a streamed generation: its first reply (the request passed the inference
+        service's checks, or its refusal is raised now, while a status can still say so) and an
+        iterator over the rest (``TokensGenerated`` pieces, then ``Generated``; a later failure
+        is raised from it; closing it stops the generation)."""
+        messages = self.bus.rpc().stream(request, timeout=self.settings.generation_timeout_s)
+        with self._translated("inference"):
+            started = next(messages)
+        if isinstance(started, schemas.Generated):  # a server that does not stream: at once
+            final = started
+            started = schemas.GenerationStarted(model=final.model,
+                                                prompt_tokens=final.prompt_tokens)
+            return started, self._rest(m for m in [final])
+        return started, self._rest(messages)
+
+    def _rest(self, messages: Iterator[schemas.Message]) -> Iterator[schemas.Message]:
+        """The stream's replies; ``Generated`` carries the whole text, so what no piece sent
+        (a server that does not stream) comes as one last piece before the final reply."""
+        sent, sent_tokens = "", 0
+        with self._translated("inference"), closing(messages):  # closing cancels the stream
+            for message in messages:
+                if isinstance(message, schemas.TokensGenerated):
+                    sent, sent_tokens = sent + message.text, sent_tokens + message.tokens
+                elif (isinstance(message, schemas.Generated) and len(message.text) > len(sent)
+                      and message.text.startswith(sent)):
+                    yield schemas.TokensGenerated(text=message.text[len(sent):],
+                                                  tokens=max(message.tokens - sent_tokens, 0))
+                yield message
+
+    @staticmethod
+    @contextmanager
+    def _translated(service: str) -> Iterator[None]:
+        try:
+            yield
+        except (RpcTimeout, PublishFailed) as exc:
+            raise Unavailable(f"{service}_unavailable",
+                              f"the {service} service did not answer: {exc}") from None
+        except RpcError as exc:
+            raise from_rpc(exc.code, str(exc), service) from None
+
+
+@dataclass(frozen=True)
+class Backends:
+    rpc: Rpc
+    sessions: Callable[[], AbstractContextManager[Session]]
+    settings: GatewaySettings
+    clock: Callable[[], datetime] = utc_now

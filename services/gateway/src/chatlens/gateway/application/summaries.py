@@ -1,0 +1,105 @@
+"""Summaries of a chat or a time window, with citations, recorded like answers.
+
+The window's messages are read from the index (in the caller's org, at the latest or a pinned
+version) and handed to the inference service, which summarises them map-reduce when they exceed
+one prompt. Summaries run while the client waits, bounded instead of queued as jobs: a window
+over ``SUMMARY_MAX_MESSAGES`` messages is ``TooLarge`` (413 ``window_too_large``, naming the
+limit; the inference service refuses one needing more than its ``SUMMARY_MAX_CHUNKS`` map steps
+the same way), so the slowest accepted summary stays inside ``SUMMARY_TIMEOUT_S``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from chatlens.gateway.application.errors import NotFound, TooLarge
+from chatlens.gateway.application.ports import Backends, Caller
+from chatlens.gateway.application.prompting import citation
+from chatlens.gateway.application.queries import FilterValues, build_filters
+from chatlens.gateway.application.versions import indexed_version
+from chatlens.gateway.db import Summary
+from chatlens.shared import schemas
+
+NOTHING = "There are no messages in that window."
+# Joins, calls and deleted messages say nothing worth summarising.
+KINDS = ["text", "media", "poll"]
+
+
+@dataclass(frozen=True)
+class Window:
+    """What to summarise: a chat, a sender, a time window, or any mix."""
+
+    chat: str | list[str] | None = None
+    sender: str | list[str] | None = None
+    since: str | None = None
+    until: str | None = None
+    version: int | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordedSummary:
+    id: str
+    collection_id: str
+    summary: str
+    citations: list[dict]
+    chunks: int
+    messages: int
+    filters: dict
+    model: str | None
+    version: int
+    created_at: datetime
+
+
+def _recorded(row: Summary) -> RecordedSummary:
+    return RecordedSummary(id=row.id, collection_id=row.collection_id, summary=row.summary,
+                           citations=row.citations, chunks=row.chunks, messages=row.messages,
+                           filters=row.filters, model=row.model, version=row.version,
+                           created_at=row.created_at)
+
+
+def summarize(backends: Backends, caller: Caller, collection_id: str,
+              window: Window) -> RecordedSummary:
+    settings = backends.settings
+    filters = build_filters(FilterValues(chat=window.chat, sender=window.sender,
+                                         since=window.since, until=window.until, kind=KINDS))
+    shown = filters.model_dump(mode="json", exclude_defaults=True, exclude={"kind"})
+    empty = indexed_version(backends, caller, collection_id) == 0
+    if empty and window.version is not None:
+        raise NotFound("version_not_found", f"no version {window.version}")
+    version, messages, total = 0, [], 0
+    if not empty:
+        listed = backends.rpc.call(schemas.MessagesListRequested(
+            org_id=caller.org_id, collection_id=collection_id, filters=filters,
+            version=window.version, limit=settings.summary_max_messages))
+        version, messages, total = listed.version, listed.messages, listed.total
+    if total > settings.summary_max_messages:
+        raise TooLarge("window_too_large",
+                       f"the window holds {total} messages; a summary covers at most "
+                       f"{settings.summary_max_messages}: narrow it with chat, sender, since "
+                       "or until")
+    model, text, citations, chunks = None, NOTHING, [], 0
+    if messages:
+        done = backends.rpc.inference(schemas.SummarizeRequested(
+            messages=messages, model=window.model, max_new_tokens=settings.summary_max_tokens),
+            timeout=settings.summary_timeout_s)
+        model, text, chunks = done.model, done.summary.strip() or NOTHING, done.chunks
+        citations = [citation(n, messages[n - 1]) for n in done.cited]
+    with backends.sessions() as session:
+        row = Summary(org_id=caller.org_id, collection_id=collection_id, filters=shown,
+                      summary=text, citations=citations, chunks=chunks, messages=len(messages),
+                      model=model, version=version, created_by=caller.user_id,
+                      # whole seconds: what MariaDB keeps
+                      created_at=backends.clock().replace(microsecond=0, tzinfo=None))
+        session.add(row)
+        session.commit()
+        return _recorded(row)
+
+
+def get_summary(backends: Backends, caller: Caller, summary_id: str) -> RecordedSummary:
+    with backends.sessions() as session:
+        row = session.get(Summary, summary_id)
+        if row is None or row.org_id != caller.org_id:
+            raise NotFound("summary_not_found", "no such summary")
+        return _recorded(row)
