@@ -64,6 +64,8 @@ status:
 
 test: setup
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(PY) -m mypy
 	bash deploy/local/ensure-services.sh test
 	$(MAKE) web-test
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -95,6 +97,8 @@ eval: setup
 
 lint: setup
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(PY) -m mypy
 
 clean:
 	rm -rf var

@@ -28,7 +28,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import IO, Any, BinaryIO
 
 # Local file header: signature, versions, flags, method, time, date, crc, sizes, name/extra length.
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")
@@ -137,7 +137,7 @@ def safe_extract_path(root: Path, name: str) -> Path:
     return target
 
 
-def _local_range(fp: BinaryIO, info: zipfile.ZipInfo, shown: str) -> tuple[int, int]:
+def _local_range(fp: IO[bytes], info: zipfile.ZipInfo, shown: str) -> tuple[int, int]:
     """[start, end) of the entry's local header and compressed data, read from the header itself."""
     fp.seek(info.header_offset)
     header = fp.read(_LOCAL_HEADER.size)
@@ -241,7 +241,7 @@ def check_zip(zf: zipfile.ZipFile, limits: ArchiveLimits,
 class _CountingReader(io.RawIOBase):
     """Reads a zip entry, counting every decompressed byte against the budget and ratio."""
 
-    def __init__(self, raw: BinaryIO, entry: EntryInfo, limits: ArchiveLimits,
+    def __init__(self, raw: IO[bytes], entry: EntryInfo, limits: ArchiveLimits,
                  budget: Budget) -> None:
         self._raw = raw
         self._entry = entry
@@ -253,7 +253,7 @@ class _CountingReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
+    def readinto(self, buffer: Any) -> int:
         try:
             data = self._raw.read(len(buffer))
         except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:

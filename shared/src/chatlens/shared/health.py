@@ -37,7 +37,7 @@ def serve(port: int, ready: Callable[[], bool], host: str = "127.0.0.1") -> Thre
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, *args) -> None:  # probes are too chatty to log
+        def log_message(self, *args: object) -> None:  # probes are too chatty to log
             pass
 
     server = ThreadingHTTPServer((host, port), Handler)

@@ -32,7 +32,7 @@ def get_correlation_id() -> str | None:
     return _correlation_id.get()
 
 
-def set_correlation_id(value: str | None) -> contextvars.Token:
+def set_correlation_id(value: str | None) -> contextvars.Token[str | None]:
     return _correlation_id.set(value)
 
 

@@ -62,6 +62,7 @@ def migration_lock(engine: Engine, name: str) -> Iterator[None]:
             yield
         return
     # The lock belongs to this connection's session; the migration runs on another one.
+    params: dict[str, object]
     with engine.connect() as holder:
         if dialect in ("mysql", "mariadb"):
             got = holder.execute(text("SELECT GET_LOCK(:n, :t)"),

@@ -19,7 +19,7 @@ LIMIT_REQUEST_FIELD_SIZE = 8190
 LIMIT_REQUEST_FIELDS = 32768
 
 
-class JsonLogger(glogging.Logger):
+class JsonLogger(glogging.Logger):  # type: ignore[misc]  # gunicorn ships no type hints
     """Gunicorn's messages go to the root logger, so they come out as JSON lines like ours."""
 
     def setup(self, cfg: Any) -> None:

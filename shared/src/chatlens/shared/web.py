@@ -34,13 +34,15 @@ MAX_JSON_DEPTH = 32
 class ApiError(Exception):
     """An error the client should see, with its HTTP status and a stable code."""
 
-    def __init__(self, status: int, code: str, message: str, headers: dict | None = None) -> None:
+    def __init__(self, status: int, code: str, message: str,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.headers = headers or {}
 
 
-def error_response(status: int, code: str, message: str, headers: dict | None = None) -> Response:
+def error_response(status: int, code: str, message: str,
+                   headers: dict[str, str] | None = None) -> Response:
     response = jsonify({"error": {"code": code, "message": message}})
     response.status_code = status
     for name, value in (headers or {}).items():
@@ -52,7 +54,8 @@ def _reject_constant(name: str) -> Any:
     raise ApiError(400, "invalid_json", f"{name} is not valid JSON")
 
 
-def json_body(model: type[BaseModel] | None = None, *, max_bytes: int = MAX_JSON_BYTES):
+def json_body(model: type[BaseModel] | None = None, *,
+              max_bytes: int = MAX_JSON_BYTES) -> Any:
     """The request's JSON body, guarded, and validated into ``model`` when given."""
     if not request.is_json:
         raise ApiError(415, "unsupported_media_type", "send the body as application/json")
@@ -112,7 +115,7 @@ def init_errors(app: Flask, table: dict[type[Exception], tuple[int, str]] | None
     """Register the JSON error handlers; ``table`` maps domain exceptions to (status, code)."""
 
     @app.errorhandler(ApiError)
-    def _api_error(exc: ApiError):
+    def _api_error(exc: ApiError) -> Response:
         return error_response(exc.status, exc.code, exc.message, exc.headers)
 
     for exc_type, (status, code) in (table or {}).items():
@@ -121,12 +124,12 @@ def init_errors(app: Flask, table: dict[type[Exception], tuple[int, str]] | None
         )
 
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):
+    def _http_error(exc: HTTPException) -> Response:
         code = (exc.name or "error").lower().replace(" ", "_")
         return error_response(exc.code or 500, code, exc.description or exc.name)
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):
+    def _unexpected(exc: Exception) -> Response:
         log.exception("unhandled error")
         return error_response(500, "internal", "internal error; see the server log")
 
@@ -188,11 +191,11 @@ def init_health(app: Flask, ready: Callable[[], bool] = lambda: True) -> None:
     PrometheusMetrics(app, path="/metrics", group_by="endpoint")
 
     @app.get("/healthz")
-    def healthz():
+    def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.get("/readyz")
-    def readyz():
+    def readyz() -> tuple[dict[str, str], int]:
         try:
             ok = ready()
         except Exception:  # a failing check means "not ready", not an error page
