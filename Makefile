@@ -78,6 +78,9 @@ bench: setup services
 	# Generation: tokens/s through the whole path over raw model.generate, 8 concurrent over one
 	# at a time, time to first token, and a planted-fact question set.
 	$(PY) bench/generation_bench.py
+	# Analytics: overview, activity and people at 100k and 1M through the index, against DuckDB
+	# directly on the same columns and pandas on the parsed messages.
+	$(PY) bench/analytics_bench.py
 	# Streaming parse: peak memory of a 200 MiB and a 1 GiB Telegram export must stay near the
 	# baseline and flat between them (each file is generated once and kept under var/bench).
 	mkdir -p var/bench

@@ -3,6 +3,7 @@ plain-Python reference (``analytics_reference``) on a generated history (``analy
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -143,6 +144,11 @@ def test_conversations_match_the_sessions_split_in_python(analytics, history):
     assert got["longest"]["messages"] == len(longest)
     assert when(got["longest"]["started_at"]) == longest[0].sent_at
     assert sum(b["conversations"] for b in got["sizes"]) == len(want)
+    assert got["longest"]["participants"] == len({m.sender for m in longest})
+    starters = Counter(s[0].sender for s in want)
+    assert {row["sender"]: row["conversations"] for row in got["started_by"]} == \
+        dict(sorted(starters.items(), key=lambda item: (-item[1], item[0] is None, item[0]))
+             [:len(got["started_by"])])
 
 
 @pytest.mark.parametrize("zone", ["Mars/Olympus", "../etc/passwd", "UTC'; DROP TABLE m; --"])

@@ -22,16 +22,19 @@ from chatlens.shared.schemas import ChatMessage
 
 COLUMNS = "columns.parquet"
 # Bumped when a column is added: a file of an older layout is rebuilt on load like a missing one.
-LAYOUT = b"1"
+LAYOUT = b"2"
+# A few hundred distinct values in a million rows: dictionary-encoded, in the file and in memory
+# (a tenth of the memory, and DuckDB groups and filters them as integers).
+NAME = pa.dictionary(pa.int32(), pa.string())
 
 SCHEMA = pa.schema([
     ("message_id", pa.string()),
     ("seq", pa.int64()),
-    ("platform", pa.string()),
-    ("chat", pa.string()),
-    ("sender", pa.string()),
-    ("sender_id", pa.string()),
-    ("kind", pa.string()),
+    ("platform", NAME),
+    ("chat", NAME),
+    ("sender", NAME),
+    ("sender_id", NAME),
+    ("kind", NAME),
     ("sent_at", pa.timestamp("us", tz="UTC")),
     ("reply_to", pa.string()),
     ("thread_id", pa.string()),
@@ -85,7 +88,11 @@ def table_of(messages: list[ChatMessage]) -> pa.Table:
         data["media"].append(m.kind == "media" or bool(m.attachments))
         data["link"].append(has_link(text))
         data["text"].append(text)
-    return pa.Table.from_pydict(data, schema=SCHEMA)
+    names = {name for name in SCHEMA.names if SCHEMA.field(name).type == NAME}
+    arrays = [pa.array(values, pa.string()).dictionary_encode() if name in names
+              else pa.array(values, SCHEMA.field(name).type)
+              for name, values in data.items()]
+    return pa.Table.from_arrays(arrays, schema=SCHEMA)
 
 
 def write(path: Path, messages: list[ChatMessage]) -> None:

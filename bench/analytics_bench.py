@@ -1,0 +1,231 @@
+"""Analytics benchmark: overview, activity (with the heatmap) and people at 100k and 1M messages,
+through the index's analytics function, against the same queries run directly in DuckDB on the
+same columns, and against pandas on the parsed messages (what whatstk and chat-miner use).
+
+    python bench/analytics_bench.py [--sizes 100000,1000000] [--repeats 15]
+
+Per size: a generated history (``services/index/tests/analytics_data``) is written as one real
+collection through the index's storage code (the segment a sealed job writes, columns included)
+and kept in ``var/bench/analytics`` for the next run; the index answers ``AnalyticsRequested``
+exactly as its RPC handler does (``Analytics.answer``: manifest, segments, tombstones, filters,
+DuckDB). "DuckDB direct" runs the same report SQL on the segment's Parquet file read once, with
+nothing of the index around it. pandas builds one DataFrame from the parsed messages (not timed)
+and computes the same numbers with groupby. Prints p50/p99 per report and the ratios, writes
+``var/bench/analytics.json``; asserts nothing (2 shared cores: compare within a run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "services" / "index" / "tests"))
+
+import pandas as pd  # noqa: E402
+import pyarrow.parquet as pq  # noqa: E402
+from analytics_data import generate  # noqa: E402
+
+from chatlens.index.analytics import service as analytics_service  # noqa: E402
+from chatlens.index.analytics import sql  # noqa: E402
+from chatlens.index.analytics.service import Analytics  # noqa: E402
+from chatlens.index.manifests import ManifestReader  # noqa: E402
+from chatlens.index.storage.collection import Collection, NewSegment  # noqa: E402
+from chatlens.index.storage.columns import COLUMNS, emoji_count  # noqa: E402
+from chatlens.index.storage.layout import Layout  # noqa: E402
+from chatlens.index.storage.segment import SegmentCache  # noqa: E402
+from chatlens.shared.schemas import AnalyticsRequested  # noqa: E402
+
+OUT = ROOT / "var" / "bench"
+REPORTS = {"overview": {}, "activity": {"stack": "person", "bucket": "week"}, "people": {}}
+ZONE = "Europe/Lisbon"
+GAP = timedelta(minutes=30)
+
+
+def resident_gib() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 2**20
+    return float("nan")
+
+
+def build(size: int, messages) -> Layout:
+    """The collection of ``size`` messages, written once (kept for the next run)."""
+    layout = Layout(OUT / "analytics" / str(size))
+    path = layout.collection("bench", "c1")
+    if Collection(path).exists():
+        return layout
+    shutil.rmtree(path, ignore_errors=True)
+    started = time.perf_counter()
+    collection = Collection.create(path, dim=4)
+    # No vectors: analytics reads only the message records and their columns.
+    collection.add_version("job1", NewSegment(messages, [], np.zeros((0, 4), np.float32)),
+                           {"messages": size}, f"{size} generated messages")
+    print(f"  built the {size:,} collection in {time.perf_counter() - started:.0f} s")
+    return layout
+
+
+def timed(call: Callable[[], object], repeats: int) -> dict:
+    call()  # warm: the segment loaded, DuckDB's first plan
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return {"p50_ms": statistics.median(times),
+            "p99_ms": times[min(len(times) - 1, round(0.99 * (len(times) - 1)))]}
+
+
+def frame(messages) -> pd.DataFrame:
+    """The parsed messages as one DataFrame, the way chat-analysis scripts start."""
+    return pd.DataFrame({
+        "message_id": [m.message_id for m in messages], "seq": [m.seq for m in messages],
+        "chat": [m.chat for m in messages], "sender": [m.sender for m in messages],
+        "kind": [m.kind for m in messages], "sent_at": [m.sent_at for m in messages],
+        "text": [m.text for m in messages], "reply_to": [m.reply_to for m in messages],
+        "edited": [m.edited for m in messages], "deleted": [m.deleted for m in messages],
+        "attachments": [len(m.attachments) for m in messages]})
+
+
+def pandas_reports(df: pd.DataFrame) -> dict[str, Callable[[], object]]:
+    """The same reports in pandas: columns derived per call, as a script over the export does."""
+
+    def authored() -> pd.DataFrame:
+        own = df[~df["kind"].isin(["system", "service"])].copy()
+        own["t"] = own["sent_at"].dt.tz_convert(ZONE)
+        own["day"] = own["t"].dt.date
+        own["words"] = own["text"].str.split().str.len()
+        own["chars"] = own["text"].str.len()
+        own["link"] = own["text"].str.contains(r"\b(?:https?://|www\.)\S", case=False)
+        own["media"] = (own["kind"] == "media") | (own["attachments"] > 0)
+        return own
+
+    def overview():
+        own = authored()
+        days = pd.Series(sorted(own["day"].unique()))
+        streak = (pd.to_datetime(days).diff().dt.days != 1).cumsum().value_counts().max()
+        times = own["sent_at"].sort_values()
+        return {"messages": len(own), "words": int(own["words"].sum()),
+                "participants": own["sender"].nunique(), "chats": own["chat"].nunique(),
+                "active_days": len(days), "busiest_day": own["day"].value_counts().idxmax(),
+                "busiest_hour": own["t"].dt.hour.value_counts().idxmax(),
+                "busiest_weekday": own["t"].dt.dayofweek.value_counts().idxmax(),
+                "busiest_month": own["t"].dt.strftime("%Y-%m").value_counts().idxmax(),
+                "streak": int(streak), "silence": times.diff().max(),
+                "media": int(own["media"].sum()), "links": int(own["link"].sum()),
+                "edited": int(own["edited"].sum()), "deleted": int(own["deleted"].sum())}
+
+    def activity():
+        own = authored()
+        week = own["t"].dt.tz_localize(None).dt.to_period("W").dt.start_time
+        top = own["sender"].value_counts().index[:10]
+        key = own["sender"].where(own["sender"].isin(top), "(other)")
+        series = own.groupby([week, key]).size()
+        heatmap = own.groupby([own["t"].dt.dayofweek, own["t"].dt.hour]).size().unstack(
+            fill_value=0)
+        lengths = pd.cut(own["chars"], [-1, 0, 10, 20, 50, 100, 200, 500, 1000, np.inf]
+                         ).value_counts()
+        return series, heatmap, lengths
+
+    def people():
+        own = authored().sort_values(["chat", "sent_at", "seq", "message_id"])
+        base = own.groupby("sender").agg(
+            messages=("message_id", "size"), words=("words", "sum"),
+            average_length=("chars", "mean"), media=("media", "sum"), links=("link", "sum"),
+            first_seen=("sent_at", "min"), last_seen=("sent_at", "max"),
+            active_days=("day", "nunique"))
+        base["emoji"] = own.groupby("sender")["text"].apply(
+            lambda texts: sum(emoji_count(text) for text in texts))
+        base["share"] = base["messages"] / len(own)
+        gap = own.groupby("chat")["sent_at"].diff()
+        session = (gap.isna() | (gap > GAP)).groupby(own["chat"]).cumsum()
+        grouped = own.groupby([own["chat"], session])
+        base["started"] = grouped["sender"].first().value_counts()
+        base["ended"] = grouped["sender"].last().value_counts()
+        previous = own.groupby("chat")["sender"].shift()
+        answer = (~(gap.isna() | (gap > GAP))) & (previous != own["sender"])
+        base["median_response"] = gap[answer].dt.total_seconds().groupby(
+            own["sender"][answer]).median()
+        replies = own.merge(own[["message_id", "sender"]], left_on="reply_to",
+                            right_on="message_id", suffixes=("", "_target"))
+        base["replies_given"] = replies["sender"].value_counts()
+        base["replies_received"] = replies["sender_target"].value_counts()
+        return base
+
+    return {"overview": overview, "activity": activity, "people": people}
+
+
+def run_size(size: int, repeats: int) -> dict:
+    print(f"{size:,} messages")
+    started = time.perf_counter()
+    messages = generate(size, seed=size)
+    print(f"  generated in {time.perf_counter() - started:.0f} s")
+    layout = build(size, messages)
+    df = frame(messages)
+    del messages  # the index reads its own copy from disk
+    rss = resident_gib()
+    analytics = Analytics(ManifestReader(layout), SegmentCache(4))
+    started = time.perf_counter()
+    analytics.answer(AnalyticsRequested(org_id="bench", collection_id="c1", report="overview"))
+    load_s = time.perf_counter() - started
+    print(f"  the index loaded the segment in {load_s:.1f} s "
+          f"(+{resident_gib() - rss:.2f} GiB resident)")
+    segment_path = Collection(layout.collection("bench", "c1")).segment_path("")
+    [parquet] = sorted(segment_path.glob(f"*/{COLUMNS}"))
+    direct_table = pq.read_table(parquet, columns=[
+        name for name in pq.read_schema(parquet).names if name != "text"])
+    in_pandas = pandas_reports(df)
+    figures: dict = {"messages": size, "index_load_s": load_s, "reports": {}}
+    for report, options in REPORTS.items():
+        request = AnalyticsRequested(org_id="bench", collection_id="c1", report=report,
+                                     timezone=ZONE, **options)
+
+        def direct(request=request):
+            with sql.connect(direct_table, request.timezone, request.gap_minutes) as con:
+                return analytics_service.run(con, request)
+
+        row = {"index": timed(lambda request=request: analytics.answer(request), repeats),
+               "duckdb": timed(direct, repeats),
+               "pandas": timed(in_pandas[report], max(3, repeats // 5))}
+        row["index_vs_duckdb"] = row["index"]["p50_ms"] / row["duckdb"]["p50_ms"]
+        row["pandas_vs_index"] = row["pandas"]["p50_ms"] / row["index"]["p50_ms"]
+        figures["reports"][report] = row
+        print(f"  {report:9} index p50 {row['index']['p50_ms']:7.1f} ms p99 "
+              f"{row['index']['p99_ms']:7.1f} | duckdb direct p50 {row['duckdb']['p50_ms']:7.1f}"
+              f" ms ({row['index_vs_duckdb']:.2f}x) | pandas p50 {row['pandas']['p50_ms']:8.1f}"
+              f" ms (index {row['pandas_vs_index']:.1f}x faster)")
+    total = {name: sum(r[name]["p50_ms"] for r in figures["reports"].values())
+             for name in ("index", "duckdb", "pandas")}
+    figures["all_reports_p50_ms"] = total
+    print(f"  all three  index {total['index']:.0f} ms | duckdb {total['duckdb']:.0f} ms | "
+          f"pandas {total['pandas']:.0f} ms")
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--repeats", type=int, default=15)
+    args = parser.parse_args()
+    results = [run_size(int(size), args.repeats) for size in args.sizes.split(",")]
+    OUT.mkdir(parents=True, exist_ok=True)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    (OUT / "analytics.json").write_text(json.dumps({"sizes": results, "peak_rss_gib": peak},
+                                                   indent=1, default=str))
+    print(f"wrote {OUT / 'analytics.json'}")
+
+
+if __name__ == "__main__":
+    main()
