@@ -201,6 +201,8 @@ def settings(tmp_path, database_url, amqp_url, fake_auth):
         auth_url=fake_auth.url, internal_token=INTERNAL_TOKEN, revocations_refresh_s=0.2,
         background=False,
         max_upload_bytes=2 * 1024 * 1024, search_timeout_s=3.0, sse_poll_s=0.05,
+        # Tests read the steps; test_headers checks the product's default (off) on its own.
+        server_timing=True,
     )
 
 

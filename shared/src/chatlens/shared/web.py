@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,6 +30,11 @@ log = logging.getLogger(__name__)
 
 MAX_JSON_BYTES = 1 << 20
 MAX_JSON_DEPTH = 32
+_CORRELATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+# On every response (init_security_headers); JSON also gets JSON_CSP: it never loads anything.
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+                    "Referrer-Policy": "no-referrer"}
+JSON_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 
 class ApiError(Exception):
@@ -70,8 +76,13 @@ def json_body(model: type[BaseModel] | None = None, *,
         raise ApiError(400, "invalid_json", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         data = json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "invalid_json", f"the body is not valid JSON: {exc}") from None
+    except UnicodeDecodeError:
+        raise ApiError(400, "invalid_json", "the body is not UTF-8") from None
+    except json.JSONDecodeError as exc:  # where, not the decoder's own wording
+        raise ApiError(400, "invalid_json", f"the body is not valid JSON (line {exc.lineno}, "
+                                            f"column {exc.colno})") from None
+    except ValueError:
+        raise ApiError(400, "invalid_json", "the body is not valid JSON") from None
     if model is None:
         return data
     if not isinstance(data, dict):
@@ -139,9 +150,10 @@ def init_correlation(app: Flask) -> None:
 
     @app.before_request
     def _start() -> None:
-        incoming = request.headers.get(logs.HEADER, "")[:64]
+        # Only a bounded, log- and header-safe id is taken; anything else gets a fresh one.
+        incoming = request.headers.get(logs.HEADER, "")
         g._correlation_token = logs.set_correlation_id(
-            incoming if incoming.isprintable() and incoming else logs.new_correlation_id()
+            incoming if _CORRELATION_ID.fullmatch(incoming) else logs.new_correlation_id()
         )
 
     @app.after_request
@@ -165,10 +177,12 @@ def server_timing(name: str) -> Iterator[None]:
 
 
 def init_server_timing(app: Flask) -> None:
-    """Every response says where its time went, in the W3C ``Server-Timing`` header (browsers'
+    """A response says where its time went, in the W3C ``Server-Timing`` header (browsers'
     developer tools and ``make bench`` read it): the steps timed with :func:`server_timing`,
     then ``app``, the whole handling of the request until its headers (a stream's body is not
-    in it). Durations in milliseconds."""
+    in it). Durations in milliseconds. Only when asked for: ``app.config["SERVER_TIMING"]`` (a
+    debug setting), or a request that set ``g.server_timing`` (e.g. a platform administrator's);
+    otherwise timings would tell anyone how long our internals take."""
 
     @app.before_request
     def _start_clock() -> None:
@@ -177,10 +191,23 @@ def init_server_timing(app: Flask) -> None:
     @app.after_request
     def _timing(response: Response) -> Response:
         started = g.get("_request_started")
-        if started is not None:
+        if started is not None and (app.config.get("SERVER_TIMING") or g.get("server_timing")):
             steps = [*g.get("_server_timings", []), ("app", time.perf_counter() - started)]
             response.headers["Server-Timing"] = ", ".join(
                 f"{name};dur={seconds * 1000:.2f}" for name, seconds in steps)
+        return response
+
+
+def init_security_headers(app: Flask) -> None:
+    """:data:`SECURITY_HEADERS` on every response, and :data:`JSON_CSP` on JSON ones (an HTML
+    page, such as the API docs, keeps the policy it sets for itself)."""
+
+    @app.after_request
+    def _secure(response: Response) -> Response:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if response.mimetype in ("application/json", "application/problem+json"):
+            response.headers.setdefault("Content-Security-Policy", JSON_CSP)
         return response
 
 

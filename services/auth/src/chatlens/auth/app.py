@@ -57,6 +57,7 @@ def create_app(settings: AuthSettings | None = None) -> Flask:
     service.trust_proxies(app, settings.trusted_proxies)
 
     web.init_correlation(app)
+    web.init_security_headers(app)
     errors.init_app(app, {oauth.OAuthFailed: (400, "oauth_failed"),
                           oauth.InvalidState: (400, "invalid_state")})
     web.init_health(app, ready=lambda: db.ping(rt.engine))

@@ -49,6 +49,8 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
     app.config.update(
         CHATLENS_SETTINGS=settings,
         CHATLENS_UPLOAD_DIR=settings.resolved_upload_dir(),
+        # Server-Timing only when asked for (platform admins get it anyway): see web.py.
+        SERVER_TIMING=settings.server_timing,
         MAX_CONTENT_LENGTH=settings.max_upload_bytes,
         # Also bounds the multipart parser's buffer, so it must stay well above its read size.
         MAX_FORM_MEMORY_SIZE=1024 * 1024,
@@ -83,6 +85,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
     })
 
     web.init_correlation(app)
+    web.init_security_headers(app)
     web.init_server_timing(app)
     web.init_errors(app, {})
     http_errors.init_app(app)

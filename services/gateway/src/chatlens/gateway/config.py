@@ -54,6 +54,9 @@ class GatewaySettings(ArchiveSettings):
     rate_limit_scale: float = Field(default=1.0, gt=0, le=1_000_000)
     upload_quota_per_day: int = Field(default=2000, ge=1)
     token_quota_per_day: int = Field(default=2_000_000, ge=1)
+    # Server-Timing on every response (a debug setting; benches turn it on). Off: only platform
+    # administrators' responses carry it, so nobody else learns how long our internals take.
+    server_timing: bool = False
     auto_migrate: bool = True
     # Background work (outbox relay, job events) runs in the serving process unless turned off,
     # e.g. for a test that drives it by hand.

@@ -120,8 +120,11 @@ def _check_text(filename: str, suffix: str, text: str) -> None:
         if len(first) < len(text.lstrip()):  # a whole line was read: it must parse
             try:
                 json.loads(first)
-            except (ValueError, RecursionError) as exc:
-                raise _not_an_export(filename, f"line 1 is not valid JSON: {exc}") from None
+            except json.JSONDecodeError as exc:  # where, not the decoder's wording
+                raise _not_an_export(filename, f"line 1 is not valid JSON (column {exc.colno})"
+                                     ) from None
+            except (ValueError, RecursionError):
+                raise _not_an_export(filename, "line 1 is not valid JSON") from None
 
 
 def _check_archive(filename: str, source: BinaryIO, limits: archives.ArchiveLimits) -> None:
