@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the servers the embedded default needs are up on loopback:
 #   ensure-services.sh demo   RabbitMQ, and nginx (optional for the demo)
-#   ensure-services.sh test   RabbitMQ, MariaDB, nginx, docker-compose and Chromium (the tests use them all)
+#   ensure-services.sh test   RabbitMQ (and its prometheus plugin), promtool, MariaDB, nginx, docker-compose and Chromium (the tests use them all)
 # A server that is installed but stopped is started; one that is missing is installed from
 # Debian's packages when we are root on Debian, otherwise we say what to install.
 set -euo pipefail
@@ -53,6 +53,14 @@ ensure_redis() {  # the gateway's rate-limit counters (REDIS_URL); the tests use
   wait_port 6379 Redis
 }
 
+# Per-queue metrics (depth, consumers, oldest message) for the monitoring tests: RabbitMQ's own
+# prometheus plugin, shipped with rabbitmq-server, on port 15692.
+ensure_rabbitmq_prometheus() {
+  port_open 15692 && return 0
+  rabbitmq-plugins enable rabbitmq_prometheus >/dev/null
+  wait_port 15692 "RabbitMQ's prometheus plugin"
+}
+
 ensure_binary() {  # binary, package, required
   command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] && return 0
   apt_install "$2" || [ "$3" = optional ]
@@ -64,6 +72,8 @@ if [ "$purpose" = test ]; then
   ensure_redis
   ensure_binary nginx nginx-light required
   ensure_binary docker-compose docker-compose required
+  ensure_binary promtool prometheus required  # the alert rules' tests
+  ensure_rabbitmq_prometheus
   # The web app's end-to-end tests drive Debian's Chromium (Playwright downloads no browser).
   ensure_binary chromium chromium required
 else

@@ -4,8 +4,6 @@ is valid for Kubernetes (and its CRD), and it deploys Chatlens the way the servi
 from __future__ import annotations
 
 import base64
-import os
-import shutil
 import socket
 import subprocess
 from pathlib import Path
@@ -17,7 +15,6 @@ from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 
 from chatlens.shared import topology
-from chatlens.shared.testing import unavailable
 
 CHART = Path(__file__).resolve().parents[2] / "helm/chatlens"
 VALUES_FILES = [None, *sorted(p.name for p in (CHART / "ci").glob("*.yaml"))]
@@ -303,11 +300,7 @@ def test_nginx_proxies_exactly_like_the_compose_nginx(render, kube):
         "run python deploy/helm/sync_nginx_conf.py after changing deploy/nginx/prod.conf")
 
 
-def test_nginx_config_passes_nginx_t_and_needs_no_root(render, kube, tmp_path):
-    nginx = shutil.which("nginx") or next(
-        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None)
-    if nginx is None:
-        unavailable("nginx is not installed (make test installs it on Debian)")
+def test_nginx_config_passes_nginx_t_and_needs_no_root(render, kube, nginx, tmp_path):
     (config,) = [obj for obj in kube.by_kind(render(None), "ConfigMap")
                  if obj["metadata"]["name"] == "cl-chatlens-nginx"]
     text = config["data"]["nginx.conf"]
@@ -323,3 +316,33 @@ def test_nginx_config_passes_nginx_t_and_needs_no_root(render, kube, tmp_path):
     result = subprocess.run([nginx, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_prometheus_operator_objects_carry_the_release_label_and_find_their_targets(render, kube):
+    objects = render("production-values.yaml")
+    monitors = kube.by_kind(objects, "ServiceMonitor")
+    services = {tuple(sorted(obj["spec"]["selector"].items())): obj
+                for obj in kube.by_kind(objects, "Service")}
+    scraped = set()
+    for monitor in monitors:
+        assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+        selector = tuple(sorted(monitor["spec"]["selector"]["matchLabels"].items()))
+        service = services[selector]  # a Service with exactly those selector labels exists
+        ports = {port["name"] for port in service["spec"]["ports"]}
+        assert {endpoint["port"] for endpoint in monitor["spec"]["endpoints"]} <= ports
+        scraped.add(kube.component(service))
+    assert scraped >= {"gateway", "auth", "embedding-worker", "inference", "index",
+                       "dask-scheduler", "dask-worker-embed", "dask-worker-llm"}
+    (rule,) = kube.by_kind(objects, "PrometheusRule")
+    assert rule["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    alerts = yaml.safe_load((kube.root / "deploy/monitoring/prometheus/alerts.yml").read_text())
+    assert rule["spec"] == alerts
+
+
+def test_every_dashboard_is_shipped_as_a_labelled_configmap(render, kube):
+    dashboards = sorted((kube.root / "deploy/monitoring/grafana").glob("*.json"))
+    maps = [obj for obj in kube.by_kind(render(None), "ConfigMap")
+            if obj["metadata"]["labels"].get("grafana_dashboard") == "1"]
+    shipped = {name: text for obj in maps for name, text in obj["data"].items()}
+    assert shipped == {path.name: path.read_text() for path in dashboards}
+    assert len(dashboards) == 6
