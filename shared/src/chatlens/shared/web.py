@@ -127,6 +127,9 @@ def init_errors(app: Flask, table: dict[type[Exception], tuple[int, str]] | None
 
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Response:
+        # A client's mistake (4xx) is routine, worth INFO; only our own failures are alarms.
+        log.log(logging.INFO if exc.status < 500 else logging.WARNING, "request refused",
+                extra={"status": exc.status, "code": exc.code, "path": request.path})
         return error_response(exc.status, exc.code, exc.message, exc.headers)
 
     for exc_type, (status, code) in (table or {}).items():
