@@ -8,7 +8,7 @@ import { RequireAuth } from "./auth/RequireAuth";
 import { Loading } from "./components/Loading";
 import { Shell } from "./components/Shell";
 import { ServicesProvider, type Services } from "./services";
-import { colorSchemeManager, theme } from "./theme";
+import { colorSchemeManager, cssVariablesResolver, theme } from "./theme";
 
 // Every page is its own chunk: the first load carries only the shell and the sign-in pages.
 const LoginPage = lazy(() => import("./pages/LoginPage"));
@@ -79,7 +79,8 @@ export function App({ services }: { services: Services }) {
     [services, queryClient],
   );
   return (
-    <MantineProvider theme={theme} colorSchemeManager={colorSchemeManager} defaultColorScheme="auto">
+    <MantineProvider theme={theme} colorSchemeManager={colorSchemeManager} defaultColorScheme="auto"
+      cssVariablesResolver={cssVariablesResolver}>
       <Notifications />
       <ServicesProvider services={services}>
         <QueryClientProvider client={queryClient}>

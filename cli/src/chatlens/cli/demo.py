@@ -54,6 +54,8 @@ def run_demo(stack: Stack, sample: Path, query: str) -> None:
         when = citation["sent_at"][:16].replace("T", " ")
         print(f"  cites:  {when}  {citation['sender']}: {textwrap.shorten(citation['text'], 80)}")
     print(f"\nThe stack is still running at {url} (log in as {DEMO_EMAIL} / {DEMO_PASSWORD}).")
+    if use_nginx and (stack.config.root / "services/web/dist/index.html").exists():
+        print(f"Web app: {url}/  (sign in as {DEMO_EMAIL} / {DEMO_PASSWORD})")
     print(f"OpenAPI: {url}/api/v1/openapi.json · logs: make logs · stop: make down")
 
 

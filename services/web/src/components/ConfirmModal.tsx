@@ -17,7 +17,7 @@ interface Props {
 /** A confirmation that says what will happen before it happens. */
 export function ConfirmModal(props: Props) {
   return (
-    <Modal opened={props.opened} onClose={props.onCancel} title={props.title} centered>
+    <Modal closeButtonProps={{ "aria-label": "Close" }} opened={props.opened} onClose={props.onCancel} title={props.title} centered>
       <Stack>
         <Text component="div" size="sm">{props.children}</Text>
         {props.error && <Alert color="red" role="alert">{props.error}</Alert>}

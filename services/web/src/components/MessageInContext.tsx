@@ -36,7 +36,7 @@ export function MessageInContext({ collectionId, messageId, version, onClose }: 
 
   const data = opened.data;
   return (
-    <Modal opened={messageId !== null} onClose={onClose} size="lg"
+    <Modal closeButtonProps={{ "aria-label": "Close" }} opened={messageId !== null} onClose={onClose} size="lg"
       title={data ? `${data.message.chat} · ${data.message.platform}` : "Message"}>
       {opened.isPending && <Loading />}
       {opened.isError && <Alert color="red" title="Could not open the message">{errorMessage(opened.error)}</Alert>}

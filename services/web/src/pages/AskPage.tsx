@@ -1,4 +1,4 @@
-import { Alert, Button, Card, Chip, Group, Stack, Text, Textarea } from "@mantine/core";
+import { Alert, Button, Card, Group, Stack, Text, Textarea } from "@mantine/core";
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { useParams } from "react-router";
 import { ApiError, errorMessage } from "../api/errors";
@@ -63,10 +63,10 @@ export default function AskPage() {
                 <Text size="xs" c="dimmed">Cited messages (click to open in the chat)</Text>
                 <Group gap="xs">
                   {answer.citations.map((citation) => (
-                    <Chip key={citation.message_id} checked={false} variant="outline" size="sm"
-                      onChange={() => setOpened(citation)} data-testid="citation">
+                    <Button key={citation.message_id} size="compact-sm" radius="xl" variant="outline"
+                      onClick={() => setOpened(citation)} data-testid="citation">
                       [{citation.n}] {citation.sender ?? "(system)"}, {formatTime(citation.sent_at)}
-                    </Chip>
+                    </Button>
                   ))}
                 </Group>
               </Stack>

@@ -41,7 +41,7 @@ export default function CollectionsPage() {
                 Version {collection.version} · created {formatTime(collection.created_at)}
               </Text>
               <Group gap="xs">
-                <Button component={Link} to={`/collections/${collection.id}/upload`} size="xs" variant="light">
+                <Button component={Link} to={`/collections/${collection.id}/upload`} size="xs" variant="outline">
                   Upload
                 </Button>
                 <Button size="xs" variant="subtle" color="red" onClick={() => setDoomed(collection)}
@@ -77,7 +77,7 @@ function CreateCollection() {
     create.mutate();
   }
   return (
-    <Card withBorder component="form" onSubmit={submit} aria-label="New collection">
+    <Card withBorder component="form" onSubmit={submit} aria-label="Create a collection">
       <Group align="flex-end" wrap="wrap">
         <TextInput label="New collection" placeholder="Team chats" required value={name}
           onChange={(e) => setName(e.currentTarget.value)} />

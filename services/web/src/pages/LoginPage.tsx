@@ -47,7 +47,7 @@ export default function LoginPage() {
 
   return (
     <AuthLayout title="Sign in">
-      {reason && <Alert color="yellow" role="status">{reason}</Alert>}
+      {reason && <Alert color="orange" role="status">{reason}</Alert>}
       <form onSubmit={submit} noValidate>
         <Stack>
           <TextInput label="Email" type="email" autoComplete="username" required

@@ -73,7 +73,8 @@ export default function UploadPage() {
 
   return (
     <Stack>
-      <Dropzone onDrop={onDrop} multiple aria-label="Drop chat exports here or press Enter to choose files">
+      <Dropzone onDrop={onDrop} multiple aria-label="Drop chat exports here or press Enter to choose files"
+        inputProps={{ "aria-label": "Chat export files" }}>
         <Stack align="center" gap={4} py="xl" style={{ pointerEvents: "none" }}>
           <Text fw={600}>Drop chat exports here, or click to choose</Text>
           <Text size="sm" c="dimmed">
@@ -115,7 +116,7 @@ function UploadRow({ item }: { item: Item }) {
         </>
       )}
       {item.phase === "done" && job && (
-        <Text size="sm" c={job.status === "failed" ? "red" : "green"} data-testid="job-outcome">
+        <Text size="sm" c={job.status === "failed" ? "red.9" : undefined} data-testid="job-outcome">
           {job.status === "succeeded" ? `Indexed as version ${job.version}: ` : ""}{jobOutcome(job)}
         </Text>
       )}
@@ -148,7 +149,7 @@ function RecentJobs({ collectionId }: { collectionId: string }) {
               <Table.Tr key={job.id}>
                 <Table.Td className="chat-text">{job.filename}</Table.Td>
                 <Table.Td>{formatTime(job.created_at)}</Table.Td>
-                <Table.Td><Badge color={job.status === "failed" ? "red" : job.status === "succeeded" ? "green" : "blue"}>{job.status}</Badge></Table.Td>
+                <Table.Td><Badge variant="dot" color={job.status === "failed" ? "red" : job.status === "succeeded" ? "green" : "blue"}>{job.status}</Badge></Table.Td>
                 <Table.Td>{job.status === "succeeded" || job.status === "failed" ? jobOutcome(job) : `${job.progress.stage ?? ""}`}</Table.Td>
               </Table.Tr>
             ))}

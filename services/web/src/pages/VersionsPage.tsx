@@ -51,13 +51,13 @@ export default function VersionsPage() {
           <Table.Tbody>
             {versions.data.slice().reverse().map((v) => (
               <Table.Tr key={v.version} data-testid="version-row">
-                <Table.Td>{v.version} {v.version === latest && <Badge size="xs">current</Badge>}</Table.Td>
+                <Table.Td>{v.version} {v.version === latest && <Badge size="xs" variant="dot">current</Badge>}</Table.Td>
                 <Table.Td>{formatTime(v.committed_at)}</Table.Td>
                 <Table.Td className="chat-text">{v.message} (+{v.added} / −{v.removed})</Table.Td>
                 <Table.Td>{v.messages}</Table.Td>
                 <Table.Td>
                   {v.version !== latest && (
-                    <Button size="compact-xs" variant="light" onClick={() => setTarget(v)}
+                    <Button size="compact-xs" variant="outline" onClick={() => setTarget(v)}
                       aria-label={`Restore version ${v.version}`}>Restore</Button>
                   )}
                 </Table.Td>

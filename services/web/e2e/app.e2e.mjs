@@ -1,0 +1,216 @@
+// The web app end to end against the real stack (started by tests/e2e/test_web_app.py):
+// register, create a collection, upload two exports and watch them, search, open a hit in its
+// chat, survive a reload, ask and open a citation, restore a version, an export full of XSS
+// payloads that executes nothing, sign out. Every page is screenshotted and scanned by axe.
+//   BASE_URL=http://127.0.0.1:18080 OUT=var/web-e2e SAMPLE=samples/whatsapp-demo.txt \
+//   XSS=path/to/xss.txt node e2e/app.e2e.mjs
+import assert from "node:assert/strict";
+import { launch, Pages } from "./browser.mjs";
+
+const BASE = process.env.BASE_URL;
+const SAMPLE = process.env.SAMPLE;
+const XSS = process.env.XSS;
+const pages = new Pages(process.env.OUT ?? "var/web-e2e");
+const LONG = 300_000; // the LLM answers on CPU
+const step = (text) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${text}`);
+
+const browser = await launch();
+const context = await browser.newContext({
+  baseURL: BASE, viewport: { width: 1280, height: 900 }, reducedMotion: "reduce",
+});
+// A payload that ran would set one of these; a CSP refusal is recorded too.
+await context.addInitScript(() => {
+  window.__cspViolations = [];
+  document.addEventListener("securitypolicyviolation", (e) =>
+    window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+});
+const page = await context.newPage();
+const pageErrors = [];
+page.on("pageerror", (error) => pageErrors.push(String(error)));
+let dialogs = 0;
+page.on("dialog", (dialog) => { dialogs += 1; void dialog.dismiss(); });
+
+try {
+  step("a protected page sends a stranger to sign in");
+  await page.goto("/collections");
+  await page.waitForURL("**/login");
+  await page.getByRole("heading", { name: "Sign in" }).waitFor();
+  await pages.check(page, "01-login");
+
+  step("register");
+  await page.getByRole("link", { name: "Create one" }).click();
+  await page.getByLabel("Name").fill("Web E2E");
+  await page.getByLabel("Email").fill(`web-${Date.now()}@example.com`);
+  await page.getByLabel("Password").fill("a long and uncommon passphrase 7");
+  await pages.check(page, "02-register");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.waitForURL("**/collections");
+
+  step("the refresh token is an HttpOnly, Secure, SameSite=Strict cookie on the refresh path");
+  const cookie = (await context.cookies()).find((c) => c.name === "chatlens_refresh");
+  assert.ok(cookie, "no refresh cookie");
+  assert.equal(cookie.httpOnly, true);
+  assert.equal(cookie.secure, true);
+  assert.equal(cookie.sameSite, "Strict");
+  assert.equal(cookie.path, "/api/v1/auth/refresh");
+  assert.equal(await page.evaluate(() => document.cookie.includes("chatlens_refresh")), false);
+
+  step("create a collection");
+  await page.getByLabel("New collection").fill("Team chats");
+  await page.getByLabel("Description").fill("e2e");
+  await page.getByRole("button", { name: "Create" }).click();
+  await page.getByRole("link", { name: "Team chats" }).waitFor();
+  await pages.check(page, "03-collections");
+  await page.getByRole("link", { name: "Team chats" }).click();
+  await page.waitForURL("**/search");
+  const collectionUrl = page.url().replace(/\/search$/, "");
+
+  step("upload two exports and watch their progress");
+  await page.getByRole("tab", { name: "Upload" }).click();
+  await page.locator("input[type=file]").setInputFiles([SAMPLE, XSS]);
+  const items = page.getByTestId("upload-item");
+  await assertEventually(async () => (await items.count()) === 2, 10_000, "two upload rows");
+  await page.locator('[data-phase="processing"], [data-phase="done"]').first().waitFor({ timeout: LONG });
+  await pages.check(page, "04-upload-progress");
+  await assertEventually(async () =>
+    (await page.locator('[data-testid="upload-item"][data-phase="done"]').count()) === 2, LONG,
+  "both jobs done");
+  const outcomes = await page.getByTestId("job-outcome").allTextContents();
+  step(`  ${outcomes.join(" | ")}`);
+  assert.equal(outcomes.length, 2);
+  for (const outcome of outcomes) assert.match(outcome, /^Indexed as version \d+: \d+ new, \d+ already there$/);
+
+  step("the same export again adds nothing");
+  await page.locator("input[type=file]").setInputFiles([SAMPLE]);
+  await assertEventually(async () =>
+    (await page.locator('[data-testid="upload-item"][data-phase="done"]').count()) === 3, LONG, "re-upload done");
+  const again = await page.getByTestId("job-outcome").first().textContent();
+  assert.match(again, /: 0 new, [1-9]\d* already there$/);
+
+  step("a refusal is shown with its reason");
+  await page.locator("input[type=file]").setInputFiles([{ name: "notes.bin", mimeType: "application/octet-stream",
+    buffer: Buffer.from([0, 1, 2, 3, 255, 254, 0, 0]) }]);
+  const refused = page.getByTestId("upload-refused");
+  await refused.waitFor({ timeout: 30_000 });
+  assert.ok((await refused.textContent()).length > 10);
+  await pages.check(page, "05-upload-done");
+
+  step("search, with marks from the spans and neighbours");
+  await page.getByRole("tab", { name: "Search" }).click();
+  await page.locator("body").click({ position: { x: 5, y: 300 } });
+  await page.keyboard.press("/");
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "search-box", "/ focuses search");
+  await page.keyboard.type("offsite in Lisbon");
+  await page.keyboard.press("Enter");
+  const hits = page.getByTestId("search-hit");
+  await hits.first().waitFor({ timeout: 60_000 });
+  assert.ok(await page.locator("mark.hit", { hasText: /lisbon/i }).count() > 0, "no highlighted match");
+  await pages.check(page, "06-search");
+
+  step("filter chips and the keyword mode");
+  await page.locator("label", { hasText: /^Keywords$/ }).click();
+  await page.getByLabel("Filter value").fill("Marta");
+  await page.getByRole("button", { name: "Add filter" }).click();
+  await page.getByText("From: Marta").waitFor();
+  await assertEventually(async () => {
+    const senders = await page.getByTestId("hit-sender").allTextContents();
+    return senders.length > 0 && senders.every((s) => s.startsWith("Marta"));
+  }, 30_000, "hits only from Marta");
+  await pages.check(page, "07-search-filtered");
+
+  step("open a hit in its chat");
+  await hits.first().getByRole("button", { name: "Open in chat" }).click();
+  await page.getByTestId("opened-message").waitFor({ timeout: 30_000 });
+  await pages.check(page, "08-message-in-context");
+  await page.keyboard.press("Escape");
+
+  step("a reload keeps the session (the cookie, not storage)");
+  assert.equal(await page.evaluate(() => localStorage.length + sessionStorage.length <= 1), true);
+  await page.reload();
+  await page.getByRole("tab", { name: "Search" }).waitFor();
+  assert.ok(page.url().endsWith("/search"), `reload went to ${page.url()}`);
+
+  step("an export full of XSS payloads executes nothing");
+  await page.getByRole("textbox", { name: "Search" }).fill("script onerror javascript");
+  await page.locator("label", { hasText: /^Keywords$/ }).click();
+  await page.keyboard.press("Enter");
+  await page.locator("mark.hit").first().waitFor({ timeout: 60_000 });
+  await page.getByText("<script>", { exact: false }).first().waitFor();
+  await pages.check(page, "09-xss-search");
+  await hits.first().getByRole("button", { name: "Open in chat" }).click();
+  await page.getByTestId("opened-message").waitFor({ timeout: 30_000 });
+  const planted = await page.evaluate(() => ({
+    fired: window.__xss ?? null,
+    images: document.querySelectorAll("img[src='x'], img[src='x:'], svg[onload], iframe").length,
+    scripts: [...document.querySelectorAll("script")].filter((s) => !s.src).length,
+    jsLinks: document.querySelectorAll("a[href^='javascript:']").length,
+    csp: window.__cspViolations,
+  }));
+  assert.deepEqual(planted, { fired: null, images: 0, scripts: 0, jsLinks: 0, csp: [] });
+  assert.equal(dialogs, 0, "a payload opened a dialog");
+  await pages.check(page, "10-xss-message");
+  await page.keyboard.press("Escape");
+
+  step("ask, streamed, and open a citation");
+  await page.getByRole("tab", { name: "Ask" }).click();
+  await page.getByLabel("Ask a question").fill("When is the offsite in Lisbon?");
+  await page.getByRole("button", { name: "Ask" }).click();
+  await page.getByRole("button", { name: "Stop" }).waitFor({ timeout: 10_000 });
+  const citation = page.getByTestId("citation").first();
+  await citation.waitFor({ timeout: LONG });
+  const answer = await page.getByTestId("answer-text").textContent();
+  step(`  answer: ${answer}`);
+  assert.ok(answer.trim().length > 0);
+  await pages.check(page, "11-ask");
+  await citation.click();
+  await page.getByTestId("opened-message").waitFor({ timeout: 30_000 });
+  await pages.check(page, "12-citation");
+  await page.keyboard.press("Escape");
+
+  step("versions: restore the first with a confirmation");
+  await page.getByRole("tab", { name: "Versions" }).click();
+  const rows = page.getByTestId("version-row");
+  await rows.first().waitFor();
+  assert.ok((await rows.count()) >= 2);
+  await pages.check(page, "13-versions");
+  await page.getByRole("button", { name: "Restore version 1" }).click();
+  await page.getByRole("dialog").getByText("as a new version").waitFor();
+  await pages.check(page, "14-restore-confirm");
+  await page.getByRole("dialog").getByRole("button", { name: "Restore" }).click();
+  await page.getByText(/Restored version 1 as version \d+/).waitFor({ timeout: 60_000 });
+
+  step("dark theme");
+  await page.getByRole("button", { name: /Switch to the dark theme/ }).click();
+  await page.goto(collectionUrl + "/search");
+  await page.getByRole("textbox", { name: "Search" }).fill("offsite");
+  await page.keyboard.press("Enter");
+  await hits.first().waitFor({ timeout: 60_000 });
+  await pages.check(page, "15-search-dark");
+
+  step("sign out ends the session: a protected page asks to sign in again");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL("**/login");
+  assert.equal((await context.cookies()).some((c) => c.name === "chatlens_refresh"), false);
+  await page.goto(collectionUrl + "/search");
+  await page.waitForURL("**/login");
+
+  assert.deepEqual(pageErrors, [], "uncaught errors in the page");
+  assert.deepEqual(pages.violations, [], "axe found serious or critical violations");
+  step("all good");
+} catch (error) {
+  await page.screenshot({ path: `${pages.outDir}/failure.png`, fullPage: true }).catch(() => undefined);
+  console.error(error);
+  if (pages.violations.length) console.error("axe:", pages.violations);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
+
+async function assertEventually(check, timeout, what) {
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for: ${what}`);
+}
