@@ -65,7 +65,10 @@ def main(argv: list[str] | None = None) -> int:
             print("stack stopped")
         elif args.command == "status":
             for name in (*stack.config.service_processes, "nginx"):
-                print(f"{name:18} {'running' if stack.running(name) else 'stopped'}")
+                failure = stack.failure(name)
+                state = ("running" if stack.running(name)
+                         else f"failed: {failure}" if failure else "stopped")
+                print(f"{name:18} {state}")
         elif args.command == "logs":
             names = [*stack.config.service_processes, "nginx"]
             if args.service and args.service not in names:

@@ -2,8 +2,11 @@
 ``make demo``.
 
 Every service runs as ``python -m chatlens.<service>`` with its environment, its log in
-``<state>/logs/<name>.log`` and its pid in ``<state>/pids/<name>.pid``; nginx, when installed, runs
-unprivileged from a config rendered into ``<state>/nginx``. The end-to-end and fault tests use the
+``<state>/logs/<name>.log``, under a supervisor (:mod:`chatlens.cli.supervise`) that restarts it
+with backoff when it dies and gives up loudly after repeated crashes: the supervisor's pid is in
+``<state>/pids/<name>.pid``, the service's own in ``<name>.service.pid``, and why it was given up
+in ``<name>.service.failed``. nginx, when installed, runs unprivileged from a config rendered into
+``<state>/nginx``. The end-to-end and fault tests use the
 same class with their own ports, data folder and RabbitMQ vhost, so what they prove is what a user
 runs.
 """
@@ -43,6 +46,13 @@ class StackConfig:
     extra_env: dict[str, str] = field(default_factory=dict)
     # Index replicas (INDEX_REPLICAS): "index" is replica 0, "index-1"... the others.
     index_replicas: int = 1
+    # Supervision (chatlens.cli.supervise): a dead service is restarted after a backoff that
+    # doubles from restart_backoff_s; max_crashes exits in a row, each within stable_s of its
+    # start, and it is given up.
+    supervise: bool = True
+    restart_backoff_s: float = 1.0
+    max_crashes: int = 5
+    stable_s: float = 60.0
 
     @property
     def ports(self) -> dict[str, int]:
@@ -148,9 +158,19 @@ class Stack:
             self.start_nginx()
         self.wait_ready(wait_s)
 
+    def supervised(self, name: str) -> list[str]:
+        """The command that runs ``name`` under its supervisor (or alone, unsupervised)."""
+        c = self.config
+        if not c.supervise:
+            return self.command(name)
+        return [sys.executable, "-m", "chatlens.cli.supervise", "--name", name,
+                "--pid-file", str(self.pids / f"{name}.service.pid"),
+                "--backoff", str(c.restart_backoff_s), "--max-crashes", str(c.max_crashes),
+                "--stable-s", str(c.stable_s), "--", *self.command(name)]
+
     def start(self, name: str) -> int:
         log = open(self.logs / f"{name}.log", "ab")
-        process = subprocess.Popen(self.command(name), env=self.env(name), stdout=log,
+        process = subprocess.Popen(self.supervised(name), env=self.env(name), stdout=log,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                    cwd=self.config.root, start_new_session=True)
         (self.pids / f"{name}.pid").write_text(str(process.pid))
@@ -196,6 +216,29 @@ class Stack:
         except ChildProcessError:
             return True
 
+    def service_pid(self, name: str) -> int | None:
+        """The service's own process (under its supervisor), None before it started."""
+        if not self.config.supervise:
+            return self.pid(name)
+        try:
+            return int((self.pids / f"{name}.service.pid").read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def failure(self, name: str) -> str | None:
+        """Why the supervisor gave ``name`` up, if it did."""
+        path = self.pids / f"{name}.service.failed"
+        return path.read_text().strip() if path.exists() else None
+
+    def crash(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """Kill the service's own process only, as a crash would: its supervisor restarts it."""
+        pid = self.service_pid(name)
+        if pid is not None:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         pid = self.pid(name)
         if pid is None:
@@ -214,7 +257,8 @@ class Stack:
         names = [n for n in ("nginx", *reversed(self.config.processes)) if self.pid(n)]
         for name in names:
             self.kill(name, signal.SIGTERM)
-            (self.pids / f"{name}.pid").unlink(missing_ok=True)
+            for suffix in ("pid", "service.pid"):
+                (self.pids / f"{name}.{suffix}").unlink(missing_ok=True)
 
     # --- readiness -------------------------------------------------------------------------
     def health_urls(self) -> dict[str, str]:
@@ -234,7 +278,8 @@ class Stack:
         while pending:
             for name in list(pending):
                 if name != "nginx" and not self.running(name):
-                    raise StackError(f"{name} exited; see {self.logs / (name + '.log')}:\n"
+                    why = self.failure(name) or "exited"
+                    raise StackError(f"{name}: {why}; see {self.logs / (name + '.log')}:\n"
                                      + self.tail(name))
                 try:
                     if requests.get(pending[name], timeout=2).status_code == 200:
