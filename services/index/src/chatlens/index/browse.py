@@ -15,6 +15,8 @@ import threading
 from collections import Counter, OrderedDict
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from chatlens.index.manifests import ManifestReader
 from chatlens.index.storage.segment import Segment, SegmentCache
@@ -59,21 +61,12 @@ class Browser:
         """The passing messages in (sent_at, chat, seq) order, the first ``limit`` of them."""
         version, segments, tombstones, _ = self._live(request.org_id, request.collection_id,
                                                       request.version)
-        passing: list[ChatMessage] = []
-        seen: set[str] = set()
-        for segment in segments:
-            mask = segment.columns.mask(request.filters)
-            rows = range(len(segment.messages)) if mask is None else np.flatnonzero(mask)
-            for row in rows:
-                message = segment.messages[int(row)]
-                # A message id is content-derived: the same message twice is one message.
-                if message.message_id in tombstones or message.message_id in seen:
-                    continue
-                seen.add(message.message_id)
-                passing.append(message)
-        passing.sort(key=lambda m: (m.sent_at, m.chat, m.seq, m.message_id))
-        return MessagesListed(version=version, total=len(passing),
-                              messages=passing[:request.limit])
+        passing = _candidates(segments, [s.columns.mask(request.filters) for s in segments],
+                              tombstones)
+        ordered = passing.sort_by([("sent_at", "ascending"), ("chat", "ascending"),
+                                   ("seq", "ascending"), ("message_id", "ascending")])
+        return MessagesListed(version=version, total=ordered.num_rows,
+                              messages=_parsed(segments, ordered.slice(0, request.limit)))
 
     def message(self, request: MessageRequested) -> MessageFound:
         """The message and up to ``context`` live messages of its chat before and after it.
@@ -88,20 +81,19 @@ class Browser:
             raise PermanentError(f"no message {request.message_id!r} in version {version}",
                                  code="message_not_found")
         chat = SearchFilters(chat=[found.chat])
-        thread: dict[str, ChatMessage] = {}
-        for segment in segments:
-            mask = segment.columns.mask(chat)
-            rows = range(len(segment.messages)) if mask is None else np.flatnonzero(mask)
-            for row in rows:
-                message = segment.messages[int(row)]
-                if message.chat == found.chat and message.message_id not in tombstones:
-                    thread.setdefault(message.message_id, message)
-        ordered = sorted(thread.values(), key=lambda m: (m.sent_at, m.seq, m.message_id))
-        place = next(i for i, m in enumerate(ordered) if m.message_id == found.message_id)
+        # The filter folds case and accents; the thread is this exact chat.
+        masks = [_and(s.columns.mask(chat), pc.equal(s.table["chat"].cast(pa.string()),
+                                                      found.chat).to_numpy(zero_copy_only=False))
+                 for s in segments]
+        thread = _candidates(segments, masks, tombstones).sort_by(
+            [("sent_at", "ascending"), ("seq", "ascending"), ("message_id", "ascending")])
+        place = thread["message_id"].to_pylist().index(found.message_id)
         n = request.context
+        before = thread.slice(max(0, place - n), place - max(0, place - n)) if n else \
+            thread.slice(0, 0)
         return MessageFound(version=version, message=found,
-                            before=ordered[max(0, place - n):place] if n else [],
-                            after=ordered[place + 1:place + 1 + n])
+                            before=_parsed(segments, before),
+                            after=_parsed(segments, thread.slice(place + 1, n)))
 
     def facets(self, request: FacetsRequested) -> FacetsListed:
         """Every chat and sender with its message count, most messages first."""
@@ -116,13 +108,11 @@ class Browser:
             return FacetsListed(version=version, chats=cached[0], senders=cached[1])
         chats: Counter[str] = Counter()
         senders: Counter[str] = Counter()
-        for segment in segments:
-            for message in segment.messages:
-                if message.message_id in tombstones:
-                    continue
-                chats[message.chat] += 1
-                if message.sender:
-                    senders[message.sender] += 1
+        live = _candidates(segments, [None] * len(segments), tombstones, ("chat", "sender"))
+        for name, counter in (("chat", chats), ("sender", senders)):
+            for row in pc.value_counts(live[name].cast(pa.string())).to_pylist():
+                if row["values"] or (name == "chat" and row["values"] is not None):
+                    counter[row["values"]] += row["counts"]
         counted = (_counts(chats), _counts(senders))
         with self._lock:
             self._facets[key] = counted
@@ -138,6 +128,47 @@ def _find(segments: list[Segment], message_id: str) -> ChatMessage | None:
         except KeyError:
             continue
     return None
+
+
+def _and(first: np.ndarray | None, second: np.ndarray) -> np.ndarray:
+    return second if first is None else first & second
+
+
+def _candidates(segments: list[Segment], masks: list[np.ndarray | None], tombstones: set[str],
+                fields: tuple[str, ...] = ("sent_at", "chat", "seq")) -> pa.Table:
+    """The rows of each segment its mask allows, not deleted, each message id once (the first
+    segment's): ``fields``, ``message_id``, and where it lies (``segment``, ``row``). From the
+    columns, so no message is parsed until the caller knows which it returns."""
+    parts = []
+    for number, (segment, mask) in enumerate(zip(segments, masks, strict=True)):
+        rows = np.arange(segment.table.num_rows) if mask is None else np.flatnonzero(mask)
+        part = segment.table.select([*fields, "message_id"]).take(rows)
+        parts.append(part.append_column("segment", pa.array(np.full(rows.size, number)))
+                     .append_column("row", pa.array(rows.astype(np.int64))))
+    if not parts:
+        return pa.table({name: [] for name in (*fields, "message_id", "segment", "row")})
+    table = pa.concat_tables([p.replace_schema_metadata(None) for p in parts],
+                             promote_options="permissive")
+    table = table.select([*fields, "message_id", "segment", "row"])
+    if tombstones:
+        table = table.filter(pc.invert(pc.is_in(table["message_id"],
+                                                pa.array(list(tombstones), pa.string()))))
+    if len(segments) > 1:  # a message id is content-derived: the same message twice is one
+        order = pa.array(np.arange(table.num_rows))
+        first = table.append_column("order", order).group_by("message_id").aggregate(
+            [("order", "min")])["order_min"]
+        table = table.take(pc.sort_indices(first))
+    if "chat" in fields:
+        table = table.set_column(table.schema.get_field_index("chat"), "chat",
+                                 table["chat"].cast(pa.string()))
+    return table
+
+
+def _parsed(segments: list[Segment], rows: pa.Table) -> list[ChatMessage]:
+    """The messages ``rows`` (from :func:`_candidates`) name, parsed, in their order."""
+    return [segments[number].messages[row]
+            for number, row in zip(rows["segment"].to_pylist(), rows["row"].to_pylist(),
+                                   strict=True)]
 
 
 def _counts(counter: Counter[str]) -> list[FacetCount]:

@@ -71,10 +71,10 @@ def merge(collection: Collection, manifest: Manifest, entries: list[SegmentEntry
     messages, vector_ids, vectors, parts, sources, dropped = [], [], [], [], [], []
     for entry in entries:
         segment = segments.get(collection.segment_path(entry.id))
-        kept = np.array([m.message_id not in tombstones for m in segment.messages], dtype=bool)
-        dropped += [m.message_id for m, keep in zip(segment.messages, kept, strict=True)
-                    if not keep]
-        messages += [m for m, keep in zip(segment.messages, kept, strict=True) if keep]
+        ids = segment.ids()
+        kept = np.array([message_id not in tombstones for message_id in ids], dtype=bool)
+        dropped += [message_id for message_id, keep in zip(ids, kept, strict=True) if not keep]
+        messages += [segment.messages[int(i)] for i in np.flatnonzero(kept)]
         sources += [s for s, keep in zip(segment.sources, kept, strict=True) if keep]
         rows = kept[segment.row_positions]
         vector_ids += [v for v, keep in zip(segment.vector_ids, rows, strict=True) if keep]

@@ -150,4 +150,5 @@ class Deleter:
 def _ids_where(segment: Segment, filters: SearchFilters) -> set[str]:
     mask = segment.columns.mask(filters)
     assert mask is not None  # a selector is never an empty filter
-    return {segment.messages[int(i)].message_id for i in mask.nonzero()[0]}
+    ids = segment.ids()
+    return {ids[int(i)] for i in mask.nonzero()[0]}

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 import numpy as np
+import pyarrow as pa
 
 from chatlens.index.text import normalise
 from chatlens.shared.schemas import ChatMessage, SearchFilters
@@ -46,6 +47,24 @@ class Codes:
                              dtype=np.int32, count=len(distinct))
         self.codes = folded[codes]
 
+    @classmethod
+    def of_column(cls, column: pa.ChunkedArray,
+                  fold: Callable[[str], str] | None = None) -> Codes:
+        """The codes of a dictionary-encoded Arrow column (a segment's ``storage.columns``),
+        a null read as ""; each chunk's few distinct values are looked at once, not each row."""
+        self = cls([], fold)
+        parts = []
+        for chunk in column.chunks:
+            values = ["" if v is None else v for v in chunk.dictionary.to_pylist()]
+            mapping = np.array([self.lookup.setdefault(fold(v) if fold else v, len(self.lookup))
+                                for v in values] or [0], dtype=np.int32)
+            empty = self.lookup.setdefault(fold("") if fold else "", len(self.lookup))
+            indices = chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+            parts.append(np.where(indices >= 0, mapping[np.maximum(indices, 0)], empty))
+        self.codes = np.concatenate(parts).astype(np.int32) if parts else \
+            np.empty(0, np.int32)
+        return self
+
     def isin(self, wanted: list[str]) -> np.ndarray:
         found = [self.lookup[value] for value in wanted if value in self.lookup]
         return np.isin(self.codes, found)
@@ -61,6 +80,18 @@ class Columns:
         self.sender_id = Codes(m.sender_id or "" for m in messages)
         self.kind = Codes(m.kind for m in messages)
         self.sent_at = np.array([_epoch_us(m.sent_at) for m in messages], dtype=np.int64)
+
+    @classmethod
+    def of_table(cls, table: pa.Table) -> Columns:
+        """The same columns from a segment's Arrow table, without a message object."""
+        self = cls.__new__(cls)
+        self.platform = Codes.of_column(table["platform"], _fold)
+        self.chat = Codes.of_column(table["chat"], _fold)
+        self.sender = Codes.of_column(table["sender"], _fold)
+        self.sender_id = Codes.of_column(table["sender_id"])
+        self.kind = Codes.of_column(table["kind"])
+        self.sent_at = table["sent_at"].cast(pa.int64()).to_numpy()
+        return self
 
     def mask(self, filters: SearchFilters) -> np.ndarray | None:
         """Rows passing every filter, or None when there is no filter (everything passes)."""

@@ -179,7 +179,7 @@ def _purged_copy(git: GitRepo, segment: Segment, sid: str, tree: str, purge: set
     if not hit:
         return None
     result.purged |= hit
-    keep = [i for i, m in enumerate(segment.messages) if m.message_id not in purge]
+    keep = [i for i, message_id in enumerate(segment.ids()) if message_id not in purge]
     digest = hashlib.sha256("\n".join([tree, *sorted(hit)]).encode()).hexdigest()[:10]
     new_id = f"{_PURGED.sub('', sid)}-p{digest}"
     result.segments[(sid, tree)] = new_id if keep else None

@@ -20,6 +20,7 @@ import itertools
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 
@@ -27,12 +28,13 @@ import faiss
 import numpy as np
 import pyarrow as pa
 
-from chatlens.index.filters import Columns
+from chatlens.index.filters import Codes, Columns
 from chatlens.index.keyword import MATRIX as KEYWORD_MATRIX
 from chatlens.index.keyword import KeywordIndex
 from chatlens.index.storage import ann as ann_index
 from chatlens.index.storage import atomic
 from chatlens.index.storage import columns as column_file
+from chatlens.index.storage.records import Records
 from chatlens.shared.schemas import ChatMessage
 
 VECTORS = "vectors.faiss"
@@ -73,47 +75,67 @@ class Segment:
     """A loaded segment: search its vectors, find a message and its neighbours in the chat."""
 
     def __init__(self, segment_id: str, index: faiss.Index, vector_ids: list[str],
-                 messages: list[ChatMessage], keywords: KeywordIndex | None = None,
+                 messages: Sequence[ChatMessage], keywords: KeywordIndex | None = None,
                  origins: list[tuple[str, int]] | None = None,
                  table: pa.Table | None = None) -> None:
+        """``messages`` is a list (a segment made in memory) or a loaded segment's
+        :class:`~chatlens.index.storage.records.Records`, parsed only where a message is read:
+        everything built here comes from ``table``, the records as columns."""
         self.id, self.index = segment_id, index
         # ``ann`` answers unfiltered and broadly filtered searches; ``exact`` (the HNSW's own
         # flat storage, or the flat index itself) answers narrow filters and small segments.
         self.ann, self.exact = ann_index.split(index)
         self.vector_ids, self.messages = vector_ids, messages
-        # Segments sealed before keyword search existed get their BM25 matrix built on load.
-        self.keywords = keywords if keywords is not None else KeywordIndex.build(messages)
-        self.columns = Columns(messages)
-        # The records as Arrow columns (analytics); built here for a segment made in memory.
-        self.table = table if table is not None else column_file.table_of(messages)
+        # The records as Arrow columns (analytics, filters); built here for a segment made in
+        # memory.
+        self.table = table if table is not None else column_file.table_of(list(messages))
         if self.table.num_rows != len(messages):
             raise ValueError(f"segment {segment_id}: {self.table.num_rows} column rows, "
                              f"{len(messages)} messages")
-        self._position = {message.message_id: i for i, message in enumerate(messages)}
+        # Segments sealed before keyword search existed get their BM25 matrix built on load.
+        self.keywords = keywords if keywords is not None else KeywordIndex.build(messages)
+        self.columns = Columns.of_table(self.table)
+        self._position = {message_id: i
+                          for i, message_id in enumerate(self.table["message_id"].to_pylist())}
         # Vector row -> position in ``messages``, to apply message filters to vector rows.
         self.row_positions = np.array([self._position[v] for v in vector_ids], dtype=np.int64)
-        # Per chat, positions in seq order; and each message's place in its chat's list. In a
-        # compacted segment a chat is split by origin, so context is what it was before.
         # ``sources[i]``: the sealed segment message i came from (this one, unless compacted).
-        self.sources = [segment_id] * len(messages)
+        count = len(messages)
+        self.sources = [segment_id] * count
         if origins:
-            self.sources = [name for name, count in origins for _ in range(count)]
-            if len(self.sources) != len(messages):
+            self.sources = [name for name, size in origins for _ in range(size)]
+            if len(self.sources) != count:
                 raise ValueError(f"segment {segment_id}: origins name {len(self.sources)} "
-                                 f"messages, it has {len(messages)}")
-        self._chats: dict[tuple[str, str], list[int]] = {}
-        for i in sorted(range(len(messages)), key=lambda i: messages[i].seq):
-            self._chats.setdefault((self.sources[i], messages[i].chat), []).append(i)
-        self._place = {messages[i].message_id: (chat, n)
-                       for chat, positions in self._chats.items()
-                       for n, i in enumerate(positions)}
+                                 f"messages, it has {count}")
+        self._group_chats(origins)
+
+    def _group_chats(self, origins: list[tuple[str, int]] | None) -> None:
+        """Per chat, positions in seq order (``_chats``), and each position's chat (``_chat_of``)
+        and place in it (``_place``). In a compacted segment a chat is split by origin, so
+        context is what it was before. Arrays, not a dict per message: a million messages."""
+        count = self.table.num_rows
+        origin = np.zeros(count, dtype=np.int64)
+        if origins:
+            origin = np.repeat(np.arange(len(origins)), [size for _, size in origins])
+        chat = Codes.of_column(self.table["chat"]).codes
+        seq = self.table["seq"].to_numpy()
+        # Stable: equal seqs keep their order in the segment, as the sort of a list did.
+        order = np.lexsort((seq, chat, origin))
+        key = origin[order] * (int(chat.max(initial=0)) + 1) + chat[order]
+        bounds = np.flatnonzero(np.diff(key)) + 1
+        self._chats = np.split(order, bounds) if count else []
+        starts = np.concatenate(([0], bounds)) if count else np.empty(0, np.int64)
+        sizes = np.diff(np.append(starts, count))
+        self._chat_of = np.empty(count, dtype=np.int64)
+        self._place = np.empty(count, dtype=np.int64)
+        self._chat_of[order] = np.repeat(np.arange(starts.size), sizes)
+        self._place[order] = np.arange(count) - np.repeat(starts, sizes)
 
     @classmethod
     def load(cls, path: Path) -> Segment:
         index = faiss.read_index(str(path / VECTORS))
         vector_ids = json.loads((path / VECTOR_IDS).read_text(encoding="utf-8"))
-        with open(path / MESSAGES, encoding="utf-8") as handle:
-            messages = [ChatMessage.model_validate_json(line) for line in handle if line.strip()]
+        messages = Records(path / MESSAGES)
         if index.ntotal != len(vector_ids):
             raise ValueError(f"segment {path}: {index.ntotal} vectors but {len(vector_ids)} ids")
         keywords = KeywordIndex.load(path) if (path / KEYWORD_MATRIX).exists() else None
@@ -183,16 +205,21 @@ class Segment:
         passing over ``deleted`` ones (a version's tombstones)."""
         if n == 0:
             return []
-        chat, place = self._place[message_id]
-        positions = self._chats[chat]
+        position = self._position[message_id]
+        positions = self._chats[self._chat_of[position]].tolist()
+        place = int(self._place[position])
         if not deleted:
             around = positions[max(0, place - n):place] + positions[place + 1:place + 1 + n]
             return [self.messages[i] for i in around]
-        alive = (i for i in reversed(positions[:place])
-                 if self.messages[i].message_id not in deleted)
+        ids = self.table["message_id"]
+        alive = (i for i in reversed(positions[:place]) if ids[i].as_py() not in deleted)
         before = list(itertools.islice(alive, n))[::-1]
-        alive = (i for i in positions[place + 1:] if self.messages[i].message_id not in deleted)
+        alive = (i for i in positions[place + 1:] if ids[i].as_py() not in deleted)
         return [self.messages[i] for i in [*before, *itertools.islice(alive, n)]]
+
+    def ids(self) -> list[str]:
+        """Every message id, in position order (from the columns: no message is parsed)."""
+        return self.table["message_id"].to_pylist()
 
 
 class SegmentCache:
