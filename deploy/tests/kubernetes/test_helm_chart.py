@@ -199,6 +199,7 @@ def test_network_policies_deny_by_default_and_open_only_the_listed_paths(render,
             for p in allowed_from("mariadb")] == ["true"]
     assert labelled("chatlens.io/db-client") == {"auth", "gateway", "migrations"}
     assert labelled("chatlens.io/auth-client") == {"gateway"}
+    assert labelled("chatlens.io/redis-client") == {"gateway", "auth"}
     assert labelled("chatlens.io/dask-client") == {"embedding-worker", "inference",
                                                    "dask-worker-embed", "dask-worker-llm"}
     # The gateway: from nginx (and Prometheus) only.
@@ -248,6 +249,16 @@ def test_migrations_run_before_install_and_upgrade_against_an_external_database(
         for container in kube.containers(obj):
             if "AUTO_MIGRATE" in kube.env_names(container):
                 assert kube.env_value(container, "AUTO_MIGRATE") == "false"
+
+
+def test_gateway_trusts_one_more_proxy_behind_an_ingress(render, kube):
+    def trusted(values: str | None) -> str:
+        (gateway,) = [obj for obj in kube.workloads(render(values))
+                      if kube.component(obj) == "gateway"]
+        return kube.env_value(kube.containers(gateway)[0], "TRUSTED_PROXIES")
+
+    assert trusted(None) == "1"
+    assert trusted("production-values.yaml") == "2"
 
 
 def test_every_pod_can_be_disrupted_only_one_at_a_time(render, kube):

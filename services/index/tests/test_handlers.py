@@ -41,3 +41,19 @@ def test_a_search_request_is_answered(make_job, run_messages, searcher):
                               vector=job.vectors["m2"].tolist(), k=1)
     answer = search_handler(searcher)(request, DELIVERY)
     assert answer.hits[0].message.message_id == "m2"
+
+
+def test_search_time_is_recorded_by_mode(make_job, run_messages, searcher):
+    from prometheus_client import REGISTRY
+
+    def searches(mode: str) -> float:
+        return REGISTRY.get_sample_value("chatlens_index_search_seconds_count",
+                                         {"mode": mode}) or 0.0
+
+    job = make_job("job-a", ["m1", "m2"])
+    run_messages(job.all_messages())
+    before = {mode: searches(mode) for mode in ("semantic", "keyword")}
+    search_handler(searcher)(SearchRequested(org_id="org1", collection_id="coll1",
+                                             vector=job.vectors["m2"].tolist(), k=1), DELIVERY)
+    assert searches("semantic") == before["semantic"] + 1
+    assert searches("keyword") == before["keyword"]

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from chatlens.gateway.application.errors import NotFound
 from chatlens.gateway.db import Collection, Job, OutboxMessage, utcnow
+from chatlens.gateway.metrics import job_entered
 from chatlens.shared import logs, schemas
 
 TERMINAL = ("succeeded", "failed")
@@ -47,6 +48,7 @@ def create_ingest_job(session: Session, *, collection: Collection, user_id: str,
               filename=filename, upload_key=upload_key, sha256=sha256, size=size,
               status="queued", done=0, total=0, created_by=user_id)
     session.add(job)
+    job_entered(session, job, "queued")
     add_to_outbox(session, schemas.IngestRequested(
         job_id=job.id, org_id=collection.org_id, collection_id=collection.id,
         upload_key=upload_key, filename=filename, sha256=sha256, size=size,
@@ -71,9 +73,12 @@ def apply_event(session: Session, event: schemas.Message) -> None:
         incoming = STAGES.index(event.stage)
         if incoming < current or (incoming == current and event.done < job.done):
             return  # a late or redelivered event must not move progress backwards
+        if job.status != "running":
+            job_entered(session, job, "running")
         job.status, job.stage, job.done, job.total = "running", event.stage, event.done, event.total
     elif isinstance(event, schemas.JobFailed):
         job.status = "failed"
+        job_entered(session, job, "failed")
         job.error = {"code": event.code, "message": event.reason}
         # Failed for good: the index drops what it staged for the job (an archive refused
         # mid-stream leaves batches that would otherwise wait forever).
@@ -81,6 +86,7 @@ def apply_event(session: Session, event: schemas.Message) -> None:
                                                     collection_id=job.collection_id))
     elif isinstance(event, schemas.IndexUpdated):
         job.status, job.version, job.stage = "succeeded", event.version, "indexing"
+        job_entered(session, job, "succeeded")
         job.stats = event.stats
         job.done = job.total = int(event.stats.get("messages", job.total) or 0)
         collection = session.get(Collection, job.collection_id)

@@ -13,6 +13,7 @@ from chatlens.index.browse import Browser
 from chatlens.index.cleanup import Cleaner
 from chatlens.index.deletion import Deleter
 from chatlens.index.ingest import Ingestor
+from chatlens.index.metrics import timed_search
 from chatlens.index.search import Searcher
 from chatlens.index.tags import Tags
 from chatlens.index.versions import Versions
@@ -71,7 +72,7 @@ def search_handler(searcher: Searcher, versions: Versions | None = None,
                    analytics: Analytics | None = None) -> Callable[[Message, Delivery], Message]:
     """The handler of ``topology.INDEX_RPC``: searches, the version list, compare, restore,
     browsing (a window's messages, the chats and senders), and analytics reports."""
-    routes: dict[type[Message], Callable] = {SearchRequested: searcher.search}
+    routes: dict[type[Message], Callable] = {SearchRequested: timed_search(searcher.search)}
     if browser is not None:
         routes.update({MessagesListRequested: browser.messages, FacetsRequested: browser.facets,
                        MessageRequested: browser.message})
