@@ -107,6 +107,24 @@ try {
   assert.ok(await page.locator("mark.hit", { hasText: /lisbon/i }).count() > 0, "no highlighted match");
   await pages.check(page, "06-search");
 
+  step("infinite scroll fetches the next page; only the hits near the viewport are in the DOM");
+  const summary = page.getByTestId("search-summary");
+  assert.match(await summary.textContent(), /^20\+ messages/);
+  await assertEventually(async () => {
+    await page.mouse.wheel(0, 4000);
+    return /^(4\d|[5-9]\d|\d{3,})\+? messages/.test(await summary.textContent());
+  }, 30_000, "a second page of hits");
+  assert.ok(await hits.count() < 40, "the list is not virtualised");
+  await page.evaluate(() => window.scrollTo(0, 0));
+
+  step("the version picker searches an older version");
+  await page.getByRole("textbox", { name: "Version" }).click();
+  await page.getByRole("option", { name: /^Version 1 / }).click();
+  await assertEventually(async () => /version 1$/.test(await summary.textContent()), 30_000,
+    "results of version 1");
+  await page.getByRole("textbox", { name: "Version" }).click();
+  await page.getByRole("option", { name: /^Version 3 / }).click();
+
   step("filter chips and the keyword mode");
   await page.locator("label", { hasText: /^Keywords$/ }).click();
   await page.getByLabel("Filter value").fill("Marta");
@@ -151,8 +169,14 @@ try {
   await pages.check(page, "10-xss-message");
   await page.keyboard.press("Escape");
 
-  step("ask, streamed, and open a citation");
+  step("a question can be stopped while it streams");
   await page.getByRole("tab", { name: "Ask" }).click();
+  await page.getByLabel("Ask a question").fill("What did Tom say about the monitors?");
+  await page.getByRole("button", { name: "Ask" }).click();
+  await page.getByRole("button", { name: "Stop" }).click();
+  await page.getByRole("alert").filter({ hasText: "Stopped." }).waitFor();
+
+  step("ask, streamed, and open a citation");
   await page.getByLabel("Ask a question").fill("When is the offsite in Lisbon?");
   await page.getByRole("button", { name: "Ask" }).click();
   await page.getByRole("button", { name: "Stop" }).waitFor({ timeout: 10_000 });

@@ -46,8 +46,9 @@ describe("Session", () => {
     await session.login("a@example.com", "pw");
     expect(session.getState().status).toBe("signed-in");
     expect(session.accessToken()).toBe("a1");
-    const loginInit = gateway.fetch.mock.calls[0][1] as RequestInit;
-    expect((loginInit.headers as Record<string, string>)["X-Chatlens-Session"]).toBe("cookie");
+    const loginRequest = gateway.fetch.mock.calls[0][0] as Request;
+    expect(loginRequest.headers.get("X-Chatlens-Session")).toBe("cookie");
+    expect(await loginRequest.clone().json()).toEqual({ email: "a@example.com", password: "pw", totp: null });
   });
 
   it("refreshes once and retries a request that got a 401", async () => {

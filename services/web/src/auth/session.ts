@@ -5,7 +5,9 @@
 // tabs spending the same cookie at once would look like token theft and end the session), and a
 // BroadcastChannel hands the new access token to the others, which then skip their own refresh.
 // A refresh refused as a reused token signs every tab out with the reason.
-import { ApiError, responseError } from "../api/errors";
+import createClient, { type Client } from "openapi-fetch";
+import { ApiError, toApiError } from "../api/errors";
+import type { paths } from "../api/schema";
 
 export type SessionStatus = "unknown" | "signed-in" | "signed-out";
 export interface SessionState {
@@ -23,7 +25,7 @@ interface TokenBody {
 }
 type Broadcast = { type: "tokens"; tokens: Tokens } | { type: "signed-out"; reason?: string };
 
-const SESSION_HEADERS = { "X-Chatlens-Session": "cookie", "Content-Type": "application/json" };
+const COOKIE_MODE = { "X-Chatlens-Session": "cookie" };
 const LOCK = "chatlens-refresh";
 const REFRESH_MARGIN_MS = 30_000;
 
@@ -33,6 +35,8 @@ export const REUSED_MESSAGE =
 export const EXPIRED_MESSAGE = "Your session has expired. Sign in again.";
 
 export interface SessionOptions {
+  /** The API's origin (the page's own); a test passes one. */
+  baseUrl?: string;
   fetch?: typeof fetch;
   now?: () => number;
   locks?: LockManager | null;
@@ -49,10 +53,16 @@ export class Session {
   private readonly now: () => number;
   private readonly locks: LockManager | null;
   private readonly channel: BroadcastChannel | null;
+  /** auth's routes, typed from the document; plain fetch underneath (no bearer, no retry). */
+  private readonly auth: Client<paths>;
 
   constructor(options: SessionOptions = {}) {
     this.fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.now = options.now ?? Date.now;
+    this.auth = createClient<paths>({
+      baseUrl: options.baseUrl ?? globalThis.location?.origin ?? "http://localhost",
+      fetch: (request) => this.fetch(request),
+    });
     this.locks = options.locks !== undefined ? options.locks : (globalThis.navigator?.locks ?? null);
     this.channel =
       options.channel !== undefined
@@ -78,21 +88,19 @@ export class Session {
   // --- sign-in flows -------------------------------------------------------------------------
   /** Signs in; throws ApiError (code `mfa_required` asks for a TOTP or recovery code). */
   async login(email: string, password: string, totp?: string): Promise<void> {
-    const body = JSON.stringify(totp ? { email, password, totp } : { email, password });
-    const response = await this.fetch("/api/v1/auth/login", {
-      method: "POST", headers: SESSION_HEADERS, body, credentials: "same-origin",
+    const { data, error, response } = await this.auth.POST("/api/v1/auth/login", {
+      body: { email, password, totp: totp ?? null }, headers: COOKIE_MODE,
     });
-    if (!response.ok) throw await responseError(response);
-    this.adopt((await response.json()) as TokenBody, true);
+    if (!response.ok || !data) throw toApiError(response.status, error);
+    this.adopt(data, true);
   }
 
   /** Creates the account and its personal org, then signs in. */
   async register(email: string, password: string, name: string): Promise<void> {
-    const response = await this.fetch("/api/v1/auth/register", {
-      method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(name ? { email, password, name } : { email, password }),
+    const { error, response } = await this.auth.POST("/api/v1/auth/register", {
+      body: { email, password, name: name || null },
     });
-    if (!response.ok) throw await responseError(response);
+    if (!response.ok) throw toApiError(response.status, error);
     await this.login(email, password);
   }
 
@@ -100,9 +108,8 @@ export class Session {
   async logout(): Promise<void> {
     const token = this.accessToken();
     if (token) {
-      await this.fetch("/api/v1/auth/logout", {
-        method: "POST", credentials: "same-origin",
-        headers: { ...SESSION_HEADERS, Authorization: `Bearer ${token}` },
+      await this.auth.POST("/api/v1/auth/logout", {
+        headers: { ...COOKIE_MODE, Authorization: `Bearer ${token}` },
       }).catch(() => undefined); // signed out here whatever the network says
     }
     this.signOut(undefined, true);
@@ -144,19 +151,21 @@ export class Session {
   // --- internals -----------------------------------------------------------------------------
   private async refreshNow(stale: string | null): Promise<boolean> {
     if (this.tokens && this.tokens.accessToken !== stale && this.fresh()) return true;
-    let response: Response;
+    let result;
     try {
-      response = await this.fetch("/api/v1/auth/refresh", {
-        method: "POST", headers: SESSION_HEADERS, body: "{}", credentials: "same-origin",
+      // The body's token comes from the cookie: the gateway fills it in (cookie mode).
+      result = await this.auth.POST("/api/v1/auth/refresh", {
+        body: {} as { refresh_token: string }, headers: COOKIE_MODE,
       });
     } catch {
       return false; // offline or the gateway restarting: keep what we have, try again later
     }
-    if (response.ok) {
-      this.adopt((await response.json()) as TokenBody, true);
+    const { data, response } = result;
+    if (response.ok && data) {
+      this.adopt(data, true);
       return true;
     }
-    const error = await responseError(response);
+    const error = toApiError(response.status, result.error);
     if (response.status === 401 || response.status === 403) {
       const signedIn = this.state.status === "signed-in";
       this.signOut(reasonFor(error, signedIn), true);

@@ -5,22 +5,18 @@ import {
 import { useHotkeys } from "@mantine/hooks";
 import { useQuery } from "@tanstack/react-query";
 import { Link, Outlet, useNavigate } from "react-router";
-import { responseError } from "../api/errors";
+import { unwrap } from "../api/errors";
 import { useServices } from "../services";
 
 export const SEARCH_BOX_ID = "search-box";
 
 /** The frame of every signed-in page: brand, navigation, theme switch, the user, sign out. */
 export function Shell() {
-  const { session } = useServices();
+  const { session, api } = useServices();
   const navigate = useNavigate();
   const me = useQuery({
     queryKey: ["me"],
-    queryFn: async () => {
-      const response = await session.authFetch(new Request("/api/v1/me"));
-      if (!response.ok) throw await responseError(response);
-      return (await response.json()) as { email: string; name?: string | null };
-    },
+    queryFn: async () => unwrap(await api.GET("/api/v1/me")),
   });
   // "/" jumps to the search box wherever one is on the page.
   useHotkeys([["/", () => document.getElementById(SEARCH_BOX_ID)?.focus()]]);
