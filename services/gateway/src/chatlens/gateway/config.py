@@ -21,10 +21,12 @@ class GatewaySettings(ArchiveSettings):
     # Shared secret sent to auth's /internal/* routes as X-Internal-Token (auth's INTERNAL_TOKEN).
     internal_token: str = ""
     # How often the revocation feed is fetched again: a logged-out session or a user's "sign out
-    # everywhere" reaches us within this many seconds.
-    revocations_refresh_s: float = Field(default=5.0, ge=0, le=30)
-    # How long an API key that auth accepted is trusted without asking again.
-    api_key_cache_s: float = Field(default=30.0, ge=0, le=30)
+    # everywhere" reaches us within this many seconds. Two small signed documents a second per
+    # gateway; until auth pushes revocations over the bus, this poll bounds the window.
+    revocations_refresh_s: float = Field(default=0.5, ge=0, le=30)
+    # How long an API key that auth accepted is trusted without asking again (a revoked key is
+    # refused within this; two checks a second per busy key).
+    api_key_cache_s: float = Field(default=0.5, ge=0, le=30)
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
     max_files_per_upload: int = Field(default=20, ge=1)
     # Zip uploads are decompressed once at upload time to check them (chatlens.shared.archives),
