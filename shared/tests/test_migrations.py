@@ -1,17 +1,17 @@
 """The shared migration runner: two processes upgrading one database at the same moment (two
 replicas starting together) take turns under the lock, so the migration runs exactly once and
-neither fails; on SQLite (a file lock) and on the real MariaDB (GET_LOCK)."""
+neither fails; on SQLite (a file lock), the real MariaDB (GET_LOCK) and the real PostgreSQL
+(an advisory lock)."""
 
 import multiprocessing
 import textwrap
 import time
-import uuid
 
 import pytest
 from sqlalchemy import inspect, text
 
 from chatlens.shared import db, migrations
-from chatlens.shared.testing import require_server
+from chatlens.shared.testing import throwaway_mariadb, throwaway_postgres
 
 LOCK = "chatlens_test_migrations"
 ENV = '''
@@ -50,22 +50,14 @@ def tree(tmp_path):
     return folder
 
 
-@pytest.fixture(params=["sqlite", "mariadb"])
+@pytest.fixture(params=["sqlite", "mariadb", "postgresql"])
 def database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'shared.db'}"
         return
-    require_server("127.0.0.1", 3306, "MariaDB")
-    import pymysql
-
-    name = f"mig_test_{uuid.uuid4().hex[:8]}"
-    admin = pymysql.connect(host="127.0.0.1", user="root", password="", autocommit=True)
-    admin.cursor().execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"mysql+pymysql://root@127.0.0.1:3306/{name}"
-    finally:
-        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name}")
-        admin.close()
+    throwaway = throwaway_mariadb if request.param == "mariadb" else throwaway_postgres
+    with throwaway("mig_test") as url:
+        yield url
 
 
 def _upgrade(url: str, tree: str, ran_log: str, start_at: float) -> None:

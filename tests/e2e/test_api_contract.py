@@ -30,6 +30,12 @@ SLOW = ("/ask", "/summaries", "/v1/chat/completions")
 LAST = ("/api/v1/auth/logout", "/api/v1/auth/logout-all", "/api/v1/auth/password",
         "/api/v1/auth/mfa/totp/confirm", "/api/v1/auth/mfa/totp/disable",
         "/api/v1/auth/sessions/{session_id}")
+# KNOWN VIEW BUG (reported, not fixed here: the gateway's application layer is being rewritten):
+# a version ref of Unicode digits ("³") passes str.isdigit() but not int() in
+# application/versions.resolve_version, a 500 on every route that takes one. Generated refs keep to
+# ASCII so the rest of those routes stay under test; test_unicode_digit_version_ref_is_refused
+# shows the bug and turns red (strict xfail) once it is fixed, to drop this workaround.
+VERSION_REFS = ("version", "base", "other")
 EXPORT = ("12/03/2024, 09:15 - Marta: Booked the venue in Lisbon for the offsite\n"
           "12/03/2024, 09:16 - Sam: great, thanks!\n"
           "12/03/2024, 09:20 - Marta: flights are on Friday morning\n")
@@ -71,10 +77,20 @@ def signed_in(stack, tmp_path_factory):
     return {"Authorization": f"Bearer {client.token}"}, collection["id"]
 
 
+@pytest.mark.xfail(strict=True, reason="application/versions.resolve_version: int('³') is a 500")
+def test_unicode_digit_version_ref_is_refused(stack, signed_in):
+    """Runs first, while the session and the collection are alive."""
+    headers, collection_id = signed_in
+    response = requests.post(f"{stack.config.nginx_url}/api/v1/collections/{collection_id}"
+                             "/versions/%C2%B3/restore", headers=headers, timeout=30)
+    assert response.status_code in (404, 422), response.text
+
+
 def ordered(operations):
     def last(operation):
-        return operation.path in LAST or (operation.method == "delete"
-                                          and "/collections/{collection_id}" == operation.path)
+        removes_collection = (operation.method.lower() == "delete"
+                              and operation.path == "/api/v1/collections/{collection_id}")
+        return operation.path in LAST or removes_collection
     return sorted(operations, key=last)
 
 
@@ -110,12 +126,18 @@ def exercise(operation, mode, examples, base, session, headers, collection_id, s
         if case.path_parameters and "collection_id" in case.path_parameters and (
                 mode is GenerationMode.POSITIVE):
             case.path_parameters["collection_id"] = collection_id  # real data, not only 404s
+        for where in (case.path_parameters, case.query, case.body):
+            if isinstance(where, dict):
+                for name in VERSION_REFS:
+                    if isinstance(where.get(name), str) and not where[name].isascii():
+                        where[name] = where[name].encode("ascii", "ignore").decode() or "1"
         response = case.call(base_url=base, session=session, headers=headers, timeout=60)
         statuses[response.status_code] += 1
         case.validate_response(response, checks=CHECKS)
 
     try:
         run()
-    except Exception as exc:  # noqa: BLE001 - every kind of failure is reported, not raised
+    except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - reported, not raised
         return f"{type(exc).__name__}: {str(exc)[:3000]}"
     return None
+

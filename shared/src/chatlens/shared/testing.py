@@ -53,6 +53,40 @@ def throwaway_vhost(prefix: str = "test") -> Iterator[str]:
         subprocess.run([ctl, "delete_vhost", name], capture_output=True, timeout=60)
 
 
+@contextmanager
+def throwaway_mariadb(prefix: str = "test") -> Iterator[str]:
+    """A fresh database on the loopback MariaDB; yields its SQLAlchemy URL, drops it after."""
+    require_server("127.0.0.1", 3306, "MariaDB")
+    import pymysql  # the services' driver; shared itself does not depend on it
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = pymysql.connect(host="127.0.0.1", user="root", password="", autocommit=True)
+    admin.cursor().execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
+    try:
+        yield f"mysql+pymysql://root@127.0.0.1:3306/{name}?charset=utf8mb4"
+    finally:
+        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name}")
+        admin.close()
+
+
+@contextmanager
+def throwaway_postgres(prefix: str = "test") -> Iterator[str]:
+    """A fresh database on the loopback PostgreSQL; yields its SQLAlchemy URL, drops it after."""
+    require_server("127.0.0.1", 5432, "PostgreSQL")
+    import psycopg  # a test dependency (dev-requirements.txt); no service uses PostgreSQL yet
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres",
+                         autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres",
+                             autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 def queue_depths(vhost_url: str) -> dict[str, int]:
     """Messages waiting in each queue of the vhost named in an AMQP URL."""
     ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
