@@ -148,6 +148,18 @@ try {
   await page.getByRole("tab", { name: "Search" }).waitFor();
   assert.ok(page.url().endsWith("/search"), `reload went to ${page.url()}`);
 
+  step("three new tabs at once share the session: one refresh at a time, nobody signed out");
+  const tabs = await Promise.all([0, 1, 2].map(() => context.newPage()));
+  await Promise.all(tabs.map((tab) => tab.goto(collectionUrl + "/versions")));
+  for (const tab of tabs) {
+    await tab.getByTestId("version-row").first().waitFor({ timeout: 30_000 });
+    assert.ok(tab.url().endsWith("/versions"), `a tab ended at ${tab.url()}`);
+  }
+  await Promise.all(tabs.map((tab) => tab.close()));
+  await page.reload();
+  await page.getByRole("tab", { name: "Search" }).waitFor();
+  assert.ok(page.url().endsWith("/search"), "the first tab lost its session");
+
   step("an export full of XSS payloads executes nothing");
   await page.getByRole("textbox", { name: "Search" }).fill("script onerror javascript");
   await page.locator("label", { hasText: /^Keywords$/ }).click();
@@ -210,6 +222,24 @@ try {
   await page.keyboard.press("Enter");
   await hits.first().waitFor({ timeout: 60_000 });
   await pages.check(page, "15-search-dark");
+
+  step("a phone-sized screen");
+  await page.setViewportSize({ width: 390, height: 844 });
+  await pages.check(page, "16-search-phone");
+  await page.setViewportSize({ width: 1280, height: 900 });
+
+  step("delete a collection, after a confirmation naming what is lost");
+  await page.getByRole("link", { name: "Collections" }).click();
+  await page.getByLabel("New collection").fill("Scratch");
+  await page.getByRole("button", { name: "Create" }).click();
+  await page.getByRole("button", { name: "Delete Scratch" }).click();
+  const confirm = page.getByRole("dialog");
+  await confirm.getByText("every message indexed in it").waitFor();
+  assert.match(await confirm.textContent(), /Scratch/);
+  await pages.check(page, "17-delete-confirm");
+  await confirm.getByRole("button", { name: "Delete for good" }).click();
+  await page.getByRole("button", { name: "Delete Scratch" }).waitFor({ state: "detached" });
+  assert.equal(await page.getByTestId("collection-card").count(), 1);
 
   step("sign out ends the session: a protected page asks to sign in again");
   await page.getByRole("button", { name: "Sign out" }).click();

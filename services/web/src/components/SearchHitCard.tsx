@@ -13,7 +13,7 @@ export function SearchHitCard({ hit, onOpen }: { hit: SearchHit; onOpen: (hit: S
       <Stack gap={4}>
         <Group justify="space-between" wrap="nowrap">
           <Group gap="xs" wrap="nowrap" style={{ minWidth: 0 }}>
-            <Text fw={600} size="sm" truncate data-testid="hit-sender">{hit.sender ?? "(system)"}</Text>
+            <Text fw={600} size="sm" data-testid="hit-sender" style={{ flexShrink: 0 }}>{hit.sender ?? "(system)"}</Text>
             <Text size="xs" c="dimmed" truncate>in {hit.chat} · {formatTime(hit.sent_at)}</Text>
           </Group>
           <Text size="xs" c="dimmed" title="relevance score">{hit.score.toFixed(3)}</Text>
