@@ -79,8 +79,8 @@ def _strip(obj) -> None:
 def render(values: dict) -> list[dict]:
     chart = helm_python.Chart.load(CHART)
     manifests = chart.render(values, name="chatlens", namespace="chatlens", is_install=True)
-    objects = [doc for _, text in sorted(manifests.items()) for doc in yaml.safe_load_all(text)
-               if doc]
+    objects = [doc for path, text in sorted(manifests.items()) if path.endswith(".yaml")
+               for doc in yaml.safe_load_all(text) if doc]
     for obj in objects:
         _strip(obj)
     return objects
