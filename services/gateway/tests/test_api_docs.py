@@ -27,5 +27,8 @@ def test_the_document_names_no_docs_page_and_spectree_serves_no_cdn_page(client)
     document = client.get("/api/v1/openapi.json").json
     assert document["openapi"].startswith("3.1")
     assert not [path for path in document["paths"] if path.startswith("/api/docs")]
+    assert "/metrics" not in document["paths"]  # nginx does not pass it on
+    for path in ("/healthz", "/readyz", "/api/v1/openapi.json"):
+        assert document["paths"][path]["get"]["security"] == []
     assert client.get("/api/docs/swagger/").status_code == 404
     assert client.get("/api/docs/redoc/").status_code == 404

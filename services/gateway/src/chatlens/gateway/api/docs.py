@@ -21,6 +21,12 @@ from chatlens.gateway.api.models import Error
 
 DOCUMENT_URL = "/api/v1/openapi.json"
 UI_URL = "/api/docs"
+# Routes anyone may call: what they answer.
+UNAUTHENTICATED = {
+    "/healthz": ("The process is alive", {"200": "alive"}),
+    "/readyz": ("The gateway's database answers", {"200": "ready", "503": "starting"}),
+    DOCUMENT_URL: ("This OpenAPI document", {"200": "the document"}),
+}
 
 
 class _Spec(SpecTree):
@@ -29,9 +35,15 @@ class _Spec(SpecTree):
 
     def _generate_spec(self) -> dict[str, Any]:
         document = super()._generate_spec()
-        # The UI's own pages and files are not part of the API.
-        for path in [path for path in document["paths"] if path.startswith(UI_URL + "/")]:
+        # The UI's own pages and files are not part of the API, and nginx does not pass
+        # /metrics on (Prometheus scrapes the gateway directly).
+        for path in [path for path in document["paths"]
+                     if path.startswith(UI_URL + "/") or path == "/metrics"]:
             del document["paths"][path]
+        for path, (summary, statuses) in UNAUTHENTICATED.items():
+            document["paths"][path]["get"].update(
+                summary=summary, security=[], tags=["service"],
+                responses={status: {"description": text} for status, text in statuses.items()})
         return auth_openapi.add_to(document)
 
 
