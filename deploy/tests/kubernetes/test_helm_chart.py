@@ -357,3 +357,16 @@ def test_every_dashboard_is_shipped_as_a_labelled_configmap(render, kube):
     shipped = {name: text for obj in maps for name, text in obj["data"].items()}
     assert shipped == {path.name: path.read_text() for path in dashboards}
     assert len(dashboards) == 6
+
+
+def test_postgresql_can_replace_mariadb_in_an_evaluation_install(render, kube):
+    objects = render("postgresql-values.yaml")
+    stores = {kube.component(obj) for obj in kube.by_kind(objects, "StatefulSet")}
+    assert "postgresql" in stores and "mariadb" not in stores and "redis" not in stores
+    (secret,) = kube.by_kind(objects, "Secret")
+    url = base64.b64decode(secret["data"]["database-url"]).decode()
+    assert url.startswith("postgresql+psycopg://chatlens:")
+    assert url.endswith("@cl-chatlens-postgresql:5432/chatlens")
+    for obj in kube.workloads(objects):
+        for container in kube.containers(obj):
+            assert not {"REDIS_URL", "RATE_LIMIT_STORAGE_URI"} & kube.env_names(container)
