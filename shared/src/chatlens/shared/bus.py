@@ -30,14 +30,23 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 
 import pika
 import pika.exceptions
-from pydantic import ValidationError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from chatlens.shared import logs, metrics, schemas, topology
+from chatlens.shared.handling import (  # noqa: F401  (the bus's errors are imported from here)
+    Delivery,
+    PermanentError,
+    PublishFailed,
+    RetryPolicy,
+    RpcError,
+    RpcTimeout,
+    TransientError,
+    drive_stream,
+    outcome,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,54 +57,6 @@ FINAL_HEADER = "x-chatlens-final"
 
 CONNECTION_ERRORS = (pika.exceptions.AMQPConnectionError, pika.exceptions.AMQPChannelError,
                      pika.exceptions.StreamLostError, ConnectionError)
-
-
-class TransientError(Exception):
-    """A failure worth retrying: a dependency was down, a lock was busy, data not there yet."""
-
-
-class PermanentError(Exception):
-    """A failure no retry can fix: the message is wrong. It goes to the dead-letter queue."""
-
-    def __init__(self, message: str, code: str = "invalid_message") -> None:
-        super().__init__(message)
-        self.code = code
-
-
-class PublishFailed(Exception):
-    """The broker did not confirm the message, or no queue was bound to take it."""
-
-
-class RpcTimeout(Exception):
-    """No reply arrived within the timeout."""
-
-
-class RpcError(Exception):
-    """The RPC server answered with :class:`~chatlens.shared.schemas.RpcFailed`."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """What a handler may want to know about how its message arrived."""
-
-    queue: str
-    redelivered: bool
-    delivery_count: int
-    correlation_id: str | None
-    headers: dict = field(default_factory=dict)
-    # The caller reads a stream: a handler's generator is sent chunk by chunk, not drained.
-    stream: bool = False
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 3
-    initial_s: float = 0.5
-    max_s: float = 8.0
 
 
 def _properties(message: schemas.Message, **extra) -> pika.BasicProperties:
@@ -336,73 +297,23 @@ class Consumer:
                     self._inflight -= 1
 
     def _outcome(self, properties, body, delivery: Delivery):
-        """Run the handler and sort the result into ack / reject / requeue. The one place."""
-        try:
-            message = schemas.decode(properties.type, body,
-                                     (properties.headers or {}).get("schema-version"))
-        except (schemas.UnknownMessage, ValidationError, ValueError) as exc:
-            log.error("undecodable message dead-lettered", extra={"type": properties.type,
-                                                                 "error": str(exc)[:500]})
-            return "rejected", schemas.RpcFailed(code="invalid_message", message=str(exc)[:500])
-        policy = self.bus.retry
-        try:
-            for attempt in Retrying(
-                retry=retry_if_exception_type(TransientError),
-                stop=stop_after_attempt(policy.attempts),
-                wait=wait_exponential(multiplier=policy.initial_s, max=policy.max_s),
-                reraise=True,
-            ):
-                with attempt:
-                    reply = self.handler(message, delivery)
-            return "acked", reply
-        except PermanentError as exc:
-            log.error("permanent failure; dead-lettered",
-                      extra={"type": message.type, "id": message.id, "error": str(exc)})
-            return "rejected", schemas.RpcFailed(code=exc.code, message=str(exc))
-        except Exception as exc:  # transient after retries, or a bug: requeue (limit bounds it)
-            log.exception("handler failed; requeued",
-                          extra={"type": message.type, "id": message.id,
-                                 "delivery_count": delivery.delivery_count})
-            return "requeued", schemas.RpcFailed(code="internal", message=type(exc).__name__)
+        """Run the handler and sort the result (``handling.outcome``: the one place)."""
+        return outcome(self.handler, properties.type, body,
+                       (properties.headers or {}).get("schema-version"), delivery, self.bus.retry)
 
     def _finish(self, connection, channel, properties, stream: Generator,
                 delivery: Delivery) -> tuple[schemas.Message, int | None]:
-        """Run a handler's generator to its end: its return value is the reply. For a streaming
-        caller each yielded message goes out at once as chunk ``seq``; the final reply then gets
-        the next number. A cancel from the caller closes the generator."""
+        """Run a handler's generator to its end (``handling.drive_stream``); each chunk goes
+        out on pika's I/O thread, a cancel from the caller closes the generator."""
         key = properties.correlation_id or ""
         cancelled = self._cancelled[key] = threading.Event()
-        seq = 0
 
-        def final() -> int | None:
-            return seq if delivery.stream else None
+        def send(chunk: schemas.Message, seq: int) -> None:
+            publish = functools.partial(self._send_chunk, channel, properties, chunk, seq)
+            connection.add_callback_threadsafe(publish)
 
         try:
-            while True:
-                if cancelled.is_set():
-                    stream.close()  # GeneratorExit inside the handler: it stops its work
-                    log.info("stream cancelled by the caller", extra={"chunks": seq})
-                    return schemas.RpcFailed(code="cancelled", message="cancelled"), None
-                try:
-                    chunk = next(stream)
-                except StopIteration as end:
-                    if not isinstance(end.value, schemas.Message):
-                        raise TypeError("a streaming handler must return its final "
-                                        "message") from None
-                    return end.value, final()
-                if delivery.stream:
-                    publish = functools.partial(self._send_chunk, channel, properties, chunk, seq)
-                    connection.add_callback_threadsafe(publish)
-                    seq += 1
-        except PermanentError as exc:
-            return schemas.RpcFailed(code=exc.code, message=str(exc)), final()
-        except CONNECTION_ERRORS:
-            stream.close()
-            return schemas.RpcFailed(code="internal", message="connection lost"), None
-        except Exception as exc:  # a failure after chunks went out cannot be retried
-            log.exception("streaming handler failed", extra={"chunks": seq})
-            stream.close()  # when sending failed, the handler is still running: stop it
-            return schemas.RpcFailed(code="internal", message=type(exc).__name__), final()
+            return drive_stream(stream, delivery, send, cancelled, CONNECTION_ERRORS)
         finally:
             self._cancelled.pop(key, None)
 

@@ -20,10 +20,23 @@ def server_available(host: str, port: int) -> bool:
         return False
 
 
+FAST_TIER = "CHATLENS_TEST_TIER"  # "fast": ``make test-fast``, the tier that uses no server
+
+
+def fast_tier() -> bool:
+    return os.environ.get(FAST_TIER) == "fast"
+
+
 def unavailable(message: str) -> None:
-    """The one rule for a missing server or tool: skip on a laptop, fail when ``CI`` is set."""
+    """The one rule for a missing server or tool: skip on a laptop, fail when ``CI`` is set.
+
+    The fast tier (``CHATLENS_TEST_TIER=fast``, ``make test-fast``) skips every such test
+    without looking: it is the tier of tests that need no server, CI or not.
+    """
     import pytest
 
+    if fast_tier():
+        pytest.skip(message + " (the fast tier uses no servers)")
     if os.environ.get("CI"):
         pytest.fail(message + " (CI is set, so this is a failure, not a skip)")
     pytest.skip(message)
@@ -31,7 +44,7 @@ def unavailable(message: str) -> None:
 
 def require_server(host: str, port: int, what: str) -> None:
     """Skip the calling test when the server is missing, unless in CI, where that is a failure."""
-    if not server_available(host, port):
+    if fast_tier() or not server_available(host, port):
         unavailable(f"{what} is not reachable on {host}:{port}")
 
 

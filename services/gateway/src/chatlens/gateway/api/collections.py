@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
+import dataclasses
 import zoneinfo
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, request
 from spectree import Response
-from sqlalchemy import select
 
-from chatlens.gateway import jobs
-from chatlens.gateway.api import models
+from chatlens.gateway.api import deps, models
 from chatlens.gateway.api.docs import spec
-from chatlens.gateway.db import Collection, Job, new_id
-from chatlens.gateway.retention import remove_upload
+from chatlens.gateway.application import collections
 from chatlens.gateway.security import (
     COLLECTIONS_READ,
     COLLECTIONS_WRITE,
@@ -22,14 +19,9 @@ from chatlens.gateway.security import (
 )
 from chatlens.gateway.sniff import FORMATS
 from chatlens.gateway.uploads import check_file, safe_filename
-from chatlens.shared import schemas
 from chatlens.shared.web import ApiError, json_body
 
 bp = Blueprint("collections", __name__, url_prefix="/api/v1/collections")
-
-
-def _sessions():
-    return current_app.extensions["chatlens.sessions"]
 
 
 @bp.post("")
@@ -38,13 +30,7 @@ def _sessions():
 @requires(COLLECTIONS_WRITE)
 def create_collection():
     body = json_body(models.CollectionCreate)
-    with _sessions()() as session:
-        collection = Collection(org_id=g.principal.org_id, name=body.name,
-                                description=body.description, created_by=g.principal.user_id,
-                                version=0)
-        session.add(collection)
-        session.commit()
-        return jobs.collection_view(collection), 201
+    return collections.create(deps.backends(), deps.caller(), body.name, body.description), 201
 
 
 @bp.get("")
@@ -52,10 +38,7 @@ def create_collection():
                skip_validation=True)
 @requires(COLLECTIONS_READ)
 def list_collections():
-    with _sessions()() as session:
-        rows = session.scalars(select(Collection).where(Collection.org_id == g.principal.org_id)
-                               .order_by(Collection.created_at)).all()
-        return {"collections": [jobs.collection_view(c) for c in rows]}
+    return {"collections": collections.list_all(deps.backends(), deps.caller())}
 
 
 @bp.get("/<collection_id>")
@@ -63,8 +46,7 @@ def list_collections():
                tags=["collections"], skip_validation=True)
 @requires(COLLECTIONS_READ)
 def get_collection(collection_id: str):
-    with _sessions()() as session:
-        return jobs.collection_view(jobs.get_collection(session, g.principal.org_id, collection_id))
+    return collections.get(deps.backends(), deps.caller(), collection_id)
 
 
 @bp.delete("/<collection_id>")
@@ -72,22 +54,7 @@ def get_collection(collection_id: str):
                skip_validation=True)
 @requires(COLLECTIONS_WRITE)
 def delete_collection(collection_id: str):
-    # The index removes the shards when it hears of it (the outbox: with this commit, surely);
-    # the uploads still stored for the collection's jobs go once the rows are gone.
-    with _sessions()() as session:
-        collection = jobs.get_collection(session, g.principal.org_id, collection_id)
-        name, org_id = collection.name, collection.org_id
-        job_ids = list(session.scalars(select(Job.id).where(Job.collection_id == collection_id)))
-        session.delete(collection)
-        jobs.add_to_outbox(session, schemas.CollectionDeleted(org_id=org_id,
-                                                              collection_id=collection_id))
-        session.commit()
-    current_app.extensions["chatlens.outbox"].wake()
-    for job_id in job_ids:
-        remove_upload(current_app.config["CHATLENS_UPLOAD_DIR"], org_id, job_id)
-    current_app.extensions["chatlens.audit"].record(
-        "collection.deleted", org_id=g.principal.org_id, actor_id=g.principal.user_id,
-        target=collection_id, name=name[:200], role=g.principal.role)
+    collections.delete(deps.backends(), deps.caller(), collection_id)
     return "", 204
 
 
@@ -96,10 +63,23 @@ def delete_collection(collection_id: str):
                skip_validation=True)
 @requires(COLLECTIONS_READ)
 def list_jobs(collection_id: str):
-    with _sessions()() as session:
-        jobs.get_collection(session, g.principal.org_id, collection_id)
-        return {"jobs": [jobs.job_view(j)
-                         for j in jobs.list_jobs(session, g.principal.org_id, collection_id)]}
+    return {"jobs": collections.list_jobs(deps.backends(), deps.caller(), collection_id)}
+
+
+def _upload_options() -> tuple[str, str | None]:
+    """The form's ``format`` and ``timezone``, checked."""
+    requested_format = request.form.get("format", "auto")
+    if requested_format not in ("auto", *FORMATS):
+        raise ApiError(422, "unknown_format",
+                       f"unknown format {requested_format!r}; one of: auto, {', '.join(FORMATS)}")
+    timezone = request.form.get("timezone") or None
+    if timezone is not None:
+        try:
+            zoneinfo.ZoneInfo(timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ApiError(422, "unknown_timezone",
+                           f"{timezone!r} is not an IANA time zone") from None
+    return requested_format, timezone
 
 
 @bp.post("/<collection_id>/uploads")
@@ -109,54 +89,24 @@ def list_jobs(collection_id: str):
                tags=["uploads"], skip_validation=True)
 @requires(UPLOADS_CREATE)
 def upload(collection_id: str):
-    settings = current_app.config["CHATLENS_SETTINGS"]
-    upload_dir = current_app.config["CHATLENS_UPLOAD_DIR"]
-    with _sessions()() as session:
-        collection = jobs.get_collection(session, g.principal.org_id, collection_id)
-        if not request.mimetype == "multipart/form-data":
-            raise ApiError(415, "unsupported_media_type", "send the files as multipart/form-data")
-        requested_format = request.form.get("format", "auto")
-        if requested_format not in ("auto", *FORMATS):
-            raise ApiError(422, "unknown_format",
-                           f"unknown format {requested_format!r}; "
-                           f"one of: auto, {', '.join(FORMATS)}")
-        timezone = request.form.get("timezone") or None
-        if timezone is not None:
-            try:
-                zoneinfo.ZoneInfo(timezone)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                raise ApiError(422, "unknown_timezone",
-                               f"{timezone!r} is not an IANA time zone") from None
-        unexpected = set(request.files) - {"files"}
-        if unexpected:
-            raise ApiError(422, "validation_error",
-                           f"unexpected file field(s) {sorted(unexpected)}; use 'files'")
-        files = request.files.getlist("files")
-        if not files:
-            raise ApiError(422, "no_files", "attach one or more files as the 'files' field")
-        if len(files) > settings.max_files_per_upload:
-            raise ApiError(413, "too_many_files",
-                           f"at most {settings.max_files_per_upload} files per request")
-        # Every file is checked before any is kept: one bad file refuses the whole request.
-        limits = settings.archive_limits()
-        checked = [check_file(safe_filename(f.filename), f.stream, requested_format, limits)
-                   for f in files]
-        accepted = []
-        for item in checked:
-            job_id = new_id()
-            key = f"{collection.org_id}/{job_id}/{item.filename}"
-            item.stream.commit(upload_dir / key)
-            job = jobs.create_ingest_job(
-                session, collection=collection, user_id=g.principal.user_id, job_id=job_id,
-                filename=item.filename, upload_key=key, sha256=item.stream.sha256.hexdigest(),
-                size=item.stream.size, format=item.format, timezone=timezone)
-            accepted.append({"id": job.id, "filename": job.filename, "status": job.status})
-        try:
-            session.commit()
-        except Exception:
-            for item in accepted:
-                shutil.rmtree(upload_dir / collection.org_id / item["id"], ignore_errors=True)
-            raise
-    current_app.extensions["chatlens.outbox"].wake()
-    return {"jobs": accepted}, 202
-
+    backends, caller = deps.backends(), deps.caller()
+    collections.get(backends, caller, collection_id)  # another org's id: 404 before anything
+    if not request.mimetype == "multipart/form-data":
+        raise ApiError(415, "unsupported_media_type", "send the files as multipart/form-data")
+    requested_format, timezone = _upload_options()
+    unexpected = set(request.files) - {"files"}
+    if unexpected:
+        raise ApiError(422, "validation_error",
+                       f"unexpected file field(s) {sorted(unexpected)}; use 'files'")
+    files = request.files.getlist("files")
+    if not files:
+        raise ApiError(422, "no_files", "attach one or more files as the 'files' field")
+    limit = backends.settings.max_files_per_upload
+    if len(files) > limit:
+        raise ApiError(413, "too_many_files", f"at most {limit} files per request")
+    # Every file is checked before any is kept: one bad file refuses the whole request.
+    limits = backends.settings.archive_limits()
+    checked = [check_file(safe_filename(f.filename), f.stream, requested_format, limits)
+               for f in files]
+    accepted = collections.accept_uploads(backends, caller, collection_id, checked, timezone)
+    return {"jobs": [dataclasses.asdict(job) for job in accepted]}, 202

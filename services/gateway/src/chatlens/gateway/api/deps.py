@@ -14,16 +14,19 @@ def backends() -> Backends:
     if backends is None:  # built once per app, on first use
         settings = current_app.config["CHATLENS_SETTINGS"]
         backends = Backends(rpc=Rpc(extensions["chatlens.bus"], settings),
-                            sessions=extensions["chatlens.sessions"], settings=settings)
+                            sessions=extensions["chatlens.sessions"], settings=settings,
+                            upload_dir=current_app.config["CHATLENS_UPLOAD_DIR"],
+                            wake_outbox=extensions["chatlens.outbox"].wake,
+                            audit=extensions["chatlens.audit"])
         extensions["chatlens.backends"] = backends
     return backends
 
 
 def caller_in(org_id: str) -> Caller:
     """The authenticated caller, working in ``org_id`` (which ``requires`` checked)."""
-    return Caller(org_id=org_id, user_id=g.principal.user_id)
+    return Caller(org_id=org_id, user_id=g.principal.user_id, role=g.principal.role)
 
 
 def caller() -> Caller:
     """The authenticated caller (``g.principal``, set by ``security.requires``)."""
-    return Caller(org_id=g.principal.org_id, user_id=g.principal.user_id)
+    return caller_in(g.principal.org_id)

@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -28,6 +30,7 @@ class Caller:
 
     org_id: str
     user_id: str | None = None
+    role: str | None = None
 
 
 class Rpc:
@@ -89,9 +92,17 @@ class Rpc:
             raise from_rpc(exc.code, str(exc), service) from None
 
 
+class Audit(Protocol):
+    def record(self, event: str, *, org_id: str, actor_id: str, target: str | None = None,
+               **details) -> None: ...
+
+
 @dataclass(frozen=True)
 class Backends:
     rpc: Rpc
     sessions: Callable[[], AbstractContextManager[Session]]
     settings: GatewaySettings
     clock: Callable[[], datetime] = utc_now
+    upload_dir: Path | None = None  # the upload store (raw files kept until processed)
+    wake_outbox: Callable[[], None] = lambda: None  # after a commit that staged bus messages
+    audit: Audit | None = None

@@ -1,0 +1,181 @@
+"""The in-memory bus keeps the real bus's promises (the same cases as test_bus.py, no server)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import ClassVar
+
+import pytest
+
+from chatlens.shared import logs, schemas, topology
+from chatlens.shared.handling import (
+    PermanentError,
+    PublishFailed,
+    RpcError,
+    RpcTimeout,
+    TransientError,
+)
+from chatlens.shared.stubbus import StubBus
+
+INGEST = topology.INGEST_QUEUE.name
+EMBED_RPC = topology.EMBEDDING_RPC.name
+INFER_RPC = topology.INFERENCE_RPC.name
+
+
+def ingest(job_id="job-1"):
+    return schemas.IngestRequested(job_id=job_id, org_id="o", collection_id="c", upload_key="k",
+                                   filename="f.txt", sha256="0" * 64, size=1)
+
+
+@pytest.fixture
+def bus():
+    return StubBus()
+
+
+def test_a_message_is_consumed_once_with_its_correlation_id_off_the_callers_thread(bus):
+    seen = []
+    consumer = bus.consumer(INGEST, lambda m, d: seen.append(
+        (m, d, threading.current_thread().name, logs.get_correlation_id()))).start()
+    with logs.correlation("corr-123"):
+        bus.publish(ingest())
+    bus.join()
+    consumer.stop()
+    [(message, delivery, thread, correlation)] = seen
+    assert isinstance(message, schemas.IngestRequested) and message.job_id == "job-1"
+    assert delivery.correlation_id == correlation == "corr-123"
+    assert thread.startswith("stub-") and bus.depth(INGEST) == 0
+
+
+def test_an_unroutable_message_is_refused(bus):
+    class Stray(schemas.Message, register=False):
+        type: ClassVar[str] = "nobody.listens"
+
+    with pytest.raises(PublishFailed):
+        bus.publish(Stray())
+
+
+def test_a_poison_message_ends_in_the_dead_letter_queue_after_the_delivery_limit(bus):
+    calls = []
+
+    def handler(message, delivery):
+        calls.append(delivery.delivery_count)
+        raise RuntimeError("bug")
+
+    consumer = bus.consumer(INGEST, handler).start()
+    bus.publish(ingest())
+    bus.join()
+    consumer.stop()
+    assert calls == list(range(topology.INGEST_QUEUE.delivery_limit + 1))
+    assert [m.job_id for m in bus.dead_letters(INGEST)] == ["job-1"]
+
+
+def test_a_permanent_error_is_dead_lettered_at_once_and_a_transient_one_retried(bus):
+    calls = []
+
+    def handler(message, delivery):
+        calls.append(message.job_id)
+        if message.job_id == "bad":
+            raise PermanentError("wrong")
+        if calls.count("flaky") < 3:
+            raise TransientError("busy")
+
+    consumer = bus.consumer(INGEST, handler).start()
+    bus.publish(ingest("bad"))
+    bus.publish(ingest("flaky"))
+    bus.join()
+    consumer.stop()
+    assert calls.count("bad") == 1 and calls.count("flaky") == 3
+    assert [m.job_id for m in bus.dead_letters(INGEST)] == ["bad"]
+
+
+def test_an_undecodable_message_is_dead_lettered_without_calling_the_handler(bus):
+    class Impostor(schemas.Message, register=False):  # the right routing key, the wrong body
+        type: ClassVar[str] = schemas.IngestRequested.type
+        nonsense: int = 1
+
+    calls = []
+    consumer = bus.consumer(INGEST, lambda m, d: calls.append(m)).start()
+    bus.publish(Impostor())
+    bus.join()
+    consumer.stop()
+    assert calls == [] and len(bus.queues[INGEST].dead) == 1
+
+
+def test_rpc_round_trip_refusal_and_timeout(bus):
+    def handler(request, delivery):
+        if request.texts == ["bad"]:
+            raise PermanentError("no", code="invalid_vector")
+        return schemas.QueryEmbedded(model="m", vectors=schemas.Vectors(rows=0, dim=0, data=""))
+
+    with pytest.raises(RpcTimeout):  # no server yet: the request expires unanswered
+        bus.rpc().call(schemas.EmbedQuery(texts=["x"]), timeout=0.2)
+    server = bus.rpc_server(EMBED_RPC, handler, workers=2).start()
+    assert bus.rpc().call(schemas.EmbedQuery(texts=["x"]), timeout=5).model == "m"
+    with pytest.raises(RpcError) as refused:
+        bus.rpc().call(schemas.EmbedQuery(texts=["bad"]), timeout=5)
+    server.stop()
+    assert refused.value.code == "invalid_vector"
+
+
+def generate():
+    return schemas.GenerateRequested(prompt="p", max_new_tokens=3)
+
+
+def streaming(stopped: threading.Event | None = None, fail_after: int | None = None):
+    def handler(request, delivery):
+        try:
+            for n in range(3):
+                if fail_after is not None and n == fail_after:
+                    raise PermanentError("model died", code="unknown_model")
+                yield schemas.TokensGenerated(text=f"t{n}", tokens=1)
+                time.sleep(0.05)
+            return schemas.Generated(model="m", text="t0t1t2", tokens=3)
+        finally:
+            if stopped is not None:
+                stopped.set()
+    return handler
+
+
+def test_a_stream_delivers_its_chunks_then_the_final_reply(bus):
+    server = bus.rpc_server(INFER_RPC, streaming()).start()
+    got = list(bus.rpc().stream(generate(), timeout=5))
+    server.stop()
+    assert [type(m).__name__ for m in got] == ["TokensGenerated"] * 3 + ["Generated"]
+
+
+def test_a_plain_call_to_a_streaming_handler_gets_only_the_final_reply(bus):
+    server = bus.rpc_server(INFER_RPC, streaming()).start()
+    reply = bus.rpc().call(generate(), timeout=5)
+    server.stop()
+    assert isinstance(reply, schemas.Generated) and reply.text == "t0t1t2"
+
+
+def test_a_failure_mid_stream_reaches_the_caller_after_the_chunks_sent(bus):
+    server = bus.rpc_server(INFER_RPC, streaming(fail_after=2)).start()
+    got = []
+    with pytest.raises(RpcError) as refused:
+        for message in bus.rpc().stream(generate(), timeout=5):
+            got.append(message)
+    server.stop()
+    assert len(got) == 2 and refused.value.code == "unknown_model"
+
+
+def test_a_caller_that_stops_reading_stops_the_handler(bus):
+    stopped = threading.Event()
+    server = bus.rpc_server(INFER_RPC, streaming(stopped)).start()
+    stream = bus.rpc().stream(generate(), timeout=5)
+    assert isinstance(next(stream), schemas.TokensGenerated)
+    stream.close()
+    assert stopped.wait(5)
+    server.stop()
+
+
+def test_index_messages_reach_the_replica_owning_their_collection():
+    bus = StubBus(index_replicas=3)
+    owner = topology.index_replica("c", 3)
+    finished = schemas.EmbeddingFinished(job_id="j", org_id="o", collection_id="c", batches=0,
+                                         stats={})
+    bus.publish(finished)
+    depths = {name: bus.depth(name) for name in bus.queues if name.startswith("index.ingest")}
+    assert depths[f"index.ingest.r{owner}"] == 1 and sum(depths.values()) == 1
