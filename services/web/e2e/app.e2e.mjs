@@ -5,6 +5,7 @@
 //   BASE_URL=http://127.0.0.1:18080 OUT=var/web-e2e SAMPLE=samples/whatsapp-demo.txt \
 //   XSS=path/to/xss.txt node e2e/app.e2e.mjs
 import assert from "node:assert/strict";
+import { TOTP } from "otpauth";
 import { launch, Pages } from "./browser.mjs";
 
 const BASE = process.env.BASE_URL;
@@ -12,6 +13,8 @@ const SAMPLE = process.env.SAMPLE;
 const XSS = process.env.XSS;
 const pages = new Pages(process.env.OUT ?? "var/web-e2e");
 const LONG = 300_000; // the LLM answers on CPU
+const EMAIL = `web-${Date.now()}@example.com`;
+const PASSWORD = "a long and uncommon passphrase 7";
 const step = (text) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${text}`);
 
 const browser = await launch();
@@ -40,8 +43,8 @@ try {
   step("register");
   await page.getByRole("link", { name: "Create one" }).click();
   await page.getByLabel("Name").fill("Web E2E");
-  await page.getByLabel("Email").fill(`web-${Date.now()}@example.com`);
-  await page.getByLabel("Password").fill("a long and uncommon passphrase 7");
+  await page.getByLabel("Email").fill(EMAIL);
+  await page.getByLabel("Password").fill(PASSWORD);
   await pages.check(page, "02-register");
   await page.getByRole("button", { name: "Create account" }).click();
   await page.waitForURL("**/collections");
@@ -241,6 +244,21 @@ try {
   await page.getByRole("button", { name: "Delete Scratch" }).waitFor({ state: "detached" });
   assert.equal(await page.getByTestId("collection-card").count(), 1);
 
+  step("MFA turned on elsewhere ends this session; signing in then asks for the code");
+  const totp = await enrolTotp();
+  await page.reload();
+  await page.waitForURL("**/login");
+  await page.getByLabel("Email").fill(EMAIL);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  const codeBox = page.getByLabel("Authentication code");
+  await codeBox.waitFor();
+  await pages.check(page, "18-login-code");
+  // The enrolment spent this time step's code; the next step's is within the allowed drift.
+  await codeBox.fill(totp.generate({ timestamp: Date.now() + 30_000 }));
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL("**/collections");
+
   step("sign out ends the session: a protected page asks to sign in again");
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.waitForURL("**/login");
@@ -258,6 +276,23 @@ try {
   process.exitCode = 1;
 } finally {
   await browser.close();
+}
+
+/** Turns TOTP on for the test user through the API, as an authenticator app would. */
+async function enrolTotp() {
+  const call = async (path, body, token) => {
+    const response = await fetch(new URL(path, BASE), {
+      method: "POST", body: JSON.stringify(body ?? {}),
+      headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    });
+    assert.ok(response.ok, `${path}: ${response.status} ${await response.clone().text()}`);
+    return response.json();
+  };
+  const { access_token: token } = await call("/api/v1/auth/login", { email: EMAIL, password: PASSWORD });
+  const { secret } = await call("/api/v1/auth/mfa/totp", {}, token);
+  const totp = new TOTP({ secret, digits: 6, period: 30, algorithm: "SHA1" });
+  await call("/api/v1/auth/mfa/totp/confirm", { code: totp.generate() }, token);
+  return totp;
 }
 
 async function assertEventually(check, timeout, what) {

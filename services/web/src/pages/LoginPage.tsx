@@ -64,7 +64,7 @@ export default function LoginPage() {
         </Stack>
       </form>
       <Text size="sm">
-        No account? <Anchor component={Link} to="/register" state={location.state}>Create one</Anchor>
+        No account? <Anchor component={Link} to="/register" state={location.state} underline="always">Create one</Anchor>
       </Text>
     </AuthLayout>
   );

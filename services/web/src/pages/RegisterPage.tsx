@@ -44,7 +44,7 @@ export default function RegisterPage() {
         </Stack>
       </form>
       <Text size="sm">
-        Already have an account? <Anchor component={Link} to="/login">Sign in</Anchor>
+        Already have an account? <Anchor component={Link} to="/login" underline="always">Sign in</Anchor>
       </Text>
     </AuthLayout>
   );
