@@ -154,6 +154,8 @@ def test_keda_scales_embedding_and_dask_workers_on_the_queues_that_feed_them(ren
         assert trigger["type"] == "rabbitmq" and trigger["metadata"]["mode"] == "QueueLength"
         assert obj["spec"]["minReplicaCount"] >= 1
         assert obj["spec"]["cooldownPeriod"] == 300
+        # Unable to read the queue, KEDA holds the minimum instead of scaling on nothing.
+        assert obj["spec"]["fallback"]["replicas"] == obj["spec"]["minReplicaCount"]
     # The autoscaler owns the replica count of what it scales.
     for obj in kube.workloads(objects):
         if kube.component(obj) in scaled_queues(objects, kube):
