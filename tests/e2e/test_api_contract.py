@@ -30,11 +30,10 @@ SLOW = ("/ask", "/summaries", "/v1/chat/completions")
 LAST = ("/api/v1/auth/logout", "/api/v1/auth/logout-all", "/api/v1/auth/password",
         "/api/v1/auth/mfa/totp/confirm", "/api/v1/auth/mfa/totp/disable",
         "/api/v1/auth/sessions/{session_id}")
-# KNOWN VIEW BUG (reported, not fixed here: the gateway's application layer is being rewritten):
-# a version ref of Unicode digits ("³") passes str.isdigit() but not int() in
-# application/versions.resolve_version, a 500 on every route that takes one. Generated refs keep to
-# ASCII so the rest of those routes stay under test; test_unicode_digit_version_ref_is_refused
-# shows the bug and turns red (strict xfail) once it is fixed, to drop this workaround.
+# A version ref of Unicode digits ("³") passed str.isdigit() but not int() in
+# application/versions.resolve_version: a 500 on every route that takes one, found by this test
+# and fixed (test_unicode_digit_version_ref_is_refused keeps it so). Generated refs still keep to
+# ASCII.
 VERSION_REFS = ("version", "base", "other")
 EXPORT = ("12/03/2024, 09:15 - Marta: Booked the venue in Lisbon for the offsite\n"
           "12/03/2024, 09:16 - Sam: great, thanks!\n"
@@ -77,7 +76,6 @@ def signed_in(stack, tmp_path_factory):
     return {"Authorization": f"Bearer {client.token}"}, collection["id"]
 
 
-@pytest.mark.xfail(strict=True, reason="application/versions.resolve_version: int('³') is a 500")
 def test_unicode_digit_version_ref_is_refused(stack, signed_in):
     """Runs first, while the session and the collection are alive."""
     headers, collection_id = signed_in

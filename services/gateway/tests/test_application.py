@@ -224,3 +224,13 @@ def test_a_service_refusal_becomes_its_public_code():
         errors.NotFound, "model_not_found", "unknown_model")
     assert errors.from_rpc("internal", "boom", "index").code == "index_failed"
     assert errors.from_rpc("whatever", "?", "search").code == "search_failed"
+
+
+@pytest.mark.parametrize("ref", ["³", "٣"])
+def test_a_version_ref_of_other_digits_is_a_version_that_does_not_exist(sessions, backends_with,
+                                                                         ref):
+    from chatlens.gateway.application.versions import resolve_version
+
+    with pytest.raises(errors.NotFound) as refused:
+        resolve_version(backends_with({}), Caller("org-a"), collection(sessions), ref)
+    assert refused.value.code == "version_not_found"

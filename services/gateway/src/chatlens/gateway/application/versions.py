@@ -27,9 +27,9 @@ def resolve_version(backends: Backends, caller: Caller, collection_id: str,
     """
     if ref is None or isinstance(ref, int):
         return ref
-    if ref.isdigit() and len(ref) <= 9:
+    if ref.isascii() and ref.isdigit() and len(ref) <= 9:  # not "³": int() refuses it
         return int(ref)
-    if _VERSION_LIKE.fullmatch(ref):
+    if _VERSION_LIKE.fullmatch(ref) or (ref.isdigit() and not ref.isascii()):
         raise NotFound("version_not_found", f"no version {ref!r}")
     if ref[:1] == "-" and ref[1:].isdigit():
         raise Invalid("validation_error", "a version number is 0 or more")
