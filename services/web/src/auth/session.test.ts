@@ -99,6 +99,22 @@ describe("Session", () => {
     expect(session.accessToken()).toBeNull();
   });
 
+  it("refreshes silently a minute before the access token expires", async () => {
+    vi.useFakeTimers();
+    try {
+      const gateway = fakeGateway();
+      const session = new Session({ fetch: gateway.fetch as typeof fetch, ...noSharing });
+      await session.login("a@example.com", "pw"); // expires in 900 s
+      await vi.advanceTimersByTimeAsync(838_000);
+      expect(gateway.calls).not.toContain("/api/v1/auth/refresh");
+      await vi.advanceTimersByTimeAsync(3_000);
+      expect(gateway.calls.filter((p) => p === "/api/v1/auth/refresh")).toHaveLength(1);
+      expect(session.accessToken()).toBe("a2");
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("restores a session from the cookie on load, or settles as signed out", async () => {
     const gateway = fakeGateway();
     const fresh = new Session({ fetch: gateway.fetch as typeof fetch, ...noSharing });

@@ -193,7 +193,7 @@ export class Session {
     clearTimeout(this.timer);
     const lifetime = tokens.expiresAt - this.now();
     // Refresh well before expiry: a minute early, or at 80 % of a short lifetime.
-    const delay = Math.max(1_000, Math.min(lifetime - 60_000, lifetime * 0.8));
+    const delay = Math.max(1_000, lifetime - Math.min(60_000, lifetime * 0.2));
     this.timer = setTimeout(() => void this.refresh(tokens.accessToken), delay);
     this.setState({ status: "signed-in" });
   }
