@@ -133,6 +133,17 @@ def test_impossible_values_fail_rendering_with_the_reason(render, values, reason
         render(values)
 
 
+@pytest.mark.parametrize(("values", "where"), [
+    ({"index": {"replicas": "three"}}, "/index/replicas"),
+    ({"gpu": {"enabled": "yes"}}, "/gpu/enabled"),
+    ({"dask": {"workerGroups": {"embed": {"resourceTag": "gpu", "resources": {}}}}},
+     "/dask/workerGroups/embed/resourceTag"),
+])
+def test_mistyped_values_are_refused_by_the_values_schema(render, values, where):
+    with pytest.raises(helm_python.HelmError, match=where):
+        render(values)
+
+
 def scaled_queues(objects: list[dict], kube) -> dict[str, str]:
     """Scaled Deployment's component → the queue its ScaledObject watches."""
     names = {obj["metadata"]["name"]: kube.component(obj) for obj in kube.workloads(objects)}
