@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import ValidationError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
@@ -56,7 +57,7 @@ class Delivery:
     redelivered: bool
     delivery_count: int
     correlation_id: str | None
-    headers: dict = field(default_factory=dict)
+    headers: dict[str, Any] = field(default_factory=dict)
     # The caller reads a stream: a handler's generator is sent chunk by chunk, not drained.
     stream: bool = False
 
@@ -107,8 +108,8 @@ def outcome(handler: Handler, type_: str | None, body: bytes, schema_version: in
         return "requeued", schemas.RpcFailed(code="internal", message=type(exc).__name__)
 
 
-def drive_stream(stream: Generator, delivery: Delivery, send: Callable[[schemas.Message, int],
-                 None], cancelled: threading.Event,
+def drive_stream(stream: Generator[schemas.Message, None, object], delivery: Delivery,
+                 send: Callable[[schemas.Message, int], None], cancelled: threading.Event,
                  lost: tuple[type[BaseException], ...] = ()) -> tuple[schemas.Message, int | None]:
     """Run a handler's generator to its end: its return value is the reply. For a streaming
     caller each yielded message goes out at once through ``send(chunk, seq)``; the final reply

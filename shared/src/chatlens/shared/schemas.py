@@ -15,6 +15,7 @@ fails when a type is not routable.
 from __future__ import annotations
 
 import base64
+import builtins
 import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal, get_args
@@ -43,7 +44,7 @@ class Message(BaseModel):
     # Where it goes: the queue a request or an event is bound to (``chatlens.shared.queues``);
     # a reply instead names the requests it answers. Bus control messages have neither.
     queue: ClassVar[str | None] = None
-    answers: ClassVar[tuple[type[Message], ...]] = ()
+    answers: ClassVar[tuple[builtins.type[Message], ...]] = ()  # ``type`` is the wire name here
     # The RpcFailed codes the server of this request may refuse it with, besides the bus's own.
     errors: ClassVar[frozenset[str]] = frozenset()
 

@@ -23,10 +23,12 @@ import uuid
 from collections import deque
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from chatlens.shared import logs, schemas, topology
 from chatlens.shared.handling import (
     Delivery,
+    Handler,
     PublishFailed,
     RetryPolicy,
     RpcError,
@@ -42,8 +44,8 @@ class Envelope:
 
     type: str
     body: bytes
-    headers: dict
-    reply_to: deque | None = None  # the caller's inbox (direct reply-to)
+    headers: dict[str, Any]
+    reply_to: deque[tuple[schemas.Message, bool]] | None = None  # the caller's inbox
     correlation_id: str | None = None
     expires_at: float | None = None
     delivery_count: int = 0
@@ -85,11 +87,11 @@ class StubBus:
         self._route(message, Envelope(message.type, schemas.encode(message),
                                       self._headers(message)))
 
-    def consumer(self, queue: str, handler, *, prefetch: int = 8,
+    def consumer(self, queue: str, handler: Handler, *, prefetch: int = 8,
                  workers: int = 1) -> StubConsumer:
         return StubConsumer(self, queue, handler, workers=workers, rpc=False)
 
-    def rpc_server(self, queue: str, handler, *, prefetch: int = 4,
+    def rpc_server(self, queue: str, handler: Handler, *, prefetch: int = 4,
                    workers: int = 1) -> StubConsumer:
         return StubConsumer(self, queue, handler, workers=workers, rpc=True)
 
@@ -125,8 +127,8 @@ class StubBus:
 
     # --- inside ------------------------------------------------------------------------------
     @staticmethod
-    def _headers(message: schemas.Message) -> dict:
-        headers = {"schema-version": message.schema_version}
+    def _headers(message: schemas.Message) -> dict[str, Any]:
+        headers: dict[str, Any] = {"schema-version": message.schema_version}
         correlation_id = logs.get_correlation_id()
         if correlation_id:
             headers[logs.AMQP_HEADER] = correlation_id
@@ -169,7 +171,8 @@ class StubBus:
 class StubConsumer:
     """A consumer (or RPC server) of one stub queue, handlers on a thread pool."""
 
-    def __init__(self, bus: StubBus, queue: str, handler, *, workers: int, rpc: bool) -> None:
+    def __init__(self, bus: StubBus, queue: str, handler: Handler, *, workers: int,
+                 rpc: bool) -> None:
         if queue not in bus.queues:
             raise KeyError(f"no queue {queue!r} is declared")
         self.bus, self.queue, self.handler, self.rpc = bus, bus.queues[queue], handler, rpc
@@ -216,12 +219,12 @@ class StubConsumer:
             result, reply = outcome(self.handler, envelope.type, envelope.body,
                                     envelope.headers.get("schema-version"), delivery,
                                     self.bus.retry)
-            final = True
             if isinstance(reply, Generator):
                 cancelled = self.bus._cancelled.setdefault(envelope.correlation_id or "",
                                                            threading.Event())
 
                 def send(chunk: schemas.Message, seq: int) -> None:
+                    assert envelope.reply_to is not None  # only an RPC caller streams
                     envelope.reply_to.append((chunk, False))
 
                 try:
@@ -229,8 +232,8 @@ class StubConsumer:
                 finally:
                     self.bus._cancelled.pop(envelope.correlation_id or "", None)
         if self.rpc:  # an RPC is answered once, success or not
-            if envelope.reply_to is not None and reply is not None:
-                envelope.reply_to.append((reply, final))
+            if envelope.reply_to is not None and isinstance(reply, schemas.Message):
+                envelope.reply_to.append((reply, True))
         elif result == "rejected":
             self.queue.dead.append(envelope)
         elif result == "requeued":
@@ -257,8 +260,10 @@ class StubRpcClient:
         return envelope
 
     @staticmethod
-    def _next(envelope: Envelope, request: schemas.Message, timeout: float):
+    def _next(envelope: Envelope, request: schemas.Message,
+              timeout: float) -> tuple[schemas.Message, bool]:
         deadline = time.monotonic() + timeout
+        assert envelope.reply_to is not None
         while not envelope.reply_to:
             if time.monotonic() > deadline:
                 raise RpcTimeout(f"{request.type}: no reply within {timeout:.1f}s")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
+from typing import Any
 
 from chatlens.shared import queues, schemas
 
@@ -33,7 +34,7 @@ class QueueSpec:
     def dead_letter_queue(self) -> str:
         return f"{self.name}.dlq"
 
-    def arguments(self) -> dict:
+    def arguments(self) -> dict[str, Any]:
         if self.rpc:
             return {"x-queue-type": "classic"}
         return {
@@ -145,7 +146,7 @@ def index_queues(replica: int = 0, replicas: int = 1) -> tuple[QueueSpec, QueueS
                  for spec in (INDEX_QUEUE, INDEX_RPC))  # type: ignore[return-value]
 
 
-def declare(channel, index_replicas: int = 1) -> None:
+def declare(channel: Any, index_replicas: int = 1) -> None:
     """Declare the whole topology on a pika channel; idempotent, so every service calls it
     (with the same ``index_replicas``: a publisher's messages must find their replica's queue
     even before that replica has started)."""
