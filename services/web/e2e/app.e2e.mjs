@@ -245,7 +245,7 @@ try {
   assert.equal(await page.getByTestId("collection-card").count(), 1);
 
   step("MFA turned on elsewhere ends this session; signing in then asks for the code");
-  const totp = await enrolTotp();
+  const { totp, recoveryCodes } = await enrolTotp();
   await page.reload();
   await page.waitForURL("**/login");
   await page.getByLabel("Email").fill(EMAIL);
@@ -263,8 +263,17 @@ try {
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.waitForURL("**/login");
   assert.equal((await context.cookies()).some((c) => c.name === "chatlens_refresh"), false);
-  await page.goto(collectionUrl + "/search");
+  await page.goto(collectionUrl + "/versions");
   await page.waitForURL("**/login");
+
+  step("signing in from there (with a recovery code) goes back to the page asked for");
+  await page.getByLabel("Email").fill(EMAIL);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByLabel("Authentication code").fill(recoveryCodes[0]);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL("**/versions");
+  await page.getByTestId("version-row").first().waitFor();
 
   assert.deepEqual(pageErrors, [], "uncaught errors in the page");
   assert.deepEqual(pages.violations, [], "axe found serious or critical violations");
@@ -291,8 +300,9 @@ async function enrolTotp() {
   const { access_token: token } = await call("/api/v1/auth/login", { email: EMAIL, password: PASSWORD });
   const { secret } = await call("/api/v1/auth/mfa/totp", {}, token);
   const totp = new TOTP({ secret, digits: 6, period: 30, algorithm: "SHA1" });
-  await call("/api/v1/auth/mfa/totp/confirm", { code: totp.generate() }, token);
-  return totp;
+  const { recovery_codes: recoveryCodes } = await call("/api/v1/auth/mfa/totp/confirm",
+    { code: totp.generate() }, token);
+  return { totp, recoveryCodes };
 }
 
 async function assertEventually(check, timeout, what) {
