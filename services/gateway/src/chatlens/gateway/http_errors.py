@@ -14,6 +14,7 @@ from chatlens.shared import web
 
 STATUS: dict[type[errors.AppError], int] = {
     errors.BadRequest: 400,
+    errors.Forbidden: 403,
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.TooLarge: 413,

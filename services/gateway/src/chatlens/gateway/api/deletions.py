@@ -14,24 +14,17 @@ collection never held is a 404, as is another org's collection.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, g, request
 from pydantic import BaseModel, Field, ValidationError, model_validator
 from spectree import Response
 
-from chatlens.gateway import jobs
-from chatlens.gateway.api import models
+from chatlens.gateway.api import deps, models
 from chatlens.gateway.api.docs import spec
-from chatlens.gateway.api.rpc import RPC_ERRORS, call
-from chatlens.gateway.db import Collection, Job
-from chatlens.gateway.security import COLLECTIONS_PURGE, COLLECTIONS_WRITE, requires
-from chatlens.shared import schemas
+from chatlens.gateway.application import deletions, versions
+from chatlens.gateway.security import COLLECTIONS_WRITE, requires
 from chatlens.shared.web import ApiError, json_body
 
 bp = Blueprint("deletions", __name__, url_prefix="/api/v1/collections")
-
-ERRORS = {**RPC_ERRORS, "chat_not_found": (404, "chat_not_found"),
-          "sender_not_found": (404, "sender_not_found"),
-          "upload_not_found": (404, "upload_not_found")}
 
 
 class DeletionIn(models.Strict):
@@ -96,8 +89,7 @@ def delete_messages(collection_id: str):
 
 def _own_collection(collection_id: str) -> None:
     """404 for another org's collection before anything else is looked at (its body too)."""
-    with current_app.extensions["chatlens.sessions"]() as session:
-        jobs.get_collection(session, g.principal.org_id, collection_id)
+    versions.indexed_version(deps.backends(), deps.caller(), collection_id)
 
 
 def _purge_query() -> bool:
@@ -107,40 +99,7 @@ def _purge_query() -> bool:
         raise ApiError(422, "validation_error", str(exc).splitlines()[0]) from None
 
 
-def _delete(collection_id: str, kind: str, value: str, purge: bool):
-    principal = g.principal
-    if purge and COLLECTIONS_PURGE not in principal.perms:
-        raise ApiError(403, "forbidden", f"a purge needs the '{COLLECTIONS_PURGE}' permission")
-    if not value.strip() or len(value) > 500:
-        raise ApiError(422, "validation_error", f"the {kind} must be 1 to 500 characters")
-    with current_app.extensions["chatlens.sessions"]() as session:
-        collection = jobs.get_collection(session, principal.org_id, collection_id)
-        if kind == "upload":
-            _check_upload(session.get(Job, value), collection)
-        if collection.version == 0:  # nothing indexed yet: there is nothing to delete
-            raise ApiError(404, f"{kind}_not_found", f"the collection has no such {kind}")
-    selector = {"job_id" if kind == "upload" else kind: value}
-    settings = current_app.config["CHATLENS_SETTINGS"]
-    deleted = call(schemas.MessagesDeleteRequested(
-        org_id=principal.org_id, collection_id=collection_id, purge=purge, **selector),
-        timeout=settings.deletion_timeout_s, errors=ERRORS, service="index")
-    with current_app.extensions["chatlens.sessions"]() as session:
-        row = session.get(Collection, collection_id)
-        if row is not None and deleted.version > row.version:
-            row.version = deleted.version
-            session.commit()
-    current_app.extensions["chatlens.audit"].record(
-        "messages.purged" if purge else "messages.deleted", org_id=principal.org_id,
-        actor_id=principal.user_id, target=collection_id, selector=kind, value=value[:200],
-        removed=deleted.removed, purged=deleted.purged, version=deleted.version,
-        role=principal.role)
+def _delete(collection_id: str, kind: deletions.Selector, value: str, purge: bool) -> dict:
+    deleted = deletions.delete(deps.backends(), deps.caller(), set(g.principal.perms),
+                               collection_id, kind, value, purge)
     return deleted.model_dump(mode="json", include={"version", "removed", "purged", "rewritten"})
-
-
-def _check_upload(job: Job | None, collection: Collection) -> None:
-    if job is None or job.collection_id != collection.id or job.org_id != collection.org_id:
-        raise ApiError(404, "upload_not_found", "no such upload in this collection")
-    if job.status != "succeeded":
-        raise ApiError(409, "upload_not_indexed",
-                       f"the upload's job is {job.status}: only an indexed upload has messages "
-                       f"to delete")

@@ -30,6 +30,10 @@ class BadRequest(AppError):
     """The request cannot be served as sent: a cursor that does not fit it, a prompt too long."""
 
 
+class Forbidden(AppError):
+    """The caller may see the object but not do this to it (their role lacks a permission)."""
+
+
 class Conflict(AppError):
     """The request clashes with the object's state (a tag that exists, a model in use)."""
 

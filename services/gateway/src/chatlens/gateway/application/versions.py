@@ -1,4 +1,6 @@
-"""Reading a version reference: a number, or the name of a tag the index keeps."""
+"""A collection's versions and tags: reading a reference (a number, or the name of a tag the
+index keeps), listing, comparing, restoring, tagging. The index keeps both in the collection's
+Git repository and answers over RPC; a collection with nothing indexed has neither."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import re
 from chatlens.gateway import jobs
 from chatlens.gateway.application.errors import Invalid, NotFound
 from chatlens.gateway.application.ports import Backends, Caller
+from chatlens.gateway.db import Collection
 from chatlens.shared import schemas
 
 _VERSION_LIKE = re.compile(r"[vV]?[0-9]+")
@@ -41,3 +44,70 @@ def resolve_version(backends: Backends, caller: Caller, collection_id: str,
         if tag.name == ref:
             return tag.version
     raise NotFound("tag_not_found", f"no tag {ref!r}")
+
+
+def _indexed(backends: Backends, caller: Caller, collection_id: str, code: str,
+             message: str) -> None:
+    """``NotFound(code)`` when the collection has nothing indexed (the index has no repository
+    for it yet); another org's collection is ``collection_not_found`` before that."""
+    if indexed_version(backends, caller, collection_id) == 0:
+        raise NotFound(code, message)
+
+
+def list_versions(backends: Backends, caller: Caller,
+                  collection_id: str) -> list[schemas.VersionInfo]:
+    if indexed_version(backends, caller, collection_id) == 0:
+        return []
+    return backends.rpc.call(schemas.VersionsListRequested(
+        org_id=caller.org_id, collection_id=collection_id)).versions
+
+
+def compare(backends: Backends, caller: Caller, collection_id: str, base: int | str,
+            other: int | str, limit: int) -> schemas.VersionsCompared:
+    _indexed(backends, caller, collection_id, "version_not_found",
+             "the collection has no versions yet")
+    return backends.rpc.call(schemas.VersionsCompareRequested(
+        org_id=caller.org_id, collection_id=collection_id,
+        base=resolve_version(backends, caller, collection_id, base),
+        other=resolve_version(backends, caller, collection_id, other), limit=limit))
+
+
+def restore(backends: Backends, caller: Caller, collection_id: str,
+            ref: str) -> schemas.VersionRestored:
+    """A new version with ``ref``'s content; the collection's version moves to it at once
+    (the ``IndexRestored`` event would move it too, a moment later)."""
+    _indexed(backends, caller, collection_id, "version_not_found", f"no version {ref!r}")
+    number = resolve_version(backends, caller, collection_id, ref)
+    restored = backends.rpc.call(schemas.VersionRestoreRequested(
+        org_id=caller.org_id, collection_id=collection_id, version=number))
+    with backends.sessions() as session:
+        row = session.get(Collection, collection_id)
+        if row is not None and restored.version > row.version:
+            row.version = restored.version
+            session.commit()
+    return restored
+
+
+def list_tags(backends: Backends, caller: Caller, collection_id: str) -> list[schemas.TagInfo]:
+    if indexed_version(backends, caller, collection_id) == 0:
+        return []
+    return backends.rpc.call(schemas.TagsListRequested(org_id=caller.org_id,
+                                                       collection_id=collection_id)).tags
+
+
+def create_tag(backends: Backends, caller: Caller, collection_id: str, name: str,
+               version: int | None) -> schemas.TagInfo:
+    _indexed(backends, caller, collection_id, "version_not_found",
+             "the collection has no versions yet")
+    tags = backends.rpc.call(schemas.TagCreateRequested(
+        org_id=caller.org_id, collection_id=collection_id, name=name, version=version)).tags
+    [created] = [tag for tag in tags if tag.name == name]
+    return created
+
+
+def delete_tag(backends: Backends, caller: Caller, collection_id: str, name: str) -> None:
+    _indexed(backends, caller, collection_id, "tag_not_found", f"no tag {name!r}")
+    if len(name) > 63:  # longer than any tag the index keeps
+        raise NotFound("tag_not_found", f"no tag {name!r}")
+    backends.rpc.call(schemas.TagDeleteRequested(org_id=caller.org_id,
+                                                 collection_id=collection_id, name=name))
