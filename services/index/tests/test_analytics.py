@@ -4,6 +4,7 @@ plain-Python reference (``analytics_reference``) on a generated history (``analy
 from __future__ import annotations
 
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -162,3 +163,13 @@ def test_an_empty_selection_answers_zeros(analytics):
     result = ask(analytics, "overview", filters=SearchFilters(chat=["nobody here"])).result
     assert result["messages"] == 0 and result["busiest_day"] is None
     assert ask(analytics, "people", filters=SearchFilters(chat=["x"])).result["people"] == []
+
+
+def test_reports_asked_from_several_threads_at_once_are_each_right(analytics, history):
+    """The RPC server answers on several threads; each keeps its own DuckDB connection."""
+    zones = ["UTC", "Asia/Kolkata", "America/New_York", "UTC"] * 3
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda zone: ask(analytics, "overview", timezone=zone).result,
+                                zones))
+    for zone, answer in zip(zones, answers, strict=True):
+        check_overview(answer, expected_overview(history, zone))
