@@ -13,6 +13,7 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -32,9 +33,7 @@ LAST = ("/api/v1/auth/logout", "/api/v1/auth/logout-all", "/api/v1/auth/password
         "/api/v1/auth/sessions/{session_id}")
 # A version ref of Unicode digits ("³") passed str.isdigit() but not int() in
 # application/versions.resolve_version: a 500 on every route that takes one, found by this test
-# and fixed (test_unicode_digit_version_ref_is_refused keeps it so). Generated refs still keep to
-# ASCII.
-VERSION_REFS = ("version", "base", "other")
+# and fixed (test_unicode_digit_version_ref_is_refused keeps it so).
 EXPORT = ("12/03/2024, 09:15 - Marta: Booked the venue in Lisbon for the offsite\n"
           "12/03/2024, 09:16 - Sam: great, thanks!\n"
           "12/03/2024, 09:20 - Marta: flights are on Friday morning\n")
@@ -124,17 +123,14 @@ def exercise(operation, mode, examples, base, session, headers, collection_id, s
         if case.path_parameters and "collection_id" in case.path_parameters and (
                 mode is GenerationMode.POSITIVE):
             case.path_parameters["collection_id"] = collection_id  # real data, not only 404s
-        for where in (case.path_parameters, case.query, case.body):
-            if isinstance(where, dict):
-                for name in VERSION_REFS:
-                    if isinstance(where.get(name), str) and not where[name].isascii():
-                        where[name] = where[name].encode("ascii", "ignore").decode() or "1"
         response = case.call(base_url=base, session=session, headers=headers, timeout=60)
         statuses[response.status_code] += 1
         case.validate_response(response, checks=CHECKS)
 
     try:
         run()
+    except Unsatisfiable:
+        return None  # nothing to make invalid: no parameters, no body, no auth (/healthz)
     except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - reported, not raised
         return f"{type(exc).__name__}: {str(exc)[:3000]}"
     return None

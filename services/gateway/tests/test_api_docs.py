@@ -30,5 +30,8 @@ def test_the_document_names_no_docs_page_and_spectree_serves_no_cdn_page(client)
     assert "/metrics" not in document["paths"]  # nginx does not pass it on
     for path in ("/healthz", "/readyz", "/api/v1/openapi.json"):
         assert document["paths"][path]["get"]["security"] == []
+    search = document["paths"]["/api/v1/collections/{collection_id}/search"]["post"]
+    assert {"400", "401", "413", "415", "422"} <= set(search["responses"])
+    assert "401" not in document["paths"]["/healthz"]["get"]["responses"]
     assert client.get("/api/docs/swagger/").status_code == 404
     assert client.get("/api/docs/redoc/").status_code == 404

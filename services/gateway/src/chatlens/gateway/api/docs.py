@@ -9,6 +9,7 @@ spectree's own pages are off because they load their scripts from CDNs.
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from flask import Blueprint, current_app
@@ -44,7 +45,24 @@ class _Spec(SpecTree):
             document["paths"][path]["get"].update(
                 summary=summary, security=[], tags=["service"],
                 responses={status: {"description": text} for status, text in statuses.items()})
+        _declare_common_errors(document, self.naming_strategy(Error))
         return auth_openapi.add_to(document)
+
+
+def _declare_common_errors(document: dict[str, Any], error: str) -> None:
+    """The refusals every operation can meet, whatever its view declares: 401 without a valid
+    token, and for a JSON body 400 (not JSON), 413 (too large), 415 (not application/json) and
+    422 (invalid), all in the one error shape (``chatlens.shared.web``)."""
+    content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{error}"}}}
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            statuses = [] if operation.get("security") == [] else [401]
+            body = operation.get("requestBody", {}).get("content", {})
+            if "application/json" in body:
+                statuses += [400, 413, 415, 422]
+            for status in statuses:
+                operation["responses"].setdefault(str(status), {
+                    "description": HTTPStatus(status).phrase, "content": content})
 
 
 spec = _Spec(
