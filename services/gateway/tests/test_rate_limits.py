@@ -145,6 +145,15 @@ def test_the_daily_upload_quota_counts_files_per_org(redis_gateway, auth, export
     assert int(over.headers["Retry-After"]) <= 86400
 
 
+def test_unknown_urls_count_against_the_address_and_probes_never_do(make_gateway):
+    client = make_gateway(redis_url="", rate_limit_scale=0.01).test_client()  # 12 a minute
+
+    scan = [client.get(f"/api/v1/guess-{n}").status_code for n in range(13)]
+
+    assert scan == [404] * 12 + [429]
+    assert client.get("/healthz").status_code == 200  # a probe is never refused
+
+
 def test_without_redis_the_counters_live_in_memory(make_gateway, auth):
     client = make_gateway(redis_url="", rate_limit_scale=0.25).test_client()
     headers = auth()

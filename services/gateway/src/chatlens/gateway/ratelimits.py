@@ -77,8 +77,8 @@ def route_key() -> str:
 
 
 def exempt() -> bool:
-    return request.url_rule is None or request.path in EXEMPT or request.path.startswith(
-        "/static/")
+    """Probes and static files; an unknown URL is counted (a scan is traffic too)."""
+    return request.path in EXEMPT or request.path.startswith("/static/")
 
 
 class RateLimits:
