@@ -135,3 +135,17 @@ def exercise(operation, mode, examples, base, session, headers, collection_id, s
         return f"{type(exc).__name__}: {str(exc)[:3000]}"
     return None
 
+
+
+def test_what_nginx_lets_through_gunicorn_does_not_refuse_in_plain_text(stack):
+    """A request line or a header count between gunicorn's defaults (4094 bytes, 100 fields) and
+    nginx's limits reaches the gateway, which answers in JSON; beyond nginx's, nginx does."""
+    base = stack.config.nginx_url
+    cases = [(f"/api/v1/collections/{'a' * 6000}", {}, 401),
+             ("/api/v1/collections", {f"X-Extra-{n}": "1" for n in range(150)}, 401),
+             (f"/api/v1/collections/{'a' * 9000}", {}, 414)]
+    for path, headers, status in cases:
+        response = requests.get(base + path, headers=headers, timeout=30)
+        assert response.status_code == status, response.text[:200]
+        assert response.headers["Content-Type"].startswith("application/json")
+        assert set(response.json()["error"]) >= {"code", "message"}
