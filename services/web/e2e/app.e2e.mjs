@@ -98,8 +98,19 @@ try {
   assert.ok((await refused.textContent()).length > 10);
   await pages.check(page, "05-upload-done");
 
+  step("a reload while a job runs: the table follows it to the end");
+  await page.locator("input[type=file]").setInputFiles([XSS]);
+  await page.locator('[data-testid="upload-item"]').first().and(page.locator('[data-phase="processing"], [data-phase="done"]')).waitFor({ timeout: LONG });
+  await page.reload();
+  const jobRows = page.getByRole("row").filter({ has: page.getByRole("cell") });
+  await assertEventually(async () => {
+    const texts = await jobRows.allTextContents();
+    return texts.length === 4 && texts.every((row) => /succeeded/i.test(row));
+  }, LONG, "four succeeded uploads in the table");
+
   step("search, with marks from the spans and neighbours");
   await page.getByRole("tab", { name: "Search" }).click();
+  await page.getByRole("textbox", { name: "Search" }).waitFor();
   await page.locator("body").click({ position: { x: 5, y: 300 } });
   await page.keyboard.press("/");
   assert.equal(await page.evaluate(() => document.activeElement?.id), "search-box", "/ focuses search");

@@ -48,3 +48,8 @@ export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
 }
+
+/** An absolute URL on the page's own origin (a Request needs one outside the browser). */
+export function apiUrl(path: string): string {
+  return new URL(path, globalThis.location?.origin ?? "http://localhost").toString();
+}

@@ -1086,7 +1086,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** openapi <GET> */
+        /** This OpenAPI document */
         get: operations["get__api_v1_openapi.json"];
         put?: never;
         post?: never;
@@ -1137,25 +1137,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** healthz <GET> */
+        /** The process is alive */
         get: operations["get__healthz"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/metrics": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** prometheus_metrics <GET> */
-        get: operations["get__metrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1171,7 +1154,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** readyz <GET> */
+        /** The gateway's database answers */
         get: operations["get__readyz"];
         put?: never;
         post?: never;
@@ -3289,14 +3272,20 @@ export interface components {
             /** Tags */
             tags: components["schemas"]["TagList.182b0d4.TagOut"][];
         };
-        /** TagOut */
+        /**
+         * TagOut
+         * @description A tag, as the index keeps it (the wire model).
+         */
         "TagList.182b0d4.TagOut": {
             /** Name */
             name: string;
             /** Version */
             version: number;
         };
-        /** TagOut */
+        /**
+         * TagOut
+         * @description A tag, as the index keeps it (the wire model).
+         */
         "TagOut.182b0d4": {
             /** Name */
             name: string;
@@ -3369,7 +3358,10 @@ export interface components {
             /** Versions */
             versions: components["schemas"]["VersionList.182b0d4.VersionOut"][];
         };
-        /** VersionOut */
+        /**
+         * VersionOut
+         * @description A version, as the index lists it (the wire model).
+         */
         "VersionList.182b0d4.VersionOut": {
             /** Added */
             added: number;
@@ -3425,6 +3417,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ModelsStatusOut.a81c649"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
                 };
             };
             /** @description Forbidden */
@@ -3494,6 +3495,15 @@ export interface operations {
                     "application/json": components["schemas"]["ModelsStatusOut.a81c649"];
                 };
             };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -3559,6 +3569,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ModelsStatusOut.a81c649"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
                 };
             };
             /** @description Forbidden */
@@ -3630,6 +3649,24 @@ export interface operations {
                     "application/json": components["schemas"]["ModelsStatusOut.a81c649"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -3650,6 +3687,24 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3693,6 +3748,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ModelsStatusOut.a81c649"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
                 };
             };
             /** @description Forbidden */
@@ -3760,6 +3824,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AnswerOut.a81c649"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
                 };
             };
             /** @description Not Found */
@@ -6139,6 +6212,15 @@ export interface operations {
                     "application/json": components["schemas"]["CollectionList.182b0d4"];
                 };
             };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
             /** @description Unprocessable Content */
             422: {
                 headers: {
@@ -6172,6 +6254,42 @@ export interface operations {
                     "application/json": components["schemas"]["CollectionOut.182b0d4"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
             /** @description Unprocessable Content */
             422: {
                 headers: {
@@ -6201,6 +6319,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CollectionOut.182b0d4"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
                 };
             };
             /** @description Not Found */
@@ -6240,6 +6367,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
             };
             /** @description Not Found */
             404: {
@@ -6296,6 +6432,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ActivityOut.23dde30"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
                 };
             };
             /** @description Not Found */
@@ -6373,6 +6518,15 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationsOut.23dde30"];
                 };
             };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -6442,6 +6596,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OverviewOut.23dde30"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
                 };
             };
             /** @description Not Found */
@@ -6518,6 +6681,15 @@ export interface operations {
                     "application/json": components["schemas"]["PeopleOut.23dde30"];
                 };
             };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -6580,6 +6752,24 @@ export interface operations {
                     "application/json": components["schemas"]["AnswerOut.a81c649"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -6591,6 +6781,15 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6640,6 +6839,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeletionOut.3408db1"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
                 };
             };
             /** @description Forbidden */
@@ -6713,6 +6921,24 @@ export interface operations {
                     "application/json": components["schemas"]["DeletionOut.3408db1"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -6733,6 +6959,24 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6780,6 +7024,15 @@ export interface operations {
                     "application/json": components["schemas"]["JobList.182b0d4"];
                 };
             };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -6824,6 +7077,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MessageOut.d14e8ec"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
                 };
             };
             /** @description Not Found */
@@ -6888,8 +7150,35 @@ export interface operations {
                     "application/json": components["schemas"]["Error.182b0d4"];
                 };
             };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6941,6 +7230,24 @@ export interface operations {
                     "application/json": components["schemas"]["SummaryOut.a81c649"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -6952,6 +7259,15 @@ export interface operations {
             };
             /** @description Request Entity Too Large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6997,6 +7313,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TagList.182b0d4"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
                 };
             };
             /** @description Not Found */
@@ -7052,6 +7377,24 @@ export interface operations {
                     "application/json": components["schemas"]["TagOut.182b0d4"];
                 };
             };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -7072,6 +7415,24 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7117,6 +7478,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
             };
             /** @description Forbidden */
             403: {
@@ -7180,6 +7550,15 @@ export interface operations {
                     "application/json": components["schemas"]["UploadAccepted.182b0d4"];
                 };
             };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
             /** @description Request Entity Too Large */
             413: {
                 headers: {
@@ -7231,6 +7610,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeletionOut.3408db1"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
                 };
             };
             /** @description Forbidden */
@@ -7300,6 +7688,15 @@ export interface operations {
                     "application/json": components["schemas"]["VersionList.182b0d4"];
                 };
             };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -7348,6 +7745,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VersionRestoredOut.182b0d4"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
                 };
             };
             /** @description Forbidden */
@@ -7414,6 +7820,15 @@ export interface operations {
                     "application/json": components["schemas"]["VersionComparison.182b0d4"];
                 };
             };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -7463,6 +7878,15 @@ export interface operations {
                     "application/json": components["schemas"]["JobOut.182b0d4"];
                 };
             };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -7500,6 +7924,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
             };
             /** @description Not Found */
             404: {
@@ -7567,7 +8000,15 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description the document */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
     };
     post__api_v1_search: {
         parameters: {
@@ -7600,8 +8041,35 @@ export interface operations {
                     "application/json": components["schemas"]["Error.182b0d4"];
                 };
             };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7649,6 +8117,15 @@ export interface operations {
                     "application/json": components["schemas"]["SummaryOut.a81c649"];
                 };
             };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -7677,17 +8154,15 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
-    };
-    get__metrics: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
+        responses: {
+            /** @description alive */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
-        requestBody?: never;
-        responses: never;
     };
     get__readyz: {
         parameters: {
@@ -7697,7 +8172,22 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description ready */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description starting */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
     };
     post__v1_chat_completions: {
         parameters: {
@@ -7707,7 +8197,17 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
+        };
     };
     post__v1_embeddings: {
         parameters: {
@@ -7717,7 +8217,17 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
+        };
     };
     get__v1_models: {
         parameters: {
@@ -7727,7 +8237,17 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
+        };
     };
     "get__v1_models_{model_id}": {
         parameters: {
@@ -7739,6 +8259,16 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
+        };
     };
 }

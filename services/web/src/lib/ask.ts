@@ -1,4 +1,4 @@
-import { toApiError } from "../api/errors";
+import { apiUrl, toApiError } from "../api/errors";
 import type { Answer } from "../api/types";
 import type { Session } from "../auth/session";
 import { readEvents } from "./sse";
@@ -12,7 +12,7 @@ export interface AskHandlers {
 export async function askStreaming(session: Session, collectionId: string, question: string,
   handlers: AskHandlers, signal: AbortSignal): Promise<Answer> {
   const response = await session.authFetch(new Request(
-    `/api/v1/collections/${encodeURIComponent(collectionId)}/ask`, {
+    apiUrl(`/api/v1/collections/${encodeURIComponent(collectionId)}/ask`), {
       method: "POST", signal,
       headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
       body: JSON.stringify({ question, stream: true }),

@@ -1,3 +1,4 @@
+import { apiUrl } from "../api/errors";
 import type { Job } from "../api/types";
 import type { Session } from "../auth/session";
 import { readEvents } from "./sse";
@@ -6,7 +7,7 @@ import { readEvents } from "./sse";
 export async function watchJob(session: Session, jobId: string, onJob: (job: Job) => void,
   signal: AbortSignal): Promise<Job | null> {
   const response = await session.authFetch(
-    new Request(`/api/v1/jobs/${encodeURIComponent(jobId)}/events`, { signal, headers: { Accept: "text/event-stream" } }),
+    new Request(apiUrl(`/api/v1/jobs/${encodeURIComponent(jobId)}/events`), { signal, headers: { Accept: "text/event-stream" } }),
   );
   let last: Job | null = null;
   for await (const event of readEvents(response)) {

@@ -127,13 +127,29 @@ function UploadRow({ item }: { item: Item }) {
   );
 }
 
+/** Every upload of the collection; ones still running (say, after a reload) follow live. */
 function RecentJobs({ collectionId }: { collectionId: string }) {
   const api = useApi();
+  const { session } = useServices();
+  const queryClient = useQueryClient();
   const jobs = useQuery({
     queryKey: ["jobs", collectionId],
     queryFn: async () =>
       unwrap(await api.GET("/api/v1/collections/{collection_id}/jobs", { params: { path: { collection_id: collectionId } } })).jobs,
   });
+  const unfinished = (jobs.data ?? [])
+    .filter((job) => job.status === "queued" || job.status === "running")
+    .map((job) => job.id).join(",");
+  useEffect(() => {
+    if (!unfinished) return;
+    const abort = new AbortController();
+    const replace = (state: Job) => queryClient.setQueryData<Job[]>(["jobs", collectionId],
+      (all) => all?.map((job) => (job.id === state.id ? { ...job, ...state } : job)));
+    for (const id of unfinished.split(",")) {
+      watchJob(session, id, replace, abort.signal).catch(() => undefined); // the table stays as it was
+    }
+    return () => abort.abort();
+  }, [unfinished, collectionId, session, queryClient]);
   if (jobs.isError) return <Alert color="red">{errorMessage(jobs.error)}</Alert>;
   if (!jobs.data?.length) return null;
   return (
@@ -150,7 +166,11 @@ function RecentJobs({ collectionId }: { collectionId: string }) {
                 <Table.Td className="chat-text">{job.filename}</Table.Td>
                 <Table.Td>{formatTime(job.created_at)}</Table.Td>
                 <Table.Td><Badge variant="dot" color={job.status === "failed" ? "red" : job.status === "succeeded" ? "green" : "blue"}>{job.status}</Badge></Table.Td>
-                <Table.Td>{job.status === "succeeded" || job.status === "failed" ? jobOutcome(job) : `${job.progress.stage ?? ""}`}</Table.Td>
+                <Table.Td>
+                  {job.status === "succeeded" || job.status === "failed"
+                    ? jobOutcome(job)
+                    : `${STAGE_LABELS[job.progress.stage ?? ""] ?? job.status}${job.progress.total ? ` ${job.progress.done} of ${job.progress.total}` : ""}`}
+                </Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>
