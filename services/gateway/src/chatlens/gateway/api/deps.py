@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, g
 
 from chatlens.gateway.application.ports import Backends, Caller, Rpc
+from chatlens.shared.web import server_timing
 
 
 def backends() -> Backends:
@@ -13,7 +14,7 @@ def backends() -> Backends:
     backends = extensions.get("chatlens.backends")
     if backends is None:  # built once per app, on first use
         settings = current_app.config["CHATLENS_SETTINGS"]
-        backends = Backends(rpc=Rpc(extensions["chatlens.bus"], settings),
+        backends = Backends(rpc=Rpc(extensions["chatlens.bus"], settings, server_timing),
                             sessions=extensions["chatlens.sessions"], settings=settings,
                             upload_dir=current_app.config["CHATLENS_UPLOAD_DIR"],
                             wake_outbox=extensions["chatlens.outbox"].wake,

@@ -11,7 +11,7 @@ from chatlens.shared import schemas
 
 def call_inference(request: schemas.Message, timeout: float | None = None) -> schemas.Message:
     """Send ``request`` to the inference service; ``Unavailable`` when nobody answers in time."""
-    return deps.backends().rpc.inference(request, timeout)
+    return deps.backends().rpc.inference(request, schemas.Message, timeout)
 
 
 def list_models() -> schemas.ModelsListed:

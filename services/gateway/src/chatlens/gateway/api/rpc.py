@@ -18,7 +18,7 @@ def call(request: schemas.Message, timeout: float | None = None, *,
     """Send ``request`` and wait for its reply; refusals as application errors, unless
     ``errors`` names the service's code."""
     try:
-        return deps.backends().rpc.call(request, timeout, service=service)
+        return deps.backends().rpc.call(request, schemas.Message, timeout, service=service)
     except AppError as exc:
         if exc.rpc_code in errors:
             status, code = errors[exc.rpc_code]

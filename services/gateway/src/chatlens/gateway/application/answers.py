@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from chatlens.gateway.application.errors import NotFound
 from chatlens.gateway.application.ports import Backends, Caller
@@ -46,7 +47,7 @@ class Question:
 @dataclass(frozen=True)
 class Scope:
     filters: schemas.SearchFilters
-    view: dict  # {"applied", "from_question", "from_request"}: the answer's ``filters``
+    view: dict[str, Any]  # {"applied", "from_question", "from_request"}: the answer's ``filters``
 
     def describe(self) -> str:
         """The question's filters in words, for an answer that found nothing under them."""
@@ -60,10 +61,10 @@ class RecordedAnswer:
     collection_id: str
     question: str
     answer: str
-    citations: list[dict]
+    citations: list[dict[str, Any]]
     model: str | None
     version: int
-    filters: dict
+    filters: dict[str, Any]
     created_at: datetime
 
 
@@ -107,7 +108,7 @@ def read_question(backends: Backends, caller: Caller, collection_id: str, questi
                   version: int | None) -> QuestionFilters:
     """The question's own filters, read against the collection's real senders and chats."""
     facets = backends.rpc.call(schemas.FacetsRequested(
-        org_id=caller.org_id, collection_id=collection_id, version=version))
+        org_id=caller.org_id, collection_id=collection_id, version=version), schemas.FacetsListed)
     return interpret(question, [f.value for f in facets.senders],
                      [f.value for f in facets.chats], backends.clock())
 
@@ -121,7 +122,7 @@ def retrieve(backends: Backends, caller: Caller, collection_id: str, question: s
         org_id=caller.org_id, collection_id=collection_id, mode="hybrid",
         vector=query_vector(backends.rpc, "hybrid", question),
         query=question[:MAX_KEYWORD_QUERY], k=k, context=0,
-        filters=filters or schemas.SearchFilters(), version=version))
+        filters=filters or schemas.SearchFilters(), version=version), schemas.SearchAnswered)
     return answered.version, answered.hits
 
 
@@ -132,7 +133,7 @@ def prepare(backends: Backends, caller: Caller, collection_id: str, asked: Quest
     empty = indexed_version(backends, caller, collection_id) == 0
     if empty and asked.version is not None:
         raise NotFound("version_not_found", f"no version {asked.version}")
-    chosen, version, hits = unscoped(), 0, []
+    chosen, version, hits = unscoped(), 0, list[schemas.SearchHit]()
     if not empty:
         pinned = resolve_version(backends, caller, collection_id, asked.version)
         read = read_question(backends, caller, collection_id, asked.question, pinned)
@@ -176,14 +177,15 @@ def answer(backends: Backends, caller: Caller, collection_id: str,
     draft = prepare(backends, caller, collection_id, asked)
     if draft.request is None:
         return draft.record(draft.no_answer, None)
-    generated = backends.rpc.inference(draft.request)
+    generated = backends.rpc.inference(draft.request, schemas.Generated)
     return draft.record(generated.text.strip() or NO_ANSWER, generated.model)
 
 
 def recorded(row: Answer) -> RecordedAnswer:
     return RecordedAnswer(id=row.id, collection_id=row.collection_id, question=row.question,
                           answer=row.answer, citations=row.citations, model=row.model,
-                          version=row.version, filters=row.filters, created_at=row.created_at)
+                          version=row.version, filters=row.filters or {},
+                          created_at=row.created_at)
 
 
 def get_answer(backends: Backends, caller: Caller, answer_id: str) -> RecordedAnswer:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
 
 from sqlalchemy import select
 
@@ -17,8 +19,24 @@ from chatlens.gateway import jobs
 from chatlens.gateway.application.ports import Backends, Caller
 from chatlens.gateway.db import Collection, Job, new_id
 from chatlens.gateway.retention import remove_upload
-from chatlens.gateway.uploads import CheckedFile
 from chatlens.shared import schemas
+
+
+class StoredFile(Protocol):
+    """An upload's bytes in the store's incoming area (``uploads.HashingFile``)."""
+
+    sha256: Any  # a hashlib object
+    size: int
+
+    def commit(self, destination: Path) -> None: ...
+
+
+class CheckedFile(Protocol):
+    """A file that passed the content checks (``uploads.CheckedFile``)."""
+
+    filename: str
+    stream: StoredFile
+    format: str
 
 
 @dataclass(frozen=True)
@@ -28,7 +46,7 @@ class AcceptedJob:
     status: str
 
 
-def create(backends: Backends, caller: Caller, name: str, description: str = "") -> dict:
+def create(backends: Backends, caller: Caller, name: str, description: str = "") -> dict[str, Any]:
     with backends.sessions() as session:
         collection = Collection(org_id=caller.org_id, name=name, description=description,
                                 created_by=caller.user_id, version=0)
@@ -37,19 +55,19 @@ def create(backends: Backends, caller: Caller, name: str, description: str = "")
         return jobs.collection_view(collection)
 
 
-def list_all(backends: Backends, caller: Caller) -> list[dict]:
+def list_all(backends: Backends, caller: Caller) -> list[dict[str, Any]]:
     with backends.sessions() as session:
         rows = session.scalars(select(Collection).where(Collection.org_id == caller.org_id)
                                .order_by(Collection.created_at)).all()
         return [jobs.collection_view(c) for c in rows]
 
 
-def get(backends: Backends, caller: Caller, collection_id: str) -> dict:
+def get(backends: Backends, caller: Caller, collection_id: str) -> dict[str, Any]:
     with backends.sessions() as session:
         return jobs.collection_view(jobs.get_collection(session, caller.org_id, collection_id))
 
 
-def list_jobs(backends: Backends, caller: Caller, collection_id: str) -> list[dict]:
+def list_jobs(backends: Backends, caller: Caller, collection_id: str) -> list[dict[str, Any]]:
     with backends.sessions() as session:
         jobs.get_collection(session, caller.org_id, collection_id)
         return [jobs.job_view(j) for j in jobs.list_jobs(session, caller.org_id, collection_id)]
@@ -83,7 +101,7 @@ def accept_uploads(backends: Backends, caller: Caller, collection_id: str,
     upload_dir = backends.upload_dir
     with backends.sessions() as session:
         collection = jobs.get_collection(session, caller.org_id, collection_id)
-        accepted = []
+        accepted: list[AcceptedJob] = []
         for item in checked:
             job_id = new_id()
             key = f"{collection.org_id}/{job_id}/{item.filename}"
@@ -96,8 +114,8 @@ def accept_uploads(backends: Backends, caller: Caller, collection_id: str,
         try:
             session.commit()
         except Exception:
-            for item in accepted:
-                shutil.rmtree(upload_dir / collection.org_id / item.id, ignore_errors=True)
+            for done in accepted:
+                shutil.rmtree(upload_dir / collection.org_id / done.id, ignore_errors=True)
             raise
     backends.wake_outbox()
     return accepted

@@ -47,7 +47,7 @@ def delete(backends: Backends, caller: Caller, perms: frozenset[str] | set[str],
     selector = {"job_id" if kind == "upload" else kind: value}
     deleted = backends.rpc.call(schemas.MessagesDeleteRequested(
         org_id=caller.org_id, collection_id=collection_id, purge=purge, **selector),
-        timeout=backends.settings.deletion_timeout_s, service="index")
+        schemas.MessagesDeleted, timeout=backends.settings.deletion_timeout_s, service="index")
     with backends.sessions() as session:
         row = session.get(Collection, collection_id)
         if row is not None and deleted.version > row.version:

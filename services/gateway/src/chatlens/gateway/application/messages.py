@@ -20,4 +20,4 @@ def open_message(backends: Backends, caller: Caller, collection_id: str, message
         raise NotFound("message_not_found", f"no message {message_id!r}")
     return backends.rpc.call(schemas.MessageRequested(
         org_id=caller.org_id, collection_id=collection_id, message_id=message_id,
-        context=context, version=number))
+        context=context, version=number), schemas.MessageFound)

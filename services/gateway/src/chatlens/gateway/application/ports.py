@@ -1,23 +1,43 @@
 """What the use cases talk to, passed in rather than reached for: the RPC port, the database's
 sessions, the settings and the clock. The views build one :class:`Backends` per request from the
-app's composition root (``chatlens.gateway.api.deps``); tests build their own."""
+app's composition root (``chatlens.gateway.api.deps``); tests build their own. Nothing here knows
+of Flask: the HTTP layer hands in its ``Server-Timing`` timer as ``Rpc.timer``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, closing, contextmanager
+from collections.abc import Callable, Generator, Iterator
+from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
-from chatlens.gateway.application.errors import Unavailable, from_rpc
+from chatlens.gateway.application.errors import Unavailable, UpstreamFailed, from_rpc
 from chatlens.gateway.config import GatewaySettings
 from chatlens.shared import schemas
-from chatlens.shared.bus import Bus, PublishFailed, RpcError, RpcTimeout
-from chatlens.shared.web import server_timing
+from chatlens.shared.handling import PublishFailed, RpcError, RpcTimeout
+
+Timer = Callable[[str], AbstractContextManager[None]]
+R = TypeVar("R", bound=schemas.Message)
+
+
+def untimed(step: str) -> AbstractContextManager[None]:
+    return nullcontext()
+
+
+class RpcClient(Protocol):
+    def call(self, request: schemas.Message, timeout: float = 30.0) -> schemas.Message: ...
+
+    def stream(self, request: schemas.Message,
+               timeout: float = 30.0) -> Generator[schemas.Message, None, None]: ...
+
+
+class Bus(Protocol):
+    """What the use cases need of a bus (``chatlens.shared.bus.Bus`` or the in-memory one)."""
+
+    def rpc(self) -> RpcClient: ...
 
 
 def utc_now() -> datetime:
@@ -29,25 +49,31 @@ class Caller:
     """Who asks: every use case works inside ``org_id``."""
 
     org_id: str
-    user_id: str | None = None
+    user_id: str = ""  # empty only in tests that act for no one in particular
     role: str | None = None
 
 
 class Rpc:
     """Requests to the services behind the bus, their refusals as application errors."""
 
-    def __init__(self, bus: Bus, settings: GatewaySettings) -> None:
-        self.bus, self.settings = bus, settings
+    def __init__(self, bus: Bus, settings: GatewaySettings, timer: Timer = untimed) -> None:
+        self.bus, self.settings, self.timer = bus, settings, timer
 
-    def call(self, request: schemas.Message, timeout: float | None = None, *,
-             service: str = "search") -> schemas.Message:
-        """Send ``request`` and wait for its reply (``Unavailable`` when nobody answers)."""
+    def call(self, request: schemas.Message, reply: type[R], timeout: float | None = None, *,
+             service: str = "search") -> R:
+        """Send ``request`` and wait for its ``reply`` (``Unavailable`` when nobody answers in
+        time, ``UpstreamFailed`` when the answer is of another type)."""
         timeout = timeout or self.settings.search_timeout_s
-        with self._translated(service), server_timing(request.type):
-            return self.bus.rpc().call(request, timeout=timeout)
+        with self._translated(service), self.timer(request.type):
+            answer = self.bus.rpc().call(request, timeout=timeout)
+        if not isinstance(answer, reply):
+            raise UpstreamFailed(f"{service}_failed", f"{request.type} was answered with "
+                                                      f"{answer.type}, not {reply.type}")
+        return answer
 
-    def inference(self, request: schemas.Message, timeout: float | None = None) -> schemas.Message:
-        return self.call(request, timeout or self.settings.generation_timeout_s,
+    def inference(self, request: schemas.Message, reply: type[R],
+                  timeout: float | None = None) -> R:
+        return self.call(request, reply, timeout or self.settings.generation_timeout_s,
                          service="inference")
 
     def stream(self, request: schemas.GenerateRequested) -> tuple[schemas.GenerationStarted,
@@ -64,9 +90,12 @@ class Rpc:
             started = schemas.GenerationStarted(model=final.model,
                                                 prompt_tokens=final.prompt_tokens)
             return started, self._rest(m for m in [final])
+        if not isinstance(started, schemas.GenerationStarted):
+            raise UpstreamFailed("inference_failed", f"a stream began with {started.type}")
         return started, self._rest(messages)
 
-    def _rest(self, messages: Iterator[schemas.Message]) -> Iterator[schemas.Message]:
+    def _rest(self, messages: Generator[schemas.Message, None, None]
+              ) -> Iterator[schemas.Message]:
         """The stream's replies; ``Generated`` carries the whole text, so what no piece sent
         (a server that does not stream) comes as one last piece before the final reply."""
         sent, sent_tokens = "", 0
@@ -93,8 +122,8 @@ class Rpc:
 
 
 class Audit(Protocol):
-    def record(self, event: str, *, org_id: str, actor_id: str, target: str | None = None,
-               **details) -> None: ...
+    def record(self, event: str, *, org_id: str, actor_id: str,
+               target: str | None = None, **details: Any) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ numbered message.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from chatlens.shared import schemas
 
@@ -73,7 +74,7 @@ def fallback_numbers(used: list[schemas.SearchHit]) -> list[int]:
             if n == 1 or hit.semantic_score is None or hit.semantic_score >= floor]
 
 
-def citation(n: int, message: schemas.ChatMessage) -> dict:
+def citation(n: int, message: schemas.ChatMessage) -> dict[str, Any]:
     """A cited message as answers and summaries keep it; ``n`` is its number in the prompt."""
     return {"n": n, "message_id": message.message_id, "sender": message.sender,
             "sent_at": message.sent_at.isoformat(), "text": message.text, "chat": message.chat}

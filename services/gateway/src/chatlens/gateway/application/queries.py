@@ -5,6 +5,7 @@ that searches (search, across collections and versions, ask, summaries)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from chatlens.gateway.application.errors import Invalid
 from chatlens.gateway.application.ports import Rpc
@@ -34,7 +35,7 @@ class Interpreted:
     parsed: ParsedQuery
     filters: schemas.SearchFilters
     mode: str
-    view: dict = field(default_factory=dict)  # the response's ``interpreted``
+    view: dict[str, Any] = field(default_factory=dict)  # the response's ``interpreted``
 
 
 def _as_list(value: str | list[str] | None) -> list[str]:
@@ -84,5 +85,6 @@ def query_vector(rpc: Rpc, mode: str, text: str) -> list[float] | None:
     """The query's embedding for semantic and hybrid search (None for keyword search)."""
     if mode not in ("semantic", "hybrid"):
         return None
-    embedded = rpc.call(schemas.EmbedQuery(texts=[text]))
-    return embedded.vectors.to_array()[0].tolist()
+    embedded = rpc.call(schemas.EmbedQuery(texts=[text]), schemas.QueryEmbedded)
+    vector: list[float] = embedded.vectors.to_array()[0].tolist()
+    return vector

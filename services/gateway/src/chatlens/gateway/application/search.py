@@ -9,7 +9,9 @@ collection included.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from chatlens.gateway import cursor as cursors
 from chatlens.gateway import jobs
@@ -23,7 +25,6 @@ from chatlens.gateway.application.queries import (
 )
 from chatlens.gateway.application.versions import indexed_version, resolve_version
 from chatlens.shared import schemas, topology
-from chatlens.shared.web import server_timing
 
 MAX_OFFSET = 1000  # the index's limit: deeper pages are refined searches, not scrolling
 PAGE = 100  # the most hits one index RPC returns
@@ -55,14 +56,14 @@ class FusedHit:
 class SearchResult:
     hits: list[schemas.SearchHit]
     version: int | None
-    interpreted: dict
+    interpreted: dict[str, Any]
     next_cursor: str | None = None
     collections: dict[str, int] | None = None  # across collections: the version of each
     fused: list[FusedHit] | None = None  # across versions: the union, fused
     by_version: list[tuple[int, list[schemas.SearchHit]]] = field(default_factory=list)
 
 
-def _fingerprint(read: Interpreted, query: SearchQuery, **scope) -> str:
+def _fingerprint(read: Interpreted, query: SearchQuery, **scope: Any) -> str:
     return cursors.fingerprint({**read.view, "k": query.k, "context": query.context, **scope})
 
 
@@ -82,7 +83,7 @@ def search(backends: Backends, caller: Caller, collection_id: str,
         version, offset = page.version, page.offset
         if offset > MAX_OFFSET:
             raise BadRequest("invalid_cursor", "the cursor is past the last page")
-    with server_timing("db"):
+    with backends.rpc.timer("db"):
         latest = indexed_version(backends, caller, collection_id)
     if latest == 0 and version is None:
         return SearchResult([], 0, read.view)
@@ -90,7 +91,7 @@ def search(backends: Backends, caller: Caller, collection_id: str,
         org_id=caller.org_id, collection_id=collection_id, mode=query.mode,
         vector=query_vector(backends.rpc, query.mode, read.parsed.semantic_text),
         query=read.parsed.text, filters=read.filters, k=query.k, offset=offset, version=version,
-        context=query.context))
+        context=query.context), schemas.SearchAnswered)
     next_cursor = None
     if answer.next_offset is not None and answer.next_offset <= MAX_OFFSET:
         next_cursor = cursors.encode(cursors.Cursor(answer.version, answer.next_offset,
@@ -117,7 +118,7 @@ def search_versions(backends: Backends, caller: Caller, collection_id: str, quer
         answer = backends.rpc.call(schemas.SearchRequested(
             org_id=caller.org_id, collection_id=collection_id, mode=query.mode, vector=vector,
             query=read.parsed.text, filters=read.filters, k=query.k, version=number,
-            context=query.context))
+            context=query.context), schemas.SearchAnswered)
         by_version.append((answer.version, answer.hits))
     return SearchResult([], max(v for v, _ in by_version), {**read.view, "versions": numbers},
                         fused=fuse(by_version), by_version=by_version)
@@ -182,7 +183,8 @@ def search_collections(backends: Backends, caller: Caller, collection_ids: list[
 
     groups = by_replica(searched, backends.settings.index_replicas)
     if len(groups) == 1:
-        answer = backends.rpc.call(request(groups[0], offset, query.k, pinned))
+        answer = backends.rpc.call(request(groups[0], offset, query.k, pinned),
+                                   schemas.SearchAnswered)
         hits, found, next_offset = answer.hits, answer.versions, answer.next_offset
     else:
         hits, found, next_offset = _scatter(backends, groups, offset, query.k, pinned, request)
@@ -200,7 +202,10 @@ def by_replica(collection_ids: list[str], replicas: int) -> list[list[str]]:
     return list(groups.values())
 
 
-def _scatter(backends, groups, offset, k, pinned, request):
+def _scatter(backends: Backends, groups: list[list[str]], offset: int, k: int,
+             pinned: dict[str, int], request: Callable[[list[str], int, int, dict[str, int]],
+                                                       schemas.Message],
+             ) -> tuple[list[schemas.SearchHit], dict[str, int], int | None]:
     """Each replica's best ``offset + k + 1`` hits, merged by score: (page, versions, next)."""
     wanted = offset + k + 1
     merged: list[tuple[float, int, int, schemas.SearchHit]] = []
@@ -208,7 +213,8 @@ def _scatter(backends, groups, offset, k, pinned, request):
     for number, group in enumerate(groups):
         pins, at, got = dict(pinned), 0, 0
         while got < wanted:
-            answer = backends.rpc.call(request(group, at, min(PAGE, wanted - got), pins))
+            answer = backends.rpc.call(request(group, at, min(PAGE, wanted - got), pins),
+                                       schemas.SearchAnswered)
             pins = {**answer.versions, **pins}  # later pages search what the first one did
             merged += [(hit.score, number, got + i, hit) for i, hit in enumerate(answer.hits)]
             got += len(answer.hits)

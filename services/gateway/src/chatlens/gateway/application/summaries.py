@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from chatlens.gateway.application.errors import NotFound, TooLarge
 from chatlens.gateway.application.ports import Backends, Caller
@@ -43,10 +44,10 @@ class RecordedSummary:
     id: str
     collection_id: str
     summary: str
-    citations: list[dict]
+    citations: list[dict[str, Any]]
     chunks: int
     messages: int
-    filters: dict
+    filters: dict[str, Any]
     model: str | None
     version: int
     created_at: datetime
@@ -72,7 +73,7 @@ def summarize(backends: Backends, caller: Caller, collection_id: str,
     if not empty:
         listed = backends.rpc.call(schemas.MessagesListRequested(
             org_id=caller.org_id, collection_id=collection_id, filters=filters,
-            version=window.version, limit=settings.summary_max_messages))
+            version=window.version, limit=settings.summary_max_messages), schemas.MessagesListed)
         version, messages, total = listed.version, listed.messages, listed.total
     if total > settings.summary_max_messages:
         raise TooLarge("window_too_large",
@@ -83,7 +84,7 @@ def summarize(backends: Backends, caller: Caller, collection_id: str,
     if messages:
         done = backends.rpc.inference(schemas.SummarizeRequested(
             messages=messages, model=window.model, max_new_tokens=settings.summary_max_tokens),
-            timeout=settings.summary_timeout_s)
+            schemas.Summarized, timeout=settings.summary_timeout_s)
         model, text, chunks = done.model, done.summary.strip() or NOTHING, done.chunks
         citations = [citation(n, messages[n - 1]) for n in done.cited]
     with backends.sessions() as session:

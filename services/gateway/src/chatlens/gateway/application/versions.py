@@ -38,8 +38,8 @@ def resolve_version(backends: Backends, caller: Caller, collection_id: str,
         raise Invalid("validation_error", "a version number is 0 or more")
     if indexed_version(backends, caller, collection_id) == 0:  # nothing indexed: no tags either
         raise NotFound("tag_not_found", f"no tag {ref!r}")
-    listed = backends.rpc.call(schemas.TagsListRequested(org_id=caller.org_id,
-                                                         collection_id=collection_id))
+    listed = backends.rpc.call(schemas.TagsListRequested(
+        org_id=caller.org_id, collection_id=collection_id), schemas.TagsListed)
     for tag in listed.tags:
         if tag.name == ref:
             return tag.version
@@ -59,7 +59,7 @@ def list_versions(backends: Backends, caller: Caller,
     if indexed_version(backends, caller, collection_id) == 0:
         return []
     return backends.rpc.call(schemas.VersionsListRequested(
-        org_id=caller.org_id, collection_id=collection_id)).versions
+        org_id=caller.org_id, collection_id=collection_id), schemas.VersionsListed).versions
 
 
 def compare(backends: Backends, caller: Caller, collection_id: str, base: int | str,
@@ -69,7 +69,8 @@ def compare(backends: Backends, caller: Caller, collection_id: str, base: int | 
     return backends.rpc.call(schemas.VersionsCompareRequested(
         org_id=caller.org_id, collection_id=collection_id,
         base=resolve_version(backends, caller, collection_id, base),
-        other=resolve_version(backends, caller, collection_id, other), limit=limit))
+        other=resolve_version(backends, caller, collection_id, other), limit=limit),
+        schemas.VersionsCompared)
 
 
 def restore(backends: Backends, caller: Caller, collection_id: str,
@@ -79,7 +80,8 @@ def restore(backends: Backends, caller: Caller, collection_id: str,
     _indexed(backends, caller, collection_id, "version_not_found", f"no version {ref!r}")
     number = resolve_version(backends, caller, collection_id, ref)
     restored = backends.rpc.call(schemas.VersionRestoreRequested(
-        org_id=caller.org_id, collection_id=collection_id, version=number))
+        org_id=caller.org_id, collection_id=collection_id, version=number),
+        schemas.VersionRestored)
     with backends.sessions() as session:
         row = session.get(Collection, collection_id)
         if row is not None and restored.version > row.version:
@@ -91,8 +93,8 @@ def restore(backends: Backends, caller: Caller, collection_id: str,
 def list_tags(backends: Backends, caller: Caller, collection_id: str) -> list[schemas.TagInfo]:
     if indexed_version(backends, caller, collection_id) == 0:
         return []
-    return backends.rpc.call(schemas.TagsListRequested(org_id=caller.org_id,
-                                                       collection_id=collection_id)).tags
+    return backends.rpc.call(schemas.TagsListRequested(
+        org_id=caller.org_id, collection_id=collection_id), schemas.TagsListed).tags
 
 
 def create_tag(backends: Backends, caller: Caller, collection_id: str, name: str,
@@ -100,7 +102,8 @@ def create_tag(backends: Backends, caller: Caller, collection_id: str, name: str
     _indexed(backends, caller, collection_id, "version_not_found",
              "the collection has no versions yet")
     tags = backends.rpc.call(schemas.TagCreateRequested(
-        org_id=caller.org_id, collection_id=collection_id, name=name, version=version)).tags
+        org_id=caller.org_id, collection_id=collection_id, name=name, version=version),
+        schemas.TagsListed).tags
     [created] = [tag for tag in tags if tag.name == name]
     return created
 
@@ -109,5 +112,5 @@ def delete_tag(backends: Backends, caller: Caller, collection_id: str, name: str
     _indexed(backends, caller, collection_id, "tag_not_found", f"no tag {name!r}")
     if len(name) > 63:  # longer than any tag the index keeps
         raise NotFound("tag_not_found", f"no tag {name!r}")
-    backends.rpc.call(schemas.TagDeleteRequested(org_id=caller.org_id,
-                                                 collection_id=collection_id, name=name))
+    backends.rpc.call(schemas.TagDeleteRequested(
+        org_id=caller.org_id, collection_id=collection_id, name=name), schemas.TagsListed)
