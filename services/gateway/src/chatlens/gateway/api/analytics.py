@@ -2,17 +2,16 @@
 
 Each takes the search filters, a ``version`` and a ``timezone`` in its query string, and answers
 the numbers the index computed over that version's live messages
-(``chatlens.gateway.analytics_reports``). A view parses, calls the use case, and serialises.
+(``chatlens.gateway.application.analytics``). A view parses, calls the use case, and serialises.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, g, request
+from flask import Blueprint, request
 from pydantic import ValidationError
 from spectree import Response
 
-from chatlens.gateway.analytics_reports import run_report
-from chatlens.gateway.api import models
+from chatlens.gateway.api import deps, models
 from chatlens.gateway.api.analytics_http_models import (
     ActivityOut,
     ActivityQuery,
@@ -24,6 +23,7 @@ from chatlens.gateway.api.analytics_http_models import (
     PeopleQuery,
 )
 from chatlens.gateway.api.docs import spec
+from chatlens.gateway.application import analytics
 from chatlens.gateway.security import SEARCH_READ, requires
 from chatlens.shared.web import ApiError
 
@@ -31,6 +31,8 @@ bp = Blueprint("analytics", __name__, url_prefix="/api/v1/collections")
 
 # Query parameters that may repeat (alternatives); any other given twice is refused.
 REPEATABLE = ("platform", "chat", "sender", "kind")
+# What every report takes (``analytics.ReportQuery``); the rest are the report's own options.
+FILTERS = (*REPEATABLE, "since", "until", "version", "timezone")
 
 
 def parsed(model: type[AnalyticsQuery]) -> AnalyticsQuery:
@@ -56,7 +58,10 @@ def _route(report: str, query: type[AnalyticsQuery], answer: type, summary: str)
     """``GET …/analytics/<report>``: parse ``query``, run the report, answer ``answer``."""
 
     def view(collection_id: str):
-        return run_report(g.principal.org_id, collection_id, report, parsed(query))
+        given = parsed(query).model_dump()
+        filters = {name: given.pop(name) for name in FILTERS}
+        return analytics.run_report(deps.backends(), deps.caller(), collection_id, report,
+                                    analytics.ReportQuery(**filters, options=given))
 
     view.__name__ = view.__qualname__ = report  # the endpoint's name, and the document's
     view.__doc__ = summary
