@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import ClassVar
@@ -179,3 +180,20 @@ def test_index_messages_reach_the_replica_owning_their_collection():
     bus.publish(finished)
     depths = {name: bus.depth(name) for name in bus.queues if name.startswith("index.ingest")}
     assert depths[f"index.ingest.r{owner}"] == 1 and sum(depths.values()) == 1
+
+
+def test_a_declared_refusal_is_logged_as_the_callers_error_not_an_alarm(bus, caplog):
+    caplog.set_level(logging.INFO, logger="chatlens.shared.bus")
+    def handler(request, delivery):
+        code = "version_not_found" if request.base == 9 else "corrupt_segment"
+        raise PermanentError(f"no luck with {request.base}", code=code)
+
+    server = bus.rpc_server(topology.INDEX_RPC.name, handler).start()
+    for version in (9, 1):
+        with pytest.raises(RpcError):
+            bus.rpc().call(schemas.VersionsCompareRequested(
+                org_id="o", collection_id="c", base=version, other=0), timeout=5)
+    server.stop()
+    levels = {record.getMessage(): record.levelname for record in caplog.records
+              if record.name == "chatlens.shared.bus"}
+    assert levels == {"request refused": "INFO", "permanent failure; dead-lettered": "ERROR"}

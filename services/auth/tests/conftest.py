@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from chatlens.auth.app import create_app
 from chatlens.auth.config import AuthSettings
 from chatlens.auth.runtime import EXTENSION, Runtime
-from chatlens.shared.testing import unavailable
+from chatlens.shared.testing import require_server, unavailable
 
 MARIADB = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}
 PASSWORD = "correct horse battery staple"
@@ -24,6 +24,7 @@ CHEAP_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 8, "argon2_paralleli
 
 
 def mariadb_connection() -> pymysql.Connection:
+    require_server("127.0.0.1", 3306, "MariaDB")
     try:
         return pymysql.connect(**MARIADB, connect_timeout=3, autocommit=True)
     except pymysql.err.OperationalError as exc:

@@ -9,7 +9,7 @@ import pytest
 from chatlens.inference.cluster import LlmCluster
 from chatlens.inference.registry import ModelSpec, Registry
 from chatlens.shared import compute
-from chatlens.shared.testing import throwaway_vhost
+from chatlens.shared.testing import slow_model, throwaway_vhost
 
 
 @pytest.fixture(scope="session")
@@ -19,6 +19,7 @@ def registry() -> Registry:
 
 @pytest.fixture(scope="session")
 def smollm(registry) -> ModelSpec:
+    slow_model("SmolLM2")  # every test that generates asks for it
     return registry.llm()
 
 

@@ -12,6 +12,7 @@ from chatlens.inference.handlers import InferenceHandlers
 from chatlens.inference.registry import Registry
 from chatlens.shared import compute, schemas, topology
 from chatlens.shared.bus import Bus, PermanentError, RpcError
+from chatlens.shared.testing import slow_model
 
 SMOL = "SmolLM2-135M-Instruct"
 REGISTRY = """
@@ -45,6 +46,7 @@ context_length = 2048
 @pytest.fixture(scope="module")
 def admin_cluster():
     """A cluster of its own: these tests load and unload models, which the shared one counts."""
+    slow_model("loading and unloading SmolLM2")
     client = compute.connect(None, name="inference-admin-tests", resources={"llm": 1})
     cluster = LlmCluster(client, timeout_s=120)
     try:

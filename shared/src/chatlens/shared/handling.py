@@ -98,8 +98,13 @@ def outcome(handler: Handler, type_: str | None, body: bytes, schema_version: in
                 reply = handler(message, delivery)
         return "acked", reply
     except PermanentError as exc:
-        log.error("permanent failure; dead-lettered",
-                  extra={"type": message.type, "id": message.id, "error": str(exc)})
+        extra = {"type": message.type, "id": message.id, "code": exc.code, "error": str(exc)}
+        if exc.code in message.errors:
+            # A refusal the request type declares (an unknown version, tag or model a user
+            # named): the caller's 4xx, not an operator's alarm.
+            log.info("request refused", extra=extra)
+        else:
+            log.error("permanent failure; dead-lettered", extra=extra)
         return "rejected", schemas.RpcFailed(code=exc.code, message=str(exc))
     except Exception as exc:  # transient after retries, or a bug: requeue (limit bounds it)
         log.exception("handler failed; requeued",

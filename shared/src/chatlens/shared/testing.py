@@ -27,6 +27,15 @@ def fast_tier() -> bool:
     return os.environ.get(FAST_TIER) == "fast"
 
 
+def slow_model(what: str) -> None:
+    """Skip in the fast tier a test that must load a generative model (minutes on 2 cores);
+    ``make test`` runs it."""
+    import pytest
+
+    if fast_tier():
+        pytest.skip(f"{what}: the fast tier loads no LLM")
+
+
 def unavailable(message: str) -> None:
     """The one rule for a missing server or tool: skip on a laptop, fail when ``CI`` is set.
 
