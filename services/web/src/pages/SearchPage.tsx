@@ -128,7 +128,10 @@ function FilterChips({ chips, onChange }: { chips: FilterChip[]; onChange: (chip
         <Pill.Group aria-label="Active filters">
           {chips.map((chip) => (
             <Pill key={`${chip.field}:${chip.value}`} withRemoveButton
-              removeButtonProps={{ "aria-label": `Remove filter ${FILTER_FIELDS[chip.field]} ${chip.value}` }}
+              // Mantine hides the remove button from keyboards and screen readers; this one is
+              // the only way to drop a filter, so it must be reachable.
+              removeButtonProps={{ "aria-label": `Remove filter ${FILTER_FIELDS[chip.field]} ${chip.value}`,
+                "aria-hidden": false, tabIndex: 0 }}
               onRemove={() => onChange(chips.filter((c) => c !== chip))}>
               {FILTER_FIELDS[chip.field]}: {chip.value}
             </Pill>

@@ -15,3 +15,5 @@ globalThis.ResizeObserver ??= class {
   unobserve() {}
   disconnect() {}
 } as unknown as typeof ResizeObserver;
+// jsdom does not scroll; the virtualised list asks it to.
+window.scrollTo = (() => {}) as typeof window.scrollTo;
