@@ -34,6 +34,8 @@ export function jobOutcome(job: Job): string {
 }
 
 export const STAGE_LABELS: Record<string, string> = {
+  queued: "Queued",
+  running: "Starting",
   parsing: "Parsing",
   embedding: "Embedding",
   indexing: "Indexing",

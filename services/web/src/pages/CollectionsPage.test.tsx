@@ -48,7 +48,7 @@ describe("CollectionsPage", () => {
     await user.click(await screen.findByRole("button", { name: "Delete Team chats" }));
     const dialog = await screen.findByRole("dialog");
     expect(dialog).toHaveTextContent("Team chats");
-    expect(dialog).toHaveTextContent("every message indexed in it, all 4 of its versions");
+    expect(dialog).toHaveTextContent("every message indexed in it, its history of 5 versions");
     expect(api.seen).not.toContain("DELETE /api/v1/collections/c1");
     await user.click(within(dialog).getByRole("button", { name: "Delete for good" }));
     expect(await screen.findByText(/No collections yet/)).toBeInTheDocument();

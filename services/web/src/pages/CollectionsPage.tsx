@@ -107,9 +107,15 @@ function DeleteCollection({ collection, onDone }: { collection: Collection | nul
       error={remove.isError ? errorMessage(remove.error) : null}
       onCancel={() => { remove.reset(); onDone(); }}
       onConfirm={() => collection && remove.mutate(collection.id)}>
-      This deletes the collection <b>{collection?.name}</b> with every message indexed in it, all{" "}
-      {collection?.version ?? 0} of its versions, its uploads and jobs, and the answers asked of it.
-      It cannot be undone.
+      This deletes the collection <b>{collection?.name}</b> with every message indexed in it, its
+      history of {versionCount(collection)}, its uploads and jobs, and the answers asked of it. It
+      cannot be undone.
     </ConfirmModal>
   );
+}
+
+/** Version 0 is the empty collection, so version N means N + 1 versions of history. */
+function versionCount(collection: Collection | null): string {
+  const count = (collection?.version ?? 0) + 1;
+  return count === 1 ? "1 version" : `${count} versions`;
 }
