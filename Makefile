@@ -17,7 +17,7 @@ WEB := services/web
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup services demo up down logs status test bench eval lint clean web web-test
+.PHONY: setup services demo up down logs status test test-fast bench eval lint clean web web-test
 
 setup: $(VENV)/.installed $(WEB)/node_modules/.package-lock.json
 
@@ -61,6 +61,11 @@ logs:
 
 status:
 	$(PY) -m chatlens.cli status
+
+# The fast tier: tests that need no server (no RabbitMQ, databases, nginx, browser or stack;
+# the in-memory bus stands in for RabbitMQ), for the edit-test loop. `make test` runs everything.
+test-fast: setup
+	CHATLENS_TEST_TIER=fast $(PY) -m pytest -m "not e2e" -q $(PYTEST_ARGS)
 
 test: setup
 	$(PY) -m ruff check .
