@@ -26,3 +26,16 @@ export async function askStreaming(session: Session, collectionId: string, quest
   }
   throw toApiError(502, { error: { code: "stream_ended", message: "the answer stream ended early" } });
 }
+
+/** The filters retrieval used, and which words of the question they came from. */
+export function describeFilters(answer: Answer): string {
+  const applied = Object.entries(answer.filters?.applied ?? {})
+    .filter(([, value]) => value !== null && value !== undefined && !(Array.isArray(value) && !value.length));
+  if (!applied.length) return "";
+  const fromQuestion = answer.filters?.from_question ?? {};
+  return " · searched with " + applied.map(([name, value]) => {
+    const shown = Array.isArray(value) ? value.join(" or ") : String(value);
+    const words = fromQuestion[name];
+    return words ? `${name} ${shown} (from “${words}”)` : `${name} ${shown}`;
+  }).join(", ");
+}

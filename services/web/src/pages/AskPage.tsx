@@ -4,7 +4,7 @@ import { useParams } from "react-router";
 import { ApiError, errorMessage } from "../api/errors";
 import type { Answer, Citation } from "../api/types";
 import { MessageInContext } from "../components/MessageInContext";
-import { askStreaming } from "../lib/ask";
+import { askStreaming, describeFilters } from "../lib/ask";
 import { formatTime } from "../lib/format";
 import { useServices } from "../services";
 
@@ -72,8 +72,9 @@ export default function AskPage() {
               </Stack>
             )}
             {answer && (
-              <Text size="xs" c="dimmed">
+              <Text size="xs" c="dimmed" data-testid="answer-scope">
                 {answer.model ? `Answered by ${answer.model}` : "No answer from the model"} · version {answer.version}
+                {describeFilters(answer)}
               </Text>
             )}
           </Stack>
