@@ -15,7 +15,25 @@ from chatlens.shared.bus import PermanentError
 
 from .test_search import FakeServices, create_collection, set_version
 
-OVERVIEW = {"messages": 3, "words": 7, "participants": 2, "chats": 1}
+# A whole overview, as the index answers one (the gateway sends it through its declared model).
+OVERVIEW = {"messages": 3, "words": 7, "participants": 2, "chats": 1,
+            "first": "2025-02-14T11:15:00+00:00", "last": "2025-02-15T09:00:00+00:00",
+            "span_days": 2, "active_days": 2, "average_per_day": 1.5,
+            "average_per_active_day": 1.5, "busiest_day": {"day": "2025-02-14", "messages": 2},
+            "busiest_hour": {"hour": 11, "messages": 2},
+            "busiest_weekday": {"weekday": 5, "messages": 2},
+            "busiest_month": {"month": "2025-02", "messages": 3}, "longest_streak": None,
+            "longest_silence": None, "media": 0, "links": 1, "edited": 0, "deleted": 0,
+            "system_events": 0}
+REPORTS = {
+    "overview": OVERVIEW,
+    "activity": {"bucket": "day", "stack": None, "series": [], "heatmap": [[0] * 24] * 7,
+                 "lengths": []},
+    "people": {"people": [], "total": 0},
+    "conversations": {"count": 0, "messages": 0, "median_messages": None,
+                      "median_seconds": None, "gap_minutes": 30, "sizes": [], "started_by": [],
+                      "ended_by": [], "longest": None},
+}
 
 
 def index(request):
@@ -25,7 +43,7 @@ def index(request):
         raise PermanentError("no such version", code="version_not_found")
     if request.timezone == "Antarctica/Troll" and request.report == "people":
         raise PermanentError("unknown to the index", code="invalid_timezone")
-    result = OVERVIEW if request.report == "overview" else {"people": [], "total": 0}
+    result = REPORTS[request.report]
     return schemas.AnalyticsAnswered(version=2, report=request.report,
                                      timezone=request.timezone, result=result)
 

@@ -2102,6 +2102,122 @@ export interface components {
             /** Secret */
             secret: string;
         };
+        /**
+         * ChatCompletionOut
+         * @description Without ``stream``; with it, server-sent ``chat.completion.chunk`` events, then
+         *     ``[DONE]``.
+         */
+        "ChatCompletionOut.a81c649": {
+            /** Choices */
+            choices: components["schemas"]["ChatCompletionOut.a81c649.ChatChoice"][];
+            /** Created */
+            created: number;
+            /** Id */
+            id: string;
+            /** Model */
+            model: string;
+            /**
+             * Object
+             * @constant
+             */
+            object: "chat.completion";
+            usage: components["schemas"]["ChatCompletionOut.a81c649.OpenAIUsage"];
+        };
+        /** ChatChoice */
+        "ChatCompletionOut.a81c649.ChatChoice": {
+            /**
+             * Finish Reason
+             * @enum {string}
+             */
+            finish_reason: "stop" | "length";
+            /** Index */
+            index: number;
+            /**
+             * Logprobs
+             * @default null
+             */
+            logprobs: null;
+            message: components["schemas"]["ChatCompletionOut.a81c649.ChatMessageOut"];
+        };
+        /** ChatMessageOut */
+        "ChatCompletionOut.a81c649.ChatMessageOut": {
+            /** Content */
+            content: string;
+            /**
+             * Role
+             * @constant
+             */
+            role: "assistant";
+        };
+        /** OpenAIUsage */
+        "ChatCompletionOut.a81c649.OpenAIUsage": {
+            /**
+             * Completion Tokens
+             * @default null
+             */
+            completion_tokens: number | null;
+            /** Prompt Tokens */
+            prompt_tokens: number;
+            /** Total Tokens */
+            total_tokens: number;
+        };
+        /** ChatCompletionRequest */
+        "ChatCompletionRequest.a81c649": {
+            /**
+             * Max Completion Tokens
+             * @default null
+             */
+            max_completion_tokens: number | null;
+            /**
+             * Max Tokens
+             * @default 256
+             */
+            max_tokens: number;
+            /** Messages */
+            messages: components["schemas"]["ChatCompletionRequest.a81c649.ChatTurn"][];
+            /** Model */
+            model: string;
+            /**
+             * Seed
+             * @default null
+             */
+            seed: number | null;
+            /**
+             * Stream
+             * @default false
+             */
+            stream: boolean;
+            /** @default null */
+            stream_options: components["schemas"]["ChatCompletionRequest.a81c649.StreamOptions"] | null;
+            /**
+             * Temperature
+             * @default null
+             */
+            temperature: number | null;
+            /**
+             * Top P
+             * @default null
+             */
+            top_p: number | null;
+        };
+        /** ChatTurn */
+        "ChatCompletionRequest.a81c649.ChatTurn": {
+            /** Content */
+            content: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "system" | "user" | "assistant" | "developer";
+        };
+        /** StreamOptions */
+        "ChatCompletionRequest.a81c649.StreamOptions": {
+            /**
+             * Include Usage
+             * @default false
+             */
+            include_usage: boolean;
+        };
         /** CollectionCreate */
         "CollectionCreate.182b0d4": {
             /**
@@ -2320,6 +2436,59 @@ export interface components {
              * @description the collection's live version after the deletion
              */
             version: number;
+        };
+        /** EmbeddingsOut */
+        "EmbeddingsOut.a81c649": {
+            /** Data */
+            data: components["schemas"]["EmbeddingsOut.a81c649.OpenAIEmbedding"][];
+            /** Model */
+            model: string;
+            /**
+             * Object
+             * @constant
+             */
+            object: "list";
+            usage: components["schemas"]["EmbeddingsOut.a81c649.OpenAIUsage"];
+        };
+        /** OpenAIEmbedding */
+        "EmbeddingsOut.a81c649.OpenAIEmbedding": {
+            /**
+             * Embedding
+             * @description floats, or base64 little-endian float32
+             */
+            embedding: number[] | string;
+            /** Index */
+            index: number;
+            /**
+             * Object
+             * @constant
+             */
+            object: "embedding";
+        };
+        /** OpenAIUsage */
+        "EmbeddingsOut.a81c649.OpenAIUsage": {
+            /**
+             * Completion Tokens
+             * @default null
+             */
+            completion_tokens: number | null;
+            /** Prompt Tokens */
+            prompt_tokens: number;
+            /** Total Tokens */
+            total_tokens: number;
+        };
+        /** EmbeddingsRequest */
+        "EmbeddingsRequest.a81c649": {
+            /**
+             * Encoding Format
+             * @default float
+             * @enum {string}
+             */
+            encoding_format: "float" | "base64";
+            /** Input */
+            input: string | string[];
+            /** Model */
+            model: string;
         };
         /** Error */
         "Error.182b0d4": {
@@ -2750,6 +2919,85 @@ export interface components {
              * @example 2025-03-01T12:00:00Z
              */
             until: string | null;
+        };
+        /**
+         * OpenAIError
+         * @description Refusals on /v1 in OpenAI's error shape, which its clients read.
+         */
+        "OpenAIError.a81c649": {
+            error: components["schemas"]["OpenAIError.a81c649.OpenAIErrorBody"];
+        };
+        /** OpenAIErrorBody */
+        "OpenAIError.a81c649.OpenAIErrorBody": {
+            /** Code */
+            code: string;
+            /** Message */
+            message: string;
+            /**
+             * Param
+             * @default null
+             */
+            param: string | null;
+            /** Type */
+            type: string;
+        };
+        /** OpenAIModel */
+        "OpenAIModel.a81c649": {
+            /**
+             * Context Length
+             * @default null
+             */
+            context_length: number | null;
+            /** Created */
+            created: number;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @description llm or embedding (ours; OpenAI's clients ignore it)
+             */
+            kind: string;
+            /**
+             * Object
+             * @constant
+             */
+            object: "model";
+            /** Owned By */
+            owned_by: string;
+        };
+        /** OpenAIModelList */
+        "OpenAIModelList.a81c649": {
+            /** Data */
+            data: components["schemas"]["OpenAIModelList.a81c649.OpenAIModel"][];
+            /**
+             * Object
+             * @constant
+             */
+            object: "list";
+        };
+        /** OpenAIModel */
+        "OpenAIModelList.a81c649.OpenAIModel": {
+            /**
+             * Context Length
+             * @default null
+             */
+            context_length: number | null;
+            /** Created */
+            created: number;
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @description llm or embedding (ours; OpenAI's clients ignore it)
+             */
+            kind: string;
+            /**
+             * Object
+             * @constant
+             */
+            object: "model";
+            /** Owned By */
+            owned_by: string;
         };
         /** OverviewOut */
         "OverviewOut.23dde30": {
@@ -7559,6 +7807,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error.182b0d4"];
                 };
             };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
             /** @description Request Entity Too Large */
             413: {
                 headers: {
@@ -8196,15 +8453,100 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChatCompletionRequest.a81c649"];
+            };
+        };
         responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatCompletionOut.a81c649"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
                 };
             };
         };
@@ -8216,15 +8558,100 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmbeddingsRequest.a81c649"];
+            };
+        };
         responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmbeddingsOut.a81c649"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
                 };
             };
         };
@@ -8238,13 +8665,94 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIModelList.a81c649"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
                 };
             };
         };
@@ -8260,13 +8768,94 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIModel.a81c649"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/json": components["schemas"]["Error.182b0d4"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIError.a81c649"];
                 };
             };
         };

@@ -225,10 +225,14 @@ def init_health(app: Flask, ready: Callable[[], bool] = lambda: True) -> None:
         return {"status": "ok"}
 
     @app.get("/readyz")
-    def readyz() -> tuple[dict[str, str], int]:
+    def readyz() -> tuple[dict[str, Any], int]:
         try:
             ok = ready()
         except Exception:  # a failing check means "not ready", not an error page
             log.exception("readiness check failed")
             ok = False
-        return ({"status": "ready"}, 200) if ok else ({"status": "starting"}, 503)
+        if ok:
+            return {"status": "ready"}, 200
+        # A 503 like every other: in the error shape (probes read only the status).
+        return {"status": "starting", "error": {
+            "code": "not_ready", "message": "a dependency does not answer yet; see the log"}}, 503

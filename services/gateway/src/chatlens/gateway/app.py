@@ -14,6 +14,7 @@ from chatlens.gateway.api import (
     ask,
     auth_proxy,
     collections,
+    contract,
     deletions,
     docs,
     jobs,
@@ -89,6 +90,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
     web.init_server_timing(app)
     web.init_errors(app, {})
     http_errors.init_app(app)
+    contract.init_app(app)
     _init_upload_errors(app)
     ratelimits.init_app(app, ratelimits.RateLimits(
         settings.redis_url or "memory://", scale=settings.rate_limit_scale,

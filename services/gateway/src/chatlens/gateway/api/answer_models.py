@@ -141,3 +141,73 @@ class ChatCompletionRequest(Lenient):
     seed: int | None = None
     stream: bool = False
     stream_options: StreamOptions | None = None
+
+
+class OpenAIModel(BaseModel):
+    id: str
+    object: Literal["model"]
+    created: int
+    owned_by: str
+    kind: str = Field(description="llm or embedding (ours; OpenAI's clients ignore it)")
+    context_length: int | None = None
+
+
+class OpenAIModelList(BaseModel):
+    object: Literal["list"]
+    data: list[OpenAIModel]
+
+
+class OpenAIEmbedding(BaseModel):
+    object: Literal["embedding"]
+    index: int
+    embedding: list[float] | str = Field(description="floats, or base64 little-endian float32")
+
+
+class OpenAIUsage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int | None = None
+    total_tokens: int
+
+
+class EmbeddingsOut(BaseModel):
+    object: Literal["list"]
+    model: str
+    data: list[OpenAIEmbedding]
+    usage: OpenAIUsage
+
+
+class ChatMessageOut(BaseModel):
+    role: Literal["assistant"]
+    content: str
+
+
+class ChatChoice(BaseModel):
+    index: int
+    finish_reason: Literal["stop", "length"]
+    logprobs: None = None
+    message: ChatMessageOut
+
+
+class ChatCompletionOut(BaseModel):
+    """Without ``stream``; with it, server-sent ``chat.completion.chunk`` events, then
+    ``[DONE]``."""
+
+    id: str
+    object: Literal["chat.completion"]
+    created: int
+    model: str
+    choices: list[ChatChoice]
+    usage: OpenAIUsage
+
+
+class OpenAIErrorBody(BaseModel):
+    message: str
+    type: str
+    param: str | None = None
+    code: str
+
+
+class OpenAIError(BaseModel):
+    """Refusals on /v1 in OpenAI's error shape, which its clients read."""
+
+    error: OpenAIErrorBody

@@ -84,8 +84,8 @@ def _upload_options() -> tuple[str, str | None]:
 
 @bp.post("/<collection_id>/uploads")
 @spec.validate(form=models.UploadForm,
-               resp=Response(HTTP_202=models.UploadAccepted, HTTP_413=models.Error,
-                             HTTP_415=models.Error, HTTP_422=models.Error),
+               resp=Response(HTTP_202=models.UploadAccepted, HTTP_404=models.Error,
+                             HTTP_413=models.Error, HTTP_415=models.Error, HTTP_422=models.Error),
                tags=["uploads"], skip_validation=True)
 @requires(UPLOADS_CREATE)
 def upload(collection_id: str):

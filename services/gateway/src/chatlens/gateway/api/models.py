@@ -169,23 +169,16 @@ class TagCreate(Strict):
     version: int | None = Field(default=None, ge=0, description="the latest unless given")
 
 
-class TagOut(BaseModel):
-    name: str
-    version: int
+class TagOut(schemas.TagInfo):
+    """A tag, as the index keeps it (the wire model)."""
 
 
 class TagList(BaseModel):
     tags: list[TagOut]
 
 
-class VersionOut(BaseModel):
-    version: int
-    message: str
-    committed_at: datetime
-    segments: int
-    messages: int
-    added: int
-    removed: int
+class VersionOut(schemas.VersionInfo):
+    """A version, as the index lists it (the wire model)."""
 
 
 class VersionList(BaseModel):

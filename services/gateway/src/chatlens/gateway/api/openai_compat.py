@@ -19,10 +19,12 @@ from contextlib import closing
 
 import numpy as np
 from flask import Blueprint, jsonify
+from spectree import Response
 
 from chatlens.gateway import http_errors
 from chatlens.gateway.api import answer_models as am
 from chatlens.gateway.api import sse
+from chatlens.gateway.api.docs import spec
 from chatlens.gateway.api.generation import call_inference, list_models, stream_inference
 from chatlens.gateway.api.rpc import call
 from chatlens.gateway.application.errors import AppError
@@ -68,7 +70,13 @@ def _estimate_tokens(*texts: str) -> int:
     return sum(len(text.split()) for text in texts)
 
 
+_REFUSALS = {f"HTTP_{status}": am.OpenAIError for status in (400, 401, 403, 404, 413, 415,
+                                                               502, 503)}
+
+
 @bp.get("/models")
+@spec.validate(resp=Response(HTTP_200=am.OpenAIModelList, **_REFUSALS), tags=["openai"],
+               skip_validation=True)
 @login_required
 def models():
     listed = list_models()
@@ -76,6 +84,8 @@ def models():
 
 
 @bp.get("/models/<path:model_id>")
+@spec.validate(resp=Response(HTTP_200=am.OpenAIModel, **_REFUSALS), tags=["openai"],
+               skip_validation=True)
 @login_required
 def model(model_id: str):
     for info in list_models().models:
@@ -85,6 +95,8 @@ def model(model_id: str):
 
 
 @bp.post("/embeddings")
+@spec.validate(json=am.EmbeddingsRequest, resp=Response(HTTP_200=am.EmbeddingsOut, **_REFUSALS),
+               tags=["openai"], skip_validation=True)
 @requires("search:read")
 def embeddings():
     body = json_body(am.EmbeddingsRequest)
@@ -132,6 +144,9 @@ def turns(messages: list[am.ChatTurn]) -> list[schemas.ChatTurn]:
 
 
 @bp.post("/chat/completions")
+@spec.validate(json=am.ChatCompletionRequest,
+               resp=Response(HTTP_200=am.ChatCompletionOut, **_REFUSALS), tags=["openai"],
+               skip_validation=True)
 @requires("answers:create")
 def chat_completions():
     body = json_body(am.ChatCompletionRequest)
