@@ -106,7 +106,7 @@ def _embedding_texts(export: Path) -> list[str]:
 def _raw_encode_seconds(texts: list[str]) -> float:
     from sentence_transformers import SentenceTransformer
 
-    from chatlens.shared.models import embedding_model_dir
+    from chatlens.shared.model_files import embedding_model_dir
 
     model = SentenceTransformer(str(embedding_model_dir()), device="cpu")
     model.encode(texts[:256], batch_size=64)  # warm-up, as the service's worker is warm

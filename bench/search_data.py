@@ -41,7 +41,7 @@ def embed(texts: list[str], cache: Path | None = None) -> np.ndarray:
             return stored
     from sentence_transformers import SentenceTransformer
 
-    from chatlens.shared.models import embedding_model_dir
+    from chatlens.shared.model_files import embedding_model_dir
 
     started = time.perf_counter()
     model = SentenceTransformer(str(embedding_model_dir()), device="cpu")

@@ -24,7 +24,7 @@ import numpy as np
 
 from chatlens.embedding_worker.embedding import EmbedderPlugin
 from chatlens.embedding_worker.handlers import Handlers
-from chatlens.gateway.api.models import SearchFiltersIn
+from chatlens.gateway.api.http_models import SearchFiltersIn
 from chatlens.gateway.application.queries import build_filters
 from chatlens.gateway.queryparse import parse_query
 from chatlens.index import ranking, search
@@ -32,7 +32,7 @@ from chatlens.index.ingest import Ingestor
 from chatlens.index.search import Searcher
 from chatlens.index.storage.layout import Layout
 from chatlens.index.storage.segment import SegmentCache
-from chatlens.shared import models, schemas
+from chatlens.shared import model_files, schemas
 from chatlens.shared.bus import Delivery
 
 EVAL_DIR = Path(__file__).resolve().parent
@@ -45,7 +45,7 @@ class LocalEmbedder:
     """The worker's ``Embedder`` interface, computing at once with the worker's own plugin."""
 
     def __init__(self) -> None:
-        self.plugin = EmbedderPlugin(str(models.embedding_model_dir()), device="cpu")
+        self.plugin = EmbedderPlugin(str(model_files.embedding_model_dir()), device="cpu")
         self.plugin.load()
 
     def submit(self, texts: Sequence[str], *, priority: int = 0) -> np.ndarray:

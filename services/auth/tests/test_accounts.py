@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from chatlens.auth.models import Membership, User
+from chatlens.auth.tables import Membership, User
 
 PASSWORD = "correct horse battery staple"
 

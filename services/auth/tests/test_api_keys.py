@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from sqlalchemy import select, update
 
-from chatlens.auth.models import ApiKey
+from chatlens.auth.tables import ApiKey
 
 KEYS = "/api/v1/auth/api-keys"
 VERIFY = "/internal/v1/api-keys/verify"

@@ -120,7 +120,7 @@ def test_a_recovery_code_signs_in_once(api, runtime):
     assert status == {"totp": True, "recovery_codes_left": 9}
     from sqlalchemy import select
 
-    from chatlens.auth.models import RecoveryCode
+    from chatlens.auth.tables import RecoveryCode
     with runtime.sessions() as session:
         stored = session.scalars(select(RecoveryCode.code_hash)).all()
     assert hashlib.sha256(code.encode()).hexdigest() in stored and code not in stored
@@ -165,7 +165,7 @@ def test_the_totp_secret_is_stored_encrypted_and_survives_a_key_rotation(api, ap
     from flask.testing import FlaskCliRunner
     from sqlalchemy import select
 
-    from chatlens.auth.models import TotpCredential
+    from chatlens.auth.tables import TotpCredential
 
     tokens = api.signed_in()
     secret, _ = _enroll(api, tokens)

@@ -10,7 +10,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from chatlens.auth import db, migrate
-from chatlens.auth.models import Base
+from chatlens.auth.tables import Base
 
 TABLES = set(Base.metadata.tables)
 SCRIPTS = ScriptDirectory.from_config(migrate.alembic_config())

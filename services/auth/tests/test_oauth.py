@@ -16,7 +16,7 @@ from flask import Flask, jsonify, redirect, request
 from sqlalchemy import update
 from werkzeug.serving import make_server
 
-from chatlens.auth.models import OAuthState
+from chatlens.auth.tables import OAuthState
 
 PASSWORD = "correct horse battery staple"
 CLIENT_ID, CLIENT_SECRET = "chatlens-test", "s3cret-for-tests"

@@ -7,7 +7,7 @@ from cryptography.fernet import Fernet
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 
-from chatlens.auth.models import ProviderSecret
+from chatlens.auth.tables import ProviderSecret
 
 VALUE = "sk-live-0123456789abcdefWXYZ"
 INTERNAL = "internal-test-token"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from chatlens.auth.models import RefreshToken
+from chatlens.auth.tables import RefreshToken
 
 
 def test_refresh_returns_a_new_pair_and_spends_the_old_refresh_token(api, runtime):

@@ -8,7 +8,7 @@ import jwt
 from sqlalchemy import select
 
 from chatlens.auth import accounts
-from chatlens.auth.models import User
+from chatlens.auth.tables import User
 
 
 def _claims(token: str) -> dict:

@@ -10,7 +10,7 @@ import pytest
 
 from chatlens.embedding_worker import embedding
 from chatlens.embedding_worker.parsing.whatsapp import WhatsAppExport
-from chatlens.shared import compute, models
+from chatlens.shared import compute, model_files
 from chatlens.shared.testing import throwaway_vhost
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -65,7 +65,7 @@ def parse():
 def dask_client():
     """One in-process LocalCluster for the whole session, with the model loaded once."""
     client = compute.connect(None, name="embedding-worker-tests", resources=embedding.RESOURCES)
-    embedding.register(client, str(models.embedding_model_dir()), device="cpu")
+    embedding.register(client, str(model_files.embedding_model_dir()), device="cpu")
     yield client
     cluster = client.cluster
     client.close()

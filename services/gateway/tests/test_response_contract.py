@@ -10,7 +10,7 @@ from spectree import Response
 
 from chatlens.gateway.api import contract
 from chatlens.gateway.api.docs import spec
-from chatlens.gateway.api.models import Error
+from chatlens.gateway.api.http_models import Error
 from chatlens.shared import web
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from chatlens.gateway import cursor as cursors
-from chatlens.gateway.api import models
+from chatlens.gateway.api import http_models
 from chatlens.gateway.api.renderers import highlighted
 from chatlens.gateway.application.errors import AppError
 from chatlens.gateway.application.queries import build_filters
@@ -54,7 +54,7 @@ def test_bad_operators_are_refused_with_a_code(query, code):
 
 
 def test_request_filters_and_query_operators_combine():
-    given = models.SearchFiltersIn(sender="Sam", chat=["ops"], kind="media",
+    given = http_models.SearchFiltersIn(sender="Sam", chat=["ops"], kind="media",
                                    since="2025-01-01", until="2025-03-01T00:00:00+01:00")
     filters = build_filters(given, parse_query("from:Marta after:2025-02-01 lisbon"))
     assert filters.sender == ["Sam", "Marta"] and filters.chat == ["ops"]
@@ -62,7 +62,7 @@ def test_request_filters_and_query_operators_combine():
     assert filters.since == datetime(2025, 2, 1, tzinfo=UTC)  # the narrower date wins
     assert filters.until == datetime(2025, 2, 28, 23, tzinfo=UTC)
     with pytest.raises(AppError) as refused:
-        build_filters(models.SearchFiltersIn(since="2025-03-01"),
+        build_filters(http_models.SearchFiltersIn(since="2025-03-01"),
                       parse_query("before:2025-01-01 x"))
     assert refused.value.code == "invalid_date_range"
 

@@ -54,7 +54,7 @@ def real_vectors() -> tuple[list[str], np.ndarray]:
     """(texts, their normalised all-MiniLM-L6-v2 embeddings), computed once per session."""
     from sentence_transformers import SentenceTransformer
 
-    from chatlens.shared.models import embedding_model_dir
+    from chatlens.shared.model_files import embedding_model_dir
 
     texts = _chat_texts(SEGMENT_ROWS + QUERIES)
     model = SentenceTransformer(str(embedding_model_dir()), device="cpu")

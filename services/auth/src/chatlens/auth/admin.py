@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from chatlens.auth import accounts, audit, keys, orgs, provider_secrets, runtime, sessions
 from chatlens.auth.errors import AuthError
-from chatlens.auth.models import Membership, Org, Role, User
+from chatlens.auth.tables import Membership, Org, Role, User
 
 group = AppGroup("admin", help="Administer users, orgs, roles, keys and the audit log.")
 ROLES = click.Choice([role.value for role in Role])

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from chatlens.auth import accounts
 from chatlens.auth.accounts import Account
 from chatlens.auth.errors import Forbidden, NotFound
-from chatlens.auth.models import ApiKey, new_id, utcnow
 from chatlens.auth.permissions import MEMBERS_MANAGE, permissions_for
+from chatlens.auth.tables import ApiKey, new_id, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -8,17 +8,17 @@ from flask import Flask
 
 from chatlens.auth import (
     admin,
-    api,
-    api_api_keys,
-    api_audit,
-    api_internal,
-    api_mfa,
-    api_oauth,
-    api_orgs,
-    api_secrets,
-    api_sessions,
     db,
     errors,
+    http_accounts,
+    http_api_keys,
+    http_audit,
+    http_internal,
+    http_mfa,
+    http_oauth,
+    http_orgs,
+    http_secrets,
+    http_sessions,
     internal,
     keys,
     migrate,
@@ -61,15 +61,15 @@ def create_app(settings: AuthSettings | None = None) -> Flask:
     errors.init_app(app, {oauth.OAuthFailed: (400, "oauth_failed"),
                           oauth.InvalidState: (400, "invalid_state")})
     web.init_health(app, ready=lambda: db.ping(rt.engine))
-    app.register_blueprint(api.blueprint)
-    app.register_blueprint(api_orgs.blueprint)
-    app.register_blueprint(api_internal.blueprint)
-    app.register_blueprint(api_mfa.blueprint)
-    app.register_blueprint(api_api_keys.blueprint)
-    app.register_blueprint(api_audit.blueprint)
-    app.register_blueprint(api_sessions.blueprint)
-    app.register_blueprint(api_oauth.blueprint)
-    app.register_blueprint(api_secrets.blueprint)
+    app.register_blueprint(http_accounts.blueprint)
+    app.register_blueprint(http_orgs.blueprint)
+    app.register_blueprint(http_internal.blueprint)
+    app.register_blueprint(http_mfa.blueprint)
+    app.register_blueprint(http_api_keys.blueprint)
+    app.register_blueprint(http_audit.blueprint)
+    app.register_blueprint(http_sessions.blueprint)
+    app.register_blueprint(http_oauth.blueprint)
+    app.register_blueprint(http_secrets.blueprint)
     internal.init_app(app)
     app.cli.add_command(admin.group)
     return app

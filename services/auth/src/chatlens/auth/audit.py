@@ -14,7 +14,7 @@ from flask import has_request_context, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chatlens.auth.models import AuditEvent, utcnow
+from chatlens.auth.tables import AuditEvent, utcnow
 from chatlens.shared import logs
 
 log = logging.getLogger(__name__)

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from chatlens.auth.accounts import Account, normalise_email
 from chatlens.auth.errors import Conflict, Forbidden, NotFound
-from chatlens.auth.models import Invitation, Membership, User, new_id, utcnow
 from chatlens.auth.permissions import may_assign
 from chatlens.auth.refresh import token_hash
+from chatlens.auth.tables import Invitation, Membership, User, new_id, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from chatlens.auth import totp
 from chatlens.auth.errors import Conflict, NotFound
-from chatlens.auth.models import RecoveryCode, TotpCredential, User, new_id, utcnow
 from chatlens.auth.provider_secrets import SecretBox
+from chatlens.auth.tables import RecoveryCode, TotpCredential, User, new_id, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from alembic.config import Config
 from sqlalchemy import Connection, Engine
 
-from chatlens.auth.models import Base
+from chatlens.auth.tables import Base
 from chatlens.shared import migrations
 
 log = logging.getLogger(__name__)

@@ -24,9 +24,9 @@ from chatlens.auth import accounts
 from chatlens.auth.accounts import Account
 from chatlens.auth.config import AuthSettings
 from chatlens.auth.errors import AuthError, Conflict
-from chatlens.auth.models import OAuthIdentity, OAuthState, User, utcnow
 from chatlens.auth.passwords import Passwords
 from chatlens.auth.refresh import token_hash
+from chatlens.auth.tables import OAuthIdentity, OAuthState, User, utcnow
 
 log = logging.getLogger(__name__)
 

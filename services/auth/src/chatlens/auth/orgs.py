@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from chatlens.auth import sessions
 from chatlens.auth.accounts import Account
 from chatlens.auth.errors import Conflict, Forbidden, NotFound
-from chatlens.auth.models import Membership, Org, Role, User, new_id
 from chatlens.auth.permissions import may_assign
+from chatlens.auth.tables import Membership, Org, Role, User, new_id
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ API keys carry a subset of their creator's permissions, under the same names.
 
 from __future__ import annotations
 
-from chatlens.auth.models import Role
+from chatlens.auth.tables import Role
 
 COLLECTIONS_READ = "collections:read"
 COLLECTIONS_WRITE = "collections:write"

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chatlens.auth.errors import NotFound
-from chatlens.auth.models import ProviderSecret, TotpCredential, new_id, utcnow
+from chatlens.auth.tables import ProviderSecret, TotpCredential, new_id, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from chatlens.auth import audit
 from chatlens.auth.errors import RefreshTokenExpired, RefreshTokenInvalid, RefreshTokenReused
-from chatlens.auth.models import RefreshToken, new_id, utcnow
+from chatlens.auth.tables import RefreshToken, new_id, utcnow
 
 log = logging.getLogger(__name__)
 

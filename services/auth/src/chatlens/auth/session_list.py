@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from chatlens.auth.models import RefreshToken, utcnow
+from chatlens.auth.tables import RefreshToken, utcnow
 
 
 def live(session: Session, user_id: str, current_sid: str | None) -> list[dict]:

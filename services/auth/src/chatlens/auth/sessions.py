@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from chatlens.auth import accounts
 from chatlens.auth.accounts import Account
 from chatlens.auth.errors import AccessTokenInvalid
-from chatlens.auth.models import RefreshToken, User, utcnow
+from chatlens.auth.tables import RefreshToken, User, utcnow
 from chatlens.auth.tokens import AccessClaims
 
 log = logging.getLogger(__name__)

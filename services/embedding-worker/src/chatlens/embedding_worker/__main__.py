@@ -15,7 +15,7 @@ import threading
 from chatlens.embedding_worker import embedding
 from chatlens.embedding_worker.config import EmbeddingSettings
 from chatlens.embedding_worker.handlers import Handlers
-from chatlens.shared import compute, health, models, topology
+from chatlens.shared import compute, health, model_files, topology
 from chatlens.shared.bus import Bus
 from chatlens.shared.logs import configure_logging, init_sentry
 
@@ -36,7 +36,7 @@ def main() -> None:
     bus.declare()
     client = compute.connect(settings.dask_scheduler_address, name=SERVICE,
                              resources=embedding.RESOURCES)
-    embedding.register(client, str(models.embedding_model_dir()), device=settings.embed_device,
+    embedding.register(client, str(model_files.embedding_model_dir()), device=settings.embed_device,
                        torch_threads=settings.embed_torch_threads)
     embedder = embedding.Embedder(client, timeout_s=settings.embed_timeout_s)
     handlers = Handlers(bus, embedder, upload_dir=settings.upload_dir,

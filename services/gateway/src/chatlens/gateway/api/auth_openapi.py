@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from chatlens.gateway.api import auth_http_models as m
-from chatlens.gateway.api.models import Error
+from chatlens.gateway.api.http_models import Error
 
 WILDCARD = "/api/v1/auth/{rest}"
 REF = "#/components/schemas/{model}"

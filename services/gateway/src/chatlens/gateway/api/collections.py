@@ -8,8 +8,9 @@ import zoneinfo
 from flask import Blueprint, request
 from spectree import Response
 
-from chatlens.gateway.api import deps, models
+from chatlens.gateway.api import deps, http_models
 from chatlens.gateway.api.docs import spec
+from chatlens.gateway.api.http_models import refusals
 from chatlens.gateway.application import collections
 from chatlens.gateway.security import (
     COLLECTIONS_READ,
@@ -25,16 +26,16 @@ bp = Blueprint("collections", __name__, url_prefix="/api/v1/collections")
 
 
 @bp.post("")
-@spec.validate(json=models.CollectionCreate, resp=Response(HTTP_201=models.CollectionOut),
+@spec.validate(json=http_models.CollectionCreate, resp=Response(HTTP_201=http_models.CollectionOut),
                tags=["collections"], skip_validation=True)
 @requires(COLLECTIONS_WRITE)
 def create_collection():
-    body = json_body(models.CollectionCreate)
+    body = json_body(http_models.CollectionCreate)
     return collections.create(deps.backends(), deps.caller(), body.name, body.description), 201
 
 
 @bp.get("")
-@spec.validate(resp=Response(HTTP_200=models.CollectionList), tags=["collections"],
+@spec.validate(resp=Response(HTTP_200=http_models.CollectionList), tags=["collections"],
                skip_validation=True)
 @requires(COLLECTIONS_READ)
 def list_collections():
@@ -42,7 +43,7 @@ def list_collections():
 
 
 @bp.get("/<collection_id>")
-@spec.validate(resp=Response(HTTP_200=models.CollectionOut, HTTP_404=models.Error),
+@spec.validate(resp=Response(HTTP_200=http_models.CollectionOut, HTTP_404=http_models.Error),
                tags=["collections"], skip_validation=True)
 @requires(COLLECTIONS_READ)
 def get_collection(collection_id: str):
@@ -50,7 +51,7 @@ def get_collection(collection_id: str):
 
 
 @bp.delete("/<collection_id>")
-@spec.validate(resp=Response("HTTP_204", HTTP_404=models.Error), tags=["collections"],
+@spec.validate(resp=Response("HTTP_204", HTTP_404=http_models.Error), tags=["collections"],
                skip_validation=True)
 @requires(COLLECTIONS_WRITE)
 def delete_collection(collection_id: str):
@@ -59,7 +60,7 @@ def delete_collection(collection_id: str):
 
 
 @bp.get("/<collection_id>/jobs")
-@spec.validate(resp=Response(HTTP_200=models.JobList, HTTP_404=models.Error), tags=["jobs"],
+@spec.validate(resp=Response(HTTP_200=http_models.JobList, **refusals(404)), tags=["jobs"],
                skip_validation=True)
 @requires(COLLECTIONS_READ)
 def list_jobs(collection_id: str):
@@ -83,9 +84,8 @@ def _upload_options() -> tuple[str, str | None]:
 
 
 @bp.post("/<collection_id>/uploads")
-@spec.validate(form=models.UploadForm,
-               resp=Response(HTTP_202=models.UploadAccepted, HTTP_404=models.Error,
-                             HTTP_413=models.Error, HTTP_415=models.Error, HTTP_422=models.Error),
+@spec.validate(form=http_models.UploadForm,
+               resp=Response(HTTP_202=http_models.UploadAccepted, **refusals(404, 413, 415, 422)),
                tags=["uploads"], skip_validation=True)
 @requires(UPLOADS_CREATE)
 def upload(collection_id: str):

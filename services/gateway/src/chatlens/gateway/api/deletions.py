@@ -18,8 +18,9 @@ from flask import Blueprint, g, request
 from pydantic import BaseModel, Field, ValidationError, model_validator
 from spectree import Response
 
-from chatlens.gateway.api import deps, models
+from chatlens.gateway.api import deps, http_models
 from chatlens.gateway.api.docs import spec
+from chatlens.gateway.api.http_models import refusals
 from chatlens.gateway.application import deletions, versions
 from chatlens.gateway.security import COLLECTIONS_WRITE, requires
 from chatlens.shared.web import ApiError, json_body
@@ -27,7 +28,7 @@ from chatlens.shared.web import ApiError, json_body
 bp = Blueprint("deletions", __name__, url_prefix="/api/v1/collections")
 
 
-class DeletionIn(models.Strict):
+class DeletionIn(http_models.Strict):
     """Exactly one of ``chat``, ``sender`` (display name or sender id; a privacy request) and
     ``upload`` (the job id an upload returned)."""
 
@@ -43,7 +44,7 @@ class DeletionIn(models.Strict):
         return self
 
 
-class PurgeQuery(models.Strict):
+class PurgeQuery(http_models.Strict):
     purge: bool = Field(default=False, description="also remove them from every older version")
 
 
@@ -54,8 +55,7 @@ class DeletionOut(BaseModel):
     rewritten: int = Field(description="versions a purge rewrote")
 
 
-RESPONSES = Response(HTTP_200=DeletionOut, HTTP_403=models.Error, HTTP_404=models.Error,
-                     HTTP_409=models.Error, HTTP_422=models.Error, HTTP_503=models.Error)
+RESPONSES = Response(HTTP_200=DeletionOut, **refusals(403, 404, 409, 422, 503))
 
 
 @bp.delete("/<collection_id>/chats/<path:chat>")

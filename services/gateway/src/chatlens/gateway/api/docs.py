@@ -18,7 +18,7 @@ from spectree import SecurityScheme, SpecTree
 from spectree.models import SecuritySchemeData
 
 from chatlens.gateway.api import auth_openapi
-from chatlens.gateway.api.models import Error
+from chatlens.gateway.api.http_models import Error
 
 DOCUMENT_URL = "/api/v1/openapi.json"
 UI_URL = "/api/docs"

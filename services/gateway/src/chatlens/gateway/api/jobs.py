@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, g, stream_with_context
 from spectree import Response as Doc
 
 from chatlens.gateway import jobs
-from chatlens.gateway.api import models
+from chatlens.gateway.api import http_models
 from chatlens.gateway.api.docs import spec
 from chatlens.gateway.security import COLLECTIONS_READ, requires
 
@@ -18,7 +18,7 @@ KEEPALIVE_S = 15.0
 
 
 @bp.get("/<job_id>")
-@spec.validate(resp=Doc(HTTP_200=models.JobOut, HTTP_404=models.Error), tags=["jobs"],
+@spec.validate(resp=Doc(HTTP_200=http_models.JobOut, HTTP_404=http_models.Error), tags=["jobs"],
                skip_validation=True)
 @requires(COLLECTIONS_READ)
 def get_job(job_id: str):
@@ -27,7 +27,7 @@ def get_job(job_id: str):
 
 
 @bp.get("/<job_id>/events")
-@spec.validate(resp=Doc(HTTP_200=None, HTTP_404=models.Error), tags=["jobs"],
+@spec.validate(resp=Doc(HTTP_200=None, HTTP_404=http_models.Error), tags=["jobs"],
                skip_validation=True)
 @requires(COLLECTIONS_READ)
 def job_events(job_id: str):

@@ -13,8 +13,9 @@ from flask import Blueprint, request
 from pydantic import BaseModel, Field, ValidationError
 from spectree import Response
 
-from chatlens.gateway.api import deps, models
+from chatlens.gateway.api import deps, http_models
 from chatlens.gateway.api.docs import spec
+from chatlens.gateway.api.http_models import ContextMessage, refusals
 from chatlens.gateway.api.renderers import message_view
 from chatlens.gateway.application import messages
 from chatlens.gateway.security import SEARCH_READ, requires
@@ -23,23 +24,22 @@ from chatlens.shared.web import ApiError
 
 bp = Blueprint("messages", __name__, url_prefix="/api/v1/collections")
 
-class MessageQuery(models.Strict):
+class MessageQuery(http_models.Strict):
     context: int = Field(default=5, ge=0, le=50, description="messages before and after")
-    version: models.VersionRef | None = Field(
+    version: http_models.VersionRef | None = Field(
         default=None, description="a version number or a tag name; the latest when absent")
 
 
 class MessageOut(BaseModel):
     message: schemas.ChatMessage
-    before: list[models.ContextMessage] = Field(description="earlier in its chat, oldest first")
-    after: list[models.ContextMessage] = Field(description="later in its chat, oldest first")
+    before: list[ContextMessage] = Field(description="earlier in its chat, oldest first")
+    after: list[ContextMessage] = Field(description="later in its chat, oldest first")
     version: int
 
 
 @bp.get("/<collection_id>/messages/<path:message_id>")
 @spec.validate(query=MessageQuery,
-               resp=Response(HTTP_200=MessageOut, HTTP_404=models.Error, HTTP_422=models.Error,
-                             HTTP_503=models.Error),
+               resp=Response(HTTP_200=MessageOut, **refusals(404, 422, 503)),
                tags=["search"], skip_validation=True)
 @requires(SEARCH_READ)
 def open_message(collection_id: str, message_id: str):

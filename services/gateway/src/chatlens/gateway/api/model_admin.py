@@ -17,10 +17,10 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g
 from spectree import Response
 
-from chatlens.gateway.api import answer_models as am
-from chatlens.gateway.api import models
+from chatlens.gateway.api import answer_http_models as am
 from chatlens.gateway.api.docs import spec
 from chatlens.gateway.api.generation import call_inference
+from chatlens.gateway.api.http_models import refusals
 from chatlens.gateway.security import platform_admin_required as model_admin
 from chatlens.shared import schemas
 from chatlens.shared.web import ApiError, json_body
@@ -36,7 +36,7 @@ def _change(action: str, model: str | None = None) -> dict:
     status = call_inference(schemas.ModelChangeRequested(action=action, model=model))
     # A change every org feels: it goes to the acting org's audit log.
     current_app.extensions["chatlens.audit"].record(
-        "models.changed", org_id=g.principal.org_id, actor_id=g.principal.user_id,
+        "http_models.changed", org_id=g.principal.org_id, actor_id=g.principal.user_id,
         target=model, action=action)
     return _status_view(status)
 
@@ -45,8 +45,7 @@ def _status_view(status: schemas.ModelsStatus) -> dict:
     return status.model_dump(mode="json", include={"default", "registry", "models"})
 
 
-STATUS = Response(HTTP_200=am.ModelsStatusOut, HTTP_403=models.Error, HTTP_404=models.Error,
-                  HTTP_409=models.Error, HTTP_422=models.Error, HTTP_503=models.Error)
+STATUS = Response(HTTP_200=am.ModelsStatusOut, **refusals(403, 404, 409, 422, 503))
 
 
 @bp.get("")

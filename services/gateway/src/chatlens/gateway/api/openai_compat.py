@@ -22,7 +22,7 @@ from flask import Blueprint, jsonify
 from spectree import Response
 
 from chatlens.gateway import http_errors
-from chatlens.gateway.api import answer_models as am
+from chatlens.gateway.api import answer_http_models as am
 from chatlens.gateway.api import sse
 from chatlens.gateway.api.docs import spec
 from chatlens.gateway.api.generation import call_inference, list_models, stream_inference

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint
 from spectree import Response
 
-from chatlens.gateway.api import deps, models
+from chatlens.gateway.api import deps, http_models
 from chatlens.gateway.api.docs import spec
 from chatlens.gateway.api.renderers import filter_values, hit_view
 from chatlens.gateway.application import search as searching
@@ -16,11 +16,12 @@ from chatlens.shared.web import json_body
 
 bp = Blueprint("search", __name__, url_prefix="/api/v1")
 
-_ERRORS = dict(HTTP_400=models.Error, HTTP_404=models.Error, HTTP_422=models.Error,
-               HTTP_503=models.Error)
+_ERRORS = dict(HTTP_400=http_models.Error, HTTP_404=http_models.Error, HTTP_422=http_models.Error,
+               HTTP_503=http_models.Error)
 
 
-def _query(body: models.SearchRequest | models.MultiSearchRequest) -> searching.SearchQuery:
+def _query(
+        body: http_models.SearchRequest | http_models.MultiSearchRequest) -> searching.SearchQuery:
     return searching.SearchQuery(
         query=body.query, mode=body.mode, k=body.k, context=body.context,
         filters=filter_values(body.filters), cursor=body.cursor,
@@ -41,21 +42,21 @@ def _view(result: searching.SearchResult) -> dict:
 
 
 @bp.post("/collections/<collection_id>/search")
-@spec.validate(json=models.SearchRequest,
-               resp=Response(HTTP_200=models.SearchResponse, **_ERRORS),
+@spec.validate(json=http_models.SearchRequest,
+               resp=Response(HTTP_200=http_models.SearchResponse, **_ERRORS),
                tags=["search"], skip_validation=True)
 @requires(SEARCH_READ)
 def search(collection_id: str):
-    body = json_body(models.SearchRequest)
+    body = json_body(http_models.SearchRequest)
     return _view(searching.search(deps.backends(), deps.caller(), collection_id, _query(body)))
 
 
 @bp.post("/search")
-@spec.validate(json=models.MultiSearchRequest,
-               resp=Response(HTTP_200=models.SearchResponse, **_ERRORS),
+@spec.validate(json=http_models.MultiSearchRequest,
+               resp=Response(HTTP_200=http_models.SearchResponse, **_ERRORS),
                tags=["search"], skip_validation=True)
 @requires(SEARCH_READ)
 def search_collections():
-    body = json_body(models.MultiSearchRequest)
+    body = json_body(http_models.MultiSearchRequest)
     return _view(searching.search_collections(deps.backends(), deps.caller(), body.collections,
                                               _query(body)))

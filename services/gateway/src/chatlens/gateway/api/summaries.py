@@ -8,9 +8,10 @@ import dataclasses
 from flask import Blueprint
 from spectree import Response
 
-from chatlens.gateway.api import answer_models as am
-from chatlens.gateway.api import deps, models
+from chatlens.gateway.api import answer_http_models as am
+from chatlens.gateway.api import deps, http_models
 from chatlens.gateway.api.docs import spec
+from chatlens.gateway.api.http_models import refusals
 from chatlens.gateway.application import summaries
 from chatlens.gateway.security import ANSWERS_CREATE, SEARCH_READ, requires
 from chatlens.shared.web import json_body
@@ -24,8 +25,7 @@ def _view(summary: summaries.RecordedSummary) -> dict:
 
 @bp.post("/collections/<collection_id>/summaries")
 @spec.validate(json=am.SummaryRequest,
-               resp=Response(HTTP_201=am.SummaryOut, HTTP_404=models.Error, HTTP_413=models.Error,
-                             HTTP_422=models.Error, HTTP_503=models.Error),
+               resp=Response(HTTP_201=am.SummaryOut, **refusals(404, 413, 422, 503)),
                tags=["answers"], skip_validation=True)
 @requires(ANSWERS_CREATE)
 def summarize(collection_id: str):
@@ -35,7 +35,7 @@ def summarize(collection_id: str):
 
 
 @bp.get("/summaries/<summary_id>")
-@spec.validate(resp=Response(HTTP_200=am.SummaryOut, HTTP_404=models.Error),
+@spec.validate(resp=Response(HTTP_200=am.SummaryOut, HTTP_404=http_models.Error),
                tags=["answers"], skip_validation=True)
 @requires(SEARCH_READ)
 def get_summary(summary_id: str):

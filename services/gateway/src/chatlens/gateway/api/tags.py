@@ -10,8 +10,9 @@ from __future__ import annotations
 from flask import Blueprint
 from spectree import Response
 
-from chatlens.gateway.api import deps, models
+from chatlens.gateway.api import deps, http_models
 from chatlens.gateway.api.docs import spec
+from chatlens.gateway.api.http_models import refusals
 from chatlens.gateway.application import versions
 from chatlens.gateway.security import COLLECTIONS_READ, COLLECTIONS_WRITE, requires
 from chatlens.shared.web import json_body
@@ -24,8 +25,8 @@ def resolve_version(org_id: str, collection_id: str, ref: int | str | None) -> i
 
 
 @bp.get("/<collection_id>/tags")
-@spec.validate(resp=Response(HTTP_200=models.TagList, HTTP_404=models.Error,
-                             HTTP_503=models.Error), tags=["versions"], skip_validation=True)
+@spec.validate(resp=Response(HTTP_200=http_models.TagList, **refusals(404, 503)),
+               tags=["versions"], skip_validation=True)
 @requires(COLLECTIONS_READ)
 def list_tags(collection_id: str):
     tags = versions.list_tags(deps.backends(), deps.caller(), collection_id)
@@ -33,22 +34,21 @@ def list_tags(collection_id: str):
 
 
 @bp.post("/<collection_id>/tags")
-@spec.validate(json=models.TagCreate,
-               resp=Response(HTTP_201=models.TagOut, HTTP_403=models.Error, HTTP_404=models.Error,
-                             HTTP_409=models.Error, HTTP_422=models.Error, HTTP_503=models.Error),
+@spec.validate(json=http_models.TagCreate,
+               resp=Response(HTTP_201=http_models.TagOut, **refusals(403, 404, 409, 422, 503)),
                tags=["versions"], skip_validation=True)
 @requires(COLLECTIONS_WRITE)
 def create_tag(collection_id: str):
     backends, caller = deps.backends(), deps.caller()
     versions.indexed_version(backends, caller, collection_id)  # another org's: 404 before 422
-    body = json_body(models.TagCreate)
+    body = json_body(http_models.TagCreate)
     created = versions.create_tag(backends, caller, collection_id, body.name, body.version)
     return created.model_dump(), 201
 
 
 @bp.delete("/<collection_id>/tags/<name>")
-@spec.validate(resp=Response(HTTP_204=None, HTTP_403=models.Error, HTTP_404=models.Error,
-                             HTTP_503=models.Error), tags=["versions"], skip_validation=True)
+@spec.validate(resp=Response(HTTP_204=None, **refusals(403, 404, 503)), tags=["versions"],
+               skip_validation=True)
 @requires(COLLECTIONS_WRITE)
 def delete_tag(collection_id: str, name: str):
     versions.delete_tag(deps.backends(), deps.caller(), collection_id, name)

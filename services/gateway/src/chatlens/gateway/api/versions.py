@@ -11,8 +11,9 @@ from flask import Blueprint, request
 from pydantic import ValidationError
 from spectree import Response
 
-from chatlens.gateway.api import deps, models
+from chatlens.gateway.api import deps, http_models
 from chatlens.gateway.api.docs import spec
+from chatlens.gateway.api.http_models import refusals
 from chatlens.gateway.application import versions
 from chatlens.gateway.security import COLLECTIONS_READ, COLLECTIONS_WRITE, requires
 from chatlens.shared.web import ApiError
@@ -21,8 +22,8 @@ bp = Blueprint("versions", __name__, url_prefix="/api/v1/collections")
 
 
 @bp.get("/<collection_id>/versions")
-@spec.validate(resp=Response(HTTP_200=models.VersionList, HTTP_404=models.Error,
-                             HTTP_503=models.Error), tags=["versions"], skip_validation=True)
+@spec.validate(resp=Response(HTTP_200=http_models.VersionList, **refusals(404, 503)),
+               tags=["versions"], skip_validation=True)
 @requires(COLLECTIONS_READ)
 def list_versions(collection_id: str):
     listed = versions.list_versions(deps.backends(), deps.caller(), collection_id)
@@ -30,14 +31,13 @@ def list_versions(collection_id: str):
 
 
 @bp.get("/<collection_id>/versions/compare")
-@spec.validate(query=models.VersionCompareQuery,
-               resp=Response(HTTP_200=models.VersionComparison, HTTP_404=models.Error,
-                             HTTP_422=models.Error, HTTP_503=models.Error),
+@spec.validate(query=http_models.VersionCompareQuery,
+               resp=Response(HTTP_200=http_models.VersionComparison, **refusals(404, 422, 503)),
                tags=["versions"], skip_validation=True)
 @requires(COLLECTIONS_READ)
 def compare_versions(collection_id: str):
     try:
-        query = models.VersionCompareQuery.model_validate(request.args.to_dict())
+        query = http_models.VersionCompareQuery.model_validate(request.args.to_dict())
     except ValidationError as exc:
         raise ApiError(422, "validation_error", str(exc).splitlines()[0]) from None
     compared = versions.compare(deps.backends(), deps.caller(), collection_id, query.base,
@@ -47,8 +47,7 @@ def compare_versions(collection_id: str):
 
 
 @bp.post("/<collection_id>/versions/<version>/restore")
-@spec.validate(resp=Response(HTTP_200=models.VersionRestoredOut, HTTP_403=models.Error,
-                             HTTP_404=models.Error, HTTP_503=models.Error),
+@spec.validate(resp=Response(HTTP_200=http_models.VersionRestoredOut, **refusals(403, 404, 503)),
                tags=["versions"], skip_validation=True)
 @requires(COLLECTIONS_WRITE)
 def restore_version(collection_id: str, version: str):

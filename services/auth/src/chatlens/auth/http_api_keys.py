@@ -10,8 +10,8 @@ from flask import Blueprint, Response, g
 from chatlens.auth import api_keys, audit, runtime
 from chatlens.auth.bearer import authenticated
 from chatlens.auth.errors import NotFound
+from chatlens.auth.http_models import ID_MAX, ApiKeyRequest, ApiKeyVerifyRequest
 from chatlens.auth.permissions import KEYS_MANAGE
-from chatlens.auth.schemas import ID_MAX, ApiKeyRequest, ApiKeyVerifyRequest
 from chatlens.shared.web import ApiError, json_body
 
 blueprint = Blueprint("api_keys", __name__)

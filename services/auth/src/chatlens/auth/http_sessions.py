@@ -7,7 +7,7 @@ from flask import Blueprint, Response, g
 from chatlens.auth import audit, runtime, session_list
 from chatlens.auth.bearer import authenticated
 from chatlens.auth.errors import NotFound
-from chatlens.auth.schemas import ID_MAX
+from chatlens.auth.http_models import ID_MAX
 
 blueprint = Blueprint("sessions", __name__)
 

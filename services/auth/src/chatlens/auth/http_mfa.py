@@ -7,11 +7,11 @@ from flask import Blueprint, g
 from sqlalchemy import func, select
 
 from chatlens.auth import audit, mfa, runtime, sessions
-from chatlens.auth.api import second_factor, token_pair
 from chatlens.auth.bearer import authenticated
 from chatlens.auth.errors import InvalidMfaCode, NotFound
-from chatlens.auth.models import RecoveryCode
-from chatlens.auth.schemas import CodeRequest, MfaDisableRequest
+from chatlens.auth.http_accounts import second_factor, token_pair
+from chatlens.auth.http_models import CodeRequest, MfaDisableRequest
+from chatlens.auth.tables import RecoveryCode
 from chatlens.shared.web import json_body
 
 blueprint = Blueprint("mfa", __name__)

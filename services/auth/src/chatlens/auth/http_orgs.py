@@ -10,11 +10,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, g
 
 from chatlens.auth import accounts, audit, invitations, orgs, runtime
-from chatlens.auth.api import token_pair
 from chatlens.auth.bearer import authenticated
 from chatlens.auth.errors import NotFound
-from chatlens.auth.permissions import MEMBERS_MANAGE, MEMBERS_READ
-from chatlens.auth.schemas import (
+from chatlens.auth.http_accounts import token_pair
+from chatlens.auth.http_models import (
     ID_MAX,
     AcceptInvitationRequest,
     CreateOrgRequest,
@@ -22,6 +21,7 @@ from chatlens.auth.schemas import (
     RoleRequest,
     SwitchOrgRequest,
 )
+from chatlens.auth.permissions import MEMBERS_MANAGE, MEMBERS_READ
 from chatlens.shared.web import json_body
 
 blueprint = Blueprint("orgs", __name__)

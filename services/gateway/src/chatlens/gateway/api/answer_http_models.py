@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chatlens.gateway.api.models import SearchFiltersIn, Strict, VersionRef
+from chatlens.gateway.api.http_models import SearchFiltersIn, Strict, VersionRef
 
 MAX_QUESTION_CHARS = 4000
 

@@ -14,14 +14,14 @@ from chatlens.auth.errors import (
     MfaRequired,
     RefreshTokenInvalid,
 )
-from chatlens.auth.keys import jwks
-from chatlens.auth.schemas import (
+from chatlens.auth.http_models import (
     LoginRequest,
     LogoutRequest,
     PasswordChangeRequest,
     RefreshRequest,
     RegisterRequest,
 )
+from chatlens.auth.keys import jwks
 from chatlens.shared.web import json_body
 
 blueprint = Blueprint("auth", __name__)

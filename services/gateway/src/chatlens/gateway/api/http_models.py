@@ -214,3 +214,8 @@ class ErrorBody(BaseModel):
 
 class Error(BaseModel):
     error: ErrorBody
+
+
+def refusals(*statuses: int) -> dict[str, type[BaseModel]]:
+    """``Response(HTTP_200=X, **refusals(404, 422))``: these statuses answer the error shape."""
+    return {f"HTTP_{status}": Error for status in statuses}

@@ -7,8 +7,8 @@ from pydantic import ValidationError
 
 from chatlens.auth import audit, runtime
 from chatlens.auth.bearer import authenticated
+from chatlens.auth.http_models import AuditAppendRequest, AuditQuery
 from chatlens.auth.permissions import AUDIT_READ
-from chatlens.auth.schemas import AuditAppendRequest, AuditQuery
 from chatlens.shared.web import ApiError, json_body
 
 blueprint = Blueprint("audit", __name__)

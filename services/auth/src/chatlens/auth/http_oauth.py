@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from chatlens.auth import audit, oauth, runtime, sessions
-from chatlens.auth.api import token_pair
 from chatlens.auth.bearer import access_claims
 from chatlens.auth.errors import NotFound
+from chatlens.auth.http_accounts import token_pair
 from chatlens.shared.web import ApiError
 
 blueprint = Blueprint("oauth", __name__)

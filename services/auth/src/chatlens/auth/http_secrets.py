@@ -10,8 +10,8 @@ from flask import Blueprint, Response, g
 from chatlens.auth import audit, provider_secrets, runtime
 from chatlens.auth.bearer import authenticated
 from chatlens.auth.errors import NotFound
+from chatlens.auth.http_models import SECRET_NAME, SecretRequest, SecretRevealRequest
 from chatlens.auth.permissions import SECRETS_MANAGE
-from chatlens.auth.schemas import SECRET_NAME, SecretRequest, SecretRevealRequest
 from chatlens.shared.web import json_body
 
 blueprint = Blueprint("secrets", __name__)
