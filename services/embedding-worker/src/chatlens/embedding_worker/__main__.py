@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
-import threading
 
 from chatlens.embedding_worker import embedding
 from chatlens.embedding_worker.config import EmbeddingSettings
 from chatlens.embedding_worker.handlers import Handlers
 from chatlens.shared import compute, health, model_files, topology
 from chatlens.shared.bus import Bus
+from chatlens.shared.lifecycle import StopSignal
 from chatlens.shared.logs import configure_logging, init_sentry
 
 log = logging.getLogger(__name__)
@@ -49,14 +48,7 @@ def main() -> None:
     health.serve(settings.health_port,
                  lambda: rpc.ready and ingest.ready and embedder.ready(), host=settings.host)
 
-    stopping = threading.Event()
-
-    def _stop(signum, _frame) -> None:
-        log.info("stopping", extra={"signal": signal.Signals(signum).name})
-        stopping.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    stopping = StopSignal("embedding-worker")
     rpc.start()
     ingest.start()
     log.info("embedding worker running", extra={"upload_dir": str(settings.upload_dir)})

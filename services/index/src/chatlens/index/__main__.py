@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 
 from chatlens.index.config import IndexSettings
 from chatlens.index.service import build
 from chatlens.shared import health
 from chatlens.shared.bus import Bus
+from chatlens.shared.lifecycle import StopSignal
 from chatlens.shared.logs import configure_logging, init_sentry
 
 log = logging.getLogger(__name__)
@@ -24,21 +23,13 @@ def main() -> None:
     service = build(settings, bus)
     server = health.serve(settings.health_port, service.ready, host=settings.host)
 
-    stopping = threading.Event()
-
-    def on_signal(signum: int, frame: object) -> None:
-        log.info("stopping", extra={"signal": signal.Signals(signum).name})
-        stopping.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stopping = StopSignal("index")
     # Both consumers run on their own threads and the main thread only waits: Consumer.stop()
     # drains in-flight work and its acks only for a consumer it started itself.
     service.start()
     log.info("index service running")
     try:
-        while not stopping.wait(1.0):
-            pass
+        stopping.wait()
     finally:
         service.stop()
         bus.close()

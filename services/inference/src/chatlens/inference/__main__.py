@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
-import threading
 
 from chatlens.inference.cluster import LlmCluster
 from chatlens.inference.config import InferenceSettings
@@ -13,6 +11,7 @@ from chatlens.inference.handlers import InferenceHandlers
 from chatlens.inference.registry import Registry
 from chatlens.shared import compute, health, topology
 from chatlens.shared.bus import Bus, Consumer
+from chatlens.shared.lifecycle import StopSignal
 from chatlens.shared.logs import configure_logging, init_sentry
 
 # Not __name__: run with -m, that is "__main__", which says nothing in a log line.
@@ -32,9 +31,7 @@ def main() -> None:
     bus = Bus(settings.amqp_url, "inference")
     bus.declare()
 
-    stopping = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stopping.set())
+    stopping = StopSignal("inference")  # before the model load: a signal then is not lost
 
     consumer: Consumer | None = None
     cluster = LlmCluster(
@@ -59,7 +56,6 @@ def main() -> None:
         consumer.start()
         log.info("inference ready", extra={"default_model": default.name})
         stopping.wait()
-        log.info("stopping")
     finally:
         if consumer is not None:
             consumer.stop()
