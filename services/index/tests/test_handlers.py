@@ -57,3 +57,22 @@ def test_search_time_is_recorded_by_mode(make_job, run_messages, searcher):
                                              vector=job.vectors["m2"].tolist(), k=1), DELIVERY)
     assert searches("semantic") == before["semantic"] + 1
     assert searches("keyword") == before["keyword"]
+
+
+def test_every_message_bound_to_the_index_queues_has_a_handler():
+    from chatlens.index.analytics.service import Analytics
+    from chatlens.index.browse import Browser
+    from chatlens.index.cleanup import Cleaner
+    from chatlens.index.deletion import Deleter
+    from chatlens.index.ingest import Ingestor
+    from chatlens.index.search import Searcher
+    from chatlens.index.tags import Tags
+    from chatlens.index.versions import Versions
+
+    def bare(cls):  # routing only: no component is built or called
+        return cls.__new__(cls)
+
+    complete = search_handler(bare(Searcher), bare(Versions), bare(Browser), bare(Tags),
+                              bare(Deleter), bare(Analytics))
+    assert complete.unhandled() == []
+    assert ingest_handler(bare(Ingestor), bare(Cleaner)).unhandled() == []

@@ -134,3 +134,4 @@ def test_model_files_that_are_not_there_are_reported_where_they_are_loaded(tmp_p
         registry.get("two").location()
     with pytest.raises(model_files.ModelNotInstalled, match="not installed"):
         registry.get("not-installed").location()
+

@@ -150,3 +150,26 @@ def drive_stream(stream: Generator[schemas.Message, None, object], delivery: Del
         log.exception("streaming handler failed", extra={"chunks": seq})
         stream.close()  # when sending failed, the handler is still running: stop it
         return schemas.RpcFailed(code="internal", message=type(exc).__name__), final()
+
+
+class Routes:
+    """A consumer's handler: a table from message type to the function that handles it, for the
+    types bound to ``queue`` (``Message.queue``). A type it has no route for is refused
+    (``unsupported``); :meth:`unhandled` lists the bound types without a route, so a service's
+    test fails when a new message type is bound to its queue and nothing handles it."""
+
+    def __init__(self, queue: str,
+                 table: dict[type[schemas.Message], Callable[[Any], object]]) -> None:
+        self.queue, self.table = queue, dict(table)
+
+    def __call__(self, message: schemas.Message, delivery: Delivery) -> object:
+        route = self.table.get(type(message))
+        if route is None:
+            raise PermanentError(f"{self.queue} does not take {message.type}", code="unsupported")
+        return route(message)
+
+    def unhandled(self) -> list[str]:
+        from chatlens.shared import topology
+
+        return [type_ for type_ in topology.bound_to(self.queue)
+                if schemas.MESSAGE_TYPES[type_] not in self.table]

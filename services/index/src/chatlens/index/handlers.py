@@ -17,7 +17,9 @@ from chatlens.index.metrics import timed_search
 from chatlens.index.search import Searcher
 from chatlens.index.tags import Tags
 from chatlens.index.versions import Versions
+from chatlens.shared import queues
 from chatlens.shared.bus import Delivery, PermanentError
+from chatlens.shared.handling import Routes
 from chatlens.shared.schemas import (
     AnalyticsRequested,
     ChunksEmbedded,
@@ -39,8 +41,27 @@ from chatlens.shared.schemas import (
 )
 
 
-def ingest_handler(ingestor: Ingestor,
-                   cleaner: Cleaner | None = None) -> Callable[[Message, Delivery], None]:
+class IngestRoutes(Routes):
+    """The index's ingest queue: every route writes, so each runs under the writer's lock, and a
+    batch or job refused for good fails its job."""
+
+    def __init__(self, ingestor: Ingestor, table: dict[type[Message], Callable]) -> None:
+        super().__init__(queues.INDEX_INGEST, table)
+        self.ingestor = ingestor
+
+    def __call__(self, message: Message, delivery: Delivery) -> object:
+        if type(message) not in self.table:
+            return super().__call__(message, delivery)  # refused: not ours
+        try:
+            with self.ingestor.lock:
+                return super().__call__(message, delivery)
+        except PermanentError as exc:
+            if isinstance(message, ChunksEmbedded | EmbeddingFinished):
+                self.ingestor.fail(message, exc)
+            raise
+
+
+def ingest_handler(ingestor: Ingestor, cleaner: Cleaner | None = None) -> IngestRoutes:
     """The handler of ``topology.INDEX_QUEUE``: ingestion, and the clean-up of abandoned jobs
     and deleted collections (writes too, so under the same lock)."""
     routes: dict[type[Message], Callable] = {
@@ -50,26 +71,13 @@ def ingest_handler(ingestor: Ingestor,
     if cleaner is not None:
         routes.update({JobAbandoned: cleaner.on_abandoned,
                        CollectionDeleted: cleaner.on_collection_deleted})
-
-    def handle(message: Message, delivery: Delivery) -> None:
-        route = routes.get(type(message))
-        if route is None:
-            raise PermanentError(f"the index does not ingest {message.type}")
-        try:
-            with ingestor.lock:
-                route(message)
-        except PermanentError as exc:
-            if isinstance(message, ChunksEmbedded | EmbeddingFinished):
-                ingestor.fail(message, exc)
-            raise
-
-    return handle
+    return IngestRoutes(ingestor, routes)
 
 
 def search_handler(searcher: Searcher, versions: Versions | None = None,
                    browser: Browser | None = None, tags: Tags | None = None,
                    deleter: Deleter | None = None,
-                   analytics: Analytics | None = None) -> Callable[[Message, Delivery], Message]:
+                   analytics: Analytics | None = None) -> Routes:
     """The handler of ``topology.INDEX_RPC``: searches, the version list, compare, restore,
     browsing (a window's messages, the chats and senders), and analytics reports."""
     routes: dict[type[Message], Callable] = {SearchRequested: timed_search(searcher.search)}
@@ -88,10 +96,4 @@ def search_handler(searcher: Searcher, versions: Versions | None = None,
     if analytics is not None:
         routes[AnalyticsRequested] = analytics.answer
 
-    def handle(message: Message, delivery: Delivery) -> Message:
-        route = routes.get(type(message))
-        if route is None:
-            raise PermanentError(f"the index does not answer {message.type}")
-        return route(message)
-
-    return handle
+    return Routes(queues.INDEX_RPC, routes)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from contextlib import closing
 from pathlib import Path
 
@@ -21,8 +21,9 @@ from chatlens.inference.cluster import CLUSTER_ERRORS, Generation, LlmCluster
 from chatlens.inference.generation import PromptTooLong, chat_turns
 from chatlens.inference.registry import Registry, UnknownModel
 from chatlens.inference.summaries import Summarizer, SummaryTooLong
-from chatlens.shared import schemas
+from chatlens.shared import queues, schemas
 from chatlens.shared.bus import Delivery, PermanentError, TransientError
+from chatlens.shared.handling import Routes
 
 log = logging.getLogger(__name__)
 
@@ -49,19 +50,16 @@ class InferenceHandlers:
         self.admin = ModelAdmin(self, cluster, registry_path, timeout_s=cluster.timeout_s)
         self.summarizer = Summarizer(cluster, chunk_tokens=summary_chunk_tokens,
                                      max_chunks=summary_max_chunks, timeout_s=cluster.timeout_s)
-        self.table: dict[type[schemas.Message], Callable[[schemas.Message], schemas.Message]] = {
+        self.routes = Routes(queues.INFERENCE_RPC, {
             schemas.GenerateRequested: self.generate,
             schemas.ModelsListRequested: self.list_models,
             schemas.SummarizeRequested: self.summarize,
             schemas.ModelsStatusRequested: self.admin.status,
             schemas.ModelChangeRequested: self.admin.change,
-        }
+        })
 
-    def __call__(self, message: schemas.Message, delivery: Delivery) -> schemas.Message:
-        handler = self.table.get(type(message))
-        if handler is None:
-            raise PermanentError(f"inference does not handle {message.type}", code="unsupported")
-        return handler(message)
+    def __call__(self, message: schemas.Message, delivery: Delivery) -> object:
+        return self.routes(message, delivery)
 
     def list_models(self, request: schemas.ModelsListRequested) -> schemas.ModelsListed:
         """The registry's entries; the gateway's ``GET /v1/models`` shows them."""
