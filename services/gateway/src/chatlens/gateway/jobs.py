@@ -5,11 +5,13 @@ Every lookup is scoped by org: an id from another org is simply not found (404, 
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chatlens.gateway.application.errors import NotFound
-from chatlens.gateway.db import Collection, Job, OutboxMessage, utcnow
+from chatlens.gateway.db import Base, Collection, Job, OutboxMessage, utcnow
 from chatlens.gateway.metrics import job_entered
 from chatlens.shared import logs, schemas
 
@@ -17,18 +19,24 @@ TERMINAL = ("succeeded", "failed")
 STAGES = ("parsing", "embedding", "indexing")
 
 
+Owned = TypeVar("Owned", bound=Base)
+
+
+def owned(session: Session, table: type[Owned], row_id: str, org_id: str, what: str) -> Owned:
+    """The row ``row_id`` of ``table`` if it belongs to ``org_id``; another org's is not found
+    either (``<what>_not_found``), so an id never confirms it exists elsewhere."""
+    row = session.get(table, row_id)
+    if row is None or getattr(row, "org_id", None) != org_id:
+        raise NotFound(f"{what}_not_found", f"no such {what}")
+    return row
+
+
 def get_collection(session: Session, org_id: str, collection_id: str) -> Collection:
-    collection = session.get(Collection, collection_id)
-    if collection is None or collection.org_id != org_id:
-        raise NotFound("collection_not_found", "no such collection")
-    return collection
+    return owned(session, Collection, collection_id, org_id, "collection")
 
 
 def get_job(session: Session, org_id: str, job_id: str) -> Job:
-    job = session.get(Job, job_id)
-    if job is None or job.org_id != org_id:
-        raise NotFound("job_not_found", "no such job")
-    return job
+    return owned(session, Job, job_id, org_id, "job")
 
 
 def add_to_outbox(session: Session, message: schemas.Message) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from chatlens.gateway import jobs
 from chatlens.gateway.application.errors import NotFound
 from chatlens.gateway.application.ports import Backends, Caller
 from chatlens.gateway.application.prompting import (
@@ -190,7 +191,4 @@ def recorded(row: Answer) -> RecordedAnswer:
 
 def get_answer(backends: Backends, caller: Caller, answer_id: str) -> RecordedAnswer:
     with backends.sessions() as session:
-        row = session.get(Answer, answer_id)
-        if row is None or row.org_id != caller.org_id:
-            raise NotFound("answer_not_found", "no such answer")
-        return recorded(row)
+        return recorded(jobs.owned(session, Answer, answer_id, caller.org_id, "answer"))

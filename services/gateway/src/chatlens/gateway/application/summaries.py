@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from chatlens.gateway import jobs
 from chatlens.gateway.application.errors import NotFound, TooLarge
 from chatlens.gateway.application.ports import Backends, Caller
 from chatlens.gateway.application.prompting import citation
@@ -100,7 +101,4 @@ def summarize(backends: Backends, caller: Caller, collection_id: str,
 
 def get_summary(backends: Backends, caller: Caller, summary_id: str) -> RecordedSummary:
     with backends.sessions() as session:
-        row = session.get(Summary, summary_id)
-        if row is None or row.org_id != caller.org_id:
-            raise NotFound("summary_not_found", "no such summary")
-        return _recorded(row)
+        return _recorded(jobs.owned(session, Summary, summary_id, caller.org_id, "summary"))
