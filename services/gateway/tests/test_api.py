@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+import requests
 
 from chatlens.gateway import jobs
 from chatlens.gateway.db import Job, OutboxMessage
@@ -290,3 +291,33 @@ def test_a_file_larger_than_the_parser_buffer_streams_through(app, client, auth)
     assert response.status_code == 202, response.json
     [stored] = stored_files(app)
     assert (app.config["CHATLENS_UPLOAD_DIR"] / stored).read_bytes() == content
+
+
+def test_the_event_stream_sends_each_event_as_it_happens(app, client, auth):
+    """Progress reaches a client while the job runs: the job only ends after the client has
+    read its first event (a view wrapper that read the whole body first once held it back)."""
+    from werkzeug.serving import make_server
+
+    headers = auth()
+    collection_id = create_collection(client, headers)
+    response = upload(client, headers, collection_id, [("a.txt", WHATSAPP.encode())])
+    job_id = response.json["jobs"][0]["id"]
+    sessions = app.extensions["chatlens.sessions"]
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        stream = requests.get(f"http://127.0.0.1:{server.server_port}/api/v1/jobs/{job_id}/events",
+                              headers=headers, stream=True, timeout=30)
+        kinds = []
+        for line in stream.iter_lines(decode_unicode=True):
+            if line.startswith("event: "):
+                kinds.append(line.removeprefix("event: "))
+                if len(kinds) == 1:  # the queued job's first event came: now let it finish
+                    with sessions() as session:
+                        jobs.apply_event(session, schemas.IndexUpdated(
+                            job_id=job_id, collection_id=collection_id, version=1,
+                            stats={"messages": 2}))
+                        session.commit()
+    finally:
+        server.shutdown()
+    assert kinds == ["progress", "progress", "done"]

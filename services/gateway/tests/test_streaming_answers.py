@@ -164,3 +164,24 @@ def test_a_client_that_disconnects_stops_the_generation(served, make_token, amqp
         response.close()  # the client goes away mid-answer
         # The gateway's write fails, it closes the stream, the cancel reaches the server.
         assert closed.wait(30)
+
+
+def test_an_asked_answer_streams_its_first_token_before_the_model_writes_the_next(
+        app, client, headers, served, amqp_url):
+    """The answer's events reach the client as they are written, not when the answer is done
+    (a view wrapper that read the whole body first once held them all back)."""
+    collection_id = indexed_collection(app, client, headers, version=2)
+    gate = threading.Event()
+    with fake_services(amqp_url, embedding=embed, index=index,
+                       inference=streaming_inference([], gate=gate)):
+        response = requests.post(f"{served}/api/v1/collections/{collection_id}/ask",
+                                 headers=headers, stream=True, timeout=30,
+                                 json={"question": "Where is the offsite?", "stream": True})
+        names = []
+        for line in response.iter_lines(decode_unicode=True):
+            if line.startswith("event: "):
+                names.append(line.removeprefix("event: "))
+                if names[-1] == "token":
+                    gate.set()  # the model writes on only once the first piece was read
+    assert response.headers["Content-Type"].startswith("text/event-stream")
+    assert names == ["start", "token", "token", "token", "answer"]

@@ -368,7 +368,7 @@ def is_zip(path: Path) -> bool:
         return fp.read(4) in (_LOCAL_SIGNATURE, b"PK\x05\x06")
 
 
-def inspect(path: Path | str, limits: ArchiveLimits | None = None, *,
+def inspect(path: Path | str | BinaryIO, limits: ArchiveLimits | None = None, *,
             verify: bool = True) -> list[EntryInfo]:
     """Check an archive and every archive inside it; the entries of all levels, outer first.
 

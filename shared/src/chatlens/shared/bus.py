@@ -36,7 +36,7 @@ import pika.exceptions
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from chatlens.shared import logs, metrics, schemas, topology
-from chatlens.shared.handling import (  # noqa: F401  (the bus's errors are imported from here)
+from chatlens.shared.handling import (
     Delivery,
     PermanentError,
     PublishFailed,
@@ -49,6 +49,11 @@ from chatlens.shared.handling import (  # noqa: F401  (the bus's errors are impo
 )
 
 log = logging.getLogger(__name__)
+
+# The bus's errors and what a handler is told are defined with the one sorting of results
+# (chatlens.shared.handling) and offered here too, where services have always imported them.
+__all__ = ["Bus", "Consumer", "Delivery", "PermanentError", "PublishFailed", "RetryPolicy",
+           "RpcClient", "RpcError", "RpcTimeout", "TransientError"]
 
 # Streaming RPC headers: the caller asks for a stream; each reply says its place in it.
 STREAM_HEADER = "x-chatlens-stream"

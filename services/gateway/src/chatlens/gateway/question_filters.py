@@ -112,7 +112,7 @@ def _find_chats(question: str, chats: list[str], found: QuestionFilters) -> None
         name = r"\s+".join(re.escape(part) for part in bare.split())
         forms = [rf"(?<![\w#])#{name}\b",
                  rf"\bin\s+(?:the\s+)?{name}\s+(?:channel|chat|group|room|thread|server)\b"]
-        flags = [re.IGNORECASE, re.IGNORECASE]
+        flags: list[int] = [re.IGNORECASE, re.IGNORECASE]
         if bare != bare.lower():  # "in Team Lisbon": only as written, "in general" is English
             forms.append(rf"\bin\s+(?:the\s+)?{name}\b")
             flags.append(0)
@@ -205,7 +205,7 @@ def _find_dates(question: str, now: datetime, found: QuestionFilters) -> None:
             found.since, found.until = first[0], last[1]
             found.matched["dates"] = m.group(0)
             return
-    bounds = {"since": None, "until": None}
+    bounds: dict[str, datetime | None] = {"since": None, "until": None}
     for m in re.finditer(rf"\b(since|after|from|before|until|till|by)\s+({_DATE})\b",
                          question, flags):
         window = _written(m.group(2), now)

@@ -106,9 +106,14 @@ class RateLimits:
             self._items[key] = type(item)(amount, item.multiples, "chatlens")
         return self._items[key]
 
-    def _limits(self, scope: str) -> str | None:
-        rule = RULES.get(route_key(), DEFAULT)
-        return getattr(rule, scope) or getattr(DEFAULT, scope)
+    @staticmethod
+    def _limits_of(rule: Rule, scope: str) -> str:
+        """The rule's limits for ``scope``, else the default row's (which has every scope)."""
+        limits: str = getattr(rule, scope) or getattr(DEFAULT, scope)
+        return limits
+
+    def _limits(self, scope: str) -> str:
+        return self._limits_of(RULES.get(route_key(), DEFAULT), scope)
 
     # --- the checks ----------------------------------------------------------------------------
     def check_address(self) -> None:
@@ -116,7 +121,8 @@ class RateLimits:
         if exempt():
             return
         address = request.remote_addr or "unknown"
-        checks = [(DEFAULT.address, ("address", address))]
+        checks: list[tuple[str, tuple[str, ...]]] = [(self._limits_of(DEFAULT, "address"),
+                                                      ("address", address))]
         rule = RULES.get(route_key())
         if rule is not None and rule.address:
             checks.append((rule.address, ("address", route_key(), address)))

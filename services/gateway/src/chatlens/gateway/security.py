@@ -17,12 +17,16 @@ from __future__ import annotations
 import functools
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import jwt
 from flask import current_app, g, request
 
 from chatlens.gateway.api_keys import PREFIX as API_KEY_PREFIX
 from chatlens.shared.web import ApiError
+
+if TYPE_CHECKING:  # the feed is given by the composition root
+    from chatlens.gateway.revocations import RevocationFeed
 
 COLLECTIONS_READ = "collections:read"
 COLLECTIONS_WRITE = "collections:write"
@@ -62,7 +66,7 @@ class TokenVerifier:
         self.issuer, self.audience = issuer, audience
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300, timeout=5)
         # Set by the composition root (the feed verifies its own token with this verifier).
-        self.revocations = None
+        self.revocations: RevocationFeed | None = None
 
     def decode(self, token: str, typ: str, required: list[str]) -> dict:
         """The claims of a valid ``typ`` token signed by auth; 401 (or 503) otherwise."""

@@ -4,7 +4,7 @@ recorded answer. The work is ``chatlens.gateway.application.answers``."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
 
 from flask import Blueprint
@@ -16,7 +16,7 @@ from chatlens.gateway.api.docs import spec
 from chatlens.gateway.api.http_models import refusals
 from chatlens.gateway.api.renderers import filter_values
 from chatlens.gateway.application import answers
-from chatlens.gateway.application.errors import AppError
+from chatlens.gateway.application.errors import AppError, UpstreamFailed
 from chatlens.gateway.application.prompting import NO_ANSWER
 from chatlens.gateway.security import requires
 from chatlens.shared import schemas
@@ -48,7 +48,8 @@ def ask(collection_id: str):
         generation, lambda text, model: answer_view(draft.record(text, model)), draft.no_answer))
 
 
-def answer_events(generation: tuple[schemas.GenerationStarted, Iterator[schemas.Message]] | None,
+def answer_events(generation: tuple[schemas.GenerationStarted,
+                                    Generator[schemas.Message, None, None]] | None,
                   record: Callable[[str, str | None], dict], no_answer: str) -> Iterator[str]:
     """The SSE stream of an answer (``generation`` is what ``Rpc.stream`` started, None when
     nothing relevant was found): a ``start`` event, ``token`` events ``{text}`` as the model
@@ -70,6 +71,10 @@ def answer_events(generation: tuple[schemas.GenerationStarted, Iterator[schemas.
         except (ApiError, AppError) as exc:
             yield sse.event(sse.error_data(exc), "error")
             return
+    if final is None:  # the stream ended without its final reply: nothing to record
+        failed = UpstreamFailed("inference_failed", "the answer ended before it was complete")
+        yield sse.event(sse.error_data(failed), "error")
+        return
     yield sse.event(record(final.text.strip() or NO_ANSWER, final.model), "answer")
 
 

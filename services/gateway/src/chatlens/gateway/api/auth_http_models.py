@@ -19,7 +19,7 @@ Permission = Literal["answers:create", "audit:read", "collections:purge", "colle
                      "collections:write", "keys:manage", "members:manage", "members:read",
                      "search:read", "secrets:manage", "uploads:create"]
 PASSWORD_MIN, PASSWORD_MAX, TOKEN_MAX, CODE_MAX, ID_MAX = 12, 1024, 512, 32, 64
-EMAIL = {"format": "email"}
+EMAIL: dict[str, Any] = {"format": "email"}
 EVENT_PATTERN = r"^[a-z][a-z_]{0,30}\.[a-z][a-z_]{0,30}$"
 
 
@@ -118,8 +118,8 @@ def _no_default(schema: dict[str, Any]) -> None:
 
 class TokenPair(_Answer):
     access_token: str = Field(description="A signed JWT (RS256); send it as a bearer token.")
-    refresh_token: str = Field(
-        default=None, json_schema_extra=_no_default,  # type: ignore[arg-type]
+    refresh_token: str = Field(  # type: ignore[assignment]  # absent, never null: see below
+        default=None, json_schema_extra=_no_default,
         description="Single use: spend it at /api/v1/auth/refresh. Absent in cookie mode "
                     "(X-Chatlens-Session: cookie), where it travels in an HttpOnly cookie.")
     token_type: Literal["Bearer"]

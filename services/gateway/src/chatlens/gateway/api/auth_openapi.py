@@ -161,7 +161,7 @@ def _models() -> list[type[BaseModel]]:
     return list(seen)
 
 
-def _schemas(schemas: dict[str, Any]) -> dict[type[BaseModel], str]:
+def _schemas(schemas: dict[str, Any]) -> dict[Any, str]:
     """Add the models' JSON schemas (as ``Auth…`` components); their names by model."""
     models = _models()
     keys, top = models_json_schema([(model, "validation" if model in _requests() else

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import zoneinfo
+from typing import cast
 
 from flask import Blueprint, request
 from spectree import Response
@@ -19,7 +20,7 @@ from chatlens.gateway.security import (
     requires,
 )
 from chatlens.gateway.sniff import FORMATS
-from chatlens.gateway.uploads import check_file, safe_filename
+from chatlens.gateway.uploads import HashingFile, check_file, safe_filename
 from chatlens.shared.web import ApiError, json_body
 
 bp = Blueprint("collections", __name__, url_prefix="/api/v1/collections")
@@ -106,7 +107,8 @@ def upload(collection_id: str):
         raise ApiError(413, "too_many_files", f"at most {limit} files per request")
     # Every file is checked before any is kept: one bad file refuses the whole request.
     limits = backends.settings.archive_limits()
-    checked = [check_file(safe_filename(f.filename), f.stream, requested_format, limits)
-               for f in files]
+    # UploadRequest streamed every part into the store: each stream is a HashingFile.
+    checked = [check_file(safe_filename(f.filename), cast(HashingFile, f.stream),
+                          requested_format, limits) for f in files]
     accepted = collections.accept_uploads(backends, caller, collection_id, checked, timezone)
     return {"jobs": [dataclasses.asdict(job) for job in accepted]}, 202

@@ -13,14 +13,14 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, current_app, request
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from chatlens.shared import web
 
 log = logging.getLogger(__name__)
 
 
-def declared_model(app: Flask, endpoint: str | None, status: int) -> type | None:
+def declared_model(app: Flask, endpoint: str | None, status: int) -> type[BaseModel] | None:
     from chatlens.gateway.api.docs import spec
 
     view = app.view_functions.get(endpoint or "")

@@ -83,7 +83,8 @@ def delete_messages(collection_id: str):
     """Delete a chat, an upload or a sender's messages, named in the body."""
     _own_collection(collection_id)
     body = json_body(DeletionIn)
-    kind = "chat" if body.chat is not None else "sender" if body.sender is not None else "upload"
+    kind: deletions.Selector = ("chat" if body.chat is not None
+                                else "sender" if body.sender is not None else "upload")
     return _delete(collection_id, kind, getattr(body, kind), body.purge)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, current_app
 from flask_swagger_ui import get_swaggerui_blueprint
 from spectree import SecurityScheme, SpecTree
-from spectree.models import SecuritySchemeData
+from spectree.models import SecureType, SecuritySchemeData
 
 from chatlens.gateway.api import auth_openapi
 from chatlens.gateway.api.http_models import Error
@@ -75,7 +75,7 @@ spec = _Spec(
     validation_error_model=Error,
     security_schemes=[SecurityScheme(
         name="bearer", data=SecuritySchemeData(
-            type="http", scheme="bearer", bearer_format="JWT",
+            type=SecureType.HTTP, scheme="bearer", bearer_format="JWT",
             description="`Authorization: Bearer <access_token>` from /api/v1/auth/login, or an "
                         "API key from /api/v1/auth/api-keys."))],
     security={"bearer": []},

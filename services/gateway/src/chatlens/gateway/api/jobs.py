@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import time
 
-from flask import Blueprint, Response, current_app, g, stream_with_context
+from flask import Blueprint, current_app, g
 from spectree import Response as Doc
 
 from chatlens.gateway import jobs
-from chatlens.gateway.api import http_models
+from chatlens.gateway.api import http_models, sse
 from chatlens.gateway.api.docs import spec
 from chatlens.gateway.security import COLLECTIONS_READ, requires
 
@@ -56,5 +56,4 @@ def job_events(job_id: str):
                 yield ": keepalive\n\n"
             time.sleep(settings.sse_poll_s)
 
-    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return Response(stream_with_context(stream()), mimetype="text/event-stream", headers=headers)
+    return sse.response(stream())

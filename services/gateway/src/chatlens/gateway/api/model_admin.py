@@ -33,10 +33,11 @@ MAX_NAME = 200
 def _change(action: str, model: str | None = None) -> dict:
     if model is not None and not 0 < len(model) <= MAX_NAME:
         raise ApiError(404, "model_not_found", "no such model")
-    status = call_inference(schemas.ModelChangeRequested(action=action, model=model))
+    status = call_inference(schemas.ModelChangeRequested(action=action, model=model),
+                            schemas.ModelsStatus)
     # A change every org feels: it goes to the acting org's audit log.
     current_app.extensions["chatlens.audit"].record(
-        "http_models.changed", org_id=g.principal.org_id, actor_id=g.principal.user_id,
+        "models.changed", org_id=g.principal.org_id, actor_id=g.principal.user_id,
         target=model, action=action)
     return _status_view(status)
 
@@ -52,7 +53,7 @@ STATUS = Response(HTTP_200=am.ModelsStatusOut, **refusals(403, 404, 409, 422, 50
 @spec.validate(resp=STATUS, tags=["models"], skip_validation=True)
 @model_admin
 def status():
-    return _status_view(call_inference(schemas.ModelsStatusRequested()))
+    return _status_view(call_inference(schemas.ModelsStatusRequested(), schemas.ModelsStatus))
 
 
 @bp.post("/reload")

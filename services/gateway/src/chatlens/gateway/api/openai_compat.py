@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import closing
 
 import numpy as np
@@ -116,7 +116,8 @@ def embeddings():
         raise ApiError(404, "model_not_found", f"no embedding model {body.model!r}")
     vectors = []
     for start in range(0, len(texts), EMBED_BATCH):
-        reply = call(schemas.EmbedQuery(texts=texts[start:start + EMBED_BATCH]))
+        reply = call(schemas.EmbedQuery(texts=texts[start:start + EMBED_BATCH]),
+                     schemas.QueryEmbedded)
         if reply.model != body.model:
             raise ApiError(404, "model_not_found",
                            f"the embedding worker serves {reply.model!r}, not {body.model!r}")
@@ -164,7 +165,7 @@ def chat_completions():
         started, rest = stream_inference(request)
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         return sse.response(_chunks(completion_id, created, started, rest, include_usage))
-    generated = call_inference(request)
+    generated = call_inference(request, schemas.Generated)
     return {"id": completion_id, "object": "chat.completion", "created": created,
             "model": generated.model,
             "choices": [{"index": 0, "finish_reason": generated.finish_reason, "logprobs": None,
@@ -178,7 +179,8 @@ def _usage(generated: schemas.Generated) -> dict:
 
 
 def _chunks(completion_id: str, created: int, started: schemas.GenerationStarted,
-            rest: Iterator[schemas.Message], include_usage: bool) -> Iterator[str]:
+            rest: Generator[schemas.Message, None, None],
+            include_usage: bool) -> Iterator[str]:
     """OpenAI's stream: the role, one chunk per piece the model wrote, the finish reason, the
     usage when asked for, ``[DONE]``. A failure mid-stream is an ``error`` object, which
     OpenAI's clients raise."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from chatlens.gateway.api import deps
 from chatlens.gateway.application.errors import AppError
+from chatlens.gateway.application.ports import R
 from chatlens.shared import schemas
 from chatlens.shared.web import ApiError
 
@@ -12,13 +13,12 @@ from chatlens.shared.web import ApiError
 RPC_ERRORS: dict[str, tuple[int, str]] = {}
 
 
-def call(request: schemas.Message, timeout: float | None = None, *,
-         errors: dict[str, tuple[int, str]] = RPC_ERRORS,
-         service: str = "search") -> schemas.Message:
-    """Send ``request`` and wait for its reply; refusals as application errors, unless
+def call(request: schemas.Message, reply: type[R], timeout: float | None = None, *,
+         errors: dict[str, tuple[int, str]] = RPC_ERRORS, service: str = "search") -> R:
+    """Send ``request`` and wait for its ``reply``; refusals as application errors, unless
     ``errors`` names the service's code."""
     try:
-        return deps.backends().rpc.call(request, schemas.Message, timeout, service=service)
+        return deps.backends().rpc.call(request, reply, timeout, service=service)
     except AppError as exc:
         if exc.rpc_code in errors:
             status, code = errors[exc.rpc_code]

@@ -9,6 +9,7 @@ message nor a message without its job.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,8 +26,11 @@ from chatlens.shared import schemas
 class StoredFile(Protocol):
     """An upload's bytes in the store's incoming area (``uploads.HashingFile``)."""
 
-    sha256: Any  # a hashlib object
-    size: int
+    @property
+    def sha256(self) -> Any: ...  # a hashlib object
+
+    @property
+    def size(self) -> int: ...
 
     def commit(self, destination: Path) -> None: ...
 
@@ -34,9 +38,14 @@ class StoredFile(Protocol):
 class CheckedFile(Protocol):
     """A file that passed the content checks (``uploads.CheckedFile``)."""
 
-    filename: str
-    stream: StoredFile
-    format: str
+    @property
+    def filename(self) -> str: ...
+
+    @property
+    def stream(self) -> StoredFile: ...
+
+    @property
+    def format(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -95,7 +104,7 @@ def delete(backends: Backends, caller: Caller, collection_id: str) -> None:
 
 
 def accept_uploads(backends: Backends, caller: Caller, collection_id: str,
-                   checked: list[CheckedFile], timezone: str | None) -> list[AcceptedJob]:
+                   checked: Sequence[CheckedFile], timezone: str | None) -> list[AcceptedJob]:
     """Keep every checked file and queue one ingest job each, in one transaction."""
     assert backends.upload_dir is not None, "the gateway's upload store is configured"
     upload_dir = backends.upload_dir

@@ -76,8 +76,8 @@ class Rpc:
         return self.call(request, reply, timeout or self.settings.generation_timeout_s,
                          service="inference")
 
-    def stream(self, request: schemas.GenerateRequested) -> tuple[schemas.GenerationStarted,
-                                                                   Iterator[schemas.Message]]:
+    def stream(self, request: schemas.GenerateRequested
+               ) -> tuple[schemas.GenerationStarted, Generator[schemas.Message, None, None]]:
         """Start a streamed generation: its first reply (the request passed the inference
         service's checks, or its refusal is raised now, while a status can still say so) and an
         iterator over the rest (``TokensGenerated`` pieces, then ``Generated``; a later failure
@@ -95,7 +95,7 @@ class Rpc:
         return started, self._rest(messages)
 
     def _rest(self, messages: Generator[schemas.Message, None, None]
-              ) -> Iterator[schemas.Message]:
+              ) -> Generator[schemas.Message, None, None]:
         """The stream's replies; ``Generated`` carries the whole text, so what no piece sent
         (a server that does not stream) comes as one last piece before the final reply."""
         sent, sent_tokens = "", 0
