@@ -20,7 +20,7 @@ from chatlens.shared import queues, schemas
 from chatlens.shared.handling import PermanentError
 from chatlens.shared.stubbus import StubBus
 
-NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+NOW = datetime(2026, 12, 6, 12, tzinfo=UTC)
 MESSAGE = schemas.ChatMessage(
     message_id="m1", platform="whatsapp", chat="Team", sender="Marta",
     sent_at=datetime(2025, 2, 14, 11, 15, tzinfo=UTC), tz_assumption="UTC",
@@ -234,3 +234,81 @@ def test_a_version_ref_of_other_digits_is_a_version_that_does_not_exist(sessions
     with pytest.raises(errors.NotFound) as refused:
         resolve_version(backends_with({}), Caller("org-a"), collection(sessions), ref)
     assert refused.value.code == "version_not_found"
+
+
+# --- answers that count ---------------------------------------------------------------------
+
+def person(sender: str, messages: int) -> dict:
+    return {"sender": sender, "messages": messages, "words": messages * 4, "links": 0,
+            "media": 0, "emoji": 0, "first_seen": "2025-02-01T09:00:00+00:00",
+            "last_seen": "2025-02-20T18:30:00+00:00"}
+
+
+def counting_index(people: list[dict], last: str = "2025-02-20T18:30:00+00:00"):
+    """The index as a counting answer meets it: facets, the reports, example messages."""
+    def answer(request):
+        if isinstance(request, schemas.FacetsRequested):
+            return schemas.FacetsListed(version=2, chats=[], senders=[
+                schemas.FacetCount(value=p["sender"], count=p["messages"]) for p in people])
+        if isinstance(request, schemas.MessagesListRequested):
+            return schemas.MessagesListed(version=2, total=1, messages=[MESSAGE])
+        assert isinstance(request, schemas.AnalyticsRequested)
+        chosen = [p for p in people
+                  if not request.filters.sender or p["sender"] in request.filters.sender]
+        result = ({"people": chosen, "total": len(chosen)} if request.report == "people" else
+                  {"messages": sum(p["messages"] for p in chosen), "words": 0, "links": 0,
+                   "media": 0, "first": "2025-02-01T09:00:00+00:00", "last": last,
+                   "busiest_day": {"day": "2025-02-14", "messages": 9}})
+        return schemas.AnalyticsAnswered(version=2, report=request.report,
+                                         timezone=request.timezone, result=result)
+    return {t: answer for t in (schemas.FacetsRequested, schemas.MessagesListRequested,
+                                schemas.AnalyticsRequested)}
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("How many messages did Marta send?", "count"),
+    ("how many words has Sam written in #ops", "count"),
+    ("Who sent the most messages?", "most"),
+    ("Who is the least active?", "least"),
+    ("When did Sam first write?", "first"),
+    ("What was the busiest day?", "busiest"),
+    ("What did Marta say about the venue?", None),
+    ("Where is the offsite?", None),
+])
+def test_counting_questions_are_told_from_others(question, kind):
+    from chatlens.gateway.application.counting import recognise
+
+    found = recognise(question)
+    assert (found.kind if found else None) == kind
+
+
+def test_how_many_is_counted_by_the_index_not_guessed_by_the_model(sessions, backends_with):
+    backends = backends_with(counting_index([person("Marta Silva", 37), person("Sam", 12)]))
+    answer = answers.answer(backends, Caller("org-a", "u1"), collection(sessions),
+                            answers.Question("How many messages did Marta send?"))
+    assert answer.answer == "Marta Silva wrote 37 messages (from Marta Silva)."
+    assert answer.model is None and answer.filters["counted"]["report"] == "people"
+    assert [c["message_id"] for c in answer.citations] == ["m1"]
+    asked = [type(m).__name__ for m in backends.fake.sent]
+    assert "GenerateRequested" not in asked and "SearchRequested" not in asked
+
+
+def test_who_wrote_the_most_names_them_with_the_figure(sessions, backends_with):
+    backends = backends_with(counting_index([person("Marta Silva", 5), person("Sam", 9)]))
+    answer = answers.answer(backends, Caller("org-a", "u1"), collection(sessions),
+                            answers.Question("Who sent the most messages?"))
+    assert answer.answer == "Sam wrote the most messages: 9 messages of 14 (all messages)."
+
+
+def test_a_month_means_the_latest_one_the_collection_has(sessions, backends_with):
+    """Asked in December 2026 about a chat that ended in February 2025: "in February" is
+    February 2025, and the answer says so."""
+    backends = backends_with(counting_index([person("Marta Silva", 37)]))
+    answer = answers.answer(backends, Caller("org-a", "u1"), collection(sessions),
+                            answers.Question("How many messages were sent in February?"))
+    [report] = [m for m in backends.fake.sent if isinstance(m, schemas.AnalyticsRequested)
+                and m.filters.since is not None]
+    assert (report.filters.since.date().isoformat(),
+            report.filters.until.date().isoformat()) == ("2025-02-01", "2025-03-01")
+    assert answer.answer == ("37 messages were written (01 Feb 2025 to 01 Mar 2025, "
+                             "not included).")

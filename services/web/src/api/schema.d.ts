@@ -1439,6 +1439,14 @@ export interface components {
                 [key: string]: unknown;
             };
             /**
+             * Counted
+             * @description a counting question (how many, who most/least, when first/last, busiest): the analytics report and field the figure was read from; the model was not asked
+             * @default null
+             */
+            counted: {
+                [key: string]: unknown;
+            } | null;
+            /**
              * From Question
              * @description filter -> the words of the question it was read from
              */

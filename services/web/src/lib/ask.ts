@@ -29,6 +29,12 @@ export async function askStreaming(session: Session, collectionId: string, quest
 
 /** The filters retrieval used, and which words of the question they came from. */
 export function describeFilters(answer: Answer): string {
+  const counted = answer.filters?.counted as { report?: string; field?: string } | null | undefined;
+  const how = counted ? ` · counted exactly (${counted.report} report, ${counted.field})` : "";
+  return how + describeApplied(answer);
+}
+
+function describeApplied(answer: Answer): string {
   const applied = Object.entries(answer.filters?.applied ?? {})
     .filter(([, value]) => value !== null && value !== undefined && !(Array.isArray(value) && !value.length));
   if (!applied.length) return "";

@@ -30,6 +30,9 @@ class AppliedFilters(BaseModel):
     from_question: dict[str, str] = Field(
         description="filter -> the words of the question it was read from")
     from_request: list[str] = Field(description="filters given explicitly in the request")
+    counted: dict[str, Any] | None = Field(default=None, description=(
+        "a counting question (how many, who most/least, when first/last, busiest): the "
+        "analytics report and field the figure was read from; the model was not asked"))
 
 
 class Citation(BaseModel):

@@ -9,13 +9,15 @@ draft's :meth:`Draft.record` cites and stores the text the model wrote.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from chatlens.gateway import jobs
-from chatlens.gateway.application.errors import NotFound
+from chatlens.gateway.application.counting import Counting, count, recognise
+from chatlens.gateway.application.errors import AppError, NotFound
 from chatlens.gateway.application.ports import Backends, Caller
 from chatlens.gateway.application.prompting import (
     NO_ANSWER,
@@ -34,6 +36,7 @@ from chatlens.gateway.question_filters import QuestionFilters, interpret
 from chatlens.shared import schemas
 
 MAX_KEYWORD_QUERY = 2000  # the index's limit on the keyword query
+_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 FILTER_FIELDS = ("platform", "chat", "sender", "kind", "since", "until")
 
 
@@ -107,11 +110,28 @@ def scope(given: FilterValues | None, read: QuestionFilters) -> Scope:
 
 def read_question(backends: Backends, caller: Caller, collection_id: str, question: str,
                   version: int | None) -> QuestionFilters:
-    """The question's own filters, read against the collection's real senders and chats."""
+    """The question's own filters, read against the collection's real senders and chats.
+
+    Dates resolve against the collection, not the clock, when the collection ends before now:
+    "in February" is the latest February up to its last message, "last week" the week before
+    it (a chat exported last year is asked about as it was)."""
     facets = backends.rpc.call(schemas.FacetsRequested(
         org_id=caller.org_id, collection_id=collection_id, version=version), schemas.FacetsListed)
-    return interpret(question, [f.value for f in facets.senders],
-                     [f.value for f in facets.chats], backends.clock())
+    senders, chats = [f.value for f in facets.senders], [f.value for f in facets.chats]
+    now = backends.clock()
+    read = interpret(question, senders, chats, now)
+    if read.since is None and read.until is None or _YEAR.search(read.matched.get("dates", "")):
+        return read  # no dates, or dates that name their year: nothing to anchor
+    try:
+        overview = backends.rpc.call(schemas.AnalyticsRequested(
+            org_id=caller.org_id, collection_id=collection_id, report="overview",
+            version=version), schemas.AnalyticsAnswered).result
+    except AppError:  # anchoring is a refinement: without the span, the clock decides
+        return read
+    last = overview.get("last")
+    if last is None or datetime.fromisoformat(last) >= now:
+        return read
+    return interpret(question, senders, chats, datetime.fromisoformat(last))
 
 
 def retrieve(backends: Backends, caller: Caller, collection_id: str, question: str, k: int,
@@ -139,6 +159,10 @@ def prepare(backends: Backends, caller: Caller, collection_id: str, asked: Quest
         pinned = resolve_version(backends, caller, collection_id, asked.version)
         read = read_question(backends, caller, collection_id, asked.question, pinned)
         chosen = scope(asked.filters, read)
+        counting = recognise(asked.question)
+        if counting is not None:  # counted exactly, not retrieved and guessed
+            return _counted_draft(backends, caller, collection_id, asked, counting, chosen,
+                                  pinned)
         version, hits = retrieve(backends, caller, collection_id, asked.question, asked.k,
                                  chosen.filters, pinned)
     used = relevant(hits, settings.answer_min_score)
@@ -155,21 +179,43 @@ def prepare(backends: Backends, caller: Caller, collection_id: str, asked: Quest
             if not numbers:  # the small model seldom cites: cite the best of what it was given
                 numbers = fallback_numbers(used)
             citations = [citation(n, evidence[n - 1]) for n in numbers]
-        with backends.sessions() as session:
-            row = Answer(org_id=caller.org_id, collection_id=collection_id,
-                         question=asked.question, answer=text, citations=citations, model=model,
-                         version=version, filters=chosen.view, created_by=caller.user_id,
-                         # Whole seconds: MariaDB's DATETIME keeps no more, and the answer we
-                         # return now must equal the one GET returns later.
-                         created_at=backends.clock().replace(microsecond=0, tzinfo=None))
-            session.add(row)
-            session.commit()
-            return recorded(row)
+        return _store(backends, caller, collection_id, asked, text, citations, model, version,
+                      chosen.view)
 
     request = schemas.GenerateRequested(
         prompt=build_prompt(asked.question, evidence), system=SYSTEM,
         max_new_tokens=settings.answer_max_tokens) if evidence else None
     return Draft(request, no_answer, record)
+
+
+def _counted_draft(backends: Backends, caller: Caller, collection_id: str, asked: Question,
+                   counting: Counting, chosen: Scope, pinned: int | None) -> Draft:
+    """A counting question's answer, from the analytics engine: recorded without a model, with
+    the query it ran and example messages as citations."""
+    counted = count(backends, caller, collection_id, counting, chosen.filters, pinned)
+    view = {**chosen.view, "counted": counted.query}
+    citations = [citation(n, message) for n, message in enumerate(counted.examples, start=1)]
+
+    def record(text: str, model: str | None) -> RecordedAnswer:
+        return _store(backends, caller, collection_id, asked, text, citations, None,
+                      counted.version, view)
+
+    return Draft(None, counted.text, record)
+
+
+def _store(backends: Backends, caller: Caller, collection_id: str, asked: Question, text: str,
+           citations: list[dict[str, Any]], model: str | None, version: int,
+           view: dict[str, Any]) -> RecordedAnswer:
+    with backends.sessions() as session:
+        row = Answer(org_id=caller.org_id, collection_id=collection_id,
+                     question=asked.question, answer=text, citations=citations, model=model,
+                     version=version, filters=view, created_by=caller.user_id,
+                     # Whole seconds: MariaDB's DATETIME keeps no more, and the answer we
+                     # return now must equal the one GET returns later.
+                     created_at=backends.clock().replace(microsecond=0, tzinfo=None))
+        session.add(row)
+        session.commit()
+        return recorded(row)
 
 
 def answer(backends: Backends, caller: Caller, collection_id: str,
