@@ -44,7 +44,7 @@ def test_an_archive_past_the_configured_limits_fails_the_job(tmp_path, fixtures_
     make_zip(tmp_path / "org1" / "many.zip", {f"{name}/_chat.txt": chat for name in "abcde"})
     make_zip(tmp_path / "org1" / "big.zip", {"_chat.txt": chat.read_bytes() * 50})
     publisher = Recorder()
-    handlers = Handlers(publisher, NoEmbedder(), upload_dir=tmp_path,
+    handlers = Handlers(publisher.publish, NoEmbedder(), upload_dir=tmp_path,
                         archive_limits=ArchiveLimits(max_entries=4, max_total_bytes=10_000))
 
     for name in ("many.zip", "big.zip"):

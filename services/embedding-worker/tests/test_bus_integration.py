@@ -47,7 +47,7 @@ def worker(rabbit_url, embedder, tmp_path, fixtures_dir):
         shutil.copy(fixtures_dir / name, uploads / name)
     bus = Bus(rabbit_url, "embedding-worker-test")
     bus.declare()
-    handlers = Handlers(bus, embedder, upload_dir=uploads, batch_size=5)
+    handlers = Handlers(bus.publish, embedder, upload_dir=uploads, batch_size=5)
     index_inbox, jobs_inbox = Inbox(), Inbox()
     consumers = [
         bus.consumer(topology.INGEST_QUEUE.name, handlers.ingest, prefetch=1, workers=1),

@@ -58,7 +58,8 @@ def publisher():
 
 @pytest.fixture
 def handlers(publisher, embedder, uploads):
-    return Handlers(publisher, embedder, upload_dir=uploads, batch_size=5, pipeline_depth=2)
+    return Handlers(publisher.publish, embedder, upload_dir=uploads, batch_size=5,
+                    pipeline_depth=2)
 
 
 def request(key: str = f"org1/{BOOK_CLUB}", **overrides) -> schemas.IngestRequested:
@@ -177,7 +178,7 @@ def test_a_forced_format_that_does_not_fit_the_file_fails_the_job(handlers, publ
 
 
 def test_dask_trouble_is_transient_not_a_failed_job(publisher, stalled_embedder, uploads):
-    handlers = Handlers(publisher, stalled_embedder, upload_dir=uploads, batch_size=5)
+    handlers = Handlers(publisher.publish, stalled_embedder, upload_dir=uploads, batch_size=5)
 
     with pytest.raises(TransientError):
         handlers.ingest(request(), DELIVERY)
@@ -203,7 +204,7 @@ def test_a_query_is_embedded_over_the_same_path(handlers):
 
 def test_a_query_asked_again_comes_from_the_cache_with_the_same_vector(publisher, embedder,
                                                                      uploads, monkeypatch):
-    handlers = Handlers(publisher, embedder, upload_dir=uploads, query_cache_size=2)
+    handlers = Handlers(publisher.publish, embedder, upload_dir=uploads, query_cache_size=2)
     sent: list[list[str]] = []
     embed = embedder.embed
     monkeypatch.setattr(embedder, "embed", lambda texts, **kw: sent.append(texts) or embed(
@@ -243,3 +244,8 @@ def test_a_truncated_json_upload_fails_the_job_before_any_batch(handlers, publis
     [failed] = publisher.published
     assert (type(failed), failed.code) == (schemas.JobFailed, "parse_failed")
     assert "truncated" in failed.reason and "$.messages[]" in failed.reason
+
+
+def test_every_message_bound_to_the_workers_queues_has_a_handler(handlers):
+    ingest, rpc = handlers.routes()
+    assert ingest.unhandled() == [] and rpc.unhandled() == []

@@ -70,6 +70,8 @@ class RetryPolicy:
 
 
 Handler = Callable[[schemas.Message, Delivery], object]
+# How a service's code publishes (``Bus.publish``, or a list's ``append`` in tests): one shape.
+Publish = Callable[[schemas.Message], None]
 
 
 def outcome(handler: Handler, type_: str | None, body: bytes, schema_version: int | None,
@@ -158,15 +160,16 @@ class Routes:
     (``unsupported``); :meth:`unhandled` lists the bound types without a route, so a service's
     test fails when a new message type is bound to its queue and nothing handles it."""
 
-    def __init__(self, queue: str,
-                 table: dict[type[schemas.Message], Callable[[Any], object]]) -> None:
-        self.queue, self.table = queue, dict(table)
+    def __init__(self, queue: str, table: dict[type[schemas.Message], Callable[..., object]], *,
+                 with_delivery: bool = False) -> None:
+        # with_delivery: each route is called with (message, delivery), not just the message.
+        self.queue, self.table, self.with_delivery = queue, dict(table), with_delivery
 
     def __call__(self, message: schemas.Message, delivery: Delivery) -> object:
         route = self.table.get(type(message))
         if route is None:
             raise PermanentError(f"{self.queue} does not take {message.type}", code="unsupported")
-        return route(message)
+        return route(message, delivery) if self.with_delivery else route(message)
 
     def unhandled(self) -> list[str]:
         from chatlens.shared import topology

@@ -38,13 +38,14 @@ def main() -> None:
     embedding.register(client, str(model_files.embedding_model_dir()), device=settings.embed_device,
                        torch_threads=settings.embed_torch_threads)
     embedder = embedding.Embedder(client, timeout_s=settings.embed_timeout_s)
-    handlers = Handlers(bus, embedder, upload_dir=settings.upload_dir,
+    handlers = Handlers(bus.publish, embedder, upload_dir=settings.upload_dir,
                         batch_size=settings.batch_size, pipeline_depth=settings.pipeline_depth,
                         archive_limits=settings.archive_limits(),
                         query_cache_size=settings.query_cache_size)
 
-    rpc = bus.rpc_server(topology.EMBEDDING_RPC.name, handlers.embed_query, workers=2)
-    ingest = bus.consumer(topology.INGEST_QUEUE.name, handlers.ingest, prefetch=1, workers=1)
+    ingest_routes, rpc_routes = handlers.routes()
+    rpc = bus.rpc_server(topology.EMBEDDING_RPC.name, rpc_routes, workers=2)
+    ingest = bus.consumer(topology.INGEST_QUEUE.name, ingest_routes, prefetch=1, workers=1)
     health.serve(settings.health_port,
                  lambda: rpc.ready and ingest.ready and embedder.ready(), host=settings.host)
 

@@ -19,7 +19,6 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 from cachetools import LRUCache
@@ -29,9 +28,10 @@ from chatlens.embedding_worker.chunking import assign_chunks, embedding_text
 from chatlens.embedding_worker.embedding import DIMENSIONS, MODEL_NAME, QUERY_PRIORITY, Embedder
 from chatlens.embedding_worker.errors import IngestFailed, UploadMissing
 from chatlens.embedding_worker.parsing import FORMATS, ParseResult, parse_any
-from chatlens.shared import schemas
+from chatlens.shared import queues, schemas
 from chatlens.shared.archives import ArchiveLimits
 from chatlens.shared.bus import Delivery, PermanentError
+from chatlens.shared.handling import Publish, Routes
 from chatlens.shared.schemas import ChatMessage
 
 log = logging.getLogger(__name__)
@@ -39,10 +39,6 @@ log = logging.getLogger(__name__)
 SUPPORTED_FORMATS = frozenset({"auto", *FORMATS})
 # Ids of the messages that make up one job's result, so a redelivery republishes the same ids.
 _JOB_NAMESPACE = uuid.UUID("5b1f0a8e-3c57-4f0e-9d0a-7d3f2e1c6b90")
-
-
-class Publisher(Protocol):
-    def publish(self, message: schemas.Message) -> None: ...
 
 
 def _job_message_id(job_id: str, part: str) -> str:
@@ -58,10 +54,10 @@ def batched(items: Iterable[ChatMessage], size: int) -> Iterator[list[ChatMessag
 class Handlers:
     """The worker's message handlers, built once by ``main()`` with the real bus and cluster."""
 
-    def __init__(self, bus: Publisher, embedder: Embedder, *, upload_dir: Path,
+    def __init__(self, publish: Publish, embedder: Embedder, *, upload_dir: Path,
                  batch_size: int = 512, pipeline_depth: int = 2,
                  archive_limits: ArchiveLimits | None = None, query_cache_size: int = 4096) -> None:
-        self.bus = bus
+        self.publish = publish
         # Query text -> its vector: later pages of a search, a question asked again and searches
         # across versions or collections send the same text, each a model pass and a Dask task.
         self._query_vectors: LRUCache[str, np.ndarray] | None = (
@@ -74,6 +70,12 @@ class Handlers:
         self.batch_size = batch_size
         self.pipeline_depth = pipeline_depth
 
+    def routes(self) -> tuple[Routes, Routes]:
+        """(the ingest queue's handler, the embedding RPC's handler)."""
+        return (Routes(queues.INGEST, {schemas.IngestRequested: self.ingest}, with_delivery=True),
+                Routes(queues.EMBEDDING_RPC, {schemas.EmbedQuery: self.embed_query},
+                       with_delivery=True))
+
     # --- IngestRequested --------------------------------------------------------------------
     def ingest(self, request: schemas.Message, delivery: Delivery) -> None:
         """Parse, chunk, embed and publish one upload; returns once all of it is published."""
@@ -85,7 +87,7 @@ class Handlers:
         try:
             export = self._open(request)
             total = export.total or 0
-            self.bus.publish(schemas.JobProgressed(job_id=request.job_id, stage="parsing",
+            self.publish(schemas.JobProgressed(job_id=request.job_id, stage="parsing",
                                                    done=total, total=total))
             # A problem found while streaming (an archive entry that turns out to be a bomb)
             # fails the job too; the index never seals a job without its final word.
@@ -95,7 +97,7 @@ class Handlers:
             return
         stats = {**export.diagnostics.as_stats(), "embedded": embedded,
                  "batches": batches, "model": MODEL_NAME}
-        self.bus.publish(schemas.EmbeddingFinished(
+        self.publish(schemas.EmbeddingFinished(
             id=_job_message_id(request.job_id, "finished"), job_id=request.job_id,
             org_id=request.org_id, collection_id=request.collection_id, batches=batches,
             stats=stats,
@@ -112,7 +114,7 @@ class Handlers:
         log.warning("ingest refused", extra={"job_id": request.job_id, "code": exc.code,
                                              "reason": str(exc)})
         metrics.INGESTS.labels(exc.code).inc()
-        self.bus.publish(schemas.JobFailed(job_id=request.job_id, code=exc.code,
+        self.publish(schemas.JobFailed(job_id=request.job_id, code=exc.code,
                                            reason=str(exc)))
 
     def _open(self, request: schemas.IngestRequested) -> ParseResult:
@@ -167,7 +169,7 @@ class Handlers:
         vector_ids = [m.message_id for m in batch if m.embeddable]
         if vectors.shape[0] != len(vector_ids):
             raise RuntimeError(f"{vectors.shape[0]} vectors for {len(vector_ids)} texts")
-        self.bus.publish(schemas.ChunksEmbedded(
+        self.publish(schemas.ChunksEmbedded(
             id=_job_message_id(request.job_id, f"batch/{batch_no}"), job_id=request.job_id,
             org_id=request.org_id, collection_id=request.collection_id, batch_no=batch_no,
             messages=batch, vector_ids=vector_ids, vectors=schemas.Vectors.from_array(vectors),
@@ -176,7 +178,7 @@ class Handlers:
         done, embedded = done + len(batch), embedded + len(vector_ids)
         metrics.MESSAGES.labels("parsed").inc(len(batch))
         metrics.MESSAGES.labels("embedded").inc(len(vector_ids))
-        self.bus.publish(schemas.JobProgressed(job_id=request.job_id, stage="embedding",
+        self.publish(schemas.JobProgressed(job_id=request.job_id, stage="embedding",
                                                done=done, total=max(total, done)))
         return done, embedded
 

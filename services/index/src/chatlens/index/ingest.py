@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,18 +24,17 @@ from chatlens.index.storage.history import clean_aside
 from chatlens.index.storage.layout import Layout, is_safe_id
 from chatlens.index.storage.segment import SegmentCache
 from chatlens.shared.bus import PermanentError
+from chatlens.shared.handling import Publish
 from chatlens.shared.schemas import (
     ChunksEmbedded,
     EmbeddingFinished,
     IndexUpdated,
     JobFailed,
     JobProgressed,
-    Message,
 )
 
 log = logging.getLogger(__name__)
 
-Publish = Callable[[Message], None]
 
 
 @dataclass(frozen=True)
