@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import time
-
-from flask import Blueprint, current_app, g
+from flask import Blueprint
 from spectree import Response as Doc
 
-from chatlens.gateway import jobs
-from chatlens.gateway.api import http_models, sse
+from chatlens.gateway.api import deps, http_models, sse
 from chatlens.gateway.api.docs import spec
+from chatlens.gateway.application import jobs as following
+from chatlens.gateway.jobs import TERMINAL
 from chatlens.gateway.security import COLLECTIONS_READ, requires
 
 bp = Blueprint("jobs", __name__, url_prefix="/api/v1/jobs")
@@ -22,8 +20,7 @@ KEEPALIVE_S = 15.0
                skip_validation=True)
 @requires(COLLECTIONS_READ)
 def get_job(job_id: str):
-    with current_app.extensions["chatlens.sessions"]() as session:
-        return jobs.job_view(jobs.get_job(session, g.principal.org_id, job_id))
+    return following.get(deps.backends(), deps.caller(), job_id)
 
 
 @bp.get("/<job_id>/events")
@@ -32,28 +29,15 @@ def get_job(job_id: str):
 @requires(COLLECTIONS_READ)
 def job_events(job_id: str):
     """``text/event-stream``: a ``progress`` event on every change, ``done`` at the end."""
-    sessions = current_app.extensions["chatlens.sessions"]
-    settings = current_app.config["CHATLENS_SETTINGS"]
-    org_id = g.principal.org_id
-    with sessions() as session:
-        jobs.get_job(session, org_id, job_id)  # 404 before the stream starts
+    changes = following.follow(deps.backends(), deps.caller(), job_id, KEEPALIVE_S)
 
     def stream():
-        last, last_sent = None, time.monotonic()
-        deadline = time.monotonic() + settings.sse_max_s
-        while time.monotonic() < deadline:
-            with sessions() as session:
-                view = jobs.job_view(jobs.get_job(session, org_id, job_id))
-            view.pop("updated_at")
-            if view != last:
-                last, last_sent = view, time.monotonic()
-                yield f"event: progress\ndata: {json.dumps(view)}\n\n"
-                if view["status"] in jobs.TERMINAL:
-                    yield f"event: done\ndata: {json.dumps(view)}\n\n"
-                    return
-            elif time.monotonic() - last_sent > KEEPALIVE_S:
-                last_sent = time.monotonic()
+        for view in changes:
+            if view is None:
                 yield ": keepalive\n\n"
-            time.sleep(settings.sse_poll_s)
+                continue
+            yield sse.event(view, "progress")
+            if view["status"] in TERMINAL:
+                yield sse.event(view, "done")
 
     return sse.response(stream())

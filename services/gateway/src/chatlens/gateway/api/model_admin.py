@@ -14,36 +14,27 @@ an access token: owning or administering an org is not enough, and an API key ne
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g
+from flask import Blueprint
 from spectree import Response
 
 from chatlens.gateway.api import answer_http_models as am
+from chatlens.gateway.api import deps
 from chatlens.gateway.api.docs import spec
-from chatlens.gateway.api.generation import call_inference
 from chatlens.gateway.api.http_models import refusals
+from chatlens.gateway.application import models
 from chatlens.gateway.security import platform_admin_required as model_admin
 from chatlens.shared import schemas
-from chatlens.shared.web import ApiError, json_body
+from chatlens.shared.web import json_body
 
 bp = Blueprint("model_admin", __name__, url_prefix="/api/v1/admin/models")
-
-MAX_NAME = 200
-
-
-def _change(action: str, model: str | None = None) -> dict:
-    if model is not None and not 0 < len(model) <= MAX_NAME:
-        raise ApiError(404, "model_not_found", "no such model")
-    status = call_inference(schemas.ModelChangeRequested(action=action, model=model),
-                            schemas.ModelsStatus)
-    # A change every org feels: it goes to the acting org's audit log.
-    current_app.extensions["chatlens.audit"].record(
-        "models.changed", org_id=g.principal.org_id, actor_id=g.principal.user_id,
-        target=model, action=action)
-    return _status_view(status)
 
 
 def _status_view(status: schemas.ModelsStatus) -> dict:
     return status.model_dump(mode="json", include={"default", "registry", "models"})
+
+
+def _change(action: models.Change, model: str | None = None) -> dict:
+    return _status_view(models.change(deps.backends(), deps.caller(), action, model))
 
 
 STATUS = Response(HTTP_200=am.ModelsStatusOut, **refusals(403, 404, 409, 422, 503))
@@ -53,7 +44,7 @@ STATUS = Response(HTTP_200=am.ModelsStatusOut, **refusals(403, 404, 409, 422, 50
 @spec.validate(resp=STATUS, tags=["models"], skip_validation=True)
 @model_admin
 def status():
-    return _status_view(call_inference(schemas.ModelsStatusRequested(), schemas.ModelsStatus))
+    return _status_view(models.status(deps.backends()))
 
 
 @bp.post("/reload")

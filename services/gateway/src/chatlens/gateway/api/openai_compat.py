@@ -23,10 +23,10 @@ from spectree import Response
 
 from chatlens.gateway import http_errors
 from chatlens.gateway.api import answer_http_models as am
-from chatlens.gateway.api import sse
+from chatlens.gateway.api import deps, sse
 from chatlens.gateway.api.docs import spec
-from chatlens.gateway.api.generation import call_inference, list_models, stream_inference
-from chatlens.gateway.api.rpc import call
+from chatlens.gateway.application import embeddings as embedding
+from chatlens.gateway.application import models as registry
 from chatlens.gateway.application.errors import AppError
 from chatlens.gateway.security import login_required, requires
 from chatlens.shared import schemas
@@ -34,9 +34,6 @@ from chatlens.shared.web import ApiError, json_body
 
 bp = Blueprint("openai", __name__, url_prefix="/v1")
 
-EMBED_BATCH = 64  # the most texts one EmbedQuery may carry
-MAX_EMBED_INPUTS = 256
-MAX_EMBED_CHARS = 8000  # one input; MiniLM reads 256 tokens, the rest is wasted work
 MAX_CONVERSATION_CHARS = 64_000  # GenerateRequested.messages' limit
 ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error",
                403: "permission_error", 404: "invalid_request_error", 413: "invalid_request_error",
@@ -79,8 +76,7 @@ _REFUSALS = {f"HTTP_{status}": am.OpenAIError for status in (400, 401, 403, 404,
                skip_validation=True)
 @login_required
 def models():
-    listed = list_models()
-    return {"object": "list", "data": [_model_view(m) for m in listed.models]}
+    return {"object": "list", "data": [_model_view(m) for m in registry.listed(deps.backends())]}
 
 
 @bp.get("/models/<path:model_id>")
@@ -88,10 +84,7 @@ def models():
                skip_validation=True)
 @login_required
 def model(model_id: str):
-    for info in list_models().models:
-        if info.name == model_id:
-            return _model_view(info)
-    raise ApiError(404, "model_not_found", f"the model {model_id!r} does not exist")
+    return _model_view(registry.find(deps.backends(), model_id))
 
 
 @bp.post("/embeddings")
@@ -101,28 +94,7 @@ def model(model_id: str):
 def embeddings():
     body = json_body(am.EmbeddingsRequest)
     texts = [body.input] if isinstance(body.input, str) else body.input
-    if not texts:
-        raise ApiError(422, "empty_input", "input has no text")
-    if len(texts) > MAX_EMBED_INPUTS:
-        raise ApiError(413, "too_many_inputs", f"at most {MAX_EMBED_INPUTS} inputs per request")
-    for i, text in enumerate(texts):
-        if not text.strip():
-            raise ApiError(422, "empty_input", f"input[{i}] is empty")
-        if len(text) > MAX_EMBED_CHARS:
-            raise ApiError(413, "input_too_long",
-                           f"input[{i}] exceeds {MAX_EMBED_CHARS} characters")
-    known = {m.name for m in list_models().models if m.kind == "embedding"}
-    if body.model not in known:
-        raise ApiError(404, "model_not_found", f"no embedding model {body.model!r}")
-    vectors = []
-    for start in range(0, len(texts), EMBED_BATCH):
-        reply = call(schemas.EmbedQuery(texts=texts[start:start + EMBED_BATCH]),
-                     schemas.QueryEmbedded)
-        if reply.model != body.model:
-            raise ApiError(404, "model_not_found",
-                           f"the embedding worker serves {reply.model!r}, not {body.model!r}")
-        vectors.append(reply.vectors.to_array())
-    matrix = np.concatenate(vectors)
+    matrix = embedding.embed(deps.backends(), texts, body.model)
     tokens = _estimate_tokens(*texts)
     return {"object": "list", "model": body.model,
             "data": [{"object": "embedding", "index": i,
@@ -162,10 +134,10 @@ def chat_completions():
         temperature=body.temperature or 0.0, top_p=body.top_p or 1.0, seed=body.seed)
     completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if body.stream:
-        started, rest = stream_inference(request)
+        started, rest = deps.backends().rpc.stream(request)
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         return sse.response(_chunks(completion_id, created, started, rest, include_usage))
-    generated = call_inference(request, schemas.Generated)
+    generated = deps.backends().rpc.inference(request, schemas.Generated)
     return {"id": completion_id, "object": "chat.completion", "created": created,
             "model": generated.model,
             "choices": [{"index": 0, "finish_reason": generated.finish_reason, "logprobs": None,
