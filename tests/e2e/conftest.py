@@ -11,9 +11,19 @@ from chatlens.shared.testing import require_server, throwaway_vhost, unavailable
 ROOT = Path(__file__).resolve().parents[2]
 # Several checkouts (or people) can run the e2e tests on one machine at once on other ports.
 BASE_PORT = int(os.environ.get("CHATLENS_E2E_PORT", "18100"))
-# The stacks' services inherit this environment: the suites send one user's requests far faster
-# than the product's rate limits allow (those are tested in services/gateway/tests).
-os.environ.setdefault("RATE_LIMIT_SCALE", "50")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def generous_rate_limits():
+    """The stacks' services inherit this environment: the suites send one user's requests far
+    faster than the product's rate limits allow (those are tested in services/gateway/tests).
+    Set for the end-to-end tests only, not when this file is collected: an environment variable
+    set at import reached every gateway test of the same run (their limits 50 times higher)."""
+    previous = os.environ.get("RATE_LIMIT_SCALE")
+    os.environ.setdefault("RATE_LIMIT_SCALE", "50")
+    yield
+    if previous is None:
+        os.environ.pop("RATE_LIMIT_SCALE", None)
 
 
 @pytest.fixture(scope="module")

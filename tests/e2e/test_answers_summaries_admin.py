@@ -154,6 +154,23 @@ def test_the_questions_sender_and_month_narrow_what_is_cited(alice, team):
     assert {c["sender"] for c in answer["citations"]} == {"Jonas"}
 
 
+@pytest.mark.parametrize("question, expected", [
+    # The sample's Marta wrote 37 messages (and made 2 system events): counted, not guessed.
+    ("How many messages did Marta send?", "Marta wrote 37 messages (from Marta)."),
+    # The chat is from February 2025, asked about long after: "in February" is that one.
+    ("How many messages did Marta send in February?",
+     "Marta wrote 37 messages (from Marta; 01 Feb 2025 to 01 Mar 2025, not included)."),
+])
+def test_counting_questions_are_answered_exactly_by_the_index(alice, team, question, expected):
+    response = post(alice, f"/collections/{team}/ask", {"question": question})
+
+    assert response.status_code == 201, response.text
+    answer = response.json()
+    assert answer["answer"] == expected and answer["model"] is None
+    assert answer["filters"]["counted"]["report"] == "people"
+    assert {c["sender"] for c in answer["citations"]} == {"Marta"}
+
+
 def test_an_answer_from_a_pinned_version_records_it(alice, team, tmp_path):
     extra = tmp_path / "WhatsApp Chat with Team Lisbon.txt"
     extra.write_text("03/03/2025, 09:00 - Marta: The offsite photos are in the shared drive\n")
