@@ -97,7 +97,7 @@ def ingest(files: list[Path], planted: dict[str, dict], index_dir: Path,
     ingestor.publish = bus.publish
     # The files' common folder plays the upload store, as the gateway's would.
     root = Path(os.path.commonpath([Path(f).resolve().parent for f in files]))
-    handlers = Handlers(bus, embedder, upload_dir=root,  # type: ignore[arg-type]
+    handlers = Handlers(bus.publish, embedder, upload_dir=root,  # type: ignore[arg-type]
                         batch_size=batch_size)
     delivery = Delivery(queue="eval", redelivered=False, delivery_count=1, correlation_id=None)
     for number, path in enumerate(files):

@@ -189,9 +189,13 @@ class Stack:
         )
         (prefix / "nginx.conf").write_text(conf)
         log = open(self.logs / "nginx.log", "ab")
+        # Started by root, nginx runs its workers as `nobody`, who cannot read a checkout in a
+        # private folder (mktemp's 0700, a home directory): the web app would be a 404. Its
+        # workers then run as root too; for anyone else the directive is not given.
+        directives = "daemon off;" + (" user root;" if os.geteuid() == 0 else "")
         process = subprocess.Popen(
             [nginx_binary(), "-p", str(prefix), "-c", str(prefix / "nginx.conf"),
-             "-g", "daemon off;"],
+             "-g", directives],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         (self.pids / "nginx.pid").write_text(str(process.pid))
 
