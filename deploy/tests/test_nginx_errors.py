@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from chatlens.shared.testing import unavailable
+
 from .test_nginx_proxy import free_port, read_http_response, running_nginx
 
 REQUESTS = {
@@ -59,7 +61,7 @@ def test_the_dev_nginx_answers_its_own_refusals_in_the_error_shape(nginx, render
 def prod_nginx(nginx, files, tmp_path_factory):
     """prod.conf as it ships, on a free port, with a gateway that is down and no web app."""
     if os.geteuid() != 0:
-        pytest.skip("prod.conf runs as the image's root master (compiled-in paths)")
+        unavailable("prod.conf runs as the image's root master (compiled-in paths): run as root")
     folder = tmp_path_factory.mktemp("prod-nginx")
     folder.chmod(0o755)
     port = free_port()

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from chatlens.gateway.app import create_app
 from chatlens.gateway.config import GatewaySettings
-from chatlens.shared.testing import require_server, throwaway_vhost
+from chatlens.shared.testing import throwaway_mariadb, throwaway_vhost
 
 
 @pytest.fixture(scope="session")
@@ -175,17 +175,8 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'gateway.db'}"
         return
-    require_server("127.0.0.1", 3306, "MariaDB")
-    import pymysql
-
-    name = f"gw_test_{uuid.uuid4().hex[:8]}"
-    admin = pymysql.connect(host="127.0.0.1", user="root", password="", autocommit=True)
-    admin.cursor().execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
-    try:
-        yield f"mysql+pymysql://root@127.0.0.1:3306/{name}?charset=utf8mb4"
-    finally:
-        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name}")
-        admin.close()
+    with throwaway_mariadb("gw_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

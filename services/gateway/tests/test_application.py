@@ -18,7 +18,7 @@ from chatlens.gateway.config import GatewaySettings
 from chatlens.gateway.db import Collection, make_engine, make_sessions
 from chatlens.shared import queues, schemas
 from chatlens.shared.handling import PermanentError
-from chatlens.shared.stubbus import StubBus
+from chatlens.shared.memorybus import InMemoryBus
 
 NOW = datetime(2026, 12, 6, 12, tzinfo=UTC)
 MESSAGE = schemas.ChatMessage(
@@ -32,7 +32,7 @@ class FakeServices:
     """The index, the embedding worker and the inference service as RPC servers on the
     in-memory bus: each answers by request type, and every request they got is kept."""
 
-    def __init__(self, bus: StubBus, answers: dict[type, object]) -> None:
+    def __init__(self, bus: InMemoryBus, answers: dict[type, object]) -> None:
         self.answers, self.sent = answers, []
         self.servers = [bus.rpc_server(queue, self.handle, workers=2).start()
                         for queue in (queues.EMBEDDING_RPC, queues.INDEX_RPC,
@@ -80,7 +80,7 @@ def services():
 @pytest.fixture
 def backends_with(sessions, services):
     def build(answers, **settings) -> Backends:
-        bus = StubBus("gateway")
+        bus = InMemoryBus("gateway")
         config = GatewaySettings(**settings)
         return Served(rpc=Rpc(bus, config), sessions=sessions, settings=config,
                       clock=lambda: NOW, fake=services(bus, answers))
@@ -199,7 +199,7 @@ def test_a_service_refusal_reaches_the_use_case_as_its_domain_error(sessions, ba
 
 def test_nobody_answering_is_unavailable_and_retryable(sessions):
     config = GatewaySettings(search_timeout_s=0.2)
-    backends = Backends(rpc=Rpc(StubBus("gateway"), config), sessions=sessions, settings=config)
+    backends = Backends(rpc=Rpc(InMemoryBus("gateway"), config), sessions=sessions, settings=config)
     with pytest.raises(errors.Unavailable) as refused:
         search.search(backends, Caller("org-a"), collection(sessions),
                       search.SearchQuery(query="lisbon"))

@@ -1,6 +1,6 @@
 """What happens to a delivered message, whatever carries it: the bus's errors, what a handler is
 told about a delivery, and the one place where a handler's result is sorted into ack, reject or
-requeue. ``chatlens.shared.bus`` (RabbitMQ) and ``chatlens.shared.stubbus`` (in memory, for
+requeue. ``chatlens.shared.bus`` (RabbitMQ) and ``chatlens.shared.memorybus`` (in memory, for
 tests) both settle messages with :func:`outcome` and drive streaming handlers with
 :func:`drive_stream`, so the two cannot drift apart.
 """

@@ -75,7 +75,8 @@ def migration_lock(engine: Engine, name: str) -> Iterator[None]:
             got = 1
             release, params = text("SELECT pg_advisory_unlock(:k)"), {"k": _key(name)}
         else:
-            raise NotImplementedError(f"no migration lock for {dialect}")
+            # SQLite, MariaDB/MySQL and PostgreSQL are the databases Chatlens runs on.
+            raise ValueError(f"migrations run on SQLite, MariaDB or PostgreSQL, not {dialect}")
         holder.commit()
         if got != 1:
             raise MigrationLockTimeout(f"could not take the migration lock {name!r}")

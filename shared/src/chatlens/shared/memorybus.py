@@ -1,7 +1,7 @@
 """An in-memory bus with the real bus's semantics, for tests that should not need RabbitMQ
 (dramatiq's ``StubBroker`` is the model).
 
-:class:`StubBus` has :class:`~chatlens.shared.bus.Bus`'s interface (``declare``, ``publish``,
+:class:`InMemoryBus` has :class:`~chatlens.shared.bus.Bus`'s interface (``declare``, ``publish``,
 ``consumer``, ``rpc_server``, ``rpc``, ``close``) and keeps its promises where tests can see
 them: the topology of ``chatlens.shared.topology`` (index replicas included), ``mandatory``
 publishing (no bound queue: :class:`PublishFailed`), messages encoded and decoded on the way
@@ -9,7 +9,7 @@ publishing (no bound queue: :class:`PublishFailed`), messages encoded and decode
 (``handling.outcome``: retries for ``TransientError``, dead-lettering for ``PermanentError``,
 requeue up to the queue's delivery limit, then its dead-letter queue), RPC replies with
 ``RpcFailed`` as :class:`RpcError`, :class:`RpcTimeout` when nobody answers in time (and the
-request expiring with it), and streaming RPC with cancellation. :meth:`StubBus.join` waits
+request expiring with it), and streaming RPC with cancellation. :meth:`InMemoryBus.join` waits
 until every queue is empty and no handler runs. What it does not model: connections, prefetch
 and persistence across processes.
 """
@@ -60,7 +60,7 @@ class _Queue:
         self.ready = threading.Condition()
 
 
-class StubBus:
+class InMemoryBus:
     """The bus in one process's memory; see the module's docstring for what it keeps."""
 
     def __init__(self, service: str = "test", retry: RetryPolicy | None = None,
@@ -88,15 +88,15 @@ class StubBus:
                                       self._headers(message)))
 
     def consumer(self, queue: str, handler: Handler, *, prefetch: int = 8,
-                 workers: int = 1) -> StubConsumer:
-        return StubConsumer(self, queue, handler, workers=workers, rpc=False)
+                 workers: int = 1) -> MemoryConsumer:
+        return MemoryConsumer(self, queue, handler, workers=workers, rpc=False)
 
     def rpc_server(self, queue: str, handler: Handler, *, prefetch: int = 4,
-                   workers: int = 1) -> StubConsumer:
-        return StubConsumer(self, queue, handler, workers=workers, rpc=True)
+                   workers: int = 1) -> MemoryConsumer:
+        return MemoryConsumer(self, queue, handler, workers=workers, rpc=True)
 
-    def rpc(self) -> StubRpcClient:
-        return StubRpcClient(self)
+    def rpc(self) -> MemoryRpcClient:
+        return MemoryRpcClient(self)
 
     def close(self) -> None:
         pass
@@ -122,7 +122,7 @@ class StubBus:
             while self._busy or any(q.messages for q in self.queues.values() if not q.spec.rpc):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise TimeoutError("the stub bus did not drain")
+                    raise TimeoutError("the in-memory bus did not drain")
                 self._idle.wait(min(remaining, 0.05))
 
     # --- inside ------------------------------------------------------------------------------
@@ -168,10 +168,10 @@ class StubBus:
             self._idle.notify_all()
 
 
-class StubConsumer:
-    """A consumer (or RPC server) of one stub queue, handlers on a thread pool."""
+class MemoryConsumer:
+    """A consumer (or RPC server) of one in-memory queue, handlers on a thread pool."""
 
-    def __init__(self, bus: StubBus, queue: str, handler: Handler, *, workers: int,
+    def __init__(self, bus: InMemoryBus, queue: str, handler: Handler, *, workers: int,
                  rpc: bool) -> None:
         if queue not in bus.queues:
             raise KeyError(f"no queue {queue!r} is declared")
@@ -184,9 +184,9 @@ class StubConsumer:
     def ready(self) -> bool:
         return bool(self._threads) and not self._stopping.is_set()
 
-    def start(self) -> StubConsumer:
+    def start(self) -> MemoryConsumer:
         for n in range(self.workers):
-            thread = threading.Thread(target=self.run, name=f"stub-{self.queue.spec.name}-{n}",
+            thread = threading.Thread(target=self.run, name=f"memory-{self.queue.spec.name}-{n}",
                                       daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -244,10 +244,10 @@ class StubConsumer:
                 self.bus._put(self.queue, envelope)
 
 
-class StubRpcClient:
-    """Request/reply through the stub: the reply lands in this call's own inbox."""
+class MemoryRpcClient:
+    """Request/reply in memory: the reply lands in this call's own inbox."""
 
-    def __init__(self, bus: StubBus) -> None:
+    def __init__(self, bus: InMemoryBus) -> None:
         self.bus = bus
 
     def _send(self, request: schemas.Message, timeout: float, stream: bool) -> Envelope:

@@ -17,7 +17,7 @@ from chatlens.shared.handling import (
     RpcTimeout,
     TransientError,
 )
-from chatlens.shared.stubbus import StubBus
+from chatlens.shared.memorybus import InMemoryBus
 
 INGEST = topology.INGEST_QUEUE.name
 EMBED_RPC = topology.EMBEDDING_RPC.name
@@ -31,7 +31,7 @@ def ingest(job_id="job-1"):
 
 @pytest.fixture
 def bus():
-    return StubBus()
+    return InMemoryBus()
 
 
 def test_a_message_is_consumed_once_with_its_correlation_id_off_the_callers_thread(bus):
@@ -45,7 +45,7 @@ def test_a_message_is_consumed_once_with_its_correlation_id_off_the_callers_thre
     [(message, delivery, thread, correlation)] = seen
     assert isinstance(message, schemas.IngestRequested) and message.job_id == "job-1"
     assert delivery.correlation_id == correlation == "corr-123"
-    assert thread.startswith("stub-") and bus.depth(INGEST) == 0
+    assert thread.startswith("memory-") and bus.depth(INGEST) == 0
 
 
 def test_an_unroutable_message_is_refused(bus):
@@ -173,7 +173,7 @@ def test_a_caller_that_stops_reading_stops_the_handler(bus):
 
 
 def test_index_messages_reach_the_replica_owning_their_collection():
-    bus = StubBus(index_replicas=3)
+    bus = InMemoryBus(index_replicas=3)
     owner = topology.index_replica("c", 3)
     finished = schemas.EmbeddingFinished(job_id="j", org_id="o", collection_id="c", batches=0,
                                          stats={})
