@@ -1237,7 +1237,7 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /** ActivityOut */
-        "ActivityOut.23dde30": {
+        ActivityOut: {
             /** Bucket */
             bucket: string;
             /**
@@ -1249,9 +1249,9 @@ export interface components {
              * Lengths
              * @description messages by length in characters
              */
-            lengths: components["schemas"]["ActivityOut.23dde30.LengthBucket"][];
+            lengths: components["schemas"]["LengthBucket"][];
             /** Series */
-            series: components["schemas"]["ActivityOut.23dde30.SeriesPoint"][];
+            series: components["schemas"]["SeriesPoint"][];
             /** Stack */
             stack: string | null;
             /** Timezone */
@@ -1259,155 +1259,133 @@ export interface components {
             /** Version */
             version: number;
         };
-        /** LengthBucket */
-        "ActivityOut.23dde30.LengthBucket": {
-            /** Max */
-            max: number | null;
-            /** Messages */
-            messages: number;
-            /** Min */
-            min: number;
-        };
-        /** SeriesPoint */
-        "ActivityOut.23dde30.SeriesPoint": {
-            /** Bucket */
-            bucket: string;
-            /**
-             * Key
-             * @description sender or chat when stacked
-             * @default null
-             */
-            key: string | null;
-            /** Messages */
-            messages: number;
-        };
         /** ActivityQuery */
-        "ActivityQuery.23dde30": {
+        ActivityQuery: {
             /**
              * Bucket
              * @default day
              * @enum {string}
              */
-            bucket: "day" | "week" | "month";
+            bucket?: "day" | "week" | "month";
             /**
              * Chat
              * @default []
              */
-            chat: string[];
+            chat?: string[];
             /**
              * Kind
              * @description message type
              * @default []
              */
-            kind: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+            kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
             /**
              * Platform
              * @default []
              */
-            platform: string[];
+            platform?: string[];
             /**
              * Sender
              * @description display name or id
              * @default []
              */
-            sender: string[];
+            sender?: string[];
             /**
              * Since
              * @default null
              * @example 2025-02-01
              */
-            since: string | null;
+            since?: string | null;
             /**
              * Stack
              * @description one series per sender or chat (the busiest `top`)
              * @default null
              */
-            stack: ("person" | "chat") | null;
+            stack?: ("person" | "chat") | null;
             /**
              * Timezone
              * @description IANA time zone of days, hours and weekdays
              * @default UTC
              * @example Europe/Lisbon
              */
-            timezone: string;
+            timezone?: string;
             /**
              * Top
              * @default 10
              */
-            top: number;
+            top?: number;
             /**
              * Until
              * @default null
              * @example 2025-03-01
              */
-            until: string | null;
+            until?: string | null;
             /**
              * Version
              * @description a version number or a tag name; the latest when absent
              * @default null
              */
-            version: number | string | null;
+            version?: number | string | null;
         };
         /**
          * AnalyticsQuery
          * @description Filters as in search (a name may repeat: ``?sender=Marta&sender=Sam``); ``since`` and
          *     ``until`` without an offset are in ``timezone``; ``since`` inclusive, ``until`` exclusive.
          */
-        "AnalyticsQuery.23dde30": {
+        AnalyticsQuery: {
             /**
              * Chat
              * @default []
              */
-            chat: string[];
+            chat?: string[];
             /**
              * Kind
              * @description message type
              * @default []
              */
-            kind: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+            kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
             /**
              * Platform
              * @default []
              */
-            platform: string[];
+            platform?: string[];
             /**
              * Sender
              * @description display name or id
              * @default []
              */
-            sender: string[];
+            sender?: string[];
             /**
              * Since
              * @default null
              * @example 2025-02-01
              */
-            since: string | null;
+            since?: string | null;
             /**
              * Timezone
              * @description IANA time zone of days, hours and weekdays
              * @default UTC
              * @example Europe/Lisbon
              */
-            timezone: string;
+            timezone?: string;
             /**
              * Until
              * @default null
              * @example 2025-03-01
              */
-            until: string | null;
+            until?: string | null;
             /**
              * Version
              * @description a version number or a tag name; the latest when absent
              * @default null
              */
-            version: number | string | null;
+            version?: number | string | null;
         };
         /** AnswerOut */
-        "AnswerOut.4ac12ce": {
+        AnswerOut: {
             /** Answer */
             answer: string;
             /** Citations */
-            citations: components["schemas"]["AnswerOut.4ac12ce.Citation"][];
+            citations: components["schemas"]["Citation"][];
             /** Collection Id */
             collection_id: string;
             /** Created At */
@@ -1416,7 +1394,7 @@ export interface components {
              * @description null for answers recorded before filters
              * @default null
              */
-            filters: components["schemas"]["AnswerOut.4ac12ce.AppliedFilters"] | null;
+            filters?: components["schemas"]["AppliedFilters"] | null;
             /** Id */
             id: string;
             /**
@@ -1430,7 +1408,7 @@ export interface components {
             version: number;
         };
         /** AppliedFilters */
-        "AnswerOut.4ac12ce.AppliedFilters": {
+        AppliedFilters: {
             /**
              * Applied
              * @description the filters the retrieval used
@@ -1443,7 +1421,7 @@ export interface components {
              * @description a counting question (how many, who most/least, when first/last, busiest): the analytics report and field the figure was read from; the model was not asked
              * @default null
              */
-            counted: {
+            counted?: {
                 [key: string]: unknown;
             } | null;
             /**
@@ -1459,37 +1437,19 @@ export interface components {
              */
             from_request: string[];
         };
-        /** Citation */
-        "AnswerOut.4ac12ce.Citation": {
-            /** Chat */
-            chat: string;
-            /** Message Id */
-            message_id: string;
-            /**
-             * N
-             * @description the block number the answer refers to as [n]
-             */
-            n: number;
-            /** Sender */
-            sender: string | null;
-            /** Sent At */
-            sent_at: string;
-            /** Text */
-            text: string;
-        };
         /** AskRequest */
-        "AskRequest.4ac12ce": {
+        AskRequest: {
             /**
              * @description explicit filters; each field given wins over what the question itself says ("what did Alice say in March" filters sender and dates on its own)
              * @default null
              */
-            filters: components["schemas"]["AskRequest.4ac12ce.SearchFiltersIn"] | null;
+            filters?: components["schemas"]["SearchFiltersIn"] | null;
             /**
              * K
              * @description messages retrieved for the answer
              * @default 6
              */
-            k: number;
+            k?: number;
             /** Question */
             question: string;
             /**
@@ -1497,54 +1457,39 @@ export interface components {
              * @description server-sent events: `token` events ({text}) as the model writes, then one `answer` event, the recorded answer with its citations, version and id
              * @default false
              */
-            stream: boolean;
+            stream?: boolean;
             /**
              * Version
              * @description answer from this index version, a number or a tag name (unknown: 404 version_not_found / tag_not_found); default the latest
              * @default null
              */
-            version: number | string | null;
+            version?: number | string | null;
         };
         /**
-         * SearchFiltersIn
-         * @description Each field takes one value or a list of alternatives. ``since`` is inclusive, ``until``
-         *     exclusive; a date means its midnight UTC, a time without an offset is UTC.
+         * Attachment
+         * @description A file that came with a message, as metadata only (the bytes are not imported).
          */
-        "AskRequest.4ac12ce.SearchFiltersIn": {
+        Attachment: {
             /**
-             * Chat
+             * Mime
              * @default null
              */
-            chat: string | string[] | null;
+            mime?: string | null;
             /**
-             * Kind
-             * @description message type
+             * Name
              * @default null
              */
-            kind: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll") | ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[] | null;
+            name?: string | null;
             /**
-             * Platform
+             * Size
              * @default null
              */
-            platform: string | string[] | null;
+            size?: number | null;
             /**
-             * Sender
-             * @description display name or id
+             * Type
              * @default null
              */
-            sender: string | string[] | null;
-            /**
-             * Since
-             * @default null
-             * @example 2025-02-01
-             */
-            since: string | null;
-            /**
-             * Until
-             * @default null
-             * @example 2025-03-01T12:00:00Z
-             */
-            until: string | null;
+            type?: string | null;
         };
         /** AcceptInvitationRequest */
         AuthAcceptInvitationRequest: {
@@ -1639,7 +1584,7 @@ export interface components {
              * Expires In Days
              * @default 90
              */
-            expires_in_days: number;
+            expires_in_days?: number;
             /** Name */
             name: string;
             /** Scopes */
@@ -1809,7 +1754,7 @@ export interface components {
              * @description The TOTP code or a recovery code, once MFA is on.
              * @default null
              */
-            totp: string | null;
+            totp?: string | null;
         };
         /** LogoutRequest */
         AuthLogoutRequest: {
@@ -1818,7 +1763,7 @@ export interface components {
              * @description Also ends this refresh token's family.
              * @default null
              */
-            refresh_token: string | null;
+            refresh_token?: string | null;
         };
         /** Me */
         AuthMe: {
@@ -1948,7 +1893,7 @@ export interface components {
              * Name
              * @default null
              */
-            name: string | null;
+            name?: string | null;
             /** Password */
             password: string;
         };
@@ -2110,29 +2055,8 @@ export interface components {
             /** Secret */
             secret: string;
         };
-        /**
-         * ChatCompletionOut
-         * @description Without ``stream``; with it, server-sent ``chat.completion.chunk`` events, then
-         *     ``[DONE]``.
-         */
-        "ChatCompletionOut.4ac12ce": {
-            /** Choices */
-            choices: components["schemas"]["ChatCompletionOut.4ac12ce.ChatChoice"][];
-            /** Created */
-            created: number;
-            /** Id */
-            id: string;
-            /** Model */
-            model: string;
-            /**
-             * Object
-             * @constant
-             */
-            object: "chat.completion";
-            usage: components["schemas"]["ChatCompletionOut.4ac12ce.OpenAIUsage"];
-        };
         /** ChatChoice */
-        "ChatCompletionOut.4ac12ce.ChatChoice": {
+        ChatChoice: {
             /**
              * Finish Reason
              * @enum {string}
@@ -2144,11 +2068,172 @@ export interface components {
              * Logprobs
              * @default null
              */
-            logprobs: null;
-            message: components["schemas"]["ChatCompletionOut.4ac12ce.ChatMessageOut"];
+            logprobs?: null;
+            message: components["schemas"]["ChatMessageOut"];
+        };
+        /**
+         * ChatCompletionOut
+         * @description Without ``stream``; with it, server-sent ``chat.completion.chunk`` events, then
+         *     ``[DONE]``.
+         */
+        ChatCompletionOut: {
+            /** Choices */
+            choices: components["schemas"]["ChatChoice"][];
+            /** Created */
+            created: number;
+            /** Id */
+            id: string;
+            /** Model */
+            model: string;
+            /**
+             * Object
+             * @constant
+             */
+            object: "chat.completion";
+            usage: components["schemas"]["OpenAIUsage"];
+        };
+        /** ChatCompletionRequest */
+        ChatCompletionRequest: {
+            /**
+             * Max Completion Tokens
+             * @default null
+             */
+            max_completion_tokens?: number | null;
+            /**
+             * Max Tokens
+             * @default 256
+             */
+            max_tokens?: number;
+            /** Messages */
+            messages: components["schemas"]["ChatTurn"][];
+            /** Model */
+            model: string;
+            /**
+             * Seed
+             * @default null
+             */
+            seed?: number | null;
+            /**
+             * Stream
+             * @default false
+             */
+            stream?: boolean;
+            /** @default null */
+            stream_options?: components["schemas"]["StreamOptions"] | null;
+            /**
+             * Temperature
+             * @default null
+             */
+            temperature?: number | null;
+            /**
+             * Top P
+             * @default null
+             */
+            top_p?: number | null;
+        };
+        /**
+         * ChatMessage
+         * @description One normalised chat message, as parsed from an export.
+         *
+         *     Every field added after the first version has a default, so messages stored earlier (the
+         *     index keeps this JSON as-is) still validate.
+         */
+        ChatMessage: {
+            /**
+             * Attachments
+             * @default []
+             */
+            attachments?: components["schemas"]["Attachment"][];
+            /** Chat */
+            chat: string;
+            /**
+             * Chunk Id
+             * @default null
+             */
+            chunk_id?: string | null;
+            /**
+             * Deleted
+             * @default false
+             */
+            deleted?: boolean;
+            /**
+             * Edited
+             * @default false
+             */
+            edited?: boolean;
+            /**
+             * Forwarded From
+             * @default null
+             */
+            forwarded_from?: string | null;
+            /**
+             * Kind
+             * @default text
+             * @enum {string}
+             */
+            kind?: "text" | "media" | "system" | "deleted" | "service" | "call" | "poll";
+            /** Message Id */
+            message_id: string;
+            /**
+             * Native Id
+             * @default null
+             */
+            native_id?: string | null;
+            /**
+             * Original Timestamp
+             * @default null
+             */
+            original_timestamp?: string | null;
+            /** Platform */
+            platform: string;
+            /**
+             * Reactions
+             * @default []
+             */
+            reactions?: components["schemas"]["Reaction"][];
+            /**
+             * Reply To
+             * @default null
+             */
+            reply_to?: string | null;
+            /** Sender */
+            sender: string | null;
+            /**
+             * Sender Id
+             * @default null
+             */
+            sender_id?: string | null;
+            /**
+             * Sent At
+             * Format: date-time
+             */
+            sent_at: string;
+            /** Seq */
+            seq: number;
+            /** Source File */
+            source_file: string;
+            /**
+             * Source Line
+             * @default 0
+             */
+            source_line?: number;
+            /**
+             * Source Path
+             * @default null
+             */
+            source_path?: string | null;
+            /** Text */
+            text: string;
+            /**
+             * Thread Id
+             * @default null
+             */
+            thread_id?: string | null;
+            /** Tz Assumption */
+            tz_assumption: string;
         };
         /** ChatMessageOut */
-        "ChatCompletionOut.4ac12ce.ChatMessageOut": {
+        ChatMessageOut: {
             /** Content */
             content: string;
             /**
@@ -2157,59 +2242,8 @@ export interface components {
              */
             role: "assistant";
         };
-        /** OpenAIUsage */
-        "ChatCompletionOut.4ac12ce.OpenAIUsage": {
-            /**
-             * Completion Tokens
-             * @default null
-             */
-            completion_tokens: number | null;
-            /** Prompt Tokens */
-            prompt_tokens: number;
-            /** Total Tokens */
-            total_tokens: number;
-        };
-        /** ChatCompletionRequest */
-        "ChatCompletionRequest.4ac12ce": {
-            /**
-             * Max Completion Tokens
-             * @default null
-             */
-            max_completion_tokens: number | null;
-            /**
-             * Max Tokens
-             * @default 256
-             */
-            max_tokens: number;
-            /** Messages */
-            messages: components["schemas"]["ChatCompletionRequest.4ac12ce.ChatTurn"][];
-            /** Model */
-            model: string;
-            /**
-             * Seed
-             * @default null
-             */
-            seed: number | null;
-            /**
-             * Stream
-             * @default false
-             */
-            stream: boolean;
-            /** @default null */
-            stream_options: components["schemas"]["ChatCompletionRequest.4ac12ce.StreamOptions"] | null;
-            /**
-             * Temperature
-             * @default null
-             */
-            temperature: number | null;
-            /**
-             * Top P
-             * @default null
-             */
-            top_p: number | null;
-        };
         /** ChatTurn */
-        "ChatCompletionRequest.4ac12ce.ChatTurn": {
+        ChatTurn: {
             /** Content */
             content: string;
             /**
@@ -2218,31 +2252,41 @@ export interface components {
              */
             role: "system" | "user" | "assistant" | "developer";
         };
-        /** StreamOptions */
-        "ChatCompletionRequest.4ac12ce.StreamOptions": {
+        /** Citation */
+        Citation: {
+            /** Chat */
+            chat: string;
+            /** Message Id */
+            message_id: string;
             /**
-             * Include Usage
-             * @default false
+             * N
+             * @description the block number the answer refers to as [n]
              */
-            include_usage: boolean;
+            n: number;
+            /** Sender */
+            sender: string | null;
+            /** Sent At */
+            sent_at: string;
+            /** Text */
+            text: string;
         };
         /** CollectionCreate */
-        "CollectionCreate.243e36f": {
+        CollectionCreate: {
             /**
              * Description
              * @default
              */
-            description: string;
+            description?: string;
             /** Name */
             name: string;
         };
         /** CollectionList */
-        "CollectionList.243e36f": {
+        CollectionList: {
             /** Collections */
-            collections: components["schemas"]["CollectionList.243e36f.CollectionOut"][];
+            collections: components["schemas"]["CollectionOut"][];
         };
         /** CollectionOut */
-        "CollectionList.243e36f.CollectionOut": {
+        CollectionOut: {
             /**
              * Created At
              * Format: date-time
@@ -2257,48 +2301,22 @@ export interface components {
             /** Version */
             version: number;
         };
-        /** CollectionOut */
-        "CollectionOut.243e36f": {
+        /** ContextMessage */
+        ContextMessage: {
+            /** Message Id */
+            message_id: string;
+            /** Sender */
+            sender: string | null;
             /**
-             * Created At
+             * Sent At
              * Format: date-time
              */
-            created_at: string;
-            /** Description */
-            description: string;
-            /** Id */
-            id: string;
-            /** Name */
-            name: string;
-            /** Version */
-            version: number;
-        };
-        /** ConversationsOut */
-        "ConversationsOut.23dde30": {
-            /** Count */
-            count: number;
-            /** Ended By */
-            ended_by: components["schemas"]["ConversationsOut.23dde30.SenderCount"][];
-            /** Gap Minutes */
-            gap_minutes: number;
-            longest: components["schemas"]["ConversationsOut.23dde30.Conversation"] | null;
-            /** Median Messages */
-            median_messages: number | null;
-            /** Median Seconds */
-            median_seconds: number | null;
-            /** Messages */
-            messages: number;
-            /** Sizes */
-            sizes: components["schemas"]["ConversationsOut.23dde30.SizeBucket"][];
-            /** Started By */
-            started_by: components["schemas"]["ConversationsOut.23dde30.SenderCount"][];
-            /** Timezone */
-            timezone: string;
-            /** Version */
-            version: number;
+            sent_at: string;
+            /** Text */
+            text: string;
         };
         /** Conversation */
-        "ConversationsOut.23dde30.Conversation": {
+        Conversation: {
             /** Chat */
             chat: string;
             /** Ended At */
@@ -2316,114 +2334,129 @@ export interface components {
             /** Started By */
             started_by: string | null;
         };
-        /** SenderCount */
-        "ConversationsOut.23dde30.SenderCount": {
-            /** Conversations */
-            conversations: number;
-            /** Sender */
-            sender: string | null;
-        };
-        /** SizeBucket */
-        "ConversationsOut.23dde30.SizeBucket": {
-            /** Conversations */
-            conversations: number;
-            /** Max */
-            max: number | null;
-            /** Min */
-            min: number;
+        /** ConversationsOut */
+        ConversationsOut: {
+            /** Count */
+            count: number;
+            /** Ended By */
+            ended_by: components["schemas"]["SenderCount"][];
+            /** Gap Minutes */
+            gap_minutes: number;
+            longest: components["schemas"]["Conversation"] | null;
+            /** Median Messages */
+            median_messages: number | null;
+            /** Median Seconds */
+            median_seconds: number | null;
+            /** Messages */
+            messages: number;
+            /** Sizes */
+            sizes: components["schemas"]["SizeBucket"][];
+            /** Started By */
+            started_by: components["schemas"]["SenderCount"][];
+            /** Timezone */
+            timezone: string;
+            /** Version */
+            version: number;
         };
         /** ConversationsQuery */
-        "ConversationsQuery.23dde30": {
+        ConversationsQuery: {
             /**
              * Chat
              * @default []
              */
-            chat: string[];
+            chat?: string[];
             /**
              * Gap Minutes
              * @description a longer silence starts a new conversation
              * @default 30
              */
-            gap_minutes: number;
+            gap_minutes?: number;
             /**
              * Kind
              * @description message type
              * @default []
              */
-            kind: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+            kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
             /**
              * Platform
              * @default []
              */
-            platform: string[];
+            platform?: string[];
             /**
              * Sender
              * @description display name or id
              * @default []
              */
-            sender: string[];
+            sender?: string[];
             /**
              * Since
              * @default null
              * @example 2025-02-01
              */
-            since: string | null;
+            since?: string | null;
             /**
              * Timezone
              * @description IANA time zone of days, hours and weekdays
              * @default UTC
              * @example Europe/Lisbon
              */
-            timezone: string;
+            timezone?: string;
             /**
              * Top
              * @description starters and enders listed
              * @default 10
              */
-            top: number;
+            top?: number;
             /**
              * Until
              * @default null
              * @example 2025-03-01
              */
-            until: string | null;
+            until?: string | null;
             /**
              * Version
              * @description a version number or a tag name; the latest when absent
              * @default null
              */
-            version: number | string | null;
+            version?: number | string | null;
+        };
+        /** DayCount */
+        DayCount: {
+            /** Day */
+            day: string;
+            /** Messages */
+            messages: number;
         };
         /**
          * DeletionIn
          * @description Exactly one of ``chat``, ``sender`` (display name or sender id; a privacy request) and
          *     ``upload`` (the job id an upload returned).
          */
-        "DeletionIn.3408db1": {
+        DeletionIn: {
             /**
              * Chat
              * @default null
              */
-            chat: string | null;
+            chat?: string | null;
             /**
              * Purge
              * @description also remove them from every older version
              * @default false
              */
-            purge: boolean;
+            purge?: boolean;
             /**
              * Sender
              * @default null
              */
-            sender: string | null;
+            sender?: string | null;
             /**
              * Upload
              * @default null
              */
-            upload: string | null;
+            upload?: string | null;
         };
         /** DeletionOut */
-        "DeletionOut.3408db1": {
+        DeletionOut: {
             /**
              * Purged
              * @description messages removed from the whole history (purge only)
@@ -2446,9 +2479,9 @@ export interface components {
             version: number;
         };
         /** EmbeddingsOut */
-        "EmbeddingsOut.4ac12ce": {
+        EmbeddingsOut: {
             /** Data */
-            data: components["schemas"]["EmbeddingsOut.4ac12ce.OpenAIEmbedding"][];
+            data: components["schemas"]["OpenAIEmbedding"][];
             /** Model */
             model: string;
             /**
@@ -2456,66 +2489,39 @@ export interface components {
              * @constant
              */
             object: "list";
-            usage: components["schemas"]["EmbeddingsOut.4ac12ce.OpenAIUsage"];
-        };
-        /** OpenAIEmbedding */
-        "EmbeddingsOut.4ac12ce.OpenAIEmbedding": {
-            /**
-             * Embedding
-             * @description floats, or base64 little-endian float32
-             */
-            embedding: number[] | string;
-            /** Index */
-            index: number;
-            /**
-             * Object
-             * @constant
-             */
-            object: "embedding";
-        };
-        /** OpenAIUsage */
-        "EmbeddingsOut.4ac12ce.OpenAIUsage": {
-            /**
-             * Completion Tokens
-             * @default null
-             */
-            completion_tokens: number | null;
-            /** Prompt Tokens */
-            prompt_tokens: number;
-            /** Total Tokens */
-            total_tokens: number;
+            usage: components["schemas"]["OpenAIUsage"];
         };
         /** EmbeddingsRequest */
-        "EmbeddingsRequest.4ac12ce": {
+        EmbeddingsRequest: {
             /**
              * Encoding Format
              * @default float
              * @enum {string}
              */
-            encoding_format: "float" | "base64";
+            encoding_format?: "float" | "base64";
             /** Input */
             input: string | string[];
             /** Model */
             model: string;
         };
         /** Error */
-        "Error.243e36f": {
-            error: components["schemas"]["Error.243e36f.ErrorBody"];
+        Error: {
+            error: components["schemas"]["ErrorBody"];
         };
         /** ErrorBody */
-        "Error.243e36f.ErrorBody": {
+        ErrorBody: {
             /** Code */
             code: string;
             /** Message */
             message: string;
         };
         /** JobList */
-        "JobList.243e36f": {
+        JobList: {
             /** Jobs */
-            jobs: components["schemas"]["JobList.243e36f.JobOut"][];
+            jobs: components["schemas"]["JobOut"][];
         };
         /** JobOut */
-        "JobList.243e36f.JobOut": {
+        JobOut: {
             /** Collection Id */
             collection_id: string;
             /**
@@ -2531,7 +2537,7 @@ export interface components {
             filename: string;
             /** Id */
             id: string;
-            progress: components["schemas"]["JobList.243e36f.Progress"];
+            progress: components["schemas"]["Progress"];
             /** Stats */
             stats: {
                 [key: string]: unknown;
@@ -2549,262 +2555,62 @@ export interface components {
             /** Version */
             version: number | null;
         };
-        /** Progress */
-        "JobList.243e36f.Progress": {
-            /** Done */
-            done: number;
-            /** Stage */
-            stage: string | null;
-            /** Total */
-            total: number;
-        };
-        /** JobOut */
-        "JobOut.243e36f": {
-            /** Collection Id */
-            collection_id: string;
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            /** Error */
-            error: {
-                [key: string]: unknown;
-            } | null;
-            /** Filename */
-            filename: string;
-            /** Id */
-            id: string;
-            progress: components["schemas"]["JobOut.243e36f.Progress"];
-            /** Stats */
-            stats: {
-                [key: string]: unknown;
-            } | null;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "queued" | "running" | "succeeded" | "failed";
-            /**
-             * Updated At
-             * Format: date-time
-             */
-            updated_at: string;
-            /** Version */
-            version: number | null;
-        };
-        /** Progress */
-        "JobOut.243e36f.Progress": {
-            /** Done */
-            done: number;
-            /** Stage */
-            stage: string | null;
-            /** Total */
-            total: number;
+        /** LengthBucket */
+        LengthBucket: {
+            /** Max */
+            max: number | null;
+            /** Messages */
+            messages: number;
+            /** Min */
+            min: number;
         };
         /** MessageOut */
-        "MessageOut.d14e8ec": {
+        MessageOut: {
             /**
              * After
              * @description later in its chat, oldest first
              */
-            after: components["schemas"]["MessageOut.d14e8ec.ContextMessage"][];
+            after: components["schemas"]["ContextMessage"][];
             /**
              * Before
              * @description earlier in its chat, oldest first
              */
-            before: components["schemas"]["MessageOut.d14e8ec.ContextMessage"][];
-            message: components["schemas"]["MessageOut.d14e8ec.ChatMessage"];
+            before: components["schemas"]["ContextMessage"][];
+            message: components["schemas"]["ChatMessage"];
             /** Version */
             version: number;
         };
-        /**
-         * Attachment
-         * @description A file that came with a message, as metadata only (the bytes are not imported).
-         */
-        "MessageOut.d14e8ec.Attachment": {
-            /**
-             * Mime
-             * @default null
-             */
-            mime: string | null;
-            /**
-             * Name
-             * @default null
-             */
-            name: string | null;
-            /**
-             * Size
-             * @default null
-             */
-            size: number | null;
-            /**
-             * Type
-             * @default null
-             */
-            type: string | null;
-        };
-        /**
-         * ChatMessage
-         * @description One normalised chat message, as parsed from an export.
-         *
-         *     Every field added after the first version has a default, so messages stored earlier (the
-         *     index keeps this JSON as-is) still validate.
-         */
-        "MessageOut.d14e8ec.ChatMessage": {
-            /**
-             * Attachments
-             * @default []
-             */
-            attachments: components["schemas"]["MessageOut.d14e8ec.Attachment"][];
-            /** Chat */
-            chat: string;
-            /**
-             * Chunk Id
-             * @default null
-             */
-            chunk_id: string | null;
-            /**
-             * Deleted
-             * @default false
-             */
-            deleted: boolean;
-            /**
-             * Edited
-             * @default false
-             */
-            edited: boolean;
-            /**
-             * Forwarded From
-             * @default null
-             */
-            forwarded_from: string | null;
-            /**
-             * Kind
-             * @default text
-             * @enum {string}
-             */
-            kind: "text" | "media" | "system" | "deleted" | "service" | "call" | "poll";
-            /** Message Id */
-            message_id: string;
-            /**
-             * Native Id
-             * @default null
-             */
-            native_id: string | null;
-            /**
-             * Original Timestamp
-             * @default null
-             */
-            original_timestamp: string | null;
-            /** Platform */
-            platform: string;
-            /**
-             * Reactions
-             * @default []
-             */
-            reactions: components["schemas"]["MessageOut.d14e8ec.Reaction"][];
-            /**
-             * Reply To
-             * @default null
-             */
-            reply_to: string | null;
-            /** Sender */
-            sender: string | null;
-            /**
-             * Sender Id
-             * @default null
-             */
-            sender_id: string | null;
-            /**
-             * Sent At
-             * Format: date-time
-             */
-            sent_at: string;
-            /** Seq */
-            seq: number;
-            /** Source File */
-            source_file: string;
-            /**
-             * Source Line
-             * @default 0
-             */
-            source_line: number;
-            /**
-             * Source Path
-             * @default null
-             */
-            source_path: string | null;
-            /** Text */
-            text: string;
-            /**
-             * Thread Id
-             * @default null
-             */
-            thread_id: string | null;
-            /** Tz Assumption */
-            tz_assumption: string;
-        };
-        /** ContextMessage */
-        "MessageOut.d14e8ec.ContextMessage": {
-            /** Message Id */
-            message_id: string;
-            /** Sender */
-            sender: string | null;
-            /**
-             * Sent At
-             * Format: date-time
-             */
-            sent_at: string;
-            /** Text */
-            text: string;
-        };
-        /** Reaction */
-        "MessageOut.d14e8ec.Reaction": {
-            /**
-             * Count
-             * @default 1
-             */
-            count: number;
-            /** Emoji */
-            emoji: string;
-            /**
-             * Users
-             * @default []
-             */
-            users: string[];
-        };
         /** MessageQuery */
-        "MessageQuery.d14e8ec": {
+        MessageQuery: {
             /**
              * Context
              * @description messages before and after
              * @default 5
              */
-            context: number;
+            context?: number;
             /**
              * Version
              * @description a version number or a tag name; the latest when absent
              * @default null
              */
-            version: number | string | null;
+            version?: number | string | null;
         };
         /** ModelSetDefault */
-        "ModelSetDefault.4ac12ce": {
+        ModelSetDefault: {
             /** Model */
             model: string;
         };
         /** ModelsStatusOut */
-        "ModelsStatusOut.4ac12ce": {
+        ModelsStatusOut: {
             /** Default */
             default: string;
             /** Models */
-            models: components["schemas"]["ModelsStatusOut.4ac12ce.ModelStateOut"][];
+            models: components["schemas"]["ModelStateOut"][];
             /** Registry */
             registry: string;
         };
         /** ModelStateOut */
-        "ModelsStatusOut.4ac12ce.ModelStateOut": {
+        ModelStateOut: {
             /** Context Length */
             context_length: number;
             /** Default */
@@ -2825,24 +2631,13 @@ export interface components {
             /** Source */
             source: string;
             /** Workers */
-            workers: components["schemas"]["ModelsStatusOut.4ac12ce.WorkerModelOut"][];
-        };
-        /** WorkerModelOut */
-        "ModelsStatusOut.4ac12ce.WorkerModelOut": {
-            /** Error */
-            error: string | null;
-            /** Loaded */
-            loaded: boolean;
-            /** Loads */
-            loads: number;
-            /** Worker */
-            worker: string;
+            workers: components["schemas"]["WorkerModelOut"][];
         };
         /**
          * MultiSearchRequest
          * @description One search over several collections of the caller's org, ranked as one corpus.
          */
-        "MultiSearchRequest.243e36f": {
+        MultiSearchRequest: {
             /**
              * Collections
              * @description collection ids, all of the caller's org
@@ -2852,13 +2647,13 @@ export interface components {
              * Context
              * @default 2
              */
-            context: number;
+            context?: number;
             /**
              * Cursor
              * @description next_cursor of the previous page, same request
              * @default null
              */
-            cursor: string | null;
+            cursor?: string | null;
             /**
              * @default {
              *       "chat": null,
@@ -2869,74 +2664,48 @@ export interface components {
              *       "until": null
              *     }
              */
-            filters: components["schemas"]["MultiSearchRequest.243e36f.SearchFiltersIn"];
+            filters?: components["schemas"]["SearchFiltersIn"];
             /**
              * K
              * @default 10
              */
-            k: number;
+            k?: number;
             /**
              * Mode
              * @default hybrid
              * @enum {string}
              */
-            mode: "semantic" | "keyword" | "hybrid";
+            mode?: "semantic" | "keyword" | "hybrid";
             /**
              * Query
              * @description as in a collection search
              */
             query: string;
         };
-        /**
-         * SearchFiltersIn
-         * @description Each field takes one value or a list of alternatives. ``since`` is inclusive, ``until``
-         *     exclusive; a date means its midnight UTC, a time without an offset is UTC.
-         */
-        "MultiSearchRequest.243e36f.SearchFiltersIn": {
+        /** OpenAIEmbedding */
+        OpenAIEmbedding: {
             /**
-             * Chat
-             * @default null
+             * Embedding
+             * @description floats, or base64 little-endian float32
              */
-            chat: string | string[] | null;
+            embedding: number[] | string;
+            /** Index */
+            index: number;
             /**
-             * Kind
-             * @description message type
-             * @default null
+             * Object
+             * @constant
              */
-            kind: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll") | ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[] | null;
-            /**
-             * Platform
-             * @default null
-             */
-            platform: string | string[] | null;
-            /**
-             * Sender
-             * @description display name or id
-             * @default null
-             */
-            sender: string | string[] | null;
-            /**
-             * Since
-             * @default null
-             * @example 2025-02-01
-             */
-            since: string | null;
-            /**
-             * Until
-             * @default null
-             * @example 2025-03-01T12:00:00Z
-             */
-            until: string | null;
+            object: "embedding";
         };
         /**
          * OpenAIError
          * @description Refusals on /v1 in OpenAI's error shape, which its clients read.
          */
-        "OpenAIError.4ac12ce": {
-            error: components["schemas"]["OpenAIError.4ac12ce.OpenAIErrorBody"];
+        OpenAIError: {
+            error: components["schemas"]["OpenAIErrorBody"];
         };
         /** OpenAIErrorBody */
-        "OpenAIError.4ac12ce.OpenAIErrorBody": {
+        OpenAIErrorBody: {
             /** Code */
             code: string;
             /** Message */
@@ -2945,17 +2714,17 @@ export interface components {
              * Param
              * @default null
              */
-            param: string | null;
+            param?: string | null;
             /** Type */
             type: string;
         };
         /** OpenAIModel */
-        "OpenAIModel.4ac12ce": {
+        OpenAIModel: {
             /**
              * Context Length
              * @default null
              */
-            context_length: number | null;
+            context_length?: number | null;
             /** Created */
             created: number;
             /** Id */
@@ -2974,48 +2743,36 @@ export interface components {
             owned_by: string;
         };
         /** OpenAIModelList */
-        "OpenAIModelList.4ac12ce": {
+        OpenAIModelList: {
             /** Data */
-            data: components["schemas"]["OpenAIModelList.4ac12ce.OpenAIModel"][];
+            data: components["schemas"]["OpenAIModel"][];
             /**
              * Object
              * @constant
              */
             object: "list";
         };
-        /** OpenAIModel */
-        "OpenAIModelList.4ac12ce.OpenAIModel": {
+        /** OpenAIUsage */
+        OpenAIUsage: {
             /**
-             * Context Length
+             * Completion Tokens
              * @default null
              */
-            context_length: number | null;
-            /** Created */
-            created: number;
-            /** Id */
-            id: string;
-            /**
-             * Kind
-             * @description llm or embedding (ours; OpenAI's clients ignore it)
-             */
-            kind: string;
-            /**
-             * Object
-             * @constant
-             */
-            object: "model";
-            /** Owned By */
-            owned_by: string;
+            completion_tokens?: number | null;
+            /** Prompt Tokens */
+            prompt_tokens: number;
+            /** Total Tokens */
+            total_tokens: number;
         };
         /** OverviewOut */
-        "OverviewOut.23dde30": {
+        OverviewOut: {
             /** Active Days */
             active_days: number;
             /** Average Per Active Day */
             average_per_active_day: number;
             /** Average Per Day */
             average_per_day: number;
-            busiest_day: components["schemas"]["OverviewOut.23dde30.DayCount"] | null;
+            busiest_day: components["schemas"]["DayCount"] | null;
             /**
              * Busiest Hour
              * @description {hour 0-23, messages}
@@ -3049,8 +2806,8 @@ export interface components {
             last: string | null;
             /** Links */
             links: number;
-            longest_silence: components["schemas"]["OverviewOut.23dde30.Silence"] | null;
-            longest_streak: components["schemas"]["OverviewOut.23dde30.Streak"] | null;
+            longest_silence: components["schemas"]["Silence"] | null;
+            longest_streak: components["schemas"]["Streak"] | null;
             /** Media */
             media: number;
             /**
@@ -3071,35 +2828,10 @@ export interface components {
             /** Words */
             words: number;
         };
-        /** DayCount */
-        "OverviewOut.23dde30.DayCount": {
-            /** Day */
-            day: string;
-            /** Messages */
-            messages: number;
-        };
-        /** Silence */
-        "OverviewOut.23dde30.Silence": {
-            /** After */
-            after: string;
-            /** Seconds */
-            seconds: number;
-            /** Until */
-            until: string;
-        };
-        /** Streak */
-        "OverviewOut.23dde30.Streak": {
-            /** Days */
-            days: number;
-            /** First */
-            first: string;
-            /** Last */
-            last: string;
-        };
         /** PeopleOut */
-        "PeopleOut.23dde30": {
+        PeopleOut: {
             /** People */
-            people: components["schemas"]["PeopleOut.23dde30.Person"][];
+            people: components["schemas"]["Person"][];
             /** Timezone */
             timezone: string;
             /**
@@ -3110,8 +2842,69 @@ export interface components {
             /** Version */
             version: number;
         };
+        /** PeopleQuery */
+        PeopleQuery: {
+            /**
+             * Chat
+             * @default []
+             */
+            chat?: string[];
+            /**
+             * Gap Minutes
+             * @description a longer silence starts a new conversation
+             * @default 30
+             */
+            gap_minutes?: number;
+            /**
+             * Kind
+             * @description message type
+             * @default []
+             */
+            kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+            /**
+             * Limit
+             * @default 100
+             */
+            limit?: number;
+            /**
+             * Platform
+             * @default []
+             */
+            platform?: string[];
+            /**
+             * Sender
+             * @description display name or id
+             * @default []
+             */
+            sender?: string[];
+            /**
+             * Since
+             * @default null
+             * @example 2025-02-01
+             */
+            since?: string | null;
+            /**
+             * Timezone
+             * @description IANA time zone of days, hours and weekdays
+             * @default UTC
+             * @example Europe/Lisbon
+             */
+            timezone?: string;
+            /**
+             * Until
+             * @default null
+             * @example 2025-03-01
+             */
+            until?: string | null;
+            /**
+             * Version
+             * @description a version number or a tag name; the latest when absent
+             * @default null
+             */
+            version?: number | string | null;
+        };
         /** Person */
-        "PeopleOut.23dde30.Person": {
+        Person: {
             /** Active Days */
             active_days: number;
             /** Average Length */
@@ -3145,89 +2938,93 @@ export interface components {
             /** Words */
             words: number;
         };
-        /** PeopleQuery */
-        "PeopleQuery.23dde30": {
-            /**
-             * Chat
-             * @default []
-             */
-            chat: string[];
-            /**
-             * Gap Minutes
-             * @description a longer silence starts a new conversation
-             * @default 30
-             */
-            gap_minutes: number;
-            /**
-             * Kind
-             * @description message type
-             * @default []
-             */
-            kind: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
-            /**
-             * Limit
-             * @default 100
-             */
-            limit: number;
-            /**
-             * Platform
-             * @default []
-             */
-            platform: string[];
-            /**
-             * Sender
-             * @description display name or id
-             * @default []
-             */
-            sender: string[];
-            /**
-             * Since
-             * @default null
-             * @example 2025-02-01
-             */
-            since: string | null;
-            /**
-             * Timezone
-             * @description IANA time zone of days, hours and weekdays
-             * @default UTC
-             * @example Europe/Lisbon
-             */
-            timezone: string;
-            /**
-             * Until
-             * @default null
-             * @example 2025-03-01
-             */
-            until: string | null;
-            /**
-             * Version
-             * @description a version number or a tag name; the latest when absent
-             * @default null
-             */
-            version: number | string | null;
+        /** Progress */
+        Progress: {
+            /** Done */
+            done: number;
+            /** Stage */
+            stage: string | null;
+            /** Total */
+            total: number;
         };
         /** PurgeQuery */
-        "PurgeQuery.3408db1": {
+        PurgeQuery: {
             /**
              * Purge
              * @description also remove them from every older version
              * @default false
              */
-            purge: boolean;
+            purge?: boolean;
+        };
+        /** Reaction */
+        Reaction: {
+            /**
+             * Count
+             * @default 1
+             */
+            count?: number;
+            /** Emoji */
+            emoji: string;
+            /**
+             * Users
+             * @default []
+             */
+            users?: string[];
+        };
+        /**
+         * SearchFiltersIn
+         * @description Each field takes one value or a list of alternatives. ``since`` is inclusive, ``until``
+         *     exclusive; a date means its midnight UTC, a time without an offset is UTC.
+         */
+        SearchFiltersIn: {
+            /**
+             * Chat
+             * @default null
+             */
+            chat?: string | string[] | null;
+            /**
+             * Kind
+             * @description message type
+             * @default null
+             */
+            kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll") | ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[] | null;
+            /**
+             * Platform
+             * @default null
+             */
+            platform?: string | string[] | null;
+            /**
+             * Sender
+             * @description display name or id
+             * @default null
+             */
+            sender?: string | string[] | null;
+            /**
+             * Since
+             * @default null
+             * @example 2025-02-01
+             */
+            since?: string | null;
+            /**
+             * Until
+             * @default null
+             * @example 2025-03-01T12:00:00Z
+             */
+            until?: string | null;
         };
         /** SearchRequest */
-        "SearchRequest.243e36f": {
+        SearchRequest: {
             /**
              * Context
              * @default 2
              */
-            context: number;
+            context?: number;
             /**
              * Cursor
              * @description next_cursor of the previous page, same request
              * @default null
              */
-            cursor: string | null;
+            cursor?: string | null;
             /**
              * @default {
              *       "chat": null,
@@ -3238,19 +3035,19 @@ export interface components {
              *       "until": null
              *     }
              */
-            filters: components["schemas"]["SearchRequest.243e36f.SearchFiltersIn"];
+            filters?: components["schemas"]["SearchFiltersIn"];
             /**
              * K
              * @default 10
              */
-            k: number;
+            k?: number;
             /**
              * Mode
              * @description hybrid fuses semantic and keyword by reciprocal rank
              * @default hybrid
              * @enum {string}
              */
-            mode: "semantic" | "keyword" | "hybrid";
+            mode?: "semantic" | "keyword" | "hybrid";
             /**
              * Query
              * @description free text with optional "quoted phrases", prefix* words, and the operators from:NAME, in:CHAT, before:DATE, after:DATE
@@ -3261,69 +3058,28 @@ export interface components {
              * @description search this version (a number or a tag name) instead of the latest
              * @default null
              */
-            version: number | string | null;
+            version?: number | string | null;
             /**
              * Versions
              * @description federated search: the same search in each of these versions (numbers or tags), answered per version (by_version) and merged (results, each saying found_in)
              * @default null
              */
-            versions: (number | string)[] | null;
-        };
-        /**
-         * SearchFiltersIn
-         * @description Each field takes one value or a list of alternatives. ``since`` is inclusive, ``until``
-         *     exclusive; a date means its midnight UTC, a time without an offset is UTC.
-         */
-        "SearchRequest.243e36f.SearchFiltersIn": {
-            /**
-             * Chat
-             * @default null
-             */
-            chat: string | string[] | null;
-            /**
-             * Kind
-             * @description message type
-             * @default null
-             */
-            kind: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll") | ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[] | null;
-            /**
-             * Platform
-             * @default null
-             */
-            platform: string | string[] | null;
-            /**
-             * Sender
-             * @description display name or id
-             * @default null
-             */
-            sender: string | string[] | null;
-            /**
-             * Since
-             * @default null
-             * @example 2025-02-01
-             */
-            since: string | null;
-            /**
-             * Until
-             * @default null
-             * @example 2025-03-01T12:00:00Z
-             */
-            until: string | null;
+            versions?: (number | string)[] | null;
         };
         /** SearchResponse */
-        "SearchResponse.243e36f": {
+        SearchResponse: {
             /**
              * By Version
              * @description federated search: each version's own results
              * @default null
              */
-            by_version: components["schemas"]["SearchResponse.243e36f.VersionResults"][] | null;
+            by_version?: components["schemas"]["VersionResults"][] | null;
             /**
              * Collections
              * @description multi-collection search: the version searched of each
              * @default null
              */
-            collections: {
+            collections?: {
                 [key: string]: number;
             } | null;
             /**
@@ -3339,29 +3095,15 @@ export interface components {
              * Results
              * @description federated search: the versions' results merged by reciprocal rank fusion
              */
-            results: components["schemas"]["SearchResponse.243e36f.SearchResult"][];
+            results: components["schemas"]["SearchResult"][];
             /**
              * Version
              * @description the version searched (the latest of a federated search's; none for a multi-collection search)
              */
             version: number | null;
         };
-        /** ContextMessage */
-        "SearchResponse.243e36f.ContextMessage": {
-            /** Message Id */
-            message_id: string;
-            /** Sender */
-            sender: string | null;
-            /**
-             * Sent At
-             * Format: date-time
-             */
-            sent_at: string;
-            /** Text */
-            text: string;
-        };
         /** SearchResult */
-        "SearchResponse.243e36f.SearchResult": {
+        SearchResult: {
             /** Chat */
             chat: string;
             /**
@@ -3369,15 +3111,15 @@ export interface components {
              * @description where it was found (multi-collection search)
              * @default null
              */
-            collection_id: string | null;
+            collection_id?: string | null;
             /** Context */
-            context: components["schemas"]["SearchResponse.243e36f.ContextMessage"][];
+            context: components["schemas"]["ContextMessage"][];
             /**
              * Found In
              * @description federated search: the versions whose results hold it
              * @default null
              */
-            found_in: number[] | null;
+            found_in?: number[] | null;
             /**
              * Highlighted
              * @description text, HTML-escaped, with <mark> around matched words
@@ -3414,22 +3156,70 @@ export interface components {
             /** Text */
             text: string;
         };
-        /** VersionResults */
-        "SearchResponse.243e36f.VersionResults": {
-            /** Results */
-            results: components["schemas"]["SearchResponse.243e36f.SearchResult"][];
-            /** Version */
-            version: number;
+        /** SenderCount */
+        SenderCount: {
+            /** Conversations */
+            conversations: number;
+            /** Sender */
+            sender: string | null;
+        };
+        /** SeriesPoint */
+        SeriesPoint: {
+            /** Bucket */
+            bucket: string;
+            /**
+             * Key
+             * @description sender or chat when stacked
+             * @default null
+             */
+            key?: string | null;
+            /** Messages */
+            messages: number;
+        };
+        /** Silence */
+        Silence: {
+            /** After */
+            after: string;
+            /** Seconds */
+            seconds: number;
+            /** Until */
+            until: string;
+        };
+        /** SizeBucket */
+        SizeBucket: {
+            /** Conversations */
+            conversations: number;
+            /** Max */
+            max: number | null;
+            /** Min */
+            min: number;
+        };
+        /** Streak */
+        Streak: {
+            /** Days */
+            days: number;
+            /** First */
+            first: string;
+            /** Last */
+            last: string;
+        };
+        /** StreamOptions */
+        StreamOptions: {
+            /**
+             * Include Usage
+             * @default false
+             */
+            include_usage?: boolean;
         };
         /** SummaryOut */
-        "SummaryOut.4ac12ce": {
+        SummaryOut: {
             /**
              * Chunks
              * @description map steps: 1 when the window fitted one prompt, 0 if empty
              */
             chunks: number;
             /** Citations */
-            citations: components["schemas"]["SummaryOut.4ac12ce.Citation"][];
+            citations: components["schemas"]["Citation"][];
             /** Collection Id */
             collection_id: string;
             /** Created At */
@@ -3452,65 +3242,47 @@ export interface components {
             /** Version */
             version: number;
         };
-        /** Citation */
-        "SummaryOut.4ac12ce.Citation": {
-            /** Chat */
-            chat: string;
-            /** Message Id */
-            message_id: string;
-            /**
-             * N
-             * @description the block number the answer refers to as [n]
-             */
-            n: number;
-            /** Sender */
-            sender: string | null;
-            /** Sent At */
-            sent_at: string;
-            /** Text */
-            text: string;
-        };
         /**
          * SummaryRequest
          * @description What to summarise: a chat, a sender, a time window, or any mix (all of them: the whole
          *     collection). ``since`` is inclusive, ``until`` exclusive, as in search.
          */
-        "SummaryRequest.4ac12ce": {
+        SummaryRequest: {
             /**
              * Chat
              * @default null
              */
-            chat: string | string[] | null;
+            chat?: string | string[] | null;
             /**
              * Model
              * @default null
              */
-            model: string | null;
+            model?: string | null;
             /**
              * Sender
              * @default null
              */
-            sender: string | string[] | null;
+            sender?: string | string[] | null;
             /**
              * Since
              * @default null
              * @example 2025-03-01
              */
-            since: string | null;
+            since?: string | null;
             /**
              * Until
              * @default null
              * @example 2025-03-08
              */
-            until: string | null;
+            until?: string | null;
             /**
              * Version
              * @default null
              */
-            version: number | null;
+            version?: number | null;
         };
         /** TagCreate */
-        "TagCreate.243e36f": {
+        TagCreate: {
             /**
              * Name
              * @description not a number nor v<number>, which would read as a version
@@ -3521,35 +3293,25 @@ export interface components {
              * @description the latest unless given
              * @default null
              */
-            version: number | null;
+            version?: number | null;
         };
         /** TagList */
-        "TagList.243e36f": {
+        TagList: {
             /** Tags */
-            tags: components["schemas"]["TagList.243e36f.TagOut"][];
+            tags: components["schemas"]["TagOut"][];
         };
         /**
          * TagOut
          * @description A tag, as the index keeps it (the wire model).
          */
-        "TagList.243e36f.TagOut": {
-            /** Name */
-            name: string;
-            /** Version */
-            version: number;
-        };
-        /**
-         * TagOut
-         * @description A tag, as the index keeps it (the wire model).
-         */
-        "TagOut.243e36f": {
+        TagOut: {
             /** Name */
             name: string;
             /** Version */
             version: number;
         };
         /** UploadAccepted */
-        "UploadAccepted.243e36f": {
+        UploadAccepted: {
             /** Jobs */
             jobs: {
                 [key: string]: string;
@@ -3560,7 +3322,7 @@ export interface components {
          * @description multipart/form-data: one or more ``files`` (``.txt``, ``.json``, ``.csv``, ``.jsonl``, or
          *     ``.zip`` exports and zips of several), with an optional ``format`` and ``timezone``.
          */
-        "UploadForm.243e36f": {
+        UploadForm: {
             /** Files */
             files: string[];
             /**
@@ -3568,16 +3330,16 @@ export interface components {
              * @description auto-detected unless forced
              * @default auto
              */
-            format: "auto" | ("whatsapp" | "telegram" | "slack" | "discord" | "chatgpt" | "csv" | "jsonl");
+            format?: "auto" | ("whatsapp" | "telegram" | "slack" | "discord" | "chatgpt" | "csv" | "jsonl");
             /**
              * Timezone
              * @description IANA zone for local timestamps
              * @default null
              */
-            timezone: string | null;
+            timezone?: string | null;
         };
         /** VersionCompareQuery */
-        "VersionCompareQuery.243e36f": {
+        VersionCompareQuery: {
             /**
              * Base
              * @description a version number or a tag name
@@ -3587,7 +3349,7 @@ export interface components {
              * Limit
              * @default 100
              */
-            limit: number;
+            limit?: number;
             /**
              * Other
              * @description a version number or a tag name
@@ -3595,7 +3357,7 @@ export interface components {
             other: number | string;
         };
         /** VersionComparison */
-        "VersionComparison.243e36f": {
+        VersionComparison: {
             /** Added */
             added: number;
             /** Added Ids */
@@ -3610,15 +3372,15 @@ export interface components {
             removed_ids: string[];
         };
         /** VersionList */
-        "VersionList.243e36f": {
+        VersionList: {
             /** Versions */
-            versions: components["schemas"]["VersionList.243e36f.VersionOut"][];
+            versions: components["schemas"]["VersionOut"][];
         };
         /**
          * VersionOut
          * @description A version, as the index lists it (the wire model).
          */
-        "VersionList.243e36f.VersionOut": {
+        VersionOut: {
             /** Added */
             added: number;
             /**
@@ -3638,7 +3400,7 @@ export interface components {
             version: number;
         };
         /** VersionRestoredOut */
-        "VersionRestoredOut.243e36f": {
+        VersionRestoredOut: {
             /** Added */
             added: number;
             /** Removed */
@@ -3647,6 +3409,24 @@ export interface components {
             restored: number;
             /** Version */
             version: number;
+        };
+        /** VersionResults */
+        VersionResults: {
+            /** Results */
+            results: components["schemas"]["SearchResult"][];
+            /** Version */
+            version: number;
+        };
+        /** WorkerModelOut */
+        WorkerModelOut: {
+            /** Error */
+            error: string | null;
+            /** Loaded */
+            loaded: boolean;
+            /** Loads */
+            loads: number;
+            /** Worker */
+            worker: string;
         };
     };
     responses: never;
@@ -3672,7 +3452,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ModelsStatusOut.4ac12ce"];
+                    "application/json": components["schemas"]["ModelsStatusOut"];
                 };
             };
             /** @description Unauthorized */
@@ -3681,7 +3461,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Forbidden */
@@ -3690,7 +3470,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not Found */
@@ -3699,7 +3479,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Conflict */
@@ -3708,7 +3488,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -3717,7 +3497,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Service Unavailable */
@@ -3726,7 +3506,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -3748,7 +3528,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ModelsStatusOut.4ac12ce"];
+                    "application/json": components["schemas"]["ModelsStatusOut"];
                 };
             };
             /** @description Unauthorized */
@@ -3757,7 +3537,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Forbidden */
@@ -3766,7 +3546,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not Found */
@@ -3775,7 +3555,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Conflict */
@@ -3784,7 +3564,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -3793,7 +3573,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Service Unavailable */
@@ -3802,7 +3582,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -3824,7 +3604,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ModelsStatusOut.4ac12ce"];
+                    "application/json": components["schemas"]["ModelsStatusOut"];
                 };
             };
             /** @description Unauthorized */
@@ -3833,7 +3613,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Forbidden */
@@ -3842,7 +3622,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not Found */
@@ -3851,7 +3631,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Conflict */
@@ -3860,7 +3640,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -3869,7 +3649,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Service Unavailable */
@@ -3878,7 +3658,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -3892,7 +3672,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ModelSetDefault.4ac12ce"];
+                "application/json": components["schemas"]["ModelSetDefault"];
             };
         };
         responses: {
@@ -3902,7 +3682,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ModelsStatusOut.4ac12ce"];
+                    "application/json": components["schemas"]["ModelsStatusOut"];
                 };
             };
             /** @description Bad Request */
@@ -3911,7 +3691,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unauthorized */
@@ -3920,7 +3700,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Forbidden */
@@ -3929,7 +3709,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not Found */
@@ -3938,7 +3718,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Conflict */
@@ -3947,7 +3727,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Request Entity Too Large */
@@ -3956,7 +3736,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -3965,7 +3745,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -3974,7 +3754,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Service Unavailable */
@@ -3983,7 +3763,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -4003,7 +3783,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ModelsStatusOut.4ac12ce"];
+                    "application/json": components["schemas"]["ModelsStatusOut"];
                 };
             };
             /** @description Unauthorized */
@@ -4012,7 +3792,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Forbidden */
@@ -4021,7 +3801,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not Found */
@@ -4030,7 +3810,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Conflict */
@@ -4039,7 +3819,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -4048,7 +3828,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Service Unavailable */
@@ -4057,7 +3837,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -4079,7 +3859,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AnswerOut.4ac12ce"];
+                    "application/json": components["schemas"]["AnswerOut"];
                 };
             };
             /** @description Unauthorized */
@@ -4088,7 +3868,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not Found */
@@ -4097,7 +3877,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -4106,7 +3886,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6465,7 +6245,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CollectionList.243e36f"];
+                    "application/json": components["schemas"]["CollectionList"];
                 };
             };
             /** @description Unauthorized */
@@ -6474,7 +6254,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -6483,7 +6263,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6497,7 +6277,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CollectionCreate.243e36f"];
+                "application/json": components["schemas"]["CollectionCreate"];
             };
         };
         responses: {
@@ -6507,7 +6287,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CollectionOut.243e36f"];
+                    "application/json": components["schemas"]["CollectionOut"];
                 };
             };
             /** @description Bad Request */
@@ -6516,7 +6296,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unauthorized */
@@ -6525,7 +6305,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Request Entity Too Large */
@@ -6534,7 +6314,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -6543,7 +6323,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -6552,7 +6332,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6574,7 +6354,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CollectionOut.243e36f"];
+                    "application/json": components["schemas"]["CollectionOut"];
                 };
             };
             /** @description Unauthorized */
@@ -6583,7 +6363,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not Found */
@@ -6592,7 +6372,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -6601,7 +6381,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6630,7 +6410,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not Found */
@@ -6639,7 +6419,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -6648,7 +6428,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6687,7 +6467,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ActivityOut.23dde30"];
+                    "application/json": components["schemas"]["ActivityOut"];
                 };
             };
             /** @description Unauthorized */
@@ -6696,7 +6476,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not Found */
@@ -6705,7 +6485,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Conflict */
@@ -6714,7 +6494,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -6723,7 +6503,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Service Unavailable */
@@ -6732,7 +6512,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6771,7 +6551,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ConversationsOut.23dde30"];
+                    "application/json": components["schemas"]["ConversationsOut"];
                 };
             };
             /** @description Unauthorized */
@@ -6780,7 +6560,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not Found */
@@ -6789,7 +6569,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Conflict */
@@ -6798,7 +6578,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -6807,7 +6587,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Service Unavailable */
@@ -6816,7 +6596,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6851,7 +6631,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OverviewOut.23dde30"];
+                    "application/json": components["schemas"]["OverviewOut"];
                 };
             };
             /** @description Unauthorized */
@@ -6860,7 +6640,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not Found */
@@ -6869,7 +6649,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Conflict */
@@ -6878,7 +6658,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -6887,7 +6667,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Service Unavailable */
@@ -6896,7 +6676,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6934,7 +6714,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PeopleOut.23dde30"];
+                    "application/json": components["schemas"]["PeopleOut"];
                 };
             };
             /** @description Unauthorized */
@@ -6943,7 +6723,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not Found */
@@ -6952,7 +6732,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Conflict */
@@ -6961,7 +6741,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -6970,7 +6750,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Service Unavailable */
@@ -6979,7 +6759,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -6995,7 +6775,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["AskRequest.4ac12ce"];
+                "application/json": components["schemas"]["AskRequest"];
             };
         };
         responses: {
@@ -7005,7 +6785,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AnswerOut.4ac12ce"];
+                    "application/json": components["schemas"]["AnswerOut"];
                 };
             };
             /** @description Bad Request */
@@ -7014,7 +6794,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unauthorized */
@@ -7023,7 +6803,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not Found */
@@ -7032,7 +6812,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Request Entity Too Large */
@@ -7041,7 +6821,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -7050,7 +6830,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -7059,7 +6839,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Service Unavailable */
@@ -7068,7 +6848,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7094,7 +6874,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DeletionOut.3408db1"];
+                    "application/json": components["schemas"]["DeletionOut"];
                 };
             };
             /** @description Unauthorized */
@@ -7103,7 +6883,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Forbidden */
@@ -7112,7 +6892,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not Found */
@@ -7121,7 +6901,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Conflict */
@@ -7130,7 +6910,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -7139,7 +6919,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Service Unavailable */
@@ -7148,7 +6928,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7164,7 +6944,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["DeletionIn.3408db1"];
+                "application/json": components["schemas"]["DeletionIn"];
             };
         };
         responses: {
@@ -7174,7 +6954,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DeletionOut.3408db1"];
+                    "application/json": components["schemas"]["DeletionOut"];
                 };
             };
             /** @description Bad Request */
@@ -7183,7 +6963,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unauthorized */
@@ -7192,7 +6972,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Forbidden */
@@ -7201,7 +6981,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not Found */
@@ -7210,7 +6990,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Conflict */
@@ -7219,7 +6999,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Request Entity Too Large */
@@ -7228,7 +7008,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -7237,7 +7017,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -7246,7 +7026,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Service Unavailable */
@@ -7255,7 +7035,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7277,7 +7057,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["JobList.243e36f"];
+                    "application/json": components["schemas"]["JobList"];
                 };
             };
             /** @description Unauthorized */
@@ -7286,7 +7066,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not Found */
@@ -7295,7 +7075,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -7304,7 +7084,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7332,7 +7112,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MessageOut.d14e8ec"];
+                    "application/json": components["schemas"]["MessageOut"];
                 };
             };
             /** @description Unauthorized */
@@ -7341,7 +7121,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not Found */
@@ -7350,7 +7130,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -7359,7 +7139,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Service Unavailable */
@@ -7368,7 +7148,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7384,7 +7164,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["SearchRequest.243e36f"];
+                "application/json": components["schemas"]["SearchRequest"];
             };
         };
         responses: {
@@ -7394,7 +7174,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SearchResponse.243e36f"];
+                    "application/json": components["schemas"]["SearchResponse"];
                 };
             };
             /** @description Bad Request */
@@ -7403,7 +7183,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unauthorized */
@@ -7412,7 +7192,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not Found */
@@ -7421,7 +7201,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Request Entity Too Large */
@@ -7430,7 +7210,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -7439,7 +7219,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -7448,7 +7228,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Service Unavailable */
@@ -7457,7 +7237,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7473,7 +7253,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["SummaryRequest.4ac12ce"];
+                "application/json": components["schemas"]["SummaryRequest"];
             };
         };
         responses: {
@@ -7483,7 +7263,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SummaryOut.4ac12ce"];
+                    "application/json": components["schemas"]["SummaryOut"];
                 };
             };
             /** @description Bad Request */
@@ -7492,7 +7272,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unauthorized */
@@ -7501,7 +7281,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not Found */
@@ -7510,7 +7290,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Request Entity Too Large */
@@ -7519,7 +7299,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -7528,7 +7308,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -7537,7 +7317,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Service Unavailable */
@@ -7546,7 +7326,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7568,7 +7348,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TagList.243e36f"];
+                    "application/json": components["schemas"]["TagList"];
                 };
             };
             /** @description Unauthorized */
@@ -7577,7 +7357,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not Found */
@@ -7586,7 +7366,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -7595,7 +7375,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Service Unavailable */
@@ -7604,7 +7384,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7620,7 +7400,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["TagCreate.243e36f"];
+                "application/json": components["schemas"]["TagCreate"];
             };
         };
         responses: {
@@ -7630,7 +7410,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TagOut.243e36f"];
+                    "application/json": components["schemas"]["TagOut"];
                 };
             };
             /** @description Bad Request */
@@ -7639,7 +7419,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unauthorized */
@@ -7648,7 +7428,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Forbidden */
@@ -7657,7 +7437,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not Found */
@@ -7666,7 +7446,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Conflict */
@@ -7675,7 +7455,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Request Entity Too Large */
@@ -7684,7 +7464,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -7693,7 +7473,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -7702,7 +7482,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Service Unavailable */
@@ -7711,7 +7491,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7741,7 +7521,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Forbidden */
@@ -7750,7 +7530,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not Found */
@@ -7759,7 +7539,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -7768,7 +7548,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Service Unavailable */
@@ -7777,7 +7557,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7793,7 +7573,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "multipart/form-data": components["schemas"]["UploadForm.243e36f"];
+                "multipart/form-data": components["schemas"]["UploadForm"];
             };
         };
         responses: {
@@ -7803,7 +7583,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UploadAccepted.243e36f"];
+                    "application/json": components["schemas"]["UploadAccepted"];
                 };
             };
             /** @description Unauthorized */
@@ -7812,7 +7592,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not Found */
@@ -7821,7 +7601,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Request Entity Too Large */
@@ -7830,7 +7610,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -7839,7 +7619,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -7848,7 +7628,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7874,7 +7654,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DeletionOut.3408db1"];
+                    "application/json": components["schemas"]["DeletionOut"];
                 };
             };
             /** @description Unauthorized */
@@ -7883,7 +7663,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Forbidden */
@@ -7892,7 +7672,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not Found */
@@ -7901,7 +7681,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Conflict */
@@ -7910,7 +7690,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -7919,7 +7699,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Service Unavailable */
@@ -7928,7 +7708,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7950,7 +7730,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VersionList.243e36f"];
+                    "application/json": components["schemas"]["VersionList"];
                 };
             };
             /** @description Unauthorized */
@@ -7959,7 +7739,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not Found */
@@ -7968,7 +7748,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -7977,7 +7757,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Service Unavailable */
@@ -7986,7 +7766,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -8009,7 +7789,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VersionRestoredOut.243e36f"];
+                    "application/json": components["schemas"]["VersionRestoredOut"];
                 };
             };
             /** @description Unauthorized */
@@ -8018,7 +7798,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Forbidden */
@@ -8027,7 +7807,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not Found */
@@ -8036,7 +7816,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -8045,7 +7825,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Service Unavailable */
@@ -8054,7 +7834,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -8082,7 +7862,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VersionComparison.243e36f"];
+                    "application/json": components["schemas"]["VersionComparison"];
                 };
             };
             /** @description Unauthorized */
@@ -8091,7 +7871,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not Found */
@@ -8100,7 +7880,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -8109,7 +7889,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Service Unavailable */
@@ -8118,7 +7898,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -8140,7 +7920,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["JobOut.243e36f"];
+                    "application/json": components["schemas"]["JobOut"];
                 };
             };
             /** @description Unauthorized */
@@ -8149,7 +7929,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not Found */
@@ -8158,7 +7938,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -8167,7 +7947,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -8196,7 +7976,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not Found */
@@ -8205,7 +7985,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -8214,7 +7994,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -8284,7 +8064,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["MultiSearchRequest.243e36f"];
+                "application/json": components["schemas"]["MultiSearchRequest"];
             };
         };
         responses: {
@@ -8294,7 +8074,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SearchResponse.243e36f"];
+                    "application/json": components["schemas"]["SearchResponse"];
                 };
             };
             /** @description Bad Request */
@@ -8303,7 +8083,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unauthorized */
@@ -8312,7 +8092,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not Found */
@@ -8321,7 +8101,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Request Entity Too Large */
@@ -8330,7 +8110,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -8339,7 +8119,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -8348,7 +8128,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Service Unavailable */
@@ -8357,7 +8137,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -8379,7 +8159,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SummaryOut.4ac12ce"];
+                    "application/json": components["schemas"]["SummaryOut"];
                 };
             };
             /** @description Unauthorized */
@@ -8388,7 +8168,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not Found */
@@ -8397,7 +8177,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Unprocessable Content */
@@ -8406,7 +8186,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -8463,7 +8243,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ChatCompletionRequest.4ac12ce"];
+                "application/json": components["schemas"]["ChatCompletionRequest"];
             };
         };
         responses: {
@@ -8473,7 +8253,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ChatCompletionOut.4ac12ce"];
+                    "application/json": components["schemas"]["ChatCompletionOut"];
                 };
             };
             /** @description Bad Request */
@@ -8482,7 +8262,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
             /** @description Unauthorized */
@@ -8491,7 +8271,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
             /** @description Forbidden */
@@ -8500,7 +8280,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
             /** @description Not Found */
@@ -8509,7 +8289,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
             /** @description Request Entity Too Large */
@@ -8518,7 +8298,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -8527,7 +8307,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
             /** @description Unprocessable Content */
@@ -8536,7 +8316,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Bad Gateway */
@@ -8545,7 +8325,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
             /** @description Service Unavailable */
@@ -8554,7 +8334,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
         };
@@ -8568,7 +8348,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["EmbeddingsRequest.4ac12ce"];
+                "application/json": components["schemas"]["EmbeddingsRequest"];
             };
         };
         responses: {
@@ -8578,7 +8358,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["EmbeddingsOut.4ac12ce"];
+                    "application/json": components["schemas"]["EmbeddingsOut"];
                 };
             };
             /** @description Bad Request */
@@ -8587,7 +8367,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
             /** @description Unauthorized */
@@ -8596,7 +8376,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
             /** @description Forbidden */
@@ -8605,7 +8385,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
             /** @description Not Found */
@@ -8614,7 +8394,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
             /** @description Request Entity Too Large */
@@ -8623,7 +8403,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -8632,7 +8412,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
             /** @description Unprocessable Content */
@@ -8641,7 +8421,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Bad Gateway */
@@ -8650,7 +8430,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
             /** @description Service Unavailable */
@@ -8659,7 +8439,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
         };
@@ -8679,7 +8459,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIModelList.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIModelList"];
                 };
             };
             /** @description Bad Request */
@@ -8688,7 +8468,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
             /** @description Unauthorized */
@@ -8697,7 +8477,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
             /** @description Forbidden */
@@ -8706,7 +8486,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
             /** @description Not Found */
@@ -8715,7 +8495,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
             /** @description Request Entity Too Large */
@@ -8724,7 +8504,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -8733,7 +8513,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
             /** @description Unprocessable Content */
@@ -8742,7 +8522,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Bad Gateway */
@@ -8751,7 +8531,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
             /** @description Service Unavailable */
@@ -8760,7 +8540,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
         };
@@ -8782,7 +8562,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIModel.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIModel"];
                 };
             };
             /** @description Bad Request */
@@ -8791,7 +8571,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
             /** @description Unauthorized */
@@ -8800,7 +8580,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
             /** @description Forbidden */
@@ -8809,7 +8589,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
             /** @description Not Found */
@@ -8818,7 +8598,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
             /** @description Request Entity Too Large */
@@ -8827,7 +8607,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
             /** @description Unsupported Media Type */
@@ -8836,7 +8616,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
             /** @description Unprocessable Content */
@@ -8845,7 +8625,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Error.243e36f"];
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Bad Gateway */
@@ -8854,7 +8634,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
             /** @description Service Unavailable */
@@ -8863,7 +8643,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OpenAIError.4ac12ce"];
+                    "application/json": components["schemas"]["OpenAIError"];
                 };
             };
         };
