@@ -2,15 +2,18 @@
 "message"}}`` as JSON, from the dev template and from prod.conf alike, both running for real:
 a malformed request (400), header fields too large (494, answered as 400), an over-long URI
 (414), a body over the limit (413), a path nginx has no file for (404), a gateway that is down
-(502 → 503)."""
+(502 → 503) or does not answer in time (504 → 503)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import subprocess
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -115,3 +118,66 @@ def test_both_configs_name_the_same_error_pages(files, render, tmp_path: Path):
                      "error_page 404 @not_found;", "error_page 413 @too_large;",
                      "error_page 502 504 =503 @unavailable;"):
             assert line in text
+
+
+@contextlib.contextmanager
+def silent_upstream() -> Iterator[int]:
+    """A gateway that takes the connection and never answers: nginx's read times out (504)."""
+    with socket.create_server(("127.0.0.1", 0), backlog=16) as server:
+        accepted: list[socket.socket] = []
+        stop = threading.Event()
+
+        def hold() -> None:
+            server.settimeout(0.2)
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    accepted.append(server.accept()[0])
+
+        thread = threading.Thread(target=hold, daemon=True)
+        thread.start()
+        try:
+            yield server.getsockname()[1]
+        finally:
+            stop.set()
+            thread.join(5)
+            for connection in accepted:
+                connection.close()
+
+
+def shorter_wait(text: str) -> str:
+    """The config with nginx's wait for the gateway's answer cut from 300 s to 1 s."""
+    assert "proxy_read_timeout 300s;" in text
+    return text.replace("proxy_read_timeout 300s;", "proxy_read_timeout 1s;")
+
+
+def test_the_dev_nginx_answers_a_gateway_that_times_out_in_the_error_shape(nginx, render):
+    with silent_upstream() as upstream:
+        def render_short(*args, **kwargs):
+            return shorter_wait(render(*args, **kwargs))
+
+        with running_nginx(nginx, render_short, f"127.0.0.1:{upstream}") as (port, _):
+            assert_api_error(ask(port, REQUESTS["gateway_down"][0]), 503, "unavailable")
+
+
+def test_prod_nginx_answers_a_gateway_that_times_out_in_the_error_shape(nginx, files,
+                                                                          tmp_path_factory):
+    if os.geteuid() != 0:
+        unavailable("prod.conf runs as the image's root master (compiled-in paths): run as root")
+    folder = tmp_path_factory.mktemp("prod-nginx-timeout")
+    folder.chmod(0o755)
+    port = free_port()
+    with silent_upstream() as upstream:
+        text = shorter_wait(files.nginx_prod.read_text())
+        text = text.replace("listen 881;", f"listen 127.0.0.1:{port};")
+        text = text.replace("server gateway:8100;", f"server 127.0.0.1:{upstream};")
+        text = text.replace("root /srv/web;", f"root {folder / 'web'};")
+        (folder / "nginx.conf").write_text(f"pid {folder}/nginx.pid;\n" + text)
+        process = subprocess.Popen([nginx, "-c", str(folder / "nginx.conf"), "-g", "daemon off;"],
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE)
+        try:
+            wait_for(port, process)
+            assert_api_error(ask(port, REQUESTS["gateway_down"][0]), 503, "unavailable")
+        finally:
+            process.terminate()
+            process.wait(10)
