@@ -8,6 +8,8 @@ import os
 from chatlens.inference.cluster import LlmCluster
 from chatlens.inference.config import InferenceSettings
 from chatlens.inference.handlers import InferenceHandlers
+from chatlens.inference.openai_backend import ProviderClient
+from chatlens.inference.provider_keys import AuthKeys
 from chatlens.inference.registry import Registry
 from chatlens.shared import compute, health, topology
 from chatlens.shared.bus import Bus, Consumer
@@ -50,7 +52,12 @@ def main() -> None:
         handlers = InferenceHandlers(
             registry, cluster, default.name, registry_path=settings.model_registry,
             summary_chunk_tokens=settings.summary_chunk_tokens,
-            summary_max_chunks=settings.summary_max_chunks)
+            summary_max_chunks=settings.summary_max_chunks,
+            providers=ProviderClient(
+                AuthKeys(settings.auth_url, settings.internal_token,
+                         ttl_s=settings.provider_key_ttl_s).key,
+                timeout_s=settings.provider_timeout_s,
+                max_retries=settings.provider_max_retries))
         consumer = bus.rpc_server(topology.INFERENCE_RPC.name, handlers,
                                   prefetch=settings.rpc_prefetch, workers=settings.rpc_workers)
         consumer.start()

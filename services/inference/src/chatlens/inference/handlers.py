@@ -19,8 +19,9 @@ from chatlens.inference.admin import ModelAdmin
 from chatlens.inference.batching import Sampling
 from chatlens.inference.cluster import CLUSTER_ERRORS, Generation, LlmCluster
 from chatlens.inference.generation import PromptTooLong, chat_turns
+from chatlens.inference.openai_backend import ProviderClient
 from chatlens.inference.registry import Registry, UnknownModel
-from chatlens.inference.summaries import Summarizer, SummaryTooLong
+from chatlens.inference.summaries import Summarizer, SummaryTooLong, provider_spec
 from chatlens.shared import queues, schemas
 from chatlens.shared.bus import Delivery, PermanentError, TransientError
 from chatlens.shared.handling import Routes
@@ -43,19 +44,23 @@ class InferenceHandlers:
 
     def __init__(self, registry: Registry, cluster: LlmCluster, default_model: str, *,
                  registry_path: Path | None = None, summary_chunk_tokens: int = 1536,
-                 summary_max_chunks: int = 16) -> None:
+                 summary_max_chunks: int = 16, providers: ProviderClient | None = None) -> None:
         self.registry = registry
         self.cluster = cluster
         self.default_model = default_model
+        # Org endpoints (OpenAI-compatible providers) named by a request's ``provider``.
+        self.providers = providers or ProviderClient(None)
         self.admin = ModelAdmin(self, cluster, registry_path, timeout_s=cluster.timeout_s)
         self.summarizer = Summarizer(cluster, chunk_tokens=summary_chunk_tokens,
-                                     max_chunks=summary_max_chunks, timeout_s=cluster.timeout_s)
+                                     max_chunks=summary_max_chunks, timeout_s=cluster.timeout_s,
+                                     providers=self.providers)
         self.routes = Routes(queues.INFERENCE_RPC, {
             schemas.GenerateRequested: self.generate,
             schemas.ModelsListRequested: self.list_models,
             schemas.SummarizeRequested: self.summarize,
             schemas.ModelsStatusRequested: self.admin.status,
             schemas.ModelChangeRequested: self.admin.change,
+            schemas.ProviderTestRequested: self.test_provider,
         })
 
     def __call__(self, message: schemas.Message, delivery: Delivery) -> object:
@@ -72,14 +77,18 @@ class InferenceHandlers:
         """Queue the generation on an engine (refusals are raised here, before any reply), and
         return the stream of its replies: ``GenerationStarted``, ``TokensGenerated`` pieces as
         the engine produces them, and ``Generated`` as the final reply. The bus sends them one
-        by one to a streaming caller, and only the final one to a plain RPC."""
+        by one to a streaming caller, and only the final one to a plain RPC. A request naming
+        an org endpoint (``provider``) is generated there."""
+        turns = ([t.model_dump() for t in request.messages] if request.messages
+                 else chat_turns(request.prompt, request.system))
+        sampling = Sampling(request.temperature, request.top_p, request.seed)
+        if request.provider is not None:
+            return self.providers.open(request.provider, turns, request.max_new_tokens,
+                                       sampling)
         try:
             spec = self.registry.llm(request.model or self.default_model)
         except UnknownModel as exc:
             raise PermanentError(str(exc), code="unknown_model") from exc
-        turns = ([t.model_dump() for t in request.messages] if request.messages
-                 else chat_turns(request.prompt, request.system))
-        sampling = Sampling(request.temperature, request.top_p, request.seed)
         try:
             generation = self.cluster.open(spec, turns, request.max_new_tokens, sampling)
         except PromptTooLong as exc:
@@ -112,14 +121,16 @@ class InferenceHandlers:
                                  finish_reason=progress.finish_reason)
 
     def summarize(self, request: schemas.SummarizeRequested) -> schemas.Summarized:
-        """A chat or window's summary, map-reduce over chunks (``summaries``)."""
+        """A chat or window's summary, map-reduce over chunks (``summaries``), by a registry
+        model or an org endpoint (``provider``)."""
         try:
-            spec = self.registry.llm(request.model or self.default_model)
+            spec = (provider_spec(request.provider) if request.provider is not None
+                    else self.registry.llm(request.model or self.default_model))
         except UnknownModel as exc:
             raise PermanentError(str(exc), code="unknown_model") from exc
         try:
             summary = self.summarizer.summarize(spec, request.messages, request.max_new_tokens,
-                                                request.chunk_tokens)
+                                                request.chunk_tokens, request.provider)
         except SummaryTooLong as exc:
             raise PermanentError(str(exc), code="summary_too_long") from exc
         except PromptTooLong as exc:
@@ -130,4 +141,10 @@ class InferenceHandlers:
         log.info("summarised", extra={"model": spec.name, "messages": len(request.messages),
                                       "chunks": summary.chunks, "tokens": summary.tokens})
         return schemas.Summarized(model=spec.name, summary=summary.text, cited=summary.cited,
-                                  chunks=summary.chunks, tokens=summary.tokens)
+                                  chunks=summary.chunks, tokens=summary.tokens,
+                                  prompt_tokens=summary.prompt_tokens)
+
+    def test_provider(self, request: schemas.ProviderTestRequested) -> schemas.ProviderTested:
+        """One cheap call to an org endpoint (its model list): the URL and the key work."""
+        models = self.providers.models(request.provider)
+        return schemas.ProviderTested(models=models, has_model=request.provider.model in models)

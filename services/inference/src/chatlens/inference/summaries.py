@@ -17,9 +17,10 @@ from dataclasses import dataclass
 
 from chatlens.inference.cluster import LlmCluster
 from chatlens.inference.generation import RESOURCE, Completion
+from chatlens.inference.openai_backend import ProviderClient
 from chatlens.inference.registry import ModelSpec
 from chatlens.inference.worker_tasks import count_tokens
-from chatlens.shared.schemas import ChatMessage
+from chatlens.shared.schemas import ChatMessage, ProviderEndpoint
 
 # Framed as a question about the messages, like the RAG prompt: SmolLM2-135M answers "what did
 # they discuss and decide?" from numbered lines, where "summarise these" made it describe the
@@ -43,6 +44,9 @@ REDUCE_QUESTION = "Question: What did they discuss and decide? Answer in three s
 PROMPT_OVERHEAD = 160
 MAX_LINE_CHARS = 1000  # a quoted message is cut here, as in the RAG prompt
 MAX_FALLBACK_CITATIONS = 8
+# An org endpoint's tokenizer is the provider's: its lines are counted as characters / 3, more
+# tokens than English text takes (about 4 characters each), so a chunk fits the context.
+PROVIDER_CHARS_PER_TOKEN = 3
 _REFERENCE = re.compile(r"\[(\d{1,5}(?:\s*,\s*\d{1,5})*)\]")
 _FENCE = re.compile(r"<(/?)(\s*(?:messages|summaries)\s*)>", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
@@ -60,6 +64,7 @@ class Summary:
     cited: list[int]
     chunks: int
     tokens: int
+    prompt_tokens: int = 0
 
 
 def _one_line(text: str) -> str:
@@ -116,12 +121,15 @@ def best_supported(summary: str, messages: list[ChatMessage], group: range) -> i
 
 class Summarizer:
     def __init__(self, cluster: LlmCluster, *, chunk_tokens: int, max_chunks: int,
-                 timeout_s: float) -> None:
-        self.cluster = cluster
+                 timeout_s: float, providers: ProviderClient | None = None) -> None:
+        self.cluster, self.providers = cluster, providers or ProviderClient(None)
         self.chunk_tokens, self.max_chunks, self.timeout_s = chunk_tokens, max_chunks, timeout_s
 
     def summarize(self, spec: ModelSpec, messages: list[ChatMessage], max_new_tokens: int,
-                  chunk_tokens: int | None = None) -> Summary:
+                  chunk_tokens: int | None = None,
+                  provider: ProviderEndpoint | None = None) -> Summary:
+        """Summarise with the registry model ``spec``, or with ``provider`` (an org endpoint;
+        ``spec`` then only carries its name and context length: :func:`provider_spec`)."""
         budget = min(chunk_tokens or self.chunk_tokens,
                      spec.context_length - max_new_tokens - PROMPT_OVERHEAD)
         if budget < 2 * max_new_tokens:
@@ -129,31 +137,31 @@ class Summarizer:
                                  f"{budget} for messages: too few for {max_new_tokens}-token "
                                  "summaries")
         lines = numbered_lines(messages)
-        groups = chunk_by_budget(self._count(spec, lines), budget)
+        groups = chunk_by_budget(self._count(spec, lines, provider), budget)
         if len(groups) > self.max_chunks:
             raise SummaryTooLong(
                 f"the window needs {len(groups)} chunks of {budget} tokens; a summary takes at "
                 f"most {self.max_chunks} ({self.max_chunks * budget} tokens of messages): narrow "
                 "it with chat, sender, since or until")
-        tokens = 0
+        tokens = prompt_tokens = 0
         partials: list[str] = []
         for group in groups:
             done = self._generate(spec, "<messages>\n" + "\n".join(lines[i] for i in group)
                                   + "\n</messages>\n\n" + MAP_QUESTION,
-                                  SYSTEM_MAP, max_new_tokens)
+                                  SYSTEM_MAP, max_new_tokens, provider)
             partials.append(done.text)
-            tokens += done.tokens
+            tokens, prompt_tokens = tokens + done.tokens, prompt_tokens + done.prompt_tokens
         level = partials
         while len(level) > 1:
             parts = [f"- {_one_line(text)}" for text in level]
-            runs = chunk_by_budget(self._count(spec, parts), budget, at_least=2)
+            runs = chunk_by_budget(self._count(spec, parts, provider), budget, at_least=2)
             level = []
             for run in runs:
                 done = self._generate(spec, "<summaries>\n" + "\n".join(parts[i] for i in run)
                                       + "\n</summaries>\n\n" + REDUCE_QUESTION,
-                                      SYSTEM_REDUCE, max_new_tokens)
+                                      SYSTEM_REDUCE, max_new_tokens, provider)
                 level.append(done.text)
-                tokens += done.tokens
+                tokens, prompt_tokens = tokens + done.tokens, prompt_tokens + done.prompt_tokens
         final = level[0] if level else ""
         cited = cited_numbers(final, len(messages))
         if not cited:  # the reduce step dropped them: what the chunks' summaries cited
@@ -162,14 +170,25 @@ class Summarizer:
             cited = [n for partial, group in zip(partials, groups, strict=True)
                      if (n := best_supported(final + " " + partial, messages, group))]
             cited = cited[:MAX_FALLBACK_CITATIONS]
-        return Summary(spec.name, final, cited, len(groups), tokens)
+        return Summary(spec.name, final, cited, len(groups), tokens, prompt_tokens)
 
-    def _count(self, spec: ModelSpec, texts: list[str]) -> list[int]:
+    def _count(self, spec: ModelSpec, texts: list[str],
+               provider: ProviderEndpoint | None = None) -> list[int]:
+        if provider is not None:
+            return [len(text) // PROVIDER_CHARS_PER_TOKEN + 1 for text in texts]
         future = self.cluster.client.submit(count_tokens, spec, texts,
                                             resources={RESOURCE: 1}, pure=False)
         return future.result(timeout=self.timeout_s)
 
     def _generate(self, spec: ModelSpec, prompt: str, system: str,
-                  max_new_tokens: int) -> Completion:
+                  max_new_tokens: int, provider: ProviderEndpoint | None = None) -> Completion:
         """The one place summaries call generation (its API is the streaming work's to change)."""
+        if provider is not None:
+            return self.providers.complete(provider, prompt, system, max_new_tokens)
         return self.cluster.generate(spec, prompt, system, max_new_tokens)
+
+
+def provider_spec(endpoint: ProviderEndpoint) -> ModelSpec:
+    """What a summary needs to know of an org endpoint, as a registry entry (not loadable)."""
+    return ModelSpec(name=endpoint.name, kind="llm", source=endpoint.base_url,
+                     context_length=endpoint.context_length)

@@ -78,6 +78,15 @@ RPC_CODES: dict[str, tuple[type[AppError], str]] = {
     "model_in_use": (Conflict, "model_in_use"),
     "invalid_registry": (Invalid, "invalid_registry"),
     "model_load_failed": (Invalid, "model_load_failed"),
+    # an org endpoint (OpenAI-compatible provider): the provider failed, a 502 saying how
+    "provider_unreachable": (UpstreamFailed, "provider_unreachable"),
+    "provider_auth_failed": (UpstreamFailed, "provider_auth_failed"),
+    "provider_model_not_found": (UpstreamFailed, "provider_model_not_found"),
+    "provider_bad_response": (UpstreamFailed, "provider_bad_response"),
+    "provider_rate_limited": (UpstreamFailed, "provider_rate_limited"),
+    "provider_failed": (UpstreamFailed, "provider_failed"),
+    # the endpoint names a secret the org does not have (the org's setting, not the provider)
+    "provider_secret_not_found": (Invalid, "provider_secret_not_found"),
     # the bus itself
     "invalid_message": (Invalid, "invalid_query"),
     "unsupported": (UpstreamFailed, "unsupported"),
