@@ -1,5 +1,7 @@
 """The bus against a real RabbitMQ, in a throw-away vhost per test."""
 
+import shutil
+import subprocess
 import threading
 import time
 from typing import ClassVar
@@ -299,3 +301,55 @@ def test_a_caller_that_stops_reading_stops_the_handler(bus, amqp_url):
     server = streaming_server(bus, lambda m, d: schemas.Generated(model="m", text="x", tokens=1))
     assert bus.rpc().call(schemas.EmbedQuery(texts=["hi"]), timeout=10).text == "x"
     server.stop()
+
+
+def revoked(sid="sid-1"):
+    return schemas.AccessRevoked(sessions={sid: 1})
+
+
+def test_a_broadcast_reaches_every_connected_subscriber_once_and_needs_none(bus, amqp_url):
+    bus.publish(revoked("before"))  # nobody listens yet: no error, and nobody hears it later
+    heard: dict[str, list] = {"a": [], "b": []}
+    connected = {"a": 0, "b": 0}
+    others = {name: Bus(amqp_url, f"gateway-{name}") for name in heard}
+    subscribers = []
+    for name, other in others.items():
+        subscribers.append(other.subscriber(
+            lambda message, delivery, name=name: heard[name].append(message),
+            on_connect=lambda name=name: connected.__setitem__(name, connected[name] + 1)).start())
+    assert wait_for(lambda: all(s.ready for s in subscribers))
+
+    for n in range(3):
+        bus.publish(revoked(f"s{n}"))
+    assert wait_for(lambda: all(len(messages) == 3 for messages in heard.values()))
+    time.sleep(0.3)
+    for messages in heard.values():
+        assert [list(m.sessions) for m in messages] == [["s0"], ["s1"], ["s2"]]
+        assert all(isinstance(m, schemas.AccessRevoked) for m in messages)
+    assert connected == {"a": 1, "b": 1}
+
+    # Each subscriber's queue is its own and goes with it: nothing piles up for a gone gateway.
+    assert sum(1 for name in queue_depths(amqp_url) if name.startswith("amq.gen-")) == 2
+    for subscriber in subscribers:
+        subscriber.stop()
+    for other in others.values():
+        other.close()
+    assert wait_for(lambda: not any(name.startswith("amq.gen-")
+                                    for name in queue_depths(amqp_url)), timeout=10)
+    bus.publish(revoked("after"))  # still no error with nobody left
+
+
+def test_a_subscriber_that_reconnects_binds_a_new_queue_and_says_so(bus, amqp_url):
+    heard, connected = [], []
+    subscriber = Bus(amqp_url, "gateway").subscriber(
+        lambda message, delivery: heard.append(message),
+        on_connect=lambda: connected.append(time.monotonic())).start()
+    assert wait_for(lambda: subscriber.ready)
+    ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+    vhost = amqp_url.rsplit("/", 1)[-1]
+    subprocess.run([ctl, "close_all_connections", "-p", vhost, "test"], check=True,
+                   capture_output=True, timeout=60)
+    assert wait_for(lambda: len(connected) == 2 and subscriber.ready, timeout=30)
+    bus.publish(revoked("later"))
+    assert wait_for(lambda: [list(m.sessions) for m in heard] == [["later"]])
+    subscriber.stop()

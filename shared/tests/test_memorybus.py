@@ -197,3 +197,19 @@ def test_a_declared_refusal_is_logged_as_the_callers_error_not_an_alarm(bus, cap
     levels = {record.getMessage(): record.levelname for record in caplog.records
               if record.name == "chatlens.shared.bus"}
     assert levels == {"request refused": "INFO", "permanent failure; dead-lettered": "ERROR"}
+
+
+def test_a_broadcast_reaches_every_subscriber_once_and_needs_none(bus):
+    bus.publish(schemas.AccessRevoked(sessions={"before": 1}))  # nobody listens: no error
+    heard: dict[str, list] = {"a": [], "b": []}
+    connected = []
+    subscribers = [bus.subscriber(lambda m, d, name=name: heard[name].append(m),
+                                  on_connect=lambda name=name: connected.append(name)).start()
+                   for name in heard]
+    bus.publish(schemas.AccessRevoked(sessions={"s": 1}))
+    bus.join()
+    for subscriber in subscribers:
+        subscriber.stop()
+    assert {name: [list(m.sessions) for m in ms] for name, ms in heard.items()} == {
+        "a": [["s"]], "b": [["s"]]}
+    assert connected == ["a", "b"]

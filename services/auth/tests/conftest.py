@@ -63,6 +63,9 @@ def make_settings(database_url, shared_key_path, tmp_path):
             "database_url": database_url,
             "jwt_private_key_path": shared_key_path,
             **CHEAP_ARGON2,
+            # No broadcasts to the broker's default vhost from every test's app (test_broadcasts
+            # records them; services/gateway/tests/test_revocation_push sends them for real).
+            "publish_revocations": False,
             **overrides,
         }
         return AuthSettings(**values)

@@ -12,6 +12,11 @@ What it guarantees:
   in-process with exponential backoff a bounded number of times, then the message is requeued;
   :class:`PermanentError` and undecodable messages are dead-lettered at once; anything else is
   requeued, and the queue's delivery limit moves a poison message to its dead-letter queue;
+* a broadcast (a type whose ``queue`` is ``queues.BROADCAST``) goes to the fanout exchange,
+  confirmed but neither mandatory nor persistent: it reaches every subscriber connected at that
+  moment (:meth:`Bus.subscriber`, each with its own exclusive, auto-deleted queue), and nobody
+  else; a subscriber hears, through ``on_connect``, each time it (re)connects, so it can catch up
+  by other means on what it missed while away;
 * RPC goes over direct reply-to with a timeout (:class:`RpcClient`);
 * a streaming RPC (:meth:`RpcClient.stream`) gets several replies: a handler that returns a
   generator has each yielded message sent at once as a chunk, numbered by the ``x-chatlens-seq``
@@ -35,7 +40,7 @@ import pika
 import pika.exceptions
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from chatlens.shared import logs, metrics, schemas, topology
+from chatlens.shared import logs, metrics, queues, schemas, topology
 from chatlens.shared.handling import (
     Delivery,
     PermanentError,
@@ -121,9 +126,17 @@ class Bus:
             connection.close()
 
     def publish(self, message: schemas.Message) -> None:
-        """Publish persistently, mandatory, and wait for the broker's confirm."""
+        """Publish persistently, mandatory, and wait for the broker's confirm; a broadcast goes
+        to every subscriber connected now (none is no error), transient."""
         body = schemas.encode(message)
-        properties = _properties(message, delivery_mode=pika.DeliveryMode.Persistent)
+        broadcast = message.queue == queues.BROADCAST
+        if broadcast:
+            exchange, key, mandatory = topology.BROADCAST_EXCHANGE, message.type, False
+            properties = _properties(message, delivery_mode=pika.DeliveryMode.Transient)
+        else:
+            exchange, mandatory = topology.EXCHANGE, True
+            key = topology.routing_key(message, self.index_replicas)
+            properties = _properties(message, delivery_mode=pika.DeliveryMode.Persistent)
         with self._lock:
             for attempt in Retrying(retry=retry_if_exception_type(CONNECTION_ERRORS),
                                     stop=stop_after_attempt(3),
@@ -131,9 +144,7 @@ class Bus:
                 with attempt:
                     try:
                         self._publishing_channel().basic_publish(
-                            topology.EXCHANGE, topology.routing_key(message, self.index_replicas),
-                            body, properties, mandatory=True
-                        )
+                            exchange, key, body, properties, mandatory=mandatory)
                     except (pika.exceptions.UnroutableError, pika.exceptions.NackError) as exc:
                         raise PublishFailed(f"{message.type} {message.id}: {exc!r}") from exc
                     except CONNECTION_ERRORS:
@@ -147,6 +158,9 @@ class Bus:
                 self._connection = self.connect()
             self._channel = self._connection.channel()
             self._channel.confirm_delivery()
+            # A service may broadcast before any subscriber (or ``declare``) made the exchange.
+            self._channel.exchange_declare(topology.BROADCAST_EXCHANGE, exchange_type="fanout",
+                                           durable=True)
         return self._channel
 
     def _drop_publisher(self) -> None:
@@ -161,6 +175,14 @@ class Bus:
                  *, prefetch: int = 8, workers: int = 1) -> Consumer:
         """A consumer of ``queue``; call ``run()`` (blocking) or ``start()`` (a thread)."""
         return Consumer(self, queue, handler, prefetch=prefetch, workers=workers, rpc=False)
+
+    def subscriber(self, handler: Callable[[schemas.Message, Delivery], object], *,
+                   on_connect: Callable[[], None] | None = None, prefetch: int = 8) -> Consumer:
+        """A consumer of every broadcast, through a queue of its own that lives as long as its
+        connection; ``on_connect`` is called each time that queue is bound anew (broadcasts
+        made while it was disconnected are lost to it). ``run()`` or ``start()`` as above."""
+        return Consumer(self, queues.BROADCAST, handler, prefetch=prefetch, workers=1, rpc=False,
+                        on_connect=on_connect)
 
     def rpc_server(self, queue: str,
                    handler: Callable[[schemas.Message, Delivery], schemas.Message],
@@ -184,9 +206,9 @@ class Consumer:
     """Consumes one queue with manual acks, running the handler on a small thread pool."""
 
     def __init__(self, bus: Bus, queue: str, handler, *, prefetch: int, workers: int,
-                 rpc: bool) -> None:
+                 rpc: bool, on_connect: Callable[[], None] | None = None) -> None:
         self.bus, self.queue, self.handler = bus, queue, handler
-        self.prefetch, self.rpc = prefetch, rpc
+        self.prefetch, self.rpc, self._on_connect = prefetch, rpc, on_connect
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"work-{queue}")
         self._stopping = threading.Event()
         self._ready = threading.Event()
@@ -236,7 +258,14 @@ class Consumer:
             channel = connection.channel()
             channel.basic_qos(prefetch_count=self.prefetch)
             on_message = functools.partial(self._on_message, connection)
-            tag = channel.basic_consume(self.queue, on_message)
+            queue = (topology.declare_subscriber(channel) if self.queue == queues.BROADCAST
+                     else self.queue)
+            tag = channel.basic_consume(queue, on_message)
+            if self._on_connect is not None:
+                try:
+                    self._on_connect()
+                except Exception:  # the subscriber's catch-up failed; its broadcasts still come
+                    log.exception("a subscriber's on_connect failed", extra={"queue": queue})
             if self.rpc:  # stream chunks carry this channel's direct reply-to: cancels come here
                 channel.basic_consume(topology.REPLY_TO, self._on_control, auto_ack=True)
             self._ready.set()

@@ -9,7 +9,8 @@ publishing (no bound queue: :class:`PublishFailed`), messages encoded and decode
 (``handling.outcome``: retries for ``TransientError``, dead-lettering for ``PermanentError``,
 requeue up to the queue's delivery limit, then its dead-letter queue), RPC replies with
 ``RpcFailed`` as :class:`RpcError`, :class:`RpcTimeout` when nobody answers in time (and the
-request expiring with it), and streaming RPC with cancellation. :meth:`InMemoryBus.join` waits
+request expiring with it), streaming RPC with cancellation, and broadcasts to every subscriber
+(none is no error). :meth:`InMemoryBus.join` waits
 until every queue is empty and no handler runs. What it does not model: connections, prefetch
 and persistence across processes.
 """
@@ -21,11 +22,11 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatlens.shared import logs, schemas, topology
+from chatlens.shared import logs, queues, schemas, topology
 from chatlens.shared.handling import (
     Delivery,
     Handler,
@@ -91,6 +92,17 @@ class InMemoryBus:
                  workers: int = 1) -> MemoryConsumer:
         return MemoryConsumer(self, queue, handler, workers=workers, rpc=False)
 
+    def subscriber(self, handler: Handler, *, on_connect: Callable[[], None] | None = None,
+                   prefetch: int = 8) -> MemoryConsumer:
+        """Every broadcast, through a queue of its own (``on_connect`` is called once: an
+        in-memory subscriber never loses its connection)."""
+        spec = topology.QueueSpec(f"{queues.BROADCAST}.{uuid.uuid4().hex[:12]}",
+                                  topology.BROADCAST_TYPES)
+        self.queues[spec.name] = _Queue(spec)
+        if on_connect is not None:
+            on_connect()
+        return MemoryConsumer(self, spec.name, handler, workers=1, rpc=False)
+
     def rpc_server(self, queue: str, handler: Handler, *, prefetch: int = 4,
                    workers: int = 1) -> MemoryConsumer:
         return MemoryConsumer(self, queue, handler, workers=workers, rpc=True)
@@ -137,6 +149,8 @@ class InMemoryBus:
     def _route(self, message: schemas.Message, envelope: Envelope) -> None:
         key = topology.routing_key(message, self.index_replicas)
         bound = [q for q in self.queues.values() if key in q.spec.bindings]
+        if not bound and message.queue == queues.BROADCAST:
+            return  # nobody subscribed: a broadcast is for whoever listens now
         if not bound:
             raise PublishFailed(f"{message.type} {message.id}: no queue bound to {key!r}")
         for queue in bound:

@@ -10,3 +10,6 @@ GATEWAY_JOBS = "gateway.jobs"
 EMBEDDING_RPC = "embedding.rpc"
 INDEX_RPC = "index.rpc"
 INFERENCE_RPC = "inference.rpc"
+# Not one queue: a broadcast reaches every subscriber (each gateway process), each through its own
+# exclusive, auto-deleted queue bound to the fanout exchange ``topology.BROADCAST_EXCHANGE``.
+BROADCAST = "broadcast"

@@ -835,6 +835,23 @@ class ModelsStatus(Message):
     models: list[ModelState]
 
 
+# --- broadcasts (issue 15.4) --------------------------------------------------------------------
+
+
+class AccessRevoked(Message):
+    """Auth's news that access ended before the tokens' ``exp``, sent to every gateway the moment
+    it is committed: sessions (refresh families) ended, users whose earlier tokens are void (a
+    password, role or MFA change, a removal), API keys revoked. Auth's signed revocation feed
+    stays the authority that gateways poll; this only lets them refuse sooner."""
+
+    type: ClassVar[str] = "auth.access.revoked"
+    queue = queues.BROADCAST
+
+    sessions: dict[str, int] = Field(default={}, description="sid -> revoked at (epoch s)")
+    users: dict[str, int] = Field(default={}, description="user id -> tokens issued before this "
+                                  "epoch second are void; their API keys are checked again")
+    api_keys: list[str] = Field(default=[], description="ids of revoked API keys")
+
 
 
 def encode(message: Message) -> bytes:

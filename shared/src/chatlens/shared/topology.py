@@ -6,6 +6,11 @@ with a dead-letter exchange, so a poison message ends in ``<queue>.dlq`` after `
 deliveries instead of looping forever. RPC queues are classic queues; their requests carry an
 expiry equal to the caller's timeout, so nobody works on an answer nobody waits for.
 
+Broadcasts (``Message.queue == queues.BROADCAST``, such as auth's ``AccessRevoked``) go to a
+fanout exchange instead; each subscriber declares its own exclusive, auto-deleted queue bound to
+it (:func:`declare_subscriber`), so every gateway process gets every broadcast made while it is
+connected, and nothing piles up for one that is gone.
+
 Which message types a queue takes is not listed here: each type names its queue where it is
 declared (``chatlens.shared.schemas``), and ``bound_to`` collects them.
 """
@@ -21,6 +26,7 @@ from chatlens.shared import queues, schemas
 EXCHANGE = "chatlens"
 DEAD_LETTER_EXCHANGE = "chatlens.dlx"
 REPLY_TO = "amq.rabbitmq.reply-to"
+BROADCAST_EXCHANGE = "chatlens.broadcast"
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,9 @@ QUEUES: tuple[QueueSpec, ...] = (
 )
 
 
+# Message types sent to every subscriber through BROADCAST_EXCHANGE.
+BROADCAST_TYPES = bound_to(queues.BROADCAST)
+
 # Bus control messages: sent straight to a reply-to address, never through a queue.
 CONTROL_TYPES = frozenset({schemas.RpcFailed.type, schemas.StreamCancelled.type})
 
@@ -76,7 +85,7 @@ def unroutable() -> list[str]:
         if type_ in CONTROL_TYPES:
             continue
         if cls.queue is not None:
-            if cls.queue not in specs:
+            if cls.queue not in specs and cls.queue != queues.BROADCAST:
                 problems.append(f"{type_}: queue {cls.queue!r} is not declared")
             if cls.answers:
                 problems.append(f"{type_}: names a queue and what it answers")
@@ -152,6 +161,7 @@ def declare(channel: Any, index_replicas: int = 1) -> None:
     even before that replica has started)."""
     channel.exchange_declare(EXCHANGE, exchange_type="topic", durable=True)
     channel.exchange_declare(DEAD_LETTER_EXCHANGE, exchange_type="direct", durable=True)
+    channel.exchange_declare(BROADCAST_EXCHANGE, exchange_type="fanout", durable=True)
     replicated = [spec for replica in range(index_replicas) if index_replicas > 1
                   for spec in index_queues(replica, index_replicas)]
     for spec in (*QUEUES, *replicated):
@@ -163,3 +173,13 @@ def declare(channel: Any, index_replicas: int = 1) -> None:
                 spec.dead_letter_queue, durable=True, arguments={"x-queue-type": "quorum"}
             )
             channel.queue_bind(spec.dead_letter_queue, DEAD_LETTER_EXCHANGE, routing_key=spec.name)
+
+
+def declare_subscriber(channel: Any) -> str:
+    """Declare one subscriber's queue of broadcasts on a pika channel and return its name: named
+    by the broker, exclusive to this connection and deleted with it, bound to the fanout
+    exchange (declared here too, so a subscriber needs nobody to have declared it first)."""
+    channel.exchange_declare(BROADCAST_EXCHANGE, exchange_type="fanout", durable=True)
+    queue: str = channel.queue_declare("", exclusive=True, auto_delete=True).method.queue
+    channel.queue_bind(queue, BROADCAST_EXCHANGE)
+    return queue

@@ -18,7 +18,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chatlens.auth import accounts
+from chatlens.auth import accounts, broadcasts
 from chatlens.auth.accounts import Account
 from chatlens.auth.errors import Forbidden, NotFound
 from chatlens.auth.permissions import MEMBERS_MANAGE, permissions_for
@@ -69,6 +69,7 @@ def revoke(session: Session, actor: Account, key_id: str) -> ApiKey:
     if row is None or row.org_id != actor.org.id or not (mine or managed) or row.revoked_at:
         raise NotFound("no such API key")
     row.revoked_at = utcnow()
+    broadcasts.note(session, api_keys=[row.id])  # every gateway forgets it once this commits
     log.info("API key revoked", extra={"key_id": row.id, "by": actor.user.id})
     return row
 

@@ -24,6 +24,7 @@ from chatlens.auth import (
     migrate,
     oauth,
 )
+from chatlens.auth.broadcasts import RevocationBroadcaster
 from chatlens.auth.config import AuthSettings
 from chatlens.auth.password_policy import PasswordPolicy
 from chatlens.auth.passwords import Passwords
@@ -33,6 +34,7 @@ from chatlens.auth.runtime import EXTENSION, Runtime
 from chatlens.auth.throttle import Throttle
 from chatlens.auth.tokens import AccessTokens
 from chatlens.shared import service, web
+from chatlens.shared.bus import Bus
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +80,18 @@ def create_app(settings: AuthSettings | None = None) -> Flask:
 def build_runtime(settings: AuthSettings) -> Runtime:
     """Engine, signing key, hasher and token issuers, from the settings."""
     engine = db.make_engine(settings.database_url)
+    sessions = db.session_factory(engine)
+    broadcaster = None
+    if settings.publish_revocations:
+        # Auth only publishes (broadcasts): no queue of its own, no topology to declare.
+        bus = Bus(settings.amqp_url, "auth", index_replicas=settings.index_replicas)
+        broadcaster = RevocationBroadcaster(bus.publish).attach(sessions)
     keyring = keys.Keyring(settings.key_path, settings.access_ttl_s + settings.retired_key_keep_s)
     return Runtime(
         settings=settings,
         engine=engine,
-        sessions=db.session_factory(engine),
+        sessions=sessions,
+        broadcaster=broadcaster,
         keyring=keyring,
         passwords=Passwords(
             settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism

@@ -63,6 +63,9 @@ class AuthSettings(CommonSettings):
     internal_token: str = ""
     # Platform administrators (model administration, shared by every org) besides the users the
     # admin CLI flags: e-mails, comma-separated in PLATFORM_ADMIN_EMAILS. Owning an org is not it.
+    # Broadcast every revocation to the gateways over the bus (AMQP_URL) as it is committed
+    # (chatlens.auth.broadcasts); off, they learn it from polling the feed alone.
+    publish_revocations: bool = True
     platform_admin_emails: Annotated[frozenset[str], NoDecode] = frozenset()
 
     @field_validator("platform_admin_emails", mode="before")

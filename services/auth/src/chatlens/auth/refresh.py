@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,7 +17,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from chatlens.auth import audit
+from chatlens.auth import audit, broadcasts
 from chatlens.auth.errors import RefreshTokenExpired, RefreshTokenInvalid, RefreshTokenReused
 from chatlens.auth.tables import RefreshToken, new_id, utcnow
 
@@ -92,13 +93,17 @@ class RefreshTokens:
 
     def revoke_family(self, session: Session, family_id: str, user_id: str) -> int:
         """Revoke every live token of a family of ``user_id``; the number revoked."""
-        return session.execute(
+        now = utcnow()
+        revoked = session.execute(
             update(RefreshToken)
             .where(RefreshToken.family_id == family_id, RefreshToken.user_id == user_id,
                    RefreshToken.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
+            .values(revoked_at=now)
             .execution_options(synchronize_session=False)
         ).rowcount
+        if revoked:  # every gateway hears it once this commits
+            broadcasts.note(session, sessions={family_id: math.floor(now.timestamp())})
+        return revoked
 
     def _find(self, session: Session, token: str) -> RefreshToken | None:
         query = select(RefreshToken).where(RefreshToken.token_hash == token_hash(token))

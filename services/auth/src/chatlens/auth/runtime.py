@@ -8,6 +8,7 @@ from flask import current_app
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from chatlens.auth.broadcasts import RevocationBroadcaster
 from chatlens.auth.config import AuthSettings
 from chatlens.auth.keys import Keyring, SigningKey
 from chatlens.auth.password_policy import PasswordPolicy
@@ -32,6 +33,8 @@ class Runtime:
     password_policy: PasswordPolicy
     throttle: Throttle
     secret_box: SecretBox
+    # Publishes revocations after commit (None when PUBLISH_REVOCATIONS is off).
+    broadcaster: RevocationBroadcaster | None = None
 
     @property
     def signing_key(self) -> SigningKey:

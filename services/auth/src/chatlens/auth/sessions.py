@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from chatlens.auth import accounts
+from chatlens.auth import accounts, broadcasts
 from chatlens.auth.accounts import Account
 from chatlens.auth.errors import AccessTokenInvalid
 from chatlens.auth.tables import RefreshToken, User, utcnow
@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 def end_all(session: Session, user_id: str, reason: str) -> int:
     """End every session of ``user_id`` now; the number of refresh tokens revoked."""
     now = utcnow()
+    families = session.scalars(select(RefreshToken.family_id).distinct().where(
+        RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))).all()
     session.execute(update(User).where(User.id == user_id).values(sessions_valid_after=now)
                     .execution_options(synchronize_session=False))
     revoked = session.execute(
@@ -42,6 +44,9 @@ def end_all(session: Session, user_id: str, reason: str) -> int:
         .values(revoked_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
+    # Every gateway hears it once this commits (the feed lists the same rows).
+    broadcasts.note(session, users={user_id: _epoch(now)},
+                    sessions=dict.fromkeys(families, _epoch(now)))
     log.info("every session of the user ended", extra={"user_id": user_id, "reason": reason,
                                                         "revoked": revoked})
     return revoked

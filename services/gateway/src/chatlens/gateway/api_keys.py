@@ -3,7 +3,8 @@
 A key is opaque to us, so every new key is a call to auth. A key auth accepted is remembered for
 at most ``cache_s`` seconds, keyed by its SHA-256 (the key itself is never kept), so a script's
 burst of requests costs one call; a refused key is never remembered (a fresh key must work at
-once), and a revoked one stops working within ``cache_s``.
+once), and a revoked one stops working within ``cache_s``, or at once when auth's broadcast of
+its revocation (or of a change to its user) arrives (:meth:`ApiKeyVerifier.forget`).
 """
 
 from __future__ import annotations
@@ -52,6 +53,16 @@ class ApiKeyVerifier:
                     self._cache.clear()
             self._cache[digest] = (now + self._cache_s, principal)
         return principal
+
+    def forget(self, key_ids: list[str], user_ids: list[str]) -> None:
+        """Drop the remembered answers for these keys and for every key of these users (a
+        removal or role change may narrow what their keys may do): auth is asked again."""
+        keys, users = set(key_ids), set(user_ids)
+        with self._lock:
+            self._cache = {digest: (until, principal) for digest, (until, principal)
+                           in self._cache.items()
+                           if getattr(principal, "key_id", None) not in keys
+                           and getattr(principal, "user_id", None) not in users}
 
     def _ask_auth(self, key: str):
         headers = {INTERNAL_TOKEN_HEADER: self._internal_token} if self._internal_token else {}

@@ -32,6 +32,7 @@ from chatlens.gateway.config import GatewaySettings
 from chatlens.gateway.db import make_engine, make_sessions
 from chatlens.gateway.events import job_event_handler
 from chatlens.gateway.outbox import OutboxRelay
+from chatlens.gateway.revocation_push import broadcast_routes
 from chatlens.gateway.revocations import RevocationFeed
 from chatlens.gateway.security import Principal, TokenVerifier
 from chatlens.gateway.uploads import UploadRequest
@@ -70,6 +71,9 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
     verifier.revocations = RevocationFeed(
         settings.internal_url("revocations"), http, verifier.decode_revocations,
         internal_token=settings.internal_token, refresh_s=settings.revocations_refresh_s)
+    api_keys = ApiKeyVerifier(settings.internal_url("api-keys/verify"), http, Principal,
+                              internal_token=settings.internal_token,
+                              cache_s=settings.api_key_cache_s)
     app.extensions.update({
         "chatlens.engine": engine,
         "chatlens.sessions": sessions,
@@ -77,9 +81,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
         "chatlens.outbox": relay,
         "chatlens.http": http,
         "chatlens.verifier": verifier,
-        "chatlens.api_keys": ApiKeyVerifier(
-            settings.internal_url("api-keys/verify"), http, Principal,
-            internal_token=settings.internal_token, cache_s=settings.api_key_cache_s),
+        "chatlens.api_keys": api_keys,
         "chatlens.audit": AuditLog(settings.internal_url("audit"), http,
                                    internal_token=settings.internal_token),
         "chatlens.openapi": lambda: docs.spec.spec,
@@ -116,6 +118,11 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
                                                   relay.wake),
                                 prefetch=settings.bus_prefetch).start()
         app.extensions["chatlens.consumer"] = consumer
+        # Auth's revocations, heard the moment they are committed (the feed's poll is the
+        # fallback): see chatlens.gateway.revocation_push.
+        app.extensions["chatlens.broadcasts"] = bus.subscriber(
+            broadcast_routes(verifier.revocations, api_keys),
+            on_connect=verifier.revocations.refresh_soon).start()
     return app
 
 

@@ -20,12 +20,12 @@ class GatewaySettings(ArchiveSettings):
     jwt_audience: str = "chatlens"
     # Shared secret sent to auth's /internal/* routes as X-Internal-Token (auth's INTERNAL_TOKEN).
     internal_token: str = ""
-    # How often the revocation feed is fetched again: a logged-out session or a user's "sign out
-    # everywhere" reaches us within this many seconds. Two small signed documents a second per
-    # gateway; until auth pushes revocations over the bus, this poll bounds the window.
+    # How often the revocation feed is fetched again. Auth broadcasts each revocation over the bus
+    # as it is committed (refused at once); this poll bounds the window when a broadcast is lost
+    # (bus down, auth crashed between commit and publish). Two small documents a second.
     revocations_refresh_s: float = Field(default=0.5, ge=0, le=30)
     # How long an API key that auth accepted is trusted without asking again (a revoked key is
-    # refused within this; two checks a second per busy key).
+    # refused at once by auth's broadcast, within this when the broadcast is lost).
     api_key_cache_s: float = Field(default=0.5, ge=0, le=30)
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
     max_files_per_upload: int = Field(default=20, ge=1)

@@ -6,6 +6,11 @@ with ``sessions: {sid: revoked_at}`` and ``users: {sub: valid_after}``. We keep 
 fetch a new one at most every ``refresh_s`` seconds (one fetch at a time: other threads keep
 using the copy while it is still valid), and fail closed once the copy has expired and auth does
 not answer: a gateway that cannot know whether a session ended must not let it through.
+
+Auth also broadcasts each revocation over the bus the moment it is committed
+(``AccessRevoked``, :mod:`chatlens.gateway.revocation_push`): :meth:`RevocationFeed.push` keeps
+those beside the copy, so a token is refused at once, and the poll remains the fallback for a
+broadcast lost on the way (and the authority: the news only ever refuses more).
 """
 
 from __future__ import annotations
@@ -24,6 +29,9 @@ log = logging.getLogger(__name__)
 
 TYP = "revocations"
 INTERNAL_TOKEN_HEADER = "X-Internal-Token"
+# How long pushed news is kept: past auth's access-token lifetime (900 s by default) plus leeway,
+# after which every token it could end has expired anyway.
+PUSHED_KEEP_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,32 @@ class RevocationFeed:
         self._fetched_at = float("-inf")
         # One fetch at a time; the copy itself is swapped atomically (one attribute write).
         self._fetch_lock = threading.Lock()
+        # What auth broadcast (never expires by ``exp``: it is pruned after PUSHED_KEEP_S).
+        self._pushed = Revocations()
+        self._push_lock = threading.Lock()
+
+    def ended(self, user_id: str, sid: str | None, iat: int | None) -> bool:
+        """True when auth's news or the feed says the token has ended (the feed is consulted,
+        and fetched when due, either way unless the news already refuses it)."""
+        return (self._pushed.ends(user_id, sid, iat)
+                or self.current().ends(user_id, sid, iat))
+
+    def push(self, sessions: dict[str, int], users: dict[str, int]) -> None:
+        """Take auth's broadcast news: these sessions ended, these users' tokens issued before
+        the given epoch second are void."""
+        with self._push_lock:
+            merged = {**self._pushed.sessions, **sessions}
+            valid_after = dict(self._pushed.users)
+            for user_id, at in users.items():
+                valid_after[user_id] = max(at, valid_after.get(user_id, at))
+            horizon = self._clock() - PUSHED_KEEP_S
+            self._pushed = Revocations(
+                sessions={k: v for k, v in merged.items() if v >= horizon},
+                users={k: v for k, v in valid_after.items() if v >= horizon})
+
+    def refresh_soon(self) -> None:
+        """Fetch the feed at the next check (the broadcasts were not heard for a while)."""
+        self._fetched_at = float("-inf")
 
     def current(self) -> Revocations:
         """A copy no older than ``refresh_s`` when auth answers; the cached one while it is still

@@ -3,7 +3,8 @@
 Access tokens are verified here, locally, with auth's published JWKS (cached, and fetched again
 when a token names an unknown ``kid``, which is how key rotation reaches us): signature, expiry,
 issuer, audience, ``typ`` and the claims we rely on. What a token cannot say (its session was
-ended early) comes from auth's signed revocation feed (:mod:`chatlens.gateway.revocations`).
+ended early) comes from auth's signed revocation feed and its broadcasts
+(:mod:`chatlens.gateway.revocations`).
 API keys (``clk_…``) are opaque and checked by auth (:mod:`chatlens.gateway.api_keys`).
 
 Every endpoint is guarded by ``@requires(permission)``; a permission is a name from auth's table
@@ -23,6 +24,7 @@ import jwt
 from flask import current_app, g, request
 
 from chatlens.gateway.api_keys import PREFIX as API_KEY_PREFIX
+from chatlens.shared.error_reports import identify
 from chatlens.shared.web import ApiError
 
 if TYPE_CHECKING:  # the feed is given by the composition root
@@ -107,7 +109,7 @@ class TokenVerifier:
         if self.revocations is None:
             # Never run without the feed: a logged-out session would live until its exp.
             raise ApiError(503, "auth_unavailable", "the revocation feed is not configured")
-        if self.revocations.current().ends(principal.user_id, sid, iat):
+        if self.revocations.ended(principal.user_id, sid, iat):
             raise ApiError(401, "invalid_token", "the session of this token has ended",
                            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
         return principal
@@ -139,6 +141,7 @@ def authenticate() -> Principal:
     else:
         principal = current_app.extensions["chatlens.verifier"].verify(credential)
     g.principal = principal
+    identify(principal.user_id)  # error reports name the caller by id, never by e-mail
     g.server_timing = principal.platform_admin  # web.init_server_timing: admins see timings
     limits = current_app.extensions.get("chatlens.ratelimits")
     if limits is not None:
