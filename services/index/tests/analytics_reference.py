@@ -10,6 +10,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import emoji
+import regex
 
 from chatlens.shared.schemas import ChatMessage
 
@@ -113,3 +114,86 @@ def people(messages: list[ChatMessage], zone: str, gap: timedelta) -> dict[str, 
         responses = person.pop("responses")
         person["median_response_seconds"] = statistics.median(responses) if responses else None
     return out
+
+
+def _pairs(cells: dict) -> dict:
+    """{(sender, recipient): [waits]} -> {(sender, recipient): (count, median wait)}."""
+    return {pair: (len(waits), statistics.median(waits)) for pair, waits in cells.items()}
+
+
+def interaction(messages: list[ChatMessage], gap: timedelta) -> dict:
+    """Reply and turn-taking matrices with median waits, mentions, threads and reply trees."""
+    own = authored(messages)
+    by_id = {m.message_id: m for m in own}
+    replies: dict = defaultdict(list)
+    for m in own:
+        target = by_id.get(m.reply_to) if m.reply_to else None
+        if target is not None and m.sender is not None and target.sender is not None:
+            replies[(m.sender, target.sender)].append((m.sent_at - target.sent_at).total_seconds())
+    responses: dict = defaultdict(list)
+    for session in sessions(messages, gap):
+        for before, m in zip(session, session[1:], strict=False):
+            if None not in (m.sender, before.sender) and m.sender != before.sender:
+                responses[(m.sender, before.sender)].append(
+                    (m.sent_at - before.sent_at).total_seconds())
+    names = {m.sender for m in own if m.sender is not None}
+    mentions: Counter = Counter()
+    for m in own:
+        if m.sender is None or m.deleted or m.kind == "deleted":
+            continue
+        for name in names - {m.sender}:
+            if re.search("@" + re.escape(name) + r"(?!\w)", m.text, re.IGNORECASE):
+                mentions[(m.sender, name)] += 1
+    threads: dict = defaultdict(list)
+    for m in own:
+        if m.thread_id is not None:
+            threads[m.thread_id].append(m)
+    # Reply trees: climb from every message to the message it finally answers.
+    children: dict = defaultdict(list)
+    for m in own:
+        if m.reply_to in by_id:
+            children[m.reply_to].append(m.message_id)
+
+    def size_depth(message_id: str) -> tuple[int, int]:
+        below = [size_depth(c) for c in children[message_id]]
+        return 1 + sum(s for s, _ in below), 1 + max((d for _, d in below), default=0)
+
+    roots = [m for m in own if m.message_id in children and m.reply_to not in by_id]
+    trees = {m.message_id: size_depth(m.message_id) for m in roots}
+    return {"replies": _pairs(replies), "responses": _pairs(responses),
+            "mentions": dict(mentions), "threads": dict(threads), "trees": trees}
+
+
+WORD = regex.compile(r"[\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*")
+LINK_TEXT = re.compile(r"(?i)\b(?:https?://|www\.)\S*")
+DOMAIN = re.compile(r"(?i)\b(?:https?://|www\.)([^\s/?#:]+)")
+
+
+def language(messages: list[ChatMessage], stop: set[str]) -> dict:
+    """Word, phrase, emoji and domain counts (all of them, not only the top)."""
+    kept = [m for m in authored(messages) if not (m.deleted or m.kind == "deleted")]
+
+    def content(word: str) -> bool:
+        return len(word) >= 2 and any(c.isalpha() for c in word) and word not in stop
+
+    words: Counter = Counter()
+    phrases: Counter = Counter()
+    emojis: Counter = Counter()
+    domains: Counter = Counter()
+    for m in kept:
+        tokens = WORD.findall(LINK_TEXT.sub(" ", m.text).lower())
+        words.update(w for w in tokens if content(w))
+        phrases.update(f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)
+                       if content(a) and content(b))
+        emojis.update(e["emoji"] for e in emoji.emoji_list(m.text))
+        for host in DOMAIN.findall(m.text.lower()):
+            host = host.removeprefix("www.").rstrip(".,;!")
+            if host:
+                domains[host] += 1
+    return {"words": words, "phrases": phrases, "emoji": emojis, "domains": domains}
+
+
+def calendar(messages: list[ChatMessage], zone: str, year: int) -> Counter:
+    tz = ZoneInfo(zone)
+    return Counter(d for d in (m.sent_at.astimezone(tz).date() for m in authored(messages))
+                   if d.year == year)

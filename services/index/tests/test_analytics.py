@@ -6,13 +6,19 @@ from __future__ import annotations
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import stop_words
 from analytics_data import generate
+from analytics_reference import calendar as expected_calendar
+from analytics_reference import interaction as expected_interaction
+from analytics_reference import language as expected_language
 from analytics_reference import overview as expected_overview
 from analytics_reference import people as expected_people
 from analytics_reference import sessions
 
+from chatlens.index.analytics.language import DEFAULT_LANGUAGES, SENTIMENT_SAMPLE
 from chatlens.index.analytics.service import Analytics
 from chatlens.index.deletion import Deleter
 from chatlens.index.manifests import ManifestReader
@@ -173,3 +179,94 @@ def test_reports_asked_from_several_threads_at_once_are_each_right(analytics, hi
                                 zones))
     for zone, answer in zip(zones, answers, strict=True):
         check_overview(answer, expected_overview(history, zone))
+
+
+def cells(found: list[dict]) -> dict:
+    return {(c["sender"], c["recipient"]): c for c in found}
+
+
+def test_every_interaction_number_matches_an_independent_count(analytics, history):
+    want = expected_interaction(history, timedelta(minutes=30))
+    got = ask(analytics, "interaction", timezone="Europe/Lisbon", top=5).result
+    for matrix in ("replies", "responses"):
+        found = cells(got[matrix])
+        assert set(found) == set(want[matrix]), matrix
+        for pair, (count, median) in want[matrix].items():
+            assert found[pair]["count"] == count, (matrix, pair)
+            assert found[pair]["median_seconds"] == pytest.approx(median), (matrix, pair)
+        assert [c["count"] for c in got[matrix]] == sorted(
+            (c["count"] for c in got[matrix]), reverse=True)
+    assert {pair: c["count"] for pair, c in cells(got["mentions"]).items()} == want["mentions"]
+    assert want["mentions"] and want["threads"] and want["trees"]  # the data has all three
+    threads = got["threads"]
+    assert threads["count"] == len(want["threads"])
+    assert threads["messages"] == sum(map(len, want["threads"].values()))
+    longest = sorted(want["threads"].values(), key=lambda t: (-len(t), t[0].sent_at))[0]
+    assert threads["longest"][0]["messages"] == len(longest)
+    assert threads["longest"][0]["participants"] == len({m.sender for m in longest})
+    assert when(threads["longest"][0]["started_at"]) == min(m.sent_at for m in longest)
+    trees = got["reply_trees"]
+    assert trees["count"] == len(want["trees"])
+    assert trees["messages"] == sum(size for size, _ in want["trees"].values())
+    assert trees["deepest"] == max(depth for _, depth in want["trees"].values())
+    for tree in trees["longest"]:
+        assert (tree["messages"], tree["depth"]) == want["trees"][tree["message_id"]]
+
+
+def test_interaction_follows_the_filters(analytics, history):
+    filters = SearchFilters(platform=["whatsapp"])
+    kept = [m for m in history if m.platform == "whatsapp"]
+    got = ask(analytics, "interaction", filters=filters).result
+    want = expected_interaction(kept, timedelta(minutes=30))
+    assert {pair: c["count"] for pair, c in cells(got["replies"]).items()} == \
+        {pair: count for pair, (count, _) in want["replies"].items()}
+    assert got["threads"]["count"] == 0  # the threads are on Slack
+
+
+@pytest.mark.parametrize("languages", [[], ["en"], ["pt", "en"]])
+def test_every_language_number_matches_an_independent_count(analytics, history, languages):
+    stop = {w.lower() for code in (languages or DEFAULT_LANGUAGES)
+            for w in stop_words.get_stop_words(code)}
+    want = expected_language(history, stop)
+    got = ask(analytics, "language", top=50, languages=languages).result
+    assert got["languages"] == (sorted(languages) or list(DEFAULT_LANGUAGES))
+    for name, key in (("words", "word"), ("phrases", "phrase"), ("emoji", "emoji"),
+                      ("domains", "domain")):
+        ranked = sorted(want[name].items(), key=lambda item: (-item[1], item[0]))
+        if name == "phrases":
+            ranked = [item for item in ranked if item[1] > 1]
+        assert [(r[key], r["count"]) for r in got[name]] == ranked[:50], name
+    assert got["words"] and got["phrases"] and got["emoji"] and got["domains"]
+    assert "see" not in {r["word"] for r in got["words"]}  # an English stop word
+
+
+def test_sentiment_scores_a_fixed_sample_by_month(analytics, history):
+    first = ask(analytics, "language").result["sentiment"]
+    scored = [m for m in history if m.kind not in ("system", "service") and m.text
+              and not m.deleted]
+    assert first["model"] == "vaderSentiment"
+    assert first["scored"] == min(len(scored), SENTIMENT_SAMPLE)
+    assert sum(month["messages"] for month in first["months"]) == first["scored"]
+    assert first["positive"] + first["negative"] + first["neutral"] == pytest.approx(1)
+    assert ask(analytics, "language").result["sentiment"] == first
+
+
+def test_an_unknown_stop_word_language_is_refused(analytics):
+    with pytest.raises(PermanentError) as refused:
+        ask(analytics, "language", languages=["en", "xx"])
+    assert refused.value.code == "invalid_language"
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Auckland"])
+def test_the_calendar_counts_each_day_of_a_year(analytics, history, zone):
+    got = ask(analytics, "calendar", timezone=zone).result
+    tz = ZoneInfo(zone)
+    years = sorted({m.sent_at.astimezone(tz).year for m in history
+                    if m.kind not in ("system", "service")})
+    assert got["years"] == years and got["year"] == years[-1]
+    for year in years:
+        got = ask(analytics, "calendar", timezone=zone, year=year).result
+        want = expected_calendar(history, zone, year)
+        assert {date.fromisoformat(d["day"]): d["messages"] for d in got["days"]} == want
+        assert got["total"] == sum(want.values()) and got["max"] == max(want.values())
+    assert ask(analytics, "calendar", year=1999).result["days"] == []

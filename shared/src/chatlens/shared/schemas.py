@@ -835,23 +835,6 @@ class ModelsStatus(Message):
     models: list[ModelState]
 
 
-# --- broadcasts (issue 15.4) --------------------------------------------------------------------
-
-
-class AccessRevoked(Message):
-    """Auth's news that access ended before the tokens' ``exp``, sent to every gateway the moment
-    it is committed: sessions (refresh families) ended, users whose earlier tokens are void (a
-    password, role or MFA change, a removal), API keys revoked. Auth's signed revocation feed
-    stays the authority that gateways poll; this only lets them refuse sooner."""
-
-    type: ClassVar[str] = "auth.access.revoked"
-    queue = queues.BROADCAST
-
-    sessions: dict[str, int] = Field(default={}, description="sid -> revoked at (epoch s)")
-    users: dict[str, int] = Field(default={}, description="user id -> tokens issued before this "
-                                  "epoch second are void; their API keys are checked again")
-    api_keys: list[str] = Field(default=[], description="ids of revoked API keys")
-
 
 
 def encode(message: Message) -> bytes:
@@ -885,11 +868,12 @@ class AnalyticsRequested(Message):
 
     type: ClassVar[str] = "index.analytics"
     queue = queues.INDEX_RPC
-    errors = _INDEX_ERRORS | {"invalid_timezone"}
+    errors = _INDEX_ERRORS | {"invalid_timezone", "invalid_language"}
 
     org_id: str
     collection_id: str
-    report: Literal["overview", "activity", "people", "conversations"]
+    report: Literal["overview", "activity", "people", "conversations", "interaction",
+                    "language", "calendar"]
     filters: SearchFilters = SearchFilters()
     version: int | None = Field(default=None, ge=0)
     timezone: str = Field(default="UTC", min_length=1, max_length=64)
@@ -899,6 +883,10 @@ class AnalyticsRequested(Message):
                              "a chat into conversations")
     top: int = Field(default=10, ge=1, le=50, description="stacked keys, starters, enders")
     limit: int = Field(default=100, ge=1, le=1000, description="people listed")
+    year: int | None = Field(default=None, ge=1970, le=2100,
+                             description="calendar: the year shown (the latest one when None)")
+    languages: list[str] = Field(default=[], max_length=40,
+                                 description="language: stop-word languages (ISO 639-1)")
 
 
 class AnalyticsAnswered(Message):

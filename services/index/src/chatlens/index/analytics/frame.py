@@ -2,7 +2,8 @@
 
 The same masks as search (:mod:`chatlens.index.filters` and the version's tombstones), applied to
 each segment's columns; the tables are concatenated without copying (one chunk per segment). The
-text column stays behind: every aggregate reads the counts computed when the segment was written.
+text column stays behind unless a report reads it: the others use the counts computed when the
+segment was written.
 """
 
 from __future__ import annotations
@@ -19,13 +20,15 @@ FIELDS = [name for name in SCHEMA.names if name != "text"]
 
 
 def live_table(segments: list[Segment], deleted: frozenset[str], filters: SearchFilters,
-               tombstones: Tombstones) -> pa.Table:
-    """The rows of ``segments`` that ``filters`` allow and ``deleted`` does not name."""
+               tombstones: Tombstones, text: bool = False) -> pa.Table:
+    """The rows of ``segments`` that ``filters`` allow and ``deleted`` does not name; with the
+    text column when ``text`` (the reports that read words, emoji, links and mentions)."""
+    fields = [*FIELDS, "text"] if text else FIELDS
     parts = []
     for segment in segments:
         mask = both(segment.columns.mask(filters), tombstones.alive(segment, deleted))
         # Metadata differs between a file's table and one built in memory; concat wants equal.
-        table = segment.table.select(FIELDS).replace_schema_metadata(None)
+        table = segment.table.select(fields).replace_schema_metadata(None)
         if mask is not None:
             if not mask.any():
                 continue
@@ -33,5 +36,5 @@ def live_table(segments: list[Segment], deleted: frozenset[str], filters: Search
                 table = table.filter(pa.array(np.asarray(mask, dtype=bool)))
         parts.append(table)
     if not parts:
-        return SCHEMA.empty_table().select(FIELDS).replace_schema_metadata(None)
+        return SCHEMA.empty_table().select(fields).replace_schema_metadata(None)
     return pa.concat_tables(parts)

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 import zoneinfo
 
-from chatlens.index.analytics import activity, conversations, overview, people, sql
+from chatlens.index.analytics import (
+    activity,
+    calendar,
+    conversations,
+    interaction,
+    language,
+    overview,
+    people,
+    sql,
+)
 from chatlens.index.analytics.frame import live_table
 from chatlens.index.manifests import ManifestReader
 from chatlens.index.storage.segment import SegmentCache
@@ -26,6 +35,10 @@ def valid_timezone(name: str) -> bool:
     return True
 
 
+# The reports that read the messages' text (the others read the counts in the columns).
+TEXT_REPORTS = ("interaction", "language")
+
+
 class Analytics:
     """Answers AnalyticsRequested; safe to share between RPC worker threads."""
 
@@ -39,12 +52,17 @@ class Analytics:
         if not valid_timezone(request.timezone):
             raise PermanentError(f"unknown time zone {request.timezone!r}",
                                  code="invalid_timezone")
+        if request.report == "language":
+            unknown = sorted(set(request.languages) - set(language.language_codes()))
+            if unknown:
+                raise PermanentError(f"no stop words for {', '.join(unknown)}",
+                                     code="invalid_language")
         collection = self.manifests.collection(request.org_id, request.collection_id)
         manifest = self.manifests.manifest(collection, request.version)
         segments = [self.segments.get(collection.segment_path(entry.id))
                     for entry in manifest.segments]
         frame = live_table(segments, self.tombstones.deleted(manifest), request.filters,
-                           self.tombstones)
+                           self.tombstones, text=request.report in TEXT_REPORTS)
         with sql.connect(frame, request.timezone, request.gap_minutes, self.threads) as con:
             result = run(con, request)
         return AnalyticsAnswered(version=manifest.version, report=request.report,
@@ -59,4 +77,10 @@ def run(con, request: AnalyticsRequested) -> dict:
         return activity.activity(con, request.bucket, request.stack, request.top)
     if request.report == "people":
         return people.people(con, request.limit)
+    if request.report == "interaction":
+        return interaction.interaction(con, request.top)
+    if request.report == "language":
+        return language.language(con, request.top, request.languages)
+    if request.report == "calendar":
+        return calendar.calendar(con, request.year)
     return conversations.conversations(con, request.gap_minutes, request.top)

@@ -70,7 +70,8 @@ def connect(frame: pa.Table, timezone: str, gap_minutes: int,
         con.execute(f"SET VARIABLE gap_us = {int(gap_minutes) * 60_000_000}")
         yield con
     finally:
-        con.execute("DROP TABLE IF EXISTS bounds; DROP TABLE IF EXISTS sessions")
+        con.execute("DROP TABLE IF EXISTS bounds; DROP TABLE IF EXISTS sessions; "
+                    "DROP TABLE IF EXISTS threads; DROP TABLE IF EXISTS trees")
         con.unregister("m")
         if threads is not None:
             con.close()

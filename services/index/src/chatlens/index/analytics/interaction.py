@@ -1,0 +1,115 @@
+"""Interaction: who replies to whom, how fast, who mentions whom, and the threads and reply chains
+the platform's own reply and thread ids rebuild.
+
+Three directed matrices, each a list of ``{sender, recipient, count}`` cells (busiest first):
+
+    replies    native replies: ``sender`` answered a message of ``recipient`` (``reply_to``
+               naming a message in the selection), with the median wait between the two
+    responses  turn-taking: ``sender`` wrote right after ``recipient`` in a chat, within one
+               conversation (``sql.turns``), with the median wait; the people report's response
+               time is the same wait per sender
+    mentions   ``sender`` wrote ``@name`` of ``recipient`` (another sender of the selection; a
+               longer name wins where two start alike), counted once per message
+
+A *thread* is the messages sharing a native thread id (Slack threads, forum topics). A *reply
+tree* is a message that replies to nothing in the selection and every reply under it, followed
+through ``reply_to``; its depth is the messages on its longest chain of replies to replies.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import duckdb
+import regex
+
+from chatlens.index.analytics.sql import one, rows, turns
+
+# A cycle of replies cannot be reached from a root; the bound only stops a malformed export.
+MAX_DEPTH = 10_000
+
+
+def interaction(con: duckdb.DuckDBPyConnection, top: int) -> dict:
+    """The matrices (every pair), the threads and the reply trees; ``top`` longest of each."""
+    turns(con)
+    replies = rows(con, """
+        SELECT r.sender AS sender, o.sender AS recipient, count(*) AS count,
+               median((r.us - o.us) / 1e6) AS median_seconds
+        FROM authored r JOIN authored o ON r.reply_to = o.message_id
+        WHERE r.sender IS NOT NULL AND o.sender IS NOT NULL
+        GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2""")
+    responses = rows(con, """
+        SELECT sender, previous_sender AS recipient, count(*) AS count,
+               median((us - previous_us) / 1e6) AS median_seconds
+        FROM turns
+        WHERE NOT starts AND sender IS NOT NULL AND previous_sender IS NOT NULL
+              AND sender <> previous_sender
+        GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2""")
+    return {"replies": replies, "responses": responses, "mentions": mentions(con),
+            "threads": threads(con, top), "reply_trees": reply_trees(con, top)}
+
+
+def mentions(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """``@name`` of a sender in the selection, in the messages that have an ``@`` at all."""
+    names = [r["sender"] for r in rows(con, """
+        SELECT DISTINCT sender FROM authored WHERE sender IS NOT NULL""")]
+    if not names:
+        return []
+    # Longest first, so that "@Ana Lúcia" is Ana Lúcia and not Ana; a name ends where no
+    # letter or digit follows.
+    pattern = regex.compile(
+        "@(" + "|".join(regex.escape(n) for n in sorted(names, key=len, reverse=True))
+        + r")(?![\p{L}\p{N}])", regex.IGNORECASE)
+    canonical = {n.casefold(): n for n in sorted(names, reverse=True)}
+    counted: Counter = Counter()
+    found = con.execute("""
+        SELECT sender, text FROM authored
+        WHERE sender IS NOT NULL AND NOT deleted AND contains(text, '@')""")
+    while batch := found.fetchmany(10_000):
+        for sender, text in batch:
+            named = {canonical.get(match.casefold()) for match in pattern.findall(text)}
+            counted.update((sender, name) for name in named if name and name != sender)
+    return [{"sender": sender, "recipient": recipient, "count": count}
+            for (sender, recipient), count in sorted(counted.items(),
+                                                     key=lambda item: (-item[1], item[0]))]
+
+
+def threads(con: duckdb.DuckDBPyConnection, top: int) -> dict:
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE threads AS
+        SELECT thread_id, min(chat) AS chat, count(*) AS messages,
+               count(DISTINCT sender) AS participants,
+               min(sent_at) AS started_at, max(sent_at) AS ended_at
+        FROM authored WHERE thread_id IS NOT NULL GROUP BY 1""")
+    totals = one(con, """
+        SELECT count(*) AS count, coalesce(sum(messages), 0) AS messages,
+               median(messages) AS median_messages FROM threads""") or {}
+    longest = rows(con, f"""
+        SELECT * FROM threads ORDER BY messages DESC, started_at, thread_id
+        LIMIT {int(top)}""")
+    return {**totals, "longest": longest}
+
+
+def reply_trees(con: duckdb.DuckDBPyConnection, top: int) -> dict:
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE trees AS
+        WITH RECURSIVE edges AS (
+            SELECT r.message_id, r.reply_to AS parent FROM authored r
+            JOIN authored p ON r.reply_to = p.message_id),
+        tree(message_id, root, depth) AS (
+            SELECT DISTINCT parent, parent, 1 FROM edges
+            WHERE parent NOT IN (SELECT message_id FROM edges)
+            UNION ALL
+            SELECT edges.message_id, tree.root, tree.depth + 1
+            FROM tree JOIN edges ON edges.parent = tree.message_id
+            WHERE tree.depth < {MAX_DEPTH})
+        SELECT root, count(*) AS messages, max(depth) AS depth FROM tree GROUP BY root""")
+    totals = one(con, """
+        SELECT count(*) AS count, coalesce(sum(messages), 0) AS messages,
+               max(depth) AS deepest FROM trees""") or {}
+    longest = rows(con, f"""
+        SELECT trees.root AS message_id, a.chat, a.sender, a.sent_at AS started_at,
+               trees.depth, trees.messages
+        FROM trees JOIN authored a ON a.message_id = trees.root
+        ORDER BY trees.depth DESC, trees.messages DESC, a.us, trees.root LIMIT {int(top)}""")
+    return {**totals, "longest": longest}

@@ -1,0 +1,125 @@
+"""Language: the words, phrases, emoji and link domains people use, and sentiment over time.
+
+Over authored messages that were not deleted. A *word* is a run of letters and digits (inner
+apostrophes kept: "don't"), lower-cased, at least two characters with a letter among them, links
+taken out first, and not a stop word of the requested languages (the ``stop-words`` package's
+lists). A *phrase* is two such words next to each other in a message. Emoji are the ``emoji``
+package's (a family or a flag is one). A link's domain is its host without ``www.``.
+
+Sentiment is VADER's (``vaderSentiment``; its lexicon ships in the package, English): the mean
+compound score per month, and the shares of positive (>= 0.05), negative (<= -0.05) and neutral
+messages, over a sample of at most ``SENTIMENT_SAMPLE`` messages picked by a hash of their ids (the
+same sample for the same version and filters); the answer says how many were scored.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from functools import cache
+
+import duckdb
+import emoji
+import pyarrow as pa
+import stop_words
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from chatlens.index.analytics.sql import rows
+
+# Stop words of these languages when a request names none (ISO 639-1).
+DEFAULT_LANGUAGES = ("en", "pt", "es", "fr", "de", "it", "nl")
+SENTIMENT_SAMPLE = 5000
+# RE2 syntax (DuckDB): links out, then words.
+_LINK = r"(?i)\b(?:https?://|www\.)\S*"
+_WORD = r"[\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*"
+_TOKENS = (f"regexp_extract_all(lower(regexp_replace(text, '{_LINK}', ' ', 'g')), "
+           f"'{_WORD.replace(chr(39), chr(39) * 2)}')")  # a quote in SQL is doubled
+# A word that counts: two characters or more, a letter among them, not a stop word.
+_CONTENT = ("(length({w}) >= 2 AND regexp_matches({w}, '\\p{{L}}') "
+            "AND {w} NOT IN (SELECT word FROM stop))")
+_DOMAINS = r"regexp_extract_all(lower(text), '\b(?:https?://|www\.)([^\s/?#:]+)', 1)"
+
+
+def language_codes() -> dict[str, str]:
+    """ISO 639-1 code -> the ``stop-words`` package's language name."""
+    return dict(stop_words.LANGUAGE_MAPPING)
+
+
+@cache
+def stop_list(languages: tuple[str, ...]) -> tuple[str, ...]:
+    """The union of the languages' stop words, lower-cased."""
+    words: set[str] = set()
+    for code in languages:
+        words.update(w.lower() for w in stop_words.get_stop_words(code))
+    return tuple(sorted(words))
+
+
+@cache
+def _analyzer() -> SentimentIntensityAnalyzer:
+    return SentimentIntensityAnalyzer()  # reads its lexicon from the package once
+
+
+def language(con: duckdb.DuckDBPyConnection, top: int, languages: list[str]) -> dict:
+    """Top ``top`` words, phrases, emoji and domains, and sentiment by month."""
+    codes = tuple(sorted(set(languages))) or DEFAULT_LANGUAGES
+    unknown = [code for code in codes if code not in language_codes()]
+    if unknown:
+        raise ValueError(f"no stop words for {', '.join(unknown)}")
+    con.register("stop", pa.table({"word": pa.array(stop_list(codes), pa.string())}))
+    try:
+        # Tokenised once; counted before the stop words are taken out (a few thousand distinct
+        # words and pairs to check instead of every occurrence).
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE tokens AS
+            SELECT {_TOKENS} AS words FROM authored WHERE NOT deleted AND text <> ''""")
+        words = rows(con, f"""
+            SELECT w AS word, n AS count
+            FROM (SELECT w, count(*) AS n FROM (SELECT unnest(words) AS w FROM tokens) GROUP BY 1)
+            WHERE {_CONTENT.format(w='w')} ORDER BY 2 DESC, 1 LIMIT {int(top)}""")
+        phrases = rows(con, f"""
+            WITH pairs AS (SELECT words[i] AS a, words[i + 1] AS b
+                           FROM (SELECT words, unnest(range(1, len(words))) AS i FROM tokens)),
+                 counted AS (SELECT a, b, count(*) AS n FROM pairs GROUP BY 1, 2 HAVING n > 1)
+            SELECT a || ' ' || b AS phrase, n AS count FROM counted
+            WHERE {_CONTENT.format(w='a')} AND {_CONTENT.format(w='b')}
+            ORDER BY 2 DESC, 1 LIMIT {int(top)}""")
+    finally:
+        con.execute("DROP TABLE IF EXISTS tokens")
+        con.unregister("stop")
+    domains = rows(con, f"""
+        SELECT d AS domain, count(*) AS count
+        FROM (SELECT rtrim(regexp_replace(unnest({_DOMAINS}), '^www\\.', ''), '.,;!') AS d
+              FROM authored WHERE link AND NOT deleted)
+        WHERE d <> '' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {int(top)}""")
+    return {"languages": list(codes), "words": words, "phrases": phrases,
+            "emoji": top_emoji(con, top), "domains": domains, "sentiment": sentiment(con)}
+
+
+def top_emoji(con: duckdb.DuckDBPyConnection, top: int) -> list[dict]:
+    counted: Counter = Counter()
+    found = con.execute("SELECT text FROM authored WHERE emojis > 0 AND NOT deleted")
+    while batch := found.fetchmany(10_000):
+        for (text,) in batch:
+            counted.update(e["emoji"] for e in emoji.emoji_list(text))
+    return [{"emoji": e, "count": n}
+            for e, n in sorted(counted.items(), key=lambda item: (-item[1], item[0]))[:top]]
+
+
+def sentiment(con: duckdb.DuckDBPyConnection) -> dict:
+    sample = con.execute(f"""
+        SELECT strftime(t, '%Y-%m') AS month, text FROM authored
+        WHERE NOT deleted AND chars > 0
+        ORDER BY hash(message_id), message_id LIMIT {SENTIMENT_SAMPLE}""").fetchall()
+    analyzer = _analyzer()
+    by_month: dict[str, list[float]] = defaultdict(list)
+    for month, text in sample:
+        by_month[month].append(analyzer.polarity_scores(text)["compound"])
+    scores = [s for month_scores in by_month.values() for s in month_scores]
+    n = len(scores)
+    return {
+        "model": "vaderSentiment", "scored": n,
+        "positive": sum(s >= 0.05 for s in scores) / n if n else None,
+        "negative": sum(s <= -0.05 for s in scores) / n if n else None,
+        "neutral": sum(-0.05 < s < 0.05 for s in scores) / n if n else None,
+        "months": [{"month": month, "messages": len(v), "mean": sum(v) / len(v)}
+                   for month, v in sorted(by_month.items())],
+    }
