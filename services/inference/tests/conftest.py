@@ -9,6 +9,7 @@ import pytest
 from chatlens.inference.cluster import LlmCluster
 from chatlens.inference.registry import ModelSpec, Registry
 from chatlens.shared import compute
+from chatlens.shared.bus import Bus
 from chatlens.shared.testing import slow_model, throwaway_vhost
 
 
@@ -40,3 +41,13 @@ def amqp_url():
     """The URL of a fresh RabbitMQ vhost, deleted after the test."""
     with throwaway_vhost("chatlens-inference-test") as url:
         yield url
+
+
+@pytest.fixture
+def bus(amqp_url):
+    """A bus on the test's vhost, its topology declared."""
+    bus = Bus(amqp_url, "inference-tests")
+    bus.declare()
+    yield bus
+    bus.rpc().close()
+    bus.close()

@@ -18,7 +18,7 @@ from chatlens.inference.registry import Registry
 from chatlens.shared import openai_test_server, schemas, topology
 from chatlens.shared.bus import PermanentError, RpcError
 
-from .test_rpc import OFFSITE, SYSTEM, bus, wait_for  # noqa: F401 (bus: a fixture)
+from .test_rpc import OFFSITE, SYSTEM, wait_for
 
 KEY = "sk-test-provider-key-0123456789"
 ORG = "org-1"

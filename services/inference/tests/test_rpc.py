@@ -15,19 +15,10 @@ import pytest
 
 from chatlens.inference.handlers import InferenceHandlers
 from chatlens.shared import schemas, topology
-from chatlens.shared.bus import Bus, RpcError
+from chatlens.shared.bus import RpcError
 
 OFFSITE = "Context: The offsite is in Lisbon from 12 to 14 March.\nQuestion: Where is the offsite?"
 SYSTEM = "Answer the question from the context only. Be brief."
-
-
-@pytest.fixture
-def bus(amqp_url):
-    bus = Bus(amqp_url, "inference-tests")
-    bus.declare()
-    yield bus
-    bus.rpc().close()
-    bus.close()
 
 
 @pytest.fixture
