@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make sure the servers the embedded default needs are up on loopback:
 #   ensure-services.sh demo   RabbitMQ, and nginx (optional for the demo)
-#   ensure-services.sh test   RabbitMQ (and its prometheus plugin), promtool, MariaDB, nginx, docker-compose and Chromium (the tests use them all)
+#   ensure-services.sh test   RabbitMQ (and its prometheus plugin), promtool, MariaDB, PostgreSQL,
+#                             Redis, nginx, docker-compose and Chromium (the tests use them all)
 # A server that is installed but stopped is started; one that is missing is installed from
 # Debian's packages when we are root on Debian, otherwise we say what to install.
 set -euo pipefail
@@ -44,6 +45,29 @@ ensure_mariadb() {
   wait_port 3306 MariaDB
 }
 
+# PostgreSQL, the other supported database: Debian's server creates its cluster on install; the
+# tests connect as the postgres superuser without a password over loopback (as root to MariaDB),
+# which a fresh cluster refuses (scram), so a throw-away test machine's cluster is told to trust it.
+ensure_postgres() {
+  local port=5432 version
+  if ! port_open "$port"; then
+    command -v pg_ctlcluster >/dev/null 2>&1 || apt_install postgresql
+    version="$(ls /etc/postgresql | sort -V | tail -n 1)"
+    [ -n "$version" ] || { echo "PostgreSQL is installed but has no cluster" >&2; return 1; }
+    echo "starting PostgreSQL $version"
+    pg_ctlcluster "$version" main start >/dev/null 2>&1 || service postgresql start >/dev/null 2>&1 || true
+    wait_port "$port" PostgreSQL
+  fi
+  psql -h 127.0.0.1 -p "$port" -U postgres -w -qAtc 'SELECT 1' >/dev/null 2>&1 && return 0
+  [ "$(id -u)" = 0 ] || { echo "PostgreSQL refuses postgres@127.0.0.1 without a password" >&2; return 1; }
+  local hba
+  hba="$(su postgres -c "psql -p $port -qAtc 'SHOW hba_file'")"
+  echo "PostgreSQL: trusting postgres@127.0.0.1 for the tests ($hba)"
+  sed -i '1i host all postgres 127.0.0.1/32 trust  # chatlens tests (ensure-services.sh)' "$hba"
+  su postgres -c "psql -p $port -qAtc 'SELECT pg_reload_conf()'" >/dev/null
+  psql -h 127.0.0.1 -p "$port" -U postgres -w -qAtc 'SELECT 1' >/dev/null
+}
+
 ensure_redis() {  # the gateway's rate-limit counters (REDIS_URL); the tests use a real one
   port_open 6379 && return 0
   command -v redis-server >/dev/null 2>&1 || apt_install redis-server
@@ -69,6 +93,7 @@ ensure_binary() {  # binary, package, required
 ensure_rabbitmq
 if [ "$purpose" = test ]; then
   ensure_mariadb
+  ensure_postgres
   ensure_redis
   ensure_binary nginx nginx-light required
   ensure_binary docker-compose docker-compose required

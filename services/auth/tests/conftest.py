@@ -1,5 +1,6 @@
-"""Fixtures of the auth tests. Every test that touches the database runs twice: on a SQLite file
-and on a throw-away MariaDB database (skipped if MariaDB is unreachable, failed if CI is set)."""
+"""Fixtures of the auth tests. Every test that touches the database runs three times: on a SQLite
+file, on a throw-away MariaDB database and on a throw-away PostgreSQL database (a missing server is
+skipped on a laptop, failed if CI is set)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from flask.testing import FlaskClient
 from chatlens.auth.app import create_app
 from chatlens.auth.config import AuthSettings
 from chatlens.auth.runtime import EXTENSION, Runtime
-from chatlens.shared.testing import require_server, unavailable
+from chatlens.shared.testing import require_server, throwaway_postgres, unavailable
 
 MARIADB = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}
 PASSWORD = "correct horse battery staple"
@@ -31,11 +32,16 @@ def mariadb_connection() -> pymysql.Connection:
         unavailable(f"MariaDB is unreachable on 127.0.0.1:3306: {exc}")
 
 
-@pytest.fixture(params=["sqlite", "mariadb"])
+@pytest.fixture(params=["sqlite", "mariadb", "postgres"])
 def database_url(request, tmp_path):
-    """An empty database: a SQLite file, or a uniquely named MariaDB database dropped after."""
+    """An empty database: a SQLite file, or a uniquely named MariaDB or PostgreSQL database
+    dropped after."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'auth.db'}"
+        return
+    if request.param == "postgres":
+        with throwaway_postgres("chatlens_auth_test") as url:
+            yield url
         return
     connection = mariadb_connection()
     name = f"chatlens_auth_test_{uuid.uuid4().hex[:16]}"

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from chatlens.gateway.app import create_app
 from chatlens.gateway.config import GatewaySettings
-from chatlens.shared.testing import throwaway_mariadb, throwaway_vhost
+from chatlens.shared.testing import throwaway_mariadb, throwaway_postgres, throwaway_vhost
 
 
 @pytest.fixture(scope="session")
@@ -170,12 +170,14 @@ def make_token(signing_key):
     return make
 
 
-@pytest.fixture(params=["sqlite", "mariadb"])
+@pytest.fixture(params=["sqlite", "mariadb", "postgres"])
 def database_url(request, tmp_path):
+    """An empty database: a SQLite file, or a throw-away MariaDB or PostgreSQL database."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'gateway.db'}"
         return
-    with throwaway_mariadb("gw_test") as url:
+    throwaway = throwaway_mariadb if request.param == "mariadb" else throwaway_postgres
+    with throwaway("gw_test") as url:
         yield url
 
 

@@ -96,7 +96,7 @@ def throwaway_mariadb(prefix: str = "test") -> Iterator[str]:
 def throwaway_postgres(prefix: str = "test") -> Iterator[str]:
     """A fresh database on the loopback PostgreSQL; yields its SQLAlchemy URL, drops it after."""
     require_server("127.0.0.1", 5432, "PostgreSQL")
-    import psycopg  # a test dependency (dev-requirements.txt); no service uses PostgreSQL yet
+    import psycopg  # the auth and gateway services' PostgreSQL driver
 
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 
 from chatlens.shared import web
 
@@ -125,6 +125,14 @@ def init_app(app: Flask, more: dict[type[Exception], tuple[int, str]] | None = N
     def _throttled(exc: Throttled):
         return web.error_response(429, "too_many_attempts", str(exc),
                                   {"Retry-After": str(exc.retry_after_s)})
+
+    @app.errorhandler(DataError)
+    def _value_the_database_refuses(exc: DataError):
+        # PostgreSQL refuses some values MariaDB and SQLite store or compare (a NUL character in
+        # an id, say): that is the client's input, not a fault of the service.
+        log.info("the database refused a value: %s", exc.orig)
+        return web.error_response(400, "invalid_value",
+                                  "a value in the request cannot be stored (e.g. a NUL character)")
 
     @app.errorhandler(OperationalError)
     def _database_unavailable(exc: OperationalError):

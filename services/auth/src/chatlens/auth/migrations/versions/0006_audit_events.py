@@ -39,9 +39,16 @@ def upgrade() -> None:
     op.create_index(op.f("ix_audit_events_event"), "audit_events", ["event"])
     op.create_index(op.f("ix_audit_events_org_id"), "audit_events", ["org_id"])
     # The services append; nothing rewrites history, not even a bug in auth.
+    dialect = op.get_bind().dialect.name
+    if dialect == "postgresql":  # PostgreSQL's triggers call a function; one serves both
+        op.execute("CREATE FUNCTION audit_events_append_only() RETURNS trigger AS $$ BEGIN "
+                   f"RAISE EXCEPTION '{MESSAGE}'; END $$ LANGUAGE plpgsql")
     for action in ("UPDATE", "DELETE"):
         name = f"audit_events_no_{action.lower()}"
-        if op.get_bind().dialect.name == "sqlite":
+        if dialect == "postgresql":
+            op.execute(f"CREATE TRIGGER {name} BEFORE {action} ON audit_events FOR EACH ROW "
+                       "EXECUTE FUNCTION audit_events_append_only()")
+        elif dialect == "sqlite":
             op.execute(f"CREATE TRIGGER {name} BEFORE {action} ON audit_events "
                        f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END")
         else:
@@ -50,6 +57,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    postgresql = op.get_bind().dialect.name == "postgresql"
     for action in ("update", "delete"):
-        op.execute(f"DROP TRIGGER IF EXISTS audit_events_no_{action}")
+        # PostgreSQL names a trigger per table, the others per schema.
+        on_table = " ON audit_events" if postgresql else ""
+        op.execute(f"DROP TRIGGER IF EXISTS audit_events_no_{action}{on_table}")
+    if postgresql:
+        op.execute("DROP FUNCTION IF EXISTS audit_events_append_only()")
     op.drop_table("audit_events")
