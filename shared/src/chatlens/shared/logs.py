@@ -73,11 +73,3 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     # pika logs every connection step at INFO; keep its warnings only.
     logging.getLogger("pika").setLevel(logging.WARNING)
 
-
-def init_sentry(dsn: str | None, service: str) -> None:
-    """Turn Sentry on when a DSN is configured; a no-op otherwise."""
-    if not dsn:
-        return
-    import sentry_sdk
-
-    sentry_sdk.init(dsn=dsn, server_name=service, traces_sample_rate=0.0)

@@ -22,7 +22,10 @@ class CommonSettings(BaseSettings):
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
     data_dir: Path = Path("var")
     log_level: str = "INFO"
+    # Error reports (chatlens.shared.error_reports): off unless SENTRY_DSN is set.
     sentry_dsn: str | None = None
+    sentry_environment: str = "production"
+    sentry_release: str | None = None  # default: chatlens@<version>
     # Port of the small /healthz, /readyz, /metrics server of services without an HTTP API.
     health_port: int = 0
     # Interface the HTTP listeners bind to: loopback on a laptop, 0.0.0.0 in a container.

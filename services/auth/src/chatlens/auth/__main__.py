@@ -7,7 +7,8 @@ import logging
 import sys
 
 from chatlens.auth.config import SERVICE, AuthSettings
-from chatlens.shared.logs import configure_logging, init_sentry
+from chatlens.shared.error_reports import init_sentry
+from chatlens.shared.logs import configure_logging
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,8 @@ def main(argv: list[str] | None = None) -> None:
 
     settings = AuthSettings()
     configure_logging(SERVICE, settings.log_level)
-    init_sentry(settings.sentry_dsn, SERVICE)
+    init_sentry(settings.sentry_dsn, SERVICE, environment=settings.sentry_environment,
+                release=settings.sentry_release)
     # Alembic announces each of its plugins at INFO on every start.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 

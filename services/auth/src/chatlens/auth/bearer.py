@@ -11,6 +11,7 @@ from chatlens.auth import runtime, sessions
 from chatlens.auth.errors import AccessTokenMissing, Forbidden
 from chatlens.auth.permissions import ALL, permissions_for
 from chatlens.auth.tokens import AccessClaims, AccessTokens
+from chatlens.shared.error_reports import identify
 
 
 def access_claims(tokens: AccessTokens) -> AccessClaims:
@@ -40,6 +41,7 @@ def authenticated(permission: str | None = None) -> Callable:
             if permission is not None and permission not in permissions_for(account.role):
                 raise Forbidden(f"your role ({account.role}) does not allow {permission}")
             g.claims, g.account = claims, account
+            identify(claims.sub)  # error reports name the caller by id, never by e-mail
             return view(*args, **kwargs)
 
         return wrapper

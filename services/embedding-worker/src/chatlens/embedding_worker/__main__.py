@@ -15,8 +15,9 @@ from chatlens.embedding_worker.config import EmbeddingSettings
 from chatlens.embedding_worker.handlers import Handlers
 from chatlens.shared import compute, health, model_files, topology
 from chatlens.shared.bus import Bus
+from chatlens.shared.error_reports import init_sentry
 from chatlens.shared.lifecycle import StopSignal
-from chatlens.shared.logs import configure_logging, init_sentry
+from chatlens.shared.logs import configure_logging
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,8 @@ SERVICE = "embedding-worker"
 def main() -> None:
     settings = EmbeddingSettings()
     configure_logging(SERVICE, settings.log_level)
-    init_sentry(settings.sentry_dsn, SERVICE)
+    init_sentry(settings.sentry_dsn, SERVICE, environment=settings.sentry_environment,
+                release=settings.sentry_release)
     # The model ships inside a package; the Hugging Face hub must never be asked for it.
     os.environ["HF_HUB_OFFLINE"] = "1"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 
 from chatlens.gateway.config import GatewaySettings
-from chatlens.shared.logs import configure_logging, init_sentry
+from chatlens.shared.error_reports import init_sentry
+from chatlens.shared.logs import configure_logging
 from chatlens.shared.service import serve
 
 
@@ -13,7 +14,8 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     settings = GatewaySettings()
     configure_logging("gateway", settings.log_level)
-    init_sentry(settings.sentry_dsn, "gateway")
+    init_sentry(settings.sentry_dsn, "gateway", environment=settings.sentry_environment,
+                release=settings.sentry_release)
     if argv[:1] == ["migrate"]:
         from chatlens.gateway import migrate
         from chatlens.gateway.db import make_engine

@@ -8,8 +8,9 @@ from chatlens.index.config import IndexSettings
 from chatlens.index.service import build
 from chatlens.shared import health
 from chatlens.shared.bus import Bus
+from chatlens.shared.error_reports import init_sentry
 from chatlens.shared.lifecycle import StopSignal
-from chatlens.shared.logs import configure_logging, init_sentry
+from chatlens.shared.logs import configure_logging
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +18,8 @@ log = logging.getLogger(__name__)
 def main() -> None:
     settings = IndexSettings()
     configure_logging("index", settings.log_level)
-    init_sentry(settings.sentry_dsn, "index")
+    init_sentry(settings.sentry_dsn, "index", environment=settings.sentry_environment,
+                release=settings.sentry_release)
     bus = Bus(settings.amqp_url, "index", index_replicas=settings.index_replicas)
     bus.declare()
     service = build(settings, bus)

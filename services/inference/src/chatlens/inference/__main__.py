@@ -13,8 +13,9 @@ from chatlens.inference.provider_keys import AuthKeys
 from chatlens.inference.registry import Registry
 from chatlens.shared import compute, health, topology
 from chatlens.shared.bus import Bus, Consumer
+from chatlens.shared.error_reports import init_sentry
 from chatlens.shared.lifecycle import StopSignal
-from chatlens.shared.logs import configure_logging, init_sentry
+from chatlens.shared.logs import configure_logging
 
 # Not __name__: run with -m, that is "__main__", which says nothing in a log line.
 log = logging.getLogger("chatlens.inference")
@@ -24,7 +25,8 @@ def main() -> None:
     """Load the models on the Dask workers, then answer RPCs until SIGTERM or SIGINT."""
     settings = InferenceSettings()
     configure_logging("inference", settings.log_level)
-    init_sentry(settings.sentry_dsn, "inference")
+    init_sentry(settings.sentry_dsn, "inference", environment=settings.sentry_environment,
+                release=settings.sentry_release)
     # Models come from local files only; the in-process Dask worker inherits this.
     os.environ["HF_HUB_OFFLINE"] = "1"
 
