@@ -2600,17 +2600,24 @@ export interface components {
             /** Model */
             model: string;
         };
-        /** ModelsStatusOut */
+        /**
+         * ModelsStatusOut
+         * @description The registry's models and where they are loaded, as inference reports them (the wire
+         *     model's content).
+         */
         ModelsStatusOut: {
             /** Default */
             default: string;
             /** Models */
-            models: components["schemas"]["ModelStateOut"][];
-            /** Registry */
+            models: components["schemas"]["ModelState"][];
+            /**
+             * Registry
+             * @description the registry file read (or the packaged models.toml)
+             */
             registry: string;
         };
-        /** ModelStateOut */
-        ModelStateOut: {
+        /** ModelState */
+        ModelState: {
             /** Context Length */
             context_length: number;
             /** Default */
@@ -2630,8 +2637,11 @@ export interface components {
             name: string;
             /** Source */
             source: string;
-            /** Workers */
-            workers: components["schemas"]["WorkerModelOut"][];
+            /**
+             * Workers
+             * @description llm workers only; [] for embedding
+             */
+            workers: components["schemas"]["WorkerModelState"][];
         };
         /**
          * MultiSearchRequest
@@ -3356,20 +3366,30 @@ export interface components {
              */
             other: number | string;
         };
-        /** VersionComparison */
+        /**
+         * VersionComparison
+         * @description Two versions compared, as the index compares them (the wire model's content).
+         */
         VersionComparison: {
             /** Added */
             added: number;
-            /** Added Ids */
-            added_ids: string[];
+            /**
+             * Added Ids
+             * @description the first ``limit`` added ids
+             * @default []
+             */
+            added_ids?: string[];
             /** Base */
             base: number;
             /** Other */
             other: number;
             /** Removed */
             removed: number;
-            /** Removed Ids */
-            removed_ids: string[];
+            /**
+             * Removed Ids
+             * @default []
+             */
+            removed_ids?: string[];
         };
         /** VersionList */
         VersionList: {
@@ -3399,7 +3419,10 @@ export interface components {
             /** Version */
             version: number;
         };
-        /** VersionRestoredOut */
+        /**
+         * VersionRestoredOut
+         * @description What a restore did, as the index reports it (the wire model's content).
+         */
         VersionRestoredOut: {
             /** Added */
             added: number;
@@ -3407,7 +3430,10 @@ export interface components {
             removed: number;
             /** Restored */
             restored: number;
-            /** Version */
+            /**
+             * Version
+             * @description the new version
+             */
             version: number;
         };
         /** VersionResults */
@@ -3417,13 +3443,20 @@ export interface components {
             /** Version */
             version: number;
         };
-        /** WorkerModelOut */
-        WorkerModelOut: {
-            /** Error */
-            error: string | null;
+        /** WorkerModelState */
+        WorkerModelState: {
+            /**
+             * Error
+             * @description the last load error seen there
+             * @default null
+             */
+            error?: string | null;
             /** Loaded */
             loaded: boolean;
-            /** Loads */
+            /**
+             * Loads
+             * @description times this worker loaded the model
+             */
             loads: number;
             /** Worker */
             worker: string;

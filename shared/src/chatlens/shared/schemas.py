@@ -405,14 +405,18 @@ class VersionRestoreRequested(Message):
     version: int = Field(ge=0)
 
 
-class VersionRestored(Message):
-    type: ClassVar[str] = "index.restore.reply"
-    answers = (VersionRestoreRequested,)
+class RestoreOutcome(BaseModel):
+    """What a restore did (the reply's content, and the gateway's answer)."""
 
     version: int = Field(description="the new version")
     restored: int
     added: int
     removed: int
+
+
+class VersionRestored(Message, RestoreOutcome):
+    type: ClassVar[str] = "index.restore.reply"
+    answers = (VersionRestoreRequested,)
 
 
 class VersionsCompareRequested(Message):
@@ -427,11 +431,8 @@ class VersionsCompareRequested(Message):
     limit: int = Field(default=100, ge=0, le=1000)
 
 
-class VersionsCompared(Message):
+class Comparison(BaseModel):
     """What ``other`` has that ``base`` has not (added), and the reverse (removed)."""
-
-    type: ClassVar[str] = "index.compare.reply"
-    answers = (VersionsCompareRequested,)
 
     base: int
     other: int
@@ -439,6 +440,11 @@ class VersionsCompared(Message):
     removed: int
     added_ids: list[str] = Field(default=[], description="the first ``limit`` added ids")
     removed_ids: list[str] = []
+
+
+class VersionsCompared(Message, Comparison):
+    type: ClassVar[str] = "index.compare.reply"
+    answers = (VersionsCompareRequested,)
 
 
 class TagInfo(BaseModel):
@@ -826,15 +832,36 @@ class ModelState(BaseModel):
     workers: list[WorkerModelState] = Field(description="llm workers only; [] for embedding")
 
 
-class ModelsStatus(Message):
-    type: ClassVar[str] = "inference.models.status.reply"
-    answers = (ModelsStatusRequested, ModelChangeRequested)
+class Models(BaseModel):
+    """The registry's models and where they are loaded (the reply's content, and the admin's
+    answer)."""
 
     default: str
     registry: str = Field(description="the registry file read (or the packaged models.toml)")
     models: list[ModelState]
 
 
+class ModelsStatus(Message, Models):
+    type: ClassVar[str] = "inference.models.status.reply"
+    answers = (ModelsStatusRequested, ModelChangeRequested)
+
+
+# --- broadcasts (issue 15.4) --------------------------------------------------------------------
+
+
+class AccessRevoked(Message):
+    """Auth's news that access ended before the tokens' ``exp``, sent to every gateway the moment
+    it is committed: sessions (refresh families) ended, users whose earlier tokens are void (a
+    password, role or MFA change, a removal), API keys revoked. Auth's signed revocation feed
+    stays the authority that gateways poll; this only lets them refuse sooner."""
+
+    type: ClassVar[str] = "auth.access.revoked"
+    queue = queues.BROADCAST
+
+    sessions: dict[str, int] = Field(default={}, description="sid -> revoked at (epoch s)")
+    users: dict[str, int] = Field(default={}, description="user id -> tokens issued before this "
+                                  "epoch second are void; their API keys are checked again")
+    api_keys: list[str] = Field(default=[], description="ids of revoked API keys")
 
 
 def encode(message: Message) -> bytes:

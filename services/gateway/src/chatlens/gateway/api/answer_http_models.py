@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chatlens.gateway.api.http_models import SearchFiltersIn, Strict, VersionRef
+from chatlens.shared import schemas
 
 MAX_QUESTION_CHARS = 4000
 
@@ -86,29 +87,9 @@ class ModelSetDefault(Strict):
     model: str = Field(min_length=1, max_length=200)
 
 
-class WorkerModelOut(BaseModel):
-    worker: str
-    loaded: bool
-    loads: int
-    error: str | None
-
-
-class ModelStateOut(BaseModel):
-    name: str
-    kind: Literal["llm", "embedding"]
-    source: str
-    gguf_file: str | None
-    context_length: int
-    dtype: str
-    device: str
-    default: bool
-    workers: list[WorkerModelOut]
-
-
-class ModelsStatusOut(BaseModel):
-    default: str
-    registry: str
-    models: list[ModelStateOut]
+class ModelsStatusOut(schemas.Models):
+    """The registry's models and where they are loaded, as inference reports them (the wire
+    model's content)."""
 
 
 # --- OpenAI-compatible (/v1) -------------------------------------------------------------------

@@ -185,11 +185,8 @@ class VersionList(BaseModel):
     versions: list[VersionOut]
 
 
-class VersionRestoredOut(BaseModel):
-    version: int
-    restored: int
-    added: int
-    removed: int
+class VersionRestoredOut(schemas.RestoreOutcome):
+    """What a restore did, as the index reports it (the wire model's content)."""
 
 
 class VersionCompareQuery(Strict):
@@ -198,13 +195,8 @@ class VersionCompareQuery(Strict):
     limit: int = Field(default=100, ge=0, le=1000)
 
 
-class VersionComparison(BaseModel):
-    base: int
-    other: int
-    added: int
-    removed: int
-    added_ids: list[str]
-    removed_ids: list[str]
+class VersionComparison(schemas.Comparison):
+    """Two versions compared, as the index compares them (the wire model's content)."""
 
 
 class ErrorBody(BaseModel):

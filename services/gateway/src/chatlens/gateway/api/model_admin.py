@@ -30,7 +30,7 @@ bp = Blueprint("model_admin", __name__, url_prefix="/api/v1/admin/models")
 
 
 def _status_view(status: schemas.ModelsStatus) -> dict:
-    return status.model_dump(mode="json", include={"default", "registry", "models"})
+    return status.model_dump(mode="json", include=set(am.ModelsStatusOut.model_fields))
 
 
 def _change(action: models.Change, model: str | None = None) -> dict:

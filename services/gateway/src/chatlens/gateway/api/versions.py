@@ -42,8 +42,7 @@ def compare_versions(collection_id: str):
         raise ApiError(422, "validation_error", str(exc).splitlines()[0]) from None
     compared = versions.compare(deps.backends(), deps.caller(), collection_id, query.base,
                                 query.other, query.limit)
-    return compared.model_dump(mode="json", include={"base", "other", "added", "removed",
-                                                     "added_ids", "removed_ids"})
+    return compared.model_dump(mode="json", include=set(http_models.VersionComparison.model_fields))
 
 
 @bp.post("/<collection_id>/versions/<version>/restore")
@@ -52,4 +51,5 @@ def compare_versions(collection_id: str):
 @requires(COLLECTIONS_WRITE)
 def restore_version(collection_id: str, version: str):
     restored = versions.restore(deps.backends(), deps.caller(), collection_id, version)
-    return restored.model_dump(mode="json", include={"version", "restored", "added", "removed"})
+    return restored.model_dump(mode="json",
+                               include=set(http_models.VersionRestoredOut.model_fields))
