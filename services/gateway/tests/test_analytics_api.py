@@ -33,6 +33,21 @@ REPORTS = {
     "conversations": {"count": 0, "messages": 0, "median_messages": None,
                       "median_seconds": None, "gap_minutes": 30, "sizes": [], "started_by": [],
                       "ended_by": [], "longest": None},
+    "interaction": {
+        "replies": [{"sender": "Sam", "recipient": "Marta", "count": 2, "median_seconds": 60.0}],
+        "responses": [], "mentions": [{"sender": "Marta", "recipient": "Sam", "count": 1}],
+        "threads": {"count": 0, "messages": 0, "median_messages": None, "longest": []},
+        "reply_trees": {"count": 1, "messages": 3, "deepest": 3, "longest": [
+            {"message_id": "m1", "chat": "Family", "sender": "Marta",
+             "started_at": "2025-02-14T11:15:00+00:00", "depth": 3, "messages": 3}]}},
+    "language": {"languages": ["en"], "words": [{"word": "porto", "count": 2}], "phrases": [],
+                 "emoji": [{"emoji": "🎉", "count": 1}],
+                 "domains": [{"domain": "example.org", "count": 1}],
+                 "sentiment": {"model": "vaderSentiment", "scored": 3, "positive": 0.5,
+                               "negative": 0.0, "neutral": 0.5,
+                               "months": [{"month": "2025-02", "messages": 3, "mean": 0.2}]}},
+    "calendar": {"year": 2025, "years": [2025], "days": [{"day": "2025-02-14", "messages": 2}],
+                 "total": 2, "max": 2},
 }
 
 
@@ -43,6 +58,8 @@ def index(request):
         raise PermanentError("no such version", code="version_not_found")
     if request.timezone == "Antarctica/Troll" and request.report == "people":
         raise PermanentError("unknown to the index", code="invalid_timezone")
+    if "xx" in request.languages:
+        raise PermanentError("no stop words for xx", code="invalid_language")
     result = REPORTS[request.report]
     return schemas.AnalyticsAnswered(version=2, report=request.report,
                                      timezone=request.timezone, result=result)
@@ -89,6 +106,9 @@ def test_an_overview_carries_the_filters_version_and_zone_to_the_index(client, c
     ("activity?bucket=week&stack=chat&top=3", {"bucket": "week", "stack": "chat", "top": 3}),
     ("people?gap_minutes=90&limit=5", {"gap_minutes": 90, "limit": 5}),
     ("conversations?gap_minutes=10&top=2", {"gap_minutes": 10, "top": 2}),
+    ("interaction?gap_minutes=5&top=4", {"gap_minutes": 5, "top": 4}),
+    ("language?top=7&languages=pt&languages=en", {"top": 7, "languages": ["pt", "en"]}),
+    ("calendar?year=2024", {"year": 2024}),
 ])
 def test_each_report_passes_its_own_options(client, collection, path, fields):
     headers, collection_id, fake = collection
@@ -121,6 +141,11 @@ def test_a_local_date_is_midnight_in_the_requested_zone(client, collection):
     ("people?limit=1001", 422, "validation_error"),
     ("conversations?gap_minutes=10081", 422, "validation_error"),
     ("people?timezone=Antarctica/Troll", 422, "invalid_timezone"),  # refused by the index
+    ("language?languages=en&languages=xx", 422, "invalid_language"),  # refused by the index
+    ("language?top=51", 422, "validation_error"),
+    ("calendar?year=1969", 422, "validation_error"),
+    ("calendar?year=twenty", 422, "validation_error"),
+    ("interaction?gap_minutes=0", 422, "validation_error"),
     ("topics", 404, "not_found"),
 ])
 def test_bad_requests_get_a_code_and_ask_nothing_unchecked(client, collection, path, status,
@@ -128,7 +153,7 @@ def test_bad_requests_get_a_code_and_ask_nothing_unchecked(client, collection, p
     headers, collection_id, fake = collection
     response = get(client, headers, collection_id, path)
     assert (response.status_code, response.json["error"]["code"]) == (status, code)
-    answered_by_index = "version=7" in path or "Troll" in path
+    answered_by_index = "version=7" in path or "Troll" in path or "xx" in path
     assert bool(fake.of(schemas.AnalyticsRequested)) == answered_by_index
 
 
@@ -145,6 +170,15 @@ def test_another_orgs_collection_is_a_404_and_an_empty_one_a_409(app, client, au
 
 def test_the_openapi_document_lists_the_analytics_endpoints(client):
     paths = client.get("/api/v1/openapi.json").json["paths"]
-    for report in ("overview", "activity", "people", "conversations"):
+    for report in ("overview", "activity", "people", "conversations", "interaction",
+                   "language", "calendar"):
         operation = paths[f"/api/v1/collections/{{collection_id}}/analytics/{report}"]["get"]
         assert "timezone" in {p["name"] for p in operation["parameters"]}
+
+
+@pytest.mark.parametrize("report", ["interaction", "language", "calendar"])
+def test_the_new_reports_answer_through_their_declared_models(client, collection, report):
+    headers, collection_id, _ = collection
+    response = get(client, headers, collection_id, f"{report}?timezone=Asia/Tokyo")
+    assert response.status_code == 200, response.json
+    assert response.json == {**REPORTS[report], "version": 2, "timezone": "Asia/Tokyo"}

@@ -735,6 +735,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/collections/{collection_id}/analytics/calendar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Messages per day of one year (a calendar heatmap). */
+        get: operations["get__api_v1_collections_{collection_id}_analytics_calendar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/collections/{collection_id}/analytics/conversations": {
         parameters: {
             query?: never;
@@ -744,6 +761,40 @@ export interface paths {
         };
         /** Conversations split by a silence: how many, how long, who starts and ends them. */
         get: operations["get__api_v1_collections_{collection_id}_analytics_conversations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/collections/{collection_id}/analytics/interaction": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who replies to whom and how fast, turn-taking, mentions, threads and reply trees. */
+        get: operations["get__api_v1_collections_{collection_id}_analytics_interaction"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/collections/{collection_id}/analytics/language": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Top words and phrases, emoji, link domains, sentiment by month. */
+        get: operations["get__api_v1_collections_{collection_id}_analytics_language"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2055,6 +2106,103 @@ export interface components {
             /** Secret */
             secret: string;
         };
+        /** CalendarOut */
+        CalendarOut: {
+            /**
+             * Days
+             * @description active days only
+             */
+            days: components["schemas"]["DayCount"][];
+            /**
+             * Max
+             * @description the busiest day's messages
+             */
+            max: number;
+            /** Timezone */
+            timezone: string;
+            /** Total */
+            total: number;
+            /** Version */
+            version: number;
+            /** Year */
+            year: number | null;
+            /**
+             * Years
+             * @description the years that have messages
+             */
+            years: number[];
+        };
+        /** CalendarQuery */
+        CalendarQuery: {
+            /**
+             * Chat
+             * @default []
+             */
+            chat?: string[];
+            /**
+             * Kind
+             * @description message type
+             * @default []
+             */
+            kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+            /**
+             * Platform
+             * @default []
+             */
+            platform?: string[];
+            /**
+             * Sender
+             * @description display name or id
+             * @default []
+             */
+            sender?: string[];
+            /**
+             * Since
+             * @default null
+             * @example 2025-02-01
+             */
+            since?: string | null;
+            /**
+             * Timezone
+             * @description IANA time zone of days, hours and weekdays
+             * @default UTC
+             * @example Europe/Lisbon
+             */
+            timezone?: string;
+            /**
+             * Until
+             * @default null
+             * @example 2025-03-01
+             */
+            until?: string | null;
+            /**
+             * Version
+             * @description a version number or a tag name; the latest when absent
+             * @default null
+             */
+            version?: number | string | null;
+            /**
+             * Year
+             * @description the latest year with messages when absent
+             * @default null
+             */
+            year?: number | null;
+        };
+        /** Cell */
+        Cell: {
+            /** Count */
+            count: number;
+            /**
+             * Recipient
+             * @description whom
+             */
+            recipient: string;
+            /**
+             * Sender
+             * @description who replied, answered or mentioned
+             */
+            sender: string;
+        };
         /** ChatChoice */
         ChatChoice: {
             /**
@@ -2478,6 +2626,13 @@ export interface components {
              */
             version: number;
         };
+        /** DomainCount */
+        DomainCount: {
+            /** Count */
+            count: number;
+            /** Domain */
+            domain: string;
+        };
         /** EmbeddingsOut */
         EmbeddingsOut: {
             /** Data */
@@ -2504,6 +2659,13 @@ export interface components {
             /** Model */
             model: string;
         };
+        /** EmojiCount */
+        EmojiCount: {
+            /** Count */
+            count: number;
+            /** Emoji */
+            emoji: string;
+        };
         /** Error */
         Error: {
             error: components["schemas"]["ErrorBody"];
@@ -2514,6 +2676,94 @@ export interface components {
             code: string;
             /** Message */
             message: string;
+        };
+        /** InteractionOut */
+        InteractionOut: {
+            /**
+             * Mentions
+             * @description @name of another sender, once per message
+             */
+            mentions: components["schemas"]["Cell"][];
+            /**
+             * Replies
+             * @description native replies (reply_to), busiest first
+             */
+            replies: components["schemas"]["TimedCell"][];
+            /** @description rebuilt by following reply_to */
+            reply_trees: components["schemas"]["ReplyTrees"];
+            /**
+             * Responses
+             * @description turn-taking: sender wrote right after recipient within a conversation
+             */
+            responses: components["schemas"]["TimedCell"][];
+            /** @description messages sharing a native thread id */
+            threads: components["schemas"]["Threads"];
+            /** Timezone */
+            timezone: string;
+            /** Version */
+            version: number;
+        };
+        /** InteractionQuery */
+        InteractionQuery: {
+            /**
+             * Chat
+             * @default []
+             */
+            chat?: string[];
+            /**
+             * Gap Minutes
+             * @description a longer silence starts a new conversation (turns)
+             * @default 30
+             */
+            gap_minutes?: number;
+            /**
+             * Kind
+             * @description message type
+             * @default []
+             */
+            kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+            /**
+             * Platform
+             * @default []
+             */
+            platform?: string[];
+            /**
+             * Sender
+             * @description display name or id
+             * @default []
+             */
+            sender?: string[];
+            /**
+             * Since
+             * @default null
+             * @example 2025-02-01
+             */
+            since?: string | null;
+            /**
+             * Timezone
+             * @description IANA time zone of days, hours and weekdays
+             * @default UTC
+             * @example Europe/Lisbon
+             */
+            timezone?: string;
+            /**
+             * Top
+             * @description longest threads and reply trees
+             * @default 10
+             */
+            top?: number;
+            /**
+             * Until
+             * @default null
+             * @example 2025-03-01
+             */
+            until?: string | null;
+            /**
+             * Version
+             * @description a version number or a tag name; the latest when absent
+             * @default null
+             */
+            version?: number | string | null;
         };
         /** JobList */
         JobList: {
@@ -2554,6 +2804,92 @@ export interface components {
             updated_at: string;
             /** Version */
             version: number | null;
+        };
+        /** LanguageOut */
+        LanguageOut: {
+            /** Domains */
+            domains: components["schemas"]["DomainCount"][];
+            /** Emoji */
+            emoji: components["schemas"]["EmojiCount"][];
+            /**
+             * Languages
+             * @description whose stop words were left out
+             */
+            languages: string[];
+            /**
+             * Phrases
+             * @description two words in a row, seen more than once
+             */
+            phrases: components["schemas"]["PhraseCount"][];
+            sentiment: components["schemas"]["Sentiment"];
+            /** Timezone */
+            timezone: string;
+            /** Version */
+            version: number;
+            /** Words */
+            words: components["schemas"]["WordCount"][];
+        };
+        /** LanguageQuery */
+        LanguageQuery: {
+            /**
+             * Chat
+             * @default []
+             */
+            chat?: string[];
+            /**
+             * Kind
+             * @description message type
+             * @default []
+             */
+            kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+            /**
+             * Languages
+             * @description ISO 639-1 codes whose stop words are left out (may repeat: `?languages=en&languages=pt`); en, pt, es, fr, de, it, nl when absent
+             * @default []
+             */
+            languages?: string[];
+            /**
+             * Platform
+             * @default []
+             */
+            platform?: string[];
+            /**
+             * Sender
+             * @description display name or id
+             * @default []
+             */
+            sender?: string[];
+            /**
+             * Since
+             * @default null
+             * @example 2025-02-01
+             */
+            since?: string | null;
+            /**
+             * Timezone
+             * @description IANA time zone of days, hours and weekdays
+             * @default UTC
+             * @example Europe/Lisbon
+             */
+            timezone?: string;
+            /**
+             * Top
+             * @description words, phrases, emoji, domains
+             * @default 20
+             */
+            top?: number;
+            /**
+             * Until
+             * @default null
+             * @example 2025-03-01
+             */
+            until?: string | null;
+            /**
+             * Version
+             * @description a version number or a tag name; the latest when absent
+             * @default null
+             */
+            version?: number | string | null;
         };
         /** LengthBucket */
         LengthBucket: {
@@ -2948,6 +3284,13 @@ export interface components {
             /** Words */
             words: number;
         };
+        /** PhraseCount */
+        PhraseCount: {
+            /** Count */
+            count: number;
+            /** Phrase */
+            phrase: string;
+        };
         /** Progress */
         Progress: {
             /** Done */
@@ -2980,6 +3323,38 @@ export interface components {
              * @default []
              */
             users?: string[];
+        };
+        /** ReplyTree */
+        ReplyTree: {
+            /** Chat */
+            chat: string;
+            /**
+             * Depth
+             * @description messages on the longest chain of replies to replies
+             */
+            depth: number;
+            /**
+             * Message Id
+             * @description the message the tree grows from
+             */
+            message_id: string;
+            /** Messages */
+            messages: number;
+            /** Sender */
+            sender: string | null;
+            /** Started At */
+            started_at: string;
+        };
+        /** ReplyTrees */
+        ReplyTrees: {
+            /** Count */
+            count: number;
+            /** Deepest */
+            deepest: number | null;
+            /** Longest */
+            longest: components["schemas"]["ReplyTree"][];
+            /** Messages */
+            messages: number;
         };
         /**
          * SearchFiltersIn
@@ -3173,6 +3548,39 @@ export interface components {
             /** Sender */
             sender: string | null;
         };
+        /** Sentiment */
+        Sentiment: {
+            /**
+             * Model
+             * @description vaderSentiment (English lexicon)
+             */
+            model: string;
+            /** Months */
+            months: components["schemas"]["SentimentMonth"][];
+            /** Negative */
+            negative: number | null;
+            /** Neutral */
+            neutral: number | null;
+            /** Positive */
+            positive: number | null;
+            /**
+             * Scored
+             * @description messages scored: a fixed sample of at most 5,000
+             */
+            scored: number;
+        };
+        /** SentimentMonth */
+        SentimentMonth: {
+            /**
+             * Mean
+             * @description mean compound score, -1 to 1
+             */
+            mean: number;
+            /** Messages */
+            messages: number;
+            /** Month */
+            month: string;
+        };
         /** SeriesPoint */
         SeriesPoint: {
             /** Bucket */
@@ -3320,6 +3728,52 @@ export interface components {
             /** Version */
             version: number;
         };
+        /** Thread */
+        Thread: {
+            /** Chat */
+            chat: string;
+            /** Ended At */
+            ended_at: string;
+            /** Messages */
+            messages: number;
+            /** Participants */
+            participants: number;
+            /** Started At */
+            started_at: string;
+            /** Thread Id */
+            thread_id: string;
+        };
+        /** Threads */
+        Threads: {
+            /** Count */
+            count: number;
+            /** Longest */
+            longest: components["schemas"]["Thread"][];
+            /** Median Messages */
+            median_messages: number | null;
+            /** Messages */
+            messages: number;
+        };
+        /** TimedCell */
+        TimedCell: {
+            /** Count */
+            count: number;
+            /**
+             * Median Seconds
+             * @description median wait after the recipient's message
+             */
+            median_seconds: number;
+            /**
+             * Recipient
+             * @description whom
+             */
+            recipient: string;
+            /**
+             * Sender
+             * @description who replied, answered or mentioned
+             */
+            sender: string;
+        };
         /** UploadAccepted */
         UploadAccepted: {
             /** Jobs */
@@ -3442,6 +3896,13 @@ export interface components {
             results: components["schemas"]["SearchResult"][];
             /** Version */
             version: number;
+        };
+        /** WordCount */
+        WordCount: {
+            /** Count */
+            count: number;
+            /** Word */
+            word: string;
         };
         /** WorkerModelState */
         WorkerModelState: {
@@ -6550,6 +7011,88 @@ export interface operations {
             };
         };
     };
+    "get__api_v1_collections_{collection_id}_analytics_calendar": {
+        parameters: {
+            query?: {
+                chat?: string[];
+                /** @description message type */
+                kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+                platform?: string[];
+                /** @description display name or id */
+                sender?: string[];
+                since?: string | null;
+                /** @description IANA time zone of days, hours and weekdays */
+                timezone?: string;
+                until?: string | null;
+                /** @description a version number or a tag name; the latest when absent */
+                version?: number | string | null;
+                /** @description the latest year with messages when absent */
+                year?: number | null;
+            };
+            header?: never;
+            path: {
+                collection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     "get__api_v1_collections_{collection_id}_analytics_conversations": {
         parameters: {
             query?: {
@@ -6585,6 +7128,174 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConversationsOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "get__api_v1_collections_{collection_id}_analytics_interaction": {
+        parameters: {
+            query?: {
+                chat?: string[];
+                /** @description a longer silence starts a new conversation (turns) */
+                gap_minutes?: number;
+                /** @description message type */
+                kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+                platform?: string[];
+                /** @description display name or id */
+                sender?: string[];
+                since?: string | null;
+                /** @description IANA time zone of days, hours and weekdays */
+                timezone?: string;
+                /** @description longest threads and reply trees */
+                top?: number;
+                until?: string | null;
+                /** @description a version number or a tag name; the latest when absent */
+                version?: number | string | null;
+            };
+            header?: never;
+            path: {
+                collection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InteractionOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "get__api_v1_collections_{collection_id}_analytics_language": {
+        parameters: {
+            query?: {
+                chat?: string[];
+                /** @description message type */
+                kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+                /** @description ISO 639-1 codes whose stop words are left out (may repeat: `?languages=en&languages=pt`); en, pt, es, fr, de, it, nl when absent */
+                languages?: string[];
+                platform?: string[];
+                /** @description display name or id */
+                sender?: string[];
+                since?: string | null;
+                /** @description IANA time zone of days, hours and weekdays */
+                timezone?: string;
+                /** @description words, phrases, emoji, domains */
+                top?: number;
+                until?: string | null;
+                /** @description a version number or a tag name; the latest when absent */
+                version?: number | string | null;
+            };
+            header?: never;
+            path: {
+                collection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LanguageOut"];
                 };
             };
             /** @description Unauthorized */

@@ -1,4 +1,5 @@
-"""Analytics: ``GET /api/v1/collections/{id}/analytics/{overview,activity,people,conversations}``.
+"""Analytics: ``GET /api/v1/collections/{id}/analytics/{overview,activity,people,conversations,
+interaction,language,calendar}``.
 
 Each takes the search filters, a ``version`` and a ``timezone`` in its query string, and answers
 the numbers the index computed over that version's live messages
@@ -16,8 +17,14 @@ from chatlens.gateway.api.analytics_http_models import (
     ActivityOut,
     ActivityQuery,
     AnalyticsQuery,
+    CalendarOut,
+    CalendarQuery,
     ConversationsOut,
     ConversationsQuery,
+    InteractionOut,
+    InteractionQuery,
+    LanguageOut,
+    LanguageQuery,
     OverviewOut,
     PeopleOut,
     PeopleQuery,
@@ -31,9 +38,9 @@ from chatlens.shared.web import ApiError
 bp = Blueprint("analytics", __name__, url_prefix="/api/v1/collections")
 
 # Query parameters that may repeat (alternatives); any other given twice is refused.
-REPEATABLE = ("platform", "chat", "sender", "kind")
+REPEATABLE = ("platform", "chat", "sender", "kind", "languages")
 # What every report takes (``analytics.ReportQuery``); the rest are the report's own options.
-FILTERS = (*REPEATABLE, "since", "until", "version", "timezone")
+FILTERS = ("platform", "chat", "sender", "kind", "since", "until", "version", "timezone")
 
 
 def parsed(model: type[AnalyticsQuery]) -> AnalyticsQuery:
@@ -80,3 +87,9 @@ _route("people", PeopleQuery, PeopleOut,
        "Per sender: counts, habits, conversations, replies and response times.")
 _route("conversations", ConversationsQuery, ConversationsOut,
        "Conversations split by a silence: how many, how long, who starts and ends them.")
+_route("interaction", InteractionQuery, InteractionOut,
+       "Who replies to whom and how fast, turn-taking, mentions, threads and reply trees.")
+_route("language", LanguageQuery, LanguageOut,
+       "Top words and phrases, emoji, link domains, sentiment by month.")
+_route("calendar", CalendarQuery, CalendarOut,
+       "Messages per day of one year (a calendar heatmap).")

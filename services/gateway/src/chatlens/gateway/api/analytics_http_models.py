@@ -46,6 +46,25 @@ class ConversationsQuery(AnalyticsQuery):
     top: int = Field(default=10, ge=1, le=50, description="starters and enders listed")
 
 
+class InteractionQuery(AnalyticsQuery):
+    gap_minutes: int = Field(default=30, ge=1, le=10_080,
+                             description="a longer silence starts a new conversation (turns)")
+    top: int = Field(default=10, ge=1, le=50, description="longest threads and reply trees")
+
+
+class LanguageQuery(AnalyticsQuery):
+    top: int = Field(default=20, ge=1, le=50, description="words, phrases, emoji, domains")
+    languages: list[str] = Field(
+        default=[], max_length=40,
+        description="ISO 639-1 codes whose stop words are left out (may repeat: "
+                    "`?languages=en&languages=pt`); en, pt, es, fr, de, it, nl when absent")
+
+
+class CalendarQuery(AnalyticsQuery):
+    year: int | None = Field(default=None, ge=1970, le=2100,
+                             description="the latest year with messages when absent")
+
+
 class Answered(BaseModel):
     version: int
     timezone: str
@@ -168,3 +187,106 @@ class ConversationsOut(Answered):
     started_by: list[SenderCount]
     ended_by: list[SenderCount]
     longest: Conversation | None
+
+
+class Cell(BaseModel):
+    sender: str = Field(description="who replied, answered or mentioned")
+    recipient: str = Field(description="whom")
+    count: int
+
+
+class TimedCell(Cell):
+    median_seconds: float = Field(description="median wait after the recipient's message")
+
+
+class Thread(BaseModel):
+    thread_id: str
+    chat: str
+    messages: int
+    participants: int
+    started_at: str
+    ended_at: str
+
+
+class Threads(BaseModel):
+    count: int
+    messages: int
+    median_messages: float | None
+    longest: list[Thread]
+
+
+class ReplyTree(BaseModel):
+    message_id: str = Field(description="the message the tree grows from")
+    chat: str
+    sender: str | None
+    started_at: str
+    depth: int = Field(description="messages on the longest chain of replies to replies")
+    messages: int
+
+
+class ReplyTrees(BaseModel):
+    count: int
+    messages: int
+    deepest: int | None
+    longest: list[ReplyTree]
+
+
+class InteractionOut(Answered):
+    replies: list[TimedCell] = Field(description="native replies (reply_to), busiest first")
+    responses: list[TimedCell] = Field(
+        description="turn-taking: sender wrote right after recipient within a conversation")
+    mentions: list[Cell] = Field(description="@name of another sender, once per message")
+    threads: Threads = Field(description="messages sharing a native thread id")
+    reply_trees: ReplyTrees = Field(description="rebuilt by following reply_to")
+
+
+class WordCount(BaseModel):
+    word: str
+    count: int
+
+
+class PhraseCount(BaseModel):
+    phrase: str
+    count: int
+
+
+class EmojiCount(BaseModel):
+    emoji: str
+    count: int
+
+
+class DomainCount(BaseModel):
+    domain: str
+    count: int
+
+
+class SentimentMonth(BaseModel):
+    month: str
+    messages: int
+    mean: float = Field(description="mean compound score, -1 to 1")
+
+
+class Sentiment(BaseModel):
+    model: str = Field(description="vaderSentiment (English lexicon)")
+    scored: int = Field(description="messages scored: a fixed sample of at most 5,000")
+    positive: float | None
+    negative: float | None
+    neutral: float | None
+    months: list[SentimentMonth]
+
+
+class LanguageOut(Answered):
+    languages: list[str] = Field(description="whose stop words were left out")
+    words: list[WordCount]
+    phrases: list[PhraseCount] = Field(description="two words in a row, seen more than once")
+    emoji: list[EmojiCount]
+    domains: list[DomainCount]
+    sentiment: Sentiment
+
+
+class CalendarOut(Answered):
+    year: int | None
+    years: list[int] = Field(description="the years that have messages")
+    days: list[DayCount] = Field(description="active days only")
+    total: int
+    max: int = Field(description="the busiest day's messages")

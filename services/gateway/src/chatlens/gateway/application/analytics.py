@@ -16,7 +16,7 @@ from chatlens.gateway.application.versions import indexed_version, resolve_versi
 from chatlens.shared import schemas
 
 # What each report takes besides the filters, as AnalyticsRequested names it.
-OPTIONS = ("bucket", "stack", "top", "gap_minutes", "limit")
+OPTIONS = ("bucket", "stack", "top", "gap_minutes", "limit", "year", "languages")
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,7 @@ RPC_CODES: dict[str, tuple[type[AppError], str]] = {
     "too_many_tags": (Conflict, "too_many_tags"),
     "invalid_tag": (Invalid, "invalid_tag"),
     "invalid_timezone": (Invalid, "invalid_timezone"),
+    "invalid_language": (Invalid, "invalid_language"),
     # The replica that answered does not own the collection: INDEX_REPLICAS differs between the
     # gateway and the index, a deployment fault, not the client's.
     "wrong_replica": (Unavailable, "search_unavailable"),
