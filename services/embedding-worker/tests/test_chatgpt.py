@@ -40,16 +40,19 @@ def test_images_are_attachments_and_text_parts_are_the_text(fixtures_dir):
         ("file-service://file-AbC123", "image_asset_pointer", 245120)]
 
 
-def test_tool_calls_and_output_are_service_events_and_hidden_ones_are_left_out(fixtures_dir):
+def test_code_is_the_assistants_turn_tool_output_a_service_event(fixtures_dir):
+    """The assistant's code (sent to the code interpreter) is a message it wrote (issue 12);
+    what the tool printed stays a service event; hidden messages are left out."""
     result, messages = parse(fixtures_dir)
-    call, output = messages[3], messages[4]
+    code, output = messages[3], messages[4]
 
-    assert (call.kind, call.text) == ("service", "print(2 * 500 / 3)")
+    assert (code.kind, code.sender, code.text) == ("text", "assistant", "print(2 * 500 / 3)")
+    assert code.embeddable
     assert (output.kind, output.sender, output.text) == ("service", "python", "333.3333333333333")
-    assert not call.embeddable and not output.embeddable
+    assert not output.embeddable
     assert "n0" not in {m.native_id for m in messages}  # the hidden system message
     stats = result.diagnostics.as_stats()
-    assert (stats["messages"], stats["system_events"], stats["chats"]) == (8, 2, 2)
+    assert (stats["messages"], stats["system_events"], stats["chats"]) == (8, 1, 2)
 
 
 def test_a_conversation_title_is_the_chat_and_backslashes_survive(fixtures_dir):

@@ -24,7 +24,7 @@ def by_text(messages, start):
 def test_every_conversation_is_read_with_readable_names(slack):
     _, messages = slack
 
-    assert [m.chat for m in messages] == (["general"] * 6 + ["design"] * 2
+    assert [m.chat for m in messages] == (["general"] * 7 + ["design"] * 2
                                           + ["Group DM Ana, Ben Okafor, chloe"]
                                           + ["DM Ana, Ben Okafor"] * 2)
     assert by_text(messages, "lunch").sender == "Ana"  # the display name
@@ -63,14 +63,26 @@ def test_mrkdwn_resolution(raw, expected):
     assert resolve(raw, USERS, CHANNELS) == expected
 
 
-def test_joins_leaves_and_bots_are_service_events(slack):
+def test_joins_and_leaves_are_service_events(slack):
     result, messages = slack
 
     service = [(m.sender, m.text) for m in messages if m.kind == "service"]
     assert service == [("chloe", "@chloe has joined the channel"),
-                       ("deploybot", "Deployed v2.3.1 to production"),
                        ("chloe", "@chloe has left the channel")]
-    assert result.diagnostics.as_stats()["system_events"] == 3
+    assert result.diagnostics.as_stats()["system_events"] == 2
+
+
+def test_a_bot_post_is_a_message_of_its_bot(slack):
+    """Deploy notices and CI results are what a bot wrote (issue 12), not events; an integration
+    whose text is empty says it in its attachments."""
+    _, messages = slack
+    deploy = by_text(messages, "Deployed")
+    build = by_text(messages, "Build #41")
+
+    assert (deploy.kind, deploy.sender, deploy.sender_id) == ("text", "deploybot", "B01DEPLOY")
+    assert deploy.embeddable
+    assert (build.kind, build.sender, build.sender_id) == ("text", "CI", "B02CI")
+    assert build.text == "Build #41 passed on main\nCoverage 91%"
 
 
 def test_files_are_attachments_and_reactions_name_their_users(slack):

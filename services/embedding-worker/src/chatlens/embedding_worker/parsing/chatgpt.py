@@ -3,7 +3,8 @@
 A conversation is a tree (``mapping``): editing a prompt or regenerating an answer adds a branch.
 The thread the user saw last is the path from ``current_node`` up to the root through ``parent``,
 so only that path is read, root first. Messages hidden from the conversation (the system prompt,
-custom instructions) are left out; tool calls and tool output are kept as service events, which
+custom instructions) are left out; code the assistant writes (for the code interpreter) is an
+authored assistant message; other tool calls and tool output are kept as service events, which
 are stored but not embedded. Conversations are streamed one at a time.
 """
 
@@ -124,7 +125,12 @@ class ChatGPTExport:
                 continue  # the empty root system message, a tool call's empty shell
             if role == "system" and not text:
                 continue
-            tool = role == "tool" or (message.get("recipient") not in (None, "all"))
+            # Code the assistant wrote for a tool (the code interpreter's input) is its own turn,
+            # an authored message; the tool's output and other calls are service events.
+            code = role == "assistant" and isinstance(message.get("content"), dict) \
+                and message["content"].get("content_type") == "code"
+            tool = role == "tool" or (message.get("recipient") not in (None, "all")
+                                      and not code)
             kind = "service" if tool or role == "system" else ("media" if not text else "text")
             when = message.get("create_time") or fallback_time
             path = f"$[{index}].mapping[{node.get('id')!r}]"

@@ -34,7 +34,7 @@ SERVICE_SUBTYPES = frozenset({
     "channel_join", "channel_leave", "group_join", "group_leave", "channel_topic",
     "channel_purpose", "channel_name", "channel_archive", "channel_unarchive", "group_topic",
     "group_purpose", "group_name", "group_archive", "group_unarchive", "pinned_item",
-    "unpinned_item", "bot_add", "bot_remove", "bot_message", "reminder_add",
+    "unpinned_item", "bot_add", "bot_remove", "reminder_add",
     "channel_convert_to_private",
 })
 _DELETED = frozenset({"tombstone", "message_deleted"})
@@ -156,7 +156,10 @@ class SlackExport:
         bot = item.get("bot_profile") if isinstance(item.get("bot_profile"), dict) else {}
         sender = (self.users.get(item.get("user") or "") or profile.get("display_name")
                   or profile.get("real_name") or item.get("username") or bot.get("name") or user)
-        text = mrkdwn.resolve(clean(item.get("text")), self.users, self.channel_names)
+        # A bot's post (``bot_message``: deploy notices, alerts) is a message its bot wrote,
+        # not an event; an integration often leaves ``text`` empty and says it in attachments.
+        text = mrkdwn.resolve(clean(item.get("text") or _legacy_attachments(item)),
+                              self.users, self.channel_names)
         attachments = [Attachment(name=clean(f.get("name") or f.get("title")) or None,
                                   type=f.get("filetype"), mime=f.get("mimetype"),
                                   size=f.get("size") if isinstance(f.get("size"), int) else None)
@@ -187,3 +190,18 @@ class SlackExport:
                                 if isinstance(u, str)])
                 for r in item.get("reactions") or [] if isinstance(r, dict)],
         )
+
+
+def _legacy_attachments(item: dict[str, Any]) -> str:
+    """The words of a message's legacy attachments (pretext, title, text; else the fallback),
+    one attachment a line: what an integration's post shows when its own text is empty."""
+    lines = []
+    for part in item.get("attachments") or []:
+        if not isinstance(part, dict):
+            continue
+        shown = [str(part[k]) for k in ("pretext", "title", "text")
+                 if isinstance(part.get(k), str) and part[k].strip()]
+        if not shown and isinstance(part.get("fallback"), str):
+            shown = [part["fallback"]]
+        lines.append(" ".join(shown))
+    return "\n".join(line for line in lines if line)
