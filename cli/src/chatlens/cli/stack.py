@@ -14,6 +14,7 @@ runs.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import string
@@ -118,6 +119,10 @@ class Stack:
         })
         if c.database_url:
             env["DATABASE_URL"] = c.database_url
+        if name in ("auth", "gateway", "inference"):
+            # auth's /internal/* routes answer only with this token; the inference service
+            # needs it to read an org's provider keys (auth serves those only when it is set).
+            env.setdefault("INTERNAL_TOKEN", self.internal_token())
         if c.dask:
             env["DASK_SCHEDULER_ADDRESS"] = c.scheduler_address
             env["EMBED_TORCH_THREADS"] = env["TORCH_THREADS"] = "2"
@@ -131,6 +136,19 @@ class Stack:
         env["PORT" if name in ("gateway", "auth") else "HEALTH_PORT"] = port
         env.update(c.extra_env)
         return env
+
+    def internal_token(self) -> str:
+        """The stack's shared secret of auth's internal routes: made once, kept in its state."""
+        path = self.config.state / "internal-token"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:  # made meanwhile by another start
+                return path.read_text().strip()
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+        return path.read_text().strip()
 
     def command(self, name: str) -> list[str]:
         ports = self.config.ports

@@ -26,8 +26,9 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -48,7 +49,8 @@ class Provider:
         self.requests: Counter[str] = Counter()
         self.lock = threading.Lock()
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: dict[str, Any],
+                 start_response: Callable[..., Any]) -> Iterable[bytes]:
         return self.route(Request(environ))(environ, start_response)
 
     def route(self, request: Request) -> Response:
@@ -67,7 +69,7 @@ class Provider:
             return self.complete(request.get_json())
         return _error(404, f"no route {request.path}", "not_found")
 
-    def complete(self, body: dict) -> Response:
+    def complete(self, body: dict[str, Any]) -> Response:
         model = body.get("model")
         with self.lock:
             self.requests[str(model)] += 1
@@ -108,8 +110,8 @@ class Provider:
 
     @staticmethod
     def _events(ident: str, created: int, model: str, answer: list[str], finish: str,
-                usage: dict | None) -> Iterator[str]:
-        def chunk(delta: dict, finish_reason: str | None = None) -> str:
+                usage: dict[str, int] | None) -> Iterator[str]:
+        def chunk(delta: dict[str, str], finish_reason: str | None = None) -> str:
             return "data: " + json.dumps({
                 "id": ident, "object": "chat.completion.chunk", "created": created,
                 "model": model, "choices": [{"index": 0, "delta": delta,

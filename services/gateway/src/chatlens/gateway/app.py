@@ -21,6 +21,7 @@ from chatlens.gateway.api import (
     messages,
     model_admin,
     openai_compat,
+    org_models,
     search,
     summaries,
     tags,
@@ -102,7 +103,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
     for blueprint in (auth_proxy.bp, collections.bp, jobs.bp, search.bp, versions.bp, docs.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(ask.bp)
-    for blueprint in (summaries.bp, model_admin.bp):
+    for blueprint in (summaries.bp, model_admin.bp, org_models.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(tags.bp)
     app.register_blueprint(deletions.bp)

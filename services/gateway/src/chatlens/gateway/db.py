@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -122,6 +124,53 @@ class Summary(Base):
     version: Mapped[int] = mapped_column(Integer)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ModelEndpoint(Base):
+    """An org's OpenAI-compatible endpoint (issue 16): a name its members use as a model, the
+    provider's URL and model, and the name of the org's provider secret (kept by auth) that
+    holds the key. Never the key itself."""
+
+    __tablename__ = "model_endpoints"
+    __table_args__ = (UniqueConstraint("org_id", "name", name="uq_model_endpoints_org_name"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    org_id: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    base_url: Mapped[str] = mapped_column(String(2000))
+    model: Mapped[str] = mapped_column(String(200))
+    secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    context_length: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ModelDefaults(Base):
+    """The models an org's answers and summaries use when a request names none (None: the
+    inference service's own default, the packaged SmolLM2)."""
+
+    __tablename__ = "model_defaults"
+
+    org_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    answers: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    summaries: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ModelUsage(Base):
+    """Generation counted per org, model and UTC day: requests answered and failed, and the
+    tokens the model read and wrote for the answered ones."""
+
+    __tablename__ = "model_usage"
+
+    org_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
 
 
 def make_engine(url: str) -> Engine:

@@ -24,6 +24,9 @@ class AskRequest(Strict):
     filters: SearchFiltersIn | None = Field(default=None, description=(
         "explicit filters; each field given wins over what the question itself says "
         '("what did Alice say in March" filters sender and dates on its own)'))
+    model: str | None = Field(default=None, max_length=200, description=(
+        "a registry LLM or one of the org's endpoints; default the org's default model for "
+        "answers (PUT /api/v1/models/defaults), else the packaged model"))
 
 
 class AppliedFilters(BaseModel):

@@ -15,7 +15,7 @@ from chatlens.gateway.api import deps, http_models, sse
 from chatlens.gateway.api.docs import spec
 from chatlens.gateway.api.http_models import refusals
 from chatlens.gateway.api.renderers import filter_values
-from chatlens.gateway.application import answers
+from chatlens.gateway.application import answers, usage
 from chatlens.gateway.application.errors import AppError, UpstreamFailed
 from chatlens.gateway.application.prompting import NO_ANSWER
 from chatlens.gateway.security import requires
@@ -31,19 +31,21 @@ def answer_view(answer: answers.RecordedAnswer) -> dict:
 
 @bp.post("/collections/<collection_id>/ask")
 @spec.validate(json=am.AskRequest,
-               resp=Response(HTTP_201=am.AnswerOut, **refusals(404, 413, 422, 503)),
+               resp=Response(HTTP_201=am.AnswerOut, **refusals(404, 413, 422, 502, 503)),
                tags=["answers"], skip_validation=True)
 @requires("answers:create")
 def ask(collection_id: str):
     body = json_body(am.AskRequest)
     asked = answers.Question(question=body.question, k=body.k, version=body.version,
-                             filters=filter_values(body.filters) if body.filters else None)
+                             filters=filter_values(body.filters) if body.filters else None,
+                             model=body.model)
     backends, caller = deps.backends(), deps.caller()
     if not body.stream:
         return answer_view(answers.answer(backends, caller, collection_id, asked)), 201
     draft = answers.prepare(backends, caller, collection_id, asked)
     # Refusals come here, before the stream, as statuses.
-    generation = None if draft.request is None else backends.rpc.stream(draft.request)
+    generation = (None if draft.request is None
+                  else usage.stream(backends, caller, draft.request))
     return sse.response(answer_events(
         generation, lambda text, model: answer_view(draft.record(text, model)), draft.no_answer))
 

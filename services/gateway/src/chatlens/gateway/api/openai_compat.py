@@ -27,6 +27,7 @@ from chatlens.gateway.api import deps, sse
 from chatlens.gateway.api.docs import spec
 from chatlens.gateway.application import embeddings as embedding
 from chatlens.gateway.application import models as registry
+from chatlens.gateway.application import org_models, usage
 from chatlens.gateway.application.errors import AppError
 from chatlens.gateway.security import login_required, requires
 from chatlens.shared import schemas
@@ -62,6 +63,11 @@ def _model_view(info: schemas.ModelInfo) -> dict:
             "kind": info.kind, "context_length": info.context_length}
 
 
+def _endpoint_view(endpoint: org_models.Endpoint) -> dict:
+    return {"id": endpoint.name, "object": "model", "created": 0, "owned_by": "org",
+            "kind": "llm", "context_length": endpoint.context_length}
+
+
 def _estimate_tokens(*texts: str) -> int:
     """A rough token count (words): usage must be present, and the services report no more."""
     return sum(len(text.split()) for text in texts)
@@ -76,7 +82,11 @@ _REFUSALS = {f"HTTP_{status}": am.OpenAIError for status in (400, 401, 403, 404,
                skip_validation=True)
 @login_required
 def models():
-    return {"object": "list", "data": [_model_view(m) for m in registry.listed(deps.backends())]}
+    """The registry's models, then the caller's org endpoints."""
+    backends = deps.backends()
+    return {"object": "list",
+            "data": [_model_view(m) for m in registry.listed(backends)]
+            + [_endpoint_view(e) for e in org_models.endpoints(backends, deps.caller())]}
 
 
 @bp.get("/models/<path:model_id>")
@@ -84,7 +94,11 @@ def models():
                skip_validation=True)
 @login_required
 def model(model_id: str):
-    return _model_view(registry.find(deps.backends(), model_id))
+    backends = deps.backends()
+    for endpoint in org_models.endpoints(backends, deps.caller()):
+        if endpoint.name == model_id:
+            return _endpoint_view(endpoint)
+    return _model_view(registry.find(backends, model_id))
 
 
 @bp.post("/embeddings")
@@ -129,15 +143,18 @@ def chat_completions():
         raise ApiError(400, "context_length_exceeded",
                        f"the conversation exceeds {MAX_CONVERSATION_CHARS} characters")
     max_tokens = body.max_completion_tokens or body.max_tokens
+    backends, caller = deps.backends(), deps.caller()
+    runs_on = org_models.resolve(backends, caller, body.model, "answers")
     request = schemas.GenerateRequested(
-        messages=turns(body.messages), max_new_tokens=max_tokens, model=body.model,
-        temperature=body.temperature or 0.0, top_p=body.top_p or 1.0, seed=body.seed)
+        messages=turns(body.messages), max_new_tokens=max_tokens, model=runs_on.model,
+        provider=runs_on.provider, temperature=body.temperature or 0.0,
+        top_p=body.top_p or 1.0, seed=body.seed)
     completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if body.stream:
-        started, rest = deps.backends().rpc.stream(request)
+        started, rest = usage.stream(backends, caller, request)
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         return sse.response(_chunks(completion_id, created, started, rest, include_usage))
-    generated = deps.backends().rpc.inference(request, schemas.Generated)
+    generated = usage.generate(backends, caller, request)
     return {"id": completion_id, "object": "chat.completion", "created": created,
             "model": generated.model,
             "choices": [{"index": 0, "finish_reason": generated.finish_reason, "logprobs": None,

@@ -25,7 +25,7 @@ def _view(summary: summaries.RecordedSummary) -> dict:
 
 @bp.post("/collections/<collection_id>/summaries")
 @spec.validate(json=am.SummaryRequest,
-               resp=Response(HTTP_201=am.SummaryOut, **refusals(404, 413, 422, 503)),
+               resp=Response(HTTP_201=am.SummaryOut, **refusals(404, 413, 422, 502, 503)),
                tags=["answers"], skip_validation=True)
 @requires(ANSWERS_CREATE)
 def summarize(collection_id: str):

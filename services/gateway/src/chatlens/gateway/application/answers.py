@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from chatlens.gateway import jobs
+from chatlens.gateway.application import org_models, usage
 from chatlens.gateway.application.counting import Counting, count, recognise
 from chatlens.gateway.application.errors import AppError, NotFound
 from chatlens.gateway.application.ports import Backends, Caller
@@ -46,6 +47,7 @@ class Question:
     k: int = 6
     version: int | str | None = None
     filters: FilterValues | None = None  # explicit: each field given wins over the question's
+    model: str | None = None  # None: the org's default for answers (org_models.resolve)
 
 
 @dataclass(frozen=True)
@@ -182,9 +184,13 @@ def prepare(backends: Backends, caller: Caller, collection_id: str, asked: Quest
         return _store(backends, caller, collection_id, asked, text, citations, model, version,
                       chosen.view)
 
-    request = schemas.GenerateRequested(
-        prompt=build_prompt(asked.question, evidence), system=SYSTEM,
-        max_new_tokens=settings.answer_max_tokens) if evidence else None
+    request = None
+    if evidence:
+        runs_on = org_models.resolve(backends, caller, asked.model, "answers")
+        request = schemas.GenerateRequested(
+            prompt=build_prompt(asked.question, evidence), system=SYSTEM,
+            max_new_tokens=settings.answer_max_tokens, model=runs_on.model,
+            provider=runs_on.provider)
     return Draft(request, no_answer, record)
 
 
@@ -224,7 +230,7 @@ def answer(backends: Backends, caller: Caller, collection_id: str,
     draft = prepare(backends, caller, collection_id, asked)
     if draft.request is None:
         return draft.record(draft.no_answer, None)
-    generated = backends.rpc.inference(draft.request, schemas.Generated)
+    generated = usage.generate(backends, caller, draft.request)
     return draft.record(generated.text.strip() or NO_ANSWER, generated.model)
 
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from chatlens.gateway import jobs
+from chatlens.gateway.application import org_models, usage
 from chatlens.gateway.application.errors import NotFound, TooLarge
 from chatlens.gateway.application.ports import Backends, Caller
 from chatlens.gateway.application.prompting import citation
@@ -83,9 +84,10 @@ def summarize(backends: Backends, caller: Caller, collection_id: str,
                        "or until")
     model, text, citations, chunks = None, NOTHING, [], 0
     if messages:
-        done = backends.rpc.inference(schemas.SummarizeRequested(
-            messages=messages, model=window.model, max_new_tokens=settings.summary_max_tokens),
-            schemas.Summarized, timeout=settings.summary_timeout_s)
+        runs_on = org_models.resolve(backends, caller, window.model, "summaries")
+        done = usage.summarize(backends, caller, schemas.SummarizeRequested(
+            messages=messages, model=runs_on.model, provider=runs_on.provider,
+            max_new_tokens=settings.summary_max_tokens), settings.summary_timeout_s)
         model, text, chunks = done.model, done.summary.strip() or NOTHING, done.chunks
         citations = [citation(n, messages[n - 1]) for n in done.cited]
     with backends.sessions() as session:

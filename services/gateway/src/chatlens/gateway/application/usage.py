@@ -1,0 +1,130 @@
+"""Generation, counted (issue 16): every generation a use case runs goes through here, so the
+org's usage per model and UTC day (requests answered and failed, prompt and completion tokens)
+is recorded for the local model and org endpoints alike. A failed request adds to ``failed``
+only: no tokens, and (the callers' part) no answer recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from chatlens.gateway.application.errors import AppError
+from chatlens.gateway.application.ports import Backends, Caller
+from chatlens.gateway.db import ModelUsage
+from chatlens.shared import schemas
+
+DEFAULT = "(default)"  # a failed request that named no model: the service's default failed
+
+
+@dataclass(frozen=True)
+class Usage:
+    model: str
+    day: date | None  # None: the total over the days asked for
+    requests: int
+    failed: int
+    prompt_tokens: int
+    completion_tokens: int
+
+
+def record(backends: Backends, caller: Caller, model: str | None, *, prompt_tokens: int = 0,
+           completion_tokens: int = 0, failed: bool = False) -> None:
+    """Add one request (answered or failed) to the org's count for ``model`` today."""
+    key = {"org_id": caller.org_id, "model": (model or DEFAULT)[:200],
+           "day": backends.clock().date()}
+    adds = {"requests": 0 if failed else 1, "failed": 1 if failed else 0,
+            "prompt_tokens": 0 if failed else prompt_tokens,
+            "completion_tokens": 0 if failed else completion_tokens}
+    for _ in range(3):  # two first requests of a day may both insert: the loser adds instead
+        with backends.sessions() as session:
+            changed = session.execute(
+                update(ModelUsage).where(*(getattr(ModelUsage, k) == v for k, v in key.items()))
+                .values({name: getattr(ModelUsage, name) + n for name, n in adds.items()}))
+            if changed.rowcount == 0:  # type: ignore[attr-defined]
+                session.add(ModelUsage(**key, **adds))
+            try:
+                session.commit()
+                return
+            except IntegrityError:
+                session.rollback()
+
+
+def generate(backends: Backends, caller: Caller,
+             request: schemas.GenerateRequested) -> schemas.Generated:
+    """The whole generation, waited for, and counted."""
+    try:
+        generated = backends.rpc.inference(request, schemas.Generated)
+    except AppError:
+        record(backends, caller, request.model, failed=True)
+        raise
+    record(backends, caller, generated.model, prompt_tokens=generated.prompt_tokens,
+           completion_tokens=generated.tokens)
+    return generated
+
+
+def stream(backends: Backends, caller: Caller, request: schemas.GenerateRequested
+           ) -> tuple[schemas.GenerationStarted, Generator[schemas.Message, None, None]]:
+    """``Rpc.stream``, counted: the request when its final reply arrives, a failure when the
+    stream is refused, breaks, or is left before its end."""
+    try:
+        started, rest = backends.rpc.stream(request)
+    except AppError:
+        record(backends, caller, request.model, failed=True)
+        raise
+    return started, _counted(backends, caller, request.model or started.model, rest)
+
+
+def _counted(backends: Backends, caller: Caller, model: str,
+             rest: Generator[schemas.Message, None, None]
+             ) -> Generator[schemas.Message, None, None]:
+    final = None
+    try:
+        for message in rest:
+            if isinstance(message, schemas.Generated):
+                final = message
+            yield message
+    finally:
+        rest.close()
+        if final is None:
+            record(backends, caller, model, failed=True)
+        else:
+            record(backends, caller, final.model, prompt_tokens=final.prompt_tokens,
+                   completion_tokens=final.tokens)
+
+
+def summarize(backends: Backends, caller: Caller, request: schemas.SummarizeRequested,
+              timeout: float) -> schemas.Summarized:
+    """A summary (all its map and reduce steps: one request), counted."""
+    try:
+        done = backends.rpc.inference(request, schemas.Summarized, timeout)
+    except AppError:
+        record(backends, caller, request.model, failed=True)
+        raise
+    record(backends, caller, done.model, prompt_tokens=done.prompt_tokens,
+           completion_tokens=done.tokens)
+    return done
+
+
+def report(backends: Backends, caller: Caller, since: date | None = None,
+           until: date | None = None) -> tuple[list[Usage], list[Usage]]:
+    """The org's usage from ``since`` to ``until`` (UTC days, both included): totals per model,
+    and the rows per day and model (newest first)."""
+    query = select(ModelUsage).where(ModelUsage.org_id == caller.org_id)
+    if since is not None:
+        query = query.where(ModelUsage.day >= since)
+    if until is not None:
+        query = query.where(ModelUsage.day <= until)
+    with backends.sessions() as session:
+        rows = session.scalars(query.order_by(ModelUsage.day.desc(), ModelUsage.model)).all()
+        days = [Usage(r.model, r.day, r.requests, r.failed, r.prompt_tokens,
+                      r.completion_tokens) for r in rows]
+    totals: dict[str, list[int]] = {}
+    for row in days:
+        sums = totals.setdefault(row.model, [0, 0, 0, 0])
+        for i, n in enumerate((row.requests, row.failed, row.prompt_tokens,
+                               row.completion_tokens)):
+            sums[i] += n
+    return [Usage(model, None, *sums) for model, sums in sorted(totals.items())], days
