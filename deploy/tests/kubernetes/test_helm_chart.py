@@ -282,6 +282,19 @@ def test_every_pod_can_be_disrupted_only_one_at_a_time(render, kube):
             assert f"cl-chatlens-{kube.component(obj)}" in budgets
 
 
+def test_error_reports_name_the_environment_and_the_release_of_the_image(render, kube):
+    """Sentry stays off without a DSN; each Python service is told its environment and release."""
+    fields = settings_fields()
+    objects = render({"sentryEnvironment": "staging", "image": {"tag": "1.4.2"}})
+    services = [obj for obj in kube.workloads(objects) if kube.component(obj) in fields]
+    assert {kube.component(obj) for obj in services} == set(fields)
+    for obj in services:
+        (container,) = kube.containers(obj)
+        assert kube.env_value(container, "SENTRY_DSN") == ""
+        assert kube.env_value(container, "SENTRY_ENVIRONMENT") == "staging"
+        assert kube.env_value(container, "SENTRY_RELEASE") == "chatlens@1.4.2"
+
+
 def settings_fields() -> dict[str, set[str]]:
     """Each Python service's environment variables: its settings class's fields, upper-cased."""
     from chatlens.auth.config import AuthSettings

@@ -5,9 +5,19 @@ import "./app.css";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./App";
+import { initErrorReports, reportError } from "./lib/errorReports";
 import { createServices } from "./services";
 
-createRoot(document.getElementById("root")!).render(
+// Sentry's SDK is fetched only when the build names a DSN (VITE_SENTRY_DSN); otherwise a no-op.
+void initErrorReports();
+
+createRoot(document.getElementById("root")!, {
+  // An error an error boundary caught is reported too (uncaught ones reach Sentry's own handlers).
+  onCaughtError: (error, info) => {
+    console.error(error, info.componentStack);
+    reportError(error);
+  },
+}).render(
   <StrictMode>
     <App services={createServices()} />
   </StrictMode>,

@@ -91,6 +91,10 @@ capabilities:
   value: {{ .Values.logLevel | quote }}
 - name: SENTRY_DSN
   value: {{ .Values.sentryDsn | quote }}
+- name: SENTRY_ENVIRONMENT
+  value: {{ .Values.sentryEnvironment | quote }}
+- name: SENTRY_RELEASE
+  value: {{ printf "chatlens@%s" (.Values.image.tag | default .Chart.AppVersion) | quote }}
 - name: HOST
   value: "0.0.0.0"
 - name: DATA_DIR
