@@ -81,3 +81,36 @@ def test_the_format_names_agree_across_the_cli_the_gateway_and_the_parsers():
 
     assert CLI_FORMATS == ("auto", *PARSER_FORMATS)
     assert set(GATEWAY_FORMATS) == set(PARSER_FORMATS)
+
+
+def test_several_files_are_read_in_turn_and_each_message_printed_once(capsys, tmp_path):
+    """Two parts of one export that overlap: the second part's repeated messages are left out,
+    as an upload of both to one collection would leave them out (issue 12)."""
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines(keepends=True)
+    # The chat's name comes from the file's name, as WhatsApp names its exports.
+    (tmp_path / "one").mkdir()
+    whole_file = tmp_path / "one" / "WhatsApp Chat with Team.txt"
+    whole_file.write_text("".join(lines), encoding="utf-8")
+    first = tmp_path / "WhatsApp Chat with Team.txt"
+    second = tmp_path / "WhatsApp Chat with Team (1).txt"
+    first.write_text("".join(lines[:150]), encoding="utf-8")
+    second.write_text("".join(lines[100:]), encoding="utf-8")
+    _, whole, _ = parse(capsys, whole_file)
+    code, messages, err = parse(capsys, first, second)
+    assert code == 0
+    assert [m.message_id for m in messages] == [m.message_id for m in whole]
+    assert len({m.message_id for m in messages}) == len(messages) == 207
+    reports = [json.loads(line)["diagnostics"] for line in err.splitlines()
+               if line.startswith('{"diagnostics"')]
+    assert [r["file"] for r in reports] == [first.name, second.name]
+    assert reports[0]["duplicates"] == 0
+    assert reports[1]["duplicates"] == reports[0]["messages"] + reports[1]["messages"] - 207 > 0
+    assert "total: 207 messages from 2 of 2 files" in err
+
+
+def test_a_file_that_is_no_export_fails_but_the_others_are_read(capsys, tmp_path):
+    junk = tmp_path / "notes.bin"
+    junk.write_bytes(b"\x00\x01 not a chat")
+    code, messages, err = parse(capsys, junk, SAMPLE)
+    assert code == 1 and len(messages) == 207
+    assert "error: notes.bin" in err and "from 1 of 2 files" in err

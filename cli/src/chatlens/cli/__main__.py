@@ -2,7 +2,7 @@
 
     chatlens login [--url URL] [--email EMAIL]        log in; the tokens go to the config file
     chatlens upload COLLECTION FILE…                  upload exports (resumable), follow the jobs
-    chatlens parse FILE [--format F] [--timezone TZ]  print what an import of FILE will read
+    chatlens parse FILE… [--format F] [--timezone TZ] print what an import of the files reads
     chatlens up | down | status | logs [SERVICE]     run the stack as local processes
     chatlens demo                                     up, then ingest the sample and search it
 

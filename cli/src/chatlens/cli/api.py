@@ -44,16 +44,16 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     upload.add_argument("--no-wait", action="store_true", help="do not follow the jobs")
     upload.add_argument("--retry-failed", action="store_true",
                         help="upload again files whose earlier job failed")
-    parse = sub.add_parser("parse", help="print the messages an import of FILE would read "
-                                         "(JSON lines) and its diagnostics (stderr)")
-    parse.add_argument("file", type=_existing_file)
+    parse = sub.add_parser("parse", help="print the messages an import of the files would read "
+                                         "(JSON lines, each once) and the diagnostics (stderr)")
+    parse.add_argument("files", nargs="+", type=_existing_file, metavar="FILE")
     parse.add_argument("--format", default="auto", choices=FORMATS)
     parse.add_argument("--timezone", help="IANA zone of the export's local times")
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     if args.command == "parse":
-        return run_parse(args.file, args.format, args.timezone)
+        return run_parse(args.files, args.format, args.timezone)
     credentials = Credentials.load(environ)
     try:
         if args.command == "login":
