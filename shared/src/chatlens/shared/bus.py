@@ -35,9 +35,12 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pika
 import pika.exceptions
+from pika.adapters.blocking_connection import BlockingChannel
+from pika.spec import Basic
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from chatlens.shared import logs, metrics, queues, schemas, topology
@@ -69,8 +72,8 @@ CONNECTION_ERRORS = (pika.exceptions.AMQPConnectionError, pika.exceptions.AMQPCh
                      pika.exceptions.StreamLostError, ConnectionError)
 
 
-def _properties(message: schemas.Message, **extra) -> pika.BasicProperties:
-    headers = {"schema-version": message.schema_version}
+def _properties(message: schemas.Message, **extra: Any) -> pika.BasicProperties:
+    headers: dict[str, Any] = {"schema-version": message.schema_version}
     correlation_id = logs.get_correlation_id()
     if correlation_id:
         headers[logs.AMQP_HEADER] = correlation_id
@@ -111,7 +114,7 @@ class Bus:
         self.index_replicas = index_replicas
         self._lock = threading.Lock()
         self._connection: pika.BlockingConnection | None = None
-        self._channel = None
+        self._channel: BlockingChannel | None = None
         self._local = threading.local()
 
     def connect(self) -> pika.BlockingConnection:
@@ -152,16 +155,17 @@ class Bus:
                         raise
         metrics.BUS_PUBLISHED.labels(message.type).inc()
 
-    def _publishing_channel(self):
-        if self._channel is None or self._channel.is_closed:
-            if self._connection is None or self._connection.is_closed:
-                self._connection = self.connect()
-            self._channel = self._connection.channel()
-            self._channel.confirm_delivery()
-            # A service may broadcast before any subscriber (or ``declare``) made the exchange.
-            self._channel.exchange_declare(topology.BROADCAST_EXCHANGE, exchange_type="fanout",
-                                           durable=True)
-        return self._channel
+    def _publishing_channel(self) -> BlockingChannel:
+        if self._channel is not None and not self._channel.is_closed:
+            return self._channel
+        if self._connection is None or self._connection.is_closed:
+            self._connection = self.connect()
+        channel = self._channel = self._connection.channel()
+        channel.confirm_delivery()
+        # A service may broadcast before any subscriber (or ``declare``) made the exchange.
+        channel.exchange_declare(topology.BROADCAST_EXCHANGE, exchange_type="fanout",
+                                 durable=True)
+        return channel
 
     def _drop_publisher(self) -> None:
         try:
@@ -205,7 +209,9 @@ class Bus:
 class Consumer:
     """Consumes one queue with manual acks, running the handler on a small thread pool."""
 
-    def __init__(self, bus: Bus, queue: str, handler, *, prefetch: int, workers: int,
+    def __init__(self, bus: Bus, queue: str,
+                 handler: Callable[[schemas.Message, Delivery], object], *, prefetch: int,
+                 workers: int,
                  rpc: bool, on_connect: Callable[[], None] | None = None) -> None:
         self.bus, self.queue, self.handler = bus, queue, handler
         self.prefetch, self.rpc, self._on_connect = prefetch, rpc, on_connect
@@ -282,7 +288,9 @@ class Consumer:
                 connection.close()
 
     # --- on pika's I/O thread --------------------------------------------------------------
-    def _on_message(self, connection, channel, method, properties, body) -> None:
+    def _on_message(self, connection: pika.BlockingConnection, channel: BlockingChannel,
+                    method: Basic.Deliver, properties: pika.BasicProperties,
+                    body: bytes) -> None:
         if self._stopping.is_set():  # arrived while stopping: give it back untouched
             channel.basic_nack(method.delivery_tag, requeue=True)
             return
@@ -290,7 +298,8 @@ class Consumer:
             self._inflight += 1
         self._executor.submit(self._work, connection, channel, method, properties, body)
 
-    def _on_control(self, channel, method, properties, body) -> None:
+    def _on_control(self, channel: BlockingChannel, method: Basic.Deliver,
+                    properties: pika.BasicProperties, body: bytes) -> None:
         """A caller stopped reading a stream: mark it, the worker thread closes the generator."""
         if properties.type == schemas.StreamCancelled.type and properties.correlation_id:
             cancelled = self._cancelled.get(properties.correlation_id)
@@ -298,7 +307,8 @@ class Consumer:
                 cancelled.set()
 
     # --- on a worker thread -----------------------------------------------------------------
-    def _work(self, connection, channel, method, properties, body) -> None:
+    def _work(self, connection: pika.BlockingConnection, channel: BlockingChannel,
+              method: Basic.Deliver, properties: pika.BasicProperties, body: bytes) -> None:
         headers = dict(properties.headers or {})
         delivery = Delivery(
             queue=self.queue,
@@ -310,6 +320,7 @@ class Consumer:
         )
         started = time.perf_counter()
         with logs.correlation(delivery.correlation_id):
+            reply: object
             if self._stopping.is_set():  # queued behind others when stop() came: hand it back
                 outcome, reply = "returned", None
             else:
@@ -330,12 +341,15 @@ class Consumer:
                 with self._inflight_lock:
                     self._inflight -= 1
 
-    def _outcome(self, properties, body, delivery: Delivery):
+    def _outcome(self, properties: pika.BasicProperties, body: bytes,
+                 delivery: Delivery) -> tuple[str, object]:
         """Run the handler and sort the result (``handling.outcome``: the one place)."""
         return outcome(self.handler, properties.type, body,
                        (properties.headers or {}).get("schema-version"), delivery, self.bus.retry)
 
-    def _finish(self, connection, channel, properties, stream: Generator,
+    def _finish(self, connection: pika.BlockingConnection, channel: BlockingChannel,
+                properties: pika.BasicProperties,
+                stream: Generator[schemas.Message, None, object],
                 delivery: Delivery) -> tuple[schemas.Message, int | None]:
         """Run a handler's generator to its end (``handling.drive_stream``); each chunk goes
         out on pika's I/O thread, a cancel from the caller closes the generator."""
@@ -352,19 +366,22 @@ class Consumer:
             self._cancelled.pop(key, None)
 
     # --- back on pika's I/O thread ----------------------------------------------------------
-    def _send_chunk(self, channel, properties, chunk: schemas.Message, seq: int) -> None:
+    def _send_chunk(self, channel: BlockingChannel, properties: pika.BasicProperties,
+                    chunk: schemas.Message, seq: int) -> None:
         if channel.is_open:
             channel.basic_publish("", properties.reply_to, schemas.encode(chunk),
                                   _reply_properties(chunk, properties, seq, final=False))
 
-    def _settle(self, channel, method, properties, outcome, reply, seq: int | None = None) -> None:
+    def _settle(self, channel: BlockingChannel, method: Basic.Deliver,
+                properties: pika.BasicProperties, outcome: str, reply: object,
+                seq: int | None = None) -> None:
         if not channel.is_open:
             return
         if outcome == "returned":
             channel.basic_nack(method.delivery_tag, requeue=True)
         elif self.rpc:
             # An RPC is answered once, success or not; the caller decides what to do next.
-            if properties.reply_to and reply is not None:
+            if properties.reply_to and isinstance(reply, schemas.Message):
                 reply_properties = (
                     _properties(reply, correlation_id=properties.correlation_id) if seq is None
                     else _reply_properties(reply, properties, seq, final=True))
@@ -385,7 +402,7 @@ class RpcClient:
     def __init__(self, bus: Bus) -> None:
         self.bus = bus
         self._connection: pika.BlockingConnection | None = None
-        self._channel = None
+        self._channel: BlockingChannel | None = None
         self._replies: dict[str, tuple[pika.BasicProperties, bytes]] = {}
         self._streams: dict[str, deque[tuple[pika.BasicProperties, bytes]]] = {}
 
@@ -409,7 +426,7 @@ class RpcClient:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise RpcTimeout(f"{request.type}: no reply within {timeout:.1f}s")
-            self._connection.process_data_events(time_limit=min(remaining, 0.25))
+            self._connected().process_data_events(time_limit=min(remaining, 0.25))
         reply_properties, reply_body = self._replies.pop(correlation_id)
         reply = schemas.decode(reply_properties.type, reply_body)
         if isinstance(reply, schemas.RpcFailed):
@@ -422,7 +439,8 @@ class RpcClient:
         RpcTimeout, RpcError (an ``RpcFailed`` at any point), PublishFailed. Closing the iterator
         early tells the server to stop."""
         correlation_id = uuid.uuid4().hex
-        inbox = self._streams[correlation_id] = deque()
+        inbox: deque[tuple[pika.BasicProperties, bytes]] = deque()
+        self._streams[correlation_id] = inbox
         server = None  # the server channel's reply-to, learnt from its first chunk
         finished = False
         try:
@@ -435,7 +453,7 @@ class RpcClient:
                     if remaining <= 0:
                         raise RpcTimeout(f"{request.type}: no stream message within "
                                          f"{timeout:.1f}s")
-                    self._connection.process_data_events(time_limit=min(remaining, 0.25))
+                    self._connected().process_data_events(time_limit=min(remaining, 0.25))
                 properties, body = inbox.popleft()
                 server = properties.reply_to or server
                 headers = properties.headers or {}
@@ -461,7 +479,7 @@ class RpcClient:
                     log.warning("could not cancel a stream", extra={"type": request.type})
 
     def _send(self, request: schemas.Message, correlation_id: str, timeout: float,
-              headers: dict | None = None) -> None:
+              headers: dict[str, Any] | None = None) -> None:
         """Publish ``request`` with our direct reply-to, expiring when the caller gives up."""
         properties = _properties(
             request, reply_to=topology.REPLY_TO, correlation_id=correlation_id,
@@ -482,16 +500,24 @@ class RpcClient:
                 if attempt == 2:
                     raise
 
-    def _ensure_channel(self):
-        if self._channel is None or self._channel.is_closed:
-            if self._connection is None or self._connection.is_closed:
-                self._connection = self.bus.connect()
-            self._channel = self._connection.channel()
-            self._channel.confirm_delivery()
-            self._channel.basic_consume(topology.REPLY_TO, self._on_reply, auto_ack=True)
-        return self._channel
+    def _ensure_channel(self) -> BlockingChannel:
+        if self._channel is not None and not self._channel.is_closed:
+            return self._channel
+        if self._connection is None or self._connection.is_closed:
+            self._connection = self.bus.connect()
+        channel = self._channel = self._connection.channel()
+        channel.confirm_delivery()
+        channel.basic_consume(topology.REPLY_TO, self._on_reply, auto_ack=True)
+        return channel
 
-    def _on_reply(self, channel, method, properties, body) -> None:
+    def _connected(self) -> pika.BlockingConnection:
+        """The connection ``_send`` opened (it raises rather than leave none)."""
+        if self._connection is None:
+            raise RpcError("bus_closed", "the RPC client's connection was closed")
+        return self._connection
+
+    def _on_reply(self, channel: BlockingChannel, method: Basic.Deliver,
+                  properties: pika.BasicProperties, body: bytes) -> None:
         # Late replies to calls that timed out are dropped here.
         inbox = self._streams.get(properties.correlation_id or "")
         if inbox is not None:
