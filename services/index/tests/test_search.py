@@ -155,3 +155,48 @@ def test_searches_during_seals_see_whole_versions_only(make_job, run_messages, s
     # Version v holds 1 + 3 * (v - 1) messages, and versions never go backwards.
     assert all(hits == 1 + 3 * (version - 1) for version, hits in seen)
     assert [v for v, _ in seen] == sorted(v for v, _ in seen)
+
+
+def test_a_search_across_versions_answers_each_version_and_fuses_them(
+        make_job, run_messages, searcher):
+    first = make_job("job-a", ["a1", "a2", "a3"])
+    second = make_job("job-b", ["b1", "b2", "b3"], seed=1)
+    run_messages(first.all_messages())
+    run_messages(second.all_messages())
+    target = second.vectors["b2"]
+
+    answer = searcher.search(request(target, k=2, versions=[1, 2, 1]))
+    assert [v.version for v in answer.by_version] == [1, 2]  # each version once, in order
+    one, two = (searcher.search(request(target, k=2, version=v)) for v in (1, 2))
+    assert [from_ids(v.hits) for v in answer.by_version] == [from_ids(one.hits),
+                                                              from_ids(two.hits)]
+    # Version 2 holds version 1's messages too: a message both find ranks before one found once.
+    assert from_ids(two.hits)[0] == "b2"
+    fused = {hit.message.message_id: hit for hit in answer.hits}
+    assert len(fused) == len(answer.hits)  # each message once
+    for hit in answer.hits:
+        expected = [v for v, found in ((1, one), (2, two)) if hit.message.message_id
+                    in from_ids(found.hits)]
+        assert hit.found_in == expected
+        ranks = [from_ids(found.hits).index(hit.message.message_id) + 1
+                 for found in (one, two) if hit.message.message_id in from_ids(found.hits)]
+        assert hit.score == pytest.approx(sum(1 / (60 + rank) for rank in ranks))
+    assert [hit.score for hit in answer.hits] == sorted((h.score for h in answer.hits),
+                                                        reverse=True)
+    assert answer.version == 2 and answer.versions == {"coll1": 2}
+
+
+def test_fusing_versions_puts_agreement_first():
+    from chatlens.index.ranking import fuse_versions
+    from chatlens.shared.schemas import ChatMessage, SearchHit, VersionHits
+
+    def hit(mid):
+        message = ChatMessage.model_validate({
+            "message_id": mid, "platform": "whatsapp", "chat": "c", "sender": "s",
+            "sent_at": "2025-01-01T00:00:00Z", "tz_assumption": "UTC", "text": mid, "seq": 0,
+            "source_file": "a.txt"})
+        return SearchHit(message=message, score=1.0)
+    merged = fuse_versions([VersionHits(version=1, hits=[hit("a"), hit("b")]),
+                            VersionHits(version=2, hits=[hit("b"), hit("c")])])
+    assert [(m.message.message_id, m.found_in) for m in merged] == [
+        ("b", [1, 2]), ("a", [1]), ("c", [2])]

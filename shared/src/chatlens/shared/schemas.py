@@ -337,6 +337,10 @@ class SearchRequested(Message):
     # corpus (one fusion, one ranking); ``collection_versions`` pins their versions (pages).
     collection_ids: list[str] = Field(default=[], max_length=20)
     collection_versions: dict[str, int] = Field(default={}, max_length=21)
+    # ``collection_id`` searched at each of these versions (``version`` and ``offset`` unused):
+    # the reply's ``by_version`` holds each version's own hits, and ``hits`` their union fused
+    # by reciprocal rank, each saying ``found_in``.
+    versions: list[int] = Field(default=[], max_length=10)
 
 
 class SearchHit(BaseModel):
@@ -351,6 +355,15 @@ class SearchHit(BaseModel):
     semantic_score: float | None = None
     keyword_score: float | None = None
     collection_id: str | None = Field(default=None, description="where the hit was found")
+    found_in: list[int] | None = Field(default=None,
+                                       description="across versions: the versions that found it")
+
+
+class VersionHits(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: int
+    hits: list[SearchHit]
 
 
 class SearchAnswered(Message):
@@ -363,6 +376,8 @@ class SearchAnswered(Message):
     versions: dict[str, int] = {}
     # The offset of the next page, or None when this page was the last.
     next_offset: int | None = None
+    # Across versions (``SearchRequested.versions``): each version's own hits, in request order.
+    by_version: list[VersionHits] = []
 
 
 class VersionsListRequested(Message):

@@ -8,6 +8,7 @@ from chatlens.index.keyword import idf
 from chatlens.index.storage.segment import Segment
 from chatlens.index.text import KeywordQuery, contains_phrase, tokenize
 from chatlens.shared.bus import PermanentError
+from chatlens.shared.schemas import SearchHit, VersionHits
 
 # Reciprocal rank fusion's constant (Cormack et al. 2009): 60 damps the head of each list so
 # that agreement between the lists matters more than first place in one of them.
@@ -134,3 +135,26 @@ def reciprocal_rank_fusion(lists: list[list[Ranked]]) -> list[Ranked]:
                                          + weight / (RRF_K + rank))
     order = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
     return [(score, number, position) for (number, position), score in order]
+
+
+def fuse_versions(by_version: list[VersionHits]) -> list[SearchHit]:
+    """Every message found in any version, once, best fused rank first.
+
+    A message's fused score is the sum of 1 / (RRF_K + rank) over the versions that return it:
+    a message every version agrees on comes before one a single version ranks first. Each hit is
+    the message as its best-ranking version found it, with ``found_in`` the versions that did.
+    """
+    fused: dict[str, float] = {}
+    found_in: dict[str, list[int]] = {}
+    best: dict[str, tuple[int, SearchHit]] = {}
+    for answer in by_version:
+        for rank, hit in enumerate(answer.hits, start=1):
+            key = hit.message.message_id
+            fused[key] = fused.get(key, 0.0) + 1.0 / (RRF_K + rank)
+            found_in.setdefault(key, []).append(answer.version)
+            if key not in best or rank < best[key][0]:
+                best[key] = (rank, hit)
+    order = sorted(fused, key=lambda key: (-fused[key], best[key][0], key))
+    return [best[key][1].model_copy(update={"score": fused[key],
+                                            "found_in": sorted(found_in[key])})
+            for key in order]

@@ -21,7 +21,7 @@ from chatlens.index.storage.segment import Segment, SegmentCache
 from chatlens.index.text import highlight_spans, parse_keyword_query
 from chatlens.index.tombstones import Tombstones, both, live_search
 from chatlens.shared.bus import PermanentError
-from chatlens.shared.schemas import SearchAnswered, SearchHit, SearchRequested
+from chatlens.shared.schemas import SearchAnswered, SearchHit, SearchRequested, VersionHits
 
 Ranked = tuple[float, int, int]  # (score, segment number, row)
 
@@ -54,6 +54,8 @@ class Searcher:
         self.tombstones = tombstones or Tombstones()
 
     def search(self, request: SearchRequested) -> SearchAnswered:
+        if request.versions:
+            return self._across_versions(request)
         searched = self._searched(request)
         manifest = searched[0][2]
         keyword_query = parse_keyword_query(request.query)
@@ -118,6 +120,18 @@ class Searcher:
                 collection_id=owners[number]))
         return SearchAnswered(version=manifest.version, hits=hits, next_offset=next_offset,
                               versions={cid: version.version for cid, _, version in searched})
+
+    def _across_versions(self, request: SearchRequested) -> SearchAnswered:
+        """The same search at each of ``request.versions``: each version's own hits, and their
+        union fused by reciprocal rank (``ranking.fuse_versions``)."""
+        by_version = []
+        for number in dict.fromkeys(request.versions):
+            answer = self.search(request.model_copy(update={"versions": [], "version": number,
+                                                            "offset": 0}))
+            by_version.append(VersionHits(version=answer.version, hits=answer.hits))
+        latest = max(answer.version for answer in by_version)
+        return SearchAnswered(version=latest, hits=ranking.fuse_versions(by_version),
+                              by_version=by_version, versions={request.collection_id: latest})
 
     def _searched(self, request: SearchRequested) -> list[tuple[str, Collection, Manifest]]:
         """(id, collection, manifest) of every collection the request searches, the request's

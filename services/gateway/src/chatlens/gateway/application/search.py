@@ -28,7 +28,6 @@ from chatlens.shared import schemas, topology
 
 MAX_OFFSET = 1000  # the index's limit: deeper pages are refined searches, not scrolling
 PAGE = 100  # the most hits one index RPC returns
-RRF_K = 60  # the fusion constant across versions (reciprocal rank fusion, Cormack et al. 2009)
 
 
 @dataclass(frozen=True)
@@ -112,36 +111,15 @@ def search_versions(backends: Backends, caller: Caller, collection_id: str, quer
         raise NotFound("version_not_found", "the collection has no versions yet")
     numbers = list(dict.fromkeys(resolve_version(backends, caller, collection_id, ref)
                                  for ref in query.versions or ()))
-    vector = query_vector(backends.rpc, query.mode, read.parsed.semantic_text)
-    by_version = []
-    for number in numbers:
-        answer = backends.rpc.call(schemas.SearchRequested(
-            org_id=caller.org_id, collection_id=collection_id, mode=query.mode, vector=vector,
-            query=read.parsed.text, filters=read.filters, k=query.k, version=number,
-            context=query.context), schemas.SearchAnswered)
-        by_version.append((answer.version, answer.hits))
-    return SearchResult([], max(v for v, _ in by_version), {**read.view, "versions": numbers},
-                        fused=fuse(by_version), by_version=by_version)
-
-
-def fuse(by_version: list[tuple[int, list[schemas.SearchHit]]]) -> list[FusedHit]:
-    """Every message found in any version, once, best fused rank first.
-
-    A message's fused score is the sum of 1 / (RRF_K + rank) over the versions that return it:
-    a message every version agrees on comes before one a single version ranks first.
-    """
-    fused: dict[str, float] = {}
-    found_in: dict[str, list[int]] = {}
-    best: dict[str, tuple[int, schemas.SearchHit]] = {}
-    for version, hits in by_version:
-        for rank, hit in enumerate(hits, start=1):
-            key = hit.message.message_id
-            fused[key] = fused.get(key, 0.0) + 1.0 / (RRF_K + rank)
-            found_in.setdefault(key, []).append(version)
-            if key not in best or rank < best[key][0]:
-                best[key] = (rank, hit)
-    order = sorted(fused, key=lambda key: (-fused[key], best[key][0], key))
-    return [FusedHit(best[key][1], fused[key], sorted(found_in[key])) for key in order]
+    # One RPC: the index owning the collection searches each version and fuses the lists.
+    answer = backends.rpc.call(schemas.SearchRequested(
+        org_id=caller.org_id, collection_id=collection_id, mode=query.mode,
+        vector=query_vector(backends.rpc, query.mode, read.parsed.semantic_text),
+        query=read.parsed.text, filters=read.filters, k=query.k, versions=numbers,
+        context=query.context), schemas.SearchAnswered)
+    fused = [FusedHit(hit, hit.score, hit.found_in or []) for hit in answer.hits]
+    return SearchResult([], answer.version, {**read.view, "versions": numbers}, fused=fused,
+                        by_version=[(v.version, v.hits) for v in answer.by_version])
 
 
 def search_collections(backends: Backends, caller: Caller, collection_ids: list[str],
