@@ -1,4 +1,5 @@
 """Analytics benchmark: overview, activity (with the heatmap) and people at 100k and 1M messages,
+(and interaction, language and calendar through the index and directly in DuckDB only),
 through the index's analytics function, against the same queries run directly in DuckDB on the
 same columns, and against pandas on the parsed messages (what whatstk and chat-miner use).
 
@@ -48,6 +49,10 @@ from chatlens.shared.schemas import AnalyticsRequested  # noqa: E402
 
 OUT = ROOT / "var" / "bench"
 REPORTS = {"overview": {}, "activity": {"stack": "person", "bucket": "week"}, "people": {}}
+# The later reports: through the index and directly in DuckDB (no pandas equivalent written).
+LATER = {"interaction": {}, "language": {}, "calendar": {}}
+# Bumped when analytics_data changes: a kept collection of older data is not reused.
+DATA = "v2"
 ZONE = "Europe/Lisbon"
 GAP = timedelta(minutes=30)
 
@@ -62,7 +67,7 @@ def resident_gib() -> float:
 
 def build(size: int, messages) -> Layout:
     """The collection of ``size`` messages, written once (kept for the next run)."""
-    layout = Layout(OUT / "analytics" / str(size))
+    layout = Layout(OUT / "analytics" / f"{size}-{DATA}")
     path = layout.collection("bench", "c1")
     if Collection(path).exists():
         return layout
@@ -208,6 +213,23 @@ def run_size(size: int, repeats: int) -> dict:
               f" ms (index {row['pandas_vs_index']:.1f}x faster)")
     total = {name: sum(r[name]["p50_ms"] for r in figures["reports"].values())
              for name in ("index", "duckdb", "pandas")}
+    with_text = pq.read_table(parquet)
+    for report, options in LATER.items():
+        request = AnalyticsRequested(org_id="bench", collection_id="c1", report=report,
+                                     timezone=ZONE, **options)
+
+        def direct_text(request=request):
+            with sql.connect(with_text, request.timezone, request.gap_minutes) as con:
+                return analytics_service.run(con, request)
+
+        few = max(3, repeats // 5)
+        row = {"index": timed(lambda request=request: analytics.answer(request), few),
+               "duckdb": timed(direct_text, few)}
+        row["index_vs_duckdb"] = row["index"]["p50_ms"] / row["duckdb"]["p50_ms"]
+        figures["later"] = {**figures.get("later", {}), report: row}
+        print(f"  {report:11} index p50 {row['index']['p50_ms']:7.1f} ms p99 "
+              f"{row['index']['p99_ms']:7.1f} | duckdb direct p50 {row['duckdb']['p50_ms']:7.1f}"
+              f" ms ({row['index_vs_duckdb']:.2f}x)")
     figures["all_reports_p50_ms"] = total
     print(f"  all three  index {total['index']:.0f} ms | duckdb {total['duckdb']:.0f} ms | "
           f"pandas {total['pandas']:.0f} ms")
