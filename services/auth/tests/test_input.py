@@ -70,3 +70,27 @@ def test_unknown_paths_and_methods_answer_json(client):
     assert missing.status_code == 404 and missing.json["error"]["code"] == "not_found"
     wrong_method = client.get(REGISTER)
     assert wrong_method.status_code == 405 and "error" in wrong_method.json
+
+
+@pytest.mark.parametrize("name", ["Ada\x00", "Ada\u202e", "\u200b\u200b", "\u3164", "A\nB"],
+                         ids=["nul", "bidi_override", "zero_width_only", "hangul_filler",
+                              "line_break"])
+def test_names_with_controls_overrides_or_nothing_visible_are_refused_and_nothing_is_made(
+        api, name):
+    """The one rule for user text (chatlens.shared.text) on every name auth stores."""
+    refused = api.register(name=name)
+    assert refused.status_code == 422 and refused.json["error"]["code"] == "validation_error"
+    assert api.login().status_code == 401  # no account was made
+    tokens = api.signed_in()
+    for path, body in (("/api/v1/auth/orgs", {"name": name}),
+                       ("/api/v1/auth/api-keys", {"name": name, "scopes": ["search:read"]})):
+        response = api.call("POST", path, tokens["access_token"], json=body)
+        assert response.status_code == 422, (path, response.json)
+    assert len(api.call("GET", "/api/v1/auth/orgs", tokens["access_token"]).json["orgs"]) == 1
+    assert api.call("GET", "/api/v1/auth/api-keys", tokens["access_token"]).json["api_keys"] == []
+
+
+def test_names_are_stored_nfc_and_trimmed(api):
+    assert api.register(name="  Zoe\u0308 ").status_code == 201
+    tokens = api.login().json
+    assert api.me(tokens["access_token"]).json["name"] == "Zo\u00eb"

@@ -6,6 +6,7 @@ RabbitMQ (the real broker is in ``test_bus_integration.py``).
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import numpy as np
@@ -249,3 +250,29 @@ def test_a_truncated_json_upload_fails_the_job_before_any_batch(handlers, publis
 def test_every_message_bound_to_the_workers_queues_has_a_handler(handlers):
     ingest, rpc = handlers.routes()
     assert ingest.unhandled() == [] and rpc.unhandled() == []
+
+
+def test_an_export_that_yields_no_message_fails_the_job_and_reaches_no_index(
+        handlers, publisher, uploads):
+    (uploads / "org1" / "junk.json").write_text(json.dumps({
+        "name": "Team", "type": "personal_chat", "id": 1,
+        "messages": [{"id": 1, "type": "message", "date": "not a date", "text": "hi"},
+                     {"id": 2, "type": "message", "date": 17}, 42]}))
+
+    handlers.ingest(request("org1/junk.json"), DELIVERY)
+
+    failed = publisher.of(schemas.JobFailed)
+    assert [f.code for f in failed] == ["no_messages"], publisher.published
+    assert "junk.json: no message could be read (3 entries skipped" in failed[0].reason
+    assert not publisher.of(schemas.ChunksEmbedded) and not publisher.of(
+        schemas.EmbeddingFinished)
+
+
+def test_a_bad_csv_is_explained_by_the_csv_parser_not_whatsapps(handlers, publisher, uploads):
+    (uploads / "org1" / "notes.csv").write_text("colour;size\nred;3\nblue;4\n")
+
+    handlers.ingest(request("org1/notes.csv"), DELIVERY)
+
+    [failed] = publisher.of(schemas.JobFailed)
+    assert failed.code == "parse_failed"
+    assert "WhatsApp" not in failed.reason and "timestamp or text column" in failed.reason

@@ -16,6 +16,7 @@ from werkzeug.serving import make_server
 from chatlens.auth.app import create_app as create_auth_app
 from chatlens.auth.config import AuthSettings
 from chatlens.gateway.app import create_app
+from chatlens.gateway.revocation_push import broadcast_routes
 from chatlens.gateway.revocations import RevocationFeed, Revocations
 from chatlens.shared.testing import throwaway_vhost
 
@@ -161,3 +162,7 @@ def test_pushed_news_refuses_at_once_and_a_resubscription_fetches_the_feed_again
     assert feed.ended("u1", "s1", now) and "old" not in feed._pushed.sessions
     feed.refresh_soon()
     assert not feed.ended("u3", "s3", now) and fetched == [1, 1]
+
+
+def test_every_broadcast_type_has_a_route_in_the_gateway():
+    assert broadcast_routes(None, None).unhandled() == []  # type: ignore[arg-type]

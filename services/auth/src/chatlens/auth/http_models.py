@@ -1,4 +1,5 @@
-"""Request bodies of the auth API: strict, unknown fields refused."""
+"""Request bodies of the auth API: strict, unknown fields refused; names held to the one rule for
+user text (``chatlens.shared.text``: NFC, no control or bidi-override characters, visible)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from chatlens.auth.permissions import ALL
+from chatlens.shared.text import Line
 
 PASSWORD_MIN, PASSWORD_MAX = 12, 1024
 TOKEN_MAX = 512
@@ -20,7 +22,7 @@ class _Body(BaseModel):
 class RegisterRequest(_Body):
     email: EmailStr
     password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
-    name: str | None = Field(default=None, max_length=200)
+    name: Line | None = Field(default=None, max_length=200)
 
 
 class LoginRequest(_Body):
@@ -44,7 +46,7 @@ ID_MAX = 64
 
 
 class CreateOrgRequest(_Body):
-    name: str = Field(min_length=1, max_length=200)
+    name: Line = Field(min_length=1, max_length=200)
 
 
 class SwitchOrgRequest(_Body):
@@ -83,7 +85,7 @@ Permission = Literal[tuple(sorted(ALL))]  # type: ignore[valid-type]
 
 
 class ApiKeyRequest(_Body):
-    name: str = Field(min_length=1, max_length=200)
+    name: Line = Field(min_length=1, max_length=200)
     scopes: list[Permission] = Field(min_length=1, max_length=len(ALL))
     expires_in_days: int = Field(default=90, ge=1, le=365)
 

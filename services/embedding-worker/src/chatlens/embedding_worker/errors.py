@@ -30,6 +30,13 @@ class NotAChatExport(IngestFailed):
         self.reason, self.location = reason, location
 
 
+class NothingImported(IngestFailed):
+    """The file parsed, but not one message came out of it (every entry malformed, or no
+    messages at all): the job fails with the reason, and no index version is made of nothing."""
+
+    code = "no_messages"
+
+
 class UploadMissing(IngestFailed):
     """The upload is not in the store, cannot be read, or its key points outside the store."""
 

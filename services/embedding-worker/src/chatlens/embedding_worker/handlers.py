@@ -26,7 +26,7 @@ from cachetools import LRUCache
 from chatlens.embedding_worker import metrics
 from chatlens.embedding_worker.chunking import assign_chunks, embedding_text
 from chatlens.embedding_worker.embedding import DIMENSIONS, MODEL_NAME, QUERY_PRIORITY, Embedder
-from chatlens.embedding_worker.errors import IngestFailed, UploadMissing
+from chatlens.embedding_worker.errors import IngestFailed, NothingImported, UploadMissing
 from chatlens.embedding_worker.parsing import FORMATS, ParseResult, parse_any
 from chatlens.shared import queues, schemas
 from chatlens.shared.archives import ArchiveLimits
@@ -92,6 +92,8 @@ class Handlers:
             # A problem found while streaming (an archive entry that turns out to be a bomb)
             # fails the job too; the index never seals a job without its final word.
             batches, embedded = self._publish_batches(request, export, total)
+            if batches == 0:  # nothing was sent to the index: it must not seal an empty version
+                raise NothingImported(_nothing_imported(request.filename, export))
         except IngestFailed as exc:
             self._refuse(request, exc)
             return
@@ -111,6 +113,7 @@ class Handlers:
         })
 
     def _refuse(self, request: schemas.IngestRequested, exc: IngestFailed) -> None:
+        """Fail the job with its reason (a handled outcome: logged at WARNING, acked)."""
         log.warning("ingest refused", extra={"job_id": request.job_id, "code": exc.code,
                                              "reason": str(exc)})
         metrics.INGESTS.labels(exc.code).inc()
@@ -207,3 +210,14 @@ class Handlers:
                 self._query_vectors.update(fresh)
             known.update(fresh)
         return np.stack([known[t] for t in texts])
+
+
+def _nothing_imported(filename: str, export: ParseResult) -> str:
+    """Why a parsed file gave no message: how much was skipped, and the first reasons."""
+    stats = export.diagnostics.as_stats()
+    skipped, examples = stats["skipped_lines"], stats["skipped_examples"][:3]
+    if not skipped:
+        return f"{filename}: the export holds no messages"
+    reasons = "; ".join(f"{e.get('line', e.get('path'))}: {e['reason']}" for e in examples)
+    return (f"{filename}: no message could be read ({skipped} entries skipped as malformed, "
+            f"e.g. {reasons})")

@@ -42,6 +42,9 @@ from chatlens.shared.bus import Bus
 
 log = logging.getLogger(__name__)
 
+# Form fields an upload may carry besides its files (format, timezone, ...), with room to spare.
+FORM_FIELDS = 20
+
 
 def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = None) -> Flask:
     settings = settings or GatewaySettings()
@@ -57,6 +60,8 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
         MAX_CONTENT_LENGTH=settings.max_upload_bytes,
         # Also bounds the multipart parser's buffer, so it must stay well above its read size.
         MAX_FORM_MEMORY_SIZE=1024 * 1024,
+        # The files of one upload and a few fields; a form of thousands of parts is refused early.
+        MAX_FORM_PARTS=settings.max_files_per_upload + FORM_FIELDS,
     )
 
     engine = make_engine(settings.resolved_database_url())
@@ -137,6 +142,12 @@ def _init_upload_errors(app: Flask) -> None:
     @app.errorhandler(413)
     def _too_large(_exc):
         limit = app.config["MAX_CONTENT_LENGTH"]
+        length = request.content_length
+        if length is not None and length <= limit:  # the body fits: its form's shape does not
+            return web.error_response(
+                413, "form_too_large",
+                f"the form has more than {app.config['MAX_FORM_PARTS']} parts, or a field "
+                f"(not a file) over {app.config['MAX_FORM_MEMORY_SIZE']} bytes")
         return web.error_response(413, "upload_too_large",
                                   f"the request exceeds the upload limit of {limit} bytes")
 

@@ -79,6 +79,9 @@ def _jsonl_like(head: bytes) -> bool:
     return True
 
 
+_BY_SUFFIX = {".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
 def _csv_like(text: str) -> bool:
     header = text.split("\n", 1)[0]
     if "," not in header and ";" not in header and "\t" not in header:
@@ -96,7 +99,8 @@ def _whatsapp_like(text: str) -> bool:
 
 
 def sniff(source: Source, name: str) -> str:
-    """The format of a file (not an archive); falls back to WhatsApp, whose error then explains."""
+    """The format of a file (not an archive); falls back to what its suffix says, else WhatsApp,
+    whose parser's error then explains."""
     return sniff_head(head_of(source), name)
 
 
@@ -133,7 +137,9 @@ def sniff_head(head: bytes, name: str, *, strict: bool = False) -> str:
     if strict:
         raise NotAChatExport("no WhatsApp message line, CSV header or JSON export in its first "
                              f"{SNIFF_BYTES // 1024} KiB", reason="not_a_chat_export")
-    return "whatsapp"
+    # Nothing recognisable: the parser its name promises explains what is wrong (a bad .csv
+    # gets the CSV parser's reason, not the WhatsApp parser's); any other name gets WhatsApp's.
+    return _BY_SUFFIX.get(suffix, "whatsapp")
 
 
 def _sniffed(path: Path, names: list[str], limits: ArchiveLimits | None

@@ -8,12 +8,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chatlens.gateway.api.http_models import SearchFiltersIn, Strict, VersionRef
 from chatlens.shared import schemas
+from chatlens.shared.text import Line, ModelName, OptionalParagraph, Paragraph
 
 MAX_QUESTION_CHARS = 4000
 
 
 class AskRequest(Strict):
-    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    question: Paragraph = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
     k: int = Field(default=6, ge=1, le=20, description="messages retrieved for the answer")
     stream: bool = Field(default=False, description=(
         "server-sent events: `token` events ({text}) as the model writes, then one `answer` "
@@ -24,7 +25,7 @@ class AskRequest(Strict):
     filters: SearchFiltersIn | None = Field(default=None, description=(
         "explicit filters; each field given wins over what the question itself says "
         '("what did Alice say in March" filters sender and dates on its own)'))
-    model: str | None = Field(default=None, max_length=200, description=(
+    model: ModelName | None = Field(default=None, description=(
         "a registry LLM or one of the org's endpoints; default the org's default model for "
         "answers (PUT /api/v1/models/defaults), else the packaged model"))
 
@@ -65,12 +66,12 @@ class SummaryRequest(Strict):
     """What to summarise: a chat, a sender, a time window, or any mix (all of them: the whole
     collection). ``since`` is inclusive, ``until`` exclusive, as in search."""
 
-    chat: str | list[str] | None = None
-    sender: str | list[str] | None = None
+    chat: Line | list[Line] | None = None
+    sender: Line | list[Line] | None = None
     since: str | None = Field(default=None, max_length=64, examples=["2025-03-01"])
     until: str | None = Field(default=None, max_length=64, examples=["2025-03-08"])
     version: int | None = Field(default=None, ge=0)
-    model: str | None = Field(default=None, max_length=200)
+    model: ModelName | None = None
 
 
 class SummaryOut(BaseModel):
@@ -87,7 +88,7 @@ class SummaryOut(BaseModel):
 
 
 class ModelSetDefault(Strict):
-    model: str = Field(min_length=1, max_length=200)
+    model: ModelName
 
 
 class ModelsStatusOut(schemas.Models):
@@ -104,14 +105,14 @@ class Lenient(BaseModel):
 
 class EmbeddingsRequest(Lenient):
     input: str | list[str]
-    model: str
+    model: ModelName
     # OpenAI's Python client asks for base64 (little-endian float32) unless told otherwise.
     encoding_format: Literal["float", "base64"] = "float"
 
 
 class ChatTurn(Lenient):
     role: Literal["system", "user", "assistant", "developer"]
-    content: str = Field(max_length=32_000)
+    content: OptionalParagraph = Field(max_length=32_000)
 
 
 class StreamOptions(Lenient):
@@ -119,7 +120,7 @@ class StreamOptions(Lenient):
 
 
 class ChatCompletionRequest(Lenient):
-    model: str
+    model: ModelName
     messages: list[ChatTurn] = Field(min_length=1, max_length=100)
     max_tokens: int = Field(default=256, ge=1, le=1024)
     max_completion_tokens: int | None = Field(default=None, ge=1, le=1024)
@@ -128,6 +129,9 @@ class ChatCompletionRequest(Lenient):
     seed: int | None = None
     stream: bool = False
     stream_options: StreamOptions | None = None
+    # What we cannot do is refused rather than ignored: one choice per request, no logprobs.
+    n: Literal[1] = Field(default=1, description="choices: only 1 is supported")
+    logprobs: Literal[False] | None = Field(default=None, description="not supported")
 
 
 class OpenAIModel(BaseModel):

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chatlens.shared import schemas
+from chatlens.shared.text import Line, OptionalParagraph, Paragraph
 
 
 class Strict(BaseModel):
@@ -15,8 +16,8 @@ class Strict(BaseModel):
 
 
 class CollectionCreate(Strict):
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=2000)
+    name: Line = Field(min_length=1, max_length=200)
+    description: OptionalParagraph = Field(default="", max_length=2000)
 
 
 class CollectionOut(BaseModel):
@@ -77,16 +78,16 @@ class SearchFiltersIn(Strict):
     """Each field takes one value or a list of alternatives. ``since`` is inclusive, ``until``
     exclusive; a date means its midnight UTC, a time without an offset is UTC."""
 
-    platform: str | list[str] | None = None
-    chat: str | list[str] | None = None
-    sender: str | list[str] | None = Field(default=None, description="display name or id")
+    platform: Line | list[Line] | None = None
+    chat: Line | list[Line] | None = None
+    sender: Line | list[Line] | None = Field(default=None, description="display name or id")
     kind: Kind | list[Kind] | None = Field(default=None, description="message type")
     since: str | None = Field(default=None, max_length=64, examples=["2025-02-01"])
     until: str | None = Field(default=None, max_length=64, examples=["2025-03-01T12:00:00Z"])
 
 
 class SearchRequest(Strict):
-    query: str = Field(min_length=1, max_length=2000, description=(
+    query: Paragraph = Field(min_length=1, max_length=2000, description=(
         'free text with optional "quoted phrases", prefix* words, and the operators from:NAME, '
         "in:CHAT, before:DATE, after:DATE"))
     mode: Literal["semantic", "keyword", "hybrid"] = Field(
@@ -109,7 +110,8 @@ class MultiSearchRequest(Strict):
 
     collections: list[str] = Field(min_length=1, max_length=20,
                                    description="collection ids, all of the caller's org")
-    query: str = Field(min_length=1, max_length=2000, description="as in a collection search")
+    query: Paragraph = Field(min_length=1, max_length=2000,
+                             description="as in a collection search")
     mode: Literal["semantic", "keyword", "hybrid"] = "hybrid"
     k: int = Field(default=10, ge=1, le=100)
     context: int = Field(default=2, ge=0, le=20)
