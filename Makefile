@@ -17,9 +17,14 @@ WEB := services/web
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup services demo up down logs status test test-fast bench eval lint clean web web-test
+.PHONY: setup onnx-models services demo up down logs status test test-fast bench eval lint clean web web-test
 
-setup: $(VENV)/.installed $(WEB)/node_modules/.package-lock.json
+setup: $(VENV)/.installed $(WEB)/node_modules/.package-lock.json onnx-models
+
+# The embedding worker's ONNX Runtime models (fp32 and int8), exported from the packaged MiniLM
+# into the venv (nothing downloaded); the command does nothing when they are up to date.
+onnx-models: $(VENV)/.installed
+	$(PY) -m chatlens.embedding_worker.onnx_build
 
 # The web app (services/web): npm ci from the committed lock file. Playwright drives Debian's
 # Chromium in the tests and must never download a browser of its own.
@@ -99,9 +104,11 @@ bench: setup services
 # Retrieval quality: recall@1, recall@10 and MRR of the three search modes on the labelled set
 # in eval/ (in-process: the real parsers, model and index code, no bus), then the same for other
 # hybrid fusion settings; EVAL_ARGS= leaves those out, --failures lists every mode's misses.
+# Then the embedding backends' gate: int8 against fp32 (recall@10, MRR, cosine; eval/backends.py).
 EVAL_ARGS ?= --variants
 eval: setup
 	$(PY) eval/run.py $(EVAL_ARGS)
+	$(PY) eval/backends.py
 
 lint: setup
 	$(PY) -m ruff check .

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 
-from chatlens.embedding_worker import embedding
+from chatlens.embedding_worker import embedding, encoders
 from chatlens.embedding_worker.config import EmbeddingSettings
 from chatlens.embedding_worker.handlers import Handlers
 from chatlens.shared import compute, health, model_files, topology
@@ -37,9 +37,22 @@ def main() -> None:
     bus.declare()
     client = compute.connect(settings.dask_scheduler_address, name=SERVICE,
                              resources=embedding.RESOURCES)
-    embedding.register(client, str(model_files.embedding_model_dir()), device=settings.embed_device,
-                       torch_threads=settings.embed_torch_threads)
-    embedder = embedding.Embedder(client, timeout_s=settings.embed_timeout_s)
+    model_dir = str(model_files.embedding_model_dir())
+    onnx_dir = str(settings.embed_onnx_dir) if settings.embed_onnx_dir else None
+    embedding.register(client, model_dir, backend=settings.embedding_backend, onnx_dir=onnx_dir,
+                       device=settings.embed_device, torch_threads=settings.embed_torch_threads)
+    # The query model: loaded (and warmed) before the RPC consumer starts, so the first query
+    # after start-up is answered as fast as any other.
+    local = None
+    if settings.query_in_process_max:
+        # torch's thread count is per process (it would slow the in-process Dask worker too):
+        # only an ONNX session gets its own.
+        threads = None if settings.embedding_backend == "torch" else settings.query_threads
+        local = encoders.load_encoder(settings.embedding_backend, model_dir, onnx_dir=onnx_dir,
+                                      device=settings.embed_device, threads=threads)
+        local.encode(["warm-up"])
+    embedder = embedding.Embedder(client, timeout_s=settings.embed_timeout_s, local=local,
+                                  local_max_texts=settings.query_in_process_max)
     handlers = Handlers(bus.publish, embedder, upload_dir=settings.upload_dir,
                         batch_size=settings.batch_size, pipeline_depth=settings.pipeline_depth,
                         archive_limits=settings.archive_limits(),

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import Field, model_validator
 
+from chatlens.embedding_worker.encoders import Backend
 from chatlens.shared.settings import ArchiveSettings
 
 
@@ -25,8 +26,21 @@ class EmbeddingSettings(ArchiveSettings):
     embed_timeout_s: float = Field(default=600.0, gt=0)
     # torch threads on each Dask worker; unset keeps torch's default (the nanny sets 1).
     embed_torch_threads: int | None = Field(default=None, ge=1)
-    # "cpu", "cuda", ...; unset lets sentence-transformers pick.
+    # "cpu", "cuda", ...; unset lets sentence-transformers pick (the ONNX backends use CUDA
+    # only when told "cuda" and onnxruntime-gpu is installed).
     embed_device: str | None = None
+    # The model's runtime: "torch" (sentence-transformers), "onnx-fp32" or "onnx-int8" (ONNX
+    # Runtime; the models `make setup` builds). The default is what `make eval`'s accuracy gate
+    # decided (docs/embedding-backends.md).
+    embedding_backend: Backend = "onnx-int8"
+    # Where the ONNX models are; unset: where `make setup` builds them (inside the venv).
+    embed_onnx_dir: Path | None = None
+    # Query batches of at most this many texts are embedded in this process with its own copy
+    # of the model (no Dask task); larger ones, and every ingest batch, go to Dask. 0: all to Dask.
+    query_in_process_max: int = Field(default=8, ge=0, le=256)
+    # Threads for the in-process query model: one short text gains nothing from more, and it
+    # shares the cores with the Dask worker's ingest batches.
+    query_threads: int = Field(default=1, ge=1)
     # Query texts whose vectors are kept (LRU): a search's later pages, a question asked again,
     # a search across versions or collections embed the same text. 0 turns the cache off.
     query_cache_size: int = Field(default=4096, ge=0)

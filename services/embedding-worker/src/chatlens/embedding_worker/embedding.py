@@ -1,49 +1,64 @@
-"""all-MiniLM-L6-v2 on the Dask cluster, loaded once per Dask worker.
+"""all-MiniLM-L6-v2 on the Dask cluster, loaded once per Dask worker; queries in-process.
 
 The client registers :class:`EmbedderPlugin`; every worker (those there now and those that join
-later) unpickles it and loads the model in ``setup``, and keeps it on the plugin. Tasks
-(:func:`embed_texts`) find it through ``get_worker().plugins[PLUGIN_NAME]``, so a batch of texts
-is all that travels to a worker, never the model. Tasks ask for the ``embed`` resource, so they
-land only on workers started with it (``dask worker --resources embed=1``, one per GPU).
+later) unpickles it and loads the model in ``setup`` with the configured backend
+(:mod:`~chatlens.embedding_worker.encoders`: torch, ONNX fp32 or int8), and keeps it on the
+plugin. Tasks (:func:`embed_texts`) find it through ``get_worker().plugins[PLUGIN_NAME]``, so a
+batch of texts is all that travels to a worker, never the model. Tasks ask for the ``embed``
+resource, so they land only on workers started with it (``dask worker --resources embed=1``,
+one per GPU).
+
+A search query is one short text: a Dask task (scheduling, a thread hop, a wait behind a running
+ingest batch) costs more than embedding it. :class:`Embedder` answers small query batches with
+its own in-process copy of the same model and backend (``local``), and sends documents to Dask.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import uuid
 from collections.abc import Sequence
 
 import numpy as np
 from distributed import Client, Future, WorkerPlugin, get_worker
 
+from chatlens.embedding_worker import metrics
+from chatlens.embedding_worker.encoders import (
+    DIMENSIONS,
+    Backend,
+    Encoder,
+    encode_unique,
+    load_encoder,
+)
 from chatlens.shared.bus import TransientError
 
 log = logging.getLogger(__name__)
 
 PLUGIN_NAME = "chatlens-embedder"
 MODEL_NAME = "all-MiniLM-L6-v2"
-DIMENSIONS = 384
 RESOURCES = {"embed": 1}
 # Query embeddings are interactive: they overtake queued ingest batches (not running ones).
 QUERY_PRIORITY = 10
 
 
 class EmbedderPlugin(WorkerPlugin):
-    """Holds one SentenceTransformer per Dask worker, loaded when the worker sets the plugin up."""
+    """Holds one encoder per Dask worker, loaded when the worker sets the plugin up."""
 
     name = PLUGIN_NAME
     # A second embedding-worker replica registering the plugin must not reload every model.
     idempotent = True
 
-    def __init__(self, model_dir: str, *, device: str | None = None,
-                 torch_threads: int | None = None, encode_batch_size: int = 64) -> None:
+    def __init__(self, model_dir: str, *, backend: Backend = "torch", onnx_dir: str | None = None,
+                 device: str | None = None, torch_threads: int | None = None,
+                 encode_batch_size: int = 64) -> None:
         self.model_dir = model_dir
+        self.backend: Backend = backend
+        self.onnx_dir = onnx_dir
         self.device = device
         self.torch_threads = torch_threads
         self.encode_batch_size = encode_batch_size
-        self.model = None
+        self.model: Encoder | None = None
 
     def __getstate__(self) -> dict:
         # The model never travels: each worker loads its own.
@@ -55,15 +70,9 @@ class EmbedderPlugin(WorkerPlugin):
         log.info("embedding model loaded", extra={"worker": worker.address, "model": MODEL_NAME})
 
     def load(self) -> None:
-        # Set in the worker's own process: the model is on disk and nothing may be downloaded.
-        os.environ["HF_HUB_OFFLINE"] = "1"
-        import torch
-        from sentence_transformers import SentenceTransformer
-
-        if self.torch_threads:
-            # Dask's nanny starts workers with OMP_NUM_THREADS=1; a CPU worker may want more.
-            torch.set_num_threads(self.torch_threads)
-        self.model = SentenceTransformer(self.model_dir, device=self.device)
+        self.model = load_encoder(self.backend, self.model_dir, onnx_dir=self.onnx_dir,
+                                  device=self.device, threads=self.torch_threads,
+                                  batch_size=self.encode_batch_size)
 
     def teardown(self, worker) -> None:
         self.model = None
@@ -71,11 +80,7 @@ class EmbedderPlugin(WorkerPlugin):
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if self.model is None:
             raise RuntimeError("the embedding model is not loaded on this worker")
-        vectors = self.model.encode(
-            list(texts), batch_size=self.encode_batch_size, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=False,
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        return encode_unique(self.model, texts)
 
 
 def embed_texts(texts: Sequence[str]) -> np.ndarray:
@@ -95,9 +100,13 @@ class Embedder:
     :class:`TransientError`, which the bus retries and then requeues.
     """
 
-    def __init__(self, client: Client, *, timeout_s: float = 600.0) -> None:
+    def __init__(self, client: Client, *, timeout_s: float = 600.0, local: Encoder | None = None,
+                 local_max_texts: int = 8) -> None:
         self.client = client
         self.timeout_s = timeout_s
+        # The in-process model for queries (None: queries go to Dask like documents).
+        self.local = local
+        self.local_max_texts = local_max_texts
 
     def submit(self, texts: Sequence[str], *, priority: int = 0) -> Future:
         try:
@@ -120,6 +129,15 @@ class Embedder:
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
         return self.result(self.submit(texts, priority=priority))
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed query texts: in this process when there are few (no Dask task to schedule, no
+        wait behind a running ingest batch), else on Dask ahead of queued ingest batches."""
+        if self.local is not None and 0 < len(texts) <= self.local_max_texts:
+            metrics.QUERY_PATH.labels("in-process").inc()
+            return encode_unique(self.local, texts)
+        metrics.QUERY_PATH.labels("dask").inc()
+        return self.embed(texts, priority=QUERY_PRIORITY)
 
     def ready(self) -> bool:
         """True while the cluster has a worker that can embed."""

@@ -25,7 +25,8 @@ from cachetools import LRUCache
 
 from chatlens.embedding_worker import metrics
 from chatlens.embedding_worker.chunking import assign_chunks, embedding_text
-from chatlens.embedding_worker.embedding import DIMENSIONS, MODEL_NAME, QUERY_PRIORITY, Embedder
+from chatlens.embedding_worker.embedding import MODEL_NAME, Embedder
+from chatlens.embedding_worker.encoders import DIMENSIONS
 from chatlens.embedding_worker.errors import IngestFailed, NothingImported, UploadMissing
 from chatlens.embedding_worker.parsing import FORMATS, ParseResult, parse_any
 from chatlens.shared import queues, schemas
@@ -187,7 +188,8 @@ class Handlers:
 
     # --- EmbedQuery (RPC) -------------------------------------------------------------------
     def embed_query(self, request: schemas.Message, delivery: Delivery) -> schemas.QueryEmbedded:
-        """Embed a search query (or a few) on the same cluster, ahead of queued ingest batches."""
+        """Embed a search query (or a few): in-process when few, else on Dask ahead of queued
+        ingest batches (:meth:`Embedder.embed_queries`)."""
         if not isinstance(request, schemas.EmbedQuery):
             raise PermanentError(f"{request.type} does not belong on the embedding RPC queue")
         return schemas.QueryEmbedded(model=MODEL_NAME,
@@ -195,16 +197,16 @@ class Handlers:
                                          request.texts)))
 
     def _embed_queries(self, texts: list[str]) -> np.ndarray:
-        """Vectors of ``texts``, from the cache where it has them; the rest in one Dask task."""
+        """Vectors of ``texts``, from the cache where it has them; the rest embedded at once."""
         if self._query_vectors is None:
-            return self.embedder.embed(texts, priority=QUERY_PRIORITY)
+            return self.embedder.embed_queries(texts)
         with self._query_lock:
             known = {t: self._query_vectors[t] for t in texts if t in self._query_vectors}
         missing = list(dict.fromkeys(t for t in texts if t not in known))
         metrics.QUERY_CACHE.labels("hit").inc(len(texts) - len(missing))
         metrics.QUERY_CACHE.labels("miss").inc(len(missing))
         if missing:
-            embedded = self.embedder.embed(missing, priority=QUERY_PRIORITY)
+            embedded = self.embedder.embed_queries(missing)
             fresh = dict(zip(missing, embedded, strict=True))
             with self._query_lock:
                 self._query_vectors.update(fresh)

@@ -15,3 +15,7 @@ QUERY_CACHE = Counter(
     "chatlens_embedding_query_cache_total", "Query texts answered from the cache or embedded",
     ["result"],
 )
+QUERY_PATH = Counter(
+    "chatlens_embedding_query_batches_total",
+    "Query batches embedded, by where: in-process (the fast path) or on Dask", ["path"],
+)
