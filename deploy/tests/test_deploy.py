@@ -111,6 +111,9 @@ def test_services_are_wired_to_each_other(compose):
                         r"@mariadb:3306/chatlens(\?.*)?", env["gateway"]["DATABASE_URL"])
     for service in ("embedding-worker", "inference"):
         assert env[service]["DASK_SCHEDULER_ADDRESS"] == "tcp://dask-scheduler:8786"
+    # The inference service reads an org's provider keys from auth's internal route.
+    assert env["inference"]["AUTH_URL"] == "http://auth:8101"
+    assert env["inference"]["INTERNAL_TOKEN"] == env["gateway"]["INTERNAL_TOKEN"]
     for service in ("gateway", "embedding-worker", "index", "inference"):
         assert "@rabbitmq:5672/" in env[service]["AMQP_URL"], service
     for service, port in PYTHON_SERVICES.items():
