@@ -14,11 +14,15 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import requests
 
 from chatlens.gateway.revocations import INTERNAL_TOKEN_HEADER
 from chatlens.shared.web import ApiError
+
+if TYPE_CHECKING:  # security imports this module
+    from chatlens.gateway.security import Principal
 
 log = logging.getLogger(__name__)
 
@@ -28,16 +32,16 @@ MAX_CACHED = 10_000
 
 
 class ApiKeyVerifier:
-    def __init__(self, url: str, http: requests.Session, principal: Callable[..., object], *,
+    def __init__(self, url: str, http: requests.Session, principal: Callable[..., Principal], *,
                  internal_token: str = "", cache_s: float = 30.0, timeout_s: float = 5.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.url, self._http, self._principal = url, http, principal
         self._internal_token, self._cache_s, self._timeout_s = internal_token, cache_s, timeout_s
         self._clock = clock
-        self._cache: dict[str, tuple[float, object]] = {}
+        self._cache: dict[str, tuple[float, Principal]] = {}
         self._lock = threading.Lock()
 
-    def verify(self, key: str):
+    def verify(self, key: str) -> Principal:
         """The principal of ``key``: its user and org, with the key's scopes as permissions."""
         digest = hashlib.sha256(key.encode()).hexdigest()
         now = self._clock()
@@ -64,7 +68,7 @@ class ApiKeyVerifier:
                            if getattr(principal, "key_id", None) not in keys
                            and getattr(principal, "user_id", None) not in users}
 
-    def _ask_auth(self, key: str):
+    def _ask_auth(self, key: str) -> Principal:
         headers = {INTERNAL_TOKEN_HEADER: self._internal_token} if self._internal_token else {}
         try:
             response = self._http.post(self.url, json={"key": key}, headers=headers,

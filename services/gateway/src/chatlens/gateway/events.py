@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from chatlens.gateway.db import Job
 from chatlens.gateway.jobs import TERMINAL, apply_event
@@ -16,8 +16,9 @@ from chatlens.shared import schemas
 from chatlens.shared.bus import Delivery, TransientError
 
 
-def job_event_handler(sessions: sessionmaker, upload_dir: Path | None = None,
-                      wake: Callable[[], None] = lambda: None):
+def job_event_handler(sessions: sessionmaker[Session], upload_dir: Path | None = None,
+                      wake: Callable[[], None] = lambda: None
+                      ) -> Callable[[schemas.Message, Delivery], None]:
     """Applies job events; once a job is finished for good its upload file goes, and ``wake``
     tells the outbox relay that a failure left a message for the index (JobAbandoned)."""
     def handle(message: schemas.Message, delivery: Delivery) -> None:
@@ -29,7 +30,7 @@ def job_event_handler(sessions: sessionmaker, upload_dir: Path | None = None,
                 finished = job is not None and job.status in TERMINAL
         except OperationalError as exc:  # database locked or away: worth another try
             raise TransientError(str(exc)) from exc
-        if finished and upload_dir is not None:
+        if finished and job is not None and upload_dir is not None:
             remove_upload(upload_dir, job.org_id, job.id)
         if isinstance(message, schemas.JobFailed):
             wake()

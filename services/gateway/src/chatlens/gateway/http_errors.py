@@ -7,7 +7,7 @@ its kind decides the status here, ``Retry-After`` included for what is worth ret
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response
 
 from chatlens.gateway.application import errors
 from chatlens.shared import web
@@ -33,6 +33,6 @@ def status_of(exc: errors.AppError) -> int:
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(errors.AppError)
-    def _app_error(exc: errors.AppError):
+    def _app_error(exc: errors.AppError) -> Response:
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
         return web.error_response(status_of(exc), exc.code, exc.message, headers)

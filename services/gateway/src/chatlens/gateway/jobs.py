@@ -5,7 +5,7 @@ Every lookup is scoped by org: an id from another org is simply not found (404, 
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -103,7 +103,7 @@ def apply_event(session: Session, event: schemas.Message) -> None:
     job.updated_at = utcnow()
 
 
-def job_view(job: Job) -> dict:
+def job_view(job: Job) -> dict[str, Any]:
     return {
         "id": job.id,
         "collection_id": job.collection_id,
@@ -118,7 +118,7 @@ def job_view(job: Job) -> dict:
     }
 
 
-def collection_view(collection: Collection) -> dict:
+def collection_view(collection: Collection) -> dict[str, Any]:
     return {
         "id": collection.id,
         "name": collection.name,

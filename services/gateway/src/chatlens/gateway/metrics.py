@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from chatlens.gateway.db import Job, utcnow
 
@@ -41,5 +41,5 @@ def _publish(session: Session) -> None:
             JOB_SECONDS.labels(status).observe(seconds)
 
 
-def _forget(session: Session, previous_transaction) -> None:
+def _forget(session: Session, previous_transaction: SessionTransaction) -> None:
     session.info.pop(_PENDING, None)

@@ -11,7 +11,7 @@ import logging
 import threading
 
 from sqlalchemy import select
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from chatlens.gateway.db import OutboxMessage, utcnow
 from chatlens.shared import logs, schemas
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 class OutboxRelay:
-    def __init__(self, sessions: sessionmaker, bus: Bus, poll_s: float = 0.2) -> None:
+    def __init__(self, sessions: sessionmaker[Session], bus: Bus, poll_s: float = 0.2) -> None:
         self.sessions, self.bus, self.poll_s = sessions, bus, poll_s
         self._stop = threading.Event()
         self._wake = threading.Event()

@@ -47,13 +47,14 @@ def parse_date(value: str, what: str) -> datetime:
         raise Invalid("invalid_date", f"{what}: {value!r} is not a date ({exc})") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    aware: datetime = moment.astimezone(UTC)
+    return aware
 
 
 def parse_query(query: str) -> ParsedQuery:
     parsed = ParsedQuery(text="")
 
-    def take(match: re.Match) -> str:
+    def take(match: re.Match[str]) -> str:
         name = match.group(1).lower()
         value = match.group(2) if match.group(2) is not None else match.group(3)
         value = value.strip()

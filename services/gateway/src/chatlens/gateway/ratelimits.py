@@ -19,16 +19,24 @@ the API down with it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 from flask import Flask, Response, g, request
 from limits import RateLimitItem, parse, storage, strategies
 from limits.errors import StorageError
 
 from chatlens.shared.web import ApiError
+
+if TYPE_CHECKING:
+    from chatlens.gateway.security import Principal
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +136,7 @@ class RateLimits:
             checks.append((rule.address, ("address", route_key(), address)))
         self._hit_all(checks, "rate_limited")
 
-    def check_caller(self, principal) -> None:
+    def check_caller(self, principal: Principal) -> None:
         """Count this authenticated request against its caller and org, once per request."""
         if g.get("_chatlens_caller_counted") or exempt():
             return
@@ -159,9 +167,8 @@ class RateLimits:
     def _hit_all(self, checks: list[tuple[str, tuple[str, ...]]], code: str) -> None:
         for text, ids in checks:
             item = self._item(text)
-            allowed = self._guarded(lambda item=item, ids=ids: self._limiter.hit(item, *ids))
-            stats = self._guarded(lambda item=item, ids=ids:
-                                  self._limiter.get_window_stats(item, *ids))
+            allowed = self._guarded(functools.partial(self._limiter.hit, item, *ids))
+            stats = self._guarded(functools.partial(self._limiter.get_window_stats, item, *ids))
             if stats is None:
                 continue  # the storage failed: logged, let the request through
             reset_s = max(1, math.ceil(stats.reset_time - time.time()))
@@ -186,7 +193,7 @@ class RateLimits:
                            headers={"Retry-After": str(reset_s),
                                     **_headers(item.amount, 0, reset_s)})
 
-    def _guarded(self, call):
+    def _guarded(self, call: Callable[[], T]) -> T | None:
         try:
             return call()
         except StorageError as exc:
@@ -198,7 +205,7 @@ class RateLimits:
             return None
 
 
-def _quota_amount(quota: str, body) -> int:
+def _quota_amount(quota: str, body: object) -> int:
     if not isinstance(body, dict):
         return 0
     if quota == UPLOADS:

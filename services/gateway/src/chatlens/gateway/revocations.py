@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import requests
 
@@ -57,7 +58,7 @@ class RevocationFeed:
     ``exp``) and returns its claims; it raises :class:`ApiError` when the token is bad.
     """
 
-    def __init__(self, url: str, http: requests.Session, decode: Callable[[str], dict], *,
+    def __init__(self, url: str, http: requests.Session, decode: Callable[[str], dict[str, Any]], *,
                  internal_token: str = "", refresh_s: float = 5.0, timeout_s: float = 5.0,
                  clock: Callable[[], float] = time.time) -> None:
         self.url, self._http, self._decode = url, http, decode

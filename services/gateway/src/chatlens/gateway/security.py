@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import jwt
 from flask import current_app, g, request
@@ -38,6 +39,8 @@ ANSWERS_CREATE = "answers:create"
 COLLECTIONS_PURGE = "collections:purge"
 
 log = logging.getLogger(__name__)
+# A Flask view: whatever it returns, Flask turns into a response.
+View = Callable[..., Any]
 
 ACCESS_CLAIMS = ["exp", "iat", "sub", "iss", "aud", "typ", "org", "role", "perms", "sid"]
 DOCUMENT_CLAIMS = ["exp", "iat", "iss", "aud", "typ"]
@@ -70,7 +73,7 @@ class TokenVerifier:
         # Set by the composition root (the feed verifies its own token with this verifier).
         self.revocations: RevocationFeed | None = None
 
-    def decode(self, token: str, typ: str, required: list[str]) -> dict:
+    def decode(self, token: str, typ: str, required: list[str]) -> dict[str, Any]:
         """The claims of a valid ``typ`` token signed by auth; 401 (or 503) otherwise."""
         try:
             key = self._jwks.get_signing_key_from_jwt(token)
@@ -90,9 +93,10 @@ class TokenVerifier:
             raise _rejected(exc) from None
         if claims.get("typ") != typ:
             raise ApiError(401, "invalid_token", f"not an {typ} token")
-        return claims
+        checked: dict[str, Any] = claims
+        return checked
 
-    def decode_revocations(self, token: str) -> dict:
+    def decode_revocations(self, token: str) -> dict[str, Any]:
         return self.decode(token, "revocations", DOCUMENT_CLAIMS)
 
     def verify(self, token: str) -> Principal:
@@ -136,6 +140,7 @@ def bearer_token() -> str:
 def authenticate() -> Principal:
     """The caller of this request (an access token or an API key), also put in ``g.principal``."""
     credential = bearer_token()
+    principal: Principal
     if credential.startswith(API_KEY_PREFIX):
         principal = current_app.extensions["chatlens.api_keys"].verify(credential)
     else:
@@ -149,16 +154,16 @@ def authenticate() -> Principal:
     return principal
 
 
-def requires(permission: str):
+def requires(permission: str) -> Callable[[View], View]:
     """Authenticate the caller, then answer 403 ``forbidden`` unless they hold ``permission``.
 
     Usage: ``@requires("search:read")`` below the route (and spectree) decorators; the view
     finds the caller in ``g.principal``.
     """
 
-    def decorate(view):
+    def decorate(view: View) -> View:
         @functools.wraps(view)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             if permission not in authenticate().perms:
                 raise ApiError(403, "forbidden", f"this needs the '{permission}' permission")
             return view(*args, **kwargs)
@@ -168,11 +173,11 @@ def requires(permission: str):
     return decorate
 
 
-def platform_admin_required(view):
+def platform_admin_required(view: View) -> View:
     """Authenticate the caller, then answer 403 ``forbidden`` unless they are a platform admin."""
 
     @functools.wraps(view)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not authenticate().platform_admin:
             raise ApiError(403, "forbidden", "this needs a platform administrator")
         return view(*args, **kwargs)
@@ -180,11 +185,11 @@ def platform_admin_required(view):
     return wrapper
 
 
-def login_required(view):
+def login_required(view: View) -> View:
     """Authenticate the caller (any permission) and put them in ``g.principal``."""
 
     @functools.wraps(view)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         authenticate()
         return view(*args, **kwargs)
 

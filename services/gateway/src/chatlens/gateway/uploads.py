@@ -23,6 +23,7 @@ import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any, cast
 
 from flask import Request, current_app
 
@@ -47,7 +48,7 @@ class PositionalReader(io.RawIOBase):
     def seekable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: Any) -> int:
         data = os.pread(self._fd, min(len(buffer), max(self._size - self._pos, 0)), self._pos)
         buffer[: len(data)] = data
         self._pos += len(data)
@@ -85,7 +86,7 @@ class HashingFile:
         self.size += len(data)
         return self._file.write(data)
 
-    def __getattr__(self, name):  # read, seek, tell, flush, close, ...
+    def __getattr__(self, name: str) -> Any:  # read, seek, tell, flush, close, ...
         return getattr(self._file, name)
 
     def commit(self, destination: Path) -> None:
@@ -106,13 +107,14 @@ class HashingFile:
 class UploadRequest(Request):
     """Flask request class whose file parts stream into the upload store."""
 
-    def _get_file_stream(self, total_content_length, content_type, filename=None,
-                         content_length=None):
+    def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
+                         filename: str | None = None,
+                         content_length: int | None = None) -> IO[bytes]:
         folder = current_app.config["CHATLENS_UPLOAD_DIR"] / ".incoming"
         folder.mkdir(parents=True, exist_ok=True)
         stream = HashingFile(folder)
         self.environ.setdefault("chatlens.incoming", []).append(stream)
-        return stream
+        return cast(IO[bytes], stream)  # a file in all but name: the rest via __getattr__
 
 
 def safe_filename(name: str | None) -> str:

@@ -1,7 +1,7 @@
 """Alembic environment for the gateway's tables (its own version table, so it can share a DB)."""
 
 from alembic import context
-from sqlalchemy import engine_from_config, pool
+from sqlalchemy import Connection, engine_from_config, pool
 
 from chatlens.gateway.db import Base
 
@@ -21,7 +21,7 @@ def run() -> None:
         _run_with(conn)
 
 
-def _run_with(conn) -> None:
+def _run_with(conn: Connection) -> None:
     context.configure(connection=conn, target_metadata=Base.metadata,
                       version_table=VERSION_TABLE, render_as_batch=True)
     with context.begin_transaction():
