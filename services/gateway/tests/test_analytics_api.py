@@ -46,6 +46,12 @@ REPORTS = {
                  "sentiment": {"model": "vaderSentiment", "scored": 3, "positive": 0.5,
                                "negative": 0.0, "neutral": 0.5,
                                "months": [{"month": "2025-02", "messages": 3, "mean": 0.2}]}},
+    "identities": {"suggestions": [{"senders": [
+        {"sender": "Marta", "platforms": ["whatsapp"], "chats": 1, "messages": 3,
+         "first_seen": "2025-02-14T11:15:00+00:00", "last_seen": "2025-02-15T09:00:00+00:00"},
+        {"sender": "~ Marta", "platforms": ["telegram"], "chats": 1, "messages": 1,
+         "first_seen": "2025-02-14T11:15:00+00:00", "last_seen": "2025-02-14T11:15:00+00:00"}],
+        "evidence": ["same name"], "messages": 4}], "total": 1, "senders": 2},
     "calendar": {"year": 2025, "years": [2025], "days": [{"day": "2025-02-14", "messages": 2}],
                  "total": 2, "max": 2},
 }
@@ -109,6 +115,7 @@ def test_an_overview_carries_the_filters_version_and_zone_to_the_index(client, c
     ("interaction?gap_minutes=5&top=4", {"gap_minutes": 5, "top": 4}),
     ("language?top=7&languages=pt&languages=en", {"top": 7, "languages": ["pt", "en"]}),
     ("calendar?year=2024", {"year": 2024}),
+    ("identities?limit=3", {"limit": 3}),
 ])
 def test_each_report_passes_its_own_options(client, collection, path, fields):
     headers, collection_id, fake = collection
@@ -146,6 +153,7 @@ def test_a_local_date_is_midnight_in_the_requested_zone(client, collection):
     ("calendar?year=1969", 422, "validation_error"),
     ("calendar?year=twenty", 422, "validation_error"),
     ("interaction?gap_minutes=0", 422, "validation_error"),
+    ("identities?limit=0", 422, "validation_error"),
     ("topics", 404, "not_found"),
 ])
 def test_bad_requests_get_a_code_and_ask_nothing_unchecked(client, collection, path, status,
@@ -171,12 +179,12 @@ def test_another_orgs_collection_is_a_404_and_an_empty_one_a_409(app, client, au
 def test_the_openapi_document_lists_the_analytics_endpoints(client):
     paths = client.get("/api/v1/openapi.json").json["paths"]
     for report in ("overview", "activity", "people", "conversations", "interaction",
-                   "language", "calendar"):
+                   "language", "calendar", "identities"):
         operation = paths[f"/api/v1/collections/{{collection_id}}/analytics/{report}"]["get"]
         assert "timezone" in {p["name"] for p in operation["parameters"]}
 
 
-@pytest.mark.parametrize("report", ["interaction", "language", "calendar"])
+@pytest.mark.parametrize("report", ["interaction", "language", "calendar", "identities"])
 def test_the_new_reports_answer_through_their_declared_models(client, collection, report):
     headers, collection_id, _ = collection
     response = get(client, headers, collection_id, f"{report}?timezone=Asia/Tokyo")

@@ -24,7 +24,12 @@ from chatlens.index.deletion import Deleter
 from chatlens.index.manifests import ManifestReader
 from chatlens.index.storage.segment import SegmentCache
 from chatlens.shared.bus import PermanentError
-from chatlens.shared.schemas import AnalyticsRequested, MessagesDeleteRequested, SearchFilters
+from chatlens.shared.schemas import (
+    AnalyticsRequested,
+    ChatMessage,
+    MessagesDeleteRequested,
+    SearchFilters,
+)
 
 COUNT = 3000
 
@@ -270,3 +275,33 @@ def test_the_calendar_counts_each_day_of_a_year(analytics, history, zone):
         assert {date.fromisoformat(d["day"]): d["messages"] for d in got["days"]} == want
         assert got["total"] == sum(want.values()) and got["max"] == max(want.values())
     assert ask(analytics, "calendar", year=1999).result["days"] == []
+
+
+def test_people_written_differently_are_suggested_with_their_evidence(layout, run_messages,
+                                                                     job_of):
+    """Suggested merges (people across platforms): each group and why, and nothing else."""
+    start = datetime.fromisoformat("2025-01-06T09:00:00+00:00")
+    said = [("whatsapp", "Marta"), ("whatsapp", "~ Marta"), ("telegram", "marta"),
+            ("telegram", "Inês Costa"), ("slack", "Ines Costa"), ("slack", "Inês"),
+            ("whatsapp", "+351 912 345 678"), ("telegram", "+351912345678"),
+            ("discord", "wei.zhang@example.com"), ("slack", "Wei Zhang"), ("whatsapp", "Sam"),
+            ("telegram", "Samuel"), ("whatsapp", "Marta")]
+    messages = [ChatMessage(
+        message_id=f"p{i}", platform=platform, chat=f"{platform} chat", sender=sender,
+        sent_at=start + timedelta(minutes=i), tz_assumption="UTC", text=f"hello {i}", seq=i,
+        source_file="people.txt") for i, (platform, sender) in enumerate(said)]
+    run_messages(job_of("j1", messages).all_messages())
+    got = ask(Analytics(ManifestReader(layout), SegmentCache(8)), "identities").result
+    found = {tuple(p["sender"] for p in s["senders"]): s["evidence"] for s in got["suggestions"]}
+    assert found == {
+        ("Marta", "marta", "~ Marta"): ["same name"],
+        ("Ines Costa", "Inês Costa"): ["same name"],
+        ("Ines Costa", "Inês", "Inês Costa"): ["first name"],  # a weaker hint, apart
+        ("+351 912 345 678", "+351912345678"): ["same phone number"],
+        ("Wei Zhang", "wei.zhang@example.com"): ["same handle"],
+    }
+    marta = next(s for s in got["suggestions"] if "~ Marta" in [p["sender"] for p in s["senders"]])
+    assert marta["messages"] == 4
+    assert {p["sender"]: p["platforms"] for p in marta["senders"]} == {
+        "Marta": ["whatsapp"], "~ Marta": ["whatsapp"], "marta": ["telegram"]}
+    assert got["senders"] == len(set(s for _, s in said)) and got["total"] == len(found)

@@ -769,6 +769,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/collections/{collection_id}/analytics/identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** People across platforms: senders that look like one person, with the evidence. */
+        get: operations["get__api_v1_collections_{collection_id}_analytics_identities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/collections/{collection_id}/analytics/interaction": {
         parameters: {
             query?: never;
@@ -2336,6 +2353,12 @@ export interface components {
         /** ChatCompletionRequest */
         ChatCompletionRequest: {
             /**
+             * Logprobs
+             * @description not supported
+             * @default null
+             */
+            logprobs?: false | null;
+            /**
              * Max Completion Tokens
              * @default null
              */
@@ -2349,6 +2372,13 @@ export interface components {
             messages: components["schemas"]["ChatTurn"][];
             /** Model */
             model: string;
+            /**
+             * N
+             * @description choices: only 1 is supported
+             * @default 1
+             * @constant
+             */
+            n?: 1;
             /**
              * Seed
              * @default null
@@ -2858,6 +2888,99 @@ export interface components {
             code: string;
             /** Message */
             message: string;
+        };
+        /** IdentitiesOut */
+        IdentitiesOut: {
+            /**
+             * Senders
+             * @description distinct senders in the selection
+             */
+            senders: number;
+            /**
+             * Suggestions
+             * @description senders that look like one person, the most messages first
+             */
+            suggestions: components["schemas"]["Suggestion"][];
+            /** Timezone */
+            timezone: string;
+            /**
+             * Total
+             * @description suggestions in all (more than listed when cut)
+             */
+            total: number;
+            /** Version */
+            version: number;
+        };
+        /** IdentitiesQuery */
+        IdentitiesQuery: {
+            /**
+             * Chat
+             * @default []
+             */
+            chat?: string[];
+            /**
+             * Kind
+             * @description message type
+             * @default []
+             */
+            kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+            /**
+             * Limit
+             * @description suggestions listed
+             * @default 100
+             */
+            limit?: number;
+            /**
+             * Platform
+             * @default []
+             */
+            platform?: string[];
+            /**
+             * Sender
+             * @description display name or id
+             * @default []
+             */
+            sender?: string[];
+            /**
+             * Since
+             * @default null
+             * @example 2025-02-01
+             */
+            since?: string | null;
+            /**
+             * Timezone
+             * @description IANA time zone of days, hours and weekdays
+             * @default UTC
+             * @example Europe/Lisbon
+             */
+            timezone?: string;
+            /**
+             * Until
+             * @default null
+             * @example 2025-03-01
+             */
+            until?: string | null;
+            /**
+             * Version
+             * @description a version number or a tag name; the latest when absent
+             * @default null
+             */
+            version?: number | string | null;
+        };
+        /** Identity */
+        Identity: {
+            /** Chats */
+            chats: number;
+            /** First Seen */
+            first_seen: string;
+            /** Last Seen */
+            last_seen: string;
+            /** Messages */
+            messages: number;
+            /** Platforms */
+            platforms: string[];
+            /** Sender */
+            sender: string;
         };
         /** InteractionOut */
         InteractionOut: {
@@ -3810,6 +3933,15 @@ export interface components {
              * @default false
              */
             include_usage?: boolean;
+        };
+        /** Suggestion */
+        Suggestion: {
+            /** Evidence */
+            evidence: ("same name" | "same phone number" | "same handle" | "first name")[];
+            /** Messages */
+            messages: number;
+            /** Senders */
+            senders: components["schemas"]["Identity"][];
         };
         /** SummaryOut */
         SummaryOut: {
@@ -7362,6 +7494,88 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConversationsOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "get__api_v1_collections_{collection_id}_analytics_identities": {
+        parameters: {
+            query?: {
+                chat?: string[];
+                /** @description message type */
+                kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+                /** @description suggestions listed */
+                limit?: number;
+                platform?: string[];
+                /** @description display name or id */
+                sender?: string[];
+                since?: string | null;
+                /** @description IANA time zone of days, hours and weekdays */
+                timezone?: string;
+                until?: string | null;
+                /** @description a version number or a tag name; the latest when absent */
+                version?: number | string | null;
+            };
+            header?: never;
+            path: {
+                collection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentitiesOut"];
                 };
             };
             /** @description Unauthorized */

@@ -915,7 +915,7 @@ class AnalyticsRequested(Message):
     org_id: str
     collection_id: str
     report: Literal["overview", "activity", "people", "conversations", "interaction",
-                    "language", "calendar"]
+                    "language", "calendar", "identities"]
     filters: SearchFilters = SearchFilters()
     version: int | None = Field(default=None, ge=0)
     timezone: str = Field(default="UTC", min_length=1, max_length=64)

@@ -1,5 +1,5 @@
 """Analytics: ``GET /api/v1/collections/{id}/analytics/{overview,activity,people,conversations,
-interaction,language,calendar}``.
+interaction,language,calendar,identities}``.
 
 Each takes the search filters, a ``version`` and a ``timezone`` in its query string, and answers
 the numbers the index computed over that version's live messages
@@ -21,6 +21,8 @@ from chatlens.gateway.api.analytics_http_models import (
     CalendarQuery,
     ConversationsOut,
     ConversationsQuery,
+    IdentitiesOut,
+    IdentitiesQuery,
     InteractionOut,
     InteractionQuery,
     LanguageOut,
@@ -93,3 +95,5 @@ _route("language", LanguageQuery, LanguageOut,
        "Top words and phrases, emoji, link domains, sentiment by month.")
 _route("calendar", CalendarQuery, CalendarOut,
        "Messages per day of one year (a calendar heatmap).")
+_route("identities", IdentitiesQuery, IdentitiesOut,
+       "People across platforms: senders that look like one person, with the evidence.")

@@ -65,6 +65,10 @@ class CalendarQuery(AnalyticsQuery):
                              description="the latest year with messages when absent")
 
 
+class IdentitiesQuery(AnalyticsQuery):
+    limit: int = Field(default=100, ge=1, le=1000, description="suggestions listed")
+
+
 class Answered(BaseModel):
     version: int
     timezone: str
@@ -290,3 +294,25 @@ class CalendarOut(Answered):
     days: list[DayCount] = Field(description="active days only")
     total: int
     max: int = Field(description="the busiest day's messages")
+
+
+class Identity(BaseModel):
+    sender: str
+    platforms: list[str]
+    chats: int
+    messages: int
+    first_seen: str
+    last_seen: str
+
+
+class Suggestion(BaseModel):
+    senders: list[Identity]
+    evidence: list[Literal["same name", "same phone number", "same handle", "first name"]]
+    messages: int
+
+
+class IdentitiesOut(Answered):
+    suggestions: list[Suggestion] = Field(description="senders that look like one person, "
+                                                      "the most messages first")
+    total: int = Field(description="suggestions in all (more than listed when cut)")
+    senders: int = Field(description="distinct senders in the selection")

@@ -12,6 +12,7 @@ from chatlens.index.analytics import (
     activity,
     calendar,
     conversations,
+    identities,
     interaction,
     language,
     overview,
@@ -81,6 +82,8 @@ def run(con, request: AnalyticsRequested) -> dict:
         return interaction.interaction(con, request.top)
     if request.report == "language":
         return language.language(con, request.top, request.languages)
+    if request.report == "identities":
+        return identities.identities(con, request.limit)
     if request.report == "calendar":
         return calendar.calendar(con, request.year)
     return conversations.conversations(con, request.gap_minutes, request.top)
