@@ -41,10 +41,12 @@ class InferenceSettings(CommonSettings):
     stream_interval_s: float = Field(default=0.2, ge=0, le=5)
     # Org endpoints (OpenAI-compatible providers): their keys are read from auth's internal route
     # (AUTH_URL, with auth's INTERNAL_TOKEN; unset: only endpoints without a key work), kept for
-    # provider_key_ttl_s. Each call waits provider_timeout_s and is retried provider_max_retries
-    # times with backoff on connection errors, 429 and 5xx (the openai client's own retries).
+    # provider_key_ttl_s. Each call waits provider_timeout_s (per connect and per read: a long
+    # answer streams) and is retried provider_max_retries times with backoff on connection
+    # errors, 429 and 5xx (the openai client's own retries). Three tries of 30 s and the backoff
+    # end before the gateway's GENERATION_TIMEOUT_S (120 s) gives up on the request.
     auth_url: str = "http://127.0.0.1:8101"
     internal_token: str = ""
     provider_key_ttl_s: float = Field(default=60.0, ge=0, le=3600)
-    provider_timeout_s: float = Field(default=60.0, gt=0, le=600)
+    provider_timeout_s: float = Field(default=30.0, gt=0, le=600)
     provider_max_retries: int = Field(default=2, ge=0, le=10)

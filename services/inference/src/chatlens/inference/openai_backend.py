@@ -46,7 +46,7 @@ MAX_ERROR_CHARS = 500
 class ProviderClient:
     """Calls an org endpoint; one ``openai.OpenAI`` client per call (a key may change)."""
 
-    def __init__(self, keys: KeyLookup | None, *, timeout_s: float = 60.0,
+    def __init__(self, keys: KeyLookup | None, *, timeout_s: float = 30.0,
                  max_retries: int = 2) -> None:
         self.keys, self.timeout_s, self.max_retries = keys, timeout_s, max_retries
 
