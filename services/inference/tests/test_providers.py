@@ -11,6 +11,7 @@ import urllib.request
 
 import pytest
 
+from chatlens.inference.batching import Sampling
 from chatlens.inference.handlers import InferenceHandlers
 from chatlens.inference.openai_backend import ProviderClient
 from chatlens.inference.provider_keys import AuthKeys
@@ -110,6 +111,16 @@ def test_a_closed_port_is_provider_unreachable():
         prompt="hi", provider=endpoint(f"http://127.0.0.1:{closed_port()}/v1"))))
 
     assert failure.code == "provider_unreachable"
+
+
+def test_a_provider_that_does_not_answer_in_time_is_provider_unreachable(provider_url):
+    client = ProviderClient(keys, timeout_s=1, max_retries=0)
+
+    with pytest.raises(PermanentError) as failed:
+        client.open(endpoint(provider_url, model="hangs"), [{"role": "user", "content": "hi"}],
+                    8, Sampling())
+
+    assert failed.value.code == "provider_unreachable"
 
 
 def test_a_wrong_key_is_provider_auth_failed_and_the_key_is_not_in_the_message(provider_url):

@@ -10,6 +10,7 @@ Models it has (``--key`` must come as the bearer token, else 401 with OpenAI's e
     garbage-late      one good chunk, then data that is not JSON
     rate-limited-once 429 (Retry-After: 0) to its first request, then answers like echo
     always-500        500 to every request
+    hangs             answers like echo, after HANG_S seconds of silence
 
 Any other model name is a 404 ``model_not_found``. ``GET /stats`` counts the completion
 requests per model (how tests see the client's retries).
@@ -33,7 +34,8 @@ from typing import Any
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-MODELS = ("echo", "garbage-sse", "garbage-late", "rate-limited-once", "always-500")
+MODELS = ("echo", "garbage-sse", "garbage-late", "rate-limited-once", "always-500", "hangs")
+HANG_S = 5.0
 ANSWER_WORDS = 12
 
 
@@ -76,6 +78,8 @@ class Provider:
             count = self.requests[str(model)]
         if model not in MODELS:
             return _error(404, f"The model `{model}` does not exist.", "model_not_found")
+        if model == "hangs":
+            time.sleep(HANG_S)
         if model == "always-500":
             return _error(500, "The server had an error", "server_error", "server_error")
         if model == "rate-limited-once" and count == 1:
