@@ -296,6 +296,28 @@ def test_error_reports_name_the_environment_and_the_release_of_the_image(render,
         assert kube.env_value(container, "SENTRY_RELEASE") == "chatlens@1.4.2"
 
 
+def test_a_cronjob_cleans_up_sessions_jobs_and_uploads_with_the_values_retention(render, kube):
+    values = {"cleanup": {"schedule": "5 4 * * *", "sessionKeepDays": 3, "jobRetentionDays": 30,
+                          "uploadGraceHours": 12}}
+    (cron,) = [obj for obj in kube.by_kind(render(values), "CronJob")
+               if kube.component(obj) == "cleanup"]
+    assert cron["spec"]["schedule"] == "5 4 * * *"
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+    pod = cron["spec"]["jobTemplate"]["spec"]["template"]
+    assert pod["metadata"]["labels"]["chatlens.io/db-client"] == "true"  # the database allows it
+    (auth,) = pod["spec"]["initContainers"]
+    (gateway,) = pod["spec"]["containers"]
+    assert auth["command"] == ["python", "-m", "chatlens.auth", "cleanup", "--keep-days", "3"]
+    assert gateway["command"] == ["python", "-m", "chatlens.gateway", "cleanup",
+                                  "--job-retention-days", "30", "--upload-grace-hours", "12"]
+    assert {"name": "uploads", "mountPath": "/uploads"} in gateway["volumeMounts"]
+    assert kube.env_value(gateway, "UPLOAD_DIR") == "/uploads"
+    for container in (auth, gateway):
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+        assert container["resources"]["limits"]
+    assert not kube.by_kind(render({"cleanup": {"enabled": False}}), "CronJob")
+
+
 def settings_fields() -> dict[str, set[str]]:
     """Each Python service's environment variables: its settings class's fields, upper-cased."""
     from chatlens.auth.config import AuthSettings

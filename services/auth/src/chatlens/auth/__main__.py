@@ -1,10 +1,13 @@
-"""``python -m chatlens.auth`` serves the API with gunicorn; ``... migrate`` only migrates."""
+"""``python -m chatlens.auth`` serves the API with gunicorn; ``... migrate`` only migrates;
+``... cleanup`` removes finished sessions (:mod:`chatlens.auth.cleanup`)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
+from datetime import timedelta
 
 from chatlens.auth.config import SERVICE, AuthSettings
 from chatlens.shared.error_reports import init_sentry
@@ -19,6 +22,11 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("serve", help="serve the HTTP API (the default)")
     migrate_cmd = commands.add_parser("migrate", help="upgrade the database schema and exit")
     migrate_cmd.add_argument("revision", nargs="?", default="head")
+    cleanup_cmd = commands.add_parser(
+        "cleanup", help="remove finished sessions and OAuth states, then exit (a CronJob)")
+    cleanup_cmd.add_argument("--keep-days", type=float, default=7.0,
+                             help="keep ended sessions this long (default 7 days)")
+    cleanup_cmd.add_argument("--batch", type=int, default=500, help="rows per transaction")
     commands.add_parser("admin", help="admin commands (see: admin --help)", add_help=False)
     argv = sys.argv[1:] if argv is None else argv
     # The admin commands are a click group of their own: everything after "admin" is theirs.
@@ -42,6 +50,10 @@ def main(argv: list[str] | None = None) -> None:
             engine.dispose()
         return
 
+    if args.command == "cleanup":
+        _cleanup(settings, timedelta(days=args.keep_days), args.batch)
+        return
+
     from chatlens.auth.app import create_app
 
     if args.command == "admin":
@@ -56,6 +68,20 @@ def main(argv: list[str] | None = None) -> None:
     app = create_app(settings)
     log.info("auth listening", extra={"host": settings.host, "port": settings.port})
     serve(lambda: app, settings.host, settings.port, threads=4)
+
+
+def _cleanup(settings: AuthSettings, keep: timedelta, batch: int) -> None:
+    from chatlens.auth import cleanup, db
+
+    engine = db.make_engine(settings.database_url)
+    try:
+        report = cleanup.clean(db.session_factory(engine), keep=keep, batch=batch,
+                               access_ttl=timedelta(seconds=settings.access_ttl_s))
+    except ValueError as exc:
+        sys.exit(f"cleanup: {exc}")
+    finally:
+        engine.dispose()
+    print(json.dumps(vars(report)))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,12 @@
-"""``python -m chatlens.gateway [migrate]``: serve the API with gunicorn, or run migrations."""
+"""``python -m chatlens.gateway [migrate | cleanup]``: serve the API with gunicorn, run migrations,
+or remove finished jobs and stale uploads (:mod:`chatlens.gateway.cleanup`)."""
 
 from __future__ import annotations
 
+import argparse
+import json
 import sys
+from datetime import timedelta
 
 from chatlens.gateway.config import GatewaySettings
 from chatlens.shared.error_reports import init_sentry
@@ -26,6 +30,9 @@ def main(argv: list[str] | None = None) -> None:
         finally:
             engine.dispose()
         return
+    if argv[:1] == ["cleanup"]:
+        _cleanup(settings, argv[1:])
+        return
 
     def load():
         # Built in gunicorn's worker: the relay's and consumer's threads start after the fork.
@@ -34,6 +41,28 @@ def main(argv: list[str] | None = None) -> None:
         return create_app(settings)
 
     serve(load, settings.host, settings.port, threads=settings.threads)
+
+
+def _cleanup(settings: GatewaySettings, argv: list[str]) -> None:
+    from chatlens.gateway import cleanup
+    from chatlens.gateway.db import make_engine, make_sessions
+
+    parser = argparse.ArgumentParser(prog="python -m chatlens.gateway cleanup")
+    parser.add_argument("--job-retention-days", type=float, default=90.0,
+                        help="keep finished jobs this long after their end (default 90)")
+    parser.add_argument("--upload-grace-hours", type=float, default=24.0,
+                        help="leave an upload folder or incoming file younger than this (24)")
+    parser.add_argument("--batch", type=int, default=500, help="rows per transaction")
+    args = parser.parse_args(argv)
+    engine = make_engine(settings.resolved_database_url())
+    try:
+        report = cleanup.clean(make_sessions(engine), settings.resolved_upload_dir(),
+                               job_retention=timedelta(days=args.job_retention_days),
+                               upload_grace=timedelta(hours=args.upload_grace_hours),
+                               batch=args.batch)
+    finally:
+        engine.dispose()
+    print(json.dumps(vars(report)))
 
 
 if __name__ == "__main__":

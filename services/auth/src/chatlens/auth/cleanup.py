@@ -1,0 +1,69 @@
+"""Clean-up of what auth no longer needs (``python -m chatlens.auth cleanup``, a CronJob in the
+chart): finished login sessions (refresh-token families) and finished OAuth authorisations.
+
+A session's rows go together, never one spent token at a time: a spent token of a live session
+is what reveals a stolen token's replay (the whole family is then revoked). A family goes once
+every token in it has expired, or once it was revoked, in both cases ``keep`` ago. ``keep`` must
+be longer than an access token's life: a revoked family is what refuses the access tokens issued
+before its end (``sessions.ensure_live`` and the revocation feed), and those live ``access_ttl_s``.
+Deletes run in batches, each its own transaction, so a large backlog never holds long locks.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from chatlens.auth.tables import OAuthState, RefreshToken, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CleanupReport:
+    sessions: int  # refresh-token families removed
+    refresh_tokens: int
+    oauth_states: int
+
+
+def clean(sessions: sessionmaker[Session], *, keep: timedelta, access_ttl: timedelta,
+          batch: int = 500, now: datetime | None = None) -> CleanupReport:
+    """Remove finished sessions and OAuth states older than ``keep``; returns what went."""
+    if keep <= access_ttl:
+        raise ValueError(f"keep ({keep}) must be longer than an access token's life "
+                         f"({access_ttl}): a revoked session refuses its access tokens until then")
+    before = (now or utcnow()) - keep
+    families = tokens = 0
+    while True:
+        with sessions.begin() as session:
+            ended = session.scalars(
+                select(RefreshToken.family_id)
+                .group_by(RefreshToken.family_id)
+                .having(or_(func.max(RefreshToken.expires_at) < before,
+                            func.max(RefreshToken.revoked_at) < before))
+                .limit(batch)
+            ).all()
+            if not ended:
+                break
+            tokens += session.execute(
+                delete(RefreshToken).where(RefreshToken.family_id.in_(ended))
+                .execution_options(synchronize_session=False)).rowcount
+            families += len(ended)
+    states = 0
+    while True:
+        with sessions.begin() as session:
+            expired = session.scalars(
+                select(OAuthState.state_hash).where(OAuthState.expires_at < before).limit(batch)
+            ).all()
+            if not expired:
+                break
+            states += session.execute(
+                delete(OAuthState).where(OAuthState.state_hash.in_(expired))
+                .execution_options(synchronize_session=False)).rowcount
+    report = CleanupReport(sessions=families, refresh_tokens=tokens, oauth_states=states)
+    log.info("auth clean-up done", extra=vars(report))
+    return report

@@ -1,0 +1,102 @@
+"""Clean-up of finished sessions (``python -m chatlens.auth cleanup``): whole refresh-token families
+go once expired or revoked long enough ago; a live session, even with spent tokens, stays and
+still works; OAuth states past their expiry go; batches; a ``keep`` that would let a revoked
+session's access tokens back in is refused."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from chatlens.auth import cleanup
+from chatlens.auth.tables import OAuthState, RefreshToken
+
+KEEP = timedelta(days=7)
+ACCESS_TTL = timedelta(minutes=15)
+
+
+def _families(runtime) -> dict[str, int]:
+    with runtime.sessions() as session:
+        rows = session.execute(select(RefreshToken.family_id, func.count())
+                               .group_by(RefreshToken.family_id)).all()
+    return dict(rows)
+
+
+def _sessions_of(api, email: str, count: int) -> list[dict]:
+    api.signed_in(email)
+    return [api.login(email).json for _ in range(count - 1)]
+
+
+def test_expired_and_long_revoked_sessions_go_whole_and_live_ones_stay(api, runtime):
+    live = api.signed_in("live@example.com")
+    live = api.refresh(live["refresh_token"]).json  # a spent token in a live family
+    old_expired, old_revoked, recent_revoked = _sessions_of(api, "old@example.com", 4)[:3]
+    families = _families(runtime)
+    long_ago = datetime.now(UTC) - KEEP - timedelta(days=1)
+    with runtime.sessions.begin() as session:
+        def family_of(pair):
+            return session.scalar(select(RefreshToken.family_id).where(
+                RefreshToken.token_hash == _hash(pair["refresh_token"])))
+        expired, revoked, recent = family_of(old_expired), family_of(old_revoked), family_of(
+            recent_revoked)
+        session.execute(update(RefreshToken).where(RefreshToken.family_id == expired)
+                        .values(expires_at=long_ago))
+        session.execute(update(RefreshToken).where(RefreshToken.family_id == revoked)
+                        .values(revoked_at=long_ago))
+        session.execute(update(RefreshToken).where(RefreshToken.family_id == recent)
+                        .values(revoked_at=datetime.now(UTC) - timedelta(hours=1)))
+
+    report = cleanup.clean(runtime.sessions, keep=KEEP, access_ttl=ACCESS_TTL, batch=1)
+
+    assert (report.sessions, report.refresh_tokens) == (2, 2)
+    remaining = _families(runtime)
+    assert expired not in remaining and revoked not in remaining
+    assert recent in remaining  # revoked an hour ago: still refusing its access tokens
+    assert set(remaining) == set(families) - {expired, revoked}
+    assert api.me(live["access_token"]).status_code == 200
+    assert api.refresh(live["refresh_token"]).status_code == 200
+    assert api.refresh(old_expired["refresh_token"]).status_code == 401
+    # Nothing is left to do: a second run removes nothing.
+    assert cleanup.clean(runtime.sessions, keep=KEEP, access_ttl=ACCESS_TTL).sessions == 0
+
+
+def test_expired_oauth_states_go(runtime):
+    now = datetime.now(UTC)
+    with runtime.sessions.begin() as session:
+        for name, expires in (("old", now - KEEP - timedelta(minutes=1)), ("new", now)):
+            session.add(OAuthState(state_hash=name * 8, provider="github", code_verifier="v",
+                                   expires_at=expires))
+    assert cleanup.clean(runtime.sessions, keep=KEEP, access_ttl=ACCESS_TTL).oauth_states == 1
+    with runtime.sessions() as session:
+        assert session.scalars(select(OAuthState.state_hash)).all() == ["new" * 8]
+
+
+def test_a_keep_shorter_than_an_access_tokens_life_is_refused(runtime):
+    with pytest.raises(ValueError, match="access token"):
+        cleanup.clean(runtime.sessions, keep=timedelta(minutes=5), access_ttl=ACCESS_TTL)
+
+
+def test_the_command_prints_what_it_removed(database_url, tmp_path):
+    env = {**os.environ, "DATA_DIR": str(tmp_path), "DATABASE_URL": database_url}
+    run = [sys.executable, "-m", "chatlens.auth"]
+    migrated = subprocess.run([*run, "migrate"], env=env, capture_output=True, text=True,
+                              timeout=120)
+    assert migrated.returncode == 0, migrated.stderr
+    done = subprocess.run([*run, "cleanup", "--keep-days", "3"], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"sessions": 0, "refresh_tokens": 0, "oauth_states": 0}
+    refused = subprocess.run([*run, "cleanup", "--keep-days", "0.001"], env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode != 0 and "access token" in refused.stderr
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
