@@ -22,13 +22,17 @@ from chatlens.index.analytics.language import DEFAULT_LANGUAGES, SENTIMENT_SAMPL
 from chatlens.index.analytics.service import Analytics
 from chatlens.index.deletion import Deleter
 from chatlens.index.manifests import ManifestReader
+from chatlens.index.people import PeopleGrouper
 from chatlens.index.storage.segment import SegmentCache
+from chatlens.index.versions import Versions
 from chatlens.shared.bus import PermanentError
 from chatlens.shared.schemas import (
     AnalyticsRequested,
     ChatMessage,
     MessagesDeleteRequested,
+    PeopleMergeRequested,
     SearchFilters,
+    VersionRestoreRequested,
 )
 
 COUNT = 3000
@@ -305,3 +309,74 @@ def test_people_written_differently_are_suggested_with_their_evidence(layout, ru
     assert {p["sender"]: p["platforms"] for p in marta["senders"]} == {
         "Marta": ["whatsapp"], "~ Marta": ["whatsapp"], "marta": ["telegram"]}
     assert got["senders"] == len(set(s for _, s in said)) and got["total"] == len(found)
+
+
+def regroup(ingestor, action: str, person: str, senders: list[str], request_id: str = ""):
+    request = PeopleMergeRequested(org_id="org1", collection_id="coll1", action=action,
+                                   person=person, senders=senders)
+    if request_id:
+        request = request.model_copy(update={"id": request_id})
+    return PeopleGrouper(SegmentCache(8), ingestor).group(request)
+
+
+def test_merged_senders_count_as_one_person_in_every_report_from_that_version(
+        analytics, history, ingestor):
+    merged = regroup(ingestor, "merge", "Sam W", ["Sam", "Wei"])
+    assert (merged.version, merged.changed, merged.people) == (3, True,
+                                                               {"Sam W": ["Sam", "Wei"]})
+    as_person = [m.model_copy(update={"sender": "Sam W"}) if m.sender in ("Sam", "Wei") else m
+                 for m in history]
+    want = expected_people(as_person, "UTC", timedelta(minutes=30))
+    got = {p["sender"]: p for p in ask(analytics, "people").result["people"]}
+    assert set(got) == set(want) and "Sam" not in got
+    for name in ("messages", "words", "conversations_started", "replies_given",
+                 "replies_received", "active_days"):
+        assert got["Sam W"][name] == want["Sam W"][name], name
+    assert got["Sam W"]["median_response_seconds"] == pytest.approx(
+        want["Sam W"]["median_response_seconds"])
+    check_overview(ask(analytics, "overview").result, expected_overview(as_person, "UTC"))
+    # A sender filter naming the person selects all of its names.
+    only = ask(analytics, "overview", filters=SearchFilters(sender=["sam w"])).result
+    assert only["messages"] == want["Sam W"]["messages"]
+    # The version before the merge still counts them apart.
+    before = {p["sender"] for p in ask(analytics, "people", version=2).result["people"]}
+    assert {"Sam", "Wei"} <= before and "Sam W" not in before
+
+
+def test_a_split_a_redelivery_and_a_change_that_changes_nothing(analytics, history, ingestor):
+    regroup(ingestor, "merge", "Sam W", ["Sam", "Wei"], request_id="r1")
+    again = regroup(ingestor, "merge", "Sam W", ["Sam", "Wei"], request_id="r1")
+    assert (again.version, again.people) == (3, {"Sam W": ["Sam", "Wei"]})
+    same = regroup(ingestor, "merge", "Sam W", ["Wei"])
+    assert (same.version, same.changed) == (3, False)
+    moved = regroup(ingestor, "merge", "Wei Zhang", ["Wei"])  # a name leaves its person
+    assert moved.people == {"Sam W": ["Sam"], "Wei Zhang": ["Wei"]}
+    split = regroup(ingestor, "split", "Sam W", [])
+    assert (split.version, split.people) == (5, {"Wei Zhang": ["Wei"]})
+    senders = {p["sender"] for p in ask(analytics, "people").result["people"]}
+    assert "Sam" in senders and "Wei Zhang" in senders and "Wei" not in senders
+
+
+@pytest.mark.parametrize("action, person, senders, code", [
+    ("merge", "X", ["Nobody"], "sender_not_found"),
+    ("merge", "X", ["Sam", "Somebody else"], "sender_not_found"),
+    ("merge", "X", [], "sender_not_found"),
+    ("split", "Nobody", ["Sam"], "person_not_found"),
+])
+def test_a_regrouping_naming_what_the_collection_lacks_is_refused(analytics, ingestor, action,
+                                                                  person, senders, code):
+    with pytest.raises(PermanentError) as refused:
+        regroup(ingestor, action, person, senders)
+    assert refused.value.code == code
+    assert ask(analytics, "overview").version == 2  # no version made
+
+
+def test_restoring_a_version_brings_its_grouping_back(analytics, layout, ingestor):
+    regroup(ingestor, "merge", "Sam W", ["Sam", "Wei"])  # version 3
+    restored = Versions(ManifestReader(layout), SegmentCache(8), ingestor).restore(
+        VersionRestoreRequested(org_id="org1", collection_id="coll1", version=2))
+    senders = {p["sender"] for p in ask(analytics, "people").result["people"]}
+    assert restored.version == 4 and {"Sam", "Wei"} <= senders and "Sam W" not in senders
+    Versions(ManifestReader(layout), SegmentCache(8), ingestor).restore(
+        VersionRestoreRequested(org_id="org1", collection_id="coll1", version=3))
+    assert "Sam W" in {p["sender"] for p in ask(analytics, "people").result["people"]}

@@ -65,6 +65,7 @@ def test_every_message_bound_to_the_index_queues_has_a_handler():
     from chatlens.index.cleanup import Cleaner
     from chatlens.index.deletion import Deleter
     from chatlens.index.ingest import Ingestor
+    from chatlens.index.people import PeopleGrouper
     from chatlens.index.search import Searcher
     from chatlens.index.tags import Tags
     from chatlens.index.versions import Versions
@@ -73,6 +74,6 @@ def test_every_message_bound_to_the_index_queues_has_a_handler():
         return cls.__new__(cls)
 
     complete = search_handler(bare(Searcher), bare(Versions), bare(Browser), bare(Tags),
-                              bare(Deleter), bare(Analytics))
+                              bare(Deleter), bare(Analytics), bare(PeopleGrouper))
     assert complete.unhandled() == []
     assert ingest_handler(bare(Ingestor), bare(Cleaner)).unhandled() == []

@@ -555,6 +555,32 @@ class MessagesDeleted(Message):
     rewritten: int = Field(default=0, description="versions whose content a purge rewrote")
 
 
+class PeopleMergeRequested(Message):
+    """Count sender names of a collection as one person (``merge``: ``senders`` join ``person``,
+    leaving any person they were in), or take names out of a person again (``split``; every name
+    when ``senders`` is empty). A new version: reports count by person from it on, older versions
+    keep their grouping, restoring one brings its grouping back."""
+
+    type: ClassVar[str] = "index.people"
+    queue = queues.INDEX_RPC
+    errors = _INDEX_ERRORS | {"sender_not_found", "person_not_found"}
+
+    org_id: str
+    collection_id: str
+    action: Literal["merge", "split"]
+    person: str = Field(min_length=1, max_length=200)
+    senders: list[str] = Field(default=[], max_length=100)
+
+
+class PeopleMerged(Message):
+    type: ClassVar[str] = "index.people.reply"
+    answers = (PeopleMergeRequested,)
+
+    version: int = Field(description="the live version after the change")
+    changed: bool = Field(description="false when the grouping was already so (no new version)")
+    people: dict[str, list[str]] = Field(description="every person of the version: its names")
+
+
 class CollectionDeleted(Message):
     """The gateway forgot a collection: the index removes its shards and staged batches."""
 

@@ -14,6 +14,7 @@ from chatlens.index.cleanup import Cleaner
 from chatlens.index.deletion import Deleter
 from chatlens.index.ingest import Ingestor
 from chatlens.index.metrics import timed_search
+from chatlens.index.people import PeopleGrouper
 from chatlens.index.search import Searcher
 from chatlens.index.tags import Tags
 from chatlens.index.versions import Versions
@@ -31,6 +32,7 @@ from chatlens.shared.schemas import (
     MessageRequested,
     MessagesDeleteRequested,
     MessagesListRequested,
+    PeopleMergeRequested,
     SearchRequested,
     TagCreateRequested,
     TagDeleteRequested,
@@ -77,9 +79,11 @@ def ingest_handler(ingestor: Ingestor, cleaner: Cleaner | None = None) -> Ingest
 def search_handler(searcher: Searcher, versions: Versions | None = None,
                    browser: Browser | None = None, tags: Tags | None = None,
                    deleter: Deleter | None = None,
-                   analytics: Analytics | None = None) -> Routes:
+                   analytics: Analytics | None = None,
+                   people: PeopleGrouper | None = None) -> Routes:
     """The handler of ``topology.INDEX_RPC``: searches, the version list, compare, restore,
-    browsing (a window's messages, the chats and senders), and analytics reports."""
+    browsing (a window's messages, the chats and senders), analytics reports, and grouping senders
+    into people."""
     routes: dict[type[Message], Callable] = {SearchRequested: timed_search(searcher.search)}
     if browser is not None:
         routes.update({MessagesListRequested: browser.messages, FacetsRequested: browser.facets,
@@ -95,5 +99,7 @@ def search_handler(searcher: Searcher, versions: Versions | None = None,
         routes[MessagesDeleteRequested] = deleter.delete
     if analytics is not None:
         routes[AnalyticsRequested] = analytics.answer
+    if people is not None:
+        routes[PeopleMergeRequested] = people.group
 
     return Routes(queues.INDEX_RPC, routes)

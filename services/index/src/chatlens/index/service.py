@@ -17,6 +17,7 @@ from chatlens.index.deletion import Deleter
 from chatlens.index.handlers import ingest_handler, search_handler
 from chatlens.index.ingest import Ingestor
 from chatlens.index.manifests import ManifestReader
+from chatlens.index.people import PeopleGrouper
 from chatlens.index.replica import Ownership, guarded, warm
 from chatlens.index.search import Searcher
 from chatlens.index.storage.layout import Layout
@@ -78,7 +79,8 @@ def build(settings: IndexSettings, bus: Bus) -> IndexService:
     search = bus.rpc_server(rpc_queue.name,
                             guarded(search_handler(searcher, versions, browser, tags,
                                                    Deleter(segments, ingestor),
-                                                   Analytics(ManifestReader(layout), segments)),
+                                                   Analytics(ManifestReader(layout), segments),
+                                                   PeopleGrouper(segments, ingestor)),
                                     ownership),
                             workers=settings.search_workers)
     log.info("index service built", extra={"index_dir": str(settings.index_dir),

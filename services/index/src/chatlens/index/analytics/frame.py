@@ -38,3 +38,30 @@ def live_table(segments: list[Segment], deleted: frozenset[str], filters: Search
     if not parts:
         return SCHEMA.empty_table().select(fields).replace_schema_metadata(None)
     return pa.concat_tables(parts)
+
+
+def with_people(filters: SearchFilters, people: dict[str, list[str]]) -> SearchFilters:
+    """``filters`` where a ``sender`` naming a person also selects the person's names."""
+    if not people or not filters.sender:
+        return filters
+    wanted = {name.casefold() for name in filters.sender}
+    extra = [n for person, names in people.items() if person.casefold() in wanted
+             for n in names]
+    if not extra:
+        return filters
+    return filters.model_copy(update={"sender": [*filters.sender, *extra]})
+
+
+def as_people(table: pa.Table, people: dict[str, list[str]]) -> pa.Table:
+    """``table`` with each sender name of a person replaced by the person's name (only the
+    dictionaries of the sender column are rewritten: no row is touched)."""
+    if not people or table.num_rows == 0:
+        return table
+    person_of = {name: person for person, names in people.items() for name in names}
+    at = table.schema.get_field_index("sender")
+    chunks = []
+    for chunk in table.column(at).chunks:
+        values = [person_of.get(v, v) for v in chunk.dictionary.to_pylist()]
+        chunks.append(pa.DictionaryArray.from_arrays(chunk.indices, pa.array(values, pa.string())))
+    return table.set_column(at, table.schema.field(at), pa.chunked_array(chunks,
+                                                                         table.schema.field(at).type))

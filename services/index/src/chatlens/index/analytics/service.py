@@ -19,7 +19,7 @@ from chatlens.index.analytics import (
     people,
     sql,
 )
-from chatlens.index.analytics.frame import live_table
+from chatlens.index.analytics.frame import as_people, live_table, with_people
 from chatlens.index.manifests import ManifestReader
 from chatlens.index.storage.segment import SegmentCache
 from chatlens.index.tombstones import Tombstones
@@ -62,8 +62,12 @@ class Analytics:
         manifest = self.manifests.manifest(collection, request.version)
         segments = [self.segments.get(collection.segment_path(entry.id))
                     for entry in manifest.segments]
-        frame = live_table(segments, self.tombstones.deleted(manifest), request.filters,
-                           self.tombstones, text=request.report in TEXT_REPORTS)
+        # Senders grouped into people (``chatlens.index.people``) count as their person, and a
+        # sender filter naming a person selects all of its names.
+        filters = with_people(request.filters, manifest.people)
+        frame = as_people(live_table(segments, self.tombstones.deleted(manifest), filters,
+                                     self.tombstones, text=request.report in TEXT_REPORTS),
+                          manifest.people)
         with sql.connect(frame, request.timezone, request.gap_minutes, self.threads) as con:
             result = run(con, request)
         return AnalyticsAnswered(version=manifest.version, report=request.report,

@@ -171,6 +171,14 @@ class Collection:
         self.git.tag(tag_name(new.version))
         return new
 
+    def set_people(self, request_id: str, people: dict[str, list[str]], summary: str) -> Manifest:
+        """Commit and tag a new version whose grouping of senders into people is ``people``."""
+        new = self.manifest().grouping(request_id, people)
+        atomic.write_json(self.path / manifest_file.FILENAME, new.to_json())
+        self.git.commit_all(f"{tag_name(new.version)}: {summary}\n")
+        self.git.tag(tag_name(new.version))
+        return new
+
     def compact(self, merged: MergedSegment, summary: str, stats: dict,
                 ann: AnnConfig | None = None) -> Manifest:
         """Commit and tag a new version where ``merged`` replaces its source segments.

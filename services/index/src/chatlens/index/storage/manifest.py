@@ -33,6 +33,9 @@ class Manifest(BaseModel):
     # Message ids deleted from this version while their segments stay (segments are immutable):
     # search, context and lookups skip them. Sorted; compaction may drop them with the messages.
     tombstones: list[str] = []
+    # People across platforms: a person's name -> the sender names counted as that person
+    # (analytics reads senders through it). Merged and split in versions of their own.
+    people: dict[str, list[str]] = {}
 
     def to_json(self) -> dict:
         return self.model_dump(mode="json")
@@ -45,7 +48,7 @@ class Manifest(BaseModel):
         """The next version, with the segments of ``old``; the record of sealed jobs is kept, so
         a redelivered job that ``old`` predates is still recognised as done."""
         return Manifest(version=self.version + 1, segments=list(old.segments), jobs=dict(self.jobs),
-                        dim=self.dim, tombstones=list(old.tombstones))
+                        dim=self.dim, tombstones=list(old.tombstones), people=dict(old.people))
 
     def with_version(self, job_id: str, segment: SegmentEntry | None,
                      revived: frozenset[str] = frozenset()) -> Manifest:
@@ -54,7 +57,8 @@ class Manifest(BaseModel):
         version = self.version + 1
         segments = [*self.segments, segment] if segment is not None else list(self.segments)
         return Manifest(version=version, segments=segments, jobs={**self.jobs, job_id: version},
-                        dim=self.dim, tombstones=[t for t in self.tombstones if t not in revived])
+                        dim=self.dim, tombstones=[t for t in self.tombstones if t not in revived],
+                        people=dict(self.people))
 
     def deleting(self, deletion_id: str, message_ids: set[str]) -> Manifest:
         """The next version, with ``message_ids`` tombstoned and the deletion recorded in
@@ -63,6 +67,14 @@ class Manifest(BaseModel):
         return self.model_copy(update={
             "version": version, "jobs": {**self.jobs, deletion_id: version},
             "tombstones": sorted(set(self.tombstones) | message_ids)})
+
+    def grouping(self, request_id: str, people: dict[str, list[str]]) -> Manifest:
+        """The next version with ``people`` as its grouping of senders, the request recorded in
+        ``jobs`` (a redelivered request finds it there)."""
+        version = self.version + 1
+        return self.model_copy(update={"version": version, "jobs": {**self.jobs,
+                                                                     request_id: version},
+                                       "people": people})
 
     def compacting(self, replaced: list[str], merged: SegmentEntry,
                    dropped: list[str]) -> Manifest:
