@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from chatlens.gateway.db import Collection
 from chatlens.shared import schemas
 from chatlens.shared.bus import PermanentError
 
@@ -51,13 +52,21 @@ REPORTS = {
          "first_seen": "2025-02-14T11:15:00+00:00", "last_seen": "2025-02-15T09:00:00+00:00"},
         {"sender": "~ Marta", "platforms": ["telegram"], "chats": 1, "messages": 1,
          "first_seen": "2025-02-14T11:15:00+00:00", "last_seen": "2025-02-14T11:15:00+00:00"}],
-        "evidence": ["same name"], "messages": 4}], "total": 1, "senders": 2},
+        "evidence": ["same name"], "messages": 4}], "total": 1, "senders": 2,
+        "people": {"Sam W": ["Sam", "Wei"]}},
     "calendar": {"year": 2025, "years": [2025], "days": [{"day": "2025-02-14", "messages": 2}],
                  "total": 2, "max": 2},
 }
 
 
 def index(request):
+    if isinstance(request, schemas.PeopleMergeRequested):
+        if "Nobody" in request.senders:
+            raise PermanentError("not in this collection", code="sender_not_found")
+        if request.action == "split":
+            raise PermanentError("no such person", code="person_not_found")
+        return schemas.PeopleMerged(version=3, changed=request.person != "Same",
+                                    people={request.person: sorted(request.senders)})
     if not isinstance(request, schemas.AnalyticsRequested):
         raise PermanentError("unexpected")
     if request.version not in (None, 2):
@@ -190,3 +199,56 @@ def test_the_new_reports_answer_through_their_declared_models(client, collection
     response = get(client, headers, collection_id, f"{report}?timezone=Asia/Tokyo")
     assert response.status_code == 200, response.json
     assert response.json == {**REPORTS[report], "version": 2, "timezone": "Asia/Tokyo"}
+
+
+def regroup(client, headers, collection_id, body):
+    return client.post(f"/api/v1/collections/{collection_id}/people", json=body,
+                       headers=headers)
+
+
+def test_a_merge_goes_to_the_index_and_the_version_follows_it(app, client, collection,
+                                                              fake_auth):
+    headers, collection_id, fake = collection
+    response = regroup(client, headers, collection_id,
+                       {"action": "merge", "person": "Sam W", "senders": ["Wei", "Sam"]})
+    assert response.status_code == 200, response.json
+    assert response.json == {"version": 3, "changed": True, "people": {"Sam W": ["Sam", "Wei"]}}
+    [asked] = fake.of(schemas.PeopleMergeRequested)
+    assert (asked.action, asked.person, asked.senders) == ("merge", "Sam W", ["Wei", "Sam"])
+    with app.extensions["chatlens.sessions"]() as session:
+        assert session.get(Collection, collection_id).version == 3
+    [entry] = [e for e in fake_auth.audit if e["event"] == "people.merge"]
+    assert entry["target"] == collection_id and entry["details"]["senders"] == ["Wei", "Sam"]
+    # Nothing changed: no audit entry.
+    regroup(client, headers, collection_id, {"action": "merge", "person": "Same",
+                                             "senders": ["Sam"]})
+    assert len([e for e in fake_auth.audit if e["event"] == "people.merge"]) == 1
+
+
+@pytest.mark.parametrize("role, body, status, code", [
+    ("viewer", {"action": "merge", "person": "P", "senders": ["Sam"]}, 403, "forbidden"),
+    ("analyst", {"action": "merge", "person": "P", "senders": ["Nobody"]}, 404,
+     "sender_not_found"),
+    ("owner", {"action": "split", "person": "Nobody"}, 404, "person_not_found"),
+    ("owner", {"action": "join", "person": "P"}, 422, "validation_error"),
+    ("owner", {"action": "merge", "person": "", "senders": ["Sam"]}, 422, "validation_error"),
+    ("owner", {"action": "merge", "person": "P", "senders": ["x"] * 101}, 422,
+     "validation_error"),
+    ("owner", {"action": "merge", "person": "P", "colour": "red"}, 422, "validation_error"),
+])
+def test_a_regrouping_is_refused_with_a_code(client, auth, collection, fake_auth, role, body,
+                                             status, code):
+    _, collection_id, fake = collection
+    response = regroup(client, auth(role=role), collection_id, body)
+    assert (response.status_code, response.json["error"]["code"]) == (status, code)
+    assert not [e for e in fake_auth.audit if e["event"].startswith("people.")]
+    assert bool(fake.of(schemas.PeopleMergeRequested)) == (status == 404)
+
+
+def test_another_orgs_collection_cannot_be_regrouped(client, auth, collection):
+    _, collection_id, fake = collection
+    response = regroup(client, auth(org="org-b"), collection_id,
+                       {"action": "merge", "person": "P", "senders": ["Sam"]})
+    assert (response.status_code, response.json["error"]["code"]) == (404,
+                                                                      "collection_not_found")
+    assert fake.of(schemas.PeopleMergeRequested) == []

@@ -309,6 +309,7 @@ def test_people_written_differently_are_suggested_with_their_evidence(layout, ru
     assert {p["sender"]: p["platforms"] for p in marta["senders"]} == {
         "Marta": ["whatsapp"], "~ Marta": ["whatsapp"], "marta": ["telegram"]}
     assert got["senders"] == len(set(s for _, s in said)) and got["total"] == len(found)
+    assert got["people"] == {}  # nothing merged yet
 
 
 def regroup(ingestor, action: str, person: str, senders: list[str], request_id: str = ""):
@@ -338,6 +339,7 @@ def test_merged_senders_count_as_one_person_in_every_report_from_that_version(
     # A sender filter naming the person selects all of its names.
     only = ask(analytics, "overview", filters=SearchFilters(sender=["sam w"])).result
     assert only["messages"] == want["Sam W"]["messages"]
+    assert ask(analytics, "identities").result["people"] == {"Sam W": ["Sam", "Wei"]}
     # The version before the merge still counts them apart.
     before = {p["sender"] for p in ask(analytics, "people", version=2).result["people"]}
     assert {"Sam", "Wei"} <= before and "Sam W" not in before

@@ -939,6 +939,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/collections/{collection_id}/people": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Merge sender names into one person, or split them out again (a new version; audited). Every report counts by person from that version on. */
+        post: operations["post__api_v1_collections_{collection_id}_people"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/collections/{collection_id}/search": {
         parameters: {
             query?: never;
@@ -2889,11 +2906,35 @@ export interface components {
             /** Message */
             message: string;
         };
+        /** GroupingOut */
+        GroupingOut: {
+            /**
+             * Changed
+             * @description false when it was so already (no new version)
+             */
+            changed: boolean;
+            /** People */
+            people: {
+                [key: string]: string[];
+            };
+            /**
+             * Version
+             * @description the collection's live version after the change
+             */
+            version: number;
+        };
         /** IdentitiesOut */
         IdentitiesOut: {
             /**
+             * People
+             * @description the version's people: each person's sender names (merged already, so not suggested again)
+             */
+            people: {
+                [key: string]: string[];
+            };
+            /**
              * Senders
-             * @description distinct senders in the selection
+             * @description distinct senders (people) in the selection
              */
             senders: number;
             /**
@@ -3478,6 +3519,26 @@ export interface components {
             version: number;
             /** Words */
             words: number;
+        };
+        /**
+         * PeopleIn
+         * @description ``merge``: ``senders`` (sender names as the reports show them) count as ``person`` from
+         *     the new version on, leaving any person they were in; ``split``: they leave ``person`` again
+         *     (every name of it when ``senders`` is empty).
+         */
+        PeopleIn: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "merge" | "split";
+            /** Person */
+            person: string;
+            /**
+             * Senders
+             * @default []
+             */
+            senders?: string[];
         };
         /** PeopleOut */
         PeopleOut: {
@@ -8327,6 +8388,113 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "post__api_v1_collections_{collection_id}_people": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PeopleIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupingOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

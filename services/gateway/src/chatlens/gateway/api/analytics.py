@@ -21,6 +21,7 @@ from chatlens.gateway.api.analytics_http_models import (
     CalendarQuery,
     ConversationsOut,
     ConversationsQuery,
+    GroupingOut,
     IdentitiesOut,
     IdentitiesQuery,
     InteractionOut,
@@ -28,14 +29,15 @@ from chatlens.gateway.api.analytics_http_models import (
     LanguageOut,
     LanguageQuery,
     OverviewOut,
+    PeopleIn,
     PeopleOut,
     PeopleQuery,
 )
 from chatlens.gateway.api.docs import spec
 from chatlens.gateway.api.http_models import refusals
-from chatlens.gateway.application import analytics
-from chatlens.gateway.security import SEARCH_READ, requires
-from chatlens.shared.web import ApiError
+from chatlens.gateway.application import analytics, people
+from chatlens.gateway.security import COLLECTIONS_WRITE, SEARCH_READ, requires
+from chatlens.shared.web import ApiError, json_body
 
 bp = Blueprint("analytics", __name__, url_prefix="/api/v1/collections")
 
@@ -97,3 +99,17 @@ _route("calendar", CalendarQuery, CalendarOut,
        "Messages per day of one year (a calendar heatmap).")
 _route("identities", IdentitiesQuery, IdentitiesOut,
        "People across platforms: senders that look like one person, with the evidence.")
+
+
+@bp.post("/<collection_id>/people")
+@spec.validate(json=PeopleIn, resp=Response(HTTP_200=GroupingOut,
+                                             **refusals(403, 404, 409, 422, 503)),
+               tags=["analytics"], skip_validation=True)
+@requires(COLLECTIONS_WRITE)
+def regroup_people(collection_id: str):
+    """Merge sender names into one person, or split them out again (a new version; audited).
+    Every report counts by person from that version on."""
+    body = json_body(PeopleIn)
+    done = people.regroup(deps.backends(), deps.caller(), collection_id, body.action,
+                          body.person, body.senders)
+    return done.model_dump(mode="json", include={"version", "changed", "people"})

@@ -315,4 +315,23 @@ class IdentitiesOut(Answered):
     suggestions: list[Suggestion] = Field(description="senders that look like one person, "
                                                       "the most messages first")
     total: int = Field(description="suggestions in all (more than listed when cut)")
-    senders: int = Field(description="distinct senders in the selection")
+    senders: int = Field(description="distinct senders (people) in the selection")
+    people: dict[str, list[str]] = Field(
+        description="the version's people: each person's sender names (merged already, so "
+                    "not suggested again)")
+
+
+class PeopleIn(http_models.Strict):
+    """``merge``: ``senders`` (sender names as the reports show them) count as ``person`` from
+    the new version on, leaving any person they were in; ``split``: they leave ``person`` again
+    (every name of it when ``senders`` is empty)."""
+
+    action: Literal["merge", "split"]
+    person: str = Field(min_length=1, max_length=200)
+    senders: list[str] = Field(default=[], max_length=100)
+
+
+class GroupingOut(BaseModel):
+    version: int = Field(description="the collection's live version after the change")
+    changed: bool = Field(description="false when it was so already (no new version)")
+    people: dict[str, list[str]]

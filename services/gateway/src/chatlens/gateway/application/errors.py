@@ -60,6 +60,7 @@ RPC_CODES: dict[str, tuple[type[AppError], str]] = {
     "tag_not_found": (NotFound, "tag_not_found"),
     "chat_not_found": (NotFound, "chat_not_found"),
     "sender_not_found": (NotFound, "sender_not_found"),
+    "person_not_found": (NotFound, "person_not_found"),
     "upload_not_found": (NotFound, "upload_not_found"),
     "invalid_vector": (Invalid, "invalid_query"),
     "empty_query": (Invalid, "empty_query"),

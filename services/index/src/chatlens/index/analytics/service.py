@@ -70,6 +70,8 @@ class Analytics:
                           manifest.people)
         with sql.connect(frame, request.timezone, request.gap_minutes, self.threads) as con:
             result = run(con, request)
+        if request.report == "identities":
+            result["people"] = manifest.people
         return AnalyticsAnswered(version=manifest.version, report=request.report,
                                  timezone=request.timezone, result=result)
 
