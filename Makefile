@@ -13,6 +13,7 @@ TORCH_PIP_ARGS ?=
 PACKAGES := shared cli services/auth services/gateway services/embedding-worker services/index services/inference
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 PYTEST_ARGS ?=
+LOAD_ARGS ?=
 WEB := services/web
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
@@ -88,6 +89,10 @@ bench: setup services
 	# Generation: tokens/s through the whole path over raw model.generate, 8 concurrent over one
 	# at a time, time to first token, and a planted-fact question set.
 	$(PY) bench/generation_bench.py
+	# Load: 100 people at once through nginx (locust, bench/locustfile.py): sign-in, search,
+	# dashboards, streamed answers, uploads; p50/p95/p99 per route, errors and 429s apart,
+	# resident memory per service. LOAD_ARGS="--soak 1800" runs the 30-minute soak instead.
+	$(PY) bench/load_bench.py $(LOAD_ARGS)
 	# Analytics: overview, activity and people at 100k and 1M through the index, against DuckDB
 	# directly on the same columns and pandas on the parsed messages.
 	$(PY) bench/analytics_bench.py

@@ -1,0 +1,248 @@
+"""Load benchmark: many people using the whole stack at once, through nginx, with locust.
+
+    python bench/load_bench.py [--users 100] [--spawn-rate 10] [--duration 120]
+                               [--soak 1800] [--warmup 300]
+
+Starts the whole local stack (nginx, gateway, auth, embedding worker, index, inference) on its
+own ports, data folder and RabbitMQ vhost; one owner uploads the demo export and an eval chat
+into a collection of a shared org and invites ``--users`` members; then locust
+(``bench/locustfile.py``) runs that many users for ``--duration`` seconds, each signing in and
+mixing searches, dashboards, streamed answers, collection lists and small uploads. Prints
+throughput, p50/p95/p99 per route and the error rate, with rate-limit refusals (429) counted
+apart from errors; and the resident memory of each service (its whole process tree) sampled
+every 15 s. ``--soak`` runs that long instead and reports each service's growth after
+``--warmup`` (goal: under 10 %).
+
+All users come from one address (127.0.0.1) here, while the product limits per address: the
+stack runs with ``RATE_LIMIT_SCALE=100`` so that one address may carry a hundred people's
+traffic (every limit x100); what still answers 429 is reported as such. Writes
+``var/bench/load.json``; asserts nothing (2 shared cores: compare within a run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "var" / "bench"
+PASSWORD = "load-bench-password-long-enough"
+EXPORTS = (ROOT / "samples" / "whatsapp-demo.txt",
+           ROOT / "eval" / "corpus" / "WhatsApp Chat with Family.txt")
+QUERIES = ["offsite venue", "who booked the flights", "invoice from:marta", "Lisbon hotel",
+           "dinner on friday", "budget for the trip", "train tickets", "birthday present",
+           "when is the meeting", "photos from the weekend", "\"team lisbon\"", "parking"]
+QUESTIONS = ["Where is the team offsite?", "Who booked the venue?",
+             "What did Marta say about the budget?", "When do we leave?"]
+SEARCH_P99_GOAL_MS = 250
+SAMPLE_S = 15
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=100)
+    parser.add_argument("--spawn-rate", type=float, default=10)
+    parser.add_argument("--duration", type=int, default=120, help="seconds of load")
+    parser.add_argument("--soak", type=int, default=0,
+                        help="seconds of a soak run instead (memory growth after --warmup)")
+    parser.add_argument("--warmup", type=int, default=300,
+                        help="seconds of a soak after which memory must stay flat")
+    args = parser.parse_args()
+    duration = args.soak or args.duration
+
+    from chatlens.cli.client import Client
+    from chatlens.cli.stack import Stack, StackConfig
+    from chatlens.shared.testing import throwaway_vhost
+
+    state = OUT / "load-stack"
+    shutil.rmtree(state, ignore_errors=True)
+    with throwaway_vhost("load") as amqp_url:
+        stack = Stack(StackConfig(root=ROOT, state=state, base_port=19400, nginx_port=19480,
+                                  amqp_url=amqp_url, extra_env={"RATE_LIMIT_SCALE": "100"}))
+        try:
+            print("starting the stack …", flush=True)
+            stack.up(wait_s=600)
+            url = stack.config.nginx_url
+            setup = prepare(Client(url), url, args.users)
+            sampler = MemorySampler(stack)
+            sampler.start()
+            print(f"locust: {args.users} users for {duration} s …", flush=True)
+            stats = run_locust(url, setup, args.users, args.spawn_rate, duration)
+            sampler.stop()
+            report(stats, sampler, args, duration)
+        finally:
+            stack.down()
+
+
+def prepare(owner, url: str, users: int) -> dict:
+    """An owner's collection with the exports indexed, and ``users`` members of its org."""
+    import requests
+
+    email = f"owner-{uuid.uuid4().hex[:8]}@example.com"
+    owner.register(email, PASSWORD, "Load Owner")
+    owner.login(email, PASSWORD)
+    org_id = owner.me()["org"]["id"]
+    collection = owner.create_collection("load bench")
+    jobs = owner.upload(collection["id"], list(EXPORTS))
+    for job in jobs:
+        deadline = time.monotonic() + 600
+        while owner.job(job["id"])["status"] not in ("succeeded", "failed"):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the preparation's upload did not finish: {job}")
+            time.sleep(1)
+    accounts = []
+    http = requests.Session()
+    for n in range(users):
+        member = f"member-{n}-{uuid.uuid4().hex[:6]}@example.com"
+        invited = http.post(f"{url}/api/v1/auth/invitations", json={"email": member,
+                                                                    "role": "analyst"},
+                            headers={"Authorization": f"Bearer {owner.token}"}, timeout=30)
+        invited.raise_for_status()
+        http.post(f"{url}/api/v1/auth/register", json={"email": member, "password": PASSWORD},
+                  timeout=30).raise_for_status()
+        login = http.post(f"{url}/api/v1/auth/login", json={"email": member,
+                                                            "password": PASSWORD}, timeout=30)
+        login.raise_for_status()
+        http.post(f"{url}/api/v1/auth/invitations/accept", json={"token": invited.json()["token"]},
+                  headers={"Authorization": f"Bearer {login.json()['access_token']}"},
+                  timeout=30).raise_for_status()
+        accounts.append({"email": member, "password": PASSWORD})
+    print(f"prepared: {len(accounts)} members of one org, a collection of "
+          f"{len(EXPORTS)} exports", flush=True)
+    return {"accounts": accounts, "org_id": org_id, "collection_id": collection["id"],
+            "queries": QUERIES, "questions": QUESTIONS}
+
+
+def run_locust(url: str, setup: dict, users: int, spawn_rate: float, duration: int) -> dict:
+    """Run locust headless as its own process (it monkey-patches with gevent); its CSV files."""
+    prefix = OUT / "load"
+    env = {**os.environ, "CHATLENS_LOAD_SETUP": json.dumps(setup)}
+    with open(f"{prefix}-locust.log", "w") as log:  # its own summary: the report below is ours
+        subprocess.run([sys.executable, "-m", "locust", "-f",
+                        str(ROOT / "bench" / "locustfile.py"), "--headless", "--users",
+                        str(users), "--spawn-rate", str(spawn_rate), "--run-time",
+                        f"{duration}s", "--host", url, "--csv", str(prefix), "--only-summary",
+                        "--loglevel", "WARNING", "--stop-timeout", "30"],
+                       env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
+    with open(f"{prefix}_stats.csv", newline="") as handle:
+        rows = [row for row in csv.DictReader(handle)]
+    with open(f"{prefix}_failures.csv", newline="") as handle:
+        failures = [row for row in csv.DictReader(handle)]
+    return {"rows": rows, "failures": failures}
+
+
+class MemorySampler:
+    """Resident memory of each service's process tree (supervisor, gunicorn workers, ...)."""
+
+    def __init__(self, stack) -> None:
+        self.stack = stack
+        self.samples: list[tuple[float, dict[str, int]]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._started = time.monotonic()
+
+    def start(self) -> None:
+        self._started = time.monotonic()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(SAMPLE_S + 5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            sample = {}
+            for name in self.stack.config.service_processes:
+                pid = self.stack.pid(name)
+                if pid is None:
+                    continue
+                try:
+                    root = psutil.Process(pid)
+                    tree = [root, *root.children(recursive=True)]
+                    sample[name] = sum(p.memory_info().rss for p in tree if p.is_running())
+                except psutil.Error:
+                    continue
+            self.samples.append((time.monotonic() - self._started, sample))
+            self._stop.wait(SAMPLE_S)
+
+
+def report(stats: dict, sampler: MemorySampler, args, duration: int) -> None:
+    rate_limited = {row["Name"]: int(row["Occurrences"]) for row in stats["failures"]
+                    if row["Error"].startswith("429")}
+    errors = {f'{row["Name"]}: {row["Error"]}': int(row["Occurrences"])
+              for row in stats["failures"] if not row["Error"].startswith("429")}
+    print(f"\n{'route':<26}{'requests':>9}{'req/s':>8}{'p50':>8}{'p95':>8}{'p99':>8}"
+          f"{'errors':>8}{'429':>6}   (ms)")
+    routes = {}
+    for row in stats["rows"]:
+        name = row["Name"]
+        count = int(row["Request Count"])
+        failed = int(row["Failure Count"]) - rate_limited.get(name, 0)
+        routes[name] = {"requests": count, "per_s": float(row["Requests/s"]),
+                        "p50_ms": _num(row["50%"]), "p95_ms": _num(row["95%"]),
+                        "p99_ms": _num(row["99%"]), "errors": failed,
+                        "rate_limited": rate_limited.get(name, 0)}
+        label = "all routes" if name == "Aggregated" else name
+        r = routes[name]
+        print(f"{label:<26}{count:>9}{r['per_s']:>8.1f}{r['p50_ms']:>8.0f}{r['p95_ms']:>8.0f}"
+              f"{r['p99_ms']:>8.0f}{failed:>8}{r['rate_limited']:>6}")
+    total = routes.get("Aggregated", {"requests": 0, "errors": 0})
+    error_rate = total["errors"] / total["requests"] if total["requests"] else 0.0
+    print(f"\nerror rate (429 apart): {error_rate:.2%}; rate-limited: "
+          f"{sum(rate_limited.values())}")
+    for text, count in sorted(errors.items(), key=lambda item: -item[1])[:10]:
+        print(f"  {count:>5} × {text[:150]}")
+    search = routes.get("search")
+    if search:
+        verdict = "met" if search["p99_ms"] <= SEARCH_P99_GOAL_MS else "missed"
+        print(f"search p99 {search['p99_ms']:.0f} ms at {args.users} users (goal "
+              f"{SEARCH_P99_GOAL_MS} ms: {verdict})")
+    memory = memory_report(sampler.samples, args.warmup if args.soak else 0)
+    print("\nresident memory per service (MiB): first sample, after warm-up, last, growth")
+    for name, row in memory.items():
+        print(f"  {name:<18}{row['first_mib']:>8.0f}{row['after_warmup_mib']:>8.0f}"
+              f"{row['last_mib']:>8.0f}{row['growth']:>8.1%}")
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "load.json").write_text(json.dumps({
+        "users": args.users, "duration_s": duration, "soak": bool(args.soak),
+        "rate_limit_scale": 100, "routes": routes, "error_rate": error_rate,
+        "errors": errors, "rate_limited": rate_limited, "memory": memory}, indent=2))
+    print(f"wrote {OUT / 'load.json'}")
+
+
+def memory_report(samples: list[tuple[float, dict[str, int]]], warmup: int) -> dict:
+    """Per service: MiB at the first sample, at the first after ``warmup``, at the last, and
+    the growth from after warm-up to the last."""
+    out = {}
+    names = sorted({name for _, sample in samples for name in sample})
+    for name in names:
+        series = [(t, sample[name]) for t, sample in samples if name in sample]
+        if not series:
+            continue
+        base = next((rss for t, rss in series if t >= warmup), series[-1][1])
+        last = series[-1][1]
+        out[name] = {"first_mib": series[0][1] / 2**20, "after_warmup_mib": base / 2**20,
+                     "last_mib": last / 2**20, "growth": (last - base) / base if base else 0.0}
+    return out
+
+
+def _num(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return 0.0
+
+
+if __name__ == "__main__":
+    main()
