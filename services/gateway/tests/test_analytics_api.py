@@ -6,6 +6,8 @@ against independent counts in the index's own tests (``services/index/tests/test
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime
 
 import pytest
@@ -59,7 +61,22 @@ REPORTS = {
 }
 
 
+def listed_messages() -> list[schemas.ChatMessage]:
+    said = [("Marta", "text", "=HYPERLINK(\"http://evil.example\",\"click\")"),
+            ("Sam", "text", "great, *thanks*! <b>"), (None, "system", "Sam joined"),
+            ("Marta", "text", "-2 degrees\nin Porto")]
+    return [schemas.ChatMessage(
+        message_id=f"m{i}", platform="whatsapp", chat="Team | Ops", sender=sender,
+        sent_at=datetime(2025, 2, 14, 23, 30 + i * 10, tzinfo=UTC) if i < 3
+        else datetime(2025, 2, 15, 9, 0, tzinfo=UTC), tz_assumption="UTC", kind=kind,
+        text=text, seq=i, source_file="chat.txt") for i, (sender, kind, text) in enumerate(said)]
+
+
 def index(request):
+    if isinstance(request, schemas.MessagesListRequested):
+        many = request.filters.chat == ["Everything"]
+        return schemas.MessagesListed(version=2, total=20_000 if many else 4,
+                                      messages=listed_messages())
     if isinstance(request, schemas.PeopleMergeRequested):
         if "Nobody" in request.senders:
             raise PermanentError("not in this collection", code="sender_not_found")
@@ -252,3 +269,52 @@ def test_another_orgs_collection_cannot_be_regrouped(client, auth, collection):
     assert (response.status_code, response.json["error"]["code"]) == (404,
                                                                       "collection_not_found")
     assert fake.of(schemas.PeopleMergeRequested) == []
+
+
+def test_a_csv_export_neutralises_formulas_and_writes_local_times(client, collection):
+    headers, collection_id, fake = collection
+    response = get_export(client, headers, collection_id,
+                          "format=csv&chat=Team | Ops&since=2025-02-01&timezone=Europe/Berlin")
+    assert response.status_code == 200, response.json
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0] == ["time", "chat", "sender", "kind", "text", "message_id", "reply_to",
+                       "platform"]
+    assert rows[1][4] == "'=HYPERLINK(\"http://evil.example\",\"click\")"
+    assert rows[4][4] == "'-2 degrees\nin Porto"
+    assert rows[1][0] == "2025-02-15T00:30:00+01:00"  # Berlin
+    assert rows[3][2] == "" and rows[3][3] == "system"
+    [asked] = fake.of(schemas.MessagesListRequested)
+    assert asked.filters.chat == ["Team | Ops"] and asked.limit == 10_000
+    assert asked.filters.since == datetime(2025, 1, 31, 23, tzinfo=UTC)
+
+
+def test_a_json_export_and_a_markdown_transcript(client, collection):
+    headers, collection_id, _ = collection
+    data = get_export(client, headers, collection_id, "format=json&timezone=Asia/Tokyo").json
+    assert (data["version"], data["count"], data["timezone"]) == (2, 4, "Asia/Tokyo")
+    assert data["messages"][0]["time"] == "2025-02-15T08:30:00+09:00"
+    assert data["messages"][0]["text"].startswith("=HYPERLINK")  # JSON keeps the text as is
+    text = get_export(client, headers, collection_id, "format=markdown").get_data(as_text=True)
+    assert "# Team \\| Ops" in text
+    assert "## 2025-02-14" in text and "## 2025-02-15" in text
+    assert "- 23:40 **Sam**: great, \\*thanks\\*! \\<b\\>" in text
+    assert "- 23:50 _Sam joined_" in text
+    assert "- 09:00 **Marta**: -2 degrees in Porto" in text
+
+
+@pytest.mark.parametrize("path, status, code", [
+    ("format=pdf", 422, "validation_error"),
+    ("chat=Everything", 413, "window_too_large"),
+    ("timezone=Mars/Olympus", 422, "invalid_timezone"),
+    ("since=2025-03-01&until=2025-02-01", 422, "invalid_date_range"),
+])
+def test_a_bad_export_is_refused_with_a_code(client, collection, path, status, code):
+    headers, collection_id, _ = collection
+    response = get_export(client, headers, collection_id, path)
+    assert (response.status_code, response.json["error"]["code"]) == (status, code)
+
+
+def get_export(client, headers, collection_id, query):
+    return client.get(f"/api/v1/collections/{collection_id}/export?{query}", headers=headers)

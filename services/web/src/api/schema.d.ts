@@ -905,6 +905,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/collections/{collection_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A chat or time window of a version (the search filters) as CSV, JSON or a Markdown transcript, at most 10,000 messages, times in ``timezone``; an attachment. */
+        get: operations["get__api_v1_collections_{collection_id}_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/collections/{collection_id}/jobs": {
         parameters: {
             query?: never;
@@ -2905,6 +2922,63 @@ export interface components {
             code: string;
             /** Message */
             message: string;
+        };
+        /** ExportQuery */
+        ExportQuery: {
+            /**
+             * Chat
+             * @default []
+             */
+            chat?: string[];
+            /**
+             * Format
+             * @description CSV (formula injection neutralised), JSON, or a Markdown transcript (a section per chat, a heading per day)
+             * @default csv
+             * @enum {string}
+             */
+            format?: "csv" | "json" | "markdown";
+            /**
+             * Kind
+             * @description message type
+             * @default []
+             */
+            kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+            /**
+             * Platform
+             * @default []
+             */
+            platform?: string[];
+            /**
+             * Sender
+             * @description display name or id
+             * @default []
+             */
+            sender?: string[];
+            /**
+             * Since
+             * @default null
+             * @example 2025-02-01
+             */
+            since?: string | null;
+            /**
+             * Timezone
+             * @description IANA time zone of days, hours and weekdays
+             * @default UTC
+             * @example Europe/Lisbon
+             */
+            timezone?: string;
+            /**
+             * Until
+             * @default null
+             * @example 2025-03-01
+             */
+            until?: string | null;
+            /**
+             * Version
+             * @description a version number or a tag name; the latest when absent
+             * @default null
+             */
+            version?: number | string | null;
         };
         /** GroupingOut */
         GroupingOut: {
@@ -8275,6 +8349,95 @@ export interface operations {
             };
             /** @description Unsupported Media Type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "get__api_v1_collections_{collection_id}_export": {
+        parameters: {
+            query?: {
+                chat?: string[];
+                /** @description CSV (formula injection neutralised), JSON, or a Markdown transcript (a section per chat, a heading per day) */
+                format?: "csv" | "json" | "markdown";
+                /** @description message type */
+                kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+                platform?: string[];
+                /** @description display name or id */
+                sender?: string[];
+                since?: string | null;
+                /** @description IANA time zone of days, hours and weekdays */
+                timezone?: string;
+                until?: string | null;
+                /** @description a version number or a tag name; the latest when absent */
+                version?: number | string | null;
+            };
+            header?: never;
+            path: {
+                collection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

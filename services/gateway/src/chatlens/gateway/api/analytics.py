@@ -9,6 +9,7 @@ the numbers the index computed over that version's live messages
 from __future__ import annotations
 
 from flask import Blueprint, request
+from flask import Response as FlaskResponse
 from pydantic import ValidationError
 from spectree import Response
 
@@ -21,6 +22,7 @@ from chatlens.gateway.api.analytics_http_models import (
     CalendarQuery,
     ConversationsOut,
     ConversationsQuery,
+    ExportQuery,
     GroupingOut,
     IdentitiesOut,
     IdentitiesQuery,
@@ -35,7 +37,7 @@ from chatlens.gateway.api.analytics_http_models import (
 )
 from chatlens.gateway.api.docs import spec
 from chatlens.gateway.api.http_models import refusals
-from chatlens.gateway.application import analytics, people
+from chatlens.gateway.application import analytics, exports, people
 from chatlens.gateway.security import COLLECTIONS_WRITE, SEARCH_READ, requires
 from chatlens.shared.web import ApiError, json_body
 
@@ -113,3 +115,20 @@ def regroup_people(collection_id: str):
     done = people.regroup(deps.backends(), deps.caller(), collection_id, body.action,
                           body.person, body.senders)
     return done.model_dump(mode="json", include={"version", "changed", "people"})
+
+
+@bp.get("/<collection_id>/export")
+@spec.validate(query=ExportQuery, resp=Response(HTTP_200=None,
+                                                 **refusals(404, 409, 413, 422, 503)),
+               tags=["analytics"], skip_validation=True)
+@requires(SEARCH_READ)
+def export_messages(collection_id: str):
+    """A chat or time window of a version (the search filters) as CSV, JSON or a Markdown
+    transcript, at most 10,000 messages, times in ``timezone``; an attachment."""
+    given = parsed(ExportQuery).model_dump()
+    fmt = given.pop("format")
+    done = exports.export(deps.backends(), deps.caller(), collection_id,
+                          analytics.ReportQuery(**{name: given[name] for name in FILTERS}),
+                          fmt)
+    return FlaskResponse(done.body, mimetype=done.mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{done.filename}"'})

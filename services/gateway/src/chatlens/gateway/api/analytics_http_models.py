@@ -69,6 +69,12 @@ class IdentitiesQuery(AnalyticsQuery):
     limit: int = Field(default=100, ge=1, le=1000, description="suggestions listed")
 
 
+class ExportQuery(AnalyticsQuery):
+    format: Literal["csv", "json", "markdown"] = Field(
+        default="csv", description="CSV (formula injection neutralised), JSON, or a Markdown "
+                                   "transcript (a section per chat, a heading per day)")
+
+
 class Answered(BaseModel):
     version: int
     timezone: str
