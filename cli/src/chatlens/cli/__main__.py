@@ -5,6 +5,7 @@
     chatlens parse FILE… [--format F] [--timezone TZ] print what an import of the files reads
     chatlens up | down | status | logs [SERVICE]     run the stack as local processes
     chatlens demo                                     up, then ingest the sample and search it
+    chatlens backup ARCHIVE | restore ARCHIVE         databases, index repositories and uploads
 
 The server and tokens come from ``CHATLENS_URL`` / ``CHATLENS_TOKEN`` when set, else from the
 config file that ``chatlens login`` writes (``$CHATLENS_CONFIG_DIR`` or ~/.config/chatlens).
@@ -18,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from chatlens.cli import api
+from chatlens.cli import api, backup_commands
 from chatlens.cli.stack import SERVICES, Stack, StackConfig, StackError
 
 
@@ -52,10 +53,13 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--query", default="when is the team trip to Portugal?")
     demo.add_argument("--sample", type=Path, default=Path("samples/whatsapp-demo.txt"))
     api.add_commands(sub)
+    backup_commands.add_commands(sub)
     args = parser.parse_args(argv)
 
     if args.command in api.COMMANDS:
         return api.run(args, os.environ)
+    if args.command in backup_commands.COMMANDS:
+        return backup_commands.run(args, os.environ)
     stack = stack_from_env(args.root.resolve())
     try:
         if args.command == "up":
