@@ -26,5 +26,8 @@ export default defineConfig({
     setupFiles: ["./src/test/setup.ts"],
     include: ["src/**/*.test.{ts,tsx}"],
     css: false,
+    // Component tests render whole pages in jsdom; on a shared 2-core machine under load one can
+    // take several seconds. A limit, not a speed check (speed is measured in bench/).
+    testTimeout: 30_000,
   },
 });

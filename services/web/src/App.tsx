@@ -19,6 +19,10 @@ const SearchPage = lazy(() => import("./pages/SearchPage"));
 const AskPage = lazy(() => import("./pages/AskPage"));
 const UploadPage = lazy(() => import("./pages/UploadPage"));
 const VersionsPage = lazy(() => import("./pages/VersionsPage"));
+// The dashboards carry the chart library: a chunk of their own, loaded when opened.
+const DashboardPage = lazy(() => import("./pages/DashboardPage"));
+const SummariesPage = lazy(() => import("./pages/SummariesPage"));
+const AccountPage = lazy(() => import("./pages/AccountPage"));
 const NotFoundPage = lazy(() => import("./pages/NotFoundPage"));
 
 function page(element: React.ReactNode) {
@@ -37,6 +41,7 @@ export const routes = [
     children: [
       { path: "/", element: <Navigate to="/collections" replace /> },
       { path: "/collections", element: page(<CollectionsPage />) },
+      { path: "/account", element: page(<AccountPage />) },
       {
         path: "/collections/:collectionId",
         element: page(<CollectionPage />),
@@ -44,6 +49,8 @@ export const routes = [
           { index: true, element: <Navigate to="search" replace /> },
           { path: "search", element: page(<SearchPage />) },
           { path: "ask", element: page(<AskPage />) },
+          { path: "summaries", element: page(<SummariesPage />) },
+          { path: "dashboard", element: page(<DashboardPage />) },
           { path: "upload", element: page(<UploadPage />) },
           { path: "versions", element: page(<VersionsPage />) },
         ],

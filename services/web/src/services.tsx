@@ -1,7 +1,9 @@
 // The app's composition root: one Session and one typed API client, handed to components
 // through context so tests can pass their own.
+import { useQuery } from "@tanstack/react-query";
 import createClient, { type Client } from "openapi-fetch";
 import { createContext, useContext, useSyncExternalStore, type ReactNode } from "react";
+import { unwrap } from "./api/errors";
 import type { paths } from "./api/schema";
 import { Session, type SessionState } from "./auth/session";
 
@@ -36,4 +38,17 @@ export function useApi(): Api {
 export function useSessionState(): SessionState {
   const { session } = useServices();
   return useSyncExternalStore(session.subscribe, session.getState);
+}
+
+/** The signed-in user, their org and role (one query the Shell and the pages share). */
+export function useMe() {
+  const api = useApi();
+  return useQuery({ queryKey: ["me"], queryFn: async () => unwrap(await api.GET("/api/v1/me")) });
+}
+
+/** What the current token allows; re-read whenever the user or their org changes. */
+export function usePermissions(): ReadonlySet<string> {
+  const { session } = useServices();
+  useMe(); // a new org or role refetches "me", which renders the callers again
+  return session.permissions();
 }

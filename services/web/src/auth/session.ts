@@ -85,6 +85,22 @@ export class Session {
     return this.tokens?.accessToken ?? null;
   }
 
+  /**
+   * What the current token allows (its `perms` claim, as auth signed it), so pages offer only
+   * what the caller's role may do; the API checks again whatever is sent.
+   */
+  permissions(): ReadonlySet<string> {
+    const token = this.accessToken();
+    if (!token) return new Set();
+    try {
+      const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+      const claims = JSON.parse(atob(payload.padEnd(Math.ceil(payload.length / 4) * 4, "="))) as { perms?: unknown };
+      return new Set(Array.isArray(claims.perms) ? claims.perms.filter((p): p is string => typeof p === "string") : []);
+    } catch {
+      return new Set(); // not a JWT we can read: offer nothing beyond what every member may do
+    }
+  }
+
   // --- sign-in flows -------------------------------------------------------------------------
   /** Signs in; throws ApiError (code `mfa_required` asks for a TOTP or recovery code). */
   async login(email: string, password: string, totp?: string): Promise<void> {
@@ -113,6 +129,21 @@ export class Session {
       }).catch(() => undefined); // signed out here whatever the network says
     }
     this.signOut(undefined, true);
+  }
+
+  /**
+   * An account change that ends every session and answers with a new token pair for this device
+   * (a password change, turning TOTP on or off): the pair replaces the old one here and in every
+   * tab, its refresh token in the cookie. Throws the refusal as an ApiError.
+   */
+  async renew<B extends TokenBody>(call: (auth: Client<paths>, headers: Record<string, string>) =>
+    Promise<{ data?: B; error?: unknown; response: Response }>): Promise<B> {
+    if (!this.fresh()) await this.refresh(this.accessToken());
+    const { data, error, response } = await call(this.auth,
+      { ...COOKIE_MODE, Authorization: `Bearer ${this.accessToken() ?? ""}` });
+    if (!response.ok || !data) throw toApiError(response.status, error);
+    this.adopt(data, true);
+    return data;
   }
 
   /** On page load: the cookie may still hold a session (a reload, a new tab). */

@@ -2,11 +2,15 @@ import {
   ActionIcon, AppShell, Anchor, Button, Group, Text, Tooltip, useComputedColorScheme,
   useMantineColorScheme,
 } from "@mantine/core";
-import { useHotkeys } from "@mantine/hooks";
+import { useDisclosure, useHotkeys } from "@mantine/hooks";
 import { useQuery } from "@tanstack/react-query";
+import { lazy, Suspense } from "react";
 import { Link, Outlet, useNavigate } from "react-router";
 import { unwrap } from "../api/errors";
 import { useServices } from "../services";
+
+// A modal is a dozen KB of Mantine the first load does without until "?" is pressed.
+const ShortcutsModal = lazy(() => import("./ShortcutsModal"));
 
 export const SEARCH_BOX_ID = "search-box";
 
@@ -18,8 +22,14 @@ export function Shell() {
     queryKey: ["me"],
     queryFn: async () => unwrap(await api.GET("/api/v1/me")),
   });
-  // "/" jumps to the search box wherever one is on the page.
-  useHotkeys([["/", () => document.getElementById(SEARCH_BOX_ID)?.focus()]]);
+  const [shortcuts, { open: openShortcuts, close: closeShortcuts }] = useDisclosure(false);
+  // "/" jumps to the search box wherever one is on the page; "?" lists the shortcuts (typed
+  // with Shift on most layouts). Neither fires while typing in a field (useHotkeys' default).
+  useHotkeys([
+    ["/", () => document.getElementById(SEARCH_BOX_ID)?.focus()],
+    ["shift+?", openShortcuts],
+    ["?", openShortcuts],
+  ]);
 
   async function signOut() {
     await session.logout();
@@ -39,9 +49,16 @@ export function Shell() {
             </Anchor>
           </Group>
           <Group gap="sm" wrap="nowrap">
-            <Text size="sm" c="dimmed" visibleFrom="sm" data-testid="signed-in-as">
-              {me.data?.email}
-            </Text>
+            <Anchor component={Link} to="/account" size="sm" data-testid="signed-in-as"
+              aria-label={me.data ? `Account of ${me.data.email}` : "Account"}>
+              <Text span visibleFrom="sm" inherit>{me.data?.email}</Text>
+              <Text span hiddenFrom="sm" inherit>Account</Text>
+            </Anchor>
+            <Tooltip label="Keyboard shortcuts (?)">
+              <ActionIcon variant="default" size="lg" aria-label="Keyboard shortcuts" onClick={openShortcuts}>
+                <span aria-hidden="true">?</span>
+              </ActionIcon>
+            </Tooltip>
             <ThemeToggle />
             <Button variant="default" size="xs" onClick={signOut}>
               Sign out
@@ -49,6 +66,7 @@ export function Shell() {
           </Group>
         </Group>
       </AppShell.Header>
+      {shortcuts && <Suspense fallback={null}><ShortcutsModal opened onClose={closeShortcuts} /></Suspense>}
       <AppShell.Main>
         <main>
           <Outlet />

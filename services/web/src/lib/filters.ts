@@ -33,3 +33,12 @@ export function addChip(chips: FilterChip[], chip: FilterChip): FilterChip[] {
   if (chips.some((c) => c.field === chip.field && c.value === value)) return chips;
   return [...chips, { field: chip.field, value }];
 }
+
+/** The chips a link to the search page carries (a dashboard's drill-down): `?sender=…&since=…`. */
+export function chipsFromParams(params: URLSearchParams): FilterChip[] {
+  let chips: FilterChip[] = [];
+  for (const field of Object.keys(FILTER_FIELDS) as FilterField[]) {
+    for (const value of params.getAll(field)) chips = addChip(chips, { field, value });
+  }
+  return chips;
+}

@@ -3,9 +3,9 @@ import { useEffect, useRef, useState, type FormEvent } from "react";
 import { useParams } from "react-router";
 import { ApiError, errorMessage } from "../api/errors";
 import type { Answer, Citation } from "../api/types";
+import { CitationChips, CitedText } from "../components/CitedText";
 import { MessageInContext } from "../components/MessageInContext";
 import { askStreaming, describeFilters } from "../lib/ask";
-import { formatTime } from "../lib/format";
 import { useServices } from "../services";
 
 /** A question answered by the local model, streamed, with the messages it cites one click away. */
@@ -57,20 +57,12 @@ export default function AskPage() {
       {(running || streamed || answer) && (
         <Card withBorder aria-live="polite" aria-busy={running}>
           <Stack gap="sm">
-            <Text className="chat-text" data-testid="answer-text">{answer?.answer ?? streamed}</Text>
-            {answer && answer.citations.length > 0 && (
-              <Stack gap={4}>
-                <Text size="xs" c="dimmed">Cited messages (click to open in the chat)</Text>
-                <Group gap="xs">
-                  {answer.citations.map((citation) => (
-                    <Button key={citation.message_id} size="compact-sm" radius="xl" variant="outline"
-                      onClick={() => setOpened(citation)} data-testid="citation">
-                      [{citation.n}] {citation.sender ?? "(system)"}, {formatTime(citation.sent_at)}
-                    </Button>
-                  ))}
-                </Group>
-              </Stack>
+            {answer ? (
+              <CitedText text={answer.answer} citations={answer.citations} onOpen={setOpened} testId="answer-text" />
+            ) : (
+              <Text className="chat-text" data-testid="answer-text">{streamed}</Text>
             )}
+            {answer && <CitationChips citations={answer.citations} onOpen={setOpened} testId="citation" />}
             {answer && (
               <Text size="xs" c="dimmed" data-testid="answer-scope">
                 {answer.model ? `Answered by ${answer.model}` : "No answer from the model"} · version {answer.version}

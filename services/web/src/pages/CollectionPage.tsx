@@ -8,6 +8,8 @@ import { useApi } from "../services";
 const TABS = [
   ["search", "Search"],
   ["ask", "Ask"],
+  ["summaries", "Summaries"],
+  ["dashboard", "Dashboard"],
   ["upload", "Upload"],
   ["versions", "Versions"],
 ] as const;

@@ -4,14 +4,14 @@ import {
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { useWindowVirtualizer } from "@tanstack/react-virtual";
 import { useEffect, useRef, useState, type FormEvent } from "react";
-import { useParams } from "react-router";
+import { useParams, useSearchParams } from "react-router";
 import { errorMessage, unwrap } from "../api/errors";
 import { useVersions } from "../api/queries";
 import type { SearchHit, SearchMode, SearchRequest, SearchResponse } from "../api/types";
 import { MessageInContext } from "../components/MessageInContext";
 import { SearchHitCard } from "../components/SearchHitCard";
 import { SEARCH_BOX_ID } from "../components/Shell";
-import { addChip, FILTER_FIELDS, toFilters, type FilterChip, type FilterField } from "../lib/filters";
+import { addChip, chipsFromParams, FILTER_FIELDS, toFilters, type FilterChip, type FilterField } from "../lib/filters";
 import { useApi } from "../services";
 
 const PAGE = 20;
@@ -28,8 +28,11 @@ export default function SearchPage() {
   const { collectionId = "" } = useParams();
   const [query, setQuery] = useState("");
   const [mode, setMode] = useState<SearchMode>("hybrid");
-  const [chips, setChips] = useState<FilterChip[]>([]);
-  const [version, setVersion] = useState<string | null>(null);
+  // A drill-down from the dashboard arrives with its filters in the URL.
+  const [params] = useSearchParams();
+  const [chips, setChips] = useState<FilterChip[]>(() => chipsFromParams(params));
+  const [version, setVersion] = useState<string | null>(() => params.get("version"));
+  const fromLink = params.size > 0;
   const [submitted, setSubmitted] = useState<Submitted | null>(null);
   const [opened, setOpened] = useState<SearchHit | null>(null);
 
@@ -72,7 +75,7 @@ export default function SearchPage() {
       <form onSubmit={submit} role="search" aria-label="Search messages">
         <Stack gap="xs">
           <Group align="flex-end" wrap="wrap">
-            <TextInput id={SEARCH_BOX_ID} label="Search" style={{ flex: 1, minWidth: 240 }}
+            <TextInput id={SEARCH_BOX_ID} label="Search" autoFocus={fromLink} style={{ flex: 1, minWidth: 240 }}
               placeholder='e.g. trip to Lisbon from:Marta after:2025-01-01 "team retro"'
               description="Press / to jump here. Operators: from:, in:, before:, after:, quotes"
               value={query} onChange={(e) => setQuery(e.currentTarget.value)} />
@@ -90,6 +93,11 @@ export default function SearchPage() {
         </Stack>
       </form>
       <FilterChips chips={chips} onChange={setChips} />
+      {fromLink && submitted === null && chips.length > 0 && (
+        <Text size="sm" data-testid="drill-down-hint">
+          The filters of the chart you clicked are set: type words to search those messages.
+        </Text>
+      )}
       {results.isError && <Alert color="red" role="alert">{errorMessage(results.error)}</Alert>}
       {results.isSuccess && (
         <Text size="sm" c="dimmed" data-testid="search-summary">

@@ -1,8 +1,10 @@
 import "@testing-library/jest-dom/vitest";
-import { cleanup } from "@testing-library/react";
+import { cleanup, configure } from "@testing-library/react";
 import { afterEach } from "vitest";
 
 afterEach(() => cleanup());
+// findBy… waits up to 1 s by default: too short for a page's first render on a loaded machine.
+configure({ asyncUtilTimeout: 10_000 });
 
 // jsdom lacks these; Mantine reads them.
 window.matchMedia ??= ((query: string) => ({
@@ -17,3 +19,5 @@ globalThis.ResizeObserver ??= class {
 } as unknown as typeof ResizeObserver;
 // jsdom does not scroll; the virtualised list asks it to.
 window.scrollTo = (() => {}) as typeof window.scrollTo;
+// Nor Element.scrollIntoView (a message opened in its chat scrolls to itself).
+Element.prototype.scrollIntoView ??= function scrollIntoView() {};

@@ -1,0 +1,21 @@
+import { screen } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { MemoryRouter } from "react-router";
+import { describe, expect, it, vi } from "vitest";
+import { fakeSession, renderWithServices } from "../test/render";
+import { Shell } from "./Shell";
+
+describe("Shell", () => {
+  it("lists the keyboard shortcuts on ? and from its button; the account is one click away", async () => {
+    const fetch = vi.fn(async () => Response.json({ email: "me@example.com" }));
+    renderWithServices(<MemoryRouter><Shell /></MemoryRouter>, fakeSession(fetch));
+    const user = userEvent.setup();
+    expect(await screen.findByRole("link", { name: "Account of me@example.com" })).toHaveAttribute("href", "/account");
+    await user.keyboard("?");
+    expect(await screen.findByRole("dialog", { name: "Keyboard shortcuts" })).toHaveTextContent("Jump to the search box");
+    await user.keyboard("{Escape}");
+    await vi.waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
+    await user.click(screen.getByRole("button", { name: "Keyboard shortcuts" }));
+    expect(await screen.findByTestId("shortcuts")).toBeInTheDocument();
+  });
+});
