@@ -1626,7 +1626,13 @@ export interface components {
              */
             from_request: string[];
         };
-        /** AskRequest */
+        /**
+         * AskRequest
+         * @example {
+         *       "k": 8,
+         *       "question": "Where is the team offsite?"
+         *     }
+         */
         AskRequest: {
             /**
              * @description explicit filters; each field given wins over what the question itself says ("what did Alice say in March" filters sender and dates on its own)
@@ -1738,7 +1744,22 @@ export interface components {
             /** User Id */
             user_id: string;
         };
-        /** ApiKeyCreated */
+        /**
+         * ApiKeyCreated
+         * @example {
+         *       "created_at": "2025-02-14T11:15:00Z",
+         *       "expires_at": "2025-05-15T11:15:00Z",
+         *       "id": "key_5d1e",
+         *       "key": "clk_b3f1c9d2e7a84f60a5c1d8e2f4b7a903",
+         *       "last_used_at": null,
+         *       "name": "nightly export",
+         *       "revoked": false,
+         *       "scopes": [
+         *         "search:read"
+         *       ],
+         *       "user_id": "usr_7f3a"
+         *     }
+         */
         AuthApiKeyCreated: {
             /**
              * Created At
@@ -1773,7 +1794,16 @@ export interface components {
             /** Api Keys */
             api_keys: components["schemas"]["AuthApiKey"][];
         };
-        /** ApiKeyRequest */
+        /**
+         * ApiKeyRequest
+         * @example {
+         *       "expires_in_days": 90,
+         *       "name": "nightly export",
+         *       "scopes": [
+         *         "search:read"
+         *       ]
+         *     }
+         */
         AuthApiKeyRequest: {
             /**
              * Expires In Days
@@ -1902,7 +1932,13 @@ export interface components {
             /** Invitations */
             invitations: components["schemas"]["AuthInvitation"][];
         };
-        /** InvitationRequest */
+        /**
+         * InvitationRequest
+         * @example {
+         *       "email": "bruno@example.com",
+         *       "role": "analyst"
+         *     }
+         */
         AuthInvitationRequest: {
             /**
              * Email
@@ -1932,8 +1968,8 @@ export interface components {
         /**
          * LoginRequest
          * @example {
-         *       "email": "ada@example.com",
-         *       "password": "a long and uncommon passphrase"
+         *       "email": "ana@example.com",
+         *       "password": "correct horse battery staple"
          *     }
          */
         AuthLoginRequest: {
@@ -1951,7 +1987,12 @@ export interface components {
              */
             totp?: string | null;
         };
-        /** LogoutRequest */
+        /**
+         * LogoutRequest
+         * @example {
+         *       "refresh_token": "rt_8kQ2cW5y0ZpXgH3vTn1aLr7uBs4eDf6j"
+         *     }
+         */
         AuthLogoutRequest: {
             /**
              * Refresh Token
@@ -2060,7 +2101,7 @@ export interface components {
         /**
          * RefreshRequest
          * @example {
-         *       "refresh_token": "rt_3q2-7wBd0kTQ9yHn4mX1"
+         *       "refresh_token": "rt_8kQ2cW5y0ZpXgH3vTn1aLr7uBs4eDf6j"
          *     }
          */
         AuthRefreshRequest: {
@@ -2073,9 +2114,9 @@ export interface components {
         /**
          * RegisterRequest
          * @example {
-         *       "email": "ada@example.com",
-         *       "name": "Ada",
-         *       "password": "a long and uncommon passphrase"
+         *       "email": "ana@example.com",
+         *       "name": "Ana",
+         *       "password": "correct horse battery staple"
          *     }
          */
         AuthRegisterRequest: {
@@ -2175,7 +2216,13 @@ export interface components {
             /** Sessions */
             sessions: components["schemas"]["AuthSession"][];
         };
-        /** SwitchOrgRequest */
+        /**
+         * SwitchOrgRequest
+         * @example {
+         *       "org_id": "org_2b1c",
+         *       "refresh_token": "rt_8kQ2cW5y0ZpXgH3vTn1aLr7uBs4eDf6j"
+         *     }
+         */
         AuthSwitchOrgRequest: {
             /** Org Id */
             org_id: string;
@@ -2185,9 +2232,9 @@ export interface components {
         /**
          * TokenPair
          * @example {
-         *       "access_token": "eyJhbGciOiJSUzI1NiIsImtpZCI6IjRmN2MiLCJ0eXAiOiJKV1QifQ.eyJzdWIiOiJ1c2VyLTEiLCJvcmciOiJvcmctMSIsInJvbGUiOiJvd25lciJ9.c2lnbmF0dXJl",
+         *       "access_token": "eyJhbGciOiJSUzI1NiIsImtpZCI6ImV4YW1wbGUiLCJ0eXAiOiJKV1QifQ.eyJzdWIiOiJ1c3JfN2YzYSIsIm9yZyI6Im9yZ18yYjFjIiwidHlwIjoiYWNjZXNzIn0.ZXhhbXBsZS1zaWduYXR1cmU",
          *       "expires_in": 900,
-         *       "refresh_token": "rt_3q2-7wBd0kTQ9yHn4mX1",
+         *       "refresh_token": "rt_8kQ2cW5y0ZpXgH3vTn1aLr7uBs4eDf6j",
          *       "token_type": "Bearer"
          *     }
          */
@@ -2557,7 +2604,17 @@ export interface components {
              */
             role: "system" | "user" | "assistant" | "developer";
         };
-        /** Citation */
+        /**
+         * Citation
+         * @example {
+         *       "chat": "Team Lisbon",
+         *       "message_id": "wa-3f2a9c1e7b5d4a60",
+         *       "n": 1,
+         *       "sender": "Marta",
+         *       "sent_at": "2025-02-14T11:15:00Z",
+         *       "text": "Booked the venue in Lisbon for the offsite, 12 to 14 March"
+         *     }
+         */
         Citation: {
             /** Chat */
             chat: string;
@@ -2575,7 +2632,13 @@ export interface components {
             /** Text */
             text: string;
         };
-        /** CollectionCreate */
+        /**
+         * CollectionCreate
+         * @example {
+         *       "description": "The team's WhatsApp group",
+         *       "name": "Team Lisbon"
+         *     }
+         */
         CollectionCreate: {
             /**
              * Description
@@ -2590,7 +2653,16 @@ export interface components {
             /** Collections */
             collections: components["schemas"]["CollectionOut"][];
         };
-        /** CollectionOut */
+        /**
+         * CollectionOut
+         * @example {
+         *       "created_at": "2025-02-14T11:15:00Z",
+         *       "description": "The team's WhatsApp group",
+         *       "id": "c7e4a1b2d3f94c5e8a6b0d1f2e3a4b5c",
+         *       "name": "Team Lisbon",
+         *       "version": 3
+         *     }
+         */
         CollectionOut: {
             /**
              * Created At
@@ -2758,6 +2830,10 @@ export interface components {
          * DeletionIn
          * @description Exactly one of ``chat``, ``sender`` (display name or sender id; a privacy request) and
          *     ``upload`` (the job id an upload returned).
+         * @example {
+         *       "purge": false,
+         *       "sender": "Tom"
+         *     }
          */
         DeletionIn: {
             /**
@@ -2912,7 +2988,15 @@ export interface components {
              */
             ok: boolean;
         };
-        /** Error */
+        /**
+         * Error
+         * @example {
+         *       "error": {
+         *         "code": "collection_not_found",
+         *         "message": "no such collection"
+         *       }
+         *     }
+         */
         Error: {
             error: components["schemas"]["ErrorBody"];
         };
@@ -3190,7 +3274,25 @@ export interface components {
             /** Jobs */
             jobs: components["schemas"]["JobOut"][];
         };
-        /** JobOut */
+        /**
+         * JobOut
+         * @example {
+         *       "collection_id": "c7e4a1b2d3f94c5e8a6b0d1f2e3a4b5c",
+         *       "created_at": "2025-02-14T11:15:00Z",
+         *       "error": null,
+         *       "filename": "WhatsApp Chat with Team Lisbon.txt",
+         *       "id": "job_91ab",
+         *       "progress": {
+         *         "done": 120,
+         *         "stage": "embedding",
+         *         "total": 207
+         *       },
+         *       "stats": null,
+         *       "status": "running",
+         *       "updated_at": "2025-02-14T11:15:00Z",
+         *       "version": null
+         *     }
+         */
         JobOut: {
             /** Collection Id */
             collection_id: string;
@@ -3800,6 +3902,15 @@ export interface components {
          * SearchFiltersIn
          * @description Each field takes one value or a list of alternatives. ``since`` is inclusive, ``until``
          *     exclusive; a date means its midnight UTC, a time without an offset is UTC.
+         * @example {
+         *       "platform": "whatsapp",
+         *       "sender": [
+         *         "Marta",
+         *         "Jonas"
+         *       ],
+         *       "since": "2025-02-01",
+         *       "until": "2025-03-01"
+         *     }
          */
         SearchFiltersIn: {
             /**
@@ -3837,7 +3948,14 @@ export interface components {
              */
             until?: string | null;
         };
-        /** SearchRequest */
+        /**
+         * SearchRequest
+         * @example {
+         *       "k": 10,
+         *       "mode": "hybrid",
+         *       "query": "venue from:marta after:2025-02-01"
+         *     }
+         */
         SearchRequest: {
             /**
              * Context
@@ -3927,7 +4045,28 @@ export interface components {
              */
             version: number | null;
         };
-        /** SearchResult */
+        /**
+         * SearchResult
+         * @example {
+         *       "chat": "Team Lisbon",
+         *       "context": [],
+         *       "highlighted": "Booked the <mark>venue</mark> in Lisbon for the offsite, 12 to 14 March",
+         *       "highlights": [
+         *         [
+         *           11,
+         *           16
+         *         ]
+         *       ],
+         *       "keyword_score": 7.4,
+         *       "message_id": "wa-3f2a9c1e7b5d4a60",
+         *       "platform": "whatsapp",
+         *       "score": 0.0325,
+         *       "semantic_score": 0.71,
+         *       "sender": "Marta",
+         *       "sent_at": "2025-02-14T11:15:00Z",
+         *       "text": "Booked the venue in Lisbon for the offsite, 12 to 14 March"
+         *     }
+         */
         SearchResult: {
             /** Chat */
             chat: string;
@@ -4113,6 +4252,11 @@ export interface components {
          * SummaryRequest
          * @description What to summarise: a chat, a sender, a time window, or any mix (all of them: the whole
          *     collection). ``since`` is inclusive, ``until`` exclusive, as in search.
+         * @example {
+         *       "chat": "Team Lisbon",
+         *       "since": "2025-02-01",
+         *       "until": "2025-03-01"
+         *     }
          */
         SummaryRequest: {
             /**
@@ -4148,7 +4292,13 @@ export interface components {
              */
             version?: number | null;
         };
-        /** TagCreate */
+        /**
+         * TagCreate
+         * @example {
+         *       "name": "before-cleanup",
+         *       "version": 3
+         *     }
+         */
         TagCreate: {
             /**
              * Name

@@ -17,7 +17,7 @@ from flask_swagger_ui import get_swaggerui_blueprint
 from spectree import SecurityScheme, SpecTree
 from spectree.models import SecureType, SecuritySchemeData
 
-from chatlens.gateway.api import auth_openapi, schema_names
+from chatlens.gateway.api import auth_openapi, examples, schema_names
 from chatlens.gateway.api.http_models import Error
 
 DOCUMENT_URL = "/api/v1/openapi.json"
@@ -46,7 +46,7 @@ class _Spec(SpecTree):
                 summary=summary, security=[], tags=["service"],
                 responses={status: {"description": text} for status, text in statuses.items()})
         _declare_common_errors(document, self.naming_strategy(Error))
-        return auth_openapi.add_to(schema_names.readable(document))
+        return examples.add_to(auth_openapi.add_to(schema_names.readable(document)))
 
 
 def _declare_common_errors(document: dict[str, Any], error: str) -> None:
