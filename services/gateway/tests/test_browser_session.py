@@ -113,3 +113,43 @@ def test_api_clients_keep_the_json_pair_and_get_no_cookie(client):
     pair = client.post("/api/v1/auth/refresh",
                        json={"refresh_token": response.json["refresh_token"]})
     assert pair.status_code == 200 and pair.json["refresh_token"]
+
+
+def api_login(client, email):
+    response = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 200, response.json
+    return response.json["access_token"]
+
+
+def test_a_refresh_naming_another_org_switches_to_it_through_the_cookie(client):
+    member, owner = register(client), register(client)
+    owner_token = api_login(client, owner)
+    owner_org = client.get("/api/v1/me", headers=bearer(owner_token)).json["org"]["id"]
+    invited = client.post("/api/v1/auth/invitations", headers=bearer(owner_token),
+                          json={"email": member, "role": "viewer"})
+    assert invited.status_code == 201, invited.json
+    own = browser_login(client, member).json["access_token"]
+    accepted = client.post("/api/v1/auth/invitations/accept", headers=bearer(own),
+                           json={"token": invited.json["token"]})
+    assert accepted.status_code == 200, accepted.json
+    before = refresh_cookie(client).value
+
+    switched = client.post("/api/v1/auth/refresh", headers=BROWSER, json={"org_id": owner_org})
+    assert switched.status_code == 200, switched.json
+    assert "refresh_token" not in switched.json
+    me = client.get("/api/v1/me", headers=bearer(switched.json["access_token"])).json
+    assert (me["org"]["id"], me["org"]["role"]) == (owner_org, "viewer")
+    assert refresh_cookie(client).value != before  # rotated, as by a refresh
+    assert client.post("/api/v1/auth/refresh", headers=BROWSER).status_code == 200
+
+
+def test_a_switch_to_an_org_not_yours_is_refused_and_spends_nothing(client):
+    browser_login(client, register(client))
+    stranger_token = api_login(client, register(client))
+    stranger_org = client.get("/api/v1/me", headers=bearer(stranger_token)).json["org"]["id"]
+    refused = client.post("/api/v1/auth/refresh", headers=BROWSER, json={"org_id": stranger_org})
+    assert refused.status_code == 404, refused.json
+    bad = client.post("/api/v1/auth/refresh", headers=BROWSER, json={"org_id": ["x"]})
+    assert bad.status_code == 422 and bad.json["error"]["code"] == "invalid_request"
+    # Neither spent the cookie's token: it still refreshes.
+    assert client.post("/api/v1/auth/refresh", headers=BROWSER).status_code == 200

@@ -5,8 +5,10 @@ calls. Then every token pair auth returns loses its ``refresh_token`` on the way
 puts it in an ``HttpOnly; Secure; SameSite=Strict`` cookie scoped to the refresh path, and the
 page keeps only the short-lived access token, in memory. ``POST /api/v1/auth/refresh`` with that
 header and no token in the body spends the cookie's token, and the rotated one replaces it; a
-refused refresh (spent, reused, expired) and a logout clear the cookie. API clients that do not
-send the header get auth's JSON unchanged.
+refused refresh (spent, reused, expired) and a logout clear the cookie. A refresh whose body names
+an ``org_id`` is auth's org switch (``/api/v1/auth/switch`` spends a refresh token too, but the
+cookie is only ever sent to the refresh path): the pair comes back for that org of the same user.
+API clients that do not send the header get auth's JSON unchanged.
 
 CSRF: a cookie rides along on requests that other sites make the browser send, so a cookie-mode
 call must also prove it comes from our own pages: the custom header itself (a cross-site page
@@ -31,6 +33,7 @@ COOKIE_PATH = "/api/v1/auth/refresh"
 COOKIE_MAX_AGE_S = 30 * 24 * 3600
 # Endpoints that spend a refresh token; only ``refresh`` is on the cookie's path.
 SPENDS_REFRESH_TOKEN = ("refresh",)
+SWITCH_PATH = "/api/v1/auth/switch"
 ENDS_SESSION = ("logout", "logout-all")
 
 Forward = Callable[[str, bytes | None], Response]
@@ -46,7 +49,9 @@ def relay(request: Request, rest: str, path: str, forward: Forward) -> Response:
     check_same_origin(request)
     body: bytes | None = None
     if rest in SPENDS_REFRESH_TOKEN:
-        body = _with_cookie_token(request)
+        body, org_id = _with_cookie_token(request)
+        if org_id is not None:  # a refresh into another org of the user: auth's switch
+            path = SWITCH_PATH
     response = forward(path, body)
     if rest in SPENDS_REFRESH_TOKEN and response.status_code == 401:
         clear_cookie(response)  # spent, reused or expired: it will never work again
@@ -69,11 +74,18 @@ def check_same_origin(request: Request) -> None:
         raise ApiError(403, "cross_origin", "this request must come from the app's own pages")
 
 
-def _with_cookie_token(request: Request) -> bytes:
+def _with_cookie_token(request: Request) -> tuple[bytes, str | None]:
+    """The body auth wants (the cookie's token, and the org asked for if any) and that org."""
     token = request.cookies.get(COOKIE)
     if not token:
         raise ApiError(401, "not_signed_in", "no session cookie: sign in again")
-    return json.dumps({"refresh_token": token}).encode()
+    sent = request.get_json(silent=True)
+    org_id = sent.get("org_id") if isinstance(sent, dict) else None
+    if org_id is None:
+        return json.dumps({"refresh_token": token}).encode(), None
+    if not isinstance(org_id, str) or not 0 < len(org_id) <= 64:
+        raise ApiError(422, "invalid_request", "org_id: the id of one of your orgs")
+    return json.dumps({"refresh_token": token, "org_id": org_id}).encode(), org_id
 
 
 def _move_token_to_cookie(response: Response) -> None:
