@@ -622,7 +622,8 @@ class ProviderEndpoint(BaseModel):
     org_id: str
     base_url: str = Field(min_length=1, max_length=2000)
     model: str = Field(min_length=1, max_length=200, description="the provider's model name")
-    secret: str | None = Field(default=None, description="the org's provider secret (the key)")
+    secret: str | None = Field(default=None, description=(
+        "the name of the org's provider secret that holds the key (None: a server without keys)"))
     context_length: int = Field(default=8192, gt=0)
 
 
