@@ -5,6 +5,11 @@ exact search, and the same vectors in Chroma (embedded ``chromadb``) measured in
     python bench/search_bench.py [--sizes 100000,1000000] [--queries 300]
                                  [--chroma-sizes 100000,1000000]
                                  [--gateway-sizes 100000,1000000] [--gateway-queries 100]
+                                 [--gateway-before]
+
+``--gateway-before`` also measures the gateway, in the same run, with the query path as it was
+before issue 16 (torch, every query a Dask task: ``EMBEDDING_BACKEND=torch
+QUERY_IN_PROCESS_MAX=0``) beside the configured one (the int8 model answering queries in-process).
 
 Through the gateway, the response's ``Server-Timing`` header splits each search into the
 gateway's steps (database, query embedding RPC, index RPC, the whole request in the gateway).
@@ -55,6 +60,8 @@ def main() -> None:
                         help="sizes also loaded into Chroma")
     parser.add_argument("--gateway-sizes", default="100000,1000000")
     parser.add_argument("--gateway-queries", type=int, default=100)
+    parser.add_argument("--gateway-before", action="store_true",
+                        help="also measure the gateway with the old query path (torch on Dask)")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -98,11 +105,15 @@ def main() -> None:
     for size in sizes:
         if size in gateway_sizes:
             collection_dir = Layout(OUT / "search" / f"{size}").collection("orgbench", "collbench")
-            try:
-                results["sizes"][str(size)]["gateway"] = measure_gateway(
-                    collection_dir, query_texts, args.gateway_queries)
-            except Exception as exc:  # report the other figures even if the stack fails
-                print(f"  gateway: failed: {exc!r}", flush=True)
+            runs = {"gateway": {}}
+            if args.gateway_before:
+                runs["gateway_before"] = {"EMBEDDING_BACKEND": "torch", "QUERY_IN_PROCESS_MAX": "0"}
+            for where, env in runs.items():
+                try:
+                    results["sizes"][str(size)][where] = measure_gateway(
+                        collection_dir, query_texts, args.gateway_queries, env)
+                except Exception as exc:  # report the other figures even if the stack fails
+                    print(f"  {where}: failed: {exc!r}", flush=True)
     (OUT / "search.json").write_text(json.dumps(results, indent=2))
     report(results)
 
@@ -261,7 +272,8 @@ def measure_chroma(size: int, matrix: np.ndarray, queries: np.ndarray, truth: np
     return out
 
 
-def measure_gateway(collection_dir: Path, query_texts: list[str], n: int) -> dict:
+def measure_gateway(collection_dir: Path, query_texts: list[str], n: int,
+                    env: dict[str, str] | None = None) -> dict:
     """``POST /api/v1/collections/{id}/search`` through the whole stack: the gateway checks the
     token, the embedding worker embeds the query text, the index searches (semantic, k 10).
 
@@ -287,7 +299,8 @@ def measure_gateway(collection_dir: Path, query_texts: list[str], n: int) -> dic
                                                      "gateway"),
                               # The steps come from Server-Timing, off unless asked for; the
                               # bench searches faster than the product's rate limits allow.
-                              extra_env={"SERVER_TIMING": "1", "RATE_LIMIT_SCALE": "1000"},
+                              extra_env={"SERVER_TIMING": "1", "RATE_LIMIT_SCALE": "1000",
+                                         **(env or {})},
                               amqp_url=f"amqp://guest:guest@127.0.0.1:5672/{vhost}"))
     try:
         print("  gateway: starting the stack …", flush=True)
@@ -372,21 +385,24 @@ def measure_gateway(collection_dir: Path, query_texts: list[str], n: int) -> dic
 
 def report(results: dict) -> None:
     print("\nsearch benchmark (semantic, k 10; " + results["note"] + ")")
-    print(f"{'size':>10} {'where':<8} {'p50 ms':>8} {'p99 ms':>8} {'recall@10':>9} {'qps x8':>8}")
+    print(f"{'size':>10} {'where':<14} {'p50 ms':>8} {'p99 ms':>8} {'recall@10':>9} {'qps x8':>8}")
     for size, row in results["sizes"].items():
-        for where in ("index", "chroma", "gateway"):
+        for where in ("index", "chroma", "gateway", "gateway_before"):
             if where in row:
                 r = row[where]
-                print(f"{int(size):>10,} {where:<8} {r['p50_ms']:>8} {r['p99_ms']:>8} "
+                print(f"{int(size):>10,} {where:<14} {r['p50_ms']:>8} {r['p99_ms']:>8} "
                       f"{r.get('recall_at_10', '-'):>9} {r['qps_8_clients']:>8}")
         index = row["index"]
         print(f"{'':>10} index: segments loaded in {index['load_s']} s, holding "
               f"{index['loaded_gib']} GiB in memory")
         narrow, broad = row["index"]["filter_2pct"], row["index"]["filter_20pct"]
-        if "gateway" in row:
-            parts = ", ".join(f"{name} {ms}" for name, ms in row["gateway"]["steps_p50_ms"].items())
-            print(f"{'':>10} gateway steps, p50 ms (Server-Timing; app = the whole request in "
+        for where in ("gateway", "gateway_before"):
+            if where not in row:
+                continue
+            parts = ", ".join(f"{name} {ms}" for name, ms in row[where]["steps_p50_ms"].items())
+            print(f"{'':>10} {where} steps, p50 ms (Server-Timing; app = the whole request in "
                   f"the gateway): {parts}")
+        if "gateway" in row:
             repeated = row["gateway"]["repeated_query"]
             print(f"{'':>10} gateway, a query asked again (its vector cached): p50 "
                   f"{repeated['p50_ms']} p99 {repeated['p99_ms']}")

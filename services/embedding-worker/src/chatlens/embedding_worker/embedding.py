@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import uuid
 from collections.abc import Sequence
 
@@ -40,6 +41,8 @@ MODEL_NAME = "all-MiniLM-L6-v2"
 RESOURCES = {"embed": 1}
 # Query embeddings are interactive: they overtake queued ingest batches (not running ones).
 QUERY_PRIORITY = 10
+# How long a task that reached a worker still loading its model waits for it.
+LOAD_WAIT_S = 300.0
 
 
 class EmbedderPlugin(WorkerPlugin):
@@ -59,10 +62,17 @@ class EmbedderPlugin(WorkerPlugin):
         self.torch_threads = torch_threads
         self.encode_batch_size = encode_batch_size
         self.model: Encoder | None = None
+        self._loaded = threading.Event()
 
     def __getstate__(self) -> dict:
         # The model never travels: each worker loads its own.
-        return {**self.__dict__, "model": None}
+        state = {**self.__dict__, "model": None}
+        state.pop("_loaded", None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._loaded = threading.Event()
 
     async def setup(self, worker) -> None:
         # Loading takes seconds; do it off the worker's event loop so it keeps heartbeating.
@@ -70,17 +80,32 @@ class EmbedderPlugin(WorkerPlugin):
         log.info("embedding model loaded", extra={"worker": worker.address, "model": MODEL_NAME})
 
     def load(self) -> None:
-        self.model = load_encoder(self.backend, self.model_dir, onnx_dir=self.onnx_dir,
-                                  device=self.device, threads=self.torch_threads,
-                                  batch_size=self.encode_batch_size)
+        model = load_encoder(self.backend, self.model_dir, onnx_dir=self.onnx_dir,
+                             device=self.device, threads=self.torch_threads,
+                             batch_size=self.encode_batch_size)
+        # The first pass pays for lazy initialisation (kernels, thread pools): here, not on the
+        # first batch or query a user waits for.
+        model.encode(["warm-up"])
+        self.model = model
+        self._loaded.set()
 
     def teardown(self, worker) -> None:
         self.model = None
+        self._loaded.clear()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        if self.model is None:
+        # Dask lists a worker that joins later, and gives it tasks, while its plugin is still
+        # loading the model: such a task waits for the model instead of failing.
+        if self.model is None and not self._loaded.wait(LOAD_WAIT_S):
             raise RuntimeError("the embedding model is not loaded on this worker")
+        assert self.model is not None
         return encode_unique(self.model, texts)
+
+
+def model_loaded(dask_worker) -> bool:
+    """Run on a Dask worker: has its plugin loaded (and warmed) the model?"""
+    plugin = dask_worker.plugins.get(PLUGIN_NAME)
+    return plugin is not None and getattr(plugin, "model", None) is not None
 
 
 def embed_texts(texts: Sequence[str]) -> np.ndarray:
@@ -107,6 +132,7 @@ class Embedder:
         # The in-process model for queries (None: queries go to Dask like documents).
         self.local = local
         self.local_max_texts = local_max_texts
+        self._model_seen = False  # a Dask worker has been seen with its model loaded
 
     def submit(self, texts: Sequence[str], *, priority: int = 0) -> Future:
         try:
@@ -140,8 +166,19 @@ class Embedder:
         return self.embed(texts, priority=QUERY_PRIORITY)
 
     def ready(self) -> bool:
-        """True while the cluster has a worker that can embed."""
+        """True while the cluster has a worker that can embed, once one has its model loaded.
+
+        A worker that joins is listed with its ``embed`` resource before its plugin has loaded
+        the model, so the resource alone would say ready seconds (tens on a busy machine) too
+        early and the first tasks would wait for the load."""
         if self.client.status != "running":
             return False
-        workers = self.client.scheduler_info().get("workers", {}).values()
-        return any(w.get("resources", {}).get("embed") for w in workers)
+        workers = self.client.scheduler_info().get("workers", {})
+        embedding = [address for address, w in workers.items()
+                     if w.get("resources", {}).get("embed")]
+        if not embedding:
+            return False
+        if not self._model_seen:
+            loaded = self.client.run(model_loaded, workers=embedding, on_error="return")
+            self._model_seen = any(value is True for value in loaded.values())
+        return self._model_seen
