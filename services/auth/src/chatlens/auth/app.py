@@ -21,6 +21,7 @@ from chatlens.auth import (
     http_sessions,
     internal,
     keys,
+    metrics,
     migrate,
     oauth,
 )
@@ -87,6 +88,7 @@ def build_runtime(settings: AuthSettings) -> Runtime:
         bus = Bus(settings.amqp_url, "auth", index_replicas=settings.index_replicas)
         broadcaster = RevocationBroadcaster(bus.publish).attach(sessions)
     keyring = keys.Keyring(settings.key_path, settings.access_ttl_s + settings.retired_key_keep_s)
+    metrics.watch_signing_key(settings.key_path)
     return Runtime(
         settings=settings,
         engine=engine,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import faiss
 
+from chatlens.index import metrics
 from chatlens.index.analytics.service import Analytics
 from chatlens.index.browse import Browser
 from chatlens.index.cleanup import Cleaner
@@ -65,7 +66,9 @@ def build(settings: IndexSettings, bus: Bus) -> IndexService:
     assert settings.index_dir is not None  # filled in by IndexSettings
     faiss.omp_set_num_threads(settings.faiss_threads)  # process-wide, hence here at the root
     layout = Layout(settings.index_dir)
-    segments = SegmentCache(settings.segment_cache_size)
+    segments = SegmentCache(settings.segment_cache_size,
+                            on_load=metrics.COLLECTIONS.segment_loaded)
+    metrics.COLLECTIONS.watch(settings.index_dir)
     ingestor = Ingestor(layout, bus.publish, segments, settings.vector_dim, settings.ann)
     searcher = Searcher(layout, segments)
     versions = Versions(ManifestReader(layout), segments, ingestor)

@@ -19,8 +19,9 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 
@@ -229,8 +230,11 @@ class SegmentCache:
     never meet. Segments are immutable, so an entry never goes stale.
     """
 
-    def __init__(self, capacity: int = 256) -> None:
+    def __init__(self, capacity: int = 256,
+                 on_load: Callable[[Path, float], None] | None = None) -> None:
         self.capacity = capacity
+        # Told each load's folder and seconds (the per-collection load-time metric).
+        self.on_load = on_load
         self._items: OrderedDict[Path, Segment] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -245,7 +249,10 @@ class SegmentCache:
             if segment is not None:
                 self._items.move_to_end(path)
                 return segment
+        started = time.perf_counter()
         segment = Segment.load(path)  # outside the lock: loading may take a while
+        if self.on_load is not None:
+            self.on_load(path, time.perf_counter() - started)
         with self._lock:
             self._items[path] = segment
             while len(self._items) > self.capacity:
