@@ -167,6 +167,19 @@ def test_conversations_match_the_sessions_split_in_python(analytics, history):
              [:len(got["started_by"])])
 
 
+def test_ice_breakers_start_conversations_after_a_day_of_silence(analytics, history):
+    by_chat: dict = {}
+    for m in sorted((m for m in history if m.kind not in ("system", "service")),
+                    key=lambda m: (m.sent_at, m.seq)):
+        by_chat.setdefault(m.chat, []).append(m)
+    want = Counter(m.sender for said in by_chat.values()
+                   for before, m in zip(said, said[1:], strict=False)
+                   if m.sent_at - before.sent_at > timedelta(hours=24))
+    got = ask(analytics, "conversations", top=50).result
+    assert got["ice_break_hours"] == 24 and sum(want.values()) > 0
+    assert {r["sender"]: r["conversations"] for r in got["ice_breakers"]} == dict(want)
+
+
 @pytest.mark.parametrize("zone", ["Mars/Olympus", "../etc/passwd", "UTC'; DROP TABLE m; --"])
 def test_an_unknown_time_zone_is_refused(analytics, zone):
     with pytest.raises(PermanentError) as refused:

@@ -2719,6 +2719,18 @@ export interface components {
             ended_by: components["schemas"]["SenderCount"][];
             /** Gap Minutes */
             gap_minutes: number;
+            /**
+             * Ice Break Hours
+             * @description the silence that counts as long
+             * @default 24
+             */
+            ice_break_hours?: number;
+            /**
+             * Ice Breakers
+             * @description who starts conversations after a long silence in the chat
+             * @default []
+             */
+            ice_breakers?: components["schemas"]["SenderCount"][];
             longest: components["schemas"]["Conversation"] | null;
             /** Median Messages */
             median_messages: number | null;

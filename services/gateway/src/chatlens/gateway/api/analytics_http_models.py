@@ -197,6 +197,9 @@ class ConversationsOut(Answered):
     started_by: list[SenderCount]
     ended_by: list[SenderCount]
     longest: Conversation | None
+    ice_breakers: list[SenderCount] = Field(
+        default=[], description="who starts conversations after a long silence in the chat")
+    ice_break_hours: int = Field(default=24, description="the silence that counts as long")
 
 
 class Cell(BaseModel):
