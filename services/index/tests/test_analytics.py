@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import emoji
 import pytest
 import stop_words
 from analytics_data import generate
@@ -18,7 +19,7 @@ from analytics_reference import overview as expected_overview
 from analytics_reference import people as expected_people
 from analytics_reference import sessions
 
-from chatlens.index.analytics.language import DEFAULT_LANGUAGES, SENTIMENT_SAMPLE
+from chatlens.index.analytics.language import DEFAULT_LANGUAGES, SENTIMENT_SAMPLE, emoji_in
 from chatlens.index.analytics.service import Analytics
 from chatlens.index.deletion import Deleter
 from chatlens.index.manifests import ManifestReader
@@ -395,3 +396,11 @@ def test_restoring_a_version_brings_its_grouping_back(analytics, layout, ingesto
     Versions(ManifestReader(layout), SegmentCache(8), ingestor).restore(
         VersionRestoreRequested(org_id="org1", collection_id="coll1", version=3))
     assert "Sam W" in {p["sender"] for p in ask(analytics, "people").result["people"]}
+
+
+@pytest.mark.parametrize("text", [
+    "a 👍🏽 b", "❤ plain ❤️", "👨‍👩‍👧‍👦 x", "🏳️‍🌈", "#️⃣ 1️⃣ *️⃣", "👩🏽‍💻 dev", "🫠", "😀😀",
+    "✌ victory", "🇵🇹🇧🇷", "© 2024 ®", "ação 🎉", "日本語😂テキスト", "x\u200d😂", "🇵 alone",
+    "👍🏿👍🏻", "🏃🏻\u200d♀\u200d🚴🏽", "plain ascii", ""])
+def test_the_fast_emoji_scan_finds_what_emoji_list_finds(text):
+    assert emoji_in(text) == [e["emoji"] for e in emoji.emoji_list(text)]
