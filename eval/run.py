@@ -1,12 +1,15 @@
-"""``make eval``: recall@1, recall@10 and MRR of semantic, keyword and hybrid search.
+"""``make eval``: recall@1, recall@10 and MRR of semantic, keyword and hybrid search, and
+answers on planted facts.
 
-    python eval/run.py [--variants] [--failures] [--json PATH]
+    python eval/run.py [--variants] [--failures] [--no-answers] [--json PATH]
 
 Ingests ``eval/corpus`` in-process (see ``harness``), runs every query of ``eval/labels.json`` in
 each mode and prints one table per half of the queries (``tune``: the half the fusion settings
 were chosen on; ``held-out``: the other half, never used to choose) and for all of them, then
-the queries a mode missed. ``--variants`` also runs hybrid with other fusion settings (RRF k,
-list weights, the keyword list's minimum idf coverage) to compare them on both halves.
+the queries a mode missed, then the answers on planted facts (``answers.py``: the fact stated,
+the planted message cited, unsupported claims, before and after the grounding check).
+``--variants`` also runs hybrid with other fusion settings (RRF k, list weights, the keyword
+list's minimum idf coverage) to compare them on both halves.
 """
 
 from __future__ import annotations
@@ -78,11 +81,23 @@ def _rr(rank: int | None) -> float:
     return 1 / rank if rank else 0.0
 
 
+def answer_figures(folder: Path, embedder: harness.LocalEmbedder) -> dict:
+    """The answers on planted facts (``answers.py``), beside retrieval: printed, returned."""
+    import answers
+
+    started = time.perf_counter()
+    report = answers.evaluate(folder / "answers", embedder)
+    print("\n" + answers.table(report) + f"\n({time.perf_counter() - started:.0f} s)")
+    return report
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--variants", action="store_true", help="compare fusion settings too")
     parser.add_argument("--failures", action="store_true", help="list every mode's misses")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
+    parser.add_argument("--no-answers", action="store_true",
+                        help="skip the answers on planted facts (eval/answers.py, SmolLM2)")
     args = parser.parse_args()
 
     labels = harness.load_labels()
@@ -119,6 +134,8 @@ def main() -> int:
                 if outcome.rank is None or (args.failures and outcome.rank > 1):
                     print(f"  [{mode}] {outcome.query!r} -> {outcome.finds} "
                           f"rank {outcome.rank or '>10'}; top: {outcome.top[:1]}")
+        if not args.no_answers:
+            report["answers"] = answer_figures(Path(folder), corpus.embedder)
     if args.json:
         args.json.write_text(json.dumps(report, indent=1))
     return 0

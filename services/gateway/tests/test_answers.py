@@ -146,18 +146,51 @@ def test_ask_retrieves_in_the_callers_org_then_generates_cites_and_records(
         "(messages)\n"
         "</messages>\n\nQuestion: When is the offsite?")  # "lunch?" scored below the threshold
 
+    assert body["extractive"] is False and body["grounding"] == {
+        "extractive": False, "reason": "supported", "unsupported": [], "disagreements": []}
     stored = client.get(f"/api/v1/answers/{body['id']}", headers=headers)
     assert stored.status_code == 200 and stored.json == body
     other = client.get(f"/api/v1/answers/{body['id']}", headers=auth(org="org-b"))
     assert other.status_code == 404 and other.json["error"]["code"] == "answer_not_found"
 
 
+def test_an_answer_its_citations_do_not_support_is_replaced_by_a_quote_and_flagged(
+        app, client, headers, amqp_url):
+    """The demo's "March 26th" for a message saying 12 to 14 March, and a rumour retrieved
+    beside it: the answer quotes the message, says the sources disagree, and is recorded so."""
+    collection_id = indexed_collection(app, client, headers)
+    venue = chat_message("m-venue", "Booked the venue in Lisbon for the offsite, 12 to 14 March")
+    rumour = chat_message("m-rumour", "I heard the offsite is in Moscow", sender="Sam")
+
+    def index(request, delivery):
+        return schemas.SearchAnswered(version=1, hits=[
+            schemas.SearchHit(message=venue, score=0.03, semantic_score=0.7),
+            schemas.SearchHit(message=rumour, score=0.02, semantic_score=0.6)])
+
+    with fake_services(amqp_url, embedding=embed, index=index,
+                       inference=inference({}, text="The offsite is in Moscow on March 26th [1].")):
+        response = client.post(f"/api/v1/collections/{collection_id}/ask",
+                               json={"question": "When is the offsite?"}, headers=headers)
+    assert response.status_code == 201, response.json
+    body = response.json
+    assert body["answer"] == (
+        f"Marta wrote on 14 Feb 2025: '{venue.text}' [1] Sources disagree: Marta says Lisbon; "
+        "another message (Sam, 14 Feb) mentions Moscow.")
+    assert body["extractive"] is True
+    assert body["grounding"] == {"extractive": True, "reason": "unsupported_claims",
+                                 "unsupported": ["March 26th", "Moscow"],
+                                 "disagreements": [body["grounding"]["disagreements"][0]]}
+    assert [c["message_id"] for c in body["citations"]] == ["m-venue", "m-rumour"]
+    stored = client.get(f"/api/v1/answers/{body['id']}", headers=headers)
+    assert stored.status_code == 200 and stored.json == body
+
+
 def test_an_answer_without_references_cites_the_top_hits_it_was_given(
         app, client, headers, amqp_url):
     collection_id = indexed_collection(app, client, headers)
     similarity = [0.5, 0.55, 0.3, 0.5, 0.5]  # m2 is far below the best: not cited
-    hits = [schemas.SearchHit(message=chat_message(f"m{i}", f"text {i}"), score=0.1,
-                              semantic_score=similarity[i]) for i in range(5)]
+    hits = [schemas.SearchHit(message=chat_message(f"m{i}", f"we meet in March, part {i}"),
+                              score=0.1, semantic_score=similarity[i]) for i in range(5)]
 
     def index(request, delivery):
         return schemas.SearchAnswered(version=1, hits=hits)

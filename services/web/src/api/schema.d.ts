@@ -1580,10 +1580,21 @@ export interface components {
             /** Created At */
             created_at: string;
             /**
+             * Extractive
+             * @description true when the answer is a quote of a cited message rather than the model's words: what the model wrote was not supported by what it cited (grounding says why)
+             * @default false
+             */
+            extractive?: boolean;
+            /**
              * @description null for answers recorded before filters
              * @default null
              */
             filters?: components["schemas"]["AppliedFilters"] | null;
+            /**
+             * @description the check of a generated answer against its citations; null when no model wrote it (nothing relevant found, counted answers) and for answers recorded before the check
+             * @default null
+             */
+            grounding?: components["schemas"]["GroundingOut"] | null;
             /** Id */
             id: string;
             /**
@@ -3075,6 +3086,33 @@ export interface components {
              * @default null
              */
             version?: number | string | null;
+        };
+        /**
+         * GroundingOut
+         * @description What the check of the answer against its citations found.
+         */
+        GroundingOut: {
+            /**
+             * Disagreements
+             * @description an unsupported claim another retrieved message states: what the cited message says and who mentions the other
+             */
+            disagreements: string[];
+            /**
+             * Extractive
+             * @description the answer quotes a cited message (see reason)
+             */
+            extractive: boolean;
+            /**
+             * Reason
+             * @description supported: the model's answer, every name, number, date and place in it stated by its citations; unsupported_claims: it stated something they do not, so a message is quoted instead; no_information: it said nothing the messages say beyond the question, so a message is quoted; nothing_to_quote: neither, and no retrieved message shares a word with the question
+             * @enum {string}
+             */
+            reason: "supported" | "unsupported_claims" | "no_information" | "nothing_to_quote";
+            /**
+             * Unsupported
+             * @description the model's claims its citations do not state
+             */
+            unsupported: string[];
         };
         /** GroupingOut */
         GroupingOut: {

@@ -104,6 +104,9 @@ class Answer(Base):
     filters: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # What the grounding check found (extractive, reason, unsupported claims, disagreements);
+    # None for answers no model wrote and those recorded before the check.
+    grounding: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class Summary(Base):

@@ -49,6 +49,23 @@ class Citation(BaseModel):
     chat: str
 
 
+class GroundingOut(BaseModel):
+    """What the check of the answer against its citations found."""
+
+    extractive: bool = Field(description="the answer quotes a cited message (see reason)")
+    reason: Literal["supported", "unsupported_claims", "no_information", "nothing_to_quote"] = \
+        Field(description=(
+            "supported: the model's answer, every name, number, date and place in it stated by "
+            "its citations; unsupported_claims: it stated something they do not, so a message "
+            "is quoted instead; no_information: it said nothing the messages say beyond the "
+            "question, so a message is quoted; nothing_to_quote: neither, and no retrieved "
+            "message shares a word with the question"))
+    unsupported: list[str] = Field(description="the model's claims its citations do not state")
+    disagreements: list[str] = Field(description=(
+        "an unsupported claim another retrieved message states: what the cited message says "
+        "and who mentions the other"))
+
+
 class AnswerOut(BaseModel):
     id: str
     collection_id: str
@@ -60,6 +77,12 @@ class AnswerOut(BaseModel):
     filters: AppliedFilters | None = Field(default=None,
                                            description="null for answers recorded before filters")
     created_at: str
+    extractive: bool = Field(default=False, description=(
+        "true when the answer is a quote of a cited message rather than the model's words: "
+        "what the model wrote was not supported by what it cited (grounding says why)"))
+    grounding: GroundingOut | None = Field(default=None, description=(
+        "the check of a generated answer against its citations; null when no model wrote it "
+        "(nothing relevant found, counted answers) and for answers recorded before the check"))
 
 
 class SummaryRequest(Strict):

@@ -19,6 +19,7 @@ from chatlens.gateway import jobs
 from chatlens.gateway.application import org_models, usage
 from chatlens.gateway.application.counting import Counting, count, recognise
 from chatlens.gateway.application.errors import AppError, NotFound
+from chatlens.gateway.application.grounding import ground
 from chatlens.gateway.application.ports import Backends, Caller
 from chatlens.gateway.application.prompting import (
     NO_ANSWER,
@@ -72,6 +73,9 @@ class RecordedAnswer:
     version: int
     filters: dict[str, Any]
     created_at: datetime
+    # The grounding check's finding (``grounding.Grounded.view``); None when no model wrote it.
+    grounding: dict[str, Any] | None = None
+    extractive: bool = False  # the answer quotes a message instead of the model's words
 
 
 @dataclass
@@ -174,15 +178,17 @@ def prepare(backends: Backends, caller: Caller, collection_id: str, asked: Quest
         no_answer += f" (Searched only: {chosen.describe()}.)"
 
     def record(text: str, model: str | None) -> RecordedAnswer:
-        """Cite what ``text`` rests on and store the answer."""
-        citations = []
+        """Cite what ``text`` rests on, check it against what it cites, store the answer."""
+        citations, checked = [], None
         if model is not None:
             numbers = cited_numbers(text, len(evidence))
             if not numbers:  # the small model seldom cites: cite the best of what it was given
                 numbers = fallback_numbers(used)
-            citations = [citation(n, evidence[n - 1]) for n in numbers]
+            grounded = ground(text, asked.question, evidence, numbers)
+            text, checked = grounded.text, grounded.view()
+            citations = [citation(n, evidence[n - 1]) for n in grounded.cited]
         return _store(backends, caller, collection_id, asked, text, citations, model, version,
-                      chosen.view)
+                      chosen.view, checked)
 
     request = None
     if evidence:
@@ -211,11 +217,12 @@ def _counted_draft(backends: Backends, caller: Caller, collection_id: str, asked
 
 def _store(backends: Backends, caller: Caller, collection_id: str, asked: Question, text: str,
            citations: list[dict[str, Any]], model: str | None, version: int,
-           view: dict[str, Any]) -> RecordedAnswer:
+           view: dict[str, Any], checked: dict[str, Any] | None = None) -> RecordedAnswer:
     with backends.sessions() as session:
         row = Answer(org_id=caller.org_id, collection_id=collection_id,
                      question=asked.question, answer=text, citations=citations, model=model,
-                     version=version, filters=view, created_by=caller.user_id,
+                     version=version, filters=view, grounding=checked,
+                     created_by=caller.user_id,
                      # Whole seconds: MariaDB's DATETIME keeps no more, and the answer we
                      # return now must equal the one GET returns later.
                      created_at=backends.clock().replace(microsecond=0, tzinfo=None))
@@ -238,7 +245,8 @@ def recorded(row: Answer) -> RecordedAnswer:
     return RecordedAnswer(id=row.id, collection_id=row.collection_id, question=row.question,
                           answer=row.answer, citations=row.citations, model=row.model,
                           version=row.version, filters=row.filters or {},
-                          created_at=row.created_at)
+                          created_at=row.created_at, grounding=row.grounding,
+                          extractive=bool(row.grounding and row.grounding.get("extractive")))
 
 
 def get_answer(backends: Backends, caller: Caller, answer_id: str) -> RecordedAnswer:
