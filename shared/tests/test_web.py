@@ -79,3 +79,23 @@ def test_probes_and_metrics(client):
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").status_code == 503
     assert b"flask_http_request" in client.get("/metrics").data
+
+
+def test_a_database_that_does_not_answer_is_a_retryable_503():
+    """A restart or a lock wait gives OperationalError: 503 with Retry-After, not a 500."""
+    from flask import Flask
+    from sqlalchemy.exc import OperationalError
+
+    from chatlens.shared import web
+
+    app = Flask(__name__)
+    web.init_errors(app)
+
+    @app.get("/boom")
+    def boom():
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("Connection refused"))
+
+    response = app.test_client().get("/boom")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "2"
+    assert response.json["error"]["code"] == "database_unavailable"
+    assert "SELECT" not in response.json["error"]["message"]

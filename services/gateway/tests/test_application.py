@@ -312,3 +312,17 @@ def test_a_month_means_the_latest_one_the_collection_has(sessions, backends_with
             report.filters.until.date().isoformat()) == ("2025-02-01", "2025-03-01")
     assert answer.answer == ("37 messages were written (01 Feb 2025 to 01 Mar 2025, "
                              "not included).")
+
+
+def test_a_broker_that_cannot_be_reached_is_unavailable_and_retryable(sessions):
+    """The real bus, its broker gone (a restart, a network cut): 503, never a 500."""
+    from chatlens.shared.bus import Bus
+
+    config = GatewaySettings(search_timeout_s=2.0)
+    bus = Bus("amqp://guest:guest@127.0.0.1:1/%2F?connection_attempts=1", "gateway")
+    backends = Backends(rpc=Rpc(bus, config), sessions=sessions, settings=config)
+    with pytest.raises(errors.Unavailable) as refused:
+        search.search(backends, Caller("org-a"), collection(sessions),
+                      search.SearchQuery(query="lisbon"))
+    assert refused.value.code.endswith("_unavailable")
+    assert http_errors.status_of(refused.value) == 503

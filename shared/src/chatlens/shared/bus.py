@@ -45,6 +45,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 
 from chatlens.shared import logs, metrics, queues, schemas, topology
 from chatlens.shared.handling import (
+    BrokerUnavailable,
     Delivery,
     PermanentError,
     PublishFailed,
@@ -60,7 +61,8 @@ log = logging.getLogger(__name__)
 
 # The bus's errors and what a handler is told are defined with the one sorting of results
 # (chatlens.shared.handling) and offered here too, where services have always imported them.
-__all__ = ["Bus", "Consumer", "Delivery", "PermanentError", "PublishFailed", "RetryPolicy",
+__all__ = ["BrokerUnavailable", "Bus", "Consumer", "Delivery", "PermanentError",
+           "PublishFailed", "RetryPolicy",
            "RpcClient", "RpcError", "RpcTimeout", "TransientError"]
 
 # Streaming RPC headers: the caller asks for a stream; each reply says its place in it.
@@ -407,11 +409,17 @@ class RpcClient:
         self._streams: dict[str, deque[tuple[pika.BasicProperties, bytes]]] = {}
 
     def call(self, request: schemas.Message, timeout: float = 30.0) -> schemas.Message:
-        """Send ``request`` and wait for its reply; raises RpcTimeout, RpcError, PublishFailed."""
+        """Send ``request`` and wait for its reply; raises RpcTimeout, RpcError, PublishFailed,
+        BrokerUnavailable (the connection failed: a broker restart, a network cut)."""
         started = time.perf_counter()
         outcome = "ok"
         try:
             return self._call(request, timeout)
+        except CONNECTION_ERRORS as exc:
+            outcome = BrokerUnavailable.__name__
+            self.close()
+            raise BrokerUnavailable(f"{request.type}: the broker connection failed: "
+                                    f"{exc!r}") from exc
         except Exception as exc:
             outcome = type(exc).__name__
             raise
@@ -467,6 +475,10 @@ class RpcClient:
                                    f"{headers.get(SEQ_HEADER)} arrived, {expected} expected")
                 expected += 1
                 yield message
+        except CONNECTION_ERRORS as exc:
+            self.close()
+            raise BrokerUnavailable(f"{request.type}: the broker connection failed: "
+                                    f"{exc!r}") from exc
         finally:
             self._streams.pop(correlation_id, None)
             if not finished and server and self._channel is not None and self._channel.is_open:

@@ -41,6 +41,10 @@ class RpcTimeout(Exception):
     """No reply arrived within the timeout."""
 
 
+class BrokerUnavailable(TransientError):
+    """The connection to the broker failed (a restart, a network cut): worth trying again."""
+
+
 class RpcError(Exception):
     """The RPC server answered with :class:`~chatlens.shared.schemas.RpcFailed`."""
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from flask import Flask, Response, g, has_request_context, jsonify, request
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from chatlens.shared import logs
@@ -136,6 +137,15 @@ def init_errors(app: Flask, table: dict[type[Exception], tuple[int, str]] | None
         app.register_error_handler(
             exc_type, lambda exc, s=status, c=code: error_response(s, c, str(exc))
         )
+
+    @app.errorhandler(OperationalError)
+    def _database_away(exc: OperationalError) -> Response:
+        # The database is restarting or unreachable (a lock wait timed out): the request
+        # changed nothing that committed, and trying again shortly is the cure.
+        log.warning("database unavailable", extra={"error": str(exc.orig)[:200]})
+        return error_response(503, "database_unavailable", "the database did not answer; "
+                                                           "try again shortly",
+                              {"Retry-After": "2"})
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from chatlens.gateway.application.errors import Unavailable, UpstreamFailed, from_rpc
 from chatlens.gateway.config import GatewaySettings
 from chatlens.shared import schemas
-from chatlens.shared.handling import PublishFailed, RpcError, RpcTimeout
+from chatlens.shared.handling import BrokerUnavailable, PublishFailed, RpcError, RpcTimeout
 
 Timer = Callable[[str], AbstractContextManager[None]]
 R = TypeVar("R", bound=schemas.Message)
@@ -114,7 +114,7 @@ class Rpc:
     def _translated(service: str) -> Iterator[None]:
         try:
             yield
-        except (RpcTimeout, PublishFailed) as exc:
+        except (RpcTimeout, PublishFailed, BrokerUnavailable) as exc:
             raise Unavailable(f"{service}_unavailable",
                               f"the {service} service did not answer: {exc}") from None
         except RpcError as exc:
