@@ -43,7 +43,7 @@ from pika.adapters.blocking_connection import BlockingChannel
 from pika.spec import Basic
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from chatlens.shared import logs, metrics, queues, schemas, topology
+from chatlens.shared import logs, metrics, queues, schemas, topology, tracing
 from chatlens.shared.handling import (
     BrokerUnavailable,
     Delivery,
@@ -79,6 +79,7 @@ def _properties(message: schemas.Message, **extra: Any) -> pika.BasicProperties:
     correlation_id = logs.get_correlation_id()
     if correlation_id:
         headers[logs.AMQP_HEADER] = correlation_id
+    tracing.inject(headers)  # the current span's traceparent: the consumer continues the trace
     return pika.BasicProperties(
         content_type="application/json",
         type=message.type,
@@ -321,7 +322,8 @@ class Consumer:
             stream=bool(self.rpc and properties.reply_to and headers.get(STREAM_HEADER)),
         )
         started = time.perf_counter()
-        with logs.correlation(delivery.correlation_id):
+        with logs.correlation(delivery.correlation_id), \
+                tracing.consuming(headers, properties.type or "message", self.queue):
             reply: object
             if self._stopping.is_set():  # queued behind others when stop() came: hand it back
                 outcome, reply = "returned", None

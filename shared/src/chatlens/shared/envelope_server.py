@@ -1,6 +1,6 @@
 """A local stand-in for Sentry's ingestion endpoint, for tests: it takes the envelopes an SDK
-posts (``/api/<project>/envelope/``, gzip or plain) and keeps them, raw and parsed, so a test can
-check what a service would have sent, and that it sent nothing it should not."""
+posts (``/api/<project>/envelope/``, brotli, gzip or plain) and keeps them, raw and parsed, so a
+test can check what a service would have sent, and that it sent nothing it should not."""
 
 from __future__ import annotations
 
@@ -71,8 +71,13 @@ def envelope_server(project: str = "1", key: str = "public") -> Iterator[Envelop
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            if self.headers.get("Content-Encoding") == "gzip":
+            encoding = self.headers.get("Content-Encoding")
+            if encoding == "gzip":
                 body = gzip.decompress(body)
+            elif encoding == "br":  # the SDK's choice whenever brotli is installed
+                import brotli
+
+                body = brotli.decompress(body)
             received.append(parse_envelope(body))
             self.send_response(200)
             self.send_header("Content-Type", "application/json")

@@ -26,6 +26,8 @@ class CommonSettings(BaseSettings):
     sentry_dsn: str | None = None
     sentry_environment: str = "production"
     sentry_release: str | None = None  # default: chatlens@<version>
+    # Traces (chatlens.shared.tracing): exported to this OTLP gRPC endpoint when set.
+    otel_exporter_otlp_endpoint: str | None = None
     # Port of the small /healthz, /readyz, /metrics server of services without an HTTP API.
     health_port: int = 0
     # Interface the HTTP listeners bind to: loopback on a laptop, 0.0.0.0 in a container.

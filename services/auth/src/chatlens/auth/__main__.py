@@ -12,6 +12,7 @@ from datetime import timedelta
 from chatlens.auth.config import SERVICE, AuthSettings
 from chatlens.shared.error_reports import init_sentry
 from chatlens.shared.logs import configure_logging
+from chatlens.shared.tracing import init_tracing
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     configure_logging(SERVICE, settings.log_level)
     init_sentry(settings.sentry_dsn, SERVICE, environment=settings.sentry_environment,
                 release=settings.sentry_release)
+    init_tracing(SERVICE, settings.otel_exporter_otlp_endpoint)
     # Alembic announces each of its plugins at INFO on every start.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 

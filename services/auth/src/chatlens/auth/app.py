@@ -34,7 +34,7 @@ from chatlens.auth.refresh import RefreshTokens
 from chatlens.auth.runtime import EXTENSION, Runtime
 from chatlens.auth.throttle import Throttle
 from chatlens.auth.tokens import AccessTokens
-from chatlens.shared import service, web
+from chatlens.shared import service, tracing, web
 from chatlens.shared.bus import Bus
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,7 @@ def create_app(settings: AuthSettings | None = None) -> Flask:
     service.trust_proxies(app, settings.trusted_proxies)
 
     web.init_correlation(app)
+    tracing.init_app(app)  # after the correlation id: spans carry it
     web.init_security_headers(app)
     errors.init_app(app, {oauth.OAuthFailed: (400, "oauth_failed"),
                           oauth.InvalidState: (400, "invalid_state")})

@@ -18,6 +18,7 @@ from chatlens.shared.bus import Bus
 from chatlens.shared.error_reports import init_sentry
 from chatlens.shared.lifecycle import StopSignal
 from chatlens.shared.logs import configure_logging
+from chatlens.shared.tracing import init_tracing
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ def main() -> None:
     configure_logging(SERVICE, settings.log_level)
     init_sentry(settings.sentry_dsn, SERVICE, environment=settings.sentry_environment,
                 release=settings.sentry_release)
+    init_tracing(SERVICE, settings.otel_exporter_otlp_endpoint)
     # The model ships inside a package; the Hugging Face hub must never be asked for it.
     os.environ["HF_HUB_OFFLINE"] = "1"
 

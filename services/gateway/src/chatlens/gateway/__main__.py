@@ -12,6 +12,7 @@ from chatlens.gateway.config import GatewaySettings
 from chatlens.shared.error_reports import init_sentry
 from chatlens.shared.logs import configure_logging
 from chatlens.shared.service import serve
+from chatlens.shared.tracing import init_tracing
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -20,6 +21,7 @@ def main(argv: list[str] | None = None) -> None:
     configure_logging("gateway", settings.log_level)
     init_sentry(settings.sentry_dsn, "gateway", environment=settings.sentry_environment,
                 release=settings.sentry_release)
+    init_tracing("gateway", settings.otel_exporter_otlp_endpoint)
     if argv[:1] == ["migrate"]:
         from chatlens.gateway import migrate
         from chatlens.gateway.db import make_engine

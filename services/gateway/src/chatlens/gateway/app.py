@@ -37,7 +37,7 @@ from chatlens.gateway.revocation_push import broadcast_routes
 from chatlens.gateway.revocations import RevocationFeed
 from chatlens.gateway.security import Principal, TokenVerifier
 from chatlens.gateway.uploads import UploadRequest
-from chatlens.shared import service, topology, web
+from chatlens.shared import service, topology, tracing, web
 from chatlens.shared.bus import Bus
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
     })
 
     web.init_correlation(app)
+    tracing.init_app(app)  # after the correlation id: spans carry it
     web.init_security_headers(app)
     web.init_server_timing(app)
     web.init_errors(app, {})

@@ -11,6 +11,7 @@ from chatlens.shared.bus import Bus
 from chatlens.shared.error_reports import init_sentry
 from chatlens.shared.lifecycle import StopSignal
 from chatlens.shared.logs import configure_logging
+from chatlens.shared.tracing import init_tracing
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +21,7 @@ def main() -> None:
     configure_logging("index", settings.log_level)
     init_sentry(settings.sentry_dsn, "index", environment=settings.sentry_environment,
                 release=settings.sentry_release)
+    init_tracing("index", settings.otel_exporter_otlp_endpoint)
     bus = Bus(settings.amqp_url, "index", index_replicas=settings.index_replicas)
     bus.declare()
     service = build(settings, bus)

@@ -16,6 +16,7 @@ from chatlens.shared.bus import Bus, Consumer
 from chatlens.shared.error_reports import init_sentry
 from chatlens.shared.lifecycle import StopSignal
 from chatlens.shared.logs import configure_logging
+from chatlens.shared.tracing import init_tracing
 
 # Not __name__: run with -m, that is "__main__", which says nothing in a log line.
 log = logging.getLogger("chatlens.inference")
@@ -27,6 +28,7 @@ def main() -> None:
     configure_logging("inference", settings.log_level)
     init_sentry(settings.sentry_dsn, "inference", environment=settings.sentry_environment,
                 release=settings.sentry_release)
+    init_tracing("inference", settings.otel_exporter_otlp_endpoint)
     # Models come from local files only; the in-process Dask worker inherits this.
     os.environ["HF_HUB_OFFLINE"] = "1"
 

@@ -1,0 +1,106 @@
+"""OpenTelemetry traces through HTTP and the bus, exported over OTLP only when
+``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (each service's composition root calls :func:`init_tracing`).
+
+* HTTP: :func:`init_app` opens a server span per request, a child of the caller's W3C
+  ``traceparent`` when it sends one;
+* the bus: every published message carries the current span's ``traceparent`` in its AMQP
+  headers (:func:`inject`), and a consumer runs the handler in a span that continues it
+  (:func:`consuming`), so a search is one trace from nginx through the gateway to the index;
+* the correlation id stays what the logs and error reports use; spans carry it as an attribute.
+
+With no endpoint nothing is set up: the API's no-op tracer makes every call here nearly free and
+injects nothing. Not traced yet: Dask tasks, and messages the outbox relay publishes later (they
+start their own trace).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry import context, propagate, trace
+
+from chatlens.shared import logs
+
+if TYPE_CHECKING:
+    from flask import Flask, Response
+
+TRACER = "chatlens"
+
+
+def init_tracing(service: str, endpoint: str | None) -> bool:
+    """Export this process's spans to the OTLP collector at ``endpoint`` (gRPC); without one,
+    nothing is set up. Returns whether traces are exported."""
+    if not endpoint:
+        return False
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+    trace.set_tracer_provider(provider)
+    return True
+
+
+def tracer() -> trace.Tracer:
+    return trace.get_tracer(TRACER)
+
+
+def inject(headers: MutableMapping[str, Any]) -> None:
+    """Put the current span's ``traceparent`` (and ``tracestate``) into message headers."""
+    propagate.inject(headers)
+
+
+@contextmanager
+def consuming(headers: Mapping[str, Any], name: str, queue: str) -> Iterator[trace.Span]:
+    """Run a message's handling in a consumer span continuing the publisher's trace."""
+    carrier = {key: value for key, value in headers.items() if isinstance(value, str)}
+    parent = propagate.extract(carrier)
+    attributes = {"messaging.system": "rabbitmq", "messaging.destination.name": queue}
+    correlation_id = logs.get_correlation_id()
+    if correlation_id:
+        attributes["chatlens.correlation_id"] = correlation_id
+    with tracer().start_as_current_span(f"{name} process", context=parent,
+                                        kind=trace.SpanKind.CONSUMER,
+                                        attributes=attributes) as span:
+        yield span
+
+
+def init_app(app: Flask) -> None:
+    """A server span for every request of a Flask app, continuing the caller's trace."""
+    from flask import g, request
+
+    @app.before_request
+    def _start_span() -> None:
+        # The propagator looks up lower-case names ("traceparent").
+        parent = propagate.extract({name.lower(): value for name, value in request.headers.items()})
+        rule = request.url_rule.rule if request.url_rule else request.path
+        span = tracer().start_span(f"{request.method} {rule}", context=parent,
+                                   kind=trace.SpanKind.SERVER,
+                                   attributes={"http.request.method": request.method,
+                                               "http.route": rule})
+        correlation_id = logs.get_correlation_id()
+        if correlation_id:
+            span.set_attribute("chatlens.correlation_id", correlation_id)
+        g._trace_span = span
+        g._trace_token = context.attach(trace.set_span_in_context(span))
+
+    @app.after_request
+    def _status(response: Response) -> Response:
+        span = g.get("_trace_span")
+        if span is not None:
+            span.set_attribute("http.response.status_code", response.status_code)
+            if response.status_code >= 500:
+                span.set_status(trace.Status(trace.StatusCode.ERROR))
+        return response
+
+    @app.teardown_request
+    def _end_span(_exc: BaseException | None) -> None:
+        span, token = g.pop("_trace_span", None), g.pop("_trace_token", None)
+        if span is not None:
+            span.end()
+        if token is not None:
+            context.detach(token)
