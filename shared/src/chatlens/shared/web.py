@@ -89,7 +89,8 @@ def json_body(model: type[BaseModel] | None = None, *,
     if not isinstance(data, dict):
         raise ApiError(422, "validation_error", "the body must be a JSON object")
     try:
-        return model.model_validate(data)
+        # Strictly, as JSON: a number is not a string, true is not 1, "yes" is not true.
+        return model.model_validate_json(raw, strict=True)
     except ValidationError as exc:
         raise ApiError(422, "validation_error", _describe(exc)) from None
 
