@@ -284,9 +284,11 @@ def test_every_pod_can_be_disrupted_only_one_at_a_time(render, kube):
 
 
 def test_error_reports_name_the_environment_and_the_release_of_the_image(render, kube):
-    """Sentry stays off without a DSN; each Python service is told its environment and release."""
+    """Sentry stays off without a DSN; each Python service is told its environment and release,
+    and where to send traces."""
     fields = settings_fields()
-    objects = render({"sentryEnvironment": "staging", "image": {"tag": "1.4.2"}})
+    objects = render({"sentryEnvironment": "staging", "image": {"tag": "1.4.2"},
+                      "tracing": {"otlpEndpoint": "http://collector:4317"}})
     services = [obj for obj in kube.workloads(objects) if kube.component(obj) in fields]
     assert {kube.component(obj) for obj in services} == set(fields)
     for obj in services:
@@ -294,6 +296,7 @@ def test_error_reports_name_the_environment_and_the_release_of_the_image(render,
         assert kube.env_value(container, "SENTRY_DSN") == ""
         assert kube.env_value(container, "SENTRY_ENVIRONMENT") == "staging"
         assert kube.env_value(container, "SENTRY_RELEASE") == "chatlens@1.4.2"
+        assert kube.env_value(container, "OTEL_EXPORTER_OTLP_ENDPOINT") == "http://collector:4317"
 
 
 def test_a_cronjob_cleans_up_sessions_jobs_and_uploads_with_the_values_retention(render, kube):

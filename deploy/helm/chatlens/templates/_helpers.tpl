@@ -95,6 +95,8 @@ capabilities:
   value: {{ .Values.sentryEnvironment | quote }}
 - name: SENTRY_RELEASE
   value: {{ printf "chatlens@%s" (.Values.image.tag | default .Chart.AppVersion) | quote }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ .Values.tracing.otlpEndpoint | quote }}
 - name: HOST
   value: "0.0.0.0"
 - name: DATA_DIR
