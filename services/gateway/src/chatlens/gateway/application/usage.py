@@ -5,12 +5,13 @@ only: no tokens, and (the callers' part) no answer recorded."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from chatlens.gateway.application.errors import AppError
 from chatlens.gateway.application.ports import Backends, Caller
@@ -18,6 +19,7 @@ from chatlens.gateway.db import ModelUsage
 from chatlens.shared import schemas
 
 DEFAULT = "(default)"  # a failed request that named no model: the service's default failed
+ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -38,18 +40,34 @@ def record(backends: Backends, caller: Caller, model: str | None, *, prompt_toke
     adds = {"requests": 0 if failed else 1, "failed": 1 if failed else 0,
             "prompt_tokens": 0 if failed else prompt_tokens,
             "completion_tokens": 0 if failed else completion_tokens}
-    for _ in range(3):  # two first requests of a day may both insert: the loser adds instead
+    for attempt in range(1, ATTEMPTS + 1):
         with backends.sessions() as session:
-            changed = session.execute(
-                update(ModelUsage).where(*(getattr(ModelUsage, k) == v for k, v in key.items()))
-                .values({name: getattr(ModelUsage, name) + n for name, n in adds.items()}))
-            if changed.rowcount == 0:  # type: ignore[attr-defined]
-                session.add(ModelUsage(**key, **adds))
             try:
+                changed = session.execute(
+                    update(ModelUsage)
+                    .where(*(getattr(ModelUsage, k) == v for k, v in key.items()))
+                    .values({name: getattr(ModelUsage, name) + n for name, n in adds.items()}))
+                if changed.rowcount == 0:  # type: ignore[attr-defined]
+                    session.add(ModelUsage(**key, **adds))
                 session.commit()
                 return
-            except IntegrityError:
+            except (IntegrityError, OperationalError) as exc:
+                # The first requests of a day race to insert its row: the loser's insert is a
+                # duplicate (IntegrityError) or, on MariaDB, a deadlock; it adds instead.
                 session.rollback()
+                if attempt == ATTEMPTS or not _raced(exc):
+                    raise
+        time.sleep(0.01 * attempt)
+
+
+def _raced(exc: IntegrityError | OperationalError) -> bool:
+    """A duplicate key, or a deadlock or lock time-out (MariaDB 1213/1205, PostgreSQL 40P01/
+    40001): worth another try. Anything else (the database is away) is not."""
+    if isinstance(exc, IntegrityError):
+        return True
+    orig = exc.orig
+    errno = orig.args[0] if orig is not None and orig.args else None
+    return errno in (1205, 1213) or getattr(orig, "sqlstate", None) in ("40P01", "40001")
 
 
 def generate(backends: Backends, caller: Caller,
