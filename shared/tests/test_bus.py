@@ -170,11 +170,25 @@ def test_rpc_round_trip_and_errors(bus, amqp_url):
     server.stop()
 
 
-def test_rpc_times_out_when_nobody_answers(bus, amqp_url):
+def test_rpc_to_a_service_that_is_down_fails_at_once_not_at_its_deadline(bus, amqp_url):
+    started = time.monotonic()
+    with pytest.raises(PublishFailed, match="nothing consumes embedding.rpc"):
+        bus.rpc().call(schemas.EmbedQuery(texts=["x"]), timeout=30.0)
+    assert time.monotonic() - started < 2
+    assert bus.consumers(topology.EMBEDDING_RPC.name) == 0
+    assert bus.consumers("no.such.queue") == 0
+
+
+def test_rpc_times_out_when_its_server_does_not_answer_in_time(bus, amqp_url):
+    server = bus.rpc_server(topology.EMBEDDING_RPC.name,
+                            lambda request, delivery: time.sleep(3)).start()
+    assert wait_for(lambda: server.ready)
+    assert bus.consumers(topology.EMBEDDING_RPC.name) == 1
     started = time.monotonic()
     with pytest.raises(RpcTimeout):
         bus.rpc().call(schemas.EmbedQuery(texts=["x"]), timeout=1.0)
     assert time.monotonic() - started < 5
+    server.stop()
 
 
 # --- streaming RPC ------------------------------------------------------------------------------

@@ -109,8 +109,8 @@ def test_rpc_round_trip_refusal_and_timeout(bus):
             raise PermanentError("no", code="invalid_vector")
         return schemas.QueryEmbedded(model="m", vectors=schemas.Vectors(rows=0, dim=0, data=""))
 
-    with pytest.raises(RpcTimeout):  # no server yet: the request expires unanswered
-        bus.rpc().call(schemas.EmbedQuery(texts=["x"]), timeout=0.2)
+    with pytest.raises(PublishFailed):  # no server yet: refused at once, no wait
+        bus.rpc().call(schemas.EmbedQuery(texts=["x"]), timeout=5)
     server = bus.rpc_server(EMBED_RPC, handler, workers=2).start()
     assert bus.rpc().call(schemas.EmbedQuery(texts=["x"]), timeout=5).model == "m"
     with pytest.raises(RpcError) as refused:
@@ -213,3 +213,10 @@ def test_a_broadcast_reaches_every_subscriber_once_and_needs_none(bus):
     assert {name: [list(m.sessions) for m in ms] for name, ms in heard.items()} == {
         "a": [["s"]], "b": [["s"]]}
     assert connected == ["a", "b"]
+
+
+def test_rpc_times_out_when_its_server_does_not_answer_in_time(bus):
+    server = bus.rpc_server(EMBED_RPC, lambda request, delivery: time.sleep(1)).start()
+    with pytest.raises(RpcTimeout):
+        bus.rpc().call(schemas.EmbedQuery(texts=["x"]), timeout=0.2)
+    server.stop()

@@ -14,7 +14,7 @@ from chatlens.index.service import build
 from chatlens.index.storage.layout import Layout
 from chatlens.index.storage.segment import SegmentCache
 from chatlens.shared import topology
-from chatlens.shared.bus import Bus, Delivery, PermanentError, RpcTimeout
+from chatlens.shared.bus import Bus, Delivery, PermanentError, PublishFailed
 from chatlens.shared.schemas import IndexUpdated, SearchRequested
 
 DIM = 384
@@ -120,7 +120,7 @@ def test_two_replicas_ingest_and_search_their_own_collections_and_reload_after_r
     assert (top(a), top(b)) == (f"{a}-m7", f"{b}-m7")
     # A replica that restarts reloads its shards from disk and answers as before.
     second.stop()
-    with pytest.raises(RpcTimeout):  # nobody consumes replica 1's queue now: no answer
+    with pytest.raises(PublishFailed):  # nobody consumes replica 1's queue now: refused at once
         bus.rpc().call(SearchRequested(org_id="org1", collection_id=b, query="x",
                                        mode="keyword"), timeout=1)
     restarted = start(1)

@@ -17,7 +17,9 @@ What it guarantees:
   moment (:meth:`Bus.subscriber`, each with its own exclusive, auto-deleted queue), and nobody
   else; a subscriber hears, through ``on_connect``, each time it (re)connects, so it can catch up
   by other means on what it missed while away;
-* RPC goes over direct reply-to with a timeout (:class:`RpcClient`);
+* RPC goes over direct reply-to with a deadline (:class:`RpcClient`): a request whose queue has
+  no consumer (its service is down) fails at once with :class:`PublishFailed` instead of waiting
+  out the timeout, and one nobody answers in time raises :class:`RpcTimeout` (and expires);
 * a streaming RPC (:meth:`RpcClient.stream`) gets several replies: a handler that returns a
   generator has each yielded message sent at once as a chunk, numbered by the ``x-chatlens-seq``
   header, and its return value sent last with ``x-chatlens-final``; a caller that stops reading
@@ -204,9 +206,28 @@ class Bus:
             client = self._local.rpc = RpcClient(self)
         return client
 
+    def consumers(self, queue: str) -> int:
+        """How many consumers ``queue`` has now (0 when it does not exist): readiness checks."""
+        with self._lock:
+            try:
+                return _consumer_count(self._publishing_channel(), queue)
+            except CONNECTION_ERRORS:
+                self._drop_publisher()
+                raise
+
     def close(self) -> None:
         with self._lock:
             self._drop_publisher()
+
+
+def _consumer_count(channel: BlockingChannel, queue: str) -> int:
+    """A passive declare's consumer count; 0 for a missing queue (which closes the channel)."""
+    try:
+        return int(channel.queue_declare(queue, passive=True).method.consumer_count)
+    except pika.exceptions.ChannelClosedByBroker as exc:
+        if exc.reply_code == 404:
+            return 0
+        raise
 
 
 class Consumer:
@@ -502,9 +523,13 @@ class RpcClient:
         properties.headers.update(headers or {})
         body = schemas.encode(request)
         key = topology.routing_key(request, self.bus.index_replicas)
+        queue = topology.queue_of(request, self.bus.index_replicas)
         for attempt in (1, 2):  # an idle connection may have been closed by the broker
             try:
                 channel = self._ensure_channel()
+                if queue is not None and not _consumer_count(channel, queue):
+                    raise PublishFailed(f"no server for {request.type}: nothing consumes "
+                                        f"{queue}")
                 channel.basic_publish(topology.EXCHANGE, key, body, properties, mandatory=True)
                 break
             except (pika.exceptions.UnroutableError, pika.exceptions.NackError) as exc:

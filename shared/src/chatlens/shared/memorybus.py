@@ -9,7 +9,8 @@ publishing (no bound queue: :class:`PublishFailed`), messages encoded and decode
 (``handling.outcome``: retries for ``TransientError``, dead-lettering for ``PermanentError``,
 requeue up to the queue's delivery limit, then its dead-letter queue), RPC replies with
 ``RpcFailed`` as :class:`RpcError`, :class:`RpcTimeout` when nobody answers in time (and the
-request expiring with it), streaming RPC with cancellation, and broadcasts to every subscriber
+request expiring with it; :class:`PublishFailed` at once when nothing consumes its queue),
+streaming RPC with cancellation, and broadcasts to every subscriber
 (none is no error). :meth:`InMemoryBus.join` waits
 until every queue is empty and no handler runs. What it does not model: connections, prefetch
 and persistence across processes.
@@ -59,6 +60,7 @@ class _Queue:
         self.messages: deque[Envelope] = deque()
         self.dead: deque[Envelope] = deque()
         self.ready = threading.Condition()
+        self.consumers = 0  # started and not stopped (an RPC to a queue with none fails at once)
 
 
 class InMemoryBus:
@@ -109,6 +111,11 @@ class InMemoryBus:
 
     def rpc(self) -> MemoryRpcClient:
         return MemoryRpcClient(self)
+
+    def consumers(self, queue: str) -> int:
+        """How many consumers ``queue`` has (0 when it is not declared), as on RabbitMQ."""
+        found = self.queues.get(queue)
+        return found.consumers if found is not None else 0
 
     def close(self) -> None:
         pass
@@ -199,6 +206,7 @@ class MemoryConsumer:
         return bool(self._threads) and not self._stopping.is_set()
 
     def start(self) -> MemoryConsumer:
+        self.queue.consumers += 1
         for n in range(self.workers):
             thread = threading.Thread(target=self.run, name=f"memory-{self.queue.spec.name}-{n}",
                                       daemon=True)
@@ -207,6 +215,8 @@ class MemoryConsumer:
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
+        if not self._stopping.is_set() and self._threads:
+            self.queue.consumers -= 1
         self._stopping.set()
         for thread in self._threads:
             if thread is not threading.current_thread():
@@ -270,6 +280,10 @@ class MemoryRpcClient:
             headers["x-chatlens-stream"] = True
         envelope = Envelope(request.type, schemas.encode(request), headers, deque(),
                             uuid.uuid4().hex, time.monotonic() + timeout)
+        queue = self.bus.queues.get(topology.queue_of(request, self.bus.index_replicas) or "")
+        if queue is not None and not queue.consumers:  # its service is down: say so at once
+            raise PublishFailed(f"no server for {request.type}: nothing consumes "
+                                f"{queue.spec.name}")
         self.bus._route(request, envelope)
         return envelope
 

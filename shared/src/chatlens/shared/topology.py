@@ -144,6 +144,17 @@ def routing_key(message: schemas.Message, replicas: int = 1) -> str:
     return _suffixed(message.type, index_replica(collection_id, replicas))
 
 
+def queue_of(message: schemas.Message, replicas: int = 1) -> str | None:
+    """The queue ``message`` is routed to (its replica's, for a replicated index), or None for a
+    broadcast or a message without a queue."""
+    if message.queue is None or message.queue == queues.BROADCAST:
+        return None
+    collection_id = getattr(message, "collection_id", None)
+    if replicas <= 1 or message.type not in INDEX_TYPES or collection_id is None:
+        return message.queue
+    return _suffixed(message.queue, index_replica(collection_id, replicas))
+
+
 def index_queues(replica: int = 0, replicas: int = 1) -> tuple[QueueSpec, QueueSpec]:
     """(ingest queue, RPC queue) of one index replica."""
     if not 0 <= replica < max(replicas, 1):

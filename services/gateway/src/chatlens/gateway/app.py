@@ -6,9 +6,8 @@ import logging
 
 import requests
 from flask import Flask, request
-from sqlalchemy import text
 
-from chatlens.gateway import http_errors, migrate, ratelimits
+from chatlens.gateway import http_errors, migrate, ratelimits, readiness
 from chatlens.gateway.api import (
     analytics,
     ask,
@@ -105,7 +104,8 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
         settings.redis_url or "memory://", scale=settings.rate_limit_scale,
         uploads_per_day=settings.upload_quota_per_day,
         tokens_per_day=settings.token_quota_per_day))
-    web.init_health(app, ready=lambda: _database_answers(engine))
+    web.init_health(app, ready=readiness.readiness(
+        engine, bus, settings.index_replicas, services=settings.ready_requires_services))
     for blueprint in (auth_proxy.bp, collections.bp, jobs.bp, search.bp, versions.bp, docs.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(ask.bp)
@@ -131,12 +131,6 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
             broadcast_routes(verifier.revocations, api_keys),
             on_connect=verifier.revocations.refresh_soon).start()
     return app
-
-
-def _database_answers(engine) -> bool:
-    with engine.connect() as connection:
-        connection.execute(text("SELECT 1"))
-    return True
 
 
 def _init_upload_errors(app: Flask) -> None:

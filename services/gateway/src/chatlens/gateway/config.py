@@ -60,6 +60,9 @@ class GatewaySettings(ArchiveSettings):
     # administrators' responses carry it, so nobody else learns how long our internals take.
     server_timing: bool = False
     auto_migrate: bool = True
+    # /readyz also needs a consumer on each RPC queue the gateway calls (embedding, every index
+    # replica, inference): chatlens.gateway.readiness. Off: the database alone.
+    ready_requires_services: bool = True
     # Background work (outbox relay, job events) runs in the serving process unless turned off,
     # e.g. for a test that drives it by hand.
     background: bool = True

@@ -53,6 +53,10 @@ class Caller:
     role: str | None = None
 
 
+# Seconds a client is told to wait before retrying a request a service did not answer.
+RETRY_AFTER_S = 5
+
+
 class Rpc:
     """Requests to the services behind the bus, their refusals as application errors."""
 
@@ -115,8 +119,10 @@ class Rpc:
         try:
             yield
         except (RpcTimeout, PublishFailed, BrokerUnavailable) as exc:
+            # Down (nothing consumes its queue: refused at once) or late: worth a retry soon.
             raise Unavailable(f"{service}_unavailable",
-                              f"the {service} service did not answer: {exc}") from None
+                              f"the {service} service did not answer: {exc}",
+                              retry_after=RETRY_AFTER_S) from None
         except RpcError as exc:
             raise from_rpc(exc.code, str(exc), service) from None
 
