@@ -138,7 +138,8 @@ def test_an_overview_carries_the_filters_version_and_zone_to_the_index(client, c
     ("activity?bucket=week&stack=chat&top=3", {"bucket": "week", "stack": "chat", "top": 3}),
     ("people?gap_minutes=90&limit=5", {"gap_minutes": 90, "limit": 5}),
     ("conversations?gap_minutes=10&top=2", {"gap_minutes": 10, "top": 2}),
-    ("interaction?gap_minutes=5&top=4", {"gap_minutes": 5, "top": 4}),
+    ("interaction?gap_minutes=5&top=4&bucket=week", {"gap_minutes": 5, "top": 4,
+                                                     "bucket": "week"}),
     ("language?top=7&languages=pt&languages=en", {"top": 7, "languages": ["pt", "en"]}),
     ("calendar?year=2024", {"year": 2024}),
     ("identities?limit=3", {"limit": 3}),
@@ -179,6 +180,7 @@ def test_a_local_date_is_midnight_in_the_requested_zone(client, collection):
     ("calendar?year=1969", 422, "validation_error"),
     ("calendar?year=twenty", 422, "validation_error"),
     ("interaction?gap_minutes=0", 422, "validation_error"),
+    ("interaction?bucket=year", 422, "validation_error"),
     ("identities?limit=0", 422, "validation_error"),
     ("topics", 404, "not_found"),
 ])

@@ -3,6 +3,7 @@ plain-Python reference (``analytics_reference``) on a generated history (``analy
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
@@ -234,6 +235,29 @@ def test_every_interaction_number_matches_an_independent_count(analytics, histor
     assert trees["deepest"] == max(depth for _, depth in want["trees"].values())
     for tree in trees["longest"]:
         assert (tree["messages"], tree["depth"]) == want["trees"][tree["message_id"]]
+
+
+def test_replies_and_responses_over_time_match_an_independent_count(analytics, history):
+    zone = ZoneInfo("Asia/Kolkata")
+    own = [m for m in history if m.kind not in ("system", "service")]
+    by_id = {m.message_id: m for m in own}
+    replies = Counter(m.sent_at.astimezone(zone).strftime("%Y-%m-01") for m in own
+                      if m.reply_to in by_id and m.sender and by_id[m.reply_to].sender)
+    waits: dict = {}
+    for session in sessions(history, timedelta(minutes=30)):
+        for before, m in zip(session, session[1:], strict=False):
+            if None not in (m.sender, before.sender) and m.sender != before.sender:
+                waits.setdefault(m.sent_at.astimezone(zone).strftime("%Y-%m-01"), []).append(
+                    (m.sent_at - before.sent_at).total_seconds())
+    got = ask(analytics, "interaction", timezone="Asia/Kolkata", bucket="month").result
+    assert got["bucket"] == "month"
+    assert {p["bucket"]: p["replies"] for p in got["over_time"] if p["replies"]} == replies
+    assert {p["bucket"]: p["responses"] for p in got["over_time"]
+            if p["responses"]} == {b: len(w) for b, w in waits.items()}
+    for point in got["over_time"]:
+        if point["responses"]:
+            assert point["median_response_seconds"] == pytest.approx(
+                statistics.median(waits[point["bucket"]]))
 
 
 def test_interaction_follows_the_filters(analytics, history):

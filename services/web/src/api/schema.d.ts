@@ -3234,10 +3234,21 @@ export interface components {
         /** InteractionOut */
         InteractionOut: {
             /**
+             * Bucket
+             * @default month
+             */
+            bucket?: string;
+            /**
              * Mentions
              * @description @name of another sender, once per message
              */
             mentions: components["schemas"]["Cell"][];
+            /**
+             * Over Time
+             * @description replies and responses per bucket of the answering message
+             * @default []
+             */
+            over_time?: components["schemas"]["InteractionPoint"][];
             /**
              * Replies
              * @description native replies (reply_to), busiest first
@@ -3257,8 +3268,26 @@ export interface components {
             /** Version */
             version: number;
         };
+        /** InteractionPoint */
+        InteractionPoint: {
+            /** Bucket */
+            bucket: string;
+            /** Median Response Seconds */
+            median_response_seconds: number | null;
+            /** Replies */
+            replies: number;
+            /** Responses */
+            responses: number;
+        };
         /** InteractionQuery */
         InteractionQuery: {
+            /**
+             * Bucket
+             * @description the buckets of over_time
+             * @default month
+             * @enum {string}
+             */
+            bucket?: "day" | "week" | "month";
             /**
              * Chat
              * @default []
@@ -7963,6 +7992,8 @@ export interface operations {
     "get__api_v1_collections_{collection_id}_analytics_interaction": {
         parameters: {
             query?: {
+                /** @description the buckets of over_time */
+                bucket?: "day" | "week" | "month";
                 chat?: string[];
                 /** @description a longer silence starts a new conversation (turns) */
                 gap_minutes?: number;

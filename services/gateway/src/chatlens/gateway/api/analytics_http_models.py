@@ -49,6 +49,8 @@ class ConversationsQuery(AnalyticsQuery):
 class InteractionQuery(AnalyticsQuery):
     gap_minutes: int = Field(default=30, ge=1, le=10_080,
                              description="a longer silence starts a new conversation (turns)")
+    bucket: Literal["day", "week", "month"] = Field(
+        default="month", description="the buckets of over_time")
     top: int = Field(default=10, ge=1, le=50, description="longest threads and reply trees")
 
 
@@ -244,10 +246,20 @@ class ReplyTrees(BaseModel):
     longest: list[ReplyTree]
 
 
+class InteractionPoint(BaseModel):
+    bucket: str
+    replies: int
+    responses: int
+    median_response_seconds: float | None
+
+
 class InteractionOut(Answered):
     replies: list[TimedCell] = Field(description="native replies (reply_to), busiest first")
     responses: list[TimedCell] = Field(
         description="turn-taking: sender wrote right after recipient within a conversation")
+    over_time: list[InteractionPoint] = Field(
+        default=[], description="replies and responses per bucket of the answering message")
+    bucket: str = "month"
     mentions: list[Cell] = Field(description="@name of another sender, once per message")
     threads: Threads = Field(description="messages sharing a native thread id")
     reply_trees: ReplyTrees = Field(description="rebuilt by following reply_to")

@@ -11,6 +11,9 @@ Three directed matrices, each a list of ``{sender, recipient, count}`` cells (bu
     mentions   ``sender`` wrote ``@name`` of ``recipient`` (another sender of the selection; a
                longer name wins where two start alike), counted once per message
 
+``over_time`` counts replies and responses per day, week or month (of the answering message),
+with the median response wait in each.
+
 A *thread* is the messages sharing a native thread id (Slack threads, forum topics). A *reply
 tree* is a message that replies to nothing in the selection and every reply under it, followed
 through ``reply_to``; its depth is the messages on its longest chain of replies to replies.
@@ -29,8 +32,11 @@ from chatlens.index.analytics.sql import one, rows, turns
 MAX_DEPTH = 10_000
 
 
-def interaction(con: duckdb.DuckDBPyConnection, top: int) -> dict:
-    """The matrices (every pair), the threads and the reply trees; ``top`` longest of each."""
+def interaction(con: duckdb.DuckDBPyConnection, top: int, bucket: str = "month") -> dict:
+    """The matrices (every pair), the threads and the reply trees; ``top`` longest of each;
+    replies and responses per ``bucket`` (day, week or month of the answer, in the zone)."""
+    if bucket not in ("day", "week", "month"):
+        raise ValueError(f"bucket {bucket!r}")
     turns(con)
     replies = rows(con, """
         SELECT r.sender AS sender, o.sender AS recipient, count(*) AS count,
@@ -45,7 +51,22 @@ def interaction(con: duckdb.DuckDBPyConnection, top: int) -> dict:
         WHERE NOT starts AND sender IS NOT NULL AND previous_sender IS NOT NULL
               AND sender <> previous_sender
         GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2""")
-    return {"replies": replies, "responses": responses, "mentions": mentions(con),
+    over_time = rows(con, f"""
+        WITH native AS (
+            SELECT date_trunc('{bucket}', r.t)::DATE AS bucket, count(*) AS replies
+            FROM authored r JOIN authored o ON r.reply_to = o.message_id
+            WHERE r.sender IS NOT NULL AND o.sender IS NOT NULL GROUP BY 1),
+        turn AS (
+            SELECT date_trunc('{bucket}', t)::DATE AS bucket, count(*) AS responses,
+                   median((us - previous_us) / 1e6) AS median_response_seconds
+            FROM turns
+            WHERE NOT starts AND sender IS NOT NULL AND previous_sender IS NOT NULL
+                  AND sender <> previous_sender GROUP BY 1)
+        SELECT bucket, coalesce(replies, 0) AS replies, coalesce(responses, 0) AS responses,
+               median_response_seconds
+        FROM native FULL OUTER JOIN turn USING (bucket) ORDER BY bucket""")
+    return {"replies": replies, "responses": responses, "over_time": over_time,
+            "bucket": bucket, "mentions": mentions(con),
             "threads": threads(con, top), "reply_trees": reply_trees(con, top)}
 
 

@@ -85,7 +85,7 @@ def run(con, request: AnalyticsRequested) -> dict:
     if request.report == "people":
         return people.people(con, request.limit)
     if request.report == "interaction":
-        return interaction.interaction(con, request.top)
+        return interaction.interaction(con, request.top, request.bucket)
     if request.report == "language":
         return language.language(con, request.top, request.languages)
     if request.report == "identities":
