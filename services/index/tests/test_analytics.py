@@ -287,6 +287,23 @@ def test_every_language_number_matches_an_independent_count(analytics, history, 
     assert "see" not in {r["word"] for r in got["words"]}  # an English stop word
 
 
+def test_the_top_words_are_counted_per_month(analytics, history):
+    stop = {w.lower() for code in DEFAULT_LANGUAGES for w in stop_words.get_stop_words(code)}
+    got = ask(analytics, "language", timezone="America/New_York").result
+    shown = [w["word"] for w in got["words"][:5]]
+    zone = ZoneInfo("America/New_York")
+    want: Counter = Counter()
+    for m in history:
+        if m.kind in ("system", "service") or m.deleted or m.kind == "deleted":
+            continue
+        month = m.sent_at.astimezone(zone).strftime("%Y-%m")
+        for word, n in expected_language([m], stop)["words"].items():
+            if word in shown:
+                want[(month, word)] += n
+    assert {(p["month"], p["word"]): p["count"] for p in got["words_by_month"]} == dict(want)
+    assert {w for _, w in want} == set(shown) and len(shown) == 5
+
+
 def test_sentiment_scores_a_fixed_sample_by_month(analytics, history):
     first = ask(analytics, "language").result["sentiment"]
     scored = [m for m in history if m.kind not in ("system", "service") and m.text

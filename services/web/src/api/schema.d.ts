@@ -3429,6 +3429,12 @@ export interface components {
             version: number;
             /** Words */
             words: components["schemas"]["WordCount"][];
+            /**
+             * Words By Month
+             * @description the first five words' use per month (over time)
+             * @default []
+             */
+            words_by_month?: components["schemas"]["WordMonth"][];
         };
         /** LanguageQuery */
         LanguageQuery: {
@@ -4631,6 +4637,15 @@ export interface components {
         WordCount: {
             /** Count */
             count: number;
+            /** Word */
+            word: string;
+        };
+        /** WordMonth */
+        WordMonth: {
+            /** Count */
+            count: number;
+            /** Month */
+            month: string;
             /** Word */
             word: string;
         };

@@ -270,6 +270,12 @@ class WordCount(BaseModel):
     count: int
 
 
+class WordMonth(BaseModel):
+    month: str
+    word: str
+    count: int
+
+
 class PhraseCount(BaseModel):
     phrase: str
     count: int
@@ -303,6 +309,8 @@ class Sentiment(BaseModel):
 class LanguageOut(Answered):
     languages: list[str] = Field(description="whose stop words were left out")
     words: list[WordCount]
+    words_by_month: list[WordMonth] = Field(
+        default=[], description="the first five words' use per month (over time)")
     phrases: list[PhraseCount] = Field(description="two words in a row, seen more than once")
     emoji: list[EmojiCount]
     domains: list[DomainCount]

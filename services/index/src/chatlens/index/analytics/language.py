@@ -4,7 +4,8 @@ Over authored messages that were not deleted. A *word* is a run of letters and d
 apostrophes kept: "don't"), lower-cased, at least two characters with a letter among them, links
 taken out first, and not a stop word of the requested languages (the ``stop-words`` package's
 lists). A *phrase* is two such words next to each other in a message. Emoji are the ``emoji``
-package's (a family or a flag is one). A link's domain is its host without ``www.``.
+package's (a family or a flag is one). A link's domain is its host without ``www.``. The first
+``SERIES_WORDS`` words are also counted per month (their use over time).
 
 Sentiment is VADER's (``vaderSentiment``; its lexicon ships in the package, English): the mean
 compound score per month, and the shares of positive (>= 0.05), negative (<= -0.05) and neutral
@@ -29,6 +30,8 @@ from chatlens.index.analytics.sql import rows
 # Stop words of these languages when a request names none (ISO 639-1).
 DEFAULT_LANGUAGES = ("en", "pt", "es", "fr", "de", "it", "nl")
 SENTIMENT_SAMPLE = 5000
+# The top words whose use per month is given (``words_by_month``).
+SERIES_WORDS = 5
 # RE2 syntax (DuckDB): links out, then words.
 _LINK = r"(?i)\b(?:https?://|www\.)\S*"
 _WORD = r"[\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*"
@@ -71,11 +74,18 @@ def language(con: duckdb.DuckDBPyConnection, top: int, languages: list[str]) -> 
         # words and pairs to check instead of every occurrence).
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE tokens AS
-            SELECT {_TOKENS} AS words FROM authored WHERE NOT deleted AND text <> ''""")
+            SELECT strftime(t, '%Y-%m') AS month, {_TOKENS} AS words
+            FROM authored WHERE NOT deleted AND text <> ''""")
         words = rows(con, f"""
             SELECT w AS word, n AS count
             FROM (SELECT w, count(*) AS n FROM (SELECT unnest(words) AS w FROM tokens) GROUP BY 1)
             WHERE {_CONTENT.format(w='w')} ORDER BY 2 DESC, 1 LIMIT {int(top)}""")
+        # The busiest words' use over time: messages' words per month, for the first few.
+        shown = [w["word"] for w in words[:SERIES_WORDS]]
+        series = rows(con, """
+            SELECT month, w AS word, count(*) AS count
+            FROM (SELECT month, unnest(words) AS w FROM tokens)
+            WHERE list_contains(?, w) GROUP BY 1, 2 ORDER BY 1, 2""", [shown]) if shown else []
         phrases = rows(con, f"""
             WITH pairs AS (SELECT words[i] AS a, words[i + 1] AS b
                            FROM (SELECT words, unnest(range(1, len(words))) AS i FROM tokens)),
@@ -91,7 +101,8 @@ def language(con: duckdb.DuckDBPyConnection, top: int, languages: list[str]) -> 
         FROM (SELECT rtrim(regexp_replace(unnest({_DOMAINS}), '^www\\.', ''), '.,;!') AS d
               FROM authored WHERE link AND NOT deleted)
         WHERE d <> '' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {int(top)}""")
-    return {"languages": list(codes), "words": words, "phrases": phrases,
+    return {"languages": list(codes), "words": words, "words_by_month": series,
+            "phrases": phrases,
             "emoji": top_emoji(con, top), "domains": domains, "sentiment": sentiment(con)}
 
 
