@@ -299,8 +299,10 @@ def measure_gateway(collection_dir: Path, query_texts: list[str], n: int,
                                                      "gateway"),
                               # The steps come from Server-Timing, off unless asked for; the
                               # bench searches faster than the product's rate limits allow.
+                              # No inference service here: the gateway's readiness
+                              # must not wait for one (READY_REQUIRES_SERVICES).
                               extra_env={"SERVER_TIMING": "1", "RATE_LIMIT_SCALE": "1000",
-                                         **(env or {})},
+                                         "READY_REQUIRES_SERVICES": "false", **(env or {})},
                               amqp_url=f"amqp://guest:guest@127.0.0.1:5672/{vhost}"))
     try:
         print("  gateway: starting the stack …", flush=True)
