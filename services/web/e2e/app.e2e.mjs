@@ -296,6 +296,16 @@ try {
   await page.getByRole("dialog").getByRole("button", { name: "Restore" }).click();
   await page.getByText(/Restored version 1 as version \d+/).waitFor({ timeout: 60_000 });
 
+  step("versions: compare the two latest, tag one");
+  await page.getByRole("button", { name: "Compare" }).click();
+  const comparison = page.getByTestId("comparison");
+  await comparison.waitFor({ timeout: 30_000 });
+  assert.match(await comparison.textContent(), /Version \d+ has \d+ messages that version \d+ lacks, and lacks \d+/);
+  await page.getByLabel("Tag name").fill("e2e-tag");
+  await page.getByRole("button", { name: "Tag", exact: true }).click();
+  await page.getByTestId("tag").filter({ hasText: "e2e-tag" }).waitFor();
+  await pages.check(page, "30-versions-compare-tag");
+
   step("? lists the keyboard shortcuts");
   await page.locator("body").click({ position: { x: 5, y: 5 } });
   await page.keyboard.press("?");
@@ -376,6 +386,54 @@ try {
   await page.getByRole("button", { name: "Change password" }).click();
   await page.getByText("Password changed.").waitFor({ timeout: 30_000 });
   await pages.check(page, "25-account");
+
+  step("organisation: invite a viewer, the token shown once, the audit log records it");
+  await page.getByRole("link", { name: "Organisation" }).click();
+  await page.waitForURL("**/organisation");
+  await page.getByTestId("my-role").filter({ hasText: "owner" }).waitFor();
+  const VIEWER_EMAIL = `viewer-${Date.now()}@example.com`;
+  await page.getByLabel("Invite by e-mail").fill(VIEWER_EMAIL);
+  await page.getByRole("button", { name: "Invite" }).click();
+  const invitationToken = (await page.getByTestId("invitation-token").textContent()).trim();
+  await page.getByTestId("invitation-row").filter({ hasText: VIEWER_EMAIL }).waitFor();
+  await page.getByTestId("audit-row").filter({ hasText: "invitation.created" }).first().waitFor({ timeout: 30_000 });
+  await pages.check(page, "27-organisation");
+
+  step("the invitee joins with the token, switches to the org, and as a viewer is offered no admin action");
+  const viewerContext = await browser.newContext({ baseURL: BASE, viewport: { width: 1280, height: 900 },
+    reducedMotion: "reduce" });
+  const viewer = await viewerContext.newPage();
+  viewer.on("pageerror", (error) => pageErrors.push(`viewer: ${error}`));
+  await viewer.goto("/register");
+  await viewer.getByLabel("Name").fill("Vera Viewer");
+  await viewer.getByLabel("Email").fill(VIEWER_EMAIL);
+  await viewer.getByLabel("Password").fill(PASSWORD);
+  await viewer.getByRole("button", { name: "Create account" }).click();
+  await viewer.waitForURL("**/collections");
+  await viewer.getByTestId("signed-in-as").click();
+  await viewer.getByLabel("Invitation token").fill(invitationToken);
+  await viewer.getByRole("button", { name: "Join" }).click();
+  await viewer.getByText(/You joined .* as viewer/).waitFor();
+  const orgMenu = viewer.getByRole("combobox", { name: "Organisation" });
+  await orgMenu.waitFor();
+  await orgMenu.selectOption(await orgMenu.locator("option", { hasText: "(viewer)" }).getAttribute("value"));
+  await viewer.waitForURL("**/collections");
+  await viewer.getByRole("link", { name: "Team chats" }).waitFor({ timeout: 30_000 });
+  assert.equal(await viewer.getByRole("form", { name: "Create a collection" }).count(), 0, "a viewer may create");
+  assert.equal(await viewer.getByRole("button", { name: "Delete Team chats" }).count(), 0, "a viewer may delete");
+  await pages.check(viewer, "28-viewer-collections");
+  await viewer.getByRole("link", { name: "Team chats" }).click();
+  await viewer.getByRole("tab", { name: "Search" }).waitFor();
+  assert.equal(await viewer.getByRole("tab", { name: "Upload" }).count(), 0, "a viewer is offered uploads");
+  await viewer.getByRole("link", { name: "Organisation" }).click();
+  await viewer.getByTestId("my-role").filter({ hasText: "viewer" }).waitFor();
+  await assertEventually(async () => (await viewer.getByTestId("member-row").count()) === 2, 30_000, "two members");
+  assert.equal(await viewer.getByRole("button", { name: /^Remove / }).count(), 0);
+  assert.equal(await viewer.getByRole("textbox", { name: /^Role of / }).count(), 0);
+  assert.equal(await viewer.getByRole("region", { name: "Invitations" }).count(), 0);
+  assert.equal(await viewer.getByRole("region", { name: "Audit log" }).count(), 0);
+  await pages.check(viewer, "29-viewer-organisation");
+  await viewerContext.close();
 
   step("signing in again asks for the code, with the new password");
   await page.getByRole("button", { name: "Sign out" }).click();

@@ -23,6 +23,7 @@ const VersionsPage = lazy(() => import("./pages/VersionsPage"));
 const DashboardPage = lazy(() => import("./pages/DashboardPage"));
 const SummariesPage = lazy(() => import("./pages/SummariesPage"));
 const AccountPage = lazy(() => import("./pages/AccountPage"));
+const AdminPage = lazy(() => import("./pages/AdminPage"));
 const NotFoundPage = lazy(() => import("./pages/NotFoundPage"));
 
 function page(element: React.ReactNode) {
@@ -42,6 +43,7 @@ export const routes = [
       { path: "/", element: <Navigate to="/collections" replace /> },
       { path: "/collections", element: page(<CollectionsPage />) },
       { path: "/account", element: page(<AccountPage />) },
+      { path: "/organisation", element: page(<AdminPage />) },
       {
         path: "/collections/:collectionId",
         element: page(<CollectionPage />),

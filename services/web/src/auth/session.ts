@@ -146,6 +146,19 @@ export class Session {
     return data;
   }
 
+  /**
+   * Moves the session (every tab) into another org of the user: a refresh naming the org, which
+   * the gateway relays as auth's switch with the cookie's token. Throws the refusal.
+   */
+  async switchOrg(orgId: string): Promise<void> {
+    const { data, error, response } = await this.exclusive(() => this.auth.POST("/api/v1/auth/refresh", {
+      // The cookie carries the token; the gateway reads org_id from this body (browser_session).
+      body: { org_id: orgId } as unknown as { refresh_token: string }, headers: COOKIE_MODE,
+    }));
+    if (!response.ok || !data) throw toApiError(response.status, error);
+    this.adopt(data, true);
+  }
+
   /** On page load: the cookie may still hold a session (a reload, a new tab). */
   async restore(): Promise<void> {
     if (this.state.status !== "unknown") return;

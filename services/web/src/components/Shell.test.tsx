@@ -7,7 +7,9 @@ import { Shell } from "./Shell";
 
 describe("Shell", () => {
   it("lists the keyboard shortcuts on ? and from its button; the account is one click away", async () => {
-    const fetch = vi.fn(async () => Response.json({ email: "me@example.com" }));
+    const fetch = vi.fn(async (request: Request) => new URL(request.url).pathname === "/api/v1/auth/orgs"
+      ? Response.json({ active: "o1", orgs: [{ id: "o1", name: "Mine", role: "owner" }] })
+      : Response.json({ email: "me@example.com" }));
     renderWithServices(<MemoryRouter><Shell /></MemoryRouter>, fakeSession(fetch));
     const user = userEvent.setup();
     expect(await screen.findByRole("link", { name: "Account of me@example.com" })).toHaveAttribute("href", "/account");

@@ -3,11 +3,10 @@ import {
   useMantineColorScheme,
 } from "@mantine/core";
 import { useDisclosure, useHotkeys } from "@mantine/hooks";
-import { useQuery } from "@tanstack/react-query";
 import { lazy, Suspense } from "react";
 import { Link, Outlet, useNavigate } from "react-router";
-import { unwrap } from "../api/errors";
-import { useServices } from "../services";
+import { useMe, useServices } from "../services";
+import { OrgSwitcher } from "./OrgSwitcher";
 
 // A modal is a dozen KB of Mantine the first load does without until "?" is pressed.
 const ShortcutsModal = lazy(() => import("./ShortcutsModal"));
@@ -16,12 +15,9 @@ export const SEARCH_BOX_ID = "search-box";
 
 /** The frame of every signed-in page: brand, navigation, theme switch, the user, sign out. */
 export function Shell() {
-  const { session, api } = useServices();
+  const { session } = useServices();
   const navigate = useNavigate();
-  const me = useQuery({
-    queryKey: ["me"],
-    queryFn: async () => unwrap(await api.GET("/api/v1/me")),
-  });
+  const me = useMe();
   const [shortcuts, { open: openShortcuts, close: closeShortcuts }] = useDisclosure(false);
   // "/" jumps to the search box wherever one is on the page; "?" lists the shortcuts (typed
   // with Shift on most layouts). Neither fires while typing in a field (useHotkeys' default).
@@ -47,8 +43,12 @@ export function Shell() {
             <Anchor component={Link} to="/collections" size="sm">
               Collections
             </Anchor>
+            <Anchor component={Link} to="/organisation" size="sm">
+              Organisation
+            </Anchor>
           </Group>
           <Group gap="sm" wrap="nowrap">
+            <OrgSwitcher />
             <Anchor component={Link} to="/account" size="sm" data-testid="signed-in-as"
               aria-label={me.data ? `Account of ${me.data.email}` : "Account"}>
               <Text span visibleFrom="sm" inherit>{me.data?.email}</Text>

@@ -1,10 +1,11 @@
 import { Stack, Title } from "@mantine/core";
 import { ApiKeysSection } from "../components/account/ApiKeysSection";
+import { JoinOrgSection } from "../components/account/JoinOrgSection";
 import { MfaSection } from "../components/account/MfaSection";
 import { PasswordSection } from "../components/account/PasswordSection";
 import { SessionsSection } from "../components/account/SessionsSection";
 
-/** Your account: password, two-step sign-in, where you are signed in, and API keys. */
+/** Your account: password, two-step sign-in, where you are signed in, API keys, joining an org. */
 export default function AccountPage() {
   return (
     <Stack>
@@ -13,6 +14,7 @@ export default function AccountPage() {
       <MfaSection />
       <SessionsSection />
       <ApiKeysSection />
+      <JoinOrgSection />
     </Stack>
   );
 }

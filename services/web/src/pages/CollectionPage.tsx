@@ -3,7 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { Link, Outlet, useLocation, useNavigate, useParams } from "react-router";
 import { errorMessage, unwrap } from "../api/errors";
 import { Loading } from "../components/Loading";
-import { useApi } from "../services";
+import { useApi, usePermissions } from "../services";
 
 const TABS = [
   ["search", "Search"],
@@ -21,6 +21,9 @@ export default function CollectionPage() {
   const navigate = useNavigate();
   const location = useLocation();
   const tab = location.pathname.split("/").pop() ?? "search";
+  // A role that may not upload is not offered the tab (the API refuses uploads anyway).
+  const canUpload = usePermissions().has("uploads:create");
+  const tabs = TABS.filter(([value]) => value !== "upload" || canUpload);
   const collection = useQuery({
     queryKey: ["collection", collectionId],
     queryFn: async () =>
@@ -43,9 +46,9 @@ export default function CollectionPage() {
       </Group>
       <Tabs value={tab} onChange={(value) => value && navigate(value)}>
         <Tabs.List>
-          {TABS.map(([value, label]) => <Tabs.Tab key={value} value={value}>{label}</Tabs.Tab>)}
+          {tabs.map(([value, label]) => <Tabs.Tab key={value} value={value}>{label}</Tabs.Tab>)}
         </Tabs.List>
-        {TABS.map(([value]) => (
+        {tabs.map(([value]) => (
           <Tabs.Panel key={value} value={value} pt="md">
             {value === tab && <Outlet context={collection.data} />}
           </Tabs.Panel>

@@ -9,7 +9,7 @@ import type { Collection } from "../api/types";
 import { ConfirmModal } from "../components/ConfirmModal";
 import { Loading } from "../components/Loading";
 import { formatTime } from "../lib/format";
-import { useApi } from "../services";
+import { useApi, usePermissions } from "../services";
 
 /** The org's collections: list, create, delete (with what is lost said first). */
 export default function CollectionsPage() {
@@ -19,15 +19,20 @@ export default function CollectionsPage() {
     queryFn: async () => unwrap(await api.GET("/api/v1/collections")).collections,
   });
   const [doomed, setDoomed] = useState<Collection | null>(null);
+  // What the role may not do is not offered (the API refuses it anyway).
+  const perms = usePermissions();
+  const write = perms.has("collections:write");
 
   return (
     <Stack>
       <Title order={1} size="h2">Collections</Title>
-      <CreateCollection />
+      {write && <CreateCollection />}
       {collections.isPending && <Loading />}
       {collections.isError && <Alert color="red" role="alert">{errorMessage(collections.error)}</Alert>}
       {collections.data?.length === 0 && (
-        <Text c="dimmed">No collections yet: create one above, then upload a chat export into it.</Text>
+        <Text c="dimmed">
+          {write ? "No collections yet: create one above, then upload a chat export into it." : "No collections yet."}
+        </Text>
       )}
       <SimpleGrid cols={{ base: 1, sm: 2, lg: 3 }}>
         {collections.data?.map((collection) => (
@@ -41,13 +46,17 @@ export default function CollectionsPage() {
                 Version {collection.version} · created {formatTime(collection.created_at)}
               </Text>
               <Group gap="xs">
-                <Button component={Link} to={`/collections/${collection.id}/upload`} size="xs" variant="outline">
-                  Upload
-                </Button>
-                <Button size="xs" variant="subtle" color="red" onClick={() => setDoomed(collection)}
-                  aria-label={`Delete ${collection.name}`}>
-                  Delete
-                </Button>
+                {perms.has("uploads:create") && (
+                  <Button component={Link} to={`/collections/${collection.id}/upload`} size="xs" variant="outline">
+                    Upload
+                  </Button>
+                )}
+                {write && (
+                  <Button size="xs" variant="subtle" color="red" onClick={() => setDoomed(collection)}
+                    aria-label={`Delete ${collection.name}`}>
+                    Delete
+                  </Button>
+                )}
               </Group>
             </Stack>
           </Card>

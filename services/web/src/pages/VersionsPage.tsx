@@ -7,16 +7,21 @@ import { useVersions } from "../api/queries";
 import type { Version } from "../api/types";
 import { ConfirmModal } from "../components/ConfirmModal";
 import { Loading } from "../components/Loading";
+import { CompareVersions } from "../components/versions/CompareVersions";
+import { DeleteMessages } from "../components/versions/DeleteMessages";
+import { Tags } from "../components/versions/Tags";
 import { formatTime } from "../lib/format";
-import { useApi } from "../services";
+import { useApi, usePermissions } from "../services";
 
-/** The collection's history: every version, and restoring one as a new version. */
+/** The collection's history: every version, restoring one as a new version, comparing two, tags. */
 export default function VersionsPage() {
   const api = useApi();
   const queryClient = useQueryClient();
   const { collectionId = "" } = useParams();
   const [target, setTarget] = useState<Version | null>(null);
   const versions = useVersions(collectionId);
+  const perms = usePermissions();
+  const canRestore = perms.has("collections:write");
   const restore = useMutation({
     mutationFn: async (version: number) =>
       unwrap(await api.POST("/api/v1/collections/{collection_id}/versions/{version}/restore", {
@@ -56,7 +61,7 @@ export default function VersionsPage() {
                 <Table.Td className="chat-text">{v.message} (+{v.added} / −{v.removed})</Table.Td>
                 <Table.Td>{v.messages}</Table.Td>
                 <Table.Td>
-                  {v.version !== latest && (
+                  {v.version !== latest && canRestore && (
                     <Button size="compact-xs" variant="outline" onClick={() => setTarget(v)}
                       aria-label={`Restore version ${v.version}`}>Restore</Button>
                   )}
@@ -66,6 +71,9 @@ export default function VersionsPage() {
           </Table.Tbody>
         </Table>
       </Table.ScrollContainer>
+      {versions.data.length >= 2 && <CompareVersions collectionId={collectionId} versions={versions.data} />}
+      <Tags collectionId={collectionId} versions={versions.data} canWrite={canRestore} />
+      {canRestore && <DeleteMessages collectionId={collectionId} canPurge={perms.has("collections:purge")} />}
       <ConfirmModal opened={target !== null} title={`Restore version ${target?.version}?`}
         confirmLabel="Restore" busy={restore.isPending}
         error={restore.isError ? errorMessage(restore.error) : null}
