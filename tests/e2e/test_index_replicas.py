@@ -24,7 +24,10 @@ def replicated_stack(tmp_path_factory):
         stack = Stack(StackConfig(root=ROOT, state=tmp_path_factory.mktemp("replica-stack"),
                                   amqp_url=amqp_url, base_port=BASE_PORT + 400, nginx=False,
                                   services=("auth", "index", "embedding-worker", "gateway"),
-                                  index_replicas=2))
+                                  index_replicas=2,
+                                  # No inference service here: the gateway's readiness must
+                                  # not wait for one (READY_REQUIRES_SERVICES).
+                                  extra_env={"READY_REQUIRES_SERVICES": "false"}))
         try:
             stack.up(wait_s=600)
             yield stack
