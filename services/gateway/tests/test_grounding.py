@@ -107,6 +107,15 @@ def test_only_messages_about_the_question_disagree_and_each_claim_once():
     assert checked.cited == [1, 3]
 
 
+def test_an_answer_a_retrieved_message_supports_is_kept_citing_that_message():
+    evidence = [message("Heads up: our designer wants the mockups changed", sender="Sofia", n=1),
+                message("Our new designer is Clara Ravensworth, she starts on Monday", n=2)]
+    checked = ground("The new designer is Clara Ravensworth [1].", "Who is the new designer?",
+                     evidence, [1])
+    assert checked.text == "The new designer is Clara Ravensworth [2]."
+    assert checked.cited == [2] and not checked.extractive and checked.reason == "recited"
+
+
 def test_a_name_starting_the_answer_counts_when_a_retrieved_message_holds_it():
     evidence = [message("The team offsite is in Porto this year", sender="Ann"),
                 message("I heard the offsite is in Moscow", sender="Ivan", n=2)]

@@ -3104,10 +3104,10 @@ export interface components {
             extractive: boolean;
             /**
              * Reason
-             * @description supported: the model's answer, every name, number, date and place in it stated by its citations; unsupported_claims: it stated something they do not, so a message is quoted instead; no_information: it said nothing the messages say beyond the question, so a message is quoted; nothing_to_quote: neither, and no retrieved message shares a word with the question
+             * @description supported: the model's answer, every name, number, date and place in it stated by its citations; recited: the model's answer, all it states in one other retrieved message, which it now cites; unsupported_claims: it stated something they do not, so a message is quoted instead; no_information: it said nothing the messages say beyond the question, so a message is quoted; nothing_to_quote: neither, and no retrieved message shares a word with the question
              * @enum {string}
              */
-            reason: "supported" | "unsupported_claims" | "no_information" | "nothing_to_quote";
+            reason: "supported" | "recited" | "unsupported_claims" | "no_information" | "nothing_to_quote";
             /**
              * Unsupported
              * @description the model's claims its citations do not state

@@ -104,7 +104,9 @@ class Grounded:
     extractive: bool
     unsupported: list[str]
     disagreements: list[str]
-    reason: str  # "supported", "unsupported_claims", "no_information" or "nothing_to_quote"
+    # "supported", "recited" (supported by another retrieved message, cited instead),
+    # "unsupported_claims", "no_information" or "nothing_to_quote"
+    reason: str
 
     def view(self) -> dict[str, Any]:
         """What the answer records and returns as its ``grounding``."""
@@ -116,13 +118,18 @@ def ground(answer: str, question: str, evidence: Sequence[schemas.ChatMessage],
            cited: Sequence[int]) -> Grounded:
     """Check ``answer`` against ``evidence[n - 1]`` for each ``n`` in ``cited`` (the prompt's
     numbering); keep it when everything it states is supported and it says something the
-    question did not, otherwise quote the best-matching message of ``evidence``."""
+    question did not; keep it citing another retrieved message when that one message states
+    all it claims; otherwise quote the best-matching message of ``evidence``."""
     cited_messages = [evidence[n - 1] for n in cited]
     support = support_of(cited_messages, question)
     claimed = claims(answer, context_words=_words_of(evidence))
     unsupported = [c for c in claimed if not support.holds(c)]
     if not unsupported and _adds_information(answer, question, cited_messages):
         return Grounded(answer, list(cited), False, [], [], "supported")
+    if claimed:
+        recited = _recite(answer, question, evidence, cited, claimed)
+        if recited is not None:
+            return recited
     best = _best_quote(question, evidence, cited)
     disagreements, disagreeing = _disagreements(unsupported, evidence, best, question)
     reason = "unsupported_claims" if unsupported else "no_information"
@@ -361,6 +368,29 @@ def _text_support(message: schemas.ChatMessage) -> Support:
     support = Support()
     _add_text(support, message.text)
     return support
+
+
+def _recite(answer: str, question: str, evidence: Sequence[schemas.ChatMessage],
+             cited: Sequence[int], claimed: list[Claim]) -> Grounded | None:
+    """The answer citing the one retrieved message that states all it claims, when it cited
+    others (the small model often numbers the wrong line): its ``[n]`` markers renumbered.
+    Not when a cited message names something else the other does not (Porto against Moscow):
+    that is sources disagreeing, and the answer quotes and says so."""
+    question_support = support_of([], question)
+    for n, message in enumerate(evidence, start=1):
+        support = support_of([message], question)
+        if not (all(support.holds(c) for c in claimed)
+                and _adds_information(answer, question, [message])):
+            continue
+        # A cited message's sentence-initial word is a name when another message holds it.
+        competing = [c for m in cited
+                     for c in claims(evidence[m - 1].text, _words_of(
+                         e for i, e in enumerate(evidence, start=1) if i != m))
+                     if c.kind == "name" and not question_support.holds(c)
+                     and not support.holds(c)]
+        if not competing:
+            return Grounded(_REFERENCE.sub(f" [{n}]", answer), [n], False, [], [], "recited")
+    return None
 
 
 def _best_quote(question: str, evidence: Sequence[schemas.ChatMessage],
