@@ -9,7 +9,7 @@ from typing import ClassVar
 
 import pytest
 
-from chatlens.shared import logs, schemas, topology
+from chatlens.shared import logs, queues, schemas, topology
 from chatlens.shared.handling import (
     PermanentError,
     PublishFailed,
@@ -220,3 +220,24 @@ def test_rpc_times_out_when_its_server_does_not_answer_in_time(bus):
     with pytest.raises(RpcTimeout):
         bus.rpc().call(schemas.EmbedQuery(texts=["x"]), timeout=0.2)
     server.stop()
+
+
+def test_a_handler_is_told_which_delivery_is_the_last_before_the_dead_letter_queue():
+    """As RabbitMQ counts returns (x-delivery-count) against x-delivery-limit."""
+    bus = InMemoryBus("test")
+    seen = []
+
+    def handler(message, delivery):
+        seen.append((delivery.delivery_count, delivery.last))
+        raise RuntimeError("keeps failing")
+
+    bus.consumer(queues.INGEST, handler).start()
+    bus.publish(schemas.IngestRequested(job_id="j", org_id="o", collection_id="c",
+                                        upload_key="k", filename="f", sha256="0" * 64, size=1))
+    limit = topology.delivery_limit(queues.INGEST)
+    deadline = time.monotonic() + 10
+    while len(seen) < limit + 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert seen == [(n, n == limit) for n in range(limit + 1)]
+    assert topology.delivery_limit(topology.INDEX_QUEUE.name + ".r1") == 10
+    assert topology.delivery_limit(queues.INDEX_RPC) is None

@@ -188,6 +188,22 @@ def test_dask_trouble_is_transient_not_a_failed_job(publisher, stalled_embedder,
     assert not publisher.of(schemas.EmbeddingFinished)
 
 
+def test_dask_trouble_on_the_last_delivery_fails_the_job_instead_of_stranding_it(
+        publisher, stalled_embedder, uploads):
+    """Requeued once more, the message would go to the dead-letter queue and the job would wait
+    for ever (found by the fault suite after a Dask scheduler restart)."""
+    handlers = Handlers(publisher.publish, stalled_embedder, upload_dir=uploads, batch_size=5)
+    last = Delivery(queue="embedding.ingest", redelivered=True, delivery_count=5,
+                    correlation_id=None, last=True)
+
+    handlers.ingest(request(), last)
+
+    [failed] = publisher.of(schemas.JobFailed)
+    assert failed.job_id == "job-1" and failed.code == "gave_up"
+    assert "6 attempts" in failed.reason and "upload it again" in failed.reason
+    assert not publisher.of(schemas.EmbeddingFinished)
+
+
 def test_a_foreign_message_on_the_ingest_queue_is_a_permanent_error(handlers):
     with pytest.raises(PermanentError):
         handlers.ingest(schemas.EmbedQuery(texts=["hi"]), DELIVERY)

@@ -220,6 +220,13 @@ class Bus:
             self._drop_publisher()
 
 
+def _last_delivery(queue: str, returned: int) -> bool:
+    """Whether a message returned ``returned`` times is dead-lettered if returned once more
+    (RabbitMQ counts returns in ``x-delivery-count`` and moves it on past ``x-delivery-limit``)."""
+    limit = topology.delivery_limit(queue)
+    return limit is not None and returned >= limit
+
+
 def _consumer_count(channel: BlockingChannel, queue: str) -> int:
     """A passive declare's consumer count; 0 for a missing queue (which closes the channel)."""
     try:
@@ -341,6 +348,7 @@ class Consumer:
             correlation_id=headers.get(logs.AMQP_HEADER),
             headers=headers,
             stream=bool(self.rpc and properties.reply_to and headers.get(STREAM_HEADER)),
+            last=_last_delivery(self.queue, int(headers.get("x-delivery-count", 0))),
         )
         started = time.perf_counter()
         with logs.correlation(delivery.correlation_id), \

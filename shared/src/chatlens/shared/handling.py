@@ -64,6 +64,10 @@ class Delivery:
     headers: dict[str, Any] = field(default_factory=dict)
     # The caller reads a stream: a handler's generator is sent chunk by chunk, not drained.
     stream: bool = False
+    # The queue's last delivery of this message: if it fails again, the delivery limit moves
+    # it to the dead-letter queue, so a handler whose failure would strand something (a job
+    # waiting for its word) says so now instead.
+    last: bool = False
 
 
 @dataclass(frozen=True)

@@ -238,7 +238,9 @@ class MemoryConsumer:
         delivery = Delivery(queue=self.queue.spec.name, redelivered=envelope.delivery_count > 0,
                             delivery_count=envelope.delivery_count,
                             correlation_id=envelope.headers.get(logs.AMQP_HEADER),
-                            headers=dict(envelope.headers), stream=stream)
+                            headers=dict(envelope.headers), stream=stream,
+                            last=envelope.delivery_count >= self.queue.spec.delivery_limit
+                            and not self.queue.spec.rpc)
         with logs.correlation(delivery.correlation_id):
             result, reply = outcome(self.handler, envelope.type, envelope.body,
                                     envelope.headers.get("schema-version"), delivery,

@@ -155,6 +155,15 @@ def queue_of(message: schemas.Message, replicas: int = 1) -> str | None:
     return _suffixed(message.queue, index_replica(collection_id, replicas))
 
 
+def delivery_limit(queue: str) -> int | None:
+    """How many times a message of ``queue`` (an index replica's too) may be returned before it
+    is dead-lettered; None for a queue without a limit (RPC, a subscriber's)."""
+    for spec in QUEUES:
+        if queue == spec.name or queue.startswith(f"{spec.name}.r"):
+            return None if spec.rpc else spec.delivery_limit
+    return None
+
+
 def index_queues(replica: int = 0, replicas: int = 1) -> tuple[QueueSpec, QueueSpec]:
     """(ingest queue, RPC queue) of one index replica."""
     if not 0 <= replica < max(replicas, 1):

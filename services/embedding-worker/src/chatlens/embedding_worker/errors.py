@@ -37,6 +37,13 @@ class NothingImported(IngestFailed):
     code = "no_messages"
 
 
+class GaveUp(IngestFailed):
+    """The work failed for a passing reason (Dask, the broker) on every delivery the queue
+    allows: the job fails now rather than wait for a message the dead-letter queue took."""
+
+    code = "gave_up"
+
+
 class UploadMissing(IngestFailed):
     """The upload is not in the store, cannot be read, or its key points outside the store."""
 

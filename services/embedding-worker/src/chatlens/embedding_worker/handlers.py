@@ -27,11 +27,11 @@ from chatlens.embedding_worker import metrics
 from chatlens.embedding_worker.chunking import assign_chunks, embedding_text
 from chatlens.embedding_worker.embedding import MODEL_NAME, Embedder
 from chatlens.embedding_worker.encoders import DIMENSIONS
-from chatlens.embedding_worker.errors import IngestFailed, NothingImported, UploadMissing
+from chatlens.embedding_worker.errors import GaveUp, IngestFailed, NothingImported, UploadMissing
 from chatlens.embedding_worker.parsing import FORMATS, ParseResult, parse_any
 from chatlens.shared import queues, schemas
 from chatlens.shared.archives import ArchiveLimits
-from chatlens.shared.bus import Delivery, PermanentError
+from chatlens.shared.bus import Delivery, PermanentError, TransientError
 from chatlens.shared.handling import Publish, Routes
 from chatlens.shared.schemas import ChatMessage
 
@@ -97,6 +97,13 @@ class Handlers:
                 raise NothingImported(_nothing_imported(request.filename, export))
         except IngestFailed as exc:
             self._refuse(request, exc)
+            return
+        except TransientError as exc:
+            if not delivery.last:
+                raise  # retried, then requeued: the next delivery may find Dask back
+            self._refuse(request, GaveUp(f"the upload could not be processed after "
+                                         f"{delivery.delivery_count + 1} attempts ({exc}); "
+                                         "upload it again"))
             return
         stats = {**export.diagnostics.as_stats(), "embedded": embedded,
                  "batches": batches, "model": MODEL_NAME}
