@@ -28,7 +28,8 @@ TEXTS = [
     "Joao: invoice 42 is paid, the rest goes out on Monday",
     "Rui: When is the team trip to Portugal?",
     "Marta: lol",
-    "Ann: " + " ".join(["We reviewed the quarterly numbers line by line and agreed on the plan."] * 40),
+    "Ann: " + " ".join(
+        ["We reviewed the quarterly numbers line by line and agreed on the plan."] * 40),
     "Ann: the offsite is in Porto, not Moscow",
 ]
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from chatlens.embedding_worker import embedding
+from chatlens.shared import compute, model_files
 from chatlens.shared.bus import TransientError
 
 
@@ -61,3 +62,26 @@ def test_a_cluster_without_an_embedding_worker_is_a_transient_error(stalled_embe
 
 def test_a_cluster_with_an_embedding_worker_is_ready(embedder):
     assert embedder.ready()
+
+
+def test_a_cluster_that_forgot_the_model_plugin_gets_it_again():
+    """A Dask scheduler that restarted has no plugins: its workers have no model, every batch
+    fails with KeyError. The embedder registers the plugin again, and the retry is answered."""
+    client = compute.connect(None, name="forgetful-cluster", resources=embedding.RESOURCES)
+    registered = []
+
+    def register() -> None:
+        registered.append(True)
+        embedding.register(client, str(model_files.embedding_model_dir()), device="cpu")
+
+    embedder = embedding.Embedder(client, timeout_s=120, on_lost_plugin=register)
+    try:
+        with pytest.raises(TransientError, match="chatlens-embedder"):
+            embedder.embed(["where is the offsite?"])
+        assert registered == [True]
+        vectors = embedder.embed(["where is the offsite?"])
+        assert vectors.shape == (1, 384) and registered == [True]
+    finally:
+        cluster = client.cluster
+        client.close()
+        cluster.close()

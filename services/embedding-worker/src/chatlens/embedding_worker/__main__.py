@@ -41,8 +41,12 @@ def main() -> None:
                              resources=embedding.RESOURCES)
     model_dir = str(model_files.embedding_model_dir())
     onnx_dir = str(settings.embed_onnx_dir) if settings.embed_onnx_dir else None
-    embedding.register(client, model_dir, backend=settings.embedding_backend, onnx_dir=onnx_dir,
-                       device=settings.embed_device, torch_threads=settings.embed_torch_threads)
+    def register_model() -> None:
+        embedding.register(client, model_dir, backend=settings.embedding_backend,
+                           onnx_dir=onnx_dir, device=settings.embed_device,
+                           torch_threads=settings.embed_torch_threads)
+
+    register_model()
     # The query model: loaded (and warmed) before the RPC consumer starts, so the first query
     # after start-up is answered as fast as any other.
     local = None
@@ -54,7 +58,8 @@ def main() -> None:
                                       device=settings.embed_device, threads=threads)
         local.encode(["warm-up"])
     embedder = embedding.Embedder(client, timeout_s=settings.embed_timeout_s, local=local,
-                                  local_max_texts=settings.query_in_process_max)
+                                  local_max_texts=settings.query_in_process_max,
+                                  on_lost_plugin=register_model)
     handlers = Handlers(bus.publish, embedder, upload_dir=settings.upload_dir,
                         batch_size=settings.batch_size, pipeline_depth=settings.pipeline_depth,
                         archive_limits=settings.archive_limits(),

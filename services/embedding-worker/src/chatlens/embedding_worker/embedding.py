@@ -19,7 +19,7 @@ import asyncio
 import logging
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from distributed import Client, Future, WorkerPlugin, get_worker
@@ -126,8 +126,11 @@ class Embedder:
     """
 
     def __init__(self, client: Client, *, timeout_s: float = 600.0, local: Encoder | None = None,
-                 local_max_texts: int = 8) -> None:
+                 local_max_texts: int = 8,
+                 on_lost_plugin: Callable[[], None] | None = None) -> None:
         self.client = client
+        # Registers the model's plugin again: a scheduler that restarted forgot it.
+        self.on_lost_plugin = on_lost_plugin
         self.timeout_s = timeout_s
         # The in-process model for queries (None: queries go to Dask like documents).
         self.local = local
@@ -148,6 +151,13 @@ class Embedder:
             return future.result(timeout=self.timeout_s)
         except Exception as exc:
             future.cancel()
+            if isinstance(exc, KeyError) and exc.args == (PLUGIN_NAME,) \
+                    and self.on_lost_plugin is not None:
+                # The worker has no model plugin: its scheduler restarted and forgot the plugin
+                # registered with it (the fault suite found every batch failing so). Register
+                # it again; the retry finds the model loaded.
+                log.warning("the model plugin is gone from the cluster; registering it again")
+                self.on_lost_plugin()
             raise TransientError(f"embedding on Dask failed: {exc!r}") from exc
 
     def embed(self, texts: Sequence[str], *, priority: int = 0) -> np.ndarray:
