@@ -136,3 +136,24 @@ def test_the_handler_turns_a_cluster_that_is_too_slow_into_a_transient_error(llm
 
     with pytest.raises(TransientError, match="Dask cluster"):
         handlers.generate(schemas.GenerateRequested(prompt="Hi", max_new_tokens=1))
+
+
+def test_a_cluster_that_forgot_the_model_plugin_gets_it_again(smollm):
+    """A Dask scheduler that restarted has no plugins: an engine started on its workers finds no
+    model. The cluster registers the plugin again; the retry is answered."""
+    from chatlens.inference.cluster import CLUSTER_ERRORS, LlmCluster
+    from chatlens.inference.generation import PLUGIN_NAME
+    from chatlens.shared import compute
+
+    client = compute.connect(None, name="forgetful-llm-cluster", resources={"llm": 1})
+    cluster = LlmCluster(client, timeout_s=120)
+    try:
+        cluster.start([smollm])
+        client.unregister_worker_plugin(PLUGIN_NAME)  # what a restarted scheduler looks like
+        cluster._forget_actors()  # as after the cluster error that the restart caused
+        with pytest.raises(CLUSTER_ERRORS, match="lost the model plugin"):
+            cluster.generate(smollm, "Say hi.", None, 4)
+        answer = cluster.generate(smollm, "Say hi.", None, 4)
+        assert answer.tokens > 0
+    finally:
+        cluster.close()

@@ -21,7 +21,13 @@ from distributed.scheduler import KilledWorker
 
 from chatlens.inference.batching import Sampling
 from chatlens.inference.engine import EngineActor, Progress
-from chatlens.inference.generation import RESOURCE, Completion, LlmPlugin, chat_turns
+from chatlens.inference.generation import (
+    PLUGIN_NAME,
+    RESOURCE,
+    Completion,
+    LlmPlugin,
+    chat_turns,
+)
 from chatlens.inference.registry import ModelSpec
 
 log = logging.getLogger(__name__)
@@ -48,11 +54,13 @@ class LlmCluster:
         self._actors: list = []
         self._turn = itertools.count()
         self._lock = threading.Lock()
+        self._plugin: LlmPlugin | None = None
 
     def start(self, preload: list[ModelSpec], threads: int = 0, max_batch: int = 16) -> None:
         """Register the plugin; returns once every current worker has loaded ``preload``."""
         log.info("loading models on the Dask workers", extra={"models": [s.name for s in preload]})
-        self.client.register_plugin(LlmPlugin(preload, threads=threads, max_batch=max_batch))
+        self._plugin = LlmPlugin(preload, threads=threads, max_batch=max_batch)
+        self.client.register_plugin(self._plugin)
         with self._lock:
             self._actors = self._spawn_actors()
 
@@ -66,7 +74,18 @@ class LlmCluster:
             raise TimeoutError("no Dask worker has the llm resource")
         futures = [self.client.submit(EngineActor, workers=[a], allow_other_workers=False,
                                       actor=True, pure=False) for a in addresses]
-        return [f.result(timeout=self.timeout_s) for f in futures]
+        try:
+            return [f.result(timeout=self.timeout_s) for f in futures]
+        except KeyError as exc:
+            if exc.args != (PLUGIN_NAME,) or self._plugin is None:
+                raise
+            # The workers have no model plugin: their scheduler restarted and forgot the one
+            # registered with it (the fault suite found every answer failing so). Register it
+            # again; the caller's retry finds the models loaded.
+            log.warning("the model plugin is gone from the cluster; registering it again")
+            self.client.register_plugin(self._plugin)
+            raise TimeoutError("the Dask workers had lost the model plugin; registered again") \
+                from exc
 
     def _actor(self):
         with self._lock:
