@@ -20,6 +20,8 @@ BODIES = {
     ("post", "/api/v1/collections"): {"name": "mine"},
     ("post", "/api/v1/collections/{collection_id}/search"): {"query": "canary"},
     ("post", "/api/v1/collections/{collection_id}/ask"): {"question": "what is the canary?"},
+    ("post", "/api/v1/collections/{collection_id}/people"): {"action": "merge", "person": "Ana",
+                                                             "senders": ["ana", "Ana S."]},
 }
 OBJECT_PARAMS = {"collection_id", "job_id", "answer_id", "version"}
 
