@@ -1,5 +1,5 @@
 import {
-  ActionIcon, AppShell, Anchor, Button, Group, Text, Tooltip, useComputedColorScheme,
+  ActionIcon, AppShell, Anchor, Box, Button, Group, Text, Tooltip, useComputedColorScheme,
   useMantineColorScheme,
 } from "@mantine/core";
 import { useDisclosure, useHotkeys } from "@mantine/hooks";
@@ -35,27 +35,29 @@ export function Shell() {
   return (
     <AppShell header={{ height: 56 }} padding="md">
       <AppShell.Header>
+        {/* On a phone only the brand (which leads to the collections), Account, the theme and
+            Sign out fit; the Account page links the organisation and its switcher there. */}
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group gap="lg" wrap="nowrap">
             <Anchor component={Link} to="/collections" fw={700} size="lg" underline="never">
               Chatlens
             </Anchor>
-            <Anchor component={Link} to="/collections" size="sm">
+            <Anchor component={Link} to="/collections" size="sm" visibleFrom="sm">
               Collections
             </Anchor>
-            <Anchor component={Link} to="/organisation" size="sm">
+            <Anchor component={Link} to="/organisation" size="sm" visibleFrom="sm">
               Organisation
             </Anchor>
           </Group>
           <Group gap="sm" wrap="nowrap">
-            <OrgSwitcher />
+            <Box visibleFrom="sm"><OrgSwitcher /></Box>
             <Anchor component={Link} to="/account" size="sm" data-testid="signed-in-as"
               aria-label={me.data ? `Account of ${me.data.email}` : "Account"}>
-              <Text span visibleFrom="sm" inherit>{me.data?.email}</Text>
-              <Text span hiddenFrom="sm" inherit>Account</Text>
+              <Text span visibleFrom="lg" inherit>{me.data?.email}</Text>
+              <Text span hiddenFrom="lg" inherit>Account</Text>
             </Anchor>
             <Tooltip label="Keyboard shortcuts (?)">
-              <ActionIcon variant="default" size="lg" aria-label="Keyboard shortcuts" onClick={openShortcuts}>
+              <ActionIcon variant="default" size="lg" aria-label="Keyboard shortcuts" onClick={openShortcuts} visibleFrom="sm">
                 <span aria-hidden="true">?</span>
               </ActionIcon>
             </Tooltip>

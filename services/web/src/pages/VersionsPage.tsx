@@ -41,7 +41,7 @@ export default function VersionsPage() {
     <Stack>
       {restore.isSuccess && (
         <Alert color="green" role="status">
-          Restored version {restore.data.restored} as version {restore.data.version}
+          Restored version {restore.data.restored} as version {restore.data.version}{" "}
           ({restore.data.added} messages back, {restore.data.removed} set aside).
         </Alert>
       )}
@@ -71,8 +71,9 @@ export default function VersionsPage() {
           </Table.Tbody>
         </Table>
       </Table.ScrollContainer>
-      {versions.data.length >= 2 && <CompareVersions collectionId={collectionId} versions={versions.data} />}
-      <Tags collectionId={collectionId} versions={versions.data} canWrite={canRestore} />
+      {/* Keyed by the latest version: a restore or a deletion makes new defaults (the two latest). */}
+      {versions.data.length >= 2 && <CompareVersions key={`compare-${latest}`} collectionId={collectionId} versions={versions.data} />}
+      <Tags key={`tags-${latest}`} collectionId={collectionId} versions={versions.data} canWrite={canRestore} />
       {canRestore && <DeleteMessages collectionId={collectionId} canPurge={perms.has("collections:purge")} />}
       <ConfirmModal opened={target !== null} title={`Restore version ${target?.version}?`}
         confirmLabel="Restore" busy={restore.isPending}
