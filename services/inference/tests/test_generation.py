@@ -157,3 +157,29 @@ def test_a_cluster_that_forgot_the_model_plugin_gets_it_again(smollm):
         assert answer.tokens > 0
     finally:
         cluster.close()
+
+
+class _LostActor:
+    """What distributed hands back for an actor whose worker died."""
+
+    def __getattr__(self, name):
+        raise RuntimeError("Worker holding Actor was lost.  Status: cancelled")
+
+
+def test_an_engine_whose_worker_died_is_a_cluster_error_and_is_found_afresh():
+    """A plain RuntimeError from distributed: before, inference answered 502 for good."""
+    from chatlens.inference.cluster import CLUSTER_ERRORS, ActorLost, LlmCluster, _method
+
+    cluster = LlmCluster(client=None, timeout_s=1)
+    cluster._actors = [_LostActor()]
+    with pytest.raises(ActorLost) as lost:
+        cluster.open(None, [{"role": "user", "content": "hi"}], 4)
+    assert isinstance(lost.value, CLUSTER_ERRORS)
+    assert cluster._actors == []  # the next request finds the live engines
+
+    class Broken:
+        def __getattr__(self, name):
+            raise RuntimeError("something else")
+
+    with pytest.raises(RuntimeError, match="something else"):
+        _method(Broken(), "submit")

@@ -37,6 +37,23 @@ log = logging.getLogger(__name__)
 CLUSTER_ERRORS = (TimeoutError, CancelledError, KilledWorker, CommClosedError, OSError)
 
 
+class ActorLost(TimeoutError):
+    """The worker holding an engine actor died: the engine is gone, the actors are found afresh
+    (a cluster error, like a timeout)."""
+
+
+def _method(actor, name: str):
+    """``actor.<name>``. distributed says an actor whose worker died is lost with a plain
+    RuntimeError on any attribute; that is a cluster error here, not a failed generation (the
+    fault suite found inference answering 502 for good after its llm worker was killed)."""
+    try:
+        return getattr(actor, name)
+    except RuntimeError as exc:
+        if "Actor was lost" in str(exc):
+            raise ActorLost(str(exc)) from exc
+        raise
+
+
 class GenerationFailed(RuntimeError):
     """The engine ended the request with an error, or stopped under it (a model reload)."""
 
@@ -103,7 +120,7 @@ class LlmCluster:
         ``CLUSTER_ERRORS``."""
         actor = self._actor()
         try:
-            sequence_id, prompt_tokens = actor.submit(
+            sequence_id, prompt_tokens = _method(actor, "submit")(
                 spec, turns, max_new_tokens, sampling or Sampling()).result(timeout=self.timeout_s)
         except CLUSTER_ERRORS:
             self._forget_actors()
@@ -150,9 +167,10 @@ class Generation:
             while True:
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"generation took over {self.cluster.timeout_s:.0f}s")
-                poll = self.actor.poll(self.model, self.sequence_id, since, self.cluster.poll_s,
-                                       self.cluster.stream_interval_s if since else 0.0)
                 try:
+                    poll = _method(self.actor, "poll")(
+                        self.model, self.sequence_id, since, self.cluster.poll_s,
+                        self.cluster.stream_interval_s if since else 0.0)
                     progress = poll.result(timeout=self.cluster.poll_s + self.cluster.timeout_s)
                 except CLUSTER_ERRORS:
                     self.cluster._forget_actors()
@@ -174,6 +192,6 @@ class Generation:
     def cancel(self) -> None:
         """Stop the request in its engine (best effort: a lost worker has stopped it anyway)."""
         try:
-            self.actor.cancel(self.model, self.sequence_id).result(timeout=10)
+            _method(self.actor, "cancel")(self.model, self.sequence_id).result(timeout=10)
         except CLUSTER_ERRORS as exc:
             log.warning("could not cancel a generation", extra={"error": repr(exc)})
