@@ -1,6 +1,6 @@
-"""The fault suite: while uploads, searches and answers run, each service is SIGKILLed in turn at
-random moments, and the broker and the database (servers this test starts on its own ports) are
-restarted; then a total-queue checker reads what the system holds.
+"""The fault suite: while uploads, searches and answers run, each service and each Dask process
+is SIGKILLed in turn at random moments, and the broker and the database (servers this test
+starts on its own ports) are restarted; then a total-queue checker reads what the system holds.
 
 What must hold, whatever died when:
 * every upload the gateway accepted (202) is indexed exactly once: each of its messages is in the
@@ -11,7 +11,11 @@ What must hold, whatever died when:
   most those plus the asks whose outcome was lost;
 * every client gets an answer or a retryable refusal: 2xx, or 502/503/504 (nginx's or the
   gateway's, in the JSON error shape), or a connection error while nginx itself has no gateway;
-  never a 500 or an unexpected 4xx.
+  never a 500 or an unexpected 4xx;
+* nothing stays degraded: once the faults stop, a search and an answer succeed again.
+
+The stack runs the distributed layout (a Dask scheduler and embed/llm workers that the model
+services join), so the scheduler and the workers are killed too.
 
 The figures (faults injected, operations, lost, duplicated) are printed for the README.
 """
@@ -43,7 +47,8 @@ from .test_upload_to_search import index_records
 pytestmark = pytest.mark.e2e
 SEED = 20261207
 CHAOS_S = 150  # the workload runs this long while faults are injected
-SERVICES = ("gateway", "auth", "embedding-worker", "index", "inference")
+SERVICES = ("gateway", "auth", "embedding-worker", "index", "inference", "dask-scheduler",
+            "dask-embed-worker", "dask-llm-worker")
 RETRYABLE = {502, 503, 504}
 PASSWORD = "fault suite password long enough"
 
@@ -173,7 +178,7 @@ def test_faults_lose_nothing_and_duplicate_nothing(servers, tmp_path_factory):
     config = StackConfig(root=ROOT, state=tmp_path_factory.mktemp("fault-stack"),
                          amqp_url=broker.url, database_url=database.url("chatlens"),
                          base_port=BASE_PORT + 200, nginx_port=BASE_PORT + 180,
-                         restart_backoff_s=0.5, max_crashes=10)
+                         dask=True, restart_backoff_s=0.5, max_crashes=10)
     stack = Stack(config)
     try:
         stack.up(wait_s=600)
@@ -219,7 +224,31 @@ def run_suite(stack: Stack, broker, database) -> None:
     workload.join()
     # The supervisor has restarted what was killed; the rest is settling down.
     stack.wait_ready(300)
+    recovered(url, owner.token, collection["id"])
+    owner.login("faults@example.com", PASSWORD)  # auth answers again too
     check(stack, owner, collection["id"], ledger, database, injected)
+
+
+def recovered(url: str, token: str, collection_id: str, timeout: float = 300) -> None:
+    """Once the faults stop, the system answers again: a search and an answer each succeed
+    (within ``timeout``, retrying what is refused as retryable): no service stays degraded."""
+    headers = {"Authorization": f"Bearer {token}"}
+    for path, body in (("search", {"query": "fault note", "k": 3}),
+                       ("ask", {"question": "What does the fault note say?", "k": 3})):
+        deadline, last = time.monotonic() + timeout, None
+        while time.monotonic() < deadline:
+            try:
+                last = requests.post(f"{url}/api/v1/collections/{collection_id}/{path}",
+                                     json=body, headers=headers, timeout=150)
+                if last.status_code < 300:
+                    break
+                assert last.status_code in RETRYABLE, last.text
+            except requests.RequestException as exc:
+                last = exc
+            time.sleep(3)
+        else:
+            raise AssertionError(f"{path} did not recover after the faults: {last!r} "
+                                 f"{getattr(last, 'text', '')[:300]}")
 
 
 def check(stack: Stack, owner: Client, collection_id: str, ledger: Ledger, database,
