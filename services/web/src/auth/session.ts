@@ -32,6 +32,7 @@ const REFRESH_MARGIN_MS = 30_000;
 export const REUSED_MESSAGE =
   "Your session was ended because its refresh token was used twice, which can mean it was " +
   "stolen. Every tab has been signed out; sign in again.";
+export const EVERYWHERE_MESSAGE = "You signed out everywhere: every device must sign in again.";
 export const EXPIRED_MESSAGE = "Your session has expired. Sign in again.";
 
 export interface SessionOptions {
@@ -129,6 +130,19 @@ export class Session {
       }).catch(() => undefined); // signed out here whatever the network says
     }
     this.signOut(undefined, true);
+  }
+
+  /**
+   * Ends every session of the user, on every device (auth's logout-all, which also clears this
+   * browser's cookie), then signs every tab out with the reason. Throws the refusal, signed in.
+   */
+  async logoutEverywhere(): Promise<void> {
+    if (!this.fresh()) await this.refresh(this.accessToken());
+    const { error, response } = await this.auth.POST("/api/v1/auth/logout-all", {
+      headers: { ...COOKIE_MODE, Authorization: `Bearer ${this.accessToken() ?? ""}` },
+    });
+    if (!response.ok) throw toApiError(response.status, error);
+    this.signOut(EVERYWHERE_MESSAGE, true);
   }
 
   /**

@@ -41,6 +41,7 @@ function fakeAuth() {
     }
     if (route === "GET /api/v1/auth/sessions") return Response.json({ sessions });
     if (route === "DELETE /api/v1/auth/sessions/s2") return new Response(null, { status: 204 });
+    if (route === "POST /api/v1/auth/logout-all") return new Response(null, { status: 204 });
     if (route === "GET /api/v1/auth/api-keys") return Response.json({ api_keys: keys });
     if (route === "POST /api/v1/auth/api-keys") {
       const { name, scopes } = body as { name: string; scopes: string[] };
@@ -110,6 +111,19 @@ describe("AccountPage", () => {
     expect(within(rows[0]).queryByRole("button")).toBeNull();
     await user.click(within(rows[1]).getByRole("button", { name: /^End the session of A program/ }));
     await vi.waitFor(() => expect(calls.some((c) => c.method === "DELETE" && c.path.endsWith("/sessions/s2"))).toBe(true));
+  });
+
+  it("signs out everywhere after a confirmation, and says why on the way out", async () => {
+    const { calls, session, user } = await renderPage();
+    await user.click(screen.getByRole("button", { name: "Sign out everywhere" }));
+    const dialog = await screen.findByRole("dialog");
+    expect(dialog).toHaveTextContent("this one included");
+    expect(calls.some((c) => c.path.endsWith("/logout-all"))).toBe(false);
+    await user.click(within(dialog).getByRole("button", { name: "Sign out everywhere" }));
+    await vi.waitFor(() => expect(session.getState().status).toBe("signed-out"));
+    expect(calls.find((c) => c.path.endsWith("/logout-all"))).toMatchObject({ method: "POST", bearer: "Bearer t0", cookieMode: true });
+    expect(session.getState().reason).toMatch(/signed out everywhere/);
+    expect(session.accessToken()).toBeNull();
   });
 
   it("shows a new API key once and revokes it after a confirmation", async () => {

@@ -3,6 +3,7 @@ import { useEffect, useRef, useState, type FormEvent } from "react";
 import { useParams } from "react-router";
 import { ApiError, errorMessage } from "../api/errors";
 import type { Answer, Citation } from "../api/types";
+import { AnswerGrounding } from "../components/answers/AnswerGrounding";
 import { CitationChips, CitedText } from "../components/CitedText";
 import { MessageInContext } from "../components/MessageInContext";
 import { askStreaming, describeFilters } from "../lib/ask";
@@ -62,6 +63,7 @@ export default function AskPage() {
             ) : (
               <Text className="chat-text" data-testid="answer-text">{streamed}</Text>
             )}
+            {answer && <AnswerGrounding answer={answer} />}
             {answer && <CitationChips citations={answer.citations} onOpen={setOpened} testId="citation" />}
             {answer && (
               <Text size="xs" c="dimmed" data-testid="answer-scope">

@@ -1,8 +1,10 @@
-import { Alert, Badge, Button, Table, Text } from "@mantine/core";
+import { Alert, Badge, Button, Group, Table, Text } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
 import { errorMessage, unwrap } from "../../api/errors";
 import { formatTime } from "../../lib/format";
 import { useServices } from "../../services";
+import { ConfirmModal } from "../ConfirmModal";
 import { Loading } from "../Loading";
 import { Section } from "./Section";
 
@@ -17,9 +19,14 @@ export function describeAgent(agent: string | null): string {
   return system ? `${browser} on ${system}` : browser;
 }
 
-/** Where you are signed in; end any other session (its device must sign in again). */
+/**
+ * Where you are signed in; end any other session (its device must sign in again), or every
+ * session at once, this one included (a lost device, a shared computer).
+ */
 export function SessionsSection() {
-  const { api } = useServices();
+  const { api, session } = useServices();
+  const [confirming, setConfirming] = useState(false);
+  const everywhere = useMutation({ mutationFn: () => session.logoutEverywhere() });
   const queryClient = useQueryClient();
   const sessions = useQuery({
     queryKey: ["sessions"],
@@ -65,6 +72,15 @@ export function SessionsSection() {
           </Table>
         </Table.ScrollContainer>
       )}
+      <Group>
+        <Button variant="outline" color="red" onClick={() => setConfirming(true)}>Sign out everywhere</Button>
+      </Group>
+      <ConfirmModal opened={confirming} title="Sign out everywhere?" confirmLabel="Sign out everywhere" danger
+        busy={everywhere.isPending} error={everywhere.isError ? errorMessage(everywhere.error) : null}
+        onCancel={() => { everywhere.reset(); setConfirming(false); }} onConfirm={() => everywhere.mutate()}>
+        Every session of your account ends now, on every device, this one included: each must sign in
+        again. API keys keep working; revoke them below if they are at risk too.
+      </ConfirmModal>
     </Section>
   );
 }
