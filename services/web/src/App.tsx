@@ -24,6 +24,8 @@ const DashboardPage = lazy(() => import("./pages/DashboardPage"));
 const SummariesPage = lazy(() => import("./pages/SummariesPage"));
 const AccountPage = lazy(() => import("./pages/AccountPage"));
 const AdminPage = lazy(() => import("./pages/AdminPage"));
+const ModelsPage = lazy(() => import("./pages/ModelsPage"));
+const PlatformModelsPage = lazy(() => import("./pages/PlatformModelsPage"));
 const NotFoundPage = lazy(() => import("./pages/NotFoundPage"));
 
 function page(element: React.ReactNode) {
@@ -44,6 +46,8 @@ export const routes = [
       { path: "/collections", element: page(<CollectionsPage />) },
       { path: "/account", element: page(<AccountPage />) },
       { path: "/organisation", element: page(<AdminPage />) },
+      { path: "/organisation/models", element: page(<ModelsPage />) },
+      { path: "/admin/models", element: page(<PlatformModelsPage />) },
       {
         path: "/collections/:collectionId",
         element: page(<CollectionPage />),

@@ -1,4 +1,5 @@
-import { Stack, Text, Title } from "@mantine/core";
+import { Anchor, Group, Stack, Text, Title } from "@mantine/core";
+import { Link } from "react-router";
 import { AuditSection } from "../components/admin/AuditSection";
 import { InvitationsSection } from "../components/admin/InvitationsSection";
 import { MembersSection } from "../components/admin/MembersSection";
@@ -20,6 +21,12 @@ export default function AdminPage() {
         <Title order={1} size="h2">Organisation{me.data ? `: ${me.data.org.name}` : ""}</Title>
         {me.data && <Text size="sm" c="dimmed" data-testid="my-role">Your role: {me.data.org.role}</Text>}
       </div>
+      <Group gap="md">
+        {(perms.has("secrets:manage") || perms.has("audit:read")) && (
+          <Anchor component={Link} to="/organisation/models">Models: endpoints, defaults, usage</Anchor>
+        )}
+        {me.data?.platform_admin && <Anchor component={Link} to="/admin/models">Platform models</Anchor>}
+      </Group>
       <MembersSection meId={me.data?.id} roles={roles} />
       {manage && <InvitationsSection roles={roles} />}
       {perms.has("audit:read") && <AuditSection />}
