@@ -66,7 +66,11 @@ class GatewaySettings(ArchiveSettings):
     # Background work (outbox relay, job events) runs in the serving process unless turned off,
     # e.g. for a test that drives it by hand.
     background: bool = True
-    threads: int = 8
+    # Request threads of the serving process. A generation holds one for as long as the model
+    # writes, so at most MAX_CONCURRENT_GENERATIONS of them do (application.capacity: the next is
+    # a 503 with Retry-After); the rest stay free for searches, dashboards and uploads.
+    threads: int = Field(default=32, ge=2, le=256)
+    max_concurrent_generations: int = Field(default=8, ge=1, le=256)
     # Proxies in front of the gateway whose X-Forwarded-* headers are trusted: nginx alone.
     trusted_proxies: int = Field(default=1, ge=0, le=5)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, g
 
+from chatlens.gateway.application.capacity import GenerationSlots
 from chatlens.gateway.application.ports import Backends, Caller, Rpc
 from chatlens.shared.web import server_timing
 
@@ -18,7 +19,8 @@ def backends() -> Backends:
                             sessions=extensions["chatlens.sessions"], settings=settings,
                             upload_dir=current_app.config["CHATLENS_UPLOAD_DIR"],
                             wake_outbox=extensions["chatlens.outbox"].wake,
-                            audit=extensions["chatlens.audit"])
+                            audit=extensions["chatlens.audit"],
+                            generations=GenerationSlots(settings.max_concurrent_generations))
         extensions["chatlens.backends"] = backends
     return backends
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterator
 from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
+from chatlens.gateway.application.capacity import GenerationSlots
 from chatlens.gateway.application.errors import Unavailable, UpstreamFailed, from_rpc
 from chatlens.gateway.config import GatewaySettings
 from chatlens.shared import schemas
@@ -141,3 +142,5 @@ class Backends:
     upload_dir: Path | None = None  # the upload store (raw files kept until processed)
     wake_outbox: Callable[[], None] = lambda: None  # after a commit that staged bus messages
     audit: Audit | None = None
+    # Generations this process carries at once (application.capacity; the app sets the bound).
+    generations: GenerationSlots = field(default_factory=lambda: GenerationSlots(64))

@@ -13,6 +13,7 @@ from datetime import date
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from chatlens.gateway.application.capacity import GenerationBusy
 from chatlens.gateway.application.errors import AppError
 from chatlens.gateway.application.ports import Backends, Caller
 from chatlens.gateway.db import ModelUsage
@@ -72,9 +73,13 @@ def _raced(exc: IntegrityError | OperationalError) -> bool:
 
 def generate(backends: Backends, caller: Caller,
              request: schemas.GenerateRequested) -> schemas.Generated:
-    """The whole generation, waited for, and counted."""
+    """The whole generation, waited for, and counted (in one of this process's generation slots:
+    :class:`~chatlens.gateway.application.capacity.GenerationBusy` when none is free)."""
     try:
-        generated = backends.rpc.inference(request, schemas.Generated)
+        with backends.generations.held():
+            generated = backends.rpc.inference(request, schemas.Generated)
+    except GenerationBusy:
+        raise  # refused before anything started: nothing to count
     except AppError:
         record(backends, caller, request.model, failed=True)
         raise
@@ -86,13 +91,20 @@ def generate(backends: Backends, caller: Caller,
 def stream(backends: Backends, caller: Caller, request: schemas.GenerateRequested
            ) -> tuple[schemas.GenerationStarted, Generator[schemas.Message, None, None]]:
     """``Rpc.stream``, counted: the request when its final reply arrives, a failure when the
-    stream is refused, breaks, or is left before its end."""
+    stream is refused, breaks, or is left before its end. The stream holds a generation slot until
+    it ends or its client leaves."""
+    release = backends.generations.take()
     try:
         started, rest = backends.rpc.stream(request)
     except AppError:
+        release()
         record(backends, caller, request.model, failed=True)
         raise
-    return started, _counted(backends, caller, request.model or started.model, rest)
+    except BaseException:
+        release()
+        raise
+    return started, backends.generations.holding(
+        release, _counted(backends, caller, request.model or started.model, rest))
 
 
 def _counted(backends: Backends, caller: Caller, model: str,
@@ -115,9 +127,12 @@ def _counted(backends: Backends, caller: Caller, model: str,
 
 def summarize(backends: Backends, caller: Caller, request: schemas.SummarizeRequested,
               timeout: float) -> schemas.Summarized:
-    """A summary (all its map and reduce steps: one request), counted."""
+    """A summary (all its map and reduce steps: one request), counted, in a generation slot."""
     try:
-        done = backends.rpc.inference(request, schemas.Summarized, timeout)
+        with backends.generations.held():
+            done = backends.rpc.inference(request, schemas.Summarized, timeout)
+    except GenerationBusy:
+        raise
     except AppError:
         record(backends, caller, request.model, failed=True)
         raise
