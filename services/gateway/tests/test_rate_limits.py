@@ -4,12 +4,15 @@ anonymous routes, per caller and per org on the costly ones, shared by two gatew
 
 from __future__ import annotations
 
+import logging
 import re
 import socket
 import uuid
 
 import pytest
+from prometheus_client import REGISTRY
 
+from chatlens.gateway import ratelimits
 from chatlens.gateway.app import create_app
 from chatlens.gateway.ratelimits import RULES
 from chatlens.shared.testing import require_server
@@ -161,10 +164,54 @@ def test_without_redis_the_counters_live_in_memory(make_gateway, auth):
     assert [ask(client, headers).status_code for _ in range(6)] == [404] * 5 + [429]
 
 
-def test_an_unreachable_redis_lets_requests_through(make_gateway, auth, unused_port):
-    client = make_gateway(redis_url=f"redis://127.0.0.1:{unused_port}/0").test_client()
+def fallbacks() -> float:
+    return REGISTRY.get_sample_value("chatlens_gateway_ratelimit_fallback_total") or 0.0
 
-    response = client.get("/api/v1/collections", headers=auth())
 
-    assert response.status_code == 200
-    assert "RateLimit-Limit" not in response.headers
+def test_an_unreachable_redis_falls_back_to_this_process_with_the_same_limits(
+        make_gateway, auth, unused_port, caplog):
+    client = make_gateway(redis_url=f"redis://127.0.0.1:{unused_port}/0",
+                          rate_limit_scale=0.25).test_client()  # ask: 5 per minute per caller
+    headers = auth(user=f"ada-{uuid.uuid4().hex[:8]}")
+    before = fallbacks()
+
+    with caplog.at_level(logging.ERROR, logger="chatlens.gateway.ratelimits"):
+        statuses = [ask(client, headers).status_code for _ in range(6)]
+
+    assert statuses == [404] * 5 + [429]  # still limited, by the same numbers
+    listed = client.get("/api/v1/collections", headers=headers)
+    assert listed.status_code == 200 and listed.headers["RateLimit-Limit"] == "150"
+    assert fallbacks() > before
+    unavailable = [r for r in caplog.records if "storage unavailable" in r.getMessage()]
+    assert len(unavailable) == 1  # once for the outage, not once per request
+
+
+def test_a_reachable_redis_is_used_and_the_fallback_stays_idle(redis_gateway, auth):
+    client = redis_gateway(rate_limit_scale=0.25).test_client()
+    headers = auth(user=f"ada-{uuid.uuid4().hex[:8]}", org=f"org-{uuid.uuid4().hex[:8]}")
+    before = fallbacks()
+
+    assert [ask(client, headers).status_code for _ in range(6)] == [404] * 5 + [429]
+    assert fallbacks() == before
+
+
+def test_redis_is_used_again_once_it_is_back(make_gateway, auth, unused_port, monkeypatch):
+    """A gateway that lost Redis counts in memory, then, Redis back, shares its counters again:
+    a second replica that always had Redis sees what the first counted after the return."""
+    require_server("127.0.0.1", 6379, "Redis")
+    monkeypatch.setattr(ratelimits, "REDIS_RETRY_S", 0.0)
+    app = make_gateway(redis_url=f"redis://127.0.0.1:{unused_port}/0", rate_limit_scale=0.25)
+    limits = app.extensions["chatlens.ratelimits"]
+    headers = auth(user=f"ada-{uuid.uuid4().hex[:8]}", org=f"org-{uuid.uuid4().hex[:8]}")
+    assert ask(app.test_client(), headers).status_code == 404  # counted in memory
+
+    # Redis comes back (the same storage object, pointed at the real server).
+    limits._primary = ratelimits._Strategies(
+        ratelimits.storage.storage_from_string(REDIS, wrap_exceptions=True))
+    other = make_gateway(redis_url=REDIS, rate_limit_scale=0.25).test_client()
+    before = fallbacks()
+    statuses = [ask(client, headers).status_code
+                for client in (app.test_client(), other, app.test_client(), other, other)]
+    assert statuses == [404] * 5  # five shared hits; the memory one is not among them
+    assert ask(other, headers).status_code == 429
+    assert fallbacks() == before

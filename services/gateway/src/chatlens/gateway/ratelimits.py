@@ -12,25 +12,31 @@ A refusal is ``429 rate_limited`` (or ``quota_exceeded``) with ``Retry-After``; 
 response carries ``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset`` (seconds) of
 its tightest window. Counters live in Redis (``REDIS_URL``), shared by every gateway replica;
 without it (the embedded setup) in this process's memory. ``RATE_LIMIT_SCALE`` multiplies every
-limit (tests and benchmarks that need many requests raise it; there is no "off"). If Redis cannot
-be reached the request goes through and the failure is logged: losing the limiter must not take
-the API down with it.
+limit (tests and benchmarks that need many requests raise it; there is no "off").
+
+If Redis cannot be reached, this process counts in its own memory with the same limits until
+Redis answers again (tried again every :data:`REDIS_RETRY_S`): neither refusing everything
+(losing the limiter must not take the API down) nor limiting nothing (an outage must not open
+the costly routes to floods). With N gateway replicas each one then allows the full limit, so a
+caller may get up to N times it while Redis is away. The switch is logged once each way and every
+check made in memory meanwhile is counted in ``chatlens_gateway_ratelimit_fallback_total``.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import Flask, Response, g, request
 from limits import RateLimitItem, parse, storage, strategies
 from limits.errors import StorageError
+from limits.util import WindowStats
 
+from chatlens.gateway.metrics import RATE_LIMIT_FALLBACK
 from chatlens.shared.web import ApiError
 
 if TYPE_CHECKING:
@@ -73,6 +79,8 @@ EXEMPT = frozenset({"/healthz", "/readyz", "/metrics"})
 UPLOADS, TOKENS = "uploads", "tokens"
 QUOTA_OF = {"POST /api/v1/collections/<collection_id>/uploads": UPLOADS,
             "POST /v1/chat/completions": TOKENS}
+# While Redis is unreachable, how long the memory fallback serves before Redis is tried again.
+REDIS_RETRY_S = 5.0
 
 
 def route_key() -> str:
@@ -98,13 +106,15 @@ class RateLimits:
         options = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5} \
             if storage_uri.startswith(("redis://", "rediss://")) else {}
         self.storage = storage.storage_from_string(storage_uri, wrap_exceptions=True, **options)
-        self._limiter = strategies.SlidingWindowCounterRateLimiter(self.storage)
-        self._quota = strategies.FixedWindowRateLimiter(self.storage)
+        self._primary = _Strategies(self.storage)
+        # This process's own counters, for when the shared storage cannot be reached.
+        self._fallback = _Strategies(storage.MemoryStorage()) \
+            if options else self._primary
+        self._retry_primary_at = 0.0  # monotonic time; the fallback serves before it
         self._scale = scale
         self._items: dict[str, RateLimitItem] = {}
         self._quotas = {UPLOADS: self._item(f"{uploads_per_day}/day", scaled=False),
                         TOKENS: self._item(f"{tokens_per_day}/day", scaled=False)}
-        self._last_storage_error = 0.0
 
     def _item(self, text: str, scaled: bool = True) -> RateLimitItem:
         key = f"{text}|{scaled}"
@@ -156,8 +166,8 @@ class RateLimits:
         if spent is not None and response.status_code < 400 and response.is_json:
             amount = _quota_amount(spent[0], response.get_json(silent=True))
             if amount > 0:
-                self._guarded(lambda: self._quota.hit(self._quotas[spent[0]], "quota", spent[0],
-                                                      spent[1], cost=amount))
+                self._guarded(lambda use: use.quota.hit(self._quotas[spent[0]], "quota",
+                                                        spent[0], spent[1], cost=amount))
         tightest = g.get("_chatlens_tightest")
         if tightest is not None:
             response.headers.update(_headers(*tightest))
@@ -167,10 +177,12 @@ class RateLimits:
     def _hit_all(self, checks: list[tuple[str, tuple[str, ...]]], code: str) -> None:
         for text, ids in checks:
             item = self._item(text)
-            allowed = self._guarded(functools.partial(self._limiter.hit, item, *ids))
-            stats = self._guarded(functools.partial(self._limiter.get_window_stats, item, *ids))
-            if stats is None:
-                continue  # the storage failed: logged, let the request through
+
+            def hit(use: _Strategies, item: RateLimitItem = item,
+                    ids: tuple[str, ...] = ids) -> tuple[bool, WindowStats]:
+                return use.limiter.hit(item, *ids), use.limiter.get_window_stats(item, *ids)
+
+            allowed, stats = self._guarded(hit)
             reset_s = max(1, math.ceil(stats.reset_time - time.time()))
             tightest = g.get("_chatlens_tightest")
             if tightest is None or stats.remaining < tightest[1]:
@@ -183,26 +195,42 @@ class RateLimits:
 
     def _test_quota(self, quota: str, org_id: str) -> None:
         item = self._quotas[quota]
-        if self._guarded(lambda: self._quota.test(item, "quota", quota, org_id)) is False:
-            stats = self._guarded(lambda: self._quota.get_window_stats(item, "quota", quota,
-                                                                       org_id))
-            reset_s = max(1, math.ceil(stats.reset_time - time.time())) if stats else 60
+        if self._guarded(lambda use: use.quota.test(item, "quota", quota, org_id)) is False:
+            stats = self._guarded(lambda use: use.quota.get_window_stats(item, "quota", quota,
+                                                                         org_id))
+            reset_s = max(1, math.ceil(stats.reset_time - time.time()))
             raise ApiError(429, "quota_exceeded",
                            f"your organisation used its daily quota of {item.amount} {quota}; "
                            f"it renews in {reset_s} s",
                            headers={"Retry-After": str(reset_s),
                                     **_headers(item.amount, 0, reset_s)})
 
-    def _guarded(self, call: Callable[[], T]) -> T | None:
-        try:
-            return call()
-        except StorageError as exc:
-            now = time.monotonic()
-            if now - self._last_storage_error > 30:  # once per 30 s, not once per request
-                self._last_storage_error = now
-                log.error("rate limit storage unavailable; requests are not limited meanwhile",
-                          extra={"error": str(exc.storage_error)})
-            return None
+    def _guarded(self, call: Callable[[_Strategies], T]) -> T:
+        """``call`` on the shared storage, or on this process's memory while it is unreachable."""
+        if self._fallback is self._primary or time.monotonic() >= self._retry_primary_at:
+            try:
+                result = call(self._primary)
+            except StorageError as exc:
+                if self._retry_primary_at == 0.0:  # once per outage, not once per request
+                    log.error("rate limit storage unavailable; counting in this process's "
+                              "memory with the same limits until it is back",
+                              extra={"error": str(exc.storage_error)})
+                self._retry_primary_at = time.monotonic() + REDIS_RETRY_S
+            else:
+                if self._retry_primary_at:
+                    log.warning("rate limit storage reachable again; counters shared again")
+                    self._retry_primary_at = 0.0
+                return result
+        RATE_LIMIT_FALLBACK.inc()
+        return call(self._fallback)
+
+
+class _Strategies:
+    """The two strategies over one storage: sliding windows for rates, fixed days for quotas."""
+
+    def __init__(self, store: Any) -> None:  # a synchronous limits storage
+        self.limiter = strategies.SlidingWindowCounterRateLimiter(store)
+        self.quota = strategies.FixedWindowRateLimiter(store)
 
 
 def _quota_amount(quota: str, body: object) -> int:
