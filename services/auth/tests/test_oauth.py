@@ -1,114 +1,32 @@
-"""OAuth login against a local OAuth 2.0 / OIDC-style provider on loopback, built for the tests:
-state, PKCE (S256), exact redirect URIs, identities by subject, linking only after sign-in."""
+"""OAuth login against a local OAuth 2.0 / OIDC-style provider on loopback, built for the tests
+(``chatlens.shared.oauth_test_provider``): state, PKCE (S256), exact redirect URIs, identities
+by subject, linking only after sign-in."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import secrets
-import threading
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import jwt
 import pytest
 import requests
-from flask import Flask, jsonify, redirect, request
 from sqlalchemy import update
-from werkzeug.serving import make_server
 
 from chatlens.auth.tables import OAuthState
+from chatlens.shared.oauth_test_provider import CLIENT_ID, CLIENT_SECRET, serve
 
 PASSWORD = "correct horse battery staple"
-CLIENT_ID, CLIENT_SECRET = "chatlens-test", "s3cret-for-tests"
 PUBLIC_URL = "http://chatlens.test"
-
-
-class FakeProvider:
-    """Authorization endpoint (auto-approves ``self.user``), token endpoint checking PKCE,
-    client credentials and the exact redirect URI, and a userinfo endpoint."""
-
-    def __init__(self) -> None:
-        self.user = {"sub": "google-1", "email": "ada@example.com", "email_verified": True}
-        self.codes: dict[str, dict] = {}
-        self.tokens: dict[str, dict] = {}
-        self.allowed_redirects = {f"{PUBLIC_URL}/api/v1/auth/oauth/{p}/callback"
-                                  for p in ("google", "github")}
-        app = Flask("fake-provider")
-        app.add_url_rule("/authorize", view_func=self.authorize)
-        app.add_url_rule("/token", view_func=self.token, methods=["POST"])
-        app.add_url_rule("/userinfo", view_func=self.userinfo)
-        app.add_url_rule("/userinfo/emails", view_func=self.emails)
-        self.server = make_server("127.0.0.1", 0, app)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-
-    def authorize(self):
-        args = request.args
-        if (args.get("client_id") != CLIENT_ID or args.get("response_type") != "code"
-                or args.get("redirect_uri") not in self.allowed_redirects
-                or args.get("code_challenge_method") != "S256" or not args.get("code_challenge")
-                or not args.get("state")):
-            return jsonify(error="invalid_request"), 400
-        code = secrets.token_urlsafe(16)
-        self.codes[code] = {"challenge": args["code_challenge"], "redirect": args["redirect_uri"],
-                            "user": dict(self.user)}
-        query = urlencode({"code": code, "state": args["state"]})
-        return redirect(f"{args['redirect_uri']}?{query}")
-
-    def token(self):
-        form = request.form
-        auth = request.authorization
-        client = (auth.username, auth.password) if auth else (form.get("client_id"),
-                                                              form.get("client_secret"))
-        grant = self.codes.pop(form.get("code", ""), None)
-        verifier = form.get("code_verifier", "")
-        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-        if (client != (CLIENT_ID, CLIENT_SECRET) or grant is None
-                or form.get("grant_type") != "authorization_code"
-                or form.get("redirect_uri") != grant["redirect"]
-                or challenge.rstrip(b"=").decode() != grant["challenge"]):
-            return jsonify(error="invalid_grant"), 400
-        token = secrets.token_urlsafe(16)
-        self.tokens[token] = grant["user"]
-        return jsonify(access_token=token, token_type="Bearer", expires_in=3600)
-
-    def _user(self):
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        return self.tokens.get(token) if scheme == "Bearer" else None
-
-    def userinfo(self):
-        user = self._user()
-        if user is None:
-            return jsonify(error="invalid_token"), 401
-        return jsonify({**user, "id": user["sub"]})
-
-    def emails(self):
-        user = self._user()
-        if user is None:
-            return jsonify(error="invalid_token"), 401
-        return jsonify([{"email": user["email"], "primary": True,
-                         "verified": user["email_verified"]}])
 
 
 @pytest.fixture(scope="module")
 def provider():
-    fake = FakeProvider()
-    thread = threading.Thread(target=fake.server.serve_forever, daemon=True)
-    thread.start()
-    yield fake
-    fake.server.shutdown()
+    with serve(PUBLIC_URL) as fake:
+        yield fake
 
 
 @pytest.fixture
 def oauth_app(make_app, provider):
-    endpoints = {}
-    for name in ("google", "github"):
-        endpoints.update({
-            f"oauth_{name}_client_id": CLIENT_ID, f"oauth_{name}_client_secret": CLIENT_SECRET,
-            f"oauth_{name}_authorize_url": f"{provider.url}/authorize",
-            f"oauth_{name}_token_url": f"{provider.url}/token",
-            f"oauth_{name}_userinfo_url": f"{provider.url}/userinfo",
-        })
-    return make_app(public_url=PUBLIC_URL, **endpoints)
+    return make_app(public_url=PUBLIC_URL, **provider.settings())
 
 
 def _authorize(client, name="google", headers=None) -> dict:
@@ -199,6 +117,21 @@ def test_an_unverified_email_makes_no_account(oauth_app, provider):
     provider.user = {"sub": "google-x", "email": "x@example.com", "email_verified": False}
     response = _callback(client, _authorize(client))
     assert response.status_code == 400 and response.json["error"]["code"] == "oauth_failed"
+
+
+def test_the_configured_providers_are_listed_for_the_sign_in_page(oauth_app, make_app, client):
+    listed = oauth_app.test_client().get("/api/v1/auth/oauth/providers")
+    assert listed.status_code == 200
+    assert listed.json == {"providers": [
+        {"name": "github", "label": "GitHub", "start_url": "/api/v1/auth/oauth/github/start"},
+        {"name": "google", "label": "Google", "start_url": "/api/v1/auth/oauth/google/start"}]}
+    assert client.get("/api/v1/auth/oauth/providers").json == {"providers": []}  # none set up
+    github_only = make_app(oauth_github_client_id=CLIENT_ID,
+                           oauth_github_client_secret=CLIENT_SECRET,
+                           oauth_google_client_id=CLIENT_ID)  # google lacks its secret
+    names = [p["name"] for p in github_only.test_client().get(
+        "/api/v1/auth/oauth/providers").json["providers"]]
+    assert names == ["github"]
 
 
 def test_unconfigured_providers_and_bad_callbacks_are_clean_4xx(oauth_app, client):

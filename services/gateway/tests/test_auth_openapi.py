@@ -226,6 +226,7 @@ def test_every_answer_of_auth_matches_the_document(client, document):
           json={"password": PASSWORD, "code": codes[2]})
 
     # OAuth, password, logout.
+    check("get", "/api/v1/auth/oauth/providers", expect=200)
     start = "/api/v1/auth/oauth/{name}/start"
     check("get", start, path="/api/v1/auth/oauth/github/start", expect=200)
     check("get", start, path="/api/v1/auth/oauth/github/start", token=token, expect=200)

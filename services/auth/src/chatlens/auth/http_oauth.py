@@ -1,4 +1,5 @@
-"""OAuth login and linking: ``/api/v1/auth/oauth/{provider}/start`` and ``.../callback``."""
+"""OAuth login and linking: ``/api/v1/auth/oauth/{provider}/start`` and ``.../callback``, and
+``/api/v1/auth/oauth/providers``: which providers are configured."""
 
 from __future__ import annotations
 
@@ -19,6 +20,14 @@ def _provider(name: str) -> oauth.Provider:
     if provider is None:
         raise NotFound("no such sign-in provider")
     return provider
+
+
+@blueprint.get("/api/v1/auth/oauth/providers")
+def configured():
+    """The providers a sign-in page may offer (those with a client id and secret), in order."""
+    names = oauth.providers(runtime.current().settings)
+    return {"providers": [{"name": name, "label": oauth.LABELS.get(name, name),
+                           "start_url": f"/api/v1/auth/oauth/{name}/start"} for name in names]}
 
 
 @blueprint.get("/api/v1/auth/oauth/<name>/start")

@@ -31,6 +31,7 @@ from chatlens.auth.tables import OAuthIdentity, OAuthState, User, utcnow
 log = logging.getLogger(__name__)
 
 STATE_TTL = timedelta(minutes=10)
+LABELS = {"github": "GitHub", "google": "Google"}
 TIMEOUT_S = 10
 
 

@@ -275,6 +275,16 @@ class OAuthLinked(_Answer):
     linked: str
 
 
+class OAuthProvider(_Answer):
+    name: str = Field(description="github or google")
+    label: str = Field(description="the name to show on a button")
+    start_url: str = Field(description="GET it for the provider's sign-in URL")
+
+
+class OAuthProviders(_Answer):
+    providers: list[OAuthProvider] = Field(description="those with a client id and secret set")
+
+
 class Jwk(BaseModel):
     model_config = ConfigDict(extra="allow")  # members depend on the key type (RFC 7517)
     kty: str

@@ -88,6 +88,8 @@ def _ops() -> list[Operation]:
           "mfa", 200, m.TokenPair, m.MfaDisableRequest, errors=(401, 404, 429)),
         o("post", "/api/v1/auth/mfa/recovery-codes", "New recovery codes for a TOTP code",
           "mfa", 200, m.RecoveryCodes, m.CodeRequest, errors=(401, 404, 429)),
+        o("get", "/api/v1/auth/oauth/providers", "The sign-in providers configured", "oauth",
+          200, m.OAuthProviders, auth=PUBLIC),
         o("get", "/api/v1/auth/oauth/{name}/start", "The provider's sign-in URL (with a bearer "
           "token: link the provider to that user)", "oauth", 200, m.OAuthStart, errors=(404,),
           auth=OPTIONAL),

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import requests
 from flask import Blueprint, Response, current_app, request
 
-from chatlens.gateway.api import browser_session
+from chatlens.gateway.api import browser_session, oauth_browser
 from chatlens.shared import logs
 from chatlens.shared.web import ApiError, server_timing
 
@@ -34,8 +34,13 @@ def auth(rest: str):
     if any(segment in ("", ".", "..") or "\\" in segment for segment in segments):
         raise ApiError(404, "not_found", "no such auth endpoint")
     path = "/api/v1/auth/" + quote(rest, safe="/")
+    if oauth_browser.is_browser_callback(request, rest):  # the provider sent the web app back
+        return oauth_browser.finish(request, rest, path, _forward)
     if browser_session.requested(request):  # the web app: refresh token in a cookie
-        return browser_session.relay(request, rest, path, _forward)
+        response = browser_session.relay(request, rest, path, _forward)
+        if oauth_browser.is_start(rest):
+            oauth_browser.bind_state(response)
+        return response
     return _forward(path)
 
 

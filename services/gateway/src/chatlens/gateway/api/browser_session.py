@@ -96,6 +96,11 @@ def _move_token_to_cookie(response: Response) -> None:
         return
     token = payload.pop("refresh_token")
     response.set_data(json.dumps(payload))
+    set_cookie(response, token)
+
+
+def set_cookie(response: Response, token: str) -> None:
+    """Keep ``token`` in the refresh cookie (HttpOnly, Secure, Strict, the refresh path only)."""
     response.set_cookie(COOKIE, token, max_age=COOKIE_MAX_AGE_S, path=COOKIE_PATH,
                         secure=True, httponly=True, samesite="Strict")
 
