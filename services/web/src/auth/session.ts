@@ -112,6 +112,26 @@ export class Session {
     this.adopt(data, true);
   }
 
+  /** The OAuth providers auth has configured (what the sign-in page offers). */
+  async oauthProviders(): Promise<{ name: string; label: string; start_url: string }[]> {
+    const { data, error, response } = await this.auth.GET("/api/v1/auth/oauth/providers");
+    if (!response.ok || !data) throw toApiError(response.status, error);
+    return data.providers;
+  }
+
+  /**
+   * Starts an OAuth sign-in in cookie mode (the gateway binds its state to this browser) and
+   * answers the provider's URL to send the browser to; it comes back signed in, through the
+   * gateway's callback, to /collections (or to /login with the reason).
+   */
+  async oauthStart(name: string): Promise<string> {
+    const { data, error, response } = await this.auth.GET("/api/v1/auth/oauth/{name}/start", {
+      params: { path: { name } }, headers: COOKIE_MODE,
+    });
+    if (!response.ok || !data) throw toApiError(response.status, error);
+    return data.authorization_url;
+  }
+
   /** Creates the account and its personal org, then signs in. */
   async register(email: string, password: string, name: string): Promise<void> {
     const { error, response } = await this.auth.POST("/api/v1/auth/register", {

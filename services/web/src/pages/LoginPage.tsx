@@ -1,6 +1,7 @@
-import { Alert, Anchor, Button, PasswordInput, Stack, Text, TextInput } from "@mantine/core";
+import { Alert, Anchor, Button, Divider, PasswordInput, Stack, Text, TextInput } from "@mantine/core";
+import { useQuery } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { Link, Navigate, useLocation, useNavigate } from "react-router";
+import { Link, Navigate, useLocation, useNavigate, useSearchParams } from "react-router";
 import { ApiError, errorMessage } from "../api/errors";
 import { useServices, useSessionState } from "../services";
 import { AuthLayout } from "./AuthLayout";
@@ -24,6 +25,11 @@ export default function LoginPage() {
   const [needsCode, setNeedsCode] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // The gateway sends the browser back here when a provider's sign-in was refused or cancelled.
+  const [params] = useSearchParams();
+  const oauthError = params.get("oauth_error");
+  const providers = useQuery({ queryKey: ["oauth-providers"], queryFn: () => session.oauthProviders(), retry: false });
+  const [leaving, setLeaving] = useState<string | null>(null);
 
   if (state.status === "signed-in" && !busy) return <Navigate to={from} replace />;
 
@@ -45,9 +51,21 @@ export default function LoginPage() {
     }
   }
 
+  async function withProvider(name: string) {
+    setLeaving(name);
+    setError(null);
+    try {
+      window.location.assign(await session.oauthStart(name));
+    } catch (caught) {
+      setError(errorMessage(caught));
+      setLeaving(null);
+    }
+  }
+
   return (
     <AuthLayout title="Sign in">
       {reason && <Alert color="orange" role="status">{reason}</Alert>}
+      {oauthError && <Alert color="red" role="alert" data-testid="oauth-error">{oauthError}</Alert>}
       <form onSubmit={submit} noValidate>
         <Stack>
           <TextInput label="Email" type="email" autoComplete="username" required
@@ -63,6 +81,15 @@ export default function LoginPage() {
           <Button type="submit" loading={busy}>Sign in</Button>
         </Stack>
       </form>
+      {providers.data && providers.data.length > 0 && !needsCode && (
+        <Stack gap="xs">
+          <Divider label="or" labelPosition="center" />
+          {providers.data.map((p) => (
+            <Button key={p.name} variant="default" data-start-url={p.start_url} loading={leaving === p.name}
+              onClick={() => void withProvider(p.name)}>Continue with {p.label}</Button>
+          ))}
+        </Stack>
+      )}
       <Text size="sm">
         No account? <Anchor component={Link} to="/register" state={location.state} underline="always">Create one</Anchor>
       </Text>
