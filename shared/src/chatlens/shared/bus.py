@@ -24,7 +24,10 @@ What it guarantees:
   generator has each yielded message sent at once as a chunk, numbered by the ``x-chatlens-seq``
   header, and its return value sent last with ``x-chatlens-final``; a caller that stops reading
   sends :class:`~chatlens.shared.schemas.StreamCancelled` back over direct reply-to to the
-  server's channel, and the server closes the generator (so the work behind it stops).
+  server's channel, and the server closes the generator (so the work behind it stops);
+* a dead-letter sweeper (:meth:`Bus.dead_letter_sweeper`) hands each message of a dead-letter
+  queue, undecoded, to its handler and acks it once the handler returned; :meth:`Bus.park`
+  keeps such a message, confirmed, in its queue's parking queue (``chatlens.shared.deadletters``).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from pika.spec import Basic
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from chatlens.shared import logs, metrics, queues, schemas, topology, tracing
+from chatlens.shared.deadletters import DeadLetter
 from chatlens.shared.handling import (
     BrokerUnavailable,
     Delivery,
@@ -193,6 +197,33 @@ class Bus:
         return Consumer(self, queues.BROADCAST, handler, prefetch=prefetch, workers=1, rpc=False,
                         on_connect=on_connect)
 
+    def dead_letter_sweeper(self, spec: topology.QueueSpec,
+                            handler: Callable[[DeadLetter], object]) -> Consumer:
+        """A consumer of ``spec``'s dead-letter queue handing each message, undecoded, to
+        ``handler``; acked once it returned, returned to the queue if it raised."""
+        return Consumer(self, spec.dead_letter_queue, lambda *_: None, prefetch=1, workers=1,
+                        rpc=False, dead=(spec.name, handler))
+
+    def park(self, dead: DeadLetter) -> None:
+        """Keep a dead message, as it was published plus why it died, in its queue's parking
+        queue (declared here: only what is parked needs one); returns once the broker confirmed
+        it (``PublishFailed`` otherwise)."""
+        properties = pika.BasicProperties(
+            content_type="application/json", type=dead.type, message_id=dead.message_id,
+            headers=dead.parked_headers(), delivery_mode=pika.DeliveryMode.Persistent)
+        with self._lock:
+            try:
+                channel = self._publishing_channel()
+                channel.queue_declare(dead.parking_queue, durable=True,
+                                      arguments={"x-queue-type": "quorum"})
+                channel.basic_publish("", dead.parking_queue, dead.body, properties,
+                                      mandatory=True)
+            except (pika.exceptions.UnroutableError, pika.exceptions.NackError) as exc:
+                raise PublishFailed(f"parking {dead.type} {dead.message_id}: {exc!r}") from exc
+            except CONNECTION_ERRORS:
+                self._drop_publisher()
+                raise
+
     def rpc_server(self, queue: str,
                    handler: Callable[[schemas.Message, Delivery], schemas.Message],
                    *, prefetch: int = 4, workers: int = 1) -> Consumer:
@@ -243,8 +274,11 @@ class Consumer:
     def __init__(self, bus: Bus, queue: str,
                  handler: Callable[[schemas.Message, Delivery], object], *, prefetch: int,
                  workers: int,
-                 rpc: bool, on_connect: Callable[[], None] | None = None) -> None:
+                 rpc: bool, on_connect: Callable[[], None] | None = None,
+                 dead: tuple[str, Callable[[DeadLetter], object]] | None = None) -> None:
         self.bus, self.queue, self.handler = bus, queue, handler
+        # A dead-letter sweeper: (the work queue whose dead letters these are, its handler).
+        self._dead = dead
         self.prefetch, self.rpc, self._on_connect = prefetch, rpc, on_connect
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"work-{queue}")
         self._stopping = threading.Event()
@@ -341,6 +375,9 @@ class Consumer:
     def _work(self, connection: pika.BlockingConnection, channel: BlockingChannel,
               method: Basic.Deliver, properties: pika.BasicProperties, body: bytes) -> None:
         headers = dict(properties.headers or {})
+        if self._dead is not None:
+            self._sweep(connection, channel, method, properties, body, headers)
+            return
         delivery = Delivery(
             queue=self.queue,
             redelivered=bool(method.redelivered),
@@ -373,6 +410,32 @@ class Consumer:
             finally:
                 with self._inflight_lock:
                     self._inflight -= 1
+
+    def _sweep(self, connection: pika.BlockingConnection, channel: BlockingChannel,
+               method: Basic.Deliver, properties: pika.BasicProperties, body: bytes,
+               headers: dict[str, Any]) -> None:
+        assert self._dead is not None
+        queue, handler = self._dead
+        dead = DeadLetter(queue=queue, type=properties.type, message_id=properties.message_id,
+                          body=body, headers=headers)
+        outcome = "acked"
+        with logs.correlation(headers.get(logs.AMQP_HEADER)):
+            try:
+                handler(dead)
+            except Exception:  # the broker or the database away: keep it, try again soon
+                log.exception("could not sweep a dead letter; returned to its queue",
+                              extra={"queue": self.queue, "id": properties.message_id})
+                outcome = "requeued"
+                self._stopping.wait(2.0)
+        metrics.BUS_CONSUMED.labels(self.queue, outcome).inc()
+        try:
+            connection.add_callback_threadsafe(functools.partial(
+                self._settle, channel, method, properties, outcome, None))
+        except CONNECTION_ERRORS:
+            log.warning("connection closed before ack; the dead letter will be swept again")
+        finally:
+            with self._inflight_lock:
+                self._inflight -= 1
 
     def _outcome(self, properties: pika.BasicProperties, body: bytes,
                  delivery: Delivery) -> tuple[str, object]:
