@@ -494,26 +494,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/auth/oauth/providers": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The sign-in providers configured
-         * @description Relayed to the auth service.
-         */
-        get: operations["auth_get_auth_oauth_providers"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/auth/orgs": {
         parameters: {
             query?: never;
@@ -1141,6 +1121,128 @@ export interface paths {
         get: operations["get__api_v1_collections_{collection_id}_versions_compare"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/collections/{collection_id}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** list_hooks <GET> */
+        get: operations["get__api_v1_collections_{collection_id}_webhooks"];
+        put?: never;
+        /** create <POST> */
+        post: operations["post__api_v1_collections_{collection_id}_webhooks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/collections/{collection_id}/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** get <GET> */
+        get: operations["get__api_v1_collections_{collection_id}_webhooks_{webhook_id}"];
+        put?: never;
+        post?: never;
+        /** delete <DELETE> */
+        delete: operations["delete__api_v1_collections_{collection_id}_webhooks_{webhook_id}"];
+        options?: never;
+        head?: never;
+        /** update <PATCH> */
+        patch: operations["patch__api_v1_collections_{collection_id}_webhooks_{webhook_id}"];
+        trace?: never;
+    };
+    "/api/v1/collections/{collection_id}/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** deliveries <GET> */
+        get: operations["get__api_v1_collections_{collection_id}_webhooks_{webhook_id}_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/collections/{collection_id}/webhooks/{webhook_id}/deliveries/{delivery_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** delivery <GET> */
+        get: operations["get__api_v1_collections_{collection_id}_webhooks_{webhook_id}_deliveries_{delivery_id}"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/collections/{collection_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** redeliver <POST> */
+        post: operations["post__api_v1_collections_{collection_id}_webhooks_{webhook_id}_deliveries_{delivery_id}_redeliver"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/collections/{collection_id}/webhooks/{webhook_id}/ping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** ping <POST> */
+        post: operations["post__api_v1_collections_{collection_id}_webhooks_{webhook_id}_ping"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/collections/{collection_id}/webhooks/{webhook_id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** rotate_secret <POST> */
+        post: operations["post__api_v1_collections_{collection_id}_webhooks_{webhook_id}_rotate-secret"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2089,32 +2191,6 @@ export interface components {
         AuthOAuthLinked: {
             /** Linked */
             linked: string;
-        };
-        /** OAuthProvider */
-        AuthOAuthProvider: {
-            /**
-             * Label
-             * @description the name to show on a button
-             */
-            label: string;
-            /**
-             * Name
-             * @description github or google
-             */
-            name: string;
-            /**
-             * Start Url
-             * @description GET it for the provider's sign-in URL
-             */
-            start_url: string;
-        };
-        /** OAuthProviders */
-        AuthOAuthProviders: {
-            /**
-             * Providers
-             * @description those with a client id and secret set
-             */
-            providers: components["schemas"]["AuthOAuthProvider"][];
         };
         /** OAuthStart */
         AuthOAuthStart: {
@@ -4679,6 +4755,258 @@ export interface components {
             /** Version */
             version: number;
         };
+        /** WebhookAttemptOut */
+        WebhookAttemptOut: {
+            /** At */
+            at: string;
+            /** Duration Ms */
+            duration_ms: number;
+            /** Error */
+            error: string | null;
+            /** Number */
+            number: number;
+            /**
+             * Status Code
+             * @description the receiver's HTTP status; null: no answer
+             */
+            status_code: number | null;
+        };
+        /**
+         * WebhookCreate
+         * @example {
+         *       "description": "notify the data team",
+         *       "events": [
+         *         "job.succeeded",
+         *         "job.failed",
+         *         "version.created"
+         *       ],
+         *       "url": "https://hooks.example.com/chatlens"
+         *     }
+         */
+        WebhookCreate: {
+            /**
+             * Active
+             * @default true
+             */
+            active?: boolean;
+            /**
+             * Description
+             * @default
+             */
+            description?: string;
+            /**
+             * Events
+             * @description the events this webhook receives
+             */
+            events: ("job.succeeded" | "job.failed" | "version.created")[];
+            /**
+             * Url
+             * @description where the events are POSTed: https:// to a public address (a private, loopback or link-local one is refused unless the server allows it); redirects are not followed
+             */
+            url: string;
+        };
+        /**
+         * WebhookDeliveryDetail
+         * @example {
+         *       "attempt_log": [
+         *         {
+         *           "at": "2025-02-14T11:15:00Z",
+         *           "duration_ms": 41,
+         *           "error": "HTTP 503",
+         *           "number": 1,
+         *           "status_code": 503
+         *         },
+         *         {
+         *           "at": "2025-02-14T11:15:12Z",
+         *           "duration_ms": 38,
+         *           "error": null,
+         *           "number": 2,
+         *           "status_code": 200
+         *         }
+         *       ],
+         *       "attempts": 2,
+         *       "body": "{\"id\":\"dlv_7a1f\",\"type\":\"job.succeeded\",\"created_at\":\"2025-02-14T11:15:00Z\",\"org_id\":\"org_2b1c\",\"collection_id\":\"c7e4a1b2d3f94c5e8a6b0d1f2e3a4b5c\",\"webhook_id\":\"wh_4c2d\",\"data\":{\"id\":\"job_91ab\",\"status\":\"succeeded\",\"version\":4}}",
+         *       "created_at": "2025-02-14T11:15:00Z",
+         *       "event": "job.succeeded",
+         *       "finished_at": "2025-02-14T11:15:12Z",
+         *       "id": "dlv_7a1f",
+         *       "last_error": null,
+         *       "last_status_code": 200,
+         *       "next_attempt_at": null,
+         *       "status": "delivered",
+         *       "webhook_id": "wh_4c2d"
+         *     }
+         */
+        WebhookDeliveryDetail: {
+            /** Attempt Log */
+            attempt_log: components["schemas"]["WebhookAttemptOut"][];
+            /** Attempts */
+            attempts: number;
+            /**
+             * Body
+             * @description the exact JSON body sent (and signed)
+             */
+            body: string;
+            /** Created At */
+            created_at: string;
+            /** Event */
+            event: string;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Id
+             * @description the Chatlens-Delivery header: the same on every attempt
+             */
+            id: string;
+            /** Last Error */
+            last_error: string | null;
+            /** Last Status Code */
+            last_status_code: number | null;
+            /** Next Attempt At */
+            next_attempt_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "dead";
+            /** Webhook Id */
+            webhook_id: string;
+        };
+        /** WebhookDeliveryList */
+        WebhookDeliveryList: {
+            /** Deliveries */
+            deliveries: components["schemas"]["WebhookDeliveryOut"][];
+        };
+        /** WebhookDeliveryOut */
+        WebhookDeliveryOut: {
+            /** Attempts */
+            attempts: number;
+            /** Created At */
+            created_at: string;
+            /** Event */
+            event: string;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Id
+             * @description the Chatlens-Delivery header: the same on every attempt
+             */
+            id: string;
+            /** Last Error */
+            last_error: string | null;
+            /** Last Status Code */
+            last_status_code: number | null;
+            /** Next Attempt At */
+            next_attempt_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "dead";
+            /** Webhook Id */
+            webhook_id: string;
+        };
+        /** WebhookDeliveryQuery */
+        WebhookDeliveryQuery: {
+            /**
+             * Limit
+             * @default 50
+             */
+            limit?: number;
+            /**
+             * Status
+             * @default null
+             */
+            status?: ("pending" | "delivered" | "dead") | null;
+        };
+        /** WebhookList */
+        WebhookList: {
+            /** Webhooks */
+            webhooks: components["schemas"]["WebhookOut"][];
+        };
+        /** WebhookOut */
+        WebhookOut: {
+            /** Active */
+            active: boolean;
+            /** Collection Id */
+            collection_id: string;
+            /** Created At */
+            created_at: string;
+            /** Description */
+            description: string;
+            /** Events */
+            events: string[];
+            /** Id */
+            id: string;
+            /** Updated At */
+            updated_at: string;
+            /** Url */
+            url: string;
+        };
+        /** WebhookUpdate */
+        WebhookUpdate: {
+            /**
+             * Active
+             * @default null
+             */
+            active?: boolean | null;
+            /**
+             * Description
+             * @default null
+             */
+            description?: string | null;
+            /**
+             * Events
+             * @default null
+             */
+            events?: ("job.succeeded" | "job.failed" | "version.created")[] | null;
+            /**
+             * Url
+             * @default null
+             */
+            url?: string | null;
+        };
+        /**
+         * WebhookWithSecret
+         * @example {
+         *       "active": true,
+         *       "collection_id": "c7e4a1b2d3f94c5e8a6b0d1f2e3a4b5c",
+         *       "created_at": "2025-02-14T11:15:00Z",
+         *       "description": "notify the data team",
+         *       "events": [
+         *         "job.failed",
+         *         "job.succeeded",
+         *         "version.created"
+         *       ],
+         *       "id": "wh_4c2d",
+         *       "secret": "whsec_Q2hhdGxlbnMtZXhhbXBsZS1zZWNyZXQtbm90LXJlYWw",
+         *       "updated_at": "2025-02-14T11:15:00Z",
+         *       "url": "https://hooks.example.com/chatlens"
+         *     }
+         */
+        WebhookWithSecret: {
+            /** Active */
+            active: boolean;
+            /** Collection Id */
+            collection_id: string;
+            /** Created At */
+            created_at: string;
+            /** Description */
+            description: string;
+            /** Events */
+            events: string[];
+            /** Id */
+            id: string;
+            /**
+             * Secret
+             * @description the signing secret, shown only now: keep it to verify Chatlens-Signature
+             */
+            secret: string;
+            /** Updated At */
+            updated_at: string;
+            /** Url */
+            url: string;
+        };
         /** WordCount */
         WordCount: {
             /** Count */
@@ -6714,47 +7042,6 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AuthError"];
-                };
-            };
-            /** @description Service Unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AuthError"];
-                };
-            };
-        };
-    };
-    auth_get_auth_oauth_providers: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description `cookie` (the web app): the refresh token is kept in an HttpOnly cookie instead of the body; refresh spends the cookie's token; logout clears it. Needs a same-origin Origin (else 403 cross_origin). */
-                "X-Chatlens-Session"?: "cookie";
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AuthOAuthProviders"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9768,6 +10055,668 @@ export interface operations {
             };
             /** @description Service Unavailable */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "get__api_v1_collections_{collection_id}_webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "post__api_v1_collections_{collection_id}_webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookCreate"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecret"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "get__api_v1_collections_{collection_id}_webhooks_{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection_id: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "delete__api_v1_collections_{collection_id}_webhooks_{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection_id: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "patch__api_v1_collections_{collection_id}_webhooks_{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection_id: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookUpdate"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "get__api_v1_collections_{collection_id}_webhooks_{webhook_id}_deliveries": {
+        parameters: {
+            query?: {
+                limit?: number;
+                status?: ("pending" | "delivered" | "dead") | null;
+            };
+            header?: never;
+            path: {
+                collection_id: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "get__api_v1_collections_{collection_id}_webhooks_{webhook_id}_deliveries_{delivery_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection_id: string;
+                delivery_id: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryDetail"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "post__api_v1_collections_{collection_id}_webhooks_{webhook_id}_deliveries_{delivery_id}_redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection_id: string;
+                delivery_id: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "post__api_v1_collections_{collection_id}_webhooks_{webhook_id}_ping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection_id: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "post__api_v1_collections_{collection_id}_webhooks_{webhook_id}_rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection_id: string;
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecret"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -3,15 +3,14 @@ rest with a rotatable key list (MultiFernet), never returned in full by the API.
 encrypt the users' TOTP secrets.
 
 The key file (``SECRETS_KEY_PATH``, one Fernet key per line, newest first) is generated on first
-start. ``admin rotate-secrets-key`` puts a new key first and re-encrypts every secret with it;
-the old keys stay in the file (still able to decrypt) until removed with ``--drop-old``.
+start (``chatlens.shared.secret_box``, which the gateway uses too). ``admin rotate-secrets-key``
+puts a new key first and re-encrypts every secret with it; the old keys stay in the file (still
+able to decrypt) until removed with ``--drop-old``.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-from pathlib import Path
 
 from cryptography.fernet import Fernet, MultiFernet
 from sqlalchemy import select
@@ -19,46 +18,9 @@ from sqlalchemy.orm import Session
 
 from chatlens.auth.errors import NotFound
 from chatlens.auth.tables import ProviderSecret, TotpCredential, new_id, utcnow
+from chatlens.shared.secret_box import SecretBox, load_keys, write_keys
 
 log = logging.getLogger(__name__)
-
-
-def load_keys(path: Path) -> list[bytes]:
-    """The Fernet keys in ``path``, newest first; one is generated (mode 0600) if it is missing."""
-    if not path.exists():
-        write_keys(path, [Fernet.generate_key()])
-    keys = [line.strip().encode() for line in path.read_text().splitlines() if line.strip()]
-    if not keys:
-        raise ValueError(f"{path}: no Fernet key")
-    return keys
-
-
-def write_keys(path: Path, keys: list[bytes]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(b"\n".join(keys) + b"\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
-class SecretBox:
-    """Encrypts with the first key, decrypts with any (the file is re-read when it changes)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._stamp: tuple[int, int] | None = None
-        self._fernet: MultiFernet | None = None
-
-    def fernet(self) -> MultiFernet:
-        keys = load_keys(self.path)
-        stat = self.path.stat()
-        if self._fernet is None or self._stamp != (stat.st_ino, stat.st_mtime_ns):
-            self._fernet = MultiFernet([Fernet(key) for key in keys])
-            self._stamp = (stat.st_ino, stat.st_mtime_ns)
-        return self._fernet
 
 
 def put(session: Session, box: SecretBox, org_id: str, user_id: str, name: str, provider: str,

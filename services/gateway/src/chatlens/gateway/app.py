@@ -25,8 +25,10 @@ from chatlens.gateway.api import (
     summaries,
     tags,
     versions,
+    webhooks,
 )
 from chatlens.gateway.api_keys import ApiKeyVerifier
+from chatlens.gateway.application import webhooks as application_webhooks
 from chatlens.gateway.audit import AuditLog
 from chatlens.gateway.config import GatewaySettings
 from chatlens.gateway.db import make_engine, make_sessions
@@ -36,8 +38,10 @@ from chatlens.gateway.revocation_push import broadcast_routes
 from chatlens.gateway.revocations import RevocationFeed
 from chatlens.gateway.security import Principal, TokenVerifier
 from chatlens.gateway.uploads import UploadRequest
+from chatlens.gateway.webhooks.dispatcher import Dispatcher, DispatchSettings
 from chatlens.shared import service, topology, tracing, web
 from chatlens.shared.bus import Bus
+from chatlens.shared.secret_box import SecretBox
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +83,13 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
     api_keys = ApiKeyVerifier(settings.internal_url("api-keys/verify"), http, Principal,
                               internal_token=settings.internal_token,
                               cache_s=settings.api_key_cache_s)
+    webhook_box = SecretBox(settings.resolved_webhook_key_path())
+    webhook_settings = DispatchSettings.from_settings(settings)
+    dispatcher = Dispatcher(sessions, webhook_box, webhook_settings)
     app.extensions.update({
+        "chatlens.webhooks": application_webhooks.Context(
+            webhook_box, webhook_settings.policy, dispatcher.wake),
+        "chatlens.dispatcher": dispatcher,
         "chatlens.engine": engine,
         "chatlens.sessions": sessions,
         "chatlens.bus": bus,
@@ -116,10 +126,12 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
     app.register_blueprint(messages.bp)
     app.register_blueprint(openai_compat.bp)
     app.register_blueprint(analytics.bp)
+    app.register_blueprint(webhooks.bp)
     docs.spec.register(app)
 
     if settings.background:
         relay.start()
+        dispatcher.start()
         consumer = bus.consumer(topology.GATEWAY_JOBS_QUEUE.name,
                                 job_event_handler(sessions, app.config["CHATLENS_UPLOAD_DIR"],
                                                   relay.wake),

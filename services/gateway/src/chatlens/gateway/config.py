@@ -74,6 +74,24 @@ class GatewaySettings(ArchiveSettings):
     # Proxies in front of the gateway whose X-Forwarded-* headers are trusted: nginx alone.
     trusted_proxies: int = Field(default=1, ge=0, le=5)
 
+    # Webhooks (chatlens.gateway.webhooks): signing secrets are Fernet-encrypted with the keys in
+    # WEBHOOK_SECRETS_KEY_PATH (generated on first start; every gateway replica must mount the
+    # same file). A URL whose host resolves to a private, loopback, link-local or otherwise
+    # non-public address is refused unless WEBHOOK_ALLOW_PRIVATE; http:// unless WEBHOOK_ALLOW_HTTP.
+    webhook_secrets_key_path: Path | None = None
+    webhook_allow_private: bool = False
+    webhook_allow_http: bool = False
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    # Attempts before a delivery is dead; the wait before attempt n+1 is exponential from
+    # WEBHOOK_BACKOFF_S (doubling, capped at WEBHOOK_BACKOFF_MAX_S) plus random jitter.
+    webhook_max_attempts: int = Field(default=12, ge=1, le=50)
+    webhook_backoff_s: float = Field(default=10.0, gt=0)
+    webhook_backoff_max_s: float = Field(default=3600.0, gt=0)
+    # A claimed delivery's lease: another replica takes it over only after this (a crashed
+    # sender's row is sent again then: at least once). Must exceed the timeout.
+    webhook_lease_s: float = Field(default=60.0, gt=0)
+    webhook_poll_s: float = Field(default=1.0, gt=0)
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
@@ -86,6 +104,9 @@ class GatewaySettings(ArchiveSettings):
 
     def internal_url(self, path: str) -> str:
         return f"{self.auth_url.rstrip('/')}/internal/v1/{path}"
+
+    def resolved_webhook_key_path(self) -> Path:
+        return self.webhook_secrets_key_path or self.data_dir / "gateway" / "webhook-secrets.keys"
 
     def resolved_upload_dir(self) -> Path:
         path = self.upload_dir or self.data_dir / "uploads"

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from chatlens.gateway.application.errors import NotFound
 from chatlens.gateway.db import Base, Collection, Job, OutboxMessage, utcnow
 from chatlens.gateway.metrics import job_entered
+from chatlens.gateway.webhooks import outbox as webhooks
 from chatlens.shared import logs, schemas
 
 TERMINAL = ("succeeded", "failed")
@@ -69,9 +70,8 @@ def apply_event(session: Session, event: schemas.Message) -> None:
     """Move a job along from a bus event. Idempotent; never leaves a terminal state."""
     if isinstance(event, schemas.IndexRestored):  # a new version without a job
         collection = session.get(Collection, event.collection_id)
-        if collection is not None and collection.org_id == event.org_id \
-                and event.version > collection.version:
-            collection.version = event.version
+        if collection is not None and collection.org_id == event.org_id:
+            webhooks.advance_version(session, collection, event.version, "restore")
         return
     job = session.get(Job, getattr(event, "job_id", None) or "")
     if job is None or job.status in TERMINAL:
@@ -92,14 +92,18 @@ def apply_event(session: Session, event: schemas.Message) -> None:
         # mid-stream leaves batches that would otherwise wait forever).
         add_to_outbox(session, schemas.JobAbandoned(job_id=job.id, org_id=job.org_id,
                                                     collection_id=job.collection_id))
+        job.updated_at = utcnow()
+        webhooks.enqueue(session, job.collection_id, "job.failed", job_view(job))
     elif isinstance(event, schemas.IndexUpdated):
         job.status, job.version, job.stage = "succeeded", event.version, "indexing"
         job_entered(session, job, "succeeded")
         job.stats = event.stats
         job.done = job.total = int(event.stats.get("messages", job.total) or 0)
+        job.updated_at = utcnow()
+        webhooks.enqueue(session, job.collection_id, "job.succeeded", job_view(job))
         collection = session.get(Collection, job.collection_id)
-        if collection is not None and event.version > collection.version:
-            collection.version = event.version
+        if collection is not None:
+            webhooks.advance_version(session, collection, event.version, "ingest", job.id)
     job.updated_at = utcnow()
 
 

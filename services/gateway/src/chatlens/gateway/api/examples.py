@@ -47,6 +47,28 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                "filename": "WhatsApp Chat with Team Lisbon.txt", "status": "running",
                "progress": {"stage": "embedding", "done": 120, "total": 207}, "stats": None,
                "error": None, "version": None, "created_at": WHEN, "updated_at": WHEN},
+    # --- webhooks --------------------------------------------------------------------------------
+    "WebhookCreate": {"url": "https://hooks.example.com/chatlens",
+                      "events": ["job.succeeded", "job.failed", "version.created"],
+                      "description": "notify the data team"},
+    "WebhookWithSecret": {"id": "wh_4c2d", "collection_id": COLLECTION,
+                          "url": "https://hooks.example.com/chatlens",
+                          "events": ["job.failed", "job.succeeded", "version.created"],
+                          "description": "notify the data team", "active": True,
+                          "created_at": WHEN, "updated_at": WHEN,
+                          "secret": "whsec_Q2hhdGxlbnMtZXhhbXBsZS1zZWNyZXQtbm90LXJlYWw"},
+    "WebhookDeliveryDetail": {
+        "id": "dlv_7a1f", "webhook_id": "wh_4c2d", "event": "job.succeeded",
+        "status": "delivered", "attempts": 2, "next_attempt_at": None, "last_status_code": 200,
+        "last_error": None, "created_at": WHEN, "finished_at": "2025-02-14T11:15:12Z",
+        "body": '{"id":"dlv_7a1f","type":"job.succeeded","created_at":"2025-02-14T11:15:00Z",'
+                '"org_id":"org_2b1c","collection_id":"' + COLLECTION + '","webhook_id":'
+                '"wh_4c2d","data":{"id":"job_91ab","status":"succeeded","version":4}}',
+        "attempt_log": [
+            {"number": 1, "at": WHEN, "status_code": 503, "error": "HTTP 503",
+             "duration_ms": 41},
+            {"number": 2, "at": "2025-02-14T11:15:12Z", "status_code": 200, "error": None,
+             "duration_ms": 38}]},
     # --- search and answers --------------------------------------------------------------------
     "SearchRequest": {"query": "venue from:marta after:2025-02-01", "mode": "hybrid", "k": 10},
     "SearchFiltersIn": {"platform": "whatsapp", "sender": ["Marta", "Jonas"],

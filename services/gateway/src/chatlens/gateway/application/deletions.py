@@ -16,6 +16,7 @@ from chatlens.gateway import jobs
 from chatlens.gateway.application.errors import Conflict, Forbidden, Invalid, NotFound
 from chatlens.gateway.application.ports import Backends, Caller
 from chatlens.gateway.db import Collection, Job
+from chatlens.gateway.webhooks import outbox as webhooks
 from chatlens.shared import schemas
 
 PURGE = "collections:purge"
@@ -50,8 +51,8 @@ def delete(backends: Backends, caller: Caller, perms: frozenset[str] | set[str],
         schemas.MessagesDeleted, timeout=backends.settings.deletion_timeout_s, service="index")
     with backends.sessions() as session:
         row = session.get(Collection, collection_id)
-        if row is not None and deleted.version > row.version:
-            row.version = deleted.version
+        if row is not None and webhooks.advance_version(session, row, deleted.version,
+                                                        "purge" if purge else "deletion"):
             session.commit()
     if backends.audit is not None:
         backends.audit.record(

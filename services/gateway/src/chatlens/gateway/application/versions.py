@@ -10,6 +10,7 @@ from chatlens.gateway import jobs
 from chatlens.gateway.application.errors import Invalid, NotFound
 from chatlens.gateway.application.ports import Backends, Caller
 from chatlens.gateway.db import Collection
+from chatlens.gateway.webhooks import outbox as webhooks
 from chatlens.shared import schemas
 
 _VERSION_LIKE = re.compile(r"[vV]?[0-9]+")
@@ -84,8 +85,8 @@ def restore(backends: Backends, caller: Caller, collection_id: str,
         schemas.VersionRestored)
     with backends.sessions() as session:
         row = session.get(Collection, collection_id)
-        if row is not None and restored.version > row.version:
-            row.version = restored.version
+        if row is not None and webhooks.advance_version(session, row, restored.version,
+                                                        "restore"):
             session.commit()
     return restored
 
