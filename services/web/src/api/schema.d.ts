@@ -494,6 +494,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/oauth/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The sign-in providers configured
+         * @description Relayed to the auth service.
+         */
+        get: operations["auth_get_auth_oauth_providers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/orgs": {
         parameters: {
             query?: never;
@@ -2191,6 +2211,32 @@ export interface components {
         AuthOAuthLinked: {
             /** Linked */
             linked: string;
+        };
+        /** OAuthProvider */
+        AuthOAuthProvider: {
+            /**
+             * Label
+             * @description the name to show on a button
+             */
+            label: string;
+            /**
+             * Name
+             * @description github or google
+             */
+            name: string;
+            /**
+             * Start Url
+             * @description GET it for the provider's sign-in URL
+             */
+            start_url: string;
+        };
+        /** OAuthProviders */
+        AuthOAuthProviders: {
+            /**
+             * Providers
+             * @description those with a client id and secret set
+             */
+            providers: components["schemas"]["AuthOAuthProvider"][];
         };
         /** OAuthStart */
         AuthOAuthStart: {
@@ -7042,6 +7088,47 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthError"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthError"];
+                };
+            };
+        };
+    };
+    auth_get_auth_oauth_providers: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `cookie` (the web app): the refresh token is kept in an HttpOnly cookie instead of the body; refresh spends the cookie's token; logout clears it. Needs a same-origin Origin (else 403 cross_origin). */
+                "X-Chatlens-Session"?: "cookie";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthOAuthProviders"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
