@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import duckdb
 import emoji
 import pytest
 import stop_words
@@ -20,6 +21,7 @@ from analytics_reference import overview as expected_overview
 from analytics_reference import people as expected_people
 from analytics_reference import sessions
 
+from chatlens.index.analytics import language as language_report
 from chatlens.index.analytics.language import DEFAULT_LANGUAGES, SENTIMENT_SAMPLE, emoji_in
 from chatlens.index.analytics.service import Analytics
 from chatlens.index.deletion import Deleter
@@ -313,6 +315,37 @@ def test_sentiment_scores_a_fixed_sample_by_month(analytics, history):
     assert sum(month["messages"] for month in first["months"]) == first["scored"]
     assert first["positive"] + first["negative"] + first["neutral"] == pytest.approx(1)
     assert ask(analytics, "language").result["sentiment"] == first
+
+
+def test_a_larger_selection_counts_its_words_in_a_fixed_sample(analytics, history,
+                                                                monkeypatch):
+    """Above ``LANGUAGE_SAMPLE`` messages the words, phrases, emoji and domains are counted
+    exactly over a sample (the first by a hash of the id, as DuckDB hashes it), and said so."""
+    monkeypatch.setattr(language_report, "LANGUAGE_SAMPLE", 700)
+    stop = {w.lower() for code in DEFAULT_LANGUAGES for w in stop_words.get_stop_words(code)}
+    kept = [m for m in history if m.kind not in ("system", "service")
+            and not (m.deleted or m.kind == "deleted") and m.text]
+    chosen = {row[0] for row in duckdb.connect().execute(
+        "SELECT id FROM (SELECT unnest(?) AS id) ORDER BY hash(id), id LIMIT 700",
+        [[m.message_id for m in kept]]).fetchall()}
+    want = expected_language([m for m in kept if m.message_id in chosen], stop)
+    got = ask(analytics, "language", top=50).result
+    assert got["sample"] == {"messages": 700, "of": len(kept)} and len(kept) > 2000
+    for name, key in (("words", "word"), ("phrases", "phrase"), ("emoji", "emoji"),
+                      ("domains", "domain")):
+        ranked = sorted(want[name].items(), key=lambda item: (-item[1], item[0]))
+        if name == "phrases":
+            ranked = [item for item in ranked if item[1] > 1]
+        assert [(r[key], r["count"]) for r in got[name]] == ranked[:50], name
+    assert got["sentiment"]["scored"] == 700  # the sample's first SENTIMENT_SAMPLE
+    assert ask(analytics, "language", top=50).result == got
+
+
+def test_a_selection_within_the_sample_size_is_read_whole(analytics, history):
+    kept = [m for m in history if m.kind not in ("system", "service")
+            and not (m.deleted or m.kind == "deleted") and m.text]
+    assert ask(analytics, "language").result["sample"] == {"messages": len(kept),
+                                                           "of": len(kept)}
 
 
 def test_an_unknown_stop_word_language_is_refused(analytics):

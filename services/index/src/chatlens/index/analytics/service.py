@@ -6,6 +6,7 @@ writer; a version being written is not visible until its tag exists (``ManifestR
 
 from __future__ import annotations
 
+import json
 import zoneinfo
 
 from chatlens.index.analytics import (
@@ -20,6 +21,7 @@ from chatlens.index.analytics import (
     sql,
 )
 from chatlens.index.analytics.frame import as_people, live_table, with_people
+from chatlens.index.analytics.prepared import PreparedFrames, prepare
 from chatlens.index.manifests import ManifestReader
 from chatlens.index.storage.segment import SegmentCache
 from chatlens.index.tombstones import Tombstones
@@ -44,10 +46,13 @@ class Analytics:
     """Answers AnalyticsRequested; safe to share between RPC worker threads."""
 
     def __init__(self, manifests: ManifestReader, segments: SegmentCache,
-                 tombstones: Tombstones | None = None, threads: int | None = None) -> None:
+                 tombstones: Tombstones | None = None, threads: int | None = None,
+                 frames: PreparedFrames | None = None) -> None:
         self.manifests, self.segments = manifests, segments
         self.tombstones = tombstones or Tombstones()
         self.threads = threads
+        # The selections asked about lately, prepared (a version's rows never change).
+        self.frames = frames if frames is not None else PreparedFrames()
 
     def answer(self, request: AnalyticsRequested) -> AnalyticsAnswered:
         if not valid_timezone(request.timezone):
@@ -60,15 +65,24 @@ class Analytics:
                                      code="invalid_language")
         collection = self.manifests.collection(request.org_id, request.collection_id)
         manifest = self.manifests.manifest(collection, request.version)
-        segments = [self.segments.get(collection.segment_path(entry.id))
-                    for entry in manifest.segments]
-        # Senders grouped into people (``chatlens.index.people``) count as their person, and a
-        # sender filter naming a person selects all of its names.
-        filters = with_people(request.filters, manifest.people)
-        frame = as_people(live_table(segments, self.tombstones.deleted(manifest), filters,
-                                     self.tombstones, text=request.report in TEXT_REPORTS),
-                          manifest.people)
-        with sql.connect(frame, request.timezone, request.gap_minutes, self.threads) as con:
+        text = request.report in TEXT_REPORTS
+        deleted = self.tombstones.deleted(manifest)
+        # What the rows are (a purge gives old versions new segments, so the version number
+        # alone does not say), and what the request selects from them.
+        key = (collection.path, manifest.version, tuple(e.id for e in manifest.segments),
+               deleted, json.dumps(manifest.people, sort_keys=True),
+               request.filters.model_dump_json(), request.timezone, text)
+
+        def make():
+            segments = [self.segments.get(collection.segment_path(entry.id))
+                        for entry in manifest.segments]
+            # Senders grouped into people (``chatlens.index.people``) count as their person,
+            # and a sender filter naming a person selects all of its names.
+            filters = with_people(request.filters, manifest.people)
+            frame = live_table(segments, deleted, filters, self.tombstones, text=text)
+            return prepare(as_people(frame, manifest.people), request.timezone)
+
+        with sql.connect(self.frames.get(key, make), request.gap_minutes, self.threads) as con:
             result = run(con, request)
         if request.report == "identities":
             result["people"] = manifest.people

@@ -1,18 +1,18 @@
-"""One DuckDB connection over a frame, with the views every report reads.
+"""One DuckDB connection over a prepared frame, with the views every report reads.
 
-    m         every row of the frame, with ``t``: its time in the requested zone (a naive local
-              timestamp, so dates, hours and weekdays are the zone's), and ``us``: UTC
-              microseconds (cheap to subtract and compare)
+    m         every row of the frame (:func:`chatlens.index.analytics.prepared.prepare`: with
+              ``t``, its time in the requested zone as a naive local timestamp, so dates, hours
+              and weekdays are the zone's; ``us``, UTC microseconds; ``reply_row``; and each
+              chat's order)
     authored  the rows people wrote: ``m`` without system and service events
-    turns     (made by :func:`turns` for the reports that need it) ``authored`` in each
-              chat's order, with where conversations start and end (``gap``)
+    turns     (made by :func:`turns` for the reports that need it) ``authored`` with where
+              conversations start and end (``gap``)
 
 Order within a chat is (time, seq, place in the frame).
 """
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,29 +20,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import duckdb
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-# Events that nobody wrote: joins, pins, renames, group creation.
-SYSTEM_KINDS = ("system", "service")
-# An IANA zone name as zoneinfo accepts it; checked again here because it is spliced into SQL
-# (DuckDB takes no parameters in a view's definition).
-_ZONE = re.compile(r"[A-Za-z0-9_+\-/]{1,64}")
-
-
-def with_local_time(frame: pa.Table, timezone: str) -> pa.Table:
-    """``frame`` with ``t`` (the time in ``timezone``, naive), ``us`` (UTC microseconds) and
-    ``row`` (its place in the frame: the last tie-break of an order, cheaper than an id).
-
-    Arrow converts a column at once (about 1 ms per 100k rows); DuckDB's per-row ICU conversion
-    took 80 ms per 100k, and every statement of a report paid it again.
-    """
-    zoned = frame["sent_at"].cast(pa.timestamp("us", tz=timezone))
-    return (frame.append_column("t", pc.local_timestamp(zoned))
-            .append_column("us", frame["sent_at"].cast(pa.int64()))
-            .append_column("row", pa.array(np.arange(frame.num_rows, dtype=np.int64))))
-
+from chatlens.index.analytics.prepared import SYSTEM_KINDS
 
 # One connection per thread, kept: opening one costs more than a small report. A connection is
 # never shared between threads (DuckDB's rule); each request re-registers its own frame.
@@ -50,10 +30,9 @@ _local = threading.local()
 
 
 @contextmanager
-def connect(frame: pa.Table, timezone: str, gap_minutes: int,
+def connect(prepared: pa.Table, gap_minutes: int,
             threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    if not _ZONE.fullmatch(timezone):
-        raise ValueError(f"not a time zone name: {timezone!r}")
+    """A connection where ``m`` is ``prepared`` (scanned in place, not copied)."""
     con = getattr(_local, "con", None)
     if con is None or threads is not None:
         con = duckdb.connect(config={"threads": threads} if threads else {})
@@ -63,7 +42,7 @@ def connect(frame: pa.Table, timezone: str, gap_minutes: int,
     try:
         # Arrow is scanned in place: copying it into a DuckDB table cost more (strings) than
         # the few scans of a report.
-        con.register("m", with_local_time(frame, timezone))
+        con.register("m", prepared)
         kinds = ", ".join(f"'{kind}'" for kind in SYSTEM_KINDS)
         con.execute(f"CREATE OR REPLACE TEMP VIEW authored AS "
                     f"SELECT * FROM m WHERE kind NOT IN ({kinds})")
@@ -78,21 +57,16 @@ def connect(frame: pa.Table, timezone: str, gap_minutes: int,
 
 
 def turns(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the ``turns`` view of this request (people and conversations read it).
-
-    One sort of each chat's messages gives everything: the previous message's time and sender,
-    the next one's time, the place in the chat (``pos``), and whether the message starts or
-    ends a conversation (a silence longer than the gap before or after it). A view, not a
-    table: copying the rows into DuckDB's storage cost more than the sort.
+    """Create the ``turns`` view of this request (people, conversations and interaction read
+    it): each authored message with whether it starts or ends a conversation (a silence longer
+    than the gap before or after it in its chat). The chat's order, the previous and next
+    messages, were computed when the frame was prepared; a view of them costs nothing here.
     """
     con.execute("""
         CREATE OR REPLACE TEMP VIEW turns AS
         SELECT *, previous_us IS NULL OR us - previous_us > getvariable('gap_us') AS starts,
                   next_us IS NULL OR next_us - us > getvariable('gap_us') AS ends
-        FROM (SELECT *, lag(us) OVER w AS previous_us, lag(sender) OVER w AS previous_sender,
-                        lead(us) OVER w AS next_us, row_number() OVER w AS pos
-              FROM authored
-              WINDOW w AS (PARTITION BY chat ORDER BY us, seq, row))""")
+        FROM authored""")
 
 
 def rows(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> list[dict]:
