@@ -30,7 +30,8 @@ def llm_cluster(smollm):
     client = compute.connect(None, name="inference-tests", resources={"llm": 1})
     cluster = LlmCluster(client, timeout_s=120)
     try:
-        cluster.start([smollm])
+        # Lowered as the service lowers it: test_generation checks the decode loop's priority.
+        cluster.start([smollm], niceness=5)
         yield cluster
     finally:
         cluster.close()

@@ -183,3 +183,23 @@ def test_an_engine_whose_worker_died_is_a_cluster_error_and_is_found_afresh():
 
     with pytest.raises(RuntimeError, match="something else"):
         _method(Broken(), "submit")
+
+
+def test_the_decode_loop_runs_at_a_lower_priority_than_the_service(llm_cluster, smollm):
+    """The fixture starts the cluster with niceness 5, as the service does with LLM_NICENESS:
+    the decode loop and the torch threads it started yield the cores to searches; the rest of
+    the process (this thread, the bus, the handlers) does not."""
+    import os
+    import threading
+
+    import torch
+
+    llm_cluster.generate(smollm, "Say hi.", None, max_new_tokens=2)
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    engines = [t for t in threading.enumerate() if t.name.startswith("llm-engine-")]
+    assert engines
+    assert {os.getpriority(os.PRIO_PROCESS, t.native_id) for t in engines} == {min(base + 5, 19)}
+    lowered = [tid for tid in os.listdir("/proc/self/task")
+               if os.getpriority(os.PRIO_PROCESS, int(tid)) == min(base + 5, 19)]
+    # The loop itself and one OpenMP worker per torch thread beyond the first.
+    assert len(lowered) >= len(engines) + torch.get_num_threads() - 1

@@ -9,6 +9,8 @@ scheduler`` plus N ``dask worker``s, one per GPU); without it, it starts an in-p
 from __future__ import annotations
 
 import logging
+import os
+import threading
 
 from distributed import Client, LocalCluster
 
@@ -29,3 +31,21 @@ def connect(scheduler_address: str | None, *, name: str, resources: dict[str, fl
     )
     log.info("started an in-process Dask LocalCluster", extra={"resources": resources})
     return Client(cluster, name=name)
+
+
+def lower_thread_priority(niceness: int) -> None:
+    """Let the rest of the machine go first: add ``niceness`` to the calling thread's nice value
+    (0 leaves it as it is).
+
+    For work that keeps the CPUs busy for seconds and can wait (the LLM's decode loop) while a
+    search wants a few milliseconds of the same cores. On Linux a nice value belongs to a thread
+    and a new thread starts with its creator's, so a loop that calls this before its first torch
+    operation takes the OpenMP workers that operation starts down with it, and nothing else in
+    the process. Raising a nice value needs no privilege; failing to is logged, not fatal."""
+    if niceness <= 0:
+        return
+    thread = threading.get_native_id()
+    try:
+        os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + niceness)
+    except OSError as exc:
+        log.warning("could not lower the thread's priority", extra={"error": str(exc)})

@@ -52,7 +52,7 @@ def main() -> None:
                           host=settings.host)
     try:
         cluster.start([default], threads=settings.torch_threads,
-                      max_batch=settings.llm_max_batch)
+                      max_batch=settings.llm_max_batch, niceness=settings.llm_niceness)
         handlers = InferenceHandlers(
             registry, cluster, default.name, registry_path=settings.model_registry,
             summary_chunk_tokens=settings.summary_chunk_tokens,

@@ -73,10 +73,12 @@ class LlmCluster:
         self._lock = threading.Lock()
         self._plugin: LlmPlugin | None = None
 
-    def start(self, preload: list[ModelSpec], threads: int = 0, max_batch: int = 16) -> None:
+    def start(self, preload: list[ModelSpec], threads: int = 0, max_batch: int = 16,
+              niceness: int = 0) -> None:
         """Register the plugin; returns once every current worker has loaded ``preload``."""
         log.info("loading models on the Dask workers", extra={"models": [s.name for s in preload]})
-        self._plugin = LlmPlugin(preload, threads=threads, max_batch=max_batch)
+        self._plugin = LlmPlugin(preload, threads=threads, max_batch=max_batch,
+                                 niceness=niceness)
         self.client.register_plugin(self._plugin)
         with self._lock:
             self._actors = self._spawn_actors()

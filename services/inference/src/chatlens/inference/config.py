@@ -30,6 +30,10 @@ class InferenceSettings(CommonSettings):
     # Requests generated together by a worker's engine (continuous batching): one decode step
     # runs them all, so eight cost little more than one until the machine is compute-bound.
     llm_max_batch: int = Field(default=16, ge=1, le=256)
+    # Added to the decode loop's nice value (its torch threads inherit it): on shared cores the
+    # searches, dashboards and the bus go first and generation takes what is left; 0 on a
+    # machine that does nothing else (a GPU worker's loop mostly waits on the GPU anyway).
+    llm_niceness: int = Field(default=10, ge=0, le=19)
     # Handler threads mostly wait on the engine while it generates: as many as it batches, so
     # concurrent requests reach it together; prefetch as many, so none waits in the queue.
     rpc_prefetch: int = Field(default=16, ge=1)

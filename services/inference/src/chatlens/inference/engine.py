@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from distributed import get_worker
 
 from chatlens.inference.batching import Batch, Sampling, Sequence
+from chatlens.shared.compute import lower_thread_priority
 
 if TYPE_CHECKING:
     from chatlens.inference.generation import LoadedModel
@@ -51,8 +52,9 @@ class Engine:
     """The decode-loop thread of one model on one worker."""
 
     def __init__(self, name: str, loaded: LoadedModel, max_batch: int = 16,
-                 gather_s: float = 0.05) -> None:
+                 gather_s: float = 0.05, niceness: int = 0) -> None:
         self.name, self.loaded, self.max_batch = name, loaded, max_batch
+        self.niceness = niceness
         self.gather_s = gather_s
         self.batch = Batch(loaded.model, loaded.tokenizer, loaded.device, stop_ids(loaded))
         self._wake = threading.Condition()
@@ -146,6 +148,8 @@ class Engine:
 
     # --- the decode loop (its own thread) -----------------------------------------------------
     def _run(self) -> None:
+        # Before the first torch operation, so its OpenMP workers inherit it (compute docs).
+        lower_thread_priority(self.niceness)
         while True:
             with self._wake:
                 while not self._pending and not self.batch.rows and not self._stopping:

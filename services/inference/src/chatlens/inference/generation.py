@@ -144,10 +144,12 @@ class LlmPlugin(WorkerPlugin):
     # A second service replica registering the plugin must not make every worker reload.
     idempotent = True
 
-    def __init__(self, preload: list[ModelSpec], threads: int = 0, max_batch: int = 16) -> None:
+    def __init__(self, preload: list[ModelSpec], threads: int = 0, max_batch: int = 16,
+                 niceness: int = 0) -> None:
         self.preload = list(preload)
         self.threads = threads
         self.max_batch = max_batch
+        self.niceness = niceness
         self.loads: Counter[str] = Counter()
 
     async def setup(self, worker) -> None:
@@ -187,7 +189,8 @@ class LlmPlugin(WorkerPlugin):
             if engine is None or engine.loaded is not loaded:
                 if engine is not None:
                     engine.stop()  # the model was reloaded: its requests end as cancelled
-                engine = self.engines[spec.name] = Engine(spec.name, loaded, self.max_batch)
+                engine = self.engines[spec.name] = Engine(spec.name, loaded, self.max_batch,
+                                                            niceness=self.niceness)
             return engine
 
     def loaded(self) -> list[str]:
