@@ -29,9 +29,8 @@ def people(con: duckdb.DuckDBPyConnection, limit: int) -> dict:
                        NOT starts AND previous_sender IS DISTINCT FROM sender)
                        AS median_response_seconds
             FROM turns WHERE sender IS NOT NULL GROUP BY sender),
-        replies AS (SELECT r.sender AS given_by, o.sender AS received_by
-                    FROM (SELECT sender, reply_row FROM authored WHERE reply_row IS NOT NULL) r
-                    JOIN authored o ON r.reply_row = o.row),
+        replies AS (SELECT sender AS given_by, replied_sender AS received_by
+                    FROM authored WHERE replied),
         given AS (SELECT given_by AS sender, count(*) AS n FROM replies GROUP BY 1),
         received AS (SELECT received_by AS sender, count(*) AS n FROM replies GROUP BY 1)
         SELECT base.* EXCLUDE (median_response_seconds),

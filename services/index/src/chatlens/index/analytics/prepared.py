@@ -9,6 +9,8 @@ and each chat's order (a window sort of a million rows, paid again by every stat
     us              UTC microseconds
     row             the place in the frame (the last tie-break of an order)
     reply_row       ``row`` of the message ``reply_to`` names when it is in the frame, else null
+    replied         whether ``reply_to`` names an authored message of the frame, and that
+    replied_sender  message's sender (a native reply without a join)
     previous_us     for authored messages, in each chat's order (time, seq, row): the previous
     previous_sender authored message's time and sender, the next one's time and the place in
     next_us         the chat (``pos``, from 1); null for system events and at a chat's edges
@@ -42,11 +44,18 @@ def prepare(frame: pa.Table, timezone: str) -> pa.Table:
     # A reply_to naming no message of the frame (another chat filtered out, a deleted one)
     # finds nothing, as the join on ids did.
     reply_row = pc.index_in(frame["reply_to"], value_set=frame["message_id"].combine_chunks())
+    authored = ~pc.is_in(frame["kind"].cast(pa.string()),
+                         value_set=pa.array(SYSTEM_KINDS)).to_numpy(zero_copy_only=False)
+    at = reply_row.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    replied = (at >= 0) & authored[np.maximum(at, 0)]
     table = (frame.append_column("t", pc.local_timestamp(zoned))
              .append_column("us", pa.array(us, pa.int64()))
              .append_column("row", pa.array(np.arange(count, dtype=np.int64)))
-             .append_column("reply_row", reply_row.cast(pa.int64())))
-    for name, column in turn_columns(frame, us).items():
+             .append_column("reply_row", reply_row.cast(pa.int64()))
+             .append_column("replied", pa.array(replied, pa.bool_()))
+             .append_column("replied_sender",
+                            frame["sender"].take(pa.array(at, mask=~replied))))
+    for name, column in turn_columns(frame, us, authored).items():
         table = table.append_column(name, column)
     return table
 
@@ -57,11 +66,9 @@ def _codes(column: pa.ChunkedArray) -> np.ndarray:
     return encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
 
 
-def turn_columns(frame: pa.Table, us: np.ndarray) -> dict[str, pa.Array]:
-    """``previous_us``, ``previous_sender``, ``next_us`` and ``pos`` of the authored rows."""
+def turn_columns(frame: pa.Table, us: np.ndarray, authored: np.ndarray) -> dict[str, pa.Array]:
+    """``previous_us``, ``previous_sender``, ``next_us`` and ``pos`` of the ``authored`` rows."""
     count = frame.num_rows
-    authored = ~pc.is_in(frame["kind"].cast(pa.string()),
-                         value_set=pa.array(SYSTEM_KINDS)).to_numpy(zero_copy_only=False)
     rows = np.flatnonzero(authored)
     chat = _codes(frame["chat"])[rows]
     seq = frame["seq"].fill_null(0).to_numpy()[rows]
