@@ -89,4 +89,5 @@ def test_the_command_prints_what_it_removed(settings, tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"jobs": 0, "outbox_messages": 0, "upload_folders": 0,
-                                       "incoming_files": 0}
+                                       "incoming_files": 0,
+                                       "webhook_deliveries": 0}

@@ -344,3 +344,38 @@ def test_a_url_refused_at_delivery_time_is_dead_at_once(app, client, auth, recei
                         app.extensions["chatlens.webhooks"].box, DispatchSettings())
     assert strict.run_once() == 1
     assert delivery_status(app, delivery_id) == "dead" and receiver.received == []
+
+
+def test_the_cleanup_command_prunes_old_finished_deliveries_and_keeps_what_is_owed(
+        app, client, auth, receiver, settings, tmp_path):
+    import subprocess
+    import sys
+    from datetime import timedelta
+
+    from chatlens.gateway.db import utcnow
+
+    headers = auth()
+    collection = create_collection(client, headers)
+    hook = make_hook(client, headers, collection, receiver.url)
+    ids = [client.post(hooks_url(collection, hook["id"], "ping"), headers=headers).json["id"]
+           for _ in range(4)]
+    drain(app, lambda: len(receiver.answered()) == 4)
+    old, recent, dead, pending = ids
+    long_ago = utcnow() - timedelta(days=31)
+    with app.extensions["chatlens.sessions"].begin() as session:
+        for delivery_id, status, finished in ((old, "delivered", long_ago),
+                                              (dead, "dead", long_ago),
+                                              (pending, "pending", None)):
+            row = session.get(WebhookDelivery, delivery_id)
+            row.status, row.finished_at, row.created_at = status, finished, long_ago
+    env = {**os.environ, "DATA_DIR": str(tmp_path), "DATABASE_URL": settings.database_url,
+           "UPLOAD_DIR": str(tmp_path / "uploads")}
+    done = subprocess.run([sys.executable, "-m", "chatlens.gateway", "cleanup",
+                           "--webhook-retention-days", "30"], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["webhook_deliveries"] == 2
+    with app.extensions["chatlens.sessions"]() as session:
+        left = set(session.scalars(select(WebhookDelivery.id)))
+        attempts = set(session.scalars(select(WebhookAttempt.delivery_id)))
+    assert left == {recent, pending} and attempts == {recent, pending}

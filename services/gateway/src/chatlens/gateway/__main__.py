@@ -47,13 +47,16 @@ def main(argv: list[str] | None = None) -> None:
 
 def _cleanup(settings: GatewaySettings, argv: list[str]) -> None:
     from chatlens.gateway import cleanup
-    from chatlens.gateway.db import make_engine, make_sessions
+    from chatlens.gateway.db import make_engine, make_sessions, utcnow
+    from chatlens.gateway.webhooks.retention import prune as prune_deliveries
 
     parser = argparse.ArgumentParser(prog="python -m chatlens.gateway cleanup")
     parser.add_argument("--job-retention-days", type=float, default=90.0,
                         help="keep finished jobs this long after their end (default 90)")
     parser.add_argument("--upload-grace-hours", type=float, default=24.0,
                         help="leave an upload folder or incoming file younger than this (24)")
+    parser.add_argument("--webhook-retention-days", type=float, default=30.0,
+                        help="keep delivered and dead webhook deliveries this long (default 30)")
     parser.add_argument("--batch", type=int, default=500, help="rows per transaction")
     args = parser.parse_args(argv)
     engine = make_engine(settings.resolved_database_url())
@@ -62,9 +65,13 @@ def _cleanup(settings: GatewaySettings, argv: list[str]) -> None:
                                job_retention=timedelta(days=args.job_retention_days),
                                upload_grace=timedelta(hours=args.upload_grace_hours),
                                batch=args.batch)
+        # Webhook deliveries (chatlens.gateway.webhooks.retention): pending ones are still owed.
+        deliveries = prune_deliveries(
+            make_sessions(engine), utcnow() - timedelta(days=args.webhook_retention_days),
+            args.batch)
     finally:
         engine.dispose()
-    print(json.dumps(vars(report)))
+    print(json.dumps({**vars(report), "webhook_deliveries": deliveries}))
 
 
 if __name__ == "__main__":
