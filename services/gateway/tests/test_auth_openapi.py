@@ -114,7 +114,7 @@ class Checker:
         return response.json if content else None
 
 
-def test_every_answer_of_auth_matches_the_document(client, document):
+def test_every_answer_of_auth_matches_the_document(client, document, real_auth):
     check = Checker(client, document)
     tag = uuid.uuid4().hex[:8]
     owner_email, member_email = f"owner-{tag}@example.com", f"member-{tag}@example.com"
@@ -244,6 +244,15 @@ def test_every_answer_of_auth_matches_the_document(client, document):
     check("post", "/api/v1/auth/logout", token=member, expect=401)  # ended by the role change
     check("post", "/api/v1/auth/logout", token=_signed_in(check, member_email)["access_token"],
           expect=204)
+    # Password reset: always 202; the token from the admin CLI (no SMTP here), once.
+    reset = "/api/v1/auth/password-reset"
+    check("post", reset, json={"email": "nobody@example.com"}, expect=202)
+    check("post", reset, json={"email": member_email}, expect=202)
+    link = real_auth["app"].test_cli_runner().invoke(args=["admin", "reset-link", member_email])
+    token = link.output.strip().rsplit("#token=", 1)[1]
+    confirmed = {"token": token, "new_password": PASSWORD}
+    check("post", reset + "/confirm", json=confirmed, expect=204)
+    check("post", reset + "/confirm", json=confirmed, expect=400)
     check("post", "/api/v1/auth/logout-all", token=elsewhere, expect=401)
     check("post", "/api/v1/auth/logout-all", token=_signed_in(check, member_email)["access_token"],
           expect=204)

@@ -7,12 +7,22 @@ audit events (``details.via = "cli"``).
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from chatlens.auth import accounts, audit, keys, orgs, provider_secrets, runtime, sessions
+from chatlens.auth import (
+    accounts,
+    audit,
+    keys,
+    orgs,
+    password_resets,
+    provider_secrets,
+    runtime,
+    sessions,
+)
 from chatlens.auth.errors import AuthError
 from chatlens.auth.tables import Membership, Org, Role, User
 
@@ -107,6 +117,21 @@ def _set_disabled(email: str, disabled: bool) -> None:
                      details=CLI)
         session.commit()
     click.echo(f"{email} {'disabled' if disabled else 'enabled'}")
+
+
+@group.command("reset-link")
+@click.argument("email")
+def reset_link(email: str) -> None:
+    """Print a single-use password-reset link for EMAIL (when no SMTP server sends e-mail)."""
+    rt = runtime.current()
+    with rt.sessions() as session:
+        user = _user(session, email)
+        token = password_resets.issue(session, user.id,
+                                      timedelta(seconds=rt.settings.password_reset_ttl_s))
+        audit.record(session, "password.reset_requested", actor_id=user.id, target=user.id,
+                     details=CLI)
+        session.commit()
+    click.echo(password_resets.link(rt.settings.public_url, token))
 
 
 @group.command("grant-platform-admin")

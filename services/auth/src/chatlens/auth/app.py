@@ -17,6 +17,7 @@ from chatlens.auth import (
     http_mfa,
     http_oauth,
     http_orgs,
+    http_password_reset,
     http_secrets,
     http_sessions,
     internal,
@@ -24,6 +25,7 @@ from chatlens.auth import (
     metrics,
     migrate,
     oauth,
+    password_resets,
 )
 from chatlens.auth.broadcasts import RevocationBroadcaster
 from chatlens.auth.config import AuthSettings
@@ -63,7 +65,8 @@ def create_app(settings: AuthSettings | None = None) -> Flask:
     tracing.init_app(app)  # after the correlation id: spans carry it
     web.init_security_headers(app)
     errors.init_app(app, {oauth.OAuthFailed: (400, "oauth_failed"),
-                          oauth.InvalidState: (400, "invalid_state")})
+                          oauth.InvalidState: (400, "invalid_state"),
+                          password_resets.ResetTokenInvalid: (400, "invalid_reset_token")})
     web.init_health(app, ready=lambda: db.ping(rt.engine))
     app.register_blueprint(http_accounts.blueprint)
     app.register_blueprint(http_orgs.blueprint)
@@ -73,6 +76,7 @@ def create_app(settings: AuthSettings | None = None) -> Flask:
     app.register_blueprint(http_audit.blueprint)
     app.register_blueprint(http_sessions.blueprint)
     app.register_blueprint(http_oauth.blueprint)
+    app.register_blueprint(http_password_reset.blueprint)
     app.register_blueprint(http_secrets.blueprint)
     internal.init_app(app)
     app.cli.add_command(admin.group)
@@ -108,6 +112,7 @@ def build_runtime(settings: AuthSettings) -> Runtime:
         throttle=Throttle(
             settings.rate_limit_storage_uri, settings.login_limit_per_pair,
             settings.login_limit_per_address, settings.login_limit_per_account,
-            settings.code_limit_per_user,
+            settings.code_limit_per_user, settings.reset_limit_per_address,
+            settings.reset_limit_per_account,
         ),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
@@ -39,6 +39,20 @@ class AuthSettings(CommonSettings):
     oauth_google_authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
     oauth_google_token_url: str = "https://oauth2.googleapis.com/token"
     oauth_google_userinfo_url: str = "https://openidconnect.googleapis.com/v1/userinfo"
+    # Password reset: how long a link works, how often one may be asked for (a request past the
+    # per-address limit is a 429; past the per-account one it is answered the same and sends
+    # nothing, so the answer never tells whether the address has an account).
+    password_reset_ttl_s: int = Field(default=1800, gt=0, le=86400)
+    reset_limit_per_address: str = "10 per hour"
+    reset_limit_per_account: str = "3 per hour"
+    # SMTP for the reset e-mails (chatlens.auth.mailer); no host, no e-mail: the admin CLI's
+    # reset-link prints a link to hand over instead.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "Chatlens <no-reply@localhost>"
     auto_migrate: bool = True
     host: str = "127.0.0.1"
     port: int = Field(default=8101, ge=0, le=65535)

@@ -125,3 +125,12 @@ class SecretRequest(_Body):
 class SecretRevealRequest(_Body):
     org_id: str = Field(min_length=1, max_length=36)
     name: str = Field(pattern=SECRET_NAME)
+
+
+class PasswordResetRequest(_Body):
+    email: EmailStr
+
+
+class PasswordResetConfirm(_Body):
+    token: str = Field(min_length=1, max_length=TOKEN_MAX)
+    new_password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)

@@ -24,10 +24,20 @@ from chatlens.auth.errors import Throttled
 
 class Throttle:
     def __init__(self, storage_uri: str, per_pair: str, per_address: str, per_account: str,
-                 per_user_codes: str) -> None:
+                 per_user_codes: str, resets_per_address: str = "10 per hour",
+                 resets_per_account: str = "3 per hour") -> None:
         self._limiter = strategies.MovingWindowRateLimiter(storage.storage_from_string(storage_uri))
         self.pair, self.address = parse(per_pair), parse(per_address)
         self.account, self.codes = parse(per_account), parse(per_user_codes)
+        self.reset_address = parse(resets_per_address)
+        self.reset_account = parse(resets_per_account)
+
+    def reset_requested(self, account: str, address: str) -> bool:
+        """Count a password-reset request: :class:`Throttled` past the per-address limit; False
+        (send nothing, answer the same) past the per-account one, whoever asks."""
+        self._check(self.reset_address, ("reset-address", address))
+        self._limiter.hit(self.reset_address, "reset-address", address)
+        return self._limiter.hit(self.reset_account, "reset-account", account)
 
     def before_login(self, account: str, address: str, known_address: bool) -> None:
         """Raise :class:`Throttled` if this login attempt must wait."""

@@ -62,6 +62,16 @@ class PasswordChangeRequest(_Request):
     new_password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
 
 
+class PasswordResetRequest(_Request):
+    email: str = Field(max_length=320, json_schema_extra=EMAIL)
+
+
+class PasswordResetConfirm(_Request):
+    token: str = Field(min_length=1, max_length=TOKEN_MAX,
+                       description="from the reset link (its #token=...)")
+    new_password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
+
+
 class CodeRequest(_Request):
     code: str = Field(min_length=1, max_length=CODE_MAX)
 
@@ -273,6 +283,10 @@ class OAuthStart(_Answer):
 
 class OAuthLinked(_Answer):
     linked: str
+
+
+class PasswordResetAccepted(_Answer):
+    message: str = Field(description="the same whether or not the address has an account")
 
 
 class OAuthProvider(_Answer):

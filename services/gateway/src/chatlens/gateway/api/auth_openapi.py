@@ -75,6 +75,12 @@ def _ops() -> list[Operation]:
         o("post", "/api/v1/auth/logout-all", "End every session of the caller", "auth", 204),
         o("post", "/api/v1/auth/password", "Change the password; a new pair for this device",
           "auth", 200, m.TokenPair, m.PasswordChangeRequest, errors=(401, 429)),
+        o("post", "/api/v1/auth/password-reset", "Ask for a password-reset link by e-mail "
+          "(202 whether or not the address has an account)", "auth", 202,
+          m.PasswordResetAccepted, m.PasswordResetRequest, errors=(429,), auth=PUBLIC),
+        o("post", "/api/v1/auth/password-reset/confirm", "Set a new password with a reset "
+          "link's token; every session ends", "auth", 204, None, m.PasswordResetConfirm,
+          errors=(400,), auth=PUBLIC),
         o("get", "/api/v1/me", "The signed-in user in the token's org", "auth", 200, m.Me),
         o("get", "/api/v1/auth/jwks.json", "The public signing keys (JWK set)", "auth", 200,
           m.Jwks, auth=PUBLIC),
