@@ -1,17 +1,25 @@
-"""Analytics benchmark: overview, activity (with the heatmap) and people at 100k and 1M messages,
-(and interaction, language and calendar through the index and directly in DuckDB only),
-through the index's analytics function, against the same queries run directly in DuckDB on the
-same columns, and against pandas on the parsed messages (what whatstk and chat-miner use).
+"""Analytics benchmark: overview, activity (with the hour x weekday heatmap), the calendar heatmap
+and people at 100k and 1M messages (and interaction and language through the index and directly
+in DuckDB only), through the gateway's HTTP API and through the index's analytics function,
+against the same queries run directly in DuckDB on the same columns, and against pandas on the
+parsed messages (what whatstk and chat-miner use).
 
     python bench/analytics_bench.py [--sizes 100000,1000000] [--repeats 15]
+                                    [--gateway-sizes 100000,1000000] [--gateway-repeats 30]
 
 Per size: a generated history (``services/index/tests/analytics_data``) is written as one real
 collection through the index's storage code (the segment a sealed job writes, columns included)
 and kept in ``var/bench/analytics`` for the next run; the index answers ``AnalyticsRequested``
 exactly as its RPC handler does (``Analytics.answer``: manifest, segments, tombstones, filters,
-DuckDB). "DuckDB direct" runs the same report SQL on the segment's Parquet file read once, with
-nothing of the index around it. pandas builds one DataFrame from the parsed messages (not timed)
-and computes the same numbers with groupby. Prints p50/p99 per report and the ratios, writes
+DuckDB). "DuckDB direct" runs the same report SQL on the segment's Parquet file read once and
+prepared once (``analytics.prepared``: what the index keeps per version), with nothing of the
+index around it. pandas builds one DataFrame from the parsed messages (not timed) and computes
+the same numbers with groupby. Through the gateway: a stack (auth, index, gateway; port
+``CHATLENS_E2E_PORT`` or 19300) gets the same collection copied in, and each report is asked
+over HTTP with a token, as the web app asks it; the index service's resident memory and the
+time its first answer took (the segment loaded) are read there. Each figure is wall time (p50,
+p99) and, in-process, CPU time (p50; the process's, DuckDB's threads included), because on a
+loaded machine wall time is mostly waiting for a core. Prints the ratios, writes
 ``var/bench/analytics.json``; asserts nothing (2 shared cores: compare within a run).
 """
 
@@ -19,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import statistics
@@ -39,6 +48,7 @@ from analytics_data import generate  # noqa: E402
 
 from chatlens.index.analytics import service as analytics_service  # noqa: E402
 from chatlens.index.analytics import sql  # noqa: E402
+from chatlens.index.analytics.prepared import prepare  # noqa: E402
 from chatlens.index.analytics.service import Analytics  # noqa: E402
 from chatlens.index.manifests import ManifestReader  # noqa: E402
 from chatlens.index.storage.collection import Collection, NewSegment  # noqa: E402
@@ -48,9 +58,10 @@ from chatlens.index.storage.segment import SegmentCache  # noqa: E402
 from chatlens.shared.schemas import AnalyticsRequested  # noqa: E402
 
 OUT = ROOT / "var" / "bench"
-REPORTS = {"overview": {}, "activity": {"stack": "person", "bucket": "week"}, "people": {}}
+REPORTS = {"overview": {}, "activity": {"stack": "person", "bucket": "week"}, "calendar": {},
+           "people": {}}
 # The later reports: through the index and directly in DuckDB (no pandas equivalent written).
-LATER = {"interaction": {}, "language": {}, "calendar": {}}
+LATER = {"interaction": {}, "language": {}}
 # Bumped when analytics_data changes: a kept collection of older data is not reused.
 DATA = "v2"
 ZONE = "Europe/Lisbon"
@@ -82,15 +93,21 @@ def build(size: int, messages) -> Layout:
 
 
 def timed(call: Callable[[], object], repeats: int) -> dict:
-    call()  # warm: the segment loaded, DuckDB's first plan
-    times = []
+    """p50/p99 wall and p50 CPU milliseconds of ``repeats`` calls, after one (``first_ms``: the
+    version's frame prepared, DuckDB's first plan)."""
+    started = time.perf_counter()
+    call()
+    first = (time.perf_counter() - started) * 1000
+    times, cpu = [], []
     for _ in range(repeats):
-        started = time.perf_counter()
+        started, used = time.perf_counter(), time.process_time()
         call()
         times.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - used) * 1000)
     times.sort()
     return {"p50_ms": statistics.median(times),
-            "p99_ms": times[min(len(times) - 1, round(0.99 * (len(times) - 1)))]}
+            "p99_ms": times[min(len(times) - 1, round(0.99 * (len(times) - 1)))],
+            "cpu_p50_ms": statistics.median(cpu), "first_ms": first}
 
 
 def frame(messages) -> pd.DataFrame:
@@ -169,10 +186,119 @@ def pandas_reports(df: pd.DataFrame) -> dict[str, Callable[[], object]]:
         base["replies_received"] = replies["sender_target"].value_counts()
         return base
 
-    return {"overview": overview, "activity": activity, "people": people}
+    def calendar():
+        own = authored()
+        year = own["t"].dt.year
+        latest = own[year == year.max()]
+        days = latest.groupby("day").size()
+        return {"days": days, "total": int(days.sum()), "max": int(days.max()),
+                "years": sorted(year.unique())}
+
+    return {"overview": overview, "activity": activity, "calendar": calendar, "people": people}
 
 
-def run_size(size: int, repeats: int) -> dict:
+def process_status(pid: int) -> tuple[float, float]:
+    """A process's resident memory (GiB) and CPU time used so far (seconds)."""
+    with open(f"/proc/{pid}/status") as status:
+        rss = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 2**20
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return rss, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure_gateway(layout: Layout, reports: dict, repeats: int) -> dict:
+    """``GET /api/v1/collections/{id}/analytics/<report>`` through the whole stack: the gateway
+    checks the token and the collection, asks the index over RabbitMQ (RPC), and answers JSON.
+
+    The collection is copied into the stack's index folder, and the gateway's record of it is
+    set to its version (what a finished ingest job sets): no job went through this stack."""
+    import sqlite3
+
+    import requests
+
+    from chatlens.cli.client import Client
+    from chatlens.cli.stack import Stack, StackConfig
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from ingest_bench import _drop_vhost, _vhost
+
+    state = OUT / "analytics-stack"
+    shutil.rmtree(state, ignore_errors=True)
+    vhost = _vhost()
+    port = int(os.environ.get("CHATLENS_E2E_PORT", "19300"))
+    stack = Stack(StackConfig(root=ROOT, state=state, base_port=port, nginx_port=port + 80,
+                              nginx=False, services=("auth", "index", "gateway"),
+                              # No embedding worker or inference service here.
+                              extra_env={"RATE_LIMIT_SCALE": "1000",
+                                         "READY_REQUIRES_SERVICES": "false"},
+                              amqp_url=f"amqp://guest:guest@127.0.0.1:5672/{vhost}"))
+    try:
+        print("  gateway: starting the stack …", flush=True)
+        stack.up(wait_s=600)
+        client = Client(stack.config.gateway_url)
+        email = f"bench-{os.getpid()}-{time.time_ns() % 10**8}@example.com"
+        client.register(email, "bench-password-long-enough")
+        client.login(email, "bench-password-long-enough")
+        org_id = client.me()["org"]["id"]
+        collection = client.create_collection("analytics bench")
+        target = state / "data" / "index" / "collections" / org_id / collection["id"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(layout.collection("bench", "c1"), target, symlinks=True)
+        version = Collection(target).manifest().version
+        with sqlite3.connect(state / "data" / "gateway" / "gateway.db") as db:
+            db.execute("UPDATE collections SET version = ? WHERE id = ?",
+                       (version, collection["id"]))
+        http = requests.Session()
+        base = f"{stack.config.gateway_url}/api/v1/collections/{collection['id']}/analytics"
+
+        def ask(report: str) -> dict:
+            response = http.get(f"{base}/{report}", params={"timezone": ZONE, **reports[report]},
+                                headers={"Authorization": f"Bearer {client.token}"}, timeout=120)
+            response.raise_for_status()
+            return response.json()
+
+        index_pid = stack.service_pid("index")
+        rss_before, _ = process_status(index_pid)
+        # The first report loads the segment into the index service (longer than the gateway
+        # waits for an RPC at 1M: it answers 503/504 until the segment is in memory).
+        started, deadline = time.perf_counter(), time.monotonic() + 900
+        while True:
+            try:
+                ask("overview")
+                break
+            except requests.HTTPError as exc:
+                if exc.response.status_code not in (503, 504) or time.monotonic() > deadline:
+                    raise
+        load_s = time.perf_counter() - started
+        rss_loaded, _ = process_status(index_pid)
+        out: dict = {"index_first_answer_s": load_s, "index_rss_gib_before": rss_before,
+                     "index_rss_gib_loaded": rss_loaded, "reports": {}}
+        print(f"  gateway: the index service answered first after {load_s:.1f} s (segment "
+              f"loaded; resident {rss_before:.2f} -> {rss_loaded:.2f} GiB)", flush=True)
+        for report in reports:
+            ask(report)  # its frame is prepared once per version (shared by these four)
+            times, cpu = [], []
+            for _ in range(repeats):
+                _, used = process_status(index_pid)
+                started = time.perf_counter()
+                ask(report)
+                times.append((time.perf_counter() - started) * 1000)
+                cpu.append((process_status(index_pid)[1] - used) * 1000)
+            times.sort()
+            out["reports"][report] = {
+                "p50_ms": statistics.median(times),
+                "p99_ms": times[min(len(times) - 1, round(0.99 * (len(times) - 1)))],
+                "index_cpu_p50_ms": statistics.median(cpu)}
+        out["index_rss_gib_after"] = process_status(index_pid)[0]
+        return out
+    finally:
+        stack.down()
+        _drop_vhost(vhost)
+        shutil.rmtree(state / "data", ignore_errors=True)  # the copied collection; logs stay
+
+
+def run_size(size: int, repeats: int, gateway: bool = False,
+             gateway_repeats: int = 30) -> dict:
     print(f"{size:,} messages")
     started = time.perf_counter()
     messages = generate(size, seed=size)
@@ -189,8 +315,9 @@ def run_size(size: int, repeats: int) -> dict:
           f"(+{resident_gib() - rss:.2f} GiB resident)")
     segment_path = Collection(layout.collection("bench", "c1")).segment_path("")
     [parquet] = sorted(segment_path.glob(f"*/{COLUMNS}"))
-    direct_table = pq.read_table(parquet, columns=[
-        name for name in pq.read_schema(parquet).names if name != "text"])
+    # Prepared once, as the index keeps a version's frame (not timed on either side).
+    direct_table = prepare(pq.read_table(parquet, columns=[
+        name for name in pq.read_schema(parquet).names if name != "text"]), ZONE)
     in_pandas = pandas_reports(df)
     figures: dict = {"messages": size, "index_load_s": load_s, "reports": {}}
     for report, options in REPORTS.items():
@@ -198,7 +325,7 @@ def run_size(size: int, repeats: int) -> dict:
                                      timezone=ZONE, **options)
 
         def direct(request=request):
-            with sql.connect(direct_table, request.timezone, request.gap_minutes) as con:
+            with sql.connect(direct_table, request.gap_minutes) as con:
                 return analytics_service.run(con, request)
 
         row = {"index": timed(lambda request=request: analytics.answer(request), repeats),
@@ -208,18 +335,20 @@ def run_size(size: int, repeats: int) -> dict:
         row["pandas_vs_index"] = row["pandas"]["p50_ms"] / row["index"]["p50_ms"]
         figures["reports"][report] = row
         print(f"  {report:9} index p50 {row['index']['p50_ms']:7.1f} ms p99 "
-              f"{row['index']['p99_ms']:7.1f} | duckdb direct p50 {row['duckdb']['p50_ms']:7.1f}"
-              f" ms ({row['index_vs_duckdb']:.2f}x) | pandas p50 {row['pandas']['p50_ms']:8.1f}"
+              f"{row['index']['p99_ms']:7.1f} cpu {row['index']['cpu_p50_ms']:6.1f} (first "
+              f"{row['index']['first_ms']:6.0f}) | duckdb direct p50 "
+              f"{row['duckdb']['p50_ms']:7.1f} cpu {row['duckdb']['cpu_p50_ms']:6.1f} "
+              f"({row['index_vs_duckdb']:.2f}x) | pandas p50 {row['pandas']['p50_ms']:8.1f}"
               f" ms (index {row['pandas_vs_index']:.1f}x faster)")
     total = {name: sum(r[name]["p50_ms"] for r in figures["reports"].values())
              for name in ("index", "duckdb", "pandas")}
-    with_text = pq.read_table(parquet)
+    with_text = prepare(pq.read_table(parquet), ZONE)
     for report, options in LATER.items():
         request = AnalyticsRequested(org_id="bench", collection_id="c1", report=report,
                                      timezone=ZONE, **options)
 
         def direct_text(request=request):
-            with sql.connect(with_text, request.timezone, request.gap_minutes) as con:
+            with sql.connect(with_text, request.gap_minutes) as con:
                 return analytics_service.run(con, request)
 
         few = max(3, repeats // 5)
@@ -228,11 +357,27 @@ def run_size(size: int, repeats: int) -> dict:
         row["index_vs_duckdb"] = row["index"]["p50_ms"] / row["duckdb"]["p50_ms"]
         figures["later"] = {**figures.get("later", {}), report: row}
         print(f"  {report:11} index p50 {row['index']['p50_ms']:7.1f} ms p99 "
-              f"{row['index']['p99_ms']:7.1f} | duckdb direct p50 {row['duckdb']['p50_ms']:7.1f}"
-              f" ms ({row['index_vs_duckdb']:.2f}x)")
+              f"{row['index']['p99_ms']:7.1f} cpu {row['index']['cpu_p50_ms']:6.1f} (first "
+              f"{row['index']['first_ms']:6.0f}) | duckdb direct p50 "
+              f"{row['duckdb']['p50_ms']:7.1f} cpu {row['duckdb']['cpu_p50_ms']:6.1f} "
+              f"({row['index_vs_duckdb']:.2f}x)")
+    if gateway:
+        # Last: the stack competes with this process for the two cores.
+        through = measure_gateway(layout, REPORTS, gateway_repeats)
+        figures["gateway"] = through
+        for report, row in through["reports"].items():
+            direct, pandas = (figures["reports"][report][name]["p50_ms"]
+                              for name in ("duckdb", "pandas"))
+            row["gateway_vs_duckdb"] = row["p50_ms"] / direct
+            row["pandas_vs_gateway"] = pandas / row["p50_ms"]
+            print(f"  {report:9} gateway p50 {row['p50_ms']:7.1f} ms p99 {row['p99_ms']:7.1f} "
+                  f"(index cpu {row['index_cpu_p50_ms']:6.1f}) | {row['gateway_vs_duckdb']:.2f}x "
+                  f"duckdb direct | pandas {row['pandas_vs_gateway']:.1f}x slower")
+        total["gateway"] = sum(r["p50_ms"] for r in through["reports"].values())
     figures["all_reports_p50_ms"] = total
-    print(f"  all three  index {total['index']:.0f} ms | duckdb {total['duckdb']:.0f} ms | "
-          f"pandas {total['pandas']:.0f} ms")
+    print(f"  all four   index {total['index']:.0f} ms | duckdb {total['duckdb']:.0f} ms | "
+          f"pandas {total['pandas']:.0f} ms"
+          + (f" | gateway {total['gateway']:.0f} ms" if "gateway" in total else ""))
     return figures
 
 
@@ -240,8 +385,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--gateway-sizes", default="100000,1000000",
+                        help="sizes also measured through the gateway ('' for none)")
+    parser.add_argument("--gateway-repeats", type=int, default=30)
     args = parser.parse_args()
-    results = [run_size(int(size), args.repeats) for size in args.sizes.split(",")]
+    through = {int(size) for size in args.gateway_sizes.split(",") if size}
+    results = [run_size(int(size), args.repeats, int(size) in through, args.gateway_repeats)
+               for size in args.sizes.split(",")]
     OUT.mkdir(parents=True, exist_ok=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     (OUT / "analytics.json").write_text(json.dumps({"sizes": results, "peak_rss_gib": peak},
