@@ -13,6 +13,8 @@ import { colorSchemeManager, cssVariablesResolver, theme } from "./theme";
 // Every page is its own chunk: the first load carries only the shell and the sign-in pages.
 const LoginPage = lazy(() => import("./pages/LoginPage"));
 const RegisterPage = lazy(() => import("./pages/RegisterPage"));
+const ForgotPasswordPage = lazy(() => import("./pages/ForgotPasswordPage"));
+const ResetPasswordPage = lazy(() => import("./pages/ResetPasswordPage"));
 const CollectionsPage = lazy(() => import("./pages/CollectionsPage"));
 const CollectionPage = lazy(() => import("./pages/CollectionPage"));
 const SearchPage = lazy(() => import("./pages/SearchPage"));
@@ -35,6 +37,8 @@ function page(element: React.ReactNode) {
 export const routes = [
   { path: "/login", element: page(<LoginPage />) },
   { path: "/register", element: page(<RegisterPage />) },
+  { path: "/forgot-password", element: page(<ForgotPasswordPage />) },
+  { path: "/reset-password", element: page(<ResetPasswordPage />) },
   {
     element: (
       <RequireAuth>

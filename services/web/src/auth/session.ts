@@ -112,6 +112,21 @@ export class Session {
     this.adopt(data, true);
   }
 
+  /** Asks for a password-reset link; the answer's message is the same for any address. */
+  async requestPasswordReset(email: string): Promise<string> {
+    const { data, error, response } = await this.auth.POST("/api/v1/auth/password-reset", { body: { email } });
+    if (!response.ok || !data) throw toApiError(response.status, error);
+    return data.message;
+  }
+
+  /** Sets a new password with a reset link's token; every session of the account ends. */
+  async confirmPasswordReset(token: string, newPassword: string): Promise<void> {
+    const { error, response } = await this.auth.POST("/api/v1/auth/password-reset/confirm", {
+      body: { token, new_password: newPassword },
+    });
+    if (!response.ok) throw toApiError(response.status, error);
+  }
+
   /** The OAuth providers auth has configured (what the sign-in page offers). */
   async oauthProviders(): Promise<{ name: string; label: string; start_url: string }[]> {
     const { data, error, response } = await this.auth.GET("/api/v1/auth/oauth/providers");

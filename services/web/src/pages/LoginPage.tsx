@@ -79,6 +79,7 @@ export default function LoginPage() {
           )}
           {error && <Alert color="red" role="alert">{error}</Alert>}
           <Button type="submit" loading={busy}>Sign in</Button>
+          {!needsCode && <Anchor component={Link} to="/forgot-password" size="sm">Forgot your password?</Anchor>}
         </Stack>
       </form>
       {providers.data && providers.data.length > 0 && !needsCode && (
