@@ -4,12 +4,12 @@ plain-Python reference (``analytics_reference``) on a generated history (``analy
 from __future__ import annotations
 
 import statistics
+import zlib
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import duckdb
 import emoji
 import pytest
 import stop_words
@@ -21,7 +21,7 @@ from analytics_reference import overview as expected_overview
 from analytics_reference import people as expected_people
 from analytics_reference import sessions
 
-from chatlens.index.analytics import language as language_report
+from chatlens.index.analytics import prepared
 from chatlens.index.analytics.language import DEFAULT_LANGUAGES, SENTIMENT_SAMPLE, emoji_in
 from chatlens.index.analytics.service import Analytics
 from chatlens.index.deletion import Deleter
@@ -320,14 +320,13 @@ def test_sentiment_scores_a_fixed_sample_by_month(analytics, history):
 def test_a_larger_selection_counts_its_words_in_a_fixed_sample(analytics, history,
                                                                 monkeypatch):
     """Above ``LANGUAGE_SAMPLE`` messages the words, phrases, emoji and domains are counted
-    exactly over a sample (the first by a hash of the id, as DuckDB hashes it), and said so."""
-    monkeypatch.setattr(language_report, "LANGUAGE_SAMPLE", 700)
+    exactly over a sample: the first by (CRC-32 of the id, id), and said so."""
+    monkeypatch.setattr(prepared, "LANGUAGE_SAMPLE", 700)
     stop = {w.lower() for code in DEFAULT_LANGUAGES for w in stop_words.get_stop_words(code)}
     kept = [m for m in history if m.kind not in ("system", "service")
             and not (m.deleted or m.kind == "deleted") and m.text]
-    chosen = {row[0] for row in duckdb.connect().execute(
-        "SELECT id FROM (SELECT unnest(?) AS id) ORDER BY hash(id), id LIMIT 700",
-        [[m.message_id for m in kept]]).fetchall()}
+    chosen = {m.message_id for m in sorted(
+        kept, key=lambda m: (zlib.crc32(m.message_id.encode()), m.message_id))[:700]}
     want = expected_language([m for m in kept if m.message_id in chosen], stop)
     got = ask(analytics, "language", top=50).result
     assert got["sample"] == {"messages": 700, "of": len(kept)} and len(kept) > 2000

@@ -1,24 +1,26 @@
 """Language: the words, phrases, emoji and link domains people use, and sentiment over time.
 
-Over authored messages that were not deleted and have text, at most ``LANGUAGE_SAMPLE`` of them:
-when the selection has more, a fixed sample picked by a hash of their ids (the same sample for
-the same version and filters), and ``sample`` says how many were read of how many (``messages``,
-``of``). Every count is exact over the messages read. Tokenising is the cost (about 8 µs a
-message in DuckDB's regular expressions, and Python for emoji and sentiment): a sample keeps a
-million messages well under a second, where reading them all took tens of seconds; counts
-kept per segment when it is sealed could not follow the filters, the zone's months or the
-requested stop words. A *word* is a run of letters and digits (inner
-apostrophes kept: "don't"), lower-cased, at least two characters with a letter among them, links
-taken out first, and not a stop word of the requested languages (the ``stop-words`` package's
-lists). A *phrase* is two such words next to each other in a message. Emoji are the ``emoji``
-package's (a family or a flag is one). A link's domain is its host without ``www.``. The first
-``SERIES_WORDS`` words are also counted per month (their use over time).
+Over authored messages that were not deleted and have text, at most ``LANGUAGE_SAMPLE``
+(``analytics.prepared``) of them: when the selection has more, a fixed sample picked by a hash of
+their ids (``prepared.sampled``: the same sample for the same version and filters), and
+``sample`` says how many were read of how many (``messages``, ``of``). Every count is exact over
+the messages read. Tokenising is the cost (about 8 µs a message in DuckDB's regular expressions,
+and Python for emoji and sentiment): a sample bounds a million messages to about a second of CPU,
+where reading them all took tens of seconds; counts kept per segment when it is sealed could not
+follow the filters, the zone's months or the requested stop words.
+
+A *word* is a run of letters and digits (inner apostrophes kept: "don't"), lower-cased, at least
+two characters with a letter among them, links taken out first, and not a stop word of the
+requested languages (the ``stop-words`` package's lists). A *phrase* is two such words next to
+each other in a message. Emoji are the ``emoji`` package's (a family or a flag is one). A link's
+domain is its host without ``www.``. The first ``SERIES_WORDS`` words are also counted per month
+(their use over time).
 
 Sentiment is VADER's (``vaderSentiment``; its lexicon ships in the package, English): the mean
 compound score per month, and the shares of positive (>= 0.05), negative (<= -0.05) and neutral
 messages, over a sample of at most ``SENTIMENT_SAMPLE`` messages picked by a hash of their ids (the
-same sample for the same version and filters: the first of the words' sample); the answer says
-how many were scored.
+same sample for the same version and filters, taken from the words' sample); the answer says how
+many were scored.
 """
 
 from __future__ import annotations
@@ -38,8 +40,6 @@ from chatlens.index.analytics.sql import rows
 # Stop words of these languages when a request names none (ISO 639-1).
 DEFAULT_LANGUAGES = ("en", "pt", "es", "fr", "de", "it", "nl")
 SENTIMENT_SAMPLE = 5000
-# The most messages whose words, phrases, emoji and domains are counted (module docstring).
-LANGUAGE_SAMPLE = 20_000
 # The top words whose use per month is given (``words_by_month``).
 SERIES_WORDS = 5
 # RE2 syntax (DuckDB): links out, then words.
@@ -80,12 +80,10 @@ def language(con: duckdb.DuckDBPyConnection, top: int, languages: list[str]) -> 
         raise ValueError(f"no stop words for {', '.join(unknown)}")
     con.register("stop", pa.table({"word": pa.array(stop_list(codes), pa.string())}))
     try:
-        # The messages read: all of them, or the sample (hash order; sentiment reads its head).
-        con.execute(f"""
+        # The messages read: all of them, or the sample (``prepared.sampled``).
+        con.execute("""
             CREATE OR REPLACE TEMP TABLE said AS
-            SELECT t, text, link, emojis, message_id FROM authored
-            WHERE row IN (SELECT row FROM authored WHERE NOT deleted AND chars > 0
-                          ORDER BY hash(message_id), message_id LIMIT {LANGUAGE_SAMPLE})""")
+            SELECT t, text, link, emojis, message_id FROM authored WHERE sampled""")
         # ``chars > 0``: a text, without reading a million texts to know it.
         total = con.execute(
             "SELECT count(*) FROM authored WHERE NOT deleted AND chars > 0").fetchone()[0]
