@@ -379,3 +379,29 @@ def test_the_cleanup_command_prunes_old_finished_deliveries_and_keeps_what_is_ow
         left = set(session.scalars(select(WebhookDelivery.id)))
         attempts = set(session.scalars(select(WebhookAttempt.delivery_id)))
     assert left == {recent, pending} and attempts == {recent, pending}
+
+
+def test_a_slow_receiver_does_not_hold_up_another_webhooks_delivery(app, client, auth,
+                                                                    receiver):
+    headers = auth()
+    collection = create_collection(client, headers)
+    with serve() as other:
+        slow = make_hook(client, headers, collection, receiver.url)
+        quick = make_hook(client, headers, collection, other.url)
+        release = threading.Event()
+        receiver.hold = release
+        client.post(hooks_url(collection, slow["id"], "ping"), headers=headers)
+        client.post(hooks_url(collection, quick["id"], "ping"), headers=headers)
+        sending = threading.Thread(target=app.extensions["chatlens.dispatcher"].run_once)
+        sending.start()
+        try:
+            assert receiver.holding.wait(20), "the slow receiver never got its delivery"
+            deadline = time.monotonic() + 20
+            while not other.answered():  # answered while the slow one is still held
+                assert time.monotonic() < deadline, "the quick delivery waited for the slow"
+                time.sleep(0.02)
+            assert receiver.received == []
+        finally:
+            release.set()
+            sending.join(30)
+    assert len(receiver.answered()) == 1

@@ -91,6 +91,8 @@ class GatewaySettings(ArchiveSettings):
     # sender's row is sent again then: at least once). Must exceed the timeout.
     webhook_lease_s: float = Field(default=60.0, gt=0)
     webhook_poll_s: float = Field(default=1.0, gt=0)
+    # Deliveries one gateway process sends at once.
+    webhook_concurrency: int = Field(default=4, ge=1, le=64)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

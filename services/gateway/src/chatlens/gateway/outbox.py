@@ -7,28 +7,24 @@ fine: every consumer is idempotent and the message keeps its id.
 
 from __future__ import annotations
 
-import logging
-import threading
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from chatlens.gateway.db import OutboxMessage, utcnow
+from chatlens.gateway.polling import PollingLoop
 from chatlens.shared import logs, schemas
 from chatlens.shared.bus import Bus
 
-log = logging.getLogger(__name__)
 
+class OutboxRelay(PollingLoop):
+    name = "outbox-relay"
 
-class OutboxRelay:
     def __init__(self, sessions: sessionmaker[Session], bus: Bus, poll_s: float = 0.2) -> None:
-        self.sessions, self.bus, self.poll_s = sessions, bus, poll_s
-        self._stop = threading.Event()
-        self._wake = threading.Event()
+        super().__init__(poll_s)
+        self.sessions, self.bus = sessions, bus
 
-    def wake(self) -> None:
-        """Called after a request commits, so the message goes out without waiting a poll."""
-        self._wake.set()
+    def step(self) -> int:
+        return self.publish_pending()
 
     def publish_pending(self, limit: int = 100) -> int:
         """Publish up to ``limit`` unpublished messages in order; returns how many went out."""
@@ -51,22 +47,3 @@ class OutboxRelay:
                 session.commit()
                 sent += 1
         return sent
-
-    def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                if self.publish_pending():
-                    continue
-            except Exception:
-                log.exception("outbox relay failed; retrying")
-                self._stop.wait(2.0)
-            self._wake.wait(self.poll_s)
-            self._wake.clear()
-
-    def start(self) -> OutboxRelay:
-        threading.Thread(target=self.run, name="outbox-relay", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()

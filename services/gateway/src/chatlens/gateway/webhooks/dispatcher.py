@@ -15,9 +15,9 @@ receivers de-duplicate on that id.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tenacity import RetryCallState, wait_exponential_jitter
 
 from chatlens.gateway.db import utcnow
+from chatlens.gateway.polling import PollingLoop
 from chatlens.gateway.webhooks import addresses, signing
 from chatlens.gateway.webhooks.tables import Webhook, WebhookAttempt, WebhookDelivery
 from chatlens.shared.secret_box import SecretBox
@@ -52,6 +53,10 @@ class DispatchSettings:
     backoff_max_s: float = 3600.0
     lease_s: float = 60.0
     poll_s: float = 1.0
+    # Deliveries sent at once: a round's claims are all sent in parallel, so each finishes
+    # within the time-out, well inside its lease (at least twice the time-out); one slow
+    # receiver holds one worker, not the others' deliveries.
+    concurrency: int = 4
     policy: addresses.Policy = addresses.Policy()
 
     @classmethod
@@ -62,6 +67,7 @@ class DispatchSettings:
                    backoff_max_s=settings.webhook_backoff_max_s,
                    lease_s=max(settings.webhook_lease_s, settings.webhook_timeout_s * 2),
                    poll_s=settings.webhook_poll_s,
+                   concurrency=settings.webhook_concurrency,
                    policy=addresses.Policy(settings.webhook_allow_private,
                                            settings.webhook_allow_http))
 
@@ -87,19 +93,18 @@ def backoff_s(settings: DispatchSettings, attempt: int) -> float:
     return float(wait(state))
 
 
-class Dispatcher:
+class Dispatcher(PollingLoop):
+    name = "webhook-dispatcher"
+
     def __init__(self, sessions: sessionmaker[Session], box: SecretBox,
                  settings: DispatchSettings, http: requests.Session | None = None,
                  owner: str | None = None) -> None:
+        super().__init__(settings.poll_s)
         self.sessions, self.box, self.settings = sessions, box, settings
         self.http = http or requests.Session()
         self.http.trust_env = False  # no proxy from the environment: we call what we checked
         self.owner = owner or uuid.uuid4().hex
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-
-    def wake(self) -> None:
-        self._wake.set()
+        self._pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="webhook-send")
 
     def claim(self, limit: int = 10) -> list[str]:
         """Lease up to ``limit`` due deliveries to this dispatcher; their ids."""
@@ -191,29 +196,11 @@ class Dispatcher:
         return status
 
     def run_once(self) -> int:
-        """Claim and send what is due; how many were sent."""
-        claimed = self.claim()
-        for delivery_id in claimed:
-            if self._stop.is_set():
-                break
-            self.send(delivery_id)
+        """Claim what is due (one per worker) and send it in parallel; how many were sent."""
+        claimed = self.claim(limit=self.settings.concurrency)
+        for sent in [self._pool.submit(self.send, delivery_id) for delivery_id in claimed]:
+            sent.result()
         return len(claimed)
 
-    def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                if self.run_once():
-                    continue
-            except Exception:
-                log.exception("webhook dispatcher failed; retrying")
-                self._stop.wait(2.0)
-            self._wake.wait(self.settings.poll_s)
-            self._wake.clear()
-
-    def start(self) -> Dispatcher:
-        threading.Thread(target=self.run, name="webhook-dispatcher", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
+    def step(self) -> int:
+        return self.run_once()
