@@ -85,9 +85,10 @@ def test_the_command_prints_what_it_removed(settings, tmp_path):
     migrated = subprocess.run([*run, "migrate"], env=env, capture_output=True, text=True,
                               timeout=120)
     assert migrated.returncode == 0, migrated.stderr
-    done = subprocess.run([*run, "cleanup", "--job-retention-days", "30"], env=env,
+    done = subprocess.run([*run, "cleanup", "--job-retention-days", "30",
+                           "--search-retention-days", "30"], env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"jobs": 0, "outbox_messages": 0, "upload_folders": 0,
-                                       "incoming_files": 0,
+                                       "incoming_files": 0, "search_queries": 0,
                                        "webhook_deliveries": 0}

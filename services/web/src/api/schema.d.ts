@@ -914,6 +914,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/collections/{collection_id}/analytics/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Searches and questions per day, the zero-result rate, the most frequent queries, and latency percentiles per mode. */
+        get: operations["get__api_v1_collections_{collection_id}_analytics_search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/collections/{collection_id}/ask": {
         parameters: {
             query?: never;
@@ -3321,6 +3338,20 @@ export interface components {
              */
             version?: number | string | null;
         };
+        /** FrequentQuery */
+        FrequentQuery: {
+            /** Average Results */
+            average_results: number;
+            /** Count */
+            count: number;
+            /**
+             * Query
+             * @description normalised: case folded, white space collapsed
+             */
+            query: string;
+            /** Zero Results */
+            zero_results: number;
+        };
         /**
          * GroundingOut
          * @description What the check of the answer against its citations found.
@@ -3338,10 +3369,10 @@ export interface components {
             extractive: boolean;
             /**
              * Reason
-             * @description supported: the model's answer, every name, number, date and place in it stated by its citations; recited: the model's answer, all it states in one other retrieved message, which it now cites; unsupported_claims: it stated something they do not, so a message is quoted instead; no_information: it said nothing the messages say beyond the question, so a message is quoted; nothing_to_quote: neither, and no retrieved message shares a word with the question
+             * @description supported: the model's answer, every name, number, date and place in it stated by its citations; recited: the model's answer, all it states in one other retrieved message, which it now cites; unsupported_claims: it stated something they do not, so a message is quoted instead; no_information: it said nothing the messages say beyond the question, so a message is quoted; nothing_to_quote: neither, and no retrieved message shares a word with the question; echoed_prompt: the model repeated its prompt (the <messages> fence, numbered context lines, the system prompt), so a message is quoted, or, when none matches, the answer says so with its citations
              * @enum {string}
              */
-            reason: "supported" | "recited" | "unsupported_claims" | "no_information" | "nothing_to_quote";
+            reason: "supported" | "recited" | "unsupported_claims" | "no_information" | "nothing_to_quote" | "echoed_prompt";
             /**
              * Unsupported
              * @description the model's claims its citations do not state
@@ -3772,6 +3803,22 @@ export interface components {
              */
             version?: number | string | null;
         };
+        /** ModeLatency */
+        ModeLatency: {
+            /**
+             * Mode
+             * @description semantic, keyword, hybrid, or ask (a question)
+             */
+            mode: string;
+            /** P50 Ms */
+            p50_ms: number;
+            /** P90 Ms */
+            p90_ms: number;
+            /** P99 Ms */
+            p99_ms: number;
+            /** Queries */
+            queries: number;
+        };
         /** ModelSetDefault */
         ModelSetDefault: {
             /** Model */
@@ -3845,6 +3892,7 @@ export interface components {
              * @default {
              *       "chat": null,
              *       "kind": null,
+             *       "person": null,
              *       "platform": null,
              *       "sender": null,
              *       "since": null,
@@ -4170,6 +4218,18 @@ export interface components {
              */
             purge?: boolean;
         };
+        /** QueriesOnDay */
+        QueriesOnDay: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Queries */
+            queries: number;
+            /** Zero Results */
+            zero_results: number;
+        };
         /** Reaction */
         Reaction: {
             /**
@@ -4217,6 +4277,61 @@ export interface components {
             /** Messages */
             messages: number;
         };
+        /** SearchAnalyticsOut */
+        SearchAnalyticsOut: {
+            /**
+             * Days
+             * @description days with searches, oldest first
+             */
+            days: components["schemas"]["QueriesOnDay"][];
+            /** Latency */
+            latency: components["schemas"]["ModeLatency"][];
+            /** Queries */
+            queries: number;
+            /**
+             * Since
+             * Format: date
+             */
+            since: string;
+            /** Top Queries */
+            top_queries: components["schemas"]["FrequentQuery"][];
+            /**
+             * Until
+             * Format: date
+             */
+            until: string;
+            /**
+             * Zero Result Rate
+             * @description None when nothing was searched
+             */
+            zero_result_rate: number | null;
+            /** Zero Results */
+            zero_results: number;
+        };
+        /**
+         * SearchAnalyticsQuery
+         * @description UTC days, both included; the last 30 days to today when absent.
+         */
+        SearchAnalyticsQuery: {
+            /**
+             * Since
+             * @default null
+             * @example 2026-11-01
+             */
+            since?: string | null;
+            /**
+             * Top
+             * @description how many frequent queries
+             * @default 20
+             */
+            top?: number;
+            /**
+             * Until
+             * @default null
+             * @example 2026-11-30
+             */
+            until?: string | null;
+        };
         /**
          * SearchFiltersIn
          * @description Each field takes one value or a list of alternatives. ``since`` is inclusive, ``until``
@@ -4243,6 +4358,12 @@ export interface components {
              * @default null
              */
             kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll") | ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[] | null;
+            /**
+             * Person
+             * @description a person (senders merged into one: POST …/people): every sender name of the person in the version searched; a name that is no person matches that sender
+             * @default null
+             */
+            person?: string | string[] | null;
             /**
              * Platform
              * @default null
@@ -4291,6 +4412,7 @@ export interface components {
              * @default {
              *       "chat": null,
              *       "kind": null,
+             *       "person": null,
              *       "platform": null,
              *       "sender": null,
              *       "since": null,
@@ -9006,6 +9128,69 @@ export interface operations {
             };
             /** @description Service Unavailable */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "get__api_v1_collections_{collection_id}_analytics_search": {
+        parameters: {
+            query?: {
+                since?: string | null;
+                /** @description how many frequent queries */
+                top?: number;
+                until?: string | null;
+            };
+            header?: never;
+            path: {
+                collection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchAnalyticsOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

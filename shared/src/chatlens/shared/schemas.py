@@ -303,6 +303,9 @@ class SearchFilters(BaseModel):
     platform: list[str] = Field(default=[], max_length=20)
     chat: list[str] = Field(default=[], max_length=50)
     sender: list[str] = Field(default=[], max_length=50, description="display name or sender id")
+    # People (the version's grouping of sender names, ``Manifest.people``): each selects every
+    # sender name of the person; a name no person has stands for itself. Search and /ask only.
+    person: list[str] = Field(default=[], max_length=20)
     kind: list[Literal["text", "media", "system", "deleted", "service", "call", "poll"]] = []
     since: datetime | None = None
     until: datetime | None = None

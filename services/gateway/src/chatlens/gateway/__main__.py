@@ -53,6 +53,8 @@ def _cleanup(settings: GatewaySettings, argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m chatlens.gateway cleanup")
     parser.add_argument("--job-retention-days", type=float, default=90.0,
                         help="keep finished jobs this long after their end (default 90)")
+    parser.add_argument("--search-retention-days", type=float, default=90.0,
+                        help="keep recorded searches (search analytics) this long (default 90)")
     parser.add_argument("--upload-grace-hours", type=float, default=24.0,
                         help="leave an upload folder or incoming file younger than this (24)")
     parser.add_argument("--webhook-retention-days", type=float, default=30.0,
@@ -64,6 +66,7 @@ def _cleanup(settings: GatewaySettings, argv: list[str]) -> None:
         report = cleanup.clean(make_sessions(engine), settings.resolved_upload_dir(),
                                job_retention=timedelta(days=args.job_retention_days),
                                upload_grace=timedelta(hours=args.upload_grace_hours),
+                               search_retention=timedelta(days=args.search_retention_days),
                                batch=args.batch)
         # Webhook deliveries (chatlens.gateway.webhooks.retention): pending ones are still owed.
         deliveries = prune_deliveries(

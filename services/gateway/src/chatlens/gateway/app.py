@@ -22,6 +22,7 @@ from chatlens.gateway.api import (
     openai_compat,
     org_models,
     search,
+    search_analytics,
     summaries,
     tags,
     versions,
@@ -126,6 +127,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
     app.register_blueprint(messages.bp)
     app.register_blueprint(openai_compat.bp)
     app.register_blueprint(analytics.bp)
+    app.register_blueprint(search_analytics.bp)
     app.register_blueprint(webhooks.bp)
     docs.spec.register(app)
 

@@ -4,6 +4,7 @@ in the chart):
 * finished jobs (succeeded or failed) last changed more than ``job_retention`` ago, with their
   upload folders; a running or queued job is never touched, however old;
 * outbox messages published more than ``job_retention`` ago (the relay only reads unpublished ones);
+* recorded searches and questions (search analytics) older than ``search_retention``;
 * stale uploads: files left in the incoming area by an interrupted upload, and job folders whose
   job is finished or was never recorded (a crash between keeping the file and the commit), once
   older than ``upload_grace`` so that an upload being accepted right now is never removed.
@@ -20,10 +21,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from chatlens.gateway.db import Job, OutboxMessage, utcnow
+from chatlens.gateway.db import Job, OutboxMessage, SearchQueryLog, utcnow
 from chatlens.gateway.jobs import TERMINAL
 from chatlens.gateway.retention import remove_upload
 
@@ -37,28 +38,39 @@ class CleanupReport:
     outbox_messages: int
     upload_folders: int
     incoming_files: int
+    search_queries: int = 0
 
 
 def clean(sessions: sessionmaker[Session], upload_dir: Path, *, job_retention: timedelta,
-          upload_grace: timedelta, batch: int = 500, now: datetime | None = None) -> CleanupReport:
-    """Remove finished jobs, published outbox messages and stale uploads; returns what went."""
+          upload_grace: timedelta, search_retention: timedelta = timedelta(days=90),
+          batch: int = 500, now: datetime | None = None) -> CleanupReport:
+    """Remove finished jobs, published outbox messages, old recorded searches and stale
+    uploads; returns what went."""
     now = now or utcnow()
     jobs = _old_jobs(sessions, upload_dir, now - job_retention, batch)
-    published = 0
-    while True:
-        with sessions.begin() as session:
-            ids = session.scalars(select(OutboxMessage.id).where(
-                OutboxMessage.published_at < now - job_retention).limit(batch)).all()
-            if not ids:
-                break
-            session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(ids))
-                            .execution_options(synchronize_session=False))
-            published += len(ids)
+    published = _prune(sessions, OutboxMessage, OutboxMessage.published_at < now - job_retention,
+                       batch)
+    searches = _prune(sessions, SearchQueryLog,
+                      SearchQueryLog.created_at < now - search_retention, batch)
     folders, files = _stale_uploads(sessions, upload_dir, upload_grace)
     report = CleanupReport(jobs=jobs, outbox_messages=published, upload_folders=folders,
-                           incoming_files=files)
+                           incoming_files=files, search_queries=searches)
     log.info("gateway clean-up done", extra=vars(report))
     return report
+
+
+def _prune(sessions: sessionmaker[Session], table: type[OutboxMessage] | type[SearchQueryLog],
+           old: ColumnElement[bool], batch: int) -> int:
+    """Delete the rows of ``table`` that are ``old``, ``batch`` per transaction."""
+    removed = 0
+    while True:
+        with sessions.begin() as session:
+            ids = session.scalars(select(table.id).where(old).limit(batch)).all()
+            if not ids:
+                return removed
+            session.execute(delete(table).where(table.id.in_(ids))
+                            .execution_options(synchronize_session=False))
+            removed += len(ids)
 
 
 def _old_jobs(sessions: sessionmaker[Session], upload_dir: Path, before: datetime,

@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -174,6 +175,24 @@ class ModelUsage(Base):
     failed: Mapped[int] = mapped_column(Integer, default=0)
     prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
     completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SearchQueryLog(Base):
+    """One search or question asked of a collection (search analytics, issue 12): the query as
+    normalised (``application.search_log.normalise``), its mode (``ask`` for a question), how
+    many results it found and how long it took. Pruned by the clean-up command."""
+
+    __tablename__ = "search_queries"
+    __table_args__ = (Index("ix_search_queries_collection", "collection_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_id: Mapped[str] = mapped_column(String(64))
+    collection_id: Mapped[str] = mapped_column(ForeignKey("collections.id", ondelete="CASCADE"))
+    mode: Mapped[str] = mapped_column(String(16))
+    query: Mapped[str] = mapped_column(String(500))
+    results: Mapped[int] = mapped_column(Integer)
+    latency_ms: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 
 def make_engine(url: str) -> Engine:

@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from chatlens.index.analytics.frame import with_people
 from chatlens.index.manifests import ManifestReader
 from chatlens.index.storage.segment import Segment, SegmentCache
 from chatlens.shared.bus import PermanentError
@@ -61,7 +62,11 @@ class Browser:
         """The passing messages in (sent_at, chat, seq) order, the first ``limit`` of them."""
         version, segments, tombstones, _ = self._live(request.org_id, request.collection_id,
                                                       request.version)
-        passing = _candidates(segments, [s.columns.mask(request.filters) for s in segments],
+        filters = request.filters
+        if filters.person:  # the person's sender names in the version read, as search does
+            collection = self.manifests.collection(request.org_id, request.collection_id)
+            filters = with_people(filters, self.manifests.manifest(collection, version).people)
+        passing = _candidates(segments, [s.columns.mask(filters) for s in segments],
                               tombstones)
         ordered = passing.sort_by([("sent_at", "ascending"), ("chat", "ascending"),
                                    ("seq", "ascending"), ("message_id", "ascending")])

@@ -29,6 +29,15 @@ from chatlens.shared.schemas import PeopleMerged, PeopleMergeRequested
 log = logging.getLogger(__name__)
 
 
+def identities(people: dict[str, list[str]], persons: list[str]) -> list[str]:
+    """Every sender name of ``persons`` in a version's grouping ``people``: a person's own name
+    (compared case-folded) and each name grouped under it. A name that is no person stands for
+    itself: a sender nobody grouped is a person of one name. Search's ``person`` filter."""
+    by_fold = {person.casefold(): [person, *names] for person, names in people.items()}
+    return list(dict.fromkeys(name for wanted in persons
+                              for name in by_fold.get(wanted.casefold(), [wanted])))
+
+
 def regrouped(people: dict[str, list[str]], request: PeopleMergeRequested) -> dict:
     """``people`` after ``request`` (a new dict; names sorted, empty people dropped)."""
     asked = set(request.senders)

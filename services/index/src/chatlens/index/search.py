@@ -14,6 +14,7 @@ import itertools
 
 from chatlens.index import ranking
 from chatlens.index.manifests import ManifestReader
+from chatlens.index.people import identities
 from chatlens.index.storage.collection import Collection
 from chatlens.index.storage.layout import Layout
 from chatlens.index.storage.manifest import Manifest
@@ -21,7 +22,13 @@ from chatlens.index.storage.segment import Segment, SegmentCache
 from chatlens.index.text import highlight_spans, parse_keyword_query
 from chatlens.index.tombstones import Tombstones, both, live_search
 from chatlens.shared.bus import PermanentError
-from chatlens.shared.schemas import SearchAnswered, SearchHit, SearchRequested, VersionHits
+from chatlens.shared.schemas import (
+    SearchAnswered,
+    SearchFilters,
+    SearchHit,
+    SearchRequested,
+    VersionHits,
+)
 
 Ranked = tuple[float, int, int]  # (score, segment number, row)
 
@@ -77,7 +84,12 @@ class Searcher:
             raise PermanentError("the collections hold vectors of different dimensions",
                                  code="invalid_vector")
         # Deleted messages are masked out like filtered ones: inside the search, so top-k is exact.
-        filtered = [segment.columns.mask(request.filters) for segment in segments]
+        # A person filter selects every sender name of the person in each collection's version.
+        persons = {cid: _person_filter(request.filters.person, version.people)
+                   for cid, _, version in searched}
+        filtered = [both(segment.columns.mask(request.filters),
+                         persons[owner] and segment.columns.mask(persons[owner]))
+                    for segment, owner in zip(segments, owners, strict=True)]
         alive = [self.tombstones.alive(segment, deleted[owner])
                  for segment, owner in zip(segments, owners, strict=True)]
         masks = [both(f, a) for f, a in zip(filtered, alive, strict=True)]
@@ -144,6 +156,15 @@ class Searcher:
                 else request.collection_versions.get(collection_id)
             out.append((collection_id, collection, self.manifests.manifest(collection, pinned)))
         return out
+
+
+def _person_filter(persons: list[str], people: dict[str, list[str]]) -> SearchFilters | None:
+    """The sender filter that stands for ``persons`` in a version grouped as ``people``; None
+    when no person is asked for. Built without validation: a person may have more names than
+    a request may list."""
+    if not persons:
+        return None
+    return SearchFilters.model_construct(sender=identities(people, persons))
 
 
 def _to_positions(segment: Segment, ranked: list[tuple[float, int]]) -> list[tuple[float, int]]:

@@ -8,6 +8,7 @@ export const QUOTED_BECAUSE: Record<Exclude<Grounding["reason"], "supported" | "
   unsupported_claims: "The model's answer stated something its sources do not say, so the message that best answers the question is quoted instead.",
   no_information: "The model's answer added nothing the messages say beyond the question, so the message that best answers it is quoted instead.",
   nothing_to_quote: "The model's answer could not be checked: no retrieved message shares a word with the question.",
+  echoed_prompt: "The model repeated its instructions instead of answering, so the message that best answers the question is quoted instead (or, when none does, the answer says so).",
 };
 
 /**

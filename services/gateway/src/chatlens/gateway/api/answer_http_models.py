@@ -54,14 +54,17 @@ class GroundingOut(BaseModel):
 
     extractive: bool = Field(description="the answer quotes a cited message (see reason)")
     reason: Literal["supported", "recited", "unsupported_claims", "no_information",
-                    "nothing_to_quote"] = Field(description=(
+                    "nothing_to_quote", "echoed_prompt"] = Field(description=(
                         "supported: the model's answer, every name, number, date and place in "
                         "it stated by its citations; recited: the model's answer, all it states "
                         "in one other retrieved message, which it now cites; "
                         "unsupported_claims: it stated something they do not, so a message is "
                         "quoted instead; no_information: it said nothing the messages say "
                         "beyond the question, so a message is quoted; nothing_to_quote: "
-                        "neither, and no retrieved message shares a word with the question"))
+                        "neither, and no retrieved message shares a word with the question; "
+                        "echoed_prompt: the model repeated its prompt (the <messages> fence, "
+                        "numbered context lines, the system prompt), so a message is quoted, "
+                        "or, when none matches, the answer says so with its citations"))
     unsupported: list[str] = Field(description="the model's claims its citations do not state")
     disagreements: list[str] = Field(description=(
         "an unsupported claim another retrieved message states: what the cited message says "

@@ -84,6 +84,9 @@ class SearchFiltersIn(Strict):
     kind: Kind | list[Kind] | None = Field(default=None, description="message type")
     since: str | None = Field(default=None, max_length=64, examples=["2025-02-01"])
     until: str | None = Field(default=None, max_length=64, examples=["2025-03-01T12:00:00Z"])
+    person: Line | list[Line] | None = Field(default=None, description=(
+        "a person (senders merged into one: POST …/people): every sender name of the person "
+        "in the version searched; a name that is no person matches that sender"))
 
 
 class SearchRequest(Strict):

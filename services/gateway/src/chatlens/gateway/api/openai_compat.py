@@ -7,6 +7,10 @@ Chat messages reach the model as turns of its chat template. ``temperature`` 0 o
 with ``top_p`` and ``seed``; usage counts are the model's real tokens (embeddings' are estimated
 from words). With ``stream: true`` the tokens arrive as ``chat.completion.chunk`` events while
 the model writes them (a streaming RPC to the inference service).
+
+A reply that repeats the conversation's scaffolding (a run of its system turn, or the fences
+and numbered lines of a Chatlens-style prompt that the request itself holds: ``application.echo``)
+is replaced by :data:`ECHO_REPLY`. A streamed reply is sent as the model writes it, unchecked.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from chatlens.gateway.api.docs import spec
 from chatlens.gateway.application import embeddings as embedding
 from chatlens.gateway.application import models as registry
 from chatlens.gateway.application import org_models, usage
+from chatlens.gateway.application.echo import echoed
 from chatlens.gateway.application.errors import AppError
 from chatlens.gateway.security import login_required, requires
 from chatlens.shared import schemas
@@ -36,6 +41,7 @@ from chatlens.shared.web import ApiError, json_body
 bp = Blueprint("openai", __name__, url_prefix="/v1")
 
 MAX_CONVERSATION_CHARS = 64_000  # GenerateRequested.messages' limit
+ECHO_REPLY = "I could not answer: my reply repeated the instructions I was given."
 ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error",
                403: "permission_error", 404: "invalid_request_error", 413: "invalid_request_error",
                415: "invalid_request_error", 422: "invalid_request_error"}
@@ -155,10 +161,14 @@ def chat_completions():
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         return sse.response(_chunks(completion_id, created, started, rest, include_usage))
     generated = usage.generate(backends, caller, request)
+    content = generated.text
+    if echoed(content, [t.content for t in request.messages or [] if t.role == "system"],
+              "\n".join(t.content for t in request.messages or [] if t.role != "system")):
+        content = ECHO_REPLY
     return {"id": completion_id, "object": "chat.completion", "created": created,
             "model": generated.model,
             "choices": [{"index": 0, "finish_reason": generated.finish_reason, "logprobs": None,
-                         "message": {"role": "assistant", "content": generated.text}}],
+                         "message": {"role": "assistant", "content": content}}],
             "usage": _usage(generated)}
 
 

@@ -10,16 +10,18 @@ draft's :meth:`Draft.record` cites and stores the text the model wrote.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from chatlens.gateway import jobs
-from chatlens.gateway.application import org_models, usage
+from chatlens.gateway.application import org_models, search_log, usage
 from chatlens.gateway.application.counting import Counting, count, recognise
+from chatlens.gateway.application.echo import echoed
 from chatlens.gateway.application.errors import AppError, NotFound
-from chatlens.gateway.application.grounding import ground
+from chatlens.gateway.application.grounding import extract, ground
 from chatlens.gateway.application.ports import Backends, Caller
 from chatlens.gateway.application.prompting import (
     NO_ANSWER,
@@ -39,7 +41,7 @@ from chatlens.shared import schemas
 
 MAX_KEYWORD_QUERY = 2000  # the index's limit on the keyword query
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
-FILTER_FIELDS = ("platform", "chat", "sender", "kind", "since", "until")
+FILTER_FIELDS = ("platform", "chat", "sender", "kind", "since", "until", "person")
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,7 @@ def retrieve(backends: Backends, caller: Caller, collection_id: str, question: s
 def prepare(backends: Backends, caller: Caller, collection_id: str, asked: Question) -> Draft:
     """Everything before the generation: checks, the question's scope, retrieval, the prompt."""
     refuse_injection(asked.question)  # before anything is retrieved or generated
+    started = time.perf_counter()
     settings = backends.settings
     empty = indexed_version(backends, caller, collection_id) == 0
     if empty and asked.version is not None:
@@ -168,11 +171,12 @@ def prepare(backends: Backends, caller: Caller, collection_id: str, asked: Quest
         counting = recognise(asked.question)
         if counting is not None:  # counted exactly, not retrieved and guessed
             return _counted_draft(backends, caller, collection_id, asked, counting, chosen,
-                                  pinned)
+                                  pinned, started)
         version, hits = retrieve(backends, caller, collection_id, asked.question, asked.k,
                                  chosen.filters, pinned)
     used = relevant(hits, settings.answer_min_score)
     evidence = [h.message for h in used]
+    prompt = build_prompt(asked.question, evidence)
     no_answer = NO_ANSWER
     if chosen.view["from_question"]:
         no_answer += f" (Searched only: {chosen.describe()}.)"
@@ -184,24 +188,29 @@ def prepare(backends: Backends, caller: Caller, collection_id: str, asked: Quest
             numbers = cited_numbers(text, len(evidence))
             if not numbers:  # the small model seldom cites: cite the best of what it was given
                 numbers = fallback_numbers(used)
-            grounded = ground(text, asked.question, evidence, numbers)
+            if echoed(text, [SYSTEM], prompt):  # it repeated its prompt: no answer, a quote
+                grounded = extract(asked.question, evidence, fallback_numbers(used),
+                                   "echoed_prompt")
+            else:
+                grounded = ground(text, asked.question, evidence, numbers)
             text, checked = grounded.text, grounded.view()
             citations = [citation(n, evidence[n - 1]) for n in grounded.cited]
         return _store(backends, caller, collection_id, asked, text, citations, model, version,
-                      chosen.view, checked)
+                      chosen.view, started, checked)
 
     request = None
     if evidence:
         runs_on = org_models.resolve(backends, caller, asked.model, "answers")
         request = schemas.GenerateRequested(
-            prompt=build_prompt(asked.question, evidence), system=SYSTEM,
+            prompt=prompt, system=SYSTEM,
             max_new_tokens=settings.answer_max_tokens, model=runs_on.model,
             provider=runs_on.provider)
     return Draft(request, no_answer, record)
 
 
 def _counted_draft(backends: Backends, caller: Caller, collection_id: str, asked: Question,
-                   counting: Counting, chosen: Scope, pinned: int | None) -> Draft:
+                   counting: Counting, chosen: Scope, pinned: int | None,
+                   started: float) -> Draft:
     """A counting question's answer, from the analytics engine: recorded without a model, with
     the query it ran and example messages as citations."""
     counted = count(backends, caller, collection_id, counting, chosen.filters, pinned)
@@ -210,14 +219,17 @@ def _counted_draft(backends: Backends, caller: Caller, collection_id: str, asked
 
     def record(text: str, model: str | None) -> RecordedAnswer:
         return _store(backends, caller, collection_id, asked, text, citations, None,
-                      counted.version, view)
+                      counted.version, view, started)
 
     return Draft(None, counted.text, record)
 
 
 def _store(backends: Backends, caller: Caller, collection_id: str, asked: Question, text: str,
            citations: list[dict[str, Any]], model: str | None, version: int,
-           view: dict[str, Any], checked: dict[str, Any] | None = None) -> RecordedAnswer:
+           view: dict[str, Any], started: float,
+           checked: dict[str, Any] | None = None) -> RecordedAnswer:
+    """Store the answer, and count the question in the search analytics (mode ``ask``, its
+    citations as results, the time since :func:`prepare` began)."""
     with backends.sessions() as session:
         row = Answer(org_id=caller.org_id, collection_id=collection_id,
                      question=asked.question, answer=text, citations=citations, model=model,
@@ -228,7 +240,10 @@ def _store(backends: Backends, caller: Caller, collection_id: str, asked: Questi
                      created_at=backends.clock().replace(microsecond=0, tzinfo=None))
         session.add(row)
         session.commit()
-        return recorded(row)
+        done = recorded(row)
+    search_log.record(backends, caller, [collection_id], "ask", asked.question,
+                      {collection_id: len(citations)}, time.perf_counter() - started)
+    return done
 
 
 def answer(backends: Backends, caller: Caller, collection_id: str,

@@ -96,6 +96,8 @@ def scope_words(filters: schemas.SearchFilters) -> str:
     """The filters in words, as the answer states what it counted: "from Marta, in #ops,
     1 Feb 2025 to 28 Feb 2025"; empty for the whole collection."""
     words = []
+    if filters.person:
+        words.append("by " + ", ".join(filters.person) + " (every name of each person)")
     if filters.sender:
         words.append("from " + ", ".join(filters.sender))
     if filters.chat:

@@ -105,7 +105,7 @@ class Grounded:
     unsupported: list[str]
     disagreements: list[str]
     # "supported", "recited" (supported by another retrieved message, cited instead),
-    # "unsupported_claims", "no_information" or "nothing_to_quote"
+    # "unsupported_claims", "no_information", "nothing_to_quote" or "echoed_prompt"
     reason: str
 
     def view(self) -> dict[str, Any]:
@@ -145,6 +145,17 @@ def ground(answer: str, question: str, evidence: Sequence[schemas.ChatMessage],
 
 NO_GROUNDED_ANSWER = ("The messages found do not support an answer to that question, and none "
                       "of them states it directly.")
+
+
+def extract(question: str, evidence: Sequence[schemas.ChatMessage], cited: Sequence[int],
+            reason: str) -> Grounded:
+    """The fallback alone, for a model output that is no answer at all (it echoed its prompt:
+    ``echo``): a quote of the message that best matches ``question``, or, when none shares a
+    word with it, :data:`NO_GROUNDED_ANSWER` citing ``cited``; flagged with ``reason``."""
+    best = _best_quote(question, evidence, cited)
+    if best is None:
+        return Grounded(NO_GROUNDED_ANSWER, list(cited), True, [], [], reason)
+    return Grounded(quote(evidence[best - 1], question, best), [best], True, [], [], reason)
 
 
 def claims(text: str, context_words: set[str] | None = None) -> list[Claim]:

@@ -13,7 +13,7 @@ from chatlens.gateway.queryparse import ParsedQuery, parse_date, parse_query
 from chatlens.shared import schemas
 
 # The most values one filter field takes.
-FILTER_LIMITS = {"platform": 20, "chat": 50, "sender": 50, "kind": 7}
+FILTER_LIMITS = {"platform": 20, "chat": 50, "sender": 50, "kind": 7, "person": 20}
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class FilterValues:
     kind: str | list[str] | None = None
     since: str | None = None
     until: str | None = None
+    person: str | list[str] | None = None  # every sender name of the person (people merges)
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,8 @@ def build_filters(given: FilterValues, parsed: ParsedQuery | None = None) -> sch
     if given.until:
         until.append(parse_date(given.until, "filters.until"))
     values = {"platform": _as_list(given.platform), "chat": _as_list(given.chat) + parsed.chats,
-              "sender": _as_list(given.sender) + parsed.senders, "kind": _as_list(given.kind)}
+              "sender": _as_list(given.sender) + parsed.senders, "kind": _as_list(given.kind),
+              "person": _as_list(given.person)}
     for name, limit in FILTER_LIMITS.items():
         if len(values[name]) > limit:
             raise Invalid("too_many_filters", f"at most {limit} values for {name}")

@@ -9,12 +9,14 @@ collection included.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from chatlens.gateway import cursor as cursors
 from chatlens.gateway import jobs
+from chatlens.gateway.application import search_log
 from chatlens.gateway.application.errors import BadRequest, Invalid, NotFound
 from chatlens.gateway.application.ports import Backends, Caller
 from chatlens.gateway.application.queries import (
@@ -68,7 +70,18 @@ def _fingerprint(read: Interpreted, query: SearchQuery, **scope: Any) -> str:
 
 def search(backends: Backends, caller: Caller, collection_id: str,
            query: SearchQuery) -> SearchResult:
-    """One collection, at its latest version, a pinned one, or a cursor's."""
+    """One collection, at its latest version, a pinned one, or a cursor's; recorded for the
+    collection's search analytics (:mod:`.search_log`) once answered."""
+    started = time.perf_counter()
+    result = _search(backends, caller, collection_id, query)
+    found = len(result.fused) if result.fused is not None else len(result.hits)
+    search_log.record(backends, caller, [collection_id], query.mode, query.query,
+                      {collection_id: found}, time.perf_counter() - started)
+    return result
+
+
+def _search(backends: Backends, caller: Caller, collection_id: str,
+            query: SearchQuery) -> SearchResult:
     read = interpret(query.query, query.mode, query.filters)
     if query.versions is not None:
         return search_versions(backends, caller, collection_id, query, read)
@@ -133,6 +146,19 @@ def search_collections(backends: Backends, caller: Caller, collection_ids: list[
     own collections, and hybrid scores are each replica's fused ranks, so across replicas those
     two interleave the replicas' rankings rather than re-rank the union.
     """
+    started = time.perf_counter()
+    result = _search_collections(backends, caller, collection_ids, query)
+    found: dict[str, int] = {}
+    for hit in result.hits:
+        if hit.collection_id is not None:
+            found[hit.collection_id] = found.get(hit.collection_id, 0) + 1
+    search_log.record(backends, caller, list(dict.fromkeys(collection_ids)), query.mode,
+                      query.query, found, time.perf_counter() - started)
+    return result
+
+
+def _search_collections(backends: Backends, caller: Caller, collection_ids: list[str],
+                        query: SearchQuery) -> SearchResult:
     ids = list(dict.fromkeys(collection_ids))
     read = interpret(query.query, query.mode, query.filters)
     request_print = _fingerprint(read, query, collections=sorted(ids))

@@ -16,15 +16,20 @@ from typing import Any
 
 from chatlens.gateway import jobs
 from chatlens.gateway.application import org_models, usage
+from chatlens.gateway.application.echo import echoed
 from chatlens.gateway.application.errors import NotFound, TooLarge
 from chatlens.gateway.application.ports import Backends, Caller
-from chatlens.gateway.application.prompting import citation
+from chatlens.gateway.application.prompting import SYSTEM, citation
 from chatlens.gateway.application.queries import FilterValues, build_filters
 from chatlens.gateway.application.versions import indexed_version
 from chatlens.gateway.db import Summary
 from chatlens.shared import schemas
 
 NOTHING = "There are no messages in that window."
+# What a summary says when the model repeated its prompt instead (application.echo).
+NOT_SUMMARISED = ("No summary could be written: the model repeated its instructions instead of "
+                  "summarising. The window's first messages are cited.")
+ECHO_CITATIONS = 3
 # Joins, calls and deleted messages say nothing worth summarising.
 KINDS = ["text", "media", "poll"]
 
@@ -89,7 +94,10 @@ def summarize(backends: Backends, caller: Caller, collection_id: str,
             messages=messages, model=runs_on.model, provider=runs_on.provider,
             max_new_tokens=settings.summary_max_tokens), settings.summary_timeout_s)
         model, text, chunks = done.model, done.summary.strip() or NOTHING, done.chunks
-        citations = [citation(n, messages[n - 1]) for n in done.cited]
+        cited = done.cited
+        if echoed(text, [SYSTEM]):  # the inference's map prompt opens as the answers' does
+            text, cited = NOT_SUMMARISED, list(range(1, min(len(messages), ECHO_CITATIONS) + 1))
+        citations = [citation(n, messages[n - 1]) for n in cited]
     with backends.sessions() as session:
         row = Summary(org_id=caller.org_id, collection_id=collection_id, filters=shown,
                       summary=text, citations=citations, chunks=chunks, messages=len(messages),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from chatlens.index.people import identities
 from chatlens.index.storage.columns import SCHEMA
 from chatlens.index.storage.segment import Segment
 from chatlens.index.tombstones import Tombstones, both
@@ -41,7 +42,18 @@ def live_table(segments: list[Segment], deleted: frozenset[str], filters: Search
 
 
 def with_people(filters: SearchFilters, people: dict[str, list[str]]) -> SearchFilters:
-    """``filters`` where a ``sender`` naming a person also selects the person's names."""
+    """``filters`` where a ``sender`` naming a person also selects the person's names, and a
+    ``person`` filter is the sender names of those people (within ``sender`` when both are
+    given), as search reads it (``chatlens.index.people.identities``)."""
+    if filters.person:
+        names = identities(people, filters.person)
+        if filters.sender:
+            given = {n.casefold() for n in with_people(
+                filters.model_copy(update={"person": []}), people).sender}
+            names = [n for n in names if n.casefold() in given]
+        # Nothing in common: a name no sender has, so nothing passes (an empty list would
+        # mean "any sender").
+        return filters.model_copy(update={"person": [], "sender": names or ["\x00"]})
     if not people or not filters.sender:
         return filters
     wanted = {name.casefold() for name in filters.sender}

@@ -1,0 +1,60 @@
+"""The prompt-echo guard: a model's output that repeats its own prompt's scaffolding is never
+returned as an answer (issue 12: "Who sent the most messages?" made SmolLM2 print its prompt).
+
+Scaffolding is what the gateway and the inference service wrap around the data, never what a
+user wrote: the ``<messages>``/``<summaries>`` fences, the numbered context lines
+(``[3] 2025-02-14 11:15, Marta in Team: ...``), the ``Question:`` line after the data, and the
+system prompt. :func:`echoed` says which of these an output repeats; the callers fall back
+(an answer to the grounding's quote of the best message, a summary to an honest "could not
+summarise" with its citations, a chat completion to a plain refusal).
+
+Pure functions, no I/O. A run of :data:`SYSTEM_RUN` words taken from the system prompt is an
+echo; answers in one sentence seldom share more than four or five words with it ("the
+messages do not say").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+# The fences the RAG and summary prompts put around the data (prompting.fenced and the
+# inference service's summaries neutralise them inside messages, so the model wrote these).
+_FENCE = re.compile(r"<\s*/?\s*(?:messages|summaries)\s*>", re.IGNORECASE)
+# A context line's header as the prompts number them: "[3] 2025-02-14 11:15, Marta in ...".
+_CONTEXT_LINE = re.compile(r"\[\d{1,5}\]\s*\d{4}-\d{2}-\d{2}\s+\d{2}:\d{2},\s")
+_QUESTION_LINE = re.compile(r"(?:^|\n)\s*Question:\s", re.IGNORECASE)
+_WORD = re.compile(r"[^\W_]+")
+SYSTEM_RUN = 8  # this many consecutive words of the system prompt are a recital of it
+
+
+def echoed(output: str, system: Iterable[str] = (), prompt: str | None = None) -> str | None:
+    """What scaffolding ``output`` repeats: ``"fence"``, ``"context_lines"``, ``"question"``
+    (the prompt's ``Question:`` line), ``"system_prompt"``, or None for an answer.
+
+    ``system`` are the system texts the model was given. ``prompt`` is the user turn it was
+    given: a fence, context line or question line in the output is an echo only when the prompt
+    has one too (a chat completion's caller may ask for such text). None stands for the
+    gateway's and the inference service's own prompts, which have all three."""
+
+    def scaffold(pattern: re.Pattern[str]) -> bool:
+        return bool(pattern.search(output)) and (prompt is None or bool(pattern.search(prompt)))
+
+    for name, pattern in (("fence", _FENCE), ("context_lines", _CONTEXT_LINE),
+                          ("question", _QUESTION_LINE)):
+        if scaffold(pattern):
+            return name
+    said = _words(output)
+    for text in system:
+        runs = _runs(_words(text))
+        if runs and any(run in runs for run in _runs(said)):
+            return "system_prompt"
+    return None
+
+
+def _words(text: str) -> list[str]:
+    return [w.casefold() for w in _WORD.findall(text)]
+
+
+def _runs(words: list[str]) -> set[tuple[str, ...]]:
+    return {tuple(words[i:i + SYSTEM_RUN]) for i in range(len(words) - SYSTEM_RUN + 1)}
