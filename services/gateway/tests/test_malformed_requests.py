@@ -2,8 +2,9 @@
 real gateway and the real auth service behind its proxy. Every case must be a 4xx in the one error
 shape (``{"error": {"code", "message"}}``, OpenAI's shape on ``/v1``, which has a code too) and
 change nothing: the collections and their versions, the jobs, queued messages, answers and
-summaries, the stored upload files, and auth's orgs, members, API keys, invitations and audit log
-are compared after every case with what they were before the suite.
+summaries, the stored upload files, the org's model endpoints and defaults, and auth's orgs,
+members, API keys, invitations and audit log are compared after every case with what they were
+before the suite.
 
 Cases: every JSON route gets the generic shapes (not JSON, broken JSON, NaN, deep nesting, an
 array, an unknown field, a body too large), then route-specific ones: wrong types and bounds, NUL
@@ -28,6 +29,7 @@ from .test_api import create_collection, stored_files, upload
 from .test_with_real_auth import bearer, real_auth, sign_up  # noqa: F401 - the real auth
 
 OWNER, KEY, OTHER, NOBODY = "owner", "key", "other", "nobody"
+ENDPOINT = "/api/v1/models/endpoints/vllm"
 BIG = 3 * 1024 * 1024  # over the suite's 2 MiB body limit (conftest's max_upload_bytes)
 
 
@@ -253,6 +255,48 @@ SPECIFIC = [
      "/api/v1/collections/{c}/analytics/activity?bucket=year", {}),
     ("analytics: since twice", OWNER, "GET",
      "/api/v1/collections/{c}/analytics/people?since=2024-01-01&since=2024-02-01", {}),
+    # ... and the one text rule (chatlens.shared.text) on their filters
+    ("analytics: a NUL sender", OWNER, "GET",
+     "/api/v1/collections/{c}/analytics/overview?sender=Marta%00", {}),
+    ("analytics: a bidi override in a chat", OWNER, "GET",
+     "/api/v1/collections/{c}/analytics/activity?chat=%E2%80%AETeam", {}),
+    ("analytics: an invisible platform", OWNER, "GET",
+     "/api/v1/collections/{c}/analytics/people?platform=%E2%80%8B", {}),
+    ("analytics: a line break in since", OWNER, "GET",
+     "/api/v1/collections/{c}/analytics/calendar?since=2024-01-01%0A", {}),
+    ("analytics: a NUL time zone", OWNER, "GET",
+     "/api/v1/collections/{c}/analytics/overview?timezone=UTC%00", {}),
+    ("analytics: an escape in a language", OWNER, "GET",
+     "/api/v1/collections/{c}/analytics/language?languages=e%1Bn", {}),
+    ("people: a NUL person", OWNER, "POST", "/api/v1/collections/{c}/people",
+     {"json": {"action": "merge", "person": "Marta\x00", "senders": ["Marta"]}}),
+    ("people: a bidi sender", OWNER, "POST", "/api/v1/collections/{c}/people",
+     {"json": {"action": "merge", "person": "Marta", "senders": ["\u202eatraM"]}}),
+    # an org's model endpoints: names, URLs, model names
+    ("endpoint: a NUL model", OWNER, "PUT", ENDPOINT,
+     {"json": {"base_url": "http://vllm:8000/v1", "model": "m\x00"}}),
+    ("endpoint: a bidi model", OWNER, "PUT", ENDPOINT,
+     {"json": {"base_url": "http://vllm:8000/v1", "model": "\u202em"}}),
+    ("endpoint: an invisible model", OWNER, "PUT", ENDPOINT,
+     {"json": {"base_url": "http://vllm:8000/v1", "model": "\u200b\u200b"}}),
+    ("endpoint: a NUL in the URL", OWNER, "PUT", ENDPOINT,
+     {"json": {"base_url": "http://vllm:8000/v1\x00x", "model": "m"}}),
+    ("endpoint: a bidi override in the URL", OWNER, "PUT", ENDPOINT,
+     {"json": {"base_url": "http://vllm:8000/\u202ev1", "model": "m"}}),
+    ("endpoint: a line break in the URL", OWNER, "PUT", ENDPOINT,
+     {"json": {"base_url": "http://vllm:8000/v1\r\nX-Injected: 1", "model": "m"}}),
+    ("endpoint: a file URL", OWNER, "PUT", ENDPOINT,
+     {"json": {"base_url": "file:///etc/passwd", "model": "m"}}),
+    ("endpoint: a bidi name", OWNER, "PUT", "/api/v1/models/endpoints/%E2%80%AEvllm",
+     {"json": {"base_url": "http://vllm:8000/v1", "model": "m"}}),
+    ("endpoint: a NUL name", OWNER, "PUT", "/api/v1/models/endpoints/vllm%00",
+     {"json": {"base_url": "http://vllm:8000/v1", "model": "m"}}),
+    ("endpoint: a secret name with a NUL", OWNER, "PUT", ENDPOINT,
+     {"json": {"base_url": "http://vllm:8000/v1", "model": "m", "secret": "k\x00"}}),
+    ("model defaults: a NUL answers model", OWNER, "PUT", "/api/v1/models/defaults",
+     {"json": {"answers": "SmolLM2\x00"}}),
+    ("model defaults: a bidi summaries model", OWNER, "PUT", "/api/v1/models/defaults",
+     {"json": {"summaries": "\u202eSmolLM2"}}),
     # uploads
     ("upload: no files", OWNER, "POST", UPLOADS, _files()),
     ("upload: JSON instead of a form", OWNER, "POST", UPLOADS, {"json": {"files": []}}),
@@ -366,7 +410,8 @@ def snapshot(app, client, headers) -> dict:
                 for table in (Collection, Job, OutboxMessage, Answer, Summary)}
     auth_state = {path: client.get(path, headers=headers).json for path in (
         "/api/v1/auth/orgs", "/api/v1/auth/members", "/api/v1/auth/api-keys",
-        "/api/v1/auth/invitations", "/api/v1/auth/audit?limit=5")}
+        "/api/v1/auth/invitations", "/api/v1/auth/audit?limit=5",
+        "/api/v1/models/endpoints", "/api/v1/models/defaults")}
     for key in auth_state["/api/v1/auth/api-keys"]["api_keys"]:
         key.pop("last_used_at")  # presenting a key is a use of it, even when the request fails
     return {"rows": rows, "files": stored_files(app), "auth": auth_state,

@@ -8,21 +8,22 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from chatlens.gateway.api import http_models
+from chatlens.shared.text import Line
 
 
 class AnalyticsQuery(http_models.Strict):
     """Filters as in search (a name may repeat: ``?sender=Marta&sender=Sam``); ``since`` and
     ``until`` without an offset are in ``timezone``; ``since`` inclusive, ``until`` exclusive."""
 
-    platform: list[str] = Field(default=[], max_length=20)
-    chat: list[str] = Field(default=[], max_length=50)
-    sender: list[str] = Field(default=[], max_length=50, description="display name or id")
+    platform: list[Line] = Field(default=[], max_length=20)
+    chat: list[Line] = Field(default=[], max_length=50)
+    sender: list[Line] = Field(default=[], max_length=50, description="display name or id")
     kind: list[http_models.Kind] = Field(default=[], max_length=7, description="message type")
-    since: str | None = Field(default=None, max_length=64, examples=["2025-02-01"])
-    until: str | None = Field(default=None, max_length=64, examples=["2025-03-01"])
+    since: Line | None = Field(default=None, max_length=64, examples=["2025-02-01"])
+    until: Line | None = Field(default=None, max_length=64, examples=["2025-03-01"])
     version: http_models.VersionRef | None = Field(
         default=None, description="a version number or a tag name; the latest when absent")
-    timezone: str = Field(default="UTC", min_length=1, max_length=64,
+    timezone: Line = Field(default="UTC", min_length=1, max_length=64,
                           description="IANA time zone of days, hours and weekdays",
                           examples=["Europe/Lisbon"])
 
@@ -56,7 +57,7 @@ class InteractionQuery(AnalyticsQuery):
 
 class LanguageQuery(AnalyticsQuery):
     top: int = Field(default=20, ge=1, le=50, description="words, phrases, emoji, domains")
-    languages: list[str] = Field(
+    languages: list[Line] = Field(
         default=[], max_length=40,
         description="ISO 639-1 codes whose stop words are left out (may repeat: "
                     "`?languages=en&languages=pt`); en, pt, es, fr, de, it, nl when absent")
@@ -356,11 +357,12 @@ class PeopleIn(http_models.Strict):
     (every name of it when ``senders`` is empty)."""
 
     action: Literal["merge", "split"]
-    person: str = Field(min_length=1, max_length=200)
-    senders: list[str] = Field(default=[], max_length=100)
+    person: Line = Field(min_length=1, max_length=200)
+    senders: list[Line] = Field(default=[], max_length=100)
 
 
 class GroupingOut(BaseModel):
     version: int = Field(description="the collection's live version after the change")
     changed: bool = Field(description="false when it was so already (no new version)")
     people: dict[str, list[str]]
+

@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
-from pydantic import AnyHttpUrl, BaseModel, Field
+from pydantic import AnyHttpUrl, BaseModel, BeforeValidator, Field
 
 from chatlens.gateway.api.http_models import Strict
+from chatlens.shared.text import Line, clean
+
+
+def _clean_url(value: object) -> object:
+    """The URL as typed goes through the one text rule first: a NUL, a line break or a bidi
+    override would otherwise be percent-encoded into the stored URL and quietly kept."""
+    return clean(value) if isinstance(value, str) else value
+
+
+Url = Annotated[AnyHttpUrl, BeforeValidator(_clean_url)]
 
 ENDPOINT_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$"
 SECRET_NAME = r"^[a-z0-9][a-z0-9_.-]{0,63}$"  # auth's provider-secret names
 
 
 class EndpointIn(Strict):
-    base_url: AnyHttpUrl = Field(description="the API's base URL, as OpenAI's clients take it "
+    base_url: Url = Field(description="the API's base URL, as OpenAI's clients take it "
                                  "(e.g. http://vllm:8000/v1, https://api.openai.com/v1)")
-    model: str = Field(min_length=1, max_length=200, description="the provider's model name")
+    model: Line = Field(min_length=1, max_length=200, description="the provider's model name")
     secret: str | None = Field(default=None, pattern=SECRET_NAME, description=(
         "the name of the org's provider secret holding the key (PUT /api/v1/auth/secrets/"
         "{name}); none for a server without keys"))
@@ -43,9 +54,9 @@ class EndpointTested(BaseModel):
 
 
 class DefaultsIn(Strict):
-    answers: str | None = Field(default=None, max_length=200, description=(
+    answers: Line | None = Field(default=None, max_length=200, description=(
         "the model answers (/ask) use when a request names none; null: the packaged model"))
-    summaries: str | None = Field(default=None, max_length=200, description=(
+    summaries: Line | None = Field(default=None, max_length=200, description=(
         "the model summaries use when a request names none; null: the packaged model"))
 
 
