@@ -2,7 +2,8 @@
 migrations and commands), a collection's Git repository with a real segment, and its uploads go
 into one archive and come back in a fresh place, into SQLite or PostgreSQL: the user signs in
 with the same password, every row is there, the segment's nearest neighbour of a message is that
-message, every version and tag is there. A restore onto data is refused and changes nothing."""
+message, every version and tag is there. A restore onto data is refused and changes nothing,
+unless forced: then it says what it replaces and the target is the backup again."""
 
 from __future__ import annotations
 
@@ -78,7 +79,13 @@ def target_url(request, tmp_path):
         yield url
 
 
-def test_backup_then_restore_into_a_fresh_place_finds_everything(tmp_path, target_url):
+def _table(connection, name: str):
+    metadata = MetaData()
+    metadata.reflect(connection, only=[name])
+    return metadata.tables[name]
+
+
+def test_backup_then_restore_into_a_fresh_place_finds_everything(tmp_path, target_url, capsys):
     source, target = tmp_path / "source", tmp_path / "target"
     _migrate(source)
     _run(source, None, "chatlens.auth", "admin", "create-user", "ada@example.com",
@@ -154,6 +161,32 @@ def test_backup_then_restore_into_a_fresh_place_finds_everything(tmp_path, targe
                                                 target / "index"))
     assert _rows(urls[0]) == before
     assert main(["restore", str(archive), *options]) == 1
+
+    # With --force it says what it replaces, then the target is the backup again: a collection
+    # made since (a row and its repository) is gone, the backup's are back.
+    gateway_target = create_engine(urls[1])
+    with gateway_target.begin() as connection:
+        connection.execute(_table(connection, "collections").insert(),
+                           {"id": "coll-2", "org_id": "org-1", "name": "Later", "description": "",
+                            "version": 0, "created_by": "u1",
+                            "created_at": datetime(2025, 3, 1, 9, 0)})
+    gateway_target.dispose()
+    (target / "index" / "collections" / "org-1" / "coll-2").mkdir(parents=True)
+    audit_before = len(_rows(urls[0])["audit_events"])
+    capsys.readouterr()
+    assert main(["restore", str(archive), *options, "--force"]) == 0
+    said = capsys.readouterr().err
+    assert "replacing what the target holds" in said
+    assert "in collections" in said and "index: 2 collections" in said, said
+    restored = _rows(urls[0]) if target_url else {**_rows(urls[0]), **_rows(urls[1])}
+    assert [row[0] for row in restored["collections"]] == ["coll-1"]
+    assert "in audit_events (kept: append-only)" in said
+    # The audit log is append-only: the target's events stay, the backup's are added after.
+    assert len(restored["audit_events"]) == audit_before + len(original["audit_events"])
+    assert len(restored["users"]) == len(original["users"])
+    assert not (target / "index" / "collections" / "org-1" / "coll-2").exists()
+    assert Collection(target / "index" / "collections" / "org-1" / "coll-1").manifest() == \
+        Collection(repo).manifest()
 
 
 def test_restore_refuses_a_database_at_another_revision_or_not_migrated(tmp_path):

@@ -14,7 +14,12 @@ backup is in no version yet, so take backups when no job runs (or re-upload thos
 Restore goes into an empty place: databases created and migrated to the same revision
 (``python -m chatlens.auth migrate``, ``... gateway migrate``, or the chart's migrations Job)
 with no rows, and an index folder without those collections. Anything else is refused with the
-reason, so a restore never mixes two installations.
+reason, so a restore never mixes two installations. ``force`` (``chatlens restore --force``)
+replaces instead: every row of the target's databases is deleted in the transaction that loads
+the backup's (but the audit log, append-only: the backup's events are added after the target's),
+every collection repository of the index folder and the upload store are removed,
+and what was replaced is said first (:func:`existing`). Schema revisions must still match. Stop
+the stack first: a running index keeps the collections it has open.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -37,6 +43,9 @@ from sqlalchemy import text as sql
 from sqlalchemy.engine import Connection, Engine
 
 FORMAT = 1
+# Tables the databases refuse to delete from (auth's audit log, by trigger): ``--force`` keeps
+# their rows and appends the backup's.
+APPEND_ONLY = frozenset({"audit_events"})
 ALEMBIC = "alembic_version"  # each service's own table: alembic_version_<service>, ...
 
 
@@ -159,9 +168,12 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
 
 # --- restore ---------------------------------------------------------------------------------
 
-def restore(archive: Path, target: Sources) -> dict:
+def restore(archive: Path, target: Sources, *, force: bool = False,
+            replacing: Callable[[list[str]], None] = lambda _: None) -> dict:
     """Restore the archive into an empty ``target``; returns its manifest. Refuses (and changes
-    nothing) when the target holds data or is at another schema revision."""
+    nothing) when the target holds data, unless ``force``: then ``replacing`` is told what the
+    target holds (:func:`existing`) and all of it is replaced. A target at another schema
+    revision is refused either way."""
     with tarfile.open(archive, "r:gz") as tar, tempfile.TemporaryDirectory() as scratch:
         tar.extractall(scratch, filter="data")
         unpacked = Path(scratch)
@@ -169,9 +181,20 @@ def restore(archive: Path, target: Sources) -> dict:
         if manifest.get("format") != FORMAT:
             raise RestoreRefused(f"unknown backup format {manifest.get('format')!r}")
         target = _matched(manifest, target)
-        _check_empty(manifest, target)
+        _check_revisions(manifest, target)
+        found = existing(manifest, target)
+        if found and not force:
+            raise RestoreRefused(f"the target is not empty ({'; '.join(found)}); restore goes "
+                                 f"into an empty installation, or pass --force to replace it")
+        if found:
+            replacing(found)
+            _clear_files(target)
+        cleared: set[str] = set()  # auth and the gateway may share one database: clear it once
         for name in manifest["databases"]:
-            _load_database(unpacked / "databases" / name, target.databases[name])
+            url = target.databases[name]
+            _load_database(unpacked / "databases" / name, url,
+                           clear=bool(found) and url not in cleared, append_logs=bool(found))
+            cleared.add(url)
         for entry in manifest["collections"]:
             org, collection = entry.split("/")
             path = target.index_dir / "collections" / org / collection
@@ -201,7 +224,8 @@ def _matched(manifest: dict, target: Sources) -> Sources:
     return Sources(databases, target.index_dir, target.upload_dir)
 
 
-def _check_empty(manifest: dict, target: Sources) -> None:
+def _check_revisions(manifest: dict, target: Sources) -> None:
+    """Each target database is migrated, to the backup's revisions."""
     for name, saved in manifest["databases"].items():
         engine = create_engine(target.databases[name])
         try:
@@ -217,31 +241,67 @@ def _check_empty(manifest: dict, target: Sources) -> None:
                     if revisions[table] != revision:
                         raise RestoreRefused(f"{name}: {table} is at {revisions[table]}, the "
                                              f"backup at {revision}; migrate to that first")
-                for table in metadata.sorted_tables:
-                    if _is_version_table(table.name):
-                        continue
-                    rows = connection.execute(select(func.count()).select_from(table)).scalar()
-                    if rows:
-                        raise RestoreRefused(f"{name}: table {table.name} has {rows} rows; "
-                                             f"restore goes into an empty database")
         finally:
             engine.dispose()
-    for entry in manifest["collections"]:
-        if (target.index_dir / "collections" / entry).exists():
-            raise RestoreRefused(f"collection {entry} already exists in {target.index_dir}")
 
 
-def _load_database(folder: Path, url: str) -> None:
+def existing(manifest: dict, target: Sources) -> list[str]:
+    """What the target holds that a restore would replace, one line per place ("gateway: 3
+    rows in collections, 5 in jobs", "index: 2 collections in ..."); empty when nothing."""
+    found = []
+    for name in manifest["databases"]:
+        engine = create_engine(target.databases[name])
+        try:
+            metadata = _tables(engine)
+            with engine.connect() as connection:
+                counts = [(table.name, connection.execute(
+                    select(func.count()).select_from(table)).scalar() or 0)
+                    for table in metadata.sorted_tables if not _is_version_table(table.name)]
+        finally:
+            engine.dispose()
+        rows = [f"{count} in {table}" + (" (kept: append-only)" if table in APPEND_ONLY else "")
+                for table, count in counts if count]
+        if rows:
+            found.append(f"{name}: {sum(c for _, c in counts)} rows ({', '.join(rows)})")
+    collections = sorted(path for path in (target.index_dir / "collections").glob("*/*")
+                         if path.is_dir())
+    if collections:
+        found.append(f"index: {len(collections)} collections in {target.index_dir}")
+    if target.upload_dir and target.upload_dir.is_dir():
+        files = sum(1 for path in target.upload_dir.rglob("*") if path.is_file())
+        if files:
+            found.append(f"uploads: {files} files in {target.upload_dir}")
+    return found
+
+
+def _clear_files(target: Sources) -> None:
+    """Remove the index's collection repositories and the upload store (``--force``)."""
+    shutil.rmtree(target.index_dir / "collections", ignore_errors=True)
+    if target.upload_dir and target.upload_dir.is_dir():
+        for path in target.upload_dir.iterdir():
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
+def _load_database(folder: Path, url: str, *, clear: bool = False,
+                   append_logs: bool = False) -> None:
     engine = create_engine(url)
     try:
         metadata = _tables(engine)
         with engine.begin() as connection:  # one transaction: all rows or none
+            if clear:  # the target's rows go in the same transaction (children first)
+                for table in reversed(metadata.sorted_tables):
+                    if not _is_version_table(table.name) and table.name not in APPEND_ONLY:
+                        connection.execute(table.delete())
             for table in metadata.sorted_tables:
                 path = folder / f"{table.name}.jsonl"
                 if _is_version_table(table.name) or not path.exists():
                     continue
+                # An append-only log kept by --force gets the backup's entries after its own,
+                # numbered anew.
+                renumber = append_logs and table.name in APPEND_ONLY
                 rows = [{column: _adapt(table, column, _decode(value))
-                         for column, value in json.loads(line).items()}
+                         for column, value in json.loads(line).items()
+                         if not (renumber and column in table.primary_key.columns)}
                         for line in path.read_text().splitlines() if line]
                 for start in range(0, len(rows), 1000):
                     connection.execute(insert(table), rows[start:start + 1000])

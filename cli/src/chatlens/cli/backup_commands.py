@@ -27,6 +27,12 @@ def add_commands(sub) -> None:
         command.add_argument("--gateway-database-url")
         command.add_argument("--index-dir", type=Path)
         command.add_argument("--upload-dir", type=Path)
+        if name == "restore":
+            command.add_argument(
+                "--force", action="store_true",
+                help="replace what the target holds (every row of its databases but the "
+                     "append-only audit log, which gets the backup's events added; its index "
+                     "collections and uploads; listed first) instead of refusing")
 
 
 def sources(args: argparse.Namespace, env: Mapping[str, str]):
@@ -45,6 +51,12 @@ def sources(args: argparse.Namespace, env: Mapping[str, str]):
                    upload_dir=args.upload_dir or Path(env.get("UPLOAD_DIR", data / "uploads")))
 
 
+def _say_replaced(found: list[str]) -> None:
+    print("restore --force: replacing what the target holds:", file=sys.stderr)
+    for line in found:
+        print(f"  {line}", file=sys.stderr)
+
+
 def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from chatlens.cli import backup
 
@@ -53,7 +65,8 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         manifest = backup.backup(where, args.archive)
     else:
         try:
-            manifest = backup.restore(args.archive, where)
+            manifest = backup.restore(args.archive, where, force=args.force,
+                                      replacing=_say_replaced)
         except backup.RestoreRefused as exc:
             print(f"error: restore refused: {exc}", file=sys.stderr)
             return 1
