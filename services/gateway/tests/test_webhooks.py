@@ -405,3 +405,32 @@ def test_a_slow_receiver_does_not_hold_up_another_webhooks_delivery(app, client,
             release.set()
             sending.join(30)
     assert len(receiver.answered()) == 1
+
+
+def test_a_restored_version_is_announced_once_whoever_learns_of_it_first(app, client, auth,
+                                                                         receiver):
+    from chatlens.gateway.db import Collection
+    from chatlens.gateway.webhooks import outbox
+
+    headers = auth()
+    collection = create_collection(client, headers)
+    make_hook(client, headers, collection, receiver.url, events=("version.created",))
+    sessions = app.extensions["chatlens.sessions"]
+    with sessions() as session:  # the restore's RPC answer moves the version first...
+        row = session.get(Collection, collection)
+        assert outbox.advance_version(session, row, 3, "restore")
+        session.commit()
+        assert row.version == 3
+    restored = schemas.IndexRestored(org_id="org-a", collection_id=collection, version=3,
+                                     restored=1)
+    for event in (restored, restored):  # ...then its event, redelivered: nothing more
+        with sessions() as session:
+            jobs.apply_event(session, event)
+            session.commit()
+    with sessions() as session:
+        jobs.apply_event(session, restored.model_copy(update={"version": 4}))
+        session.commit()
+        staged = session.scalars(select(WebhookDelivery)).all()
+    versions = sorted(json.loads(row.body)["data"]["version"] for row in staged)
+    assert versions == [3, 4]
+    assert {json.loads(row.body)["data"]["cause"] for row in staged} == {"restore"}
