@@ -24,7 +24,11 @@ class SegmentEntry(BaseModel):
 
 
 class Manifest(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    """One version. Forward compatible: a field this code does not know (written by a newer
+    release, as ``people`` once was) is read, kept and written again with every later version,
+    never refused; so every field added from now on must be optional (have a default)."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
 
     version: int = 0
     segments: list[SegmentEntry] = []
@@ -47,8 +51,9 @@ class Manifest(BaseModel):
     def restoring(self, old: Manifest) -> Manifest:
         """The next version, with the segments of ``old``; the record of sealed jobs is kept, so
         a redelivered job that ``old`` predates is still recognised as done."""
-        return Manifest(version=self.version + 1, segments=list(old.segments), jobs=dict(self.jobs),
-                        dim=self.dim, tombstones=list(old.tombstones), people=dict(old.people))
+        return self.model_copy(update={
+            "version": self.version + 1, "segments": list(old.segments), "jobs": dict(self.jobs),
+            "tombstones": list(old.tombstones), "people": dict(old.people)})
 
     def with_version(self, job_id: str, segment: SegmentEntry | None,
                      revived: frozenset[str] = frozenset()) -> Manifest:
@@ -56,9 +61,10 @@ class Manifest(BaseModel):
         messages the job brought again (``revived``) live again."""
         version = self.version + 1
         segments = [*self.segments, segment] if segment is not None else list(self.segments)
-        return Manifest(version=version, segments=segments, jobs={**self.jobs, job_id: version},
-                        dim=self.dim, tombstones=[t for t in self.tombstones if t not in revived],
-                        people=dict(self.people))
+        return self.model_copy(update={
+            "version": version, "segments": segments, "jobs": {**self.jobs, job_id: version},
+            "tombstones": [t for t in self.tombstones if t not in revived],
+            "people": dict(self.people)})
 
     def deleting(self, deletion_id: str, message_ids: set[str]) -> Manifest:
         """The next version, with ``message_ids`` tombstoned and the deletion recorded in
