@@ -10,6 +10,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 
 def server_available(host: str, port: int) -> bool:
@@ -134,3 +135,27 @@ def wait_for_depth(vhost_url: str, queue: str, expected: int, timeout: float = 3
             return True
         time.sleep(0.5)
     return False
+
+
+_SPANS: Any = None  # the one InMemorySpanExporter of this process, once a test asked for it
+
+
+def memory_spans() -> Any:
+    """An in-memory exporter of this process's spans (cleared): the tracer provider can be set
+    once per process, so every test that reads spans shares it through here."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    global _SPANS
+    if _SPANS is None:
+        provider = trace.get_tracer_provider()
+        if not isinstance(provider, TracerProvider):
+            provider = TracerProvider()
+            trace.set_tracer_provider(provider)
+        _SPANS = InMemorySpanExporter()
+        provider.add_span_processor(SimpleSpanProcessor(_SPANS))
+    _SPANS.clear()
+    return _SPANS
+

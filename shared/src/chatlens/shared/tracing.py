@@ -6,18 +6,24 @@
 * the bus: every published message carries the current span's ``traceparent`` in its AMQP
   headers (:func:`inject`), and a consumer runs the handler in a span that continues it
   (:func:`consuming`), so a search is one trace from nginx through the gateway to the index;
+* Dask: submitting work (an embedding batch, a generation queued on an engine actor) and
+  waiting for it run in CLIENT spans (:func:`span`), so a trace shows where an ingest or an
+  answer waited for the cluster; the tasks themselves run on the workers, untraced;
+* the outbox relay publishes each message in a PRODUCER span of its own (:func:`span`): the
+  consumers' spans continue it. It is a new trace, not the request's that staged the message
+  (the outbox rows keep the correlation id, not a traceparent), so the correlation id attribute
+  is what joins the two;
 * the correlation id stays what the logs and error reports use; spans carry it as an attribute.
 
 With no endpoint nothing is set up: the API's no-op tracer makes every call here nearly free and
-injects nothing. Not traced yet: Dask tasks, and messages the outbox relay publishes later (they
-start their own trace).
+injects nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from opentelemetry import context, propagate, trace
 
@@ -27,6 +33,8 @@ if TYPE_CHECKING:
     from flask import Flask, Response
 
 TRACER = "chatlens"
+_KINDS = {"client": trace.SpanKind.CLIENT, "producer": trace.SpanKind.PRODUCER,
+          "internal": trace.SpanKind.INTERNAL}
 
 
 def init_tracing(service: str, endpoint: str | None) -> bool:
@@ -67,6 +75,21 @@ def consuming(headers: Mapping[str, Any], name: str, queue: str) -> Iterator[tra
                                         kind=trace.SpanKind.CONSUMER,
                                         attributes=attributes) as span:
         yield span
+
+
+@contextmanager
+def span(name: str, kind: Literal["client", "producer", "internal"] = "internal",
+         attributes: Mapping[str, str | int | float | bool] | None = None
+         ) -> Iterator[trace.Span]:
+    """A span around work this process hands to someone else (a Dask task: ``client``; the
+    outbox's publish: ``producer``), a child of the current span, with the correlation id. An
+    exception marks it failed and goes on."""
+    values = dict(attributes or {})
+    correlation_id = logs.get_correlation_id()
+    if correlation_id:
+        values["chatlens.correlation_id"] = correlation_id
+    with tracer().start_as_current_span(name, kind=_KINDS[kind], attributes=values) as current:
+        yield current
 
 
 def init_app(app: Flask) -> None:

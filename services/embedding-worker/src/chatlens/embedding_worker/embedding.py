@@ -32,6 +32,7 @@ from chatlens.embedding_worker.encoders import (
     encode_unique,
     load_encoder,
 )
+from chatlens.shared import tracing
 from chatlens.shared.bus import TransientError
 
 log = logging.getLogger(__name__)
@@ -138,17 +139,23 @@ class Embedder:
         self._model_seen = False  # a Dask worker has been seen with its model loaded
 
     def submit(self, texts: Sequence[str], *, priority: int = 0) -> Future:
-        try:
-            return self.client.submit(
-                embed_texts, list(texts), resources=RESOURCES, priority=priority,
-                key=f"embed-{uuid.uuid4().hex}", pure=False,
-            )
-        except Exception as exc:  # a closed client or a lost scheduler: worth a retry later
-            raise TransientError(f"could not submit to Dask: {exc!r}") from exc
+        key = f"embed-{uuid.uuid4().hex}"
+        with tracing.span("dask submit embed_texts", "client",
+                          {"dask.key": key, "chatlens.texts": len(texts),
+                           "dask.priority": priority}):
+            try:
+                return self.client.submit(
+                    embed_texts, list(texts), resources=RESOURCES, priority=priority,
+                    key=key, pure=False,
+                )
+            except Exception as exc:  # a closed client or a lost scheduler: retry later
+                raise TransientError(f"could not submit to Dask: {exc!r}") from exc
 
     def result(self, future: Future) -> np.ndarray:
         try:
-            return future.result(timeout=self.timeout_s)
+            with tracing.span("dask result embed_texts", "client",
+                              {"dask.key": str(future.key)}):
+                return future.result(timeout=self.timeout_s)
         except Exception as exc:
             future.cancel()
             if isinstance(exc, KeyError) and exc.args == (PLUGIN_NAME,) \

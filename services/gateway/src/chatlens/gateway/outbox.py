@@ -2,7 +2,8 @@
 
 A job row and its ``IngestRequested`` commit together; this loop publishes the message with
 confirms and only then marks it published. A crash between the two publishes it again, which is
-fine: every consumer is idempotent and the message keeps its id.
+fine: every consumer is idempotent and the message keeps its id. Each publish runs in a PRODUCER
+span (``chatlens.shared.tracing``), which the consumers' spans continue.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from chatlens.gateway.db import OutboxMessage, utcnow
 from chatlens.gateway.polling import PollingLoop
-from chatlens.shared import logs, schemas
+from chatlens.shared import logs, schemas, tracing
 from chatlens.shared.bus import Bus
 
 
@@ -37,7 +38,10 @@ class OutboxRelay(PollingLoop):
             for row in rows:
                 message = schemas.decode(row.message_type, row.body.encode("utf-8"))
                 row.attempts += 1
-                with logs.correlation(row.correlation_id):
+                with logs.correlation(row.correlation_id), \
+                        tracing.span(f"outbox relay {message.type}", "producer",
+                                     {"messaging.message.id": message.id,
+                                      "chatlens.outbox.attempt": row.attempts}):
                     try:
                         self.bus.publish(message)
                     except Exception:

@@ -29,6 +29,7 @@ from chatlens.inference.generation import (
     chat_turns,
 )
 from chatlens.inference.registry import ModelSpec
+from chatlens.shared import tracing
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +123,12 @@ class LlmCluster:
         ``CLUSTER_ERRORS``."""
         actor = self._actor()
         try:
-            sequence_id, prompt_tokens = _method(actor, "submit")(
-                spec, turns, max_new_tokens, sampling or Sampling()).result(timeout=self.timeout_s)
+            with tracing.span("dask submit generate", "client",
+                              {"chatlens.model": spec.name,
+                               "chatlens.max_new_tokens": max_new_tokens}):
+                sequence_id, prompt_tokens = _method(actor, "submit")(
+                    spec, turns, max_new_tokens, sampling or Sampling()
+                ).result(timeout=self.timeout_s)
         except CLUSTER_ERRORS:
             self._forget_actors()
             raise
