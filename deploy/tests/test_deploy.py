@@ -142,6 +142,20 @@ def test_production_restarts_services_and_passes_sentry_through(files):
         assert services[service]["environment"]["SENTRY_DSN"] == "${SENTRY_DSN:-}"
 
 
+def test_every_chatlens_service_is_told_the_sentry_environment_and_the_otel_settings(compose):
+    """Error reports say which environment they come from, and traces go where the operator
+    says, from every service of ours (the Dask processes included), each set from the shell."""
+    passed = ("SENTRY_DSN", "SENTRY_ENVIRONMENT", "OTEL_EXPORTER_OTLP_ENDPOINT",
+              "OTEL_EXPORTER_OTLP_HEADERS", "OTEL_RESOURCE_ATTRIBUTES")
+    for service in (*PYTHON_SERVICES, *DASK_WORKERS, "dask-scheduler"):
+        environment = compose.config["services"][service]["environment"]
+        for name in passed:
+            assert str(environment.get(name, "")).startswith(f"${{{name}:-"), (service, name)
+    default = "production" if compose.name == "prod" else "development"
+    assert compose.config["services"]["gateway"]["environment"]["SENTRY_ENVIRONMENT"] == \
+        f"${{SENTRY_ENVIRONMENT:-{default}}}"
+
+
 # --- Dockerfiles --------------------------------------------------------------------------------
 
 def test_every_referenced_dockerfile_exists_copies_real_paths_and_drops_root(files):
