@@ -7,8 +7,9 @@ import time
 
 import pytest
 
-from chatlens.gateway.webhooks import addresses, signing
+from chatlens.gateway.webhooks import signing
 from chatlens.gateway.webhooks.dispatcher import DispatchSettings, backoff_s
+from chatlens.shared import egress as addresses
 
 SECRET = "whsec_test-secret"
 BODY = b'{"id":"d1","type":"job.succeeded","data":{}}'

@@ -20,9 +20,10 @@ from sqlalchemy import select
 
 from chatlens.gateway import jobs
 from chatlens.gateway.application import webhooks as use_cases
-from chatlens.gateway.webhooks import addresses, signing
+from chatlens.gateway.webhooks import signing
 from chatlens.gateway.webhooks.dispatcher import Dispatcher, DispatchSettings
 from chatlens.gateway.webhooks.tables import Webhook, WebhookAttempt, WebhookDelivery
+from chatlens.shared import egress as addresses
 from chatlens.shared import schemas
 from chatlens.shared.secret_box import SecretBox
 

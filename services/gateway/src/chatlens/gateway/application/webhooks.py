@@ -2,7 +2,7 @@
 
 The signing secret is made here, returned once (on creation and rotation) and kept
 Fernet-encrypted (``chatlens.shared.secret_box``): the dispatcher needs it to sign. A URL is
-checked against the address policy (``webhooks.addresses``) before it is stored. ``ping`` and
+checked against the address policy (``chatlens.shared.egress``) before it is stored. ``ping`` and
 ``redeliver`` stage a delivery like any event, so the dispatcher sends it with its retries.
 """
 
@@ -18,8 +18,9 @@ from chatlens.gateway import jobs
 from chatlens.gateway.application.errors import Conflict, Invalid, NotFound
 from chatlens.gateway.application.ports import Backends, Caller
 from chatlens.gateway.db import utcnow
-from chatlens.gateway.webhooks import EVENTS, PING, addresses, outbox, signing
+from chatlens.gateway.webhooks import EVENTS, PING, outbox, signing
 from chatlens.gateway.webhooks.tables import Webhook, WebhookAttempt, WebhookDelivery
+from chatlens.shared import egress
 from chatlens.shared.secret_box import SecretBox
 
 MAX_WEBHOOKS = 20  # per collection
@@ -68,7 +69,7 @@ class Context:
     """What the webhook use cases need beside the backends: the secret box and URL policy."""
 
     box: SecretBox
-    policy: addresses.Policy
+    policy: egress.Policy
     wake: object = None  # the dispatcher's wake(), called after a delivery is staged
 
 
@@ -93,8 +94,8 @@ def _checked(url: str, events: list[str], context: Context) -> None:
         raise Invalid("invalid_events", f"events must be among {', '.join(EVENTS)}"
                       + (f" (not {', '.join(unknown)})" if unknown else ""))
     try:
-        addresses.check(url, context.policy)
-    except addresses.RefusedUrl as exc:
+        egress.check(url, context.policy)
+    except egress.RefusedUrl as exc:
         raise Invalid("webhook_url_refused", str(exc)) from None
 
 

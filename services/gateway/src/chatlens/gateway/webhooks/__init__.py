@@ -2,7 +2,8 @@
 ``job.failed`` and ``version.created``, delivered at least once from an outbox table.
 
 * :mod:`.signing`: the ``Chatlens-Signature`` header (HMAC-SHA256 over timestamp and body);
-* :mod:`.addresses`: which URLs may be called (public addresses only, unless allowed);
+* ``chatlens.shared.egress``: which URLs may be called (public addresses only, unless allowed),
+  and the HTTP client that connects only to addresses it checked;
 * :mod:`.outbox`: delivery rows written in the transaction that made the event;
 * :mod:`.dispatcher`: claims due rows with a lease, sends them, retries with backoff, dead after
   the limit, every attempt recorded.

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
-import requests
+import httpx
 from prometheus_client import Counter, Histogram
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,8 +30,9 @@ from tenacity import RetryCallState, wait_exponential_jitter
 
 from chatlens.gateway.db import utcnow
 from chatlens.gateway.polling import PollingLoop
-from chatlens.gateway.webhooks import addresses, signing
+from chatlens.gateway.webhooks import signing
 from chatlens.gateway.webhooks.tables import Webhook, WebhookAttempt, WebhookDelivery
+from chatlens.shared import egress
 from chatlens.shared.secret_box import SecretBox
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ class DispatchSettings:
     # within the time-out, well inside its lease (at least twice the time-out); one slow
     # receiver holds one worker, not the others' deliveries.
     concurrency: int = 4
-    policy: addresses.Policy = addresses.Policy()
+    policy: egress.Policy = egress.Policy()
 
     @classmethod
     def from_settings(cls, settings: Any) -> DispatchSettings:
@@ -68,8 +69,8 @@ class DispatchSettings:
                    lease_s=max(settings.webhook_lease_s, settings.webhook_timeout_s * 2),
                    poll_s=settings.webhook_poll_s,
                    concurrency=settings.webhook_concurrency,
-                   policy=addresses.Policy(settings.webhook_allow_private,
-                                           settings.webhook_allow_http))
+                   policy=egress.Policy(settings.webhook_allow_private,
+                                        settings.webhook_allow_http))
 
 
 @dataclass(frozen=True)
@@ -97,12 +98,13 @@ class Dispatcher(PollingLoop):
     name = "webhook-dispatcher"
 
     def __init__(self, sessions: sessionmaker[Session], box: SecretBox,
-                 settings: DispatchSettings, http: requests.Session | None = None,
-                 owner: str | None = None) -> None:
+                 settings: DispatchSettings, owner: str | None = None) -> None:
         super().__init__(settings.poll_s)
         self.sessions, self.box, self.settings = sessions, box, settings
-        self.http = http or requests.Session()
-        self.http.trust_env = False  # no proxy from the environment: we call what we checked
+        # Connects only to addresses it checked itself (no DNS rebinding), never through the
+        # environment's proxy, never following a redirect.
+        self.http = egress.guarded_client(settings.policy, timeout=settings.timeout_s,
+                                          follow_redirects=False)
         self.owner = owner or uuid.uuid4().hex
         self._pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="webhook-send")
 
@@ -145,26 +147,28 @@ class Dispatcher(PollingLoop):
               body: bytes) -> Outcome:
         started = time.monotonic()
         try:
-            addresses.check(url, self.settings.policy)
-        except addresses.Unresolvable as exc:
+            egress.check(url, self.settings.policy)
+        except egress.Unresolvable as exc:
             return Outcome(None, str(exc), time.monotonic() - started)
-        except addresses.RefusedUrl as exc:
+        except egress.RefusedUrl as exc:
             return Outcome(None, str(exc), time.monotonic() - started, permanent=True)
         headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
                    signing.EVENT: event, signing.DELIVERY: delivery_id,
                    signing.SIGNATURE: signing.header(secret, int(time.time()), body)}
         try:
-            response = self.http.post(url, data=body, headers=headers, allow_redirects=False,
-                                      timeout=self.settings.timeout_s, stream=True)
-            response.close()  # the receiver's body is not ours to read
-        except requests.RequestException as exc:
-            return Outcome(None, f"{type(exc).__name__}: {exc}"[:500],
-                           time.monotonic() - started)
+            # Streamed and closed unread: the receiver's body is not ours to hold in memory.
+            with self.http.stream("POST", url, content=body, headers=headers) as response:
+                status = response.status_code
+        except (httpx.HTTPError, egress.RefusedUrl) as exc:
+            refused = egress.refused_in(exc)
+            seconds = time.monotonic() - started
+            if refused is not None and not isinstance(refused, egress.Unresolvable):
+                return Outcome(None, str(refused)[:500], seconds, permanent=True)
+            return Outcome(None, f"{type(exc).__name__}: {exc}"[:500], seconds)
         seconds = time.monotonic() - started
-        if 300 <= response.status_code < 400:
-            return Outcome(response.status_code, "redirects are not followed", seconds)
-        error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
-        return Outcome(response.status_code, error, seconds)
+        if 300 <= status < 400:
+            return Outcome(status, "redirects are not followed", seconds)
+        return Outcome(status, None if 200 <= status < 300 else f"HTTP {status}", seconds)
 
     def _record(self, delivery_id: str, outcome: Outcome) -> str | None:
         ATTEMPT_SECONDS.observe(outcome.seconds)
