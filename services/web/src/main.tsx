@@ -5,11 +5,15 @@ import "./app.css";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./App";
-import { initErrorReports, reportError } from "./lib/errorReports";
+import { identifyUser, initErrorReports, reportError } from "./lib/errorReports";
 import { createServices } from "./services";
 
 // Sentry's SDK is fetched only when the build names a DSN (VITE_SENTRY_DSN); otherwise a no-op.
 void initErrorReports();
+
+const services = createServices();
+// Reports name the signed-in user by id (the token's sub), never by e-mail; none when signed out.
+services.session.subscribe(() => identifyUser(services.session.userId()));
 
 createRoot(document.getElementById("root")!, {
   // An error an error boundary caught is reported too (uncaught ones reach Sentry's own handlers).
@@ -19,6 +23,6 @@ createRoot(document.getElementById("root")!, {
   },
 }).render(
   <StrictMode>
-    <App services={createServices()} />
+    <App services={services} />
   </StrictMode>,
 );

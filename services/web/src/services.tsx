@@ -6,6 +6,7 @@ import { createContext, useContext, useSyncExternalStore, type ReactNode } from 
 import { unwrap } from "./api/errors";
 import type { paths } from "./api/schema";
 import { Session, type SessionState } from "./auth/session";
+import { reportingFailures } from "./lib/errorReports";
 
 export type Api = Client<paths>;
 export interface Services {
@@ -15,7 +16,9 @@ export interface Services {
 
 export function createServices(session = new Session()): Services {
   const base = typeof window === "undefined" ? "http://localhost" : window.location.origin;
-  return { session, api: createClient<paths>({ baseUrl: base, fetch: session.authFetch }) };
+  // The API's failures (5xx) are reported with their correlation ids when reports are on.
+  const fetch = reportingFailures(session.authFetch);
+  return { session, api: createClient<paths>({ baseUrl: base, fetch }) };
 }
 
 const ServicesContext = createContext<Services | null>(null);

@@ -51,6 +51,20 @@ describe("Session", () => {
     expect(await loginRequest.clone().json()).toEqual({ email: "a@example.com", password: "pw", totp: null });
   });
 
+  it("names the user by the token's sub for error reports, and nobody once signed out", async () => {
+    const claims = btoa(JSON.stringify({ sub: "user-42", email: "a@example.com", perms: ["x"] }))
+      .replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+    const token = `eyJhbGciOiJSUzI1NiJ9.${claims}.c2ln`;
+    const fetch = vi.fn(async () => new Response(
+      JSON.stringify({ access_token: token, token_type: "Bearer", expires_in: 900 }),
+      { headers: { "Content-Type": "application/json" } }));
+    const session = new Session({ fetch: fetch as typeof globalThis.fetch, ...noSharing });
+    expect(session.userId()).toBeNull();
+    await session.login("a@example.com", "pw");
+    expect(session.userId()).toBe("user-42");
+    expect(session.permissions()).toEqual(new Set(["x"]));
+  });
+
   it("refreshes once and retries a request that got a 401", async () => {
     const gateway = fakeGateway();
     const session = new Session({ fetch: gateway.fetch as typeof fetch, ...noSharing });

@@ -91,14 +91,25 @@ export class Session {
    * what the caller's role may do; the API checks again whatever is sent.
    */
   permissions(): ReadonlySet<string> {
+    const perms = this.claims()?.perms;
+    // Not a JWT we can read: offer nothing beyond what every member may do.
+    return new Set(Array.isArray(perms) ? perms.filter((p): p is string => typeof p === "string") : []);
+  }
+
+  /** The signed-in user's id (the token's `sub`), for error reports; null when signed out. */
+  userId(): string | null {
+    const sub = this.claims()?.sub;
+    return typeof sub === "string" && sub ? sub : null;
+  }
+
+  private claims(): Record<string, unknown> | null {
     const token = this.accessToken();
-    if (!token) return new Set();
+    if (!token) return null;
     try {
       const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-      const claims = JSON.parse(atob(payload.padEnd(Math.ceil(payload.length / 4) * 4, "="))) as { perms?: unknown };
-      return new Set(Array.isArray(claims.perms) ? claims.perms.filter((p): p is string => typeof p === "string") : []);
+      return JSON.parse(atob(payload.padEnd(Math.ceil(payload.length / 4) * 4, "="))) as Record<string, unknown>;
     } catch {
-      return new Set(); // not a JWT we can read: offer nothing beyond what every member may do
+      return null;
     }
   }
 

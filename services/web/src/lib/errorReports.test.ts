@@ -5,7 +5,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { identifyUser, initErrorReports, reportError, scrubEvent } from "./errorReports";
+import { identifyUser, initErrorReports, reportError, reportingFailures, scrubEvent } from "./errorReports";
 
 const PASSWORD = "correct horse battery staple 42";
 const JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyLTEifQ.c2lnbmF0dXJl";
@@ -71,6 +71,33 @@ test("an error is reported with release, environment and the user id, and no sec
   const raw = bodies.join("\n");
   expect(raw).toContain("[email]");
   for (const secret of [EMAIL, JWT]) expect(raw).not.toContain(secret);
+});
+
+test("a failed API request is reported with its correlation id and the user id; a refusal is not", async () => {
+  // Reports are on (the test above started them) and name user-123.
+  const before = events().length;
+  const answers: Record<string, Response> = {
+    "/api/v1/collections/c1/search": new Response('{"error":{"code":"internal","message":"x"}}', {
+      status: 502, headers: { "X-Correlation-ID": "corr-web-502" },
+    }),
+    "/api/v1/collections/c1/ask": new Response('{"error":{"code":"validation_error","message":"x"}}', {
+      status: 422, headers: { "X-Correlation-ID": "corr-web-422" },
+    }),
+  };
+  const fetch = reportingFailures(async (request) => answers[new URL(request.url).pathname]);
+  const failed = await fetch(new Request(`http://localhost/api/v1/collections/c1/search?q=${EMAIL}`, { method: "POST" }));
+  const refused = await fetch(new Request("http://localhost/api/v1/collections/c1/ask", { method: "POST" }));
+  expect([failed.status, refused.status]).toEqual([502, 422]); // the responses are untouched
+
+  const reported = (await waitForEvents(before + 1)).slice(before);
+  expect(reported).toHaveLength(1);
+  const [event] = reported;
+  expect(event.message).toBe("POST /api/v1/collections/c1/search answered 502");
+  expect((event.tags as Record<string, string>).correlation_id).toBe("corr-web-502");
+  expect(event.user).toEqual({ id: "user-123" });
+  await new Promise((r) => setTimeout(r, 300));
+  expect(events().length).toBe(before + 1); // the 422 was not reported
+  expect(bodies.join("\n")).not.toContain(EMAIL); // the query is left out
 });
 
 test("scrubEvent keeps the user id only and drops bodies, cookies and secret headers", () => {

@@ -32,6 +32,7 @@ const SHAPES: [RegExp, string][] = [
 ];
 
 let loaded: Sentry | null = null;
+let currentUser: string | null = null;
 
 /** The build's settings (Vite replaces these at build time). */
 export function configFromBuild(): ErrorReportsConfig {
@@ -61,13 +62,53 @@ export async function initErrorReports(config: ErrorReportsConfig = configFromBu
   };
   sentry.init(options);
   sentry.setTag("service", "web");
+  if (currentUser) sentry.setUser({ id: currentUser });
   loaded = sentry;
   return true;
 }
 
-/** Names the signed-in user in later reports, by id only (null when signed out). */
+/** Names the signed-in user in later reports, by id only (null when signed out); kept for an
+ * SDK still loading. */
 export function identifyUser(userId: string | null): void {
+  currentUser = userId;
   loaded?.setUser(userId ? { id: userId } : null);
+}
+
+/**
+ * Reports a request the API failed (a 5xx), tagged with its correlation id: the gateway's
+ * X-Correlation-ID, the id in every backend's log lines and error reports for that request, so a
+ * browser report leads to what went wrong behind it. Refusals (4xx) are the user's, not faults.
+ */
+export function reportFailedRequest(method: string, url: string, response: Response): void {
+  if (!loaded || response.status < 500) return;
+  const sentry = loaded;
+  const correlationId = response.headers.get("X-Correlation-ID");
+  const path = scrubStrings(pathOf(url));
+  sentry.withScope((scope) => {
+    if (correlationId) scope.setTag("correlation_id", correlationId);
+    scope.setTag("http.status_code", String(response.status));
+    scope.setFingerprint(["api-failure", method, path, String(response.status)]);
+    sentry.captureMessage(`${method} ${path} answered ${response.status}`, "error");
+  });
+}
+
+/** A fetch that reports the API's failures (reportFailedRequest); the response is unchanged. */
+export function reportingFailures(fetch: (request: Request) => Promise<Response>) {
+  return async (request: Request): Promise<Response> => {
+    const method = request.method;
+    const url = request.url;
+    const response = await fetch(request);
+    if (response.status >= 500) reportFailedRequest(method, url, response);
+    return response;
+  };
+}
+
+function pathOf(url: string): string {
+  try {
+    return new URL(url).pathname; // the query may hold what the user typed: left out
+  } catch {
+    return url.split("?")[0];
+  }
 }
 
 /** Reports an error caught by the app (an error boundary, say), when reports are on. */
