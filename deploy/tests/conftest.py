@@ -85,12 +85,14 @@ def compose(request) -> SimpleNamespace:
 
 def render_template(prefix: Path, listen: str = "127.0.0.1:18080",
                     gateway: str = "127.0.0.1:18100", max_body: str = "200m",
-                    web_root: Path | None = None) -> str:
+                    web_root: Path | None = None, sentry_dsn: str = "") -> str:
     """The dev nginx.conf, rendered the way the dev script renders it (strict substitution);
     the web app's root is an empty folder under ``prefix`` unless given."""
+    from chatlens.cli.stack import sentry_connect_src
+
     return string.Template(NGINX_TEMPLATE.read_text()).substitute(
         LISTEN=listen, GATEWAY=gateway, PREFIX=str(prefix), MAX_BODY=max_body,
-        WEB_ROOT=str(web_root or prefix / "web"))
+        WEB_ROOT=str(web_root or prefix / "web"), SENTRY_CONNECT_SRC=sentry_connect_src(sentry_dsn))
 
 
 @pytest.fixture(scope="session")

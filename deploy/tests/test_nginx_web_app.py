@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from chatlens.cli.stack import sentry_connect_src
+
 from .test_nginx_proxy import gateway, get, running_nginx  # noqa: F401 - gateway is a fixture
 
 INDEX = (b"<!doctype html><title>Chatlens</title>"
@@ -48,9 +50,29 @@ def test_the_app_and_its_client_side_routes_are_served_with_security_headers(sit
                    headers["Content-Security-Policy"].split(";"))
         assert csp["script-src"] == "'self'"  # no 'unsafe-inline', no CDN
         assert csp["frame-ancestors"] == "'none'" and csp["object-src"] == "'none'"
+        assert csp["connect-src"] == "'self'"  # no Sentry configured: no other origin
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["Referrer-Policy"] == "no-referrer"
         assert headers["X-Frame-Options"] == "DENY"
+
+
+def test_the_configured_sentry_host_is_the_one_other_origin_the_app_may_connect_to(
+        nginx, render, gateway, web_root):  # noqa: F811 - the imported fixture
+    dsn = "https://0123abcd@o42.ingest.sentry.io:8443/7"
+    with running_nginx(nginx, functools.partial(render, web_root=web_root, sentry_dsn=dsn),
+                       f"127.0.0.1:{gateway.port}") as (port, _):
+        _, headers, _ = get(port, "/")
+    csp = dict(part.strip().split(" ", 1) for part in
+               headers["Content-Security-Policy"].split(";"))
+    assert csp["connect-src"] == "'self' https://o42.ingest.sentry.io:8443"
+    assert "0123abcd" not in headers["Content-Security-Policy"]  # the key stays out
+
+
+@pytest.mark.parametrize("dsn", ["javascript:alert(1)", "https://x.io; script-src *",
+                                 "https://o1.ingest.sentry.io/1' unsafe", "ftp://files.example"])
+def test_a_sentry_dsn_that_is_not_a_plain_http_url_is_refused(dsn):
+    with pytest.raises(ValueError):
+        sentry_connect_src(dsn)
 
 
 def test_hashed_assets_are_javascript_and_cached_for_good(site):

@@ -14,6 +14,7 @@ runs.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -23,6 +24,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 
@@ -31,6 +33,25 @@ SERVICES = ("auth", "index", "embedding-worker", "inference", "gateway")
 # which the model services join instead of starting their own in-process cluster.
 DASK = ("dask-scheduler", "dask-embed-worker", "dask-llm-worker")
 DASK_RESOURCES = {"dask-embed-worker": "embed=1", "dask-llm-worker": "llm=1"}
+
+
+def sentry_connect_src(dsn: str) -> str:
+    """What the web app's Content-Security-Policy adds to ``connect-src`` for its Sentry: the
+    DSN's origin (`` https://o1.ingest.sentry.io``), or nothing without a DSN. A DSN that is not
+    a plain http(s) URL is refused rather than written into nginx's configuration."""
+    if not dsn:
+        return ""
+    parsed = urlsplit(dsn)
+    try:
+        port = parsed.port
+    except ValueError:
+        port = None
+        parsed = parsed._replace(scheme="")
+    host = parsed.hostname or ""
+    if parsed.scheme not in ("http", "https") or not re.fullmatch(r"[A-Za-z0-9.-]+", host) \
+            or not re.fullmatch(r"[^\s;'\"]*", dsn):
+        raise ValueError(f"VITE_SENTRY_DSN is not an http(s) URL: {dsn!r}")
+    return f" {parsed.scheme}://{host}" + (f":{port}" if port else "")
 
 
 @dataclass
@@ -204,6 +225,8 @@ class Stack:
             PREFIX=str(prefix), MAX_BODY="200m",
             # The web app's build (npm run build in services/web); without one, / is a JSON 404.
             WEB_ROOT=str(self.config.root / "services/web/dist"),
+            # The build's Sentry (the same VITE_SENTRY_DSN) may be reached; nothing else.
+            SENTRY_CONNECT_SRC=sentry_connect_src(os.environ.get("VITE_SENTRY_DSN", "")),
         )
         (prefix / "nginx.conf").write_text(conf)
         log = open(self.logs / "nginx.log", "ab")

@@ -7,9 +7,9 @@
 // e-mail addresses filtered out of every string (the same rules as the backends'
 // chatlens.shared.error_reports).
 //
-// The production Content-Security-Policy allows connections to the page's own origin only: set
-// VITE_SENTRY_TUNNEL to a same-origin path your ingress forwards to Sentry, or add the Sentry
-// host to connect-src (deploy/README.md).
+// The Content-Security-Policy allows connections to the page's own origin, and the local stack's
+// nginx also to the origin of VITE_SENTRY_DSN; elsewhere set VITE_SENTRY_TUNNEL to a same-origin
+// path your ingress forwards to Sentry, or add the Sentry host to connect-src (deploy/README.md).
 
 import type { BrowserOptions, ErrorEvent } from "@sentry/browser";
 
