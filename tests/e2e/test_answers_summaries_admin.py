@@ -58,7 +58,10 @@ def stack(tmp_path_factory, registry_file):
     env = {"MODEL_REGISTRY": str(registry_file), "SUMMARY_CHUNK_TOKENS": "400",
            "SUMMARY_MAX_CHUNKS": "6", "SUMMARY_MAX_TOKENS": "48", "ANSWER_MAX_TOKENS": "48",
            # Model administration is a platform role: alice is made one by auth's list.
-           "PLATFORM_ADMIN_EMAILS": "alice@example.com"}
+           "PLATFORM_ADMIN_EMAILS": "alice@example.com",
+           # The org endpoint below is this stack's own /v1, on loopback: allowed by the
+           # operator (chatlens.shared.egress refuses private addresses by default).
+           "ENDPOINT_ALLOW_PRIVATE": "true"}
     with throwaway_vhost("e2e-answers") as amqp_url:
         config = StackConfig(root=ROOT, state=tmp_path_factory.mktemp("stack"), amqp_url=amqp_url,
                              base_port=BASE_PORT + 40, nginx_port=BASE_PORT + 39, extra_env=env,

@@ -15,6 +15,7 @@ import uuid
 import openai
 import pytest
 
+from chatlens.gateway.app import create_app
 from chatlens.gateway.db import Answer
 from chatlens.inference.handlers import InferenceHandlers
 from chatlens.inference.openai_backend import ProviderClient
@@ -47,7 +48,8 @@ def database_url(tmp_path):  # one database is enough: the tables are migrated o
 @pytest.fixture
 def settings(settings, real_auth):  # noqa: F811
     return settings.model_copy(update={"auth_url": real_auth["url"], "jwks_url": None,
-                                       "internal_token": INTERNAL_TOKEN})
+                                       "internal_token": INTERNAL_TOKEN,
+                                       "endpoint_allow_private": True})  # the local provider
 
 
 @pytest.fixture
@@ -75,7 +77,7 @@ def inference(real_auth_url: str, local: list):  # noqa: F811
     real = InferenceHandlers(
         Registry.load(), types.SimpleNamespace(timeout_s=10.0), LLM,  # type: ignore[arg-type]
         providers=ProviderClient(AuthKeys(real_auth_url, INTERNAL_TOKEN).key, timeout_s=5,
-                                 max_retries=0))
+                                 max_retries=0, allow_private=True))
 
     def handle(request, delivery):
         if isinstance(request, schemas.GenerateRequested) and request.provider is None:
@@ -271,3 +273,25 @@ def test_another_orgs_endpoint_is_not_found(
     assert tested.status_code == 404 and listed.json == {"endpoints": []}
     # Not the org's endpoint: a registry name to the inference service, which has none such.
     assert chat.status_code == 404 and chat.json["error"]["code"] == "model_not_found"
+
+
+def test_an_endpoint_on_a_private_address_is_refused_unless_the_operator_allows_it(
+        settings, owner, provider_url, tmp_path):
+    """ENDPOINT_ALLOW_PRIVATE off (the default): loopback, private and link-local hosts are
+    refused when saved, with the address named, and nothing is stored."""
+    strict = create_app(settings.model_copy(update={"endpoint_allow_private": False,
+                                                    "data_dir": tmp_path / "strict"}))
+    try:
+        client, headers = strict.test_client(), owner["headers"]
+        refusals = [put_endpoint(client, headers, "team-llm", url) for url in (
+            provider_url, "http://169.254.169.254/latest/v1", "http://[::1]:8000/v1",
+            "http://2130706433:8000/v1")]
+        listed = client.get("/api/v1/models/endpoints", headers=headers)
+    finally:
+        strict.extensions["chatlens.bus"].close()
+        strict.extensions["chatlens.engine"].dispose()
+    for response in refusals:
+        assert (response.status_code, response.json["error"]["code"]) == \
+            (422, "endpoint_not_allowed"), response.json
+    assert "127.0.0.1" in refusals[0].json["error"]["message"]
+    assert listed.json == {"endpoints": []}

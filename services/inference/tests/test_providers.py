@@ -51,7 +51,8 @@ def handlers(retries: int = 2) -> InferenceHandlers:
     # real one, and shows the local model still answers).
     cluster = types.SimpleNamespace(timeout_s=10.0)
     return InferenceHandlers(Registry.load(), cluster, "SmolLM2-135M-Instruct",  # type: ignore[arg-type]
-                             providers=ProviderClient(keys, timeout_s=5, max_retries=retries))
+                             providers=ProviderClient(keys, timeout_s=5, max_retries=retries,
+                                                     allow_private=True))
 
 
 def run(stream) -> tuple[list[schemas.Message], schemas.Generated]:
@@ -114,7 +115,7 @@ def test_a_closed_port_is_provider_unreachable():
 
 
 def test_a_provider_that_does_not_answer_in_time_is_provider_unreachable(provider_url):
-    client = ProviderClient(keys, timeout_s=1, max_retries=0)
+    client = ProviderClient(keys, timeout_s=1, max_retries=0, allow_private=True)
 
     with pytest.raises(PermanentError) as failed:
         client.open(endpoint(provider_url, model="hangs"), [{"role": "user", "content": "hi"}],
@@ -241,7 +242,8 @@ def test_a_read_key_is_kept_for_its_ttl(provider_url):
 def rpc_server(bus, llm_cluster, registry, smollm):
     server = bus.rpc_server(topology.INFERENCE_RPC.name, InferenceHandlers(
         registry, llm_cluster, smollm.name,
-        providers=ProviderClient(keys, timeout_s=5, max_retries=0)), prefetch=2, workers=1).start()
+        providers=ProviderClient(keys, timeout_s=5, max_retries=0, allow_private=True)),
+        prefetch=2, workers=1).start()
     wait_for(lambda: server.ready, "the RPC server to consume")
     yield server
     server.stop()
@@ -271,3 +273,35 @@ def test_over_the_bus_provider_failures_are_codes_and_the_local_model_still_answ
     local = bus.rpc().call(schemas.GenerateRequested(prompt=OFFSITE, system=SYSTEM,
                                                      max_new_tokens=32), timeout=120)
     assert local.model == "SmolLM2-135M-Instruct" and "Lisbon" in local.text
+
+
+# --- where an endpoint may point (chatlens.shared.egress) ---------------------------------------
+
+
+def test_an_endpoint_on_a_private_address_is_refused_before_any_request(provider_url):
+    before = sum(stats(provider_url).values())
+    client = ProviderClient(keys, timeout_s=5, max_retries=2)  # the operator allowed nothing
+
+    failed = refused(lambda: client.models(endpoint(provider_url)))
+
+    assert failed.code == "endpoint_not_allowed" and "127.0.0.1" in str(failed)
+    assert sum(stats(provider_url).values()) == before
+
+
+def test_a_host_that_rebinds_to_a_private_address_after_the_check_is_refused(provider_url):
+    """DNS rebinding: the name answers a public address to the check made before the call and
+    the provider's loopback address to the connection; the connection is refused."""
+    port = int(provider_url.rsplit(":", 1)[1].split("/")[0])
+    answers = iter(["93.184.216.34"])
+
+    def rebinding(host, port_, **kwargs):
+        address = next(answers, "127.0.0.1")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port_))]
+
+    before = sum(stats(provider_url).values())
+    client = ProviderClient(keys, timeout_s=5, max_retries=0, resolve=rebinding)
+
+    failed = refused(lambda: client.models(endpoint(f"http://provider.example:{port}/v1")))
+
+    assert failed.code == "endpoint_not_allowed" and "127.0.0.1" in str(failed)
+    assert sum(stats(provider_url).values()) == before

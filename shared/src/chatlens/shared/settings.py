@@ -37,6 +37,10 @@ class CommonSettings(BaseSettings):
     # How many index replicas share the collections (``topology.index_replica``). Every service
     # that talks to the index must be told the same number: it decides the routing keys.
     index_replicas: int = Field(default=1, ge=1, le=64)
+    # Org model endpoints may point at private, loopback or link-local addresses (a vLLM or
+    # Ollama inside the deployment): chatlens.shared.egress. The gateway checks when one is
+    # saved, the inference service before and at each call: give both the same value.
+    endpoint_allow_private: bool = False
 
 
 def service_dir(settings: CommonSettings, name: str) -> Path:

@@ -58,7 +58,8 @@ class ModelAdmin:
                                          error=self.errors.get((name, address)))
                 for address, state in sorted(states.items())]
             models.append(schemas.ModelState(
-                name=name, kind=spec.kind, source=spec.source, gguf_file=spec.gguf_file,
+                name=name, kind=spec.kind, source=spec.base_url or spec.source,
+                gguf_file=spec.gguf_file,
                 context_length=spec.context_length, dtype=spec.dtype, device=spec.device,
                 default=name == self.serving.default_model, workers=workers))
         return schemas.ModelsStatus(default=self.serving.default_model, models=models,
@@ -98,7 +99,8 @@ class ModelAdmin:
 
     def set_default(self, name: str) -> None:
         spec = self._llm(name)
-        self.load(spec)  # refuses (and keeps the old default) when no worker can load it
+        if not spec.remote:  # a platform endpoint has nothing to load
+            self.load(spec)  # refuses (and keeps the old default) when no worker can load it
         self.serving.default_model = spec.name
 
     def load(self, spec: ModelSpec) -> None:

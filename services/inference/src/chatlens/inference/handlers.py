@@ -89,6 +89,8 @@ class InferenceHandlers:
             spec = self.registry.llm(request.model or self.default_model)
         except UnknownModel as exc:
             raise PermanentError(str(exc), code="unknown_model") from exc
+        if spec.remote:  # the platform's OpenAI-compatible server
+            return self.providers.open(spec.endpoint(), turns, request.max_new_tokens, sampling)
         try:
             generation = self.cluster.open(spec, turns, request.max_new_tokens, sampling)
         except PromptTooLong as exc:
@@ -129,8 +131,9 @@ class InferenceHandlers:
         except UnknownModel as exc:
             raise PermanentError(str(exc), code="unknown_model") from exc
         try:
+            provider = request.provider or (spec.endpoint() if spec.remote else None)
             summary = self.summarizer.summarize(spec, request.messages, request.max_new_tokens,
-                                                request.chunk_tokens, request.provider)
+                                                request.chunk_tokens, provider)
         except SummaryTooLong as exc:
             raise PermanentError(str(exc), code="summary_too_long") from exc
         except PromptTooLong as exc:

@@ -14,6 +14,9 @@ provider_rate_limited          still 429 after the retries
 provider_failed                another status (5xx after the retries, 400, ...)
 provider_bad_response          an answer that is not the API's (invalid JSON, broken SSE)
 provider_secret_not_found      the org has no provider secret of the endpoint's name
+endpoint_not_allowed           the URL's host resolves to a private, loopback or link-local
+                               address (``chatlens.shared.egress``; ENDPOINT_ALLOW_PRIVATE
+                               allows them), checked before each call and at each connection
 =============================  ==============================================================
 
 A stream is opened, and its first chunk read, before the handler returns, so a refusal is
@@ -24,6 +27,7 @@ The key is never logged nor put in a message: it is scrubbed from the provider's
 from __future__ import annotations
 
 import logging
+import socket
 import time
 from collections.abc import Callable, Generator, Iterator
 from typing import Any
@@ -32,7 +36,8 @@ import openai
 
 from chatlens.inference.batching import Sampling
 from chatlens.inference.generation import Completion, chat_turns
-from chatlens.shared import schemas
+from chatlens.inference.registry import PLATFORM
+from chatlens.shared import egress, schemas
 from chatlens.shared.bus import PermanentError
 
 log = logging.getLogger(__name__)
@@ -47,8 +52,15 @@ class ProviderClient:
     """Calls an org endpoint; one ``openai.OpenAI`` client per call (a key may change)."""
 
     def __init__(self, keys: KeyLookup | None, *, timeout_s: float = 30.0,
-                 max_retries: int = 2) -> None:
+                 max_retries: int = 2, allow_private: bool = False,
+                 resolve: egress.Resolver | None = None,
+                 platform_keys: dict[str, str] | None = None) -> None:
         self.keys, self.timeout_s, self.max_retries = keys, timeout_s, max_retries
+        # The registry's openai-compatible entries: their keys by environment variable name.
+        self.platform_keys = platform_keys or {}
+        # http:// is allowed: self-hosted servers (vLLM, Ollama) often speak nothing else.
+        self.egress = egress.Policy(allow_private=allow_private, allow_http=True)
+        self.resolve = resolve or socket.getaddrinfo
 
     # --- the calls ----------------------------------------------------------------------------
 
@@ -95,14 +107,30 @@ class ProviderClient:
     def _key(self, endpoint: schemas.ProviderEndpoint) -> str:
         if endpoint.secret is None:
             return NO_KEY
+        if endpoint.org_id == PLATFORM:  # the registry's entry: the operator's key
+            try:
+                return self.platform_keys[endpoint.secret]
+            except KeyError:
+                raise PermanentError(f"{endpoint.name}: {endpoint.secret} was not set at start",
+                                     code="provider_secret_not_found") from None
         if self.keys is None:
             raise PermanentError("this inference service reads no provider secrets (AUTH_URL "
                                  "and INTERNAL_TOKEN unset)", code="provider_secret_not_found")
         return self.keys(endpoint.org_id, endpoint.secret)
 
     def _client(self, endpoint: schemas.ProviderEndpoint, key: str) -> openai.OpenAI:
+        """A client for one call; its connections go only where the egress policy allows, the
+        URL checked first so that a refusal is not retried."""
+        try:
+            egress.check(endpoint.base_url, self.egress, self.resolve)
+        except egress.Unresolvable as exc:
+            raise PermanentError(f"{endpoint.name}: cannot reach {endpoint.base_url}: {exc}",
+                                 code="provider_unreachable") from None
+        except egress.RefusedUrl as exc:
+            raise _not_allowed(endpoint, exc) from None
         return openai.OpenAI(base_url=endpoint.base_url, api_key=key, timeout=self.timeout_s,
-                             max_retries=self.max_retries)
+                             max_retries=self.max_retries,
+                             http_client=egress.guarded_client(self.egress, self.resolve))
 
     def _stream(self, endpoint: schemas.ProviderEndpoint, key: str, client: openai.OpenAI,
                 first: Any, chunks: Iterator[Any]) -> GenerationStream:
@@ -156,6 +184,9 @@ def refusal(exc: BaseException, endpoint: schemas.ProviderEndpoint, key: str,
     """The :class:`PermanentError` (with its code) for what the client raised."""
     if isinstance(exc, PermanentError):
         return exc
+    refused = egress.refused_in(exc)  # the host re-resolved to a private address (rebinding)
+    if refused is not None and not isinstance(refused, egress.Unresolvable):
+        return _not_allowed(endpoint, refused)
     if isinstance(exc, openai.APIConnectionError):  # time-outs are connection errors too
         code, what = "provider_unreachable", f"cannot reach {endpoint.base_url}"
     elif isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
@@ -172,3 +203,8 @@ def refusal(exc: BaseException, endpoint: schemas.ProviderEndpoint, key: str,
         code, what = "provider_bad_response", "the provider's answer is not the API's"
     detail = str(exc).replace(key, "***") if key != NO_KEY else str(exc)
     return PermanentError(f"{endpoint.name}: {what}: {detail[:MAX_ERROR_CHARS]}", code=code)
+
+
+def _not_allowed(endpoint: schemas.ProviderEndpoint, refused: egress.RefusedUrl) -> PermanentError:
+    return PermanentError(f"{endpoint.name}: {endpoint.base_url} may not be called: {refused}",
+                          code="endpoint_not_allowed")

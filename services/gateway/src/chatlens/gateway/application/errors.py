@@ -89,6 +89,8 @@ RPC_CODES: dict[str, tuple[type[AppError], str]] = {
     "provider_failed": (UpstreamFailed, "provider_failed"),
     # the endpoint names a secret the org does not have (the org's setting, not the provider)
     "provider_secret_not_found": (Invalid, "provider_secret_not_found"),
+    # the endpoint's host now resolves to a private address (the URL passed when it was saved)
+    "endpoint_not_allowed": (Invalid, "endpoint_not_allowed"),
     # the bus itself
     "invalid_message": (Invalid, "invalid_query"),
     "unsupported": (UpstreamFailed, "unsupported"),

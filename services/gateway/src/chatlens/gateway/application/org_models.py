@@ -18,10 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chatlens.gateway.application import models
-from chatlens.gateway.application.errors import Conflict, NotFound
+from chatlens.gateway.application.errors import Conflict, Invalid, NotFound
 from chatlens.gateway.application.ports import Backends, Caller
 from chatlens.gateway.db import ModelDefaults, ModelEndpoint, utcnow
-from chatlens.shared import schemas
+from chatlens.shared import egress, schemas
 
 Purpose = Literal["answers", "summaries"]
 
@@ -78,6 +78,7 @@ def endpoints(backends: Backends, caller: Caller) -> list[Endpoint]:
 def store(backends: Backends, caller: Caller, name: str, base_url: str, model: str,
           secret: str | None, context_length: int) -> tuple[Endpoint, bool]:
     """Add or replace the endpoint ``name``; True when it is new."""
+    allowed(backends, base_url)
     if name in {info.name for info in models.listed(backends)}:
         raise Conflict("model_exists", f"{name!r} is a model of the registry: pick another name")
     with backends.sessions() as session:
@@ -94,6 +95,18 @@ def store(backends: Backends, caller: Caller, name: str, base_url: str, model: s
     _audit(backends, caller, "models.endpoint_stored", name, base_url=base_url, model=model,
            secret=secret)
     return stored, created
+
+
+def allowed(backends: Backends, base_url: str) -> None:
+    """``Invalid`` unless the URL's host resolves only to public addresses (or the operator
+    allows private ones: ENDPOINT_ALLOW_PRIVATE); the inference service checks again at each
+    call, since a name can resolve elsewhere later."""
+    policy = egress.Policy(allow_private=backends.settings.endpoint_allow_private,
+                           allow_http=True)
+    try:
+        egress.check(base_url, policy)
+    except egress.RefusedUrl as exc:
+        raise Invalid("endpoint_not_allowed", f"base_url may not be called: {exc}") from None
 
 
 def remove(backends: Backends, caller: Caller, name: str) -> None:
