@@ -1,16 +1,14 @@
 import { Alert, Anchor, Button, PasswordInput, Stack, Text } from "@mantine/core";
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { Link } from "react-router";
 import { errorMessage } from "../api/errors";
 import { useServices } from "../services";
 import { AuthLayout } from "./AuthLayout";
 
-/** The token from the link's fragment (`#token=...`), which no server ever receives. */
+/** The token from the link's fragment (`#token=...`), which no server ever receives. Pure: a
+ * render React throws away (a lazy chunk suspending) calls it again and must find it again. */
 function tokenFromLink(): string | null {
-  const token = new URLSearchParams(window.location.hash.slice(1)).get("token");
-  // Out of the address bar and the history once read: the token is as good as a password.
-  if (token) window.history.replaceState(window.history.state, "", window.location.pathname);
-  return token;
+  return new URLSearchParams(window.location.hash.slice(1)).get("token");
 }
 
 /** A new password from a reset link; every session of the account ends. */
@@ -23,6 +21,10 @@ export default function ResetPasswordPage() {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const mismatch = again !== "" && again !== password;
+  // Out of the address bar and the history once read: the token is as good as a password.
+  useEffect(() => {
+    if (window.location.hash) window.history.replaceState(window.history.state, "", window.location.pathname);
+  }, []);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
