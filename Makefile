@@ -97,6 +97,9 @@ bench: setup services
 	# Analytics: overview, activity and people at 100k and 1M through the index, against DuckDB
 	# directly on the same columns and pandas on the parsed messages.
 	$(PY) bench/analytics_bench.py
+	# Topics: the topics job on 100k messages (real MiniLM vectors, 12 planted topics) on a
+	# 2-thread Dask LocalCluster: time per stage, silhouette, agreement with the planted topics.
+	$(PY) bench/topics_bench.py
 	# Streaming parse: peak memory of a 200 MiB and a 1 GiB Telegram export must stay near the
 	# baseline and flat between them (each file is generated once and kept under var/bench).
 	mkdir -p var/bench

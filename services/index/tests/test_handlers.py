@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatlens.index.handlers import ingest_handler, search_handler
+from chatlens.index.handlers import ingest_handler, jobs_handler, search_handler
 from chatlens.shared.bus import Delivery, PermanentError
 from chatlens.shared.schemas import EmbedQuery, IndexUpdated, JobFailed, SearchRequested
 
@@ -61,6 +61,7 @@ def test_search_time_is_recorded_by_mode(make_job, run_messages, searcher):
 
 def test_every_message_bound_to_the_index_queues_has_a_handler():
     from chatlens.index.analytics.service import Analytics
+    from chatlens.index.analytics.topics_job import TopicsJobs
     from chatlens.index.browse import Browser
     from chatlens.index.cleanup import Cleaner
     from chatlens.index.deletion import Deleter
@@ -74,6 +75,8 @@ def test_every_message_bound_to_the_index_queues_has_a_handler():
         return cls.__new__(cls)
 
     complete = search_handler(bare(Searcher), bare(Versions), bare(Browser), bare(Tags),
-                              bare(Deleter), bare(Analytics), bare(PeopleGrouper))
+                              bare(Deleter), bare(Analytics), bare(PeopleGrouper),
+                              bare(TopicsJobs))
     assert complete.unhandled() == []
+    assert jobs_handler(bare(TopicsJobs)).unhandled() == []
     assert ingest_handler(bare(Ingestor), bare(Cleaner)).unhandled() == []

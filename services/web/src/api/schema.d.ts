@@ -931,6 +931,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/collections/{collection_id}/analytics/topics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The topics a job computed for this version, filters and parameters (404 ``topics_not_computed`` until then). */
+        get: operations["get__api_v1_collections_{collection_id}_analytics_topics"];
+        put?: never;
+        /** Cluster a version's messages into topics (KMeans on their vectors, k by silhouette, labels by class-based TF-IDF, a 2-D map): a job, cached per version, filters and parameters. 200 with the topics when already computed, else 202 with the job. */
+        post: operations["post__api_v1_collections_{collection_id}_analytics_topics"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/collections/{collection_id}/ask": {
         parameters: {
             query?: never;
@@ -3671,6 +3689,13 @@ export interface components {
             /** Version */
             version: number | null;
         };
+        /** KScore */
+        KScore: {
+            /** K */
+            k: number;
+            /** Silhouette */
+            silhouette: number;
+        };
         /** LanguageOut */
         LanguageOut: {
             /** Domains */
@@ -3771,6 +3796,17 @@ export interface components {
             messages: number;
             /** Min */
             min: number;
+        };
+        /** MapPoint */
+        MapPoint: {
+            /** Message Id */
+            message_id: string;
+            /** Topic */
+            topic: number;
+            /** X */
+            x: number;
+            /** Y */
+            y: number;
         };
         /** MessageOut */
         MessageOut: {
@@ -4276,6 +4312,20 @@ export interface components {
             longest: components["schemas"]["ReplyTree"][];
             /** Messages */
             messages: number;
+        };
+        /** Representative */
+        Representative: {
+            /** Message Id */
+            message_id: string;
+            /** Sender */
+            sender: string;
+            /** Sent At */
+            sent_at: string;
+            /**
+             * Text
+             * @description the first 500 characters
+             */
+            text: string;
         };
         /** SearchAnalyticsOut */
         SearchAnalyticsOut: {
@@ -4813,6 +4863,303 @@ export interface components {
              * @description who replied, answered or mentioned
              */
             sender: string;
+        };
+        /** Topic */
+        Topic: {
+            /**
+             * Label
+             * @description its first three terms
+             */
+            label: string;
+            /**
+             * Representatives
+             * @description closest to the centroid
+             */
+            representatives: components["schemas"]["Representative"][];
+            /**
+             * Share
+             * @description of the clustered messages
+             */
+            share: number;
+            /** Size */
+            size: number;
+            /** Terms */
+            terms: components["schemas"]["TopicTerm"][];
+            /**
+             * Topic
+             * @description 0 is the largest
+             */
+            topic: number;
+        };
+        /** TopicCount */
+        TopicCount: {
+            /**
+             * Bucket
+             * @example 2025-02
+             * @example 2025-W07
+             */
+            bucket: string;
+            /** Messages */
+            messages: number;
+            /** Topic */
+            topic: number;
+        };
+        /** TopicMap */
+        TopicMap: {
+            /**
+             * Method
+             * @example openTSNE
+             */
+            method: string;
+            /** Points */
+            points: components["schemas"]["MapPoint"][];
+        };
+        /**
+         * TopicsIn
+         * @description Start computing topics: the same fields as the result's query string, as JSON.
+         */
+        TopicsIn: {
+            /**
+             * Bucket
+             * @description topics over time
+             * @default month
+             * @enum {string}
+             */
+            bucket?: "week" | "month";
+            /**
+             * Chat
+             * @default []
+             */
+            chat?: string[];
+            /**
+             * K
+             * @description the number of topics (k_min..k_max); chosen by silhouette when absent
+             * @default null
+             */
+            k?: number | null;
+            /**
+             * K Max
+             * @description largest k tried (2..50)
+             * @default 20
+             */
+            k_max?: number;
+            /**
+             * K Min
+             * @description smallest k tried (2..50)
+             * @default 4
+             */
+            k_min?: number;
+            /**
+             * Kind
+             * @description message type
+             * @default []
+             */
+            kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+            /**
+             * Map Points
+             * @description points of the 2-D map, a sample (0..20000; 0: no map)
+             * @default 5000
+             */
+            map_points?: number;
+            /**
+             * Min Words
+             * @description shorter messages are noise (1..50)
+             * @default 3
+             */
+            min_words?: number;
+            /**
+             * Platform
+             * @default []
+             */
+            platform?: string[];
+            /**
+             * Sender
+             * @description display name or id
+             * @default []
+             */
+            sender?: string[];
+            /**
+             * Since
+             * @default null
+             * @example 2025-02-01
+             */
+            since?: string | null;
+            /**
+             * Timezone
+             * @description IANA time zone of the weeks and months
+             * @default UTC
+             */
+            timezone?: string;
+            /**
+             * Until
+             * @default null
+             * @example 2025-03-01
+             */
+            until?: string | null;
+            /**
+             * Version
+             * @description a version number or a tag name; the latest when absent
+             * @default null
+             */
+            version?: number | string | null;
+        };
+        /** TopicsJobOut */
+        TopicsJobOut: {
+            /** @description follow it at /api/v1/jobs/{id} (or its events) */
+            job: components["schemas"]["JobOut"];
+            /**
+             * Version
+             * @description the version being clustered
+             */
+            version: number;
+        };
+        /** TopicsOut */
+        TopicsOut: {
+            /**
+             * Chosen By
+             * @enum {string}
+             */
+            chosen_by: "silhouette" | "fixed";
+            /** Clustered */
+            clustered: number;
+            /** K */
+            k: number;
+            map: components["schemas"]["TopicMap"];
+            /**
+             * Messages
+             * @description authored messages that pass the filters
+             */
+            messages: number;
+            /**
+             * Noise
+             * @description too short, or without a vector
+             */
+            noise: number;
+            /** Over Time */
+            over_time: components["schemas"]["TopicCount"][];
+            /** Parameters */
+            parameters: {
+                [key: string]: unknown;
+            };
+            /**
+             * Scores
+             * @description each k tried
+             */
+            scores: components["schemas"]["KScore"][];
+            /** Seed */
+            seed: number;
+            /**
+             * Silhouette
+             * @description of the topics, on a sample (cosine)
+             */
+            silhouette: number | null;
+            /** Timezone */
+            timezone: string;
+            /** Topics */
+            topics: components["schemas"]["Topic"][];
+            /** Version */
+            version: number;
+        };
+        /**
+         * TopicsQuery
+         * @description The search filters, ``version`` and ``timezone`` as on every analytics report, and the
+         *     parameters the topics were started with.
+         */
+        TopicsQuery: {
+            /**
+             * Bucket
+             * @description topics over time
+             * @default month
+             * @enum {string}
+             */
+            bucket?: "week" | "month";
+            /**
+             * Chat
+             * @default []
+             */
+            chat?: string[];
+            /**
+             * K
+             * @description the number of topics (k_min..k_max); chosen by silhouette when absent
+             * @default null
+             */
+            k?: number | null;
+            /**
+             * K Max
+             * @description largest k tried (2..50)
+             * @default 20
+             */
+            k_max?: number;
+            /**
+             * K Min
+             * @description smallest k tried (2..50)
+             * @default 4
+             */
+            k_min?: number;
+            /**
+             * Kind
+             * @description message type
+             * @default []
+             */
+            kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+            /**
+             * Map Points
+             * @description points of the 2-D map, a sample (0..20000; 0: no map)
+             * @default 5000
+             */
+            map_points?: number;
+            /**
+             * Min Words
+             * @description shorter messages are noise (1..50)
+             * @default 3
+             */
+            min_words?: number;
+            /**
+             * Platform
+             * @default []
+             */
+            platform?: string[];
+            /**
+             * Sender
+             * @description display name or id
+             * @default []
+             */
+            sender?: string[];
+            /**
+             * Since
+             * @default null
+             * @example 2025-02-01
+             */
+            since?: string | null;
+            /**
+             * Timezone
+             * @description IANA time zone of days, hours and weekdays
+             * @default UTC
+             * @example Europe/Lisbon
+             */
+            timezone?: string;
+            /**
+             * Until
+             * @default null
+             * @example 2025-03-01
+             */
+            until?: string | null;
+            /**
+             * Version
+             * @description a version number or a tag name; the latest when absent
+             * @default null
+             */
+            version?: number | string | null;
+        };
+        /** TopicTerm */
+        TopicTerm: {
+            /**
+             * Score
+             * @description class-based TF-IDF
+             */
+            score: number;
+            /** Term */
+            term: string;
         };
         /** UploadAccepted */
         UploadAccepted: {
@@ -9191,6 +9538,214 @@ export interface operations {
             };
             /** @description Unprocessable Content */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "get__api_v1_collections_{collection_id}_analytics_topics": {
+        parameters: {
+            query?: {
+                /** @description topics over time */
+                bucket?: "week" | "month";
+                chat?: string[];
+                /** @description the number of topics (k_min..k_max); chosen by silhouette when absent */
+                k?: number | null;
+                /** @description largest k tried (2..50) */
+                k_max?: number;
+                /** @description smallest k tried (2..50) */
+                k_min?: number;
+                /** @description message type */
+                kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+                /** @description points of the 2-D map, a sample (0..20000; 0: no map) */
+                map_points?: number;
+                /** @description shorter messages are noise (1..50) */
+                min_words?: number;
+                platform?: string[];
+                /** @description display name or id */
+                sender?: string[];
+                since?: string | null;
+                /** @description IANA time zone of days, hours and weekdays */
+                timezone?: string;
+                until?: string | null;
+                /** @description a version number or a tag name; the latest when absent */
+                version?: number | string | null;
+            };
+            header?: never;
+            path: {
+                collection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopicsOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "post__api_v1_collections_{collection_id}_analytics_topics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                collection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TopicsIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopicsOut"];
+                };
+            };
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopicsJobOut"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -81,9 +81,7 @@ class InMemoryBus:
     # --- the Bus interface ---------------------------------------------------------------------
     def declare(self) -> None:
         """The whole topology, as ``topology.declare`` makes it on RabbitMQ (idempotent)."""
-        replicated = [spec for replica in range(self.index_replicas) if self.index_replicas > 1
-                      for spec in topology.index_queues(replica, self.index_replicas)]
-        for spec in (*topology.QUEUES, *replicated):
+        for spec in (*topology.QUEUES, *topology.replicated_queues(self.index_replicas)):
             self.queues.setdefault(spec.name, _Queue(spec))
 
     def publish(self, message: schemas.Message) -> None:

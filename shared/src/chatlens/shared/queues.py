@@ -6,6 +6,8 @@ declares each queue with the bindings collected from those declarations.
 
 INGEST = "embedding.ingest"
 INDEX_INGEST = "index.ingest"
+# The index's long analytics jobs (topics): a queue of their own, so one never holds up an ingest.
+INDEX_JOBS = "index.jobs"
 GATEWAY_JOBS = "gateway.jobs"
 EMBEDDING_RPC = "embedding.rpc"
 INDEX_RPC = "index.rpc"

@@ -21,7 +21,11 @@ import hashlib
 from dataclasses import dataclass, replace
 from typing import Any
 
-from chatlens.shared import queues, schemas
+from chatlens.shared import (
+    queues,
+    schemas,
+    topic_messages,  # noqa: F401  (registers its types, bound below)
+)
 
 EXCHANGE = "chatlens"
 DEAD_LETTER_EXCHANGE = "chatlens.dlx"
@@ -61,10 +65,12 @@ INDEX_QUEUE = QueueSpec(queues.INDEX_INGEST, bound_to(queues.INDEX_INGEST), deli
 GATEWAY_JOBS_QUEUE = QueueSpec(queues.GATEWAY_JOBS, bound_to(queues.GATEWAY_JOBS))
 EMBEDDING_RPC = QueueSpec(queues.EMBEDDING_RPC, bound_to(queues.EMBEDDING_RPC), rpc=True)
 INDEX_RPC = QueueSpec(queues.INDEX_RPC, bound_to(queues.INDEX_RPC), rpc=True)
+INDEX_JOBS = QueueSpec(queues.INDEX_JOBS, bound_to(queues.INDEX_JOBS), delivery_limit=3)
 INFERENCE_RPC = QueueSpec(queues.INFERENCE_RPC, bound_to(queues.INFERENCE_RPC), rpc=True)
 
 QUEUES: tuple[QueueSpec, ...] = (
     INGEST_QUEUE, INDEX_QUEUE, GATEWAY_JOBS_QUEUE, EMBEDDING_RPC, INDEX_RPC, INFERENCE_RPC,
+    INDEX_JOBS,
 )
 
 
@@ -112,7 +118,7 @@ def unroutable() -> list[str]:
 # own two queues bound to its suffixed keys. With N = 1 nothing changes: the plain type as routing
 # key, the queues ``index.ingest`` and ``index.rpc``. Publishers apply this in ``Bus``, so every
 # service routes with this one function, given the same INDEX_REPLICAS.
-INDEX_TYPES = frozenset(INDEX_QUEUE.bindings + INDEX_RPC.bindings)
+INDEX_TYPES = frozenset(INDEX_QUEUE.bindings + INDEX_RPC.bindings + INDEX_JOBS.bindings)
 
 
 def index_replica(collection_id: str, replicas: int) -> int:
@@ -175,6 +181,24 @@ def index_queues(replica: int = 0, replicas: int = 1) -> tuple[QueueSpec, QueueS
                  for spec in (INDEX_QUEUE, INDEX_RPC))  # type: ignore[return-value]
 
 
+def index_jobs_queue(replica: int = 0, replicas: int = 1) -> QueueSpec:
+    """The analytics job queue (topics) of one index replica."""
+    if not 0 <= replica < max(replicas, 1):
+        raise ValueError(f"replica {replica} of {replicas}")
+    if replicas <= 1:
+        return INDEX_JOBS
+    return replace(INDEX_JOBS, name=_suffixed(INDEX_JOBS.name, replica),
+                   bindings=tuple(_suffixed(key, replica) for key in INDEX_JOBS.bindings))
+
+
+def replicated_queues(replicas: int) -> list[QueueSpec]:
+    """Every replica's own queues (none when the index is not replicated)."""
+    if replicas <= 1:
+        return []
+    return [spec for replica in range(replicas)
+            for spec in (*index_queues(replica, replicas), index_jobs_queue(replica, replicas))]
+
+
 def declare(channel: Any, index_replicas: int = 1) -> None:
     """Declare the whole topology on a pika channel; idempotent, so every service calls it
     (with the same ``index_replicas``: a publisher's messages must find their replica's queue
@@ -182,9 +206,7 @@ def declare(channel: Any, index_replicas: int = 1) -> None:
     channel.exchange_declare(EXCHANGE, exchange_type="topic", durable=True)
     channel.exchange_declare(DEAD_LETTER_EXCHANGE, exchange_type="direct", durable=True)
     channel.exchange_declare(BROADCAST_EXCHANGE, exchange_type="fanout", durable=True)
-    replicated = [spec for replica in range(index_replicas) if index_replicas > 1
-                  for spec in index_queues(replica, index_replicas)]
-    for spec in (*QUEUES, *replicated):
+    for spec in (*QUEUES, *replicated_queues(index_replicas)):
         channel.queue_declare(spec.name, durable=True, arguments=spec.arguments())
         for key in spec.bindings:
             channel.queue_bind(spec.name, EXCHANGE, routing_key=key)

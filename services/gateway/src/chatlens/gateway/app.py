@@ -25,6 +25,7 @@ from chatlens.gateway.api import (
     search_analytics,
     summaries,
     tags,
+    topics,
     versions,
     webhooks,
 )
@@ -40,7 +41,7 @@ from chatlens.gateway.revocations import RevocationFeed
 from chatlens.gateway.security import Principal, TokenVerifier
 from chatlens.gateway.uploads import UploadRequest
 from chatlens.gateway.webhooks.dispatcher import Dispatcher, DispatchSettings
-from chatlens.shared import service, topology, tracing, web
+from chatlens.shared import deadletters, service, topology, tracing, web
 from chatlens.shared.bus import Bus
 from chatlens.shared.secret_box import SecretBox
 
@@ -127,6 +128,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
     app.register_blueprint(messages.bp)
     app.register_blueprint(openai_compat.bp)
     app.register_blueprint(analytics.bp)
+    app.register_blueprint(topics.bp)
     app.register_blueprint(search_analytics.bp)
     app.register_blueprint(webhooks.bp)
     docs.spec.register(app)
@@ -139,6 +141,12 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
                                                   relay.wake),
                                 prefetch=settings.bus_prefetch).start()
         app.extensions["chatlens.consumer"] = consumer
+        # Dead letters: their jobs failed through the job events above, the messages parked
+        # (chatlens.shared.deadletters), so nothing a crash dead-lettered stays 'running'.
+        sweep = deadletters.sweeper(bus.publish, bus.park)
+        app.extensions["chatlens.dead_letter_sweepers"] = [
+            bus.dead_letter_sweeper(spec, sweep).start()
+            for spec in deadletters.swept_queues(settings.index_replicas)]
         # Auth's revocations, heard the moment they are committed (the feed's poll is the
         # fallback): see chatlens.gateway.revocation_push.
         app.extensions["chatlens.broadcasts"] = bus.subscriber(

@@ -14,10 +14,11 @@ from chatlens.gateway.application.errors import NotFound
 from chatlens.gateway.db import Base, Collection, Job, OutboxMessage, utcnow
 from chatlens.gateway.metrics import job_entered
 from chatlens.gateway.webhooks import outbox as webhooks
-from chatlens.shared import logs, schemas
+from chatlens.shared import logs, schemas, topic_messages
 
 TERMINAL = ("succeeded", "failed")
-STAGES = ("parsing", "embedding", "indexing")
+# An ingest's stages, then a topics job's: progress never moves back along this order.
+STAGES = ("parsing", "embedding", "indexing", *topic_messages.TOPICS_STAGES)
 
 
 Owned = TypeVar("Owned", bound=Base)
@@ -76,7 +77,7 @@ def apply_event(session: Session, event: schemas.Message) -> None:
     job = session.get(Job, getattr(event, "job_id", None) or "")
     if job is None or job.status in TERMINAL:
         return
-    if isinstance(event, schemas.JobProgressed):
+    if isinstance(event, schemas.JobProgressed | topic_messages.TopicsProgressed):
         current = STAGES.index(job.stage) if job.stage in STAGES else -1
         incoming = STAGES.index(event.stage)
         if incoming < current or (incoming == current and event.done < job.done):
@@ -94,6 +95,9 @@ def apply_event(session: Session, event: schemas.Message) -> None:
                                                     collection_id=job.collection_id))
         job.updated_at = utcnow()
         webhooks.enqueue(session, job.collection_id, "job.failed", job_view(job))
+    elif isinstance(event, topic_messages.TopicsComputed):  # a topics job: nothing new is indexed
+        job.status, job.version, job.stats = "succeeded", event.version, event.stats
+        job_entered(session, job, "succeeded")
     elif isinstance(event, schemas.IndexUpdated):
         job.status, job.version, job.stage = "succeeded", event.version, "indexing"
         job_entered(session, job, "succeeded")

@@ -2,6 +2,7 @@
 
     abandoned/<job_id>                  a job failed for good: its batches are dropped
     deleted/<org_id>/<collection_id>    the collection was deleted: nothing may recreate it
+                                        (its computed topics go too: ``TopicsCache``)
 
 A failed job's staged batches would otherwise wait forever for batches that never come; a
 deleted collection's shards would otherwise stay on disk. The markers are kept because RabbitMQ
@@ -16,6 +17,7 @@ import logging
 import shutil
 import uuid
 
+from chatlens.index.analytics.topics_cache import TopicsCache
 from chatlens.index.storage import atomic
 from chatlens.index.storage.history import ASIDE, DELETED, clean_aside
 from chatlens.index.storage.layout import Layout, is_safe_id
@@ -49,8 +51,9 @@ def abandon(layout: Layout, org_id: str, collection_id: str, job_id: str) -> Non
 class Cleaner:
     """The ingest queue's clean-up messages; called with the writer's lock held."""
 
-    def __init__(self, layout: Layout) -> None:
+    def __init__(self, layout: Layout, topics: TopicsCache | None = None) -> None:
         self.layout = layout
+        self.topics = topics or TopicsCache(layout.root / "cache" / "topics")
 
     def on_abandoned(self, message: JobAbandoned) -> None:
         _check_ids(message.org_id, message.collection_id, message.job_id)
@@ -69,6 +72,7 @@ class Cleaner:
         clean_aside(path)
         staging = self.layout.root / "staging" / message.org_id / message.collection_id
         shutil.rmtree(staging, ignore_errors=True)
+        self.topics.drop(message.org_id, message.collection_id)
         log.info("collection removed", extra={"collection_id": message.collection_id})
 
 

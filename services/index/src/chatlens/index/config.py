@@ -45,6 +45,10 @@ class IndexSettings(CommonSettings):
     # Load the owned collections' live segments into the cache before consuming, so the first
     # searches after a (re)start do not pay for it.
     warm_on_start: bool = True
+    # Topics jobs run on Dask: the cluster at this address, or (None) an in-process LocalCluster
+    # with TOPICS_THREADS threads, started on the first job.
+    dask_scheduler_address: str | None = None
+    topics_threads: int = Field(default=2, ge=1, le=256)
 
     @property
     def ann(self) -> AnnConfig:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from chatlens.index.analytics.service import Analytics
+from chatlens.index.analytics.topics_job import TopicsJobs
 from chatlens.index.browse import Browser
 from chatlens.index.cleanup import Cleaner
 from chatlens.index.deletion import Deleter
@@ -41,6 +42,7 @@ from chatlens.shared.schemas import (
     VersionsCompareRequested,
     VersionsListRequested,
 )
+from chatlens.shared.topic_messages import TopicsLookup, TopicsRequested
 
 
 class IngestRoutes(Routes):
@@ -80,10 +82,11 @@ def search_handler(searcher: Searcher, versions: Versions | None = None,
                    browser: Browser | None = None, tags: Tags | None = None,
                    deleter: Deleter | None = None,
                    analytics: Analytics | None = None,
-                   people: PeopleGrouper | None = None) -> Routes:
+                   people: PeopleGrouper | None = None,
+                   topics: TopicsJobs | None = None) -> Routes:
     """The handler of ``topology.INDEX_RPC``: searches, the version list, compare, restore,
-    browsing (a window's messages, the chats and senders), analytics reports, and grouping senders
-    into people."""
+    browsing (a window's messages, the chats and senders), analytics reports, grouping senders
+    into people, and reading computed topics."""
     routes: dict[type[Message], Callable] = {SearchRequested: timed_search(searcher.search)}
     if browser is not None:
         routes.update({MessagesListRequested: browser.messages, FacetsRequested: browser.facets,
@@ -101,5 +104,14 @@ def search_handler(searcher: Searcher, versions: Versions | None = None,
         routes[AnalyticsRequested] = analytics.answer
     if people is not None:
         routes[PeopleMergeRequested] = people.group
+    if topics is not None:
+        routes[TopicsLookup] = topics.lookup
 
     return Routes(queues.INDEX_RPC, routes)
+
+
+def jobs_handler(topics: TopicsJobs) -> Routes:
+    """The handler of ``topology.INDEX_JOBS``: analytics jobs that take minutes (topics), on a
+    queue of their own so that ingestion never waits for one. They only read committed versions:
+    no writer's lock."""
+    return Routes(queues.INDEX_JOBS, {TopicsRequested: topics.run}, with_delivery=True)

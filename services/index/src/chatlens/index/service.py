@@ -10,12 +10,14 @@ import faiss
 
 from chatlens.index import metrics
 from chatlens.index.analytics.service import Analytics
+from chatlens.index.analytics.topics_cache import TopicsCache
+from chatlens.index.analytics.topics_job import TopicsJobs, dask_client
 from chatlens.index.browse import Browser
 from chatlens.index.cleanup import Cleaner
 from chatlens.index.compaction import Compactor
 from chatlens.index.config import IndexSettings
 from chatlens.index.deletion import Deleter
-from chatlens.index.handlers import ingest_handler, search_handler
+from chatlens.index.handlers import ingest_handler, jobs_handler, search_handler
 from chatlens.index.ingest import Ingestor
 from chatlens.index.manifests import ManifestReader
 from chatlens.index.people import PeopleGrouper
@@ -39,15 +41,20 @@ class IndexService:
     warm: Callable[[], object] | None = None
     # Merges small segments in the background (None: INDEX_COMPACTION_ENABLED is off).
     compactor: Compactor | None = None
+    # Analytics jobs (topics), on a queue of their own.
+    jobs: Consumer | None = None
 
     def ready(self) -> bool:
-        return self.ingest.ready and self.search.ready
+        return self.ingest.ready and self.search.ready \
+            and (self.jobs is None or self.jobs.ready)
 
     def start(self) -> IndexService:
         if self.warm is not None:
             self.warm()
         self.search.start()
         self.ingest.start()
+        if self.jobs is not None:
+            self.jobs.start()
         if self.compactor is not None:
             self.compactor.start()
         return self
@@ -56,6 +63,8 @@ class IndexService:
         """Stop taking messages; what is in flight finishes and is acked first."""
         if self.compactor is not None:
             self.compactor.stop()
+        if self.jobs is not None:
+            self.jobs.stop()
         self.ingest.stop()
         self.search.stop()
 
@@ -75,15 +84,22 @@ def build(settings: IndexSettings, bus: Bus) -> IndexService:
     ownership = Ownership(settings.index_replica, settings.index_replicas)
     ingest_queue, rpc_queue = topology.index_queues(ownership.replica, ownership.replicas)
     ingest = bus.consumer(ingest_queue.name,
-                          guarded(ingest_handler(ingestor, Cleaner(layout)), ownership),
+                          guarded(ingest_handler(ingestor, Cleaner(layout, TopicsCache(
+                              settings.index_dir / "cache" / "topics"))), ownership),
                           prefetch=settings.bus_prefetch, workers=1)
+    topics = TopicsJobs(ManifestReader(layout), segments,
+                        TopicsCache(settings.index_dir / "cache" / "topics"), bus.publish,
+                        dask_client(settings.dask_scheduler_address, settings.topics_threads))
+    jobs = bus.consumer(topology.index_jobs_queue(ownership.replica, ownership.replicas).name,
+                        guarded(jobs_handler(topics), ownership), prefetch=1, workers=1)
     browser = Browser(ManifestReader(layout), segments)
     tags = Tags(ManifestReader(layout), ingestor)
     search = bus.rpc_server(rpc_queue.name,
                             guarded(search_handler(searcher, versions, browser, tags,
                                                    Deleter(segments, ingestor),
                                                    Analytics(ManifestReader(layout), segments),
-                                                   PeopleGrouper(segments, ingestor)),
+                                                   PeopleGrouper(segments, ingestor),
+                                                   topics),
                                     ownership),
                             workers=settings.search_workers)
     log.info("index service built", extra={"index_dir": str(settings.index_dir),
@@ -91,6 +107,6 @@ def build(settings: IndexSettings, bus: Bus) -> IndexService:
                                            "replicas": ownership.replicas})
     compactor = Compactor(layout, segments, ingestor, settings.compaction, settings.ann,
                           owns=ownership.owns) if settings.index_compaction_enabled else None
-    return IndexService(ingest=ingest, search=search,
+    return IndexService(ingest=ingest, search=search, jobs=jobs,
                         warm=(lambda: warm(layout, segments, ownership))
                         if settings.warm_on_start else None, compactor=compactor)
