@@ -7,7 +7,7 @@ from __future__ import annotations
 from prometheus_client import REGISTRY
 
 from chatlens.shared import schemas
-from chatlens.shared.deadletters import DeadLetter, sweeper
+from chatlens.shared.deadletters import DeadLetter, sweeper, swept_queues
 
 
 def dead(message: schemas.Message, queue: str, **headers) -> DeadLetter:
@@ -64,3 +64,11 @@ def test_an_undecodable_message_is_parked_and_counted_without_a_job():
     assert letter.job_id is None and letter.reason == "unknown"
     published, parked = run(letter)
     assert published == [] and parked == [letter]
+
+
+def test_every_work_queue_is_swept_and_no_rpc_queue():
+    assert [spec.name for spec in swept_queues()] == [
+        "embedding.ingest", "index.ingest", "gateway.jobs", "index.jobs"]
+    replicated = {spec.name for spec in swept_queues(2)}
+    assert {"index.ingest.r0", "index.ingest.r1", "index.jobs.r0", "index.jobs.r1"} <= replicated
+    assert not any(name.endswith(".rpc") or ".rpc." in name for name in replicated)

@@ -114,9 +114,8 @@ class DeadLetter:
 
 def swept_queues(index_replicas: int = 1) -> tuple[topology.QueueSpec, ...]:
     """Every queue with a dead-letter queue (RPC queues have none), the replicas' own included."""
-    replicated = [spec for replica in range(index_replicas) if index_replicas > 1
-                  for spec in topology.index_queues(replica, index_replicas)]
-    return tuple(spec for spec in (*topology.QUEUES, *replicated) if not spec.rpc)
+    return tuple(spec for spec in (*topology.QUEUES, *topology.replicated_queues(index_replicas))
+                 if not spec.rpc)
 
 
 def _header_text(value: object) -> str:
