@@ -26,6 +26,29 @@ def test_a_refused_batch_fails_its_job_and_is_dead_lettered(make_job, ingestor, 
     assert [(f.job_id, f.code) for f in failed] == [("job-a", "invalid_vector")]
 
 
+def test_a_batch_failing_on_its_last_delivery_fails_its_job_gave_up(make_job, ingestor,
+                                                                      published, monkeypatch):
+    """A failure that is not the message's fault (a full disk) is requeued; on the queue's last
+    delivery the job fails now, instead of waiting for a batch the dead-letter queue took."""
+    def disk_full(message):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ingestor, "on_batch", disk_full)
+    handle = ingest_handler(ingestor)
+    batch = make_job("job-a", ["m1"]).batches()[0]
+    with pytest.raises(OSError):
+        handle(batch, DELIVERY)
+    assert published.of(JobFailed) == []  # another delivery will come: nothing failed yet
+
+    last = Delivery(queue="index.ingest", redelivered=True, delivery_count=10,
+                    correlation_id=None, last=True)
+    with pytest.raises(OSError):  # still requeued: the limit dead-letters it, kept for a look
+        handle(batch, last)
+    [failed] = published.of(JobFailed)
+    assert (failed.job_id, failed.code) == ("job-a", "gave_up")
+    assert "after 11 attempts (OSError" in failed.reason and "No space left" in failed.reason
+
+
 def test_a_message_the_index_does_not_take_is_refused(ingestor, searcher, published):
     with pytest.raises(PermanentError):
         ingest_handler(ingestor)(EmbedQuery(texts=["hi"]), DELIVERY)

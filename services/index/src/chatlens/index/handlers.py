@@ -47,7 +47,8 @@ from chatlens.shared.topic_messages import TopicsLookup, TopicsRequested
 
 class IngestRoutes(Routes):
     """The index's ingest queue: every route writes, so each runs under the writer's lock, and a
-    batch or job refused for good fails its job."""
+    batch or job refused for good, or failing on its last delivery (``Delivery.last``), fails
+    its job."""
 
     def __init__(self, ingestor: Ingestor, table: dict[type[Message], Callable]) -> None:
         super().__init__(queues.INDEX_INGEST, table)
@@ -62,6 +63,16 @@ class IngestRoutes(Routes):
         except PermanentError as exc:
             if isinstance(message, ChunksEmbedded | EmbeddingFinished):
                 self.ingestor.fail(message, exc)
+            raise
+        except Exception as exc:
+            # Requeued, unless this was the queue's last delivery: then the limit moves the
+            # message to the dead-letter queue (kept there, then parked), and the job would
+            # wait for a batch that never comes; it fails now, saying why.
+            if delivery.last and isinstance(message, ChunksEmbedded | EmbeddingFinished):
+                self.ingestor.fail(message, PermanentError(
+                    f"the index could not store this upload after {delivery.delivery_count + 1} "
+                    f"attempts ({type(exc).__name__}: {str(exc)[:200]}); upload it again",
+                    code="gave_up"))
             raise
 
 
