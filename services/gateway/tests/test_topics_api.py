@@ -86,7 +86,8 @@ def test_starting_records_a_job_and_its_request_then_the_events_finish_it(app, c
                      sender=["Marta"], since="2025-02-01", timezone="Europe/Lisbon")
     assert response.status_code == 202, response.json
     job = response.json["job"]
-    assert response.json["version"] == 2 and job["status"] == "queued"
+    assert response.json["version"] == 2
+    assert (job["status"], job["kind"]) == ("queued", "topics")
     [asked] = requested(app)
     assert (asked.job_id, asked.collection_id, asked.version) == (job["id"], collection_id, 2)
     assert asked.params.k_max == 3 and asked.params.map_points == 100

@@ -114,6 +114,7 @@ def apply_event(session: Session, event: schemas.Message) -> None:
 def job_view(job: Job) -> dict[str, Any]:
     return {
         "id": job.id,
+        "kind": job.kind,
         "collection_id": job.collection_id,
         "filename": job.filename,
         "status": job.status,

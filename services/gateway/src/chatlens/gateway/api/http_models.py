@@ -40,6 +40,8 @@ class Progress(BaseModel):
 
 class JobOut(BaseModel):
     id: str
+    kind: Literal["ingest", "topics"] = Field(
+        default="ingest", description="an upload's ingest, or computing topics")
     collection_id: str
     filename: str
     status: Literal["queued", "running", "succeeded", "failed"]
