@@ -31,6 +31,14 @@ def test_every_conversation_is_read_with_readable_names(slack):
     assert by_text(messages, "Late reply").sender == "Ben Okafor"  # no display name: real name
 
 
+def test_the_real_name_is_kept_beside_the_display_name(slack):
+    _, messages = slack
+    assert {m.sender_alias for m in messages if m.sender == "Ana"} == {"Ana Souza"}
+    # Shown by the real name already (no display name), or a bot: no other name to keep.
+    assert by_text(messages, "Late reply").sender_alias is None
+    assert all(m.sender_alias is None for m in messages if m.sender != "Ana")
+
+
 def test_a_thread_is_assembled_across_day_files(slack):
     _, messages = slack
     parent = by_text(messages, "Welcome")

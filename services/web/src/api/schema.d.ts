@@ -2831,6 +2831,11 @@ export interface components {
             /** Sender */
             sender: string | null;
             /**
+             * Sender Alias
+             * @default null
+             */
+            sender_alias?: string | null;
+            /**
              * Sender Id
              * @default null
              */
@@ -3213,6 +3218,13 @@ export interface components {
             /** Emoji */
             emoji: string;
         };
+        /** EmojiTotal */
+        EmojiTotal: {
+            /** Count */
+            count: number;
+            /** Emoji */
+            emoji: string;
+        };
         /** EndpointIn */
         EndpointIn: {
             /**
@@ -3532,6 +3544,8 @@ export interface components {
              * @default []
              */
             over_time?: components["schemas"]["InteractionPoint"][];
+            /** @description Telegram, Slack and Discord reactions; none where the platform has none */
+            reactions?: components["schemas"]["Reactions"];
             /**
              * Replies
              * @description native replies (reply_to), busiest first
@@ -3671,13 +3685,6 @@ export interface components {
             filename: string;
             /** Id */
             id: string;
-            /**
-             * Kind
-             * @description an upload's ingest, or computing topics
-             * @default ingest
-             * @enum {string}
-             */
-            kind?: "ingest" | "topics";
             progress: components["schemas"]["Progress"];
             /** Stats */
             stats: {
@@ -4288,6 +4295,40 @@ export interface components {
              */
             users?: string[];
         };
+        /** ReactionCount */
+        ReactionCount: {
+            /** Count */
+            count: number;
+            /** Sender */
+            sender: string;
+        };
+        /** Reactions */
+        Reactions: {
+            /**
+             * Emoji
+             * @description the most used, busiest first
+             * @default []
+             */
+            emoji?: components["schemas"]["EmojiTotal"][];
+            /**
+             * Given
+             * @description by each reactor the platform names (Telegram names only a few recent ones)
+             * @default []
+             */
+            given?: components["schemas"]["ReactionCount"][];
+            /**
+             * Received
+             * @description on each author's messages
+             * @default []
+             */
+            received?: components["schemas"]["ReactionCount"][];
+            /**
+             * Total
+             * @description reactions on the selection's messages
+             * @default 0
+             */
+            total?: number;
+        };
         /** ReplyTree */
         ReplyTree: {
             /** Chat */
@@ -4709,7 +4750,7 @@ export interface components {
         /** Suggestion */
         Suggestion: {
             /** Evidence */
-            evidence: ("same name" | "same phone number" | "same handle" | "first name")[];
+            evidence: ("same name" | "same phone number" | "same handle" | "first name" | "real name")[];
             /** Messages */
             messages: number;
             /** Senders */

@@ -145,6 +145,9 @@ class ChatMessage(BaseModel):
     # The platform's own id of the message, where it has one (``message_id`` is derived from it).
     native_id: str | None = None
     sender_id: str | None = None
+    # Another name of the sender the platform gives beside the one shown (Slack's real name
+    # beside the display name); people suggestions match it too.
+    sender_alias: str | None = None
     # The timestamp as written in the file, before the time-zone assumption was applied.
     original_timestamp: str | None = None
     reply_to: str | None = None  # the message_id of the message this one answers

@@ -77,6 +77,7 @@ class SlackExport:
             if name.startswith(self.root) and rest.count("/") == 1 and rest.endswith(".json"):
                 folder = rest.split("/", 1)[0]
                 self.days.setdefault(folder, []).append(name)
+        self.real_names: dict[str, str] = {}  # user id -> real name, where it differs
         self.users = self._users(names)
         self.conversations = self._conversations(names)
         self.channel_names = {c.id: c.name for c in self.conversations}
@@ -89,10 +90,22 @@ class SlackExport:
             for _, user in _read_array(self.source.sibling(self.root + "users.json")):
                 if isinstance(user, dict) and user.get("id"):
                     profile = user.get("profile") if isinstance(user.get("profile"), dict) else {}
+                    # The display name, as Slack shows a user; the real name is kept beside it.
                     users[user["id"]] = clean(profile.get("display_name") or user.get("real_name")
                                               or profile.get("real_name") or user.get("name")
                                               or user["id"])
+                    real = clean(user.get("real_name") or profile.get("real_name") or "")
+                    if real and real.casefold() != users[user["id"]].casefold():
+                        self.real_names[user["id"]] = real
         return users
+
+    def _alias(self, item: dict[str, Any], profile: dict[str, Any],
+               sender: str | None) -> str | None:
+        """The sender's real name where it differs from the name shown: from users.json, else
+        from the message's own ``user_profile``."""
+        real = self.real_names.get(item.get("user") or "") or clean(
+            profile.get("real_name") or "")
+        return real if real and sender and real.casefold() != clean(sender).casefold() else None
 
     def _conversations(self, names: list[str]) -> list[Conversation]:
         found: list[Conversation] = []
@@ -179,6 +192,7 @@ class SlackExport:
             message_id=native_message_id(PLATFORM, key, ts), native_id=str(ts),
             platform=PLATFORM, chat=conversation.name, sender=clean(sender) if sender else None,
             sender_id=str(user) if user else None, sent_at=sent_at, original_timestamp=str(ts),
+            sender_alias=self._alias(item, profile, sender),
             tz_assumption=ASSUMPTION, kind=kind, text=text, seq=seq,
             source_file=self.source_file, source_path=path, edited=bool(item.get("edited")),
             deleted=kind == "deleted", thread_id=parent,

@@ -254,6 +254,24 @@ class InteractionPoint(BaseModel):
     median_response_seconds: float | None
 
 
+class EmojiTotal(BaseModel):
+    emoji: str
+    count: int
+
+
+class ReactionCount(BaseModel):
+    sender: str
+    count: int
+
+
+class Reactions(BaseModel):
+    total: int = Field(default=0, description="reactions on the selection's messages")
+    received: list[ReactionCount] = Field(default=[], description="on each author's messages")
+    given: list[ReactionCount] = Field(default=[], description=(
+        "by each reactor the platform names (Telegram names only a few recent ones)"))
+    emoji: list[EmojiTotal] = Field(default=[], description="the most used, busiest first")
+
+
 class InteractionOut(Answered):
     replies: list[TimedCell] = Field(description="native replies (reply_to), busiest first")
     responses: list[TimedCell] = Field(
@@ -264,6 +282,8 @@ class InteractionOut(Answered):
     mentions: list[Cell] = Field(description="@name of another sender, once per message")
     threads: Threads = Field(description="messages sharing a native thread id")
     reply_trees: ReplyTrees = Field(description="rebuilt by following reply_to")
+    reactions: Reactions = Field(default_factory=Reactions, description=(
+        "Telegram, Slack and Discord reactions; none where the platform has none"))
 
 
 class WordCount(BaseModel):
@@ -337,7 +357,8 @@ class Identity(BaseModel):
 
 class Suggestion(BaseModel):
     senders: list[Identity]
-    evidence: list[Literal["same name", "same phone number", "same handle", "first name"]]
+    evidence: list[Literal["same name", "same phone number", "same handle", "first name",
+                           "real name"]]
     messages: int
 
 

@@ -6,8 +6,9 @@ contact), "marta", "Inês" and "Ines", "+351 912 345 678" and "+351912345678", "
 and "Ana", or a first name alone ("Ana") beside the full one ("Ana Souza"). Each suggestion names
 the senders, why (``same name`` once case, accents, ``~`` and punctuation are set aside; ``same
 phone number``; ``same handle``: an address's local part; ``first name``: a one-word name that is
-another's first word, a weaker hint), and what each sender is (platforms, chats, messages, first
-and last seen), so a person can confirm it.
+another's first word, a weaker hint; ``real name``: a sender's other name, Slack's real name
+beside its display name, is another's name), and what each sender is (platforms, chats,
+messages, first and last seen), so a person can confirm it.
 """
 
 from __future__ import annotations
@@ -70,6 +71,19 @@ def identities(con: duckdb.DuckDBPyConnection, limit: int) -> dict:
                 linked[frozenset(group)].add("same handle")
             if len(group - handles) > 1:
                 linked[frozenset(group)].add("same name")
+    # Other names (Slack's real name beside the display name shown): a sender whose other name
+    # is another sender's name, or another's other name.
+    aliased: dict[str, set[str]] = defaultdict(set)
+    for row in rows(con, """
+            SELECT DISTINCT sender, sender_alias FROM authored
+            WHERE sender IS NOT NULL AND sender_alias IS NOT NULL"""):
+        alias = name_key(row["sender_alias"])
+        if alias:
+            aliased[alias].add(row["sender"])
+    for alias, group in aliased.items():
+        tied = group | names.get(alias, set())
+        if len(tied) > 1:
+            linked[frozenset(tied)].add("real name")
     # First names: a one-word name that is the first word of a longer one (each pair apart:
     # "Ana" may be Ana Souza or Ana Lúcia).
     longer: dict[str, list[str]] = defaultdict(list)

@@ -11,6 +11,11 @@ Three directed matrices, each a list of ``{sender, recipient, count}`` cells (bu
     mentions   ``sender`` wrote ``@name`` of ``recipient`` (another sender of the selection; a
                longer name wins where two start alike), counted once per message
 
+``reactions`` (Telegram, Slack, Discord): received per sender (every reaction on their
+messages), given per person the platform names as reacting (Slack and Discord name them all,
+Telegram only a few recent ones, so given counts are a lower bound there), and the top emoji.
+A segment written before reactions were kept counts as having none.
+
 ``over_time`` counts replies and responses per day, week or month (of the answering message),
 with the median response wait in each.
 
@@ -67,7 +72,31 @@ def interaction(con: duckdb.DuckDBPyConnection, top: int, bucket: str = "month")
         FROM native FULL OUTER JOIN turn USING (bucket) ORDER BY bucket""")
     return {"replies": replies, "responses": responses, "over_time": over_time,
             "bucket": bucket, "mentions": mentions(con),
-            "threads": threads(con, top), "reply_trees": reply_trees(con, top)}
+            "threads": threads(con, top), "reply_trees": reply_trees(con, top),
+            "reactions": reactions(con, top)}
+
+
+def reactions(con: duckdb.DuckDBPyConnection, top: int) -> dict:
+    """Reactions on the selection's messages: ``received`` per author, ``given`` per named
+    reactor, the ``top`` emoji; every list busiest first, each ``top`` long at most."""
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE reacted AS
+        SELECT sender, r.emoji AS emoji, r.count AS count, r.users AS users
+        FROM (SELECT sender, unnest(reactions) AS r FROM authored
+              WHERE reactions IS NOT NULL AND len(reactions) > 0)""")
+    total = one(con, "SELECT coalesce(sum(count), 0)::BIGINT AS n FROM reacted")["n"]
+    received = rows(con, f"""
+        SELECT sender, sum(count)::BIGINT AS count FROM reacted WHERE sender IS NOT NULL
+        GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {int(top)}""")
+    given = rows(con, f"""
+        SELECT u AS sender, count(*)::BIGINT AS count
+        FROM (SELECT unnest(users) AS u FROM reacted) GROUP BY 1 ORDER BY 2 DESC, 1
+        LIMIT {int(top)}""")
+    emoji = rows(con, f"""
+        SELECT emoji, sum(count)::BIGINT AS count FROM reacted GROUP BY 1 ORDER BY 2 DESC, 1
+        LIMIT {int(top)}""")
+    con.execute("DROP TABLE reacted")
+    return {"total": total, "received": received, "given": given, "emoji": emoji}
 
 
 def mentions(con: duckdb.DuckDBPyConnection) -> list[dict]:

@@ -5,7 +5,9 @@
 Everything an aggregate needs is a column, computed once when the segment is written (word,
 character and emoji counts, the media and link flags), so a query over a million messages never
 touches a Python object. A segment written before this file existed gets its table built from its
-messages when it is loaded (in memory: a committed segment folder is never modified).
+messages when it is loaded (in memory: a committed segment folder is never modified). A file of
+layout 2 (before ``sender_alias`` and ``reactions``) is read as it is, those columns added empty:
+its messages count as having no reactions and no other name, without re-reading them.
 """
 
 from __future__ import annotations
@@ -22,10 +24,15 @@ from chatlens.shared.schemas import ChatMessage
 
 COLUMNS = "columns.parquet"
 # Bumped when a column is added: a file of an older layout is rebuilt on load like a missing one.
-LAYOUT = b"2"
+LAYOUT = b"3"
+UPGRADABLE = b"2"  # read with the columns added since, empty
 # A few hundred distinct values in a million rows: dictionary-encoded, in the file and in memory
 # (a tenth of the memory, and DuckDB groups and filters them as integers).
 NAME = pa.dictionary(pa.int32(), pa.string())
+# A message's reactions (Telegram, Slack, Discord): each emoji, how many, and who where the
+# platform names them (Telegram names a few recent ones only).
+REACTIONS = pa.list_(pa.struct([("emoji", pa.string()), ("count", pa.int32()),
+                                ("users", pa.list_(pa.string()))]))
 
 SCHEMA = pa.schema([
     ("message_id", pa.string()),
@@ -47,6 +54,8 @@ SCHEMA = pa.schema([
     ("deleted", pa.bool_()),
     ("media", pa.bool_()),
     ("link", pa.bool_()),
+    ("sender_alias", NAME),
+    ("reactions", REACTIONS),
     ("text", pa.string()),
 ], metadata={b"chatlens.columns": LAYOUT})
 
@@ -87,11 +96,22 @@ def table_of(messages: list[ChatMessage]) -> pa.Table:
         data["deleted"].append(m.deleted or m.kind == "deleted")
         data["media"].append(m.kind == "media" or bool(m.attachments))
         data["link"].append(has_link(text))
+        data["sender_alias"].append(m.sender_alias)
+        data["reactions"].append([{"emoji": r.emoji, "count": r.count, "users": r.users}
+                                  for r in m.reactions])
         data["text"].append(text)
     names = {name for name in SCHEMA.names if SCHEMA.field(name).type == NAME}
     arrays = [pa.array(values, pa.string()).dictionary_encode() if name in names
               else pa.array(values, SCHEMA.field(name).type)
               for name, values in data.items()]
+    return pa.Table.from_arrays(arrays, schema=SCHEMA)
+
+
+def upgraded(table: pa.Table) -> pa.Table:
+    """A layout-2 table with this layout's columns: a missing one is all nulls (no alias; no
+    reactions, which every report reads as none)."""
+    arrays = [table[name] if name in table.column_names
+              else pa.nulls(table.num_rows, SCHEMA.field(name).type) for name in SCHEMA.names]
     return pa.Table.from_arrays(arrays, schema=SCHEMA)
 
 
@@ -108,8 +128,11 @@ def load(path: Path, messages: list[ChatMessage] | None = None) -> pa.Table:
     file = path / COLUMNS
     if file.exists():
         table = pq.read_table(file, memory_map=True)
-        if (table.schema.metadata or {}).get(b"chatlens.columns") == LAYOUT:
+        layout = (table.schema.metadata or {}).get(b"chatlens.columns")
+        if layout == LAYOUT:
             return table
+        if layout == UPGRADABLE:
+            return upgraded(table)
     if messages is None:
         raise FileNotFoundError(f"segment {path}: no {COLUMNS} and no messages to build it")
     return table_of(messages)
