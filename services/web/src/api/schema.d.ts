@@ -3685,6 +3685,13 @@ export interface components {
             filename: string;
             /** Id */
             id: string;
+            /**
+             * Kind
+             * @description an upload's ingest, or computing topics
+             * @default ingest
+             * @enum {string}
+             */
+            kind?: "ingest" | "topics";
             progress: components["schemas"]["Progress"];
             /** Stats */
             stats: {
