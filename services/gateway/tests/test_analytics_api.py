@@ -182,7 +182,6 @@ def test_a_local_date_is_midnight_in_the_requested_zone(client, collection):
     ("interaction?gap_minutes=0", 422, "validation_error"),
     ("interaction?bucket=year", 422, "validation_error"),
     ("identities?limit=0", 422, "validation_error"),
-    ("topics", 404, "not_found"),
 ])
 def test_bad_requests_get_a_code_and_ask_nothing_unchecked(client, collection, path, status,
                                                            code):
@@ -320,3 +319,48 @@ def test_a_bad_export_is_refused_with_a_code(client, collection, path, status, c
 
 def get_export(client, headers, collection_id, query):
     return client.get(f"/api/v1/collections/{collection_id}/export?{query}", headers=headers)
+
+
+def test_a_heatmap_cell_drills_down_to_its_messages_in_the_zone(client, collection):
+    headers, collection_id, fake = collection
+    response = get(client, headers, collection_id,
+                   "messages?sender=Marta&hour=9&hour=23&weekday=5&timezone=Europe/Lisbon"
+                   "&since=2025-02-01&limit=50")
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert (body["version"], body["total"], body["timezone"]) == (2, 4, "Europe/Lisbon")
+    assert body["messages"][0]["sent_at"] == "2025-02-14T23:30:00+00:00"  # Lisbon is UTC+0
+    assert body["messages"][3] == {"message_id": "m3", "platform": "whatsapp",
+                                   "chat": "Team | Ops", "sender": "Marta",
+                                   "sent_at": "2025-02-15T09:00:00+00:00", "kind": "text",
+                                   "text": "-2 degrees\nin Porto"}
+    [asked] = fake.of(schemas.MessagesListRequested)
+    assert (asked.filters.hours, asked.filters.weekdays) == ([9, 23], [5])
+    assert asked.filters.timezone == "Europe/Lisbon" and asked.filters.sender == ["Marta"]
+    assert asked.limit == 50 and asked.version is None  # the latest
+    # What the reports count: no system or service events.
+    assert asked.filters.kind == ["text", "media", "deleted", "call", "poll"]
+
+
+def test_a_drill_down_of_a_kind_lists_that_kind_and_of_system_events_nothing(client, collection):
+    headers, collection_id, fake = collection
+    assert get(client, headers, collection_id, "messages?kind=media&kind=system").status_code == 200
+    [asked] = fake.of(schemas.MessagesListRequested)
+    assert asked.filters.kind == ["media"]
+    body = get(client, headers, collection_id, "messages?kind=system").json
+    assert (body["total"], body["messages"]) == (0, [])
+    assert len(fake.of(schemas.MessagesListRequested)) == 1
+
+
+@pytest.mark.parametrize("query, code", [
+    ("hour=24", "validation_error"),
+    ("weekday=7", "validation_error"),
+    ("hour=nine", "validation_error"),
+    ("limit=501", "validation_error"),
+    ("timezone=Mars/Olympus", "invalid_timezone"),
+])
+def test_a_bad_drill_down_is_refused_and_asks_nothing(client, collection, query, code):
+    headers, collection_id, fake = collection
+    response = get(client, headers, collection_id, f"messages?{query}")
+    assert (response.status_code, response.json["error"]["code"]) == (422, code)
+    assert fake.of(schemas.MessagesListRequested) == []

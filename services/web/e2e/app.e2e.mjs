@@ -181,6 +181,74 @@ try {
   assert.match(csv, /\r\nMarta,\d+,/);
   assert.equal(download.suggestedFilename(), "people.csv");
 
+  step("a heatmap cell lists the messages of its hour and weekday");
+  const slot = page.getByTestId("heatmap").getByRole("button").first();
+  const slotCount = Number((await slot.getAttribute("aria-label")).match(/the (\d+) messages/)[1]);
+  await slot.click();
+  const drilled = page.getByTestId("drill-messages");
+  await drilled.waitFor({ timeout: 60_000 });
+  const drilledSummary = await drilled.locator("p").first().textContent();
+  step(`  ${await slot.getAttribute("aria-label")}: ${drilledSummary}`);
+  assert.ok(drilledSummary.startsWith(`${slotCount} messages`) || drilledSummary.includes(`of ${slotCount} messages`),
+    `the slot's ${slotCount} messages, listed: ${drilledSummary}`);
+  await pages.check(page, "19a-heatmap-drill-down");
+  await page.keyboard.press("Escape");
+  await drilled.waitFor({ state: "detached" });
+
+  step("a PNG of the heatmap, drawn in the page");
+  const [png] = await Promise.all([page.waitForEvent("download"),
+    page.getByRole("button", { name: "Download Hour × weekday as PNG" }).click()]);
+  const pngBytes = await (await import("node:fs/promises")).readFile(await png.path());
+  assert.equal(png.suggestedFilename(), "hour-by-weekday.png");
+  assert.equal(pngBytes.subarray(1, 4).toString(), "PNG");
+  assert.ok(pngBytes.length > 2000, `a PNG of ${pngBytes.length} bytes`);
+
+  step("interaction: who answers whom, and how fast");
+  await page.getByRole("tab", { name: "Interaction" }).click();
+  await page.waitForURL(/tab=interaction/);
+  await page.getByText("Turn-taking").first().click();
+  const matrix = page.getByTestId("interaction-matrix");
+  await matrix.waitFor({ timeout: 90_000 });
+  const pairs = await matrix.getByRole("button").count();
+  step(`  ${pairs} pairs in the turn-taking matrix`);
+  assert.ok(pairs >= 2, "the sample's people answer one another");
+  await page.getByTestId("replies-chart").waitFor();
+  await pages.check(page, "19b-interaction");
+
+  step("language: top words, sentiment; a word searches for itself");
+  await page.getByRole("tab", { name: "Language" }).click();
+  await page.getByTestId("terms-table").waitFor({ timeout: 120_000 });
+  await page.getByTestId("sentiment-chart").waitFor();
+  await pages.check(page, "19c-language");
+  const word = (await page.getByTestId("terms-table").getByRole("link").first().textContent()).trim();
+  await page.getByTestId("terms-table").getByRole("link").first().click();
+  await page.waitForURL(/\/search\?.*q=/);
+  await assertEventually(async () => (await page.getByTestId("hit-sender").count()) > 0, 60_000,
+    `hits for the top word ${word}`);
+  await page.goBack();
+  await page.waitForURL(/tab=language/);
+
+  step("calendar: a day opens its messages");
+  await page.getByRole("tab", { name: "Calendar" }).click();
+  await page.getByTestId("calendar").waitFor({ timeout: 60_000 });
+  const day = page.locator("[data-testid=calendar] .calendar-day").first();
+  const dayCount = Number((await day.getAttribute("aria-label")).match(/: (\d+) messages/)[1]);
+  await day.click();
+  await drilled.waitFor({ timeout: 60_000 });
+  const daySummary = await drilled.locator("p").first().textContent();
+  assert.ok(daySummary.startsWith(`${dayCount} messages`), `the day's ${dayCount} messages, listed: ${daySummary}`);
+  await pages.check(page, "19d-calendar-drill-down");
+  await page.keyboard.press("Escape");
+  await drilled.waitFor({ state: "detached" });
+
+  step("people across platforms: suggestions with their evidence");
+  await page.getByRole("tab", { name: "People across platforms" }).click();
+  const identities = page.getByRole("region", { name: "People across platforms" });
+  await identities.getByText(/suggestions among \d+ senders/).waitFor({ timeout: 60_000 });
+  await pages.check(page, "19e-people-across-platforms");
+  await page.getByRole("tab", { name: "Activity" }).click();
+  await page.getByTestId("people-table").waitFor({ timeout: 60_000 });
+
   step("filtering by a sender narrows every card");
   await page.getByRole("textbox", { name: "Sender" }).fill("Marta");
   await page.keyboard.press("Enter");

@@ -880,6 +880,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/collections/{collection_id}/analytics/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The messages behind a report's figure, oldest first: the filters, narrowed to hours of the day and days of the week in ``timezone`` (the hour x weekday heatmap's cell). */
+        get: operations["get__api_v1_collections_{collection_id}_analytics_messages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/collections/{collection_id}/analytics/overview": {
         parameters: {
             query?: never;
@@ -3185,6 +3202,26 @@ export interface components {
             /** Domain */
             domain: string;
         };
+        /** DrilledMessage */
+        DrilledMessage: {
+            /** Chat */
+            chat: string;
+            /** Kind */
+            kind: string;
+            /** Message Id */
+            message_id: string;
+            /** Platform */
+            platform: string;
+            /** Sender */
+            sender: string | null;
+            /**
+             * Sent At
+             * @description in the query's time zone
+             */
+            sent_at: string;
+            /** Text */
+            text: string;
+        };
         /** EmbeddingsOut */
         EmbeddingsOut: {
             /** Data */
@@ -3859,6 +3896,94 @@ export interface components {
              * @default null
              */
             version?: number | string | null;
+        };
+        /** MessagesOut */
+        MessagesOut: {
+            /**
+             * Messages
+             * @description the first `limit`, oldest first
+             */
+            messages: components["schemas"]["DrilledMessage"][];
+            /** Timezone */
+            timezone: string;
+            /**
+             * Total
+             * @description messages passing the filters; more than listed when cut
+             */
+            total: number;
+            /** Version */
+            version: number;
+        };
+        /**
+         * MessagesQuery
+         * @description A report's filters, narrowed to a slot of the week in ``timezone`` (a heatmap's cell).
+         */
+        MessagesQuery: {
+            /**
+             * Chat
+             * @default []
+             */
+            chat?: string[];
+            /**
+             * Hour
+             * @description hours of the day, 0-23 (may repeat)
+             * @default []
+             */
+            hour?: number[];
+            /**
+             * Kind
+             * @description message type
+             * @default []
+             */
+            kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+            /**
+             * Limit
+             * @description the first messages listed
+             * @default 100
+             */
+            limit?: number;
+            /**
+             * Platform
+             * @default []
+             */
+            platform?: string[];
+            /**
+             * Sender
+             * @description display name or id
+             * @default []
+             */
+            sender?: string[];
+            /**
+             * Since
+             * @default null
+             * @example 2025-02-01
+             */
+            since?: string | null;
+            /**
+             * Timezone
+             * @description IANA time zone of days, hours and weekdays
+             * @default UTC
+             * @example Europe/Lisbon
+             */
+            timezone?: string;
+            /**
+             * Until
+             * @default null
+             * @example 2025-03-01
+             */
+            until?: string | null;
+            /**
+             * Version
+             * @description a version number or a tag name; the latest when absent
+             * @default null
+             */
+            version?: number | string | null;
+            /**
+             * Weekday
+             * @description days of the week, Monday 0 to Sunday 6 (may repeat)
+             * @default []
+             */
+            weekday?: number[];
         };
         /** ModeLatency */
         ModeLatency: {
@@ -9327,6 +9452,92 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LanguageOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "get__api_v1_collections_{collection_id}_analytics_messages": {
+        parameters: {
+            query?: {
+                chat?: string[];
+                /** @description hours of the day, 0-23 (may repeat) */
+                hour?: number[];
+                /** @description message type */
+                kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+                /** @description the first messages listed */
+                limit?: number;
+                platform?: string[];
+                /** @description display name or id */
+                sender?: string[];
+                since?: string | null;
+                /** @description IANA time zone of days, hours and weekdays */
+                timezone?: string;
+                until?: string | null;
+                /** @description a version number or a tag name; the latest when absent */
+                version?: number | string | null;
+                /** @description days of the week, Monday 0 to Sunday 6 (may repeat) */
+                weekday?: number[];
+            };
+            header?: never;
+            path: {
+                collection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessagesOut"];
                 };
             };
             /** @description Unauthorized */

@@ -86,6 +86,9 @@ export interface Drill {
   sender?: string;
   chat?: string;
   bucket?: { start: string; size: Bucket };
+  /** Words to search for at once (a word, phrase, emoji or domain of the language report). */
+  query?: string;
+  mode?: "keyword" | "hybrid";
 }
 
 /**
@@ -110,6 +113,8 @@ export function drillDownUrl(collectionId: string, filters: DashboardFilters, dr
   if (since) params.set("since", zonedMidnight(since, filters.timezone));
   if (until) params.set("until", zonedMidnight(until, filters.timezone));
   if (filters.version) params.set("version", filters.version);
+  if (drill.query) params.set("q", drill.query);
+  if (drill.mode) params.set("mode", drill.mode);
   return `/collections/${encodeURIComponent(collectionId)}/search?${params}`;
 }
 

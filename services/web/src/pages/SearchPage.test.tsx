@@ -57,4 +57,23 @@ describe("SearchPage", () => {
     await waitFor(() => expect(api.searches).toHaveLength(3));
     expect(api.searches[2]).toMatchObject({ filters: {} });
   });
+
+  it("searches at once for the words a dashboard link carries, in its mode, with its filters", async () => {
+    const api = fakeApi();
+    const session = new Session({ fetch: api.fetch as unknown as typeof fetch, locks: null, channel: null });
+    render(
+      <MantineProvider>
+        <ServicesProvider services={createServices(session)}>
+          <QueryClientProvider client={new QueryClient()}>
+            <MemoryRouter initialEntries={["/collections/c1/search?chat=Team&q=porto&mode=keyword"]}>
+              <Routes><Route path="/collections/:collectionId/search" element={<SearchPage />} /></Routes>
+            </MemoryRouter>
+          </QueryClientProvider>
+        </ServicesProvider>
+      </MantineProvider>,
+    );
+    await screen.findByText("Lisbon", { selector: "mark" });
+    expect(api.searches[0]).toMatchObject({ query: "porto", mode: "keyword", filters: { chat: ["Team"] } });
+    expect(screen.getByRole("textbox", { name: "Search" })).toHaveValue("porto");
+  });
 });

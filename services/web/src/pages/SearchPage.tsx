@@ -22,18 +22,25 @@ interface Submitted {
   version: string | null;
 }
 
+const MODES: SearchMode[] = ["hybrid", "semantic", "keyword"];
+const linkedMode = (mode: string | null): SearchMode => MODES.find((m) => m === mode) ?? "hybrid";
+
 /** One box with the operators, a mode, filters as chips, a version; hits scroll without end. */
 export default function SearchPage() {
   const api = useApi();
   const { collectionId = "" } = useParams();
-  const [query, setQuery] = useState("");
-  const [mode, setMode] = useState<SearchMode>("hybrid");
-  // A drill-down from the dashboard arrives with its filters in the URL.
+  // A drill-down from the dashboard arrives with its filters in the URL, and a word of the
+  // language report with its words (`q`) and mode: that one is searched at once.
   const [params] = useSearchParams();
+  const [query, setQuery] = useState(() => params.get("q") ?? "");
+  const [mode, setMode] = useState<SearchMode>(() => linkedMode(params.get("mode")));
   const [chips, setChips] = useState<FilterChip[]>(() => chipsFromParams(params));
   const [version, setVersion] = useState<string | null>(() => params.get("version"));
   const fromLink = params.size > 0;
-  const [submitted, setSubmitted] = useState<Submitted | null>(null);
+  const [submitted, setSubmitted] = useState<Submitted | null>(() => params.get("q")?.trim()
+    ? { query: params.get("q")!.trim(), mode: linkedMode(params.get("mode")), chips: chipsFromParams(params),
+      version: params.get("version") }
+    : null);
   const [opened, setOpened] = useState<SearchHit | null>(null);
 
   const versions = useVersions(collectionId);

@@ -17,11 +17,12 @@ from __future__ import annotations
 import base64
 import builtins
 import uuid
+import zoneinfo
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from chatlens.shared import queues
 
@@ -312,11 +313,26 @@ class SearchFilters(BaseModel):
     kind: list[Literal["text", "media", "system", "deleted", "service", "call", "poll"]] = []
     since: datetime | None = None
     until: datetime | None = None
+    # A slot of the week (the hour x weekday heatmap's cell), read in ``timezone``.
+    hours: list[Annotated[int, Field(ge=0, le=23)]] = Field(default=[], max_length=24)
+    weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(
+        default=[], max_length=7, description="Monday 0 to Sunday 6")
+    timezone: str = Field(default="UTC", min_length=1, max_length=64,
+                          description="IANA zone of hours and weekdays")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {name!r}") from None
+        return name
 
     @property
     def empty(self) -> bool:
         return not (self.platform or self.chat or self.sender or self.kind or self.since
-                    or self.until)
+                    or self.until or self.hours or self.weekdays)
 
 
 class SearchRequested(Message):

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from chatlens.index.text import normalise
 from chatlens.shared.schemas import ChatMessage, SearchFilters
@@ -111,4 +112,19 @@ class Columns:
             mask &= self.sent_at >= _epoch_us(filters.since)
         if filters.until is not None:
             mask &= self.sent_at < _epoch_us(filters.until)
+        if filters.hours or filters.weekdays:
+            mask &= self._slot(filters)
         return mask
+
+    def _slot(self, filters: SearchFilters) -> np.ndarray:
+        """Rows whose local hour and weekday (in ``filters.timezone``, daylight saving time
+        included: Arrow converts with the zone database) are among those asked for."""
+        local = pa.array(self.sent_at, pa.timestamp("us", tz="UTC")).cast(
+            pa.timestamp("us", tz=filters.timezone))
+        passing = np.ones(self.sent_at.size, dtype=bool)
+        if filters.hours:
+            passing &= np.isin(pc.hour(local).to_numpy(zero_copy_only=False), filters.hours)
+        if filters.weekdays:  # Arrow's day_of_week counts from Monday 0, as the heatmap does
+            passing &= np.isin(pc.day_of_week(local).to_numpy(zero_copy_only=False),
+                               filters.weekdays)
+        return passing

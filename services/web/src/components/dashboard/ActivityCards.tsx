@@ -5,6 +5,7 @@ import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAx
 import { useActivity, type Activity } from "../../api/analytics";
 import { drillDownUrl, heatCell, rangeLabel, WEEKDAYS, type Bucket, type DashboardFilters } from "../../lib/analytics";
 import { ChartCard } from "./ChartCard";
+import { DrillDownDrawer } from "./DrillDownDrawer";
 import { useChartTheme } from "./chartTheme";
 
 type Stack = "person" | "chat" | null;
@@ -55,7 +56,7 @@ export function ActivityCards({ collectionId, filters }: Props) {
   );
   return (
     <>
-      <ChartCard title="Messages over time" controls={controls} loading={activity.isPending} error={activity.error}
+      <ChartCard title="Messages over time" png={`activity-by-${bucket}.png`} controls={controls} loading={activity.isPending} error={activity.error}
         description="Click a bar to search its messages."
         csv={pivot && { filename: `activity-by-${bucket}.csv`, header: [bucket, ...pivot.keys],
           rows: pivot.rows.map((row) => [row.bucket, ...pivot.keys.map((key) => row.values[key] ?? 0)]) }}>
@@ -105,7 +106,8 @@ export function ActivityCards({ collectionId, filters }: Props) {
           </Table.ScrollContainer>
         )}
       </ChartCard>
-      <HeatmapCard activity={activity.data} loading={activity.isPending} error={activity.error} />
+      <HeatmapCard activity={activity.data} loading={activity.isPending} error={activity.error}
+        collectionId={collectionId} filters={filters} />
       <LengthsCard activity={activity.data} loading={activity.isPending} error={activity.error} />
     </>
   );
@@ -113,13 +115,20 @@ export function ActivityCards({ collectionId, filters }: Props) {
 
 interface ReportProps { activity: Activity | undefined; loading: boolean; error: unknown }
 
-function HeatmapCard({ activity, loading, error }: ReportProps) {
+const slotLabel = (day: number, hour: number) =>
+  `${WEEKDAYS[day]} ${String(hour).padStart(2, "0")}:00–${String(hour + 1).padStart(2, "0")}:00`;
+
+/** The hour × weekday heatmap; a cell opens the messages of its slot (hour and weekday in the zone). */
+function HeatmapCard({ activity, loading, error, collectionId, filters }:
+  ReportProps & { collectionId: string; filters: DashboardFilters }) {
   const chart = useChartTheme();
+  const [drill, setDrill] = useState<{ label: string; slice: { hour: number; weekday: number } } | null>(null);
   const max = Math.max(0, ...(activity?.heatmap.flat() ?? []));
   const hours = Array.from({ length: 24 }, (_, h) => h);
   return (
-    <ChartCard title="Hour × weekday" loading={loading} error={error}
-      description={activity ? `Messages by hour of the day and day of the week, in ${activity.timezone}` : undefined}
+    <>
+    <ChartCard title="Hour × weekday" png="hour-by-weekday.png" loading={loading} error={error}
+      description={activity ? `Messages by hour of the day and day of the week, in ${activity.timezone}. Click a cell for its messages.` : undefined}
       csv={activity && { filename: "hour-by-weekday.csv", header: ["weekday", ...hours.map(String)],
         rows: activity.heatmap.map((row, day) => [WEEKDAYS[day], ...row]) }}>
       {activity && (
@@ -137,9 +146,14 @@ function HeatmapCard({ activity, loading, error }: ReportProps) {
                   {row.map((count, hour) => {
                     const colours = heatCell(count, max, chart.primary, chart.background);
                     return (
-                      <td key={hour} style={colours}
-                        title={`${WEEKDAYS[day]} ${String(hour).padStart(2, "0")}:00–${String(hour + 1).padStart(2, "0")}:00: ${count} messages`}>
-                        {count || ""}
+                      <td key={hour} style={colours} title={`${slotLabel(day, hour)}: ${count} messages`}>
+                        {count > 0 && (
+                          <button type="button" className="heat-button"
+                            aria-label={`Show the ${count} messages of ${slotLabel(day, hour)}`}
+                            onClick={() => setDrill({ label: slotLabel(day, hour), slice: { hour, weekday: day } })}>
+                            {count}
+                          </button>
+                        )}
                       </td>
                     );
                   })}
@@ -150,6 +164,8 @@ function HeatmapCard({ activity, loading, error }: ReportProps) {
         </Table.ScrollContainer>
       )}
     </ChartCard>
+    <DrillDownDrawer collectionId={collectionId} filters={filters} drill={drill} onClose={() => setDrill(null)} />
+    </>
   );
 }
 
@@ -157,7 +173,7 @@ function LengthsCard({ activity, loading, error }: ReportProps) {
   const chart = useChartTheme();
   const rows = (activity?.lengths ?? []).map((b) => ({ label: rangeLabel(b.min, b.max), messages: b.messages }));
   return (
-    <ChartCard title="Message lengths" description="Messages by length in characters" loading={loading} error={error}
+    <ChartCard title="Message lengths" png="message-lengths.png" description="Messages by length in characters" loading={loading} error={error}
       csv={activity && { filename: "message-lengths.csv", header: ["characters", "messages"],
         rows: rows.map((r) => [r.label, r.messages]) }}>
       <div style={{ width: "100%", height: 220 }}>

@@ -28,7 +28,7 @@ export function ConversationsCard({ collectionId, filters }: { collectionId: str
       value={gap} onChange={(v) => setGap(typeof v === "number" && v >= 1 ? v : 30)} />
   );
   return (
-    <ChartCard title="Conversations" controls={controls} loading={report.isPending} error={report.error}
+    <ChartCard title="Conversations" png="conversations.png" controls={controls} loading={report.isPending} error={report.error}
       description="Click a starter or an ender to search their messages."
       csv={data && { filename: "conversations.csv", header: ["table", "label", "conversations"], rows: [
         ...sizes.map((s) => ["messages per conversation", s.label, s.conversations]),

@@ -42,7 +42,7 @@ export function OverviewCard({ collectionId, filters }: { collectionId: string; 
   const overview = useOverview(collectionId, filters);
   const figures = overview.data ? overviewFigures(overview.data) : [];
   return (
-    <ChartCard title="Overview" loading={overview.isPending} error={overview.error}
+    <ChartCard title="Overview" png="overview.png" loading={overview.isPending} error={overview.error}
       description={overview.data ? `Version ${overview.data.version}, days in ${overview.data.timezone}` : undefined}
       csv={overview.data ? { filename: "overview.csv", header: ["measure", "value"], rows: figures } : null}>
       <SimpleGrid cols={{ base: 2, sm: 3, lg: 5 }} spacing="md" verticalSpacing="sm">

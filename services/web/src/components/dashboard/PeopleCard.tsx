@@ -19,7 +19,7 @@ export function PeopleCard({ collectionId, filters }: { collectionId: string; fi
   const top = rows.slice(0, 10);
   const drill = (sender: string) => drillDownUrl(collectionId, filters, { sender });
   return (
-    <ChartCard title="People" loading={people.isPending} error={people.error}
+    <ChartCard title="People" png="people.png" loading={people.isPending} error={people.error}
       description={people.data ? `${people.data.total} senders; click a bar or a name to search their messages.` : undefined}
       csv={people.data && { filename: "people.csv", header: [...COLUMNS],
         rows: rows.map((p) => COLUMNS.map((c) => p[c])) }}>

@@ -1,5 +1,6 @@
 """Analytics: ``GET /api/v1/collections/{id}/analytics/{overview,activity,people,conversations,
-interaction,language,calendar,identities}``.
+interaction,language,calendar,identities}``, and ``…/analytics/messages``: the messages behind a
+figure (a report's drill-down).
 
 Each takes the search filters, a ``version`` and a ``timezone`` in its query string, and answers
 the numbers the index computed over that version's live messages
@@ -36,15 +37,16 @@ from chatlens.gateway.api.analytics_http_models import (
     PeopleQuery,
 )
 from chatlens.gateway.api.docs import spec
+from chatlens.gateway.api.drilldown_http_models import MessagesOut, MessagesQuery
 from chatlens.gateway.api.http_models import refusals
-from chatlens.gateway.application import analytics, exports, people
+from chatlens.gateway.application import analytics, drilldown, exports, people
 from chatlens.gateway.security import COLLECTIONS_WRITE, SEARCH_READ, requires
 from chatlens.shared.web import ApiError, json_body
 
 bp = Blueprint("analytics", __name__, url_prefix="/api/v1/collections")
 
 # Query parameters that may repeat (alternatives); any other given twice is refused.
-REPEATABLE = ("platform", "chat", "sender", "kind", "languages")
+REPEATABLE = ("platform", "chat", "sender", "kind", "languages", "hour", "weekday")
 # What every report takes (``analytics.ReportQuery``); the rest are the report's own options.
 FILTERS = ("platform", "chat", "sender", "kind", "since", "until", "version", "timezone")
 
@@ -132,3 +134,17 @@ def export_messages(collection_id: str):
                           fmt)
     return FlaskResponse(done.body, mimetype=done.mimetype, headers={
         "Content-Disposition": f'attachment; filename="{done.filename}"'})
+
+
+@bp.get("/<collection_id>/analytics/messages")
+@spec.validate(query=MessagesQuery, resp=Response(HTTP_200=MessagesOut,
+                                                   **refusals(404, 409, 422, 503)),
+               tags=["analytics"], skip_validation=True)
+@requires(SEARCH_READ)
+def drill_down(collection_id: str):
+    """The messages behind a report's figure, oldest first: the filters, narrowed to hours of
+    the day and days of the week in ``timezone`` (the hour x weekday heatmap's cell)."""
+    given = parsed(MessagesQuery).model_dump()
+    return drilldown.messages(deps.backends(), deps.caller(), collection_id,
+                              analytics.ReportQuery(**{name: given[name] for name in FILTERS}),
+                              given["hour"], given["weekday"], given["limit"])
