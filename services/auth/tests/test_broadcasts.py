@@ -13,7 +13,7 @@ import pytest
 
 from chatlens.auth import sessions
 from chatlens.auth.broadcasts import RevocationBroadcaster
-from chatlens.shared.schemas import AccessRevoked
+from chatlens.shared.schemas import AccessRevoked, ProviderSecretsChanged
 
 
 def _claims(token: str) -> dict:
@@ -80,3 +80,17 @@ def test_a_failed_publish_is_logged_and_the_revocation_stands(api, runtime, capl
         broadcaster.flush()
     assert "could not broadcast a revocation" in caplog.text
     assert api.me(tokens["access_token"]).status_code == 401
+
+
+def test_a_stored_replaced_or_deleted_provider_secret_is_broadcast_by_name(api, runtime, heard):
+    """Every inference replica drops its kept copy of the key (issue 16); never the value."""
+    tokens = api.signed_in()
+    path = "/api/v1/auth/secrets/team-llm"
+    for value in ("sk-first-0123456789", "sk-second-0123456789"):
+        assert api.call("PUT", path, tokens["access_token"],
+                        json={"provider": "openai", "value": value}).status_code == 200
+    assert api.call("DELETE", path, tokens["access_token"]).status_code == 204
+    changes = [m for m in heard() if isinstance(m, ProviderSecretsChanged)]
+    org_id = _claims(tokens["access_token"])["org"]
+    assert [(m.org_id, m.names) for m in changes] == [(org_id, ["team-llm"])] * 3
+    assert "sk-" not in "".join(m.model_dump_json() for m in changes)

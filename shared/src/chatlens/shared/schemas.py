@@ -630,7 +630,7 @@ class JobAbandoned(Message):
 PROVIDER_ERRORS = frozenset({"provider_unreachable", "provider_auth_failed",
                              "provider_model_not_found", "provider_bad_response",
                              "provider_rate_limited", "provider_failed",
-                             "provider_secret_not_found"})
+                             "provider_secret_not_found", "endpoint_not_allowed"})
 
 
 class ProviderEndpoint(BaseModel):
@@ -926,6 +926,19 @@ class AccessRevoked(Message):
     users: dict[str, int] = Field(default={}, description="user id -> tokens issued before this "
                                   "epoch second are void; their API keys are checked again")
     api_keys: list[str] = Field(default=[], description="ids of revoked API keys")
+
+
+class ProviderSecretsChanged(Message):
+    """Auth's news that an org's provider secrets were replaced or deleted, sent to every
+    subscriber once committed: each inference replica forgets the keys it keeps (60 s) under
+    these names, so the next call to the org's endpoint reads the new key. The value never
+    travels: only the names."""
+
+    type: ClassVar[str] = "auth.provider_secrets.changed"
+    queue = queues.BROADCAST
+
+    org_id: str
+    names: list[str] = Field(description="the names of the secrets that changed")
 
 
 def encode(message: Message) -> bytes:

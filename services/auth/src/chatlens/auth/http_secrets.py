@@ -7,7 +7,7 @@ import re
 
 from flask import Blueprint, Response, g
 
-from chatlens.auth import audit, provider_secrets, runtime
+from chatlens.auth import audit, broadcasts, provider_secrets, runtime
 from chatlens.auth.bearer import authenticated
 from chatlens.auth.errors import NotFound
 from chatlens.auth.http_models import SECRET_NAME, SecretRequest, SecretRevealRequest
@@ -41,6 +41,7 @@ def put(name: str):
                                       _name(name), body.provider, body.value)
         audit.record(session, "secret.stored", org_id=account.org.id, actor_id=account.user.id,
                      target=name, provider=body.provider)
+        broadcasts.note_secret(session, account.org.id, name)  # replicas drop the old key
         session.commit()
     return stored
 
@@ -52,6 +53,7 @@ def remove(name: str):
         provider_secrets.remove(session, g.account.org.id, _name(name))
         audit.record(session, "secret.deleted", org_id=g.account.org.id,
                      actor_id=g.account.user.id, target=name)
+        broadcasts.note_secret(session, g.account.org.id, name)
         session.commit()
     return Response(status=204)
 

@@ -13,7 +13,7 @@ from chatlens.gateway.api_keys import ApiKeyVerifier
 from chatlens.gateway.revocations import RevocationFeed
 from chatlens.shared import queues
 from chatlens.shared.handling import Routes
-from chatlens.shared.schemas import AccessRevoked
+from chatlens.shared.schemas import AccessRevoked, ProviderSecretsChanged
 
 
 def broadcast_routes(feed: RevocationFeed, api_keys: ApiKeyVerifier) -> Routes:
@@ -23,4 +23,8 @@ def broadcast_routes(feed: RevocationFeed, api_keys: ApiKeyVerifier) -> Routes:
         feed.push(message.sessions, message.users)
         api_keys.forget(message.api_keys, list(message.users))
 
-    return Routes(queues.BROADCAST, {AccessRevoked: access_revoked})
+    def not_ours(message: ProviderSecretsChanged) -> None:
+        """Every subscriber hears every broadcast; provider keys are the inference service's."""
+
+    return Routes(queues.BROADCAST, {AccessRevoked: access_revoked,
+                                     ProviderSecretsChanged: not_ours})

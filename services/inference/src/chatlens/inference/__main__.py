@@ -9,7 +9,7 @@ from chatlens.inference.cluster import LlmCluster
 from chatlens.inference.config import InferenceSettings
 from chatlens.inference.handlers import InferenceHandlers
 from chatlens.inference.openai_backend import ProviderClient
-from chatlens.inference.provider_keys import AuthKeys
+from chatlens.inference.provider_keys import AuthKeys, broadcast_routes
 from chatlens.inference.registry import Registry
 from chatlens.shared import compute, health, topology
 from chatlens.shared.bus import Bus, Consumer
@@ -34,12 +34,14 @@ def main() -> None:
 
     registry = Registry.load(settings.model_registry)
     default = registry.llm(settings.default_model)  # a wrong DEFAULT_MODEL stops the start here
+    platform_keys = registry.platform_keys(os.environ)  # an unset key variable stops it too
     bus = Bus(settings.amqp_url, "inference")
     bus.declare()
 
     stopping = StopSignal("inference")  # before the model load: a signal then is not lost
 
     consumer: Consumer | None = None
+    subscriber: Consumer | None = None
     cluster = LlmCluster(
         compute.connect(settings.dask_scheduler_address, name="inference",
                         resources={"llm": 1}),
@@ -51,17 +53,23 @@ def main() -> None:
                           lambda: consumer is not None and consumer.ready and cluster.ready(),
                           host=settings.host)
     try:
-        cluster.start([default], threads=settings.torch_threads,
+        # A default served by the platform's OpenAI-compatible server has nothing to load.
+        cluster.start([] if default.remote else [default], threads=settings.torch_threads,
                       max_batch=settings.llm_max_batch, niceness=settings.llm_niceness)
+        keys = AuthKeys(settings.auth_url, settings.internal_token,
+                        ttl_s=settings.provider_key_ttl_s)
+        # A replaced provider key is dropped the moment auth commits it, on every replica.
+        subscriber = bus.subscriber(broadcast_routes(keys), on_connect=keys.forget_all).start()
         handlers = InferenceHandlers(
             registry, cluster, default.name, registry_path=settings.model_registry,
             summary_chunk_tokens=settings.summary_chunk_tokens,
             summary_max_chunks=settings.summary_max_chunks,
             providers=ProviderClient(
-                AuthKeys(settings.auth_url, settings.internal_token,
-                         ttl_s=settings.provider_key_ttl_s).key,
+                keys.key,
                 timeout_s=settings.provider_timeout_s,
-                max_retries=settings.provider_max_retries))
+                max_retries=settings.provider_max_retries,
+                allow_private=settings.endpoint_allow_private,
+                platform_keys=platform_keys))
         consumer = bus.rpc_server(topology.INFERENCE_RPC.name, handlers,
                                   prefetch=settings.rpc_prefetch, workers=settings.rpc_workers)
         consumer.start()
@@ -70,6 +78,8 @@ def main() -> None:
     finally:
         if consumer is not None:
             consumer.stop()
+        if subscriber is not None:
+            subscriber.stop()
         probes.shutdown()
         cluster.close()
         bus.close()

@@ -3,7 +3,9 @@
 An org's provider secrets live in auth, Fernet-encrypted; auth serves one in clear only on its
 internal route (``POST /internal/v1/secrets/reveal``, guarded by ``INTERNAL_TOKEN``). A key read
 is kept in this process for ``ttl_s`` seconds: every read is an audit event in auth, and a request
-should not wait on auth each time; a replaced key is picked up within that time.
+should not wait on auth each time. A replaced or deleted key is dropped at once when auth's
+``ProviderSecretsChanged`` broadcast arrives (:func:`broadcast_routes`); one lost to a broker
+outage is picked up within ``ttl_s``, and a resubscription drops every kept key.
 A key is never logged: messages name the org and the secret, not the value.
 """
 
@@ -15,7 +17,10 @@ from collections.abc import Callable
 
 import requests
 
+from chatlens.shared import queues
 from chatlens.shared.bus import PermanentError, TransientError
+from chatlens.shared.handling import Routes
+from chatlens.shared.schemas import AccessRevoked, ProviderSecretsChanged
 
 REVEAL_PATH = "/internal/v1/secrets/reveal"
 HEADER = "X-Internal-Token"
@@ -44,6 +49,17 @@ class AuthKeys:
             self._cache[(org_id, name)] = (now, value)
         return value
 
+    def forget(self, org_id: str, names: list[str]) -> None:
+        """Drop the kept values of the org's secrets ``names``: the next call reads them anew."""
+        with self._lock:
+            for name in names:
+                self._cache.pop((org_id, name), None)
+
+    def forget_all(self) -> None:
+        """Drop every kept value (broadcasts may have been missed while unsubscribed)."""
+        with self._lock:
+            self._cache.clear()
+
     def _reveal(self, org_id: str, name: str) -> str:
         if not self.internal_token:
             raise PermanentError("the inference service cannot read provider secrets: set "
@@ -64,3 +80,16 @@ class AuthKeys:
         if not isinstance(value, str) or not value:
             raise TransientError("auth answered a provider secret without a value")
         return value
+
+
+def broadcast_routes(keys: AuthKeys) -> Routes:
+    """The inference service's handler of broadcasts: a changed secret is forgotten at once."""
+
+    def secrets_changed(message: ProviderSecretsChanged) -> None:
+        keys.forget(message.org_id, message.names)
+
+    def not_ours(message: AccessRevoked) -> None:
+        """Every subscriber hears every broadcast; revocations are the gateways' business."""
+
+    return Routes(queues.BROADCAST, {ProviderSecretsChanged: secrets_changed,
+                                     AccessRevoked: not_ours})
