@@ -70,8 +70,8 @@ def test_a_real_name_suggests_one_person(layout, run_messages, job_of):
 
 def test_a_segment_of_the_older_layout_loads_with_no_reactions(tmp_path):
     table = columns.table_of(MESSAGES)
-    old = table.drop_columns(["sender_alias", "reactions"]).replace_schema_metadata(
-        {b"chatlens.columns": columns.UPGRADABLE})
+    old = table.drop_columns(["sender_alias", "reactions", "language"]).replace_schema_metadata(
+        {b"chatlens.columns": b"2"})
     pq.write_table(old, tmp_path / columns.COLUMNS)
     loaded = columns.load(tmp_path)
     assert loaded.schema == columns.SCHEMA

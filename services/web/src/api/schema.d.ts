@@ -3195,6 +3195,16 @@ export interface components {
              */
             version: number;
         };
+        /** DetectedLanguage */
+        DetectedLanguage: {
+            /**
+             * Language
+             * @description ISO 639-1; null: too short, unclear, or older
+             */
+            language: string | null;
+            /** Messages */
+            messages: number;
+        };
         /** DomainCount */
         DomainCount: {
             /** Count */
@@ -3756,6 +3766,12 @@ export interface components {
         };
         /** LanguageOut */
         LanguageOut: {
+            /**
+             * Detected
+             * @description texts per language, detected at ingest (py3langid), busiest first
+             * @default []
+             */
+            detected?: components["schemas"]["DetectedLanguage"][];
             /** Domains */
             domains: components["schemas"]["DomainCount"][];
             /** Emoji */

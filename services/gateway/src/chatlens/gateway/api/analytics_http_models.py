@@ -327,6 +327,11 @@ class Sentiment(BaseModel):
     months: list[SentimentMonth]
 
 
+class DetectedLanguage(BaseModel):
+    language: str | None = Field(description="ISO 639-1; null: too short, unclear, or older")
+    messages: int
+
+
 class LanguageOut(Answered):
     languages: list[str] = Field(description="whose stop words were left out")
     words: list[WordCount]
@@ -336,6 +341,8 @@ class LanguageOut(Answered):
     emoji: list[EmojiCount]
     domains: list[DomainCount]
     sentiment: Sentiment
+    detected: list[DetectedLanguage] = Field(default=[], description=(
+        "texts per language, detected at ingest (py3langid), busiest first"))
 
 
 class CalendarOut(Answered):

@@ -88,6 +88,11 @@ def language(con: duckdb.DuckDBPyConnection, top: int, languages: list[str]) -> 
         total = con.execute(
             "SELECT count(*) FROM authored WHERE NOT deleted AND chars > 0").fetchone()[0]
         read = con.execute("SELECT count(*) FROM said").fetchone()[0]
+        # Each text's language, detected at ingest (null: too short or unclear, or a segment
+        # from before the column).
+        detected = rows(con, """
+            SELECT language, count(*)::BIGINT AS messages FROM authored
+            WHERE NOT deleted AND chars > 0 GROUP BY 1 ORDER BY 2 DESC, 1 NULLS LAST""")
         # Tokenised once; counted before the stop words are taken out (a few thousand distinct
         # words and pairs to check instead of every occurrence).
         con.execute(f"""
@@ -117,7 +122,8 @@ def language(con: duckdb.DuckDBPyConnection, top: int, languages: list[str]) -> 
             WHERE d <> '' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {int(top)}""")
         return {"languages": list(codes), "words": words, "words_by_month": series,
                 "phrases": phrases, "emoji": top_emoji(con, top), "domains": domains,
-                "sentiment": sentiment(con), "sample": {"messages": read, "of": total}}
+                "sentiment": sentiment(con), "sample": {"messages": read, "of": total},
+                "detected": detected}
     finally:
         con.execute("DROP TABLE IF EXISTS tokens; DROP TABLE IF EXISTS said")
         con.unregister("stop")

@@ -6,8 +6,9 @@ Everything an aggregate needs is a column, computed once when the segment is wri
 character and emoji counts, the media and link flags), so a query over a million messages never
 touches a Python object. A segment written before this file existed gets its table built from its
 messages when it is loaded (in memory: a committed segment folder is never modified). A file of
-layout 2 (before ``sender_alias`` and ``reactions``) is read as it is, those columns added empty:
-its messages count as having no reactions and no other name, without re-reading them.
+layout 2 or 3 (before ``sender_alias``, ``reactions``, ``language``) is read as it is, those
+columns added empty: its messages count as having no reactions, no other name and no known
+language, without re-reading them.
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import regex
 
-from chatlens.index.storage import atomic
+from chatlens.index.storage import atomic, languages
 from chatlens.shared.schemas import ChatMessage
 
 COLUMNS = "columns.parquet"
 # Bumped when a column is added: a file of an older layout is rebuilt on load like a missing one.
-LAYOUT = b"3"
-UPGRADABLE = b"2"  # read with the columns added since, empty
+LAYOUT = b"4"
+UPGRADABLE = (b"2", b"3")  # read with the columns added since, empty
 # A few hundred distinct values in a million rows: dictionary-encoded, in the file and in memory
 # (a tenth of the memory, and DuckDB groups and filters them as integers).
 NAME = pa.dictionary(pa.int32(), pa.string())
@@ -56,6 +57,7 @@ SCHEMA = pa.schema([
     ("link", pa.bool_()),
     ("sender_alias", NAME),
     ("reactions", REACTIONS),
+    ("language", NAME),  # ISO 639-1, detected at ingest (storage.languages); null: unknown
     ("text", pa.string()),
 ], metadata={b"chatlens.columns": LAYOUT})
 
@@ -72,8 +74,9 @@ def has_link(text: str) -> bool:
     return _LINK.search(text) is not None
 
 
-def table_of(messages: list[ChatMessage]) -> pa.Table:
-    """The columns of ``messages``, one row each, in their order."""
+def table_of(messages: list[ChatMessage], detect: bool = False) -> pa.Table:
+    """The columns of ``messages``, one row each, in their order; with ``detect``, each
+    authored text's language (at ingest: a segment built at load has none)."""
     data: dict[str, list] = {name: [] for name in SCHEMA.names}
     for m in messages:
         text = m.text
@@ -99,6 +102,8 @@ def table_of(messages: list[ChatMessage]) -> pa.Table:
         data["sender_alias"].append(m.sender_alias)
         data["reactions"].append([{"emoji": r.emoji, "count": r.count, "users": r.users}
                                   for r in m.reactions])
+        data["language"].append(languages.detect(text) if detect and m.kind == "text"
+                                else None)
         data["text"].append(text)
     names = {name for name in SCHEMA.names if SCHEMA.field(name).type == NAME}
     arrays = [pa.array(values, pa.string()).dictionary_encode() if name in names
@@ -119,7 +124,7 @@ def write(path: Path, messages: list[ChatMessage]) -> None:
     """Write ``path/columns.parquet`` atomically (temporary name, fsync, rename)."""
     with atomic.replacing(path / COLUMNS) as tmp:
         # zstd: text compresses about 3x and decodes faster than it reads from disk.
-        pq.write_table(table_of(messages), tmp, compression="zstd")
+        pq.write_table(table_of(messages, detect=True), tmp, compression="zstd")
 
 
 def load(path: Path, messages: list[ChatMessage] | None = None) -> pa.Table:
@@ -131,7 +136,7 @@ def load(path: Path, messages: list[ChatMessage] | None = None) -> pa.Table:
         layout = (table.schema.metadata or {}).get(b"chatlens.columns")
         if layout == LAYOUT:
             return table
-        if layout == UPGRADABLE:
+        if layout in UPGRADABLE:
             return upgraded(table)
     if messages is None:
         raise FileNotFoundError(f"segment {path}: no {COLUMNS} and no messages to build it")
