@@ -14,8 +14,8 @@ exactly as its RPC handler does (``Analytics.answer``: manifest, segments, tombs
 DuckDB). "DuckDB direct" runs the same report SQL on the segment's Parquet file read once and
 prepared once (``analytics.prepared``: what the index keeps per version), with nothing of the
 index around it. pandas builds one DataFrame from the parsed messages (not timed) and computes
-the same numbers with groupby. Through the gateway: a stack (auth, index, gateway; port
-``CHATLENS_E2E_PORT`` or 19300) gets the same collection copied in, and each report is asked
+the same numbers with groupby. Through the gateway: a stack (auth, index, gateway; ports from
+``ANALYTICS_BENCH_PORT``, 19300) gets the same collection copied in, and each report is asked
 over HTTP with a token, as the web app asks it; the index service's resident memory and the
 time its first answer took (the segment loaded) are read there. Each figure is wall time (p50,
 p99) and, in-process, CPU time (p50; the process's, DuckDB's threads included), because on a
@@ -43,7 +43,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "services" / "index" / "tests"))
 
 import pandas as pd  # noqa: E402
-import pyarrow.parquet as pq  # noqa: E402
 from analytics_data import generate  # noqa: E402
 
 from chatlens.index.analytics import service as analytics_service  # noqa: E402
@@ -51,6 +50,7 @@ from chatlens.index.analytics import sql  # noqa: E402
 from chatlens.index.analytics.prepared import prepare  # noqa: E402
 from chatlens.index.analytics.service import Analytics  # noqa: E402
 from chatlens.index.manifests import ManifestReader  # noqa: E402
+from chatlens.index.storage import columns as column_file  # noqa: E402
 from chatlens.index.storage.collection import Collection, NewSegment  # noqa: E402
 from chatlens.index.storage.columns import COLUMNS, emoji_count  # noqa: E402
 from chatlens.index.storage.layout import Layout  # noqa: E402
@@ -225,7 +225,9 @@ def measure_gateway(layout: Layout, reports: dict, repeats: int) -> dict:
     state = OUT / "analytics-stack"
     shutil.rmtree(state, ignore_errors=True)
     vhost = _vhost()
-    port = int(os.environ.get("CHATLENS_E2E_PORT", "19300"))
+    # Nine ports from here (the services and their health ports); not CHATLENS_E2E_PORT, one
+    # port that its neighbours' stacks may hold the next ones of.
+    port = int(os.environ.get("ANALYTICS_BENCH_PORT", "19300"))
     stack = Stack(StackConfig(root=ROOT, state=state, base_port=port, nginx_port=port + 80,
                               nginx=False, services=("auth", "index", "gateway"),
                               # No embedding worker or inference service here.
@@ -298,14 +300,17 @@ def measure_gateway(layout: Layout, reports: dict, repeats: int) -> dict:
 
 
 def run_size(size: int, repeats: int, gateway: bool = False,
-             gateway_repeats: int = 30) -> dict:
+             gateway_repeats: int = 30, pandas: bool = True) -> dict:
     print(f"{size:,} messages")
-    started = time.perf_counter()
-    messages = generate(size, seed=size)
-    print(f"  generated in {time.perf_counter() - started:.0f} s")
-    layout = build(size, messages)
-    df = frame(messages)
-    del messages  # the index reads its own copy from disk
+    layout = Layout(OUT / "analytics" / f"{size}-{DATA}")
+    df = None
+    if pandas or not Collection(layout.collection("bench", "c1")).exists():
+        started = time.perf_counter()
+        messages = generate(size, seed=size)
+        print(f"  generated in {time.perf_counter() - started:.0f} s")
+        layout = build(size, messages)
+        df = frame(messages) if pandas else None
+        del messages  # the index reads its own copy from disk
     rss = resident_gib()
     analytics = Analytics(ManifestReader(layout), SegmentCache(4))
     started = time.perf_counter()
@@ -315,10 +320,11 @@ def run_size(size: int, repeats: int, gateway: bool = False,
           f"(+{resident_gib() - rss:.2f} GiB resident)")
     segment_path = Collection(layout.collection("bench", "c1")).segment_path("")
     [parquet] = sorted(segment_path.glob(f"*/{COLUMNS}"))
-    # Prepared once, as the index keeps a version's frame (not timed on either side).
-    direct_table = prepare(pq.read_table(parquet, columns=[
-        name for name in pq.read_schema(parquet).names if name != "text"]), ZONE)
-    in_pandas = pandas_reports(df)
+    # Read as the index reads it (an older layout upgraded), and prepared once, as the index
+    # keeps a version's frame (not timed on either side).
+    with_text = prepare(column_file.load(parquet.parent), ZONE)
+    direct_table = prepare(column_file.load(parquet.parent).drop_columns(["text"]), ZONE)
+    in_pandas = pandas_reports(df) if df is not None else {}
     figures: dict = {"messages": size, "index_load_s": load_s, "reports": {}}
     for report, options in REPORTS.items():
         request = AnalyticsRequested(org_id="bench", collection_id="c1", report=report,
@@ -330,7 +336,8 @@ def run_size(size: int, repeats: int, gateway: bool = False,
 
         row = {"index": timed(lambda request=request: analytics.answer(request), repeats),
                "duckdb": timed(direct, repeats),
-               "pandas": timed(in_pandas[report], max(3, repeats // 5))}
+               "pandas": timed(in_pandas[report], max(3, repeats // 5)) if pandas
+               else {"p50_ms": float("nan"), "cpu_p50_ms": float("nan")}}
         row["index_vs_duckdb"] = row["index"]["p50_ms"] / row["duckdb"]["p50_ms"]
         row["pandas_vs_index"] = row["pandas"]["p50_ms"] / row["index"]["p50_ms"]
         figures["reports"][report] = row
@@ -342,7 +349,6 @@ def run_size(size: int, repeats: int, gateway: bool = False,
               f" ms (index {row['pandas_vs_index']:.1f}x faster)")
     total = {name: sum(r[name]["p50_ms"] for r in figures["reports"].values())
              for name in ("index", "duckdb", "pandas")}
-    with_text = prepare(pq.read_table(parquet), ZONE)
     for report, options in LATER.items():
         request = AnalyticsRequested(org_id="bench", collection_id="c1", report=report,
                                      timezone=ZONE, **options)
@@ -388,10 +394,12 @@ def main() -> None:
     parser.add_argument("--gateway-sizes", default="100000,1000000",
                         help="sizes also measured through the gateway ('' for none)")
     parser.add_argument("--gateway-repeats", type=int, default=30)
+    parser.add_argument("--no-pandas", dest="pandas", action="store_false",
+                        help="skip pandas (minutes at 1M): the index, DuckDB and gateway only")
     args = parser.parse_args()
     through = {int(size) for size in args.gateway_sizes.split(",") if size}
-    results = [run_size(int(size), args.repeats, int(size) in through, args.gateway_repeats)
-               for size in args.sizes.split(",")]
+    results = [run_size(int(size), args.repeats, int(size) in through, args.gateway_repeats,
+                        args.pandas) for size in args.sizes.split(",")]
     OUT.mkdir(parents=True, exist_ok=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     (OUT / "analytics.json").write_text(json.dumps({"sizes": results, "peak_rss_gib": peak},
