@@ -94,8 +94,9 @@ bench: setup services
 	# dashboards, streamed answers, uploads; p50/p95/p99 per route, errors and 429s apart,
 	# resident memory per service. LOAD_ARGS="--soak 1800" runs the 30-minute soak instead.
 	$(PY) bench/load_bench.py $(LOAD_ARGS)
-	# Analytics: overview, activity and people at 100k and 1M through the index, against DuckDB
-	# directly on the same columns and pandas on the parsed messages.
+	# Analytics: overview, activity, the calendar and people at 100k and 1M through the gateway and
+	# the index, against DuckDB directly on the same columns and pandas on the parsed messages;
+	# the index service's memory and first answer at 1M.
 	$(PY) bench/analytics_bench.py
 	# Topics: the topics job on 100k messages (real MiniLM vectors, 12 planted topics) on a
 	# 2-thread Dask LocalCluster: time per stage, silhouette, agreement with the planted topics.
