@@ -19,8 +19,12 @@ const DARKER = ["red", "green", "blue", "teal", "orange", "gray", "yellow"].flat
   [`--mantine-color-${color}-text`, `var(--mantine-color-${color}-9)`],
 ]);
 
+// Even the darkest yellow and orange are below AA on their own light background (2.8:1 and 3.9:1,
+// an alert's title, found by axe): a darker tone of each (5.9:1 and 6:1).
+const DARKEST = { "--mantine-color-yellow-light-color": "#8a5300", "--mantine-color-orange-light-color": "#a33a0b" };
+
 export const cssVariablesResolver: CSSVariablesResolver = () => ({
   variables: {},
-  light: { "--mantine-color-dimmed": "var(--mantine-color-gray-7)", ...Object.fromEntries(DARKER) },
+  light: { "--mantine-color-dimmed": "var(--mantine-color-gray-7)", ...Object.fromEntries(DARKER), ...DARKEST },
   dark: { "--mantine-color-dimmed": "var(--mantine-color-dark-1)" },
 });

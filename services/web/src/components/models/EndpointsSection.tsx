@@ -90,9 +90,9 @@ export function EndpointsSection() {
                   <Table.Td>{formatTime(e.updated_at)}</Table.Td>
                   <Table.Td>
                     <Group gap="xs" wrap="nowrap">
-                      <Button size="compact-xs" variant="outline" aria-label={`Test endpoint ${e.name}`}
+                      <Button size="compact-xs" variant="default" aria-label={`Test endpoint ${e.name}`}
                         loading={test.isPending && test.variables === e.name} onClick={() => test.mutate(e.name)}>Test</Button>
-                      <Button size="compact-xs" variant="outline" color="red" aria-label={`Delete endpoint ${e.name}`}
+                      <Button size="compact-xs" variant="default" aria-label={`Delete endpoint ${e.name}`}
                         onClick={() => setRemoving(e.name)}>Delete</Button>
                     </Group>
                   </Table.Td>

@@ -63,12 +63,12 @@ export function PlatformModels() {
                       <Table.Td>
                         {m.kind === "llm" && (
                           <Group gap="xs" wrap="nowrap">
-                            <Button size="compact-xs" variant="outline" aria-label={`Load ${m.name}`} loading={busy("load", m.name)}
+                            <Button size="compact-xs" variant="default" aria-label={`Load ${m.name}`} loading={busy("load", m.name)}
                               onClick={() => change.mutate({ kind: "load", model: m.name })}>Load</Button>
-                            <Button size="compact-xs" variant="outline" aria-label={`Unload ${m.name}`} loading={busy("unload", m.name)}
+                            <Button size="compact-xs" variant="default" aria-label={`Unload ${m.name}`} loading={busy("unload", m.name)}
                               disabled={loaded === 0} onClick={() => change.mutate({ kind: "unload", model: m.name })}>Unload</Button>
                             {!m.default && (
-                              <Button size="compact-xs" variant="outline" aria-label={`Make ${m.name} the default`}
+                              <Button size="compact-xs" variant="default" aria-label={`Make ${m.name} the default`}
                                 loading={busy("default", m.name)} onClick={() => change.mutate({ kind: "default", model: m.name })}>
                                 Make default
                               </Button>

@@ -1,0 +1,199 @@
+// The account, sign-in and model-admin surfaces end to end (started by
+// tests/e2e/test_web_account.py, whose stack has SMTP, a local OAuth provider and a platform
+// administrator configured): OAuth sign-in through the real redirect flow, forgot/reset password
+// with the link from the e-mail, sign out everywhere (another device signed out too), MFA's new
+// recovery codes and turning it off, the organisation's model endpoints (the key never shown
+// back), defaults and usage, and the platform's models. Every page screenshotted and axe-scanned.
+//   BASE_URL=... OUT=var/web-e2e-account MAILDIR=... ADMIN_EMAIL=... OAUTH_EMAIL=... node e2e/account.e2e.mjs
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { TOTP } from "otpauth";
+import { launch, Pages } from "./browser.mjs";
+
+const BASE = process.env.BASE_URL;
+const MAILDIR = process.env.MAILDIR;
+const ADMIN = process.env.ADMIN_EMAIL;
+const OAUTH_EMAIL = process.env.OAUTH_EMAIL;
+const pages = new Pages(process.env.OUT ?? "var/web-e2e-account");
+const PASSWORD = "a long and uncommon passphrase 7";
+const NEW_PASSWORD = "another long and uncommon passphrase 8";
+const KEY = process.env.PROVIDER_KEY; // the key of the test's OpenAI-compatible server
+const PROVIDER = process.env.PROVIDER_URL;
+const step = (text) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${text}`);
+
+const browser = await launch();
+const newContext = () => browser.newContext({ baseURL: BASE, viewport: { width: 1280, height: 900 }, reducedMotion: "reduce" });
+const context = await newContext();
+const page = await context.newPage();
+const pageErrors = [];
+page.on("pageerror", (error) => pageErrors.push(String(error)));
+
+try {
+  step("the sign-in page offers the configured provider; its button completes the real redirect flow");
+  await page.goto("/login");
+  const github = page.getByRole("button", { name: "Continue with GitHub" });
+  await github.waitFor();
+  assert.equal(await github.getAttribute("data-start-url"), "/api/v1/auth/oauth/github/start");
+  assert.equal(await page.getByRole("button", { name: "Continue with Google" }).count(), 0, "Google is not configured");
+  await pages.check(page, "a01-login-oauth");
+  await github.click();
+  await page.waitForURL("**/collections");
+  await page.getByTestId("signed-in-as").waitFor();
+  const me = await page.evaluate(async () => (await fetch("/api/v1/auth/refresh", {
+    method: "POST", headers: { "X-Chatlens-Session": "cookie" } })).status);
+  assert.equal(me, 200, "the OAuth sign-in left a working refresh cookie");
+  assert.equal((await context.cookies()).some((c) => c.name === "chatlens_oauth"), false, "the state cookie is spent");
+  await page.getByTestId("signed-in-as").click();
+  await page.waitForURL("**/account");
+  assert.match(await page.getByTestId("signed-in-as").getAttribute("aria-label"), new RegExp(OAUTH_EMAIL));
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
+  await page.waitForURL("**/login");
+
+  step("register the platform administrator");
+  await page.goto("/register");
+  await page.getByLabel("Email").fill(ADMIN);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.waitForURL("**/collections");
+
+  step("forgot password: the link arrives by e-mail, sets the new password once");
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
+  await page.waitForURL("**/login");
+  await page.getByRole("link", { name: "Forgot your password?" }).click();
+  await page.waitForURL("**/forgot-password");
+  await page.getByLabel("Email").fill(ADMIN);
+  await pages.check(page, "a02-forgot-password");
+  await page.getByRole("button", { name: "Send the link" }).click();
+  assert.match(await page.getByTestId("reset-requested").textContent(), /If an account has this address/);
+  const link = await mailedLink(ADMIN);
+  assert.ok(link.startsWith(`${BASE}/reset-password#token=`), link);
+  await page.goto(link);
+  await page.getByLabel(/^New password(?! again)/).fill(NEW_PASSWORD);
+  await page.getByLabel(/^New password again/).fill(NEW_PASSWORD);
+  assert.equal(new URL(page.url()).hash, "", "the token left the address bar");
+  await pages.check(page, "a03-reset-password");
+  await page.getByRole("button", { name: "Set the password" }).click();
+  await page.getByTestId("reset-done").waitFor();
+  await page.goto("/login");
+  await page.goto(link);  // the same link again (a new document: not a same-page fragment change)
+  await page.getByLabel(/^New password(?! again)/).fill(NEW_PASSWORD + "!");
+  await page.getByLabel(/^New password again/).fill(NEW_PASSWORD + "!");
+  await page.getByRole("button", { name: "Set the password" }).click();
+  assert.match(await page.getByRole("alert").textContent(), /invalid, used or expired/);
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(ADMIN);
+  await page.getByLabel("Password").fill(NEW_PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL("**/collections");
+
+  step("two-step sign-in: new recovery codes, then off (recovery codes as the codes)");
+  await page.goto("/account");
+  await page.getByRole("button", { name: "Set up an authenticator app" }).click();
+  const totp = new TOTP({ secret: (await page.getByTestId("totp-secret").textContent()).trim(), digits: 6, period: 30, algorithm: "SHA1" });
+  await page.getByLabel("Code from the app").fill(totp.generate());
+  await page.getByRole("button", { name: "Turn on" }).click();
+  await page.getByTestId("recovery-codes").waitFor();
+  const first = (await page.getByTestId("recovery-codes").locator("p").allTextContents()).map((c) => c.trim());
+  await page.getByRole("button", { name: "I have saved them" }).click();
+  await page.getByLabel("Code from the app").fill(first[0]);
+  await page.getByRole("button", { name: "New recovery codes" }).click();
+  await page.getByTestId("recovery-codes").waitFor();
+  const second = (await page.getByTestId("recovery-codes").locator("p").allTextContents()).map((c) => c.trim());
+  assert.ok(second.length >= 8 && second.every((c) => !first.includes(c)), "new codes, none of the old");
+  await pages.check(page, "a04-new-recovery-codes");
+  await page.getByRole("button", { name: "I have saved them" }).click();
+  await page.getByLabel("Code from the app").fill(second[0]);
+  await page.getByLabel("Password (to turn it off)").fill(NEW_PASSWORD);
+  await page.getByRole("button", { name: "Turn off two-step sign-in" }).click();
+  await page.getByRole("button", { name: "Set up an authenticator app" }).waitFor();
+
+  step("the organisation's models: an endpoint whose key is never shown back, tested, deleted; defaults; usage");
+  await page.goto("/organisation");
+  await page.getByRole("link", { name: "Models: endpoints, defaults, usage" }).click();
+  await page.waitForURL("**/organisation/models");
+  const form = page.getByRole("form", { name: "Add an endpoint" });
+  await form.getByLabel("Name").fill("local-vllm");
+  await form.getByLabel("Base URL").fill(PROVIDER);
+  await form.getByLabel("Model").fill("echo");
+  await form.getByLabel("API key").fill(KEY);
+  await form.getByRole("button", { name: "Add endpoint" }).click();
+  const row = page.getByTestId("endpoint-row").filter({ hasText: "local-vllm" });
+  await row.waitFor();
+  assert.match(await row.textContent(), /stored/);
+  assert.equal(await form.getByLabel("API key").inputValue(), "");
+  assert.equal((await page.content()).includes(KEY), false, "the key is never in the page");
+  await row.getByRole("button", { name: "Test endpoint local-vllm" }).click();
+  const tested = page.getByTestId("endpoint-test");
+  await tested.waitFor({ timeout: 60_000 });
+  step(`  test: ${await tested.textContent()}`);
+  assert.match(await tested.textContent(), /^local-vllm answered: its model is there/, "the key reached the provider");
+  await page.getByRole("textbox", { name: "Answers" }).waitFor({ timeout: 120_000 });
+  await pages.check(page, "a05-org-models");
+  await row.getByRole("button", { name: "Delete endpoint local-vllm" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
+  await page.getByText("No endpoints yet.").waitFor();
+  await page.getByRole("textbox", { name: "Answers" }).click();
+  const model = "SmolLM2-135M-Instruct"; // the registry's LLM (its embedding model is listed too)
+  await page.getByRole("option", { name: model }).click();
+  await page.getByRole("button", { name: "Save defaults" }).click();
+  await page.getByText("Saved.").waitFor();
+  const defaults = await page.evaluate(async () => {
+    const token = await (await fetch("/api/v1/auth/refresh", { method: "POST", headers: { "X-Chatlens-Session": "cookie" } })).json();
+    return (await fetch("/api/v1/models/defaults", { headers: { Authorization: `Bearer ${token.access_token}` } })).json();
+  });
+  assert.equal(defaults.answers, model);
+  await page.getByRole("region", { name: "Usage" }).waitFor();
+
+  step("the platform's models, for its administrator");
+  await page.goto("/organisation");
+  await page.getByRole("link", { name: "Platform models" }).click();
+  await page.waitForURL("**/admin/models");
+  await page.getByTestId("platform-model-row").first().waitFor({ timeout: 120_000 });
+  assert.match(await page.getByTestId("platform-model-row").filter({ hasText: "default" }).first().textContent(), /llm/);
+  await pages.check(page, "a06-platform-models");
+
+  step("sign out everywhere: this device and another one must sign in again");
+  const other = await newContext();
+  const otherPage = await other.newPage();
+  await otherPage.goto("/login");
+  await otherPage.getByLabel("Email").fill(ADMIN);
+  await otherPage.getByLabel("Password").fill(NEW_PASSWORD);
+  await otherPage.getByRole("button", { name: "Sign in" }).click();
+  await otherPage.waitForURL("**/collections");
+  await page.goto("/account");
+  await page.getByRole("button", { name: "Sign out everywhere" }).click();
+  const dialog = page.getByRole("dialog");
+  assert.match(await dialog.textContent(), /this one included/);
+  await pages.check(page, "a07-sign-out-everywhere");
+  await dialog.getByRole("button", { name: "Sign out everywhere" }).click();
+  await page.waitForURL("**/login");
+  assert.match(await page.getByRole("status").textContent(), /signed out everywhere/);
+  await otherPage.reload();
+  await otherPage.waitForURL("**/login");
+  await other.close();
+
+  assert.deepEqual(pageErrors, [], "uncaught errors in the page");
+  assert.deepEqual(pages.violations, [], "axe found serious or critical violations");
+  step("all good");
+} catch (error) {
+  await page.screenshot({ path: `${pages.outDir}/failure.png`, fullPage: true }).catch(() => undefined);
+  console.error(error);
+  if (pages.violations.length) console.error("axe:", pages.violations);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
+
+/** The reset link of the newest message to `to` that the test's SMTP server wrote to MAILDIR. */
+async function mailedLink(to) {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    for (const name of readdirSync(MAILDIR).sort().reverse()) {
+      const text = readFileSync(join(MAILDIR, name), "utf8");
+      if (text.startsWith(`To: ${to}\n`)) return /(https?:\/\/\S+\/reset-password#token=\S+)/.exec(text)[1];
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`no e-mail to ${to}`);
+}
