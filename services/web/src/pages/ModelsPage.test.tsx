@@ -83,6 +83,9 @@ describe("ModelsPage", () => {
     expect(document.body.textContent).not.toContain("sk-secret");
     expect((within(form).getByLabelText(/^API key/) as HTMLInputElement).value).toBe("");
     expect(calls.find((c) => c.route === "PUT /api/v1/auth/secrets/endpoint-vllm")!.body).toEqual({ provider: "openai", value: "sk-secret" });
+    // The endpoint before its key: a refused endpoint leaves no key stored.
+    expect(calls.findIndex((c) => c.route.startsWith("PUT /api/v1/models/endpoints/")))
+      .toBeLessThan(calls.findIndex((c) => c.route.startsWith("PUT /api/v1/auth/secrets/")));
     expect(calls.find((c) => c.route === "PUT /api/v1/models/endpoints/vllm")!.body).toEqual({
       base_url: "http://vllm:8000/v1", model: "llama-3.2-1b", secret: "endpoint-vllm", context_length: 8192 });
 

@@ -35,18 +35,20 @@ export function EndpointsSection() {
     void queryClient.invalidateQueries({ queryKey: ["model-choices"] });
   };
   const add = useMutation({
+    // The endpoint first: one the gateway refuses (a private address, a bad name) leaves no
+    // stored key behind; a key refused after it is shown, and adding again replaces both.
     mutationFn: async () => {
-      let secret: string | null = null;
-      if (key) {
-        secret = secretNameFor(name.trim());
+      const secret = key ? secretNameFor(name.trim()) : null;
+      const stored = unwrap(await api.PUT("/api/v1/models/endpoints/{name}", {
+        params: { path: { name: name.trim() } },
+        body: { base_url: baseUrl.trim(), model: model.trim(), secret, context_length: Number(contextLength) || 8192 },
+      }));
+      if (secret) {
         unwrap(await api.PUT("/api/v1/auth/secrets/{name}", {
           params: { path: { name: secret } }, body: { provider: "openai", value: key },
         }));
       }
-      return unwrap(await api.PUT("/api/v1/models/endpoints/{name}", {
-        params: { path: { name: name.trim() } },
-        body: { base_url: baseUrl.trim(), model: model.trim(), secret, context_length: Number(contextLength) || 8192 },
-      }));
+      return stored;
     },
     onSuccess: () => { setName(""); setBaseUrl(""); setModel(""); setKey(""); },
     onSettled: () => { setKey(""); refresh(); }, // the key never stays in the page
