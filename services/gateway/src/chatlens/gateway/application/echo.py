@@ -21,8 +21,10 @@ from collections.abc import Iterable
 # The fences the RAG and summary prompts put around the data (prompting.fenced and the
 # inference service's summaries neutralise them inside messages, so the model wrote these).
 _FENCE = re.compile(r"<\s*/?\s*(?:messages|summaries)\s*>", re.IGNORECASE)
-# A context line's header as the prompts number them: "[3] 2025-02-14 11:15, Marta in ...".
-_CONTEXT_LINE = re.compile(r"\[\d{1,5}\]\s*\d{4}-\d{2}-\d{2}\s+\d{2}:\d{2},\s")
+# A context line's header as the prompts write it, "[3] 2025-02-14 11:15, Marta in Team: ...";
+# SmolLM2 echoes it without the number too ("2025-02-14 11:03, Marta in Team: Booked ...").
+_CONTEXT_LINE = re.compile(r"(?:\[\d{1,5}\]\s*\d{4}-\d{2}-\d{2}\s+\d{2}:\d{2},\s"
+                           r"|\d{4}-\d{2}-\d{2}\s+\d{2}:\d{2},\s[^\n:]{1,100}\sin\s[^\n:]{1,100}:)")
 _QUESTION_LINE = re.compile(r"(?:^|\n)\s*Question:\s", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+")
 SYSTEM_RUN = 8  # this many consecutive words of the system prompt are a recital of it
