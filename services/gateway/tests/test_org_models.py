@@ -147,7 +147,9 @@ def test_an_org_endpoint_answers_summarises_and_completes_and_its_usage_is_count
     assert events[-1][0] == "answer" and events[-1][1]["model"] == "team-llm"
     assert summary.status_code == 201, summary.json
     assert summary.json["model"] == "team-llm"
-    assert summary.json["summary"].startswith("Answer from echo:")
+    # The echo model recites the start of its prompt (the summary's own scaffolding): the
+    # prompt-echo guard does not pass that off as a summary, whichever model wrote it.
+    assert summary.json["summary"].startswith("No summary could be written: the model repeated")
     assert completion.model == "team-llm"
     assert completion.choices[0].message.content == "Answer from echo: Say hello to Marta"
     assert completion.usage.completion_tokens == 7
