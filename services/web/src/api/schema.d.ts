@@ -3786,6 +3786,8 @@ export interface components {
              * @description two words in a row, seen more than once
              */
             phrases: components["schemas"]["PhraseCount"][];
+            /** @default null */
+            sample?: components["schemas"]["LanguageSample"] | null;
             sentiment: components["schemas"]["Sentiment"];
             /** Timezone */
             timezone: string;
@@ -3861,6 +3863,19 @@ export interface components {
              * @default null
              */
             version?: number | string | null;
+        };
+        /** LanguageSample */
+        LanguageSample: {
+            /**
+             * Messages
+             * @description messages read for words, phrases, emoji and domains
+             */
+            messages: number;
+            /**
+             * Of
+             * @description messages in the selection (a larger one is sampled by a hash of the ids: the same sample for the same version and filters)
+             */
+            of: number;
         };
         /** LengthBucket */
         LengthBucket: {

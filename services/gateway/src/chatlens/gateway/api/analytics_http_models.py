@@ -332,8 +332,15 @@ class DetectedLanguage(BaseModel):
     messages: int
 
 
+class LanguageSample(BaseModel):
+    messages: int = Field(description="messages read for words, phrases, emoji and domains")
+    of: int = Field(description="messages in the selection (a larger one is sampled by a hash "
+                                "of the ids: the same sample for the same version and filters)")
+
+
 class LanguageOut(Answered):
     languages: list[str] = Field(description="whose stop words were left out")
+    sample: LanguageSample | None = None
     words: list[WordCount]
     words_by_month: list[WordMonth] = Field(
         default=[], description="the first five words' use per month (over time)")
