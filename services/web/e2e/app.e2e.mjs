@@ -246,6 +246,25 @@ try {
   const identities = page.getByRole("region", { name: "People across platforms" });
   await identities.getByText(/suggestions among \d+ senders/).waitFor({ timeout: 60_000 });
   await pages.check(page, "19e-people-across-platforms");
+
+  step("topics: computed as a job with progress, then labels, representatives, over time, the map");
+  await page.getByRole("tab", { name: "Topics" }).click();
+  await page.getByRole("button", { name: "Compute topics" }).click();
+  await page.getByTestId("topics-list").waitFor({ timeout: LONG });
+  const topicCount = await page.getByTestId("topic").count();
+  step(`  ${await page.getByRole("region", { name: "Topics job" }).textContent()}`);
+  assert.ok(topicCount >= 2, `${topicCount} topics`);
+  await page.getByTestId("topics-chart").waitFor();
+  const mapPoints = page.getByTestId("map-point");
+  assert.ok(await mapPoints.count() > 50, "the map shows the messages");
+  await mapPoints.nth(3).hover();
+  await assertEventually(async () => !/Reading the message/.test(await page.getByTestId("map-hover").textContent()),
+    30_000, "the hovered point's message");
+  await pages.check(page, "19f-topics");
+  await page.getByRole("button", { name: "Zoom in" }).click();
+  await mapPoints.nth(3).click();
+  await page.getByTestId("opened-message").waitFor({ timeout: 30_000 });
+  await page.keyboard.press("Escape");
   await page.getByRole("tab", { name: "Activity" }).click();
   await page.getByTestId("people-table").waitFor({ timeout: 60_000 });
 

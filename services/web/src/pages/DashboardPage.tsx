@@ -10,10 +10,11 @@ import { InteractionCards } from "../components/dashboard/InteractionCards";
 import { LanguageCards } from "../components/dashboard/LanguageCards";
 import { OverviewCard } from "../components/dashboard/OverviewCard";
 import { PeopleCard } from "../components/dashboard/PeopleCard";
+import { TopicsPanel } from "../components/dashboard/TopicsPanel";
 import { filtersFromParams, filtersToParams, type DashboardFilters } from "../lib/analytics";
 
 const TABS = { activity: "Activity", interaction: "Interaction", language: "Language", calendar: "Calendar",
-  identities: "People across platforms" } as const;
+  identities: "People across platforms", topics: "Topics" } as const;
 type Tab = keyof typeof TABS;
 
 /**
@@ -61,6 +62,9 @@ export default function DashboardPage() {
         </Tabs.Panel>
         <Tabs.Panel value="identities" pt="md">
           <IdentitiesCard collectionId={collectionId} filters={filters} />
+        </Tabs.Panel>
+        <Tabs.Panel value="topics" pt="md">
+          <TopicsPanel collectionId={collectionId} filters={filters} />
         </Tabs.Panel>
       </Tabs>
     </Stack>
