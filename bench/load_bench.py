@@ -180,14 +180,17 @@ class MemorySampler:
 def report(stats: dict, sampler: MemorySampler, args, duration: int) -> None:
     # Deliberate refusals, not errors: rate limits (429) and load shed by the gateway's
     # generation bound (503 generation_busy, Retry-After); the locustfile labels both.
-    refusal = ("429", "503 busy")
+    # locust writes a failure as "CatchResponseError('<our text>')".
+    def refused(error: str) -> bool:
+        return any(mark in error for mark in ("'429 rate limited", "'503 busy"))
+
     rate_limited: dict[str, int] = {}
     for row in stats["failures"]:
-        if row["Error"].startswith(refusal):
+        if refused(row["Error"]):
             rate_limited[row["Name"]] = rate_limited.get(row["Name"], 0) + int(row["Occurrences"])
     rate_limited["Aggregated"] = sum(rate_limited.values())
     errors = {f'{row["Name"]}: {row["Error"]}': int(row["Occurrences"])
-              for row in stats["failures"] if not row["Error"].startswith(refusal)}
+              for row in stats["failures"] if not refused(row["Error"])}
     print(f"\n{'route':<26}{'requests':>9}{'req/s':>8}{'p50':>8}{'p95':>8}{'p99':>8}"
           f"{'errors':>8}{'429/503':>8}   (ms)")
     routes = {}
