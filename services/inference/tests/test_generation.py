@@ -24,8 +24,9 @@ def test_the_model_answers_a_question_from_its_context(llm_cluster, smollm):
 
 
 def test_generation_stops_at_max_new_tokens_and_counts_them(llm_cluster, smollm):
-    short = llm_cluster.generate(smollm, "Write a long story about a lighthouse.", None,
-                                 max_new_tokens=5)
+    short = llm_cluster.generate(
+        smollm, "Write a long story about a lighthouse.", None, max_new_tokens=5
+    )
 
     assert short.tokens == 5
     assert short.text
@@ -67,8 +68,11 @@ def replies(stream) -> tuple[list[schemas.Message], schemas.Generated]:
 def test_the_handler_streams_the_answer_of_the_default_model(llm_cluster, registry, smollm):
     handlers = InferenceHandlers(registry, llm_cluster, smollm.name)
 
-    chunks, reply = replies(handlers.generate(schemas.GenerateRequested(
-        prompt=OFFSITE, system=SYSTEM, max_new_tokens=24)))
+    chunks, reply = replies(
+        handlers.generate(
+            schemas.GenerateRequested(prompt=OFFSITE, system=SYSTEM, max_new_tokens=24)
+        )
+    )
 
     assert isinstance(reply, schemas.Generated)
     assert reply.model == smollm.name and "Lisbon" in reply.text and 0 < reply.tokens <= 24
@@ -84,13 +88,16 @@ def test_the_handler_streams_the_answer_of_the_default_model(llm_cluster, regist
 
 def test_chat_messages_go_through_the_chat_template(llm_cluster, registry, smollm):
     handlers = InferenceHandlers(registry, llm_cluster, smollm.name)
-    turns = [schemas.ChatTurn(role="system", content=SYSTEM),
-             schemas.ChatTurn(role="user", content="Where is the offsite?"),
-             schemas.ChatTurn(role="assistant", content="Which offsite?"),
-             schemas.ChatTurn(role="user", content=OFFSITE)]
+    turns = [
+        schemas.ChatTurn(role="system", content=SYSTEM),
+        schemas.ChatTurn(role="user", content="Where is the offsite?"),
+        schemas.ChatTurn(role="assistant", content="Which offsite?"),
+        schemas.ChatTurn(role="user", content=OFFSITE),
+    ]
 
-    _, reply = replies(handlers.generate(schemas.GenerateRequested(messages=turns,
-                                                                   max_new_tokens=24)))
+    _, reply = replies(
+        handlers.generate(schemas.GenerateRequested(messages=turns, max_new_tokens=24))
+    )
 
     assert "Lisbon" in reply.text
     assert reply.prompt_tokens > len(OFFSITE.split()) + 10  # the template's own tokens too
@@ -98,19 +105,26 @@ def test_chat_messages_go_through_the_chat_template(llm_cluster, registry, smoll
 
 def test_sampling_is_repeatable_with_a_seed_and_greedy_at_temperature_zero(llm_cluster, smollm):
     def sample(seed):
-        return llm_cluster.generate(smollm, "Invent a name for a cat.", None, 12,
-                                    sampling=Sampling(temperature=1.2, top_p=0.95, seed=seed))
+        return llm_cluster.generate(
+            smollm,
+            "Invent a name for a cat.",
+            None,
+            12,
+            sampling=Sampling(temperature=1.2, top_p=0.95, seed=seed),
+        )
 
     assert sample(1).text == sample(1).text
     assert len({sample(seed).text for seed in (1, 2, 3, 4)}) > 1
-    greedy = llm_cluster.generate(smollm, "Invent a name for a cat.", None, 12,
-                                  sampling=Sampling(temperature=0, seed=5))
+    greedy = llm_cluster.generate(
+        smollm, "Invent a name for a cat.", None, 12, sampling=Sampling(temperature=0, seed=5)
+    )
     assert greedy.text == llm_cluster.generate(smollm, "Invent a name for a cat.", None, 12).text
 
 
 @pytest.mark.parametrize("model", ["no-such-model", "all-MiniLM-L6-v2"])
-def test_the_handler_refuses_a_model_that_is_not_a_registered_llm(llm_cluster, registry, smollm,
-                                                                   model):
+def test_the_handler_refuses_a_model_that_is_not_a_registered_llm(
+    llm_cluster, registry, smollm, model
+):
     handlers = InferenceHandlers(registry, llm_cluster, smollm.name)
 
     with pytest.raises(PermanentError) as refused:
@@ -129,8 +143,9 @@ def test_the_handler_refuses_a_prompt_beyond_the_models_context(llm_cluster, reg
     assert refused.value.code == "prompt_too_long"
 
 
-def test_the_handler_turns_a_cluster_that_is_too_slow_into_a_transient_error(llm_cluster,
-                                                                             registry, smollm):
+def test_the_handler_turns_a_cluster_that_is_too_slow_into_a_transient_error(
+    llm_cluster, registry, smollm
+):
     impatient = LlmCluster(llm_cluster.client, timeout_s=0.001)
     handlers = InferenceHandlers(registry, impatient, smollm.name)
 
@@ -166,14 +181,15 @@ class _LostActor:
         raise RuntimeError("Worker holding Actor was lost.  Status: cancelled")
 
 
-def test_an_engine_whose_worker_died_is_a_cluster_error_and_is_found_afresh():
+def test_an_engine_whose_worker_died_is_a_cluster_error_and_is_found_afresh(registry):
     """A plain RuntimeError from distributed: before, inference answered 502 for good."""
     from chatlens.inference.cluster import CLUSTER_ERRORS, ActorLost, LlmCluster, _method
 
+    smollm = registry.llm()  # its spec only: nothing is loaded
     cluster = LlmCluster(client=None, timeout_s=1)
     cluster._actors = [_LostActor()]
     with pytest.raises(ActorLost) as lost:
-        cluster.open(None, [{"role": "user", "content": "hi"}], 4)
+        cluster.open(smollm, [{"role": "user", "content": "hi"}], 4)
     assert isinstance(lost.value, CLUSTER_ERRORS)
     assert cluster._actors == []  # the next request finds the live engines
 
@@ -199,7 +215,10 @@ def test_the_decode_loop_runs_at_a_lower_priority_than_the_service(llm_cluster, 
     engines = [t for t in threading.enumerate() if t.name.startswith("llm-engine-")]
     assert engines
     assert {os.getpriority(os.PRIO_PROCESS, t.native_id) for t in engines} == {min(base + 5, 19)}
-    lowered = [tid for tid in os.listdir("/proc/self/task")
-               if os.getpriority(os.PRIO_PROCESS, int(tid)) == min(base + 5, 19)]
+    lowered = [
+        tid
+        for tid in os.listdir("/proc/self/task")
+        if os.getpriority(os.PRIO_PROCESS, int(tid)) == min(base + 5, 19)
+    ]
     # The loop itself and one OpenMP worker per torch thread beyond the first.
     assert len(lowered) >= len(engines) + torch.get_num_threads() - 1
