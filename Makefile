@@ -76,6 +76,7 @@ test-fast: setup
 
 test: setup
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m mypy
 	bash deploy/local/ensure-services.sh test

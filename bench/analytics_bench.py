@@ -58,8 +58,12 @@ from chatlens.index.storage.segment import SegmentCache  # noqa: E402
 from chatlens.shared.schemas import AnalyticsRequested  # noqa: E402
 
 OUT = ROOT / "var" / "bench"
-REPORTS = {"overview": {}, "activity": {"stack": "person", "bucket": "week"}, "calendar": {},
-           "people": {}}
+REPORTS = {
+    "overview": {},
+    "activity": {"stack": "person", "bucket": "week"},
+    "calendar": {},
+    "people": {},
+}
 # The later reports: through the index and directly in DuckDB (no pandas equivalent written).
 LATER = {"interaction": {}, "language": {}}
 # Bumped when analytics_data changes: a kept collection of older data is not reused.
@@ -86,8 +90,12 @@ def build(size: int, messages) -> Layout:
     started = time.perf_counter()
     collection = Collection.create(path, dim=4)
     # No vectors: analytics reads only the message records and their columns.
-    collection.add_version("job1", NewSegment(messages, [], np.zeros((0, 4), np.float32)),
-                           {"messages": size}, f"{size} generated messages")
+    collection.add_version(
+        "job1",
+        NewSegment(messages, [], np.zeros((0, 4), np.float32)),
+        {"messages": size},
+        f"{size} generated messages",
+    )
     print(f"  built the {size:,} collection in {time.perf_counter() - started:.0f} s")
     return layout
 
@@ -105,20 +113,31 @@ def timed(call: Callable[[], object], repeats: int) -> dict:
         times.append((time.perf_counter() - started) * 1000)
         cpu.append((time.process_time() - used) * 1000)
     times.sort()
-    return {"p50_ms": statistics.median(times),
-            "p99_ms": times[min(len(times) - 1, round(0.99 * (len(times) - 1)))],
-            "cpu_p50_ms": statistics.median(cpu), "first_ms": first}
+    return {
+        "p50_ms": statistics.median(times),
+        "p99_ms": times[min(len(times) - 1, round(0.99 * (len(times) - 1)))],
+        "cpu_p50_ms": statistics.median(cpu),
+        "first_ms": first,
+    }
 
 
 def frame(messages) -> pd.DataFrame:
     """The parsed messages as one DataFrame, the way chat-analysis scripts start."""
-    return pd.DataFrame({
-        "message_id": [m.message_id for m in messages], "seq": [m.seq for m in messages],
-        "chat": [m.chat for m in messages], "sender": [m.sender for m in messages],
-        "kind": [m.kind for m in messages], "sent_at": [m.sent_at for m in messages],
-        "text": [m.text for m in messages], "reply_to": [m.reply_to for m in messages],
-        "edited": [m.edited for m in messages], "deleted": [m.deleted for m in messages],
-        "attachments": [len(m.attachments) for m in messages]})
+    return pd.DataFrame(
+        {
+            "message_id": [m.message_id for m in messages],
+            "seq": [m.seq for m in messages],
+            "chat": [m.chat for m in messages],
+            "sender": [m.sender for m in messages],
+            "kind": [m.kind for m in messages],
+            "sent_at": [m.sent_at for m in messages],
+            "text": [m.text for m in messages],
+            "reply_to": [m.reply_to for m in messages],
+            "edited": [m.edited for m in messages],
+            "deleted": [m.deleted for m in messages],
+            "attachments": [len(m.attachments) for m in messages],
+        }
+    )
 
 
 def pandas_reports(df: pd.DataFrame) -> dict[str, Callable[[], object]]:
@@ -139,15 +158,23 @@ def pandas_reports(df: pd.DataFrame) -> dict[str, Callable[[], object]]:
         days = pd.Series(sorted(own["day"].unique()))
         streak = (pd.to_datetime(days).diff().dt.days != 1).cumsum().value_counts().max()
         times = own["sent_at"].sort_values()
-        return {"messages": len(own), "words": int(own["words"].sum()),
-                "participants": own["sender"].nunique(), "chats": own["chat"].nunique(),
-                "active_days": len(days), "busiest_day": own["day"].value_counts().idxmax(),
-                "busiest_hour": own["t"].dt.hour.value_counts().idxmax(),
-                "busiest_weekday": own["t"].dt.dayofweek.value_counts().idxmax(),
-                "busiest_month": own["t"].dt.strftime("%Y-%m").value_counts().idxmax(),
-                "streak": int(streak), "silence": times.diff().max(),
-                "media": int(own["media"].sum()), "links": int(own["link"].sum()),
-                "edited": int(own["edited"].sum()), "deleted": int(own["deleted"].sum())}
+        return {
+            "messages": len(own),
+            "words": int(own["words"].sum()),
+            "participants": own["sender"].nunique(),
+            "chats": own["chat"].nunique(),
+            "active_days": len(days),
+            "busiest_day": own["day"].value_counts().idxmax(),
+            "busiest_hour": own["t"].dt.hour.value_counts().idxmax(),
+            "busiest_weekday": own["t"].dt.dayofweek.value_counts().idxmax(),
+            "busiest_month": own["t"].dt.strftime("%Y-%m").value_counts().idxmax(),
+            "streak": int(streak),
+            "silence": times.diff().max(),
+            "media": int(own["media"].sum()),
+            "links": int(own["link"].sum()),
+            "edited": int(own["edited"].sum()),
+            "deleted": int(own["deleted"].sum()),
+        }
 
     def activity():
         own = authored()
@@ -155,21 +182,29 @@ def pandas_reports(df: pd.DataFrame) -> dict[str, Callable[[], object]]:
         top = own["sender"].value_counts().index[:10]
         key = own["sender"].where(own["sender"].isin(top), "(other)")
         series = own.groupby([week, key]).size()
-        heatmap = own.groupby([own["t"].dt.dayofweek, own["t"].dt.hour]).size().unstack(
-            fill_value=0)
-        lengths = pd.cut(own["chars"], [-1, 0, 10, 20, 50, 100, 200, 500, 1000, np.inf]
-                         ).value_counts()
+        heatmap = (
+            own.groupby([own["t"].dt.dayofweek, own["t"].dt.hour]).size().unstack(fill_value=0)
+        )
+        lengths = pd.cut(
+            own["chars"], [-1, 0, 10, 20, 50, 100, 200, 500, 1000, np.inf]
+        ).value_counts()
         return series, heatmap, lengths
 
     def people():
         own = authored().sort_values(["chat", "sent_at", "seq", "message_id"])
         base = own.groupby("sender").agg(
-            messages=("message_id", "size"), words=("words", "sum"),
-            average_length=("chars", "mean"), media=("media", "sum"), links=("link", "sum"),
-            first_seen=("sent_at", "min"), last_seen=("sent_at", "max"),
-            active_days=("day", "nunique"))
+            messages=("message_id", "size"),
+            words=("words", "sum"),
+            average_length=("chars", "mean"),
+            media=("media", "sum"),
+            links=("link", "sum"),
+            first_seen=("sent_at", "min"),
+            last_seen=("sent_at", "max"),
+            active_days=("day", "nunique"),
+        )
         base["emoji"] = own.groupby("sender")["text"].apply(
-            lambda texts: sum(emoji_count(text) for text in texts))
+            lambda texts: sum(emoji_count(text) for text in texts)
+        )
         base["share"] = base["messages"] / len(own)
         gap = own.groupby("chat")["sent_at"].diff()
         session = (gap.isna() | (gap > GAP)).groupby(own["chat"]).cumsum()
@@ -178,10 +213,15 @@ def pandas_reports(df: pd.DataFrame) -> dict[str, Callable[[], object]]:
         base["ended"] = grouped["sender"].last().value_counts()
         previous = own.groupby("chat")["sender"].shift()
         answer = (~(gap.isna() | (gap > GAP))) & (previous != own["sender"])
-        base["median_response"] = gap[answer].dt.total_seconds().groupby(
-            own["sender"][answer]).median()
-        replies = own.merge(own[["message_id", "sender"]], left_on="reply_to",
-                            right_on="message_id", suffixes=("", "_target"))
+        base["median_response"] = (
+            gap[answer].dt.total_seconds().groupby(own["sender"][answer]).median()
+        )
+        replies = own.merge(
+            own[["message_id", "sender"]],
+            left_on="reply_to",
+            right_on="message_id",
+            suffixes=("", "_target"),
+        )
         base["replies_given"] = replies["sender"].value_counts()
         base["replies_received"] = replies["sender_target"].value_counts()
         return base
@@ -191,8 +231,12 @@ def pandas_reports(df: pd.DataFrame) -> dict[str, Callable[[], object]]:
         year = own["t"].dt.year
         latest = own[year == year.max()]
         days = latest.groupby("day").size()
-        return {"days": days, "total": int(days.sum()), "max": int(days.max()),
-                "years": sorted(year.unique())}
+        return {
+            "days": days,
+            "total": int(days.sum()),
+            "max": int(days.max()),
+            "years": sorted(year.unique()),
+        }
 
     return {"overview": overview, "activity": activity, "calendar": calendar, "people": people}
 
@@ -228,12 +272,19 @@ def measure_gateway(layout: Layout, reports: dict, repeats: int) -> dict:
     # Nine ports from here (the services and their health ports); not CHATLENS_E2E_PORT, one
     # port that its neighbours' stacks may hold the next ones of.
     port = int(os.environ.get("ANALYTICS_BENCH_PORT", "19300"))
-    stack = Stack(StackConfig(root=ROOT, state=state, base_port=port, nginx_port=port + 80,
-                              nginx=False, services=("auth", "index", "gateway"),
-                              # No embedding worker or inference service here.
-                              extra_env={"RATE_LIMIT_SCALE": "1000",
-                                         "READY_REQUIRES_SERVICES": "false"},
-                              amqp_url=f"amqp://guest:guest@127.0.0.1:5672/{vhost}"))
+    stack = Stack(
+        StackConfig(
+            root=ROOT,
+            state=state,
+            base_port=port,
+            nginx_port=port + 80,
+            nginx=False,
+            services=("auth", "index", "gateway"),
+            # No embedding worker or inference service here.
+            extra_env={"RATE_LIMIT_SCALE": "1000", "READY_REQUIRES_SERVICES": "false"},
+            amqp_url=f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
+        )
+    )
     try:
         print("  gateway: starting the stack …", flush=True)
         stack.up(wait_s=600)
@@ -248,14 +299,19 @@ def measure_gateway(layout: Layout, reports: dict, repeats: int) -> dict:
         shutil.copytree(layout.collection("bench", "c1"), target, symlinks=True)
         version = Collection(target).manifest().version
         with sqlite3.connect(state / "data" / "gateway" / "gateway.db") as db:
-            db.execute("UPDATE collections SET version = ? WHERE id = ?",
-                       (version, collection["id"]))
+            db.execute(
+                "UPDATE collections SET version = ? WHERE id = ?", (version, collection["id"])
+            )
         http = requests.Session()
         base = f"{stack.config.gateway_url}/api/v1/collections/{collection['id']}/analytics"
 
         def ask(report: str) -> dict:
-            response = http.get(f"{base}/{report}", params={"timezone": ZONE, **reports[report]},
-                                headers={"Authorization": f"Bearer {client.token}"}, timeout=120)
+            response = http.get(
+                f"{base}/{report}",
+                params={"timezone": ZONE, **reports[report]},
+                headers={"Authorization": f"Bearer {client.token}"},
+                timeout=120,
+            )
             response.raise_for_status()
             return response.json()
 
@@ -273,10 +329,17 @@ def measure_gateway(layout: Layout, reports: dict, repeats: int) -> dict:
                     raise
         load_s = time.perf_counter() - started
         rss_loaded, _ = process_status(index_pid)
-        out: dict = {"index_first_answer_s": load_s, "index_rss_gib_before": rss_before,
-                     "index_rss_gib_loaded": rss_loaded, "reports": {}}
-        print(f"  gateway: the index service answered first after {load_s:.1f} s (segment "
-              f"loaded; resident {rss_before:.2f} -> {rss_loaded:.2f} GiB)", flush=True)
+        out: dict = {
+            "index_first_answer_s": load_s,
+            "index_rss_gib_before": rss_before,
+            "index_rss_gib_loaded": rss_loaded,
+            "reports": {},
+        }
+        print(
+            f"  gateway: the index service answered first after {load_s:.1f} s (segment "
+            f"loaded; resident {rss_before:.2f} -> {rss_loaded:.2f} GiB)",
+            flush=True,
+        )
         for report in reports:
             ask(report)  # its frame is prepared once per version (shared by these four)
             times, cpu = [], []
@@ -290,7 +353,8 @@ def measure_gateway(layout: Layout, reports: dict, repeats: int) -> dict:
             out["reports"][report] = {
                 "p50_ms": statistics.median(times),
                 "p99_ms": times[min(len(times) - 1, round(0.99 * (len(times) - 1)))],
-                "index_cpu_p50_ms": statistics.median(cpu)}
+                "index_cpu_p50_ms": statistics.median(cpu),
+            }
         out["index_rss_gib_after"] = process_status(index_pid)[0]
         return out
     finally:
@@ -299,8 +363,9 @@ def measure_gateway(layout: Layout, reports: dict, repeats: int) -> dict:
         shutil.rmtree(state / "data", ignore_errors=True)  # the copied collection; logs stay
 
 
-def run_size(size: int, repeats: int, gateway: bool = False,
-             gateway_repeats: int = 30, pandas: bool = True) -> dict:
+def run_size(
+    size: int, repeats: int, gateway: bool = False, gateway_repeats: int = 30, pandas: bool = True
+) -> dict:
     print(f"{size:,} messages")
     layout = Layout(OUT / "analytics" / f"{size}-{DATA}")
     df = None
@@ -316,8 +381,10 @@ def run_size(size: int, repeats: int, gateway: bool = False,
     started = time.perf_counter()
     analytics.answer(AnalyticsRequested(org_id="bench", collection_id="c1", report="overview"))
     load_s = time.perf_counter() - started
-    print(f"  the index loaded the segment in {load_s:.1f} s "
-          f"(+{resident_gib() - rss:.2f} GiB resident)")
+    print(
+        f"  the index loaded the segment in {load_s:.1f} s "
+        f"(+{resident_gib() - rss:.2f} GiB resident)"
+    )
     segment_path = Collection(layout.collection("bench", "c1")).segment_path("")
     [parquet] = sorted(segment_path.glob(f"*/{COLUMNS}"))
     # Read as the index reads it (an older layout upgraded), and prepared once, as the index
@@ -327,63 +394,81 @@ def run_size(size: int, repeats: int, gateway: bool = False,
     in_pandas = pandas_reports(df) if df is not None else {}
     figures: dict = {"messages": size, "index_load_s": load_s, "reports": {}}
     for report, options in REPORTS.items():
-        request = AnalyticsRequested(org_id="bench", collection_id="c1", report=report,
-                                     timezone=ZONE, **options)
+        request = AnalyticsRequested(
+            org_id="bench", collection_id="c1", report=report, timezone=ZONE, **options
+        )
 
         def direct(request=request):
             with sql.connect(direct_table, request.gap_minutes) as con:
                 return analytics_service.run(con, request)
 
-        row = {"index": timed(lambda request=request: analytics.answer(request), repeats),
-               "duckdb": timed(direct, repeats),
-               "pandas": timed(in_pandas[report], max(3, repeats // 5)) if pandas
-               else {"p50_ms": float("nan"), "cpu_p50_ms": float("nan")}}
+        row = {
+            "index": timed(lambda request=request: analytics.answer(request), repeats),
+            "duckdb": timed(direct, repeats),
+            "pandas": timed(in_pandas[report], max(3, repeats // 5))
+            if pandas
+            else {"p50_ms": float("nan"), "cpu_p50_ms": float("nan")},
+        }
         row["index_vs_duckdb"] = row["index"]["p50_ms"] / row["duckdb"]["p50_ms"]
         row["pandas_vs_index"] = row["pandas"]["p50_ms"] / row["index"]["p50_ms"]
         figures["reports"][report] = row
-        print(f"  {report:9} index p50 {row['index']['p50_ms']:7.1f} ms p99 "
-              f"{row['index']['p99_ms']:7.1f} cpu {row['index']['cpu_p50_ms']:6.1f} (first "
-              f"{row['index']['first_ms']:6.0f}) | duckdb direct p50 "
-              f"{row['duckdb']['p50_ms']:7.1f} cpu {row['duckdb']['cpu_p50_ms']:6.1f} "
-              f"({row['index_vs_duckdb']:.2f}x) | pandas p50 {row['pandas']['p50_ms']:8.1f}"
-              f" ms (index {row['pandas_vs_index']:.1f}x faster)")
-    total = {name: sum(r[name]["p50_ms"] for r in figures["reports"].values())
-             for name in ("index", "duckdb", "pandas")}
+        print(
+            f"  {report:9} index p50 {row['index']['p50_ms']:7.1f} ms p99 "
+            f"{row['index']['p99_ms']:7.1f} cpu {row['index']['cpu_p50_ms']:6.1f} (first "
+            f"{row['index']['first_ms']:6.0f}) | duckdb direct p50 "
+            f"{row['duckdb']['p50_ms']:7.1f} cpu {row['duckdb']['cpu_p50_ms']:6.1f} "
+            f"({row['index_vs_duckdb']:.2f}x) | pandas p50 {row['pandas']['p50_ms']:8.1f}"
+            f" ms (index {row['pandas_vs_index']:.1f}x faster)"
+        )
+    total = {
+        name: sum(r[name]["p50_ms"] for r in figures["reports"].values())
+        for name in ("index", "duckdb", "pandas")
+    }
     for report, options in LATER.items():
-        request = AnalyticsRequested(org_id="bench", collection_id="c1", report=report,
-                                     timezone=ZONE, **options)
+        request = AnalyticsRequested(
+            org_id="bench", collection_id="c1", report=report, timezone=ZONE, **options
+        )
 
         def direct_text(request=request):
             with sql.connect(with_text, request.gap_minutes) as con:
                 return analytics_service.run(con, request)
 
         few = max(3, repeats // 5)
-        row = {"index": timed(lambda request=request: analytics.answer(request), few),
-               "duckdb": timed(direct_text, few)}
+        row = {
+            "index": timed(lambda request=request: analytics.answer(request), few),
+            "duckdb": timed(direct_text, few),
+        }
         row["index_vs_duckdb"] = row["index"]["p50_ms"] / row["duckdb"]["p50_ms"]
         figures["later"] = {**figures.get("later", {}), report: row}
-        print(f"  {report:11} index p50 {row['index']['p50_ms']:7.1f} ms p99 "
-              f"{row['index']['p99_ms']:7.1f} cpu {row['index']['cpu_p50_ms']:6.1f} (first "
-              f"{row['index']['first_ms']:6.0f}) | duckdb direct p50 "
-              f"{row['duckdb']['p50_ms']:7.1f} cpu {row['duckdb']['cpu_p50_ms']:6.1f} "
-              f"({row['index_vs_duckdb']:.2f}x)")
+        print(
+            f"  {report:11} index p50 {row['index']['p50_ms']:7.1f} ms p99 "
+            f"{row['index']['p99_ms']:7.1f} cpu {row['index']['cpu_p50_ms']:6.1f} (first "
+            f"{row['index']['first_ms']:6.0f}) | duckdb direct p50 "
+            f"{row['duckdb']['p50_ms']:7.1f} cpu {row['duckdb']['cpu_p50_ms']:6.1f} "
+            f"({row['index_vs_duckdb']:.2f}x)"
+        )
     if gateway:
         # Last: the stack competes with this process for the two cores.
         through = measure_gateway(layout, REPORTS, gateway_repeats)
         figures["gateway"] = through
         for report, row in through["reports"].items():
-            direct, pandas = (figures["reports"][report][name]["p50_ms"]
-                              for name in ("duckdb", "pandas"))
+            direct, pandas = (
+                figures["reports"][report][name]["p50_ms"] for name in ("duckdb", "pandas")
+            )
             row["gateway_vs_duckdb"] = row["p50_ms"] / direct
             row["pandas_vs_gateway"] = pandas / row["p50_ms"]
-            print(f"  {report:9} gateway p50 {row['p50_ms']:7.1f} ms p99 {row['p99_ms']:7.1f} "
-                  f"(index cpu {row['index_cpu_p50_ms']:6.1f}) | {row['gateway_vs_duckdb']:.2f}x "
-                  f"duckdb direct | pandas {row['pandas_vs_gateway']:.1f}x slower")
+            print(
+                f"  {report:9} gateway p50 {row['p50_ms']:7.1f} ms p99 {row['p99_ms']:7.1f} "
+                f"(index cpu {row['index_cpu_p50_ms']:6.1f}) | {row['gateway_vs_duckdb']:.2f}x "
+                f"duckdb direct | pandas {row['pandas_vs_gateway']:.1f}x slower"
+            )
         total["gateway"] = sum(r["p50_ms"] for r in through["reports"].values())
     figures["all_reports_p50_ms"] = total
-    print(f"  all four   index {total['index']:.0f} ms | duckdb {total['duckdb']:.0f} ms | "
-          f"pandas {total['pandas']:.0f} ms"
-          + (f" | gateway {total['gateway']:.0f} ms" if "gateway" in total else ""))
+    print(
+        f"  all four   index {total['index']:.0f} ms | duckdb {total['duckdb']:.0f} ms | "
+        f"pandas {total['pandas']:.0f} ms"
+        + (f" | gateway {total['gateway']:.0f} ms" if "gateway" in total else "")
+    )
     return figures
 
 
@@ -391,19 +476,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--repeats", type=int, default=15)
-    parser.add_argument("--gateway-sizes", default="100000,1000000",
-                        help="sizes also measured through the gateway ('' for none)")
+    parser.add_argument(
+        "--gateway-sizes",
+        default="100000,1000000",
+        help="sizes also measured through the gateway ('' for none)",
+    )
     parser.add_argument("--gateway-repeats", type=int, default=30)
-    parser.add_argument("--no-pandas", dest="pandas", action="store_false",
-                        help="skip pandas (minutes at 1M): the index, DuckDB and gateway only")
+    parser.add_argument(
+        "--no-pandas",
+        dest="pandas",
+        action="store_false",
+        help="skip pandas (minutes at 1M): the index, DuckDB and gateway only",
+    )
     args = parser.parse_args()
     through = {int(size) for size in args.gateway_sizes.split(",") if size}
-    results = [run_size(int(size), args.repeats, int(size) in through, args.gateway_repeats,
-                        args.pandas) for size in args.sizes.split(",")]
+    results = [
+        run_size(int(size), args.repeats, int(size) in through, args.gateway_repeats, args.pandas)
+        for size in args.sizes.split(",")
+    ]
     OUT.mkdir(parents=True, exist_ok=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    (OUT / "analytics.json").write_text(json.dumps({"sizes": results, "peak_rss_gib": peak},
-                                                   indent=1, default=str))
+    (OUT / "analytics.json").write_text(
+        json.dumps({"sizes": results, "peak_rss_gib": peak}, indent=1, default=str)
+    )
     print(f"wrote {OUT / 'analytics.json'}")
 
 

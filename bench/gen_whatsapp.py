@@ -15,23 +15,107 @@ import random
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-PEOPLE = ["Marta Silva", "Jonas Berg", "Priya Nair", "Tom O'Neill", "Aiko Tanaka", "Lucas Moreau",
-          "Sofia Rossi", "Ben Carter", "Inês Costa", "Omar Haddad", "Lena Vogel", "Diego Ramos"]
-PLACES = ["the office", "the warehouse", "the client site", "the co-working space", "home",
-          "the train", "the airport", "the café downstairs", "the meeting room", "Berlin",
-          "Porto", "the Amsterdam office", "the data centre"]
-THINGS = ["the invoice", "the contract", "the slide deck", "the release notes", "the budget",
-          "the roadmap", "the onboarding doc", "the quarterly report", "the VPN config",
-          "the staging server", "the on-call rota", "the supplier quote", "the expense sheet",
-          "the design mockups", "the test results", "the backup job", "the customer survey"]
-PEOPLE_ROLES = ["the accountant", "legal", "the landlord", "the printer guy", "our designer",
-                "the client", "the new intern", "finance", "IT support", "the caterer"]
-DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "tomorrow", "next week",
-        "after lunch", "end of day", "first thing in the morning"]
-FEELINGS = ["great", "a bit tight", "fine", "not ideal", "perfect", "doable", "annoying",
-            "surprisingly quick", "way over budget", "good enough for now"]
-REACTIONS = ["ok", "👍", "thanks!", "on it", "haha", "nice", "sounds good", "sure", "noted",
-             "will do", "yes please", "no worries", "🙏", "ugh", "agreed"]
+PEOPLE = [
+    "Marta Silva",
+    "Jonas Berg",
+    "Priya Nair",
+    "Tom O'Neill",
+    "Aiko Tanaka",
+    "Lucas Moreau",
+    "Sofia Rossi",
+    "Ben Carter",
+    "Inês Costa",
+    "Omar Haddad",
+    "Lena Vogel",
+    "Diego Ramos",
+]
+PLACES = [
+    "the office",
+    "the warehouse",
+    "the client site",
+    "the co-working space",
+    "home",
+    "the train",
+    "the airport",
+    "the café downstairs",
+    "the meeting room",
+    "Berlin",
+    "Porto",
+    "the Amsterdam office",
+    "the data centre",
+]
+THINGS = [
+    "the invoice",
+    "the contract",
+    "the slide deck",
+    "the release notes",
+    "the budget",
+    "the roadmap",
+    "the onboarding doc",
+    "the quarterly report",
+    "the VPN config",
+    "the staging server",
+    "the on-call rota",
+    "the supplier quote",
+    "the expense sheet",
+    "the design mockups",
+    "the test results",
+    "the backup job",
+    "the customer survey",
+]
+PEOPLE_ROLES = [
+    "the accountant",
+    "legal",
+    "the landlord",
+    "the printer guy",
+    "our designer",
+    "the client",
+    "the new intern",
+    "finance",
+    "IT support",
+    "the caterer",
+]
+DAYS = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "tomorrow",
+    "next week",
+    "after lunch",
+    "end of day",
+    "first thing in the morning",
+]
+FEELINGS = [
+    "great",
+    "a bit tight",
+    "fine",
+    "not ideal",
+    "perfect",
+    "doable",
+    "annoying",
+    "surprisingly quick",
+    "way over budget",
+    "good enough for now",
+]
+REACTIONS = [
+    "ok",
+    "👍",
+    "thanks!",
+    "on it",
+    "haha",
+    "nice",
+    "sounds good",
+    "sure",
+    "noted",
+    "will do",
+    "yes please",
+    "no worries",
+    "🙏",
+    "ugh",
+    "agreed",
+]
 TEMPLATES = [
     "Can someone send me {thing}? I need it before {day}",
     "I'll be at {place} until {hour}:{minute:02d} if anyone needs me",
@@ -62,10 +146,24 @@ TEMPLATES = [
     "Please don't touch {thing2} until {role} confirms",
     "Coffee machine at {place} is fixed 🎉",
 ]
-THINGS_2 = ["build server", "printer", "VPN", "shared calendar", "wiki", "badge reader",
-            "staging database", "CI pipeline", "label printer", "projector"]
-SYSTEM_LINES = ["{person} added {other}", "{person} left", "{person} changed this group's icon",
-                "{person} changed the group description"]
+THINGS_2 = [
+    "build server",
+    "printer",
+    "VPN",
+    "shared calendar",
+    "wiki",
+    "badge reader",
+    "staging database",
+    "CI pipeline",
+    "label printer",
+    "projector",
+]
+SYSTEM_LINES = [
+    "{person} added {other}",
+    "{person} left",
+    "{person} changed this group's icon",
+    "{person} changed the group description",
+]
 MEDIA = "<Media omitted>"
 
 
@@ -81,18 +179,32 @@ def _line(rng: random.Random, people: list[str]) -> tuple[str, str | None]:
         return rng.choice(REACTIONS), person
     template = rng.choice(TEMPLATES)
     text = template.format(
-        thing=rng.choice(THINGS), thing2=rng.choice(THINGS_2), place=rng.choice(PLACES),
-        role=rng.choice(PEOPLE_ROLES), day=rng.choice(DAYS), feeling=rng.choice(FEELINGS),
-        feeling_cap=rng.choice(FEELINGS).capitalize(), person=rng.choice(people).split()[0],
-        hour=rng.randint(8, 19), minute=rng.choice([0, 15, 30, 45, 10, 20, 40, 50]),
-        n=rng.randint(2, 45), invoice=rng.randint(1000, 9999),
-        amount=f"{rng.randint(12, 4800)}.{rng.randint(0, 99):02d}", pct=rng.randint(1, 40),
+        thing=rng.choice(THINGS),
+        thing2=rng.choice(THINGS_2),
+        place=rng.choice(PLACES),
+        role=rng.choice(PEOPLE_ROLES),
+        day=rng.choice(DAYS),
+        feeling=rng.choice(FEELINGS),
+        feeling_cap=rng.choice(FEELINGS).capitalize(),
+        person=rng.choice(people).split()[0],
+        hour=rng.randint(8, 19),
+        minute=rng.choice([0, 15, 30, 45, 10, 20, 40, 50]),
+        n=rng.randint(2, 45),
+        invoice=rng.randint(1000, 9999),
+        amount=f"{rng.randint(12, 4800)}.{rng.randint(0, 99):02d}",
+        pct=rng.randint(1, 40),
     )
     if rng.random() < 0.03:  # a multi-line message
         text += "\n" + rng.choice(TEMPLATES[:8]).format(
-            thing=rng.choice(THINGS), place=rng.choice(PLACES), role=rng.choice(PEOPLE_ROLES),
-            day=rng.choice(DAYS), feeling=rng.choice(FEELINGS), hour=rng.randint(8, 19),
-            minute=0, n=rng.randint(2, 9))
+            thing=rng.choice(THINGS),
+            place=rng.choice(PLACES),
+            role=rng.choice(PEOPLE_ROLES),
+            day=rng.choice(DAYS),
+            feeling=rng.choice(FEELINGS),
+            hour=rng.randint(8, 19),
+            minute=0,
+            n=rng.randint(2, 9),
+        )
     return text, person
 
 
@@ -123,9 +235,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.count < 1:
         parser.error("count must be at least 1")
     with open(args.out, "w", encoding="utf-8", newline="\n") as out:
-        out.write("08/01/2024, 08:30 - Messages and calls are end-to-end encrypted. No one "
-                  "outside of this chat, not even WhatsApp, can read or listen to them. Tap to "
-                  "learn more.\n")
+        out.write(
+            "08/01/2024, 08:30 - Messages and calls are end-to-end encrypted. No one "
+            "outside of this chat, not even WhatsApp, can read or listen to them. Tap to "
+            "learn more.\n"
+        )
         for line in messages(args.count - 1, args.seed, args.people):
             out.write(line + "\n")
 

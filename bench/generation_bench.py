@@ -42,44 +42,105 @@ sys.path.insert(0, str(ROOT / "bench"))
 from ingest_bench import _drop_vhost, _vhost  # noqa: E402 (the bench folder is not a package)
 
 LONG_PROMPT = "Write a long, detailed story about a lighthouse keeper and a storm."
-PROMPTS = [f"Write a long story about a {animal} who learns to {skill}." for animal, skill in (
-    ("fox", "sail"), ("bear", "paint"), ("owl", "cook"), ("cat", "sing"), ("wolf", "dance"),
-    ("otter", "fly a kite"), ("mouse", "play chess"), ("horse", "read maps"),
-    ("goat", "build a boat"), ("seal", "juggle"), ("crow", "count stars"), ("lynx", "knit"),
-    ("hare", "swim"), ("deer", "write poems"), ("duck", "ride a bike"), ("frog", "garden"))]
+PROMPTS = [
+    f"Write a long story about a {animal} who learns to {skill}."
+    for animal, skill in (
+        ("fox", "sail"),
+        ("bear", "paint"),
+        ("owl", "cook"),
+        ("cat", "sing"),
+        ("wolf", "dance"),
+        ("otter", "fly a kite"),
+        ("mouse", "play chess"),
+        ("horse", "read maps"),
+        ("goat", "build a boat"),
+        ("seal", "juggle"),
+        ("crow", "count stars"),
+        ("lynx", "knit"),
+        ("hare", "swim"),
+        ("deer", "write poems"),
+        ("duck", "ride a bike"),
+        ("frog", "garden"),
+    )
+]
 
 # (question, the fact the answer must contain, the planted message that holds it)
 PLANTED = [
-    ("Where is the offsite?", "lisbon",
-     "Booked it: the offsite this year is in Lisbon, at the Hotel Avenida."),
-    ("What is the code of the parking garage?", "7731",
-     "FYI the parking garage code is 7731 from now on."),
-    ("What is the name of the new designer?", "ravensworth",
-     "Our new designer is Clara Ravensworth, she starts on Monday."),
-    ("How much is the marketing budget for the quarter?", "45,000",
-     "Finance confirmed the marketing budget for the quarter: 45,000 euros."),
-    ("When is the server migration?", "14 may",
-     "The server migration is scheduled for 14 May, starting at 22:00."),
-    ("Where is the client dinner?", "casa nostra",
-     "The client dinner is at Casa Nostra restaurant on Thursday."),
-    ("How often are the API keys rotated?", "90 days",
-     "Security policy: the API keys are rotated every 90 days."),
-    ("What was the objection to the enterprise pricing?", "too expensive",
-     "My objection to the enterprise pricing: it is too expensive for small teams."),
-    ("When does version 3 launch?", "october",
-     "Version 3 launches on the 2nd of October, marketing is ready."),
-    ("What is the team mascot?", "octopus",
-     "Vote is in: the team mascot is a purple octopus called Inky."),
-    ("What time is the daily standup now?", "9:45",
-     "Heads up, the daily standup moves to 9:45 every morning."),
-    ("Which database did we choose for the analytics service?", "postgres",
-     "Decision: we chose Postgres over MongoDB for the analytics service."),
-    ("Where is the summer party?", "cascais",
-     "The summer party will be at the beach club in Cascais."),
-    ("Who leads the on-call rotation?", "tomasz",
-     "This week the on-call rotation is led by Tomasz."),
-    ("What colour will the new logo be?", "teal",
-     "The designers settled it: the new logo will be teal."),
+    (
+        "Where is the offsite?",
+        "lisbon",
+        "Booked it: the offsite this year is in Lisbon, at the Hotel Avenida.",
+    ),
+    (
+        "What is the code of the parking garage?",
+        "7731",
+        "FYI the parking garage code is 7731 from now on.",
+    ),
+    (
+        "What is the name of the new designer?",
+        "ravensworth",
+        "Our new designer is Clara Ravensworth, she starts on Monday.",
+    ),
+    (
+        "How much is the marketing budget for the quarter?",
+        "45,000",
+        "Finance confirmed the marketing budget for the quarter: 45,000 euros.",
+    ),
+    (
+        "When is the server migration?",
+        "14 may",
+        "The server migration is scheduled for 14 May, starting at 22:00.",
+    ),
+    (
+        "Where is the client dinner?",
+        "casa nostra",
+        "The client dinner is at Casa Nostra restaurant on Thursday.",
+    ),
+    (
+        "How often are the API keys rotated?",
+        "90 days",
+        "Security policy: the API keys are rotated every 90 days.",
+    ),
+    (
+        "What was the objection to the enterprise pricing?",
+        "too expensive",
+        "My objection to the enterprise pricing: it is too expensive for small teams.",
+    ),
+    (
+        "When does version 3 launch?",
+        "october",
+        "Version 3 launches on the 2nd of October, marketing is ready.",
+    ),
+    (
+        "What is the team mascot?",
+        "octopus",
+        "Vote is in: the team mascot is a purple octopus called Inky.",
+    ),
+    (
+        "What time is the daily standup now?",
+        "9:45",
+        "Heads up, the daily standup moves to 9:45 every morning.",
+    ),
+    (
+        "Which database did we choose for the analytics service?",
+        "postgres",
+        "Decision: we chose Postgres over MongoDB for the analytics service.",
+    ),
+    (
+        "Where is the summer party?",
+        "cascais",
+        "The summer party will be at the beach club in Cascais.",
+    ),
+    (
+        "Who leads the on-call rotation?",
+        "tomasz",
+        "This week the on-call rotation is led by Tomasz.",
+    ),
+    (
+        "What colour will the new logo be?",
+        "teal",
+        "The designers settled it: the new logo will be teal.",
+    ),
 ]
 
 
@@ -104,11 +165,17 @@ def main() -> None:
     corpus = planted_corpus(out / "WhatsApp Chat with Planted.txt", args.filler)
 
     vhost = _vhost()
-    stack = Stack(StackConfig(root=ROOT, state=out / "gen-stack", base_port=args.port,
-                              nginx_port=args.port - 20,
-                              amqp_url=f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
-                              # A bench sends one user's requests faster than the rate limits.
-                              extra_env={"RATE_LIMIT_SCALE": "1000"}))
+    stack = Stack(
+        StackConfig(
+            root=ROOT,
+            state=out / "gen-stack",
+            base_port=args.port,
+            nginx_port=args.port - 20,
+            amqp_url=f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
+            # A bench sends one user's requests faster than the rate limits.
+            extra_env={"RATE_LIMIT_SCALE": "1000"},
+        )
+    )
     try:
         print("starting the stack …", flush=True)
         stack.up(wait_s=900)
@@ -119,8 +186,11 @@ def main() -> None:
         client.login(email, "bench-password-long-enough")
         route = Route(url, client.token)
 
-        print("raw model.generate in this process, and one request through the path, in turn "
-              "(so both see the same machine load) …", flush=True)
+        print(
+            "raw model.generate in this process, and one request through the path, in turn "
+            "(so both see the same machine load) …",
+            flush=True,
+        )
         raw_model = RawModel()
         route.complete(LONG_PROMPT, 4)  # warm: the first request pays one-off set-ups
         raw_rates, single = [], []
@@ -129,15 +199,19 @@ def main() -> None:
             single.append(route.complete(LONG_PROMPT, args.tokens))
         raw = statistics.median(raw_rates)
         del raw_model
-        prompts = PROMPTS[:args.concurrency]
-        print(f"{args.concurrency} one at a time, then at once, through the path "
-              f"({args.repeats} times) …", flush=True)
+        prompts = PROMPTS[: args.concurrency]
+        print(
+            f"{args.concurrency} one at a time, then at once, through the path "
+            f"({args.repeats} times) …",
+            flush=True,
+        )
         serials, concurrents = [], []
         for _ in range(args.repeats):  # in turn, so both see the same machine load
             serials.append(timed(lambda: [route.complete(p, args.tokens) for p in prompts]))
             with ThreadPoolExecutor(args.concurrency) as pool:
-                concurrents.append(timed(lambda: list(pool.map(
-                    lambda p: route.complete(p, args.tokens), prompts))))
+                concurrents.append(
+                    timed(lambda: list(pool.map(lambda p: route.complete(p, args.tokens), prompts)))
+                )
 
         print("the planted question set …", flush=True)
         collection = client.create_collection("planted")
@@ -147,8 +221,9 @@ def main() -> None:
                 break
         if client.job(job["id"])["status"] != "succeeded":
             raise SystemExit(f"the planted corpus failed to ingest: {client.job(job['id'])}")
-        answers = [(q, fact, planted, client.ask(collection["id"], q))
-                   for q, fact, planted in PLANTED]
+        answers = [
+            (q, fact, planted, client.ask(collection["id"], q)) for q, fact, planted in PLANTED
+        ]
     finally:
         if not args.keep:
             stack.down()
@@ -172,30 +247,36 @@ def main() -> None:
         "concurrent_over_serial": round(statistics.median(ratios), 2),
         "concurrent_over_serial_each_run": [round(r, 2) for r in ratios],
         "target_concurrent_over_serial": 4,
-        "ttft_p50_s": round(statistics.median(
-            r["ttft"] for r in single + [r for run in serials for r in run["value"]]), 3),
-        "ttft_p50_concurrent_s": round(statistics.median(
-            r["ttft"] for run in concurrents for r in run["value"]), 3),
+        "ttft_p50_s": round(
+            statistics.median(
+                r["ttft"] for r in single + [r for run in serials for r in run["value"]]
+            ),
+            3,
+        ),
+        "ttft_p50_concurrent_s": round(
+            statistics.median(r["ttft"] for run in concurrents for r in run["value"]), 3
+        ),
         "planted_questions": len(PLANTED),
         "answer_has_fact": round(sum(fact_hits) / len(PLANTED), 3),
         "cites_planted_message": round(sum(cite_hits) / len(PLANTED), 3),
-        "answers": [{"question": q, "fact": fact, "answer": a["answer"], "has_fact": f,
-                     "cites_planted": c}
-                    for (q, fact, _, a), f, c in zip(answers, fact_hits, cite_hits, strict=True)],
+        "answers": [
+            {"question": q, "fact": fact, "answer": a["answer"], "has_fact": f, "cites_planted": c}
+            for (q, fact, _, a), f, c in zip(answers, fact_hits, cite_hits, strict=True)
+        ],
     }
     (out / "generation.json").write_text(json.dumps(result, indent=2))
     n = args.concurrency
     print(f"""
 generation benchmark ({args.tokens} new tokens a request; a noisy shared machine: compare ratios)
-  raw model.generate in-process     {result['raw_generate_tokens_per_s']:>8} tokens/s
-  one streamed request, whole path  {result['path_tokens_per_s']:>8} tokens/s
-  ratio                             {result['path_over_raw']:>8}  (target >= 0.85)
-  {n} one at a time                   {result['serial_tokens_per_s']:>8} tokens/s
-  {n} at once                         {result['concurrent_tokens_per_s']:>8} tokens/s
-  {'ratio, median of ' + str(args.repeats):<34}{result['concurrent_over_serial']:>8}  \
-(target >= 4; each run: {', '.join(map(str, result['concurrent_over_serial_each_run']))})
-  time to first token, p50          {result['ttft_p50_s']:>8} s one at a time, \
-{result['ttft_p50_concurrent_s']} s {n} at once
+  raw model.generate in-process     {result["raw_generate_tokens_per_s"]:>8} tokens/s
+  one streamed request, whole path  {result["path_tokens_per_s"]:>8} tokens/s
+  ratio                             {result["path_over_raw"]:>8}  (target >= 0.85)
+  {n} one at a time                   {result["serial_tokens_per_s"]:>8} tokens/s
+  {n} at once                         {result["concurrent_tokens_per_s"]:>8} tokens/s
+  {"ratio, median of " + str(args.repeats):<34}{result["concurrent_over_serial"]:>8}  \
+(target >= 4; each run: {", ".join(map(str, result["concurrent_over_serial_each_run"]))})
+  time to first token, p50          {result["ttft_p50_s"]:>8} s one at a time, \
+{result["ttft_p50_concurrent_s"]} s {n} at once
   planted fact in the answer        {sum(fact_hits):>5}/{len(PLANTED)}
   planted message cited             {sum(cite_hits):>5}/{len(PLANTED)}
 """)
@@ -212,10 +293,20 @@ class Route:
     def complete(self, prompt: str, max_tokens: int) -> dict:
         started = time.perf_counter()
         ttft, usage = None, None
-        with requests.post(self.url, headers=self.headers, stream=True, timeout=600, json={
-                "model": "SmolLM2-135M-Instruct", "max_tokens": max_tokens, "temperature": 0,
-                "stream": True, "stream_options": {"include_usage": True},
-                "messages": [{"role": "user", "content": prompt}]}) as response:
+        with requests.post(
+            self.url,
+            headers=self.headers,
+            stream=True,
+            timeout=600,
+            json={
+                "model": "SmolLM2-135M-Instruct",
+                "max_tokens": max_tokens,
+                "temperature": 0,
+                "stream": True,
+                "stream_options": {"include_usage": True},
+                "messages": [{"role": "user", "content": prompt}],
+            },
+        ) as response:
             response.raise_for_status()
             for line in response.iter_lines():
                 if not line.startswith(b"data: ") or line == b"data: [DONE]":
@@ -225,11 +316,17 @@ class Route:
                     raise SystemExit(f"the path failed: {chunk['error']}")
                 if chunk.get("usage"):
                     usage = chunk["usage"]
-                if ttft is None and chunk["choices"] and chunk["choices"][0]["delta"].get(
-                        "content"):
+                if (
+                    ttft is None
+                    and chunk["choices"]
+                    and chunk["choices"][0]["delta"].get("content")
+                ):
                     ttft = time.perf_counter() - started
-        return {"tokens": usage["completion_tokens"], "seconds": time.perf_counter() - started,
-                "ttft": ttft}
+        return {
+            "tokens": usage["completion_tokens"],
+            "seconds": time.perf_counter() - started,
+            "ttft": ttft,
+        }
 
 
 class RawModel:
@@ -249,8 +346,7 @@ class RawModel:
         from chatlens.inference.generation import complete
 
         with ThreadPoolExecutor(1) as pool:
-            done = pool.submit(complete, self.spec, self.loaded, LONG_PROMPT, None,
-                               tokens).result()
+            done = pool.submit(complete, self.spec, self.loaded, LONG_PROMPT, None, tokens).result()
         return done.tokens / done.seconds
 
 
@@ -267,8 +363,17 @@ def timed(work) -> dict:
 
 def planted_corpus(path: Path, filler: int) -> Path:
     """A synthetic team chat (``gen_whatsapp.py``) with the planted messages spread through it."""
-    subprocess.run([sys.executable, str(ROOT / "bench" / "gen_whatsapp.py"), str(filler),
-                    str(path), "--seed", "7"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "gen_whatsapp.py"),
+            str(filler),
+            str(path),
+            "--seed",
+            "7",
+        ],
+        check=True,
+    )
     lines = path.read_text(encoding="utf-8").splitlines()
     starts = [i for i, line in enumerate(lines) if line[:2].isdigit() and " - " in line]
     step = max(1, len(starts) // (len(PLANTED) + 1))

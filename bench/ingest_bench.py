@@ -37,37 +37,55 @@ def main() -> None:
     out = ROOT / "var" / "bench"
     out.mkdir(parents=True, exist_ok=True)
     export = out / f"WhatsApp Chat with Bench {args.messages}.txt"
-    subprocess.run([sys.executable, str(ROOT / "bench" / "gen_whatsapp.py"), str(args.messages),
-                    str(export), "--seed", "42"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "gen_whatsapp.py"),
+            str(args.messages),
+            str(export),
+            "--seed",
+            "42",
+        ],
+        check=True,
+    )
 
     texts = _embedding_texts(export)
     print(f"raw SentenceTransformer.encode (fp32) of {len(texts)} texts …", flush=True)
     raw_s = _raw_encode_seconds(texts)
     raw_rate = len(texts) / raw_s
-    result: dict = {"messages": None, "raw_encode_s": round(raw_s, 2),
-                    "raw_msgs_per_s": round(raw_rate, 1), "backends": {},
-                    "targets": {"onnx-fp32": 0.9, "onnx-int8": 2.0}}
+    result: dict = {
+        "messages": None,
+        "raw_encode_s": round(raw_s, 2),
+        "raw_msgs_per_s": round(raw_rate, 1),
+        "backends": {},
+        "targets": {"onnx-fp32": 0.9, "onnx-int8": 2.0},
+    }
     backends = [b for b in args.backends.split(",") if b]
     for number, backend in enumerate(backends):
         print(f"end to end with EMBEDDING_BACKEND={backend} …", flush=True)
-        final, e2e_s = _end_to_end(out, export, backend,
-                                   keep=args.keep and number == len(backends) - 1)
+        final, e2e_s = _end_to_end(
+            out, export, backend, keep=args.keep and number == len(backends) - 1
+        )
         embedded = int(final["stats"].get("embedded", len(texts)))
         result["messages"] = final["stats"].get("messages")
         result["backends"][backend] = {
-            "embedded": embedded, "end_to_end_s": round(e2e_s, 2),
+            "embedded": embedded,
+            "end_to_end_s": round(e2e_s, 2),
             "end_to_end_msgs_per_s": round(embedded / e2e_s, 1),
-            "ratio_to_raw_fp32": round((embedded / e2e_s) / raw_rate, 3)}
+            "ratio_to_raw_fp32": round((embedded / e2e_s) / raw_rate, 3),
+        }
         print(f"  {result['backends'][backend]}", flush=True)
     (out / "ingest.json").write_text(json.dumps(result, indent=2))
     print(f"""
-ingest benchmark ({result['messages']} messages, {len(texts)} embedded texts)
-  raw SentenceTransformer.encode (fp32)  {result['raw_msgs_per_s']:>8} msg/s  ({raw_s:.1f} s)""")
+ingest benchmark ({result["messages"]} messages, {len(texts)} embedded texts)
+  raw SentenceTransformer.encode (fp32)  {result["raw_msgs_per_s"]:>8} msg/s  ({raw_s:.1f} s)""")
     for backend, row in result["backends"].items():
         target = result["targets"].get(backend)
-        print(f"  end to end, {backend:<24}  {row['end_to_end_msgs_per_s']:>8} msg/s  "
-              f"({row['end_to_end_s']:.1f} s)  ratio {row['ratio_to_raw_fp32']}"
-              + (f"  (target >= {target})" if target else ""))
+        print(
+            f"  end to end, {backend:<24}  {row['end_to_end_msgs_per_s']:>8} msg/s  "
+            f"({row['end_to_end_s']:.1f} s)  ratio {row['ratio_to_raw_fp32']}"
+            + (f"  (target >= {target})" if target else "")
+        )
 
 
 def _end_to_end(out: Path, export: Path, backend: str, *, keep: bool) -> tuple[dict, float]:
@@ -77,11 +95,17 @@ def _end_to_end(out: Path, export: Path, backend: str, *, keep: bool) -> tuple[d
 
     shutil.rmtree(out / "stack", ignore_errors=True)
     vhost = _vhost()
-    stack = Stack(StackConfig(root=ROOT, state=out / "stack", base_port=19100, nginx_port=19080,
-                              amqp_url=f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
-                              # A bench sends one user's requests faster than the rate limits.
-                              extra_env={"RATE_LIMIT_SCALE": "1000",
-                                         "EMBEDDING_BACKEND": backend}))
+    stack = Stack(
+        StackConfig(
+            root=ROOT,
+            state=out / "stack",
+            base_port=19100,
+            nginx_port=19080,
+            amqp_url=f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
+            # A bench sends one user's requests faster than the rate limits.
+            extra_env={"RATE_LIMIT_SCALE": "1000", "EMBEDDING_BACKEND": backend},
+        )
+    )
     try:
         stack.up(wait_s=600)
         url = stack.config.nginx_url if nginx_binary() else stack.config.gateway_url
@@ -132,8 +156,11 @@ def _vhost() -> str:
     ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
     try:
         subprocess.run([ctl, "add_vhost", name], check=True, capture_output=True)
-        subprocess.run([ctl, "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [ctl, "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
+            check=True,
+            capture_output=True,
+        )
         return name
     except (OSError, subprocess.CalledProcessError):
         return "%2F"  # no rabbitmqctl here: share the default vhost

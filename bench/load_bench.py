@@ -38,13 +38,30 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "var" / "bench"
 PASSWORD = "load-bench-password-long-enough"
-EXPORTS = (ROOT / "samples" / "whatsapp-demo.txt",
-           ROOT / "eval" / "corpus" / "WhatsApp Chat with Family.txt")
-QUERIES = ["offsite venue", "who booked the flights", "invoice from:marta", "Lisbon hotel",
-           "dinner on friday", "budget for the trip", "train tickets", "birthday present",
-           "when is the meeting", "photos from the weekend", "\"team lisbon\"", "parking"]
-QUESTIONS = ["Where is the team offsite?", "Who booked the venue?",
-             "What did Marta say about the budget?", "When do we leave?"]
+EXPORTS = (
+    ROOT / "samples" / "whatsapp-demo.txt",
+    ROOT / "eval" / "corpus" / "WhatsApp Chat with Family.txt",
+)
+QUERIES = [
+    "offsite venue",
+    "who booked the flights",
+    "invoice from:marta",
+    "Lisbon hotel",
+    "dinner on friday",
+    "budget for the trip",
+    "train tickets",
+    "birthday present",
+    "when is the meeting",
+    "photos from the weekend",
+    '"team lisbon"',
+    "parking",
+]
+QUESTIONS = [
+    "Where is the team offsite?",
+    "Who booked the venue?",
+    "What did Marta say about the budget?",
+    "When do we leave?",
+]
 SEARCH_P99_GOAL_MS = 250
 SAMPLE_S = 15
 
@@ -54,10 +71,18 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--spawn-rate", type=float, default=10)
     parser.add_argument("--duration", type=int, default=120, help="seconds of load")
-    parser.add_argument("--soak", type=int, default=0,
-                        help="seconds of a soak run instead (memory growth after --warmup)")
-    parser.add_argument("--warmup", type=int, default=300,
-                        help="seconds of a soak after which memory must stay flat")
+    parser.add_argument(
+        "--soak",
+        type=int,
+        default=0,
+        help="seconds of a soak run instead (memory growth after --warmup)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=300,
+        help="seconds of a soak after which memory must stay flat",
+    )
     args = parser.parse_args()
     duration = args.soak or args.duration
 
@@ -68,8 +93,16 @@ def main() -> None:
     state = OUT / "load-stack"
     shutil.rmtree(state, ignore_errors=True)
     with throwaway_vhost("load") as amqp_url:
-        stack = Stack(StackConfig(root=ROOT, state=state, base_port=19400, nginx_port=19480,
-                                  amqp_url=amqp_url, extra_env={"RATE_LIMIT_SCALE": "100"}))
+        stack = Stack(
+            StackConfig(
+                root=ROOT,
+                state=state,
+                base_port=19400,
+                nginx_port=19480,
+                amqp_url=amqp_url,
+                extra_env={"RATE_LIMIT_SCALE": "100"},
+            )
+        )
         try:
             print("starting the stack …", flush=True)
             stack.up(wait_s=600)
@@ -105,23 +138,38 @@ def prepare(owner, url: str, users: int) -> dict:
     http = requests.Session()
     for n in range(users):
         member = f"member-{n}-{uuid.uuid4().hex[:6]}@example.com"
-        invited = http.post(f"{url}/api/v1/auth/invitations", json={"email": member,
-                                                                    "role": "analyst"},
-                            headers={"Authorization": f"Bearer {owner.token}"}, timeout=30)
+        invited = http.post(
+            f"{url}/api/v1/auth/invitations",
+            json={"email": member, "role": "analyst"},
+            headers={"Authorization": f"Bearer {owner.token}"},
+            timeout=30,
+        )
         invited.raise_for_status()
-        http.post(f"{url}/api/v1/auth/register", json={"email": member, "password": PASSWORD},
-                  timeout=30).raise_for_status()
-        login = http.post(f"{url}/api/v1/auth/login", json={"email": member,
-                                                            "password": PASSWORD}, timeout=30)
+        http.post(
+            f"{url}/api/v1/auth/register", json={"email": member, "password": PASSWORD}, timeout=30
+        ).raise_for_status()
+        login = http.post(
+            f"{url}/api/v1/auth/login", json={"email": member, "password": PASSWORD}, timeout=30
+        )
         login.raise_for_status()
-        http.post(f"{url}/api/v1/auth/invitations/accept", json={"token": invited.json()["token"]},
-                  headers={"Authorization": f"Bearer {login.json()['access_token']}"},
-                  timeout=30).raise_for_status()
+        http.post(
+            f"{url}/api/v1/auth/invitations/accept",
+            json={"token": invited.json()["token"]},
+            headers={"Authorization": f"Bearer {login.json()['access_token']}"},
+            timeout=30,
+        ).raise_for_status()
         accounts.append({"email": member, "password": PASSWORD})
-    print(f"prepared: {len(accounts)} members of one org, a collection of "
-          f"{len(EXPORTS)} exports", flush=True)
-    return {"accounts": accounts, "org_id": org_id, "collection_id": collection["id"],
-            "queries": QUERIES, "questions": QUESTIONS}
+    print(
+        f"prepared: {len(accounts)} members of one org, a collection of {len(EXPORTS)} exports",
+        flush=True,
+    )
+    return {
+        "accounts": accounts,
+        "org_id": org_id,
+        "collection_id": collection["id"],
+        "queries": QUERIES,
+        "questions": QUESTIONS,
+    }
 
 
 def run_locust(url: str, setup: dict, users: int, spawn_rate: float, duration: int) -> dict:
@@ -129,12 +177,35 @@ def run_locust(url: str, setup: dict, users: int, spawn_rate: float, duration: i
     prefix = OUT / "load"
     env = {**os.environ, "CHATLENS_LOAD_SETUP": json.dumps(setup)}
     with open(f"{prefix}-locust.log", "w") as log:  # its own summary: the report below is ours
-        subprocess.run([sys.executable, "-m", "locust", "-f",
-                        str(ROOT / "bench" / "locustfile.py"), "--headless", "--users",
-                        str(users), "--spawn-rate", str(spawn_rate), "--run-time",
-                        f"{duration}s", "--host", url, "--csv", str(prefix), "--only-summary",
-                        "--loglevel", "WARNING", "--stop-timeout", "30"],
-                       env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "locust",
+                "-f",
+                str(ROOT / "bench" / "locustfile.py"),
+                "--headless",
+                "--users",
+                str(users),
+                "--spawn-rate",
+                str(spawn_rate),
+                "--run-time",
+                f"{duration}s",
+                "--host",
+                url,
+                "--csv",
+                str(prefix),
+                "--only-summary",
+                "--loglevel",
+                "WARNING",
+                "--stop-timeout",
+                "30",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
     with open(f"{prefix}_stats.csv", newline="") as handle:
         rows = [row for row in csv.DictReader(handle)]
     with open(f"{prefix}_failures.csv", newline="") as handle:
@@ -189,44 +260,74 @@ def report(stats: dict, sampler: MemorySampler, args, duration: int) -> None:
         if refused(row["Error"]):
             rate_limited[row["Name"]] = rate_limited.get(row["Name"], 0) + int(row["Occurrences"])
     rate_limited["Aggregated"] = sum(rate_limited.values())
-    errors = {f'{row["Name"]}: {row["Error"]}': int(row["Occurrences"])
-              for row in stats["failures"] if not refused(row["Error"])}
-    print(f"\n{'route':<26}{'requests':>9}{'req/s':>8}{'p50':>8}{'p95':>8}{'p99':>8}"
-          f"{'errors':>8}{'429/503':>8}   (ms)")
+    errors = {
+        f"{row['Name']}: {row['Error']}": int(row["Occurrences"])
+        for row in stats["failures"]
+        if not refused(row["Error"])
+    }
+    print(
+        f"\n{'route':<26}{'requests':>9}{'req/s':>8}{'p50':>8}{'p95':>8}{'p99':>8}"
+        f"{'errors':>8}{'429/503':>8}   (ms)"
+    )
     routes = {}
     for row in stats["rows"]:
         name = row["Name"]
         count = int(row["Request Count"])
         failed = int(row["Failure Count"]) - rate_limited.get(name, 0)
-        routes[name] = {"requests": count, "per_s": float(row["Requests/s"]),
-                        "p50_ms": _num(row["50%"]), "p95_ms": _num(row["95%"]),
-                        "p99_ms": _num(row["99%"]), "errors": failed,
-                        "rate_limited": rate_limited.get(name, 0)}
+        routes[name] = {
+            "requests": count,
+            "per_s": float(row["Requests/s"]),
+            "p50_ms": _num(row["50%"]),
+            "p95_ms": _num(row["95%"]),
+            "p99_ms": _num(row["99%"]),
+            "errors": failed,
+            "rate_limited": rate_limited.get(name, 0),
+        }
         label = "all routes" if name == "Aggregated" else name
         r = routes[name]
-        print(f"{label:<26}{count:>9}{r['per_s']:>8.1f}{r['p50_ms']:>8.0f}{r['p95_ms']:>8.0f}"
-              f"{r['p99_ms']:>8.0f}{failed:>8}{r['rate_limited']:>8}")
+        print(
+            f"{label:<26}{count:>9}{r['per_s']:>8.1f}{r['p50_ms']:>8.0f}{r['p95_ms']:>8.0f}"
+            f"{r['p99_ms']:>8.0f}{failed:>8}{r['rate_limited']:>8}"
+        )
     total = routes.get("Aggregated", {"requests": 0, "errors": 0})
     error_rate = total["errors"] / total["requests"] if total["requests"] else 0.0
-    print(f"\nerror rate (429 and shed 503 apart): {error_rate:.2%}; refused (429 or 503 "
-          f"busy): {rate_limited['Aggregated']}")
+    print(
+        f"\nerror rate (429 and shed 503 apart): {error_rate:.2%}; refused (429 or 503 "
+        f"busy): {rate_limited['Aggregated']}"
+    )
     for text, count in sorted(errors.items(), key=lambda item: -item[1])[:10]:
         print(f"  {count:>5} × {text[:150]}")
     search = routes.get("search")
     if search:
         verdict = "met" if search["p99_ms"] <= SEARCH_P99_GOAL_MS else "missed"
-        print(f"search p99 {search['p99_ms']:.0f} ms at {args.users} users (goal "
-              f"{SEARCH_P99_GOAL_MS} ms: {verdict})")
+        print(
+            f"search p99 {search['p99_ms']:.0f} ms at {args.users} users (goal "
+            f"{SEARCH_P99_GOAL_MS} ms: {verdict})"
+        )
     memory = memory_report(sampler.samples, args.warmup if args.soak else 0)
     print("\nresident memory per service (MiB): first sample, after warm-up, last, growth")
     for name, row in memory.items():
-        print(f"  {name:<18}{row['first_mib']:>8.0f}{row['after_warmup_mib']:>8.0f}"
-              f"{row['last_mib']:>8.0f}{row['growth']:>8.1%}")
+        print(
+            f"  {name:<18}{row['first_mib']:>8.0f}{row['after_warmup_mib']:>8.0f}"
+            f"{row['last_mib']:>8.0f}{row['growth']:>8.1%}"
+        )
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "load.json").write_text(json.dumps({
-        "users": args.users, "duration_s": duration, "soak": bool(args.soak),
-        "rate_limit_scale": 100, "routes": routes, "error_rate": error_rate,
-        "errors": errors, "rate_limited": rate_limited, "memory": memory}, indent=2))
+    (OUT / "load.json").write_text(
+        json.dumps(
+            {
+                "users": args.users,
+                "duration_s": duration,
+                "soak": bool(args.soak),
+                "rate_limit_scale": 100,
+                "routes": routes,
+                "error_rate": error_rate,
+                "errors": errors,
+                "rate_limited": rate_limited,
+                "memory": memory,
+            },
+            indent=2,
+        )
+    )
     print(f"wrote {OUT / 'load.json'}")
 
 
@@ -241,8 +342,12 @@ def memory_report(samples: list[tuple[float, dict[str, int]]], warmup: int) -> d
             continue
         base = next((rss for t, rss in series if t >= warmup), series[-1][1])
         last = series[-1][1]
-        out[name] = {"first_mib": series[0][1] / 2**20, "after_warmup_mib": base / 2**20,
-                     "last_mib": last / 2**20, "growth": (last - base) / base if base else 0.0}
+        out[name] = {
+            "first_mib": series[0][1] / 2**20,
+            "after_warmup_mib": base / 2**20,
+            "last_mib": last / 2**20,
+            "growth": (last - base) / base if base else 0.0,
+        }
     return out
 
 

@@ -36,16 +36,22 @@ class ChatlensUser(HttpUser):
         self.sign_in()
 
     def sign_in(self) -> None:
-        with self.client.post("/api/v1/auth/login", name="login", catch_response=True,
-                              json={"email": self.account["email"],
-                                    "password": self.account["password"]}) as response:
+        with self.client.post(
+            "/api/v1/auth/login",
+            name="login",
+            catch_response=True,
+            json={"email": self.account["email"], "password": self.account["password"]},
+        ) as response:
             if not self._ok(response):
                 return
             pair = response.json()
         # The member's token for the shared org (login gives their personal org's).
-        with self.client.post("/api/v1/auth/switch", name="switch org", catch_response=True,
-                              json={"refresh_token": pair["refresh_token"],
-                                    "org_id": SETUP["org_id"]}) as response:
+        with self.client.post(
+            "/api/v1/auth/switch",
+            name="switch org",
+            catch_response=True,
+            json={"refresh_token": pair["refresh_token"], "org_id": SETUP["org_id"]},
+        ) as response:
             if self._ok(response):
                 self.token = response.json()["access_token"]
 
@@ -74,25 +80,36 @@ class ChatlensUser(HttpUser):
 
     @task(10)
     def search(self) -> None:
-        body = {"query": random.choice(SETUP["queries"]), "k": 10,
-                "mode": random.choice(("hybrid", "hybrid", "semantic", "keyword"))}
-        with self.client.post(f"/api/v1/collections/{self.collection}/search", json=body,
-                              headers=self.headers, name="search",
-                              catch_response=True) as response:
+        body = {
+            "query": random.choice(SETUP["queries"]),
+            "k": 10,
+            "mode": random.choice(("hybrid", "hybrid", "semantic", "keyword")),
+        }
+        with self.client.post(
+            f"/api/v1/collections/{self.collection}/search",
+            json=body,
+            headers=self.headers,
+            name="search",
+            catch_response=True,
+        ) as response:
             self._ok(response)
 
     @task(3)
     def dashboard(self) -> None:
         for report in ("overview", "activity", "people"):
-            with self.client.get(f"/api/v1/collections/{self.collection}/analytics/{report}",
-                                 headers=self.headers, name=f"analytics {report}",
-                                 catch_response=True) as response:
+            with self.client.get(
+                f"/api/v1/collections/{self.collection}/analytics/{report}",
+                headers=self.headers,
+                name=f"analytics {report}",
+                catch_response=True,
+            ) as response:
                 self._ok(response)
 
     @task(2)
     def collections(self) -> None:
-        with self.client.get("/api/v1/collections", headers=self.headers, name="collections",
-                             catch_response=True) as response:
+        with self.client.get(
+            "/api/v1/collections", headers=self.headers, name="collections", catch_response=True
+        ) as response:
             self._ok(response)
 
     @task(1)
@@ -101,9 +118,14 @@ class ChatlensUser(HttpUser):
         reported as ``ask (whole stream)``."""
         started = time.perf_counter()
         body = {"question": random.choice(SETUP["questions"]), "stream": True}
-        with self.client.post(f"/api/v1/collections/{self.collection}/ask", json=body,
-                              headers=self.headers, name="ask (first byte)", stream=True,
-                              catch_response=True) as response:
+        with self.client.post(
+            f"/api/v1/collections/{self.collection}/ask",
+            json=body,
+            headers=self.headers,
+            name="ask (first byte)",
+            stream=True,
+            catch_response=True,
+        ) as response:
             if not self._ok(response):
                 return
             size, error = 0, None
@@ -114,22 +136,32 @@ class ChatlensUser(HttpUser):
                         error = RuntimeError("the answer's stream ended in an error event")
             except Exception as exc:  # a broken stream is an error of the whole answer
                 error = exc
-        events.request.fire(request_type="POST", name="ask (whole stream)",
-                            response_time=(time.perf_counter() - started) * 1000,
-                            response_length=size, exception=error, context={})
+        events.request.fire(
+            request_type="POST",
+            name="ask (whole stream)",
+            response_time=(time.perf_counter() - started) * 1000,
+            response_length=size,
+            exception=error,
+            context={},
+        )
 
     @task(1)
     def upload(self) -> None:
         """A small export of its own (new messages each time), then its job to the end."""
         start = datetime(2025, 6, 1) + timedelta(minutes=random.randrange(500_000))
-        lines = [f"{(start + timedelta(minutes=n)):%d/%m/%Y, %H:%M} - {random.choice(NAMES)}: "
-                 f"load test note {uuid.uuid4().hex[:12]} about the offsite plans"
-                 for n in range(20)]
-        files = {"files": ("WhatsApp Chat with Load.txt", "\n".join(lines).encode(),
-                           "text/plain")}
-        with self.client.post(f"/api/v1/collections/{self.collection}/uploads", files=files,
-                              headers=self.headers, name="upload",
-                              catch_response=True) as response:
+        lines = [
+            f"{(start + timedelta(minutes=n)):%d/%m/%Y, %H:%M} - {random.choice(NAMES)}: "
+            f"load test note {uuid.uuid4().hex[:12]} about the offsite plans"
+            for n in range(20)
+        ]
+        files = {"files": ("WhatsApp Chat with Load.txt", "\n".join(lines).encode(), "text/plain")}
+        with self.client.post(
+            f"/api/v1/collections/{self.collection}/uploads",
+            files=files,
+            headers=self.headers,
+            name="upload",
+            catch_response=True,
+        ) as response:
             if not self._ok(response):
                 return
             job = response.json()["jobs"][0]["id"]
@@ -137,11 +169,17 @@ class ChatlensUser(HttpUser):
         status = "queued"
         while status not in ("succeeded", "failed") and time.monotonic() < deadline:
             time.sleep(1)
-            with self.client.get(f"/api/v1/jobs/{job}", headers=self.headers, name="job",
-                                 catch_response=True) as response:
+            with self.client.get(
+                f"/api/v1/jobs/{job}", headers=self.headers, name="job", catch_response=True
+            ) as response:
                 if self._ok(response):
                     status = response.json()["status"]
         error = None if status == "succeeded" else RuntimeError(f"upload job {status}")
-        events.request.fire(request_type="JOB", name="upload to indexed",
-                            response_time=(time.perf_counter() - started) * 1000,
-                            response_length=0, exception=error, context={})
+        events.request.fire(
+            request_type="JOB",
+            name="upload to indexed",
+            response_time=(time.perf_counter() - started) * 1000,
+            response_length=0,
+            exception=error,
+            context={},
+        )

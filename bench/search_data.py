@@ -45,18 +45,23 @@ def embed(texts: list[str], cache: Path | None = None) -> np.ndarray:
 
     started = time.perf_counter()
     model = SentenceTransformer(str(embedding_model_dir()), device="cpu")
-    vectors = model.encode(texts, batch_size=64, normalize_embeddings=True,
-                           convert_to_numpy=True).astype(np.float32)
-    print(f"  embedded {len(texts)} texts with all-MiniLM-L6-v2 in "
-          f"{time.perf_counter() - started:.0f} s", flush=True)
+    vectors = model.encode(
+        texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True
+    ).astype(np.float32)
+    print(
+        f"  embedded {len(texts)} texts with all-MiniLM-L6-v2 in "
+        f"{time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.save(cache, vectors)
     return vectors
 
 
-def mixtures(base: np.ndarray, count: int, seed: int = 0, noise: float = 0.02,
-             chunk: int = 100_000) -> tuple[np.ndarray, np.ndarray]:
+def mixtures(
+    base: np.ndarray, count: int, seed: int = 0, noise: float = 0.02, chunk: int = 100_000
+) -> tuple[np.ndarray, np.ndarray]:
     """``count`` unit vectors, each two random rows of ``base`` mixed, plus noise, normalised;
     and for each, the row of ``base`` that dominates it (its text stands in for the message's)."""
     rng = np.random.default_rng(seed)
@@ -64,12 +69,12 @@ def mixtures(base: np.ndarray, count: int, seed: int = 0, noise: float = 0.02,
     sources = np.empty(count, dtype=np.int64)
     for start in range(0, count, chunk):
         n = min(chunk, count - start)
-        sources[start:start + n] = rng.integers(0, base.shape[0], n)
-        first = base[sources[start:start + n]]
+        sources[start : start + n] = rng.integers(0, base.shape[0], n)
+        first = base[sources[start : start + n]]
         second = base[rng.integers(0, base.shape[0], n)]
         weight = rng.uniform(0.0, 0.45, (n, 1)).astype(np.float32)
         block = (1.0 - weight) * first + weight * second
         block += rng.standard_normal(block.shape, dtype=np.float32) * noise
         block /= np.linalg.norm(block, axis=1, keepdims=True)
-        out[start:start + n] = block
+        out[start : start + n] = block
     return out, sources

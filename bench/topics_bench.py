@@ -106,19 +106,34 @@ def build(size: int, pool: int) -> tuple[Layout, dict[str, int]]:
 
     started = time.perf_counter()
     model = SentenceTransformer(str(embedding_model_dir()), device="cpu")
-    vectors = model.encode(texts, batch_size=64, normalize_embeddings=True,
-                           convert_to_numpy=True).astype(np.float32)
+    vectors = model.encode(
+        texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True
+    ).astype(np.float32)
     print(f"  embedded {pool:,} distinct texts in {time.perf_counter() - started:.0f} s")
     rng = np.random.default_rng(11)
     pick = rng.integers(pool, size=size)
-    messages = [ChatMessage(
-        message_id=f"m{n}", platform="whatsapp", chat="Bench", sender=f"person{n % 17}",
-        sent_at=START + timedelta(minutes=5 * n), tz_assumption="UTC", kind="text",
-        text=texts[pick[n]], seq=n, source_file="bench.txt") for n in range(size)]
+    messages = [
+        ChatMessage(
+            message_id=f"m{n}",
+            platform="whatsapp",
+            chat="Bench",
+            sender=f"person{n % 17}",
+            sent_at=START + timedelta(minutes=5 * n),
+            tz_assumption="UTC",
+            kind="text",
+            text=texts[pick[n]],
+            seq=n,
+            source_file="bench.txt",
+        )
+        for n in range(size)
+    ]
     collection = Collection.create(path, dim=vectors.shape[1])
-    collection.add_version("job1", NewSegment(messages, [m.message_id for m in messages],
-                                              vectors[pick]),
-                           {"messages": size}, f"{size} generated messages")
+    collection.add_version(
+        "job1",
+        NewSegment(messages, [m.message_id for m in messages], vectors[pick]),
+        {"messages": size},
+        f"{size} generated messages",
+    )
     truth = {f"m{n}": planted[pick[n]] for n in range(size)}
     truth_file.write_text(json.dumps(truth))
     return layout, truth
@@ -140,35 +155,53 @@ def run_size(size: int, pool: int, threads: int, map_points: int) -> dict:
 
     params = TopicsParams(map_points=map_points)
     with tempfile.TemporaryDirectory() as cache:
-        jobs = TopicsJobs(ManifestReader(layout), SegmentCache(4), TopicsCache(Path(cache)),
-                          publish, lambda: client)
+        jobs = TopicsJobs(
+            ManifestReader(layout),
+            SegmentCache(4),
+            TopicsCache(Path(cache)),
+            publish,
+            lambda: client,
+        )
         started = time.perf_counter()
         last[0] = started
-        jobs.run(TopicsRequested(job_id="bench", org_id="bench", collection_id="c1", version=1,
-                                 params=params),
-                 Delivery(queue="index.jobs", redelivered=False, delivery_count=1,
-                          correlation_id=None))
+        jobs.run(
+            TopicsRequested(
+                job_id="bench", org_id="bench", collection_id="c1", version=1, params=params
+            ),
+            Delivery(queue="index.jobs", redelivered=False, delivery_count=1, correlation_id=None),
+        )
         seconds = time.perf_counter() - started
-        result = jobs.lookup(TopicsLookup(org_id="bench", collection_id="c1",
-                                          params=params)).result
+        result = jobs.lookup(TopicsLookup(org_id="bench", collection_id="c1", params=params)).result
     client.close()
     assert result is not None
     labels = {p["message_id"]: p["topic"] for p in result["map"]["points"]}
     mapped = [m for m in labels if truth[m] >= 0]
-    agreement = adjusted_rand_score([truth[m] for m in mapped], [labels[m] for m in mapped]) \
-        if mapped else None
-    figures = {"messages": size, "distinct_texts": pool, "threads": threads,
-               "seconds": round(seconds, 1),
-               "stages_s": {k: round(v, 1) for k, v in stages.items()},
-               "k": result["k"], "silhouette": result["silhouette"],
-               "scores": result["scores"], "clustered": result["clustered"],
-               "noise": result["noise"], "map_points": len(result["map"]["points"]),
-               "adjusted_rand_vs_planted": agreement,
-               "labels": [t["label"] for t in result["topics"]]}
-    print(f"  {size:,} messages: {seconds:.1f} s on {threads} threads "
-          f"({', '.join(f'{k} {v:.1f} s' for k, v in stages.items())}); k {result['k']} "
-          f"(planted {len(TOPICS)}), silhouette {result['silhouette']:.3f}, "
-          f"adjusted Rand vs planted {agreement:.3f}")
+    agreement = (
+        adjusted_rand_score([truth[m] for m in mapped], [labels[m] for m in mapped])
+        if mapped
+        else None
+    )
+    figures = {
+        "messages": size,
+        "distinct_texts": pool,
+        "threads": threads,
+        "seconds": round(seconds, 1),
+        "stages_s": {k: round(v, 1) for k, v in stages.items()},
+        "k": result["k"],
+        "silhouette": result["silhouette"],
+        "scores": result["scores"],
+        "clustered": result["clustered"],
+        "noise": result["noise"],
+        "map_points": len(result["map"]["points"]),
+        "adjusted_rand_vs_planted": agreement,
+        "labels": [t["label"] for t in result["topics"]],
+    }
+    print(
+        f"  {size:,} messages: {seconds:.1f} s on {threads} threads "
+        f"({', '.join(f'{k} {v:.1f} s' for k, v in stages.items())}); k {result['k']} "
+        f"(planted {len(TOPICS)}), silhouette {result['silhouette']:.3f}, "
+        f"adjusted Rand vs planted {agreement:.3f}"
+    )
     for topic in result["topics"]:
         print(f"    {topic['topic']:2d} {topic['size']:6,}  {topic['label']}")
     return figures
@@ -182,8 +215,10 @@ def main() -> None:
     parser.add_argument("--map-points", type=int, default=5000)
     args = parser.parse_args()
     print(f"topics benchmark ({os.cpu_count()} cores seen; load {os.getloadavg()[0]:.1f})")
-    runs = [run_size(int(size), min(args.pool, int(size)), args.threads, args.map_points)
-            for size in args.sizes.split(",")]
+    runs = [
+        run_size(int(size), min(args.pool, int(size)), args.threads, args.map_points)
+        for size in args.sizes.split(",")
+    ]
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "topics.json").write_text(json.dumps(runs, indent=1, ensure_ascii=False))
 

@@ -43,8 +43,9 @@ class BackendEmbedder:
     """``harness.LocalEmbedder``'s interface with a chosen backend; remembers what it embedded."""
 
     def __init__(self, backend: str) -> None:
-        self.plugin = EmbedderPlugin(str(model_files.embedding_model_dir()), backend=backend,
-                                     device="cpu")  # type: ignore[arg-type]
+        self.plugin = EmbedderPlugin(
+            str(model_files.embedding_model_dir()), backend=backend, device="cpu"
+        )  # type: ignore[arg-type]
         self.plugin.load()
         self.texts: list[str] = []
         self.seconds = 0.0
@@ -66,8 +67,7 @@ def measure(backend: str, files: list[Path], labels: dict) -> tuple[dict, Backen
     """Semantic recall@1/@10 and MRR of ``backend`` over every labelled query."""
     embedder = BackendEmbedder(backend)
     with tempfile.TemporaryDirectory(prefix="chatlens-eval-backend-") as folder:
-        corpus = harness.ingest(files, labels["planted"], Path(folder) / "index",
-                                embedder=embedder)  # type: ignore[arg-type]
+        corpus = harness.ingest(files, labels["planted"], Path(folder) / "index", embedder=embedder)  # type: ignore[arg-type]
         outcomes = harness.run_queries(corpus, labels["queries"], "semantic")
     figures = {key: round(value, 4) for key, value in harness.metrics(outcomes).items()}
     figures["texts_per_s"] = round(len(embedder.texts) / embedder.seconds, 1)
@@ -82,8 +82,11 @@ def verdict(figures: dict[str, dict], cosine: float) -> dict:
         "mrr": candidate["mrr"] >= reference["mrr"] - TOLERANCE,
         "mean_cosine": cosine >= MIN_COSINE,
     }
-    return {"checks": checks, "passes": all(checks.values()),
-            "default": CANDIDATE if all(checks.values()) else REFERENCE}
+    return {
+        "checks": checks,
+        "passes": all(checks.values()),
+        "default": CANDIDATE if all(checks.values()) else REFERENCE,
+    }
 
 
 def main() -> int:
@@ -100,30 +103,41 @@ def main() -> int:
     reference = embedded[REFERENCE].plugin.encode(texts)
     cosines = (embedded[CANDIDATE].plugin.encode(texts) * reference).sum(axis=1)
     cosine_torch = (embedded["torch"].plugin.encode(texts) * reference).sum(axis=1)
-    result = {"figures": figures, "texts": len(texts),
-              "mean_cosine_int8_to_fp32": round(float(cosines.mean()), 4),
-              "min_cosine_int8_to_fp32": round(float(cosines.min()), 4),
-              "mean_cosine_torch_to_onnx_fp32": round(float(cosine_torch.mean()), 5),
-              **verdict(figures, float(cosines.mean()))}
-    print(f"embedding backends, semantic search on {len(labels['queries'])} labelled queries "
-          f"({len(texts)} distinct texts embedded)")
+    result = {
+        "figures": figures,
+        "texts": len(texts),
+        "mean_cosine_int8_to_fp32": round(float(cosines.mean()), 4),
+        "min_cosine_int8_to_fp32": round(float(cosines.min()), 4),
+        "mean_cosine_torch_to_onnx_fp32": round(float(cosine_torch.mean()), 5),
+        **verdict(figures, float(cosines.mean())),
+    }
+    print(
+        f"embedding backends, semantic search on {len(labels['queries'])} labelled queries "
+        f"({len(texts)} distinct texts embedded)"
+    )
     print(f"{'backend':<12}{'recall@1':>9}{'recall@10':>10}{'MRR':>7}{'texts/s':>9}")
     for backend, row in figures.items():
-        print(f"{backend:<12}{row['recall@1']:>9.3f}{row['recall@10']:>10.3f}{row['mrr']:>7.3f}"
-              f"{row['texts_per_s']:>9}")
-    print(f"mean cosine int8 to fp32 {result['mean_cosine_int8_to_fp32']} (min "
-          f"{result['min_cosine_int8_to_fp32']}); torch to ONNX fp32 "
-          f"{result['mean_cosine_torch_to_onnx_fp32']}")
-    checks = ", ".join(f"{name} {'ok' if ok else 'FAILED'}" for name, ok in
-                       result["checks"].items())
-    print(f"int8 gate (recall@10 and MRR within {TOLERANCE} of fp32, mean cosine >= "
-          f"{MIN_COSINE}): {checks} -> default {result['default']}")
+        print(
+            f"{backend:<12}{row['recall@1']:>9.3f}{row['recall@10']:>10.3f}{row['mrr']:>7.3f}"
+            f"{row['texts_per_s']:>9}"
+        )
+    print(
+        f"mean cosine int8 to fp32 {result['mean_cosine_int8_to_fp32']} (min "
+        f"{result['min_cosine_int8_to_fp32']}); torch to ONNX fp32 "
+        f"{result['mean_cosine_torch_to_onnx_fp32']}"
+    )
+    checks = ", ".join(
+        f"{name} {'ok' if ok else 'FAILED'}" for name, ok in result["checks"].items()
+    )
+    print(
+        f"int8 gate (recall@10 and MRR within {TOLERANCE} of fp32, mean cosine >= "
+        f"{MIN_COSINE}): {checks} -> default {result['default']}"
+    )
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=1))
     configured = EmbeddingSettings.model_fields["embedding_backend"].default
     if configured == CANDIDATE and not result["passes"]:
-        print(f"the worker's default is {CANDIDATE}, which failed the gate: set it to "
-              f"{REFERENCE}")
+        print(f"the worker's default is {CANDIDATE}, which failed the gate: set it to {REFERENCE}")
         return 1
     return 0
 

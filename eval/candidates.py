@@ -53,31 +53,50 @@ Ranker = Callable[[harness.Corpus, dict], Hits]
 def load_or_ingest(index_dir: Path | None, labels: dict) -> harness.Corpus:
     """The ingested corpus, from ``index_dir`` when an earlier run left it there."""
     if index_dir is not None and (index_dir / "planted.json").exists():
-        return harness.Corpus(Searcher(Layout(index_dir / "index"), SegmentCache(64)),
-                              harness.LocalEmbedder(),
-                              json.loads((index_dir / "planted.json").read_text()), 0, 0)
+        return harness.Corpus(
+            Searcher(Layout(index_dir / "index"), SegmentCache(64)),
+            harness.LocalEmbedder(),
+            json.loads((index_dir / "planted.json").read_text()),
+            0,
+            0,
+        )
     folder = index_dir or Path(tempfile.mkdtemp(prefix="chatlens-candidates-"))
     corpus = harness.ingest(harness.corpus_files(), labels["planted"], folder / "index")
     (folder / "planted.json").write_text(json.dumps(corpus.planted_ids))
     return corpus
 
 
-def ask(corpus: harness.Corpus, query: str, mode: str, k: int,
-        vector: list[float] | None = None, extra: FilterValues | None = None) -> Hits:
+def ask(
+    corpus: harness.Corpus,
+    query: str,
+    mode: str,
+    k: int,
+    vector: list[float] | None = None,
+    extra: FilterValues | None = None,
+) -> Hits:
     """The index's search as ``harness.run_queries`` asks it, ``k`` deep."""
     parsed = parse_query(query)
     filters = build_filters(extra or FilterValues(), parsed)
     if vector is None and mode != "keyword":
         vector = corpus.embedder.embed([parsed.semantic_text])[0].tolist()
-    return corpus.searcher.search(schemas.SearchRequested(
-        org_id=harness.ORG, collection_id=harness.COLLECTION, mode=mode, query=parsed.text,
-        vector=vector, filters=filters, k=k, context=0)).hits
+    return corpus.searcher.search(
+        schemas.SearchRequested(
+            org_id=harness.ORG,
+            collection_id=harness.COLLECTION,
+            mode=mode,
+            query=parsed.text,
+            vector=vector,
+            filters=filters,
+            k=k,
+            context=0,
+        )
+    ).hits
 
 
 def outcomes(corpus: harness.Corpus, queries: list[dict], ranker: Ranker) -> list:
     found = []
     for labelled in queries:
-        ids = [hit.message.message_id for hit in ranker(corpus, labelled)[:harness.K]]
+        ids = [hit.message.message_id for hit in ranker(corpus, labelled)[: harness.K]]
         wanted = {corpus.planted_ids[key] for key in labelled["finds"]}
         rank = next((n for n, mid in enumerate(ids, start=1) if mid in wanted), None)
         found.append(harness.Outcome(labelled["query"], labelled["finds"], "", rank))
@@ -86,6 +105,7 @@ def outcomes(corpus: harness.Corpus, queries: list[dict], ranker: Ranker) -> lis
 
 # --- the candidates -----------------------------------------------------------------------------
 
+
 def plain(mode: str) -> Ranker:
     return lambda corpus, labelled: ask(corpus, labelled["query"], mode, harness.K)
 
@@ -93,17 +113,22 @@ def plain(mode: str) -> Ranker:
 def neighbours(mode: str, weight: float, reach: int = 2) -> Ranker:
     """Each hit gains ``weight`` x the best score of a hit within ``reach`` messages of it in
     the same chunk (same chat, same session)."""
+
     def rank(corpus: harness.Corpus, labelled: dict) -> Hits:
         hits = ask(corpus, labelled["query"], mode, WIDE)
         by_place = {(h.message.chunk_id, h.message.chat, h.message.seq): h.score for h in hits}
         scored = []
         for hit in hits:
             m = hit.message
-            lent = [by_place.get((m.chunk_id, m.chat, m.seq + d), 0.0)
-                    for d in range(-reach, reach + 1) if d]
+            lent = [
+                by_place.get((m.chunk_id, m.chat, m.seq + d), 0.0)
+                for d in range(-reach, reach + 1)
+                if d
+            ]
             scored.append((hit.score + weight * max(lent, default=0.0), hit))
         scored.sort(key=lambda pair: -pair[0])
         return [hit for _, hit in scored]
+
     return rank
 
 
@@ -134,25 +159,35 @@ def question_filters(mode: str, scope: QuestionScope, hard: bool, bonus: float =
         if not (read.senders or read.chats or read.since or read.until):
             return ask(corpus, labelled["query"], mode, harness.K)
         if hard:
-            extra = FilterValues(sender=read.senders or None, chat=read.chats or None,
-                                 since=read.since.isoformat() if read.since else None,
-                                 until=read.until.isoformat() if read.until else None)
+            extra = FilterValues(
+                sender=read.senders or None,
+                chat=read.chats or None,
+                since=read.since.isoformat() if read.since else None,
+                until=read.until.isoformat() if read.until else None,
+            )
             return ask(corpus, labelled["query"], mode, harness.K, extra=extra)
         hits = ask(corpus, labelled["query"], mode, WIDE)
         top = max((h.score for h in hits), default=1.0) or 1.0
 
         def matches(m: schemas.ChatMessage) -> int:
-            return sum([bool(read.senders) and m.sender in read.senders,
-                        bool(read.chats) and m.chat in read.chats,
-                        bool(read.since or read.until)
-                        and (read.since is None or m.sent_at >= read.since)
-                        and (read.until is None or m.sent_at < read.until)])
+            return sum(
+                [
+                    bool(read.senders) and m.sender in read.senders,
+                    bool(read.chats) and m.chat in read.chats,
+                    bool(read.since or read.until)
+                    and (read.since is None or m.sent_at >= read.since)
+                    and (read.until is None or m.sent_at < read.until),
+                ]
+            )
+
         return sorted(hits, key=lambda h: -(h.score + bonus * top * matches(h.message)))
+
     return rank
 
 
 def expansion(mode: str, m: int, beta: float) -> Ranker:
     """Rocchio pseudo-relevance feedback on the query vector."""
+
     def rank(corpus: harness.Corpus, labelled: dict) -> Hits:
         text = parse_query(labelled["query"]).semantic_text
         query = corpus.embedder.embed([text])[0]
@@ -163,6 +198,7 @@ def expansion(mode: str, m: int, beta: float) -> Ranker:
         moved = query + beta * feedback
         moved = moved / np.linalg.norm(moved)
         return ask(corpus, labelled["query"], mode, harness.K, vector=moved.tolist())
+
     return rank
 
 
@@ -170,6 +206,7 @@ def fused(settings: dict) -> Ranker:
     def rank(corpus: harness.Corpus, labelled: dict) -> Hits:
         with harness.fusion(**settings):
             return ask(corpus, labelled["query"], "hybrid", harness.K)
+
     return rank
 
 
@@ -183,8 +220,9 @@ def candidates(corpus: harness.Corpus) -> dict[str, Ranker]:
         "(a) hybrid, neighbours lend 0.1": neighbours("hybrid", 0.1),
         "(a) hybrid, neighbours lend 0.02": neighbours("hybrid", 0.02),
         "(b) hybrid, question filters as filters": question_filters("hybrid", scope, hard=True),
-        "(b) hybrid, question filters bonus 0.1": question_filters("hybrid", scope, hard=False,
-                                                                   bonus=0.1),
+        "(b) hybrid, question filters bonus 0.1": question_filters(
+            "hybrid", scope, hard=False, bonus=0.1
+        ),
         "(c) hybrid, RRF k=20": fused({"k": 20}),
         "(c) hybrid, weights 1:0.25": fused({"weights": (1.0, 0.25)}),
         "(d) hybrid, PRF m=3 beta=0.3": expansion("hybrid", 3, 0.3),
@@ -218,12 +256,18 @@ def main() -> int:
             mine = [o for o in result if o.query in wanted]
             figures = harness.metrics(mine)
             theirs = {o.query: o.rank for o in base[mode]}
-            better = sum((1 / o.rank if o.rank else 0) > (1 / theirs[o.query]
-                         if theirs[o.query] else 0) for o in mine)
-            worse = sum((1 / o.rank if o.rank else 0) < (1 / theirs[o.query]
-                        if theirs[o.query] else 0) for o in mine)
-            cells.append(f"{figures['recall@1']:.3f} {figures['recall@10']:.3f} "
-                         f"{figures['mrr']:.3f} +{better:<2}-{worse:<2}")
+            better = sum(
+                (1 / o.rank if o.rank else 0) > (1 / theirs[o.query] if theirs[o.query] else 0)
+                for o in mine
+            )
+            worse = sum(
+                (1 / o.rank if o.rank else 0) < (1 / theirs[o.query] if theirs[o.query] else 0)
+                for o in mine
+            )
+            cells.append(
+                f"{figures['recall@1']:.3f} {figures['recall@10']:.3f} "
+                f"{figures['mrr']:.3f} +{better:<2}-{worse:<2}"
+            )
         print(f"{label:44} {cells[0]:>26}   {cells[1]:>26}", flush=True)
     return 0
 

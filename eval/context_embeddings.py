@@ -52,6 +52,7 @@ def with_previous_turn() -> Callable[[ChatMessage], str]:
         if before is not None and before.chunk_id == message.chunk_id and before.embeddable:
             return f"{embedding_text(before)}\n{own}"
         return own
+
     return text
 
 
@@ -66,15 +67,17 @@ def main() -> int:
             handlers.embedding_text = variant
             started = time.perf_counter()
             with tempfile.TemporaryDirectory(prefix="chatlens-context-") as folder:
-                corpus = harness.ingest(files, labels["planted"], Path(folder) / "index",
-                                        embedder)
+                corpus = harness.ingest(files, labels["planted"], Path(folder) / "index", embedder)
                 for mode in ("semantic", "hybrid"):
                     outcomes = harness.run_queries(corpus, queries, mode)
                     for half, subset in halves.items():
                         wanted = {q["query"] for q in subset}
                         figures = harness.metrics([o for o in outcomes if o.query in wanted])
-                        print(f"{name:14} {mode:9} {half:9} " + "  ".join(
-                            f"{k} {v:.3f}" for k, v in figures.items()), flush=True)
+                        print(
+                            f"{name:14} {mode:9} {half:9} "
+                            + "  ".join(f"{k} {v:.3f}" for k, v in figures.items()),
+                            flush=True,
+                        )
             print(f"{name}: {time.perf_counter() - started:.0f} s", flush=True)
     finally:
         handlers.embedding_text = saved

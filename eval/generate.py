@@ -70,11 +70,16 @@ def filler(chat: Chat, rng: random.Random) -> str:
             template = opener + (template if keep else template[:1].lower() + template[1:])
         if rng.random() < 0.4:
             template += rng.choice(TAILS)
-    return template.format(name=rng.choice(chat.people), day=rng.choice(DAYS),
-                           time=rng.choice(TIMES), n=rng.randint(2, 95))
+    return template.format(
+        name=rng.choice(chat.people),
+        day=rng.choice(DAYS),
+        time=rng.choice(TIMES),
+        n=rng.randint(2, 95),
+    )
 
 
 # --- the export formats -----------------------------------------------------------------------
+
 
 def whatsapp(lines: list[Line]) -> bytes:
     rows = [f"{line.sent_at:%d/%m/%Y, %H:%M} - {line.sender}: {line.text}" for line in lines]
@@ -83,58 +88,110 @@ def whatsapp(lines: list[Line]) -> bytes:
 
 def telegram(chat: Chat, lines: list[Line]) -> bytes:
     ids = {name: 5550100 + n for n, name in enumerate(chat.people)}
-    messages = [{
-        "id": 1000 + n, "type": "message", "date": f"{line.sent_at:%Y-%m-%dT%H:%M:%S}",
-        "date_unixtime": str(int(line.sent_at.timestamp())), "from": line.sender,
-        "from_id": f"user{ids[line.sender]}", "text": line.text,
-        "text_entities": [{"type": "plain", "text": line.text}],
-    } for n, line in enumerate(lines)]
-    return _json({"name": chat.name, "type": "private_supergroup", "id": 1764000001,
-                  "messages": messages})
+    messages = [
+        {
+            "id": 1000 + n,
+            "type": "message",
+            "date": f"{line.sent_at:%Y-%m-%dT%H:%M:%S}",
+            "date_unixtime": str(int(line.sent_at.timestamp())),
+            "from": line.sender,
+            "from_id": f"user{ids[line.sender]}",
+            "text": line.text,
+            "text_entities": [{"type": "plain", "text": line.text}],
+        }
+        for n, line in enumerate(lines)
+    ]
+    return _json(
+        {"name": chat.name, "type": "private_supergroup", "id": 1764000001, "messages": messages}
+    )
 
 
 def slack(chats: list[tuple[Chat, list[Line]]]) -> bytes:
     people = sorted({p for chat, _ in chats for p in chat.people})
     user_ids = {name: f"U{n + 1:02d}{name.split()[0].upper()[:3]}" for n, name in enumerate(people)}
     files = {
-        "users.json": [{"id": user_ids[name], "team_id": "T01", "name": name.split()[0].lower(),
-                        "real_name": name, "is_bot": False,
-                        "profile": {"real_name": name, "display_name": ""}} for name in people],
-        "channels.json": [{"id": f"C{n + 1:02d}{chat.name.upper()[:3]}", "name": chat.name,
-                           "created": 1704000000, "creator": user_ids[chat.people[0]],
-                           "is_archived": False, "is_general": chat.name == "general",
-                           "members": [user_ids[p] for p in chat.people]}
-                          for n, (chat, _) in enumerate(chats)],
+        "users.json": [
+            {
+                "id": user_ids[name],
+                "team_id": "T01",
+                "name": name.split()[0].lower(),
+                "real_name": name,
+                "is_bot": False,
+                "profile": {"real_name": name, "display_name": ""},
+            }
+            for name in people
+        ],
+        "channels.json": [
+            {
+                "id": f"C{n + 1:02d}{chat.name.upper()[:3]}",
+                "name": chat.name,
+                "created": 1704000000,
+                "creator": user_ids[chat.people[0]],
+                "is_archived": False,
+                "is_general": chat.name == "general",
+                "members": [user_ids[p] for p in chat.people],
+            }
+            for n, (chat, _) in enumerate(chats)
+        ],
     }
     for chat, lines in chats:
         for n, line in enumerate(lines):
             # Microseconds from the position keep every ts unique within the channel.
             ts = f"{int(line.sent_at.timestamp())}.{n % 1_000_000:06d}"
-            files.setdefault(f"{chat.name}/{line.sent_at:%Y-%m-%d}.json", []).append({
-                "client_msg_id": f"{chat.name}-{n}", "type": "message", "text": line.text,
-                "user": user_ids[line.sender], "ts": ts, "team": "T01"})
+            files.setdefault(f"{chat.name}/{line.sent_at:%Y-%m-%d}.json", []).append(
+                {
+                    "client_msg_id": f"{chat.name}-{n}",
+                    "type": "message",
+                    "text": line.text,
+                    "user": user_ids[line.sender],
+                    "ts": ts,
+                    "team": "T01",
+                }
+            )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name in sorted(files):
-            archive.writestr(zipfile.ZipInfo(name, ZIP_TIME), _json(files[name]),
-                             zipfile.ZIP_DEFLATED)
+            archive.writestr(
+                zipfile.ZipInfo(name, ZIP_TIME), _json(files[name]), zipfile.ZIP_DEFLATED
+            )
     return buffer.getvalue()
 
 
 def discord(chat: Chat, channel_id: int, lines: list[Line]) -> bytes:
-    authors = {name: {"id": str(555000000000000001 + n), "name": name.lower(), "nickname": name,
-                      "discriminator": "0000", "isBot": False}
-               for n, name in enumerate(chat.people)}
-    messages = [{
-        "id": str(1235000000000000000 + channel_id % 1000 * 100000 + n), "type": "Default",
-        "timestamp": line.sent_at.isoformat(timespec="milliseconds"), "timestampEdited": None,
-        "isPinned": False, "content": line.text, "author": authors[line.sender],
-        "attachments": [], "embeds": [], "reactions": [], "mentions": [],
-    } for n, line in enumerate(lines)]
-    return _json({"guild": {"id": "1020304050607000", "name": DISCORD_GUILD},
-                  "channel": {"id": str(channel_id), "type": "GuildTextChat",
-                              "name": chat.name},
-                  "dateRange": {"after": None, "before": None}, "messages": messages})
+    authors = {
+        name: {
+            "id": str(555000000000000001 + n),
+            "name": name.lower(),
+            "nickname": name,
+            "discriminator": "0000",
+            "isBot": False,
+        }
+        for n, name in enumerate(chat.people)
+    }
+    messages = [
+        {
+            "id": str(1235000000000000000 + channel_id % 1000 * 100000 + n),
+            "type": "Default",
+            "timestamp": line.sent_at.isoformat(timespec="milliseconds"),
+            "timestampEdited": None,
+            "isPinned": False,
+            "content": line.text,
+            "author": authors[line.sender],
+            "attachments": [],
+            "embeds": [],
+            "reactions": [],
+            "mentions": [],
+        }
+        for n, line in enumerate(lines)
+    ]
+    return _json(
+        {
+            "guild": {"id": "1020304050607000", "name": DISCORD_GUILD},
+            "channel": {"id": str(channel_id), "type": "GuildTextChat", "name": chat.name},
+            "dateRange": {"after": None, "before": None},
+            "messages": messages,
+        }
+    )
 
 
 def _json(value) -> bytes:
@@ -160,14 +217,28 @@ def build() -> dict[str, bytes]:
             slack_chats.append((chat, lines[chat.key]))
     files[f"corpus/{SLACK_WORKSPACE}"] = slack(slack_chats)
     # The chat as the parsers name it (and as ``in:`` must spell it).
-    chats = {chat.key: (chat.platform, f"{DISCORD_GUILD} / {chat.name}"
-                        if chat.platform == "discord" else chat.name) for chat in CHATS}
-    files["labels.json"] = _json({
-        "planted": {p.key: {"platform": chats[p.chat][0], "chat": chats[p.chat][1],
-                            "sender": p.sender, "date": p.date, "text": p.text}
-                    for p in PLANTED},
-        "queries": [{"query": q.text, "finds": list(q.finds)} for q in QUERIES],
-    })
+    chats = {
+        chat.key: (
+            chat.platform,
+            f"{DISCORD_GUILD} / {chat.name}" if chat.platform == "discord" else chat.name,
+        )
+        for chat in CHATS
+    }
+    files["labels.json"] = _json(
+        {
+            "planted": {
+                p.key: {
+                    "platform": chats[p.chat][0],
+                    "chat": chats[p.chat][1],
+                    "sender": p.sender,
+                    "date": p.date,
+                    "text": p.text,
+                }
+                for p in PLANTED
+            },
+            "queries": [{"query": q.text, "finds": list(q.finds)} for q in QUERIES],
+        }
+    )
     return files
 
 

@@ -87,8 +87,13 @@ class Corpus:
     segments: int
 
 
-def ingest(files: list[Path], planted: dict[str, dict], index_dir: Path,
-           embedder: LocalEmbedder | None = None, batch_size: int = 512) -> Corpus:
+def ingest(
+    files: list[Path],
+    planted: dict[str, dict],
+    index_dir: Path,
+    embedder: LocalEmbedder | None = None,
+    batch_size: int = 512,
+) -> Corpus:
     """Ingest the export files (one job each) into a fresh index under ``index_dir``."""
     embedder = embedder or LocalEmbedder()
     layout = Layout(index_dir)
@@ -97,24 +102,40 @@ def ingest(files: list[Path], planted: dict[str, dict], index_dir: Path,
     ingestor.publish = bus.publish
     # The files' common folder plays the upload store, as the gateway's would.
     root = Path(os.path.commonpath([Path(f).resolve().parent for f in files]))
-    handlers = Handlers(bus.publish, embedder, upload_dir=root,  # type: ignore[arg-type]
-                        batch_size=batch_size)
+    handlers = Handlers(
+        bus.publish,
+        embedder,
+        upload_dir=root,  # type: ignore[arg-type]
+        batch_size=batch_size,
+    )
     delivery = Delivery(queue="eval", redelivered=False, delivery_count=1, correlation_id=None)
     for number, path in enumerate(files):
         data = Path(path).read_bytes()
-        handlers.ingest(schemas.IngestRequested(
-            job_id=f"eval-job-{number}", org_id=ORG, collection_id=COLLECTION,
-            upload_key=str(Path(path).resolve().relative_to(root)),
-            filename=Path(path).name, sha256=hashlib.sha256(data).hexdigest(), size=len(data),
-        ), delivery)
+        handlers.ingest(
+            schemas.IngestRequested(
+                job_id=f"eval-job-{number}",
+                org_id=ORG,
+                collection_id=COLLECTION,
+                upload_key=str(Path(path).resolve().relative_to(root)),
+                filename=Path(path).name,
+                sha256=hashlib.sha256(data).hexdigest(),
+                size=len(data),
+            ),
+            delivery,
+        )
     planted_ids = {}
     for key, spec in planted.items():
         ids = bus.message_ids.get(spec["text"], [])
         if len(ids) != 1:
             raise ValueError(f"planted message {key!r} occurs {len(ids)} times in the corpus")
         planted_ids[key] = ids[0]
-    return Corpus(Searcher(layout, SegmentCache(64)), embedder, planted_ids,
-                  messages=sum(len(ids) for ids in bus.message_ids.values()), segments=len(files))
+    return Corpus(
+        Searcher(layout, SegmentCache(64)),
+        embedder,
+        planted_ids,
+        messages=sum(len(ids) for ids in bus.message_ids.values()),
+        segments=len(files),
+    )
 
 
 @dataclass
@@ -133,14 +154,30 @@ def run_queries(corpus: Corpus, queries: list[dict], mode: str) -> list[Outcome]
     for labelled in queries:
         parsed = parse_query(labelled["query"])
         filters = build_filters(SearchFiltersIn(), parsed)
-        answer = corpus.searcher.search(schemas.SearchRequested(
-            org_id=ORG, collection_id=COLLECTION, mode=mode, query=parsed.text,
-            vector=vectors.get(labelled["query"]), filters=filters, k=K, context=0))
+        answer = corpus.searcher.search(
+            schemas.SearchRequested(
+                org_id=ORG,
+                collection_id=COLLECTION,
+                mode=mode,
+                query=parsed.text,
+                vector=vectors.get(labelled["query"]),
+                filters=filters,
+                k=K,
+                context=0,
+            )
+        )
         wanted = {corpus.planted_ids[key] for key in labelled["finds"]}
         ids = [hit.message.message_id for hit in answer.hits]
         rank = next((n for n, mid in enumerate(ids, start=1) if mid in wanted), None)
-        outcomes.append(Outcome(labelled["query"], labelled["finds"], mode, rank,
-                                [f"{h.message.sender}: {h.message.text}" for h in answer.hits[:3]]))
+        outcomes.append(
+            Outcome(
+                labelled["query"],
+                labelled["finds"],
+                mode,
+                rank,
+                [f"{h.message.sender}: {h.message.text}" for h in answer.hits[:3]],
+            )
+        )
     return outcomes
 
 
@@ -153,19 +190,30 @@ def _query_vectors(corpus: Corpus, queries: list[dict]) -> dict[str, list[float]
 def metrics(outcomes: list[Outcome]) -> dict[str, float]:
     """recall@1, recall@10 and MRR@10 (a query's reciprocal rank, 0 when not in the top 10)."""
     n = len(outcomes) or 1
-    return {"recall@1": sum(o.rank == 1 for o in outcomes) / n,
-            "recall@10": sum(o.rank is not None for o in outcomes) / n,
-            "mrr": sum(1 / o.rank for o in outcomes if o.rank) / n}
+    return {
+        "recall@1": sum(o.rank == 1 for o in outcomes) / n,
+        "recall@10": sum(o.rank is not None for o in outcomes) / n,
+        "mrr": sum(1 / o.rank for o in outcomes if o.rank) / n,
+    }
 
 
 @contextmanager
-def fusion(k: int | None = None, weights: tuple[float, float] | None = None,
-           min_coverage: float | None = None, depth: int | None = None,
-           fuse: Callable | None = None) -> Iterator[None]:
+def fusion(
+    k: int | None = None,
+    weights: tuple[float, float] | None = None,
+    min_coverage: float | None = None,
+    depth: int | None = None,
+    fuse: Callable | None = None,
+) -> Iterator[None]:
     """Run hybrid search with other fusion settings: the real code with its constants (and,
     for a candidate that is not in the index yet, its fusion function) swapped meanwhile."""
-    saved = (ranking.RRF_K, ranking.RRF_WEIGHTS, ranking.reciprocal_rank_fusion,
-             search.HYBRID_MIN_COVERAGE, search.FUSION_DEPTH)
+    saved = (
+        ranking.RRF_K,
+        ranking.RRF_WEIGHTS,
+        ranking.reciprocal_rank_fusion,
+        search.HYBRID_MIN_COVERAGE,
+        search.FUSION_DEPTH,
+    )
     try:
         ranking.RRF_K = saved[0] if k is None else k
         ranking.RRF_WEIGHTS = saved[1] if weights is None else weights
@@ -174,24 +222,33 @@ def fusion(k: int | None = None, weights: tuple[float, float] | None = None,
         search.FUSION_DEPTH = saved[4] if depth is None else depth
         yield
     finally:
-        (ranking.RRF_K, ranking.RRF_WEIGHTS, ranking.reciprocal_rank_fusion,
-         search.HYBRID_MIN_COVERAGE, search.FUSION_DEPTH) = saved
+        (
+            ranking.RRF_K,
+            ranking.RRF_WEIGHTS,
+            ranking.reciprocal_rank_fusion,
+            search.HYBRID_MIN_COVERAGE,
+            search.FUSION_DEPTH,
+        ) = saved
 
 
 def convex_fusion(alpha: float) -> Callable:
     """A candidate, not adopted: alpha * cosine + (1 - alpha) * BM25 / the list's best BM25
     (Bruch et al. 2023, "An Analysis of Fusion Functions for Hybrid Retrieval"); a message
     missing from the semantic list gets that list's lowest score, from the keyword list 0."""
+
     def fuse(lists: list[list[ranking.Ranked]]) -> list[ranking.Ranked]:
         semantic, keyword = lists
         top = max((score for score, _, _ in keyword), default=1.0) or 1.0
         cosines = {(n, p): score for score, n, p in semantic}
         matches = {(n, p): score / top for score, n, p in keyword}
         floor = min(cosines.values(), default=0.0)
-        fused = {key: alpha * cosines.get(key, floor) + (1 - alpha) * matches.get(key, 0.0)
-                 for key in cosines.keys() | matches.keys()}
+        fused = {
+            key: alpha * cosines.get(key, floor) + (1 - alpha) * matches.get(key, 0.0)
+            for key in cosines.keys() | matches.keys()
+        }
         order = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
         return [(score, n, p) for (n, p), score in order]
+
     return fuse
 
 

@@ -33,8 +33,7 @@ import harness  # noqa: E402  (the environment above must be set before the mode
 VARIANTS = {
     "now: RRF k=60, weights 1:0.5, coverage>=0.5": {},
     "RRF k=60, weights 1:0.5, coverage>=0.25 (before)": {"min_coverage": 0.25},
-    "RRF k=60, weights 1:1, coverage>=0.25 (first)": {"weights": (1.0, 1.0),
-                                                       "min_coverage": 0.25},
+    "RRF k=60, weights 1:1, coverage>=0.25 (first)": {"weights": (1.0, 1.0), "min_coverage": 0.25},
     "plain RRF k=60, weights 1:1": {"weights": (1.0, 1.0), "min_coverage": 0.0},
     "plain RRF k=10, weights 1:1": {"k": 10, "weights": (1.0, 1.0), "min_coverage": 0.0},
     "RRF k=60, weights 1:0.5, no coverage rule": {"min_coverage": 0.0},
@@ -45,8 +44,10 @@ VARIANTS = {
     "RRF k=60, weights 1:0.5, coverage>=0.65": {"min_coverage": 0.65},
     "RRF k=60, weights 1:0.5, coverage>=0.5, lists 20 deep": {"depth": 20},
     "convex 0.9 (not RRF), coverage>=0.5": {"fuse": harness.convex_fusion(0.9)},
-    "convex 0.9 (not RRF), coverage>=0.25": {"fuse": harness.convex_fusion(0.9),
-                                             "min_coverage": 0.25},
+    "convex 0.9 (not RRF), coverage>=0.25": {
+        "fuse": harness.convex_fusion(0.9),
+        "min_coverage": 0.25,
+    },
 }
 
 
@@ -57,13 +58,18 @@ def table(rows: list[tuple[str, dict[str, float]]], title: str) -> str:
     width = max(len(label) for label, _ in rows) + 2
     lines = [title, f"{'':{width}}recall@1  recall@10    MRR   better/worse"]
     for label, m in rows:
-        lines.append(f"{label:{width}}{m['recall@1']:8.3f}  {m['recall@10']:9.3f}  "
-                     f"{m['mrr']:5.3f}   {m.get('paired', '')}")
+        lines.append(
+            f"{label:{width}}{m['recall@1']:8.3f}  {m['recall@10']:9.3f}  "
+            f"{m['mrr']:5.3f}   {m.get('paired', '')}"
+        )
     return "\n".join(lines)
 
 
-def figures(outcomes: list[harness.Outcome], halves: dict[str, set[str]],
-            baseline: list[harness.Outcome] | None = None) -> dict[str, dict]:
+def figures(
+    outcomes: list[harness.Outcome],
+    halves: dict[str, set[str]],
+    baseline: list[harness.Outcome] | None = None,
+) -> dict[str, dict]:
     """Per half: the metrics, and how many queries rank better / worse than ``baseline``."""
     out = {}
     for half, wanted in halves.items():
@@ -96,30 +102,48 @@ def main() -> int:
     parser.add_argument("--variants", action="store_true", help="compare fusion settings too")
     parser.add_argument("--failures", action="store_true", help="list every mode's misses")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
-    parser.add_argument("--no-answers", action="store_true",
-                        help="skip the answers on planted facts (eval/answers.py, SmolLM2)")
+    parser.add_argument(
+        "--no-answers",
+        action="store_true",
+        help="skip the answers on planted facts (eval/answers.py, SmolLM2)",
+    )
     args = parser.parse_args()
 
     labels = harness.load_labels()
     files = harness.corpus_files()
     queries = labels["queries"]
     tune, held_out = harness.split(queries)
-    halves = {half: {q["query"] for q in subset}
-              for half, subset in zip(HALVES, (tune, held_out, queries), strict=True)}
+    halves = {
+        half: {q["query"] for q in subset}
+        for half, subset in zip(HALVES, (tune, held_out, queries), strict=True)
+    }
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="chatlens-eval-") as folder:
         corpus = harness.ingest(files, labels["planted"], Path(folder) / "index")
-        print(f"{corpus.messages} messages from {len(files)} exports "
-              f"({corpus.segments} segments), {len(queries)} queries "
-              f"({len(tune)} tune, {len(held_out)} held out); "
-              f"ingested in {time.perf_counter() - started:.0f} s\n")
+        print(
+            f"{corpus.messages} messages from {len(files)} exports "
+            f"({corpus.segments} segments), {len(queries)} queries "
+            f"({len(tune)} tune, {len(held_out)} held out); "
+            f"ingested in {time.perf_counter() - started:.0f} s\n"
+        )
         outcomes = {mode: harness.run_queries(corpus, queries, mode) for mode in harness.MODES}
-        report: dict = {"modes": {mode: figures(outcomes[mode], halves, outcomes["semantic"])
-                                  for mode in harness.MODES}, "variants": {}}
+        report: dict = {
+            "modes": {
+                mode: figures(outcomes[mode], halves, outcomes["semantic"])
+                for mode in harness.MODES
+            },
+            "variants": {},
+        }
         for half in HALVES:
             rows = [(mode, report["modes"][mode][half]) for mode in harness.MODES]
-            print(table(rows, f"{half} ({len(halves[half])} queries; better/worse: "
-                              "queries ranked higher/lower than by semantic)") + "\n")
+            print(
+                table(
+                    rows,
+                    f"{half} ({len(halves[half])} queries; better/worse: "
+                    "queries ranked higher/lower than by semantic)",
+                )
+                + "\n"
+            )
         if args.variants:
             for label, settings in VARIANTS.items():
                 with harness.fusion(**settings):
@@ -132,8 +156,10 @@ def main() -> int:
         for mode in harness.MODES if args.failures else ("hybrid",):
             for outcome in outcomes[mode]:
                 if outcome.rank is None or (args.failures and outcome.rank > 1):
-                    print(f"  [{mode}] {outcome.query!r} -> {outcome.finds} "
-                          f"rank {outcome.rank or '>10'}; top: {outcome.top[:1]}")
+                    print(
+                        f"  [{mode}] {outcome.query!r} -> {outcome.finds} "
+                        f"rank {outcome.rank or '>10'}; top: {outcome.top[:1]}"
+                    )
         if not args.no_answers:
             report["answers"] = answer_figures(Path(folder), corpus.embedder)
     if args.json:

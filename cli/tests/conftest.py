@@ -29,17 +29,35 @@ class FakeAuth:
         import jwt
 
         now = int(time.time())
-        claims = {"iss": "chatlens-auth", "aud": "chatlens", "sub": "user-a", "org": "org-a",
-                  "role": "owner", "typ": "access", "iat": now, "sid": "session-a",
-                  "perms": ["collections:read", "collections:write", "uploads:create",
-                            "search:read", "answers:create"],
-                  "exp": now + (ttl_s if ttl_s is not None else self.ttl_s),
-                  "jti": uuid.uuid4().hex}
+        claims = {
+            "iss": "chatlens-auth",
+            "aud": "chatlens",
+            "sub": "user-a",
+            "org": "org-a",
+            "role": "owner",
+            "typ": "access",
+            "iat": now,
+            "sid": "session-a",
+            "perms": [
+                "collections:read",
+                "collections:write",
+                "uploads:create",
+                "search:read",
+                "answers:create",
+            ],
+            "exp": now + (ttl_s if ttl_s is not None else self.ttl_s),
+            "jti": uuid.uuid4().hex,
+        }
         refresh = uuid.uuid4().hex
         self.refresh_tokens.add(refresh)
-        return {"access_token": jwt.encode(claims, self.key, algorithm="RS256",
-                                           headers={"kid": "test-key"}),
-                "refresh_token": refresh, "token_type": "Bearer", "expires_in": self.ttl_s}
+        return {
+            "access_token": jwt.encode(
+                claims, self.key, algorithm="RS256", headers={"kid": "test-key"}
+            ),
+            "refresh_token": refresh,
+            "token_type": "Bearer",
+            "expires_in": self.ttl_s,
+        }
 
     def jwks(self) -> dict:
         import jwt
@@ -55,10 +73,18 @@ class FakeAuth:
             import jwt
 
             now = int(time.time())
-            feed = {"iss": "chatlens-auth", "aud": "chatlens", "typ": "revocations", "iat": now,
-                    "exp": now + 60, "sessions": {}, "users": {}}
-            return 200, {"token": jwt.encode(feed, self.key, algorithm="RS256",
-                                             headers={"kid": "test-key"})}
+            feed = {
+                "iss": "chatlens-auth",
+                "aud": "chatlens",
+                "typ": "revocations",
+                "iat": now,
+                "exp": now + 60,
+                "sessions": {},
+                "users": {},
+            }
+            return 200, {
+                "token": jwt.encode(feed, self.key, algorithm="RS256", headers={"kid": "test-key"})
+            }
         if method == "POST" and path == "/api/v1/auth/login":
             if (body.get("email"), body.get("password")) == (EMAIL, PASSWORD):
                 return 200, self.tokens()
@@ -126,9 +152,13 @@ def gateway(tmp_path, amqp_url, fake_auth):
     from chatlens.gateway.config import GatewaySettings
 
     settings = GatewaySettings(
-        data_dir=tmp_path / "server", database_url=f"sqlite:///{tmp_path / 'gateway.db'}",
-        amqp_url=amqp_url, auth_url=fake_auth.url, background=False,
-        max_upload_bytes=8 * 1024 * 1024)
+        data_dir=tmp_path / "server",
+        database_url=f"sqlite:///{tmp_path / 'gateway.db'}",
+        amqp_url=amqp_url,
+        auth_url=fake_auth.url,
+        background=False,
+        max_upload_bytes=8 * 1024 * 1024,
+    )
     app = create_app(settings)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()

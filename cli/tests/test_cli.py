@@ -46,8 +46,10 @@ def server():
 
 def test_job_events_are_read_as_server_sent_events(server):
     events = list(Client(server, token="t").job_events("j1"))
-    assert events == [("progress", {"status": "running", "progress": {"done": 1}}),
-                      ("done", {"status": "succeeded", "version": 3})]
+    assert events == [
+        ("progress", {"status": "running", "progress": {"done": 1}}),
+        ("done", {"status": "succeeded", "version": 3}),
+    ]
 
 
 def test_api_errors_carry_the_status_and_code(server):
@@ -57,14 +59,21 @@ def test_api_errors_carry_the_status_and_code(server):
 
 
 def test_every_service_gets_its_port_the_broker_and_the_shared_upload_store(tmp_path):
-    stack = Stack(StackConfig(root=tmp_path, state=tmp_path / "state", base_port=9000,
-                              amqp_url="amqp://guest:guest@127.0.0.1:5672/x"))
+    stack = Stack(
+        StackConfig(
+            root=tmp_path,
+            state=tmp_path / "state",
+            base_port=9000,
+            amqp_url="amqp://guest:guest@127.0.0.1:5672/x",
+        )
+    )
     assert stack.env("gateway")["PORT"] == "9000"
     assert stack.env("auth")["PORT"] == "9001"
     assert stack.env("index")["HEALTH_PORT"] == "9002"
     assert stack.env("gateway")["AUTH_URL"] == "http://127.0.0.1:9001"
     assert {stack.env(n)["UPLOAD_DIR"] for n in ("gateway", "embedding-worker")} == {
-        str(tmp_path / "state" / "data" / "uploads")}
+        str(tmp_path / "state" / "data" / "uploads")
+    }
     assert stack.command("embedding-worker")[-1] == "chatlens.embedding_worker"
 
 

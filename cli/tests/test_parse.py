@@ -42,8 +42,7 @@ def test_the_timezone_option_moves_every_timestamp(capsys):
 
 def test_lines_that_cannot_be_parsed_are_listed_with_their_numbers(capsys, tmp_path):
     path = tmp_path / "chat.txt"
-    path.write_text("exported by a tool that adds a banner\n"
-                    "12/03/2024, 09:15 - Marta: hi\n")
+    path.write_text("exported by a tool that adds a banner\n12/03/2024, 09:15 - Marta: hi\n")
     code, messages, err = parse(capsys, path)
     assert code == 0 and [m.text for m in messages] == ["hi"]
     assert "could not parse: 1" in err
@@ -100,8 +99,11 @@ def test_several_files_are_read_in_turn_and_each_message_printed_once(capsys, tm
     assert code == 0
     assert [m.message_id for m in messages] == [m.message_id for m in whole]
     assert len({m.message_id for m in messages}) == len(messages) == 207
-    reports = [json.loads(line)["diagnostics"] for line in err.splitlines()
-               if line.startswith('{"diagnostics"')]
+    reports = [
+        json.loads(line)["diagnostics"]
+        for line in err.splitlines()
+        if line.startswith('{"diagnostics"')
+    ]
     assert [r["file"] for r in reports] == [first.name, second.name]
     assert reports[0]["duplicates"] == 0
     assert reports[1]["duplicates"] == reports[0]["messages"] + reports[1]["messages"] - 207 > 0

@@ -13,8 +13,10 @@ def test_auth_gateway_and_inference_share_one_kept_internal_token(tmp_path, monk
     monkeypatch.delenv("INTERNAL_TOKEN", raising=False)
     stack = Stack(StackConfig(root=tmp_path, state=tmp_path / "state", nginx=False))
 
-    tokens = {name: stack.env(name).get("INTERNAL_TOKEN")
-              for name in ("auth", "gateway", "inference", "index")}
+    tokens = {
+        name: stack.env(name).get("INTERNAL_TOKEN")
+        for name in ("auth", "gateway", "inference", "index")
+    }
 
     assert tokens["auth"] == tokens["gateway"] == tokens["inference"]
     assert len(tokens["auth"]) == 64 and tokens["index"] is None

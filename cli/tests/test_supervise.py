@@ -23,9 +23,21 @@ ROOT = Path(__file__).resolve().parents[2]
 def supervise(tmp_path: Path, *command: str, **options: str) -> subprocess.Popen:
     flags = [f"--{k.replace('_', '-')}={v}" for k, v in options.items()]
     return subprocess.Popen(
-        [sys.executable, "-m", "chatlens.cli.supervise", "--name", "svc",
-         "--pid-file", str(tmp_path / "svc.service.pid"), *flags, "--", *command],
-        stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "chatlens.cli.supervise",
+            "--name",
+            "svc",
+            "--pid-file",
+            str(tmp_path / "svc.service.pid"),
+            *flags,
+            "--",
+            *command,
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def wait_for(check, timeout_s: float = 30.0):
@@ -54,24 +66,34 @@ def alive(pid: int) -> bool:
 
 
 def test_a_service_that_keeps_crashing_is_given_up_loudly_with_its_reason(tmp_path):
-    supervisor = supervise(tmp_path, sys.executable, "-c", "import sys; sys.exit(3)",
-                           backoff="0.05", max_crashes="3", stable_s="30")
+    supervisor = supervise(
+        tmp_path,
+        sys.executable,
+        "-c",
+        "import sys; sys.exit(3)",
+        backoff="0.05",
+        max_crashes="3",
+        stable_s="30",
+    )
 
     _, stderr = supervisor.communicate(timeout=30)
 
     assert supervisor.returncode == 1
     lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
     assert [(r["level"], r["message"]) for r in lines if r["message"] != "service started"] == [
-        ("WARNING", "service exited; restarting"), ("WARNING", "service exited; restarting"),
-        ("ERROR", "service keeps crashing; not restarted")]
+        ("WARNING", "service exited; restarting"),
+        ("WARNING", "service exited; restarting"),
+        ("ERROR", "service keeps crashing; not restarted"),
+    ]
     assert [r["restart_in_s"] for r in lines if "restart_in_s" in r] == [0.05, 0.1]  # doubling
     reason = (tmp_path / "svc.service.failed").read_text()
     assert "exit status 3" in reason and "gave up after 3 crashes" in reason
 
 
 def test_a_killed_service_is_restarted_and_a_stop_is_final(tmp_path):
-    supervisor = supervise(tmp_path, sys.executable, "-c", "import time; time.sleep(120)",
-                           backoff="0.1")
+    supervisor = supervise(
+        tmp_path, sys.executable, "-c", "import time; time.sleep(120)", backoff="0.1"
+    )
     try:
         first = wait_for(lambda: child_pid(tmp_path))
         os.kill(first, signal.SIGKILL)
@@ -91,9 +113,17 @@ def test_a_killed_service_is_restarted_and_a_stop_is_final(tmp_path):
 def test_the_index_of_a_running_stack_comes_back_after_a_sigkill_and_answers(tmp_path):
     require_server("127.0.0.1", 5672, "RabbitMQ")
     with throwaway_vhost("supervise") as amqp_url:
-        stack = Stack(StackConfig(root=ROOT, state=tmp_path / "stack", amqp_url=amqp_url,
-                                  base_port=random.randrange(21000, 29000, 20), nginx=False,
-                                  services=("index",), restart_backoff_s=0.2))
+        stack = Stack(
+            StackConfig(
+                root=ROOT,
+                state=tmp_path / "stack",
+                amqp_url=amqp_url,
+                base_port=random.randrange(21000, 29000, 20),
+                nginx=False,
+                services=("index",),
+                restart_backoff_s=0.2,
+            )
+        )
         try:
             stack.up(wait_s=120)
             killed = stack.service_pid("index")

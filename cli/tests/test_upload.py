@@ -19,8 +19,11 @@ from .conftest import EMAIL, PASSWORD
 
 
 def whatsapp(path, messages: int, tag: str):
-    path.write_text("".join(f"12/03/2024, 09:{i % 60:02d} - Marta: message {i} of {tag}\n"
-                            for i in range(messages)))
+    path.write_text(
+        "".join(
+            f"12/03/2024, 09:{i % 60:02d} - Marta: message {i} of {tag}\n" for i in range(messages)
+        )
+    )
     return path
 
 
@@ -49,8 +52,9 @@ def apply(app, event) -> None:
         session.commit()
 
 
-def test_login_keeps_the_tokens_privately_and_upload_uses_them(gateway, cli_env, monkeypatch,
-                                                               tmp_path, capsys):
+def test_login_keeps_the_tokens_privately_and_upload_uses_them(
+    gateway, cli_env, monkeypatch, tmp_path, capsys
+):
     assert login(monkeypatch, "wrong") == 1
     assert "invalid_credentials" in capsys.readouterr().err
     assert login(monkeypatch) == 0
@@ -82,18 +86,23 @@ class InterruptedAtB(tqdm):
         return shown
 
 
-def test_an_interrupted_upload_resumes_and_uploads_each_file_once(gateway, cli_env, monkeypatch,
-                                                                  tmp_path, capsys):
+def test_an_interrupted_upload_resumes_and_uploads_each_file_once(
+    gateway, cli_env, monkeypatch, tmp_path, capsys
+):
     assert login(monkeypatch) == 0
-    files = [whatsapp(tmp_path / "a.txt", 10, "a"), whatsapp(tmp_path / "b.txt", 8000, "b"),
-             whatsapp(tmp_path / "c.txt", 10, "c")]
+    files = [
+        whatsapp(tmp_path / "a.txt", 10, "a"),
+        whatsapp(tmp_path / "b.txt", 8000, "b"),
+        whatsapp(tmp_path / "c.txt", 10, "c"),
+    ]
     credentials = Credentials.load(os.environ)
     client = Client(credentials.url, credentials.access_token)
     collection_id = client.create_collection("Team")["id"]
 
     with pytest.raises(KeyboardInterrupt):
-        upload_files(client, collection_id, files, UploadState(cli_env / "uploads.json"),
-                     bar=InterruptedAtB)
+        upload_files(
+            client, collection_id, files, UploadState(cli_env / "uploads.json"), bar=InterruptedAtB
+        )
     assert [j.filename for j in jobs_of(gateway)] == ["a.txt"]
     # The server sees the connection drop and keeps nothing of b.txt.
     deadline = time.monotonic() + 10
@@ -118,23 +127,36 @@ def test_an_interrupted_upload_resumes_and_uploads_each_file_once(gateway, cli_e
     assert len(jobs_of(gateway)) == 3
 
 
-def test_upload_follows_the_jobs_and_says_how_many_messages_were_new(gateway, cli_env,
-                                                                     monkeypatch, tmp_path,
-                                                                     capsys):
+def test_upload_follows_the_jobs_and_says_how_many_messages_were_new(
+    gateway, cli_env, monkeypatch, tmp_path, capsys
+):
     from chatlens.shared import schemas
 
     assert login(monkeypatch) == 0
-    files = [whatsapp(tmp_path / "march.txt", 20, "march"),
-             whatsapp(tmp_path / "march-again.txt", 21, "again"),
-             whatsapp(tmp_path / "broken.txt", 3, "broken")]
+    files = [
+        whatsapp(tmp_path / "march.txt", 20, "march"),
+        whatsapp(tmp_path / "march-again.txt", 21, "again"),
+        whatsapp(tmp_path / "broken.txt", 3, "broken"),
+    ]
     outcomes = {
-        "march.txt": [schemas.JobProgressed(job_id="", stage="parsing", done=10, total=207),
-                      schemas.IndexUpdated(job_id="", collection_id="", version=1, stats={
-                          "messages": 207, "added": 207, "duplicates": 0})],
-        "march-again.txt": [schemas.IndexUpdated(job_id="", collection_id="", version=2, stats={
-            "messages": 207, "added": 0, "duplicates": 207})],
-        "broken.txt": [schemas.JobFailed(job_id="", code="parse_failed",
-                                         reason="no message line")],
+        "march.txt": [
+            schemas.JobProgressed(job_id="", stage="parsing", done=10, total=207),
+            schemas.IndexUpdated(
+                job_id="",
+                collection_id="",
+                version=1,
+                stats={"messages": 207, "added": 207, "duplicates": 0},
+            ),
+        ],
+        "march-again.txt": [
+            schemas.IndexUpdated(
+                job_id="",
+                collection_id="",
+                version=2,
+                stats={"messages": 207, "added": 0, "duplicates": 207},
+            )
+        ],
+        "broken.txt": [schemas.JobFailed(job_id="", code="parse_failed", reason="no message line")],
     }
 
     def pipeline():
@@ -159,8 +181,9 @@ def test_upload_follows_the_jobs_and_says_how_many_messages_were_new(gateway, cl
     assert "broken.txt: failed (parse_failed: no message line)" in out
 
 
-def test_a_refused_file_does_not_hold_back_the_others(gateway, cli_env, monkeypatch, tmp_path,
-                                                      capsys):
+def test_a_refused_file_does_not_hold_back_the_others(
+    gateway, cli_env, monkeypatch, tmp_path, capsys
+):
     assert login(monkeypatch) == 0
     good = whatsapp(tmp_path / "good.txt", 3, "good")
     bad = tmp_path / "notes.pdf"
@@ -174,8 +197,9 @@ def test_a_refused_file_does_not_hold_back_the_others(gateway, cli_env, monkeypa
     assert [u["filename"] for u in state.values()] == ["good.txt"]
 
 
-def test_an_access_token_about_to_expire_is_refreshed_and_kept(gateway, cli_env, fake_auth,
-                                                               tmp_path):
+def test_an_access_token_about_to_expire_is_refreshed_and_kept(
+    gateway, cli_env, fake_auth, tmp_path
+):
     from chatlens.cli.config import write_json
 
     expiring = fake_auth.tokens(ttl_s=20)
@@ -198,22 +222,39 @@ def test_follow_jobs_waits_for_every_job_to_end(gateway, cli_env, monkeypatch, t
     collection_id = client.create_collection("Team")["id"]
     path = whatsapp(tmp_path / "a.txt", 3, "a")
     job = client.upload_file(collection_id, path)
-    timer = threading.Timer(0.3, apply, (gateway, schemas.IndexUpdated(
-        job_id=job["id"], collection_id=collection_id, version=1,
-        stats={"messages": 3, "added": 3, "duplicates": 0})))
+    timer = threading.Timer(
+        0.3,
+        apply,
+        (
+            gateway,
+            schemas.IndexUpdated(
+                job_id=job["id"],
+                collection_id=collection_id,
+                version=1,
+                stats={"messages": 3, "added": 3, "duplicates": 0},
+            ),
+        ),
+    )
     timer.start()
     final = follow_jobs(client, [FileOutcome(path, job["id"])], poll_s=0.05)
     assert final[job["id"]]["status"] == "succeeded"
     assert describe(final[job["id"]]) == "3 new, 0 already there (version 1)"
 
 
-@pytest.mark.parametrize("job, line", [
-    ({"status": "succeeded", "version": 4, "stats": {"added": 207, "duplicates": 0}},
-     "207 new, 0 already there (version 4)"),
-    ({"status": "succeeded", "version": None, "stats": {"messages": 9}}, "9 messages"),
-    ({"status": "failed", "error": {"code": "archive_ratio", "message": "a bomb"}},
-     "failed (archive_ratio: a bomb)"),
-    ({"status": "running"}, "running"),
-])
+@pytest.mark.parametrize(
+    "job, line",
+    [
+        (
+            {"status": "succeeded", "version": 4, "stats": {"added": 207, "duplicates": 0}},
+            "207 new, 0 already there (version 4)",
+        ),
+        ({"status": "succeeded", "version": None, "stats": {"messages": 9}}, "9 messages"),
+        (
+            {"status": "failed", "error": {"code": "archive_ratio", "message": "a bomb"}},
+            "failed (archive_ratio: a bomb)",
+        ),
+        ({"status": "running"}, "running"),
+    ],
+)
 def test_describe_says_what_a_job_did(job, line):
     assert describe(job) == line

@@ -24,8 +24,10 @@ HEADER = """\
 
 pid /tmp/nginx.pid;
 """
-TEMP_PATHS = "".join(f"    {name}_temp_path /tmp/{name}_temp;\n"
-                     for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+TEMP_PATHS = "".join(
+    f"    {name}_temp_path /tmp/{name}_temp;\n"
+    for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+)
 
 
 def replace_once(text: str, old: str, new: str) -> str:
@@ -35,17 +37,23 @@ def replace_once(text: str, old: str, new: str) -> str:
 
 
 def kubernetes_conf(prod: str) -> str:
-    body = prod[prod.index("worker_processes"):]
+    body = prod[prod.index("worker_processes") :]
     body = replace_once(body, "http {\n", "http {\n" + TEMP_PATHS)
-    comment = body[body.index("    # nginx resolves `gateway` once"):body.index("    upstream")]
-    body = replace_once(body, comment,
-                        "    # The gateway's Service has a stable ClusterIP: resolving it once at "
-                        "start is safe.\n")
-    body = replace_once(body, "server gateway:8100;",
-                        'server {{ include "chatlens.name" (list . "gateway") }}:8100;')
+    comment = body[body.index("    # nginx resolves `gateway` once") : body.index("    upstream")]
+    body = replace_once(
+        body,
+        comment,
+        "    # The gateway's Service has a stable ClusterIP: resolving it once at start is safe.\n",
+    )
+    body = replace_once(
+        body,
+        "server gateway:8100;",
+        'server {{ include "chatlens.name" (list . "gateway") }}:8100;',
+    )
     body = replace_once(body, "listen 881;", "listen 8080;")
-    body = replace_once(body, "client_max_body_size 200m;",
-                        "client_max_body_size {{ .Values.nginx.maxBodySize }};")
+    body = replace_once(
+        body, "client_max_body_size 200m;", "client_max_body_size {{ .Values.nginx.maxBodySize }};"
+    )
     return HEADER + body.replace("exceeds 200m", "exceeds {{ .Values.nginx.maxBodySize }}")
 
 

@@ -31,19 +31,29 @@ PARTS = {
     "base": ({}, lambda obj: True),
     # dev: one-node MariaDB, RabbitMQ and Redis inside the namespace.
     "overlays/dev/datastores": (
-        {"database": {"mode": "inChart"}, "rabbitmq": {"mode": "inChart"},
-         "redis": {"mode": "inChart"}},
-        lambda obj: _component(obj) in DATA_STORES),
+        {
+            "database": {"mode": "inChart"},
+            "rabbitmq": {"mode": "inChart"},
+            "redis": {"mode": "inChart"},
+        },
+        lambda obj: _component(obj) in DATA_STORES,
+    ),
     # prod: KEDA scales the embedding workers and the Dask groups on their queues.
     "overlays/prod/autoscaling": (
         {"autoscaling": {"enabled": True, "engine": "keda", "keda": {"installed": True}}},
-        lambda obj: obj["kind"] in {"ScaledObject", "TriggerAuthentication"}
-        and not _component(obj).endswith("gpu")),
+        lambda obj: (
+            obj["kind"] in {"ScaledObject", "TriggerAuthentication"}
+            and not _component(obj).endswith("gpu")
+        ),
+    ),
     # gpu: the GPU worker group and everything that names it.
     "overlays/gpu/workers": (
-        {"gpu": {"enabled": True, "image": {"repository": "dask-cuda", "tag": "0.1.0-cuda12.4"}},
-         "autoscaling": {"enabled": True, "engine": "keda", "keda": {"installed": True}}},
-        lambda obj: _component(obj) == "dask-worker-gpu"),
+        {
+            "gpu": {"enabled": True, "image": {"repository": "dask-cuda", "tag": "0.1.0-cuda12.4"}},
+            "autoscaling": {"enabled": True, "engine": "keda", "keda": {"installed": True}},
+        },
+        lambda obj: _component(obj) == "dask-worker-gpu",
+    ),
 }
 # Helm's own: helm.sh/* (chart, hooks, resource policy) and the managed-by label.
 MANAGED_BY = "app.kubernetes.io/managed-by"
@@ -79,8 +89,13 @@ def _strip(obj) -> None:
 def render(values: dict) -> list[dict]:
     chart = helm_python.Chart.load(CHART)
     manifests = chart.render(values, name="chatlens", namespace="chatlens", is_install=True)
-    objects = [doc for path, text in sorted(manifests.items()) if path.endswith(".yaml")
-               for doc in yaml.safe_load_all(text) if doc]
+    objects = [
+        doc
+        for path, text in sorted(manifests.items())
+        if path.endswith(".yaml")
+        for doc in yaml.safe_load_all(text)
+        if doc
+    ]
     for obj in objects:
         _strip(obj)
     return objects

@@ -38,8 +38,13 @@ NGINX_PROD = ROOT / "deploy/nginx/prod.conf"
 @pytest.fixture(scope="session")
 def files() -> SimpleNamespace:
     """Where the deployment files are (test modules cannot import this conftest)."""
-    return SimpleNamespace(root=ROOT, compose=COMPOSE_FILES, prod_secrets=PROD_SECRETS,
-                           nginx_template=NGINX_TEMPLATE, nginx_prod=NGINX_PROD)
+    return SimpleNamespace(
+        root=ROOT,
+        compose=COMPOSE_FILES,
+        prod_secrets=PROD_SECRETS,
+        nginx_template=NGINX_TEMPLATE,
+        nginx_prod=NGINX_PROD,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -47,8 +52,7 @@ def require_tool() -> Callable[..., str]:
     """``require_tool(name, *fallback_paths)``: the tool's path, or skip (fail in CI)."""
 
     def find(name: str, *fallbacks: str) -> str:
-        found = shutil.which(name) or next(
-            (p for p in fallbacks if os.access(p, os.X_OK)), None)
+        found = shutil.which(name) or next((p for p in fallbacks if os.access(p, os.X_OK)), None)
         if found:
             return found
         unavailable(f"{name} is not installed")
@@ -66,8 +70,11 @@ def compose_env() -> Callable[[str], dict[str, str]]:
     """The environment ``docker-compose`` runs in for a file: ours, with only what it needs set."""
 
     def env(which: str) -> dict[str, str]:
-        result = {k: v for k, v in os.environ.items()
-                  if k not in PROD_SECRETS and not k.startswith("COMPOSE_")}
+        result = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in PROD_SECRETS and not k.startswith("COMPOSE_")
+        }
         if which == "prod":
             result.update(PROD_SECRETS)
         return result
@@ -83,16 +90,26 @@ def compose(request) -> SimpleNamespace:
     return SimpleNamespace(name=request.param, path=path, config=yaml.safe_load(path.read_text()))
 
 
-def render_template(prefix: Path, listen: str = "127.0.0.1:18080",
-                    gateway: str = "127.0.0.1:18100", max_body: str = "200m",
-                    web_root: Path | None = None, sentry_dsn: str = "") -> str:
+def render_template(
+    prefix: Path,
+    listen: str = "127.0.0.1:18080",
+    gateway: str = "127.0.0.1:18100",
+    max_body: str = "200m",
+    web_root: Path | None = None,
+    sentry_dsn: str = "",
+) -> str:
     """The dev nginx.conf, rendered the way the dev script renders it (strict substitution);
     the web app's root is an empty folder under ``prefix`` unless given."""
     from chatlens.cli.stack import sentry_connect_src
 
     return string.Template(NGINX_TEMPLATE.read_text()).substitute(
-        LISTEN=listen, GATEWAY=gateway, PREFIX=str(prefix), MAX_BODY=max_body,
-        WEB_ROOT=str(web_root or prefix / "web"), SENTRY_CONNECT_SRC=sentry_connect_src(sentry_dsn))
+        LISTEN=listen,
+        GATEWAY=gateway,
+        PREFIX=str(prefix),
+        MAX_BODY=max_body,
+        WEB_ROOT=str(web_root or prefix / "web"),
+        SENTRY_CONNECT_SRC=sentry_connect_src(sentry_dsn),
+    )
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,11 @@ import pytest
 import yaml
 
 PYTHON_SERVICES = {  # service -> the port of its /healthz and /metrics
-    "gateway": 8100, "auth": 8101, "index": 8102, "embedding-worker": 8103, "inference": 8104,
+    "gateway": 8100,
+    "auth": 8101,
+    "index": 8102,
+    "embedding-worker": 8103,
+    "inference": 8104,
 }
 DASK_WORKERS = {"dask-embed-worker": "embed=1", "dask-llm-worker": "llm=1"}
 TEMP_PATHS = {f"{k}_temp_path" for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")}
@@ -22,22 +26,32 @@ TEMP_PATHS = {f"{k}_temp_path" for k in ("client_body", "proxy", "fastcgi", "uws
 
 # --- compose ------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def docker_compose(require_tool) -> str:
     return require_tool("docker-compose")
 
 
 def test_compose_file_passes_docker_compose_config(compose, docker_compose, compose_env):
-    result = subprocess.run([docker_compose, "-f", str(compose.path), "config"],
-                            env=compose_env(compose.name), capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [docker_compose, "-f", str(compose.path), "config"],
+        env=compose_env(compose.name),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     # Unknown keys and swarm-only settings come out as warnings; there should be none.
     assert "WARNING" not in result.stderr, result.stderr
     rendered = yaml.safe_load(result.stdout)["services"]
     assert set(rendered) == set(compose.config["services"])
     assert set(PYTHON_SERVICES) | set(DASK_WORKERS) | {
-        "nginx", "dask-scheduler", "rabbitmq", "mariadb", "prometheus"} <= set(rendered)
+        "nginx",
+        "dask-scheduler",
+        "rabbitmq",
+        "mariadb",
+        "prometheus",
+    } <= set(rendered)
     assert rendered["prometheus"]["profiles"] == ["monitoring"]  # optional
 
 
@@ -45,8 +59,13 @@ def test_prod_compose_refuses_to_render_without_each_secret(files, docker_compos
     for secret in files.prod_secrets:
         env = compose_env("prod")
         del env[secret]
-        result = subprocess.run([docker_compose, "-f", str(files.compose["prod"]), "config"],
-                                env=env, capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [docker_compose, "-f", str(files.compose["prod"]), "config"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert result.returncode != 0, secret
         assert secret in result.stderr
 
@@ -98,8 +117,11 @@ def test_dask_cluster_runs_one_image(compose):
 
 
 def test_uploads_volume_is_shared_by_gateway_and_embedding_worker_only(compose):
-    users = {s for s, spec in compose.config["services"].items()
-             if any(str(v).split(":")[0] == "uploads" for v in spec.get("volumes", []))}
+    users = {
+        s
+        for s, spec in compose.config["services"].items()
+        if any(str(v).split(":")[0] == "uploads" for v in spec.get("volumes", []))
+    }
     assert users == {"gateway", "embedding-worker"}
 
 
@@ -107,8 +129,11 @@ def test_services_are_wired_to_each_other(compose):
     env = {s: spec.get("environment", {}) for s, spec in compose.config["services"].items()}
     assert env["gateway"]["AUTH_URL"] == "http://auth:8101"
     assert env["gateway"]["DATABASE_URL"] == env["auth"]["DATABASE_URL"]
-    assert re.fullmatch(r"mysql\+pymysql://chatlens:\$\{MARIADB_PASSWORD[^}]*\}"
-                        r"@mariadb:3306/chatlens(\?.*)?", env["gateway"]["DATABASE_URL"])
+    assert re.fullmatch(
+        r"mysql\+pymysql://chatlens:\$\{MARIADB_PASSWORD[^}]*\}"
+        r"@mariadb:3306/chatlens(\?.*)?",
+        env["gateway"]["DATABASE_URL"],
+    )
     for service in ("embedding-worker", "inference"):
         assert env[service]["DASK_SCHEDULER_ADDRESS"] == "tcp://dask-scheduler:8786"
     # The inference service reads an org's provider keys from auth's internal route.
@@ -145,18 +170,26 @@ def test_production_restarts_services_and_passes_sentry_through(files):
 def test_every_chatlens_service_is_told_the_sentry_environment_and_the_otel_settings(compose):
     """Error reports say which environment they come from, and traces go where the operator
     says, from every service of ours (the Dask processes included), each set from the shell."""
-    passed = ("SENTRY_DSN", "SENTRY_ENVIRONMENT", "OTEL_EXPORTER_OTLP_ENDPOINT",
-              "OTEL_EXPORTER_OTLP_HEADERS", "OTEL_RESOURCE_ATTRIBUTES")
+    passed = (
+        "SENTRY_DSN",
+        "SENTRY_ENVIRONMENT",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_HEADERS",
+        "OTEL_RESOURCE_ATTRIBUTES",
+    )
     for service in (*PYTHON_SERVICES, *DASK_WORKERS, "dask-scheduler"):
         environment = compose.config["services"][service]["environment"]
         for name in passed:
             assert str(environment.get(name, "")).startswith(f"${{{name}:-"), (service, name)
     default = "production" if compose.name == "prod" else "development"
-    assert compose.config["services"]["gateway"]["environment"]["SENTRY_ENVIRONMENT"] == \
-        f"${{SENTRY_ENVIRONMENT:-{default}}}"
+    assert (
+        compose.config["services"]["gateway"]["environment"]["SENTRY_ENVIRONMENT"]
+        == f"${{SENTRY_ENVIRONMENT:-{default}}}"
+    )
 
 
 # --- Dockerfiles --------------------------------------------------------------------------------
+
 
 def test_every_referenced_dockerfile_exists_copies_real_paths_and_drops_root(files):
     dockerfiles = set()
@@ -193,6 +226,7 @@ def test_dask_image_installs_pinned_cpu_torch_and_both_models(files):
 
 # --- Prometheus and Drone -----------------------------------------------------------------------
 
+
 def test_prometheus_scrapes_every_service_by_its_compose_name(files):
     config = yaml.safe_load((files.root / "deploy/prometheus/prometheus.yml").read_text())
     services = set(yaml.safe_load(files.compose["prod"].read_text())["services"])
@@ -223,6 +257,7 @@ def test_drone_steps_only_call_make(files):
 
 # --- nginx --------------------------------------------------------------------------------------
 
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -230,8 +265,12 @@ def free_port() -> int:
 
 
 def run_nginx_t(nginx: str, prefix: Path) -> None:
-    result = subprocess.run([nginx, "-t", "-p", str(prefix), "-c", str(prefix / "nginx.conf")],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [nginx, "-t", "-p", str(prefix), "-c", str(prefix / "nginx.conf")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert "test is successful" in result.stderr
 
@@ -267,8 +306,11 @@ def test_prod_conf_passes_nginx_t(nginx, files, tmp_path):
     assert text.count("listen 881;") == 1
     text = text.replace("listen 881;", f"listen 127.0.0.1:{free_port()};")
     if os.geteuid() != 0:  # the image's nginx master is root; compiled-in paths need it
-        text = f"pid {tmp_path}/nginx.pid;\n" + text.replace("http {", "http {\n" + "".join(
-            f"{name} {tmp_path}/{name};\n" for name in sorted(TEMP_PATHS)), 1)
+        text = f"pid {tmp_path}/nginx.pid;\n" + text.replace(
+            "http {",
+            "http {\n" + "".join(f"{name} {tmp_path}/{name};\n" for name in sorted(TEMP_PATHS)),
+            1,
+        )
     (tmp_path / "nginx.conf").write_text(text)
     run_nginx_t(nginx, tmp_path)
 
@@ -297,18 +339,25 @@ def test_both_nginx_configs_proxy_the_api_and_stream_events(files, render, tmp_p
     for text in (files.nginx_prod.read_text(), render(tmp_path)):
         statements = nginx_statements(text)
         proxied = {c[-1] for c, s in statements if s == "proxy_pass http://chatlens_gateway"}
-        assert {"location /api/", "location /v1/", "location = /healthz",
-                "location = /readyz"} <= proxied
+        assert {
+            "location /api/",
+            "location /v1/",
+            "location = /healthz",
+            "location = /readyz",
+        } <= proxied
         assert not any("metrics" in location for location in proxied)
         events = {s for c, s in statements if c[-1:] == ("location ~ ^/api/v1/jobs/[^/]+/events$",)}
         assert {"proxy_buffering off", "proxy_cache off", "proxy_read_timeout 1h"} <= events
         server = {s for c, s in statements if c == ("http", "server")}
-        assert {"proxy_http_version 1.1", 'proxy_set_header Connection ""',
-                "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for",
-                "proxy_set_header X-Forwarded-Proto $scheme",
-                "proxy_set_header X-Forwarded-Host $forwarded_host",
-                "proxy_set_header X-Real-IP $remote_addr",
-                "proxy_set_header X-Correlation-ID $correlation_id"} <= server
+        assert {
+            "proxy_http_version 1.1",
+            'proxy_set_header Connection ""',
+            "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for",
+            "proxy_set_header X-Forwarded-Proto $scheme",
+            "proxy_set_header X-Forwarded-Host $forwarded_host",
+            "proxy_set_header X-Real-IP $remote_addr",
+            "proxy_set_header X-Correlation-ID $correlation_id",
+        } <= server
         # A location with a proxy_set_header of its own would silently drop all of the above.
         assert not [c for c, s in statements if "proxy_set_header" in s and len(c) > 2]
 

@@ -25,12 +25,23 @@ from .test_nginx_proxy import free_port, read_http_response, running_nginx
 REQUESTS = {
     # HTTP/1.1 requires Host: nginx refuses the request itself.
     "no_host": (b"GET /api/v1/me HTTP/1.1\r\n\r\n", 400, "bad_request"),
-    "huge_header": (b"GET /api/v1/me HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20_000 + b"\r\n\r\n",
-                    400, "bad_request"),
-    "long_uri": (b"GET /api/v1/" + b"a" * 20_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414,
-                 "uri_too_long"),
-    "large_body": (b"POST /api/v1/collections HTTP/1.1\r\nHost: x\r\nContent-Length: "
-                   + str(300 * 1024 * 1024).encode() + b"\r\n\r\n", 413, "body_too_large"),
+    "huge_header": (
+        b"GET /api/v1/me HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20_000 + b"\r\n\r\n",
+        400,
+        "bad_request",
+    ),
+    "long_uri": (
+        b"GET /api/v1/" + b"a" * 20_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+        414,
+        "uri_too_long",
+    ),
+    "large_body": (
+        b"POST /api/v1/collections HTTP/1.1\r\nHost: x\r\nContent-Length: "
+        + str(300 * 1024 * 1024).encode()
+        + b"\r\n\r\n",
+        413,
+        "body_too_large",
+    ),
     "gateway_down": (b"GET /api/v1/me HTTP/1.1\r\nHost: x\r\n\r\n", 503, "unavailable"),
 }
 
@@ -74,9 +85,12 @@ def prod_nginx(nginx, files, tmp_path_factory):
     text = text.replace("root /srv/web;", f"root {folder / 'web'};")
     text = f"pid {folder}/nginx.pid;\n" + text
     (folder / "nginx.conf").write_text(text)
-    process = subprocess.Popen([nginx, "-c", str(folder / "nginx.conf"), "-g", "daemon off;"],
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [nginx, "-c", str(folder / "nginx.conf"), "-g", "daemon off;"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         wait_for(port, process)
         yield port
@@ -107,16 +121,20 @@ def test_prod_nginx_answers_its_own_refusals_in_the_error_shape(prod_nginx, case
 
 def test_prod_nginx_answers_a_missing_page_in_the_error_shape(prod_nginx):
     """No web app built (no index.html): try_files ends in nginx's own 404."""
-    assert_api_error(ask(prod_nginx, b"GET /somewhere HTTP/1.1\r\nHost: x\r\n\r\n"), 404,
-                     "not_found")
+    assert_api_error(
+        ask(prod_nginx, b"GET /somewhere HTTP/1.1\r\nHost: x\r\n\r\n"), 404, "not_found"
+    )
 
 
 def test_both_configs_name_the_same_error_pages(files, render, tmp_path: Path):
     for text in (files.nginx_prod.read_text(), render(tmp_path)):
-        for line in ("error_page 400 494 =400 @bad_request;",
-                     "error_page 414 /__chatlens/uri-too-long;",
-                     "error_page 404 @not_found;", "error_page 413 @too_large;",
-                     "error_page 502 504 =503 @unavailable;"):
+        for line in (
+            "error_page 400 494 =400 @bad_request;",
+            "error_page 414 /__chatlens/uri-too-long;",
+            "error_page 404 @not_found;",
+            "error_page 413 @too_large;",
+            "error_page 502 504 =503 @unavailable;",
+        ):
             assert line in text
 
 
@@ -152,6 +170,7 @@ def shorter_wait(text: str) -> str:
 
 def test_the_dev_nginx_answers_a_gateway_that_times_out_in_the_error_shape(nginx, render):
     with silent_upstream() as upstream:
+
         def render_short(*args, **kwargs):
             return shorter_wait(render(*args, **kwargs))
 
@@ -159,8 +178,9 @@ def test_the_dev_nginx_answers_a_gateway_that_times_out_in_the_error_shape(nginx
             assert_api_error(ask(port, REQUESTS["gateway_down"][0]), 503, "unavailable")
 
 
-def test_prod_nginx_answers_a_gateway_that_times_out_in_the_error_shape(nginx, files,
-                                                                          tmp_path_factory):
+def test_prod_nginx_answers_a_gateway_that_times_out_in_the_error_shape(
+    nginx, files, tmp_path_factory
+):
     if os.geteuid() != 0:
         unavailable("prod.conf runs as the image's root master (compiled-in paths): run as root")
     folder = tmp_path_factory.mktemp("prod-nginx-timeout")
@@ -172,9 +192,12 @@ def test_prod_nginx_answers_a_gateway_that_times_out_in_the_error_shape(nginx, f
         text = text.replace("server gateway:8100;", f"server 127.0.0.1:{upstream};")
         text = text.replace("root /srv/web;", f"root {folder / 'web'};")
         (folder / "nginx.conf").write_text(f"pid {folder}/nginx.pid;\n" + text)
-        process = subprocess.Popen([nginx, "-c", str(folder / "nginx.conf"), "-g", "daemon off;"],
-                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE)
+        process = subprocess.Popen(
+            [nginx, "-c", str(folder / "nginx.conf"), "-g", "daemon off;"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         try:
             wait_for(port, process)
             assert_api_error(ask(port, REQUESTS["gateway_down"][0]), 503, "unavailable")

@@ -11,8 +11,11 @@ import pytest
 
 from .test_nginx_proxy import free_port, running_nginx
 
-SECURITY = {"x-content-type-options": "nosniff", "x-frame-options": "DENY",
-            "referrer-policy": "no-referrer"}
+SECURITY = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+}
 JSON_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 
@@ -28,9 +31,12 @@ def secure_gateway():
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
-            for name, value in [("X-Content-Type-Options", "nosniff"),
-                                ("X-Frame-Options", "DENY"), ("Referrer-Policy", "no-referrer"),
-                                ("Content-Security-Policy", JSON_CSP)]:
+            for name, value in [
+                ("X-Content-Type-Options", "nosniff"),
+                ("X-Frame-Options", "DENY"),
+                ("Referrer-Policy", "no-referrer"),
+                ("Content-Security-Policy", JSON_CSP),
+            ]:
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(body)

@@ -106,10 +106,14 @@ def running_nginx(nginx: str, render, upstream: str, max_body: str = "1m") -> It
     prefix.chmod(0o755)
     port = free_port()
     (prefix / "nginx.conf").write_text(
-        render(prefix, listen=f"127.0.0.1:{port}", gateway=upstream, max_body=max_body))
+        render(prefix, listen=f"127.0.0.1:{port}", gateway=upstream, max_body=max_body)
+    )
     process = subprocess.Popen(
         [nginx, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 15
         while True:
@@ -183,8 +187,11 @@ def test_other_paths_and_metrics_are_not_proxied(proxy):
 def test_uploads_stream_to_the_gateway_before_the_body_is_complete(proxy, gateway):
     size = 300_000
     with socket.create_connection(("127.0.0.1", proxy), timeout=10) as sock:
-        sock.sendall(f"POST {UPLOAD} HTTP/1.1\r\nHost: chatlens\r\nContent-Length: {size}\r\n"
-                     "Content-Type: application/octet-stream\r\n\r\n".encode() + b"x" * 1000)
+        sock.sendall(
+            f"POST {UPLOAD} HTTP/1.1\r\nHost: chatlens\r\nContent-Length: {size}\r\n"
+            "Content-Type: application/octet-stream\r\n\r\n".encode()
+            + b"x" * 1000
+        )
         # With request buffering on, nginx would wait for the whole body before connecting.
         assert gateway.upload_started.wait(5), "nginx buffered the upload instead of streaming it"
         sock.sendall(b"x" * (size - 1000))
@@ -253,4 +260,3 @@ def read_http_response(sock: socket.socket) -> bytes:
             break
         body += chunk
     return head + b"\r\n\r\n" + body
-

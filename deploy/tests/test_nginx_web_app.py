@@ -15,8 +15,9 @@ from chatlens.cli.stack import sentry_connect_src
 
 from .test_nginx_proxy import gateway, get, running_nginx  # noqa: F401 - gateway is a fixture
 
-INDEX = (b"<!doctype html><title>Chatlens</title>"
-         b"<script type=module src=/assets/app-1a2b.js></script>")
+INDEX = (
+    b"<!doctype html><title>Chatlens</title><script type=module src=/assets/app-1a2b.js></script>"
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +36,9 @@ def web_root():
 
 @pytest.fixture(scope="module")
 def site(nginx, render, gateway, web_root):  # noqa: F811 - the imported fixture
-    with running_nginx(nginx, functools.partial(render, web_root=web_root),
-                       f"127.0.0.1:{gateway.port}") as (port, _):
+    with running_nginx(
+        nginx, functools.partial(render, web_root=web_root), f"127.0.0.1:{gateway.port}"
+    ) as (port, _):
         yield port
 
 
@@ -46,8 +48,9 @@ def test_the_app_and_its_client_side_routes_are_served_with_security_headers(sit
         assert status == 200 and body == INDEX, path
         assert headers["Content-Type"].startswith("text/html")
         assert headers["Cache-Control"] == "no-cache"
-        csp = dict(part.strip().split(" ", 1) for part in
-                   headers["Content-Security-Policy"].split(";"))
+        csp = dict(
+            part.strip().split(" ", 1) for part in headers["Content-Security-Policy"].split(";")
+        )
         assert csp["script-src"] == "'self'"  # no 'unsafe-inline', no CDN
         assert csp["frame-ancestors"] == "'none'" and csp["object-src"] == "'none'"
         assert csp["connect-src"] == "'self'"  # no Sentry configured: no other origin
@@ -57,19 +60,32 @@ def test_the_app_and_its_client_side_routes_are_served_with_security_headers(sit
 
 
 def test_the_configured_sentry_host_is_the_one_other_origin_the_app_may_connect_to(
-        nginx, render, gateway, web_root):  # noqa: F811 - the imported fixture
+    nginx,
+    render,
+    gateway,  # noqa: F811 - the imported fixture
+    web_root,
+):
     dsn = "https://0123abcd@o42.ingest.sentry.io:8443/7"
-    with running_nginx(nginx, functools.partial(render, web_root=web_root, sentry_dsn=dsn),
-                       f"127.0.0.1:{gateway.port}") as (port, _):
+    with running_nginx(
+        nginx,
+        functools.partial(render, web_root=web_root, sentry_dsn=dsn),
+        f"127.0.0.1:{gateway.port}",
+    ) as (port, _):
         _, headers, _ = get(port, "/")
-    csp = dict(part.strip().split(" ", 1) for part in
-               headers["Content-Security-Policy"].split(";"))
+    csp = dict(part.strip().split(" ", 1) for part in headers["Content-Security-Policy"].split(";"))
     assert csp["connect-src"] == "'self' https://o42.ingest.sentry.io:8443"
     assert "0123abcd" not in headers["Content-Security-Policy"]  # the key stays out
 
 
-@pytest.mark.parametrize("dsn", ["javascript:alert(1)", "https://x.io; script-src *",
-                                 "https://o1.ingest.sentry.io/1' unsafe", "ftp://files.example"])
+@pytest.mark.parametrize(
+    "dsn",
+    [
+        "javascript:alert(1)",
+        "https://x.io; script-src *",
+        "https://o1.ingest.sentry.io/1' unsafe",
+        "ftp://files.example",
+    ],
+)
 def test_a_sentry_dsn_that_is_not_a_plain_http_url_is_refused(dsn):
     with pytest.raises(ValueError):
         sentry_connect_src(dsn)

@@ -7,8 +7,12 @@ from chatlens.shared.settings import ArchiveSettings
 
 
 def test_archive_settings_default_to_the_archive_limits(monkeypatch):
-    for name in ("ARCHIVE_MAX_ENTRIES", "ARCHIVE_MAX_BYTES", "ARCHIVE_MAX_RATIO",
-                 "ARCHIVE_MAX_DEPTH"):
+    for name in (
+        "ARCHIVE_MAX_ENTRIES",
+        "ARCHIVE_MAX_BYTES",
+        "ARCHIVE_MAX_RATIO",
+        "ARCHIVE_MAX_DEPTH",
+    ):
         monkeypatch.delenv(name, raising=False)
 
     assert ArchiveSettings().archive_limits() == ArchiveLimits()
@@ -23,7 +27,11 @@ def test_archive_settings_are_read_from_the_environment(monkeypatch):
     limits = ArchiveSettings().archive_limits()
 
     assert (limits.max_entries, limits.max_total_bytes, limits.max_ratio, limits.max_depth) == (
-        250_000, 3 * 1024**3, 150.0, 0)
+        250_000,
+        3 * 1024**3,
+        150.0,
+        0,
+    )
 
 
 def test_the_default_entry_limit_fits_a_large_slack_workspace():

@@ -44,8 +44,12 @@ def overlapping_bomb(path: Path, files: int = 4, kernel: int = 2 * 1024 * 1024) 
     names = [f"f{i}.txt".encode() for i in range(files)]
 
     def local_header(name: bytes, crc: int, csize: int, size: int) -> bytes:
-        return struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 8, 0, 0x21, crc, csize, size,
-                           len(name), 0) + name
+        return (
+            struct.pack(
+                "<4s5H3L2H", b"PK\x03\x04", 20, 0, 8, 0, 0x21, crc, csize, size, len(name), 0
+            )
+            + name
+        )
 
     # Built back to front: the last entry is the kernel alone; each earlier one quotes the next.
     headers: list[bytes] = []
@@ -70,8 +74,29 @@ def overlapping_bomb(path: Path, files: int = 4, kernel: int = 2 * 1024 * 1024) 
     body += kernel_data
     central = bytearray()
     for name, offset, (crc, csize, size) in zip(names, offsets, sizes, strict=True):
-        central += struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 8, 0, 0x21, crc, csize,
-                               size, len(name), 0, 0, 0, 0, 0, offset) + name
+        central += (
+            struct.pack(
+                "<4s6H3L5H2L",
+                b"PK\x01\x02",
+                20,
+                20,
+                0,
+                8,
+                0,
+                0x21,
+                crc,
+                csize,
+                size,
+                len(name),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+            + name
+        )
     end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, files, files, len(central), len(body), 0)
     path.write_bytes(bytes(body + central + end))
     return path
@@ -90,11 +115,20 @@ def set_flag(path: Path, bit: int) -> None:
 
 
 def test_a_plain_archive_lists_its_entries_and_reads_them(tmp_path):
-    path = make_zip(tmp_path / "export.zip", {"WhatsApp Chat/_chat.txt": b"hello\n" * 100,
-                                              "WhatsApp Chat/": b"", "./photo.jpg": b"\xff\xd8"})
+    path = make_zip(
+        tmp_path / "export.zip",
+        {
+            "WhatsApp Chat/_chat.txt": b"hello\n" * 100,
+            "WhatsApp Chat/": b"",
+            "./photo.jpg": b"\xff\xd8",
+        },
+    )
     entries = inspect(path)
     assert [(e.name, e.is_dir) for e in entries] == [
-        ("WhatsApp Chat/_chat.txt", False), ("WhatsApp Chat", True), ("photo.jpg", False)]
+        ("WhatsApp Chat/_chat.txt", False),
+        ("WhatsApp Chat", True),
+        ("photo.jpg", False),
+    ]
     assert is_zip(path)
     with SafeZip(path) as archive, archive.open("WhatsApp Chat/_chat.txt") as stream:
         assert io.TextIOWrapper(stream, encoding="utf-8").readline() == "hello\n"
@@ -139,14 +173,17 @@ def test_the_total_budget_counts_real_bytes_across_entries(tmp_path):
     assert len(inspect(path, ArchiveLimits(max_total_bytes=600_000))) == 5
 
 
-@pytest.mark.parametrize("name, code", [
-    ("../evil.txt", "archive_path_traversal"),
-    ("chat/../../evil.txt", "archive_path_traversal"),
-    ("/etc/passwd", "archive_absolute_path"),
-    ("C:evil.txt", "archive_absolute_path"),
-    ("dir\\evil.txt", "archive_unsafe_name"),
-    ("..\\evil.txt", "archive_unsafe_name"),
-])
+@pytest.mark.parametrize(
+    "name, code",
+    [
+        ("../evil.txt", "archive_path_traversal"),
+        ("chat/../../evil.txt", "archive_path_traversal"),
+        ("/etc/passwd", "archive_absolute_path"),
+        ("C:evil.txt", "archive_absolute_path"),
+        ("dir\\evil.txt", "archive_unsafe_name"),
+        ("..\\evil.txt", "archive_unsafe_name"),
+    ],
+)
 def test_unsafe_names_are_refused(tmp_path, name, code):
     path = make_zip(tmp_path / "names.zip", {"ok.txt": b"fine", name: b"bad"})
     error = refused(path)
@@ -192,9 +229,12 @@ def test_too_many_entries_are_refused_before_zipfile_reads_them(tmp_path, monkey
 
 def test_a_slack_sized_archive_is_within_the_default_limits(tmp_path):
     # A workspace export: one small JSON array per channel per day, 40 channels over two years.
-    entries = {f"channel-{c:02d}/2024-{d // 28 % 12 + 1:02d}-{d % 28 + 1:02d}-{d}.json":
-               b'[{"type": "message", "ts": "1.0", "text": "hi"}]'
-               for c in range(40) for d in range(730)}
+    day = b'[{"type": "message", "ts": "1.0", "text": "hi"}]'
+    entries = {
+        f"channel-{c:02d}/2024-{d // 28 % 12 + 1:02d}-{d % 28 + 1:02d}-{d}.json": day
+        for c in range(40)
+        for d in range(730)
+    }
     path = make_zip(tmp_path / "slack.zip", entries)
 
     with SafeZip(path) as archive:
@@ -214,8 +254,12 @@ def test_nested_archives_are_inspected_up_to_the_depth_limit(tmp_path):
     middle = make_zip(tmp_path / "middle.zip", {"inner.zip": inner}).read_bytes()
     outer = make_zip(tmp_path / "outer.zip", {"middle.zip": middle, "notes.csv": b"a,b\n"})
     paths = [e.path for e in inspect(outer)]
-    assert paths == ["middle.zip", "middle.zip/inner.zip", "middle.zip/inner.zip/_chat.txt",
-                     "notes.csv"]
+    assert paths == [
+        "middle.zip",
+        "middle.zip/inner.zip",
+        "middle.zip/inner.zip/_chat.txt",
+        "notes.csv",
+    ]
     error = refused(outer, ArchiveLimits(max_depth=1))
     assert (error.code, error.entry) == ("archive_nested_too_deep", "middle.zip/inner.zip")
     # Refusals inside a nested archive name the full path.
@@ -226,8 +270,9 @@ def test_nested_archives_are_inspected_up_to_the_depth_limit(tmp_path):
 
 def test_a_nested_archive_shares_the_outer_budget(tmp_path):
     inner = make_zip(tmp_path / "inner.zip", {"a.txt": bytes(range(256)) * 1000}).read_bytes()
-    outer = make_zip(tmp_path / "outer.zip",
-                     {"inner.zip": inner, "b.txt": bytes(range(256)) * 1000})
+    outer = make_zip(
+        tmp_path / "outer.zip", {"inner.zip": inner, "b.txt": bytes(range(256)) * 1000}
+    )
     assert refused(outer, ArchiveLimits(max_total_bytes=400_000)).code == "archive_too_large"
 
 

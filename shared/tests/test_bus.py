@@ -21,8 +21,15 @@ from chatlens.shared.testing import queue_depths
 
 
 def ingest(job_id="job-1"):
-    return schemas.IngestRequested(job_id=job_id, org_id="o", collection_id="c", upload_key="k",
-                                   filename="f.txt", sha256="0" * 64, size=1)
+    return schemas.IngestRequested(
+        job_id=job_id,
+        org_id="o",
+        collection_id="c",
+        upload_key="k",
+        filename="f.txt",
+        sha256="0" * 64,
+        size=1,
+    )
 
 
 def wait_for(predicate, timeout=20.0):
@@ -159,8 +166,12 @@ def test_rpc_round_trip_and_errors(bus, amqp_url):
             raise PermanentError("no such thing", code="not_found")
         import numpy as np
 
-        return schemas.QueryEmbedded(model="m", vectors=schemas.Vectors.from_array(
-            np.full((len(message.texts), 3), 0.5, dtype="float32")))
+        return schemas.QueryEmbedded(
+            model="m",
+            vectors=schemas.Vectors.from_array(
+                np.full((len(message.texts), 3), 0.5, dtype="float32")
+            ),
+        )
 
     server = bus.rpc_server(topology.EMBEDDING_RPC.name, handler).start()
     assert wait_for(lambda: server.ready)
@@ -182,8 +193,9 @@ def test_rpc_to_a_service_that_is_down_fails_at_once_not_at_its_deadline(bus, am
 
 
 def test_rpc_times_out_when_its_server_does_not_answer_in_time(bus, amqp_url):
-    server = bus.rpc_server(topology.EMBEDDING_RPC.name,
-                            lambda request, delivery: time.sleep(3)).start()
+    server = bus.rpc_server(
+        topology.EMBEDDING_RPC.name, lambda request, delivery: time.sleep(3)
+    ).start()
     assert wait_for(lambda: server.ready)
     assert bus.consumers(topology.EMBEDDING_RPC.name) == 1
     started = time.monotonic()
@@ -194,6 +206,7 @@ def test_rpc_times_out_when_its_server_does_not_answer_in_time(bus, amqp_url):
 
 
 # --- streaming RPC ------------------------------------------------------------------------------
+
 
 def streaming_server(bus, handler):
     server = bus.rpc_server(topology.EMBEDDING_RPC.name, handler, workers=2).start()
@@ -222,8 +235,11 @@ def test_a_stream_delivers_each_chunk_before_the_handler_has_finished(bus, amqp_
         received.append(message)
         first_read.set()
     server.stop()
-    assert [type(m).__name__ for m in received] == ["TokensGenerated", "TokensGenerated",
-                                                    "Generated"]
+    assert [type(m).__name__ for m in received] == [
+        "TokensGenerated",
+        "TokensGenerated",
+        "Generated",
+    ]
     assert "".join(m.text for m in received[:2]) == received[2].text == "Hello"
 
 
@@ -330,9 +346,12 @@ def test_a_broadcast_reaches_every_connected_subscriber_once_and_needs_none(bus,
     others = {name: Bus(amqp_url, f"gateway-{name}") for name in heard}
     subscribers = []
     for name, other in others.items():
-        subscribers.append(other.subscriber(
-            lambda message, delivery, name=name: heard[name].append(message),
-            on_connect=lambda name=name: connected.__setitem__(name, connected[name] + 1)).start())
+        subscribers.append(
+            other.subscriber(
+                lambda message, delivery, name=name: heard[name].append(message),
+                on_connect=lambda name=name: connected.__setitem__(name, connected[name] + 1),
+            ).start()
+        )
     assert wait_for(lambda: all(s.ready for s in subscribers))
 
     for n in range(3):
@@ -350,21 +369,31 @@ def test_a_broadcast_reaches_every_connected_subscriber_once_and_needs_none(bus,
         subscriber.stop()
     for other in others.values():
         other.close()
-    assert wait_for(lambda: not any(name.startswith("amq.gen-")
-                                    for name in queue_depths(amqp_url)), timeout=10)
+    assert wait_for(
+        lambda: not any(name.startswith("amq.gen-") for name in queue_depths(amqp_url)), timeout=10
+    )
     bus.publish(revoked("after"))  # still no error with nobody left
 
 
 def test_a_subscriber_that_reconnects_binds_a_new_queue_and_says_so(bus, amqp_url):
     heard, connected = [], []
-    subscriber = Bus(amqp_url, "gateway").subscriber(
-        lambda message, delivery: heard.append(message),
-        on_connect=lambda: connected.append(time.monotonic())).start()
+    subscriber = (
+        Bus(amqp_url, "gateway")
+        .subscriber(
+            lambda message, delivery: heard.append(message),
+            on_connect=lambda: connected.append(time.monotonic()),
+        )
+        .start()
+    )
     assert wait_for(lambda: subscriber.ready)
     ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
     vhost = amqp_url.rsplit("/", 1)[-1]
-    subprocess.run([ctl, "close_all_connections", "-p", vhost, "test"], check=True,
-                   capture_output=True, timeout=60)
+    subprocess.run(
+        [ctl, "close_all_connections", "-p", vhost, "test"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     assert wait_for(lambda: len(connected) == 2 and subscriber.ready, timeout=30)
     bus.publish(revoked("later"))
     assert wait_for(lambda: [list(m.sessions) for m in heard] == [["later"]])

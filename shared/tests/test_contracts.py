@@ -18,8 +18,11 @@ def _all_subclasses(cls):
 def test_every_message_class_registers_itself():
     # The topics job's types live in a module of their own (``topic_messages``).
     modules = (schemas.__name__, topic_messages.__name__)
-    declared = {cls.type: cls for cls in _all_subclasses(schemas.Message)
-                if "type" in vars(cls) and cls.__module__ in modules}
+    declared = {
+        cls.type: cls
+        for cls in _all_subclasses(schemas.Message)
+        if "type" in vars(cls) and cls.__module__ in modules
+    }
     assert declared == schemas.MESSAGE_TYPES
 
 
@@ -76,13 +79,15 @@ def test_an_rpc_request_without_a_reply_type_is_reported(scratch_types, monkeypa
         queue = queues.INDEX_RPC
 
     spec = topology.QueueSpec(queues.INDEX_RPC, topology.bound_to(queues.INDEX_RPC), rpc=True)
-    monkeypatch.setattr(topology, "QUEUES", tuple(spec if s.name == spec.name else s
-                                                  for s in topology.QUEUES))
+    monkeypatch.setattr(
+        topology, "QUEUES", tuple(spec if s.name == spec.name else s for s in topology.QUEUES)
+    )
     assert topology.unroutable() == ["test.unanswered: an RPC request with no reply type"]
 
 
 def test_two_classes_cannot_declare_one_type(scratch_types):
     with pytest.raises(TypeError, match="index.search"):
+
         class Impostor(schemas.Message):
             type: ClassVar[str] = "index.search"
 

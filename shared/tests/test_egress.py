@@ -17,14 +17,32 @@ STRICT = egress.Policy(allow_http=True)
 
 def resolver(*addresses: str):
     def resolve(host, port, **kwargs):
-        return [(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "",
-                 (a, port)) for a in addresses]
+        return [
+            (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
+            for a in addresses
+        ]
+
     return resolve
 
 
-@pytest.mark.parametrize("address", [
-    "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1",
-    "0.0.0.0", "::1", "fe80::1", "fd00::1", "::ffff:127.0.0.1", "2002:7f00:1::1", "224.0.0.1"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "0.0.0.0",
+        "::1",
+        "fe80::1",
+        "fd00::1",
+        "::ffff:127.0.0.1",
+        "2002:7f00:1::1",
+        "224.0.0.1",
+    ],
+)
 def test_a_host_resolving_to_a_non_public_address_is_refused(address):
     with pytest.raises(egress.RefusedUrl, match="non-public address"):
         egress.check("https://llm.example.com/v1", STRICT, resolver("93.184.216.34", address))
@@ -38,14 +56,18 @@ def test_integer_and_hex_forms_of_loopback_are_judged_by_what_they_mean():
 
 def test_a_public_host_passes_and_an_allowed_operator_setting_skips_resolution():
     egress.check("https://llm.example.com/v1", STRICT, resolver("93.184.216.34"))
-    egress.check("http://127.0.0.1:8000/v1", egress.Policy(allow_private=True, allow_http=True),
-                 resolver())  # never asked: it would say nothing resolves
+    egress.check(
+        "http://127.0.0.1:8000/v1", egress.Policy(allow_private=True, allow_http=True), resolver()
+    )  # never asked: it would say nothing resolves
 
 
 def test_bad_forms_are_refused():
-    for url, why in (("ftp://llm.example.com", "https"), ("https://", "no host"),
-                     ("https://u:p@llm.example.com", "credentials"),
-                     ("https://llm.example.com:99999", "valid URL")):
+    for url, why in (
+        ("ftp://llm.example.com", "https"),
+        ("https://", "no host"),
+        ("https://u:p@llm.example.com", "credentials"),
+        ("https://llm.example.com:99999", "valid URL"),
+    ):
         with pytest.raises(egress.RefusedUrl, match=why):
             egress.check(url, STRICT, resolver("93.184.216.34"))
     with pytest.raises(egress.RefusedUrl, match="http://"):
@@ -76,11 +98,13 @@ def server():
 
 
 def test_the_guarded_client_connects_to_the_checked_address_under_the_hosts_name(
-        server, monkeypatch):
+    server, monkeypatch
+):
     port, seen = server
     # Loopback stands in for a public address here: the test cannot reach the internet.
-    monkeypatch.setattr(egress, "is_public",
-                        lambda address: address == ipaddress.ip_address("127.0.0.1"))
+    monkeypatch.setattr(
+        egress, "is_public", lambda address: address == ipaddress.ip_address("127.0.0.1")
+    )
     with egress.guarded_client(STRICT, resolver("127.0.0.1")) as client:
         assert client.get(f"http://llm.example:{port}/").text == "ok"
     assert seen == [f"llm.example:{port}"]

@@ -47,13 +47,22 @@ def faulty_app() -> Flask:
 
 
 def test_a_fault_in_a_request_is_reported_with_its_correlation_id_and_no_secrets(sentry):
-    assert error_reports.init_sentry(sentry.dsn, "gateway", environment="staging",
-                                     release="chatlens@9.9.9")
-    response = faulty_app().test_client().post(
-        "/boom?access_token=" + JWT + "&page=2",
-        json={"email": EMAIL, "password": PASSWORD},
-        headers={"Authorization": f"Bearer {JWT}", "X-Correlation-ID": "corr-abc-123",
-                 "Cookie": f"chatlens_refresh={COOKIE}", "X-API-Key": API_KEY},
+    assert error_reports.init_sentry(
+        sentry.dsn, "gateway", environment="staging", release="chatlens@9.9.9"
+    )
+    response = (
+        faulty_app()
+        .test_client()
+        .post(
+            "/boom?access_token=" + JWT + "&page=2",
+            json={"email": EMAIL, "password": PASSWORD},
+            headers={
+                "Authorization": f"Bearer {JWT}",
+                "X-Correlation-ID": "corr-abc-123",
+                "Cookie": f"chatlens_refresh={COOKIE}",
+                "X-API-Key": API_KEY,
+            },
+        )
     )
     assert response.status_code == 500
     assert response.headers[logs.HEADER] == "corr-abc-123"
@@ -90,8 +99,11 @@ def test_without_a_dsn_nothing_is_sent(sentry):
     assert not error_reports.init_sentry(None, "gateway")
     assert not error_reports.init_sentry("", "gateway")
     assert not sentry_sdk.get_client().is_active()
-    response = faulty_app().test_client().post(
-        "/boom", json={"email": EMAIL}, headers={"Authorization": "Bearer x"})
+    response = (
+        faulty_app()
+        .test_client()
+        .post("/boom", json={"email": EMAIL}, headers={"Authorization": "Bearer x"})
+    )
     assert response.status_code == 500
     sentry_sdk.flush(timeout=2)
     assert sentry.wait_for_events(1, timeout=1.0) == []
@@ -101,10 +113,16 @@ def test_without_a_dsn_nothing_is_sent(sentry):
 def test_scrub_keeps_only_the_user_id_and_filters_secret_headers_and_query_values():
     event = {
         "user": {"id": "u1", "email": EMAIL, "ip_address": "10.0.0.1", "username": "ada"},
-        "request": {"data": {"password": PASSWORD}, "cookies": {"c": COOKIE},
-                    "headers": {"Authorization": "Bearer x", "X-Internal-Token": "t",
-                                "Accept": "application/json"},
-                    "query_string": "refresh_token=abc&q=lisbon"},
+        "request": {
+            "data": {"password": PASSWORD},
+            "cookies": {"c": COOKIE},
+            "headers": {
+                "Authorization": "Bearer x",
+                "X-Internal-Token": "t",
+                "Accept": "application/json",
+            },
+            "query_string": "refresh_token=abc&q=lisbon",
+        },
         "message": f"failed for {EMAIL}: Bearer {JWT}",
         "extra": {"form": {"password": PASSWORD, "refresh_token": "r", "page": 2}},
     }
@@ -112,10 +130,15 @@ def test_scrub_keeps_only_the_user_id_and_filters_secret_headers_and_query_value
     assert scrubbed["user"] == {"id": "u1"}
     assert "data" not in scrubbed["request"] and "cookies" not in scrubbed["request"]
     assert scrubbed["request"]["headers"] == {
-        "Authorization": error_reports.FILTERED, "X-Internal-Token": error_reports.FILTERED,
-        "Accept": "application/json"}
+        "Authorization": error_reports.FILTERED,
+        "X-Internal-Token": error_reports.FILTERED,
+        "Accept": "application/json",
+    }
     assert "abc" not in scrubbed["request"]["query_string"]
     assert "q=lisbon" in scrubbed["request"]["query_string"]
     assert EMAIL not in scrubbed["message"] and JWT not in scrubbed["message"]
-    assert scrubbed["extra"]["form"] == {"password": error_reports.FILTERED,
-                                         "refresh_token": error_reports.FILTERED, "page": 2}
+    assert scrubbed["extra"]["form"] == {
+        "password": error_reports.FILTERED,
+        "refresh_token": error_reports.FILTERED,
+        "page": 2,
+    }

@@ -10,8 +10,9 @@ from chatlens.shared.testing import wait_for_depth
 
 
 def search(collection_id: str) -> schemas.SearchRequested:
-    return schemas.SearchRequested(org_id="o", collection_id=collection_id, query="x",
-                                   mode="keyword")
+    return schemas.SearchRequested(
+        org_id="o", collection_id=collection_id, query="x", mode="keyword"
+    )
 
 
 def test_the_owner_is_stable_and_spread_and_moves_little_when_replicas_are_added():
@@ -52,17 +53,20 @@ def test_a_replicated_publish_lands_in_the_owners_queue_only(amqp_url):
     try:
         ids = {topology.index_replica(f"c{n}", 2): f"c{n}" for n in range(20)}
         for replica, collection_id in sorted(ids.items()):
-            bus.publish(schemas.EmbeddingFinished(job_id="j", org_id="o",
-                                                  collection_id=collection_id, batches=0,
-                                                  stats={}))
+            bus.publish(
+                schemas.EmbeddingFinished(
+                    job_id="j", org_id="o", collection_id=collection_id, batches=0, stats={}
+                )
+            )
             assert wait_for_depth(amqp_url, f"index.ingest.r{replica}", 1)
         assert wait_for_depth(amqp_url, "index.ingest", 0)
         # A bus told of one replica only has no queue for a suffixed key, and says so.
         single, five = Bus(amqp_url, "test"), Bus(amqp_url, "test", index_replicas=5)
         try:
             single.publish(search(ids[0]))  # the plain key: the default queue exists
-            fifth = next(c for c in (f"x{n}" for n in range(50))
-                         if topology.index_replica(c, 5) == 4)
+            fifth = next(
+                c for c in (f"x{n}" for n in range(50)) if topology.index_replica(c, 5) == 4
+            )
             with pytest.raises(PublishFailed):
                 five.publish(search(fifth))
         finally:

@@ -25,8 +25,15 @@ INFER_RPC = topology.INFERENCE_RPC.name
 
 
 def ingest(job_id="job-1"):
-    return schemas.IngestRequested(job_id=job_id, org_id="o", collection_id="c", upload_key="k",
-                                   filename="f.txt", sha256="0" * 64, size=1)
+    return schemas.IngestRequested(
+        job_id=job_id,
+        org_id="o",
+        collection_id="c",
+        upload_key="k",
+        filename="f.txt",
+        sha256="0" * 64,
+        size=1,
+    )
 
 
 @pytest.fixture
@@ -36,8 +43,12 @@ def bus():
 
 def test_a_message_is_consumed_once_with_its_correlation_id_off_the_callers_thread(bus):
     seen = []
-    consumer = bus.consumer(INGEST, lambda m, d: seen.append(
-        (m, d, threading.current_thread().name, logs.get_correlation_id()))).start()
+    consumer = bus.consumer(
+        INGEST,
+        lambda m, d: seen.append(
+            (m, d, threading.current_thread().name, logs.get_correlation_id())
+        ),
+    ).start()
     with logs.correlation("corr-123"):
         bus.publish(ingest())
     bus.join()
@@ -135,6 +146,7 @@ def streaming(stopped: threading.Event | None = None, fail_after: int | None = N
         finally:
             if stopped is not None:
                 stopped.set()
+
     return handler
 
 
@@ -175,8 +187,9 @@ def test_a_caller_that_stops_reading_stops_the_handler(bus):
 def test_index_messages_reach_the_replica_owning_their_collection():
     bus = InMemoryBus(index_replicas=3)
     owner = topology.index_replica("c", 3)
-    finished = schemas.EmbeddingFinished(job_id="j", org_id="o", collection_id="c", batches=0,
-                                         stats={})
+    finished = schemas.EmbeddingFinished(
+        job_id="j", org_id="o", collection_id="c", batches=0, stats={}
+    )
     bus.publish(finished)
     depths = {name: bus.depth(name) for name in bus.queues if name.startswith("index.ingest")}
     assert depths[f"index.ingest.r{owner}"] == 1 and sum(depths.values()) == 1
@@ -184,6 +197,7 @@ def test_index_messages_reach_the_replica_owning_their_collection():
 
 def test_a_declared_refusal_is_logged_as_the_callers_error_not_an_alarm(bus, caplog):
     caplog.set_level(logging.INFO, logger="chatlens.shared.bus")
+
     def handler(request, delivery):
         code = "version_not_found" if request.base == 9 else "corrupt_segment"
         raise PermanentError(f"no luck with {request.base}", code=code)
@@ -191,11 +205,18 @@ def test_a_declared_refusal_is_logged_as_the_callers_error_not_an_alarm(bus, cap
     server = bus.rpc_server(topology.INDEX_RPC.name, handler).start()
     for version in (9, 1):
         with pytest.raises(RpcError):
-            bus.rpc().call(schemas.VersionsCompareRequested(
-                org_id="o", collection_id="c", base=version, other=0), timeout=5)
+            bus.rpc().call(
+                schemas.VersionsCompareRequested(
+                    org_id="o", collection_id="c", base=version, other=0
+                ),
+                timeout=5,
+            )
     server.stop()
-    levels = {record.getMessage(): record.levelname for record in caplog.records
-              if record.name == "chatlens.shared.bus"}
+    levels = {
+        record.getMessage(): record.levelname
+        for record in caplog.records
+        if record.name == "chatlens.shared.bus"
+    }
     assert levels == {"request refused": "INFO", "permanent failure; dead-lettered": "ERROR"}
 
 
@@ -203,15 +224,21 @@ def test_a_broadcast_reaches_every_subscriber_once_and_needs_none(bus):
     bus.publish(schemas.AccessRevoked(sessions={"before": 1}))  # nobody listens: no error
     heard: dict[str, list] = {"a": [], "b": []}
     connected = []
-    subscribers = [bus.subscriber(lambda m, d, name=name: heard[name].append(m),
-                                  on_connect=lambda name=name: connected.append(name)).start()
-                   for name in heard]
+    subscribers = [
+        bus.subscriber(
+            lambda m, d, name=name: heard[name].append(m),
+            on_connect=lambda name=name: connected.append(name),
+        ).start()
+        for name in heard
+    ]
     bus.publish(schemas.AccessRevoked(sessions={"s": 1}))
     bus.join()
     for subscriber in subscribers:
         subscriber.stop()
     assert {name: [list(m.sessions) for m in ms] for name, ms in heard.items()} == {
-        "a": [["s"]], "b": [["s"]]}
+        "a": [["s"]],
+        "b": [["s"]],
+    }
     assert connected == ["a", "b"]
 
 
@@ -232,8 +259,17 @@ def test_a_handler_is_told_which_delivery_is_the_last_before_the_dead_letter_que
         raise RuntimeError("keeps failing")
 
     bus.consumer(queues.INGEST, handler).start()
-    bus.publish(schemas.IngestRequested(job_id="j", org_id="o", collection_id="c",
-                                        upload_key="k", filename="f", sha256="0" * 64, size=1))
+    bus.publish(
+        schemas.IngestRequested(
+            job_id="j",
+            org_id="o",
+            collection_id="c",
+            upload_key="k",
+            filename="f",
+            sha256="0" * 64,
+            size=1,
+        )
+    )
     limit = topology.delivery_limit(queues.INGEST)
     deadline = time.monotonic() + 10
     while len(seen) < limit + 1 and time.monotonic() < deadline:

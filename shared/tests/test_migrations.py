@@ -14,17 +14,17 @@ from chatlens.shared import db, migrations
 from chatlens.shared.testing import throwaway_mariadb, throwaway_postgres
 
 LOCK = "chatlens_test_migrations"
-ENV = '''
+ENV = """
 from alembic import context
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=None,
                   version_table="alembic_version_locktest")
 with context.begin_transaction():
     context.run_migrations()
-'''
+"""
 # The migration takes a while and notes who ran it: without the lock both processes would, and
 # the second CREATE TABLE would fail.
-REVISION = '''
+REVISION = """
 import os, time
 from pathlib import Path
 import sqlalchemy as sa
@@ -37,7 +37,7 @@ def upgrade():
     Path(os.environ["RAN_LOG"]).open("a").write(f"end {os.getpid()}\\n")
 def downgrade():
     op.drop_table("things")
-'''
+"""
 
 
 @pytest.fixture
@@ -76,8 +76,10 @@ def test_two_replicas_upgrading_at_once_migrate_exactly_once(database_url, tree,
     ran_log.touch()
     spawn = multiprocessing.get_context("spawn")
     start_at = time.time() + 3  # after both interpreters have started
-    workers = [spawn.Process(target=_upgrade, args=(database_url, str(tree), str(ran_log),
-                                                    start_at)) for _ in range(2)]
+    workers = [
+        spawn.Process(target=_upgrade, args=(database_url, str(tree), str(ran_log), start_at))
+        for _ in range(2)
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:

@@ -34,14 +34,18 @@ def free_port() -> int:
 
 def test_gunicorn_serves_logs_json_and_takes_request_lines_up_to_nginx_s_limit():
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-c", SERVER, str(port)],
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(port)], stderr=subprocess.PIPE, text=True
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                answer = requests.get(f"http://127.0.0.1:{port}/{'a' * 7000}", timeout=5,
-                                      headers={f"X-Extra-{n}": "1" for n in range(150)})
+                answer = requests.get(
+                    f"http://127.0.0.1:{port}/{'a' * 7000}",
+                    timeout=5,
+                    headers={f"X-Extra-{n}": "1" for n in range(150)},
+                )
                 break
             except requests.ConnectionError:
                 assert process.poll() is None and time.monotonic() < deadline, "did not start"

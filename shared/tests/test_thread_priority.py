@@ -36,8 +36,9 @@ def test_the_calling_thread_and_its_children_are_lowered_and_nothing_else():
 
 def test_zero_leaves_the_thread_as_it_is():
     seen = []
-    worker = threading.Thread(target=lambda: (lower_thread_priority(0),
-                                              seen.append(nice_of(threading.get_native_id()))))
+    worker = threading.Thread(
+        target=lambda: (lower_thread_priority(0), seen.append(nice_of(threading.get_native_id())))
+    )
     worker.start()
     worker.join()
     assert seen == [nice_of(threading.get_native_id())]

@@ -47,8 +47,10 @@ def test_a_request_continues_the_callers_trace(spans):
     def thing(name):
         return {"trace": format(trace.get_current_span().get_span_context().trace_id, "032x")}
 
-    response = app.test_client().get("/things/a", headers={
-        "traceparent": f"00-{TRACE_ID}-{PARENT_ID}-01", logs.HEADER: "corr-trace-1"})
+    response = app.test_client().get(
+        "/things/a",
+        headers={"traceparent": f"00-{TRACE_ID}-{PARENT_ID}-01", logs.HEADER: "corr-trace-1"},
+    )
     assert response.json == {"trace": TRACE_ID}
     (span,) = [s for s in spans.get_finished_spans() if s.kind == trace.SpanKind.SERVER]
     assert span.name == "GET /things/<name>"
@@ -62,8 +64,9 @@ def test_an_rpc_is_handled_in_the_senders_trace(spans, bus):
 
     def handler(message, delivery):
         seen["context"] = trace.get_current_span().get_span_context()
-        return schemas.QueryEmbedded(model="m", vectors=schemas.Vectors.from_array(
-            np.full((1, 3), 0.5, dtype="float32")))
+        return schemas.QueryEmbedded(
+            model="m", vectors=schemas.Vectors.from_array(np.full((1, 3), 0.5, dtype="float32"))
+        )
 
     server = bus.rpc_server(topology.EMBEDDING_RPC.name, handler).start()
     deadline = time.monotonic() + 20
@@ -77,8 +80,11 @@ def test_an_rpc_is_handled_in_the_senders_trace(spans, bus):
         server.stop()
     sent = parent.get_span_context()
     assert seen["context"].trace_id == sent.trace_id
-    (consumer,) = [s for s in spans.get_finished_spans() if s.kind == trace.SpanKind.CONSUMER
-                   and s.context.trace_id == sent.trace_id]
+    (consumer,) = [
+        s
+        for s in spans.get_finished_spans()
+        if s.kind == trace.SpanKind.CONSUMER and s.context.trace_id == sent.trace_id
+    ]
     assert consumer.parent.span_id == sent.span_id
     assert consumer.attributes["messaging.destination.name"] == topology.EMBEDDING_RPC.name
     assert seen["context"].span_id == consumer.context.span_id

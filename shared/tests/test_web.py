@@ -40,16 +40,19 @@ def post(client, data, content_type="application/json"):
     return client.post("/echo", data=data, content_type=content_type)
 
 
-@pytest.mark.parametrize("data, content_type, status, code", [
-    ("{", "application/json", 400, "invalid_json"),
-    ('{"name": NaN}', "application/json", 400, "invalid_json"),
-    ('{"name": Infinity}', "application/json", 400, "invalid_json"),
-    ("[" * 10_000 + "]" * 10_000, "application/json", 400, "invalid_json"),
-    ('{"name": "x", "extra": 1}', "application/json", 422, "validation_error"),
-    ("[1, 2]", "application/json", 422, "validation_error"),
-    ('{"name": "x"}', "text/plain", 415, "unsupported_media_type"),
-    (json.dumps({"name": "x" * (2 << 20)}), "application/json", 413, "body_too_large"),
-])
+@pytest.mark.parametrize(
+    "data, content_type, status, code",
+    [
+        ("{", "application/json", 400, "invalid_json"),
+        ('{"name": NaN}', "application/json", 400, "invalid_json"),
+        ('{"name": Infinity}', "application/json", 400, "invalid_json"),
+        ("[" * 10_000 + "]" * 10_000, "application/json", 400, "invalid_json"),
+        ('{"name": "x", "extra": 1}', "application/json", 422, "validation_error"),
+        ("[1, 2]", "application/json", 422, "validation_error"),
+        ('{"name": "x"}', "text/plain", 415, "unsupported_media_type"),
+        (json.dumps({"name": "x" * (2 << 20)}), "application/json", 413, "body_too_large"),
+    ],
+)
 def test_bad_bodies_get_a_clear_4xx_with_a_code(client, data, content_type, status, code):
     response = post(client, data, content_type)
     assert response.status_code == status
@@ -70,8 +73,10 @@ def test_errors_keep_the_shape_and_hide_internals(client):
 
 
 def test_the_correlation_id_is_echoed_or_made(client):
-    assert client.get("/healthz", headers={"X-Correlation-ID": "abc"}).headers[
-        "X-Correlation-ID"] == "abc"
+    assert (
+        client.get("/healthz", headers={"X-Correlation-ID": "abc"}).headers["X-Correlation-ID"]
+        == "abc"
+    )
     assert len(client.get("/healthz").headers["X-Correlation-ID"]) == 32
 
 

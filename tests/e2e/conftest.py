@@ -33,8 +33,13 @@ def stack(tmp_path_factory):
     if nginx_binary() is None:
         unavailable("nginx is not installed (make test installs it on Debian)")
     with throwaway_vhost("e2e") as amqp_url:
-        config = StackConfig(root=ROOT, state=tmp_path_factory.mktemp("stack"), amqp_url=amqp_url,
-                             base_port=BASE_PORT, nginx_port=BASE_PORT - 20)
+        config = StackConfig(
+            root=ROOT,
+            state=tmp_path_factory.mktemp("stack"),
+            amqp_url=amqp_url,
+            base_port=BASE_PORT,
+            nginx_port=BASE_PORT - 20,
+        )
         stack = Stack(config)
         try:
             stack.up(wait_s=600)

@@ -72,23 +72,34 @@ class RabbitMQServer:
         return f"amqp://guest:guest@127.0.0.1:{self.port}/%2F"
 
     def _env(self) -> dict[str, str]:
-        return {**os.environ, "HOME": str(self.folder), "RABBITMQ_NODENAME": self.node,
-                "RABBITMQ_NODE_PORT": str(self.port), "RABBITMQ_DIST_PORT": str(free_port()),
-                "RABBITMQ_MNESIA_BASE": str(self.folder / "mnesia"),
-                "RABBITMQ_LOG_BASE": str(self.folder / "log"),
-                "RABBITMQ_PID_FILE": str(self.folder / "pid"),
-                "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.folder / "enabled_plugins"),
-                "RABBITMQ_CONFIG_FILE": str(self.folder / "rabbitmq")}
+        return {
+            **os.environ,
+            "HOME": str(self.folder),
+            "RABBITMQ_NODENAME": self.node,
+            "RABBITMQ_NODE_PORT": str(self.port),
+            "RABBITMQ_DIST_PORT": str(free_port()),
+            "RABBITMQ_MNESIA_BASE": str(self.folder / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(self.folder / "log"),
+            "RABBITMQ_PID_FILE": str(self.folder / "pid"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.folder / "enabled_plugins"),
+            "RABBITMQ_CONFIG_FILE": str(self.folder / "rabbitmq"),
+        }
 
     def start(self) -> None:
         log = open(self.folder / "server.log", "ab")  # noqa: SIM115 - the server's lifetime
-        self.process = subprocess.Popen([RABBITMQ_SERVER], env=self._env(), stdout=log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            [RABBITMQ_SERVER],
+            env=self._env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         wait_port(self.port, 60, self.process)
 
     def stop(self) -> None:
-        subprocess.run([RABBITMQCTL, "-n", self.node, "stop"], env=self._env(),
-                       capture_output=True, timeout=60)
+        subprocess.run(
+            [RABBITMQCTL, "-n", self.node, "stop"], env=self._env(), capture_output=True, timeout=60
+        )
         if self.process is not None:
             try:
                 self.process.wait(30)
@@ -108,9 +119,19 @@ class MariaDBServer:
     def __init__(self, folder: Path) -> None:
         self.folder, self.port = folder, free_port()
         self.process: subprocess.Popen | None = None
-        subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={folder / 'data'}",
-                        "--user=root", "--auth-root-authentication-method=normal",
-                        "--skip-test-db"], check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                "mariadb-install-db",
+                "--no-defaults",
+                f"--datadir={folder / 'data'}",
+                "--user=root",
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
 
     def url(self, database: str) -> str:
         return f"mysql+pymysql://root@127.0.0.1:{self.port}/{database}"
@@ -118,17 +139,37 @@ class MariaDBServer:
     def start(self) -> None:
         log = open(self.folder / "server.log", "ab")  # noqa: SIM115 - the server's lifetime
         self.process = subprocess.Popen(
-            ["mariadbd", "--no-defaults", f"--datadir={self.folder / 'data'}",
-             f"--port={self.port}", "--bind-address=127.0.0.1", "--user=root",
-             f"--socket={self.folder / 'sock'}", f"--pid-file={self.folder / 'pid'}",
-             "--innodb-flush-log-at-trx-commit=1"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                "mariadbd",
+                "--no-defaults",
+                f"--datadir={self.folder / 'data'}",
+                f"--port={self.port}",
+                "--bind-address=127.0.0.1",
+                "--user=root",
+                f"--socket={self.folder / 'sock'}",
+                f"--pid-file={self.folder / 'pid'}",
+                "--innodb-flush-log-at-trx-commit=1",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         wait_port(self.port, 60, self.process)
 
     def create(self, database: str) -> None:
-        subprocess.run(["mariadb", "-h127.0.0.1", f"-P{self.port}", "-uroot", "-e",
-                        f"CREATE DATABASE IF NOT EXISTS `{database}`"], check=True,
-                       capture_output=True, timeout=30)
+        subprocess.run(
+            [
+                "mariadb",
+                "-h127.0.0.1",
+                f"-P{self.port}",
+                "-uroot",
+                "-e",
+                f"CREATE DATABASE IF NOT EXISTS `{database}`",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
 
     def crash(self) -> None:
         """SIGKILL: no clean shutdown, InnoDB recovers from its log at the next start."""

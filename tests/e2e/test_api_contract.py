@@ -28,15 +28,22 @@ EXAMPLES = {GenerationMode.POSITIVE: 5, GenerationMode.NEGATIVE: 3}
 # Answers come from the LLM on CPU: fewer examples keep the run bounded.
 SLOW = ("/ask", "/summaries", "/v1/chat/completions")
 # Succeeding, these end the session or remove the collection the others use.
-LAST = ("/api/v1/auth/logout", "/api/v1/auth/logout-all", "/api/v1/auth/password",
-        "/api/v1/auth/mfa/totp/confirm", "/api/v1/auth/mfa/totp/disable",
-        "/api/v1/auth/sessions/{session_id}")
+LAST = (
+    "/api/v1/auth/logout",
+    "/api/v1/auth/logout-all",
+    "/api/v1/auth/password",
+    "/api/v1/auth/mfa/totp/confirm",
+    "/api/v1/auth/mfa/totp/disable",
+    "/api/v1/auth/sessions/{session_id}",
+)
 # A version ref of Unicode digits ("³") passed str.isdigit() but not int() in
 # application/versions.resolve_version: a 500 on every route that takes one, found by this test
 # and fixed (test_unicode_digit_version_ref_is_refused keeps it so).
-EXPORT = ("12/03/2024, 09:15 - Marta: Booked the venue in Lisbon for the offsite\n"
-          "12/03/2024, 09:16 - Sam: great, thanks!\n"
-          "12/03/2024, 09:20 - Marta: flights are on Friday morning\n")
+EXPORT = (
+    "12/03/2024, 09:15 - Marta: Booked the venue in Lisbon for the offsite\n"
+    "12/03/2024, 09:16 - Sam: great, thanks!\n"
+    "12/03/2024, 09:20 - Marta: flights are on Friday morning\n"
+)
 
 
 def error_shape(ctx, response, case):
@@ -49,9 +56,12 @@ def error_shape(ctx, response, case):
         body = None
     error = body.get("error") if isinstance(body, dict) else None
     shape = isinstance(error, dict) and all(
-        isinstance(error.get(field), str) for field in ("code", "message"))
-    assert shape, (f"{response.status_code} is not in the error shape: "
-                   f"{response.headers.get('Content-Type')} {response.text[:300]!r}")
+        isinstance(error.get(field), str) for field in ("code", "message")
+    )
+    assert shape, (
+        f"{response.status_code} is not in the error shape: "
+        f"{response.headers.get('Content-Type')} {response.text[:300]!r}"
+    )
     return None
 
 
@@ -69,8 +79,12 @@ def not_a_server_error_of_ours(ctx, response, case):
     return not_a_server_error(ctx, response, case)
 
 
-CHECKS = [not_a_server_error_of_ours, response_schema_conformance, content_type_conformance,
-          error_shape]
+CHECKS = [
+    not_a_server_error_of_ours,
+    response_schema_conformance,
+    content_type_conformance,
+    error_shape,
+]
 
 
 @pytest.fixture(scope="module")
@@ -93,16 +107,22 @@ def signed_in(stack, tmp_path_factory):
 def test_unicode_digit_version_ref_is_refused(stack, signed_in):
     """Runs first, while the session and the collection are alive."""
     headers, collection_id = signed_in
-    response = requests.post(f"{stack.config.nginx_url}/api/v1/collections/{collection_id}"
-                             "/versions/%C2%B3/restore", headers=headers, timeout=30)
+    response = requests.post(
+        f"{stack.config.nginx_url}/api/v1/collections/{collection_id}/versions/%C2%B3/restore",
+        headers=headers,
+        timeout=30,
+    )
     assert response.status_code in (404, 422), response.text
 
 
 def ordered(operations):
     def last(operation):
-        removes_collection = (operation.method.lower() == "delete"
-                              and operation.path == "/api/v1/collections/{collection_id}")
+        removes_collection = (
+            operation.method.lower() == "delete"
+            and operation.path == "/api/v1/collections/{collection_id}"
+        )
         return operation.path in LAST or removes_collection
+
     return sorted(operations, key=last)
 
 
@@ -117,26 +137,40 @@ def test_every_operation_holds_its_contract_under_generated_input(stack, signed_
         for mode, examples in EXAMPLES.items():
             if any(part in operation.path for part in SLOW):
                 examples = min(examples, 2)
-            failure = exercise(operation, mode, examples, base, session, headers, collection_id,
-                               statuses)
+            failure = exercise(
+                operation, mode, examples, base, session, headers, collection_id, statuses
+            )
             if failure:
-                failures.append(f"{operation.method.upper()} {operation.path} ({mode.value}): "
-                                f"{failure}")
+                failures.append(
+                    f"{operation.method.upper()} {operation.path} ({mode.value}): {failure}"
+                )
     elapsed = time.monotonic() - started
-    print(f"schemathesis: {len(operations)} operations, {sum(statuses.values())} requests in "
-          f"{elapsed:.0f} s; statuses {sorted(statuses.items())}")
+    print(
+        f"schemathesis: {len(operations)} operations, {sum(statuses.values())} requests in "
+        f"{elapsed:.0f} s; statuses {sorted(statuses.items())}"
+    )
     assert statuses[200] + statuses[201] + statuses[202] > len(operations) // 2
     assert not failures, "\n\n".join(failures)
 
 
 def exercise(operation, mode, examples, base, session, headers, collection_id, statuses):
     """Run ``examples`` generated cases; the first failure's text, or None."""
+
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
-              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     def run(case):
-        if case.path_parameters and "collection_id" in case.path_parameters and (
-                mode is GenerationMode.POSITIVE):
+        if (
+            case.path_parameters
+            and "collection_id" in case.path_parameters
+            and (mode is GenerationMode.POSITIVE)
+        ):
             case.path_parameters["collection_id"] = collection_id  # real data, not only 404s
         response = case.call(base_url=base, session=session, headers=headers, timeout=60)
         statuses[response.status_code] += 1
@@ -151,14 +185,15 @@ def exercise(operation, mode, examples, base, session, headers, collection_id, s
     return None
 
 
-
 def test_what_nginx_lets_through_gunicorn_does_not_refuse_in_plain_text(stack):
     """A request line or a header count between gunicorn's defaults (4094 bytes, 100 fields) and
     nginx's limits reaches the gateway, which answers in JSON; beyond nginx's, nginx does."""
     base = stack.config.nginx_url
-    cases = [(f"/api/v1/collections/{'a' * 6000}", {}, 401),
-             ("/api/v1/collections", {f"X-Extra-{n}": "1" for n in range(150)}, 401),
-             (f"/api/v1/collections/{'a' * 9000}", {}, 414)]
+    cases = [
+        (f"/api/v1/collections/{'a' * 6000}", {}, 401),
+        ("/api/v1/collections", {f"X-Extra-{n}": "1" for n in range(150)}, 401),
+        (f"/api/v1/collections/{'a' * 9000}", {}, 414),
+    ]
     for path, headers, status in cases:
         response = requests.get(base + path, headers=headers, timeout=30)
         assert response.status_code == status, response.text[:200]

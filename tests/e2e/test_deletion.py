@@ -20,7 +20,9 @@ def found_in(folder: Path, text: str) -> list[str]:
     if (folder / ".git").is_dir():
         objects = subprocess.run(
             ["git", "-C", str(folder), "cat-file", "--batch-all-objects", "--batch"],
-            capture_output=True, check=True).stdout
+            capture_output=True,
+            check=True,
+        ).stdout
         if needle in objects:
             hits.append("a git object")
     return hits
@@ -37,8 +39,9 @@ def test_a_sender_is_purged_and_a_deleted_collection_leaves_the_disk(stack, user
     assert not list((Path(stack.data) / "uploads" / org_id / job["id"]).glob("*"))
 
     base = f"{user.base_url}/api/v1/collections/{collection['id']}"
-    response = user.session.post(f"{base}/deletions", json={"sender": "marta", "purge": True},
-                                 timeout=300)
+    response = user.session.post(
+        f"{base}/deletions", json={"sender": "marta", "purge": True}, timeout=300
+    )
     assert response.status_code == 200, response.text
     deleted = response.json()
     assert deleted["version"] == 2 and deleted["removed"] > 10
@@ -46,8 +49,9 @@ def test_a_sender_is_purged_and_a_deleted_collection_leaves_the_disk(stack, user
 
     assert found_in(repo, PLANTED) == []
     for version in (1, 2):
-        hits = user.search(collection["id"], "when is the team trip to Portugal?", k=10,
-                           version=version)
+        hits = user.search(
+            collection["id"], "when is the team trip to Portugal?", k=10, version=version
+        )
         assert hits["results"] and all(r["sender"] != "Marta" for r in hits["results"])
     chat = hits["results"][0]["chat"]
     again = user.session.delete(f"{base}/chats/{quote(chat, safe='')}", timeout=60)

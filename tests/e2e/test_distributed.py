@@ -20,9 +20,16 @@ pytestmark = pytest.mark.e2e
 def dask_stack(tmp_path_factory):
     require_server("127.0.0.1", 5672, "RabbitMQ")
     with throwaway_vhost("e2e-dask") as amqp_url:
-        stack = Stack(StackConfig(root=ROOT, state=tmp_path_factory.mktemp("dask-stack"),
-                                  amqp_url=amqp_url, base_port=BASE_PORT + 200, nginx=False,
-                                  dask=True))
+        stack = Stack(
+            StackConfig(
+                root=ROOT,
+                state=tmp_path_factory.mktemp("dask-stack"),
+                amqp_url=amqp_url,
+                base_port=BASE_PORT + 200,
+                nginx=False,
+                dask=True,
+            )
+        )
         try:
             stack.up(wait_s=600)
             yield stack
@@ -32,8 +39,12 @@ def dask_stack(tmp_path_factory):
 
 def test_models_run_on_the_remote_workers_that_carry_their_resource(dask_stack):
     with DaskClient(dask_stack.config.scheduler_address, timeout=30) as dask:
-        workers = dask.run(lambda dask_worker: (dict(dask_worker.state.total_resources),
-                                                sorted(dask_worker.plugins)))
+        workers = dask.run(
+            lambda dask_worker: (
+                dict(dask_worker.state.total_resources),
+                sorted(dask_worker.plugins),
+            )
+        )
     by_resource = {next(iter(resources)): plugins for resources, plugins in workers.values()}
     assert "chatlens-embedder" in by_resource["embed"]
     assert "chatlens-llm" in by_resource["llm"]
@@ -53,8 +64,13 @@ def test_ingest_search_and_generation_through_the_shared_scheduler(dask_stack):
     assert PLANTED in top["text"]
 
     bus = Bus(dask_stack.config.amqp_url, "e2e")
-    reply = bus.rpc().call(schemas.GenerateRequested(
-        prompt="Context: The offsite is in Lisbon from 12 to 14 March.\n"
-               "Question: Where is the offsite?", max_new_tokens=24), timeout=120)
+    reply = bus.rpc().call(
+        schemas.GenerateRequested(
+            prompt="Context: The offsite is in Lisbon from 12 to 14 March.\n"
+            "Question: Where is the offsite?",
+            max_new_tokens=24,
+        ),
+        timeout=120,
+    )
     bus.close()
     assert "Lisbon" in reply.text and 0 < reply.tokens <= 24

@@ -47,8 +47,16 @@ from .test_upload_to_search import index_records
 pytestmark = pytest.mark.e2e
 SEED = 20261207
 CHAOS_S = 150  # the workload runs this long while faults are injected
-SERVICES = ("gateway", "auth", "embedding-worker", "index", "inference", "dask-scheduler",
-            "dask-embed-worker", "dask-llm-worker")
+SERVICES = (
+    "gateway",
+    "auth",
+    "embedding-worker",
+    "index",
+    "inference",
+    "dask-scheduler",
+    "dask-embed-worker",
+    "dask-llm-worker",
+)
 RETRYABLE = {502, 503, 504}
 PASSWORD = "fault suite password long enough"
 
@@ -65,8 +73,9 @@ class Ledger:
     bad: list[str] = field(default_factory=list)  # answers that break the rules
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def record(self, operation: str, response: requests.Response | None,
-               error: Exception | None = None) -> str:
+    def record(
+        self, operation: str, response: requests.Response | None, error: Exception | None = None
+    ) -> str:
         """Sort one client answer: ok, retryable, or bad (kept with its text)."""
         if error is not None:
             outcome = "connection error"
@@ -96,8 +105,10 @@ def _error_shape(response: requests.Response) -> bool:
 def export(token: str, messages: int = 12) -> bytes:
     """A small WhatsApp export whose every message carries ``token`` (and its number)."""
     start = datetime(2025, 5, 1) + timedelta(minutes=random.Random(token).randrange(400_000))
-    return "\n".join(f"{start + timedelta(minutes=n):%d/%m/%Y, %H:%M} - Ana: fault note "
-                     f"{token} number {n}" for n in range(messages)).encode()
+    return "\n".join(
+        f"{start + timedelta(minutes=n):%d/%m/%Y, %H:%M} - Ana: fault note {token} number {n}"
+        for n in range(messages)
+    ).encode()
 
 
 class Workload:
@@ -107,8 +118,10 @@ class Workload:
         self.url, self.collection, self.ledger = url, collection_id, ledger
         self.headers = {"Authorization": f"Bearer {token}"}
         self.stop = threading.Event()
-        self.threads = [threading.Thread(target=target, daemon=True) for target in
-                        (self.uploads, self.searches, self.searches, self.asks)]
+        self.threads = [
+            threading.Thread(target=target, daemon=True)
+            for target in (self.uploads, self.searches, self.searches, self.asks)
+        ]
 
     def start(self) -> None:
         for thread in self.threads:
@@ -121,8 +134,9 @@ class Workload:
 
     def _call(self, operation: str, method: str, path: str, **kwargs):
         try:
-            response = requests.request(method, f"{self.url}{path}", headers=self.headers,
-                                        timeout=150, **kwargs)
+            response = requests.request(
+                method, f"{self.url}{path}", headers=self.headers, timeout=150, **kwargs
+            )
         except requests.RequestException as exc:
             return self.ledger.record(operation, None, exc), None
         return self.ledger.record(operation, response), response
@@ -134,13 +148,14 @@ class Workload:
             # Resent until accepted (as a client retrying a lost answer would), at most 5 times.
             for _ in range(5):
                 files = {"files": ("WhatsApp Chat with Faults.txt", body, "text/plain")}
-                outcome, response = self._call("upload", "POST",
-                                               f"/api/v1/collections/{self.collection}/uploads",
-                                               files=files)
+                outcome, response = self._call(
+                    "upload", "POST", f"/api/v1/collections/{self.collection}/uploads", files=files
+                )
                 if outcome == "ok":
                     with self.ledger.lock:
                         self.ledger.accepted.setdefault(token, []).extend(
-                            job["id"] for job in response.json()["jobs"])
+                            job["id"] for job in response.json()["jobs"]
+                        )
                     break
                 with self.ledger.lock:
                     self.ledger.unknown.add(token)
@@ -148,13 +163,21 @@ class Workload:
 
     def searches(self) -> None:
         while not self.stop.wait(0.3):
-            self._call("search", "POST", f"/api/v1/collections/{self.collection}/search",
-                       json={"query": random.choice(["fault note", "number 3", "Ana"]), "k": 5})
+            self._call(
+                "search",
+                "POST",
+                f"/api/v1/collections/{self.collection}/search",
+                json={"query": random.choice(["fault note", "number 3", "Ana"]), "k": 5},
+            )
 
     def asks(self) -> None:
         while not self.stop.wait(4):
-            outcome, _ = self._call("ask", "POST", f"/api/v1/collections/{self.collection}/ask",
-                                    json={"question": "What does the fault note say?", "k": 3})
+            outcome, _ = self._call(
+                "ask",
+                "POST",
+                f"/api/v1/collections/{self.collection}/ask",
+                json={"question": "What does the fault note say?", "k": 3},
+            )
             with self.ledger.lock:
                 if outcome == "ok":
                     self.ledger.answers_ok += 1
@@ -175,20 +198,34 @@ def servers(tmp_path_factory):
 
 def test_faults_lose_nothing_and_duplicate_nothing(servers, tmp_path_factory):
     broker, database = servers
-    config = StackConfig(root=ROOT, state=tmp_path_factory.mktemp("fault-stack"),
-                         amqp_url=broker.url, database_url=database.url("chatlens"),
-                         base_port=BASE_PORT + 200, nginx_port=BASE_PORT + 180,
-                         dask=True, restart_backoff_s=0.5, max_crashes=10)
+    config = StackConfig(
+        root=ROOT,
+        state=tmp_path_factory.mktemp("fault-stack"),
+        amqp_url=broker.url,
+        database_url=database.url("chatlens"),
+        base_port=BASE_PORT + 200,
+        nginx_port=BASE_PORT + 180,
+        dask=True,
+        restart_backoff_s=0.5,
+        max_crashes=10,
+    )
     stack = Stack(config)
     try:
         stack.up(wait_s=600)
         run_suite(stack, broker, database)
     except BaseException:
         for name in config.service_processes:  # what the services said, for the failure
-            errors = [line for line in stack.tail(name, 4000).splitlines()
-                      if '"ERROR"' in line or "Traceback" in line]
-            print(f"==> {name}: {len(errors)} error lines, the last ones <==",
-                  *errors[-5:], sep="\n", file=sys.stderr)
+            errors = [
+                line
+                for line in stack.tail(name, 4000).splitlines()
+                if '"ERROR"' in line or "Traceback" in line
+            ]
+            print(
+                f"==> {name}: {len(errors)} error lines, the last ones <==",
+                *errors[-5:],
+                sep="\n",
+                file=sys.stderr,
+            )
         raise
     finally:
         stack.down()
@@ -204,8 +241,11 @@ def run_suite(stack: Stack, broker, database) -> None:
     workload = Workload(url, owner.token, collection["id"], ledger)
 
     rng = random.Random(SEED)
-    faults = [*(("kill", name) for name in SERVICES), ("restart", "rabbitmq"),
-              ("restart", "mariadb")]
+    faults = [
+        *(("kill", name) for name in SERVICES),
+        ("restart", "rabbitmq"),
+        ("restart", "mariadb"),
+    ]
     rng.shuffle(faults)
     injected: list[str] = []
     workload.start()
@@ -233,13 +273,19 @@ def recovered(url: str, token: str, collection_id: str, timeout: float = 300) ->
     """Once the faults stop, the system answers again: a search and an answer each succeed
     (within ``timeout``, retrying what is refused as retryable): no service stays degraded."""
     headers = {"Authorization": f"Bearer {token}"}
-    for path, body in (("search", {"query": "fault note", "k": 3}),
-                       ("ask", {"question": "What does the fault note say?", "k": 3})):
+    for path, body in (
+        ("search", {"query": "fault note", "k": 3}),
+        ("ask", {"question": "What does the fault note say?", "k": 3}),
+    ):
         deadline, last = time.monotonic() + timeout, None
         while time.monotonic() < deadline:
             try:
-                last = requests.post(f"{url}/api/v1/collections/{collection_id}/{path}",
-                                     json=body, headers=headers, timeout=150)
+                last = requests.post(
+                    f"{url}/api/v1/collections/{collection_id}/{path}",
+                    json=body,
+                    headers=headers,
+                    timeout=150,
+                )
                 if last.status_code < 300:
                     break
                 assert last.status_code in RETRYABLE, last.text
@@ -247,12 +293,15 @@ def recovered(url: str, token: str, collection_id: str, timeout: float = 300) ->
                 last = exc
             time.sleep(3)
         else:
-            raise AssertionError(f"{path} did not recover after the faults: {last!r} "
-                                 f"{getattr(last, 'text', '')[:300]}")
+            raise AssertionError(
+                f"{path} did not recover after the faults: {last!r} "
+                f"{getattr(last, 'text', '')[:300]}"
+            )
 
 
-def check(stack: Stack, owner: Client, collection_id: str, ledger: Ledger, database,
-          injected: list[str]) -> None:
+def check(
+    stack: Stack, owner: Client, collection_id: str, ledger: Ledger, database, injected: list[str]
+) -> None:
     jobs = {job_id for ids in ledger.accepted.values() for job_id in ids}
     deadline = time.monotonic() + 420
     finished: dict[str, dict] = {}
@@ -268,28 +317,32 @@ def check(stack: Stack, owner: Client, collection_id: str, ledger: Ledger, datab
     org_id = owner.me()["org"]["id"]
     records = index_records(stack, org_id, collection_id) if finished else []
     ids = Counter(record["message_id"] for record in records)
-    by_token = Counter(record["text"].split()[2] for record in records
-                       if record["text"].startswith("fault note "))
+    by_token = Counter(
+        record["text"].split()[2] for record in records if record["text"].startswith("fault note ")
+    )
     lost = sorted(token for token in ledger.accepted if by_token[token] == 0)
     duplicated = sorted(token for token, count in by_token.items() if count > 12)
     partial = sorted(token for token in ledger.accepted if 0 < by_token[token] < 12)
-    stray = sorted(token for token in by_token
-                   if token not in ledger.accepted and token not in ledger.unknown)
+    stray = sorted(
+        token for token in by_token if token not in ledger.accepted and token not in ledger.unknown
+    )
     engine = sa.create_engine(database.url("chatlens"))
     with engine.connect() as connection:
-        answers = connection.execute(sa.text(
-            "SELECT COUNT(*) FROM answers WHERE collection_id = :c"), {"c": collection_id}
+        answers = connection.execute(
+            sa.text("SELECT COUNT(*) FROM answers WHERE collection_id = :c"), {"c": collection_id}
         ).scalar_one()
     engine.dispose()
 
     operations = sum(ledger.outcomes.values())
     twice = len(duplicated) + sum(count > 1 for count in ids.values())
-    print(f"\nfault suite: {len(injected)} faults injected ({'; '.join(injected)}); "
-          f"{operations} operations; {len(ledger.accepted)} uploads accepted "
-          f"({len(ledger.unknown)} resent after a lost answer), {len(records)} messages "
-          f"indexed; lost {len(lost)}, duplicated {twice}, "
-          f"stuck {len(stuck)}; answers recorded {answers} (clients got {ledger.answers_ok}, "
-          f"{ledger.answers_unknown} lost)")
+    print(
+        f"\nfault suite: {len(injected)} faults injected ({'; '.join(injected)}); "
+        f"{operations} operations; {len(ledger.accepted)} uploads accepted "
+        f"({len(ledger.unknown)} resent after a lost answer), {len(records)} messages "
+        f"indexed; lost {len(lost)}, duplicated {twice}, "
+        f"stuck {len(stuck)}; answers recorded {answers} (clients got {ledger.answers_ok}, "
+        f"{ledger.answers_unknown} lost)"
+    )
     for (operation, outcome), count in sorted(ledger.outcomes.items()):
         print(f"  {operation:<8}{outcome:<20}{count:>6}")
     assert not ledger.bad, ledger.bad[:10]

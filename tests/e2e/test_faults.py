@@ -27,16 +27,29 @@ def wait_progress(client, job_id, predicate, timeout=300):
 
 
 def test_killing_the_embedding_worker_and_the_index_mid_job_loses_and_duplicates_nothing(
-        stack, user, tmp_path):
+    stack, user, tmp_path
+):
     export = tmp_path / "WhatsApp Chat with Load Test.txt"
-    subprocess.run([sys.executable, str(ROOT / "bench" / "gen_whatsapp.py"), str(MESSAGES),
-                    str(export), "--seed", "7"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "gen_whatsapp.py"),
+            str(MESSAGES),
+            str(export),
+            "--seed",
+            "7",
+        ],
+        check=True,
+    )
     collection = user.create_collection("faults")
     [job] = user.upload(collection["id"], [export])
 
     # Kill the embedding worker once it has published its first batches.
-    wait_progress(user, job["id"], lambda j: j["progress"]["stage"] == "embedding"
-                  and j["progress"]["done"] > 0)
+    wait_progress(
+        user,
+        job["id"],
+        lambda j: j["progress"]["stage"] == "embedding" and j["progress"]["done"] > 0,
+    )
     stack.kill("embedding-worker", signal.SIGKILL)
     stack.start("embedding-worker")
     stack.wait_ready(300, names=["embedding-worker"])

@@ -52,8 +52,13 @@ def test_one_request_with_every_format_indexes_them_all(stack, user, exports):
 
     # Each platform's messages are searchable, and the platform filter applies inside the search.
     for platform in ("telegram", "discord", "chatgpt", "slack", "whatsapp"):
-        hits = user.search(collection["id"], "what did we talk about", k=5, mode="semantic",
-                           filters={"platform": platform})["results"]
+        hits = user.search(
+            collection["id"],
+            "what did we talk about",
+            k=5,
+            mode="semantic",
+            filters={"platform": platform},
+        )["results"]
         assert hits and {hit["platform"] for hit in hits} == {platform}
 
     # The same files again: nothing new anywhere.

@@ -21,13 +21,20 @@ QUERY = "when is the team trip to Portugal?"
 def replicated_stack(tmp_path_factory):
     require_server("127.0.0.1", 5672, "RabbitMQ")
     with throwaway_vhost("e2e-replicas") as amqp_url:
-        stack = Stack(StackConfig(root=ROOT, state=tmp_path_factory.mktemp("replica-stack"),
-                                  amqp_url=amqp_url, base_port=BASE_PORT + 400, nginx=False,
-                                  services=("auth", "index", "embedding-worker", "gateway"),
-                                  index_replicas=2,
-                                  # No inference service here: the gateway's readiness must
-                                  # not wait for one (READY_REQUIRES_SERVICES).
-                                  extra_env={"READY_REQUIRES_SERVICES": "false"}))
+        stack = Stack(
+            StackConfig(
+                root=ROOT,
+                state=tmp_path_factory.mktemp("replica-stack"),
+                amqp_url=amqp_url,
+                base_port=BASE_PORT + 400,
+                nginx=False,
+                services=("auth", "index", "embedding-worker", "gateway"),
+                index_replicas=2,
+                # No inference service here: the gateway's readiness must
+                # not wait for one (READY_REQUIRES_SERVICES).
+                extra_env={"READY_REQUIRES_SERVICES": "false"},
+            )
+        )
         try:
             stack.up(wait_s=600)
             yield stack
@@ -57,8 +64,9 @@ def test_ingest_and_search_against_two_index_replicas(replicated_stack):
         # The owner sealed the job; the other replica never saw it.
         assert jobs[replica]["id"] in stack.tail(names[replica], 10_000)
         assert jobs[replica]["id"] not in stack.tail(names[1 - replica], 10_000)
-    across = client._request("POST", "/api/v1/search", json={
-        "collections": [owned[0], owned[1]], "query": QUERY, "k": 4}).json()
+    across = client._request(
+        "POST", "/api/v1/search", json={"collections": [owned[0], owned[1]], "query": QUERY, "k": 4}
+    ).json()
     assert {r["collection_id"] for r in across["results"][:2]} == {owned[0], owned[1]}
     assert all(PLANTED in r["text"] for r in across["results"][:2])
     assert across["collections"] == {owned[0]: 1, owned[1]: 1}

@@ -44,8 +44,10 @@ def test_topics_of_an_uploaded_export_are_computed_as_a_job_and_cached(stack, us
     for topic in result["topics"]:
         assert topic["label"] and len(topic["representatives"]) == min(3, topic["size"])
         found = user._request(
-            "GET", f"/api/v1/collections/{collection['id']}/messages/"
-                   f"{topic['representatives'][0]['message_id']}").json()
+            "GET",
+            f"/api/v1/collections/{collection['id']}/messages/"
+            f"{topic['representatives'][0]['message_id']}",
+        ).json()
         assert found["message"]["text"].startswith(topic["representatives"][0]["text"][:50])
     assert len(result["map"]["points"]) == min(100, result["clustered"])
 

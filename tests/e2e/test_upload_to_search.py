@@ -26,8 +26,9 @@ def wait_job(client, job_id, timeout=600):
 
 
 def test_nginx_fronts_the_gateway_and_passes_the_correlation_id(stack):
-    response = requests.get(f"{stack.config.nginx_url}/readyz",
-                            headers={"X-Correlation-ID": "e2e-corr-1"}, timeout=10)
+    response = requests.get(
+        f"{stack.config.nginx_url}/readyz", headers={"X-Correlation-ID": "e2e-corr-1"}, timeout=10
+    )
     assert response.status_code == 200
     assert response.headers["X-Correlation-ID"] == "e2e-corr-1"
     openapi = requests.get(f"{stack.config.nginx_url}/api/v1/openapi.json", timeout=10).json()
@@ -97,8 +98,11 @@ def test_a_question_is_answered_from_the_export_and_cites_the_planted_message(st
     [job] = user.upload(collection["id"], [SAMPLE])
     assert wait_job(user, job["id"])["status"] == "succeeded"
 
-    response = user.session.post(f"{user.base_url}/api/v1/collections/{collection['id']}/ask",
-                                 json={"question": "When is the offsite in Lisbon?"}, timeout=300)
+    response = user.session.post(
+        f"{user.base_url}/api/v1/collections/{collection['id']}/ask",
+        json={"question": "When is the offsite in Lisbon?"},
+        timeout=300,
+    )
     assert response.status_code == 201, response.text
     answer = response.json()
     print(f"answer: {answer['answer']!r}; cited: {[c['text'] for c in answer['citations']]}")
@@ -109,8 +113,12 @@ def test_a_question_is_answered_from_the_export_and_cites_the_planted_message(st
     stored = user.session.get(f"{user.base_url}/api/v1/answers/{answer['id']}", timeout=30)
     assert stored.status_code == 200 and stored.json()["citations"] == answer["citations"]
     # Each citation is a message the user can open, with its neighbours in the chat.
-    opened = user.session.get(f"{user.base_url}/api/v1/collections/{collection['id']}/messages/"
-                              f"{planted[0]['message_id']}", params={"context": 2}, timeout=30)
+    opened = user.session.get(
+        f"{user.base_url}/api/v1/collections/{collection['id']}/messages/"
+        f"{planted[0]['message_id']}",
+        params={"context": 2},
+        timeout=30,
+    )
     assert opened.status_code == 200, opened.text
     assert PLANTED in opened.json()["message"]["text"]
     assert opened.json()["message"]["source_file"] and len(opened.json()["before"]) == 2
@@ -119,16 +127,24 @@ def test_a_question_is_answered_from_the_export_and_cites_the_planted_message(st
 def test_the_openai_client_talks_to_the_real_model_through_nginx(stack, user):
     import openai
 
-    client = openai.OpenAI(base_url=f"{stack.config.nginx_url}/v1", api_key=user.token,
-                           max_retries=0, timeout=300)
+    client = openai.OpenAI(
+        base_url=f"{stack.config.nginx_url}/v1", api_key=user.token, max_retries=0, timeout=300
+    )
     assert "SmolLM2-135M-Instruct" in [m.id for m in client.models.list()]
     vectors = client.embeddings.create(model="all-MiniLM-L6-v2", input=["offsite", "Lisbon"])
     assert [len(d.embedding) for d in vectors.data] == [384, 384]
     completion = client.chat.completions.create(
-        model="SmolLM2-135M-Instruct", max_tokens=16,
-        messages=[{"role": "user", "content": "What is the capital of Portugal?"}])
+        model="SmolLM2-135M-Instruct",
+        max_tokens=16,
+        messages=[{"role": "user", "content": "What is the capital of Portugal?"}],
+    )
     assert completion.choices[0].message.content
-    chunks = list(client.chat.completions.create(
-        model="SmolLM2-135M-Instruct", max_tokens=8, stream=True,
-        messages=[{"role": "user", "content": "Say hi"}]))
+    chunks = list(
+        client.chat.completions.create(
+            model="SmolLM2-135M-Instruct",
+            max_tokens=8,
+            stream=True,
+            messages=[{"role": "user", "content": "Say hi"}],
+        )
+    )
     assert "".join(c.choices[0].delta.content or "" for c in chunks)

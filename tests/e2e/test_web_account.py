@@ -65,19 +65,32 @@ def account_stack(tmp_path_factory):
     base, nginx_port = BASE_PORT + 500, BASE_PORT + 480
     site = f"http://127.0.0.1:{nginx_port}"
     try:
-        with (serve(site) as provider, openai_test_server.serve(PROVIDER_KEY) as openai_url,
-              throwaway_vhost("e2e-account") as amqp_url):
+        with (
+            serve(site) as provider,
+            openai_test_server.serve(PROVIDER_KEY) as openai_url,
+            throwaway_vhost("e2e-account") as amqp_url,
+        ):
             provider.user = {"sub": "gh-octocat", "email": OAUTH_EMAIL, "email_verified": True}
             oauth = {key.upper(): value for key, value in provider.settings(["github"]).items()}
             config = StackConfig(
-                root=ROOT, state=tmp_path_factory.mktemp("account-stack"), amqp_url=amqp_url,
-                base_port=base, nginx_port=nginx_port,
+                root=ROOT,
+                state=tmp_path_factory.mktemp("account-stack"),
+                amqp_url=amqp_url,
+                base_port=base,
+                nginx_port=nginx_port,
                 services=("auth", "inference", "gateway"),
                 # The org endpoint is the test's OpenAI-compatible server, on loopback.
-                extra_env={"READY_REQUIRES_SERVICES": "false", "PUBLIC_URL": site,
-                           "ENDPOINT_ALLOW_PRIVATE": "true",
-                           "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port),
-                           "SMTP_SECURITY": "none", "PLATFORM_ADMIN_EMAILS": ADMIN, **oauth})
+                extra_env={
+                    "READY_REQUIRES_SERVICES": "false",
+                    "PUBLIC_URL": site,
+                    "ENDPOINT_ALLOW_PRIVATE": "true",
+                    "SMTP_HOST": "127.0.0.1",
+                    "SMTP_PORT": str(smtp.port),
+                    "SMTP_SECURITY": "none",
+                    "PLATFORM_ADMIN_EMAILS": ADMIN,
+                    **oauth,
+                },
+            )
             stack = Stack(config)
             try:
                 stack.up(wait_s=600)
@@ -94,12 +107,21 @@ def test_sign_in_reset_sessions_mfa_and_models_in_a_real_browser(account_stack, 
     stack, maildir, openai_url = account_stack
     node, chromium = web_build
     shutil.rmtree(ARTEFACTS, ignore_errors=True)
-    env = {**os.environ, "BASE_URL": stack.config.nginx_url, "OUT": str(ARTEFACTS),
-           "MAILDIR": str(maildir), "ADMIN_EMAIL": ADMIN, "OAUTH_EMAIL": OAUTH_EMAIL,
-           "PROVIDER_URL": openai_url, "PROVIDER_KEY": PROVIDER_KEY,
-           "CHROMIUM": chromium, "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1"}
-    result = subprocess.run([node, "e2e/account.e2e.mjs"], cwd=WEB, env=env, capture_output=True,
-                            text=True, timeout=900)
+    env = {
+        **os.environ,
+        "BASE_URL": stack.config.nginx_url,
+        "OUT": str(ARTEFACTS),
+        "MAILDIR": str(maildir),
+        "ADMIN_EMAIL": ADMIN,
+        "OAUTH_EMAIL": OAUTH_EMAIL,
+        "PROVIDER_URL": openai_url,
+        "PROVIDER_KEY": PROVIDER_KEY,
+        "CHROMIUM": chromium,
+        "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1",
+    }
+    result = subprocess.run(
+        [node, "e2e/account.e2e.mjs"], cwd=WEB, env=env, capture_output=True, text=True, timeout=900
+    )
     print(result.stdout, file=sys.stderr)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     shots = sorted(p.name for p in ARTEFACTS.glob("*.png"))

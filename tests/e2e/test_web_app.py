@@ -46,11 +46,18 @@ def test_every_page_of_the_web_app_in_a_real_browser(stack, web_build, tmp_path)
     xss = tmp_path / "xss-chat.txt"
     xss.write_text(XSS_EXPORT)
     shutil.rmtree(ARTEFACTS, ignore_errors=True)
-    env = {**os.environ, "BASE_URL": stack.config.nginx_url, "OUT": str(ARTEFACTS),
-           "SAMPLE": str(ROOT / "samples/whatsapp-demo.txt"), "XSS": str(xss),
-           "CHROMIUM": chromium, "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1"}
-    result = subprocess.run([node, "e2e/app.e2e.mjs"], cwd=WEB, env=env, capture_output=True,
-                            text=True, timeout=1200)
+    env = {
+        **os.environ,
+        "BASE_URL": stack.config.nginx_url,
+        "OUT": str(ARTEFACTS),
+        "SAMPLE": str(ROOT / "samples/whatsapp-demo.txt"),
+        "XSS": str(xss),
+        "CHROMIUM": chromium,
+        "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1",
+    }
+    result = subprocess.run(
+        [node, "e2e/app.e2e.mjs"], cwd=WEB, env=env, capture_output=True, text=True, timeout=1200
+    )
     print(result.stdout, file=sys.stderr)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     shots = sorted(p.name for p in ARTEFACTS.glob("*.png"))

@@ -21,8 +21,7 @@ sys.path.insert(0, str(ROOT / "services" / "gateway" / "tests"))
 from webhook_receiver import serve  # noqa: E402
 
 pytestmark = pytest.mark.e2e
-ALLOW = {"WEBHOOK_ALLOW_PRIVATE": "true", "WEBHOOK_ALLOW_HTTP": "true",
-         "WEBHOOK_POLL_S": "0.2"}
+ALLOW = {"WEBHOOK_ALLOW_PRIVATE": "true", "WEBHOOK_ALLOW_HTTP": "true", "WEBHOOK_POLL_S": "0.2"}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -42,9 +41,11 @@ def test_an_upload_announces_job_succeeded_and_version_created_to_the_receiver(s
     collection = user.create_collection("webhooks")
     with serve() as receiver:
         receiver.plan = [503]  # the first attempt fails: the dispatcher retries it
-        created = user._request("POST", f"/api/v1/collections/{collection['id']}/webhooks",
-                                json={"url": receiver.url,
-                                      "events": ["job.succeeded", "version.created"]}).json()
+        created = user._request(
+            "POST",
+            f"/api/v1/collections/{collection['id']}/webhooks",
+            json={"url": receiver.url, "events": ["job.succeeded", "version.created"]},
+        ).json()
         [job] = user.upload(collection["id"], [Path(SAMPLE)])
         final = wait_job(user, job["id"])
         assert final["status"] == "succeeded", final
@@ -54,8 +55,9 @@ def test_an_upload_announces_job_succeeded_and_version_created_to_the_receiver(s
             time.sleep(0.2)
     arrived = {r.headers["Chatlens-Event"]: r for r in receiver.answered(200)}
     for event, request in arrived.items():
-        assert signing.verify(created["secret"], request.headers["Chatlens-Signature"],
-                              request.body), event
+        assert signing.verify(
+            created["secret"], request.headers["Chatlens-Signature"], request.body
+        ), event
     succeeded = json.loads(arrived["job.succeeded"].body)
     assert succeeded["data"]["id"] == job["id"] and succeeded["data"]["version"] == 1
     version = json.loads(arrived["version.created"].body)
@@ -63,7 +65,8 @@ def test_an_upload_announces_job_succeeded_and_version_created_to_the_receiver(s
     assert version["collection_id"] == collection["id"]
     ids = [r.headers["Chatlens-Delivery"] for r in receiver.received]
     assert len(set(ids)) == 2 and len(ids) == 3  # one retried, same id; nothing else sent
-    log = user._request("GET", f"/api/v1/collections/{collection['id']}/webhooks/"
-                               f"{created['id']}/deliveries").json()["deliveries"]
+    log = user._request(
+        "GET", f"/api/v1/collections/{collection['id']}/webhooks/{created['id']}/deliveries"
+    ).json()["deliveries"]
     assert sorted(d["status"] for d in log) == ["delivered", "delivered"]
     assert sorted(d["attempts"] for d in log) == [1, 2]

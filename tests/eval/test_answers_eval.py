@@ -41,8 +41,9 @@ def answerer(tmp_path_factory):
 
 
 @pytest.mark.parametrize("question, fact, planted", QUESTIONS)
-def test_a_planted_question_is_answered_with_its_fact_and_citation(answerer, question, fact,
-                                                                    planted):
+def test_a_planted_question_is_answered_with_its_fact_and_citation(
+    answerer, question, fact, planted
+):
     path, planted_ids = answerer
     answered = path.ask(question, fact, planted_ids[planted])
     print(answered)
@@ -55,8 +56,10 @@ def test_a_planted_question_is_answered_with_its_fact_and_citation(answerer, que
 
 
 def test_the_report_counts_what_the_answers_say():
-    checked = grounding.Grounded("Renata wrote on 1 Mar 2025: 'x' [1]", [1], True, ["Porto"],
-                                 [], "unsupported_claims")
-    one = answers.Answered("Where?", "lisbon", "It is in Porto [1].", True, ["Porto"], checked,
-                           True)
+    checked = grounding.Grounded(
+        "Renata wrote on 1 Mar 2025: 'x' [1]", [1], True, ["Porto"], [], "unsupported_claims"
+    )
+    one = answers.Answered(
+        "Where?", "lisbon", "It is in Porto [1].", True, ["Porto"], checked, True
+    )
     assert not one.fact_in(one.raw) and not one.fact_in("Lisbonese") and one.fact_in("LISBON.")

@@ -26,11 +26,14 @@ def test_int8_within_the_tolerances_becomes_the_default():
     assert verdict["passes"] and verdict["default"] == "onnx-int8"
 
 
-@pytest.mark.parametrize(("recall", "mrr", "cosine", "failed"), [
-    (0.744, 0.584, 0.995, "recall@10"),
-    (0.755, 0.573, 0.995, "mrr"),
-    (0.755, 0.584, 0.989, "mean_cosine"),
-])
+@pytest.mark.parametrize(
+    ("recall", "mrr", "cosine", "failed"),
+    [
+        (0.744, 0.584, 0.995, "recall@10"),
+        (0.755, 0.573, 0.995, "mrr"),
+        (0.755, 0.584, 0.989, "mean_cosine"),
+    ],
+)
 def test_int8_missing_any_check_leaves_fp32_the_default(recall, mrr, cosine, failed):
     verdict = backends.verdict(figures(recall, mrr), cosine=cosine)
 
@@ -43,5 +46,7 @@ def test_the_configured_default_is_the_one_the_recorded_gate_chose():
     from chatlens.embedding_worker.config import EmbeddingSettings
 
     assert EmbeddingSettings.model_fields["embedding_backend"].default == "onnx-int8"
-    assert "**`onnx-int8` is the default**" in (
-        EVAL.parent / "docs" / "embedding-backends.md").read_text()
+    assert (
+        "**`onnx-int8` is the default**"
+        in (EVAL.parent / "docs" / "embedding-backends.md").read_text()
+    )

@@ -16,13 +16,27 @@ from chatlens.gateway.application.prompting import SYSTEM, build_prompt
 from chatlens.shared import schemas
 from chatlens.shared.testing import slow_model
 
-SAID = [("Marta", "Booked the venue in Lisbon for the offsite"), ("Sam", "great, thanks!"),
-        ("Inês", "Who is bringing the projector?"), ("Marta", "I will bring it"),
-        ("Sam", "lunch at 1?")]
-MESSAGES = [schemas.ChatMessage(
-    message_id=f"m{i}", platform="whatsapp", chat="Team", sender=sender,
-    sent_at=datetime(2025, 2, 14, 11, tzinfo=UTC) + timedelta(minutes=i), tz_assumption="UTC",
-    text=text, seq=i, source_file="chat.txt") for i, (sender, text) in enumerate(SAID)]
+SAID = [
+    ("Marta", "Booked the venue in Lisbon for the offsite"),
+    ("Sam", "great, thanks!"),
+    ("Inês", "Who is bringing the projector?"),
+    ("Marta", "I will bring it"),
+    ("Sam", "lunch at 1?"),
+]
+MESSAGES = [
+    schemas.ChatMessage(
+        message_id=f"m{i}",
+        platform="whatsapp",
+        chat="Team",
+        sender=sender,
+        sent_at=datetime(2025, 2, 14, 11, tzinfo=UTC) + timedelta(minutes=i),
+        tz_assumption="UTC",
+        text=text,
+        seq=i,
+        source_file="chat.txt",
+    )
+    for i, (sender, text) in enumerate(SAID)
+]
 
 
 @pytest.fixture(scope="module")

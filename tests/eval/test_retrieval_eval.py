@@ -47,8 +47,7 @@ def test_every_query_names_planted_messages_and_both_halves_are_used():
 @pytest.fixture(scope="module")
 def sliced(tmp_path_factory):
     labels = harness.load_labels()
-    planted = {key: spec for key, spec in labels["planted"].items()
-               if spec["chat"] == SLICE_CHAT}
+    planted = {key: spec for key, spec in labels["planted"].items() if spec["chat"] == SLICE_CHAT}
     queries = [q for q in labels["queries"] if set(q["finds"]) <= set(planted)]
     files = [EVAL / "corpus" / f"WhatsApp Chat with {SLICE_CHAT}.txt"]
     corpus = harness.ingest(files, planted, tmp_path_factory.mktemp("eval") / "index")
@@ -58,8 +57,9 @@ def sliced(tmp_path_factory):
 def test_hybrid_search_finds_the_planted_messages_of_a_slice(sliced):
     corpus, queries = sliced
     assert len(queries) >= 5
-    figures = {mode: harness.metrics(harness.run_queries(corpus, queries, mode))
-               for mode in harness.MODES}
+    figures = {
+        mode: harness.metrics(harness.run_queries(corpus, queries, mode)) for mode in harness.MODES
+    }
     print(figures)
     assert figures["hybrid"]["recall@10"] >= HYBRID_RECALL_AT_10_FLOOR, figures
     for mode in harness.MODES:

@@ -50,8 +50,12 @@ def render() -> Callable[..., list[dict]]:
 
 def _render(chart, values: dict) -> list[dict]:
     manifests = chart.render(values, name="cl", namespace="chatlens", is_install=True)
-    return [doc for path, text in sorted(manifests.items()) if path.endswith((".yaml", ".yml"))
-            for doc in documents(text)]
+    return [
+        doc
+        for path, text in sorted(manifests.items())
+        if path.endswith((".yaml", ".yml"))
+        for doc in documents(text)
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -100,8 +104,9 @@ def kustomize(kubectl) -> Callable[[str], list[dict]]:
 
     def build(name: str) -> list[dict]:
         path = KUSTOMIZE / ("base" if name == "base" else f"overlays/{name}")
-        out = subprocess.run([kubectl, "kustomize", str(path)], capture_output=True, text=True,
-                             timeout=120)
+        out = subprocess.run(
+            [kubectl, "kustomize", str(path)], capture_output=True, text=True, timeout=120
+        )
         assert out.returncode == 0, out.stderr
         return documents(out.stdout)
 
@@ -111,9 +116,20 @@ def kustomize(kubectl) -> Callable[[str], list[dict]]:
 # --- reading rendered objects ---------------------------------------------------------------------
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "Job")
 # What the chart deploys of Chatlens itself (the data stores are optional and not ours).
-CHATLENS_COMPONENTS = frozenset({"nginx", "gateway", "auth", "embedding-worker", "index",
-                                 "inference", "dask-scheduler", "dask-worker-embed",
-                                 "dask-worker-llm", "migrations"})
+CHATLENS_COMPONENTS = frozenset(
+    {
+        "nginx",
+        "gateway",
+        "auth",
+        "embedding-worker",
+        "index",
+        "inference",
+        "dask-scheduler",
+        "dask-worker-embed",
+        "dask-worker-llm",
+        "migrations",
+    }
+)
 
 
 def pod_spec(obj: dict) -> dict:
@@ -150,7 +166,16 @@ def kube():
     """The helpers above, for the test modules (which cannot import this conftest)."""
     from types import SimpleNamespace
 
-    return SimpleNamespace(pod_spec=pod_spec, component=component, workloads=workloads,
-                           containers=containers, env_names=env_names, env_value=env_value,
-                           by_kind=by_kind, chatlens_components=CHATLENS_COMPONENTS, root=ROOT,
-                           chart=CHART, documents=documents)
+    return SimpleNamespace(
+        pod_spec=pod_spec,
+        component=component,
+        workloads=workloads,
+        containers=containers,
+        env_names=env_names,
+        env_value=env_value,
+        by_kind=by_kind,
+        chatlens_components=CHATLENS_COMPONENTS,
+        root=ROOT,
+        chart=CHART,
+        documents=documents,
+    )

@@ -52,8 +52,12 @@ def test_each_index_replica_is_its_own_statefulset_with_its_own_volume(render, k
         assert obj["spec"]["replicas"] == 1
         assert [t["metadata"]["name"] for t in obj["spec"]["volumeClaimTemplates"]] == ["data"]
     # Every service routes with the same number of replicas.
-    told = {kube.env_value(c, "INDEX_REPLICAS") for obj in kube.workloads(objects)
-            for c in kube.containers(obj) if "INDEX_REPLICAS" in kube.env_names(c)}
+    told = {
+        kube.env_value(c, "INDEX_REPLICAS")
+        for obj in kube.workloads(objects)
+        for c in kube.containers(obj)
+        if "INDEX_REPLICAS" in kube.env_names(c)
+    }
     assert told == {"3"}
 
 
@@ -104,8 +108,11 @@ def test_pods_run_as_non_root_without_privileges(render, kube, values):
 
 
 def test_gpu_values_add_a_gpu_worker_group_with_the_cuda_image(render, kube):
-    gpu = [obj for obj in kube.workloads(render("gpu-values.yaml"))
-           if kube.component(obj) == "dask-worker-gpu"]
+    gpu = [
+        obj
+        for obj in kube.workloads(render("gpu-values.yaml"))
+        if kube.component(obj) == "dask-worker-gpu"
+    ]
     assert len(gpu) == 1
     (container,) = kube.containers(gpu[0])
     assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
@@ -120,25 +127,33 @@ def test_without_gpu_values_nothing_asks_for_a_gpu(render, kube):
             assert "nvidia.com/gpu" not in container["resources"]["limits"]
 
 
-@pytest.mark.parametrize(("values", "reason"), [
-    ({"gpu": {"enabled": True}}, "gpu.enabled needs gpu.image.repository"),
-    ({"index": {"replicas": 0}}, "index.replicas must be at least 1"),
-    ({"autoscaling": {"enabled": True, "engine": "keda"}}, "needs KEDA installed"),
-    ({"autoscaling": {"enabled": True, "engine": "cpu"}}, "must be keda or hpa"),
-    ({"rabbitmq": {"mode": "operator"}}, "needs the RabbitMQ cluster operator"),
-    ({"database": {"mode": "external"}}, "database.external.url is required"),
-])
+@pytest.mark.parametrize(
+    ("values", "reason"),
+    [
+        ({"gpu": {"enabled": True}}, "gpu.enabled needs gpu.image.repository"),
+        ({"index": {"replicas": 0}}, "index.replicas must be at least 1"),
+        ({"autoscaling": {"enabled": True, "engine": "keda"}}, "needs KEDA installed"),
+        ({"autoscaling": {"enabled": True, "engine": "cpu"}}, "must be keda or hpa"),
+        ({"rabbitmq": {"mode": "operator"}}, "needs the RabbitMQ cluster operator"),
+        ({"database": {"mode": "external"}}, "database.external.url is required"),
+    ],
+)
 def test_impossible_values_fail_rendering_with_the_reason(render, values, reason):
     with pytest.raises(helm_python.HelmError, match=reason):
         render(values)
 
 
-@pytest.mark.parametrize(("values", "where"), [
-    ({"index": {"replicas": "three"}}, "/index/replicas"),
-    ({"gpu": {"enabled": "yes"}}, "/gpu/enabled"),
-    ({"dask": {"workerGroups": {"embed": {"resourceTag": "gpu", "resources": {}}}}},
-     "/dask/workerGroups/embed/resourceTag"),
-])
+@pytest.mark.parametrize(
+    ("values", "where"),
+    [
+        ({"index": {"replicas": "three"}}, "/index/replicas"),
+        ({"gpu": {"enabled": "yes"}}, "/gpu/enabled"),
+        (
+            {"dask": {"workerGroups": {"embed": {"resourceTag": "gpu", "resources": {}}}}},
+            "/dask/workerGroups/embed/resourceTag",
+        ),
+    ],
+)
 def test_mistyped_values_are_refused_by_the_values_schema(render, values, where):
     with pytest.raises(helm_python.HelmError, match=where):
         render(values)
@@ -147,9 +162,12 @@ def test_mistyped_values_are_refused_by_the_values_schema(render, values, where)
 def scaled_queues(objects: list[dict], kube) -> dict[str, str]:
     """Scaled Deployment's component → the queue its ScaledObject watches."""
     names = {obj["metadata"]["name"]: kube.component(obj) for obj in kube.workloads(objects)}
-    return {names[obj["spec"]["scaleTargetRef"]["name"]]:
-            obj["spec"]["triggers"][0]["metadata"]["queueName"]
-            for obj in kube.by_kind(objects, "ScaledObject")}
+    return {
+        names[obj["spec"]["scaleTargetRef"]["name"]]: obj["spec"]["triggers"][0]["metadata"][
+            "queueName"
+        ]
+        for obj in kube.by_kind(objects, "ScaledObject")
+    }
 
 
 def test_keda_scales_embedding_and_dask_workers_on_the_queues_that_feed_them(render, kube):
@@ -182,7 +200,8 @@ def test_hpa_engine_scales_the_same_workers_on_queue_depth_not_cpu(render, kube)
         (metric,) = hpa["spec"]["metrics"]
         assert metric["type"] == "External"
         assert metric["external"]["metric"]["selector"]["matchLabels"]["queue"] in {
-            spec.name for spec in topology.QUEUES}
+            spec.name for spec in topology.QUEUES
+        }
 
 
 def test_keda_reads_rabbitmq_with_the_operators_default_user(render, kube):
@@ -192,38 +211,55 @@ def test_keda_reads_rabbitmq_with_the_operators_default_user(render, kube):
 
 def test_network_policies_deny_by_default_and_open_only_the_listed_paths(render, kube):
     objects = render(None)
-    policies = {obj["metadata"]["name"]: obj["spec"] for obj in kube.by_kind(objects,
-                                                                            "NetworkPolicy")}
+    policies = {
+        obj["metadata"]["name"]: obj["spec"] for obj in kube.by_kind(objects, "NetworkPolicy")
+    }
     deny = policies["cl-chatlens-default-deny"]
     assert deny["podSelector"] == {"matchLabels": {"app.kubernetes.io/instance": "cl"}}
     assert "ingress" not in deny
 
     def allowed_from(target: str) -> list[dict]:
-        return [peer for rule in policies[f"cl-chatlens-{target}-ingress"]["ingress"]
-                for peer in rule.get("from", [])]
+        return [
+            peer
+            for rule in policies[f"cl-chatlens-{target}-ingress"]["ingress"]
+            for peer in rule.get("from", [])
+        ]
 
     def labelled(label: str) -> set[str]:
-        return {kube.component(obj) for obj in kube.workloads(objects)
-                if obj["spec"]["template"]["metadata"]["labels"].get(label) == "true"}
+        return {
+            kube.component(obj)
+            for obj in kube.workloads(objects)
+            if obj["spec"]["template"]["metadata"]["labels"].get(label) == "true"
+        }
 
     # The database: only the pods marked as its clients, and those are auth, the gateway and
     # the migrations.
-    assert [p["podSelector"]["matchLabels"]["chatlens.io/db-client"]
-            for p in allowed_from("mariadb")] == ["true"]
+    assert [
+        p["podSelector"]["matchLabels"]["chatlens.io/db-client"] for p in allowed_from("mariadb")
+    ] == ["true"]
     assert labelled("chatlens.io/db-client") == {"auth", "gateway", "migrations"}
     # auth: the gateway, and inference (it reads an org's provider keys from auth).
     assert labelled("chatlens.io/auth-client") == {"gateway", "inference"}
     assert labelled("chatlens.io/redis-client") == {"gateway", "auth"}
-    assert labelled("chatlens.io/dask-client") == {"embedding-worker", "inference",
-                                                   "dask-worker-embed", "dask-worker-llm"}
+    assert labelled("chatlens.io/dask-client") == {
+        "embedding-worker",
+        "inference",
+        "dask-worker-embed",
+        "dask-worker-llm",
+    }
     # The gateway: from nginx (and Prometheus) only.
-    gateway_peers = [p.get("podSelector", {}).get("matchLabels", {})
-                     for p in allowed_from("gateway")]
+    gateway_peers = [
+        p.get("podSelector", {}).get("matchLabels", {}) for p in allowed_from("gateway")
+    ]
     nginx = {"app.kubernetes.io/instance": "cl", "app.kubernetes.io/component": "nginx"}
     assert nginx in gateway_peers
     # Every opened port is one the pods listen on.
-    ports = {(kube.component(obj), port["containerPort"]) for obj in kube.workloads(objects)
-             for c in kube.containers(obj) for port in c.get("ports", [])}
+    ports = {
+        (kube.component(obj), port["containerPort"])
+        for obj in kube.workloads(objects)
+        for c in kube.containers(obj)
+        for port in c.get("ports", [])
+    }
     for name, spec in policies.items():
         target = spec["podSelector"]["matchLabels"].get("app.kubernetes.io/component")
         for rule in spec.get("ingress", []):
@@ -237,8 +273,14 @@ def test_secrets_are_generated_once_kept_and_usable(render, kube):
     assert annotations["helm.sh/resource-policy"] == "keep"
     assert "pre-install" in annotations["helm.sh/hook"]
     data = {key: base64.b64decode(value) for key, value in secret["data"].items()}
-    assert {"internal-token", "database-url", "amqp-url", "redis-url", "jwt-private.pem",
-            "secrets.keys"} <= set(data)
+    assert {
+        "internal-token",
+        "database-url",
+        "amqp-url",
+        "redis-url",
+        "jwt-private.pem",
+        "secrets.keys",
+    } <= set(data)
     serialization.load_pem_private_key(data["jwt-private.pem"], password=None)
     Fernet(data["secrets.keys"].strip())
     assert data["database-url"].startswith(b"mysql+pymysql://chatlens:")
@@ -247,9 +289,13 @@ def test_secrets_are_generated_once_kept_and_usable(render, kube):
 def test_an_existing_secret_replaces_the_generated_one(render, kube):
     objects = render("operator-values.yaml")
     assert not kube.by_kind(objects, "Secret")
-    refs = {item["valueFrom"]["secretKeyRef"]["name"] for obj in kube.workloads(objects)
-            for c in kube.containers(obj) for item in c.get("env", [])
-            if "secretKeyRef" in item.get("valueFrom", {})}
+    refs = {
+        item["valueFrom"]["secretKeyRef"]["name"]
+        for obj in kube.workloads(objects)
+        for c in kube.containers(obj)
+        for item in c.get("env", [])
+        if "secretKeyRef" in item.get("valueFrom", {})
+    }
     assert refs == {"chatlens-platform", "cl-chatlens-rabbitmq-default-user"}
 
 
@@ -267,8 +313,9 @@ def test_migrations_run_before_install_and_upgrade_against_an_external_database(
 
 def test_gateway_trusts_one_more_proxy_behind_an_ingress(render, kube):
     def trusted(values: str | None) -> str:
-        (gateway,) = [obj for obj in kube.workloads(render(values))
-                      if kube.component(obj) == "gateway"]
+        (gateway,) = [
+            obj for obj in kube.workloads(render(values)) if kube.component(obj) == "gateway"
+        ]
         return kube.env_value(kube.containers(gateway)[0], "TRUSTED_PROXIES")
 
     assert trusted(None) == "1"
@@ -287,8 +334,13 @@ def test_error_reports_name_the_environment_and_the_release_of_the_image(render,
     """Sentry stays off without a DSN; each Python service is told its environment and release,
     and where to send traces."""
     fields = settings_fields()
-    objects = render({"sentryEnvironment": "staging", "image": {"tag": "1.4.2"},
-                      "tracing": {"otlpEndpoint": "http://collector:4317"}})
+    objects = render(
+        {
+            "sentryEnvironment": "staging",
+            "image": {"tag": "1.4.2"},
+            "tracing": {"otlpEndpoint": "http://collector:4317"},
+        }
+    )
     services = [obj for obj in kube.workloads(objects) if kube.component(obj) in fields]
     assert {kube.component(obj) for obj in services} == set(fields)
     for obj in services:
@@ -300,10 +352,17 @@ def test_error_reports_name_the_environment_and_the_release_of_the_image(render,
 
 
 def test_a_cronjob_cleans_up_sessions_jobs_and_uploads_with_the_values_retention(render, kube):
-    values = {"cleanup": {"schedule": "5 4 * * *", "sessionKeepDays": 3, "jobRetentionDays": 30,
-                          "uploadGraceHours": 12}}
-    (cron,) = [obj for obj in kube.by_kind(render(values), "CronJob")
-               if kube.component(obj) == "cleanup"]
+    values = {
+        "cleanup": {
+            "schedule": "5 4 * * *",
+            "sessionKeepDays": 3,
+            "jobRetentionDays": 30,
+            "uploadGraceHours": 12,
+        }
+    }
+    (cron,) = [
+        obj for obj in kube.by_kind(render(values), "CronJob") if kube.component(obj) == "cleanup"
+    ]
     assert cron["spec"]["schedule"] == "5 4 * * *"
     assert cron["spec"]["concurrencyPolicy"] == "Forbid"
     pod = cron["spec"]["jobTemplate"]["spec"]["template"]
@@ -311,8 +370,16 @@ def test_a_cronjob_cleans_up_sessions_jobs_and_uploads_with_the_values_retention
     (auth,) = pod["spec"]["initContainers"]
     (gateway,) = pod["spec"]["containers"]
     assert auth["command"] == ["python", "-m", "chatlens.auth", "cleanup", "--keep-days", "3"]
-    assert gateway["command"] == ["python", "-m", "chatlens.gateway", "cleanup",
-                                  "--job-retention-days", "30", "--upload-grace-hours", "12"]
+    assert gateway["command"] == [
+        "python",
+        "-m",
+        "chatlens.gateway",
+        "cleanup",
+        "--job-retention-days",
+        "30",
+        "--upload-grace-hours",
+        "12",
+    ]
     assert {"name": "uploads", "mountPath": "/uploads"} in gateway["volumeMounts"]
     assert kube.env_value(gateway, "UPLOAD_DIR") == "/uploads"
     for container in (auth, gateway):
@@ -329,8 +396,13 @@ def settings_fields() -> dict[str, set[str]]:
     from chatlens.index.config import IndexSettings
     from chatlens.inference.config import InferenceSettings
 
-    classes = {"auth": AuthSettings, "gateway": GatewaySettings, "index": IndexSettings,
-               "embedding-worker": EmbeddingSettings, "inference": InferenceSettings}
+    classes = {
+        "auth": AuthSettings,
+        "gateway": GatewaySettings,
+        "index": IndexSettings,
+        "embedding-worker": EmbeddingSettings,
+        "inference": InferenceSettings,
+    }
     return {name: {field.upper() for field in cls.model_fields} for name, cls in classes.items()}
 
 
@@ -351,41 +423,61 @@ def test_services_are_configured_only_with_variables_they_read(render, kube, val
 def nginx_proxy_rules(text: str) -> list[str]:
     """The proxy's locations and proxy_* directives, in order (named error locations aside)."""
     lines = (line.strip() for line in text.splitlines())
-    return [line for line in lines if line.startswith("proxy_") and "_temp_path" not in line
-            or (line.startswith("location") and "@" not in line)]
+    return [
+        line
+        for line in lines
+        if line.startswith("proxy_")
+        and "_temp_path" not in line
+        or (line.startswith("location") and "@" not in line)
+    ]
 
 
 def test_nginx_proxies_exactly_like_the_compose_nginx(render, kube):
-    (config,) = [obj for obj in kube.by_kind(render(None), "ConfigMap")
-                 if obj["metadata"]["name"] == "cl-chatlens-nginx"]
+    (config,) = [
+        obj
+        for obj in kube.by_kind(render(None), "ConfigMap")
+        if obj["metadata"]["name"] == "cl-chatlens-nginx"
+    ]
     prod = (kube.root / "deploy/nginx/prod.conf").read_text()
     assert nginx_proxy_rules(config["data"]["nginx.conf"]) == nginx_proxy_rules(prod), (
-        "run python deploy/helm/sync_nginx_conf.py after changing deploy/nginx/prod.conf")
+        "run python deploy/helm/sync_nginx_conf.py after changing deploy/nginx/prod.conf"
+    )
 
 
 def test_nginx_config_passes_nginx_t_and_needs_no_root(render, kube, nginx, tmp_path):
-    (config,) = [obj for obj in kube.by_kind(render(None), "ConfigMap")
-                 if obj["metadata"]["name"] == "cl-chatlens-nginx"]
+    (config,) = [
+        obj
+        for obj in kube.by_kind(render(None), "ConfigMap")
+        if obj["metadata"]["name"] == "cl-chatlens-nginx"
+    ]
     text = config["data"]["nginx.conf"]
     assert "listen 8080;" in text and "\nuser " not in text
     # Outside the cluster: the gateway on loopback, a free port, /tmp in the test's own folder.
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    text = (text.replace("server cl-chatlens-gateway:8100;", "server 127.0.0.1:8100;")
-            .replace("listen 8080;", f"listen 127.0.0.1:{port};")
-            .replace("/tmp/", f"{tmp_path}/"))
+    text = (
+        text.replace("server cl-chatlens-gateway:8100;", "server 127.0.0.1:8100;")
+        .replace("listen 8080;", f"listen 127.0.0.1:{port};")
+        .replace("/tmp/", f"{tmp_path}/")
+    )
     (tmp_path / "nginx.conf").write_text(text)
-    result = subprocess.run([nginx, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [nginx, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
 
 
 def test_prometheus_operator_objects_carry_the_release_label_and_find_their_targets(render, kube):
     objects = render("production-values.yaml")
     monitors = kube.by_kind(objects, "ServiceMonitor")
-    services = {tuple(sorted(obj["spec"]["selector"].items())): obj
-                for obj in kube.by_kind(objects, "Service")}
+    services = {
+        tuple(sorted(obj["spec"]["selector"].items())): obj
+        for obj in kube.by_kind(objects, "Service")
+    }
     scraped = set()
     for monitor in monitors:
         assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
@@ -394,8 +486,16 @@ def test_prometheus_operator_objects_carry_the_release_label_and_find_their_targ
         ports = {port["name"] for port in service["spec"]["ports"]}
         assert {endpoint["port"] for endpoint in monitor["spec"]["endpoints"]} <= ports
         scraped.add(kube.component(service))
-    assert scraped >= {"gateway", "auth", "embedding-worker", "inference", "index",
-                       "dask-scheduler", "dask-worker-embed", "dask-worker-llm"}
+    assert scraped >= {
+        "gateway",
+        "auth",
+        "embedding-worker",
+        "inference",
+        "index",
+        "dask-scheduler",
+        "dask-worker-embed",
+        "dask-worker-llm",
+    }
     (rule,) = kube.by_kind(objects, "PrometheusRule")
     assert rule["metadata"]["labels"]["release"] == "kube-prometheus-stack"
     alerts = yaml.safe_load((kube.root / "deploy/monitoring/prometheus/alerts.yml").read_text())
@@ -404,8 +504,11 @@ def test_prometheus_operator_objects_carry_the_release_label_and_find_their_targ
 
 def test_every_dashboard_is_shipped_as_a_labelled_configmap(render, kube):
     dashboards = sorted((kube.root / "deploy/monitoring/grafana").glob("*.json"))
-    maps = [obj for obj in kube.by_kind(render(None), "ConfigMap")
-            if obj["metadata"]["labels"].get("grafana_dashboard") == "1"]
+    maps = [
+        obj
+        for obj in kube.by_kind(render(None), "ConfigMap")
+        if obj["metadata"]["labels"].get("grafana_dashboard") == "1"
+    ]
     shipped = {name: text for obj in maps for name, text in obj["data"].items()}
     assert shipped == {path.name: path.read_text() for path in dashboards}
     assert len(dashboards) == 6

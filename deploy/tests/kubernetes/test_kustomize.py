@@ -40,8 +40,11 @@ def chart_objects(render_py, overlay: str) -> list[dict]:
 
 def workload_env(objects: list[dict], kube) -> dict[tuple[str, str, str], set[str]]:
     """(kind, name, container) → the names of its environment variables."""
-    return {(obj["kind"], obj["metadata"]["name"], c["name"]): kube.env_names(c)
-            for obj in kube.workloads(objects) for c in kube.containers(obj)}
+    return {
+        (obj["kind"], obj["metadata"]["name"], c["name"]): kube.env_names(c)
+        for obj in kube.workloads(objects)
+        for c in kube.containers(obj)
+    }
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -50,8 +53,9 @@ def test_overlay_renders_and_every_object_is_valid(kustomize, validate, overlay)
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_overlay_has_the_charts_workloads_with_the_same_environment(kustomize, kube, render_py,
-                                                                    overlay):
+def test_overlay_has_the_charts_workloads_with_the_same_environment(
+    kustomize, kube, render_py, overlay
+):
     ours = workload_env(kustomize(overlay), kube)
     chart = workload_env(chart_objects(render_py, overlay), kube)
     assert set(ours) == set(chart)
@@ -71,32 +75,45 @@ def test_generated_files_are_what_the_chart_renders_now(render_py):
         for name, text in expected.items():
             # Generated secrets and keys are random on every rendering; none are in these parts.
             assert (folder / name).read_text().split("\n", 1)[1] == text, (
-                f"{part}/{name}: run python deploy/kustomize/render.py")
+                f"{part}/{name}: run python deploy/kustomize/render.py"
+            )
 
 
 def test_prod_lets_keda_own_the_replicas_of_the_workers_it_scales(kustomize, kube):
     objects = kustomize("prod")
-    targets = {obj["spec"]["scaleTargetRef"]["name"]
-               for obj in kube.by_kind(objects, "ScaledObject")}
-    assert targets == {"chatlens-embedding-worker", "chatlens-dask-worker-embed",
-                       "chatlens-dask-worker-llm"}
+    targets = {
+        obj["spec"]["scaleTargetRef"]["name"] for obj in kube.by_kind(objects, "ScaledObject")
+    }
+    assert targets == {
+        "chatlens-embedding-worker",
+        "chatlens-dask-worker-embed",
+        "chatlens-dask-worker-llm",
+    }
     for obj in kube.by_kind(objects, "Deployment"):
         assert ("replicas" in obj["spec"]) == (obj["metadata"]["name"] not in targets)
     assert {obj["metadata"]["namespace"] for obj in objects} == {"chatlens"}
 
 
 def test_gpu_overlay_asks_for_gpus_only_in_the_gpu_worker_group(kustomize, kube):
-    gpu = {obj["metadata"]["name"] for obj in kube.workloads(kustomize("gpu"))
-           for c in kube.containers(obj) if "nvidia.com/gpu" in c["resources"]["limits"]}
+    gpu = {
+        obj["metadata"]["name"]
+        for obj in kube.workloads(kustomize("gpu"))
+        for c in kube.containers(obj)
+        if "nvidia.com/gpu" in c["resources"]["limits"]
+    }
     assert gpu == {"chatlens-dask-worker-gpu"}
 
 
 def test_dev_wires_every_service_to_its_own_datastores(kustomize, kube):
     objects = kustomize("dev")
     (secret,) = kube.by_kind(objects, "Secret")
-    referenced = {item["valueFrom"]["secretKeyRef"]["name"] for obj in kube.workloads(objects)
-                  for c in kube.containers(obj) for item in c.get("env", [])
-                  if "secretKeyRef" in item.get("valueFrom", {})}
+    referenced = {
+        item["valueFrom"]["secretKeyRef"]["name"]
+        for obj in kube.workloads(objects)
+        for c in kube.containers(obj)
+        for item in c.get("env", [])
+        if "secretKeyRef" in item.get("valueFrom", {})
+    }
     assert referenced == {secret["metadata"]["name"]}
     stores = {kube.component(obj) for obj in kube.by_kind(objects, "StatefulSet")}
     assert {"mariadb", "rabbitmq", "redis", "index"} <= stores

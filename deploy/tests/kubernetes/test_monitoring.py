@@ -58,31 +58,52 @@ def metric_names(expr: str) -> set[str]:
 
 
 def test_metric_names_are_read_from_promql():
-    assert metric_names('sum by (job, le) (rate(flask_x_bucket{a=~"b|c", d!="e"}[5m])) '
-                        '/ on (job) time() - up > bool 2') == {"flask_x_bucket", "up"}
+    assert metric_names(
+        'sum by (job, le) (rate(flask_x_bucket{a=~"b|c", d!="e"}[5m])) '
+        "/ on (job) time() - up > bool 2"
+    ) == {"flask_x_bucket", "up"}
 
 
 def test_alert_rules_pass_promtool_check_and_their_unit_tests(promtool):
     for command in (["check", "rules", str(ALERTS)], ["test", "rules", "alerts.test.yml"]):
-        result = subprocess.run([promtool, *command], cwd=ALERTS.parent, capture_output=True,
-                                text=True, timeout=120)
+        result = subprocess.run(
+            [promtool, *command], cwd=ALERTS.parent, capture_output=True, text=True, timeout=120
+        )
         assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_every_dashboard_query_is_valid_promql(promtool, tmp_path):
     """promtool parses recording rules: each dashboard query becomes one."""
-    rules = {"groups": [{"name": "dashboards", "rules": [
-        {"record": f"chatlens:dashboard_query_{n}", "expr": expr}
-        for n, expr in enumerate(dashboard_queries().values())]}]}
+    rules = {
+        "groups": [
+            {
+                "name": "dashboards",
+                "rules": [
+                    {"record": f"chatlens:dashboard_query_{n}", "expr": expr}
+                    for n, expr in enumerate(dashboard_queries().values())
+                ],
+            }
+        ]
+    }
     (tmp_path / "queries.yml").write_text(yaml.safe_dump(rules))
-    result = subprocess.run([promtool, "check", "rules", str(tmp_path / "queries.yml")],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [promtool, "check", "rules", str(tmp_path / "queries.yml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_dashboards_cover_the_operators_questions_with_unique_ids():
-    assert {path.stem for path in DASHBOARDS} == {"overview", "ingest", "search", "generation",
-                                                 "queues", "errors"}
+    assert {path.stem for path in DASHBOARDS} == {
+        "overview",
+        "ingest",
+        "search",
+        "generation",
+        "queues",
+        "errors",
+    }
     boards = [json.loads(path.read_text()) for path in DASHBOARDS]
     assert len({board["uid"] for board in boards}) == len(boards)
     for board in boards:
@@ -92,6 +113,7 @@ def test_dashboards_cover_the_operators_questions_with_unique_ids():
 
 # --- the metrics exist ----------------------------------------------------------------------------
 
+
 def exposed_names(text: str) -> set[str]:
     """Every sample name in a /metrics page, and every declared family (a labelled metric that has
     not been touched yet shows only its HELP and TYPE lines) with its sample suffixes."""
@@ -99,8 +121,11 @@ def exposed_names(text: str) -> set[str]:
     for line in text.splitlines():
         if line.startswith("# TYPE "):
             _, _, family, kind = line.split(maxsplit=3)
-            suffixes = {"histogram": ("_bucket", "_sum", "_count"), "summary": ("_sum", "_count"),
-                        "counter": ("_total",)}.get(kind, ())
+            suffixes = {
+                "histogram": ("_bucket", "_sum", "_count"),
+                "summary": ("_sum", "_count"),
+                "counter": ("_total",),
+            }.get(kind, ())
             base = family.removesuffix("_total")
             names |= {family, *(base + suffix for suffix in suffixes)}
         elif line and not line.startswith("#"):
@@ -119,8 +144,16 @@ def running_stack_metrics(tmp_path_factory) -> set[str]:
     require_server("127.0.0.1", 15692, "RabbitMQ's prometheus plugin (rabbitmq_prometheus)")
     root = Path(__file__).resolve().parents[3]
     with throwaway_vhost("metrics") as amqp_url:
-        stack = Stack(StackConfig(root=root, state=tmp_path_factory.mktemp("stack"),
-                                  amqp_url=amqp_url, base_port=18600, nginx=False, dask=True))
+        stack = Stack(
+            StackConfig(
+                root=root,
+                state=tmp_path_factory.mktemp("stack"),
+                amqp_url=amqp_url,
+                base_port=18600,
+                nginx=False,
+                dask=True,
+            )
+        )
         try:
             stack.up(wait_s=600)
             client = Client(stack.config.gateway_url)
@@ -135,9 +168,19 @@ def running_stack_metrics(tmp_path_factory) -> set[str]:
             for mode in ("semantic", "keyword", "hybrid"):
                 client.search(collection["id"], "where is the offsite?", mode=mode)
             ports = stack.config.ports
-            pages = [f"http://127.0.0.1:{ports[name]}/metrics"
-                     for name in ("gateway", "auth", "index", "embedding-worker", "inference",
-                                  "dask-scheduler-http", "dask-embed-worker", "dask-llm-worker")]
+            pages = [
+                f"http://127.0.0.1:{ports[name]}/metrics"
+                for name in (
+                    "gateway",
+                    "auth",
+                    "index",
+                    "embedding-worker",
+                    "inference",
+                    "dask-scheduler-http",
+                    "dask-embed-worker",
+                    "dask-llm-worker",
+                )
+            ]
             pages += ["http://127.0.0.1:15692/metrics", "http://127.0.0.1:15692/metrics/per-object"]
             names: set[str] = set()
             for url in pages:
@@ -152,6 +195,10 @@ def running_stack_metrics(tmp_path_factory) -> set[str]:
 @pytest.mark.e2e
 def test_every_metric_a_panel_or_an_alert_reads_is_exported(running_stack_metrics):
     queries = {**dashboard_queries(), **alert_queries()}
-    missing = {name: metric for name, expr in queries.items() for metric in metric_names(expr)
-               if metric not in running_stack_metrics | KUBELET | PROMETHEUS | BLACKBOX}
+    missing = {
+        name: metric
+        for name, expr in queries.items()
+        for metric in metric_names(expr)
+        if metric not in running_stack_metrics | KUBELET | PROMETHEUS | BLACKBOX
+    }
     assert not missing, missing

@@ -116,8 +116,9 @@ class AuthApi:
     client: FlaskClient
 
     def register(self, email="ada@example.com", password=PASSWORD, **extra):
-        return self.client.post("/api/v1/auth/register",
-                                json={"email": email, "password": password, **extra})
+        return self.client.post(
+            "/api/v1/auth/register", json={"email": email, "password": password, **extra}
+        )
 
     def login(self, email="ada@example.com", password=PASSWORD):
         return self.client.post("/api/v1/auth/login", json={"email": email, "password": password})
@@ -141,12 +142,16 @@ class AuthApi:
         return self.client.open(path, method=method, json=json, headers=headers)
 
     def switch(self, refresh_token: str, org_id: str):
-        return self.client.post("/api/v1/auth/switch",
-                                json={"refresh_token": refresh_token, "org_id": org_id})
+        return self.client.post(
+            "/api/v1/auth/switch", json={"refresh_token": refresh_token, "org_id": org_id}
+        )
 
     def logout(self, access_token: str, **body):
-        return self.client.post("/api/v1/auth/logout", json=body or None,
-                                headers={"Authorization": f"Bearer {access_token}"})
+        return self.client.post(
+            "/api/v1/auth/logout",
+            json=body or None,
+            headers={"Authorization": f"Bearer {access_token}"},
+        )
 
 
 @pytest.fixture

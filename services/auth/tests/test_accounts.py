@@ -67,8 +67,9 @@ def test_a_disabled_user_cannot_log_in_refresh_or_read_me(api, runtime):
 def test_login_rehashes_a_password_hashed_with_older_parameters(api, make_app):
     api.register()
     stronger = make_app(argon2_time_cost=2).test_client()
-    response = stronger.post("/api/v1/auth/login",
-                             json={"email": "ada@example.com", "password": PASSWORD})
+    response = stronger.post(
+        "/api/v1/auth/login", json={"email": "ada@example.com", "password": PASSWORD}
+    )
     assert response.status_code == 200
     runtime = stronger.application.extensions["chatlens.auth"]
     with runtime.sessions() as session:

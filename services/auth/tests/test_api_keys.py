@@ -16,8 +16,9 @@ VERIFY = "/internal/v1/api-keys/verify"
 
 
 def _create(api, token, scopes=("search:read",), **extra):
-    return api.call("POST", KEYS, token, {"name": "nightly export", "scopes": list(scopes),
-                                          **extra})
+    return api.call(
+        "POST", KEYS, token, {"name": "nightly export", "scopes": list(scopes), **extra}
+    )
 
 
 def _verify(client, key: str):
@@ -26,8 +27,9 @@ def _verify(client, key: str):
 
 def test_a_key_is_shown_once_stored_hashed_and_verifies_with_its_scopes(api, client, runtime):
     tokens = api.signed_in()
-    created = _create(api, tokens["access_token"], ["search:read", "uploads:create"],
-                      expires_in_days=30)
+    created = _create(
+        api, tokens["access_token"], ["search:read", "uploads:create"], expires_in_days=30
+    )
     assert created.status_code == 201 and created.headers["Cache-Control"] == "no-store"
     key = created.json["key"]
     assert key.startswith("clk_")
@@ -49,8 +51,14 @@ def test_a_key_is_shown_once_stored_hashed_and_verifies_with_its_scopes(api, cli
 def test_wrong_tampered_revoked_and_expired_keys_are_refused(api, client, runtime):
     tokens = api.signed_in()
     key = _create(api, tokens["access_token"]).json["key"]
-    for bad in ["", "clk_", "nope", key[:-1] + ("A" if key[-1] != "A" else "B"),
-                "clk_" + "0" * 32 + "_" + key.split("_", 2)[2], key.replace("clk_", "clk_ ")]:
+    for bad in [
+        "",
+        "clk_",
+        "nope",
+        key[:-1] + ("A" if key[-1] != "A" else "B"),
+        "clk_" + "0" * 32 + "_" + key.split("_", 2)[2],
+        key.replace("clk_", "clk_ "),
+    ]:
         response = _verify(client, bad)
         assert response.status_code in (401, 422), bad
     with runtime.sessions() as session:
@@ -67,11 +75,19 @@ def test_wrong_tampered_revoked_and_expired_keys_are_refused(api, client, runtim
 
 def test_a_key_cannot_have_scopes_beyond_the_creators_role(api, client):
     owner = api.signed_in("owner@example.com")
-    invite = api.call("POST", "/api/v1/auth/invitations", owner["access_token"],
-                      {"email": "viewer@example.com", "role": "viewer"}).json
+    invite = api.call(
+        "POST",
+        "/api/v1/auth/invitations",
+        owner["access_token"],
+        {"email": "viewer@example.com", "role": "viewer"},
+    ).json
     viewer = api.signed_in("viewer@example.com")
-    api.call("POST", "/api/v1/auth/invitations/accept", viewer["access_token"],
-             {"token": invite["token"]})
+    api.call(
+        "POST",
+        "/api/v1/auth/invitations/accept",
+        viewer["access_token"],
+        {"token": invite["token"]},
+    )
     org = jwt.decode(owner["access_token"], options={"verify_signature": False})["org"]
     viewer = api.switch(viewer["refresh_token"], org).json
     refused = _create(api, viewer["access_token"], ["uploads:create"])
@@ -87,11 +103,16 @@ def test_a_key_cannot_have_scopes_beyond_the_creators_role(api, client):
 def test_a_demotion_shrinks_what_an_existing_key_may_do_and_removal_kills_it(api, client):
     owner = api.signed_in("owner@example.com")
     org = jwt.decode(owner["access_token"], options={"verify_signature": False})["org"]
-    invite = api.call("POST", "/api/v1/auth/invitations", owner["access_token"],
-                      {"email": "bob@example.com", "role": "analyst"}).json
+    invite = api.call(
+        "POST",
+        "/api/v1/auth/invitations",
+        owner["access_token"],
+        {"email": "bob@example.com", "role": "analyst"},
+    ).json
     bob = api.signed_in("bob@example.com")
-    api.call("POST", "/api/v1/auth/invitations/accept", bob["access_token"],
-             {"token": invite["token"]})
+    api.call(
+        "POST", "/api/v1/auth/invitations/accept", bob["access_token"], {"token": invite["token"]}
+    )
     bob = api.switch(bob["refresh_token"], org).json
     bob_id = jwt.decode(bob["access_token"], options={"verify_signature": False})["sub"]
     key = _create(api, bob["access_token"], ["search:read", "uploads:create"]).json["key"]

@@ -51,10 +51,16 @@ def test_a_logout_broadcasts_its_session_and_logout_everywhere_the_user(api, hea
 
 def test_a_revoked_api_key_is_broadcast_by_its_id(api, heard):
     tokens = api.signed_in()
-    key = api.call("POST", "/api/v1/auth/api-keys", tokens["access_token"],
-                   json={"name": "script", "scopes": ["collections:read"]}).json
-    assert api.call("DELETE", f"/api/v1/auth/api-keys/{key['id']}",
-                    tokens["access_token"]).status_code == 204
+    key = api.call(
+        "POST",
+        "/api/v1/auth/api-keys",
+        tokens["access_token"],
+        json={"name": "script", "scopes": ["collections:read"]},
+    ).json
+    assert (
+        api.call("DELETE", f"/api/v1/auth/api-keys/{key['id']}", tokens["access_token"]).status_code
+        == 204
+    )
     assert [m.api_keys for m in heard()] == [[key["id"]]]
 
 
@@ -87,8 +93,12 @@ def test_a_stored_replaced_or_deleted_provider_secret_is_broadcast_by_name(api, 
     tokens = api.signed_in()
     path = "/api/v1/auth/secrets/team-llm"
     for value in ("sk-first-0123456789", "sk-second-0123456789"):
-        assert api.call("PUT", path, tokens["access_token"],
-                        json={"provider": "openai", "value": value}).status_code == 200
+        assert (
+            api.call(
+                "PUT", path, tokens["access_token"], json={"provider": "openai", "value": value}
+            ).status_code
+            == 200
+        )
     assert api.call("DELETE", path, tokens["access_token"]).status_code == 204
     changes = [m for m in heard() if isinstance(m, ProviderSecretsChanged)]
     org_id = _claims(tokens["access_token"])["org"]

@@ -24,8 +24,9 @@ ACCESS_TTL = timedelta(minutes=15)
 
 def _families(runtime) -> dict[str, int]:
     with runtime.sessions() as session:
-        rows = session.execute(select(RefreshToken.family_id, func.count())
-                               .group_by(RefreshToken.family_id)).all()
+        rows = session.execute(
+            select(RefreshToken.family_id, func.count()).group_by(RefreshToken.family_id)
+        ).all()
     return dict(rows)
 
 
@@ -41,17 +42,34 @@ def test_expired_and_long_revoked_sessions_go_whole_and_live_ones_stay(api, runt
     families = _families(runtime)
     long_ago = datetime.now(UTC) - KEEP - timedelta(days=1)
     with runtime.sessions.begin() as session:
+
         def family_of(pair):
-            return session.scalar(select(RefreshToken.family_id).where(
-                RefreshToken.token_hash == _hash(pair["refresh_token"])))
-        expired, revoked, recent = family_of(old_expired), family_of(old_revoked), family_of(
-            recent_revoked)
-        session.execute(update(RefreshToken).where(RefreshToken.family_id == expired)
-                        .values(expires_at=long_ago))
-        session.execute(update(RefreshToken).where(RefreshToken.family_id == revoked)
-                        .values(revoked_at=long_ago))
-        session.execute(update(RefreshToken).where(RefreshToken.family_id == recent)
-                        .values(revoked_at=datetime.now(UTC) - timedelta(hours=1)))
+            return session.scalar(
+                select(RefreshToken.family_id).where(
+                    RefreshToken.token_hash == _hash(pair["refresh_token"])
+                )
+            )
+
+        expired, revoked, recent = (
+            family_of(old_expired),
+            family_of(old_revoked),
+            family_of(recent_revoked),
+        )
+        session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == expired)
+            .values(expires_at=long_ago)
+        )
+        session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == revoked)
+            .values(revoked_at=long_ago)
+        )
+        session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == recent)
+            .values(revoked_at=datetime.now(UTC) - timedelta(hours=1))
+        )
 
     report = cleanup.clean(runtime.sessions, keep=KEEP, access_ttl=ACCESS_TTL, batch=1)
 
@@ -71,8 +89,11 @@ def test_expired_oauth_states_go(runtime):
     now = datetime.now(UTC)
     with runtime.sessions.begin() as session:
         for name, expires in (("old", now - KEEP - timedelta(minutes=1)), ("new", now)):
-            session.add(OAuthState(state_hash=name * 8, provider="github", code_verifier="v",
-                                   expires_at=expires))
+            session.add(
+                OAuthState(
+                    state_hash=name * 8, provider="github", code_verifier="v", expires_at=expires
+                )
+            )
     assert cleanup.clean(runtime.sessions, keep=KEEP, access_ttl=ACCESS_TTL).oauth_states == 1
     with runtime.sessions() as session:
         assert session.scalars(select(OAuthState.state_hash)).all() == ["new" * 8]
@@ -86,15 +107,22 @@ def test_a_keep_shorter_than_an_access_tokens_life_is_refused(runtime):
 def test_the_command_prints_what_it_removed(database_url, tmp_path):
     env = {**os.environ, "DATA_DIR": str(tmp_path), "DATABASE_URL": database_url}
     run = [sys.executable, "-m", "chatlens.auth"]
-    migrated = subprocess.run([*run, "migrate"], env=env, capture_output=True, text=True,
-                              timeout=120)
+    migrated = subprocess.run(
+        [*run, "migrate"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert migrated.returncode == 0, migrated.stderr
-    done = subprocess.run([*run, "cleanup", "--keep-days", "3"], env=env, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [*run, "cleanup", "--keep-days", "3"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"sessions": 0, "refresh_tokens": 0, "oauth_states": 0}
-    refused = subprocess.run([*run, "cleanup", "--keep-days", "0.001"], env=env,
-                             capture_output=True, text=True, timeout=120)
+    refused = subprocess.run(
+        [*run, "cleanup", "--keep-days", "0.001"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert refused.returncode != 0 and "access token" in refused.stderr
 
 

@@ -19,23 +19,42 @@ EMAIL = "ada.lovelace@example.com"
 
 
 def test_a_database_fault_is_reported_with_the_correlation_id_and_no_credentials(
-        tmp_path, unused_port):
+    tmp_path, unused_port
+):
     with envelope_server() as sentry:
-        env = {**os.environ, "DATA_DIR": str(tmp_path), "PORT": str(unused_port),
-               "HOST": "127.0.0.1", "AUTO_MIGRATE": "false", "SENTRY_DSN": sentry.dsn,
-               "SENTRY_ENVIRONMENT": "test", "SENTRY_RELEASE": "chatlens@0.0.1-test",
-               "DATABASE_URL": f"mysql+pymysql://root@127.0.0.1:{unused_port + 1}/nothing"
-                               "?connect_timeout=2",
-               "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "8", "ARGON2_PARALLELISM": "1"}
-        server = subprocess.Popen([sys.executable, "-m", "chatlens.auth"], env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        env = {
+            **os.environ,
+            "DATA_DIR": str(tmp_path),
+            "PORT": str(unused_port),
+            "HOST": "127.0.0.1",
+            "AUTO_MIGRATE": "false",
+            "SENTRY_DSN": sentry.dsn,
+            "SENTRY_ENVIRONMENT": "test",
+            "SENTRY_RELEASE": "chatlens@0.0.1-test",
+            "DATABASE_URL": f"mysql+pymysql://root@127.0.0.1:{unused_port + 1}/nothing"
+            "?connect_timeout=2",
+            "ARGON2_TIME_COST": "1",
+            "ARGON2_MEMORY_KIB": "8",
+            "ARGON2_PARALLELISM": "1",
+        }
+        server = subprocess.Popen(
+            [sys.executable, "-m", "chatlens.auth"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         try:
             _wait_until_up(f"http://127.0.0.1:{unused_port}/healthz", server)
             request = urllib.request.Request(
-                f"http://127.0.0.1:{unused_port}/api/v1/auth/login", method="POST",
+                f"http://127.0.0.1:{unused_port}/api/v1/auth/login",
+                method="POST",
                 data=json.dumps({"email": EMAIL, "password": PASSWORD}).encode(),
-                headers={"Content-Type": "application/json",
-                         "X-Correlation-ID": "sentry-test-corr-1"})
+                headers={
+                    "Content-Type": "application/json",
+                    "X-Correlation-ID": "sentry-test-corr-1",
+                },
+            )
             try:
                 urllib.request.urlopen(request, timeout=30)
                 raise AssertionError("the sign-in should fail: the database is down")

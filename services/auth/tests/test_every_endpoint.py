@@ -14,9 +14,21 @@ BODIES = [
     ("nan", b'{"a": NaN}', "application/json"),
     ("a list", b"[1, 2]", "application/json"),
     ("unknown field", json.dumps({"surprise": 1}).encode(), "application/json"),
-    ("wrong types", json.dumps({"email": 1, "password": [], "token": {}, "code": 5,
-                                "role": "god", "name": None, "scopes": "all"}).encode(),
-     "application/json"),
+    (
+        "wrong types",
+        json.dumps(
+            {
+                "email": 1,
+                "password": [],
+                "token": {},
+                "code": 5,
+                "role": "god",
+                "name": None,
+                "scopes": "all",
+            }
+        ).encode(),
+        "application/json",
+    ),
     ("deep", b"[" * 5000 + b"]" * 5000, "application/json"),
     ("oversize", json.dumps({"name": "n" * (1 << 20)}).encode(), "application/json"),
 ]
@@ -49,8 +61,9 @@ def test_no_route_answers_500_to_bad_input(app, api, authorised):
             headers["Authorization"] = f"Bearer {api.login().json['access_token']}"
         for path in _paths(rule):
             for name, body, content_type in BODIES:
-                response = client.open(path, method=method, data=body, headers=headers,
-                                       content_type=content_type)
+                response = client.open(
+                    path, method=method, data=body, headers=headers, content_type=content_type
+                )
                 assert response.status_code < 500, (method, path, name, response.json)
                 if response.status_code >= 400:
                     assert response.json["error"]["code"], (method, path, name)

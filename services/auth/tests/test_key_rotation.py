@@ -26,16 +26,18 @@ def test_rotation_by_the_admin_cli_serves_old_and_new_keys(make_app, tmp_path):
     app = make_app(jwt_private_key_path=key_path)
     client = app.test_client()
     client.post("/api/v1/auth/register", json={"email": "ada@example.com", "password": PASSWORD})
-    before = client.post("/api/v1/auth/login",
-                         json={"email": "ada@example.com", "password": PASSWORD}).json
+    before = client.post(
+        "/api/v1/auth/login", json={"email": "ada@example.com", "password": PASSWORD}
+    ).json
     old_kid = _kid(before["access_token"])
 
     result = FlaskCliRunner(app).invoke(args=["admin", "rotate-key"])
     assert result.exit_code == 0, result.output
     assert f"retired {old_kid}" in result.output
 
-    after = client.post("/api/v1/auth/login",
-                        json={"email": "ada@example.com", "password": PASSWORD}).json
+    after = client.post(
+        "/api/v1/auth/login", json={"email": "ada@example.com", "password": PASSWORD}
+    ).json
     new_kid = _kid(after["access_token"])
     assert new_kid != old_kid
     assert _jwks_kids(client) == [new_kid, old_kid]
@@ -53,8 +55,9 @@ def test_a_retired_key_leaves_the_jwks_after_its_retention_and_its_tokens_die(ma
     app = make_app(jwt_private_key_path=key_path, retired_key_keep_s=0, access_ttl_s=60)
     client = app.test_client()
     client.post("/api/v1/auth/register", json={"email": "ada@example.com", "password": PASSWORD})
-    token = client.post("/api/v1/auth/login",
-                        json={"email": "ada@example.com", "password": PASSWORD}).json
+    token = client.post(
+        "/api/v1/auth/login", json={"email": "ada@example.com", "password": PASSWORD}
+    ).json
     old_kid, new_kid = keys.rotate(key_path)
     retired = key_path.parent / "retired-keys" / f"{old_kid}.pem"
     assert old_kid in _jwks_kids(client)

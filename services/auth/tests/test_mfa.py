@@ -18,8 +18,14 @@ PASSWORD = "correct horse battery staple"
 
 # RFC 6238 appendix B: the SHA-1 seed and its 8-digit codes.
 RFC_SEED = base64.b32encode(b"12345678901234567890").decode()
-RFC_VECTORS = [(59, "94287082"), (1111111109, "07081804"), (1111111111, "14050471"),
-               (1234567890, "89005924"), (2000000000, "69279037"), (20000000000, "65353130")]
+RFC_VECTORS = [
+    (59, "94287082"),
+    (1111111109, "07081804"),
+    (1111111111, "14050471"),
+    (1234567890, "89005924"),
+    (2000000000, "69279037"),
+    (20000000000, "65353130"),
+]
 RFC_SHA256_SEED = base64.b32encode(b"12345678901234567890123456789012").decode()
 RFC_SHA256_VECTORS = [(59, "46119246"), (1111111109, "68084774"), (1234567890, "91819424")]
 
@@ -33,8 +39,9 @@ def test_the_rfc_6238_sha1_vectors_match_at_their_own_step(at, code):
 
 @pytest.mark.parametrize(("at", "code"), RFC_SHA256_VECTORS)
 def test_the_rfc_6238_sha256_vectors_match(at, code):
-    assert totp.matching_step(RFC_SHA256_SEED, code, at, digits=8,
-                              digest=hashlib.sha256) == at // 30
+    assert (
+        totp.matching_step(RFC_SHA256_SEED, code, at, digits=8, digest=hashlib.sha256) == at // 30
+    )
 
 
 @pytest.mark.parametrize("code", ["", "12345", "1234567", "abcdef", "١٢٣٤٥٦", " 123456"])
@@ -48,8 +55,9 @@ def _enroll(api, tokens) -> tuple[str, dict]:
     assert started.headers["Cache-Control"] == "no-store"
     secret = started.json["secret"]
     code = pyotp.TOTP(secret).now()
-    confirmed = api.call("POST", "/api/v1/auth/mfa/totp/confirm", tokens["access_token"],
-                         {"code": code})
+    confirmed = api.call(
+        "POST", "/api/v1/auth/mfa/totp/confirm", tokens["access_token"], {"code": code}
+    )
     assert confirmed.status_code == 200, confirmed.json
     return secret, {**confirmed.json, "code": code}
 
@@ -81,8 +89,9 @@ def test_enrollment_gives_an_otpauth_uri_and_an_svg_qr_code(api):
 def test_a_wrong_first_code_does_not_turn_mfa_on(api):
     tokens = api.signed_in()
     api.call("POST", "/api/v1/auth/mfa/totp", tokens["access_token"])
-    wrong = api.call("POST", "/api/v1/auth/mfa/totp/confirm", tokens["access_token"],
-                     {"code": "000000"})
+    wrong = api.call(
+        "POST", "/api/v1/auth/mfa/totp/confirm", tokens["access_token"], {"code": "000000"}
+    )
     assert wrong.status_code == 401 and wrong.json["error"]["code"] == "invalid_mfa_code"
     assert _login(api).status_code == 200
 
@@ -121,6 +130,7 @@ def test_a_recovery_code_signs_in_once(api, runtime):
     from sqlalchemy import select
 
     from chatlens.auth.tables import RecoveryCode
+
     with runtime.sessions() as session:
         stored = session.scalars(select(RecoveryCode.code_hash)).all()
     assert hashlib.sha256(code.encode()).hexdigest() in stored and code not in stored
@@ -139,11 +149,19 @@ def test_turning_mfa_off_needs_password_and_code_and_ends_sessions(api):
     tokens = api.signed_in()
     secret, confirmed = _enroll(api, tokens)
     path = "/api/v1/auth/mfa/totp/disable"
-    bad = api.call("POST", path, confirmed["access_token"],
-                   {"password": "wrong password", "code": _next_step_code(secret)})
+    bad = api.call(
+        "POST",
+        path,
+        confirmed["access_token"],
+        {"password": "wrong password", "code": _next_step_code(secret)},
+    )
     assert bad.status_code == 401
-    off = api.call("POST", path, confirmed["access_token"],
-                   {"password": PASSWORD, "code": _next_step_code(secret)})
+    off = api.call(
+        "POST",
+        path,
+        confirmed["access_token"],
+        {"password": PASSWORD, "code": _next_step_code(secret)},
+    )
     assert off.status_code == 200, off.json
     assert api.me(confirmed["access_token"]).status_code == 401
     assert api.me(off.json["access_token"]).status_code == 200
@@ -153,8 +171,12 @@ def test_turning_mfa_off_needs_password_and_code_and_ends_sessions(api):
 def test_new_recovery_codes_replace_the_old_ones(api):
     tokens = api.signed_in()
     secret, confirmed = _enroll(api, tokens)
-    renewed = api.call("POST", "/api/v1/auth/mfa/recovery-codes", confirmed["access_token"],
-                       {"code": _next_step_code(secret)})
+    renewed = api.call(
+        "POST",
+        "/api/v1/auth/mfa/recovery-codes",
+        confirmed["access_token"],
+        {"code": _next_step_code(secret)},
+    )
     assert renewed.status_code == 200
     assert set(renewed.json["recovery_codes"]).isdisjoint(confirmed["recovery_codes"])
     assert _login(api, confirmed["recovery_codes"][0]).status_code == 401

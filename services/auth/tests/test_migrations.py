@@ -57,8 +57,9 @@ def test_the_migrations_match_the_models(database_url):
     try:
         migrate.upgrade(engine)
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={
-                "compare_type": True, "include_name": migrate.only_auth_tables})
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_name": migrate.only_auth_tables}
+            )
             assert compare_metadata(context, Base.metadata) == []
     finally:
         engine.dispose()
@@ -68,8 +69,9 @@ def test_auth_shares_a_database_with_another_services_alembic_tree(database_url)
     engine = db.make_engine(database_url)
     try:
         with engine.begin() as connection:
-            connection.execute(text(
-                "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+            connection.execute(
+                text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+            )
             connection.execute(text("INSERT INTO alembic_version VALUES ('gateway_0007')"))
             connection.execute(text("CREATE TABLE collections (id VARCHAR(36) PRIMARY KEY)"))
         migrate.upgrade(engine)
@@ -89,13 +91,23 @@ def test_the_database_enforces_the_role_check_under_its_own_name(database_url):
         names = {c["name"] for c in inspect(engine).get_check_constraints("memberships")}
         assert "ck_memberships_role" in names
         with pytest.raises(DBAPIError, match="ck_memberships_role"), engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO users (id, email, password_hash, created_at, disabled) "
-                "VALUES ('u', 'u@example.com', 'x', '2025-01-01 00:00:00', false)"))
-            connection.execute(text(
-                "INSERT INTO orgs (id, name, created_at) VALUES ('o', 'o', '2025-01-01 00:00:00')"))
-            connection.execute(text(
-                "INSERT INTO memberships (user_id, org_id, role, created_at) "
-                "VALUES ('u', 'o', 'superuser', '2025-01-01 00:00:00')"))
+            connection.execute(
+                text(
+                    "INSERT INTO users (id, email, password_hash, created_at, disabled) "
+                    "VALUES ('u', 'u@example.com', 'x', '2025-01-01 00:00:00', false)"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO orgs (id, name, created_at) "
+                    "VALUES ('o', 'o', '2025-01-01 00:00:00')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO memberships (user_id, org_id, role, created_at) "
+                    "VALUES ('u', 'o', 'superuser', '2025-01-01 00:00:00')"
+                )
+            )
     finally:
         engine.dispose()

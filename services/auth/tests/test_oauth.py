@@ -50,7 +50,8 @@ def _callback(client, params: dict, name="google"):
 
 @pytest.mark.parametrize("name", ["google", "github"])
 def test_a_new_user_signs_up_through_a_provider_and_comes_back_as_the_same_user(
-        oauth_app, provider, name):
+    oauth_app, provider, name
+):
     client = oauth_app.test_client()
     provider.user = {"sub": f"{name}-42", "email": "new@example.com", "email_verified": True}
     first = _callback(client, _authorize(client, name), name)
@@ -100,15 +101,17 @@ def test_an_existing_email_is_never_linked_without_signing_in_first(oauth_app, p
     refused = _callback(client, _authorize(client))
     assert refused.status_code == 409 and refused.json["error"]["code"] == "link_required"
 
-    tokens = client.post("/api/v1/auth/login",
-                         json={"email": "ada@example.com", "password": PASSWORD}).json
+    tokens = client.post(
+        "/api/v1/auth/login", json={"email": "ada@example.com", "password": PASSWORD}
+    ).json
     bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
     linked = _callback(client, _authorize(client, headers=bearer))
     assert linked.json == {"linked": "google"}
     signed_in = _callback(client, _authorize(client))
     assert signed_in.status_code == 200
-    me = client.get("/api/v1/me",
-                    headers={"Authorization": f"Bearer {signed_in.json['access_token']}"})
+    me = client.get(
+        "/api/v1/me", headers={"Authorization": f"Bearer {signed_in.json['access_token']}"}
+    )
     assert me.json["email"] == "ada@example.com"
 
 
@@ -122,15 +125,22 @@ def test_an_unverified_email_makes_no_account(oauth_app, provider):
 def test_the_configured_providers_are_listed_for_the_sign_in_page(oauth_app, make_app, client):
     listed = oauth_app.test_client().get("/api/v1/auth/oauth/providers")
     assert listed.status_code == 200
-    assert listed.json == {"providers": [
-        {"name": "github", "label": "GitHub", "start_url": "/api/v1/auth/oauth/github/start"},
-        {"name": "google", "label": "Google", "start_url": "/api/v1/auth/oauth/google/start"}]}
+    assert listed.json == {
+        "providers": [
+            {"name": "github", "label": "GitHub", "start_url": "/api/v1/auth/oauth/github/start"},
+            {"name": "google", "label": "Google", "start_url": "/api/v1/auth/oauth/google/start"},
+        ]
+    }
     assert client.get("/api/v1/auth/oauth/providers").json == {"providers": []}  # none set up
-    github_only = make_app(oauth_github_client_id=CLIENT_ID,
-                           oauth_github_client_secret=CLIENT_SECRET,
-                           oauth_google_client_id=CLIENT_ID)  # google lacks its secret
-    names = [p["name"] for p in github_only.test_client().get(
-        "/api/v1/auth/oauth/providers").json["providers"]]
+    github_only = make_app(
+        oauth_github_client_id=CLIENT_ID,
+        oauth_github_client_secret=CLIENT_SECRET,
+        oauth_google_client_id=CLIENT_ID,
+    )  # google lacks its secret
+    names = [
+        p["name"]
+        for p in github_only.test_client().get("/api/v1/auth/oauth/providers").json["providers"]
+    ]
     assert names == ["github"]
 
 

@@ -25,11 +25,18 @@ def _join(api, owner_token, email, role="analyst") -> dict:
     tokens = api.signed_in(email)
     invitation = _invite(api, owner_token, email, role)
     assert invitation.status_code == 201, invitation.json
-    accepted = api.call("POST", "/api/v1/auth/invitations/accept", tokens["access_token"],
-                        {"token": invitation.json["token"]})
+    accepted = api.call(
+        "POST",
+        "/api/v1/auth/invitations/accept",
+        tokens["access_token"],
+        {"token": invitation.json["token"]},
+    )
     assert accepted.status_code == 200, accepted.json
-    assert accepted.json["org"] == {"id": org_id, "name": accepted.json["org"]["name"],
-                                    "role": role}
+    assert accepted.json["org"] == {
+        "id": org_id,
+        "name": accepted.json["org"]["name"],
+        "role": role,
+    }
     switched = api.switch(tokens["refresh_token"], org_id)
     assert switched.status_code == 200, switched.json
     return switched.json
@@ -71,7 +78,9 @@ def test_an_invited_user_joins_with_the_role_and_switches_org(api):
     assert orgs["active"] == claims["org"]
     members = api.call("GET", "/api/v1/auth/members", bob["access_token"]).json["members"]
     assert {(m["email"], m["role"]) for m in members} == {
-        ("owner@example.com", "owner"), ("bob@example.com", "viewer")}
+        ("owner@example.com", "owner"),
+        ("bob@example.com", "viewer"),
+    }
 
 
 def test_an_invitation_works_once_and_only_for_the_invited_email(api):
@@ -98,8 +107,9 @@ def test_a_revoked_invitation_cannot_be_accepted_and_lists_no_more(api):
     assert api.call("DELETE", path, owner["access_token"]).status_code == 204
     assert api.call("DELETE", path, owner["access_token"]).status_code == 404
     bob = api.signed_in("bob@example.com")
-    response = api.call("POST", "/api/v1/auth/invitations/accept", bob["access_token"],
-                        {"token": created["token"]})
+    response = api.call(
+        "POST", "/api/v1/auth/invitations/accept", bob["access_token"], {"token": created["token"]}
+    )
     assert response.status_code == 404
 
 
@@ -112,8 +122,9 @@ def test_viewers_and_analysts_cannot_manage_members(api):
         assert response.status_code == 403
         assert response.json["error"]["code"] == "forbidden"
         me = _claims(tokens["access_token"])["sub"]
-        patch = api.call("PATCH", f"/api/v1/auth/members/{me}", tokens["access_token"],
-                         {"role": "admin"})
+        patch = api.call(
+            "PATCH", f"/api/v1/auth/members/{me}", tokens["access_token"], {"role": "admin"}
+        )
         assert patch.status_code == 403
 
 
@@ -124,8 +135,10 @@ def test_an_admin_cannot_create_promote_or_remove_an_owner(api):
     admin_id = _claims(admin["access_token"])["sub"]
     token = admin["access_token"]
     assert _invite(api, token, "eve@example.com", "owner").status_code == 403
-    assert api.call("PATCH", f"/api/v1/auth/members/{admin_id}", token,
-                    {"role": "owner"}).status_code == 403
+    assert (
+        api.call("PATCH", f"/api/v1/auth/members/{admin_id}", token, {"role": "owner"}).status_code
+        == 403
+    )
     assert api.call("DELETE", f"/api/v1/auth/members/{owner_id}", token).status_code == 403
     assert _invite(api, token, "eve@example.com", "analyst").status_code == 201
 
@@ -133,8 +146,9 @@ def test_an_admin_cannot_create_promote_or_remove_an_owner(api):
 def test_the_last_owner_can_be_neither_demoted_nor_removed(api):
     owner = api.signed_in("owner@example.com")
     owner_id = _claims(owner["access_token"])["sub"]
-    response = api.call("PATCH", f"/api/v1/auth/members/{owner_id}", owner["access_token"],
-                        {"role": "admin"})
+    response = api.call(
+        "PATCH", f"/api/v1/auth/members/{owner_id}", owner["access_token"], {"role": "admin"}
+    )
     assert response.status_code == 409 and response.json["error"]["code"] == "last_owner"
     removed = api.call("DELETE", f"/api/v1/auth/members/{owner_id}", owner["access_token"])
     assert removed.status_code == 409
@@ -144,8 +158,9 @@ def test_a_role_change_ends_the_members_sessions_at_once(api):
     owner = api.signed_in("owner@example.com")
     bob = _join(api, owner["access_token"], "bob@example.com", "analyst")
     bob_id = _claims(bob["access_token"])["sub"]
-    changed = api.call("PATCH", f"/api/v1/auth/members/{bob_id}", owner["access_token"],
-                       {"role": "viewer"})
+    changed = api.call(
+        "PATCH", f"/api/v1/auth/members/{bob_id}", owner["access_token"], {"role": "viewer"}
+    )
     assert changed.status_code == 200 and changed.json["old_role"] == "analyst"
     assert api.me(bob["access_token"]).status_code == 401
     assert api.refresh(bob["refresh_token"]).status_code == 401
@@ -158,8 +173,10 @@ def test_a_removed_member_loses_the_org_and_their_sessions(api):
     owner = api.signed_in("owner@example.com")
     bob = _join(api, owner["access_token"], "bob@example.com")
     bob_id = _claims(bob["access_token"])["sub"]
-    assert api.call("DELETE", f"/api/v1/auth/members/{bob_id}",
-                    owner["access_token"]).status_code == 204
+    assert (
+        api.call("DELETE", f"/api/v1/auth/members/{bob_id}", owner["access_token"]).status_code
+        == 204
+    )
     assert api.me(bob["access_token"]).status_code == 401
     fresh = api.login("bob@example.com").json
     org_id = _claims(owner["access_token"])["org"]

@@ -58,13 +58,19 @@ def smtp():
 def mail_app(make_app, smtp):
     inbox, port = smtp
     inbox.messages.clear()
-    return make_app(smtp_host="127.0.0.1", smtp_port=port, smtp_security="none",
-                    smtp_from="Chatlens <auth@chatlens.example>", public_url=PUBLIC_URL)
+    return make_app(
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_security="none",
+        smtp_from="Chatlens <auth@chatlens.example>",
+        public_url=PUBLIC_URL,
+    )
 
 
 def ask(client, email, address="10.0.0.1"):
-    return client.post("/api/v1/auth/password-reset", json={"email": email},
-                       environ_base={"REMOTE_ADDR": address})
+    return client.post(
+        "/api/v1/auth/password-reset", json={"email": email}, environ_base={"REMOTE_ADDR": address}
+    )
 
 
 def token_in(message) -> str:
@@ -74,8 +80,9 @@ def token_in(message) -> str:
 
 
 def confirm(client, token, password=NEW_PASSWORD):
-    return client.post("/api/v1/auth/password-reset/confirm",
-                       json={"token": token, "new_password": password})
+    return client.post(
+        "/api/v1/auth/password-reset/confirm", json={"token": token, "new_password": password}
+    )
 
 
 def test_a_reset_by_e_mail_sets_the_password_ends_every_session_and_is_audited(mail_app, smtp):
@@ -117,7 +124,8 @@ def test_an_unknown_address_gets_the_same_answer_and_no_mail(mail_app, smtp):
 
 
 def test_an_expired_or_superseded_link_does_not_work_and_a_weak_password_spends_nothing(
-        mail_app, smtp):
+    mail_app, smtp
+):
     inbox, _ = smtp
     api = AuthApi(mail_app.test_client())
     api.signed_in("ben@example.com")
@@ -139,8 +147,13 @@ def test_an_expired_or_superseded_link_does_not_work_and_a_weak_password_spends_
 def test_requests_are_rate_limited_per_address_and_quietly_per_account(make_app, smtp):
     inbox, port = smtp
     inbox.messages.clear()
-    app = make_app(smtp_host="127.0.0.1", smtp_port=port, smtp_security="none",
-                   reset_limit_per_address="3 per hour", reset_limit_per_account="2 per hour")
+    app = make_app(
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_security="none",
+        reset_limit_per_address="3 per hour",
+        reset_limit_per_account="2 per hour",
+    )
     api = AuthApi(app.test_client())
     api.signed_in("cy@example.com")
     answers = [ask(api.client, "cy@example.com", "10.0.0.9").status_code for _ in range(3)]

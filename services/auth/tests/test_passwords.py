@@ -21,17 +21,28 @@ def test_the_packaged_list_has_thousands_of_common_passwords(policy):
     assert {"password", "123456", "qwerty123456", "1qaz2wsx3edc"} <= policy.common
 
 
-@pytest.mark.parametrize("password", [
-    "qwerty123456", "1QAZ2WSX3EDC", "password1234", "monkey123456!", "  iloveyou2024  ",
-    "aaaaaaaaaaaaaaaa", "abababababab", "ada.lovelace@example.com", "ada.lovelace2024!",
-])
+@pytest.mark.parametrize(
+    "password",
+    [
+        "qwerty123456",
+        "1QAZ2WSX3EDC",
+        "password1234",
+        "monkey123456!",
+        "  iloveyou2024  ",
+        "aaaaaaaaaaaaaaaa",
+        "abababababab",
+        "ada.lovelace@example.com",
+        "ada.lovelace2024!",
+    ],
+)
 def test_common_repetitive_and_email_based_passwords_are_refused(policy, password):
     with pytest.raises(PasswordRejected):
         policy.check(password, "ada.lovelace@example.com")
 
 
-@pytest.mark.parametrize("password", [PASSWORD, "x" * 60 + "Yz1!abc", "Überfahrt im Nebel 7",
-                                      "ada-password-chatlens"])
+@pytest.mark.parametrize(
+    "password", [PASSWORD, "x" * 60 + "Yz1!abc", "Überfahrt im Nebel 7", "ada-password-chatlens"]
+)
 def test_good_passwords_pass(policy, password):
     policy.check(password, "ada@example.com")
 
@@ -53,8 +64,12 @@ def test_a_128_character_password_is_kept_whole(api):
 def test_password_change_ends_other_sessions_and_returns_a_new_pair(api):
     tokens = api.signed_in()
     other = api.login().json
-    changed = api.call("POST", "/api/v1/auth/password", tokens["access_token"],
-                       {"current_password": PASSWORD, "new_password": NEW_PASSWORD})
+    changed = api.call(
+        "POST",
+        "/api/v1/auth/password",
+        tokens["access_token"],
+        {"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+    )
     assert changed.status_code == 200, changed.json
     for old in (tokens, other):
         assert api.me(old["access_token"]).status_code == 401
@@ -67,19 +82,30 @@ def test_password_change_ends_other_sessions_and_returns_a_new_pair(api):
 def test_password_change_needs_the_current_password_and_a_good_new_one(api):
     tokens = api.signed_in()
     path = "/api/v1/auth/password"
-    wrong = api.call("POST", path, tokens["access_token"],
-                     {"current_password": "not my password", "new_password": NEW_PASSWORD})
+    wrong = api.call(
+        "POST",
+        path,
+        tokens["access_token"],
+        {"current_password": "not my password", "new_password": NEW_PASSWORD},
+    )
     assert wrong.status_code == 401 and wrong.json["error"]["code"] == "invalid_credentials"
-    weak = api.call("POST", path, tokens["access_token"],
-                    {"current_password": PASSWORD, "new_password": "qwerty123456"})
+    weak = api.call(
+        "POST",
+        path,
+        tokens["access_token"],
+        {"current_password": PASSWORD, "new_password": "qwerty123456"},
+    )
     assert weak.status_code == 422
     assert api.me(tokens["access_token"]).status_code == 200
     assert api.login().status_code == 200
 
 
 def _login_from(client, address: str, password: str = "wrong password!!", email="ada@example.com"):
-    return client.post("/api/v1/auth/login", json={"email": email, "password": password},
-                       headers={"X-Forwarded-For": address})
+    return client.post(
+        "/api/v1/auth/login",
+        json={"email": email, "password": password},
+        headers={"X-Forwarded-For": address},
+    )
 
 
 def test_repeated_failures_from_one_address_get_429_with_retry_after(api, client):
@@ -98,8 +124,7 @@ def test_unknown_and_registered_emails_are_throttled_alike(api, client):
     api.register()
     answers = {}
     for email in ("ada@example.com", "nobody@example.com"):
-        statuses = [_login_from(client, "203.0.113.9", email=email).status_code
-                    for _ in range(6)]
+        statuses = [_login_from(client, "203.0.113.9", email=email).status_code for _ in range(6)]
         answers[email] = statuses
     assert answers["ada@example.com"] == answers["nobody@example.com"] == [401] * 5 + [429]
 
@@ -115,6 +140,8 @@ def test_a_distributed_guess_cannot_lock_out_an_address_the_user_signed_in_from(
 
 def test_one_address_guessing_many_accounts_is_throttled(make_app):
     client = make_app(login_limit_per_address="3 per 15 minutes").test_client()
-    statuses = [_login_from(client, "203.0.113.50", email=f"user{i}@example.com").status_code
-                for i in range(4)]
+    statuses = [
+        _login_from(client, "203.0.113.50", email=f"user{i}@example.com").status_code
+        for i in range(4)
+    ]
     assert statuses == [401, 401, 401, 429]

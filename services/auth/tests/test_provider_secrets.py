@@ -21,8 +21,12 @@ def test_a_secret_is_stored_encrypted_and_listed_with_a_hint_only(make_app, api_
     app = make_app(internal_token=INTERNAL)
     api = api_for(app)
     tokens = api.signed_in()
-    put = api.call("PUT", "/api/v1/auth/secrets/openai", tokens["access_token"],
-                   {"provider": "openai", "value": VALUE})
+    put = api.call(
+        "PUT",
+        "/api/v1/auth/secrets/openai",
+        tokens["access_token"],
+        {"provider": "openai", "value": VALUE},
+    )
     assert put.status_code == 200 and put.json["hint"] == "…WXYZ"
     listed = api.call("GET", "/api/v1/auth/secrets", tokens["access_token"]).json["secrets"]
     assert listed == [put.json] and VALUE not in str(listed)
@@ -35,11 +39,15 @@ def test_a_secret_is_stored_encrypted_and_listed_with_a_hint_only(make_app, api_
     client = app.test_client()
     body = {"org_id": _org(api, tokens), "name": "openai"}
     assert client.post("/internal/v1/secrets/reveal", json=body).status_code == 401
-    revealed = client.post("/internal/v1/secrets/reveal", json=body,
-                           headers={"X-Internal-Token": INTERNAL})
+    revealed = client.post(
+        "/internal/v1/secrets/reveal", json=body, headers={"X-Internal-Token": INTERNAL}
+    )
     assert revealed.json == {"value": VALUE}
-    other_org = client.post("/internal/v1/secrets/reveal", json={**body, "org_id": "nope"},
-                            headers={"X-Internal-Token": INTERNAL})
+    other_org = client.post(
+        "/internal/v1/secrets/reveal",
+        json={**body, "org_id": "nope"},
+        headers={"X-Internal-Token": INTERNAL},
+    )
     assert other_org.status_code == 404
 
     # Rotation: a new first key, the secret re-encrypted and still readable; old keys dropped.
@@ -51,43 +59,69 @@ def test_a_secret_is_stored_encrypted_and_listed_with_a_hint_only(make_app, api_
     with runtime.sessions() as session:
         rotated = session.scalar(select(ProviderSecret.ciphertext))
     assert Fernet(new_keys[0].encode()).decrypt(rotated.encode()).decode() == VALUE
-    again = client.post("/internal/v1/secrets/reveal", json=body,
-                        headers={"X-Internal-Token": INTERNAL})
+    again = client.post(
+        "/internal/v1/secrets/reveal", json=body, headers={"X-Internal-Token": INTERNAL}
+    )
     assert again.json == {"value": VALUE}
 
 
 def test_without_an_internal_token_the_reveal_route_is_off(api, client):
     tokens = api.signed_in()
-    api.call("PUT", "/api/v1/auth/secrets/openai", tokens["access_token"],
-             {"provider": "openai", "value": VALUE})
-    response = client.post("/internal/v1/secrets/reveal",
-                           json={"org_id": _org(api, tokens), "name": "openai"})
+    api.call(
+        "PUT",
+        "/api/v1/auth/secrets/openai",
+        tokens["access_token"],
+        {"provider": "openai", "value": VALUE},
+    )
+    response = client.post(
+        "/internal/v1/secrets/reveal", json={"org_id": _org(api, tokens), "name": "openai"}
+    )
     assert response.status_code == 404
 
 
 def test_only_admins_manage_secrets_and_names_are_checked(api):
     owner = api.signed_in("owner@example.com")
-    invitation = api.call("POST", "/api/v1/auth/invitations", owner["access_token"],
-                          {"email": "an@example.com", "role": "analyst"}).json
+    invitation = api.call(
+        "POST",
+        "/api/v1/auth/invitations",
+        owner["access_token"],
+        {"email": "an@example.com", "role": "analyst"},
+    ).json
     analyst = api.signed_in("an@example.com")
-    api.call("POST", "/api/v1/auth/invitations/accept", analyst["access_token"],
-             {"token": invitation["token"]})
+    api.call(
+        "POST",
+        "/api/v1/auth/invitations/accept",
+        analyst["access_token"],
+        {"token": invitation["token"]},
+    )
     analyst = api.switch(analyst["refresh_token"], _org(api, owner)).json
     body = {"provider": "openai", "value": VALUE}
-    assert api.call("PUT", "/api/v1/auth/secrets/openai", analyst["access_token"],
-                    body).status_code == 403
-    assert api.call("PUT", "/api/v1/auth/secrets/Bad Name!", owner["access_token"],
-                    body).status_code == 404
-    assert api.call("PUT", "/api/v1/auth/secrets/openai", owner["access_token"],
-                    {**body, "extra": 1}).status_code == 422
-    assert api.call("DELETE", "/api/v1/auth/secrets/openai",
-                    owner["access_token"]).status_code == 404
+    assert (
+        api.call("PUT", "/api/v1/auth/secrets/openai", analyst["access_token"], body).status_code
+        == 403
+    )
+    assert (
+        api.call("PUT", "/api/v1/auth/secrets/Bad Name!", owner["access_token"], body).status_code
+        == 404
+    )
+    assert (
+        api.call(
+            "PUT", "/api/v1/auth/secrets/openai", owner["access_token"], {**body, "extra": 1}
+        ).status_code
+        == 422
+    )
+    assert (
+        api.call("DELETE", "/api/v1/auth/secrets/openai", owner["access_token"]).status_code == 404
+    )
 
 
 def test_with_an_internal_token_every_internal_route_needs_it(make_app):
     client = make_app(internal_token=INTERNAL).test_client()
-    for method, path in [("GET", "/internal/v1/revocations"),
-                         ("POST", "/internal/v1/api-keys/verify"), ("POST", "/internal/v1/audit")]:
+    for method, path in [
+        ("GET", "/internal/v1/revocations"),
+        ("POST", "/internal/v1/api-keys/verify"),
+        ("POST", "/internal/v1/audit"),
+    ]:
         refused = client.open(path, method=method, json={}, headers={"X-Internal-Token": "wrong"})
         assert refused.status_code == 401, path
         allowed = client.open(path, method=method, json={}, headers={"X-Internal-Token": INTERNAL})

@@ -21,8 +21,12 @@ def test_refresh_returns_a_new_pair_and_spends_the_old_refresh_token(api, runtim
     assert api.me(pair["access_token"]).status_code == 200
 
     with runtime.sessions() as session:
-        old = session.scalar(select(RefreshToken).where(
-            RefreshToken.token_hash == hashlib.sha256(first["refresh_token"].encode()).hexdigest()))
+        old = session.scalar(
+            select(RefreshToken).where(
+                RefreshToken.token_hash
+                == hashlib.sha256(first["refresh_token"].encode()).hexdigest()
+            )
+        )
         new = session.scalar(select(RefreshToken).where(RefreshToken.spent_at.is_(None)))
     assert old.spent_at is not None and old.revoked_at is None
     assert new.family_id == old.family_id
@@ -70,8 +74,9 @@ def test_an_unknown_refresh_token_is_refused(api):
 def test_an_expired_refresh_token_is_refused(api, runtime):
     token = api.signed_in()["refresh_token"]
     with runtime.sessions() as session:
-        session.execute(update(RefreshToken).values(
-            expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+        session.execute(
+            update(RefreshToken).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
         session.commit()
     response = api.refresh(token)
     assert response.status_code == 401

@@ -33,25 +33,39 @@ def test_settings_default_to_a_sqlite_file_and_a_key_under_data_dir(tmp_path, mo
 
 def test_a_database_that_does_not_answer_means_not_ready_and_503(tmp_path, unused_port):
     settings = AuthSettings(
-        data_dir=tmp_path, auto_migrate=False, **CHEAP_ARGON2,
+        data_dir=tmp_path,
+        auto_migrate=False,
+        **CHEAP_ARGON2,
         database_url=f"mysql+pymysql://root@127.0.0.1:{unused_port}/nothing?connect_timeout=2",
     )
     client = create_app(settings).test_client()
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").status_code == 503
-    response = client.post("/api/v1/auth/login",
-                           json={"email": "ada@example.com", "password": "whatever it is"})
+    response = client.post(
+        "/api/v1/auth/login", json={"email": "ada@example.com", "password": "whatever it is"}
+    )
     assert response.status_code == 503
     assert response.json["error"]["code"] == "database_unavailable"
     assert "127.0.0.1" not in response.json["error"]["message"]
 
 
 def test_python_m_chatlens_auth_migrates_and_serves(database_url, tmp_path, unused_port):
-    env = {**os.environ, "DATA_DIR": str(tmp_path), "DATABASE_URL": database_url,
-           "PORT": str(unused_port), "HOST": "127.0.0.1", "AUTO_MIGRATE": "false",
-           **{k.upper(): str(v) for k, v in CHEAP_ARGON2.items()}}
-    migrated = subprocess.run([sys.executable, "-m", "chatlens.auth", "migrate"], env=env,
-                              capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "DATA_DIR": str(tmp_path),
+        "DATABASE_URL": database_url,
+        "PORT": str(unused_port),
+        "HOST": "127.0.0.1",
+        "AUTO_MIGRATE": "false",
+        **{k.upper(): str(v) for k, v in CHEAP_ARGON2.items()},
+    }
+    migrated = subprocess.run(
+        [sys.executable, "-m", "chatlens.auth", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert migrated.returncode == 0, migrated.stderr
     engine = db.make_engine(database_url)
     try:
@@ -59,8 +73,13 @@ def test_python_m_chatlens_auth_migrates_and_serves(database_url, tmp_path, unus
     finally:
         engine.dispose()
 
-    server = subprocess.Popen([sys.executable, "-m", "chatlens.auth"], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "chatlens.auth"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         body = _wait_for(f"http://127.0.0.1:{unused_port}/readyz", server)
         assert body == b'{"status":"ready"}\n'

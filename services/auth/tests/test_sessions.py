@@ -21,8 +21,9 @@ def _feed(client, runtime) -> dict:
     token = response.json["token"]
     key = runtime.signing_key
     assert jwt.get_unverified_header(token)["kid"] == key.kid
-    return jwt.decode(token, key.public_key, algorithms=[key.alg], audience="chatlens",
-                      issuer="chatlens-auth")
+    return jwt.decode(
+        token, key.public_key, algorithms=[key.alg], audience="chatlens", issuer="chatlens-auth"
+    )
 
 
 def test_logout_kills_the_access_token_of_that_session_only(api):

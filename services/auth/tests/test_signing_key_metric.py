@@ -15,9 +15,12 @@ DAY = 24 * 3600
 
 def _age(client) -> float:
     text = client.get("/metrics").get_data(as_text=True)
-    (value,) = [sample.value for family in text_string_to_metric_families(text)
-                for sample in family.samples
-                if sample.name == "chatlens_auth_signing_key_age_seconds"]
+    (value,) = [
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "chatlens_auth_signing_key_age_seconds"
+    ]
     return value
 
 

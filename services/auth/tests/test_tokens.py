@@ -27,8 +27,12 @@ def _claims(token: str) -> dict:
 
 
 def _sign(runtime, claims: dict, key=None) -> str:
-    return jwt.encode(claims, key or runtime.signing_key.private_key, "RS256",
-                      headers={"kid": runtime.signing_key.kid})
+    return jwt.encode(
+        claims,
+        key or runtime.signing_key.private_key,
+        "RS256",
+        headers={"kid": runtime.signing_key.kid},
+    )
 
 
 def _forge(name: str, token: str, runtime, refresh_token: str) -> str:
@@ -40,9 +44,13 @@ def _forge(name: str, token: str, runtime, refresh_token: str) -> str:
         return f"{header}.{_b64(json.dumps(good).encode())}."
     if name == "hs256_with_the_public_key":
         public_pem = runtime.signing_key.public_key.public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        signing_input = (_b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": kid}).encode())
-                         + "." + _b64(json.dumps(good).encode()))
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        signing_input = (
+            _b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": kid}).encode())
+            + "."
+            + _b64(json.dumps(good).encode())
+        )
         signature = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
         return f"{signing_input}.{_b64(signature)}"
     if name == "wrong_key":
@@ -70,9 +78,20 @@ def _forge(name: str, token: str, runtime, refresh_token: str) -> str:
     raise AssertionError(name)
 
 
-FORGERIES = ["alg_none", "hs256_with_the_public_key", "wrong_key", "tampered_payload", "expired",
-             "wrong_audience", "wrong_issuer", "not_an_access_token", "missing_exp",
-             "unknown_kid", "refresh_token_as_access", "garbage"]
+FORGERIES = [
+    "alg_none",
+    "hs256_with_the_public_key",
+    "wrong_key",
+    "tampered_payload",
+    "expired",
+    "wrong_audience",
+    "wrong_issuer",
+    "not_an_access_token",
+    "missing_exp",
+    "unknown_kid",
+    "refresh_token_as_access",
+    "garbage",
+]
 
 
 @pytest.mark.parametrize("forgery", FORGERIES)
@@ -110,8 +129,13 @@ def test_the_jwks_verifies_a_token_issued_by_login(api, client):
 
     key_set = jwt.PyJWKSet.from_dict(published.json)
     kid = jwt.get_unverified_header(tokens["access_token"])["kid"]
-    claims = jwt.decode(tokens["access_token"], key_set[kid].key, algorithms=["RS256"],
-                        audience="chatlens", issuer="chatlens-auth")
+    claims = jwt.decode(
+        tokens["access_token"],
+        key_set[kid].key,
+        algorithms=["RS256"],
+        audience="chatlens",
+        issuer="chatlens-auth",
+    )
     assert claims["typ"] == "access"
 
 
@@ -120,10 +144,10 @@ def test_the_kid_is_the_rfc_7638_thumbprint():
     jwk = {
         "kty": "RSA",
         "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tS"
-             "oc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65Y"
-             "GjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdk"
-             "t-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqD"
-             "Kgw",
+        "oc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65Y"
+        "GjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdk"
+        "t-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqD"
+        "Kgw",
         "e": "AQAB",
         "alg": "RS256",
         "kid": "2011-04-29",
@@ -136,10 +160,18 @@ def test_the_key_file_is_created_private_and_reused_on_restart(make_app, tmp_pat
     first = make_app(jwt_private_key_path=key_path)
     assert stat.S_IMODE(os.stat(key_path).st_mode) == 0o600
     kid = first.test_client().get("/.well-known/jwks.json").json["keys"][0]["kid"]
-    first.test_client().post("/api/v1/auth/register", json={
-        "email": "ada@example.com", "password": "correct horse battery staple"})
-    token = first.test_client().post("/api/v1/auth/login", json={
-        "email": "ada@example.com", "password": "correct horse battery staple"}).json
+    first.test_client().post(
+        "/api/v1/auth/register",
+        json={"email": "ada@example.com", "password": "correct horse battery staple"},
+    )
+    token = (
+        first.test_client()
+        .post(
+            "/api/v1/auth/login",
+            json={"email": "ada@example.com", "password": "correct horse battery staple"},
+        )
+        .json
+    )
 
     restarted = make_app(jwt_private_key_path=key_path).test_client()
     assert restarted.get("/.well-known/jwks.json").json["keys"][0]["kid"] == kid
@@ -152,9 +184,13 @@ def test_an_ed25519_key_file_is_accepted_and_published_as_okp(tmp_path):
     from cryptography.hazmat.primitives.asymmetric import ed25519
 
     path = tmp_path / "ed.pem"
-    path.write_bytes(ed25519.Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
+    path.write_bytes(
+        ed25519.Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     key = keys.load_or_create(path)
     jwk = key.public_jwk()
     assert key.alg == "EdDSA" and jwk["kty"] == "OKP" and jwk["kid"] == keys.thumbprint(jwk)

@@ -27,9 +27,12 @@ ROOT = Path(__file__).resolve().parents[3]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=100_000)
-    parser.add_argument("--port", type=int,
-                        default=int(os.environ.get("CHATLENS_E2E_PORT", "18100")),
-                        help="base port of the bench stack (nginx on port - 20)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("CHATLENS_E2E_PORT", "18100")),
+        help="base port of the bench stack (nginx on port - 20)",
+    )
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     # Stopped with SIGTERM (or SIGINT, which a background job ignores): still take the stack down.
@@ -43,14 +46,30 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     export = out / f"WhatsApp Chat with Large {args.messages}.txt"
     if not export.exists():
-        subprocess.run([sys.executable, str(ROOT / "bench" / "gen_whatsapp.py"),
-                        str(args.messages), str(export), "--seed", "42"], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "gen_whatsapp.py"),
+                str(args.messages),
+                str(export),
+                "--seed",
+                "42",
+            ],
+            check=True,
+        )
     size_mib = export.stat().st_size / 2**20
 
     state = out / f"stack-{uuid.uuid4().hex[:6]}"  # kept when the import fails: its logs
     with throwaway_vhost("bench") as amqp_url:
-        stack = Stack(StackConfig(root=ROOT, state=state, amqp_url=amqp_url,
-                                  base_port=args.port, nginx_port=args.port - 20))
+        stack = Stack(
+            StackConfig(
+                root=ROOT,
+                state=state,
+                amqp_url=amqp_url,
+                base_port=args.port,
+                nginx_port=args.port - 20,
+            )
+        )
         try:
             print("starting the stack …", flush=True)
             stack.up(wait_s=600)
@@ -73,8 +92,10 @@ def main() -> None:
     shutil.rmtree(state, ignore_errors=True)
     stats = final["stats"]
     result = {
-        "file_mib": round(size_mib, 1), "messages": stats.get("messages"),
-        "embedded": stats.get("embedded"), "seconds": round(seconds, 1),
+        "file_mib": round(size_mib, 1),
+        "messages": stats.get("messages"),
+        "embedded": stats.get("embedded"),
+        "seconds": round(seconds, 1),
         "messages_per_s": round(stats["messages"] / seconds, 1),
         "embedded_per_s": round(stats.get("embedded", 0) / seconds, 1),
         "peak_rss_mib": peaks,

@@ -33,8 +33,10 @@ def main() -> None:
     seconds = time.perf_counter() - started
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     size = args.path.stat().st_size / 2**20
-    print(f"{args.path.name}: {size:.1f} MiB, format {result.format}, {count} messages, "
-          f"{seconds:.1f} s ({first_pass:.1f} s first pass), {count / seconds:.0f} msg/s")
+    print(
+        f"{args.path.name}: {size:.1f} MiB, format {result.format}, {count} messages, "
+        f"{seconds:.1f} s ({first_pass:.1f} s first pass), {count / seconds:.0f} msg/s"
+    )
     print(f"peak RSS {peak_rss / 1024:.1f} MiB (before parsing {before / 1024:.1f} MiB)")
     if args.tracemalloc:
         _, peak = tracemalloc.get_traced_memory()

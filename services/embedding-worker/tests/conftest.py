@@ -48,8 +48,7 @@ def slack_zip(tmp_path_factory, make_zip) -> Path:
     """The Slack export fixture folder, zipped the way Slack ships it (flat, no root folder)."""
     root = FIXTURES / "slack-export"
     entries = {p.relative_to(root).as_posix(): p for p in sorted(root.rglob("*.json"))}
-    return make_zip(tmp_path_factory.mktemp("slack") / "Acme Slack export Apr 1 2024.zip",
-                    entries)
+    return make_zip(tmp_path_factory.mktemp("slack") / "Acme Slack export Apr 1 2024.zip", entries)
 
 
 @pytest.fixture(scope="session")

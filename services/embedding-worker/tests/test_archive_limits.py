@@ -9,8 +9,9 @@ from chatlens.shared.archives import ArchiveLimits
 from chatlens.shared.bus import Delivery
 from chatlens.shared.settings import ArchiveSettings
 
-DELIVERY = Delivery(queue="embedding.ingest", redelivered=False, delivery_count=0,
-                    correlation_id=None)
+DELIVERY = Delivery(
+    queue="embedding.ingest", redelivered=False, delivery_count=0, correlation_id=None
+)
 
 
 class Recorder:
@@ -44,13 +45,26 @@ def test_an_archive_past_the_configured_limits_fails_the_job(tmp_path, fixtures_
     make_zip(tmp_path / "org1" / "many.zip", {f"{name}/_chat.txt": chat for name in "abcde"})
     make_zip(tmp_path / "org1" / "big.zip", {"_chat.txt": chat.read_bytes() * 50})
     publisher = Recorder()
-    handlers = Handlers(publisher.publish, NoEmbedder(), upload_dir=tmp_path,
-                        archive_limits=ArchiveLimits(max_entries=4, max_total_bytes=10_000))
+    handlers = Handlers(
+        publisher.publish,
+        NoEmbedder(),
+        upload_dir=tmp_path,
+        archive_limits=ArchiveLimits(max_entries=4, max_total_bytes=10_000),
+    )
 
     for name in ("many.zip", "big.zip"):
-        handlers.ingest(schemas.IngestRequested(
-            job_id=name, org_id="org1", collection_id="col1", upload_key=f"org1/{name}",
-            filename=name, sha256="0" * 64, size=1), DELIVERY)
+        handlers.ingest(
+            schemas.IngestRequested(
+                job_id=name,
+                org_id="org1",
+                collection_id="col1",
+                upload_key=f"org1/{name}",
+                filename=name,
+                sha256="0" * 64,
+                size=1,
+            ),
+            DELIVERY,
+        )
 
     many, big = [m for m in publisher.published if isinstance(m, schemas.JobFailed)]
     assert many.code == "parse_failed" and "more than 4 entries" in many.reason

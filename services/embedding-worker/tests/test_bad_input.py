@@ -14,8 +14,10 @@ from chatlens.embedding_worker.parsing import parse_any
 from chatlens.embedding_worker.parsing.jsonstream import TolerantReader
 
 TELEGRAM_HEAD = b'{"name": "X", "type": "personal_chat", "id": 1, "messages": ['
-MESSAGE = (b'{"id": %d, "type": "message", "date": "2024-01-01T10:00:00", '
-           b'"date_unixtime": "1704103200", "from": "A", "text": "hello"}')
+MESSAGE = (
+    b'{"id": %d, "type": "message", "date": "2024-01-01T10:00:00", '
+    b'"date_unixtime": "1704103200", "from": "A", "text": "hello"}'
+)
 
 
 def refusal(path, **options) -> NotAChatExport:
@@ -40,8 +42,9 @@ def test_truncated_json_fails_before_any_message_with_its_place(tmp_path):
 
 def test_json_nested_ten_thousand_deep_is_refused_not_recursed(tmp_path):
     path = tmp_path / "result.json"
-    path.write_bytes(TELEGRAM_HEAD + MESSAGE % 1 + b", {\"text\": " + b"[" * 10_000
-                     + b"]" * 10_000 + b"}]}")
+    path.write_bytes(
+        TELEGRAM_HEAD + MESSAGE % 1 + b', {"text": ' + b"[" * 10_000 + b"]" * 10_000 + b"}]}"
+    )
 
     error = refusal(path)
 
@@ -67,8 +70,10 @@ def test_invalid_utf8_inside_json_is_refused_with_its_place(tmp_path):
 
 def test_lone_surrogates_become_replacement_characters_not_a_crash(tmp_path):
     path = tmp_path / "result.json"
-    path.write_bytes(TELEGRAM_HEAD + b'{"id": 1, "type": "message", "date_unixtime": "1704103200",'
-                     b' "from": "A\\udc80", "text": "x \\ud800 y"}]}')
+    path.write_bytes(
+        TELEGRAM_HEAD + b'{"id": 1, "type": "message", "date_unixtime": "1704103200",'
+        b' "from": "A\\udc80", "text": "x \\ud800 y"}]}'
+    )
 
     [message] = parse_any(path).messages
 
@@ -110,10 +115,13 @@ def test_an_empty_file_is_refused(tmp_path):
     assert refusal(path).reason == "empty"
 
 
-@pytest.mark.parametrize(("entry", "code"), [
-    ("../../evil/_chat.txt", "archive_path_traversal"),
-    ("/etc/_chat.txt", "archive_absolute_path"),
-])
+@pytest.mark.parametrize(
+    ("entry", "code"),
+    [
+        ("../../evil/_chat.txt", "archive_path_traversal"),
+        ("/etc/_chat.txt", "archive_absolute_path"),
+    ],
+)
 def test_an_archive_with_an_escaping_entry_is_refused_by_code(tmp_path, entry, code):
     path = tmp_path / "export.zip"
     with zipfile.ZipFile(path, "w") as archive:
@@ -128,7 +136,7 @@ def test_a_symlink_in_an_archive_is_refused(tmp_path):
     path = tmp_path / "export.zip"
     with zipfile.ZipFile(path, "w") as archive:
         link = zipfile.ZipInfo("_chat.txt")
-        link.external_attr = (0o120777 << 16)
+        link.external_attr = 0o120777 << 16
         archive.writestr(link, "/etc/passwd")
 
     assert refusal(path).reason == "archive_symlink"
@@ -171,8 +179,10 @@ def test_hex_escapes_are_rewritten_but_escaped_backslashes_are_not():
 
 def test_a_malformed_message_is_skipped_and_reported_the_rest_kept(tmp_path):
     path = tmp_path / "result.json"
-    path.write_bytes(TELEGRAM_HEAD + MESSAGE % 1 + b', {"id": 2, "date_unixtime": "1704103200",'
-                     b' "text": "odd", "reactions": 5}, ' + MESSAGE % 3 + b"]}")
+    path.write_bytes(
+        TELEGRAM_HEAD + MESSAGE % 1 + b', {"id": 2, "date_unixtime": "1704103200",'
+        b' "text": "odd", "reactions": 5}, ' + MESSAGE % 3 + b"]}"
+    )
 
     result = parse_any(path)
     messages = list(result.messages)

@@ -68,9 +68,15 @@ def worker(rabbit_url, embedder, tmp_path, fixtures_dir):
 
 
 def ingest_request(job_id: str, filename: str) -> schemas.IngestRequested:
-    return schemas.IngestRequested(job_id=job_id, org_id="org1", collection_id="col1",
-                                   upload_key=filename, filename=filename, sha256="0" * 64,
-                                   size=1)
+    return schemas.IngestRequested(
+        job_id=job_id,
+        org_id="org1",
+        collection_id="col1",
+        upload_key=filename,
+        filename=filename,
+        sha256="0" * 64,
+        size=1,
+    )
 
 
 def test_an_ingest_request_ends_in_batches_on_the_index_queue(worker):
@@ -79,7 +85,8 @@ def test_an_ingest_request_ends_in_batches_on_the_index_queue(worker):
     bus.publish(ingest_request("job-42", BOOK_CLUB))
 
     received = index_inbox.wait_for(
-        lambda ms: any(isinstance(m, schemas.EmbeddingFinished) for m in ms))
+        lambda ms: any(isinstance(m, schemas.EmbeddingFinished) for m in ms)
+    )
     batches = [m for m in received if isinstance(m, schemas.ChunksEmbedded)]
     finished = received[-1]
     assert isinstance(finished, schemas.EmbeddingFinished)
@@ -88,10 +95,15 @@ def test_an_ingest_request_ends_in_batches_on_the_index_queue(worker):
     assert sum(b.vectors.rows for b in batches) == finished.stats["embedded"] == 6
     assert {b.job_id for b in batches} == {"job-42"}
 
-    events = jobs_inbox.wait_for(lambda ms: sum(isinstance(m, schemas.JobProgressed)
-                                                 for m in ms) == 4)
+    events = jobs_inbox.wait_for(
+        lambda ms: sum(isinstance(m, schemas.JobProgressed) for m in ms) == 4
+    )
     assert [(e.stage, e.done, e.total) for e in events] == [
-        ("parsing", 12, 12), ("embedding", 5, 12), ("embedding", 10, 12), ("embedding", 12, 12)]
+        ("parsing", 12, 12),
+        ("embedding", 5, 12),
+        ("embedding", 10, 12),
+        ("embedding", 12, 12),
+    ]
 
 
 def test_a_file_that_is_not_a_chat_ends_in_job_failed(worker):

@@ -37,7 +37,8 @@ def test_images_are_attachments_and_text_parts_are_the_text(fixtures_dir):
 
     assert image.text == "Is this rise enough?"
     assert [(a.name, a.type, a.size) for a in image.attachments] == [
-        ("file-service://file-AbC123", "image_asset_pointer", 245120)]
+        ("file-service://file-AbC123", "image_asset_pointer", 245120)
+    ]
 
 
 def test_code_is_the_assistants_turn_tool_output_a_service_event(fixtures_dir):
@@ -63,16 +64,21 @@ def test_a_conversation_title_is_the_chat_and_backslashes_survive(fixtures_dir):
 
 
 def test_a_cycle_in_the_tree_ends_the_walk():
-    conversation = {"current_node": "a", "mapping": {
-        "a": {"id": "a", "parent": "b"}, "b": {"id": "b", "parent": "a"}}}
+    conversation = {
+        "current_node": "a",
+        "mapping": {"a": {"id": "a", "parent": "b"}, "b": {"id": "b", "parent": "a"}},
+    }
 
     assert [n["id"] for n in thread(conversation)] == ["b", "a"]
 
 
 def test_without_current_node_the_last_branch_is_followed():
-    conversation = {"mapping": {
-        "r": {"id": "r", "parent": None, "children": ["x", "y"]},
-        "x": {"id": "x", "parent": "r", "children": []},
-        "y": {"id": "y", "parent": "r", "children": []}}}
+    conversation = {
+        "mapping": {
+            "r": {"id": "r", "parent": None, "children": ["x", "y"]},
+            "x": {"id": "x", "parent": "r", "children": []},
+            "y": {"id": "y", "parent": "r", "children": []},
+        }
+    }
 
     assert [n["id"] for n in thread(conversation)] == ["r", "y"]

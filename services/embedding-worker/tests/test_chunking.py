@@ -12,12 +12,27 @@ from chatlens.shared.schemas import ChatMessage
 START = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 
 
-def message(seq: int, minutes: float, *, chat: str = "Team", sender: str | None = "Ana",
-            kind: str = "text", text: str = "hello") -> ChatMessage:
+def message(
+    seq: int,
+    minutes: float,
+    *,
+    chat: str = "Team",
+    sender: str | None = "Ana",
+    kind: str = "text",
+    text: str = "hello",
+) -> ChatMessage:
     return ChatMessage(
-        message_id=f"m{seq}", platform="whatsapp", chat=chat, sender=sender,
-        sent_at=START + timedelta(minutes=minutes), tz_assumption="UTC (assumed)", kind=kind,
-        text=text, seq=seq, source_file="x.txt", source_line=seq + 1,
+        message_id=f"m{seq}",
+        platform="whatsapp",
+        chat=chat,
+        sender=sender,
+        sent_at=START + timedelta(minutes=minutes),
+        tz_assumption="UTC (assumed)",
+        kind=kind,
+        text=text,
+        seq=seq,
+        source_file="x.txt",
+        source_line=seq + 1,
     )
 
 
@@ -55,8 +70,11 @@ def test_a_clock_stepping_back_more_than_the_gap_starts_a_new_chunk():
 
 
 def test_chunking_keeps_every_message_in_order_and_changes_nothing_else():
-    originals = [message(0, 0), message(1, 5, kind="system", sender=None, text="Ana left"),
-                 message(2, 90)]
+    originals = [
+        message(0, 0),
+        message(1, 5, kind="system", sender=None, text="Ana left"),
+        message(2, 90),
+    ]
 
     chunked = list(assign_chunks(originals))
 
@@ -78,7 +96,8 @@ def test_max_messages_must_be_positive():
 
 def test_the_embedded_text_names_the_speaker():
     assert embedding_text(message(0, 0, sender="Marta", text="Booked the venue")) == (
-        "Marta: Booked the venue")
+        "Marta: Booked the venue"
+    )
     assert embedding_text(message(0, 0, sender=None, kind="system", text="Ana left")) == "Ana left"
 
 

@@ -19,7 +19,10 @@ def test_messages_keep_their_snowflakes_and_the_channel_names_the_chat(fixtures_
     result, messages = parse(fixtures_dir, PART_1)
 
     assert [m.native_id for m in messages] == [
-        "1235000000000000001", "1235000000000000002", "1235000000000000003"]
+        "1235000000000000001",
+        "1235000000000000002",
+        "1235000000000000003",
+    ]
     assert {m.chat for m in messages} == {"Makers / general"}
     assert result.total == 3
 
@@ -40,7 +43,7 @@ def test_replies_edits_reactions_and_attachments(fixtures_dir):
     assert answer.edited and not question.edited
     assert (answer.sender, answer.sender_id) == ("mei", "555000000000000002")
     assert question.sender == "Ravi"  # the server nickname over the user name
-    assert [(r.emoji, r.count, r.users) for r in question.reactions] == [("\U0001F440", 2, ["Mei"])]
+    assert [(r.emoji, r.count, r.users) for r in question.reactions] == [("\U0001f440", 2, ["Mei"])]
     assert [(a.name, a.size) for a in answer.attachments] == [("benchy.jpg", 201344)]
 
 
@@ -70,8 +73,10 @@ def test_a_thread_export_belongs_to_its_parent_channel_with_a_thread_id(fixtures
 
 def test_a_private_thread_without_a_known_parent_is_its_own_thread(tmp_path, fixtures_dir):
     text = (fixtures_dir / THREAD).read_text(encoding="utf-8")
-    text = text.replace('"GuildPublicThread", "categoryId": "1020304050607080", "category": '
-                        '"general"', '"GuildPrivateThread", "categoryId": null, "category": null')
+    text = text.replace(
+        '"GuildPublicThread", "categoryId": "1020304050607080", "category": "general"',
+        '"GuildPrivateThread", "categoryId": null, "category": null',
+    )
     path = tmp_path / "private.json"
     path.write_text(text, encoding="utf-8")
 

@@ -19,11 +19,13 @@ def test_texts_become_384_dimensional_unit_vectors(embedder):
 
 
 def test_a_paraphrase_is_closer_than_an_unrelated_sentence(embedder):
-    query, paraphrase, unrelated = embedder.embed([
-        "When is the team trip to Portugal?",
-        "Marta: Booked the venue in Lisbon for the offsite, 12 to 14 March",
-        "Rui: The printer on the second floor is out of toner again",
-    ])
+    query, paraphrase, unrelated = embedder.embed(
+        [
+            "When is the team trip to Portugal?",
+            "Marta: Booked the venue in Lisbon for the offsite, 12 to 14 March",
+            "Rui: The printer on the second floor is out of toner again",
+        ]
+    )
 
     assert float(query @ paraphrase) > float(query @ unrelated) + 0.1
 
@@ -42,7 +44,7 @@ def test_the_model_is_loaded_once_per_worker_and_kept_on_the_plugin(dask_client,
 
 def test_batches_are_embedded_in_order_when_pipelined(embedder):
     texts = [f"message number {i} about topic {i % 7}" for i in range(40)]
-    futures = [embedder.submit(texts[i:i + 10]) for i in range(0, 40, 10)]
+    futures = [embedder.submit(texts[i : i + 10]) for i in range(0, 40, 10)]
 
     pipelined = np.vstack([embedder.result(f) for f in futures])
 

@@ -16,8 +16,9 @@ from chatlens.embedding_worker.handlers import Handlers
 from chatlens.shared import schemas
 from chatlens.shared.bus import Delivery, PermanentError, TransientError
 
-DELIVERY = Delivery(queue="embedding.ingest", redelivered=False, delivery_count=0,
-                    correlation_id=None)
+DELIVERY = Delivery(
+    queue="embedding.ingest", redelivered=False, delivery_count=0, correlation_id=None
+)
 BOOK_CLUB = "WhatsApp Chat with Book Club.txt"
 
 
@@ -48,7 +49,8 @@ def uploads(tmp_path, fixtures_dir):
 def telegram_uploads(uploads, fixtures_dir):
     shutil.copy(fixtures_dir / "telegram" / "result.json", uploads / "org1" / "result.json")
     (uploads / "org1" / "cut.json").write_bytes(
-        (fixtures_dir / "telegram" / "result.json").read_bytes()[:-200])
+        (fixtures_dir / "telegram" / "result.json").read_bytes()[:-200]
+    )
     return uploads
 
 
@@ -59,13 +61,19 @@ def publisher():
 
 @pytest.fixture
 def handlers(publisher, embedder, uploads):
-    return Handlers(publisher.publish, embedder, upload_dir=uploads, batch_size=5,
-                    pipeline_depth=2)
+    return Handlers(publisher.publish, embedder, upload_dir=uploads, batch_size=5, pipeline_depth=2)
 
 
 def request(key: str = f"org1/{BOOK_CLUB}", **overrides) -> schemas.IngestRequested:
-    fields = dict(job_id="job-1", org_id="org1", collection_id="col1", upload_key=key,
-                  filename=key.rsplit("/", 1)[-1], sha256="0" * 64, size=1)
+    fields = dict(
+        job_id="job-1",
+        org_id="org1",
+        collection_id="col1",
+        upload_key=key,
+        filename=key.rsplit("/", 1)[-1],
+        sha256="0" * 64,
+        size=1,
+    )
     return schemas.IngestRequested(**{**fields, **overrides})
 
 
@@ -74,16 +82,24 @@ def test_an_export_is_published_as_numbered_batches_then_a_final_word(handlers, 
 
     kinds = [type(m).__name__ for m in publisher.published]
     assert kinds == ["JobProgressed"] + ["ChunksEmbedded", "JobProgressed"] * 3 + [
-        "EmbeddingFinished"]
+        "EmbeddingFinished"
+    ]
     batches = publisher.of(schemas.ChunksEmbedded)
     assert [b.batch_no for b in batches] == [0, 1, 2]
     # Batch k holds messages [5k, 5k+5) in file order, system ones included.
     assert [[m.seq for m in b.messages] for b in batches] == [
-        [0, 1, 2, 3, 4], [5, 6, 7, 8, 9], [10, 11]]
+        [0, 1, 2, 3, 4],
+        [5, 6, 7, 8, 9],
+        [10, 11],
+    ]
     assert all(m.chunk_id for b in batches for m in b.messages)
     finished = publisher.of(schemas.EmbeddingFinished)[0]
     assert (finished.job_id, finished.org_id, finished.collection_id, finished.batches) == (
-        "job-1", "org1", "col1", 3)
+        "job-1",
+        "org1",
+        "col1",
+        3,
+    )
 
 
 def test_vectors_go_only_with_embeddable_messages(handlers, publisher):
@@ -103,20 +119,46 @@ def test_progress_counts_messages_up_to_the_total(handlers, publisher):
     handlers.ingest(request(), DELIVERY)
 
     progress = [(p.stage, p.done, p.total) for p in publisher.of(schemas.JobProgressed)]
-    assert progress == [("parsing", 12, 12), ("embedding", 5, 12), ("embedding", 10, 12),
-                        ("embedding", 12, 12)]
+    assert progress == [
+        ("parsing", 12, 12),
+        ("embedding", 5, 12),
+        ("embedding", 10, 12),
+        ("embedding", 12, 12),
+    ]
 
 
 def test_the_final_word_carries_the_parse_diagnostics(handlers, publisher):
     handlers.ingest(request(), DELIVERY)
 
     stats = publisher.of(schemas.EmbeddingFinished)[0].stats
-    assert {k: stats[k] for k in ("format", "messages", "embedded", "system_events", "media",
-                                  "deleted", "edited", "skipped_lines", "skipped_examples",
-                                  "chat", "tz_assumption")} == {
-        "format": "whatsapp", "messages": 12, "embedded": 6, "system_events": 5,
-        "media": 1, "deleted": 1, "edited": 1, "skipped_lines": 0, "skipped_examples": [],
-        "chat": "Book Club", "tz_assumption": "UTC (assumed)"}
+    assert {
+        k: stats[k]
+        for k in (
+            "format",
+            "messages",
+            "embedded",
+            "system_events",
+            "media",
+            "deleted",
+            "edited",
+            "skipped_lines",
+            "skipped_examples",
+            "chat",
+            "tz_assumption",
+        )
+    } == {
+        "format": "whatsapp",
+        "messages": 12,
+        "embedded": 6,
+        "system_events": 5,
+        "media": 1,
+        "deleted": 1,
+        "edited": 1,
+        "skipped_lines": 0,
+        "skipped_examples": [],
+        "chat": "Book Club",
+        "tz_assumption": "UTC (assumed)",
+    }
 
 
 def test_a_redelivered_request_publishes_the_same_batches(handlers, publisher):
@@ -142,14 +184,17 @@ def test_a_file_that_is_not_a_chat_export_fails_the_job_without_raising(handlers
     assert "WhatsApp" in failed.reason
 
 
-@pytest.mark.parametrize(("key", "reason"), [
-    ("org1/gone.txt", "not in the upload store"),
-    ("../outside.txt", "outside the upload store"),
-    ("org1/../../outside.txt", "outside the upload store"),
-    ("/etc/passwd", "outside the upload store"),
-    ("", "outside the upload store"),
-    ("org1", "cannot be read"),
-])
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        ("org1/gone.txt", "not in the upload store"),
+        ("../outside.txt", "outside the upload store"),
+        ("org1/../../outside.txt", "outside the upload store"),
+        ("/etc/passwd", "outside the upload store"),
+        ("", "outside the upload store"),
+        ("org1", "cannot be read"),
+    ],
+)
 def test_a_missing_or_escaping_upload_fails_the_job(handlers, publisher, uploads, key, reason):
     (uploads.parent / "outside.txt").write_text("01/02/24, 10:00 - Ana: secret\n")
 
@@ -189,12 +234,14 @@ def test_dask_trouble_is_transient_not_a_failed_job(publisher, stalled_embedder,
 
 
 def test_dask_trouble_on_the_last_delivery_fails_the_job_instead_of_stranding_it(
-        publisher, stalled_embedder, uploads):
+    publisher, stalled_embedder, uploads
+):
     """Requeued once more, the message would go to the dead-letter queue and the job would wait
     for ever (found by the fault suite after a Dask scheduler restart)."""
     handlers = Handlers(publisher.publish, stalled_embedder, upload_dir=uploads, batch_size=5)
-    last = Delivery(queue="embedding.ingest", redelivered=True, delivery_count=5,
-                    correlation_id=None, last=True)
+    last = Delivery(
+        queue="embedding.ingest", redelivered=True, delivery_count=5, correlation_id=None, last=True
+    )
 
     handlers.ingest(request(), last)
 
@@ -210,8 +257,9 @@ def test_a_foreign_message_on_the_ingest_queue_is_a_permanent_error(handlers):
 
 
 def test_a_query_is_embedded_over_the_same_path(handlers):
-    reply = handlers.embed_query(schemas.EmbedQuery(texts=["trip to Portugal", "invoice"]),
-                                 DELIVERY)
+    reply = handlers.embed_query(
+        schemas.EmbedQuery(texts=["trip to Portugal", "invoice"]), DELIVERY
+    )
 
     assert reply.model == "all-MiniLM-L6-v2"
     vectors = reply.vectors.to_array()
@@ -219,17 +267,20 @@ def test_a_query_is_embedded_over_the_same_path(handlers):
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
-def test_a_query_asked_again_comes_from_the_cache_with_the_same_vector(publisher, embedder,
-                                                                     uploads, monkeypatch):
+def test_a_query_asked_again_comes_from_the_cache_with_the_same_vector(
+    publisher, embedder, uploads, monkeypatch
+):
     handlers = Handlers(publisher.publish, embedder, upload_dir=uploads, query_cache_size=2)
     sent: list[list[str]] = []
     embed = embedder.embed
-    monkeypatch.setattr(embedder, "embed", lambda texts, **kw: sent.append(texts) or embed(
-        texts, **kw))
+    monkeypatch.setattr(
+        embedder, "embed", lambda texts, **kw: sent.append(texts) or embed(texts, **kw)
+    )
 
     def ask(*texts: str) -> np.ndarray:
-        return handlers.embed_query(schemas.EmbedQuery(texts=list(texts)), DELIVERY).vectors \
-            .to_array()
+        return handlers.embed_query(
+            schemas.EmbedQuery(texts=list(texts)), DELIVERY
+        ).vectors.to_array()
 
     first = ask("trip to Portugal", "invoice")
     again = ask("invoice", "new question", "trip to Portugal", "new question")
@@ -249,13 +300,18 @@ def test_a_telegram_export_goes_through_the_same_batches(handlers, publisher, te
     assert {m.platform for b in batches for m in b.messages} == {"telegram"}
     stats = publisher.of(schemas.EmbeddingFinished)[0].stats
     assert (stats["format"], stats["messages"], stats["system_events"], stats["embedded"]) == (
-        "telegram", 9, 1, 6)
+        "telegram",
+        9,
+        1,
+        6,
+    )
     progress = [(p.stage, p.done, p.total) for p in publisher.of(schemas.JobProgressed)]
     assert progress == [("parsing", 9, 9), ("embedding", 5, 9), ("embedding", 9, 9)]
 
 
-def test_a_truncated_json_upload_fails_the_job_before_any_batch(handlers, publisher,
-                                                                telegram_uploads):
+def test_a_truncated_json_upload_fails_the_job_before_any_batch(
+    handlers, publisher, telegram_uploads
+):
     handlers.ingest(request("org1/cut.json"), DELIVERY)
 
     [failed] = publisher.published
@@ -269,19 +325,29 @@ def test_every_message_bound_to_the_workers_queues_has_a_handler(handlers):
 
 
 def test_an_export_that_yields_no_message_fails_the_job_and_reaches_no_index(
-        handlers, publisher, uploads):
-    (uploads / "org1" / "junk.json").write_text(json.dumps({
-        "name": "Team", "type": "personal_chat", "id": 1,
-        "messages": [{"id": 1, "type": "message", "date": "not a date", "text": "hi"},
-                     {"id": 2, "type": "message", "date": 17}, 42]}))
+    handlers, publisher, uploads
+):
+    (uploads / "org1" / "junk.json").write_text(
+        json.dumps(
+            {
+                "name": "Team",
+                "type": "personal_chat",
+                "id": 1,
+                "messages": [
+                    {"id": 1, "type": "message", "date": "not a date", "text": "hi"},
+                    {"id": 2, "type": "message", "date": 17},
+                    42,
+                ],
+            }
+        )
+    )
 
     handlers.ingest(request("org1/junk.json"), DELIVERY)
 
     failed = publisher.of(schemas.JobFailed)
     assert [f.code for f in failed] == ["no_messages"], publisher.published
     assert "junk.json: no message could be read (3 entries skipped" in failed[0].reason
-    assert not publisher.of(schemas.ChunksEmbedded) and not publisher.of(
-        schemas.EmbeddingFinished)
+    assert not publisher.of(schemas.ChunksEmbedded) and not publisher.of(schemas.EmbeddingFinished)
 
 
 def test_a_bad_csv_is_explained_by_the_csv_parser_not_whatsapps(handlers, publisher, uploads):

@@ -27,7 +27,10 @@ def test_settings_default_the_upload_store_under_the_data_dir(monkeypatch):
 
     assert settings.upload_dir == Path("/srv/chatlens/uploads")
     assert (settings.dask_scheduler_address, settings.batch_size, settings.health_port) == (
-        None, 512, 8103)
+        None,
+        512,
+        8103,
+    )
 
 
 def test_settings_are_read_from_the_environment(monkeypatch):
@@ -58,11 +61,21 @@ def _get(url: str) -> int:
 
 def test_the_worker_runs_answers_and_stops_on_sigterm(rabbit_url, tmp_path):
     port = _free_port()
-    env = {**os.environ, "AMQP_URL": rabbit_url, "DATA_DIR": str(tmp_path),
-           "HEALTH_PORT": str(port), "LOG_LEVEL": "INFO"}
+    env = {
+        **os.environ,
+        "AMQP_URL": rabbit_url,
+        "DATA_DIR": str(tmp_path),
+        "HEALTH_PORT": str(port),
+        "LOG_LEVEL": "INFO",
+    }
     env.pop("DASK_SCHEDULER_ADDRESS", None)
-    process = subprocess.Popen([sys.executable, "-m", "chatlens.embedding_worker"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chatlens.embedding_worker"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while _get(f"http://127.0.0.1:{port}/readyz") != 200:
@@ -87,4 +100,5 @@ def test_the_worker_runs_answers_and_stops_on_sigterm(rabbit_url, tmp_path):
         output = process.stdout.read()
     records = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     assert {"embedding worker running", "embedding worker stopped"} <= {
-        r["message"] for r in records}
+        r["message"] for r in records
+    }

@@ -53,9 +53,12 @@ def test_csv_rows_with_ids_keep_them_when_exported_again_in_another_order(tmp_pa
 
 
 def test_the_same_ids_come_back_on_every_parse(fixtures_dir, slack_zip):
-    for path in (fixtures_dir / "telegram/account.json",
-                 fixtures_dir / "chatgpt/conversations.json", slack_zip,
-                 fixtures_dir / "generic/messages.jsonl"):
+    for path in (
+        fixtures_dir / "telegram/account.json",
+        fixtures_dir / "chatgpt/conversations.json",
+        slack_zip,
+        fixtures_dir / "generic/messages.jsonl",
+    ):
         assert ids(path) == ids(path)
 
 

@@ -16,16 +16,19 @@ from chatlens.embedding_worker.parsing import (
 STATS_KEYS = {"format", "messages", "system_events", "media", "skipped_lines", "skipped_examples"}
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("WhatsApp Chat with Book Club.txt", "whatsapp"),
-    ("WhatsApp Chat - Running.txt", "whatsapp"),  # iOS: starts with "[" like JSON
-    ("telegram/result.json", "telegram"),
-    ("telegram/account.json", "telegram"),
-    ("discord/Makers - general [1020304050607080].json", "discord"),
-    ("chatgpt/conversations.json", "chatgpt"),
-    ("generic/messages.csv", "csv"),
-    ("generic/messages.jsonl", "jsonl"),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("WhatsApp Chat with Book Club.txt", "whatsapp"),
+        ("WhatsApp Chat - Running.txt", "whatsapp"),  # iOS: starts with "[" like JSON
+        ("telegram/result.json", "telegram"),
+        ("telegram/account.json", "telegram"),
+        ("discord/Makers - general [1020304050607080].json", "discord"),
+        ("chatgpt/conversations.json", "chatgpt"),
+        ("generic/messages.csv", "csv"),
+        ("generic/messages.jsonl", "jsonl"),
+    ],
+)
 def test_each_format_is_recognised_by_its_content(fixtures_dir, tmp_path, name, expected):
     # Under a neutral name, so only the content can tell.
     path = tmp_path / "upload.bin"
@@ -90,8 +93,10 @@ def test_a_zip_with_no_export_in_it_is_refused(tmp_path, make_zip):
 
 def test_whatsapp_inside_a_zip_reads_like_the_text_file(fixtures_dir, tmp_path, make_zip):
     text = fixtures_dir / "WhatsApp Chat - Flat 3B.txt"
-    path = make_zip(tmp_path / "WhatsApp Chat - Flat 3B.zip",
-                    {"_chat.txt": text, "IMG-20240102-WA0001.jpg": b"\xff\xd8" * 50})
+    path = make_zip(
+        tmp_path / "WhatsApp Chat - Flat 3B.zip",
+        {"_chat.txt": text, "IMG-20240102-WA0001.jpg": b"\xff\xd8" * 50},
+    )
 
     zipped = parse_any(path)
     from_zip = list(zipped.messages)
@@ -103,11 +108,17 @@ def test_whatsapp_inside_a_zip_reads_like_the_text_file(fixtures_dir, tmp_path, 
     assert from_zip[0].source_file == "WhatsApp Chat - Flat 3B.zip"
 
 
-def test_chatgpt_export_zip_is_read_through_its_conversations_json(fixtures_dir, tmp_path,
-                                                                  make_zip):
-    path = make_zip(tmp_path / "export.zip", {
-        "conversations.json": fixtures_dir / "chatgpt/conversations.json",
-        "chat.html": b"<html></html>", "user.json": b"{}"})
+def test_chatgpt_export_zip_is_read_through_its_conversations_json(
+    fixtures_dir, tmp_path, make_zip
+):
+    path = make_zip(
+        tmp_path / "export.zip",
+        {
+            "conversations.json": fixtures_dir / "chatgpt/conversations.json",
+            "chat.html": b"<html></html>",
+            "user.json": b"{}",
+        },
+    )
 
     result = parse_any(path)
 
@@ -115,14 +126,17 @@ def test_chatgpt_export_zip_is_read_through_its_conversations_json(fixtures_dir,
     assert len(list(result.messages)) == 8
 
 
-def test_an_archive_of_several_exports_is_read_export_by_export(fixtures_dir, tmp_path,
-                                                                make_zip):
-    path = make_zip(tmp_path / "exports.zip", {
-        "WhatsApp Chat with Ops.txt": fixtures_dir / "WhatsApp Chat with Ops.txt",
-        "WhatsApp Chat - Flat 3B.txt": fixtures_dir / "WhatsApp Chat - Flat 3B.txt",
-        "discord/general.json": fixtures_dir / "discord/Makers - general [1020304050607080].json",
-        "README.txt": b"These are my exports, see you.\n",
-    })
+def test_an_archive_of_several_exports_is_read_export_by_export(fixtures_dir, tmp_path, make_zip):
+    path = make_zip(
+        tmp_path / "exports.zip",
+        {
+            "WhatsApp Chat with Ops.txt": fixtures_dir / "WhatsApp Chat with Ops.txt",
+            "WhatsApp Chat - Flat 3B.txt": fixtures_dir / "WhatsApp Chat - Flat 3B.txt",
+            "discord/general.json": fixtures_dir
+            / "discord/Makers - general [1020304050607080].json",
+            "README.txt": b"These are my exports, see you.\n",
+        },
+    )
 
     result = parse_any(path)
     messages = list(result.messages)
@@ -133,8 +147,10 @@ def test_an_archive_of_several_exports_is_read_export_by_export(fixtures_dir, tm
     stats = result.diagnostics.as_stats()
     assert stats["messages"] == len(messages) == 7 + 9 + 3 and stats["chats"] == 3
     assert [(p["path"], p["format"]) for p in stats["parts"]] == [
-        ("WhatsApp Chat with Ops.txt", "whatsapp"), ("WhatsApp Chat - Flat 3B.txt", "whatsapp"),
-        ("discord/general.json", "discord")]
+        ("WhatsApp Chat with Ops.txt", "whatsapp"),
+        ("WhatsApp Chat - Flat 3B.txt", "whatsapp"),
+        ("discord/general.json", "discord"),
+    ]
     [refused] = stats["skipped_examples"]
     assert refused["path"] == "exports.zip:README.txt" and "WhatsApp" in refused["reason"]
     # The same chats as when uploaded one by one: the same ids.

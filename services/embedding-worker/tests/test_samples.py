@@ -21,7 +21,11 @@ def test_the_demo_export_parses_cleanly(parse):
 
     stats = export.diagnostics.as_stats()
     assert (stats["format"], stats["variant"], stats["date_order"], stats["clock"]) == (
-        "whatsapp", "android", "day-first", "24h")
+        "whatsapp",
+        "android",
+        "day-first",
+        "24h",
+    )
     assert 150 <= stats["messages"] <= 250 and stats["skipped_lines"] == 0
     assert stats["system_events"] >= 3 and stats["media"] >= 1
     assert len({m.sender for m in messages if m.sender}) == 5
@@ -42,8 +46,11 @@ def test_the_demo_query_finds_the_planted_message_first(parse, embedder):
 def test_the_generator_is_deterministic_and_writes_n_messages(tmp_path, parse):
     def generate(name: str, seed: int) -> Path:
         out = tmp_path / name
-        subprocess.run([sys.executable, str(GENERATOR), "300", str(out), "--seed", str(seed)],
-                       check=True, timeout=60)
+        subprocess.run(
+            [sys.executable, str(GENERATOR), "300", str(out), "--seed", str(seed)],
+            check=True,
+            timeout=60,
+        )
         return out
 
     first, again, other = generate("a.txt", 3), generate("b.txt", 3), generate("c.txt", 4)

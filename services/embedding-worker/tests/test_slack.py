@@ -24,9 +24,12 @@ def by_text(messages, start):
 def test_every_conversation_is_read_with_readable_names(slack):
     _, messages = slack
 
-    assert [m.chat for m in messages] == (["general"] * 7 + ["design"] * 2
-                                          + ["Group DM Ana, Ben Okafor, chloe"]
-                                          + ["DM Ana, Ben Okafor"] * 2)
+    assert [m.chat for m in messages] == (
+        ["general"] * 7
+        + ["design"] * 2
+        + ["Group DM Ana, Ben Okafor, chloe"]
+        + ["DM Ana, Ben Okafor"] * 2
+    )
     assert by_text(messages, "lunch").sender == "Ana"  # the display name
     assert by_text(messages, "Late reply").sender == "Ben Okafor"  # no display name: real name
 
@@ -55,18 +58,22 @@ def test_mrkdwn_tokens_and_escapes_are_resolved(slack):
 
     assert by_text(messages, "Welcome").text == (
         "Welcome @chloe! Release notes are in #design, ping @here if blocked. "
-        "Docs: the wiki (https://wiki.example.com/release) & https://example.com")
+        "Docs: the wiki (https://wiki.example.com/release) & https://example.com"
+    )
     assert by_text(messages, "thanks!").text == "thanks! is 2 < 3 > 1?"
     assert by_text(messages, "gift").text == "gift for Dana: shop@example.com?"
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("<@U1> and <@U9|zed>", "@Ana and @zed"),
-    ("<#C1> <#C2|random>", "#general #random"),
-    ("<!channel> <!everyone> <!subteam^S1|@devs>", "@channel @everyone @devs"),
-    ("<https://a.example>", "https://a.example"),
-    ("&lt;not a token&gt; &amp;", "<not a token> &"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("<@U1> and <@U9|zed>", "@Ana and @zed"),
+        ("<#C1> <#C2|random>", "#general #random"),
+        ("<!channel> <!everyone> <!subteam^S1|@devs>", "@channel @everyone @devs"),
+        ("<https://a.example>", "https://a.example"),
+        ("&lt;not a token&gt; &amp;", "<not a token> &"),
+    ],
+)
 def test_mrkdwn_resolution(raw, expected):
     assert resolve(raw, USERS, CHANNELS) == expected
 
@@ -75,8 +82,10 @@ def test_joins_and_leaves_are_service_events(slack):
     result, messages = slack
 
     service = [(m.sender, m.text) for m in messages if m.kind == "service"]
-    assert service == [("chloe", "@chloe has joined the channel"),
-                       ("chloe", "@chloe has left the channel")]
+    assert service == [
+        ("chloe", "@chloe has joined the channel"),
+        ("chloe", "@chloe has left the channel"),
+    ]
     assert result.diagnostics.as_stats()["system_events"] == 2
 
 
@@ -99,10 +108,12 @@ def test_files_are_attachments_and_reactions_name_their_users(slack):
     pdf = next(m for m in messages if m.kind == "media")
 
     assert [(a.name, a.mime, a.size) for a in draft.attachments] == [
-        ("logo-v2.png", "image/png", 48211)]
+        ("logo-v2.png", "image/png", 48211)
+    ]
     assert pdf.attachments[0].name == "feedback.pdf" and pdf.text == ""
     assert [(r.emoji, r.count, r.users) for r in by_text(messages, "Welcome").reactions] == [
-        ("tada", 2, ["Ben Okafor", "chloe"])]
+        ("tada", 2, ["Ben Okafor", "chloe"])
+    ]
 
 
 def test_ids_are_the_channel_and_ts(slack_zip, slack):

@@ -45,18 +45,27 @@ def _get(url: str) -> tuple[int, str]:
 
 def _counter(metrics: str, path: str) -> float:
     found = re.search(
-        rf'^chatlens_embedding_query_batches_total\{{path="{path}"\}} (\S+)$', metrics, re.M)
+        rf'^chatlens_embedding_query_batches_total\{{path="{path}"\}} (\S+)$', metrics, re.M
+    )
     return float(found.group(1)) if found else 0.0
 
 
-def test_queries_sent_the_moment_the_worker_is_ready_are_answered_in_process(rabbit_url,
-                                                                             tmp_path):
+def test_queries_sent_the_moment_the_worker_is_ready_are_answered_in_process(rabbit_url, tmp_path):
     port = _free_port()
-    env = {**os.environ, "AMQP_URL": rabbit_url, "DATA_DIR": str(tmp_path),
-           "HEALTH_PORT": str(port), "EMBEDDING_BACKEND": "onnx-int8"}
+    env = {
+        **os.environ,
+        "AMQP_URL": rabbit_url,
+        "DATA_DIR": str(tmp_path),
+        "HEALTH_PORT": str(port),
+        "EMBEDDING_BACKEND": "onnx-int8",
+    }
     env.pop("DASK_SCHEDULER_ADDRESS", None)
-    process = subprocess.Popen([sys.executable, "-m", "chatlens.embedding_worker"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chatlens.embedding_worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     bus = Bus(rabbit_url, "startup-test")
     try:
         deadline = time.monotonic() + 180
@@ -68,8 +77,9 @@ def test_queries_sent_the_moment_the_worker_is_ready_are_answered_in_process(rab
         latencies = []
         for n in range(5):
             started = time.monotonic()
-            reply = bus.rpc().call(schemas.EmbedQuery(texts=[f"where is the offsite {n}?"]),
-                                   timeout=GATEWAY_DEADLINE_S)
+            reply = bus.rpc().call(
+                schemas.EmbedQuery(texts=[f"where is the offsite {n}?"]), timeout=GATEWAY_DEADLINE_S
+            )
             latencies.append(time.monotonic() - started)
             assert reply.vectors.rows == 1
         metrics = _get(f"http://127.0.0.1:{port}/metrics")[1]

@@ -15,7 +15,11 @@ def test_csv_rows_become_messages_with_their_line_numbers(fixtures_dir):
     messages = list(result.messages)
 
     assert [(m.source_line, m.sender, m.chat) for m in messages] == [
-        (2, "Ana", "team"), (3, "Ben", "team"), (5, "Ana", "random"), (7, "Chloe", "team")]
+        (2, "Ana", "team"),
+        (3, "Ben", "team"),
+        (5, "Ana", "random"),
+        (7, "Chloe", "team"),
+    ]
     # A quoted field over two lines is one message, its CRLF a plain newline.
     assert messages[1].text == 'Works for me.\nBringing the "new" slides'
     stats = result.diagnostics.as_stats()
@@ -23,8 +27,9 @@ def test_csv_rows_become_messages_with_their_line_numbers(fixtures_dir):
 
 
 def test_csv_times_with_and_without_offsets(fixtures_dir):
-    messages = list(parse_any(fixtures_dir / "generic/messages.csv",
-                              timezone="Europe/Berlin").messages)
+    messages = list(
+        parse_any(fixtures_dir / "generic/messages.csv", timezone="Europe/Berlin").messages
+    )
 
     assert messages[0].sent_at == datetime(2024, 6, 1, 9, 0, tzinfo=UTC)
     assert messages[0].tz_assumption == "offset in the file"
@@ -45,17 +50,25 @@ def test_jsonl_records_with_replies_and_repeated_messages(fixtures_dir):
     messages = list(result.messages)
 
     assert [(m.source_line, m.text) for m in messages] == [
-        (1, "deploy finished"), (2, "thanks"), (4, "thanks"), (6, "thanks")]
+        (1, "deploy finished"),
+        (2, "thanks"),
+        (4, "thanks"),
+        (6, "thanks"),
+    ]
     assert messages[1].reply_to == messages[0].message_id
     # Two identical messages without ids stay two messages, with different ids.
     assert messages[2].message_id != messages[3].message_id
     assert result.diagnostics.as_stats()["skipped_examples"] == [
-        {"line": 3, "reason": "not a JSON object"}]
+        {"line": 3, "reason": "not a JSON object"}
+    ]
 
 
 def test_the_column_mapping_prefers_the_field_name_itself():
     assert mapping_for(["Date", "Timestamp", "Name", "Sender", "Body"]) == {
-        "timestamp": "Timestamp", "sender": "Sender", "text": "Body"}
+        "timestamp": "Timestamp",
+        "sender": "Sender",
+        "text": "Body",
+    }
 
 
 def test_a_table_without_a_text_column_is_refused_at_line_1(tmp_path):

@@ -17,7 +17,16 @@ def test_a_single_chat_export_gives_every_kind_of_message(fixtures_dir):
     result, messages = parse(fixtures_dir, "result.json")
 
     assert [m.kind for m in messages] == [
-        "service", "text", "text", "media", "media", "text", "poll", "call", "text"]
+        "service",
+        "text",
+        "text",
+        "media",
+        "media",
+        "text",
+        "poll",
+        "call",
+        "text",
+    ]
     assert {m.chat for m in messages} == {"Climbing Crew"}
     assert [m.native_id for m in messages] == [str(n) for n in range(101, 110)]
     assert result.diagnostics.as_stats()["variant"] == "chat"
@@ -52,7 +61,8 @@ def test_replies_edits_forwards_and_reactions_are_kept(fixtures_dir):
     assert answer.reply_to == question.message_id
     assert answer.edited and not question.edited
     assert [(r.emoji, r.count, r.users) for r in answer.reactions] == [
-        ("\U0001F44D", 2, ["Ines Duarte"])]
+        ("\U0001f44d", 2, ["Ines Duarte"])
+    ]
     assert forwarded.forwarded_from == "Boulder Gym News"
 
 
@@ -62,9 +72,11 @@ def test_media_is_metadata_and_a_poll_is_its_question_and_answers(fixtures_dir):
 
     assert photo.text == "the new wall" and photo.embeddable
     assert [(a.name, a.type, a.size) for a in photo.attachments] == [
-        ("photo_1@02-03-2024_09-10-00.jpg", "photo", 84211)]
+        ("photo_1@02-03-2024_09-10-00.jpg", "photo", 84211)
+    ]
     assert [(a.type, a.mime, a.size) for a in voice.attachments] == [
-        ("voice_message", "audio/ogg", 20833)]
+        ("voice_message", "audio/ogg", 20833)
+    ]
     assert not voice.embeddable  # no caption: nothing to embed
     assert poll.text == "Lunch after?\n- Ramen\n- Pizza" and poll.embeddable
 

@@ -53,55 +53,62 @@ def test_ios_dashed_dates_dotted_am_pm_and_group_name_system_lines(fixtures_dir)
     assert [(m.kind, m.sender) for m in messages[:2]] == [("system", None), ("system", None)]
     assert messages[3].sender == "Bea"  # "~ Bea": a non-contact
     assert messages[4].sent_at == datetime(2023, 3, 12, 13, 30, tzinfo=UTC)
-    assert [a.name for a in messages[4].attachments] == [
-        "00000012-PHOTO-2023-03-12-13-30-00.jpg"]
+    assert [a.name for a in messages[4].attachments] == ["00000012-PHOTO-2023-03-12-13-30-00.jpg"]
     assert (messages[5].kind, messages[5].text) == ("media", "image omitted")
 
 
 def test_iso_dates_are_year_first(fixtures_dir):
     result, messages = parse(fixtures_dir, "iso-dates.txt")
 
-    assert [m.sent_at for m in messages] == [datetime(2024, 3, 12, 14, 5, tzinfo=UTC),
-                                             datetime(2024, 3, 13, 8, 0, tzinfo=UTC)]
+    assert [m.sent_at for m in messages] == [
+        datetime(2024, 3, 12, 14, 5, tzinfo=UTC),
+        datetime(2024, 3, 13, 8, 0, tzinfo=UTC),
+    ]
     assert result.diagnostics.as_stats()["date_order"] == "year-first"
 
 
-@pytest.mark.parametrize(("text", "kind", "edited"), [
-    # Markers as real exports write them (see the sources in parsing/lines.py).
-    ("Ciao <Questo messaggio è stato modificato>", "text", True),
-    ("Hoi <Dit bericht is bewerkt>", "text", True),
-    ("Olá <Esta mensagem foi editada>", "text", True),
-    ("Moi <Tätä viestiä on muokattu>", "text", True),
-    ("Hola <Se editó este mensaje.>", "text", True),
-    ("<Media omesso>", "media", False),
-    ("<Medien weggelassen>", "media", False),
-    ("<Archivo omitido>", "media", False),
-    ("<Fichier omis>", "media", False),
-    ("<Mídia omitida>", "media", False),
-    ("<media jätetty pois>", "media", False),
-    ("<Media weggelaten>", "media", False),
-    ("documento omitido", "media", False),
-    ("Dokument weggelassen", "media", False),
-    ("immagine omessa", "media", False),
-    ("afbeelding weggelaten", "media", False),
-    ("Diese Nachricht wurde gelöscht", "deleted", False),
-    ("Diese Nachricht wurde gelöscht.", "deleted", False),
-    ("Este mensaje fue eliminado", "deleted", False),
-    ("Tämä viesti poistettiin.", "deleted", False),
-])
+@pytest.mark.parametrize(
+    ("text", "kind", "edited"),
+    [
+        # Markers as real exports write them (see the sources in parsing/lines.py).
+        ("Ciao <Questo messaggio è stato modificato>", "text", True),
+        ("Hoi <Dit bericht is bewerkt>", "text", True),
+        ("Olá <Esta mensagem foi editada>", "text", True),
+        ("Moi <Tätä viestiä on muokattu>", "text", True),
+        ("Hola <Se editó este mensaje.>", "text", True),
+        ("<Media omesso>", "media", False),
+        ("<Medien weggelassen>", "media", False),
+        ("<Archivo omitido>", "media", False),
+        ("<Fichier omis>", "media", False),
+        ("<Mídia omitida>", "media", False),
+        ("<media jätetty pois>", "media", False),
+        ("<Media weggelaten>", "media", False),
+        ("documento omitido", "media", False),
+        ("Dokument weggelassen", "media", False),
+        ("immagine omessa", "media", False),
+        ("afbeelding weggelaten", "media", False),
+        ("Diese Nachricht wurde gelöscht", "deleted", False),
+        ("Diese Nachricht wurde gelöscht.", "deleted", False),
+        ("Este mensaje fue eliminado", "deleted", False),
+        ("Tämä viesti poistettiin.", "deleted", False),
+    ],
+)
 def test_localized_markers(text, kind, edited):
     found, _, was_edited = lines.classify(text, is_system=False)
 
     assert (found, was_edited) == (kind, edited)
 
 
-@pytest.mark.parametrize(("text", "name"), [
-    ("<Anhang: 00000003-PHOTO-2024-01-17.jpg>", "00000003-PHOTO-2024-01-17.jpg"),
-    ("<pièce jointe : 00000004-AUDIO-2024-01-17.opus>", "00000004-AUDIO-2024-01-17.opus"),
-    ("<anexo: recibo.pdf>", "recibo.pdf"),
-    ("<allegato: audio.opus>", "audio.opus"),
-    ("IMG-20250330-WA0001.jpg (Datei angehängt)", "IMG-20250330-WA0001.jpg"),
-])
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("<Anhang: 00000003-PHOTO-2024-01-17.jpg>", "00000003-PHOTO-2024-01-17.jpg"),
+        ("<pièce jointe : 00000004-AUDIO-2024-01-17.opus>", "00000004-AUDIO-2024-01-17.opus"),
+        ("<anexo: recibo.pdf>", "recibo.pdf"),
+        ("<allegato: audio.opus>", "audio.opus"),
+        ("IMG-20250330-WA0001.jpg (Datei angehängt)", "IMG-20250330-WA0001.jpg"),
+    ],
+)
 def test_localized_ios_attachments_name_their_file(text, name):
     assert lines.classify(text, is_system=False)[0] == "media"
     assert lines.attachment_name(text) == name

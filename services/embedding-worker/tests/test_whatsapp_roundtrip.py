@@ -15,8 +15,10 @@ from chatlens.embedding_worker.parsing import lines
 from chatlens.embedding_worker.parsing.whatsapp import WhatsAppExport
 
 NNBSP = "\u202f"
-ENCRYPTION = ("Messages and calls are end-to-end encrypted. No one outside of this chat, not even "
-              "WhatsApp, can read or listen to them. Tap to learn more.")
+ENCRYPTION = (
+    "Messages and calls are end-to-end encrypted. No one outside of this chat, not even "
+    "WhatsApp, can read or listen to them. Tap to learn more."
+)
 
 
 def _h12(moment: datetime) -> tuple[int, str]:
@@ -96,7 +98,8 @@ name_word = st.builds(
 senders = st.lists(name_word, min_size=1, max_size=3).map(" ".join)
 text_line = st.text(
     st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Cf", "Zl", "Zp")),
-    min_size=1, max_size=40,
+    min_size=1,
+    max_size=40,
 )
 texts = st.lists(text_line, min_size=1, max_size=3).map(lambda parts: "\n".join(parts).strip())
 moments = st.datetimes(min_value=datetime(2009, 1, 1), max_value=datetime(2099, 12, 31))
@@ -112,8 +115,9 @@ def chats(draw):
     if layout.month_first:
         # A month-first file is only recognisable if some day is past the 12th.
         times[0] = times[0].replace(day=draw(st.integers(min_value=13, max_value=28)))
-    times = sorted(t.replace(microsecond=0, second=t.second if layout.seconds else 0)
-                   for t in times)
+    times = sorted(
+        t.replace(microsecond=0, second=t.second if layout.seconds else 0) for t in times
+    )
     messages = [(draw(st.sampled_from(people)), draw(texts), t) for t in times]
     return layout_name, messages, draw(st.booleans()), draw(st.sampled_from([None, "Asia/Kolkata"]))
 
@@ -123,7 +127,10 @@ def _is_plain(text: str) -> bool:
     kind, kept, edited = lines.classify(text, False)
     first, *rest = text.split("\n")
     return (
-        bool(text) and kind == "text" and kept == text and not edited
+        bool(text)
+        and kind == "text"
+        and kept == text
+        and not edited
         and lines.split_sender(f"Ana: {first}", marked=False)[0] == "Ana"
         and not any(lines.HEADER.match(lines.normalise(part)) for part in rest)
     )
@@ -152,6 +159,7 @@ def test_a_rendered_chat_parses_back_to_the_same_senders_texts_and_times(chat):
         (sender, text, moment.replace(tzinfo=tz).astimezone(UTC), "text")
         for sender, text, moment in messages
     ]
-    assert export.layout.format == ("whatsapp-ios" if layout_name.startswith("ios")
-                                    else "whatsapp-android")
+    assert export.layout.format == (
+        "whatsapp-ios" if layout_name.startswith("ios") else "whatsapp-android"
+    )
     assert export.diagnostics.skipped_lines == 0

@@ -20,12 +20,14 @@ def signing_key():
 
 
 # What auth's permission table (services/auth/.../permissions.py) gives each role; tokens carry it.
-VIEWER_PERMS = ["collections:read", "search:read", "answers:create", "members:read",
-                "keys:manage"]
+VIEWER_PERMS = ["collections:read", "search:read", "answers:create", "members:read", "keys:manage"]
 ANALYST_PERMS = VIEWER_PERMS + ["collections:write", "uploads:create"]
-ROLE_PERMS = {"viewer": VIEWER_PERMS, "analyst": ANALYST_PERMS,
-              "admin": ANALYST_PERMS + ["members:manage", "audit:read", "secrets:manage",
-                                        "collections:purge"]}
+ROLE_PERMS = {
+    "viewer": VIEWER_PERMS,
+    "analyst": ANALYST_PERMS,
+    "admin": ANALYST_PERMS
+    + ["members:manage", "audit:read", "secrets:manage", "collections:purge"],
+}
 ROLE_PERMS["owner"] = ROLE_PERMS["admin"]
 INTERNAL_TOKEN = "test-internal-token"
 
@@ -60,11 +62,21 @@ class FakeAuth:
 
     def feed(self) -> dict:
         now = int(time.time())
-        claims = {"iss": "chatlens-auth", "aud": "chatlens", "typ": "revocations", "iat": now,
-                  "exp": now + self.feed_ttl, "sessions": self.revoked_sessions,
-                  "users": self.valid_after} | self.feed_claims
-        token = jwt.encode(claims, self.feed_signer or self.signing_key, algorithm="RS256",
-                           headers={"kid": "test-key"})
+        claims = {
+            "iss": "chatlens-auth",
+            "aud": "chatlens",
+            "typ": "revocations",
+            "iat": now,
+            "exp": now + self.feed_ttl,
+            "sessions": self.revoked_sessions,
+            "users": self.valid_after,
+        } | self.feed_claims
+        token = jwt.encode(
+            claims,
+            self.feed_signer or self.signing_key,
+            algorithm="RS256",
+            headers={"kid": "test-key"},
+        )
         return {"token": token}
 
 
@@ -95,15 +107,25 @@ def fake_auth_server(signing_key):
         def _echo(self):
             length = int(self.headers.get("Content-Length", 0) or 0)
             path, _, query = self.path.partition("?")
-            data = json.dumps({"method": self.command, "path": path, "query": query,
-                               "headers": dict(self.headers.items()),
-                               "body": self.rfile.read(length).decode()}).encode()
+            data = json.dumps(
+                {
+                    "method": self.command,
+                    "path": path,
+                    "query": query,
+                    "headers": dict(self.headers.items()),
+                    "body": self.rfile.read(length).decode(),
+                }
+            ).encode()
             self.send_response(201 if self.command == "POST" else 200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
-            for name, value in (("Cache-Control", "no-store"), ("Pragma", "no-cache"),
-                                ("Location", "/api/v1/auth/somewhere"),
-                                ("Set-Cookie", "tracker=1"), ("Server-Timing", "db;dur=1")):
+            for name, value in (
+                ("Cache-Control", "no-store"),
+                ("Pragma", "no-cache"),
+                ("Location", "/api/v1/auth/somewhere"),
+                ("Set-Cookie", "tracker=1"),
+                ("Server-Timing", "db;dur=1"),
+            ):
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
@@ -160,10 +182,19 @@ def fake_auth(fake_auth_server):
 def make_token(signing_key):
     def make(org="org-a", user="user-a", role="owner", **overrides):
         now = int(time.time())
-        claims = {"iss": "chatlens-auth", "aud": "chatlens", "sub": user, "org": org,
-                  "role": role, "perms": ROLE_PERMS.get(role, []), "sid": uuid.uuid4().hex,
-                  "typ": "access", "iat": now, "exp": now + 300,
-                  "jti": uuid.uuid4().hex} | overrides
+        claims = {
+            "iss": "chatlens-auth",
+            "aud": "chatlens",
+            "sub": user,
+            "org": org,
+            "role": role,
+            "perms": ROLE_PERMS.get(role, []),
+            "sid": uuid.uuid4().hex,
+            "typ": "access",
+            "iat": now,
+            "exp": now + 300,
+            "jti": uuid.uuid4().hex,
+        } | overrides
         claims = {k: v for k, v in claims.items() if v is not None}  # None: leave the claim out
         return jwt.encode(claims, signing_key, algorithm="RS256", headers={"kid": "test-key"})
 
@@ -190,10 +221,16 @@ def amqp_url():
 @pytest.fixture
 def settings(tmp_path, database_url, amqp_url, fake_auth):
     return GatewaySettings(
-        data_dir=tmp_path / "data", database_url=database_url, amqp_url=amqp_url,
-        auth_url=fake_auth.url, internal_token=INTERNAL_TOKEN, revocations_refresh_s=0.2,
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        amqp_url=amqp_url,
+        auth_url=fake_auth.url,
+        internal_token=INTERNAL_TOKEN,
+        revocations_refresh_s=0.2,
         background=False,
-        max_upload_bytes=2 * 1024 * 1024, search_timeout_s=3.0, sse_poll_s=0.05,
+        max_upload_bytes=2 * 1024 * 1024,
+        search_timeout_s=3.0,
+        sse_poll_s=0.05,
         # Tests read the steps; test_headers checks the product's default (off) on its own.
         server_timing=True,
     )

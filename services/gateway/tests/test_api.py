@@ -24,8 +24,12 @@ def create_collection(client, headers, name="Team"):
 
 def upload(client, headers, collection_id, files, **form):
     data = {"files": [(io.BytesIO(content), name) for name, content in files], **form}
-    return client.post(f"/api/v1/collections/{collection_id}/uploads", data=data,
-                       headers=headers, content_type="multipart/form-data")
+    return client.post(
+        f"/api/v1/collections/{collection_id}/uploads",
+        data=data,
+        headers=headers,
+        content_type="multipart/form-data",
+    )
 
 
 def stored_files(app):
@@ -45,12 +49,15 @@ def test_collections_belong_to_one_org_and_other_orgs_get_404(client, auth):
     assert deleted.status_code == 204
 
 
-@pytest.mark.parametrize("overrides, code", [
-    ({"exp": int(time.time()) - 10}, "token_expired"),
-    ({"aud": "someone-else"}, "invalid_token"),
-    ({"iss": "evil"}, "invalid_token"),
-    ({"typ": "refresh"}, "invalid_token"),
-])
+@pytest.mark.parametrize(
+    "overrides, code",
+    [
+        ({"exp": int(time.time()) - 10}, "token_expired"),
+        ({"aud": "someone-else"}, "invalid_token"),
+        ({"iss": "evil"}, "invalid_token"),
+        ({"typ": "refresh"}, "invalid_token"),
+    ],
+)
 def test_bad_tokens_are_refused(client, make_token, overrides, code):
     headers = {"Authorization": f"Bearer {make_token(**overrides)}"}
     response = client.get("/api/v1/collections", headers=headers)
@@ -62,10 +69,18 @@ def test_a_token_signed_by_another_key_or_unsigned_is_refused(client, make_token
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    forged = jwt.encode(jwt.decode(make_token(), options={"verify_signature": False}), other,
-                        algorithm="RS256", headers={"kid": "test-key"})
-    unsigned = jwt.encode(jwt.decode(make_token(), options={"verify_signature": False}), None,
-                          algorithm="none", headers={"kid": "test-key"})
+    forged = jwt.encode(
+        jwt.decode(make_token(), options={"verify_signature": False}),
+        other,
+        algorithm="RS256",
+        headers={"kid": "test-key"},
+    )
+    unsigned = jwt.encode(
+        jwt.decode(make_token(), options={"verify_signature": False}),
+        None,
+        algorithm="none",
+        headers={"kid": "test-key"},
+    )
     for token in (forged, unsigned, "not-a-jwt"):
         response = client.get("/api/v1/collections", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 401
@@ -73,12 +88,17 @@ def test_a_token_signed_by_another_key_or_unsigned_is_refused(client, make_token
 
 
 def test_an_upload_of_several_files_records_jobs_and_publishes_through_the_outbox(
-        app, client, auth, amqp_url):
+    app, client, auth, amqp_url
+):
     headers = auth()
     collection_id = create_collection(client, headers)
-    response = upload(client, headers, collection_id,
-                      [("a.txt", WHATSAPP.encode()), ("b.txt", WHATSAPP.encode() * 2)],
-                      timezone="Europe/Lisbon")
+    response = upload(
+        client,
+        headers,
+        collection_id,
+        [("a.txt", WHATSAPP.encode()), ("b.txt", WHATSAPP.encode() * 2)],
+        timezone="Europe/Lisbon",
+    )
     assert response.status_code == 202, response.json
     accepted = response.json["jobs"]
     assert [j["filename"] for j in accepted] == ["a.txt", "b.txt"]
@@ -91,8 +111,11 @@ def test_an_upload_of_several_files_records_jobs_and_publishes_through_the_outbo
     assert app.extensions["chatlens.outbox"].publish_pending() == 2
     assert app.extensions["chatlens.outbox"].publish_pending() == 0
     received = []
-    consumer = Bus(amqp_url, "test").consumer(
-        topology.INGEST_QUEUE.name, lambda message, delivery: received.append(message)).start()
+    consumer = (
+        Bus(amqp_url, "test")
+        .consumer(topology.INGEST_QUEUE.name, lambda message, delivery: received.append(message))
+        .start()
+    )
     deadline = time.monotonic() + 20
     while len(received) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -105,19 +128,28 @@ def test_an_upload_of_several_files_records_jobs_and_publishes_through_the_outbo
     assert foreign.status_code == 404
 
 
-@pytest.mark.parametrize("files, form, status, code", [
-    ([("notes.pdf", b"%PDF-1.4 ...")], {}, 415, "unsupported_type"),
-    ([("chat.txt", b"\x00\x01binary")], {}, 415, "not_text"),
-    ([("chat.txt", b"\xff\xfe\xfa not utf-8 at all " * 10)], {}, 415, "not_text"),
-    ([("chat.txt", b"Dear diary, today nothing happened.\n" * 50)], {}, 422, "not_a_chat_export"),
-    ([("chat.txt", b"")], {}, 400, "empty_file"),
-    ([("a.txt", WHATSAPP.encode()), ("b.pdf", b"%PDF")], {}, 415, "unsupported_type"),
-    ([("a.txt", WHATSAPP.encode())], {"timezone": "Mars/Olympus"}, 422, "unknown_timezone"),
-    ([("a.txt", WHATSAPP.encode())], {"format": "telepathy"}, 422, "unknown_format"),
-    ([], {}, 422, "no_files"),
-])
-def test_bad_uploads_get_a_clear_4xx_and_change_nothing(app, client, auth, files, form, status,
-                                                         code):
+@pytest.mark.parametrize(
+    "files, form, status, code",
+    [
+        ([("notes.pdf", b"%PDF-1.4 ...")], {}, 415, "unsupported_type"),
+        ([("chat.txt", b"\x00\x01binary")], {}, 415, "not_text"),
+        ([("chat.txt", b"\xff\xfe\xfa not utf-8 at all " * 10)], {}, 415, "not_text"),
+        (
+            [("chat.txt", b"Dear diary, today nothing happened.\n" * 50)],
+            {},
+            422,
+            "not_a_chat_export",
+        ),
+        ([("chat.txt", b"")], {}, 400, "empty_file"),
+        ([("a.txt", WHATSAPP.encode()), ("b.pdf", b"%PDF")], {}, 415, "unsupported_type"),
+        ([("a.txt", WHATSAPP.encode())], {"timezone": "Mars/Olympus"}, 422, "unknown_timezone"),
+        ([("a.txt", WHATSAPP.encode())], {"format": "telepathy"}, 422, "unknown_format"),
+        ([], {}, 422, "no_files"),
+    ],
+)
+def test_bad_uploads_get_a_clear_4xx_and_change_nothing(
+    app, client, auth, files, form, status, code
+):
     headers = auth()
     collection_id = create_collection(client, headers)
     response = upload(client, headers, collection_id, files, **form)
@@ -159,10 +191,16 @@ def test_job_events_move_forward_only_and_end_in_a_terminal_state(app, client, a
     apply(schemas.JobProgressed(job_id=job_id, stage="embedding", done=5, total=10))
     apply(schemas.JobProgressed(job_id=job_id, stage="parsing", done=0, total=0))  # late, ignored
     job = client.get(f"/api/v1/jobs/{job_id}", headers=headers).json
-    assert job["status"] == "running" and job["progress"] == {"stage": "embedding", "done": 5,
-                                                               "total": 10}
-    apply(schemas.IndexUpdated(job_id=job_id, collection_id=collection_id, version=1,
-                               stats={"added": 2, "messages": 2}))
+    assert job["status"] == "running" and job["progress"] == {
+        "stage": "embedding",
+        "done": 5,
+        "total": 10,
+    }
+    apply(
+        schemas.IndexUpdated(
+            job_id=job_id, collection_id=collection_id, version=1, stats={"added": 2, "messages": 2}
+        )
+    )
     apply(schemas.JobFailed(job_id=job_id, code="x", reason="too late"))  # terminal stays
     job = client.get(f"/api/v1/jobs/{job_id}", headers=headers).json
     assert job["status"] == "succeeded" and job["version"] == 1 and job["stats"]["added"] == 2
@@ -177,9 +215,12 @@ def test_the_event_stream_reports_progress_and_ends_when_the_job_does(app, clien
     sessions = app.extensions["chatlens.sessions"]
 
     def progress_then_finish():
-        for event in (schemas.JobProgressed(job_id=job_id, stage="embedding", done=1, total=2),
-                      schemas.IndexUpdated(job_id=job_id, collection_id=collection_id, version=1,
-                                           stats={"messages": 2})):
+        for event in (
+            schemas.JobProgressed(job_id=job_id, stage="embedding", done=1, total=2),
+            schemas.IndexUpdated(
+                job_id=job_id, collection_id=collection_id, version=1, stats={"messages": 2}
+            ),
+        ):
             time.sleep(0.3)
             with sessions() as session:
                 jobs.apply_event(session, event)
@@ -210,31 +251,46 @@ def test_search_asks_the_embedding_worker_then_the_index_over_rpc(app, client, a
         session.get(Collection, collection_id).version = 1
         session.commit()
     message = schemas.ChatMessage(
-        message_id="m1", platform="whatsapp", chat="Team", sender="Marta",
-        sent_at="2024-03-12T09:15:00Z", tz_assumption="UTC (assumed)", text="Lisbon venue booked",
-        seq=0, source_file="a.txt", source_line=1)
+        message_id="m1",
+        platform="whatsapp",
+        chat="Team",
+        sender="Marta",
+        sent_at="2024-03-12T09:15:00Z",
+        tz_assumption="UTC (assumed)",
+        text="Lisbon venue booked",
+        seq=0,
+        source_file="a.txt",
+        source_line=1,
+    )
     seen = {}
 
     def embed(request, delivery):
-        return schemas.QueryEmbedded(model="m", vectors=schemas.Vectors.from_array(
-            np.ones((1, 4), dtype="float32")))
+        return schemas.QueryEmbedded(
+            model="m", vectors=schemas.Vectors.from_array(np.ones((1, 4), dtype="float32"))
+        )
 
     def index(request, delivery):
         seen["org"] = request.org_id
         if request.collection_id != collection_id:
             raise PermanentError("no such collection", code="not_found")
-        return schemas.SearchAnswered(version=1, hits=[schemas.SearchHit(message=message,
-                                                                          score=0.9)])
+        return schemas.SearchAnswered(
+            version=1, hits=[schemas.SearchHit(message=message, score=0.9)]
+        )
 
     servers = Bus(amqp_url, "fake-services")
-    running = [servers.rpc_server(topology.EMBEDDING_RPC.name, embed).start(),
-               servers.rpc_server(topology.INDEX_RPC.name, index).start()]
+    running = [
+        servers.rpc_server(topology.EMBEDDING_RPC.name, embed).start(),
+        servers.rpc_server(topology.INDEX_RPC.name, index).start(),
+    ]
     try:
         deadline = time.monotonic() + 10
         while not all(s.ready for s in running) and time.monotonic() < deadline:
             time.sleep(0.05)
-        response = client.post(f"/api/v1/collections/{collection_id}/search",
-                               json={"query": "where is the offsite?", "k": 3}, headers=headers)
+        response = client.post(
+            f"/api/v1/collections/{collection_id}/search",
+            json={"query": "where is the offsite?", "k": 3},
+            headers=headers,
+        )
         assert response.status_code == 200, response.json
         assert response.json["version"] == 1
         [hit] = response.json["results"]
@@ -253,33 +309,42 @@ def test_search_without_services_is_a_503_not_a_hang(app, client, auth):
 
         session.get(Collection, collection_id).version = 1
         session.commit()
-    response = client.post(f"/api/v1/collections/{collection_id}/search",
-                           json={"query": "anything"}, headers=headers)
+    response = client.post(
+        f"/api/v1/collections/{collection_id}/search", json={"query": "anything"}, headers=headers
+    )
     assert response.status_code == 503 and response.json["error"]["code"] == "search_unavailable"
 
 
-@pytest.mark.parametrize("body, code", [
-    ({"query": ""}, "validation_error"),
-    ({"query": "x" * 5000}, "validation_error"),
-    ({"query": "x", "k": 0}, "validation_error"),
-    ({"query": "x", "k": 101}, "validation_error"),
-    ({"query": "x", "mode": "telepathic"}, "validation_error"),
-    ({"query": "x", "filters": {"colour": "red"}}, "validation_error"),
-])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({"query": ""}, "validation_error"),
+        ({"query": "x" * 5000}, "validation_error"),
+        ({"query": "x", "k": 0}, "validation_error"),
+        ({"query": "x", "k": 101}, "validation_error"),
+        ({"query": "x", "mode": "telepathic"}, "validation_error"),
+        ({"query": "x", "filters": {"colour": "red"}}, "validation_error"),
+    ],
+)
 def test_bad_searches_are_422(client, auth, body, code):
     headers = auth()
     collection_id = create_collection(client, headers)
-    response = client.post(f"/api/v1/collections/{collection_id}/search", json=body,
-                           headers=headers)
+    response = client.post(
+        f"/api/v1/collections/{collection_id}/search", json=body, headers=headers
+    )
     assert response.status_code == 422 and response.json["error"]["code"] == code
 
 
 def test_openapi_document_lists_the_api(client):
     document = client.get("/api/v1/openapi.json").json
     assert document["openapi"].startswith("3.1")
-    for path in ("/api/v1/collections", "/api/v1/collections/{collection_id}/uploads",
-                 "/api/v1/jobs/{job_id}", "/api/v1/jobs/{job_id}/events",
-                 "/api/v1/collections/{collection_id}/search"):
+    for path in (
+        "/api/v1/collections",
+        "/api/v1/collections/{collection_id}/uploads",
+        "/api/v1/jobs/{job_id}",
+        "/api/v1/jobs/{job_id}/events",
+        "/api/v1/collections/{collection_id}/search",
+    ):
         assert path in document["paths"]
 
 
@@ -306,17 +371,27 @@ def test_the_event_stream_sends_each_event_as_it_happens(app, client, auth):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        stream = requests.get(f"http://127.0.0.1:{server.server_port}/api/v1/jobs/{job_id}/events",
-                              headers=headers, stream=True, timeout=30)
+        stream = requests.get(
+            f"http://127.0.0.1:{server.server_port}/api/v1/jobs/{job_id}/events",
+            headers=headers,
+            stream=True,
+            timeout=30,
+        )
         kinds = []
         for line in stream.iter_lines(decode_unicode=True):
             if line.startswith("event: "):
                 kinds.append(line.removeprefix("event: "))
                 if len(kinds) == 1:  # the queued job's first event came: now let it finish
                     with sessions() as session:
-                        jobs.apply_event(session, schemas.IndexUpdated(
-                            job_id=job_id, collection_id=collection_id, version=1,
-                            stats={"messages": 2}))
+                        jobs.apply_event(
+                            session,
+                            schemas.IndexUpdated(
+                                job_id=job_id,
+                                collection_id=collection_id,
+                                version=1,
+                                stats={"messages": 2},
+                            ),
+                        )
                         session.commit()
     finally:
         server.shutdown()

@@ -20,10 +20,15 @@ def document(client):
 
 def validator(document, name):
     """A JSON Schema 2020-12 validator (OpenAPI 3.1's dialect) of one component schema."""
-    registry = Registry().with_resource("urn:chatlens", Resource.from_contents(
-        {"$schema": "https://json-schema.org/draft/2020-12/schema", **document}))
-    return Draft202012Validator({"$ref": f"urn:chatlens#/components/schemas/{name}"},
-                                registry=registry)
+    registry = Registry().with_resource(
+        "urn:chatlens",
+        Resource.from_contents(
+            {"$schema": "https://json-schema.org/draft/2020-12/schema", **document}
+        ),
+    )
+    return Draft202012Validator(
+        {"$ref": f"urn:chatlens#/components/schemas/{name}"}, registry=registry
+    )
 
 
 def test_every_example_names_a_schema_and_is_valid_against_it(document):
@@ -31,8 +36,10 @@ def test_every_example_names_a_schema_and_is_valid_against_it(document):
     assert set(EXAMPLES) <= set(schemas), sorted(set(EXAMPLES) - set(schemas))
     for name in EXAMPLES:
         [example] = schemas[name]["examples"]
-        errors = [f"{list(e.absolute_path)}: {e.message}"
-                  for e in validator(document, name).iter_errors(example)]
+        errors = [
+            f"{list(e.absolute_path)}: {e.message}"
+            for e in validator(document, name).iter_errors(example)
+        ]
         assert not errors, (name, errors)
 
 
@@ -41,16 +48,23 @@ def test_an_invalid_example_would_be_caught(document):
     assert list(validator(document, "SearchRequest").iter_errors({"query": "x", "k": 0}))
 
 
-@pytest.mark.parametrize("path, method, status", [
-    ("/api/v1/auth/login", "post", None), ("/api/v1/auth/login", "post", "200"),
-    ("/api/v1/auth/register", "post", None), ("/api/v1/auth/refresh", "post", "200"),
-    ("/api/v1/auth/api-keys", "post", "201"), ("/api/v1/collections", "post", None),
-    ("/api/v1/collections/{collection_id}/search", "post", None),
-    ("/api/v1/collections/{collection_id}/ask", "post", None),
-])
+@pytest.mark.parametrize(
+    "path, method, status",
+    [
+        ("/api/v1/auth/login", "post", None),
+        ("/api/v1/auth/login", "post", "200"),
+        ("/api/v1/auth/register", "post", None),
+        ("/api/v1/auth/refresh", "post", "200"),
+        ("/api/v1/auth/api-keys", "post", "201"),
+        ("/api/v1/collections", "post", None),
+        ("/api/v1/collections/{collection_id}/search", "post", None),
+        ("/api/v1/collections/{collection_id}/ask", "post", None),
+    ],
+)
 def test_the_first_operations_a_newcomer_tries_show_an_example(document, path, method, status):
     operation = document["paths"][path][method]
-    content = (operation["requestBody"] if status is None
-               else operation["responses"][status])["content"]["application/json"]
+    content = (operation["requestBody"] if status is None else operation["responses"][status])[
+        "content"
+    ]["application/json"]
     ref = content["schema"]["$ref"].rsplit("/", 1)[-1]
     assert document["components"]["schemas"][ref].get("examples"), (path, status, ref)

@@ -21,8 +21,9 @@ def register(client):
 
 
 def browser_login(client, email):
-    response = client.post("/api/v1/auth/login", headers=BROWSER,
-                           json={"email": email, "password": PASSWORD})
+    response = client.post(
+        "/api/v1/auth/login", headers=BROWSER, json={"email": email, "password": PASSWORD}
+    )
     assert response.status_code == 200, response.json
     return response
 
@@ -81,9 +82,11 @@ def test_logout_clears_the_cookie_and_ends_the_session(client):
 def test_another_site_cannot_spend_the_cookie(client):
     browser_login(client, register(client))
     before = refresh_cookie(client).value
-    for headers in ({"X-Chatlens-Session": "cookie", "Origin": "https://evil.example"},
-                    {"X-Chatlens-Session": "cookie", "Sec-Fetch-Site": "cross-site"},
-                    {"X-Chatlens-Session": "cookie"}):
+    for headers in (
+        {"X-Chatlens-Session": "cookie", "Origin": "https://evil.example"},
+        {"X-Chatlens-Session": "cookie", "Sec-Fetch-Site": "cross-site"},
+        {"X-Chatlens-Session": "cookie"},
+    ):
         response = client.post("/api/v1/auth/refresh", headers=headers)
         assert response.status_code == 403, headers
         assert response.json["error"]["code"] == "cross_origin"
@@ -110,8 +113,9 @@ def test_api_clients_keep_the_json_pair_and_get_no_cookie(client):
     response = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
     assert response.status_code == 200 and response.json["refresh_token"]
     assert "Set-Cookie" not in response.headers
-    pair = client.post("/api/v1/auth/refresh",
-                       json={"refresh_token": response.json["refresh_token"]})
+    pair = client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": response.json["refresh_token"]}
+    )
     assert pair.status_code == 200 and pair.json["refresh_token"]
 
 
@@ -125,12 +129,18 @@ def test_a_refresh_naming_another_org_switches_to_it_through_the_cookie(client):
     member, owner = register(client), register(client)
     owner_token = api_login(client, owner)
     owner_org = client.get("/api/v1/me", headers=bearer(owner_token)).json["org"]["id"]
-    invited = client.post("/api/v1/auth/invitations", headers=bearer(owner_token),
-                          json={"email": member, "role": "viewer"})
+    invited = client.post(
+        "/api/v1/auth/invitations",
+        headers=bearer(owner_token),
+        json={"email": member, "role": "viewer"},
+    )
     assert invited.status_code == 201, invited.json
     own = browser_login(client, member).json["access_token"]
-    accepted = client.post("/api/v1/auth/invitations/accept", headers=bearer(own),
-                           json={"token": invited.json["token"]})
+    accepted = client.post(
+        "/api/v1/auth/invitations/accept",
+        headers=bearer(own),
+        json={"token": invited.json["token"]},
+    )
     assert accepted.status_code == 200, accepted.json
     before = refresh_cookie(client).value
 

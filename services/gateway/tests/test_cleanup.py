@@ -39,12 +39,15 @@ def test_old_finished_jobs_and_stale_uploads_go_and_live_work_stays(app, client,
     sessions = app.extensions["chatlens.sessions"]
     long_ago = utcnow() - RETENTION - timedelta(days=1)
     with sessions.begin() as session:
-        for job_id, status, when in ((old_done, "succeeded", long_ago),
-                                     (old_failed, "failed", long_ago),
-                                     (old_queued, "queued", long_ago),
-                                     (new_done, "succeeded", utcnow())):
-            session.execute(update(Job).where(Job.id == job_id)
-                            .values(status=status, updated_at=when))
+        for job_id, status, when in (
+            (old_done, "succeeded", long_ago),
+            (old_failed, "failed", long_ago),
+            (old_queued, "queued", long_ago),
+            (new_done, "succeeded", utcnow()),
+        ):
+            session.execute(
+                update(Job).where(Job.id == job_id).values(status=status, updated_at=when)
+            )
         session.execute(update(OutboxMessage).values(published_at=long_ago))
         session.add(OutboxMessage(message_id="u" * 32, message_type="x", body="{}"))
     root = app.config["CHATLENS_UPLOAD_DIR"]
@@ -79,16 +82,30 @@ def test_old_finished_jobs_and_stale_uploads_go_and_live_work_stays(app, client,
 
 
 def test_the_command_prints_what_it_removed(settings, tmp_path):
-    env = {**os.environ, "DATA_DIR": str(tmp_path), "DATABASE_URL": settings.database_url,
-           "UPLOAD_DIR": str(tmp_path / "uploads")}
+    env = {
+        **os.environ,
+        "DATA_DIR": str(tmp_path),
+        "DATABASE_URL": settings.database_url,
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+    }
     run = [sys.executable, "-m", "chatlens.gateway"]
-    migrated = subprocess.run([*run, "migrate"], env=env, capture_output=True, text=True,
-                              timeout=120)
+    migrated = subprocess.run(
+        [*run, "migrate"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert migrated.returncode == 0, migrated.stderr
-    done = subprocess.run([*run, "cleanup", "--job-retention-days", "30",
-                           "--search-retention-days", "30"], env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [*run, "cleanup", "--job-retention-days", "30", "--search-retention-days", "30"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == {"jobs": 0, "outbox_messages": 0, "upload_folders": 0,
-                                       "incoming_files": 0, "search_queries": 0,
-                                       "webhook_deliveries": 0}
+    assert json.loads(done.stdout) == {
+        "jobs": 0,
+        "outbox_messages": 0,
+        "upload_folders": 0,
+        "incoming_files": 0,
+        "search_queries": 0,
+        "webhook_deliveries": 0,
+    }

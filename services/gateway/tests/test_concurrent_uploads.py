@@ -55,8 +55,7 @@ def test_many_uploads_at_once_each_get_their_own_verdict(app, client, auth, serv
 
     def send(case):
         name, content, _, _ = case
-        response = requests.post(url, files={"files": (name, content)}, headers=headers,
-                                 timeout=60)
+        response = requests.post(url, files={"files": (name, content)}, headers=headers, timeout=60)
         return case, response
 
     with ThreadPoolExecutor(max_workers=16) as pool:

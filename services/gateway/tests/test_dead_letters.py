@@ -61,8 +61,11 @@ def gateway(settings, amqp_url):
         assert time.monotonic() < deadline, "the dead-letter sweepers never started"
         time.sleep(0.05)
     yield app
-    for consumer in (app.extensions["chatlens.consumer"], app.extensions["chatlens.broadcasts"],
-                     *app.extensions["chatlens.dead_letter_sweepers"]):
+    for consumer in (
+        app.extensions["chatlens.consumer"],
+        app.extensions["chatlens.broadcasts"],
+        *app.extensions["chatlens.dead_letter_sweepers"],
+    ):
         consumer.stop(5)
     app.extensions["chatlens.outbox"].stop()
     app.extensions["chatlens.bus"].close()
@@ -70,8 +73,10 @@ def gateway(settings, amqp_url):
 
 
 def swept(queue: str, reason: str) -> float:
-    return REGISTRY.get_sample_value("chatlens_dead_letters_total",
-                                     {"queue": queue, "reason": reason}) or 0.0
+    return (
+        REGISTRY.get_sample_value("chatlens_dead_letters_total", {"queue": queue, "reason": reason})
+        or 0.0
+    )
 
 
 def job(client, headers, job_id):
@@ -79,21 +84,29 @@ def job(client, headers, job_id):
 
 
 def test_a_message_that_crashes_its_worker_every_time_fails_its_job_and_is_parked(
-        gateway, amqp_url, auth):
+    gateway, amqp_url, auth
+):
     client, headers = gateway.test_client(), auth()
     collection = client.post("/api/v1/collections", json={"name": "poison"}, headers=headers).json
     before = swept(topology.INGEST_QUEUE.name, "delivery_limit")
-    response = client.post(f"/api/v1/collections/{collection['id']}/uploads",
-                           data={"files": [(io.BytesIO(WHATSAPP.encode()), "a.txt")]},
-                           headers=headers, content_type="multipart/form-data")
+    response = client.post(
+        f"/api/v1/collections/{collection['id']}/uploads",
+        data={"files": [(io.BytesIO(WHATSAPP.encode()), "a.txt")]},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
     job_id = response.json["jobs"][0]["id"]
 
     deliveries = []
     for _ in range(topology.INGEST_QUEUE.delivery_limit + 3):  # a supervisor restarting it
         if job(client, headers, job_id)["status"] == "failed":
             break
-        worker = subprocess.run([sys.executable, "-c", CRASHING_WORKER, amqp_url],
-                                capture_output=True, text=True, timeout=60)
+        worker = subprocess.run(
+            [sys.executable, "-c", CRASHING_WORKER, amqp_url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         if worker.returncode == 137:
             deliveries.append(int(worker.stdout.split()[-1]))
             time.sleep(0.3)  # the job event (running) reaches the gateway
@@ -112,8 +125,10 @@ def test_a_message_that_crashes_its_worker_every_time_fails_its_job_and_is_parke
         time.sleep(0.2)
     failed = job(client, headers, job_id)
     assert failed["error"]["code"] == "gave_up"
-    assert "dead-lettered after 6 deliveries from embedding.ingest (ingest.requested)" \
+    assert (
+        "dead-lettered after 6 deliveries from embedding.ingest (ingest.requested)"
         in failed["error"]["message"]
+    )
     assert swept(topology.INGEST_QUEUE.name, "delivery_limit") == before + 1
 
     # The message itself is kept, untouched, where nobody consumes it.
@@ -124,8 +139,7 @@ def test_a_message_that_crashes_its_worker_every_time_fails_its_job_and_is_parke
     assert queue_depths(amqp_url)[topology.INGEST_QUEUE.dead_letter_queue] == 0
     connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
     try:  # an operator's look: read, then put back
-        method, properties, body = connection.channel().basic_get(
-            PARKED)
+        method, properties, body = connection.channel().basic_get(PARKED)
     finally:
         connection.close()
     assert method is not None

@@ -52,9 +52,11 @@ def stream():
 def test_a_stream_gives_its_slot_back_however_it_ends(how):
     slots = GenerationSlots(1)
     if how == "failed":
+
         def failing():
             yield 1
             raise RuntimeError("broken")
+
         held = slots.holding(slots.take(), failing())
         with pytest.raises(RuntimeError):
             list(held)
@@ -73,7 +75,8 @@ def test_a_stream_gives_its_slot_back_however_it_ends(how):
 
 
 def test_beyond_the_bound_a_question_is_a_503_and_searches_still_answer(
-        app, client, headers, served, amqp_url):
+    app, client, headers, served, amqp_url
+):
     """One slot: a streamed answer holds it while the model writes; a second question, streamed
     or not, is refused at once with Retry-After; search answers meanwhile; when the first answer
     ends, the next question is taken."""
@@ -82,24 +85,42 @@ def test_beyond_the_bound_a_question_is_a_503_and_searches_still_answer(
     collection_id = indexed_collection(app, client, headers, version=2)
     gate = threading.Event()
     ask = f"{served}/api/v1/collections/{collection_id}/ask"
-    with fake_services(amqp_url, embedding=embed, index=index,
-                       inference=streaming_inference([], gate=gate)):
-        first = requests.post(ask, headers=headers, stream=True, timeout=30,
-                              json={"question": "Where is the offsite?", "stream": True})
+    with fake_services(
+        amqp_url, embedding=embed, index=index, inference=streaming_inference([], gate=gate)
+    ):
+        first = requests.post(
+            ask,
+            headers=headers,
+            stream=True,
+            timeout=30,
+            json={"question": "Where is the offsite?", "stream": True},
+        )
         lines = first.iter_lines(decode_unicode=True)
         assert next(line for line in lines if line.startswith("event: token"))
         for stream_it in (True, False):
-            refused = requests.post(ask, headers=headers, timeout=30,
-                                    json={"question": "And when?", "stream": stream_it})
+            refused = requests.post(
+                ask,
+                headers=headers,
+                timeout=30,
+                json={"question": "And when?", "stream": stream_it},
+            )
             assert refused.status_code == 503
             assert refused.json()["error"]["code"] == "generation_busy"
             assert refused.headers["Retry-After"] == "5"
-        found = requests.post(f"{served}/api/v1/collections/{collection_id}/search",
-                              headers=headers, timeout=30, json={"query": "offsite"})
+        found = requests.post(
+            f"{served}/api/v1/collections/{collection_id}/search",
+            headers=headers,
+            timeout=30,
+            json={"query": "offsite"},
+        )
         assert found.status_code == 200 and found.json()["results"]
         gate.set()
         assert [line for line in lines if line.startswith("event: answer")]
-        again = requests.post(ask, headers=headers, timeout=30,
-                              json={"question": "Where is the offsite?", "stream": True})
+        again = requests.post(
+            ask,
+            headers=headers,
+            timeout=30,
+            json={"question": "Where is the offsite?", "stream": True},
+        )
         assert again.status_code == 200
         assert "event: answer" in again.text

@@ -8,8 +8,11 @@ import pytest
 
 from chatlens.gateway.app import create_app
 
-SECURITY = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
-            "Referrer-Policy": "no-referrer"}
+SECURITY = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
 JSON_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 
@@ -27,13 +30,16 @@ def product(settings):
     app.extensions["chatlens.engine"].dispose()
 
 
-@pytest.mark.parametrize(("method", "path", "status"), [
-    ("get", "/api/v1/collections", 200),
-    ("get", "/api/v1/collections/nope", 404),
-    ("get", "/api/v1/nothing-here", 404),
-    ("post", "/api/v1/collections", 415),
-    ("get", "/healthz", 200),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("get", "/api/v1/collections", 200),
+        ("get", "/api/v1/collections/nope", 404),
+        ("get", "/api/v1/nothing-here", 404),
+        ("post", "/api/v1/collections", 415),
+        ("get", "/healthz", 200),
+    ],
+)
 def test_every_response_carries_the_security_headers(product, auth, method, path, status):
     response = getattr(product, method)(path, headers=auth())
 
@@ -59,9 +65,14 @@ def test_server_timing_is_only_for_platform_admins_unless_turned_on(product, aut
     assert admin.headers["Server-Timing"].endswith(tuple(f"{d}" for d in range(10)))
 
 
-@pytest.mark.parametrize("token", [
-    "not-a-jwt", "a.b.c", "eyJhbGciOiJIUzI1NiJ9.e30.x",
-])
+@pytest.mark.parametrize(
+    "token",
+    [
+        "not-a-jwt",
+        "a.b.c",
+        "eyJhbGciOiJIUzI1NiJ9.e30.x",
+    ],
+)
 def test_a_bad_token_is_refused_without_pyjwts_words(product, token):
     response = product.get("/api/v1/collections", headers={"Authorization": f"Bearer {token}"})
 
@@ -78,21 +89,35 @@ def test_a_forged_signature_is_refused_with_the_same_words(product, make_token):
     assert response.json["error"]["message"] == "the token is invalid"
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    (b'{"name": ', "the body is not valid JSON (line 1, column 10)"),
-    (b"{\"name\": \"\xc3\x28\"}", "the body is not UTF-8"),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"name": ', "the body is not valid JSON (line 1, column 10)"),
+        (b'{"name": "\xc3\x28"}', "the body is not UTF-8"),
+    ],
+)
 def test_a_bad_json_body_says_where_not_the_decoders_words(product, auth, body, message):
-    response = product.post("/api/v1/collections", data=body, headers=auth(),
-                            content_type="application/json")
+    response = product.post(
+        "/api/v1/collections", data=body, headers=auth(), content_type="application/json"
+    )
 
     assert response.status_code == 400
     assert response.json["error"]["message"] == message
 
 
-@pytest.mark.parametrize("incoming", [
-    "a" * 65, "abc def", "abc\tdef", "évian", "<script>", "a;b", "", "-leading-dash",
-])
+@pytest.mark.parametrize(
+    "incoming",
+    [
+        "a" * 65,
+        "abc def",
+        "abc\tdef",
+        "évian",
+        "<script>",
+        "a;b",
+        "",
+        "-leading-dash",
+    ],
+)
 def test_an_unsafe_correlation_id_is_replaced(product, incoming):
     response = product.get("/healthz", headers={"X-Correlation-ID": incoming})
 
@@ -102,5 +127,7 @@ def test_an_unsafe_correlation_id_is_replaced(product, incoming):
 
 @pytest.mark.parametrize("incoming", ["a" * 64, "req-1.2:3_x", "0f3c9a"])
 def test_a_safe_correlation_id_is_echoed(product, incoming):
-    assert product.get("/healthz", headers={"X-Correlation-ID": incoming}).headers[
-        "X-Correlation-ID"] == incoming
+    assert (
+        product.get("/healthz", headers={"X-Correlation-ID": incoming}).headers["X-Correlation-ID"]
+        == incoming
+    )

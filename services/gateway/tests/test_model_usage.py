@@ -14,9 +14,12 @@ DAY = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
 
 
 def backends(app, when: datetime = DAY) -> Backends:
-    return Backends(rpc=None,  # type: ignore[arg-type]  (no request leaves the gateway here)
-                    sessions=app.extensions["chatlens.sessions"],
-                    settings=app.config["CHATLENS_SETTINGS"], clock=lambda: when)
+    return Backends(
+        rpc=None,  # type: ignore[arg-type]  (no request leaves the gateway here)
+        sessions=app.extensions["chatlens.sessions"],
+        settings=app.config["CHATLENS_SETTINGS"],
+        clock=lambda: when,
+    )
 
 
 def test_concurrent_requests_are_each_counted_once(app):
@@ -45,19 +48,28 @@ def test_concurrent_requests_are_each_counted_once(app):
 
 def test_days_and_orgs_are_kept_apart_and_the_report_takes_a_period(app):
     org, other = Caller(org_id="org-a"), Caller(org_id="org-b")
-    usage.record(backends(app, datetime(2026, 12, 6, 23, 59, tzinfo=UTC)), org, "m",
-                 prompt_tokens=1, completion_tokens=1)
+    usage.record(
+        backends(app, datetime(2026, 12, 6, 23, 59, tzinfo=UTC)),
+        org,
+        "m",
+        prompt_tokens=1,
+        completion_tokens=1,
+    )
     usage.record(backends(app), org, "m", prompt_tokens=2, completion_tokens=2)
     usage.record(backends(app), org, None, failed=True)  # named no model: the default failed
     usage.record(backends(app), other, "m", prompt_tokens=100, completion_tokens=100)
 
     totals, days = usage.report(backends(app), org)
-    assert totals == [usage.Usage("(default)", None, 0, 1, 0, 0),
-                      usage.Usage("m", None, 2, 0, 3, 3)]
+    assert totals == [
+        usage.Usage("(default)", None, 0, 1, 0, 0),
+        usage.Usage("m", None, 2, 0, 3, 3),
+    ]
     assert [(d.model, d.day) for d in days] == [
-        ("(default)", date(2026, 12, 7)), ("m", date(2026, 12, 7)), ("m", date(2026, 12, 6))]
+        ("(default)", date(2026, 12, 7)),
+        ("m", date(2026, 12, 7)),
+        ("m", date(2026, 12, 6)),
+    ]
     since, _ = usage.report(backends(app), org, since=date(2026, 12, 7))
-    assert [(t.model, t.requests, t.failed) for t in since] == [("(default)", 0, 1),
-                                                                ("m", 1, 0)]
+    assert [(t.model, t.requests, t.failed) for t in since] == [("(default)", 0, 1), ("m", 1, 0)]
     until, _ = usage.report(backends(app), org, until=date(2026, 12, 6))
     assert until == [usage.Usage("m", None, 1, 0, 1, 1)]

@@ -33,8 +33,14 @@ def provider():
 def oauth_auth(tmp_path_factory, provider):
     folder = tmp_path_factory.mktemp("auth")
     settings = AuthSettings(
-        data_dir=folder, database_url=f"sqlite:///{folder / 'auth.db'}", public_url=SITE,
-        argon2_time_cost=1, argon2_memory_kib=8, argon2_parallelism=1, **provider.settings())
+        data_dir=folder,
+        database_url=f"sqlite:///{folder / 'auth.db'}",
+        public_url=SITE,
+        argon2_time_cost=1,
+        argon2_memory_kib=8,
+        argon2_parallelism=1,
+        **provider.settings(),
+    )
     server = make_server("127.0.0.1", 0, create_auth_app(settings), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}"
@@ -74,7 +80,9 @@ def test_the_providers_are_listed_for_the_sign_in_page(client):
     listed = client.get("/api/v1/auth/oauth/providers")
     assert listed.status_code == 200
     assert [p["start_url"] for p in listed.json["providers"]] == [
-        "/api/v1/auth/oauth/github/start", "/api/v1/auth/oauth/google/start"]
+        "/api/v1/auth/oauth/github/start",
+        "/api/v1/auth/oauth/google/start",
+    ]
 
 
 def test_the_browser_comes_back_signed_in_with_the_token_in_its_cookie(client, provider):
@@ -89,14 +97,14 @@ def test_the_browser_comes_back_signed_in_with_the_token_in_its_cookie(client, p
     # The app's silent refresh on load spends the cookie: the user is signed in.
     refreshed = client.post("/api/v1/auth/refresh", headers={**START, "Origin": SITE})
     assert refreshed.status_code == 200, refreshed.json
-    me = client.get("/api/v1/me",
-                    headers={"Authorization": f"Bearer {refreshed.json['access_token']}"})
+    me = client.get(
+        "/api/v1/me", headers={"Authorization": f"Bearer {refreshed.json['access_token']}"}
+    )
     assert me.json["email"] == email
 
 
 def test_a_callback_made_for_another_browser_signs_nobody_in(client, provider):
-    provider.user = {"sub": "gh-attacker", "email": "attacker@example.com",
-                     "email_verified": True}
+    provider.user = {"sub": "gh-attacker", "email": "attacker@example.com", "email_verified": True}
     attackers = at_provider(start(client.application.test_client()))  # his own browser
     start(client)  # the victim started a sign-in of her own
     back = client.get(attackers)

@@ -36,8 +36,9 @@ def test_a_message_opens_whole_with_its_neighbours(app, client, auth, services):
     collection_id = create_collection(client, headers)
     set_version(app, collection_id, 2)
     fake = services(index)
-    response = client.get(f"/api/v1/collections/{collection_id}/messages/m1?context=3",
-                          headers=headers)
+    response = client.get(
+        f"/api/v1/collections/{collection_id}/messages/m1?context=3", headers=headers
+    )
     assert response.status_code == 200, response.json
     assert response.json["message"]["message_id"] == "m1"
     assert response.json["message"]["source_file"] == "a.txt"  # the whole normalised message
@@ -45,18 +46,22 @@ def test_a_message_opens_whole_with_its_neighbours(app, client, auth, services):
     assert response.json["version"] == 2
     [asked] = fake.of(schemas.MessageRequested)
     assert (asked.org_id, asked.collection_id, asked.context) == ("org-a", collection_id, 3)
-    pinned = client.get(f"/api/v1/collections/{collection_id}/messages/m1?version=2",
-                        headers=headers)
+    pinned = client.get(
+        f"/api/v1/collections/{collection_id}/messages/m1?version=2", headers=headers
+    )
     assert pinned.status_code == 200 and fake.of(schemas.MessageRequested)[-1].version == 2
 
 
-@pytest.mark.parametrize("path, status, code", [
-    ("messages/nope", 404, "message_not_found"),
-    ("messages/m1?version=7", 404, "version_not_found"),
-    ("messages/m1?context=51", 422, "validation_error"),
-    ("messages/m1?context=-1", 422, "validation_error"),
-    ("messages/m1?colour=red", 422, "validation_error"),
-])
+@pytest.mark.parametrize(
+    "path, status, code",
+    [
+        ("messages/nope", 404, "message_not_found"),
+        ("messages/m1?version=7", 404, "version_not_found"),
+        ("messages/m1?context=51", 422, "validation_error"),
+        ("messages/m1?context=-1", 422, "validation_error"),
+        ("messages/m1?colour=red", 422, "validation_error"),
+    ],
+)
 def test_bad_requests_get_a_code(app, client, auth, services, path, status, code):
     headers = auth()
     collection_id = create_collection(client, headers)
@@ -73,8 +78,7 @@ def test_another_orgs_collection_or_an_empty_one_is_a_404(app, client, auth, ser
     set_version(app, collection_id, 2)
     other = auth(org="org-b")
     response = client.get(f"/api/v1/collections/{collection_id}/messages/m1", headers=other)
-    assert (response.status_code, response.json["error"]["code"]) == (404,
-                                                                      "collection_not_found")
+    assert (response.status_code, response.json["error"]["code"]) == (404, "collection_not_found")
     empty = create_collection(client, owner)
     response = client.get(f"/api/v1/collections/{empty}/messages/m1", headers=owner)
     assert (response.status_code, response.json["error"]["code"]) == (404, "message_not_found")

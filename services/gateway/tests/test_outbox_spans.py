@@ -33,8 +33,15 @@ class Bus:
 def test_each_relayed_message_is_published_in_a_producer_span_its_consumer_continues(app):
     spans = memory_spans()
     sessions = app.extensions["chatlens.sessions"]
-    message = schemas.IngestRequested(job_id="job-1", org_id="o", collection_id="c",
-                                      upload_key="k", filename="f.txt", sha256="0" * 64, size=1)
+    message = schemas.IngestRequested(
+        job_id="job-1",
+        org_id="o",
+        collection_id="c",
+        upload_key="k",
+        filename="f.txt",
+        sha256="0" * 64,
+        size=1,
+    )
     with logs.correlation("corr-outbox-1"), sessions() as session:
         add_to_outbox(session, message)
         session.commit()
@@ -44,12 +51,13 @@ def test_each_relayed_message_is_published_in_a_producer_span_its_consumer_conti
 
     [(sent, headers, current)] = bus.sent
     assert sent.id == message.id
-    (span,) = [s for s in spans.get_finished_spans()
-               if s.name == "outbox relay ingest.requested"]
+    (span,) = [s for s in spans.get_finished_spans() if s.name == "outbox relay ingest.requested"]
     assert span.kind == trace.SpanKind.PRODUCER
     assert span.attributes["chatlens.correlation_id"] == "corr-outbox-1"
     assert span.attributes["messaging.message.id"] == message.id
     assert current.get_span_context().span_id == span.context.span_id
     trace_id, span_id = headers["traceparent"].split("-")[1:3]
-    assert (trace_id, span_id) == (format(span.context.trace_id, "032x"),
-                                   format(span.context.span_id, "016x"))
+    assert (trace_id, span_id) == (
+        format(span.context.trace_id, "032x"),
+        format(span.context.span_id, "016x"),
+    )

@@ -36,35 +36,44 @@ def test_in_ops_last_week_is_a_chat_and_the_previous_calendar_week():
     assert (found.since, found.until) == (day("2026-11-09"), day("2026-11-16"))
 
 
-@pytest.mark.parametrize(("question", "sender"), [
-    ("What were Maria's objections to the pricing?", "Maria Lopez"),  # a unique first name
-    ("Bob Stone mentioned pricing when?", "Bob Stone"),
-    ("show messages from marta", "Marta"),
-    ("according to Alice, when is it?", "Alice"),
-])
+@pytest.mark.parametrize(
+    ("question", "sender"),
+    [
+        ("What were Maria's objections to the pricing?", "Maria Lopez"),  # a unique first name
+        ("Bob Stone mentioned pricing when?", "Bob Stone"),
+        ("show messages from marta", "Marta"),
+        ("according to Alice, when is it?", "Alice"),
+    ],
+)
 def test_a_speaker_is_recognised_in_the_ways_people_name_one(question, sender):
     assert read(question).senders == [sender]
 
 
-@pytest.mark.parametrize("question", [
-    "Alice's birthday party plans?",  # a topic, not a speaker
-    "what did Zoe say?",  # nobody of that name wrote here
-    "what happened in general?",  # "in general" is English, not the #general chat
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Alice's birthday party plans?",  # a topic, not a speaker
+        "what did Zoe say?",  # nobody of that name wrote here
+        "what happened in general?",  # "in general" is English, not the #general chat
+    ],
+)
 def test_names_that_are_not_speakers_or_not_here_are_not_filters(question):
     found = read(question)
     assert found.senders == [] and found.chats == []
 
 
-@pytest.mark.parametrize(("question", "since", "until"), [
-    ("yesterday", "2026-11-20", "2026-11-21"),
-    ("in December", "2025-12-01", "2026-01-01"),  # the latest December not in the future
-    ("in 2025", "2025-01-01", "2026-01-01"),
-    ("on 2026-02-14", "2026-02-14", "2026-02-15"),
-    ("between 1 March 2025 and 15 March 2025", "2025-03-01", "2025-03-16"),
-    ("2 weeks ago", "2026-11-02", "2026-11-09"),
-    ("this month", "2026-11-01", "2026-12-01"),
-])
+@pytest.mark.parametrize(
+    ("question", "since", "until"),
+    [
+        ("yesterday", "2026-11-20", "2026-11-21"),
+        ("in December", "2025-12-01", "2026-01-01"),  # the latest December not in the future
+        ("in 2025", "2025-01-01", "2026-01-01"),
+        ("on 2026-02-14", "2026-02-14", "2026-02-15"),
+        ("between 1 March 2025 and 15 March 2025", "2025-03-01", "2025-03-16"),
+        ("2 weeks ago", "2026-11-02", "2026-11-09"),
+        ("this month", "2026-11-01", "2026-12-01"),
+    ],
+)
 def test_dates_are_windows_relative_to_now(question, since, until):
     found = read(question)
     assert (found.since, found.until) == (day(since), day(until))

@@ -64,8 +64,12 @@ def fresh_address() -> str:
 
 def ask(client, headers, address="127.0.0.1"):
     # An unknown collection: the limit is checked first, then the view answers 404 at once.
-    return client.post("/api/v1/collections/nope/ask", json={"question": "why?"},
-                       headers=headers, environ_base={"REMOTE_ADDR": address})
+    return client.post(
+        "/api/v1/collections/nope/ask",
+        json={"question": "why?"},
+        headers=headers,
+        environ_base={"REMOTE_ADDR": address},
+    )
 
 
 def test_every_route_of_the_table_exists(app):
@@ -81,8 +85,11 @@ def test_registration_is_limited_per_address_with_the_headers(redis_gateway):
     address, other = fresh_address(), fresh_address()
 
     def register(addr):
-        return client.post("/api/v1/auth/register", json={"email": "a@example.com"},
-                           environ_base={"REMOTE_ADDR": addr})
+        return client.post(
+            "/api/v1/auth/register",
+            json={"email": "a@example.com"},
+            environ_base={"REMOTE_ADDR": addr},
+        )
 
     accepted = [register(address) for _ in range(10)]
     refused = register(address)
@@ -169,9 +176,11 @@ def fallbacks() -> float:
 
 
 def test_an_unreachable_redis_falls_back_to_this_process_with_the_same_limits(
-        make_gateway, auth, unused_port, caplog):
-    client = make_gateway(redis_url=f"redis://127.0.0.1:{unused_port}/0",
-                          rate_limit_scale=0.25).test_client()  # ask: 5 per minute per caller
+    make_gateway, auth, unused_port, caplog
+):
+    client = make_gateway(
+        redis_url=f"redis://127.0.0.1:{unused_port}/0", rate_limit_scale=0.25
+    ).test_client()  # ask: 5 per minute per caller
     headers = auth(user=f"ada-{uuid.uuid4().hex[:8]}")
     before = fallbacks()
 
@@ -207,11 +216,14 @@ def test_redis_is_used_again_once_it_is_back(make_gateway, auth, unused_port, mo
 
     # Redis comes back (the same storage object, pointed at the real server).
     limits._primary = ratelimits._Strategies(
-        ratelimits.storage.storage_from_string(REDIS, wrap_exceptions=True))
+        ratelimits.storage.storage_from_string(REDIS, wrap_exceptions=True)
+    )
     other = make_gateway(redis_url=REDIS, rate_limit_scale=0.25).test_client()
     before = fallbacks()
-    statuses = [ask(client, headers).status_code
-                for client in (app.test_client(), other, app.test_client(), other, other)]
+    statuses = [
+        ask(client, headers).status_code
+        for client in (app.test_client(), other, app.test_client(), other, other)
+    ]
     assert statuses == [404] * 5  # five shared hits; the memory one is not among them
     assert ask(other, headers).status_code == 429
     assert fallbacks() == before

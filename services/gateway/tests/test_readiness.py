@@ -24,8 +24,14 @@ def serve(bus, queue, reply):
 def test_readiness_needs_every_service_and_a_dead_one_is_a_quick_503(app, client, auth):
     bus = app.extensions["chatlens.bus"]
     assert client.get("/readyz").status_code == 503  # nothing consumes any RPC queue yet
-    servers = [serve(bus, queue, lambda request: None) for queue in (
-        topology.EMBEDDING_RPC.name, topology.INDEX_RPC.name, topology.INFERENCE_RPC.name)]
+    servers = [
+        serve(bus, queue, lambda request: None)
+        for queue in (
+            topology.EMBEDDING_RPC.name,
+            topology.INDEX_RPC.name,
+            topology.INFERENCE_RPC.name,
+        )
+    ]
     try:
         assert client.get("/readyz").status_code == 200
         servers.pop(1).stop()  # the index dies
@@ -40,8 +46,11 @@ def test_readiness_needs_every_service_and_a_dead_one_is_a_quick_503(app, client
             session.get(Collection, collection_id).version = 1
             session.commit()
         started = time.monotonic()
-        response = client.post(f"/api/v1/collections/{collection_id}/search",
-                               json={"query": "venue", "mode": "keyword"}, headers=headers)
+        response = client.post(
+            f"/api/v1/collections/{collection_id}/search",
+            json={"query": "venue", "mode": "keyword"},
+            headers=headers,
+        )
         took = time.monotonic() - started
     finally:
         for server in servers:

@@ -46,8 +46,9 @@ def test_a_body_that_fits_its_model_passes_unchanged():
 def test_a_body_that_breaks_its_model_is_our_500_with_the_reason_logged(caplog):
     response = app_with({"name": "a", "count": "many"}).test_client().get("/thing")
     assert response.status_code == 500
-    assert response.json == {"error": {"code": "internal",
-                                       "message": "internal error; see the server log"}}
+    assert response.json == {
+        "error": {"code": "internal", "message": "internal error; see the server log"}
+    }
     [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert "things.thing answered 200 that does not fit Thing: count" in record.getMessage()
 

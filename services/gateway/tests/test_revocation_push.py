@@ -39,10 +39,17 @@ def amqp_url():
 @pytest.fixture(scope="module")
 def broadcasting_auth(tmp_path_factory, amqp_url):
     folder = tmp_path_factory.mktemp("auth")
-    app = create_auth_app(AuthSettings(
-        data_dir=folder, database_url=f"sqlite:///{folder / 'auth.db'}", amqp_url=amqp_url,
-        internal_token=INTERNAL_TOKEN, argon2_time_cost=1, argon2_memory_kib=8,
-        argon2_parallelism=1))
+    app = create_auth_app(
+        AuthSettings(
+            data_dir=folder,
+            database_url=f"sqlite:///{folder / 'auth.db'}",
+            amqp_url=amqp_url,
+            internal_token=INTERNAL_TOKEN,
+            argon2_time_cost=1,
+            argon2_memory_kib=8,
+            argon2_parallelism=1,
+        )
+    )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}"
@@ -54,11 +61,22 @@ def gateways(tmp_path, settings, broadcasting_auth, amqp_url):
     """Two gateway processes' apps on one database, each with its own subscription."""
     apps = []
     for n in range(2):
-        apps.append(create_app(settings.model_copy(update={
-            "data_dir": tmp_path / f"gateway-{n}", "amqp_url": amqp_url,
-            "auth_url": broadcasting_auth, "jwks_url": None,
-            "internal_token": INTERNAL_TOKEN, "background": True,
-            "revocations_refresh_s": SLOW_S, "api_key_cache_s": SLOW_S})))
+        apps.append(
+            create_app(
+                settings.model_copy(
+                    update={
+                        "data_dir": tmp_path / f"gateway-{n}",
+                        "amqp_url": amqp_url,
+                        "auth_url": broadcasting_auth,
+                        "jwks_url": None,
+                        "internal_token": INTERNAL_TOKEN,
+                        "background": True,
+                        "revocations_refresh_s": SLOW_S,
+                        "api_key_cache_s": SLOW_S,
+                    }
+                )
+            )
+        )
     deadline = time.monotonic() + 20
     while not all(app.extensions["chatlens.broadcasts"].ready for app in apps):
         assert time.monotonic() < deadline, "a gateway never subscribed"
@@ -98,42 +116,69 @@ def test_every_kind_of_revocation_reaches_both_gateways_within_a_second(gateways
     assert all(accepted(client, owner_headers) for client in gateways)  # feed fetched and cached
 
     # A member who joins the owner's org as an analyst.
-    invitation = one.post("/api/v1/auth/invitations", headers=owner_headers,
-                          json={"email": f"member-{tag}@example.com", "role": "analyst"}).json
+    invitation = one.post(
+        "/api/v1/auth/invitations",
+        headers=owner_headers,
+        json={"email": f"member-{tag}@example.com", "role": "analyst"},
+    ).json
     own = sign_up(one, f"member-{tag}@example.com")
-    assert one.post("/api/v1/auth/invitations/accept", headers=bearer(own["access_token"]),
-                    json={"token": invitation["token"]}).status_code == 200
-    member = one.post("/api/v1/auth/switch",
-                      json={"refresh_token": own["refresh_token"], "org_id": org_id}).json
+    assert (
+        one.post(
+            "/api/v1/auth/invitations/accept",
+            headers=bearer(own["access_token"]),
+            json={"token": invitation["token"]},
+        ).status_code
+        == 200
+    )
+    member = one.post(
+        "/api/v1/auth/switch", json={"refresh_token": own["refresh_token"], "org_id": org_id}
+    ).json
     member_headers = bearer(member["access_token"])
     member_id = one.get("/api/v1/me", headers=member_headers).json["id"]
 
     # An API key, remembered by both gateways for SLOW_S.
-    key = one.post("/api/v1/auth/api-keys", headers=owner_headers,
-                   json={"name": "script", "scopes": ["collections:read"]}).json
+    key = one.post(
+        "/api/v1/auth/api-keys",
+        headers=owner_headers,
+        json={"name": "script", "scopes": ["collections:read"]},
+    ).json
     key_headers = bearer(key["key"])
     assert all(accepted(client, key_headers) for client in gateways)
     assert all(accepted(client, member_headers) for client in gateways)
 
     took = {}
-    assert one.delete(f"/api/v1/auth/api-keys/{key['id']}",
-                      headers=owner_headers).status_code == 204
+    assert (
+        one.delete(f"/api/v1/auth/api-keys/{key['id']}", headers=owner_headers).status_code == 204
+    )
     took["api key revoked"] = seconds_until_refused_by_both(gateways, key_headers)
 
-    assert two.patch(f"/api/v1/auth/members/{member_id}", headers=owner_headers,
-                     json={"role": "viewer"}).status_code == 200
+    assert (
+        two.patch(
+            f"/api/v1/auth/members/{member_id}", headers=owner_headers, json={"role": "viewer"}
+        ).status_code
+        == 200
+    )
     took["member demoted"] = seconds_until_refused_by_both(gateways, member_headers)
 
     second = login(one, f"owner-{tag}@example.com")  # another device's session of the owner
     second_headers = bearer(second["access_token"])
     assert all(accepted(client, second_headers) for client in gateways)
-    assert one.post("/api/v1/auth/logout", headers=second_headers,
-                    json={"refresh_token": second["refresh_token"]}).status_code == 204
+    assert (
+        one.post(
+            "/api/v1/auth/logout",
+            headers=second_headers,
+            json={"refresh_token": second["refresh_token"]},
+        ).status_code
+        == 204
+    )
     took["session ended"] = seconds_until_refused_by_both(gateways, second_headers)
     assert all(accepted(client, owner_headers) for client in gateways)  # the other one lives
 
-    changed = one.post("/api/v1/auth/password", headers=owner_headers, json={
-        "current_password": PASSWORD, "new_password": PASSWORD + " and more"})
+    changed = one.post(
+        "/api/v1/auth/password",
+        headers=owner_headers,
+        json={"current_password": PASSWORD, "new_password": PASSWORD + " and more"},
+    )
     assert changed.status_code == 200, changed.json
     took["password changed"] = seconds_until_refused_by_both(gateways, owner_headers)
     assert all(accepted(client, bearer(changed.json["access_token"])) for client in gateways)

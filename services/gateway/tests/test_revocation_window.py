@@ -23,10 +23,15 @@ def database_url(tmp_path):
 
 @pytest.fixture
 def settings(settings, real_auth):  # noqa: F811 - the real auth fixture
-    return settings.model_copy(update={
-        "auth_url": real_auth["url"], "jwks_url": None, "internal_token": INTERNAL_TOKEN,
-        "revocations_refresh_s": DEFAULTS["revocations_refresh_s"].default,
-        "api_key_cache_s": DEFAULTS["api_key_cache_s"].default})
+    return settings.model_copy(
+        update={
+            "auth_url": real_auth["url"],
+            "jwks_url": None,
+            "internal_token": INTERNAL_TOKEN,
+            "revocations_refresh_s": DEFAULTS["revocations_refresh_s"].default,
+            "api_key_cache_s": DEFAULTS["api_key_cache_s"].default,
+        }
+    )
 
 
 def seconds_until_refused(client, headers) -> float:
@@ -40,8 +45,11 @@ def seconds_until_refused(client, headers) -> float:
 def test_an_ended_session_and_a_revoked_key_are_refused_within_a_second(client):
     tokens = sign_up(client, f"ada-{uuid.uuid4().hex[:8]}@example.com")
     access = bearer(tokens["access_token"])
-    key = client.post("/api/v1/auth/api-keys", headers=access,
-                      json={"name": "script", "scopes": ["collections:read"]}).json
+    key = client.post(
+        "/api/v1/auth/api-keys",
+        headers=access,
+        json={"name": "script", "scopes": ["collections:read"]},
+    ).json
     key_headers = bearer(key["key"])
     assert client.get("/api/v1/collections", headers=key_headers).status_code == 200
     assert client.get("/api/v1/collections", headers=access).status_code == 200  # cached now
@@ -49,8 +57,9 @@ def test_an_ended_session_and_a_revoked_key_are_refused_within_a_second(client):
     revoked = client.delete(f"/api/v1/auth/api-keys/{key['id']}", headers=access)
     assert revoked.status_code == 204, revoked.get_data(as_text=True)
     key_s = seconds_until_refused(client, key_headers)
-    ended = client.post("/api/v1/auth/logout", headers=access,
-                        json={"refresh_token": tokens["refresh_token"]})
+    ended = client.post(
+        "/api/v1/auth/logout", headers=access, json={"refresh_token": tokens["refresh_token"]}
+    )
     assert ended.status_code == 204
     session_s = seconds_until_refused(client, access)
 

@@ -12,9 +12,24 @@ def database_url(tmp_path):  # the document touches no database
 
 
 def _document(schemas, ref):
-    return {"paths": {"/x": {"get": {"responses": {"200": {"content": {"application/json": {
-        "schema": {"$ref": f"#/components/schemas/{ref}"}}}}}}}},
-            "components": {"schemas": schemas}}
+    return {
+        "paths": {
+            "/x": {
+                "get": {
+                    "responses": {
+                        "200": {
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": f"#/components/schemas/{ref}"}
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        "components": {"schemas": schemas},
+    }
 
 
 def _citation(extra=None):
@@ -22,14 +37,27 @@ def _citation(extra=None):
 
 
 def test_hashes_go_and_one_nested_model_under_two_parents_becomes_one_schema():
-    document = _document({
-        "AnswerOut.4ac12ce": {"properties": {"citations": {"items": {
-            "$ref": "#/components/schemas/AnswerOut.4ac12ce.Citation"}}}},
-        "AnswerOut.4ac12ce.Citation": _citation(),
-        "SummaryOut.4ac12ce": {"properties": {"citations": {"items": {
-            "$ref": "#/components/schemas/SummaryOut.4ac12ce.Citation"}}}},
-        "SummaryOut.4ac12ce.Citation": _citation(),
-    }, "AnswerOut.4ac12ce")
+    document = _document(
+        {
+            "AnswerOut.4ac12ce": {
+                "properties": {
+                    "citations": {
+                        "items": {"$ref": "#/components/schemas/AnswerOut.4ac12ce.Citation"}
+                    }
+                }
+            },
+            "AnswerOut.4ac12ce.Citation": _citation(),
+            "SummaryOut.4ac12ce": {
+                "properties": {
+                    "citations": {
+                        "items": {"$ref": "#/components/schemas/SummaryOut.4ac12ce.Citation"}
+                    }
+                }
+            },
+            "SummaryOut.4ac12ce.Citation": _citation(),
+        },
+        "AnswerOut.4ac12ce",
+    )
     schema_names.readable(document)
     assert sorted(document["components"]["schemas"]) == ["AnswerOut", "Citation", "SummaryOut"]
     ok = document["paths"]["/x"]["get"]["responses"]["200"]["content"]["application/json"]
@@ -39,24 +67,34 @@ def test_hashes_go_and_one_nested_model_under_two_parents_becomes_one_schema():
 
 
 def test_nested_models_that_differ_keep_their_parents_name():
-    document = _document({
-        "AnswerOut.4ac12ce": {"properties": {"c": {
-            "$ref": "#/components/schemas/AnswerOut.4ac12ce.Citation"}}},
-        "AnswerOut.4ac12ce.Citation": _citation(),
-        "SummaryOut.4ac12ce": {"properties": {"c": {
-            "$ref": "#/components/schemas/SummaryOut.4ac12ce.Citation"}}},
-        "SummaryOut.4ac12ce.Citation": _citation({"chat": {"type": "string"}}),
-    }, "SummaryOut.4ac12ce")
+    document = _document(
+        {
+            "AnswerOut.4ac12ce": {
+                "properties": {"c": {"$ref": "#/components/schemas/AnswerOut.4ac12ce.Citation"}}
+            },
+            "AnswerOut.4ac12ce.Citation": _citation(),
+            "SummaryOut.4ac12ce": {
+                "properties": {"c": {"$ref": "#/components/schemas/SummaryOut.4ac12ce.Citation"}}
+            },
+            "SummaryOut.4ac12ce.Citation": _citation({"chat": {"type": "string"}}),
+        },
+        "SummaryOut.4ac12ce",
+    )
     schema_names.readable(document)
     assert sorted(document["components"]["schemas"]) == [
-        "AnswerOut", "AnswerOut.Citation", "SummaryOut", "SummaryOut.Citation"]
+        "AnswerOut",
+        "AnswerOut.Citation",
+        "SummaryOut",
+        "SummaryOut.Citation",
+    ]
     summary = document["components"]["schemas"]["SummaryOut"]
     assert summary["properties"]["c"]["$ref"] == "#/components/schemas/SummaryOut.Citation"
 
 
 def test_two_different_models_with_one_name_are_refused():
-    document = _document({"Error.243e36f": _citation(), "Error.d14e8ec": _citation({"x": {}})},
-                         "Error.243e36f")
+    document = _document(
+        {"Error.243e36f": _citation(), "Error.d14e8ec": _citation({"x": {}})}, "Error.243e36f"
+    )
     with pytest.raises(ValueError, match="both named 'Error'"):
         schema_names.readable(document)
 

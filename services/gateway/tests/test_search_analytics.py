@@ -48,66 +48,89 @@ def test_percentiles_are_nearest_rank():
 
 def test_every_search_and_question_is_recorded_with_its_results(sessions, backends_with):
     facets = schemas.FacetsListed(version=2, senders=[], chats=[])
-    generated = schemas.Generated(text="In Lisbon [1].", model="smol", prompt_tokens=5,
-                                  tokens=4, finish_reason="stop")
-    backends = backends_with({schemas.FacetsRequested: facets, schemas.EmbedQuery: embedded,
-                              schemas.SearchRequested: found,
-                              schemas.GenerateRequested: generated})
+    generated = schemas.Generated(
+        text="In Lisbon [1].", model="smol", prompt_tokens=5, tokens=4, finish_reason="stop"
+    )
+    backends = backends_with(
+        {
+            schemas.FacetsRequested: facets,
+            schemas.EmbedQuery: embedded,
+            schemas.SearchRequested: found,
+            schemas.GenerateRequested: generated,
+        }
+    )
     cid, caller = collection(sessions), Caller("org-a", "u1")
     search.search(backends, caller, cid, search.SearchQuery(query="Lisbon  Offsite"))
-    search.search(backends, caller, cid, search.SearchQuery(query="lisbon offsite",
-                                                            mode="keyword"))
+    search.search(backends, caller, cid, search.SearchQuery(query="lisbon offsite", mode="keyword"))
     answers.answer(backends, caller, cid, answers.Question("Where is the offsite?"))
     rows = logged(sessions)
     assert [(r.org_id, r.collection_id, r.mode, r.query, r.results) for r in rows] == [
         ("org-a", cid, "hybrid", "lisbon offsite", 1),
         ("org-a", cid, "keyword", "lisbon offsite", 1),
-        ("org-a", cid, "ask", "where is the offsite?", 1)]
+        ("org-a", cid, "ask", "where is the offsite?", 1),
+    ]
     assert all(r.latency_ms >= 0 and r.created_at == NOW.replace(tzinfo=None) for r in rows)
 
 
 def test_a_search_that_finds_nothing_counts_as_zero_results(sessions, backends_with):
-    backends = backends_with({schemas.EmbedQuery: embedded,
-                              schemas.SearchRequested: nothing_found})
+    backends = backends_with({schemas.EmbedQuery: embedded, schemas.SearchRequested: nothing_found})
     cid = collection(sessions)
     search.search(backends, Caller("org-a"), cid, search.SearchQuery(query="moscow"))
     report = search_log.report(backends, Caller("org-a"), cid, None, None, 10)
     assert (report.queries, report.zero_results, report.zero_result_rate) == (1, 1, 1.0)
-    assert report.top_queries == [{"query": "moscow", "count": 1, "zero_results": 1,
-                                   "average_results": 0.0}]
+    assert report.top_queries == [
+        {"query": "moscow", "count": 1, "zero_results": 1, "average_results": 0.0}
+    ]
     assert (report.since, report.until) == (NOW.date() - timedelta(days=29), NOW.date())
 
 
 def test_a_refused_search_is_not_recorded(sessions, backends_with):
     backends = backends_with({})
     with pytest.raises(Exception):  # noqa: B017 (which refusal: test_application)
-        search.search(backends, Caller("org-a"), collection(sessions),
-                      search.SearchQuery(query="after:someday x"))
+        search.search(
+            backends,
+            Caller("org-a"),
+            collection(sessions),
+            search.SearchQuery(query="after:someday x"),
+        )
     assert logged(sessions) == []
 
 
 # --- the endpoint, on the three databases ------------------------------------------------------
 
+
 def put(app, collection_id, rows, org="org-a"):
     """Rows of (days ago, mode, query, results, latency ms)."""
     today = utcnow().replace(hour=12, minute=0, second=0, microsecond=0)
     with app.extensions["chatlens.sessions"]() as session:
-        session.add_all(SearchQueryLog(org_id=org, collection_id=collection_id, mode=mode,
-                                       query=query, results=results, latency_ms=ms,
-                                       created_at=today - timedelta(days=ago))
-                        for ago, mode, query, results, ms in rows)
+        session.add_all(
+            SearchQueryLog(
+                org_id=org,
+                collection_id=collection_id,
+                mode=mode,
+                query=query,
+                results=results,
+                latency_ms=ms,
+                created_at=today - timedelta(days=ago),
+            )
+            for ago, mode, query, results, ms in rows
+        )
         session.commit()
 
 
-ROWS = ([(0, "hybrid", "lisbon offsite", 3, float(ms)) for ms in range(1, 11)]
-        + [(0, "keyword", "invoice", 0, 40.0), (1, "keyword", "invoice", 0, 60.0),
-           (1, "ask", "where is the offsite?", 2, 900.0), (2, "semantic", "budget", 5, 20.0),
-           (45, "hybrid", "long ago", 0, 5.0)])
+ROWS = [(0, "hybrid", "lisbon offsite", 3, float(ms)) for ms in range(1, 11)] + [
+    (0, "keyword", "invoice", 0, 40.0),
+    (1, "keyword", "invoice", 0, 60.0),
+    (1, "ask", "where is the offsite?", 2, 900.0),
+    (2, "semantic", "budget", 5, 20.0),
+    (45, "hybrid", "long ago", 0, 5.0),
+]
 
 
 def get(client, headers, collection_id, query=""):
-    return client.get(f"/api/v1/collections/{collection_id}/analytics/search{query}",
-                      headers=headers)
+    return client.get(
+        f"/api/v1/collections/{collection_id}/analytics/search{query}", headers=headers
+    )
 
 
 def test_the_report_counts_days_zero_results_frequent_queries_and_latencies(app, client, auth):
@@ -125,15 +148,18 @@ def test_the_report_counts_days_zero_results_frequent_queries_and_latencies(app,
     assert body["days"] == [
         {"day": (today - timedelta(days=2)).isoformat(), "queries": 1, "zero_results": 0},
         {"day": (today - timedelta(days=1)).isoformat(), "queries": 2, "zero_results": 1},
-        {"day": today.isoformat(), "queries": 11, "zero_results": 1}]
+        {"day": today.isoformat(), "queries": 11, "zero_results": 1},
+    ]
     assert body["top_queries"] == [
         {"query": "lisbon offsite", "count": 10, "zero_results": 0, "average_results": 3.0},
-        {"query": "invoice", "count": 2, "zero_results": 2, "average_results": 0.0}]
+        {"query": "invoice", "count": 2, "zero_results": 2, "average_results": 0.0},
+    ]
     assert body["latency"] == [
         {"mode": "ask", "queries": 1, "p50_ms": 900.0, "p90_ms": 900.0, "p99_ms": 900.0},
         {"mode": "hybrid", "queries": 10, "p50_ms": 5.0, "p90_ms": 9.0, "p99_ms": 10.0},
         {"mode": "keyword", "queries": 2, "p50_ms": 40.0, "p90_ms": 60.0, "p99_ms": 60.0},
-        {"mode": "semantic", "queries": 1, "p50_ms": 20.0, "p90_ms": 20.0, "p99_ms": 20.0}]
+        {"mode": "semantic", "queries": 1, "p50_ms": 20.0, "p90_ms": 20.0, "p99_ms": 20.0},
+    ]
     # A window: from 45 days ago to yesterday.
     since = (today - timedelta(days=45)).isoformat()
     until = (today - timedelta(days=1)).isoformat()
@@ -146,15 +172,22 @@ def test_an_empty_window_has_no_rate(client, auth):
     headers = auth()
     body = get(client, headers, create_collection(client, headers)).json
     assert (body["queries"], body["zero_result_rate"], body["days"], body["latency"]) == (
-        0, None, [], [])
+        0,
+        None,
+        [],
+        [],
+    )
 
 
-@pytest.mark.parametrize("query, code", [
-    ("?since=2026-02-01&until=2026-01-01", "invalid_date_range"),
-    ("?since=yesterday", "validation_error"),
-    ("?top=0", "validation_error"),
-    ("?sender=Marta", "validation_error"),
-])
+@pytest.mark.parametrize(
+    "query, code",
+    [
+        ("?since=2026-02-01&until=2026-01-01", "invalid_date_range"),
+        ("?since=yesterday", "validation_error"),
+        ("?top=0", "validation_error"),
+        ("?sender=Marta", "validation_error"),
+    ],
+)
 def test_a_bad_request_is_refused_with_a_code(client, auth, query, code):
     headers = auth()
     response = get(client, headers, create_collection(client, headers), query)
@@ -168,8 +201,7 @@ def test_viewers_and_other_orgs_are_refused(app, client, auth):
     assert get(client, auth(role="viewer"), cid).status_code == 403
     assert get(client, auth(role="analyst"), cid).status_code == 200
     response = get(client, auth(org="org-b"), cid)
-    assert (response.status_code, response.json["error"]["code"]) == (
-        404, "collection_not_found")
+    assert (response.status_code, response.json["error"]["code"]) == (404, "collection_not_found")
 
 
 def test_the_clean_up_prunes_searches_past_their_retention(app, client, auth):
@@ -177,18 +209,33 @@ def test_the_clean_up_prunes_searches_past_their_retention(app, client, auth):
     cid = create_collection(client, headers)
     put(app, cid, ROWS)
     sessions = app.extensions["chatlens.sessions"]
-    report = cleanup.clean(sessions, app.config["CHATLENS_UPLOAD_DIR"],
-                           job_retention=timedelta(days=90), upload_grace=timedelta(hours=24),
-                           search_retention=timedelta(days=30), batch=3)
+    report = cleanup.clean(
+        sessions,
+        app.config["CHATLENS_UPLOAD_DIR"],
+        job_retention=timedelta(days=90),
+        upload_grace=timedelta(hours=24),
+        search_retention=timedelta(days=30),
+        batch=3,
+    )
     assert report.search_queries == 1
     assert sorted({r.query for r in logged(sessions)}) == [
-        "budget", "invoice", "lisbon offsite", "where is the offsite?"]
-    assert cleanup.clean(sessions, app.config["CHATLENS_UPLOAD_DIR"],
-                         job_retention=timedelta(days=90), upload_grace=timedelta(hours=24),
-                         search_retention=timedelta(days=30)).search_queries == 0
+        "budget",
+        "invoice",
+        "lisbon offsite",
+        "where is the offsite?",
+    ]
+    assert (
+        cleanup.clean(
+            sessions,
+            app.config["CHATLENS_UPLOAD_DIR"],
+            job_retention=timedelta(days=90),
+            upload_grace=timedelta(hours=24),
+            search_retention=timedelta(days=30),
+        ).search_queries
+        == 0
+    )
 
 
 def test_the_openapi_document_lists_the_endpoint(client):
     paths = client.get("/api/v1/openapi.json").json["paths"]
     assert "get" in paths["/api/v1/collections/{collection_id}/analytics/search"]
-

@@ -16,8 +16,7 @@ SEARCH = {"query": "lisbon"}
 
 
 def search(client, headers, collection_id):
-    return client.post(f"/api/v1/collections/{collection_id}/search", json=SEARCH,
-                       headers=headers)
+    return client.post(f"/api/v1/collections/{collection_id}/search", json=SEARCH, headers=headers)
 
 
 def eventually(check, within_s):
@@ -45,13 +44,15 @@ def make_app(settings):
 
 # --- permissions ---------------------------------------------------------------------------------
 
+
 def test_a_viewer_reads_and_searches_but_cannot_write_or_upload(client, auth):
     collection_id = create_collection(client, auth(role="analyst"))
     viewer = auth(role="viewer")
     assert client.get("/api/v1/collections", headers=viewer).status_code == 200
     assert client.get(f"/api/v1/collections/{collection_id}", headers=viewer).status_code == 200
-    assert client.get(f"/api/v1/collections/{collection_id}/jobs",
-                      headers=viewer).status_code == 200
+    assert (
+        client.get(f"/api/v1/collections/{collection_id}/jobs", headers=viewer).status_code == 200
+    )
     assert search(client, viewer, collection_id).status_code == 200
     refused = [
         client.post("/api/v1/collections", json={"name": "x"}, headers=viewer),
@@ -87,8 +88,10 @@ def test_an_access_token_without_a_required_claim_is_refused(client, make_token,
     assert response.status_code == 401 and response.json["error"]["code"] == "invalid_token"
 
 
-@pytest.mark.parametrize("overrides", [{"perms": "collections:read"}, {"perms": [1]},
-                                       {"sid": ""}, {"sid": 7}, {"org": ""}])
+@pytest.mark.parametrize(
+    "overrides",
+    [{"perms": "collections:read"}, {"perms": [1]}, {"sid": ""}, {"sid": 7}, {"org": ""}],
+)
 def test_malformed_claims_are_refused(client, make_token, overrides):
     headers = {"Authorization": f"Bearer {make_token(**overrides)}"}
     assert client.get("/api/v1/collections", headers=headers).status_code == 401
@@ -96,15 +99,19 @@ def test_malformed_claims_are_refused(client, make_token, overrides):
 
 # --- the revocation feed -----------------------------------------------------------------------
 
-def test_a_revoked_session_is_refused_within_the_refresh_interval(app, client, make_token,
-                                                                  fake_auth):
+
+def test_a_revoked_session_is_refused_within_the_refresh_interval(
+    app, client, make_token, fake_auth
+):
     refresh_s = app.config["CHATLENS_SETTINGS"].revocations_refresh_s
     ended = {"Authorization": f"Bearer {make_token(sid='session-1')}"}
     other = {"Authorization": f"Bearer {make_token(sid='session-2')}"}
     assert client.get("/api/v1/collections", headers=ended).status_code == 200
     fake_auth.revoked_sessions["session-1"] = int(time.time())
-    eventually(lambda: client.get("/api/v1/collections", headers=ended).status_code == 401,
-               within_s=refresh_s + 1)
+    eventually(
+        lambda: client.get("/api/v1/collections", headers=ended).status_code == 401,
+        within_s=refresh_s + 1,
+    )
     response = client.get("/api/v1/collections", headers=ended)
     assert response.json["error"]["code"] == "invalid_token"
     assert client.get("/api/v1/collections", headers=other).status_code == 200
@@ -118,8 +125,10 @@ def test_a_users_valid_after_ends_every_older_token(app, client, make_token, fak
     other_user = {"Authorization": f"Bearer {make_token(user='user-b', iat=now - 30)}"}
     assert client.get("/api/v1/collections", headers=older).status_code == 200
     fake_auth.valid_after["user-a"] = now - 10
-    eventually(lambda: client.get("/api/v1/collections", headers=older).status_code == 401,
-               within_s=app.config["CHATLENS_SETTINGS"].revocations_refresh_s + 1)
+    eventually(
+        lambda: client.get("/api/v1/collections", headers=older).status_code == 401,
+        within_s=app.config["CHATLENS_SETTINGS"].revocations_refresh_s + 1,
+    )
     newer = {"Authorization": f"Bearer {make_token(iat=now - 10)}"}
     assert client.get("/api/v1/collections", headers=newer).status_code == 200
     assert client.get("/api/v1/collections", headers=other_user).status_code == 200
@@ -140,14 +149,16 @@ def test_without_a_feed_the_gateway_fails_closed(client, auth, fake_auth):
 
 
 def test_a_cached_feed_is_used_until_its_exp_then_the_gateway_fails_closed(
-        make_app, auth, fake_auth):
+    make_app, auth, fake_auth
+):
     client = make_app(revocations_refresh_s=0).test_client()
     fake_auth.feed_ttl = 2
     assert client.get("/api/v1/collections", headers=auth()).status_code == 200
     fake_auth.down = True
     assert client.get("/api/v1/collections", headers=auth()).status_code == 200  # cached copy
-    eventually(lambda: client.get("/api/v1/collections", headers=auth()).status_code == 503,
-               within_s=4)
+    eventually(
+        lambda: client.get("/api/v1/collections", headers=auth()).status_code == 503, within_s=4
+    )
     fake_auth.down = False
     assert client.get("/api/v1/collections", headers=auth()).status_code == 200
 
@@ -168,9 +179,15 @@ def test_a_feed_that_fails_verification_is_not_trusted(client, auth, fake_auth, 
 
 # --- API keys ------------------------------------------------------------------------------------
 
+
 def api_key(fake_auth, scopes, org="org-a", key="clk_abc_secret"):
-    fake_auth.api_keys[key] = {"key_id": "abc", "user_id": "user-k", "org_id": org,
-                               "scopes": scopes, "expires_at": "2099-01-01T00:00:00"}
+    fake_auth.api_keys[key] = {
+        "key_id": "abc",
+        "user_id": "user-k",
+        "org_id": org,
+        "scopes": scopes,
+        "expires_at": "2099-01-01T00:00:00",
+    }
     return {"Authorization": f"Bearer {key}"}
 
 
@@ -203,8 +220,9 @@ def test_a_revoked_key_stops_working_when_its_cache_entry_expires(make_app, fake
     headers = api_key(fake_auth, ["collections:read"])
     assert client.get("/api/v1/collections", headers=headers).status_code == 200
     fake_auth.api_keys.clear()
-    eventually(lambda: client.get("/api/v1/collections", headers=headers).status_code == 401,
-               within_s=1.5)
+    eventually(
+        lambda: client.get("/api/v1/collections", headers=headers).status_code == 401, within_s=1.5
+    )
     response = client.get("/api/v1/collections", headers=headers)
     assert response.json["error"]["code"] == "invalid_api_key"
 
@@ -222,15 +240,19 @@ def test_api_keys_answer_503_when_auth_is_down(make_app, fake_auth):
 
 # --- the auth proxy ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", [
-    "/internal/v1/revocations",
-    "/api/v1/internal/v1/revocations",
-    "/api/v1/auth/../../../internal/v1/revocations",
-    "/api/v1/auth/%2e%2e/%2e%2e/%2e%2e/internal/v1/revocations",
-    "/api/v1/auth/..%2f..%2f..%2finternal/v1/revocations",
-    "/api/v1/auth/x/..//internal/v1/revocations",
-    "/api/v1/auth/.%2finternal",
-])
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/internal/v1/revocations",
+        "/api/v1/internal/v1/revocations",
+        "/api/v1/auth/../../../internal/v1/revocations",
+        "/api/v1/auth/%2e%2e/%2e%2e/%2e%2e/internal/v1/revocations",
+        "/api/v1/auth/..%2f..%2f..%2finternal/v1/revocations",
+        "/api/v1/auth/x/..//internal/v1/revocations",
+        "/api/v1/auth/.%2finternal",
+    ],
+)
 def test_the_proxy_never_reaches_internal_routes(client, fake_auth, path):
     response = client.get(path)
     assert response.status_code == 404
@@ -240,10 +262,17 @@ def test_the_proxy_never_reaches_internal_routes(client, fake_auth, path):
 @pytest.mark.parametrize("method", ["get", "post", "put", "patch", "delete"])
 def test_the_proxy_forwards_methods_query_and_safe_headers_only(client, fake_auth, method):
     response = getattr(client, method)(
-        "/api/v1/auth/members/u1?limit=5&event=login", data=b'{"role": "viewer"}',
-        headers={"Authorization": "Bearer t", "Content-Type": "application/json",
-                 "X-Internal-Token": "stolen", "Cookie": "a=b", "X-Forwarded-For": "6.6.6.6"},
-        environ_base={"REMOTE_ADDR": "10.0.0.9"})
+        "/api/v1/auth/members/u1?limit=5&event=login",
+        data=b'{"role": "viewer"}',
+        headers={
+            "Authorization": "Bearer t",
+            "Content-Type": "application/json",
+            "X-Internal-Token": "stolen",
+            "Cookie": "a=b",
+            "X-Forwarded-For": "6.6.6.6",
+        },
+        environ_base={"REMOTE_ADDR": "10.0.0.9"},
+    )
     echoed = response.json
     assert echoed["method"] == method.upper()
     assert echoed["path"] == "/api/v1/auth/members/u1"
@@ -265,9 +294,11 @@ def test_the_proxy_forwards_methods_query_and_safe_headers_only(client, fake_aut
 
 def test_the_forwarded_address_is_the_one_nginx_saw_not_a_spoofed_one(client, fake_auth):
     # nginx appends the peer to whatever the client sent: the client's own entries come first.
-    response = client.get("/api/v1/auth/sessions",
-                          headers={"X-Forwarded-For": "1.2.3.4, 203.0.113.7"},
-                          environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    response = client.get(
+        "/api/v1/auth/sessions",
+        headers={"X-Forwarded-For": "1.2.3.4, 203.0.113.7"},
+        environ_base={"REMOTE_ADDR": "10.0.0.9"},
+    )
     headers = {k.lower(): v for k, v in response.json["headers"].items()}
     assert headers["x-forwarded-for"] == "203.0.113.7"
     response = client.get("/api/v1/me", environ_base={"REMOTE_ADDR": "10.0.0.9"})
@@ -277,12 +308,19 @@ def test_the_forwarded_address_is_the_one_nginx_saw_not_a_spoofed_one(client, fa
 
 # --- audit ---------------------------------------------------------------------------------------
 
+
 def test_deleting_a_collection_is_recorded_in_auths_audit_log(client, auth, fake_auth):
     collection_id = create_collection(client, auth(), name="Board")
     assert client.delete(f"/api/v1/collections/{collection_id}", headers=auth()).status_code == 204
-    assert fake_auth.audit == [{"event": "collection.deleted", "org_id": "org-a",
-                                "actor_id": "user-a", "target": collection_id,
-                                "details": {"name": "Board", "role": "owner"}}]
+    assert fake_auth.audit == [
+        {
+            "event": "collection.deleted",
+            "org_id": "org-a",
+            "actor_id": "user-a",
+            "target": collection_id,
+            "details": {"name": "Board", "role": "owner"},
+        }
+    ]
 
 
 def test_a_deletion_is_not_refused_when_the_audit_log_is_down(client, auth, fake_auth, caplog):

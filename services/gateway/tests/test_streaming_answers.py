@@ -18,16 +18,20 @@ from . import test_answers
 from .test_answers import LLM, chat_message, embed, fake_services, indexed_collection
 
 # The fixtures of the answer tests, shared.
-headers, served, openai_client = (test_answers.headers, test_answers.served,
-                                  test_answers.openai_client)
+headers, served, openai_client = (
+    test_answers.headers,
+    test_answers.served,
+    test_answers.openai_client,
+)
 
 VENUE = chat_message("m-venue", "Booked the venue in Lisbon for the offsite, 12 to 14 March")
 PIECES = ["It is", " in Lisbon", " [1]."]
 
 
 def index(request, delivery):
-    return schemas.SearchAnswered(version=2, hits=[
-        schemas.SearchHit(message=VENUE, score=0.03, semantic_score=0.7)])
+    return schemas.SearchAnswered(
+        version=2, hits=[schemas.SearchHit(message=VENUE, score=0.03, semantic_score=0.7)]
+    )
 
 
 def streaming_inference(seen: list, pieces=PIECES, *, endless=False, gate=None, closed=None):
@@ -36,8 +40,9 @@ def streaming_inference(seen: list, pieces=PIECES, *, endless=False, gate=None, 
 
     def handle(request, delivery):
         if isinstance(request, schemas.ModelsListRequested):
-            return schemas.ModelsListed(default=LLM, models=[
-                schemas.ModelInfo(name=LLM, kind="llm", context_length=8192)])
+            return schemas.ModelsListed(
+                default=LLM, models=[schemas.ModelInfo(name=LLM, kind="llm", context_length=8192)]
+            )
         seen.append(request)
         if request.model not in (None, LLM):
             raise PermanentError(f"no model {request.model!r}", code="unknown_model")
@@ -57,8 +62,13 @@ def streaming_inference(seen: list, pieces=PIECES, *, endless=False, gate=None, 
                 if closed is not None:
                     closed.set()
                 raise
-            return schemas.Generated(model=LLM, text="".join(pieces), tokens=len(pieces),
-                                     prompt_tokens=12, finish_reason="stop")
+            return schemas.Generated(
+                model=LLM,
+                text="".join(pieces),
+                tokens=len(pieces),
+                prompt_tokens=12,
+                finish_reason="stop",
+            )
 
         return replies()
 
@@ -74,12 +84,16 @@ def sse_events(text: str) -> list[tuple[str, dict]]:
 
 
 def test_ask_streams_the_tokens_then_the_recorded_answer_with_its_citations(
-        app, client, headers, amqp_url):
+    app, client, headers, amqp_url
+):
     collection_id = indexed_collection(app, client, headers, version=2)
     seen: list = []
     with fake_services(amqp_url, embedding=embed, index=index, inference=streaming_inference(seen)):
-        response = client.post(f"/api/v1/collections/{collection_id}/ask", headers=headers,
-                               json={"question": "Where is the offsite?", "stream": True})
+        response = client.post(
+            f"/api/v1/collections/{collection_id}/ask",
+            headers=headers,
+            json={"question": "Where is the offsite?", "stream": True},
+        )
 
     assert response.status_code == 200 and response.mimetype == "text/event-stream"
     events = sse_events(response.get_data(as_text=True))
@@ -99,18 +113,23 @@ def test_ask_streams_the_tokens_then_the_recorded_answer_with_its_citations(
 def test_ask_streaming_refusals_are_statuses_before_any_event(app, client, headers, amqp_url):
     collection_id = indexed_collection(app, client, headers)
     app.config["CHATLENS_SETTINGS"].answer_max_tokens = 999  # the fake refuses it as too long
-    with fake_services(amqp_url, embedding=embed, index=index,
-                       inference=streaming_inference([])):
-        response = client.post(f"/api/v1/collections/{collection_id}/ask", headers=headers,
-                               json={"question": "Where is the offsite?", "stream": True})
+    with fake_services(amqp_url, embedding=embed, index=index, inference=streaming_inference([])):
+        response = client.post(
+            f"/api/v1/collections/{collection_id}/ask",
+            headers=headers,
+            json={"question": "Where is the offsite?", "stream": True},
+        )
     assert response.status_code == 400
     assert response.json["error"]["code"] == "context_length_exceeded"
 
 
 def test_ask_streaming_with_nothing_relevant_sends_only_the_answer(app, client, headers):
     collection_id = indexed_collection(app, client, headers, version=0)
-    response = client.post(f"/api/v1/collections/{collection_id}/ask", headers=headers,
-                           json={"question": "Who won in 1998?", "stream": True})
+    response = client.post(
+        f"/api/v1/collections/{collection_id}/ask",
+        headers=headers,
+        json={"question": "Who won in 1998?", "stream": True},
+    )
     [(name, answer)] = sse_events(response.get_data(as_text=True))
     assert name == "answer" and answer["model"] is None and answer["citations"] == []
 
@@ -120,10 +139,18 @@ def test_the_openai_client_reads_chunks_while_the_model_still_writes(openai_clie
     seen: list = []
     with fake_services(amqp_url, inference=streaming_inference(seen, gate=gate)):
         stream = openai_client.chat.completions.create(
-            model=LLM, max_tokens=16, stream=True, stream_options={"include_usage": True},
-            temperature=0.7, top_p=0.9, seed=7,
-            messages=[{"role": "developer", "content": "Be brief."},
-                      {"role": "user", "content": "Where?"}])
+            model=LLM,
+            max_tokens=16,
+            stream=True,
+            stream_options={"include_usage": True},
+            temperature=0.7,
+            top_p=0.9,
+            seed=7,
+            messages=[
+                {"role": "developer", "content": "Be brief."},
+                {"role": "user", "content": "Where?"},
+            ],
+        )
         pieces, finish, usage = [], None, None
         for chunk in stream:
             if chunk.choices:
@@ -136,8 +163,10 @@ def test_the_openai_client_reads_chunks_while_the_model_still_writes(openai_clie
     assert finish == "stop"
     assert (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens) == (12, 3, 15)
     [request] = seen
-    assert [(t.role, t.content) for t in request.messages] == [("system", "Be brief."),
-                                                               ("user", "Where?")]
+    assert [(t.role, t.content) for t in request.messages] == [
+        ("system", "Be brief."),
+        ("user", "Where?"),
+    ]
     assert (request.temperature, request.top_p, request.seed) == (0.7, 0.9, 7)
 
 
@@ -146,19 +175,26 @@ def test_a_streamed_completion_for_an_unknown_model_is_a_404(openai_client, amqp
 
     with fake_services(amqp_url, inference=streaming_inference([])):
         with pytest.raises(openai.NotFoundError) as missing:
-            list(openai_client.chat.completions.create(
-                model="gpt-5", stream=True, messages=[{"role": "user", "content": "hi"}]))
+            list(
+                openai_client.chat.completions.create(
+                    model="gpt-5", stream=True, messages=[{"role": "user", "content": "hi"}]
+                )
+            )
     assert missing.value.code == "model_not_found"
 
 
 def test_a_client_that_disconnects_stops_the_generation(served, make_token, amqp_url):
     closed = threading.Event()
-    with fake_services(amqp_url, inference=streaming_inference([], pieces=["tick "],
-                                                               endless=True, closed=closed)):
+    with fake_services(
+        amqp_url, inference=streaming_inference([], pieces=["tick "], endless=True, closed=closed)
+    ):
         response = requests.post(
-            f"{served}/v1/chat/completions", stream=True, timeout=30,
+            f"{served}/v1/chat/completions",
+            stream=True,
+            timeout=30,
             headers={"Authorization": f"Bearer {make_token()}"},
-            json={"model": LLM, "stream": True, "messages": [{"role": "user", "content": "go"}]})
+            json={"model": LLM, "stream": True, "messages": [{"role": "user", "content": "go"}]},
+        )
         lines = response.iter_lines()
         assert any(b"tick" in line for line in itertools.islice(lines, 10))
         response.close()  # the client goes away mid-answer
@@ -167,16 +203,22 @@ def test_a_client_that_disconnects_stops_the_generation(served, make_token, amqp
 
 
 def test_an_asked_answer_streams_its_first_token_before_the_model_writes_the_next(
-        app, client, headers, served, amqp_url):
+    app, client, headers, served, amqp_url
+):
     """The answer's events reach the client as they are written, not when the answer is done
     (a view wrapper that read the whole body first once held them all back)."""
     collection_id = indexed_collection(app, client, headers, version=2)
     gate = threading.Event()
-    with fake_services(amqp_url, embedding=embed, index=index,
-                       inference=streaming_inference([], gate=gate)):
-        response = requests.post(f"{served}/api/v1/collections/{collection_id}/ask",
-                                 headers=headers, stream=True, timeout=30,
-                                 json={"question": "Where is the offsite?", "stream": True})
+    with fake_services(
+        amqp_url, embedding=embed, index=index, inference=streaming_inference([], gate=gate)
+    ):
+        response = requests.post(
+            f"{served}/api/v1/collections/{collection_id}/ask",
+            headers=headers,
+            stream=True,
+            timeout=30,
+            json={"question": "Where is the offsite?", "stream": True},
+        )
         names = []
         for line in response.iter_lines(decode_unicode=True):
             if line.startswith("event: "):

@@ -16,9 +16,11 @@ def window_index(seen: dict, messages: list[schemas.ChatMessage], total: int | N
     def index(request, delivery):
         seen.setdefault("index", []).append(request)
         assert isinstance(request, schemas.MessagesListRequested)
-        return schemas.MessagesListed(version=request.version or 4,
-                                      total=len(messages) if total is None else total,
-                                      messages=messages[:request.limit])
+        return schemas.MessagesListed(
+            version=request.version or 4,
+            total=len(messages) if total is None else total,
+            messages=messages[: request.limit],
+        )
 
     return index
 
@@ -26,26 +28,29 @@ def window_index(seen: dict, messages: list[schemas.ChatMessage], total: int | N
 def summarizer(seen: dict):
     def inference(request, delivery):
         seen.setdefault("inference", []).append(request)
-        return schemas.Summarized(model=LLM, summary="The venue in Lisbon was booked [2].",
-                                  cited=[2], chunks=3, tokens=40)
+        return schemas.Summarized(
+            model=LLM, summary="The venue in Lisbon was booked [2].", cited=[2], chunks=3, tokens=40
+        )
 
     return inference
 
 
 def summarise(client, collection_id, headers, **body):
-    return client.post(f"/api/v1/collections/{collection_id}/summaries", json=body,
-                       headers=headers)
+    return client.post(f"/api/v1/collections/{collection_id}/summaries", json=body, headers=headers)
 
 
 def test_a_chats_window_is_summarised_with_citations_and_recorded(app, client, auth, amqp_url):
     headers = auth()
     collection_id = indexed_collection(app, client, headers, version=4)
-    messages = [chat_message("m1", "where shall we go?"),
-                chat_message("m2", "Booked the venue in Lisbon", sender="Sam")]
+    messages = [
+        chat_message("m1", "where shall we go?"),
+        chat_message("m2", "Booked the venue in Lisbon", sender="Sam"),
+    ]
     seen: dict = {}
     with fake_services(amqp_url, index=window_index(seen, messages), inference=summarizer(seen)):
-        response = summarise(client, collection_id, headers, chat="Team", since="2025-02-01",
-                             until="2025-03-01")
+        response = summarise(
+            client, collection_id, headers, chat="Team", since="2025-02-01", until="2025-03-01"
+        )
 
     assert response.status_code == 201, response.json
     body = response.json
@@ -53,8 +58,11 @@ def test_a_chats_window_is_summarised_with_citations_and_recorded(app, client, a
     assert [c["message_id"] for c in body["citations"]] == ["m2"]
     assert body["citations"][0]["sender"] == "Sam"
     assert (body["chunks"], body["messages"], body["model"], body["version"]) == (3, 2, LLM, 4)
-    assert body["filters"] == {"chat": ["Team"], "since": "2025-02-01T00:00:00Z",
-                               "until": "2025-03-01T00:00:00Z"}
+    assert body["filters"] == {
+        "chat": ["Team"],
+        "since": "2025-02-01T00:00:00Z",
+        "until": "2025-03-01T00:00:00Z",
+    }
     [listed] = seen["index"]
     assert (listed.org_id, listed.collection_id) == ("org-a", collection_id)
     assert listed.filters.chat == ["Team"] and "system" not in listed.filters.kind
@@ -69,14 +77,17 @@ def test_a_chats_window_is_summarised_with_citations_and_recorded(app, client, a
 
 
 def test_a_window_over_the_limit_is_413_with_the_limit_and_generates_nothing(
-        app, client, auth, amqp_url, settings):
+    app, client, auth, amqp_url, settings
+):
     headers = auth()
     collection_id = indexed_collection(app, client, headers, version=4)
     limit = settings.summary_max_messages
     seen: dict = {}
-    with fake_services(amqp_url, index=window_index(seen, [chat_message("m1", "hi")],
-                                                    total=limit + 1),
-                       inference=summarizer(seen)):
+    with fake_services(
+        amqp_url,
+        index=window_index(seen, [chat_message("m1", "hi")], total=limit + 1),
+        inference=summarizer(seen),
+    ):
         response = summarise(client, collection_id, headers, chat="Team")
 
     assert response.status_code == 413
@@ -91,10 +102,12 @@ def test_too_many_map_steps_in_inference_is_413_too(app, client, auth, amqp_url)
 
     def refusing(request, delivery):
         from chatlens.shared.bus import PermanentError
+
         raise PermanentError("the window needs 40 chunks; at most 16", code="summary_too_long")
 
-    with fake_services(amqp_url, index=window_index({}, [chat_message("m1", "hi")]),
-                       inference=refusing):
+    with fake_services(
+        amqp_url, index=window_index({}, [chat_message("m1", "hi")]), inference=refusing
+    ):
         response = summarise(client, collection_id, headers)
 
     assert response.status_code == 413

@@ -20,8 +20,11 @@ BODIES = {
     ("post", "/api/v1/collections"): {"name": "mine"},
     ("post", "/api/v1/collections/{collection_id}/search"): {"query": "canary"},
     ("post", "/api/v1/collections/{collection_id}/ask"): {"question": "what is the canary?"},
-    ("post", "/api/v1/collections/{collection_id}/people"): {"action": "merge", "person": "Ana",
-                                                             "senders": ["ana", "Ana S."]},
+    ("post", "/api/v1/collections/{collection_id}/people"): {
+        "action": "merge",
+        "person": "Ana",
+        "senders": ["ana", "Ana S."],
+    },
 }
 OBJECT_PARAMS = {"collection_id", "job_id", "answer_id", "version"}
 
@@ -37,29 +40,45 @@ def victim(app, client, auth):
     """Org "victim": a collection named after the canary, with an upload holding it, indexed."""
     headers = auth(org="victim", user="victim-user")
     collection_id = create_collection(client, headers, name=CANARY)
-    response = upload(client, headers, collection_id,
-                      [("chat.txt", f"12/03/2024, 09:15 - Marta: {CANARY}\n".encode())])
+    response = upload(
+        client,
+        headers,
+        collection_id,
+        [("chat.txt", f"12/03/2024, 09:15 - Marta: {CANARY}\n".encode())],
+    )
     assert response.status_code == 202, response.json
     with app.extensions["chatlens.sessions"]() as session:
         session.get(Collection, collection_id).version = 1  # a search would reach the index
         session.commit()
-    return {"collection_id": collection_id, "job_id": response.json["jobs"][0]["id"],
-            "answer_id": uuid.uuid4().hex, "version": "1", "headers": headers}
+    return {
+        "collection_id": collection_id,
+        "job_id": response.json["jobs"][0]["id"],
+        "answer_id": uuid.uuid4().hex,
+        "version": "1",
+        "headers": headers,
+    }
 
 
 def _credentials(kind, auth, fake_auth):
     if kind == "token":
         return auth(org="attacker", user="attacker-user", role="owner")
     fake_auth.api_keys["clk_attacker_key"] = {
-        "key_id": "k", "user_id": "attacker-user", "org_id": "attacker",
-        "scopes": ROLE_PERMS["owner"], "expires_at": "2099-01-01T00:00:00"}
+        "key_id": "k",
+        "user_id": "attacker-user",
+        "org_id": "attacker",
+        "scopes": ROLE_PERMS["owner"],
+        "expires_at": "2099-01-01T00:00:00",
+    }
     return {"Authorization": "Bearer clk_attacker_key"}
 
 
 def _query(operation) -> dict:
     """Values for the operation's required query parameters."""
-    return {p["name"]: "1" for p in operation.get("parameters", [])
-            if p.get("in") == "query" and p.get("required")}
+    return {
+        p["name"]: "1"
+        for p in operation.get("parameters", [])
+        if p.get("in") == "query" and p.get("required")
+    }
 
 
 @pytest.mark.parametrize("kind", ["token", "api_key"])
@@ -71,13 +90,17 @@ def test_no_path_shows_another_orgs_data(client, auth, fake_auth, victim, kind):
     for template, operations in document["paths"].items():
         names = set(re.findall(r"{(\w+)}", template))
         for method, operation in operations.items():
-            values = {**{n: victim[n] for n in names & OBJECT_PARAMS},
-                      **{n: "sessions" for n in names - OBJECT_PARAMS}}
+            values = {
+                **{n: victim[n] for n in names & OBJECT_PARAMS},
+                **{n: "sessions" for n in names - OBJECT_PARAMS},
+            }
             path = template.format(**values)
             kwargs = {"headers": attacker, "query_string": _query(operation)}
             if template.endswith("/uploads"):
-                kwargs.update(data={"files": [(io.BytesIO(b"x"), "a.txt")]},
-                              content_type="multipart/form-data")
+                kwargs.update(
+                    data={"files": [(io.BytesIO(b"x"), "a.txt")]},
+                    content_type="multipart/form-data",
+                )
             elif method in ("post", "put", "patch"):
                 kwargs["json"] = BODIES.get((method, template), {})
             response = getattr(client, method)(path, **kwargs)

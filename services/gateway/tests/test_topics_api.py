@@ -18,20 +18,47 @@ from chatlens.shared.bus import PermanentError
 from .test_search import FakeServices, create_collection, set_version
 
 RESULT = {
-    "k": 2, "chosen_by": "silhouette", "silhouette": 0.61,
+    "k": 2,
+    "chosen_by": "silhouette",
+    "silhouette": 0.61,
     "scores": [{"k": 2, "silhouette": 0.61}, {"k": 3, "silhouette": 0.4}],
-    "messages": 12, "clustered": 10, "noise": 2,
-    "topics": [{"topic": t, "label": label, "terms": [{"term": label, "score": 0.5}],
-                "size": 5, "share": 0.5,
-                "representatives": [{"message_id": f"m{t}", "sender": "Marta",
-                                     "sent_at": "2025-02-14T11:15:00+00:00", "text": label}]}
-               for t, label in enumerate(["porto", "deploy"])],
-    "over_time": [{"bucket": "2025-02", "topic": 0, "messages": 5},
-                  {"bucket": "2025-02", "topic": 1, "messages": 5}],
-    "map": {"method": "openTSNE", "points": [{"message_id": "m0", "x": 1.5, "y": -2.0,
-                                              "topic": 0}]},
-    "parameters": {"k": None, "k_min": 2, "k_max": 3, "min_words": 3, "map_points": 100,
-                   "bucket": "month"},
+    "messages": 12,
+    "clustered": 10,
+    "noise": 2,
+    "topics": [
+        {
+            "topic": t,
+            "label": label,
+            "terms": [{"term": label, "score": 0.5}],
+            "size": 5,
+            "share": 0.5,
+            "representatives": [
+                {
+                    "message_id": f"m{t}",
+                    "sender": "Marta",
+                    "sent_at": "2025-02-14T11:15:00+00:00",
+                    "text": label,
+                }
+            ],
+        }
+        for t, label in enumerate(["porto", "deploy"])
+    ],
+    "over_time": [
+        {"bucket": "2025-02", "topic": 0, "messages": 5},
+        {"bucket": "2025-02", "topic": 1, "messages": 5},
+    ],
+    "map": {
+        "method": "openTSNE",
+        "points": [{"message_id": "m0", "x": 1.5, "y": -2.0, "topic": 0}],
+    },
+    "parameters": {
+        "k": None,
+        "k_min": 2,
+        "k_max": 3,
+        "min_words": 3,
+        "map_points": 100,
+        "bucket": "month",
+    },
     "seed": 0,
 }
 
@@ -63,8 +90,9 @@ def collection(app, client, auth, amqp_url):
 
 
 def start(client, headers, collection_id, **body):
-    return client.post(f"/api/v1/collections/{collection_id}/analytics/topics", json=body,
-                       headers=headers)
+    return client.post(
+        f"/api/v1/collections/{collection_id}/analytics/topics", json=body, headers=headers
+    )
 
 
 def topics_jobs(app) -> list[Job]:
@@ -74,16 +102,27 @@ def topics_jobs(app) -> list[Job]:
 
 def requested(app) -> list[topic_messages.TopicsRequested]:
     with app.extensions["chatlens.sessions"]() as session:
-        rows = session.scalars(select(OutboxMessage).where(
-            OutboxMessage.message_type == topic_messages.TopicsRequested.type))
+        rows = session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.message_type == topic_messages.TopicsRequested.type
+            )
+        )
         return [schemas.decode(row.message_type, row.body.encode("utf-8")) for row in rows]
 
 
-def test_starting_records_a_job_and_its_request_then_the_events_finish_it(app, client,
-                                                                          collection):
+def test_starting_records_a_job_and_its_request_then_the_events_finish_it(app, client, collection):
     headers, collection_id, fake, index = collection
-    response = start(client, headers, collection_id, k_min=2, k_max=3, map_points=100,
-                     sender=["Marta"], since="2025-02-01", timezone="Europe/Lisbon")
+    response = start(
+        client,
+        headers,
+        collection_id,
+        k_min=2,
+        k_max=3,
+        map_points=100,
+        sender=["Marta"],
+        since="2025-02-01",
+        timezone="Europe/Lisbon",
+    )
     assert response.status_code == 202, response.json
     job = response.json["job"]
     assert response.json["version"] == 2
@@ -96,25 +135,43 @@ def test_starting_records_a_job_and_its_request_then_the_events_finish_it(app, c
     assert lookup.version is None and lookup.params == asked.params
 
     # The same request while it runs joins that job: no second computation.
-    again = start(client, headers, collection_id, k_min=2, k_max=3, map_points=100,
-                  sender=["Marta"], since="2025-02-01", timezone="Europe/Lisbon")
+    again = start(
+        client,
+        headers,
+        collection_id,
+        k_min=2,
+        k_max=3,
+        map_points=100,
+        sender=["Marta"],
+        since="2025-02-01",
+        timezone="Europe/Lisbon",
+    )
     assert again.status_code == 202 and again.json["job"]["id"] == job["id"]
     assert len(requested(app)) == 1 and len(topics_jobs(app)) == 1
 
     with app.extensions["chatlens.sessions"]() as session:
-        apply_event(session, topic_messages.TopicsProgressed(job_id=job["id"], stage="clustering",
-                                                             done=1, total=3))
+        apply_event(
+            session,
+            topic_messages.TopicsProgressed(job_id=job["id"], stage="clustering", done=1, total=3),
+        )
         session.commit()
     progress = client.get(f"/api/v1/jobs/{job['id']}", headers=headers).json
     assert progress["status"] == "running"
     assert progress["progress"] == {"stage": "clustering", "done": 1, "total": 3}
     with app.extensions["chatlens.sessions"]() as session:
-        apply_event(session, topic_messages.TopicsComputed(
-            job_id=job["id"], collection_id=collection_id, version=2, stats={"k": 2}))
+        apply_event(
+            session,
+            topic_messages.TopicsComputed(
+                job_id=job["id"], collection_id=collection_id, version=2, stats={"k": 2}
+            ),
+        )
         session.commit()
     finished = client.get(f"/api/v1/jobs/{job['id']}", headers=headers).json
-    assert (finished["status"], finished["version"], finished["stats"]) == ("succeeded", 2,
-                                                                          {"k": 2})
+    assert (finished["status"], finished["version"], finished["stats"]) == (
+        "succeeded",
+        2,
+        {"k": 2},
+    )
 
 
 def test_a_cached_result_is_answered_at_once_and_read_back_with_get(app, client, collection):
@@ -132,24 +189,28 @@ def test_a_cached_result_is_answered_at_once_and_read_back_with_get(app, client,
     assert fake.of(topic_messages.TopicsLookup)[-1].version == 2
 
 
-@pytest.mark.parametrize("body, status, code", [
-    ({"k": 25}, 400, "k_out_of_range"),
-    ({"k": 3, "k_min": 4}, 400, "k_out_of_range"),
-    ({"k_min": 1}, 400, "invalid_k_range"),
-    ({"k_max": 51}, 400, "invalid_k_range"),
-    ({"k_min": 9, "k_max": 5}, 400, "invalid_k_range"),
-    ({"map_points": 20_001}, 400, "map_points_out_of_range"),
-    ({"map_points": -1}, 400, "map_points_out_of_range"),
-    ({"min_words": 0}, 400, "min_words_out_of_range"),
-    ({"k": "five"}, 422, "validation_error"),
-    ({"bucket": "year"}, 422, "validation_error"),
-    ({"colour": "red"}, 422, "validation_error"),
-    ({"timezone": "Mars/Olympus"}, 422, "invalid_timezone"),
-    ({"since": "2025-03-01", "until": "2025-02-01"}, 422, "invalid_date_range"),
-    ({"version": 7}, 404, "version_not_found"),
-])
-def test_bad_input_is_refused_with_a_code_and_starts_nothing(app, client, collection, body,
-                                                             status, code):
+@pytest.mark.parametrize(
+    "body, status, code",
+    [
+        ({"k": 25}, 400, "k_out_of_range"),
+        ({"k": 3, "k_min": 4}, 400, "k_out_of_range"),
+        ({"k_min": 1}, 400, "invalid_k_range"),
+        ({"k_max": 51}, 400, "invalid_k_range"),
+        ({"k_min": 9, "k_max": 5}, 400, "invalid_k_range"),
+        ({"map_points": 20_001}, 400, "map_points_out_of_range"),
+        ({"map_points": -1}, 400, "map_points_out_of_range"),
+        ({"min_words": 0}, 400, "min_words_out_of_range"),
+        ({"k": "five"}, 422, "validation_error"),
+        ({"bucket": "year"}, 422, "validation_error"),
+        ({"colour": "red"}, 422, "validation_error"),
+        ({"timezone": "Mars/Olympus"}, 422, "invalid_timezone"),
+        ({"since": "2025-03-01", "until": "2025-02-01"}, 422, "invalid_date_range"),
+        ({"version": 7}, 404, "version_not_found"),
+    ],
+)
+def test_bad_input_is_refused_with_a_code_and_starts_nothing(
+    app, client, collection, body, status, code
+):
     headers, collection_id, fake, index = collection
     response = start(client, headers, collection_id, **body)
     assert (response.status_code, response.json["error"]["code"]) == (status, code)
@@ -158,16 +219,20 @@ def test_bad_input_is_refused_with_a_code_and_starts_nothing(app, client, collec
 
 def test_the_result_query_refuses_the_same_bad_input(client, collection):
     headers, collection_id, fake, index = collection
-    for query, code in [("k=30", "k_out_of_range"), ("map_points=50000",
-                                                    "map_points_out_of_range")]:
-        response = client.get(f"/api/v1/collections/{collection_id}/analytics/topics?{query}",
-                              headers=headers)
+    for query, code in [
+        ("k=30", "k_out_of_range"),
+        ("map_points=50000", "map_points_out_of_range"),
+    ]:
+        response = client.get(
+            f"/api/v1/collections/{collection_id}/analytics/topics?{query}", headers=headers
+        )
         assert (response.status_code, response.json["error"]["code"]) == (400, code)
     assert fake.of(topic_messages.TopicsLookup) == []
 
 
-def test_another_orgs_collection_is_not_found_and_an_empty_one_is_a_conflict(app, client, auth,
-                                                                              collection):
+def test_another_orgs_collection_is_not_found_and_an_empty_one_is_a_conflict(
+    app, client, auth, collection
+):
     headers, collection_id, fake, index = collection
     other = start(client, auth(org="org-b"), collection_id)
     assert (other.status_code, other.json["error"]["code"]) == (404, "collection_not_found")

@@ -14,10 +14,25 @@ from chatlens.shared import schemas
 from .conftest import WHATSAPP
 from .test_api import create_collection, stored_files, upload
 
-TELEGRAM = json.dumps({"name": "Team", "type": "personal_chat", "id": 1, "messages": [
-    {"id": 1, "type": "message", "date": "2024-03-12T09:15:00", "from": "Marta", "text": "hi"}]})
-DISCORD = json.dumps({"guild": {"id": "1", "name": "G"}, "channel": {"id": "2", "name": "general"},
-                      "messages": []})
+TELEGRAM = json.dumps(
+    {
+        "name": "Team",
+        "type": "personal_chat",
+        "id": 1,
+        "messages": [
+            {
+                "id": 1,
+                "type": "message",
+                "date": "2024-03-12T09:15:00",
+                "from": "Marta",
+                "text": "hi",
+            }
+        ],
+    }
+)
+DISCORD = json.dumps(
+    {"guild": {"id": "1", "name": "G"}, "channel": {"id": "2", "name": "general"}, "messages": []}
+)
 CHATGPT = json.dumps([{"title": "Trip", "create_time": 1.0, "mapping": {}, "current_node": None}])
 CSV = "timestamp,sender,text\n2024-03-12T09:15:00Z,Marta,hi\n"
 JSONL = '{"timestamp": "2024-03-12T09:15:00Z", "sender": "Marta", "text": "hi"}\n'
@@ -53,13 +68,23 @@ def assert_nothing_kept(app):
 def test_every_export_type_and_zips_of_several_are_accepted_in_one_request(app, client, auth):
     headers = auth()
     collection_id = create_collection(client, headers)
-    several = zip_bytes({"WhatsApp Chat with Team.zip": whatsapp_zip(),
-                         "Telegram/result.json": TELEGRAM.encode(),
-                         "conversations.json": CHATGPT.encode()})
-    files = [("WhatsApp Chat.txt", WHATSAPP.encode()), ("result.json", TELEGRAM.encode()),
-             ("general.json", DISCORD.encode()), ("conversations.json", CHATGPT.encode()),
-             ("chat.csv", CSV.encode()), ("chat.jsonl", JSONL.encode()),
-             ("WhatsApp Chat - Team.zip", whatsapp_zip()), ("exports.zip", several)]
+    several = zip_bytes(
+        {
+            "WhatsApp Chat with Team.zip": whatsapp_zip(),
+            "Telegram/result.json": TELEGRAM.encode(),
+            "conversations.json": CHATGPT.encode(),
+        }
+    )
+    files = [
+        ("WhatsApp Chat.txt", WHATSAPP.encode()),
+        ("result.json", TELEGRAM.encode()),
+        ("general.json", DISCORD.encode()),
+        ("conversations.json", CHATGPT.encode()),
+        ("chat.csv", CSV.encode()),
+        ("chat.jsonl", JSONL.encode()),
+        ("WhatsApp Chat - Team.zip", whatsapp_zip()),
+        ("exports.zip", several),
+    ]
     response = upload(client, headers, collection_id, files)
     assert response.status_code == 202, response.json
     assert [j["filename"] for j in response.json["jobs"]] == [name for name, _ in files]
@@ -74,9 +99,21 @@ def test_every_export_type_and_zips_of_several_are_accepted_in_one_request(app, 
 def test_a_forced_format_is_passed_on_to_the_worker(app, client, auth):
     headers = auth()
     collection_id = create_collection(client, headers)
-    response = upload(client, headers, collection_id, [("slack.zip", zip_bytes(
-        {"channels.json": b"[]", "users.json": b"[]", "general/2024-03-12.json": b"[]"}))],
-        format="slack", timezone="Europe/Lisbon")
+    response = upload(
+        client,
+        headers,
+        collection_id,
+        [
+            (
+                "slack.zip",
+                zip_bytes(
+                    {"channels.json": b"[]", "users.json": b"[]", "general/2024-03-12.json": b"[]"}
+                ),
+            )
+        ],
+        format="slack",
+        timezone="Europe/Lisbon",
+    )
     assert response.status_code == 202, response.json
     [message] = published(app)
     assert (message.format, message.timezone) == ("slack", "Europe/Lisbon")
@@ -94,30 +131,54 @@ def symlink_info() -> zipfile.ZipInfo:
     return info
 
 
-@pytest.mark.parametrize("files, form, status, code", [
-    ([("bomb.zip", zip_bytes({"zeros.txt": b"\0" * (5 * 1024 * 1024)}))], {}, 413,
-     "archive_ratio"),
-    ([("evil.zip", zip_bytes({"_chat.txt": WHATSAPP.encode(), "../../etc/cron.d/x": b"x"}))],
-     {}, 422, "archive_path_traversal"),
-    ([("abs.zip", zip_bytes({"/etc/passwd": b"x"}))], {}, 422, "archive_absolute_path"),
-    ([("link.zip", zip_bytes({"_chat.txt": WHATSAPP.encode()}, [symlink_info()]))], {}, 422,
-     "archive_symlink"),
-    ([("many.zip", zip_bytes({f"{i}.txt": b"x" for i in range(30)}))], {}, 413,
-     "archive_too_many_entries"),
-    ([("broken.zip", b"PK\x03\x04 not really a zip")], {}, 422, "archive_corrupt"),
-    ([("photos.zip", zip_bytes({"a.jpg": b"\xff\xd8"}))], {}, 422, "not_a_chat_export"),
-    ([("result.json", b'{"name": "x", "values": [1, 2]}')], {}, 422, "not_a_chat_export"),
-    ([("result.json", b"hello")], {}, 422, "not_a_chat_export"),
-    ([("chat.csv", b"just one column\nvalue\n")], {}, 422, "not_a_chat_export"),
-    ([("chat.jsonl", b"[1, 2]\n")], {}, 422, "not_a_chat_export"),
-    ([("chat.jsonl", b'{"text": "unterminated\n{}\n')], {}, 422, "not_a_chat_export"),
-    ([("result.json", b"\xed\xa0\x80 lone surrogate" * 10)], {}, 415, "not_text"),
-    ([("chat.txt", WHATSAPP.encode())], {"format": "telegram"}, 415, "unsupported_type"),
-    ([("chat.txt", WHATSAPP.encode()), ("notes.zip", zip_bytes({"../x.txt": b"x"}))], {}, 422,
-     "archive_path_traversal"),
-])
-def test_bad_files_refuse_the_whole_request_and_keep_nothing(app, client, auth, settings, files,
-                                                             form, status, code):
+@pytest.mark.parametrize(
+    "files, form, status, code",
+    [
+        (
+            [("bomb.zip", zip_bytes({"zeros.txt": b"\0" * (5 * 1024 * 1024)}))],
+            {},
+            413,
+            "archive_ratio",
+        ),
+        (
+            [("evil.zip", zip_bytes({"_chat.txt": WHATSAPP.encode(), "../../etc/cron.d/x": b"x"}))],
+            {},
+            422,
+            "archive_path_traversal",
+        ),
+        ([("abs.zip", zip_bytes({"/etc/passwd": b"x"}))], {}, 422, "archive_absolute_path"),
+        (
+            [("link.zip", zip_bytes({"_chat.txt": WHATSAPP.encode()}, [symlink_info()]))],
+            {},
+            422,
+            "archive_symlink",
+        ),
+        (
+            [("many.zip", zip_bytes({f"{i}.txt": b"x" for i in range(30)}))],
+            {},
+            413,
+            "archive_too_many_entries",
+        ),
+        ([("broken.zip", b"PK\x03\x04 not really a zip")], {}, 422, "archive_corrupt"),
+        ([("photos.zip", zip_bytes({"a.jpg": b"\xff\xd8"}))], {}, 422, "not_a_chat_export"),
+        ([("result.json", b'{"name": "x", "values": [1, 2]}')], {}, 422, "not_a_chat_export"),
+        ([("result.json", b"hello")], {}, 422, "not_a_chat_export"),
+        ([("chat.csv", b"just one column\nvalue\n")], {}, 422, "not_a_chat_export"),
+        ([("chat.jsonl", b"[1, 2]\n")], {}, 422, "not_a_chat_export"),
+        ([("chat.jsonl", b'{"text": "unterminated\n{}\n')], {}, 422, "not_a_chat_export"),
+        ([("result.json", b"\xed\xa0\x80 lone surrogate" * 10)], {}, 415, "not_text"),
+        ([("chat.txt", WHATSAPP.encode())], {"format": "telegram"}, 415, "unsupported_type"),
+        (
+            [("chat.txt", WHATSAPP.encode()), ("notes.zip", zip_bytes({"../x.txt": b"x"}))],
+            {},
+            422,
+            "archive_path_traversal",
+        ),
+    ],
+)
+def test_bad_files_refuse_the_whole_request_and_keep_nothing(
+    app, client, auth, settings, files, form, status, code
+):
     settings.archive_max_entries = 20
     headers = auth()
     collection_id = create_collection(client, headers)
@@ -133,21 +194,28 @@ def test_an_archive_refusal_names_the_entry(client, auth):
     headers = auth()
     collection_id = create_collection(client, headers)
     inner = zip_bytes({"../../escape.txt": b"x"})
-    response = upload(client, headers, collection_id,
-                      [("exports.zip", zip_bytes({"team.zip": inner, "a.txt": b"x"}))])
+    response = upload(
+        client,
+        headers,
+        collection_id,
+        [("exports.zip", zip_bytes({"team.zip": inner, "a.txt": b"x"}))],
+    )
     assert response.status_code == 422
     assert "team.zip/../../escape.txt" in response.json["error"]["message"]
 
 
-@pytest.mark.parametrize("line", [
-    "12/03/2024, 09:15 - Marta: hi",
-    "[12.03.24, 09:15:42] Marta: hi",
-    "\u200e[3/12/24, 9:15:42\u202fAM] Marta: hi",
-    "12.3.2024 klo 9.15 - Marta: hi",
-    "12/03/2024 à 09:15 - Marta: hi",
-    "2024-03-12 09:15 - Marta: hi",
-    "3/12/24, 9:15 a. m. - Marta: hi",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "12/03/2024, 09:15 - Marta: hi",
+        "[12.03.24, 09:15:42] Marta: hi",
+        "\u200e[3/12/24, 9:15:42\u202fAM] Marta: hi",
+        "12.3.2024 klo 9.15 - Marta: hi",
+        "12/03/2024 à 09:15 - Marta: hi",
+        "2024-03-12 09:15 - Marta: hi",
+        "3/12/24, 9:15 a. m. - Marta: hi",
+    ],
+)
 def test_whatsapp_lines_of_every_locale_pass_the_gate(tmp_path, line):
     from chatlens.gateway.sniff import sniff
     from chatlens.shared.archives import ArchiveLimits

@@ -37,6 +37,7 @@ def test_an_old_signature_is_refused_as_a_replay():
 def test_the_signature_is_hmac_sha256_of_t_dot_body():
     import hashlib
     import hmac
+
     expected = hmac.new(SECRET.encode(), b"1700000000." + BODY, hashlib.sha256).hexdigest()
     assert signing.header(SECRET, 1700000000, BODY) == f"t=1700000000,v1={expected}"
 
@@ -59,17 +60,33 @@ def fake_resolver(answers):
     def resolve(host, port, type=0):
         if host not in answers:
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return [(socket.AF_INET6 if ":" in a else socket.AF_INET, type, 6, "", (a, port))
-                for a in answers[host]]
+        return [
+            (socket.AF_INET6 if ":" in a else socket.AF_INET, type, 6, "", (a, port))
+            for a in answers[host]
+        ]
+
     return resolve
 
 
-@pytest.mark.parametrize("answers", [
-    ["10.0.0.5"], ["192.168.1.1"], ["172.16.3.4"], ["127.0.0.1"], ["169.254.169.254"],
-    ["100.64.0.1"], ["0.0.0.0"], ["224.0.0.1"], ["::1"], ["fe80::1%eth0"], ["fc00::1"],
-    ["::ffff:127.0.0.1"], ["2002:7f00:1::1"],
-    ["93.184.216.34", "10.0.0.1"],  # one private address among public ones is enough
-])
+@pytest.mark.parametrize(
+    "answers",
+    [
+        ["10.0.0.5"],
+        ["192.168.1.1"],
+        ["172.16.3.4"],
+        ["127.0.0.1"],
+        ["169.254.169.254"],
+        ["100.64.0.1"],
+        ["0.0.0.0"],
+        ["224.0.0.1"],
+        ["::1"],
+        ["fe80::1%eth0"],
+        ["fc00::1"],
+        ["::ffff:127.0.0.1"],
+        ["2002:7f00:1::1"],
+        ["93.184.216.34", "10.0.0.1"],  # one private address among public ones is enough
+    ],
+)
 def test_a_name_resolving_to_a_non_public_address_is_refused(answers):
     resolve = fake_resolver({"hooks.example.com": answers})
     with pytest.raises(addresses.RefusedUrl, match="non-public"):
@@ -81,22 +98,39 @@ def test_a_name_resolving_to_public_addresses_is_allowed():
     addresses.check("https://hooks.example.com:8443/in?x=1", STRICT, resolve)
 
 
-@pytest.mark.parametrize("url", [
-    "https://127.0.0.1/", "https://2130706433/", "https://0x7f000001/", "https://0177.0.0.1/",
-    "https://0x7f.1/", "https://127.1/", "https://[::1]/", "https://[::ffff:7f00:1]/",
-    "https://[fe80::1]/", "https://localhost/", "https://169.254.169.254/latest/meta-data",
-    "https://0/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/",
+        "https://2130706433/",
+        "https://0x7f000001/",
+        "https://0177.0.0.1/",
+        "https://0x7f.1/",
+        "https://127.1/",
+        "https://[::1]/",
+        "https://[::ffff:7f00:1]/",
+        "https://[fe80::1]/",
+        "https://localhost/",
+        "https://169.254.169.254/latest/meta-data",
+        "https://0/",
+    ],
+)
 def test_literal_addresses_in_any_form_are_judged_by_what_they_mean(url):
     with pytest.raises(addresses.RefusedUrl):
         addresses.check(url, STRICT)  # the real resolver: numeric forms need no DNS
 
 
-@pytest.mark.parametrize("url, message", [
-    ("http://93.184.216.34/", "https://"), ("ftp://93.184.216.34/", "https://"),
-    ("https:///nohost", "no host"), ("https://user:pw@93.184.216.34/", "credentials"),
-    ("https://93.184.216.34:99999/", "not a valid URL"), ("not a url", "https://"),
-])
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("http://93.184.216.34/", "https://"),
+        ("ftp://93.184.216.34/", "https://"),
+        ("https:///nohost", "no host"),
+        ("https://user:pw@93.184.216.34/", "credentials"),
+        ("https://93.184.216.34:99999/", "not a valid URL"),
+        ("not a url", "https://"),
+    ],
+)
 def test_malformed_or_plain_http_urls_are_refused(url, message):
     with pytest.raises(addresses.RefusedUrl, match=message):
         addresses.check(url, STRICT, fake_resolver({}))
@@ -108,8 +142,7 @@ def test_an_unknown_host_is_refused_as_unresolvable():
 
 
 def test_the_operator_settings_allow_http_and_private_addresses():
-    addresses.check("http://127.0.0.1:9/in", addresses.Policy(allow_private=True,
-                                                              allow_http=True))
+    addresses.check("http://127.0.0.1:9/in", addresses.Policy(allow_private=True, allow_http=True))
     with pytest.raises(addresses.RefusedUrl, match="non-public"):
         addresses.check("http://127.0.0.1:9/in", addresses.Policy(allow_http=True))
     with pytest.raises(addresses.RefusedUrl, match="https"):

@@ -30,8 +30,14 @@ from chatlens.shared.secret_box import SecretBox
 from .test_api import create_collection, upload
 from .webhook_receiver import serve
 
-FAST = {"webhook_allow_private": True, "webhook_allow_http": True, "webhook_backoff_s": 0.01,
-        "webhook_backoff_max_s": 0.05, "webhook_timeout_s": 2.0, "webhook_max_attempts": 4}
+FAST = {
+    "webhook_allow_private": True,
+    "webhook_allow_http": True,
+    "webhook_backoff_s": 0.01,
+    "webhook_backoff_max_s": 0.05,
+    "webhook_timeout_s": 2.0,
+    "webhook_max_attempts": 4,
+}
 
 
 @pytest.fixture
@@ -49,10 +55,12 @@ def hooks_url(collection_id, *rest):
     return "/".join([f"/api/v1/collections/{collection_id}/webhooks", *rest])
 
 
-def make_hook(client, headers, collection_id, url, events=("job.succeeded",
-                                                           "version.created")):
-    response = client.post(hooks_url(collection_id), headers=headers,
-                           json={"url": url, "events": list(events), "description": "ci"})
+def make_hook(client, headers, collection_id, url, events=("job.succeeded", "version.created")):
+    response = client.post(
+        hooks_url(collection_id),
+        headers=headers,
+        json={"url": url, "events": list(events), "description": "ci"},
+    )
     assert response.status_code == 201, response.json
     return response.json
 
@@ -73,8 +81,10 @@ def delivery_status(app, delivery_id):
 
 
 def counted(outcome):
-    return REGISTRY.get_sample_value("chatlens_gateway_webhook_deliveries_total",
-                                     {"outcome": outcome}) or 0.0
+    return (
+        REGISTRY.get_sample_value("chatlens_gateway_webhook_deliveries_total", {"outcome": outcome})
+        or 0.0
+    )
 
 
 def test_an_owner_manages_a_webhook_and_sees_its_secret_only_once(app, client, auth, receiver):
@@ -82,8 +92,7 @@ def test_an_owner_manages_a_webhook_and_sees_its_secret_only_once(app, client, a
     collection = create_collection(client, headers)
     created = make_hook(client, headers, collection, receiver.url)
     secret = created["secret"]
-    assert secret.startswith("whsec_") and created["events"] == ["job.succeeded",
-                                                                 "version.created"]
+    assert secret.startswith("whsec_") and created["events"] == ["job.succeeded", "version.created"]
     listed = client.get(hooks_url(collection), headers=headers).json["webhooks"]
     assert [h["id"] for h in listed] == [created["id"]] and "secret" not in listed[0]
     one = client.get(hooks_url(collection, created["id"]), headers=headers).json
@@ -93,8 +102,11 @@ def test_an_owner_manages_a_webhook_and_sees_its_secret_only_once(app, client, a
     assert secret not in stored  # encrypted at rest, and the key file decrypts it
     assert app.extensions["chatlens.webhooks"].box.decrypt(stored) == secret
 
-    changed = client.patch(hooks_url(collection, created["id"]), headers=headers,
-                           json={"events": ["job.failed"], "active": False})
+    changed = client.patch(
+        hooks_url(collection, created["id"]),
+        headers=headers,
+        json={"events": ["job.failed"], "active": False},
+    )
     assert changed.status_code == 200 and changed.json["events"] == ["job.failed"]
     assert changed.json["active"] is False
     rotated = client.post(hooks_url(collection, created["id"], "rotate-secret"), headers=headers)
@@ -109,10 +121,14 @@ def test_viewers_and_analysts_are_refused_and_another_org_finds_nothing(client, 
     collection = create_collection(client, owner)
     hook = make_hook(client, owner, collection, receiver.url)
     for role in ("viewer", "analyst"):
-        for method, path in (("post", hooks_url(collection)), ("get", hooks_url(collection)),
-                             ("post", hooks_url(collection, hook["id"], "ping"))):
-            refused = getattr(client, method)(path, headers=auth(role=role), json={
-                "url": receiver.url, "events": ["job.failed"]})
+        for method, path in (
+            ("post", hooks_url(collection)),
+            ("get", hooks_url(collection)),
+            ("post", hooks_url(collection, hook["id"], "ping")),
+        ):
+            refused = getattr(client, method)(
+                path, headers=auth(role=role), json={"url": receiver.url, "events": ["job.failed"]}
+            )
             assert refused.status_code == 403, (role, path)
             assert refused.json["error"]["code"] == "forbidden"
     assert client.get(hooks_url(collection), headers=auth(role="admin")).status_code == 200
@@ -130,8 +146,11 @@ def test_bad_input_is_a_clear_4xx_and_changes_nothing(app, client, auth, receive
         ({"url": receiver.url}, 422, "validation_error"),
         ({"url": "ftp://example.com/in", "events": ["job.failed"]}, 422, "webhook_url_refused"),
         ({"url": receiver.url, "events": ["ping"]}, 422, "validation_error"),
-        ({"url": receiver.url, "events": ["job.failed"], "secret": "mine"}, 422,
-         "validation_error"),
+        (
+            {"url": receiver.url, "events": ["job.failed"], "secret": "mine"},
+            422,
+            "validation_error",
+        ),
     ):
         refused = client.post(hooks_url(collection), headers=headers, json=body)
         assert refused.status_code == status, (body, refused.json)
@@ -139,20 +158,30 @@ def test_bad_input_is_a_clear_4xx_and_changes_nothing(app, client, auth, receive
     # The product's default: loopback and private addresses, and plain http, are refused.
     context = app.extensions["chatlens.webhooks"]
     app.extensions["chatlens.webhooks"] = use_cases.Context(context.box, addresses.Policy())
-    for url in (receiver.url, receiver.url.replace("http://", "https://"),
-                "https://169.254.169.254/latest", "https://[::1]/in", "https://2130706433/"):
-        refused = client.post(hooks_url(collection), headers=headers,
-                              json={"url": url, "events": ["job.failed"]})
+    for url in (
+        receiver.url,
+        receiver.url.replace("http://", "https://"),
+        "https://169.254.169.254/latest",
+        "https://[::1]/in",
+        "https://2130706433/",
+    ):
+        refused = client.post(
+            hooks_url(collection), headers=headers, json={"url": url, "events": ["job.failed"]}
+        )
         assert refused.status_code == 422, (url, refused.json)
         assert refused.json["error"]["code"] == "webhook_url_refused"
-    missing = client.post(hooks_url("0" * 32), headers=headers,
-                          json={"url": "https://example.com/x", "events": ["job.failed"]})
+    missing = client.post(
+        hooks_url("0" * 32),
+        headers=headers,
+        json={"url": "https://example.com/x", "events": ["job.failed"]},
+    )
     assert missing.status_code == 404
     assert client.get(hooks_url(collection), headers=headers).json == {"webhooks": []}
 
 
 def test_a_failing_receiver_gets_the_ping_once_after_retries_with_a_valid_signature(
-        app, client, auth, receiver):
+    app, client, auth, receiver
+):
     headers = auth()
     collection = create_collection(client, headers)
     hook = make_hook(client, headers, collection, receiver.url)
@@ -172,11 +201,15 @@ def test_a_failing_receiver_gets_the_ping_once_after_retries_with_a_valid_signat
     assert json.loads(arrived.body)["type"] == "ping"
     assert counted("retrying") - retrying == 2 and counted("delivered") - delivered == 1
 
-    detail = client.get(hooks_url(collection, hook["id"], "deliveries", delivery_id),
-                        headers=headers).json
+    detail = client.get(
+        hooks_url(collection, hook["id"], "deliveries", delivery_id), headers=headers
+    ).json
     assert detail["status"] == "delivered" and detail["attempts"] == 3
     assert [(a["number"], a["status_code"]) for a in detail["attempt_log"]] == [
-        (1, 500), (2, 503), (3, 200)]
+        (1, 500),
+        (2, 503),
+        (3, 200),
+    ]
     assert detail["attempt_log"][0]["error"] == "HTTP 500"
     assert detail["body"].encode() == arrived.body
     log = client.get(hooks_url(collection, hook["id"], "deliveries"), headers=headers).json
@@ -184,48 +217,66 @@ def test_a_failing_receiver_gets_the_ping_once_after_retries_with_a_valid_signat
 
 
 def test_a_delivery_is_dead_after_the_limit_and_a_redelivery_sends_it_again(
-        app, client, auth, receiver):
+    app, client, auth, receiver
+):
     headers = auth()
     collection = create_collection(client, headers)
     hook = make_hook(client, headers, collection, receiver.url)
     receiver.plan = [500, 502, 302, 500]  # a redirect is a failure: it is never followed
-    delivery_id = client.post(hooks_url(collection, hook["id"], "ping"),
-                              headers=headers).json["id"]
+    delivery_id = client.post(hooks_url(collection, hook["id"], "ping"), headers=headers).json["id"]
     drain(app, lambda: delivery_status(app, delivery_id) == "dead")
     assert len(receiver.received) == 4  # webhook_max_attempts
     assert all(r.headers.get("Chatlens-Delivery") == delivery_id for r in receiver.received)
-    dead = client.get(hooks_url(collection, hook["id"], "deliveries"),
-                      headers=headers, query_string={"status": "dead"}).json["deliveries"]
+    dead = client.get(
+        hooks_url(collection, hook["id"], "deliveries"),
+        headers=headers,
+        query_string={"status": "dead"},
+    ).json["deliveries"]
     assert [d["id"] for d in dead] == [delivery_id]
-    detail = client.get(hooks_url(collection, hook["id"], "deliveries", delivery_id),
-                        headers=headers).json
+    detail = client.get(
+        hooks_url(collection, hook["id"], "deliveries", delivery_id), headers=headers
+    ).json
     assert detail["attempt_log"][2]["error"] == "redirects are not followed"
 
-    again = client.post(hooks_url(collection, hook["id"], "deliveries", delivery_id,
-                                  "redeliver"), headers=headers)
+    again = client.post(
+        hooks_url(collection, hook["id"], "deliveries", delivery_id, "redeliver"), headers=headers
+    )
     assert again.status_code == 202 and again.json["id"] == delivery_id
     drain(app, lambda: delivery_status(app, delivery_id) == "delivered")
     assert [r.answered for r in receiver.received] == [500, 502, 302, 500, 200]
-    numbers = client.get(hooks_url(collection, hook["id"], "deliveries", delivery_id),
-                         headers=headers).json["attempt_log"]
+    numbers = client.get(
+        hooks_url(collection, hook["id"], "deliveries", delivery_id), headers=headers
+    ).json["attempt_log"]
     assert [a["number"] for a in numbers] == [1, 2, 3, 4, 5]
-    twice = client.post(hooks_url(collection, hook["id"], "deliveries", "f" * 32, "redeliver"),
-                        headers=headers)
+    twice = client.post(
+        hooks_url(collection, hook["id"], "deliveries", "f" * 32, "redeliver"), headers=headers
+    )
     assert twice.status_code == 404 and twice.json["error"]["code"] == "delivery_not_found"
 
 
-def test_a_finished_job_and_its_deliveries_commit_together_once(app, client, auth, receiver,
-                                                                export_file):
+def test_a_finished_job_and_its_deliveries_commit_together_once(
+    app, client, auth, receiver, export_file
+):
     headers = auth()
     collection = create_collection(client, headers)
-    hook = make_hook(client, headers, collection, receiver.url,
-                     events=("job.succeeded", "job.failed", "version.created"))
+    hook = make_hook(
+        client,
+        headers,
+        collection,
+        receiver.url,
+        events=("job.succeeded", "job.failed", "version.created"),
+    )
     quiet = make_hook(client, headers, collection, receiver.url, events=("job.failed",))
-    job_ids = [upload(client, headers, collection, [(f"{n}.txt", export_file.read_bytes())])
-               .json["jobs"][0]["id"] for n in ("a", "b")]
+    job_ids = [
+        upload(client, headers, collection, [(f"{n}.txt", export_file.read_bytes())]).json["jobs"][
+            0
+        ]["id"]
+        for n in ("a", "b")
+    ]
     sessions = app.extensions["chatlens.sessions"]
-    done = schemas.IndexUpdated(job_id=job_ids[0], collection_id=collection, version=1,
-                                stats={"messages": 2})
+    done = schemas.IndexUpdated(
+        job_id=job_ids[0], collection_id=collection, version=1, stats={"messages": 2}
+    )
     with sessions() as session:  # a transaction that fails stages nothing
         jobs.apply_event(session, done)
         session.rollback()
@@ -236,37 +287,56 @@ def test_a_finished_job_and_its_deliveries_commit_together_once(app, client, aut
             jobs.apply_event(session, done)
             session.commit()
     with sessions() as session:
-        jobs.apply_event(session, schemas.JobFailed(job_id=job_ids[1], code="parse_error",
-                                                    reason="not an export"))
+        jobs.apply_event(
+            session,
+            schemas.JobFailed(job_id=job_ids[1], code="parse_error", reason="not an export"),
+        )
         session.commit()
-        staged = session.scalars(select(WebhookDelivery)
-                                 .order_by(WebhookDelivery.created_at)).all()
+        staged = session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.created_at)).all()
         events = sorted((row.webhook_id == quiet["id"], row.event) for row in staged)
-    assert events == [(False, "job.failed"), (False, "job.succeeded"),
-                      (False, "version.created"), (True, "job.failed")]
+    assert events == [
+        (False, "job.failed"),
+        (False, "job.succeeded"),
+        (False, "version.created"),
+        (True, "job.failed"),
+    ]
     drain(app, lambda: len(receiver.answered()) == 4)
-    bodies = {(r.headers["Chatlens-Event"], r.headers["Chatlens-Delivery"]): json.loads(r.body)
-              for r in receiver.received}
+    bodies = {
+        (r.headers["Chatlens-Event"], r.headers["Chatlens-Delivery"]): json.loads(r.body)
+        for r in receiver.received
+    }
     assert len(bodies) == 4
     succeeded = next(b for (e, _), b in bodies.items() if e == "job.succeeded")
     assert succeeded["data"]["id"] == job_ids[0] and succeeded["data"]["status"] == "succeeded"
     assert succeeded["data"]["version"] == 1 and succeeded["collection_id"] == collection
     created = next(b for (e, _), b in bodies.items() if e == "version.created")
-    assert created["data"] == {"collection_id": collection, "version": 1, "cause": "ingest",
-                               "job_id": job_ids[0]}
-    assert signing.verify(hook["secret"], receiver.received[0].headers["Chatlens-Signature"],
-                          receiver.received[0].body) or signing.verify(
-        quiet["secret"], receiver.received[0].headers["Chatlens-Signature"],
-        receiver.received[0].body)
+    assert created["data"] == {
+        "collection_id": collection,
+        "version": 1,
+        "cause": "ingest",
+        "job_id": job_ids[0],
+    }
+    assert signing.verify(
+        hook["secret"],
+        receiver.received[0].headers["Chatlens-Signature"],
+        receiver.received[0].body,
+    ) or signing.verify(
+        quiet["secret"],
+        receiver.received[0].headers["Chatlens-Signature"],
+        receiver.received[0].body,
+    )
 
 
 def test_two_dispatchers_never_hold_the_same_delivery_and_an_expired_lease_is_taken_over(
-        app, client, auth, receiver):
+    app, client, auth, receiver
+):
     headers = auth()
     collection = create_collection(client, headers)
     hook = make_hook(client, headers, collection, receiver.url)
-    ids = [client.post(hooks_url(collection, hook["id"], "ping"), headers=headers).json["id"]
-           for _ in range(12)]
+    ids = [
+        client.post(hooks_url(collection, hook["id"], "ping"), headers=headers).json["id"]
+        for _ in range(12)
+    ]
     sessions = app.extensions["chatlens.sessions"]
     box = app.extensions["chatlens.webhooks"].box
     settings = DispatchSettings(lease_s=30, policy=addresses.Policy(True, True))
@@ -287,8 +357,9 @@ def test_two_dispatchers_never_hold_the_same_delivery_and_an_expired_lease_is_ta
     assert not set(first) & set(second) and sorted(first + second) == sorted(ids)
     assert replicas[0].claim() == [] and replicas[1].claim() == []
     with sessions.begin() as session:  # replica-0's lease ran out (it died)
-        for row in session.scalars(select(WebhookDelivery).where(
-                WebhookDelivery.lease_owner == "replica-0")):
+        for row in session.scalars(
+            select(WebhookDelivery).where(WebhookDelivery.lease_owner == "replica-0")
+        ):
             row.lease_until = row.lease_until.replace(year=2000)
     assert sorted(replicas[1].claim(limit=12)) == sorted(claimed["replica-0"])
 
@@ -299,23 +370,27 @@ def _dispatch_forever(database_url: str, key_path: str) -> None:
     from chatlens.gateway.db import make_engine, make_sessions
 
     sessions = make_sessions(make_engine(database_url))
-    Dispatcher(sessions, SecretBox(Path(key_path)),
-               DispatchSettings(timeout_s=60, lease_s=3,
-                                policy=addresses.Policy(True, True))).run()
+    Dispatcher(
+        sessions,
+        SecretBox(Path(key_path)),
+        DispatchSettings(timeout_s=60, lease_s=3, policy=addresses.Policy(True, True)),
+    ).run()
 
 
-def test_a_gateway_killed_mid_delivery_still_delivers_after_restart(app, client, auth,
-                                                                    receiver, settings):
+def test_a_gateway_killed_mid_delivery_still_delivers_after_restart(
+    app, client, auth, receiver, settings
+):
     headers = auth()
     collection = create_collection(client, headers)
     hook = make_hook(client, headers, collection, receiver.url)
     release = threading.Event()
     receiver.hold = release  # the first request hangs while the sender is killed
-    delivery_id = client.post(hooks_url(collection, hook["id"], "ping"),
-                              headers=headers).json["id"]
+    delivery_id = client.post(hooks_url(collection, hook["id"], "ping"), headers=headers).json["id"]
     spawn = multiprocessing.get_context("spawn")
-    doomed = spawn.Process(target=_dispatch_forever, args=(
-        settings.resolved_database_url(), str(settings.resolved_webhook_key_path())))
+    doomed = spawn.Process(
+        target=_dispatch_forever,
+        args=(settings.resolved_database_url(), str(settings.resolved_webhook_key_path())),
+    )
     doomed.start()
     try:
         assert receiver.holding.wait(60), "the first dispatcher never sent"
@@ -330,8 +405,9 @@ def test_a_gateway_killed_mid_delivery_still_delivers_after_restart(app, client,
     ids = [r.headers["Chatlens-Delivery"] for r in receiver.received]
     assert ids == [delivery_id, delivery_id]  # at least once, the id stable for de-duplication
     with app.extensions["chatlens.sessions"]() as session:
-        attempts = session.scalars(select(WebhookAttempt).where(
-            WebhookAttempt.delivery_id == delivery_id)).all()
+        attempts = session.scalars(
+            select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery_id)
+        ).all()
     assert [a.status_code for a in attempts] == [200]
 
 
@@ -339,16 +415,19 @@ def test_a_url_refused_at_delivery_time_is_dead_at_once(app, client, auth, recei
     headers = auth()
     collection = create_collection(client, headers)
     hook = make_hook(client, headers, collection, receiver.url)
-    delivery_id = client.post(hooks_url(collection, hook["id"], "ping"),
-                              headers=headers).json["id"]
-    strict = Dispatcher(app.extensions["chatlens.sessions"],
-                        app.extensions["chatlens.webhooks"].box, DispatchSettings())
+    delivery_id = client.post(hooks_url(collection, hook["id"], "ping"), headers=headers).json["id"]
+    strict = Dispatcher(
+        app.extensions["chatlens.sessions"],
+        app.extensions["chatlens.webhooks"].box,
+        DispatchSettings(),
+    )
     assert strict.run_once() == 1
     assert delivery_status(app, delivery_id) == "dead" and receiver.received == []
 
 
 def test_the_cleanup_command_prunes_old_finished_deliveries_and_keeps_what_is_owed(
-        app, client, auth, receiver, settings, tmp_path):
+    app, client, auth, receiver, settings, tmp_path
+):
     import subprocess
     import sys
     from datetime import timedelta
@@ -358,22 +437,34 @@ def test_the_cleanup_command_prunes_old_finished_deliveries_and_keeps_what_is_ow
     headers = auth()
     collection = create_collection(client, headers)
     hook = make_hook(client, headers, collection, receiver.url)
-    ids = [client.post(hooks_url(collection, hook["id"], "ping"), headers=headers).json["id"]
-           for _ in range(4)]
+    ids = [
+        client.post(hooks_url(collection, hook["id"], "ping"), headers=headers).json["id"]
+        for _ in range(4)
+    ]
     drain(app, lambda: len(receiver.answered()) == 4)
     old, recent, dead, pending = ids
     long_ago = utcnow() - timedelta(days=31)
     with app.extensions["chatlens.sessions"].begin() as session:
-        for delivery_id, status, finished in ((old, "delivered", long_ago),
-                                              (dead, "dead", long_ago),
-                                              (pending, "pending", None)):
+        for delivery_id, status, finished in (
+            (old, "delivered", long_ago),
+            (dead, "dead", long_ago),
+            (pending, "pending", None),
+        ):
             row = session.get(WebhookDelivery, delivery_id)
             row.status, row.finished_at, row.created_at = status, finished, long_ago
-    env = {**os.environ, "DATA_DIR": str(tmp_path), "DATABASE_URL": settings.database_url,
-           "UPLOAD_DIR": str(tmp_path / "uploads")}
-    done = subprocess.run([sys.executable, "-m", "chatlens.gateway", "cleanup",
-                           "--webhook-retention-days", "30"], env=env, capture_output=True,
-                          text=True, timeout=120)
+    env = {
+        **os.environ,
+        "DATA_DIR": str(tmp_path),
+        "DATABASE_URL": settings.database_url,
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "chatlens.gateway", "cleanup", "--webhook-retention-days", "30"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["webhook_deliveries"] == 2
     with app.extensions["chatlens.sessions"]() as session:
@@ -382,8 +473,7 @@ def test_the_cleanup_command_prunes_old_finished_deliveries_and_keeps_what_is_ow
     assert left == {recent, pending} and attempts == {recent, pending}
 
 
-def test_a_slow_receiver_does_not_hold_up_another_webhooks_delivery(app, client, auth,
-                                                                    receiver):
+def test_a_slow_receiver_does_not_hold_up_another_webhooks_delivery(app, client, auth, receiver):
     headers = auth()
     collection = create_collection(client, headers)
     with serve() as other:
@@ -408,8 +498,9 @@ def test_a_slow_receiver_does_not_hold_up_another_webhooks_delivery(app, client,
     assert len(receiver.answered()) == 1
 
 
-def test_a_restored_version_is_announced_once_whoever_learns_of_it_first(app, client, auth,
-                                                                         receiver):
+def test_a_restored_version_is_announced_once_whoever_learns_of_it_first(
+    app, client, auth, receiver
+):
     from chatlens.gateway.db import Collection
     from chatlens.gateway.webhooks import outbox
 
@@ -422,8 +513,9 @@ def test_a_restored_version_is_announced_once_whoever_learns_of_it_first(app, cl
         assert outbox.advance_version(session, row, 3, "restore")
         session.commit()
         assert row.version == 3
-    restored = schemas.IndexRestored(org_id="org-a", collection_id=collection, version=3,
-                                     restored=1)
+    restored = schemas.IndexRestored(
+        org_id="org-a", collection_id=collection, version=3, restored=1
+    )
     for event in (restored, restored):  # ...then its event, redelivered: nothing more
         with sessions() as session:
             jobs.apply_event(session, event)

@@ -26,9 +26,13 @@ REFRESH_S = 0.5
 def real_auth(tmp_path_factory):
     folder = tmp_path_factory.mktemp("auth")
     settings = AuthSettings(
-        data_dir=folder, database_url=f"sqlite:///{folder / 'auth.db'}",
-        internal_token=INTERNAL_TOKEN, argon2_time_cost=1, argon2_memory_kib=8,
-        argon2_parallelism=1)
+        data_dir=folder,
+        database_url=f"sqlite:///{folder / 'auth.db'}",
+        internal_token=INTERNAL_TOKEN,
+        argon2_time_cost=1,
+        argon2_memory_kib=8,
+        argon2_parallelism=1,
+    )
     app = create_auth_app(settings)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -44,9 +48,14 @@ def database_url(tmp_path):  # one database is enough here: auth is what is unde
 
 @pytest.fixture
 def settings(settings, real_auth):
-    return settings.model_copy(update={"auth_url": real_auth["url"], "jwks_url": None,
-                                       "internal_token": INTERNAL_TOKEN,
-                                       "revocations_refresh_s": REFRESH_S})
+    return settings.model_copy(
+        update={
+            "auth_url": real_auth["url"],
+            "jwks_url": None,
+            "internal_token": INTERNAL_TOKEN,
+            "revocations_refresh_s": REFRESH_S,
+        }
+    )
 
 
 def bearer(token):
@@ -79,38 +88,57 @@ def test_roles_sessions_and_keys_with_the_real_auth_service(client, real_auth):
     owner = sign_up(client, f"owner-{tag}@example.com")
     org_id = client.get("/api/v1/me", headers=bearer(owner["access_token"])).json["org"]["id"]
     collection_id = create_collection(client, bearer(owner["access_token"]))
-    response = upload(client, bearer(owner["access_token"]), collection_id,
-                      [("a.txt", WHATSAPP.encode())])
+    response = upload(
+        client, bearer(owner["access_token"]), collection_id, [("a.txt", WHATSAPP.encode())]
+    )
     assert response.status_code == 202, response.json
 
     # A viewer joins the owner's org by invitation and switches to it.
-    invitation = client.post("/api/v1/auth/invitations", headers=bearer(owner["access_token"]),
-                             json={"email": f"viewer-{tag}@example.com", "role": "viewer"})
+    invitation = client.post(
+        "/api/v1/auth/invitations",
+        headers=bearer(owner["access_token"]),
+        json={"email": f"viewer-{tag}@example.com", "role": "viewer"},
+    )
     assert invitation.status_code == 201, invitation.json
     own = sign_up(client, f"viewer-{tag}@example.com")
-    accepted = client.post("/api/v1/auth/invitations/accept", headers=bearer(own["access_token"]),
-                           json={"token": invitation.json["token"]})
+    accepted = client.post(
+        "/api/v1/auth/invitations/accept",
+        headers=bearer(own["access_token"]),
+        json={"token": invitation.json["token"]},
+    )
     assert accepted.status_code == 200, accepted.json
-    viewer = client.post("/api/v1/auth/switch",
-                         json={"refresh_token": own["refresh_token"], "org_id": org_id}).json
+    viewer = client.post(
+        "/api/v1/auth/switch", json={"refresh_token": own["refresh_token"], "org_id": org_id}
+    ).json
     search = f"/api/v1/collections/{collection_id}/search"
-    assert client.post(search, json={"query": "venue"},
-                       headers=bearer(viewer["access_token"])).status_code == 200
-    response = upload(client, bearer(viewer["access_token"]), collection_id,
-                      [("b.txt", WHATSAPP.encode())])
+    assert (
+        client.post(
+            search, json={"query": "venue"}, headers=bearer(viewer["access_token"])
+        ).status_code
+        == 200
+    )
+    response = upload(
+        client, bearer(viewer["access_token"]), collection_id, [("b.txt", WHATSAPP.encode())]
+    )
     assert response.status_code == 403 and response.json["error"]["code"] == "forbidden"
 
     # Logout ends the viewer's session: the gateway refuses its access token within the window.
     listing = f"/api/v1/collections/{collection_id}"
     assert client.get(listing, headers=bearer(viewer["access_token"])).status_code == 200
-    response = client.post("/api/v1/auth/logout", headers=bearer(viewer["access_token"]),
-                           json={"refresh_token": viewer["refresh_token"]})
+    response = client.post(
+        "/api/v1/auth/logout",
+        headers=bearer(viewer["access_token"]),
+        json={"refresh_token": viewer["refresh_token"]},
+    )
     assert response.status_code == 204, response.get_data(as_text=True)
     refused_within(client, listing, bearer(viewer["access_token"]), REFRESH_S + 1.5)
 
     # An API key with search:read only.
-    key = client.post("/api/v1/auth/api-keys", headers=bearer(owner["access_token"]),
-                      json={"name": "script", "scopes": ["search:read"]})
+    key = client.post(
+        "/api/v1/auth/api-keys",
+        headers=bearer(owner["access_token"]),
+        json={"name": "script", "scopes": ["search:read"]},
+    )
     assert key.status_code == 201, key.json
     key_headers = bearer(key.json["key"])
     assert client.post(search, json={"query": "venue"}, headers=key_headers).status_code == 200
@@ -120,28 +148,38 @@ def test_roles_sessions_and_keys_with_the_real_auth_service(client, real_auth):
 
     # "Sign out everywhere" sets the user's valid-after: every older token dies.
     time.sleep(1.05)  # valid-after has a one-second grain: the old token must be from before it
-    assert client.post("/api/v1/auth/logout-all",
-                       headers=bearer(owner["access_token"])).status_code == 204
+    assert (
+        client.post("/api/v1/auth/logout-all", headers=bearer(owner["access_token"])).status_code
+        == 204
+    )
     refused_within(client, listing, bearer(owner["access_token"]), REFRESH_S + 1.5)
     fresh = login(client, f"owner-{tag}@example.com")
     assert client.get(listing, headers=bearer(fresh["access_token"])).status_code == 200
 
 
 def test_internal_routes_are_out_of_reach_through_the_gateway(client, real_auth):
-    for path in ("/internal/v1/revocations",
-                 "/api/v1/auth/%2e%2e/%2e%2e/%2e%2e/internal/v1/revocations",
-                 "/api/v1/auth/..%2f..%2f..%2finternal/v1/revocations"):
+    for path in (
+        "/internal/v1/revocations",
+        "/api/v1/auth/%2e%2e/%2e%2e/%2e%2e/internal/v1/revocations",
+        "/api/v1/auth/..%2f..%2f..%2finternal/v1/revocations",
+    ):
         assert client.get(path).status_code == 404, path
-    response = client.post("/api/v1/auth/..%2f..%2f..%2finternal/v1/api-keys/verify",
-                           json={"key": "clk_x_y"}, headers={"X-Internal-Token": INTERNAL_TOKEN})
+    response = client.post(
+        "/api/v1/auth/..%2f..%2f..%2finternal/v1/api-keys/verify",
+        json={"key": "clk_x_y"},
+        headers={"X-Internal-Token": INTERNAL_TOKEN},
+    )
     assert response.status_code == 404
 
 
 def test_auth_down_means_503_for_api_keys(app, client, real_auth, settings):
     tag = uuid.uuid4().hex[:8]
     owner = sign_up(client, f"down-{tag}@example.com")
-    key = client.post("/api/v1/auth/api-keys", headers=bearer(owner["access_token"]),
-                      json={"name": "script", "scopes": ["collections:read"]}).json["key"]
+    key = client.post(
+        "/api/v1/auth/api-keys",
+        headers=bearer(owner["access_token"]),
+        json={"name": "script", "scopes": ["collections:read"]},
+    ).json["key"]
     # A gateway whose AUTH_URL answers nothing (auth stopped, or unreachable).
     from chatlens.gateway.app import create_app
 

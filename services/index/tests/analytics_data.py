@@ -13,11 +13,17 @@ from datetime import UTC, datetime, timedelta
 
 from chatlens.shared.schemas import Attachment, ChatMessage
 
-CHATS = [("whatsapp", "Family"), ("whatsapp", "Trip to Porto"), ("telegram", "Book club"),
-         ("slack", "#ops")]
+CHATS = [
+    ("whatsapp", "Family"),
+    ("whatsapp", "Trip to Porto"),
+    ("telegram", "Book club"),
+    ("slack", "#ops"),
+]
 SENDERS = ["Marta", "Inês", "João", "Sam", "Ana Lúcia", "Wei"]
-WORDS = ("ok sure tomorrow dinner train late coffee book chapter deploy server green build "
-         "see you soon thanks maybe later porto beach tickets price").split()
+WORDS = (
+    "ok sure tomorrow dinner train late coffee book chapter deploy server green build "
+    "see you soon thanks maybe later porto beach tickets price"
+).split()
 EMOJI = ["😂", "👍", "❤️", "🎉", "👨‍👩‍👧", "🇵🇹"]
 START = datetime(2024, 3, 20, 8, 0, tzinfo=UTC)  # spans the EU and US DST changes
 
@@ -33,8 +39,13 @@ def generate(count: int, seed: int = 7) -> list[ChatMessage]:
     for seq in range(count):
         # Mostly seconds to minutes apart, sometimes hours, rarely days of silence.
         roll = rng.random()
-        step = (rng.expovariate(1 / 90) if roll < 0.9 else rng.uniform(1800, 6 * 3600)
-                if roll < 0.995 else rng.uniform(86400, 9 * 86400))
+        step = (
+            rng.expovariate(1 / 90)
+            if roll < 0.9
+            else rng.uniform(1800, 6 * 3600)
+            if roll < 0.995
+            else rng.uniform(86400, 9 * 86400)
+        )
         moment += timedelta(seconds=int(step) + 1)
         platform, chat = CHATS[rng.randrange(len(CHATS))]
         sender = rng.choices(SENDERS, weights)[0]
@@ -67,11 +78,25 @@ def generate(count: int, seed: int = 7) -> list[ChatMessage]:
                 thread_id = out[at].thread_id or out[at].message_id
                 if out[at].thread_id is None:
                     out[at] = out[at].model_copy(update={"thread_id": thread_id})
-        out.append(ChatMessage(
-            message_id=f"m{seq}", platform=platform, chat=chat, sender=sender, sent_at=moment,
-            tz_assumption="UTC", kind=kind, text=text, seq=seq, source_file="generated.txt",
-            source_line=seq + 1, edited=kind == "text" and rng.random() < 0.04,
-            deleted=kind == "deleted", reply_to=reply_to, attachments=attachments,
-            thread_id=thread_id,
-            sender_id=None if sender is None else f"id-{sender}"))
+        out.append(
+            ChatMessage(
+                message_id=f"m{seq}",
+                platform=platform,
+                chat=chat,
+                sender=sender,
+                sent_at=moment,
+                tz_assumption="UTC",
+                kind=kind,
+                text=text,
+                seq=seq,
+                source_file="generated.txt",
+                source_line=seq + 1,
+                edited=kind == "text" and rng.random() < 0.04,
+                deleted=kind == "deleted",
+                reply_to=reply_to,
+                attachments=attachments,
+                thread_id=thread_id,
+                sender_id=None if sender is None else f"id-{sender}",
+            )
+        )
     return out

@@ -41,16 +41,22 @@ def overview(messages: list[ChatMessage], zone: str) -> dict:
     silence = max(gaps, key=lambda g: (g[0], -g[1].timestamp()))
     span = (max(local).date() - min(local).date()).days + 1
     return {
-        "messages": len(own), "words": sum(len(m.text.split()) for m in own),
+        "messages": len(own),
+        "words": sum(len(m.text.split()) for m in own),
         "participants": len({m.sender for m in own if m.sender is not None}),
-        "chats": len({m.chat for m in own}), "first": min(times), "last": max(times),
-        "active_days": len(days), "span_days": span, "average_per_day": len(own) / span,
+        "chats": len({m.chat for m in own}),
+        "first": min(times),
+        "last": max(times),
+        "active_days": len(days),
+        "span_days": span,
+        "average_per_day": len(own) / span,
         "average_per_active_day": len(own) / len(days),
         "busiest_day": _busiest(Counter(t.date() for t in local)),
         "busiest_hour": _busiest(Counter(t.hour for t in local)),
         "busiest_weekday": _busiest(Counter(t.isoweekday() for t in local)),
         "busiest_month": _busiest(Counter(t.strftime("%Y-%m") for t in local)),
-        "longest_streak": best, "longest_silence": (silence[1], silence[0].total_seconds()),
+        "longest_streak": best,
+        "longest_silence": (silence[1], silence[0].total_seconds()),
         "media": sum(m.kind == "media" or bool(m.attachments) for m in own),
         "links": sum(bool(LINK.search(m.text)) for m in own),
         "edited": sum(m.edited for m in own),
@@ -84,15 +90,20 @@ def people(messages: list[ChatMessage], zone: str, gap: timedelta) -> dict[str, 
     for sender in {m.sender for m in own if m.sender is not None}:
         mine = [m for m in own if m.sender == sender]
         out[sender] = {
-            "messages": len(mine), "words": sum(len(m.text.split()) for m in mine),
+            "messages": len(mine),
+            "words": sum(len(m.text.split()) for m in mine),
             "average_length": statistics.fmean(len(m.text) for m in mine),
             "media": sum(m.kind == "media" or bool(m.attachments) for m in mine),
             "links": sum(bool(LINK.search(m.text)) for m in mine),
             "emoji": sum(emoji.emoji_count(m.text) for m in mine),
-            "first_seen": min(m.sent_at for m in mine), "last_seen": max(m.sent_at for m in mine),
+            "first_seen": min(m.sent_at for m in mine),
+            "last_seen": max(m.sent_at for m in mine),
             "active_days": len({m.sent_at.astimezone(tz).date() for m in mine}),
-            "share": len(mine) / len(own), "conversations_started": 0,
-            "conversations_ended": 0, "replies_given": 0, "replies_received": 0,
+            "share": len(mine) / len(own),
+            "conversations_started": 0,
+            "conversations_ended": 0,
+            "replies_given": 0,
+            "replies_received": 0,
             "responses": [],
         }
     for session in sessions(messages, gap):
@@ -135,7 +146,8 @@ def interaction(messages: list[ChatMessage], gap: timedelta) -> dict:
         for before, m in zip(session, session[1:], strict=False):
             if None not in (m.sender, before.sender) and m.sender != before.sender:
                 responses[(m.sender, before.sender)].append(
-                    (m.sent_at - before.sent_at).total_seconds())
+                    (m.sent_at - before.sent_at).total_seconds()
+                )
     names = {m.sender for m in own if m.sender is not None}
     mentions: Counter = Counter()
     for m in own:
@@ -160,8 +172,13 @@ def interaction(messages: list[ChatMessage], gap: timedelta) -> dict:
 
     roots = [m for m in own if m.message_id in children and m.reply_to not in by_id]
     trees = {m.message_id: size_depth(m.message_id) for m in roots}
-    return {"replies": _pairs(replies), "responses": _pairs(responses),
-            "mentions": dict(mentions), "threads": dict(threads), "trees": trees}
+    return {
+        "replies": _pairs(replies),
+        "responses": _pairs(responses),
+        "mentions": dict(mentions),
+        "threads": dict(threads),
+        "trees": trees,
+    }
 
 
 WORD = regex.compile(r"[\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*")
@@ -183,8 +200,11 @@ def language(messages: list[ChatMessage], stop: set[str]) -> dict:
     for m in kept:
         tokens = WORD.findall(LINK_TEXT.sub(" ", m.text).lower())
         words.update(w for w in tokens if content(w))
-        phrases.update(f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)
-                       if content(a) and content(b))
+        phrases.update(
+            f"{a} {b}"
+            for a, b in zip(tokens, tokens[1:], strict=False)
+            if content(a) and content(b)
+        )
         emojis.update(e["emoji"] for e in emoji.emoji_list(m.text))
         for host in DOMAIN.findall(m.text.lower()):
             host = host.removeprefix("www.").rstrip(".,;!")
@@ -195,5 +215,6 @@ def language(messages: list[ChatMessage], stop: set[str]) -> dict:
 
 def calendar(messages: list[ChatMessage], zone: str, year: int) -> Counter:
     tz = ZoneInfo(zone)
-    return Counter(d for d in (m.sent_at.astimezone(tz).date() for m in authored(messages))
-                   if d.year == year)
+    return Counter(
+        d for d in (m.sent_at.astimezone(tz).date() for m in authored(messages)) if d.year == year
+    )

@@ -57,8 +57,9 @@ def analytics(layout, run_messages, job_of, history):
 
 
 def ask(analytics: Analytics, report: str, **fields):
-    return analytics.answer(AnalyticsRequested(org_id="org1", collection_id="coll1",
-                                               report=report, **fields))
+    return analytics.answer(
+        AnalyticsRequested(org_id="org1", collection_id="coll1", report=report, **fields)
+    )
 
 
 def when(value: str) -> datetime:
@@ -70,8 +71,19 @@ def pair(name: str, busiest: tuple) -> dict:
 
 
 def check_overview(got: dict, want: dict) -> None:
-    for name in ("messages", "words", "participants", "chats", "active_days", "span_days",
-                 "media", "links", "edited", "deleted", "system_events"):
+    for name in (
+        "messages",
+        "words",
+        "participants",
+        "chats",
+        "active_days",
+        "span_days",
+        "media",
+        "links",
+        "edited",
+        "deleted",
+        "system_events",
+    ):
         assert got[name] == want[name], name
     assert got["average_per_day"] == pytest.approx(want["average_per_day"])
     assert got["average_per_active_day"] == pytest.approx(want["average_per_active_day"])
@@ -82,8 +94,11 @@ def check_overview(got: dict, want: dict) -> None:
     assert got["busiest_weekday"] == pair("weekday", want["busiest_weekday"])
     assert got["busiest_month"] == pair("month", want["busiest_month"])
     days, first, last = want["longest_streak"]
-    assert got["longest_streak"] == {"first": first.isoformat(), "last": last.isoformat(),
-                                     "days": days}
+    assert got["longest_streak"] == {
+        "first": first.isoformat(),
+        "last": last.isoformat(),
+        "days": days,
+    }
     after, seconds = want["longest_silence"]
     assert when(got["longest_silence"]["after"]) == after
     assert got["longest_silence"]["seconds"] == seconds
@@ -101,12 +116,22 @@ def test_every_people_number_matches_an_independent_count(analytics, history):
     got = ask(analytics, "people", timezone="Europe/Lisbon").result
     assert got["total"] == len(want)
     assert [p["messages"] for p in got["people"]] == sorted(
-        (p["messages"] for p in want.values()), reverse=True)
+        (p["messages"] for p in want.values()), reverse=True
+    )
     for person in got["people"]:
         expected = want[person["sender"]]
-        for name in ("messages", "words", "media", "links", "emoji", "active_days",
-                     "conversations_started", "conversations_ended", "replies_given",
-                     "replies_received"):
+        for name in (
+            "messages",
+            "words",
+            "media",
+            "links",
+            "emoji",
+            "active_days",
+            "conversations_started",
+            "conversations_ended",
+            "replies_given",
+            "replies_received",
+        ):
             assert person[name] == expected[name], (person["sender"], name)
         for name in ("average_length", "share", "median_response_seconds"):
             assert person[name] == pytest.approx(expected[name]), (person["sender"], name)
@@ -115,37 +140,53 @@ def test_every_people_number_matches_an_independent_count(analytics, history):
 
 
 def test_filters_narrow_every_number_like_the_same_filter_in_python(analytics, history):
-    since, until = datetime.fromisoformat("2024-04-01T00:00:00+00:00"), \
-        datetime.fromisoformat("2024-05-01T00:00:00+00:00")
-    filters = SearchFilters(platform=["WhatsApp"], sender=["marta", "id-Sam"], since=since,
-                            until=until)
-    kept = [m for m in history if m.platform == "whatsapp" and m.sender in ("Marta", "Sam")
-            and since <= m.sent_at < until]
-    check_overview(ask(analytics, "overview", filters=filters).result,
-                   expected_overview(kept, "UTC"))
+    since, until = (
+        datetime.fromisoformat("2024-04-01T00:00:00+00:00"),
+        datetime.fromisoformat("2024-05-01T00:00:00+00:00"),
+    )
+    filters = SearchFilters(
+        platform=["WhatsApp"], sender=["marta", "id-Sam"], since=since, until=until
+    )
+    kept = [
+        m
+        for m in history
+        if m.platform == "whatsapp" and m.sender in ("Marta", "Sam") and since <= m.sent_at < until
+    ]
+    check_overview(
+        ask(analytics, "overview", filters=filters).result, expected_overview(kept, "UTC")
+    )
     got = ask(analytics, "people", filters=filters, gap_minutes=90).result["people"]
     want = expected_people(kept, "UTC", timedelta(minutes=90))
-    assert {p["sender"]: p["conversations_started"] for p in got} == \
-        {s: p["conversations_started"] for s, p in want.items()}
+    assert {p["sender"]: p["conversations_started"] for p in got} == {
+        s: p["conversations_started"] for s, p in want.items()
+    }
 
 
 def test_deleted_messages_leave_every_report(analytics, history, ingestor):
-    Deleter(SegmentCache(8), ingestor).delete(MessagesDeleteRequested(
-        org_id="org1", collection_id="coll1", sender="Marta"))
+    Deleter(SegmentCache(8), ingestor).delete(
+        MessagesDeleteRequested(org_id="org1", collection_id="coll1", sender="Marta")
+    )
     kept = [m for m in history if m.sender != "Marta"]
     check_overview(ask(analytics, "overview").result, expected_overview(kept, "UTC"))
     # The version before the deletion still counts them.
-    check_overview(ask(analytics, "overview", version=2).result,
-                   expected_overview(history, "UTC"))
+    check_overview(ask(analytics, "overview", version=2).result, expected_overview(history, "UTC"))
 
 
 def test_activity_series_heatmap_and_lengths_add_up(analytics, history):
     own = [m for m in history if m.kind not in ("system", "service")]
-    result = ask(analytics, "activity", bucket="week", stack="person", top=3,
-                 timezone="Europe/Lisbon").result
+    result = ask(
+        analytics, "activity", bucket="week", stack="person", top=3, timezone="Europe/Lisbon"
+    ).result
     assert sum(point["messages"] for point in result["series"]) == len(own)
-    assert {point["key"] for point in result["series"]} <= {"Marta", "Inês", "João", "Sam",
-                                                           "Ana Lúcia", "Wei", "(other)"}
+    assert {point["key"] for point in result["series"]} <= {
+        "Marta",
+        "Inês",
+        "João",
+        "Sam",
+        "Ana Lúcia",
+        "Wei",
+        "(other)",
+    }
     assert len({point["key"] for point in result["series"]}) == 4
     assert all(date.fromisoformat(p["bucket"]).isoweekday() == 1 for p in result["series"])
     assert sum(map(sum, result["heatmap"])) == len(own)
@@ -166,19 +207,26 @@ def test_conversations_match_the_sessions_split_in_python(analytics, history):
     assert sum(b["conversations"] for b in got["sizes"]) == len(want)
     assert got["longest"]["participants"] == len({m.sender for m in longest})
     starters = Counter(s[0].sender for s in want)
-    assert {row["sender"]: row["conversations"] for row in got["started_by"]} == \
-        dict(sorted(starters.items(), key=lambda item: (-item[1], item[0] is None, item[0]))
-             [:len(got["started_by"])])
+    assert {row["sender"]: row["conversations"] for row in got["started_by"]} == dict(
+        sorted(starters.items(), key=lambda item: (-item[1], item[0] is None, item[0]))[
+            : len(got["started_by"])
+        ]
+    )
 
 
 def test_ice_breakers_start_conversations_after_a_day_of_silence(analytics, history):
     by_chat: dict = {}
-    for m in sorted((m for m in history if m.kind not in ("system", "service")),
-                    key=lambda m: (m.sent_at, m.seq)):
+    for m in sorted(
+        (m for m in history if m.kind not in ("system", "service")),
+        key=lambda m: (m.sent_at, m.seq),
+    ):
         by_chat.setdefault(m.chat, []).append(m)
-    want = Counter(m.sender for said in by_chat.values()
-                   for before, m in zip(said, said[1:], strict=False)
-                   if m.sent_at - before.sent_at > timedelta(hours=24))
+    want = Counter(
+        m.sender
+        for said in by_chat.values()
+        for before, m in zip(said, said[1:], strict=False)
+        if m.sent_at - before.sent_at > timedelta(hours=24)
+    )
     got = ask(analytics, "conversations", top=50).result
     assert got["ice_break_hours"] == 24 and sum(want.values()) > 0
     assert {r["sender"]: r["conversations"] for r in got["ice_breakers"]} == dict(want)
@@ -201,8 +249,9 @@ def test_reports_asked_from_several_threads_at_once_are_each_right(analytics, hi
     """The RPC server answers on several threads; each keeps its own DuckDB connection."""
     zones = ["UTC", "Asia/Kolkata", "America/New_York", "UTC"] * 3
     with ThreadPoolExecutor(4) as pool:
-        answers = list(pool.map(lambda zone: ask(analytics, "overview", timezone=zone).result,
-                                zones))
+        answers = list(
+            pool.map(lambda zone: ask(analytics, "overview", timezone=zone).result, zones)
+        )
     for zone, answer in zip(zones, answers, strict=True):
         check_overview(answer, expected_overview(history, zone))
 
@@ -221,7 +270,8 @@ def test_every_interaction_number_matches_an_independent_count(analytics, histor
             assert found[pair]["count"] == count, (matrix, pair)
             assert found[pair]["median_seconds"] == pytest.approx(median), (matrix, pair)
         assert [c["count"] for c in got[matrix]] == sorted(
-            (c["count"] for c in got[matrix]), reverse=True)
+            (c["count"] for c in got[matrix]), reverse=True
+        )
     assert {pair: c["count"] for pair, c in cells(got["mentions"]).items()} == want["mentions"]
     assert want["mentions"] and want["threads"] and want["trees"]  # the data has all three
     threads = got["threads"]
@@ -243,23 +293,29 @@ def test_replies_and_responses_over_time_match_an_independent_count(analytics, h
     zone = ZoneInfo("Asia/Kolkata")
     own = [m for m in history if m.kind not in ("system", "service")]
     by_id = {m.message_id: m for m in own}
-    replies = Counter(m.sent_at.astimezone(zone).strftime("%Y-%m-01") for m in own
-                      if m.reply_to in by_id and m.sender and by_id[m.reply_to].sender)
+    replies = Counter(
+        m.sent_at.astimezone(zone).strftime("%Y-%m-01")
+        for m in own
+        if m.reply_to in by_id and m.sender and by_id[m.reply_to].sender
+    )
     waits: dict = {}
     for session in sessions(history, timedelta(minutes=30)):
         for before, m in zip(session, session[1:], strict=False):
             if None not in (m.sender, before.sender) and m.sender != before.sender:
                 waits.setdefault(m.sent_at.astimezone(zone).strftime("%Y-%m-01"), []).append(
-                    (m.sent_at - before.sent_at).total_seconds())
+                    (m.sent_at - before.sent_at).total_seconds()
+                )
     got = ask(analytics, "interaction", timezone="Asia/Kolkata", bucket="month").result
     assert got["bucket"] == "month"
     assert {p["bucket"]: p["replies"] for p in got["over_time"] if p["replies"]} == replies
-    assert {p["bucket"]: p["responses"] for p in got["over_time"]
-            if p["responses"]} == {b: len(w) for b, w in waits.items()}
+    assert {p["bucket"]: p["responses"] for p in got["over_time"] if p["responses"]} == {
+        b: len(w) for b, w in waits.items()
+    }
     for point in got["over_time"]:
         if point["responses"]:
             assert point["median_response_seconds"] == pytest.approx(
-                statistics.median(waits[point["bucket"]]))
+                statistics.median(waits[point["bucket"]])
+            )
 
 
 def test_interaction_follows_the_filters(analytics, history):
@@ -267,20 +323,28 @@ def test_interaction_follows_the_filters(analytics, history):
     kept = [m for m in history if m.platform == "whatsapp"]
     got = ask(analytics, "interaction", filters=filters).result
     want = expected_interaction(kept, timedelta(minutes=30))
-    assert {pair: c["count"] for pair, c in cells(got["replies"]).items()} == \
-        {pair: count for pair, (count, _) in want["replies"].items()}
+    assert {pair: c["count"] for pair, c in cells(got["replies"]).items()} == {
+        pair: count for pair, (count, _) in want["replies"].items()
+    }
     assert got["threads"]["count"] == 0  # the threads are on Slack
 
 
 @pytest.mark.parametrize("languages", [[], ["en"], ["pt", "en"]])
 def test_every_language_number_matches_an_independent_count(analytics, history, languages):
-    stop = {w.lower() for code in (languages or DEFAULT_LANGUAGES)
-            for w in stop_words.get_stop_words(code)}
+    stop = {
+        w.lower()
+        for code in (languages or DEFAULT_LANGUAGES)
+        for w in stop_words.get_stop_words(code)
+    }
     want = expected_language(history, stop)
     got = ask(analytics, "language", top=50, languages=languages).result
     assert got["languages"] == (sorted(languages) or list(DEFAULT_LANGUAGES))
-    for name, key in (("words", "word"), ("phrases", "phrase"), ("emoji", "emoji"),
-                      ("domains", "domain")):
+    for name, key in (
+        ("words", "word"),
+        ("phrases", "phrase"),
+        ("emoji", "emoji"),
+        ("domains", "domain"),
+    ):
         ranked = sorted(want[name].items(), key=lambda item: (-item[1], item[0]))
         if name == "phrases":
             ranked = [item for item in ranked if item[1] > 1]
@@ -308,8 +372,9 @@ def test_the_top_words_are_counted_per_month(analytics, history):
 
 def test_sentiment_scores_a_fixed_sample_by_month(analytics, history):
     first = ask(analytics, "language").result["sentiment"]
-    scored = [m for m in history if m.kind not in ("system", "service") and m.text
-              and not m.deleted]
+    scored = [
+        m for m in history if m.kind not in ("system", "service") and m.text and not m.deleted
+    ]
     assert first["model"] == "vaderSentiment"
     assert first["scored"] == min(len(scored), SENTIMENT_SAMPLE)
     assert sum(month["messages"] for month in first["months"]) == first["scored"]
@@ -317,21 +382,29 @@ def test_sentiment_scores_a_fixed_sample_by_month(analytics, history):
     assert ask(analytics, "language").result["sentiment"] == first
 
 
-def test_a_larger_selection_counts_its_words_in_a_fixed_sample(analytics, history,
-                                                                monkeypatch):
+def test_a_larger_selection_counts_its_words_in_a_fixed_sample(analytics, history, monkeypatch):
     """Above ``LANGUAGE_SAMPLE`` messages the words, phrases, emoji and domains are counted
     exactly over a sample: the first by (CRC-32 of the id, id), and said so."""
     monkeypatch.setattr(prepared, "LANGUAGE_SAMPLE", 700)
     stop = {w.lower() for code in DEFAULT_LANGUAGES for w in stop_words.get_stop_words(code)}
-    kept = [m for m in history if m.kind not in ("system", "service")
-            and not (m.deleted or m.kind == "deleted") and m.text]
-    chosen = {m.message_id for m in sorted(
-        kept, key=lambda m: (zlib.crc32(m.message_id.encode()), m.message_id))[:700]}
+    kept = [
+        m
+        for m in history
+        if m.kind not in ("system", "service") and not (m.deleted or m.kind == "deleted") and m.text
+    ]
+    chosen = {
+        m.message_id
+        for m in sorted(kept, key=lambda m: (zlib.crc32(m.message_id.encode()), m.message_id))[:700]
+    }
     want = expected_language([m for m in kept if m.message_id in chosen], stop)
     got = ask(analytics, "language", top=50).result
     assert got["sample"] == {"messages": 700, "of": len(kept)} and len(kept) > 2000
-    for name, key in (("words", "word"), ("phrases", "phrase"), ("emoji", "emoji"),
-                      ("domains", "domain")):
+    for name, key in (
+        ("words", "word"),
+        ("phrases", "phrase"),
+        ("emoji", "emoji"),
+        ("domains", "domain"),
+    ):
         ranked = sorted(want[name].items(), key=lambda item: (-item[1], item[0]))
         if name == "phrases":
             ranked = [item for item in ranked if item[1] > 1]
@@ -341,10 +414,12 @@ def test_a_larger_selection_counts_its_words_in_a_fixed_sample(analytics, histor
 
 
 def test_a_selection_within_the_sample_size_is_read_whole(analytics, history):
-    kept = [m for m in history if m.kind not in ("system", "service")
-            and not (m.deleted or m.kind == "deleted") and m.text]
-    assert ask(analytics, "language").result["sample"] == {"messages": len(kept),
-                                                           "of": len(kept)}
+    kept = [
+        m
+        for m in history
+        if m.kind not in ("system", "service") and not (m.deleted or m.kind == "deleted") and m.text
+    ]
+    assert ask(analytics, "language").result["sample"] == {"messages": len(kept), "of": len(kept)}
 
 
 def test_an_unknown_stop_word_language_is_refused(analytics):
@@ -357,8 +432,9 @@ def test_an_unknown_stop_word_language_is_refused(analytics):
 def test_the_calendar_counts_each_day_of_a_year(analytics, history, zone):
     got = ask(analytics, "calendar", timezone=zone).result
     tz = ZoneInfo(zone)
-    years = sorted({m.sent_at.astimezone(tz).year for m in history
-                    if m.kind not in ("system", "service")})
+    years = sorted(
+        {m.sent_at.astimezone(tz).year for m in history if m.kind not in ("system", "service")}
+    )
     assert got["years"] == years and got["year"] == years[-1]
     for year in years:
         got = ask(analytics, "calendar", timezone=zone, year=year).result
@@ -368,19 +444,38 @@ def test_the_calendar_counts_each_day_of_a_year(analytics, history, zone):
     assert ask(analytics, "calendar", year=1999).result["days"] == []
 
 
-def test_people_written_differently_are_suggested_with_their_evidence(layout, run_messages,
-                                                                     job_of):
+def test_people_written_differently_are_suggested_with_their_evidence(layout, run_messages, job_of):
     """Suggested merges (people across platforms): each group and why, and nothing else."""
     start = datetime.fromisoformat("2025-01-06T09:00:00+00:00")
-    said = [("whatsapp", "Marta"), ("whatsapp", "~ Marta"), ("telegram", "marta"),
-            ("telegram", "Inês Costa"), ("slack", "Ines Costa"), ("slack", "Inês"),
-            ("whatsapp", "+351 912 345 678"), ("telegram", "+351912345678"),
-            ("discord", "wei.zhang@example.com"), ("slack", "Wei Zhang"), ("whatsapp", "Sam"),
-            ("telegram", "Samuel"), ("whatsapp", "Marta")]
-    messages = [ChatMessage(
-        message_id=f"p{i}", platform=platform, chat=f"{platform} chat", sender=sender,
-        sent_at=start + timedelta(minutes=i), tz_assumption="UTC", text=f"hello {i}", seq=i,
-        source_file="people.txt") for i, (platform, sender) in enumerate(said)]
+    said = [
+        ("whatsapp", "Marta"),
+        ("whatsapp", "~ Marta"),
+        ("telegram", "marta"),
+        ("telegram", "Inês Costa"),
+        ("slack", "Ines Costa"),
+        ("slack", "Inês"),
+        ("whatsapp", "+351 912 345 678"),
+        ("telegram", "+351912345678"),
+        ("discord", "wei.zhang@example.com"),
+        ("slack", "Wei Zhang"),
+        ("whatsapp", "Sam"),
+        ("telegram", "Samuel"),
+        ("whatsapp", "Marta"),
+    ]
+    messages = [
+        ChatMessage(
+            message_id=f"p{i}",
+            platform=platform,
+            chat=f"{platform} chat",
+            sender=sender,
+            sent_at=start + timedelta(minutes=i),
+            tz_assumption="UTC",
+            text=f"hello {i}",
+            seq=i,
+            source_file="people.txt",
+        )
+        for i, (platform, sender) in enumerate(said)
+    ]
     run_messages(job_of("j1", messages).all_messages())
     got = ask(Analytics(ManifestReader(layout), SegmentCache(8)), "identities").result
     found = {tuple(p["sender"] for p in s["senders"]): s["evidence"] for s in got["suggestions"]}
@@ -394,34 +489,47 @@ def test_people_written_differently_are_suggested_with_their_evidence(layout, ru
     marta = next(s for s in got["suggestions"] if "~ Marta" in [p["sender"] for p in s["senders"]])
     assert marta["messages"] == 4
     assert {p["sender"]: p["platforms"] for p in marta["senders"]} == {
-        "Marta": ["whatsapp"], "~ Marta": ["whatsapp"], "marta": ["telegram"]}
+        "Marta": ["whatsapp"],
+        "~ Marta": ["whatsapp"],
+        "marta": ["telegram"],
+    }
     assert got["senders"] == len(set(s for _, s in said)) and got["total"] == len(found)
     assert got["people"] == {}  # nothing merged yet
 
 
 def regroup(ingestor, action: str, person: str, senders: list[str], request_id: str = ""):
-    request = PeopleMergeRequested(org_id="org1", collection_id="coll1", action=action,
-                                   person=person, senders=senders)
+    request = PeopleMergeRequested(
+        org_id="org1", collection_id="coll1", action=action, person=person, senders=senders
+    )
     if request_id:
         request = request.model_copy(update={"id": request_id})
     return PeopleGrouper(SegmentCache(8), ingestor).group(request)
 
 
 def test_merged_senders_count_as_one_person_in_every_report_from_that_version(
-        analytics, history, ingestor):
+    analytics, history, ingestor
+):
     merged = regroup(ingestor, "merge", "Sam W", ["Sam", "Wei"])
-    assert (merged.version, merged.changed, merged.people) == (3, True,
-                                                               {"Sam W": ["Sam", "Wei"]})
-    as_person = [m.model_copy(update={"sender": "Sam W"}) if m.sender in ("Sam", "Wei") else m
-                 for m in history]
+    assert (merged.version, merged.changed, merged.people) == (3, True, {"Sam W": ["Sam", "Wei"]})
+    as_person = [
+        m.model_copy(update={"sender": "Sam W"}) if m.sender in ("Sam", "Wei") else m
+        for m in history
+    ]
     want = expected_people(as_person, "UTC", timedelta(minutes=30))
     got = {p["sender"]: p for p in ask(analytics, "people").result["people"]}
     assert set(got) == set(want) and "Sam" not in got
-    for name in ("messages", "words", "conversations_started", "replies_given",
-                 "replies_received", "active_days"):
+    for name in (
+        "messages",
+        "words",
+        "conversations_started",
+        "replies_given",
+        "replies_received",
+        "active_days",
+    ):
         assert got["Sam W"][name] == want["Sam W"][name], name
     assert got["Sam W"]["median_response_seconds"] == pytest.approx(
-        want["Sam W"]["median_response_seconds"])
+        want["Sam W"]["median_response_seconds"]
+    )
     check_overview(ask(analytics, "overview").result, expected_overview(as_person, "UTC"))
     # A sender filter naming the person selects all of its names.
     only = ask(analytics, "overview", filters=SearchFilters(sender=["sam w"])).result
@@ -446,14 +554,18 @@ def test_a_split_a_redelivery_and_a_change_that_changes_nothing(analytics, histo
     assert "Sam" in senders and "Wei Zhang" in senders and "Wei" not in senders
 
 
-@pytest.mark.parametrize("action, person, senders, code", [
-    ("merge", "X", ["Nobody"], "sender_not_found"),
-    ("merge", "X", ["Sam", "Somebody else"], "sender_not_found"),
-    ("merge", "X", [], "sender_not_found"),
-    ("split", "Nobody", ["Sam"], "person_not_found"),
-])
-def test_a_regrouping_naming_what_the_collection_lacks_is_refused(analytics, ingestor, action,
-                                                                  person, senders, code):
+@pytest.mark.parametrize(
+    "action, person, senders, code",
+    [
+        ("merge", "X", ["Nobody"], "sender_not_found"),
+        ("merge", "X", ["Sam", "Somebody else"], "sender_not_found"),
+        ("merge", "X", [], "sender_not_found"),
+        ("split", "Nobody", ["Sam"], "person_not_found"),
+    ],
+)
+def test_a_regrouping_naming_what_the_collection_lacks_is_refused(
+    analytics, ingestor, action, person, senders, code
+):
     with pytest.raises(PermanentError) as refused:
         regroup(ingestor, action, person, senders)
     assert refused.value.code == code
@@ -463,17 +575,39 @@ def test_a_regrouping_naming_what_the_collection_lacks_is_refused(analytics, ing
 def test_restoring_a_version_brings_its_grouping_back(analytics, layout, ingestor):
     regroup(ingestor, "merge", "Sam W", ["Sam", "Wei"])  # version 3
     restored = Versions(ManifestReader(layout), SegmentCache(8), ingestor).restore(
-        VersionRestoreRequested(org_id="org1", collection_id="coll1", version=2))
+        VersionRestoreRequested(org_id="org1", collection_id="coll1", version=2)
+    )
     senders = {p["sender"] for p in ask(analytics, "people").result["people"]}
     assert restored.version == 4 and {"Sam", "Wei"} <= senders and "Sam W" not in senders
     Versions(ManifestReader(layout), SegmentCache(8), ingestor).restore(
-        VersionRestoreRequested(org_id="org1", collection_id="coll1", version=3))
+        VersionRestoreRequested(org_id="org1", collection_id="coll1", version=3)
+    )
     assert "Sam W" in {p["sender"] for p in ask(analytics, "people").result["people"]}
 
 
-@pytest.mark.parametrize("text", [
-    "a 👍🏽 b", "❤ plain ❤️", "👨‍👩‍👧‍👦 x", "🏳️‍🌈", "#️⃣ 1️⃣ *️⃣", "👩🏽‍💻 dev", "🫠", "😀😀",
-    "✌ victory", "🇵🇹🇧🇷", "© 2024 ®", "ação 🎉", "日本語😂テキスト", "x\u200d😂", "🇵 alone",
-    "👍🏿👍🏻", "🏃🏻\u200d♀\u200d🚴🏽", "plain ascii", ""])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a 👍🏽 b",
+        "❤ plain ❤️",
+        "👨‍👩‍👧‍👦 x",
+        "🏳️‍🌈",
+        "#️⃣ 1️⃣ *️⃣",
+        "👩🏽‍💻 dev",
+        "🫠",
+        "😀😀",
+        "✌ victory",
+        "🇵🇹🇧🇷",
+        "© 2024 ®",
+        "ação 🎉",
+        "日本語😂テキスト",
+        "x\u200d😂",
+        "🇵 alone",
+        "👍🏿👍🏻",
+        "🏃🏻\u200d♀\u200d🚴🏽",
+        "plain ascii",
+        "",
+    ],
+)
 def test_the_fast_emoji_scan_finds_what_emoji_list_finds(text):
     assert emoji_in(text) == [e["emoji"] for e in emoji.emoji_list(text)]

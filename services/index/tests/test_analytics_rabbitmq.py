@@ -25,15 +25,15 @@ DIM = 16
 @pytest.fixture
 def indexed(amqp_url, tmp_path, job_of):
     """The index service on a throw-away vhost, holding a 2,000-message history in two uploads."""
-    settings = IndexSettings(amqp_url=amqp_url, data_dir=tmp_path, health_port=0,
-                             vector_dim=DIM)
+    settings = IndexSettings(amqp_url=amqp_url, data_dir=tmp_path, health_port=0, vector_dim=DIM)
     bus = Bus(amqp_url, "analytics-test")
     bus.declare()
     service = build(settings, bus).start()
     updated: list[IndexUpdated] = []
-    gateway = bus.consumer(topology.GATEWAY_JOBS_QUEUE.name,
-                           lambda message, _: updated.append(message)
-                           if isinstance(message, IndexUpdated) else None).start()
+    gateway = bus.consumer(
+        topology.GATEWAY_JOBS_QUEUE.name,
+        lambda message, _: updated.append(message) if isinstance(message, IndexUpdated) else None,
+    ).start()
     wait_for(lambda: service.ready() and gateway.ready, what="consumers")
     history = generate(2000, seed=3)
     for number, part in enumerate((history[:1200], history[1200:])):
@@ -47,8 +47,10 @@ def indexed(amqp_url, tmp_path, job_of):
 
 
 def ask(bus: Bus, report: str, **fields):
-    return bus.rpc().call(AnalyticsRequested(org_id="org1", collection_id="coll1",
-                                             report=report, **fields), timeout=30)
+    return bus.rpc().call(
+        AnalyticsRequested(org_id="org1", collection_id="coll1", report=report, **fields),
+        timeout=30,
+    )
 
 
 def test_the_numbers_over_rpc_are_the_independent_counts(indexed):
@@ -56,8 +58,19 @@ def test_the_numbers_over_rpc_are_the_independent_counts(indexed):
     got = ask(bus, "overview", timezone="Europe/Berlin")
     assert got.version == 2
     want = expected_overview(history, "Europe/Berlin")
-    for name in ("messages", "words", "participants", "chats", "active_days", "span_days",
-                 "media", "links", "edited", "deleted", "system_events"):
+    for name in (
+        "messages",
+        "words",
+        "participants",
+        "chats",
+        "active_days",
+        "span_days",
+        "media",
+        "links",
+        "edited",
+        "deleted",
+        "system_events",
+    ):
         assert got.result[name] == want[name], name
     assert got.result["busiest_day"]["day"] == want["busiest_day"][0].isoformat()
     assert got.result["longest_streak"]["days"] == want["longest_streak"][0]

@@ -68,21 +68,35 @@ def large_segment(real_vectors, layout) -> tuple[Searcher, np.ndarray, list[str]
     with the ANN threshold below its size. Returns (searcher, matrix, ids, held-out queries)."""
     texts, vectors = real_vectors
     rows = texts[:SEGMENT_ROWS]
-    messages = [make_message(f"m{n}", n, chat=f"chat{n % CHATS}", text=text).model_copy(
-        update={"sent_at": T0 + timedelta(minutes=n)}) for n, text in enumerate(rows)]
+    messages = [
+        make_message(f"m{n}", n, chat=f"chat{n % CHATS}", text=text).model_copy(
+            update={"sent_at": T0 + timedelta(minutes=n)}
+        )
+        for n, text in enumerate(rows)
+    ]
     ids = [m.message_id for m in messages]
-    job = JobBuilder("big", messages, dict(zip(ids, vectors[:SEGMENT_ROWS], strict=True)),
-                     batch_size=500)
-    ingestor = Ingestor(layout, lambda message: None, SegmentCache(4), 384,
-                        AnnConfig(min_vectors=1000))
+    job = JobBuilder(
+        "big", messages, dict(zip(ids, vectors[:SEGMENT_ROWS], strict=True)), batch_size=500
+    )
+    ingestor = Ingestor(
+        layout, lambda message: None, SegmentCache(4), 384, AnnConfig(min_vectors=1000)
+    )
     feed(ingestor, job.all_messages())
     return Searcher(layout, SegmentCache(4)), vectors[:SEGMENT_ROWS], ids, vectors[SEGMENT_ROWS:]
 
 
 def _search(searcher: Searcher, query: np.ndarray, **kwargs) -> list[str]:
-    answer = searcher.search(SearchRequested(org_id="org1", collection_id="coll1", mode="semantic",
-                                             vector=[float(x) for x in query], k=K, context=0,
-                                             **kwargs))
+    answer = searcher.search(
+        SearchRequested(
+            org_id="org1",
+            collection_id="coll1",
+            mode="semantic",
+            vector=[float(x) for x in query],
+            k=K,
+            context=0,
+            **kwargs,
+        )
+    )
     return [hit.message.message_id for hit in answer.hits]
 
 
@@ -107,10 +121,14 @@ def test_recall_at_10_against_exact_search_is_at_least_0_95_on_real_embeddings(l
     assert np.mean(recalls) >= 0.95
 
 
-@pytest.mark.parametrize("chats", [["chat3"], [f"chat{n}" for n in range(20)]],
-                         ids=["narrow-filter-exact-scan", "broad-filter-graph-walk"])
+@pytest.mark.parametrize(
+    "chats",
+    [["chat3"], [f"chat{n}" for n in range(20)]],
+    ids=["narrow-filter-exact-scan", "broad-filter-graph-walk"],
+)
 def test_filtered_search_returns_only_allowed_messages_and_narrow_filters_are_exact(
-        large_segment, chats):
+    large_segment, chats
+):
     searcher, matrix, ids, queries = large_segment
     allowed = np.array([f"chat{n % CHATS}" in chats for n in range(len(ids))])
     narrow = allowed.mean() < ann.EXACT_BELOW_SHARE

@@ -32,35 +32,50 @@ def browser(layout) -> Browser:
 @pytest.fixture
 def two_versions(make_text_job, run_messages):
     """v1: #ops (3 messages); v2 adds #general (2)."""
-    ops = [{"text": "deploy at noon", "chat": "ops", "sender": "Alice"},
-           {"text": "rollback done", "chat": "ops", "sender": "Bob"},
-           {"text": "all green", "chat": "ops", "sender": "Alice"}]
+    ops = [
+        {"text": "deploy at noon", "chat": "ops", "sender": "Alice"},
+        {"text": "rollback done", "chat": "ops", "sender": "Bob"},
+        {"text": "all green", "chat": "ops", "sender": "Alice"},
+    ]
     run_messages(make_text_job("j1", ops).all_messages())
-    general = [{"text": "lunch?", "chat": "general", "sender": "Carol"},
-               {"text": "offsite in Lisbon", "chat": "general", "sender": "Alice"}]
+    general = [
+        {"text": "lunch?", "chat": "general", "sender": "Carol"},
+        {"text": "offsite in Lisbon", "chat": "general", "sender": "Alice"},
+    ]
     run_messages(make_text_job("j2", general, first_seq=10).all_messages())
 
 
 def test_a_chats_messages_come_in_time_order_with_the_total(two_versions, browser):
-    listed = browser.messages(MessagesListRequested(
-        org_id="org1", collection_id="coll1", filters=SearchFilters(chat=["OPS"])))
+    listed = browser.messages(
+        MessagesListRequested(
+            org_id="org1", collection_id="coll1", filters=SearchFilters(chat=["OPS"])
+        )
+    )
 
     assert listed.version == 2 and listed.total == 3
     assert [m.text for m in listed.messages] == ["deploy at noon", "rollback done", "all green"]
 
 
 def test_a_window_is_cut_at_the_limit_but_the_total_says_how_many_passed(two_versions, browser):
-    listed = browser.messages(MessagesListRequested(
-        org_id="org1", collection_id="coll1", limit=2,
-        filters=SearchFilters(since=T0 + timedelta(minutes=1))))
+    listed = browser.messages(
+        MessagesListRequested(
+            org_id="org1",
+            collection_id="coll1",
+            limit=2,
+            filters=SearchFilters(since=T0 + timedelta(minutes=1)),
+        )
+    )
 
     assert listed.total == 4
     assert [m.text for m in listed.messages] == ["rollback done", "all green"]
 
 
 def test_a_pinned_version_lists_what_it_held(two_versions, browser):
-    listed = browser.messages(MessagesListRequested(org_id="org1", collection_id="coll1",
-                                                    version=1, filters=SearchFilters()))
+    listed = browser.messages(
+        MessagesListRequested(
+            org_id="org1", collection_id="coll1", version=1, filters=SearchFilters()
+        )
+    )
 
     assert listed.version == 1 and listed.total == 3
 
@@ -69,8 +84,7 @@ def test_facets_count_each_chat_and_sender(two_versions, browser):
     facets = browser.facets(FacetsRequested(org_id="org1", collection_id="coll1"))
 
     assert [(f.value, f.count) for f in facets.chats] == [("ops", 3), ("general", 2)]
-    assert [(f.value, f.count) for f in facets.senders] == [("Alice", 3), ("Bob", 1),
-                                                            ("Carol", 1)]
+    assert [(f.value, f.count) for f in facets.senders] == [("Alice", 3), ("Bob", 1), ("Carol", 1)]
 
 
 def test_another_orgs_collection_is_not_found(two_versions, browser):
@@ -100,17 +114,25 @@ def test_facets_are_kept_per_version_and_each_version_has_its_own(two_versions, 
 
 
 def _open(browser, message_id, **extra):
-    return browser.message(MessageRequested(org_id="org1", collection_id="coll1",
-                                            message_id=message_id, **extra))
+    return browser.message(
+        MessageRequested(org_id="org1", collection_id="coll1", message_id=message_id, **extra)
+    )
 
 
 def test_a_message_opens_with_its_chats_neighbours_from_every_segment(
-        make_text_job, run_messages, browser):
-    first = make_text_job("j1", [{"text": f"ops {n}", "chat": "ops", "sender": "Alice"}
-                                 for n in range(3)] + [{"text": "hi", "chat": "general"}])
+    make_text_job, run_messages, browser
+):
+    first = make_text_job(
+        "j1",
+        [{"text": f"ops {n}", "chat": "ops", "sender": "Alice"} for n in range(3)]
+        + [{"text": "hi", "chat": "general"}],
+    )
     run_messages(first.all_messages())
-    later = make_text_job("j2", [{"text": f"ops {n}", "chat": "ops", "sender": "Bob"}
-                                 for n in range(3, 6)], first_seq=10)
+    later = make_text_job(
+        "j2",
+        [{"text": f"ops {n}", "chat": "ops", "sender": "Bob"} for n in range(3, 6)],
+        first_seq=10,
+    )
     run_messages(later.all_messages())
     opened = _open(browser, first.messages[2].message_id, context=2)
 
@@ -122,28 +144,35 @@ def test_a_message_opens_with_its_chats_neighbours_from_every_segment(
     assert _open(browser, first.messages[2].message_id, context=2, version=1).after == []
 
 
-def test_an_unknown_deleted_or_other_orgs_message_is_not_found(two_versions, browser, layout,
-                                                               segments, ingestor):
+def test_an_unknown_deleted_or_other_orgs_message_is_not_found(
+    two_versions, browser, layout, segments, ingestor
+):
     from chatlens.index.deletion import Deleter
 
-    listed = browser.messages(MessagesListRequested(org_id="org1", collection_id="coll1",
-                                                    filters=SearchFilters(chat=["ops"])))
+    listed = browser.messages(
+        MessagesListRequested(
+            org_id="org1", collection_id="coll1", filters=SearchFilters(chat=["ops"])
+        )
+    )
     bob = next(m for m in listed.messages if m.sender == "Bob")
     with pytest.raises(PermanentError) as unknown:
         _open(browser, "no-such-message")
     assert unknown.value.code == "message_not_found"
     with pytest.raises(PermanentError) as other_org:
-        browser.message(MessageRequested(org_id="org2", collection_id="coll1",
-                                         message_id=bob.message_id))
+        browser.message(
+            MessageRequested(org_id="org2", collection_id="coll1", message_id=bob.message_id)
+        )
     assert other_org.value.code == "not_found"
 
-    Deleter(segments, ingestor).delete(MessagesDeleteRequested(
-        org_id="org1", collection_id="coll1", sender="Bob"))
+    Deleter(segments, ingestor).delete(
+        MessagesDeleteRequested(org_id="org1", collection_id="coll1", sender="Bob")
+    )
     with pytest.raises(PermanentError) as deleted:
         _open(browser, bob.message_id)
     assert deleted.value.code == "message_not_found"
-    assert "rollback done" not in [m.text for m in
-                                   _open(browser, listed.messages[0].message_id).after]
+    assert "rollback done" not in [
+        m.text for m in _open(browser, listed.messages[0].message_id).after
+    ]
     assert _open(browser, bob.message_id, version=2).message.sender == "Bob"  # still in v2
 
 
@@ -152,7 +181,8 @@ def test_a_purge_is_not_hidden_by_the_facet_cache(two_versions, browser, segment
 
     pinned = FacetsRequested(org_id="org1", collection_id="coll1", version=2)
     assert "Bob" in [f.value for f in browser.facets(pinned).senders]  # now cached
-    Deleter(segments, ingestor).delete(MessagesDeleteRequested(
-        org_id="org1", collection_id="coll1", sender="Bob", purge=True))
+    Deleter(segments, ingestor).delete(
+        MessagesDeleteRequested(org_id="org1", collection_id="coll1", sender="Bob", purge=True)
+    )
     # Same version number, rewritten history: the cached facets must not survive it.
     assert "Bob" not in [f.value for f in browser.facets(pinned).senders]

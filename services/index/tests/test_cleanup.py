@@ -27,8 +27,7 @@ def handle(ingestor, layout):
     return ingest_handler(ingestor, Cleaner(layout))
 
 
-def test_a_job_failed_elsewhere_has_its_staged_batches_removed(make_job, handle, layout,
-                                                               published):
+def test_a_job_failed_elsewhere_has_its_staged_batches_removed(make_job, handle, layout, published):
     # The embedding worker published two batches, then refused the rest of the archive.
     job = make_job("job-a", ["m1", "m2", "m3", "m4", "m5", "m6"])
     first, second = job.batches()[:2]
@@ -58,8 +57,9 @@ def test_a_job_the_index_refuses_has_its_staged_batches_removed(make_job, handle
     assert not layout.staging("org1", "coll1", "job-a").exists()
 
 
-def test_a_deleted_collection_leaves_nothing_and_is_never_recreated(make_job, handle, layout,
-                                                                    searcher, published):
+def test_a_deleted_collection_leaves_nothing_and_is_never_recreated(
+    make_job, handle, layout, searcher, published
+):
     for message in make_job("job-a", ["m1", "m2"]).all_messages():
         handle(message, DELIVERY)
     late = make_job("job-b", ["m3", "m4", "m5", "m6", "m7"], seed=1)
@@ -93,8 +93,7 @@ def test_clean_up_messages_with_bad_ids_are_refused(handle, published):
 def test_a_purged_collection_is_deleted_too(make_text_job, handle, layout, segments, ingestor):
     for message in make_text_job("job-a", ["keep", "drop"]).all_messages():
         handle(message, DELIVERY)
-    Deleter(segments, ingestor).delete(MessagesDeleteRequested(**WHERE, job_id="job-a",
-                                                               purge=True))
+    Deleter(segments, ingestor).delete(MessagesDeleteRequested(**WHERE, job_id="job-a", purge=True))
     handle(CollectionDeleted(**WHERE), DELIVERY)
     path = layout.collection("org1", "coll1")
     assert not path.exists() and list(path.parent.iterdir()) == []

@@ -20,13 +20,19 @@ def _samples(collector: CollectionMetrics) -> dict[tuple[str, str, str], float]:
     registry = CollectorRegistry()
     registry.register(collector)
     text = generate_latest(registry).decode()
-    return {(sample.name, sample.labels["org"], sample.labels["collection"]): sample.value
-            for family in text_string_to_metric_families(text) for sample in family.samples}
+    return {
+        (sample.name, sample.labels["org"], sample.labels["collection"]): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
 
 
 def _disk_bytes(path) -> int:
-    return sum(os.lstat(os.path.join(folder, name)).st_size
-               for folder, _, files in os.walk(path) for name in files)
+    return sum(
+        os.lstat(os.path.join(folder, name)).st_size
+        for folder, _, files in os.walk(path)
+        for name in files
+    )
 
 
 def test_messages_size_and_load_time_per_collection(layout):
@@ -37,8 +43,12 @@ def test_messages_size_and_load_time_per_collection(layout):
     Collection.create(layout.collection("org-b", "empty"), dim=DIM)
     messages = [make_message(f"m{i}", i) for i in range(3)]
     vectors = random_unit_vectors(np.random.default_rng(1), 3, DIM)
-    collection.add_version("job-1", NewSegment(messages, [m.message_id for m in messages],
-                                               vectors), {"messages": 3}, "an import")
+    collection.add_version(
+        "job-1",
+        NewSegment(messages, [m.message_id for m in messages], vectors),
+        {"messages": 3},
+        "an import",
+    )
 
     samples = _samples(metrics)
     assert samples[("chatlens_index_collection_messages", "org-a", "team")] == 3

@@ -18,8 +18,10 @@ from chatlens.shared.schemas import IndexUpdated, SearchFilters, SearchRequested
 
 CONFIG = CompactionConfig(max_small_segments=3, small_segment_messages=50, interval_s=0.05)
 SIZES = (12, 7, 30, 9, 60)  # the 60-message segment is not small: it stays as it is
-WORDS = ("invoice offsite Lisbon Porto budget flight hotel agenda team dinner contract draft "
-         "review call Monday Friday venue train slides client").split()
+WORDS = (
+    "invoice offsite Lisbon Porto budget flight hotel agenda team dinner contract draft "
+    "review call Monday Friday venue train slides client"
+).split()
 
 
 class Crash(Exception):
@@ -32,8 +34,14 @@ def five_jobs(make_text_job, run_messages):
     rng = np.random.default_rng(3)
     jobs = []
     for n, size in enumerate(SIZES):
-        rows = [{"text": " ".join(rng.choice(WORDS, size=int(rng.integers(2, 12)))),
-                 "chat": f"chat{i % 2}", "sender": f"person{i % 5}"} for i in range(size)]
+        rows = [
+            {
+                "text": " ".join(rng.choice(WORDS, size=int(rng.integers(2, 12)))),
+                "chat": f"chat{i % 2}",
+                "sender": f"person{i % 5}",
+            }
+            for i in range(size)
+        ]
         job = make_text_job(f"j{n}", rows, seed=n, first_seq=0)
         run_messages(job.all_messages())
         jobs.append(job)
@@ -55,20 +63,41 @@ def answers(searcher, version=None) -> list:
     out = []
     for n in range(8):
         vector = [float(x) for x in rng.standard_normal(16)]
-        for mode, filters in (("semantic", SearchFilters()), ("keyword", SearchFilters()),
-                              ("hybrid", SearchFilters()),
-                              ("semantic", SearchFilters(chat=["chat1"], sender=["person2"]))):
-            answer = searcher.search(SearchRequested(
-                org_id="org1", collection_id="coll1", mode=mode, vector=vector,
-                query="Lisbon invoice" if n % 2 else "offsite Porto", k=15, context=2,
-                filters=filters, version=version))
-            out.append([(h.message.message_id, pytest.approx(h.score, rel=1e-5),
-                         [c.message_id for c in h.context]) for h in answer.hits])
+        for mode, filters in (
+            ("semantic", SearchFilters()),
+            ("keyword", SearchFilters()),
+            ("hybrid", SearchFilters()),
+            ("semantic", SearchFilters(chat=["chat1"], sender=["person2"])),
+        ):
+            answer = searcher.search(
+                SearchRequested(
+                    org_id="org1",
+                    collection_id="coll1",
+                    mode=mode,
+                    vector=vector,
+                    query="Lisbon invoice" if n % 2 else "offsite Porto",
+                    k=15,
+                    context=2,
+                    filters=filters,
+                    version=version,
+                )
+            )
+            out.append(
+                [
+                    (
+                        h.message.message_id,
+                        pytest.approx(h.score, rel=1e-5),
+                        [c.message_id for c in h.context],
+                    )
+                    for h in answer.hits
+                ]
+            )
     return out
 
 
 def test_small_segments_merge_into_one_new_version_and_search_is_unchanged(
-        five_jobs, compactor, searcher, layout):
+    five_jobs, compactor, searcher, layout
+):
     before = answers(searcher)
     c = collection(layout)
     old = c.manifest()
@@ -79,7 +108,8 @@ def test_small_segments_merge_into_one_new_version_and_search_is_unchanged(
     assert new.jobs == old.jobs
     assert c.git.log_messages()[0].startswith(
         f"v{new.version}: compaction: 4 segments merged into {new.segments[0].id}, "
-        "58 messages kept, 0 dropped")
+        "58 messages kept, 0 dropped"
+    )
     assert answers(searcher) == before
     # The version before the compaction is still searchable, and answers the same.
     assert answers(searcher, version=old.version) == before
@@ -88,27 +118,33 @@ def test_small_segments_merge_into_one_new_version_and_search_is_unchanged(
 
 
 def test_the_version_list_says_a_compaction_added_and_removed_nothing(
-        five_jobs, compactor, layout, segments, ingestor):
+    five_jobs, compactor, layout, segments, ingestor
+):
     from chatlens.index.manifests import ManifestReader
     from chatlens.index.versions import Versions
     from chatlens.shared.schemas import VersionsListRequested
 
     new = compactor.compact("org1", "coll1")
-    listed = Versions(ManifestReader(layout), segments, ingestor).list(
-        VersionsListRequested(org_id="org1", collection_id="coll1")).versions
+    listed = (
+        Versions(ManifestReader(layout), segments, ingestor)
+        .list(VersionsListRequested(org_id="org1", collection_id="coll1"))
+        .versions
+    )
     compacted = next(v for v in listed if v.version == new.version)
     assert (compacted.added, compacted.removed) == (0, 0)
     assert sum(v.added for v in listed) == sum(SIZES)
 
 
 def test_tombstoned_messages_are_dropped_and_their_tombstones_cleared(
-        five_jobs, compactor, searcher, layout):
+    five_jobs, compactor, searcher, layout
+):
     c = collection(layout)
     # A deletion version (as the deletion RPC writes it): two messages of small segments and
     # one of the large segment tombstoned.
     deleted = ["j0-1", "j3-4", "j4-0"]
-    manifest = c.manifest().model_copy(update={"version": c.manifest().version + 1,
-                                               "tombstones": deleted})
+    manifest = c.manifest().model_copy(
+        update={"version": c.manifest().version + 1, "tombstones": deleted}
+    )
     atomic.write_json(c.path / manifest_file.FILENAME, manifest.to_json())
     c.git.commit_all(f"v{manifest.version}: 3 messages deleted")
     c.git.tag(f"v{manifest.version}")
@@ -124,7 +160,8 @@ def test_tombstoned_messages_are_dropped_and_their_tombstones_cleared(
 
 
 def test_a_redelivered_job_is_still_recognised_after_compaction(
-        five_jobs, compactor, run_messages, published, layout):
+    five_jobs, compactor, run_messages, published, layout
+):
     compactor.compact("org1", "coll1")
     version = collection(layout).manifest().version
     run_messages([five_jobs[1].finished()])
@@ -133,7 +170,8 @@ def test_a_redelivered_job_is_still_recognised_after_compaction(
 
 
 def test_a_crash_before_the_commit_is_rolled_back_and_the_next_round_redoes_it(
-        five_jobs, compactor, searcher, layout, monkeypatch):
+    five_jobs, compactor, searcher, layout, monkeypatch
+):
     before = answers(searcher)
     c = collection(layout)
     version = c.manifest().version
@@ -142,8 +180,12 @@ def test_a_crash_before_the_commit_is_rolled_back_and_the_next_round_redoes_it(
         compactor.compact("org1", "coll1")
     monkeypatch.undo()
     assert c.git.is_dirty()
-    assert searcher.search(SearchRequested(org_id="org1", collection_id="coll1",
-                                           vector=[1.0] * 16)).version == version
+    assert (
+        searcher.search(
+            SearchRequested(org_id="org1", collection_id="coll1", vector=[1.0] * 16)
+        ).version
+        == version
+    )
 
     new = compactor.compact("org1", "coll1")  # recovers first, then compacts
     assert new is not None and new.version == version + 1 and not c.git.is_dirty()
@@ -151,10 +193,13 @@ def test_a_crash_before_the_commit_is_rolled_back_and_the_next_round_redoes_it(
 
 
 def test_the_background_thread_compacts_and_counts_it_in_a_metric(
-        five_jobs, layout, segments, ingestor):
+    five_jobs, layout, segments, ingestor
+):
     def succeeded() -> float:
-        return REGISTRY.get_sample_value("chatlens_index_compactions_total",
-                                         {"outcome": "succeeded"}) or 0.0
+        return (
+            REGISTRY.get_sample_value("chatlens_index_compactions_total", {"outcome": "succeeded"})
+            or 0.0
+        )
 
     start = succeeded()
     version = collection(layout).manifest().version
@@ -179,8 +224,12 @@ def test_the_background_thread_compacts_and_counts_it_in_a_metric(
 
 
 def test_compaction_switched_off_starts_no_thread(layout, segments, ingestor):
-    off = Compactor(layout, segments, ingestor,
-                    CompactionConfig(enabled=False, max_small_segments=1, interval_s=0.01))
+    off = Compactor(
+        layout,
+        segments,
+        ingestor,
+        CompactionConfig(enabled=False, max_small_segments=1, interval_s=0.01),
+    )
     off.start()
     assert off._thread is None
     off.stop()

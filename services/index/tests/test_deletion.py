@@ -38,13 +38,21 @@ def versions(layout, segments, ingestor) -> Versions:
 @pytest.fixture
 def two_uploads(make_text_job, run_messages):
     """v1: job-a, three chats; v2: job-b, one new message and one already in job-a."""
-    job_a = make_text_job("job-a", [
-        {"text": "lisbon offsite in march", "chat": "Trips", "sender": "Sam", "sender_id": "U1"},
-        {"text": "the invoice is paid", "chat": "Finance", "sender": "Marta"},
-        {"text": "booked the flights", "chat": "Trips", "sender": "Marta"},
-        {"text": "invoice number 42", "chat": "Finance", "sender": "Sam", "sender_id": "U1"},
-        {"text": "see you there", "chat": "Trips", "sender": "Léa"},
-    ])
+    job_a = make_text_job(
+        "job-a",
+        [
+            {
+                "text": "lisbon offsite in march",
+                "chat": "Trips",
+                "sender": "Sam",
+                "sender_id": "U1",
+            },
+            {"text": "the invoice is paid", "chat": "Finance", "sender": "Marta"},
+            {"text": "booked the flights", "chat": "Trips", "sender": "Marta"},
+            {"text": "invoice number 42", "chat": "Finance", "sender": "Sam", "sender_id": "U1"},
+            {"text": "see you there", "chat": "Trips", "sender": "Léa"},
+        ],
+    )
     run_messages(job_a.all_messages())
     overlap = job_a.messages[1]
     job_b = make_text_job("job-b", ["a brand new thought"], seed=1)
@@ -55,9 +63,16 @@ def two_uploads(make_text_job, run_messages):
 
 
 def ids(searcher, version=None, **filters) -> set[str]:
-    answer = searcher.search(SearchRequested(**WHERE, vector=np.ones(16).tolist(), k=100,
-                                             version=version, context=0,
-                                             filters=SearchFilters(**filters)))
+    answer = searcher.search(
+        SearchRequested(
+            **WHERE,
+            vector=np.ones(16).tolist(),
+            k=100,
+            version=version,
+            context=0,
+            filters=SearchFilters(**filters),
+        )
+    )
     return {hit.message.message_id for hit in answer.hits}
 
 
@@ -65,8 +80,9 @@ def delete(deleter, **selector):
     return deleter.delete(MessagesDeleteRequested(**WHERE, **selector))
 
 
-def test_deleting_a_chat_makes_a_new_version_without_its_messages(two_uploads, deleter,
-                                                                  searcher, versions, layout):
+def test_deleting_a_chat_makes_a_new_version_without_its_messages(
+    two_uploads, deleter, searcher, versions, layout
+):
     before = ids(searcher)
     deleted = delete(deleter, chat="trips")  # names fold like filters do
     assert (deleted.version, deleted.removed, deleted.purged) == (3, 3, 0)
@@ -101,12 +117,12 @@ def test_deleting_an_upload_removes_what_its_job_added(two_uploads, deleter, sea
 
 def test_search_context_and_top_k_skip_deleted_messages(two_uploads, deleter, searcher):
     delete(deleter, sender="Marta")
-    answer = searcher.search(SearchRequested(**WHERE, query="invoice", mode="keyword", k=5,
-                                             context=3))
+    answer = searcher.search(
+        SearchRequested(**WHERE, query="invoice", mode="keyword", k=5, context=3)
+    )
     assert [hit.message.message_id for hit in answer.hits] == ["job-a-3"]  # not Marta's
     assert answer.hits[0].context == []  # its chat's other message was Marta's
-    answer = searcher.search(SearchRequested(**WHERE, query="lisbon", mode="keyword",
-                                             context=1))
+    answer = searcher.search(SearchRequested(**WHERE, query="lisbon", mode="keyword", context=1))
     # In "Trips" Marta's message sat between the hit and Léa's: it is passed over.
     assert [m.message_id for m in answer.hits[0].context] == ["job-a-4"]
     # Semantic top-k is exact over the live messages: k = 1 still finds one.
@@ -116,7 +132,8 @@ def test_search_context_and_top_k_skip_deleted_messages(two_uploads, deleter, se
 
 
 def test_deleting_again_changes_nothing_and_a_redelivery_gets_the_same_answer(
-        two_uploads, deleter, layout):
+    two_uploads, deleter, layout
+):
     request = MessagesDeleteRequested(**WHERE, chat="Finance")
     first = deleter.delete(request)
     redelivered = deleter.delete(request)  # the same message again
@@ -126,8 +143,9 @@ def test_deleting_again_changes_nothing_and_a_redelivery_gets_the_same_answer(
     assert Collection(layout.collection("org1", "coll1")).manifest().version == first.version
 
 
-def test_restoring_an_older_version_brings_deleted_messages_back(two_uploads, deleter,
-                                                                 searcher, versions):
+def test_restoring_an_older_version_brings_deleted_messages_back(
+    two_uploads, deleter, searcher, versions
+):
     before = ids(searcher)
     delete(deleter, chat="Trips")
     restored = versions.restore(VersionRestoreRequested(**WHERE, version=2))
@@ -135,8 +153,9 @@ def test_restoring_an_older_version_brings_deleted_messages_back(two_uploads, de
     assert ids(searcher) == before
 
 
-def test_uploading_deleted_messages_again_brings_them_back(two_uploads, deleter, searcher,
-                                                            run_messages, published, versions):
+def test_uploading_deleted_messages_again_brings_them_back(
+    two_uploads, deleter, searcher, run_messages, published, versions
+):
     job_a, _ = two_uploads
     delete(deleter, chat="Trips")
     run_messages([m.model_copy(update={"job_id": "job-a2"}) for m in job_a.all_messages()])
@@ -147,23 +166,30 @@ def test_uploading_deleted_messages_again_brings_them_back(two_uploads, deleter,
     assert (listed[-1].added, listed[-1].removed, listed[-1].messages) == (3, 0, 6)
 
 
-@pytest.mark.parametrize("selector, code", [
-    ({"chat": "Nowhere"}, "chat_not_found"),
-    ({"sender": "Nobody"}, "sender_not_found"),
-    ({"job_id": "job-zzz"}, "upload_not_found"),
-    ({"job_id": "../job-a"}, "upload_not_found"),
-])
-def test_unknown_names_are_refused_and_change_nothing(two_uploads, deleter, layout, selector,
-                                                      code):
+@pytest.mark.parametrize(
+    "selector, code",
+    [
+        ({"chat": "Nowhere"}, "chat_not_found"),
+        ({"sender": "Nobody"}, "sender_not_found"),
+        ({"job_id": "job-zzz"}, "upload_not_found"),
+        ({"job_id": "../job-a"}, "upload_not_found"),
+    ],
+)
+def test_unknown_names_are_refused_and_change_nothing(two_uploads, deleter, layout, selector, code):
     with pytest.raises(PermanentError) as refused:
         delete(deleter, **selector)
     assert refused.value.code == code
     assert Collection(layout.collection("org1", "coll1")).manifest().version == 2
 
 
-@pytest.mark.parametrize("where", [{"org_id": "org2", "collection_id": "coll1"},
-                                   {"org_id": "..", "collection_id": "coll1"},
-                                   {"org_id": "org1", "collection_id": "nope"}])
+@pytest.mark.parametrize(
+    "where",
+    [
+        {"org_id": "org2", "collection_id": "coll1"},
+        {"org_id": "..", "collection_id": "coll1"},
+        {"org_id": "org1", "collection_id": "nope"},
+    ],
+)
 def test_another_orgs_or_a_missing_collection_is_not_found(two_uploads, deleter, where):
     with pytest.raises(PermanentError) as refused:
         deleter.delete(MessagesDeleteRequested(**where, chat="Trips"))
@@ -184,8 +210,9 @@ def test_the_rpc_handler_routes_deletions(two_uploads, searcher, deleter):
 
 @pytest.mark.parametrize("senders", [["user0"], ["user0", "user1"]])
 @pytest.mark.parametrize("k", [1, 7, 60, 100])
-def test_semantic_top_k_with_deletions_is_exact(make_job, run_messages, deleter, searcher,
-                                                senders, k):
+def test_semantic_top_k_with_deletions_is_exact(
+    make_job, run_messages, deleter, searcher, senders, k
+):
     job = make_job("job-a", [f"m{i:03d}" for i in range(150)], seed=5)
     run_messages(job.all_messages())
     for sender in senders:  # sender user<seq % 3>: a third of the messages each
@@ -196,6 +223,5 @@ def test_semantic_top_k_with_deletions_is_exact(make_job, run_messages, deleter,
         query = rng.standard_normal(16).astype(np.float32)
         query /= np.linalg.norm(query)
         expected = sorted(live, key=lambda i: -float(job.vectors[i] @ query))[:k]
-        answer = searcher.search(SearchRequested(**WHERE, vector=query.tolist(), k=k,
-                                                 context=0))
+        answer = searcher.search(SearchRequested(**WHERE, vector=query.tolist(), k=k, context=0))
         assert [hit.message.message_id for hit in answer.hits] == expected

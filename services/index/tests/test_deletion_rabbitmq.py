@@ -37,14 +37,16 @@ def wait_for(predicate, timeout: float = 30.0, what: str = "condition"):
 
 @pytest.fixture
 def running(amqp_url, tmp_path):
-    settings = IndexSettings(amqp_url=amqp_url, data_dir=tmp_path, health_port=0,
-                             warm_on_start=False)
+    settings = IndexSettings(
+        amqp_url=amqp_url, data_dir=tmp_path, health_port=0, warm_on_start=False
+    )
     bus = Bus(amqp_url, "index-test")
     bus.declare()
     service = build(settings, bus).start()
     events: queue.Queue = queue.Queue()
-    gateway = bus.consumer(topology.GATEWAY_JOBS_QUEUE.name,
-                           lambda message, delivery: events.put(message)).start()
+    gateway = bus.consumer(
+        topology.GATEWAY_JOBS_QUEUE.name, lambda message, delivery: events.put(message)
+    ).start()
     wait_for(lambda: service.ready() and gateway.ready, what="consumers")
     yield bus, events, Layout(settings.index_dir)
     gateway.stop()
@@ -66,14 +68,21 @@ def search_ids(bus) -> set[str]:
 
 def test_a_chat_is_deleted_and_purged_over_rpc(running, make_text_job):
     bus, events, layout = running
-    job = make_text_job("job-1", [{"text": "the vault code is 7741", "chat": "Secrets"},
-                                  {"text": "standup at ten", "chat": "Team"}], dim=DIM)
+    job = make_text_job(
+        "job-1",
+        [
+            {"text": "the vault code is 7741", "chat": "Secrets"},
+            {"text": "standup at ten", "chat": "Team"},
+        ],
+        dim=DIM,
+    )
     for message in job.all_messages():
         bus.publish(message)
     assert sealed(events).version == 1
 
-    deleted = bus.rpc().call(MessagesDeleteRequested(**WHERE, chat="Secrets", purge=True),
-                             timeout=60)
+    deleted = bus.rpc().call(
+        MessagesDeleteRequested(**WHERE, chat="Secrets", purge=True), timeout=60
+    )
     assert (deleted.version, deleted.removed, deleted.purged) == (2, 1, 1)
     assert search_ids(bus) == {"job-1-1"}
     with pytest.raises(RpcError) as refused:

@@ -17,12 +17,16 @@ def collection(layout, org="org1", coll="coll1") -> Collection:
 
 def stored_ids(layout, org="org1", coll="coll1") -> list[str]:
     c = collection(layout, org, coll)
-    return [m.message_id for entry in c.manifest().segments
-            for m in Segment.load(c.segment_path(entry.id)).messages]
+    return [
+        m.message_id
+        for entry in c.manifest().segments
+        for m in Segment.load(c.segment_path(entry.id)).messages
+    ]
 
 
 def test_two_jobs_make_versions_1_and_2_with_tags_and_commit_messages(
-        layout, make_job, run_messages, published):
+    layout, make_job, run_messages, published
+):
     run_messages(make_job("job-a", ["a1", "a2", "a3", "a4", "a5"]).all_messages())
     run_messages(make_job("job-b", ["b1", "b2"], seed=1).all_messages())
 
@@ -31,32 +35,49 @@ def test_two_jobs_make_versions_1_and_2_with_tags_and_commit_messages(
     assert manifest.version == 2
     assert manifest.jobs == {"job-a": 1, "job-b": 2}
     assert [(s.id, s.job_id, s.messages, s.vectors) for s in manifest.segments] == [
-        ("job-job-a", "job-a", 5, 5), ("job-job-b", "job-b", 2, 2)]
+        ("job-job-a", "job-a", 5, 5),
+        ("job-job-b", "job-b", 2, 2),
+    ]
     assert set(c.git.tags()) == {"v0", "v1", "v2"}
     assert c.manifest_at(1).segments == manifest.segments[:1]
     subjects = [m.splitlines()[0] for m in c.git.log_messages()]
-    assert subjects == ["v2: job job-b: 2 messages added, 0 duplicates skipped",
-                        "v1: job job-a: 5 messages added, 0 duplicates skipped",
-                        "v0: collection created"]
+    assert subjects == [
+        "v2: job job-b: 2 messages added, 0 duplicates skipped",
+        "v1: job job-a: 5 messages added, 0 duplicates skipped",
+        "v0: collection created",
+    ]
     assert not c.git.is_dirty()
 
     updates = published.of(IndexUpdated)
     assert [(u.job_id, u.version) for u in updates] == [("job-a", 1), ("job-b", 2)]
-    assert updates[0].stats == {"added": 5, "duplicates": 0, "messages": 5, "embedded": 5,
-                                "parsed": 5, "model": "test-model"}
+    assert updates[0].stats == {
+        "added": 5,
+        "duplicates": 0,
+        "messages": 5,
+        "embedded": 5,
+        "parsed": 5,
+        "model": "test-model",
+    }
     progress = published.of(JobProgressed)
     assert [(p.job_id, p.stage, p.done, p.total) for p in progress] == [
-        ("job-a", "indexing", 2, 2), ("job-b", "indexing", 1, 1)]
+        ("job-a", "indexing", 2, 2),
+        ("job-b", "indexing", 1, 1),
+    ]
     assert not (layout.root / "staging" / "org1" / "coll1" / "job-a").exists()
 
 
 def test_the_repository_is_configured_to_fsync_with_a_fixed_author(layout, make_job, run_messages):
     run_messages(make_job("job-a", ["a1"]).all_messages())
     git = GitRepo(layout.collection("org1", "coll1"))
-    config = {key: git._run("config", "--get", key).stdout.decode().strip()
-              for key in ("core.fsync", "core.fsyncMethod", "user.name")}
-    assert config == {"core.fsync": "all", "core.fsyncMethod": "fsync",
-                      "user.name": "chatlens-index"}
+    config = {
+        key: git._run("config", "--get", key).stdout.decode().strip()
+        for key in ("core.fsync", "core.fsyncMethod", "user.name")
+    }
+    assert config == {
+        "core.fsync": "all",
+        "core.fsyncMethod": "fsync",
+        "user.name": "chatlens-index",
+    }
     author = git._run("log", "-1", "--format=%an <%ae>").stdout.decode().strip()
     assert author == "chatlens-index <index@chatlens.invalid>"
 
@@ -73,7 +94,8 @@ def test_messages_already_in_the_collection_are_skipped(layout, make_job, run_me
 
 
 def test_a_job_with_nothing_new_still_gets_a_version_but_no_segment(
-        layout, make_job, run_messages, published):
+    layout, make_job, run_messages, published
+):
     run_messages(make_job("job-a", ["m1", "m2"]).all_messages())
     run_messages(make_job("job-again", ["m1", "m2"]).all_messages())
 
@@ -90,7 +112,8 @@ def test_messages_repeated_within_a_job_are_kept_once(layout, make_job, run_mess
 
 
 def test_redelivered_batches_and_finish_make_no_second_version(
-        layout, make_job, run_messages, published):
+    layout, make_job, run_messages, published
+):
     job = make_job("job-a", ["m1", "m2", "m3", "m4", "m5", "m6"])
     batches = job.batches()
     run_messages([batches[0], batches[0], batches[1], job.finished()])
@@ -132,7 +155,8 @@ def test_segment_messages_are_in_seq_order(layout, make_job, run_messages):
 
 
 def test_a_crash_after_the_commit_but_before_the_announcement_is_announced_on_redelivery(
-        layout, make_job, run_messages, published, ingestor, monkeypatch):
+    layout, make_job, run_messages, published, ingestor, monkeypatch
+):
     job = make_job("job-a", ["m1", "m2", "m3"])
     messages = job.all_messages()
 

@@ -50,10 +50,19 @@ def reference_bm25(segment_docs: list[list[list[str]]], terms: list[str]) -> lis
     return out
 
 
-TEXTS_A = ["the invoice from Sam is late", "lunch at noon", "Sam paid the invoice invoice",
-           "the offsite in Lisbon", "no words in common here"]
-TEXTS_B = ["invoice", "Lisbon offsite booked near Alfama", "lunch lunch lunch",
-           "Sam says the offsite venue in Lisbon is booked"]
+TEXTS_A = [
+    "the invoice from Sam is late",
+    "lunch at noon",
+    "Sam paid the invoice invoice",
+    "the offsite in Lisbon",
+    "no words in common here",
+]
+TEXTS_B = [
+    "invoice",
+    "Lisbon offsite booked near Alfama",
+    "lunch lunch lunch",
+    "Sam says the offsite venue in Lisbon is booked",
+]
 
 
 @pytest.fixture
@@ -66,8 +75,15 @@ def test_keyword_scores_are_bm25_with_idf_over_all_live_segments(two_segments, s
     answer = ask(searcher, query="Sam invoice lisbon", k=20)
     docs = [[tokenize(t) for t in TEXTS_A], [tokenize(t) for t in TEXTS_B]]
     expected = reference_bm25(docs, ["sam", "invoice", "lisbon"])
-    want = sorted(((s, f"j{'ab'[g]}-{n}") for g, seg in enumerate(expected)
-                   for n, s in enumerate(seg) if s > 0), key=lambda x: (-x[0], x[1]))
+    want = sorted(
+        (
+            (s, f"j{'ab'[g]}-{n}")
+            for g, seg in enumerate(expected)
+            for n, s in enumerate(seg)
+            if s > 0
+        ),
+        key=lambda x: (-x[0], x[1]),
+    )
     assert sorted(ids(answer)) == sorted(mid for _, mid in want)
     got = {hit.message.message_id: hit.score for hit in answer.hits}
     for score, mid in want:
@@ -88,8 +104,11 @@ def test_a_quoted_phrase_must_appear_as_written(two_segments, searcher):
 
 
 def test_a_prefix_matches_every_word_that_starts_with_it(make_text_job, run_messages, searcher):
-    run_messages(make_text_job("j", ["Invoices are due", "the invoice", "invoking spirits",
-                                     "nothing"]).all_messages())
+    run_messages(
+        make_text_job(
+            "j", ["Invoices are due", "the invoice", "invoking spirits", "nothing"]
+        ).all_messages()
+    )
     assert set(ids(ask(searcher, query="invoi*"))) == {"j-0", "j-1"}
     assert set(ids(ask(searcher, query="inv*"))) == {"j-0", "j-1", "j-2"}
 
@@ -113,16 +132,21 @@ def test_hits_carry_highlights_and_their_modes_scores(two_segments, searcher):
 
 # --- filters -------------------------------------------------------------------------------
 
+
 def rich_job(make_text_job, job_id: str, n: int, seed: int, first_seq: int = 0):
     rows = []
     for i in range(n):
-        rows.append({"text": f"status update number {i} about the budget",
-                     "chat": ["general", "random", "ops"][i % 3],
-                     "sender": ["Marta", "Sam", "Priya", "Tom"][i % 4],
-                     "sender_id": f"u{i % 4}",
-                     "platform": ["slack", "whatsapp"][i % 2],
-                     "kind": "media" if i % 5 == 0 else "text",
-                     "sent_at": T0 + timedelta(hours=first_seq + i)})
+        rows.append(
+            {
+                "text": f"status update number {i} about the budget",
+                "chat": ["general", "random", "ops"][i % 3],
+                "sender": ["Marta", "Sam", "Priya", "Tom"][i % 4],
+                "sender_id": f"u{i % 4}",
+                "platform": ["slack", "whatsapp"][i % 2],
+                "kind": "media" if i % 5 == 0 else "text",
+                "sent_at": T0 + timedelta(hours=first_seq + i),
+            }
+        )
     return make_text_job(job_id, rows, seed=seed, first_seq=first_seq)
 
 
@@ -137,20 +161,28 @@ FILTERS = [
 
 
 def passes(message, f: SearchFilters) -> bool:
-    return ((not f.chat or message.chat.lower() in [c.lower() for c in f.chat])
-            and (not f.sender or message.sender.lower() in [s.lower() for s in f.sender]
-                 or message.sender_id in f.sender)
-            and (not f.platform or message.platform in f.platform)
-            and (not f.kind or message.kind in f.kind)
-            and (f.since is None or message.sent_at >= f.since)
-            and (f.until is None or message.sent_at < f.until))
+    return (
+        (not f.chat or message.chat.lower() in [c.lower() for c in f.chat])
+        and (
+            not f.sender
+            or message.sender.lower() in [s.lower() for s in f.sender]
+            or message.sender_id in f.sender
+        )
+        and (not f.platform or message.platform in f.platform)
+        and (not f.kind or message.kind in f.kind)
+        and (f.since is None or message.sent_at >= f.since)
+        and (f.until is None or message.sent_at < f.until)
+    )
 
 
 @pytest.mark.parametrize("filters", FILTERS)
 def test_a_filtered_semantic_search_is_the_exact_top_k_of_the_passing_messages(
-        make_text_job, run_messages, searcher, filters):
-    jobs = [rich_job(make_text_job, "ja", 60, seed=1), rich_job(make_text_job, "jb", 50, seed=2,
-                                                                first_seq=60)]
+    make_text_job, run_messages, searcher, filters
+):
+    jobs = [
+        rich_job(make_text_job, "ja", 60, seed=1),
+        rich_job(make_text_job, "jb", 50, seed=2, first_seq=60),
+    ]
     for job in jobs:
         run_messages(job.all_messages())
     passing = [m for job in jobs for m in job.messages if passes(m, filters)]
@@ -165,8 +197,9 @@ def test_a_filtered_semantic_search_is_the_exact_top_k_of_the_passing_messages(
 
 
 @pytest.mark.parametrize("filters", FILTERS)
-def test_a_filtered_keyword_search_finds_every_passing_match(make_text_job, run_messages,
-                                                            searcher, filters):
+def test_a_filtered_keyword_search_finds_every_passing_match(
+    make_text_job, run_messages, searcher, filters
+):
     job = rich_job(make_text_job, "ja", 60, seed=1)
     run_messages(job.all_messages())
     answer = ask(searcher, query="budget", k=100, filters=filters)
@@ -175,10 +208,19 @@ def test_a_filtered_keyword_search_finds_every_passing_match(make_text_job, run_
 
 # --- hybrid and pages ------------------------------------------------------------------------
 
-def test_hybrid_fuses_ranks_so_a_message_good_in_both_modes_wins(make_text_job, run_messages,
-                                                                 searcher):
-    job = make_text_job("j", ["the Lisbon offsite venue is booked", "lisbon lisbon lisbon",
-                              "completely unrelated", "something else entirely"])
+
+def test_hybrid_fuses_ranks_so_a_message_good_in_both_modes_wins(
+    make_text_job, run_messages, searcher
+):
+    job = make_text_job(
+        "j",
+        [
+            "the Lisbon offsite venue is booked",
+            "lisbon lisbon lisbon",
+            "completely unrelated",
+            "something else entirely",
+        ],
+    )
     run_messages(job.all_messages())
     # Semantically nearest is j-0 (its own vector), keyword best is j-1: j-0 is high in both.
     near = job.vectors["j-0"] + 0.3 * job.vectors["j-2"]
@@ -208,8 +250,9 @@ def test_semantic_and_hybrid_need_a_vector(two_segments, searcher):
 
 
 @pytest.mark.parametrize("mode", ["semantic", "keyword", "hybrid"])
-def test_pages_follow_each_other_without_gaps_or_repeats(make_text_job, run_messages, searcher,
-                                                         mode):
+def test_pages_follow_each_other_without_gaps_or_repeats(
+    make_text_job, run_messages, searcher, mode
+):
     job = rich_job(make_text_job, "ja", 23, seed=3)
     run_messages(job.all_messages())
     fields = {"mode": mode, "query": "budget update", "vector": np.ones(16).tolist()}
@@ -224,9 +267,15 @@ def test_pages_follow_each_other_without_gaps_or_repeats(make_text_job, run_mess
 
 
 def test_hybrid_lets_keywords_vote_only_for_messages_matching_enough_of_the_query(
-        make_text_job, run_messages, searcher):
-    rows = ["Reminder: team retro today", "the team lunch", "team photos are up",
-            "Booked the venue in Lisbon for the offsite", "Lisbon offsite agenda"]
+    make_text_job, run_messages, searcher
+):
+    rows = [
+        "Reminder: team retro today",
+        "the team lunch",
+        "team photos are up",
+        "Booked the venue in Lisbon for the offsite",
+        "Lisbon offsite agenda",
+    ]
     job = make_text_job("j", rows + [f"filler message {i} about the weather" for i in range(20)])
     run_messages(job.all_messages())
     question = "when is the team trip to Portugal?"

@@ -13,18 +13,30 @@ from chatlens.index.storage import columns, languages
 from chatlens.index.storage.segment import SegmentCache
 from chatlens.shared.schemas import AnalyticsRequested, ChatMessage
 
-SAID = ["Booked the venue in Lisbon for the offsite next month",
-        "Can someone send me the invoice before Friday please",
-        "Reservei o local em Lisboa para a reunião do mês que vem",
-        "Vamos almoçar amanhã perto do escritório?",
-        "Das Treffen ist morgen um zehn Uhr im großen Raum",
-        "ok", "lol 😂"]
+SAID = [
+    "Booked the venue in Lisbon for the offsite next month",
+    "Can someone send me the invoice before Friday please",
+    "Reservei o local em Lisboa para a reunião do mês que vem",
+    "Vamos almoçar amanhã perto do escritório?",
+    "Das Treffen ist morgen um zehn Uhr im großen Raum",
+    "ok",
+    "lol 😂",
+]
 
 
 def message(n: int, text: str, kind: str = "text") -> ChatMessage:
-    return ChatMessage(message_id=f"m{n}", platform="whatsapp", chat="Team", sender="Ana",
-                       sent_at=datetime(2025, 3, 1, tzinfo=UTC) + timedelta(minutes=n),
-                       tz_assumption="UTC", kind=kind, text=text, seq=n, source_file="chat.txt")
+    return ChatMessage(
+        message_id=f"m{n}",
+        platform="whatsapp",
+        chat="Team",
+        sender="Ana",
+        sent_at=datetime(2025, 3, 1, tzinfo=UTC) + timedelta(minutes=n),
+        tz_assumption="UTC",
+        kind=kind,
+        text=text,
+        seq=n,
+        source_file="chat.txt",
+    )
 
 
 def test_clear_texts_get_their_language_and_short_ones_none():
@@ -36,23 +48,26 @@ def test_the_language_report_counts_the_languages_kept_at_ingest(layout, run_mes
     messages.append(message(99, "Ana joined the group chat today", kind="system"))
     run_messages(job_of("j1", messages).all_messages())
     analytics = Analytics(ManifestReader(layout), SegmentCache(8))
-    got = analytics.answer(AnalyticsRequested(org_id="org1", collection_id="coll1",
-                                              report="language")).result["detected"]
+    got = analytics.answer(
+        AnalyticsRequested(org_id="org1", collection_id="coll1", report="language")
+    ).result["detected"]
     expected: dict[str | None, int] = {}
     for m in messages:
         if m.kind == "text":
             code = languages.detect(m.text)
             expected[code] = expected.get(code, 0) + 1
-    assert {d["language"]: d["messages"] for d in got} == expected == {"en": 2, "pt": 2,
-                                                                       "de": 1, None: 2}
+    assert (
+        {d["language"]: d["messages"] for d in got}
+        == expected
+        == {"en": 2, "pt": 2, "de": 1, None: 2}
+    )
 
 
 def test_a_segment_of_layout_3_loads_with_no_languages(tmp_path):
     messages = [message(n, text) for n, text in enumerate(SAID)]
     table = columns.table_of(messages, detect=True)
     assert table["language"].to_pylist()[:5] == ["en", "en", "pt", "pt", "de"]
-    old = table.drop_columns(["language"]).replace_schema_metadata(
-        {b"chatlens.columns": b"3"})
+    old = table.drop_columns(["language"]).replace_schema_metadata({b"chatlens.columns": b"3"})
     pq.write_table(old, tmp_path / columns.COLUMNS)
     loaded = columns.load(tmp_path)
     assert loaded.schema == columns.SCHEMA

@@ -7,10 +7,19 @@ import json
 
 from chatlens.index.storage.manifest import Manifest, SegmentEntry
 
-NEWER = {"version": 3, "segments": [], "jobs": {"j1": 1}, "dim": 16, "tombstones": [],
-         "people": {}, "labels": {"m1": "urgent"}, "retention": {"days": 30}}
-SEGMENT = SegmentEntry(id="s2", job_id="j2", messages=4, vectors=4,
-                       created_at="2026-12-07T00:00:00Z")
+NEWER = {
+    "version": 3,
+    "segments": [],
+    "jobs": {"j1": 1},
+    "dim": 16,
+    "tombstones": [],
+    "people": {},
+    "labels": {"m1": "urgent"},
+    "retention": {"days": 30},
+}
+SEGMENT = SegmentEntry(
+    id="s2", job_id="j2", messages=4, vectors=4, created_at="2026-12-07T00:00:00Z"
+)
 
 
 def test_a_manifest_with_fields_this_code_does_not_know_is_read():
@@ -21,9 +30,13 @@ def test_a_manifest_with_fields_this_code_does_not_know_is_read():
 
 def test_unknown_fields_are_kept_by_every_later_version():
     manifest = Manifest.parse(json.dumps(NEWER).encode())
-    later = [manifest.with_version("j2", SEGMENT), manifest.deleting("d1", {"m1"}),
-             manifest.grouping("p1", {"Sam W": ["Sam"]}), manifest.restoring(Manifest()),
-             manifest.with_version("j2", SEGMENT).compacting(["s2"], SEGMENT, [])]
+    later = [
+        manifest.with_version("j2", SEGMENT),
+        manifest.deleting("d1", {"m1"}),
+        manifest.grouping("p1", {"Sam W": ["Sam"]}),
+        manifest.restoring(Manifest()),
+        manifest.with_version("j2", SEGMENT).compacting(["s2"], SEGMENT, []),
+    ]
     for version in later:
         written = json.loads(json.dumps(version.to_json()))
         assert written["labels"] == {"m1": "urgent"} and written["retention"] == {"days": 30}

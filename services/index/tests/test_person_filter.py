@@ -33,17 +33,32 @@ def history():
 def grouped(run_messages, job_of, history, ingestor):
     """The history indexed (version 1), then Sam and Wei merged into "Sam W" (version 2)."""
     run_messages(job_of("j1", history).all_messages())
-    PeopleGrouper(SegmentCache(8), ingestor).group(PeopleMergeRequested(
-        org_id="org1", collection_id="coll1", action="merge", person="Sam W",
-        senders=["Sam", "Wei"]))
+    PeopleGrouper(SegmentCache(8), ingestor).group(
+        PeopleMergeRequested(
+            org_id="org1",
+            collection_id="coll1",
+            action="merge",
+            person="Sam W",
+            senders=["Sam", "Wei"],
+        )
+    )
 
 
 def search(searcher, version=None, **filters):
     """Every hit of a keyword-free semantic search (k as large as the history) within filters."""
     vector = np.ones(16, dtype=np.float32) / 4.0  # the tests' DIM, unit length
-    answer = searcher.search(SearchRequested(
-        org_id="org1", collection_id="coll1", mode="semantic", vector=vector.tolist(),
-        k=100, filters=SearchFilters(**filters), version=version, context=0))
+    answer = searcher.search(
+        SearchRequested(
+            org_id="org1",
+            collection_id="coll1",
+            mode="semantic",
+            vector=vector.tolist(),
+            k=100,
+            filters=SearchFilters(**filters),
+            version=version,
+            context=0,
+        )
+    )
     return answer
 
 
@@ -54,14 +69,14 @@ def test_identities_are_the_persons_names_and_a_name_stands_for_itself():
     assert identities({}, ["Sam W"]) == ["Sam W"]
 
 
-def test_a_person_filter_finds_every_name_of_the_person_in_that_version(
-        grouped, searcher, history):
+def test_a_person_filter_finds_every_name_of_the_person_in_that_version(grouped, searcher, history):
     hits = search(searcher, person=["Sam W"]).hits
     assert hits and {h.message.sender for h in hits} == {"Sam", "Wei"}
     assert len(search(searcher, person=["sam w"]).hits) == len(hits)  # case-folded
     # With sender too: the person's names among those senders.
-    assert {h.message.sender for h in search(searcher, person=["Sam W"], sender=["Wei"]).hits} \
-        == {"Wei"}
+    assert {h.message.sender for h in search(searcher, person=["Sam W"], sender=["Wei"]).hits} == {
+        "Wei"
+    }
     assert search(searcher, person=["Sam W"], sender=["Marta"]).hits == []
     # Version 1 has no people: "Sam W" is nobody's name there.
     assert search(searcher, version=1, person=["Sam W"]).hits == []
@@ -72,9 +87,14 @@ def test_analytics_count_a_person_filter_as_search_does(grouped, layout, history
     analytics = Analytics(ManifestReader(layout), SegmentCache(8))
 
     def count(**filters):
-        return analytics.answer(AnalyticsRequested(
-            org_id="org1", collection_id="coll1", report="overview",
-            filters=SearchFilters(**filters))).result["messages"]
+        return analytics.answer(
+            AnalyticsRequested(
+                org_id="org1",
+                collection_id="coll1",
+                report="overview",
+                filters=SearchFilters(**filters),
+            )
+        ).result["messages"]
 
     def expected(names):
         return sum(1 for m in history if m.sender in names)
@@ -85,8 +105,13 @@ def test_analytics_count_a_person_filter_as_search_does(grouped, layout, history
 
 
 def test_listing_messages_by_person_gives_every_name_of_the_person(grouped, layout, history):
-    listed = Browser(ManifestReader(layout), SegmentCache(8)).messages(MessagesListRequested(
-        org_id="org1", collection_id="coll1", filters=SearchFilters(person=["Sam W"]),
-        limit=10_000))
+    listed = Browser(ManifestReader(layout), SegmentCache(8)).messages(
+        MessagesListRequested(
+            org_id="org1",
+            collection_id="coll1",
+            filters=SearchFilters(person=["Sam W"]),
+            limit=10_000,
+        )
+    )
     assert listed.total == sum(1 for m in history if m.sender in ("Sam", "Wei"))
     assert {m.sender for m in listed.messages} == {"Sam", "Wei"}

@@ -38,11 +38,16 @@ def versions(layout, segments, ingestor) -> Versions:
 @pytest.fixture
 def history_with_a_secret(make_text_job, run_messages, versions, deleter):
     """v1 job-a (the secret in chat Private), v2 job-b, v3 Private deleted, v4 v2 restored."""
-    run_messages(make_text_job("job-a", [
-        {"text": f"the code is {SECRET}", "chat": "Private", "sender": "Kim"},
-        {"text": "lunch at noon", "chat": "Team", "sender": "Ana"},
-        {"text": f"{SECRET} again", "chat": "Private", "sender": "Kim"},
-    ]).all_messages())
+    run_messages(
+        make_text_job(
+            "job-a",
+            [
+                {"text": f"the code is {SECRET}", "chat": "Private", "sender": "Kim"},
+                {"text": "lunch at noon", "chat": "Team", "sender": "Ana"},
+                {"text": f"{SECRET} again", "chat": "Private", "sender": "Kim"},
+            ],
+        ).all_messages()
+    )
     run_messages(make_text_job("job-b", ["release on friday", "ship it"], seed=1).all_messages())
     deleter.delete(MessagesDeleteRequested(**WHERE, chat="Private"))
     versions.restore(VersionRestoreRequested(**WHERE, version=2))
@@ -60,13 +65,15 @@ def found_anywhere(path, text: str) -> list[str]:
 
 
 def search_ids(searcher, version=None) -> set[str]:
-    answer = searcher.search(SearchRequested(**WHERE, vector=np.ones(16).tolist(), k=100,
-                                             version=version, context=0))
+    answer = searcher.search(
+        SearchRequested(**WHERE, vector=np.ones(16).tolist(), k=100, version=version, context=0)
+    )
     return {hit.message.message_id for hit in answer.hits}
 
 
 def test_a_purge_leaves_the_text_nowhere_and_every_version_searchable(
-        history_with_a_secret, deleter, searcher, versions, layout):
+    history_with_a_secret, deleter, searcher, versions, layout
+):
     path = layout.collection("org1", "coll1")
     assert found_anywhere(path, SECRET)  # the check sees it before the purge
     before = {v: search_ids(searcher, v) for v in range(5)}
@@ -86,19 +93,23 @@ def test_a_purge_leaves_the_text_nowhere_and_every_version_searchable(
     collection = Collection(path)
     assert sorted(collection.git.tags()) == sorted([*tags_before, "v5"])
     assert not collection.git.is_dirty()
-    assert all(not m.tombstones or not set(m.tombstones) & secret_ids
-               for _, _, _, m in collection.history())
+    assert all(
+        not m.tombstones or not set(m.tombstones) & secret_ids
+        for _, _, _, m in collection.history()
+    )
     listed = versions.list(VersionsListRequested(**WHERE)).versions
     assert [v.version for v in listed] == [0, 1, 2, 3, 4, 5]
-    assert listed[5].message == ("v5: deleted and purged sender: 2 messages removed, "
-                                 "2 purged from every version")
+    assert listed[5].message == (
+        "v5: deleted and purged sender: 2 messages removed, 2 purged from every version"
+    )
     assert [v.messages for v in listed] == [0, 1, 3, 3, 3, 3]
     # Nothing of the rewrite is left beside the collection.
     assert [p.name for p in path.parent.iterdir()] == ["coll1"]
 
 
-def test_the_collection_keeps_working_after_a_purge(history_with_a_secret, deleter, searcher,
-                                                    make_text_job, run_messages, versions):
+def test_the_collection_keeps_working_after_a_purge(
+    history_with_a_secret, deleter, searcher, make_text_job, run_messages, versions
+):
     deleter.delete(MessagesDeleteRequested(**WHERE, chat="Private", purge=True))
     run_messages(make_text_job("job-c", ["after the purge"], seed=3).all_messages())
     assert "job-c-0" in search_ids(searcher)
@@ -107,7 +118,8 @@ def test_the_collection_keeps_working_after_a_purge(history_with_a_secret, delet
 
 
 def test_purging_an_upload_removes_its_segment_from_every_version(
-        history_with_a_secret, deleter, searcher, layout):
+    history_with_a_secret, deleter, searcher, layout
+):
     purged = deleter.delete(MessagesDeleteRequested(**WHERE, job_id="job-b", purge=True))
     assert (purged.removed, purged.purged) == (2, 2)
     assert found_anywhere(layout.collection("org1", "coll1"), "release on friday") == []
@@ -122,7 +134,8 @@ def test_a_purge_repeated_finds_nothing_left(history_with_a_secret, deleter):
 
 
 def test_a_purge_that_fails_before_the_swap_leaves_the_collection_as_it_was(
-        history_with_a_secret, deleter, searcher, layout, monkeypatch):
+    history_with_a_secret, deleter, searcher, layout, monkeypatch
+):
     path = layout.collection("org1", "coll1")
 
     def crash(new, current):
@@ -156,12 +169,20 @@ def test_an_interrupted_fallback_swap_is_finished_on_the_next_open(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["coll1"]
 
 
-def test_a_compacted_segment_is_purged_with_its_origins(make_text_job, run_messages, deleter,
-                                                        searcher, layout, segments, ingestor):
+def test_a_compacted_segment_is_purged_with_its_origins(
+    make_text_job, run_messages, deleter, searcher, layout, segments, ingestor
+):
     for n in range(3):
-        run_messages(make_text_job(f"job-{n}", [
-            {"text": f"{SECRET} {n}", "chat": "Private", "sender": "Kim"},
-            {"text": f"note {n}", "chat": "Team", "sender": "Ana"}], seed=n).all_messages())
+        run_messages(
+            make_text_job(
+                f"job-{n}",
+                [
+                    {"text": f"{SECRET} {n}", "chat": "Private", "sender": "Kim"},
+                    {"text": f"note {n}", "chat": "Team", "sender": "Ana"},
+                ],
+                seed=n,
+            ).all_messages()
+        )
     compactor = Compactor(layout, segments, ingestor, CompactionConfig(max_small_segments=1))
     assert compactor.compact("org1", "coll1") is not None  # v4: one compacted segment
     before = search_ids(searcher)
@@ -170,8 +191,11 @@ def test_a_compacted_segment_is_purged_with_its_origins(make_text_job, run_messa
 
     path = layout.collection("org1", "coll1")
     assert found_anywhere(path, SECRET) == []
-    assert search_ids(searcher) == search_ids(searcher, version=4) == {
-        i for i in before if i.endswith("-1")}
+    assert (
+        search_ids(searcher)
+        == search_ids(searcher, version=4)
+        == {i for i in before if i.endswith("-1")}
+    )
     [entry] = Collection(path).manifest().segments
     origins = json.loads((path / "segments" / entry.id / "origins.json").read_text())
     assert [count for _, count in origins] == [1, 1, 1]

@@ -44,8 +44,9 @@ def running(amqp_url, tmp_path):
     bus.declare()
     service = build(settings, bus).start()
     events: queue.Queue = queue.Queue()
-    gateway = bus.consumer(topology.GATEWAY_JOBS_QUEUE.name,
-                           lambda message, delivery: events.put(message)).start()
+    gateway = bus.consumer(
+        topology.GATEWAY_JOBS_QUEUE.name, lambda message, delivery: events.put(message)
+    ).start()
     wait_for(lambda: service.ready() and gateway.ready, what="consumers")
     yield bus, events, settings
     gateway.stop()
@@ -73,15 +74,19 @@ def test_a_job_is_indexed_announced_and_searchable(running, make_job):
     assert updated.stats["added"] == 30 and updated.stats["embedded"] == 30
 
     target = job.vectors["m17"] + np.float32(0.01)
-    answer = bus.rpc().call(SearchRequested(org_id="org1", collection_id="coll1",
-                                            vector=target.tolist(), k=5, context=1))
+    answer = bus.rpc().call(
+        SearchRequested(
+            org_id="org1", collection_id="coll1", vector=target.tolist(), k=5, context=1
+        )
+    )
     assert answer.version == 1
     assert answer.hits[0].message.message_id == "m17"
     assert [m.message_id for m in answer.hits[0].context] == ["m16", "m18"]
 
     with pytest.raises(RpcError) as refused:
-        bus.rpc().call(SearchRequested(org_id="other-org", collection_id="coll1",
-                                       vector=target.tolist()))
+        bus.rpc().call(
+            SearchRequested(org_id="other-org", collection_id="coll1", vector=target.tolist())
+        )
     assert refused.value.code == "not_found"
 
 
@@ -100,8 +105,11 @@ def test_a_job_published_twice_makes_one_version(running, make_job):
     collection = Collection(Layout(settings.index_dir).collection("org1", "coll1"))
     manifest = collection.manifest()
     assert manifest.version == 1 and [s.messages for s in manifest.segments] == [12]
-    answer = bus.rpc().call(SearchRequested(org_id="org1", collection_id="coll1",
-                                            vector=job.vectors["m3"].tolist(), k=20))
+    answer = bus.rpc().call(
+        SearchRequested(
+            org_id="org1", collection_id="coll1", vector=job.vectors["m3"].tolist(), k=20
+        )
+    )
     ids = [hit.message.message_id for hit in answer.hits]
     assert sorted(ids) == sorted(job.vectors) and len(ids) == len(set(ids))
 
@@ -153,13 +161,23 @@ def _status(url: str) -> int | None:
 
 def test_python_m_chatlens_index_runs_and_stops_on_sigterm(amqp_url, tmp_path):
     port = _free_port()
-    env = {**os.environ, "AMQP_URL": amqp_url, "DATA_DIR": str(tmp_path),
-           "HEALTH_PORT": str(port), "HOST": "127.0.0.1"}
-    process = subprocess.Popen([sys.executable, "-m", "chatlens.index"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "AMQP_URL": amqp_url,
+        "DATA_DIR": str(tmp_path),
+        "HEALTH_PORT": str(port),
+        "HOST": "127.0.0.1",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chatlens.index"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
-        wait_for(lambda: _status(f"http://127.0.0.1:{port}/readyz") == 200, timeout=30,
-                 what="/readyz")
+        wait_for(
+            lambda: _status(f"http://127.0.0.1:{port}/readyz") == 200, timeout=30, what="/readyz"
+        )
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=40) == 0
     finally:

@@ -20,15 +20,30 @@ START = datetime(2025, 3, 1, 9, tzinfo=UTC)
 
 def message(n: int, sender: str, reactions=(), alias=None, platform="slack") -> ChatMessage:
     return ChatMessage(
-        message_id=f"m{n}", platform=platform, chat="general", sender=sender,
-        sender_alias=alias, sent_at=START + timedelta(minutes=n), tz_assumption="UTC",
-        text=f"message {n} from {sender}", seq=n, source_file="export.zip",
-        reactions=list(reactions))
+        message_id=f"m{n}",
+        platform=platform,
+        chat="general",
+        sender=sender,
+        sender_alias=alias,
+        sent_at=START + timedelta(minutes=n),
+        tz_assumption="UTC",
+        text=f"message {n} from {sender}",
+        seq=n,
+        source_file="export.zip",
+        reactions=list(reactions),
+    )
 
 
 MESSAGES = [
-    message(0, "Ana", [Reaction(emoji="+1", count=2, users=["Ben", "Chloe"]),
-                       Reaction(emoji="tada", count=1, users=["Ben"])], alias="Ana Souza"),
+    message(
+        0,
+        "Ana",
+        [
+            Reaction(emoji="+1", count=2, users=["Ben", "Chloe"]),
+            Reaction(emoji="tada", count=1, users=["Ben"]),
+        ],
+        alias="Ana Souza",
+    ),
     message(1, "Ben", [Reaction(emoji="+1", count=3, users=["Ana"])]),  # Telegram-like: 1 named
     message(2, "Ana"),
     message(3, "Chloe", [Reaction(emoji="eyes", count=1, users=["Ana"])]),
@@ -38,8 +53,9 @@ MESSAGES = [
 
 def interaction(layout) -> dict:
     analytics = Analytics(ManifestReader(layout), SegmentCache(8))
-    return analytics.answer(AnalyticsRequested(org_id="org1", collection_id="coll1",
-                                               report="interaction", top=10)).result
+    return analytics.answer(
+        AnalyticsRequested(org_id="org1", collection_id="coll1", report="interaction", top=10)
+    ).result
 
 
 def test_reactions_are_counted_as_python_counts_them(layout, run_messages, job_of):
@@ -55,15 +71,15 @@ def test_reactions_are_counted_as_python_counts_them(layout, run_messages, job_o
     assert got["total"] == sum(received.values()) == 7
     assert {r["sender"]: r["count"] for r in got["received"]} == received
     assert {r["sender"]: r["count"] for r in got["given"]} == given
-    assert [(e["emoji"], e["count"]) for e in got["emoji"]] == [("+1", 5), ("eyes", 1),
-                                                                 ("tada", 1)]
+    assert [(e["emoji"], e["count"]) for e in got["emoji"]] == [("+1", 5), ("eyes", 1), ("tada", 1)]
 
 
 def test_a_real_name_suggests_one_person(layout, run_messages, job_of):
     run_messages(job_of("j1", MESSAGES).all_messages())
     analytics = Analytics(ManifestReader(layout), SegmentCache(8))
-    found = analytics.answer(AnalyticsRequested(org_id="org1", collection_id="coll1",
-                                                report="identities")).result["suggestions"]
+    found = analytics.answer(
+        AnalyticsRequested(org_id="org1", collection_id="coll1", report="identities")
+    ).result["suggestions"]
     tied = [s for s in found if "real name" in s["evidence"]]
     assert [[p["sender"] for p in s["senders"]] for s in tied] == [["Ana", "Ana Souza"]]
 
@@ -71,7 +87,8 @@ def test_a_real_name_suggests_one_person(layout, run_messages, job_of):
 def test_a_segment_of_the_older_layout_loads_with_no_reactions(tmp_path):
     table = columns.table_of(MESSAGES)
     old = table.drop_columns(["sender_alias", "reactions", "language"]).replace_schema_metadata(
-        {b"chatlens.columns": b"2"})
+        {b"chatlens.columns": b"2"}
+    )
     pq.write_table(old, tmp_path / columns.COLUMNS)
     loaded = columns.load(tmp_path)
     assert loaded.schema == columns.SCHEMA

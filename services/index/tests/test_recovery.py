@@ -25,7 +25,8 @@ def sealed_v1(make_job, run_messages):
 
 
 def test_a_crash_between_the_manifest_and_the_commit_is_rolled_back_on_open(
-        sealed_v1, layout, make_job, run_messages, published, ingestor, searcher, monkeypatch):
+    sealed_v1, layout, make_job, run_messages, published, ingestor, searcher, monkeypatch
+):
     job_b = make_job("job-b", ["b1", "b2"], seed=5)
     monkeypatch.setattr(GitRepo, "commit_all", _crash)
     with pytest.raises(Crash):
@@ -52,7 +53,8 @@ def test_a_crash_between_the_manifest_and_the_commit_is_rolled_back_on_open(
 
 
 def test_the_same_ingestor_rolls_back_before_its_next_write(
-        sealed_v1, layout, make_job, run_messages, published, monkeypatch):
+    sealed_v1, layout, make_job, run_messages, published, monkeypatch
+):
     job_b = make_job("job-b", ["b1", "b2"], seed=5)
     # Crash while writing the manifest, after the segment files were written.
     real_write_json = atomic.write_json
@@ -74,7 +76,8 @@ def test_the_same_ingestor_rolls_back_before_its_next_write(
 
 
 def test_a_crash_between_the_commit_and_the_tag_is_tagged_on_open(
-        sealed_v1, layout, make_job, run_messages, monkeypatch):
+    sealed_v1, layout, make_job, run_messages, monkeypatch
+):
     monkeypatch.setattr(GitRepo, "tag", _crash)
     with pytest.raises(Crash):
         run_messages(make_job("job-b", ["b1"], seed=5).all_messages())
@@ -85,8 +88,9 @@ def test_a_crash_between_the_commit_and_the_tag_is_tagged_on_open(
     assert "v2" in c.git.tags()
 
 
-def test_a_collection_that_failed_to_be_created_leaves_nothing(layout, make_job, run_messages,
-                                                               monkeypatch):
+def test_a_collection_that_failed_to_be_created_leaves_nothing(
+    layout, make_job, run_messages, monkeypatch
+):
     monkeypatch.setattr(GitRepo, "commit_all", _crash)
     with pytest.raises(Crash):
         run_messages(make_job("job-a", ["a1"]).all_messages())

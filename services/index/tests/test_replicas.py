@@ -18,8 +18,7 @@ from chatlens.shared.bus import Bus, Delivery, PermanentError, PublishFailed
 from chatlens.shared.schemas import IndexUpdated, SearchRequested
 
 DIM = 384
-DELIVERY = Delivery(queue="index.rpc.r0", redelivered=False, delivery_count=0,
-                    correlation_id=None)
+DELIVERY = Delivery(queue="index.rpc.r0", redelivered=False, delivery_count=0, correlation_id=None)
 
 
 def wait_for(predicate, timeout: float = 20.0, what: str = "condition"):
@@ -39,11 +38,13 @@ def owned_by(replica: int, replicas: int = 2, count: int = 1) -> list[str]:
 def test_a_replica_refuses_a_collection_it_does_not_own():
     [mine], [theirs] = owned_by(0), owned_by(1)
     handle = guarded(lambda message, delivery: "answered", Ownership(0, 2))
-    assert handle(SearchRequested(org_id="o", collection_id=mine, query="x"), DELIVERY) \
-        == "answered"
-    for message in (SearchRequested(org_id="o", collection_id=theirs, query="x"),
-                    SearchRequested(org_id="o", collection_id=mine, collection_ids=[theirs],
-                                    query="x")):
+    assert (
+        handle(SearchRequested(org_id="o", collection_id=mine, query="x"), DELIVERY) == "answered"
+    )
+    for message in (
+        SearchRequested(org_id="o", collection_id=theirs, query="x"),
+        SearchRequested(org_id="o", collection_id=mine, collection_ids=[theirs], query="x"),
+    ):
         with pytest.raises(PermanentError) as refused:
             handle(message, DELIVERY)
         assert refused.value.code == "wrong_replica"
@@ -52,8 +53,11 @@ def test_a_replica_refuses_a_collection_it_does_not_own():
 def test_warming_loads_only_the_owned_collections(layout, make_job, run_messages):
     mine, theirs = owned_by(0, count=2), owned_by(1, count=1)
     for n, cid in enumerate(mine + theirs):
-        run_messages(make_job(f"j{n}", [f"m{n}-{i}" for i in range(5)], collection_id=cid,
-                              seed=n).all_messages())
+        run_messages(
+            make_job(
+                f"j{n}", [f"m{n}-{i}" for i in range(5)], collection_id=cid, seed=n
+            ).all_messages()
+        )
     ownership = Ownership(0, 2)
     assert owned_collections(layout, ownership) == [("org1", cid) for cid in sorted(mine)]
     cache = SegmentCache(64)
@@ -70,8 +74,13 @@ def replicas(amqp_url, tmp_path):
     started = []
 
     def start(replica: int):
-        settings = IndexSettings(amqp_url=amqp_url, data_dir=tmp_path, health_port=0,
-                                 index_replicas=2, index_replica=replica)
+        settings = IndexSettings(
+            amqp_url=amqp_url,
+            data_dir=tmp_path,
+            health_port=0,
+            index_replicas=2,
+            index_replica=replica,
+        )
         own_bus = Bus(amqp_url, f"index-{replica}", index_replicas=2)
         service = build(settings, own_bus).start()
         wait_for(service.ready, what=f"replica {replica}")
@@ -79,8 +88,9 @@ def replicas(amqp_url, tmp_path):
         return service
 
     events: queue.Queue = queue.Queue()
-    gateway = bus.consumer(topology.GATEWAY_JOBS_QUEUE.name,
-                           lambda message, delivery: events.put(message)).start()
+    gateway = bus.consumer(
+        topology.GATEWAY_JOBS_QUEUE.name, lambda message, delivery: events.put(message)
+    ).start()
     wait_for(lambda: gateway.ready, what="events consumer")
     yield bus, start, events
     gateway.stop()
@@ -98,14 +108,23 @@ def updated(events: queue.Queue) -> IndexUpdated:
 
 
 def test_two_replicas_ingest_and_search_their_own_collections_and_reload_after_restart(
-        replicas, make_job):
+    replicas, make_job
+):
     bus, start, events = replicas
     start(0)
     second = start(1)
     [a], [b] = owned_by(0), owned_by(1)
-    jobs = {cid: make_job(f"job-{cid}", [f"{cid}-m{i}" for i in range(12)], dim=DIM,
-                          collection_id=cid, seed=n, batch_size=5)
-            for n, cid in enumerate((a, b))}
+    jobs = {
+        cid: make_job(
+            f"job-{cid}",
+            [f"{cid}-m{i}" for i in range(12)],
+            dim=DIM,
+            collection_id=cid,
+            seed=n,
+            batch_size=5,
+        )
+        for n, cid in enumerate((a, b))
+    }
     for job in jobs.values():
         for message in job.all_messages():
             bus.publish(message)
@@ -113,16 +132,18 @@ def test_two_replicas_ingest_and_search_their_own_collections_and_reload_after_r
 
     def top(cid: str) -> str:
         vector = jobs[cid].vectors[f"{cid}-m7"].tolist()
-        answer = bus.rpc().call(SearchRequested(org_id="org1", collection_id=cid,
-                                                vector=vector, k=1), timeout=20)
+        answer = bus.rpc().call(
+            SearchRequested(org_id="org1", collection_id=cid, vector=vector, k=1), timeout=20
+        )
         return answer.hits[0].message.message_id
 
     assert (top(a), top(b)) == (f"{a}-m7", f"{b}-m7")
     # A replica that restarts reloads its shards from disk and answers as before.
     second.stop()
     with pytest.raises(PublishFailed):  # nobody consumes replica 1's queue now: refused at once
-        bus.rpc().call(SearchRequested(org_id="org1", collection_id=b, query="x",
-                                       mode="keyword"), timeout=1)
+        bus.rpc().call(
+            SearchRequested(org_id="org1", collection_id=b, query="x", mode="keyword"), timeout=1
+        )
     restarted = start(1)
     assert restarted is not second
     assert top(b) == f"{b}-m7"

@@ -22,9 +22,12 @@ def request(vector, **kwargs) -> SearchRequested:
 
 
 def test_merged_top_k_over_three_segments_equals_brute_force(
-        make_job, run_messages, searcher, layout):
-    jobs = [make_job(f"job-{n}", [f"s{n}-{i}" for i in range(size)], seed=n)
-            for n, size in enumerate((40, 7, 25))]
+    make_job, run_messages, searcher, layout
+):
+    jobs = [
+        make_job(f"job-{n}", [f"s{n}-{i}" for i in range(size)], seed=n)
+        for n, size in enumerate((40, 7, 25))
+    ]
     for job in jobs:
         run_messages(job.all_messages())
     all_ids = [mid for job in jobs for mid in job.vectors]
@@ -52,7 +55,8 @@ def test_a_hit_comes_with_its_neighbours_in_the_same_chat(make_job, run_messages
     random_chat = make_job("job-a", [f"r{i}" for i in range(8)], chat="random", seed=9)
     # One job holding two chats whose seq numbers interleave: g0 r0 g1 r1 ...
     general.messages = [m.model_copy(update={"seq": 2 * m.seq}) for m in general.messages] + [
-        m.model_copy(update={"seq": 2 * m.seq + 1}) for m in random_chat.messages]
+        m.model_copy(update={"seq": 2 * m.seq + 1}) for m in random_chat.messages
+    ]
     general.vectors = {**general.vectors, **random_chat.vectors}
     run_messages(general.all_messages())
 
@@ -103,14 +107,17 @@ def test_a_segment_may_hold_messages_without_vectors(make_job, run_messages, sea
     assert segment.index.ntotal == 2 and len(segment.messages) == 3
 
 
-@pytest.mark.parametrize("fields, code", [
-    ({"collection_id": "nope"}, "not_found"),
-    ({"collection_id": "../org1/coll1"}, "not_found"),
-    ({"version": 7}, "version_not_found"),
-    ({"vector": [1.0] * 15}, "invalid_vector"),
-    ({"vector": [0.0] * 16}, "invalid_vector"),
-    ({"vector": [float("nan")] * 16}, "invalid_vector"),
-])
+@pytest.mark.parametrize(
+    "fields, code",
+    [
+        ({"collection_id": "nope"}, "not_found"),
+        ({"collection_id": "../org1/coll1"}, "not_found"),
+        ({"version": 7}, "version_not_found"),
+        ({"vector": [1.0] * 15}, "invalid_vector"),
+        ({"vector": [0.0] * 16}, "invalid_vector"),
+        ({"vector": [float("nan")] * 16}, "invalid_vector"),
+    ],
+)
 def test_bad_requests_are_refused_with_a_code(make_job, run_messages, searcher, fields, code):
     run_messages(make_job("job-a", ["a1"]).all_messages())
     with pytest.raises(PermanentError) as refused:
@@ -119,8 +126,9 @@ def test_bad_requests_are_refused_with_a_code(make_job, run_messages, searcher, 
 
 
 def test_another_orgs_collection_of_the_same_id_is_not_found(make_job, run_messages, searcher):
-    run_messages(make_job("job-a", ["secret"], org_id="org-a", collection_id="shared-id")
-                 .all_messages())
+    run_messages(
+        make_job("job-a", ["secret"], org_id="org-a", collection_id="shared-id").all_messages()
+    )
     with pytest.raises(PermanentError) as refused:
         searcher.search(request(np.ones(16), org_id="org-b", collection_id="shared-id"))
     assert refused.value.code == "not_found"
@@ -146,8 +154,9 @@ def test_searches_during_seals_see_whole_versions_only(make_job, run_messages, s
     reader.start()
     try:
         for n in range(1, 6):
-            run_messages(make_job(f"job-{n}", [f"x{n}-{i}" for i in range(3)], seed=n)
-                         .all_messages())
+            run_messages(
+                make_job(f"job-{n}", [f"x{n}-{i}" for i in range(3)], seed=n).all_messages()
+            )
     finally:
         done.set()
         reader.join()
@@ -158,7 +167,8 @@ def test_searches_during_seals_see_whole_versions_only(make_job, run_messages, s
 
 
 def test_a_search_across_versions_answers_each_version_and_fuses_them(
-        make_job, run_messages, searcher):
+    make_job, run_messages, searcher
+):
     first = make_job("job-a", ["a1", "a2", "a3"])
     second = make_job("job-b", ["b1", "b2", "b3"], seed=1)
     run_messages(first.all_messages())
@@ -168,21 +178,25 @@ def test_a_search_across_versions_answers_each_version_and_fuses_them(
     answer = searcher.search(request(target, k=2, versions=[1, 2, 1]))
     assert [v.version for v in answer.by_version] == [1, 2]  # each version once, in order
     one, two = (searcher.search(request(target, k=2, version=v)) for v in (1, 2))
-    assert [from_ids(v.hits) for v in answer.by_version] == [from_ids(one.hits),
-                                                              from_ids(two.hits)]
+    assert [from_ids(v.hits) for v in answer.by_version] == [from_ids(one.hits), from_ids(two.hits)]
     # Version 2 holds version 1's messages too: a message both find ranks before one found once.
     assert from_ids(two.hits)[0] == "b2"
     fused = {hit.message.message_id: hit for hit in answer.hits}
     assert len(fused) == len(answer.hits)  # each message once
     for hit in answer.hits:
-        expected = [v for v, found in ((1, one), (2, two)) if hit.message.message_id
-                    in from_ids(found.hits)]
+        expected = [
+            v for v, found in ((1, one), (2, two)) if hit.message.message_id in from_ids(found.hits)
+        ]
         assert hit.found_in == expected
-        ranks = [from_ids(found.hits).index(hit.message.message_id) + 1
-                 for found in (one, two) if hit.message.message_id in from_ids(found.hits)]
+        ranks = [
+            from_ids(found.hits).index(hit.message.message_id) + 1
+            for found in (one, two)
+            if hit.message.message_id in from_ids(found.hits)
+        ]
         assert hit.score == pytest.approx(sum(1 / (60 + rank) for rank in ranks))
-    assert [hit.score for hit in answer.hits] == sorted((h.score for h in answer.hits),
-                                                        reverse=True)
+    assert [hit.score for hit in answer.hits] == sorted(
+        (h.score for h in answer.hits), reverse=True
+    )
     assert answer.version == 2 and answer.versions == {"coll1": 2}
 
 
@@ -191,12 +205,29 @@ def test_fusing_versions_puts_agreement_first():
     from chatlens.shared.schemas import ChatMessage, SearchHit, VersionHits
 
     def hit(mid):
-        message = ChatMessage.model_validate({
-            "message_id": mid, "platform": "whatsapp", "chat": "c", "sender": "s",
-            "sent_at": "2025-01-01T00:00:00Z", "tz_assumption": "UTC", "text": mid, "seq": 0,
-            "source_file": "a.txt"})
+        message = ChatMessage.model_validate(
+            {
+                "message_id": mid,
+                "platform": "whatsapp",
+                "chat": "c",
+                "sender": "s",
+                "sent_at": "2025-01-01T00:00:00Z",
+                "tz_assumption": "UTC",
+                "text": mid,
+                "seq": 0,
+                "source_file": "a.txt",
+            }
+        )
         return SearchHit(message=message, score=1.0)
-    merged = fuse_versions([VersionHits(version=1, hits=[hit("a"), hit("b")]),
-                            VersionHits(version=2, hits=[hit("b"), hit("c")])])
+
+    merged = fuse_versions(
+        [
+            VersionHits(version=1, hits=[hit("a"), hit("b")]),
+            VersionHits(version=2, hits=[hit("b"), hit("c")]),
+        ]
+    )
     assert [(m.message.message_id, m.found_in) for m in merged] == [
-        ("b", [1, 2]), ("a", [1]), ("c", [2])]
+        ("b", [1, 2]),
+        ("a", [1]),
+        ("c", [2]),
+    ]

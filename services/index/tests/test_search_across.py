@@ -26,8 +26,7 @@ def two_collections(make_text_job, run_messages):
 
 
 def ask(searcher, collection_id="coll-a", **fields):
-    return searcher.search(SearchRequested(org_id="org1", collection_id=collection_id,
-                                           **fields))
+    return searcher.search(SearchRequested(org_id="org1", collection_id=collection_id, **fields))
 
 
 def ranking(answer):
@@ -38,28 +37,47 @@ def ranking(answer):
 def test_several_collections_rank_exactly_like_their_union(two_collections, searcher, mode):
     a, _ = two_collections
     vector = (a.vectors["ja-0"] + np.float32(0.05)).tolist()
-    fields = {"mode": mode, "query": "invoice lisbon", "k": 6, "context": 0,
-              "vector": None if mode == "keyword" else vector}
+    fields = {
+        "mode": mode,
+        "query": "invoice lisbon",
+        "k": 6,
+        "context": 0,
+        "vector": None if mode == "keyword" else vector,
+    }
     across = ask(searcher, collection_ids=["coll-b"], **fields)
     union = ask(searcher, collection_id="coll-union", **fields)
     assert ranking(across) == ranking(union) and across.hits
     assert {hit.collection_id for hit in across.hits} == {"coll-a", "coll-b"}
     for hit in across.hits:
-        assert hit.collection_id == ("coll-a" if hit.message.message_id.startswith("ja")
-                                     else "coll-b")
+        assert hit.collection_id == (
+            "coll-a" if hit.message.message_id.startswith("ja") else "coll-b"
+        )
     assert across.versions == {"coll-a": 1, "coll-b": 1}
 
 
 def test_pages_of_several_collections_follow_the_pinned_versions(
-        two_collections, searcher, make_text_job, run_messages):
-    first = ask(searcher, collection_ids=["coll-b"], mode="keyword", query="invoice lisbon",
-                k=2, context=0)
+    two_collections, searcher, make_text_job, run_messages
+):
+    first = ask(
+        searcher, collection_ids=["coll-b"], mode="keyword", query="invoice lisbon", k=2, context=0
+    )
     assert first.next_offset == 2
-    run_messages(make_text_job("jb2", ["another invoice, Lisbon too"], seed=3,
-                               collection_id="coll-b", first_seq=10).all_messages())
-    pinned = ask(searcher, collection_ids=["coll-b"], mode="keyword", query="invoice lisbon",
-                 k=2, offset=2, context=0, version=first.versions["coll-a"],
-                 collection_versions={"coll-b": first.versions["coll-b"]})
+    run_messages(
+        make_text_job(
+            "jb2", ["another invoice, Lisbon too"], seed=3, collection_id="coll-b", first_seq=10
+        ).all_messages()
+    )
+    pinned = ask(
+        searcher,
+        collection_ids=["coll-b"],
+        mode="keyword",
+        query="invoice lisbon",
+        k=2,
+        offset=2,
+        context=0,
+        version=first.versions["coll-a"],
+        collection_versions={"coll-b": first.versions["coll-b"]},
+    )
     assert pinned.versions == {"coll-a": 1, "coll-b": 1}
     seen = [h.message.message_id for h in first.hits + pinned.hits]
     assert "jb2-0" not in seen and len(set(seen)) == len(seen) == 4
@@ -68,10 +86,12 @@ def test_pages_of_several_collections_follow_the_pinned_versions(
     assert "jb2-0" in {h.message.message_id for h in latest.hits}
 
 
-def test_a_collection_of_another_org_or_unknown_is_not_found(two_collections, searcher,
-                                                             make_text_job, run_messages):
-    run_messages(make_text_job("jx", ["invoice"], org_id="org2",
-                               collection_id="coll-x").all_messages())
+def test_a_collection_of_another_org_or_unknown_is_not_found(
+    two_collections, searcher, make_text_job, run_messages
+):
+    run_messages(
+        make_text_job("jx", ["invoice"], org_id="org2", collection_id="coll-x").all_messages()
+    )
     for others in (["coll-x"], ["nope"], ["../org2/coll-x"]):
         with pytest.raises(PermanentError) as refused:
             ask(searcher, collection_ids=others, mode="keyword", query="invoice")

@@ -19,8 +19,11 @@ ROWS = [
 
 
 def keyword(searcher, query, **fields):
-    answer = searcher.search(SearchRequested(org_id="org1", collection_id="coll1",
-                                             mode="keyword", query=query, context=0, **fields))
+    answer = searcher.search(
+        SearchRequested(
+            org_id="org1", collection_id="coll1", mode="keyword", query=query, context=0, **fields
+        )
+    )
     return [hit.message.message_id for hit in answer.hits]
 
 
@@ -33,20 +36,28 @@ def test_a_message_is_found_by_who_sent_it(make_text_job, run_messages, searcher
     # message with the invoice alone); last Sam's message that does not mention the invoice.
     assert keyword(searcher, "invoice sam") == ["j-1", "j-0", "j-3", "j-2"]
     # Highlights stay on the text: a sender match marks nothing.
-    answer = searcher.search(SearchRequested(org_id="org1", collection_id="coll1",
-                                             mode="keyword", query="okafor"))
+    answer = searcher.search(
+        SearchRequested(org_id="org1", collection_id="coll1", mode="keyword", query="okafor")
+    )
     assert all(hit.highlights == [] for hit in answer.hits)
 
 
-def test_a_name_in_the_text_weighs_more_than_the_same_name_as_sender(make_text_job,
-                                                                     run_messages, searcher):
-    run_messages(make_text_job("j", [{"text": "ask priya about it", "sender": "Tom"},
-                                     {"text": "about it", "sender": "Priya"}]).all_messages())
+def test_a_name_in_the_text_weighs_more_than_the_same_name_as_sender(
+    make_text_job, run_messages, searcher
+):
+    run_messages(
+        make_text_job(
+            "j",
+            [
+                {"text": "ask priya about it", "sender": "Tom"},
+                {"text": "about it", "sender": "Priya"},
+            ],
+        ).all_messages()
+    )
     assert keyword(searcher, "priya") == ["j-0", "j-1"]
 
 
-def test_segments_sealed_before_senders_were_indexed_still_load_and_search(tmp_path,
-                                                                           make_text_job):
+def test_segments_sealed_before_senders_were_indexed_still_load_and_search(tmp_path, make_text_job):
     job = make_text_job("old", ROWS)
     messages = [m for batch in job.batches() for m in batch.messages]
     ids = [m.message_id for m in messages if m.message_id in job.vectors]
@@ -54,8 +65,9 @@ def test_segments_sealed_before_senders_were_indexed_still_load_and_search(tmp_p
     write_segment(path, messages, ids, np.array([job.vectors[i] for i in ids]))
     # What the text-only builder wrote: the same two files, no sender terms in them.
     matrix, vocab = _bm25([tokenize(m.text) if m.text.strip() else [] for m in messages])
-    KeywordIndex(matrix.data, matrix.indices, matrix.indptr.astype(np.int64), vocab,
-                 len(messages)).write(path)
+    KeywordIndex(
+        matrix.data, matrix.indices, matrix.indptr.astype(np.int64), vocab, len(messages)
+    ).write(path)
     segment = Segment.load(path)
     assert segment.keywords.df("invoice") == 3 and segment.keywords.df("okafor") == 0
     assert SegmentCache(4).get(path).keywords.rows == len(messages)

@@ -13,7 +13,15 @@ from chatlens.index.text import (
 
 def test_words_are_unicode_words_folded_for_case_and_accents():
     assert tokenize("Booked the VENUE in São Paulo's café, Straße!") == [
-        "booked", "the", "venue", "in", "sao", "paulo's", "cafe", "strasse"]
+        "booked",
+        "the",
+        "venue",
+        "in",
+        "sao",
+        "paulo's",
+        "cafe",
+        "strasse",
+    ]
     assert tokenize("Привет, Мир") == ["привет", "мир"]
     assert tokenize("invoice#42 costs 3.14") == ["invoice", "42", "costs", "3.14"]
 
@@ -32,7 +40,7 @@ def test_a_query_has_terms_quoted_phrases_and_prefixes():
 
 def test_an_unbalanced_quote_or_punctuation_only_query_parses_safely():
     assert parse_keyword_query('"lisbon offsite').terms == ("lisbon", "offsite")
-    assert parse_keyword_query("?! *** \"\"").empty
+    assert parse_keyword_query('?! *** ""').empty
 
 
 def test_phrases_match_adjacent_words_in_order():

@@ -50,7 +50,8 @@ def planted_history(seed: int = 3):
         for _ in range(PER_TOPIC):
             text = " ".join([*rng.choice(words, 2, replace=False), *rng.choice(SHARED, 3)])
             message = make_message(f"m{seq}", seq, text=text).model_copy(
-                update={"sent_at": T0 + timedelta(days=seq % 90)})
+                update={"sent_at": T0 + timedelta(days=seq % 90)}
+            )
             vector = centres[topic] + 0.3 * rng.standard_normal(DIM)
             messages.append(message)
             vectors[message.message_id] = (vector / np.linalg.norm(vector)).astype(np.float32)
@@ -87,27 +88,41 @@ class Recorder(list):
 
 def make_jobs(layout, dask_client, publish=None, client=None) -> tuple[TopicsJobs, Recorder]:
     sent = Recorder()
-    jobs = TopicsJobs(ManifestReader(layout), SegmentCache(8),
-                      TopicsCache(layout.root / "cache" / "topics"),
-                      publish or sent.append, client or (lambda: dask_client))
+    jobs = TopicsJobs(
+        ManifestReader(layout),
+        SegmentCache(8),
+        TopicsCache(layout.root / "cache" / "topics"),
+        publish or sent.append,
+        client or (lambda: dask_client),
+    )
     return jobs, sent
 
 
 def request(job_id: str = "t1", **params) -> TopicsRequested:
-    return TopicsRequested(job_id=job_id, org_id="org1", collection_id="coll1", version=1,
-                           params=TopicsParams(**{"k_min": 2, "k_max": 8, "map_points": 200,
-                                                  **params}))
+    return TopicsRequested(
+        job_id=job_id,
+        org_id="org1",
+        collection_id="coll1",
+        version=1,
+        params=TopicsParams(**{"k_min": 2, "k_max": 8, "map_points": 200, **params}),
+    )
 
 
 def delivery(last: bool = False) -> Delivery:
-    return Delivery(queue="index.jobs", redelivered=False, delivery_count=1, correlation_id=None,
-                    last=last)
+    return Delivery(
+        queue="index.jobs", redelivered=False, delivery_count=1, correlation_id=None, last=last
+    )
 
 
 def lookup(jobs: TopicsJobs, **params):
-    return jobs.lookup(TopicsLookup(org_id="org1", collection_id="coll1", version=1,
-                                    params=TopicsParams(**{"k_min": 2, "k_max": 8,
-                                                           "map_points": 200, **params})))
+    return jobs.lookup(
+        TopicsLookup(
+            org_id="org1",
+            collection_id="coll1",
+            version=1,
+            params=TopicsParams(**{"k_min": 2, "k_max": 8, "map_points": 200, **params}),
+        )
+    )
 
 
 def test_the_planted_topics_are_found_and_named_by_their_words(layout, planted, dask_client):
@@ -133,8 +148,9 @@ def test_the_planted_topics_are_found_and_named_by_their_words(layout, planted, 
     # The map: a point per sampled message, each with the topic of its message.
     points = result["map"]["points"]
     assert len(points) == 200
-    topic_of_name = {planted[t["representatives"][0]["message_id"]]: t["topic"]
-                     for t in result["topics"]}
+    topic_of_name = {
+        planted[t["representatives"][0]["message_id"]]: t["topic"] for t in result["topics"]
+    }
     assert all(p["topic"] == topic_of_name[planted[p["message_id"]]] for p in points)
     # Over time: every clustered message in one (month, topic) cell.
     assert sum(cell["messages"] for cell in result["over_time"]) == result["clustered"]
@@ -154,7 +170,8 @@ def test_a_fixed_k_is_used_and_weekly_buckets_are_iso_weeks(layout, planted, das
 
 
 def test_a_second_request_is_answered_from_the_cache_and_results_are_reproducible(
-        layout, planted, dask_client, tmp_path):
+    layout, planted, dask_client, tmp_path
+):
     jobs, _ = make_jobs(layout, dask_client)
     jobs.run(request(), delivery())
     first = lookup(jobs).result
@@ -167,8 +184,13 @@ def test_a_second_request_is_answered_from_the_cache_and_results_are_reproducibl
     assert [m.job_id for m in sent.of(TopicsComputed)] == ["t2"]
     assert not sent.of(TopicsProgressed)
     # Computed afresh into another cache: the same topics (fixed seed).
-    again = TopicsJobs(ManifestReader(layout), SegmentCache(8), TopicsCache(tmp_path / "other"),
-                       lambda message: None, lambda: dask_client)
+    again = TopicsJobs(
+        ManifestReader(layout),
+        SegmentCache(8),
+        TopicsCache(tmp_path / "other"),
+        lambda message: None,
+        lambda: dask_client,
+    )
     again.run(request("t3"), delivery())
     assert lookup(again).result == first
     # Other parameters are another entry, not computed yet.
@@ -176,7 +198,8 @@ def test_a_second_request_is_answered_from_the_cache_and_results_are_reproducibl
 
 
 def test_a_job_that_fails_leaves_no_cache_and_fails_its_job_on_the_last_delivery(
-        layout, planted, dask_client):
+    layout, planted, dask_client
+):
     def publish(message):
         if isinstance(message, TopicsProgressed) and message.stage == "mapping":
             raise ConnectionError("broker gone")
@@ -214,8 +237,10 @@ def test_an_unknown_version_is_refused(layout, planted, dask_client):
     assert refused.value.code == "not_found"
 
 
-@pytest.mark.parametrize("params", [{"k": 30}, {"k": 1}, {"k_min": 9, "k_max": 4},
-                                    {"map_points": 20_001}, {"k": 3, "k_min": 4}])
+@pytest.mark.parametrize(
+    "params",
+    [{"k": 30}, {"k": 1}, {"k_min": 9, "k_max": 4}, {"map_points": 20_001}, {"k": 3, "k_min": 4}],
+)
 def test_parameters_out_of_range_are_refused(params):
     with pytest.raises(ValidationError):
         TopicsParams(**params)

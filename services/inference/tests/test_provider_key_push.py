@@ -25,10 +25,17 @@ OLD, NEW = "sk-the-old-key-0123456789", "sk-the-new-key-9876543210"
 
 @pytest.fixture
 def auth_url(tmp_path, amqp_url):
-    app = create_auth_app(AuthSettings(
-        data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'auth.db'}", amqp_url=amqp_url,
-        internal_token=INTERNAL_TOKEN, argon2_time_cost=1, argon2_memory_kib=8,
-        argon2_parallelism=1))
+    app = create_auth_app(
+        AuthSettings(
+            data_dir=tmp_path,
+            database_url=f"sqlite:///{tmp_path / 'auth.db'}",
+            amqp_url=amqp_url,
+            internal_token=INTERNAL_TOKEN,
+            argon2_time_cost=1,
+            argon2_memory_kib=8,
+            argon2_parallelism=1,
+        )
+    )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}"
@@ -42,8 +49,9 @@ def replicas(auth_url, amqp_url):
     for n in range(2):
         bus = Bus(amqp_url, f"inference-{n}")
         keys = AuthKeys(auth_url, INTERNAL_TOKEN, ttl_s=60.0)
-        started.append((bus, keys, bus.subscriber(broadcast_routes(keys),
-                                                  on_connect=keys.forget_all).start()))
+        started.append(
+            (bus, keys, bus.subscriber(broadcast_routes(keys), on_connect=keys.forget_all).start())
+        )
     deadline = time.monotonic() + 20
     while not all(subscriber.ready for _, _, subscriber in started):
         assert time.monotonic() < deadline, "a replica never subscribed"
@@ -62,16 +70,22 @@ class Admin:
 
         self.url, self.http = auth_url, requests.Session()
         email = "owner@example.org"
-        assert self.http.post(f"{auth_url}/api/v1/auth/register",
-                              json={"email": email, "password": PASSWORD}).status_code == 201
-        tokens = self.http.post(f"{auth_url}/api/v1/auth/login",
-                                json={"email": email, "password": PASSWORD}).json()
+        assert (
+            self.http.post(
+                f"{auth_url}/api/v1/auth/register", json={"email": email, "password": PASSWORD}
+            ).status_code
+            == 201
+        )
+        tokens = self.http.post(
+            f"{auth_url}/api/v1/auth/login", json={"email": email, "password": PASSWORD}
+        ).json()
         self.http.headers["Authorization"] = f"Bearer {tokens['access_token']}"
         self.org_id = self.http.get(f"{auth_url}/api/v1/me").json()["org"]["id"]
 
     def store(self, name: str, value: str) -> None:
-        response = self.http.put(f"{self.url}/api/v1/auth/secrets/{name}",
-                                 json={"provider": "openai", "value": value})
+        response = self.http.put(
+            f"{self.url}/api/v1/auth/secrets/{name}", json={"provider": "openai", "value": value}
+        )
         assert response.status_code == 200, response.text
 
     def delete(self, name: str) -> None:

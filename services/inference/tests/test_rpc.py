@@ -24,9 +24,12 @@ SYSTEM = "Answer the question from the context only. Be brief."
 @pytest.fixture
 def rpc_server(bus, llm_cluster, registry, smollm):
     """The inference RPC server as main() builds it, on the session's Dask cluster."""
-    server = bus.rpc_server(topology.INFERENCE_RPC.name,
-                            InferenceHandlers(registry, llm_cluster, smollm.name),
-                            prefetch=2, workers=1).start()
+    server = bus.rpc_server(
+        topology.INFERENCE_RPC.name,
+        InferenceHandlers(registry, llm_cluster, smollm.name),
+        prefetch=2,
+        workers=1,
+    ).start()
     wait_for(lambda: server.ready, "the RPC server to consume")
     yield server
     server.stop()
@@ -41,8 +44,9 @@ def wait_for(condition, what: str, timeout: float = 20.0) -> None:
 
 
 def test_a_generate_request_is_answered_over_the_bus(bus, rpc_server):
-    reply = bus.rpc().call(schemas.GenerateRequested(prompt=OFFSITE, system=SYSTEM,
-                                                     max_new_tokens=32), timeout=60)
+    reply = bus.rpc().call(
+        schemas.GenerateRequested(prompt=OFFSITE, system=SYSTEM, max_new_tokens=32), timeout=60
+    )
 
     assert isinstance(reply, schemas.Generated)
     assert "Lisbon" in reply.text
@@ -91,16 +95,26 @@ def test_python_m_chatlens_inference_serves_until_sigterm(amqp_url, bus, tmp_pat
     env.pop("MODEL_REGISTRY", None)
     log_path = tmp_path / "inference.log"
     with open(log_path, "w") as log_file:  # a file, not a pipe nobody drains while we wait
-        service = subprocess.Popen([sys.executable, "-m", "chatlens.inference"], env=env,
-                                   stdout=log_file, stderr=subprocess.STDOUT)
+        service = subprocess.Popen(
+            [sys.executable, "-m", "chatlens.inference"],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
     try:
         wait_for(lambda: http_status(f"http://127.0.0.1:{port}/healthz") == 200, "/healthz")
-        wait_for(lambda: service.poll() is not None
-                 or http_status(f"http://127.0.0.1:{port}/readyz") == 200, "/readyz", 180)
+        wait_for(
+            lambda: (
+                service.poll() is not None or http_status(f"http://127.0.0.1:{port}/readyz") == 200
+            ),
+            "/readyz",
+            180,
+        )
         assert service.poll() is None, log_path.read_text()
 
-        reply = bus.rpc().call(schemas.GenerateRequested(prompt=OFFSITE, system=SYSTEM,
-                                                         max_new_tokens=24), timeout=60)
+        reply = bus.rpc().call(
+            schemas.GenerateRequested(prompt=OFFSITE, system=SYSTEM, max_new_tokens=24), timeout=60
+        )
         assert "Lisbon" in reply.text
 
         service.send_signal(signal.SIGTERM)
@@ -113,10 +127,18 @@ def test_python_m_chatlens_inference_serves_until_sigterm(amqp_url, bus, tmp_pat
 
 
 def test_a_generation_streams_over_the_bus_token_by_token(bus, rpc_server):
-    messages = list(bus.rpc().stream(schemas.GenerateRequested(
-        messages=[schemas.ChatTurn(role="system", content=SYSTEM),
-                  schemas.ChatTurn(role="user", content=OFFSITE)], max_new_tokens=32),
-        timeout=60))
+    messages = list(
+        bus.rpc().stream(
+            schemas.GenerateRequested(
+                messages=[
+                    schemas.ChatTurn(role="system", content=SYSTEM),
+                    schemas.ChatTurn(role="user", content=OFFSITE),
+                ],
+                max_new_tokens=32,
+            ),
+            timeout=60,
+        )
+    )
 
     started, *pieces, final = messages
     assert isinstance(started, schemas.GenerationStarted) and started.prompt_tokens > 20

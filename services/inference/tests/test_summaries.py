@@ -33,10 +33,20 @@ OFFSITE_THREAD = [
 
 
 def thread(rows=OFFSITE_THREAD) -> list[schemas.ChatMessage]:
-    return [schemas.ChatMessage(
-        message_id=f"m{n}", platform="slack", chat="offsite", sender=sender,
-        sent_at=T0 + timedelta(minutes=5 * n), tz_assumption="UTC", text=text, seq=n,
-        source_file="export.json") for n, (sender, text) in enumerate(rows)]
+    return [
+        schemas.ChatMessage(
+            message_id=f"m{n}",
+            platform="slack",
+            chat="offsite",
+            sender=sender,
+            sent_at=T0 + timedelta(minutes=5 * n),
+            tz_assumption="UTC",
+            text=text,
+            seq=n,
+            source_file="export.json",
+        )
+        for n, (sender, text) in enumerate(rows)
+    ]
 
 
 def test_items_are_chunked_by_their_token_cost_in_order():
@@ -48,7 +58,10 @@ def test_items_are_chunked_by_their_token_cost_in_order():
 
 def test_citations_are_the_numbers_in_range_in_order_of_mention():
     assert cited_numbers("Booked [5], flights [6, 9] and [5] again; [40] is not one", 10) == [
-        5, 6, 9]
+        5,
+        6,
+        9,
+    ]
 
 
 def test_without_citations_a_chunk_cites_the_message_its_summary_shares_most_words_with():
@@ -73,16 +86,19 @@ def test_a_window_over_one_prompt_is_summarised_map_reduce_with_citations(llm_cl
 
 def test_a_window_that_fits_one_prompt_takes_one_step(llm_cluster, smollm):
     summary = Summarizer(llm_cluster, chunk_tokens=4000, max_chunks=8, timeout_s=120).summarize(
-        smollm, thread()[:4], max_new_tokens=40)
+        smollm, thread()[:4], max_new_tokens=40
+    )
 
     assert summary.chunks == 1 and summary.text.strip()
     assert "Lisbon" in summary.text
 
 
 def test_a_window_needing_more_chunks_than_allowed_is_refused_with_the_limit(
-        llm_cluster, registry, smollm):
-    handlers = InferenceHandlers(registry, llm_cluster, smollm.name, summary_chunk_tokens=150,
-                                 summary_max_chunks=2)
+    llm_cluster, registry, smollm
+):
+    handlers = InferenceHandlers(
+        registry, llm_cluster, smollm.name, summary_chunk_tokens=150, summary_max_chunks=2
+    )
 
     with pytest.raises(PermanentError) as refused:
         handlers.summarize(schemas.SummarizeRequested(messages=thread() * 3, max_new_tokens=48))
@@ -102,21 +118,27 @@ def test_a_summary_with_an_unknown_model_is_refused(llm_cluster, registry, smoll
 def test_a_summary_is_answered_over_the_bus(amqp_url, llm_cluster, registry, smollm):
     bus = Bus(amqp_url, "inference-tests")
     bus.declare()
-    server = bus.rpc_server(topology.INFERENCE_RPC.name,
-                            InferenceHandlers(registry, llm_cluster, smollm.name,
-                                              summary_chunk_tokens=150, summary_max_chunks=1),
-                            prefetch=1, workers=1).start()
+    server = bus.rpc_server(
+        topology.INFERENCE_RPC.name,
+        InferenceHandlers(
+            registry, llm_cluster, smollm.name, summary_chunk_tokens=150, summary_max_chunks=1
+        ),
+        prefetch=1,
+        workers=1,
+    ).start()
     try:
         deadline = time.monotonic() + 20
         while not server.ready and time.monotonic() < deadline:
             time.sleep(0.05)
-        reply = bus.rpc().call(schemas.SummarizeRequested(messages=thread()[:3],
-                                                          max_new_tokens=32), timeout=120)
+        reply = bus.rpc().call(
+            schemas.SummarizeRequested(messages=thread()[:3], max_new_tokens=32), timeout=120
+        )
         assert isinstance(reply, schemas.Summarized)
         assert reply.chunks == 1 and reply.summary
         with pytest.raises(RpcError) as refused:
-            bus.rpc().call(schemas.SummarizeRequested(messages=thread(), max_new_tokens=32),
-                           timeout=120)
+            bus.rpc().call(
+                schemas.SummarizeRequested(messages=thread(), max_new_tokens=32), timeout=120
+            )
         assert refused.value.code == "summary_too_long"
     finally:
         server.stop()

@@ -30,8 +30,12 @@ class OfflineBus:
 def document() -> dict:
     """The OpenAPI document as the running gateway serves it at ``/api/v1/openapi.json``."""
     with tempfile.TemporaryDirectory() as folder:
-        settings = GatewaySettings(data_dir=Path(folder), database_url=f"sqlite:///{folder}/g.db",
-                                   background=False, jwks_url="http://127.0.0.1:9/jwks.json")
+        settings = GatewaySettings(
+            data_dir=Path(folder),
+            database_url=f"sqlite:///{folder}/g.db",
+            background=False,
+            jwks_url="http://127.0.0.1:9/jwks.json",
+        )
         app = create_app(settings, bus=OfflineBus())
         try:
             return app.test_client().get("/api/v1/openapi.json").get_json()

@@ -24,13 +24,19 @@ def node() -> str:
 
 def test_the_generated_client_has_not_drifted_from_the_gateway(node, tmp_path):
     fresh = tmp_path / "schema.d.ts"
-    result = subprocess.run([node, "scripts/generate-api.mjs", str(fresh)], cwd=WEB,
-                            env={"CHATLENS_PYTHON": sys.executable, "PATH": "/usr/bin:/bin"},
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [node, "scripts/generate-api.mjs", str(fresh)],
+        cwd=WEB,
+        env={"CHATLENS_PYTHON": sys.executable, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     committed = (WEB / "src/api/schema.d.ts").read_text()
     assert fresh.read_text() == committed, (
-        "src/api/schema.d.ts is out of date: run `npm run api:generate` in services/web")
+        "src/api/schema.d.ts is out of date: run `npm run api:generate` in services/web"
+    )
 
 
 def test_the_document_names_the_routes_the_app_calls():
@@ -40,9 +46,13 @@ def test_the_document_names_the_routes_the_app_calls():
     finally:
         sys.path.pop(0)
     paths = document()["paths"]
-    for path in ("/api/v1/collections", "/api/v1/collections/{collection_id}/search",
-                 "/api/v1/collections/{collection_id}/uploads", "/api/v1/jobs/{job_id}/events",
-                 "/api/v1/collections/{collection_id}/ask",
-                 "/api/v1/collections/{collection_id}/versions/{version}/restore",
-                 "/api/v1/collections/{collection_id}/messages/{message_id}"):
+    for path in (
+        "/api/v1/collections",
+        "/api/v1/collections/{collection_id}/search",
+        "/api/v1/collections/{collection_id}/uploads",
+        "/api/v1/jobs/{job_id}/events",
+        "/api/v1/collections/{collection_id}/ask",
+        "/api/v1/collections/{collection_id}/versions/{version}/restore",
+        "/api/v1/collections/{collection_id}/messages/{message_id}",
+    ):
         assert path in paths, path

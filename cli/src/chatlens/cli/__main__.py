@@ -37,17 +37,21 @@ def stack_from_env(root: Path) -> Stack:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="chatlens", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="chatlens", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--root", type=Path, default=Path.cwd(), help="the repository folder")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("up", help="start every service (and nginx when installed)")
     sub.add_parser("down", help="stop the stack")
     sub.add_parser("status", help="which services run")
     logs = sub.add_parser("logs", help="print the last lines of the logs")
-    logs.add_argument("service", nargs="?",
-                      help=f"one of {', '.join(SERVICES)}, nginx, or an index replica "
-                           f"(index-1 …, with INDEX_REPLICAS); all when left out")
+    logs.add_argument(
+        "service",
+        nargs="?",
+        help=f"one of {', '.join(SERVICES)}, nginx, or an index replica "
+        f"(index-1 …, with INDEX_REPLICAS); all when left out",
+    )
     logs.add_argument("-n", type=int, default=40)
     demo = sub.add_parser("demo", help="start the stack, ingest the sample, search it, ask it")
     demo.add_argument("--query", default="when is the team trip to Portugal?")
@@ -70,14 +74,21 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "status":
             for name in (*stack.config.service_processes, "nginx"):
                 failure = stack.failure(name)
-                state = ("running" if stack.running(name)
-                         else f"failed: {failure}" if failure else "stopped")
+                state = (
+                    "running"
+                    if stack.running(name)
+                    else f"failed: {failure}"
+                    if failure
+                    else "stopped"
+                )
                 print(f"{name:18} {state}")
         elif args.command == "logs":
             names = [*stack.config.service_processes, "nginx"]
             if args.service and args.service not in names:
-                print(f"error: no service {args.service!r} in this stack (one of "
-                      f"{', '.join(names)})", file=sys.stderr)
+                print(
+                    f"error: no service {args.service!r} in this stack (one of {', '.join(names)})",
+                    file=sys.stderr,
+                )
                 return 2
             for name in [args.service] if args.service else names:
                 print(f"==> {name} <==\n{stack.tail(name, args.n)}\n")

@@ -64,6 +64,7 @@ class Sources:
 
 # --- rows as JSON ---------------------------------------------------------------------------
 
+
 def _encode(value: Any) -> Any:
     if isinstance(value, datetime):
         return {"$dt": value.isoformat()}
@@ -78,9 +79,13 @@ def _encode(value: Any) -> Any:
 
 def _decode(value: Any) -> Any:
     if isinstance(value, dict) and len(value) == 1:
-        (key, raw), = value.items()
-        decoders = {"$dt": datetime.fromisoformat, "$date": date.fromisoformat,
-                    "$b64": base64.b64decode, "$dec": Decimal}
+        ((key, raw),) = value.items()
+        decoders = {
+            "$dt": datetime.fromisoformat,
+            "$date": date.fromisoformat,
+            "$b64": base64.b64decode,
+            "$dec": Decimal,
+        }
         if key in decoders:
             return decoders[key](raw)
     return value
@@ -98,24 +103,36 @@ def _is_version_table(name: str) -> bool:
 
 def _revisions(connection: Connection, metadata: MetaData) -> dict[str, str | None]:
     """Each migration version table's revision (auth's and the gateway's may share a database)."""
-    return {name: connection.execute(sql(f"SELECT version_num FROM {name}")).scalar()
-            for name in sorted(metadata.tables) if _is_version_table(name)}
+    return {
+        name: connection.execute(sql(f"SELECT version_num FROM {name}")).scalar()
+        for name in sorted(metadata.tables)
+        if _is_version_table(name)
+    }
 
 
 # --- backup ----------------------------------------------------------------------------------
 
+
 def backup(sources: Sources, archive: Path) -> dict:
     """Write the archive (a .tar.gz); returns its manifest."""
-    manifest: dict[str, Any] = {"format": FORMAT, "created_at": datetime.now().astimezone()
-                                .isoformat(), "databases": {}, "collections": [], "uploads": 0}
+    manifest: dict[str, Any] = {
+        "format": FORMAT,
+        "created_at": datetime.now().astimezone().isoformat(),
+        "databases": {},
+        "collections": [],
+        "uploads": 0,
+    }
     with tarfile.open(archive, "w:gz") as tar, tempfile.TemporaryDirectory() as scratch:
         for name, url in sources.databases.items():
             manifest["databases"][name] = _dump_database(tar, name, url)
         for repo in _collections(sources.index_dir):
             org, collection = repo.parent.name, repo.name
             bundle = Path(scratch) / f"{org}-{collection}.bundle"
-            subprocess.run(["git", "-C", str(repo), "bundle", "create", "-q", str(bundle),
-                            "--all"], check=True, capture_output=True)
+            subprocess.run(
+                ["git", "-C", str(repo), "bundle", "create", "-q", str(bundle), "--all"],
+                check=True,
+                capture_output=True,
+            )
             tar.add(bundle, f"index/{org}/{collection}.bundle")
             tar.add(repo / ".git" / "config", f"index/{org}/{collection}.config")
             manifest["collections"].append(f"{org}/{collection}")
@@ -139,11 +156,15 @@ def _dump_database(tar: tarfile.TarFile, name: str, url: str) -> dict:
             for table in metadata.sorted_tables:
                 if _is_version_table(table.name):
                     continue
-                lines = [json.dumps({column: _encode(value)
-                                     for column, value in row._mapping.items()})
-                         for row in connection.execute(select(table))]
-                _add_bytes(tar, f"databases/{name}/{table.name}.jsonl",
-                           "".join(line + "\n" for line in lines).encode())
+                lines = [
+                    json.dumps({column: _encode(value) for column, value in row._mapping.items()})
+                    for row in connection.execute(select(table))
+                ]
+                _add_bytes(
+                    tar,
+                    f"databases/{name}/{table.name}.jsonl",
+                    "".join(line + "\n" for line in lines).encode(),
+                )
                 counts[table.name] = len(lines)
         return {"revisions": revisions, "rows": counts}
     finally:
@@ -154,9 +175,13 @@ def _collections(index_dir: Path) -> list[Path]:
     root = index_dir / "collections"
     if not root.is_dir():
         return []
-    return sorted(repo for org in root.iterdir() if org.is_dir() and not org.name.startswith(".")
-                  for repo in org.iterdir()
-                  if (repo / ".git").is_dir() and not repo.name.startswith("."))
+    return sorted(
+        repo
+        for org in root.iterdir()
+        if org.is_dir() and not org.name.startswith(".")
+        for repo in org.iterdir()
+        if (repo / ".git").is_dir() and not repo.name.startswith(".")
+    )
 
 
 def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
@@ -168,8 +193,14 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
 
 # --- restore ---------------------------------------------------------------------------------
 
-def restore(archive: Path, target: Sources, *, force: bool = False,
-            replacing: Callable[[list[str]], None] = lambda _: None) -> dict:
+
+def restore(
+    archive: Path,
+    target: Sources,
+    *,
+    force: bool = False,
+    replacing: Callable[[list[str]], None] = lambda _: None,
+) -> dict:
     """Restore the archive into an empty ``target``; returns its manifest. Refuses (and changes
     nothing) when the target holds data, unless ``force``: then ``replacing`` is told what the
     target holds (:func:`existing`) and all of it is replaced. A target at another schema
@@ -184,27 +215,44 @@ def restore(archive: Path, target: Sources, *, force: bool = False,
         _check_revisions(manifest, target)
         found = existing(manifest, target)
         if found and not force:
-            raise RestoreRefused(f"the target is not empty ({'; '.join(found)}); restore goes "
-                                 f"into an empty installation, or pass --force to replace it")
+            raise RestoreRefused(
+                f"the target is not empty ({'; '.join(found)}); restore goes "
+                f"into an empty installation, or pass --force to replace it"
+            )
         if found:
             replacing(found)
             _clear_files(target)
         cleared: set[str] = set()  # auth and the gateway may share one database: clear it once
         for name in manifest["databases"]:
             url = target.databases[name]
-            _load_database(unpacked / "databases" / name, url,
-                           clear=bool(found) and url not in cleared, append_logs=bool(found))
+            _load_database(
+                unpacked / "databases" / name,
+                url,
+                clear=bool(found) and url not in cleared,
+                append_logs=bool(found),
+            )
             cleared.add(url)
         for entry in manifest["collections"]:
             org, collection = entry.split("/")
             path = target.index_dir / "collections" / org / collection
             path.parent.mkdir(parents=True, exist_ok=True)
-            subprocess.run(["git", "clone", "-q", "--branch", "main",
-                            str(unpacked / "index" / org / f"{collection}.bundle"), str(path)],
-                           check=True, capture_output=True)
+            subprocess.run(
+                [
+                    "git",
+                    "clone",
+                    "-q",
+                    "--branch",
+                    "main",
+                    str(unpacked / "index" / org / f"{collection}.bundle"),
+                    str(path),
+                ],
+                check=True,
+                capture_output=True,
+            )
             # The index's own repository settings (fsync, author, no gc), not the clone's origin.
-            shutil.copyfile(unpacked / "index" / org / f"{collection}.config",
-                            path / ".git" / "config")
+            shutil.copyfile(
+                unpacked / "index" / org / f"{collection}.config", path / ".git" / "config"
+            )
         uploads = unpacked / "uploads"
         if target.upload_dir and uploads.is_dir():
             shutil.copytree(uploads, target.upload_dir, dirs_exist_ok=True)
@@ -234,13 +282,17 @@ def _check_revisions(manifest: dict, target: Sources) -> None:
                 missing = set(saved["revisions"]) - set(metadata.tables)
                 if missing:
                     tables = ", ".join(sorted(missing))
-                    raise RestoreRefused(f"{name}: the database is not migrated ({tables} "
-                                         f"missing); run the migrations first")
+                    raise RestoreRefused(
+                        f"{name}: the database is not migrated ({tables} "
+                        f"missing); run the migrations first"
+                    )
                 revisions = _revisions(connection, metadata)
                 for table, revision in saved["revisions"].items():
                     if revisions[table] != revision:
-                        raise RestoreRefused(f"{name}: {table} is at {revisions[table]}, the "
-                                             f"backup at {revision}; migrate to that first")
+                        raise RestoreRefused(
+                            f"{name}: {table} is at {revisions[table]}, the "
+                            f"backup at {revision}; migrate to that first"
+                        )
         finally:
             engine.dispose()
 
@@ -254,17 +306,26 @@ def existing(manifest: dict, target: Sources) -> list[str]:
         try:
             metadata = _tables(engine)
             with engine.connect() as connection:
-                counts = [(table.name, connection.execute(
-                    select(func.count()).select_from(table)).scalar() or 0)
-                    for table in metadata.sorted_tables if not _is_version_table(table.name)]
+                counts = [
+                    (
+                        table.name,
+                        connection.execute(select(func.count()).select_from(table)).scalar() or 0,
+                    )
+                    for table in metadata.sorted_tables
+                    if not _is_version_table(table.name)
+                ]
         finally:
             engine.dispose()
-        rows = [f"{count} in {table}" + (" (kept: append-only)" if table in APPEND_ONLY else "")
-                for table, count in counts if count]
+        rows = [
+            f"{count} in {table}" + (" (kept: append-only)" if table in APPEND_ONLY else "")
+            for table, count in counts
+            if count
+        ]
         if rows:
             found.append(f"{name}: {sum(c for _, c in counts)} rows ({', '.join(rows)})")
-    collections = sorted(path for path in (target.index_dir / "collections").glob("*/*")
-                         if path.is_dir())
+    collections = sorted(
+        path for path in (target.index_dir / "collections").glob("*/*") if path.is_dir()
+    )
     if collections:
         found.append(f"index: {len(collections)} collections in {target.index_dir}")
     if target.upload_dir and target.upload_dir.is_dir():
@@ -282,8 +343,9 @@ def _clear_files(target: Sources) -> None:
             shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
-def _load_database(folder: Path, url: str, *, clear: bool = False,
-                   append_logs: bool = False) -> None:
+def _load_database(
+    folder: Path, url: str, *, clear: bool = False, append_logs: bool = False
+) -> None:
     engine = create_engine(url)
     try:
         metadata = _tables(engine)
@@ -299,12 +361,17 @@ def _load_database(folder: Path, url: str, *, clear: bool = False,
                 # An append-only log kept by --force gets the backup's entries after its own,
                 # numbered anew.
                 renumber = append_logs and table.name in APPEND_ONLY
-                rows = [{column: _adapt(table, column, _decode(value))
-                         for column, value in json.loads(line).items()
-                         if not (renumber and column in table.primary_key.columns)}
-                        for line in path.read_text().splitlines() if line]
+                rows = [
+                    {
+                        column: _adapt(table, column, _decode(value))
+                        for column, value in json.loads(line).items()
+                        if not (renumber and column in table.primary_key.columns)
+                    }
+                    for line in path.read_text().splitlines()
+                    if line
+                ]
                 for start in range(0, len(rows), 1000):
-                    connection.execute(insert(table), rows[start:start + 1000])
+                    connection.execute(insert(table), rows[start : start + 1000])
             if engine.dialect.name == "postgresql":
                 _advance_sequences(connection, metadata)
     finally:
@@ -326,9 +393,14 @@ def _advance_sequences(connection: Connection, metadata: MetaData) -> None:
     """PostgreSQL's serial counters do not see explicit ids: move each past the restored rows."""
     for table in metadata.sorted_tables:
         for column in table.primary_key.columns:
-            sequence = connection.execute(sql("SELECT pg_get_serial_sequence(:t, :c)"),
-                                          {"t": table.name, "c": column.name}).scalar()
+            sequence = connection.execute(
+                sql("SELECT pg_get_serial_sequence(:t, :c)"), {"t": table.name, "c": column.name}
+            ).scalar()
             if sequence:
-                connection.execute(sql(
-                    f'SELECT setval(:s, COALESCE((SELECT MAX("{column.name}") FROM '
-                    f'"{table.name}"), 0) + 1, false)'), {"s": sequence})
+                connection.execute(
+                    sql(
+                        f'SELECT setval(:s, COALESCE((SELECT MAX("{column.name}") FROM '
+                        f'"{table.name}"), 0) + 1, false)'
+                    ),
+                    {"s": sequence},
+                )

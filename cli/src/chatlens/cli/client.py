@@ -25,9 +25,15 @@ class Client:
     """``refresh_token`` lets the client renew its access token before it expires, and
     ``on_tokens`` is told every new pair (the CLI writes it to its config file)."""
 
-    def __init__(self, base_url: str, token: str | None = None, timeout: float = 60.0, *,
-                 refresh_token: str | None = None,
-                 on_tokens: Callable[[dict], None] | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        timeout: float = 60.0,
+        *,
+        refresh_token: str | None = None,
+        on_tokens: Callable[[dict], None] | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.session = requests.Session()
         self.timeout = timeout
@@ -48,8 +54,9 @@ class Client:
             return
         if token_expiry(self.token) - time.time() > REFRESH_MARGIN_S:
             return
-        tokens = self._send("POST", "/api/v1/auth/refresh",
-                            json={"refresh_token": self.refresh_token}).json()
+        tokens = self._send(
+            "POST", "/api/v1/auth/refresh", json={"refresh_token": self.refresh_token}
+        ).json()
         self._use(tokens)
 
     def _request(self, method: str, path: str, **kwargs) -> requests.Response:
@@ -58,8 +65,9 @@ class Client:
         return self._send(method, path, **kwargs)
 
     def _send(self, method: str, path: str, **kwargs) -> requests.Response:
-        response = self.session.request(method, self.base_url + path,
-                                        timeout=kwargs.pop("timeout", self.timeout), **kwargs)
+        response = self.session.request(
+            method, self.base_url + path, timeout=kwargs.pop("timeout", self.timeout), **kwargs
+        )
         if response.status_code >= 400:
             try:
                 error = response.json()["error"]
@@ -73,46 +81,67 @@ class Client:
         return self._request("POST", "/api/v1/auth/register", json=body).json()
 
     def login(self, email: str, password: str) -> dict:
-        tokens = self._request("POST", "/api/v1/auth/login",
-                               json={"email": email, "password": password}).json()
+        tokens = self._request(
+            "POST", "/api/v1/auth/login", json={"email": email, "password": password}
+        ).json()
         return self._use(tokens)
 
     def me(self) -> dict:
         return self._request("GET", "/api/v1/me").json()
 
     def create_collection(self, name: str, description: str = "") -> dict:
-        return self._request("POST", "/api/v1/collections",
-                             json={"name": name, "description": description}).json()
+        return self._request(
+            "POST", "/api/v1/collections", json={"name": name, "description": description}
+        ).json()
 
     def collections(self) -> list[dict]:
         return self._request("GET", "/api/v1/collections").json()["collections"]
 
-    def upload(self, collection_id: str, paths: list[Path], fmt: str = "auto",
-               timezone: str | None = None) -> list[dict]:
+    def upload(
+        self, collection_id: str, paths: list[Path], fmt: str = "auto", timezone: str | None = None
+    ) -> list[dict]:
         handles = [("files", (p.name, open(p, "rb"))) for p in paths]
         data = {"format": fmt} | ({"timezone": timezone} if timezone else {})
         try:
-            response = self._request("POST", f"/api/v1/collections/{collection_id}/uploads",
-                                     files=handles, data=data, timeout=600)
+            response = self._request(
+                "POST",
+                f"/api/v1/collections/{collection_id}/uploads",
+                files=handles,
+                data=data,
+                timeout=600,
+            )
         finally:
             for _, (_, handle) in handles:
                 handle.close()
         return response.json()["jobs"]
 
-    def upload_file(self, collection_id: str, path: Path, fmt: str = "auto",
-                    timezone: str | None = None,
-                    progress: Callable[[int, int], None] | None = None) -> dict:
+    def upload_file(
+        self,
+        collection_id: str,
+        path: Path,
+        fmt: str = "auto",
+        timezone: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> dict:
         """One file as a streamed multipart body (never read whole into memory); ``progress``
         is called with (bytes sent, body size) as it goes. The accepted job."""
         with open(path, "rb") as handle:
-            fields = {"format": fmt, **({"timezone": timezone} if timezone else {}),
-                      "files": (path.name, handle, "application/octet-stream")}
+            fields = {
+                "format": fmt,
+                **({"timezone": timezone} if timezone else {}),
+                "files": (path.name, handle, "application/octet-stream"),
+            }
             encoder = MultipartEncoder(fields=fields)
             monitor = MultipartEncoderMonitor(
-                encoder, (lambda m: progress(m.bytes_read, m.len)) if progress else None)
+                encoder, (lambda m: progress(m.bytes_read, m.len)) if progress else None
+            )
             response = self._request(
-                "POST", f"/api/v1/collections/{collection_id}/uploads", data=monitor,
-                headers={"Content-Type": monitor.content_type}, timeout=(10, 600))
+                "POST",
+                f"/api/v1/collections/{collection_id}/uploads",
+                data=monitor,
+                headers={"Content-Type": monitor.content_type},
+                timeout=(10, 600),
+            )
         return response.json()["jobs"][0]
 
     def job(self, job_id: str) -> dict:
@@ -120,8 +149,9 @@ class Client:
 
     def job_events(self, job_id: str) -> Iterator[tuple[str, dict]]:
         """The job's server-sent events as (event, data) pairs, until the stream ends."""
-        response = self._request("GET", f"/api/v1/jobs/{job_id}/events", stream=True,
-                                 timeout=(10, 120))
+        response = self._request(
+            "GET", f"/api/v1/jobs/{job_id}/events", stream=True, timeout=(10, 120)
+        )
         event, data = "message", []
         for line in response.iter_lines(decode_unicode=True):
             if line is None:
@@ -136,12 +166,19 @@ class Client:
                 data.append(line[5:].strip())
 
     def search(self, collection_id: str, query: str, k: int = 5, **extra) -> dict:
-        return self._request("POST", f"/api/v1/collections/{collection_id}/search",
-                             json={"query": query, "k": k, **extra}).json()
+        return self._request(
+            "POST",
+            f"/api/v1/collections/{collection_id}/search",
+            json={"query": query, "k": k, **extra},
+        ).json()
 
     def ask(self, collection_id: str, question: str) -> dict:
-        return self._request("POST", f"/api/v1/collections/{collection_id}/ask",
-                             json={"question": question}, timeout=300).json()
+        return self._request(
+            "POST",
+            f"/api/v1/collections/{collection_id}/ask",
+            json={"question": question},
+            timeout=300,
+        ).json()
 
 
 def token_expiry(token: str) -> float:

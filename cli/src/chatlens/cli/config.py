@@ -72,13 +72,23 @@ class Credentials:
             return cls(url=url, access_token=environ["CHATLENS_TOKEN"])
         if stored.get("url") and stored["url"] != url:  # tokens of another server are no use
             return cls(url=url, path=path)
-        return cls(url=url, access_token=stored.get("access_token"),
-                   refresh_token=stored.get("refresh_token"), path=path)
+        return cls(
+            url=url,
+            access_token=stored.get("access_token"),
+            refresh_token=stored.get("refresh_token"),
+            path=path,
+        )
 
     def save(self, tokens: dict) -> None:
         """Keep a new token pair (after login or a refresh)."""
         self.access_token = tokens["access_token"]
         self.refresh_token = tokens.get("refresh_token", self.refresh_token)
         if self.path is not None:
-            write_json(self.path, {"url": self.url, "access_token": self.access_token,
-                                   "refresh_token": self.refresh_token})
+            write_json(
+                self.path,
+                {
+                    "url": self.url,
+                    "access_token": self.access_token,
+                    "refresh_token": self.refresh_token,
+                },
+            )

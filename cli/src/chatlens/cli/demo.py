@@ -46,8 +46,10 @@ def run_demo(stack: Stack, sample: Path, query: str) -> None:
         shown = f"{similarity:.3f}" if similarity is not None else "   - "
         print(f"  {rank:>4}  {shown:>10}  {when}  {hit['sender']}: {text}")
     question = "When is the offsite in Lisbon?"
-    print(f"\nask: {question!r}  (SmolLM2-135M on the Dask worker; a small model, so check the "
-          "citation)")
+    print(
+        f"\nask: {question!r}  (SmolLM2-135M on the Dask worker; a small model, so check the "
+        "citation)"
+    )
     answer = client.ask(collection["id"], question)
     print(f"  answer: {answer['answer']}")
     for citation in answer["citations"]:

@@ -15,8 +15,14 @@ from pathlib import Path
 from typing import TextIO
 
 
-def run_parse(paths: Path | list[Path], fmt: str = "auto", timezone: str | None = None, *,
-              out: TextIO | None = None, err: TextIO | None = None) -> int:
+def run_parse(
+    paths: Path | list[Path],
+    fmt: str = "auto",
+    timezone: str | None = None,
+    *,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
     """Parse each file in turn (the parts of one export, or overlapping exports) and print each
     message once: one whose id an earlier file already gave is left out, as an upload to the
     same collection would leave it out. 1 when a file cannot be read (the others still are)."""
@@ -29,8 +35,11 @@ def run_parse(paths: Path | list[Path], fmt: str = "auto", timezone: str | None 
         from chatlens.embedding_worker.parsing import NotAChatExport, UnsupportedFormat, parse_any
         from chatlens.shared.archives import ArchiveRefused
     except ImportError as exc:
-        print(f"error: chatlens parse needs the embedding worker's parsers "
-              f"(pip install -e services/embedding-worker): {exc}", file=err)
+        print(
+            f"error: chatlens parse needs the embedding worker's parsers "
+            f"(pip install -e services/embedding-worker): {exc}",
+            file=err,
+        )
         return 2
     seen: set[str] = set()
     failed = printed = duplicates = 0
@@ -58,8 +67,11 @@ def run_parse(paths: Path | list[Path], fmt: str = "auto", timezone: str | None 
         print_diagnostics(stats, err)
         duplicates += repeated
     if len(files) > 1:
-        print(f"total: {printed} messages from {len(files) - failed} of {len(files)} files, "
-              f"{duplicates} already read from an earlier file", file=err)
+        print(
+            f"total: {printed} messages from {len(files) - failed} of {len(files)} files, "
+            f"{duplicates} already read from an earlier file",
+            file=err,
+        )
     return 1 if failed else 0
 
 
@@ -67,13 +79,15 @@ def print_diagnostics(stats: dict, err: TextIO) -> None:
     """A readable summary, then the same stats as one JSON line (what the job's stats hold)."""
     variant = f" ({stats['variant']})" if stats.get("variant") else ""
     print(f"format: {stats.get('format')}{variant}", file=err)
-    print(f"messages: {stats.get('messages', 0)}, system events: {stats.get('system_events', 0)}, "
-          f"chats: {stats.get('chats', 0)}, time zone: {stats.get('tz_assumption')}", file=err)
+    print(
+        f"messages: {stats.get('messages', 0)}, system events: {stats.get('system_events', 0)}, "
+        f"chats: {stats.get('chats', 0)}, time zone: {stats.get('tz_assumption')}",
+        file=err,
+    )
     skipped = stats.get("skipped_lines", 0)
     print(f"could not parse: {skipped}", file=err)
     for example in stats.get("skipped_examples", []):
-        where = (f"line {example['line']}" if "line" in example
-                 else example.get("path", "?"))
+        where = f"line {example['line']}" if "line" in example else example.get("path", "?")
         print(f"  {where}: {example.get('reason')}", file=err)
     if skipped > len(stats.get("skipped_examples", [])):
         print(f"  … and {skipped - len(stats['skipped_examples'])} more", file=err)

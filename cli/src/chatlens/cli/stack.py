@@ -48,8 +48,11 @@ def sentry_connect_src(dsn: str) -> str:
         port = None
         parsed = parsed._replace(scheme="")
     host = parsed.hostname or ""
-    if parsed.scheme not in ("http", "https") or not re.fullmatch(r"[A-Za-z0-9.-]+", host) \
-            or not re.fullmatch(r"[^\s;'\"]*", dsn):
+    if (
+        parsed.scheme not in ("http", "https")
+        or not re.fullmatch(r"[A-Za-z0-9.-]+", host)
+        or not re.fullmatch(r"[^\s;'\"]*", dsn)
+    ):
         raise ValueError(f"VITE_SENTRY_DSN is not an http(s) URL: {dsn!r}")
     return f" {parsed.scheme}://{host}" + (f":{port}" if port else "")
 
@@ -79,11 +82,18 @@ class StackConfig:
     @property
     def ports(self) -> dict[str, int]:
         replicas = {f"index-{n}": self.base_port + 10 + n for n in range(1, self.index_replicas)}
-        return {"gateway": self.base_port, "auth": self.base_port + 1, "index": self.base_port + 2,
-                "embedding-worker": self.base_port + 3, "inference": self.base_port + 4,
-                "dask-scheduler": self.base_port + 5, "dask-scheduler-http": self.base_port + 6,
-                "dask-embed-worker": self.base_port + 7, "dask-llm-worker": self.base_port + 8,
-                **replicas}
+        return {
+            "gateway": self.base_port,
+            "auth": self.base_port + 1,
+            "index": self.base_port + 2,
+            "embedding-worker": self.base_port + 3,
+            "inference": self.base_port + 4,
+            "dask-scheduler": self.base_port + 5,
+            "dask-scheduler-http": self.base_port + 6,
+            "dask-embed-worker": self.base_port + 7,
+            "dask-llm-worker": self.base_port + 8,
+            **replicas,
+        }
 
     @property
     def service_processes(self) -> tuple[str, ...]:
@@ -127,17 +137,19 @@ class Stack:
     def env(self, name: str) -> dict[str, str]:
         c = self.config
         env = dict(os.environ)
-        env.update({
-            "AMQP_URL": c.amqp_url,
-            "DATA_DIR": str(self.data),
-            "UPLOAD_DIR": str(self.data / "uploads"),
-            "AUTH_URL": f"http://127.0.0.1:{c.ports['auth']}",
-            "HF_HUB_OFFLINE": "1",
-            "TOKENIZERS_PARALLELISM": "false",
-            "PYTHONUNBUFFERED": "1",
-            # Model loaders draw progress bars; in a JSON-lines log they are noise.
-            "TQDM_DISABLE": "1",
-        })
+        env.update(
+            {
+                "AMQP_URL": c.amqp_url,
+                "DATA_DIR": str(self.data),
+                "UPLOAD_DIR": str(self.data / "uploads"),
+                "AUTH_URL": f"http://127.0.0.1:{c.ports['auth']}",
+                "HF_HUB_OFFLINE": "1",
+                "TOKENIZERS_PARALLELISM": "false",
+                "PYTHONUNBUFFERED": "1",
+                # Model loaders draw progress bars; in a JSON-lines log they are noise.
+                "TQDM_DISABLE": "1",
+            }
+        )
         if c.database_url:
             env["DATABASE_URL"] = c.database_url
         if name in ("auth", "gateway", "inference"):
@@ -174,14 +186,32 @@ class Stack:
     def command(self, name: str) -> list[str]:
         ports = self.config.ports
         if name == "dask-scheduler":
-            return [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-                    "--port", str(ports[name]),
-                    "--dashboard-address", f"127.0.0.1:{ports['dask-scheduler-http']}"]
+            return [
+                sys.executable,
+                "-m",
+                "distributed.cli.dask_scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(ports[name]),
+                "--dashboard-address",
+                f"127.0.0.1:{ports['dask-scheduler-http']}",
+            ]
         if name in DASK_RESOURCES:
-            return [sys.executable, "-m", "distributed.cli.dask_worker",
-                    self.config.scheduler_address, "--nthreads", "1", "--host", "127.0.0.1",
-                    "--resources", DASK_RESOURCES[name],
-                    "--dashboard-address", f"127.0.0.1:{ports[name]}"]
+            return [
+                sys.executable,
+                "-m",
+                "distributed.cli.dask_worker",
+                self.config.scheduler_address,
+                "--nthreads",
+                "1",
+                "--host",
+                "127.0.0.1",
+                "--resources",
+                DASK_RESOURCES[name],
+                "--dashboard-address",
+                f"127.0.0.1:{ports[name]}",
+            ]
         if name.startswith("index-"):  # another index replica: same program, other settings
             name = "index"
         return [sys.executable, "-m", f"chatlens.{name.replace('-', '_')}"]
@@ -202,16 +232,35 @@ class Stack:
         c = self.config
         if not c.supervise:
             return self.command(name)
-        return [sys.executable, "-m", "chatlens.cli.supervise", "--name", name,
-                "--pid-file", str(self.pids / f"{name}.service.pid"),
-                "--backoff", str(c.restart_backoff_s), "--max-crashes", str(c.max_crashes),
-                "--stable-s", str(c.stable_s), "--", *self.command(name)]
+        return [
+            sys.executable,
+            "-m",
+            "chatlens.cli.supervise",
+            "--name",
+            name,
+            "--pid-file",
+            str(self.pids / f"{name}.service.pid"),
+            "--backoff",
+            str(c.restart_backoff_s),
+            "--max-crashes",
+            str(c.max_crashes),
+            "--stable-s",
+            str(c.stable_s),
+            "--",
+            *self.command(name),
+        ]
 
     def start(self, name: str) -> int:
         log = open(self.logs / f"{name}.log", "ab")
-        process = subprocess.Popen(self.supervised(name), env=self.env(name), stdout=log,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   cwd=self.config.root, start_new_session=True)
+        process = subprocess.Popen(
+            self.supervised(name),
+            env=self.env(name),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=self.config.root,
+            start_new_session=True,
+        )
         (self.pids / f"{name}.pid").write_text(str(process.pid))
         return process.pid
 
@@ -222,7 +271,8 @@ class Stack:
         conf = string.Template(template).substitute(
             LISTEN=f"127.0.0.1:{self.config.nginx_port}",
             GATEWAY=f"127.0.0.1:{self.config.ports['gateway']}",
-            PREFIX=str(prefix), MAX_BODY="200m",
+            PREFIX=str(prefix),
+            MAX_BODY="200m",
             # The web app's build (npm run build in services/web); without one, / is a JSON 404.
             WEB_ROOT=str(self.config.root / "services/web/dist"),
             # The build's Sentry (the same VITE_SENTRY_DSN) may be reached; nothing else.
@@ -235,9 +285,12 @@ class Stack:
         # workers then run as root too; for anyone else the directive is not given.
         directives = "daemon off;" + (" user root;" if os.geteuid() == 0 else "")
         process = subprocess.Popen(
-            [nginx_binary(), "-p", str(prefix), "-c", str(prefix / "nginx.conf"),
-             "-g", directives],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            [nginx_binary(), "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", directives],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         (self.pids / "nginx.pid").write_text(str(process.pid))
 
     def pid(self, name: str) -> int | None:
@@ -308,8 +361,9 @@ class Stack:
     # --- readiness -------------------------------------------------------------------------
     def health_urls(self) -> dict[str, str]:
         ports = self.config.ports
-        urls = {name: f"http://127.0.0.1:{ports[name]}/readyz"
-                for name in self.config.service_processes}
+        urls = {
+            name: f"http://127.0.0.1:{ports[name]}/readyz" for name in self.config.service_processes
+        }
         if self.config.dask:
             urls["dask-scheduler"] = f"http://127.0.0.1:{ports['dask-scheduler-http']}/health"
             urls.update({name: f"http://127.0.0.1:{ports[name]}/health" for name in DASK_RESOURCES})
@@ -324,8 +378,9 @@ class Stack:
             for name in list(pending):
                 if name != "nginx" and not self.running(name):
                     why = self.failure(name) or "exited"
-                    raise StackError(f"{name}: {why}; see {self.logs / (name + '.log')}:\n"
-                                     + self.tail(name))
+                    raise StackError(
+                        f"{name}: {why}; see {self.logs / (name + '.log')}:\n" + self.tail(name)
+                    )
                 try:
                     if requests.get(pending[name], timeout=2).status_code == 200:
                         del pending[name]
@@ -345,4 +400,5 @@ class Stack:
 
 def nginx_binary() -> str | None:
     return shutil.which("nginx") or next(
-        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None)
+        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
+    )

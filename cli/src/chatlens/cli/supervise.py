@@ -39,8 +39,17 @@ def describe(returncode: int) -> str:
 
 
 class Supervisor:
-    def __init__(self, name: str, command: list[str], pid_file: Path, *, backoff_s: float = 1.0,
-                 max_backoff_s: float = 30.0, max_crashes: int = 5, stable_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        name: str,
+        command: list[str],
+        pid_file: Path,
+        *,
+        backoff_s: float = 1.0,
+        max_backoff_s: float = 30.0,
+        max_crashes: int = 5,
+        stable_s: float = 60.0,
+    ) -> None:
         self.name, self.command, self.pid_file = name, command, pid_file
         self.backoff_s, self.max_backoff_s = backoff_s, max_backoff_s
         self.max_crashes, self.stable_s = max_crashes, stable_s
@@ -69,16 +78,26 @@ class Supervisor:
             crashes = 1 if ran_s >= self.stable_s else crashes + 1
             why = f"{self.name} exited ({describe(returncode)}) after {ran_s:.1f} s"
             if crashes >= self.max_crashes:
-                reason = (f"{why}; gave up after {crashes} crashes in a row, each within "
-                          f"{self.stable_s:.0f} s of its start")
-                log.error("service keeps crashing; not restarted",
-                          extra={"supervised": self.name, "reason": reason})
+                reason = (
+                    f"{why}; gave up after {crashes} crashes in a row, each within "
+                    f"{self.stable_s:.0f} s of its start"
+                )
+                log.error(
+                    "service keeps crashing; not restarted",
+                    extra={"supervised": self.name, "reason": reason},
+                )
                 self.failed_file.write_text(reason + "\n")
                 return 1
             delay = min(self.max_backoff_s, self.backoff_s * 2 ** (crashes - 1))
-            log.warning("service exited; restarting",
-                        extra={"supervised": self.name, "reason": why, "crashes": crashes,
-                               "restart_in_s": delay})
+            log.warning(
+                "service exited; restarting",
+                extra={
+                    "supervised": self.name,
+                    "reason": why,
+                    "crashes": crashes,
+                    "restart_in_s": delay,
+                },
+            )
             if self._sleep(delay):
                 break
         log.info("service stopped", extra={"supervised": self.name})
@@ -101,11 +120,13 @@ class Supervisor:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m chatlens.cli.supervise",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m chatlens.cli.supervise", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--name", required=True)
-    parser.add_argument("--pid-file", type=Path, required=True,
-                        help="where the service's own pid is written")
+    parser.add_argument(
+        "--pid-file", type=Path, required=True, help="where the service's own pid is written"
+    )
     parser.add_argument("--backoff", type=float, default=1.0)
     parser.add_argument("--max-backoff", type=float, default=30.0)
     parser.add_argument("--max-crashes", type=int, default=5)
@@ -116,9 +137,15 @@ def main(argv: list[str] | None = None) -> int:
     if not command:
         parser.error("no command to supervise")
     configure_logging("supervisor")
-    supervisor = Supervisor(args.name, command, args.pid_file, backoff_s=args.backoff,
-                            max_backoff_s=args.max_backoff, max_crashes=args.max_crashes,
-                            stable_s=args.stable_s)
+    supervisor = Supervisor(
+        args.name,
+        command,
+        args.pid_file,
+        backoff_s=args.backoff,
+        max_backoff_s=args.max_backoff,
+        max_crashes=args.max_crashes,
+        stable_s=args.stable_s,
+    )
     signal.signal(signal.SIGTERM, supervisor.stop)
     signal.signal(signal.SIGINT, supervisor.stop)
     return supervisor.run()

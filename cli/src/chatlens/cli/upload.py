@@ -39,11 +39,14 @@ class UploadState:
     def get(self, server: str, collection_id: str, sha256: str) -> dict | None:
         return self.uploads.get(self.key(server, collection_id, sha256))
 
-    def record(self, server: str, collection_id: str, sha256: str, job_id: str,
-               filename: str) -> None:
+    def record(
+        self, server: str, collection_id: str, sha256: str, job_id: str, filename: str
+    ) -> None:
         self.uploads[self.key(server, collection_id, sha256)] = {
-            "job_id": job_id, "filename": filename, "at": time.strftime("%Y-%m-%dT%H:%M:%SZ",
-                                                                        time.gmtime())}
+            "job_id": job_id,
+            "filename": filename,
+            "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
         write_json(self.path, {"uploads": self.uploads})
 
     def forget(self, server: str, collection_id: str, sha256: str) -> None:
@@ -83,9 +86,17 @@ def resolve_collection(client: Client, ref: str, create: bool = False) -> dict:
     raise SystemExit(f"error: no collection {ref!r} (pass --create to create it)")
 
 
-def upload_files(client: Client, collection_id: str, paths: list[Path], state: UploadState, *,
-                 fmt: str = "auto", timezone: str | None = None, retry_failed: bool = False,
-                 bar: Bar = tqdm) -> list[FileOutcome]:
+def upload_files(
+    client: Client,
+    collection_id: str,
+    paths: list[Path],
+    state: UploadState,
+    *,
+    fmt: str = "auto",
+    timezone: str | None = None,
+    retry_failed: bool = False,
+    bar: Bar = tqdm,
+) -> list[FileOutcome]:
     """Upload what the state does not already hold, one bar per file and one overall."""
     outcomes, to_send = [], []
     for path in paths:
@@ -103,14 +114,28 @@ def upload_files(client: Client, collection_id: str, paths: list[Path], state: U
         to_send.append((outcome, sha))
 
     total = sum(o.path.stat().st_size for o, _ in to_send)
-    overall = bar(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc="all files",
-                  position=0, disable=not to_send)
+    overall = bar(
+        total=total,
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        desc="all files",
+        position=0,
+        disable=not to_send,
+    )
     base = 0
     try:
         for outcome, sha in to_send:
             size = outcome.path.stat().st_size
-            file_bar = bar(total=size, unit="B", unit_scale=True, unit_divisor=1024,
-                           desc=outcome.path.name, position=1, leave=False)
+            file_bar = bar(
+                total=size,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                desc=outcome.path.name,
+                position=1,
+                leave=False,
+            )
 
             def progress(sent: int, body: int, file_bar=file_bar, size=size, base=base) -> None:
                 # The body is the file plus a few hundred bytes of multipart framing.
@@ -145,20 +170,24 @@ def _job_or_none(client: Client, job_id: str) -> dict | None:
         raise
 
 
-def follow_jobs(client: Client, outcomes: list[FileOutcome], *, poll_s: float = 1.0,
-                bar: Bar = tqdm) -> dict[str, dict]:
+def follow_jobs(
+    client: Client, outcomes: list[FileOutcome], *, poll_s: float = 1.0, bar: Bar = tqdm
+) -> dict[str, dict]:
     """Poll the jobs until each ends, with a bar per job; their final states by job id."""
     names = {o.job_id: o.path.name for o in outcomes if o.job_id}
     final: dict[str, dict] = {}
-    bars = {job_id: bar(total=1, unit="msg", desc=name, position=i, leave=False)
-            for i, (job_id, name) in enumerate(names.items())}
+    bars = {
+        job_id: bar(total=1, unit="msg", desc=name, position=i, leave=False)
+        for i, (job_id, name) in enumerate(names.items())
+    }
     try:
         while len(final) < len(names):
             for job_id in names.keys() - final.keys():
                 job = client.job(job_id)
                 progress, job_bar = job["progress"], bars[job_id]
-                job_bar.set_description(f"{names[job_id]}: {progress['stage'] or job['status']}",
-                                        refresh=False)
+                job_bar.set_description(
+                    f"{names[job_id]}: {progress['stage'] or job['status']}", refresh=False
+                )
                 if progress["total"]:
                     job_bar.total = progress["total"]
                     job_bar.n = min(progress["done"], progress["total"])

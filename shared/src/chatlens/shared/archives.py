@@ -102,7 +102,9 @@ class Budget:
         if self.used > self.limit:
             raise ArchiveRefused(
                 "archive_too_large",
-                f"archive expands past {self.limit} bytes (at entry {entry!r})", entry)
+                f"archive expands past {self.limit} bytes (at entry {entry!r})",
+                entry,
+            )
 
 
 def _refusal(code: str, entry: str, what: str) -> ArchiveRefused:
@@ -196,11 +198,13 @@ def _refuse_too_many(count: int | None, limits: ArchiveLimits, parents: tuple[st
         raise ArchiveRefused(
             "archive_too_many_entries",
             f"archive {prefix}has more than {limits.max_entries} entries, the limit",
-            parents[-1] if parents else None)
+            parents[-1] if parents else None,
+        )
 
 
-def check_zip(zf: zipfile.ZipFile, limits: ArchiveLimits,
-              parents: tuple[str, ...] = ()) -> list[EntryInfo]:
+def check_zip(
+    zf: zipfile.ZipFile, limits: ArchiveLimits, parents: tuple[str, ...] = ()
+) -> list[EntryInfo]:
     """Structural checks of an open archive (no decompression); the checked entries, in order."""
     infos = zf.infolist()
     prefix = "/".join(parents) + "/" if parents else ""
@@ -223,9 +227,16 @@ def check_zip(zf: zipfile.ZipFile, limits: ArchiveLimits,
             raise _refusal("archive_duplicate_entry", shown, "appears twice")
         seen.add(key)
         ranges.append((*_local_range(fp, info, shown), shown))
-        entries.append(EntryInfo(name=name, size=info.file_size,
-                                 compressed_size=info.compress_size, is_dir=info.is_dir(),
-                                 parents=parents, zipinfo=info))
+        entries.append(
+            EntryInfo(
+                name=name,
+                size=info.file_size,
+                compressed_size=info.compress_size,
+                is_dir=info.is_dir(),
+                parents=parents,
+                zipinfo=info,
+            )
+        )
     # Entries must be disjoint byte ranges before the central directory; overlap is how a bomb
     # makes one compressed stream count as many entries.
     ranges.sort()
@@ -241,8 +252,9 @@ def check_zip(zf: zipfile.ZipFile, limits: ArchiveLimits,
 class _CountingReader(io.RawIOBase):
     """Reads a zip entry, counting every decompressed byte against the budget and ratio."""
 
-    def __init__(self, raw: IO[bytes], entry: EntryInfo, limits: ArchiveLimits,
-                 budget: Budget) -> None:
+    def __init__(
+        self, raw: IO[bytes], entry: EntryInfo, limits: ArchiveLimits, budget: Budget
+    ) -> None:
         self._raw = raw
         self._entry = entry
         self._limits = limits
@@ -265,8 +277,11 @@ class _CountingReader(io.RawIOBase):
         self._budget.spend(n, self._entry.path)
         if self.produced > self._limits.ratio_min_bytes and self.produced > self._ratio_cap:
             ratio = f"{self._limits.max_ratio:g}x"
-            raise _refusal("archive_ratio", self._entry.path,
-                           f"expands more than {ratio}: it looks like a zip bomb")
+            raise _refusal(
+                "archive_ratio",
+                self._entry.path,
+                f"expands more than {ratio}: it looks like a zip bomb",
+            )
         return n
 
     def close(self) -> None:
@@ -275,8 +290,9 @@ class _CountingReader(io.RawIOBase):
         super().close()
 
 
-def open_entry(zf: zipfile.ZipFile, entry: EntryInfo, limits: ArchiveLimits,
-               budget: Budget | None = None) -> io.BufferedReader:
+def open_entry(
+    zf: zipfile.ZipFile, entry: EntryInfo, limits: ArchiveLimits, budget: Budget | None = None
+) -> io.BufferedReader:
     """A binary file-like over a checked entry that raises :class:`ArchiveRefused` as soon as
     the decompressed bytes pass the budget or the ratio limit."""
     if entry.zipinfo is None or entry.is_dir:
@@ -299,8 +315,14 @@ class SafeZip:
     ...     with archive.open("_chat.txt") as stream: ...
     """
 
-    def __init__(self, source: Path | str | BinaryIO, limits: ArchiveLimits | None = None, *,
-                 parents: tuple[str, ...] = (), budget: Budget | None = None) -> None:
+    def __init__(
+        self,
+        source: Path | str | BinaryIO,
+        limits: ArchiveLimits | None = None,
+        *,
+        parents: tuple[str, ...] = (),
+        budget: Budget | None = None,
+    ) -> None:
         self.limits = limits or ArchiveLimits()
         self.parents = parents
         self.budget = budget if budget is not None else Budget(self.limits.max_total_bytes)
@@ -310,9 +332,11 @@ class SafeZip:
         try:
             self._zip = zipfile.ZipFile(source)
         except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
-            raise ArchiveRefused("archive_corrupt",
-                                 f"{shown or 'archive'!r} is not a readable zip archive: {exc}",
-                                 "/".join(parents) or None) from exc
+            raise ArchiveRefused(
+                "archive_corrupt",
+                f"{shown or 'archive'!r} is not a readable zip archive: {exc}",
+                "/".join(parents) or None,
+            ) from exc
         try:
             self.entries = check_zip(self._zip, self.limits, parents)
         except BaseException:
@@ -346,15 +370,19 @@ class SafeZip:
         """The archive inside ``entry``, spooled to a temporary file (zipfile needs to seek)."""
         entry = self.entry(entry) if isinstance(entry, str) else entry
         if len(entry.parents) + 1 > self.limits.max_depth:
-            raise _refusal("archive_nested_too_deep", entry.path,
-                           f"nests archives deeper than {self.limits.max_depth}")
+            raise _refusal(
+                "archive_nested_too_deep",
+                entry.path,
+                f"nests archives deeper than {self.limits.max_depth}",
+            )
         spool = tempfile.TemporaryFile(prefix="chatlens-nested-")
         try:
             with self.open(entry) as stream:
                 shutil.copyfileobj(stream, spool, _CHUNK)
             spool.seek(0)
-            nested = SafeZip(spool, self.limits, parents=(*entry.parents, entry.name),
-                             budget=self.budget)
+            nested = SafeZip(
+                spool, self.limits, parents=(*entry.parents, entry.name), budget=self.budget
+            )
         except BaseException:
             spool.close()
             raise
@@ -368,8 +396,9 @@ def is_zip(path: Path) -> bool:
         return fp.read(4) in (_LOCAL_SIGNATURE, b"PK\x05\x06")
 
 
-def inspect(path: Path | str | BinaryIO, limits: ArchiveLimits | None = None, *,
-            verify: bool = True) -> list[EntryInfo]:
+def inspect(
+    path: Path | str | BinaryIO, limits: ArchiveLimits | None = None, *, verify: bool = True
+) -> list[EntryInfo]:
     """Check an archive and every archive inside it; the entries of all levels, outer first.
 
     With ``verify`` (the default) every entry is decompressed once and its bytes counted, which is
@@ -394,7 +423,9 @@ def inspect(path: Path | str | BinaryIO, limits: ArchiveLimits | None = None, *,
         walk(top)
         # Many tiny nested archives could each pass while together holding too many entries.
         if len(found) > limits.max_entries:
-            raise ArchiveRefused("archive_too_many_entries",
-                                 f"archive has {len(found)} entries with its nested archives; "
-                                 f"the limit is {limits.max_entries}")
+            raise ArchiveRefused(
+                "archive_too_many_entries",
+                f"archive has {len(found)} entries with its nested archives; "
+                f"the limit is {limits.max_entries}",
+            )
     return found

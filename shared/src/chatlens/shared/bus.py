@@ -67,17 +67,31 @@ log = logging.getLogger(__name__)
 
 # The bus's errors and what a handler is told are defined with the one sorting of results
 # (chatlens.shared.handling) and offered here too, where services have always imported them.
-__all__ = ["BrokerUnavailable", "Bus", "Consumer", "Delivery", "PermanentError",
-           "PublishFailed", "RetryPolicy",
-           "RpcClient", "RpcError", "RpcTimeout", "TransientError"]
+__all__ = [
+    "BrokerUnavailable",
+    "Bus",
+    "Consumer",
+    "Delivery",
+    "PermanentError",
+    "PublishFailed",
+    "RetryPolicy",
+    "RpcClient",
+    "RpcError",
+    "RpcTimeout",
+    "TransientError",
+]
 
 # Streaming RPC headers: the caller asks for a stream; each reply says its place in it.
 STREAM_HEADER = "x-chatlens-stream"
 SEQ_HEADER = "x-chatlens-seq"
 FINAL_HEADER = "x-chatlens-final"
 
-CONNECTION_ERRORS = (pika.exceptions.AMQPConnectionError, pika.exceptions.AMQPChannelError,
-                     pika.exceptions.StreamLostError, ConnectionError)
+CONNECTION_ERRORS = (
+    pika.exceptions.AMQPConnectionError,
+    pika.exceptions.AMQPChannelError,
+    pika.exceptions.StreamLostError,
+    ConnectionError,
+)
 
 
 def _properties(message: schemas.Message, **extra: Any) -> pika.BasicProperties:
@@ -96,12 +110,14 @@ def _properties(message: schemas.Message, **extra: Any) -> pika.BasicProperties:
     )
 
 
-def _reply_properties(reply: schemas.Message, request: pika.BasicProperties, seq: int,
-                      final: bool) -> pika.BasicProperties:
+def _reply_properties(
+    reply: schemas.Message, request: pika.BasicProperties, seq: int, final: bool
+) -> pika.BasicProperties:
     """A stream's reply: numbered, and carrying the server channel's direct reply-to, where the
     caller sends :class:`~chatlens.shared.schemas.StreamCancelled` when it stops reading."""
-    properties = _properties(reply, correlation_id=request.correlation_id,
-                             reply_to=topology.REPLY_TO)
+    properties = _properties(
+        reply, correlation_id=request.correlation_id, reply_to=topology.REPLY_TO
+    )
     properties.headers.update({SEQ_HEADER: seq, FINAL_HEADER: final})
     return properties
 
@@ -115,8 +131,9 @@ class Bus:
     its collection (``topology.routing_key``).
     """
 
-    def __init__(self, url: str, service: str, retry: RetryPolicy | None = None,
-                 index_replicas: int = 1) -> None:
+    def __init__(
+        self, url: str, service: str, retry: RetryPolicy | None = None, index_replicas: int = 1
+    ) -> None:
         self.parameters = pika.URLParameters(url)
         self.service = service
         self.retry = retry or RetryPolicy()
@@ -150,13 +167,17 @@ class Bus:
             key = topology.routing_key(message, self.index_replicas)
             properties = _properties(message, delivery_mode=pika.DeliveryMode.Persistent)
         with self._lock:
-            for attempt in Retrying(retry=retry_if_exception_type(CONNECTION_ERRORS),
-                                    stop=stop_after_attempt(3),
-                                    wait=wait_exponential(multiplier=0.2, max=2), reraise=True):
+            for attempt in Retrying(
+                retry=retry_if_exception_type(CONNECTION_ERRORS),
+                stop=stop_after_attempt(3),
+                wait=wait_exponential(multiplier=0.2, max=2),
+                reraise=True,
+            ):
                 with attempt:
                     try:
                         self._publishing_channel().basic_publish(
-                            exchange, key, body, properties, mandatory=mandatory)
+                            exchange, key, body, properties, mandatory=mandatory
+                        )
                     except (pika.exceptions.UnroutableError, pika.exceptions.NackError) as exc:
                         raise PublishFailed(f"{message.type} {message.id}: {exc!r}") from exc
                     except CONNECTION_ERRORS:
@@ -172,8 +193,7 @@ class Bus:
         channel = self._channel = self._connection.channel()
         channel.confirm_delivery()
         # A service may broadcast before any subscriber (or ``declare``) made the exchange.
-        channel.exchange_declare(topology.BROADCAST_EXCHANGE, exchange_type="fanout",
-                                 durable=True)
+        channel.exchange_declare(topology.BROADCAST_EXCHANGE, exchange_type="fanout", durable=True)
         return channel
 
     def _drop_publisher(self) -> None:
@@ -184,49 +204,84 @@ class Bus:
             pass
         self._connection = self._channel = None
 
-    def consumer(self, queue: str, handler: Callable[[schemas.Message, Delivery], object],
-                 *, prefetch: int = 8, workers: int = 1) -> Consumer:
+    def consumer(
+        self,
+        queue: str,
+        handler: Callable[[schemas.Message, Delivery], object],
+        *,
+        prefetch: int = 8,
+        workers: int = 1,
+    ) -> Consumer:
         """A consumer of ``queue``; call ``run()`` (blocking) or ``start()`` (a thread)."""
         return Consumer(self, queue, handler, prefetch=prefetch, workers=workers, rpc=False)
 
-    def subscriber(self, handler: Callable[[schemas.Message, Delivery], object], *,
-                   on_connect: Callable[[], None] | None = None, prefetch: int = 8) -> Consumer:
+    def subscriber(
+        self,
+        handler: Callable[[schemas.Message, Delivery], object],
+        *,
+        on_connect: Callable[[], None] | None = None,
+        prefetch: int = 8,
+    ) -> Consumer:
         """A consumer of every broadcast, through a queue of its own that lives as long as its
         connection; ``on_connect`` is called each time that queue is bound anew (broadcasts
         made while it was disconnected are lost to it). ``run()`` or ``start()`` as above."""
-        return Consumer(self, queues.BROADCAST, handler, prefetch=prefetch, workers=1, rpc=False,
-                        on_connect=on_connect)
+        return Consumer(
+            self,
+            queues.BROADCAST,
+            handler,
+            prefetch=prefetch,
+            workers=1,
+            rpc=False,
+            on_connect=on_connect,
+        )
 
-    def dead_letter_sweeper(self, spec: topology.QueueSpec,
-                            handler: Callable[[DeadLetter], object]) -> Consumer:
+    def dead_letter_sweeper(
+        self, spec: topology.QueueSpec, handler: Callable[[DeadLetter], object]
+    ) -> Consumer:
         """A consumer of ``spec``'s dead-letter queue handing each message, undecoded, to
         ``handler``; acked once it returned, returned to the queue if it raised."""
-        return Consumer(self, spec.dead_letter_queue, lambda *_: None, prefetch=1, workers=1,
-                        rpc=False, dead=(spec.name, handler))
+        return Consumer(
+            self,
+            spec.dead_letter_queue,
+            lambda *_: None,
+            prefetch=1,
+            workers=1,
+            rpc=False,
+            dead=(spec.name, handler),
+        )
 
     def park(self, dead: DeadLetter) -> None:
         """Keep a dead message, as it was published plus why it died, in its queue's parking
         queue (declared here: only what is parked needs one); returns once the broker confirmed
         it (``PublishFailed`` otherwise)."""
         properties = pika.BasicProperties(
-            content_type="application/json", type=dead.type, message_id=dead.message_id,
-            headers=dead.parked_headers(), delivery_mode=pika.DeliveryMode.Persistent)
+            content_type="application/json",
+            type=dead.type,
+            message_id=dead.message_id,
+            headers=dead.parked_headers(),
+            delivery_mode=pika.DeliveryMode.Persistent,
+        )
         with self._lock:
             try:
                 channel = self._publishing_channel()
-                channel.queue_declare(dead.parking_queue, durable=True,
-                                      arguments={"x-queue-type": "quorum"})
-                channel.basic_publish("", dead.parking_queue, dead.body, properties,
-                                      mandatory=True)
+                channel.queue_declare(
+                    dead.parking_queue, durable=True, arguments={"x-queue-type": "quorum"}
+                )
+                channel.basic_publish("", dead.parking_queue, dead.body, properties, mandatory=True)
             except (pika.exceptions.UnroutableError, pika.exceptions.NackError) as exc:
                 raise PublishFailed(f"parking {dead.type} {dead.message_id}: {exc!r}") from exc
             except CONNECTION_ERRORS:
                 self._drop_publisher()
                 raise
 
-    def rpc_server(self, queue: str,
-                   handler: Callable[[schemas.Message, Delivery], schemas.Message],
-                   *, prefetch: int = 4, workers: int = 1) -> Consumer:
+    def rpc_server(
+        self,
+        queue: str,
+        handler: Callable[[schemas.Message, Delivery], schemas.Message],
+        *,
+        prefetch: int = 4,
+        workers: int = 1,
+    ) -> Consumer:
         """A consumer that replies with what ``handler`` returns (or ``RpcFailed``)."""
         return Consumer(self, queue, handler, prefetch=prefetch, workers=workers, rpc=True)
 
@@ -271,11 +326,18 @@ def _consumer_count(channel: BlockingChannel, queue: str) -> int:
 class Consumer:
     """Consumes one queue with manual acks, running the handler on a small thread pool."""
 
-    def __init__(self, bus: Bus, queue: str,
-                 handler: Callable[[schemas.Message, Delivery], object], *, prefetch: int,
-                 workers: int,
-                 rpc: bool, on_connect: Callable[[], None] | None = None,
-                 dead: tuple[str, Callable[[DeadLetter], object]] | None = None) -> None:
+    def __init__(
+        self,
+        bus: Bus,
+        queue: str,
+        handler: Callable[[schemas.Message, Delivery], object],
+        *,
+        prefetch: int,
+        workers: int,
+        rpc: bool,
+        on_connect: Callable[[], None] | None = None,
+        dead: tuple[str, Callable[[DeadLetter], object]] | None = None,
+    ) -> None:
         self.bus, self.queue, self.handler = bus, queue, handler
         # A dead-letter sweeper: (the work queue whose dead letters these are, its handler).
         self._dead = dead
@@ -316,8 +378,10 @@ class Consumer:
                     backoff = 0.5
                 except CONNECTION_ERRORS as exc:
                     self._ready.clear()
-                    log.warning("consumer lost its connection; reconnecting",
-                                extra={"queue": self.queue, "error": repr(exc), "in_s": backoff})
+                    log.warning(
+                        "consumer lost its connection; reconnecting",
+                        extra={"queue": self.queue, "error": repr(exc), "in_s": backoff},
+                    )
                     self._stopping.wait(backoff)
                     backoff = min(backoff * 2, 15.0)
         finally:
@@ -329,8 +393,11 @@ class Consumer:
             channel = connection.channel()
             channel.basic_qos(prefetch_count=self.prefetch)
             on_message = functools.partial(self._on_message, connection)
-            queue = (topology.declare_subscriber(channel) if self.queue == queues.BROADCAST
-                     else self.queue)
+            queue = (
+                topology.declare_subscriber(channel)
+                if self.queue == queues.BROADCAST
+                else self.queue
+            )
             tag = channel.basic_consume(queue, on_message)
             if self._on_connect is not None:
                 try:
@@ -353,9 +420,14 @@ class Consumer:
                 connection.close()
 
     # --- on pika's I/O thread --------------------------------------------------------------
-    def _on_message(self, connection: pika.BlockingConnection, channel: BlockingChannel,
-                    method: Basic.Deliver, properties: pika.BasicProperties,
-                    body: bytes) -> None:
+    def _on_message(
+        self,
+        connection: pika.BlockingConnection,
+        channel: BlockingChannel,
+        method: Basic.Deliver,
+        properties: pika.BasicProperties,
+        body: bytes,
+    ) -> None:
         if self._stopping.is_set():  # arrived while stopping: give it back untouched
             channel.basic_nack(method.delivery_tag, requeue=True)
             return
@@ -363,8 +435,13 @@ class Consumer:
             self._inflight += 1
         self._executor.submit(self._work, connection, channel, method, properties, body)
 
-    def _on_control(self, channel: BlockingChannel, method: Basic.Deliver,
-                    properties: pika.BasicProperties, body: bytes) -> None:
+    def _on_control(
+        self,
+        channel: BlockingChannel,
+        method: Basic.Deliver,
+        properties: pika.BasicProperties,
+        body: bytes,
+    ) -> None:
         """A caller stopped reading a stream: mark it, the worker thread closes the generator."""
         if properties.type == schemas.StreamCancelled.type and properties.correlation_id:
             cancelled = self._cancelled.get(properties.correlation_id)
@@ -372,8 +449,14 @@ class Consumer:
                 cancelled.set()
 
     # --- on a worker thread -----------------------------------------------------------------
-    def _work(self, connection: pika.BlockingConnection, channel: BlockingChannel,
-              method: Basic.Deliver, properties: pika.BasicProperties, body: bytes) -> None:
+    def _work(
+        self,
+        connection: pika.BlockingConnection,
+        channel: BlockingChannel,
+        method: Basic.Deliver,
+        properties: pika.BasicProperties,
+        body: bytes,
+    ) -> None:
         headers = dict(properties.headers or {})
         if self._dead is not None:
             self._sweep(connection, channel, method, properties, body, headers)
@@ -388,8 +471,10 @@ class Consumer:
             last=_last_delivery(self.queue, int(headers.get("x-delivery-count", 0))),
         )
         started = time.perf_counter()
-        with logs.correlation(delivery.correlation_id), \
-                tracing.consuming(headers, properties.type or "message", self.queue):
+        with (
+            logs.correlation(delivery.correlation_id),
+            tracing.consuming(headers, properties.type or "message", self.queue),
+        ):
             reply: object
             if self._stopping.is_set():  # queued behind others when stop() came: hand it back
                 outcome, reply = "returned", None
@@ -400,8 +485,9 @@ class Consumer:
                 reply, seq = self._finish(connection, channel, properties, reply, delivery)
             metrics.BUS_HANDLER_SECONDS.labels(self.queue).observe(time.perf_counter() - started)
             metrics.BUS_CONSUMED.labels(self.queue, outcome).inc()
-            settle = functools.partial(self._settle, channel, method, properties, outcome, reply,
-                                       seq)
+            settle = functools.partial(
+                self._settle, channel, method, properties, outcome, reply, seq
+            )
             try:
                 connection.add_callback_threadsafe(settle)
             except CONNECTION_ERRORS:
@@ -411,42 +497,67 @@ class Consumer:
                 with self._inflight_lock:
                     self._inflight -= 1
 
-    def _sweep(self, connection: pika.BlockingConnection, channel: BlockingChannel,
-               method: Basic.Deliver, properties: pika.BasicProperties, body: bytes,
-               headers: dict[str, Any]) -> None:
+    def _sweep(
+        self,
+        connection: pika.BlockingConnection,
+        channel: BlockingChannel,
+        method: Basic.Deliver,
+        properties: pika.BasicProperties,
+        body: bytes,
+        headers: dict[str, Any],
+    ) -> None:
         assert self._dead is not None
         queue, handler = self._dead
-        dead = DeadLetter(queue=queue, type=properties.type, message_id=properties.message_id,
-                          body=body, headers=headers)
+        dead = DeadLetter(
+            queue=queue,
+            type=properties.type,
+            message_id=properties.message_id,
+            body=body,
+            headers=headers,
+        )
         outcome = "acked"
         with logs.correlation(headers.get(logs.AMQP_HEADER)):
             try:
                 handler(dead)
             except Exception:  # the broker or the database away: keep it, try again soon
-                log.exception("could not sweep a dead letter; returned to its queue",
-                              extra={"queue": self.queue, "id": properties.message_id})
+                log.exception(
+                    "could not sweep a dead letter; returned to its queue",
+                    extra={"queue": self.queue, "id": properties.message_id},
+                )
                 outcome = "requeued"
                 self._stopping.wait(2.0)
         metrics.BUS_CONSUMED.labels(self.queue, outcome).inc()
         try:
-            connection.add_callback_threadsafe(functools.partial(
-                self._settle, channel, method, properties, outcome, None))
+            connection.add_callback_threadsafe(
+                functools.partial(self._settle, channel, method, properties, outcome, None)
+            )
         except CONNECTION_ERRORS:
             log.warning("connection closed before ack; the dead letter will be swept again")
         finally:
             with self._inflight_lock:
                 self._inflight -= 1
 
-    def _outcome(self, properties: pika.BasicProperties, body: bytes,
-                 delivery: Delivery) -> tuple[str, object]:
+    def _outcome(
+        self, properties: pika.BasicProperties, body: bytes, delivery: Delivery
+    ) -> tuple[str, object]:
         """Run the handler and sort the result (``handling.outcome``: the one place)."""
-        return outcome(self.handler, properties.type, body,
-                       (properties.headers or {}).get("schema-version"), delivery, self.bus.retry)
+        return outcome(
+            self.handler,
+            properties.type,
+            body,
+            (properties.headers or {}).get("schema-version"),
+            delivery,
+            self.bus.retry,
+        )
 
-    def _finish(self, connection: pika.BlockingConnection, channel: BlockingChannel,
-                properties: pika.BasicProperties,
-                stream: Generator[schemas.Message, None, object],
-                delivery: Delivery) -> tuple[schemas.Message, int | None]:
+    def _finish(
+        self,
+        connection: pika.BlockingConnection,
+        channel: BlockingChannel,
+        properties: pika.BasicProperties,
+        stream: Generator[schemas.Message, None, object],
+        delivery: Delivery,
+    ) -> tuple[schemas.Message, int | None]:
         """Run a handler's generator to its end (``handling.drive_stream``); each chunk goes
         out on pika's I/O thread, a cancel from the caller closes the generator."""
         key = properties.correlation_id or ""
@@ -462,15 +573,30 @@ class Consumer:
             self._cancelled.pop(key, None)
 
     # --- back on pika's I/O thread ----------------------------------------------------------
-    def _send_chunk(self, channel: BlockingChannel, properties: pika.BasicProperties,
-                    chunk: schemas.Message, seq: int) -> None:
+    def _send_chunk(
+        self,
+        channel: BlockingChannel,
+        properties: pika.BasicProperties,
+        chunk: schemas.Message,
+        seq: int,
+    ) -> None:
         if channel.is_open:
-            channel.basic_publish("", properties.reply_to, schemas.encode(chunk),
-                                  _reply_properties(chunk, properties, seq, final=False))
+            channel.basic_publish(
+                "",
+                properties.reply_to,
+                schemas.encode(chunk),
+                _reply_properties(chunk, properties, seq, final=False),
+            )
 
-    def _settle(self, channel: BlockingChannel, method: Basic.Deliver,
-                properties: pika.BasicProperties, outcome: str, reply: object,
-                seq: int | None = None) -> None:
+    def _settle(
+        self,
+        channel: BlockingChannel,
+        method: Basic.Deliver,
+        properties: pika.BasicProperties,
+        outcome: str,
+        reply: object,
+        seq: int | None = None,
+    ) -> None:
         if not channel.is_open:
             return
         if outcome == "returned":
@@ -479,10 +605,13 @@ class Consumer:
             # An RPC is answered once, success or not; the caller decides what to do next.
             if properties.reply_to and isinstance(reply, schemas.Message):
                 reply_properties = (
-                    _properties(reply, correlation_id=properties.correlation_id) if seq is None
-                    else _reply_properties(reply, properties, seq, final=True))
-                channel.basic_publish("", properties.reply_to, schemas.encode(reply),
-                                      reply_properties)
+                    _properties(reply, correlation_id=properties.correlation_id)
+                    if seq is None
+                    else _reply_properties(reply, properties, seq, final=True)
+                )
+                channel.basic_publish(
+                    "", properties.reply_to, schemas.encode(reply), reply_properties
+                )
             channel.basic_ack(method.delivery_tag)
         elif outcome == "acked":
             channel.basic_ack(method.delivery_tag)
@@ -512,8 +641,9 @@ class RpcClient:
         except CONNECTION_ERRORS as exc:
             outcome = BrokerUnavailable.__name__
             self.close()
-            raise BrokerUnavailable(f"{request.type}: the broker connection failed: "
-                                    f"{exc!r}") from exc
+            raise BrokerUnavailable(
+                f"{request.type}: the broker connection failed: {exc!r}"
+            ) from exc
         except Exception as exc:
             outcome = type(exc).__name__
             raise
@@ -553,8 +683,7 @@ class RpcClient:
                 while not inbox:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
-                        raise RpcTimeout(f"{request.type}: no stream message within "
-                                         f"{timeout:.1f}s")
+                        raise RpcTimeout(f"{request.type}: no stream message within {timeout:.1f}s")
                     self._connected().process_data_events(time_limit=min(remaining, 0.25))
                 properties, body = inbox.popleft()
                 server = properties.reply_to or server
@@ -565,30 +694,48 @@ class RpcClient:
                     finished = True
                     raise RpcError(message.code, message.message)
                 if headers.get(SEQ_HEADER, expected) != expected:
-                    raise RpcError("stream_broken", f"{request.type}: message "
-                                   f"{headers.get(SEQ_HEADER)} arrived, {expected} expected")
+                    raise RpcError(
+                        "stream_broken",
+                        f"{request.type}: message "
+                        f"{headers.get(SEQ_HEADER)} arrived, {expected} expected",
+                    )
                 expected += 1
                 yield message
         except CONNECTION_ERRORS as exc:
             self.close()
-            raise BrokerUnavailable(f"{request.type}: the broker connection failed: "
-                                    f"{exc!r}") from exc
+            raise BrokerUnavailable(
+                f"{request.type}: the broker connection failed: {exc!r}"
+            ) from exc
         finally:
             self._streams.pop(correlation_id, None)
             if not finished and server and self._channel is not None and self._channel.is_open:
                 cancel = schemas.StreamCancelled()
                 try:
-                    self._channel.basic_publish("", server, schemas.encode(cancel), _properties(
-                        cancel, correlation_id=correlation_id))
-                except (pika.exceptions.UnroutableError, pika.exceptions.NackError,
-                        *CONNECTION_ERRORS):
+                    self._channel.basic_publish(
+                        "",
+                        server,
+                        schemas.encode(cancel),
+                        _properties(cancel, correlation_id=correlation_id),
+                    )
+                except (
+                    pika.exceptions.UnroutableError,
+                    pika.exceptions.NackError,
+                    *CONNECTION_ERRORS,
+                ):
                     log.warning("could not cancel a stream", extra={"type": request.type})
 
-    def _send(self, request: schemas.Message, correlation_id: str, timeout: float,
-              headers: dict[str, Any] | None = None) -> None:
+    def _send(
+        self,
+        request: schemas.Message,
+        correlation_id: str,
+        timeout: float,
+        headers: dict[str, Any] | None = None,
+    ) -> None:
         """Publish ``request`` with our direct reply-to, expiring when the caller gives up."""
         properties = _properties(
-            request, reply_to=topology.REPLY_TO, correlation_id=correlation_id,
+            request,
+            reply_to=topology.REPLY_TO,
+            correlation_id=correlation_id,
             expiration=str(max(1, int(timeout * 1000))),
         )
         properties.headers.update(headers or {})
@@ -599,8 +746,7 @@ class RpcClient:
             try:
                 channel = self._ensure_channel()
                 if queue is not None and not _consumer_count(channel, queue):
-                    raise PublishFailed(f"no server for {request.type}: nothing consumes "
-                                        f"{queue}")
+                    raise PublishFailed(f"no server for {request.type}: nothing consumes {queue}")
                 channel.basic_publish(topology.EXCHANGE, key, body, properties, mandatory=True)
                 break
             except (pika.exceptions.UnroutableError, pika.exceptions.NackError) as exc:
@@ -626,8 +772,13 @@ class RpcClient:
             raise RpcError("bus_closed", "the RPC client's connection was closed")
         return self._connection
 
-    def _on_reply(self, channel: BlockingChannel, method: Basic.Deliver,
-                  properties: pika.BasicProperties, body: bytes) -> None:
+    def _on_reply(
+        self,
+        channel: BlockingChannel,
+        method: Basic.Deliver,
+        properties: pika.BasicProperties,
+        body: bytes,
+    ) -> None:
         # Late replies to calls that timed out are dropped here.
         inbox = self._streams.get(properties.correlation_id or "")
         if inbox is not None:

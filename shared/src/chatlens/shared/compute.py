@@ -17,8 +17,9 @@ from distributed import Client, LocalCluster
 log = logging.getLogger(__name__)
 
 
-def connect(scheduler_address: str | None, *, name: str, resources: dict[str, float],
-            threads: int = 1) -> Client:
+def connect(
+    scheduler_address: str | None, *, name: str, resources: dict[str, float], threads: int = 1
+) -> Client:
     """A Dask client: to the configured scheduler, or to a new in-process LocalCluster."""
     if scheduler_address:
         log.info("joining Dask scheduler", extra={"address": scheduler_address})
@@ -26,8 +27,12 @@ def connect(scheduler_address: str | None, *, name: str, resources: dict[str, fl
     # processes=False keeps the worker in this process: no pickling of models or batches, and
     # nothing is orphaned if the service is killed.
     cluster = LocalCluster(
-        n_workers=1, threads_per_worker=threads, processes=False, resources=resources,
-        dashboard_address=None, name=name,
+        n_workers=1,
+        threads_per_worker=threads,
+        processes=False,
+        resources=resources,
+        dashboard_address=None,
+        name=name,
     )
     log.info("started an in-process Dask LocalCluster", extra={"resources": resources})
     return Client(cluster, name=name)

@@ -103,19 +103,28 @@ class DeadLetter:
         times = f"after {self.deliveries} deliveries" if self.deliveries else "after its deliveries"
         if self.reason == "rejected":
             times = "after it was refused as a permanent failure"
-        return (f"dead-lettered {times} from {self.queue} ({self.type or 'unknown type'}): the "
-                f"service handling it failed each time; the message is kept in "
-                f"{self.parking_queue}. Upload it again once the cause is fixed")
+        return (
+            f"dead-lettered {times} from {self.queue} ({self.type or 'unknown type'}): the "
+            f"service handling it failed each time; the message is kept in "
+            f"{self.parking_queue}. Upload it again once the cause is fixed"
+        )
 
     def parked_headers(self) -> dict[str, Any]:
-        return {**self.headers, REASON_HEADER: self.reason, QUEUE_HEADER: self.queue,
-                DELIVERIES_HEADER: self.deliveries or 0}
+        return {
+            **self.headers,
+            REASON_HEADER: self.reason,
+            QUEUE_HEADER: self.queue,
+            DELIVERIES_HEADER: self.deliveries or 0,
+        }
 
 
 def swept_queues(index_replicas: int = 1) -> tuple[topology.QueueSpec, ...]:
     """Every queue with a dead-letter queue (RPC queues have none), the replicas' own included."""
-    return tuple(spec for spec in (*topology.QUEUES, *topology.replicated_queues(index_replicas))
-                 if not spec.rpc)
+    return tuple(
+        spec
+        for spec in (*topology.QUEUES, *topology.replicated_queues(index_replicas))
+        if not spec.rpc
+    )
 
 
 def _header_text(value: object) -> str:
@@ -124,18 +133,28 @@ def _header_text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def sweeper(publish: Callable[[schemas.Message], None],
-            park: Callable[[DeadLetter], None]) -> Callable[[DeadLetter], None]:
+def sweeper(
+    publish: Callable[[schemas.Message], None], park: Callable[[DeadLetter], None]
+) -> Callable[[DeadLetter], None]:
     """The handler of every dead-letter queue: fail the job, park the message, count it. Any
     exception (the broker away) leaves the message in its dead-letter queue for another try."""
+
     def sweep(dead: DeadLetter) -> None:
         job_id = dead.job_id
         if job_id is not None and dead.type != schemas.JobFailed.type:
             publish(schemas.JobFailed(job_id=job_id, code="gave_up", reason=dead.describe()))
         park(dead)
         DEAD_LETTERS.labels(dead.queue, dead.reason).inc()
-        log.error("dead-lettered message swept", extra={
-            "queue": dead.queue, "type": dead.type, "id": dead.message_id, "job_id": job_id,
-            "reason": dead.reason, "deliveries": dead.deliveries})
+        log.error(
+            "dead-lettered message swept",
+            extra={
+                "queue": dead.queue,
+                "type": dead.type,
+                "id": dead.message_id,
+                "job_id": job_id,
+                "reason": dead.reason,
+                "deliveries": dead.deliveries,
+            },
+        )
 
     return sweep

@@ -63,33 +63,38 @@ def check(url: str, policy: Policy, resolve: Resolver = socket.getaddrinfo) -> N
         raise RefusedUrl(f"not a valid URL: {exc}") from None
     allowed = ("https", "http") if policy.allow_http else ("https",)
     if parts.scheme not in allowed:
-        raise RefusedUrl("the URL must be https://" + (
-            "" if policy.allow_http else " (http:// is not allowed on this server)"))
+        raise RefusedUrl(
+            "the URL must be https://"
+            + ("" if policy.allow_http else " (http:// is not allowed on this server)")
+        )
     if not parts.hostname:
         raise RefusedUrl("the URL has no host")
     if parts.username is not None or parts.password is not None:
         raise RefusedUrl("the URL may not carry credentials")
     if not policy.allow_private:
-        public_addresses(parts.hostname, port or (443 if parts.scheme == "https" else 80),
-                         resolve)
+        public_addresses(parts.hostname, port or (443 if parts.scheme == "https" else 80), resolve)
 
 
-def public_addresses(host: str, port: int,
-                     resolve: Resolver = socket.getaddrinfo) -> list[IpAddress]:
+def public_addresses(
+    host: str, port: int, resolve: Resolver = socket.getaddrinfo
+) -> list[IpAddress]:
     """Every address ``host`` resolves to, in the resolver's order; :class:`RefusedUrl` if any
     is not public, :class:`Unresolvable` if there is none."""
     try:
         found = resolve(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
         raise Unresolvable(f"the host {host!r} does not resolve ({exc})") from None
-    addresses = list(dict.fromkeys(
-        ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in found))
+    addresses = list(
+        dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in found)
+    )
     if not addresses:
         raise Unresolvable(f"the host {host!r} does not resolve")
     private = sorted(str(address) for address in addresses if not is_public(address))
     if private:
-        raise RefusedUrl(f"the host {host!r} resolves to a non-public address "
-                         f"({', '.join(private)}); this server does not call private addresses")
+        raise RefusedUrl(
+            f"the host {host!r} resolves to a non-public address "
+            f"({', '.join(private)}); this server does not call private addresses"
+        )
     return addresses
 
 
@@ -99,21 +104,28 @@ class _CheckedBackend(httpcore.NetworkBackend):
     def __init__(self, resolve: Resolver) -> None:
         self._inner, self._resolve = httpcore.SyncBackend(), resolve
 
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
-                    local_address: str | None = None,
-                    socket_options: Any = None) -> httpcore.NetworkStream:
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
         failure: Exception | None = None
         for address in public_addresses(host, port, self._resolve):
             try:
-                return self._inner.connect_tcp(str(address), port, timeout, local_address,
-                                               socket_options)
+                return self._inner.connect_tcp(
+                    str(address), port, timeout, local_address, socket_options
+                )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 failure = exc
         assert failure is not None
         raise failure
 
-    def connect_unix_socket(self, path: str, timeout: float | None = None,
-                            socket_options: Any = None) -> httpcore.NetworkStream:
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.NetworkStream:
         raise RefusedUrl("unix sockets are not called")
 
     def sleep(self, seconds: float) -> None:
@@ -124,12 +136,14 @@ class _CheckedTransport(httpx.HTTPTransport):
     def __init__(self, resolve: Resolver) -> None:
         super().__init__()
         # httpx takes no network backend of its own; its pool (the one attribute replaced) does.
-        self._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(),
-                                             network_backend=_CheckedBackend(resolve))
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(), network_backend=_CheckedBackend(resolve)
+        )
 
 
-def guarded_client(policy: Policy, resolve: Resolver = socket.getaddrinfo,
-                   **options: Any) -> httpx.Client:
+def guarded_client(
+    policy: Policy, resolve: Resolver = socket.getaddrinfo, **options: Any
+) -> httpx.Client:
     """An ``httpx.Client`` that connects only where ``policy`` allows (see the module); the
     environment's proxies are not used, since a proxy would make the connection instead."""
     if policy.allow_private:

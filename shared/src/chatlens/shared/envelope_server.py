@@ -23,8 +23,9 @@ class Envelope:
 
     def events(self) -> list[dict[str, Any]]:
         """The error events in the envelope (not sessions, client reports, ...)."""
-        return [json.loads(payload) for header, payload in self.items
-                if header.get("type") == "event"]
+        return [
+            json.loads(payload) for header, payload in self.items if header.get("type") == "event"
+        ]
 
 
 @dataclass
@@ -56,7 +57,7 @@ def parse_envelope(body: bytes) -> Envelope:
         item_line, _, rest = rest.partition(b"\n")
         item = json.loads(item_line)
         if "length" in item:
-            payload, rest = rest[:item["length"]], rest[item["length"] + 1:]
+            payload, rest = rest[: item["length"]], rest[item["length"] + 1 :]
         else:
             payload, _, rest = rest.partition(b"\n")
         items.append((item, payload))

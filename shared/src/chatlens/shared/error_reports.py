@@ -30,11 +30,24 @@ if TYPE_CHECKING:
 FILTERED = "[Filtered]"
 # Keys whose values are secrets wherever they appear (extra data, breadcrumbs, query strings):
 # Sentry's own list and ours. (Sentry's scrubber is off once ``data_collection`` is given.)
-SECRET_KEYS = {*DEFAULT_DENYLIST, "x-internal-token", "internal_token", "x-api-key",
-               "refresh_token", "access_token", "id_token", "code", "totp", "recovery_code",
-               "fernet_key", "client_secret", "dsn"}
-_SECRET_KEY = re.compile(r"pass|token|secret|auth|cookie|session|key|csrf|credential|otp",
-                         re.IGNORECASE)
+SECRET_KEYS = {
+    *DEFAULT_DENYLIST,
+    "x-internal-token",
+    "internal_token",
+    "x-api-key",
+    "refresh_token",
+    "access_token",
+    "id_token",
+    "code",
+    "totp",
+    "recovery_code",
+    "fernet_key",
+    "client_secret",
+    "dsn",
+}
+_SECRET_KEY = re.compile(
+    r"pass|token|secret|auth|cookie|session|key|csrf|credential|otp", re.IGNORECASE
+)
 _SHAPES = [
     (re.compile(r"(?i)\bbearer\s+[\w\-.~+/=]+"), "Bearer " + FILTERED),
     (re.compile(r"\beyJ[\w-]+\.[\w-]+\.[\w-]*"), FILTERED),  # a JWT
@@ -43,8 +56,9 @@ _SHAPES = [
 ]
 
 
-def init_sentry(dsn: str | None, service: str, *, environment: str = "production",
-                release: str | None = None) -> bool:
+def init_sentry(
+    dsn: str | None, service: str, *, environment: str = "production", release: str | None = None
+) -> bool:
     """Turn Sentry on when a DSN is configured; with none nothing is set up and nothing is sent.
     Returns whether reports are on."""
     if not dsn:
@@ -90,8 +104,9 @@ def scrub(event: dict[str, Any], _hint: Any = None) -> dict[str, Any]:
         for part in ("data", "cookies", "env"):
             request.pop(part, None)
         headers = request.get("headers") or {}
-        request["headers"] = {name: FILTERED if _SECRET_KEY.search(name) else value
-                              for name, value in headers.items()}
+        request["headers"] = {
+            name: FILTERED if _SECRET_KEY.search(name) else value for name, value in headers.items()
+        }
         if request.get("query_string"):
             request["query_string"] = _scrub_query(str(request["query_string"]))
     release = event.get("release")
@@ -106,8 +121,12 @@ def _before_send(event: Event, _hint: dict[str, Any]) -> Event:
 
 def _scrub_query(query: str) -> str:
     pairs = parse_qsl(query, keep_blank_values=True)
-    return urlencode([(k, FILTERED if _SECRET_KEY.search(k) or k.lower() in SECRET_KEYS else v)
-                      for k, v in pairs])
+    return urlencode(
+        [
+            (k, FILTERED if _SECRET_KEY.search(k) or k.lower() in SECRET_KEYS else v)
+            for k, v in pairs
+        ]
+    )
 
 
 def _scrub_strings(value: Any) -> Any:
@@ -117,8 +136,10 @@ def _scrub_strings(value: Any) -> Any:
             value = pattern.sub(replacement, value)
         return value
     if isinstance(value, dict):
-        return {key: FILTERED if str(key).lower() in SECRET_KEYS else _scrub_strings(item)
-                for key, item in value.items()}
+        return {
+            key: FILTERED if str(key).lower() in SECRET_KEYS else _scrub_strings(item)
+            for key, item in value.items()
+        }
     if isinstance(value, list):
         return [_scrub_strings(item) for item in value]
     return value

@@ -82,8 +82,14 @@ Handler = Callable[[schemas.Message, Delivery], object]
 Publish = Callable[[schemas.Message], None]
 
 
-def outcome(handler: Handler, type_: str | None, body: bytes, schema_version: int | None,
-            delivery: Delivery, policy: RetryPolicy) -> tuple[str, object]:
+def outcome(
+    handler: Handler,
+    type_: str | None,
+    body: bytes,
+    schema_version: int | None,
+    delivery: Delivery,
+    policy: RetryPolicy,
+) -> tuple[str, object]:
     """Decode and handle one delivery: ("acked" | "rejected" | "requeued", the reply).
 
     :class:`TransientError` is retried in-process with backoff, then requeued;
@@ -94,8 +100,9 @@ def outcome(handler: Handler, type_: str | None, body: bytes, schema_version: in
     try:
         message = schemas.decode(type_, body, schema_version)
     except (schemas.UnknownMessage, ValidationError, ValueError) as exc:
-        log.error("undecodable message dead-lettered", extra={"type": type_,
-                                                             "error": str(exc)[:500]})
+        log.error(
+            "undecodable message dead-lettered", extra={"type": type_, "error": str(exc)[:500]}
+        )
         return "rejected", schemas.RpcFailed(code="invalid_message", message=str(exc)[:500])
     try:
         for attempt in Retrying(
@@ -117,15 +124,24 @@ def outcome(handler: Handler, type_: str | None, body: bytes, schema_version: in
             log.error("permanent failure; dead-lettered", extra=extra)
         return "rejected", schemas.RpcFailed(code=exc.code, message=str(exc))
     except Exception as exc:  # transient after retries, or a bug: requeue (limit bounds it)
-        log.exception("handler failed; requeued",
-                      extra={"type": message.type, "id": message.id,
-                             "delivery_count": delivery.delivery_count})
+        log.exception(
+            "handler failed; requeued",
+            extra={
+                "type": message.type,
+                "id": message.id,
+                "delivery_count": delivery.delivery_count,
+            },
+        )
         return "requeued", schemas.RpcFailed(code="internal", message=type(exc).__name__)
 
 
-def drive_stream(stream: Generator[schemas.Message, None, object], delivery: Delivery,
-                 send: Callable[[schemas.Message, int], None], cancelled: threading.Event,
-                 lost: tuple[type[BaseException], ...] = ()) -> tuple[schemas.Message, int | None]:
+def drive_stream(
+    stream: Generator[schemas.Message, None, object],
+    delivery: Delivery,
+    send: Callable[[schemas.Message, int], None],
+    cancelled: threading.Event,
+    lost: tuple[type[BaseException], ...] = (),
+) -> tuple[schemas.Message, int | None]:
     """Run a handler's generator to its end: its return value is the reply. For a streaming
     caller each yielded message goes out at once through ``send(chunk, seq)``; the final reply
     then gets the next number (returned with it). ``cancelled`` set by the caller closes the
@@ -145,8 +161,7 @@ def drive_stream(stream: Generator[schemas.Message, None, object], delivery: Del
                 chunk = next(stream)
             except StopIteration as end:
                 if not isinstance(end.value, schemas.Message):
-                    raise TypeError("a streaming handler must return its final "
-                                    "message") from None
+                    raise TypeError("a streaming handler must return its final message") from None
                 return end.value, final()
             if delivery.stream:
                 send(chunk, seq)
@@ -168,8 +183,13 @@ class Routes:
     (``unsupported``); :meth:`unhandled` lists the bound types without a route, so a service's
     test fails when a new message type is bound to its queue and nothing handles it."""
 
-    def __init__(self, queue: str, table: dict[type[schemas.Message], Callable[..., object]], *,
-                 with_delivery: bool = False) -> None:
+    def __init__(
+        self,
+        queue: str,
+        table: dict[type[schemas.Message], Callable[..., object]],
+        *,
+        with_delivery: bool = False,
+    ) -> None:
         # with_delivery: each route is called with (message, delivery), not just the message.
         self.queue, self.table, self.with_delivery = queue, dict(table), with_delivery
 
@@ -182,5 +202,8 @@ class Routes:
     def unhandled(self) -> list[str]:
         from chatlens.shared import topology
 
-        return [type_ for type_ in topology.bound_to(self.queue)
-                if schemas.MESSAGE_TYPES[type_] not in self.table]
+        return [
+            type_
+            for type_ in topology.bound_to(self.queue)
+            if schemas.MESSAGE_TYPES[type_] not in self.table
+        ]

@@ -27,8 +27,11 @@ def serve(port: int, ready: Callable[[], bool], host: str = "127.0.0.1") -> Thre
                 body, content_type = metrics.render()
                 self._send(200, body, content_type)
             else:
-                self._send(404, b'{"error":{"code":"not_found","message":"no such path"}}',
-                           "application/json")
+                self._send(
+                    404,
+                    b'{"error":{"code":"not_found","message":"no such path"}}',
+                    "application/json",
+                )
 
         def _send(self, status: int, body: bytes, content_type: str) -> None:
             self.send_response(status)

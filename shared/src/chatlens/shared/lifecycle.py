@@ -23,8 +23,7 @@ class StopSignal:
             signal.signal(signum, self._on_signal)
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        log.info("stopping", extra={"service": self.service,
-                                    "signal": signal.Signals(signum).name})
+        log.info("stopping", extra={"service": self.service, "signal": signal.Signals(signum).name})
         self._event.set()
 
     def is_set(self) -> bool:

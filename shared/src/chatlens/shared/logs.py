@@ -72,4 +72,3 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # pika logs every connection step at INFO; keep its warnings only.
     logging.getLogger("pika").setLevel(logging.WARNING)
-

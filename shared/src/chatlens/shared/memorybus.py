@@ -66,8 +66,9 @@ class _Queue:
 class InMemoryBus:
     """The bus in one process's memory; see the module's docstring for what it keeps."""
 
-    def __init__(self, service: str = "test", retry: RetryPolicy | None = None,
-                 index_replicas: int = 1) -> None:
+    def __init__(
+        self, service: str = "test", retry: RetryPolicy | None = None, index_replicas: int = 1
+    ) -> None:
         self.service = service
         # Tests rarely want real backoff: a transient failure is retried at once.
         self.retry = retry or RetryPolicy(attempts=3, initial_s=0.0, max_s=0.0)
@@ -85,26 +86,31 @@ class InMemoryBus:
             self.queues.setdefault(spec.name, _Queue(spec))
 
     def publish(self, message: schemas.Message) -> None:
-        self._route(message, Envelope(message.type, schemas.encode(message),
-                                      self._headers(message)))
+        self._route(
+            message, Envelope(message.type, schemas.encode(message), self._headers(message))
+        )
 
-    def consumer(self, queue: str, handler: Handler, *, prefetch: int = 8,
-                 workers: int = 1) -> MemoryConsumer:
+    def consumer(
+        self, queue: str, handler: Handler, *, prefetch: int = 8, workers: int = 1
+    ) -> MemoryConsumer:
         return MemoryConsumer(self, queue, handler, workers=workers, rpc=False)
 
-    def subscriber(self, handler: Handler, *, on_connect: Callable[[], None] | None = None,
-                   prefetch: int = 8) -> MemoryConsumer:
+    def subscriber(
+        self, handler: Handler, *, on_connect: Callable[[], None] | None = None, prefetch: int = 8
+    ) -> MemoryConsumer:
         """Every broadcast, through a queue of its own (``on_connect`` is called once: an
         in-memory subscriber never loses its connection)."""
-        spec = topology.QueueSpec(f"{queues.BROADCAST}.{uuid.uuid4().hex[:12]}",
-                                  topology.BROADCAST_TYPES)
+        spec = topology.QueueSpec(
+            f"{queues.BROADCAST}.{uuid.uuid4().hex[:12]}", topology.BROADCAST_TYPES
+        )
         self.queues[spec.name] = _Queue(spec)
         if on_connect is not None:
             on_connect()
         return MemoryConsumer(self, spec.name, handler, workers=1, rpc=False)
 
-    def rpc_server(self, queue: str, handler: Handler, *, prefetch: int = 4,
-                   workers: int = 1) -> MemoryConsumer:
+    def rpc_server(
+        self, queue: str, handler: Handler, *, prefetch: int = 4, workers: int = 1
+    ) -> MemoryConsumer:
         return MemoryConsumer(self, queue, handler, workers=workers, rpc=True)
 
     def rpc(self) -> MemoryRpcClient:
@@ -159,9 +165,19 @@ class InMemoryBus:
         if not bound:
             raise PublishFailed(f"{message.type} {message.id}: no queue bound to {key!r}")
         for queue in bound:
-            self._put(queue, envelope if len(bound) == 1 else
-                      Envelope(envelope.type, envelope.body, dict(envelope.headers),
-                               envelope.reply_to, envelope.correlation_id, envelope.expires_at))
+            self._put(
+                queue,
+                envelope
+                if len(bound) == 1
+                else Envelope(
+                    envelope.type,
+                    envelope.body,
+                    dict(envelope.headers),
+                    envelope.reply_to,
+                    envelope.correlation_id,
+                    envelope.expires_at,
+                ),
+            )
 
     def _put(self, queue: _Queue, envelope: Envelope) -> None:
         with queue.ready:
@@ -190,8 +206,9 @@ class InMemoryBus:
 class MemoryConsumer:
     """A consumer (or RPC server) of one in-memory queue, handlers on a thread pool."""
 
-    def __init__(self, bus: InMemoryBus, queue: str, handler: Handler, *, workers: int,
-                 rpc: bool) -> None:
+    def __init__(
+        self, bus: InMemoryBus, queue: str, handler: Handler, *, workers: int, rpc: bool
+    ) -> None:
         if queue not in bus.queues:
             raise KeyError(f"no queue {queue!r} is declared")
         self.bus, self.queue, self.handler, self.rpc = bus, bus.queues[queue], handler, rpc
@@ -206,8 +223,9 @@ class MemoryConsumer:
     def start(self) -> MemoryConsumer:
         self.queue.consumers += 1
         for n in range(self.workers):
-            thread = threading.Thread(target=self.run, name=f"memory-{self.queue.spec.name}-{n}",
-                                      daemon=True)
+            thread = threading.Thread(
+                target=self.run, name=f"memory-{self.queue.spec.name}-{n}", daemon=True
+            )
             thread.start()
             self._threads.append(thread)
         return self
@@ -231,21 +249,32 @@ class MemoryConsumer:
                 self.bus._done()
 
     def _work(self, envelope: Envelope) -> None:
-        stream = bool(self.rpc and envelope.reply_to is not None
-                      and envelope.headers.get("x-chatlens-stream"))
-        delivery = Delivery(queue=self.queue.spec.name, redelivered=envelope.delivery_count > 0,
-                            delivery_count=envelope.delivery_count,
-                            correlation_id=envelope.headers.get(logs.AMQP_HEADER),
-                            headers=dict(envelope.headers), stream=stream,
-                            last=envelope.delivery_count >= self.queue.spec.delivery_limit
-                            and not self.queue.spec.rpc)
+        stream = bool(
+            self.rpc and envelope.reply_to is not None and envelope.headers.get("x-chatlens-stream")
+        )
+        delivery = Delivery(
+            queue=self.queue.spec.name,
+            redelivered=envelope.delivery_count > 0,
+            delivery_count=envelope.delivery_count,
+            correlation_id=envelope.headers.get(logs.AMQP_HEADER),
+            headers=dict(envelope.headers),
+            stream=stream,
+            last=envelope.delivery_count >= self.queue.spec.delivery_limit
+            and not self.queue.spec.rpc,
+        )
         with logs.correlation(delivery.correlation_id):
-            result, reply = outcome(self.handler, envelope.type, envelope.body,
-                                    envelope.headers.get("schema-version"), delivery,
-                                    self.bus.retry)
+            result, reply = outcome(
+                self.handler,
+                envelope.type,
+                envelope.body,
+                envelope.headers.get("schema-version"),
+                delivery,
+                self.bus.retry,
+            )
             if isinstance(reply, Generator):
-                cancelled = self.bus._cancelled.setdefault(envelope.correlation_id or "",
-                                                           threading.Event())
+                cancelled = self.bus._cancelled.setdefault(
+                    envelope.correlation_id or "", threading.Event()
+                )
 
                 def send(chunk: schemas.Message, seq: int) -> None:
                     assert envelope.reply_to is not None  # only an RPC caller streams
@@ -278,18 +307,24 @@ class MemoryRpcClient:
         headers = self.bus._headers(request)
         if stream:
             headers["x-chatlens-stream"] = True
-        envelope = Envelope(request.type, schemas.encode(request), headers, deque(),
-                            uuid.uuid4().hex, time.monotonic() + timeout)
+        envelope = Envelope(
+            request.type,
+            schemas.encode(request),
+            headers,
+            deque(),
+            uuid.uuid4().hex,
+            time.monotonic() + timeout,
+        )
         queue = self.bus.queues.get(topology.queue_of(request, self.bus.index_replicas) or "")
         if queue is not None and not queue.consumers:  # its service is down: say so at once
-            raise PublishFailed(f"no server for {request.type}: nothing consumes "
-                                f"{queue.spec.name}")
+            raise PublishFailed(f"no server for {request.type}: nothing consumes {queue.spec.name}")
         self.bus._route(request, envelope)
         return envelope
 
     @staticmethod
-    def _next(envelope: Envelope, request: schemas.Message,
-              timeout: float) -> tuple[schemas.Message, bool]:
+    def _next(
+        envelope: Envelope, request: schemas.Message, timeout: float
+    ) -> tuple[schemas.Message, bool]:
         deadline = time.monotonic() + timeout
         assert envelope.reply_to is not None
         while not envelope.reply_to:
@@ -319,9 +354,9 @@ class MemoryRpcClient:
             raise
         finally:
             if not finished:  # the caller stopped reading: tell the server to stop
-                self.bus._cancelled.setdefault(envelope.correlation_id or "",
-                                               threading.Event()).set()
+                self.bus._cancelled.setdefault(
+                    envelope.correlation_id or "", threading.Event()
+                ).set()
 
     def close(self) -> None:
         pass
-

@@ -5,7 +5,8 @@ from __future__ import annotations
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
 BUS_CONSUMED = Counter(
-    "chatlens_bus_consumed_total", "Messages handled by a consumer, by outcome",
+    "chatlens_bus_consumed_total",
+    "Messages handled by a consumer, by outcome",
     ["queue", "outcome"],
 )
 BUS_PUBLISHED = Counter("chatlens_bus_published_total", "Messages published", ["type"])

@@ -38,8 +38,7 @@ def alembic_config(script_location: Path, connection: Connection | None = None) 
     return config
 
 
-def upgrade(engine: Engine, script_location: Path, lock_name: str,
-            revision: str = "head") -> None:
+def upgrade(engine: Engine, script_location: Path, lock_name: str, revision: str = "head") -> None:
     """Bring the schema to ``revision`` while holding the lock ``lock_name``."""
     with migration_lock(engine, lock_name), engine.begin() as connection:
         log.info("upgrading the schema", extra={"tree": lock_name, "revision": revision})
@@ -65,8 +64,9 @@ def migration_lock(engine: Engine, name: str) -> Iterator[None]:
     params: dict[str, object]
     with engine.connect() as holder:
         if dialect in ("mysql", "mariadb"):
-            got = holder.execute(text("SELECT GET_LOCK(:n, :t)"),
-                                 {"n": name, "t": LOCK_TIMEOUT_S}).scalar()
+            got = holder.execute(
+                text("SELECT GET_LOCK(:n, :t)"), {"n": name, "t": LOCK_TIMEOUT_S}
+            ).scalar()
             release, params = text("SELECT RELEASE_LOCK(:n)"), {"n": name}
         elif dialect == "postgresql":
             # A wait longer than this raises (lock_timeout covers advisory locks too).

@@ -26,12 +26,14 @@ class FakeProvider:
     """The provider; ``user`` is who the next authorization approves (a test may change it)."""
 
     def __init__(self, public_url: str) -> None:
-        self.user: dict[str, Any] = {"sub": "google-1", "email": "ada@example.com",
-                                     "email_verified": True}
+        self.user: dict[str, Any] = {
+            "sub": "google-1",
+            "email": "ada@example.com",
+            "email_verified": True,
+        }
         self.codes: dict[str, dict[str, Any]] = {}
         self.tokens: dict[str, dict[str, Any]] = {}
-        self.allowed_redirects = {f"{public_url}/api/v1/auth/oauth/{p}/callback"
-                                  for p in PROVIDERS}
+        self.allowed_redirects = {f"{public_url}/api/v1/auth/oauth/{p}/callback" for p in PROVIDERS}
         app = Flask("fake-provider")
         app.add_url_rule("/authorize", view_func=self.authorize)
         app.add_url_rule("/token", view_func=self.token, methods=["POST"])
@@ -44,39 +46,55 @@ class FakeProvider:
         """Auth's settings that point ``names`` at this provider."""
         found = {}
         for name in names:
-            found.update({
-                f"oauth_{name}_client_id": CLIENT_ID, f"oauth_{name}_client_secret": CLIENT_SECRET,
-                f"oauth_{name}_authorize_url": f"{self.url}/authorize",
-                f"oauth_{name}_token_url": f"{self.url}/token",
-                f"oauth_{name}_userinfo_url": f"{self.url}/userinfo",
-            })
+            found.update(
+                {
+                    f"oauth_{name}_client_id": CLIENT_ID,
+                    f"oauth_{name}_client_secret": CLIENT_SECRET,
+                    f"oauth_{name}_authorize_url": f"{self.url}/authorize",
+                    f"oauth_{name}_token_url": f"{self.url}/token",
+                    f"oauth_{name}_userinfo_url": f"{self.url}/userinfo",
+                }
+            )
         return found
 
     def authorize(self) -> Any:
         args = request.args
-        if (args.get("client_id") != CLIENT_ID or args.get("response_type") != "code"
-                or args.get("redirect_uri") not in self.allowed_redirects
-                or args.get("code_challenge_method") != "S256" or not args.get("code_challenge")
-                or not args.get("state")):
+        if (
+            args.get("client_id") != CLIENT_ID
+            or args.get("response_type") != "code"
+            or args.get("redirect_uri") not in self.allowed_redirects
+            or args.get("code_challenge_method") != "S256"
+            or not args.get("code_challenge")
+            or not args.get("state")
+        ):
             return jsonify(error="invalid_request"), 400
         code = secrets.token_urlsafe(16)
-        self.codes[code] = {"challenge": args["code_challenge"], "redirect": args["redirect_uri"],
-                            "user": dict(self.user)}
+        self.codes[code] = {
+            "challenge": args["code_challenge"],
+            "redirect": args["redirect_uri"],
+            "user": dict(self.user),
+        }
         query = urlencode({"code": code, "state": args["state"]})
         return redirect(f"{args['redirect_uri']}?{query}")
 
     def token(self) -> Any:
         form = request.form
         auth = request.authorization
-        client = (auth.username, auth.password) if auth else (form.get("client_id"),
-                                                              form.get("client_secret"))
+        client = (
+            (auth.username, auth.password)
+            if auth
+            else (form.get("client_id"), form.get("client_secret"))
+        )
         grant = self.codes.pop(form.get("code", ""), None)
         verifier = form.get("code_verifier", "")
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-        if (client != (CLIENT_ID, CLIENT_SECRET) or grant is None
-                or form.get("grant_type") != "authorization_code"
-                or form.get("redirect_uri") != grant["redirect"]
-                or challenge.rstrip(b"=").decode() != grant["challenge"]):
+        if (
+            client != (CLIENT_ID, CLIENT_SECRET)
+            or grant is None
+            or form.get("grant_type") != "authorization_code"
+            or form.get("redirect_uri") != grant["redirect"]
+            or challenge.rstrip(b"=").decode() != grant["challenge"]
+        ):
             return jsonify(error="invalid_grant"), 400
         token = secrets.token_urlsafe(16)
         self.tokens[token] = grant["user"]
@@ -96,8 +114,9 @@ class FakeProvider:
         user = self._user()
         if user is None:
             return jsonify(error="invalid_token"), 401
-        return jsonify([{"email": user["email"], "primary": True,
-                         "verified": user["email_verified"]}])
+        return jsonify(
+            [{"email": user["email"], "primary": True, "verified": user["email_verified"]}]
+        )
 
 
 @contextmanager

@@ -65,8 +65,9 @@ class Message(BaseModel):
             return  # an abstract base, a subclass that only adds behaviour, or an impostor
         known = MESSAGE_TYPES.get(type_)
         if known is not None and known.__qualname__ != cls.__qualname__:
-            raise TypeError(f"message type {type_!r} is declared by {known.__name__} "
-                            f"and {cls.__name__}")
+            raise TypeError(
+                f"message type {type_!r} is declared by {known.__name__} and {cls.__name__}"
+            )
         MESSAGE_TYPES[type_] = cls
 
 
@@ -94,8 +95,11 @@ class Vectors(BaseModel):
         array = np.ascontiguousarray(array, dtype=np.float32)
         if array.ndim != 2:
             raise ValueError("vectors must be a 2-d array")
-        return cls(rows=array.shape[0], dim=array.shape[1],
-                   data=base64.b64encode(array.tobytes()).decode("ascii"))
+        return cls(
+            rows=array.shape[0],
+            dim=array.shape[1],
+            data=base64.b64encode(array.tobytes()).decode("ascii"),
+        )
 
     def to_array(self) -> np.ndarray:
         raw = np.frombuffer(base64.b64decode(self.data), dtype=np.float32)
@@ -316,9 +320,11 @@ class SearchFilters(BaseModel):
     # A slot of the week (the hour x weekday heatmap's cell), read in ``timezone``.
     hours: list[Annotated[int, Field(ge=0, le=23)]] = Field(default=[], max_length=24)
     weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(
-        default=[], max_length=7, description="Monday 0 to Sunday 6")
-    timezone: str = Field(default="UTC", min_length=1, max_length=64,
-                          description="IANA zone of hours and weekdays")
+        default=[], max_length=7, description="Monday 0 to Sunday 6"
+    )
+    timezone: str = Field(
+        default="UTC", min_length=1, max_length=64, description="IANA zone of hours and weekdays"
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -331,8 +337,16 @@ class SearchFilters(BaseModel):
 
     @property
     def empty(self) -> bool:
-        return not (self.platform or self.chat or self.sender or self.kind or self.since
-                    or self.until or self.hours or self.weekdays)
+        return not (
+            self.platform
+            or self.chat
+            or self.sender
+            or self.kind
+            or self.since
+            or self.until
+            or self.hours
+            or self.weekdays
+        )
 
 
 class SearchRequested(Message):
@@ -377,8 +391,9 @@ class SearchHit(BaseModel):
     semantic_score: float | None = None
     keyword_score: float | None = None
     collection_id: str | None = Field(default=None, description="where the hit was found")
-    found_in: list[int] | None = Field(default=None,
-                                       description="across versions: the versions that found it")
+    found_in: list[int] | None = Field(
+        default=None, description="across versions: the versions that found it"
+    )
 
 
 class VersionHits(BaseModel):
@@ -627,10 +642,18 @@ class JobAbandoned(Message):
 # Refusals of a request sent to an org's OpenAI-compatible endpoint (``ProviderEndpoint``): the
 # provider's own failure, told apart so the client knows whether its key, its model name or the
 # provider is at fault (the gateway answers each as a 502 with this code).
-PROVIDER_ERRORS = frozenset({"provider_unreachable", "provider_auth_failed",
-                             "provider_model_not_found", "provider_bad_response",
-                             "provider_rate_limited", "provider_failed",
-                             "provider_secret_not_found", "endpoint_not_allowed"})
+PROVIDER_ERRORS = frozenset(
+    {
+        "provider_unreachable",
+        "provider_auth_failed",
+        "provider_model_not_found",
+        "provider_bad_response",
+        "provider_rate_limited",
+        "provider_failed",
+        "provider_secret_not_found",
+        "endpoint_not_allowed",
+    }
+)
 
 
 class ProviderEndpoint(BaseModel):
@@ -644,8 +667,12 @@ class ProviderEndpoint(BaseModel):
     org_id: str
     base_url: str = Field(min_length=1, max_length=2000)
     model: str = Field(min_length=1, max_length=200, description="the provider's model name")
-    secret: str | None = Field(default=None, description=(
-        "the name of the org's provider secret that holds the key (None: a server without keys)"))
+    secret: str | None = Field(
+        default=None,
+        description=(
+            "the name of the org's provider secret that holds the key (None: a server without keys)"
+        ),
+    )
     context_length: int = Field(default=8192, gt=0)
 
 
@@ -858,6 +885,7 @@ class MessageFound(Message):
     before: list[ChatMessage] = Field(description="earlier messages of its chat, oldest first")
     after: list[ChatMessage] = Field(description="later messages of its chat, oldest first")
 
+
 class ModelsStatusRequested(Message):
     """Each registry model's metadata and where it is loaded (the admin view)."""
 
@@ -870,8 +898,15 @@ class ModelChangeRequested(Message):
 
     type: ClassVar[str] = "inference.models.change"
     queue = queues.INFERENCE_RPC
-    errors = frozenset({"unknown_model", "wrong_model_kind", "model_in_use", "invalid_registry",
-                        "model_load_failed"})
+    errors = frozenset(
+        {
+            "unknown_model",
+            "wrong_model_kind",
+            "model_in_use",
+            "invalid_registry",
+            "model_load_failed",
+        }
+    )
 
     action: Literal["reload_registry", "set_default", "load", "unload"]
     model: str | None = None
@@ -923,8 +958,11 @@ class AccessRevoked(Message):
     queue = queues.BROADCAST
 
     sessions: dict[str, int] = Field(default={}, description="sid -> revoked at (epoch s)")
-    users: dict[str, int] = Field(default={}, description="user id -> tokens issued before this "
-                                  "epoch second are void; their API keys are checked again")
+    users: dict[str, int] = Field(
+        default={},
+        description="user id -> tokens issued before this "
+        "epoch second are void; their API keys are checked again",
+    )
     api_keys: list[str] = Field(default=[], description="ids of revoked API keys")
 
 
@@ -952,7 +990,8 @@ def decode(type_: str | None, body: bytes, schema_version: int | None = None) ->
         raise UnknownMessage(f"unknown message type {type_!r}")
     if schema_version is not None and schema_version > cls.schema_version:
         raise UnknownMessage(
-            f"{type_} schema version {schema_version} is newer than {cls.schema_version}")
+            f"{type_} schema version {schema_version} is newer than {cls.schema_version}"
+        )
     return cls.model_validate_json(body)
 
 
@@ -976,21 +1015,35 @@ class AnalyticsRequested(Message):
 
     org_id: str
     collection_id: str
-    report: Literal["overview", "activity", "people", "conversations", "interaction",
-                    "language", "calendar", "identities"]
+    report: Literal[
+        "overview",
+        "activity",
+        "people",
+        "conversations",
+        "interaction",
+        "language",
+        "calendar",
+        "identities",
+    ]
     filters: SearchFilters = SearchFilters()
     version: int | None = Field(default=None, ge=0)
     timezone: str = Field(default="UTC", min_length=1, max_length=64)
     bucket: Literal["day", "week", "month"] = "day"
     stack: Literal["person", "chat"] | None = None
-    gap_minutes: int = Field(default=30, ge=1, le=10_080, description="silence that splits "
-                             "a chat into conversations")
+    gap_minutes: int = Field(
+        default=30, ge=1, le=10_080, description="silence that splits a chat into conversations"
+    )
     top: int = Field(default=10, ge=1, le=50, description="stacked keys, starters, enders")
     limit: int = Field(default=100, ge=1, le=1000, description="people listed")
-    year: int | None = Field(default=None, ge=1970, le=2100,
-                             description="calendar: the year shown (the latest one when None)")
-    languages: list[str] = Field(default=[], max_length=40,
-                                 description="language: stop-word languages (ISO 639-1)")
+    year: int | None = Field(
+        default=None,
+        ge=1970,
+        le=2100,
+        description="calendar: the year shown (the latest one when None)",
+    )
+    languages: list[str] = Field(
+        default=[], max_length=40, description="language: stop-word languages (ISO 639-1)"
+    )
 
 
 class AnalyticsAnswered(Message):

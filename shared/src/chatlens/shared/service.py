@@ -43,29 +43,39 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]  # gunicorn ships no typ
         return self._load()
 
 
-def serve(load: Callable[[], Flask], host: str, port: int, *, threads: int = 4,
-          timeout_s: int = 120, graceful_timeout_s: int = 10) -> None:
+def serve(
+    load: Callable[[], Flask],
+    host: str,
+    port: int,
+    *,
+    threads: int = 4,
+    timeout_s: int = 120,
+    graceful_timeout_s: int = 10,
+) -> None:
     """Serve the app ``load`` builds until a signal stops gunicorn.
 
     One worker process with ``threads`` threads: a service's background parts (the gateway's
     outbox relay and consumer) live beside its request threads; scale out with more instances.
     ``load`` runs in the worker, after gunicorn has forked, so no connection crosses a fork.
     """
-    _Gunicorn(load, {
-        "bind": f"{host}:{port}",
-        "workers": 1,
-        "worker_class": "gthread",
-        "threads": threads,
-        "timeout": timeout_s,
-        "graceful_timeout": graceful_timeout_s,
-        "logger_class": JsonLogger,
-        "accesslog": None,  # nginx logs access; metrics count requests
-        # Nothing manages us through gunicorn's control socket, and it would write under $HOME.
-        "control_socket_disable": True,
-        "limit_request_line": LIMIT_REQUEST_LINE,
-        "limit_request_field_size": LIMIT_REQUEST_FIELD_SIZE,
-        "limit_request_fields": LIMIT_REQUEST_FIELDS,
-    }).run()
+    _Gunicorn(
+        load,
+        {
+            "bind": f"{host}:{port}",
+            "workers": 1,
+            "worker_class": "gthread",
+            "threads": threads,
+            "timeout": timeout_s,
+            "graceful_timeout": graceful_timeout_s,
+            "logger_class": JsonLogger,
+            "accesslog": None,  # nginx logs access; metrics count requests
+            # Nothing manages us through gunicorn's control socket, and it would write under $HOME.
+            "control_socket_disable": True,
+            "limit_request_line": LIMIT_REQUEST_LINE,
+            "limit_request_field_size": LIMIT_REQUEST_FIELD_SIZE,
+            "limit_request_fields": LIMIT_REQUEST_FIELDS,
+        },
+    ).run()
 
 
 def trust_proxies(app: Flask, hops: int) -> None:
@@ -75,5 +85,5 @@ def trust_proxies(app: Flask, hops: int) -> None:
     address (and so its rate limits and audit entries); zero trusts no header at all.
     """
     if hops > 0:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops,  # type: ignore[method-assign]
-                                x_host=hops)
+        proxied = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = proxied  # type: ignore[method-assign]

@@ -62,6 +62,9 @@ class ArchiveSettings(CommonSettings):
     archive_max_depth: int = Field(default=ArchiveLimits.max_depth, ge=0)
 
     def archive_limits(self) -> ArchiveLimits:
-        return ArchiveLimits(max_entries=self.archive_max_entries,
-                             max_total_bytes=self.archive_max_bytes,
-                             max_ratio=self.archive_max_ratio, max_depth=self.archive_max_depth)
+        return ArchiveLimits(
+            max_entries=self.archive_max_entries,
+            max_total_bytes=self.archive_max_bytes,
+            max_ratio=self.archive_max_ratio,
+            max_depth=self.archive_max_depth,
+        )

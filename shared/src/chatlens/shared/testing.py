@@ -67,8 +67,12 @@ def throwaway_vhost(prefix: str = "test") -> Iterator[str]:
     name = f"{prefix}-{uuid.uuid4().hex[:10]}"
     try:
         subprocess.run([ctl, "add_vhost", name], check=True, capture_output=True, timeout=60)
-        subprocess.run([ctl, "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
-                       check=True, capture_output=True, timeout=60)
+        subprocess.run(
+            [ctl, "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
     except (OSError, subprocess.CalledProcessError) as exc:
         unavailable(f"cannot create a RabbitMQ vhost with rabbitmqctl: {exc}")
     try:
@@ -100,14 +104,14 @@ def throwaway_postgres(prefix: str = "test") -> Iterator[str]:
     import psycopg  # the auth and gateway services' PostgreSQL driver
 
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres",
-                         autocommit=True) as admin:
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {name}")
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     finally:
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres",
-                             autocommit=True) as admin:
+        with psycopg.connect(
+            "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True
+        ) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
@@ -115,8 +119,13 @@ def queue_depths(vhost_url: str) -> dict[str, int]:
     """Messages waiting in each queue of the vhost named in an AMQP URL."""
     ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
     vhost = vhost_url.rsplit("/", 1)[-1]
-    out = subprocess.run([ctl, "list_queues", "-q", "-p", vhost, "name", "messages"],
-                         check=True, capture_output=True, text=True, timeout=60).stdout
+    out = subprocess.run(
+        [ctl, "list_queues", "-q", "-p", vhost, "name", "messages"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
     depths = {}
     for line in out.splitlines():
         parts = line.split()
@@ -158,4 +167,3 @@ def memory_spans() -> Any:
         provider.add_span_processor(SimpleSpanProcessor(_SPANS))
     _SPANS.clear()
     return _SPANS
-

@@ -35,8 +35,11 @@ _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
 
 
 def _invisible(char: str) -> bool:
-    return (char.isspace() or char in _BLANK_LETTERS
-            or unicodedata.category(char) in ("Cf", "Mn", "Me", "Zs", "Zl", "Zp"))
+    return (
+        char.isspace()
+        or char in _BLANK_LETTERS
+        or unicodedata.category(char) in ("Cf", "Mn", "Me", "Zs", "Zl", "Zp")
+    )
 
 
 def clean(value: str, *, multiline: bool = False, required: bool = True) -> str:
@@ -64,12 +67,19 @@ Line = Annotated[str, AfterValidator(clean)]
 """One line of visible text: a name, a search query, a filter value."""
 Paragraph = Annotated[str, AfterValidator(functools.partial(clean, multiline=True))]
 """Visible text that may span lines: a question, a message to a model."""
-OptionalParagraph = Annotated[str, AfterValidator(functools.partial(clean, multiline=True,
-                                                                    required=False))]
+OptionalParagraph = Annotated[
+    str, AfterValidator(functools.partial(clean, multiline=True, required=False))
+]
 """Text that may span lines or be empty: a description."""
 
-ModelName = Annotated[str, Field(min_length=1, max_length=200, pattern=(
-    r"^[A-Za-z0-9][A-Za-z0-9._:@+-]*(?:/[A-Za-z0-9][A-Za-z0-9._:@+-]*)*$"))]
+ModelName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=200,
+        pattern=(r"^[A-Za-z0-9][A-Za-z0-9._:@+-]*(?:/[A-Za-z0-9][A-Za-z0-9._:@+-]*)*$"),
+    ),
+]
 """A model's name (a registry entry, an org endpoint, ``org/model`` as Hugging Face writes it):
 letters, digits and ``._:@+-``, in ``/``-separated parts that each begin with a letter or digit,
 so nothing like ``../../etc/passwd`` is ever taken for one."""

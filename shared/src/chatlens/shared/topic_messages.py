@@ -27,14 +27,23 @@ class TopicsParams(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    k: int | None = Field(default=None, ge=TOPICS_K_LIMITS[0], le=TOPICS_K_LIMITS[1],
-                          description="the number of topics; chosen by silhouette when absent")
+    k: int | None = Field(
+        default=None,
+        ge=TOPICS_K_LIMITS[0],
+        le=TOPICS_K_LIMITS[1],
+        description="the number of topics; chosen by silhouette when absent",
+    )
     k_min: int = Field(default=4, ge=TOPICS_K_LIMITS[0], le=TOPICS_K_LIMITS[1])
     k_max: int = Field(default=20, ge=TOPICS_K_LIMITS[0], le=TOPICS_K_LIMITS[1])
-    min_words: int = Field(default=3, ge=1, le=50,
-                           description="messages with fewer words are noise, in no topic")
-    map_points: int = Field(default=5000, ge=0, le=TOPICS_MAP_LIMIT,
-                            description="points of the 2-D map (a sample); 0: no map")
+    min_words: int = Field(
+        default=3, ge=1, le=50, description="messages with fewer words are noise, in no topic"
+    )
+    map_points: int = Field(
+        default=5000,
+        ge=0,
+        le=TOPICS_MAP_LIMIT,
+        description="points of the 2-D map (a sample); 0: no map",
+    )
     bucket: Literal["week", "month"] = "month"
 
     @model_validator(mode="after")

@@ -69,7 +69,12 @@ INDEX_JOBS = QueueSpec(queues.INDEX_JOBS, bound_to(queues.INDEX_JOBS), delivery_
 INFERENCE_RPC = QueueSpec(queues.INFERENCE_RPC, bound_to(queues.INFERENCE_RPC), rpc=True)
 
 QUEUES: tuple[QueueSpec, ...] = (
-    INGEST_QUEUE, INDEX_QUEUE, GATEWAY_JOBS_QUEUE, EMBEDDING_RPC, INDEX_RPC, INFERENCE_RPC,
+    INGEST_QUEUE,
+    INDEX_QUEUE,
+    GATEWAY_JOBS_QUEUE,
+    EMBEDDING_RPC,
+    INDEX_RPC,
+    INFERENCE_RPC,
     INDEX_JOBS,
 )
 
@@ -105,8 +110,10 @@ def unroutable() -> list[str]:
     for spec in QUEUES:
         if spec.rpc:
             for type_ in spec.bindings:
-                if not any(schemas.MESSAGE_TYPES[type_] in cls.answers
-                           for cls in schemas.MESSAGE_TYPES.values()):
+                if not any(
+                    schemas.MESSAGE_TYPES[type_] in cls.answers
+                    for cls in schemas.MESSAGE_TYPES.values()
+                ):
                     problems.append(f"{type_}: an RPC request with no reply type")
     return problems
 
@@ -176,9 +183,14 @@ def index_queues(replica: int = 0, replicas: int = 1) -> tuple[QueueSpec, QueueS
         raise ValueError(f"replica {replica} of {replicas}")
     if replicas <= 1:
         return INDEX_QUEUE, INDEX_RPC
-    return tuple(replace(spec, name=_suffixed(spec.name, replica),
-                         bindings=tuple(_suffixed(key, replica) for key in spec.bindings))
-                 for spec in (INDEX_QUEUE, INDEX_RPC))  # type: ignore[return-value]
+    return tuple(
+        replace(
+            spec,
+            name=_suffixed(spec.name, replica),
+            bindings=tuple(_suffixed(key, replica) for key in spec.bindings),
+        )
+        for spec in (INDEX_QUEUE, INDEX_RPC)
+    )  # type: ignore[return-value]
 
 
 def index_jobs_queue(replica: int = 0, replicas: int = 1) -> QueueSpec:
@@ -187,16 +199,22 @@ def index_jobs_queue(replica: int = 0, replicas: int = 1) -> QueueSpec:
         raise ValueError(f"replica {replica} of {replicas}")
     if replicas <= 1:
         return INDEX_JOBS
-    return replace(INDEX_JOBS, name=_suffixed(INDEX_JOBS.name, replica),
-                   bindings=tuple(_suffixed(key, replica) for key in INDEX_JOBS.bindings))
+    return replace(
+        INDEX_JOBS,
+        name=_suffixed(INDEX_JOBS.name, replica),
+        bindings=tuple(_suffixed(key, replica) for key in INDEX_JOBS.bindings),
+    )
 
 
 def replicated_queues(replicas: int) -> list[QueueSpec]:
     """Every replica's own queues (none when the index is not replicated)."""
     if replicas <= 1:
         return []
-    return [spec for replica in range(replicas)
-            for spec in (*index_queues(replica, replicas), index_jobs_queue(replica, replicas))]
+    return [
+        spec
+        for replica in range(replicas)
+        for spec in (*index_queues(replica, replicas), index_jobs_queue(replica, replicas))
+    ]
 
 
 def declare(channel: Any, index_replicas: int = 1) -> None:

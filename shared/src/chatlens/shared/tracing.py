@@ -33,8 +33,11 @@ if TYPE_CHECKING:
     from flask import Flask, Response
 
 TRACER = "chatlens"
-_KINDS = {"client": trace.SpanKind.CLIENT, "producer": trace.SpanKind.PRODUCER,
-          "internal": trace.SpanKind.INTERNAL}
+_KINDS = {
+    "client": trace.SpanKind.CLIENT,
+    "producer": trace.SpanKind.PRODUCER,
+    "internal": trace.SpanKind.INTERNAL,
+}
 
 
 def init_tracing(service: str, endpoint: str | None) -> bool:
@@ -71,16 +74,18 @@ def consuming(headers: Mapping[str, Any], name: str, queue: str) -> Iterator[tra
     correlation_id = logs.get_correlation_id()
     if correlation_id:
         attributes["chatlens.correlation_id"] = correlation_id
-    with tracer().start_as_current_span(f"{name} process", context=parent,
-                                        kind=trace.SpanKind.CONSUMER,
-                                        attributes=attributes) as span:
+    with tracer().start_as_current_span(
+        f"{name} process", context=parent, kind=trace.SpanKind.CONSUMER, attributes=attributes
+    ) as span:
         yield span
 
 
 @contextmanager
-def span(name: str, kind: Literal["client", "producer", "internal"] = "internal",
-         attributes: Mapping[str, str | int | float | bool] | None = None
-         ) -> Iterator[trace.Span]:
+def span(
+    name: str,
+    kind: Literal["client", "producer", "internal"] = "internal",
+    attributes: Mapping[str, str | int | float | bool] | None = None,
+) -> Iterator[trace.Span]:
     """A span around work this process hands to someone else (a Dask task: ``client``; the
     outbox's publish: ``producer``), a child of the current span, with the correlation id. An
     exception marks it failed and goes on."""
@@ -101,10 +106,12 @@ def init_app(app: Flask) -> None:
         # The propagator looks up lower-case names ("traceparent").
         parent = propagate.extract({name.lower(): value for name, value in request.headers.items()})
         rule = request.url_rule.rule if request.url_rule else request.path
-        span = tracer().start_span(f"{request.method} {rule}", context=parent,
-                                   kind=trace.SpanKind.SERVER,
-                                   attributes={"http.request.method": request.method,
-                                               "http.route": rule})
+        span = tracer().start_span(
+            f"{request.method} {rule}",
+            context=parent,
+            kind=trace.SpanKind.SERVER,
+            attributes={"http.request.method": request.method, "http.route": rule},
+        )
         correlation_id = logs.get_correlation_id()
         if correlation_id:
             span.set_attribute("chatlens.correlation_id", correlation_id)

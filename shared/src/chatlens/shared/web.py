@@ -33,23 +33,28 @@ MAX_JSON_BYTES = 1 << 20
 MAX_JSON_DEPTH = 32
 _CORRELATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 # On every response (init_security_headers); JSON also gets JSON_CSP: it never loads anything.
-SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
-                    "Referrer-Policy": "no-referrer"}
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
 JSON_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 
 class ApiError(Exception):
     """An error the client should see, with its HTTP status and a stable code."""
 
-    def __init__(self, status: int, code: str, message: str,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.headers = headers or {}
 
 
-def error_response(status: int, code: str, message: str,
-                   headers: dict[str, str] | None = None) -> Response:
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> Response:
     response = jsonify({"error": {"code": code, "message": message}})
     response.status_code = status
     for name, value in (headers or {}).items():
@@ -61,8 +66,7 @@ def _reject_constant(name: str) -> Any:
     raise ApiError(400, "invalid_json", f"{name} is not valid JSON")
 
 
-def json_body(model: type[BaseModel] | None = None, *,
-              max_bytes: int = MAX_JSON_BYTES) -> Any:
+def json_body(model: type[BaseModel] | None = None, *, max_bytes: int = MAX_JSON_BYTES) -> Any:
     """The request's JSON body, guarded, and validated into ``model`` when given."""
     if not request.is_json:
         raise ApiError(415, "unsupported_media_type", "send the body as application/json")
@@ -80,8 +84,11 @@ def json_body(model: type[BaseModel] | None = None, *,
     except UnicodeDecodeError:
         raise ApiError(400, "invalid_json", "the body is not UTF-8") from None
     except json.JSONDecodeError as exc:  # where, not the decoder's own wording
-        raise ApiError(400, "invalid_json", f"the body is not valid JSON (line {exc.lineno}, "
-                                            f"column {exc.colno})") from None
+        raise ApiError(
+            400,
+            "invalid_json",
+            f"the body is not valid JSON (line {exc.lineno}, column {exc.colno})",
+        ) from None
     except ValueError:
         raise ApiError(400, "invalid_json", "the body is not valid JSON") from None
     if model is None:
@@ -130,8 +137,11 @@ def init_errors(app: Flask, table: dict[type[Exception], tuple[int, str]] | None
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Response:
         # A client's mistake (4xx) is routine, worth INFO; only our own failures are alarms.
-        log.log(logging.INFO if exc.status < 500 else logging.WARNING, "request refused",
-                extra={"status": exc.status, "code": exc.code, "path": request.path})
+        log.log(
+            logging.INFO if exc.status < 500 else logging.WARNING,
+            "request refused",
+            extra={"status": exc.status, "code": exc.code, "path": request.path},
+        )
         return error_response(exc.status, exc.code, exc.message, exc.headers)
 
     for exc_type, (status, code) in (table or {}).items():
@@ -144,9 +154,12 @@ def init_errors(app: Flask, table: dict[type[Exception], tuple[int, str]] | None
         # The database is restarting or unreachable (a lock wait timed out): the request
         # changed nothing that committed, and trying again shortly is the cure.
         log.warning("database unavailable", extra={"error": str(exc.orig)[:200]})
-        return error_response(503, "database_unavailable", "the database did not answer; "
-                                                           "try again shortly",
-                              {"Retry-After": "2"})
+        return error_response(
+            503,
+            "database_unavailable",
+            "the database did not answer; try again shortly",
+            {"Retry-After": "2"},
+        )
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
@@ -208,7 +221,8 @@ def init_server_timing(app: Flask) -> None:
         if started is not None and (app.config.get("SERVER_TIMING") or g.get("server_timing")):
             steps = [*g.get("_server_timings", []), ("app", time.perf_counter() - started)]
             response.headers["Server-Timing"] = ", ".join(
-                f"{name};dur={seconds * 1000:.2f}" for name, seconds in steps)
+                f"{name};dur={seconds * 1000:.2f}" for name, seconds in steps
+            )
         return response
 
 
@@ -245,5 +259,10 @@ def init_health(app: Flask, ready: Callable[[], bool] = lambda: True) -> None:
         if ok:
             return {"status": "ready"}, 200
         # A 503 like every other: in the error shape (probes read only the status).
-        return {"status": "starting", "error": {
-            "code": "not_ready", "message": "a dependency does not answer yet; see the log"}}, 503
+        return {
+            "status": "starting",
+            "error": {
+                "code": "not_ready",
+                "message": "a dependency does not answer yet; see the log",
+            },
+        }, 503

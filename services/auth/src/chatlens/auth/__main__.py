@@ -24,9 +24,14 @@ def main(argv: list[str] | None = None) -> None:
     migrate_cmd = commands.add_parser("migrate", help="upgrade the database schema and exit")
     migrate_cmd.add_argument("revision", nargs="?", default="head")
     cleanup_cmd = commands.add_parser(
-        "cleanup", help="remove finished sessions and OAuth states, then exit (a CronJob)")
-    cleanup_cmd.add_argument("--keep-days", type=float, default=7.0,
-                             help="keep ended sessions this long (default 7 days)")
+        "cleanup", help="remove finished sessions and OAuth states, then exit (a CronJob)"
+    )
+    cleanup_cmd.add_argument(
+        "--keep-days",
+        type=float,
+        default=7.0,
+        help="keep ended sessions this long (default 7 days)",
+    )
     cleanup_cmd.add_argument("--batch", type=int, default=500, help="rows per transaction")
     commands.add_parser("admin", help="admin commands (see: admin --help)", add_help=False)
     argv = sys.argv[1:] if argv is None else argv
@@ -36,8 +41,12 @@ def main(argv: list[str] | None = None) -> None:
 
     settings = AuthSettings()
     configure_logging(SERVICE, settings.log_level)
-    init_sentry(settings.sentry_dsn, SERVICE, environment=settings.sentry_environment,
-                release=settings.sentry_release)
+    init_sentry(
+        settings.sentry_dsn,
+        SERVICE,
+        environment=settings.sentry_environment,
+        release=settings.sentry_release,
+    )
     init_tracing(SERVICE, settings.otel_exporter_otlp_endpoint)
     # Alembic announces each of its plugins at INFO on every start.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
@@ -77,8 +86,12 @@ def _cleanup(settings: AuthSettings, keep: timedelta, batch: int) -> None:
 
     engine = db.make_engine(settings.database_url)
     try:
-        report = cleanup.clean(db.session_factory(engine), keep=keep, batch=batch,
-                               access_ttl=timedelta(seconds=settings.access_ttl_s))
+        report = cleanup.clean(
+            db.session_factory(engine),
+            keep=keep,
+            batch=batch,
+            access_ttl=timedelta(seconds=settings.access_ttl_s),
+        )
     except ValueError as exc:
         sys.exit(f"cleanup: {exc}")
     finally:

@@ -52,8 +52,9 @@ def register(
     email = normalise_email(email)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise EmailTaken("this email is already registered")
-    user = User(id=new_id(), email=email, name=name, password_hash=passwords.hash(password),
-                disabled=False)
+    user = User(
+        id=new_id(), email=email, name=name, password_hash=passwords.hash(password), disabled=False
+    )
     org = Org(id=new_id(), name=f"{name or email}'s org"[:200])
     session.add_all([user, org])
     try:
@@ -72,14 +73,18 @@ def known_address(session: Session, email: str, address: str) -> bool:
     """True when the account of ``email`` has signed in from ``address`` before."""
     from chatlens.auth.tables import RefreshToken
 
-    query = (select(RefreshToken.id).join(User, User.id == RefreshToken.user_id)
-             .where(User.email == normalise_email(email), RefreshToken.address == address)
-             .limit(1))
+    query = (
+        select(RefreshToken.id)
+        .join(User, User.id == RefreshToken.user_id)
+        .where(User.email == normalise_email(email), RefreshToken.address == address)
+        .limit(1)
+    )
     return bool(address) and session.scalar(query) is not None
 
 
-def change_password(session: Session, passwords: Passwords, user: User, current: str,
-                    new: str) -> None:
+def change_password(
+    session: Session, passwords: Passwords, user: User, current: str, new: str
+) -> None:
     """Set a new password after checking the current one; the caller ends the sessions."""
     if not passwords.verify(user.password_hash, current):
         raise InvalidCredentials()

@@ -51,8 +51,13 @@ def create_user(email: str, name: str | None, password: str) -> None:
         rt.password_policy.check(password, email, name)
         with rt.sessions() as session:
             account = accounts.register(session, rt.passwords, email, password, name)
-            audit.record(session, "user.registered", org_id=account.org.id,
-                         actor_id=account.user.id, details=CLI)
+            audit.record(
+                session,
+                "user.registered",
+                org_id=account.org.id,
+                actor_id=account.user.id,
+                details=CLI,
+            )
             session.commit()
     except AuthError as exc:
         raise click.ClickException(str(exc)) from None
@@ -84,14 +89,22 @@ def grant_role(email: str, org_id: str, role: str) -> None:
         old_role = membership.role if membership else None
         if old_role == "owner" and role != "owner" and orgs.owner_count(session, org_id) <= 1:
             raise click.ClickException(
-                f"{email} is the last owner of {org_id}; make another member owner first")
+                f"{email} is the last owner of {org_id}; make another member owner first"
+            )
         if membership is None:
             session.add(Membership(user_id=user.id, org_id=org_id, role=role))
         else:
             membership.role = role
         sessions.end_all(session, user.id, reason="role granted by an admin")
-        audit.record(session, "role.changed", org_id=org_id, target=user.id, role=role,
-                     old_role=old_role, details=CLI)
+        audit.record(
+            session,
+            "role.changed",
+            org_id=org_id,
+            target=user.id,
+            role=role,
+            old_role=old_role,
+            details=CLI,
+        )
         session.commit()
     click.echo(f"{email} is {role} in {org_id}")
 
@@ -113,8 +126,9 @@ def _set_disabled(email: str, disabled: bool) -> None:
     with runtime.current().sessions() as session:
         user = _user(session, email)
         accounts.set_disabled(session, user.id, disabled)
-        audit.record(session, "user.disabled" if disabled else "user.enabled", target=user.id,
-                     details=CLI)
+        audit.record(
+            session, "user.disabled" if disabled else "user.enabled", target=user.id, details=CLI
+        )
         session.commit()
     click.echo(f"{email} {'disabled' if disabled else 'enabled'}")
 
@@ -126,10 +140,12 @@ def reset_link(email: str) -> None:
     rt = runtime.current()
     with rt.sessions() as session:
         user = _user(session, email)
-        token = password_resets.issue(session, user.id,
-                                      timedelta(seconds=rt.settings.password_reset_ttl_s))
-        audit.record(session, "password.reset_requested", actor_id=user.id, target=user.id,
-                     details=CLI)
+        token = password_resets.issue(
+            session, user.id, timedelta(seconds=rt.settings.password_reset_ttl_s)
+        )
+        audit.record(
+            session, "password.reset_requested", actor_id=user.id, target=user.id, details=CLI
+        )
         session.commit()
     click.echo(password_resets.link(rt.settings.public_url, token))
 
@@ -155,8 +171,12 @@ def _set_platform_admin(email: str, granted: bool) -> None:
         # A token says platform_admin for its whole life: end the sessions either way, so the
         # next token carries the new state.
         sessions.end_all(session, user.id, reason="platform role changed by an admin")
-        audit.record(session, "platform_admin.granted" if granted else "platform_admin.revoked",
-                     target=user.id, details=CLI)
+        audit.record(
+            session,
+            "platform_admin.granted" if granted else "platform_admin.revoked",
+            target=user.id,
+            details=CLI,
+        )
         session.commit()
     click.echo(f"{email} is {'now' if granted else 'no longer'} a platform administrator")
 

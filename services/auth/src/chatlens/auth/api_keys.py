@@ -36,21 +36,29 @@ class InvalidApiKey(Exception):
     pass
 
 
-def create(session: Session, actor: Account, name: str, scopes: list[str],
-           ttl: timedelta) -> dict:
+def create(session: Session, actor: Account, name: str, scopes: list[str], ttl: timedelta) -> dict:
     """A new key of the actor in their active org; the answer holds the key, this once."""
     allowed = permissions_for(actor.role)
     if not set(scopes) <= allowed:
         extra = ", ".join(sorted(set(scopes) - allowed))
         raise Forbidden(f"your role ({actor.role}) cannot grant: {extra}")
     secret, now = secrets.token_urlsafe(32), utcnow()
-    row = ApiKey(id=new_id(), user_id=actor.user.id, org_id=actor.org.id, name=name,
-                 scopes=" ".join(sorted(set(scopes))), secret_hash=_hash(secret),
-                 created_at=now, expires_at=now + ttl)
+    row = ApiKey(
+        id=new_id(),
+        user_id=actor.user.id,
+        org_id=actor.org.id,
+        name=name,
+        scopes=" ".join(sorted(set(scopes))),
+        secret_hash=_hash(secret),
+        created_at=now,
+        expires_at=now + ttl,
+    )
     session.add(row)
     session.flush()
-    log.info("API key created", extra={"key_id": row.id, "user_id": actor.user.id,
-                                       "org_id": actor.org.id})
+    log.info(
+        "API key created",
+        extra={"key_id": row.id, "user_id": actor.user.id, "org_id": actor.org.id},
+    )
     return {**view(row), "key": f"{PREFIX}{row.id.replace('-', '')}_{secret}"}
 
 
@@ -79,8 +87,12 @@ def verify(session: Session, key: str) -> dict:
     key_id, secret = _parse(key)
     row = session.get(ApiKey, key_id) if key_id else None
     now = utcnow()
-    if (row is None or not hmac.compare_digest(row.secret_hash, _hash(secret))
-            or row.revoked_at is not None or row.expires_at <= now):
+    if (
+        row is None
+        or not hmac.compare_digest(row.secret_hash, _hash(secret))
+        or row.revoked_at is not None
+        or row.expires_at <= now
+    ):
         raise InvalidApiKey("the API key is invalid, expired or revoked")
     account = accounts.account_in(session, row.user_id, row.org_id)
     if account is None:
@@ -88,14 +100,23 @@ def verify(session: Session, key: str) -> dict:
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_EVERY:
         row.last_used_at = now
     scopes = sorted(set(row.scopes.split()) & permissions_for(account.role))
-    return {"key_id": row.id, "user_id": row.user_id, "org_id": row.org_id, "scopes": scopes,
-            "expires_at": row.expires_at.isoformat()}
+    return {
+        "key_id": row.id,
+        "user_id": row.user_id,
+        "org_id": row.org_id,
+        "scopes": scopes,
+        "expires_at": row.expires_at.isoformat(),
+    }
 
 
 def view(row: ApiKey) -> dict:
     return {
-        "id": row.id, "name": row.name, "user_id": row.user_id, "scopes": row.scopes.split(),
-        "created_at": row.created_at.isoformat(), "expires_at": row.expires_at.isoformat(),
+        "id": row.id,
+        "name": row.name,
+        "user_id": row.user_id,
+        "scopes": row.scopes.split(),
+        "created_at": row.created_at.isoformat(),
+        "expires_at": row.expires_at.isoformat(),
         "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None,
         "revoked": row.revoked_at is not None,
     }
@@ -104,7 +125,7 @@ def view(row: ApiKey) -> dict:
 def _parse(key: str) -> tuple[str | None, str]:
     if not key.startswith(PREFIX):
         return None, ""
-    compact, _, secret = key[len(PREFIX):].partition("_")
+    compact, _, secret = key[len(PREFIX) :].partition("_")
     if not (HEX_ID.fullmatch(compact) and secret):
         return None, ""
     return str(uuid.UUID(hex=compact)), secret

@@ -64,9 +64,14 @@ def create_app(settings: AuthSettings | None = None) -> Flask:
     web.init_correlation(app)
     tracing.init_app(app)  # after the correlation id: spans carry it
     web.init_security_headers(app)
-    errors.init_app(app, {oauth.OAuthFailed: (400, "oauth_failed"),
-                          oauth.InvalidState: (400, "invalid_state"),
-                          password_resets.ResetTokenInvalid: (400, "invalid_reset_token")})
+    errors.init_app(
+        app,
+        {
+            oauth.OAuthFailed: (400, "oauth_failed"),
+            oauth.InvalidState: (400, "invalid_state"),
+            password_resets.ResetTokenInvalid: (400, "invalid_reset_token"),
+        },
+    )
     web.init_health(app, ready=lambda: db.ping(rt.engine))
     app.register_blueprint(http_accounts.blueprint)
     app.register_blueprint(http_orgs.blueprint)
@@ -110,9 +115,12 @@ def build_runtime(settings: AuthSettings) -> Runtime:
         password_policy=PasswordPolicy.packaged(),
         secret_box=SecretBox(settings.secrets_key_path),
         throttle=Throttle(
-            settings.rate_limit_storage_uri, settings.login_limit_per_pair,
-            settings.login_limit_per_address, settings.login_limit_per_account,
-            settings.code_limit_per_user, settings.reset_limit_per_address,
+            settings.rate_limit_storage_uri,
+            settings.login_limit_per_pair,
+            settings.login_limit_per_address,
+            settings.login_limit_per_account,
+            settings.code_limit_per_user,
+            settings.reset_limit_per_address,
             settings.reset_limit_per_account,
         ),
     )

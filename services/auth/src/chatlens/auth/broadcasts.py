@@ -33,8 +33,13 @@ NOTES = "chatlens.access_revoked"
 SECRETS = "chatlens.provider_secrets_changed"
 
 
-def note(session: Session, *, sessions: dict[str, int] | None = None,
-         users: dict[str, int] | None = None, api_keys: Iterable[str] = ()) -> None:
+def note(
+    session: Session,
+    *,
+    sessions: dict[str, int] | None = None,
+    users: dict[str, int] | None = None,
+    api_keys: Iterable[str] = (),
+) -> None:
     """Remember, until ``session`` commits, that these sessions (sid -> epoch), users' earlier
     tokens (user id -> valid-after epoch) and API keys ended."""
     pending = session.info.setdefault(NOTES, {"sessions": {}, "users": {}, "api_keys": set()})
@@ -69,12 +74,16 @@ class RevocationBroadcaster:
     def _committed(self, session: Session) -> None:
         pending = session.info.pop(NOTES, None)
         for org_id, names in sorted(session.info.pop(SECRETS, {}).items()):
-            self._executor.submit(self._send, ProviderSecretsChanged(org_id=org_id,
-                                                                     names=sorted(names)))
+            self._executor.submit(
+                self._send, ProviderSecretsChanged(org_id=org_id, names=sorted(names))
+            )
         if not pending or not any(pending.values()):
             return
-        message = AccessRevoked(sessions=pending["sessions"], users=pending["users"],
-                                api_keys=sorted(pending["api_keys"]))
+        message = AccessRevoked(
+            sessions=pending["sessions"],
+            users=pending["users"],
+            api_keys=sorted(pending["api_keys"]),
+        )
         self._executor.submit(self._send, message)
 
     @staticmethod
@@ -87,11 +96,19 @@ class RevocationBroadcaster:
             self._publish(message)
         except Exception as exc:  # committed already: the feed's poll (or the 60 s) covers it
             if isinstance(message, ProviderSecretsChanged):
-                log.warning("could not broadcast a provider secret change; inference replicas "
-                            "use the old key until their cache expires",
-                            extra={"error": repr(exc), "org_id": message.org_id})
+                log.warning(
+                    "could not broadcast a provider secret change; inference replicas "
+                    "use the old key until their cache expires",
+                    extra={"error": repr(exc), "org_id": message.org_id},
+                )
                 return
             assert isinstance(message, AccessRevoked)
-            log.warning("could not broadcast a revocation; gateways learn it from the feed",
-                        extra={"error": repr(exc), "sessions": len(message.sessions),
-                               "users": len(message.users), "api_keys": len(message.api_keys)})
+            log.warning(
+                "could not broadcast a revocation; gateways learn it from the feed",
+                extra={
+                    "error": repr(exc),
+                    "sessions": len(message.sessions),
+                    "users": len(message.users),
+                    "api_keys": len(message.api_keys),
+                },
+            )

@@ -30,12 +30,20 @@ class CleanupReport:
     oauth_states: int
 
 
-def clean(sessions: sessionmaker[Session], *, keep: timedelta, access_ttl: timedelta,
-          batch: int = 500, now: datetime | None = None) -> CleanupReport:
+def clean(
+    sessions: sessionmaker[Session],
+    *,
+    keep: timedelta,
+    access_ttl: timedelta,
+    batch: int = 500,
+    now: datetime | None = None,
+) -> CleanupReport:
     """Remove finished sessions and OAuth states older than ``keep``; returns what went."""
     if keep <= access_ttl:
-        raise ValueError(f"keep ({keep}) must be longer than an access token's life "
-                         f"({access_ttl}): a revoked session refuses its access tokens until then")
+        raise ValueError(
+            f"keep ({keep}) must be longer than an access token's life "
+            f"({access_ttl}): a revoked session refuses its access tokens until then"
+        )
     before = (now or utcnow()) - keep
     families = tokens = 0
     while True:
@@ -43,15 +51,21 @@ def clean(sessions: sessionmaker[Session], *, keep: timedelta, access_ttl: timed
             ended = session.scalars(
                 select(RefreshToken.family_id)
                 .group_by(RefreshToken.family_id)
-                .having(or_(func.max(RefreshToken.expires_at) < before,
-                            func.max(RefreshToken.revoked_at) < before))
+                .having(
+                    or_(
+                        func.max(RefreshToken.expires_at) < before,
+                        func.max(RefreshToken.revoked_at) < before,
+                    )
+                )
                 .limit(batch)
             ).all()
             if not ended:
                 break
             tokens += session.execute(
-                delete(RefreshToken).where(RefreshToken.family_id.in_(ended))
-                .execution_options(synchronize_session=False)).rowcount
+                delete(RefreshToken)
+                .where(RefreshToken.family_id.in_(ended))
+                .execution_options(synchronize_session=False)
+            ).rowcount
             families += len(ended)
     states = 0
     while True:
@@ -62,8 +76,10 @@ def clean(sessions: sessionmaker[Session], *, keep: timedelta, access_ttl: timed
             if not expired:
                 break
             states += session.execute(
-                delete(OAuthState).where(OAuthState.state_hash.in_(expired))
-                .execution_options(synchronize_session=False)).rowcount
+                delete(OAuthState)
+                .where(OAuthState.state_hash.in_(expired))
+                .execution_options(synchronize_session=False)
+            ).rowcount
     report = CleanupReport(sessions=families, refresh_tokens=tokens, oauth_states=states)
     log.info("auth clean-up done", extra=vars(report))
     return report

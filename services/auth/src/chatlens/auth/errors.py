@@ -123,22 +123,26 @@ def init_app(app: Flask, more: dict[type[Exception], tuple[int, str]] | None = N
 
     @app.errorhandler(Throttled)
     def _throttled(exc: Throttled):
-        return web.error_response(429, "too_many_attempts", str(exc),
-                                  {"Retry-After": str(exc.retry_after_s)})
+        return web.error_response(
+            429, "too_many_attempts", str(exc), {"Retry-After": str(exc.retry_after_s)}
+        )
 
     @app.errorhandler(DataError)
     def _value_the_database_refuses(exc: DataError):
         # PostgreSQL refuses some values MariaDB and SQLite store or compare (a NUL character in
         # an id, say): that is the client's input, not a fault of the service.
         log.info("the database refused a value: %s", exc.orig)
-        return web.error_response(400, "invalid_value",
-                                  "a value in the request cannot be stored (e.g. a NUL character)")
+        return web.error_response(
+            400, "invalid_value", "a value in the request cannot be stored (e.g. a NUL character)"
+        )
 
     @app.errorhandler(OperationalError)
     def _database_unavailable(exc: OperationalError):
         # The driver's message names hosts and SQL: it goes to the log, not to the client.
         log.exception("database error")
         return web.error_response(
-            503, "database_unavailable", "the database is unavailable; retry shortly",
+            503,
+            "database_unavailable",
+            "the database is unavailable; retry shortly",
             {"Retry-After": "5"},
         )

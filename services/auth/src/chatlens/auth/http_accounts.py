@@ -107,17 +107,18 @@ def change_password():
     rt.throttle.before_login(account.user.email, address, known_address=True)
     with rt.sessions() as session:
         try:
-            accounts.change_password(session, rt.passwords, account.user, body.current_password,
-                                     body.new_password)
+            accounts.change_password(
+                session, rt.passwords, account.user, body.current_password, body.new_password
+            )
         except InvalidCredentials:
             rt.throttle.login_failed(account.user.email, address)
-            audit.record(session, "password.change_failed", org_id=account.org.id,
-                         actor_id=account.user.id)
+            audit.record(
+                session, "password.change_failed", org_id=account.org.id, actor_id=account.user.id
+            )
             session.commit()
             raise
         sessions.end_all(session, account.user.id, reason="password changed")
-        audit.record(session, "password.changed", org_id=account.org.id,
-                     actor_id=account.user.id)
+        audit.record(session, "password.changed", org_id=account.org.id, actor_id=account.user.id)
         return token_pair(session, account, family_id=None)
 
 
@@ -127,8 +128,7 @@ def logout_everywhere():
     """End every session of the caller, on every device, at once."""
     with runtime.current().sessions() as session:
         sessions.end_all(session, g.account.user.id, reason="signed out everywhere")
-        audit.record(session, "sessions.ended", org_id=g.account.org.id,
-                     actor_id=g.account.user.id)
+        audit.record(session, "sessions.ended", org_id=g.account.org.id, actor_id=g.account.user.id)
         session.commit()
     return Response(status=204)
 
@@ -138,8 +138,10 @@ def logout_everywhere():
 def me():
     """The signed-in user, in the org of their access token."""
     admins = runtime.current().settings.platform_admin_emails
-    return {**g.account.as_dict(), "platform_admin": accounts.is_platform_admin(g.account.user,
-                                                                                admins)}
+    return {
+        **g.account.as_dict(),
+        "platform_admin": accounts.is_platform_admin(g.account.user, admins),
+    }
 
 
 @blueprint.get("/.well-known/jwks.json")
@@ -171,13 +173,18 @@ def token_pair(session: Session, account: Account, family_id: str | None):
     """Issue and commit a refresh token, then sign the access token that goes with it."""
     rt = runtime.current()
     refresh_token, family_id = rt.refresh_tokens.issue(
-        session, account.user.id, account.org.id, family_id,
-        address=request.remote_addr, user_agent=request.headers.get("User-Agent"),
+        session,
+        account.user.id,
+        account.org.id,
+        family_id,
+        address=request.remote_addr,
+        user_agent=request.headers.get("User-Agent"),
     )
     session.commit()
     platform_admin = accounts.is_platform_admin(account.user, rt.settings.platform_admin_emails)
-    access_token = rt.access_tokens.issue(account.user.id, account.org.id, account.role, family_id,
-                                          platform_admin=platform_admin)
+    access_token = rt.access_tokens.issue(
+        account.user.id, account.org.id, account.role, family_id, platform_admin=platform_admin
+    )
     body = {
         "access_token": access_token,
         "refresh_token": refresh_token,

@@ -22,10 +22,17 @@ blueprint = Blueprint("api_keys", __name__)
 def create():
     body = json_body(ApiKeyRequest)
     with runtime.current().sessions() as session:
-        created = api_keys.create(session, g.account, body.name, list(body.scopes),
-                                  timedelta(days=body.expires_in_days))
-        audit.record(session, "api_key.created", org_id=g.account.org.id,
-                     actor_id=g.account.user.id, target=created["id"], scopes=created["scopes"])
+        created = api_keys.create(
+            session, g.account, body.name, list(body.scopes), timedelta(days=body.expires_in_days)
+        )
+        audit.record(
+            session,
+            "api_key.created",
+            org_id=g.account.org.id,
+            actor_id=g.account.user.id,
+            target=created["id"],
+            scopes=created["scopes"],
+        )
         session.commit()
     return created, 201, {"Cache-Control": "no-store"}
 
@@ -44,8 +51,13 @@ def revoke(key_id: str):
         raise NotFound("no such API key")
     with runtime.current().sessions() as session:
         row = api_keys.revoke(session, g.account, key_id)
-        audit.record(session, "api_key.revoked", org_id=g.account.org.id,
-                     actor_id=g.account.user.id, target=row.id)
+        audit.record(
+            session,
+            "api_key.revoked",
+            org_id=g.account.org.id,
+            actor_id=g.account.user.id,
+            target=row.id,
+        )
         session.commit()
     return Response(status=204)
 

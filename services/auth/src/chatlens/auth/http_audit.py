@@ -33,7 +33,13 @@ def append():
     """Another service's event (201). There is no route that changes or deletes one."""
     body = json_body(AuditAppendRequest)
     with runtime.current().sessions() as session:
-        audit.record(session, body.event, org_id=body.org_id, actor_id=body.actor_id,
-                     target=body.target, details=body.details)
+        audit.record(
+            session,
+            body.event,
+            org_id=body.org_id,
+            actor_id=body.actor_id,
+            target=body.target,
+            details=body.details,
+        )
         session.commit()
     return {"recorded": body.event}, 201

@@ -23,8 +23,11 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 def status():
     user_id = g.account.user.id
     with runtime.current().sessions() as session:
-        left = session.scalar(select(func.count()).select_from(RecoveryCode).where(
-            RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None)))
+        left = session.scalar(
+            select(func.count())
+            .select_from(RecoveryCode)
+            .where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))
+        )
         return {"totp": mfa.enabled(session, user_id), "recovery_codes_left": left}
 
 
@@ -68,8 +71,9 @@ def disable():
         rt.throttle.before_code(account.user.id)
         if not rt.passwords.verify(account.user.password_hash, body.password):
             rt.throttle.code_failed(account.user.id)
-            audit.record(session, "mfa.disable_failed", org_id=account.org.id,
-                         actor_id=account.user.id)
+            audit.record(
+                session, "mfa.disable_failed", org_id=account.org.id, actor_id=account.user.id
+            )
             session.commit()
             raise InvalidMfaCode("the password or the code is wrong")
         second_factor(session, account.user.id, body.code, required=True)
@@ -90,7 +94,8 @@ def new_recovery_codes():
             raise NotFound("TOTP is not on")
         second_factor(session, user_id, body.code, required=True)
         codes = mfa.new_recovery_codes(session, user_id)
-        audit.record(session, "mfa.recovery_codes_renewed", org_id=g.account.org.id,
-                     actor_id=user_id)
+        audit.record(
+            session, "mfa.recovery_codes_renewed", org_id=g.account.org.id, actor_id=user_id
+        )
         session.commit()
     return {"recovery_codes": codes}, 200, NO_STORE

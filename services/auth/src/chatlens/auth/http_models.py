@@ -110,8 +110,7 @@ class AuditAppendRequest(_Body):
     org_id: str | None = Field(default=None, max_length=36)
     actor_id: str | None = Field(default=None, max_length=36)
     target: str | None = Field(default=None, max_length=320)
-    details: dict[str, str | int | float | bool | None] = Field(default_factory=dict,
-                                                                max_length=20)
+    details: dict[str, str | int | float | bool | None] = Field(default_factory=dict, max_length=20)
 
 
 SECRET_NAME = r"^[a-z0-9][a-z0-9_.-]{0,63}$"

@@ -26,8 +26,16 @@ def _provider(name: str) -> oauth.Provider:
 def configured():
     """The providers a sign-in page may offer (those with a client id and secret), in order."""
     names = oauth.providers(runtime.current().settings)
-    return {"providers": [{"name": name, "label": oauth.LABELS.get(name, name),
-                           "start_url": f"/api/v1/auth/oauth/{name}/start"} for name in names]}
+    return {
+        "providers": [
+            {
+                "name": name,
+                "label": oauth.LABELS.get(name, name),
+                "start_url": f"/api/v1/auth/oauth/{name}/start",
+            }
+            for name in names
+        ]
+    }
 
 
 @blueprint.get("/api/v1/auth/oauth/<name>/start")
@@ -57,8 +65,9 @@ def callback(name: str):
     with rt.sessions() as session:
         row = oauth.take_state(session, name, state)
         session.commit()  # spent even if what follows fails: a state works once
-    subject, email = oauth.profile(provider, oauth.redirect_uri(rt.settings, name), code,
-                                   row.code_verifier)
+    subject, email = oauth.profile(
+        provider, oauth.redirect_uri(rt.settings, name), code, row.code_verifier
+    )
     with rt.sessions() as session:
         if row.link_user_id is not None:
             oauth.link(session, row.link_user_id, name, subject, email)
@@ -66,6 +75,7 @@ def callback(name: str):
             session.commit()
             return {"linked": name}
         account = oauth.sign_in(session, rt.passwords, name, subject, email)
-        audit.record(session, "login.succeeded", org_id=account.org.id,
-                     actor_id=account.user.id, via=name)
+        audit.record(
+            session, "login.succeeded", org_id=account.org.id, actor_id=account.user.id, via=name
+        )
         return token_pair(session, account, family_id=None)

@@ -76,9 +76,15 @@ def change_role(user_id: str):
     _check_id(user_id)
     with runtime.current().sessions() as session:
         changed = orgs.change_role(session, g.account, user_id, body.role)
-        audit.record(session, "role.changed", org_id=g.account.org.id,
-                     actor_id=g.account.user.id, target=user_id,
-                     old_role=changed["old_role"], role=changed["role"])
+        audit.record(
+            session,
+            "role.changed",
+            org_id=g.account.org.id,
+            actor_id=g.account.user.id,
+            target=user_id,
+            old_role=changed["old_role"],
+            role=changed["role"],
+        )
         session.commit()
     return changed
 
@@ -89,8 +95,14 @@ def remove_member(user_id: str):
     _check_id(user_id)
     with runtime.current().sessions() as session:
         old_role = orgs.remove(session, g.account, user_id)
-        audit.record(session, "member.removed", org_id=g.account.org.id,
-                     actor_id=g.account.user.id, target=user_id, role=old_role)
+        audit.record(
+            session,
+            "member.removed",
+            org_id=g.account.org.id,
+            actor_id=g.account.user.id,
+            target=user_id,
+            role=old_role,
+        )
         session.commit()
     return Response(status=204)
 
@@ -102,8 +114,14 @@ def invite():
     body = json_body(InvitationRequest)
     with runtime.current().sessions() as session:
         created = invitations.create(session, g.account, body.email, body.role)
-        audit.record(session, "invitation.created", org_id=g.account.org.id,
-                     actor_id=g.account.user.id, target=created["email"], role=body.role)
+        audit.record(
+            session,
+            "invitation.created",
+            org_id=g.account.org.id,
+            actor_id=g.account.user.id,
+            target=created["email"],
+            role=body.role,
+        )
         session.commit()
     return created, 201, {"Cache-Control": "no-store"}
 
@@ -121,8 +139,13 @@ def revoke_invitation(invitation_id: str):
     _check_id(invitation_id)
     with runtime.current().sessions() as session:
         invitations.revoke(session, g.account.org.id, invitation_id)
-        audit.record(session, "invitation.revoked", org_id=g.account.org.id,
-                     actor_id=g.account.user.id, target=invitation_id)
+        audit.record(
+            session,
+            "invitation.revoked",
+            org_id=g.account.org.id,
+            actor_id=g.account.user.id,
+            target=invitation_id,
+        )
         session.commit()
     return Response(status=204)
 
@@ -134,8 +157,14 @@ def accept_invitation():
     body = json_body(AcceptInvitationRequest)
     with runtime.current().sessions() as session:
         row = invitations.accept(session, g.account.user, body.token)
-        audit.record(session, "invitation.accepted", org_id=row.org_id,
-                     actor_id=g.account.user.id, target=row.id, role=row.role)
+        audit.record(
+            session,
+            "invitation.accepted",
+            org_id=row.org_id,
+            actor_id=g.account.user.id,
+            target=row.id,
+            role=row.role,
+        )
         session.commit()
         joined = [o for o in orgs.of_user(session, g.account.user.id) if o["id"] == row.org_id]
     return {"org": joined[0]}

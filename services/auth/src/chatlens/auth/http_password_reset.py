@@ -18,8 +18,10 @@ from chatlens.auth.http_models import PasswordResetConfirm, PasswordResetRequest
 from chatlens.shared.web import json_body
 
 blueprint = Blueprint("password_reset", __name__)
-ACCEPTED = {"message": "If an account has this address, a link to reset its password is on its "
-                       "way. It works once, for a short time."}
+ACCEPTED = {
+    "message": "If an account has this address, a link to reset its password is on its "
+    "way. It works once, for a short time."
+}
 SUBJECT = "Reset your Chatlens password"
 BODY = """Someone asked to reset the password of the Chatlens account of this address.
 
@@ -42,13 +44,21 @@ def request_reset():
         with rt.sessions() as session:
             user = password_resets.user_for(session, email)
             if user is not None:
-                token = password_resets.issue(session, user.id,
-                                              timedelta(seconds=rt.settings.password_reset_ttl_s))
-                audit.record(session, "password.reset_requested", actor_id=user.id,
-                             target=user.id, via="email")
+                token = password_resets.issue(
+                    session, user.id, timedelta(seconds=rt.settings.password_reset_ttl_s)
+                )
+                audit.record(
+                    session,
+                    "password.reset_requested",
+                    actor_id=user.id,
+                    target=user.id,
+                    via="email",
+                )
                 session.commit()
-                text = BODY.format(minutes=rt.settings.password_reset_ttl_s // 60,
-                                   link=password_resets.link(rt.settings.public_url, token))
+                text = BODY.format(
+                    minutes=rt.settings.password_reset_ttl_s // 60,
+                    link=password_resets.link(rt.settings.public_url, token),
+                )
                 mailer.send_later(rt.settings, user.email, SUBJECT, text)
     return ACCEPTED, 202
 

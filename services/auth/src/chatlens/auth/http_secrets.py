@@ -37,10 +37,23 @@ def put(name: str):
     body = json_body(SecretRequest)
     rt, account = runtime.current(), g.account
     with rt.sessions() as session:
-        stored = provider_secrets.put(session, rt.secret_box, account.org.id, account.user.id,
-                                      _name(name), body.provider, body.value)
-        audit.record(session, "secret.stored", org_id=account.org.id, actor_id=account.user.id,
-                     target=name, provider=body.provider)
+        stored = provider_secrets.put(
+            session,
+            rt.secret_box,
+            account.org.id,
+            account.user.id,
+            _name(name),
+            body.provider,
+            body.value,
+        )
+        audit.record(
+            session,
+            "secret.stored",
+            org_id=account.org.id,
+            actor_id=account.user.id,
+            target=name,
+            provider=body.provider,
+        )
         broadcasts.note_secret(session, account.org.id, name)  # replicas drop the old key
         session.commit()
     return stored
@@ -51,8 +64,13 @@ def put(name: str):
 def remove(name: str):
     with runtime.current().sessions() as session:
         provider_secrets.remove(session, g.account.org.id, _name(name))
-        audit.record(session, "secret.deleted", org_id=g.account.org.id,
-                     actor_id=g.account.user.id, target=name)
+        audit.record(
+            session,
+            "secret.deleted",
+            org_id=g.account.org.id,
+            actor_id=g.account.user.id,
+            target=name,
+        )
         broadcasts.note_secret(session, g.account.org.id, name)
         session.commit()
     return Response(status=204)

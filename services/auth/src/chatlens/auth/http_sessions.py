@@ -29,7 +29,12 @@ def revoke(session_id: str):
     with rt.sessions() as session:
         if not rt.refresh_tokens.revoke_family(session, session_id, g.account.user.id):
             raise NotFound("no such session")
-        audit.record(session, "session.revoked", org_id=g.account.org.id,
-                     actor_id=g.account.user.id, target=session_id)
+        audit.record(
+            session,
+            "session.revoked",
+            org_id=g.account.org.id,
+            actor_id=g.account.user.id,
+            target=session_id,
+        )
         session.commit()
     return Response(status=204)

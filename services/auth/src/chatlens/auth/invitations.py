@@ -31,30 +31,51 @@ def create(session: Session, actor: Account, email: str, role: str) -> dict:
         raise Forbidden(f"your role ({actor.role}) cannot invite a member as {role}")
     email = normalise_email(email)
     already = session.scalar(
-        select(Membership.user_id).join(User, User.id == Membership.user_id)
-        .where(Membership.org_id == actor.org.id, User.email == email))
+        select(Membership.user_id)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.org_id == actor.org.id, User.email == email)
+    )
     if already is not None:
         raise Conflict("already_member", "this person is already a member of the org")
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    invitation = Invitation(id=new_id(), org_id=actor.org.id, email=email, role=role,
-                            token_hash=token_hash(token), invited_by=actor.user.id,
-                            created_at=now, expires_at=now + TTL)
+    invitation = Invitation(
+        id=new_id(),
+        org_id=actor.org.id,
+        email=email,
+        role=role,
+        token_hash=token_hash(token),
+        invited_by=actor.user.id,
+        created_at=now,
+        expires_at=now + TTL,
+    )
     session.add(invitation)
     session.flush()
     # No mail server is assumed: the log (and the inviter) carry the token to the invitee.
-    log.info("invitation created; hand this token to the invitee", extra={
-        "org_id": actor.org.id, "invitation_id": invitation.id, "email": email,
-        "invitation_token": token})
+    log.info(
+        "invitation created; hand this token to the invitee",
+        extra={
+            "org_id": actor.org.id,
+            "invitation_id": invitation.id,
+            "email": email,
+            "invitation_token": token,
+        },
+    )
     return {**view(invitation), "token": token}
 
 
 def pending(session: Session, org_id: str) -> list[dict]:
     now = utcnow()
-    rows = session.scalars(select(Invitation).where(
-        Invitation.org_id == org_id, Invitation.accepted_at.is_(None),
-        Invitation.revoked_at.is_(None), Invitation.expires_at > now,
-    ).order_by(Invitation.created_at))
+    rows = session.scalars(
+        select(Invitation)
+        .where(
+            Invitation.org_id == org_id,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > now,
+        )
+        .order_by(Invitation.created_at)
+    )
     return [view(row) for row in rows]
 
 
@@ -68,8 +89,13 @@ def revoke(session: Session, org_id: str, invitation_id: str) -> None:
 def accept(session: Session, user: User, token: str) -> Invitation:
     """Make ``user`` a member of the invitation's org. One 404 for every kind of wrong token."""
     row = session.scalar(select(Invitation).where(Invitation.token_hash == token_hash(token)))
-    if (row is None or row.accepted_at or row.revoked_at or row.expires_at <= utcnow()
-            or row.email != user.email):
+    if (
+        row is None
+        or row.accepted_at
+        or row.revoked_at
+        or row.expires_at <= utcnow()
+        or row.email != user.email
+    ):
         raise NotFound("no such invitation for this account")
     row.accepted_at = utcnow()
     if session.get(Membership, {"user_id": user.id, "org_id": row.org_id}) is None:
@@ -80,5 +106,10 @@ def accept(session: Session, user: User, token: str) -> Invitation:
 
 
 def view(row: Invitation) -> dict:
-    return {"id": row.id, "email": row.email, "role": row.role,
-            "created_at": row.created_at.isoformat(), "expires_at": row.expires_at.isoformat()}
+    return {
+        "id": row.id,
+        "email": row.email,
+        "role": row.role,
+        "created_at": row.created_at.isoformat(),
+        "expires_at": row.expires_at.isoformat(),
+    }

@@ -67,16 +67,19 @@ def load_or_create(path: Path) -> SigningKey:
 def _load(path: Path) -> SigningKey:
     mode = path.stat().st_mode & 0o777
     if mode & 0o077:
-        log.warning("the JWT private key is readable by others", extra={"path": str(path),
-                                                                         "mode": oct(mode)})
+        log.warning(
+            "the JWT private key is readable by others",
+            extra={"path": str(path), "mode": oct(mode)},
+        )
     private_key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if isinstance(private_key, rsa.RSAPrivateKey):
         alg = "RS256"
     elif isinstance(private_key, ed25519.Ed25519PrivateKey):
         alg = "EdDSA"
     else:
-        raise ValueError(f"{path}: unsupported key type {type(private_key).__name__}; "
-                         "use RSA or Ed25519")
+        raise ValueError(
+            f"{path}: unsupported key type {type(private_key).__name__}; use RSA or Ed25519"
+        )
     return SigningKey(private_key, alg, thumbprint(_public_members(private_key.public_key())))
 
 

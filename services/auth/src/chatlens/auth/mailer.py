@@ -32,8 +32,9 @@ def send(settings: AuthSettings, to: str, subject: str, body: str) -> None:
     context = ssl.create_default_context()
     smtp: smtplib.SMTP
     if settings.smtp_security == "ssl":
-        smtp = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_S,
-                                context=context)
+        smtp = smtplib.SMTP_SSL(
+            settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_S, context=context
+        )
     else:
         smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_S)
     with smtp:

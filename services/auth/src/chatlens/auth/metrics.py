@@ -11,8 +11,10 @@ from pathlib import Path
 
 from prometheus_client import Gauge
 
-SIGNING_KEY_AGE = Gauge("chatlens_auth_signing_key_age_seconds",
-                        "Seconds since the active JWT signing key was created or rotated in")
+SIGNING_KEY_AGE = Gauge(
+    "chatlens_auth_signing_key_age_seconds",
+    "Seconds since the active JWT signing key was created or rotated in",
+)
 
 
 def watch_signing_key(path: Path) -> None:

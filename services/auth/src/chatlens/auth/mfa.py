@@ -66,8 +66,7 @@ def verify(session: Session, box: SecretBox, user_id: str, code: str) -> bool:
     credential = session.get(TotpCredential, user_id)
     if credential is None or credential.confirmed_at is None:
         return False
-    return (_use_code(session, box, credential, code)
-            or _use_recovery_code(session, user_id, code))
+    return _use_code(session, box, credential, code) or _use_recovery_code(session, user_id, code)
 
 
 def disable(session: Session, user_id: str) -> None:
@@ -79,10 +78,13 @@ def disable(session: Session, user_id: str) -> None:
 def new_recovery_codes(session: Session, user_id: str) -> list[str]:
     """Replace the user's recovery codes with new ones; the codes, in clear, this once."""
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
-    codes = ["-".join("".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(5))
-                      for _ in range(2)) for _ in range(RECOVERY_CODES)]
-    session.add_all(RecoveryCode(id=new_id(), user_id=user_id, code_hash=_hash(code))
-                    for code in codes)
+    codes = [
+        "-".join("".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(5)) for _ in range(2))
+        for _ in range(RECOVERY_CODES)
+    ]
+    session.add_all(
+        RecoveryCode(id=new_id(), user_id=user_id, code_hash=_hash(code)) for code in codes
+    )
     session.flush()
     return codes
 
@@ -94,8 +96,10 @@ def _use_code(session: Session, box: SecretBox, credential: TotpCredential, code
         return False
     won = session.execute(
         update(TotpCredential)
-        .where(TotpCredential.user_id == credential.user_id,
-               or_(TotpCredential.last_step.is_(None), TotpCredential.last_step < step))
+        .where(
+            TotpCredential.user_id == credential.user_id,
+            or_(TotpCredential.last_step.is_(None), TotpCredential.last_step < step),
+        )
         .values(last_step=step)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -106,14 +110,20 @@ def _use_code(session: Session, box: SecretBox, credential: TotpCredential, code
 
 def _use_recovery_code(session: Session, user_id: str, code: str) -> bool:
     normalised = code.strip().lower().replace(" ", "")
-    row = session.scalar(select(RecoveryCode).where(
-        RecoveryCode.user_id == user_id, RecoveryCode.code_hash == _hash(normalised),
-        RecoveryCode.used_at.is_(None)))
+    row = session.scalar(
+        select(RecoveryCode).where(
+            RecoveryCode.user_id == user_id,
+            RecoveryCode.code_hash == _hash(normalised),
+            RecoveryCode.used_at.is_(None),
+        )
+    )
     if row is None:
         return False
     won = session.execute(
-        update(RecoveryCode).where(RecoveryCode.id == row.id, RecoveryCode.used_at.is_(None))
-        .values(used_at=utcnow()).execution_options(synchronize_session=False)
+        update(RecoveryCode)
+        .where(RecoveryCode.id == row.id, RecoveryCode.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
     ).rowcount
     if won == 1:
         log.info("a recovery code was used", extra={"user_id": user_id})

@@ -61,10 +61,15 @@ def providers(settings: AuthSettings) -> dict[str, Provider]:
         client_id = getattr(settings, f"oauth_{name}_client_id")
         secret = getattr(settings, f"oauth_{name}_client_secret")
         if client_id and secret:
-            found[name] = Provider(name, client_id, secret,
-                                   getattr(settings, f"oauth_{name}_authorize_url"),
-                                   getattr(settings, f"oauth_{name}_token_url"),
-                                   getattr(settings, f"oauth_{name}_userinfo_url"), scope)
+            found[name] = Provider(
+                name,
+                client_id,
+                secret,
+                getattr(settings, f"oauth_{name}_authorize_url"),
+                getattr(settings, f"oauth_{name}_token_url"),
+                getattr(settings, f"oauth_{name}_userinfo_url"),
+                scope,
+            )
     return found
 
 
@@ -75,14 +80,27 @@ def redirect_uri(settings: AuthSettings, provider: str) -> str:
 def start(session: Session, provider: Provider, redirect: str, link_user_id: str | None) -> str:
     """Record a new state and PKCE verifier; the provider's authorization URL."""
     state, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(64)
-    client = OAuth2Session(provider.client_id, provider.client_secret, scope=provider.scope,
-                           redirect_uri=redirect, code_challenge_method="S256")
-    url, _ = client.create_authorization_url(provider.authorize_url, state=state,
-                                             code_verifier=verifier)
+    client = OAuth2Session(
+        provider.client_id,
+        provider.client_secret,
+        scope=provider.scope,
+        redirect_uri=redirect,
+        code_challenge_method="S256",
+    )
+    url, _ = client.create_authorization_url(
+        provider.authorize_url, state=state, code_verifier=verifier
+    )
     now = utcnow()
-    session.add(OAuthState(state_hash=token_hash(state), provider=provider.name,
-                           code_verifier=verifier, link_user_id=link_user_id, created_at=now,
-                           expires_at=now + STATE_TTL))
+    session.add(
+        OAuthState(
+            state_hash=token_hash(state),
+            provider=provider.name,
+            code_verifier=verifier,
+            link_user_id=link_user_id,
+            created_at=now,
+            expires_at=now + STATE_TTL,
+        )
+    )
     return url
 
 
@@ -92,9 +110,11 @@ def take_state(session: Session, provider: str, state: str) -> OAuthState:
     if row is None or row.provider != provider or row.expires_at <= utcnow():
         raise InvalidState("the OAuth state is unknown or expired; start again")
     won = session.execute(
-        update(OAuthState).where(OAuthState.state_hash == row.state_hash,
-                                 OAuthState.used_at.is_(None))
-        .values(used_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+        update(OAuthState)
+        .where(OAuthState.state_hash == row.state_hash, OAuthState.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
     if won != 1:
         raise InvalidState("the OAuth state was already used; start again")
     return row
@@ -102,30 +122,40 @@ def take_state(session: Session, provider: str, state: str) -> OAuthState:
 
 def profile(provider: Provider, redirect: str, code: str, verifier: str) -> tuple[str, str | None]:
     """Exchange the code (with the PKCE verifier); the provider's (subject, verified email)."""
-    client = OAuth2Session(provider.client_id, provider.client_secret, redirect_uri=redirect,
-                           default_timeout=TIMEOUT_S)
+    client = OAuth2Session(
+        provider.client_id, provider.client_secret, redirect_uri=redirect, default_timeout=TIMEOUT_S
+    )
     try:
         client.fetch_token(provider.token_url, code=code, code_verifier=verifier)
         info = _json(client.get(provider.userinfo_url))
         if provider.name == "github":
             subject = str(info.get("id") or "")
             emails = _json(client.get(provider.userinfo_url.rstrip("/") + "/emails"))
-            email = next((e.get("email") for e in emails if isinstance(e, dict)
-                          and e.get("primary") and e.get("verified")), None)
+            email = next(
+                (
+                    e.get("email")
+                    for e in emails
+                    if isinstance(e, dict) and e.get("primary") and e.get("verified")
+                ),
+                None,
+            )
         else:
             subject = str(info.get("sub") or "")
             email = info.get("email") if info.get("email_verified") is True else None
     except (AuthlibBaseError, requests.RequestException, ValueError) as exc:
-        log.warning("OAuth code exchange failed", extra={"provider": provider.name,
-                                                         "reason": str(exc)[:200]})
+        log.warning(
+            "OAuth code exchange failed",
+            extra={"provider": provider.name, "reason": str(exc)[:200]},
+        )
         raise OAuthFailed("the provider refused the sign-in; start again") from None
     if not subject or len(subject) > 255:
         raise OAuthFailed("the provider gave no usable account id")
     return subject, email if isinstance(email, str) and len(email) <= 320 else None
 
 
-def sign_in(session: Session, passwords: Passwords, provider: str, subject: str,
-            email: str | None) -> Account:
+def sign_in(
+    session: Session, passwords: Passwords, provider: str, subject: str, email: str | None
+) -> Account:
     """The account of this identity, or a new one; never an existing account found by email."""
     identity = session.get(OAuthIdentity, {"provider": provider, "subject": subject})
     if identity is not None:
@@ -139,10 +169,12 @@ def sign_in(session: Session, passwords: Passwords, provider: str, subject: str,
     if taken is not None:
         raise Conflict("link_required", "sign in with your password, then link this provider")
     account = accounts.register(session, passwords, email, secrets.token_urlsafe(32), None)
-    session.add(OAuthIdentity(provider=provider, subject=subject, user_id=account.user.id,
-                              email=email))
-    log.info("account created through OAuth", extra={"provider": provider,
-                                                      "user_id": account.user.id})
+    session.add(
+        OAuthIdentity(provider=provider, subject=subject, user_id=account.user.id, email=email)
+    )
+    log.info(
+        "account created through OAuth", extra={"provider": provider, "user_id": account.user.id}
+    )
     return account
 
 
@@ -151,8 +183,7 @@ def link(session: Session, user_id: str, provider: str, subject: str, email: str
     if identity is not None and identity.user_id != user_id:
         raise Conflict("identity_in_use", "this provider account is linked to another user")
     if identity is None:
-        session.add(OAuthIdentity(provider=provider, subject=subject, user_id=user_id,
-                                  email=email))
+        session.add(OAuthIdentity(provider=provider, subject=subject, user_id=user_id, email=email))
 
 
 def _json(response):

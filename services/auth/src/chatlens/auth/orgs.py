@@ -49,8 +49,10 @@ def members(session: Session, org_id: str) -> list[dict]:
         .where(Membership.org_id == org_id)
         .order_by(Membership.created_at, User.id)
     ).all()
-    return [{"id": uid, "email": email, "name": name, "role": role,
-             "joined_at": joined.isoformat()} for uid, email, name, role, joined in rows]
+    return [
+        {"id": uid, "email": email, "name": name, "role": role, "joined_at": joined.isoformat()}
+        for uid, email, name, role, joined in rows
+    ]
 
 
 def change_role(session: Session, actor: Account, user_id: str, role: str) -> dict:
@@ -64,8 +66,10 @@ def change_role(session: Session, actor: Account, user_id: str, role: str) -> di
     old_role, membership.role = membership.role, role
     session.flush()
     sessions.end_all(session, user_id, reason="role changed")
-    log.info("role changed", extra={"org_id": actor.org.id, "user_id": user_id,
-                                    "old_role": old_role, "role": role})
+    log.info(
+        "role changed",
+        extra={"org_id": actor.org.id, "user_id": user_id, "old_role": old_role, "role": role},
+    )
     return {"id": user_id, "role": role, "old_role": old_role}
 
 
@@ -89,8 +93,11 @@ def _membership(session: Session, org_id: str, user_id: str) -> Membership:
 
 def owner_count(session: Session, org_id: str) -> int:
     """How many owners an org has (it must always keep one)."""
-    return session.scalar(select(func.count()).select_from(Membership).where(
-        Membership.org_id == org_id, Membership.role == Role.OWNER.value))
+    return session.scalar(
+        select(func.count())
+        .select_from(Membership)
+        .where(Membership.org_id == org_id, Membership.role == Role.OWNER.value)
+    )
 
 
 def _check_may_change(session: Session, actor: Account, membership: Membership) -> None:

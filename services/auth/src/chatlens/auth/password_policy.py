@@ -37,8 +37,13 @@ def personal_words(email: str | None, name: str | None) -> list[str]:
         if value:
             folded = value.casefold().strip()
             parts = _WORD_SPLIT.split(folded.partition("@")[0] if "@" in folded else folded)
-            words += [folded, folded.partition("@")[0], "".join(parts), *parts,
-                      *_WORD_SPLIT.split(folded)]
+            words += [
+                folded,
+                folded.partition("@")[0],
+                "".join(parts),
+                *parts,
+                *_WORD_SPLIT.split(folded),
+            ]
     return [w for w in dict.fromkeys(words) if len(w) >= 3]
 
 
@@ -68,7 +73,10 @@ class PasswordPolicy:
         estimate = zxcvbn(password[:ESTIMATED_CHARS], user_inputs=personal_words(email, name))
         if estimate["score"] < MIN_SCORE:
             feedback = estimate["feedback"]
-            advice = " ".join(filter(None, [feedback.get("warning"),
-                                            *feedback.get("suggestions", ())]))
-            raise PasswordRejected("this password is too easy to guess"
-                                   + (f": {advice}" if advice else "; choose a longer one"))
+            advice = " ".join(
+                filter(None, [feedback.get("warning"), *feedback.get("suggestions", ())])
+            )
+            raise PasswordRejected(
+                "this password is too easy to guess"
+                + (f": {advice}" if advice else "; choose a longer one")
+            )

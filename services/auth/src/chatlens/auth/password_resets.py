@@ -43,8 +43,11 @@ def issue(session: Session, user_id: str, ttl: timedelta) -> str:
     now = utcnow()
     _void_pending(session, user_id, now)
     token = PREFIX + secrets.token_urlsafe(32)
-    session.add(PasswordReset(token_hash=token_hash(token), user_id=user_id, created_at=now,
-                              expires_at=now + ttl))
+    session.add(
+        PasswordReset(
+            token_hash=token_hash(token), user_id=user_id, created_at=now, expires_at=now + ttl
+        )
+    )
     return token
 
 
@@ -69,9 +72,14 @@ def spend(session: Session, passwords: Passwords, token: str, user: User, new: s
     now = utcnow()
     spent = session.execute(
         update(PasswordReset)
-        .where(PasswordReset.token_hash == token_hash(token), PasswordReset.used_at.is_(None),
-               PasswordReset.expires_at > now)
-        .values(used_at=now).execution_options(synchronize_session=False)).rowcount
+        .where(
+            PasswordReset.token_hash == token_hash(token),
+            PasswordReset.used_at.is_(None),
+            PasswordReset.expires_at > now,
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     if spent != 1:
         raise ResetTokenInvalid()
     _void_pending(session, user.id, now)
@@ -80,6 +88,9 @@ def spend(session: Session, passwords: Passwords, token: str, user: User, new: s
 
 
 def _void_pending(session: Session, user_id: str, now: datetime) -> None:
-    session.execute(update(PasswordReset)
-                    .where(PasswordReset.user_id == user_id, PasswordReset.used_at.is_(None))
-                    .values(used_at=now).execution_options(synchronize_session=False))
+    session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == user_id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )

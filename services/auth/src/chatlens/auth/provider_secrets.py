@@ -23,11 +23,19 @@ from chatlens.shared.secret_box import SecretBox, load_keys, write_keys
 log = logging.getLogger(__name__)
 
 
-def put(session: Session, box: SecretBox, org_id: str, user_id: str, name: str, provider: str,
-        value: str) -> dict:
+def put(
+    session: Session,
+    box: SecretBox,
+    org_id: str,
+    user_id: str,
+    name: str,
+    provider: str,
+    value: str,
+) -> dict:
     """Store (or replace) the org's secret ``name``."""
-    row = session.scalar(select(ProviderSecret).where(ProviderSecret.org_id == org_id,
-                                                      ProviderSecret.name == name))
+    row = session.scalar(
+        select(ProviderSecret).where(ProviderSecret.org_id == org_id, ProviderSecret.name == name)
+    )
     if row is None:
         row = ProviderSecret(id=new_id(), org_id=org_id, name=name)
         session.add(row)
@@ -39,14 +47,16 @@ def put(session: Session, box: SecretBox, org_id: str, user_id: str, name: str, 
 
 
 def listed(session: Session, org_id: str) -> list[dict]:
-    rows = session.scalars(select(ProviderSecret).where(ProviderSecret.org_id == org_id)
-                           .order_by(ProviderSecret.name))
+    rows = session.scalars(
+        select(ProviderSecret).where(ProviderSecret.org_id == org_id).order_by(ProviderSecret.name)
+    )
     return [view(row) for row in rows]
 
 
 def remove(session: Session, org_id: str, name: str) -> None:
-    row = session.scalar(select(ProviderSecret).where(ProviderSecret.org_id == org_id,
-                                                      ProviderSecret.name == name))
+    row = session.scalar(
+        select(ProviderSecret).where(ProviderSecret.org_id == org_id, ProviderSecret.name == name)
+    )
     if row is None:
         raise NotFound("no such secret in this org")
     session.delete(row)
@@ -54,8 +64,9 @@ def remove(session: Session, org_id: str, name: str) -> None:
 
 def reveal(session: Session, box: SecretBox, org_id: str, name: str) -> str:
     """The clear value, for a service that calls the provider; never sent to a browser."""
-    row = session.scalar(select(ProviderSecret).where(ProviderSecret.org_id == org_id,
-                                                      ProviderSecret.name == name))
+    row = session.scalar(
+        select(ProviderSecret).where(ProviderSecret.org_id == org_id, ProviderSecret.name == name)
+    )
     if row is None:
         raise NotFound("no such secret in this org")
     return box.fernet().decrypt(row.ciphertext.encode()).decode()
@@ -84,5 +95,9 @@ def rotate(session: Session, box: SecretBox, drop_old: bool) -> int:
 
 
 def view(row: ProviderSecret) -> dict:
-    return {"name": row.name, "provider": row.provider,
-            "hint": f"…{row.hint}" if row.hint else "…", "updated_at": row.updated_at.isoformat()}
+    return {
+        "name": row.name,
+        "provider": row.provider,
+        "hint": f"…{row.hint}" if row.hint else "…",
+        "updated_at": row.updated_at.isoformat(),
+    }

@@ -45,16 +45,27 @@ class RefreshTokens:
         self.ttl = timedelta(seconds=ttl_s)
 
     def issue(
-        self, session: Session, user_id: str, org_id: str, family_id: str | None = None,
-        address: str | None = None, user_agent: str | None = None,
+        self,
+        session: Session,
+        user_id: str,
+        org_id: str,
+        family_id: str | None = None,
+        address: str | None = None,
+        user_agent: str | None = None,
     ) -> tuple[str, str]:
         """A new token (and its family id); a new family unless ``family_id`` is given."""
         token = secrets.token_urlsafe(TOKEN_BYTES)
         now = utcnow()
         row = RefreshToken(
-            id=new_id(), family_id=family_id or new_id(), user_id=user_id, org_id=org_id,
-            token_hash=token_hash(token), issued_at=now, expires_at=now + self.ttl,
-            address=(address or "")[:64] or None, user_agent=(user_agent or "")[:255] or None,
+            id=new_id(),
+            family_id=family_id or new_id(),
+            user_id=user_id,
+            org_id=org_id,
+            token_hash=token_hash(token),
+            issued_at=now,
+            expires_at=now + self.ttl,
+            address=(address or "")[:64] or None,
+            user_agent=(user_agent or "")[:255] or None,
         )
         session.add(row)
         return token, row.family_id
@@ -74,8 +85,11 @@ class RefreshTokens:
         # Conditional on still being unspent: of two concurrent refreshes, exactly one wins.
         won = session.execute(
             update(RefreshToken)
-            .where(RefreshToken.id == row.id, RefreshToken.spent_at.is_(None),
-                   RefreshToken.revoked_at.is_(None))
+            .where(
+                RefreshToken.id == row.id,
+                RefreshToken.spent_at.is_(None),
+                RefreshToken.revoked_at.is_(None),
+            )
             .values(spent_at=now)
             .execution_options(synchronize_session=False)
         ).rowcount
@@ -96,8 +110,11 @@ class RefreshTokens:
         now = utcnow()
         revoked = session.execute(
             update(RefreshToken)
-            .where(RefreshToken.family_id == family_id, RefreshToken.user_id == user_id,
-                   RefreshToken.revoked_at.is_(None))
+            .where(
+                RefreshToken.family_id == family_id,
+                RefreshToken.user_id == user_id,
+                RefreshToken.revoked_at.is_(None),
+            )
             .values(revoked_at=now)
             .execution_options(synchronize_session=False)
         ).rowcount
@@ -111,8 +128,14 @@ class RefreshTokens:
 
     def _reused(self, session: Session, row: RefreshToken) -> None:
         revoked = self.revoke_family(session, row.family_id, row.user_id)
-        audit.record(session, "refresh_token.reused", org_id=row.org_id, actor_id=row.user_id,
-                     target=row.family_id, revoked=revoked)
+        audit.record(
+            session,
+            "refresh_token.reused",
+            org_id=row.org_id,
+            actor_id=row.user_id,
+            target=row.family_id,
+            revoked=revoked,
+        )
         # Committed before raising: the error response must not roll the revocation back.
         session.commit()
         log.warning(

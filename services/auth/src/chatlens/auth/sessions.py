@@ -34,10 +34,17 @@ log = logging.getLogger(__name__)
 def end_all(session: Session, user_id: str, reason: str) -> int:
     """End every session of ``user_id`` now; the number of refresh tokens revoked."""
     now = utcnow()
-    families = session.scalars(select(RefreshToken.family_id).distinct().where(
-        RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))).all()
-    session.execute(update(User).where(User.id == user_id).values(sessions_valid_after=now)
-                    .execution_options(synchronize_session=False))
+    families = session.scalars(
+        select(RefreshToken.family_id)
+        .distinct()
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+    ).all()
+    session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(sessions_valid_after=now)
+        .execution_options(synchronize_session=False)
+    )
     revoked = session.execute(
         update(RefreshToken)
         .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
@@ -45,16 +52,22 @@ def end_all(session: Session, user_id: str, reason: str) -> int:
         .execution_options(synchronize_session=False)
     ).rowcount
     # Every gateway hears it once this commits (the feed lists the same rows).
-    broadcasts.note(session, users={user_id: _epoch(now)},
-                    sessions=dict.fromkeys(families, _epoch(now)))
-    log.info("every session of the user ended", extra={"user_id": user_id, "reason": reason,
-                                                        "revoked": revoked})
+    broadcasts.note(
+        session, users={user_id: _epoch(now)}, sessions=dict.fromkeys(families, _epoch(now))
+    )
+    log.info(
+        "every session of the user ended",
+        extra={"user_id": user_id, "reason": reason, "revoked": revoked},
+    )
     return revoked
 
 
 def family_revoked(session: Session, family_id: str) -> bool:
-    query = select(RefreshToken.id).where(
-        RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_not(None)).limit(1)
+    query = (
+        select(RefreshToken.id)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_not(None))
+        .limit(1)
+    )
     return session.scalar(query) is not None
 
 

@@ -106,9 +106,7 @@ class Org(Base):
 class Membership(Base):
     __tablename__ = "memberships"
     __table_args__ = (
-        CheckConstraint(
-            "role IN ('owner', 'admin', 'analyst', 'viewer')", name="role"
-        ),
+        CheckConstraint("role IN ('owner', 'admin', 'analyst', 'viewer')", name="role"),
     )
 
     user_id: Mapped[str] = mapped_column(
@@ -128,9 +126,7 @@ class RefreshToken(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     family_id: Mapped[str] = mapped_column(String(36), index=True)
-    user_id: Mapped[str] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     org_id: Mapped[str] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     issued_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

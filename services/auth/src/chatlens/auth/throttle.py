@@ -23,9 +23,16 @@ from chatlens.auth.errors import Throttled
 
 
 class Throttle:
-    def __init__(self, storage_uri: str, per_pair: str, per_address: str, per_account: str,
-                 per_user_codes: str, resets_per_address: str = "10 per hour",
-                 resets_per_account: str = "3 per hour") -> None:
+    def __init__(
+        self,
+        storage_uri: str,
+        per_pair: str,
+        per_address: str,
+        per_account: str,
+        per_user_codes: str,
+        resets_per_address: str = "10 per hour",
+        resets_per_account: str = "3 per hour",
+    ) -> None:
         self._limiter = strategies.MovingWindowRateLimiter(storage.storage_from_string(storage_uri))
         self.pair, self.address = parse(per_pair), parse(per_address)
         self.account, self.codes = parse(per_account), parse(per_user_codes)

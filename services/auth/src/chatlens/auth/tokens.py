@@ -33,17 +33,23 @@ class AccessClaims:
 
 class AccessTokens:
     """Issues and verifies access JWTs: iss, aud, sub, org, role, perms, typ, iat, exp, jti, sid,
-and ``platform_admin: true`` for a platform administrator (absent otherwise).
+    and ``platform_admin: true`` for a platform administrator (absent otherwise).
 
-``perms`` is the role's permissions (:mod:`chatlens.auth.permissions`) at issue time; a verifier
-trusts it for the token's short life, and a role change ends the user's sessions at once.
-"""
+    ``perms`` is the role's permissions (:mod:`chatlens.auth.permissions`) at issue time; a verifier
+    trusts it for the token's short life, and a role change ends the user's sessions at once.
+    """
 
     def __init__(self, keyring: Keyring, issuer: str, audience: str, ttl_s: int) -> None:
         self.keyring, self.issuer, self.audience, self.ttl_s = keyring, issuer, audience, ttl_s
 
-    def issue(self, user_id: str, org_id: str, role: str, session_id: str | None = None,
-              platform_admin: bool = False) -> str:
+    def issue(
+        self,
+        user_id: str,
+        org_id: str,
+        role: str,
+        session_id: str | None = None,
+        platform_admin: bool = False,
+    ) -> str:
         now = int(time.time())
         claims = {
             "iss": self.issuer,
@@ -67,8 +73,14 @@ trusts it for the token's short life, and a role change ends the user's sessions
     def sign_document(self, typ: str, payload: dict, ttl_s: int) -> str:
         """A short-lived signed JWT of another type (``typ``), e.g. the revocation feed."""
         now = int(time.time())
-        claims = {**payload, "iss": self.issuer, "aud": self.audience, "typ": typ,
-                  "iat": now, "exp": now + ttl_s}
+        claims = {
+            **payload,
+            "iss": self.issuer,
+            "aud": self.audience,
+            "typ": typ,
+            "iat": now,
+            "exp": now + ttl_s,
+        }
         key = self.keyring.active()
         return jwt.encode(claims, key.private_key, key.alg, headers={"kid": key.kid})
 
@@ -96,7 +108,12 @@ trusts it for the token's short life, and a role change ends the user's sessions
         if claims["typ"] != ACCESS:
             raise AccessTokenInvalid("the access token is invalid")
         return AccessClaims(
-            sub=claims["sub"], org=claims["org"], role=claims["role"], jti=claims["jti"],
-            sid=claims.get("sid"), exp=claims["exp"], iat=claims["iat"],
+            sub=claims["sub"],
+            org=claims["org"],
+            role=claims["role"],
+            jti=claims["jti"],
+            sid=claims.get("sid"),
+            exp=claims["exp"],
+            iat=claims["iat"],
             perms=frozenset(p for p in claims.get("perms", ()) if isinstance(p, str)),
         )

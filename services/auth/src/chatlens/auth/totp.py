@@ -26,7 +26,8 @@ def new_secret() -> str:
 
 def otpauth_uri(secret: str, account_name: str) -> str:
     return pyotp.TOTP(secret, digits=DIGITS, interval=INTERVAL).provisioning_uri(
-        name=account_name, issuer_name=ISSUER)
+        name=account_name, issuer_name=ISSUER
+    )
 
 
 def qr_svg(uri: str) -> str:
@@ -36,8 +37,9 @@ def qr_svg(uri: str) -> str:
     return buffer.getvalue().decode()
 
 
-def matching_step(secret: str, code: str, now: float, *, digits: int = DIGITS,
-                  digest=None) -> int | None:
+def matching_step(
+    secret: str, code: str, now: float, *, digits: int = DIGITS, digest=None
+) -> int | None:
     """The time step (``now // 30`` ± drift) whose code is ``code``, or None."""
     if not (code.isascii() and code.isdigit() and len(code) == digits):
         return None

@@ -28,8 +28,12 @@ SERVICE = "embedding-worker"
 def main() -> None:
     settings = EmbeddingSettings()
     configure_logging(SERVICE, settings.log_level)
-    init_sentry(settings.sentry_dsn, SERVICE, environment=settings.sentry_environment,
-                release=settings.sentry_release)
+    init_sentry(
+        settings.sentry_dsn,
+        SERVICE,
+        environment=settings.sentry_environment,
+        release=settings.sentry_release,
+    )
     init_tracing(SERVICE, settings.otel_exporter_otlp_endpoint)
     # The model ships inside a package; the Hugging Face hub must never be asked for it.
     os.environ["HF_HUB_OFFLINE"] = "1"
@@ -37,14 +41,21 @@ def main() -> None:
     # Batches go to the index replica owning their collection (INDEX_REPLICAS, as everywhere).
     bus = Bus(settings.amqp_url, SERVICE, index_replicas=settings.index_replicas)
     bus.declare()
-    client = compute.connect(settings.dask_scheduler_address, name=SERVICE,
-                             resources=embedding.RESOURCES)
+    client = compute.connect(
+        settings.dask_scheduler_address, name=SERVICE, resources=embedding.RESOURCES
+    )
     model_dir = str(model_files.embedding_model_dir())
     onnx_dir = str(settings.embed_onnx_dir) if settings.embed_onnx_dir else None
+
     def register_model() -> None:
-        embedding.register(client, model_dir, backend=settings.embedding_backend,
-                           onnx_dir=onnx_dir, device=settings.embed_device,
-                           torch_threads=settings.embed_torch_threads)
+        embedding.register(
+            client,
+            model_dir,
+            backend=settings.embedding_backend,
+            onnx_dir=onnx_dir,
+            device=settings.embed_device,
+            torch_threads=settings.embed_torch_threads,
+        )
 
     register_model()
     # The query model: loaded (and warmed) before the RPC consumer starts, so the first query
@@ -54,22 +65,39 @@ def main() -> None:
         # torch's thread count is per process (it would slow the in-process Dask worker too):
         # only an ONNX session gets its own.
         threads = None if settings.embedding_backend == "torch" else settings.query_threads
-        local = encoders.load_encoder(settings.embedding_backend, model_dir, onnx_dir=onnx_dir,
-                                      device=settings.embed_device, threads=threads)
+        local = encoders.load_encoder(
+            settings.embedding_backend,
+            model_dir,
+            onnx_dir=onnx_dir,
+            device=settings.embed_device,
+            threads=threads,
+        )
         local.encode(["warm-up"])
-    embedder = embedding.Embedder(client, timeout_s=settings.embed_timeout_s, local=local,
-                                  local_max_texts=settings.query_in_process_max,
-                                  on_lost_plugin=register_model)
-    handlers = Handlers(bus.publish, embedder, upload_dir=settings.upload_dir,
-                        batch_size=settings.batch_size, pipeline_depth=settings.pipeline_depth,
-                        archive_limits=settings.archive_limits(),
-                        query_cache_size=settings.query_cache_size)
+    embedder = embedding.Embedder(
+        client,
+        timeout_s=settings.embed_timeout_s,
+        local=local,
+        local_max_texts=settings.query_in_process_max,
+        on_lost_plugin=register_model,
+    )
+    handlers = Handlers(
+        bus.publish,
+        embedder,
+        upload_dir=settings.upload_dir,
+        batch_size=settings.batch_size,
+        pipeline_depth=settings.pipeline_depth,
+        archive_limits=settings.archive_limits(),
+        query_cache_size=settings.query_cache_size,
+    )
 
     ingest_routes, rpc_routes = handlers.routes()
     rpc = bus.rpc_server(topology.EMBEDDING_RPC.name, rpc_routes, workers=2)
     ingest = bus.consumer(topology.INGEST_QUEUE.name, ingest_routes, prefetch=1, workers=1)
-    health.serve(settings.health_port,
-                 lambda: rpc.ready and ingest.ready and embedder.ready(), host=settings.host)
+    health.serve(
+        settings.health_port,
+        lambda: rpc.ready and ingest.ready and embedder.ready(),
+        host=settings.host,
+    )
 
     stopping = StopSignal("embedding-worker")
     rpc.start()

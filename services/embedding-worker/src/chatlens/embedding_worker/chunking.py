@@ -22,8 +22,12 @@ def chunk_id_for(first_message_id: str) -> str:
     return hashlib.sha256(f"chunk\x1f{first_message_id}".encode()).hexdigest()[:32]
 
 
-def assign_chunks(messages: Iterable[ChatMessage], *, gap: timedelta = SESSION_GAP,
-                  max_messages: int = MAX_CHUNK_MESSAGES) -> Iterator[ChatMessage]:
+def assign_chunks(
+    messages: Iterable[ChatMessage],
+    *,
+    gap: timedelta = SESSION_GAP,
+    max_messages: int = MAX_CHUNK_MESSAGES,
+) -> Iterator[ChatMessage]:
     """The same messages, in the same order, each with its ``chunk_id`` set."""
     if max_messages < 1:
         raise ValueError("max_messages must be at least 1")

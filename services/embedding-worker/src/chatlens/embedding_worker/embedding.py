@@ -53,9 +53,16 @@ class EmbedderPlugin(WorkerPlugin):
     # A second embedding-worker replica registering the plugin must not reload every model.
     idempotent = True
 
-    def __init__(self, model_dir: str, *, backend: Backend = "torch", onnx_dir: str | None = None,
-                 device: str | None = None, torch_threads: int | None = None,
-                 encode_batch_size: int = 64) -> None:
+    def __init__(
+        self,
+        model_dir: str,
+        *,
+        backend: Backend = "torch",
+        onnx_dir: str | None = None,
+        device: str | None = None,
+        torch_threads: int | None = None,
+        encode_batch_size: int = 64,
+    ) -> None:
         self.model_dir = model_dir
         self.backend: Backend = backend
         self.onnx_dir = onnx_dir
@@ -81,9 +88,14 @@ class EmbedderPlugin(WorkerPlugin):
         log.info("embedding model loaded", extra={"worker": worker.address, "model": MODEL_NAME})
 
     def load(self) -> None:
-        model = load_encoder(self.backend, self.model_dir, onnx_dir=self.onnx_dir,
-                             device=self.device, threads=self.torch_threads,
-                             batch_size=self.encode_batch_size)
+        model = load_encoder(
+            self.backend,
+            self.model_dir,
+            onnx_dir=self.onnx_dir,
+            device=self.device,
+            threads=self.torch_threads,
+            batch_size=self.encode_batch_size,
+        )
         # The first pass pays for lazy initialisation (kernels, thread pools): here, not on the
         # first batch or query a user waits for.
         model.encode(["warm-up"])
@@ -126,9 +138,15 @@ class Embedder:
     :class:`TransientError`, which the bus retries and then requeues.
     """
 
-    def __init__(self, client: Client, *, timeout_s: float = 600.0, local: Encoder | None = None,
-                 local_max_texts: int = 8,
-                 on_lost_plugin: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        client: Client,
+        *,
+        timeout_s: float = 600.0,
+        local: Encoder | None = None,
+        local_max_texts: int = 8,
+        on_lost_plugin: Callable[[], None] | None = None,
+    ) -> None:
         self.client = client
         # Registers the model's plugin again: a scheduler that restarted forgot it.
         self.on_lost_plugin = on_lost_plugin
@@ -140,26 +158,34 @@ class Embedder:
 
     def submit(self, texts: Sequence[str], *, priority: int = 0) -> Future:
         key = f"embed-{uuid.uuid4().hex}"
-        with tracing.span("dask submit embed_texts", "client",
-                          {"dask.key": key, "chatlens.texts": len(texts),
-                           "dask.priority": priority}):
+        with tracing.span(
+            "dask submit embed_texts",
+            "client",
+            {"dask.key": key, "chatlens.texts": len(texts), "dask.priority": priority},
+        ):
             try:
                 return self.client.submit(
-                    embed_texts, list(texts), resources=RESOURCES, priority=priority,
-                    key=key, pure=False,
+                    embed_texts,
+                    list(texts),
+                    resources=RESOURCES,
+                    priority=priority,
+                    key=key,
+                    pure=False,
                 )
             except Exception as exc:  # a closed client or a lost scheduler: retry later
                 raise TransientError(f"could not submit to Dask: {exc!r}") from exc
 
     def result(self, future: Future) -> np.ndarray:
         try:
-            with tracing.span("dask result embed_texts", "client",
-                              {"dask.key": str(future.key)}):
+            with tracing.span("dask result embed_texts", "client", {"dask.key": str(future.key)}):
                 return future.result(timeout=self.timeout_s)
         except Exception as exc:
             future.cancel()
-            if isinstance(exc, KeyError) and exc.args == (PLUGIN_NAME,) \
-                    and self.on_lost_plugin is not None:
+            if (
+                isinstance(exc, KeyError)
+                and exc.args == (PLUGIN_NAME,)
+                and self.on_lost_plugin is not None
+            ):
                 # The worker has no model plugin: its scheduler restarted and forgot the plugin
                 # registered with it (the fault suite found every batch failing so). Register
                 # it again; the retry finds the model loaded.
@@ -191,8 +217,9 @@ class Embedder:
         if self.client.status != "running":
             return False
         workers = self.client.scheduler_info().get("workers", {})
-        embedding = [address for address, w in workers.items()
-                     if w.get("resources", {}).get("embed")]
+        embedding = [
+            address for address, w in workers.items() if w.get("resources", {}).get("embed")
+        ]
         if not embedding:
             return False
         if not self._model_seen:

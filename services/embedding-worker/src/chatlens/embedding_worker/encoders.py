@@ -39,8 +39,14 @@ class OnnxModelsMissing(RuntimeError):
 class TorchEncoder:
     """sentence-transformers on torch (it sorts each call's texts by length itself)."""
 
-    def __init__(self, model_dir: str | Path, *, device: str | None = None,
-                 threads: int | None = None, batch_size: int = 64) -> None:
+    def __init__(
+        self,
+        model_dir: str | Path,
+        *,
+        device: str | None = None,
+        threads: int | None = None,
+        batch_size: int = 64,
+    ) -> None:
         import torch
         from sentence_transformers import SentenceTransformer
 
@@ -51,17 +57,28 @@ class TorchEncoder:
         self.model = SentenceTransformer(str(model_dir), device=device)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        vectors = self.model.encode(list(texts), batch_size=self.batch_size,
-                                    normalize_embeddings=True, convert_to_numpy=True,
-                                    show_progress_bar=False)
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
 class OnnxEncoder:
     """An ONNX Runtime session of the exported sentence-embedding graph."""
 
-    def __init__(self, onnx_dir: Path, file: str, *, device: str | None = None,
-                 threads: int | None = None, batch_size: int = 64) -> None:
+    def __init__(
+        self,
+        onnx_dir: Path,
+        file: str,
+        *,
+        device: str | None = None,
+        threads: int | None = None,
+        batch_size: int = 64,
+    ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -69,14 +86,18 @@ class OnnxEncoder:
         if not path.exists():
             raise OnnxModelsMissing(
                 f"no {file} in {onnx_dir}: run `make setup` (or `python -m "
-                f"chatlens.embedding_worker.onnx_build`) to build the ONNX models")
+                f"chatlens.embedding_worker.onnx_build`) to build the ONNX models"
+            )
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
         # A GPU device uses CUDA where onnxruntime-gpu is installed; CPU is always the fallback.
         providers = ["CPUExecutionProvider"]
-        if device and device.startswith("cuda") and (
-                "CUDAExecutionProvider" in ort.get_available_providers()):
+        if (
+            device
+            and device.startswith("cuda")
+            and ("CUDAExecutionProvider" in ort.get_available_providers())
+        ):
             providers.insert(0, "CUDAExecutionProvider")
         self.session = ort.InferenceSession(str(path), options, providers=providers)
         self.tokenizer = Tokenizer.from_file(str(onnx_dir / "tokenizer.json"))
@@ -93,15 +114,21 @@ class OnnxEncoder:
         # would run out of memory does so on the first batch, not the last).
         order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
         for start in range(0, len(order), self.batch_size):
-            rows = order[start:start + self.batch_size]
+            rows = order[start : start + self.batch_size]
             width = len(ids[rows[0]])
             input_ids = np.zeros((len(rows), width), dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)
             for n, row in enumerate(rows):
-                input_ids[n, :len(ids[row])] = ids[row]
-                mask[n, :len(ids[row])] = 1
-            [vectors] = self.session.run(None, {"input_ids": input_ids, "attention_mask": mask,
-                                                "token_type_ids": np.zeros_like(input_ids)})
+                input_ids[n, : len(ids[row])] = ids[row]
+                mask[n, : len(ids[row])] = 1
+            [vectors] = self.session.run(
+                None,
+                {
+                    "input_ids": input_ids,
+                    "attention_mask": mask,
+                    "token_type_ids": np.zeros_like(input_ids),
+                },
+            )
             out[rows] = vectors
         return out
 
@@ -113,17 +140,27 @@ def _max_tokens(onnx_dir: Path) -> int:
     return int(json.loads(config.read_text()).get("max_seq_length", 256))
 
 
-def load_encoder(backend: Backend, model_dir: str | Path, *, onnx_dir: str | Path | None = None,
-                 device: str | None = None, threads: int | None = None,
-                 batch_size: int = 64) -> Encoder:
+def load_encoder(
+    backend: Backend,
+    model_dir: str | Path,
+    *,
+    onnx_dir: str | Path | None = None,
+    device: str | None = None,
+    threads: int | None = None,
+    batch_size: int = 64,
+) -> Encoder:
     """The chosen backend, loaded. ``onnx_dir`` defaults to where ``make setup`` builds them."""
     os.environ["HF_HUB_OFFLINE"] = "1"  # the model is on disk; nothing may be downloaded
     if backend == "torch":
         return TorchEncoder(model_dir, device=device, threads=threads, batch_size=batch_size)
     if backend in ONNX_FILES:
-        return OnnxEncoder(Path(onnx_dir) if onnx_dir else onnx_build.default_dir(),
-                           ONNX_FILES[backend], device=device, threads=threads,
-                           batch_size=batch_size)
+        return OnnxEncoder(
+            Path(onnx_dir) if onnx_dir else onnx_build.default_dir(),
+            ONNX_FILES[backend],
+            device=device,
+            threads=threads,
+            batch_size=batch_size,
+        )
     raise ValueError(f"unknown embedding backend {backend!r}: one of {', '.join(BACKENDS)}")
 
 

@@ -24,8 +24,9 @@ class NotAChatExport(IngestFailed):
 
     code = "parse_failed"
 
-    def __init__(self, message: str, *, reason: str = "not_a_chat_export",
-                 location: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, reason: str = "not_a_chat_export", location: str | None = None
+    ) -> None:
         super().__init__(f"{message} (at {location})" if location else message)
         self.reason, self.location = reason, location
 

@@ -29,8 +29,13 @@ log = logging.getLogger(__name__)
 FP32_FILE = "model-fp32.onnx"
 INT8_FILE = "model-int8.onnx"
 STAMP_FILE = "built.json"
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
-                   "vocab.txt", "sentence_bert_config.json")
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "vocab.txt",
+    "sentence_bert_config.json",
+)
 OPSET = 17
 # Bump when the export or the quantization changes: a stale folder is rebuilt.
 BUILD_VERSION = 1
@@ -52,8 +57,11 @@ def _source_digest(model_dir: Path) -> str:
 def is_built(out_dir: Path, model_dir: Path) -> bool:
     """True when ``out_dir`` holds both models built from this ``model_dir`` by this code."""
     stamp = out_dir / STAMP_FILE
-    if not stamp.exists() or not (out_dir / FP32_FILE).exists() or not (
-            out_dir / INT8_FILE).exists():
+    if (
+        not stamp.exists()
+        or not (out_dir / FP32_FILE).exists()
+        or not (out_dir / INT8_FILE).exists()
+    ):
         return False
     return json.loads(stamp.read_text()) == _stamp(model_dir)
 
@@ -96,8 +104,9 @@ def _export_fp32(model_dir: Path, target: Path) -> None:
             self.transformer = transformer
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            hidden = self.transformer(input_ids=input_ids, attention_mask=attention_mask,
-                                      token_type_ids=token_type_ids).last_hidden_state
+            hidden = self.transformer(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(pooled, p=2.0, dim=1)
@@ -107,12 +116,18 @@ def _export_fp32(model_dir: Path, target: Path) -> None:
     sample = torch.ones((2, 8), dtype=torch.int64)
     with torch.no_grad():
         torch.onnx.export(
-            module, (sample, torch.ones_like(sample), torch.zeros_like(sample)), str(target),
+            module,
+            (sample, torch.ones_like(sample), torch.zeros_like(sample)),
+            str(target),
             input_names=["input_ids", "attention_mask", "token_type_ids"],
-            output_names=["sentence_embedding"], opset_version=OPSET, dynamo=False,
-            dynamic_axes={name: {0: "batch", 1: "tokens"} for name in (
-                "input_ids", "attention_mask", "token_type_ids")} | {
-                "sentence_embedding": {0: "batch"}},
+            output_names=["sentence_embedding"],
+            opset_version=OPSET,
+            dynamo=False,
+            dynamic_axes={
+                name: {0: "batch", 1: "tokens"}
+                for name in ("input_ids", "attention_mask", "token_type_ids")
+            }
+            | {"sentence_embedding": {0: "batch"}},
         )
 
 
@@ -120,8 +135,9 @@ def _optimize(source: Path, target: Path) -> None:
     from onnxruntime.transformers.optimizer import optimize_model
 
     # opt_level 1: graph fusions only, no provider-specific layout, so one file serves CPU and GPU.
-    model = optimize_model(str(source), model_type="bert", num_heads=12, hidden_size=384,
-                           opt_level=1)
+    model = optimize_model(
+        str(source), model_type="bert", num_heads=12, hidden_size=384, opt_level=1
+    )
     model.save_model_to_file(str(target))
 
 
@@ -132,9 +148,14 @@ def _quantize_int8(source: Path, target: Path) -> None:
     # Weights int8 with one scale per output channel, for the MatMuls and the fused Attention;
     # the embedding tables and LayerNorms stay fp32 (quantizing Gather costs accuracy and saves
     # no time). The fused ops' outputs have no inferred type: they are float.
-    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True,
-                     op_types_to_quantize=["MatMul", "Attention"],
-                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+    quantize_dynamic(
+        str(source),
+        str(target),
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        op_types_to_quantize=["MatMul", "Attention"],
+        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

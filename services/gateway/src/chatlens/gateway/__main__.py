@@ -19,8 +19,12 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     settings = GatewaySettings()
     configure_logging("gateway", settings.log_level)
-    init_sentry(settings.sentry_dsn, "gateway", environment=settings.sentry_environment,
-                release=settings.sentry_release)
+    init_sentry(
+        settings.sentry_dsn,
+        "gateway",
+        environment=settings.sentry_environment,
+        release=settings.sentry_release,
+    )
     init_tracing("gateway", settings.otel_exporter_otlp_endpoint)
     if argv[:1] == ["migrate"]:
         from chatlens.gateway import migrate
@@ -51,27 +55,48 @@ def _cleanup(settings: GatewaySettings, argv: list[str]) -> None:
     from chatlens.gateway.webhooks.retention import prune as prune_deliveries
 
     parser = argparse.ArgumentParser(prog="python -m chatlens.gateway cleanup")
-    parser.add_argument("--job-retention-days", type=float, default=90.0,
-                        help="keep finished jobs this long after their end (default 90)")
-    parser.add_argument("--search-retention-days", type=float, default=90.0,
-                        help="keep recorded searches (search analytics) this long (default 90)")
-    parser.add_argument("--upload-grace-hours", type=float, default=24.0,
-                        help="leave an upload folder or incoming file younger than this (24)")
-    parser.add_argument("--webhook-retention-days", type=float, default=30.0,
-                        help="keep delivered and dead webhook deliveries this long (default 30)")
+    parser.add_argument(
+        "--job-retention-days",
+        type=float,
+        default=90.0,
+        help="keep finished jobs this long after their end (default 90)",
+    )
+    parser.add_argument(
+        "--search-retention-days",
+        type=float,
+        default=90.0,
+        help="keep recorded searches (search analytics) this long (default 90)",
+    )
+    parser.add_argument(
+        "--upload-grace-hours",
+        type=float,
+        default=24.0,
+        help="leave an upload folder or incoming file younger than this (24)",
+    )
+    parser.add_argument(
+        "--webhook-retention-days",
+        type=float,
+        default=30.0,
+        help="keep delivered and dead webhook deliveries this long (default 30)",
+    )
     parser.add_argument("--batch", type=int, default=500, help="rows per transaction")
     args = parser.parse_args(argv)
     engine = make_engine(settings.resolved_database_url())
     try:
-        report = cleanup.clean(make_sessions(engine), settings.resolved_upload_dir(),
-                               job_retention=timedelta(days=args.job_retention_days),
-                               upload_grace=timedelta(hours=args.upload_grace_hours),
-                               search_retention=timedelta(days=args.search_retention_days),
-                               batch=args.batch)
+        report = cleanup.clean(
+            make_sessions(engine),
+            settings.resolved_upload_dir(),
+            job_retention=timedelta(days=args.job_retention_days),
+            upload_grace=timedelta(hours=args.upload_grace_hours),
+            search_retention=timedelta(days=args.search_retention_days),
+            batch=args.batch,
+        )
         # Webhook deliveries (chatlens.gateway.webhooks.retention): pending ones are still owed.
         deliveries = prune_deliveries(
-            make_sessions(engine), utcnow() - timedelta(days=args.webhook_retention_days),
-            args.batch)
+            make_sessions(engine),
+            utcnow() - timedelta(days=args.webhook_retention_days),
+            args.batch,
+        )
     finally:
         engine.dispose()
     print(json.dumps({**vars(report), "webhook_deliveries": deliveries}))

@@ -32,9 +32,17 @@ MAX_CACHED = 10_000
 
 
 class ApiKeyVerifier:
-    def __init__(self, url: str, http: requests.Session, principal: Callable[..., Principal], *,
-                 internal_token: str = "", cache_s: float = 30.0, timeout_s: float = 5.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        url: str,
+        http: requests.Session,
+        principal: Callable[..., Principal],
+        *,
+        internal_token: str = "",
+        cache_s: float = 30.0,
+        timeout_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.url, self._http, self._principal = url, http, principal
         self._internal_token, self._cache_s, self._timeout_s = internal_token, cache_s, timeout_s
         self._clock = clock
@@ -63,22 +71,30 @@ class ApiKeyVerifier:
         removal or role change may narrow what their keys may do): auth is asked again."""
         keys, users = set(key_ids), set(user_ids)
         with self._lock:
-            self._cache = {digest: (until, principal) for digest, (until, principal)
-                           in self._cache.items()
-                           if getattr(principal, "key_id", None) not in keys
-                           and getattr(principal, "user_id", None) not in users}
+            self._cache = {
+                digest: (until, principal)
+                for digest, (until, principal) in self._cache.items()
+                if getattr(principal, "key_id", None) not in keys
+                and getattr(principal, "user_id", None) not in users
+            }
 
     def _ask_auth(self, key: str) -> Principal:
         headers = {INTERNAL_TOKEN_HEADER: self._internal_token} if self._internal_token else {}
         try:
-            response = self._http.post(self.url, json={"key": key}, headers=headers,
-                                       timeout=self._timeout_s)
+            response = self._http.post(
+                self.url, json={"key": key}, headers=headers, timeout=self._timeout_s
+            )
         except requests.RequestException as exc:
-            raise ApiError(503, "auth_unavailable", "cannot reach the auth service to check the "
-                                                    "API key") from exc
+            raise ApiError(
+                503, "auth_unavailable", "cannot reach the auth service to check the API key"
+            ) from exc
         if response.status_code in (400, 401, 422):
-            raise ApiError(401, "invalid_api_key", "the API key is invalid, expired or revoked",
-                           headers={"WWW-Authenticate": "Bearer"})
+            raise ApiError(
+                401,
+                "invalid_api_key",
+                "the API key is invalid, expired or revoked",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         if response.status_code != 200:
             log.error("auth answered the API key check with %s", response.status_code)
             raise ApiError(503, "auth_unavailable", "the auth service could not check the API key")
@@ -86,6 +102,10 @@ class ApiKeyVerifier:
         scopes = body.get("scopes")
         if not isinstance(scopes, list) or not body.get("user_id") or not body.get("org_id"):
             raise ApiError(503, "auth_unavailable", "the auth service's answer is malformed")
-        return self._principal(user_id=str(body["user_id"]), org_id=str(body["org_id"]),
-                               role=ROLE, perms=frozenset(str(s) for s in scopes),
-                               key_id=str(body.get("key_id") or "") or None)
+        return self._principal(
+            user_id=str(body["user_id"]),
+            org_id=str(body["org_id"]),
+            role=ROLE,
+            perms=frozenset(str(s) for s in scopes),
+            key_id=str(body.get("key_id") or "") or None,
+        )

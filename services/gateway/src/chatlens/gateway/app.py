@@ -77,32 +77,45 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
     bus.declare()
     relay = OutboxRelay(sessions, bus, settings.outbox_poll_s)
     http = requests.Session()
-    verifier = TokenVerifier(settings.resolved_jwks_url(), settings.jwt_issuer,
-                             settings.jwt_audience)
+    verifier = TokenVerifier(
+        settings.resolved_jwks_url(), settings.jwt_issuer, settings.jwt_audience
+    )
     verifier.revocations = RevocationFeed(
-        settings.internal_url("revocations"), http, verifier.decode_revocations,
-        internal_token=settings.internal_token, refresh_s=settings.revocations_refresh_s)
-    api_keys = ApiKeyVerifier(settings.internal_url("api-keys/verify"), http, Principal,
-                              internal_token=settings.internal_token,
-                              cache_s=settings.api_key_cache_s)
+        settings.internal_url("revocations"),
+        http,
+        verifier.decode_revocations,
+        internal_token=settings.internal_token,
+        refresh_s=settings.revocations_refresh_s,
+    )
+    api_keys = ApiKeyVerifier(
+        settings.internal_url("api-keys/verify"),
+        http,
+        Principal,
+        internal_token=settings.internal_token,
+        cache_s=settings.api_key_cache_s,
+    )
     webhook_box = SecretBox(settings.resolved_webhook_key_path())
     webhook_settings = DispatchSettings.from_settings(settings)
     dispatcher = Dispatcher(sessions, webhook_box, webhook_settings)
-    app.extensions.update({
-        "chatlens.webhooks": application_webhooks.Context(
-            webhook_box, webhook_settings.policy, dispatcher.wake),
-        "chatlens.dispatcher": dispatcher,
-        "chatlens.engine": engine,
-        "chatlens.sessions": sessions,
-        "chatlens.bus": bus,
-        "chatlens.outbox": relay,
-        "chatlens.http": http,
-        "chatlens.verifier": verifier,
-        "chatlens.api_keys": api_keys,
-        "chatlens.audit": AuditLog(settings.internal_url("audit"), http,
-                                   internal_token=settings.internal_token),
-        "chatlens.openapi": lambda: docs.spec.spec,
-    })
+    app.extensions.update(
+        {
+            "chatlens.webhooks": application_webhooks.Context(
+                webhook_box, webhook_settings.policy, dispatcher.wake
+            ),
+            "chatlens.dispatcher": dispatcher,
+            "chatlens.engine": engine,
+            "chatlens.sessions": sessions,
+            "chatlens.bus": bus,
+            "chatlens.outbox": relay,
+            "chatlens.http": http,
+            "chatlens.verifier": verifier,
+            "chatlens.api_keys": api_keys,
+            "chatlens.audit": AuditLog(
+                settings.internal_url("audit"), http, internal_token=settings.internal_token
+            ),
+            "chatlens.openapi": lambda: docs.spec.spec,
+        }
+    )
 
     web.init_correlation(app)
     tracing.init_app(app)  # after the correlation id: spans carry it
@@ -112,12 +125,21 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
     http_errors.init_app(app)
     contract.init_app(app)
     _init_upload_errors(app)
-    ratelimits.init_app(app, ratelimits.RateLimits(
-        settings.redis_url or "memory://", scale=settings.rate_limit_scale,
-        uploads_per_day=settings.upload_quota_per_day,
-        tokens_per_day=settings.token_quota_per_day))
-    web.init_health(app, ready=readiness.readiness(
-        engine, bus, settings.index_replicas, services=settings.ready_requires_services))
+    ratelimits.init_app(
+        app,
+        ratelimits.RateLimits(
+            settings.redis_url or "memory://",
+            scale=settings.rate_limit_scale,
+            uploads_per_day=settings.upload_quota_per_day,
+            tokens_per_day=settings.token_quota_per_day,
+        ),
+    )
+    web.init_health(
+        app,
+        ready=readiness.readiness(
+            engine, bus, settings.index_replicas, services=settings.ready_requires_services
+        ),
+    )
     for blueprint in (auth_proxy.bp, collections.bp, jobs.bp, search.bp, versions.bp, docs.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(ask.bp)
@@ -136,22 +158,25 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
     if settings.background:
         relay.start()
         dispatcher.start()
-        consumer = bus.consumer(topology.GATEWAY_JOBS_QUEUE.name,
-                                job_event_handler(sessions, app.config["CHATLENS_UPLOAD_DIR"],
-                                                  relay.wake),
-                                prefetch=settings.bus_prefetch).start()
+        consumer = bus.consumer(
+            topology.GATEWAY_JOBS_QUEUE.name,
+            job_event_handler(sessions, app.config["CHATLENS_UPLOAD_DIR"], relay.wake),
+            prefetch=settings.bus_prefetch,
+        ).start()
         app.extensions["chatlens.consumer"] = consumer
         # Dead letters: their jobs failed through the job events above, the messages parked
         # (chatlens.shared.deadletters), so nothing a crash dead-lettered stays 'running'.
         sweep = deadletters.sweeper(bus.publish, bus.park)
         app.extensions["chatlens.dead_letter_sweepers"] = [
             bus.dead_letter_sweeper(spec, sweep).start()
-            for spec in deadletters.swept_queues(settings.index_replicas)]
+            for spec in deadletters.swept_queues(settings.index_replicas)
+        ]
         # Auth's revocations, heard the moment they are committed (the feed's poll is the
         # fallback): see chatlens.gateway.revocation_push.
         app.extensions["chatlens.broadcasts"] = bus.subscriber(
             broadcast_routes(verifier.revocations, api_keys),
-            on_connect=verifier.revocations.refresh_soon).start()
+            on_connect=verifier.revocations.refresh_soon,
+        ).start()
     return app
 
 
@@ -162,11 +187,14 @@ def _init_upload_errors(app: Flask) -> None:
         length = request.content_length
         if length is not None and length <= limit:  # the body fits: its form's shape does not
             return web.error_response(
-                413, "form_too_large",
+                413,
+                "form_too_large",
                 f"the form has more than {app.config['MAX_FORM_PARTS']} parts, or a field "
-                f"(not a file) over {app.config['MAX_FORM_MEMORY_SIZE']} bytes")
-        return web.error_response(413, "upload_too_large",
-                                  f"the request exceeds the upload limit of {limit} bytes")
+                f"(not a file) over {app.config['MAX_FORM_MEMORY_SIZE']} bytes",
+            )
+        return web.error_response(
+            413, "upload_too_large", f"the request exceeds the upload limit of {limit} bytes"
+        )
 
     @app.teardown_request
     def _discard_incoming(_exc) -> None:

@@ -49,8 +49,12 @@ def decode(token: str, expected_fingerprint: str) -> Cursor:
         raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         if raw.get("c") != FORMAT:
             raise ValueError("unknown cursor format")
-        cursor = Cursor(version=int(raw["v"]), offset=int(raw["o"]), fingerprint=str(raw["q"]),
-                        versions={str(k): int(v) for k, v in raw.get("vs", {}).items()})
+        cursor = Cursor(
+            version=int(raw["v"]),
+            offset=int(raw["o"]),
+            fingerprint=str(raw["q"]),
+            versions={str(k): int(v) for k, v in raw.get("vs", {}).items()},
+        )
         if cursor.version < 0 or cursor.offset < 0 or any(v < 0 for v in cursor.versions.values()):
             raise ValueError("negative")
     except (ValueError, KeyError, TypeError, AttributeError) as exc:

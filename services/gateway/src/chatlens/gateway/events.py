@@ -16,11 +16,14 @@ from chatlens.shared import schemas
 from chatlens.shared.bus import Delivery, TransientError
 
 
-def job_event_handler(sessions: sessionmaker[Session], upload_dir: Path | None = None,
-                      wake: Callable[[], None] = lambda: None
-                      ) -> Callable[[schemas.Message, Delivery], None]:
+def job_event_handler(
+    sessions: sessionmaker[Session],
+    upload_dir: Path | None = None,
+    wake: Callable[[], None] = lambda: None,
+) -> Callable[[schemas.Message, Delivery], None]:
     """Applies job events; once a job is finished for good its upload file goes, and ``wake``
     tells the outbox relay that a failure left a message for the index (JobAbandoned)."""
+
     def handle(message: schemas.Message, delivery: Delivery) -> None:
         try:
             with sessions() as session:

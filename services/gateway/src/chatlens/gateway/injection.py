@@ -105,11 +105,13 @@ _DELIMITERS = [
 ]
 PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (what, re.compile(pattern, re.IGNORECASE))
-    for what, group in (("override its instructions", _OVERRIDE),
-                        ("reveal its instructions", _REVEAL),
-                        ("reach other organisations' data", _OTHER_TENANTS),
-                        ("drop its task for another", _NEW_TASK),
-                        ("read the question as instructions of another role", _DELIMITERS))
+    for what, group in (
+        ("override its instructions", _OVERRIDE),
+        ("reveal its instructions", _REVEAL),
+        ("reach other organisations' data", _OTHER_TENANTS),
+        ("drop its task for another", _NEW_TASK),
+        ("read the question as instructions of another role", _DELIMITERS),
+    )
     for pattern in group
 ]
 
@@ -134,6 +136,8 @@ def refuse_injection(question: str) -> None:
     """A 422 ``prompt_injection`` for a question that tries to steer the model."""
     what = attempt(question)
     if what is not None:
-        raise Invalid("prompt_injection",
-                       f"the question tries to make the model {what}; ask about the messages "
-                       "of this collection instead")
+        raise Invalid(
+            "prompt_injection",
+            f"the question tries to make the model {what}; ask about the messages "
+            "of this collection instead",
+        )

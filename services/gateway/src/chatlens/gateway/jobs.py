@@ -43,27 +43,59 @@ def get_job(session: Session, org_id: str, job_id: str) -> Job:
 
 def add_to_outbox(session: Session, message: schemas.Message) -> None:
     """Stage a bus message in the caller's transaction; the relay publishes it after commit."""
-    session.add(OutboxMessage(
-        message_id=message.id, message_type=message.type,
-        body=schemas.encode(message).decode("utf-8"),
-        correlation_id=logs.get_correlation_id(),
-    ))
+    session.add(
+        OutboxMessage(
+            message_id=message.id,
+            message_type=message.type,
+            body=schemas.encode(message).decode("utf-8"),
+            correlation_id=logs.get_correlation_id(),
+        )
+    )
 
 
-def create_ingest_job(session: Session, *, collection: Collection, user_id: str, job_id: str,
-                      filename: str, upload_key: str, sha256: str, size: int, format: str,
-                      timezone: str | None) -> Job:
+def create_ingest_job(
+    session: Session,
+    *,
+    collection: Collection,
+    user_id: str,
+    job_id: str,
+    filename: str,
+    upload_key: str,
+    sha256: str,
+    size: int,
+    format: str,
+    timezone: str | None,
+) -> Job:
     """A queued job and its IngestRequested, in the same transaction (the outbox)."""
-    job = Job(id=job_id, org_id=collection.org_id, collection_id=collection.id,
-              filename=filename, upload_key=upload_key, sha256=sha256, size=size,
-              status="queued", done=0, total=0, created_by=user_id)
+    job = Job(
+        id=job_id,
+        org_id=collection.org_id,
+        collection_id=collection.id,
+        filename=filename,
+        upload_key=upload_key,
+        sha256=sha256,
+        size=size,
+        status="queued",
+        done=0,
+        total=0,
+        created_by=user_id,
+    )
     session.add(job)
     job_entered(session, job, "queued")
-    add_to_outbox(session, schemas.IngestRequested(
-        job_id=job.id, org_id=collection.org_id, collection_id=collection.id,
-        upload_key=upload_key, filename=filename, sha256=sha256, size=size,
-        format=format, timezone=timezone,
-    ))
+    add_to_outbox(
+        session,
+        schemas.IngestRequested(
+            job_id=job.id,
+            org_id=collection.org_id,
+            collection_id=collection.id,
+            upload_key=upload_key,
+            filename=filename,
+            sha256=sha256,
+            size=size,
+            format=format,
+            timezone=timezone,
+        ),
+    )
     return job
 
 
@@ -91,8 +123,10 @@ def apply_event(session: Session, event: schemas.Message) -> None:
         job.error = {"code": event.code, "message": event.reason}
         # Failed for good: the index drops what it staged for the job (an archive refused
         # mid-stream leaves batches that would otherwise wait forever).
-        add_to_outbox(session, schemas.JobAbandoned(job_id=job.id, org_id=job.org_id,
-                                                    collection_id=job.collection_id))
+        add_to_outbox(
+            session,
+            schemas.JobAbandoned(job_id=job.id, org_id=job.org_id, collection_id=job.collection_id),
+        )
         job.updated_at = utcnow()
         webhooks.enqueue(session, job.collection_id, "job.failed", job_view(job))
     elif isinstance(event, topic_messages.TopicsComputed):  # a topics job: nothing new is indexed
@@ -138,8 +172,11 @@ def collection_view(collection: Collection) -> dict[str, Any]:
 
 
 def list_jobs(session: Session, org_id: str, collection_id: str) -> list[Job]:
-    return list(session.scalars(
-        select(Job).where(Job.org_id == org_id, Job.collection_id == collection_id)
-        .order_by(Job.created_at.desc()).limit(200)
-    ))
-
+    return list(
+        session.scalars(
+            select(Job)
+            .where(Job.org_id == org_id, Job.collection_id == collection_id)
+            .order_by(Job.created_at.desc())
+            .limit(200)
+        )
+    )

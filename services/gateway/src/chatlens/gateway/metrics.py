@@ -15,12 +15,15 @@ from chatlens.gateway.db import Job, utcnow
 
 JOBS = Counter("chatlens_gateway_jobs_total", "Ingest jobs that entered a state", ["status"])
 JOB_SECONDS = Histogram(
-    "chatlens_gateway_job_seconds", "Time from upload to a job's end, by final state", ["status"],
+    "chatlens_gateway_job_seconds",
+    "Time from upload to a job's end, by final state",
+    ["status"],
     buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200),
 )
 RATE_LIMIT_FALLBACK = Counter(
     "chatlens_gateway_ratelimit_fallback_total",
-    "Rate-limit checks counted in this process's memory because Redis was unreachable")
+    "Rate-limit checks counted in this process's memory because Redis was unreachable",
+)
 _PENDING = "chatlens_job_metrics"
 
 

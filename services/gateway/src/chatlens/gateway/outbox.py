@@ -32,16 +32,25 @@ class OutboxRelay(PollingLoop):
         sent = 0
         with self.sessions() as session:
             rows = session.scalars(
-                select(OutboxMessage).where(OutboxMessage.published_at.is_(None))
-                .order_by(OutboxMessage.id).limit(limit)
+                select(OutboxMessage)
+                .where(OutboxMessage.published_at.is_(None))
+                .order_by(OutboxMessage.id)
+                .limit(limit)
             ).all()
             for row in rows:
                 message = schemas.decode(row.message_type, row.body.encode("utf-8"))
                 row.attempts += 1
-                with logs.correlation(row.correlation_id), \
-                        tracing.span(f"outbox relay {message.type}", "producer",
-                                     {"messaging.message.id": message.id,
-                                      "chatlens.outbox.attempt": row.attempts}):
+                with (
+                    logs.correlation(row.correlation_id),
+                    tracing.span(
+                        f"outbox relay {message.type}",
+                        "producer",
+                        {
+                            "messaging.message.id": message.id,
+                            "chatlens.outbox.attempt": row.attempts,
+                        },
+                    ),
+                ):
                     try:
                         self.bus.publish(message)
                     except Exception:

@@ -41,17 +41,42 @@ _SENDER_FORMS = (
     r"\b{name}(?:'s|’s|s')\s+(?:(?:\w+\s+)?)(?:" + _SPEECH_NOUNS + r")\b",
     r"\baccording\s+to\s+{name}\b",
 )
-_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|"
-           "december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|"
+    "december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+)
 # A written date: "14 March 2025", "March 14", "March 2025", "2025-03-14", "14/03/2025".
-_DATE = (r"(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4}|"
-         rf"\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})\.?(?:,?\s+\d{{4}})?|"
-         rf"(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|"
-         rf"(?:{_MONTHS})\.?(?:\s+\d{{4}})?|(?:19|20)\d{{2}})")
-_UNITS = {"day": "days", "days": "days", "week": "weeks", "weeks": "weeks", "month": "months",
-          "months": "months", "year": "years", "years": "years"}
-_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-            "seven": 7, "eight": 8, "nine": 9, "ten": 10, "twelve": 12}
+_DATE = (
+    r"(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4}|"
+    rf"\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})\.?(?:,?\s+\d{{4}})?|"
+    rf"(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|"
+    rf"(?:{_MONTHS})\.?(?:\s+\d{{4}})?|(?:19|20)\d{{2}})"
+)
+_UNITS = {
+    "day": "days",
+    "days": "days",
+    "week": "weeks",
+    "weeks": "weeks",
+    "month": "months",
+    "months": "months",
+    "year": "years",
+    "years": "years",
+}
+_NUMBERS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "twelve": 12,
+}
 
 
 @dataclass
@@ -64,8 +89,9 @@ class QuestionFilters:
     matched: dict[str, str] = field(default_factory=dict)
 
 
-def interpret(question: str, senders: list[str], chats: list[str],
-              now: datetime) -> QuestionFilters:
+def interpret(
+    question: str, senders: list[str], chats: list[str], now: datetime
+) -> QuestionFilters:
     """The filters ``question`` states, given the collection's senders and chats."""
     found = QuestionFilters()
     _find_senders(question, senders, found)
@@ -75,6 +101,7 @@ def interpret(question: str, senders: list[str], chats: list[str],
 
 
 # --- senders ------------------------------------------------------------------------------------
+
 
 def _aliases(senders: list[str]) -> dict[str, str]:
     """Name as written in a question -> the sender: the full name, and a first name one has."""
@@ -104,14 +131,17 @@ def _find_senders(question: str, senders: list[str], found: QuestionFilters) -> 
 
 # --- chats --------------------------------------------------------------------------------------
 
+
 def _find_chats(question: str, chats: list[str], found: QuestionFilters) -> None:
     for chat in sorted(chats, key=len, reverse=True):
         bare = chat.lstrip("#").strip()
         if not bare:
             continue
         name = r"\s+".join(re.escape(part) for part in bare.split())
-        forms = [rf"(?<![\w#])#{name}\b",
-                 rf"\bin\s+(?:the\s+)?{name}\s+(?:channel|chat|group|room|thread|server)\b"]
+        forms = [
+            rf"(?<![\w#])#{name}\b",
+            rf"\bin\s+(?:the\s+)?{name}\s+(?:channel|chat|group|room|thread|server)\b",
+        ]
         flags: list[int] = [re.IGNORECASE, re.IGNORECASE]
         if bare != bare.lower():  # "in Team Lisbon": only as written, "in general" is English
             forms.append(rf"\bin\s+(?:the\s+)?{name}\b")
@@ -125,6 +155,7 @@ def _find_chats(question: str, chats: list[str], found: QuestionFilters) -> None
 
 
 # --- dates --------------------------------------------------------------------------------------
+
 
 def _day(moment: datetime) -> datetime:
     return moment.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -140,8 +171,7 @@ def _written(text: str, now: datetime) -> tuple[datetime, datetime] | None:
     has_day = bool(re.search(r"\d{4}-\d{1,2}-\d{1,2}|/|\b\d{1,2}(st|nd|rd|th)?\b", text))
     has_year = bool(re.search(r"\b\d{4}\b|/\d{2,4}$", text))
     try:
-        moment = dateutil_parser.parse(text, default=datetime(now.year, 1, 1),
-                                       dayfirst="/" in text)
+        moment = dateutil_parser.parse(text, default=datetime(now.year, 1, 1), dayfirst="/" in text)
     except (ValueError, OverflowError):
         return None
     moment = moment.replace(tzinfo=UTC)
@@ -165,8 +195,11 @@ def _relative(question: str, now: datetime) -> tuple[tuple[datetime, datetime], 
         return (today - timedelta(days=1), today), m.group(0)
     if m := re.search(r"\b(this|last|past|previous)\s+(week|month|year)\b", q):
         which, unit = m.groups()
-        start = {"week": today + relativedelta(weekday=MO(-1)),
-                 "month": today.replace(day=1), "year": today.replace(month=1, day=1)}[unit]
+        start = {
+            "week": today + relativedelta(weekday=MO(-1)),
+            "month": today.replace(day=1),
+            "year": today.replace(month=1, day=1),
+        }[unit]
         step = relativedelta(**{_UNITS[unit]: 1})
         if which == "this":
             return (start, start + step), m.group(0)
@@ -174,19 +207,23 @@ def _relative(question: str, now: datetime) -> tuple[tuple[datetime, datetime], 
             return (now - step, now + timedelta(seconds=1)), m.group(0)
         return (start - step, start), m.group(0)
     number = r"(\d{1,3}|" + "|".join(_NUMBERS) + r")"
-    if m := re.search(rf"\b(?:last|past|previous)\s+{number}\s+(days?|weeks?|months?|years?)\b",
-                      q):
+    if m := re.search(rf"\b(?:last|past|previous)\s+{number}\s+(days?|weeks?|months?|years?)\b", q):
         count = int(_NUMBERS.get(m.group(1), m.group(1) if m.group(1).isdigit() else 1))
-        return (now - relativedelta(**{_UNITS[m.group(2)]: count}),
-                now + timedelta(seconds=1)), m.group(0)
+        return (
+            now - relativedelta(**{_UNITS[m.group(2)]: count}),
+            now + timedelta(seconds=1),
+        ), m.group(0)
     if m := re.search(rf"\b{number}\s+(days?|weeks?|months?|years?)\s+ago\b", q):
         count = int(_NUMBERS.get(m.group(1), m.group(1) if m.group(1).isdigit() else 1))
         unit = _UNITS[m.group(2)]
         moment = now - relativedelta(**{unit: count})
         span = {"days": timedelta(days=1), "weeks": timedelta(days=7)}.get(unit)
         if span is None:  # "2 months ago": that month
-            start = _day(moment).replace(day=1) if unit == "months" else \
-                _day(moment).replace(month=1, day=1)
+            start = (
+                _day(moment).replace(day=1)
+                if unit == "months"
+                else _day(moment).replace(month=1, day=1)
+            )
             return (start, start + relativedelta(**{unit: 1})), m.group(0)
         start = _day(moment) if unit == "days" else _day(moment) + relativedelta(weekday=MO(-1))
         return (start, start + span), m.group(0)
@@ -206,8 +243,9 @@ def _find_dates(question: str, now: datetime, found: QuestionFilters) -> None:
             found.matched["dates"] = m.group(0)
             return
     bounds: dict[str, datetime | None] = {"since": None, "until": None}
-    for m in re.finditer(rf"\b(since|after|from|before|until|till|by)\s+({_DATE})\b",
-                         question, flags):
+    for m in re.finditer(
+        rf"\b(since|after|from|before|until|till|by)\s+({_DATE})\b", question, flags
+    ):
         window = _written(m.group(2), now)
         if window is None:
             continue

@@ -64,21 +64,21 @@ RULES: dict[str, Rule] = {
     "POST /api/v1/auth/login": Rule(address="60/minute"),
     "POST /api/v1/auth/refresh": Rule(address="120/minute"),
     "POST /api/v1/collections/<collection_id>/ask": Rule(caller="20/minute", org="60/minute"),
-    "POST /api/v1/collections/<collection_id>/summaries": Rule(caller="6/minute",
-                                                                org="20/minute"),
+    "POST /api/v1/collections/<collection_id>/summaries": Rule(caller="6/minute", org="20/minute"),
     "POST /api/v1/collections/<collection_id>/uploads": Rule(caller="20/minute", org="60/minute"),
     "POST /v1/chat/completions": Rule(caller="30/minute", org="90/minute"),
     "POST /v1/embeddings": Rule(caller="120/minute", org="600/minute"),
-    "POST /api/v1/collections/<collection_id>/search": Rule(caller="300/minute",
-                                                             org="1200/minute"),
+    "POST /api/v1/collections/<collection_id>/search": Rule(caller="300/minute", org="1200/minute"),
     "POST /api/v1/search": Rule(caller="300/minute", org="1200/minute"),
 }
 # Routes a probe or a scraper calls: never counted.
 EXEMPT = frozenset({"/healthz", "/readyz", "/metrics"})
 # Which quota a route spends, and how its response says how much.
 UPLOADS, TOKENS = "uploads", "tokens"
-QUOTA_OF = {"POST /api/v1/collections/<collection_id>/uploads": UPLOADS,
-            "POST /v1/chat/completions": TOKENS}
+QUOTA_OF = {
+    "POST /api/v1/collections/<collection_id>/uploads": UPLOADS,
+    "POST /v1/chat/completions": TOKENS,
+}
 # While Redis is unreachable, how long the memory fallback serves before Redis is tried again.
 REDIS_RETRY_S = 5.0
 
@@ -101,20 +101,30 @@ class RateLimits:
     """The limiter of one gateway: :meth:`check_address` before each request, :meth:`check_caller`
     once it is authenticated, :meth:`after` on its response."""
 
-    def __init__(self, storage_uri: str, *, scale: float = 1.0, uploads_per_day: int = 2000,
-                 tokens_per_day: int = 2_000_000) -> None:
-        options = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5} \
-            if storage_uri.startswith(("redis://", "rediss://")) else {}
+    def __init__(
+        self,
+        storage_uri: str,
+        *,
+        scale: float = 1.0,
+        uploads_per_day: int = 2000,
+        tokens_per_day: int = 2_000_000,
+    ) -> None:
+        options = (
+            {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
+            if storage_uri.startswith(("redis://", "rediss://"))
+            else {}
+        )
         self.storage = storage.storage_from_string(storage_uri, wrap_exceptions=True, **options)
         self._primary = _Strategies(self.storage)
         # This process's own counters, for when the shared storage cannot be reached.
-        self._fallback = _Strategies(storage.MemoryStorage()) \
-            if options else self._primary
+        self._fallback = _Strategies(storage.MemoryStorage()) if options else self._primary
         self._retry_primary_at = 0.0  # monotonic time; the fallback serves before it
         self._scale = scale
         self._items: dict[str, RateLimitItem] = {}
-        self._quotas = {UPLOADS: self._item(f"{uploads_per_day}/day", scaled=False),
-                        TOKENS: self._item(f"{tokens_per_day}/day", scaled=False)}
+        self._quotas = {
+            UPLOADS: self._item(f"{uploads_per_day}/day", scaled=False),
+            TOKENS: self._item(f"{tokens_per_day}/day", scaled=False),
+        }
 
     def _item(self, text: str, scaled: bool = True) -> RateLimitItem:
         key = f"{text}|{scaled}"
@@ -139,8 +149,9 @@ class RateLimits:
         if exempt():
             return
         address = request.remote_addr or "unknown"
-        checks: list[tuple[str, tuple[str, ...]]] = [(self._limits_of(DEFAULT, "address"),
-                                                      ("address", address))]
+        checks: list[tuple[str, tuple[str, ...]]] = [
+            (self._limits_of(DEFAULT, "address"), ("address", address))
+        ]
         rule = RULES.get(route_key())
         if rule is not None and rule.address:
             checks.append((rule.address, ("address", route_key(), address)))
@@ -153,8 +164,13 @@ class RateLimits:
         g._chatlens_caller_counted = True
         key = route_key()
         caller = f"key:{principal.key_id}" if principal.key_id else f"user:{principal.user_id}"
-        self._hit_all([(self._limits("caller"), ("caller", key, caller)),
-                       (self._limits("org"), ("org", key, principal.org_id))], "rate_limited")
+        self._hit_all(
+            [
+                (self._limits("caller"), ("caller", key, caller)),
+                (self._limits("org"), ("org", key, principal.org_id)),
+            ],
+            "rate_limited",
+        )
         quota = QUOTA_OF.get(key)
         if quota is not None:
             g._chatlens_quota = (quota, principal.org_id)
@@ -166,8 +182,11 @@ class RateLimits:
         if spent is not None and response.status_code < 400 and response.is_json:
             amount = _quota_amount(spent[0], response.get_json(silent=True))
             if amount > 0:
-                self._guarded(lambda use: use.quota.hit(self._quotas[spent[0]], "quota",
-                                                        spent[0], spent[1], cost=amount))
+                self._guarded(
+                    lambda use: use.quota.hit(
+                        self._quotas[spent[0]], "quota", spent[0], spent[1], cost=amount
+                    )
+                )
         tightest = g.get("_chatlens_tightest")
         if tightest is not None:
             response.headers.update(_headers(*tightest))
@@ -178,8 +197,9 @@ class RateLimits:
         for text, ids in checks:
             item = self._item(text)
 
-            def hit(use: _Strategies, item: RateLimitItem = item,
-                    ids: tuple[str, ...] = ids) -> tuple[bool, WindowStats]:
+            def hit(
+                use: _Strategies, item: RateLimitItem = item, ids: tuple[str, ...] = ids
+            ) -> tuple[bool, WindowStats]:
                 return use.limiter.hit(item, *ids), use.limiter.get_window_stats(item, *ids)
 
             allowed, stats = self._guarded(hit)
@@ -188,22 +208,28 @@ class RateLimits:
             if tightest is None or stats.remaining < tightest[1]:
                 g._chatlens_tightest = (item.amount, stats.remaining, reset_s)
             if allowed is False:
-                raise ApiError(429, code, f"too many requests: at most {item.amount} per "
-                                          f"{_window(item)}; try again in {reset_s} s",
-                               headers={"Retry-After": str(reset_s),
-                                        **_headers(item.amount, 0, reset_s)})
+                raise ApiError(
+                    429,
+                    code,
+                    f"too many requests: at most {item.amount} per "
+                    f"{_window(item)}; try again in {reset_s} s",
+                    headers={"Retry-After": str(reset_s), **_headers(item.amount, 0, reset_s)},
+                )
 
     def _test_quota(self, quota: str, org_id: str) -> None:
         item = self._quotas[quota]
         if self._guarded(lambda use: use.quota.test(item, "quota", quota, org_id)) is False:
-            stats = self._guarded(lambda use: use.quota.get_window_stats(item, "quota", quota,
-                                                                         org_id))
+            stats = self._guarded(
+                lambda use: use.quota.get_window_stats(item, "quota", quota, org_id)
+            )
             reset_s = max(1, math.ceil(stats.reset_time - time.time()))
-            raise ApiError(429, "quota_exceeded",
-                           f"your organisation used its daily quota of {item.amount} {quota}; "
-                           f"it renews in {reset_s} s",
-                           headers={"Retry-After": str(reset_s),
-                                    **_headers(item.amount, 0, reset_s)})
+            raise ApiError(
+                429,
+                "quota_exceeded",
+                f"your organisation used its daily quota of {item.amount} {quota}; "
+                f"it renews in {reset_s} s",
+                headers={"Retry-After": str(reset_s), **_headers(item.amount, 0, reset_s)},
+            )
 
     def _guarded(self, call: Callable[[_Strategies], T]) -> T:
         """``call`` on the shared storage, or on this process's memory while it is unreachable."""
@@ -212,9 +238,11 @@ class RateLimits:
                 result = call(self._primary)
             except StorageError as exc:
                 if self._retry_primary_at == 0.0:  # once per outage, not once per request
-                    log.error("rate limit storage unavailable; counting in this process's "
-                              "memory with the same limits until it is back",
-                              extra={"error": str(exc.storage_error)})
+                    log.error(
+                        "rate limit storage unavailable; counting in this process's "
+                        "memory with the same limits until it is back",
+                        extra={"error": str(exc.storage_error)},
+                    )
                 self._retry_primary_at = time.monotonic() + REDIS_RETRY_S
             else:
                 if self._retry_primary_at:
@@ -249,8 +277,11 @@ def _window(item: RateLimitItem) -> str:
 
 
 def _headers(limit: int, remaining: int, reset_s: int) -> dict[str, str]:
-    return {"RateLimit-Limit": str(limit), "RateLimit-Remaining": str(max(0, remaining)),
-            "RateLimit-Reset": str(reset_s)}
+    return {
+        "RateLimit-Limit": str(limit),
+        "RateLimit-Remaining": str(max(0, remaining)),
+        "RateLimit-Reset": str(reset_s),
+    }
 
 
 def init_app(app: Flask, limits: RateLimits) -> None:

@@ -24,13 +24,15 @@ log = logging.getLogger(__name__)
 
 def rpc_queues(index_replicas: int) -> list[str]:
     """The RPC queues of the services the gateway calls."""
-    index = [topology.index_queues(replica, index_replicas)[1].name
-             for replica in range(index_replicas)]
+    index = [
+        topology.index_queues(replica, index_replicas)[1].name for replica in range(index_replicas)
+    ]
     return [topology.EMBEDDING_RPC.name, *index, topology.INFERENCE_RPC.name]
 
 
-def readiness(engine: Engine, bus: Bus, index_replicas: int, *,
-              services: bool = True) -> Callable[[], bool]:
+def readiness(
+    engine: Engine, bus: Bus, index_replicas: int, *, services: bool = True
+) -> Callable[[], bool]:
     """The check ``/readyz`` runs (see the module)."""
 
     def ready() -> bool:

@@ -26,5 +26,6 @@ def broadcast_routes(feed: RevocationFeed, api_keys: ApiKeyVerifier) -> Routes:
     def not_ours(message: ProviderSecretsChanged) -> None:
         """Every subscriber hears every broadcast; provider keys are the inference service's."""
 
-    return Routes(queues.BROADCAST, {AccessRevoked: access_revoked,
-                                     ProviderSecretsChanged: not_ours})
+    return Routes(
+        queues.BROADCAST, {AccessRevoked: access_revoked, ProviderSecretsChanged: not_ours}
+    )

@@ -58,9 +58,17 @@ class RevocationFeed:
     ``exp``) and returns its claims; it raises :class:`ApiError` when the token is bad.
     """
 
-    def __init__(self, url: str, http: requests.Session, decode: Callable[[str], dict[str, Any]], *,
-                 internal_token: str = "", refresh_s: float = 5.0, timeout_s: float = 5.0,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        url: str,
+        http: requests.Session,
+        decode: Callable[[str], dict[str, Any]],
+        *,
+        internal_token: str = "",
+        refresh_s: float = 5.0,
+        timeout_s: float = 5.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.url, self._http, self._decode = url, http, decode
         self._internal_token, self.refresh_s, self._timeout_s = internal_token, refresh_s, timeout_s
         self._clock = clock
@@ -75,8 +83,7 @@ class RevocationFeed:
     def ended(self, user_id: str, sid: str | None, iat: int | None) -> bool:
         """True when auth's news or the feed says the token has ended (the feed is consulted,
         and fetched when due, either way unless the news already refuses it)."""
-        return (self._pushed.ends(user_id, sid, iat)
-                or self.current().ends(user_id, sid, iat))
+        return self._pushed.ends(user_id, sid, iat) or self.current().ends(user_id, sid, iat)
 
     def push(self, sessions: dict[str, int], users: dict[str, int]) -> None:
         """Take auth's broadcast news: these sessions ended, these users' tokens issued before
@@ -89,7 +96,8 @@ class RevocationFeed:
             horizon = self._clock() - PUSHED_KEEP_S
             self._pushed = Revocations(
                 sessions={k: v for k, v in merged.items() if v >= horizon},
-                users={k: v for k, v in valid_after.items() if v >= horizon})
+                users={k: v for k, v in valid_after.items() if v >= horizon},
+            )
 
     def refresh_soon(self) -> None:
         """Fetch the feed at the next check (the broadcasts were not heard for a while)."""
@@ -113,12 +121,16 @@ class RevocationFeed:
             except (requests.RequestException, ValueError, TypeError, ApiError) as exc:
                 usable = self._usable()
                 if usable is None:
-                    raise ApiError(503, "auth_unavailable",
-                                   "cannot read the auth service's revocation feed") from exc
-                log.warning("revocation feed refresh failed; using the cached copy until it "
-                            "expires", extra={"error": str(exc),
-                                              "expires_in_s": round(usable.expires_at
-                                                                    - self._clock(), 1)})
+                    raise ApiError(
+                        503, "auth_unavailable", "cannot read the auth service's revocation feed"
+                    ) from exc
+                log.warning(
+                    "revocation feed refresh failed; using the cached copy until it expires",
+                    extra={
+                        "error": str(exc),
+                        "expires_in_s": round(usable.expires_at - self._clock(), 1),
+                    },
+                )
                 return usable
             return self._copy
         finally:
@@ -140,6 +152,8 @@ class RevocationFeed:
         sessions, users = claims.get("sessions", {}), claims.get("users", {})
         if not isinstance(sessions, dict) or not isinstance(users, dict):
             raise ValueError("the revocation feed's sessions or users is not an object")
-        return Revocations(sessions={str(k): int(v) for k, v in sessions.items()},
-                           users={str(k): int(v) for k, v in users.items()},
-                           expires_at=float(claims["exp"]))
+        return Revocations(
+            sessions={str(k): int(v) for k, v in sessions.items()},
+            users={str(k): int(v) for k, v in users.items()},
+            expires_at=float(claims["exp"]),
+        )

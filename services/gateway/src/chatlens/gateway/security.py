@@ -84,9 +84,14 @@ class TokenVerifier:
         if key.algorithm_name not in ALGORITHMS:
             raise ApiError(401, "invalid_token", "token rejected: unexpected key algorithm")
         try:
-            claims = jwt.decode(token, key.key, algorithms=[key.algorithm_name],
-                                issuer=self.issuer, audience=self.audience,
-                                options={"require": required})
+            claims = jwt.decode(
+                token,
+                key.key,
+                algorithms=[key.algorithm_name],
+                issuer=self.issuer,
+                audience=self.audience,
+                options={"require": required},
+            )
         except jwt.ExpiredSignatureError:
             raise ApiError(401, "token_expired", "the token has expired") from None
         except jwt.InvalidTokenError as exc:
@@ -103,19 +108,35 @@ class TokenVerifier:
         """The caller of a valid, unrevoked access token."""
         claims = self.decode(token, "access", ACCESS_CLAIMS)
         perms, sid, iat = claims["perms"], claims["sid"], claims["iat"]
-        if (not isinstance(perms, list) or not all(isinstance(p, str) for p in perms)
-                or not isinstance(sid, str) or not sid or not isinstance(iat, int)
-                or not claims["org"] or not isinstance(claims["role"], str)):
+        if (
+            not isinstance(perms, list)
+            or not all(isinstance(p, str) for p in perms)
+            or not isinstance(sid, str)
+            or not sid
+            or not isinstance(iat, int)
+            or not claims["org"]
+            or not isinstance(claims["role"], str)
+        ):
             raise ApiError(401, "invalid_token", "the access token's claims are malformed")
-        principal = Principal(user_id=str(claims["sub"]), org_id=str(claims["org"]),
-                              role=claims["role"], perms=frozenset(perms), sid=sid, iat=iat,
-                              platform_admin=claims.get("platform_admin") is True)
+        principal = Principal(
+            user_id=str(claims["sub"]),
+            org_id=str(claims["org"]),
+            role=claims["role"],
+            perms=frozenset(perms),
+            sid=sid,
+            iat=iat,
+            platform_admin=claims.get("platform_admin") is True,
+        )
         if self.revocations is None:
             # Never run without the feed: a logged-out session would live until its exp.
             raise ApiError(503, "auth_unavailable", "the revocation feed is not configured")
         if self.revocations.ended(principal.user_id, sid, iat):
-            raise ApiError(401, "invalid_token", "the session of this token has ended",
-                           headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+            raise ApiError(
+                401,
+                "invalid_token",
+                "the session of this token has ended",
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
         return principal
 
 
@@ -123,17 +144,24 @@ def _rejected(exc: Exception) -> ApiError:
     """One answer for every malformed or forged token; PyJWT's own reason goes to the log only
     (it describes our verification to whoever is probing it)."""
     log.info("token rejected", extra={"reason": str(exc)[:200]})
-    return ApiError(401, "invalid_token", "the token is invalid",
-                    headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    return ApiError(
+        401,
+        "invalid_token",
+        "the token is invalid",
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )
 
 
 def bearer_token() -> str:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "unauthorized", "send an access token or API key as "
-                                            "'Authorization: Bearer …'",
-                       headers={"WWW-Authenticate": "Bearer"})
+        raise ApiError(
+            401,
+            "unauthorized",
+            "send an access token or API key as 'Authorization: Bearer …'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     return token.strip()
 
 

@@ -45,8 +45,13 @@ _JSON_MARKERS = {
 _TOO_LARGE = {"archive_too_large", "archive_ratio", "archive_too_many_entries"}
 
 
-def sniff(filename: str, source: BinaryIO | Path, size: int, requested: str,
-          limits: archives.ArchiveLimits) -> str:
+def sniff(
+    filename: str,
+    source: BinaryIO | Path,
+    size: int,
+    requested: str,
+    limits: archives.ArchiveLimits,
+) -> str:
     """Refuse what cannot be a chat export (:class:`ApiError`); the format to ask the worker for:
     the requested one, or ``auto`` for the worker to detect. ``source`` is the upload, open for
     reading (or a path); messages name it by the client's ``filename`` only."""
@@ -59,13 +64,19 @@ def sniff(filename: str, source: BinaryIO | Path, size: int, requested: str,
     possible = SUFFIXES.get(suffix, ())
     if requested != "auto" and requested not in possible:
         kinds = ", ".join(s for s, formats in SUFFIXES.items() if requested in formats)
-        raise ApiError(415, "unsupported_type",
-                       f"{filename}: a {requested} export is a {kinds} file, not "
-                       f"{suffix or 'a file without extension'}")
+        raise ApiError(
+            415,
+            "unsupported_type",
+            f"{filename}: a {requested} export is a {kinds} file, not "
+            f"{suffix or 'a file without extension'}",
+        )
     if not possible:
-        raise ApiError(415, "unsupported_type",
-                       f"{filename}: {suffix or 'no extension'} is not a supported export type "
-                       f"(supported: {', '.join(SUFFIXES)})")
+        raise ApiError(
+            415,
+            "unsupported_type",
+            f"{filename}: {suffix or 'no extension'} is not a supported export type "
+            f"(supported: {', '.join(SUFFIXES)})",
+        )
     if suffix == ".zip":
         _check_archive(filename, source, limits)
     else:
@@ -82,8 +93,9 @@ def _head_text(filename: str, source: BinaryIO) -> str:
         text = head.decode("utf-8")
     except UnicodeDecodeError as exc:
         if exc.start < len(head) - 4:  # a multi-byte character cut at the sniff boundary is fine
-            raise ApiError(415, "not_text",
-                           f"{filename}: the file is not UTF-8 text (byte {exc.start})") from None
+            raise ApiError(
+                415, "not_text", f"{filename}: the file is not UTF-8 text (byte {exc.start})"
+            ) from None
         text = head[: exc.start].decode("utf-8")
     return text.removeprefix("\ufeff")
 
@@ -95,16 +107,21 @@ def _not_an_export(filename: str, why: str) -> ApiError:
 def _check_text(filename: str, suffix: str, text: str) -> None:
     if suffix == ".txt":
         if not _WHATSAPP_LINE.search(text):
-            raise _not_an_export(filename, f"no WhatsApp message line in the first "
-                                 f"{SNIFF_BYTES // 1024} KiB (expected lines like "
-                                 "'31/12/2023, 21:15 - Name: text')")
+            raise _not_an_export(
+                filename,
+                f"no WhatsApp message line in the first "
+                f"{SNIFF_BYTES // 1024} KiB (expected lines like "
+                "'31/12/2023, 21:15 - Name: text')",
+            )
     elif suffix == ".json":
         if not text.lstrip().startswith(("{", "[")):
             raise _not_an_export(filename, "the file is not JSON")
         keys = set(_JSON_KEY.findall(text))
         if not any(marker <= keys for markers in _JSON_MARKERS.values() for marker in markers):
-            raise _not_an_export(filename, "not a Telegram, Discord or ChatGPT export "
-                                 "(none of their keys near the start)")
+            raise _not_an_export(
+                filename,
+                "not a Telegram, Discord or ChatGPT export (none of their keys near the start)",
+            )
     elif suffix == ".csv":
         first = text.lstrip().split("\n", 1)[0]
         try:
@@ -121,8 +138,9 @@ def _check_text(filename: str, suffix: str, text: str) -> None:
             try:
                 json.loads(first)
             except json.JSONDecodeError as exc:  # where, not the decoder's wording
-                raise _not_an_export(filename, f"line 1 is not valid JSON (column {exc.colno})"
-                                     ) from None
+                raise _not_an_export(
+                    filename, f"line 1 is not valid JSON (column {exc.colno})"
+                ) from None
             except (ValueError, RecursionError):
                 raise _not_an_export(filename, "line 1 is not valid JSON") from None
 
@@ -136,8 +154,12 @@ def _check_archive(filename: str, source: BinaryIO, limits: archives.ArchiveLimi
     except archives.ArchiveRefused as exc:
         status = 413 if exc.code in _TOO_LARGE else 422
         raise ApiError(status, exc.code, f"{filename}: {exc.message}") from None
-    readable = [e for e in entries if not e.is_dir and not e.is_archive
-                and Path(e.name).suffix.lower() in SUFFIXES]
+    readable = [
+        e
+        for e in entries
+        if not e.is_dir and not e.is_archive and Path(e.name).suffix.lower() in SUFFIXES
+    ]
     if not readable:
-        raise _not_an_export(filename, "the archive holds no chat export "
-                             "(no .txt, .json, .csv or .jsonl file)")
+        raise _not_an_export(
+            filename, "the archive holds no chat export (no .txt, .json, .csv or .jsonl file)"
+        )

@@ -107,9 +107,13 @@ class HashingFile:
 class UploadRequest(Request):
     """Flask request class whose file parts stream into the upload store."""
 
-    def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
-                         filename: str | None = None,
-                         content_length: int | None = None) -> IO[bytes]:
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> IO[bytes]:
         folder = current_app.config["CHATLENS_UPLOAD_DIR"] / ".incoming"
         folder.mkdir(parents=True, exist_ok=True)
         stream = HashingFile(folder)
@@ -131,8 +135,9 @@ class CheckedFile:
     format: str
 
 
-def check_file(filename: str, stream: HashingFile, requested_format: str,
-               limits: ArchiveLimits) -> CheckedFile:
+def check_file(
+    filename: str, stream: HashingFile, requested_format: str, limits: ArchiveLimits
+) -> CheckedFile:
     """Refuse what is empty, of an unknown type, not a chat export or an unsafe archive."""
     with stream.reader() as reader:
         format = sniff(filename, reader, stream.size, requested_format, limits)

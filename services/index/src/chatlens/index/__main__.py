@@ -19,8 +19,12 @@ log = logging.getLogger(__name__)
 def main() -> None:
     settings = IndexSettings()
     configure_logging("index", settings.log_level)
-    init_sentry(settings.sentry_dsn, "index", environment=settings.sentry_environment,
-                release=settings.sentry_release)
+    init_sentry(
+        settings.sentry_dsn,
+        "index",
+        environment=settings.sentry_environment,
+        release=settings.sentry_release,
+    )
     init_tracing("index", settings.otel_exporter_otlp_endpoint)
     bus = Bus(settings.amqp_url, "index", index_replicas=settings.index_replicas)
     bus.declare()

@@ -35,8 +35,9 @@ def _mark(layout: Layout, *parts: str) -> None:
 
 def is_discarded(layout: Layout, org_id: str, collection_id: str, job_id: str) -> bool:
     """True when the job was abandoned or its collection deleted."""
-    return ((layout.root / "abandoned" / job_id).exists()
-            or (layout.root / "deleted" / org_id / collection_id).exists())
+    return (layout.root / "abandoned" / job_id).exists() or (
+        layout.root / "deleted" / org_id / collection_id
+    ).exists()
 
 
 def abandon(layout: Layout, org_id: str, collection_id: str, job_id: str) -> None:

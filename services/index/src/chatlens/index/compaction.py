@@ -37,15 +37,20 @@ from chatlens.index.storage.segment import SegmentCache
 
 log = logging.getLogger(__name__)
 
-COMPACTIONS = Counter("chatlens_index_compactions_total", "Compactions run, by outcome",
-                      ["outcome"])
-COMPACTED_SEGMENTS = Counter("chatlens_index_compacted_segments_total",
-                             "Small segments merged away by compaction")
-COMPACTED_MESSAGES = Counter("chatlens_index_compacted_messages_total",
-                             "Messages compaction kept in merged segments or dropped (tombstoned)",
-                             ["fate"])
-COMPACTING = Gauge("chatlens_index_compaction_in_progress",
-                   "1 while a compaction is writing a merged segment")
+COMPACTIONS = Counter(
+    "chatlens_index_compactions_total", "Compactions run, by outcome", ["outcome"]
+)
+COMPACTED_SEGMENTS = Counter(
+    "chatlens_index_compacted_segments_total", "Small segments merged away by compaction"
+)
+COMPACTED_MESSAGES = Counter(
+    "chatlens_index_compacted_messages_total",
+    "Messages compaction kept in merged segments or dropped (tombstoned)",
+    ["fate"],
+)
+COMPACTING = Gauge(
+    "chatlens_index_compaction_in_progress", "1 while a compaction is writing a merged segment"
+)
 
 
 @dataclass(frozen=True)
@@ -53,9 +58,9 @@ class CompactionConfig:
     """When to compact (the ``INDEX_COMPACTION_*`` settings)."""
 
     enabled: bool = True
-    max_small_segments: int = 8          # compact when a collection has more than this many
+    max_small_segments: int = 8  # compact when a collection has more than this many
     small_segment_messages: int = 20_000  # a segment with fewer messages is small
-    interval_s: float = 30.0             # how often the background thread looks
+    interval_s: float = 30.0  # how often the background thread looks
 
 
 def small_segments(manifest: Manifest, config: CompactionConfig) -> list[SegmentEntry]:
@@ -64,8 +69,9 @@ def small_segments(manifest: Manifest, config: CompactionConfig) -> list[Segment
     return small if len(small) > config.max_small_segments else []
 
 
-def merge(collection: Collection, manifest: Manifest, entries: list[SegmentEntry],
-          segments: SegmentCache) -> MergedSegment:
+def merge(
+    collection: Collection, manifest: Manifest, entries: list[SegmentEntry], segments: SegmentCache
+) -> MergedSegment:
     """The merged segment of ``entries``, without the manifest's tombstoned messages."""
     tombstones = set(getattr(manifest, "tombstones", ()))
     messages, vector_ids, vectors, parts, sources, dropped = [], [], [], [], [], []
@@ -89,18 +95,29 @@ def merge(collection: Collection, manifest: Manifest, entries: list[SegmentEntry
     replaced = [entry.id for entry in entries]
     digest = hashlib.sha256("\n".join([*replaced, "", *sorted(dropped)]).encode()).hexdigest()
     return MergedSegment(
-        segment_id=f"compact-{digest[:16]}", replaced=replaced, messages=messages,
+        segment_id=f"compact-{digest[:16]}",
+        replaced=replaced,
+        messages=messages,
         vector_ids=vector_ids,
         vectors=np.concatenate(vectors) if vectors else np.zeros((0, manifest.dim), np.float32),
-        keywords=KeywordIndex.merge(parts), origins=origins, dropped=dropped)
+        keywords=KeywordIndex.merge(parts),
+        origins=origins,
+        dropped=dropped,
+    )
 
 
 class Compactor:
     """Looks at every collection now and then, and compacts those that need it."""
 
-    def __init__(self, layout: Layout, segments: SegmentCache, ingestor: Ingestor,
-                 config: CompactionConfig, ann: AnnConfig | None = None,
-                 owns: Callable[[str], bool] = lambda collection_id: True) -> None:
+    def __init__(
+        self,
+        layout: Layout,
+        segments: SegmentCache,
+        ingestor: Ingestor,
+        config: CompactionConfig,
+        ann: AnnConfig | None = None,
+        owns: Callable[[str], bool] = lambda collection_id: True,
+    ) -> None:
         self.layout, self.segments, self.ingestor = layout, segments, ingestor
         self.config, self.ann = config, ann
         self.owns = owns  # a replica compacts only the collections it owns
@@ -140,8 +157,9 @@ class Compactor:
                     # One broken collection must not stop compaction of the others; the metric
                     # and the log say so, and the next round tries again.
                     COMPACTIONS.labels("failed").inc()
-                    log.exception("compaction failed", extra={"org_id": org.name,
-                                                              "collection_id": path.name})
+                    log.exception(
+                        "compaction failed", extra={"org_id": org.name, "collection_id": path.name}
+                    )
         return done
 
     def compact(self, org_id: str, collection_id: str) -> Manifest | None:
@@ -156,16 +174,28 @@ class Compactor:
                 return None
             started = time.perf_counter()
             COMPACTING.set(1)
-            log.info("compaction started", extra={
-                "org_id": org_id, "collection_id": collection_id, "segments": len(entries),
-                "messages": sum(e.messages for e in entries)})
+            log.info(
+                "compaction started",
+                extra={
+                    "org_id": org_id,
+                    "collection_id": collection_id,
+                    "segments": len(entries),
+                    "messages": sum(e.messages for e in entries),
+                },
+            )
             try:
                 merged = merge(collection, manifest, entries, self.segments)
-                stats = {"compacted": merged.replaced, "segment": merged.segment_id,
-                         "kept": len(merged.messages), "dropped": len(merged.dropped)}
-                summary = (f"compaction: {len(entries)} segments merged into "
-                           f"{merged.segment_id}, {len(merged.messages)} messages kept, "
-                           f"{len(merged.dropped)} dropped")
+                stats = {
+                    "compacted": merged.replaced,
+                    "segment": merged.segment_id,
+                    "kept": len(merged.messages),
+                    "dropped": len(merged.dropped),
+                }
+                summary = (
+                    f"compaction: {len(entries)} segments merged into "
+                    f"{merged.segment_id}, {len(merged.messages)} messages kept, "
+                    f"{len(merged.dropped)} dropped"
+                )
                 new = collection.compact(merged, summary, stats, self.ann)
             except BaseException:
                 self.ingestor.needs_recovery(collection)  # roll back before the next write
@@ -176,8 +206,16 @@ class Compactor:
         COMPACTED_SEGMENTS.inc(len(entries))
         COMPACTED_MESSAGES.labels("kept").inc(len(merged.messages))
         COMPACTED_MESSAGES.labels("dropped").inc(len(merged.dropped))
-        log.info("compaction committed", extra={
-            "org_id": org_id, "collection_id": collection_id, "version": new.version,
-            "segments": len(entries), "kept": len(merged.messages),
-            "dropped": len(merged.dropped), "seconds": round(time.perf_counter() - started, 2)})
+        log.info(
+            "compaction committed",
+            extra={
+                "org_id": org_id,
+                "collection_id": collection_id,
+                "version": new.version,
+                "segments": len(entries),
+                "kept": len(merged.messages),
+                "dropped": len(merged.dropped),
+                "seconds": round(time.perf_counter() - started, 2),
+            },
+        )
         return new

@@ -52,22 +52,29 @@ class IndexSettings(CommonSettings):
 
     @property
     def ann(self) -> AnnConfig:
-        return AnnConfig(min_vectors=self.index_ann_min_vectors, m=self.index_ann_m,
-                         ef_construction=self.index_ann_ef_construction,
-                         ef_search=self.index_ann_ef_search)
+        return AnnConfig(
+            min_vectors=self.index_ann_min_vectors,
+            m=self.index_ann_m,
+            ef_construction=self.index_ann_ef_construction,
+            ef_search=self.index_ann_ef_search,
+        )
 
     @property
     def compaction(self) -> CompactionConfig:
-        return CompactionConfig(enabled=self.index_compaction_enabled,
-                                max_small_segments=self.index_compaction_max_small_segments,
-                                small_segment_messages=self.index_compaction_small_segment_messages,
-                                interval_s=self.index_compaction_interval_s)
+        return CompactionConfig(
+            enabled=self.index_compaction_enabled,
+            max_small_segments=self.index_compaction_max_small_segments,
+            small_segment_messages=self.index_compaction_small_segment_messages,
+            interval_s=self.index_compaction_interval_s,
+        )
 
     @model_validator(mode="after")
     def _default_index_dir(self) -> IndexSettings:
         if self.index_dir is None:
             self.index_dir = self.data_dir / "index"
         if self.index_replica >= self.index_replicas:
-            raise ValueError(f"INDEX_REPLICA {self.index_replica} is not below "
-                             f"INDEX_REPLICAS {self.index_replicas}")
+            raise ValueError(
+                f"INDEX_REPLICA {self.index_replica} is not below "
+                f"INDEX_REPLICAS {self.index_replicas}"
+            )
         return self

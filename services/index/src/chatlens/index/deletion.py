@@ -43,26 +43,33 @@ class Deleter:
         self.segments, self.ingestor = segments, ingestor
 
     def delete(self, request: MessagesDeleteRequested) -> MessagesDeleted:
-        kind = "chat" if request.chat is not None else \
-            "sender" if request.sender is not None else "upload"
+        kind = (
+            "chat"
+            if request.chat is not None
+            else "sender"
+            if request.sender is not None
+            else "upload"
+        )
         with self.ingestor.lock:
             collection = self.ingestor.open_for_writing(request.org_id, request.collection_id)
             if collection is None:
-                raise PermanentError(f"no collection {request.collection_id!r}",
-                                     code="not_found")
+                raise PermanentError(f"no collection {request.collection_id!r}", code="not_found")
             history.clean_aside(collection.path)  # what an interrupted purge left
-            with tempfile.TemporaryDirectory(prefix=f"{history.ASIDE}{collection.path.name}-",
-                                             dir=collection.path.parent) as scratch:
+            with tempfile.TemporaryDirectory(
+                prefix=f"{history.ASIDE}{collection.path.name}-", dir=collection.path.parent
+            ) as scratch:
                 return self._delete(request, kind, collection, Path(scratch))
 
-    def _delete(self, request: MessagesDeleteRequested, kind: str, collection: Collection,
-                scratch: Path) -> MessagesDeleted:
+    def _delete(
+        self, request: MessagesDeleteRequested, kind: str, collection: Collection, scratch: Path
+    ) -> MessagesDeleted:
         current = collection.manifest()
         recorded = request.id in current.jobs
         select = self._selector(request, collection, current, scratch)
         if select is None:
-            raise PermanentError(f"no upload {request.job_id!r} in this collection",
-                                 code="upload_not_found")
+            raise PermanentError(
+                f"no upload {request.job_id!r} in this collection", code="upload_not_found"
+            )
         matched: set[str] = set()
         for entry in current.segments:
             matched |= select(self.segments.get(collection.segment_path(entry.id)))
@@ -79,41 +86,69 @@ class Deleter:
             raise PermanentError(f"the collection has no such {kind}", code=f"{kind}_not_found")
         if not removed and not purge:
             return MessagesDeleted(version=current.version, removed=0)
-        stats = {"deleted": kind, "removed": len(removed), "purge": request.purge,
-                 "purged": len(purge)}
-        summary = f"deleted {'and purged ' if purge else ''}{kind}: {len(removed)} messages " \
-                  f"removed" + (f", {len(purge)} purged from every version" if purge else "")
+        stats = {
+            "deleted": kind,
+            "removed": len(removed),
+            "purge": request.purge,
+            "purged": len(purge),
+        }
+        summary = (
+            f"deleted {'and purged ' if purge else ''}{kind}: {len(removed)} messages "
+            f"removed" + (f", {len(purge)} purged from every version" if purge else "")
+        )
         try:
             new = collection.delete_messages(request.id, removed, stats, summary)
         except BaseException:
             self.ingestor.needs_recovery(collection)  # rolled back before the next write
             raise
-        log.info("messages deleted", extra={"collection_id": request.collection_id,
-                                            "version": new.version, "selector": kind, **stats})
+        log.info(
+            "messages deleted",
+            extra={
+                "collection_id": request.collection_id,
+                "version": new.version,
+                "selector": kind,
+                **stats,
+            },
+        )
         rewrite = self._purge(collection, purge, load) if purge else None
-        return MessagesDeleted(version=new.version, removed=len(removed),
-                               purged=len(rewrite.purged) if rewrite else 0,
-                               rewritten=rewrite.rewritten if rewrite else 0)
+        return MessagesDeleted(
+            version=new.version,
+            removed=len(removed),
+            purged=len(rewrite.purged) if rewrite else 0,
+            rewritten=rewrite.rewritten if rewrite else 0,
+        )
 
-    def _purge(self, collection: Collection, purge: set[str],
-               load: history.Loader) -> history.Rewrite:
+    def _purge(
+        self, collection: Collection, purge: set[str], load: history.Loader
+    ) -> history.Rewrite:
         rewrite = history.rewrite_without(collection.path, purge, load)
         for segment_id, _ in rewrite.segments:  # their folders are gone: so goes their text
             self.segments.discard(collection.segment_path(segment_id))
         return rewrite
 
-    def _answer(self, collection: Collection, deletion_id: str,
-                rewrite: history.Rewrite | None) -> MessagesDeleted:
+    def _answer(
+        self, collection: Collection, deletion_id: str, rewrite: history.Rewrite | None
+    ) -> MessagesDeleted:
         stats = collection.job_stats(deletion_id)
-        return MessagesDeleted(version=collection.manifest().jobs[deletion_id],
-                               removed=stats["removed"], purged=stats["purged"],
-                               rewritten=rewrite.rewritten if rewrite else 0)
+        return MessagesDeleted(
+            version=collection.manifest().jobs[deletion_id],
+            removed=stats["removed"],
+            purged=stats["purged"],
+            rewritten=rewrite.rewritten if rewrite else 0,
+        )
 
-    def _selector(self, request: MessagesDeleteRequested, collection: Collection,
-                  current: Manifest, scratch: Path) -> Select | None:
+    def _selector(
+        self,
+        request: MessagesDeleteRequested,
+        collection: Collection,
+        current: Manifest,
+        scratch: Path,
+    ) -> Select | None:
         if request.chat is not None or request.sender is not None:
-            filters = SearchFilters(chat=[request.chat] if request.chat is not None else [],
-                                    sender=[request.sender] if request.sender is not None else [])
+            filters = SearchFilters(
+                chat=[request.chat] if request.chat is not None else [],
+                sender=[request.sender] if request.sender is not None else [],
+            )
             return lambda segment: _ids_where(segment, filters)
         assert request.job_id is not None
         if not is_safe_id(request.job_id) or request.job_id not in current.jobs:
@@ -121,17 +156,19 @@ class Deleter:
         ids = self._upload_ids(collection, current, request.job_id, scratch)
         return lambda segment: segment.message_ids & ids
 
-    def _upload_ids(self, collection: Collection, current: Manifest, job_id: str,
-                    scratch: Path) -> set[str]:
+    def _upload_ids(
+        self, collection: Collection, current: Manifest, job_id: str, scratch: Path
+    ) -> set[str]:
         """The messages ``job_id`` added: its segment in the version that sealed it."""
         version = current.jobs[job_id]
         sealed = current if version == current.version else collection.manifest_at(version)
         ids: set[str] = set()
-        for entry in (sealed.segments if sealed is not None else []):
+        for entry in sealed.segments if sealed is not None else []:
             if entry.job_id != job_id:
                 continue
-            tree = history.tree_folders(collection.git,
-                                        f"refs/tags/{tag_name(version)}").get(entry.id)
+            tree = history.tree_folders(collection.git, f"refs/tags/{tag_name(version)}").get(
+                entry.id
+            )
             if tree is not None:
                 ids |= self._loader(collection, scratch)(entry.id, tree).message_ids
         return ids
@@ -139,11 +176,13 @@ class Deleter:
     def _loader(self, collection: Collection, scratch: Path) -> history.Loader:
         """Loads a segment folder of any version: from the working tree (and the cache) when it
         is there (segment ids are never reused for other content), else from Git."""
+
         def load(segment_id: str, tree: str) -> Segment:
             path = collection.segment_path(segment_id)
             if path.is_dir():
                 return self.segments.get(path)
             return history.load_folder(collection.git, tree, scratch)
+
         return load
 
 

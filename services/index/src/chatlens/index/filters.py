@@ -38,32 +38,35 @@ class Codes:
 
     def __init__(self, values: Iterable[str], fold: Callable[[str], str] | None = None) -> None:
         distinct: dict[str, int] = {}
-        codes = np.fromiter((distinct.setdefault(v, len(distinct)) for v in values),
-                            dtype=np.int32)
+        codes = np.fromiter((distinct.setdefault(v, len(distinct)) for v in values), dtype=np.int32)
         if fold is None:
             self.lookup, self.codes = distinct, codes
             return
         self.lookup = {}
-        folded = np.fromiter((self.lookup.setdefault(fold(v), len(self.lookup)) for v in distinct),
-                             dtype=np.int32, count=len(distinct))
+        folded = np.fromiter(
+            (self.lookup.setdefault(fold(v), len(self.lookup)) for v in distinct),
+            dtype=np.int32,
+            count=len(distinct),
+        )
         self.codes = folded[codes]
 
     @classmethod
-    def of_column(cls, column: pa.ChunkedArray,
-                  fold: Callable[[str], str] | None = None) -> Codes:
+    def of_column(cls, column: pa.ChunkedArray, fold: Callable[[str], str] | None = None) -> Codes:
         """The codes of a dictionary-encoded Arrow column (a segment's ``storage.columns``),
         a null read as ""; each chunk's few distinct values are looked at once, not each row."""
         self = cls([], fold)
         parts = []
         for chunk in column.chunks:
             values = ["" if v is None else v for v in chunk.dictionary.to_pylist()]
-            mapping = np.array([self.lookup.setdefault(fold(v) if fold else v, len(self.lookup))
-                                for v in values] or [0], dtype=np.int32)
+            mapping = np.array(
+                [self.lookup.setdefault(fold(v) if fold else v, len(self.lookup)) for v in values]
+                or [0],
+                dtype=np.int32,
+            )
             empty = self.lookup.setdefault(fold("") if fold else "", len(self.lookup))
             indices = chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False)
             parts.append(np.where(indices >= 0, mapping[np.maximum(indices, 0)], empty))
-        self.codes = np.concatenate(parts).astype(np.int32) if parts else \
-            np.empty(0, np.int32)
+        self.codes = np.concatenate(parts).astype(np.int32) if parts else np.empty(0, np.int32)
         return self
 
     def isin(self, wanted: list[str]) -> np.ndarray:
@@ -120,11 +123,13 @@ class Columns:
         """Rows whose local hour and weekday (in ``filters.timezone``, daylight saving time
         included: Arrow converts with the zone database) are among those asked for."""
         local = pa.array(self.sent_at, pa.timestamp("us", tz="UTC")).cast(
-            pa.timestamp("us", tz=filters.timezone))
+            pa.timestamp("us", tz=filters.timezone)
+        )
         passing = np.ones(self.sent_at.size, dtype=bool)
         if filters.hours:
             passing &= np.isin(pc.hour(local).to_numpy(zero_copy_only=False), filters.hours)
         if filters.weekdays:  # Arrow's day_of_week counts from Monday 0, as the heatmap does
-            passing &= np.isin(pc.day_of_week(local).to_numpy(zero_copy_only=False),
-                               filters.weekdays)
+            passing &= np.isin(
+                pc.day_of_week(local).to_numpy(zero_copy_only=False), filters.weekdays
+            )
         return passing

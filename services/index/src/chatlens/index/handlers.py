@@ -69,10 +69,15 @@ class IngestRoutes(Routes):
             # message to the dead-letter queue (kept there, then parked), and the job would
             # wait for a batch that never comes; it fails now, saying why.
             if delivery.last and isinstance(message, ChunksEmbedded | EmbeddingFinished):
-                self.ingestor.fail(message, PermanentError(
-                    f"the index could not store this upload after {delivery.delivery_count + 1} "
-                    f"attempts ({type(exc).__name__}: {str(exc)[:200]}); upload it again",
-                    code="gave_up"))
+                self.ingestor.fail(
+                    message,
+                    PermanentError(
+                        "the index could not store this upload after "
+                        f"{delivery.delivery_count + 1} "
+                        f"attempts ({type(exc).__name__}: {str(exc)[:200]}); upload it again",
+                        code="gave_up",
+                    ),
+                )
             raise
 
 
@@ -84,31 +89,50 @@ def ingest_handler(ingestor: Ingestor, cleaner: Cleaner | None = None) -> Ingest
         EmbeddingFinished: ingestor.on_finished,
     }
     if cleaner is not None:
-        routes.update({JobAbandoned: cleaner.on_abandoned,
-                       CollectionDeleted: cleaner.on_collection_deleted})
+        routes.update(
+            {JobAbandoned: cleaner.on_abandoned, CollectionDeleted: cleaner.on_collection_deleted}
+        )
     return IngestRoutes(ingestor, routes)
 
 
-def search_handler(searcher: Searcher, versions: Versions | None = None,
-                   browser: Browser | None = None, tags: Tags | None = None,
-                   deleter: Deleter | None = None,
-                   analytics: Analytics | None = None,
-                   people: PeopleGrouper | None = None,
-                   topics: TopicsJobs | None = None) -> Routes:
+def search_handler(
+    searcher: Searcher,
+    versions: Versions | None = None,
+    browser: Browser | None = None,
+    tags: Tags | None = None,
+    deleter: Deleter | None = None,
+    analytics: Analytics | None = None,
+    people: PeopleGrouper | None = None,
+    topics: TopicsJobs | None = None,
+) -> Routes:
     """The handler of ``topology.INDEX_RPC``: searches, the version list, compare, restore,
     browsing (a window's messages, the chats and senders), analytics reports, grouping senders
     into people, and reading computed topics."""
     routes: dict[type[Message], Callable] = {SearchRequested: timed_search(searcher.search)}
     if browser is not None:
-        routes.update({MessagesListRequested: browser.messages, FacetsRequested: browser.facets,
-                       MessageRequested: browser.message})
+        routes.update(
+            {
+                MessagesListRequested: browser.messages,
+                FacetsRequested: browser.facets,
+                MessageRequested: browser.message,
+            }
+        )
     if versions is not None:
-        routes.update({VersionsListRequested: versions.list,
-                       VersionsCompareRequested: versions.compare,
-                       VersionRestoreRequested: versions.restore})
+        routes.update(
+            {
+                VersionsListRequested: versions.list,
+                VersionsCompareRequested: versions.compare,
+                VersionRestoreRequested: versions.restore,
+            }
+        )
     if tags is not None:
-        routes.update({TagsListRequested: tags.list, TagCreateRequested: tags.create,
-                       TagDeleteRequested: tags.delete})
+        routes.update(
+            {
+                TagsListRequested: tags.list,
+                TagCreateRequested: tags.create,
+                TagDeleteRequested: tags.delete,
+            }
+        )
     if deleter is not None:
         routes[MessagesDeleteRequested] = deleter.delete
     if analytics is not None:

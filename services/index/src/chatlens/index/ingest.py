@@ -36,7 +36,6 @@ from chatlens.shared.schemas import (
 log = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True)
 class Job:
     job_id: str
@@ -45,8 +44,14 @@ class Job:
 
 
 class Ingestor:
-    def __init__(self, layout: Layout, publish: Publish, segments: SegmentCache, dim: int,
-                 ann: AnnConfig | None = None) -> None:
+    def __init__(
+        self,
+        layout: Layout,
+        publish: Publish,
+        segments: SegmentCache,
+        dim: int,
+        ann: AnnConfig | None = None,
+    ) -> None:
         self.layout, self.publish, self.segments, self.dim = layout, publish, segments, dim
         # When a sealed segment gets an ANN index; the defaults unless the settings say more.
         self.ann = ann if ann is not None else AnnConfig()
@@ -63,8 +68,10 @@ class Ingestor:
             if self._staging(job).exists():  # sealed, but we crashed before announcing it
                 self._announce_again(job, collection)
             else:
-                log.info("batch for a sealed job ignored",
-                         extra={"job_id": job.job_id, "batch_no": batch.batch_no})
+                log.info(
+                    "batch for a sealed job ignored",
+                    extra={"job_id": job.job_id, "batch_no": batch.batch_no},
+                )
             return
         check_batch(batch, collection.manifest().dim if collection is not None else self.dim)
         self._staging(job).put_batch(batch)
@@ -86,16 +93,19 @@ class Ingestor:
     def fail(self, message: ChunksEmbedded | EmbeddingFinished, error: PermanentError) -> None:
         """Tell the gateway a job cannot finish, so it does not wait for it forever; what it
         staged goes (and what else comes for it is dropped)."""
-        if all(is_safe_id(getattr(message, name))
-               for name in ("job_id", "org_id", "collection_id")):
+        if all(
+            is_safe_id(getattr(message, name)) for name in ("job_id", "org_id", "collection_id")
+        ):
             abandon(self.layout, message.org_id, message.collection_id, message.job_id)
         self.publish(JobFailed(job_id=message.job_id, code=error.code, reason=str(error)))
 
     def _discarded(self, job: Job) -> bool:
         if not is_discarded(self.layout, job.org_id, job.collection_id, job.job_id):
             return False
-        log.info("message for an abandoned job or a deleted collection dropped",
-                 extra={"job_id": job.job_id, "collection_id": job.collection_id})
+        log.info(
+            "message for an abandoned job or a deleted collection dropped",
+            extra={"job_id": job.job_id, "collection_id": job.collection_id},
+        )
         return True
 
     # --- sealing ---------------------------------------------------------------------------
@@ -113,35 +123,47 @@ class Ingestor:
         batches = staging.batches()
         plan = plan_seal(batches, existing, manifest.dim)
         stats = {**expected.stats, **plan.stats}
-        summary = (f"job {job.job_id}: {stats['added']} messages added, "
-                   f"{stats['duplicates']} duplicates skipped")
+        summary = (
+            f"job {job.job_id}: {stats['added']} messages added, "
+            f"{stats['duplicates']} duplicates skipped"
+        )
         # Deleted messages uploaded again are live again (their segment still holds them), as
         # they would be after a purge or once compaction had dropped them.
-        revived = frozenset(m.message_id for batch in batches for m in batch.messages) \
-            & frozenset(manifest.tombstones)
+        revived = frozenset(m.message_id for batch in batches for m in batch.messages) & frozenset(
+            manifest.tombstones
+        )
         if revived:
             stats["restored"] = len(revived)
             summary += f", {len(revived)} deleted messages restored"
         try:
-            new = collection.add_version(job.job_id, plan.segment, stats, summary, self.ann,
-                                         revived)
+            new = collection.add_version(
+                job.job_id, plan.segment, stats, summary, self.ann, revived
+            )
         except BaseException:
             self.needs_recovery(collection)
             raise
         log.info("job sealed", extra={"job_id": job.job_id, "version": new.version, **plan.stats})
-        self.publish(JobProgressed(job_id=job.job_id, stage="indexing",
-                                   done=expected.batches, total=expected.batches))
+        self.publish(
+            JobProgressed(
+                job_id=job.job_id, stage="indexing", done=expected.batches, total=expected.batches
+            )
+        )
         self._announce(job, new.version, stats)
 
     def _announce_again(self, job: Job, collection: Collection) -> None:
         version = collection.manifest().jobs[job.job_id]
-        log.info("job already sealed; announcing it again",
-                 extra={"job_id": job.job_id, "version": version})
+        log.info(
+            "job already sealed; announcing it again",
+            extra={"job_id": job.job_id, "version": version},
+        )
         self._announce(job, version, collection.job_stats(job.job_id))
 
     def _announce(self, job: Job, version: int, stats: dict) -> None:
-        self.publish(IndexUpdated(job_id=job.job_id, collection_id=job.collection_id,
-                                  version=version, stats=stats))
+        self.publish(
+            IndexUpdated(
+                job_id=job.job_id, collection_id=job.collection_id, version=version, stats=stats
+            )
+        )
         # Only once the announcement is confirmed: a crash before leaves staging as the mark
         # that the announcement is still owed.
         self._staging(job).remove()

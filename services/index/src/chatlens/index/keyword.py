@@ -72,8 +72,13 @@ def _bm25(corpus: list[list[str]]) -> tuple[sparse.csc_matrix, list[str]]:
     for term, column in retriever.vocab_dict.items():
         vocab[column] = term
     matrix = sparse.csc_matrix(
-        (np.asarray(scores["data"], np.float32), np.asarray(scores["indices"], np.int32),
-         np.asarray(scores["indptr"], np.int64)), shape=(len(corpus), columns))
+        (
+            np.asarray(scores["data"], np.float32),
+            np.asarray(scores["indices"], np.int32),
+            np.asarray(scores["indptr"], np.int64),
+        ),
+        shape=(len(corpus), columns),
+    )
     return matrix, vocab[:columns]
 
 
@@ -89,8 +94,9 @@ def _tf_parts(matrix: sparse.csc_matrix) -> sparse.coo_matrix:
 class KeywordIndex:
     """One segment's BM25 matrix: per-term posting rows and their scores."""
 
-    def __init__(self, data: np.ndarray, indices: np.ndarray, indptr: np.ndarray,
-                 vocab: list[str], rows: int) -> None:
+    def __init__(
+        self, data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, vocab: list[str], rows: int
+    ) -> None:
         self.data, self.indices, self.indptr = data, indices, indptr
         self.rows = rows
         self.vocab = {term: column for column, term in enumerate(vocab)}
@@ -101,15 +107,16 @@ class KeywordIndex:
     def build(cls, messages: list[ChatMessage]) -> KeywordIndex:
         """Text and sender fields, combined as the module says."""
         if not messages:
-            return cls(np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(1, np.int64),
-                       [], 0)
+            return cls(np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(1, np.int64), [], 0)
         text, text_vocab = _bm25([tokenize(m.text) if searchable(m) else [] for m in messages])
         names, name_vocab = _bm25([sender_tokens(m) if searchable(m) else [] for m in messages])
         vocab = sorted({*text_vocab, *name_vocab} - {""})
         column = {term: n for n, term in enumerate(vocab)}
         rows, columns, values = [], [], []
-        for tf, field_vocab, weight in ((_tf_parts(text), text_vocab, 1.0),
-                                        (_tf_parts(names), name_vocab, SENDER_WEIGHT)):
+        for tf, field_vocab, weight in (
+            (_tf_parts(text), text_vocab, 1.0),
+            (_tf_parts(names), name_vocab, SENDER_WEIGHT),
+        ):
             remap = np.array([column.get(term, -1) for term in field_vocab], np.int64)
             mapped = remap[tf.col] if tf.nnz else tf.col.astype(np.int64)
             kept = mapped >= 0  # bm25s' placeholder term "" of empty documents is dropped
@@ -118,14 +125,20 @@ class KeywordIndex:
             values.append(tf.data[kept] * weight)
         combined = sparse.coo_matrix(
             (np.concatenate(values), (np.concatenate(rows), np.concatenate(columns))),
-            shape=(len(messages), len(vocab))).tocsc()  # sums a term found in both fields
+            shape=(len(messages), len(vocab)),
+        ).tocsc()  # sums a term found in both fields
         combined.sum_duplicates()
         combined.sort_indices()
         df = np.diff(combined.indptr)
         idfs = np.array([idf(int(d), len(messages)) for d in df], np.float64)
         data = (combined.data * np.repeat(idfs, df)).astype(np.float32)
-        return cls(data, combined.indices.astype(np.int32), combined.indptr.astype(np.int64),
-                   vocab, len(messages))
+        return cls(
+            data,
+            combined.indices.astype(np.int32),
+            combined.indptr.astype(np.int64),
+            vocab,
+            len(messages),
+        )
 
     @classmethod
     def merge(cls, parts: list[tuple[KeywordIndex, np.ndarray]]) -> KeywordIndex:
@@ -160,16 +173,26 @@ class KeywordIndex:
         merged_idf = np.array([idf(int(d), offset) for d in df], dtype=np.float64)
         indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
         terms = sorted(vocab, key=vocab.__getitem__)
-        return cls((data * merged_idf[cols]).astype(np.float32), rows.astype(np.int32), indptr,
-                   terms, offset)
+        return cls(
+            (data * merged_idf[cols]).astype(np.float32),
+            rows.astype(np.int32),
+            indptr,
+            terms,
+            offset,
+        )
 
     def write(self, path: Path) -> None:
         """Write both files atomically into the segment folder ``path``."""
         vocab = sorted(self.vocab, key=self.vocab.__getitem__)
         with atomic.replacing(path / MATRIX) as tmp:
             with open(tmp, "xb") as handle:
-                np.savez(handle, data=self.data, indices=self.indices, indptr=self.indptr,
-                         rows=np.array([self.rows]))
+                np.savez(
+                    handle,
+                    data=self.data,
+                    indices=self.indices,
+                    indptr=self.indptr,
+                    rows=np.array([self.rows]),
+                )
         atomic.write_bytes(path / VOCAB, json.dumps(vocab, ensure_ascii=False).encode("utf-8"))
 
     @classmethod
@@ -189,7 +212,7 @@ class KeywordIndex:
         """Vocabulary terms starting with ``prefix`` (at most MAX_PREFIX_EXPANSION, in order)."""
         start = bisect_left(self._sorted, prefix)
         out = []
-        for term in self._sorted[start:start + MAX_PREFIX_EXPANSION]:
+        for term in self._sorted[start : start + MAX_PREFIX_EXPANSION]:
             if not term.startswith(prefix):
                 break
             out.append(term)

@@ -19,13 +19,16 @@ from chatlens.shared.schemas import Message, SearchRequested
 # Keyword search skips the vectors, hybrid does both: their latencies differ by design, so an
 # operator needs them apart (the search dashboard, the search alert's drill-down).
 SEARCH_SECONDS = Histogram(
-    "chatlens_index_search_seconds", "Time the index took to answer one search, by mode", ["mode"],
+    "chatlens_index_search_seconds",
+    "Time the index took to answer one search, by mode",
+    ["mode"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 
 
-def timed_search(search: Callable[[SearchRequested], Message]) -> Callable[[SearchRequested],
-                                                                            Message]:
+def timed_search(
+    search: Callable[[SearchRequested], Message],
+) -> Callable[[SearchRequested], Message]:
     """``search``, observed in SEARCH_SECONDS under the request's mode (failures included)."""
 
     def timed(request: SearchRequested) -> Message:
@@ -66,15 +69,21 @@ class CollectionMetrics(Collector):
 
     def collect(self) -> Iterator[Metric]:
         labels = ["org", "collection"]
-        messages = GaugeMetricFamily("chatlens_index_collection_messages",
-                                     "Live messages in the collection's newest version",
-                                     labels=labels)
-        size = GaugeMetricFamily("chatlens_index_collection_bytes",
-                                 "Bytes the collection takes on disk, its Git history included",
-                                 labels=labels)
-        load = CounterMetricFamily("chatlens_index_collection_load_seconds",
-                                   "Seconds spent loading the collection's segments into memory",
-                                   labels=labels)
+        messages = GaugeMetricFamily(
+            "chatlens_index_collection_messages",
+            "Live messages in the collection's newest version",
+            labels=labels,
+        )
+        size = GaugeMetricFamily(
+            "chatlens_index_collection_bytes",
+            "Bytes the collection takes on disk, its Git history included",
+            labels=labels,
+        )
+        load = CounterMetricFamily(
+            "chatlens_index_collection_load_seconds",
+            "Seconds spent loading the collection's segments into memory",
+            labels=labels,
+        )
         with self._lock:
             roots, loads = sorted(self._roots), dict(self._load_seconds)
         for root in roots:
@@ -111,10 +120,13 @@ def _collections(root: Path) -> list[Path]:
     folder = root / "collections"
     if not folder.is_dir():
         return []
-    return sorted(collection for org in folder.iterdir()
-                  if org.is_dir() and not org.name.startswith(".")
-                  for collection in org.iterdir()
-                  if collection.is_dir() and not collection.name.startswith("."))
+    return sorted(
+        collection
+        for org in folder.iterdir()
+        if org.is_dir() and not org.name.startswith(".")
+        for collection in org.iterdir()
+        if collection.is_dir() and not collection.name.startswith(".")
+    )
 
 
 # One per process, on the default registry that /metrics serves.

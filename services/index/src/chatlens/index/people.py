@@ -34,8 +34,11 @@ def identities(people: dict[str, list[str]], persons: list[str]) -> list[str]:
     (compared case-folded) and each name grouped under it. A name that is no person stands for
     itself: a sender nobody grouped is a person of one name. Search's ``person`` filter."""
     by_fold = {person.casefold(): [person, *names] for person, names in people.items()}
-    return list(dict.fromkeys(name for wanted in persons
-                              for name in by_fold.get(wanted.casefold(), [wanted])))
+    return list(
+        dict.fromkeys(
+            name for wanted in persons for name in by_fold.get(wanted.casefold(), [wanted])
+        )
+    )
 
 
 def regrouped(people: dict[str, list[str]], request: PeopleMergeRequested) -> dict:
@@ -43,15 +46,16 @@ def regrouped(people: dict[str, list[str]], request: PeopleMergeRequested) -> di
     asked = set(request.senders)
     if request.action == "merge":
         out = {p: [s for s in names if s not in asked] for p, names in people.items()}
-        out[request.person] = sorted(set(out.get(request.person, [])) | asked
-                                     - {request.person})
+        out[request.person] = sorted(set(out.get(request.person, [])) | asked - {request.person})
     else:
         if request.person not in people:
-            raise PermanentError(f"no person {request.person!r} in this collection",
-                                 code="person_not_found")
-        out = {p: (names if p != request.person
-                   else [s for s in names if asked and s not in asked])
-               for p, names in people.items()}
+            raise PermanentError(
+                f"no person {request.person!r} in this collection", code="person_not_found"
+            )
+        out = {
+            p: (names if p != request.person else [s for s in names if asked and s not in asked])
+            for p, names in people.items()
+        }
     return {p: names for p, names in sorted(out.items()) if names}
 
 
@@ -65,8 +69,7 @@ class PeopleGrouper:
         with self.ingestor.lock:
             collection = self.ingestor.open_for_writing(request.org_id, request.collection_id)
             if collection is None:
-                raise PermanentError(f"no collection {request.collection_id!r}",
-                                     code="not_found")
+                raise PermanentError(f"no collection {request.collection_id!r}", code="not_found")
             current = collection.manifest()
             if request.id in current.jobs:  # redelivered: answered from its version
                 done = collection.manifest_at(current.jobs[request.id]) or current
@@ -76,20 +79,29 @@ class PeopleGrouper:
                 if unknown or not request.senders:
                     raise PermanentError(
                         f"{len(unknown) or 'no'} sender name(s) not in this collection",
-                        code="sender_not_found")
+                        code="sender_not_found",
+                    )
             people = regrouped(current.people, request)
             if people == current.people:
                 return PeopleMerged(version=current.version, changed=False, people=people)
-            summary = (f"people: {request.action} of {len(request.senders) or 'every'} "
-                       f"name(s); {len(people)} people")
+            summary = (
+                f"people: {request.action} of {len(request.senders) or 'every'} "
+                f"name(s); {len(people)} people"
+            )
             try:
                 new = collection.set_people(request.id, people, summary)
             except BaseException:
                 self.ingestor.needs_recovery(collection)  # rolled back before the next write
                 raise
-        log.info("people regrouped", extra={"collection_id": request.collection_id,
-                                            "version": new.version, "action": request.action,
-                                            "people": len(people)})
+        log.info(
+            "people regrouped",
+            extra={
+                "collection_id": request.collection_id,
+                "version": new.version,
+                "action": request.action,
+                "people": len(people),
+            },
+        )
         return PeopleMerged(version=new.version, changed=True, people=people)
 
     def _senders(self, collection: Collection, manifest: Manifest) -> set[str]:
@@ -97,7 +109,13 @@ class PeopleGrouper:
         names: set[str] = set()
         for entry in manifest.segments:
             column = self.segments.get(collection.segment_path(entry.id)).table["sender"]
-            names.update(v for v in pc.unique(column.combine_chunks().dictionary_decode()
-                                              if hasattr(column.type, "value_type")
-                                              else column).to_pylist() if v is not None)
+            names.update(
+                v
+                for v in pc.unique(
+                    column.combine_chunks().dictionary_decode()
+                    if hasattr(column.type, "value_type")
+                    else column
+                ).to_pylist()
+                if v is not None
+            )
         return names

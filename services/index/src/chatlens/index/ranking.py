@@ -26,8 +26,9 @@ Ranked = tuple[float, int, int]  # (score, segment number, message position)
 def query_vector(vector: list[float], dim: int) -> np.ndarray:
     query = np.asarray(vector, dtype=np.float32)
     if query.shape != (dim,):
-        raise PermanentError(f"the query has {query.size} dimensions, the collection {dim}",
-                             code="invalid_vector")
+        raise PermanentError(
+            f"the query has {query.size} dimensions, the collection {dim}", code="invalid_vector"
+        )
     norm = float(np.linalg.norm(query))
     if not np.isfinite(query).all() or not np.isfinite(norm) or norm == 0.0:
         raise PermanentError("the query vector must be finite and non-zero", code="invalid_vector")
@@ -79,8 +80,13 @@ def coverage(segments: list[Segment], query: KeywordQuery) -> list[np.ndarray]:
     return out
 
 
-def keyword_rank(segments: list[Segment], masks: list[np.ndarray | None], query: KeywordQuery,
-                 depth: int, min_coverage: float = 0.0) -> list[list[tuple[float, int]]]:
+def keyword_rank(
+    segments: list[Segment],
+    masks: list[np.ndarray | None],
+    query: KeywordQuery,
+    depth: int,
+    min_coverage: float = 0.0,
+) -> list[list[tuple[float, int]]]:
     """Per segment, the best ``depth`` (BM25 score, message position), best first.
 
     Only rows that pass the filter mask, contain every quoted phrase, score above zero, and
@@ -131,8 +137,7 @@ def reciprocal_rank_fusion(lists: list[list[Ranked]]) -> list[Ranked]:
     for number_of_list, ranked in enumerate(lists):
         weight = RRF_WEIGHTS[number_of_list] if number_of_list < len(RRF_WEIGHTS) else 1.0
         for rank, (_, number, position) in enumerate(ranked, start=1):
-            fused[(number, position)] = (fused.get((number, position), 0.0)
-                                         + weight / (RRF_K + rank))
+            fused[(number, position)] = fused.get((number, position), 0.0) + weight / (RRF_K + rank)
     order = sorted(fused.items(), key=lambda item: (-item[1], item[0]))
     return [(score, number, position) for (number, position), score in order]
 
@@ -155,6 +160,7 @@ def fuse_versions(by_version: list[VersionHits]) -> list[SearchHit]:
             if key not in best or rank < best[key][0]:
                 best[key] = (rank, hit)
     order = sorted(fused, key=lambda key: (-fused[key], best[key][0], key))
-    return [best[key][1].model_copy(update={"score": fused[key],
-                                            "found_in": sorted(found_in[key])})
-            for key in order]
+    return [
+        best[key][1].model_copy(update={"score": fused[key], "found_in": sorted(found_in[key])})
+        for key in order
+    ]

@@ -43,8 +43,7 @@ def owned_collections(layout: Layout, ownership: Ownership) -> list[tuple[str, s
     out = []
     for org in sorted(p for p in root.iterdir() if p.is_dir() and is_safe_id(p.name)):
         for path in sorted(org.iterdir()):
-            if is_safe_id(path.name) and ownership.owns(path.name) \
-                    and Collection(path).exists():
+            if is_safe_id(path.name) and ownership.owns(path.name) and Collection(path).exists():
                 out.append((org.name, path.name))
     return out
 
@@ -76,14 +75,16 @@ def warm(layout: Layout, segments: SegmentCache, ownership: Ownership) -> Warmed
         except Exception:  # noqa: BLE001 - one broken collection must not stop the replica
             log.exception("could not load a collection", extra={"collection_id": collection_id})
     warmed = Warmed(collections, loaded, messages)
-    log.info("shards loaded from disk", extra={"replica": ownership.replica,
-                                               "replicas": ownership.replicas,
-                                               **warmed.__dict__})
+    log.info(
+        "shards loaded from disk",
+        extra={"replica": ownership.replica, "replicas": ownership.replicas, **warmed.__dict__},
+    )
     return warmed
 
 
-def guarded(handler: Callable[[Message, Delivery], T],
-            ownership: Ownership) -> Callable[[Message, Delivery], T]:
+def guarded(
+    handler: Callable[[Message, Delivery], T], ownership: Ownership
+) -> Callable[[Message, Delivery], T]:
     """``handler``, refusing a message naming a collection this replica does not own.
 
     Routing sends each collection's messages to its owner; a message that arrives elsewhere
@@ -94,12 +95,13 @@ def guarded(handler: Callable[[Message, Delivery], T],
         return handler
 
     def handle(message: Message, delivery: Delivery) -> T:
-        named = [getattr(message, "collection_id", None),
-                 *getattr(message, "collection_ids", [])]
+        named = [getattr(message, "collection_id", None), *getattr(message, "collection_ids", [])]
         foreign = [cid for cid in named if cid is not None and not ownership.owns(cid)]
         if foreign:
-            raise PermanentError(f"replica {ownership.replica} of {ownership.replicas} does not "
-                                 f"own {foreign[0]!r}", code="wrong_replica")
+            raise PermanentError(
+                f"replica {ownership.replica} of {ownership.replicas} does not own {foreign[0]!r}",
+                code="wrong_replica",
+            )
         return handler(message, delivery)
 
     return handle

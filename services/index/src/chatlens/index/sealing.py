@@ -26,11 +26,14 @@ def check_batch(batch: ChunksEmbedded, dim: int) -> None:
     if batch.batch_no < 0:
         raise PermanentError(f"batch_no {batch.batch_no} is negative")
     if batch.vectors.rows != len(batch.vector_ids):
-        raise PermanentError(f"{batch.vectors.rows} vectors for {len(batch.vector_ids)} ids",
-                             code="invalid_vector")
+        raise PermanentError(
+            f"{batch.vectors.rows} vectors for {len(batch.vector_ids)} ids", code="invalid_vector"
+        )
     if batch.vectors.rows and batch.vectors.dim != dim:
-        raise PermanentError(f"vectors have dimension {batch.vectors.dim}, the collection {dim}",
-                             code="invalid_vector")
+        raise PermanentError(
+            f"vectors have dimension {batch.vectors.dim}, the collection {dim}",
+            code="invalid_vector",
+        )
     try:
         array = batch.vectors.to_array()
     except ValueError as exc:  # the payload does not hold rows * dim float32 values
@@ -70,7 +73,11 @@ def plan_seal(batches: list[ChunksEmbedded], existing_ids: set[str], dim: int) -
     for row, vector_id in enumerate(vector_ids):
         matrix[row] = vectors[vector_id]
     faiss.normalize_L2(matrix)
-    stats = {"messages": received, "added": len(messages), "duplicates": duplicates,
-             "embedded": len(vector_ids)}
+    stats = {
+        "messages": received,
+        "added": len(messages),
+        "duplicates": duplicates,
+        "embedded": len(vector_ids),
+    }
     segment = NewSegment(messages, vector_ids, matrix) if messages else None
     return SealPlan(segment=segment, stats=stats)

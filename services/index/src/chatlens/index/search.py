@@ -45,8 +45,9 @@ HYBRID_MIN_COVERAGE = 0.5
 
 def merge_top_k(per_segment: list[list[tuple[float, int]]], k: int) -> list[Ranked]:
     """Merge each segment's best-first (score, row) lists into the best ``k`` overall."""
-    streams = [[(score, number, row) for score, row in ranked]
-               for number, ranked in enumerate(per_segment)]
+    streams = [
+        [(score, number, row) for score, row in ranked] for number, ranked in enumerate(per_segment)
+    ]
     merged = heapq.merge(*streams, key=lambda hit: (-hit[0], hit[1], hit[2]))
     return list(itertools.islice(merged, k))
 
@@ -54,8 +55,13 @@ def merge_top_k(per_segment: list[list[tuple[float, int]]], k: int) -> list[Rank
 class Searcher:
     """Answers SearchRequested; safe to share between RPC worker threads."""
 
-    def __init__(self, layout: Layout, segments: SegmentCache, pinned_cache: int = 1024,
-                 tombstones: Tombstones | None = None) -> None:
+    def __init__(
+        self,
+        layout: Layout,
+        segments: SegmentCache,
+        pinned_cache: int = 1024,
+        tombstones: Tombstones | None = None,
+    ) -> None:
         self.segments = segments
         self.manifests = ManifestReader(layout, pinned_cache)
         self.tombstones = tombstones or Tombstones()
@@ -67,11 +73,11 @@ class Searcher:
         manifest = searched[0][2]
         keyword_query = parse_keyword_query(request.query)
         if request.mode in ("semantic", "hybrid") and request.vector is None:
-            raise PermanentError(f"{request.mode} search needs a query vector",
-                                 code="invalid_vector")
+            raise PermanentError(
+                f"{request.mode} search needs a query vector", code="invalid_vector"
+            )
         if request.mode == "keyword" and keyword_query.empty:
-            raise PermanentError("the keyword query has no words to search for",
-                                 code="empty_query")
+            raise PermanentError("the keyword query has no words to search for", code="empty_query")
         # Several collections are searched as one corpus: their segments side by side, so the
         # merge, global idf and fusion are exactly those of a single collection.
         segments, owners = [], []
@@ -81,17 +87,26 @@ class Searcher:
                 segments.append(self.segments.get(collection.segment_path(entry.id)))
                 owners.append(collection_id)
         if request.mode != "keyword" and len({version.dim for _, _, version in searched}) > 1:
-            raise PermanentError("the collections hold vectors of different dimensions",
-                                 code="invalid_vector")
+            raise PermanentError(
+                "the collections hold vectors of different dimensions", code="invalid_vector"
+            )
         # Deleted messages are masked out like filtered ones: inside the search, so top-k is exact.
         # A person filter selects every sender name of the person in each collection's version.
-        persons = {cid: _person_filter(request.filters.person, version.people)
-                   for cid, _, version in searched}
-        filtered = [both(segment.columns.mask(request.filters),
-                         persons[owner] and segment.columns.mask(persons[owner]))
-                    for segment, owner in zip(segments, owners, strict=True)]
-        alive = [self.tombstones.alive(segment, deleted[owner])
-                 for segment, owner in zip(segments, owners, strict=True)]
+        persons = {
+            cid: _person_filter(request.filters.person, version.people)
+            for cid, _, version in searched
+        }
+        filtered = [
+            both(
+                segment.columns.mask(request.filters),
+                persons[owner] and segment.columns.mask(persons[owner]),
+            )
+            for segment, owner in zip(segments, owners, strict=True)
+        ]
+        alive = [
+            self.tombstones.alive(segment, deleted[owner])
+            for segment, owner in zip(segments, owners, strict=True)
+        ]
         masks = [both(f, a) for f, a in zip(filtered, alive, strict=True)]
         # One row more than the page, to know whether a next page exists.
         wanted = request.offset + request.k + 1
@@ -101,49 +116,69 @@ class Searcher:
         if request.mode in ("semantic", "hybrid"):
             query = ranking.query_vector(request.vector, manifest.dim)  # type: ignore[arg-type]
             semantic = merge_top_k(
-                [_to_positions(segment, live_search(segment, query, depth, f, a))
-                 for segment, f, a in zip(segments, filtered, alive, strict=True)], depth)
+                [
+                    _to_positions(segment, live_search(segment, query, depth, f, a))
+                    for segment, f, a in zip(segments, filtered, alive, strict=True)
+                ],
+                depth,
+            )
         if request.mode in ("keyword", "hybrid") and not keyword_query.empty:
             min_coverage = HYBRID_MIN_COVERAGE if request.mode == "hybrid" else 0.0
-            keyword = merge_top_k(ranking.keyword_rank(segments, masks, keyword_query, depth,
-                                                       min_coverage), depth)
+            keyword = merge_top_k(
+                ranking.keyword_rank(segments, masks, keyword_query, depth, min_coverage), depth
+            )
         if request.mode == "semantic":
             ranked = semantic
         elif request.mode == "keyword":
             ranked = keyword
         else:
             ranked = ranking.reciprocal_rank_fusion([semantic, keyword])
-        page = ranked[request.offset:request.offset + request.k]
-        next_offset = request.offset + request.k if len(ranked) > request.offset + request.k \
-            else None
+        page = ranked[request.offset : request.offset + request.k]
+        next_offset = (
+            request.offset + request.k if len(ranked) > request.offset + request.k else None
+        )
         semantic_scores = {(n, p): s for s, n, p in semantic}
         keyword_scores = {(n, p): s for s, n, p in keyword}
         hits = []
         for score, number, position in page:
             segment = segments[number]
             message = segment.messages[position]
-            hits.append(SearchHit(
-                message=message, score=score,
-                context=segment.context(message.message_id, request.context,
-                                        deleted[owners[number]]),
-                highlights=highlight_spans(message.text, keyword_query),
-                semantic_score=semantic_scores.get((number, position)),
-                keyword_score=keyword_scores.get((number, position)),
-                collection_id=owners[number]))
-        return SearchAnswered(version=manifest.version, hits=hits, next_offset=next_offset,
-                              versions={cid: version.version for cid, _, version in searched})
+            hits.append(
+                SearchHit(
+                    message=message,
+                    score=score,
+                    context=segment.context(
+                        message.message_id, request.context, deleted[owners[number]]
+                    ),
+                    highlights=highlight_spans(message.text, keyword_query),
+                    semantic_score=semantic_scores.get((number, position)),
+                    keyword_score=keyword_scores.get((number, position)),
+                    collection_id=owners[number],
+                )
+            )
+        return SearchAnswered(
+            version=manifest.version,
+            hits=hits,
+            next_offset=next_offset,
+            versions={cid: version.version for cid, _, version in searched},
+        )
 
     def _across_versions(self, request: SearchRequested) -> SearchAnswered:
         """The same search at each of ``request.versions``: each version's own hits, and their
         union fused by reciprocal rank (``ranking.fuse_versions``)."""
         by_version = []
         for number in dict.fromkeys(request.versions):
-            answer = self.search(request.model_copy(update={"versions": [], "version": number,
-                                                            "offset": 0}))
+            answer = self.search(
+                request.model_copy(update={"versions": [], "version": number, "offset": 0})
+            )
             by_version.append(VersionHits(version=answer.version, hits=answer.hits))
         latest = max(answer.version for answer in by_version)
-        return SearchAnswered(version=latest, hits=ranking.fuse_versions(by_version),
-                              by_version=by_version, versions={request.collection_id: latest})
+        return SearchAnswered(
+            version=latest,
+            hits=ranking.fuse_versions(by_version),
+            by_version=by_version,
+            versions={request.collection_id: latest},
+        )
 
     def _searched(self, request: SearchRequested) -> list[tuple[str, Collection, Manifest]]:
         """(id, collection, manifest) of every collection the request searches, the request's
@@ -152,8 +187,11 @@ class Searcher:
         out = []
         for collection_id in ids:
             collection = self.manifests.collection(request.org_id, collection_id)
-            pinned = request.version if collection_id == request.collection_id \
+            pinned = (
+                request.version
+                if collection_id == request.collection_id
                 else request.collection_versions.get(collection_id)
+            )
             out.append((collection_id, collection, self.manifests.manifest(collection, pinned)))
         return out
 
@@ -170,4 +208,3 @@ def _person_filter(persons: list[str], people: dict[str, list[str]]) -> SearchFi
 def _to_positions(segment: Segment, ranked: list[tuple[float, int]]) -> list[tuple[float, int]]:
     """Vector rows -> message positions, so both modes name a hit the same way."""
     return [(score, int(segment.row_positions[row])) for score, row in ranked]
-

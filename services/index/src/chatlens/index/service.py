@@ -45,8 +45,7 @@ class IndexService:
     jobs: Consumer | None = None
 
     def ready(self) -> bool:
-        return self.ingest.ready and self.search.ready \
-            and (self.jobs is None or self.jobs.ready)
+        return self.ingest.ready and self.search.ready and (self.jobs is None or self.jobs.ready)
 
     def start(self) -> IndexService:
         if self.warm is not None:
@@ -75,38 +74,75 @@ def build(settings: IndexSettings, bus: Bus) -> IndexService:
     assert settings.index_dir is not None  # filled in by IndexSettings
     faiss.omp_set_num_threads(settings.faiss_threads)  # process-wide, hence here at the root
     layout = Layout(settings.index_dir)
-    segments = SegmentCache(settings.segment_cache_size,
-                            on_load=metrics.COLLECTIONS.segment_loaded)
+    segments = SegmentCache(settings.segment_cache_size, on_load=metrics.COLLECTIONS.segment_loaded)
     metrics.COLLECTIONS.watch(settings.index_dir)
     ingestor = Ingestor(layout, bus.publish, segments, settings.vector_dim, settings.ann)
     searcher = Searcher(layout, segments)
     versions = Versions(ManifestReader(layout), segments, ingestor)
     ownership = Ownership(settings.index_replica, settings.index_replicas)
     ingest_queue, rpc_queue = topology.index_queues(ownership.replica, ownership.replicas)
-    ingest = bus.consumer(ingest_queue.name,
-                          guarded(ingest_handler(ingestor, Cleaner(layout, TopicsCache(
-                              settings.index_dir / "cache" / "topics"))), ownership),
-                          prefetch=settings.bus_prefetch, workers=1)
-    topics = TopicsJobs(ManifestReader(layout), segments,
-                        TopicsCache(settings.index_dir / "cache" / "topics"), bus.publish,
-                        dask_client(settings.dask_scheduler_address, settings.topics_threads))
-    jobs = bus.consumer(topology.index_jobs_queue(ownership.replica, ownership.replicas).name,
-                        guarded(jobs_handler(topics), ownership), prefetch=1, workers=1)
+    ingest = bus.consumer(
+        ingest_queue.name,
+        guarded(
+            ingest_handler(
+                ingestor, Cleaner(layout, TopicsCache(settings.index_dir / "cache" / "topics"))
+            ),
+            ownership,
+        ),
+        prefetch=settings.bus_prefetch,
+        workers=1,
+    )
+    topics = TopicsJobs(
+        ManifestReader(layout),
+        segments,
+        TopicsCache(settings.index_dir / "cache" / "topics"),
+        bus.publish,
+        dask_client(settings.dask_scheduler_address, settings.topics_threads),
+    )
+    jobs = bus.consumer(
+        topology.index_jobs_queue(ownership.replica, ownership.replicas).name,
+        guarded(jobs_handler(topics), ownership),
+        prefetch=1,
+        workers=1,
+    )
     browser = Browser(ManifestReader(layout), segments)
     tags = Tags(ManifestReader(layout), ingestor)
-    search = bus.rpc_server(rpc_queue.name,
-                            guarded(search_handler(searcher, versions, browser, tags,
-                                                   Deleter(segments, ingestor),
-                                                   Analytics(ManifestReader(layout), segments),
-                                                   PeopleGrouper(segments, ingestor),
-                                                   topics),
-                                    ownership),
-                            workers=settings.search_workers)
-    log.info("index service built", extra={"index_dir": str(settings.index_dir),
-                                           "replica": ownership.replica,
-                                           "replicas": ownership.replicas})
-    compactor = Compactor(layout, segments, ingestor, settings.compaction, settings.ann,
-                          owns=ownership.owns) if settings.index_compaction_enabled else None
-    return IndexService(ingest=ingest, search=search, jobs=jobs,
-                        warm=(lambda: warm(layout, segments, ownership))
-                        if settings.warm_on_start else None, compactor=compactor)
+    search = bus.rpc_server(
+        rpc_queue.name,
+        guarded(
+            search_handler(
+                searcher,
+                versions,
+                browser,
+                tags,
+                Deleter(segments, ingestor),
+                Analytics(ManifestReader(layout), segments),
+                PeopleGrouper(segments, ingestor),
+                topics,
+            ),
+            ownership,
+        ),
+        workers=settings.search_workers,
+    )
+    log.info(
+        "index service built",
+        extra={
+            "index_dir": str(settings.index_dir),
+            "replica": ownership.replica,
+            "replicas": ownership.replicas,
+        },
+    )
+    compactor = (
+        Compactor(
+            layout, segments, ingestor, settings.compaction, settings.ann, owns=ownership.owns
+        )
+        if settings.index_compaction_enabled
+        else None
+    )
+    return IndexService(
+        ingest=ingest,
+        search=search,
+        jobs=jobs,
+        warm=(lambda: warm(layout, segments, ownership)) if settings.warm_on_start else None,
+        compactor=compactor,
+    )

@@ -38,13 +38,15 @@ class JobStaging:
 
     def put_batch(self, batch: ChunksEmbedded) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
-        atomic.write_bytes(self.path / f"batch-{batch.batch_no}.json",
-                           batch.model_dump_json().encode("utf-8"))
+        atomic.write_bytes(
+            self.path / f"batch-{batch.batch_no}.json", batch.model_dump_json().encode("utf-8")
+        )
 
     def put_expected(self, finished: EmbeddingFinished) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
-        atomic.write_json(self.path / EXPECTED,
-                          {"batches": finished.batches, "stats": finished.stats})
+        atomic.write_json(
+            self.path / EXPECTED, {"batches": finished.batches, "stats": finished.stats}
+        )
 
     def expected(self) -> Expected | None:
         try:
@@ -64,8 +66,10 @@ class JobStaging:
 
     def batches(self) -> list[ChunksEmbedded]:
         """The staged batches in batch order."""
-        return [ChunksEmbedded.model_validate_json((self.path / f"batch-{n}.json").read_bytes())
-                for n in self.batch_numbers()]
+        return [
+            ChunksEmbedded.model_validate_json((self.path / f"batch-{n}.json").read_bytes())
+            for n in self.batch_numbers()
+        ]
 
     def remove(self) -> None:
         if self.exists():

@@ -33,11 +33,15 @@ _VERSION_LIKE = re.compile(r"v?[0-9]+")
 def check_name(name: str) -> str:
     """``name`` if it is a valid tag name; raises PermanentError ``invalid_tag``."""
     if not _NAME.fullmatch(name) or ".." in name or name.endswith((".", ".lock")):
-        raise PermanentError("a tag name is 1 to 63 letters, digits, '.', '_' or '-', starting "
-                             "with a letter or digit", code="invalid_tag")
+        raise PermanentError(
+            "a tag name is 1 to 63 letters, digits, '.', '_' or '-', starting "
+            "with a letter or digit",
+            code="invalid_tag",
+        )
     if _VERSION_LIKE.fullmatch(name):
-        raise PermanentError(f"{name!r} reads as a version number; choose another name",
-                             code="invalid_tag")
+        raise PermanentError(
+            f"{name!r} reads as a version number; choose another name", code="invalid_tag"
+        )
     return name
 
 
@@ -67,18 +71,24 @@ class Tags:
     def delete(self, request: TagDeleteRequested) -> TagsListed:
         collection = self.manifests.collection(request.org_id, request.collection_id)
         with self.ingestor.lock:
-            if not _NAME.fullmatch(request.name) \
-                    or not collection.git.delete_tag(NAMESPACE + request.name):
+            if not _NAME.fullmatch(request.name) or not collection.git.delete_tag(
+                NAMESPACE + request.name
+            ):
                 raise PermanentError(f"no tag {request.name!r}", code="tag_not_found")
         return TagsListed(tags=tags_of(collection))
 
 
 def tags_of(collection: Collection) -> list[TagInfo]:
     """Every tag of the collection with the version it names, by name."""
-    names = [name.removeprefix(NAMESPACE)
-             for name, _, _ in collection.git.tag_log(NAMESPACE + "*")]
-    raws = collection.git.show_many([f"refs/tags/{NAMESPACE}{name}:{manifest_file.FILENAME}"
-                                     for name in names])
-    return sorted((TagInfo(name=name, version=manifest_file.Manifest.parse(raw).version)
-                   for name, raw in zip(names, raws, strict=True) if raw is not None),
-                  key=lambda tag: tag.name)
+    names = [name.removeprefix(NAMESPACE) for name, _, _ in collection.git.tag_log(NAMESPACE + "*")]
+    raws = collection.git.show_many(
+        [f"refs/tags/{NAMESPACE}{name}:{manifest_file.FILENAME}" for name in names]
+    )
+    return sorted(
+        (
+            TagInfo(name=name, version=manifest_file.Manifest.parse(raw).version)
+            for name, raw in zip(names, raws, strict=True)
+            if raw is not None
+        ),
+        key=lambda tag: tag.name,
+    )

@@ -68,14 +68,17 @@ def parse_keyword_query(query: str) -> KeywordQuery:
     rest = _PREFIX.sub(lambda m: m.group(1) if len(m.group(1)) < MIN_PREFIX else " ", rest)
     terms = tokenize(rest)
     phrase_terms = [w for phrase in phrases for w in phrase]
-    return KeywordQuery(terms=tuple(dict.fromkeys(terms)), phrases=tuple(dict.fromkeys(phrases)),
-                        prefixes=tuple(dict.fromkeys(prefixes)),
-                        phrase_terms=tuple(dict.fromkeys(phrase_terms)))
+    return KeywordQuery(
+        terms=tuple(dict.fromkeys(terms)),
+        phrases=tuple(dict.fromkeys(phrases)),
+        prefixes=tuple(dict.fromkeys(prefixes)),
+        phrase_terms=tuple(dict.fromkeys(phrase_terms)),
+    )
 
 
 def contains_phrase(tokens: list[str], phrase: tuple[str, ...]) -> bool:
     n = len(phrase)
-    return any(tuple(tokens[i:i + n]) == phrase for i in range(len(tokens) - n + 1))
+    return any(tuple(tokens[i : i + n]) == phrase for i in range(len(tokens) - n + 1))
 
 
 def highlight_spans(text: str, query: KeywordQuery) -> list[tuple[int, int]]:
@@ -92,6 +95,6 @@ def highlight_spans(text: str, query: KeywordQuery) -> list[tuple[int, int]]:
     for phrase in query.phrases:
         n = len(phrase)
         for i in range(len(words) - n + 1):
-            if tuple(words[i:i + n]) == phrase:
-                marked[i:i + n] = [True] * n
+            if tuple(words[i : i + n]) == phrase:
+                marked[i : i + n] = [True] * n
     return [(start, end) for (_, start, end), on in zip(spans, marked, strict=True) if on]

@@ -31,8 +31,13 @@ def both(first: np.ndarray | None, second: np.ndarray | None) -> np.ndarray | No
     return first & second
 
 
-def live_search(segment: Segment, query: np.ndarray, k: int, filtered: np.ndarray | None,
-                alive: np.ndarray | None) -> list[tuple[float, int]]:
+def live_search(
+    segment: Segment,
+    query: np.ndarray,
+    k: int,
+    filtered: np.ndarray | None,
+    alive: np.ndarray | None,
+) -> list[tuple[float, int]]:
     """``segment.search`` over the rows ``filtered`` allows that are not deleted.
 
     Without a filter, a few more rows than ``k`` are asked for unfiltered and the deleted ones
@@ -56,8 +61,7 @@ class Tombstones:
 
     def __init__(self, versions: int = 64, masks_per_segment: int = 4) -> None:
         self._sets: OrderedDict[tuple[str, ...], frozenset[str]] = OrderedDict()
-        self._masks: weakref.WeakKeyDictionary[Segment, OrderedDict] = \
-            weakref.WeakKeyDictionary()
+        self._masks: weakref.WeakKeyDictionary[Segment, OrderedDict] = weakref.WeakKeyDictionary()
         self._versions, self._per_segment = versions, masks_per_segment
         self._lock = threading.Lock()
 

@@ -30,8 +30,9 @@ log = logging.getLogger(__name__)
 
 
 class Versions:
-    def __init__(self, manifests: ManifestReader, segments: SegmentCache,
-                 ingestor: Ingestor) -> None:
+    def __init__(
+        self, manifests: ManifestReader, segments: SegmentCache, ingestor: Ingestor
+    ) -> None:
         self.manifests, self.segments, self.ingestor = manifests, segments, ingestor
 
     def list(self, request: VersionsListRequested) -> VersionsListed:
@@ -39,13 +40,19 @@ class Versions:
         versions, previous = [], None
         for version, date, subject, manifest in collection.history():
             added, removed = self._delta(collection, previous, manifest)
-            versions.append(VersionInfo(
-                version=version, message=subject, committed_at=datetime.fromisoformat(date),
-                segments=len(manifest.segments),
-                # Tombstones always name messages of the version's own segments.
-                messages=sum(entry.messages for entry in manifest.segments)
-                - len(manifest.tombstones),
-                added=added, removed=removed))
+            versions.append(
+                VersionInfo(
+                    version=version,
+                    message=subject,
+                    committed_at=datetime.fromisoformat(date),
+                    segments=len(manifest.segments),
+                    # Tombstones always name messages of the version's own segments.
+                    messages=sum(entry.messages for entry in manifest.segments)
+                    - len(manifest.tombstones),
+                    added=added,
+                    removed=removed,
+                )
+            )
             previous = manifest
         return VersionsListed(versions=versions)
 
@@ -54,9 +61,14 @@ class Versions:
         base = self._ids(collection, self.manifests.manifest(collection, request.base))
         other = self._ids(collection, self.manifests.manifest(collection, request.other))
         added, removed = sorted(other - base), sorted(base - other)
-        return VersionsCompared(base=request.base, other=request.other, added=len(added),
-                                removed=len(removed), added_ids=added[:request.limit],
-                                removed_ids=removed[:request.limit])
+        return VersionsCompared(
+            base=request.base,
+            other=request.other,
+            added=len(added),
+            removed=len(removed),
+            added_ids=added[: request.limit],
+            removed_ids=removed[: request.limit],
+        )
 
     def restore(self, request: VersionRestoreRequested) -> VersionRestored:
         with self.ingestor.lock:
@@ -64,26 +76,50 @@ class Versions:
             if collection is None:
                 raise PermanentError(f"no collection {request.collection_id!r}", code="not_found")
             current = collection.manifest()
-            old = collection.manifest_at(request.version) \
-                if request.version <= current.version else None
+            old = (
+                collection.manifest_at(request.version)
+                if request.version <= current.version
+                else None
+            )
             if old is None:
                 raise PermanentError(f"no version {request.version}", code="version_not_found")
             now, then = self._ids(collection, current), self._ids(collection, old)
-            stats = {"restored": request.version, "added": len(then - now),
-                     "removed": len(now - then)}
+            stats = {
+                "restored": request.version,
+                "added": len(then - now),
+                "removed": len(now - then),
+            }
             new = collection.restore(
-                old, f"restored v{request.version}: {stats['added']} messages added, "
-                     f"{stats['removed']} removed", stats)
-        log.info("version restored", extra={"collection_id": request.collection_id,
-                                            "restored": request.version, "version": new.version})
+                old,
+                f"restored v{request.version}: {stats['added']} messages added, "
+                f"{stats['removed']} removed",
+                stats,
+            )
+        log.info(
+            "version restored",
+            extra={
+                "collection_id": request.collection_id,
+                "restored": request.version,
+                "version": new.version,
+            },
+        )
         # Announced like an ingest, so whoever tracks versions (the gateway) follows. A restore
         # repeated after a failed announcement makes another version and announces that one.
-        self.ingestor.publish(IndexRestored(org_id=request.org_id,
-                                            collection_id=request.collection_id,
-                                            version=new.version, restored=request.version,
-                                            stats=stats))
-        return VersionRestored(version=new.version, restored=request.version,
-                               added=stats["added"], removed=stats["removed"])
+        self.ingestor.publish(
+            IndexRestored(
+                org_id=request.org_id,
+                collection_id=request.collection_id,
+                version=new.version,
+                restored=request.version,
+                stats=stats,
+            )
+        )
+        return VersionRestored(
+            version=new.version,
+            restored=request.version,
+            added=stats["added"],
+            removed=stats["removed"],
+        )
 
     def _ids(self, collection: Collection, manifest: Manifest) -> set[str]:
         """The ids of the messages live in ``manifest``: its segments' less its tombstones."""
@@ -92,8 +128,9 @@ class Versions:
             ids |= self.segments.get(collection.segment_path(entry.id)).message_ids
         return ids - set(manifest.tombstones)
 
-    def _delta(self, collection: Collection, previous: Manifest | None,
-               current: Manifest) -> tuple[int, int]:
+    def _delta(
+        self, collection: Collection, previous: Manifest | None, current: Manifest
+    ) -> tuple[int, int]:
         """Messages added and removed between two versions: from the segment lists when
         segments were only added and the tombstones did not change (an ingest), from the
         tombstones when the segments did not change (a deletion), and by comparing ids otherwise
@@ -121,5 +158,7 @@ def _segment_delta(previous: Manifest | None, current: Manifest) -> tuple[int, i
     """
     before = {e.id: e.messages for e in previous.segments} if previous is not None else {}
     after = {e.id: e.messages for e in current.segments}
-    return (sum(n for s, n in after.items() if s not in before),
-            sum(n for s, n in before.items() if s not in after))
+    return (
+        sum(n for s, n in after.items() if s not in before),
+        sum(n for s, n in before.items() if s not in after),
+    )

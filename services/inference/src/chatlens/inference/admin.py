@@ -38,8 +38,9 @@ class Serving(Protocol):
 
 
 class ModelAdmin:
-    def __init__(self, serving: Serving, cluster: LlmCluster, registry_path: Path | None,
-                 timeout_s: float) -> None:
+    def __init__(
+        self, serving: Serving, cluster: LlmCluster, registry_path: Path | None, timeout_s: float
+    ) -> None:
         self.serving, self.cluster = serving, cluster
         self.registry_path, self.timeout_s = registry_path, timeout_s
         self.errors: dict[tuple[str, str], str] = {}  # (model, worker) -> last load error
@@ -52,18 +53,37 @@ class ModelAdmin:
         models = []
         for name in registry.names():
             spec = registry.get(name)
-            workers = [] if spec.kind != "llm" else [
-                schemas.WorkerModelState(worker=address, loaded=name in state["loaded"],
-                                         loads=state["loads"].get(name, 0),
-                                         error=self.errors.get((name, address)))
-                for address, state in sorted(states.items())]
-            models.append(schemas.ModelState(
-                name=name, kind=spec.kind, source=spec.base_url or spec.source,
-                gguf_file=spec.gguf_file,
-                context_length=spec.context_length, dtype=spec.dtype, device=spec.device,
-                default=name == self.serving.default_model, workers=workers))
-        return schemas.ModelsStatus(default=self.serving.default_model, models=models,
-                                    registry=str(self.registry_path or "models.toml (packaged)"))
+            workers = (
+                []
+                if spec.kind != "llm"
+                else [
+                    schemas.WorkerModelState(
+                        worker=address,
+                        loaded=name in state["loaded"],
+                        loads=state["loads"].get(name, 0),
+                        error=self.errors.get((name, address)),
+                    )
+                    for address, state in sorted(states.items())
+                ]
+            )
+            models.append(
+                schemas.ModelState(
+                    name=name,
+                    kind=spec.kind,
+                    source=spec.base_url or spec.source,
+                    gguf_file=spec.gguf_file,
+                    context_length=spec.context_length,
+                    dtype=spec.dtype,
+                    device=spec.device,
+                    default=name == self.serving.default_model,
+                    workers=workers,
+                )
+            )
+        return schemas.ModelsStatus(
+            default=self.serving.default_model,
+            models=models,
+            registry=str(self.registry_path or "models.toml (packaged)"),
+        )
 
     def change(self, request: schemas.ModelChangeRequested) -> schemas.ModelsStatus:
         if request.action == "reload_registry":
@@ -76,8 +96,14 @@ class ModelAdmin:
             self.load(self._llm(request.model))
         else:
             self.unload(request.model)
-        log.info("models changed", extra={"action": request.action, "model": request.model,
-                                          "default": self.serving.default_model})
+        log.info(
+            "models changed",
+            extra={
+                "action": request.action,
+                "model": request.model,
+                "default": self.serving.default_model,
+            },
+        )
         return self.status()
 
     # --- the changes ------------------------------------------------------------------------
@@ -90,8 +116,11 @@ class ModelAdmin:
             raise PermanentError(str(exc), code="invalid_registry") from exc
         default = self.serving.default_model
         if default not in fresh.names("llm"):
-            raise PermanentError(f"the new registry has no LLM {default!r}, the default model: "
-                                 "set another default first", code="model_in_use")
+            raise PermanentError(
+                f"the new registry has no LLM {default!r}, the default model: "
+                "set another default first",
+                code="model_in_use",
+            )
         gone = set(self.serving.registry.names("llm")) - set(fresh.names("llm"))
         self.serving.registry = fresh
         for name in gone:
@@ -113,14 +142,17 @@ class ModelAdmin:
             else:
                 self.errors.pop((spec.name, worker), None)
         if failed and len(failed) == len(results):
-            raise PermanentError(f"no worker could load {spec.name!r}: "
-                                 f"{next(iter(failed.values()))!r}", code="model_load_failed")
+            raise PermanentError(
+                f"no worker could load {spec.name!r}: {next(iter(failed.values()))!r}",
+                code="model_load_failed",
+            )
 
     def unload(self, name: str) -> None:
         self._llm(name)
         if name == self.serving.default_model:
-            raise PermanentError(f"{name!r} is the default model: set another default first",
-                                 code="model_in_use")
+            raise PermanentError(
+                f"{name!r} is the default model: set another default first", code="model_in_use"
+            )
         self._on_each_worker(unload_model, name)
 
     # --- plumbing ---------------------------------------------------------------------------
@@ -131,14 +163,17 @@ class ModelAdmin:
         except UnknownModel as exc:
             raise PermanentError(str(exc), code="unknown_model") from exc
         if spec.kind != "llm":
-            raise PermanentError(f"{name!r} is an {spec.kind} model; the embedding worker "
-                                 "serves those", code="wrong_model_kind")
+            raise PermanentError(
+                f"{name!r} is an {spec.kind} model; the embedding worker serves those",
+                code="wrong_model_kind",
+            )
         return spec
 
     def _llm_workers(self) -> list[str]:
         workers = self.cluster.client.scheduler_info()["workers"]
-        return sorted(address for address, info in workers.items()
-                      if info.get("resources", {}).get(RESOURCE))
+        return sorted(
+            address for address, info in workers.items() if info.get("resources", {}).get(RESOURCE)
+        )
 
     def _worker_states(self) -> dict[str, dict]:
         workers = self._llm_workers()
@@ -156,11 +191,19 @@ class ModelAdmin:
         if not workers:
             raise TransientError("no Dask worker has the llm resource")
         client = self.cluster.client
-        futures = {w: client.submit(task, *args, workers=[w], allow_other_workers=False,
-                                    resources={RESOURCE: 1}, pure=False) for w in workers}
+        futures = {
+            w: client.submit(
+                task,
+                *args,
+                workers=[w],
+                allow_other_workers=False,
+                resources={RESOURCE: 1},
+                pure=False,
+            )
+            for w in workers
+        }
         try:
             wait(list(futures.values()), timeout=self.timeout_s)
         except CLUSTER_ERRORS as exc:
             raise TransientError(f"Dask cluster: {exc!r}") from exc
-        return {w: f.exception() if f.status == "error" else f.result()
-                for w, f in futures.items()}
+        return {w: f.exception() if f.status == "error" else f.result() for w, f in futures.items()}

@@ -60,8 +60,9 @@ class Sequence:
 class Batch:
     """The running sequences of one loaded model."""
 
-    def __init__(self, model: Any, tokenizer: Any, device: torch.device,
-                 stop_ids: set[int]) -> None:
+    def __init__(
+        self, model: Any, tokenizer: Any, device: torch.device, stop_ids: set[int]
+    ) -> None:
         self.model, self.tokenizer, self.device = model, tokenizer, device
         self.stop_ids = stop_ids
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
@@ -90,20 +91,30 @@ class Batch:
         ids = torch.full((len(sequences), width), self.pad_id, dtype=torch.long)
         mask = torch.zeros((len(sequences), width), dtype=torch.long)
         for row, sequence in enumerate(sequences):
-            ids[row, width - len(sequence.prompt_ids):] = torch.tensor(sequence.prompt_ids)
-            mask[row, width - len(sequence.prompt_ids):] = 1
+            ids[row, width - len(sequence.prompt_ids) :] = torch.tensor(sequence.prompt_ids)
+            mask[row, width - len(sequence.prompt_ids) :] = 1
         ids, mask = ids.to(self.device), mask.to(self.device)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         cache = DynamicCache(config=self.model.config)
         # logits_to_keep=1: only the last position's logits, not a vocabulary-wide row for every
         # prompt token (hundreds of MB for a batch of RAG prompts).
-        out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
-                         past_key_values=cache, use_cache=True, logits_to_keep=1)
+        out = self.model(
+            input_ids=ids,
+            attention_mask=mask,
+            position_ids=positions,
+            past_key_values=cache,
+            use_cache=True,
+            logits_to_keep=1,
+        )
         logits = out.logits[:, -1, :].float()
         next_positions = mask.sum(-1)
         if not self.rows:
             self._cache, self._mask, self._positions, self._logits = (
-                cache, mask, next_positions, logits)
+                cache,
+                mask,
+                next_positions,
+                logits,
+            )
         else:
             self._stack(cache, mask)
             self._positions = torch.cat([self._positions, next_positions])
@@ -115,8 +126,9 @@ class Batch:
         length = max(self._mask.shape[1], mask.shape[1])
         for old, new in zip(self._cache.layers, cache.layers, strict=True):
             old.keys = torch.cat([_left_pad(old.keys, length, 2), _left_pad(new.keys, length, 2)])
-            old.values = torch.cat([_left_pad(old.values, length, 2),
-                                    _left_pad(new.values, length, 2)])
+            old.values = torch.cat(
+                [_left_pad(old.values, length, 2), _left_pad(new.values, length, 2)]
+            )
         self._mask = torch.cat([_left_pad(self._mask, length, 1), _left_pad(mask, length, 1)])
 
     @torch.inference_mode()
@@ -146,9 +158,14 @@ class Batch:
             return ended
         index = torch.tensor(keep, device=self.device)
         self._mask = torch.cat([self._mask, self._mask.new_ones((len(keep), 1))], dim=1)
-        out = self.model(input_ids=tokens[index].unsqueeze(1), attention_mask=self._mask,
-                         position_ids=self._positions.unsqueeze(1),
-                         past_key_values=self._cache, use_cache=True, logits_to_keep=1)
+        out = self.model(
+            input_ids=tokens[index].unsqueeze(1),
+            attention_mask=self._mask,
+            position_ids=self._positions.unsqueeze(1),
+            past_key_values=self._cache,
+            use_cache=True,
+            logits_to_keep=1,
+        )
         self._logits = out.logits[:, -1, :].float()
         self._positions = self._positions + 1
         return ended

@@ -62,8 +62,14 @@ class GenerationFailed(RuntimeError):
 class LlmCluster:
     """Generation on Dask workers that have the ``llm`` resource."""
 
-    def __init__(self, client: Client, *, timeout_s: float, poll_s: float = 1.0,
-                 stream_interval_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        client: Client,
+        *,
+        timeout_s: float,
+        poll_s: float = 1.0,
+        stream_interval_s: float = 0.0,
+    ) -> None:
         self.client = client
         self.timeout_s = timeout_s
         self.poll_s = poll_s
@@ -74,12 +80,12 @@ class LlmCluster:
         self._lock = threading.Lock()
         self._plugin: LlmPlugin | None = None
 
-    def start(self, preload: list[ModelSpec], threads: int = 0, max_batch: int = 16,
-              niceness: int = 0) -> None:
+    def start(
+        self, preload: list[ModelSpec], threads: int = 0, max_batch: int = 16, niceness: int = 0
+    ) -> None:
         """Register the plugin; returns once every current worker has loaded ``preload``."""
         log.info("loading models on the Dask workers", extra={"models": [s.name for s in preload]})
-        self._plugin = LlmPlugin(preload, threads=threads, max_batch=max_batch,
-                                 niceness=niceness)
+        self._plugin = LlmPlugin(preload, threads=threads, max_batch=max_batch, niceness=niceness)
         self.client.register_plugin(self._plugin)
         with self._lock:
             self._actors = self._spawn_actors()
@@ -88,12 +94,17 @@ class LlmCluster:
         """One engine actor on each llm worker (a worker that joins later is used after the next
         cluster error, when the actors are found afresh)."""
         workers = self.client.scheduler_info()["workers"]
-        addresses = sorted(a for a, info in workers.items()
-                           if info.get("resources", {}).get(RESOURCE))
+        addresses = sorted(
+            a for a, info in workers.items() if info.get("resources", {}).get(RESOURCE)
+        )
         if not addresses:
             raise TimeoutError("no Dask worker has the llm resource")
-        futures = [self.client.submit(EngineActor, workers=[a], allow_other_workers=False,
-                                      actor=True, pure=False) for a in addresses]
+        futures = [
+            self.client.submit(
+                EngineActor, workers=[a], allow_other_workers=False, actor=True, pure=False
+            )
+            for a in addresses
+        ]
         try:
             return [f.result(timeout=self.timeout_s) for f in futures]
         except KeyError as exc:
@@ -104,8 +115,9 @@ class LlmCluster:
             # again; the caller's retry finds the models loaded.
             log.warning("the model plugin is gone from the cluster; registering it again")
             self.client.register_plugin(self._plugin)
-            raise TimeoutError("the Dask workers had lost the model plugin; registered again") \
-                from exc
+            raise TimeoutError(
+                "the Dask workers had lost the model plugin; registered again"
+            ) from exc
 
     def _actor(self):
         with self._lock:
@@ -117,15 +129,22 @@ class LlmCluster:
         with self._lock:
             self._actors = []
 
-    def open(self, spec: ModelSpec, turns: list[dict[str, str]], max_new_tokens: int,
-             sampling: Sampling | None = None) -> Generation:
+    def open(
+        self,
+        spec: ModelSpec,
+        turns: list[dict[str, str]],
+        max_new_tokens: int,
+        sampling: Sampling | None = None,
+    ) -> Generation:
         """Queue a generation on an engine; raises ``PromptTooLong`` or one of
         ``CLUSTER_ERRORS``."""
         actor = self._actor()
         try:
-            with tracing.span("dask submit generate", "client",
-                              {"chatlens.model": spec.name,
-                               "chatlens.max_new_tokens": max_new_tokens}):
+            with tracing.span(
+                "dask submit generate",
+                "client",
+                {"chatlens.model": spec.name, "chatlens.max_new_tokens": max_new_tokens},
+            ):
                 sequence_id, prompt_tokens = _method(actor, "submit")(
                     spec, turns, max_new_tokens, sampling or Sampling()
                 ).result(timeout=self.timeout_s)
@@ -134,17 +153,28 @@ class LlmCluster:
             raise
         return Generation(self, actor, spec.name, sequence_id, prompt_tokens)
 
-    def generate(self, spec: ModelSpec, prompt: str, system: str | None, max_new_tokens: int,
-                 *, turns: list[dict[str, str]] | None = None,
-                 sampling: Sampling | None = None) -> Completion:
+    def generate(
+        self,
+        spec: ModelSpec,
+        prompt: str,
+        system: str | None,
+        max_new_tokens: int,
+        *,
+        turns: list[dict[str, str]] | None = None,
+        sampling: Sampling | None = None,
+    ) -> Completion:
         """Generate the whole answer (the engine batches it with whatever else runs)."""
         started = time.perf_counter()
-        generation = self.open(spec, turns or chat_turns(prompt, system), max_new_tokens,
-                               sampling)
+        generation = self.open(spec, turns or chat_turns(prompt, system), max_new_tokens, sampling)
         *_, progress = generation.updates()
-        return Completion(spec.name, progress.text, progress.tokens,
-                          time.perf_counter() - started, generation.prompt_tokens,
-                          progress.finish_reason)
+        return Completion(
+            spec.name,
+            progress.text,
+            progress.tokens,
+            time.perf_counter() - started,
+            generation.prompt_tokens,
+            progress.finish_reason,
+        )
 
     def ready(self) -> bool:
         return self.client.status == "running"
@@ -159,8 +189,9 @@ class LlmCluster:
 class Generation:
     """One request in an engine, followed by long polls."""
 
-    def __init__(self, cluster: LlmCluster, actor, model: str, sequence_id: str,
-                 prompt_tokens: int) -> None:
+    def __init__(
+        self, cluster: LlmCluster, actor, model: str, sequence_id: str, prompt_tokens: int
+    ) -> None:
         self.cluster, self.actor, self.model = cluster, actor, model
         self.sequence_id, self.prompt_tokens = sequence_id, prompt_tokens
 
@@ -176,16 +207,22 @@ class Generation:
                     raise TimeoutError(f"generation took over {self.cluster.timeout_s:.0f}s")
                 try:
                     poll = _method(self.actor, "poll")(
-                        self.model, self.sequence_id, since, self.cluster.poll_s,
-                        self.cluster.stream_interval_s if since else 0.0)
+                        self.model,
+                        self.sequence_id,
+                        since,
+                        self.cluster.poll_s,
+                        self.cluster.stream_interval_s if since else 0.0,
+                    )
                     progress = poll.result(timeout=self.cluster.poll_s + self.cluster.timeout_s)
                 except CLUSTER_ERRORS:
                     self.cluster._forget_actors()
                     raise
                 if progress.finish_reason in ("error", "cancelled"):
                     ended = True
-                    raise GenerationFailed(f"generation {progress.finish_reason}: "
-                                           f"{progress.error or 'the engine stopped'}")
+                    raise GenerationFailed(
+                        f"generation {progress.finish_reason}: "
+                        f"{progress.error or 'the engine stopped'}"
+                    )
                 ended = progress.finish_reason is not None
                 if progress.tokens > since or ended:
                     since = progress.tokens

@@ -51,8 +51,14 @@ class Progress:
 class Engine:
     """The decode-loop thread of one model on one worker."""
 
-    def __init__(self, name: str, loaded: LoadedModel, max_batch: int = 16,
-                 gather_s: float = 0.05, niceness: int = 0) -> None:
+    def __init__(
+        self,
+        name: str,
+        loaded: LoadedModel,
+        max_batch: int = 16,
+        gather_s: float = 0.05,
+        niceness: int = 0,
+    ) -> None:
         self.name, self.loaded, self.max_batch = name, loaded, max_batch
         self.niceness = niceness
         self.gather_s = gather_s
@@ -105,8 +111,9 @@ class Engine:
         self._thread.join(30)
 
     # --- waiting (on an event loop) ---------------------------------------------------------
-    async def wait(self, sequence: Sequence, since_tokens: int, timeout: float,
-                   settle: float = 0.0) -> None:
+    async def wait(
+        self, sequence: Sequence, since_tokens: int, timeout: float, settle: float = 0.0
+    ) -> None:
         """Return once ``sequence`` has ended, or has more than ``since_tokens`` tokens and
         ``settle`` seconds have passed (so that a stream's messages carry several tokens), or
         after ``timeout`` seconds."""
@@ -230,8 +237,9 @@ class EngineActor:
 
         self.plugin = get_worker().plugins[PLUGIN_NAME]
 
-    def submit(self, spec: ModelSpec, turns: list[dict[str, str]], max_new_tokens: int,
-               sampling: Sampling) -> tuple[str, int]:
+    def submit(
+        self, spec: ModelSpec, turns: list[dict[str, str]], max_new_tokens: int, sampling: Sampling
+    ) -> tuple[str, int]:
         """Queue a generation; returns its id and its prompt's token count. Raises
         ``PromptTooLong`` when it does not fit the model's context."""
         from chatlens.inference.generation import check_context, prompt_ids
@@ -242,8 +250,9 @@ class EngineActor:
         sequence = engine.submit(Sequence(ids, max_new_tokens, sampling))
         return sequence.id, len(ids)
 
-    async def poll(self, model: str, sequence_id: str, since_tokens: int,
-                   wait_s: float, settle_s: float = 0.0) -> Progress:
+    async def poll(
+        self, model: str, sequence_id: str, since_tokens: int, wait_s: float, settle_s: float = 0.0
+    ) -> Progress:
         """What the request has produced, once it has ended, or has more than ``since_tokens``
         tokens and ``settle_s`` has passed (or after ``wait_s``). A finished request is
         forgotten once reported."""
@@ -251,8 +260,12 @@ class EngineActor:
         sequence = engine.get(sequence_id)
         await engine.wait(sequence, since_tokens, wait_s, settle_s)
         with sequence.lock:
-            progress = Progress(sequence.text, len(sequence.generated), sequence.finish_reason,
-                                None if sequence.error is None else repr(sequence.error))
+            progress = Progress(
+                sequence.text,
+                len(sequence.generated),
+                sequence.finish_reason,
+                None if sequence.error is None else repr(sequence.error),
+            )
         if progress.finish_reason is not None:
             engine.forget(sequence_id)
         return progress

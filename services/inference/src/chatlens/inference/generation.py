@@ -87,8 +87,15 @@ def load(spec: ModelSpec) -> LoadedModel:
     # The first generate() pays seconds of one-off kernel and allocator set-up (about 2.5 s on
     # 2 CPU cores): pay it here, not in the first user's request.
     complete(spec, loaded, "Hi", None, max_new_tokens=2)
-    log.info("model loaded", extra={"model": spec.name, "device": str(device), "dtype": str(dtype),
-                                    "seconds": round(time.perf_counter() - started, 2)})
+    log.info(
+        "model loaded",
+        extra={
+            "model": spec.name,
+            "device": str(device),
+            "dtype": str(dtype),
+            "seconds": round(time.perf_counter() - started, 2),
+        },
+    )
     return loaded
 
 
@@ -103,19 +110,23 @@ def chat_turns(prompt: str, system: str | None) -> list[dict[str, str]]:
 def prompt_ids(tokenizer: Any, turns: list[dict[str, str]]) -> list[int]:
     """The conversation as the model was trained to read it: its chat template, ending with the
     assistant's turn to speak."""
-    encoded = tokenizer.apply_chat_template(turns, add_generation_prompt=True, tokenize=True,
-                                            return_dict=True)
+    encoded = tokenizer.apply_chat_template(
+        turns, add_generation_prompt=True, tokenize=True, return_dict=True
+    )
     return list(encoded["input_ids"])
 
 
 def check_context(spec: ModelSpec, prompt_tokens: int, max_new_tokens: int) -> None:
     if prompt_tokens + max_new_tokens > spec.context_length:
-        raise PromptTooLong(f"{prompt_tokens} prompt tokens + {max_new_tokens} new tokens exceed "
-                            f"{spec.name}'s context of {spec.context_length}")
+        raise PromptTooLong(
+            f"{prompt_tokens} prompt tokens + {max_new_tokens} new tokens exceed "
+            f"{spec.name}'s context of {spec.context_length}"
+        )
 
 
-def complete(spec: ModelSpec, loaded: LoadedModel, prompt: str, system: str | None,
-             max_new_tokens: int) -> Completion:
+def complete(
+    spec: ModelSpec, loaded: LoadedModel, prompt: str, system: str | None, max_new_tokens: int
+) -> Completion:
     """Greedy-decode one answer with ``model.generate``, outside the batching engine: the
     reference the engine is tested and benchmarked against, and the load's warm-up."""
     started = time.perf_counter()
@@ -124,17 +135,22 @@ def complete(spec: ModelSpec, loaded: LoadedModel, prompt: str, system: str | No
     check_context(spec, len(ids), max_new_tokens)
     with torch.inference_mode():
         output = loaded.model.generate(
-            torch.tensor([ids], device=loaded.device), max_new_tokens=max_new_tokens,
-            do_sample=False, attention_mask=torch.ones((1, len(ids)), dtype=torch.long,
-                                                       device=loaded.device),
+            torch.tensor([ids], device=loaded.device),
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            attention_mask=torch.ones((1, len(ids)), dtype=torch.long, device=loaded.device),
             pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
         )
-    new_tokens = output[0, len(ids):]
+    new_tokens = output[0, len(ids) :]
     text = tokenizer.decode(new_tokens, skip_special_tokens=True).strip()
-    return Completion(spec.name, text, int(new_tokens.shape[0]),
-                      time.perf_counter() - started, prompt_tokens=len(ids),
-                      finish_reason="length" if new_tokens.shape[0] >= max_new_tokens
-                      else "stop")
+    return Completion(
+        spec.name,
+        text,
+        int(new_tokens.shape[0]),
+        time.perf_counter() - started,
+        prompt_tokens=len(ids),
+        finish_reason="length" if new_tokens.shape[0] >= max_new_tokens else "stop",
+    )
 
 
 class LlmPlugin(WorkerPlugin):
@@ -144,8 +160,9 @@ class LlmPlugin(WorkerPlugin):
     # A second service replica registering the plugin must not make every worker reload.
     idempotent = True
 
-    def __init__(self, preload: list[ModelSpec], threads: int = 0, max_batch: int = 16,
-                 niceness: int = 0) -> None:
+    def __init__(
+        self, preload: list[ModelSpec], threads: int = 0, max_batch: int = 16, niceness: int = 0
+    ) -> None:
         self.preload = list(preload)
         self.threads = threads
         self.max_batch = max_batch
@@ -189,8 +206,9 @@ class LlmPlugin(WorkerPlugin):
             if engine is None or engine.loaded is not loaded:
                 if engine is not None:
                     engine.stop()  # the model was reloaded: its requests end as cancelled
-                engine = self.engines[spec.name] = Engine(spec.name, loaded, self.max_batch,
-                                                            niceness=self.niceness)
+                engine = self.engines[spec.name] = Engine(
+                    spec.name, loaded, self.max_batch, niceness=self.niceness
+                )
             return engine
 
     def loaded(self) -> list[str]:

@@ -51,10 +51,16 @@ MAX_ERROR_CHARS = 500
 class ProviderClient:
     """Calls an org endpoint; one ``openai.OpenAI`` client per call (a key may change)."""
 
-    def __init__(self, keys: KeyLookup | None, *, timeout_s: float = 30.0,
-                 max_retries: int = 2, allow_private: bool = False,
-                 resolve: egress.Resolver | None = None,
-                 platform_keys: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        keys: KeyLookup | None,
+        *,
+        timeout_s: float = 30.0,
+        max_retries: int = 2,
+        allow_private: bool = False,
+        resolve: egress.Resolver | None = None,
+        platform_keys: dict[str, str] | None = None,
+    ) -> None:
         self.keys, self.timeout_s, self.max_retries = keys, timeout_s, max_retries
         # The registry's openai-compatible entries: their keys by environment variable name.
         self.platform_keys = platform_keys or {}
@@ -73,15 +79,25 @@ class ProviderClient:
             except Exception as exc:
                 raise refusal(exc, endpoint, key, listing=True) from exc
 
-    def open(self, endpoint: schemas.ProviderEndpoint, turns: list[dict[str, str]],
-             max_new_tokens: int, sampling: Sampling) -> GenerationStream:
+    def open(
+        self,
+        endpoint: schemas.ProviderEndpoint,
+        turns: list[dict[str, str]],
+        max_new_tokens: int,
+        sampling: Sampling,
+    ) -> GenerationStream:
         """Start a streamed completion; refusals are raised here, before any reply."""
         key = self._key(endpoint)
         client = self._client(endpoint, key)
         try:
             stream = client.chat.completions.create(
-                model=endpoint.model, messages=turns, max_tokens=max_new_tokens, stream=True,
-                stream_options={"include_usage": True}, **_sampling(sampling))
+                model=endpoint.model,
+                messages=turns,
+                max_tokens=max_new_tokens,
+                stream=True,
+                stream_options={"include_usage": True},
+                **_sampling(sampling),
+            )
             chunks = iter(stream)
             first = next(chunks, None)
         except Exception as exc:
@@ -89,8 +105,13 @@ class ProviderClient:
             raise refusal(exc, endpoint, key) from exc
         return self._stream(endpoint, key, client, first, chunks)
 
-    def complete(self, endpoint: schemas.ProviderEndpoint, prompt: str, system: str | None,
-                 max_new_tokens: int) -> Completion:
+    def complete(
+        self,
+        endpoint: schemas.ProviderEndpoint,
+        prompt: str,
+        system: str | None,
+        max_new_tokens: int,
+    ) -> Completion:
         """The whole completion of one prompt (a summary's step)."""
         started = time.perf_counter()
         stream = self.open(endpoint, chat_turns(prompt, system), max_new_tokens, Sampling())
@@ -99,8 +120,14 @@ class ProviderClient:
                 next(stream)
         except StopIteration as end:
             done: schemas.Generated = end.value
-        return Completion(done.model, done.text, done.tokens, time.perf_counter() - started,
-                          done.prompt_tokens, done.finish_reason)
+        return Completion(
+            done.model,
+            done.text,
+            done.tokens,
+            time.perf_counter() - started,
+            done.prompt_tokens,
+            done.finish_reason,
+        )
 
     # --- plumbing -----------------------------------------------------------------------------
 
@@ -111,11 +138,16 @@ class ProviderClient:
             try:
                 return self.platform_keys[endpoint.secret]
             except KeyError:
-                raise PermanentError(f"{endpoint.name}: {endpoint.secret} was not set at start",
-                                     code="provider_secret_not_found") from None
+                raise PermanentError(
+                    f"{endpoint.name}: {endpoint.secret} was not set at start",
+                    code="provider_secret_not_found",
+                ) from None
         if self.keys is None:
-            raise PermanentError("this inference service reads no provider secrets (AUTH_URL "
-                                 "and INTERNAL_TOKEN unset)", code="provider_secret_not_found")
+            raise PermanentError(
+                "this inference service reads no provider secrets (AUTH_URL "
+                "and INTERNAL_TOKEN unset)",
+                code="provider_secret_not_found",
+            )
         return self.keys(endpoint.org_id, endpoint.secret)
 
     def _client(self, endpoint: schemas.ProviderEndpoint, key: str) -> openai.OpenAI:
@@ -124,16 +156,28 @@ class ProviderClient:
         try:
             egress.check(endpoint.base_url, self.egress, self.resolve)
         except egress.Unresolvable as exc:
-            raise PermanentError(f"{endpoint.name}: cannot reach {endpoint.base_url}: {exc}",
-                                 code="provider_unreachable") from None
+            raise PermanentError(
+                f"{endpoint.name}: cannot reach {endpoint.base_url}: {exc}",
+                code="provider_unreachable",
+            ) from None
         except egress.RefusedUrl as exc:
             raise _not_allowed(endpoint, exc) from None
-        return openai.OpenAI(base_url=endpoint.base_url, api_key=key, timeout=self.timeout_s,
-                             max_retries=self.max_retries,
-                             http_client=egress.guarded_client(self.egress, self.resolve))
+        return openai.OpenAI(
+            base_url=endpoint.base_url,
+            api_key=key,
+            timeout=self.timeout_s,
+            max_retries=self.max_retries,
+            http_client=egress.guarded_client(self.egress, self.resolve),
+        )
 
-    def _stream(self, endpoint: schemas.ProviderEndpoint, key: str, client: openai.OpenAI,
-                first: Any, chunks: Iterator[Any]) -> GenerationStream:
+    def _stream(
+        self,
+        endpoint: schemas.ProviderEndpoint,
+        key: str,
+        client: openai.OpenAI,
+        first: Any,
+        chunks: Iterator[Any],
+    ) -> GenerationStream:
         started = time.perf_counter()
         text, pieces, finish, usage = "", 0, None, None
         try:
@@ -158,16 +202,29 @@ class ProviderClient:
         finally:
             client.close()
         if finish is None and not text:
-            raise PermanentError(f"{endpoint.name}: the provider's stream ended without an "
-                                 "answer", code="provider_bad_response")
+            raise PermanentError(
+                f"{endpoint.name}: the provider's stream ended without an answer",
+                code="provider_bad_response",
+            )
         prompt_tokens = getattr(usage, "prompt_tokens", None) or 0
         tokens = getattr(usage, "completion_tokens", None) or pieces
-        log.info("generated by a provider", extra={
-            "model": endpoint.name, "org_id": endpoint.org_id, "tokens": tokens,
-            "prompt_tokens": prompt_tokens, "seconds": round(time.perf_counter() - started, 3)})
-        return schemas.Generated(model=endpoint.name, text=text.strip(), tokens=tokens,
-                                 prompt_tokens=prompt_tokens,
-                                 finish_reason="length" if finish == "length" else "stop")
+        log.info(
+            "generated by a provider",
+            extra={
+                "model": endpoint.name,
+                "org_id": endpoint.org_id,
+                "tokens": tokens,
+                "prompt_tokens": prompt_tokens,
+                "seconds": round(time.perf_counter() - started, 3),
+            },
+        )
+        return schemas.Generated(
+            model=endpoint.name,
+            text=text.strip(),
+            tokens=tokens,
+            prompt_tokens=prompt_tokens,
+            finish_reason="length" if finish == "length" else "stop",
+        )
 
 
 def _sampling(sampling: Sampling) -> dict[str, Any]:
@@ -179,8 +236,9 @@ def _sampling(sampling: Sampling) -> dict[str, Any]:
     return given
 
 
-def refusal(exc: BaseException, endpoint: schemas.ProviderEndpoint, key: str,
-            listing: bool = False) -> PermanentError:
+def refusal(
+    exc: BaseException, endpoint: schemas.ProviderEndpoint, key: str, listing: bool = False
+) -> PermanentError:
     """The :class:`PermanentError` (with its code) for what the client raised."""
     if isinstance(exc, PermanentError):
         return exc
@@ -193,8 +251,11 @@ def refusal(exc: BaseException, endpoint: schemas.ProviderEndpoint, key: str,
         code, what = "provider_auth_failed", "the provider refused the key"
     elif isinstance(exc, openai.NotFoundError):
         code = "provider_model_not_found"
-        what = (f"{endpoint.base_url} has no model list (is the base URL right?)" if listing
-                else f"the provider has no model {endpoint.model!r}")
+        what = (
+            f"{endpoint.base_url} has no model list (is the base URL right?)"
+            if listing
+            else f"the provider has no model {endpoint.model!r}"
+        )
     elif isinstance(exc, openai.RateLimitError):
         code, what = "provider_rate_limited", "the provider is rate-limiting this key"
     elif isinstance(exc, openai.APIStatusError):
@@ -206,5 +267,7 @@ def refusal(exc: BaseException, endpoint: schemas.ProviderEndpoint, key: str,
 
 
 def _not_allowed(endpoint: schemas.ProviderEndpoint, refused: egress.RefusedUrl) -> PermanentError:
-    return PermanentError(f"{endpoint.name}: {endpoint.base_url} may not be called: {refused}",
-                          code="endpoint_not_allowed")
+    return PermanentError(
+        f"{endpoint.name}: {endpoint.base_url} may not be called: {refused}",
+        code="endpoint_not_allowed",
+    )

@@ -29,8 +29,15 @@ HEADER = "X-Internal-Token"
 class AuthKeys:
     """``key(org_id, name)``: the clear value of an org's provider secret."""
 
-    def __init__(self, auth_url: str, internal_token: str, *, timeout_s: float = 5.0,
-                 ttl_s: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        auth_url: str,
+        internal_token: str,
+        *,
+        timeout_s: float = 5.0,
+        ttl_s: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.url = auth_url.rstrip("/") + REVEAL_PATH
         self.internal_token, self.timeout_s, self.ttl_s = internal_token, timeout_s, ttl_s
         self.clock = clock
@@ -62,18 +69,24 @@ class AuthKeys:
 
     def _reveal(self, org_id: str, name: str) -> str:
         if not self.internal_token:
-            raise PermanentError("the inference service cannot read provider secrets: set "
-                                 "INTERNAL_TOKEN for auth and inference",
-                                 code="provider_secret_not_found")
+            raise PermanentError(
+                "the inference service cannot read provider secrets: set "
+                "INTERNAL_TOKEN for auth and inference",
+                code="provider_secret_not_found",
+            )
         try:
-            response = self._http.post(self.url, json={"org_id": org_id, "name": name},
-                                       headers={HEADER: self.internal_token},
-                                       timeout=self.timeout_s)
+            response = self._http.post(
+                self.url,
+                json={"org_id": org_id, "name": name},
+                headers={HEADER: self.internal_token},
+                timeout=self.timeout_s,
+            )
         except requests.RequestException as exc:
             raise TransientError(f"auth did not answer for a provider secret: {exc!r}") from exc
         if response.status_code in (404, 422):
-            raise PermanentError(f"the org has no provider secret {name!r}",
-                                 code="provider_secret_not_found")
+            raise PermanentError(
+                f"the org has no provider secret {name!r}", code="provider_secret_not_found"
+            )
         if response.status_code != 200:
             raise TransientError(f"auth answered {response.status_code} for a provider secret")
         value = response.json().get("value")
@@ -91,5 +104,6 @@ def broadcast_routes(keys: AuthKeys) -> Routes:
     def not_ours(message: AccessRevoked) -> None:
         """Every subscriber hears every broadcast; revocations are the gateways' business."""
 
-    return Routes(queues.BROADCAST, {ProviderSecretsChanged: secrets_changed,
-                                     AccessRevoked: not_ours})
+    return Routes(
+        queues.BROADCAST, {ProviderSecretsChanged: secrets_changed, AccessRevoked: not_ours}
+    )

@@ -73,8 +73,9 @@ class ModelSpec(BaseModel):
             raise ValueError(f"model {self.name!r}: a local model needs a source")
         if self.backend == "openai-compatible":
             if not self.base_url:
-                raise ValueError(f"model {self.name!r}: an openai-compatible model needs a "
-                                 "base_url")
+                raise ValueError(
+                    f"model {self.name!r}: an openai-compatible model needs a base_url"
+                )
             if self.kind != "llm":  # a collection's vectors come from one local model
                 raise ValueError(f"model {self.name!r}: only LLMs can be openai-compatible")
         return self
@@ -87,9 +88,14 @@ class ModelSpec(BaseModel):
         """An openai-compatible entry as the provider client calls it (its key by the name of
         its environment variable)."""
         assert self.base_url is not None
-        return ProviderEndpoint(name=self.name, org_id=PLATFORM, base_url=self.base_url,
-                                model=self.provider_model or self.name, secret=self.api_key_env,
-                                context_length=self.context_length)
+        return ProviderEndpoint(
+            name=self.name,
+            org_id=PLATFORM,
+            base_url=self.base_url,
+            model=self.provider_model or self.name,
+            secret=self.api_key_env,
+            context_length=self.context_length,
+        )
 
     def location(self) -> Location:
         """Find the model's files on this machine; raises ``ModelNotInstalled`` when absent."""
@@ -106,12 +112,15 @@ class ModelSpec(BaseModel):
         if gguf_file is None and self.kind == "llm":
             found = sorted(p.name for p in directory.glob("*.gguf"))
             if len(found) > 1:
-                raise RegistryError(f"model {self.name!r}: several GGUF files in {directory}, "
-                                    "name one with gguf_file")
+                raise RegistryError(
+                    f"model {self.name!r}: several GGUF files in {directory}, "
+                    "name one with gguf_file"
+                )
             gguf_file = found[0] if found else None
         if gguf_file is not None and not (directory / gguf_file).is_file():
             raise model_files.ModelNotInstalled(
-                f"model {self.name!r}: no file {directory / gguf_file}")
+                f"model {self.name!r}: no file {directory / gguf_file}"
+            )
         return Location(directory, gguf_file)
 
 
@@ -156,8 +165,9 @@ class Registry:
         try:
             return self._specs[name]
         except KeyError:
-            raise UnknownModel(f"no model {name!r} in the registry "
-                               f"(known: {', '.join(self._specs)})") from None
+            raise UnknownModel(
+                f"no model {name!r} in the registry (known: {', '.join(self._specs)})"
+            ) from None
 
     def platform_keys(self, environ: Mapping[str, str]) -> dict[str, str]:
         """The keys of the openai-compatible entries, by variable name, from ``environ`` (read
@@ -166,8 +176,10 @@ class Registry:
         for spec in self._specs.values():
             if spec.remote and spec.api_key_env:
                 if not environ.get(spec.api_key_env):
-                    raise RegistryError(f"model {spec.name!r}: the environment variable "
-                                        f"{spec.api_key_env} (its key) is not set")
+                    raise RegistryError(
+                        f"model {spec.name!r}: the environment variable "
+                        f"{spec.api_key_env} (its key) is not set"
+                    )
                 keys[spec.api_key_env] = environ[spec.api_key_env]
         return keys
 

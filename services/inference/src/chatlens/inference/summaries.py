@@ -73,9 +73,11 @@ def _one_line(text: str) -> str:
 
 
 def numbered_lines(messages: list[ChatMessage]) -> list[str]:
-    return [f"[{n}] {m.sent_at:%Y-%m-%d %H:%M}, {_one_line(m.sender or 'unknown')} in "
-            f"{_one_line(m.chat)}: {_one_line(m.text[:MAX_LINE_CHARS])}"
-            for n, m in enumerate(messages, start=1)]
+    return [
+        f"[{n}] {m.sent_at:%Y-%m-%d %H:%M}, {_one_line(m.sender or 'unknown')} in "
+        f"{_one_line(m.chat)}: {_one_line(m.text[:MAX_LINE_CHARS])}"
+        for n, m in enumerate(messages, start=1)
+    ]
 
 
 def chunk_by_budget(costs: list[int], budget: int, at_least: int = 1) -> list[range]:
@@ -120,35 +122,59 @@ def best_supported(summary: str, messages: list[ChatMessage], group: range) -> i
 
 
 class Summarizer:
-    def __init__(self, cluster: LlmCluster, *, chunk_tokens: int, max_chunks: int,
-                 timeout_s: float, providers: ProviderClient | None = None) -> None:
+    def __init__(
+        self,
+        cluster: LlmCluster,
+        *,
+        chunk_tokens: int,
+        max_chunks: int,
+        timeout_s: float,
+        providers: ProviderClient | None = None,
+    ) -> None:
         self.cluster, self.providers = cluster, providers or ProviderClient(None)
         self.chunk_tokens, self.max_chunks, self.timeout_s = chunk_tokens, max_chunks, timeout_s
 
-    def summarize(self, spec: ModelSpec, messages: list[ChatMessage], max_new_tokens: int,
-                  chunk_tokens: int | None = None,
-                  provider: ProviderEndpoint | None = None) -> Summary:
+    def summarize(
+        self,
+        spec: ModelSpec,
+        messages: list[ChatMessage],
+        max_new_tokens: int,
+        chunk_tokens: int | None = None,
+        provider: ProviderEndpoint | None = None,
+    ) -> Summary:
         """Summarise with the registry model ``spec``, or with ``provider`` (an org endpoint;
         ``spec`` then only carries its name and context length: :func:`provider_spec`)."""
-        budget = min(chunk_tokens or self.chunk_tokens,
-                     spec.context_length - max_new_tokens - PROMPT_OVERHEAD)
+        budget = min(
+            chunk_tokens or self.chunk_tokens,
+            spec.context_length - max_new_tokens - PROMPT_OVERHEAD,
+        )
         if budget < 2 * max_new_tokens:
-            raise SummaryTooLong(f"{spec.name}'s context of {spec.context_length} tokens leaves "
-                                 f"{budget} for messages: too few for {max_new_tokens}-token "
-                                 "summaries")
+            raise SummaryTooLong(
+                f"{spec.name}'s context of {spec.context_length} tokens leaves "
+                f"{budget} for messages: too few for {max_new_tokens}-token "
+                "summaries"
+            )
         lines = numbered_lines(messages)
         groups = chunk_by_budget(self._count(spec, lines, provider), budget)
         if len(groups) > self.max_chunks:
             raise SummaryTooLong(
                 f"the window needs {len(groups)} chunks of {budget} tokens; a summary takes at "
                 f"most {self.max_chunks} ({self.max_chunks * budget} tokens of messages): narrow "
-                "it with chat, sender, since or until")
+                "it with chat, sender, since or until"
+            )
         tokens = prompt_tokens = 0
         partials: list[str] = []
         for group in groups:
-            done = self._generate(spec, "<messages>\n" + "\n".join(lines[i] for i in group)
-                                  + "\n</messages>\n\n" + MAP_QUESTION,
-                                  SYSTEM_MAP, max_new_tokens, provider)
+            done = self._generate(
+                spec,
+                "<messages>\n"
+                + "\n".join(lines[i] for i in group)
+                + "\n</messages>\n\n"
+                + MAP_QUESTION,
+                SYSTEM_MAP,
+                max_new_tokens,
+                provider,
+            )
             partials.append(done.text)
             tokens, prompt_tokens = tokens + done.tokens, prompt_tokens + done.prompt_tokens
         level = partials
@@ -157,9 +183,16 @@ class Summarizer:
             runs = chunk_by_budget(self._count(spec, parts, provider), budget, at_least=2)
             level = []
             for run in runs:
-                done = self._generate(spec, "<summaries>\n" + "\n".join(parts[i] for i in run)
-                                      + "\n</summaries>\n\n" + REDUCE_QUESTION,
-                                      SYSTEM_REDUCE, max_new_tokens, provider)
+                done = self._generate(
+                    spec,
+                    "<summaries>\n"
+                    + "\n".join(parts[i] for i in run)
+                    + "\n</summaries>\n\n"
+                    + REDUCE_QUESTION,
+                    SYSTEM_REDUCE,
+                    max_new_tokens,
+                    provider,
+                )
                 level.append(done.text)
                 tokens, prompt_tokens = tokens + done.tokens, prompt_tokens + done.prompt_tokens
         final = level[0] if level else ""
@@ -167,21 +200,32 @@ class Summarizer:
         if not cited:  # the reduce step dropped them: what the chunks' summaries cited
             cited = cited_numbers(" ".join(partials), len(messages))[:MAX_FALLBACK_CITATIONS]
         if not cited:  # a small model seldom cites: each chunk's best-supported message
-            cited = [n for partial, group in zip(partials, groups, strict=True)
-                     if (n := best_supported(final + " " + partial, messages, group))]
+            cited = [
+                n
+                for partial, group in zip(partials, groups, strict=True)
+                if (n := best_supported(final + " " + partial, messages, group))
+            ]
             cited = cited[:MAX_FALLBACK_CITATIONS]
         return Summary(spec.name, final, cited, len(groups), tokens, prompt_tokens)
 
-    def _count(self, spec: ModelSpec, texts: list[str],
-               provider: ProviderEndpoint | None = None) -> list[int]:
+    def _count(
+        self, spec: ModelSpec, texts: list[str], provider: ProviderEndpoint | None = None
+    ) -> list[int]:
         if provider is not None:
             return [len(text) // PROVIDER_CHARS_PER_TOKEN + 1 for text in texts]
-        future = self.cluster.client.submit(count_tokens, spec, texts,
-                                            resources={RESOURCE: 1}, pure=False)
+        future = self.cluster.client.submit(
+            count_tokens, spec, texts, resources={RESOURCE: 1}, pure=False
+        )
         return future.result(timeout=self.timeout_s)
 
-    def _generate(self, spec: ModelSpec, prompt: str, system: str,
-                  max_new_tokens: int, provider: ProviderEndpoint | None = None) -> Completion:
+    def _generate(
+        self,
+        spec: ModelSpec,
+        prompt: str,
+        system: str,
+        max_new_tokens: int,
+        provider: ProviderEndpoint | None = None,
+    ) -> Completion:
         """The one place summaries call generation (its API is the streaming work's to change)."""
         if provider is not None:
             return self.providers.complete(provider, prompt, system, max_new_tokens)
@@ -190,5 +234,9 @@ class Summarizer:
 
 def provider_spec(endpoint: ProviderEndpoint) -> ModelSpec:
     """What a summary needs to know of an org endpoint, as a registry entry (not loadable)."""
-    return ModelSpec(name=endpoint.name, kind="llm", source=endpoint.base_url,
-                     context_length=endpoint.context_length)
+    return ModelSpec(
+        name=endpoint.name,
+        kind="llm",
+        source=endpoint.base_url,
+        context_length=endpoint.context_length,
+    )

@@ -38,8 +38,14 @@ from chatlens.embedding_worker.parsing.timestamps import Clock
 from chatlens.shared.archives import ArchiveLimits
 from chatlens.shared.schemas import EXPORT_FORMATS, ChatMessage
 
-__all__ = ["FORMATS", "Diagnostics", "NotAChatExport", "ParseResult", "UnsupportedFormat",
-           "parse_any"]
+__all__ = [
+    "FORMATS",
+    "Diagnostics",
+    "NotAChatExport",
+    "ParseResult",
+    "UnsupportedFormat",
+    "parse_any",
+]
 
 FORMATS: tuple[str, ...] = EXPORT_FORMATS
 
@@ -56,9 +62,14 @@ class ParseResult:
     source_label: str | None = None  # the file, or the archive entry, it was read from
 
 
-def parse_any(path: Path, *, format: str = "auto", timezone: str | None = None,
-              source_file: str | None = None,
-              limits: ArchiveLimits | None = None) -> ParseResult:
+def parse_any(
+    path: Path,
+    *,
+    format: str = "auto",
+    timezone: str | None = None,
+    source_file: str | None = None,
+    limits: ArchiveLimits | None = None,
+) -> ParseResult:
     """Parse the export at ``path``; ``format`` is one of :data:`FORMATS` or ``"auto"``.
 
     ``timezone`` (an IANA name) is the zone of times written without an offset; ``source_file``
@@ -69,8 +80,9 @@ def parse_any(path: Path, *, format: str = "auto", timezone: str | None = None,
     while streaming (a bad entry deep inside an archive) raises from ``messages``.
     """
     if format != "auto" and format not in FORMATS:
-        raise UnsupportedFormat(f"the format {format!r} is not supported; supported: "
-                                f"{', '.join(FORMATS)} (or auto)")
+        raise UnsupportedFormat(
+            f"the format {format!r} is not supported; supported: {', '.join(FORMATS)} (or auto)"
+        )
     path = Path(path)
     clock = common.clock_for(timezone)
     name = source_file or path.name
@@ -84,43 +96,64 @@ def parse_any(path: Path, *, format: str = "auto", timezone: str | None = None,
         try:
             if isinstance(entry_format, NotAChatExport):
                 raise entry_format
-            parts.append(_open(entry_format, source, name=name, clock=clock, timezone=timezone,
-                               shared=True))
+            parts.append(
+                _open(entry_format, source, name=name, clock=clock, timezone=timezone, shared=True)
+            )
         except NotAChatExport as exc:
             if exc.reason.startswith("archive_"):
                 raise  # an unsafe archive (a bomb, a traversal) is refused whole, never skipped
             refused.append({"path": source.label, "reason": str(exc)})
     if not parts:
-        raise NotAChatExport(f"none of the archive's {len(found)} files is a chat export: "
-                             f"{refused[0]['reason']}", reason="unknown_archive",
-                             location=refused[0]["path"])
+        raise NotAChatExport(
+            f"none of the archive's {len(found)} files is a chat export: {refused[0]['reason']}",
+            reason="unknown_archive",
+            location=refused[0]["path"],
+        )
     formats = {part.format for part in parts}
     totals = [part.total for part in parts]
     return ParseResult(
         format=formats.pop() if len(formats) == 1 else "mixed",
-        messages=_renumbered(parts), diagnostics=BundleDiagnostics(parts, refused),
-        total=None if None in totals else sum(totals))  # type: ignore[arg-type]
+        messages=_renumbered(parts),
+        diagnostics=BundleDiagnostics(parts, refused),
+        total=None if None in totals else sum(totals),
+    )  # type: ignore[arg-type]
 
 
-def _open(format: str | None, source: Source, *, name: str, clock: Clock,
-          timezone: str | None, shared: bool = False) -> ParseResult:
+def _open(
+    format: str | None,
+    source: Source,
+    *,
+    name: str,
+    clock: Clock,
+    timezone: str | None,
+    shared: bool = False,
+) -> ParseResult:
     """One export: its parser built (first pass done), its messages not yet read. ``shared``:
     the upload holds several exports, so its name cannot name this one's chat."""
     format = format or detect.sniff(source, source.entry or name)
     chat_fallback = _chat_fallback(source, name, shared=shared)
     options = dict(source_file=name, clock=clock, chat_fallback=chat_fallback)
     if format == "whatsapp":
-        export = whatsapp.WhatsAppExport(source, source_file=name, chat=chat_fallback,
-                                         timezone=timezone)
+        export = whatsapp.WhatsAppExport(
+            source, source_file=name, chat=chat_fallback, timezone=timezone
+        )
     elif format in ("csv", "jsonl"):
         export = tabular.TabularExport(source, format=format, **options)
     else:
-        parser = {"telegram": telegram.TelegramExport, "discord": discord.DiscordExport,
-                  "chatgpt": chatgpt.ChatGPTExport, "slack": slack.SlackExport}[format]
+        parser = {
+            "telegram": telegram.TelegramExport,
+            "discord": discord.DiscordExport,
+            "chatgpt": chatgpt.ChatGPTExport,
+            "slack": slack.SlackExport,
+        }[format]
         export = parser(source, **options)
-    return ParseResult(format=format, messages=export.messages(),
-                       diagnostics=export.diagnostics, total=export.total,
-                       source_label=source.entry or name)
+    return ParseResult(
+        format=format,
+        messages=export.messages(),
+        diagnostics=export.diagnostics,
+        total=export.total,
+        source_label=source.entry or name,
+    )
 
 
 def _chat_fallback(source: Source, upload: str, *, shared: bool) -> str:
@@ -154,15 +187,29 @@ class BundleDiagnostics:
 
     def as_stats(self) -> dict[str, Any]:
         stats = [part.diagnostics.as_stats() for part in self.parts]
-        summed = {key: sum(s[key] for s in stats) for key in (
-            "messages", "system_events", "media", "deleted", "edited", "chats", "skipped_lines")}
+        summed = {
+            key: sum(s[key] for s in stats)
+            for key in (
+                "messages",
+                "system_events",
+                "media",
+                "deleted",
+                "edited",
+                "chats",
+                "skipped_lines",
+            )
+        }
         examples = [*self.refused, *(e for s in stats for e in s["skipped_examples"])]
         formats = {s["format"] for s in stats}
         return {
-            "format": formats.pop() if len(formats) == 1 else "mixed", "variant": "archive",
-            "tz_assumption": stats[0]["tz_assumption"], **summed,
+            "format": formats.pop() if len(formats) == 1 else "mixed",
+            "variant": "archive",
+            "tz_assumption": stats[0]["tz_assumption"],
+            **summed,
             "skipped_lines": summed["skipped_lines"] + len(self.refused),
             "skipped_examples": examples[:MAX_SKIPPED_EXAMPLES],
-            "parts": [{"path": part.source_label, "format": s["format"], "messages": s["messages"]}
-                      for part, s in zip(self.parts, stats, strict=True)],
+            "parts": [
+                {"path": part.source_label, "format": s["format"], "messages": s["messages"]}
+                for part, s in zip(self.parts, stats, strict=True)
+            ],
         }

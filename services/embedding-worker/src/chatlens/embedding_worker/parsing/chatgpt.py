@@ -71,17 +71,22 @@ def content_text(content: Any) -> tuple[str, list[Attachment]]:
         elif isinstance(part, dict):
             part_type = clean(part.get("content_type")) or "file"
             size = part.get("size_bytes")
-            attachments.append(Attachment(
-                name=clean(part.get("asset_pointer") or part.get("name")) or None,
-                type=part_type, size=int(size) if isinstance(size, (int, float)) else None))
+            attachments.append(
+                Attachment(
+                    name=clean(part.get("asset_pointer") or part.get("name")) or None,
+                    type=part_type,
+                    size=int(size) if isinstance(size, (int, float)) else None,
+                )
+            )
     return "\n".join(t for t in texts if t).strip(), attachments
 
 
 class ChatGPTExport:
     format = PLATFORM
 
-    def __init__(self, source: Source, *, source_file: str, clock: Clock,
-                 chat_fallback: str) -> None:
+    def __init__(
+        self, source: Source, *, source_file: str, clock: Clock, chat_fallback: str
+    ) -> None:
         self.source, self.source_file = source, source_file
         with source.open() as raw:
             self.conversations = jsonstream.count_items(raw, ITEM_PREFIXES)
@@ -97,15 +102,20 @@ class ChatGPTExport:
                     self.diagnostics.skip(f"$[{index}]", "a conversation that is no object")
                     continue
                 # Built whole (one conversation is small), so a malformed one is skipped whole.
-                thread_messages = self.diagnostics.attempt(
-                    f"$[{index}]", lambda c=conversation, i=index, s=seq: list(
-                        self._conversation(c, i, s))) or []
+                thread_messages = (
+                    self.diagnostics.attempt(
+                        f"$[{index}]",
+                        lambda c=conversation, i=index, s=seq: list(self._conversation(c, i, s)),
+                    )
+                    or []
+                )
                 for message in thread_messages:
                     seq += 1
                     yield self.diagnostics.count(message)
 
-    def _conversation(self, conversation: dict[str, Any], index: int,
-                      seq: int) -> Iterator[ChatMessage]:
+    def _conversation(
+        self, conversation: dict[str, Any], index: int, seq: int
+    ) -> Iterator[ChatMessage]:
         key = str(conversation.get("conversation_id") or conversation.get("id") or index)
         title = clean(conversation.get("title")) or f"Conversation {key}"
         fallback_time = conversation.get("create_time")
@@ -114,8 +124,7 @@ class ChatGPTExport:
             message = node.get("message")
             if not isinstance(message, dict):
                 continue
-            metadata = message.get("metadata") if isinstance(message.get("metadata"), dict) \
-                else {}
+            metadata = message.get("metadata") if isinstance(message.get("metadata"), dict) else {}
             if metadata.get("is_visually_hidden_from_conversation"):
                 continue
             author = message.get("author") if isinstance(message.get("author"), dict) else {}
@@ -127,10 +136,12 @@ class ChatGPTExport:
                 continue
             # Code the assistant wrote for a tool (the code interpreter's input) is its own turn,
             # an authored message; the tool's output and other calls are service events.
-            code = role == "assistant" and isinstance(message.get("content"), dict) \
+            code = (
+                role == "assistant"
+                and isinstance(message.get("content"), dict)
                 and message["content"].get("content_type") == "code"
-            tool = role == "tool" or (message.get("recipient") not in (None, "all")
-                                      and not code)
+            )
+            tool = role == "tool" or (message.get("recipient") not in (None, "all") and not code)
             kind = "service" if tool or role == "system" else ("media" if not text else "text")
             when = message.get("create_time") or fallback_time
             path = f"$[{index}].mapping[{node.get('id')!r}]"
@@ -141,10 +152,21 @@ class ChatGPTExport:
             message_id = native_message_id(PLATFORM, key, native)
             sender = clean(author.get("name")) or role
             yield ChatMessage(
-                message_id=message_id, native_id=native, platform=PLATFORM, chat=title,
-                sender=sender, sender_id=role, sent_at=from_unix(when),
-                original_timestamp=str(when), tz_assumption=ASSUMPTION, kind=kind, text=text,
-                seq=seq, source_file=self.source_file, source_path=path, reply_to=previous,
+                message_id=message_id,
+                native_id=native,
+                platform=PLATFORM,
+                chat=title,
+                sender=sender,
+                sender_id=role,
+                sent_at=from_unix(when),
+                original_timestamp=str(when),
+                tz_assumption=ASSUMPTION,
+                kind=kind,
+                text=text,
+                seq=seq,
+                source_file=self.source_file,
+                source_path=path,
+                reply_to=previous,
                 thread_id=native_message_id(PLATFORM, key, "conversation"),
                 attachments=attachments,
             )

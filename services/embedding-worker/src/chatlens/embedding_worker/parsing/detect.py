@@ -25,12 +25,20 @@ from chatlens.shared.archives import ArchiveLimits, is_zip
 
 SNIFF_BYTES = 64 * 1024
 _ENTRY_FORMATS = (  # an archive entry's base name that gives the format away, in preference order
-    ("_chat.txt", "whatsapp"), ("conversations.json", "chatgpt"), ("result.json", "telegram"),
+    ("_chat.txt", "whatsapp"),
+    ("conversations.json", "chatgpt"),
+    ("result.json", "telegram"),
 )
 _SUFFIX_FORMATS = (".txt", ".json", ".csv", ".jsonl", ".ndjson")
 # The entries a forced format may be read from, when an archive holds several files.
-_FORCED_SUFFIXES = {"whatsapp": (".txt",), "csv": (".csv",), "jsonl": (".jsonl", ".ndjson"),
-                    "telegram": (".json",), "discord": (".json",), "chatgpt": (".json",)}
+_FORCED_SUFFIXES = {
+    "whatsapp": (".txt",),
+    "csv": (".csv",),
+    "jsonl": (".jsonl", ".ndjson"),
+    "telegram": (".json",),
+    "discord": (".json",),
+    "chatgpt": (".json",),
+}
 
 
 def head_of(source: Source) -> bytes:
@@ -53,11 +61,15 @@ def json_format(head: bytes, *, whole: bool) -> str | None:
         if exc.reason == "too_deep" or (whole and not seen):
             raise
     if {"chats.list", "personal_information"} & seen or (
-            "messages" in seen and {"messages.item.date", "messages.item.date_unixtime",
-                                    "messages.item.text_entities"} & seen):
+        "messages" in seen
+        and {"messages.item.date", "messages.item.date_unixtime", "messages.item.text_entities"}
+        & seen
+    ):
         return "telegram"
-    if {"guild", "channel"} <= seen or {"messages.item.author",
-                                        "messages.item.timestampEdited"} <= seen:
+    if {"guild", "channel"} <= seen or {
+        "messages.item.author",
+        "messages.item.timestampEdited",
+    } <= seen:
         return "discord"
     if {"item.mapping", "item.current_node"} & seen:
         return "chatgpt"
@@ -94,8 +106,10 @@ def _csv_like(text: str) -> bool:
 
 
 def _whatsapp_like(text: str) -> bool:
-    return any(lines.HEADER.match(lines.normalise(lines.strip_marks(line)))
-               for line in text.splitlines()[:200])
+    return any(
+        lines.HEADER.match(lines.normalise(lines.strip_marks(line)))
+        for line in text.splitlines()[:200]
+    )
 
 
 def sniff(source: Source, name: str) -> str:
@@ -114,8 +128,9 @@ def sniff_head(head: bytes, name: str, *, strict: bool = False) -> str:
         raise NotAChatExport("the file is empty", reason="empty")
     if b"\x00" in head:
         nul = head.index(b"\x00")
-        raise NotAChatExport("the file is binary, not a chat export", reason="binary",
-                             location=f"byte {nul}")
+        raise NotAChatExport(
+            "the file is binary, not a chat export", reason="binary", location=f"byte {nul}"
+        )
     text = head.decode("utf-8", "replace")
     # Before JSON: an iOS WhatsApp export starts with "[" too.
     if _whatsapp_like(text):
@@ -131,19 +146,25 @@ def sniff_head(head: bytes, name: str, *, strict: bool = False) -> str:
         raise NotAChatExport(
             "a JSON file, but not an export this service reads (Telegram result.json, "
             "DiscordChatExporter JSON, ChatGPT conversations.json, or JSON lines with "
-            "timestamp and text)", reason="unknown_json")
+            "timestamp and text)",
+            reason="unknown_json",
+        )
     if _csv_like(text):
         return "csv"
     if strict:
-        raise NotAChatExport("no WhatsApp message line, CSV header or JSON export in its first "
-                             f"{SNIFF_BYTES // 1024} KiB", reason="not_a_chat_export")
+        raise NotAChatExport(
+            "no WhatsApp message line, CSV header or JSON export in its first "
+            f"{SNIFF_BYTES // 1024} KiB",
+            reason="not_a_chat_export",
+        )
     # Nothing recognisable: the parser its name promises explains what is wrong (a bad .csv
     # gets the CSV parser's reason, not the WhatsApp parser's); any other name gets WhatsApp's.
     return _BY_SUFFIX.get(suffix, "whatsapp")
 
 
-def _sniffed(path: Path, names: list[str], limits: ArchiveLimits | None
-             ) -> list[tuple[str | NotAChatExport | None, Source]]:
+def _sniffed(
+    path: Path, names: list[str], limits: ArchiveLimits | None
+) -> list[tuple[str | NotAChatExport | None, Source]]:
     """``names`` with their formats, judged by their heads in one pass over the archive (opening
     it once per file costs a check of every entry each time: minutes for a few thousand files);
     one that is no export comes back as a :class:`NotAChatExport` for the caller to report."""
@@ -159,8 +180,9 @@ def _sniffed(path: Path, names: list[str], limits: ArchiveLimits | None
     return found
 
 
-def locate(path: Path, format: str | None, limits: ArchiveLimits | None = None
-           ) -> list[tuple[str | NotAChatExport | None, Source]]:
+def locate(
+    path: Path, format: str | None, limits: ArchiveLimits | None = None
+) -> list[tuple[str | NotAChatExport | None, Source]]:
     """The exports inside ``path`` as ``(format, source)``; ``format`` None means detect it, a
     :class:`NotAChatExport` that the entry was judged no export (the caller reports it).
 
@@ -175,25 +197,41 @@ def locate(path: Path, format: str | None, limits: ArchiveLimits | None = None
         return [(format or sniff(source, path.name), source)]
     entries = [e.name for e in file_entries(path, limits)]
     base = {name: name.rsplit("/", 1)[-1] for name in entries}
-    if format in (None, "slack") and any(b in ("channels.json", "users.json")
-                                         for b in base.values()):
+    if format in (None, "slack") and any(
+        b in ("channels.json", "users.json") for b in base.values()
+    ):
         return [("slack", Source(path, None, limits))]
     # Every well-known export file in the archive: one is an export zip (its other files are
     # media), several are an archive of exports (three WhatsApp chats, a Telegram and a ChatGPT
     # export side by side), and each of them is read.
-    known = [(entry_format, Source(path, name, limits))
-             for wanted, entry_format in _ENTRY_FORMATS if format in (None, entry_format)
-             for name in entries if base[name] == wanted]
+    known = [
+        (entry_format, Source(path, name, limits))
+        for wanted, entry_format in _ENTRY_FORMATS
+        if format in (None, entry_format)
+        for name in entries
+        if base[name] == wanted
+    ]
     suffixes = _FORCED_SUFFIXES.get(format or "", tuple(_SUFFIX_FORMATS))
-    candidates = [n for n in entries if Path(n).suffix.lower() in suffixes
-                  and not base[n].startswith(".") and not n.startswith("__MACOSX/")]
+    candidates = [
+        n
+        for n in entries
+        if Path(n).suffix.lower() in suffixes
+        and not base[n].startswith(".")
+        and not n.startswith("__MACOSX/")
+    ]
     if known:
         # Loose exports beside them are read too; one that is no export (the ChatGPT export's
         # user.json, a note, a document a chat shared) is reported as skipped.
         taken = {source.entry for _, source in known}
         loose = [name for name in candidates if name not in taken]
-        return [*known, *(_sniffed(path, loose, limits) if format is None else
-                          ((format, Source(path, name, limits)) for name in loose))]
+        return [
+            *known,
+            *(
+                _sniffed(path, loose, limits)
+                if format is None
+                else ((format, Source(path, name, limits)) for name in loose)
+            ),
+        ]
     if len(candidates) == 1:
         # A zip around one export (a WhatsApp "WhatsApp Chat with X.txt" with its media, ...).
         source = Source(path, candidates[0], limits)
@@ -203,4 +241,5 @@ def locate(path: Path, format: str | None, limits: ArchiveLimits | None = None
     raise NotAChatExport(
         "the archive holds no chat export this service reads (_chat.txt, conversations.json, "
         "result.json, a Slack export with channels.json, or .txt/.json/.csv/.jsonl files)",
-        reason="unknown_archive")
+        reason="unknown_archive",
+    )

@@ -66,9 +66,16 @@ class Diagnostics:
 
     def as_stats(self) -> dict[str, Any]:
         return {
-            "format": self.format, "variant": self.variant, **self.details,
-            "tz_assumption": self.tz_assumption, "messages": self.messages,
-            "system_events": self.system_events, "media": self.media, "deleted": self.deleted,
-            "edited": self.edited, "chats": len(self.chats), "skipped_lines": self.skipped_lines,
+            "format": self.format,
+            "variant": self.variant,
+            **self.details,
+            "tz_assumption": self.tz_assumption,
+            "messages": self.messages,
+            "system_events": self.system_events,
+            "media": self.media,
+            "deleted": self.deleted,
+            "edited": self.edited,
+            "chats": len(self.chats),
+            "skipped_lines": self.skipped_lines,
             "skipped_examples": list(self.skipped_examples),
         }

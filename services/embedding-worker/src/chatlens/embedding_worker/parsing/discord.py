@@ -24,8 +24,9 @@ from chatlens.shared.schemas import Attachment, ChatMessage, Reaction
 
 PLATFORM = "discord"
 ITEM_PREFIXES = frozenset({"messages.item"})
-_TEXT_TYPES = frozenset({"Default", "Reply", "ThreadStarterMessage", "ChatInputCommand",
-                         "ContextMenuCommand"})
+_TEXT_TYPES = frozenset(
+    {"Default", "Reply", "ThreadStarterMessage", "ChatInputCommand", "ContextMenuCommand"}
+)
 
 
 def _name(person: Any) -> str | None:
@@ -37,8 +38,9 @@ def _name(person: Any) -> str | None:
 class DiscordExport:
     format = PLATFORM
 
-    def __init__(self, source: Source, *, source_file: str, clock: Clock,
-                 chat_fallback: str) -> None:
+    def __init__(
+        self, source: Source, *, source_file: str, clock: Clock, chat_fallback: str
+    ) -> None:
         self.source, self.source_file, self.clock = source, source_file, clock
         self.chat_fallback = chat_fallback
         with source.open() as raw:
@@ -50,8 +52,9 @@ class DiscordExport:
         seq = 0
         with self.source.open() as raw:
             stream = jsonstream.events(jsonstream.TolerantReader(raw))
-            for _, index, item in jsonstream.collect(stream, ITEM_PREFIXES,
-                                                     on_scalar=meta.__setitem__):
+            for _, index, item in jsonstream.collect(
+                stream, ITEM_PREFIXES, on_scalar=meta.__setitem__
+            ):
                 path = f"$.messages[{index}]"
                 if not isinstance(item, dict):
                     self.diagnostics.skip(path, "a message that is not a JSON object")
@@ -72,8 +75,9 @@ class DiscordExport:
             return key, clean(f"{guild} / {channel}")
         return key, clean(channel or guild or self.chat_fallback)
 
-    def _message(self, item: dict[str, Any], meta: dict[str, Any], seq: int,
-                 path: str) -> ChatMessage | None:
+    def _message(
+        self, item: dict[str, Any], meta: dict[str, Any], seq: int, path: str
+    ) -> ChatMessage | None:
         original = item.get("timestamp")
         try:
             sent_at, had_offset = parse_time(str(original), self.clock)
@@ -84,10 +88,14 @@ class DiscordExport:
         native = str(item.get("id") or path)
         kind_name = item.get("type") or "Default"
         attachments = [
-            Attachment(name=clean(a.get("fileName")) or None, type="file",
-                       size=a.get("fileSizeBytes") if isinstance(a.get("fileSizeBytes"), int)
-                       else None)
-            for a in item.get("attachments") or [] if isinstance(a, dict)]
+            Attachment(
+                name=clean(a.get("fileName")) or None,
+                type="file",
+                size=a.get("fileSizeBytes") if isinstance(a.get("fileSizeBytes"), int) else None,
+            )
+            for a in item.get("attachments") or []
+            if isinstance(a, dict)
+        ]
         text = clean(item.get("content"))
         if kind_name in _TEXT_TYPES:
             kind = "media" if attachments and not text else "text"
@@ -101,15 +109,25 @@ class DiscordExport:
         reply_chat = str(reference.get("channelId") or chat_key)
         author = item.get("author") if isinstance(item.get("author"), dict) else {}
         return ChatMessage(
-            message_id=native_message_id(PLATFORM, chat_key, native), native_id=native,
-            platform=PLATFORM, chat=chat, sender=_name(author),
+            message_id=native_message_id(PLATFORM, chat_key, native),
+            native_id=native,
+            platform=PLATFORM,
+            chat=chat,
+            sender=_name(author),
             sender_id=str(author["id"]) if author.get("id") else None,
-            sent_at=sent_at, original_timestamp=clean(original),
+            sent_at=sent_at,
+            original_timestamp=clean(original),
             tz_assumption="offset in the file" if had_offset else self.clock.assumption,
-            kind=kind, text=text, seq=seq, source_file=self.source_file, source_path=path,
+            kind=kind,
+            text=text,
+            seq=seq,
+            source_file=self.source_file,
+            source_path=path,
             edited=bool(item.get("timestampEdited")),
             reply_to=native_message_id(PLATFORM, reply_chat, reply) if reply else None,
-            attachments=attachments, reactions=_reactions(item), thread_id=_thread_of(meta),
+            attachments=attachments,
+            reactions=_reactions(item),
+            thread_id=_thread_of(meta),
         )
 
 

@@ -83,8 +83,7 @@ class TolerantReader:
         return data
 
 
-def events(reader: TolerantReader, *, max_depth: int = MAX_DEPTH
-           ) -> Iterator[tuple[str, str, Any]]:
+def events(reader: TolerantReader, *, max_depth: int = MAX_DEPTH) -> Iterator[tuple[str, str, Any]]:
     """ijson's ``(prefix, event, value)`` stream, with malformed JSON as :class:`NotAChatExport`."""
     depth = 0
     prefix = ""
@@ -93,22 +92,32 @@ def events(reader: TolerantReader, *, max_depth: int = MAX_DEPTH
             if event in _STARTS:
                 depth += 1
                 if depth > max_depth:
-                    raise NotAChatExport(f"the JSON nests deeper than {max_depth} levels",
-                                         reason="too_deep", location=_where(prefix, reader))
+                    raise NotAChatExport(
+                        f"the JSON nests deeper than {max_depth} levels",
+                        reason="too_deep",
+                        location=_where(prefix, reader),
+                    )
             elif event in _ENDS:
                 depth -= 1
             yield prefix, event, value
     except UnicodeDecodeError:
-        raise NotAChatExport("the JSON is not valid UTF-8", reason="invalid_utf8",
-                             location=_where(prefix, reader)) from None
+        raise NotAChatExport(
+            "the JSON is not valid UTF-8", reason="invalid_utf8", location=_where(prefix, reader)
+        ) from None
     except ijson.JSONError as exc:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "malformed JSON"
-        reason = "truncated_json" if "premature EOF" in detail or "Incomplete" in detail \
+        reason = (
+            "truncated_json"
+            if "premature EOF" in detail or "Incomplete" in detail
             else "invalid_json"
+        )
         if "UTF8" in detail or "UTF-8" in detail:
             reason = "invalid_utf8"
-        raise NotAChatExport(f"the JSON is malformed or truncated: {detail}", reason=reason,
-                             location=_where(prefix, reader)) from None
+        raise NotAChatExport(
+            f"the JSON is malformed or truncated: {detail}",
+            reason=reason,
+            location=_where(prefix, reader),
+        ) from None
 
 
 def _where(prefix: str, reader: TolerantReader) -> str:
@@ -116,10 +125,12 @@ def _where(prefix: str, reader: TolerantReader) -> str:
     return f"{path}, near byte {reader.offset}"
 
 
-def collect(stream: Iterator[tuple[str, str, Any]], item_prefixes: frozenset[str],
-            on_scalar: Callable[[str, Any], None] | None = None,
-            on_start: Callable[[str], None] | None = None,
-            ) -> Iterator[tuple[str, int, Any]]:
+def collect(
+    stream: Iterator[tuple[str, str, Any]],
+    item_prefixes: frozenset[str],
+    on_scalar: Callable[[str, Any], None] | None = None,
+    on_start: Callable[[str], None] | None = None,
+) -> Iterator[tuple[str, int, Any]]:
     """``(prefix, index, value)`` of each array item found at one of ``item_prefixes``.
 
     ``prefix`` is ijson's (``"chats.list.item.messages.item"``), ``index`` the item's place in

@@ -78,16 +78,28 @@ _EDITED = re.compile(
 )
 EDITED_MARKER = "<This message was edited>"
 # Compared without a final full stop, which some app versions write and others do not.
-_DELETED = frozenset({
-    "This message was deleted", "You deleted this message",
-    "Se eliminó este mensaje", "Eliminaste este mensaje", "Este mensaje fue eliminado",
-    "Diese Nachricht wurde gelöscht", "Du hast diese Nachricht gelöscht",
-    "Ce message a été supprimé", "Vous avez supprimé ce message",
-    "Esta mensagem foi apagada", "Você apagou esta mensagem", "Mensagem apagada",
-    "Questo messaggio è stato eliminato", "Hai eliminato questo messaggio",
-    "Dit bericht is verwijderd", "Je hebt dit bericht verwijderd",
-    "Tämä viesti poistettiin", "Poistit tämän viestin",
-})
+_DELETED = frozenset(
+    {
+        "This message was deleted",
+        "You deleted this message",
+        "Se eliminó este mensaje",
+        "Eliminaste este mensaje",
+        "Este mensaje fue eliminado",
+        "Diese Nachricht wurde gelöscht",
+        "Du hast diese Nachricht gelöscht",
+        "Ce message a été supprimé",
+        "Vous avez supprimé ce message",
+        "Esta mensagem foi apagada",
+        "Você apagou esta mensagem",
+        "Mensagem apagada",
+        "Questo messaggio è stato eliminato",
+        "Hai eliminato questo messaggio",
+        "Dit bericht is verwijderd",
+        "Je hebt dit bericht verwijderd",
+        "Tämä viesti poistettiin",
+        "Poistit tämän viestin",
+    }
+)
 _MEDIA = re.compile(
     r"""
     # Android, per locale (either case: WhatsApp has shipped both).
@@ -128,8 +140,9 @@ def normalise(marks_free: str) -> str:
     return marks_free.translate(_SPACES)
 
 
-def split_sender(rest: str, *, marked: bool,
-                 chat: str | None = None) -> tuple[str | None, str, bool]:
+def split_sender(
+    rest: str, *, marked: bool, chat: str | None = None
+) -> tuple[str | None, str, bool]:
     """``(sender, text, is_system)`` of what follows a header.
 
     ``marked`` says the raw line had a U+200E, which iOS puts on system lines; ``chat`` is the
@@ -139,7 +152,7 @@ def split_sender(rest: str, *, marked: bool,
     if match is None:
         return None, rest, True
     sender = _NON_CONTACT.sub("", normalise(match["sender"]).strip())
-    text = rest[match.end():]
+    text = rest[match.end() :]
     if " " in sender and _SYSTEM_VERB.search(sender):
         return None, rest, True
     if _ENCRYPTION.match(text) or ((marked or sender == chat) and _SYSTEM_TEXT.match(text)):

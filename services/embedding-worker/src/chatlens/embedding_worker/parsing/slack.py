@@ -30,13 +30,30 @@ from chatlens.shared.schemas import Attachment, ChatMessage, Reaction
 PLATFORM = "slack"
 ASSUMPTION = "exact (unix time)"
 LISTS = ("channels.json", "groups.json", "mpims.json", "dms.json")
-SERVICE_SUBTYPES = frozenset({
-    "channel_join", "channel_leave", "group_join", "group_leave", "channel_topic",
-    "channel_purpose", "channel_name", "channel_archive", "channel_unarchive", "group_topic",
-    "group_purpose", "group_name", "group_archive", "group_unarchive", "pinned_item",
-    "unpinned_item", "bot_add", "bot_remove", "reminder_add",
-    "channel_convert_to_private",
-})
+SERVICE_SUBTYPES = frozenset(
+    {
+        "channel_join",
+        "channel_leave",
+        "group_join",
+        "group_leave",
+        "channel_topic",
+        "channel_purpose",
+        "channel_name",
+        "channel_archive",
+        "channel_unarchive",
+        "group_topic",
+        "group_purpose",
+        "group_name",
+        "group_archive",
+        "group_unarchive",
+        "pinned_item",
+        "unpinned_item",
+        "bot_add",
+        "bot_remove",
+        "reminder_add",
+        "channel_convert_to_private",
+    }
+)
 _DELETED = frozenset({"tombstone", "message_deleted"})
 
 
@@ -61,15 +78,18 @@ def _read_array(source: Source) -> Iterator[tuple[int, Any]]:
 class SlackExport:
     format = PLATFORM
 
-    def __init__(self, source: Source, *, source_file: str, clock: Clock,
-                 chat_fallback: str) -> None:
+    def __init__(
+        self, source: Source, *, source_file: str, clock: Clock, chat_fallback: str
+    ) -> None:
         self.source, self.source_file = source, source_file
         names = [e.name for e in file_entries(source.path, source.limits)]
-        anchor = next((n for n in names if n.rsplit("/", 1)[-1] in ("channels.json", "users.json")),
-                      None)
+        anchor = next(
+            (n for n in names if n.rsplit("/", 1)[-1] in ("channels.json", "users.json")), None
+        )
         if anchor is None:
-            raise NotAChatExport("a Slack export needs channels.json or users.json",
-                                 reason="not_a_chat_export")
+            raise NotAChatExport(
+                "a Slack export needs channels.json or users.json", reason="not_a_chat_export"
+            )
         self.root = anchor.rsplit("/", 1)[0] + "/" if "/" in anchor else ""
         self.days: dict[str, list[str]] = {}
         for name in names:
@@ -91,20 +111,24 @@ class SlackExport:
                 if isinstance(user, dict) and user.get("id"):
                     profile = user.get("profile") if isinstance(user.get("profile"), dict) else {}
                     # The display name, as Slack shows a user; the real name is kept beside it.
-                    users[user["id"]] = clean(profile.get("display_name") or user.get("real_name")
-                                              or profile.get("real_name") or user.get("name")
-                                              or user["id"])
+                    users[user["id"]] = clean(
+                        profile.get("display_name")
+                        or user.get("real_name")
+                        or profile.get("real_name")
+                        or user.get("name")
+                        or user["id"]
+                    )
                     real = clean(user.get("real_name") or profile.get("real_name") or "")
                     if real and real.casefold() != users[user["id"]].casefold():
                         self.real_names[user["id"]] = real
         return users
 
-    def _alias(self, item: dict[str, Any], profile: dict[str, Any],
-               sender: str | None) -> str | None:
+    def _alias(
+        self, item: dict[str, Any], profile: dict[str, Any], sender: str | None
+    ) -> str | None:
         """The sender's real name where it differs from the name shown: from users.json, else
         from the message's own ``user_profile``."""
-        real = self.real_names.get(item.get("user") or "") or clean(
-            profile.get("real_name") or "")
+        real = self.real_names.get(item.get("user") or "") or clean(profile.get("real_name") or "")
         return real if real and sender and real.casefold() != clean(sender).casefold() else None
 
     def _conversations(self, names: list[str]) -> list[Conversation]:
@@ -141,22 +165,25 @@ class SlackExport:
                         seq += 1
                         yield self.diagnostics.count(message)
 
-    def _day(self, archive: SafeZip, day: str, conversation: Conversation,
-             seq: int) -> Iterator[ChatMessage]:
+    def _day(
+        self, archive: SafeZip, day: str, conversation: Conversation, seq: int
+    ) -> Iterator[ChatMessage]:
         with refusals_as_errors(), archive.open(day) as raw:
             for index, item in _items(raw):
                 path = f"{day}[{index}]"
                 if not isinstance(item, dict):
                     self.diagnostics.skip(path, "a message that is not a JSON object")
                     continue
-                message = self.diagnostics.attempt(path, self._message, item, conversation,
-                                                   seq, path)
+                message = self.diagnostics.attempt(
+                    path, self._message, item, conversation, seq, path
+                )
                 if message is not None:
                     seq += 1
                     yield message
 
-    def _message(self, item: dict[str, Any], conversation: Conversation, seq: int,
-                 path: str) -> ChatMessage | None:
+    def _message(
+        self, item: dict[str, Any], conversation: Conversation, seq: int, path: str
+    ) -> ChatMessage | None:
         ts = item.get("ts")
         try:
             sent_at = from_unix(ts)
@@ -167,16 +194,29 @@ class SlackExport:
         user = item.get("user") or item.get("bot_id")
         profile = item.get("user_profile") if isinstance(item.get("user_profile"), dict) else {}
         bot = item.get("bot_profile") if isinstance(item.get("bot_profile"), dict) else {}
-        sender = (self.users.get(item.get("user") or "") or profile.get("display_name")
-                  or profile.get("real_name") or item.get("username") or bot.get("name") or user)
+        sender = (
+            self.users.get(item.get("user") or "")
+            or profile.get("display_name")
+            or profile.get("real_name")
+            or item.get("username")
+            or bot.get("name")
+            or user
+        )
         # A bot's post (``bot_message``: deploy notices, alerts) is a message its bot wrote,
         # not an event; an integration often leaves ``text`` empty and says it in attachments.
-        text = mrkdwn.resolve(clean(item.get("text") or _legacy_attachments(item)),
-                              self.users, self.channel_names)
-        attachments = [Attachment(name=clean(f.get("name") or f.get("title")) or None,
-                                  type=f.get("filetype"), mime=f.get("mimetype"),
-                                  size=f.get("size") if isinstance(f.get("size"), int) else None)
-                       for f in item.get("files") or [] if isinstance(f, dict)]
+        text = mrkdwn.resolve(
+            clean(item.get("text") or _legacy_attachments(item)), self.users, self.channel_names
+        )
+        attachments = [
+            Attachment(
+                name=clean(f.get("name") or f.get("title")) or None,
+                type=f.get("filetype"),
+                mime=f.get("mimetype"),
+                size=f.get("size") if isinstance(f.get("size"), int) else None,
+            )
+            for f in item.get("files") or []
+            if isinstance(f, dict)
+        ]
         if subtype in SERVICE_SUBTYPES:
             kind = "service"
         elif subtype in _DELETED:
@@ -189,20 +229,37 @@ class SlackExport:
         key = conversation.id
         parent = native_message_id(PLATFORM, key, thread_ts) if thread_ts else None
         return ChatMessage(
-            message_id=native_message_id(PLATFORM, key, ts), native_id=str(ts),
-            platform=PLATFORM, chat=conversation.name, sender=clean(sender) if sender else None,
-            sender_id=str(user) if user else None, sent_at=sent_at, original_timestamp=str(ts),
+            message_id=native_message_id(PLATFORM, key, ts),
+            native_id=str(ts),
+            platform=PLATFORM,
+            chat=conversation.name,
+            sender=clean(sender) if sender else None,
+            sender_id=str(user) if user else None,
+            sent_at=sent_at,
+            original_timestamp=str(ts),
             sender_alias=self._alias(item, profile, sender),
-            tz_assumption=ASSUMPTION, kind=kind, text=text, seq=seq,
-            source_file=self.source_file, source_path=path, edited=bool(item.get("edited")),
-            deleted=kind == "deleted", thread_id=parent,
+            tz_assumption=ASSUMPTION,
+            kind=kind,
+            text=text,
+            seq=seq,
+            source_file=self.source_file,
+            source_path=path,
+            edited=bool(item.get("edited")),
+            deleted=kind == "deleted",
+            thread_id=parent,
             reply_to=parent if thread_ts and thread_ts != ts else None,
-            attachments=attachments, reactions=[
-                Reaction(emoji=clean(r.get("name")) or "?",
-                         count=r.get("count") if isinstance(r.get("count"), int) else 1,
-                         users=[self.users.get(u, u) for u in r.get("users") or []
-                                if isinstance(u, str)])
-                for r in item.get("reactions") or [] if isinstance(r, dict)],
+            attachments=attachments,
+            reactions=[
+                Reaction(
+                    emoji=clean(r.get("name")) or "?",
+                    count=r.get("count") if isinstance(r.get("count"), int) else 1,
+                    users=[
+                        self.users.get(u, u) for u in r.get("users") or [] if isinstance(u, str)
+                    ],
+                )
+                for r in item.get("reactions") or []
+                if isinstance(r, dict)
+            ],
         )
 
 
@@ -213,8 +270,11 @@ def _legacy_attachments(item: dict[str, Any]) -> str:
     for part in item.get("attachments") or []:
         if not isinstance(part, dict):
             continue
-        shown = [str(part[k]) for k in ("pretext", "title", "text")
-                 if isinstance(part.get(k), str) and part[k].strip()]
+        shown = [
+            str(part[k])
+            for k in ("pretext", "title", "text")
+            if isinstance(part.get(k), str) and part[k].strip()
+        ]
         if not shown and isinstance(part.get("fallback"), str):
             shown = [part["fallback"]]
         lines.append(" ".join(shown))

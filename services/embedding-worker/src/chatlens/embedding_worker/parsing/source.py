@@ -38,8 +38,9 @@ class Source:
             try:
                 stream = archive.open(self.entry)
             except KeyError:
-                raise NotAChatExport(f"the archive has no entry {self.entry!r}",
-                                     reason="missing_entry") from None
+                raise NotAChatExport(
+                    f"the archive has no entry {self.entry!r}", reason="missing_entry"
+                ) from None
             with refusals_as_errors(), stream:
                 yield stream
 

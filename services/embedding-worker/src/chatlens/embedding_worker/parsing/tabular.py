@@ -67,16 +67,26 @@ def mapping_for(headers: list[str]) -> dict[str, str]:
     if missing:
         raise NotAChatExport(
             f"no {' or '.join(missing)} column among {headers[:12]}; name them as in the "
-            "column mapping (timestamp, sender, text, chat, id)", reason="no_column_mapping",
-            location="line 1")
+            "column mapping (timestamp, sender, text, chat, id)",
+            reason="no_column_mapping",
+            location="line 1",
+        )
     return found
 
 
 class TabularExport:
     """CSV (``format="csv"``) or JSON Lines (``format="jsonl"``)."""
 
-    def __init__(self, source: Source, *, format: str, source_file: str, clock: Clock,
-                 chat_fallback: str, dayfirst: bool = False) -> None:
+    def __init__(
+        self,
+        source: Source,
+        *,
+        format: str,
+        source_file: str,
+        clock: Clock,
+        chat_fallback: str,
+        dayfirst: bool = False,
+    ) -> None:
         self.source, self.format, self.source_file = source, format, source_file
         self.clock, self.chat_fallback, self.dayfirst = clock, chat_fallback, dayfirst
         self.total = None
@@ -92,11 +102,15 @@ class TabularExport:
         """``(line, row)``; row is None for a line that is no record (reported, then skipped)."""
         for text in self._text():
             try:
-                yield from (self._csv_rows(text) if self.format == "csv" else
-                            self._jsonl_rows(text))
+                yield from (
+                    self._csv_rows(text) if self.format == "csv" else self._jsonl_rows(text)
+                )
             except UnicodeDecodeError as exc:
-                raise NotAChatExport("the file is not UTF-8 text", reason="invalid_utf8",
-                                     location=f"byte {exc.start} of a block") from None
+                raise NotAChatExport(
+                    "the file is not UTF-8 text",
+                    reason="invalid_utf8",
+                    location=f"byte {exc.start} of a block",
+                ) from None
 
     def _csv_rows(self, text: io.TextIOWrapper) -> Iterator[tuple[int, dict[str, Any] | None]]:
         csv.field_size_limit(MAX_FIELD)
@@ -106,8 +120,9 @@ class TabularExport:
         except StopIteration:
             raise NotAChatExport("the CSV file is empty", reason="empty") from None
         except csv.Error as exc:
-            raise NotAChatExport(f"the CSV header cannot be read: {exc}", reason="invalid_csv",
-                                 location="line 1") from None
+            raise NotAChatExport(
+                f"the CSV header cannot be read: {exc}", reason="invalid_csv", location="line 1"
+            ) from None
         self.columns = mapping_for(headers)
         while True:
             start = reader.line_num + 1  # a quoted field may span lines: report the first
@@ -132,8 +147,11 @@ class TabularExport:
                 record = json.loads(line)
             except (ValueError, RecursionError) as exc:
                 if self.columns is None:
-                    raise NotAChatExport(f"not a JSON object: {exc}", reason="invalid_json",
-                                         location=f"line {line_no}") from None
+                    raise NotAChatExport(
+                        f"not a JSON object: {exc}",
+                        reason="invalid_json",
+                        location=f"line {line_no}",
+                    ) from None
                 self.diagnostics.skip(line_no, "not a JSON object")
                 continue
             if not isinstance(record, dict):
@@ -157,14 +175,16 @@ class TabularExport:
         seq = 0
         for line_no, row in self._rows():
             assert row is not None
-            message = self.diagnostics.attempt(line_no, self._message, row, line_no, seq,
-                                               identities)
+            message = self.diagnostics.attempt(
+                line_no, self._message, row, line_no, seq, identities
+            )
             if message is not None:
                 seq += 1
                 yield self.diagnostics.count(message)
 
-    def _message(self, row: dict[str, Any], line_no: int, seq: int,
-                 identities: dict[str, MessageIdentity]) -> ChatMessage | None:
+    def _message(
+        self, row: dict[str, Any], line_no: int, seq: int, identities: dict[str, MessageIdentity]
+    ) -> ChatMessage | None:
         def get(field: str) -> Any:
             column = self.columns.get(field) if self.columns else None
             value = row.get(column) if column else None
@@ -191,10 +211,17 @@ class TabularExport:
             message_id, native = identity.next_id(sent_at, sender, text), None
         reply = get("reply_to")
         return ChatMessage(
-            message_id=message_id, native_id=clean(native) if native is not None else None,
-            platform=self.format, chat=chat, sender=sender, sent_at=sent_at,
+            message_id=message_id,
+            native_id=clean(native) if native is not None else None,
+            platform=self.format,
+            chat=chat,
+            sender=sender,
+            sent_at=sent_at,
             original_timestamp=clean(original),
             tz_assumption="offset in the file" if had_offset else self.clock.assumption,
-            text=text, seq=seq, source_file=self.source_file, source_line=line_no,
+            text=text,
+            seq=seq,
+            source_file=self.source_file,
+            source_line=line_no,
             reply_to=native_message_id(self.format, chat, clean(reply)) if reply else None,
         )

@@ -72,8 +72,11 @@ def rebuild_text(message: dict[str, Any]) -> str:
         return "".join(clean(e.get("text")) for e in entities if isinstance(e, dict))
     text = message.get("text")
     if isinstance(text, list):
-        return "".join(clean(p) if isinstance(p, str) else clean(p.get("text"))
-                       for p in text if isinstance(p, (str, dict)))
+        return "".join(
+            clean(p) if isinstance(p, str) else clean(p.get("text"))
+            for p in text
+            if isinstance(p, (str, dict))
+        )
     return clean(text) if isinstance(text, str) else ""
 
 
@@ -86,14 +89,23 @@ def _file_name(path: Any) -> str | None:
 def _attachments(message: dict[str, Any]) -> list[Attachment]:
     found = []
     if "photo" in message:
-        found.append(Attachment(name=_file_name(message["photo"]), type="photo",
-                                size=_int(message.get("photo_file_size"))))
+        found.append(
+            Attachment(
+                name=_file_name(message["photo"]),
+                type="photo",
+                size=_int(message.get("photo_file_size")),
+            )
+        )
     if "file" in message:
         name = message.get("file_name") or _file_name(message["file"])
-        found.append(Attachment(name=clean(name) or None,
-                                type=message.get("media_type") or "file",
-                                mime=message.get("mime_type"),
-                                size=_int(message.get("file_size"))))
+        found.append(
+            Attachment(
+                name=clean(name) or None,
+                type=message.get("media_type") or "file",
+                mime=message.get("mime_type"),
+                size=_int(message.get("file_size")),
+            )
+        )
     for key, kind in (("location_information", "location"), ("contact_information", "contact")):
         if key in message:
             found.append(Attachment(type=kind))
@@ -106,10 +118,14 @@ def _reactions(message: dict[str, Any]) -> list[Reaction]:
         if not isinstance(reaction, dict):
             continue
         emoji = reaction.get("emoji") or reaction.get("document_id") or reaction.get("type", "?")
-        users = [clean(r.get("from")) for r in reaction.get("recent") or []
-                 if isinstance(r, dict) and r.get("from")]
-        found.append(Reaction(emoji=clean(emoji), count=_int(reaction.get("count")) or 1,
-                              users=users))
+        users = [
+            clean(r.get("from"))
+            for r in reaction.get("recent") or []
+            if isinstance(r, dict) and r.get("from")
+        ]
+        found.append(
+            Reaction(emoji=clean(emoji), count=_int(reaction.get("count")) or 1, users=users)
+        )
     return found
 
 
@@ -130,8 +146,9 @@ class TelegramExport:
 
     format = PLATFORM
 
-    def __init__(self, source: Source, *, source_file: str, clock: Clock,
-                 chat_fallback: str) -> None:
+    def __init__(
+        self, source: Source, *, source_file: str, clock: Clock, chat_fallback: str
+    ) -> None:
         self.source, self.source_file, self.clock = source, source_file, clock
         self.chat_fallback = chat_fallback
         with source.open() as raw:
@@ -143,11 +160,16 @@ class TelegramExport:
         seq = 0
         with self.source.open() as raw:
             stream = jsonstream.events(jsonstream.TolerantReader(raw))
-            for _prefix, index, item in jsonstream.collect(stream, ITEM_PREFIXES,
-                                                          chats.on_scalar, chats.on_start):
+            for _prefix, index, item in jsonstream.collect(
+                stream, ITEM_PREFIXES, chats.on_scalar, chats.on_start
+            ):
                 self.diagnostics.variant = "account" if chats.number >= 0 else "chat"
-                path = (f"$.{chats.meta['_base'].replace('.item', f'[{chats.number}]')}"
-                        f".messages[{index}]" if chats.number >= 0 else f"$.messages[{index}]")
+                path = (
+                    f"$.{chats.meta['_base'].replace('.item', f'[{chats.number}]')}"
+                    f".messages[{index}]"
+                    if chats.number >= 0
+                    else f"$.messages[{index}]"
+                )
                 if not isinstance(item, dict):
                     self.diagnostics.skip(path, "a message that is not a JSON object")
                     continue
@@ -157,8 +179,9 @@ class TelegramExport:
                 seq += 1
                 yield self.diagnostics.count(message)
 
-    def _message(self, item: dict[str, Any], chats: _Chats, seq: int,
-                 path: str) -> ChatMessage | None:
+    def _message(
+        self, item: dict[str, Any], chats: _Chats, seq: int, path: str
+    ) -> ChatMessage | None:
         sent_at, original, assumption = self._time(item)
         if sent_at is None:
             self.diagnostics.skip(path, "a message without a valid date")
@@ -181,18 +204,31 @@ class TelegramExport:
             elif attachments:
                 kind = "media"
         reply = item.get("reply_to_message_id")
-        message_id = (native_message_id(PLATFORM, chat_key, native) if native is not None
-                      else native_message_id(PLATFORM, chat_key, f"{path}"))
+        message_id = (
+            native_message_id(PLATFORM, chat_key, native)
+            if native is not None
+            else native_message_id(PLATFORM, chat_key, f"{path}")
+        )
         return ChatMessage(
-            message_id=message_id, native_id=None if native is None else str(native),
-            platform=PLATFORM, chat=chats.name, sender=clean(sender) if sender else None,
-            sender_id=clean(sender_id) if sender_id else None, sent_at=sent_at,
-            original_timestamp=original, tz_assumption=assumption, kind=kind, text=text,
-            seq=seq, source_file=self.source_file, source_path=path,
+            message_id=message_id,
+            native_id=None if native is None else str(native),
+            platform=PLATFORM,
+            chat=chats.name,
+            sender=clean(sender) if sender else None,
+            sender_id=clean(sender_id) if sender_id else None,
+            sent_at=sent_at,
+            original_timestamp=original,
+            tz_assumption=assumption,
+            kind=kind,
+            text=text,
+            seq=seq,
+            source_file=self.source_file,
+            source_path=path,
             edited=bool(item.get("edited") or item.get("edited_unixtime")),
             reply_to=native_message_id(PLATFORM, chat_key, reply) if reply is not None else None,
             forwarded_from=clean(item["forwarded_from"]) if item.get("forwarded_from") else None,
-            attachments=attachments, reactions=_reactions(item),
+            attachments=attachments,
+            reactions=_reactions(item),
         )
 
     def _time(self, item: dict[str, Any]) -> tuple[datetime | None, str | None, str]:
@@ -202,8 +238,11 @@ class TelegramExport:
             if unix not in (None, ""):
                 return from_unix(unix), clean(original or unix), "exact (date_unixtime)"
             if isinstance(original, str):
-                return (self.clock.to_utc(datetime.fromisoformat(original).replace(tzinfo=None)),
-                        original, self.clock.assumption)
+                return (
+                    self.clock.to_utc(datetime.fromisoformat(original).replace(tzinfo=None)),
+                    original,
+                    self.clock.assumption,
+                )
         except (ValueError, OverflowError, OSError, TypeError):
             pass
         return None, clean(original) if original else None, self.clock.assumption
@@ -213,8 +252,9 @@ def _service_text(action: str, item: dict[str, Any]) -> str:
     """A readable line for a service event that has no text of its own."""
     actor = clean(item.get("actor")) or "someone"
     words = action.replace("_", " ")
-    detail = item.get("title") or ", ".join(clean(m) for m in item.get("members") or []
-                                             if isinstance(m, str))
+    detail = item.get("title") or ", ".join(
+        clean(m) for m in item.get("members") or [] if isinstance(m, str)
+    )
     if action in _CALL_ACTIONS and item.get("duration_seconds") is not None:
         detail = f"{item['duration_seconds']} s"
     return f"{actor}: {words}" + (f" ({clean(detail)})" if detail else "")

@@ -43,8 +43,9 @@ def read_date(d1: str, d2: str, d3: str, order: DateOrder) -> date | None:
     return _date(_year(d3), int(d1), int(d2))
 
 
-def read_time(hour: str, minute: str, second: str | None,
-              ampm: str | None) -> tuple[int, int, int] | None:
+def read_time(
+    hour: str, minute: str, second: str | None, ampm: str | None
+) -> tuple[int, int, int] | None:
     """``(hour, minute, second)`` on a 24-hour clock; None if out of range."""
     h, m, s = int(hour), int(minute), int(second or 0)
     if ampm:

@@ -52,14 +52,18 @@ def _sniff(source: Source) -> None:
         raise NotAChatExport("the file is empty", reason="empty")
     if b"\x00" in head:
         nul = head.index(b"\x00")
-        raise NotAChatExport("the file is binary, not a WhatsApp text export", reason="binary",
-                             location=f"byte {nul}")
+        raise NotAChatExport(
+            "the file is binary, not a WhatsApp text export",
+            reason="binary",
+            location=f"byte {nul}",
+        )
     try:
         # Unless the whole file fits, the block may end inside a multi-byte character.
         codecs.getincrementaldecoder("utf-8")().decode(head, final=len(head) < SNIFF_BYTES)
     except UnicodeDecodeError as exc:
-        raise NotAChatExport("the file is not UTF-8 text", reason="invalid_utf8",
-                             location=f"byte {exc.start}") from None
+        raise NotAChatExport(
+            "the file is not UTF-8 text", reason="invalid_utf8", location=f"byte {exc.start}"
+        ) from None
 
 
 def _read_lines(source: Source) -> Iterator[tuple[int, str]]:
@@ -91,9 +95,10 @@ def scan(path: Path | Source) -> Layout:
     count = vote.year_first if order == "year-first" else vote.valid[order]
     if count == 0:
         raise NotAChatExport(
-            "no line looks like a WhatsApp message (\"31/12/2023, 21:15 - Name: text\" or "
-            "\"[31/12/2023, 21:15:42] Name: text\"); is this a WhatsApp chat export?",
-            reason="no_messages")
+            'no line looks like a WhatsApp message ("31/12/2023, 21:15 - Name: text" or '
+            '"[31/12/2023, 21:15:42] Name: text"); is this a WhatsApp chat export?',
+            reason="no_messages",
+        )
     clock = "mixed" if twelve and twenty_four else ("12h" if twelve else "24h")
     return Layout("whatsapp-ios" if ios > android else "whatsapp-android", order, clock, count)
 
@@ -119,9 +124,14 @@ class WhatsAppExport:
 
     format = PLATFORM
 
-    def __init__(self, path: Path | Source, *, source_file: str | None = None,
-                 chat: str | None = None,
-                 timezone: str | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | Source,
+        *,
+        source_file: str | None = None,
+        chat: str | None = None,
+        timezone: str | None = None,
+    ) -> None:
         self.path = _as_source(path)
         self.source_file = source_file or (self.path.entry or self.path.path.name)
         self.chat = chat or chat_name(self.source_file)
@@ -132,9 +142,15 @@ class WhatsAppExport:
         self.layout = scan(self.path)
         self.total = self.layout.messages
         self.diagnostics = Diagnostics(
-            PLATFORM, self.clock.assumption, variant=self.layout.format.removeprefix("whatsapp-"),
-            details={"chat": self.chat, "date_order": self.layout.date_order,
-                     "clock": self.layout.clock})
+            PLATFORM,
+            self.clock.assumption,
+            variant=self.layout.format.removeprefix("whatsapp-"),
+            details={
+                "chat": self.chat,
+                "date_order": self.layout.date_order,
+                "clock": self.layout.clock,
+            },
+        )
 
     def messages(self) -> Iterator[ChatMessage]:
         """Second pass: the messages in file order; fills :attr:`diagnostics` as it goes."""
@@ -159,8 +175,9 @@ class WhatsAppExport:
                 seq += 1
             # Sender and text come from the marks-free line, not the space-normalised one, so a
             # narrow space typed inside a message stays; both have the same positions.
-            sender, text, is_system = lines.split_sender(marks_free[match.end():],
-                                                         marked="\u200e" in raw, chat=self.chat)
+            sender, text, is_system = lines.split_sender(
+                marks_free[match.end() :], marked="\u200e" in raw, chat=self.chat
+            )
             written = lines.normalise(marks_free[: match.end()]).strip(" []-\u2013")
             pending = _Pending(line_no, local, sender, is_system, [text], written)
         if pending is not None:
@@ -177,19 +194,36 @@ class WhatsAppExport:
         kind, text, edited = lines.classify("\n".join(pending.parts).strip(), pending.is_system)
         sent_at = self.clock.to_utc(pending.local)
         name = lines.attachment_name(text) if kind == "media" else None
-        return self.diagnostics.count(ChatMessage(
-            message_id=identity.next_id(sent_at, pending.sender, text),
-            platform=PLATFORM, chat=self.chat, sender=pending.sender, sent_at=sent_at,
-            tz_assumption=self.clock.assumption, kind=kind, text=text, seq=seq,
-            source_file=self.source_file, source_line=pending.line_no, edited=edited,
-            source_path=self.path.entry, original_timestamp=pending.written,
-            deleted=kind == "deleted",
-            attachments=[Attachment(name=name)] if name else [],
-        ))
+        return self.diagnostics.count(
+            ChatMessage(
+                message_id=identity.next_id(sent_at, pending.sender, text),
+                platform=PLATFORM,
+                chat=self.chat,
+                sender=pending.sender,
+                sent_at=sent_at,
+                tz_assumption=self.clock.assumption,
+                kind=kind,
+                text=text,
+                seq=seq,
+                source_file=self.source_file,
+                source_line=pending.line_no,
+                edited=edited,
+                source_path=self.path.entry,
+                original_timestamp=pending.written,
+                deleted=kind == "deleted",
+                attachments=[Attachment(name=name)] if name else [],
+            )
+        )
 
 
-def parse_file(path: Path | str, *, source_file: str | None = None, chat: str | None = None,
-               timezone: str | None = None) -> Iterator[ChatMessage]:
+def parse_file(
+    path: Path | str,
+    *,
+    source_file: str | None = None,
+    chat: str | None = None,
+    timezone: str | None = None,
+) -> Iterator[ChatMessage]:
     """The messages of one export, streamed: both passes in one call."""
-    return WhatsAppExport(Path(path), source_file=source_file, chat=chat,
-                          timezone=timezone).messages()
+    return WhatsAppExport(
+        Path(path), source_file=source_file, chat=chat, timezone=timezone
+    ).messages()

@@ -76,75 +76,130 @@ def _route(report: str, query: type[AnalyticsQuery], answer: type, summary: str)
     def view(collection_id: str):
         given = parsed(query).model_dump()
         filters = {name: given.pop(name) for name in FILTERS}
-        return analytics.run_report(deps.backends(), deps.caller(), collection_id, report,
-                                    analytics.ReportQuery(**filters, options=given))
+        return analytics.run_report(
+            deps.backends(),
+            deps.caller(),
+            collection_id,
+            report,
+            analytics.ReportQuery(**filters, options=given),
+        )
 
     view.__name__ = view.__qualname__ = report  # the endpoint's name, and the document's
     view.__doc__ = summary
     documented = spec.validate(
-        query=query, resp=Response(HTTP_200=answer, **refusals(404, 409, 422, 503)),
-        tags=["analytics"], skip_validation=True)
+        query=query,
+        resp=Response(HTTP_200=answer, **refusals(404, 409, 422, 503)),
+        tags=["analytics"],
+        skip_validation=True,
+    )
     bp.get(f"/<collection_id>/analytics/{report}")(documented(requires(SEARCH_READ)(view)))
 
 
-_route("overview", AnalyticsQuery, OverviewOut,
-       "Totals, span, busiest times, streaks and silences.")
-_route("activity", ActivityQuery, ActivityOut,
-       "Messages over time, the hour x weekday heatmap, message lengths.")
-_route("people", PeopleQuery, PeopleOut,
-       "Per sender: counts, habits, conversations, replies and response times.")
-_route("conversations", ConversationsQuery, ConversationsOut,
-       "Conversations split by a silence: how many, how long, who starts and ends them.")
-_route("interaction", InteractionQuery, InteractionOut,
-       "Who replies to whom and how fast, turn-taking, mentions, threads and reply trees.")
-_route("language", LanguageQuery, LanguageOut,
-       "Top words and phrases, emoji, link domains, sentiment by month.")
-_route("calendar", CalendarQuery, CalendarOut,
-       "Messages per day of one year (a calendar heatmap).")
-_route("identities", IdentitiesQuery, IdentitiesOut,
-       "People across platforms: senders that look like one person, with the evidence.")
+_route(
+    "overview", AnalyticsQuery, OverviewOut, "Totals, span, busiest times, streaks and silences."
+)
+_route(
+    "activity",
+    ActivityQuery,
+    ActivityOut,
+    "Messages over time, the hour x weekday heatmap, message lengths.",
+)
+_route(
+    "people",
+    PeopleQuery,
+    PeopleOut,
+    "Per sender: counts, habits, conversations, replies and response times.",
+)
+_route(
+    "conversations",
+    ConversationsQuery,
+    ConversationsOut,
+    "Conversations split by a silence: how many, how long, who starts and ends them.",
+)
+_route(
+    "interaction",
+    InteractionQuery,
+    InteractionOut,
+    "Who replies to whom and how fast, turn-taking, mentions, threads and reply trees.",
+)
+_route(
+    "language",
+    LanguageQuery,
+    LanguageOut,
+    "Top words and phrases, emoji, link domains, sentiment by month.",
+)
+_route("calendar", CalendarQuery, CalendarOut, "Messages per day of one year (a calendar heatmap).")
+_route(
+    "identities",
+    IdentitiesQuery,
+    IdentitiesOut,
+    "People across platforms: senders that look like one person, with the evidence.",
+)
 
 
 @bp.post("/<collection_id>/people")
-@spec.validate(json=PeopleIn, resp=Response(HTTP_200=GroupingOut,
-                                             **refusals(403, 404, 409, 422, 503)),
-               tags=["analytics"], skip_validation=True)
+@spec.validate(
+    json=PeopleIn,
+    resp=Response(HTTP_200=GroupingOut, **refusals(403, 404, 409, 422, 503)),
+    tags=["analytics"],
+    skip_validation=True,
+)
 @requires(COLLECTIONS_WRITE)
 def regroup_people(collection_id: str):
     """Merge sender names into one person, or split them out again (a new version; audited).
     Every report counts by person from that version on."""
     body = json_body(PeopleIn)
-    done = people.regroup(deps.backends(), deps.caller(), collection_id, body.action,
-                          body.person, body.senders)
+    done = people.regroup(
+        deps.backends(), deps.caller(), collection_id, body.action, body.person, body.senders
+    )
     return done.model_dump(mode="json", include={"version", "changed", "people"})
 
 
 @bp.get("/<collection_id>/export")
-@spec.validate(query=ExportQuery, resp=Response(HTTP_200=None,
-                                                 **refusals(404, 409, 413, 422, 503)),
-               tags=["analytics"], skip_validation=True)
+@spec.validate(
+    query=ExportQuery,
+    resp=Response(HTTP_200=None, **refusals(404, 409, 413, 422, 503)),
+    tags=["analytics"],
+    skip_validation=True,
+)
 @requires(SEARCH_READ)
 def export_messages(collection_id: str):
     """A chat or time window of a version (the search filters) as CSV, JSON or a Markdown
     transcript, at most 10,000 messages, times in ``timezone``; an attachment."""
     given = parsed(ExportQuery).model_dump()
     fmt = given.pop("format")
-    done = exports.export(deps.backends(), deps.caller(), collection_id,
-                          analytics.ReportQuery(**{name: given[name] for name in FILTERS}),
-                          fmt)
-    return FlaskResponse(done.body, mimetype=done.mimetype, headers={
-        "Content-Disposition": f'attachment; filename="{done.filename}"'})
+    done = exports.export(
+        deps.backends(),
+        deps.caller(),
+        collection_id,
+        analytics.ReportQuery(**{name: given[name] for name in FILTERS}),
+        fmt,
+    )
+    return FlaskResponse(
+        done.body,
+        mimetype=done.mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{done.filename}"'},
+    )
 
 
 @bp.get("/<collection_id>/analytics/messages")
-@spec.validate(query=MessagesQuery, resp=Response(HTTP_200=MessagesOut,
-                                                   **refusals(404, 409, 422, 503)),
-               tags=["analytics"], skip_validation=True)
+@spec.validate(
+    query=MessagesQuery,
+    resp=Response(HTTP_200=MessagesOut, **refusals(404, 409, 422, 503)),
+    tags=["analytics"],
+    skip_validation=True,
+)
 @requires(SEARCH_READ)
 def drill_down(collection_id: str):
     """The messages behind a report's figure, oldest first: the filters, narrowed to hours of
     the day and days of the week in ``timezone`` (the hour x weekday heatmap's cell)."""
     given = parsed(MessagesQuery).model_dump()
-    return drilldown.messages(deps.backends(), deps.caller(), collection_id,
-                              analytics.ReportQuery(**{name: given[name] for name in FILTERS}),
-                              given["hour"], given["weekday"], given["limit"])
+    return drilldown.messages(
+        deps.backends(),
+        deps.caller(),
+        collection_id,
+        analytics.ReportQuery(**{name: given[name] for name in FILTERS}),
+        given["hour"],
+        given["weekday"],
+        given["limit"],
+    )

@@ -22,50 +22,66 @@ class AnalyticsQuery(http_models.Strict):
     since: Line | None = Field(default=None, max_length=64, examples=["2025-02-01"])
     until: Line | None = Field(default=None, max_length=64, examples=["2025-03-01"])
     version: http_models.VersionRef | None = Field(
-        default=None, description="a version number or a tag name; the latest when absent")
-    timezone: Line = Field(default="UTC", min_length=1, max_length=64,
-                          description="IANA time zone of days, hours and weekdays",
-                          examples=["Europe/Lisbon"])
+        default=None, description="a version number or a tag name; the latest when absent"
+    )
+    timezone: Line = Field(
+        default="UTC",
+        min_length=1,
+        max_length=64,
+        description="IANA time zone of days, hours and weekdays",
+        examples=["Europe/Lisbon"],
+    )
 
 
 class ActivityQuery(AnalyticsQuery):
     bucket: Literal["day", "week", "month"] = "day"
     stack: Literal["person", "chat"] | None = Field(
-        default=None, description="one series per sender or chat (the busiest `top`)")
+        default=None, description="one series per sender or chat (the busiest `top`)"
+    )
     top: int = Field(default=10, ge=1, le=50)
 
 
 class PeopleQuery(AnalyticsQuery):
-    gap_minutes: int = Field(default=30, ge=1, le=10_080,
-                             description="a longer silence starts a new conversation")
+    gap_minutes: int = Field(
+        default=30, ge=1, le=10_080, description="a longer silence starts a new conversation"
+    )
     limit: int = Field(default=100, ge=1, le=1000)
 
 
 class ConversationsQuery(AnalyticsQuery):
-    gap_minutes: int = Field(default=30, ge=1, le=10_080,
-                             description="a longer silence starts a new conversation")
+    gap_minutes: int = Field(
+        default=30, ge=1, le=10_080, description="a longer silence starts a new conversation"
+    )
     top: int = Field(default=10, ge=1, le=50, description="starters and enders listed")
 
 
 class InteractionQuery(AnalyticsQuery):
-    gap_minutes: int = Field(default=30, ge=1, le=10_080,
-                             description="a longer silence starts a new conversation (turns)")
+    gap_minutes: int = Field(
+        default=30,
+        ge=1,
+        le=10_080,
+        description="a longer silence starts a new conversation (turns)",
+    )
     bucket: Literal["day", "week", "month"] = Field(
-        default="month", description="the buckets of over_time")
+        default="month", description="the buckets of over_time"
+    )
     top: int = Field(default=10, ge=1, le=50, description="longest threads and reply trees")
 
 
 class LanguageQuery(AnalyticsQuery):
     top: int = Field(default=20, ge=1, le=50, description="words, phrases, emoji, domains")
     languages: list[Line] = Field(
-        default=[], max_length=40,
+        default=[],
+        max_length=40,
         description="ISO 639-1 codes whose stop words are left out (may repeat: "
-                    "`?languages=en&languages=pt`); en, pt, es, fr, de, it, nl when absent")
+        "`?languages=en&languages=pt`); en, pt, es, fr, de, it, nl when absent",
+    )
 
 
 class CalendarQuery(AnalyticsQuery):
-    year: int | None = Field(default=None, ge=1970, le=2100,
-                             description="the latest year with messages when absent")
+    year: int | None = Field(
+        default=None, ge=1970, le=2100, description="the latest year with messages when absent"
+    )
 
 
 class IdentitiesQuery(AnalyticsQuery):
@@ -74,8 +90,10 @@ class IdentitiesQuery(AnalyticsQuery):
 
 class ExportQuery(AnalyticsQuery):
     format: Literal["csv", "json", "markdown"] = Field(
-        default="csv", description="CSV (formula injection neutralised), JSON, or a Markdown "
-                                   "transcript (a section per chat, a heading per day)")
+        default="csv",
+        description="CSV (formula injection neutralised), JSON, or a Markdown "
+        "transcript (a section per chat, a heading per day)",
+    )
 
 
 class Answered(BaseModel):
@@ -201,7 +219,8 @@ class ConversationsOut(Answered):
     ended_by: list[SenderCount]
     longest: Conversation | None
     ice_breakers: list[SenderCount] = Field(
-        default=[], description="who starts conversations after a long silence in the chat")
+        default=[], description="who starts conversations after a long silence in the chat"
+    )
     ice_break_hours: int = Field(default=24, description="the silence that counts as long")
 
 
@@ -267,23 +286,29 @@ class ReactionCount(BaseModel):
 class Reactions(BaseModel):
     total: int = Field(default=0, description="reactions on the selection's messages")
     received: list[ReactionCount] = Field(default=[], description="on each author's messages")
-    given: list[ReactionCount] = Field(default=[], description=(
-        "by each reactor the platform names (Telegram names only a few recent ones)"))
+    given: list[ReactionCount] = Field(
+        default=[],
+        description=("by each reactor the platform names (Telegram names only a few recent ones)"),
+    )
     emoji: list[EmojiTotal] = Field(default=[], description="the most used, busiest first")
 
 
 class InteractionOut(Answered):
     replies: list[TimedCell] = Field(description="native replies (reply_to), busiest first")
     responses: list[TimedCell] = Field(
-        description="turn-taking: sender wrote right after recipient within a conversation")
+        description="turn-taking: sender wrote right after recipient within a conversation"
+    )
     over_time: list[InteractionPoint] = Field(
-        default=[], description="replies and responses per bucket of the answering message")
+        default=[], description="replies and responses per bucket of the answering message"
+    )
     bucket: str = "month"
     mentions: list[Cell] = Field(description="@name of another sender, once per message")
     threads: Threads = Field(description="messages sharing a native thread id")
     reply_trees: ReplyTrees = Field(description="rebuilt by following reply_to")
-    reactions: Reactions = Field(default_factory=Reactions, description=(
-        "Telegram, Slack and Discord reactions; none where the platform has none"))
+    reactions: Reactions = Field(
+        default_factory=Reactions,
+        description=("Telegram, Slack and Discord reactions; none where the platform has none"),
+    )
 
 
 class WordCount(BaseModel):
@@ -334,8 +359,10 @@ class DetectedLanguage(BaseModel):
 
 class LanguageSample(BaseModel):
     messages: int = Field(description="messages read for words, phrases, emoji and domains")
-    of: int = Field(description="messages in the selection (a larger one is sampled by a hash "
-                                "of the ids: the same sample for the same version and filters)")
+    of: int = Field(
+        description="messages in the selection (a larger one is sampled by a hash "
+        "of the ids: the same sample for the same version and filters)"
+    )
 
 
 class LanguageOut(Answered):
@@ -343,13 +370,16 @@ class LanguageOut(Answered):
     sample: LanguageSample | None = None
     words: list[WordCount]
     words_by_month: list[WordMonth] = Field(
-        default=[], description="the first five words' use per month (over time)")
+        default=[], description="the first five words' use per month (over time)"
+    )
     phrases: list[PhraseCount] = Field(description="two words in a row, seen more than once")
     emoji: list[EmojiCount]
     domains: list[DomainCount]
     sentiment: Sentiment
-    detected: list[DetectedLanguage] = Field(default=[], description=(
-        "texts per language, detected at ingest (py3langid), busiest first"))
+    detected: list[DetectedLanguage] = Field(
+        default=[],
+        description=("texts per language, detected at ingest (py3langid), busiest first"),
+    )
 
 
 class CalendarOut(Answered):
@@ -371,19 +401,22 @@ class Identity(BaseModel):
 
 class Suggestion(BaseModel):
     senders: list[Identity]
-    evidence: list[Literal["same name", "same phone number", "same handle", "first name",
-                           "real name"]]
+    evidence: list[
+        Literal["same name", "same phone number", "same handle", "first name", "real name"]
+    ]
     messages: int
 
 
 class IdentitiesOut(Answered):
-    suggestions: list[Suggestion] = Field(description="senders that look like one person, "
-                                                      "the most messages first")
+    suggestions: list[Suggestion] = Field(
+        description="senders that look like one person, the most messages first"
+    )
     total: int = Field(description="suggestions in all (more than listed when cut)")
     senders: int = Field(description="distinct senders (people) in the selection")
     people: dict[str, list[str]] = Field(
         description="the version's people: each person's sender names (merged already, so "
-                    "not suggested again)")
+        "not suggested again)"
+    )
 
 
 class PeopleIn(http_models.Strict):
@@ -400,4 +433,3 @@ class GroupingOut(BaseModel):
     version: int = Field(description="the collection's live version after the change")
     changed: bool = Field(description="false when it was so already (no new version)")
     people: dict[str, list[str]]
-

@@ -16,28 +16,49 @@ MAX_QUESTION_CHARS = 4000
 class AskRequest(Strict):
     question: Paragraph = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
     k: int = Field(default=6, ge=1, le=20, description="messages retrieved for the answer")
-    stream: bool = Field(default=False, description=(
-        "server-sent events: `token` events ({text}) as the model writes, then one `answer` "
-        "event, the recorded answer with its citations, version and id"))
-    version: VersionRef | None = Field(default=None, description=(
-        "answer from this index version, a number or a tag name (unknown: 404 "
-        "version_not_found / tag_not_found); default the latest"))
-    filters: SearchFiltersIn | None = Field(default=None, description=(
-        "explicit filters; each field given wins over what the question itself says "
-        '("what did Alice say in March" filters sender and dates on its own)'))
-    model: ModelName | None = Field(default=None, description=(
-        "a registry LLM or one of the org's endpoints; default the org's default model for "
-        "answers (PUT /api/v1/models/defaults), else the packaged model"))
+    stream: bool = Field(
+        default=False,
+        description=(
+            "server-sent events: `token` events ({text}) as the model writes, then one `answer` "
+            "event, the recorded answer with its citations, version and id"
+        ),
+    )
+    version: VersionRef | None = Field(
+        default=None,
+        description=(
+            "answer from this index version, a number or a tag name (unknown: 404 "
+            "version_not_found / tag_not_found); default the latest"
+        ),
+    )
+    filters: SearchFiltersIn | None = Field(
+        default=None,
+        description=(
+            "explicit filters; each field given wins over what the question itself says "
+            '("what did Alice say in March" filters sender and dates on its own)'
+        ),
+    )
+    model: ModelName | None = Field(
+        default=None,
+        description=(
+            "a registry LLM or one of the org's endpoints; default the org's default model for "
+            "answers (PUT /api/v1/models/defaults), else the packaged model"
+        ),
+    )
 
 
 class AppliedFilters(BaseModel):
     applied: dict[str, Any] = Field(description="the filters the retrieval used")
     from_question: dict[str, str] = Field(
-        description="filter -> the words of the question it was read from")
+        description="filter -> the words of the question it was read from"
+    )
     from_request: list[str] = Field(description="filters given explicitly in the request")
-    counted: dict[str, Any] | None = Field(default=None, description=(
-        "a counting question (how many, who most/least, when first/last, busiest): the "
-        "analytics report and field the figure was read from; the model was not asked"))
+    counted: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "a counting question (how many, who most/least, when first/last, busiest): the "
+            "analytics report and field the figure was read from; the model was not asked"
+        ),
+    )
 
 
 class Citation(BaseModel):
@@ -53,22 +74,34 @@ class GroundingOut(BaseModel):
     """What the check of the answer against its citations found."""
 
     extractive: bool = Field(description="the answer quotes a cited message (see reason)")
-    reason: Literal["supported", "recited", "unsupported_claims", "no_information",
-                    "nothing_to_quote", "echoed_prompt"] = Field(description=(
-                        "supported: the model's answer, every name, number, date and place in "
-                        "it stated by its citations; recited: the model's answer, all it states "
-                        "in one other retrieved message, which it now cites; "
-                        "unsupported_claims: it stated something they do not, so a message is "
-                        "quoted instead; no_information: it said nothing the messages say "
-                        "beyond the question, so a message is quoted; nothing_to_quote: "
-                        "neither, and no retrieved message shares a word with the question; "
-                        "echoed_prompt: the model repeated its prompt (the <messages> fence, "
-                        "numbered context lines, the system prompt), so a message is quoted, "
-                        "or, when none matches, the answer says so with its citations"))
+    reason: Literal[
+        "supported",
+        "recited",
+        "unsupported_claims",
+        "no_information",
+        "nothing_to_quote",
+        "echoed_prompt",
+    ] = Field(
+        description=(
+            "supported: the model's answer, every name, number, date and place in "
+            "it stated by its citations; recited: the model's answer, all it states "
+            "in one other retrieved message, which it now cites; "
+            "unsupported_claims: it stated something they do not, so a message is "
+            "quoted instead; no_information: it said nothing the messages say "
+            "beyond the question, so a message is quoted; nothing_to_quote: "
+            "neither, and no retrieved message shares a word with the question; "
+            "echoed_prompt: the model repeated its prompt (the <messages> fence, "
+            "numbered context lines, the system prompt), so a message is quoted, "
+            "or, when none matches, the answer says so with its citations"
+        )
+    )
     unsupported: list[str] = Field(description="the model's claims its citations do not state")
-    disagreements: list[str] = Field(description=(
-        "an unsupported claim another retrieved message states: what the cited message says "
-        "and who mentions the other"))
+    disagreements: list[str] = Field(
+        description=(
+            "an unsupported claim another retrieved message states: what the cited message says "
+            "and who mentions the other"
+        )
+    )
 
 
 class AnswerOut(BaseModel):
@@ -79,15 +112,24 @@ class AnswerOut(BaseModel):
     citations: list[Citation]
     model: str | None = Field(description="null when no model was asked (nothing relevant found)")
     version: int
-    filters: AppliedFilters | None = Field(default=None,
-                                           description="null for answers recorded before filters")
+    filters: AppliedFilters | None = Field(
+        default=None, description="null for answers recorded before filters"
+    )
     created_at: str
-    extractive: bool = Field(default=False, description=(
-        "true when the answer is a quote of a cited message rather than the model's words: "
-        "what the model wrote was not supported by what it cited (grounding says why)"))
-    grounding: GroundingOut | None = Field(default=None, description=(
-        "the check of a generated answer against its citations; null when no model wrote it "
-        "(nothing relevant found, counted answers) and for answers recorded before the check"))
+    extractive: bool = Field(
+        default=False,
+        description=(
+            "true when the answer is a quote of a cited message rather than the model's words: "
+            "what the model wrote was not supported by what it cited (grounding says why)"
+        ),
+    )
+    grounding: GroundingOut | None = Field(
+        default=None,
+        description=(
+            "the check of a generated answer against its citations; null when no model wrote it "
+            "(nothing relevant found, counted answers) and for answers recorded before the check"
+        ),
+    )
 
 
 class SummaryRequest(Strict):
@@ -126,6 +168,7 @@ class ModelsStatusOut(schemas.Models):
 
 # --- OpenAI-compatible (/v1) -------------------------------------------------------------------
 # These follow OpenAI's shapes, which tolerate fields we do not use: extra keys are ignored.
+
 
 class Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore")

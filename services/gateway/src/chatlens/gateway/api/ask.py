@@ -30,29 +30,40 @@ def answer_view(answer: answers.RecordedAnswer) -> dict:
 
 
 @bp.post("/collections/<collection_id>/ask")
-@spec.validate(json=am.AskRequest,
-               resp=Response(HTTP_201=am.AnswerOut, **refusals(404, 413, 422, 502, 503)),
-               tags=["answers"], skip_validation=True)
+@spec.validate(
+    json=am.AskRequest,
+    resp=Response(HTTP_201=am.AnswerOut, **refusals(404, 413, 422, 502, 503)),
+    tags=["answers"],
+    skip_validation=True,
+)
 @requires("answers:create")
 def ask(collection_id: str):
     body = json_body(am.AskRequest)
-    asked = answers.Question(question=body.question, k=body.k, version=body.version,
-                             filters=filter_values(body.filters) if body.filters else None,
-                             model=body.model)
+    asked = answers.Question(
+        question=body.question,
+        k=body.k,
+        version=body.version,
+        filters=filter_values(body.filters) if body.filters else None,
+        model=body.model,
+    )
     backends, caller = deps.backends(), deps.caller()
     if not body.stream:
         return answer_view(answers.answer(backends, caller, collection_id, asked)), 201
     draft = answers.prepare(backends, caller, collection_id, asked)
     # Refusals come here, before the stream, as statuses.
-    generation = (None if draft.request is None
-                  else usage.stream(backends, caller, draft.request))
-    return sse.response(answer_events(
-        generation, lambda text, model: answer_view(draft.record(text, model)), draft.no_answer))
+    generation = None if draft.request is None else usage.stream(backends, caller, draft.request)
+    return sse.response(
+        answer_events(
+            generation, lambda text, model: answer_view(draft.record(text, model)), draft.no_answer
+        )
+    )
 
 
-def answer_events(generation: tuple[schemas.GenerationStarted,
-                                    Generator[schemas.Message, None, None]] | None,
-                  record: Callable[[str, str | None], dict], no_answer: str) -> Iterator[str]:
+def answer_events(
+    generation: tuple[schemas.GenerationStarted, Generator[schemas.Message, None, None]] | None,
+    record: Callable[[str, str | None], dict],
+    no_answer: str,
+) -> Iterator[str]:
     """The SSE stream of an answer (``generation`` is what ``Rpc.stream`` started, None when
     nothing relevant was found): a ``start`` event, ``token`` events ``{text}`` as the model
     writes, then one ``answer`` event, the recorded answer as the plain POST returns it
@@ -81,8 +92,11 @@ def answer_events(generation: tuple[schemas.GenerationStarted,
 
 
 @bp.get("/answers/<answer_id>")
-@spec.validate(resp=Response(HTTP_200=am.AnswerOut, HTTP_404=http_models.Error),
-               tags=["answers"], skip_validation=True)
+@spec.validate(
+    resp=Response(HTTP_200=am.AnswerOut, HTTP_404=http_models.Error),
+    tags=["answers"],
+    skip_validation=True,
+)
 @requires("search:read")
 def get_answer(answer_id: str):
     return answer_view(answers.get_answer(deps.backends(), deps.caller(), answer_id))

@@ -15,9 +15,19 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 RoleName = Literal["owner", "admin", "analyst", "viewer"]
-Permission = Literal["answers:create", "audit:read", "collections:purge", "collections:read",
-                     "collections:write", "keys:manage", "members:manage", "members:read",
-                     "search:read", "secrets:manage", "uploads:create"]
+Permission = Literal[
+    "answers:create",
+    "audit:read",
+    "collections:purge",
+    "collections:read",
+    "collections:write",
+    "keys:manage",
+    "members:manage",
+    "members:read",
+    "search:read",
+    "secrets:manage",
+    "uploads:create",
+]
 PASSWORD_MIN, PASSWORD_MAX, TOKEN_MAX, CODE_MAX, ID_MAX = 12, 1024, 512, 32, 64
 EMAIL: dict[str, Any] = {"format": "email"}
 EVENT_PATTERN = r"^[a-z][a-z_]{0,30}\.[a-z][a-z_]{0,30}$"
@@ -34,6 +44,7 @@ class _Answer(BaseModel):
 
 # --- requests --------------------------------------------------------------------------------
 
+
 class RegisterRequest(_Request):
     email: str = Field(max_length=320, json_schema_extra=EMAIL)
     password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
@@ -43,18 +54,29 @@ class RegisterRequest(_Request):
 class LoginRequest(_Request):
     email: str = Field(max_length=320, json_schema_extra=EMAIL)
     password: str = Field(min_length=1, max_length=PASSWORD_MAX)
-    totp: str | None = Field(default=None, min_length=1, max_length=CODE_MAX,
-                             description="The TOTP code or a recovery code, once MFA is on.")
+    totp: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=CODE_MAX,
+        description="The TOTP code or a recovery code, once MFA is on.",
+    )
 
 
 class RefreshRequest(_Request):
-    refresh_token: str = Field(min_length=1, max_length=TOKEN_MAX,
-                               description="In cookie mode the cookie's token is spent instead.")
+    refresh_token: str = Field(
+        min_length=1,
+        max_length=TOKEN_MAX,
+        description="In cookie mode the cookie's token is spent instead.",
+    )
 
 
 class LogoutRequest(_Request):
-    refresh_token: str | None = Field(default=None, min_length=1, max_length=TOKEN_MAX,
-                                      description="Also ends this refresh token's family.")
+    refresh_token: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=TOKEN_MAX,
+        description="Also ends this refresh token's family.",
+    )
 
 
 class PasswordChangeRequest(_Request):
@@ -67,8 +89,9 @@ class PasswordResetRequest(_Request):
 
 
 class PasswordResetConfirm(_Request):
-    token: str = Field(min_length=1, max_length=TOKEN_MAX,
-                       description="from the reset link (its #token=...)")
+    token: str = Field(
+        min_length=1, max_length=TOKEN_MAX, description="from the reset link (its #token=...)"
+    )
     new_password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
 
 
@@ -122,6 +145,7 @@ class AuditQuery(_Request):
 
 # --- responses -------------------------------------------------------------------------------
 
+
 def _no_default(schema: dict[str, Any]) -> None:
     schema.pop("default", None)
 
@@ -129,9 +153,11 @@ def _no_default(schema: dict[str, Any]) -> None:
 class TokenPair(_Answer):
     access_token: str = Field(description="A signed JWT (RS256); send it as a bearer token.")
     refresh_token: str = Field(  # type: ignore[assignment]  # absent, never null: see below
-        default=None, json_schema_extra=_no_default,
+        default=None,
+        json_schema_extra=_no_default,
         description="Single use: spend it at /api/v1/auth/refresh. Absent in cookie mode "
-                    "(X-Chatlens-Session: cookie), where it travels in an HttpOnly cookie.")
+        "(X-Chatlens-Session: cookie), where it travels in an HttpOnly cookie.",
+    )
     token_type: Literal["Bearer"]
     expires_in: int = Field(description="Seconds the access token lives.")
 

@@ -22,25 +22,40 @@ from chatlens.gateway.api.http_models import Error
 WILDCARD = "/api/v1/auth/{rest}"
 REF = "#/components/schemas/{model}"
 BEARER, PUBLIC, OPTIONAL = "bearer", "public", "optional"
-TOKEN_EXAMPLE = ("eyJhbGciOiJSUzI1NiIsImtpZCI6IjRmN2MiLCJ0eXAiOiJKV1QifQ."
-                 "eyJzdWIiOiJ1c2VyLTEiLCJvcmciOiJvcmctMSIsInJvbGUiOiJvd25lciJ9.c2lnbmF0dXJl")
+TOKEN_EXAMPLE = (
+    "eyJhbGciOiJSUzI1NiIsImtpZCI6IjRmN2MiLCJ0eXAiOiJKV1QifQ."
+    "eyJzdWIiOiJ1c2VyLTEiLCJvcmciOiJvcmctMSIsInJvbGUiOiJvd25lciJ9.c2lnbmF0dXJl"
+)
 EXAMPLES: dict[type[BaseModel], dict[str, Any]] = {
-    m.RegisterRequest: {"email": "ada@example.com", "password": "a long and uncommon passphrase",
-                        "name": "Ada"},
+    m.RegisterRequest: {
+        "email": "ada@example.com",
+        "password": "a long and uncommon passphrase",
+        "name": "Ada",
+    },
     m.LoginRequest: {"email": "ada@example.com", "password": "a long and uncommon passphrase"},
     m.RefreshRequest: {"refresh_token": "rt_3q2-7wBd0kTQ9yHn4mX1"},
-    m.TokenPair: {"access_token": TOKEN_EXAMPLE, "refresh_token": "rt_3q2-7wBd0kTQ9yHn4mX1",
-                  "token_type": "Bearer", "expires_in": 900},
-    m.Account: {"id": "6b1f…", "email": "ada@example.com", "name": "Ada",
-                "org": {"id": "0c9e…", "name": "Ada's org", "role": "owner"}},
+    m.TokenPair: {
+        "access_token": TOKEN_EXAMPLE,
+        "refresh_token": "rt_3q2-7wBd0kTQ9yHn4mX1",
+        "token_type": "Bearer",
+        "expires_in": 900,
+    },
+    m.Account: {
+        "id": "6b1f…",
+        "email": "ada@example.com",
+        "name": "Ada",
+        "org": {"id": "0c9e…", "name": "Ada's org", "role": "owner"},
+    },
 }
 # The web app's cookie mode (api/browser_session.py): what the header does on each route.
 COOKIE_MODE = {
-    "name": "X-Chatlens-Session", "in": "header", "required": False,
+    "name": "X-Chatlens-Session",
+    "in": "header",
+    "required": False,
     "schema": {"type": "string", "enum": ["cookie"]},
     "description": "`cookie` (the web app): the refresh token is kept in an HttpOnly cookie "
-                   "instead of the body; refresh spends the cookie's token; logout clears it. "
-                   "Needs a same-origin Origin (else 403 cross_origin).",
+    "instead of the body; refresh spends the cookie's token; logout clears it. "
+    "Needs a same-origin Origin (else 403 cross_origin).",
 }
 
 
@@ -64,81 +79,334 @@ class Operation:
 def _ops() -> list[Operation]:
     o = Operation
     return [
-        o("post", "/api/v1/auth/register", "Create a user and their personal org", "auth", 201,
-          m.Account, m.RegisterRequest, errors=(409,), auth=PUBLIC),
-        o("post", "/api/v1/auth/login", "A token pair for an email and password (and TOTP)",
-          "auth", 200, m.TokenPair, m.LoginRequest, errors=(401, 429), auth=PUBLIC),
-        o("post", "/api/v1/auth/refresh", "Spend a refresh token for a new pair", "auth", 200,
-          m.TokenPair, m.RefreshRequest, errors=(401,), auth=PUBLIC),
-        o("post", "/api/v1/auth/logout", "End this session (and a given refresh token's)",
-          "auth", 204, None, m.LogoutRequest, body_optional=True),
+        o(
+            "post",
+            "/api/v1/auth/register",
+            "Create a user and their personal org",
+            "auth",
+            201,
+            m.Account,
+            m.RegisterRequest,
+            errors=(409,),
+            auth=PUBLIC,
+        ),
+        o(
+            "post",
+            "/api/v1/auth/login",
+            "A token pair for an email and password (and TOTP)",
+            "auth",
+            200,
+            m.TokenPair,
+            m.LoginRequest,
+            errors=(401, 429),
+            auth=PUBLIC,
+        ),
+        o(
+            "post",
+            "/api/v1/auth/refresh",
+            "Spend a refresh token for a new pair",
+            "auth",
+            200,
+            m.TokenPair,
+            m.RefreshRequest,
+            errors=(401,),
+            auth=PUBLIC,
+        ),
+        o(
+            "post",
+            "/api/v1/auth/logout",
+            "End this session (and a given refresh token's)",
+            "auth",
+            204,
+            None,
+            m.LogoutRequest,
+            body_optional=True,
+        ),
         o("post", "/api/v1/auth/logout-all", "End every session of the caller", "auth", 204),
-        o("post", "/api/v1/auth/password", "Change the password; a new pair for this device",
-          "auth", 200, m.TokenPair, m.PasswordChangeRequest, errors=(401, 429)),
-        o("post", "/api/v1/auth/password-reset", "Ask for a password-reset link by e-mail "
-          "(202 whether or not the address has an account)", "auth", 202,
-          m.PasswordResetAccepted, m.PasswordResetRequest, errors=(429,), auth=PUBLIC),
-        o("post", "/api/v1/auth/password-reset/confirm", "Set a new password with a reset "
-          "link's token; every session ends", "auth", 204, None, m.PasswordResetConfirm,
-          errors=(400,), auth=PUBLIC),
+        o(
+            "post",
+            "/api/v1/auth/password",
+            "Change the password; a new pair for this device",
+            "auth",
+            200,
+            m.TokenPair,
+            m.PasswordChangeRequest,
+            errors=(401, 429),
+        ),
+        o(
+            "post",
+            "/api/v1/auth/password-reset",
+            "Ask for a password-reset link by e-mail "
+            "(202 whether or not the address has an account)",
+            "auth",
+            202,
+            m.PasswordResetAccepted,
+            m.PasswordResetRequest,
+            errors=(429,),
+            auth=PUBLIC,
+        ),
+        o(
+            "post",
+            "/api/v1/auth/password-reset/confirm",
+            "Set a new password with a reset link's token; every session ends",
+            "auth",
+            204,
+            None,
+            m.PasswordResetConfirm,
+            errors=(400,),
+            auth=PUBLIC,
+        ),
         o("get", "/api/v1/me", "The signed-in user in the token's org", "auth", 200, m.Me),
-        o("get", "/api/v1/auth/jwks.json", "The public signing keys (JWK set)", "auth", 200,
-          m.Jwks, auth=PUBLIC),
-        o("get", "/api/v1/auth/mfa", "Whether TOTP is on, and recovery codes left", "mfa", 200,
-          m.MfaStatus),
-        o("post", "/api/v1/auth/mfa/totp", "Start TOTP enrollment (secret, URI, QR code)", "mfa",
-          201, m.TotpEnrollment, errors=(409,)),
-        o("post", "/api/v1/auth/mfa/totp/confirm", "Turn TOTP on with a code", "mfa", 200,
-          m.TokenPairWithCodes, m.CodeRequest, errors=(401, 404, 429)),
-        o("post", "/api/v1/auth/mfa/totp/disable", "Turn TOTP off with password and code",
-          "mfa", 200, m.TokenPair, m.MfaDisableRequest, errors=(401, 404, 429)),
-        o("post", "/api/v1/auth/mfa/recovery-codes", "New recovery codes for a TOTP code",
-          "mfa", 200, m.RecoveryCodes, m.CodeRequest, errors=(401, 404, 429)),
-        o("get", "/api/v1/auth/oauth/providers", "The sign-in providers configured", "oauth",
-          200, m.OAuthProviders, auth=PUBLIC),
-        o("get", "/api/v1/auth/oauth/{name}/start", "The provider's sign-in URL (with a bearer "
-          "token: link the provider to that user)", "oauth", 200, m.OAuthStart, errors=(404,),
-          auth=OPTIONAL),
-        o("get", "/api/v1/auth/oauth/{name}/callback", "The provider sends the browser back: a "
-          "token pair, or {linked} for a link", "oauth", 200, (m.TokenPair, m.OAuthLinked),
-          errors=(400, 404), auth=PUBLIC),
+        o(
+            "get",
+            "/api/v1/auth/jwks.json",
+            "The public signing keys (JWK set)",
+            "auth",
+            200,
+            m.Jwks,
+            auth=PUBLIC,
+        ),
+        o(
+            "get",
+            "/api/v1/auth/mfa",
+            "Whether TOTP is on, and recovery codes left",
+            "mfa",
+            200,
+            m.MfaStatus,
+        ),
+        o(
+            "post",
+            "/api/v1/auth/mfa/totp",
+            "Start TOTP enrollment (secret, URI, QR code)",
+            "mfa",
+            201,
+            m.TotpEnrollment,
+            errors=(409,),
+        ),
+        o(
+            "post",
+            "/api/v1/auth/mfa/totp/confirm",
+            "Turn TOTP on with a code",
+            "mfa",
+            200,
+            m.TokenPairWithCodes,
+            m.CodeRequest,
+            errors=(401, 404, 429),
+        ),
+        o(
+            "post",
+            "/api/v1/auth/mfa/totp/disable",
+            "Turn TOTP off with password and code",
+            "mfa",
+            200,
+            m.TokenPair,
+            m.MfaDisableRequest,
+            errors=(401, 404, 429),
+        ),
+        o(
+            "post",
+            "/api/v1/auth/mfa/recovery-codes",
+            "New recovery codes for a TOTP code",
+            "mfa",
+            200,
+            m.RecoveryCodes,
+            m.CodeRequest,
+            errors=(401, 404, 429),
+        ),
+        o(
+            "get",
+            "/api/v1/auth/oauth/providers",
+            "The sign-in providers configured",
+            "oauth",
+            200,
+            m.OAuthProviders,
+            auth=PUBLIC,
+        ),
+        o(
+            "get",
+            "/api/v1/auth/oauth/{name}/start",
+            "The provider's sign-in URL (with a bearer token: link the provider to that user)",
+            "oauth",
+            200,
+            m.OAuthStart,
+            errors=(404,),
+            auth=OPTIONAL,
+        ),
+        o(
+            "get",
+            "/api/v1/auth/oauth/{name}/callback",
+            "The provider sends the browser back: a token pair, or {linked} for a link",
+            "oauth",
+            200,
+            (m.TokenPair, m.OAuthLinked),
+            errors=(400, 404),
+            auth=PUBLIC,
+        ),
         o("get", "/api/v1/auth/orgs", "My orgs and my role in each", "orgs", 200, m.OrgList),
-        o("post", "/api/v1/auth/orgs", "Create an org owned by the caller", "orgs", 201,
-          m.OrgRole, m.CreateOrgRequest),
-        o("post", "/api/v1/auth/switch", "Spend a refresh token for a pair in another org",
-          "orgs", 200, m.TokenPair, m.SwitchOrgRequest, errors=(401, 404), auth=PUBLIC),
-        o("get", "/api/v1/auth/members", "The active org's members", "members", 200,
-          m.MemberList, errors=(403,)),
-        o("patch", "/api/v1/auth/members/{user_id}", "Change a member's role", "members", 200,
-          m.RoleChanged, m.RoleRequest, errors=(403, 404, 409)),
-        o("delete", "/api/v1/auth/members/{user_id}", "Remove a member", "members", 204,
-          errors=(403, 404, 409)),
-        o("get", "/api/v1/auth/invitations", "Pending invitations", "invitations", 200,
-          m.InvitationList, errors=(403,)),
-        o("post", "/api/v1/auth/invitations", "Invite an email with a role (token shown once)",
-          "invitations", 201, m.InvitationCreated, m.InvitationRequest, errors=(403, 409)),
-        o("delete", "/api/v1/auth/invitations/{invitation_id}", "Revoke an invitation",
-          "invitations", 204, errors=(403, 404)),
-        o("post", "/api/v1/auth/invitations/accept", "Join the invitation's org", "invitations",
-          200, m.InvitationAccepted, m.AcceptInvitationRequest, errors=(403, 404, 409)),
-        o("get", "/api/v1/auth/api-keys", "The org's API keys with their last use", "api-keys",
-          200, m.ApiKeyList, errors=(403,)),
-        o("post", "/api/v1/auth/api-keys", "Create an API key (shown once)", "api-keys", 201,
-          m.ApiKeyCreated, m.ApiKeyRequest, errors=(403,)),
-        o("delete", "/api/v1/auth/api-keys/{key_id}", "Revoke an API key", "api-keys", 204,
-          errors=(403, 404)),
-        o("get", "/api/v1/auth/secrets", "The org's provider secrets (hints only)", "secrets",
-          200, m.SecretList, errors=(403,)),
-        o("put", "/api/v1/auth/secrets/{name}", "Store a provider secret, encrypted", "secrets",
-          200, m.Secret, m.SecretRequest, errors=(403, 404)),
-        o("delete", "/api/v1/auth/secrets/{name}", "Delete a provider secret", "secrets", 204,
-          errors=(403, 404)),
-        o("get", "/api/v1/auth/sessions", "The caller's live sessions", "sessions", 200,
-          m.SessionList),
-        o("delete", "/api/v1/auth/sessions/{session_id}", "End one of the caller's sessions",
-          "sessions", 204, errors=(404,)),
-        o("get", "/api/v1/auth/audit", "The org's audit log, newest first", "audit", 200,
-          m.AuditPage, query=m.AuditQuery, errors=(403,)),
+        o(
+            "post",
+            "/api/v1/auth/orgs",
+            "Create an org owned by the caller",
+            "orgs",
+            201,
+            m.OrgRole,
+            m.CreateOrgRequest,
+        ),
+        o(
+            "post",
+            "/api/v1/auth/switch",
+            "Spend a refresh token for a pair in another org",
+            "orgs",
+            200,
+            m.TokenPair,
+            m.SwitchOrgRequest,
+            errors=(401, 404),
+            auth=PUBLIC,
+        ),
+        o(
+            "get",
+            "/api/v1/auth/members",
+            "The active org's members",
+            "members",
+            200,
+            m.MemberList,
+            errors=(403,),
+        ),
+        o(
+            "patch",
+            "/api/v1/auth/members/{user_id}",
+            "Change a member's role",
+            "members",
+            200,
+            m.RoleChanged,
+            m.RoleRequest,
+            errors=(403, 404, 409),
+        ),
+        o(
+            "delete",
+            "/api/v1/auth/members/{user_id}",
+            "Remove a member",
+            "members",
+            204,
+            errors=(403, 404, 409),
+        ),
+        o(
+            "get",
+            "/api/v1/auth/invitations",
+            "Pending invitations",
+            "invitations",
+            200,
+            m.InvitationList,
+            errors=(403,),
+        ),
+        o(
+            "post",
+            "/api/v1/auth/invitations",
+            "Invite an email with a role (token shown once)",
+            "invitations",
+            201,
+            m.InvitationCreated,
+            m.InvitationRequest,
+            errors=(403, 409),
+        ),
+        o(
+            "delete",
+            "/api/v1/auth/invitations/{invitation_id}",
+            "Revoke an invitation",
+            "invitations",
+            204,
+            errors=(403, 404),
+        ),
+        o(
+            "post",
+            "/api/v1/auth/invitations/accept",
+            "Join the invitation's org",
+            "invitations",
+            200,
+            m.InvitationAccepted,
+            m.AcceptInvitationRequest,
+            errors=(403, 404, 409),
+        ),
+        o(
+            "get",
+            "/api/v1/auth/api-keys",
+            "The org's API keys with their last use",
+            "api-keys",
+            200,
+            m.ApiKeyList,
+            errors=(403,),
+        ),
+        o(
+            "post",
+            "/api/v1/auth/api-keys",
+            "Create an API key (shown once)",
+            "api-keys",
+            201,
+            m.ApiKeyCreated,
+            m.ApiKeyRequest,
+            errors=(403,),
+        ),
+        o(
+            "delete",
+            "/api/v1/auth/api-keys/{key_id}",
+            "Revoke an API key",
+            "api-keys",
+            204,
+            errors=(403, 404),
+        ),
+        o(
+            "get",
+            "/api/v1/auth/secrets",
+            "The org's provider secrets (hints only)",
+            "secrets",
+            200,
+            m.SecretList,
+            errors=(403,),
+        ),
+        o(
+            "put",
+            "/api/v1/auth/secrets/{name}",
+            "Store a provider secret, encrypted",
+            "secrets",
+            200,
+            m.Secret,
+            m.SecretRequest,
+            errors=(403, 404),
+        ),
+        o(
+            "delete",
+            "/api/v1/auth/secrets/{name}",
+            "Delete a provider secret",
+            "secrets",
+            204,
+            errors=(403, 404),
+        ),
+        o(
+            "get",
+            "/api/v1/auth/sessions",
+            "The caller's live sessions",
+            "sessions",
+            200,
+            m.SessionList,
+        ),
+        o(
+            "delete",
+            "/api/v1/auth/sessions/{session_id}",
+            "End one of the caller's sessions",
+            "sessions",
+            204,
+            errors=(404,),
+        ),
+        o(
+            "get",
+            "/api/v1/auth/audit",
+            "The org's audit log, newest first",
+            "audit",
+            200,
+            m.AuditPage,
+            query=m.AuditQuery,
+            errors=(403,),
+        ),
     ]
 
 
@@ -172,9 +440,10 @@ def _models() -> list[type[BaseModel]]:
 def _schemas(schemas: dict[str, Any]) -> dict[Any, str]:
     """Add the models' JSON schemas (as ``Auth…`` components); their names by model."""
     models = _models()
-    keys, top = models_json_schema([(model, "validation" if model in _requests() else
-                                      "serialization") for model in models],
-                                   ref_template=REF.replace("{model}", "Auth{model}"))
+    keys, top = models_json_schema(
+        [(model, "validation" if model in _requests() else "serialization") for model in models],
+        ref_template=REF.replace("{model}", "Auth{model}"),
+    )
     for name, schema in top.get("$defs", {}).items():
         schemas["Auth" + name] = schema
     names = {}
@@ -206,8 +475,10 @@ def _operation(op: Operation, names: dict[type[BaseModel], str]) -> dict[str, An
         statuses.add(403)  # cookie mode from another origin
     responses: dict[str, Any] = {str(op.ok): _ok(op, names)}
     for status in sorted(statuses):
-        responses[str(status)] = {"description": HTTPStatus(status).phrase,
-                                  "content": {"application/json": {"schema": _ref(names, Error)}}}
+        responses[str(status)] = {
+            "description": HTTPStatus(status).phrase,
+            "content": {"application/json": {"schema": _ref(names, Error)}},
+        }
     operation: dict[str, Any] = {
         "summary": op.summary,
         "operationId": f"auth_{op.method}_{re.sub(r'[^a-z0-9]+', '_', op.path[8:]).strip('_')}",
@@ -223,8 +494,10 @@ def _operation(op: Operation, names: dict[type[BaseModel], str]) -> dict[str, An
     if op.body is not None:
         # In cookie mode the refresh token comes from the cookie, so refresh needs no body.
         optional = op.body_optional or op.path == "/api/v1/auth/refresh"
-        operation["requestBody"] = {"required": not optional, "content": {
-            "application/json": {"schema": _ref(names, op.body)}}}
+        operation["requestBody"] = {
+            "required": not optional,
+            "content": {"application/json": {"schema": _ref(names, op.body)}},
+        }
     return operation
 
 
@@ -241,14 +514,26 @@ def _ok(op: Operation, names: dict[type[BaseModel], str]) -> dict[str, Any]:
 
 
 def _parameters(op: Operation) -> list[dict[str, Any]]:
-    parameters = [{"name": name, "in": "path", "required": True,
-                   "schema": {"type": "string", "minLength": 1, "maxLength": m.ID_MAX}}
-                  for name in re.findall(r"{(\w+)}", op.path)]
+    parameters = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "minLength": 1, "maxLength": m.ID_MAX},
+        }
+        for name in re.findall(r"{(\w+)}", op.path)
+    ]
     if op.path.startswith("/api/v1/auth/"):  # only the relayed routes know the cookie mode
         parameters.append(COOKIE_MODE)
     if op.query is not None:
         schema = op.query.model_json_schema()
         for name, field in schema["properties"].items():
-            parameters.append({"name": name, "in": "query",
-                               "required": name in schema.get("required", []), "schema": field})
+            parameters.append(
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": name in schema.get("required", []),
+                    "schema": field,
+                }
+            )
     return parameters

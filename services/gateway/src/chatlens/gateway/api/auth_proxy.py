@@ -21,8 +21,14 @@ from chatlens.shared.web import ApiError, server_timing
 
 bp = Blueprint("auth_proxy", __name__)
 FORWARDED_HEADERS = ("Authorization", "Content-Type", "User-Agent", "Accept")
-RETURNED_HEADERS = ("Content-Type", "Retry-After", "WWW-Authenticate", "Cache-Control", "Pragma",
-                    "Location")
+RETURNED_HEADERS = (
+    "Content-Type",
+    "Retry-After",
+    "WWW-Authenticate",
+    "Cache-Control",
+    "Pragma",
+    "Location",
+)
 MAX_BODY = 64 * 1024
 
 
@@ -68,8 +74,9 @@ def _forward(path: str, body: bytes | None = None) -> Response:
         raise ApiError(413, "body_too_large", f"the body exceeds {MAX_BODY} bytes")
     try:
         with server_timing("auth"):
-            upstream = session.request(request.method, url, data=body,
-                                       headers=headers, timeout=10, allow_redirects=False)
+            upstream = session.request(
+                request.method, url, data=body, headers=headers, timeout=10, allow_redirects=False
+            )
     except requests.RequestException as exc:
         raise ApiError(503, "auth_unavailable", f"the auth service did not answer: {exc}") from None
     response = Response(upstream.content, status=upstream.status_code)

@@ -101,11 +101,17 @@ def _move_token_to_cookie(response: Response) -> None:
 
 def set_cookie(response: Response, token: str) -> None:
     """Keep ``token`` in the refresh cookie (HttpOnly, Secure, Strict, the refresh path only)."""
-    response.set_cookie(COOKIE, token, max_age=COOKIE_MAX_AGE_S, path=COOKIE_PATH,
-                        secure=True, httponly=True, samesite="Strict")
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=COOKIE_MAX_AGE_S,
+        path=COOKIE_PATH,
+        secure=True,
+        httponly=True,
+        samesite="Strict",
+    )
 
 
 def clear_cookie(response: Response) -> None:
     """Expire the cookie (same name, path and attributes, or the browser keeps the old one)."""
-    response.delete_cookie(COOKIE, path=COOKIE_PATH, secure=True, httponly=True,
-                           samesite="Strict")
+    response.delete_cookie(COOKIE, path=COOKIE_PATH, secure=True, httponly=True, samesite="Strict")

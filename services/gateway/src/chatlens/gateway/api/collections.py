@@ -27,8 +27,12 @@ bp = Blueprint("collections", __name__, url_prefix="/api/v1/collections")
 
 
 @bp.post("")
-@spec.validate(json=http_models.CollectionCreate, resp=Response(HTTP_201=http_models.CollectionOut),
-               tags=["collections"], skip_validation=True)
+@spec.validate(
+    json=http_models.CollectionCreate,
+    resp=Response(HTTP_201=http_models.CollectionOut),
+    tags=["collections"],
+    skip_validation=True,
+)
 @requires(COLLECTIONS_WRITE)
 def create_collection():
     body = json_body(http_models.CollectionCreate)
@@ -36,24 +40,31 @@ def create_collection():
 
 
 @bp.get("")
-@spec.validate(resp=Response(HTTP_200=http_models.CollectionList), tags=["collections"],
-               skip_validation=True)
+@spec.validate(
+    resp=Response(HTTP_200=http_models.CollectionList), tags=["collections"], skip_validation=True
+)
 @requires(COLLECTIONS_READ)
 def list_collections():
     return {"collections": collections.list_all(deps.backends(), deps.caller())}
 
 
 @bp.get("/<collection_id>")
-@spec.validate(resp=Response(HTTP_200=http_models.CollectionOut, HTTP_404=http_models.Error),
-               tags=["collections"], skip_validation=True)
+@spec.validate(
+    resp=Response(HTTP_200=http_models.CollectionOut, HTTP_404=http_models.Error),
+    tags=["collections"],
+    skip_validation=True,
+)
 @requires(COLLECTIONS_READ)
 def get_collection(collection_id: str):
     return collections.get(deps.backends(), deps.caller(), collection_id)
 
 
 @bp.delete("/<collection_id>")
-@spec.validate(resp=Response("HTTP_204", HTTP_404=http_models.Error), tags=["collections"],
-               skip_validation=True)
+@spec.validate(
+    resp=Response("HTTP_204", HTTP_404=http_models.Error),
+    tags=["collections"],
+    skip_validation=True,
+)
 @requires(COLLECTIONS_WRITE)
 def delete_collection(collection_id: str):
     collections.delete(deps.backends(), deps.caller(), collection_id)
@@ -61,8 +72,11 @@ def delete_collection(collection_id: str):
 
 
 @bp.get("/<collection_id>/jobs")
-@spec.validate(resp=Response(HTTP_200=http_models.JobList, **refusals(404)), tags=["jobs"],
-               skip_validation=True)
+@spec.validate(
+    resp=Response(HTTP_200=http_models.JobList, **refusals(404)),
+    tags=["jobs"],
+    skip_validation=True,
+)
 @requires(COLLECTIONS_READ)
 def list_jobs(collection_id: str):
     return {"jobs": collections.list_jobs(deps.backends(), deps.caller(), collection_id)}
@@ -72,22 +86,29 @@ def _upload_options() -> tuple[str, str | None]:
     """The form's ``format`` and ``timezone``, checked."""
     requested_format = request.form.get("format", "auto")
     if requested_format not in ("auto", *FORMATS):
-        raise ApiError(422, "unknown_format",
-                       f"unknown format {requested_format!r}; one of: auto, {', '.join(FORMATS)}")
+        raise ApiError(
+            422,
+            "unknown_format",
+            f"unknown format {requested_format!r}; one of: auto, {', '.join(FORMATS)}",
+        )
     timezone = request.form.get("timezone") or None
     if timezone is not None:
         try:
             zoneinfo.ZoneInfo(timezone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ApiError(422, "unknown_timezone",
-                           f"{timezone!r} is not an IANA time zone") from None
+            raise ApiError(
+                422, "unknown_timezone", f"{timezone!r} is not an IANA time zone"
+            ) from None
     return requested_format, timezone
 
 
 @bp.post("/<collection_id>/uploads")
-@spec.validate(form=http_models.UploadForm,
-               resp=Response(HTTP_202=http_models.UploadAccepted, **refusals(404, 413, 415, 422)),
-               tags=["uploads"], skip_validation=True)
+@spec.validate(
+    form=http_models.UploadForm,
+    resp=Response(HTTP_202=http_models.UploadAccepted, **refusals(404, 413, 415, 422)),
+    tags=["uploads"],
+    skip_validation=True,
+)
 @requires(UPLOADS_CREATE)
 def upload(collection_id: str):
     backends, caller = deps.backends(), deps.caller()
@@ -97,8 +118,9 @@ def upload(collection_id: str):
     requested_format, timezone = _upload_options()
     unexpected = set(request.files) - {"files"}
     if unexpected:
-        raise ApiError(422, "validation_error",
-                       f"unexpected file field(s) {sorted(unexpected)}; use 'files'")
+        raise ApiError(
+            422, "validation_error", f"unexpected file field(s) {sorted(unexpected)}; use 'files'"
+        )
     files = request.files.getlist("files")
     if not files:
         raise ApiError(422, "no_files", "attach one or more files as the 'files' field")
@@ -108,7 +130,9 @@ def upload(collection_id: str):
     # Every file is checked before any is kept: one bad file refuses the whole request.
     limits = backends.settings.archive_limits()
     # UploadRequest streamed every part into the store: each stream is a HashingFile.
-    checked = [check_file(safe_filename(f.filename), cast(HashingFile, f.stream),
-                          requested_format, limits) for f in files]
+    checked = [
+        check_file(safe_filename(f.filename), cast(HashingFile, f.stream), requested_format, limits)
+        for f in files
+    ]
     accepted = collections.accept_uploads(backends, caller, collection_id, checked, timezone)
     return {"jobs": [dataclasses.asdict(job) for job in accepted]}, 202

@@ -42,7 +42,13 @@ def init_app(app: Flask) -> None:
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first["loc"]) or "body"
-            log.error("%s answered %s that does not fit %s: %s: %s", request.endpoint,
-                      response.status_code, model.__name__, where, first["msg"])
+            log.error(
+                "%s answered %s that does not fit %s: %s: %s",
+                request.endpoint,
+                response.status_code,
+                model.__name__,
+                where,
+                first["msg"],
+            )
             return web.error_response(500, "internal", "internal error; see the server log")
         return response

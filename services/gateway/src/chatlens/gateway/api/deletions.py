@@ -83,8 +83,9 @@ def delete_messages(collection_id: str):
     """Delete a chat, an upload or a sender's messages, named in the body."""
     _own_collection(collection_id)
     body = json_body(DeletionIn)
-    kind: deletions.Selector = ("chat" if body.chat is not None
-                                else "sender" if body.sender is not None else "upload")
+    kind: deletions.Selector = (
+        "chat" if body.chat is not None else "sender" if body.sender is not None else "upload"
+    )
     return _delete(collection_id, kind, getattr(body, kind), body.purge)
 
 
@@ -101,6 +102,7 @@ def _purge_query() -> bool:
 
 
 def _delete(collection_id: str, kind: deletions.Selector, value: str, purge: bool) -> dict:
-    deleted = deletions.delete(deps.backends(), deps.caller(), set(g.principal.perms),
-                               collection_id, kind, value, purge)
+    deleted = deletions.delete(
+        deps.backends(), deps.caller(), set(g.principal.perms), collection_id, kind, value, purge
+    )
     return deleted.model_dump(mode="json", include={"version", "removed", "purged", "rewritten"})

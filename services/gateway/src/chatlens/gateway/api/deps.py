@@ -15,12 +15,15 @@ def backends() -> Backends:
     backends = extensions.get("chatlens.backends")
     if backends is None:  # built once per app, on first use
         settings = current_app.config["CHATLENS_SETTINGS"]
-        backends = Backends(rpc=Rpc(extensions["chatlens.bus"], settings, server_timing),
-                            sessions=extensions["chatlens.sessions"], settings=settings,
-                            upload_dir=current_app.config["CHATLENS_UPLOAD_DIR"],
-                            wake_outbox=extensions["chatlens.outbox"].wake,
-                            audit=extensions["chatlens.audit"],
-                            generations=GenerationSlots(settings.max_concurrent_generations))
+        backends = Backends(
+            rpc=Rpc(extensions["chatlens.bus"], settings, server_timing),
+            sessions=extensions["chatlens.sessions"],
+            settings=settings,
+            upload_dir=current_app.config["CHATLENS_UPLOAD_DIR"],
+            wake_outbox=extensions["chatlens.outbox"].wake,
+            audit=extensions["chatlens.audit"],
+            generations=GenerationSlots(settings.max_concurrent_generations),
+        )
         extensions["chatlens.backends"] = backends
     return backends
 

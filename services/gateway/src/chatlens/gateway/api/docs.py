@@ -38,13 +38,19 @@ class _Spec(SpecTree):
         document = super()._generate_spec()
         # The UI's own pages and files are not part of the API, and nginx does not pass
         # /metrics on (Prometheus scrapes the gateway directly).
-        for path in [path for path in document["paths"]
-                     if path.startswith(UI_URL + "/") or path == "/metrics"]:
+        for path in [
+            path
+            for path in document["paths"]
+            if path.startswith(UI_URL + "/") or path == "/metrics"
+        ]:
             del document["paths"][path]
         for path, (summary, statuses) in UNAUTHENTICATED.items():
             document["paths"][path]["get"].update(
-                summary=summary, security=[], tags=["service"],
-                responses={status: {"description": text} for status, text in statuses.items()})
+                summary=summary,
+                security=[],
+                tags=["service"],
+                responses={status: {"description": text} for status, text in statuses.items()},
+            )
         _declare_common_errors(document, self.naming_strategy(Error))
         return examples.add_to(auth_openapi.add_to(schema_names.readable(document)))
 
@@ -61,8 +67,9 @@ def _declare_common_errors(document: dict[str, Any], error: str) -> None:
             if "application/json" in body:
                 statuses += [400, 413, 415, 422]
             for status in statuses:
-                operation["responses"].setdefault(str(status), {
-                    "description": HTTPStatus(status).phrase, "content": content})
+                operation["responses"].setdefault(
+                    str(status), {"description": HTTPStatus(status).phrase, "content": content}
+                )
 
 
 spec = _Spec(
@@ -73,17 +80,27 @@ spec = _Spec(
     page_templates={},
     # Refused input is answered in the one error shape (chatlens.shared.web), not spectree's.
     validation_error_model=Error,
-    security_schemes=[SecurityScheme(
-        name="bearer", data=SecuritySchemeData(
-            type=SecureType.HTTP, scheme="bearer", bearer_format="JWT",
-            description="`Authorization: Bearer <access_token>` from /api/v1/auth/login, or an "
-                        "API key from /api/v1/auth/api-keys."))],
+    security_schemes=[
+        SecurityScheme(
+            name="bearer",
+            data=SecuritySchemeData(
+                type=SecureType.HTTP,
+                scheme="bearer",
+                bearer_format="JWT",
+                description="`Authorization: Bearer <access_token>` from /api/v1/auth/login, or an "
+                "API key from /api/v1/auth/api-keys.",
+            ),
+        )
+    ],
     security={"bearer": []},
 )
 
 bp = Blueprint("docs", __name__)
-bp.register_blueprint(get_swaggerui_blueprint(UI_URL, DOCUMENT_URL, {"app_name": "Chatlens API"},
-                                              blueprint_name="swagger_ui"))
+bp.register_blueprint(
+    get_swaggerui_blueprint(
+        UI_URL, DOCUMENT_URL, {"app_name": "Chatlens API"}, blueprint_name="swagger_ui"
+    )
+)
 
 
 @bp.get(DOCUMENT_URL)

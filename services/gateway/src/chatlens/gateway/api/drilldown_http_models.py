@@ -14,9 +14,11 @@ class MessagesQuery(AnalyticsQuery):
     """A report's filters, narrowed to a slot of the week in ``timezone`` (a heatmap's cell)."""
 
     hour: list[Annotated[int, Field(ge=0, le=23)]] = Field(
-        default=[], max_length=24, description="hours of the day, 0-23 (may repeat)")
+        default=[], max_length=24, description="hours of the day, 0-23 (may repeat)"
+    )
     weekday: list[Annotated[int, Field(ge=0, le=6)]] = Field(
-        default=[], max_length=7, description="days of the week, Monday 0 to Sunday 6 (may repeat)")
+        default=[], max_length=7, description="days of the week, Monday 0 to Sunday 6 (may repeat)"
+    )
     limit: int = Field(default=100, ge=1, le=500, description="the first messages listed")
 
 

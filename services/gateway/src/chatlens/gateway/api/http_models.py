@@ -41,7 +41,8 @@ class Progress(BaseModel):
 class JobOut(BaseModel):
     id: str
     kind: Literal["ingest", "topics"] = Field(
-        default="ingest", description="an upload's ingest, or computing topics")
+        default="ingest", description="an upload's ingest, or computing topics"
+    )
     collection_id: str
     filename: str
     status: Literal["queued", "running", "succeeded", "failed"]
@@ -63,7 +64,8 @@ class UploadForm(BaseModel):
 
     files: list[bytes]
     format: Literal["auto"] | schemas.ExportFormat = Field(
-        default="auto", description="auto-detected unless forced")
+        default="auto", description="auto-detected unless forced"
+    )
     timezone: str | None = Field(default=None, description="IANA zone for local timestamps")
 
 
@@ -86,43 +88,62 @@ class SearchFiltersIn(Strict):
     kind: Kind | list[Kind] | None = Field(default=None, description="message type")
     since: str | None = Field(default=None, max_length=64, examples=["2025-02-01"])
     until: str | None = Field(default=None, max_length=64, examples=["2025-03-01T12:00:00Z"])
-    person: Line | list[Line] | None = Field(default=None, description=(
-        "a person (senders merged into one: POST …/people): every sender name of the person "
-        "in the version searched; a name that is no person matches that sender"))
+    person: Line | list[Line] | None = Field(
+        default=None,
+        description=(
+            "a person (senders merged into one: POST …/people): every sender name of the person "
+            "in the version searched; a name that is no person matches that sender"
+        ),
+    )
 
 
 class SearchRequest(Strict):
-    query: Paragraph = Field(min_length=1, max_length=2000, description=(
-        'free text with optional "quoted phrases", prefix* words, and the operators from:NAME, '
-        "in:CHAT, before:DATE, after:DATE"))
+    query: Paragraph = Field(
+        min_length=1,
+        max_length=2000,
+        description=(
+            'free text with optional "quoted phrases", prefix* words, and the operators from:NAME, '
+            "in:CHAT, before:DATE, after:DATE"
+        ),
+    )
     mode: Literal["semantic", "keyword", "hybrid"] = Field(
-        default="hybrid", description="hybrid fuses semantic and keyword by reciprocal rank")
+        default="hybrid", description="hybrid fuses semantic and keyword by reciprocal rank"
+    )
     k: int = Field(default=10, ge=1, le=100)
-    version: VersionRef | None = Field(default=None, description=(
-        "search this version (a number or a tag name) instead of the latest"))
+    version: VersionRef | None = Field(
+        default=None,
+        description=("search this version (a number or a tag name) instead of the latest"),
+    )
     versions: list[VersionRef] | None = Field(
-        default=None, min_length=1, max_length=10, description=(
+        default=None,
+        min_length=1,
+        max_length=10,
+        description=(
             "federated search: the same search in each of these versions (numbers or tags), "
-            "answered per version (by_version) and merged (results, each saying found_in)"))
+            "answered per version (by_version) and merged (results, each saying found_in)"
+        ),
+    )
     context: int = Field(default=2, ge=0, le=20)
     filters: SearchFiltersIn = SearchFiltersIn()
-    cursor: str | None = Field(default=None, max_length=512,
-                               description="next_cursor of the previous page, same request")
+    cursor: str | None = Field(
+        default=None, max_length=512, description="next_cursor of the previous page, same request"
+    )
 
 
 class MultiSearchRequest(Strict):
     """One search over several collections of the caller's org, ranked as one corpus."""
 
-    collections: list[str] = Field(min_length=1, max_length=20,
-                                   description="collection ids, all of the caller's org")
-    query: Paragraph = Field(min_length=1, max_length=2000,
-                             description="as in a collection search")
+    collections: list[str] = Field(
+        min_length=1, max_length=20, description="collection ids, all of the caller's org"
+    )
+    query: Paragraph = Field(min_length=1, max_length=2000, description="as in a collection search")
     mode: Literal["semantic", "keyword", "hybrid"] = "hybrid"
     k: int = Field(default=10, ge=1, le=100)
     context: int = Field(default=2, ge=0, le=20)
     filters: SearchFiltersIn = SearchFiltersIn()
-    cursor: str | None = Field(default=None, max_length=2048,
-                               description="next_cursor of the previous page, same request")
+    cursor: str | None = Field(
+        default=None, max_length=2048, description="next_cursor of the previous page, same request"
+    )
 
 
 class ContextMessage(BaseModel):
@@ -143,13 +164,16 @@ class SearchResult(BaseModel):
     semantic_score: float | None
     keyword_score: float | None
     highlights: list[tuple[int, int]] = Field(
-        description="[start, end) character offsets in text of the matched words")
+        description="[start, end) character offsets in text of the matched words"
+    )
     highlighted: str = Field(description="text, HTML-escaped, with <mark> around matched words")
     context: list[ContextMessage]
-    collection_id: str | None = Field(default=None,
-                                      description="where it was found (multi-collection search)")
+    collection_id: str | None = Field(
+        default=None, description="where it was found (multi-collection search)"
+    )
     found_in: list[int] | None = Field(
-        default=None, description="federated search: the versions whose results hold it")
+        default=None, description="federated search: the versions whose results hold it"
+    )
 
 
 class VersionResults(BaseModel):
@@ -158,21 +182,30 @@ class VersionResults(BaseModel):
 
 
 class SearchResponse(BaseModel):
-    results: list[SearchResult] = Field(description=(
-        "federated search: the versions' results merged by reciprocal rank fusion"))
-    version: int | None = Field(description="the version searched (the latest of a federated "
-                                            "search's; none for a multi-collection search)")
+    results: list[SearchResult] = Field(
+        description=("federated search: the versions' results merged by reciprocal rank fusion")
+    )
+    version: int | None = Field(
+        description="the version searched (the latest of a federated "
+        "search's; none for a multi-collection search)"
+    )
     next_cursor: str | None
     interpreted: dict[str, Any] = Field(description="the query text and filters searched for")
     by_version: list[VersionResults] | None = Field(
-        default=None, description="federated search: each version's own results")
+        default=None, description="federated search: each version's own results"
+    )
     collections: dict[str, int] | None = Field(
-        default=None, description="multi-collection search: the version searched of each")
+        default=None, description="multi-collection search: the version searched of each"
+    )
 
 
 class TagCreate(Strict):
-    name: str = Field(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
-                      description="not a number nor v<number>, which would read as a version")
+    name: str = Field(
+        min_length=1,
+        max_length=63,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        description="not a number nor v<number>, which would read as a version",
+    )
     version: int | None = Field(default=None, ge=0, description="the latest unless given")
 
 

@@ -16,16 +16,20 @@ KEEPALIVE_S = 15.0
 
 
 @bp.get("/<job_id>")
-@spec.validate(resp=Doc(HTTP_200=http_models.JobOut, HTTP_404=http_models.Error), tags=["jobs"],
-               skip_validation=True)
+@spec.validate(
+    resp=Doc(HTTP_200=http_models.JobOut, HTTP_404=http_models.Error),
+    tags=["jobs"],
+    skip_validation=True,
+)
 @requires(COLLECTIONS_READ)
 def get_job(job_id: str):
     return following.get(deps.backends(), deps.caller(), job_id)
 
 
 @bp.get("/<job_id>/events")
-@spec.validate(resp=Doc(HTTP_200=None, HTTP_404=http_models.Error), tags=["jobs"],
-               skip_validation=True)
+@spec.validate(
+    resp=Doc(HTTP_200=None, HTTP_404=http_models.Error), tags=["jobs"], skip_validation=True
+)
 @requires(COLLECTIONS_READ)
 def job_events(job_id: str):
     """``text/event-stream``: a ``progress`` event on every change, ``done`` at the end."""

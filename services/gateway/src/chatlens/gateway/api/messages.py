@@ -24,10 +24,12 @@ from chatlens.shared.web import ApiError
 
 bp = Blueprint("messages", __name__, url_prefix="/api/v1/collections")
 
+
 class MessageQuery(http_models.Strict):
     context: int = Field(default=5, ge=0, le=50, description="messages before and after")
     version: http_models.VersionRef | None = Field(
-        default=None, description="a version number or a tag name; the latest when absent")
+        default=None, description="a version number or a tag name; the latest when absent"
+    )
 
 
 class MessageOut(BaseModel):
@@ -38,17 +40,24 @@ class MessageOut(BaseModel):
 
 
 @bp.get("/<collection_id>/messages/<path:message_id>")
-@spec.validate(query=MessageQuery,
-               resp=Response(HTTP_200=MessageOut, **refusals(404, 422, 503)),
-               tags=["search"], skip_validation=True)
+@spec.validate(
+    query=MessageQuery,
+    resp=Response(HTTP_200=MessageOut, **refusals(404, 422, 503)),
+    tags=["search"],
+    skip_validation=True,
+)
 @requires(SEARCH_READ)
 def open_message(collection_id: str, message_id: str):
     try:
         query = MessageQuery.model_validate(request.args.to_dict())
     except ValidationError as exc:
         raise ApiError(422, "validation_error", str(exc).splitlines()[0]) from None
-    found = messages.open_message(deps.backends(), deps.caller(), collection_id, message_id,
-                                  query.context, query.version)
-    return {"message": found.message.model_dump(mode="json"),
-            "before": [message_view(m) for m in found.before],
-            "after": [message_view(m) for m in found.after], "version": found.version}
+    found = messages.open_message(
+        deps.backends(), deps.caller(), collection_id, message_id, query.context, query.version
+    )
+    return {
+        "message": found.message.model_dump(mode="json"),
+        "before": [message_view(m) for m in found.before],
+        "after": [message_view(m) for m in found.after],
+        "version": found.version,
+    }

@@ -47,12 +47,18 @@ def bind_state(response: Response) -> None:
     url = payload.get("authorization_url") if isinstance(payload, dict) else None
     state = parse_qs(urlparse(url).query).get("state", [""])[0] if isinstance(url, str) else ""
     if state:
-        response.set_cookie(COOKIE, state, max_age=COOKIE_MAX_AGE_S, path=COOKIE_PATH,
-                            secure=True, httponly=True, samesite="Lax")
+        response.set_cookie(
+            COOKIE,
+            state,
+            max_age=COOKIE_MAX_AGE_S,
+            path=COOKIE_PATH,
+            secure=True,
+            httponly=True,
+            samesite="Lax",
+        )
 
 
-def finish(request: Request, rest: str, path: str,
-           forward: browser_session.Forward) -> Response:
+def finish(request: Request, rest: str, path: str, forward: browser_session.Forward) -> Response:
     """Complete the browser's callback through auth, then redirect it into the app."""
     name = rest.split("/")[1]
     state = request.args.get("state", "")
@@ -68,8 +74,11 @@ def finish(request: Request, rest: str, path: str,
         return _leave(_redirect(LINKED.format(name=name)))
     error = payload.get("error") if isinstance(payload, dict) else None
     message = error.get("message") if isinstance(error, dict) else None
-    return _leave(_refused(message if isinstance(message, str) else
-                           f"the sign-in failed ({upstream.status_code})"))
+    return _leave(
+        _refused(
+            message if isinstance(message, str) else f"the sign-in failed ({upstream.status_code})"
+        )
+    )
 
 
 def _refused(message: str) -> Response:

@@ -42,9 +42,15 @@ bp = Blueprint("openai", __name__, url_prefix="/v1")
 
 MAX_CONVERSATION_CHARS = 64_000  # GenerateRequested.messages' limit
 ECHO_REPLY = "I could not answer: my reply repeated the instructions I was given."
-ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error",
-               403: "permission_error", 404: "invalid_request_error", 413: "invalid_request_error",
-               415: "invalid_request_error", 422: "invalid_request_error"}
+ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "invalid_request_error",
+    413: "invalid_request_error",
+    415: "invalid_request_error",
+    422: "invalid_request_error",
+}
 
 
 @bp.errorhandler(ApiError)
@@ -54,24 +60,40 @@ def _openai_error(exc: ApiError | AppError):
     status = exc.status if isinstance(exc, ApiError) else http_errors.status_of(exc)
     status = 400 if status == 422 else status
     kind = ERROR_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
-    response = jsonify({"error": {"message": exc.message, "type": kind, "param": None,
-                                  "code": exc.code}})
+    response = jsonify(
+        {"error": {"message": exc.message, "type": kind, "param": None, "code": exc.code}}
+    )
     response.status_code = status
-    headers = exc.headers if isinstance(exc, ApiError) else (
-        {"Retry-After": str(exc.retry_after)} if exc.retry_after else {})
+    headers = (
+        exc.headers
+        if isinstance(exc, ApiError)
+        else ({"Retry-After": str(exc.retry_after)} if exc.retry_after else {})
+    )
     for name, value in headers.items():
         response.headers[name] = value
     return response
 
 
 def _model_view(info: schemas.ModelInfo) -> dict:
-    return {"id": info.name, "object": "model", "created": 0, "owned_by": "chatlens",
-            "kind": info.kind, "context_length": info.context_length}
+    return {
+        "id": info.name,
+        "object": "model",
+        "created": 0,
+        "owned_by": "chatlens",
+        "kind": info.kind,
+        "context_length": info.context_length,
+    }
 
 
 def _endpoint_view(endpoint: org_models.Endpoint) -> dict:
-    return {"id": endpoint.name, "object": "model", "created": 0, "owned_by": "org",
-            "kind": "llm", "context_length": endpoint.context_length}
+    return {
+        "id": endpoint.name,
+        "object": "model",
+        "created": 0,
+        "owned_by": "org",
+        "kind": "llm",
+        "context_length": endpoint.context_length,
+    }
 
 
 def _estimate_tokens(*texts: str) -> int:
@@ -79,25 +101,30 @@ def _estimate_tokens(*texts: str) -> int:
     return sum(len(text.split()) for text in texts)
 
 
-_REFUSALS = {f"HTTP_{status}": am.OpenAIError for status in (400, 401, 403, 404, 413, 415,
-                                                               502, 503)}
+_REFUSALS = {
+    f"HTTP_{status}": am.OpenAIError for status in (400, 401, 403, 404, 413, 415, 502, 503)
+}
 
 
 @bp.get("/models")
-@spec.validate(resp=Response(HTTP_200=am.OpenAIModelList, **_REFUSALS), tags=["openai"],
-               skip_validation=True)
+@spec.validate(
+    resp=Response(HTTP_200=am.OpenAIModelList, **_REFUSALS), tags=["openai"], skip_validation=True
+)
 @login_required
 def models():
     """The registry's models, then the caller's org endpoints."""
     backends = deps.backends()
-    return {"object": "list",
-            "data": [_model_view(m) for m in registry.listed(backends)]
-            + [_endpoint_view(e) for e in org_models.endpoints(backends, deps.caller())]}
+    return {
+        "object": "list",
+        "data": [_model_view(m) for m in registry.listed(backends)]
+        + [_endpoint_view(e) for e in org_models.endpoints(backends, deps.caller())],
+    }
 
 
 @bp.get("/models/<path:model_id>")
-@spec.validate(resp=Response(HTTP_200=am.OpenAIModel, **_REFUSALS), tags=["openai"],
-               skip_validation=True)
+@spec.validate(
+    resp=Response(HTTP_200=am.OpenAIModel, **_REFUSALS), tags=["openai"], skip_validation=True
+)
 @login_required
 def model(model_id: str):
     backends = deps.backends()
@@ -108,19 +135,27 @@ def model(model_id: str):
 
 
 @bp.post("/embeddings")
-@spec.validate(json=am.EmbeddingsRequest, resp=Response(HTTP_200=am.EmbeddingsOut, **_REFUSALS),
-               tags=["openai"], skip_validation=True)
+@spec.validate(
+    json=am.EmbeddingsRequest,
+    resp=Response(HTTP_200=am.EmbeddingsOut, **_REFUSALS),
+    tags=["openai"],
+    skip_validation=True,
+)
 @requires("search:read")
 def embeddings():
     body = json_body(am.EmbeddingsRequest)
     texts = [body.input] if isinstance(body.input, str) else body.input
     matrix = embedding.embed(deps.backends(), texts, body.model)
     tokens = _estimate_tokens(*texts)
-    return {"object": "list", "model": body.model,
-            "data": [{"object": "embedding", "index": i,
-                      "embedding": _encoded(row, body.encoding_format)}
-                     for i, row in enumerate(matrix)],
-            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+    return {
+        "object": "list",
+        "model": body.model,
+        "data": [
+            {"object": "embedding", "index": i, "embedding": _encoded(row, body.encoding_format)}
+            for i, row in enumerate(matrix)
+        ],
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
 
 
 def _encoded(row: np.ndarray, encoding: str) -> list[float] | str:
@@ -132,29 +167,42 @@ def _encoded(row: np.ndarray, encoding: str) -> list[float] | str:
 def turns(messages: list[am.ChatTurn]) -> list[schemas.ChatTurn]:
     """The conversation as the model's chat template reads it (``developer`` is OpenAI's newer
     name for ``system``)."""
-    return [schemas.ChatTurn(role="system" if t.role == "developer" else t.role,
-                             content=t.content) for t in messages]
+    return [
+        schemas.ChatTurn(role="system" if t.role == "developer" else t.role, content=t.content)
+        for t in messages
+    ]
 
 
 @bp.post("/chat/completions")
-@spec.validate(json=am.ChatCompletionRequest,
-               resp=Response(HTTP_200=am.ChatCompletionOut, **_REFUSALS), tags=["openai"],
-               skip_validation=True)
+@spec.validate(
+    json=am.ChatCompletionRequest,
+    resp=Response(HTTP_200=am.ChatCompletionOut, **_REFUSALS),
+    tags=["openai"],
+    skip_validation=True,
+)
 @requires("answers:create")
 def chat_completions():
     body = json_body(am.ChatCompletionRequest)
     if not any(t.content.strip() for t in body.messages if t.role in ("user", "assistant")):
         raise ApiError(400, "empty_prompt", "messages need a non-empty user turn")
     if sum(len(t.content) for t in body.messages) > MAX_CONVERSATION_CHARS:
-        raise ApiError(400, "context_length_exceeded",
-                       f"the conversation exceeds {MAX_CONVERSATION_CHARS} characters")
+        raise ApiError(
+            400,
+            "context_length_exceeded",
+            f"the conversation exceeds {MAX_CONVERSATION_CHARS} characters",
+        )
     max_tokens = body.max_completion_tokens or body.max_tokens
     backends, caller = deps.backends(), deps.caller()
     runs_on = org_models.resolve(backends, caller, body.model, "answers")
     request = schemas.GenerateRequested(
-        messages=turns(body.messages), max_new_tokens=max_tokens, model=runs_on.model,
-        provider=runs_on.provider, temperature=body.temperature or 0.0,
-        top_p=body.top_p or 1.0, seed=body.seed)
+        messages=turns(body.messages),
+        max_new_tokens=max_tokens,
+        model=runs_on.model,
+        provider=runs_on.provider,
+        temperature=body.temperature or 0.0,
+        top_p=body.top_p or 1.0,
+        seed=body.seed,
+    )
     completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if body.stream:
         started, rest = usage.stream(backends, caller, request)
@@ -162,33 +210,60 @@ def chat_completions():
         return sse.response(_chunks(completion_id, created, started, rest, include_usage))
     generated = usage.generate(backends, caller, request)
     content = generated.text
-    if echoed(content, [t.content for t in request.messages or [] if t.role == "system"],
-              "\n".join(t.content for t in request.messages or [] if t.role != "system")):
+    if echoed(
+        content,
+        [t.content for t in request.messages or [] if t.role == "system"],
+        "\n".join(t.content for t in request.messages or [] if t.role != "system"),
+    ):
         content = ECHO_REPLY
-    return {"id": completion_id, "object": "chat.completion", "created": created,
-            "model": generated.model,
-            "choices": [{"index": 0, "finish_reason": generated.finish_reason, "logprobs": None,
-                         "message": {"role": "assistant", "content": content}}],
-            "usage": _usage(generated)}
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": created,
+        "model": generated.model,
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": generated.finish_reason,
+                "logprobs": None,
+                "message": {"role": "assistant", "content": content},
+            }
+        ],
+        "usage": _usage(generated),
+    }
 
 
 def _usage(generated: schemas.Generated) -> dict:
-    return {"prompt_tokens": generated.prompt_tokens, "completion_tokens": generated.tokens,
-            "total_tokens": generated.prompt_tokens + generated.tokens}
+    return {
+        "prompt_tokens": generated.prompt_tokens,
+        "completion_tokens": generated.tokens,
+        "total_tokens": generated.prompt_tokens + generated.tokens,
+    }
 
 
-def _chunks(completion_id: str, created: int, started: schemas.GenerationStarted,
-            rest: Generator[schemas.Message, None, None],
-            include_usage: bool) -> Iterator[str]:
+def _chunks(
+    completion_id: str,
+    created: int,
+    started: schemas.GenerationStarted,
+    rest: Generator[schemas.Message, None, None],
+    include_usage: bool,
+) -> Iterator[str]:
     """OpenAI's stream: the role, one chunk per piece the model wrote, the finish reason, the
     usage when asked for, ``[DONE]``. A failure mid-stream is an ``error`` object, which
     OpenAI's clients raise."""
 
     def chunk(delta: dict, finish_reason: str | None = None) -> str:
-        return sse.event({"id": completion_id, "object": "chat.completion.chunk",
-                          "created": created, "model": started.model,
-                          "choices": [{"index": 0, "delta": delta,
-                                       "finish_reason": finish_reason, "logprobs": None}]})
+        return sse.event(
+            {
+                "id": completion_id,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": started.model,
+                "choices": [
+                    {"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}
+                ],
+            }
+        )
 
     yield chunk({"role": "assistant", "content": ""})
     with closing(rest):  # a client that leaves closes this, and that stops the generation
@@ -199,11 +274,26 @@ def _chunks(completion_id: str, created: int, started: schemas.GenerationStarted
                 elif isinstance(message, schemas.Generated):
                     yield chunk({}, message.finish_reason)
                     if include_usage:
-                        yield sse.event({"id": completion_id, "object": "chat.completion.chunk",
-                                         "created": created, "model": started.model,
-                                         "choices": [], "usage": _usage(message)})
+                        yield sse.event(
+                            {
+                                "id": completion_id,
+                                "object": "chat.completion.chunk",
+                                "created": created,
+                                "model": started.model,
+                                "choices": [],
+                                "usage": _usage(message),
+                            }
+                        )
         except (ApiError, AppError) as exc:
-            yield sse.event({"error": {"message": exc.message, "type": "server_error",
-                                       "param": None, "code": exc.code}})
+            yield sse.event(
+                {
+                    "error": {
+                        "message": exc.message,
+                        "type": "server_error",
+                        "param": None,
+                        "code": exc.code,
+                    }
+                }
+            )
             return
     yield sse.event("[DONE]")

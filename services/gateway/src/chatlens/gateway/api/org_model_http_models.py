@@ -24,14 +24,27 @@ SECRET_NAME = r"^[a-z0-9][a-z0-9_.-]{0,63}$"  # auth's provider-secret names
 
 
 class EndpointIn(Strict):
-    base_url: Url = Field(description="the API's base URL, as OpenAI's clients take it "
-                                 "(e.g. http://vllm:8000/v1, https://api.openai.com/v1)")
+    base_url: Url = Field(
+        description="the API's base URL, as OpenAI's clients take it "
+        "(e.g. http://vllm:8000/v1, https://api.openai.com/v1)"
+    )
     model: Line = Field(min_length=1, max_length=200, description="the provider's model name")
-    secret: str | None = Field(default=None, pattern=SECRET_NAME, description=(
-        "the name of the org's provider secret holding the key (PUT /api/v1/auth/secrets/"
-        "{name}); none for a server without keys"))
-    context_length: int = Field(default=8192, ge=256, le=10_000_000, description=(
-        "tokens of prompt plus answer the model takes (summaries size their chunks by it)"))
+    secret: str | None = Field(
+        default=None,
+        pattern=SECRET_NAME,
+        description=(
+            "the name of the org's provider secret holding the key (PUT /api/v1/auth/secrets/"
+            "{name}); none for a server without keys"
+        ),
+    )
+    context_length: int = Field(
+        default=8192,
+        ge=256,
+        le=10_000_000,
+        description=(
+            "tokens of prompt plus answer the model takes (summaries size their chunks by it)"
+        ),
+    )
 
 
 class EndpointOut(BaseModel):
@@ -54,10 +67,18 @@ class EndpointTested(BaseModel):
 
 
 class DefaultsIn(Strict):
-    answers: Line | None = Field(default=None, max_length=200, description=(
-        "the model answers (/ask) use when a request names none; null: the packaged model"))
-    summaries: Line | None = Field(default=None, max_length=200, description=(
-        "the model summaries use when a request names none; null: the packaged model"))
+    answers: Line | None = Field(
+        default=None,
+        max_length=200,
+        description=(
+            "the model answers (/ask) use when a request names none; null: the packaged model"
+        ),
+    )
+    summaries: Line | None = Field(
+        default=None,
+        max_length=200,
+        description=("the model summaries use when a request names none; null: the packaged model"),
+    )
 
 
 class DefaultsOut(BaseModel):

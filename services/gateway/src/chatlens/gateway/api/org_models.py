@@ -46,8 +46,9 @@ def _endpoint(endpoint: org_models.Endpoint) -> dict:
 
 
 @bp.get("/endpoints")
-@spec.validate(resp=Responses(HTTP_200=om.EndpointList, **refusals(403)), tags=["models"],
-               skip_validation=True)
+@spec.validate(
+    resp=Responses(HTTP_200=om.EndpointList, **refusals(403)), tags=["models"], skip_validation=True
+)
 @requires(READ)
 def endpoints():
     listed = org_models.endpoints(deps.backends(), deps.caller())
@@ -55,22 +56,33 @@ def endpoints():
 
 
 @bp.put("/endpoints/<name>")
-@spec.validate(json=om.EndpointIn, resp=Responses(HTTP_200=om.EndpointOut,
-                                                  HTTP_201=om.EndpointOut,
-                                                  **refusals(403, 404, 409, 422, 503)),
-               tags=["models"], skip_validation=True)
+@spec.validate(
+    json=om.EndpointIn,
+    resp=Responses(
+        HTTP_200=om.EndpointOut, HTTP_201=om.EndpointOut, **refusals(403, 404, 409, 422, 503)
+    ),
+    tags=["models"],
+    skip_validation=True,
+)
 @requires(MANAGE)
 def store(name: str):
     body = json_body(om.EndpointIn)
-    stored, created = org_models.store(deps.backends(), deps.caller(), _name(name),
-                                       str(body.base_url).rstrip("/"), body.model, body.secret,
-                                       body.context_length)
+    stored, created = org_models.store(
+        deps.backends(),
+        deps.caller(),
+        _name(name),
+        str(body.base_url).rstrip("/"),
+        body.model,
+        body.secret,
+        body.context_length,
+    )
     return _endpoint(stored), 201 if created else 200
 
 
 @bp.delete("/endpoints/<name>")
-@spec.validate(resp=Responses("HTTP_204", **refusals(403, 404, 409)), tags=["models"],
-               skip_validation=True)
+@spec.validate(
+    resp=Responses("HTTP_204", **refusals(403, 404, 409)), tags=["models"], skip_validation=True
+)
 @requires(MANAGE)
 def remove(name: str):
     org_models.remove(deps.backends(), deps.caller(), _name(name))
@@ -78,8 +90,11 @@ def remove(name: str):
 
 
 @bp.post("/endpoints/<name>/test")
-@spec.validate(resp=Responses(HTTP_200=om.EndpointTested, **refusals(403, 404, 422, 502, 503)),
-               tags=["models"], skip_validation=True)
+@spec.validate(
+    resp=Responses(HTTP_200=om.EndpointTested, **refusals(403, 404, 422, 502, 503)),
+    tags=["models"],
+    skip_validation=True,
+)
 @requires(MANAGE)
 def test(name: str):
     tested = org_models.test(deps.backends(), deps.caller(), _name(name))
@@ -87,27 +102,36 @@ def test(name: str):
 
 
 @bp.get("/defaults")
-@spec.validate(resp=Responses(HTTP_200=om.DefaultsOut, **refusals(403)), tags=["models"],
-               skip_validation=True)
+@spec.validate(
+    resp=Responses(HTTP_200=om.DefaultsOut, **refusals(403)), tags=["models"], skip_validation=True
+)
 @requires(READ)
 def defaults():
     return dataclasses.asdict(org_models.defaults(deps.backends(), deps.caller()))
 
 
 @bp.put("/defaults")
-@spec.validate(json=om.DefaultsIn, resp=Responses(HTTP_200=om.DefaultsOut,
-                                                  **refusals(403, 404, 422, 503)),
-               tags=["models"], skip_validation=True)
+@spec.validate(
+    json=om.DefaultsIn,
+    resp=Responses(HTTP_200=om.DefaultsOut, **refusals(403, 404, 422, 503)),
+    tags=["models"],
+    skip_validation=True,
+)
 @requires(MANAGE)
 def set_defaults():
     body = json_body(om.DefaultsIn)
-    return dataclasses.asdict(org_models.set_defaults(deps.backends(), deps.caller(),
-                                                      body.answers, body.summaries))
+    return dataclasses.asdict(
+        org_models.set_defaults(deps.backends(), deps.caller(), body.answers, body.summaries)
+    )
 
 
 @bp.get("/usage")
-@spec.validate(query=om.UsageQuery, resp=Responses(HTTP_200=om.UsageOut, **refusals(403, 422)),
-               tags=["models"], skip_validation=True)
+@spec.validate(
+    query=om.UsageQuery,
+    resp=Responses(HTTP_200=om.UsageOut, **refusals(403, 422)),
+    tags=["models"],
+    skip_validation=True,
+)
 @requires(USAGE)
 def usage_report():
     try:

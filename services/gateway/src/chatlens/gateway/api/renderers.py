@@ -25,20 +25,28 @@ def highlighted(text: str, spans: list[tuple[int, int]]) -> str:
 
 def message_view(message: schemas.ChatMessage) -> dict:
     """A neighbouring message, as a hit's context or an opened message's shows it."""
-    return {"message_id": message.message_id, "sender": message.sender,
-            "sent_at": message.sent_at.isoformat(), "text": message.text}
+    return {
+        "message_id": message.message_id,
+        "sender": message.sender,
+        "sent_at": message.sent_at.isoformat(),
+        "text": message.text,
+    }
 
 
 def hit_view(hit: schemas.SearchHit) -> dict:
     message = hit.message
     return {
-        "message_id": message.message_id, "platform": message.platform, "chat": message.chat,
-        "sender": message.sender, "sent_at": message.sent_at.isoformat(), "text": message.text,
-        "score": hit.score, "semantic_score": hit.semantic_score,
+        "message_id": message.message_id,
+        "platform": message.platform,
+        "chat": message.chat,
+        "sender": message.sender,
+        "sent_at": message.sent_at.isoformat(),
+        "text": message.text,
+        "score": hit.score,
+        "semantic_score": hit.semantic_score,
         "keyword_score": hit.keyword_score,
         "highlights": [list(span) for span in hit.highlights],
         "highlighted": highlighted(message.text, hit.highlights),
         "context": [message_view(m) for m in hit.context],
         "collection_id": hit.collection_id,
     }
-

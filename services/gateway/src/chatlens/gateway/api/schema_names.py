@@ -42,8 +42,10 @@ def _renames(schemas: dict[str, Any]) -> dict[str, str]:
             top[plain].append(name)
     for plain, names in top.items():
         if len({_canonical(schemas[name]) for name in names}) > 1:
-            raise ValueError(f"two different models are both named {plain!r} ({names}): "
-                             "rename one, the document would describe one of them wrongly")
+            raise ValueError(
+                f"two different models are both named {plain!r} ({names}): "
+                "rename one, the document would describe one of them wrongly"
+            )
     # A nested model takes its own name when every schema that would be called so agrees.
     claims: dict[str, set[str]] = defaultdict(set)
     for name, plain in unhashed.items():
@@ -61,9 +63,11 @@ def _short(name: str) -> str:
 def _canonical(schema: Any) -> str:
     """The schema as text, its references by short name: copies of one nested model under two
     parents refer to their own copies of the models inside them."""
-    return re.sub(r'"#/components/schemas/([^"]+)"',
-                  lambda ref: f'"{REF}{_short(_HASH.sub("", ref.group(1)))}"',
-                  json.dumps(schema, sort_keys=True))
+    return re.sub(
+        r'"#/components/schemas/([^"]+)"',
+        lambda ref: f'"{REF}{_short(_HASH.sub("", ref.group(1)))}"',
+        json.dumps(schema, sort_keys=True),
+    )
 
 
 def _rewrite_refs(node: Any, refs: dict[str, str]) -> None:

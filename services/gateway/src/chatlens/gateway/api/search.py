@@ -16,35 +16,56 @@ from chatlens.shared.web import json_body
 
 bp = Blueprint("search", __name__, url_prefix="/api/v1")
 
-_ERRORS = dict(HTTP_400=http_models.Error, HTTP_404=http_models.Error, HTTP_422=http_models.Error,
-               HTTP_503=http_models.Error)
+_ERRORS = dict(
+    HTTP_400=http_models.Error,
+    HTTP_404=http_models.Error,
+    HTTP_422=http_models.Error,
+    HTTP_503=http_models.Error,
+)
 
 
 def _query(
-        body: http_models.SearchRequest | http_models.MultiSearchRequest) -> searching.SearchQuery:
+    body: http_models.SearchRequest | http_models.MultiSearchRequest,
+) -> searching.SearchQuery:
     return searching.SearchQuery(
-        query=body.query, mode=body.mode, k=body.k, context=body.context,
-        filters=filter_values(body.filters), cursor=body.cursor,
-        version=getattr(body, "version", None), versions=getattr(body, "versions", None))
+        query=body.query,
+        mode=body.mode,
+        k=body.k,
+        context=body.context,
+        filters=filter_values(body.filters),
+        cursor=body.cursor,
+        version=getattr(body, "version", None),
+        versions=getattr(body, "versions", None),
+    )
 
 
 def _view(result: searching.SearchResult) -> dict:
-    view = {"results": [hit_view(hit) for hit in result.hits], "version": result.version,
-            "next_cursor": result.next_cursor, "interpreted": result.interpreted}
+    view = {
+        "results": [hit_view(hit) for hit in result.hits],
+        "version": result.version,
+        "next_cursor": result.next_cursor,
+        "interpreted": result.interpreted,
+    }
     if result.collections is not None:
         view["collections"] = result.collections
     if result.fused is not None:
-        view["results"] = [{**hit_view(f.hit), "score": f.score, "found_in": f.found_in}
-                           for f in result.fused]
-        view["by_version"] = [{"version": v, "results": [hit_view(hit) for hit in hits]}
-                              for v, hits in result.by_version]
+        view["results"] = [
+            {**hit_view(f.hit), "score": f.score, "found_in": f.found_in} for f in result.fused
+        ]
+        view["by_version"] = [
+            {"version": v, "results": [hit_view(hit) for hit in hits]}
+            for v, hits in result.by_version
+        ]
     return view
 
 
 @bp.post("/collections/<collection_id>/search")
-@spec.validate(json=http_models.SearchRequest,
-               resp=Response(HTTP_200=http_models.SearchResponse, **_ERRORS),
-               tags=["search"], skip_validation=True)
+@spec.validate(
+    json=http_models.SearchRequest,
+    resp=Response(HTTP_200=http_models.SearchResponse, **_ERRORS),
+    tags=["search"],
+    skip_validation=True,
+)
 @requires(SEARCH_READ)
 def search(collection_id: str):
     body = json_body(http_models.SearchRequest)
@@ -52,11 +73,15 @@ def search(collection_id: str):
 
 
 @bp.post("/search")
-@spec.validate(json=http_models.MultiSearchRequest,
-               resp=Response(HTTP_200=http_models.SearchResponse, **_ERRORS),
-               tags=["search"], skip_validation=True)
+@spec.validate(
+    json=http_models.MultiSearchRequest,
+    resp=Response(HTTP_200=http_models.SearchResponse, **_ERRORS),
+    tags=["search"],
+    skip_validation=True,
+)
 @requires(SEARCH_READ)
 def search_collections():
     body = json_body(http_models.MultiSearchRequest)
-    return _view(searching.search_collections(deps.backends(), deps.caller(), body.collections,
-                                              _query(body)))
+    return _view(
+        searching.search_collections(deps.backends(), deps.caller(), body.collections, _query(body))
+    )

@@ -61,16 +61,20 @@ class SearchAnalyticsOut(BaseModel):
 
 
 @bp.get("/<collection_id>/analytics/search")
-@spec.validate(query=SearchAnalyticsQuery,
-               resp=Response(HTTP_200=SearchAnalyticsOut, **refusals(403, 404, 422)),
-               tags=["analytics"], skip_validation=True)
+@spec.validate(
+    query=SearchAnalyticsQuery,
+    resp=Response(HTTP_200=SearchAnalyticsOut, **refusals(403, 404, 422)),
+    tags=["analytics"],
+    skip_validation=True,
+)
 @requires(COLLECTIONS_WRITE)
 def search_analytics(collection_id: str):
     """Searches and questions per day, the zero-result rate, the most frequent queries, and
     latency percentiles per mode."""
     query = _parsed()
-    done = search_log.report(deps.backends(), deps.caller(), collection_id, query.since,
-                             query.until, query.top)
+    done = search_log.report(
+        deps.backends(), deps.caller(), collection_id, query.since, query.until, query.top
+    )
     return SearchAnalyticsOut.model_validate(done, from_attributes=True).model_dump(mode="json")
 
 

@@ -30,6 +30,12 @@ def response(events: Iterator[str]) -> tuple[Iterator[str], int, dict[str, str]]
     Returned as (body, status, headers), not as a ``Response``: spectree's view wrapper reads a
     ``Response``'s whole body (``get_data``) to validate it, which would hold every event back
     until the stream ended; a body it is handed as an iterable it passes on untouched."""
-    return stream_with_context(events), 200, {
-        "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache",
-        "X-Accel-Buffering": "no"}
+    return (
+        stream_with_context(events),
+        200,
+        {
+            "Content-Type": "text/event-stream; charset=utf-8",
+            "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no",
+        },
+    )

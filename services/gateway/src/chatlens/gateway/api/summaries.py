@@ -24,9 +24,12 @@ def _view(summary: summaries.RecordedSummary) -> dict:
 
 
 @bp.post("/collections/<collection_id>/summaries")
-@spec.validate(json=am.SummaryRequest,
-               resp=Response(HTTP_201=am.SummaryOut, **refusals(404, 413, 422, 502, 503)),
-               tags=["answers"], skip_validation=True)
+@spec.validate(
+    json=am.SummaryRequest,
+    resp=Response(HTTP_201=am.SummaryOut, **refusals(404, 413, 422, 502, 503)),
+    tags=["answers"],
+    skip_validation=True,
+)
 @requires(ANSWERS_CREATE)
 def summarize(collection_id: str):
     body = json_body(am.SummaryRequest)
@@ -35,8 +38,11 @@ def summarize(collection_id: str):
 
 
 @bp.get("/summaries/<summary_id>")
-@spec.validate(resp=Response(HTTP_200=am.SummaryOut, HTTP_404=http_models.Error),
-               tags=["answers"], skip_validation=True)
+@spec.validate(
+    resp=Response(HTTP_200=am.SummaryOut, HTTP_404=http_models.Error),
+    tags=["answers"],
+    skip_validation=True,
+)
 @requires(SEARCH_READ)
 def get_summary(summary_id: str):
     return _view(summaries.get_summary(deps.backends(), deps.caller(), summary_id))

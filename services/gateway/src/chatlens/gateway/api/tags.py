@@ -19,14 +19,18 @@ from chatlens.shared.web import json_body
 
 bp = Blueprint("tags", __name__, url_prefix="/api/v1/collections")
 
+
 def resolve_version(org_id: str, collection_id: str, ref: int | str | None) -> int | None:
     """The version number ``ref`` names (``application.versions.resolve_version``)."""
     return versions.resolve_version(deps.backends(), deps.caller_in(org_id), collection_id, ref)
 
 
 @bp.get("/<collection_id>/tags")
-@spec.validate(resp=Response(HTTP_200=http_models.TagList, **refusals(404, 503)),
-               tags=["versions"], skip_validation=True)
+@spec.validate(
+    resp=Response(HTTP_200=http_models.TagList, **refusals(404, 503)),
+    tags=["versions"],
+    skip_validation=True,
+)
 @requires(COLLECTIONS_READ)
 def list_tags(collection_id: str):
     tags = versions.list_tags(deps.backends(), deps.caller(), collection_id)
@@ -34,9 +38,12 @@ def list_tags(collection_id: str):
 
 
 @bp.post("/<collection_id>/tags")
-@spec.validate(json=http_models.TagCreate,
-               resp=Response(HTTP_201=http_models.TagOut, **refusals(403, 404, 409, 422, 503)),
-               tags=["versions"], skip_validation=True)
+@spec.validate(
+    json=http_models.TagCreate,
+    resp=Response(HTTP_201=http_models.TagOut, **refusals(403, 404, 409, 422, 503)),
+    tags=["versions"],
+    skip_validation=True,
+)
 @requires(COLLECTIONS_WRITE)
 def create_tag(collection_id: str):
     backends, caller = deps.backends(), deps.caller()
@@ -47,8 +54,9 @@ def create_tag(collection_id: str):
 
 
 @bp.delete("/<collection_id>/tags/<name>")
-@spec.validate(resp=Response(HTTP_204=None, **refusals(403, 404, 503)), tags=["versions"],
-               skip_validation=True)
+@spec.validate(
+    resp=Response(HTTP_204=None, **refusals(403, 404, 503)), tags=["versions"], skip_validation=True
+)
 @requires(COLLECTIONS_WRITE)
 def delete_tag(collection_id: str, name: str):
     versions.delete_tag(deps.backends(), deps.caller(), collection_id, name)

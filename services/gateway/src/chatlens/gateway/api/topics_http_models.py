@@ -12,13 +12,16 @@ from chatlens.gateway.api.analytics_http_models import AnalyticsQuery, Answered
 
 
 class TopicsOptions(BaseModel):
-    k: int | None = Field(default=None, description="the number of topics (k_min..k_max); "
-                                                    "chosen by silhouette when absent")
+    k: int | None = Field(
+        default=None,
+        description="the number of topics (k_min..k_max); chosen by silhouette when absent",
+    )
     k_min: int = Field(default=4, description="smallest k tried (2..50)")
     k_max: int = Field(default=20, description="largest k tried (2..50)")
     min_words: int = Field(default=3, description="shorter messages are noise (1..50)")
-    map_points: int = Field(default=5000, description="points of the 2-D map, a sample "
-                                                      "(0..20000; 0: no map)")
+    map_points: int = Field(
+        default=5000, description="points of the 2-D map, a sample (0..20000; 0: no map)"
+    )
     bucket: Literal["week", "month"] = Field(default="month", description="topics over time")
 
 
@@ -37,9 +40,14 @@ class TopicsIn(TopicsOptions, http_models.Strict):
     since: str | None = Field(default=None, max_length=64, examples=["2025-02-01"])
     until: str | None = Field(default=None, max_length=64, examples=["2025-03-01"])
     version: http_models.VersionRef | None = Field(
-        default=None, description="a version number or a tag name; the latest when absent")
-    timezone: str = Field(default="UTC", min_length=1, max_length=64,
-                          description="IANA time zone of the weeks and months")
+        default=None, description="a version number or a tag name; the latest when absent"
+    )
+    timezone: str = Field(
+        default="UTC",
+        min_length=1,
+        max_length=64,
+        description="IANA time zone of the weeks and months",
+    )
 
 
 class TopicTerm(BaseModel):

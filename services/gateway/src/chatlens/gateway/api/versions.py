@@ -22,8 +22,11 @@ bp = Blueprint("versions", __name__, url_prefix="/api/v1/collections")
 
 
 @bp.get("/<collection_id>/versions")
-@spec.validate(resp=Response(HTTP_200=http_models.VersionList, **refusals(404, 503)),
-               tags=["versions"], skip_validation=True)
+@spec.validate(
+    resp=Response(HTTP_200=http_models.VersionList, **refusals(404, 503)),
+    tags=["versions"],
+    skip_validation=True,
+)
 @requires(COLLECTIONS_READ)
 def list_versions(collection_id: str):
     listed = versions.list_versions(deps.backends(), deps.caller(), collection_id)
@@ -31,25 +34,33 @@ def list_versions(collection_id: str):
 
 
 @bp.get("/<collection_id>/versions/compare")
-@spec.validate(query=http_models.VersionCompareQuery,
-               resp=Response(HTTP_200=http_models.VersionComparison, **refusals(404, 422, 503)),
-               tags=["versions"], skip_validation=True)
+@spec.validate(
+    query=http_models.VersionCompareQuery,
+    resp=Response(HTTP_200=http_models.VersionComparison, **refusals(404, 422, 503)),
+    tags=["versions"],
+    skip_validation=True,
+)
 @requires(COLLECTIONS_READ)
 def compare_versions(collection_id: str):
     try:
         query = http_models.VersionCompareQuery.model_validate(request.args.to_dict())
     except ValidationError as exc:
         raise ApiError(422, "validation_error", str(exc).splitlines()[0]) from None
-    compared = versions.compare(deps.backends(), deps.caller(), collection_id, query.base,
-                                query.other, query.limit)
+    compared = versions.compare(
+        deps.backends(), deps.caller(), collection_id, query.base, query.other, query.limit
+    )
     return compared.model_dump(mode="json", include=set(http_models.VersionComparison.model_fields))
 
 
 @bp.post("/<collection_id>/versions/<version>/restore")
-@spec.validate(resp=Response(HTTP_200=http_models.VersionRestoredOut, **refusals(403, 404, 503)),
-               tags=["versions"], skip_validation=True)
+@spec.validate(
+    resp=Response(HTTP_200=http_models.VersionRestoredOut, **refusals(403, 404, 503)),
+    tags=["versions"],
+    skip_validation=True,
+)
 @requires(COLLECTIONS_WRITE)
 def restore_version(collection_id: str, version: str):
     restored = versions.restore(deps.backends(), deps.caller(), collection_id, version)
-    return restored.model_dump(mode="json",
-                               include=set(http_models.VersionRestoredOut.model_fields))
+    return restored.model_dump(
+        mode="json", include=set(http_models.VersionRestoredOut.model_fields)
+    )

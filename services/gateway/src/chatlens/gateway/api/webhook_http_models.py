@@ -9,15 +9,21 @@ from pydantic import BaseModel, Field
 from chatlens.gateway.api.http_models import Strict
 
 WebhookEvent = Literal["job.succeeded", "job.failed", "version.created"]
-URL = Field(min_length=8, max_length=2000, description=(
-    "where the events are POSTed: https:// to a public address (a private, loopback or "
-    "link-local one is refused unless the server allows it); redirects are not followed"))
+URL = Field(
+    min_length=8,
+    max_length=2000,
+    description=(
+        "where the events are POSTed: https:// to a public address (a private, loopback or "
+        "link-local one is refused unless the server allows it); redirects are not followed"
+    ),
+)
 
 
 class WebhookCreate(Strict):
     url: str = URL
-    events: list[WebhookEvent] = Field(min_length=1, max_length=3,
-                                       description="the events this webhook receives")
+    events: list[WebhookEvent] = Field(
+        min_length=1, max_length=3, description="the events this webhook receives"
+    )
     description: str = Field(default="", max_length=500)
     active: bool = True
 
@@ -41,8 +47,9 @@ class WebhookOut(BaseModel):
 
 
 class WebhookWithSecret(WebhookOut):
-    secret: str = Field(description=(
-        "the signing secret, shown only now: keep it to verify Chatlens-Signature"))
+    secret: str = Field(
+        description=("the signing secret, shown only now: keep it to verify Chatlens-Signature")
+    )
 
 
 class WebhookList(BaseModel):

@@ -55,12 +55,19 @@ def filters_of(query: ReportQuery, zone: zoneinfo.ZoneInfo) -> schemas.SearchFil
     until = moment(query.until, "until", zone) if query.until else None
     if since is not None and until is not None and until <= since:
         raise Invalid("invalid_date_range", "until must be after since")
-    return schemas.SearchFilters(platform=query.platform, chat=query.chat, sender=query.sender,
-                                 kind=query.kind, since=since, until=until)
+    return schemas.SearchFilters(
+        platform=query.platform,
+        chat=query.chat,
+        sender=query.sender,
+        kind=query.kind,
+        since=since,
+        until=until,
+    )
 
 
-def run_report(backends: Backends, caller: Caller, collection_id: str, report: str,
-               query: ReportQuery) -> dict[str, Any]:
+def run_report(
+    backends: Backends, caller: Caller, collection_id: str, report: str, query: ReportQuery
+) -> dict[str, Any]:
     """The numbers of ``report`` for the org's collection, with the version they describe."""
     zone = zone_of(query.timezone)
     filters = filters_of(query, zone)
@@ -69,7 +76,16 @@ def run_report(backends: Backends, caller: Caller, collection_id: str, report: s
     if empty:  # nothing indexed yet: the index has no repository for it
         raise Conflict("collection_empty", "nothing has been indexed in this collection")
     options = {name: value for name, value in query.options.items() if name in OPTIONS}
-    answer = backends.rpc.call(schemas.AnalyticsRequested(
-        org_id=caller.org_id, collection_id=collection_id, report=report, filters=filters,
-        version=version, timezone=query.timezone, **options), schemas.AnalyticsAnswered)
+    answer = backends.rpc.call(
+        schemas.AnalyticsRequested(
+            org_id=caller.org_id,
+            collection_id=collection_id,
+            report=report,
+            filters=filters,
+            version=version,
+            timezone=query.timezone,
+            **options,
+        ),
+        schemas.AnalyticsAnswered,
+    )
     return {**answer.result, "version": answer.version, "timezone": answer.timezone}

@@ -60,8 +60,9 @@ class Scope:
 
     def describe(self) -> str:
         """The question's filters in words, for an answer that found nothing under them."""
-        return "; ".join(f"{name} from \u201c{words}\u201d"
-                         for name, words in self.view["from_question"].items())
+        return "; ".join(
+            f"{name} from \u201c{words}\u201d" for name, words in self.view["from_question"].items()
+        )
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,7 @@ class Draft:
 
 
 def unscoped() -> Scope:
-    return Scope(schemas.SearchFilters(), {"applied": {}, "from_question": {},
-                                           "from_request": []})
+    return Scope(schemas.SearchFilters(), {"applied": {}, "from_question": {}, "from_request": []})
 
 
 def scope(given: FilterValues | None, read: QuestionFilters) -> Scope:
@@ -112,28 +112,43 @@ def scope(given: FilterValues | None, read: QuestionFilters) -> Scope:
         merged["until"] = read.until.isoformat() if read.until else None
         from_question["dates"] = read.matched["dates"]
     filters = build_filters(FilterValues(**merged))
-    return Scope(filters, {"applied": filters.model_dump(mode="json", exclude_defaults=True),
-                           "from_question": from_question, "from_request": explicit})
+    return Scope(
+        filters,
+        {
+            "applied": filters.model_dump(mode="json", exclude_defaults=True),
+            "from_question": from_question,
+            "from_request": explicit,
+        },
+    )
 
 
-def read_question(backends: Backends, caller: Caller, collection_id: str, question: str,
-                  version: int | None) -> QuestionFilters:
+def read_question(
+    backends: Backends, caller: Caller, collection_id: str, question: str, version: int | None
+) -> QuestionFilters:
     """The question's own filters, read against the collection's real senders and chats.
 
     Dates resolve against the collection, not the clock, when the collection ends before now:
     "in February" is the latest February up to its last message, "last week" the week before
     it (a chat exported last year is asked about as it was)."""
-    facets = backends.rpc.call(schemas.FacetsRequested(
-        org_id=caller.org_id, collection_id=collection_id, version=version), schemas.FacetsListed)
+    facets = backends.rpc.call(
+        schemas.FacetsRequested(org_id=caller.org_id, collection_id=collection_id, version=version),
+        schemas.FacetsListed,
+    )
     senders, chats = [f.value for f in facets.senders], [f.value for f in facets.chats]
     now = backends.clock()
     read = interpret(question, senders, chats, now)
     if read.since is None and read.until is None or _YEAR.search(read.matched.get("dates", "")):
         return read  # no dates, or dates that name their year: nothing to anchor
     try:
-        overview = backends.rpc.call(schemas.AnalyticsRequested(
-            org_id=caller.org_id, collection_id=collection_id, report="overview",
-            version=version), schemas.AnalyticsAnswered).result
+        overview = backends.rpc.call(
+            schemas.AnalyticsRequested(
+                org_id=caller.org_id,
+                collection_id=collection_id,
+                report="overview",
+                version=version,
+            ),
+            schemas.AnalyticsAnswered,
+        ).result
     except AppError:  # anchoring is a refinement: without the span, the clock decides
         return read
     last = overview.get("last")
@@ -142,16 +157,31 @@ def read_question(backends: Backends, caller: Caller, collection_id: str, questi
     return interpret(question, senders, chats, datetime.fromisoformat(last))
 
 
-def retrieve(backends: Backends, caller: Caller, collection_id: str, question: str, k: int,
-             filters: schemas.SearchFilters | None = None,
-             version: int | None = None) -> tuple[int, list[schemas.SearchHit]]:
+def retrieve(
+    backends: Backends,
+    caller: Caller,
+    collection_id: str,
+    question: str,
+    k: int,
+    filters: schemas.SearchFilters | None = None,
+    version: int | None = None,
+) -> tuple[int, list[schemas.SearchHit]]:
     """The collection's hybrid top ``k`` for ``question`` within ``filters``, at ``version``
     (None: the latest), and the index version searched."""
-    answered = backends.rpc.call(schemas.SearchRequested(
-        org_id=caller.org_id, collection_id=collection_id, mode="hybrid",
-        vector=query_vector(backends.rpc, "hybrid", question),
-        query=question[:MAX_KEYWORD_QUERY], k=k, context=0,
-        filters=filters or schemas.SearchFilters(), version=version), schemas.SearchAnswered)
+    answered = backends.rpc.call(
+        schemas.SearchRequested(
+            org_id=caller.org_id,
+            collection_id=collection_id,
+            mode="hybrid",
+            vector=query_vector(backends.rpc, "hybrid", question),
+            query=question[:MAX_KEYWORD_QUERY],
+            k=k,
+            context=0,
+            filters=filters or schemas.SearchFilters(),
+            version=version,
+        ),
+        schemas.SearchAnswered,
+    )
     return answered.version, answered.hits
 
 
@@ -170,10 +200,12 @@ def prepare(backends: Backends, caller: Caller, collection_id: str, asked: Quest
         chosen = scope(asked.filters, read)
         counting = recognise(asked.question)
         if counting is not None:  # counted exactly, not retrieved and guessed
-            return _counted_draft(backends, caller, collection_id, asked, counting, chosen,
-                                  pinned, started)
-        version, hits = retrieve(backends, caller, collection_id, asked.question, asked.k,
-                                 chosen.filters, pinned)
+            return _counted_draft(
+                backends, caller, collection_id, asked, counting, chosen, pinned, started
+            )
+        version, hits = retrieve(
+            backends, caller, collection_id, asked.question, asked.k, chosen.filters, pinned
+        )
     used = relevant(hits, settings.answer_min_score)
     evidence = [h.message for h in used]
     prompt = build_prompt(asked.question, evidence)
@@ -189,28 +221,50 @@ def prepare(backends: Backends, caller: Caller, collection_id: str, asked: Quest
             if not numbers:  # the small model seldom cites: cite the best of what it was given
                 numbers = fallback_numbers(used)
             if echoed(text, [SYSTEM], prompt):  # it repeated its prompt: no answer, a quote
-                grounded = extract(asked.question, evidence, fallback_numbers(used),
-                                   "echoed_prompt")
+                grounded = extract(
+                    asked.question, evidence, fallback_numbers(used), "echoed_prompt"
+                )
             else:
                 grounded = ground(text, asked.question, evidence, numbers)
             text, checked = grounded.text, grounded.view()
             citations = [citation(n, evidence[n - 1]) for n in grounded.cited]
-        return _store(backends, caller, collection_id, asked, text, citations, model, version,
-                      chosen.view, started, checked)
+        return _store(
+            backends,
+            caller,
+            collection_id,
+            asked,
+            text,
+            citations,
+            model,
+            version,
+            chosen.view,
+            started,
+            checked,
+        )
 
     request = None
     if evidence:
         runs_on = org_models.resolve(backends, caller, asked.model, "answers")
         request = schemas.GenerateRequested(
-            prompt=prompt, system=SYSTEM,
-            max_new_tokens=settings.answer_max_tokens, model=runs_on.model,
-            provider=runs_on.provider)
+            prompt=prompt,
+            system=SYSTEM,
+            max_new_tokens=settings.answer_max_tokens,
+            model=runs_on.model,
+            provider=runs_on.provider,
+        )
     return Draft(request, no_answer, record)
 
 
-def _counted_draft(backends: Backends, caller: Caller, collection_id: str, asked: Question,
-                   counting: Counting, chosen: Scope, pinned: int | None,
-                   started: float) -> Draft:
+def _counted_draft(
+    backends: Backends,
+    caller: Caller,
+    collection_id: str,
+    asked: Question,
+    counting: Counting,
+    chosen: Scope,
+    pinned: int | None,
+    started: float,
+) -> Draft:
     """A counting question's answer, from the analytics engine: recorded without a model, with
     the query it ran and example messages as citations."""
     counted = count(backends, caller, collection_id, counting, chosen.filters, pinned)
@@ -218,36 +272,71 @@ def _counted_draft(backends: Backends, caller: Caller, collection_id: str, asked
     citations = [citation(n, message) for n, message in enumerate(counted.examples, start=1)]
 
     def record(text: str, model: str | None) -> RecordedAnswer:
-        return _store(backends, caller, collection_id, asked, text, citations, None,
-                      counted.version, view, started)
+        return _store(
+            backends,
+            caller,
+            collection_id,
+            asked,
+            text,
+            citations,
+            None,
+            counted.version,
+            view,
+            started,
+        )
 
     return Draft(None, counted.text, record)
 
 
-def _store(backends: Backends, caller: Caller, collection_id: str, asked: Question, text: str,
-           citations: list[dict[str, Any]], model: str | None, version: int,
-           view: dict[str, Any], started: float,
-           checked: dict[str, Any] | None = None) -> RecordedAnswer:
+def _store(
+    backends: Backends,
+    caller: Caller,
+    collection_id: str,
+    asked: Question,
+    text: str,
+    citations: list[dict[str, Any]],
+    model: str | None,
+    version: int,
+    view: dict[str, Any],
+    started: float,
+    checked: dict[str, Any] | None = None,
+) -> RecordedAnswer:
     """Store the answer, and count the question in the search analytics (mode ``ask``, its
     citations as results, the time since :func:`prepare` began)."""
     with backends.sessions() as session:
-        row = Answer(org_id=caller.org_id, collection_id=collection_id,
-                     question=asked.question, answer=text, citations=citations, model=model,
-                     version=version, filters=view, grounding=checked,
-                     created_by=caller.user_id,
-                     # Whole seconds: MariaDB's DATETIME keeps no more, and the answer we
-                     # return now must equal the one GET returns later.
-                     created_at=backends.clock().replace(microsecond=0, tzinfo=None))
+        row = Answer(
+            org_id=caller.org_id,
+            collection_id=collection_id,
+            question=asked.question,
+            answer=text,
+            citations=citations,
+            model=model,
+            version=version,
+            filters=view,
+            grounding=checked,
+            created_by=caller.user_id,
+            # Whole seconds: MariaDB's DATETIME keeps no more, and the answer we
+            # return now must equal the one GET returns later.
+            created_at=backends.clock().replace(microsecond=0, tzinfo=None),
+        )
         session.add(row)
         session.commit()
         done = recorded(row)
-    search_log.record(backends, caller, [collection_id], "ask", asked.question,
-                      {collection_id: len(citations)}, time.perf_counter() - started)
+    search_log.record(
+        backends,
+        caller,
+        [collection_id],
+        "ask",
+        asked.question,
+        {collection_id: len(citations)},
+        time.perf_counter() - started,
+    )
     return done
 
 
-def answer(backends: Backends, caller: Caller, collection_id: str,
-           asked: Question) -> RecordedAnswer:
+def answer(
+    backends: Backends, caller: Caller, collection_id: str, asked: Question
+) -> RecordedAnswer:
     """The answer, waited for."""
     draft = prepare(backends, caller, collection_id, asked)
     if draft.request is None:
@@ -257,11 +346,19 @@ def answer(backends: Backends, caller: Caller, collection_id: str,
 
 
 def recorded(row: Answer) -> RecordedAnswer:
-    return RecordedAnswer(id=row.id, collection_id=row.collection_id, question=row.question,
-                          answer=row.answer, citations=row.citations, model=row.model,
-                          version=row.version, filters=row.filters or {},
-                          created_at=row.created_at, grounding=row.grounding,
-                          extractive=bool(row.grounding and row.grounding.get("extractive")))
+    return RecordedAnswer(
+        id=row.id,
+        collection_id=row.collection_id,
+        question=row.question,
+        answer=row.answer,
+        citations=row.citations,
+        model=row.model,
+        version=row.version,
+        filters=row.filters or {},
+        created_at=row.created_at,
+        grounding=row.grounding,
+        extractive=bool(row.grounding and row.grounding.get("extractive")),
+    )
 
 
 def get_answer(backends: Backends, caller: Caller, answer_id: str) -> RecordedAnswer:

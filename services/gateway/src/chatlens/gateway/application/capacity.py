@@ -45,7 +45,9 @@ class GenerationSlots:
             raise GenerationBusy(
                 "generation_busy",
                 f"this server is already writing {self.limit} answers, the most it takes at "
-                f"once; try again in a few seconds", retry_after=RETRY_AFTER_S)
+                f"once; try again in a few seconds",
+                retry_after=RETRY_AFTER_S,
+            )
         released = threading.Event()
 
         def release() -> None:
@@ -64,8 +66,9 @@ class GenerationSlots:
         finally:
             release()
 
-    def holding(self, release: Callable[[], None],
-                stream: Generator[T, None, None]) -> Generator[T, None, None]:
+    def holding(
+        self, release: Callable[[], None], stream: Generator[T, None, None]
+    ) -> Generator[T, None, None]:
         """``stream``, releasing its slot when it ends, fails or is closed by a client that left.
 
         A generator closed before it ever ran does not run its ``finally``: the wrapper also

@@ -57,8 +57,13 @@ class AcceptedJob:
 
 def create(backends: Backends, caller: Caller, name: str, description: str = "") -> dict[str, Any]:
     with backends.sessions() as session:
-        collection = Collection(org_id=caller.org_id, name=name, description=description,
-                                created_by=caller.user_id, version=0)
+        collection = Collection(
+            org_id=caller.org_id,
+            name=name,
+            description=description,
+            created_by=caller.user_id,
+            version=0,
+        )
         session.add(collection)
         session.commit()
         return jobs.collection_view(collection)
@@ -66,8 +71,11 @@ def create(backends: Backends, caller: Caller, name: str, description: str = "")
 
 def list_all(backends: Backends, caller: Caller) -> list[dict[str, Any]]:
     with backends.sessions() as session:
-        rows = session.scalars(select(Collection).where(Collection.org_id == caller.org_id)
-                               .order_by(Collection.created_at)).all()
+        rows = session.scalars(
+            select(Collection)
+            .where(Collection.org_id == caller.org_id)
+            .order_by(Collection.created_at)
+        ).all()
         return [jobs.collection_view(c) for c in rows]
 
 
@@ -90,21 +98,32 @@ def delete(backends: Backends, caller: Caller, collection_id: str) -> None:
         name = collection.name
         job_ids = list(session.scalars(select(Job.id).where(Job.collection_id == collection_id)))
         session.delete(collection)
-        jobs.add_to_outbox(session, schemas.CollectionDeleted(org_id=caller.org_id,
-                                                              collection_id=collection_id))
+        jobs.add_to_outbox(
+            session, schemas.CollectionDeleted(org_id=caller.org_id, collection_id=collection_id)
+        )
         session.commit()
     backends.wake_outbox()
     if backends.upload_dir is not None:
         for job_id in job_ids:
             remove_upload(backends.upload_dir, caller.org_id, job_id)
     if backends.audit is not None:
-        backends.audit.record("collection.deleted", org_id=caller.org_id,
-                              actor_id=caller.user_id, target=collection_id, name=name[:200],
-                              role=caller.role)
+        backends.audit.record(
+            "collection.deleted",
+            org_id=caller.org_id,
+            actor_id=caller.user_id,
+            target=collection_id,
+            name=name[:200],
+            role=caller.role,
+        )
 
 
-def accept_uploads(backends: Backends, caller: Caller, collection_id: str,
-                   checked: Sequence[CheckedFile], timezone: str | None) -> list[AcceptedJob]:
+def accept_uploads(
+    backends: Backends,
+    caller: Caller,
+    collection_id: str,
+    checked: Sequence[CheckedFile],
+    timezone: str | None,
+) -> list[AcceptedJob]:
     """Keep every checked file and queue one ingest job each, in one transaction."""
     assert backends.upload_dir is not None, "the gateway's upload store is configured"
     upload_dir = backends.upload_dir
@@ -116,9 +135,17 @@ def accept_uploads(backends: Backends, caller: Caller, collection_id: str,
             key = f"{collection.org_id}/{job_id}/{item.filename}"
             item.stream.commit(upload_dir / key)
             job = jobs.create_ingest_job(
-                session, collection=collection, user_id=caller.user_id, job_id=job_id,
-                filename=item.filename, upload_key=key, sha256=item.stream.sha256.hexdigest(),
-                size=item.stream.size, format=item.format, timezone=timezone)
+                session,
+                collection=collection,
+                user_id=caller.user_id,
+                job_id=job_id,
+                filename=item.filename,
+                upload_key=key,
+                sha256=item.stream.sha256.hexdigest(),
+                size=item.stream.size,
+                format=item.format,
+                timezone=timezone,
+            )
             accepted.append(AcceptedJob(job.id, job.filename, job.status))
         try:
             session.commit()

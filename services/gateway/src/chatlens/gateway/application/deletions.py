@@ -27,14 +27,21 @@ def _check_upload(job: Job | None, collection: Collection) -> None:
     if job is None or job.collection_id != collection.id or job.org_id != collection.org_id:
         raise NotFound("upload_not_found", "no such upload in this collection")
     if job.status != "succeeded":
-        raise Conflict("upload_not_indexed",
-                       f"the upload's job is {job.status}: only an indexed upload has messages "
-                       "to delete")
+        raise Conflict(
+            "upload_not_indexed",
+            f"the upload's job is {job.status}: only an indexed upload has messages to delete",
+        )
 
 
-def delete(backends: Backends, caller: Caller, perms: frozenset[str] | set[str],
-           collection_id: str, kind: Selector, value: str,
-           purge: bool) -> schemas.MessagesDeleted:
+def delete(
+    backends: Backends,
+    caller: Caller,
+    perms: frozenset[str] | set[str],
+    collection_id: str,
+    kind: Selector,
+    value: str,
+    purge: bool,
+) -> schemas.MessagesDeleted:
     if purge and PURGE not in perms:
         raise Forbidden("forbidden", f"a purge needs the '{PURGE}' permission")
     if not value.strip() or len(value) > 500:
@@ -46,19 +53,31 @@ def delete(backends: Backends, caller: Caller, perms: frozenset[str] | set[str],
         if collection.version == 0:  # nothing indexed yet: there is nothing to delete
             raise NotFound(f"{kind}_not_found", f"the collection has no such {kind}")
     selector = {"job_id" if kind == "upload" else kind: value}
-    deleted = backends.rpc.call(schemas.MessagesDeleteRequested(
-        org_id=caller.org_id, collection_id=collection_id, purge=purge, **selector),
-        schemas.MessagesDeleted, timeout=backends.settings.deletion_timeout_s, service="index")
+    deleted = backends.rpc.call(
+        schemas.MessagesDeleteRequested(
+            org_id=caller.org_id, collection_id=collection_id, purge=purge, **selector
+        ),
+        schemas.MessagesDeleted,
+        timeout=backends.settings.deletion_timeout_s,
+        service="index",
+    )
     with backends.sessions() as session:
         row = session.get(Collection, collection_id)
-        if row is not None and webhooks.advance_version(session, row, deleted.version,
-                                                        "purge" if purge else "deletion"):
+        if row is not None and webhooks.advance_version(
+            session, row, deleted.version, "purge" if purge else "deletion"
+        ):
             session.commit()
     if backends.audit is not None:
         backends.audit.record(
-            "messages.purged" if purge else "messages.deleted", org_id=caller.org_id,
-            actor_id=caller.user_id, target=collection_id, selector=kind, value=value[:200],
-            removed=deleted.removed, purged=deleted.purged, version=deleted.version,
-            role=caller.role)
+            "messages.purged" if purge else "messages.deleted",
+            org_id=caller.org_id,
+            actor_id=caller.user_id,
+            target=collection_id,
+            selector=kind,
+            value=value[:200],
+            removed=deleted.removed,
+            purged=deleted.purged,
+            version=deleted.version,
+            role=caller.role,
+        )
     return deleted
-

@@ -21,25 +21,61 @@ from chatlens.shared import schemas
 AUTHORED = ("text", "media", "deleted", "call", "poll")
 
 
-def messages(backends: Backends, caller: Caller, collection_id: str, query: ReportQuery,
-             hours: list[int], weekdays: list[int], limit: int) -> dict[str, Any]:
+def messages(
+    backends: Backends,
+    caller: Caller,
+    collection_id: str,
+    query: ReportQuery,
+    hours: list[int],
+    weekdays: list[int],
+    limit: int,
+) -> dict[str, Any]:
     """The first ``limit`` messages of the selection, oldest first, with how many there are."""
     zone = zone_of(query.timezone)
     kinds = [kind for kind in (query.kind or AUTHORED) if kind in AUTHORED]
     filters = filters_of(query, zone).model_copy(
-        update={"hours": sorted(set(hours)), "weekdays": sorted(set(weekdays)),
-                "timezone": query.timezone, "kind": kinds})
+        update={
+            "hours": sorted(set(hours)),
+            "weekdays": sorted(set(weekdays)),
+            "timezone": query.timezone,
+            "kind": kinds,
+        }
+    )
     latest = indexed_version(backends, caller, collection_id)
     if latest == 0:
         raise Conflict("collection_empty", "nothing has been indexed in this collection")
     version = resolve_version(backends, caller, collection_id, query.version)
     if not kinds:  # only system or service events asked for: no report counts them
-        return {"version": latest if version is None else version, "timezone": query.timezone,
-                "total": 0, "messages": []}
-    listed = backends.rpc.call(schemas.MessagesListRequested(
-        org_id=caller.org_id, collection_id=collection_id, filters=filters, version=version,
-        limit=limit), schemas.MessagesListed)
-    return {"version": listed.version, "timezone": query.timezone, "total": listed.total,
-            "messages": [{"message_id": m.message_id, "platform": m.platform, "chat": m.chat,
-                          "sender": m.sender, "sent_at": m.sent_at.astimezone(zone).isoformat(),
-                          "kind": m.kind, "text": m.text} for m in listed.messages]}
+        return {
+            "version": latest if version is None else version,
+            "timezone": query.timezone,
+            "total": 0,
+            "messages": [],
+        }
+    listed = backends.rpc.call(
+        schemas.MessagesListRequested(
+            org_id=caller.org_id,
+            collection_id=collection_id,
+            filters=filters,
+            version=version,
+            limit=limit,
+        ),
+        schemas.MessagesListed,
+    )
+    return {
+        "version": listed.version,
+        "timezone": query.timezone,
+        "total": listed.total,
+        "messages": [
+            {
+                "message_id": m.message_id,
+                "platform": m.platform,
+                "chat": m.chat,
+                "sender": m.sender,
+                "sent_at": m.sent_at.astimezone(zone).isoformat(),
+                "kind": m.kind,
+                "text": m.text,
+            }
+            for m in listed.messages
+        ],
+    }

@@ -23,8 +23,10 @@ from collections.abc import Iterable
 _FENCE = re.compile(r"<\s*/?\s*(?:messages|summaries)\s*>", re.IGNORECASE)
 # A context line's header as the prompts write it, "[3] 2025-02-14 11:15, Marta in Team: ...";
 # SmolLM2 echoes it without the number too ("2025-02-14 11:03, Marta in Team: Booked ...").
-_CONTEXT_LINE = re.compile(r"(?:\[\d{1,5}\]\s*\d{4}-\d{2}-\d{2}\s+\d{2}:\d{2},\s"
-                           r"|\d{4}-\d{2}-\d{2}\s+\d{2}:\d{2},\s[^\n:]{1,100}\sin\s[^\n:]{1,100}:)")
+_CONTEXT_LINE = re.compile(
+    r"(?:\[\d{1,5}\]\s*\d{4}-\d{2}-\d{2}\s+\d{2}:\d{2},\s"
+    r"|\d{4}-\d{2}-\d{2}\s+\d{2}:\d{2},\s[^\n:]{1,100}\sin\s[^\n:]{1,100}:)"
+)
 _QUESTION_LINE = re.compile(r"(?:^|\n)\s*Question:\s", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+")
 SYSTEM_RUN = 8  # this many consecutive words of the system prompt are a recital of it
@@ -42,8 +44,11 @@ def echoed(output: str, system: Iterable[str] = (), prompt: str | None = None) -
     def scaffold(pattern: re.Pattern[str]) -> bool:
         return bool(pattern.search(output)) and (prompt is None or bool(pattern.search(prompt)))
 
-    for name, pattern in (("fence", _FENCE), ("context_lines", _CONTEXT_LINE),
-                          ("question", _QUESTION_LINE)):
+    for name, pattern in (
+        ("fence", _FENCE),
+        ("context_lines", _CONTEXT_LINE),
+        ("question", _QUESTION_LINE),
+    ):
         if scaffold(pattern):
             return name
     said = _words(output)
@@ -59,4 +64,4 @@ def _words(text: str) -> list[str]:
 
 
 def _runs(words: list[str]) -> set[tuple[str, ...]]:
-    return {tuple(words[i:i + SYSTEM_RUN]) for i in range(len(words) - SYSTEM_RUN + 1)}
+    return {tuple(words[i : i + SYSTEM_RUN]) for i in range(len(words) - SYSTEM_RUN + 1)}

@@ -31,10 +31,12 @@ def embed(backends: Backends, texts: list[str], model: str) -> np.ndarray:
         raise NotFound("model_not_found", f"no embedding model {model!r}")
     vectors = []
     for start in range(0, len(texts), BATCH):
-        reply = backends.rpc.call(schemas.EmbedQuery(texts=texts[start:start + BATCH]),
-                                  schemas.QueryEmbedded)
+        reply = backends.rpc.call(
+            schemas.EmbedQuery(texts=texts[start : start + BATCH]), schemas.QueryEmbedded
+        )
         if reply.model != model:
-            raise NotFound("model_not_found",
-                           f"the embedding worker serves {reply.model!r}, not {model!r}")
+            raise NotFound(
+                "model_not_found", f"the embedding worker serves {reply.model!r}, not {model!r}"
+            )
         vectors.append(reply.vectors.to_array())
     return np.concatenate(vectors)

@@ -11,8 +11,14 @@ from __future__ import annotations
 class AppError(Exception):
     """Base of every refusal of the application layer: ``code`` is the client's to rely on."""
 
-    def __init__(self, code: str, message: str, *, retry_after: int | None = None,
-                 rpc_code: str | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        retry_after: int | None = None,
+        rpc_code: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.code, self.message, self.retry_after = code, message, retry_after
         self.rpc_code = rpc_code  # the service's own code, when this came over the bus

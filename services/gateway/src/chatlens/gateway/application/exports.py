@@ -39,28 +39,40 @@ class Exported:
     filename: str
 
 
-def export(backends: Backends, caller: Caller, collection_id: str, query: ReportQuery,
-           fmt: Format) -> Exported:
+def export(
+    backends: Backends, caller: Caller, collection_id: str, query: ReportQuery, fmt: Format
+) -> Exported:
     """The filtered messages of the version, written as ``fmt``."""
     zone = zone_of(query.timezone)
     filters = filters_of(query, zone)
     if indexed_version(backends, caller, collection_id) == 0:
         raise Conflict("collection_empty", "nothing has been indexed in this collection")
     version = resolve_version(backends, caller, collection_id, query.version)
-    listed = backends.rpc.call(schemas.MessagesListRequested(
-        org_id=caller.org_id, collection_id=collection_id, filters=filters, version=version,
-        limit=MAX_MESSAGES), schemas.MessagesListed)
+    listed = backends.rpc.call(
+        schemas.MessagesListRequested(
+            org_id=caller.org_id,
+            collection_id=collection_id,
+            filters=filters,
+            version=version,
+            limit=MAX_MESSAGES,
+        ),
+        schemas.MessagesListed,
+    )
     if listed.total > MAX_MESSAGES:
-        raise TooLarge("window_too_large",
-                       f"the selection holds {listed.total} messages; an export takes at most "
-                       f"{MAX_MESSAGES}: narrow it with chat, sender, since or until")
+        raise TooLarge(
+            "window_too_large",
+            f"the selection holds {listed.total} messages; an export takes at most "
+            f"{MAX_MESSAGES}: narrow it with chat, sender, since or until",
+        )
     writer: Callable[[list[schemas.ChatMessage], ZoneInfo, int], str] = WRITERS[fmt]
     body = writer(listed.messages, zone, listed.version)
-    mimetype = {"csv": "text/csv", "json": "application/json",
-                "markdown": "text/markdown"}[fmt]
+    mimetype = {"csv": "text/csv", "json": "application/json", "markdown": "text/markdown"}[fmt]
     extension = {"csv": "csv", "json": "json", "markdown": "md"}[fmt]
-    return Exported(body, f"{mimetype}; charset=utf-8",
-                    f"chatlens-{collection_id}-v{listed.version}.{extension}")
+    return Exported(
+        body,
+        f"{mimetype}; charset=utf-8",
+        f"chatlens-{collection_id}-v{listed.version}.{extension}",
+    )
 
 
 def safe_cell(value: str) -> str:
@@ -73,18 +85,48 @@ def as_csv(messages: list[schemas.ChatMessage], zone: ZoneInfo, version: int) ->
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for m in messages:
-        writer.writerow([safe_cell(str(v)) for v in (
-            m.sent_at.astimezone(zone).isoformat(), m.chat, m.sender or "", m.kind, m.text,
-            m.message_id, m.reply_to or "", m.platform)])
+        writer.writerow(
+            [
+                safe_cell(str(v))
+                for v in (
+                    m.sent_at.astimezone(zone).isoformat(),
+                    m.chat,
+                    m.sender or "",
+                    m.kind,
+                    m.text,
+                    m.message_id,
+                    m.reply_to or "",
+                    m.platform,
+                )
+            ]
+        )
     return out.getvalue()
 
 
 def as_json(messages: list[schemas.ChatMessage], zone: ZoneInfo, version: int) -> str:
-    rows = [{**m.model_dump(mode="json", include={"message_id", "platform", "chat", "sender",
-                                                   "kind", "text", "reply_to", "thread_id"}),
-             "time": m.sent_at.astimezone(zone).isoformat()} for m in messages]
-    return json.dumps({"version": version, "timezone": zone.key, "count": len(rows),
-                       "messages": rows}, ensure_ascii=False)
+    rows = [
+        {
+            **m.model_dump(
+                mode="json",
+                include={
+                    "message_id",
+                    "platform",
+                    "chat",
+                    "sender",
+                    "kind",
+                    "text",
+                    "reply_to",
+                    "thread_id",
+                },
+            ),
+            "time": m.sent_at.astimezone(zone).isoformat(),
+        }
+        for m in messages
+    ]
+    return json.dumps(
+        {"version": version, "timezone": zone.key, "count": len(rows), "messages": rows},
+        ensure_ascii=False,
+    )
 
 
 def as_markdown(messages: list[schemas.ChatMessage], zone: ZoneInfo, version: int) -> str:

@@ -32,32 +32,68 @@ MAX_DISAGREEMENTS = 2
 _INFO = parserinfo()
 # The stop-words package's English list (the index's word counts use the same package).
 STOP_WORDS = frozenset(get_stop_words("english"))
-_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-          r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
 _DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
 _RANGE = r"(?:\s*(?:-|\u2013|\u2014|to|until|till|through|and)\s*(?:the\s+)?" + _DAY + r")?"
 _DAY_FIRST = re.compile(
-    r"\b(?:the\s+)?" + _DAY + _RANGE + r"\s+(?:of\s+)?(" + _MONTH + r")(?![a-z])", re.IGNORECASE)
-_MONTH_FIRST = re.compile(r"\b(" + _MONTH + r")\s+(?:the\s+)?" + _DAY + _RANGE + r"(?![\d:])",
-                          re.IGNORECASE)
+    r"\b(?:the\s+)?" + _DAY + _RANGE + r"\s+(?:of\s+)?(" + _MONTH + r")(?![a-z])", re.IGNORECASE
+)
+_MONTH_FIRST = re.compile(
+    r"\b(" + _MONTH + r")\s+(?:the\s+)?" + _DAY + _RANGE + r"(?![\d:])", re.IGNORECASE
+)
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _BARE_MONTH = re.compile(r"\b(" + _MONTH + r")(?![a-z])", re.IGNORECASE)
-_WEEKDAY = re.compile(r"\b(mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?s?\b",
-                      re.IGNORECASE)
+_WEEKDAY = re.compile(
+    r"\b(mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?s?\b", re.IGNORECASE
+)
 _TIME = re.compile(r"\b(\d{1,2})[:.h](\d{2})\b")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[,.]\d+)*(?!\w)")
 _WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
 _CAPITALISED = re.compile(r"\b[A-Z][^\W_]*(?:['\u2019][^\W_]+)?")
 _REFERENCE = re.compile(r"\s*\[\d{1,2}\]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
-_NUMBER_WORDS = {w: n for n, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen twenty".split())}
-_NUMBER_WORDS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-                      "eighty": 80, "ninety": 90, "hundred": 100, "dozen": 12})
+_NUMBER_WORDS = {
+    w: n
+    for n, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen twenty".split()
+    )
+}
+_NUMBER_WORDS.update(
+    {
+        "thirty": 30,
+        "forty": 40,
+        "fifty": 50,
+        "sixty": 60,
+        "seventy": 70,
+        "eighty": 80,
+        "ninety": 90,
+        "hundred": 100,
+        "dozen": 12,
+    }
+)
 # Capitalised words that are not names even in the middle of a sentence.
-_NOT_NAMES = frozenset({"i", "ok", "okay", "yes", "no", "fyi", "btw", "re", "message",
-                        "messages", "question", "answer", "chat", "according"})
+_NOT_NAMES = frozenset(
+    {
+        "i",
+        "ok",
+        "okay",
+        "yes",
+        "no",
+        "fyi",
+        "btw",
+        "re",
+        "message",
+        "messages",
+        "question",
+        "answer",
+        "chat",
+        "according",
+    }
+)
 
 
 Key = tuple[str, Any]  # ("day", (3, 14)), ("number", 45000.0), ("word", "lisbon"), ...
@@ -90,8 +126,13 @@ class Support:
     def _has(self, key: Key) -> bool:
         kind, value = key
         tables: dict[str, set[Any]] = {
-            "number": self.numbers, "time": self.times, "day": self.days, "month": self.months,
-            "weekday": self.weekdays, "word": self.words}
+            "number": self.numbers,
+            "time": self.times,
+            "day": self.days,
+            "month": self.months,
+            "weekday": self.weekdays,
+            "word": self.words,
+        }
         return value in tables[kind]
 
 
@@ -110,12 +151,17 @@ class Grounded:
 
     def view(self) -> dict[str, Any]:
         """What the answer records and returns as its ``grounding``."""
-        return {"extractive": self.extractive, "reason": self.reason,
-                "unsupported": self.unsupported, "disagreements": self.disagreements}
+        return {
+            "extractive": self.extractive,
+            "reason": self.reason,
+            "unsupported": self.unsupported,
+            "disagreements": self.disagreements,
+        }
 
 
-def ground(answer: str, question: str, evidence: Sequence[schemas.ChatMessage],
-           cited: Sequence[int]) -> Grounded:
+def ground(
+    answer: str, question: str, evidence: Sequence[schemas.ChatMessage], cited: Sequence[int]
+) -> Grounded:
     """Check ``answer`` against ``evidence[n - 1]`` for each ``n`` in ``cited`` (the prompt's
     numbering); keep it when everything it states is supported and it says something the
     question did not; keep it citing another retrieved message when that one message states
@@ -134,8 +180,14 @@ def ground(answer: str, question: str, evidence: Sequence[schemas.ChatMessage],
     disagreements, disagreeing = _disagreements(unsupported, evidence, best, question)
     reason = "unsupported_claims" if unsupported else "no_information"
     if best is None:
-        return Grounded(NO_GROUNDED_ANSWER, [], True, [c.text for c in unsupported],
-                        disagreements, "nothing_to_quote")
+        return Grounded(
+            NO_GROUNDED_ANSWER,
+            [],
+            True,
+            [c.text for c in unsupported],
+            disagreements,
+            "nothing_to_quote",
+        )
     text = quote(evidence[best - 1], question, best)
     if disagreements:
         text += " Sources disagree: " + "; ".join(disagreements) + "."
@@ -143,12 +195,15 @@ def ground(answer: str, question: str, evidence: Sequence[schemas.ChatMessage],
     return Grounded(text, numbers, True, [c.text for c in unsupported], disagreements, reason)
 
 
-NO_GROUNDED_ANSWER = ("The messages found do not support an answer to that question, and none "
-                      "of them states it directly.")
+NO_GROUNDED_ANSWER = (
+    "The messages found do not support an answer to that question, and none "
+    "of them states it directly."
+)
 
 
-def extract(question: str, evidence: Sequence[schemas.ChatMessage], cited: Sequence[int],
-            reason: str) -> Grounded:
+def extract(
+    question: str, evidence: Sequence[schemas.ChatMessage], cited: Sequence[int], reason: str
+) -> Grounded:
     """The fallback alone, for a model output that is no answer at all (it echoed its prompt:
     ``echo``): a quote of the message that best matches ``question``, or, when none shares a
     word with it, :data:`NO_GROUNDED_ANSWER` citing ``cited``; flagged with ``reason``."""
@@ -170,8 +225,13 @@ def claims(text: str, context_words: set[str] | None = None) -> list[Claim]:
         spans.append(match.span())
     for match in _TIME.finditer(text):
         if not _inside(match.span(), spans):
-            found.append(Claim("number", match.group(0),
-                               frozenset({("time", (int(match.group(1)), int(match.group(2))))})))
+            found.append(
+                Claim(
+                    "number",
+                    match.group(0),
+                    frozenset({("time", (int(match.group(1)), int(match.group(2))))}),
+                )
+            )
             spans.append(match.span())
     for match in _NUMBER.finditer(text):
         if not _inside(match.span(), spans):
@@ -181,8 +241,12 @@ def claims(text: str, context_words: set[str] | None = None) -> list[Claim]:
     context = context_words or set()
     for start, word in _names(text):
         key = _word_key(word)
-        if (key in STOP_WORDS or key in _NOT_NAMES or _is_calendar(word)
-                or (_starts_sentence(text, start) and key not in context)):
+        if (
+            key in STOP_WORDS
+            or key in _NOT_NAMES
+            or _is_calendar(word)
+            or (_starts_sentence(text, start) and key not in context)
+        ):
             continue
         found.append(Claim("name", word, frozenset({("word", key)})))
     return found
@@ -315,7 +379,8 @@ def _word_key(word: str) -> str:
 
 def _is_calendar(word: str) -> bool:
     return (_INFO.month(word.rstrip(".")) is not None and len(word) >= 3) or bool(
-        _WEEKDAY.fullmatch(word))
+        _WEEKDAY.fullmatch(word)
+    )
 
 
 def _starts_sentence(text: str, start: int) -> bool:
@@ -330,8 +395,7 @@ def _words_of(messages: Iterable[schemas.ChatMessage]) -> set[str]:
 def _content(text: str) -> set[str]:
     """Lower-case words that carry meaning (no stop words), a plural's ``s`` dropped."""
     words = {_word_key(w) for w in _WORD.findall(_REFERENCE.sub("", text))}
-    return {w[:-1] if len(w) > 3 and w.endswith("s") else w
-            for w in words if w not in STOP_WORDS}
+    return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words if w not in STOP_WORDS}
 
 
 def _adds_information(answer: str, question: str, cited: Sequence[schemas.ChatMessage]) -> bool:
@@ -341,8 +405,12 @@ def _adds_information(answer: str, question: str, cited: Sequence[schemas.ChatMe
     return bool((_content(answer) & said) - _content(question))
 
 
-def _disagreements(unsupported: list[Claim], evidence: Sequence[schemas.ChatMessage],
-                   best: int | None, question: str) -> tuple[list[str], list[int]]:
+def _disagreements(
+    unsupported: list[Claim],
+    evidence: Sequence[schemas.ChatMessage],
+    best: int | None,
+    question: str,
+) -> tuple[list[str], list[int]]:
     """Unsupported names and places that another retrieved message about the question states
     in its text (where the model took them from): what the quoted message says instead, and
     who mentions the other. A message is about the question when it holds at least half of
@@ -351,13 +419,23 @@ def _disagreements(unsupported: list[Claim], evidence: Sequence[schemas.ChatMess
     notes: list[str] = []
     numbers: list[int] = []
     asked = _content(question)
-    on_topic = [n for n, m in enumerate(evidence, start=1) if n != best and asked
-                and len(_content(m.text) & asked) * 2 >= len(asked)]
+    on_topic = [
+        n
+        for n, m in enumerate(evidence, start=1)
+        if n != best and asked and len(_content(m.text) & asked) * 2 >= len(asked)
+    ]
     quoted = evidence[best - 1] if best else None
     others = _words_of(m for n, m in enumerate(evidence, start=1) if n != best)
     question_support = support_of([], question)
-    said = [c.text for c in claims(quoted.text, others)
-            if c.kind == "name" and not question_support.holds(c)] if quoted else []
+    said = (
+        [
+            c.text
+            for c in claims(quoted.text, others)
+            if c.kind == "name" and not question_support.holds(c)
+        ]
+        if quoted
+        else []
+    )
     seen: set[str] = set()
     for claim in unsupported:
         if claim.kind != "name" or claim.text in seen:
@@ -367,10 +445,15 @@ def _disagreements(unsupported: list[Claim], evidence: Sequence[schemas.ChatMess
         if source is None or len(notes) >= MAX_DISAGREEMENTS:
             continue
         other = evidence[source - 1]
-        stated = (f"{quoted.sender or 'the quoted message'} says {', '.join(said)}"
-                  if quoted and said else f"the quoted message does not say {claim.text}")
-        notes.append(f"{stated}; another message ({other.sender or 'unknown'}, "
-                     f"{other.sent_at.day} {other.sent_at:%b}) mentions {claim.text}")
+        stated = (
+            f"{quoted.sender or 'the quoted message'} says {', '.join(said)}"
+            if quoted and said
+            else f"the quoted message does not say {claim.text}"
+        )
+        notes.append(
+            f"{stated}; another message ({other.sender or 'unknown'}, "
+            f"{other.sent_at.day} {other.sent_at:%b}) mentions {claim.text}"
+        )
         numbers.append(source)
     return notes, numbers
 
@@ -381,8 +464,13 @@ def _text_support(message: schemas.ChatMessage) -> Support:
     return support
 
 
-def _recite(answer: str, question: str, evidence: Sequence[schemas.ChatMessage],
-             cited: Sequence[int], claimed: list[Claim]) -> Grounded | None:
+def _recite(
+    answer: str,
+    question: str,
+    evidence: Sequence[schemas.ChatMessage],
+    cited: Sequence[int],
+    claimed: list[Claim],
+) -> Grounded | None:
     """The answer citing the one retrieved message that states all it claims, when it cited
     others (the small model often numbers the wrong line): its ``[n]`` markers renumbered.
     Not when a cited message names something else the other does not (Porto against Moscow):
@@ -390,27 +478,35 @@ def _recite(answer: str, question: str, evidence: Sequence[schemas.ChatMessage],
     question_support = support_of([], question)
     for n, message in enumerate(evidence, start=1):
         support = support_of([message], question)
-        if not (all(support.holds(c) for c in claimed)
-                and _adds_information(answer, question, [message])):
+        if not (
+            all(support.holds(c) for c in claimed)
+            and _adds_information(answer, question, [message])
+        ):
             continue
         # A cited message's sentence-initial word is a name when another message holds it.
-        competing = [c for m in cited
-                     for c in claims(evidence[m - 1].text, _words_of(
-                         e for i, e in enumerate(evidence, start=1) if i != m))
-                     if c.kind == "name" and not question_support.holds(c)
-                     and not support.holds(c)]
+        competing = [
+            c
+            for m in cited
+            for c in claims(
+                evidence[m - 1].text,
+                _words_of(e for i, e in enumerate(evidence, start=1) if i != m),
+            )
+            if c.kind == "name" and not question_support.holds(c) and not support.holds(c)
+        ]
         if not competing:
             return Grounded(_REFERENCE.sub(f" [{n}]", answer), [n], False, [], [], "recited")
     return None
 
 
-def _best_quote(question: str, evidence: Sequence[schemas.ChatMessage],
-                cited: Sequence[int]) -> int | None:
+def _best_quote(
+    question: str, evidence: Sequence[schemas.ChatMessage], cited: Sequence[int]
+) -> int | None:
     """The prompt number of the message to quote: the one sharing most meaningful words with
     the question (a cited one, then the better-ranked one, on ties); None when none shares any."""
     asked = _content(question)
-    scored = [(len(_content(m.text) & asked), n in cited, -n)
-              for n, m in enumerate(evidence, start=1)]
+    scored = [
+        (len(_content(m.text) & asked), n in cited, -n) for n, m in enumerate(evidence, start=1)
+    ]
     if not scored:
         return None
     best = max(scored)

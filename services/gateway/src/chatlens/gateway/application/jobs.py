@@ -16,8 +16,9 @@ def get(backends: Backends, caller: Caller, job_id: str) -> dict[str, Any]:
         return jobs.job_view(jobs.get_job(session, caller.org_id, job_id))
 
 
-def follow(backends: Backends, caller: Caller, job_id: str,
-           keepalive_s: float) -> Iterator[dict[str, Any] | None]:
+def follow(
+    backends: Backends, caller: Caller, job_id: str, keepalive_s: float
+) -> Iterator[dict[str, Any] | None]:
     """Each new state of the job (its view without ``updated_at``) as it changes, ending after
     a terminal one or at ``SSE_MAX_S``; ``None`` after ``keepalive_s`` without a change. Checked
     once before anything is yielded (another org's job is not found at once)."""
@@ -25,8 +26,9 @@ def follow(backends: Backends, caller: Caller, job_id: str,
     return _changes(backends, caller, job_id, keepalive_s)
 
 
-def _changes(backends: Backends, caller: Caller, job_id: str,
-             keepalive_s: float) -> Iterator[dict[str, Any] | None]:
+def _changes(
+    backends: Backends, caller: Caller, job_id: str, keepalive_s: float
+) -> Iterator[dict[str, Any] | None]:
     settings = backends.settings
     last: dict[str, Any] | None = None
     last_sent = time.monotonic()

@@ -29,13 +29,20 @@ def status(backends: Backends) -> schemas.ModelsStatus:
     return backends.rpc.inference(schemas.ModelsStatusRequested(), schemas.ModelsStatus)
 
 
-def change(backends: Backends, caller: Caller, action: Change,
-           model: str | None = None) -> schemas.ModelsStatus:
+def change(
+    backends: Backends, caller: Caller, action: Change, model: str | None = None
+) -> schemas.ModelsStatus:
     if model is not None and not 0 < len(model) <= MAX_NAME:
         raise NotFound("model_not_found", "no such model")
-    changed = backends.rpc.inference(schemas.ModelChangeRequested(action=action, model=model),
-                                     schemas.ModelsStatus)
+    changed = backends.rpc.inference(
+        schemas.ModelChangeRequested(action=action, model=model), schemas.ModelsStatus
+    )
     if backends.audit is not None:
-        backends.audit.record("models.changed", org_id=caller.org_id, actor_id=caller.user_id,
-                              target=model, action=action)
+        backends.audit.record(
+            "models.changed",
+            org_id=caller.org_id,
+            actor_id=caller.user_id,
+            target=model,
+            action=action,
+        )
     return changed

@@ -52,13 +52,15 @@ class Resolved:
 
 
 def _view(row: ModelEndpoint) -> Endpoint:
-    return Endpoint(row.name, row.base_url, row.model, row.secret, row.context_length,
-                    row.updated_at)
+    return Endpoint(
+        row.name, row.base_url, row.model, row.secret, row.context_length, row.updated_at
+    )
 
 
 def _row(session: Session, org_id: str, name: str) -> ModelEndpoint | None:
-    return session.scalar(select(ModelEndpoint).where(ModelEndpoint.org_id == org_id,
-                                                      ModelEndpoint.name == name))
+    return session.scalar(
+        select(ModelEndpoint).where(ModelEndpoint.org_id == org_id, ModelEndpoint.name == name)
+    )
 
 
 def _found(session: Session, org_id: str, name: str) -> ModelEndpoint:
@@ -70,13 +72,23 @@ def _found(session: Session, org_id: str, name: str) -> ModelEndpoint:
 
 def endpoints(backends: Backends, caller: Caller) -> list[Endpoint]:
     with backends.sessions() as session:
-        rows = session.scalars(select(ModelEndpoint).where(ModelEndpoint.org_id == caller.org_id)
-                               .order_by(ModelEndpoint.name))
+        rows = session.scalars(
+            select(ModelEndpoint)
+            .where(ModelEndpoint.org_id == caller.org_id)
+            .order_by(ModelEndpoint.name)
+        )
         return [_view(row) for row in rows]
 
 
-def store(backends: Backends, caller: Caller, name: str, base_url: str, model: str,
-          secret: str | None, context_length: int) -> tuple[Endpoint, bool]:
+def store(
+    backends: Backends,
+    caller: Caller,
+    name: str,
+    base_url: str,
+    model: str,
+    secret: str | None,
+    context_length: int,
+) -> tuple[Endpoint, bool]:
     """Add or replace the endpoint ``name``; True when it is new."""
     allowed(backends, base_url)
     if name in {info.name for info in models.listed(backends)}:
@@ -92,8 +104,15 @@ def store(backends: Backends, caller: Caller, name: str, base_url: str, model: s
         row.updated_at = utcnow().replace(microsecond=0)
         session.commit()
         stored = _view(row)
-    _audit(backends, caller, "models.endpoint_stored", name, base_url=base_url, model=model,
-           secret=secret)
+    _audit(
+        backends,
+        caller,
+        "models.endpoint_stored",
+        name,
+        base_url=base_url,
+        model=model,
+        secret=secret,
+    )
     return stored, created
 
 
@@ -101,8 +120,7 @@ def allowed(backends: Backends, base_url: str) -> None:
     """``Invalid`` unless the URL's host resolves only to public addresses (or the operator
     allows private ones: ENDPOINT_ALLOW_PRIVATE); the inference service checks again at each
     call, since a name can resolve elsewhere later."""
-    policy = egress.Policy(allow_private=backends.settings.endpoint_allow_private,
-                           allow_http=True)
+    policy = egress.Policy(allow_private=backends.settings.endpoint_allow_private, allow_http=True)
     try:
         egress.check(base_url, policy)
     except egress.RefusedUrl as exc:
@@ -115,8 +133,9 @@ def remove(backends: Backends, caller: Caller, name: str) -> None:
         row = _found(session, caller.org_id, name)
         current = _defaults(session, caller.org_id)
         if name in (current.answers, current.summaries):
-            raise Conflict("model_in_use", f"{name!r} is a default of this org: set another "
-                                           "default first")
+            raise Conflict(
+                "model_in_use", f"{name!r} is a default of this org: set another default first"
+            )
         session.delete(row)
         session.commit()
     _audit(backends, caller, "models.endpoint_deleted", name)
@@ -127,8 +146,9 @@ def test(backends: Backends, caller: Caller, name: str) -> schemas.ProviderTeste
     service with the org's key; the provider's refusal is raised as its 502."""
     with backends.sessions() as session:
         provider = _provider(_found(session, caller.org_id, name), caller.org_id)
-    return backends.rpc.inference(schemas.ProviderTestRequested(provider=provider),
-                                  schemas.ProviderTested)
+    return backends.rpc.inference(
+        schemas.ProviderTestRequested(provider=provider), schemas.ProviderTested
+    )
 
 
 def _defaults(session: Session, org_id: str) -> Defaults:
@@ -141,8 +161,9 @@ def defaults(backends: Backends, caller: Caller) -> Defaults:
         return _defaults(session, caller.org_id)
 
 
-def set_defaults(backends: Backends, caller: Caller, answers: str | None,
-                 summaries: str | None) -> Defaults:
+def set_defaults(
+    backends: Backends, caller: Caller, answers: str | None, summaries: str | None
+) -> Defaults:
     """Set both defaults (None: the inference service's own); each must be an org endpoint or
     an LLM of the registry."""
     llms = {info.name for info in models.listed(backends) if info.kind == "llm"}
@@ -157,13 +178,13 @@ def set_defaults(backends: Backends, caller: Caller, answers: str | None,
         row.answers, row.summaries = answers, summaries
         row.updated_by, row.updated_at = caller.user_id, utcnow()
         session.commit()
-    _audit(backends, caller, "models.defaults_changed", None, answers=answers,
-           summaries=summaries)
+    _audit(backends, caller, "models.defaults_changed", None, answers=answers, summaries=summaries)
     return Defaults(answers, summaries)
 
 
-def resolve(backends: Backends, caller: Caller, requested: str | None,
-            purpose: Purpose) -> Resolved:
+def resolve(
+    backends: Backends, caller: Caller, requested: str | None, purpose: Purpose
+) -> Resolved:
     """The model a request runs on: the one it names, else the org's default for ``purpose``;
     an org endpoint comes with its ``ProviderEndpoint``. Any other name goes to the inference
     service as it is (which refuses one its registry lacks)."""
@@ -176,13 +197,20 @@ def resolve(backends: Backends, caller: Caller, requested: str | None,
 
 
 def _provider(row: ModelEndpoint, org_id: str) -> schemas.ProviderEndpoint:
-    return schemas.ProviderEndpoint(name=row.name, org_id=org_id, base_url=row.base_url,
-                                    model=row.model, secret=row.secret,
-                                    context_length=row.context_length)
+    return schemas.ProviderEndpoint(
+        name=row.name,
+        org_id=org_id,
+        base_url=row.base_url,
+        model=row.model,
+        secret=row.secret,
+        context_length=row.context_length,
+    )
 
 
-def _audit(backends: Backends, caller: Caller, event: str, target: str | None,
-           **details: object) -> None:
+def _audit(
+    backends: Backends, caller: Caller, event: str, target: str | None, **details: object
+) -> None:
     if backends.audit is not None:
-        backends.audit.record(event, org_id=caller.org_id, actor_id=caller.user_id,
-                              target=target, **details)
+        backends.audit.record(
+            event, org_id=caller.org_id, actor_id=caller.user_id, target=target, **details
+        )

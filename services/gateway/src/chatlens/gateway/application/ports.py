@@ -31,8 +31,9 @@ def untimed(step: str) -> AbstractContextManager[None]:
 class RpcClient(Protocol):
     def call(self, request: schemas.Message, timeout: float = 30.0) -> schemas.Message: ...
 
-    def stream(self, request: schemas.Message,
-               timeout: float = 30.0) -> Generator[schemas.Message, None, None]: ...
+    def stream(
+        self, request: schemas.Message, timeout: float = 30.0
+    ) -> Generator[schemas.Message, None, None]: ...
 
 
 class Bus(Protocol):
@@ -64,25 +65,36 @@ class Rpc:
     def __init__(self, bus: Bus, settings: GatewaySettings, timer: Timer = untimed) -> None:
         self.bus, self.settings, self.timer = bus, settings, timer
 
-    def call(self, request: schemas.Message, reply: type[R], timeout: float | None = None, *,
-             service: str = "search") -> R:
+    def call(
+        self,
+        request: schemas.Message,
+        reply: type[R],
+        timeout: float | None = None,
+        *,
+        service: str = "search",
+    ) -> R:
         """Send ``request`` and wait for its ``reply`` (``Unavailable`` when nobody answers in
         time, ``UpstreamFailed`` when the answer is of another type)."""
         timeout = timeout or self.settings.search_timeout_s
         with self._translated(service), self.timer(request.type):
             answer = self.bus.rpc().call(request, timeout=timeout)
         if not isinstance(answer, reply):
-            raise UpstreamFailed(f"{service}_failed", f"{request.type} was answered with "
-                                                      f"{answer.type}, not {reply.type}")
+            raise UpstreamFailed(
+                f"{service}_failed",
+                f"{request.type} was answered with {answer.type}, not {reply.type}",
+            )
         return answer
 
-    def inference(self, request: schemas.Message, reply: type[R],
-                  timeout: float | None = None) -> R:
-        return self.call(request, reply, timeout or self.settings.generation_timeout_s,
-                         service="inference")
+    def inference(
+        self, request: schemas.Message, reply: type[R], timeout: float | None = None
+    ) -> R:
+        return self.call(
+            request, reply, timeout or self.settings.generation_timeout_s, service="inference"
+        )
 
-    def stream(self, request: schemas.GenerateRequested
-               ) -> tuple[schemas.GenerationStarted, Generator[schemas.Message, None, None]]:
+    def stream(
+        self, request: schemas.GenerateRequested
+    ) -> tuple[schemas.GenerationStarted, Generator[schemas.Message, None, None]]:
         """Start a streamed generation: its first reply (the request passed the inference
         service's checks, or its refusal is raised now, while a status can still say so) and an
         iterator over the rest (``TokensGenerated`` pieces, then ``Generated``; a later failure
@@ -92,15 +104,17 @@ class Rpc:
             started = next(messages)
         if isinstance(started, schemas.Generated):  # a server that does not stream: at once
             final = started
-            started = schemas.GenerationStarted(model=final.model,
-                                                prompt_tokens=final.prompt_tokens)
+            started = schemas.GenerationStarted(
+                model=final.model, prompt_tokens=final.prompt_tokens
+            )
             return started, self._rest(m for m in [final])
         if not isinstance(started, schemas.GenerationStarted):
             raise UpstreamFailed("inference_failed", f"a stream began with {started.type}")
         return started, self._rest(messages)
 
-    def _rest(self, messages: Generator[schemas.Message, None, None]
-              ) -> Generator[schemas.Message, None, None]:
+    def _rest(
+        self, messages: Generator[schemas.Message, None, None]
+    ) -> Generator[schemas.Message, None, None]:
         """The stream's replies; ``Generated`` carries the whole text, so what no piece sent
         (a server that does not stream) comes as one last piece before the final reply."""
         sent, sent_tokens = "", 0
@@ -108,10 +122,14 @@ class Rpc:
             for message in messages:
                 if isinstance(message, schemas.TokensGenerated):
                     sent, sent_tokens = sent + message.text, sent_tokens + message.tokens
-                elif (isinstance(message, schemas.Generated) and len(message.text) > len(sent)
-                      and message.text.startswith(sent)):
-                    yield schemas.TokensGenerated(text=message.text[len(sent):],
-                                                  tokens=max(message.tokens - sent_tokens, 0))
+                elif (
+                    isinstance(message, schemas.Generated)
+                    and len(message.text) > len(sent)
+                    and message.text.startswith(sent)
+                ):
+                    yield schemas.TokensGenerated(
+                        text=message.text[len(sent) :], tokens=max(message.tokens - sent_tokens, 0)
+                    )
                 yield message
 
     @staticmethod
@@ -121,16 +139,19 @@ class Rpc:
             yield
         except (RpcTimeout, PublishFailed, BrokerUnavailable) as exc:
             # Down (nothing consumes its queue: refused at once) or late: worth a retry soon.
-            raise Unavailable(f"{service}_unavailable",
-                              f"the {service} service did not answer: {exc}",
-                              retry_after=RETRY_AFTER_S) from None
+            raise Unavailable(
+                f"{service}_unavailable",
+                f"the {service} service did not answer: {exc}",
+                retry_after=RETRY_AFTER_S,
+            ) from None
         except RpcError as exc:
             raise from_rpc(exc.code, str(exc), service) from None
 
 
 class Audit(Protocol):
-    def record(self, event: str, *, org_id: str, actor_id: str,
-               target: str | None = None, **details: Any) -> None: ...
+    def record(
+        self, event: str, *, org_id: str, actor_id: str, target: str | None = None, **details: Any
+    ) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -43,9 +43,11 @@ def build_prompt(question: str, messages: list[schemas.ChatMessage]) -> str:
     One compact line each (time, sender, chat, text) is what SmolLM2-135M answers from best:
     multi-line blocks with field labels made it copy blocks instead of answering.
     """
-    lines = [f"[{n}] {m.sent_at:%Y-%m-%d %H:%M}, {fenced(m.sender or 'unknown')} "
-             f"in {fenced(m.chat)}: {fenced(m.text[:MAX_QUOTE_CHARS])}"
-             for n, m in enumerate(messages, start=1)]
+    lines = [
+        f"[{n}] {m.sent_at:%Y-%m-%d %H:%M}, {fenced(m.sender or 'unknown')} "
+        f"in {fenced(m.chat)}: {fenced(m.text[:MAX_QUOTE_CHARS])}"
+        for n, m in enumerate(messages, start=1)
+    ]
     return "<messages>\n" + "\n".join(lines) + f"\n</messages>\n\nQuestion: {fenced(question)}"
 
 
@@ -61,8 +63,12 @@ def cited_numbers(answer: str, count: int) -> list[int]:
 
 def relevant(hits: list[schemas.SearchHit], min_score: float) -> list[schemas.SearchHit]:
     """Hits that count as evidence: similar enough in meaning, or matched by keywords."""
-    return [h for h in hits if (h.semantic_score is not None and h.semantic_score >= min_score)
-            or (h.semantic_score is None and h.keyword_score is not None)]
+    return [
+        h
+        for h in hits
+        if (h.semantic_score is not None and h.semantic_score >= min_score)
+        or (h.semantic_score is None and h.keyword_score is not None)
+    ]
 
 
 def fallback_numbers(used: list[schemas.SearchHit]) -> list[int]:
@@ -70,11 +76,20 @@ def fallback_numbers(used: list[schemas.SearchHit]) -> list[int]:
     scores = [h.semantic_score for h in used if h.semantic_score is not None]
     floor = max(scores) - FALLBACK_MARGIN if scores else float("-inf")
     top = used[:FALLBACK_CITATIONS]
-    return [n for n, hit in enumerate(top, start=1)
-            if n == 1 or hit.semantic_score is None or hit.semantic_score >= floor]
+    return [
+        n
+        for n, hit in enumerate(top, start=1)
+        if n == 1 or hit.semantic_score is None or hit.semantic_score >= floor
+    ]
 
 
 def citation(n: int, message: schemas.ChatMessage) -> dict[str, Any]:
     """A cited message as answers and summaries keep it; ``n`` is its number in the prompt."""
-    return {"n": n, "message_id": message.message_id, "sender": message.sender,
-            "sent_at": message.sent_at.isoformat(), "text": message.text, "chat": message.chat}
+    return {
+        "n": n,
+        "message_id": message.message_id,
+        "sender": message.sender,
+        "sent_at": message.sent_at.isoformat(),
+        "text": message.text,
+        "chat": message.chat,
+    }

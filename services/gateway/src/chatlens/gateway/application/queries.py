@@ -59,14 +59,19 @@ def build_filters(given: FilterValues, parsed: ParsedQuery | None = None) -> sch
         since.append(parse_date(given.since, "filters.since"))
     if given.until:
         until.append(parse_date(given.until, "filters.until"))
-    values = {"platform": _as_list(given.platform), "chat": _as_list(given.chat) + parsed.chats,
-              "sender": _as_list(given.sender) + parsed.senders, "kind": _as_list(given.kind),
-              "person": _as_list(given.person)}
+    values = {
+        "platform": _as_list(given.platform),
+        "chat": _as_list(given.chat) + parsed.chats,
+        "sender": _as_list(given.sender) + parsed.senders,
+        "kind": _as_list(given.kind),
+        "person": _as_list(given.person),
+    }
     for name, limit in FILTER_LIMITS.items():
         if len(values[name]) > limit:
             raise Invalid("too_many_filters", f"at most {limit} values for {name}")
-    filters = schemas.SearchFilters(**values, since=max(since) if since else None,
-                                    until=min(until) if until else None)
+    filters = schemas.SearchFilters(
+        **values, since=max(since) if since else None, until=min(until) if until else None
+    )
     if filters.since and filters.until and filters.since >= filters.until:
         raise Invalid("invalid_date_range", "since must be before until")
     return filters
@@ -78,8 +83,11 @@ def interpret(query: str, mode: str, given: FilterValues) -> Interpreted:
     filters = build_filters(given, parsed)
     if not parsed.semantic_text:
         raise Invalid("empty_query", "the query has no words besides its operators")
-    view = {"text": parsed.text, "mode": mode,
-            "filters": filters.model_dump(mode="json", exclude_defaults=True)}
+    view = {
+        "text": parsed.text,
+        "mode": mode,
+        "filters": filters.model_dump(mode="json", exclude_defaults=True),
+    }
     return Interpreted(parsed, filters, mode, view)
 
 

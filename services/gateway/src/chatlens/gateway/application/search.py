@@ -68,20 +68,29 @@ def _fingerprint(read: Interpreted, query: SearchQuery, **scope: Any) -> str:
     return cursors.fingerprint({**read.view, "k": query.k, "context": query.context, **scope})
 
 
-def search(backends: Backends, caller: Caller, collection_id: str,
-           query: SearchQuery) -> SearchResult:
+def search(
+    backends: Backends, caller: Caller, collection_id: str, query: SearchQuery
+) -> SearchResult:
     """One collection, at its latest version, a pinned one, or a cursor's; recorded for the
     collection's search analytics (:mod:`.search_log`) once answered."""
     started = time.perf_counter()
     result = _search(backends, caller, collection_id, query)
     found = len(result.fused) if result.fused is not None else len(result.hits)
-    search_log.record(backends, caller, [collection_id], query.mode, query.query,
-                      {collection_id: found}, time.perf_counter() - started)
+    search_log.record(
+        backends,
+        caller,
+        [collection_id],
+        query.mode,
+        query.query,
+        {collection_id: found},
+        time.perf_counter() - started,
+    )
     return result
 
 
-def _search(backends: Backends, caller: Caller, collection_id: str,
-            query: SearchQuery) -> SearchResult:
+def _search(
+    backends: Backends, caller: Caller, collection_id: str, query: SearchQuery
+) -> SearchResult:
     read = interpret(query.query, query.mode, query.filters)
     if query.versions is not None:
         return search_versions(backends, caller, collection_id, query, read)
@@ -99,44 +108,76 @@ def _search(backends: Backends, caller: Caller, collection_id: str,
         latest = indexed_version(backends, caller, collection_id)
     if latest == 0 and version is None:
         return SearchResult([], 0, read.view)
-    answer = backends.rpc.call(schemas.SearchRequested(
-        org_id=caller.org_id, collection_id=collection_id, mode=query.mode,
-        vector=query_vector(backends.rpc, query.mode, read.parsed.semantic_text),
-        query=read.parsed.text, filters=read.filters, k=query.k, offset=offset, version=version,
-        context=query.context), schemas.SearchAnswered)
+    answer = backends.rpc.call(
+        schemas.SearchRequested(
+            org_id=caller.org_id,
+            collection_id=collection_id,
+            mode=query.mode,
+            vector=query_vector(backends.rpc, query.mode, read.parsed.semantic_text),
+            query=read.parsed.text,
+            filters=read.filters,
+            k=query.k,
+            offset=offset,
+            version=version,
+            context=query.context,
+        ),
+        schemas.SearchAnswered,
+    )
     next_cursor = None
     if answer.next_offset is not None and answer.next_offset <= MAX_OFFSET:
-        next_cursor = cursors.encode(cursors.Cursor(answer.version, answer.next_offset,
-                                                    request_print))
+        next_cursor = cursors.encode(
+            cursors.Cursor(answer.version, answer.next_offset, request_print)
+        )
     return SearchResult(answer.hits, answer.version, read.view, next_cursor)
 
 
-def search_versions(backends: Backends, caller: Caller, collection_id: str, query: SearchQuery,
-                    read: Interpreted) -> SearchResult:
+def search_versions(
+    backends: Backends, caller: Caller, collection_id: str, query: SearchQuery, read: Interpreted
+) -> SearchResult:
     """The same search in each of ``query.versions`` (numbers or tags): every version's own
     results, and their union fused by reciprocal rank, each hit saying where it appears."""
     if query.cursor:
-        raise BadRequest("invalid_cursor", "a search across versions has no further pages; "
-                                           "ask for more results with k")
+        raise BadRequest(
+            "invalid_cursor",
+            "a search across versions has no further pages; ask for more results with k",
+        )
     if query.version is not None:
         raise Invalid("validation_error", "give either version or versions, not both")
     if indexed_version(backends, caller, collection_id) == 0:
         raise NotFound("version_not_found", "the collection has no versions yet")
-    numbers = list(dict.fromkeys(resolve_version(backends, caller, collection_id, ref)
-                                 for ref in query.versions or ()))
+    numbers = list(
+        dict.fromkeys(
+            resolve_version(backends, caller, collection_id, ref) for ref in query.versions or ()
+        )
+    )
     # One RPC: the index owning the collection searches each version and fuses the lists.
-    answer = backends.rpc.call(schemas.SearchRequested(
-        org_id=caller.org_id, collection_id=collection_id, mode=query.mode,
-        vector=query_vector(backends.rpc, query.mode, read.parsed.semantic_text),
-        query=read.parsed.text, filters=read.filters, k=query.k, versions=numbers,
-        context=query.context), schemas.SearchAnswered)
+    answer = backends.rpc.call(
+        schemas.SearchRequested(
+            org_id=caller.org_id,
+            collection_id=collection_id,
+            mode=query.mode,
+            vector=query_vector(backends.rpc, query.mode, read.parsed.semantic_text),
+            query=read.parsed.text,
+            filters=read.filters,
+            k=query.k,
+            versions=numbers,
+            context=query.context,
+        ),
+        schemas.SearchAnswered,
+    )
     fused = [FusedHit(hit, hit.score, hit.found_in or []) for hit in answer.hits]
-    return SearchResult([], answer.version, {**read.view, "versions": numbers}, fused=fused,
-                        by_version=[(v.version, v.hits) for v in answer.by_version])
+    return SearchResult(
+        [],
+        answer.version,
+        {**read.view, "versions": numbers},
+        fused=fused,
+        by_version=[(v.version, v.hits) for v in answer.by_version],
+    )
 
 
-def search_collections(backends: Backends, caller: Caller, collection_ids: list[str],
-                       query: SearchQuery) -> SearchResult:
+def search_collections(
+    backends: Backends, caller: Caller, collection_ids: list[str], query: SearchQuery
+) -> SearchResult:
     """Several collections of the caller's org ranked as one corpus.
 
     The collections one index replica owns are searched in one RPC with exact fusion; when they
@@ -152,13 +193,21 @@ def search_collections(backends: Backends, caller: Caller, collection_ids: list[
     for hit in result.hits:
         if hit.collection_id is not None:
             found[hit.collection_id] = found.get(hit.collection_id, 0) + 1
-    search_log.record(backends, caller, list(dict.fromkeys(collection_ids)), query.mode,
-                      query.query, found, time.perf_counter() - started)
+    search_log.record(
+        backends,
+        caller,
+        list(dict.fromkeys(collection_ids)),
+        query.mode,
+        query.query,
+        found,
+        time.perf_counter() - started,
+    )
     return result
 
 
-def _search_collections(backends: Backends, caller: Caller, collection_ids: list[str],
-                        query: SearchQuery) -> SearchResult:
+def _search_collections(
+    backends: Backends, caller: Caller, collection_ids: list[str], query: SearchQuery
+) -> SearchResult:
     ids = list(dict.fromkeys(collection_ids))
     read = interpret(query.query, query.mode, query.filters)
     request_print = _fingerprint(read, query, collections=sorted(ids))
@@ -179,16 +228,25 @@ def _search_collections(backends: Backends, caller: Caller, collection_ids: list
 
     def request(group: list[str], at: int, k: int, pins: dict[str, int]) -> schemas.Message:
         return schemas.SearchRequested(
-            org_id=caller.org_id, collection_id=group[0], collection_ids=group[1:],
-            version=pins.get(group[0]), collection_versions={c: pins[c] for c in group[1:]
-                                                             if c in pins},
-            mode=query.mode, vector=vector, query=read.parsed.text, filters=read.filters, k=k,
-            offset=at, context=query.context)
+            org_id=caller.org_id,
+            collection_id=group[0],
+            collection_ids=group[1:],
+            version=pins.get(group[0]),
+            collection_versions={c: pins[c] for c in group[1:] if c in pins},
+            mode=query.mode,
+            vector=vector,
+            query=read.parsed.text,
+            filters=read.filters,
+            k=k,
+            offset=at,
+            context=query.context,
+        )
 
     groups = by_replica(searched, backends.settings.index_replicas)
     if len(groups) == 1:
-        answer = backends.rpc.call(request(groups[0], offset, query.k, pinned),
-                                   schemas.SearchAnswered)
+        answer = backends.rpc.call(
+            request(groups[0], offset, query.k, pinned), schemas.SearchAnswered
+        )
         hits, found, next_offset = answer.hits, answer.versions, answer.next_offset
     else:
         hits, found, next_offset = _scatter(backends, groups, offset, query.k, pinned, request)
@@ -206,10 +264,14 @@ def by_replica(collection_ids: list[str], replicas: int) -> list[list[str]]:
     return list(groups.values())
 
 
-def _scatter(backends: Backends, groups: list[list[str]], offset: int, k: int,
-             pinned: dict[str, int], request: Callable[[list[str], int, int, dict[str, int]],
-                                                       schemas.Message],
-             ) -> tuple[list[schemas.SearchHit], dict[str, int], int | None]:
+def _scatter(
+    backends: Backends,
+    groups: list[list[str]],
+    offset: int,
+    k: int,
+    pinned: dict[str, int],
+    request: Callable[[list[str], int, int, dict[str, int]], schemas.Message],
+) -> tuple[list[schemas.SearchHit], dict[str, int], int | None]:
     """Each replica's best ``offset + k + 1`` hits, merged by score: (page, versions, next)."""
     wanted = offset + k + 1
     merged: list[tuple[float, int, int, schemas.SearchHit]] = []
@@ -217,8 +279,9 @@ def _scatter(backends: Backends, groups: list[list[str]], offset: int, k: int,
     for number, group in enumerate(groups):
         pins, at, got = dict(pinned), 0, 0
         while got < wanted:
-            answer = backends.rpc.call(request(group, at, min(PAGE, wanted - got), pins),
-                                       schemas.SearchAnswered)
+            answer = backends.rpc.call(
+                request(group, at, min(PAGE, wanted - got), pins), schemas.SearchAnswered
+            )
             pins = {**answer.versions, **pins}  # later pages search what the first one did
             merged += [(hit.score, number, got + i, hit) for i, hit in enumerate(answer.hits)]
             got += len(answer.hits)
@@ -227,5 +290,5 @@ def _scatter(backends: Backends, groups: list[list[str]], offset: int, k: int,
             at = answer.next_offset
         found.update(pins)
     merged.sort(key=lambda item: (-item[0], item[1], item[2]))
-    page = [hit for _, _, _, hit in merged[offset:offset + k]]
+    page = [hit for _, _, _, hit in merged[offset : offset + k]]
     return page, found, offset + k if len(merged) > offset + k else None

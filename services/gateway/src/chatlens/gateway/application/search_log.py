@@ -43,8 +43,15 @@ def normalise(query: str) -> str:
     return text[:MAX_QUERY]
 
 
-def record(backends: Backends, caller: Caller, collection_ids: list[str], mode: str,
-           query: str, results: dict[str, int], latency_s: float) -> None:
+def record(
+    backends: Backends,
+    caller: Caller,
+    collection_ids: list[str],
+    mode: str,
+    query: str,
+    results: dict[str, int],
+    latency_s: float,
+) -> None:
     """One row per collection searched, ``results[collection]`` its result count.
 
     Recording is bookkeeping: when the database refuses it, the search already answered is
@@ -53,10 +60,18 @@ def record(backends: Backends, caller: Caller, collection_ids: list[str], mode: 
     text = normalise(query)
     try:
         with backends.sessions() as session:
-            session.add_all(SearchQueryLog(
-                org_id=caller.org_id, collection_id=cid, mode=mode, query=text,
-                results=results.get(cid, 0), latency_ms=round(latency_s * 1000, 3),
-                created_at=when) for cid in collection_ids)
+            session.add_all(
+                SearchQueryLog(
+                    org_id=caller.org_id,
+                    collection_id=cid,
+                    mode=mode,
+                    query=text,
+                    results=results.get(cid, 0),
+                    latency_ms=round(latency_s * 1000, 3),
+                    created_at=when,
+                )
+                for cid in collection_ids
+            )
             session.commit()
     except SQLAlchemyError:
         log.exception("search not recorded for analytics", extra={"mode": mode})
@@ -74,8 +89,14 @@ class SearchReport:
     latency: list[dict[str, Any]]
 
 
-def report(backends: Backends, caller: Caller, collection_id: str, since: date | None,
-           until: date | None, top: int) -> SearchReport:
+def report(
+    backends: Backends,
+    caller: Caller,
+    collection_id: str,
+    since: date | None,
+    until: date | None,
+    top: int,
+) -> SearchReport:
     """The collection's searches from ``since`` to ``until`` (UTC days, both included; the last
     30 days to today by default)."""
     until = until or backends.clock().date()
@@ -83,30 +104,52 @@ def report(backends: Backends, caller: Caller, collection_id: str, since: date |
     if until < since:
         raise Invalid("invalid_date_range", "until must not be before since")
     start, end = datetime.combine(since, time()), datetime.combine(until + timedelta(1), time())
-    where = (SearchQueryLog.collection_id == collection_id, SearchQueryLog.created_at >= start,
-             SearchQueryLog.created_at < end)
+    where = (
+        SearchQueryLog.collection_id == collection_id,
+        SearchQueryLog.created_at >= start,
+        SearchQueryLog.created_at < end,
+    )
     zero = func.sum(case((SearchQueryLog.results == 0, 1), else_=0))
     with backends.sessions() as session:
         jobs.get_collection(session, caller.org_id, collection_id)  # 404 for another org's
         day = func.date(SearchQueryLog.created_at)  # a string on SQLite, a date elsewhere
-        per_day = session.execute(select(day, func.count(), zero).where(*where)
-                                  .group_by(day).order_by(day)).all()
+        per_day = session.execute(
+            select(day, func.count(), zero).where(*where).group_by(day).order_by(day)
+        ).all()
         frequent = session.execute(
             select(SearchQueryLog.query, func.count(), zero, func.avg(SearchQueryLog.results))
-            .where(*where).group_by(SearchQueryLog.query)
-            .order_by(func.count().desc(), SearchQueryLog.query).limit(top)).all()
-        timings = session.execute(select(SearchQueryLog.mode, SearchQueryLog.latency_ms)
-                                  .where(*where)).all()
-    days = [{"day": _day(d).isoformat(), "queries": n, "zero_results": int(z or 0)}
-            for d, n, z in per_day]
+            .where(*where)
+            .group_by(SearchQueryLog.query)
+            .order_by(func.count().desc(), SearchQueryLog.query)
+            .limit(top)
+        ).all()
+        timings = session.execute(
+            select(SearchQueryLog.mode, SearchQueryLog.latency_ms).where(*where)
+        ).all()
+    days = [
+        {"day": _day(d).isoformat(), "queries": n, "zero_results": int(z or 0)}
+        for d, n, z in per_day
+    ]
     total = sum(d["queries"] for d in days)
     zeros = sum(d["zero_results"] for d in days)
     return SearchReport(
-        since=since, until=until, queries=total, zero_results=zeros,
-        zero_result_rate=round(zeros / total, 4) if total else None, days=days,
-        top_queries=[{"query": q, "count": n, "zero_results": int(z or 0),
-                      "average_results": round(float(a or 0), 2)} for q, n, z, a in frequent],
-        latency=_latencies(timings))
+        since=since,
+        until=until,
+        queries=total,
+        zero_results=zeros,
+        zero_result_rate=round(zeros / total, 4) if total else None,
+        days=days,
+        top_queries=[
+            {
+                "query": q,
+                "count": n,
+                "zero_results": int(z or 0),
+                "average_results": round(float(a or 0), 2),
+            }
+            for q, n, z, a in frequent
+        ],
+        latency=_latencies(timings),
+    )
 
 
 def _day(value: date | datetime | str) -> date:
@@ -120,9 +163,14 @@ def _latencies(rows: Sequence[Row[str, float]]) -> list[dict[str, Any]]:
     by_mode: dict[str, list[float]] = {}
     for mode, ms in rows:
         by_mode.setdefault(mode, []).append(float(ms))
-    return [{"mode": mode, "queries": len(values),
-             **{f"p{p}_ms": round(percentile(sorted(values), p), 2) for p in PERCENTILES}}
-            for mode, values in sorted(by_mode.items())]
+    return [
+        {
+            "mode": mode,
+            "queries": len(values),
+            **{f"p{p}_ms": round(percentile(sorted(values), p), 2) for p in PERCENTILES},
+        }
+        for mode, values in sorted(by_mode.items())
+    ]
 
 
 def percentile(ordered: list[float], p: float) -> float:

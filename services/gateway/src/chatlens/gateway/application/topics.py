@@ -38,34 +38,58 @@ class Started:
     job: dict[str, Any] | None = None
 
 
-def params_of(k: int | None = None, k_min: int = 4, k_max: int = 20, min_words: int = 3,
-              map_points: int = 5000, bucket: str = "month") -> topic_messages.TopicsParams:
+def params_of(
+    k: int | None = None,
+    k_min: int = 4,
+    k_max: int = 20,
+    min_words: int = 3,
+    map_points: int = 5000,
+    bucket: str = "month",
+) -> topic_messages.TopicsParams:
     """The parameters, each out-of-range value refused with its own code (400)."""
     low, high = topic_messages.TOPICS_K_LIMITS
     if not low <= k_min <= k_max <= high:
-        raise BadRequest("invalid_k_range", f"k_min ({k_min}) and k_max ({k_max}) must lie "
-                                            f"within {low}..{high}, k_min not above k_max")
+        raise BadRequest(
+            "invalid_k_range",
+            f"k_min ({k_min}) and k_max ({k_max}) must lie "
+            f"within {low}..{high}, k_min not above k_max",
+        )
     if k is not None and not k_min <= k <= k_max:
         raise BadRequest("k_out_of_range", f"k {k} is outside {k_min}..{k_max}")
     if not 0 <= map_points <= topic_messages.TOPICS_MAP_LIMIT:
-        raise BadRequest("map_points_out_of_range", f"map_points {map_points} is outside "
-                                                    f"0..{topic_messages.TOPICS_MAP_LIMIT}")
+        raise BadRequest(
+            "map_points_out_of_range",
+            f"map_points {map_points} is outside 0..{topic_messages.TOPICS_MAP_LIMIT}",
+        )
     if not 1 <= min_words <= 50:
         raise BadRequest("min_words_out_of_range", f"min_words {min_words} is outside 1..50")
-    return topic_messages.TopicsParams(k=k, k_min=k_min, k_max=k_max, min_words=min_words,
-                                map_points=map_points, bucket=bucket)
+    return topic_messages.TopicsParams(
+        k=k, k_min=k_min, k_max=k_max, min_words=min_words, map_points=map_points, bucket=bucket
+    )
 
 
-def _lookup(backends: Backends, caller: Caller, collection_id: str, query: ReportQuery,
-            params: topic_messages.TopicsParams
-            ) -> tuple[topic_messages.TopicsFound, schemas.SearchFilters]:
+def _lookup(
+    backends: Backends,
+    caller: Caller,
+    collection_id: str,
+    query: ReportQuery,
+    params: topic_messages.TopicsParams,
+) -> tuple[topic_messages.TopicsFound, schemas.SearchFilters]:
     filters = filters_of(query, zone_of(query.timezone))
     if indexed_version(backends, caller, collection_id) == 0:
         raise Conflict("collection_empty", "nothing has been indexed in this collection")
     version = resolve_version(backends, caller, collection_id, query.version)
-    found = backends.rpc.call(topic_messages.TopicsLookup(
-        org_id=caller.org_id, collection_id=collection_id, version=version, filters=filters,
-        timezone=query.timezone, params=params), topic_messages.TopicsFound)
+    found = backends.rpc.call(
+        topic_messages.TopicsLookup(
+            org_id=caller.org_id,
+            collection_id=collection_id,
+            version=version,
+            filters=filters,
+            timezone=query.timezone,
+            params=params,
+        ),
+        topic_messages.TopicsFound,
+    )
     return found, filters
 
 
@@ -74,40 +98,83 @@ def _answer(found: topic_messages.TopicsFound, query: ReportQuery) -> dict[str, 
     return {**found.result, "version": found.version, "timezone": query.timezone}
 
 
-def result(backends: Backends, caller: Caller, collection_id: str, query: ReportQuery,
-           params: topic_messages.TopicsParams) -> dict[str, Any]:
+def result(
+    backends: Backends,
+    caller: Caller,
+    collection_id: str,
+    query: ReportQuery,
+    params: topic_messages.TopicsParams,
+) -> dict[str, Any]:
     """The computed topics; ``topics_not_computed`` (404) until a job computed them."""
     found, _ = _lookup(backends, caller, collection_id, query, params)
     if found.result is None:
-        raise NotFound("topics_not_computed", f"no topics computed for version {found.version} "
-                       "with these filters and parameters: start them with POST")
+        raise NotFound(
+            "topics_not_computed",
+            f"no topics computed for version {found.version} "
+            "with these filters and parameters: start them with POST",
+        )
     return _answer(found, query)
 
 
-def start(backends: Backends, caller: Caller, collection_id: str, query: ReportQuery,
-          params: topic_messages.TopicsParams) -> Started:
+def start(
+    backends: Backends,
+    caller: Caller,
+    collection_id: str,
+    query: ReportQuery,
+    params: topic_messages.TopicsParams,
+) -> Started:
     found, filters = _lookup(backends, caller, collection_id, query, params)
     if found.result is not None:
         return Started(version=found.version, result=_answer(found, query))
-    request = {"version": found.version, "filters": filters.model_dump(mode="json"),
-               "timezone": query.timezone, "params": params.model_dump(mode="json")}
+    request = {
+        "version": found.version,
+        "filters": filters.model_dump(mode="json"),
+        "timezone": query.timezone,
+        "params": params.model_dump(mode="json"),
+    }
     key = hashlib.sha256(json.dumps(request, sort_keys=True).encode("utf-8")).hexdigest()
     with backends.sessions() as session:
         collection = jobs.get_collection(session, caller.org_id, collection_id)
-        running = session.scalars(select(Job).where(
-            Job.collection_id == collection.id, Job.kind == KIND, Job.sha256 == key,
-            Job.status.in_(("queued", "running"))).order_by(Job.created_at)).first()
+        running = session.scalars(
+            select(Job)
+            .where(
+                Job.collection_id == collection.id,
+                Job.kind == KIND,
+                Job.sha256 == key,
+                Job.status.in_(("queued", "running")),
+            )
+            .order_by(Job.created_at)
+        ).first()
         if running is not None:  # the same request is being computed: follow that job
             return Started(version=found.version, job=jobs.job_view(running))
-        job = Job(org_id=caller.org_id, collection_id=collection.id, kind=KIND,
-                  filename=f"topics of version {found.version}", upload_key="", sha256=key,
-                  size=0, status="queued", done=0, total=0, created_by=caller.user_id)
+        job = Job(
+            org_id=caller.org_id,
+            collection_id=collection.id,
+            kind=KIND,
+            filename=f"topics of version {found.version}",
+            upload_key="",
+            sha256=key,
+            size=0,
+            status="queued",
+            done=0,
+            total=0,
+            created_by=caller.user_id,
+        )
         session.add(job)
         session.flush()  # the job's id
         job_entered(session, job, "queued")
-        jobs.add_to_outbox(session, topic_messages.TopicsRequested(
-            job_id=job.id, org_id=caller.org_id, collection_id=collection.id,
-            version=found.version, filters=filters, timezone=query.timezone, params=params))
+        jobs.add_to_outbox(
+            session,
+            topic_messages.TopicsRequested(
+                job_id=job.id,
+                org_id=caller.org_id,
+                collection_id=collection.id,
+                version=found.version,
+                filters=filters,
+                timezone=query.timezone,
+                params=params,
+            ),
+        )
         session.commit()
         view = jobs.job_view(job)
     backends.wake_outbox()

@@ -33,21 +33,35 @@ class Usage:
     completion_tokens: int
 
 
-def record(backends: Backends, caller: Caller, model: str | None, *, prompt_tokens: int = 0,
-           completion_tokens: int = 0, failed: bool = False) -> None:
+def record(
+    backends: Backends,
+    caller: Caller,
+    model: str | None,
+    *,
+    prompt_tokens: int = 0,
+    completion_tokens: int = 0,
+    failed: bool = False,
+) -> None:
     """Add one request (answered or failed) to the org's count for ``model`` today."""
-    key = {"org_id": caller.org_id, "model": (model or DEFAULT)[:200],
-           "day": backends.clock().date()}
-    adds = {"requests": 0 if failed else 1, "failed": 1 if failed else 0,
-            "prompt_tokens": 0 if failed else prompt_tokens,
-            "completion_tokens": 0 if failed else completion_tokens}
+    key = {
+        "org_id": caller.org_id,
+        "model": (model or DEFAULT)[:200],
+        "day": backends.clock().date(),
+    }
+    adds = {
+        "requests": 0 if failed else 1,
+        "failed": 1 if failed else 0,
+        "prompt_tokens": 0 if failed else prompt_tokens,
+        "completion_tokens": 0 if failed else completion_tokens,
+    }
     for attempt in range(1, ATTEMPTS + 1):
         with backends.sessions() as session:
             try:
                 changed = session.execute(
                     update(ModelUsage)
                     .where(*(getattr(ModelUsage, k) == v for k, v in key.items()))
-                    .values({name: getattr(ModelUsage, name) + n for name, n in adds.items()}))
+                    .values({name: getattr(ModelUsage, name) + n for name, n in adds.items()})
+                )
                 if changed.rowcount == 0:  # type: ignore[attr-defined]
                     session.add(ModelUsage(**key, **adds))
                 session.commit()
@@ -71,8 +85,9 @@ def _raced(exc: IntegrityError | OperationalError) -> bool:
     return errno in (1205, 1213) or getattr(orig, "sqlstate", None) in ("40P01", "40001")
 
 
-def generate(backends: Backends, caller: Caller,
-             request: schemas.GenerateRequested) -> schemas.Generated:
+def generate(
+    backends: Backends, caller: Caller, request: schemas.GenerateRequested
+) -> schemas.Generated:
     """The whole generation, waited for, and counted (in one of this process's generation slots:
     :class:`~chatlens.gateway.application.capacity.GenerationBusy` when none is free)."""
     try:
@@ -83,13 +98,19 @@ def generate(backends: Backends, caller: Caller,
     except AppError:
         record(backends, caller, request.model, failed=True)
         raise
-    record(backends, caller, generated.model, prompt_tokens=generated.prompt_tokens,
-           completion_tokens=generated.tokens)
+    record(
+        backends,
+        caller,
+        generated.model,
+        prompt_tokens=generated.prompt_tokens,
+        completion_tokens=generated.tokens,
+    )
     return generated
 
 
-def stream(backends: Backends, caller: Caller, request: schemas.GenerateRequested
-           ) -> tuple[schemas.GenerationStarted, Generator[schemas.Message, None, None]]:
+def stream(
+    backends: Backends, caller: Caller, request: schemas.GenerateRequested
+) -> tuple[schemas.GenerationStarted, Generator[schemas.Message, None, None]]:
     """``Rpc.stream``, counted: the request when its final reply arrives, a failure when the
     stream is refused, breaks, or is left before its end. The stream holds a generation slot until
     it ends or its client leaves."""
@@ -104,12 +125,13 @@ def stream(backends: Backends, caller: Caller, request: schemas.GenerateRequeste
         release()
         raise
     return started, backends.generations.holding(
-        release, _counted(backends, caller, request.model or started.model, rest))
+        release, _counted(backends, caller, request.model or started.model, rest)
+    )
 
 
-def _counted(backends: Backends, caller: Caller, model: str,
-             rest: Generator[schemas.Message, None, None]
-             ) -> Generator[schemas.Message, None, None]:
+def _counted(
+    backends: Backends, caller: Caller, model: str, rest: Generator[schemas.Message, None, None]
+) -> Generator[schemas.Message, None, None]:
     final = None
     try:
         for message in rest:
@@ -121,12 +143,18 @@ def _counted(backends: Backends, caller: Caller, model: str,
         if final is None:
             record(backends, caller, model, failed=True)
         else:
-            record(backends, caller, final.model, prompt_tokens=final.prompt_tokens,
-                   completion_tokens=final.tokens)
+            record(
+                backends,
+                caller,
+                final.model,
+                prompt_tokens=final.prompt_tokens,
+                completion_tokens=final.tokens,
+            )
 
 
-def summarize(backends: Backends, caller: Caller, request: schemas.SummarizeRequested,
-              timeout: float) -> schemas.Summarized:
+def summarize(
+    backends: Backends, caller: Caller, request: schemas.SummarizeRequested, timeout: float
+) -> schemas.Summarized:
     """A summary (all its map and reduce steps: one request), counted, in a generation slot."""
     try:
         with backends.generations.held():
@@ -136,13 +164,19 @@ def summarize(backends: Backends, caller: Caller, request: schemas.SummarizeRequ
     except AppError:
         record(backends, caller, request.model, failed=True)
         raise
-    record(backends, caller, done.model, prompt_tokens=done.prompt_tokens,
-           completion_tokens=done.tokens)
+    record(
+        backends,
+        caller,
+        done.model,
+        prompt_tokens=done.prompt_tokens,
+        completion_tokens=done.tokens,
+    )
     return done
 
 
-def report(backends: Backends, caller: Caller, since: date | None = None,
-           until: date | None = None) -> tuple[list[Usage], list[Usage]]:
+def report(
+    backends: Backends, caller: Caller, since: date | None = None, until: date | None = None
+) -> tuple[list[Usage], list[Usage]]:
     """The org's usage from ``since`` to ``until`` (UTC days, both included): totals per model,
     and the rows per day and model (newest first)."""
     query = select(ModelUsage).where(ModelUsage.org_id == caller.org_id)
@@ -152,12 +186,13 @@ def report(backends: Backends, caller: Caller, since: date | None = None,
         query = query.where(ModelUsage.day <= until)
     with backends.sessions() as session:
         rows = session.scalars(query.order_by(ModelUsage.day.desc(), ModelUsage.model)).all()
-        days = [Usage(r.model, r.day, r.requests, r.failed, r.prompt_tokens,
-                      r.completion_tokens) for r in rows]
+        days = [
+            Usage(r.model, r.day, r.requests, r.failed, r.prompt_tokens, r.completion_tokens)
+            for r in rows
+        ]
     totals: dict[str, list[int]] = {}
     for row in days:
         sums = totals.setdefault(row.model, [0, 0, 0, 0])
-        for i, n in enumerate((row.requests, row.failed, row.prompt_tokens,
-                               row.completion_tokens)):
+        for i, n in enumerate((row.requests, row.failed, row.prompt_tokens, row.completion_tokens)):
             sums[i] += n
     return [Usage(model, None, *sums) for model, sums in sorted(totals.items())], days

@@ -74,25 +74,49 @@ class Context:
 
 
 def _view(row: Webhook, secret: str | None = None) -> HookView:
-    return HookView(row.id, row.collection_id, row.url, list(row.events), row.description,
-                    row.active, row.created_at, row.updated_at, secret)
+    return HookView(
+        row.id,
+        row.collection_id,
+        row.url,
+        list(row.events),
+        row.description,
+        row.active,
+        row.created_at,
+        row.updated_at,
+        secret,
+    )
 
 
-def _delivery(row: WebhookDelivery, attempts: list[WebhookAttempt] | None = None
-              ) -> DeliveryView:
-    log = None if attempts is None else [
-        AttemptView(a.number, a.at, a.status_code, a.error, a.duration_ms) for a in attempts]
-    return DeliveryView(row.id, row.webhook_id, row.event, row.status, row.attempts,
-                        row.next_attempt_at if row.status == "pending" else None,
-                        row.last_status_code, row.last_error, row.created_at, row.finished_at,
-                        row.body if attempts is not None else None, log)
+def _delivery(row: WebhookDelivery, attempts: list[WebhookAttempt] | None = None) -> DeliveryView:
+    log = (
+        None
+        if attempts is None
+        else [AttemptView(a.number, a.at, a.status_code, a.error, a.duration_ms) for a in attempts]
+    )
+    return DeliveryView(
+        row.id,
+        row.webhook_id,
+        row.event,
+        row.status,
+        row.attempts,
+        row.next_attempt_at if row.status == "pending" else None,
+        row.last_status_code,
+        row.last_error,
+        row.created_at,
+        row.finished_at,
+        row.body if attempts is not None else None,
+        log,
+    )
 
 
 def _checked(url: str, events: list[str], context: Context) -> None:
     unknown = sorted(set(events) - set(EVENTS))
     if unknown or not events:
-        raise Invalid("invalid_events", f"events must be among {', '.join(EVENTS)}"
-                      + (f" (not {', '.join(unknown)})" if unknown else ""))
+        raise Invalid(
+            "invalid_events",
+            f"events must be among {', '.join(EVENTS)}"
+            + (f" (not {', '.join(unknown)})" if unknown else ""),
+        )
     try:
         egress.check(url, context.policy)
     except egress.RefusedUrl as exc:
@@ -112,22 +136,38 @@ def _wake(context: Context) -> None:
         context.wake()
 
 
-def create(backends: Backends, caller: Caller, context: Context, collection_id: str, url: str,
-           events: list[str], description: str = "", active: bool = True) -> HookView:
+def create(
+    backends: Backends,
+    caller: Caller,
+    context: Context,
+    collection_id: str,
+    url: str,
+    events: list[str],
+    description: str = "",
+    active: bool = True,
+) -> HookView:
     secret = signing.new_secret()
     with backends.sessions() as session:
         collection = jobs.get_collection(session, caller.org_id, collection_id)
         _checked(url, events, context)
-        count = len(session.scalars(select(Webhook.id).where(
-            Webhook.collection_id == collection.id)).all())
+        count = len(
+            session.scalars(select(Webhook.id).where(Webhook.collection_id == collection.id)).all()
+        )
         if count >= MAX_WEBHOOKS:
-            raise Invalid("too_many_webhooks",
-                          f"a collection has at most {MAX_WEBHOOKS} webhooks")
+            raise Invalid("too_many_webhooks", f"a collection has at most {MAX_WEBHOOKS} webhooks")
         now = utcnow()
-        row = Webhook(org_id=caller.org_id, collection_id=collection.id, url=url,
-                      events=sorted(set(events)), description=description, active=active,
-                      secret=context.box.encrypt(secret), created_by=caller.user_id,
-                      created_at=now, updated_at=now)
+        row = Webhook(
+            org_id=caller.org_id,
+            collection_id=collection.id,
+            url=url,
+            events=sorted(set(events)),
+            description=description,
+            active=active,
+            secret=context.box.encrypt(secret),
+            created_by=caller.user_id,
+            created_at=now,
+            updated_at=now,
+        )
         session.add(row)
         session.commit()
         return _view(row, secret)
@@ -136,8 +176,11 @@ def create(backends: Backends, caller: Caller, context: Context, collection_id: 
 def list_hooks(backends: Backends, caller: Caller, collection_id: str) -> list[HookView]:
     with backends.sessions() as session:
         jobs.get_collection(session, caller.org_id, collection_id)
-        rows = session.scalars(select(Webhook).where(Webhook.collection_id == collection_id)
-                               .order_by(Webhook.created_at)).all()
+        rows = session.scalars(
+            select(Webhook)
+            .where(Webhook.collection_id == collection_id)
+            .order_by(Webhook.created_at)
+        ).all()
         return [_view(row) for row in rows]
 
 
@@ -146,9 +189,18 @@ def get(backends: Backends, caller: Caller, collection_id: str, webhook_id: str)
         return _view(_hook(session, caller, collection_id, webhook_id))
 
 
-def update(backends: Backends, caller: Caller, context: Context, collection_id: str,
-           webhook_id: str, *, url: str | None = None, events: list[str] | None = None,
-           description: str | None = None, active: bool | None = None) -> HookView:
+def update(
+    backends: Backends,
+    caller: Caller,
+    context: Context,
+    collection_id: str,
+    webhook_id: str,
+    *,
+    url: str | None = None,
+    events: list[str] | None = None,
+    description: str | None = None,
+    active: bool | None = None,
+) -> HookView:
     with backends.sessions() as session:
         row = _hook(session, caller, collection_id, webhook_id)
         _checked(url or row.url, row.events if events is None else events, context)
@@ -173,8 +225,9 @@ def delete(backends: Backends, caller: Caller, collection_id: str, webhook_id: s
         session.commit()
 
 
-def rotate_secret(backends: Backends, caller: Caller, context: Context, collection_id: str,
-                  webhook_id: str) -> HookView:
+def rotate_secret(
+    backends: Backends, caller: Caller, context: Context, collection_id: str, webhook_id: str
+) -> HookView:
     """A new secret, effective for every attempt from now on (pending retries included)."""
     secret = signing.new_secret()
     with backends.sessions() as session:
@@ -184,8 +237,9 @@ def rotate_secret(backends: Backends, caller: Caller, context: Context, collecti
         return _view(row, secret)
 
 
-def ping(backends: Backends, caller: Caller, context: Context, collection_id: str,
-         webhook_id: str) -> DeliveryView:
+def ping(
+    backends: Backends, caller: Caller, context: Context, collection_id: str, webhook_id: str
+) -> DeliveryView:
     """Stage a ``ping`` delivery (whatever events the webhook chose)."""
     with backends.sessions() as session:
         row = _hook(session, caller, collection_id, webhook_id)
@@ -197,20 +251,28 @@ def ping(backends: Backends, caller: Caller, context: Context, collection_id: st
     return view
 
 
-def deliveries(backends: Backends, caller: Caller, collection_id: str, webhook_id: str,
-               status: str | None = None, limit: int = 50) -> list[DeliveryView]:
+def deliveries(
+    backends: Backends,
+    caller: Caller,
+    collection_id: str,
+    webhook_id: str,
+    status: str | None = None,
+    limit: int = 50,
+) -> list[DeliveryView]:
     with backends.sessions() as session:
         _hook(session, caller, collection_id, webhook_id)
         query = select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id)
         if status is not None:
             query = query.where(WebhookDelivery.status == status)
-        rows = session.scalars(query.order_by(WebhookDelivery.created_at.desc(),
-                                              WebhookDelivery.id).limit(limit)).all()
+        rows = session.scalars(
+            query.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id).limit(limit)
+        ).all()
         return [_delivery(row) for row in rows]
 
 
-def _owned_delivery(session: Session, caller: Caller, collection_id: str, webhook_id: str,
-                    delivery_id: str) -> WebhookDelivery:
+def _owned_delivery(
+    session: Session, caller: Caller, collection_id: str, webhook_id: str, delivery_id: str
+) -> WebhookDelivery:
     _hook(session, caller, collection_id, webhook_id)
     row = session.get(WebhookDelivery, delivery_id)
     if row is None or row.webhook_id != webhook_id:
@@ -218,19 +280,28 @@ def _owned_delivery(session: Session, caller: Caller, collection_id: str, webhoo
     return row
 
 
-def delivery(backends: Backends, caller: Caller, collection_id: str, webhook_id: str,
-             delivery_id: str) -> DeliveryView:
+def delivery(
+    backends: Backends, caller: Caller, collection_id: str, webhook_id: str, delivery_id: str
+) -> DeliveryView:
     """One delivery with its body and every attempt."""
     with backends.sessions() as session:
         row = _owned_delivery(session, caller, collection_id, webhook_id, delivery_id)
-        attempts = session.scalars(select(WebhookAttempt)
-                                   .where(WebhookAttempt.delivery_id == row.id)
-                                   .order_by(WebhookAttempt.number)).all()
+        attempts = session.scalars(
+            select(WebhookAttempt)
+            .where(WebhookAttempt.delivery_id == row.id)
+            .order_by(WebhookAttempt.number)
+        ).all()
         return _delivery(row, list(attempts))
 
 
-def redeliver(backends: Backends, caller: Caller, context: Context, collection_id: str,
-              webhook_id: str, delivery_id: str) -> DeliveryView:
+def redeliver(
+    backends: Backends,
+    caller: Caller,
+    context: Context,
+    collection_id: str,
+    webhook_id: str,
+    delivery_id: str,
+) -> DeliveryView:
     """Send a delivery again, with the same id and body and a fresh attempt budget (a receiver
     that stored it already recognises the id)."""
     with backends.sessions() as session:

@@ -15,15 +15,22 @@ def run() -> None:
     if connection is not None:
         _run_with(connection)
         return
-    engine = engine_from_config(config.get_section(config.config_ini_section, {}),
-                                prefix="sqlalchemy.", poolclass=pool.NullPool)
+    engine = engine_from_config(
+        config.get_section(config.config_ini_section, {}),
+        prefix="sqlalchemy.",
+        poolclass=pool.NullPool,
+    )
     with engine.connect() as conn:
         _run_with(conn)
 
 
 def _run_with(conn: Connection) -> None:
-    context.configure(connection=conn, target_metadata=Base.metadata,
-                      version_table=VERSION_TABLE, render_as_batch=True)
+    context.configure(
+        connection=conn,
+        target_metadata=Base.metadata,
+        version_table=VERSION_TABLE,
+        render_as_batch=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

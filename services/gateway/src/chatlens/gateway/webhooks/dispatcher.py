@@ -37,12 +37,16 @@ from chatlens.shared.secret_box import SecretBox
 
 log = logging.getLogger(__name__)
 
-DELIVERIES = Counter("chatlens_gateway_webhook_deliveries_total",
-                     "Webhook delivery attempts by outcome (delivered, retrying, dead)",
-                     ["outcome"])
-ATTEMPT_SECONDS = Histogram("chatlens_gateway_webhook_attempt_seconds",
-                            "Duration of one webhook HTTP attempt",
-                            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+DELIVERIES = Counter(
+    "chatlens_gateway_webhook_deliveries_total",
+    "Webhook delivery attempts by outcome (delivered, retrying, dead)",
+    ["outcome"],
+)
+ATTEMPT_SECONDS = Histogram(
+    "chatlens_gateway_webhook_attempt_seconds",
+    "Duration of one webhook HTTP attempt",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
 USER_AGENT = "Chatlens-Webhooks/1"
 
 
@@ -62,15 +66,16 @@ class DispatchSettings:
 
     @classmethod
     def from_settings(cls, settings: Any) -> DispatchSettings:
-        return cls(timeout_s=settings.webhook_timeout_s,
-                   max_attempts=settings.webhook_max_attempts,
-                   backoff_s=settings.webhook_backoff_s,
-                   backoff_max_s=settings.webhook_backoff_max_s,
-                   lease_s=max(settings.webhook_lease_s, settings.webhook_timeout_s * 2),
-                   poll_s=settings.webhook_poll_s,
-                   concurrency=settings.webhook_concurrency,
-                   policy=egress.Policy(settings.webhook_allow_private,
-                                        settings.webhook_allow_http))
+        return cls(
+            timeout_s=settings.webhook_timeout_s,
+            max_attempts=settings.webhook_max_attempts,
+            backoff_s=settings.webhook_backoff_s,
+            backoff_max_s=settings.webhook_backoff_max_s,
+            lease_s=max(settings.webhook_lease_s, settings.webhook_timeout_s * 2),
+            poll_s=settings.webhook_poll_s,
+            concurrency=settings.webhook_concurrency,
+            policy=egress.Policy(settings.webhook_allow_private, settings.webhook_allow_http),
+        )
 
 
 @dataclass(frozen=True)
@@ -88,8 +93,12 @@ class Outcome:
 def backoff_s(settings: DispatchSettings, attempt: int) -> float:
     """Seconds to wait after failed attempt number ``attempt`` (1-based): exponential from
     ``backoff_s``, capped, plus up to ``backoff_s`` of random jitter."""
-    wait = wait_exponential_jitter(multiplier=settings.backoff_s, max=settings.backoff_max_s,
-                                   exp_base=2, jitter=settings.backoff_s)
+    wait = wait_exponential_jitter(
+        multiplier=settings.backoff_s,
+        max=settings.backoff_max_s,
+        exp_base=2,
+        jitter=settings.backoff_s,
+    )
     state = cast(RetryCallState, type("Attempt", (), {"attempt_number": attempt})())
     return float(wait(state))
 
@@ -97,14 +106,20 @@ def backoff_s(settings: DispatchSettings, attempt: int) -> float:
 class Dispatcher(PollingLoop):
     name = "webhook-dispatcher"
 
-    def __init__(self, sessions: sessionmaker[Session], box: SecretBox,
-                 settings: DispatchSettings, owner: str | None = None) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        box: SecretBox,
+        settings: DispatchSettings,
+        owner: str | None = None,
+    ) -> None:
         super().__init__(settings.poll_s)
         self.sessions, self.box, self.settings = sessions, box, settings
         # Connects only to addresses it checked itself (no DNS rebinding), never through the
         # environment's proxy, never following a redirect.
-        self.http = egress.guarded_client(settings.policy, timeout=settings.timeout_s,
-                                          follow_redirects=False)
+        self.http = egress.guarded_client(
+            settings.policy, timeout=settings.timeout_s, follow_redirects=False
+        )
         self.owner = owner or uuid.uuid4().hex
         self._pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="webhook-send")
 
@@ -116,17 +131,26 @@ class Dispatcher(PollingLoop):
         with self.sessions.begin() as session:
             due = session.scalars(
                 select(WebhookDelivery.id)
-                .where(WebhookDelivery.status == "pending",
-                       WebhookDelivery.next_attempt_at <= now, free)
-                .order_by(WebhookDelivery.next_attempt_at).limit(limit)).all()
+                .where(
+                    WebhookDelivery.status == "pending",
+                    WebhookDelivery.next_attempt_at <= now,
+                    free,
+                )
+                .order_by(WebhookDelivery.next_attempt_at)
+                .limit(limit)
+            ).all()
             for delivery_id in due:
                 taken = session.execute(
                     update(WebhookDelivery)
-                    .where(WebhookDelivery.id == delivery_id,
-                           WebhookDelivery.status == "pending", free)
-                    .values(lease_owner=self.owner,
-                            lease_until=now + timedelta(seconds=self.settings.lease_s))
-                    .execution_options(synchronize_session=False))
+                    .where(
+                        WebhookDelivery.id == delivery_id, WebhookDelivery.status == "pending", free
+                    )
+                    .values(
+                        lease_owner=self.owner,
+                        lease_until=now + timedelta(seconds=self.settings.lease_s),
+                    )
+                    .execution_options(synchronize_session=False)
+                )
                 if getattr(taken, "rowcount", 0) == 1:
                     claimed.append(delivery_id)
         return claimed
@@ -143,8 +167,7 @@ class Dispatcher(PollingLoop):
         outcome = self._post(url, secret, event, delivery_id, body)
         return self._record(delivery_id, outcome)
 
-    def _post(self, url: str, secret: str, event: str, delivery_id: str,
-              body: bytes) -> Outcome:
+    def _post(self, url: str, secret: str, event: str, delivery_id: str, body: bytes) -> Outcome:
         started = time.monotonic()
         try:
             egress.check(url, self.settings.policy)
@@ -152,9 +175,13 @@ class Dispatcher(PollingLoop):
             return Outcome(None, str(exc), time.monotonic() - started)
         except egress.RefusedUrl as exc:
             return Outcome(None, str(exc), time.monotonic() - started, permanent=True)
-        headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
-                   signing.EVENT: event, signing.DELIVERY: delivery_id,
-                   signing.SIGNATURE: signing.header(secret, int(time.time()), body)}
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            signing.EVENT: event,
+            signing.DELIVERY: delivery_id,
+            signing.SIGNATURE: signing.header(secret, int(time.time()), body),
+        }
         try:
             # Streamed and closed unread: the receiver's body is not ours to hold in memory.
             with self.http.stream("POST", url, content=body, headers=headers) as response:
@@ -178,11 +205,24 @@ class Dispatcher(PollingLoop):
             if row is None:
                 return None
             row.attempts += 1  # this round's budget (a redelivery starts it again)
-            number = 1 + (session.scalar(select(func.count()).select_from(WebhookAttempt)
-                                         .where(WebhookAttempt.delivery_id == delivery_id)) or 0)
-            session.add(WebhookAttempt(delivery_id=delivery_id, number=number, at=now,
-                                       status_code=outcome.status_code, error=outcome.error,
-                                       duration_ms=round(outcome.seconds * 1000)))
+            number = 1 + (
+                session.scalar(
+                    select(func.count())
+                    .select_from(WebhookAttempt)
+                    .where(WebhookAttempt.delivery_id == delivery_id)
+                )
+                or 0
+            )
+            session.add(
+                WebhookAttempt(
+                    delivery_id=delivery_id,
+                    number=number,
+                    at=now,
+                    status_code=outcome.status_code,
+                    error=outcome.error,
+                    duration_ms=round(outcome.seconds * 1000),
+                )
+            )
             row.last_status_code, row.last_error = outcome.status_code, outcome.error
             row.lease_owner = row.lease_until = None
             if outcome.ok:
@@ -191,12 +231,14 @@ class Dispatcher(PollingLoop):
                 row.status, row.finished_at = "dead", now
             else:
                 row.next_attempt_at = now + timedelta(
-                    seconds=backoff_s(self.settings, row.attempts))
+                    seconds=backoff_s(self.settings, row.attempts)
+                )
             status = row.status
         DELIVERIES.labels("retrying" if status == "pending" else status).inc()
         if status == "dead":
-            log.warning("webhook delivery dead", extra={"delivery": delivery_id,
-                                                        "error": outcome.error})
+            log.warning(
+                "webhook delivery dead", extra={"delivery": delivery_id, "error": outcome.error}
+            )
         return status
 
     def run_once(self) -> int:

@@ -17,13 +17,24 @@ def prune(sessions: sessionmaker[Session], before: datetime, batch: int = 500) -
     removed = 0
     while True:
         with sessions.begin() as session:
-            ids = session.scalars(select(WebhookDelivery.id).where(
-                WebhookDelivery.status.in_(("delivered", "dead")),
-                WebhookDelivery.finished_at < before).limit(batch)).all()
+            ids = session.scalars(
+                select(WebhookDelivery.id)
+                .where(
+                    WebhookDelivery.status.in_(("delivered", "dead")),
+                    WebhookDelivery.finished_at < before,
+                )
+                .limit(batch)
+            ).all()
             if not ids:
                 return removed
-            session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(ids))
-                            .execution_options(synchronize_session=False))
-            session.execute(delete(WebhookDelivery).where(WebhookDelivery.id.in_(ids))
-                            .execution_options(synchronize_session=False))
+            session.execute(
+                delete(WebhookAttempt)
+                .where(WebhookAttempt.delivery_id.in_(ids))
+                .execution_options(synchronize_session=False)
+            )
+            session.execute(
+                delete(WebhookDelivery)
+                .where(WebhookDelivery.id.in_(ids))
+                .execution_options(synchronize_session=False)
+            )
             removed += len(ids)

@@ -33,8 +33,9 @@ def header(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={digest(secret, timestamp, body)}"
 
 
-def verify(secret: str, value: str, body: bytes, *, tolerance_s: float = 300.0,
-           now: float | None = None) -> bool:
+def verify(
+    secret: str, value: str, body: bytes, *, tolerance_s: float = 300.0, now: float | None = None
+) -> bool:
     """True when ``value`` signs ``body`` with ``secret`` and its timestamp is recent enough."""
     fields: dict[str, list[str]] = {}
     for part in value.split(","):

@@ -38,31 +38,56 @@ def conversations(con: duckdb.DuckDBPyConnection, gap_minutes: int, top: int) ->
                firsts.sent_at AS started_at, lasts.sent_at AS ended_at,
                firsts.sender AS started_by, lasts.sender AS ended_by
         FROM firsts JOIN lasts USING (chat, k)""")
-    totals = one(con, """
+    totals = one(
+        con,
+        """
         SELECT count(*) AS count, coalesce(sum(messages), 0) AS messages,
                median(messages) AS median_messages,
                median(epoch(ended_at) - epoch(started_at)) AS median_seconds
-        FROM sessions""")
+        FROM sessions""",
+    )
     sizes = histogram(con, "messages", "sessions", SIZE_EDGES, "conversations")
-    starters = rows(con, f"""
+    starters = rows(
+        con,
+        f"""
         SELECT started_by AS sender, count(*) AS conversations FROM sessions
-        GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {int(top)}""")
-    enders = rows(con, f"""
+        GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {int(top)}""",
+    )
+    enders = rows(
+        con,
+        f"""
         SELECT ended_by AS sender, count(*) AS conversations FROM sessions
-        GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {int(top)}""")
-    ice_breakers = rows(con, f"""
+        GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {int(top)}""",
+    )
+    ice_breakers = rows(
+        con,
+        f"""
         SELECT sender, count(*) AS conversations FROM bounds
         WHERE starts AND silence_us > {ICE_BREAK_HOURS * 3_600_000_000}
-        GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {int(top)}""")
-    longest = one(con, """
+        GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {int(top)}""",
+    )
+    longest = one(
+        con,
+        """
         SELECT chat, messages, started_at, ended_at, started_by, ended_by,
                epoch(ended_at) - epoch(started_at) AS seconds, first_pos, last_pos
-        FROM sessions ORDER BY messages DESC, started_at, chat LIMIT 1""")
+        FROM sessions ORDER BY messages DESC, started_at, chat LIMIT 1""",
+    )
     if longest is not None:
-        longest["participants"] = one(con, """
+        longest["participants"] = one(
+            con,
+            """
             SELECT count(DISTINCT sender) AS n FROM turns
             WHERE chat = ? AND pos BETWEEN ? AND ?""",
-            [longest["chat"], longest.pop("first_pos"), longest.pop("last_pos")])["n"]
-    return {**(totals or {}), "gap_minutes": gap_minutes, "sizes": sizes,
-            "started_by": starters, "ended_by": enders, "longest": longest,
-            "ice_breakers": ice_breakers, "ice_break_hours": ICE_BREAK_HOURS}
+            [longest["chat"], longest.pop("first_pos"), longest.pop("last_pos")],
+        )["n"]
+    return {
+        **(totals or {}),
+        "gap_minutes": gap_minutes,
+        "sizes": sizes,
+        "started_by": starters,
+        "ended_by": enders,
+        "longest": longest,
+        "ice_breakers": ice_breakers,
+        "ice_break_hours": ICE_BREAK_HOURS,
+    }

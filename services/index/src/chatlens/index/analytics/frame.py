@@ -20,8 +20,13 @@ from chatlens.shared.schemas import SearchFilters
 FIELDS = [name for name in SCHEMA.names if name != "text"]
 
 
-def live_table(segments: list[Segment], deleted: frozenset[str], filters: SearchFilters,
-               tombstones: Tombstones, text: bool = False) -> pa.Table:
+def live_table(
+    segments: list[Segment],
+    deleted: frozenset[str],
+    filters: SearchFilters,
+    tombstones: Tombstones,
+    text: bool = False,
+) -> pa.Table:
     """The rows of ``segments`` that ``filters`` allow and ``deleted`` does not name; with the
     text column when ``text`` (the reports that read words, emoji, links and mentions)."""
     fields = [*FIELDS, "text"] if text else FIELDS
@@ -48,8 +53,10 @@ def with_people(filters: SearchFilters, people: dict[str, list[str]]) -> SearchF
     if filters.person:
         names = identities(people, filters.person)
         if filters.sender:
-            given = {n.casefold() for n in with_people(
-                filters.model_copy(update={"person": []}), people).sender}
+            given = {
+                n.casefold()
+                for n in with_people(filters.model_copy(update={"person": []}), people).sender
+            }
             names = [n for n in names if n.casefold() in given]
         # Nothing in common: a name no sender has, so nothing passes (an empty list would
         # mean "any sender").
@@ -57,8 +64,7 @@ def with_people(filters: SearchFilters, people: dict[str, list[str]]) -> SearchF
     if not people or not filters.sender:
         return filters
     wanted = {name.casefold() for name in filters.sender}
-    extra = [n for person, names in people.items() if person.casefold() in wanted
-             for n in names]
+    extra = [n for person, names in people.items() if person.casefold() in wanted for n in names]
     if not extra:
         return filters
     return filters.model_copy(update={"sender": [*filters.sender, *extra]})
@@ -75,5 +81,6 @@ def as_people(table: pa.Table, people: dict[str, list[str]]) -> pa.Table:
     for chunk in table.column(at).chunks:
         values = [person_of.get(v, v) for v in chunk.dictionary.to_pylist()]
         chunks.append(pa.DictionaryArray.from_arrays(chunk.indices, pa.array(values, pa.string())))
-    return table.set_column(at, table.schema.field(at), pa.chunked_array(chunks,
-                                                                         table.schema.field(at).type))
+    return table.set_column(
+        at, table.schema.field(at), pa.chunked_array(chunks, table.schema.field(at).type)
+    )

@@ -47,11 +47,17 @@ def key(sender: str) -> tuple[str, str] | None:
 
 def identities(con: duckdb.DuckDBPyConnection, limit: int) -> dict:
     """Up to ``limit`` suggestions, the most messages first."""
-    senders = {r["sender"]: r for r in rows(con, """
+    senders = {
+        r["sender"]: r
+        for r in rows(
+            con,
+            """
         SELECT sender, list(DISTINCT platform ORDER BY platform) AS platforms,
                count(DISTINCT chat) AS chats, count(*) AS messages,
                min(sent_at) AS first_seen, max(sent_at) AS last_seen
-        FROM authored WHERE sender IS NOT NULL GROUP BY sender""")}
+        FROM authored WHERE sender IS NOT NULL GROUP BY sender""",
+        )
+    }
     phones: dict[str, set[str]] = defaultdict(set)
     names: dict[str, set[str]] = defaultdict(set)  # handles' local parts share the names' keys
     handles: set[str] = set()
@@ -74,9 +80,12 @@ def identities(con: duckdb.DuckDBPyConnection, limit: int) -> dict:
     # Other names (Slack's real name beside the display name shown): a sender whose other name
     # is another sender's name, or another's other name.
     aliased: dict[str, set[str]] = defaultdict(set)
-    for row in rows(con, """
+    for row in rows(
+        con,
+        """
             SELECT DISTINCT sender, sender_alias FROM authored
-            WHERE sender IS NOT NULL AND sender_alias IS NOT NULL"""):
+            WHERE sender IS NOT NULL AND sender_alias IS NOT NULL""",
+    ):
         alias = name_key(row["sender_alias"])
         if alias:
             aliased[alias].add(row["sender"])
@@ -94,12 +103,14 @@ def identities(con: duckdb.DuckDBPyConnection, limit: int) -> dict:
         for long in longer.get(short, []):
             linked[frozenset(group | names[long])].add("first name")
     # A group inside a larger one with the same evidence says nothing more.
-    kept = {g: e for g, e in linked.items()
-            if not any(g < h and e <= f for h, f in linked.items())}
-    suggestions = [{"senders": [senders[s] for s in sorted(group)],
-                    "evidence": sorted(evidence),
-                    "messages": sum(senders[s]["messages"] for s in group)}
-                   for group, evidence in kept.items()]
+    kept = {g: e for g, e in linked.items() if not any(g < h and e <= f for h, f in linked.items())}
+    suggestions = [
+        {
+            "senders": [senders[s] for s in sorted(group)],
+            "evidence": sorted(evidence),
+            "messages": sum(senders[s]["messages"] for s in group),
+        }
+        for group, evidence in kept.items()
+    ]
     suggestions.sort(key=lambda s: (-s["messages"], [p["sender"] for p in s["senders"]]))
-    return {"suggestions": suggestions[:limit], "total": len(suggestions),
-            "senders": len(senders)}
+    return {"suggestions": suggestions[:limit], "total": len(suggestions), "senders": len(senders)}

@@ -43,20 +43,28 @@ def interaction(con: duckdb.DuckDBPyConnection, top: int, bucket: str = "month")
     if bucket not in ("day", "week", "month"):
         raise ValueError(f"bucket {bucket!r}")
     turns(con)
-    replies = rows(con, """
+    replies = rows(
+        con,
+        """
         SELECT r.sender AS sender, o.sender AS recipient, count(*) AS count,
                median((r.us - o.us) / 1e6) AS median_seconds
         FROM authored r JOIN authored o ON r.reply_to = o.message_id
         WHERE r.sender IS NOT NULL AND o.sender IS NOT NULL
-        GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2""")
-    responses = rows(con, """
+        GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2""",
+    )
+    responses = rows(
+        con,
+        """
         SELECT sender, previous_sender AS recipient, count(*) AS count,
                median((us - previous_us) / 1e6) AS median_seconds
         FROM turns
         WHERE NOT starts AND sender IS NOT NULL AND previous_sender IS NOT NULL
               AND sender <> previous_sender
-        GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2""")
-    over_time = rows(con, f"""
+        GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2""",
+    )
+    over_time = rows(
+        con,
+        f"""
         WITH native AS (
             SELECT date_trunc('{bucket}', r.t)::DATE AS bucket, count(*) AS replies
             FROM authored r JOIN authored o ON r.reply_to = o.message_id
@@ -69,11 +77,18 @@ def interaction(con: duckdb.DuckDBPyConnection, top: int, bucket: str = "month")
                   AND sender <> previous_sender GROUP BY 1)
         SELECT bucket, coalesce(replies, 0) AS replies, coalesce(responses, 0) AS responses,
                median_response_seconds
-        FROM native FULL OUTER JOIN turn USING (bucket) ORDER BY bucket""")
-    return {"replies": replies, "responses": responses, "over_time": over_time,
-            "bucket": bucket, "mentions": mentions(con),
-            "threads": threads(con, top), "reply_trees": reply_trees(con, top),
-            "reactions": reactions(con, top)}
+        FROM native FULL OUTER JOIN turn USING (bucket) ORDER BY bucket""",
+    )
+    return {
+        "replies": replies,
+        "responses": responses,
+        "over_time": over_time,
+        "bucket": bucket,
+        "mentions": mentions(con),
+        "threads": threads(con, top),
+        "reply_trees": reply_trees(con, top),
+        "reactions": reactions(con, top),
+    }
 
 
 def reactions(con: duckdb.DuckDBPyConnection, top: int) -> dict:
@@ -85,31 +100,49 @@ def reactions(con: duckdb.DuckDBPyConnection, top: int) -> dict:
         FROM (SELECT sender, unnest(reactions) AS r FROM authored
               WHERE reactions IS NOT NULL AND len(reactions) > 0)""")
     total = one(con, "SELECT coalesce(sum(count), 0)::BIGINT AS n FROM reacted")["n"]
-    received = rows(con, f"""
+    received = rows(
+        con,
+        f"""
         SELECT sender, sum(count)::BIGINT AS count FROM reacted WHERE sender IS NOT NULL
-        GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {int(top)}""")
-    given = rows(con, f"""
+        GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {int(top)}""",
+    )
+    given = rows(
+        con,
+        f"""
         SELECT u AS sender, count(*)::BIGINT AS count
         FROM (SELECT unnest(users) AS u FROM reacted) GROUP BY 1 ORDER BY 2 DESC, 1
-        LIMIT {int(top)}""")
-    emoji = rows(con, f"""
+        LIMIT {int(top)}""",
+    )
+    emoji = rows(
+        con,
+        f"""
         SELECT emoji, sum(count)::BIGINT AS count FROM reacted GROUP BY 1 ORDER BY 2 DESC, 1
-        LIMIT {int(top)}""")
+        LIMIT {int(top)}""",
+    )
     con.execute("DROP TABLE reacted")
     return {"total": total, "received": received, "given": given, "emoji": emoji}
 
 
 def mentions(con: duckdb.DuckDBPyConnection) -> list[dict]:
     """``@name`` of a sender in the selection, in the messages that have an ``@`` at all."""
-    names = [r["sender"] for r in rows(con, """
-        SELECT DISTINCT sender FROM authored WHERE sender IS NOT NULL""")]
+    names = [
+        r["sender"]
+        for r in rows(
+            con,
+            """
+        SELECT DISTINCT sender FROM authored WHERE sender IS NOT NULL""",
+        )
+    ]
     if not names:
         return []
     # Longest first, so that "@Ana Lúcia" is Ana Lúcia and not Ana; a name ends where no
     # letter or digit follows.
     pattern = regex.compile(
-        "@(" + "|".join(regex.escape(n) for n in sorted(names, key=len, reverse=True))
-        + r")(?![\p{L}\p{N}])", regex.IGNORECASE)
+        "@("
+        + "|".join(regex.escape(n) for n in sorted(names, key=len, reverse=True))
+        + r")(?![\p{L}\p{N}])",
+        regex.IGNORECASE,
+    )
     canonical = {n.casefold(): n for n in sorted(names, reverse=True)}
     counted: Counter = Counter()
     found = con.execute("""
@@ -119,9 +152,12 @@ def mentions(con: duckdb.DuckDBPyConnection) -> list[dict]:
         for sender, text in batch:
             named = {canonical.get(match.casefold()) for match in pattern.findall(text)}
             counted.update((sender, name) for name in named if name and name != sender)
-    return [{"sender": sender, "recipient": recipient, "count": count}
-            for (sender, recipient), count in sorted(counted.items(),
-                                                     key=lambda item: (-item[1], item[0]))]
+    return [
+        {"sender": sender, "recipient": recipient, "count": count}
+        for (sender, recipient), count in sorted(
+            counted.items(), key=lambda item: (-item[1], item[0])
+        )
+    ]
 
 
 def threads(con: duckdb.DuckDBPyConnection, top: int) -> dict:
@@ -131,12 +167,21 @@ def threads(con: duckdb.DuckDBPyConnection, top: int) -> dict:
                count(DISTINCT sender) AS participants,
                min(sent_at) AS started_at, max(sent_at) AS ended_at
         FROM authored WHERE thread_id IS NOT NULL GROUP BY 1""")
-    totals = one(con, """
+    totals = (
+        one(
+            con,
+            """
         SELECT count(*) AS count, coalesce(sum(messages), 0) AS messages,
-               median(messages) AS median_messages FROM threads""") or {}
-    longest = rows(con, f"""
+               median(messages) AS median_messages FROM threads""",
+        )
+        or {}
+    )
+    longest = rows(
+        con,
+        f"""
         SELECT * FROM threads ORDER BY messages DESC, started_at, thread_id
-        LIMIT {int(top)}""")
+        LIMIT {int(top)}""",
+    )
     return {**totals, "longest": longest}
 
 
@@ -154,12 +199,21 @@ def reply_trees(con: duckdb.DuckDBPyConnection, top: int) -> dict:
             FROM tree JOIN edges ON edges.parent = tree.message_id
             WHERE tree.depth < {MAX_DEPTH})
         SELECT root, count(*) AS messages, max(depth) AS depth FROM tree GROUP BY root""")
-    totals = one(con, """
+    totals = (
+        one(
+            con,
+            """
         SELECT count(*) AS count, coalesce(sum(messages), 0) AS messages,
-               max(depth) AS deepest FROM trees""") or {}
-    longest = rows(con, f"""
+               max(depth) AS deepest FROM trees""",
+        )
+        or {}
+    )
+    longest = rows(
+        con,
+        f"""
         SELECT trees.root AS message_id, a.chat, a.sender, a.sent_at AS started_at,
                trees.depth, trees.messages
         FROM trees JOIN authored a ON a.message_id = trees.root
-        ORDER BY trees.depth DESC, trees.messages DESC, a.us, trees.root LIMIT {int(top)}""")
+        ORDER BY trees.depth DESC, trees.messages DESC, a.us, trees.root LIMIT {int(top)}""",
+    )
     return {**totals, "longest": longest}

@@ -45,11 +45,14 @@ SERIES_WORDS = 5
 # RE2 syntax (DuckDB): links out, then words.
 _LINK = r"(?i)\b(?:https?://|www\.)\S*"
 _WORD = r"[\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*"
-_TOKENS = (f"regexp_extract_all(lower(regexp_replace(text, '{_LINK}', ' ', 'g')), "
-           f"'{_WORD.replace(chr(39), chr(39) * 2)}')")  # a quote in SQL is doubled
+_TOKENS = (
+    f"regexp_extract_all(lower(regexp_replace(text, '{_LINK}', ' ', 'g')), "
+    f"'{_WORD.replace(chr(39), chr(39) * 2)}')"
+)  # a quote in SQL is doubled
 # A word that counts: two characters or more, a letter among them, not a stop word.
-_CONTENT = ("(length({w}) >= 2 AND regexp_matches({w}, '\\p{{L}}') "
-            "AND {w} NOT IN (SELECT word FROM stop))")
+_CONTENT = (
+    "(length({w}) >= 2 AND regexp_matches({w}, '\\p{{L}}') AND {w} NOT IN (SELECT word FROM stop))"
+)
 _DOMAINS = r"regexp_extract_all(lower(text), '\b(?:https?://|www\.)([^\s/?#:]+)', 1)"
 
 
@@ -86,44 +89,72 @@ def language(con: duckdb.DuckDBPyConnection, top: int, languages: list[str]) -> 
             SELECT t, text, link, emojis, message_id FROM authored WHERE sampled""")
         # ``chars > 0``: a text, without reading a million texts to know it.
         total = con.execute(
-            "SELECT count(*) FROM authored WHERE NOT deleted AND chars > 0").fetchone()[0]
+            "SELECT count(*) FROM authored WHERE NOT deleted AND chars > 0"
+        ).fetchone()[0]
         read = con.execute("SELECT count(*) FROM said").fetchone()[0]
         # Each text's language, detected at ingest (null: too short or unclear, or a segment
         # from before the column).
-        detected = rows(con, """
+        detected = rows(
+            con,
+            """
             SELECT language, count(*)::BIGINT AS messages FROM authored
-            WHERE NOT deleted AND chars > 0 GROUP BY 1 ORDER BY 2 DESC, 1 NULLS LAST""")
+            WHERE NOT deleted AND chars > 0 GROUP BY 1 ORDER BY 2 DESC, 1 NULLS LAST""",
+        )
         # Tokenised once; counted before the stop words are taken out (a few thousand distinct
         # words and pairs to check instead of every occurrence).
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE tokens AS
             SELECT strftime(t, '%Y-%m') AS month, {_TOKENS} AS words FROM said""")
-        words = rows(con, f"""
+        words = rows(
+            con,
+            f"""
             SELECT w AS word, n AS count
             FROM (SELECT w, count(*) AS n FROM (SELECT unnest(words) AS w FROM tokens) GROUP BY 1)
-            WHERE {_CONTENT.format(w='w')} ORDER BY 2 DESC, 1 LIMIT {int(top)}""")
+            WHERE {_CONTENT.format(w="w")} ORDER BY 2 DESC, 1 LIMIT {int(top)}""",
+        )
         # The busiest words' use over time: messages' words per month, for the first few.
         shown = [w["word"] for w in words[:SERIES_WORDS]]
-        series = rows(con, """
+        series = (
+            rows(
+                con,
+                """
             SELECT month, w AS word, count(*) AS count
             FROM (SELECT month, unnest(words) AS w FROM tokens)
-            WHERE list_contains(?, w) GROUP BY 1, 2 ORDER BY 1, 2""", [shown]) if shown else []
-        phrases = rows(con, f"""
+            WHERE list_contains(?, w) GROUP BY 1, 2 ORDER BY 1, 2""",
+                [shown],
+            )
+            if shown
+            else []
+        )
+        phrases = rows(
+            con,
+            f"""
             WITH pairs AS (SELECT words[i] AS a, words[i + 1] AS b
                            FROM (SELECT words, unnest(range(1, len(words))) AS i FROM tokens)),
                  counted AS (SELECT a, b, count(*) AS n FROM pairs GROUP BY 1, 2 HAVING n > 1)
             SELECT a || ' ' || b AS phrase, n AS count FROM counted
-            WHERE {_CONTENT.format(w='a')} AND {_CONTENT.format(w='b')}
-            ORDER BY 2 DESC, 1 LIMIT {int(top)}""")
-        domains = rows(con, f"""
+            WHERE {_CONTENT.format(w="a")} AND {_CONTENT.format(w="b")}
+            ORDER BY 2 DESC, 1 LIMIT {int(top)}""",
+        )
+        domains = rows(
+            con,
+            f"""
             SELECT d AS domain, count(*) AS count
             FROM (SELECT rtrim(regexp_replace(unnest({_DOMAINS}), '^www\\.', ''), '.,;!') AS d
                   FROM said WHERE link)
-            WHERE d <> '' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {int(top)}""")
-        return {"languages": list(codes), "words": words, "words_by_month": series,
-                "phrases": phrases, "emoji": top_emoji(con, top), "domains": domains,
-                "sentiment": sentiment(con), "sample": {"messages": read, "of": total},
-                "detected": detected}
+            WHERE d <> '' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {int(top)}""",
+        )
+        return {
+            "languages": list(codes),
+            "words": words,
+            "words_by_month": series,
+            "phrases": phrases,
+            "emoji": top_emoji(con, top),
+            "domains": domains,
+            "sentiment": sentiment(con),
+            "sample": {"messages": read, "of": total},
+            "detected": detected,
+        }
     finally:
         con.execute("DROP TABLE IF EXISTS tokens; DROP TABLE IF EXISTS said")
         con.unregister("stop")
@@ -147,8 +178,8 @@ def emoji_in(text: str) -> list[str]:
         at = start
         while at < end:
             for size in range(min(_LONGEST, end - at), 0, -1):
-                if text[at:at + size] in emoji.EMOJI_DATA:
-                    found.append(text[at:at + size])
+                if text[at : at + size] in emoji.EMOJI_DATA:
+                    found.append(text[at : at + size])
                     at += size
                     break
             else:
@@ -162,8 +193,10 @@ def top_emoji(con: duckdb.DuckDBPyConnection, top: int) -> list[dict]:
     while batch := found.fetchmany(10_000):
         for (text,) in batch:
             counted.update(emoji_in(text))
-    return [{"emoji": e, "count": n}
-            for e, n in sorted(counted.items(), key=lambda item: (-item[1], item[0]))[:top]]
+    return [
+        {"emoji": e, "count": n}
+        for e, n in sorted(counted.items(), key=lambda item: (-item[1], item[0]))[:top]
+    ]
 
 
 def sentiment(con: duckdb.DuckDBPyConnection) -> dict:
@@ -177,10 +210,13 @@ def sentiment(con: duckdb.DuckDBPyConnection) -> dict:
     scores = [s for month_scores in by_month.values() for s in month_scores]
     n = len(scores)
     return {
-        "model": "vaderSentiment", "scored": n,
+        "model": "vaderSentiment",
+        "scored": n,
         "positive": sum(s >= 0.05 for s in scores) / n if n else None,
         "negative": sum(s <= -0.05 for s in scores) / n if n else None,
         "neutral": sum(-0.05 < s < 0.05 for s in scores) / n if n else None,
-        "months": [{"month": month, "messages": len(v), "mean": sum(v) / len(v)}
-                   for month, v in sorted(by_month.items())],
+        "months": [
+            {"month": month, "messages": len(v), "mean": sum(v) / len(v)}
+            for month, v in sorted(by_month.items())
+        ],
     }

@@ -22,7 +22,10 @@ EPOCH_DAY = date(1970, 1, 1)
 
 def overview(con: duckdb.DuckDBPyConnection) -> dict:
     kinds = ", ".join(f"'{kind}'" for kind in SYSTEM_KINDS)
-    totals = one(con, f"""
+    totals = (
+        one(
+            con,
+            f"""
         SELECT count(*) FILTER (kind NOT IN ({kinds})) AS messages,
                coalesce(sum(words) FILTER (kind NOT IN ({kinds})), 0) AS words,
                count(DISTINCT sender) FILTER (kind NOT IN ({kinds})) AS participants,
@@ -34,12 +37,23 @@ def overview(con: duckdb.DuckDBPyConnection) -> dict:
                count(*) FILTER (edited AND kind NOT IN ({kinds})) AS edited,
                count(*) FILTER (deleted AND kind NOT IN ({kinds})) AS deleted,
                count(*) FILTER (kind IN ({kinds})) AS system_events
-        FROM m""") or {}
+        FROM m""",
+        )
+        or {}
+    )
     if not totals["messages"]:
-        totals.update(active_days=0, span_days=0, average_per_day=0.0,
-                      average_per_active_day=0.0, busiest_day=None, busiest_hour=None,
-                      busiest_weekday=None, busiest_month=None, longest_streak=None,
-                      longest_silence=None)
+        totals.update(
+            active_days=0,
+            span_days=0,
+            average_per_day=0.0,
+            average_per_active_day=0.0,
+            busiest_day=None,
+            busiest_hour=None,
+            busiest_weekday=None,
+            busiest_month=None,
+            longest_streak=None,
+            longest_silence=None,
+        )
         return totals
     # One pass per grain: the days (NumPy day numbers: a few thousand, tens of thousands at
     # most) give the busiest day and month, the active days and the streak; the weekday x hour
@@ -49,21 +63,27 @@ def overview(con: duckdb.DuckDBPyConnection) -> dict:
         FROM authored GROUP BY 1 ORDER BY 1""").fetchnumpy()
     days = np.asarray(found["day"], dtype=np.int64)
     counts = np.asarray(found["messages"], dtype=np.int64)
-    cells = rows(con, """
+    cells = rows(
+        con,
+        """
         SELECT isodow(t) AS weekday, hour(t) AS hour, count(*) AS messages
-        FROM authored GROUP BY 1, 2""")
+        FROM authored GROUP BY 1, 2""",
+    )
     span = int(days[-1] - days[0]) + 1
-    totals.update(active_days=len(days), span_days=span,
-                  average_per_day=totals["messages"] / span,
-                  average_per_active_day=totals["messages"] / len(days),
-                  busiest_day=_busiest_day(days, counts),
-                  busiest_month=_busiest_month(days, counts),
-                  busiest_hour=_busiest("hour", ((c["hour"], c["messages"]) for c in cells)),
-                  busiest_weekday=_busiest("weekday",
-                                           ((c["weekday"], c["messages"]) for c in cells)),
-                  longest_streak=_streak(days))
+    totals.update(
+        active_days=len(days),
+        span_days=span,
+        average_per_day=totals["messages"] / span,
+        average_per_active_day=totals["messages"] / len(days),
+        busiest_day=_busiest_day(days, counts),
+        busiest_month=_busiest_month(days, counts),
+        busiest_hour=_busiest("hour", ((c["hour"], c["messages"]) for c in cells)),
+        busiest_weekday=_busiest("weekday", ((c["weekday"], c["messages"]) for c in cells)),
+        longest_streak=_streak(days),
+    )
     totals["longest_silence"] = _longest_silence(
-        con.execute("SELECT us FROM authored").fetchnumpy()["us"])
+        con.execute("SELECT us FROM authored").fetchnumpy()["us"]
+    )
     return totals
 
 
@@ -80,8 +100,11 @@ def _longest_silence(us: np.ndarray) -> dict | None:
     at = int(np.argmax(gaps))  # the first of the longest: the earliest
     if gaps[at] <= 0:
         return None
-    return {"after": _utc(times[at]), "until": _utc(times[at + 1]),
-            "seconds": float(gaps[at]) / 1e6}
+    return {
+        "after": _utc(times[at]),
+        "until": _utc(times[at + 1]),
+        "seconds": float(gaps[at]) / 1e6,
+    }
 
 
 def _utc(us: np.int64) -> str:
@@ -122,5 +145,8 @@ def _streak(days: np.ndarray) -> dict:
     at = int(np.argmax(lengths))
     first = int(starts[at])
     last = first + int(lengths[at]) - 1
-    return {"first": _day(days[first]).isoformat(), "last": _day(days[last]).isoformat(),
-            "days": int(lengths[at])}
+    return {
+        "first": _day(days[first]).isoformat(),
+        "last": _day(days[last]).isoformat(),
+        "days": int(lengths[at]),
+    }

@@ -16,7 +16,9 @@ from chatlens.index.analytics.sql import rows, turns
 
 def people(con: duckdb.DuckDBPyConnection, limit: int) -> dict:
     turns(con)
-    found = rows(con, f"""
+    found = rows(
+        con,
+        f"""
         WITH base AS (
             SELECT sender, count(*) AS messages, coalesce(sum(words), 0) AS words,
                    avg(chars) AS average_length, count(*) FILTER (media) AS media,
@@ -39,6 +41,7 @@ def people(con: duckdb.DuckDBPyConnection, limit: int) -> dict:
                coalesce(received.n, 0) AS replies_received,
                median_response_seconds
         FROM base LEFT JOIN given USING (sender) LEFT JOIN received USING (sender)
-        ORDER BY messages DESC, sender LIMIT {int(limit)}""")
+        ORDER BY messages DESC, sender LIMIT {int(limit)}""",
+    )
     total = rows(con, "SELECT count(DISTINCT sender) AS n FROM authored")[0]["n"]
     return {"people": found, "total": total}

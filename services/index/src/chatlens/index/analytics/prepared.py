@@ -51,17 +51,19 @@ def prepare(frame: pa.Table, timezone: str) -> pa.Table:
     # A reply_to naming no message of the frame (another chat filtered out, a deleted one)
     # finds nothing, as the join on ids did.
     reply_row = pc.index_in(frame["reply_to"], value_set=frame["message_id"].combine_chunks())
-    authored = ~pc.is_in(frame["kind"].cast(pa.string()),
-                         value_set=pa.array(SYSTEM_KINDS)).to_numpy(zero_copy_only=False)
+    authored = ~pc.is_in(
+        frame["kind"].cast(pa.string()), value_set=pa.array(SYSTEM_KINDS)
+    ).to_numpy(zero_copy_only=False)
     at = reply_row.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
     replied = (at >= 0) & authored[np.maximum(at, 0)]
-    table = (frame.append_column("t", pc.local_timestamp(zoned))
-             .append_column("us", pa.array(us, pa.int64()))
-             .append_column("row", pa.array(np.arange(count, dtype=np.int64)))
-             .append_column("reply_row", reply_row.cast(pa.int64()))
-             .append_column("replied", pa.array(replied, pa.bool_()))
-             .append_column("replied_sender",
-                            frame["sender"].take(pa.array(at, mask=~replied))))
+    table = (
+        frame.append_column("t", pc.local_timestamp(zoned))
+        .append_column("us", pa.array(us, pa.int64()))
+        .append_column("row", pa.array(np.arange(count, dtype=np.int64)))
+        .append_column("reply_row", reply_row.cast(pa.int64()))
+        .append_column("replied", pa.array(replied, pa.bool_()))
+        .append_column("replied_sender", frame["sender"].take(pa.array(at, mask=~replied)))
+    )
     for name, column in turn_columns(frame, us, authored).items():
         table = table.append_column(name, column)
     if "text" in frame.column_names:
@@ -85,7 +87,7 @@ def sampled(frame: pa.Table, authored: np.ndarray) -> pa.Array:
     below = np.flatnonzero(keys < bound)
     tied = sorted(np.flatnonzero(keys == bound), key=lambda i: ids[i])
     chosen[rows[below]] = True
-    chosen[rows[tied[:LANGUAGE_SAMPLE - below.size]]] = True
+    chosen[rows[tied[: LANGUAGE_SAMPLE - below.size]]] = True
     return pa.array(chosen)
 
 
@@ -117,8 +119,9 @@ def turn_columns(frame: pa.Table, us: np.ndarray, authored: np.ndarray) -> dict[
     has_previous, has_next = previous_at >= 0, next_at >= 0
     previous_sender = frame["sender"].take(pa.array(previous_at, mask=~has_previous))
     return {
-        "previous_us": pa.array(np.where(has_previous, us[previous_at], 0), pa.int64(),
-                                mask=~has_previous),
+        "previous_us": pa.array(
+            np.where(has_previous, us[previous_at], 0), pa.int64(), mask=~has_previous
+        ),
         "previous_sender": previous_sender,
         "next_us": pa.array(np.where(has_next, us[next_at], 0), pa.int64(), mask=~has_next),
         "pos": pa.array(pos, pa.int64(), mask=~authored),

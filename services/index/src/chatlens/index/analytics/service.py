@@ -45,9 +45,14 @@ TEXT_REPORTS = ("interaction", "language")
 class Analytics:
     """Answers AnalyticsRequested; safe to share between RPC worker threads."""
 
-    def __init__(self, manifests: ManifestReader, segments: SegmentCache,
-                 tombstones: Tombstones | None = None, threads: int | None = None,
-                 frames: PreparedFrames | None = None) -> None:
+    def __init__(
+        self,
+        manifests: ManifestReader,
+        segments: SegmentCache,
+        tombstones: Tombstones | None = None,
+        threads: int | None = None,
+        frames: PreparedFrames | None = None,
+    ) -> None:
         self.manifests, self.segments = manifests, segments
         self.tombstones = tombstones or Tombstones()
         self.threads = threads
@@ -56,26 +61,34 @@ class Analytics:
 
     def answer(self, request: AnalyticsRequested) -> AnalyticsAnswered:
         if not valid_timezone(request.timezone):
-            raise PermanentError(f"unknown time zone {request.timezone!r}",
-                                 code="invalid_timezone")
+            raise PermanentError(f"unknown time zone {request.timezone!r}", code="invalid_timezone")
         if request.report == "language":
             unknown = sorted(set(request.languages) - set(language.language_codes()))
             if unknown:
-                raise PermanentError(f"no stop words for {', '.join(unknown)}",
-                                     code="invalid_language")
+                raise PermanentError(
+                    f"no stop words for {', '.join(unknown)}", code="invalid_language"
+                )
         collection = self.manifests.collection(request.org_id, request.collection_id)
         manifest = self.manifests.manifest(collection, request.version)
         text = request.report in TEXT_REPORTS
         deleted = self.tombstones.deleted(manifest)
         # What the rows are (a purge gives old versions new segments, so the version number
         # alone does not say), and what the request selects from them.
-        key = (collection.path, manifest.version, tuple(e.id for e in manifest.segments),
-               deleted, json.dumps(manifest.people, sort_keys=True),
-               request.filters.model_dump_json(), request.timezone, text)
+        key = (
+            collection.path,
+            manifest.version,
+            tuple(e.id for e in manifest.segments),
+            deleted,
+            json.dumps(manifest.people, sort_keys=True),
+            request.filters.model_dump_json(),
+            request.timezone,
+            text,
+        )
 
         def make():
-            segments = [self.segments.get(collection.segment_path(entry.id))
-                        for entry in manifest.segments]
+            segments = [
+                self.segments.get(collection.segment_path(entry.id)) for entry in manifest.segments
+            ]
             # Senders grouped into people (``chatlens.index.people``) count as their person,
             # and a sender filter naming a person selects all of its names.
             filters = with_people(request.filters, manifest.people)
@@ -86,8 +99,12 @@ class Analytics:
             result = run(con, request)
         if request.report == "identities":
             result["people"] = manifest.people
-        return AnalyticsAnswered(version=manifest.version, report=request.report,
-                                 timezone=request.timezone, result=result)
+        return AnalyticsAnswered(
+            version=manifest.version,
+            report=request.report,
+            timezone=request.timezone,
+            result=result,
+        )
 
 
 def run(con, request: AnalyticsRequested) -> dict:

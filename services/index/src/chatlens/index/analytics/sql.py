@@ -30,8 +30,9 @@ _local = threading.local()
 
 
 @contextmanager
-def connect(prepared: pa.Table, gap_minutes: int,
-            threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(
+    prepared: pa.Table, gap_minutes: int, threads: int | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection where ``m`` is ``prepared`` (scanned in place, not copied)."""
     con = getattr(_local, "con", None)
     if con is None or threads is not None:
@@ -44,13 +45,16 @@ def connect(prepared: pa.Table, gap_minutes: int,
         # the few scans of a report.
         con.register("m", prepared)
         kinds = ", ".join(f"'{kind}'" for kind in SYSTEM_KINDS)
-        con.execute(f"CREATE OR REPLACE TEMP VIEW authored AS "
-                    f"SELECT * FROM m WHERE kind NOT IN ({kinds})")
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW authored AS SELECT * FROM m WHERE kind NOT IN ({kinds})"
+        )
         con.execute(f"SET VARIABLE gap_us = {int(gap_minutes) * 60_000_000}")
         yield con
     finally:
-        con.execute("DROP TABLE IF EXISTS bounds; DROP TABLE IF EXISTS sessions; "
-                    "DROP TABLE IF EXISTS threads; DROP TABLE IF EXISTS trees")
+        con.execute(
+            "DROP TABLE IF EXISTS bounds; DROP TABLE IF EXISTS sessions; "
+            "DROP TABLE IF EXISTS threads; DROP TABLE IF EXISTS trees"
+        )
         con.unregister("m")
         if threads is not None:
             con.close()
@@ -81,16 +85,29 @@ def one(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) 
     return found[0] if found else None
 
 
-def histogram(con: duckdb.DuckDBPyConnection, value: str, source: str, edges: tuple[int, ...],
-              label: str) -> list[dict]:
+def histogram(
+    con: duckdb.DuckDBPyConnection, value: str, source: str, edges: tuple[int, ...], label: str
+) -> list[dict]:
     """How many rows of ``source`` have ``value`` in each bucket [edge, next edge), the last
     one open: ``[{min, max, <label>}]``, empty buckets included."""
     cases = " ".join(f"WHEN {value} < {edges[i + 1]} THEN {i}" for i in range(len(edges) - 1))
-    counted = {r["bucket"]: r["n"] for r in rows(con, f"""
+    counted = {
+        r["bucket"]: r["n"]
+        for r in rows(
+            con,
+            f"""
         SELECT CASE {cases} ELSE {len(edges) - 1} END AS bucket, count(*) AS n
-        FROM {source} GROUP BY 1""")}
-    return [{"min": edges[i], "max": edges[i + 1] - 1 if i + 1 < len(edges) else None,
-             label: counted.get(i, 0)} for i in range(len(edges))]
+        FROM {source} GROUP BY 1""",
+        )
+    }
+    return [
+        {
+            "min": edges[i],
+            "max": edges[i + 1] - 1 if i + 1 < len(edges) else None,
+            label: counted.get(i, 0),
+        }
+        for i in range(len(edges))
+    ]
 
 
 def jsonable(value: Any) -> Any:

@@ -65,8 +65,9 @@ def fit(vectors: np.ndarray, k: int, seed: int = SEED) -> tuple[np.ndarray, np.n
     return renumber[model.labels_], model.cluster_centers_[order]
 
 
-def terms(texts: list[str], labels: np.ndarray, k: int, stop: tuple[str, ...],
-          top: int = TERMS) -> list[list[tuple[str, float]]]:
+def terms(
+    texts: list[str], labels: np.ndarray, k: int, stop: tuple[str, ...], top: int = TERMS
+) -> list[list[tuple[str, float]]]:
     """Each topic's ``top`` terms by class-based TF-IDF, with their scores."""
     # A stop word with an apostrophe ("don't") is left out as the tokens it makes ("don").
     words_of = re.compile(_TOKEN).findall
@@ -76,15 +77,17 @@ def terms(texts: list[str], labels: np.ndarray, k: int, stop: tuple[str, ...],
         counts = vectorizer.fit_transform(texts)
     except ValueError:  # nothing but stop words
         return [[] for _ in range(k)]
-    member = sparse.csr_matrix((np.ones(len(labels)), (labels, np.arange(len(labels)))),
-                               shape=(k, len(labels)))
+    member = sparse.csr_matrix(
+        (np.ones(len(labels)), (labels, np.arange(len(labels)))), shape=(k, len(labels))
+    )
     per_topic = np.asarray((member @ counts).todense(), dtype=np.float64)
     words = per_topic.sum(axis=1, keepdims=True)
     tf = np.divide(per_topic, words, out=np.zeros_like(per_topic), where=words > 0)
     frequency = per_topic.sum(axis=0)
     mean_words = frequency.sum() / k
-    idf = np.log1p(np.divide(mean_words, frequency, out=np.zeros_like(frequency),
-                             where=frequency > 0))
+    idf = np.log1p(
+        np.divide(mean_words, frequency, out=np.zeros_like(frequency), where=frequency > 0)
+    )
     scores = tf * idf
     vocabulary = vectorizer.get_feature_names_out()
     found = []
@@ -95,8 +98,9 @@ def terms(texts: list[str], labels: np.ndarray, k: int, stop: tuple[str, ...],
     return found
 
 
-def representatives(vectors: np.ndarray, labels: np.ndarray, centroids: np.ndarray,
-                    n: int = REPRESENTATIVES) -> list[list[int]]:
+def representatives(
+    vectors: np.ndarray, labels: np.ndarray, centroids: np.ndarray, n: int = REPRESENTATIVES
+) -> list[list[int]]:
     """Per topic, the rows of the ``n`` vectors closest to its centroid (cosine)."""
     found = []
     for topic, centroid in enumerate(centroids):
@@ -111,8 +115,10 @@ def over_time(buckets: np.ndarray, labels: np.ndarray) -> list[dict]:
     if len(labels) == 0:
         return []
     pairs, counts = np.unique(np.rec.fromarrays([buckets, labels]), return_counts=True)
-    return [{"bucket": str(bucket), "topic": int(topic), "messages": int(n)}
-            for (bucket, topic), n in zip(pairs.tolist(), counts.tolist(), strict=True)]
+    return [
+        {"bucket": str(bucket), "topic": int(topic), "messages": int(n)}
+        for (bucket, topic), n in zip(pairs.tolist(), counts.tolist(), strict=True)
+    ]
 
 
 def map_2d(vectors: np.ndarray, seed: int = SEED, threads: int = 1) -> np.ndarray:
@@ -123,6 +129,12 @@ def map_2d(vectors: np.ndarray, seed: int = SEED, threads: int = 1) -> np.ndarra
     if count < 4:
         return np.zeros((count, 2))
     perplexity = min(30.0, (count - 1) / 3.0)
-    embedding = TSNE(n_components=2, perplexity=perplexity, metric="cosine", random_state=seed,
-                     n_jobs=threads, verbose=False).fit(vectors.astype(np.float64))
+    embedding = TSNE(
+        n_components=2,
+        perplexity=perplexity,
+        metric="cosine",
+        random_state=seed,
+        n_jobs=threads,
+        verbose=False,
+    ).fit(vectors.astype(np.float64))
     return np.asarray(embedding)

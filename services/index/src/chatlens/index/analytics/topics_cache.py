@@ -28,13 +28,17 @@ from chatlens.shared.topic_messages import TopicsParams
 LAYOUT = 1
 
 
-def key_of(manifest: Manifest, filters: SearchFilters, timezone: str,
-           params: TopicsParams) -> str:
-    what = {"layout": LAYOUT, "version": manifest.version,
-            "segments": [entry.id for entry in manifest.segments],
-            "tombstones": manifest.tombstones, "people": manifest.people,
-            "filters": filters.model_dump(mode="json"), "timezone": timezone,
-            "params": params.model_dump(mode="json")}
+def key_of(manifest: Manifest, filters: SearchFilters, timezone: str, params: TopicsParams) -> str:
+    what = {
+        "layout": LAYOUT,
+        "version": manifest.version,
+        "segments": [entry.id for entry in manifest.segments],
+        "tombstones": manifest.tombstones,
+        "people": manifest.people,
+        "filters": filters.model_dump(mode="json"),
+        "timezone": timezone,
+        "params": params.model_dump(mode="json"),
+    }
     return hashlib.sha256(json.dumps(what, sort_keys=True).encode("utf-8")).hexdigest()[:32]
 
 

@@ -62,8 +62,13 @@ class Gathered:
     noise: int  # of those, too short or without a vector
 
 
-def gather(segments: list[Segment], deleted: frozenset[str], filters: SearchFilters,
-           tombstones: Tombstones, min_words: int) -> Gathered:
+def gather(
+    segments: list[Segment],
+    deleted: frozenset[str],
+    filters: SearchFilters,
+    tombstones: Tombstones,
+    min_words: int,
+) -> Gathered:
     ids: list[str] = []
     texts: list[str] = []
     senders: list[str] = []
@@ -71,8 +76,10 @@ def gather(segments: list[Segment], deleted: frozenset[str], filters: SearchFilt
     messages = 0
     for segment in segments:
         table = segment.table
-        authored = np.asarray(pc.and_(pc.equal(table["kind"].cast(pa.string()), "text"),
-                                      pc.invert(table["deleted"])), dtype=bool)
+        authored = np.asarray(
+            pc.and_(pc.equal(table["kind"].cast(pa.string()), "text"), pc.invert(table["deleted"])),
+            dtype=bool,
+        )
         mask = both(segment.columns.mask(filters), tombstones.alive(segment, deleted))
         if mask is not None:
             authored &= np.asarray(mask, dtype=bool)
@@ -91,11 +98,17 @@ def gather(segments: list[Segment], deleted: frozenset[str], filters: SearchFilt
         senders += picked["sender"].cast(pa.string()).to_pylist()
         times.append(picked["sent_at"])
     dim = vectors[0].shape[1] if vectors else 0
-    return Gathered(ids=ids, texts=texts, senders=senders,
-                    sent_at=pa.chunked_array(times, pa.timestamp("us", tz="UTC")).combine_chunks()
-                    if times else pa.array([], pa.timestamp("us", tz="UTC")),
-                    vectors=np.vstack(vectors) if vectors else np.zeros((0, dim), np.float32),
-                    messages=messages, noise=messages - len(ids))
+    return Gathered(
+        ids=ids,
+        texts=texts,
+        senders=senders,
+        sent_at=pa.chunked_array(times, pa.timestamp("us", tz="UTC")).combine_chunks()
+        if times
+        else pa.array([], pa.timestamp("us", tz="UTC")),
+        vectors=np.vstack(vectors) if vectors else np.zeros((0, dim), np.float32),
+        messages=messages,
+        noise=messages - len(ids),
+    )
 
 
 def buckets(sent_at: pa.Array, bucket: str, timezone: str) -> np.ndarray:
@@ -106,15 +119,27 @@ def buckets(sent_at: pa.Array, bucket: str, timezone: str) -> np.ndarray:
 Progress = Callable[[str, int, int], None]
 
 
-def compute(data: Gathered, params: TopicsParams, timezone: str, client: Client,
-            progress: Progress, languages: tuple[str, ...] = DEFAULT_LANGUAGES) -> dict:
+def compute(
+    data: Gathered,
+    params: TopicsParams,
+    timezone: str,
+    client: Client,
+    progress: Progress,
+    languages: tuple[str, ...] = DEFAULT_LANGUAGES,
+) -> dict:
     """The topics of ``data`` (see ``topics``), the heavy steps on ``client``'s cluster."""
     count = len(data.ids)
-    ks = [params.k] if params.k is not None else topics.candidate_ks(count, params.k_min,
-                                                                      params.k_max)
+    ks = (
+        [params.k]
+        if params.k is not None
+        else topics.candidate_ks(count, params.k_min, params.k_max)
+    )
     if not ks or ks[0] >= count:
-        raise PermanentError(f"{count} messages of at least {params.min_words} words: too few "
-                             f"for {ks[0] if ks else params.k_min} topics", code="too_few_messages")
+        raise PermanentError(
+            f"{count} messages of at least {params.min_words} words: too few "
+            f"for {ks[0] if ks else params.k_min} topics",
+            code="too_few_messages",
+        )
     sample_rows = topics.sample_rows(count, topics.SILHOUETTE_SAMPLE)
     sample = client.scatter(data.vectors[sample_rows])
     progress("clustering", 0, len(ks) + 1)
@@ -126,47 +151,73 @@ def compute(data: Gathered, params: TopicsParams, timezone: str, client: Client,
     k = max(ks, key=lambda candidate: (scores[candidate], -candidate))
     map_rows = topics.sample_rows(count, params.map_points)
     # The map does not need the topics: it runs beside the final KMeans.
-    mapped = client.submit(topics.map_2d, data.vectors[map_rows], pure=False) \
-        if params.map_points and count else None
-    labels, centroids = client.submit(topics.fit, client.scatter(data.vectors), k,
-                                      pure=False).result()
+    mapped = (
+        client.submit(topics.map_2d, data.vectors[map_rows], pure=False)
+        if params.map_points and count
+        else None
+    )
+    labels, centroids = client.submit(
+        topics.fit, client.scatter(data.vectors), k, pure=False
+    ).result()
     progress("clustering", len(ks) + 1, len(ks) + 1)
     progress("labelling", 0, 1)
     found_terms = topics.terms(data.texts, labels, k, stop_list(languages))
     closest = topics.representatives(data.vectors, labels, centroids)
     sizes = np.bincount(labels, minlength=k)
-    silhouette = float(silhouette_score(data.vectors[sample_rows], labels[sample_rows],
-                                        metric="cosine")) if len(set(labels.tolist())) > 1 else None
+    silhouette = (
+        float(silhouette_score(data.vectors[sample_rows], labels[sample_rows], metric="cosine"))
+        if len(set(labels.tolist())) > 1
+        else None
+    )
     progress("labelling", 1, 1)
     listed = []
     for topic in range(k):
         words = found_terms[topic]
-        listed.append({
-            "topic": topic, "label": " · ".join(term for term, _ in words[:3]),
-            "terms": [{"term": term, "score": round(score, 6)} for term, score in words],
-            "size": int(sizes[topic]), "share": float(sizes[topic]) / count,
-            "representatives": [{"message_id": data.ids[row], "sender": data.senders[row],
-                                 "sent_at": data.sent_at[row].as_py().isoformat(),
-                                 "text": data.texts[row][:TEXT_LIMIT]}
-                                for row in closest[topic]],
-        })
+        listed.append(
+            {
+                "topic": topic,
+                "label": " · ".join(term for term, _ in words[:3]),
+                "terms": [{"term": term, "score": round(score, 6)} for term, score in words],
+                "size": int(sizes[topic]),
+                "share": float(sizes[topic]) / count,
+                "representatives": [
+                    {
+                        "message_id": data.ids[row],
+                        "sender": data.senders[row],
+                        "sent_at": data.sent_at[row].as_py().isoformat(),
+                        "text": data.texts[row][:TEXT_LIMIT],
+                    }
+                    for row in closest[topic]
+                ],
+            }
+        )
     points: list[dict] = []
     if mapped is not None:
         progress("mapping", 0, 1)
         xy = mapped.result()
-        points = [{"message_id": data.ids[row], "x": round(float(x), 3), "y": round(float(y), 3),
-                   "topic": int(labels[row])}
-                  for row, (x, y) in zip(map_rows.tolist(), xy.tolist(), strict=True)]
+        points = [
+            {
+                "message_id": data.ids[row],
+                "x": round(float(x), 3),
+                "y": round(float(y), 3),
+                "topic": int(labels[row]),
+            }
+            for row, (x, y) in zip(map_rows.tolist(), xy.tolist(), strict=True)
+        ]
         progress("mapping", 1, 1)
     return {
-        "k": k, "chosen_by": "fixed" if params.k is not None else "silhouette",
+        "k": k,
+        "chosen_by": "fixed" if params.k is not None else "silhouette",
         "silhouette": silhouette,
         "scores": [{"k": candidate, "silhouette": scores[candidate]} for candidate in ks],
-        "messages": data.messages, "clustered": count, "noise": data.noise,
+        "messages": data.messages,
+        "clustered": count,
+        "noise": data.noise,
         "topics": listed,
         "over_time": topics.over_time(buckets(data.sent_at, params.bucket, timezone), labels),
         "map": {"method": "openTSNE", "points": points},
-        "parameters": params.model_dump(mode="json"), "seed": topics.SEED,
+        "parameters": params.model_dump(mode="json"),
+        "seed": topics.SEED,
     }
 
 
@@ -183,8 +234,14 @@ def dask_client(scheduler_address: str | None, threads: int) -> Callable[[], Cli
                     import cloudpickle
 
                     cloudpickle.register_pickle_by_value(topics)
-                made.append(dask_compute.connect(scheduler_address, name="chatlens-index-topics",
-                                                 resources={}, threads=threads))
+                made.append(
+                    dask_compute.connect(
+                        scheduler_address,
+                        name="chatlens-index-topics",
+                        resources={},
+                        threads=threads,
+                    )
+                )
             return made[0]
 
     return client
@@ -193,24 +250,42 @@ def dask_client(scheduler_address: str | None, threads: int) -> Callable[[], Cli
 class TopicsJobs:
     """Runs TopicsRequested (the index's job queue) and answers TopicsLookup (its RPC queue)."""
 
-    def __init__(self, manifests: ManifestReader, segments: SegmentCache, cache: TopicsCache,
-                 publish: Callable[[Message], None], client: Callable[[], Client],
-                 tombstones: Tombstones | None = None) -> None:
+    def __init__(
+        self,
+        manifests: ManifestReader,
+        segments: SegmentCache,
+        cache: TopicsCache,
+        publish: Callable[[Message], None],
+        client: Callable[[], Client],
+        tombstones: Tombstones | None = None,
+    ) -> None:
         self.manifests, self.segments, self.cache = manifests, segments, cache
         self.publish, self.client = publish, client
         self.tombstones = tombstones or Tombstones()
 
-    def _find(self, org_id: str, collection_id: str, version: int | None,
-              filters: SearchFilters, timezone: str, params: TopicsParams):
+    def _find(
+        self,
+        org_id: str,
+        collection_id: str,
+        version: int | None,
+        filters: SearchFilters,
+        timezone: str,
+        params: TopicsParams,
+    ):
         collection = self.manifests.collection(org_id, collection_id)
         manifest = self.manifests.manifest(collection, version)
         key = key_of(manifest, filters, timezone, params)
         return collection, manifest, key, self.cache.read(org_id, collection, key)
 
     def lookup(self, request: TopicsLookup) -> TopicsFound:
-        _, manifest, _, result = self._find(request.org_id, request.collection_id,
-                                            request.version, request.filters, request.timezone,
-                                            request.params)
+        _, manifest, _, result = self._find(
+            request.org_id,
+            request.collection_id,
+            request.version,
+            request.filters,
+            request.timezone,
+            request.params,
+        )
         return TopicsFound(version=manifest.version, result=result)
 
     def run(self, message: TopicsRequested, delivery: Delivery) -> None:
@@ -220,35 +295,69 @@ class TopicsJobs:
             self.publish(JobFailed(job_id=message.job_id, code=exc.code, reason=str(exc)))
         except Exception as exc:
             if delivery.last:  # retried enough: fail the job rather than strand it
-                self.publish(JobFailed(job_id=message.job_id, code="topics_failed",
-                                       reason=f"could not be computed ({exc}); try again"))
+                self.publish(
+                    JobFailed(
+                        job_id=message.job_id,
+                        code="topics_failed",
+                        reason=f"could not be computed ({exc}); try again",
+                    )
+                )
             raise
 
     def _run(self, message: TopicsRequested) -> None:
         def progress(stage: str, done: int, total: int) -> None:
-            self.publish(TopicsProgressed(job_id=message.job_id,
-                                          stage=stage,  # type: ignore[arg-type]
-                                          done=done, total=total))
+            self.publish(
+                TopicsProgressed(
+                    job_id=message.job_id,
+                    stage=stage,  # type: ignore[arg-type]
+                    done=done,
+                    total=total,
+                )
+            )
 
         collection, manifest, key, result = self._find(
-            message.org_id, message.collection_id, message.version, message.filters,
-            message.timezone, message.params)
+            message.org_id,
+            message.collection_id,
+            message.version,
+            message.filters,
+            message.timezone,
+            message.params,
+        )
         if result is None:
             progress("reading", 0, 1)
-            segments = [self.segments.get(collection.segment_path(entry.id))
-                        for entry in manifest.segments]
-            data = gather(segments, self.tombstones.deleted(manifest),
-                          with_people(message.filters, manifest.people), self.tombstones,
-                          message.params.min_words)
+            segments = [
+                self.segments.get(collection.segment_path(entry.id)) for entry in manifest.segments
+            ]
+            data = gather(
+                segments,
+                self.tombstones.deleted(manifest),
+                with_people(message.filters, manifest.people),
+                self.tombstones,
+                message.params.min_words,
+            )
             progress("reading", 1, 1)
             result = compute(data, message.params, message.timezone, self.client(), progress)
             self.cache.write(message.org_id, collection, key, result)
-            log.info("topics computed", extra={"collection_id": message.collection_id,
-                                               "version": manifest.version, "k": result["k"],
-                                               "clustered": result["clustered"]})
-        self.publish(TopicsComputed(
-            job_id=message.job_id, collection_id=message.collection_id,
-            version=manifest.version,
-            stats={"k": result["k"], "silhouette": result["silhouette"],
-                   "clustered": result["clustered"], "noise": result["noise"],
-                   "messages": result["messages"]}))
+            log.info(
+                "topics computed",
+                extra={
+                    "collection_id": message.collection_id,
+                    "version": manifest.version,
+                    "k": result["k"],
+                    "clustered": result["clustered"],
+                },
+            )
+        self.publish(
+            TopicsComputed(
+                job_id=message.job_id,
+                collection_id=message.collection_id,
+                version=manifest.version,
+                stats={
+                    "k": result["k"],
+                    "silhouette": result["silhouette"],
+                    "clustered": result["clustered"],
+                    "noise": result["noise"],
+                    "messages": result["messages"],
+                },
+            )
+        )

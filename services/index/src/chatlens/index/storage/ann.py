@@ -33,9 +33,9 @@ class AnnConfig:
     """How sealed segments are indexed (the ``INDEX_ANN_*`` settings)."""
 
     min_vectors: int = 20_000  # segments with fewer vectors stay exact
-    m: int = 16                # HNSW links per node (32: +0.01 recall, 4.6x the build time)
+    m: int = 16  # HNSW links per node (32: +0.01 recall, 4.6x the build time)
     ef_construction: int = 100  # 40 builds 2.2x faster but needs twice the efSearch
-    ef_search: int = 128       # recall@10 0.998 against exact at 100k rows, see the README
+    ef_search: int = 128  # recall@10 0.998 against exact at 100k rows, see the README
 
 
 def build_index(vectors: np.ndarray, config: AnnConfig | None) -> faiss.Index:
@@ -68,15 +68,17 @@ def vectors_of(index: faiss.Index) -> np.ndarray:
     return exact.reconstruct_n(0, exact.ntotal)
 
 
-def exact_top_k(exact: faiss.Index, rows: np.ndarray, query: np.ndarray,
-                k: int) -> list[tuple[float, int]]:
+def exact_top_k(
+    exact: faiss.Index, rows: np.ndarray, query: np.ndarray, k: int
+) -> list[tuple[float, int]]:
     """The best ``k`` of the given ``rows`` of a flat index by inner product, as (score, row),
     best first. Only those rows are read (faiss computes the subset's distances in place)."""
     rows = np.ascontiguousarray(rows, dtype=np.int64)
     query = np.ascontiguousarray(query, dtype=np.float32)
     scores = np.empty(rows.size, dtype=np.float32)
-    exact.compute_distance_subset(1, faiss.swig_ptr(query), rows.size, faiss.swig_ptr(scores),
-                                  faiss.swig_ptr(rows))
+    exact.compute_distance_subset(
+        1, faiss.swig_ptr(query), rows.size, faiss.swig_ptr(scores), faiss.swig_ptr(rows)
+    )
     if k < rows.size:
         best = np.argpartition(-scores, k - 1)[:k]
         rows, scores = rows[best], scores[best]

@@ -97,8 +97,10 @@ class Collection:
         """
         rolled_back = self.git.is_dirty()
         if rolled_back:
-            log.warning("working tree differs from HEAD; rolling back an interrupted version",
-                        extra={"path": str(self.path)})
+            log.warning(
+                "working tree differs from HEAD; rolling back an interrupted version",
+                extra={"path": str(self.path)},
+            )
             self.git.rollback()
         head = self.manifest()
         if not self.has_version(head.version):
@@ -132,9 +134,15 @@ class Collection:
         """The stats recorded when ``job_id`` was sealed."""
         return json.loads((self.path / "jobs" / f"{job_id}.json").read_text(encoding="utf-8"))
 
-    def add_version(self, job_id: str, segment: NewSegment | None, stats: dict,
-                    summary: str, ann: AnnConfig | None = None,
-                    revived: frozenset[str] = frozenset()) -> Manifest:
+    def add_version(
+        self,
+        job_id: str,
+        segment: NewSegment | None,
+        stats: dict,
+        summary: str,
+        ann: AnnConfig | None = None,
+        revived: frozenset[str] = frozenset(),
+    ) -> Manifest:
         """Write, commit and tag the next version; the manifest is the last file written.
 
         ``ann`` says when the new segment gets an ANN index (exact when None)."""
@@ -142,11 +150,20 @@ class Collection:
         entry = None
         if segment is not None:
             segment_id = segment_id_for(job_id)
-            write_segment(self.segment_path(segment_id), segment.messages, segment.vector_ids,
-                          segment.vectors, ann)
-            entry = SegmentEntry(id=segment_id, job_id=job_id, messages=len(segment.messages),
-                                 vectors=len(segment.vector_ids),
-                                 created_at=datetime.now(UTC))
+            write_segment(
+                self.segment_path(segment_id),
+                segment.messages,
+                segment.vector_ids,
+                segment.vectors,
+                ann,
+            )
+            entry = SegmentEntry(
+                id=segment_id,
+                job_id=job_id,
+                messages=len(segment.messages),
+                vectors=len(segment.vector_ids),
+                created_at=datetime.now(UTC),
+            )
         jobs_dir = self.path / "jobs"
         jobs_dir.mkdir(exist_ok=True)
         atomic.write_json(jobs_dir / f"{job_id}.json", stats)
@@ -157,8 +174,9 @@ class Collection:
         self.git.tag(tag_name(new.version))
         return new
 
-    def delete_messages(self, deletion_id: str, message_ids: set[str], stats: dict,
-                        summary: str) -> Manifest:
+    def delete_messages(
+        self, deletion_id: str, message_ids: set[str], stats: dict, summary: str
+    ) -> Manifest:
         """Commit and tag a new version whose tombstones add ``message_ids``; the stats are kept
         as ``jobs/<deletion_id>.json`` like a job's, for a redelivered request's answer."""
         jobs_dir = self.path / "jobs"
@@ -179,8 +197,9 @@ class Collection:
         self.git.tag(tag_name(new.version))
         return new
 
-    def compact(self, merged: MergedSegment, summary: str, stats: dict,
-                ann: AnnConfig | None = None) -> Manifest:
+    def compact(
+        self, merged: MergedSegment, summary: str, stats: dict, ann: AnnConfig | None = None
+    ) -> Manifest:
         """Commit and tag a new version where ``merged`` replaces its source segments.
 
         Written like :meth:`add_version` (segment files, then the manifest, then commit and tag),
@@ -188,10 +207,22 @@ class Collection:
         versions keep naming them.
         """
         current = self.manifest()
-        write_segment(self.segment_path(merged.segment_id), merged.messages, merged.vector_ids,
-                      merged.vectors, ann, keywords=merged.keywords, origins=merged.origins)
-        entry = SegmentEntry(id=merged.segment_id, job_id="", messages=len(merged.messages),
-                             vectors=len(merged.vector_ids), created_at=datetime.now(UTC))
+        write_segment(
+            self.segment_path(merged.segment_id),
+            merged.messages,
+            merged.vector_ids,
+            merged.vectors,
+            ann,
+            keywords=merged.keywords,
+            origins=merged.origins,
+        )
+        entry = SegmentEntry(
+            id=merged.segment_id,
+            job_id="",
+            messages=len(merged.messages),
+            vectors=len(merged.vector_ids),
+            created_at=datetime.now(UTC),
+        )
         new = current.compacting(merged.replaced, entry, merged.dropped)
         atomic.write_json(self.path / manifest_file.FILENAME, new.to_json())
         body = json.dumps(stats, sort_keys=True)
@@ -215,7 +246,11 @@ class Collection:
             if name[1:].isdigit():
                 tags.append((int(name[1:]), date, subject))
         tags.sort()
-        raws = self.git.show_many([f"refs/tags/{tag_name(v)}:{manifest_file.FILENAME}"
-                                   for v, _, _ in tags])
-        return [(v, date, subject, Manifest.parse(raw))
-                for (v, date, subject), raw in zip(tags, raws, strict=True) if raw is not None]
+        raws = self.git.show_many(
+            [f"refs/tags/{tag_name(v)}:{manifest_file.FILENAME}" for v, _, _ in tags]
+        )
+        return [
+            (v, date, subject, Manifest.parse(raw))
+            for (v, date, subject), raw in zip(tags, raws, strict=True)
+            if raw is not None
+        ]

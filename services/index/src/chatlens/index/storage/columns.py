@@ -32,34 +32,38 @@ UPGRADABLE = (b"2", b"3")  # read with the columns added since, empty
 NAME = pa.dictionary(pa.int32(), pa.string())
 # A message's reactions (Telegram, Slack, Discord): each emoji, how many, and who where the
 # platform names them (Telegram names a few recent ones only).
-REACTIONS = pa.list_(pa.struct([("emoji", pa.string()), ("count", pa.int32()),
-                                ("users", pa.list_(pa.string()))]))
+REACTIONS = pa.list_(
+    pa.struct([("emoji", pa.string()), ("count", pa.int32()), ("users", pa.list_(pa.string()))])
+)
 
-SCHEMA = pa.schema([
-    ("message_id", pa.string()),
-    ("seq", pa.int64()),
-    ("platform", NAME),
-    ("chat", NAME),
-    ("sender", NAME),
-    ("sender_id", NAME),
-    ("kind", NAME),
-    ("sent_at", pa.timestamp("us", tz="UTC")),
-    ("reply_to", pa.string()),
-    ("thread_id", pa.string()),
-    ("chunk_id", pa.string()),
-    ("forwarded", pa.bool_()),
-    ("chars", pa.int32()),
-    ("words", pa.int32()),
-    ("emojis", pa.int32()),
-    ("edited", pa.bool_()),
-    ("deleted", pa.bool_()),
-    ("media", pa.bool_()),
-    ("link", pa.bool_()),
-    ("sender_alias", NAME),
-    ("reactions", REACTIONS),
-    ("language", NAME),  # ISO 639-1, detected at ingest (storage.languages); null: unknown
-    ("text", pa.string()),
-], metadata={b"chatlens.columns": LAYOUT})
+SCHEMA = pa.schema(
+    [
+        ("message_id", pa.string()),
+        ("seq", pa.int64()),
+        ("platform", NAME),
+        ("chat", NAME),
+        ("sender", NAME),
+        ("sender_id", NAME),
+        ("kind", NAME),
+        ("sent_at", pa.timestamp("us", tz="UTC")),
+        ("reply_to", pa.string()),
+        ("thread_id", pa.string()),
+        ("chunk_id", pa.string()),
+        ("forwarded", pa.bool_()),
+        ("chars", pa.int32()),
+        ("words", pa.int32()),
+        ("emojis", pa.int32()),
+        ("edited", pa.bool_()),
+        ("deleted", pa.bool_()),
+        ("media", pa.bool_()),
+        ("link", pa.bool_()),
+        ("sender_alias", NAME),
+        ("reactions", REACTIONS),
+        ("language", NAME),  # ISO 639-1, detected at ingest (storage.languages); null: unknown
+        ("text", pa.string()),
+    ],
+    metadata={b"chatlens.columns": LAYOUT},
+)
 
 # A link as chat apps linkify one: a scheme or a leading "www.".
 _LINK = regex.compile(r"(?i)\b(?:https?://|www\.)\S")
@@ -100,23 +104,30 @@ def table_of(messages: list[ChatMessage], detect: bool = False) -> pa.Table:
         data["media"].append(m.kind == "media" or bool(m.attachments))
         data["link"].append(has_link(text))
         data["sender_alias"].append(m.sender_alias)
-        data["reactions"].append([{"emoji": r.emoji, "count": r.count, "users": r.users}
-                                  for r in m.reactions])
-        data["language"].append(languages.detect(text) if detect and m.kind == "text"
-                                else None)
+        data["reactions"].append(
+            [{"emoji": r.emoji, "count": r.count, "users": r.users} for r in m.reactions]
+        )
+        data["language"].append(languages.detect(text) if detect and m.kind == "text" else None)
         data["text"].append(text)
     names = {name for name in SCHEMA.names if SCHEMA.field(name).type == NAME}
-    arrays = [pa.array(values, pa.string()).dictionary_encode() if name in names
-              else pa.array(values, SCHEMA.field(name).type)
-              for name, values in data.items()]
+    arrays = [
+        pa.array(values, pa.string()).dictionary_encode()
+        if name in names
+        else pa.array(values, SCHEMA.field(name).type)
+        for name, values in data.items()
+    ]
     return pa.Table.from_arrays(arrays, schema=SCHEMA)
 
 
 def upgraded(table: pa.Table) -> pa.Table:
     """A layout-2 table with this layout's columns: a missing one is all nulls (no alias; no
     reactions, which every report reads as none)."""
-    arrays = [table[name] if name in table.column_names
-              else pa.nulls(table.num_rows, SCHEMA.field(name).type) for name in SCHEMA.names]
+    arrays = [
+        table[name]
+        if name in table.column_names
+        else pa.nulls(table.num_rows, SCHEMA.field(name).type)
+        for name in SCHEMA.names
+    ]
     return pa.Table.from_arrays(arrays, schema=SCHEMA)
 
 

@@ -46,8 +46,12 @@ class GitRepo:
         # user's or the system's config must not add hooks, signing or templates. The data
         # volume may belong to another uid than the service (containers): safe.directory.
         env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
-        env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_TERMINAL_PROMPT="0",
-                   LC_ALL="C")
+        env.update(
+            GIT_CONFIG_NOSYSTEM="1",
+            GIT_CONFIG_GLOBAL=os.devnull,
+            GIT_TERMINAL_PROMPT="0",
+            LC_ALL="C",
+        )
         return ["git", "-c", f"safe.directory={self.path}", "-C", str(self.path), *args], env
 
     def popen(self, *args: str, **kwargs) -> subprocess.Popen:
@@ -59,13 +63,16 @@ class GitRepo:
         """The standard output of a git command that must succeed."""
         return self._run(*args, input_=input_).stdout
 
-    def _run(self, *args: str, check: bool = True,
-             input_: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    def _run(
+        self, *args: str, check: bool = True, input_: bytes | None = None
+    ) -> subprocess.CompletedProcess[bytes]:
         command, env = self._invocation(args)
         result = subprocess.run(command, capture_output=True, env=env, check=False, input=input_)
         if check and result.returncode != 0:
-            raise GitError(f"git {' '.join(args)} failed ({result.returncode}): "
-                           f"{result.stderr.decode(errors='replace').strip()}")
+            raise GitError(
+                f"git {' '.join(args)} failed ({result.returncode}): "
+                f"{result.stderr.decode(errors='replace').strip()}"
+            )
         return result
 
     def init(self) -> None:
@@ -114,8 +121,11 @@ class GitRepo:
 
     def tag_log(self, pattern: str = "v*") -> list[tuple[str, str, str]]:
         """(tag, commit date ISO 8601, commit subject) of every tag matching ``pattern``."""
-        out = self._run("for-each-ref", f"refs/tags/{pattern}",
-                        "--format=%(refname:short)%00%(creatordate:iso-strict)%00%(subject)").stdout
+        out = self._run(
+            "for-each-ref",
+            f"refs/tags/{pattern}",
+            "--format=%(refname:short)%00%(creatordate:iso-strict)%00%(subject)",
+        ).stdout
         rows = []
         for line in out.decode(errors="replace").splitlines():
             name, date, subject = line.split("\0", 2)
@@ -136,7 +146,7 @@ class GitRepo:
                 contents.append(None)
                 continue
             size = int(header[2])
-            contents.append(out[pos:pos + size])
+            contents.append(out[pos : pos + size])
             pos += size + 1  # the content is followed by a newline
         return contents
 

@@ -99,8 +99,9 @@ def rewrite_without(path: Path, purge: set[str], load: Loader) -> Rewrite:
         for folders in trees.values():
             for sid, tree in folders.items():
                 if (sid, tree) not in new_segments:
-                    new_segments[(sid, tree)] = _purged_copy(old, load(sid, tree), sid, tree,
-                                                             purge, work, result)
+                    new_segments[(sid, tree)] = _purged_copy(
+                        old, load(sid, tree), sid, tree, purge, work, result
+                    )
         if not result.segments:
             return result
         new = GitRepo(aside)
@@ -125,8 +126,10 @@ def rewrite_without(path: Path, purge: set[str], load: Loader) -> Rewrite:
         (path / ".git" / COMPLETE).unlink()  # only a repository waiting aside carries it
         shutil.rmtree(aside, ignore_errors=True)  # the old repository, now at ``aside``
         atomic.fsync_dir(path.parent)
-        log.info("history purged", extra={"path": str(path), "purged": len(result.purged),
-                                          "rewritten": result.rewritten})
+        log.info(
+            "history purged",
+            extra={"path": str(path), "purged": len(result.purged), "rewritten": result.rewritten},
+        )
         return result
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -143,8 +146,11 @@ def clean_aside(path: Path) -> None:
     if not path.parent.is_dir():
         return
     for leftover in sorted(path.parent.glob(f"{ASIDE}{path.name}-*")):
-        if not path.exists() and (leftover / ".git" / COMPLETE).exists() \
-                and not leftover.name.startswith(f"{ASIDE}{path.name}-{DELETED}"):
+        if (
+            not path.exists()
+            and (leftover / ".git" / COMPLETE).exists()
+            and not leftover.name.startswith(f"{ASIDE}{path.name}-{DELETED}")
+        ):
             os.rename(leftover, path)
             atomic.fsync_dir(path.parent)
             continue
@@ -152,6 +158,7 @@ def clean_aside(path: Path) -> None:
 
 
 # --- replaying the commits -------------------------------------------------------------------
+
 
 def _commits(git: GitRepo) -> list[str]:
     out = git.output("rev-list", "--reverse", "--topo-order", "--branches", "--tags")
@@ -172,8 +179,15 @@ def tree_folders(git: GitRepo, commit: str) -> dict[str, str]:
     return folders
 
 
-def _purged_copy(git: GitRepo, segment: Segment, sid: str, tree: str, purge: set[str],
-                 work: Path, result: Rewrite) -> Path | None:
+def _purged_copy(
+    git: GitRepo,
+    segment: Segment,
+    sid: str,
+    tree: str,
+    purge: set[str],
+    work: Path,
+    result: Rewrite,
+) -> Path | None:
     """A new folder for ``segment`` without the purged messages; None when none is in it."""
     hit = segment.message_ids & purge
     if not hit:
@@ -190,8 +204,14 @@ def _purged_copy(git: GitRepo, segment: Segment, sid: str, tree: str, purge: set
     vectors = vectors_of(segment.index)[rows]
     ann = AnnConfig(min_vectors=1) if segment.ann is not None else None
     target = work / "segments" / new_id
-    write_segment(target, messages, [segment.vector_ids[r] for r in rows], vectors, ann,
-                  origins=_kept_origins(git.show(tree, ORIGINS), keep))
+    write_segment(
+        target,
+        messages,
+        [segment.vector_ids[r] for r in rows],
+        vectors,
+        ann,
+        origins=_kept_origins(git.show(tree, ORIGINS), keep),
+    )
     result.counts[new_id] = (len(messages), len(rows))
     return target
 
@@ -210,9 +230,15 @@ def _kept_origins(raw: bytes | None, keep: list[int]) -> list[tuple[str, int]] |
     return runs
 
 
-def _replay(old: GitRepo, new: GitRepo, commits: list[str], trees: dict[str, dict[str, str]],
-            new_segments: dict[tuple[str, str], Path | None], purge: set[str],
-            result: Rewrite) -> None:
+def _replay(
+    old: GitRepo,
+    new: GitRepo,
+    commits: list[str],
+    trees: dict[str, dict[str, str]],
+    new_segments: dict[tuple[str, str], Path | None],
+    purge: set[str],
+    result: Rewrite,
+) -> None:
     """Stream every commit, rewritten, and every ref into ``git fast-import`` in ``new``."""
     reader = old.popen("cat-file", "--batch", stdin=-1, stdout=-1)
     importer = new.popen("fast-import", "--quiet", "--done", stdin=-1)
@@ -250,16 +276,27 @@ def _replay(old: GitRepo, new: GitRepo, commits: list[str], trees: dict[str, dic
             folders = trees[commit]
             for mode, sha, name in _files(old, commit):
                 parts = name.split("/")
-                if parts[0] == "segments" and len(parts) > 2 and \
-                        new_segments.get((parts[1], folders.get(parts[1], ""))) is not None:
+                if (
+                    parts[0] == "segments"
+                    and len(parts) > 2
+                    and new_segments.get((parts[1], folders.get(parts[1], ""))) is not None
+                ):
                     changed = True
                     continue  # replaced below by the purged copy
                 if name == manifest_file.FILENAME:
                     original = read(sha)
                     text = _rewrite_manifest(original, folders, result, purge)
                     changed |= text != original
-                    files.append((mode, blob(f"manifest:{hashlib.sha256(text).hexdigest()}",
-                                             lambda text=text: text), name))
+                    files.append(
+                        (
+                            mode,
+                            blob(
+                                f"manifest:{hashlib.sha256(text).hexdigest()}",
+                                lambda text=text: text,
+                            ),
+                            name,
+                        )
+                    )
                     continue
                 files.append((mode, blob(sha, lambda sha=sha: read(sha)), name))
             for sid, tree in folders.items():
@@ -268,8 +305,13 @@ def _replay(old: GitRepo, new: GitRepo, commits: list[str], trees: dict[str, dic
                 if copy is None or new_id is None:
                     continue
                 for item in sorted(copy.iterdir()):
-                    files.append((b"100644", blob(str(item), item.read_bytes),
-                                  f"segments/{new_id}/{item.name}"))
+                    files.append(
+                        (
+                            b"100644",
+                            blob(str(item), item.read_bytes),
+                            f"segments/{new_id}/{item.name}",
+                        )
+                    )
             result.rewritten += changed
             mark = commit_marks[commit] = next(counter)
             out = [b"commit refs/heads/main\n", b"mark :%d\n" % mark]
@@ -294,12 +336,17 @@ def _replay(old: GitRepo, new: GitRepo, commits: list[str], trees: dict[str, dic
                 head, _, message = read(target).partition(b"\n\n")
                 tagger = [line for line in head.split(b"\n") if line.startswith(b"tagger ")]
                 name = ref.removeprefix("refs/tags/").encode()
-                importer.stdin.write(b"tag %s\nfrom :%d\n" % (name, commit_marks[commit])
-                                     + b"".join(t + b"\n" for t in tagger)
-                                     + b"data %d\n" % len(message) + message + b"\n")
+                importer.stdin.write(
+                    b"tag %s\nfrom :%d\n" % (name, commit_marks[commit])
+                    + b"".join(t + b"\n" for t in tagger)
+                    + b"data %d\n" % len(message)
+                    + message
+                    + b"\n"
+                )
             else:
-                importer.stdin.write(b"reset %s\nfrom :%d\n\n" % (ref.encode(),
-                                                                  commit_marks[commit]))
+                importer.stdin.write(
+                    b"reset %s\nfrom :%d\n\n" % (ref.encode(), commit_marks[commit])
+                )
         importer.stdin.write(b"done\n")
         importer.stdin.close()
         if importer.wait() != 0:
@@ -328,13 +375,18 @@ def _files(git: GitRepo, commit: str) -> list[tuple[bytes, str, str]]:
 
 def _refs(git: GitRepo) -> list[tuple[str, str, str, str]]:
     """(ref, object type, object, peeled commit) of every branch and tag."""
-    out = git.output("for-each-ref", "--format=%(refname)%00%(objecttype)%00%(objectname)"
-                     "%00%(*objectname)", "refs/heads", "refs/tags")
+    out = git.output(
+        "for-each-ref",
+        "--format=%(refname)%00%(objecttype)%00%(objectname)%00%(*objectname)",
+        "refs/heads",
+        "refs/tags",
+    )
     return [tuple(line.split("\0")) for line in out.decode().splitlines() if line]  # type: ignore[misc]
 
 
-def _rewrite_manifest(raw: bytes, folders: dict[str, str], result: Rewrite,
-                      purge: set[str]) -> bytes:
+def _rewrite_manifest(
+    raw: bytes, folders: dict[str, str], result: Rewrite, purge: set[str]
+) -> bytes:
     """A version's manifest naming the purged copies (emptied segments left out) and without
     the purged ids among its tombstones; ``raw`` itself when nothing changes."""
     manifest = Manifest.parse(raw)
@@ -348,8 +400,9 @@ def _rewrite_manifest(raw: bytes, folders: dict[str, str], result: Rewrite,
         new_id = result.segments[key]
         if new_id is not None:
             messages, vectors = result.counts[new_id]
-            entries.append(entry.model_copy(update={"id": new_id, "messages": messages,
-                                                    "vectors": vectors}))
+            entries.append(
+                entry.model_copy(update={"id": new_id, "messages": messages, "vectors": vectors})
+            )
     tombstones = [t for t in manifest.tombstones if t not in purge]
     if not changed and tombstones == manifest.tombstones:
         return raw
@@ -360,14 +413,19 @@ def _rewrite_manifest(raw: bytes, folders: dict[str, str], result: Rewrite,
 
 # --- swapping it in ----------------------------------------------------------------------------
 
+
 def _swap(new: Path, current: Path) -> None:
     """Exchange two directories atomically (Linux ``renameat2``); where the file system cannot,
     two renames, with :func:`clean_aside` finishing the second after a crash between them."""
     libc = ctypes.CDLL(None, use_errno=True)
     renameat2 = getattr(libc, "renameat2", None)
     if renameat2 is not None:
-        if renameat2(_AT_FDCWD, os.fsencode(new), _AT_FDCWD, os.fsencode(current),
-                     _RENAME_EXCHANGE) == 0:
+        if (
+            renameat2(
+                _AT_FDCWD, os.fsencode(new), _AT_FDCWD, os.fsencode(current), _RENAME_EXCHANGE
+            )
+            == 0
+        ):
             return
         code = ctypes.get_errno()
         if code not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):

@@ -51,39 +51,58 @@ class Manifest(BaseModel):
     def restoring(self, old: Manifest) -> Manifest:
         """The next version, with the segments of ``old``; the record of sealed jobs is kept, so
         a redelivered job that ``old`` predates is still recognised as done."""
-        return self.model_copy(update={
-            "version": self.version + 1, "segments": list(old.segments), "jobs": dict(self.jobs),
-            "tombstones": list(old.tombstones), "people": dict(old.people)})
+        return self.model_copy(
+            update={
+                "version": self.version + 1,
+                "segments": list(old.segments),
+                "jobs": dict(self.jobs),
+                "tombstones": list(old.tombstones),
+                "people": dict(old.people),
+            }
+        )
 
-    def with_version(self, job_id: str, segment: SegmentEntry | None,
-                     revived: frozenset[str] = frozenset()) -> Manifest:
+    def with_version(
+        self, job_id: str, segment: SegmentEntry | None, revived: frozenset[str] = frozenset()
+    ) -> Manifest:
         """The next version: ``segment`` (if any) added, ``job_id`` recorded, and the deleted
         messages the job brought again (``revived``) live again."""
         version = self.version + 1
         segments = [*self.segments, segment] if segment is not None else list(self.segments)
-        return self.model_copy(update={
-            "version": version, "segments": segments, "jobs": {**self.jobs, job_id: version},
-            "tombstones": [t for t in self.tombstones if t not in revived],
-            "people": dict(self.people)})
+        return self.model_copy(
+            update={
+                "version": version,
+                "segments": segments,
+                "jobs": {**self.jobs, job_id: version},
+                "tombstones": [t for t in self.tombstones if t not in revived],
+                "people": dict(self.people),
+            }
+        )
 
     def deleting(self, deletion_id: str, message_ids: set[str]) -> Manifest:
         """The next version, with ``message_ids`` tombstoned and the deletion recorded in
         ``jobs`` (a redelivered request finds it there and is answered, not redone)."""
         version = self.version + 1
-        return self.model_copy(update={
-            "version": version, "jobs": {**self.jobs, deletion_id: version},
-            "tombstones": sorted(set(self.tombstones) | message_ids)})
+        return self.model_copy(
+            update={
+                "version": version,
+                "jobs": {**self.jobs, deletion_id: version},
+                "tombstones": sorted(set(self.tombstones) | message_ids),
+            }
+        )
 
     def grouping(self, request_id: str, people: dict[str, list[str]]) -> Manifest:
         """The next version with ``people`` as its grouping of senders, the request recorded in
         ``jobs`` (a redelivered request finds it there)."""
         version = self.version + 1
-        return self.model_copy(update={"version": version, "jobs": {**self.jobs,
-                                                                     request_id: version},
-                                       "people": people})
+        return self.model_copy(
+            update={
+                "version": version,
+                "jobs": {**self.jobs, request_id: version},
+                "people": people,
+            }
+        )
 
-    def compacting(self, replaced: list[str], merged: SegmentEntry,
-                   dropped: list[str]) -> Manifest:
+    def compacting(self, replaced: list[str], merged: SegmentEntry, dropped: list[str]) -> Manifest:
         """The next version: ``merged`` takes the place of the first ``replaced`` segment and the
         others go; the tombstones of ``dropped`` messages (left out of ``merged``) are cleared.
         Everything else (the record of sealed jobs above all) is kept."""
@@ -96,5 +115,6 @@ class Manifest(BaseModel):
                 segments.append(merged)
         cleared = set(dropped)
         tombstones = [t for t in getattr(self, "tombstones", ()) if t not in cleared]
-        return self.model_copy(update={"version": self.version + 1, "segments": segments,
-                                       "tombstones": tombstones})
+        return self.model_copy(
+            update={"version": self.version + 1, "segments": segments, "tombstones": tombstones}
+        )

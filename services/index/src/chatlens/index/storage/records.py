@@ -51,7 +51,7 @@ class Records(Sequence[ChatMessage]):
             index += len(self)
         if not 0 <= index < len(self):
             raise IndexError(index)
-        line = self._map[int(self._starts[index]):int(self._ends[index])]
+        line = self._map[int(self._starts[index]) : int(self._ends[index])]
         return ChatMessage.model_validate_json(line)
 
     def __iter__(self) -> Iterator[ChatMessage]:

@@ -44,10 +44,15 @@ MESSAGES = "messages.jsonl"
 ORIGINS = "origins.json"
 
 
-def write_segment(path: Path, messages: list[ChatMessage], vector_ids: list[str],
-                  vectors: np.ndarray, ann: ann_index.AnnConfig | None = None,
-                  keywords: KeywordIndex | None = None,
-                  origins: list[tuple[str, int]] | None = None) -> None:
+def write_segment(
+    path: Path,
+    messages: list[ChatMessage],
+    vector_ids: list[str],
+    vectors: np.ndarray,
+    ann: ann_index.AnnConfig | None = None,
+    keywords: KeywordIndex | None = None,
+    origins: list[tuple[str, int]] | None = None,
+) -> None:
     """Write a segment folder; ``vectors`` must already be normalised, one row per vector id.
 
     ``ann`` decides exact or HNSW (exact when None); ``keywords`` is a ready BM25 matrix (a
@@ -75,10 +80,16 @@ def write_segment(path: Path, messages: list[ChatMessage], vector_ids: list[str]
 class Segment:
     """A loaded segment: search its vectors, find a message and its neighbours in the chat."""
 
-    def __init__(self, segment_id: str, index: faiss.Index, vector_ids: list[str],
-                 messages: Sequence[ChatMessage], keywords: KeywordIndex | None = None,
-                 origins: list[tuple[str, int]] | None = None,
-                 table: pa.Table | None = None) -> None:
+    def __init__(
+        self,
+        segment_id: str,
+        index: faiss.Index,
+        vector_ids: list[str],
+        messages: Sequence[ChatMessage],
+        keywords: KeywordIndex | None = None,
+        origins: list[tuple[str, int]] | None = None,
+        table: pa.Table | None = None,
+    ) -> None:
         """``messages`` is a list (a segment made in memory) or a loaded segment's
         :class:`~chatlens.index.storage.records.Records`, parsed only where a message is read:
         everything built here comes from ``table``, the records as columns."""
@@ -91,13 +102,15 @@ class Segment:
         # memory.
         self.table = table if table is not None else column_file.table_of(list(messages))
         if self.table.num_rows != len(messages):
-            raise ValueError(f"segment {segment_id}: {self.table.num_rows} column rows, "
-                             f"{len(messages)} messages")
+            raise ValueError(
+                f"segment {segment_id}: {self.table.num_rows} column rows, {len(messages)} messages"
+            )
         # Segments sealed before keyword search existed get their BM25 matrix built on load.
         self.keywords = keywords if keywords is not None else KeywordIndex.build(messages)
         self.columns = Columns.of_table(self.table)
-        self._position = {message_id: i
-                          for i, message_id in enumerate(self.table["message_id"].to_pylist())}
+        self._position = {
+            message_id: i for i, message_id in enumerate(self.table["message_id"].to_pylist())
+        }
         # Vector row -> position in ``messages``, to apply message filters to vector rows.
         self.row_positions = np.array([self._position[v] for v in vector_ids], dtype=np.int64)
         # ``sources[i]``: the sealed segment message i came from (this one, unless compacted).
@@ -106,8 +119,10 @@ class Segment:
         if origins:
             self.sources = [name for name, size in origins for _ in range(size)]
             if len(self.sources) != count:
-                raise ValueError(f"segment {segment_id}: origins name {len(self.sources)} "
-                                 f"messages, it has {count}")
+                raise ValueError(
+                    f"segment {segment_id}: origins name {len(self.sources)} "
+                    f"messages, it has {count}"
+                )
         self._group_chats(origins)
 
     def _group_chats(self, origins: list[tuple[str, int]] | None) -> None:
@@ -141,21 +156,32 @@ class Segment:
             raise ValueError(f"segment {path}: {index.ntotal} vectors but {len(vector_ids)} ids")
         keywords = KeywordIndex.load(path) if (path / KEYWORD_MATRIX).exists() else None
         if keywords is not None and keywords.rows != len(messages):
-            raise ValueError(f"segment {path}: {keywords.rows} keyword rows, "
-                             f"{len(messages)} messages")
+            raise ValueError(
+                f"segment {path}: {keywords.rows} keyword rows, {len(messages)} messages"
+            )
         origins = None
         if (path / ORIGINS).exists():
-            origins = [(str(name), int(count))
-                       for name, count in json.loads((path / ORIGINS).read_text("utf-8"))]
-        return cls(path.name, index, vector_ids, messages, keywords, origins,
-                   column_file.load(path, messages))
+            origins = [
+                (str(name), int(count))
+                for name, count in json.loads((path / ORIGINS).read_text("utf-8"))
+            ]
+        return cls(
+            path.name,
+            index,
+            vector_ids,
+            messages,
+            keywords,
+            origins,
+            column_file.load(path, messages),
+        )
 
     @property
     def message_ids(self) -> set[str]:
         return set(self._position)
 
-    def search(self, query: np.ndarray, k: int,
-               allowed: np.ndarray | None = None) -> list[tuple[float, int]]:
+    def search(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[float, int]]:
         """The best ``k`` vector rows for one normalised query, as (score, row), best first.
 
         ``allowed`` is a boolean mask over the segment's *messages* (a filter): only rows whose
@@ -184,8 +210,9 @@ class Segment:
                 bitmap = np.packbits(rows, bitorder="little")
                 selector = faiss.IDSelectorBitmap(bitmap.size, faiss.swig_ptr(bitmap))
                 if self.ann is not None:
-                    params = faiss.SearchParametersHNSW(sel=selector,
-                                                        efSearch=self.ann.hnsw.efSearch)
+                    params = faiss.SearchParametersHNSW(
+                        sel=selector, efSearch=self.ann.hnsw.efSearch
+                    )
                 else:
                     params = faiss.SearchParameters(sel=selector)
         k = min(k, self.index.ntotal)
@@ -200,8 +227,9 @@ class Segment:
     def message_at_row(self, row: int) -> ChatMessage:
         return self.messages[self._position[self.vector_ids[row]]]
 
-    def context(self, message_id: str, n: int,
-                deleted: AbstractSet[str] = frozenset()) -> list[ChatMessage]:
+    def context(
+        self, message_id: str, n: int, deleted: AbstractSet[str] = frozenset()
+    ) -> list[ChatMessage]:
         """Up to ``n`` messages before and ``n`` after ``message_id`` in its chat, by seq,
         passing over ``deleted`` ones (a version's tombstones)."""
         if n == 0:
@@ -210,12 +238,12 @@ class Segment:
         positions = self._chats[self._chat_of[position]].tolist()
         place = int(self._place[position])
         if not deleted:
-            around = positions[max(0, place - n):place] + positions[place + 1:place + 1 + n]
+            around = positions[max(0, place - n) : place] + positions[place + 1 : place + 1 + n]
             return [self.messages[i] for i in around]
         ids = self.table["message_id"]
         alive = (i for i in reversed(positions[:place]) if ids[i].as_py() not in deleted)
         before = list(itertools.islice(alive, n))[::-1]
-        alive = (i for i in positions[place + 1:] if ids[i].as_py() not in deleted)
+        alive = (i for i in positions[place + 1 :] if ids[i].as_py() not in deleted)
         return [self.messages[i] for i in [*before, *itertools.islice(alive, n)]]
 
     def ids(self) -> list[str]:
@@ -230,8 +258,9 @@ class SegmentCache:
     never meet. Segments are immutable, so an entry never goes stale.
     """
 
-    def __init__(self, capacity: int = 256,
-                 on_load: Callable[[Path, float], None] | None = None) -> None:
+    def __init__(
+        self, capacity: int = 256, on_load: Callable[[Path, float], None] | None = None
+    ) -> None:
         self.capacity = capacity
         # Told each load's folder and seconds (the per-collection load-time metric).
         self.on_load = on_load

@@ -69,7 +69,9 @@ def upgrade() -> None:
         sa.Column("spent_at", UTC_DATETIME, nullable=True),
         sa.Column("revoked_at", UTC_DATETIME, nullable=True),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_refresh_tokens_user_id_users"),
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_refresh_tokens_user_id_users"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(

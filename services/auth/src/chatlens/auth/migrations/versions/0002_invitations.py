@@ -39,7 +39,9 @@ def upgrade() -> None:
             ["org_id"], ["orgs.id"], name=op.f("fk_invitations_org_id_orgs"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
-            ["invited_by"], ["users.id"], name=op.f("fk_invitations_invited_by_users"),
+            ["invited_by"],
+            ["users.id"],
+            name=op.f("fk_invitations_invited_by_users"),
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_invitations")),

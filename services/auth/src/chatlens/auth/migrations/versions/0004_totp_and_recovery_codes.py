@@ -28,7 +28,9 @@ def upgrade() -> None:
         sa.Column("confirmed_at", UTC_DATETIME, nullable=True),
         sa.Column("last_step", sa.BigInteger(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_totp_credentials_user_id_users"),
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_totp_credentials_user_id_users"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_totp_credentials")),
@@ -41,7 +43,9 @@ def upgrade() -> None:
         sa.Column("created_at", UTC_DATETIME, nullable=False),
         sa.Column("used_at", UTC_DATETIME, nullable=True),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_recovery_codes_user_id_users"),
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_recovery_codes_user_id_users"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_recovery_codes")),

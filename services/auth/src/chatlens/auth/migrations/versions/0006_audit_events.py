@@ -23,8 +23,12 @@ MESSAGE = "audit_events is append-only"
 def upgrade() -> None:
     op.create_table(
         "audit_events",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-                  autoincrement=True, nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
         sa.Column("at", UTC_DATETIME, nullable=False),
         sa.Column("event", sa.String(64), nullable=False),
         sa.Column("org_id", sa.String(36), nullable=True),
@@ -41,19 +45,27 @@ def upgrade() -> None:
     # The services append; nothing rewrites history, not even a bug in auth.
     dialect = op.get_bind().dialect.name
     if dialect == "postgresql":  # PostgreSQL's triggers call a function; one serves both
-        op.execute("CREATE FUNCTION audit_events_append_only() RETURNS trigger AS $$ BEGIN "
-                   f"RAISE EXCEPTION '{MESSAGE}'; END $$ LANGUAGE plpgsql")
+        op.execute(
+            "CREATE FUNCTION audit_events_append_only() RETURNS trigger AS $$ BEGIN "
+            f"RAISE EXCEPTION '{MESSAGE}'; END $$ LANGUAGE plpgsql"
+        )
     for action in ("UPDATE", "DELETE"):
         name = f"audit_events_no_{action.lower()}"
         if dialect == "postgresql":
-            op.execute(f"CREATE TRIGGER {name} BEFORE {action} ON audit_events FOR EACH ROW "
-                       "EXECUTE FUNCTION audit_events_append_only()")
+            op.execute(
+                f"CREATE TRIGGER {name} BEFORE {action} ON audit_events FOR EACH ROW "
+                "EXECUTE FUNCTION audit_events_append_only()"
+            )
         elif dialect == "sqlite":
-            op.execute(f"CREATE TRIGGER {name} BEFORE {action} ON audit_events "
-                       f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END")
+            op.execute(
+                f"CREATE TRIGGER {name} BEFORE {action} ON audit_events "
+                f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END"
+            )
         else:
-            op.execute(f"CREATE TRIGGER {name} BEFORE {action} ON audit_events FOR EACH ROW "
-                       f"SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{MESSAGE}'")
+            op.execute(
+                f"CREATE TRIGGER {name} BEFORE {action} ON audit_events FOR EACH ROW "
+                f"SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{MESSAGE}'"
+            )
 
 
 def downgrade() -> None:

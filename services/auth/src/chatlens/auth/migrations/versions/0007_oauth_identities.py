@@ -28,7 +28,9 @@ def upgrade() -> None:
         sa.Column("email", sa.String(320), nullable=True),
         sa.Column("created_at", UTC_DATETIME, nullable=False),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_oauth_identities_user_id_users"),
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_oauth_identities_user_id_users"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("provider", "subject", name=op.f("pk_oauth_identities")),
@@ -44,7 +46,9 @@ def upgrade() -> None:
         sa.Column("expires_at", UTC_DATETIME, nullable=False),
         sa.Column("used_at", UTC_DATETIME, nullable=True),
         sa.ForeignKeyConstraint(
-            ["link_user_id"], ["users.id"], name=op.f("fk_oauth_states_link_user_id_users"),
+            ["link_user_id"],
+            ["users.id"],
+            name=op.f("fk_oauth_states_link_user_id_users"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("state_hash", name=op.f("pk_oauth_states")),

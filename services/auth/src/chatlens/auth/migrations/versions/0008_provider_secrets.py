@@ -31,11 +31,15 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(36), nullable=True),
         sa.Column("updated_at", UTC_DATETIME, nullable=False),
         sa.ForeignKeyConstraint(
-            ["org_id"], ["orgs.id"], name=op.f("fk_provider_secrets_org_id_orgs"),
+            ["org_id"],
+            ["orgs.id"],
+            name=op.f("fk_provider_secrets_org_id_orgs"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["created_by"], ["users.id"], name=op.f("fk_provider_secrets_created_by_users"),
+            ["created_by"],
+            ["users.id"],
+            name=op.f("fk_provider_secrets_created_by_users"),
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_provider_secrets")),

@@ -18,8 +18,9 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("platform_admin", sa.Boolean(), nullable=False,
-                                   server_default="0"))
+        batch.add_column(
+            sa.Column("platform_admin", sa.Boolean(), nullable=False, server_default="0")
+        )
 
 
 def downgrade() -> None:

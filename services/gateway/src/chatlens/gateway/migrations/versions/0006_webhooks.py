@@ -19,9 +19,13 @@ def upgrade() -> None:
         "webhooks",
         sa.Column("id", sa.String(32), primary_key=True),
         sa.Column("org_id", sa.String(64), nullable=False, index=True),
-        sa.Column("collection_id", sa.String(32),
-                  sa.ForeignKey("collections.id", ondelete="CASCADE"), nullable=False,
-                  index=True),
+        sa.Column(
+            "collection_id",
+            sa.String(32),
+            sa.ForeignKey("collections.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
         sa.Column("url", sa.String(2000), nullable=False),
         sa.Column("events", sa.JSON, nullable=False),
         sa.Column("description", sa.String(500), nullable=False),
@@ -34,8 +38,12 @@ def upgrade() -> None:
     op.create_table(
         "webhook_deliveries",
         sa.Column("id", sa.String(32), primary_key=True),
-        sa.Column("webhook_id", sa.String(32), sa.ForeignKey("webhooks.id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column(
+            "webhook_id",
+            sa.String(32),
+            sa.ForeignKey("webhooks.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("org_id", sa.String(64), nullable=False),
         sa.Column("event", sa.String(32), nullable=False),
         sa.Column("body", sa.Text, nullable=False),
@@ -49,16 +57,22 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime, nullable=False),
         sa.Column("finished_at", sa.DateTime),
     )
-    op.create_index("ix_webhook_deliveries_due", "webhook_deliveries",
-                    ["status", "next_attempt_at"])
-    op.create_index("ix_webhook_deliveries_hook", "webhook_deliveries",
-                    ["webhook_id", "created_at"])
+    op.create_index(
+        "ix_webhook_deliveries_due", "webhook_deliveries", ["status", "next_attempt_at"]
+    )
+    op.create_index(
+        "ix_webhook_deliveries_hook", "webhook_deliveries", ["webhook_id", "created_at"]
+    )
     op.create_table(
         "webhook_attempts",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("delivery_id", sa.String(32),
-                  sa.ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), nullable=False,
-                  index=True),
+        sa.Column(
+            "delivery_id",
+            sa.String(32),
+            sa.ForeignKey("webhook_deliveries.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
         sa.Column("number", sa.Integer, nullable=False),
         sa.Column("at", sa.DateTime, nullable=False),
         sa.Column("status_code", sa.Integer),
