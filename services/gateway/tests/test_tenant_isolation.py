@@ -20,6 +20,10 @@ BODIES = {
     ("post", "/api/v1/collections"): {"name": "mine"},
     ("post", "/api/v1/collections/{collection_id}/search"): {"query": "canary"},
     ("post", "/api/v1/collections/{collection_id}/ask"): {"question": "what is the canary?"},
+    ("post", "/api/v1/collections/{collection_id}/webhooks"): {
+        "url": "https://hooks.example.com/chatlens",
+        "events": ["job.succeeded"],
+    },
     ("post", "/api/v1/collections/{collection_id}/people"): {
         "action": "merge",
         "person": "Ana",
