@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from abc import ABC, abstractmethod
 from typing import Self
 
 log = logging.getLogger(__name__)
 
 
-class PollingLoop:
+class PollingLoop(ABC):
     name = "polling-loop"
 
     def __init__(self, poll_s: float) -> None:
@@ -19,9 +20,9 @@ class PollingLoop:
         self._stop = threading.Event()
         self._wake = threading.Event()
 
+    @abstractmethod
     def step(self) -> int:
         """One round of work; how much was done (0: nothing to do, wait for the next poll)."""
-        raise NotImplementedError
 
     def wake(self) -> None:
         """Run the next round now, e.g. after a request committed work for it."""
