@@ -82,9 +82,11 @@ function MatrixCard({ report, loading, error, onDrill }: CardProps & { onDrill: 
                           <button type="button" className="heat-button"
                             aria-label={`${label} ${count} times${wait ? `, median wait ${wait}` : ""}: show ${sender}'s messages`}
                             onClick={() => onDrill({ label: `${sender} (${VERBS[kind]} ${recipient} ${count} times)`, slice: { sender } })}>
-                            {count}{wait && <span className="matrix-wait"> · {wait}</span>}
+                            {count}
                           </button>
                         )}
+                        {/* Outside the button, whose visible text must be part of its name (WCAG 2.5.3). */}
+                        {count > 0 && wait && <span className="matrix-wait" aria-hidden="true">{wait}</span>}
                       </td>
                     );
                   })}
