@@ -6,11 +6,12 @@ import pytest
 
 from chatlens.cli.client import Client
 from chatlens.cli.stack import Stack, StackConfig, nginx_binary
-from chatlens.shared.testing import require_server, throwaway_vhost, unavailable
+from chatlens.shared.testing import require_server, throwaway_vhost, unavailable, worker_ports
 
 ROOT = Path(__file__).resolve().parents[2]
-# Several checkouts (or people) can run the e2e tests on one machine at once on other ports.
-BASE_PORT = int(os.environ.get("CHATLENS_E2E_PORT", "18100"))
+# Several checkouts (or people) can run the e2e tests on one machine at once on other ports; each
+# pytest-xdist worker of one run has its own block of 1000 ports above this one.
+BASE_PORT = worker_ports(int(os.environ.get("CHATLENS_E2E_PORT", "18100")))
 
 
 @pytest.fixture(scope="session", autouse=True)

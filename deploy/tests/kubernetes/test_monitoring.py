@@ -14,7 +14,7 @@ import pytest
 import requests
 import yaml
 
-from chatlens.shared.testing import require_server, throwaway_vhost
+from chatlens.shared.testing import require_server, throwaway_vhost, worker_ports
 
 MONITORING = Path(__file__).resolve().parents[2] / "monitoring"
 ALERTS = MONITORING / "prometheus/alerts.yml"
@@ -149,7 +149,7 @@ def running_stack_metrics(tmp_path_factory) -> set[str]:
                 root=root,
                 state=tmp_path_factory.mktemp("stack"),
                 amqp_url=amqp_url,
-                base_port=18600,
+                base_port=worker_ports(18600),
                 nginx=False,
                 dask=True,
             )

@@ -53,6 +53,14 @@ def unavailable(message: str) -> None:
     pytest.skip(message)
 
 
+def worker_ports(base: int) -> int:
+    """``base`` moved into this pytest-xdist worker's own block of 1000 ports (``gw0`` keeps it,
+    ``gw1`` adds 1000, ...), so that tests which start whole stacks on fixed ports can run on
+    several workers at once; without xdist, ``base`` itself."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return base + 1000 * int(worker.removeprefix("gw") or 0)
+
+
 def require_server(host: str, port: int, what: str) -> None:
     """Skip the calling test when the server is missing, unless in CI, where that is a failure."""
     if fast_tier() or not server_available(host, port):
