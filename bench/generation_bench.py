@@ -184,7 +184,10 @@ def main() -> None:
         email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
         client.register(email, "bench-password-long-enough")
         client.login(email, "bench-password-long-enough")
-        route = Route(url, client.token)
+        # An API key, as OpenAI clients use: a run outlives an access token (it expired after
+        # ~20 minutes and every later request got 401 when the bench used one).
+        key = client.create_api_key("generation-bench", ["answers:create"])
+        route = Route(url, key["key"])
 
         print(
             "raw model.generate in this process, and one request through the path, in turn "
@@ -286,9 +289,9 @@ class Route:
     """The whole path under test: streamed chat completions through nginx and the gateway,
     timed from the client's side."""
 
-    def __init__(self, url: str, token: str) -> None:
+    def __init__(self, url: str, api_key: str) -> None:
         self.url = url + "/v1/chat/completions"
-        self.headers = {"Authorization": f"Bearer {token}"}
+        self.headers = {"Authorization": f"Bearer {api_key}"}
 
     def complete(self, prompt: str, max_tokens: int) -> dict:
         started = time.perf_counter()

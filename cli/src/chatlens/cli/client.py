@@ -86,6 +86,11 @@ class Client:
         ).json()
         return self._use(tokens)
 
+    def create_api_key(self, name: str, scopes: list[str], expires_in_days: int = 1) -> dict:
+        """A new API key (``clk_…``, in ``["key"]``, shown this once) with ``scopes``."""
+        body = {"name": name, "scopes": scopes, "expires_in_days": expires_in_days}
+        return self._request("POST", "/api/v1/auth/api-keys", json=body).json()
+
     def me(self) -> dict:
         return self._request("GET", "/api/v1/me").json()
 
