@@ -10,7 +10,9 @@ the model writes them (a streaming RPC to the inference service).
 
 A reply that repeats the conversation's scaffolding (a run of its system turn, or the fences
 and numbered lines of a Chatlens-style prompt that the request itself holds: ``application.echo``)
-is replaced by :data:`ECHO_REPLY`. A streamed reply is sent as the model writes it, unchecked.
+is replaced by :data:`ECHO_REPLY`. A streamed reply is checked piece by piece: the piece that
+completes an echo is withheld, the generation stopped, and the stream ends with OpenAI's
+``finish_reason: "content_filter"`` (what was sent before that piece stays sent).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from chatlens.gateway.api.docs import spec
 from chatlens.gateway.application import embeddings as embedding
 from chatlens.gateway.application import models as registry
 from chatlens.gateway.application import org_models, usage
-from chatlens.gateway.application.echo import echoed
+from chatlens.gateway.application.echo import EchoWatch, echoed
 from chatlens.gateway.application.errors import AppError
 from chatlens.gateway.security import login_required, requires
 from chatlens.shared import schemas
@@ -204,17 +206,16 @@ def chat_completions():
         seed=body.seed,
     )
     completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    system = [t.content for t in request.messages or [] if t.role == "system"]
+    prompt = "\n".join(t.content for t in request.messages or [] if t.role != "system")
     if body.stream:
         started, rest = usage.stream(backends, caller, request)
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
-        return sse.response(_chunks(completion_id, created, started, rest, include_usage))
+        watch = EchoWatch(system, prompt)
+        return sse.response(_chunks(completion_id, created, started, rest, include_usage, watch))
     generated = usage.generate(backends, caller, request)
     content = generated.text
-    if echoed(
-        content,
-        [t.content for t in request.messages or [] if t.role == "system"],
-        "\n".join(t.content for t in request.messages or [] if t.role != "system"),
-    ):
+    if echoed(content, system, prompt):
         content = ECHO_REPLY
     return {
         "id": completion_id,
@@ -234,10 +235,14 @@ def chat_completions():
 
 
 def _usage(generated: schemas.Generated) -> dict:
+    return _counts(generated.prompt_tokens, generated.tokens)
+
+
+def _counts(prompt_tokens: int, completion_tokens: int) -> dict:
     return {
-        "prompt_tokens": generated.prompt_tokens,
-        "completion_tokens": generated.tokens,
-        "total_tokens": generated.prompt_tokens + generated.tokens,
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
     }
 
 
@@ -247,10 +252,12 @@ def _chunks(
     started: schemas.GenerationStarted,
     rest: Generator[schemas.Message, None, None],
     include_usage: bool,
+    watch: EchoWatch,
 ) -> Iterator[str]:
     """OpenAI's stream: the role, one chunk per piece the model wrote, the finish reason, the
     usage when asked for, ``[DONE]``. A failure mid-stream is an ``error`` object, which
-    OpenAI's clients raise."""
+    OpenAI's clients raise. A piece that completes an echo (``watch``) ends the stream with
+    ``content_filter`` instead, the generation stopped."""
 
     def chunk(delta: dict, finish_reason: str | None = None) -> str:
         return sse.event(
@@ -265,25 +272,35 @@ def _chunks(
             }
         )
 
+    def usage_chunk(counts: dict) -> str:
+        return sse.event(
+            {
+                "id": completion_id,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": started.model,
+                "choices": [],
+                "usage": counts,
+            }
+        )
+
     yield chunk({"role": "assistant", "content": ""})
+    written = 0
     with closing(rest):  # a client that leaves closes this, and that stops the generation
         try:
             for message in rest:
                 if isinstance(message, schemas.TokensGenerated):
+                    if watch.feed(message.text):  # withheld; leaving the loop stops the model
+                        yield chunk({}, "content_filter")
+                        if include_usage:
+                            yield usage_chunk(_counts(started.prompt_tokens, written))
+                        break
+                    written += message.tokens
                     yield chunk({"content": message.text})
                 elif isinstance(message, schemas.Generated):
                     yield chunk({}, message.finish_reason)
                     if include_usage:
-                        yield sse.event(
-                            {
-                                "id": completion_id,
-                                "object": "chat.completion.chunk",
-                                "created": created,
-                                "model": started.model,
-                                "choices": [],
-                                "usage": _usage(message),
-                            }
-                        )
+                        yield usage_chunk(_usage(message))
         except (ApiError, AppError) as exc:
             yield sse.event(
                 {

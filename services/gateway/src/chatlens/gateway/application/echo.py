@@ -32,6 +32,23 @@ _WORD = re.compile(r"[^\W_]+")
 SYSTEM_RUN = 8  # this many consecutive words of the system prompt are a recital of it
 
 
+class EchoWatch:
+    """:func:`echoed` for a reply that arrives in pieces (a streamed chat completion): feed each
+    piece, and the first piece that completes an echo is reported (and should be withheld, the
+    stream ended). What came before it was already sent: at most the start of a fence or of a
+    context line, or fewer than :data:`SYSTEM_RUN` words of the system prompt."""
+
+    def __init__(self, system: Iterable[str] = (), prompt: str | None = None) -> None:
+        self._system = _system_runs(system)
+        self._prompt = prompt
+        self._text = ""
+
+    def feed(self, piece: str) -> str | None:
+        """What scaffolding the reply repeats with ``piece`` added, or None."""
+        self._text += piece
+        return _echoed(self._text, self._system, self._prompt)
+
+
 def echoed(output: str, system: Iterable[str] = (), prompt: str | None = None) -> str | None:
     """What scaffolding ``output`` repeats: ``"fence"``, ``"context_lines"``, ``"question"``
     (the prompt's ``Question:`` line), ``"system_prompt"``, or None for an answer.
@@ -41,6 +58,10 @@ def echoed(output: str, system: Iterable[str] = (), prompt: str | None = None) -
     has one too (a chat completion's caller may ask for such text). None stands for the
     gateway's and the inference service's own prompts, which have all three."""
 
+    return _echoed(output, _system_runs(system), prompt)
+
+
+def _echoed(output: str, system_runs: list[set[tuple[str, ...]]], prompt: str | None) -> str | None:
     def scaffold(pattern: re.Pattern[str]) -> bool:
         return bool(pattern.search(output)) and (prompt is None or bool(pattern.search(prompt)))
 
@@ -51,12 +72,14 @@ def echoed(output: str, system: Iterable[str] = (), prompt: str | None = None) -
     ):
         if scaffold(pattern):
             return name
-    said = _words(output)
-    for text in system:
-        runs = _runs(_words(text))
-        if runs and any(run in runs for run in _runs(said)):
-            return "system_prompt"
+    said = _runs(_words(output))
+    if any(not said.isdisjoint(runs) for runs in system_runs):
+        return "system_prompt"
     return None
+
+
+def _system_runs(system: Iterable[str]) -> list[set[tuple[str, ...]]]:
+    return [runs for text in system if (runs := _runs(_words(text)))]
 
 
 def _words(text: str) -> list[str]:
