@@ -28,6 +28,7 @@ const AccountPage = lazy(() => import("./pages/AccountPage"));
 const AdminPage = lazy(() => import("./pages/AdminPage"));
 const ModelsPage = lazy(() => import("./pages/ModelsPage"));
 const PlatformModelsPage = lazy(() => import("./pages/PlatformModelsPage"));
+const WebhooksPage = lazy(() => import("./pages/WebhooksPage"));
 const NotFoundPage = lazy(() => import("./pages/NotFoundPage"));
 
 function page(element: React.ReactNode) {
@@ -51,6 +52,7 @@ export const routes = [
       { path: "/account", element: page(<AccountPage />) },
       { path: "/organisation", element: page(<AdminPage />) },
       { path: "/organisation/models", element: page(<ModelsPage />) },
+      { path: "/organisation/webhooks", element: page(<WebhooksPage />) },
       { path: "/admin/models", element: page(<PlatformModelsPage />) },
       {
         path: "/collections/:collectionId",

@@ -25,6 +25,9 @@ export default function AdminPage() {
         {(perms.has("secrets:manage") || perms.has("audit:read")) && (
           <Anchor component={Link} to="/organisation/models">Models: endpoints, defaults, usage</Anchor>
         )}
+        {perms.has("secrets:manage") && (
+          <Anchor component={Link} to="/organisation/webhooks">Webhooks</Anchor>
+        )}
         {me.data?.platform_admin && <Anchor component={Link} to="/admin/models">Platform models</Anchor>}
       </Group>
       <MembersSection meId={me.data?.id} roles={roles} />
