@@ -110,6 +110,26 @@ export function useIdentities(collectionId: string, filters: DashboardFilters) {
   });
 }
 
+/**
+ * What people searched and asked in the collection, per UTC day: a range of days, both included
+ * (the last 30 days to today when absent). Owners, admins and analysts only.
+ */
+export function useSearchAnalytics(collectionId: string, range: { since: string | null; until: string | null }) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["analytics", "search", collectionId, range],
+    placeholderData: keepPreviousData,
+    queryFn: async ({ signal }) =>
+      unwrap(await api.GET("/api/v1/collections/{collection_id}/analytics/search", {
+        params: {
+          path: path(collectionId),
+          query: { top: 50, ...(range.since ? { since: range.since } : {}), ...(range.until ? { until: range.until } : {}) },
+        },
+        signal,
+      })),
+  });
+}
+
 /** Merges sender names into one person or splits them out (a new version: every report changes). */
 export function useRegroupPeople(collectionId: string) {
   const api = useApi();
@@ -169,3 +189,4 @@ export type Interaction = NonNullable<ReturnType<typeof useInteraction>["data"]>
 export type Language = NonNullable<ReturnType<typeof useLanguage>["data"]>;
 export type Calendar = NonNullable<ReturnType<typeof useCalendar>["data"]>;
 export type Identities = NonNullable<ReturnType<typeof useIdentities>["data"]>;
+export type SearchAnalytics = NonNullable<ReturnType<typeof useSearchAnalytics>["data"]>;

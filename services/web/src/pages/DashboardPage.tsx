@@ -10,11 +10,13 @@ import { InteractionCards } from "../components/dashboard/InteractionCards";
 import { LanguageCards } from "../components/dashboard/LanguageCards";
 import { OverviewCard } from "../components/dashboard/OverviewCard";
 import { PeopleCard } from "../components/dashboard/PeopleCard";
+import { SearchAnalyticsCards } from "../components/dashboard/SearchAnalyticsCards";
 import { TopicsPanel } from "../components/dashboard/TopicsPanel";
 import { filtersFromParams, filtersToParams, type DashboardFilters } from "../lib/analytics";
+import { usePermissions } from "../services";
 
 const TABS = { activity: "Activity", interaction: "Interaction", language: "Language", calendar: "Calendar",
-  identities: "People across platforms", topics: "Topics" } as const;
+  identities: "People across platforms", topics: "Topics", searches: "Searches" } as const;
 type Tab = keyof typeof TABS;
 
 /**
@@ -27,7 +29,10 @@ export default function DashboardPage() {
   const { collectionId = "" } = useParams();
   const [params, setParams] = useSearchParams();
   const filters = filtersFromParams(params);
-  const tab: Tab = (Object.keys(TABS) as Tab[]).find((t) => t === params.get("tab")) ?? "activity";
+  // What members typed is for those who may change the collection (the API refuses the rest).
+  const searchLog = usePermissions().has("collections:write");
+  const tabs = (Object.keys(TABS) as Tab[]).filter((t) => t !== "searches" || searchLog);
+  const tab: Tab = tabs.find((t) => t === params.get("tab")) ?? "activity";
   // The sender box suggests the people of the collection as filtered by everything but senders.
   const everyone = usePeople(collectionId, { ...filters, sender: [] });
   const go = (next: DashboardFilters, nextTab: Tab) => {
@@ -41,7 +46,7 @@ export default function DashboardPage() {
         senders={(everyone.data?.people ?? []).map((p) => p.sender)} />
       <Tabs value={tab} onChange={(value) => value && go(filters, value as Tab)} keepMounted={false}>
         <Tabs.List>
-          {(Object.keys(TABS) as Tab[]).map((t) => <Tabs.Tab key={t} value={t}>{TABS[t]}</Tabs.Tab>)}
+          {tabs.map((t) => <Tabs.Tab key={t} value={t}>{TABS[t]}</Tabs.Tab>)}
         </Tabs.List>
         <Tabs.Panel value="activity" pt="md">
           <Stack>
@@ -66,6 +71,11 @@ export default function DashboardPage() {
         <Tabs.Panel value="topics" pt="md">
           <TopicsPanel collectionId={collectionId} filters={filters} />
         </Tabs.Panel>
+        {searchLog && (
+          <Tabs.Panel value="searches" pt="md">
+            <Stack><SearchAnalyticsCards collectionId={collectionId} filters={filters} /></Stack>
+          </Tabs.Panel>
+        )}
       </Tabs>
     </Stack>
   );
