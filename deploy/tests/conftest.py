@@ -6,9 +6,15 @@ A test that needs a tool (docker-compose, nginx) skips when the tool is missing,
 
 from __future__ import annotations
 
+import http.client
 import os
+import re
 import shutil
+import socket
 import string
+import subprocess
+import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -115,3 +121,74 @@ def render_template(
 @pytest.fixture(scope="session")
 def render() -> Callable[..., str]:
     return render_template
+
+
+@pytest.fixture(scope="session")
+def csp_connect_src(nginx) -> Callable[..., str]:
+    """``csp_connect_src(nginx_conf, sentry_conf=None)``: the ``connect-src`` of the web app's
+    Content-Security-Policy as a real nginx serves it from this nginx.conf (prod.conf or the
+    chart's), with ``sentry_conf`` as the one file of its /etc/nginx/chatlens.d (none if None).
+    The file's addresses are moved into a folder of the test's own: a free port, the gateway on
+    loopback (nothing there; the page needs none), a web root holding an index.html."""
+
+    def served(conf: str, sentry_conf: str | None = None) -> str:
+        # Not pytest's tmp_path: nginx's unprivileged workers must read the web root.
+        folder = Path(tempfile.mkdtemp(prefix="chatlens-csp-"))
+        folder.chmod(0o755)
+        (folder / "web").mkdir(mode=0o755)
+        (folder / "web/index.html").write_text("<!doctype html><title>Chatlens</title>")
+        (folder / "web/index.html").chmod(0o644)
+        (folder / "chatlens.d").mkdir(mode=0o755)
+        if sentry_conf is not None:
+            (folder / "chatlens.d/sentry.conf").write_text(sentry_conf)
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        assert conf.count("include /etc/nginx/chatlens.d/*.conf;") == 1
+        text = (
+            conf.replace("/tmp/", f"{folder}/")  # first: the folder itself is under /tmp
+            .replace("include /etc/nginx/chatlens.d/", f"include {folder}/chatlens.d/")
+            .replace("root /srv/web;", f"root {folder}/web;")
+        )
+        text = re.sub(r"(?m)^(\s*)listen \d+;", rf"\1listen 127.0.0.1:{port};", text)
+        text = re.sub(r"(?m)^(\s*)server \S+:8100;", r"\1server 127.0.0.1:9;", text)
+        if "\npid " not in text:  # prod.conf: the image's compiled-in paths, here in the folder
+            temp = "".join(
+                f"{name}_temp_path {folder}/{name}_temp;\n"
+                for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+            )
+            text = f"pid {folder}/nginx.pid;\n" + text.replace("http {", "http {\n" + temp, 1)
+        (folder / "nginx.conf").write_text(text)
+        process = subprocess.Popen(
+            [nginx, "-p", str(folder), "-c", str(folder / "nginx.conf"), "-g", "daemon off;"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            deadline = time.monotonic() + 15
+            while True:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                try:
+                    conn.request("GET", "/")
+                    answer = conn.getresponse()
+                    assert answer.status == 200, (answer.status, answer.read())
+                    policy = answer.headers["Content-Security-Policy"]
+                    break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        process.kill()
+                        stderr = process.communicate()[1]
+                        raise AssertionError(f"nginx did not start: {stderr!r}") from None
+                    time.sleep(0.1)
+                finally:
+                    conn.close()
+        finally:
+            process.terminate()
+            process.wait(10)
+            process.stderr.close()
+            shutil.rmtree(folder, ignore_errors=True)
+        parts = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+        return parts["connect-src"]
+
+    return served

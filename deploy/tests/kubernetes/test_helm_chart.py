@@ -136,6 +136,8 @@ def test_without_gpu_values_nothing_asks_for_a_gpu(render, kube):
         ({"autoscaling": {"enabled": True, "engine": "cpu"}}, "must be keda or hpa"),
         ({"rabbitmq": {"mode": "operator"}}, "needs the RabbitMQ cluster operator"),
         ({"database": {"mode": "external"}}, "database.external.url is required"),
+        ({"web": {"sentryDsn": "https://x.io; script-src *"}}, "web.sentryDsn is not an http"),
+        ({"web": {"sentryDsn": "javascript:alert(1)"}}, "web.sentryDsn is not an http"),
     ],
 )
 def test_impossible_values_fail_rendering_with_the_reason(render, values, reason):
@@ -469,6 +471,43 @@ def test_nginx_config_passes_nginx_t_and_needs_no_root(render, kube, nginx, tmp_
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
+
+
+def nginx_config(objects: list[dict], kube) -> dict[str, str]:
+    (config,) = [
+        obj
+        for obj in kube.by_kind(objects, "ConfigMap")
+        if obj["metadata"]["name"] == "cl-chatlens-nginx"
+    ]
+    return config["data"]
+
+
+def test_web_sentry_dsn_adds_its_origin_to_the_pages_connect_src(render, kube, csp_connect_src):
+    """web.sentryDsn → the nginx ConfigMap's sentry.conf, mounted where the chart's nginx.conf
+    includes it; a real nginx serving the two sends the DSN's origin (never its key) in the
+    page's connect-src, and only 'self' without a DSN. A new DSN rolls the nginx pods."""
+    dsn = "https://0123abcd@o42.ingest.sentry.io:8443/7"
+    plain, with_dsn = render(None), render({"web": {"sentryDsn": dsn}})
+    (nginx,) = [obj for obj in kube.workloads(with_dsn) if kube.component(obj) == "nginx"]
+    (container,) = kube.containers(nginx, init=False)
+    assert {
+        "name": "config",
+        "mountPath": "/etc/nginx/chatlens.d/sentry.conf",
+        "subPath": "sentry.conf",
+        "readOnly": True,
+    } in container["volumeMounts"]
+    data = nginx_config(with_dsn, kube)
+    assert "0123abcd" not in data["sentry.conf"]
+    served = csp_connect_src(data["nginx.conf"], data["sentry.conf"])
+    assert served == "'self' https://o42.ingest.sentry.io:8443"
+    data = nginx_config(plain, kube)
+    assert csp_connect_src(data["nginx.conf"], data["sentry.conf"]) == "'self'"
+    (before,) = [obj for obj in kube.workloads(plain) if kube.component(obj) == "nginx"]
+    checksum = "checksum/config"
+    assert (
+        before["spec"]["template"]["metadata"]["annotations"][checksum]
+        != nginx["spec"]["template"]["metadata"]["annotations"][checksum]
+    )
 
 
 def test_prometheus_operator_objects_carry_the_release_label_and_find_their_targets(render, kube):

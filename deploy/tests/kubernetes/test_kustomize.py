@@ -5,6 +5,8 @@ render.py says which): the same workloads, with the same environment variables."
 from __future__ import annotations
 
 import importlib.util
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -117,3 +119,38 @@ def test_dev_wires_every_service_to_its_own_datastores(kustomize, kube):
     assert referenced == {secret["metadata"]["name"]}
     stores = {kube.component(obj) for obj in kube.by_kind(objects, "StatefulSet")}
     assert {"mariadb", "rabbitmq", "redis", "index"} <= stores
+
+
+def nginx_config(objects: list[dict], kube) -> dict[str, str]:
+    (config,) = [
+        obj
+        for obj in kube.by_kind(objects, "ConfigMap")
+        if obj["metadata"]["name"] == "chatlens-nginx"
+    ]
+    return config["data"]
+
+
+def test_prod_sets_the_pages_connect_src_from_its_web_sentry_file(
+    kustomize, kubectl, kube, csp_connect_src, tmp_path
+):
+    """overlays/prod/web-sentry.conf becomes nginx's chatlens.d/sentry.conf: as shipped the page
+    connects to its own origin only; with the Sentry origin written there, to that one too."""
+    data = nginx_config(kustomize("prod"), kube)
+    assert csp_connect_src(data["nginx.conf"], data["sentry.conf"]) == "'self'"
+    # An operator's copy of the overlays, with the origin filled in.
+    copy = tmp_path / "kustomize"
+    shutil.copytree(RENDER_PY.parent, copy)
+    line = 'set $sentry_connect_src " https://o1.ingest.sentry.io";\n'
+    (copy / "overlays/prod/web-sentry.conf").write_text(line)
+    for overlay in ("prod", "gpu"):
+        out = subprocess.run(
+            [kubectl, "kustomize", str(copy / "overlays" / overlay)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert out.returncode == 0, out.stderr
+        data = nginx_config(kube.documents(out.stdout), kube)
+        assert data["sentry.conf"] == line
+        served = csp_connect_src(data["nginx.conf"], data["sentry.conf"])
+        assert served == "'self' https://o1.ingest.sentry.io", overlay

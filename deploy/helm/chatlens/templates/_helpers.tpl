@@ -175,3 +175,26 @@ podSelector:
     app.kubernetes.io/instance: {{ $root.Release.Name }}
     {{ $label }}: {{ index . 2 | quote }}
 {{- end -}}
+
+{{/* The web app's Sentry origin for nginx's connect-src (" https://o1.ingest.sentry.io", the key
+     and path left out), from web.sentryDsn; nothing without one. A DSN that is not a plain
+     http(s) URL fails the rendering rather than reaching nginx's configuration (the local
+     stack's twin: chatlens.cli.stack.sentry_connect_src). */}}
+{{- define "chatlens.web.sentryConnectSrc" -}}
+{{- with .Values.web.sentryDsn -}}
+{{- if not (regexMatch "^[hH][tT][tT][pP][sS]?://([^/@\\s;'\"]*@)?[A-Za-z0-9.-]+(:[0-9]+)?(/[^\\s;'\"]*)?$" .) -}}
+{{- fail (printf "web.sentryDsn is not an http(s) URL: %q" .) -}}
+{{- end -}}
+{{- $url := urlParse . -}}
+{{- printf " %s://%s" $url.scheme $url.host | lower -}}
+{{- end -}}
+{{- end -}}
+
+{{/* nginx's include for the web app's Content-Security-Policy (prod.conf's chatlens.d). */}}
+{{- define "chatlens.nginx.sentryConf" -}}
+{{- with include "chatlens.web.sentryConnectSrc" . -}}
+set $sentry_connect_src "{{ . }}";
+{{- else -}}
+# No web.sentryDsn: the web app connects to its own origin only.
+{{- end }}
+{{ end -}}
