@@ -6,10 +6,20 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Seconds to wait before asking again, from a 429 or 503's `Retry-After` (null: none given). */
+    readonly retryAfter: number | null = null,
   ) {
     super(message);
     this.name = "ApiError";
   }
+}
+
+/** A `Retry-After` header in seconds (a delay or an HTTP date); null when absent or unreadable. */
+export function retryAfterSeconds(header: string | null | undefined, now = Date.now()): number | null {
+  if (!header) return null;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim());
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
 function isErrorBody(body: unknown): body is ApiErrorBody {
@@ -18,9 +28,9 @@ function isErrorBody(body: unknown): body is ApiErrorBody {
 }
 
 /** Turns whatever came back with a failed status into an ApiError. */
-export function toApiError(status: number, body: unknown): ApiError {
-  if (isErrorBody(body)) return new ApiError(status, body.error.code, body.error.message);
-  return new ApiError(status, "http_" + status, `the server answered ${status}`);
+export function toApiError(status: number, body: unknown, retryAfter: number | null = null): ApiError {
+  if (isErrorBody(body)) return new ApiError(status, body.error.code, body.error.message, retryAfter);
+  return new ApiError(status, "http_" + status, `the server answered ${status}`, retryAfter);
 }
 
 /** Reads a fetch Response as an ApiError (JSON body when there is one). */
@@ -31,13 +41,13 @@ export async function responseError(response: Response): Promise<ApiError> {
   } catch {
     body = null;
   }
-  return toApiError(response.status, body);
+  return toApiError(response.status, body, retryAfterSeconds(response.headers.get("Retry-After")));
 }
 
 /** openapi-fetch's `{data, error, response}`: the data, or the error thrown as an ApiError. */
 export function unwrap<T>(result: { data?: T; error?: unknown; response: Response }): T {
   if (result.error !== undefined || !result.response.ok) {
-    throw toApiError(result.response.status, result.error);
+    throw toApiError(result.response.status, result.error, retryAfterSeconds(result.response.headers.get("Retry-After")));
   }
   return result.data as T;
 }

@@ -4,9 +4,11 @@ import { useParams } from "react-router";
 import { ApiError, errorMessage } from "../api/errors";
 import type { Answer, Citation } from "../api/types";
 import { AnswerGrounding } from "../components/answers/AnswerGrounding";
+import { BusyNotice } from "../components/BusyNotice";
 import { CitationChips, CitedText } from "../components/CitedText";
 import { MessageInContext } from "../components/MessageInContext";
 import { askStreaming, describeFilters } from "../lib/ask";
+import { busyMessage, isGenerationBusy, retryOnceWhenBusy } from "../lib/busy";
 import { useServices } from "../services";
 
 /** A question answered by the local model, streamed, with the messages it cites one click away. */
@@ -17,6 +19,7 @@ export default function AskPage() {
   const [streamed, setStreamed] = useState("");
   const [answer, setAnswer] = useState<Answer | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [busyUntil, setBusyUntil] = useState<number | null>(null);
   const [running, setRunning] = useState(false);
   const [opened, setOpened] = useState<Citation | null>(null);
   const abort = useRef<AbortController | null>(null);
@@ -31,11 +34,15 @@ export default function AskPage() {
     setAnswer(null);
     setError(null);
     try {
-      const final = await askStreaming(session, collectionId, question.trim(),
-        { onToken: (text) => setStreamed((so) => so + text) }, abort.current.signal);
+      const signal = abort.current.signal;
+      // A busy model refuses before writing anything: wait as asked, then ask once more.
+      const final = await retryOnceWhenBusy(() => askStreaming(session, collectionId, question.trim(),
+        { onToken: (text) => setStreamed((so) => so + text) }, signal),
+      (seconds) => setBusyUntil(seconds ? Date.now() + seconds * 1000 : null), signal);
       setAnswer(final);
     } catch (caught) {
       if (abort.current.signal.aborted) setError("Stopped.");
+      else if (isGenerationBusy(caught)) setError(busyMessage(caught));
       else setError(caught instanceof ApiError ? caught.message : errorMessage(caught));
     } finally {
       setRunning(false);
@@ -55,7 +62,8 @@ export default function AskPage() {
           </Group>
         </Stack>
       </form>
-      {(running || streamed || answer) && (
+      {busyUntil !== null && <BusyNotice until={busyUntil} />}
+      {((running && busyUntil === null) || streamed || answer) && (
         <Card withBorder aria-live="polite" aria-busy={running}>
           <Stack gap="sm">
             {answer ? (

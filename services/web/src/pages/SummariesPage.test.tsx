@@ -54,6 +54,27 @@ describe("SummariesPage", () => {
     expect(await screen.findByTestId("opened-message")).toHaveTextContent("Budget got approved on Friday");
   });
 
+  it("when the model is busy, says so with the wait, asks once more by itself, and keeps the scope", async () => {
+    const busy = () => Response.json({ error: { code: "generation_busy", message: "already writing 8 answers" } },
+      { status: 503, headers: { "Retry-After": "1" } });
+    const replies = [busy, () => Response.json(SUMMARY, { status: 201 }), busy, busy];
+    const api = fakeApi(() => replies.shift()!());
+    renderPage(api.fetch);
+    const user = userEvent.setup();
+    await user.type(screen.getByRole("textbox", { name: "Chat" }), "Team Lisbon{Enter}");
+    await user.click(screen.getByRole("button", { name: "Summarise" }));
+    expect(await screen.findByTestId("busy-notice")).toHaveTextContent("Asking again by itself in 1 second");
+    expect(await screen.findByTestId("summary-text", {}, { timeout: 3000 })).toHaveTextContent("The budget was approved");
+    expect(screen.queryByTestId("busy-notice")).toBeNull();
+    expect(api.bodies).toEqual([{ chat: ["Team Lisbon"] }, { chat: ["Team Lisbon"] }]);
+
+    await user.click(screen.getByRole("button", { name: "Summarise" }));
+    expect(await screen.findByRole("alert", {}, { timeout: 3000 })).toHaveTextContent(
+      "The model is still busy with other people's questions. Try again in 1 second; what you asked is kept.");
+    expect(api.bodies).toHaveLength(4);
+    expect(screen.getByText("Team Lisbon")).toBeInTheDocument(); // the chosen chat is still there
+  });
+
   it("shows a refusal's message where the user asked", async () => {
     const api = fakeApi(() => Response.json({ error: { code: "invalid_date", message: "since: 'x' is not a date" } },
       { status: 422 }));

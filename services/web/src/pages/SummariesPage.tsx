@@ -5,9 +5,11 @@ import { useParams } from "react-router";
 import { usePeople } from "../api/analytics";
 import { errorMessage, unwrap } from "../api/errors";
 import { useVersions } from "../api/queries";
+import { BusyNotice } from "../components/BusyNotice";
 import { CitationChips, CitedText } from "../components/CitedText";
 import { MessageInContext } from "../components/MessageInContext";
 import { localTimeZone } from "../lib/analytics";
+import { busyMessage, isGenerationBusy, retryOnceWhenBusy } from "../lib/busy";
 import { useApi } from "../services";
 
 interface Scope {
@@ -26,15 +28,18 @@ export default function SummariesPage() {
   const [scope, setScope] = useState<Scope>({ chat: [], sender: [], since: "", until: "", version: null });
   const [opened, setOpened] = useState<Cited | null>(null);
   const abort = useRef<AbortController | null>(null);
+  const [busyUntil, setBusyUntil] = useState<number | null>(null);
   const versions = useVersions(collectionId);
   const people = usePeople(collectionId, { platform: [], chat: [], sender: [], since: null, until: null,
     timezone: localTimeZone(), version: null });
   const summary = useMutation({
     mutationFn: async (asked: Scope) => {
       abort.current = new AbortController();
-      return unwrap(await api.POST("/api/v1/collections/{collection_id}/summaries", {
+      const signal = abort.current.signal;
+      // A busy model refuses before writing anything: wait as asked, then ask once more.
+      return retryOnceWhenBusy(async () => unwrap(await api.POST("/api/v1/collections/{collection_id}/summaries", {
         params: { path: { collection_id: collectionId } },
-        signal: abort.current.signal,
+        signal,
         body: {
           ...(asked.chat.length ? { chat: asked.chat } : {}),
           ...(asked.sender.length ? { sender: asked.sender } : {}),
@@ -43,7 +48,7 @@ export default function SummariesPage() {
           ...(asked.version ? { version: Number(asked.version) } : {}),
           // The document marks fields with defaults as required; the gateway does not.
         } as never,
-      }));
+      })), (seconds) => setBusyUntil(seconds ? Date.now() + seconds * 1000 : null), signal);
     },
   });
   const set = (patch: Partial<Scope>) => setScope((previous) => ({ ...previous, ...patch }));
@@ -79,8 +84,11 @@ export default function SummariesPage() {
           </Group>
         </Stack>
       </form>
+      {busyUntil !== null && <BusyNotice until={busyUntil} />}
       {summary.isError && (
-        <Alert color={stopped ? "gray" : "red"} role="alert">{stopped ? "Stopped." : errorMessage(summary.error)}</Alert>
+        <Alert color={stopped ? "gray" : "red"} role="alert">
+          {stopped ? "Stopped." : isGenerationBusy(summary.error) ? busyMessage(summary.error) : errorMessage(summary.error)}
+        </Alert>
       )}
       {data && (
         <Card withBorder aria-live="polite">
