@@ -15,6 +15,7 @@ function fakeGateway(perms: string[], platformAdmin = false) {
   const calls: { route: string; body: unknown }[] = [];
   let endpoints: Row[] = [];
   let defaults = { answers: null as string | null, summaries: null as string | null };
+  let secrets = [{ name: "old-openai", provider: "openai", hint: "…9f2a", updated_at: "2025-06-01T00:00:00Z" }];
   const models = [
     { name: "smollm2-135m", kind: "llm", source: "pkg", gguf_file: "m.gguf", context_length: 2048, dtype: "float32",
       device: "cpu", default: true, workers: [{ worker: "tcp://w1", loaded: true, loads: 1, error: null }] },
@@ -30,7 +31,18 @@ function fakeGateway(perms: string[], platformAdmin = false) {
     if (route === "GET /api/v1/me") return Response.json({ id: "u1", email: "o@example.com", name: null, platform_admin: platformAdmin,
       org: { id: "o1", name: "Team", role: "owner" } });
     if (route === "GET /api/v1/models/endpoints") return Response.json({ endpoints });
-    if (route === "PUT /api/v1/auth/secrets/endpoint-vllm") return Response.json({ name: "endpoint-vllm", provider: "openai", hint: "…cret", updated_at: "2026-01-01T00:00:00Z" });
+    if (route === "PUT /api/v1/auth/secrets/endpoint-vllm") {
+      const stored = { name: "endpoint-vllm", provider: "openai", hint: "…cret", updated_at: "2026-01-01T00:00:00Z" };
+      secrets = [...secrets.filter((x) => x.name !== stored.name), stored];
+      return Response.json(stored);
+    }
+    if (route === "GET /api/v1/auth/secrets") return Response.json({ secrets });
+    if (route.startsWith("DELETE /api/v1/auth/secrets/")) {
+      const name = decodeURIComponent(pathname.split("/").pop()!);
+      if (!secrets.some((x) => x.name === name)) return Response.json({ error: { code: "not_found", message: "no such secret" } }, { status: 404 });
+      secrets = secrets.filter((x) => x.name !== name);
+      return new Response(null, { status: 204 });
+    }
     if (route === "PUT /api/v1/models/endpoints/vllm") {
       const row = { name: "vllm", ...(body as object), updated_at: "2026-01-01T00:00:00Z" } as Row;
       endpoints = [row];
@@ -114,11 +126,41 @@ describe("ModelsPage", () => {
     expect(rows[1]).toHaveTextContent("2026-12-07smollm2-135m1,2342");
   });
 
+  it("lists the provider secrets by their last characters and deletes one after a confirmation naming its endpoint", async () => {
+    const { calls, user } = await renderPage(<ModelsPage />, OWNER_PERMS);
+    const section = screen.getByRole("region", { name: "Provider secrets" });
+    expect(await within(section).findByTestId("secret-row")).toHaveTextContent("old-openaiopenai…9f2a");
+    // An endpoint added with a key: its secret appears in the list.
+    const form = screen.getByRole("form", { name: "Add an endpoint" });
+    await user.type(within(form).getByLabelText(/^Name/), "vllm");
+    await user.type(within(form).getByLabelText(/^Base URL/), "http://vllm:8000/v1");
+    await user.type(within(form).getByLabelText(/^Model/), "llama-3.2-1b");
+    await user.type(within(form).getByLabelText(/^API key/), "sk-secret");
+    await user.click(within(form).getByRole("button", { name: "Add endpoint" }));
+    await vi.waitFor(() => expect(within(section).getAllByTestId("secret-row")).toHaveLength(2));
+
+    await user.click(within(section).getByRole("button", { name: "Delete secret endpoint-vllm" }));
+    const dialog = await screen.findByRole("dialog", { name: "Delete this secret?" });
+    expect(dialog).toHaveTextContent("The endpoint vllm will call its provider without a key");
+    await user.click(within(dialog).getByRole("button", { name: "Cancel" }));
+    expect(calls.some((c) => c.route.startsWith("DELETE /api/v1/auth/secrets/"))).toBe(false);
+
+    await user.click(within(section).getByRole("button", { name: "Delete secret old-openai" }));
+    const second = await screen.findByRole("dialog", { name: "Delete this secret?" });
+    expect(second).toHaveTextContent("No endpoint uses it.");
+    await user.click(within(second).getByRole("button", { name: "Delete secret" }));
+    await vi.waitFor(() => expect(within(section).getAllByTestId("secret-row")).toHaveLength(1));
+    expect(within(section).getByTestId("secret-row")).toHaveTextContent("endpoint-vllm");
+    expect(calls.filter((c) => c.route.startsWith("DELETE /api/v1/auth/secrets/")).map((c) => c.route))
+      .toEqual(["DELETE /api/v1/auth/secrets/old-openai"]);
+  });
+
   it("offers a viewer nothing to manage", async () => {
     const { calls } = await renderPage(<ModelsPage />, VIEWER_PERMS);
     expect(screen.getByRole("status")).toHaveTextContent("Only the organisation's owners and admins");
     expect(screen.queryByRole("form", { name: "Add an endpoint" })).toBeNull();
-    expect(calls.some((c) => c.route.includes("/models/"))).toBe(false);
+    expect(calls.some((c) => c.route.includes("/models/") || c.route.includes("/secrets"))).toBe(false);
+    expect(screen.queryByRole("region", { name: "Provider secrets" })).toBeNull();
   });
 });
 

@@ -1,10 +1,11 @@
 import { Alert, Stack, Title } from "@mantine/core";
 import { DefaultsSection } from "../components/models/DefaultsSection";
 import { EndpointsSection } from "../components/models/EndpointsSection";
+import { SecretsSection } from "../components/models/SecretsSection";
 import { UsageSection } from "../components/models/UsageSection";
 import { usePermissions } from "../services";
 
-/** The organisation's models: its endpoints, its defaults, its usage (owners and admins). */
+/** The organisation's models: its endpoints, its defaults, the provider secrets, its usage (owners and admins). */
 export default function ModelsPage() {
   const perms = usePermissions();
   const manage = perms.has("secrets:manage");
@@ -16,6 +17,7 @@ export default function ModelsPage() {
       )}
       {manage && <EndpointsSection />}
       {manage && <DefaultsSection editable />}
+      {manage && <SecretsSection />}
       {perms.has("audit:read") && <UsageSection />}
     </Stack>
   );

@@ -33,6 +33,7 @@ export function EndpointsSection() {
   const refresh = () => {
     void queryClient.invalidateQueries({ queryKey: ["model-endpoints"] });
     void queryClient.invalidateQueries({ queryKey: ["model-choices"] });
+    void queryClient.invalidateQueries({ queryKey: ["provider-secrets"] }); // an added key is listed there
   };
   const add = useMutation({
     // The endpoint first: one the gateway refuses (a private address, a bad name) leaves no
