@@ -1,9 +1,9 @@
 import { Alert, Anchor, Group, Stack, Tabs, Text, Title } from "@mantine/core";
-import { useQuery } from "@tanstack/react-query";
 import { Link, Outlet, useLocation, useNavigate, useParams } from "react-router";
-import { errorMessage, unwrap } from "../api/errors";
+import { errorMessage } from "../api/errors";
+import { useCollection, useVersions } from "../api/queries";
 import { Loading } from "../components/Loading";
-import { useApi, usePermissions } from "../services";
+import { usePermissions } from "../services";
 
 const TABS = [
   ["search", "Search"],
@@ -14,9 +14,11 @@ const TABS = [
   ["versions", "Versions"],
 ] as const;
 
-/** One collection: its name and version, and a tab per surface. */
+/**
+ * One collection: its name, message count and version (asked again whenever an upload's job
+ * makes a new version: `collectionChanged`), and a tab per surface.
+ */
 export default function CollectionPage() {
-  const api = useApi();
   const { collectionId = "" } = useParams();
   const navigate = useNavigate();
   const location = useLocation();
@@ -24,11 +26,9 @@ export default function CollectionPage() {
   // A role that may not upload is not offered the tab (the API refuses uploads anyway).
   const canUpload = usePermissions().has("uploads:create");
   const tabs = TABS.filter(([value]) => value !== "upload" || canUpload);
-  const collection = useQuery({
-    queryKey: ["collection", collectionId],
-    queryFn: async () =>
-      unwrap(await api.GET("/api/v1/collections/{collection_id}", { params: { path: { collection_id: collectionId } } })),
-  });
+  const collection = useCollection(collectionId);
+  const versions = useVersions(collectionId);
+  const current = versions.data?.find((v) => v.version === collection.data?.version);
   if (collection.isPending) return <Loading />;
   if (collection.isError) {
     return (
@@ -42,7 +42,10 @@ export default function CollectionPage() {
     <Stack>
       <Group justify="space-between" align="baseline">
         <Title order={1} size="h2">{collection.data.name}</Title>
-        <Text size="sm" c="dimmed" data-testid="collection-version">Version {collection.data.version}</Text>
+        <Text size="sm" c="dimmed">
+          {current && <span data-testid="collection-messages">{current.messages.toLocaleString()} messages · </span>}
+          <span data-testid="collection-version">Version {collection.data.version}</span>
+        </Text>
       </Group>
       <Tabs value={tab} onChange={(value) => value && navigate(value)}>
         <Tabs.List>

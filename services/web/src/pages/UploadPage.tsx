@@ -4,6 +4,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { useParams } from "react-router";
 import { ApiError, errorMessage, unwrap } from "../api/errors";
+import { collectionChanged } from "../api/queries";
 import type { Job } from "../api/types";
 import { formatBytes, formatTime } from "../lib/format";
 import { jobOutcome, STAGE_LABELS, watchJob } from "../lib/jobs";
@@ -54,7 +55,7 @@ export default function UploadPage() {
       const final = await watchJob(session, job.id, (state) => update(key, { job: state }),
         aborts.current.signal);
       update(key, { phase: "done", job: final ?? undefined });
-      void queryClient.invalidateQueries({ queryKey: ["collection", collectionId] });
+      if (final?.status === "succeeded") void collectionChanged(queryClient, collectionId);
       void queryClient.invalidateQueries({ queryKey: ["jobs", collectionId] });
     } catch (error) {
       if (aborts.current.signal.aborted) return;
@@ -146,7 +147,9 @@ function RecentJobs({ collectionId }: { collectionId: string }) {
     const replace = (state: Job) => queryClient.setQueryData<Job[]>(["jobs", collectionId],
       (all) => all?.map((job) => (job.id === state.id ? { ...job, ...state } : job)));
     for (const id of unfinished.split(",")) {
-      watchJob(session, id, replace, abort.signal).catch(() => undefined); // the table stays as it was
+      watchJob(session, id, replace, abort.signal)
+        .then((final) => { if (final?.status === "succeeded") void collectionChanged(queryClient, collectionId); })
+        .catch(() => undefined); // the table stays as it was
     }
     return () => abort.abort();
   }, [unfinished, collectionId, session, queryClient]);
