@@ -65,7 +65,7 @@ REPORTS = {
     "people": {},
 }
 # The later reports: through the index and directly in DuckDB (no pandas equivalent written).
-LATER = {"interaction": {}, "language": {}}
+LATER = {"interaction": {}, "conversations": {}, "language": {}}
 # Bumped when analytics_data changes: a kept collection of older data is not reused.
 DATA = "v2"
 ZONE = "Europe/Lisbon"
@@ -400,7 +400,7 @@ def run_size(
 
         def direct(request=request):
             with sql.connect(direct_table, request.gap_minutes) as con:
-                return analytics_service.run(con, request)
+                return analytics_service.run(con, request, direct_table)
 
         row = {
             "index": timed(lambda request=request: analytics.answer(request), repeats),
@@ -431,7 +431,7 @@ def run_size(
 
         def direct_text(request=request):
             with sql.connect(with_text, request.gap_minutes) as con:
-                return analytics_service.run(con, request)
+                return analytics_service.run(con, request, with_text)
 
         few = max(3, repeats // 5)
         row = {

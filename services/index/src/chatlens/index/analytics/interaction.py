@@ -33,9 +33,6 @@ import regex
 
 from chatlens.index.analytics.sql import one, rows, turns
 
-# A cycle of replies cannot be reached from a root; the bound only stops a malformed export.
-MAX_DEPTH = 10_000
-
 
 def interaction(con: duckdb.DuckDBPyConnection, top: int, bucket: str = "month") -> dict:
     """The matrices (every pair), the threads and the reply trees; ``top`` longest of each;
@@ -43,13 +40,15 @@ def interaction(con: duckdb.DuckDBPyConnection, top: int, bucket: str = "month")
     if bucket not in ("day", "week", "month"):
         raise ValueError(f"bucket {bucket!r}")
     turns(con)
+    # Native replies read the prepared ``replied``, ``replied_sender`` and ``replied_us``: the
+    # message a reply names was found once per frame, not joined on string ids per request.
     replies = rows(
         con,
         """
-        SELECT r.sender AS sender, o.sender AS recipient, count(*) AS count,
-               median((r.us - o.us) / 1e6) AS median_seconds
-        FROM authored r JOIN authored o ON r.reply_to = o.message_id
-        WHERE r.sender IS NOT NULL AND o.sender IS NOT NULL
+        SELECT sender, replied_sender AS recipient, count(*) AS count,
+               median((us - replied_us) / 1e6) AS median_seconds
+        FROM authored
+        WHERE replied AND sender IS NOT NULL AND replied_sender IS NOT NULL
         GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2""",
     )
     responses = rows(
@@ -62,22 +61,21 @@ def interaction(con: duckdb.DuckDBPyConnection, top: int, bucket: str = "month")
               AND sender <> previous_sender
         GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2""",
     )
+    # Both per bucket in one pass over the rows.
     over_time = rows(
         con,
         f"""
-        WITH native AS (
-            SELECT date_trunc('{bucket}', r.t)::DATE AS bucket, count(*) AS replies
-            FROM authored r JOIN authored o ON r.reply_to = o.message_id
-            WHERE r.sender IS NOT NULL AND o.sender IS NOT NULL GROUP BY 1),
-        turn AS (
-            SELECT date_trunc('{bucket}', t)::DATE AS bucket, count(*) AS responses,
-                   median((us - previous_us) / 1e6) AS median_response_seconds
-            FROM turns
-            WHERE NOT starts AND sender IS NOT NULL AND previous_sender IS NOT NULL
-                  AND sender <> previous_sender GROUP BY 1)
-        SELECT bucket, coalesce(replies, 0) AS replies, coalesce(responses, 0) AS responses,
-               median_response_seconds
-        FROM native FULL OUTER JOIN turn USING (bucket) ORDER BY bucket""",
+        SELECT bucket, replies, responses, median_response_seconds
+        FROM (SELECT date_trunc('{bucket}', t)::DATE AS bucket,
+                     count(*) FILTER (replied AND sender IS NOT NULL
+                                      AND replied_sender IS NOT NULL) AS replies,
+                     count(*) FILTER (response) AS responses,
+                     median((us - previous_us) / 1e6) FILTER (response)
+                         AS median_response_seconds
+              FROM (SELECT *, NOT starts AND sender IS NOT NULL AND previous_sender IS NOT NULL
+                              AND sender <> previous_sender AS response FROM turns)
+              GROUP BY 1)
+        WHERE replies > 0 OR responses > 0 ORDER BY bucket""",
     )
     return {
         "replies": replies,
@@ -186,19 +184,16 @@ def threads(con: duckdb.DuckDBPyConnection, top: int) -> dict:
 
 
 def reply_trees(con: duckdb.DuckDBPyConnection, top: int) -> dict:
-    con.execute(f"""
+    """The trees of the prepared ``tree_root`` and ``tree_depth`` (``prepared.reply_trees``)."""
+    con.execute("""
         CREATE OR REPLACE TEMP TABLE trees AS
-        WITH RECURSIVE edges AS (
-            SELECT r.message_id, r.reply_to AS parent FROM authored r
-            JOIN authored p ON r.reply_to = p.message_id),
-        tree(message_id, root, depth) AS (
-            SELECT DISTINCT parent, parent, 1 FROM edges
-            WHERE parent NOT IN (SELECT message_id FROM edges)
-            UNION ALL
-            SELECT edges.message_id, tree.root, tree.depth + 1
-            FROM tree JOIN edges ON edges.parent = tree.message_id
-            WHERE tree.depth < {MAX_DEPTH})
-        SELECT root, count(*) AS messages, max(depth) AS depth FROM tree GROUP BY root""")
+        SELECT tree_root, count(*) AS messages, max(tree_depth) AS depth,
+               any_value(message_id) FILTER (tree_depth = 1) AS root,
+               any_value(chat) FILTER (tree_depth = 1) AS chat,
+               any_value(sender) FILTER (tree_depth = 1) AS sender,
+               any_value(sent_at) FILTER (tree_depth = 1) AS started_at,
+               any_value(us) FILTER (tree_depth = 1) AS us
+        FROM authored WHERE tree_root IS NOT NULL GROUP BY tree_root""")
     totals = (
         one(
             con,
@@ -211,9 +206,7 @@ def reply_trees(con: duckdb.DuckDBPyConnection, top: int) -> dict:
     longest = rows(
         con,
         f"""
-        SELECT trees.root AS message_id, a.chat, a.sender, a.sent_at AS started_at,
-               trees.depth, trees.messages
-        FROM trees JOIN authored a ON a.message_id = trees.root
-        ORDER BY trees.depth DESC, trees.messages DESC, a.us, trees.root LIMIT {int(top)}""",
+        SELECT root AS message_id, chat, sender, started_at, depth, messages
+        FROM trees ORDER BY depth DESC, messages DESC, us, root LIMIT {int(top)}""",
     )
     return {**totals, "longest": longest}

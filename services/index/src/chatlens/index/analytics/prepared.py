@@ -10,11 +10,17 @@ and each chat's order (a window sort of a million rows, paid again by every stat
     row             the place in the frame (the last tie-break of an order)
     reply_row       ``row`` of the message ``reply_to`` names when it is in the frame, else null
     replied         whether ``reply_to`` names an authored message of the frame, and that
-    replied_sender  message's sender (a native reply without a join)
+    replied_sender  message's sender and time (a native reply without a join)
+    replied_us
+    tree_root       for an authored message in a reply tree (``analytics.interaction``): the
+    tree_depth      ``row`` of the tree's root and the message's depth in it (the root is 1);
+                    null elsewhere
     previous_us     for authored messages, in each chat's order (time, seq, row): the previous
     previous_sender authored message's time and sender, the next one's time and the place in
     next_us         the chat (``pos``, from 1); null for system events and at a chat's edges
     pos
+    rank            for authored messages, the place in the order of all chats (chat, then
+                    time, seq, row), from 0: ``analytics.conversations`` walks it
     sampled         (frames with the text only) whether the language report reads the message:
                     every authored, undeleted message with text, or when there are more than
                     ``LANGUAGE_SAMPLE``, the first of them by (CRC-32 of the id, id): the same
@@ -63,12 +69,54 @@ def prepare(frame: pa.Table, timezone: str) -> pa.Table:
         .append_column("reply_row", reply_row.cast(pa.int64()))
         .append_column("replied", pa.array(replied, pa.bool_()))
         .append_column("replied_sender", frame["sender"].take(pa.array(at, mask=~replied)))
+        .append_column("replied_us", pa.array(us[np.maximum(at, 0)], pa.int64(), mask=~replied))
     )
+    root, depth = reply_trees(np.where(replied & authored, at, -1))
+    table = table.append_column("tree_root", pa.array(root, pa.int64(), mask=root < 0))
+    table = table.append_column("tree_depth", pa.array(depth, pa.int64(), mask=root < 0))
     for name, column in turn_columns(frame, us, authored).items():
         table = table.append_column(name, column)
     if "text" in frame.column_names:
         table = table.append_column("sampled", sampled(frame, authored))
     return table
+
+
+# A cycle of replies cannot be reached from a root; the bound only stops a malformed export.
+MAX_DEPTH = 10_000
+
+
+def reply_trees(parent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's reply tree: the row of its root and its depth (the root 1), -1 and 0 for a
+    row in none. ``parent`` is the row a message answers (-1: none; both ends authored).
+
+    A tree's root answers nothing and is answered; every message reached from it through
+    replies is in its tree, down to ``MAX_DEPTH`` (a message of a reply cycle is reached from
+    no root: in no tree). Found by pointer doubling over the rows in a reply (each step doubles
+    how far up every row sees), so a long chain costs a few passes, not one per level.
+    """
+    count = parent.size
+    root = np.full(count, -1, dtype=np.int64)
+    depth = np.zeros(count, dtype=np.int64)
+    children = np.flatnonzero(parent >= 0)
+    if children.size == 0:
+        return root, depth
+    # The rows that take part, numbered 0..n-1: every child and every parent.
+    rows = np.union1d(children, parent[children])
+    up = np.searchsorted(rows, parent[rows])  # each one's parent, renumbered
+    has_parent = parent[rows] >= 0
+    up[~has_parent] = np.flatnonzero(~has_parent)  # a top points at itself
+    steps = has_parent.astype(np.int64)
+    for _ in range(int(np.ceil(np.log2(rows.size + 1))) + 1):
+        above = up[up]
+        if np.array_equal(above, up):
+            break
+        steps = steps + steps[up]
+        up = above
+    # In a tree: what it reached answers nothing (a cycle never gets there).
+    inside = ~has_parent[up] & (steps < MAX_DEPTH)
+    root[rows[inside]] = rows[up[inside]]
+    depth[rows[inside]] = steps[inside] + 1
+    return root, depth
 
 
 def sampled(frame: pa.Table, authored: np.ndarray) -> pa.Array:
@@ -98,7 +146,8 @@ def _codes(column: pa.ChunkedArray) -> np.ndarray:
 
 
 def turn_columns(frame: pa.Table, us: np.ndarray, authored: np.ndarray) -> dict[str, pa.Array]:
-    """``previous_us``, ``previous_sender``, ``next_us`` and ``pos`` of the ``authored`` rows."""
+    """``previous_us``, ``previous_sender``, ``next_us``, ``pos`` and ``rank`` of the
+    ``authored`` rows."""
     count = frame.num_rows
     rows = np.flatnonzero(authored)
     chat = _codes(frame["chat"])[rows]
@@ -116,6 +165,8 @@ def turn_columns(frame: pa.Table, us: np.ndarray, authored: np.ndarray) -> dict[
     first = np.maximum.accumulate(np.where(starts, np.arange(order.size), 0))
     pos = np.zeros(count, dtype=np.int64)
     pos[order] = np.arange(order.size) - first + 1
+    rank = np.zeros(count, dtype=np.int64)
+    rank[order] = np.arange(order.size)
     has_previous, has_next = previous_at >= 0, next_at >= 0
     previous_sender = frame["sender"].take(pa.array(previous_at, mask=~has_previous))
     return {
@@ -125,6 +176,7 @@ def turn_columns(frame: pa.Table, us: np.ndarray, authored: np.ndarray) -> dict[
         "previous_sender": previous_sender,
         "next_us": pa.array(np.where(has_next, us[next_at], 0), pa.int64(), mask=~has_next),
         "pos": pa.array(pos, pa.int64(), mask=~authored),
+        "rank": pa.array(rank, pa.int64(), mask=~authored),
     }
 
 

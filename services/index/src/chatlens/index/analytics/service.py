@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import zoneinfo
 
+import pyarrow as pa
+
 from chatlens.index.analytics import (
     activity,
     calendar,
@@ -95,8 +97,9 @@ class Analytics:
             frame = live_table(segments, deleted, filters, self.tombstones, text=text)
             return prepare(as_people(frame, manifest.people), request.timezone)
 
-        with sql.connect(self.frames.get(key, make), request.gap_minutes, self.threads) as con:
-            result = run(con, request)
+        frame = self.frames.get(key, make)
+        with sql.connect(frame, request.gap_minutes, self.threads) as con:
+            result = run(con, request, frame)
         if request.report == "identities":
             result["people"] = manifest.people
         return AnalyticsAnswered(
@@ -107,8 +110,8 @@ class Analytics:
         )
 
 
-def run(con, request: AnalyticsRequested) -> dict:
-    """The report ``request`` names, over the connection's frame."""
+def run(con, request: AnalyticsRequested, frame: pa.Table) -> dict:
+    """The report ``request`` names, over the connection's frame (``frame``, prepared)."""
     if request.report == "overview":
         return overview.overview(con)
     if request.report == "activity":
@@ -123,4 +126,4 @@ def run(con, request: AnalyticsRequested) -> dict:
         return identities.identities(con, request.limit)
     if request.report == "calendar":
         return calendar.calendar(con, request.year)
-    return conversations.conversations(con, request.gap_minutes, request.top)
+    return conversations.conversations(frame, request.gap_minutes, request.top)
