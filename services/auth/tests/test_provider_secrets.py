@@ -126,3 +126,25 @@ def test_with_an_internal_token_every_internal_route_needs_it(make_app):
         assert refused.status_code == 401, path
         allowed = client.open(path, method=method, json={}, headers={"X-Internal-Token": INTERNAL})
         assert allowed.status_code in (200, 422), path
+
+
+def test_with_no_new_key_the_key_the_operator_put_first_takes_over(make_app, api_for):
+    """Kubernetes mounts the key file read-only: the operator puts a new key first in the
+    Secret, and the command re-encrypts under it and adds none of its own."""
+    app = make_app(internal_token=INTERNAL)
+    api = api_for(app)
+    tokens = api.signed_in()
+    body = {"provider": "openai", "value": VALUE}
+    api.call("PUT", "/api/v1/auth/secrets/openai", tokens["access_token"], body)
+    runtime = app.extensions["chatlens.auth"]
+    path = runtime.settings.secrets_key_path
+    operators = Fernet.generate_key()
+    path.write_bytes(operators + b"\n" + path.read_bytes())
+    result = FlaskCliRunner(app).invoke(
+        args=["admin", "rotate-secrets-key", "--no-new-key", "--drop-old"]
+    )
+    assert result.exit_code == 0 and "re-encrypted 1" in result.output, result.output
+    assert path.read_bytes().split() == [operators]
+    with runtime.sessions() as session:
+        stored = session.scalar(select(ProviderSecret.ciphertext))
+    assert Fernet(operators).decrypt(stored.encode()).decode() == VALUE

@@ -25,6 +25,7 @@ from chatlens.auth import (
 )
 from chatlens.auth.errors import AuthError
 from chatlens.auth.tables import Membership, Org, Role, User
+from chatlens.shared.key_rotation import RotationError
 
 group = AppGroup("admin", help="Administer users, orgs, roles, keys and the audit log.")
 ROLES = click.Choice([role.value for role in Role])
@@ -194,14 +195,31 @@ def rotate_key() -> None:
 
 @group.command("rotate-secrets-key")
 @click.option("--drop-old", is_flag=True, help="remove the old keys once all is re-encrypted")
-def rotate_secrets_key(drop_old: bool) -> None:
-    """A new Fernet key for provider secrets; every secret is re-encrypted with it."""
+@click.option(
+    "--no-new-key",
+    is_flag=True,
+    help="add no key: re-encrypt under the key file's first key (a file auth may not write, "
+    "such as a Kubernetes Secret you have updated and remounted)",
+)
+def rotate_secrets_key(drop_old: bool, no_new_key: bool) -> None:
+    """A new Fernet key for provider and TOTP secrets; every secret is re-encrypted with it."""
     rt = runtime.current()
+    try:
+        report = provider_secrets.rotate(rt.sessions, rt.secret_box, drop_old, not no_new_key)
+    except (RotationError, OSError) as error:
+        raise click.ClickException(str(error)) from error
     with rt.sessions() as session:
-        count = provider_secrets.rotate(session, rt.secret_box, drop_old)
-        audit.record(session, "secrets_key.rotated", count=count, details=CLI)
+        audit.record(
+            session,
+            "secrets_key.rotated",
+            count=report.reencrypted,
+            dropped_old=report.dropped_old,
+            details=CLI,
+        )
         session.commit()
-    click.echo(f"re-encrypted {count} secrets")
+    click.echo(f"re-encrypted {report.reencrypted} secrets")
+    if report.unreadable:
+        click.echo(f"{len(report.unreadable)} decrypt with no key: {', '.join(report.unreadable)}")
 
 
 @group.command("audit")

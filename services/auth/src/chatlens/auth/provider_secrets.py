@@ -4,23 +4,19 @@ encrypt the users' TOTP secrets.
 
 The key file (``SECRETS_KEY_PATH``, one Fernet key per line, newest first) is generated on first
 start (``chatlens.shared.secret_box``, which the gateway uses too). ``admin rotate-secrets-key``
-puts a new key first and re-encrypts every secret with it; the old keys stay in the file (still
-able to decrypt) until removed with ``--drop-old``.
+puts a new key first and re-encrypts every secret with it (``chatlens.shared.key_rotation``); the
+old keys stay in the file (still able to decrypt) until removed with ``--drop-old``.
 """
 
 from __future__ import annotations
 
-import logging
-
-from cryptography.fernet import Fernet, MultiFernet
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from chatlens.auth.errors import NotFound
 from chatlens.auth.tables import ProviderSecret, TotpCredential, new_id, utcnow
-from chatlens.shared.secret_box import SecretBox, load_keys, write_keys
-
-log = logging.getLogger(__name__)
+from chatlens.shared import key_rotation
+from chatlens.shared.secret_box import SecretBox
 
 
 def put(
@@ -72,26 +68,19 @@ def reveal(session: Session, box: SecretBox, org_id: str, name: str) -> str:
     return box.fernet().decrypt(row.ciphertext.encode()).decode()
 
 
-def rotate(session: Session, box: SecretBox, drop_old: bool) -> int:
-    """A new first key, every secret re-encrypted with it and committed; the number re-encrypted.
-
-    The new key is written (beside the old ones) before anything is encrypted with it, and the
-    old ones are dropped only after the re-encryption committed: no crash loses a secret.
-    """
-    keys = [Fernet.generate_key(), *load_keys(box.path)]
-    write_keys(box.path, keys)
-    fernet = MultiFernet([Fernet(key) for key in keys])
-    rows = session.scalars(select(ProviderSecret)).all()
-    for row in rows:
-        row.ciphertext = fernet.rotate(row.ciphertext.encode()).decode()
-    # TOTP secrets are kept with the same keys.
-    for credential in session.scalars(select(TotpCredential)).all():
-        credential.secret = fernet.rotate(credential.secret.encode()).decode()
-    session.commit()
-    if drop_old:
-        write_keys(box.path, keys[:1])
-    log.info("provider-secret key rotated", extra={"secrets": len(rows), "dropped_old": drop_old})
-    return len(rows)
+def rotate(
+    sessions: sessionmaker[Session], box: SecretBox, drop_old: bool, new_key: bool = True
+) -> key_rotation.Rotation:
+    """A new first key (unless ``new_key`` is false: the file's first key is the new one), every
+    provider and TOTP secret re-encrypted with it, the old keys dropped if asked once all are
+    (:mod:`chatlens.shared.key_rotation`: no crash or concurrent change loses a secret)."""
+    return key_rotation.rotate(
+        box.path,
+        sessions,
+        [ProviderSecret.ciphertext, TotpCredential.secret],  # TOTP secrets share the keys
+        new_key=new_key,
+        drop_old=drop_old,
+    )
 
 
 def view(row: ProviderSecret) -> dict:

@@ -1,5 +1,7 @@
-"""``python -m chatlens.gateway [migrate | cleanup]``: serve the API with gunicorn, run migrations,
-or remove finished jobs and stale uploads (:mod:`chatlens.gateway.cleanup`)."""
+"""``python -m chatlens.gateway [migrate | cleanup | rotate-webhook-key]``: serve the API with
+gunicorn, run migrations, remove finished jobs and stale uploads (:mod:`chatlens.gateway.cleanup`),
+or re-encrypt the webhook signing secrets under a new Fernet key
+(:mod:`chatlens.shared.key_rotation`)."""
 
 from __future__ import annotations
 
@@ -39,6 +41,8 @@ def main(argv: list[str] | None = None) -> None:
     if argv[:1] == ["cleanup"]:
         _cleanup(settings, argv[1:])
         return
+    if argv[:1] == ["rotate-webhook-key"]:
+        sys.exit(_rotate_webhook_key(settings, argv[1:]))
 
     def load():
         # Built in gunicorn's worker: the relay's and consumer's threads start after the fork.
@@ -100,6 +104,47 @@ def _cleanup(settings: GatewaySettings, argv: list[str]) -> None:
     finally:
         engine.dispose()
     print(json.dumps({**vars(report), "webhook_deliveries": deliveries}))
+
+
+def _rotate_webhook_key(settings: GatewaySettings, argv: list[str]) -> int:
+    from chatlens.gateway.db import make_engine, make_sessions
+    from chatlens.gateway.webhooks.tables import Webhook
+    from chatlens.shared import key_rotation
+
+    parser = argparse.ArgumentParser(
+        prog="python -m chatlens.gateway rotate-webhook-key",
+        description="Put a new Fernet key first in WEBHOOK_SECRETS_KEY_PATH and re-encrypt every "
+        "webhook signing secret with it; the gateways keep running (they re-read the file).",
+    )
+    parser.add_argument(
+        "--drop-old",
+        action="store_true",
+        help="remove the old keys once every secret is under the new one",
+    )
+    parser.add_argument(
+        "--no-new-key",
+        action="store_true",
+        help="add no key: re-encrypt under the file's first key (a key file this process may "
+        "not write, such as a Kubernetes Secret you have updated and remounted)",
+    )
+    args = parser.parse_args(argv)
+    path = settings.resolved_webhook_key_path()
+    engine = make_engine(settings.resolved_database_url())
+    try:
+        report = key_rotation.rotate(
+            path,
+            make_sessions(engine),
+            [Webhook.secret],
+            new_key=not args.no_new_key,
+            drop_old=args.drop_old,
+        )
+    except (key_rotation.RotationError, OSError) as error:
+        print(f"rotate-webhook-key: {error}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(json.dumps({"key_file": str(path), **vars(report)}))
+    return 0
 
 
 if __name__ == "__main__":
