@@ -21,6 +21,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from chatlens.index.analytics.prepared import names
+
 # An ice-breaker starts a conversation after a silence in its chat of more than this.
 ICE_BREAK_HOURS = 24
 # Messages per conversation: [edge, next edge) per bucket, the last one open.
@@ -29,19 +31,6 @@ SIZE_EDGES = (1, 2, 3, 6, 11, 21, 51, 101)
 
 def _ints(column: pa.ChunkedArray, missing: int) -> np.ndarray:
     return column.fill_null(missing).to_numpy()
-
-
-def names(column: pa.ChunkedArray) -> tuple[np.ndarray, list]:
-    """A dictionary column as one code per row (-1 for null) and the names the codes index:
-    the rows stay integers (turning a few hundred thousand of them into Python strings cost
-    most of this report)."""
-    if column.num_chunks == 0:
-        return np.zeros(0, dtype=np.int64), []
-    unified = column.unify_dictionaries()
-    codes = np.concatenate(
-        [c.indices.fill_null(-1).to_numpy(zero_copy_only=False) for c in unified.chunks]
-    )
-    return codes.astype(np.int64), unified.chunk(0).dictionary.to_pylist()
 
 
 def ranked(codes: np.ndarray, named: list, top: int) -> list[dict]:

@@ -139,6 +139,19 @@ def sampled(frame: pa.Table, authored: np.ndarray) -> pa.Array:
     return pa.array(chosen)
 
 
+def names(column: pa.ChunkedArray) -> tuple[np.ndarray, list]:
+    """A dictionary column as one code per row (-1 for null) and the names the codes index:
+    the rows stay integers (turning a few hundred thousand of them into Python strings cost
+    most of this report)."""
+    if column.num_chunks == 0:
+        return np.zeros(0, dtype=np.int64), []
+    unified = column.unify_dictionaries()
+    codes = np.concatenate(
+        [c.indices.fill_null(-1).to_numpy(zero_copy_only=False) for c in unified.chunks]
+    )
+    return codes.astype(np.int64), unified.chunk(0).dictionary.to_pylist()
+
+
 def _codes(column: pa.ChunkedArray) -> np.ndarray:
     """One integer per row, equal for equal values (nulls -1), across the column's chunks."""
     encoded = column.cast(pa.string()).combine_chunks().dictionary_encode()

@@ -121,7 +121,7 @@ def run(con, request: AnalyticsRequested, frame: pa.Table) -> dict:
     if request.report == "interaction":
         return interaction.interaction(con, request.top, request.bucket)
     if request.report == "language":
-        return language.language(con, request.top, request.languages)
+        return language.language(con, frame, request.top, request.languages)
     if request.report == "identities":
         return identities.identities(con, request.limit)
     if request.report == "calendar":
