@@ -7,15 +7,20 @@ itself is tested in ``services/index/tests/test_topics.py``.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import select
 
 from chatlens.gateway.db import Job, OutboxMessage
 from chatlens.gateway.jobs import apply_event
+from chatlens.gateway.webhooks.tables import WebhookDelivery
 from chatlens.shared import schemas, topic_messages
 from chatlens.shared.bus import PermanentError
 
 from .test_search import FakeServices, create_collection, set_version
+from .test_webhooks import FAST, drain, make_hook
+from .webhook_receiver import serve
 
 RESULT = {
     "k": 2,
@@ -240,3 +245,55 @@ def test_another_orgs_collection_is_not_found_and_an_empty_one_is_a_conflict(
     response = start(client, headers, empty)
     assert (response.status_code, response.json["error"]["code"]) == (409, "collection_empty")
     assert topics_jobs(app) == []
+
+
+class TestWebhooks:
+    """A topics job's end is announced like an upload's: ``job.succeeded`` or ``job.failed``,
+    with the job as ``GET /api/v1/jobs/{id}`` shows it; no ``version.created`` (the
+    collection's version does not move)."""
+
+    @pytest.fixture
+    def settings(self, settings):
+        return settings.model_copy(update=FAST)
+
+    def test_a_topics_job_that_ends_is_announced_to_the_webhooks(self, app, client, collection):
+        headers, collection_id, fake, index = collection
+        with serve() as receiver:
+            make_hook(
+                client,
+                headers,
+                collection_id,
+                receiver.url,
+                events=("job.succeeded", "job.failed", "version.created"),
+            )
+            done = start(client, headers, collection_id, k_min=2, k_max=3).json["job"]
+            failed = start(client, headers, collection_id, k_min=2, k_max=4).json["job"]
+            for event in (
+                topic_messages.TopicsComputed(
+                    job_id=done["id"], collection_id=collection_id, version=2, stats={"k": 2}
+                ),
+                schemas.JobFailed(
+                    job_id=failed["id"], code="too_few_messages", reason="only 3 messages"
+                ),
+            ):
+                for _ in range(2):  # a redelivered event announces nothing twice
+                    with app.extensions["chatlens.sessions"]() as session:
+                        apply_event(session, event)
+                        session.commit()
+            with app.extensions["chatlens.sessions"]() as session:
+                staged = sorted(
+                    (row.event, json.loads(row.body)["data"]["id"])
+                    for row in session.scalars(select(WebhookDelivery))
+                )
+            assert staged == [("job.failed", failed["id"]), ("job.succeeded", done["id"])]
+            drain(app, lambda: len(receiver.answered()) == 2)
+            bodies = {r.headers["Chatlens-Event"]: json.loads(r.body) for r in receiver.received}
+        succeeded, lost = bodies["job.succeeded"]["data"], bodies["job.failed"]["data"]
+        assert (succeeded["kind"], succeeded["status"], succeeded["version"]) == (
+            "topics",
+            "succeeded",
+            2,
+        )
+        assert succeeded["stats"] == {"k": 2}
+        assert (lost["kind"], lost["status"]) == ("topics", "failed")
+        assert lost["error"] == {"code": "too_few_messages", "message": "only 3 messages"}

@@ -132,6 +132,10 @@ def apply_event(session: Session, event: schemas.Message) -> None:
     elif isinstance(event, topic_messages.TopicsComputed):  # a topics job: nothing new is indexed
         job.status, job.version, job.stats = "succeeded", event.version, event.stats
         job_entered(session, job, "succeeded")
+        job.updated_at = utcnow()
+        # Announced like an upload's end (a failed one goes through JobFailed above); no
+        # version.created: the collection's version does not move.
+        webhooks.enqueue(session, job.collection_id, "job.succeeded", job_view(job))
     elif isinstance(event, schemas.IndexUpdated):
         job.status, job.version, job.stage = "succeeded", event.version, "indexing"
         job_entered(session, job, "succeeded")
