@@ -45,8 +45,8 @@ from chatlens.index.storage.segment import SegmentCache  # noqa: E402
 from chatlens.shared import compute  # noqa: E402
 from chatlens.shared.handling import Delivery  # noqa: E402
 from chatlens.shared.model_files import embedding_model_dir  # noqa: E402
-from chatlens.shared.schemas import ChatMessage  # noqa: E402
-from chatlens.shared.topic_messages import (  # noqa: E402
+from chatlens.shared.schemas import (  # noqa: E402
+    ChatMessage,  # noqa: E402
     TopicsComputed,
     TopicsLookup,
     TopicsParams,

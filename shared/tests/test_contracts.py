@@ -6,7 +6,7 @@ from typing import ClassVar
 
 import pytest
 
-from chatlens.shared import queues, schemas, topic_messages, topology
+from chatlens.shared import queues, schemas, topology
 
 
 def _all_subclasses(cls):
@@ -16,12 +16,10 @@ def _all_subclasses(cls):
 
 
 def test_every_message_class_registers_itself():
-    # The topics job's types live in a module of their own (``topic_messages``).
-    modules = (schemas.__name__, topic_messages.__name__)
     declared = {
         cls.type: cls
         for cls in _all_subclasses(schemas.Message)
-        if "type" in vars(cls) and cls.__module__ in modules
+        if "type" in vars(cls) and cls.__module__ == schemas.__name__
     }
     assert declared == schemas.MESSAGE_TYPES
 

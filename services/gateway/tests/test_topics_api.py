@@ -15,7 +15,7 @@ from sqlalchemy import select
 from chatlens.gateway.db import Job, OutboxMessage
 from chatlens.gateway.jobs import apply_event
 from chatlens.gateway.webhooks.tables import WebhookDelivery
-from chatlens.shared import schemas, topic_messages
+from chatlens.shared import schemas
 from chatlens.shared.bus import PermanentError
 
 from .test_search import FakeServices, create_collection, set_version
@@ -75,12 +75,12 @@ class Index:
         self.computed: set[int] = set()
 
     def __call__(self, request):
-        if not isinstance(request, topic_messages.TopicsLookup):
+        if not isinstance(request, schemas.TopicsLookup):
             raise PermanentError("unexpected")
         if request.version not in (None, 2):
             raise PermanentError("no such version", code="version_not_found")
         done = request.params.k_max in self.computed
-        return topic_messages.TopicsFound(version=2, result=RESULT if done else None)
+        return schemas.TopicsFound(version=2, result=RESULT if done else None)
 
 
 @pytest.fixture
@@ -105,12 +105,10 @@ def topics_jobs(app) -> list[Job]:
         return list(session.scalars(select(Job).where(Job.kind == "topics")))
 
 
-def requested(app) -> list[topic_messages.TopicsRequested]:
+def requested(app) -> list[schemas.TopicsRequested]:
     with app.extensions["chatlens.sessions"]() as session:
         rows = session.scalars(
-            select(OutboxMessage).where(
-                OutboxMessage.message_type == topic_messages.TopicsRequested.type
-            )
+            select(OutboxMessage).where(OutboxMessage.message_type == schemas.TopicsRequested.type)
         )
         return [schemas.decode(row.message_type, row.body.encode("utf-8")) for row in rows]
 
@@ -136,7 +134,7 @@ def test_starting_records_a_job_and_its_request_then_the_events_finish_it(app, c
     assert (asked.job_id, asked.collection_id, asked.version) == (job["id"], collection_id, 2)
     assert asked.params.k_max == 3 and asked.params.map_points == 100
     assert asked.filters.sender == ["Marta"] and asked.timezone == "Europe/Lisbon"
-    [lookup] = fake.of(topic_messages.TopicsLookup)
+    [lookup] = fake.of(schemas.TopicsLookup)
     assert lookup.version is None and lookup.params == asked.params
 
     # The same request while it runs joins that job: no second computation.
@@ -157,7 +155,7 @@ def test_starting_records_a_job_and_its_request_then_the_events_finish_it(app, c
     with app.extensions["chatlens.sessions"]() as session:
         apply_event(
             session,
-            topic_messages.TopicsProgressed(job_id=job["id"], stage="clustering", done=1, total=3),
+            schemas.TopicsProgressed(job_id=job["id"], stage="clustering", done=1, total=3),
         )
         session.commit()
     progress = client.get(f"/api/v1/jobs/{job['id']}", headers=headers).json
@@ -166,7 +164,7 @@ def test_starting_records_a_job_and_its_request_then_the_events_finish_it(app, c
     with app.extensions["chatlens.sessions"]() as session:
         apply_event(
             session,
-            topic_messages.TopicsComputed(
+            schemas.TopicsComputed(
                 job_id=job["id"], collection_id=collection_id, version=2, stats={"k": 2}
             ),
         )
@@ -191,7 +189,7 @@ def test_a_cached_result_is_answered_at_once_and_read_back_with_get(app, client,
     assert topics_jobs(app) == [] and requested(app) == []
     read = client.get(url + "&version=2", headers=headers)
     assert read.status_code == 200 and read.json["topics"][1]["label"] == "deploy"
-    assert fake.of(topic_messages.TopicsLookup)[-1].version == 2
+    assert fake.of(schemas.TopicsLookup)[-1].version == 2
 
 
 @pytest.mark.parametrize(
@@ -232,7 +230,7 @@ def test_the_result_query_refuses_the_same_bad_input(client, collection):
             f"/api/v1/collections/{collection_id}/analytics/topics?{query}", headers=headers
         )
         assert (response.status_code, response.json["error"]["code"]) == (400, code)
-    assert fake.of(topic_messages.TopicsLookup) == []
+    assert fake.of(schemas.TopicsLookup) == []
 
 
 def test_another_orgs_collection_is_not_found_and_an_empty_one_is_a_conflict(
@@ -269,7 +267,7 @@ class TestWebhooks:
             done = start(client, headers, collection_id, k_min=2, k_max=3).json["job"]
             failed = start(client, headers, collection_id, k_min=2, k_max=4).json["job"]
             for event in (
-                topic_messages.TopicsComputed(
+                schemas.TopicsComputed(
                     job_id=done["id"], collection_id=collection_id, version=2, stats={"k": 2}
                 ),
                 schemas.JobFailed(

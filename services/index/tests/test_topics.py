@@ -18,8 +18,8 @@ from chatlens.index.storage.segment import SegmentCache
 from chatlens.shared import compute as dask_compute
 from chatlens.shared.bus import PermanentError
 from chatlens.shared.handling import Delivery
-from chatlens.shared.schemas import JobFailed
-from chatlens.shared.topic_messages import (
+from chatlens.shared.schemas import (
+    JobFailed,
     TopicsComputed,
     TopicsLookup,
     TopicsParams,

@@ -21,11 +21,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from typing import Any
 
-from chatlens.shared import (
-    queues,
-    schemas,
-    topic_messages,  # noqa: F401  (registers its types, bound below)
-)
+from chatlens.shared import queues, schemas
 
 EXCHANGE = "chatlens"
 DEAD_LETTER_EXCHANGE = "chatlens.dlx"

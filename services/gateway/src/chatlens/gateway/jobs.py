@@ -14,11 +14,11 @@ from chatlens.gateway.application.errors import NotFound
 from chatlens.gateway.db import Base, Collection, Job, OutboxMessage, utcnow
 from chatlens.gateway.metrics import job_entered
 from chatlens.gateway.webhooks import outbox as webhooks
-from chatlens.shared import logs, schemas, topic_messages
+from chatlens.shared import logs, schemas
 
 TERMINAL = ("succeeded", "failed")
 # An ingest's stages, then a topics job's: progress never moves back along this order.
-STAGES = ("parsing", "embedding", "indexing", *topic_messages.TOPICS_STAGES)
+STAGES = ("parsing", "embedding", "indexing", *schemas.TOPICS_STAGES)
 
 
 Owned = TypeVar("Owned", bound=Base)
@@ -109,7 +109,7 @@ def apply_event(session: Session, event: schemas.Message) -> None:
     job = session.get(Job, getattr(event, "job_id", None) or "")
     if job is None or job.status in TERMINAL:
         return
-    if isinstance(event, schemas.JobProgressed | topic_messages.TopicsProgressed):
+    if isinstance(event, schemas.JobProgressed | schemas.TopicsProgressed):
         current = STAGES.index(job.stage) if job.stage in STAGES else -1
         incoming = STAGES.index(event.stage)
         if incoming < current or (incoming == current and event.done < job.done):
@@ -129,7 +129,7 @@ def apply_event(session: Session, event: schemas.Message) -> None:
         )
         job.updated_at = utcnow()
         webhooks.enqueue(session, job.collection_id, "job.failed", job_view(job))
-    elif isinstance(event, topic_messages.TopicsComputed):  # a topics job: nothing new is indexed
+    elif isinstance(event, schemas.TopicsComputed):  # a topics job: nothing new is indexed
         job.status, job.version, job.stats = "succeeded", event.version, event.stats
         job_entered(session, job, "succeeded")
         job.updated_at = utcnow()

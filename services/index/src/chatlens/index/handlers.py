@@ -38,11 +38,12 @@ from chatlens.shared.schemas import (
     TagCreateRequested,
     TagDeleteRequested,
     TagsListRequested,
+    TopicsLookup,
+    TopicsRequested,
     VersionRestoreRequested,
     VersionsCompareRequested,
     VersionsListRequested,
 )
-from chatlens.shared.topic_messages import TopicsLookup, TopicsRequested
 
 
 class IngestRoutes(Routes):

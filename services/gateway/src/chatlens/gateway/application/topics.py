@@ -24,7 +24,7 @@ from chatlens.gateway.application.ports import Backends, Caller
 from chatlens.gateway.application.versions import indexed_version, resolve_version
 from chatlens.gateway.db import Job
 from chatlens.gateway.metrics import job_entered
-from chatlens.shared import schemas, topic_messages
+from chatlens.shared import schemas
 
 KIND = "topics"
 
@@ -45,9 +45,9 @@ def params_of(
     min_words: int = 3,
     map_points: int = 5000,
     bucket: str = "month",
-) -> topic_messages.TopicsParams:
+) -> schemas.TopicsParams:
     """The parameters, each out-of-range value refused with its own code (400)."""
-    low, high = topic_messages.TOPICS_K_LIMITS
+    low, high = schemas.TOPICS_K_LIMITS
     if not low <= k_min <= k_max <= high:
         raise BadRequest(
             "invalid_k_range",
@@ -56,14 +56,14 @@ def params_of(
         )
     if k is not None and not k_min <= k <= k_max:
         raise BadRequest("k_out_of_range", f"k {k} is outside {k_min}..{k_max}")
-    if not 0 <= map_points <= topic_messages.TOPICS_MAP_LIMIT:
+    if not 0 <= map_points <= schemas.TOPICS_MAP_LIMIT:
         raise BadRequest(
             "map_points_out_of_range",
-            f"map_points {map_points} is outside 0..{topic_messages.TOPICS_MAP_LIMIT}",
+            f"map_points {map_points} is outside 0..{schemas.TOPICS_MAP_LIMIT}",
         )
     if not 1 <= min_words <= 50:
         raise BadRequest("min_words_out_of_range", f"min_words {min_words} is outside 1..50")
-    return topic_messages.TopicsParams(
+    return schemas.TopicsParams(
         k=k, k_min=k_min, k_max=k_max, min_words=min_words, map_points=map_points, bucket=bucket
     )
 
@@ -73,14 +73,14 @@ def _lookup(
     caller: Caller,
     collection_id: str,
     query: ReportQuery,
-    params: topic_messages.TopicsParams,
-) -> tuple[topic_messages.TopicsFound, schemas.SearchFilters]:
+    params: schemas.TopicsParams,
+) -> tuple[schemas.TopicsFound, schemas.SearchFilters]:
     filters = filters_of(query, zone_of(query.timezone))
     if indexed_version(backends, caller, collection_id) == 0:
         raise Conflict("collection_empty", "nothing has been indexed in this collection")
     version = resolve_version(backends, caller, collection_id, query.version)
     found = backends.rpc.call(
-        topic_messages.TopicsLookup(
+        schemas.TopicsLookup(
             org_id=caller.org_id,
             collection_id=collection_id,
             version=version,
@@ -88,12 +88,12 @@ def _lookup(
             timezone=query.timezone,
             params=params,
         ),
-        topic_messages.TopicsFound,
+        schemas.TopicsFound,
     )
     return found, filters
 
 
-def _answer(found: topic_messages.TopicsFound, query: ReportQuery) -> dict[str, Any]:
+def _answer(found: schemas.TopicsFound, query: ReportQuery) -> dict[str, Any]:
     assert found.result is not None
     return {**found.result, "version": found.version, "timezone": query.timezone}
 
@@ -103,7 +103,7 @@ def result(
     caller: Caller,
     collection_id: str,
     query: ReportQuery,
-    params: topic_messages.TopicsParams,
+    params: schemas.TopicsParams,
 ) -> dict[str, Any]:
     """The computed topics; ``topics_not_computed`` (404) until a job computed them."""
     found, _ = _lookup(backends, caller, collection_id, query, params)
@@ -121,7 +121,7 @@ def start(
     caller: Caller,
     collection_id: str,
     query: ReportQuery,
-    params: topic_messages.TopicsParams,
+    params: schemas.TopicsParams,
 ) -> Started:
     found, filters = _lookup(backends, caller, collection_id, query, params)
     if found.result is not None:
@@ -165,7 +165,7 @@ def start(
         job_entered(session, job, "queued")
         jobs.add_to_outbox(
             session,
-            topic_messages.TopicsRequested(
+            schemas.TopicsRequested(
                 job_id=job.id,
                 org_id=caller.org_id,
                 collection_id=collection.id,

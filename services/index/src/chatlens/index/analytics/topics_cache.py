@@ -21,8 +21,7 @@ from pathlib import Path
 from chatlens.index.storage import atomic
 from chatlens.index.storage.collection import Collection
 from chatlens.index.storage.manifest import Manifest
-from chatlens.shared.schemas import SearchFilters
-from chatlens.shared.topic_messages import TopicsParams
+from chatlens.shared.schemas import SearchFilters, TopicsParams
 
 # Bumped when the result's shape changes: older files are then simply not found.
 LAYOUT = 1

@@ -32,8 +32,10 @@ from chatlens.index.tombstones import Tombstones, both
 from chatlens.shared import compute as dask_compute
 from chatlens.shared.bus import PermanentError
 from chatlens.shared.handling import Delivery
-from chatlens.shared.schemas import JobFailed, Message, SearchFilters
-from chatlens.shared.topic_messages import (
+from chatlens.shared.schemas import (
+    JobFailed,
+    Message,
+    SearchFilters,
     TopicsComputed,
     TopicsFound,
     TopicsLookup,
