@@ -16,7 +16,7 @@ import { filtersFromParams, filtersToParams, type DashboardFilters } from "../li
 import { usePermissions } from "../services";
 
 const TABS = { activity: "Activity", interaction: "Interaction", language: "Language", calendar: "Calendar",
-  identities: "People across platforms", topics: "Topics", searches: "Searches" } as const;
+  identities: "People across platforms", topics: "Topics", queries: "Queries" } as const;
 type Tab = keyof typeof TABS;
 
 /**
@@ -31,7 +31,7 @@ export default function DashboardPage() {
   const filters = filtersFromParams(params);
   // What members typed is for those who may change the collection (the API refuses the rest).
   const searchLog = usePermissions().has("collections:write");
-  const tabs = (Object.keys(TABS) as Tab[]).filter((t) => t !== "searches" || searchLog);
+  const tabs = (Object.keys(TABS) as Tab[]).filter((t) => t !== "queries" || searchLog);
   const tab: Tab = tabs.find((t) => t === params.get("tab")) ?? "activity";
   // The sender box suggests the people of the collection as filtered by everything but senders.
   const everyone = usePeople(collectionId, { ...filters, sender: [] });
@@ -72,7 +72,7 @@ export default function DashboardPage() {
           <TopicsPanel collectionId={collectionId} filters={filters} />
         </Tabs.Panel>
         {searchLog && (
-          <Tabs.Panel value="searches" pt="md">
+          <Tabs.Panel value="queries" pt="md">
             <Stack><SearchAnalyticsCards collectionId={collectionId} filters={filters} /></Stack>
           </Tabs.Panel>
         )}

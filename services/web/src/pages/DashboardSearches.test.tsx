@@ -55,7 +55,7 @@ async function renderAt(url: string, perms: string[]) {
 describe("the dashboard's search analytics", () => {
   it("shows the volume per day, the top queries and those with no hits, for the dashboard's dates", async () => {
     const { api, router } = await renderAt(
-      "/collections/c1/dashboard?tab=searches&since=2026-11-01&until=2026-11-05&timezone=UTC",
+      "/collections/c1/dashboard?tab=queries&since=2026-11-01&until=2026-11-05&timezone=UTC",
       ["search:read", "collections:read", "collections:write"]);
     const volume = await screen.findByRole("region", { name: "Searches over time" });
     await vi.waitFor(() => expect(volume).toHaveTextContent("9 searches and questions from 2026-11-01 to 2026-11-04 (UTC days); 3 found nothing (33.3%)."));
@@ -83,9 +83,9 @@ describe("the dashboard's search analytics", () => {
   });
 
   it("is not offered to a viewer, and not asked for", async () => {
-    const { api } = await renderAt("/collections/c1/dashboard?tab=searches&timezone=UTC", ["search:read", "collections:read"]);
+    const { api } = await renderAt("/collections/c1/dashboard?tab=queries&timezone=UTC", ["search:read", "collections:read"]);
     expect(await screen.findByRole("tab", { name: "Activity", selected: true })).toBeInTheDocument();
-    expect(screen.queryByRole("tab", { name: "Searches" })).toBeNull();
+    expect(screen.queryByRole("tab", { name: "Queries" })).toBeNull();
     expect(api.asked).toEqual([]);
   });
 });
