@@ -51,6 +51,8 @@ def test_each_role_maps_to_its_named_permissions_in_one_table():
     assert viewer < analyst and {"uploads:create", "collections:write"} <= analyst
     assert "members:manage" not in analyst and "audit:read" not in analyst
     assert analyst < admin and {"members:manage", "audit:read"} <= admin
+    # Webhooks have their own permission, beside (not inside) the provider secrets' one.
+    assert "webhooks:manage" not in analyst and {"webhooks:manage", "secrets:manage"} <= admin
     assert permissions.permissions_for("owner") == admin == permissions.ALL
     assert permissions.permissions_for("superuser") == frozenset()
 

@@ -26,7 +26,7 @@ ROLE_PERMS = {
     "viewer": VIEWER_PERMS,
     "analyst": ANALYST_PERMS,
     "admin": ANALYST_PERMS
-    + ["members:manage", "audit:read", "secrets:manage", "collections:purge"],
+    + ["members:manage", "audit:read", "secrets:manage", "webhooks:manage", "collections:purge"],
 }
 ROLE_PERMS["owner"] = ROLE_PERMS["admin"]
 INTERNAL_TOKEN = "test-internal-token"

@@ -137,6 +137,37 @@ def test_viewers_and_analysts_are_refused_and_another_org_finds_nothing(client, 
         assert client.get(path, headers=stranger).status_code == 404
 
 
+def test_webhooks_need_their_own_permission_not_the_provider_secrets_one(client, auth, receiver):
+    """``webhooks:manage``: a member whose token carries every other admin permission, provider
+    secrets' included, is refused on every webhook route; one that carries it alone is not."""
+    from .conftest import ROLE_PERMS
+
+    owner = auth()
+    collection = create_collection(client, owner)
+    hook = make_hook(client, owner, collection, receiver.url)
+    without = [p for p in ROLE_PERMS["admin"] if p != "webhooks:manage"]
+    assert "secrets:manage" in without
+    member = auth(role="admin", perms=without)
+    body = {"url": receiver.url, "events": ["job.failed"]}
+    routes = [
+        ("post", hooks_url(collection)),
+        ("get", hooks_url(collection)),
+        ("get", hooks_url(collection, hook["id"])),
+        ("patch", hooks_url(collection, hook["id"])),
+        ("delete", hooks_url(collection, hook["id"])),
+        ("post", hooks_url(collection, hook["id"], "rotate-secret")),
+        ("post", hooks_url(collection, hook["id"], "ping")),
+        ("get", hooks_url(collection, hook["id"], "deliveries")),
+    ]
+    for method, path in routes:
+        refused = getattr(client, method)(path, headers=member, json=body)
+        assert refused.status_code == 403, (method, path)
+        assert refused.json["error"]["code"] == "forbidden"
+    only = auth(role="viewer", perms=["collections:read", "webhooks:manage"])
+    assert client.get(hooks_url(collection), headers=only).status_code == 200
+    assert client.post(hooks_url(collection, hook["id"], "ping"), headers=only).status_code == 202
+
+
 def test_bad_input_is_a_clear_4xx_and_changes_nothing(app, client, auth, receiver):
     headers = auth()
     collection = create_collection(client, headers)

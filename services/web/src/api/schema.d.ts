@@ -1985,7 +1985,7 @@ export interface components {
             /** Revoked */
             revoked: boolean;
             /** Scopes */
-            scopes: ("answers:create" | "audit:read" | "collections:purge" | "collections:read" | "collections:write" | "keys:manage" | "members:manage" | "members:read" | "search:read" | "secrets:manage" | "uploads:create")[];
+            scopes: ("answers:create" | "audit:read" | "collections:purge" | "collections:read" | "collections:write" | "keys:manage" | "members:manage" | "members:read" | "search:read" | "secrets:manage" | "uploads:create" | "webhooks:manage")[];
             /** User Id */
             user_id: string;
         };
@@ -2030,7 +2030,7 @@ export interface components {
             /** Revoked */
             revoked: boolean;
             /** Scopes */
-            scopes: ("answers:create" | "audit:read" | "collections:purge" | "collections:read" | "collections:write" | "keys:manage" | "members:manage" | "members:read" | "search:read" | "secrets:manage" | "uploads:create")[];
+            scopes: ("answers:create" | "audit:read" | "collections:purge" | "collections:read" | "collections:write" | "keys:manage" | "members:manage" | "members:read" | "search:read" | "secrets:manage" | "uploads:create" | "webhooks:manage")[];
             /** User Id */
             user_id: string;
         };
@@ -2058,7 +2058,7 @@ export interface components {
             /** Name */
             name: string;
             /** Scopes */
-            scopes: ("answers:create" | "audit:read" | "collections:purge" | "collections:read" | "collections:write" | "keys:manage" | "members:manage" | "members:read" | "search:read" | "secrets:manage" | "uploads:create")[];
+            scopes: ("answers:create" | "audit:read" | "collections:purge" | "collections:read" | "collections:write" | "keys:manage" | "members:manage" | "members:read" | "search:read" | "secrets:manage" | "uploads:create" | "webhooks:manage")[];
         };
         /** AuditEvent */
         AuthAuditEvent: {

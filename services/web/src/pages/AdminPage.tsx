@@ -25,7 +25,7 @@ export default function AdminPage() {
         {(perms.has("secrets:manage") || perms.has("audit:read")) && (
           <Anchor component={Link} to="/organisation/models">Models: endpoints, defaults, usage</Anchor>
         )}
-        {perms.has("secrets:manage") && (
+        {perms.has("webhooks:manage") && (
           <Anchor component={Link} to="/organisation/webhooks">Webhooks</Anchor>
         )}
         {me.data?.platform_admin && <Anchor component={Link} to="/admin/models">Platform models</Anchor>}

@@ -6,7 +6,7 @@ import { fakeSession, fakeToken, renderWithServices } from "../test/render";
 import AdminPage from "./AdminPage";
 import WebhooksPage from "./WebhooksPage";
 
-const OWNER_PERMS = ["collections:read", "collections:write", "members:read", "members:manage", "secrets:manage", "audit:read"];
+const OWNER_PERMS = ["collections:read", "collections:write", "members:read", "members:manage", "secrets:manage", "webhooks:manage", "audit:read"];
 const ANALYST_PERMS = ["collections:read", "collections:write", "uploads:create", "members:read"];
 const AT = "2026-12-01T10:00:00Z";
 const BASE = "/api/v1/collections/c2/webhooks";
@@ -110,7 +110,7 @@ describe("WebhooksPage", () => {
     await user.click(screen.getByRole("button", { name: "Add webhook" }));
     await user.click(await screen.findByRole("button", { name: "I have saved it" }));
 
-    await user.click(screen.getByRole("button", { name: "Rotate the secret of https://hooks.example.com/in" }));
+    await user.click(screen.getByRole("button", { name: "Rotate secret of https://hooks.example.com/in" }));
     const rotateDialog = await screen.findByRole("dialog");
     expect(rotateDialog).toHaveTextContent("retries included");
     expect(calls.filter((c) => c.includes("rotate-secret"))).toEqual([]);
@@ -173,5 +173,12 @@ describe("WebhooksPage", () => {
     await renderPage(<AdminPage />, ANALYST_PERMS, "/organisation", "analyst");
     await screen.findByTestId("my-role");
     expect(screen.queryByRole("link", { name: "Webhooks" })).toBeNull();
+  });
+
+  it("needs webhooks:manage itself: managing provider secrets is not enough", async () => {
+    const perms = OWNER_PERMS.filter((p) => p !== "webhooks:manage");
+    const { calls } = await renderPage(<WebhooksPage />, perms, "/organisation/webhooks", "admin");
+    expect(await screen.findByRole("status")).toHaveTextContent("Only the organisation's owners and admins manage webhooks.");
+    expect(calls.filter((c) => c.includes("webhooks"))).toEqual([]);
   });
 });

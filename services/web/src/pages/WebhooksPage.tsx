@@ -8,11 +8,12 @@ import { useApi, usePermissions } from "../services";
 
 /**
  * The organisation's webhooks, a collection at a time (a webhook belongs to a collection; the
- * one shown is in the URL). Owners and admins only: what a role may not do is not offered.
+ * one shown is in the URL). `webhooks:manage` (owners and admins) only: what a role may not do is
+ * not offered.
  */
 export default function WebhooksPage() {
   const api = useApi();
-  const manage = usePermissions().has("secrets:manage");
+  const manage = usePermissions().has("webhooks:manage");
   const [params, setParams] = useSearchParams();
   const collections = useQuery({
     queryKey: ["collections"],

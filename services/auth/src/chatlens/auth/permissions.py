@@ -19,12 +19,15 @@ MEMBERS_MANAGE = "members:manage"
 AUDIT_READ = "audit:read"
 KEYS_MANAGE = "keys:manage"
 SECRETS_MANAGE = "secrets:manage"
+# A collection's webhooks send its events out, signed with a secret: their own permission, so
+# that an API key can manage webhooks without the org's provider secrets, and the reverse.
+WEBHOOKS_MANAGE = "webhooks:manage"
 # Removing messages from a collection's whole history (a purge): irreversible, so admins only.
 COLLECTIONS_PURGE = "collections:purge"
 
 _VIEWER = frozenset({COLLECTIONS_READ, SEARCH_READ, ANSWERS_CREATE, MEMBERS_READ, KEYS_MANAGE})
 _ANALYST = _VIEWER | {COLLECTIONS_WRITE, UPLOADS_CREATE}
-_ADMIN = _ANALYST | {MEMBERS_MANAGE, AUDIT_READ, SECRETS_MANAGE, COLLECTIONS_PURGE}
+_ADMIN = _ANALYST | {MEMBERS_MANAGE, AUDIT_READ, SECRETS_MANAGE, WEBHOOKS_MANAGE, COLLECTIONS_PURGE}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.OWNER.value: _ADMIN,

@@ -37,6 +37,7 @@ UPLOADS_CREATE = "uploads:create"
 SEARCH_READ = "search:read"
 ANSWERS_CREATE = "answers:create"
 COLLECTIONS_PURGE = "collections:purge"
+WEBHOOKS_MANAGE = "webhooks:manage"
 
 log = logging.getLogger(__name__)
 # A Flask view: whatever it returns, Flask turns into a response.

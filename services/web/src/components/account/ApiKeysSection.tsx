@@ -27,6 +27,7 @@ const SCOPES: { value: Scope; label: string }[] = [
   { value: "members:manage", label: "Manage members" },
   { value: "keys:manage", label: "Manage API keys" },
   { value: "secrets:manage", label: "Manage provider secrets" },
+  { value: "webhooks:manage", label: "Manage webhooks" },
   { value: "audit:read", label: "Read the audit log" },
 ];
 

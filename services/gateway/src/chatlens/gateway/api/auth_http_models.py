@@ -27,6 +27,7 @@ Permission = Literal[
     "search:read",
     "secrets:manage",
     "uploads:create",
+    "webhooks:manage",
 ]
 PASSWORD_MIN, PASSWORD_MAX, TOKEN_MAX, CODE_MAX, ID_MAX = 12, 1024, 512, 32, 64
 EMAIL: dict[str, Any] = {"format": "email"}

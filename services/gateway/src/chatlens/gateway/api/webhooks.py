@@ -1,5 +1,5 @@
-"""A collection's webhooks (issue 14); owners and admins only (``secrets:manage``): a webhook
-sends the collection's events out, signed with a secret.
+"""A collection's webhooks (issue 14); ``webhooks:manage`` (owners and admins; an API key given
+that scope): a webhook sends the collection's events out, signed with a secret.
 
     POST   /api/v1/collections/{id}/webhooks                      201, the secret shown once
     GET    /api/v1/collections/{id}/webhooks                      the collection's webhooks
@@ -30,11 +30,12 @@ from chatlens.gateway.api import webhook_http_models as wh
 from chatlens.gateway.api.docs import spec
 from chatlens.gateway.api.http_models import refusals
 from chatlens.gateway.application import webhooks
-from chatlens.gateway.security import requires
+from chatlens.gateway.security import WEBHOOKS_MANAGE, requires
 from chatlens.shared.web import ApiError, json_body
 
 bp = Blueprint("webhooks", __name__, url_prefix="/api/v1/collections/<collection_id>/webhooks")
-MANAGE = "secrets:manage"  # owners and admins: a webhook carries a secret and sends data out
+# Its own permission (auth's role table: owners and admins), not the provider secrets' one.
+MANAGE = WEBHOOKS_MANAGE
 TAGS = ["webhooks"]
 
 
