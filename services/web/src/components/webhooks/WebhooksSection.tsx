@@ -137,7 +137,7 @@ export function WebhooksSection({ collectionId, collectionName }: { collectionId
                         onClick={() => setSelected(selected === hook.id ? null : hook.id)}>Deliveries</Button>
                       <Button size="compact-xs" variant="default" aria-label={`Ping ${hook.url}`}
                         loading={ping.isPending && ping.variables === hook.id} onClick={() => ping.mutate(hook.id)}>Ping</Button>
-                      <Button size="compact-xs" variant="default" aria-label={`Rotate the secret of ${hook.url}`}
+                      <Button size="compact-xs" variant="default" aria-label={`Rotate secret of ${hook.url}`}
                         onClick={() => setRotating(hook)}>Rotate secret</Button>
                       <Button size="compact-xs" variant="outline" color="red" aria-label={`Delete the webhook to ${hook.url}`}
                         onClick={() => setDoomed(hook)}>Delete</Button>
