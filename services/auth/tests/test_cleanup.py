@@ -1,6 +1,7 @@
 """Clean-up of finished sessions (``python -m chatlens.auth cleanup``): whole refresh-token families
 go once expired or revoked long enough ago; a live session, even with spent tokens, stays and
-still works; OAuth states past their expiry go; batches; a ``keep`` that would let a revoked
+still works; OAuth states past their expiry go; password-reset tokens expired or spent long
+enough ago go, a live one stays and still works; batches; a ``keep`` that would let a revoked
 session's access tokens back in is refused."""
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from chatlens.auth import cleanup
-from chatlens.auth.tables import OAuthState, RefreshToken
+from chatlens.auth import cleanup, password_resets
+from chatlens.auth.tables import OAuthState, PasswordReset, RefreshToken
 
 KEEP = timedelta(days=7)
 ACCESS_TTL = timedelta(minutes=15)
@@ -99,6 +100,47 @@ def test_expired_oauth_states_go(runtime):
         assert session.scalars(select(OAuthState.state_hash)).all() == ["new" * 8]
 
 
+def test_reset_tokens_expired_or_spent_long_ago_go_and_a_live_one_still_works(api, runtime):
+    user_id = api.me(api.signed_in("reset@example.com")["access_token"]).json["id"]
+    now = datetime.now(UTC)
+    long_ago, lately = now - KEEP - timedelta(days=1), now - timedelta(hours=1)
+    tokens = {}
+    with runtime.sessions.begin() as session:
+        for name in ("expired", "spent", "superseded", "expired_lately", "spent_lately", "live"):
+            tokens[name] = password_resets.issue(session, user_id, timedelta(minutes=30))
+            session.flush()
+    # issue() voids the older tokens (used_at): set every row's fate by hand.
+    fates = {
+        "expired": {"expires_at": long_ago, "used_at": None},
+        "spent": {"used_at": long_ago},
+        "superseded": {"used_at": long_ago - timedelta(days=3)},
+        "expired_lately": {"expires_at": lately, "used_at": None},
+        "spent_lately": {"used_at": lately},
+        "live": {"expires_at": now + timedelta(minutes=30), "used_at": None},
+    }
+    with runtime.sessions.begin() as session:
+        for name, values in fates.items():
+            session.execute(
+                update(PasswordReset)
+                .where(PasswordReset.token_hash == _hash(tokens[name]))
+                .values(**values)
+            )
+
+    report = cleanup.clean(runtime.sessions, keep=KEEP, access_ttl=ACCESS_TTL, batch=2)
+
+    assert report.password_resets == 3
+    with runtime.sessions() as session:
+        left = set(session.scalars(select(PasswordReset.token_hash)))
+    assert left == {_hash(tokens[n]) for n in ("expired_lately", "spent_lately", "live")}
+    confirmed = api.client.post(
+        "/api/v1/auth/password-reset/confirm",
+        json={"token": tokens["live"], "new_password": "a fresh, long passphrase 4 reset"},
+    )
+    assert confirmed.status_code == 204, confirmed.json
+    again = cleanup.clean(runtime.sessions, keep=KEEP, access_ttl=ACCESS_TTL)
+    assert again.password_resets == 0  # the one just spent is kept for ``keep``
+
+
 def test_a_keep_shorter_than_an_access_tokens_life_is_refused(runtime):
     with pytest.raises(ValueError, match="access token"):
         cleanup.clean(runtime.sessions, keep=timedelta(minutes=5), access_ttl=ACCESS_TTL)
@@ -115,7 +157,12 @@ def test_the_command_prints_what_it_removed(database_url, tmp_path):
         [*run, "cleanup", "--keep-days", "3"], env=env, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == {"sessions": 0, "refresh_tokens": 0, "oauth_states": 0}
+    assert json.loads(done.stdout) == {
+        "sessions": 0,
+        "refresh_tokens": 0,
+        "oauth_states": 0,
+        "password_resets": 0,
+    }
     refused = subprocess.run(
         [*run, "cleanup", "--keep-days", "0.001"],
         env=env,

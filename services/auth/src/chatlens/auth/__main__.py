@@ -1,5 +1,6 @@
 """``python -m chatlens.auth`` serves the API with gunicorn; ``... migrate`` only migrates;
-``... cleanup`` removes finished sessions (:mod:`chatlens.auth.cleanup`)."""
+``... cleanup`` removes finished sessions, OAuth states and spent or expired reset tokens
+(:mod:`chatlens.auth.cleanup`)."""
 
 from __future__ import annotations
 
@@ -24,13 +25,15 @@ def main(argv: list[str] | None = None) -> None:
     migrate_cmd = commands.add_parser("migrate", help="upgrade the database schema and exit")
     migrate_cmd.add_argument("revision", nargs="?", default="head")
     cleanup_cmd = commands.add_parser(
-        "cleanup", help="remove finished sessions and OAuth states, then exit (a CronJob)"
+        "cleanup",
+        help="remove finished sessions, OAuth states and spent or expired password-reset "
+        "tokens, then exit (a CronJob)",
     )
     cleanup_cmd.add_argument(
         "--keep-days",
         type=float,
         default=7.0,
-        help="keep ended sessions this long (default 7 days)",
+        help="keep ended sessions and spent or expired reset tokens this long (default 7 days)",
     )
     cleanup_cmd.add_argument("--batch", type=int, default=500, help="rows per transaction")
     commands.add_parser("admin", help="admin commands (see: admin --help)", add_help=False)
