@@ -220,7 +220,7 @@ def test_an_overview_carries_the_filters_version_and_zone_to_the_index(client, c
         client,
         headers,
         collection_id,
-        "overview?sender=Marta&sender=Sam&platform=whatsapp&kind=text"
+        "overview?sender=Marta&sender=Sam&platform=whatsapp&kind=text&language=pt&language=EN"
         "&since=2025-02-01&until=2025-03-01T00:00:00Z&timezone=Europe/Lisbon"
         "&version=2",
     )
@@ -229,7 +229,7 @@ def test_an_overview_carries_the_filters_version_and_zone_to_the_index(client, c
     [asked] = fake.of(schemas.AnalyticsRequested)
     assert (asked.report, asked.version, asked.timezone) == ("overview", 2, "Europe/Lisbon")
     assert asked.filters.sender == ["Marta", "Sam"] and asked.filters.platform == ["whatsapp"]
-    assert asked.filters.kind == ["text"]
+    assert asked.filters.kind == ["text"] and asked.filters.language == ["pt", "EN"]
     # A date without an offset is midnight in the report's zone (Lisbon: UTC+0 in February).
     assert asked.filters.since == datetime(2025, 2, 1, tzinfo=UTC)
     assert asked.filters.until == datetime(2025, 3, 1, tzinfo=UTC)
@@ -275,6 +275,9 @@ def test_a_local_date_is_midnight_in_the_requested_zone(client, collection):
         ("overview?since=2025-03-01&until=2025-02-01", 422, "invalid_date_range"),
         ("overview?since=yesterdayish", 422, "invalid_date"),
         ("overview?kind=sticker", 422, "validation_error"),
+        ("overview?language=portuguese", 422, "validation_error"),
+        ("people?language=pt&language=p1", 422, "validation_error"),
+        ("language?language=" + "&language=".join(["pt"] * 21), 422, "validation_error"),
         ("overview?version=7", 404, "version_not_found"),
         ("overview?timezone=UTC&timezone=Europe/Lisbon", 422, "validation_error"),
         ("activity?bucket=year", 422, "validation_error"),
@@ -476,7 +479,7 @@ def test_a_heatmap_cell_drills_down_to_its_messages_in_the_zone(client, collecti
         headers,
         collection_id,
         "messages?sender=Marta&hour=9&hour=23&weekday=5&timezone=Europe/Lisbon"
-        "&since=2025-02-01&limit=50",
+        "&since=2025-02-01&limit=50&language=pt",
     )
     assert response.status_code == 200, response.json
     body = response.json
@@ -495,6 +498,7 @@ def test_a_heatmap_cell_drills_down_to_its_messages_in_the_zone(client, collecti
     assert (asked.filters.hours, asked.filters.weekdays) == ([9, 23], [5])
     assert asked.filters.timezone == "Europe/Lisbon" and asked.filters.sender == ["Marta"]
     assert asked.limit == 50 and asked.version is None  # the latest
+    assert asked.filters.language == ["pt"]
     # What the reports count: no system or service events.
     assert asked.filters.kind == ["text", "media", "deleted", "call", "poll"]
 

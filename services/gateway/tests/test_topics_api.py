@@ -123,6 +123,7 @@ def test_starting_records_a_job_and_its_request_then_the_events_finish_it(app, c
         k_max=3,
         map_points=100,
         sender=["Marta"],
+        language=["pt"],
         since="2025-02-01",
         timezone="Europe/Lisbon",
     )
@@ -134,6 +135,7 @@ def test_starting_records_a_job_and_its_request_then_the_events_finish_it(app, c
     assert (asked.job_id, asked.collection_id, asked.version) == (job["id"], collection_id, 2)
     assert asked.params.k_max == 3 and asked.params.map_points == 100
     assert asked.filters.sender == ["Marta"] and asked.timezone == "Europe/Lisbon"
+    assert asked.filters.language == ["pt"]
     [lookup] = fake.of(schemas.TopicsLookup)
     assert lookup.version is None and lookup.params == asked.params
 
@@ -146,6 +148,7 @@ def test_starting_records_a_job_and_its_request_then_the_events_finish_it(app, c
         k_max=3,
         map_points=100,
         sender=["Marta"],
+        language=["pt"],
         since="2025-02-01",
         timezone="Europe/Lisbon",
     )
@@ -204,6 +207,7 @@ def test_a_cached_result_is_answered_at_once_and_read_back_with_get(app, client,
         ({"map_points": -1}, 400, "map_points_out_of_range"),
         ({"min_words": 0}, 400, "min_words_out_of_range"),
         ({"k": "five"}, 422, "validation_error"),
+        ({"language": ["portuguese"]}, 422, "validation_error"),
         ({"bucket": "year"}, 422, "validation_error"),
         ({"colour": "red"}, 422, "validation_error"),
         ({"timezone": "Mars/Olympus"}, 422, "invalid_timezone"),

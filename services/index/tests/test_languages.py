@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pyarrow.parquet as pq
+import pytest
+from pydantic import ValidationError
 
 from chatlens.index.analytics.service import Analytics
 from chatlens.index.manifests import ManifestReader
 from chatlens.index.storage import columns, languages
 from chatlens.index.storage.segment import SegmentCache
-from chatlens.shared.schemas import AnalyticsRequested, ChatMessage
+from chatlens.shared.schemas import AnalyticsRequested, ChatMessage, SearchFilters
 
 SAID = [
     "Booked the venue in Lisbon for the offsite next month",
@@ -74,3 +76,44 @@ def test_a_segment_of_layout_3_loads_with_no_languages(tmp_path):
     assert loaded["language"].null_count == len(messages)
     # Built from messages at load (a segment older than the file): no detection there.
     assert columns.table_of(messages)["language"].null_count == len(messages)
+
+
+def test_a_language_filter_keeps_the_texts_detected_in_those_languages(
+    layout, run_messages, job_of
+):
+    """Every report reads the filter like platform or sender: the same counts as the texts
+    whose detected language is asked for (any case); a text with none passes no language."""
+    messages = [message(n, text) for n, text in enumerate(SAID * 3)]
+    messages.append(message(99, "Ana joined the group chat today", kind="system"))
+    run_messages(job_of("j1", messages).all_messages())
+    analytics = Analytics(ManifestReader(layout), SegmentCache(8))
+
+    def ask(report: str, codes: list[str]) -> dict:
+        return analytics.answer(
+            AnalyticsRequested(
+                org_id="org1",
+                collection_id="coll1",
+                report=report,
+                filters=SearchFilters(language=codes),
+            )
+        ).result
+
+    detected = {m.message_id: languages.detect(m.text) for m in messages if m.kind == "text"}
+    for codes in (["pt"], ["PT", "de"], ["en", "de", "pt"], ["fr"]):
+        wanted = {code.lower() for code in codes}
+        kept = [i for i, code in detected.items() if code in wanted]
+        assert ask("overview", codes)["messages"] == len(kept), codes
+        assert {d["language"] for d in ask("language", codes)["detected"]} == (
+            wanted & set(detected.values())
+        )
+        people = ask("people", codes)["people"]
+        assert sum(p["messages"] for p in people) == len(kept)
+    assert ask("overview", ["pt"])["messages"] == 6 and ask("overview", ["fr"])["messages"] == 0
+
+
+def test_a_language_code_must_look_like_one():
+    with pytest.raises(ValidationError):
+        SearchFilters(language=["portuguese"])
+    with pytest.raises(ValidationError):
+        SearchFilters(language=["p'"])
+    assert SearchFilters(language=["PT"]).empty is False

@@ -1702,6 +1702,12 @@ export interface components {
              */
             kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
             /**
+             * Language
+             * @description the language detected in a text at ingest, ISO 639-1 (may repeat: `?language=pt&language=en`); a text with none detected passes no language
+             * @default []
+             */
+            language?: string[];
+            /**
              * Platform
              * @default []
              */
@@ -1766,6 +1772,12 @@ export interface components {
              * @default []
              */
             kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+            /**
+             * Language
+             * @description the language detected in a text at ingest, ISO 639-1 (may repeat: `?language=pt&language=en`); a text with none detected passes no language
+             * @default []
+             */
+            language?: string[];
             /**
              * Platform
              * @default []
@@ -2634,6 +2646,12 @@ export interface components {
              */
             kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
             /**
+             * Language
+             * @description the language detected in a text at ingest, ISO 639-1 (may repeat: `?language=pt&language=en`); a text with none detected passes no language
+             * @default []
+             */
+            language?: string[];
+            /**
              * Platform
              * @default []
              */
@@ -3069,6 +3087,12 @@ export interface components {
              */
             kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
             /**
+             * Language
+             * @description the language detected in a text at ingest, ISO 639-1 (may repeat: `?language=pt&language=en`); a text with none detected passes no language
+             * @default []
+             */
+            language?: string[];
+            /**
              * Platform
              * @default []
              */
@@ -3379,6 +3403,12 @@ export interface components {
              */
             kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
             /**
+             * Language
+             * @description the language detected in a text at ingest, ISO 639-1 (may repeat: `?language=pt&language=en`); a text with none detected passes no language
+             * @default []
+             */
+            language?: string[];
+            /**
              * Platform
              * @default []
              */
@@ -3516,6 +3546,12 @@ export interface components {
              */
             kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
             /**
+             * Language
+             * @description the language detected in a text at ingest, ISO 639-1 (may repeat: `?language=pt&language=en`); a text with none detected passes no language
+             * @default []
+             */
+            language?: string[];
+            /**
              * Limit
              * @description suggestions listed
              * @default 100
@@ -3649,6 +3685,12 @@ export interface components {
              * @default []
              */
             kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+            /**
+             * Language
+             * @description the language detected in a text at ingest, ISO 639-1 (may repeat: `?language=pt&language=en`); a text with none detected passes no language
+             * @default []
+             */
+            language?: string[];
             /**
              * Platform
              * @default []
@@ -3816,6 +3858,12 @@ export interface components {
              */
             kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
             /**
+             * Language
+             * @description the language detected in a text at ingest, ISO 639-1 (may repeat: `?language=pt&language=en`); a text with none detected passes no language
+             * @default []
+             */
+            language?: string[];
+            /**
              * Languages
              * @description ISO 639-1 codes whose stop words are left out (may repeat: `?languages=en&languages=pt`); en, pt, es, fr, de, it, nl when absent
              * @default []
@@ -3967,6 +4015,12 @@ export interface components {
              * @default []
              */
             kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+            /**
+             * Language
+             * @description the language detected in a text at ingest, ISO 639-1 (may repeat: `?language=pt&language=en`); a text with none detected passes no language
+             * @default []
+             */
+            language?: string[];
             /**
              * Limit
              * @description the first messages listed
@@ -4329,6 +4383,12 @@ export interface components {
              * @default []
              */
             kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+            /**
+             * Language
+             * @description the language detected in a text at ingest, ISO 639-1 (may repeat: `?language=pt&language=en`); a text with none detected passes no language
+             * @default []
+             */
+            language?: string[];
             /**
              * Limit
              * @default 100
@@ -5167,6 +5227,12 @@ export interface components {
              */
             kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
             /**
+             * Language
+             * @description detected language, ISO 639-1
+             * @default []
+             */
+            language?: string[];
+            /**
              * Map Points
              * @description points of the 2-D map, a sample (0..20000; 0: no map)
              * @default 5000
@@ -5313,6 +5379,12 @@ export interface components {
              * @default []
              */
             kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+            /**
+             * Language
+             * @description the language detected in a text at ingest, ISO 639-1 (may repeat: `?language=pt&language=en`); a text with none detected passes no language
+             * @default []
+             */
+            language?: string[];
             /**
              * Map Points
              * @description points of the 2-D map, a sample (0..20000; 0: no map)
@@ -9037,6 +9109,8 @@ export interface operations {
                 chat?: string[];
                 /** @description message type */
                 kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+                /** @description the language detected in a text at ingest, ISO 639-1 (may repeat: `?language=pt&language=en`); a text with none detected passes no language */
+                language?: string[];
                 platform?: string[];
                 /** @description display name or id */
                 sender?: string[];
@@ -9120,6 +9194,8 @@ export interface operations {
                 chat?: string[];
                 /** @description message type */
                 kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+                /** @description the language detected in a text at ingest, ISO 639-1 (may repeat: `?language=pt&language=en`); a text with none detected passes no language */
+                language?: string[];
                 platform?: string[];
                 /** @description display name or id */
                 sender?: string[];
@@ -9204,6 +9280,8 @@ export interface operations {
                 gap_minutes?: number;
                 /** @description message type */
                 kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+                /** @description the language detected in a text at ingest, ISO 639-1 (may repeat: `?language=pt&language=en`); a text with none detected passes no language */
+                language?: string[];
                 platform?: string[];
                 /** @description display name or id */
                 sender?: string[];
@@ -9286,6 +9364,8 @@ export interface operations {
                 chat?: string[];
                 /** @description message type */
                 kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+                /** @description the language detected in a text at ingest, ISO 639-1 (may repeat: `?language=pt&language=en`); a text with none detected passes no language */
+                language?: string[];
                 /** @description suggestions listed */
                 limit?: number;
                 platform?: string[];
@@ -9372,6 +9452,8 @@ export interface operations {
                 gap_minutes?: number;
                 /** @description message type */
                 kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+                /** @description the language detected in a text at ingest, ISO 639-1 (may repeat: `?language=pt&language=en`); a text with none detected passes no language */
+                language?: string[];
                 platform?: string[];
                 /** @description display name or id */
                 sender?: string[];
@@ -9454,6 +9536,8 @@ export interface operations {
                 chat?: string[];
                 /** @description message type */
                 kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+                /** @description the language detected in a text at ingest, ISO 639-1 (may repeat: `?language=pt&language=en`); a text with none detected passes no language */
+                language?: string[];
                 /** @description ISO 639-1 codes whose stop words are left out (may repeat: `?languages=en&languages=pt`); en, pt, es, fr, de, it, nl when absent */
                 languages?: string[];
                 platform?: string[];
@@ -9540,6 +9624,8 @@ export interface operations {
                 hour?: number[];
                 /** @description message type */
                 kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+                /** @description the language detected in a text at ingest, ISO 639-1 (may repeat: `?language=pt&language=en`); a text with none detected passes no language */
+                language?: string[];
                 /** @description the first messages listed */
                 limit?: number;
                 platform?: string[];
@@ -9624,6 +9710,8 @@ export interface operations {
                 chat?: string[];
                 /** @description message type */
                 kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+                /** @description the language detected in a text at ingest, ISO 639-1 (may repeat: `?language=pt&language=en`); a text with none detected passes no language */
+                language?: string[];
                 platform?: string[];
                 /** @description display name or id */
                 sender?: string[];
@@ -9706,6 +9794,8 @@ export interface operations {
                 gap_minutes?: number;
                 /** @description message type */
                 kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+                /** @description the language detected in a text at ingest, ISO 639-1 (may repeat: `?language=pt&language=en`); a text with none detected passes no language */
+                language?: string[];
                 limit?: number;
                 platform?: string[];
                 /** @description display name or id */
@@ -9858,6 +9948,8 @@ export interface operations {
                 k_min?: number;
                 /** @description message type */
                 kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+                /** @description the language detected in a text at ingest, ISO 639-1 (may repeat: `?language=pt&language=en`); a text with none detected passes no language */
+                language?: string[];
                 /** @description points of the 2-D map, a sample (0..20000; 0: no map) */
                 map_points?: number;
                 /** @description shorter messages are noise (1..50) */
@@ -10345,6 +10437,8 @@ export interface operations {
                 format?: "csv" | "json" | "markdown";
                 /** @description message type */
                 kind?: ("text" | "media" | "system" | "deleted" | "service" | "call" | "poll")[];
+                /** @description the language detected in a text at ingest, ISO 639-1 (may repeat: `?language=pt&language=en`); a text with none detected passes no language */
+                language?: string[];
                 platform?: string[];
                 /** @description display name or id */
                 sender?: string[];

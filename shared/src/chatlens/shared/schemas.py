@@ -299,6 +299,10 @@ class QueryEmbedded(Message):
     vectors: Vectors
 
 
+# A language as the index detects one (ISO 639-1; any case, compared folded).
+LanguageCode = Annotated[str, Field(pattern=r"^[A-Za-z]{2,3}$")]
+
+
 class SearchFilters(BaseModel):
     """Restrictions applied inside the search (exact): a message must pass every one given.
 
@@ -315,6 +319,12 @@ class SearchFilters(BaseModel):
     # sender name of the person; a name no person has stands for itself. Search and /ask only.
     person: list[str] = Field(default=[], max_length=20)
     kind: list[Literal["text", "media", "system", "deleted", "service", "call", "poll"]] = []
+    # The language detected in a message's text at ingest (ISO 639-1, the index's
+    # ``storage.languages``); a message without one (too short, unclear, or from a segment
+    # written before detection) passes none.
+    language: list[LanguageCode] = Field(
+        default=[], max_length=20, description="ISO 639-1 codes of the texts' detected language"
+    )
     since: datetime | None = None
     until: datetime | None = None
     # A slot of the week (the hour x weekday heatmap's cell), read in ``timezone``.
@@ -342,6 +352,7 @@ class SearchFilters(BaseModel):
             or self.chat
             or self.sender
             or self.kind
+            or self.language
             or self.since
             or self.until
             or self.hours

@@ -83,6 +83,7 @@ class Columns:
         self.sender = Codes((m.sender or "" for m in messages), _fold)
         self.sender_id = Codes(m.sender_id or "" for m in messages)
         self.kind = Codes(m.kind for m in messages)
+        self.language = Codes("" for _ in messages)  # detected at ingest only: none known
         self.sent_at = np.array([_epoch_us(m.sent_at) for m in messages], dtype=np.int64)
 
     @classmethod
@@ -94,6 +95,7 @@ class Columns:
         self.sender = Codes.of_column(table["sender"], _fold)
         self.sender_id = Codes.of_column(table["sender_id"])
         self.kind = Codes.of_column(table["kind"])
+        self.language = Codes.of_column(table["language"], _fold)
         self.sent_at = table["sent_at"].cast(pa.int64()).to_numpy()
         return self
 
@@ -111,6 +113,8 @@ class Columns:
             mask &= names | self.sender_id.isin(list(filters.sender))
         if filters.kind:
             mask &= self.kind.isin(list(filters.kind))
+        if filters.language:  # "" (no language known) is never a code asked for
+            mask &= self.language.isin([_fold(code) for code in filters.language])
         if filters.since is not None:
             mask &= self.sent_at >= _epoch_us(filters.since)
         if filters.until is not None:

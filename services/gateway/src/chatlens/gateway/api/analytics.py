@@ -46,9 +46,19 @@ from chatlens.shared.web import ApiError, json_body
 bp = Blueprint("analytics", __name__, url_prefix="/api/v1/collections")
 
 # Query parameters that may repeat (alternatives); any other given twice is refused.
-REPEATABLE = ("platform", "chat", "sender", "kind", "languages", "hour", "weekday")
+REPEATABLE = ("platform", "chat", "sender", "kind", "language", "languages", "hour", "weekday")
 # What every report takes (``analytics.ReportQuery``); the rest are the report's own options.
-FILTERS = ("platform", "chat", "sender", "kind", "since", "until", "version", "timezone")
+FILTERS = (
+    "platform",
+    "chat",
+    "sender",
+    "kind",
+    "language",
+    "since",
+    "until",
+    "version",
+    "timezone",
+)
 
 
 def parsed(model: type[AnalyticsQuery]) -> AnalyticsQuery:

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from chatlens.gateway.api import http_models
+from chatlens.shared.schemas import LanguageCode
 from chatlens.shared.text import Line
 
 
@@ -19,6 +20,12 @@ class AnalyticsQuery(http_models.Strict):
     chat: list[Line] = Field(default=[], max_length=50)
     sender: list[Line] = Field(default=[], max_length=50, description="display name or id")
     kind: list[http_models.Kind] = Field(default=[], max_length=7, description="message type")
+    language: list[LanguageCode] = Field(
+        default=[],
+        max_length=20,
+        description="the language detected in a text at ingest, ISO 639-1 (may repeat: "
+        "`?language=pt&language=en`); a text with none detected passes no language",
+    )
     since: Line | None = Field(default=None, max_length=64, examples=["2025-02-01"])
     until: Line | None = Field(default=None, max_length=64, examples=["2025-03-01"])
     version: http_models.VersionRef | None = Field(

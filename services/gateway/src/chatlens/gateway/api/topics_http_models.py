@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from chatlens.gateway.api import http_models
 from chatlens.gateway.api.analytics_http_models import AnalyticsQuery, Answered
+from chatlens.shared.schemas import LanguageCode
 
 
 class TopicsOptions(BaseModel):
@@ -37,6 +38,9 @@ class TopicsIn(TopicsOptions, http_models.Strict):
     chat: list[str] = Field(default=[], max_length=50)
     sender: list[str] = Field(default=[], max_length=50, description="display name or id")
     kind: list[http_models.Kind] = Field(default=[], max_length=7, description="message type")
+    language: list[LanguageCode] = Field(
+        default=[], max_length=20, description="detected language, ISO 639-1"
+    )
     since: str | None = Field(default=None, max_length=64, examples=["2025-02-01"])
     until: str | None = Field(default=None, max_length=64, examples=["2025-03-01"])
     version: http_models.VersionRef | None = Field(

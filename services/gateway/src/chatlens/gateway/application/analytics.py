@@ -27,6 +27,7 @@ class ReportQuery:
     chat: list[str] = field(default_factory=list)
     sender: list[str] = field(default_factory=list)
     kind: list[str] = field(default_factory=list)
+    language: list[str] = field(default_factory=list)  # detected at ingest, ISO 639-1
     since: str | None = None
     until: str | None = None
     version: int | str | None = None
@@ -60,6 +61,7 @@ def filters_of(query: ReportQuery, zone: zoneinfo.ZoneInfo) -> schemas.SearchFil
         chat=query.chat,
         sender=query.sender,
         kind=query.kind,
+        language=query.language,
         since=since,
         until=until,
     )
