@@ -6,6 +6,7 @@
     chatlens up | down | status | logs [SERVICE]     run the stack as local processes
     chatlens demo                                     up, then ingest the sample and search it
     chatlens backup ARCHIVE | restore ARCHIVE         databases, index repositories and uploads
+    chatlens rotate-secret-keys [--drop-old]          the stack's stored secrets under new keys
 
 The server and tokens come from ``CHATLENS_URL`` / ``CHATLENS_TOKEN`` when set, else from the
 config file that ``chatlens login`` writes (``$CHATLENS_CONFIG_DIR`` or ~/.config/chatlens).
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -56,6 +58,14 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="start the stack, ingest the sample, search it, ask it")
     demo.add_argument("--query", default="when is the team trip to Portugal?")
     demo.add_argument("--sample", type=Path, default=Path("samples/whatsapp-demo.txt"))
+    rotate = sub.add_parser(
+        "rotate-secret-keys",
+        help="re-encrypt the local stack's provider, TOTP and webhook secrets under new Fernet "
+        "keys (auth's admin rotate-secrets-key, then the gateway's rotate-webhook-key)",
+    )
+    rotate.add_argument(
+        "--drop-old", action="store_true", help="remove the old keys once all is re-encrypted"
+    )
     api.add_commands(sub)
     backup_commands.add_commands(sub)
     args = parser.parse_args(argv)
@@ -92,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             for name in [args.service] if args.service else names:
                 print(f"==> {name} <==\n{stack.tail(name, args.n)}\n")
+        elif args.command == "rotate-secret-keys":
+            return _rotate_secret_keys(stack, args.drop_old)
         elif args.command == "demo":
             from chatlens.cli.demo import run_demo
 
@@ -108,6 +120,25 @@ def _up(stack: Stack) -> None:
     started = time.monotonic()
     stack.up()
     print(f"stack ready in {time.monotonic() - started:.0f}s")
+
+
+def _rotate_secret_keys(stack: Stack, drop_old: bool) -> int:
+    """Each service's own command, with the environment the stack runs it in (its data folder,
+    database and key files); the running services pick the new keys up from their files."""
+    extra = ["--drop-old"] if drop_old else []
+    steps = {
+        "auth": [*stack.command("auth"), "admin", "rotate-secrets-key", *extra],
+        "gateway": [*stack.command("gateway"), "rotate-webhook-key", *extra],
+    }
+    for name, command in steps.items():
+        done = subprocess.run(
+            command, env=stack.env(name), capture_output=True, text=True, timeout=600
+        )
+        print(f"{name}: {done.stdout.strip()}")
+        if done.returncode:
+            print(f"error: {name}: {done.stderr.strip()}", file=sys.stderr)
+            return 1
+    return 0
 
 
 if __name__ == "__main__":
