@@ -1,7 +1,8 @@
 """The web app in Debian's Chromium against the real stack behind nginx: the Playwright script in
 services/web/e2e drives every surface (sign-in, collections, uploads with live progress, search,
-messages in context, streamed answers and citations, versions, an export of XSS payloads, sign
-out), screenshots every page into var/web-e2e and fails on any serious or critical axe finding."""
+messages in context, streamed answers and citations, dashboards, versions, webhooks, an export of
+XSS payloads, sign out), screenshots every page into var/web-e2e and fails on any serious or
+critical axe finding."""
 
 import os
 import shutil
@@ -26,6 +27,24 @@ XSS_EXPORT = """\
 14/03/2025, 09:03 - Mallory: <svg onload="window.__xss='svg'"><script>alert(1)</script></svg>
 14/03/2025, 09:04 - Bob: <iframe src="javascript:alert(2)"></iframe> onerror test
 """
+
+
+# The webhooks page adds a webhook to a closed port on loopback (its deliveries fail and are
+# retried): this module's gateway allows private addresses and plain http, as test_webhooks does.
+WEBHOOK_ENV = {"WEBHOOK_ALLOW_PRIVATE": "true", "WEBHOOK_ALLOW_HTTP": "true"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def webhook_env():
+    """Before the module's stack starts (autouse comes first): its gateway inherits these."""
+    previous = {name: os.environ.get(name) for name in WEBHOOK_ENV}
+    os.environ.update(WEBHOOK_ENV)
+    yield
+    for name, value in previous.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(scope="module")

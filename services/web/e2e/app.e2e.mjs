@@ -1,7 +1,8 @@
 // The web app end to end against the real stack (started by tests/e2e/test_web_app.py):
 // register, create a collection, upload two exports and watch them, search, open a hit in its
-// chat, survive a reload, ask and open a citation, restore a version, an export full of XSS
-// payloads that executes nothing, sign out. Every page is screenshotted and scanned by axe.
+// chat, survive a reload, ask and open a citation, dashboards with search analytics, restore a
+// version, webhooks, an export full of XSS payloads that executes nothing, sign out. Every page
+// is screenshotted and scanned by axe.
 //   BASE_URL=http://127.0.0.1:18080 OUT=var/web-e2e SAMPLE=samples/whatsapp-demo.txt \
 //   XSS=path/to/xss.txt node e2e/app.e2e.mjs
 import assert from "node:assert/strict";
@@ -14,6 +15,8 @@ const XSS = process.env.XSS;
 const pages = new Pages(process.env.OUT ?? "var/web-e2e");
 const LONG = 300_000; // the LLM answers on CPU
 const EMAIL = `web-${Date.now()}@example.com`;
+// Port 9 (discard) on loopback: nothing listens there, so deliveries fail and are retried.
+const HOOK_URL = "http://127.0.0.1:9/chatlens-hook";
 const PASSWORD = "a long and uncommon passphrase 7";
 const step = (text) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${text}`);
 
@@ -265,6 +268,17 @@ try {
   await mapPoints.nth(3).click();
   await page.getByTestId("opened-message").waitFor({ timeout: 30_000 });
   await page.keyboard.press("Escape");
+
+  step("searches: what members searched, per day, the top queries and those with no hits");
+  await page.getByRole("tab", { name: "Queries" }).click();
+  await page.waitForURL(/tab=queries/);
+  await page.getByRole("region", { name: "Searches over time" }).getByText(/\d+ searches and questions from/)
+    .waitFor({ timeout: 60_000 });
+  await page.getByTestId("search-volume-chart").waitFor();
+  const topQueries = page.getByTestId("top-queries");
+  await topQueries.getByRole("link", { name: "Search for offsite in lisbon" }).waitFor();
+  step(`  ${await page.getByRole("region", { name: "Searches over time" }).locator("p").first().textContent()}`);
+  await pages.check(page, "19g-search-analytics");
   await page.getByRole("tab", { name: "Activity" }).click();
   await page.getByTestId("people-table").waitFor({ timeout: 60_000 });
 
@@ -486,6 +500,42 @@ try {
   await page.getByTestId("audit-row").filter({ hasText: "invitation.created" }).first().waitFor({ timeout: 30_000 });
   await pages.check(page, "27-organisation");
 
+  step("webhooks: add one (the secret shown once), ping it, its deliveries listed, delete it after a confirmation");
+  await page.getByRole("link", { name: "Webhooks" }).click();
+  await page.waitForURL("**/organisation/webhooks");
+  await page.getByRole("textbox", { name: "Collection" }).waitFor();
+  await page.getByText("No webhooks on this collection yet.").waitFor({ timeout: 30_000 });
+  // The stack's gateway allows private addresses and plain http (test_web_app.py): a closed port.
+  await page.getByLabel("Payload URL").fill(HOOK_URL);
+  await page.getByRole("checkbox", { name: /^job.failed/ }).check();
+  await page.getByRole("button", { name: "Add webhook" }).click();
+  const hookSecret = (await page.getByTestId("webhook-secret").textContent()).trim();
+  assert.ok(hookSecret.length >= 20, `a signing secret: ${hookSecret.length} characters`);
+  const hookRow = page.getByTestId("webhook-row").filter({ hasText: HOOK_URL });
+  await hookRow.waitFor();
+  for (const event of ["job.succeeded", "job.failed", "version.created"]) {
+    assert.ok((await hookRow.textContent()).includes(event), `the webhook receives ${event}`);
+  }
+  await pages.check(page, "31-webhooks-secret-once");
+  await page.getByRole("button", { name: "I have saved it" }).click();
+  assert.equal(await page.getByTestId("webhook-secret").count(), 0, "the secret is shown only once");
+  await page.getByRole("button", { name: `Ping ${HOOK_URL}` }).click();
+  const deliveryRow = page.getByTestId("delivery-row").filter({ hasText: "ping" });
+  await deliveryRow.waitFor({ timeout: 30_000 });
+  // Nothing listens on the port: the dispatcher's first attempt fails and a retry is planned.
+  await assertEventually(async () => /connect|refused|error|no answer|HTTP/i.test(await deliveryRow.textContent())
+    && !/not tried yet/.test(await deliveryRow.textContent()), 60_000, "the ping's first attempt recorded");
+  step(`  ${await deliveryRow.textContent()}`);
+  await pages.check(page, "32-webhook-deliveries");
+  await page.getByRole("button", { name: `Delete the webhook to ${HOOK_URL}` }).click();
+  const hookDialog = page.getByRole("dialog", { name: "Delete this webhook?" });
+  await hookDialog.getByText("Its delivery log goes with it").waitFor();
+  await pages.check(page, "33-webhook-delete-confirm");
+  await hookDialog.getByRole("button", { name: "Delete webhook" }).click();
+  await page.getByText("No webhooks on this collection yet.").waitFor({ timeout: 30_000 });
+  await page.getByRole("link", { name: "Back to the organisation" }).click();
+  await page.waitForURL("**/organisation");
+
   step("the invitee joins with the token, switches to the org, and as a viewer is offered no admin action");
   const viewerContext = await browser.newContext({ baseURL: BASE, viewport: { width: 1280, height: 900 },
     reducedMotion: "reduce" });
@@ -519,6 +569,7 @@ try {
   assert.equal(await viewer.getByRole("textbox", { name: /^Role of / }).count(), 0);
   assert.equal(await viewer.getByRole("region", { name: "Invitations" }).count(), 0);
   assert.equal(await viewer.getByRole("region", { name: "Audit log" }).count(), 0);
+  assert.equal(await viewer.getByRole("link", { name: "Webhooks" }).count(), 0, "a viewer is offered webhooks");
   await pages.check(viewer, "29-viewer-organisation");
   await viewerContext.close();
 

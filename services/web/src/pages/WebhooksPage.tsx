@@ -24,10 +24,11 @@ export default function WebhooksPage() {
   return (
     <Stack>
       <div>
+        {/* Not inside the text below: a link in a block of text must not be told apart by colour alone. */}
+        <Anchor component={Link} to="/organisation" size="sm">Back to the organisation</Anchor>
         <Title order={1} size="h2">Webhooks</Title>
         <Text size="sm" c="dimmed">
-          Tell another system when an upload is indexed or fails, or a collection gets a new version.{" "}
-          <Anchor component={Link} to="/organisation" size="sm">Back to the organisation</Anchor>
+          Tell another system when an upload is indexed or fails, or a collection gets a new version.
         </Text>
       </div>
       {!manage && (
