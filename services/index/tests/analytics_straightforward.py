@@ -6,9 +6,12 @@ answers (``test_analytics_fast_paths``)."""
 
 from __future__ import annotations
 
-import duckdb
+from collections import Counter
 
-from chatlens.index.analytics.interaction import mentions, reactions, threads
+import duckdb
+import regex
+
+from chatlens.index.analytics.interaction import reactions, threads
 from chatlens.index.analytics.sql import histogram, one, rows, turns
 
 ICE_BREAK_HOURS = 24
@@ -135,6 +138,43 @@ def interaction(con: duckdb.DuckDBPyConnection, top: int, bucket: str = "month")
         "reply_trees": reply_trees(con, top),
         "reactions": reactions(con, top),
     }
+
+
+def mentions(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """``@name`` of a sender in the selection, in the messages that have an ``@`` at all."""
+    names = [
+        r["sender"]
+        for r in rows(
+            con,
+            """
+        SELECT DISTINCT sender FROM authored WHERE sender IS NOT NULL""",
+        )
+    ]
+    if not names:
+        return []
+    # Longest first, so that "@Ana Lúcia" is Ana Lúcia and not Ana; a name ends where no
+    # letter or digit follows.
+    pattern = regex.compile(
+        "@("
+        + "|".join(regex.escape(n) for n in sorted(names, key=len, reverse=True))
+        + r")(?![\p{L}\p{N}])",
+        regex.IGNORECASE,
+    )
+    canonical = {n.casefold(): n for n in sorted(names, reverse=True)}
+    counted: Counter = Counter()
+    found = con.execute("""
+        SELECT sender, text FROM authored
+        WHERE sender IS NOT NULL AND NOT deleted AND contains(text, '@')""")
+    while batch := found.fetchmany(10_000):
+        for sender, text in batch:
+            named = {canonical.get(match.casefold()) for match in pattern.findall(text)}
+            counted.update((sender, name) for name in named if name and name != sender)
+    return [
+        {"sender": sender, "recipient": recipient, "count": count}
+        for (sender, recipient), count in sorted(
+            counted.items(), key=lambda item: (-item[1], item[0])
+        )
+    ]
 
 
 def reply_trees(con: duckdb.DuckDBPyConnection, top: int) -> dict:

@@ -186,3 +186,35 @@ def test_a_chain_deeper_than_the_bound_stops_there(monkeypatch):
     )
     assert got == want
     assert (got["messages"], got["deepest"]) == (40, 40)
+
+
+def test_crafted_mentions_equal_the_per_request_matching():
+    """Names run together, a longer name that starts like a shorter one, a name followed by a
+    letter, one's own name, any case, a deleted message and an event: the same pairs."""
+    texts = [
+        "@ana@rui see you",  # two at once
+        "thanks @Ana Lúcia and @ana",
+        "@Anabela is nobody here; @EVA's turn",
+        "@Rui @rui @RUI once per message",
+        "@Eva talks to herself",
+        "no at sign here",
+    ]
+    said = [message(i, text=text) for i, text in enumerate(texts)]
+    said.append(message(10, text="@Rui gone", deleted=True))
+    said.append(message(11, text="@Rui joined", kind="system", sender=None))
+    said.append(message(12, text="hello", sender="Ana Lúcia"))
+    got, want = both(
+        said,
+        "UTC",
+        30,
+        lambda con, frame: interaction.interaction(con, 5, "day")["mentions"],
+        lambda con: straightforward.mentions(con),
+    )
+    assert got == want
+    # Senders go Ana, Rui, Eva, Ana, Rui, Eva: "@ana" and "@EVA's" name their own writers.
+    assert {(c["sender"], c["recipient"]): c["count"] for c in got} == {
+        ("Ana", "Rui"): 2,  # "@ana@rui" and "@Rui @rui @RUI", once each
+        ("Rui", "Ana Lúcia"): 1,
+        ("Rui", "Ana"): 1,
+        ("Rui", "Eva"): 1,
+    }

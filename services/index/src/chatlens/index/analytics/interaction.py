@@ -26,10 +26,7 @@ through ``reply_to``; its depth is the messages on its longest chain of replies 
 
 from __future__ import annotations
 
-from collections import Counter
-
 import duckdb
-import regex
 
 from chatlens.index.analytics.sql import one, rows, turns
 
@@ -122,40 +119,15 @@ def reactions(con: duckdb.DuckDBPyConnection, top: int) -> dict:
 
 
 def mentions(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    """``@name`` of a sender in the selection, in the messages that have an ``@`` at all."""
-    names = [
-        r["sender"]
-        for r in rows(
-            con,
-            """
-        SELECT DISTINCT sender FROM authored WHERE sender IS NOT NULL""",
-        )
-    ]
-    if not names:
-        return []
-    # Longest first, so that "@Ana Lúcia" is Ana Lúcia and not Ana; a name ends where no
-    # letter or digit follows.
-    pattern = regex.compile(
-        "@("
-        + "|".join(regex.escape(n) for n in sorted(names, key=len, reverse=True))
-        + r")(?![\p{L}\p{N}])",
-        regex.IGNORECASE,
+    """``@name`` of a sender in the selection: the prepared ``mentioned`` names, counted."""
+    return rows(
+        con,
+        """
+        SELECT sender, recipient, count(*) AS count
+        FROM (SELECT sender, unnest(mentioned) AS recipient FROM authored
+              WHERE mentioned IS NOT NULL)
+        GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2""",
     )
-    canonical = {n.casefold(): n for n in sorted(names, reverse=True)}
-    counted: Counter = Counter()
-    found = con.execute("""
-        SELECT sender, text FROM authored
-        WHERE sender IS NOT NULL AND NOT deleted AND contains(text, '@')""")
-    while batch := found.fetchmany(10_000):
-        for sender, text in batch:
-            named = {canonical.get(match.casefold()) for match in pattern.findall(text)}
-            counted.update((sender, name) for name in named if name and name != sender)
-    return [
-        {"sender": sender, "recipient": recipient, "count": count}
-        for (sender, recipient), count in sorted(
-            counted.items(), key=lambda item: (-item[1], item[0])
-        )
-    ]
 
 
 def threads(con: duckdb.DuckDBPyConnection, top: int) -> dict:
