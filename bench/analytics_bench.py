@@ -1,6 +1,7 @@
 """Analytics benchmark: overview, activity (with the hour x weekday heatmap), the calendar heatmap
-and people at 100k and 1M messages (and interaction and language through the index and directly
-in DuckDB only), through the gateway's HTTP API and through the index's analytics function,
+and people at 100k and 1M messages (and interaction, conversations and language through the
+index and directly in DuckDB only; ``analytics_reports.py`` times those alone), through the
+gateway's HTTP API and through the index's analytics function,
 against the same queries run directly in DuckDB on the same columns, and against pandas on the
 parsed messages (what whatstk and chat-miner use).
 
