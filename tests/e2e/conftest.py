@@ -14,12 +14,14 @@ ROOT = Path(__file__).resolve().parents[2]
 BASE_PORT = worker_ports(int(os.environ.get("CHATLENS_E2E_PORT", "18100")))
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="module", autouse=True)
 def generous_rate_limits():
     """The stacks' services inherit this environment: the suites send one user's requests far
     faster than the product's rate limits allow (those are tested in services/gateway/tests).
-    Set for the end-to-end tests only, not when this file is collected: an environment variable
-    set at import reached every gateway test of the same run (their limits 50 times higher)."""
+    Set for each end-to-end module only, not when this file is collected nor for the session: a
+    variable set at import, or left set for the session, reached the gateway tests run later in
+    the same process (their limits 50 times higher; under pytest-xdist a worker runs end-to-end
+    modules before others)."""
     previous = os.environ.get("RATE_LIMIT_SCALE")
     os.environ.setdefault("RATE_LIMIT_SCALE", "50")
     yield

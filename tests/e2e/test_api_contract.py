@@ -16,6 +16,12 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+
+# Imported at collection, not lazily by from_url inside the test: under pytest-xdist a worker that
+# ran other tests first failed to compile (assertion-rewrite) this module with CPython 3.11.7's
+# "SystemError: AST constructor recursion depth mismatch", left behind by an earlier
+# RecursionError in the same process.
+from schemathesis.specs.openapi import schemas as _openapi_schemas  # noqa: F401
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
