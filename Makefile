@@ -70,7 +70,7 @@ status:
 
 # The fast tier: tests that need no server (no RabbitMQ, databases, nginx, browser or stack;
 # the in-memory bus stands in for RabbitMQ), for the edit-test loop, on both cores (pytest-xdist:
-# 210 s on one, 129 s on two). `make test` runs everything, one test at a time.
+# 210 s on one, 129 s on two). `make test` runs everything.
 test-fast: setup
 	CHATLENS_TEST_TIER=fast $(PY) -m pytest -m "not e2e" -q -n 2 $(PYTEST_ARGS)
 
@@ -81,7 +81,11 @@ test: setup
 	$(PY) -m mypy
 	bash deploy/local/ensure-services.sh test
 	$(MAKE) web-test
-	$(PY) -m pytest $(PYTEST_ARGS)
+	# Two pytest-xdist workers, a test file each at a time (--dist loadfile: a module's stack is
+	# started once, on one worker; each worker's stacks have their own ports): most tests wait on
+	# servers, sockets and subprocesses, so two overlap well on two cores (CI 2026-12-07: 76 min
+	# one at a time). PYTEST_ARGS="-n 0" runs them one at a time.
+	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 bench: setup services
 	$(PIP) install -q -c constraints.txt -r bench/requirements.txt
