@@ -6,7 +6,8 @@ anonymous routes: registration, login, refresh), in a ``before_request`` hook ke
 (:func:`chatlens.gateway.security.authenticate`) it is also counted against its caller (the user
 of an access token, or the API key) and the caller's org, with stricter limits on the costly
 routes (answers, summaries, uploads, completions). Per-org daily quotas count uploaded files and
-generated tokens (``usage.completion_tokens`` of ``/v1/chat/completions``).
+generated tokens (``usage.completion_tokens`` of ``/v1/chat/completions``; a streamed completion
+spends them from inside its stream, :func:`spend_streamed`, when it ends or its client leaves).
 
 A refusal is ``429 rate_limited`` (or ``quota_exceeded``) with ``Retry-After``; every counted
 response carries ``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset`` (seconds) of
@@ -31,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, has_request_context, request
 from limits import RateLimitItem, parse, storage, strategies
 from limits.errors import StorageError
 from limits.util import WindowStats
@@ -180,17 +181,18 @@ class RateLimits:
         """Spend the quotas the response reports, and add the RateLimit headers."""
         spent = g.get("_chatlens_quota")
         if spent is not None and response.status_code < 400 and response.is_json:
-            amount = _quota_amount(spent[0], response.get_json(silent=True))
-            if amount > 0:
-                self._guarded(
-                    lambda use: use.quota.hit(
-                        self._quotas[spent[0]], "quota", spent[0], spent[1], cost=amount
-                    )
-                )
+            self.spend(spent[0], spent[1], _quota_amount(spent[0], response.get_json(silent=True)))
         tightest = g.get("_chatlens_tightest")
         if tightest is not None:
             response.headers.update(_headers(*tightest))
         return response
+
+    def spend(self, quota: str, org_id: str, amount: int) -> None:
+        """Take ``amount`` from ``org_id``'s daily ``quota``."""
+        if amount > 0:
+            self._guarded(
+                lambda use: use.quota.hit(self._quotas[quota], "quota", quota, org_id, cost=amount)
+            )
 
     # --- mechanics -----------------------------------------------------------------------------
     def _hit_all(self, checks: list[tuple[str, tuple[str, ...]]], code: str) -> None:
@@ -259,6 +261,15 @@ class _Strategies:
     def __init__(self, store: Any) -> None:  # a synchronous limits storage
         self.limiter = strategies.SlidingWindowCounterRateLimiter(store)
         self.quota = strategies.FixedWindowRateLimiter(store)
+
+
+def spend_streamed(amount: int) -> None:
+    """Spend this request's quota once its streamed body knows how much (a streamed completion's
+    usage comes after the headers, where :meth:`RateLimits.after` reads a JSON body's). Called
+    from inside the stream (``stream_with_context`` keeps the request's context)."""
+    spent = g.get("_chatlens_quota") if has_request_context() else None
+    if spent is not None:
+        current_app.extensions["chatlens.ratelimits"].spend(spent[0], spent[1], amount)
 
 
 def _quota_amount(quota: str, body: object) -> int:

@@ -27,7 +27,7 @@ import numpy as np
 from flask import Blueprint, jsonify
 from spectree import Response
 
-from chatlens.gateway import http_errors
+from chatlens.gateway import http_errors, ratelimits
 from chatlens.gateway.api import answer_http_models as am
 from chatlens.gateway.api import deps, sse
 from chatlens.gateway.api.docs import spec
@@ -285,19 +285,20 @@ def _chunks(
         )
 
     yield chunk({"role": "assistant", "content": ""})
-    written = 0
+    generated = 0  # completion tokens so far: the daily quota spends them however the stream ends
     with closing(rest):  # a client that leaves closes this, and that stops the generation
         try:
             for message in rest:
                 if isinstance(message, schemas.TokensGenerated):
+                    generated += message.tokens
                     if watch.feed(message.text):  # withheld; leaving the loop stops the model
                         yield chunk({}, "content_filter")
                         if include_usage:
-                            yield usage_chunk(_counts(started.prompt_tokens, written))
+                            yield usage_chunk(_counts(started.prompt_tokens, generated))
                         break
-                    written += message.tokens
                     yield chunk({"content": message.text})
                 elif isinstance(message, schemas.Generated):
+                    generated = message.tokens
                     yield chunk({}, message.finish_reason)
                     if include_usage:
                         yield usage_chunk(_usage(message))
@@ -313,4 +314,6 @@ def _chunks(
                 }
             )
             return
+        finally:
+            ratelimits.spend_streamed(generated)
     yield sse.event("[DONE]")
