@@ -73,7 +73,7 @@ test("an error is reported with release, environment and the user id, and no sec
   for (const secret of [EMAIL, JWT]) expect(raw).not.toContain(secret);
 });
 
-test("a failed API request is reported with its correlation id and the user id; a refusal is not", async () => {
+test("a failed API request is reported with its correlation id and the user id; a refusal or shed load is not", async () => {
   // Reports are on (the test above started them) and name user-123.
   const before = events().length;
   const answers: Record<string, Response> = {
@@ -83,11 +83,15 @@ test("a failed API request is reported with its correlation id and the user id; 
     "/api/v1/collections/c1/ask": new Response('{"error":{"code":"validation_error","message":"x"}}', {
       status: 422, headers: { "X-Correlation-ID": "corr-web-422" },
     }),
+    "/api/v1/collections/c1/summaries": new Response('{"error":{"code":"generation_busy","message":"x"}}', {
+      status: 503, headers: { "X-Correlation-ID": "corr-web-503", "Retry-After": "5" },
+    }),
   };
   const fetch = reportingFailures(async (request) => answers[new URL(request.url).pathname]);
   const failed = await fetch(new Request(`http://localhost/api/v1/collections/c1/search?q=${EMAIL}`, { method: "POST" }));
   const refused = await fetch(new Request("http://localhost/api/v1/collections/c1/ask", { method: "POST" }));
-  expect([failed.status, refused.status]).toEqual([502, 422]); // the responses are untouched
+  const shed = await fetch(new Request("http://localhost/api/v1/collections/c1/summaries", { method: "POST" }));
+  expect([failed.status, refused.status, shed.status]).toEqual([502, 422, 503]); // untouched
 
   const reported = (await waitForEvents(before + 1)).slice(before);
   expect(reported).toHaveLength(1);
@@ -96,7 +100,7 @@ test("a failed API request is reported with its correlation id and the user id; 
   expect((event.tags as Record<string, string>).correlation_id).toBe("corr-web-502");
   expect(event.user).toEqual({ id: "user-123" });
   await new Promise((r) => setTimeout(r, 300));
-  expect(events().length).toBe(before + 1); // the 422 was not reported
+  expect(events().length).toBe(before + 1); // neither the 422 nor the busy 503 was reported
   expect(bodies.join("\n")).not.toContain(EMAIL); // the query is left out
 });
 

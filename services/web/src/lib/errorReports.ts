@@ -77,10 +77,13 @@ export function identifyUser(userId: string | null): void {
 /**
  * Reports a request the API failed (a 5xx), tagged with its correlation id: the gateway's
  * X-Correlation-ID, the id in every backend's log lines and error reports for that request, so a
- * browser report leads to what went wrong behind it. Refusals (4xx) are the user's, not faults.
+ * browser report leads to what went wrong behind it. Refusals (4xx) are the user's, not faults;
+ * nor is a 503 with Retry-After (the gateway shedding load, e.g. generation_busy: planned, and the
+ * page waits and asks again).
  */
 export function reportFailedRequest(method: string, url: string, response: Response): void {
   if (!loaded || response.status < 500) return;
+  if (response.status === 503 && response.headers.has("Retry-After")) return;
   const sentry = loaded;
   const correlationId = response.headers.get("X-Correlation-ID");
   const path = scrubStrings(pathOf(url));
