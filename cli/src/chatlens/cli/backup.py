@@ -7,6 +7,12 @@
     uploads/...                      the upload store (files of jobs not finished yet)
     manifest.json                    what is inside, with each database's schema revision
 
+Not inside, on purpose: the key files (auth's ``jwt-private.pem`` and ``secrets.keys``, the
+gateway's ``webhook-secrets.keys``). The provider keys, TOTP and webhook secrets in the rows are
+encrypted with them, so an archive that falls into other hands reveals none of them; keep the key
+files apart from the archives, and put them in place before restoring elsewhere
+(deploy/README.md, "Rotating the secret keys").
+
 Rows are read in one transaction per database, and a bundle is a consistent snapshot of a
 repository's committed versions even while the index writes; an ingest job running during the
 backup is in no version yet, so take backups when no job runs (or re-upload those files).
