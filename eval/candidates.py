@@ -16,7 +16,10 @@ used to choose. Every candidate re-ranks or re-asks the index's own ``Searcher``
   as search filters (``hard``) or as a bonus to the hits that match them (``soft``);
 - ``fusion``: RRF constants and list weights (``harness.fusion``);
 - ``expansion``: pseudo-relevance feedback (Rocchio): the query vector moved towards the mean
-  vector of the first ``m`` semantic hits by ``beta``.
+  vector of the first ``m`` semantic hits by ``beta``;
+- ``contextual``: the first ``WIDE`` hits re-ranked by their own cosine to the question plus a
+  weight times their conversational context's (the previous turn, or a window of turns, speakers
+  named), embedded as a second vector.
 """
 
 from __future__ import annotations
@@ -202,6 +205,60 @@ def expansion(mode: str, m: int, beta: float) -> Ranker:
     return rank
 
 
+class Context:
+    """Each message's conversational context as a second vector (issue 16: "embed a message with
+    its conversational context, the previous turn or the session window, speakers named"): the
+    ``before`` messages ahead of it and ``after`` behind it in its chat, in order, each as
+    "Sender: text", embedded lazily and kept."""
+
+    def __init__(self, corpus: harness.Corpus, before: int, after: int) -> None:
+        self.corpus, self.before, self.after = corpus, before, after
+        self.chats: dict[str, list[schemas.ChatMessage]] = {}
+        manifests = corpus.searcher.manifests
+        collection = manifests.collection(harness.ORG, harness.COLLECTION)
+        for entry in manifests.manifest(collection, None).segments:
+            segment = corpus.searcher.segments.get(collection.segment_path(entry.id))
+            for message in segment.messages:
+                self.chats.setdefault(message.chat, []).append(message)
+        self.place: dict[str, tuple[str, int]] = {}
+        for chat, messages in self.chats.items():
+            messages.sort(key=lambda m: (m.sent_at, m.seq))
+            for n, message in enumerate(messages):
+                self.place[message.message_id] = (chat, n)
+        self.vectors: dict[str, np.ndarray] = {}
+
+    def text(self, message: schemas.ChatMessage) -> str:
+        chat, n = self.place[message.message_id]
+        window = self.chats[chat][max(0, n - self.before) : n + self.after + 1]
+        return "\n".join(embedding_text(m) for m in window)
+
+    def vectors_of(self, messages: list[schemas.ChatMessage]) -> np.ndarray:
+        missing = [m for m in messages if m.message_id not in self.vectors]
+        if missing:
+            for m, vector in zip(
+                missing, self.corpus.embedder.embed([self.text(m) for m in missing]), strict=True
+            ):
+                self.vectors[m.message_id] = vector
+        return np.stack([self.vectors[m.message_id] for m in messages])
+
+
+def contextual(mode: str, context: Context, weight: float) -> Ranker:
+    """The ``WIDE`` first hits re-ranked by their own cosine to the question plus ``weight`` x
+    their context's (both vectors normalised, as the index's)."""
+
+    def rank(corpus: harness.Corpus, labelled: dict) -> Hits:
+        query = corpus.embedder.embed([parse_query(labelled["query"]).semantic_text])[0]
+        hits = ask(corpus, labelled["query"], mode, WIDE, vector=query.tolist())
+        if not hits:
+            return hits
+        own = corpus.embedder.embed([embedding_text(h.message) for h in hits]) @ query
+        around = context.vectors_of([h.message for h in hits]) @ query
+        order = np.argsort(-(own + weight * around), kind="stable")
+        return [hits[i] for i in order]
+
+    return rank
+
+
 def fused(settings: dict) -> Ranker:
     def rank(corpus: harness.Corpus, labelled: dict) -> Hits:
         with harness.fusion(**settings):
@@ -213,6 +270,7 @@ def fused(settings: dict) -> Ranker:
 def candidates(corpus: harness.Corpus) -> dict[str, Ranker]:
     """One setting or two per idea: the machine this runs on is shared, and each costs minutes."""
     scope = QuestionScope(corpus)
+    previous, window = Context(corpus, 1, 0), Context(corpus, 2, 1)
     return {
         "semantic (now)": plain("semantic"),
         "hybrid (now)": plain("hybrid"),
@@ -228,6 +286,17 @@ def candidates(corpus: harness.Corpus) -> dict[str, Ranker]:
         "(d) hybrid, PRF m=3 beta=0.3": expansion("hybrid", 3, 0.3),
         "(d) hybrid, PRF m=5 beta=0.6": expansion("hybrid", 5, 0.6),
         "(d) semantic, PRF m=3 beta=0.3": expansion("semantic", 3, 0.3),
+        "(e) hybrid, re-ranked own only": contextual("hybrid", previous, 0.0),
+        "(e) hybrid, + 0.5 x previous turn": contextual("hybrid", previous, 0.5),
+        "(e) hybrid, + 1.0 x previous turn": contextual("hybrid", previous, 1.0),
+        "(e) hybrid, + 0.5 x window -2..+1": contextual("hybrid", window, 0.5),
+        "(e) hybrid, + 1.0 x window -2..+1": contextual("hybrid", window, 1.0),
+        "(e) semantic, + 0.5 x window -2..+1": contextual("semantic", window, 0.5),
+        "(f) semantic, + 0.3 x window -2..+1": contextual("semantic", window, 0.3),
+        "(f) semantic, + 0.7 x window -2..+1": contextual("semantic", window, 0.7),
+        "(f) semantic, + 0.5 x window -1..+1": contextual("semantic", Context(corpus, 1, 1), 0.5),
+        "(f) semantic, + 0.5 x window -3..+1": contextual("semantic", Context(corpus, 3, 1), 0.5),
+        "(f) semantic, + 0.5 x window -2..+2": contextual("semantic", Context(corpus, 2, 2), 0.5),
     }
 
 
