@@ -87,7 +87,13 @@ test: setup
 	# one at a time). PYTEST_ARGS="-n 0" runs them one at a time.
 	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
-bench: setup services
+# Lighthouse and playwright-core for the web bench, in a package of their own (bench/web) so that
+# the app's npm ci in `make setup` and `make test` stays small.
+BENCH_WEB := bench/web
+$(BENCH_WEB)/node_modules/.package-lock.json: $(BENCH_WEB)/package-lock.json
+	cd $(BENCH_WEB) && npm ci --no-audit --no-fund
+
+bench: setup services web $(BENCH_WEB)/node_modules/.package-lock.json
 	$(PIP) install -q -c constraints.txt -r bench/requirements.txt
 	$(PY) bench/ingest_bench.py
 	# Search latency, throughput and recall at 100k and 1M (index, gateway, Chroma).
@@ -106,6 +112,10 @@ bench: setup services
 	# Topics: the topics job on 100k messages (real MiniLM vectors, 12 planted topics) on a
 	# 2-thread Dask LocalCluster: time per stage, silhouette, agreement with the planted topics.
 	$(PY) bench/topics_bench.py
+	# The web app: Lighthouse's performance (goal >= 90) of the search page with a query, signed
+	# in, in Debian's Chromium, desktop and mobile presets, median of 3 runs each; FCP, LCP, TBT,
+	# CLS and Speed Index, and what Lighthouse blames when under the goal.
+	$(PY) bench/lighthouse_bench.py
 	# Streaming parse: peak memory of a 200 MiB and a 1 GiB Telegram export must stay near the
 	# baseline and flat between them (each file is generated once and kept under var/bench).
 	mkdir -p var/bench
