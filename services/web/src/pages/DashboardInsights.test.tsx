@@ -92,8 +92,9 @@ describe("the dashboard's newer reports", () => {
     const { api } = await renderAt("/collections/c1/dashboard?tab=interaction&timezone=UTC");
     const user = userEvent.setup();
     const matrix = await screen.findByTestId("interaction-matrix");
-    const cell = within(matrix).getByRole("button", { name: "Sam replied to Marta 7 times, median wait 2 min: show Sam's messages" });
-    expect(within(matrix).getByRole("button", { name: /Marta replied to Sam 2 times, median wait 1 h 7 min/ })).toBeInTheDocument();
+    // The visible text first ("7 · 2 min"), then the rest in words.
+    const cell = within(matrix).getByRole("button", { name: "7 · 2 min (Sam replied to Marta 7 times, median wait 2 min; show Sam's messages)" });
+    expect(within(matrix).getByRole("button", { name: /^2 · 1 h 7 min \(Marta replied to Sam 2 times, median wait 1 h 7 min/ })).toBeInTheDocument();
     await user.click(cell);
     await screen.findByTestId("drill-messages");
     expect(api.queries.messages.at(-1)!.getAll("sender")).toEqual(["Sam"]);

@@ -79,14 +79,15 @@ function MatrixCard({ report, loading, error, onDrill }: CardProps & { onDrill: 
                       <td key={recipient} style={heatCell(count, matrix.max, chart.primary, chart.background)}
                         title={`${label}: ${count}${wait ? `, median wait ${wait}` : ""}`}>
                         {count > 0 && (
+                          // Named by its visible text first, then the rest in words (WCAG 2.5.3).
                           <button type="button" className="heat-button"
-                            aria-label={`${label} ${count} times${wait ? `, median wait ${wait}` : ""}: show ${sender}'s messages`}
                             onClick={() => onDrill({ label: `${sender} (${VERBS[kind]} ${recipient} ${count} times)`, slice: { sender } })}>
-                            {count}
+                            {count}{wait && <span className="matrix-wait"> · {wait}</span>}
+                            <span className="visually-hidden">
+                              {` (${label} ${count} times${wait ? `, median wait ${wait}` : ""}; show ${sender}'s messages)`}
+                            </span>
                           </button>
                         )}
-                        {/* Outside the button, whose visible text must be part of its name (WCAG 2.5.3). */}
-                        {count > 0 && wait && <span className="matrix-wait" aria-hidden="true">{wait}</span>}
                       </td>
                     );
                   })}
