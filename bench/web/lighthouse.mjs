@@ -63,6 +63,9 @@ try {
 async function signIn(port) {
   const browser = await chromium.connectOverCDP(`http://127.0.0.1:${port}`);
   const page = await browser.contexts()[0].newPage();
+  const problems = [];
+  page.on("pageerror", (error) => problems.push(String(error)));
+  page.on("response", (r) => r.status() >= 400 && problems.push(`${r.status()} ${r.url()}`));
   try {
     await page.goto(new URL("/login", BASE).href);
     await page.getByLabel("Email").fill(process.env.EMAIL);
@@ -72,6 +75,10 @@ async function signIn(port) {
     await page.goto(SEARCH_URL);
     await page.getByTestId("search-hit").first().waitFor({ timeout: 60_000 });
     log(`signed in; the search page shows ${await page.getByTestId("search-hit").count()} hits`);
+  } catch (error) {
+    await page.screenshot({ path: join(OUT, "lighthouse-sign-in-failure.png"), fullPage: true }).catch(() => undefined);
+    log(`the search page (screenshot: lighthouse-sign-in-failure.png): ${problems.join("; ") || "no error seen"}`);
+    throw error;
   } finally {
     await page.close();
     await browser.close(); // over CDP this only disconnects: the browser and its cookies stay
