@@ -1,14 +1,19 @@
 """Usage per org, model and day on SQLite, MariaDB and PostgreSQL: requests from many threads at
 once (the first of a day racing to insert its row) are each counted once; failures add no
-tokens; days and orgs are kept apart."""
+tokens; days and orgs are kept apart; a stream its client stops counts what it generated."""
 
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
+import pytest
+
 from chatlens.gateway.application import usage
+from chatlens.gateway.application.errors import AppError
 from chatlens.gateway.application.ports import Backends, Caller
+from chatlens.shared import schemas
 
 DAY = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
 
@@ -73,3 +78,38 @@ def test_days_and_orgs_are_kept_apart_and_the_report_takes_a_period(app):
     assert [(t.model, t.requests, t.failed) for t in since] == [("(default)", 0, 1), ("m", 1, 0)]
     until, _ = usage.report(backends(app), org, until=date(2026, 12, 6))
     assert until == [usage.Usage("m", None, 1, 0, 1, 1)]
+
+
+class StreamingRpc:
+    """``Rpc.stream`` alone: three pieces of one token each, then the reply, or a failure after
+    the first piece."""
+
+    def __init__(self, breaks: bool = False) -> None:
+        self.breaks = breaks
+
+    def stream(self, request):
+        def rest():
+            for piece in ("It", " is", " Lisbon"):
+                yield schemas.TokensGenerated(text=piece, tokens=1)
+                if self.breaks:
+                    raise AppError("inference_failed", "the model's worker died")
+            return  # the reply is not reached in these tests
+
+        return schemas.GenerationStarted(model="m", prompt_tokens=40), rest()
+
+
+def test_a_stream_its_client_stops_counts_the_tokens_generated_until_then(app):
+    org = Caller(org_id="org-stream")
+    request = schemas.GenerateRequested(prompt="Where?", model="m")
+    _, rest = usage.stream(replace(backends(app), rpc=StreamingRpc()), org, request)
+    assert isinstance(next(rest), schemas.TokensGenerated)
+    assert isinstance(next(rest), schemas.TokensGenerated)
+    rest.close()  # the stop button
+
+    _, rest = usage.stream(replace(backends(app), rpc=StreamingRpc(breaks=True)), org, request)
+    next(rest)
+    with pytest.raises(AppError):
+        next(rest)
+
+    totals, _ = usage.report(backends(app), org)
+    assert totals == [usage.Usage("m", None, 1, 1, 40, 2)]  # the stopped one; the broken failed

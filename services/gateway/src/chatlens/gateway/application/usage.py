@@ -111,9 +111,10 @@ def generate(
 def stream(
     backends: Backends, caller: Caller, request: schemas.GenerateRequested
 ) -> tuple[schemas.GenerationStarted, Generator[schemas.Message, None, None]]:
-    """``Rpc.stream``, counted: the request when its final reply arrives, a failure when the
-    stream is refused, breaks, or is left before its end. The stream holds a generation slot until
-    it ends or its client leaves."""
+    """``Rpc.stream``, counted: the request when its final reply arrives, or when its client
+    stops it (the stop button, a client that leaves: the tokens generated until then count), a
+    failure when the stream is refused or breaks. The stream holds a generation slot until it
+    ends or its client leaves."""
     release = backends.generations.take()
     try:
         started, rest = backends.rpc.stream(request)
@@ -125,24 +126,31 @@ def stream(
         release()
         raise
     return started, backends.generations.holding(
-        release, _counted(backends, caller, request.model or started.model, rest)
+        release, _counted(backends, caller, request.model or started.model, started, rest)
     )
 
 
 def _counted(
-    backends: Backends, caller: Caller, model: str, rest: Generator[schemas.Message, None, None]
+    backends: Backends,
+    caller: Caller,
+    model: str,
+    started: schemas.GenerationStarted,
+    rest: Generator[schemas.Message, None, None],
 ) -> Generator[schemas.Message, None, None]:
-    final = None
+    final, generated, stopped = None, 0, False
     try:
         for message in rest:
             if isinstance(message, schemas.Generated):
                 final = message
+            elif isinstance(message, schemas.TokensGenerated):
+                generated += message.tokens
             yield message
+    except GeneratorExit:  # closed by its caller: the client stopped it or left
+        stopped = True
+        raise
     finally:
         rest.close()
-        if final is None:
-            record(backends, caller, model, failed=True)
-        else:
+        if final is not None:
             record(
                 backends,
                 caller,
@@ -150,6 +158,16 @@ def _counted(
                 prompt_tokens=final.prompt_tokens,
                 completion_tokens=final.tokens,
             )
+        elif stopped:
+            record(
+                backends,
+                caller,
+                model,
+                prompt_tokens=started.prompt_tokens,
+                completion_tokens=generated,
+            )
+        else:
+            record(backends, caller, model, failed=True)
 
 
 def summarize(
