@@ -1,7 +1,8 @@
 // The account, sign-in and model-admin surfaces end to end (started by
 // tests/e2e/test_web_account.py, whose stack has SMTP, a local OAuth provider and a platform
 // administrator configured): OAuth sign-in through the real redirect flow, forgot/reset password
-// with the link from the e-mail, sign out everywhere (another device signed out too), MFA's new
+// with the link from the e-mail, members (a role change, a removal after its confirmation; each
+// ends the member's sessions), sign out everywhere (another device signed out too), MFA's new
 // recovery codes and turning it off, the organisation's model endpoints (the key never shown
 // back), defaults and usage, and the platform's models. Every page screenshotted and axe-scanned.
 //   BASE_URL=... OUT=var/web-e2e-account MAILDIR=... ADMIN_EMAIL=... OAUTH_EMAIL=... node e2e/account.e2e.mjs
@@ -153,6 +154,66 @@ try {
   assert.match(await page.getByTestId("platform-model-row").filter({ hasText: "default" }).first().textContent(), /llm/);
   await pages.check(page, "a06-platform-models");
 
+  step("members: an invitee joins; the owner makes them an analyst (their sessions end), then removes them after a confirmation");
+  const MEMBER = `member-${Date.now()}@example.com`;
+  await page.goto("/organisation");
+  await page.getByTestId("my-role").filter({ hasText: "owner" }).waitFor();
+  await page.getByLabel("Invite by e-mail").fill(MEMBER);
+  await page.getByRole("button", { name: "Invite" }).click();
+  const invitation = (await page.getByTestId("invitation-token").textContent()).trim();
+  const memberContext = await newContext();
+  const member = await memberContext.newPage();
+  member.on("pageerror", (error) => pageErrors.push(`member: ${error}`));
+  await member.goto("/register");
+  await member.getByLabel("Name").fill("Mia Member");
+  await member.getByLabel("Email").fill(MEMBER);
+  await member.getByLabel("Password").fill(PASSWORD);
+  await member.getByRole("button", { name: "Create account" }).click();
+  await member.waitForURL("**/collections");
+  await member.goto("/account");
+  await member.getByLabel("Invitation token").fill(invitation);
+  await member.getByRole("button", { name: "Join" }).click();
+  await member.getByText(/You joined .* as viewer/).waitFor();
+  await member.getByRole("combobox", { name: "Organisation" }).locator("option", { hasText: "(viewer)" }).waitFor({ state: "attached" });
+  await page.reload();
+  const memberRow = page.getByTestId("member-row").filter({ hasText: MEMBER });
+  await memberRow.waitFor({ timeout: 30_000 });
+  const role = page.getByRole("textbox", { name: `Role of ${MEMBER}` });
+  assert.equal(await role.inputValue(), "Viewer (reads, searches, asks)");
+  await role.click();
+  await page.getByRole("option", { name: "Analyst (uploads, changes)" }).click();
+  await assertEventually(async () => (await role.inputValue()) === "Analyst (uploads, changes)", 30_000, "the new role listed");
+  await page.getByTestId("audit-row").filter({ hasText: "role.changed" }).filter({ hasText: "role: analyst" }).first()
+    .waitFor({ timeout: 30_000 });
+  await pages.check(page, "a08-members-role-changed");
+  await member.reload();
+  await member.waitForURL("**/login"); // a role change ends the member's sessions: new tokens carry the new role
+  await signIn(member, MEMBER, PASSWORD);
+  await member.getByRole("combobox", { name: "Organisation" }).locator("option", { hasText: "(analyst)" }).waitFor({ state: "attached" });
+
+  await memberRow.getByRole("button", { name: `Remove ${MEMBER}` }).click();
+  let confirm = page.getByRole("dialog", { name: `Remove ${MEMBER}?` });
+  await confirm.getByText("They lose access to this organisation's collections at once").waitFor();
+  await pages.check(page, "a09-remove-member-confirm");
+  await confirm.getByRole("button", { name: "Cancel" }).click();
+  await confirm.waitFor({ state: "hidden" });
+  assert.equal(await memberRow.count(), 1, "Cancel removed the member");
+  await memberRow.getByRole("button", { name: `Remove ${MEMBER}` }).click();
+  confirm = page.getByRole("dialog", { name: `Remove ${MEMBER}?` });
+  await confirm.getByRole("button", { name: "Remove" }).click();
+  await confirm.waitFor({ state: "hidden" });
+  await assertEventually(async () => (await memberRow.count()) === 0, 30_000, "the member gone from the list");
+  await page.getByTestId("audit-row").filter({ hasText: "member.removed" }).first().waitFor({ timeout: 30_000 });
+  await member.reload();
+  await member.waitForURL("**/login"); // removed: their sessions ended too
+  await signIn(member, MEMBER, PASSWORD);
+  const orgs = await member.evaluate(async () => {
+    const token = await (await fetch("/api/v1/auth/refresh", { method: "POST", headers: { "X-Chatlens-Session": "cookie" } })).json();
+    return (await fetch("/api/v1/auth/orgs", { headers: { Authorization: `Bearer ${token.access_token}` } })).json();
+  });
+  assert.deepEqual(orgs.orgs.map((org) => org.role), ["owner"], "the removed member keeps only their own org");
+  await memberContext.close();
+
   step("sign out everywhere: this device and another one must sign in again");
   const other = await newContext();
   const otherPage = await other.newPage();
@@ -183,6 +244,24 @@ try {
   process.exitCode = 1;
 } finally {
   await browser.close();
+}
+
+/** Signs in from the login page, which then goes back to the page that was asked for. */
+async function signIn(tab, email, password) {
+  await tab.getByLabel("Email").fill(email);
+  await tab.getByLabel("Password").fill(password);
+  await tab.getByRole("button", { name: "Sign in" }).click();
+  await tab.waitForURL((url) => !url.pathname.endsWith("/login"));
+  await tab.getByTestId("signed-in-as").waitFor();
+}
+
+async function assertEventually(check, timeout, what) {
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for: ${what}`);
 }
 
 /** The reset link of the newest message to `to` that the test's SMTP server wrote to MAILDIR. */
