@@ -283,3 +283,13 @@ def test_the_web_apps_text_files_go_gzipped_and_the_api_answers_do_not(nginx, re
         padding = {"Accept-Encoding": "gzip", "X-Padding": "x" * 2000}
         _, api_headers, api_body = get(port, "/api/v1/collections", padding)
         assert len(api_body) > 2000 and "Content-Encoding" not in api_headers
+
+
+def test_both_configs_gzip_the_web_app_and_nothing_else(files, render, tmp_path: Path):
+    """prod.conf (and the chart's copy made from it) compresses as the dev nginx above does."""
+    for text in (render(tmp_path), files.nginx_prod.read_text()):
+        start = text.index("        location / {")
+        end = text.index("\n        }", start)
+        web, elsewhere = text[start:end], text[:start] + text[end:]
+        assert "gzip on;" in web and "text/javascript" in web and "text/css" in web
+        assert not re.search(r"^\s*gzip", elsewhere, re.MULTILINE)
