@@ -205,30 +205,37 @@ def test_a_streamed_completion_that_recites_its_system_turn_is_cut_off(openai_cl
     assert (usage.prompt_tokens, usage.completion_tokens) == (12, 4)
 
 
-def test_streamed_completions_spend_the_daily_token_quota(settings, auth, amqp_url):
-    """A stream's usage comes after its headers, where a JSON body's is read: the stream spends
-    the org's tokens itself (before, streamed completions never touched the quota)."""
+def test_answers_and_completions_streamed_or_not_spend_the_daily_token_quota(
+    settings, auth, amqp_url
+):
+    """The org's daily token quota counts every generation's completion tokens as it is
+    recorded: a streamed completion (its usage comes after the headers, so the JSON-body reading
+    used before never saw it), a streamed ask and a plain ask (neither counted before)."""
     from chatlens.gateway.app import create_app
 
-    app = create_app(settings.model_copy(update={"token_quota_per_day": 5}))
+    app = create_app(settings.model_copy(update={"token_quota_per_day": 13}))
     client, headers = app.test_client(), auth(org=f"org-{uuid.uuid4().hex[:8]}")
-    body = {
-        "model": LLM,
-        "stream": True,
-        "messages": [{"role": "user", "content": "Where?"}],
-    }
+    completion = {"model": LLM, "stream": True, "messages": [{"role": "user", "content": "Where?"}]}
+    statuses = []
+
+    def send(path: str, body: dict, **services) -> None:
+        with fake_services(amqp_url, embedding=embed, index=index, **services):
+            response = client.post(path, json=body, headers=headers)
+            response.get_data()  # the whole stream, as a client reads it
+        statuses.append((response.status_code, (response.json or {}).get("error", {}).get("code")))
+
     try:
-        with fake_services(amqp_url, inference=streaming_inference([])):
-            statuses = []
-            for _ in range(3):  # three tokens a stream: 3, then 6 of 5, then refused
-                response = client.post("/v1/chat/completions", json=body, headers=headers)
-                response.get_data()  # the whole stream, as a client reads it
-                statuses.append(response.status_code)
+        collection_id = indexed_collection(app, client, headers, version=2)
+        ask = f"/api/v1/collections/{collection_id}/ask"
+        question = "Where is the offsite?"
+        send("/v1/chat/completions", completion, inference=streaming_inference([]))  # 3 tokens
+        send(ask, {"question": question, "stream": True}, inference=streaming_inference([]))  # 6
+        send(ask, {"question": question}, inference=test_answers.inference({}))  # 9 more: 15
+        send("/v1/chat/completions", completion, inference=streaming_inference([]))
     finally:
         app.extensions["chatlens.bus"].close()
         app.extensions["chatlens.engine"].dispose()
-    assert statuses == [200, 200, 429], statuses
-    assert response.json["error"]["code"] == "quota_exceeded"
+    assert statuses == [(200, None), (200, None), (201, None), (429, "quota_exceeded")], statuses
 
 
 def test_a_streamed_completion_for_an_unknown_model_is_a_404(openai_client, amqp_url):

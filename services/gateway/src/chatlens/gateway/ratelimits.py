@@ -6,8 +6,9 @@ anonymous routes: registration, login, refresh), in a ``before_request`` hook ke
 (:func:`chatlens.gateway.security.authenticate`) it is also counted against its caller (the user
 of an access token, or the API key) and the caller's org, with stricter limits on the costly
 routes (answers, summaries, uploads, completions). Per-org daily quotas count uploaded files and
-generated tokens (``usage.completion_tokens`` of ``/v1/chat/completions``; a streamed completion
-spends them from inside its stream, :func:`spend_streamed`, when it ends or its client leaves).
+generated tokens (the completion tokens of answers, summaries and chat completions, streamed or
+not: ``application.usage`` spends them through :func:`spend_tokens` as it records each generation,
+inside a stream when it ends or its client leaves).
 
 A refusal is ``429 rate_limited`` (or ``quota_exceeded``) with ``Retry-After``; every counted
 response carries ``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset`` (seconds) of
@@ -78,6 +79,8 @@ EXEMPT = frozenset({"/healthz", "/readyz", "/metrics"})
 UPLOADS, TOKENS = "uploads", "tokens"
 QUOTA_OF = {
     "POST /api/v1/collections/<collection_id>/uploads": UPLOADS,
+    "POST /api/v1/collections/<collection_id>/ask": TOKENS,
+    "POST /api/v1/collections/<collection_id>/summaries": TOKENS,
     "POST /v1/chat/completions": TOKENS,
 }
 # While Redis is unreachable, how long the memory fallback serves before Redis is tried again.
@@ -178,10 +181,13 @@ class RateLimits:
             self._test_quota(quota, principal.org_id)
 
     def after(self, response: Response) -> Response:
-        """Spend the quotas the response reports, and add the RateLimit headers."""
+        """Spend the upload quota by the files the response accepted, and add the RateLimit
+        headers (tokens are spent as they are recorded: :func:`spend_tokens`)."""
         spent = g.get("_chatlens_quota")
-        if spent is not None and response.status_code < 400 and response.is_json:
-            self.spend(spent[0], spent[1], _quota_amount(spent[0], response.get_json(silent=True)))
+        if spent is not None and spent[0] == UPLOADS and response.status_code < 400:
+            body = response.get_json(silent=True) if response.is_json else None
+            accepted = body.get("jobs") if isinstance(body, dict) else None
+            self.spend(UPLOADS, spent[1], len(accepted or ()))
         tightest = g.get("_chatlens_tightest")
         if tightest is not None:
             response.headers.update(_headers(*tightest))
@@ -263,23 +269,13 @@ class _Strategies:
         self.quota = strategies.FixedWindowRateLimiter(store)
 
 
-def spend_streamed(amount: int) -> None:
-    """Spend this request's quota once its streamed body knows how much (a streamed completion's
-    usage comes after the headers, where :meth:`RateLimits.after` reads a JSON body's). Called
-    from inside the stream (``stream_with_context`` keeps the request's context)."""
+def spend_tokens(amount: int) -> None:
+    """Spend ``amount`` completion tokens from this request's org's daily token quota, when its
+    route has one (:data:`QUOTA_OF`); called as each generation is recorded, from inside a stream
+    too (``stream_with_context`` keeps the request's context). Outside a request, nothing."""
     spent = g.get("_chatlens_quota") if has_request_context() else None
-    if spent is not None:
-        current_app.extensions["chatlens.ratelimits"].spend(spent[0], spent[1], amount)
-
-
-def _quota_amount(quota: str, body: object) -> int:
-    if not isinstance(body, dict):
-        return 0
-    if quota == UPLOADS:
-        return len(body.get("jobs") or ())
-    usage = body.get("usage")
-    tokens = usage.get("completion_tokens") if isinstance(usage, dict) else None
-    return tokens if isinstance(tokens, int) and tokens > 0 else 0
+    if spent is not None and spent[0] == TOKENS:
+        current_app.extensions["chatlens.ratelimits"].spend(TOKENS, spent[1], amount)
 
 
 def _window(item: RateLimitItem) -> str:

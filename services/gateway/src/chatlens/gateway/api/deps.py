@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, g
 
+from chatlens.gateway import ratelimits
 from chatlens.gateway.application.capacity import GenerationSlots
 from chatlens.gateway.application.ports import Backends, Caller, Rpc
 from chatlens.shared.web import server_timing
@@ -23,6 +24,7 @@ def backends() -> Backends:
             wake_outbox=extensions["chatlens.outbox"].wake,
             audit=extensions["chatlens.audit"],
             generations=GenerationSlots(settings.max_concurrent_generations),
+            spend_tokens=ratelimits.spend_tokens,
         )
         extensions["chatlens.backends"] = backends
     return backends

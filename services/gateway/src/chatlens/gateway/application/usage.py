@@ -42,7 +42,10 @@ def record(
     completion_tokens: int = 0,
     failed: bool = False,
 ) -> None:
-    """Add one request (answered or failed) to the org's count for ``model`` today."""
+    """Add one request (answered or failed) to the org's count for ``model`` today, and spend
+    its completion tokens from the request's daily token quota (``Backends.spend_tokens``)."""
+    if not failed:
+        backends.spend_tokens(completion_tokens)
     key = {
         "org_id": caller.org_id,
         "model": (model or DEFAULT)[:200],
