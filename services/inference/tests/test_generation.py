@@ -143,14 +143,19 @@ def test_the_handler_refuses_a_prompt_beyond_the_models_context(llm_cluster, reg
     assert refused.value.code == "prompt_too_long"
 
 
-def test_the_handler_turns_a_cluster_that_is_too_slow_into_a_transient_error(
-    llm_cluster, registry, smollm
-):
-    impatient = LlmCluster(llm_cluster.client, timeout_s=0.001)
-    handlers = InferenceHandlers(registry, impatient, smollm.name)
+def test_the_handler_turns_a_cluster_that_is_too_slow_into_a_transient_error(registry, smollm):
+    """A cluster with no worker able to take the request (none has the ``llm`` resource) never
+    answers: the handler's wait ends in a TransientError. (A 1 ms timeout on the real cluster
+    was not always too short under pytest-xdist: the test passed the request.)"""
+    from distributed import Client, LocalCluster
 
-    with pytest.raises(TransientError, match="Dask cluster"):
-        handlers.generate(schemas.GenerateRequested(prompt="Hi", max_new_tokens=1))
+    with (
+        LocalCluster(n_workers=0, processes=False, dashboard_address=None) as empty,
+        Client(empty) as client,
+    ):
+        handlers = InferenceHandlers(registry, LlmCluster(client, timeout_s=0.5), smollm.name)
+        with pytest.raises(TransientError, match="Dask cluster"):
+            handlers.generate(schemas.GenerateRequested(prompt="Hi", max_new_tokens=1))
 
 
 def test_a_cluster_that_forgot_the_model_plugin_gets_it_again(smollm):

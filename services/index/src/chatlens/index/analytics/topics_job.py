@@ -143,7 +143,10 @@ def compute(
             code="too_few_messages",
         )
     sample_rows = topics.sample_rows(count, topics.SILHOUETTE_SAMPLE)
-    sample = client.scatter(data.vectors[sample_rows])
+    # hash=False: a key of this run's own. With the default (a key from the data's hash), a job
+    # retried right after a failure shared its scattered data with the failed run, whose clean-up
+    # released it under the new run's tasks ("lost dependencies").
+    sample = client.scatter(data.vectors[sample_rows], hash=False)
     progress("clustering", 0, len(ks) + 1)
     scores: dict[int, float] = {}
     scoring = client.map(topics.silhouette_of, ks, sample=sample, pure=False)
@@ -159,7 +162,7 @@ def compute(
         else None
     )
     labels, centroids = client.submit(
-        topics.fit, client.scatter(data.vectors), k, pure=False
+        topics.fit, client.scatter(data.vectors, hash=False), k, pure=False
     ).result()
     progress("clustering", len(ks) + 1, len(ks) + 1)
     progress("labelling", 0, 1)
