@@ -6,6 +6,9 @@ custom resources, against the real CRD schemas stored in ``deploy/tests/crds``.
 
 from __future__ import annotations
 
+import fnmatch
+import posixpath
+import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -161,6 +164,47 @@ def by_kind(objects: list[dict], kind: str) -> list[dict]:
     return [obj for obj in objects if obj["kind"] == kind]
 
 
+def mounted_nginx_includes(objects: list[dict]) -> list[str]:
+    """The ``include`` patterns of the nginx workload's nginx.conf outside the image's own
+    /etc/nginx, once each is checked: some mount of the nginx container matches it, every such
+    mount is read-only and holds a ConfigMap key that exists, nothing is mounted over its folder,
+    and the root filesystem is read-only (so only the runtime can make the folder: it does, at
+    mount time; deploy/README.md)."""
+    (nginx,) = [obj for obj in workloads(objects) if component(obj) == "nginx"]
+    (container,) = pod_spec(nginx)["containers"]
+    volumes = {volume["name"]: volume for volume in pod_spec(nginx)["volumes"]}
+    configmaps = {o["metadata"]["name"]: o.get("data", {}) for o in by_kind(objects, "ConfigMap")}
+
+    def text(mount: dict) -> str | None:
+        source = volumes[mount["name"]].get("configMap")
+        if source is None or "subPath" not in mount:
+            return None
+        return configmaps[source["name"]].get(mount["subPath"])
+
+    mounts = container.get("volumeMounts", [])
+    assert container["securityContext"].get("readOnlyRootFilesystem") is True
+    (conf,) = [text(m) for m in mounts if m["mountPath"] == "/etc/nginx/nginx.conf"]
+    assert conf, "nginx.conf is not mounted from a ConfigMap"
+    checked = []
+    for pattern in re.findall(r"^\s*include\s+([^\s;]+)\s*;", conf, re.MULTILINE):
+        folder = posixpath.dirname(pattern)
+        if folder == "/etc/nginx":  # the image's own files (mime.types)
+            continue
+        matching = [m for m in mounts if fnmatch.fnmatchcase(m["mountPath"], pattern)]
+        assert matching, f"nothing is mounted where nginx includes {pattern}"
+        for mount in matching:
+            assert mount.get("readOnly") and text(mount) is not None, mount
+        over = [m["mountPath"] for m in mounts if m["mountPath"].rstrip("/") in _parents(folder)]
+        assert over == [], f"{over} hides what is mounted in {folder}"
+        checked.append(pattern)
+    return checked
+
+
+def _parents(folder: str) -> set[str]:
+    parts = folder.strip("/").split("/")
+    return {"/" + "/".join(parts[:n]) for n in range(1, len(parts) + 1)}
+
+
 @pytest.fixture(scope="session")
 def kube():
     """The helpers above, for the test modules (which cannot import this conftest)."""
@@ -178,4 +222,5 @@ def kube():
         root=ROOT,
         chart=CHART,
         documents=documents,
+        mounted_nginx_includes=mounted_nginx_includes,
     )

@@ -482,6 +482,17 @@ def nginx_config(objects: list[dict], kube) -> dict[str, str]:
     return config["data"]
 
 
+@pytest.mark.parametrize(
+    "values", [None, {"web": {"sentryDsn": "https://k@o1.ingest.sentry.io/2"}}]
+)
+def test_every_file_nginx_includes_is_mounted_where_it_looks(render, kube, values):
+    """nginx.conf includes /etc/nginx/chatlens.d/*.conf, a folder the image does not have, under
+    a read-only root: each included file must be a read-only mount of a ConfigMap key (the
+    runtime makes the missing folder before it makes the root read-only; deploy/README.md cites
+    runc), and nothing may be mounted over its folder."""
+    assert "/etc/nginx/chatlens.d/*.conf" in kube.mounted_nginx_includes(render(values))
+
+
 def test_web_sentry_dsn_adds_its_origin_to_the_pages_connect_src(render, kube, csp_connect_src):
     """web.sentryDsn → the nginx ConfigMap's sentry.conf, mounted where the chart's nginx.conf
     includes it; a real nginx serving the two sends the DSN's origin (never its key) in the

@@ -130,6 +130,13 @@ def nginx_config(objects: list[dict], kube) -> dict[str, str]:
     return config["data"]
 
 
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_file_nginx_includes_is_mounted_where_it_looks(kustomize, kube, overlay):
+    """As in the chart (test_helm_chart.py): each file nginx.conf includes from outside the
+    image's /etc/nginx is a read-only mount of a ConfigMap key, under a read-only root."""
+    assert "/etc/nginx/chatlens.d/*.conf" in kube.mounted_nginx_includes(kustomize(overlay))
+
+
 def test_prod_sets_the_pages_connect_src_from_its_web_sentry_file(
     kustomize, kubectl, kube, csp_connect_src, tmp_path
 ):
