@@ -13,19 +13,26 @@ apart from errors; and the resident memory of each service (its whole process tr
 every 15 s. ``--soak`` runs that long instead and reports each service's growth after
 ``--warmup`` (goal: under 10 %).
 
-All users come from one address (127.0.0.1) here, while the product limits per address: the
-stack runs with ``RATE_LIMIT_SCALE=100`` so that one address may carry a hundred people's
-traffic (every limit x100); what still answers 429 is reported as such. Writes
-``var/bench/load.json``; asserts nothing (2 shared cores: compare within a run).
+Each member has an address of its own on the loopback network (127.0.1.N: ``bench/loopback.py``),
+from which it is prepared and from which its locust user connects, so the per-address limits
+apply as they do to people on their own machines, and the stack runs with the product's limits
+(``--rate-limit-scale``, default 1); what answers 429 is reported as such, apart from errors,
+with the addresses that nginx and auth (the sessions' addresses) saw. Locust, the client, runs at
+a lower CPU priority (``--locust-nice``) so that the stack gets the shared cores first. The
+report adds each service's CPU seconds during the run (per request too) and the parts of a
+search's time from its ``Server-Timing`` header. Writes ``var/bench/load.json``; asserts nothing
+(2 shared cores: compare within a run).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import glob
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -34,6 +41,9 @@ import uuid
 from pathlib import Path
 
 import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import loopback  # noqa: E402  (bench/ is not a package)
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "var" / "bench"
@@ -83,6 +93,15 @@ def main() -> None:
         default=300,
         help="seconds of a soak after which memory must stay flat",
     )
+    parser.add_argument(
+        "--rate-limit-scale",
+        type=float,
+        default=1.0,
+        help="RATE_LIMIT_SCALE of the stack (1: the product's limits)",
+    )
+    parser.add_argument(
+        "--locust-nice", type=int, default=10, help="niceness of locust, the client (0: none)"
+    )
     args = parser.parse_args()
     duration = args.soak or args.duration
 
@@ -100,7 +119,10 @@ def main() -> None:
                 base_port=19400,
                 nginx_port=19480,
                 amqp_url=amqp_url,
-                extra_env={"RATE_LIMIT_SCALE": "100"},
+                extra_env={
+                    "RATE_LIMIT_SCALE": str(args.rate_limit_scale),
+                    "SERVER_TIMING": "true",
+                },
             )
         )
         try:
@@ -111,8 +133,12 @@ def main() -> None:
             sampler = MemorySampler(stack)
             sampler.start()
             print(f"locust: {args.users} users for {duration} s …", flush=True)
-            stats = run_locust(url, setup, args.users, args.spawn_rate, duration)
+            cpu_before = cpu_seconds(stack)
+            stats = run_locust(url, setup, args, duration)
+            cpu = {name: cpu_seconds(stack)[name] - spent for name, spent in cpu_before.items()}
             sampler.stop()
+            stats["cpu_s"] = cpu
+            stats["addresses"] = addresses_seen(state)
             report(stats, sampler, args, duration)
         finally:
             stack.down()
@@ -120,8 +146,6 @@ def main() -> None:
 
 def prepare(owner, url: str, users: int) -> dict:
     """An owner's collection with the exports indexed, and ``users`` members of its org."""
-    import requests
-
     email = f"owner-{uuid.uuid4().hex[:8]}@example.com"
     owner.register(email, PASSWORD, "Load Owner")
     owner.login(email, PASSWORD)
@@ -135,8 +159,9 @@ def prepare(owner, url: str, users: int) -> dict:
                 raise RuntimeError(f"the preparation's upload did not finish: {job}")
             time.sleep(1)
     accounts = []
-    http = requests.Session()
     for n in range(users):
+        # Everything a member does, their preparation too, comes from their own address.
+        http = loopback.session_from(loopback.address(n))
         member = f"member-{n}-{uuid.uuid4().hex[:6]}@example.com"
         invited = http.post(
             f"{url}/api/v1/auth/invitations",
@@ -158,7 +183,7 @@ def prepare(owner, url: str, users: int) -> dict:
             headers={"Authorization": f"Bearer {login.json()['access_token']}"},
             timeout=30,
         ).raise_for_status()
-        accounts.append({"email": member, "password": PASSWORD})
+        accounts.append({"email": member, "password": PASSWORD, "address": loopback.address(n)})
     print(
         f"prepared: {len(accounts)} members of one org, a collection of {len(EXPORTS)} exports",
         flush=True,
@@ -172,10 +197,17 @@ def prepare(owner, url: str, users: int) -> dict:
     }
 
 
-def run_locust(url: str, setup: dict, users: int, spawn_rate: float, duration: int) -> dict:
-    """Run locust headless as its own process (it monkey-patches with gevent); its CSV files."""
+def run_locust(url: str, setup: dict, args, duration: int) -> dict:
+    """Run locust headless as its own process (it monkey-patches with gevent), at a lower CPU
+    priority; its CSV files and the searches' Server-Timing percentiles."""
     prefix = OUT / "load"
-    env = {**os.environ, "CHATLENS_LOAD_SETUP": json.dumps(setup)}
+    timings = OUT / "load-timings.json"
+    timings.unlink(missing_ok=True)
+    env = {
+        **os.environ,
+        "CHATLENS_LOAD_SETUP": json.dumps(setup),
+        "CHATLENS_LOAD_TIMINGS": str(timings),
+    }
     with open(f"{prefix}-locust.log", "w") as log:  # its own summary: the report below is ours
         subprocess.run(
             [
@@ -186,9 +218,9 @@ def run_locust(url: str, setup: dict, users: int, spawn_rate: float, duration: i
                 str(ROOT / "bench" / "locustfile.py"),
                 "--headless",
                 "--users",
-                str(users),
+                str(args.users),
                 "--spawn-rate",
-                str(spawn_rate),
+                str(args.spawn_rate),
                 "--run-time",
                 f"{duration}s",
                 "--host",
@@ -205,12 +237,55 @@ def run_locust(url: str, setup: dict, users: int, spawn_rate: float, duration: i
             stdout=log,
             stderr=subprocess.STDOUT,
             check=False,
+            preexec_fn=lambda: os.nice(args.locust_nice),
         )
     with open(f"{prefix}_stats.csv", newline="") as handle:
         rows = [row for row in csv.DictReader(handle)]
     with open(f"{prefix}_failures.csv", newline="") as handle:
         failures = [row for row in csv.DictReader(handle)]
-    return {"rows": rows, "failures": failures}
+    parts = json.loads(timings.read_text()) if timings.exists() else {}
+    return {"rows": rows, "failures": failures, "timings": parts}
+
+
+def cpu_seconds(stack) -> dict[str, float]:
+    """CPU seconds (user + system) so far of each service's process tree and nginx's, and of the
+    whole machine (``machine``: every core, everything on it, locust included)."""
+    out: dict[str, float] = {}
+    for name in (*stack.config.service_processes, "nginx"):
+        pid = stack.pid(name)
+        total = 0.0
+        try:
+            root = psutil.Process(pid) if pid else None
+            for process in [root, *root.children(recursive=True)] if root else []:
+                times = process.cpu_times()
+                total += times.user + times.system + times.children_user + times.children_system
+        except psutil.Error:
+            pass
+        out[name] = total
+    machine = psutil.cpu_times()
+    out["machine"] = machine.user + machine.nice + machine.system + machine.irq + machine.softirq
+    return out
+
+
+def addresses_seen(state: Path) -> dict[str, int]:
+    """How many client addresses nginx logged, and auth recorded on its sessions (what it was
+    told by the gateway, which read nginx's X-Forwarded-For through ProxyFix)."""
+    nginx = set()
+    log = state / "nginx" / "access.log"
+    if log.exists():
+        with open(log) as handle:
+            for line in handle:
+                try:
+                    nginx.add(json.loads(line)["remote_addr"])
+                except (ValueError, KeyError):
+                    continue
+    sessions: set[str] = set()
+    for path in glob.glob(str(state / "data" / "auth" / "*.db")):
+        with sqlite3.connect(path) as db:
+            sessions |= {
+                row[0] for row in db.execute("SELECT DISTINCT address FROM refresh_tokens")
+            }
+    return {"nginx": len(nginx), "auth_sessions": len(sessions)}
 
 
 class MemorySampler:
@@ -304,6 +379,26 @@ def report(stats: dict, sampler: MemorySampler, args, duration: int) -> None:
             f"search p99 {search['p99_ms']:.0f} ms at {args.users} users (goal "
             f"{SEARCH_P99_GOAL_MS} ms: {verdict})"
         )
+    parts = stats["timings"]
+    if parts:
+        print("\nsearch, where its time goes (Server-Timing; client: the whole request), ms:")
+        for name, row in sorted(parts.items(), key=lambda item: -item[1]["p50"]):
+            print(
+                f"  {name:<22}{row['n']:>7}{row['p50']:>9.1f}{row['p95']:>9.1f}{row['p99']:>9.1f}"
+            )
+    cpu = stats["cpu_s"]
+    requests_done = max(1, total["requests"])
+    print(
+        f"\nCPU seconds during the run ({duration} s x 2 cores = {2 * duration} s; per 1,000 "
+        "requests in brackets):"
+    )
+    for name, seconds in sorted(cpu.items(), key=lambda item: -item[1]):
+        print(f"  {name:<18}{seconds:>9.1f}  ({seconds * 1000 / requests_done:.1f})")
+    seen = stats["addresses"]
+    print(
+        f"client addresses seen: nginx {seen['nginx']}, auth's sessions {seen['auth_sessions']} "
+        f"(RATE_LIMIT_SCALE {args.rate_limit_scale:g})"
+    )
     memory = memory_report(sampler.samples, args.warmup if args.soak else 0)
     print("\nresident memory per service (MiB): first sample, after warm-up, last, growth")
     for name, row in memory.items():
@@ -318,7 +413,11 @@ def report(stats: dict, sampler: MemorySampler, args, duration: int) -> None:
                 "users": args.users,
                 "duration_s": duration,
                 "soak": bool(args.soak),
-                "rate_limit_scale": 100,
+                "rate_limit_scale": args.rate_limit_scale,
+                "locust_nice": args.locust_nice,
+                "search_server_timing_ms": stats["timings"],
+                "cpu_s": stats["cpu_s"],
+                "addresses_seen": stats["addresses"],
                 "routes": routes,
                 "error_rate": error_rate,
                 "errors": errors,

@@ -3,9 +3,13 @@ runs this file with locust): each simulated user signs in to the shared org, the
 opens dashboards, asks (streamed), lists collections and now and then uploads a small export.
 
 Configured through the environment by the orchestrator: ``CHATLENS_LOAD_SETUP`` (JSON: the
-accounts, the org, the collection, the queries and questions). A rate-limit refusal (429) is
-recorded as a failure named ``429 rate limited``, so the report can tell deliberate refusals
-from errors.
+accounts, each with its own loopback address, the org, the collection, the queries and
+questions). Each user plays one account and connects from that account's address
+(``bench/loopback.py``), so the stack's per-address limits apply as they would to people on
+their own machines. A rate-limit refusal (429) is recorded as a failure named
+``429 rate limited``, so the report can tell deliberate refusals from errors. The searches'
+``Server-Timing`` parts (the stack runs with ``SERVER_TIMING``) are written, as percentiles, to
+``CHATLENS_LOAD_TIMINGS`` when the run stops.
 """
 
 from __future__ import annotations
@@ -16,13 +20,17 @@ import os
 import random
 import time
 import uuid
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 from locust import HttpUser, between, events, task
+from urllib3 import PoolManager
 
 SETUP = json.loads(os.environ.get("CHATLENS_LOAD_SETUP", "{}"))
 _accounts = itertools.cycle(SETUP.get("accounts", [{}]))
 NAMES = ("Marta", "Jonas", "Priya", "Tom", "Inês")
+# Server-Timing of each answered search: part name -> durations (ms), "client" the whole request.
+_timings: dict[str, list[float]] = defaultdict(list)
 
 
 class ChatlensUser(HttpUser):
@@ -30,12 +38,30 @@ class ChatlensUser(HttpUser):
 
     wait_time = between(1, 3)
 
-    def on_start(self) -> None:
+    def __init__(self, *args, **kwargs) -> None:
         self.account = next(_accounts)
+        # Connections from the account's own address (HttpUser hands this to its session).
+        if "address" in self.account:
+            self.pool_manager = PoolManager(source_address=(self.account["address"], 0))
+        super().__init__(*args, **kwargs)
+
+    def on_start(self) -> None:
         self.collection = SETUP["collection_id"]
+        self.token = ""
+        self.sign_in_after = 0.0  # monotonic time before which a failed sign-in is not retried
         self.sign_in()
 
+    def signed_in(self) -> bool:
+        """Whether the user holds a token; without one, sign in again, but not before the wait
+        a failed sign-in set (a person whose sign-in failed does not hammer the API meanwhile,
+        nor retry the password at once)."""
+        if not self.token and time.monotonic() >= self.sign_in_after:
+            self.sign_in()
+        return bool(self.token)
+
     def sign_in(self) -> None:
+        self.token = ""
+        self.sign_in_after = time.monotonic() + 5
         with self.client.post(
             "/api/v1/auth/login",
             name="login",
@@ -57,11 +83,11 @@ class ChatlensUser(HttpUser):
 
     @property
     def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {getattr(self, 'token', '')}"}
+        return {"Authorization": f"Bearer {self.token}"}
 
     def _ok(self, response) -> bool:
         """Sort the answer: 429 and a shed 503 (generation_busy) are deliberate refusals, an
-        expired token signs in again."""
+        expired token is dropped (the next task signs in again)."""
         if response.status_code == 429:
             response.failure("429 rate limited")
             return False
@@ -70,7 +96,7 @@ class ChatlensUser(HttpUser):
             return False
         if response.status_code == 401:
             response.failure("401 signed out")
-            self.sign_in()
+            self.token = ""
             return False
         if response.status_code >= 400:
             response.failure(f"{response.status_code} {response.text[:120]}")
@@ -80,6 +106,8 @@ class ChatlensUser(HttpUser):
 
     @task(10)
     def search(self) -> None:
+        if not self.signed_in():
+            return
         body = {
             "query": random.choice(SETUP["queries"]),
             "k": 10,
@@ -92,10 +120,13 @@ class ChatlensUser(HttpUser):
             name="search",
             catch_response=True,
         ) as response:
-            self._ok(response)
+            if self._ok(response):
+                _record_timing(response)
 
     @task(3)
     def dashboard(self) -> None:
+        if not self.signed_in():
+            return
         for report in ("overview", "activity", "people"):
             with self.client.get(
                 f"/api/v1/collections/{self.collection}/analytics/{report}",
@@ -107,6 +138,8 @@ class ChatlensUser(HttpUser):
 
     @task(2)
     def collections(self) -> None:
+        if not self.signed_in():
+            return
         with self.client.get(
             "/api/v1/collections", headers=self.headers, name="collections", catch_response=True
         ) as response:
@@ -116,6 +149,8 @@ class ChatlensUser(HttpUser):
     def ask(self) -> None:
         """A streamed answer: the request's time is its first byte; the whole stream is
         reported as ``ask (whole stream)``."""
+        if not self.signed_in():
+            return
         started = time.perf_counter()
         body = {"question": random.choice(SETUP["questions"]), "stream": True}
         with self.client.post(
@@ -148,6 +183,8 @@ class ChatlensUser(HttpUser):
     @task(1)
     def upload(self) -> None:
         """A small export of its own (new messages each time), then its job to the end."""
+        if not self.signed_in():
+            return
         start = datetime(2025, 6, 1) + timedelta(minutes=random.randrange(500_000))
         lines = [
             f"{(start + timedelta(minutes=n)):%d/%m/%Y, %H:%M} - {random.choice(NAMES)}: "
@@ -183,3 +220,29 @@ class ChatlensUser(HttpUser):
             exception=error,
             context={},
         )
+
+
+def _record_timing(response) -> None:
+    """Keep the parts of a search's ``Server-Timing`` (``name;dur=ms, ...``) and its whole time."""
+    _timings["client"].append(response.elapsed.total_seconds() * 1000)
+    for part in response.headers.get("Server-Timing", "").split(","):
+        name, _, duration = part.strip().partition(";dur=")
+        if name and duration:
+            _timings[name].append(float(duration))
+
+
+@events.test_stop.add_listener
+def _write_timings(**_kwargs) -> None:
+    path = os.environ.get("CHATLENS_LOAD_TIMINGS")
+    if not path:
+        return
+    out = {}
+    for name, values in _timings.items():
+        ordered = sorted(values)
+
+        def at(q: float, ordered: list[float] = ordered) -> float:
+            return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+        out[name] = {"n": len(ordered), "p50": at(0.5), "p95": at(0.95), "p99": at(0.99)}
+    with open(path, "w") as handle:
+        json.dump(out, handle, indent=2)
