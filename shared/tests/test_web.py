@@ -104,3 +104,25 @@ def test_a_database_that_does_not_answer_is_a_retryable_503():
     assert response.status_code == 503 and response.headers["Retry-After"] == "2"
     assert response.json["error"]["code"] == "database_unavailable"
     assert "SELECT" not in response.json["error"]["message"]
+
+
+def test_a_request_whose_callers_deadline_passed_is_answered_503_without_being_worked_on():
+    app = Flask(__name__)
+    web.init_deadline(app)
+    worked = []
+
+    @app.post("/hash")
+    def hash_password():
+        worked.append(1)
+        return {"ok": True}
+
+    client = app.test_client()
+    gone = client.post("/hash", headers=web.deadline_header(-0.5))
+    assert gone.status_code == 503
+    assert gone.get_json()["error"]["code"] == "deadline_exceeded"
+    assert gone.headers["Retry-After"] == "1"
+    assert worked == []
+    # In time, without the header, or with one that is not a number: worked on as before.
+    for headers in (web.deadline_header(10), {}, {web.DEADLINE_HEADER: "soon"}):
+        assert client.post("/hash", headers=headers).status_code == 200
+    assert len(worked) == 3

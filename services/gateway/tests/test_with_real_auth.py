@@ -204,3 +204,25 @@ def test_a_deletion_lands_in_auths_audit_log(client, real_auth):
     [event] = events.json["events"]
     assert event["target"] == collection_id
     assert event["details"]["name"] == "Board minutes"
+
+
+def test_auth_drops_a_sign_in_the_gateway_no_longer_waits_for(client, real_auth, monkeypatch):
+    """Under a sign-in storm auth's queue outlasts the proxy's timeout; the proxy's deadline
+    header makes auth answer such a request at once instead of hashing the password for a
+    client that is gone. Here the deadline has passed as the request arrives."""
+    from chatlens.gateway.api import auth_proxy
+    from chatlens.shared import web
+
+    tag = uuid.uuid4().hex[:8]
+    email = f"late-{tag}@example.com"
+    sign_up(client, email)
+    monkeypatch.setattr(auth_proxy, "deadline_header", lambda _timeout_s: web.deadline_header(-1))
+    late = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert late.status_code == 503
+    assert late.json["error"]["code"] == "deadline_exceeded"
+    monkeypatch.undo()
+    sessions = client.get(
+        "/api/v1/auth/sessions", headers=bearer(login(client, email)["access_token"])
+    )
+    assert sessions.status_code == 200, sessions.json
+    assert len(sessions.json["sessions"]) == 2  # sign-up's and this one: the late one made none

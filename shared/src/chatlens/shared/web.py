@@ -5,6 +5,8 @@
 * request bodies are parsed by :func:`json_body`, which refuses non-JSON, ``NaN``/``Infinity``,
   absurd nesting and oversize bodies before Flask's own parser could answer 500;
 * the correlation id is read from ``X-Correlation-ID`` (or made) and echoed back;
+* a request whose caller has already given up (its ``X-Chatlens-Deadline`` passed while it
+  waited for a thread) is answered 503 at once instead of worked on (:func:`init_deadline`);
 * ``/healthz``, ``/readyz`` and ``/metrics``.
 
 Only the HTTP services import this module (it needs Flask).
@@ -39,6 +41,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 JSON_CSP = "default-src 'none'; frame-ancestors 'none'"
+# When the caller (the gateway proxying to auth) stops waiting: Unix time in seconds.
+DEADLINE_HEADER = "X-Chatlens-Deadline"
 
 
 class ApiError(Exception):
@@ -189,6 +193,36 @@ def init_correlation(app: Flask) -> None:
         if correlation_id:
             response.headers[logs.HEADER] = correlation_id
         return response
+
+
+def deadline_header(timeout_s: float) -> dict[str, str]:
+    """The header a caller sends with a request it will wait ``timeout_s`` for."""
+    return {DEADLINE_HEADER: f"{time.time() + timeout_s:.3f}"}
+
+
+def init_deadline(app: Flask) -> None:
+    """Answer ``503 deadline_exceeded`` without doing the work when the caller's deadline
+    (:data:`DEADLINE_HEADER`) has passed before a request thread took the request: under
+    overload, requests queue in the server, and a costly one (a password hash) that its caller
+    already gave up on would only lengthen the queue for those still waiting. Without the header
+    (or with one that is not a number), nothing changes. Caller and service compare wall clocks,
+    so they must be in step (NTP) to well under the caller's timeout."""
+
+    @app.before_request
+    def _expired() -> Response | None:
+        try:
+            deadline = float(request.headers.get(DEADLINE_HEADER, "inf"))
+        except ValueError:
+            return None
+        if time.time() <= deadline:
+            return None
+        log.warning("request dropped: its caller's deadline passed while it queued")
+        return error_response(
+            503,
+            "deadline_exceeded",
+            "the request waited longer than its caller would; retry shortly",
+            {"Retry-After": "1"},
+        )
 
 
 @contextmanager

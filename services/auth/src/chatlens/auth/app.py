@@ -63,6 +63,7 @@ def create_app(settings: AuthSettings | None = None) -> Flask:
 
     web.init_correlation(app)
     tracing.init_app(app)  # after the correlation id: spans carry it
+    web.init_deadline(app)  # a request the gateway gave up on is not worked on
     web.init_security_headers(app)
     errors.init_app(
         app,

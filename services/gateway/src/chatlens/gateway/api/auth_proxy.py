@@ -17,7 +17,7 @@ from flask import Blueprint, Response, current_app, request
 
 from chatlens.gateway.api import browser_session, oauth_browser
 from chatlens.shared import logs
-from chatlens.shared.web import ApiError, server_timing
+from chatlens.shared.web import ApiError, deadline_header, server_timing
 
 bp = Blueprint("auth_proxy", __name__)
 FORWARDED_HEADERS = ("Authorization", "Content-Type", "User-Agent", "Accept")
@@ -30,6 +30,7 @@ RETURNED_HEADERS = (
     "Location",
 )
 MAX_BODY = 64 * 1024
+AUTH_TIMEOUT_S = 10.0  # how long a proxied request waits for auth
 
 
 @bp.route("/api/v1/auth/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
@@ -72,10 +73,18 @@ def _forward(path: str, body: bytes | None = None) -> Response:
         headers["Content-Type"] = "application/json"
     if len(body) > MAX_BODY:  # a chunked body has no Content-Length to check beforehand
         raise ApiError(413, "body_too_large", f"the body exceeds {MAX_BODY} bytes")
+    # Auth drops the request unworked if it is still queued when we stop waiting (a sign-in
+    # storm would otherwise hash passwords for clients long gone: web.init_deadline).
+    headers.update(deadline_header(AUTH_TIMEOUT_S))
     try:
         with server_timing("auth"):
             upstream = session.request(
-                request.method, url, data=body, headers=headers, timeout=10, allow_redirects=False
+                request.method,
+                url,
+                data=body,
+                headers=headers,
+                timeout=AUTH_TIMEOUT_S,
+                allow_redirects=False,
             )
     except requests.RequestException as exc:
         raise ApiError(503, "auth_unavailable", f"the auth service did not answer: {exc}") from None
