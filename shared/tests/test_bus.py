@@ -266,11 +266,22 @@ def test_a_plain_handler_answers_a_stream_with_its_one_final_reply(bus, amqp_url
     assert reply.text == "x"
 
 
-def test_a_failure_mid_stream_reaches_the_caller_after_the_chunks_sent(bus, amqp_url):
+@pytest.mark.parametrize(
+    ("failure", "code"),
+    [
+        (PermanentError("the model fell over", code="model_failed"), "model_failed"),
+        # A cluster past its timeout mid-stream: the caller may try again (not "internal").
+        (TransientError("the cluster took too long"), "unavailable"),
+        (ZeroDivisionError(), "internal"),
+    ],
+)
+def test_a_failure_mid_stream_reaches_the_caller_after_the_chunks_sent(
+    bus, amqp_url, failure, code
+):
     def handler(message, delivery):
         def chunks():
             yield schemas.TokensGenerated(text="a", tokens=1)
-            raise PermanentError("the model fell over", code="model_failed")
+            raise failure
 
         return chunks()
 
@@ -281,7 +292,25 @@ def test_a_failure_mid_stream_reaches_the_caller_after_the_chunks_sent(bus, amqp
             received.append(message)
     server.stop()
     assert [m.text for m in received] == ["a"]
-    assert failed.value.code == "model_failed"
+    assert failed.value.code == code
+
+
+def test_an_rpc_still_failing_transiently_after_its_retries_is_unavailable_a_bug_internal(
+    bus, amqp_url
+):
+    def handler(message, delivery):
+        if message.texts == ["busy"]:
+            raise TransientError("the cluster is busy")
+        raise ZeroDivisionError
+
+    server = streaming_server(bus, handler)
+    codes = []
+    for texts in (["busy"], ["bug"]):
+        with pytest.raises(RpcError) as failed:
+            bus.rpc().call(schemas.EmbedQuery(texts=texts), timeout=30)
+        codes.append(failed.value.code)
+    server.stop()
+    assert codes == ["unavailable", "internal"]
 
 
 def test_a_stream_times_out_when_the_next_chunk_is_late(bus, amqp_url):

@@ -94,4 +94,4 @@ def test_rpc_requests_declare_their_refusal_codes():
     assert "version_not_found" in schemas.SearchRequested.errors
     assert "message_not_found" in schemas.MessageRequested.errors
     assert "unknown_model" in schemas.GenerateRequested.errors
-    assert schemas.BUS_ERRORS == {"invalid_message", "unsupported", "internal"}
+    assert schemas.BUS_ERRORS == {"invalid_message", "unsupported", "internal", "unavailable"}

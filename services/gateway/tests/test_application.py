@@ -278,6 +278,18 @@ def test_a_service_refusal_becomes_its_public_code():
     assert errors.from_rpc("whatever", "?", "search").code == "search_failed"
 
 
+def test_a_service_unavailable_for_a_while_is_a_retryable_503():
+    """``unavailable``: a TransientError the service still had after its retries, or one mid-
+    stream (the Dask cluster past its timeout): worth trying again, unlike ``internal``."""
+    refused = errors.from_rpc("unavailable", "TransientError", "inference")
+    assert (type(refused), refused.code, refused.retry_after) == (
+        errors.Unavailable,
+        "inference_unavailable",
+        errors.RETRY_AFTER_S,
+    )
+    assert http_errors.status_of(refused) == 503
+
+
 @pytest.mark.parametrize("ref", ["³", "٣"])
 def test_a_version_ref_of_other_digits_is_a_version_that_does_not_exist(
     sessions, backends_with, ref

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from chatlens.inference.batching import Sampling
@@ -9,7 +11,8 @@ from chatlens.inference.cluster import LlmCluster
 from chatlens.inference.generation import PromptTooLong, load_counts
 from chatlens.inference.handlers import InferenceHandlers
 from chatlens.shared import schemas
-from chatlens.shared.bus import PermanentError, TransientError
+from chatlens.shared.bus import Delivery, PermanentError, TransientError
+from chatlens.shared.handling import drive_stream
 
 OFFSITE = "Context: The offsite is in Lisbon from 12 to 14 March.\nQuestion: Where is the offsite?"
 SYSTEM = "Answer the question from the context only. Be brief."
@@ -156,6 +159,36 @@ def test_the_handler_turns_a_cluster_that_is_too_slow_into_a_transient_error(reg
         handlers = InferenceHandlers(registry, LlmCluster(client, timeout_s=0.5), smollm.name)
         with pytest.raises(TransientError, match="Dask cluster"):
             handlers.generate(schemas.GenerateRequested(prompt="Hi", max_new_tokens=1))
+
+
+def test_a_generation_past_the_clusters_timeout_mid_stream_is_a_transient_error(
+    llm_cluster, registry, smollm
+):
+    """The engine (SmolLM2 on the real Dask cluster) is still writing when the cluster's timeout
+    passes, after the stream began: the handler raises a TransientError, as when the cluster
+    cannot take the request (open), not a bare TimeoutError. Driven as the bus drives it, the
+    caller gets ``unavailable`` (the gateway's retryable 503) after the pieces already sent,
+    and no final ``Generated`` (nothing to record as an answer)."""
+    impatient = LlmCluster(llm_cluster.client, timeout_s=2.0)
+    handlers = InferenceHandlers(registry, impatient, smollm.name)
+    request = schemas.GenerateRequested(
+        prompt="Write a very long story about a lighthouse keeper.", max_new_tokens=1024
+    )
+    stream = handlers.generate(request)
+    assert isinstance(next(stream), schemas.GenerationStarted)
+    with pytest.raises(TransientError, match=r"Dask cluster: TimeoutError\('generation took"):
+        for _ in stream:
+            pass
+
+    sent: list[schemas.Message] = []
+    delivery = Delivery("inference.rpc", False, 0, None, stream=True)
+    reply, _ = drive_stream(
+        handlers.generate(request), delivery, lambda m, _: sent.append(m), threading.Event()
+    )
+    assert isinstance(reply, schemas.RpcFailed)
+    assert (reply.code, reply.message) == ("unavailable", "TransientError")
+    assert isinstance(sent[0], schemas.GenerationStarted)
+    assert not any(isinstance(m, schemas.Generated) for m in sent)
 
 
 def test_a_cluster_that_forgot_the_model_plugin_gets_it_again(smollm):

@@ -92,10 +92,12 @@ def outcome(
 ) -> tuple[str, object]:
     """Decode and handle one delivery: ("acked" | "rejected" | "requeued", the reply).
 
-    :class:`TransientError` is retried in-process with backoff, then requeued;
+    :class:`TransientError` is retried in-process with backoff, then requeued (an RPC caller
+    gets ``RpcFailed`` ``unavailable``: worth trying again soon);
     :class:`PermanentError` and undecodable messages are rejected (dead-lettered; an RPC caller
-    gets ``RpcFailed`` with the code); anything else is requeued, and the queue's delivery limit
-    moves a poison message to its dead-letter queue. A reply may be a generator (streaming).
+    gets ``RpcFailed`` with the code); anything else is requeued (``internal``), and the queue's
+    delivery limit moves a poison message to its dead-letter queue. A reply may be a generator
+    (streaming).
     """
     try:
         message = schemas.decode(type_, body, schema_version)
@@ -132,7 +134,13 @@ def outcome(
                 "delivery_count": delivery.delivery_count,
             },
         )
-        return "requeued", schemas.RpcFailed(code="internal", message=type(exc).__name__)
+        return "requeued", schemas.RpcFailed(code=_failed_code(exc), message=type(exc).__name__)
+
+
+def _failed_code(exc: Exception) -> str:
+    """An RPC caller's code for a failure: ``unavailable`` (worth trying again soon) for a
+    :class:`TransientError`, ``internal`` for anything else."""
+    return "unavailable" if isinstance(exc, TransientError) else "internal"
 
 
 def drive_stream(
@@ -171,10 +179,11 @@ def drive_stream(
     except lost:
         stream.close()
         return schemas.RpcFailed(code="internal", message="connection lost"), None
-    except Exception as exc:  # a failure after chunks went out cannot be retried
+    except Exception as exc:  # a failure after chunks went out cannot be retried here
         log.exception("streaming handler failed", extra={"chunks": seq})
         stream.close()  # when sending failed, the handler is still running: stop it
-        return schemas.RpcFailed(code="internal", message=type(exc).__name__), final()
+        # A transient one (a cluster too slow or lost mid-stream) the caller may try again.
+        return schemas.RpcFailed(code=_failed_code(exc), message=type(exc).__name__), final()
 
 
 class Routes:

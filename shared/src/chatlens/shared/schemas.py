@@ -71,8 +71,9 @@ class Message(BaseModel):
         MESSAGE_TYPES[type_] = cls
 
 
-# Refusals any RPC server may answer with (the bus's own: undecodable, unhandled, crashed).
-BUS_ERRORS = frozenset({"invalid_message", "unsupported", "internal"})
+# Refusals any RPC server may answer with (the bus's own: undecodable, unhandled, crashed, and
+# failed for a while, a TransientError: worth trying again).
+BUS_ERRORS = frozenset({"invalid_message", "unsupported", "internal", "unavailable"})
 # Refusals of every index RPC: no such collection or version, or sent to a replica that does not
 # own the collection (a deployment fault: INDEX_REPLICAS differs between services).
 _INDEX_ERRORS = frozenset({"not_found", "version_not_found", "wrong_replica"})

@@ -132,12 +132,17 @@ class InferenceHandlers:
         # closing(): a caller that stops reading closes this generator, and that the updates,
         # whose clean-up cancels the request in the engine.
         with closing(generation.updates()) as updates:
-            for progress in updates:
-                if len(progress.text) > len(sent) and progress.text.startswith(sent):
-                    yield schemas.TokensGenerated(
-                        text=progress.text[len(sent) :], tokens=progress.tokens - sent_tokens
-                    )
-                    sent, sent_tokens = progress.text, progress.tokens
+            try:
+                for progress in updates:
+                    if len(progress.text) > len(sent) and progress.text.startswith(sent):
+                        yield schemas.TokensGenerated(
+                            text=progress.text[len(sent) :], tokens=progress.tokens - sent_tokens
+                        )
+                        sent, sent_tokens = progress.text, progress.tokens
+            except CLUSTER_ERRORS as exc:
+                # Mid-stream, as in open: the cluster's fault (past its timeout, a lost worker),
+                # worth a retry (the bus answers ``unavailable``, the gateway a 503).
+                raise TransientError(f"Dask cluster: {exc!r}") from exc
         seconds = time.perf_counter() - started
         GENERATION_SECONDS.labels(generation.model).observe(seconds)
         GENERATED_TOKENS.labels(generation.model).inc(progress.tokens)

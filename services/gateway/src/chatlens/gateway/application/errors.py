@@ -101,7 +101,12 @@ RPC_CODES: dict[str, tuple[type[AppError], str]] = {
     "invalid_message": (Invalid, "invalid_query"),
     "unsupported": (UpstreamFailed, "unsupported"),
     "internal": (UpstreamFailed, "internal"),
+    # failed for a while (a Dask cluster too slow or lost, even mid-stream): retryable
+    "unavailable": (Unavailable, "unavailable"),
 }
+# Seconds a client is told to wait before trying again a request that a service did not answer
+# or could not do for a while.
+RETRY_AFTER_S = 5
 
 
 def from_rpc(code: str, message: str, service: str) -> AppError:
@@ -109,6 +114,13 @@ def from_rpc(code: str, message: str, service: str) -> AppError:
     kind, public = RPC_CODES.get(code, (UpstreamFailed, f"{service}_failed"))
     if kind is UpstreamFailed and public in ("unsupported", "internal"):
         public = f"{service}_failed"
+    if code == "unavailable":
+        return Unavailable(
+            f"{service}_unavailable",
+            f"the {service} service could not do it now ({message}); try again",
+            retry_after=RETRY_AFTER_S,
+            rpc_code=code,
+        )
     if code == "invalid_message" and service == "inference":
         public = "validation_error"
     return kind(public, message, rpc_code=code)

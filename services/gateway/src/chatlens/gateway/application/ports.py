@@ -15,7 +15,12 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy.orm import Session
 
 from chatlens.gateway.application.capacity import GenerationSlots
-from chatlens.gateway.application.errors import Unavailable, UpstreamFailed, from_rpc
+from chatlens.gateway.application.errors import (
+    RETRY_AFTER_S,
+    Unavailable,
+    UpstreamFailed,
+    from_rpc,
+)
 from chatlens.gateway.config import GatewaySettings
 from chatlens.shared import schemas
 from chatlens.shared.handling import BrokerUnavailable, PublishFailed, RpcError, RpcTimeout
@@ -53,10 +58,6 @@ class Caller:
     org_id: str
     user_id: str = ""  # empty only in tests that act for no one in particular
     role: str | None = None
-
-
-# Seconds a client is told to wait before retrying a request a service did not answer.
-RETRY_AFTER_S = 5
 
 
 class Rpc:
