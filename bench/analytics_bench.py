@@ -38,6 +38,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+import emoji
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,12 +49,13 @@ from analytics_data import generate  # noqa: E402
 
 from chatlens.index.analytics import service as analytics_service  # noqa: E402
 from chatlens.index.analytics import sql  # noqa: E402
+from chatlens.index.analytics.frame import FIELDS as live_fields  # noqa: E402
 from chatlens.index.analytics.prepared import prepare  # noqa: E402
 from chatlens.index.analytics.service import Analytics  # noqa: E402
 from chatlens.index.manifests import ManifestReader  # noqa: E402
 from chatlens.index.storage import columns as column_file  # noqa: E402
 from chatlens.index.storage.collection import Collection, NewSegment  # noqa: E402
-from chatlens.index.storage.columns import COLUMNS, emoji_count  # noqa: E402
+from chatlens.index.storage.columns import COLUMNS  # noqa: E402
 from chatlens.index.storage.layout import Layout  # noqa: E402
 from chatlens.index.storage.segment import SegmentCache  # noqa: E402
 from chatlens.shared.schemas import AnalyticsRequested  # noqa: E402
@@ -67,8 +69,9 @@ REPORTS = {
 }
 # The later reports: through the index and directly in DuckDB (no pandas equivalent written).
 LATER = {"interaction": {}, "conversations": {}, "language": {}}
-# Bumped when analytics_data changes: a kept collection of older data is not reused.
-DATA = "v2"
+# Bumped when analytics_data or the segment's columns change: a kept collection of older data is
+# not reused (v3: the language report's columns, ``storage.words``).
+DATA = "v3"
 ZONE = "Europe/Lisbon"
 GAP = timedelta(minutes=30)
 
@@ -99,6 +102,25 @@ def build(size: int, messages) -> Layout:
     )
     print(f"  built the {size:,} collection in {time.perf_counter() - started:.0f} s")
     return layout
+
+
+def corpus(size: int, keep_messages: bool = False) -> tuple[Layout, list | None]:
+    """The kept collection of ``size`` generated messages (``build``; generated and written
+    when missing), and with ``keep_messages`` the generated messages themselves (pandas)."""
+    layout = Layout(OUT / "analytics" / f"{size}-{DATA}")
+    if not keep_messages and Collection(layout.collection("bench", "c1")).exists():
+        return layout, None
+    started = time.perf_counter()
+    messages = generate(size, seed=size)
+    print(f"  generated in {time.perf_counter() - started:.0f} s")
+    return build(size, messages), messages if keep_messages else None
+
+
+def segment_columns(layout: Layout):
+    """The columns of the collection's one segment, read as the index reads them."""
+    segment_path = Collection(layout.collection("bench", "c1")).segment_path("")
+    [parquet] = sorted(segment_path.glob(f"*/{COLUMNS}"))
+    return column_file.load(parquet.parent)
 
 
 def timed(call: Callable[[], object], repeats: int) -> dict:
@@ -204,7 +226,7 @@ def pandas_reports(df: pd.DataFrame) -> dict[str, Callable[[], object]]:
             active_days=("day", "nunique"),
         )
         base["emoji"] = own.groupby("sender")["text"].apply(
-            lambda texts: sum(emoji_count(text) for text in texts)
+            lambda texts: sum(emoji.emoji_count(text) for text in texts)
         )
         base["share"] = base["messages"] / len(own)
         gap = own.groupby("chat")["sent_at"].diff()
@@ -368,15 +390,9 @@ def run_size(
     size: int, repeats: int, gateway: bool = False, gateway_repeats: int = 30, pandas: bool = True
 ) -> dict:
     print(f"{size:,} messages")
-    layout = Layout(OUT / "analytics" / f"{size}-{DATA}")
-    df = None
-    if pandas or not Collection(layout.collection("bench", "c1")).exists():
-        started = time.perf_counter()
-        messages = generate(size, seed=size)
-        print(f"  generated in {time.perf_counter() - started:.0f} s")
-        layout = build(size, messages)
-        df = frame(messages) if pandas else None
-        del messages  # the index reads its own copy from disk
+    layout, messages = corpus(size, keep_messages=pandas)
+    df = frame(messages) if messages is not None else None
+    del messages  # the index reads its own copy from disk
     rss = resident_gib()
     analytics = Analytics(ManifestReader(layout), SegmentCache(4))
     started = time.perf_counter()
@@ -386,12 +402,11 @@ def run_size(
         f"  the index loaded the segment in {load_s:.1f} s "
         f"(+{resident_gib() - rss:.2f} GiB resident)"
     )
-    segment_path = Collection(layout.collection("bench", "c1")).segment_path("")
-    [parquet] = sorted(segment_path.glob(f"*/{COLUMNS}"))
     # Read as the index reads it (an older layout upgraded), and prepared once, as the index
     # keeps a version's frame (not timed on either side).
-    with_text = prepare(column_file.load(parquet.parent), ZONE)
-    direct_table = prepare(column_file.load(parquet.parent).drop_columns(["text"]), ZONE)
+    columns = segment_columns(layout)
+    with_text = prepare(columns, ZONE)
+    direct_table = prepare(columns.select(live_fields), ZONE)
     in_pandas = pandas_reports(df) if df is not None else {}
     figures: dict = {"messages": size, "index_load_s": load_s, "reports": {}}
     for report, options in REPORTS.items():

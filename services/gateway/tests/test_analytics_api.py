@@ -86,6 +86,7 @@ REPORTS = {
     },
     "language": {
         "languages": ["en"],
+        "messages": 3,
         "words": [{"word": "porto", "count": 2}],
         "phrases": [],
         "emoji": [{"emoji": "🎉", "count": 1}],

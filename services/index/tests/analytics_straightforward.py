@@ -211,15 +211,14 @@ def reply_trees(con: duckdb.DuckDBPyConnection, top: int) -> dict:
 
 
 def language_selection(con: duckdb.DuckDBPyConnection) -> dict:
-    """The language report's ``sample`` and ``detected``, each a scan of every row."""
+    """The language report's ``messages`` and ``detected``, each a scan of every row."""
     total = con.execute("SELECT count(*) FROM authored WHERE NOT deleted AND chars > 0").fetchone()[
         0
     ]
-    read = con.execute("SELECT count(*) FROM authored WHERE sampled").fetchone()[0]
     detected = rows(
         con,
         """
         SELECT language, count(*)::BIGINT AS messages FROM authored
         WHERE NOT deleted AND chars > 0 GROUP BY 1 ORDER BY 2 DESC, 1 NULLS LAST""",
     )
-    return {"sample": {"messages": read, "of": total}, "detected": detected}
+    return {"messages": total, "detected": detected}

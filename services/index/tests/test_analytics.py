@@ -4,7 +4,6 @@ plain-Python reference (``analytics_reference``) on a generated history (``analy
 from __future__ import annotations
 
 import statistics
-import zlib
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
@@ -20,14 +19,15 @@ from analytics_reference import language as expected_language
 from analytics_reference import overview as expected_overview
 from analytics_reference import people as expected_people
 from analytics_reference import sessions
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from chatlens.index.analytics import prepared
-from chatlens.index.analytics.language import DEFAULT_LANGUAGES, SENTIMENT_SAMPLE, emoji_in
+from chatlens.index.analytics.language import DEFAULT_LANGUAGES
 from chatlens.index.analytics.service import Analytics
 from chatlens.index.deletion import Deleter
 from chatlens.index.manifests import ManifestReader
 from chatlens.index.people import PeopleGrouper
 from chatlens.index.storage.segment import SegmentCache
+from chatlens.index.storage.words import emoji_in
 from chatlens.index.versions import Versions
 from chatlens.shared.bus import PermanentError
 from chatlens.shared.schemas import (
@@ -329,6 +329,20 @@ def test_interaction_follows_the_filters(analytics, history):
     assert got["threads"]["count"] == 0  # the threads are on Slack
 
 
+def check_language(got: dict, want: dict, top: int) -> None:
+    """The report's top words, phrases, emoji and domains are the reference's, in order."""
+    for name, key in (
+        ("words", "word"),
+        ("phrases", "phrase"),
+        ("emoji", "emoji"),
+        ("domains", "domain"),
+    ):
+        ranked = sorted(want[name].items(), key=lambda item: (-item[1], item[0]))
+        if name == "phrases":
+            ranked = [item for item in ranked if item[1] > 1]
+        assert [(r[key], r["count"]) for r in got[name]] == ranked[:top], name
+
+
 @pytest.mark.parametrize("languages", [[], ["en"], ["pt", "en"]])
 def test_every_language_number_matches_an_independent_count(analytics, history, languages):
     stop = {
@@ -339,16 +353,7 @@ def test_every_language_number_matches_an_independent_count(analytics, history, 
     want = expected_language(history, stop)
     got = ask(analytics, "language", top=50, languages=languages).result
     assert got["languages"] == (sorted(languages) or list(DEFAULT_LANGUAGES))
-    for name, key in (
-        ("words", "word"),
-        ("phrases", "phrase"),
-        ("emoji", "emoji"),
-        ("domains", "domain"),
-    ):
-        ranked = sorted(want[name].items(), key=lambda item: (-item[1], item[0]))
-        if name == "phrases":
-            ranked = [item for item in ranked if item[1] > 1]
-        assert [(r[key], r["count"]) for r in got[name]] == ranked[:50], name
+    check_language(got, want, 50)
     assert got["words"] and got["phrases"] and got["emoji"] and got["domains"]
     assert "see" not in {r["word"] for r in got["words"]}  # an English stop word
 
@@ -370,56 +375,50 @@ def test_the_top_words_are_counted_per_month(analytics, history):
     assert {w for _, w in want} == set(shown) and len(shown) == 5
 
 
-def test_sentiment_scores_a_fixed_sample_by_month(analytics, history):
-    first = ask(analytics, "language").result["sentiment"]
-    scored = [
-        m for m in history if m.kind not in ("system", "service") and m.text and not m.deleted
+def test_sentiment_scores_every_message_by_month(analytics, history):
+    got = ask(analytics, "language").result["sentiment"]
+    analyzer = SentimentIntensityAnalyzer()
+    scores: dict[str, list[float]] = {}
+    for m in said(history):
+        month = m.sent_at.astimezone(ZoneInfo("UTC")).strftime("%Y-%m")
+        scores.setdefault(month, []).append(analyzer.polarity_scores(m.text)["compound"])
+    every = [s for month in scores.values() for s in month]
+    assert got["model"] == "vaderSentiment" and got["scored"] == len(every)
+    assert got["positive"] == sum(s >= 0.05 for s in every) / len(every)
+    assert got["negative"] == sum(s <= -0.05 for s in every) / len(every)
+    assert got["positive"] + got["negative"] + got["neutral"] == pytest.approx(1)
+    assert [(m["month"], m["messages"]) for m in got["months"]] == [
+        (month, len(v)) for month, v in sorted(scores.items())
     ]
-    assert first["model"] == "vaderSentiment"
-    assert first["scored"] == min(len(scored), SENTIMENT_SAMPLE)
-    assert sum(month["messages"] for month in first["months"]) == first["scored"]
-    assert first["positive"] + first["negative"] + first["neutral"] == pytest.approx(1)
-    assert ask(analytics, "language").result["sentiment"] == first
+    for month in got["months"]:  # kept as float32 in the columns
+        assert month["mean"] == pytest.approx(statistics.fmean(scores[month["month"]]), abs=1e-6)
+    assert ask(analytics, "language").result["sentiment"] == got
 
 
-def test_a_larger_selection_counts_its_words_in_a_fixed_sample(analytics, history, monkeypatch):
-    """Above ``LANGUAGE_SAMPLE`` messages the words, phrases, emoji and domains are counted
-    exactly over a sample: the first by (CRC-32 of the id, id), and said so."""
-    monkeypatch.setattr(prepared, "LANGUAGE_SAMPLE", 700)
+def said(messages: list[ChatMessage]) -> list[ChatMessage]:
+    """What the language report reads: authored, undeleted messages with text."""
+    return [
+        m
+        for m in messages
+        if m.kind not in ("system", "service") and not (m.deleted or m.kind == "deleted") and m.text
+    ]
+
+
+def test_more_messages_than_the_old_sample_are_all_counted(layout, run_messages, job_of):
+    """25,000 messages (the report once read a sample of 20,000 of them): every word, phrase,
+    emoji and domain count is the plain-Python count over all of them, a sender filter's too."""
+    many = generate(25_000, seed=3)
+    run_messages(job_of("j1", many[:12_000]).all_messages())
+    run_messages(job_of("j2", many[12_000:]).all_messages())
+    analytics = Analytics(ManifestReader(layout), SegmentCache(8))
     stop = {w.lower() for code in DEFAULT_LANGUAGES for w in stop_words.get_stop_words(code)}
-    kept = [
-        m
-        for m in history
-        if m.kind not in ("system", "service") and not (m.deleted or m.kind == "deleted") and m.text
-    ]
-    chosen = {
-        m.message_id
-        for m in sorted(kept, key=lambda m: (zlib.crc32(m.message_id.encode()), m.message_id))[:700]
-    }
-    want = expected_language([m for m in kept if m.message_id in chosen], stop)
-    got = ask(analytics, "language", top=50).result
-    assert got["sample"] == {"messages": 700, "of": len(kept)} and len(kept) > 2000
-    for name, key in (
-        ("words", "word"),
-        ("phrases", "phrase"),
-        ("emoji", "emoji"),
-        ("domains", "domain"),
-    ):
-        ranked = sorted(want[name].items(), key=lambda item: (-item[1], item[0]))
-        if name == "phrases":
-            ranked = [item for item in ranked if item[1] > 1]
-        assert [(r[key], r["count"]) for r in got[name]] == ranked[:50], name
-    assert got["sentiment"]["scored"] == 700  # the sample's first SENTIMENT_SAMPLE
-    assert ask(analytics, "language", top=50).result == got
-
-
-def test_a_selection_within_the_sample_size_is_read_whole(analytics, history):
-    kept = [
-        m
-        for m in history
-        if m.kind not in ("system", "service") and not (m.deleted or m.kind == "deleted") and m.text
-    ]
-    assert ask(analytics, "language").result["sample"] == {"messages": len(kept), "of": len(kept)}
+    for sender, kept in ((None, many), ("Marta", [m for m in many if m.sender == "Marta"])):
+        fields = {"filters": SearchFilters(sender=[sender])} if sender else {}
+        got = ask(analytics, "language", top=50, **fields).result
+        want = expected_language(kept, stop)
+        assert got["messages"] == len(said(kept)) and len(said(many)) > 20_000
+        check_language(got, want, 50)
+        assert got["sentiment"]["scored"] == len(said(kept))
 
 
 def test_an_unknown_stop_word_language_is_refused(analytics):

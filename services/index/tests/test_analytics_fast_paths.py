@@ -11,7 +11,7 @@ import analytics_straightforward as straightforward
 import pytest
 from analytics_data import generate
 
-from chatlens.index.analytics import conversations, interaction, language, prepared, sql
+from chatlens.index.analytics import conversations, interaction, language, sql
 from chatlens.index.analytics.frame import as_people
 from chatlens.index.analytics.prepared import prepare
 from chatlens.index.storage.columns import table_of
@@ -23,8 +23,8 @@ def history():
     return generate(4000, seed=11)
 
 
-def both(messages, zone, gap, fast, slow, people=None, detect=False):
-    frame = prepare(as_people(table_of(messages, detect=detect), people or {}), zone)
+def both(messages, zone, gap, fast, slow, people=None):
+    frame = prepare(as_people(table_of(messages), people or {}), zone)
     with sql.connect(frame, gap) as con:
         got = fast(con, frame)
     with sql.connect(frame, gap) as con:
@@ -104,11 +104,9 @@ def test_people_count_as_one_sender_in_both(history):
     assert "Sam" not in {r["sender"] for r in got[1]["started_by"]}
 
 
-@pytest.mark.parametrize("sample", [100_000, 700])
-def test_the_language_selection_equals_the_straightforward_count(history, monkeypatch, sample):
-    """Texts per detected language and the sample's size, counted in NumPy over the frame,
-    as the scans of every row counted them; the words are counted over the same sample."""
-    monkeypatch.setattr(prepared, "LANGUAGE_SAMPLE", sample)
+def test_the_language_selection_equals_the_straightforward_count(history):
+    """Texts per detected language and the messages read, counted in NumPy over the frame, as
+    the scans of every row counted them."""
     texts = ["Obrigado pela ajuda, até amanhã no escritório", "Vielen Dank für die Hilfe heute"]
     said = history[:1500] + [
         message(5000 + i, text=texts[i % 2], deleted=i % 7 == 0) for i in range(60)
@@ -117,14 +115,12 @@ def test_the_language_selection_equals_the_straightforward_count(history, monkey
         said,
         "UTC",
         30,
-        lambda con, frame: language.language(con, frame, 20, []),
+        lambda con, frame: language.language(language.tallies(frame), 20, []),
         lambda con: straightforward.language_selection(con),
         people={"Sam W": ["Sam", "Wei"]},
-        detect=True,
     )
-    assert {"sample": got["sample"], "detected": got["detected"]} == want
+    assert {"messages": got["messages"], "detected": got["detected"]} == want
     assert {"pt", "de"} <= {d["language"] for d in got["detected"]}
-    assert got["sample"]["messages"] == min(sample, got["sample"]["of"])
 
 
 def message(seq: int, reply_to: str | None = None, **fields) -> ChatMessage:

@@ -1,5 +1,6 @@
 """Language per message (issue 12): detected at ingest by py3langid, kept as a segment column,
-and broken down by the language report; a short or unclear text and an older segment have none."""
+and broken down by the language report; a short or unclear text has none, and a segment written
+before the column gets it when it is loaded, from the same detector."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pydantic import ValidationError
 
 from chatlens.index.analytics.service import Analytics
 from chatlens.index.manifests import ManifestReader
-from chatlens.index.storage import columns, languages
+from chatlens.index.storage import columns, languages, words
 from chatlens.index.storage.segment import SegmentCache
 from chatlens.shared.schemas import AnalyticsRequested, ChatMessage, SearchFilters
 
@@ -41,6 +42,18 @@ def message(n: int, text: str, kind: str = "text") -> ChatMessage:
     )
 
 
+def ask_filtered(analytics: Analytics, report: str, codes: list[str]) -> dict:
+    """``report`` of the test collection, filtered to the languages ``codes``."""
+    return analytics.answer(
+        AnalyticsRequested(
+            org_id="org1",
+            collection_id="coll1",
+            report=report,
+            filters=SearchFilters(language=codes),
+        )
+    ).result
+
+
 def test_clear_texts_get_their_language_and_short_ones_none():
     assert [languages.detect(t) for t in SAID] == ["en", "en", "pt", "pt", "de", None, None]
 
@@ -65,17 +78,48 @@ def test_the_language_report_counts_the_languages_kept_at_ingest(layout, run_mes
     )
 
 
-def test_a_segment_of_layout_3_loads_with_no_languages(tmp_path):
+def test_a_segment_of_layout_3_gets_its_languages_detected_when_loaded(tmp_path):
     messages = [message(n, text) for n, text in enumerate(SAID)]
-    table = columns.table_of(messages, detect=True)
+    messages.append(message(99, "Ana joined the group chat today", kind="system"))
+    table = columns.table_of(messages)
     assert table["language"].to_pylist()[:5] == ["en", "en", "pt", "pt", "de"]
-    old = table.drop_columns(["language"]).replace_schema_metadata({b"chatlens.columns": b"3"})
+    old = table.drop_columns(["language", *words.FIELDS]).replace_schema_metadata(
+        {b"chatlens.columns": b"3"}
+    )
     pq.write_table(old, tmp_path / columns.COLUMNS)
     loaded = columns.load(tmp_path)
     assert loaded.schema == columns.SCHEMA
-    assert loaded["language"].null_count == len(messages)
-    # Built from messages at load (a segment older than the file): no detection there.
-    assert columns.table_of(messages)["language"].null_count == len(messages)
+    assert loaded.to_pylist() == table.to_pylist()  # as ingest derives them; events have none
+    assert loaded["language"].to_pylist()[-1] is None
+    # Built from messages at load (a segment older than the file): detected there too.
+    assert columns.table_of(messages)["language"].to_pylist() == table["language"].to_pylist()
+
+
+def test_an_older_segment_is_read_by_the_language_filter_and_report_as_a_new_one(
+    layout, run_messages, job_of
+):
+    messages = [message(n, text) for n, text in enumerate(SAID * 2)]
+    run_messages(job_of("j1", messages).all_messages())
+
+    def ask(report: str, codes: list[str]) -> dict:  # segments loaded anew each time
+        return ask_filtered(Analytics(ManifestReader(layout), SegmentCache(8)), report, codes)
+
+    asked = [(report, codes) for report in ("language", "overview") for codes in ([], ["pt"])]
+    new = [ask(report, codes) for report, codes in asked]
+    [file] = layout.collection("org1", "coll1").glob(f"segments/*/{columns.COLUMNS}")
+    table = pq.read_table(file)
+    old = table.drop_columns(["language", *words.FIELDS]).replace_schema_metadata(
+        {b"chatlens.columns": b"3"}
+    )
+    pq.write_table(old, file)  # as a segment written before the language column
+    assert [ask(report, codes) for report, codes in asked] == new
+    assert {d["language"]: d["messages"] for d in new[0]["detected"]} == {
+        "en": 4,
+        "pt": 4,
+        "de": 2,
+        None: 4,
+    }
+    assert new[3]["messages"] == 4
 
 
 def test_a_language_filter_keeps_the_texts_detected_in_those_languages(
@@ -89,14 +133,7 @@ def test_a_language_filter_keeps_the_texts_detected_in_those_languages(
     analytics = Analytics(ManifestReader(layout), SegmentCache(8))
 
     def ask(report: str, codes: list[str]) -> dict:
-        return analytics.answer(
-            AnalyticsRequested(
-                org_id="org1",
-                collection_id="coll1",
-                report=report,
-                filters=SearchFilters(language=codes),
-            )
-        ).result
+        return ask_filtered(analytics, report, codes)
 
     detected = {m.message_id: languages.detect(m.text) for m in messages if m.kind == "text"}
     for codes in (["pt"], ["PT", "de"], ["en", "de", "pt"], ["fr"]):

@@ -1,7 +1,7 @@
 """Reactions and other names in the segment columns (issue 12): kept at ingest, counted by the
 interaction report (received per author, given per named reactor, top emoji) against a count in
-Python, suggested as people by Slack's real name; a segment of the older column layout loads
-with none of either."""
+Python, by person once names are merged, suggested as people by Slack's real name; a segment of
+the older column layout loads with none of either."""
 
 from __future__ import annotations
 
@@ -11,9 +11,15 @@ import pyarrow.parquet as pq
 
 from chatlens.index.analytics.service import Analytics
 from chatlens.index.manifests import ManifestReader
+from chatlens.index.people import PeopleGrouper
 from chatlens.index.storage import columns
 from chatlens.index.storage.segment import SegmentCache
-from chatlens.shared.schemas import AnalyticsRequested, ChatMessage, Reaction
+from chatlens.shared.schemas import (
+    AnalyticsRequested,
+    ChatMessage,
+    PeopleMergeRequested,
+    Reaction,
+)
 
 START = datetime(2025, 3, 1, 9, tzinfo=UTC)
 
@@ -72,6 +78,29 @@ def test_reactions_are_counted_as_python_counts_them(layout, run_messages, job_o
     assert {r["sender"]: r["count"] for r in got["received"]} == received
     assert {r["sender"]: r["count"] for r in got["given"]} == given
     assert [(e["emoji"], e["count"]) for e in got["emoji"]] == [("+1", 5), ("eyes", 1), ("tada", 1)]
+
+
+def test_reactions_given_and_received_count_by_person_once_merged(
+    layout, run_messages, job_of, ingestor
+):
+    run_messages(job_of("j1", MESSAGES).all_messages())
+    for person, senders in (("Ana", ["Ana Souza"]), ("B & C", ["Ben", "Chloe"])):
+        merge = PeopleMergeRequested(
+            org_id="org1", collection_id="coll1", action="merge", person=person, senders=senders
+        )
+        PeopleGrouper(SegmentCache(8), ingestor).group(merge)
+    got = interaction(layout)["reactions"]
+    person = {"Ana Souza": "Ana", "Ben": "B & C", "Chloe": "B & C"}
+    received, given = {}, {}
+    for m in MESSAGES:
+        for r in m.reactions:
+            author = person.get(m.sender, m.sender)
+            received[author] = received.get(author, 0) + r.count
+            for user in r.users:
+                given[person.get(user, user)] = given.get(person.get(user, user), 0) + 1
+    assert {r["sender"]: r["count"] for r in got["received"]} == received == {"Ana": 3, "B & C": 4}
+    assert {r["sender"]: r["count"] for r in got["given"]} == given == {"B & C": 3, "Ana": 2}
+    assert got["total"] == 7
 
 
 def test_a_real_name_suggests_one_person(layout, run_messages, job_of):

@@ -3824,12 +3824,15 @@ export interface components {
              */
             languages: string[];
             /**
+             * Messages
+             * @description messages read, all of them: every authored, undeleted message with text in the selection (the counts are exact)
+             */
+            messages: number;
+            /**
              * Phrases
              * @description two words in a row, seen more than once
              */
             phrases: components["schemas"]["PhraseCount"][];
-            /** @default null */
-            sample?: components["schemas"]["LanguageSample"] | null;
             sentiment: components["schemas"]["Sentiment"];
             /** Timezone */
             timezone: string;
@@ -3911,19 +3914,6 @@ export interface components {
              * @default null
              */
             version?: number | string | null;
-        };
-        /** LanguageSample */
-        LanguageSample: {
-            /**
-             * Messages
-             * @description messages read for words, phrases, emoji and domains
-             */
-            messages: number;
-            /**
-             * Of
-             * @description messages in the selection (a larger one is sampled by a hash of the ids: the same sample for the same version and filters)
-             */
-            of: number;
         };
         /** LengthBucket */
         LengthBucket: {
@@ -4906,7 +4896,7 @@ export interface components {
             positive: number | null;
             /**
              * Scored
-             * @description messages scored: a fixed sample of at most 5,000
+             * @description messages scored: every message read
              */
             scored: number;
         };

@@ -352,7 +352,7 @@ class SentimentMonth(BaseModel):
 
 class Sentiment(BaseModel):
     model: str = Field(description="vaderSentiment (English lexicon)")
-    scored: int = Field(description="messages scored: a fixed sample of at most 5,000")
+    scored: int = Field(description="messages scored: every message read")
     positive: float | None
     negative: float | None
     neutral: float | None
@@ -364,17 +364,12 @@ class DetectedLanguage(BaseModel):
     messages: int
 
 
-class LanguageSample(BaseModel):
-    messages: int = Field(description="messages read for words, phrases, emoji and domains")
-    of: int = Field(
-        description="messages in the selection (a larger one is sampled by a hash "
-        "of the ids: the same sample for the same version and filters)"
-    )
-
-
 class LanguageOut(Answered):
     languages: list[str] = Field(description="whose stop words were left out")
-    sample: LanguageSample | None = None
+    messages: int = Field(
+        description="messages read, all of them: every authored, undeleted message with text "
+        "in the selection (the counts are exact)"
+    )
     words: list[WordCount]
     words_by_month: list[WordMonth] = Field(
         default=[], description="the first five words' use per month (over time)"

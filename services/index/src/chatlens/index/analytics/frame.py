@@ -2,22 +2,25 @@
 
 The same masks as search (:mod:`chatlens.index.filters` and the version's tombstones), applied to
 each segment's columns; the tables are concatenated without copying (one chunk per segment). The
-text column stays behind unless a report reads it: the others use the counts computed when the
-segment was written.
+text and the language report's columns (``storage.words``) stay behind unless a report reads
+them: the others use the counts computed when the segment was written.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from chatlens.index.people import identities
+from chatlens.index.storage import words
 from chatlens.index.storage.columns import SCHEMA
 from chatlens.index.storage.segment import Segment
 from chatlens.index.tombstones import Tombstones, both
 from chatlens.shared.schemas import SearchFilters
 
-FIELDS = [name for name in SCHEMA.names if name != "text"]
+# The columns every report reads; a report names the others it needs (``extra``).
+FIELDS = [name for name in SCHEMA.names if name not in ("text", *words.FIELDS)]
 
 
 def live_table(
@@ -25,11 +28,12 @@ def live_table(
     deleted: frozenset[str],
     filters: SearchFilters,
     tombstones: Tombstones,
-    text: bool = False,
+    extra: tuple[str, ...] = (),
 ) -> pa.Table:
-    """The rows of ``segments`` that ``filters`` allow and ``deleted`` does not name; with the
-    text column when ``text`` (the reports that read words, emoji, links and mentions)."""
-    fields = [*FIELDS, "text"] if text else FIELDS
+    """The rows of ``segments`` that ``filters`` allow and ``deleted`` does not name, with the
+    columns of ``FIELDS`` and ``extra`` (``text`` for mentions, ``storage.words.FIELDS`` for the
+    language report)."""
+    fields = [*FIELDS, *extra]
     parts = []
     for segment in segments:
         mask = both(segment.columns.mask(filters), tombstones.alive(segment, deleted))
@@ -71,8 +75,9 @@ def with_people(filters: SearchFilters, people: dict[str, list[str]]) -> SearchF
 
 
 def as_people(table: pa.Table, people: dict[str, list[str]]) -> pa.Table:
-    """``table`` with each sender name of a person replaced by the person's name (only the
-    dictionaries of the sender column are rewritten: no row is touched)."""
+    """``table`` with each sender name of a person replaced by the person's name: in the sender
+    column (only its dictionaries are rewritten: no row is touched) and among the names of who
+    reacted (the strings under ``reactions``, mapped at once)."""
     if not people or table.num_rows == 0:
         return table
     person_of = {name: person for person, names in people.items() for name in names}
@@ -81,6 +86,35 @@ def as_people(table: pa.Table, people: dict[str, list[str]]) -> pa.Table:
     for chunk in table.column(at).chunks:
         values = [person_of.get(v, v) for v in chunk.dictionary.to_pylist()]
         chunks.append(pa.DictionaryArray.from_arrays(chunk.indices, pa.array(values, pa.string())))
-    return table.set_column(
+    table = table.set_column(
         at, table.schema.field(at), pa.chunked_array(chunks, table.schema.field(at).type)
+    )
+    at = table.schema.get_field_index("reactions")
+    column = table.column(at)
+    renamed = [_reactors_as_people(chunk, person_of) for chunk in column.chunks]
+    return table.set_column(at, table.schema.field(at), pa.chunked_array(renamed, column.type))
+
+
+def _reactors_as_people(chunk: pa.ListArray, person_of: dict[str, str]) -> pa.ListArray:
+    """A ``reactions`` chunk (list<struct<emoji, count, users: list<string>>>) with each name
+    in ``users`` that ``person_of`` knows replaced by its person."""
+    reactions = chunk.flatten()  # the structs of the chunk's rows, its slice applied
+    if len(reactions) == 0:
+        return chunk
+    emoji, count, users = reactions.flatten()
+    names = users.flatten()
+    known = pa.array(list(person_of), pa.string())
+    found = pc.index_in(names, value_set=known)
+    persons = pa.array(list(person_of.values()), pa.string()).take(found)
+    renamed_users = pa.ListArray.from_arrays(
+        pc.subtract(users.offsets, users.offsets[0]),
+        pc.coalesce(persons, names),
+        type=users.type,
+        mask=users.is_null(),
+    )
+    structs = pa.StructArray.from_arrays(
+        [emoji, count, renamed_users], fields=list(reactions.type), mask=reactions.is_null()
+    )
+    return pa.ListArray.from_arrays(
+        pc.subtract(chunk.offsets, chunk.offsets[0]), structs, type=chunk.type, mask=chunk.is_null()
     )

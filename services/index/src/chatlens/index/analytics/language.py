@@ -1,62 +1,45 @@
 """Language: the words, phrases, emoji and link domains people use, and sentiment over time.
 
-Over authored messages that were not deleted and have text, at most ``LANGUAGE_SAMPLE``
-(``analytics.prepared``) of them: when the selection has more, a fixed sample picked by a hash of
-their ids (``prepared.sampled``: the same sample for the same version and filters), and
-``sample`` says how many were read of how many (``messages``, ``of``). Every count is exact over
-the messages read. Tokenising is the cost (about 8 µs a message in DuckDB's regular expressions,
-and Python for emoji and sentiment): a sample bounds a million messages to about a second of CPU,
-where reading them all took tens of seconds; counts kept per segment when it is sealed could not
-follow the filters, the zone's months or the requested stop words.
+Over every authored message of the selection that was not deleted and has text: exact counts,
+from what each message's segment derived when it was written (``storage.words``: the tokens, the
+emoji, the link domains and VADER's score; an older segment derives them when it is loaded).
+:func:`tallies` counts them all with DuckDB once per prepared selection (a version, filters and
+a zone: about the cost of preparing the frame), and :func:`language` answers each request from
+those tallies, leaving out its languages' stop words and keeping its ``top``.
 
-A *word* is a run of letters and digits (inner apostrophes kept: "don't"), lower-cased, at least
-two characters with a letter among them, links taken out first, and not a stop word of the
-requested languages (the ``stop-words`` package's lists). A *phrase* is two such words next to
-each other in a message. Emoji are the ``emoji`` package's (a family or a flag is one). A link's
-domain is its host without ``www.``. The first ``SERIES_WORDS`` words are also counted per month
-(their use over time).
+A *word* is a token of at least two characters with a letter among them that is not a stop word
+of the requested languages (the ``stop-words`` package's lists). A *phrase* is two such words
+next to each other in a message, seen more than once. Emoji are the ``emoji`` package's (a
+family or a flag is one). A link's domain is its host without ``www.``. The first
+``SERIES_WORDS`` words are also counted per month (their use over time).
 
 Sentiment is VADER's (``vaderSentiment``; its lexicon ships in the package, English): the mean
 compound score per month, and the shares of positive (>= 0.05), negative (<= -0.05) and neutral
-messages, over a sample of at most ``SENTIMENT_SAMPLE`` messages picked by a hash of their ids (the
-same sample for the same version and filters, taken from the words' sample); the answer says how
-many were scored.
+messages, over every message read.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
+from dataclasses import dataclass
 from functools import cache
 
-import duckdb
-import emoji
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import regex
 import stop_words
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from chatlens.index.analytics import sql
 from chatlens.index.analytics.prepared import names
-from chatlens.index.analytics.sql import rows
 
 # Stop words of these languages when a request names none (ISO 639-1).
 DEFAULT_LANGUAGES = ("en", "pt", "es", "fr", "de", "it", "nl")
-SENTIMENT_SAMPLE = 5000
 # The top words whose use per month is given (``words_by_month``).
 SERIES_WORDS = 5
-# RE2 syntax (DuckDB): links out, then words.
-_LINK = r"(?i)\b(?:https?://|www\.)\S*"
-_WORD = r"[\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*"
-_TOKENS = (
-    f"regexp_extract_all(lower(regexp_replace(text, '{_LINK}', ' ', 'g')), "
-    f"'{_WORD.replace(chr(39), chr(39) * 2)}')"
-)  # a quote in SQL is doubled
 # A word that counts: two characters or more, a letter among them, not a stop word.
 _CONTENT = (
     "(length({w}) >= 2 AND regexp_matches({w}, '\\p{{L}}') AND {w} NOT IN (SELECT word FROM stop))"
 )
-_DOMAINS = r"regexp_extract_all(lower(text), '\b(?:https?://|www\.)([^\s/?#:]+)', 1)"
 
 
 def language_codes() -> dict[str, str]:
@@ -71,11 +54,6 @@ def stop_list(languages: tuple[str, ...]) -> tuple[str, ...]:
     for code in languages:
         words.update(w.lower() for w in stop_words.get_stop_words(code))
     return tuple(sorted(words))
-
-
-@cache
-def _analyzer() -> SentimentIntensityAnalyzer:
-    return SentimentIntensityAnalyzer()  # reads its lexicon from the package once
 
 
 def languages_detected(frame: pa.Table) -> list[dict]:
@@ -94,141 +72,148 @@ def languages_detected(frame: pa.Table) -> list[dict]:
     return [{"language": code, "messages": n} for code, n in ordered]
 
 
-def language(
-    con: duckdb.DuckDBPyConnection, frame: pa.Table, top: int, languages: list[str]
-) -> dict:
-    """Top ``top`` words, phrases, emoji and domains, and sentiment by month, over the prepared
-    ``frame`` (the connection's ``m``)."""
+@dataclass(frozen=True)
+class Tallies:
+    """Everything the language report counts in one prepared selection, before a request's stop
+    words and ``top``: every token per month, every pair of tokens next to each other seen more
+    than once, every emoji and domain, and the sentiment per month."""
+
+    messages: int  # the messages read: authored, not deleted, with text
+    words: pa.Table  # word, n
+    word_months: pa.Table  # month (DATE), word, n
+    pairs: pa.Table  # a, b, n (n > 1)
+    emoji: pa.Table  # emoji, n
+    domains: pa.Table  # domain, n
+    sentiment: dict
+    detected: list[dict]
+
+
+def tallies(frame: pa.Table, threads: int | None = None) -> Tallies:
+    """Count the prepared ``frame`` (with ``storage.words``'s columns) once, in DuckDB."""
+    with sql.connect(frame, 0, threads) as con:
+        try:
+            con.execute("""
+                CREATE OR REPLACE TEMP VIEW said AS
+                SELECT date_trunc('month', t)::DATE AS month, tokens, emoji_list, domains,
+                       sentiment::DOUBLE AS sentiment
+                FROM authored WHERE NOT coalesce(deleted, false) AND chars > 0""")
+            word_months = con.execute("""
+                SELECT month, w AS word, count(*)::BIGINT AS n
+                FROM (SELECT month, unnest(tokens) AS w FROM said WHERE tokens IS NOT NULL)
+                GROUP BY ALL""").to_arrow_table()
+            pairs = con.execute("""
+                SELECT a, b, count(*)::BIGINT AS n
+                FROM (SELECT unnest(tokens[1:len(tokens) - 1]) AS a, unnest(tokens[2:]) AS b
+                      FROM said WHERE len(tokens) > 1)
+                GROUP BY ALL HAVING n > 1""").to_arrow_table()
+            emoji = con.execute("""
+                SELECT e AS emoji, count(*)::BIGINT AS n
+                FROM (SELECT unnest(emoji_list) AS e FROM said WHERE emoji_list IS NOT NULL)
+                GROUP BY ALL""").to_arrow_table()
+            domains = con.execute("""
+                SELECT d AS domain, count(*)::BIGINT AS n
+                FROM (SELECT unnest(domains) AS d FROM said WHERE domains IS NOT NULL)
+                GROUP BY ALL""").to_arrow_table()
+            counted = sql.one(con, "SELECT count(*) AS n FROM said")
+            mood = sentiment(con)
+        finally:
+            con.execute("DROP VIEW IF EXISTS said")
+    with sql.over({"word_months": word_months}, threads) as con:
+        words = con.execute(
+            "SELECT word, sum(n)::BIGINT AS n FROM word_months GROUP BY 1"
+        ).to_arrow_table()
+    return Tallies(
+        messages=counted["n"] if counted else 0,
+        words=words,
+        word_months=word_months,
+        pairs=pairs,
+        emoji=emoji,
+        domains=domains,
+        sentiment=mood,
+        detected=languages_detected(frame),
+    )
+
+
+def language(counted: Tallies, top: int, languages: list[str], threads: int | None = None) -> dict:
+    """Top ``top`` words, phrases, emoji and domains, and sentiment by month, of ``counted``,
+    without the stop words of ``languages`` (``DEFAULT_LANGUAGES`` when empty)."""
     codes = tuple(sorted(set(languages))) or DEFAULT_LANGUAGES
     unknown = [code for code in codes if code not in language_codes()]
     if unknown:
         raise ValueError(f"no stop words for {', '.join(unknown)}")
-    # The messages read: all of them, or the sample (``prepared.sampled``), picked out of the
-    # frame in Arrow (a SQL scan of a million rows cost more than the 20,000 it kept).
-    said = frame.select(["t", "text", "link", "emojis", "message_id"]).filter(frame["sampled"])
-    con.register("stop", pa.table({"word": pa.array(stop_list(codes), pa.string())}))
-    con.register("said", said)
-    try:
-        detected = languages_detected(frame)
-        total, read = sum(d["messages"] for d in detected), said.num_rows
-        # Tokenised once; counted before the stop words are taken out (a few thousand distinct
-        # words and pairs to check instead of every occurrence).
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE tokens AS
-            SELECT strftime(t, '%Y-%m') AS month, {_TOKENS} AS words FROM said""")
-        words = rows(
+    stop = pa.table({"word": pa.array(stop_list(codes), pa.string())})
+    tables = {
+        "stop": stop,
+        "word_counts": counted.words,
+        "word_months": counted.word_months,
+        "pairs": counted.pairs,
+        "emoji_counts": counted.emoji,
+        "domain_counts": counted.domains,
+    }
+    limit = int(top)
+    with sql.over(tables, threads) as con:
+        words = sql.rows(
             con,
             f"""
-            SELECT w AS word, n AS count
-            FROM (SELECT w, count(*) AS n FROM (SELECT unnest(words) AS w FROM tokens) GROUP BY 1)
-            WHERE {_CONTENT.format(w="w")} ORDER BY 2 DESC, 1 LIMIT {int(top)}""",
+            SELECT word, n AS count FROM word_counts WHERE {_CONTENT.format(w="word")}
+            ORDER BY 2 DESC, 1 LIMIT {limit}""",
         )
-        # The busiest words' use over time: messages' words per month, for the first few.
+        # The busiest words' use over time: their occurrences per month.
         shown = [w["word"] for w in words[:SERIES_WORDS]]
-        series = (
-            rows(
-                con,
-                """
-            SELECT month, w AS word, count(*) AS count
-            FROM (SELECT month, unnest(words) AS w FROM tokens)
-            WHERE list_contains(?, w) GROUP BY 1, 2 ORDER BY 1, 2""",
-                [shown],
-            )
-            if shown
-            else []
+        series = sql.rows(
+            con,
+            """
+            SELECT strftime(month, '%Y-%m') AS month, word, n AS count FROM word_months
+            WHERE list_contains(?, word) ORDER BY 1, 2""",
+            [shown],
         )
-        phrases = rows(
+        phrases = sql.rows(
             con,
             f"""
-            WITH pairs AS (SELECT words[i] AS a, words[i + 1] AS b
-                           FROM (SELECT words, unnest(range(1, len(words))) AS i FROM tokens)),
-                 counted AS (SELECT a, b, count(*) AS n FROM pairs GROUP BY 1, 2 HAVING n > 1)
-            SELECT a || ' ' || b AS phrase, n AS count FROM counted
+            SELECT a || ' ' || b AS phrase, n AS count FROM pairs
             WHERE {_CONTENT.format(w="a")} AND {_CONTENT.format(w="b")}
-            ORDER BY 2 DESC, 1 LIMIT {int(top)}""",
+            ORDER BY 2 DESC, 1 LIMIT {limit}""",
         )
-        domains = rows(
-            con,
-            f"""
-            SELECT d AS domain, count(*) AS count
-            FROM (SELECT rtrim(regexp_replace(unnest({_DOMAINS}), '^www\\.', ''), '.,;!') AS d
-                  FROM said WHERE link)
-            WHERE d <> '' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {int(top)}""",
+        emoji = sql.rows(
+            con, f"SELECT emoji, n AS count FROM emoji_counts ORDER BY 2 DESC, 1 LIMIT {limit}"
         )
-        return {
-            "languages": list(codes),
-            "words": words,
-            "words_by_month": series,
-            "phrases": phrases,
-            "emoji": top_emoji(con, top),
-            "domains": domains,
-            "sentiment": sentiment(con),
-            "sample": {"messages": read, "of": total},
-            "detected": detected,
-        }
-    finally:
-        con.execute("DROP TABLE IF EXISTS tokens")
-        con.unregister("said")
-        con.unregister("stop")
+        domains = sql.rows(
+            con, f"SELECT domain, n AS count FROM domain_counts ORDER BY 2 DESC, 1 LIMIT {limit}"
+        )
+    return {
+        "languages": list(codes),
+        "messages": counted.messages,
+        "words": words,
+        "words_by_month": series,
+        "phrases": phrases,
+        "emoji": emoji,
+        "domains": domains,
+        "sentiment": counted.sentiment,
+        "detected": counted.detected,
+    }
 
 
-_NON_ASCII = regex.compile(r"[^\x00-\x7f]+")
-_LONGEST = max(map(len, emoji.EMOJI_DATA))
-
-
-def emoji_in(text: str) -> list[str]:
-    """The emoji of ``text`` as ``emoji.emoji_list`` finds them, faster: the longest entry of the
-    package's table at each place of the non-ASCII runs. A text with a zero-width joiner goes to
-    ``emoji_list`` itself (it splits joined sequences outside its table its own way)."""
-    if "\u200d" in text:
-        return [e["emoji"] for e in emoji.emoji_list(text)]
-    found = []
-    for run in _NON_ASCII.finditer(text):
-        start, end = run.start(), run.end()
-        if start > 0 and text[start] in "\ufe0f\u20e3":  # a keycap (#️⃣) starts in ASCII
-            start -= 1
-        at = start
-        while at < end:
-            for size in range(min(_LONGEST, end - at), 0, -1):
-                if text[at : at + size] in emoji.EMOJI_DATA:
-                    found.append(text[at : at + size])
-                    at += size
-                    break
-            else:
-                at += 1
-    return found
-
-
-def top_emoji(con: duckdb.DuckDBPyConnection, top: int) -> list[dict]:
-    counted: Counter = Counter()
-    found = con.execute("SELECT text FROM said WHERE emojis > 0")
-    while batch := found.fetchmany(10_000):
-        for (text,) in batch:
-            counted.update(emoji_in(text))
-    return [
-        {"emoji": e, "count": n}
-        for e, n in sorted(counted.items(), key=lambda item: (-item[1], item[0]))[:top]
-    ]
-
-
-def sentiment(con: duckdb.DuckDBPyConnection) -> dict:
-    sample = con.execute(f"""
-        SELECT strftime(t, '%Y-%m') AS month, text FROM said
-        ORDER BY hash(message_id), message_id LIMIT {SENTIMENT_SAMPLE}""").fetchall()
-    analyzer = _analyzer()
-    by_month: dict[str, list[float]] = defaultdict(list)
-    for month, text in sample:
-        by_month[month].append(analyzer.polarity_scores(text)["compound"])
-    scores = [s for month_scores in by_month.values() for s in month_scores]
-    n = len(scores)
+def sentiment(con) -> dict:
+    """Over the connection's ``said``: the shares and the mean score per month."""
+    months = sql.rows(
+        con,
+        """
+        SELECT strftime(month, '%Y-%m') AS month, count(sentiment) AS messages,
+               sum(sentiment) AS total, count(*) FILTER (sentiment >= 0.05) AS positive,
+               count(*) FILTER (sentiment <= -0.05) AS negative
+        FROM said WHERE sentiment IS NOT NULL GROUP BY 1 ORDER BY 1""",
+    )
+    n = sum(m["messages"] for m in months)
+    positive = sum(m["positive"] for m in months)
+    negative = sum(m["negative"] for m in months)
     return {
         "model": "vaderSentiment",
         "scored": n,
-        "positive": sum(s >= 0.05 for s in scores) / n if n else None,
-        "negative": sum(s <= -0.05 for s in scores) / n if n else None,
-        "neutral": sum(-0.05 < s < 0.05 for s in scores) / n if n else None,
+        "positive": positive / n if n else None,
+        "negative": negative / n if n else None,
+        "neutral": (n - positive - negative) / n if n else None,
         "months": [
-            {"month": month, "messages": len(v), "mean": sum(v) / len(v)}
-            for month, v in sorted(by_month.items())
+            {"month": m["month"], "messages": m["messages"], "mean": m["total"] / m["messages"]}
+            for m in months
         ],
     }

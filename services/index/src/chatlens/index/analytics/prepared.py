@@ -24,10 +24,6 @@ and each chat's order (a window sort of a million rows, paid again by every stat
     mentioned       (frames with the text only) the senders of the selection a message names
                     as ``@name`` (its own sender left out; null: none, or an event, a deleted
                     message or one without a sender): ``analytics.interaction`` counts them
-    sampled         (frames with the text only) whether the language report reads the message:
-                    every authored, undeleted message with text, or when there are more than
-                    ``LANGUAGE_SAMPLE``, the first of them by (CRC-32 of the id, id): the same
-                    sample for the same version and filters, in any process
 
 :class:`PreparedFrames` keeps the last few prepared frames by (collection, version, filters,
 zone, text): a version never changes, so an entry never goes stale, and a new version is a new
@@ -37,9 +33,9 @@ key (the least recently used entry leaves).
 from __future__ import annotations
 
 import threading
-import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -48,8 +44,7 @@ import regex
 
 # Events that nobody wrote: joins, pins, renames, group creation.
 SYSTEM_KINDS = ("system", "service")
-# The most messages the language report reads (``analytics.language`` says why).
-LANGUAGE_SAMPLE = 20_000
+T = TypeVar("T")
 
 
 def prepare(frame: pa.Table, timezone: str) -> pa.Table:
@@ -82,7 +77,6 @@ def prepare(frame: pa.Table, timezone: str) -> pa.Table:
         table = table.append_column(name, column)
     if "text" in frame.column_names:
         table = table.append_column("mentioned", mentioned(frame, authored))
-        table = table.append_column("sampled", sampled(frame, authored))
     return table
 
 
@@ -165,26 +159,6 @@ def _lists(counts: np.ndarray, values: list[str]) -> pa.Array:
     )
 
 
-def sampled(frame: pa.Table, authored: np.ndarray) -> pa.Array:
-    """The ``sampled`` column. Chosen here, once per frame: picking 20,000 of a million rows in
-    SQL cost a scan, a hash and a top-N of every row on each request."""
-    chars = frame["chars"].fill_null(0).to_numpy()
-    deleted = frame["deleted"].fill_null(False).to_numpy(zero_copy_only=False)
-    rows = np.flatnonzero(authored & ~deleted & (chars > 0))
-    chosen = np.zeros(frame.num_rows, dtype=bool)
-    if rows.size <= LANGUAGE_SAMPLE:
-        chosen[rows] = True
-        return pa.array(chosen)
-    ids = frame["message_id"].take(pa.array(rows)).to_pylist()
-    keys = np.fromiter((zlib.crc32(i.encode()) for i in ids), np.int64, rows.size)
-    bound = np.partition(keys, LANGUAGE_SAMPLE - 1)[LANGUAGE_SAMPLE - 1]
-    below = np.flatnonzero(keys < bound)
-    tied = sorted(np.flatnonzero(keys == bound), key=lambda i: ids[i])
-    chosen[rows[below]] = True
-    chosen[rows[tied[: LANGUAGE_SAMPLE - below.size]]] = True
-    return pa.array(chosen)
-
-
 def names(column: pa.ChunkedArray) -> tuple[np.ndarray, list]:
     """A dictionary column as one code per row (-1 for null) and the names the codes index:
     the rows stay integers (turning a few hundred thousand of them into Python strings cost
@@ -240,15 +214,16 @@ def turn_columns(frame: pa.Table, us: np.ndarray, authored: np.ndarray) -> dict[
 
 
 class PreparedFrames:
-    """The last ``capacity`` prepared frames by key; thread-safe. Two threads that miss the
-    same key at once both prepare it (the same table); one is kept."""
+    """The last ``capacity`` prepared frames by key, or what a report keeps instead of its frame
+    (the language report's tallies); thread-safe. Two threads that miss the same key at once
+    both prepare it (the same value); one is kept."""
 
     def __init__(self, capacity: int = 4) -> None:
         self.capacity = capacity
-        self._items: OrderedDict[Hashable, pa.Table] = OrderedDict()
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, make: Callable[[], pa.Table]) -> pa.Table:
+    def get(self, key: Hashable, make: Callable[[], T]) -> T:
         with self._lock:
             table = self._items.get(key)
             if table is not None:

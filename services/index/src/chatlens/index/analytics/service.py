@@ -25,6 +25,7 @@ from chatlens.index.analytics import (
 from chatlens.index.analytics.frame import as_people, live_table, with_people
 from chatlens.index.analytics.prepared import PreparedFrames, prepare
 from chatlens.index.manifests import ManifestReader
+from chatlens.index.storage import words
 from chatlens.index.storage.segment import SegmentCache
 from chatlens.index.tombstones import Tombstones
 from chatlens.shared.bus import PermanentError
@@ -40,8 +41,9 @@ def valid_timezone(name: str) -> bool:
     return True
 
 
-# The reports that read the messages' text (the others read the counts in the columns).
-TEXT_REPORTS = ("interaction", "language")
+# The columns a report reads besides ``frame.FIELDS``: the text (mentions) or what each message's
+# segment derived from it for the language report.
+EXTRA_FIELDS = {"interaction": ("text",), "language": words.FIELDS}
 
 
 class Analytics:
@@ -72,7 +74,7 @@ class Analytics:
                 )
         collection = self.manifests.collection(request.org_id, request.collection_id)
         manifest = self.manifests.manifest(collection, request.version)
-        text = request.report in TEXT_REPORTS
+        extra = EXTRA_FIELDS.get(request.report, ())
         deleted = self.tombstones.deleted(manifest)
         # What the rows are (a purge gives old versions new segments, so the version number
         # alone does not say), and what the request selects from them.
@@ -84,7 +86,7 @@ class Analytics:
             json.dumps(manifest.people, sort_keys=True),
             request.filters.model_dump_json(),
             request.timezone,
-            text,
+            extra,
         )
 
         def make():
@@ -94,12 +96,17 @@ class Analytics:
             # Senders grouped into people (``chatlens.index.people``) count as their person,
             # and a sender filter naming a person selects all of its names.
             filters = with_people(request.filters, manifest.people)
-            frame = live_table(segments, deleted, filters, self.tombstones, text=text)
+            frame = live_table(segments, deleted, filters, self.tombstones, extra)
             return prepare(as_people(frame, manifest.people), request.timezone)
 
-        frame = self.frames.get(key, make)
-        with sql.connect(frame, request.gap_minutes, self.threads) as con:
-            result = run(con, request, frame)
+        if request.report == "language":
+            # Kept: the selection's tallies, not its frame (counted once per selection).
+            counted = self.frames.get(key, lambda: language.tallies(make(), self.threads))
+            result = language.language(counted, request.top, request.languages, self.threads)
+        else:
+            frame = self.frames.get(key, make)
+            with sql.connect(frame, request.gap_minutes, self.threads) as con:
+                result = run(con, request, frame)
         if request.report == "identities":
             result["people"] = manifest.people
         return AnalyticsAnswered(
@@ -120,8 +127,8 @@ def run(con, request: AnalyticsRequested, frame: pa.Table) -> dict:
         return people.people(con, request.limit)
     if request.report == "interaction":
         return interaction.interaction(con, request.top, request.bucket)
-    if request.report == "language":
-        return language.language(con, frame, request.top, request.languages)
+    if request.report == "language":  # counted afresh (``Analytics`` keeps the tallies)
+        return language.language(language.tallies(frame), request.top, request.languages)
     if request.report == "identities":
         return identities.identities(con, request.limit)
     if request.report == "calendar":

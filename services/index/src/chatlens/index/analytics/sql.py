@@ -29,17 +29,41 @@ from chatlens.index.analytics.prepared import SYSTEM_KINDS
 _local = threading.local()
 
 
-@contextmanager
-def connect(
-    prepared: pa.Table, gap_minutes: int, threads: int | None = None
-) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection where ``m`` is ``prepared`` (scanned in place, not copied)."""
+def _connection(threads: int | None) -> duckdb.DuckDBPyConnection:
+    """This thread's connection, or with ``threads``, a new one of that many threads (closed
+    after its request)."""
     con = getattr(_local, "con", None)
     if con is None or threads is not None:
         con = duckdb.connect(config={"threads": threads} if threads else {})
         con.execute("SET TimeZone = 'UTC'")  # TIMESTAMPTZ values come back in UTC
         if threads is None:
             _local.con = con
+    return con
+
+
+@contextmanager
+def over(
+    tables: dict[str, pa.Table], threads: int | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection where each of ``tables`` is a view of its name (and nothing else)."""
+    con = _connection(threads)
+    try:
+        for name, table in tables.items():
+            con.register(name, table)
+        yield con
+    finally:
+        for name in tables:
+            con.unregister(name)
+        if threads is not None:
+            con.close()
+
+
+@contextmanager
+def connect(
+    prepared: pa.Table, gap_minutes: int, threads: int | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection where ``m`` is ``prepared`` (scanned in place, not copied)."""
+    con = _connection(threads)
     try:
         # Arrow is scanned in place: copying it into a DuckDB table cost more (strings) than
         # the few scans of a report.

@@ -3,30 +3,33 @@
     segments/<id>/columns.parquet    one row per message, in the order of ``messages.jsonl``
 
 Everything an aggregate needs is a column, computed once when the segment is written (word,
-character and emoji counts, the media and link flags), so a query over a million messages never
-touches a Python object. A segment written before this file existed gets its table built from its
-messages when it is loaded (in memory: a committed segment folder is never modified). A file of
-layout 2 or 3 (before ``sender_alias``, ``reactions``, ``language``) is read as it is, those
-columns added empty: its messages count as having no reactions, no other name and no known
-language, without re-reading them.
+character and emoji counts, the media and link flags, the language, and what the language report
+counts: ``storage.words``), so a query over a million messages never touches a Python object.
+
+A segment written before this file existed gets its table built from its messages when it is
+loaded, and a file of an older layout gets the columns added since: in memory, once per load (a
+committed segment folder is never modified). What can be derived from the text is derived there,
+as at ingest: the language (layouts 2 and 3; ``storage.languages``) and the words, emoji, link
+domains and sentiment (layouts 2 to 4). What cannot (reactions and other names, before layout 3)
+is left empty: its messages count as having no reactions and no other name.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import emoji
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import regex
 
-from chatlens.index.storage import atomic, languages
+from chatlens.index.storage import atomic, languages, words
 from chatlens.shared.schemas import ChatMessage
 
 COLUMNS = "columns.parquet"
 # Bumped when a column is added: a file of an older layout is rebuilt on load like a missing one.
-LAYOUT = b"4"
-UPGRADABLE = (b"2", b"3")  # read with the columns added since, empty
+LAYOUT = b"5"
+UPGRADABLE = (b"2", b"3", b"4")  # read with the columns added since (``upgraded``)
 # A few hundred distinct values in a million rows: dictionary-encoded, in the file and in memory
 # (a tenth of the memory, and DuckDB groups and filters them as integers).
 NAME = pa.dictionary(pa.int32(), pa.string())
@@ -60,6 +63,7 @@ SCHEMA = pa.schema(
         ("sender_alias", NAME),
         ("reactions", REACTIONS),
         ("language", NAME),  # ISO 639-1, detected at ingest (storage.languages); null: unknown
+        *words.TYPES.items(),
         ("text", pa.string()),
     ],
     metadata={b"chatlens.columns": LAYOUT},
@@ -69,19 +73,16 @@ SCHEMA = pa.schema(
 _LINK = regex.compile(r"(?i)\b(?:https?://|www\.)\S")
 
 
-def emoji_count(text: str) -> int:
-    """Emoji in ``text`` (a family or a flag counts once), by the ``emoji`` package's table."""
-    return 0 if text.isascii() else emoji.emoji_count(text)
-
-
 def has_link(text: str) -> bool:
     return _LINK.search(text) is not None
 
 
-def table_of(messages: list[ChatMessage], detect: bool = False) -> pa.Table:
-    """The columns of ``messages``, one row each, in their order; with ``detect``, each
-    authored text's language (at ingest: a segment built at load has none)."""
-    data: dict[str, list] = {name: [] for name in SCHEMA.names}
+def table_of(messages: list[ChatMessage]) -> pa.Table:
+    """The columns of ``messages``, one row each, in their order."""
+    derived = words.columns_of([m.text for m in messages])
+    # Each message's emoji are counted from their list (the ``emojis`` column).
+    derived["emojis"] = pc.list_value_length(derived["emoji_list"]).fill_null(0).cast(pa.int32())
+    data: dict[str, list] = {name: [] for name in SCHEMA.names if name not in derived}
     for m in messages:
         text = m.text
         data["message_id"].append(m.message_id)
@@ -98,7 +99,6 @@ def table_of(messages: list[ChatMessage], detect: bool = False) -> pa.Table:
         data["forwarded"].append(m.forwarded_from is not None)
         data["chars"].append(len(text))
         data["words"].append(len(text.split()))
-        data["emojis"].append(emoji_count(text))
         data["edited"].append(m.edited)
         data["deleted"].append(m.deleted or m.kind == "deleted")
         data["media"].append(m.kind == "media" or bool(m.attachments))
@@ -107,25 +107,35 @@ def table_of(messages: list[ChatMessage], detect: bool = False) -> pa.Table:
         data["reactions"].append(
             [{"emoji": r.emoji, "count": r.count, "users": r.users} for r in m.reactions]
         )
-        data["language"].append(languages.detect(text) if detect and m.kind == "text" else None)
+        data["language"].append(languages.detect(text) if m.kind == "text" else None)
         data["text"].append(text)
     names = {name for name in SCHEMA.names if SCHEMA.field(name).type == NAME}
-    arrays = [
-        pa.array(values, pa.string()).dictionary_encode()
+    arrays = {
+        name: pa.array(values, pa.string()).dictionary_encode()
         if name in names
         else pa.array(values, SCHEMA.field(name).type)
         for name, values in data.items()
-    ]
-    return pa.Table.from_arrays(arrays, schema=SCHEMA)
+    }
+    return pa.Table.from_arrays([{**arrays, **derived}[n] for n in SCHEMA.names], schema=SCHEMA)
 
 
 def upgraded(table: pa.Table) -> pa.Table:
-    """A layout-2 table with this layout's columns: a missing one is all nulls (no alias; no
-    reactions, which every report reads as none)."""
+    """A table of an older layout with this layout's columns: the language and the words
+    derived from its text as at ingest, the others all nulls (no alias; no reactions, which
+    every report reads as none)."""
+    texts = table["text"].to_pylist()
+    added = {} if set(words.FIELDS) <= set(table.column_names) else words.columns_of(texts)
+    if "language" not in table.column_names:
+        kinds = table["kind"].cast(pa.string()).to_pylist()
+        detected = [
+            languages.detect(text) if kind == "text" else None
+            for text, kind in zip(texts, kinds, strict=True)
+        ]
+        added["language"] = pa.array(detected, pa.string()).dictionary_encode()
     arrays = [
         table[name]
         if name in table.column_names
-        else pa.nulls(table.num_rows, SCHEMA.field(name).type)
+        else added.get(name, pa.nulls(table.num_rows, SCHEMA.field(name).type))
         for name in SCHEMA.names
     ]
     return pa.Table.from_arrays(arrays, schema=SCHEMA)
@@ -135,7 +145,7 @@ def write(path: Path, messages: list[ChatMessage]) -> None:
     """Write ``path/columns.parquet`` atomically (temporary name, fsync, rename)."""
     with atomic.replacing(path / COLUMNS) as tmp:
         # zstd: text compresses about 3x and decodes faster than it reads from disk.
-        pq.write_table(table_of(messages, detect=True), tmp, compression="zstd")
+        pq.write_table(table_of(messages), tmp, compression="zstd")
 
 
 def load(path: Path, messages: list[ChatMessage] | None = None) -> pa.Table:
