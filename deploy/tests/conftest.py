@@ -6,15 +6,10 @@ A test that needs a tool (docker-compose, nginx) skips when the tool is missing,
 
 from __future__ import annotations
 
-import http.client
 import os
 import re
 import shutil
-import socket
 import string
-import subprocess
-import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -23,6 +18,8 @@ import pytest
 import yaml
 
 from chatlens.shared.testing import unavailable
+
+from .nginx_server import free_port, get, nginx_serving, served_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILES = {
@@ -132,18 +129,13 @@ def csp_connect_src(nginx) -> Callable[..., str]:
     loopback (nothing there; the page needs none), a web root holding an index.html."""
 
     def served(conf: str, sentry_conf: str | None = None) -> str:
-        # Not pytest's tmp_path: nginx's unprivileged workers must read the web root.
-        folder = Path(tempfile.mkdtemp(prefix="chatlens-csp-"))
-        folder.chmod(0o755)
+        folder, port = served_folder("chatlens-csp-"), free_port()
         (folder / "web").mkdir(mode=0o755)
         (folder / "web/index.html").write_text("<!doctype html><title>Chatlens</title>")
         (folder / "web/index.html").chmod(0o644)
         (folder / "chatlens.d").mkdir(mode=0o755)
         if sentry_conf is not None:
             (folder / "chatlens.d/sentry.conf").write_text(sentry_conf)
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
         assert conf.count("include /etc/nginx/chatlens.d/*.conf;") == 1
         text = (
             conf.replace("/tmp/", f"{folder}/")  # first: the folder itself is under /tmp
@@ -159,35 +151,8 @@ def csp_connect_src(nginx) -> Callable[..., str]:
             )
             text = f"pid {folder}/nginx.pid;\n" + text.replace("http {", "http {\n" + temp, 1)
         (folder / "nginx.conf").write_text(text)
-        process = subprocess.Popen(
-            [nginx, "-p", str(folder), "-c", str(folder / "nginx.conf"), "-g", "daemon off;"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        try:
-            deadline = time.monotonic() + 15
-            while True:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                try:
-                    conn.request("GET", "/")
-                    answer = conn.getresponse()
-                    assert answer.status == 200, (answer.status, answer.read())
-                    policy = answer.headers["Content-Security-Policy"]
-                    break
-                except OSError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        process.kill()
-                        stderr = process.communicate()[1]
-                        raise AssertionError(f"nginx did not start: {stderr!r}") from None
-                    time.sleep(0.1)
-                finally:
-                    conn.close()
-        finally:
-            process.terminate()
-            process.wait(10)
-            process.stderr.close()
-            shutil.rmtree(folder, ignore_errors=True)
+        with nginx_serving(nginx, folder, port, "/"):
+            policy = get(port, "/")[1]["Content-Security-Policy"]
         parts = dict(part.strip().split(" ", 1) for part in policy.split(";"))
         return parts["connect-src"]
 

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from .nginx_server import free_port
+
 PYTHON_SERVICES = {  # service -> the port of its /healthz and /metrics
     "gateway": 8100,
     "auth": 8101,
@@ -256,12 +258,6 @@ def test_drone_steps_only_call_make(files):
 
 
 # --- nginx --------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def run_nginx_t(nginx: str, prefix: Path) -> None:

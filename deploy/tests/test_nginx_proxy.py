@@ -8,10 +8,7 @@ import gzip
 import http.client
 import json
 import re
-import shutil
 import socket
-import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from .nginx_server import free_port, get, nginx_serving, served_folder
 
 UPLOAD = "/api/v1/collections/c1/uploads"
 EVENTS = "/api/v1/jobs/j1/events"
@@ -85,12 +84,6 @@ class Gateway:
         self.server.server_close()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def gateway() -> Iterator[Gateway]:
     server = Gateway()
@@ -101,54 +94,18 @@ def gateway() -> Iterator[Gateway]:
 @contextmanager
 def running_nginx(nginx: str, render, upstream: str, max_body: str = "1m") -> Iterator[tuple]:
     """nginx started exactly as the dev script starts it; yields ``(port, prefix)``."""
-    # Not pytest's tmp_path: that is private to its owner, and an nginx started by root runs its
-    # workers as an unprivileged user that must reach the temp folders.
-    prefix = Path(tempfile.mkdtemp(prefix="chatlens-nginx-"))
-    prefix.chmod(0o755)
-    port = free_port()
+    prefix, port = served_folder("chatlens-nginx-"), free_port()
     (prefix / "nginx.conf").write_text(
         render(prefix, listen=f"127.0.0.1:{port}", gateway=upstream, max_body=max_body)
     )
-    process = subprocess.Popen(
-        [nginx, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                if get(port, "/nginx-healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise AssertionError(f"nginx did not start: {process.communicate()[0]!r}")
-            time.sleep(0.1)
+    with nginx_serving(nginx, prefix, port, "/nginx-healthz"):
         yield port, prefix
-    finally:
-        process.terminate()
-        process.wait(10)
-        process.stdout.close()
-        shutil.rmtree(prefix, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
 def proxy(nginx, render, gateway) -> Iterator[int]:
     with running_nginx(nginx, render, f"127.0.0.1:{gateway.port}") as (port, _):
         yield port
-
-
-def get(port: int, path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request("GET", path, headers=headers or {})
-        response = conn.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
-    finally:
-        conn.close()
 
 
 def echoed(port: int, path: str, headers: dict | None = None) -> dict:
