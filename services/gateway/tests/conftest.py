@@ -38,7 +38,8 @@ class FakeAuth:
     Tests change what it answers: ``revoked_sessions`` {sid: epoch} and ``valid_after``
     {user: epoch} go into the signed revocation feed; ``api_keys`` {key: verify answer} are the
     keys it accepts; ``audit`` collects appended events; ``down`` makes every internal call a 503;
-    ``calls`` counts requests by path;
+    ``slow_s`` makes every internal call wait that long first (auth busy); ``calls`` counts
+    requests by path;
     ``feed_ttl``, ``feed_signer`` and ``feed_claims`` change the feed's token. Anything under
     ``/api/v1/`` is echoed back as JSON (method, path, query, headers, body), to test the proxy.
     """
@@ -53,6 +54,7 @@ class FakeAuth:
         self.valid_after: dict[str, int] = {}
         self.api_keys: dict[str, dict] = {}
         self.down = False
+        self.slow_s = 0.0
         self.calls: dict[str, int] = {}
         self.internal_tokens: list[str | None] = []
         self.audit: list[dict] = []
@@ -99,6 +101,7 @@ def fake_auth_server(signing_key):
         def _internal(self):
             fake.calls[self.path] = fake.calls.get(self.path, 0) + 1
             fake.internal_tokens.append(self.headers.get("X-Internal-Token"))
+            time.sleep(fake.slow_s)
             if fake.down:
                 self._answer(503, {"error": {"code": "unavailable", "message": "down"}})
                 return False

@@ -163,6 +163,27 @@ def test_a_cached_feed_is_used_until_its_exp_then_the_gateway_fails_closed(
     assert client.get("/api/v1/collections", headers=auth()).status_code == 200
 
 
+def test_no_request_waits_for_a_slow_auth_while_the_cached_feed_is_valid(make_app, auth, fake_auth):
+    """A due fetch runs beside the requests: with auth taking 2 s to answer (a sign-in storm
+    ahead in its queue), requests keep being answered at once with the cached copy, and the
+    fetched copy is used once it arrives."""
+    client = make_app(revocations_refresh_s=0.2).test_client()
+    ended = auth(sid="slow-1")
+    assert client.get("/api/v1/collections", headers=ended).status_code == 200
+    fake_auth.slow_s = 2.0
+    fake_auth.revoked_sessions["slow-1"] = int(time.time())
+    time.sleep(0.3)  # the copy is due
+    started = time.monotonic()
+    for _ in range(5):
+        assert client.get("/api/v1/collections", headers=auth()).status_code == 200
+        time.sleep(0.1)
+    assert time.monotonic() - started < 1.5  # 5 requests and 0.5 s of sleeps: no 2 s wait
+    # The fetch that was under way lands, and with it the revocation.
+    eventually(
+        lambda: client.get("/api/v1/collections", headers=ended).status_code == 401, within_s=5
+    )
+
+
 @pytest.mark.parametrize("change", ["signer", "typ", "aud", "expired"])
 def test_a_feed_that_fails_verification_is_not_trusted(client, auth, fake_auth, change):
     if change == "signer":

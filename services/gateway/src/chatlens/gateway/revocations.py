@@ -3,9 +3,10 @@
 A token cannot tell us that its session was logged out or that its user changed password; auth
 publishes that at ``GET /internal/v1/revocations`` as a short-lived JWT (``typ: "revocations"``)
 with ``sessions: {sid: revoked_at}`` and ``users: {sub: valid_after}``. We keep one verified copy,
-fetch a new one at most every ``refresh_s`` seconds (one fetch at a time: other threads keep
-using the copy while it is still valid), and fail closed once the copy has expired and auth does
-not answer: a gateway that cannot know whether a session ended must not let it through.
+fetch a new one at most every ``refresh_s`` seconds (one fetch at a time, on a thread of its own
+while the copy is still valid, so that no request waits for auth), and fail closed once the copy
+has expired and auth does not answer: a gateway that cannot know whether a session ended must
+not let it through.
 
 Auth also broadcasts each revocation over the bus the moment it is committed
 (``AccessRevoked``, :mod:`chatlens.gateway.revocation_push`): :meth:`RevocationFeed.push` keeps
@@ -104,15 +105,24 @@ class RevocationFeed:
         self._fetched_at = float("-inf")
 
     def current(self) -> Revocations:
-        """A copy no older than ``refresh_s`` when auth answers; the cached one while it is still
-        valid when it does not; 503 ``auth_unavailable`` otherwise."""
+        """A copy no older than ``refresh_s`` (plus one fetch) when auth answers; the cached one
+        while it is still valid when it does not; 503 ``auth_unavailable`` otherwise.
+
+        While the cached copy is valid, no request waits for auth: a due fetch runs on a thread
+        of its own and this request is answered with the cached copy (auth's broadcasts refuse
+        a revoked token at once anyway). Fetching inline made one request every ``refresh_s``
+        wait for auth, for up to the fetch's timeout when auth was busy (a sign-in storm's
+        password hashes ahead of the fetch in its queue): a search's p99 was that wait."""
         if self._clock() - self._fetched_at < self.refresh_s:
             return self._copy  # type: ignore[return-value]  # set with _fetched_at
         usable = self._usable()
-        if not self._fetch_lock.acquire(blocking=usable is None):
-            # Another thread is fetching: the copy we have is still within its exp.
-            return usable  # type: ignore[return-value]
-        try:
+        if usable is not None:
+            if self._fetch_lock.acquire(blocking=False):  # else another fetch is under way
+                threading.Thread(
+                    target=self._refresh_in_background, name="revocation-feed", daemon=True
+                ).start()
+            return usable
+        with self._fetch_lock:  # nothing valid to answer with: fetch now, or wait for one
             if self._clock() - self._fetched_at < self.refresh_s:  # fetched while we waited
                 return self._copy  # type: ignore[return-value]
             try:
@@ -124,15 +134,25 @@ class RevocationFeed:
                     raise ApiError(
                         503, "auth_unavailable", "cannot read the auth service's revocation feed"
                     ) from exc
-                log.warning(
-                    "revocation feed refresh failed; using the cached copy until it expires",
-                    extra={
-                        "error": str(exc),
-                        "expires_in_s": round(usable.expires_at - self._clock(), 1),
-                    },
-                )
                 return usable
             return self._copy
+
+    def _refresh_in_background(self) -> None:
+        """Fetch the feed (the caller holds ``_fetch_lock``, released here)."""
+        try:
+            self._copy = self._fetch()
+            self._fetched_at = self._clock()
+        except (requests.RequestException, ValueError, TypeError, ApiError) as exc:
+            usable = self._usable()
+            log.warning(
+                "revocation feed refresh failed; using the cached copy until it expires",
+                extra={
+                    "error": str(exc),
+                    "expires_in_s": round(usable.expires_at - self._clock(), 1) if usable else 0,
+                },
+            )
+        except Exception:  # a thread of our own: say why it ended, then the next request retries
+            log.exception("revocation feed refresh failed")
         finally:
             self._fetch_lock.release()
 
