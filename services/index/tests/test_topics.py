@@ -1,8 +1,14 @@
 """Topics on generated messages with planted topics: the job must find them, name them by their
-planted words, keep short messages out, and cache what it computed (and nothing when it fails)."""
+planted words, keep short messages out, and cache what it computed (and nothing when it fails);
+on workers that are separate processes, the same result as in-process."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import time
 from collections import Counter
 from datetime import timedelta
 
@@ -13,6 +19,7 @@ from pydantic import ValidationError
 
 from chatlens.index.analytics.topics_cache import TopicsCache
 from chatlens.index.analytics.topics_job import TopicsJobs
+from chatlens.index.analytics.topics_job import dask_client as dask_client_of
 from chatlens.index.manifests import ManifestReader
 from chatlens.index.storage.segment import SegmentCache
 from chatlens.shared import compute as dask_compute
@@ -252,3 +259,67 @@ def test_short_messages_count_as_noise_not_as_a_topic(layout, planted, dask_clie
     result = lookup(jobs).result
     listed = Counter(r["message_id"] for t in result["topics"] for r in t["representatives"])
     assert all(message_id in planted for message_id in listed)
+
+
+@pytest.fixture
+def separate_workers(tmp_path):
+    """A Dask scheduler and two one-thread workers, each its own process, started as the stack
+    starts them (``python -m distributed.cli.dask_scheduler`` / ``dask_worker``); the address."""
+    found = tmp_path / "scheduler.json"
+    started = [
+        subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1"]
+            + ["--port", "0", "--no-dashboard", "--scheduler-file", str(found)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        while not found.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        address = json.loads(found.read_text())["address"]
+        for _ in range(2):
+            started.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "distributed.cli.dask_worker", address]
+                    + ["--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard"],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        yield address
+    finally:
+        for process in reversed(started):
+            process.terminate()
+        for process in started:
+            process.wait(timeout=30)
+
+
+def test_workers_in_other_processes_find_the_same_topics_as_the_in_process_cluster(
+    layout, planted, dask_client, separate_workers, tmp_path
+):
+    """The index joining a scheduler (``DASK_SCHEDULER_ADDRESS``), its topics module sent by
+    value to workers that are separate processes: the result of the in-process cluster, to the
+    last digit (fixed seed)."""
+    jobs, _ = make_jobs(layout, dask_client)
+    jobs.run(request(), delivery())
+    connect = dask_client_of(separate_workers, threads=1)
+    connect().wait_for_workers(2, timeout=60)
+    try:
+        sent = Recorder()
+        far = TopicsJobs(
+            ManifestReader(layout),
+            SegmentCache(8),
+            TopicsCache(tmp_path / "separate"),
+            sent.append,
+            connect,
+        )
+        far.run(request("t2"), delivery())
+        assert [m.job_id for m in sent.of(TopicsComputed)] == ["t2"]
+        workers = connect().run(os.getpid)
+        assert len(workers) == 2 and os.getpid() not in workers.values()
+        first = lookup(jobs).result
+        assert first["k"] == len(PLANTED) and lookup(far).result == first
+    finally:
+        connect().close()
