@@ -21,6 +21,7 @@ from chatlens.gateway.api import (
     model_admin,
     openai_compat,
     org_models,
+    quotas,
     search,
     search_analytics,
     summaries,
@@ -153,6 +154,7 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
     app.register_blueprint(topics.bp)
     app.register_blueprint(search_analytics.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(quotas.bp)
     docs.spec.register(app)
 
     if settings.background:

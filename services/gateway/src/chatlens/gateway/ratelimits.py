@@ -101,6 +101,16 @@ def exempt() -> bool:
     return request.path in EXEMPT or request.path.startswith("/static/")
 
 
+@dataclass(frozen=True)
+class QuotaLeft:
+    """One daily quota of an org: its size, what was spent, what is left, when it renews."""
+
+    limit: int
+    used: int
+    remaining: int
+    resets_in_s: int | None  # None: nothing spent in this window yet
+
+
 class RateLimits:
     """The limiter of one gateway: :meth:`check_address` before each request, :meth:`check_caller`
     once it is authenticated, :meth:`after` on its response."""
@@ -199,6 +209,15 @@ class RateLimits:
             self._guarded(
                 lambda use: use.quota.hit(self._quotas[quota], "quota", quota, org_id, cost=amount)
             )
+
+    def left(self, quota: str, org_id: str) -> QuotaLeft:
+        """What is left today of ``org_id``'s daily ``quota``; asking spends nothing."""
+        item = self._quotas[quota]
+        stats = self._guarded(lambda use: use.quota.get_window_stats(item, "quota", quota, org_id))
+        used = max(0, item.amount - stats.remaining)
+        # A day's window opens with its first spending: none yet, nothing to renew.
+        resets_in_s = max(1, math.ceil(stats.reset_time - time.time())) if used else None
+        return QuotaLeft(item.amount, used, max(0, stats.remaining), resets_in_s)
 
     # --- mechanics -----------------------------------------------------------------------------
     def _hit_all(self, checks: list[tuple[str, tuple[str, ...]]], code: str) -> None:
