@@ -1519,6 +1519,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/quotas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** quotas <GET> */
+        get: operations["get__api_v1_quotas"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/search": {
         parameters: {
             query?: never;
@@ -4492,6 +4509,33 @@ export interface components {
             queries: number;
             /** Zero Results */
             zero_results: number;
+        };
+        /** QuotaOut */
+        QuotaOut: {
+            /**
+             * Limit
+             * @description how many a day
+             */
+            limit: number;
+            /** Remaining */
+            remaining: number;
+            /**
+             * Resets In S
+             * @description seconds until the window renews; null while nothing was spent in it
+             */
+            resets_in_s: number | null;
+            /**
+             * Used
+             * @description spent in the current day's window
+             */
+            used: number;
+        };
+        /** QuotasOut */
+        QuotasOut: {
+            /** @description tokens generated a day (answers, summaries, completions) */
+            tokens: components["schemas"]["QuotaOut"];
+            /** @description files uploaded a day */
+            uploads: components["schemas"]["QuotaOut"];
         };
         /** Reaction */
         Reaction: {
@@ -12799,6 +12843,53 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    get__api_v1_quotas: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuotasOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
