@@ -122,6 +122,28 @@ def test_an_undecodable_message_is_dead_lettered_without_calling_the_handler(bus
     assert calls == []
 
 
+def test_the_time_a_message_waited_in_its_quorum_queue_is_measured_by_its_consumer(bus):
+    """RabbitMQ reports no head-message timestamp for quorum queues, so the alert on messages
+    waiting too long reads what the consumers measure (chatlens_bus_message_wait_seconds)."""
+    from prometheus_client import REGISTRY
+
+    queue = topology.INGEST_QUEUE.name
+    labels = {"queue": queue}
+
+    def sample(name: str) -> float:
+        return REGISTRY.get_sample_value(f"chatlens_bus_message_wait_seconds_{name}", labels) or 0
+
+    count, total = sample("count"), sample("sum")
+    bus.publish(ingest())
+    time.sleep(2.5)  # nobody consumes it yet
+    seen = []
+    consumer = run_consumer(bus, queue, lambda message, delivery: seen.append(message))
+    assert wait_for(lambda: seen)
+    consumer.stop()
+    assert sample("count") == count + 1
+    assert 1.5 <= sample("sum") - total < 60  # the AMQP timestamp has whole seconds
+
+
 def test_transient_errors_are_retried_with_backoff_then_succeed(bus, amqp_url):
     calls = []
 

@@ -471,6 +471,9 @@ class Consumer:
             last=_last_delivery(self.queue, int(headers.get("x-delivery-count", 0))),
         )
         started = time.perf_counter()
+        if properties.timestamp:  # whole seconds (``_properties``): a wait rounds down or up
+            waited = max(0.0, time.time() - properties.timestamp)
+            metrics.BUS_WAIT_SECONDS.labels(self.queue).observe(waited)
         with (
             logs.correlation(delivery.correlation_id),
             tracing.consuming(headers, properties.type or "message", self.queue),
