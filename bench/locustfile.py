@@ -86,13 +86,17 @@ class ChatlensUser(HttpUser):
         return {"Authorization": f"Bearer {self.token}"}
 
     def _ok(self, response) -> bool:
-        """Sort the answer: 429 and a shed 503 (generation_busy) are deliberate refusals, an
-        expired token is dropped (the next task signs in again)."""
+        """Sort the answer: 429 and a shed 503 (generation_busy, auth's busy) are deliberate
+        refusals, an expired token is dropped (the next task signs in again)."""
         if response.status_code == 429:
             response.failure("429 rate limited")
             return False
         if response.status_code == 503 and b"generation_busy" in response.content[:200]:
             response.failure("503 busy: every generation slot taken (Retry-After)")
+            return False
+        if response.status_code == 503 and b'"code":"busy"' in response.content[:200]:
+            response.failure("503 busy: every password-hashing slot taken (Retry-After)")
+            self.sign_in_after = time.monotonic() + float(response.headers.get("Retry-After", 1))
             return False
         if response.status_code == 401:
             response.failure("401 signed out")

@@ -6,6 +6,7 @@ import pytest
 
 from chatlens.auth.errors import PasswordRejected
 from chatlens.auth.password_policy import PasswordPolicy
+from chatlens.auth.runtime import EXTENSION
 
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "a different, longer passphrase"
@@ -145,3 +146,24 @@ def test_one_address_guessing_many_accounts_is_throttled(make_app):
         for i in range(4)
     ]
     assert statuses == [401, 401, 401, 429]
+
+
+def test_a_sign_in_that_finds_every_hashing_slot_taken_is_a_503_with_retry_after(make_app):
+    """A sign-in storm: the hashes in progress hold both slots; the next sign-in is refused at
+    once (nothing recorded, nothing throttled) instead of queueing, and goes through after."""
+    app = make_app(password_hash_slots=1, password_hash_wait_s=0.05)
+    client = app.test_client()
+    assert client.post(
+        "/api/v1/auth/register", json={"email": "ada@example.com", "password": PASSWORD}
+    ).status_code in (200, 201)
+    slots = app.extensions[EXTENSION].passwords._slots
+    assert slots.acquire(timeout=1)  # a hash in progress
+    try:
+        for email in ("ada@example.com", "nobody@example.com"):  # known or not: the same
+            busy = _login_from(client, "203.0.113.60", PASSWORD, email=email)
+            assert busy.status_code == 503
+            assert busy.json["error"]["code"] == "busy"
+            assert busy.headers["Retry-After"] == "1"
+    finally:
+        slots.release()
+    assert _login_from(client, "203.0.113.60", PASSWORD).status_code == 200

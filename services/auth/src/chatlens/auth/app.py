@@ -107,7 +107,11 @@ def build_runtime(settings: AuthSettings) -> Runtime:
         broadcaster=broadcaster,
         keyring=keyring,
         passwords=Passwords(
-            settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
+            settings.argon2_time_cost,
+            settings.argon2_memory_kib,
+            settings.argon2_parallelism,
+            slots=settings.password_hash_slots,
+            wait_s=settings.password_hash_wait_s,
         ),
         access_tokens=AccessTokens(
             keyring, settings.jwt_issuer, settings.jwt_audience, settings.access_ttl_s

@@ -83,6 +83,14 @@ class Throttled(AuthError):
         self.retry_after_s = retry_after_s
 
 
+class PasswordsBusy(AuthError):
+    """Every password-hashing slot stayed taken (a sign-in storm): retry shortly."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(f"too many sign-ins at once; retry in {retry_after_s} seconds")
+        self.retry_after_s = retry_after_s
+
+
 TABLE: dict[type[Exception], tuple[int, str]] = {
     EmailTaken: (409, "email_taken"),
     Forbidden: (403, "forbidden"),
@@ -126,6 +134,10 @@ def init_app(app: Flask, more: dict[type[Exception], tuple[int, str]] | None = N
         return web.error_response(
             429, "too_many_attempts", str(exc), {"Retry-After": str(exc.retry_after_s)}
         )
+
+    @app.errorhandler(PasswordsBusy)
+    def _passwords_busy(exc: PasswordsBusy):
+        return web.error_response(503, "busy", str(exc), {"Retry-After": str(exc.retry_after_s)})
 
     @app.errorhandler(DataError)
     def _value_the_database_refuses(exc: DataError):
