@@ -338,23 +338,34 @@ class Stack:
                 pass
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
-        pid = self.pid(name)
-        if pid is None:
-            return
-        try:
-            os.killpg(pid, sig)
-        except ProcessLookupError:
-            return
+        """Send ``sig`` to ``name``'s process group and wait until it has gone (SIGKILL after
+        20 s)."""
+        self._stop([name], sig)
+
+    def _stop(self, names: list[str], sig: int) -> None:
+        """``sig`` to every one of ``names`` first, then wait for them together: a stack stops
+        in the time of its slowest process, not in the sum of them all."""
+        sent = {}
+        for name in names:
+            pid = self.pid(name)
+            if pid is None:
+                continue
+            try:
+                os.killpg(pid, sig)
+            except ProcessLookupError:
+                continue
+            sent[name] = pid
         deadline = time.monotonic() + 20
-        while self.running(name) and time.monotonic() < deadline:
+        while any(self.running(n) for n in sent) and time.monotonic() < deadline:
             time.sleep(0.1)
-        if self.running(name):
-            os.killpg(pid, signal.SIGKILL)
+        for name, pid in sent.items():
+            if self.running(name):
+                os.killpg(pid, signal.SIGKILL)
 
     def down(self) -> None:
         names = [n for n in ("nginx", *reversed(self.config.processes)) if self.pid(n)]
+        self._stop(names, signal.SIGTERM)
         for name in names:
-            self.kill(name, signal.SIGTERM)
             for suffix in ("pid", "service.pid"):
                 (self.pids / f"{name}.{suffix}").unlink(missing_ok=True)
 
