@@ -61,9 +61,11 @@ class AuthSettings(CommonSettings):
     argon2_memory_kib: int = Field(default=65536, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)
     # Hashes at once (about 0.2 CPU-s each with the defaults); a request that waits longer than
-    # PASSWORD_HASH_WAIT_S for one is 503 busy with Retry-After (chatlens.auth.passwords).
+    # PASSWORD_HASH_WAIT_S for one is 503 busy with Retry-After (chatlens.auth.passwords). The
+    # wait is short so that refusals are quick: a refused sign-in frees its thread (and the
+    # gateway's, waiting on it) at once, rather than after the queue has grown.
     password_hash_slots: int = Field(default=2, ge=1, le=64)
-    password_hash_wait_s: float = Field(default=1.0, ge=0, le=30)
+    password_hash_wait_s: float = Field(default=0.2, ge=0, le=30)
     # How many proxies in front of auth set X-Forwarded-For (the gateway: 1). The client address
     # is what throttling and the sessions list use; 0 trusts no header.
     trusted_proxies: int = Field(default=1, ge=0, le=5)

@@ -40,7 +40,7 @@ class Passwords:
         parallelism: int,
         *,
         slots: int = 2,
-        wait_s: float = 1.0,
+        wait_s: float = 0.2,
     ) -> None:
         self._hasher = PasswordHasher(
             time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism
