@@ -387,7 +387,12 @@ def measure_gateway(layout: Layout, reports: dict, repeats: int) -> dict:
 
 
 def run_size(
-    size: int, repeats: int, gateway: bool = False, gateway_repeats: int = 30, pandas: bool = True
+    size: int,
+    repeats: int,
+    gateway: bool = False,
+    gateway_repeats: int = 30,
+    pandas: bool = True,
+    pandas_repeats: int = 3,
 ) -> dict:
     print(f"{size:,} messages")
     layout, messages = corpus(size, keep_messages=pandas)
@@ -421,7 +426,7 @@ def run_size(
         row = {
             "index": timed(lambda request=request: analytics.answer(request), repeats),
             "duckdb": timed(direct, repeats),
-            "pandas": timed(in_pandas[report], max(3, repeats // 5))
+            "pandas": timed(in_pandas[report], pandas_repeats)
             if pandas
             else {"p50_ms": float("nan"), "cpu_p50_ms": float("nan")},
         }
@@ -504,10 +509,23 @@ def main() -> None:
         action="store_false",
         help="skip pandas (minutes at 1M): the index, DuckDB and gateway only",
     )
+    parser.add_argument(
+        "--pandas-repeats",
+        type=int,
+        default=3,
+        help="pandas calls timed per report after the first (each is a minute or more at 1M)",
+    )
     args = parser.parse_args()
     through = {int(size) for size in args.gateway_sizes.split(",") if size}
     results = [
-        run_size(int(size), args.repeats, int(size) in through, args.gateway_repeats, args.pandas)
+        run_size(
+            int(size),
+            args.repeats,
+            int(size) in through,
+            args.gateway_repeats,
+            args.pandas,
+            args.pandas_repeats,
+        )
         for size in args.sizes.split(",")
     ]
     OUT.mkdir(parents=True, exist_ok=True)
