@@ -1,8 +1,7 @@
 import { MantineProvider } from "@mantine/core";
-import { Notifications } from "@mantine/notifications";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { lazy, Suspense, useEffect, useState } from "react";
-import { createBrowserRouter, Navigate, RouterProvider } from "react-router";
+import { lazy, Suspense, useEffect, useState, type ComponentType } from "react";
+import { createBrowserRouter, matchRoutes, Navigate, RouterProvider, type RouteObject } from "react-router";
 import { ApiError } from "./api/errors";
 import { RequireAuth } from "./auth/RequireAuth";
 import { Loading } from "./components/Loading";
@@ -10,36 +9,45 @@ import { Shell } from "./components/Shell";
 import { ServicesProvider, type Services } from "./services";
 import { colorSchemeManager, cssVariablesResolver, theme } from "./theme";
 
-// Every page is its own chunk: the first load carries only the shell and the sign-in pages.
-const LoginPage = lazy(() => import("./pages/LoginPage"));
-const RegisterPage = lazy(() => import("./pages/RegisterPage"));
-const ForgotPasswordPage = lazy(() => import("./pages/ForgotPasswordPage"));
-const ResetPasswordPage = lazy(() => import("./pages/ResetPasswordPage"));
-const CollectionsPage = lazy(() => import("./pages/CollectionsPage"));
-const CollectionPage = lazy(() => import("./pages/CollectionPage"));
-const SearchPage = lazy(() => import("./pages/SearchPage"));
-const AskPage = lazy(() => import("./pages/AskPage"));
-const UploadPage = lazy(() => import("./pages/UploadPage"));
-const VersionsPage = lazy(() => import("./pages/VersionsPage"));
-// The dashboards carry the chart library: a chunk of their own, loaded when opened.
-const DashboardPage = lazy(() => import("./pages/DashboardPage"));
-const SummariesPage = lazy(() => import("./pages/SummariesPage"));
-const AccountPage = lazy(() => import("./pages/AccountPage"));
-const AdminPage = lazy(() => import("./pages/AdminPage"));
-const ModelsPage = lazy(() => import("./pages/ModelsPage"));
-const PlatformModelsPage = lazy(() => import("./pages/PlatformModelsPage"));
-const WebhooksPage = lazy(() => import("./pages/WebhooksPage"));
-const NotFoundPage = lazy(() => import("./pages/NotFoundPage"));
+// Every page is its own chunk: the first load carries only the shell and the sign-in pages. The
+// collection page and its search tab make do with the first load's styles (styles/first-load.css);
+// every other page brings all of Mantine's with its chunk.
+type PageModule = { default: ComponentType };
+const withEveryStyle = (page: Promise<PageModule>): Promise<PageModule> =>
+  Promise.all([page, import("./styles/every-component.css")]).then(([module]) => module);
+const PAGES = {
+  login: () => withEveryStyle(import("./pages/LoginPage")),
+  register: () => withEveryStyle(import("./pages/RegisterPage")),
+  forgotPassword: () => withEveryStyle(import("./pages/ForgotPasswordPage")),
+  resetPassword: () => withEveryStyle(import("./pages/ResetPasswordPage")),
+  collections: () => withEveryStyle(import("./pages/CollectionsPage")),
+  collection: () => import("./pages/CollectionPage"),
+  search: () => import("./pages/SearchPage"),
+  ask: () => withEveryStyle(import("./pages/AskPage")),
+  upload: () => withEveryStyle(import("./pages/UploadPage")),
+  versions: () => withEveryStyle(import("./pages/VersionsPage")),
+  // The dashboards carry the chart library: a chunk of their own, loaded when opened.
+  dashboard: () => withEveryStyle(import("./pages/DashboardPage")),
+  summaries: () => withEveryStyle(import("./pages/SummariesPage")),
+  account: () => withEveryStyle(import("./pages/AccountPage")),
+  admin: () => withEveryStyle(import("./pages/AdminPage")),
+  models: () => withEveryStyle(import("./pages/ModelsPage")),
+  platformModels: () => withEveryStyle(import("./pages/PlatformModelsPage")),
+  webhooks: () => withEveryStyle(import("./pages/WebhooksPage")),
+  notFound: () => withEveryStyle(import("./pages/NotFoundPage")),
+} satisfies Record<string, () => Promise<PageModule>>;
 
-function page(element: React.ReactNode) {
-  return <Suspense fallback={<Loading />}>{element}</Suspense>;
+/** A route's page: its lazy chunk behind a spinner, and how to fetch that chunk ahead of time. */
+function page(name: keyof typeof PAGES): Pick<RouteObject, "element" | "handle"> {
+  const Page = lazy(PAGES[name]);
+  return { element: <Suspense fallback={<Loading />}><Page /></Suspense>, handle: { load: PAGES[name] } };
 }
 
-export const routes = [
-  { path: "/login", element: page(<LoginPage />) },
-  { path: "/register", element: page(<RegisterPage />) },
-  { path: "/forgot-password", element: page(<ForgotPasswordPage />) },
-  { path: "/reset-password", element: page(<ResetPasswordPage />) },
+export const routes: RouteObject[] = [
+  { path: "/login", ...page("login") },
+  { path: "/register", ...page("register") },
+  { path: "/forgot-password", ...page("forgotPassword") },
+  { path: "/reset-password", ...page("resetPassword") },
   {
     element: (
       <RequireAuth>
@@ -48,29 +56,45 @@ export const routes = [
     ),
     children: [
       { path: "/", element: <Navigate to="/collections" replace /> },
-      { path: "/collections", element: page(<CollectionsPage />) },
-      { path: "/account", element: page(<AccountPage />) },
-      { path: "/organisation", element: page(<AdminPage />) },
-      { path: "/organisation/models", element: page(<ModelsPage />) },
-      { path: "/organisation/webhooks", element: page(<WebhooksPage />) },
-      { path: "/admin/models", element: page(<PlatformModelsPage />) },
+      { path: "/collections", ...page("collections") },
+      { path: "/account", ...page("account") },
+      { path: "/organisation", ...page("admin") },
+      { path: "/organisation/models", ...page("models") },
+      { path: "/organisation/webhooks", ...page("webhooks") },
+      { path: "/admin/models", ...page("platformModels") },
       {
         path: "/collections/:collectionId",
-        element: page(<CollectionPage />),
+        ...page("collection"),
         children: [
           { index: true, element: <Navigate to="search" replace /> },
-          { path: "search", element: page(<SearchPage />) },
-          { path: "ask", element: page(<AskPage />) },
-          { path: "summaries", element: page(<SummariesPage />) },
-          { path: "dashboard", element: page(<DashboardPage />) },
-          { path: "upload", element: page(<UploadPage />) },
-          { path: "versions", element: page(<VersionsPage />) },
+          { path: "search", ...page("search") },
+          { path: "ask", ...page("ask") },
+          { path: "summaries", ...page("summaries") },
+          { path: "dashboard", ...page("dashboard") },
+          { path: "upload", ...page("upload") },
+          { path: "versions", ...page("versions") },
         ],
       },
-      { path: "*", element: page(<NotFoundPage />) },
+      { path: "*", ...page("notFound") },
     ],
   },
 ];
+
+/**
+ * Starts downloading the chunks of every page `pathname` shows (a collection and its tab: two),
+ * all at once and while the session is being restored, rather than one after the other as each
+ * renders. React's lazy() then finds the module already there.
+ */
+export function preloadPages(pathname: string): void {
+  for (const match of matchRoutes(routes, pathname) ?? []) {
+    const load = (match.route.handle as { load?: () => Promise<unknown> } | undefined)?.load;
+    void load?.().catch(() => undefined); // a failed download is retried, and reported, on render
+  }
+}
+
+// The toasts' container (and its transitions) is a chunk of its own: a notification shown before
+// it arrives waits in Mantine's store and appears with it.
+const Notifications = lazy(() => import("./components/lazy/Notifications"));
 
 function makeQueryClient() {
   return new QueryClient({
@@ -100,7 +124,7 @@ export function App({ services }: { services: Services }) {
   return (
     <MantineProvider theme={theme} colorSchemeManager={colorSchemeManager} defaultColorScheme="auto"
       cssVariablesResolver={cssVariablesResolver}>
-      <Notifications />
+      <Suspense fallback={null}><Notifications /></Suspense>
       <ServicesProvider services={services}>
         <QueryClientProvider client={queryClient}>
           <RouterProvider router={router} />

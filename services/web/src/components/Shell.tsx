@@ -1,11 +1,12 @@
 import {
-  ActionIcon, AppShell, Anchor, Box, Button, Group, Text, Tooltip, useComputedColorScheme,
+  ActionIcon, AppShell, Anchor, Box, Button, Group, Text, useComputedColorScheme,
   useMantineColorScheme,
 } from "@mantine/core";
 import { useDisclosure, useHotkeys } from "@mantine/hooks";
 import { lazy, Suspense } from "react";
 import { Link, Outlet, useNavigate } from "react-router";
 import { useMe, useServices } from "../services";
+import { LazyTooltip } from "./LazyTooltip";
 import { OrgSwitcher } from "./OrgSwitcher";
 
 // A modal is a dozen KB of Mantine the first load does without until "?" is pressed.
@@ -56,11 +57,11 @@ export function Shell() {
               <Text span visibleFrom="lg" inherit>{me.data?.email}</Text>
               <Text span hiddenFrom="lg" inherit>Account</Text>
             </Anchor>
-            <Tooltip label="Keyboard shortcuts (?)">
+            <LazyTooltip label="Keyboard shortcuts (?)">
               <ActionIcon variant="default" size="lg" aria-label="Keyboard shortcuts" onClick={openShortcuts} visibleFrom="sm">
                 <span aria-hidden="true">?</span>
               </ActionIcon>
-            </Tooltip>
+            </LazyTooltip>
             <ThemeToggle />
             <Button variant="default" size="xs" onClick={signOut}>
               Sign out
@@ -83,11 +84,11 @@ function ThemeToggle() {
   const scheme = useComputedColorScheme("light");
   const next = scheme === "dark" ? "light" : "dark";
   return (
-    <Tooltip label={`Switch to the ${next} theme`}>
+    <LazyTooltip label={`Switch to the ${next} theme`}>
       <ActionIcon variant="default" size="lg" aria-label={`Switch to the ${next} theme`}
         onClick={() => setColorScheme(next)}>
         <span aria-hidden="true">{scheme === "dark" ? "☀" : "☾"}</span>
       </ActionIcon>
-    </Tooltip>
+    </LazyTooltip>
   );
 }

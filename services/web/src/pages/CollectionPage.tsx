@@ -1,8 +1,7 @@
-import { Alert, Anchor, Group, Stack, Tabs, Text, Title } from "@mantine/core";
+import { Alert, Anchor, Stack, Tabs, Text, Title } from "@mantine/core";
 import { Link, Outlet, useLocation, useNavigate, useParams } from "react-router";
 import { errorMessage } from "../api/errors";
 import { useCollection, useVersions } from "../api/queries";
-import { Loading } from "../components/Loading";
 import { usePermissions } from "../services";
 
 const TABS = [
@@ -29,7 +28,6 @@ export default function CollectionPage() {
   const collection = useCollection(collectionId);
   const versions = useVersions(collectionId);
   const current = versions.data?.find((v) => v.version === collection.data?.version);
-  if (collection.isPending) return <Loading />;
   if (collection.isError) {
     return (
       <Stack>
@@ -38,22 +36,25 @@ export default function CollectionPage() {
       </Stack>
     );
   }
+  // The tab's page renders at once, beside the header's request: a search in the address bar is
+  // sent without waiting for the collection's name.
   return (
     <Stack>
-      <Group justify="space-between" align="baseline">
-        <Title order={1} size="h2">{collection.data.name}</Title>
+      {/* One line each, whatever has arrived: nothing below moves when it does (no layout shift). */}
+      <div>
+        <Title order={1} size="h2">{collection.data?.name ?? <Text span inherit c="dimmed">Loading…</Text>}</Title>
         <Text size="sm" c="dimmed">
           {current && <span data-testid="collection-messages">{current.messages.toLocaleString()} messages · </span>}
-          <span data-testid="collection-version">Version {collection.data.version}</span>
+          {collection.data ? <span data-testid="collection-version">Version {collection.data.version}</span> : "\u00a0"}
         </Text>
-      </Group>
+      </div>
       <Tabs value={tab} onChange={(value) => value && navigate(value)}>
         <Tabs.List>
           {tabs.map(([value, label]) => <Tabs.Tab key={value} value={value}>{label}</Tabs.Tab>)}
         </Tabs.List>
         {tabs.map(([value]) => (
           <Tabs.Panel key={value} value={value} pt="md">
-            {value === tab && <Outlet context={collection.data} />}
+            {value === tab && <Outlet />}
           </Tabs.Panel>
         ))}
       </Tabs>
