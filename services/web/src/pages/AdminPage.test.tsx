@@ -26,6 +26,10 @@ function fakeAuth(role: string, perms: string[]) {
     if (route === "GET /api/v1/auth/members") return Response.json({ members: MEMBERS });
     if (route === "PATCH /api/v1/auth/members/u3") return Response.json({ ...MEMBERS[2], role: "analyst" });
     if (route === "GET /api/v1/auth/invitations") return Response.json({ invitations: [] });
+    if (route === "GET /api/v1/quotas") {
+      return Response.json({ uploads: { limit: 2000, used: 12, remaining: 1988, resets_in_s: 3 * 3600 + 1200 },
+        tokens: { limit: 2000000, used: 1900000, remaining: 100000, resets_in_s: 600 } });
+    }
     if (route === "POST /api/v1/auth/invitations") {
       return Response.json({ id: "i1", email: "new@example.com", role: "viewer", token: "inv_once",
         created_at: "2025-03-01T00:00:00Z", expires_at: "2025-03-08T00:00:00Z" }, { status: 201 });
@@ -62,6 +66,17 @@ describe("AdminPage", () => {
     const analyst = await within(listbox).findByRole("option", { name: /^Analyst/, hidden: true });
     expect(within(listbox).queryByRole("option", { name: "Owner", hidden: true })).toBeNull();
     await user.click(analyst);
+    // Nothing changes before a confirmation that says every session of theirs ends.
+    let dialog = await screen.findByRole("dialog", { name: "Change the role of vic@example.com?" });
+    expect(dialog).toHaveTextContent("from Viewer (reads, searches, asks) to Analyst (uploads, changes)");
+    expect(dialog).toHaveTextContent("every session of theirs ends at once, on every device and in every organisation");
+    await user.click(within(dialog).getByRole("button", { name: "Cancel" }));
+    expect(calls.some((c) => c.startsWith("PATCH"))).toBe(false);
+    expect(roleBox).toHaveValue("Viewer (reads, searches, asks)");
+    await user.click(roleBox);
+    await user.click(await within(listbox).findByRole("option", { name: /^Analyst/, hidden: true }));
+    dialog = await screen.findByRole("dialog", { name: "Change the role of vic@example.com?" });
+    await user.click(within(dialog).getByRole("button", { name: "Change role" }));
     await vi.waitFor(() => expect(calls).toContain('PATCH /api/v1/auth/members/u3 {"role":"analyst"}'));
 
     await user.type(screen.getByLabelText("Invite by e-mail"), "new@example.com");
@@ -69,6 +84,16 @@ describe("AdminPage", () => {
     expect(await screen.findByTestId("invitation-token")).toHaveTextContent("inv_once");
     expect(calls).toContain('POST /api/v1/auth/invitations {"email":"new@example.com","role":"viewer"}');
     expect(await screen.findByText("role.changed")).toBeInTheDocument();
+  });
+
+  it("shows an analyst how much of the daily quotas is left and when each renews", async () => {
+    const { calls } = await renderAs("analyst", [...VIEWER_PERMS, "collections:write", "uploads:create"]);
+    const quotas = await screen.findAllByTestId("quota");
+    expect(quotas[0]).toHaveTextContent("Files uploaded");
+    expect(quotas[0]).toHaveTextContent(/12 of 2,000 used today, 1,988 left; renews in 3 h 20 min/);
+    expect(quotas[1]).toHaveTextContent("Tokens generated");
+    expect(quotas[1]).toHaveTextContent(/1,900,000 of 2,000,000 used today, 100,000 left; renews in 10 min/);
+    expect(calls).toContain("GET /api/v1/quotas");
   });
 
   it("offers a viewer the member list and nothing to manage", async () => {
@@ -79,6 +104,7 @@ describe("AdminPage", () => {
     expect(screen.queryByRole("button", { name: /Remove/ })).toBeNull();
     expect(screen.queryByRole("region", { name: "Invitations" })).toBeNull();
     expect(screen.queryByRole("region", { name: "Audit log" })).toBeNull();
-    expect(calls.filter((c) => c.includes("invitations") || c.includes("audit"))).toEqual([]);
+    expect(calls.filter((c) => c.includes("invitations") || c.includes("audit") || c.includes("quotas"))).toEqual([]);
+    expect(screen.queryByRole("region", { name: "Daily quotas" })).toBeNull();
   });
 });

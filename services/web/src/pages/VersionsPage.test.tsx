@@ -12,6 +12,7 @@ const version = (n: number, messages: number) => ({ version: n, messages, added:
 function fakeApi() {
   const calls: string[] = [];
   let tags = [{ name: "start", version: 1 }];
+  const versions = [version(1, 207), version(2, 212)];
   const fetch = vi.fn(async (request: Request) => {
     const url = new URL(request.url);
     const route = `${request.method} ${url.pathname}`;
@@ -20,7 +21,7 @@ function fakeApi() {
       return Response.json({ access_token: fakeToken(["collections:read", "collections:write", "search:read"]),
         expires_in: 900, token_type: "Bearer" });
     }
-    if (route === "GET /api/v1/collections/c1/versions") return Response.json({ versions: [version(1, 207), version(2, 212)] });
+    if (route === "GET /api/v1/collections/c1/versions") return Response.json({ versions });
     if (route === "GET /api/v1/collections/c1/versions/compare") {
       return Response.json({ base: 1, other: 2, added: 5, removed: 0, added_ids: ["m9"], removed_ids: [] });
     }
@@ -35,6 +36,7 @@ function fakeApi() {
       return Response.json(body, { status: 201 });
     }
     if (route === "POST /api/v1/collections/c1/deletions") {
+      versions.push({ ...version(3, 207), added: 0, removed: 5 });
       return Response.json({ removed: 5, purged: 0, rewritten: 0, version: 3 });
     }
     return Response.json({ error: { code: "not_found", message: route } }, { status: 404 });
@@ -65,6 +67,23 @@ describe("VersionsPage", () => {
     expect(changed.querySelector("script")).toBeNull();
     expect(calls.find((c) => c.includes("/compare"))).toMatch(/base=1/);
     expect(calls.find((c) => c.includes("/compare"))).toMatch(/other=2/);
+  });
+
+  it("keeps the comparison asked for and the tag being typed when the list gets a new version", async () => {
+    const { user } = await renderPage();
+    const compare = await screen.findByRole("region", { name: "Compare two versions" });
+    await user.click(within(compare).getByRole("button", { name: "Compare" }));
+    expect(await within(compare).findByTestId("comparison")).toBeInTheDocument();
+    const tags = screen.getByRole("region", { name: "Tags" });
+    await user.type(within(tags).getByLabelText("Tag name"), "half-typed");
+    // A deletion makes version 3: the list is asked again and grows.
+    const section = screen.getByRole("region", { name: "Delete messages" });
+    await user.type(within(section).getByLabelText("Chat name"), "xss-chat");
+    await user.click(within(section).getByRole("button", { name: "Delete…" }));
+    await user.click(within(await screen.findByRole("dialog")).getByRole("button", { name: "Delete" }));
+    expect(await screen.findAllByTestId("version-row")).toHaveLength(3);
+    expect(within(compare).getByTestId("comparison")).toHaveTextContent("Version 2 has 5 messages that version 1 lacks");
+    expect(within(tags).getByLabelText("Tag name")).toHaveValue("half-typed");
   });
 
   it("tags a version", async () => {

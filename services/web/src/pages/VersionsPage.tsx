@@ -71,9 +71,8 @@ export default function VersionsPage() {
           </Table.Tbody>
         </Table>
       </Table.ScrollContainer>
-      {/* Keyed by the latest version: a restore or a deletion makes new defaults (the two latest). */}
-      {versions.data.length >= 2 && <CompareVersions key={`compare-${latest}`} collectionId={collectionId} versions={versions.data} />}
-      <Tags key={`tags-${latest}`} collectionId={collectionId} versions={versions.data} canWrite={canRestore} />
+      {versions.data.length >= 2 && <CompareVersions collectionId={collectionId} versions={versions.data} />}
+      <Tags collectionId={collectionId} versions={versions.data} canWrite={canRestore} />
       {canRestore && <DeleteMessages collectionId={collectionId} canPurge={perms.has("collections:purge")} />}
       <ConfirmModal opened={target !== null} title={`Restore version ${target?.version}?`}
         confirmLabel="Restore" busy={restore.isPending}

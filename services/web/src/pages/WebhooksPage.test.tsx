@@ -24,6 +24,8 @@ function fakeGateway(perms: string[], role = "owner") {
   const deliveries: Delivery[] = [{ id: "dlv_old", webhook_id: "wh1", event: "job.succeeded", status: "dead", attempts: 12,
     next_attempt_at: null, last_status_code: 503, last_error: null, created_at: AT, finished_at: AT }];
   let secrets = 0;
+  // While set, the delivery log is answered only once it resolves (a refresh in flight).
+  const control = { hold: null as Promise<void> | null };
   const fetch = vi.fn(async (request: Request) => {
     const { pathname, search } = new URL(request.url);
     const route = `${request.method} ${pathname}`;
@@ -56,7 +58,10 @@ function fakeGateway(perms: string[], role = "owner") {
       deliveries.unshift(ping);
       return Response.json(ping, { status: 202 });
     }
-    if (route === `GET ${BASE}/wh1/deliveries`) return Response.json({ deliveries });
+    if (route === `GET ${BASE}/wh1/deliveries`) {
+      if (control.hold) await control.hold;
+      return Response.json({ deliveries });
+    }
     if (route === `GET ${BASE}/wh1/deliveries/dlv_old`) {
       return Response.json({ ...deliveries.find((d) => d.id === "dlv_old"), body: '{"type":"job.succeeded"}',
         attempt_log: [{ number: 1, at: AT, status_code: 503, error: null, duration_ms: 42 }] });
@@ -69,7 +74,7 @@ function fakeGateway(perms: string[], role = "owner") {
     if (route === `DELETE ${BASE}/wh1`) { hooks = []; return new Response(null, { status: 204 }); }
     return Response.json({ error: { code: "forbidden", message: route } }, { status: 403 });
   });
-  return { fetch, calls };
+  return { fetch, calls, control };
 }
 
 async function renderPage(ui: React.ReactNode, perms: string[], entry: string, role = "owner") {
@@ -85,6 +90,9 @@ describe("WebhooksPage", () => {
     const { calls, user } = await renderPage(<WebhooksPage />, OWNER_PERMS, "/organisation/webhooks?collection=c2");
     expect(await screen.findByText("No webhooks on this collection yet.")).toBeInTheDocument();
     expect(screen.getByRole("textbox", { name: "Collection" })).toHaveValue("Team chats");
+    // The page's title says "Webhooks"; the section under it says what it holds.
+    expect(screen.getAllByRole("heading", { name: "Webhooks" })).toHaveLength(1);
+    expect(screen.getByRole("region", { name: "Where the events of Team chats go" })).toBeInTheDocument();
 
     await user.type(screen.getByLabelText(/Payload URL/), "http://10.0.0.1/hook");
     await user.click(screen.getByRole("button", { name: "Add webhook" }));
@@ -130,7 +138,7 @@ describe("WebhooksPage", () => {
   });
 
   it("pings, lists the deliveries with their attempts, and redelivers a finished one", async () => {
-    const { calls, user } = await renderPage(<WebhooksPage />, OWNER_PERMS, "/organisation/webhooks?collection=c2");
+    const { calls, control, user } = await renderPage(<WebhooksPage />, OWNER_PERMS, "/organisation/webhooks?collection=c2");
     await user.type(await screen.findByLabelText(/Payload URL/), "https://hooks.example.com/in");
     await user.click(screen.getByRole("button", { name: "Add webhook" }));
     await user.click(await screen.findByRole("button", { name: "Ping https://hooks.example.com/in" }));
@@ -152,6 +160,18 @@ describe("WebhooksPage", () => {
     expect(attempts).toHaveTextContent("42 ms");
     await user.keyboard("{Escape}");
 
+    // Refreshing keeps the button's label (with a spinner beside it) until the log is back.
+    let release = () => {};
+    control.hold = new Promise((resolve) => { release = resolve; });
+    const refresh = within(log).getByRole("button", { name: "Refresh" });
+    await user.click(refresh);
+    await vi.waitFor(() => expect(refresh).toHaveAttribute("aria-busy", "true"));
+    expect(refresh).toHaveTextContent("Refresh");
+    expect(refresh).not.toHaveAttribute("data-loading");
+    release();
+    control.hold = null;
+    await vi.waitFor(() => expect(refresh).toHaveAttribute("aria-busy", "false"));
+
     await user.click(within(rows[1]).getByRole("button", { name: "Redeliver dlv_old" }));
     await vi.waitFor(() => expect(calls).toContain(`POST ${BASE}/wh1/deliveries/dlv_old/redeliver`));
     await vi.waitFor(() => expect(within(log).getAllByTestId("delivery-row")[1]).toHaveTextContent("pending"));
@@ -160,7 +180,7 @@ describe("WebhooksPage", () => {
   it("offers an analyst no webhooks, from the organisation page or by URL, and asks for none", async () => {
     const { calls } = await renderPage(<WebhooksPage />, ANALYST_PERMS, "/organisation/webhooks", "analyst");
     expect(await screen.findByRole("status")).toHaveTextContent("Only the organisation's owners and admins manage webhooks.");
-    expect(screen.queryByRole("region", { name: "Webhooks" })).toBeNull();
+    expect(screen.queryByRole("region", { name: /^Where the events of/ })).toBeNull();
     expect(calls.filter((c) => c.includes("webhooks"))).toEqual([]);
   });
 

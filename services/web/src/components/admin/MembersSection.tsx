@@ -16,6 +16,8 @@ export function MembersSection({ meId, roles }: { meId: string | undefined; role
   const { api } = useServices();
   const queryClient = useQueryClient();
   const [removing, setRemoving] = useState<Member | null>(null);
+  // A role picked in a member's dropdown, applied only once confirmed.
+  const [changing, setChanging] = useState<{ member: Member; role: Role } | null>(null);
   const members = useQuery({
     queryKey: ["members"],
     queryFn: async () => unwrap(await api.GET("/api/v1/auth/members")).members as Member[],
@@ -28,6 +30,7 @@ export function MembersSection({ meId, roles }: { meId: string | undefined; role
   const change = useMutation({
     mutationFn: async ({ id, role }: { id: string; role: Role }) =>
       unwrap(await api.PATCH("/api/v1/auth/members/{user_id}", { params: { path: { user_id: id } }, body: { role } })),
+    onSuccess: () => setChanging(null),
     onSettled: refresh,
   });
   const remove = useMutation({
@@ -40,7 +43,6 @@ export function MembersSection({ meId, roles }: { meId: string | undefined; role
     <Section title="Members">
       {members.isPending && <Loading />}
       {members.isError && <Alert color="red" role="alert">{errorMessage(members.error)}</Alert>}
-      {change.isError && <Alert color="red" role="alert">{errorMessage(change.error)}</Alert>}
       {members.data && (
         <Table.ScrollContainer minWidth={560}>
           <Table striped>
@@ -58,7 +60,7 @@ export function MembersSection({ meId, roles }: { meId: string | undefined; role
                     {manageable(member) ? (
                       <Select size="xs" w={230} allowDeselect={false} aria-label={`Role of ${member.email}`}
                         value={member.role} data={roles.map((role) => ({ value: role, label: ROLE_LABELS[role] }))}
-                        onChange={(role) => role && role !== member.role && change.mutate({ id: member.id, role: role as Role })} />
+                        onChange={(role) => role && role !== member.role && setChanging({ member, role: role as Role })} />
                     ) : ROLE_LABELS[member.role]}
                   </Table.Td>
                   <Table.Td>{formatTime(member.joined_at)}</Table.Td>
@@ -79,8 +81,20 @@ export function MembersSection({ meId, roles }: { meId: string | undefined; role
       <ConfirmModal opened={removing !== null} title={`Remove ${removing?.email}?`} confirmLabel="Remove" danger
         busy={remove.isPending} error={remove.isError ? errorMessage(remove.error) : null}
         onCancel={() => { remove.reset(); setRemoving(null); }} onConfirm={() => removing && remove.mutate(removing.id)}>
-        They lose access to this organisation's collections at once (their sessions in it end). Their account
-        and anything they uploaded stay; invite them again to bring them back.
+        They lose access to this organisation's collections at once, and every session of theirs ends, on
+        every device and in every organisation: they sign in again. Their account and anything they
+        uploaded stay; invite them again to bring them back.
+      </ConfirmModal>
+      <ConfirmModal opened={changing !== null}
+        title={`Change the role of ${changing?.member.email}?`}
+        confirmLabel="Change role" busy={change.isPending} error={change.isError ? errorMessage(change.error) : null}
+        onCancel={() => { change.reset(); setChanging(null); }}
+        onConfirm={() => changing && change.mutate({ id: changing.member.id, role: changing.role })}>
+        {changing && <>
+          Their role here goes from {ROLE_LABELS[changing.member.role]} to {ROLE_LABELS[changing.role]}, and every
+          session of theirs ends at once, on every device and in every organisation: they sign in again, and
+          their new sessions carry the new role.
+        </>}
       </ConfirmModal>
     </Section>
   );

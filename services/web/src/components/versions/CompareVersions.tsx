@@ -14,8 +14,13 @@ const SHOWN = 10;
 export function CompareVersions({ collectionId, versions }: { collectionId: string; versions: Version[] }) {
   const api = useApi();
   const numbers = versions.map((v) => String(v.version)).reverse();
-  const [base, setBase] = useState<string | null>(numbers[1] ?? null);
-  const [other, setOther] = useState<string | null>(numbers[0] ?? null);
+  // Until one is picked, each side is one of the two latest versions, whatever the list says now
+  // (a restore adds one): the form keeps what was picked and asked across the list's refetches.
+  const [picked, setPicked] = useState<{ base?: string; other?: string }>({});
+  const base = picked.base ?? numbers[1] ?? null;
+  const other = picked.other ?? numbers[0] ?? null;
+  const setBase = (value: string | null) => value && setPicked((p) => ({ ...p, base: value }));
+  const setOther = (value: string | null) => value && setPicked((p) => ({ ...p, other: value }));
   const [asked, setAsked] = useState<{ base: string; other: string } | null>(null);
   const comparison = useQuery({
     queryKey: ["compare", collectionId, asked],

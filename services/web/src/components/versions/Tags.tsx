@@ -11,7 +11,9 @@ export function Tags({ collectionId, versions, canWrite }: { collectionId: strin
   const api = useApi();
   const queryClient = useQueryClient();
   const [name, setName] = useState("");
-  const [version, setVersion] = useState<string | null>(versions.at(-1) ? String(versions.at(-1)!.version) : null);
+  // The latest version until another is picked (a restore makes a new latest; the name typed stays).
+  const [picked, setVersion] = useState<string | null>(null);
+  const version = picked ?? (versions.at(-1) ? String(versions.at(-1)!.version) : null);
   const tags = useQuery({
     queryKey: ["tags", collectionId],
     queryFn: async () => unwrap(await api.GET("/api/v1/collections/{collection_id}/tags", {

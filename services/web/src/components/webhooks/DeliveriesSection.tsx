@@ -1,4 +1,4 @@
-import { Alert, Badge, Button, Group, Modal, SegmentedControl, Stack, Table, Text, Title } from "@mantine/core";
+import { Alert, Badge, Button, Group, Loader, Modal, SegmentedControl, Stack, Table, Text, Title } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { errorMessage, unwrap } from "../../api/errors";
@@ -54,7 +54,9 @@ export function DeliveriesSection({ collectionId, webhookId, url }: { collection
             onChange={(v) => setStatus(v as Status | "all")}
             data={[{ value: "all", label: "All" }, { value: "pending", label: "Pending" },
               { value: "delivered", label: "Delivered" }, { value: "dead", label: "Dead" }]} />
-          <Button size="compact-xs" variant="default" loading={deliveries.isFetching}
+          {/* The label stays while it fetches (Mantine's loading state would show only a spinner). */}
+          <Button size="compact-xs" variant="default" aria-busy={deliveries.isFetching}
+            leftSection={deliveries.isFetching ? <Loader size={10} aria-hidden="true" /> : null}
             onClick={() => void deliveries.refetch()}>Refresh</Button>
         </Group>
       </Group>

@@ -86,7 +86,7 @@ export function WebhooksSection({ collectionId, collectionName }: { collectionId
   const shown = hooks.data?.find((hook) => hook.id === selected);
 
   return (
-    <Section title="Webhooks" description={`Chatlens POSTs the events of ${collectionName} to these URLs, signed with each webhook's secret.`}>
+    <Section title={`Where the events of ${collectionName} go`} description="Chatlens POSTs them to these URLs, each signed with its webhook's secret.">
       <form onSubmit={submit} aria-label="Add a webhook">
         <Stack gap="xs">
           <Group align="flex-end" gap="sm" wrap="wrap">
