@@ -25,6 +25,19 @@ export function useVersions(collectionId: string) {
 }
 
 /**
+ * What is left of the org's daily quotas (uploads, generated tokens); only those who may read
+ * them ask (`collections:write`: owners, admins, analysts), the API refuses the others.
+ */
+export function useQuotas(enabled: boolean) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ["quotas"],
+    enabled,
+    queryFn: async () => unwrap(await api.GET("/api/v1/quotas")),
+  });
+}
+
+/**
  * A collection has a new version (an upload's job finished): everything read from the old one is
  * asked again when shown: the header (name, messages, version), the list of collections, the
  * versions, the results of its searches and its dashboards.

@@ -3,6 +3,7 @@ import { Link } from "react-router";
 import { AuditSection } from "../components/admin/AuditSection";
 import { InvitationsSection } from "../components/admin/InvitationsSection";
 import { MembersSection } from "../components/admin/MembersSection";
+import { QuotasSection } from "../components/admin/QuotasSection";
 import { assignable, type Role } from "../components/admin/roles";
 import { useMe, usePermissions } from "../services";
 
@@ -30,6 +31,8 @@ export default function AdminPage() {
         )}
         {me.data?.platform_admin && <Anchor component={Link} to="/admin/models">Platform models</Anchor>}
       </Group>
+      {/* Owners, admins and analysts: those who upload and may see what it costs. */}
+      {perms.has("collections:write") && <QuotasSection />}
       <MembersSection meId={me.data?.id} roles={roles} />
       {manage && <InvitationsSection roles={roles} />}
       {perms.has("audit:read") && <AuditSection />}

@@ -2,7 +2,7 @@ import { screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { MemoryRouter, Route, Routes } from "react-router";
 import { describe, expect, it, vi } from "vitest";
-import { fakeSession, renderWithServices } from "../test/render";
+import { fakeSession, fakeToken, renderWithServices } from "../test/render";
 import AskPage from "./AskPage";
 
 const ANSWER = { id: "a1", collection_id: "c1", question: "Where is the offsite?", answer: "In Lisbon.", citations: [],
@@ -65,5 +65,41 @@ describe("AskPage when the model is busy", () => {
       .toHaveTextContent("The model is still busy with other people's questions. Try again in 1 second; what you asked is kept.");
     expect(screen.getByLabelText("Ask a question")).toHaveValue("Where is the offsite?");
     expect(api.asked).toHaveLength(2);
+  });
+});
+
+describe("AskPage near the end of the daily token quota", () => {
+  async function renderWithQuota(remaining: number) {
+    const fetch = vi.fn(async (request: Request) => {
+      const { pathname } = new URL(request.url);
+      if (pathname === "/api/v1/auth/refresh") {
+        return Response.json({ access_token: fakeToken(["answers:create", "collections:write"]), expires_in: 900, token_type: "Bearer" });
+      }
+      if (pathname === "/api/v1/quotas") {
+        return Response.json({ uploads: { limit: 2000, used: 0, remaining: 2000, resets_in_s: null },
+          tokens: { limit: 1000, used: 1000 - remaining, remaining, resets_in_s: 7200 } });
+      }
+      return Response.json({ error: { code: "not_found", message: "not in this test" } }, { status: 404 });
+    });
+    const session = fakeSession(fetch);
+    await session.restore();
+    renderWithServices(
+      <MemoryRouter initialEntries={["/collections/c1/ask"]}>
+        <Routes><Route path="/collections/:collectionId/ask" element={<AskPage />} /></Routes>
+      </MemoryRouter>, session);
+    return fetch;
+  }
+
+  it("says how many tokens are left and for how long when under a tenth is left", async () => {
+    await renderWithQuota(99);
+    expect(await screen.findByTestId("token-quota-notice"))
+      .toHaveTextContent("Your organisation has 99 of its 1,000 generated tokens a day left, for 2 h 0 min");
+  });
+
+  it("says nothing while a tenth or more is left", async () => {
+    const fetch = await renderWithQuota(100);
+    await vi.waitFor(() => expect(fetch.mock.calls.some(([r]) => new URL(r.url).pathname === "/api/v1/quotas")).toBe(true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(screen.queryByTestId("token-quota-notice")).toBeNull();
   });
 });

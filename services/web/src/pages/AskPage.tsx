@@ -1,4 +1,5 @@
 import { Alert, Button, Card, Group, Stack, Text, Textarea } from "@mantine/core";
+import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { useParams } from "react-router";
 import { ApiError, errorMessage } from "../api/errors";
@@ -7,6 +8,7 @@ import { AnswerGrounding } from "../components/answers/AnswerGrounding";
 import { BusyNotice } from "../components/BusyNotice";
 import { CitationChips, CitedText } from "../components/CitedText";
 import { MessageInContext } from "../components/MessageInContext";
+import { TokenQuotaNotice } from "../components/TokenQuotaNotice";
 import { askStreaming, describeFilters } from "../lib/ask";
 import { busyMessage, isGenerationBusy, retryOnceWhenBusy } from "../lib/busy";
 import { useServices } from "../services";
@@ -14,6 +16,7 @@ import { useServices } from "../services";
 /** A question answered by the local model, streamed, with the messages it cites one click away. */
 export default function AskPage() {
   const { session } = useServices();
+  const queryClient = useQueryClient();
   const { collectionId = "" } = useParams();
   const [question, setQuestion] = useState("");
   const [streamed, setStreamed] = useState("");
@@ -46,11 +49,13 @@ export default function AskPage() {
       else setError(caught instanceof ApiError ? caught.message : errorMessage(caught));
     } finally {
       setRunning(false);
+      void queryClient.invalidateQueries({ queryKey: ["quotas"] }); // the answer spent tokens
     }
   }
 
   return (
     <Stack>
+      <TokenQuotaNotice />
       <form onSubmit={ask}>
         <Stack gap="xs">
           <Textarea label="Ask a question" autosize minRows={2} placeholder="When is the offsite in Lisbon?"
