@@ -77,14 +77,21 @@ def prod_nginx(nginx, files, tmp_path_factory):
     if os.geteuid() != 0:
         unavailable("prod.conf runs as the image's root master (compiled-in paths): run as root")
     folder = tmp_path_factory.mktemp("prod-nginx")
+    with running_prod_nginx(nginx, folder, files.nginx_prod.read_text(), free_port()) as port:
+        yield port
+
+
+@contextlib.contextmanager
+def running_prod_nginx(nginx: str, folder: Path, text: str, upstream: int) -> Iterator[int]:
+    """prod.conf's ``text`` run by the image's way (compiled-in paths, no ``-p``) on a free
+    port, proxying to ``upstream`` on loopback, its web root and pid in ``folder``; yields the
+    port once nginx listens."""
     folder.chmod(0o755)
     port = free_port()
-    text = files.nginx_prod.read_text()
     text = text.replace("listen 881;", f"listen 127.0.0.1:{port};")
-    text = text.replace("server gateway:8100;", f"server 127.0.0.1:{free_port()};")
+    text = text.replace("server gateway:8100;", f"server 127.0.0.1:{upstream};")
     text = text.replace("root /srv/web;", f"root {folder / 'web'};")
-    text = f"pid {folder}/nginx.pid;\n" + text
-    (folder / "nginx.conf").write_text(text)
+    (folder / "nginx.conf").write_text(f"pid {folder}/nginx.pid;\n" + text)
     process = subprocess.Popen(
         [nginx, "-c", str(folder / "nginx.conf"), "-g", "daemon off;"],
         stdin=subprocess.DEVNULL,
@@ -184,23 +191,6 @@ def test_prod_nginx_answers_a_gateway_that_times_out_in_the_error_shape(
     if os.geteuid() != 0:
         unavailable("prod.conf runs as the image's root master (compiled-in paths): run as root")
     folder = tmp_path_factory.mktemp("prod-nginx-timeout")
-    folder.chmod(0o755)
-    port = free_port()
-    with silent_upstream() as upstream:
-        text = shorter_wait(files.nginx_prod.read_text())
-        text = text.replace("listen 881;", f"listen 127.0.0.1:{port};")
-        text = text.replace("server gateway:8100;", f"server 127.0.0.1:{upstream};")
-        text = text.replace("root /srv/web;", f"root {folder / 'web'};")
-        (folder / "nginx.conf").write_text(f"pid {folder}/nginx.pid;\n" + text)
-        process = subprocess.Popen(
-            [nginx, "-c", str(folder / "nginx.conf"), "-g", "daemon off;"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        try:
-            wait_for(port, process)
-            assert_api_error(ask(port, REQUESTS["gateway_down"][0]), 503, "unavailable")
-        finally:
-            process.terminate()
-            process.wait(10)
+    text = shorter_wait(files.nginx_prod.read_text())
+    with silent_upstream() as upstream, running_prod_nginx(nginx, folder, text, upstream) as port:
+        assert_api_error(ask(port, REQUESTS["gateway_down"][0]), 503, "unavailable")
