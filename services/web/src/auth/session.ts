@@ -151,8 +151,22 @@ export class Session {
    * gateway's callback, to /collections (or to /login with the reason).
    */
   async oauthStart(name: string): Promise<string> {
+    return this.startOAuth(name, COOKIE_MODE);
+  }
+
+  /**
+   * Starts linking provider `name` to the signed-in account (auth's start with the bearer token):
+   * the provider's URL to send the browser to; it comes back to /account?linked=<name> (or to
+   * /login with the reason, still signed in). Throws the refusal.
+   */
+  async oauthLink(name: string): Promise<string> {
+    if (!this.fresh()) await this.refresh(this.accessToken());
+    return this.startOAuth(name, { ...COOKIE_MODE, Authorization: `Bearer ${this.accessToken() ?? ""}` });
+  }
+
+  private async startOAuth(name: string, headers: Record<string, string>): Promise<string> {
     const { data, error, response } = await this.auth.GET("/api/v1/auth/oauth/{name}/start", {
-      params: { path: { name } }, headers: COOKIE_MODE,
+      params: { path: { name } }, headers,
     });
     if (!response.ok || !data) throw toApiError(response.status, error);
     return data.authorization_url;

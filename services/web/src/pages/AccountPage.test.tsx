@@ -40,6 +40,12 @@ function fakeAuth() {
       return Response.json({ ...pair("t2"), recovery_codes: ["aaaa-bbbb", "cccc-dddd"] });
     }
     if (route === "GET /api/v1/auth/sessions") return Response.json({ sessions });
+    if (route === "GET /api/v1/auth/oauth/providers") {
+      return Response.json({ providers: [{ name: "github", label: "GitHub", start_url: "/api/v1/auth/oauth/github/start" }] });
+    }
+    if (route === "GET /api/v1/auth/oauth/github/start") {
+      return Response.json({ authorization_url: "https://provider.example/authorize?state=link-1" });
+    }
     if (route === "DELETE /api/v1/auth/sessions/s2") return new Response(null, { status: 204 });
     if (route === "POST /api/v1/auth/logout-all") return new Response(null, { status: 204 });
     if (route === "GET /api/v1/auth/api-keys") return Response.json({ api_keys: keys });
@@ -59,11 +65,11 @@ function fakeAuth() {
   return { fetch, calls };
 }
 
-async function renderPage() {
+async function renderPage(entry = "/account") {
   const auth = fakeAuth();
   const session = fakeSession(auth.fetch);
   await session.restore();
-  renderWithServices(<MemoryRouter><AccountPage /></MemoryRouter>, session);
+  renderWithServices(<MemoryRouter initialEntries={[entry]}><AccountPage /></MemoryRouter>, session);
   return { ...auth, session, user: userEvent.setup() };
 }
 
@@ -124,6 +130,27 @@ describe("AccountPage", () => {
     expect(calls.find((c) => c.path.endsWith("/logout-all"))).toMatchObject({ method: "POST", bearer: "Bearer t0", cookieMode: true });
     expect(session.getState().reason).toMatch(/signed out everywhere/);
     expect(session.accessToken()).toBeNull();
+  });
+
+  it("links a provider to this account through its start with the bearer token, and says so on return", async () => {
+    const assign = vi.fn();
+    vi.stubGlobal("location", { ...window.location, assign, origin: "http://localhost" });
+    try {
+      const { calls, user } = await renderPage();
+      const section = await screen.findByRole("region", { name: "Sign in with another account" });
+      await user.click(within(section).getByRole("button", { name: "Link GitHub" }));
+      await vi.waitFor(() => expect(assign).toHaveBeenCalledWith("https://provider.example/authorize?state=link-1"));
+      expect(calls.find((c) => c.path === "/api/v1/auth/oauth/github/start"))
+        .toMatchObject({ method: "GET", bearer: "Bearer t0", cookieMode: true });
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it("says the provider is linked when the gateway sends the browser back", async () => {
+    await renderPage("/account?linked=github");
+    const section = await screen.findByRole("region", { name: "Sign in with another account" });
+    expect(await within(section).findByRole("status")).toHaveTextContent("Your GitHub account is linked: you can sign in with it.");
   });
 
   it("shows a new API key once and revokes it after a confirmation", async () => {
