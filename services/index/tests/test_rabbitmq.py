@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -36,8 +37,8 @@ def wait_for(predicate, timeout: float = 20.0, what: str = "condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-@pytest.fixture
-def running(amqp_url, tmp_path):
+@contextmanager
+def index_on(amqp_url, tmp_path):
     """The real index service on the vhost, and a stand-in gateway collecting its events."""
     settings = IndexSettings(amqp_url=amqp_url, data_dir=tmp_path, health_port=0)
     bus = Bus(amqp_url, "index-test")
@@ -47,11 +48,19 @@ def running(amqp_url, tmp_path):
     gateway = bus.consumer(
         topology.GATEWAY_JOBS_QUEUE.name, lambda message, delivery: events.put(message)
     ).start()
-    wait_for(lambda: service.ready() and gateway.ready, what="consumers")
-    yield bus, events, settings
-    gateway.stop()
-    service.stop()
-    bus.close()
+    try:
+        wait_for(lambda: service.ready() and gateway.ready, what="consumers")
+        yield bus, events, settings
+    finally:
+        gateway.stop()
+        service.stop()
+        bus.close()
+
+
+@pytest.fixture
+def running(amqp_url, tmp_path):
+    with index_on(amqp_url, tmp_path) as running:
+        yield running
 
 
 def next_index_updated(events: queue.Queue, timeout: float = 30.0) -> IndexUpdated:
@@ -185,3 +194,41 @@ def test_python_m_chatlens_index_runs_and_stops_on_sigterm(amqp_url, tmp_path):
             process.kill()
     log = process.stdout.read().decode()
     assert '"index service stopped"' in log
+
+
+def test_a_search_is_not_queued_behind_slow_dashboards(amqp_url, tmp_path, monkeypatch, make_job):
+    """Searches and analytics share the RPC queue: with the default workers, four reports that
+    each take 1.5 s (DuckDB under load) leave a worker free, and a search is answered at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chatlens.index.analytics.service import Analytics
+    from chatlens.shared.schemas import AnalyticsRequested
+
+    def slow_report(self, request):
+        time.sleep(1.5)
+        raise RpcError("not_found", "a slow report")
+
+    monkeypatch.setattr(Analytics, "answer", slow_report)  # before the service binds it
+    with index_on(amqp_url, tmp_path) as (bus, events, _settings):
+        job = make_job("job-q", [f"m{i}" for i in range(10)], dim=DIM, batch_size=5)
+        for message in job.all_messages():
+            bus.publish(message)
+        next_index_updated(events)
+        where = {"org_id": "org1", "collection_id": "coll1"}
+        with ThreadPoolExecutor(4) as pool:
+            reports = [
+                pool.submit(
+                    lambda: pytest.raises(
+                        RpcError, bus.rpc().call, AnalyticsRequested(**where, report="overview")
+                    )
+                )
+                for _ in range(4)
+            ]
+            time.sleep(0.3)  # the reports are being worked on
+            started = time.monotonic()
+            answer = bus.rpc().call(SearchRequested(**where, vector=job.vectors["m3"].tolist()))
+            waited = time.monotonic() - started
+            for report in reports:
+                report.result()
+    assert answer.hits[0].message.message_id == "m3"
+    assert waited < 1.0, f"the search waited {waited:.2f} s behind the reports"

@@ -122,6 +122,7 @@ def build(settings: IndexSettings, bus: Bus) -> IndexService:
             ),
             ownership,
         ),
+        prefetch=settings.search_workers,  # one delivery per worker (the default, 4, capped them)
         workers=settings.search_workers,
     )
     log.info(
