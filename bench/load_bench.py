@@ -130,6 +130,8 @@ def main() -> None:
             stack.up(wait_s=600)
             url = stack.config.nginx_url
             setup = prepare(Client(url), url, args.users)
+            print("cost of each kind of request, one at a time …", flush=True)
+            costs = request_costs(stack, url, setup)
             sampler = MemorySampler(stack)
             sampler.start()
             print(f"locust: {args.users} users for {duration} s …", flush=True)
@@ -138,6 +140,7 @@ def main() -> None:
             cpu = {name: cpu_seconds(stack)[name] - spent for name, spent in cpu_before.items()}
             sampler.stop()
             stats["cpu_s"] = cpu
+            stats["costs"] = costs
             stats["addresses"] = addresses_seen(state)
             report(stats, sampler, args, duration)
         finally:
@@ -245,6 +248,117 @@ def run_locust(url: str, setup: dict, args, duration: int) -> dict:
         failures = [row for row in csv.DictReader(handle)]
     parts = json.loads(timings.read_text()) if timings.exists() else {}
     return {"rows": rows, "failures": failures, "timings": parts}
+
+
+# What one locust task does (bench/locustfile.py) and its weight there: a dashboard is three
+# reports, an upload is followed until its job has indexed it.
+TASK_WEIGHTS = {"search": 10, "dashboard": 3, "collections": 2, "ask": 1, "upload": 1}
+COST_SAMPLES = {
+    "sign-in": 4,
+    "search": 24,
+    "dashboard": 6,
+    "collections": 10,
+    "ask": 2,
+    "upload": 2,
+}
+
+
+def request_costs(stack, url: str, setup: dict) -> dict[str, dict[str, float]]:
+    """CPU seconds that one request of each kind costs the stack (every service and nginx),
+    measured one request at a time from one member: psutil's CPU times of each service's
+    process tree before and after ``COST_SAMPLES[kind]`` requests, divided by their number. CPU
+    time, unlike latency, hardly depends on what else runs on the machine, so it says what a
+    given rate of requests needs of the 2 cores."""
+    account = setup["accounts"][0]
+    http = loopback.session_from(account["address"])
+    base = f"{url}/api/v1"
+    collection = f"{base}/collections/{setup['collection_id']}"
+    headers: dict[str, str] = {}
+
+    def sign_in() -> None:
+        pair = http.post(
+            f"{base}/auth/login",
+            json={"email": account["email"], "password": account["password"]},
+            timeout=60,
+        )
+        pair.raise_for_status()
+        switched = http.post(
+            f"{base}/auth/switch",
+            json={"refresh_token": pair.json()["refresh_token"], "org_id": setup["org_id"]},
+            timeout=60,
+        )
+        switched.raise_for_status()
+        headers["Authorization"] = f"Bearer {switched.json()['access_token']}"
+
+    def search(n: int) -> None:
+        body = {
+            "query": setup["queries"][n % len(setup["queries"])],
+            "k": 10,
+            "mode": ("hybrid", "hybrid", "semantic", "keyword")[n % 4],
+        }
+        http.post(f"{collection}/search", json=body, headers=headers, timeout=60)
+
+    def dashboard(_n: int) -> None:
+        for report in ("overview", "activity", "people"):
+            http.get(f"{collection}/analytics/{report}", headers=headers, timeout=120)
+
+    def collections(_n: int) -> None:
+        http.get(f"{base}/collections", headers=headers, timeout=60)
+
+    def ask(n: int) -> None:
+        question = setup["questions"][n % len(setup["questions"])]
+        with http.post(
+            f"{collection}/ask",
+            json={"question": question, "stream": True},
+            headers=headers,
+            stream=True,
+            timeout=300,
+        ) as response:
+            for _ in response.iter_lines():
+                pass
+
+    def upload(n: int) -> None:
+        lines = [
+            f"0{1 + n}/02/2025, 10:{m:02d} - Marta: cost probe {uuid.uuid4().hex[:8]}"
+            for m in range(20)
+        ]
+        files = {"files": ("WhatsApp Chat with Cost.txt", "\n".join(lines).encode())}
+        answer = http.post(f"{collection}/uploads", files=files, headers=headers, timeout=60)
+        answer.raise_for_status()
+        job = answer.json()["jobs"][0]["id"]
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            state = http.get(f"{base}/jobs/{job}", headers=headers, timeout=60).json()
+            if state.get("status") in ("succeeded", "failed"):
+                return
+            time.sleep(0.5)
+
+    sign_in()
+    kinds = {
+        "sign-in": lambda _n: sign_in(),
+        "search": search,
+        "dashboard": dashboard,
+        "collections": collections,
+        "ask": ask,
+        "upload": upload,
+    }
+    out: dict[str, dict[str, float]] = {}
+    for kind, call in kinds.items():
+        count = COST_SAMPLES[kind]
+        call(0)  # warm: the first of a kind loads what later ones reuse
+        before = cpu_seconds(stack)
+        started = time.perf_counter()
+        for n in range(count):
+            call(n + 1)
+        wall = time.perf_counter() - started
+        after = cpu_seconds(stack)
+        out[kind] = {
+            name: (after[name] - spent) / count
+            for name, spent in before.items()
+            if name != "machine"
+        }
+        out[kind]["wall"] = wall / count
+    return out
 
 
 def cpu_seconds(stack) -> dict[str, float]:
@@ -394,6 +508,33 @@ def report(stats: dict, sampler: MemorySampler, args, duration: int) -> None:
     )
     for name, seconds in sorted(cpu.items(), key=lambda item: -item[1]):
         print(f"  {name:<18}{seconds:>9.1f}  ({seconds * 1000 / requests_done:.1f})")
+    costs = stats["costs"]
+    print("\nCPU ms per request, one at a time (wall ms last; a dashboard is 3 reports):")
+    names = [name for name in next(iter(costs.values())) if name != "wall"]
+    print(
+        f"  {'':<12}" + "".join(f"{name[:9]:>10}" for name in names) + f"{'total':>10}{'wall':>10}"
+    )
+    for kind, row in costs.items():
+        total_cpu = sum(row[name] for name in names)
+        print(
+            f"  {kind:<12}"
+            + "".join(f"{row[name] * 1000:>10.1f}" for name in names)
+            + f"{total_cpu * 1000:>10.1f}{row['wall'] * 1000:>10.0f}"
+        )
+    per_task = sum(
+        weight * sum(costs[kind][name] for name in names) for kind, weight in TASK_WEIGHTS.items()
+    ) / sum(TASK_WEIGHTS.values())
+    tasks_per_s = sum(
+        int(row["Request Count"])
+        for row in stats["rows"]
+        if row["Name"] in ("search", "analytics overview", "collections", "ask (first byte)")
+        or row["Name"] == "upload"
+    ) / max(1, duration)
+    print(
+        f"an average task of the mix costs {per_task * 1000:.0f} CPU ms; at 1 task per user every "
+        f"~2 s (think time 1-3 s) {args.users} users need {args.users / 2 * per_task:.1f} "
+        f"CPU-s per second (2 cores: 2.0); this run did {tasks_per_s:.1f} tasks/s"
+    )
     seen = stats["addresses"]
     print(
         f"client addresses seen: nginx {seen['nginx']}, auth's sessions {seen['auth_sessions']} "
@@ -417,6 +558,7 @@ def report(stats: dict, sampler: MemorySampler, args, duration: int) -> None:
                 "locust_nice": args.locust_nice,
                 "search_server_timing_ms": stats["timings"],
                 "cpu_s": stats["cpu_s"],
+                "cpu_s_per_request": stats["costs"],
                 "addresses_seen": stats["addresses"],
                 "routes": routes,
                 "error_rate": error_rate,

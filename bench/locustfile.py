@@ -49,6 +49,7 @@ class ChatlensUser(HttpUser):
         self.collection = SETUP["collection_id"]
         self.token = ""
         self.sign_in_after = 0.0  # monotonic time before which a failed sign-in is not retried
+        self.failed_sign_ins = 0
         self.sign_in()
 
     def signed_in(self) -> bool:
@@ -60,8 +61,13 @@ class ChatlensUser(HttpUser):
         return bool(self.token)
 
     def sign_in(self) -> None:
+        """Sign in; after a failure the next try waits 2, 4, 8 ... up to 60 s, jittered (a
+        hundred clients retrying on a fixed beat would keep an overloaded auth overloaded),
+        and at least the Retry-After of a refusal."""
         self.token = ""
-        self.sign_in_after = time.monotonic() + 5
+        self.failed_sign_ins += 1
+        backoff = min(60.0, 2.0**self.failed_sign_ins)
+        self.sign_in_after = time.monotonic() + random.uniform(backoff / 2, backoff)
         with self.client.post(
             "/api/v1/auth/login",
             name="login",
@@ -80,6 +86,7 @@ class ChatlensUser(HttpUser):
         ) as response:
             if self._ok(response):
                 self.token = response.json()["access_token"]
+                self.failed_sign_ins = 0
 
     @property
     def headers(self) -> dict[str, str]:
@@ -96,7 +103,8 @@ class ChatlensUser(HttpUser):
             return False
         if response.status_code == 503 and b'"code":"busy"' in response.content[:200]:
             response.failure("503 busy: every password-hashing slot taken (Retry-After)")
-            self.sign_in_after = time.monotonic() + float(response.headers.get("Retry-After", 1))
+            retry_after = time.monotonic() + float(response.headers.get("Retry-After", 1))
+            self.sign_in_after = max(self.sign_in_after, retry_after)
             return False
         if response.status_code == 401:
             response.failure("401 signed out")
