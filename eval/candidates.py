@@ -76,8 +76,9 @@ def ask(
     k: int,
     vector: list[float] | None = None,
     extra: FilterValues | None = None,
+    offset: int = 0,
 ) -> Hits:
-    """The index's search as ``harness.run_queries`` asks it, ``k`` deep."""
+    """The index's search as ``harness.run_queries`` asks it, ``k`` deep (from ``offset``)."""
     parsed = parse_query(query)
     filters = build_filters(extra or FilterValues(), parsed)
     if vector is None and mode != "keyword":
@@ -91,6 +92,7 @@ def ask(
             vector=vector,
             filters=filters,
             k=k,
+            offset=offset,
             context=0,
         )
     ).hits
