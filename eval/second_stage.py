@@ -378,9 +378,60 @@ def table(pool: Pool) -> Rows:
             linear(pool, [(w, bare), (0.5, window)]),
             100,
         )
+    rows.update(hubs(pool, window))
     rows.update(stemmed(pool, window))
     rows.update(query_side(pool, window))
     rows.update(second_model(pool, window))
+    return rows
+
+
+def hubness(pool: Pool, k: int, distinct: bool = False, per_file: bool = False) -> np.ndarray:
+    """Each message's mean cosine to its ``k`` nearest other messages: over distinct texts only
+    (a repeated line's copies do not count) when ``distinct``, within its own export file (one
+    segment, as an index could compute it when sealing) when ``per_file``."""
+    groups: dict[str, list[int]] = {}
+    for i, m in enumerate(pool.messages):
+        groups.setdefault(m.source_file if per_file else "", []).append(i)
+    out = np.zeros(len(pool.messages), np.float32)
+    for members in groups.values():
+        if distinct:
+            first: dict[str, int] = {}
+            for i in members:
+                first.setdefault(embedding_text(pool.messages[i]), i)
+            others = np.array(list(first.values()))
+        else:
+            others = np.array(members)
+        for start in range(0, len(members), 512):
+            block = np.array(members[start : start + 512])
+            cosines = pool.own[block] @ pool.own[others].T
+            cosines[block[:, None] == others[None, :]] = -1.0  # not itself
+            if distinct:  # nor a copy of itself
+                cosines[cosines > 0.9999] = -1.0
+            out[block] = np.sort(cosines, axis=1)[:, -k:].mean(1)
+    return out
+
+
+def hubs(pool: Pool, window: np.ndarray) -> Rows:
+    """(l): small talk ("good point", "ok") sits close to everything, and a question that names
+    someone draws that person's shortest lines first. Each message's hubness (``hubness``; CSLS,
+    Conneau et al. 2018, on the document side) is taken off ``beta`` times."""
+    rows: Rows = {}
+    variants = {
+        "k 10": hubness(pool, 10),
+        "k 50": hubness(pool, 50),
+        "k 10 distinct": hubness(pool, 10, distinct=True),
+        "k 10 distinct per file": hubness(pool, 10, distinct=True, per_file=True),
+        "k 10 per file": hubness(pool, 10, per_file=True),
+    }
+    for label, hub in variants.items():
+        for beta in (0.1, 0.2, 0.3, 0.5, 0.7, 1.0):
+            for name, second in (("own", []), ("own + 0.5 ctx -2..+1", [(0.5, window)])):
+                base = linear(pool, second)
+
+                def score(n: int, rows_: np.ndarray, base=base, beta=beta, hub=hub):
+                    return base(n, rows_) - beta * hub[rows_]
+
+                rows[f"{name} - {beta} x hubness ({label})"] = ("hybrid", score, 100)
     return rows
 
 
