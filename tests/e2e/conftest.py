@@ -1,5 +1,9 @@
 import os
+import shutil
+import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -9,6 +13,7 @@ from chatlens.cli.stack import Stack, StackConfig, nginx_binary
 from chatlens.shared.testing import require_server, throwaway_vhost, unavailable, worker_ports
 
 ROOT = Path(__file__).resolve().parents[2]
+WEB = ROOT / "services/web"
 # Several checkouts (or people) can run the e2e tests on one machine at once on other ports; each
 # pytest-xdist worker of one run has its own block of 1000 ports above this one.
 BASE_PORT = worker_ports(int(os.environ.get("CHATLENS_E2E_PORT", "18100")))
@@ -27,6 +32,36 @@ def generous_rate_limits():
     yield
     if previous is None:
         os.environ.pop("RATE_LIMIT_SCALE", None)
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """``values`` in this process's environment, which a stack started meanwhile inherits (from a
+    module's autouse fixture: those come before its stack); what was there before is put back."""
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@pytest.fixture(scope="module")
+def web_build():
+    """Node and Debian's Chromium for the web app's Playwright scripts, and the app's build."""
+    node = shutil.which("node")
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not node or not (WEB / "node_modules/playwright-core").is_dir():
+        unavailable("node and services/web/node_modules are needed (make setup runs npm ci)")
+    if not os.access(chromium, os.X_OK):
+        unavailable("Debian's chromium is not installed (make test installs it)")
+    if not (WEB / "dist/index.html").exists():  # make test builds it first; a lone run may not
+        subprocess.run(["npm", "run", "build"], cwd=WEB, check=True, timeout=600)
+    return node, chromium
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,9 @@
 """The web app's account, sign-in and model-admin surfaces in Debian's Chromium (the Playwright
 script services/web/e2e/account.e2e.mjs) against a stack of its own: auth with SMTP (a real
 aiosmtpd server here, whose messages the script reads from a folder), a local OAuth provider
-(chatlens.shared.oauth_test_provider) for GitHub, and a platform administrator; the gateway and
-the inference service (for the model pages) behind nginx. Screenshots go to var/web-e2e-account
-and any serious or critical axe finding fails the test."""
+(chatlens.shared.oauth_test_provider) for GitHub and Google, and a platform administrator; the
+gateway and the inference service (for the model pages) behind nginx. Screenshots go to
+var/web-e2e-account and any serious or critical axe finding fails the test."""
 
 import os
 import shutil
@@ -22,8 +22,7 @@ from chatlens.shared import openai_test_server
 from chatlens.shared.oauth_test_provider import serve
 from chatlens.shared.testing import require_server, throwaway_vhost, unavailable
 
-from .conftest import BASE_PORT
-from .test_web_app import WEB, web_build  # noqa: F401 (the fixture)
+from .conftest import BASE_PORT, WEB
 
 pytestmark = pytest.mark.e2e
 
@@ -71,7 +70,11 @@ def account_stack(tmp_path_factory):
             throwaway_vhost("e2e-account") as amqp_url,
         ):
             provider.user = {"sub": "gh-octocat", "email": OAUTH_EMAIL, "email_verified": True}
-            oauth = {key.upper(): value for key, value in provider.settings(["github"]).items()}
+            # GitHub and Google, both this provider: one signs a new account in, the other is linked
+            # to the administrator's (a provider account is one identity per provider).
+            oauth = {
+                key.upper(): value for key, value in provider.settings(["github", "google"]).items()
+            }
             config = StackConfig(
                 root=ROOT,
                 state=tmp_path_factory.mktemp("account-stack"),
@@ -103,7 +106,7 @@ def account_stack(tmp_path_factory):
         smtp.stop()
 
 
-def test_sign_in_reset_sessions_mfa_and_models_in_a_real_browser(account_stack, web_build):  # noqa: F811
+def test_sign_in_reset_sessions_mfa_and_models_in_a_real_browser(account_stack, web_build):
     stack, maildir, openai_url = account_stack
     node, chromium = web_build
     shutil.rmtree(ARTEFACTS, ignore_errors=True)

@@ -8,16 +8,13 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from chatlens.shared.testing import unavailable
+from .conftest import ROOT, WEB, environment
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
-WEB = ROOT / "services/web"
 ARTEFACTS = ROOT / "var/web-e2e"
 # Every classic payload in a WhatsApp export; none may run, all must show as text.
 XSS_EXPORT = """\
@@ -36,28 +33,8 @@ WEBHOOK_ENV = {"WEBHOOK_ALLOW_PRIVATE": "true", "WEBHOOK_ALLOW_HTTP": "true"}
 
 @pytest.fixture(scope="module", autouse=True)
 def webhook_env():
-    """Before the module's stack starts (autouse comes first): its gateway inherits these."""
-    previous = {name: os.environ.get(name) for name in WEBHOOK_ENV}
-    os.environ.update(WEBHOOK_ENV)
-    yield
-    for name, value in previous.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-
-
-@pytest.fixture(scope="module")
-def web_build():
-    node = shutil.which("node")
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    if not node or not (WEB / "node_modules/playwright-core").is_dir():
-        unavailable("node and services/web/node_modules are needed (make setup runs npm ci)")
-    if not os.access(chromium, os.X_OK):
-        unavailable("Debian's chromium is not installed (make test installs it)")
-    if not (WEB / "dist/index.html").exists():  # make test builds it first; a lone run may not
-        subprocess.run(["npm", "run", "build"], cwd=WEB, check=True, timeout=600)
-    return node, chromium
+    with environment(WEBHOOK_ENV):
+        yield
 
 
 def test_every_page_of_the_web_app_in_a_real_browser(stack, web_build, tmp_path):

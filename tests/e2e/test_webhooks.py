@@ -5,7 +5,6 @@ was shown once. The stack's gateway is told to allow private addresses and plain
 is both), as an operator would for an internal receiver."""
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 
 from chatlens.gateway.webhooks import signing
 
-from .conftest import ROOT
+from .conftest import ROOT, environment
 from .test_upload_to_search import SAMPLE, wait_job
 
 sys.path.insert(0, str(ROOT / "services" / "gateway" / "tests"))
@@ -27,14 +26,8 @@ ALLOW = {"WEBHOOK_ALLOW_PRIVATE": "true", "WEBHOOK_ALLOW_HTTP": "true", "WEBHOOK
 @pytest.fixture(scope="module", autouse=True)
 def webhook_env():
     """Before the module's stack starts (autouse comes first): its gateway inherits these."""
-    previous = {name: os.environ.get(name) for name in ALLOW}
-    os.environ.update(ALLOW)
-    yield
-    for name, value in previous.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
+    with environment(ALLOW):
+        yield
 
 
 def test_an_upload_announces_job_succeeded_and_version_created_to_the_receiver(stack, user):

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { TOTP } from "otpauth";
-import { launch, Pages } from "./browser.mjs";
+import { assertEventually, launch, Pages, step } from "./browser.mjs";
 
 const BASE = process.env.BASE_URL;
 const MAILDIR = process.env.MAILDIR;
@@ -21,7 +21,6 @@ const PASSWORD = "a long and uncommon passphrase 7";
 const NEW_PASSWORD = "another long and uncommon passphrase 8";
 const KEY = process.env.PROVIDER_KEY; // the key of the test's OpenAI-compatible server
 const PROVIDER = process.env.PROVIDER_URL;
-const step = (text) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${text}`);
 
 const browser = await launch();
 const newContext = () => browser.newContext({ baseURL: BASE, viewport: { width: 1280, height: 900 }, reducedMotion: "reduce" });
@@ -36,7 +35,8 @@ try {
   const github = page.getByRole("button", { name: "Continue with GitHub" });
   await github.waitFor();
   assert.equal(await github.getAttribute("data-start-url"), "/api/v1/auth/oauth/github/start");
-  assert.equal(await page.getByRole("button", { name: "Continue with Google" }).count(), 0, "Google is not configured");
+  // Google is configured too (the same local provider): the administrator links it below.
+  await page.getByRole("button", { name: "Continue with Google" }).waitFor();
   await pages.check(page, "a01-login-oauth");
   await github.click();
   await page.waitForURL("**/collections");
@@ -57,6 +57,20 @@ try {
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Create account" }).click();
   await page.waitForURL("**/collections");
+
+  step("link Google to the signed-in account; its button then signs that account in");
+  await page.goto("/account");
+  const linking = page.getByRole("region", { name: "Sign in with another account" });
+  await linking.getByRole("button", { name: "Link Google" }).click();
+  await page.waitForURL("**/account?linked=google");
+  await linking.getByRole("status").filter({ hasText: "Your Google account is linked" }).waitFor();
+  await pages.check(page, "a01b-account-linked");
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
+  await page.waitForURL("**/login");
+  await page.getByRole("button", { name: "Continue with Google" }).click();
+  await page.waitForURL("**/collections");
+  await assertEventually(async () => (await page.getByTestId("signed-in-as").getAttribute("aria-label")) === `Account of ${ADMIN}`,
+    30_000, "signed in as the administrator through the linked provider");
 
   step("forgot password: the link arrives by e-mail, sets the new password once");
   await page.getByRole("button", { name: "Sign out", exact: true }).click();
@@ -154,7 +168,7 @@ try {
   assert.match(await page.getByTestId("platform-model-row").filter({ hasText: "default" }).first().textContent(), /llm/);
   await pages.check(page, "a06-platform-models");
 
-  step("members: an invitee joins; the owner makes them an analyst (their sessions end), then removes them after a confirmation");
+  step("members: an invitee joins; the owner makes them an analyst after a confirmation (their sessions end), then removes them after another");
   const MEMBER = `member-${Date.now()}@example.com`;
   await page.goto("/organisation");
   await page.getByTestId("my-role").filter({ hasText: "owner" }).waitFor();
@@ -182,6 +196,11 @@ try {
   assert.equal(await role.inputValue(), "Viewer (reads, searches, asks)");
   await role.click();
   await page.getByRole("option", { name: "Analyst (uploads, changes)" }).click();
+  const roleConfirm = page.getByRole("dialog", { name: `Change the role of ${MEMBER}?` });
+  await roleConfirm.getByText("every session of theirs ends at once, on every device").waitFor();
+  await pages.check(page, "a08-members-role-confirm");
+  await roleConfirm.getByRole("button", { name: "Change role" }).click();
+  await roleConfirm.waitFor({ state: "hidden" });
   await assertEventually(async () => (await role.inputValue()) === "Analyst (uploads, changes)", 30_000, "the new role listed");
   await page.getByTestId("audit-row").filter({ hasText: "role.changed" }).filter({ hasText: "role: analyst" }).first()
     .waitFor({ timeout: 30_000 });
@@ -193,7 +212,7 @@ try {
 
   await memberRow.getByRole("button", { name: `Remove ${MEMBER}` }).click();
   let confirm = page.getByRole("dialog", { name: `Remove ${MEMBER}?` });
-  await confirm.getByText("They lose access to this organisation's collections at once").waitFor();
+  await confirm.getByText("every session of theirs ends, on every device and in every organisation").waitFor();
   await pages.check(page, "a09-remove-member-confirm");
   await confirm.getByRole("button", { name: "Cancel" }).click();
   await confirm.waitFor({ state: "hidden" });
@@ -234,14 +253,9 @@ try {
   await otherPage.waitForURL("**/login");
   await other.close();
 
-  assert.deepEqual(pageErrors, [], "uncaught errors in the page");
-  assert.deepEqual(pages.violations, [], "axe found serious or critical violations");
-  step("all good");
+  pages.assertClean(pageErrors);
 } catch (error) {
-  await page.screenshot({ path: `${pages.outDir}/failure.png`, fullPage: true }).catch(() => undefined);
-  console.error(error);
-  if (pages.violations.length) console.error("axe:", pages.violations);
-  process.exitCode = 1;
+  await pages.failed(page, error);
 } finally {
   await browser.close();
 }
@@ -255,14 +269,6 @@ async function signIn(tab, email, password) {
   await tab.getByTestId("signed-in-as").waitFor();
 }
 
-async function assertEventually(check, timeout, what) {
-  const deadline = Date.now() + timeout;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for: ${what}`);
-}
 
 /** The reset link of the newest message to `to` that the test's SMTP server wrote to MAILDIR. */
 async function mailedLink(to) {

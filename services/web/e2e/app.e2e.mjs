@@ -7,7 +7,7 @@
 //   XSS=path/to/xss.txt node e2e/app.e2e.mjs
 import assert from "node:assert/strict";
 import { TOTP } from "otpauth";
-import { launch, Pages } from "./browser.mjs";
+import { assertEventually, launch, Pages, step } from "./browser.mjs";
 
 const BASE = process.env.BASE_URL;
 const SAMPLE = process.env.SAMPLE;
@@ -18,7 +18,6 @@ const EMAIL = `web-${Date.now()}@example.com`;
 // Port 9 (discard) on loopback: nothing listens there, so deliveries fail and are retried.
 const HOOK_URL = "http://127.0.0.1:9/chatlens-hook";
 const PASSWORD = "a long and uncommon passphrase 7";
-const step = (text) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${text}`);
 
 const browser = await launch();
 const context = await browser.newContext({
@@ -395,29 +394,65 @@ try {
   }
   assert.equal(await page.evaluate(() => window.__xss ?? null), null, "a payload ran in the summary");
 
-  step("versions: restore the first with a confirmation");
+  step("versions: delete the XSS chat and purge it from every version, after a confirmation");
+  await page.getByRole("tab", { name: "Versions" }).click();
+  const versionRows = page.getByTestId("version-row");
+  await versionRows.first().waitFor();
+  const latestBefore = (await versionRows.first().textContent()).trim().match(/^\d+/)[0];
+  const deletion = page.getByRole("form", { name: "Delete messages" });
+  await deletion.getByLabel("Chat name").fill("xss-chat");
+  await deletion.getByLabel("Also purge it from every older version").check();
+  await deletion.getByRole("button", { name: "Delete…" }).click();
+  const purgeDialog = page.getByRole("dialog", { name: "Delete the messages of chat “xss-chat”?" });
+  await purgeDialog.getByText("rewritten out of every older version too: no restore brings it back").waitFor();
+  await pages.check(page, "34-purge-confirm");
+  await purgeDialog.getByRole("button", { name: "Cancel" }).click();
+  await purgeDialog.waitFor({ state: "hidden" });
+  assert.ok((await versionRows.first().textContent()).trim().startsWith(latestBefore), "Cancel deleted something");
+  await deletion.getByRole("button", { name: "Delete…" }).click();
+  await purgeDialog.getByRole("button", { name: "Delete and purge" }).click();
+  const purged = page.getByRole("status")
+    .filter({ hasText: /\d+ messages removed; the collection is now at version \d+, and \d+ purged from \d+ older versions/ });
+  await purged.waitFor({ timeout: 60_000 });
+  step(`  ${await purged.textContent()}`);
+  const purgedAs = (await purged.textContent()).match(/now at version (\d+)/)[1];
+  assert.equal(Number(purgedAs), Number(latestBefore) + 1);
+  await assertEventually(async () => (await versionRows.first().textContent()).trim().startsWith(purgedAs),
+    30_000, "the version list has the purge's version");
+  await pages.check(page, "35-purged");
+  // Neither the new version nor the one before it (which held the chat) finds its messages.
+  for (const version of [purgedAs, latestBefore]) {
+    await page.goto(`${collectionUrl}/search?mode=keyword&q=onerror&version=${version}`);
+    await page.getByTestId("search-summary").filter({ hasText: "No messages match." }).waitFor({ timeout: 60_000 });
+  }
+  await pages.check(page, "36-purged-search");
+
+  // The version before the purge: the purge rewrote it, and it still holds the demo's messages
+  // (the first version may have held only the XSS chat, which is gone from every version now).
+  step(`versions: restore version ${latestBefore} with a confirmation`);
   await page.getByRole("tab", { name: "Versions" }).click();
   const rows = page.getByTestId("version-row");
   await rows.first().waitFor();
   assert.ok((await rows.count()) >= 2);
   await pages.check(page, "13-versions");
-  await page.getByRole("button", { name: "Restore version 1" }).click();
+  await page.getByRole("button", { name: `Restore version ${latestBefore}` }).click();
   await page.getByRole("dialog").getByText("as a new version").waitFor();
   await pages.check(page, "14-restore-confirm");
   await page.getByRole("dialog").getByRole("button", { name: "Restore" }).click();
-  const restoredText = page.getByText(/Restored version 1 as version \d+/);
+  const restoredText = page.getByText(new RegExp(`Restored version ${latestBefore} as version \\d+`));
   await restoredText.waitFor({ timeout: 60_000 });
   const restoredAs = (await restoredText.textContent()).match(/as version (\d+)/)[1];
 
   step("versions: compare the two latest, tag one");
-  // The comparison form is made anew (its defaults the two latest) once the list has the new
-  // version: a click before that is lost with the old form (seen under pytest-xdist's load).
+  // The form's defaults are the two latest versions of the list it has: wait for the list to have
+  // the restored one, so that it is the one compared (the form keeps its state across refetches).
   await assertEventually(async () => (await rows.first().textContent()).trim().startsWith(restoredAs),
-    30_000, "the version list (and with it the comparison form) has the restored version");
+    30_000, "the version list has the restored version");
   await page.getByRole("button", { name: "Compare" }).click();
   const comparison = page.getByTestId("comparison");
   await comparison.waitFor({ timeout: 30_000 });
-  assert.match(await comparison.textContent(), /Version \d+ has \d+ messages that version \d+ lacks, and lacks \d+/);
+  assert.match(await comparison.textContent(),
+    new RegExp(`Version ${restoredAs} has \\d+ messages that version \\d+ lacks, and lacks \\d+`));
   await page.getByLabel("Tag name").fill("e2e-tag");
   await page.getByRole("button", { name: "Tag", exact: true }).click();
   await page.getByTestId("tag").filter({ hasText: "e2e-tag" }).waitFor();
@@ -508,6 +543,13 @@ try {
   await page.getByRole("link", { name: "Organisation" }).click();
   await page.waitForURL("**/organisation");
   await page.getByTestId("my-role").filter({ hasText: "owner" }).waitFor();
+  // The day's quotas: the files uploaded above and the tokens the answers and summaries generated.
+  const quotas = page.getByRole("region", { name: "Daily quotas" }).getByTestId("quota");
+  await quotas.first().waitFor();
+  const used = async (n) => Number((await quotas.nth(n).textContent()).match(/([\d,]+) of [\d,]+ used today/)[1].replace(/,/g, ""));
+  assert.ok(await used(0) >= 3, `files uploaded today: ${await quotas.nth(0).textContent()}`);
+  assert.ok(await used(1) > 0, `tokens generated today: ${await quotas.nth(1).textContent()}`);
+  step(`  ${await quotas.nth(0).textContent()} | ${await quotas.nth(1).textContent()}`);
   const VIEWER_EMAIL = `viewer-${Date.now()}@example.com`;
   await page.getByLabel("Invite by e-mail").fill(VIEWER_EMAIL);
   await page.getByRole("button", { name: "Invite" }).click();
@@ -619,23 +661,9 @@ try {
   await page.waitForURL("**/versions");
   await page.getByTestId("version-row").first().waitFor();
 
-  assert.deepEqual(pageErrors, [], "uncaught errors in the page");
-  assert.deepEqual(pages.violations, [], "axe found serious or critical violations");
-  step("all good");
+  pages.assertClean(pageErrors);
 } catch (error) {
-  await page.screenshot({ path: `${pages.outDir}/failure.png`, fullPage: true }).catch(() => undefined);
-  console.error(error);
-  if (pages.violations.length) console.error("axe:", pages.violations);
-  process.exitCode = 1;
+  await pages.failed(page, error);
 } finally {
   await browser.close();
-}
-
-async function assertEventually(check, timeout, what) {
-  const deadline = Date.now() + timeout;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for: ${what}`);
 }

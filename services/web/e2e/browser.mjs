@@ -1,5 +1,7 @@
 // Debian's Chromium driven by playwright-core (which never downloads a browser), plus the
-// checks every page gets: a screenshot kept as an artefact and an axe scan.
+// checks every page gets: a screenshot kept as an artefact and an axe scan; and what the e2e
+// scripts share (their step log, a wait for a condition, the run's verdict).
+import assert from "node:assert/strict";
 import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -15,6 +17,19 @@ export async function launch() {
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
       "--disable-component-update"],
   });
+}
+
+/** One line of the script's log, with the time. */
+export const step = (text) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${text}`);
+
+/** Waits until `check()` answers true, asking every 250 ms; fails naming `what` after `timeout` ms. */
+export async function assertEventually(check, timeout, what) {
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for: ${what}`);
 }
 
 /** Screenshots and accessibility findings of every page visited, by name. */
@@ -40,5 +55,20 @@ export class Pages {
           v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(" | "));
       }
     }
+  }
+
+  /** The run's verdict: no uncaught error in the page and no serious or critical axe finding. */
+  assertClean(pageErrors) {
+    assert.deepEqual(pageErrors, [], "uncaught errors in the page");
+    assert.deepEqual(this.violations, [], "axe found serious or critical violations");
+    step("all good");
+  }
+
+  /** A failed run: a screenshot of where it stopped, the error, and axe's findings so far. */
+  async failed(page, error) {
+    await page.screenshot({ path: join(this.outDir, "failure.png"), fullPage: true }).catch(() => undefined);
+    console.error(error);
+    if (this.violations.length) console.error("axe:", this.violations);
+    process.exitCode = 1;
   }
 }
