@@ -1,6 +1,7 @@
 """Traces through HTTP and the bus (chatlens.shared.tracing): a request's server span continues the
 caller's traceparent, and an RPC over the real RabbitMQ is handled in a consumer span of the same
-trace, a child of the span that sent it; without an endpoint nothing is set up or injected."""
+trace, a child of the span that sent it; work handed over with a carrier (a Dask task) runs in a
+server span continuing it; without an endpoint nothing is set up or injected."""
 
 from __future__ import annotations
 
@@ -88,3 +89,27 @@ def test_an_rpc_is_handled_in_the_senders_trace(spans, bus):
     assert consumer.parent.span_id == sent.span_id
     assert consumer.attributes["messaging.destination.name"] == topology.EMBEDDING_RPC.name
     assert seen["context"].span_id == consumer.context.span_id
+
+
+def test_work_handed_over_with_its_carrier_runs_in_a_child_span_with_the_correlation_id(spans):
+    spans.clear()
+    assert tracing.carrier() == {}  # outside any trace and request: nothing to hand over
+    with logs.correlation("corr-hand-1"), tracing.span("dask submit work", "client") as sent:
+        handed_over = tracing.carrier()
+
+    # Where the work runs (a Dask worker), the carrier is all there is of the sender's context.
+    seen = {}
+    with pytest.raises(RuntimeError), tracing.serving(handed_over, "work", {"n": 3}) as span:
+        seen["correlation_id"] = logs.get_correlation_id()
+        seen["current"] = trace.get_current_span()
+        raise RuntimeError("the work failed")
+
+    assert seen == {"correlation_id": "corr-hand-1", "current": span}
+    assert logs.get_correlation_id() is None
+    (served,) = [s for s in spans.get_finished_spans() if s.name == "work"]
+    assert served.kind == trace.SpanKind.SERVER
+    assert served.context.trace_id == sent.get_span_context().trace_id
+    assert served.parent.span_id == sent.get_span_context().span_id
+    assert served.attributes["chatlens.correlation_id"] == "corr-hand-1"
+    assert served.attributes["n"] == 3
+    assert served.status.status_code == trace.StatusCode.ERROR

@@ -1,12 +1,14 @@
 """Traces through Dask (issue 14): submitting an embedding batch and waiting for it are CLIENT
 spans, children of whatever span the worker is in (the consumer span of its ingest message), so
-a trace shows where an ingest waited for the cluster. The cluster is a fake with Dask's client
-surface (submit with a key, a future's result); the spans are the real SDK's, kept in memory."""
+a trace shows where an ingest waited for the cluster; the task carries the submit span's context
+for the worker's span (test_worker_spans: a real worker process). The cluster is a fake with
+Dask's client surface (submit with a key, a future's result); the spans are the real SDK's, kept
+in memory."""
 
 from __future__ import annotations
 
 import numpy as np
-from opentelemetry import trace
+from opentelemetry import propagate, trace
 
 from chatlens.embedding_worker.embedding import Embedder
 from chatlens.shared import logs, tracing
@@ -25,13 +27,18 @@ class Future:
 
 
 class Client:
-    def submit(self, function, texts, *, key, **_options):
+    def __init__(self) -> None:
+        self.trace_contexts: list[dict[str, str]] = []
+
+    def submit(self, function, texts, *, key, trace_context, **_options):
+        self.trace_contexts.append(trace_context)
         return Future(key, np.ones((len(texts), 4), dtype=np.float32))
 
 
 def test_a_batch_is_submitted_and_awaited_in_client_spans_of_the_callers_trace():
     spans = memory_spans()
-    embedder = Embedder(Client())
+    client = Client()
+    embedder = Embedder(client)
     with logs.correlation("corr-dask-1"), tracing.span("ingest.requested process") as parent:
         vectors = embedder.embed(["one", "two", "three"], priority=5)
     assert vectors.shape == (3, 4)
@@ -46,3 +53,9 @@ def test_a_batch_is_submitted_and_awaited_in_client_spans_of_the_callers_trace()
     assert submit.attributes["chatlens.texts"] == 3 and submit.attributes["dask.priority"] == 5
     assert submit.attributes["dask.key"] == wait.attributes["dask.key"]
     assert submit.attributes["dask.key"].startswith("embed-")
+
+    # What the worker's span continues: the submit span, and the request's correlation id.
+    (handed_over,) = client.trace_contexts
+    parent = trace.get_current_span(propagate.extract(handed_over)).get_span_context()
+    assert (parent.trace_id, parent.span_id) == (submit.context.trace_id, submit.context.span_id)
+    assert handed_over[logs.AMQP_HEADER] == "corr-dask-1"

@@ -1,5 +1,6 @@
 """Helpers for tests that use the real servers: throw-away RabbitMQ vhosts, and the rule that a
-test needing a server may skip on a laptop without it, but fails in CI (``CI`` set)."""
+test needing a server may skip on a laptop without it, but fails in CI (``CI`` set); the spans
+of this process in memory, and an OTLP receiver for those other processes export."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -175,3 +178,97 @@ def memory_spans() -> Any:
         provider.add_span_processor(SimpleSpanProcessor(_SPANS))
     _SPANS.clear()
     return _SPANS
+
+
+@dataclass(frozen=True)
+class ReceivedSpan:
+    """A span as an OTLP exporter sent it, with its process's ``service.name``."""
+
+    service: str
+    name: str
+    kind: str  # "SERVER", "CLIENT", ...
+    trace_id: int  # as the SDK's span contexts hold them
+    span_id: int
+    parent_span_id: int  # 0: a root span
+    attributes: dict[str, Any]
+    status: str  # "UNSET", "OK", "ERROR"
+
+
+class ReceivedSpans:
+    """What an :func:`otlp_receiver` was sent, span by span."""
+
+    def __init__(self) -> None:
+        self.endpoint = ""
+        self._spans: list[ReceivedSpan] = []
+        self._changed = threading.Condition()
+
+    def add(self, request: Any) -> None:
+        from opentelemetry.proto.trace.v1 import trace_pb2
+
+        def values(pairs: Any) -> dict[str, Any]:  # plain values (str, int, float, bool) only
+            return {p.key: getattr(p.value, p.value.WhichOneof("value")) for p in pairs}
+
+        received = []
+        for resource_spans in request.resource_spans:
+            service = values(resource_spans.resource.attributes).get("service.name", "")
+            for scope_spans in resource_spans.scope_spans:
+                for span in scope_spans.spans:
+                    received.append(
+                        ReceivedSpan(
+                            service,
+                            span.name,
+                            trace_pb2.Span.SpanKind.Name(span.kind).removeprefix("SPAN_KIND_"),
+                            int.from_bytes(span.trace_id, "big"),
+                            int.from_bytes(span.span_id, "big"),
+                            int.from_bytes(span.parent_span_id, "big"),
+                            values(span.attributes),
+                            trace_pb2.Status.StatusCode.Name(span.status.code).removeprefix(
+                                "STATUS_CODE_"
+                            ),
+                        )
+                    )
+        with self._changed:
+            self._spans.extend(received)
+            self._changed.notify_all()
+
+    def all(self) -> list[ReceivedSpan]:
+        with self._changed:
+            return list(self._spans)
+
+    def wait_for(self, name: str, timeout: float = 30.0) -> ReceivedSpan:
+        """The first span called ``name``, once it arrives (AssertionError after ``timeout``)."""
+        with self._changed:
+            found = self._changed.wait_for(
+                lambda: [s for s in self._spans if s.name == name], timeout
+            )
+        assert found, f"no span {name!r} arrived in {timeout}s; got {self.all()}"
+        return found[0]
+
+
+@contextmanager
+def otlp_receiver() -> Iterator[ReceivedSpans]:
+    """The receiving end of a collector, OTLP over gRPC on a free loopback port: point a process's
+    ``OTEL_EXPORTER_OTLP_ENDPOINT`` at ``.endpoint`` and read what it exported."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import grpc  # type: ignore[import-untyped]
+    from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
+
+    received = ReceivedSpans()
+
+    class Collector(trace_service_pb2_grpc.TraceServiceServicer):
+        def Export(self, request: Any, context: Any) -> Any:  # noqa: N802 (gRPC's name)
+            received.add(request)
+            return trace_service_pb2.ExportTraceServiceResponse()
+
+    server = grpc.server(ThreadPoolExecutor(max_workers=2))
+    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        Collector(), server
+    )
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    received.endpoint = f"http://127.0.0.1:{port}"
+    try:
+        yield received
+    finally:
+        server.stop(grace=None)

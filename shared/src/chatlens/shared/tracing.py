@@ -8,7 +8,11 @@
   (:func:`consuming`), so a search is one trace from nginx through the gateway to the index;
 * Dask: submitting work (an embedding batch, a generation queued on an engine actor) and
   waiting for it run in CLIENT spans (:func:`span`), so a trace shows where an ingest or an
-  answer waited for the cluster; the tasks themselves run on the workers, untraced;
+  answer waited for the cluster. The submitter passes :func:`carrier` (``traceparent`` and the
+  correlation id) with the task or the actor call, and the worker runs the work in a SERVER span
+  continuing it (:func:`serving`, or :func:`start_serving` for a generation that ends in the
+  engine's decode loop). A Dask worker exports when its own ``OTEL_EXPORTER_OTLP_ENDPOINT`` is
+  set: ``dask worker --preload chatlens.shared.dask_preload`` calls :func:`init_tracing`;
 * the outbox relay publishes each message in a PRODUCER span of its own (:func:`span`): the
   consumers' spans continue it. It is a new trace, not the request's that staged the message
   (the outbox rows keep the correlation id, not a traceparent), so the correlation id attribute
@@ -22,7 +26,7 @@ injects nothing.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, MutableMapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, Literal
 
 from opentelemetry import context, propagate, trace
@@ -95,6 +99,56 @@ def span(
         values["chatlens.correlation_id"] = correlation_id
     with tracer().start_as_current_span(name, kind=_KINDS[kind], attributes=values) as current:
         yield current
+
+
+def carrier() -> dict[str, str]:
+    """The current span's ``traceparent`` (and ``tracestate``) and the correlation id, for work
+    that travels without message headers: a Dask task's or an actor call's argument. Empty with
+    neither (a process without an endpoint, outside any trace)."""
+    values: dict[str, str] = {}
+    propagate.inject(values)
+    correlation_id = logs.get_correlation_id()
+    if correlation_id:
+        values[logs.AMQP_HEADER] = correlation_id
+    return values
+
+
+def start_serving(
+    handed_over: Mapping[str, str] | None,
+    name: str,
+    attributes: Mapping[str, str | int | float | bool] | None = None,
+) -> trace.Span:
+    """A SERVER span for work another process handed over with its :func:`carrier`, a child of
+    the span it was handed over in, with the carrier's correlation id. Started, not made current,
+    and the caller ends it: a generation's ends in another thread (its engine's decode loop)."""
+    handed_over = handed_over or {}
+    values = dict(attributes or {})
+    correlation_id = handed_over.get(logs.AMQP_HEADER)
+    if correlation_id:
+        values["chatlens.correlation_id"] = correlation_id
+    return tracer().start_span(
+        name,
+        context=propagate.extract(dict(handed_over)),
+        kind=trace.SpanKind.SERVER,
+        attributes=values,
+    )
+
+
+@contextmanager
+def serving(
+    handed_over: Mapping[str, str] | None,
+    name: str,
+    attributes: Mapping[str, str | int | float | bool] | None = None,
+) -> Iterator[trace.Span]:
+    """Run handed-over work (a Dask task) in a :func:`start_serving` span, current, and with
+    the correlation id in its log lines. An exception marks the span failed and goes on."""
+    span = start_serving(handed_over, name, attributes)
+    correlation_id = (handed_over or {}).get(logs.AMQP_HEADER)
+    with (
+        logs.correlation(correlation_id) if correlation_id else nullcontext(),
+        trace.use_span(span, end_on_exit=True),
+    ):
+        yield span
 
 
 def init_app(app: Flask) -> None:

@@ -121,9 +121,11 @@ def model_loaded(dask_worker) -> bool:
     return plugin is not None and getattr(plugin, "model", None) is not None
 
 
-def embed_texts(texts: Sequence[str]) -> np.ndarray:
-    """The Dask task: unit-length float32 embeddings of ``texts``, one row each."""
-    return get_worker().plugins[PLUGIN_NAME].encode(texts)
+def embed_texts(texts: Sequence[str], trace_context: dict[str, str] | None = None) -> np.ndarray:
+    """The Dask task: unit-length float32 embeddings of ``texts``, one row each, in a span
+    continuing the submitter's (``trace_context``: :func:`~chatlens.shared.tracing.carrier`)."""
+    with tracing.serving(trace_context, "embed_texts", {"chatlens.texts": len(texts)}):
+        return get_worker().plugins[PLUGIN_NAME].encode(texts)
 
 
 def register(client: Client, model_dir: str, **options) -> None:
@@ -167,6 +169,7 @@ class Embedder:
                 return self.client.submit(
                     embed_texts,
                     list(texts),
+                    trace_context=tracing.carrier(),  # the worker's span continues this one
                     resources=RESOURCES,
                     priority=priority,
                     key=key,

@@ -145,8 +145,13 @@ class LlmCluster:
                 "client",
                 {"chatlens.model": spec.name, "chatlens.max_new_tokens": max_new_tokens},
             ):
+                # The engine runs the generation in a span continuing this one.
                 sequence_id, prompt_tokens = _method(actor, "submit")(
-                    spec, turns, max_new_tokens, sampling or Sampling()
+                    spec,
+                    turns,
+                    max_new_tokens,
+                    sampling or Sampling(),
+                    trace_context=tracing.carrier(),
                 ).result(timeout=self.timeout_s)
         except CLUSTER_ERRORS:
             self._forget_actors()

@@ -5,6 +5,8 @@ loop (``batching.Batch``) over every request for that model, whichever service r
 The inference service reaches it through :class:`EngineActor`, one Dask actor per ``llm``
 worker: ``submit`` queues a request and returns its id at once, ``poll`` long-polls for what it
 has produced since the caller last looked (the tokens so far, and the end), ``cancel`` drops it.
+Each request runs in a span (``generate``) from the actor's ``submit`` to its end in the decode
+loop, continuing the service's ``dask submit generate`` span, with the tokens it generated.
 
 Why an actor: the engine is state (KV caches, the running batch) that lives as long as the
 worker, and a stream needs many small messages while it runs. Actor calls go straight from the
@@ -25,8 +27,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from distributed import get_worker
+from opentelemetry import trace
 
 from chatlens.inference.batching import Batch, Sampling, Sequence
+from chatlens.shared import tracing
 from chatlens.shared.compute import lower_thread_priority
 
 if TYPE_CHECKING:
@@ -68,18 +72,22 @@ class Engine:
         self._sequences: dict[str, Sequence] = {}
         self._finished_at: dict[str, float] = {}
         self._waiters: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
+        self._spans: dict[str, trace.Span] = {}  # each request's span, ended with it
         self._stopping = False
         self.steps = 0  # decode steps run, and the rows they carried: the mean batch size
         self.rows_stepped = 0
         self._thread = threading.Thread(target=self._run, name=f"llm-engine-{name}", daemon=True)
         self._thread.start()
 
-    def submit(self, sequence: Sequence) -> Sequence:
+    def submit(self, sequence: Sequence, span: trace.Span | None = None) -> Sequence:
+        """Queue ``sequence``; ``span`` (the request's) ends when the sequence does."""
         with self._wake:
             if self._stopping:
                 raise RuntimeError(f"the engine of {self.name} is stopped")
             self._expire()
             self._sequences[sequence.id] = sequence
+            if span is not None:
+                self._spans[sequence.id] = span
             self._pending.append(sequence)
             self._wake.notify()
         return sequence
@@ -185,10 +193,8 @@ class Engine:
                     with sequence.lock:
                         sequence.finish_reason, sequence.error = "error", exc
                 finished = running = failed
-            now = time.monotonic()
             with self._wake:
-                for sequence in finished:
-                    self._finished_at[sequence.id] = now
+                self._ended(finished)
             self._notify(running)
 
     def _gather(self) -> None:
@@ -206,8 +212,17 @@ class Engine:
         for sequence in sequences:
             with sequence.lock:
                 sequence.finish_reason = sequence.finish_reason or reason
-            self._finished_at[sequence.id] = time.monotonic()
+        self._ended(sequences)
         self._notify(sequences)
+
+    def _ended(self, sequences: list[Sequence]) -> None:
+        """Note when ``sequences`` finished and end their spans. Called holding ``_wake``."""
+        now = time.monotonic()
+        for sequence in sequences:
+            self._finished_at[sequence.id] = now
+            span = self._spans.pop(sequence.id, None)
+            if span is not None:
+                _end_span(span, sequence)
 
     def _expire(self) -> None:
         cutoff = time.monotonic() - FINISHED_KEPT_S
@@ -218,6 +233,16 @@ class Engine:
         text = self.loaded.tokenizer.decode(sequence.generated, skip_special_tokens=True)
         if not text.endswith("\ufffd"):  # half of a multi-byte character: wait for the rest
             sequence.text = text.strip()
+
+
+def _end_span(span: trace.Span, sequence: Sequence) -> None:
+    with sequence.lock:
+        span.set_attribute("chatlens.tokens_generated", len(sequence.generated))
+        span.set_attribute("chatlens.finish_reason", sequence.finish_reason or "")
+        if sequence.error is not None:
+            span.record_exception(sequence.error)
+            span.set_status(trace.Status(trace.StatusCode.ERROR, repr(sequence.error)))
+    span.end()
 
 
 def stop_ids(loaded: LoadedModel) -> set[int]:
@@ -238,16 +263,34 @@ class EngineActor:
         self.plugin = get_worker().plugins[PLUGIN_NAME]
 
     def submit(
-        self, spec: ModelSpec, turns: list[dict[str, str]], max_new_tokens: int, sampling: Sampling
+        self,
+        spec: ModelSpec,
+        turns: list[dict[str, str]],
+        max_new_tokens: int,
+        sampling: Sampling,
+        trace_context: dict[str, str] | None = None,
     ) -> tuple[str, int]:
         """Queue a generation; returns its id and its prompt's token count. Raises
-        ``PromptTooLong`` when it does not fit the model's context."""
+        ``PromptTooLong`` when it does not fit the model's context. The generation runs in a
+        span continuing ``trace_context`` (:func:`~chatlens.shared.tracing.carrier`)."""
         from chatlens.inference.generation import check_context, prompt_ids
 
-        engine = self.plugin.engine(spec)
-        ids = prompt_ids(engine.loaded.tokenizer, turns)
-        check_context(spec, len(ids), max_new_tokens)
-        sequence = engine.submit(Sequence(ids, max_new_tokens, sampling))
+        span = tracing.start_serving(
+            trace_context,
+            "generate",
+            {"chatlens.model": spec.name, "chatlens.max_new_tokens": max_new_tokens},
+        )
+        try:
+            engine = self.plugin.engine(spec)
+            ids = prompt_ids(engine.loaded.tokenizer, turns)
+            span.set_attribute("chatlens.prompt_tokens", len(ids))
+            check_context(spec, len(ids), max_new_tokens)
+            sequence = engine.submit(Sequence(ids, max_new_tokens, sampling), span)
+        except Exception as exc:
+            span.record_exception(exc)
+            span.set_status(trace.Status(trace.StatusCode.ERROR, repr(exc)))
+            span.end()
+            raise
         return sequence.id, len(ids)
 
     async def poll(
