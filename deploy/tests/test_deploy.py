@@ -4,6 +4,7 @@ published in production, scalable Dask workers, CI through the Makefile) are kep
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -12,6 +13,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from chatlens.cli.stack import DASK_RESOURCES, Stack, StackConfig
+from chatlens.shared import dask_preload
 
 from .nginx_server import free_port
 
@@ -110,6 +114,21 @@ def test_dask_workers_are_scalable(compose):
         assert command[:3] == ["dask", "worker", "tcp://dask-scheduler:8786"]
         assert command[command.index("--resources") + 1] == resource
         assert command[command.index("--nthreads") + 1] == "1"
+
+
+def test_dask_workers_preload_the_tracing_of_their_tasks(compose):
+    """With OTEL_EXPORTER_OTLP_ENDPOINT set (passed to them, below), they export their spans."""
+    for worker in DASK_WORKERS:
+        command = compose.config["services"][worker]["command"]
+        assert command[command.index("--preload") + 1] == dask_preload.__name__, worker
+
+
+def test_the_image_and_the_local_stack_start_dask_workers_with_the_same_preload(files, tmp_path):
+    dockerfile = (files.root / "deploy/dask-worker/Dockerfile").read_text()
+    image = json.loads(dockerfile.rsplit("\nCMD ", 1)[1].replace("\\\n", ""))
+    stack = Stack(StackConfig(root=tmp_path, state=tmp_path / "state"))
+    for command in (image, *(stack.command(worker) for worker in DASK_RESOURCES)):
+        assert command[command.index("--preload") + 1] == dask_preload.__name__, command
 
 
 def test_dask_cluster_runs_one_image(compose):

@@ -14,7 +14,7 @@ import yaml
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 
-from chatlens.shared import topology
+from chatlens.shared import dask_preload, topology
 
 CHART = Path(__file__).resolve().parents[2] / "helm/chatlens"
 VALUES_FILES = [None, *sorted(p.name for p in (CHART / "ci").glob("*.yaml"))]
@@ -350,6 +350,23 @@ def test_error_reports_name_the_environment_and_the_release_of_the_image(render,
         assert kube.env_value(container, "SENTRY_DSN") == ""
         assert kube.env_value(container, "SENTRY_ENVIRONMENT") == "staging"
         assert kube.env_value(container, "SENTRY_RELEASE") == "chatlens@1.4.2"
+        assert kube.env_value(container, "OTEL_EXPORTER_OTLP_ENDPOINT") == "http://collector:4317"
+
+
+def test_every_dask_worker_group_traces_its_tasks_to_the_configured_endpoint(render, kube):
+    """The GPU group too: each worker preloads the tracing module and is told the endpoint."""
+    values = yaml.safe_load((CHART / "ci" / "gpu-values.yaml").read_text())
+    objects = render({**values, "tracing": {"otlpEndpoint": "http://collector:4317"}})
+    workers = [obj for obj in kube.workloads(objects) if kube.component(obj).startswith("dask-w")]
+    assert {kube.component(obj) for obj in workers} == {
+        "dask-worker-embed",
+        "dask-worker-llm",
+        "dask-worker-gpu",
+    }
+    for obj in workers:
+        (container,) = kube.containers(obj)
+        command = container["command"]
+        assert command[command.index("--preload") + 1] == dask_preload.__name__
         assert kube.env_value(container, "OTEL_EXPORTER_OTLP_ENDPOINT") == "http://collector:4317"
 
 

@@ -211,6 +211,9 @@ class Stack:
                 DASK_RESOURCES[name],
                 "--dashboard-address",
                 f"127.0.0.1:{ports[name]}",
+                # Traces the tasks when OTEL_EXPORTER_OTLP_ENDPOINT is set (deploy/README.md).
+                "--preload",
+                "chatlens.shared.dask_preload",
             ]
         if name.startswith("index-"):  # another index replica: same program, other settings
             name = "index"
