@@ -131,6 +131,15 @@ def test_the_image_and_the_local_stack_start_dask_workers_with_the_same_preload(
         assert command[command.index("--preload") + 1] == dask_preload.__name__, command
 
 
+def test_the_image_and_the_local_stack_run_dask_workers_without_the_profiler(files, tmp_path):
+    """Dask's profiler can deadlock a Python 3.11 worker (chatlens.shared.compute)."""
+    dockerfile = (files.root / "deploy/dask-worker/Dockerfile").read_text()
+    assert "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False" in dockerfile
+    stack = Stack(StackConfig(root=tmp_path, state=tmp_path / "state", dask=True))
+    for worker in DASK_RESOURCES:
+        assert stack.env(worker)["DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED"] == "False"
+
+
 def test_dask_cluster_runs_one_image(compose):
     dask = [compose.config["services"][s] for s in ("dask-scheduler", *DASK_WORKERS)]
     assert len({spec["image"] for spec in dask}) == 1

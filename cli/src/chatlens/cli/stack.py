@@ -33,6 +33,9 @@ SERVICES = ("auth", "index", "embedding-worker", "inference", "gateway")
 # which the model services join instead of starting their own in-process cluster.
 DASK = ("dask-scheduler", "dask-embed-worker", "dask-llm-worker")
 DASK_RESOURCES = {"dask-embed-worker": "embed=1", "dask-llm-worker": "llm=1"}
+# Dask's worker profiler off (chatlens.shared.compute.NO_PROFILER, why: it can deadlock a worker
+# on Python 3.11); spelled out here so the CLI does not import Dask.
+NO_PROFILER_ENV = {"DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
 
 
 def sentry_connect_src(dsn: str) -> str:
@@ -160,6 +163,7 @@ class Stack:
             env["DASK_SCHEDULER_ADDRESS"] = c.scheduler_address
             env["EMBED_TORCH_THREADS"] = env["TORCH_THREADS"] = "2"
         if name in DASK:
+            env.update(NO_PROFILER_ENV)
             return env
         # Every service routes to the index replicas, so every one is told how many there are.
         env["INDEX_REPLICAS"] = str(c.index_replicas)

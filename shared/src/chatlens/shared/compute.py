@@ -4,6 +4,14 @@ With ``DASK_SCHEDULER_ADDRESS`` set, the service joins that scheduler (productio
 scheduler`` plus N ``dask worker``s, one per GPU); without it, it starts an in-process
 ``LocalCluster`` (the embedded default for a laptop and CI). Workers are tagged with resources
 (``embed``, ``llm``) so each kind of work lands on workers that can do it.
+
+Dask's statistical profiler is off (:data:`NO_PROFILER`): it calls ``sys._current_frames()``
+every 10 ms, which on Python 3.11 can deadlock the whole process when a garbage collection
+starts inside it (CPython gh-106883, fixed in 3.12 only): the collector runs finalizers that
+need the interpreter's thread lock the call already holds, while holding the GIL. In the
+30-minute load soak the embedding worker froze so after 8 minutes (its Dask "IO loop" thread in
+``trigger_profile`` -> ``gc_collect_main``, every other thread waiting for the GIL, its queues
+without consumers, every search 503).
 """
 
 from __future__ import annotations
@@ -12,9 +20,13 @@ import logging
 import os
 import threading
 
+import dask
 from distributed import Client, LocalCluster
 
 log = logging.getLogger(__name__)
+# The dask config that turns the worker profiler off (the `dask worker` processes of the
+# distributed layout get it as DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False: cli.stack).
+NO_PROFILER = {"distributed.worker.profile.enabled": False}
 
 
 def connect(
@@ -26,14 +38,15 @@ def connect(
         return Client(scheduler_address, name=name)
     # processes=False keeps the worker in this process: no pickling of models or batches, and
     # nothing is orphaned if the service is killed.
-    cluster = LocalCluster(
-        n_workers=1,
-        threads_per_worker=threads,
-        processes=False,
-        resources=resources,
-        dashboard_address=None,
-        name=name,
-    )
+    with dask.config.set(NO_PROFILER):  # read as the worker starts
+        cluster = LocalCluster(
+            n_workers=1,
+            threads_per_worker=threads,
+            processes=False,
+            resources=resources,
+            dashboard_address=None,
+            name=name,
+        )
     log.info("started an in-process Dask LocalCluster", extra={"resources": resources})
     return Client(cluster, name=name)
 
