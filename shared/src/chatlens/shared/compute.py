@@ -9,7 +9,7 @@ Dask's statistical profiler is off (:data:`NO_PROFILER`): it calls ``sys._curren
 every 10 ms, which on Python 3.11 can deadlock the whole process when a garbage collection
 starts inside it (CPython gh-106883, fixed in 3.12 only): the collector runs finalizers that
 need the interpreter's thread lock the call already holds, while holding the GIL. In the
-30-minute load soak the embedding worker froze so after 8 minutes (its Dask "IO loop" thread in
+30-minute load soak the embedding worker froze 8 minutes after it started (its Dask "IO loop" in
 ``trigger_profile`` -> ``gc_collect_main``, every other thread waiting for the GIL, its queues
 without consumers, every search 503).
 """
