@@ -47,7 +47,8 @@ class ChatlensUser(HttpUser):
 
     def on_start(self) -> None:
         self.collection = SETUP["collection_id"]
-        self.token = ""
+        self.token = self.refresh_token = ""
+        self.refresh_at = float("inf")
         self.sign_in_after = 0.0  # monotonic time before which a failed sign-in is not retried
         self.failed_sign_ins = 0
         self.sign_in()
@@ -56,6 +57,8 @@ class ChatlensUser(HttpUser):
         """Whether the user holds a token; without one, sign in again, but not before the wait
         a failed sign-in set (a person whose sign-in failed does not hammer the API meanwhile,
         nor retry the password at once)."""
+        if self.token and time.monotonic() >= self.refresh_at:
+            self.refresh()
         if not self.token and time.monotonic() >= self.sign_in_after:
             self.sign_in()
         return bool(self.token)
@@ -85,8 +88,26 @@ class ChatlensUser(HttpUser):
             json={"refresh_token": pair["refresh_token"], "org_id": SETUP["org_id"]},
         ) as response:
             if self._ok(response):
-                self.token = response.json()["access_token"]
+                self._keep(response.json())
                 self.failed_sign_ins = 0
+
+    def _keep(self, pair: dict) -> None:
+        """Hold a token pair; like the web app, refresh it before the access token expires
+        (``expires_in``, 900 s by default) rather than sign in again with the password."""
+        self.token, self.refresh_token = pair["access_token"], pair["refresh_token"]
+        self.refresh_at = time.monotonic() + max(30.0, float(pair.get("expires_in", 900)) - 60)
+
+    def refresh(self) -> None:
+        with self.client.post(
+            "/api/v1/auth/refresh",
+            name="refresh",
+            catch_response=True,
+            json={"refresh_token": self.refresh_token},
+        ) as response:
+            if self._ok(response):
+                self._keep(response.json())
+            else:
+                self.token = ""
 
     @property
     def headers(self) -> dict[str, str]:
@@ -218,6 +239,8 @@ class ChatlensUser(HttpUser):
         status = "queued"
         while status not in ("succeeded", "failed") and time.monotonic() < deadline:
             time.sleep(1)
+            if not self.signed_in():
+                break
             with self.client.get(
                 f"/api/v1/jobs/{job}", headers=self.headers, name="job", catch_response=True
             ) as response:
