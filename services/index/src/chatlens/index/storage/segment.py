@@ -265,6 +265,8 @@ class SegmentCache:
         # Told each load's folder and seconds (the per-collection load-time metric).
         self.on_load = on_load
         self._items: OrderedDict[Path, Segment] = OrderedDict()
+        # Folders being loaded, each with the event its waiting readers are woken by.
+        self._loading: dict[Path, threading.Event] = {}
         self._lock = threading.Lock()
 
     def discard(self, path: Path) -> None:
@@ -273,17 +275,32 @@ class SegmentCache:
             self._items.pop(path, None)
 
     def get(self, path: Path) -> Segment:
-        with self._lock:
-            segment = self._items.get(path)
-            if segment is not None:
-                self._items.move_to_end(path)
-                return segment
-        started = time.perf_counter()
-        segment = Segment.load(path)  # outside the lock: loading may take a while
-        if self.on_load is not None:
-            self.on_load(path, time.perf_counter() - started)
-        with self._lock:
-            self._items[path] = segment
-            while len(self._items) > self.capacity:
-                self._items.popitem(last=False)
-        return segment
+        """The segment in ``path``, loaded once however many threads ask for it at once: the
+        first loads it (outside the lock: loading may take a while), the others wait for it
+        rather than each holding a copy of the same segment in memory."""
+        while True:
+            with self._lock:
+                segment = self._items.get(path)
+                if segment is not None:
+                    self._items.move_to_end(path)
+                    return segment
+                loading = self._loading.get(path)
+                if loading is None:
+                    loading = self._loading[path] = threading.Event()
+                    break
+            # Another thread is loading it: take its result, or load it here if that failed.
+            loading.wait()
+        try:
+            started = time.perf_counter()
+            segment = Segment.load(path)
+            if self.on_load is not None:
+                self.on_load(path, time.perf_counter() - started)
+            with self._lock:
+                self._items[path] = segment
+                while len(self._items) > self.capacity:
+                    self._items.popitem(last=False)
+            return segment
+        finally:
+            with self._lock:
+                del self._loading[path]
+            loading.set()
