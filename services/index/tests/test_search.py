@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hubness_reference
 import numpy as np
 import pytest
 
@@ -21,7 +22,7 @@ def request(vector, **kwargs) -> SearchRequested:
     return SearchRequested(**{**fields, **kwargs})
 
 
-def test_merged_top_k_over_three_segments_equals_brute_force(
+def test_merged_top_k_over_three_segments_equals_brute_force_with_hubness(
     make_job, run_messages, searcher, layout
 ):
     jobs = [
@@ -30,17 +31,19 @@ def test_merged_top_k_over_three_segments_equals_brute_force(
     ]
     for job in jobs:
         run_messages(job.all_messages())
-    all_ids = [mid for job in jobs for mid in job.vectors]
-    matrix = np.stack([job.vectors[mid] for job in jobs for mid in job.vectors])
+    # Each job is a segment: a hit's score is its cosine less BETA x its hubness in its segment.
+    segments = []
+    for job in jobs:
+        rows = np.stack([job.vectors[mid] for mid in job.vectors])
+        segments.append((list(job.vectors), rows, hubness_reference.hubness(rows)))
     rng = np.random.default_rng(42)
     for _ in range(20):
-        query = rng.standard_normal(matrix.shape[1]).astype(np.float32)
+        query = rng.standard_normal(segments[0][1].shape[1]).astype(np.float32)
         k = int(rng.integers(1, 50))
         answer = searcher.search(request(query, k=k, context=0))
-        scores = matrix @ (query / np.linalg.norm(query))
-        best = np.argsort(-scores)[:k]
-        assert from_ids(answer.hits) == [all_ids[i] for i in best]
-        assert np.allclose([h.score for h in answer.hits], scores[best], atol=1e-5)
+        best = hubness_reference.ranked(segments, query / np.linalg.norm(query), k)
+        assert from_ids(answer.hits) == [mid for mid, _ in best]
+        assert np.allclose([h.score for h in answer.hits], [s for _, s in best], atol=1e-5)
     assert answer.version == 3
 
 

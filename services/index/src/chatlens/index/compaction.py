@@ -75,6 +75,7 @@ def merge(
     """The merged segment of ``entries``, without the manifest's tombstoned messages."""
     tombstones = set(getattr(manifest, "tombstones", ()))
     messages, vector_ids, vectors, parts, sources, dropped = [], [], [], [], [], []
+    hubness: list[np.ndarray] | None = []
     for entry in entries:
         segment = segments.get(collection.segment_path(entry.id))
         ids = segment.ids()
@@ -85,6 +86,8 @@ def merge(
         rows = kept[segment.row_positions]
         vector_ids += [v for v, keep in zip(segment.vector_ids, rows, strict=True) if keep]
         vectors.append(vectors_of(segment.index)[rows])
+        if hubness is not None:
+            hubness = hubness + [segment.hubness[rows]] if segment.hubness is not None else None
         parts.append((segment.keywords, kept))
     origins: list[tuple[str, int]] = []
     for source in sources:  # runs of equal sources, in order
@@ -103,6 +106,7 @@ def merge(
         keywords=KeywordIndex.merge(parts),
         origins=origins,
         dropped=dropped,
+        hubness=np.concatenate(hubness) if hubness else None,
     )
 
 

@@ -1,4 +1,4 @@
-"""Search: semantic (exact inner product), keyword (BM25) and hybrid (reciprocal rank fusion).
+"""Search: semantic (inner product less hubness), keyword (BM25) and hybrid (rank fusion).
 
 Every mode ranks the messages of every live segment that pass the filters, and merges the
 segments' lists exactly: each segment returns its own best ``n`` (sorted), so the global best
@@ -16,6 +16,7 @@ from chatlens.index import ranking
 from chatlens.index.manifests import ManifestReader
 from chatlens.index.people import identities
 from chatlens.index.storage.collection import Collection
+from chatlens.index.storage.hubness import BETA
 from chatlens.index.storage.layout import Layout
 from chatlens.index.storage.manifest import Manifest
 from chatlens.index.storage.segment import Segment, SegmentCache
@@ -41,6 +42,9 @@ FUSION_DEPTH = 100
 # ("team") into the fusion, and those outvote the semantic best match; with it, a paraphrase
 # falls back to the semantic ranking while messages sharing the query's rare words still count.
 HYBRID_MIN_COVERAGE = 0.5
+# Semantic search re-ranks each segment's best ``HUBNESS_DEPTH`` by cosine minus
+# ``hubness.BETA`` x the hit's hubness (``storage.hubness`` says why), then keeps the page.
+HUBNESS_DEPTH = 100
 
 
 def merge_top_k(per_segment: list[list[tuple[float, int]]], k: int) -> list[Ranked]:
@@ -115,9 +119,18 @@ class Searcher:
         depth = wanted if request.mode != "hybrid" else max(wanted, FUSION_DEPTH)
         if request.mode in ("semantic", "hybrid"):
             query = ranking.query_vector(request.vector, manifest.dim)  # type: ignore[arg-type]
+            # Hubness-corrected only when every segment has its hubness: a segment sealed
+            # before it existed would otherwise outrank the rest by the correction's size.
+            corrected = all(segment.hubness is not None for segment in segments)
+            fetch = max(depth, HUBNESS_DEPTH) if corrected else depth
             semantic = merge_top_k(
                 [
-                    _to_positions(segment, live_search(segment, query, depth, f, a))
+                    _to_positions(
+                        segment,
+                        _less_hubness(segment, live_search(segment, query, fetch, f, a))
+                        if corrected
+                        else live_search(segment, query, fetch, f, a),
+                    )
                     for segment, f, a in zip(segments, filtered, alive, strict=True)
                 ],
                 depth,
@@ -203,6 +216,13 @@ def _person_filter(persons: list[str], people: dict[str, list[str]]) -> SearchFi
     if not persons:
         return None
     return SearchFilters.model_construct(sender=identities(people, persons))
+
+
+def _less_hubness(segment: Segment, ranked: list[tuple[float, int]]) -> list[tuple[float, int]]:
+    """(score, row) best first again after each score loses ``BETA`` x its row's hubness."""
+    assert segment.hubness is not None
+    rescored = [(score - BETA * float(segment.hubness[row]), row) for score, row in ranked]
+    return sorted(rescored, key=lambda hit: (-hit[0], hit[1]))
 
 
 def _to_positions(segment: Segment, ranked: list[tuple[float, int]]) -> list[tuple[float, int]]:

@@ -53,6 +53,9 @@ class MergedSegment:
     keywords: KeywordIndex
     origins: list[tuple[str, int]]
     dropped: list[str]  # tombstoned message ids left out
+    # Each kept row's hubness from its source segment, so compacting ranks nothing differently;
+    # None when a source has none (then it is computed over the merged segment).
+    hubness: np.ndarray | None = None
 
 
 def tag_name(version: int) -> str:
@@ -215,6 +218,7 @@ class Collection:
             ann,
             keywords=merged.keywords,
             origins=merged.origins,
+            hubness=merged.hubness,
         )
         entry = SegmentEntry(
             id=merged.segment_id,

@@ -211,6 +211,7 @@ def _purged_copy(
         vectors,
         ann,
         origins=_kept_origins(git.show(tree, ORIGINS), keep),
+        hubness=segment.hubness[rows] if segment.hubness is not None else None,
     )
     result.counts[new_id] = (len(messages), len(rows))
     return target

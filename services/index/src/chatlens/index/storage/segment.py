@@ -9,6 +9,8 @@
                                      runs, so a message's context stays within its own upload
     segments/<id>/columns.parquet    the message records as columns, for analytics
                                      (``storage.columns``)
+    segments/<id>/hubness.npy        per vector row, its mean cosine to its 10 nearest rows
+                                     (``storage.hubness``; absent in older segments)
 
 Once its version is committed a segment is never modified, which is what lets readers cache it
 forever (:class:`SegmentCache`) and Git store it once however many versions name it.
@@ -35,6 +37,7 @@ from chatlens.index.keyword import KeywordIndex
 from chatlens.index.storage import ann as ann_index
 from chatlens.index.storage import atomic
 from chatlens.index.storage import columns as column_file
+from chatlens.index.storage import hubness as hubness_file
 from chatlens.index.storage.records import Records
 from chatlens.shared.schemas import ChatMessage
 
@@ -52,12 +55,14 @@ def write_segment(
     ann: ann_index.AnnConfig | None = None,
     keywords: KeywordIndex | None = None,
     origins: list[tuple[str, int]] | None = None,
+    hubness: np.ndarray | None = None,
 ) -> None:
     """Write a segment folder; ``vectors`` must already be normalised, one row per vector id.
 
     ``ann`` decides exact or HNSW (exact when None); ``keywords`` is a ready BM25 matrix (a
     compaction merges its sources'), built from ``messages`` when None; ``origins`` are the
-    (source segment, message count) runs of a compacted segment.
+    (source segment, message count) runs of a compacted segment; ``hubness`` the rows' own
+    (carried from the segments a compaction or purge rewrites), computed here when None.
     """
     if vectors.shape[0] != len(vector_ids):
         raise ValueError(f"{vectors.shape[0]} vectors for {len(vector_ids)} ids")
@@ -67,6 +72,9 @@ def write_segment(
     # faiss.write_index writes its file in place: give it a temporary name, then rename.
     with atomic.replacing(path / VECTORS) as tmp:
         faiss.write_index(index, str(tmp))
+    hubness_file.write(
+        path, hubness if hubness is not None else hubness_file.compute(index, vectors)
+    )
     atomic.write_json(path / VECTOR_IDS, vector_ids)
     (keywords if keywords is not None else KeywordIndex.build(messages)).write(path)
     if origins is not None:
@@ -89,6 +97,7 @@ class Segment:
         keywords: KeywordIndex | None = None,
         origins: list[tuple[str, int]] | None = None,
         table: pa.Table | None = None,
+        hubness: np.ndarray | None = None,
     ) -> None:
         """``messages`` is a list (a segment made in memory) or a loaded segment's
         :class:`~chatlens.index.storage.records.Records`, parsed only where a message is read:
@@ -98,6 +107,8 @@ class Segment:
         # flat storage, or the flat index itself) answers narrow filters and small segments.
         self.ann, self.exact = ann_index.split(index)
         self.vector_ids, self.messages = vector_ids, messages
+        # Per vector row (``storage.hubness``); None in a segment sealed without it.
+        self.hubness = hubness
         # The records as Arrow columns (analytics, filters); built here for a segment made in
         # memory.
         self.table = table if table is not None else column_file.table_of(list(messages))
@@ -173,6 +184,7 @@ class Segment:
             keywords,
             origins,
             column_file.load(path, messages),
+            hubness_file.load(path, index.ntotal),
         )
 
     @property
