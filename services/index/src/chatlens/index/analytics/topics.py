@@ -1,7 +1,10 @@
 """Topics: KMeans over the messages' vectors, k by silhouette, labels by class-based TF-IDF.
 
 Plain functions over arrays, no I/O: ``topics_job`` feeds them a version's vectors and texts and
-runs the heavy ones (``silhouette_of``, ``fit``, ``map_2d``) as Dask tasks.
+runs the heavy ones (``silhouette_of``, ``fit``, ``map_2d``) as Dask tasks. Those take the
+submitter's ``trace_context`` (:func:`chatlens.shared.tracing.carrier`) and run in a SERVER span
+continuing it (``topics.silhouette``, ``topics.fit``, ``topics.map_2d``), exported by a worker
+started with ``chatlens.shared.dask_preload``.
 
 - k: when not fixed, each k of [k_min, k_max] is fitted on one sample of at most
   ``SILHOUETTE_SAMPLE`` vectors and scored by its silhouette (cosine); the best wins.
@@ -26,6 +29,8 @@ from sklearn.cluster import KMeans
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.metrics import silhouette_score
 
+from chatlens.shared import tracing
+
 SEED = 0
 SILHOUETTE_SAMPLE = 5000
 N_INIT = 3
@@ -47,22 +52,34 @@ def candidate_ks(count: int, k_min: int, k_max: int) -> list[int]:
     return [k for k in range(k_min, k_max + 1) if 2 <= k < count]
 
 
-def silhouette_of(k: int, sample: np.ndarray, seed: int = SEED) -> float:
+def silhouette_of(
+    k: int,
+    sample: np.ndarray,
+    seed: int = SEED,
+    trace_context: dict[str, str] | None = None,
+) -> float:
     """The silhouette (cosine) of KMeans with ``k`` topics on ``sample``."""
-    labels = KMeans(n_clusters=k, n_init=N_INIT, random_state=seed).fit_predict(sample)
-    if len(set(labels.tolist())) < 2:
-        return -1.0
-    return float(silhouette_score(sample, labels, metric="cosine"))
+    with tracing.serving(trace_context, "topics.silhouette", _span_attributes(sample, k)):
+        labels = KMeans(n_clusters=k, n_init=N_INIT, random_state=seed).fit_predict(sample)
+        if len(set(labels.tolist())) < 2:
+            return -1.0
+        return float(silhouette_score(sample, labels, metric="cosine"))
 
 
-def fit(vectors: np.ndarray, k: int, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
+def fit(
+    vectors: np.ndarray,
+    k: int,
+    seed: int = SEED,
+    trace_context: dict[str, str] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """(topic of each vector, centroids), topics numbered by size, largest first."""
-    model = KMeans(n_clusters=k, n_init=N_INIT, random_state=seed).fit(vectors)
-    sizes = np.bincount(model.labels_, minlength=k)
-    order = np.lexsort((np.arange(k), -sizes))  # by size, then by KMeans' number
-    renumber = np.empty(k, dtype=np.int64)
-    renumber[order] = np.arange(k)
-    return renumber[model.labels_], model.cluster_centers_[order]
+    with tracing.serving(trace_context, "topics.fit", _span_attributes(vectors, k)):
+        model = KMeans(n_clusters=k, n_init=N_INIT, random_state=seed).fit(vectors)
+        sizes = np.bincount(model.labels_, minlength=k)
+        order = np.lexsort((np.arange(k), -sizes))  # by size, then by KMeans' number
+        renumber = np.empty(k, dtype=np.int64)
+        renumber[order] = np.arange(k)
+        return renumber[model.labels_], model.cluster_centers_[order]
 
 
 def terms(
@@ -121,8 +138,18 @@ def over_time(buckets: np.ndarray, labels: np.ndarray) -> list[dict]:
     ]
 
 
-def map_2d(vectors: np.ndarray, seed: int = SEED, threads: int = 1) -> np.ndarray:
+def map_2d(
+    vectors: np.ndarray,
+    seed: int = SEED,
+    threads: int = 1,
+    trace_context: dict[str, str] | None = None,
+) -> np.ndarray:
     """A 2-D t-SNE embedding (openTSNE) of ``vectors``: one (x, y) row each."""
+    with tracing.serving(trace_context, "topics.map_2d", _span_attributes(vectors)):
+        return _map_2d(vectors, seed, threads)
+
+
+def _map_2d(vectors: np.ndarray, seed: int, threads: int) -> np.ndarray:
     from openTSNE import TSNE  # imported where it runs (a Dask worker)
 
     count = len(vectors)
@@ -138,3 +165,11 @@ def map_2d(vectors: np.ndarray, seed: int = SEED, threads: int = 1) -> np.ndarra
         verbose=False,
     ).fit(vectors.astype(np.float64))
     return np.asarray(embedding)
+
+
+def _span_attributes(vectors: np.ndarray, k: int | None = None) -> dict[str, int]:
+    """A task span's attributes: the rows it works on and, when it clusters, k."""
+    values = {"chatlens.rows": len(vectors)}
+    if k is not None:
+        values["chatlens.k"] = k
+    return values

@@ -30,6 +30,7 @@ from chatlens.index.manifests import ManifestReader
 from chatlens.index.storage.segment import Segment, SegmentCache
 from chatlens.index.tombstones import Tombstones, both
 from chatlens.shared import compute as dask_compute
+from chatlens.shared import tracing
 from chatlens.shared.bus import PermanentError
 from chatlens.shared.handling import Delivery
 from chatlens.shared.schemas import (
@@ -149,21 +150,37 @@ def compute(
     sample = client.scatter(data.vectors[sample_rows], hash=False)
     progress("clustering", 0, len(ks) + 1)
     scores: dict[int, float] = {}
-    scoring = client.map(topics.silhouette_of, ks, sample=sample, pure=False)
+    with tracing.span(
+        "dask submit topics.silhouette",
+        "client",
+        {"chatlens.ks": len(ks), "chatlens.rows": len(sample_rows)},
+    ):  # each task's span (on its worker) continues this one
+        scoring = client.map(
+            topics.silhouette_of, ks, sample=sample, trace_context=tracing.carrier(), pure=False
+        )
     for done, future in enumerate(as_completed(scoring), start=1):
         scores[ks[scoring.index(future)]] = future.result()
         progress("clustering", done, len(ks) + 1)
     k = max(ks, key=lambda candidate: (scores[candidate], -candidate))
     map_rows = topics.sample_rows(count, params.map_points)
     # The map does not need the topics: it runs beside the final KMeans.
-    mapped = (
-        client.submit(topics.map_2d, data.vectors[map_rows], pure=False)
-        if params.map_points and count
-        else None
-    )
-    labels, centroids = client.submit(
-        topics.fit, client.scatter(data.vectors, hash=False), k, pure=False
-    ).result()
+    mapped = None
+    if params.map_points and count:
+        with tracing.span("dask submit topics.map_2d", "client", {"chatlens.rows": len(map_rows)}):
+            mapped = client.submit(
+                topics.map_2d, data.vectors[map_rows], trace_context=tracing.carrier(), pure=False
+            )
+    with tracing.span(
+        "dask submit topics.fit", "client", {"chatlens.k": k, "chatlens.rows": count}
+    ):
+        fitting = client.submit(
+            topics.fit,
+            client.scatter(data.vectors, hash=False),
+            k,
+            trace_context=tracing.carrier(),
+            pure=False,
+        )
+    labels, centroids = fitting.result()
     progress("clustering", len(ks) + 1, len(ks) + 1)
     progress("labelling", 0, 1)
     found_terms = topics.terms(data.texts, labels, k, stop_list(languages))
@@ -229,7 +246,8 @@ def compute(
 def dask_client(scheduler_address: str | None, threads: int) -> Callable[[], Client]:
     """The Dask client topics run on, connected on the first job (an index that never computes
     topics starts no cluster). Joining a scheduler, ``topics`` travels by value: the workers need
-    scikit-learn and openTSNE, not the index's package."""
+    scikit-learn, openTSNE and ``chatlens.shared`` (its tracing; they preload it already), not
+    the index's package."""
     lock, made = threading.Lock(), []
 
     def client() -> Client:
