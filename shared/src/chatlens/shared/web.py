@@ -194,6 +194,13 @@ def init_correlation(app: Flask) -> None:
             response.headers[logs.HEADER] = correlation_id
         return response
 
+    @app.teardown_request
+    def _end(_exc: BaseException | None) -> None:
+        # The id was set in the request thread's own context: without this, work that thread
+        # does next outside a request (a log line, a Dask task's carrier) would carry it.
+        # A streamed response keeps its request context, and the id, until it ends.
+        logs.set_correlation_id(None)
+
 
 def deadline_header(timeout_s: float) -> dict[str, str]:
     """The header a caller sends with a request it will wait ``timeout_s`` for."""
