@@ -60,6 +60,11 @@ def test_a_line_near_everything_ranks_below_the_answer(make_job, run_messages, s
         - BETA * hubness_reference.hubness(np.stack(list(job.vectors.values())))[0],
         abs=1e-5,
     )
+    # The correction orders the hits; each still reports its cosine as its similarity, the
+    # scale a relevance floor (the answers' answer_min_score) is calibrated on.
+    for hit in answer.hits:
+        cosine = float(job.vectors[hit.message.message_id] @ query)
+        assert hit.semantic_score == pytest.approx(cosine, abs=1e-5)
 
 
 def test_a_segment_sealed_without_hubness_ranks_by_cosine_as_before(make_job, run_messages, layout):

@@ -116,6 +116,7 @@ class Searcher:
         wanted = request.offset + request.k + 1
         semantic: list[Ranked] = []
         keyword: list[Ranked] = []
+        cosines: dict[tuple[int, int], float] = {}
         depth = wanted if request.mode != "hybrid" else max(wanted, FUSION_DEPTH)
         if request.mode in ("semantic", "hybrid"):
             query = ranking.query_vector(request.vector, manifest.dim)  # type: ignore[arg-type]
@@ -123,15 +124,20 @@ class Searcher:
             # before it existed would otherwise outrank the rest by the correction's size.
             corrected = all(segment.hubness is not None for segment in segments)
             fetch = max(depth, HUBNESS_DEPTH) if corrected else depth
+            found = [
+                live_search(segment, query, fetch, f, a)
+                for segment, f, a in zip(segments, filtered, alive, strict=True)
+            ]
+            # The hits' cosines, reported as their similarity (``semantic_score``): what a
+            # relevance floor such as the answers' ``answer_min_score`` is calibrated on. The
+            # correction only orders them.
+            for number, (segment, ranked_rows) in enumerate(zip(segments, found, strict=True)):
+                for cosine, position in _to_positions(segment, ranked_rows):
+                    cosines[(number, position)] = cosine
             semantic = merge_top_k(
                 [
-                    _to_positions(
-                        segment,
-                        _less_hubness(segment, live_search(segment, query, fetch, f, a))
-                        if corrected
-                        else live_search(segment, query, fetch, f, a),
-                    )
-                    for segment, f, a in zip(segments, filtered, alive, strict=True)
+                    _to_positions(segment, _less_hubness(segment, rows) if corrected else rows)
+                    for segment, rows in zip(segments, found, strict=True)
                 ],
                 depth,
             )
@@ -150,7 +156,7 @@ class Searcher:
         next_offset = (
             request.offset + request.k if len(ranked) > request.offset + request.k else None
         )
-        semantic_scores = {(n, p): s for s, n, p in semantic}
+        semantic_scores = {(n, p): cosines[(n, p)] for _, n, p in semantic}
         keyword_scores = {(n, p): s for s, n, p in keyword}
         hits = []
         for score, number, position in page:
