@@ -156,6 +156,7 @@ class Answered:
 
 def planted_corpus(path: Path, filler: int = 600) -> Path:
     """The bench's chat with both sets' planted messages and the rumour spread through it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [
             sys.executable,

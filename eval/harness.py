@@ -152,22 +152,9 @@ def run_queries(corpus: Corpus, queries: list[dict], mode: str) -> list[Outcome]
     outcomes = []
     vectors = _query_vectors(corpus, queries) if mode != "keyword" else {}
     for labelled in queries:
-        parsed = parse_query(labelled["query"])
-        filters = build_filters(SearchFiltersIn(), parsed)
-        answer = corpus.searcher.search(
-            schemas.SearchRequested(
-                org_id=ORG,
-                collection_id=COLLECTION,
-                mode=mode,
-                query=parsed.text,
-                vector=vectors.get(labelled["query"]),
-                filters=filters,
-                k=K,
-                context=0,
-            )
-        )
+        hits = search_hits(corpus, labelled["query"], mode, vector=vectors.get(labelled["query"]))
         wanted = {corpus.planted_ids[key] for key in labelled["finds"]}
-        ids = [hit.message.message_id for hit in answer.hits]
+        ids = [hit.message.message_id for hit in hits]
         rank = next((n for n, mid in enumerate(ids, start=1) if mid in wanted), None)
         outcomes.append(
             Outcome(
@@ -175,10 +162,33 @@ def run_queries(corpus: Corpus, queries: list[dict], mode: str) -> list[Outcome]
                 labelled["finds"],
                 mode,
                 rank,
-                [f"{h.message.sender}: {h.message.text}" for h in answer.hits[:3]],
+                [f"{h.message.sender}: {h.message.text}" for h in hits[:3]],
             )
         )
     return outcomes
+
+
+def search_hits(
+    corpus: Corpus, query: str, mode: str, k: int = K, vector: list[float] | None = None
+) -> list[schemas.SearchHit]:
+    """``query`` through the gateway's query parsing and the index's search (the query embedded
+    here unless ``vector`` is given, and only when the mode needs it)."""
+    parsed = parse_query(query)
+    if vector is None and mode != "keyword":
+        vector = corpus.embedder.embed([parsed.semantic_text])[0].tolist()
+    answer = corpus.searcher.search(
+        schemas.SearchRequested(
+            org_id=ORG,
+            collection_id=COLLECTION,
+            mode=mode,
+            query=parsed.text,
+            vector=vector,
+            filters=build_filters(SearchFiltersIn(), parsed),
+            k=k,
+            context=0,
+        )
+    )
+    return list(answer.hits)
 
 
 def _query_vectors(corpus: Corpus, queries: list[dict]) -> dict[str, list[float]]:

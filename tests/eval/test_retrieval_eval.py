@@ -73,3 +73,23 @@ def test_fusion_settings_are_restored_after_a_variant(sliced):
     with harness.fusion(k=1, weights=(0.0, 1.0), min_coverage=0.0, depth=11):
         harness.run_queries(corpus, queries, "hybrid")
     assert [o.rank for o in harness.run_queries(corpus, queries, "hybrid")] == before
+
+
+DEMO = EVAL.parent / "samples" / "whatsapp-demo.txt"
+DEMO_PLANTED = "Booked the venue in Lisbon for the offsite"
+# The lead the demo's paraphrase keeps over the next message in semantic search (a quality
+# floor, not a timing). Without the hubness correction it is 0.078 (torch); with the correction
+# at BETA 0.2 it is 0.062, and at 0.7 (the first setting, chosen on the labelled set) 0.024:
+# small enough that the int8 embeddings of CI's machine put "Reminder: team retro" first and
+# three end-to-end tests failed. A topic a chat keeps coming back to is dense with neighbours,
+# so its messages have high hubness: the correction must not outweigh what the question says.
+DEMO_LEAD_FLOOR = 0.05
+
+
+def test_the_hubness_correction_keeps_the_demo_paraphrases_lead(tmp_path):
+    corpus = harness.ingest([DEMO], {}, tmp_path / "index")
+    query = "when is the team trip to Portugal?"
+    hits = harness.search_hits(corpus, query, "semantic", k=2)
+    first, second = hits
+    assert DEMO_PLANTED in first.message.text, [h.message.text for h in hits]
+    assert first.score - second.score >= DEMO_LEAD_FLOOR, (first.score, second.score)

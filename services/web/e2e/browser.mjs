@@ -32,6 +32,16 @@ export async function assertEventually(check, timeout, what) {
   throw new Error(`timed out waiting for: ${what}`);
 }
 
+/** The text of the element with `testId` once it shows; if the page shows an error (an alert)
+ * instead, fails with that error's text, so a refusal (503 busy, 429) is named, not timed out. */
+export async function outcome(page, testId, timeout = 30_000) {
+  const wanted = page.getByTestId(testId);
+  const alert = page.getByRole("alert");
+  await wanted.or(alert).first().waitFor({ timeout });
+  if (await wanted.isVisible()) return wanted.textContent();
+  throw new Error(`waiting for ${testId}, the page showed an error: ${await alert.first().textContent()}`);
+}
+
 /** Screenshots and accessibility findings of every page visited, by name. */
 export class Pages {
   constructor(outDir) {

@@ -4,9 +4,17 @@ Chat is full of lines that sit near every question ("good point", "ok", "lol"), 
 embedding model ranks them high for any query, the more so when the question names their sender.
 Semantic search therefore scores a hit by its cosine minus ``BETA`` x its hubness, the mean
 cosine to its ``NEIGHBOURS`` nearest other rows of the same segment: the hubness correction of
-cross-lingual retrieval (CSLS, Conneau et al. 2018), on the document side. Measured on the
-labelled paraphrases of ``make eval`` (eval/README.md, candidate (l)): recall@10 0.765 -> 0.922
-on the half the constants were chosen on, 0.745 -> 1.000 on the held-out half.
+cross-lingual retrieval (CSLS, Conneau et al. 2018), on the document side. Measured through the
+real search path of ``make eval``: hybrid recall@10 0.765 -> 0.843 on the half the constants were
+chosen on, 0.745 -> 0.922 held-out.
+
+``BETA`` is 0.2, not the 0.7 that did best on the labelled set (0.902 / 0.980): that set's
+planted facts are unique lines among templated chatter, while a real chat keeps coming back to
+its topics, so the message a question is about sits among many neighbours on the same topic and
+has high hubness itself. On the demo export, 0.7 cut the lead of "Booked the venue in Lisbon for
+the offsite" for "when is the team trip to Portugal?" from 0.078 to 0.024, and CI's machine, whose
+int8 embeddings differ a little, ranked "Reminder: team retro at 15:00 today" first
+(tests/eval/test_retrieval_eval.py holds the lead at 0.05 or more; at 0.2 it is 0.062).
 
 Written once per segment when it is sealed (``hubness.npy``, float32 per vector row), so a
 search reads it and computes nothing. A segment sealed before this file existed has none; a
@@ -26,7 +34,7 @@ from chatlens.index.storage import atomic
 
 HUBNESS = "hubness.npy"
 NEIGHBOURS = 10  # 50 was weaker on the labelled set
-BETA = 0.7  # chosen on the tune half of the labelled set (0.5 to 1.0 all reach 1.000 held-out)
+BETA = 0.2  # the docstring says why not the labelled set's best (0.7)
 EF_SEARCH = 32  # the HNSW walk's breadth when a large segment's hubness is computed
 _BLOCK = 4096  # rows searched at once: bounds the memory of the (block x segment) scores
 
