@@ -151,3 +151,40 @@ def test_unconfigured_providers_and_bad_callbacks_are_clean_4xx(oauth_app, clien
     for query in ["", "code=a", "state=b", "error=access_denied", f"code={'c' * 5000}&state=s"]:
         response = test_client.get(f"/api/v1/auth/oauth/google/callback?{query}")
         assert response.status_code == 400, query
+
+
+def test_linked_providers_are_listed_and_unlinked_with_the_password(oauth_app, provider):
+    client = oauth_app.test_client()
+    client.post("/api/v1/auth/register", json={"email": "lin@example.com", "password": PASSWORD})
+    tokens = client.post(
+        "/api/v1/auth/login", json={"email": "lin@example.com", "password": PASSWORD}
+    ).json
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert client.get("/api/v1/auth/oauth/identities", headers=bearer).json == {"identities": []}
+    provider.user = {"sub": "google-lin", "email": "lin@example.com", "email_verified": True}
+    assert _callback(client, _authorize(client, headers=bearer)).json == {"linked": "google"}
+
+    [identity] = client.get("/api/v1/auth/oauth/identities", headers=bearer).json["identities"]
+    assert identity["provider"] == "google" and identity["label"] == "Google"
+    assert identity["email"] == "lin@example.com" and identity["linked_at"]
+
+    def unlink(name, password):
+        return client.post(
+            f"/api/v1/auth/oauth/identities/{name}/unlink",
+            json={"password": password},
+            headers=bearer,
+        )
+
+    wrong = unlink("google", "not the password")
+    assert wrong.status_code == 401 and wrong.json["error"]["code"] == "invalid_credentials"
+    assert len(client.get("/api/v1/auth/oauth/identities", headers=bearer).json["identities"]) == 1
+    missing = unlink("github", PASSWORD)
+    assert missing.status_code == 404 and missing.json["error"]["code"] == "not_found"
+    assert unlink("google", PASSWORD).status_code == 204
+    assert client.get("/api/v1/auth/oauth/identities", headers=bearer).json == {"identities": []}
+    # The provider account no longer signs in as this user; it is refused (the email is taken).
+    refused = _callback(client, _authorize(client))
+    assert refused.status_code == 409 and refused.json["error"]["code"] == "link_required"
+    assert unlink("google", PASSWORD).status_code == 404
+    anonymous = client.get("/api/v1/auth/oauth/identities")
+    assert anonymous.status_code == 401

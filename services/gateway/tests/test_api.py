@@ -62,6 +62,8 @@ def test_bad_tokens_are_refused(client, make_token, overrides, code):
     headers = {"Authorization": f"Bearer {make_token(**overrides)}"}
     response = client.get("/api/v1/collections", headers=headers)
     assert response.status_code == 401 and response.json["error"]["code"] == code
+    # RFC 6750: what tells the web app that a refreshed token may succeed (it retries only then).
+    assert response.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
 
 
 def test_a_token_signed_by_another_key_or_unsigned_is_refused(client, make_token):

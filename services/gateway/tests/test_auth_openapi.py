@@ -19,8 +19,12 @@ from chatlens.auth.config import AuthSettings
 
 INTERNAL_TOKEN = "openapi-internal-token"
 PASSWORD = "a long and uncommon passphrase 7"
-# Only a real provider can complete a sign-in, so the callback's success is not exercised.
-NOT_EXERCISED = {("get", "/api/v1/auth/oauth/{name}/callback", 200)}
+# Only a real provider can complete a sign-in or a link, so the callback's success and an
+# unlink's are not exercised (auth's test_oauth does both against a provider on loopback).
+NOT_EXERCISED = {
+    ("get", "/api/v1/auth/oauth/{name}/callback", 200),
+    ("post", "/api/v1/auth/oauth/identities/{name}/unlink", 204),
+}
 
 
 @pytest.fixture(scope="module")
@@ -373,6 +377,13 @@ def test_every_answer_of_auth_matches_the_document(client, document, real_auth):
         "get", callback, path="/api/v1/auth/oauth/github/callback?error=access_denied", expect=400
     )
     check("get", callback, path="/api/v1/auth/oauth/nowhere/callback", expect=404)
+    check("get", "/api/v1/auth/oauth/identities", token=token, expect=200)
+    check("get", "/api/v1/auth/oauth/identities", expect=401)
+    unlink = "/api/v1/auth/oauth/identities/{name}/unlink"
+    github = "/api/v1/auth/oauth/identities/github/unlink"
+    check("post", unlink, path=github, token=token, json={"password": "not it"}, expect=401)
+    check("post", unlink, path=github, token=token, json={"password": PASSWORD}, expect=404)
+    check("post", unlink, path=github, token=token, json={}, expect=422)
     check(
         "post",
         "/api/v1/auth/password",

@@ -131,3 +131,38 @@ def test_api_clients_still_get_the_json_pair_from_the_callback(client, provider)
     back = client.get(at_provider(url))  # no state cookie: not a browser that started here
     assert back.status_code == 200 and back.json["refresh_token"]
     assert client.get_cookie(COOKIE, path=COOKIE_PATH) is None
+
+
+def test_a_refused_link_goes_back_to_the_account_page_signed_in_with_why(client, provider):
+    email = f"linker-{uuid.uuid4().hex[:8]}@example.com"
+    owner = f"owner-{uuid.uuid4().hex[:8]}@example.com"
+    # The provider account already signs in as someone else: linking it here is refused.
+    provider.user = {"sub": f"gh-{owner}", "email": owner, "email_verified": True}
+    other = client.application.test_client()
+    url = other.get("/api/v1/auth/oauth/github/start").json["authorization_url"]
+    assert other.get(at_provider(url)).status_code == 200
+    password = "a long and uncommon passphrase 7"
+    assert (
+        client.post(
+            "/api/v1/auth/register", json={"email": email, "password": password}
+        ).status_code
+        == 201
+    )
+    token = client.post("/api/v1/auth/login", json={"email": email, "password": password}).json[
+        "access_token"
+    ]
+    linking = client.get(
+        "/api/v1/auth/oauth/github/start", headers={**START, "Authorization": f"Bearer {token}"}
+    )
+    assert linking.status_code == 200
+    back = client.get(at_provider(linking.json["authorization_url"]))
+    assert back.status_code == 303
+    location = urlparse(back.headers["Location"])
+    assert location.path == "/account"
+    assert "linked to another user" in parse_qs(location.query)["oauth_error"][0]
+    assert client.get_cookie(STATE_COOKIE, path=STATE_PATH) is None
+    # A sign-in's refusal still goes to the login page.
+    url = start(client)
+    state = parse_qs(urlparse(url).query)["state"][0]
+    back = client.get(f"/api/v1/auth/oauth/github/callback?error=access_denied&state={state}")
+    assert urlparse(back.headers["Location"]).path == "/login"

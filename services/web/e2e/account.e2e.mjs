@@ -123,6 +123,18 @@ try {
   await page.getByRole("button", { name: "Turn off two-step sign-in" }).click();
   await page.getByRole("button", { name: "Set up an authenticator app" }).waitFor();
 
+  step("the linked Google account is listed; unlinking it takes the password");
+  const signInWays = page.getByRole("region", { name: "Sign in with another account" });
+  const google = signInWays.getByTestId("linked-provider").filter({ hasText: "Google" });
+  await google.getByText("linked", { exact: true }).waitFor();
+  await google.getByRole("button", { name: "Unlink Google" }).click();
+  const unlinkDialog = page.getByRole("dialog");
+  await unlinkDialog.getByLabel(/Your password/).fill(NEW_PASSWORD);
+  await pages.check(page, "a04b-unlink-provider");
+  await unlinkDialog.getByRole("button", { name: "Unlink Google" }).click();
+  await google.getByRole("button", { name: "Link Google" }).waitFor();
+  assert.match(await google.textContent(), /Not linked/);
+
   step("the organisation's models: an endpoint whose key is never shown back, tested, deleted; defaults; usage");
   await page.goto("/organisation");
   await page.getByRole("link", { name: "Models: endpoints, defaults, usage" }).click();

@@ -494,6 +494,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/oauth/identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The provider accounts linked to the caller
+         * @description Relayed to the auth service.
+         */
+        get: operations["auth_get_auth_oauth_identities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oauth/identities/{name}/unlink": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unlink a provider from the caller (the password confirms it)
+         * @description Relayed to the auth service.
+         */
+        post: operations["auth_post_auth_oauth_identities_name_unlink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/oauth/providers": {
         parameters: {
             query?: never;
@@ -2328,6 +2368,37 @@ export interface components {
             /** Totp */
             totp: boolean;
         };
+        /** OAuthIdentities */
+        AuthOAuthIdentities: {
+            /**
+             * Identities
+             * @description the provider accounts that sign in as the caller, oldest first
+             */
+            identities: components["schemas"]["AuthOAuthIdentity"][];
+        };
+        /** OAuthIdentity */
+        AuthOAuthIdentity: {
+            /**
+             * Email
+             * @description the provider account's email, when it gave one
+             */
+            email: string | null;
+            /**
+             * Label
+             * @description the provider's name to show
+             */
+            label: string;
+            /**
+             * Linked At
+             * Format: date-time
+             */
+            linked_at: string;
+            /**
+             * Provider
+             * @description github or google
+             */
+            provider: string;
+        };
         /** OAuthLinked */
         AuthOAuthLinked: {
             /** Linked */
@@ -2622,6 +2693,14 @@ export interface components {
             qr_svg: string;
             /** Secret */
             secret: string;
+        };
+        /** UnlinkRequest */
+        AuthUnlinkRequest: {
+            /**
+             * Password
+             * @description the caller's
+             */
+            password: string;
         };
         /** CalendarOut */
         CalendarOut: {
@@ -7940,6 +8019,155 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthError"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthError"];
+                };
+            };
+        };
+    };
+    auth_get_auth_oauth_identities: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `cookie` (the web app): the refresh token is kept in an HttpOnly cookie instead of the body; refresh spends the cookie's token; logout clears it. Needs a same-origin Origin (else 403 cross_origin). */
+                "X-Chatlens-Session"?: "cookie";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthOAuthIdentities"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthError"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthError"];
+                };
+            };
+        };
+    };
+    auth_post_auth_oauth_identities_name_unlink: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `cookie` (the web app): the refresh token is kept in an HttpOnly cookie instead of the body; refresh spends the cookie's token; logout clears it. Needs a same-origin Origin (else 403 cross_origin). */
+                "X-Chatlens-Session"?: "cookie";
+            };
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AuthUnlinkRequest"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthError"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthError"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -7,8 +7,8 @@ function fakeGateway() {
   let cookie: string | null = null;
   let issued = 0;
   const calls: string[] = [];
-  const json = (body: unknown, status = 200) =>
-    new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
+  const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
+    new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json", ...headers } });
   const fetch = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
     const request = input instanceof Request ? input : new Request(new URL(String(input), "http://app"), init);
     const path = new URL(request.url, "http://app").pathname;
@@ -25,8 +25,13 @@ function fakeGateway() {
       issued += 1;
       return json({ access_token: `a${issued}`, token_type: "Bearer", expires_in: 900 });
     }
+    if (path === "/api/v1/auth/oauth/identities/github/unlink") {  // a wrong password: not the token
+      return json({ error: { code: "invalid_credentials", message: "wrong email or password" } }, 401);
+    }
     const auth = request.headers.get("Authorization");
-    return auth === `Bearer a${issued}` ? json({ ok: true }) : json({ error: { code: "unauthorized", message: "x" } }, 401);
+    // A refused token says so in WWW-Authenticate (RFC 6750), as the gateway and auth do.
+    return auth === `Bearer a${issued}` ? json({ ok: true })
+      : json({ error: { code: "unauthorized", message: "x" } }, 401, { "WWW-Authenticate": 'Bearer error="invalid_token"' });
   });
   return {
     fetch, calls,
@@ -74,6 +79,18 @@ describe("Session", () => {
     expect(response.status).toBe(200);
     expect(gateway.calls.filter((p) => p === "/api/v1/auth/refresh")).toHaveLength(1);
     expect(session.accessToken()).toBe("a3");
+  });
+
+  it("sends a 401 that is not about the token (a wrong password) back as it is, once", async () => {
+    const gateway = fakeGateway();
+    const session = new Session({ fetch: gateway.fetch as typeof fetch, ...noSharing });
+    await session.login("a@example.com", "pw");
+    const response = await session.authFetch(new Request("http://app/api/v1/auth/oauth/identities/github/unlink",
+      { method: "POST", body: JSON.stringify({ password: "wrong" }) }));
+    expect(response.status).toBe(401);
+    expect(gateway.calls.filter((p) => p.endsWith("/unlink"))).toHaveLength(1);
+    expect(gateway.calls.filter((p) => p === "/api/v1/auth/refresh")).toHaveLength(0);
+    expect(session.getState().status).toBe("signed-in");
   });
 
   it("shares one refresh between concurrent callers", async () => {

@@ -253,7 +253,7 @@ export class Session {
     return this.inflight;
   }
 
-  /** fetch with the bearer token, refreshed ahead of expiry, and one retry after a 401. */
+  /** fetch with the bearer token, refreshed ahead of expiry, and one retry after a refused token. */
   authFetch = async (request: Request): Promise<Response> => {
     if (this.tokens && this.tokens.expiresAt - this.now() < REFRESH_MARGIN_MS) {
       await this.refresh(this.tokens.accessToken);
@@ -261,7 +261,11 @@ export class Session {
     const retry = request.clone();
     const used = this.accessToken();
     const first = await this.fetch(withBearer(request, used));
-    if (first.status !== 401 || this.state.status !== "signed-in") return first;
+    // Only a refused token is worth a refresh (RFC 6750: it comes with WWW-Authenticate); a
+    // wrong password on a confirming route is a 401 too, and sending it again would count twice
+    // against the sign-in throttle.
+    if (first.status !== 401 || !first.headers.has("WWW-Authenticate")) return first;
+    if (this.state.status !== "signed-in") return first;
     if (!(await this.refresh(used))) return first;
     return this.fetch(withBearer(retry, this.accessToken()));
   };

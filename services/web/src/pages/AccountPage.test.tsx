@@ -8,9 +8,12 @@ import AccountPage from "./AccountPage";
 const pair = (token: string) => ({ access_token: token, expires_in: 900, token_type: "Bearer" });
 
 /** auth's account routes as the gateway relays them, with the state they change. */
-function fakeAuth() {
+function fakeAuth(linked = false) {
   const calls: { method: string; path: string; bearer: string | null; cookieMode: boolean; body: unknown }[] = [];
   let totp = false;
+  let identities = linked
+    ? [{ provider: "github", label: "GitHub", email: "me@users.github.test", linked_at: "2025-03-01T10:00:00Z" }]
+    : [];
   let keys: Record<string, unknown>[] = [];
   const sessions = [
     { id: "s1", current: true, address: "127.0.0.1", user_agent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/140.0",
@@ -46,6 +49,14 @@ function fakeAuth() {
     if (route === "GET /api/v1/auth/oauth/github/start") {
       return Response.json({ authorization_url: "https://provider.example/authorize?state=link-1" });
     }
+    if (route === "GET /api/v1/auth/oauth/identities") return Response.json({ identities });
+    if (route === "POST /api/v1/auth/oauth/identities/github/unlink") {
+      if ((body as { password: string }).password !== "old secret words") {
+        return Response.json({ error: { code: "invalid_credentials", message: "wrong email or password" } }, { status: 401 });
+      }
+      identities = [];
+      return new Response(null, { status: 204 });
+    }
     if (route === "DELETE /api/v1/auth/sessions/s2") return new Response(null, { status: 204 });
     if (route === "POST /api/v1/auth/logout-all") return new Response(null, { status: 204 });
     if (route === "GET /api/v1/auth/api-keys") return Response.json({ api_keys: keys });
@@ -65,8 +76,8 @@ function fakeAuth() {
   return { fetch, calls };
 }
 
-async function renderPage(entry = "/account") {
-  const auth = fakeAuth();
+async function renderPage(entry = "/account", linked = false) {
+  const auth = fakeAuth(linked);
   const session = fakeSession(auth.fetch);
   await session.restore();
   renderWithServices(<MemoryRouter initialEntries={[entry]}><AccountPage /></MemoryRouter>, session);
@@ -151,6 +162,35 @@ describe("AccountPage", () => {
     await renderPage("/account?linked=github");
     const section = await screen.findByRole("region", { name: "Sign in with another account" });
     expect(await within(section).findByRole("status")).toHaveTextContent("Your GitHub account is linked: you can sign in with it.");
+  });
+
+  it("says why a link was refused when the gateway sends the browser back with the reason", async () => {
+    await renderPage("/account?oauth_error=this+provider+account+is+linked+to+another+user");
+    const section = await screen.findByRole("region", { name: "Sign in with another account" });
+    expect(await within(section).findByRole("alert"))
+      .toHaveTextContent("The provider account was not linked: this provider account is linked to another user");
+  });
+
+  it("lists the linked provider account and unlinks it once the password confirms", async () => {
+    const { calls, user } = await renderPage("/account", true);
+    const section = await screen.findByRole("region", { name: "Sign in with another account" });
+    const row = (await within(section).findAllByTestId("linked-provider"))[0];
+    await within(row).findByText(/me@users\.github\.test/);
+    expect(row).toHaveTextContent("linked");
+    expect(within(row).queryByRole("button", { name: "Link GitHub" })).toBeNull();
+    await user.click(within(row).getByRole("button", { name: "Unlink GitHub" }));
+    const dialog = await screen.findByRole("dialog");
+    expect(dialog).toHaveTextContent("will no longer sign you in");
+    await user.type(within(dialog).getByLabelText(/Your password/), "not it");
+    await user.click(within(dialog).getByRole("button", { name: "Unlink GitHub" }));
+    expect(await within(dialog).findByRole("alert")).toHaveTextContent("wrong email or password");
+    await user.clear(within(dialog).getByLabelText(/Your password/));
+    await user.type(within(dialog).getByLabelText(/Your password/), "old secret words");
+    await user.click(within(dialog).getByRole("button", { name: "Unlink GitHub" }));
+    expect(await within(section).findByRole("button", { name: "Link GitHub" })).toBeInTheDocument();
+    expect(within(section).getByText("Not linked")).toBeInTheDocument();
+    expect(calls.filter((c) => c.path.endsWith("/unlink")).map((c) => c.body))
+      .toEqual([{ password: "not it" }, { password: "old secret words" }]);
   });
 
   it("shows a new API key once and revokes it after a confirmation", async () => {

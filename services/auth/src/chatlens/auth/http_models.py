@@ -72,6 +72,10 @@ class PasswordChangeRequest(_Body):
     new_password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
 
 
+class UnlinkRequest(_Body):
+    password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+
+
 class CodeRequest(_Body):
     code: str = Field(min_length=1, max_length=CODE_MAX)
 

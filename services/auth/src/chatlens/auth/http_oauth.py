@@ -1,15 +1,17 @@
-"""OAuth login and linking: ``/api/v1/auth/oauth/{provider}/start`` and ``.../callback``, and
-``/api/v1/auth/oauth/providers``: which providers are configured."""
+"""OAuth login and linking: ``/api/v1/auth/oauth/{provider}/start`` and ``.../callback``,
+``/api/v1/auth/oauth/providers``: which providers are configured, and the caller's linked
+provider accounts (``/api/v1/auth/oauth/identities``, unlinked with the password)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, Response, g, request
 
 from chatlens.auth import audit, oauth, runtime, sessions
-from chatlens.auth.bearer import access_claims
-from chatlens.auth.errors import NotFound
+from chatlens.auth.bearer import access_claims, authenticated
+from chatlens.auth.errors import InvalidCredentials, NotFound
 from chatlens.auth.http_accounts import token_pair
-from chatlens.shared.web import ApiError
+from chatlens.auth.http_models import UnlinkRequest
+from chatlens.shared.web import ApiError, json_body
 
 blueprint = Blueprint("oauth", __name__)
 CODE_MAX, STATE_MAX = 2048, 512
@@ -79,3 +81,45 @@ def callback(name: str):
             session, "login.succeeded", org_id=account.org.id, actor_id=account.user.id, via=name
         )
         return token_pair(session, account, family_id=None)
+
+
+@blueprint.get("/api/v1/auth/oauth/identities")
+@authenticated()
+def linked():
+    """The provider accounts linked to the caller (each signs in as the caller), oldest first."""
+    with runtime.current().sessions() as session:
+        rows = oauth.identities(session, g.account.user.id)
+        return {
+            "identities": [
+                {
+                    "provider": row.provider,
+                    "label": oauth.LABELS.get(row.provider, row.provider),
+                    "email": row.email,
+                    "linked_at": row.created_at.isoformat(),
+                }
+                for row in rows
+            ]
+        }
+
+
+@blueprint.post("/api/v1/auth/oauth/identities/<name>/unlink")
+@authenticated()
+def unlink(name: str):
+    """Stop ``name``'s accounts signing in as the caller; the password confirms it, so a stolen
+    session cannot quietly swap the ways in, and whoever unlinks can still sign in (an account
+    made through a provider has a random password: reset it first)."""
+    body = json_body(UnlinkRequest)
+    rt = runtime.current()
+    account, address = g.account, request.remote_addr or ""
+    rt.throttle.before_login(account.user.email, address, known_address=True)
+    with rt.sessions() as session:
+        if not rt.passwords.verify(account.user.password_hash, body.password):
+            rt.throttle.login_failed(account.user.email, address)
+            raise InvalidCredentials()
+        if not oauth.unlink(session, account.user.id, name):
+            raise NotFound("no account of this provider is linked")
+        audit.record(
+            session, "oauth.unlinked", org_id=account.org.id, actor_id=account.user.id, target=name
+        )
+        session.commit()
+    return Response(status=204)

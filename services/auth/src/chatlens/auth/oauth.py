@@ -186,6 +186,27 @@ def link(session: Session, user_id: str, provider: str, subject: str, email: str
         session.add(OAuthIdentity(provider=provider, subject=subject, user_id=user_id, email=email))
 
 
+def identities(session: Session, user_id: str) -> list[OAuthIdentity]:
+    """The provider accounts linked to ``user_id``, oldest first."""
+    return list(
+        session.scalars(
+            select(OAuthIdentity)
+            .where(OAuthIdentity.user_id == user_id)
+            .order_by(OAuthIdentity.created_at, OAuthIdentity.provider)
+        )
+    )
+
+
+def unlink(session: Session, user_id: str, provider: str) -> int:
+    """Remove every account of ``provider`` linked to ``user_id``; how many there were."""
+    rows = [i for i in identities(session, user_id) if i.provider == provider]
+    for row in rows:
+        session.delete(row)
+    if rows:
+        log.info("provider unlinked", extra={"provider": provider, "user_id": user_id})
+    return len(rows)
+
+
 def _json(response):
     response.raise_for_status()
     return response.json()

@@ -83,7 +83,7 @@ class TokenVerifier:
         except (jwt.PyJWKClientError, jwt.DecodeError) as exc:
             raise _rejected(exc) from None
         if key.algorithm_name not in ALGORITHMS:
-            raise ApiError(401, "invalid_token", "token rejected: unexpected key algorithm")
+            raise _refused("invalid_token", "token rejected: unexpected key algorithm")
         try:
             claims = jwt.decode(
                 token,
@@ -94,11 +94,11 @@ class TokenVerifier:
                 options={"require": required},
             )
         except jwt.ExpiredSignatureError:
-            raise ApiError(401, "token_expired", "the token has expired") from None
+            raise _refused("token_expired", "the token has expired") from None
         except jwt.InvalidTokenError as exc:
             raise _rejected(exc) from None
         if claims.get("typ") != typ:
-            raise ApiError(401, "invalid_token", f"not an {typ} token")
+            raise _refused("invalid_token", f"not an {typ} token")
         checked: dict[str, Any] = claims
         return checked
 
@@ -118,7 +118,7 @@ class TokenVerifier:
             or not claims["org"]
             or not isinstance(claims["role"], str)
         ):
-            raise ApiError(401, "invalid_token", "the access token's claims are malformed")
+            raise _refused("invalid_token", "the access token's claims are malformed")
         principal = Principal(
             user_id=str(claims["sub"]),
             org_id=str(claims["org"]),
@@ -132,12 +132,7 @@ class TokenVerifier:
             # Never run without the feed: a logged-out session would live until its exp.
             raise ApiError(503, "auth_unavailable", "the revocation feed is not configured")
         if self.revocations.ended(principal.user_id, sid, iat):
-            raise ApiError(
-                401,
-                "invalid_token",
-                "the session of this token has ended",
-                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-            )
+            raise _refused("invalid_token", "the session of this token has ended")
         return principal
 
 
@@ -145,11 +140,14 @@ def _rejected(exc: Exception) -> ApiError:
     """One answer for every malformed or forged token; PyJWT's own reason goes to the log only
     (it describes our verification to whoever is probing it)."""
     log.info("token rejected", extra={"reason": str(exc)[:200]})
+    return _refused("invalid_token", "the token is invalid")
+
+
+def _refused(code: str, message: str) -> ApiError:
+    """A 401 for the token itself, with WWW-Authenticate (RFC 6750): what tells a client that a
+    refreshed token may succeed, unlike a 401 for a wrong password on a confirming route."""
     return ApiError(
-        401,
-        "invalid_token",
-        "the token is invalid",
-        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        401, code, message, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
     )
 
 

@@ -80,6 +80,10 @@ class LogoutRequest(_Request):
     )
 
 
+class UnlinkRequest(_Request):
+    password: str = Field(min_length=1, max_length=PASSWORD_MAX, description="the caller's")
+
+
 class PasswordChangeRequest(_Request):
     current_password: str = Field(min_length=1, max_length=PASSWORD_MAX)
     new_password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
@@ -310,6 +314,19 @@ class OAuthStart(_Answer):
 
 class OAuthLinked(_Answer):
     linked: str
+
+
+class OAuthIdentity(_Answer):
+    provider: str = Field(description="github or google")
+    label: str = Field(description="the provider's name to show")
+    email: str | None = Field(description="the provider account's email, when it gave one")
+    linked_at: datetime
+
+
+class OAuthIdentities(_Answer):
+    identities: list[OAuthIdentity] = Field(
+        description="the provider accounts that sign in as the caller, oldest first"
+    )
 
 
 class PasswordResetAccepted(_Answer):

@@ -242,6 +242,24 @@ def _ops() -> list[Operation]:
             errors=(400, 404),
             auth=PUBLIC,
         ),
+        o(
+            "get",
+            "/api/v1/auth/oauth/identities",
+            "The provider accounts linked to the caller",
+            "oauth",
+            200,
+            m.OAuthIdentities,
+        ),
+        o(
+            "post",
+            "/api/v1/auth/oauth/identities/{name}/unlink",
+            "Unlink a provider from the caller (the password confirms it)",
+            "oauth",
+            204,
+            None,
+            m.UnlinkRequest,
+            errors=(401, 404, 429),
+        ),
         o("get", "/api/v1/auth/orgs", "My orgs and my role in each", "orgs", 200, m.OrgList),
         o(
             "post",
@@ -464,7 +482,9 @@ def _ref(names: dict[type[BaseModel], str], model: type[BaseModel]) -> dict[str,
 
 
 def _operation(op: Operation, names: dict[type[BaseModel], str]) -> dict[str, Any]:
-    statuses = set(op.errors) | {503}  # 503: auth (or its database) cannot be reached
+    # 503: auth (or its database) cannot be reached, or every password-hashing slot is taken
+    # (``busy``, with Retry-After: a sign-in storm).
+    statuses = set(op.errors) | {503}
     if op.auth != PUBLIC:
         statuses.add(401)
     if op.body is not None:

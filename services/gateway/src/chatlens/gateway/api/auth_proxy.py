@@ -46,7 +46,7 @@ def auth(rest: str):
     if browser_session.requested(request):  # the web app: refresh token in a cookie
         response = browser_session.relay(request, rest, path, _forward)
         if oauth_browser.is_start(rest):
-            oauth_browser.bind_state(response)
+            oauth_browser.bind_state(response, link="Authorization" in request.headers)
         return response
     return _forward(path)
 

@@ -8,7 +8,8 @@ cross-site navigation, which a Strict cookie would miss). A callback that carrie
 the browser's: its ``state`` must equal the cookie's, or a callback URL an attacker made with his
 own code would sign the victim in as him (login CSRF; auth's state alone is not tied to a
 browser). Then the pair goes into the refresh cookie and the browser is redirected to the app
-(``/collections``; ``/account`` after linking a provider; ``/login?oauth_error=...`` on a refusal),
+(``/collections``; ``/account`` after linking a provider; ``/login?oauth_error=...`` on a refusal,
+``/account?oauth_error=...`` when a link was refused: the user is still signed in there),
 where the page's usual silent refresh signs it in.
 """
 
@@ -28,6 +29,8 @@ COOKIE_MAX_AGE_S = 600  # auth's state lives 10 minutes
 START = re.compile(r"^oauth/[a-z0-9]+/start$")
 CALLBACK = re.compile(r"^oauth/[a-z0-9]+/callback$")
 SIGNED_IN, LINKED, REFUSED = "/collections", "/account?linked={name}", "/login?{query}"
+LINK_REFUSED = "/account?{query}"
+LINK_MARK = "link:"  # the state cookie's prefix when the flow links a provider to a signed-in user
 
 
 def is_start(rest: str) -> bool:
@@ -39,8 +42,9 @@ def is_browser_callback(request: Request, rest: str) -> bool:
     return CALLBACK.fullmatch(rest) is not None and COOKIE in request.cookies
 
 
-def bind_state(response: Response) -> None:
-    """Remember the started flow's state in this browser (a cookie only the callback receives)."""
+def bind_state(response: Response, link: bool) -> None:
+    """Remember the started flow's state in this browser (a cookie only the callback receives),
+    and whether it links a provider (so a refusal goes back to the account page)."""
     if response.status_code != 200 or not response.is_json:
         return
     payload = response.get_json(silent=True)
@@ -49,7 +53,7 @@ def bind_state(response: Response) -> None:
     if state:
         response.set_cookie(
             COOKIE,
-            state,
+            (LINK_MARK if link else "") + state,
             max_age=COOKIE_MAX_AGE_S,
             path=COOKIE_PATH,
             secure=True,
@@ -62,8 +66,10 @@ def finish(request: Request, rest: str, path: str, forward: browser_session.Forw
     """Complete the browser's callback through auth, then redirect it into the app."""
     name = rest.split("/")[1]
     state = request.args.get("state", "")
-    if not state or not hmac.compare_digest(state, request.cookies.get(COOKIE, "")):
-        return _leave(_refused("the sign-in did not start in this browser: try again"))
+    bound = request.cookies.get(COOKIE, "")
+    link = bound.startswith(LINK_MARK)
+    if not state or not hmac.compare_digest(state, bound.removeprefix(LINK_MARK)):
+        return _leave(_refused("the sign-in did not start in this browser: try again", link))
     upstream = forward(path, None)
     payload = upstream.get_json(silent=True) if upstream.is_json else None
     if upstream.status_code == 200 and isinstance(payload, dict) and "refresh_token" in payload:
@@ -76,13 +82,15 @@ def finish(request: Request, rest: str, path: str, forward: browser_session.Forw
     message = error.get("message") if isinstance(error, dict) else None
     return _leave(
         _refused(
-            message if isinstance(message, str) else f"the sign-in failed ({upstream.status_code})"
+            message if isinstance(message, str) else f"the sign-in failed ({upstream.status_code})",
+            link,
         )
     )
 
 
-def _refused(message: str) -> Response:
-    return _redirect(REFUSED.format(query=urlencode({"oauth_error": message[:300]})))
+def _refused(message: str, link: bool) -> Response:
+    query = urlencode({"oauth_error": message[:300]})
+    return _redirect((LINK_REFUSED if link else REFUSED).format(query=query))
 
 
 def _redirect(location: str) -> Response:
