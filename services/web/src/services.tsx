@@ -46,7 +46,9 @@ export function useSessionState(): SessionState {
 /** The signed-in user, their org and role (one query the Shell and the pages share). */
 export function useMe() {
   const api = useApi();
-  return useQuery({ queryKey: ["me"], queryFn: async () => unwrap(await api.GET("/api/v1/me")) });
+  // Fresh for a minute: a page mounting after the Shell read it would otherwise ask again (every
+  // page load asked twice). A new org resets every query and signing out clears them.
+  return useQuery({ queryKey: ["me"], queryFn: async () => unwrap(await api.GET("/api/v1/me")), staleTime: 60_000 });
 }
 
 /** What the current token allows; re-read whenever the user or their org changes. */
