@@ -220,10 +220,11 @@ def read_http_response(sock: socket.socket) -> bytes:
     return head + b"\r\n\r\n" + body
 
 
-def test_the_web_apps_text_files_go_gzipped_and_the_api_answers_do_not(nginx, render, gateway):
+def test_the_web_app_and_the_api_go_gzipped_but_never_auth(nginx, render, gateway):
     """A first visit's JavaScript and CSS are compressed (Lighthouse's mobile score of the search
-    page went from 45 to 63 with it); the API's answers never are: they put tokens beside what a
-    request sent (BREACH)."""
+    page went from 45 to 63 with it), and the API's JSON (bearer-token routes: no other site can
+    make a browser send one); auth's answers never are: its routes are the ones a browser sends
+    cookies to, and they put tokens beside what a request sent (BREACH)."""
     with running_nginx(nginx, render, f"127.0.0.1:{gateway.port}") as (port, prefix):
         assets = prefix / "web" / "assets"
         assets.mkdir(parents=True)
@@ -236,17 +237,29 @@ def test_the_web_apps_text_files_go_gzipped_and_the_api_answers_do_not(nginx, re
         assert gzip.decompress(body).decode() == script
         _, plain_headers, plain = get(port, "/assets/index-1234.js")
         assert "Content-Encoding" not in plain_headers and plain.decode() == script
-        # An answer well over gzip_min_length, of a type gzip_types names: still not compressed.
+        # Answers well over gzip_min_length (the fake gateway echoes the request's headers).
         padding = {"Accept-Encoding": "gzip", "X-Padding": "x" * 2000}
-        _, api_headers, api_body = get(port, "/api/v1/collections", padding)
-        assert len(api_body) > 2000 and "Content-Encoding" not in api_headers
+        for path in ("/api/v1/collections", "/v1/models"):
+            _, api_headers, api_body = get(port, path, padding)
+            assert api_headers.get("Content-Encoding") == "gzip", path
+            assert "Accept-Encoding" in api_headers.get("Vary", "")
+            assert json.loads(gzip.decompress(api_body))["path"] == path
+        for path in ("/api/v1/auth/refresh", "/api/v1/auth/oauth/github/start"):
+            _, auth_headers, auth_body = get(port, path, padding)
+            assert len(auth_body) > 2000 and "Content-Encoding" not in auth_headers, path
+            assert json.loads(auth_body)["path"] == path
 
 
-def test_both_configs_gzip_the_web_app_and_nothing_else(files, render, tmp_path: Path):
-    """prod.conf (and the chart's copy made from it) compresses as the dev nginx above does."""
+def test_both_configs_gzip_the_web_app_and_the_api_but_not_auth(files, render, tmp_path: Path):
+    """prod.conf (and the chart's copy made from it) compresses as the dev nginx above does: the
+    web app's files, /api/ and /v1/, and never /api/v1/auth/."""
     for text in (render(tmp_path), files.nginx_prod.read_text()):
-        start = text.index("        location / {")
-        end = text.index("\n        }", start)
-        web, elsewhere = text[start:end], text[:start] + text[end:]
+        blocks = dict(re.findall(r"\n        location ([^{]+?) \{(.*?)\n        \}", text, re.DOTALL))
+        web = blocks["/"]
         assert "gzip on;" in web and "text/javascript" in web and "text/css" in web
-        assert not re.search(r"^\s*gzip", elsewhere, re.MULTILINE)
+        for api in ("/api/", "/v1/"):
+            assert "gzip on;" in blocks[api] and "gzip_types application/json;" in blocks[api]
+        assert "gzip" not in blocks["/api/v1/auth/"]
+        gzipped = {name for name, body in blocks.items() if "gzip" in body}
+        assert gzipped == {"/", "/api/", "/v1/"}
+        assert not re.search(r"^\s{0,8}gzip", text, re.MULTILINE)  # none at the server level
