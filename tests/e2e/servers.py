@@ -60,6 +60,7 @@ class RabbitMQServer:
 
     def __init__(self, folder: Path) -> None:
         self.folder, self.port = folder, free_port()
+        self.dist_port = free_port()
         self.node = f"chatlens-fault-{self.port}@localhost"
         self.process: subprocess.Popen | None = None
         (folder / "enabled_plugins").write_text("[].\n")
@@ -77,7 +78,7 @@ class RabbitMQServer:
             "HOME": str(self.folder),
             "RABBITMQ_NODENAME": self.node,
             "RABBITMQ_NODE_PORT": str(self.port),
-            "RABBITMQ_DIST_PORT": str(free_port()),
+            "RABBITMQ_DIST_PORT": str(self.dist_port),
             "RABBITMQ_MNESIA_BASE": str(self.folder / "mnesia"),
             "RABBITMQ_LOG_BASE": str(self.folder / "log"),
             "RABBITMQ_PID_FILE": str(self.folder / "pid"),
@@ -85,16 +86,31 @@ class RabbitMQServer:
             "RABBITMQ_CONFIG_FILE": str(self.folder / "rabbitmq"),
         }
 
-    def start(self) -> None:
-        log = open(self.folder / "server.log", "ab")  # noqa: SIM115 - the server's lifetime
-        self.process = subprocess.Popen(
-            [RABBITMQ_SERVER],
-            env=self._env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        wait_port(self.port, 60, self.process)
+    def start(self, tries: int = 3) -> None:
+        """Start the node; again on another distribution port if the one chosen was taken
+        meanwhile (a free port is free only when asked: any process's outgoing connection may
+        take it from the ephemeral range, which stopped a CI run's restart of this node)."""
+        for attempt in range(1, tries + 1):
+            self.dist_port = free_port()
+            log_file = self.folder / "server.log"
+            written = log_file.stat().st_size if log_file.exists() else 0
+            log = open(log_file, "ab")  # noqa: SIM115 - the server's lifetime
+            self.process = subprocess.Popen(
+                [RABBITMQ_SERVER],
+                env=self._env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            try:
+                wait_port(self.port, 60, self.process)
+                return
+            except AssertionError:
+                with open(log_file, "rb") as logged:
+                    logged.seek(written)
+                    taken = b"dist_port_already_used" in logged.read()
+                if not taken or attempt == tries:
+                    raise
 
     def stop(self) -> None:
         subprocess.run(
