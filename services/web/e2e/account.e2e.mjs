@@ -132,7 +132,7 @@ try {
   await unlinkDialog.getByLabel(/Your password/).fill(NEW_PASSWORD);
   await pages.check(page, "a04b-unlink-provider");
   await unlinkDialog.getByRole("button", { name: "Unlink Google" }).click();
-  await google.getByRole("button", { name: "Link Google" }).waitFor();
+  await google.getByRole("button", { name: "Link Google", exact: true }).waitFor();
   assert.match(await google.textContent(), /Not linked/);
 
   step("the organisation's models: an endpoint whose key is never shown back, tested, deleted; defaults; usage");

@@ -181,6 +181,7 @@ describe("AccountPage", () => {
     await user.click(within(row).getByRole("button", { name: "Unlink GitHub" }));
     const dialog = await screen.findByRole("dialog");
     expect(dialog).toHaveTextContent("will no longer sign you in");
+    expect(dialog).toHaveTextContent("made through GitHub and you never set a password");
     await user.type(within(dialog).getByLabelText(/Your password/), "not it");
     await user.click(within(dialog).getByRole("button", { name: "Unlink GitHub" }));
     expect(await within(dialog).findByRole("alert")).toHaveTextContent("wrong email or password");

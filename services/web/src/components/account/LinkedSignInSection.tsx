@@ -84,7 +84,7 @@ export function LinkedSignInSection() {
           return (
             <Group key={name} justify="space-between" data-testid="linked-provider" wrap="wrap">
               <div>
-                <Text fw={500}>{labelOf(name)} {mine.length > 0 && <Badge size="sm" color="green" variant="light">linked</Badge>}</Text>
+                <Text fw={500}>{labelOf(name)} {mine.length > 0 && <Badge size="sm" color="green" variant="dot">linked</Badge>}</Text>
                 {mine.map((i) => (
                   <Text key={`${i.provider}-${i.linked_at}`} size="sm" c="dimmed">
                     {i.email ?? "No e-mail given"} · linked {formatTime(i.linked_at)}
@@ -111,8 +111,9 @@ export function LinkedSignInSection() {
         <Stack gap="sm">
           <Text size="sm">
             Its button on the sign-in page will no longer sign you in to this account. You sign in
-            with your e-mail and password; if your account was made through {unlinking?.label ?? "the provider"}
-            and you never set a password, set one with &quot;Forgot your password?&quot; first.
+            with your e-mail and password; if your account was made through{" "}
+            {unlinking?.label ?? "the provider"} and you never set a password, set one with
+            &quot;Forgot your password?&quot; first.
           </Text>
           <PasswordInput label="Your password" autoComplete="current-password" required data-autofocus
             value={password} onChange={(e) => setPassword(e.currentTarget.value)} />
