@@ -254,7 +254,8 @@ def test_both_configs_gzip_the_web_app_and_the_api_but_not_auth(files, render, t
     """prod.conf (and the chart's copy made from it) compresses as the dev nginx above does: the
     web app's files, /api/ and /v1/, and never /api/v1/auth/."""
     for text in (render(tmp_path), files.nginx_prod.read_text()):
-        blocks = dict(re.findall(r"\n        location ([^{]+?) \{(.*?)\n        \}", text, re.DOTALL))
+        found = re.findall(r"\n        location ([^{]+?) \{(.*?)\n        \}", text, re.DOTALL)
+        blocks = dict(found)
         web = blocks["/"]
         assert "gzip on;" in web and "text/javascript" in web and "text/css" in web
         for api in ("/api/", "/v1/"):
