@@ -42,11 +42,11 @@ def test_int8_missing_any_check_leaves_fp32_the_default(recall, mrr, cosine, fai
 
 
 def test_the_configured_default_is_the_one_the_recorded_gate_chose():
-    # docs/embedding-backends.md records the gate's run: int8 passed, so int8 is the default.
+    # docs/embedding-backends.md records the gate's runs: int8 passed on a CPU with VNNI and
+    # failed on one without, so the default is auto (int8 with VNNI, ONNX fp32 without).
     from chatlens.embedding_worker.config import EmbeddingSettings
 
-    assert EmbeddingSettings.model_fields["embedding_backend"].default == "onnx-int8"
+    assert EmbeddingSettings.model_fields["embedding_backend"].default == "auto"
     assert (
-        "**`onnx-int8` is the default**"
-        in (EVAL.parent / "docs" / "embedding-backends.md").read_text()
+        "**`auto` is the default**" in (EVAL.parent / "docs" / "embedding-backends.md").read_text()
     )

@@ -114,7 +114,44 @@ def test_a_missing_onnx_build_says_how_to_make_it(model_dir, tmp_path):
         encoders.load_encoder("onnx-int8", model_dir, onnx_dir=tmp_path)
 
 
+CPUINFO = """processor\t: 0
+vendor_id\t: {vendor}
+flags\t\t: fpu sse2 avx avx2 {extra}
+processor\t: 1
+"""
+
+
+@pytest.mark.parametrize(
+    ("vendor", "extra", "device", "chosen"),
+    [
+        ("GenuineIntel", "avx512f avx512_vnni", None, "onnx-int8"),  # where int8 passed the gate
+        ("GenuineIntel", "avx_vnni", "cpu", "onnx-int8"),
+        ("AuthenticAMD", "", None, "onnx-fp32"),  # AVX2 only: int8 failed the gate there
+        ("AuthenticAMD", "", "cuda", "torch"),
+        ("GenuineIntel", "avx512_vnni", "cuda:1", "torch"),
+    ],
+)
+def test_auto_picks_int8_only_on_a_cpu_with_vnni(tmp_path, vendor, extra, device, chosen):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(CPUINFO.format(vendor=vendor, extra=extra))
+    flags = encoders.cpu_flags(cpuinfo)
+    assert "avx2" in flags
+    assert encoders.resolve("auto", device, flags) == chosen
+    for named in ("torch", "onnx-fp32", "onnx-int8"):
+        assert encoders.resolve(named, device, flags) == named  # a named backend is kept
+    assert encoders.cpu_flags(tmp_path / "absent") == frozenset()  # not Linux: no int8
+
+
+def test_auto_loads_what_it_resolves_to_on_this_machine(model_dir):
+    encoder = encoders.load_encoder("auto", model_dir)
+    expected = encoders.resolve("auto")
+    assert type(encoder).__name__ == ("TorchEncoder" if expected == "torch" else "OnnxEncoder")
+    if expected != "torch":
+        assert encoder.path.name == encoders.ONNX_FILES[expected]  # type: ignore[attr-defined]
+
+
 def test_the_backend_is_read_from_the_environment(monkeypatch):
+    assert EmbeddingSettings().embedding_backend == "auto"
     monkeypatch.setenv("EMBEDDING_BACKEND", "onnx-fp32")
     assert EmbeddingSettings().embedding_backend == "onnx-fp32"
     monkeypatch.setenv("EMBEDDING_BACKEND", "tensorflow")

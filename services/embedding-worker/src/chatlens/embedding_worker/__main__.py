@@ -64,9 +64,14 @@ def main() -> None:
     if settings.query_in_process_max:
         # torch's thread count is per process (it would slow the in-process Dask worker too):
         # only an ONNX session gets its own.
-        threads = None if settings.embedding_backend == "torch" else settings.query_threads
+        backend = encoders.resolve(settings.embedding_backend, settings.embed_device)
+        log.info(
+            "embedding backend",
+            extra={"configured": settings.embedding_backend, "backend": backend},
+        )
+        threads = None if backend == "torch" else settings.query_threads
         local = encoders.load_encoder(
-            settings.embedding_backend,
+            backend,
             model_dir,
             onnx_dir=onnx_dir,
             device=settings.embed_device,

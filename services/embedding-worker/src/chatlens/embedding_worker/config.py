@@ -30,9 +30,10 @@ class EmbeddingSettings(ArchiveSettings):
     # only when told "cuda" and onnxruntime-gpu is installed).
     embed_device: str | None = None
     # The model's runtime: "torch" (sentence-transformers), "onnx-fp32" or "onnx-int8" (ONNX
-    # Runtime; the models `make setup` builds). The default is what `make eval`'s accuracy gate
-    # decided (docs/embedding-backends.md).
-    embedding_backend: Backend = "onnx-int8"
+    # Runtime; the models `make setup` builds), or "auto": what `make eval`'s accuracy gate
+    # decided for the CPU the model runs on (int8 with VNNI, else ONNX fp32; torch on CUDA:
+    # encoders.resolve, docs/embedding-backends.md).
+    embedding_backend: Backend = "auto"
     # Where the ONNX models are; unset: where `make setup` builds them (inside the venv).
     embed_onnx_dir: Path | None = None
     # Query batches of at most this many texts are embedded in this process with its own copy

@@ -31,6 +31,7 @@ from chatlens.embedding_worker.encoders import (
     Encoder,
     encode_unique,
     load_encoder,
+    resolve,
 )
 from chatlens.shared import tracing
 from chatlens.shared.bus import TransientError
@@ -85,7 +86,14 @@ class EmbedderPlugin(WorkerPlugin):
     async def setup(self, worker) -> None:
         # Loading takes seconds; do it off the worker's event loop so it keeps heartbeating.
         await asyncio.get_running_loop().run_in_executor(None, self.load)
-        log.info("embedding model loaded", extra={"worker": worker.address, "model": MODEL_NAME})
+        log.info(
+            "embedding model loaded",
+            extra={
+                "worker": worker.address,
+                "model": MODEL_NAME,
+                "backend": resolve(self.backend, self.device),  # what "auto" chose here
+            },
+        )
 
     def load(self) -> None:
         model = load_encoder(
