@@ -23,7 +23,7 @@ const REPORTS: Record<string, unknown> = {
     threads: { count: 1, messages: 4, median_messages: 4, longest: [] },
     reply_trees: { count: 2, messages: 9, deepest: 3, longest: [] },
     over_time: [{ bucket: "2025-02", replies: 9, responses: 3, median_response_seconds: 600 }] },
-  language: { timezone: "UTC", version: 4, languages: ["en", "pt"],
+  language: { timezone: "UTC", version: 4, languages: ["en", "pt"], messages: 1240,
     words: [{ word: "porto", count: 12 }, { word: "=cmd", count: 2 }], phrases: [{ phrase: "team offsite", count: 3 }],
     emoji: [{ emoji: "🎉", count: 5 }], domains: [{ domain: "example.org", count: 4 }],
     words_by_month: [{ word: "porto", month: "2025-01", count: 4 }, { word: "porto", month: "2025-02", count: 8 }],
@@ -107,6 +107,7 @@ describe("the dashboard's newer reports", () => {
     const { router } = await renderAt("/collections/c1/dashboard?tab=language&chat=Team&timezone=UTC");
     const user = userEvent.setup();
     expect(await screen.findByText("Positive")).toBeInTheDocument();
+    expect(screen.getByText(/^Counted over all 1,240 messages with text, leaving out the stop words of en, pt\./)).toBeInTheDocument();
     await user.click(await screen.findByRole("link", { name: "Search for porto" }));
     expect(router.state.location.pathname).toBe("/collections/c1/search");
     expect(new URLSearchParams(router.state.location.search).get("q")).toBe("porto");

@@ -57,7 +57,7 @@ function TermsCard({ collectionId, filters, report, loading, error }: CardProps 
   );
   return (
     <ChartCard title="Words, phrases, emoji, links" png={`top-${kind}.png`} controls={controls} loading={loading} error={error}
-      description={report ? `Leaving out the stop words of ${report.languages.join(", ")}. Click a term to search for it.` : undefined}
+      description={report ? `Counted over all ${report.messages.toLocaleString("en")} messages with text, leaving out the stop words of ${report.languages.join(", ")}. Click a term to search for it.` : undefined}
       csv={report && { filename: `top-${kind}.csv`, header: [kind, "count"], rows: terms.map((t) => [t.term, t.count]) }}>
       {report && terms.length === 0 && <Text c="dimmed">None in these messages.</Text>}
       {terms.length > 0 && (
