@@ -302,3 +302,30 @@ def test_hybrid_lets_keywords_vote_only_for_messages_matching_enough_of_the_quer
     both = ask(searcher, mode="hybrid", vector=vector, query="the Lisbon offsite venue?", k=3)
     assert ids(both)[0] == "j-3" and both.hits[0].keyword_score is not None
     assert "j-4" in ids(both)
+
+
+def test_words_as_common_as_the_are_not_highlighted_beside_rarer_ones(
+    make_text_job, run_messages, searcher
+):
+    # 24 messages: "the" in 20 of them (83 %), "in" in 6 (25 %), "lisbon" in 2 (8 %).
+    texts = [f"the note number {n}" for n in range(16)] + [
+        "the offsite in Lisbon",
+        "in Lisbon again",
+        "the plan in May",
+        "the budget in June",
+        "in a minute",
+        "in the morning",
+        "lunch",
+        "coffee",
+    ]
+    run_messages(make_text_job("jc", texts).all_messages())
+    [first, second] = ask(searcher, query="the offsite in lisbon", k=2).hits
+
+    def marked(hit):
+        return [hit.message.text[s:e] for s, e in hit.highlights]
+
+    assert marked(first) == ["offsite", "Lisbon"]
+    assert marked(second) == ["Lisbon"]
+    # Common words alone are still shown; and inside a quoted phrase they are part of it.
+    assert marked(ask(searcher, query="the in", k=1).hits[0]) in (["the", "in"], ["in", "the"])
+    assert marked(ask(searcher, query='"in Lisbon" the', k=1).hits[0]) == ["in", "Lisbon"]

@@ -50,6 +50,26 @@ def global_weights(segments: list[Segment], query: KeywordQuery) -> dict[str, fl
     return weights
 
 
+# A query word found in more than this share of the searched messages ("the", "in", "ok") is not
+# highlighted beside rarer ones: marking it says nothing about why the message matched.
+COMMON_SHARE = 0.1
+
+
+def common_terms(segments: list[Segment], query: KeywordQuery) -> frozenset[str]:
+    """The query's plain terms in more than ``COMMON_SHARE`` of the segments' messages, unless
+    every term is (then none: a search for common words still shows them). Language-agnostic:
+    counted, not listed."""
+    total = sum(segment.keywords.rows for segment in segments)
+    if not total or not query.terms:
+        return frozenset()
+    common = {
+        term
+        for term in query.terms
+        if sum(segment.keywords.df(term) for segment in segments) > COMMON_SHARE * total
+    }
+    return frozenset() if common >= set(query.terms) else frozenset(common)
+
+
 def coverage(segments: list[Segment], query: KeywordQuery) -> list[np.ndarray]:
     """Per segment and row, the share of the query's idf mass the row matches (0 to 1).
 

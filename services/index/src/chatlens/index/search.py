@@ -159,6 +159,7 @@ class Searcher:
         semantic_scores = {(n, p): cosines[(n, p)] for _, n, p in semantic}
         keyword_scores = {(n, p): s for s, n, p in keyword}
         hits = []
+        unmarked = ranking.common_terms(segments, keyword_query) if page else frozenset()
         for score, number, position in page:
             segment = segments[number]
             message = segment.messages[position]
@@ -169,7 +170,7 @@ class Searcher:
                     context=segment.context(
                         message.message_id, request.context, deleted[owners[number]]
                     ),
-                    highlights=highlight_spans(message.text, keyword_query),
+                    highlights=highlight_spans(message.text, keyword_query, unmarked),
                     semantic_score=semantic_scores.get((number, position)),
                     keyword_score=keyword_scores.get((number, position)),
                     collection_id=owners[number],

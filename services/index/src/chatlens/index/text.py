@@ -81,14 +81,17 @@ def contains_phrase(tokens: list[str], phrase: tuple[str, ...]) -> bool:
     return any(tuple(tokens[i : i + n]) == phrase for i in range(len(tokens) - n + 1))
 
 
-def highlight_spans(text: str, query: KeywordQuery) -> list[tuple[int, int]]:
-    """Character (start, end) offsets of the words of ``text`` the query matches."""
+def highlight_spans(
+    text: str, query: KeywordQuery, unmarked: frozenset[str] = frozenset()
+) -> list[tuple[int, int]]:
+    """Character (start, end) offsets of the words of ``text`` the query matches; a term in
+    ``unmarked`` (a word as common as "the": ``ranking.common_terms``) only inside a phrase."""
     if query.empty:  # a semantic search: nothing to mark, and tokenising is not free
         return []
     spans = token_spans(text)
     words = [token for token, _, _ in spans]
     marked = [False] * len(spans)
-    wanted = set(query.terms)  # a phrase's words count only where the whole phrase is
+    wanted = set(query.terms) - unmarked  # a phrase's words count only where the whole phrase is
     for i, word in enumerate(words):
         if word in wanted or any(word.startswith(p) for p in query.prefixes):
             marked[i] = True
