@@ -16,7 +16,7 @@ export function SearchHitCard({ hit, onOpen }: { hit: SearchHit; onOpen: (hit: S
             <Text fw={600} size="sm" data-testid="hit-sender" style={{ flexShrink: 0 }}>{hit.sender ?? "(system)"}</Text>
             <Text size="xs" c="dimmed" truncate>in {hit.chat} · {formatTime(hit.sent_at)}</Text>
           </Group>
-          <Text size="xs" c="dimmed" title="relevance score">{hit.score.toFixed(3)}</Text>
+          <MatchLabel hit={hit} />
         </Group>
         <Neighbours messages={before} />
         <Text size="sm" component="div"><HighlightedText text={hit.text} spans={spans} /></Text>
@@ -42,4 +42,29 @@ function Neighbours({ messages }: { messages: SearchHit["context"] }) {
       ))}
     </Stack>
   );
+}
+
+/**
+ * Why the hit is here, in numbers a reader can use: its similarity of meaning (the cosine, as the
+ * CLI and the answers' relevance floor read it) or, found by its words alone, that it matches
+ * them. The fused order score of hybrid search is a rank-fusion sum with no meaning of its own.
+ */
+export function MatchLabel({ hit }: { hit: SearchHit }) {
+  if (hit.semantic_score != null) {
+    return (
+      <Text size="xs" c="dimmed" style={{ flexShrink: 0 }} data-testid="hit-similarity"
+        title="How close the message's meaning is to the search: the cosine of their embeddings, from -1 to 1">
+        similarity {hit.semantic_score.toFixed(2)}
+      </Text>
+    );
+  }
+  if (hit.keyword_score != null) {
+    return (
+      <Text size="xs" c="dimmed" style={{ flexShrink: 0 }} data-testid="hit-similarity"
+        title={`Found by its words (BM25 ${hit.keyword_score.toFixed(1)})`}>
+        matches the words
+      </Text>
+    );
+  }
+  return null;
 }
