@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dask
 
-from chatlens.shared.compute import connect
+from chatlens.shared.compute import connect, lower_thread_priority
 
 
 def test_the_in_process_cluster_runs_without_dasks_profiler():
@@ -18,3 +18,46 @@ def test_the_in_process_cluster_runs_without_dasks_profiler():
         client.close()
         client.cluster.close()
     assert dask.config.get("distributed.worker.profile.enabled") is True  # set for it alone
+
+
+def test_a_lowered_thread_takes_the_openmp_workers_its_torch_operations_start_with_it():
+    """The promise the LLM's decode loop relies on: the nice value is the thread's, and the
+    OpenMP workers a parallel torch operation starts from that thread inherit it; the thread
+    that started the lowered one keeps its own."""
+    import os
+    import threading
+
+    import pytest
+    import torch
+
+    if torch.get_num_threads() < 2:
+        pytest.skip("one torch thread starts no OpenMP workers")
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    (torch.ones(4_000_000) * 2).sum()  # this thread's own OpenMP workers exist before
+    lowered: list[int] = []
+
+    def lowered_work() -> None:
+        lower_thread_priority(5)
+        before = set(os.listdir("/proc/self/task"))
+        # Four million elements: far above at::parallel_for's grain, so every torch thread works.
+        (torch.ones(4_000_000) * 2).sum()
+        started = set(os.listdir("/proc/self/task")) - before
+        lowered.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        lowered.extend(os.getpriority(os.PRIO_PROCESS, int(tid)) for tid in started)
+
+    worker = threading.Thread(target=lowered_work)
+    worker.start()
+    worker.join()
+    # The thread itself and one OpenMP worker per torch thread beyond the first (any other
+    # thread the process started meanwhile would be at the base and fail the count).
+    assert lowered.count(min(base + 5, 19)) >= torch.get_num_threads()
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base
+
+
+def test_no_niceness_leaves_the_thread_as_it_is():
+    import os
+    import threading
+
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    lower_thread_priority(0)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base

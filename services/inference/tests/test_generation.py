@@ -246,8 +246,6 @@ def test_the_decode_loop_runs_at_a_lower_priority_than_the_service(llm_cluster, 
     import os
     import threading
 
-    import torch
-
     llm_cluster.generate(smollm, "Say hi.", None, max_new_tokens=2)
     base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     engines = [t for t in threading.enumerate() if t.name.startswith("llm-engine-")]
@@ -258,5 +256,9 @@ def test_the_decode_loop_runs_at_a_lower_priority_than_the_service(llm_cluster, 
         for tid in os.listdir("/proc/self/task")
         if os.getpriority(os.PRIO_PROCESS, int(tid)) == min(base + 5, 19)
     ]
-    # The loop itself and one OpenMP worker per torch thread beyond the first.
-    assert len(lowered) >= len(engines) + torch.get_num_threads() - 1
+    # The loop and whatever OpenMP workers its operations started; how many depends on the
+    # operations' sizes and on MKL's own choice of threads (on CI's machine a two-token
+    # generation started none). That the workers inherit the loop's value is
+    # shared/tests/test_compute.py's test, with an operation large enough to start them.
+    assert len(lowered) >= len(engines)
+    assert len(lowered) < len(os.listdir("/proc/self/task"))  # not the whole process
