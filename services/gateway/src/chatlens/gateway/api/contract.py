@@ -6,11 +6,19 @@ document cannot promise what the code does not send. A body that does not fit is
 client's: it is logged with the route and the first mismatch and answered as a 500 in the error
 shape (the tests, schemathesis's included, see it at once). Streams, empty bodies and statuses
 a view does not declare (the error shapes of ``chatlens.shared.web``) pass as they are.
+
+A body over ``WHOLE_BYTES`` is checked on a sample: every list in it longer than ``2 x KEPT``
+keeps its first and last ``KEPT`` items. Validating builds a model per item, so checking a
+weekly activity series of 31,345 points (1.6 MB, a million messages) whole took 108 ms, more
+than the index took to count it; the items of one list come from one piece of code, and the
+tests check small answers whole.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from typing import Any
 
 from flask import Flask, Response, current_app, request
 from pydantic import BaseModel, ValidationError
@@ -18,6 +26,9 @@ from pydantic import BaseModel, ValidationError
 from chatlens.shared import web
 
 log = logging.getLogger(__name__)
+
+WHOLE_BYTES = 256 * 1024
+KEPT = 100
 
 
 def declared_model(app: Flask, endpoint: str | None, status: int) -> type[BaseModel] | None:
@@ -37,8 +48,12 @@ def init_app(app: Flask) -> None:
         model = declared_model(current_app, request.endpoint, response.status_code)
         if model is None:
             return response
+        body = response.get_data()
         try:
-            model.model_validate_json(response.get_data())
+            if len(body) <= WHOLE_BYTES:
+                model.model_validate_json(body)
+            else:
+                model.model_validate(sampled(json.loads(body)))
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first["loc"]) or "body"
@@ -52,3 +67,14 @@ def init_app(app: Flask) -> None:
             )
             return web.error_response(500, "internal", "internal error; see the server log")
         return response
+
+
+def sampled(value: Any) -> Any:
+    """``value`` with every list longer than ``2 x KEPT`` cut to its first and last ``KEPT``
+    items, at any depth."""
+    if isinstance(value, dict):
+        return {key: sampled(item) for key, item in value.items()}
+    if isinstance(value, list):
+        kept = value if len(value) <= 2 * KEPT else value[:KEPT] + value[-KEPT:]
+        return [sampled(item) for item in kept]
+    return value

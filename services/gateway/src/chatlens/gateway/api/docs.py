@@ -9,12 +9,15 @@ spectree's own pages are off because they load their scripts from CDNs.
 
 from __future__ import annotations
 
+from dataclasses import is_dataclass
 from http import HTTPStatus
 from typing import Any
 
 from flask import Blueprint, current_app
 from flask_swagger_ui import get_swaggerui_blueprint
+from pydantic import BaseModel
 from spectree import SecurityScheme, SpecTree
+from spectree.model_adapter.pydantic_adapter import PydanticModelAdapter
 from spectree.models import SecureType, SecuritySchemeData
 
 from chatlens.gateway.api import auth_openapi, examples, schema_names
@@ -28,6 +31,40 @@ UNAUTHENTICATED = {
     "/readyz": ("The gateway's database answers", {"200": "ready", "503": "starting"}),
     DOCUMENT_URL: ("This OpenAPI document", {"200": "the document"}),
 }
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+class _Adapter(PydanticModelAdapter):
+    """spectree's pydantic adapter with a quicker look for models inside a view's answer.
+
+    After every view spectree walks what it returned, to serialise any pydantic model found in
+    it; its walk calls ``is_dataclass`` on every value, recursively: 138 ms for the 31,345
+    points of a weekly activity series over a million messages, most of the gateway's time for
+    that answer. This one skips plain JSON values by their type first, with one loop and no
+    recursion; it finds the same models."""
+
+    def is_partial_model_instance(self, value: Any) -> bool:
+        pending = [value]
+        while pending:
+            item = pending.pop()
+            kind = type(item)
+            if kind in _PLAIN:
+                continue
+            if kind is dict:
+                pending.extend(item.keys())
+                pending.extend(item.values())
+            elif kind is list or kind is tuple:
+                pending.extend(item)
+            elif isinstance(item, BaseModel) or is_dataclass(item):
+                return True
+            elif isinstance(item, dict):
+                pending.extend(item.keys())
+                pending.extend(item.values())
+            elif isinstance(item, (list, tuple)):
+                pending.extend(item)
+        return False
 
 
 class _Spec(SpecTree):
@@ -80,6 +117,7 @@ spec = _Spec(
     page_templates={},
     # Refused input is answered in the one error shape (chatlens.shared.web), not spectree's.
     validation_error_model=Error,
+    model_adapter=_Adapter(),
     security_schemes=[
         SecurityScheme(
             name="bearer",

@@ -98,10 +98,28 @@ def turns(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def rows(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> list[dict]:
-    """The rows of ``query`` as dicts of JSON-ready values."""
+    """The rows of ``query`` as dicts of JSON-ready values. Only a column of a time type goes
+    through ``jsonable``: a weekly series stacked by person over a million messages is 31,345
+    rows, and converting every value took a third of the report's time."""
     result = con.execute(query, params or [])
     names = [d[0] for d in result.description]
-    return [{n: jsonable(v) for n, v in zip(names, row, strict=True)} for row in result.fetchall()]
+    timed = [i for i, d in enumerate(result.description) if _is_time(str(d[1]))]
+    fetched = result.fetchall()
+    if not timed:
+        return [dict(zip(names, row, strict=True)) for row in fetched]
+    out = []
+    for row in fetched:
+        values = list(row)
+        for i in timed:
+            values[i] = jsonable(values[i])
+        out.append(dict(zip(names, values, strict=True)))
+    return out
+
+
+def _is_time(duckdb_type: str) -> bool:
+    """A DuckDB type whose values ``jsonable`` converts (dates, times, intervals; not a list or
+    struct of them, which it never did)."""
+    return duckdb_type in ("DATE", "INTERVAL") or duckdb_type.startswith(("TIME", "TIMESTAMP"))
 
 
 def one(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> dict | None:
