@@ -135,11 +135,11 @@ try {
 
   step("the version picker searches an older version");
   await page.getByRole("textbox", { name: "Version" }).click();
-  await page.getByRole("option", { name: /^Version 1 / }).click();
+  await page.getByRole("option", { name: /^v1 · / }).click();
   await assertEventually(async () => /version 1$/.test(await summary.textContent()), 30_000,
     "results of version 1");
   await page.getByRole("textbox", { name: "Version" }).click();
-  await page.getByRole("option", { name: /^Version 3 / }).click();
+  await page.getByRole("option", { name: /^v3 · / }).click();
 
   step("filter chips and the keyword mode");
   await page.locator("label", { hasText: /^Keywords$/ }).click();

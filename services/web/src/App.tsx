@@ -3,10 +3,11 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { lazy, Suspense, useEffect, useState, type ComponentType } from "react";
 import { createBrowserRouter, matchRoutes, Navigate, RouterProvider, type RouteObject } from "react-router";
 import { ApiError } from "./api/errors";
+import { collectionQuery, searchFromParams, searchQuery, versionsQuery } from "./api/queries";
 import { RequireAuth } from "./auth/RequireAuth";
 import { Loading } from "./components/Loading";
 import { Shell } from "./components/Shell";
-import { ServicesProvider, type Services } from "./services";
+import { ServicesProvider, type Api, type Services } from "./services";
 import { colorSchemeManager, cssVariablesResolver, theme } from "./theme";
 
 // Every page is its own chunk: the first load carries only the shell and the sign-in pages. The
@@ -37,10 +38,30 @@ const PAGES = {
   notFound: () => withEveryStyle(import("./pages/NotFoundPage")),
 } satisfies Record<string, () => Promise<PageModule>>;
 
-/** A route's page: its lazy chunk behind a spinner, and how to fetch that chunk ahead of time. */
+/** What a page asks the API for first, sent by the entry before the page's chunk renders. */
+type Prefetch = (client: QueryClient, api: Api, params: Record<string, string | undefined>, search: URLSearchParams) => void;
+
+const PREFETCH: Partial<Record<keyof typeof PAGES, Prefetch>> = {
+  collection: (client, api, { collectionId = "" }) => {
+    void client.prefetchQuery(collectionQuery(api, collectionId));
+    void client.prefetchQuery(versionsQuery(api, collectionId));
+  },
+  search: (client, api, { collectionId = "" }, search) => {
+    const submitted = searchFromParams(search);
+    if (submitted) void client.prefetchInfiniteQuery(searchQuery(api, collectionId, submitted));
+  },
+};
+
+interface PageHandle {
+  load: () => Promise<PageModule>;
+  prefetch?: Prefetch;
+}
+
+/** A route's page: its lazy chunk behind a spinner, how to fetch that chunk and its data ahead. */
 function page(name: keyof typeof PAGES): Pick<RouteObject, "element" | "handle"> {
   const Page = lazy(PAGES[name]);
-  return { element: <Suspense fallback={<Loading />}><Page /></Suspense>, handle: { load: PAGES[name] } };
+  const handle: PageHandle = { load: PAGES[name], prefetch: PREFETCH[name] };
+  return { element: <Suspense fallback={<Loading />}><Page /></Suspense>, handle };
 }
 
 export const routes: RouteObject[] = [
@@ -87,8 +108,20 @@ export const routes: RouteObject[] = [
  */
 export function preloadPages(pathname: string): void {
   for (const match of matchRoutes(routes, pathname) ?? []) {
-    const load = (match.route.handle as { load?: () => Promise<unknown> } | undefined)?.load;
+    const load = (match.route.handle as PageHandle | undefined)?.load;
     void load?.().catch(() => undefined); // a failed download is retried, and reported, on render
+  }
+}
+
+/**
+ * Sends the first requests of every page `location` shows (a collection's header and versions,
+ * a linked search) once the session is signed in: beside the pages' chunks, not after they have
+ * rendered. The pages' own queries then find the answers in `client` (or on their way).
+ */
+export function prefetchData(location: Pick<Location, "pathname" | "search">, client: QueryClient, api: Api): void {
+  const search = new URLSearchParams(location.search);
+  for (const match of matchRoutes(routes, location.pathname) ?? []) {
+    (match.route.handle as PageHandle | undefined)?.prefetch?.(client, api, match.params, search);
   }
 }
 
@@ -96,7 +129,7 @@ export function preloadPages(pathname: string): void {
 // it arrives waits in Mantine's store and appears with it.
 const Notifications = lazy(() => import("./components/lazy/Notifications"));
 
-function makeQueryClient() {
+export function makeQueryClient() {
   return new QueryClient({
     defaultOptions: {
       queries: {
@@ -108,8 +141,9 @@ function makeQueryClient() {
   });
 }
 
-export function App({ services }: { services: Services }) {
-  const [queryClient] = useState(makeQueryClient);
+/** The whole app; `queryClient` is the cache the entry may have started filling (prefetchData). */
+export function App({ services, queryClient: given }: { services: Services; queryClient?: QueryClient }) {
+  const [queryClient] = useState(() => given ?? makeQueryClient());
   const [router] = useState(() => createBrowserRouter(routes));
   useEffect(() => {
     void services.session.restore();

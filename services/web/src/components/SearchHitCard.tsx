@@ -1,10 +1,13 @@
 import { Button, Card, Group, Stack, Text } from "@mantine/core";
+import { memo } from "react";
 import type { SearchHit } from "../api/types";
 import { formatTime } from "../lib/format";
 import { HighlightedText } from "./HighlightedText";
 
 /** One hit: who, where, when, the text with its matches marked, and its neighbours dimmed. */
-export function SearchHitCard({ hit, onOpen }: { hit: SearchHit; onOpen: (hit: SearchHit) => void }) {
+// Memoised: the list renders again whenever the virtualiser measures a card or scrolls, and the
+// cards themselves only change with their hit.
+export const SearchHitCard = memo(function SearchHitCard({ hit, onOpen }: { hit: SearchHit; onOpen: (hit: SearchHit) => void }) {
   const spans = hit.highlights as unknown as [number, number][];
   const before = hit.context.filter((m) => m.sent_at <= hit.sent_at);
   const after = hit.context.filter((m) => m.sent_at > hit.sent_at);
@@ -29,7 +32,7 @@ export function SearchHitCard({ hit, onOpen }: { hit: SearchHit; onOpen: (hit: S
       </Stack>
     </Card>
   );
-}
+});
 
 function Neighbours({ messages }: { messages: SearchHit["context"] }) {
   if (messages.length === 0) return null;

@@ -2,6 +2,7 @@ import { Alert, Anchor, Stack, Tabs, Text, Title } from "@mantine/core";
 import { Link, Outlet, useLocation, useNavigate, useParams } from "react-router";
 import { errorMessage } from "../api/errors";
 import { useCollection, useVersions } from "../api/queries";
+import { formatCount } from "../lib/format";
 import { usePermissions } from "../services";
 
 const TABS = [
@@ -44,7 +45,7 @@ export default function CollectionPage() {
       <div>
         <Title order={1} size="h2">{collection.data?.name ?? <Text span inherit c="dimmed">Loading…</Text>}</Title>
         <Text size="sm" c="dimmed">
-          {current && <span data-testid="collection-messages">{current.messages.toLocaleString()} messages · </span>}
+          {current && <span data-testid="collection-messages">{formatCount(current.messages)} messages · </span>}
           {collection.data ? <span data-testid="collection-version">Version {collection.data.version}</span> : "\u00a0"}
         </Text>
       </div>

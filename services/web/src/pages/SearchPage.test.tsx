@@ -1,6 +1,6 @@
 import { MantineProvider } from "@mantine/core";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { render, screen, waitFor } from "@testing-library/react";
+import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { MemoryRouter, Route, Routes } from "react-router";
 import { describe, expect, it, vi } from "vitest";
@@ -15,32 +15,37 @@ const HIT = {
   highlighted: "IGNORED <script>", context: [], collection_id: null, found_in: null,
 };
 
-function fakeApi() {
+function fakeApi(versions: { version: number; messages: number }[] = []) {
   const searches: Record<string, unknown>[] = [];
   const fetch = vi.fn(async (request: Request) => {
     const { pathname } = new URL(request.url);
-    if (pathname.endsWith("/versions")) return Response.json({ versions: [] });
+    if (pathname.endsWith("/versions")) return Response.json({ versions });
     searches.push(await request.json());
     return Response.json({ results: [HIT], version: 2, next_cursor: null, interpreted: {} });
   });
   return { fetch, searches };
 }
 
+/** The search page at `url`, over the fake gateway, in the providers the app gives it. */
+function renderSearchPage(api: ReturnType<typeof fakeApi>, url: string) {
+  const session = new Session({ fetch: api.fetch as unknown as typeof fetch, locks: null, channel: null });
+  render(
+    <MantineProvider>
+      <ServicesProvider services={createServices(session)}>
+        <QueryClientProvider client={new QueryClient()}>
+          <MemoryRouter initialEntries={[url]}>
+            <Routes><Route path="/collections/:collectionId/search" element={<SearchPage />} /></Routes>
+          </MemoryRouter>
+        </QueryClientProvider>
+      </ServicesProvider>
+    </MantineProvider>,
+  );
+}
+
 describe("SearchPage", () => {
   it("searches, marks the matched words as text, and sends filter chips as the API's filters", async () => {
     const api = fakeApi();
-    const session = new Session({ fetch: api.fetch as unknown as typeof fetch, locks: null, channel: null });
-    render(
-      <MantineProvider>
-        <ServicesProvider services={createServices(session)}>
-          <QueryClientProvider client={new QueryClient()}>
-            <MemoryRouter initialEntries={["/collections/c1/search"]}>
-              <Routes><Route path="/collections/:collectionId/search" element={<SearchPage />} /></Routes>
-            </MemoryRouter>
-          </QueryClientProvider>
-        </ServicesProvider>
-      </MantineProvider>,
-    );
+    renderSearchPage(api, "/collections/c1/search");
     const user = userEvent.setup();
     await user.type(screen.getByRole("textbox", { name: "Search" }), "venue from:Marta{Enter}");
     const mark = await screen.findByText("Lisbon", { selector: "mark" });
@@ -60,20 +65,28 @@ describe("SearchPage", () => {
 
   it("searches at once for the words a dashboard link carries, in its mode, with its filters", async () => {
     const api = fakeApi();
-    const session = new Session({ fetch: api.fetch as unknown as typeof fetch, locks: null, channel: null });
-    render(
-      <MantineProvider>
-        <ServicesProvider services={createServices(session)}>
-          <QueryClientProvider client={new QueryClient()}>
-            <MemoryRouter initialEntries={["/collections/c1/search?chat=Team&q=porto&mode=keyword"]}>
-              <Routes><Route path="/collections/:collectionId/search" element={<SearchPage />} /></Routes>
-            </MemoryRouter>
-          </QueryClientProvider>
-        </ServicesProvider>
-      </MantineProvider>,
-    );
+    renderSearchPage(api, "/collections/c1/search?chat=Team&q=porto&mode=keyword");
     await screen.findByText("Lisbon", { selector: "mark" });
     expect(api.searches[0]).toMatchObject({ query: "porto", mode: "keyword", filters: { chat: ["Team"] } });
     expect(screen.getByRole("textbox", { name: "Search" })).toHaveValue("porto");
+  });
+
+  it("names each version short enough to read in the picker, the whole wording in its title", async () => {
+    const api = fakeApi([{ version: 3, messages: 120 }, { version: 4, messages: 1207 }]);
+    renderSearchPage(api, "/collections/c1/search?q=venue");
+    const user = userEvent.setup();
+    const picker = screen.getByRole("textbox", { name: "Version" });
+    await user.click(picker);
+    const listbox = await vi.waitFor(() => document.getElementById(picker.getAttribute("aria-controls") ?? "")!);
+    // (jsdom runs no transitions: the dropdown stays "hidden" to the accessibility tree there)
+    await within(listbox).findByRole("option", { name: /^v4/, hidden: true });
+    const options = within(listbox).getAllByRole("option", { hidden: true });
+    expect(options.map((option) => option.textContent)).toEqual([
+      `v4 · ${(1207).toLocaleString()} messages`, "v3 · 120 messages",
+    ]);
+    await user.click(options[0]);
+    expect(picker).toHaveValue(`v4 · ${(1207).toLocaleString()} messages`);
+    expect(picker).toHaveAttribute("title", `Version 4, ${(1207).toLocaleString()} messages`);
+    await waitFor(() => expect(api.searches.at(-1)).toMatchObject({ query: "venue", version: "4" }));
   });
 });

@@ -3,27 +3,19 @@ import {
 } from "@mantine/core";
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { useWindowVirtualizer } from "@tanstack/react-virtual";
-import { useEffect, useRef, useState, type FormEvent } from "react";
+import { memo, useCallback, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState, type FormEvent } from "react";
 import { useParams, useSearchParams } from "react-router";
-import { errorMessage, unwrap } from "../api/errors";
-import { useVersions } from "../api/queries";
-import type { SearchHit, SearchMode, SearchRequest, SearchResponse } from "../api/types";
+import { errorMessage } from "../api/errors";
+import { linkedMode, searchFromParams, searchQuery, useVersions, type SubmittedSearch } from "../api/queries";
+import type { SearchHit, SearchMode, Version } from "../api/types";
 import { MessageInContext } from "../components/MessageInContext";
 import { SearchHitCard } from "../components/SearchHitCard";
 import { SEARCH_BOX_ID } from "../components/Shell";
-import { addChip, chipsFromParams, FILTER_FIELDS, toFilters, type FilterChip, type FilterField } from "../lib/filters";
+import { formatCount } from "../lib/format";
+import { addChip, chipsFromParams, FILTER_FIELDS, type FilterChip, type FilterField } from "../lib/filters";
 import { useApi } from "../services";
 
-const PAGE = 20;
-interface Submitted {
-  query: string;
-  mode: SearchMode;
-  chips: FilterChip[];
-  version: string | null;
-}
-
-const MODES: SearchMode[] = ["hybrid", "semantic", "keyword"];
-const linkedMode = (mode: string | null): SearchMode => MODES.find((m) => m === mode) ?? "hybrid";
+const NO_HITS: SearchHit[] = [];
 
 /** One box with the operators, a mode, filters as chips, a version; hits scroll without end. */
 export default function SearchPage() {
@@ -37,32 +29,12 @@ export default function SearchPage() {
   const [chips, setChips] = useState<FilterChip[]>(() => chipsFromParams(params));
   const [version, setVersion] = useState<string | null>(() => params.get("version"));
   const fromLink = params.size > 0;
-  const [submitted, setSubmitted] = useState<Submitted | null>(() => params.get("q")?.trim()
-    ? { query: params.get("q")!.trim(), mode: linkedMode(params.get("mode")), chips: chipsFromParams(params),
-      version: params.get("version") }
-    : null);
+  const [submitted, setSubmitted] = useState<SubmittedSearch | null>(() => searchFromParams(params));
   const [opened, setOpened] = useState<SearchHit | null>(null);
 
   const versions = useVersions(collectionId);
 
-  const results = useInfiniteQuery({
-    queryKey: ["search", collectionId, submitted],
-    enabled: submitted !== null,
-    initialPageParam: null as string | null,
-    getNextPageParam: (last: SearchResponse) => last.next_cursor ?? null,
-    queryFn: async ({ pageParam, signal }): Promise<SearchResponse> =>
-      unwrap(await api.POST("/api/v1/collections/{collection_id}/search", {
-        params: { path: { collection_id: collectionId } },
-        signal,
-        body: {
-          query: submitted!.query, mode: submitted!.mode, k: PAGE, context: 1,
-          filters: toFilters(submitted!.chips),
-          ...(submitted!.version ? { version: submitted!.version } : {}),
-          ...(pageParam ? { cursor: pageParam } : {}),
-          // The document marks fields with defaults as required; the gateway does not.
-        } as SearchRequest,
-      })) as SearchResponse,
-  });
+  const results = useInfiniteQuery(searchQuery(api, collectionId, submitted));
 
   // A chip or the mode changed after a search: search again at once.
   useEffect(() => {
@@ -74,7 +46,13 @@ export default function SearchPage() {
     if (query.trim()) setSubmitted({ query: query.trim(), mode, chips, version });
   }
 
-  const hits = results.data?.pages.flatMap((page) => page.results) ?? [];
+  const hits = useMemo(() => results.data?.pages.flatMap((page) => page.results) ?? [], [results.data]);
+  // The hits render after the rest, in slices that let the phone's main thread breathe between
+  // them (a deferred value renders as a transition), and commit apart from the page around them
+  // even when they are there at its first render (the entry may have fetched them).
+  const shownHits = useDeferredValue(hits, NO_HITS);
+  const { fetchNextPage } = results;
+  const loadMore = useCallback(() => void fetchNextPage(), [fetchNextPage]);
   const searchedVersion = results.data?.pages[0]?.version;
 
   return (
@@ -88,15 +66,8 @@ export default function SearchPage() {
               value={query} onChange={(e) => setQuery(e.currentTarget.value)} />
             <Button type="submit" loading={results.isFetching && !results.isFetchingNextPage}>Search</Button>
           </Group>
-          <Group wrap="wrap" gap="md">
-            <SegmentedControl aria-label="Search mode" value={mode} onChange={(v) => setMode(v as SearchMode)}
-              data={[{ value: "hybrid", label: "Hybrid" }, { value: "semantic", label: "Meaning" }, { value: "keyword", label: "Keywords" }]} />
-            <Select aria-label="Version" placeholder="Latest version" clearable w={200}
-              value={version} onChange={setVersion}
-              data={(versions.data ?? []).slice().reverse().map((v) => ({
-                value: String(v.version), label: `Version ${v.version} (${v.messages} messages)`,
-              }))} />
-          </Group>
+          <SearchOptions mode={mode} onMode={setMode} version={version} onVersion={setVersion}
+            versions={versions.data} />
         </Stack>
       </form>
       <FilterChips chips={chips} onChange={setChips} />
@@ -112,15 +83,43 @@ export default function SearchPage() {
           {searchedVersion != null ? ` · version ${searchedVersion}` : ""}
         </Text>
       )}
-      <HitList hits={hits} hasMore={!!results.hasNextPage} loadingMore={results.isFetchingNextPage}
-        loadMore={() => void results.fetchNextPage()} onOpen={setOpened} />
+      <HitList hits={shownHits} hasMore={!!results.hasNextPage} loadingMore={results.isFetchingNextPage}
+        loadMore={loadMore} onOpen={setOpened} />
       <MessageInContext collectionId={collectionId} messageId={opened?.message_id ?? null}
         version={submitted?.version} onClose={() => setOpened(null)} />
     </Stack>
   );
 }
 
-function FilterChips({ chips, onChange }: { chips: FilterChip[]; onChange: (chips: FilterChip[]) => void }) {
+const versionLabel = (v: Version) => `v${v.version} · ${formatCount(v.messages)} messages`;
+const versionTitle = (v: Version) => `Version ${v.version}, ${formatCount(v.messages)} messages`;
+
+interface SearchOptionsProps {
+  mode: SearchMode;
+  onMode: (mode: SearchMode) => void;
+  version: string | null;
+  onVersion: (version: string | null) => void;
+  versions: Version[] | undefined;
+}
+
+// Memoised, like the filters and the hits: a search's answer re-renders the page, and these
+// (with their dropdowns' positioning) need not render again for it.
+const SearchOptions = memo(function SearchOptions({ mode, onMode, version, onVersion, versions }: SearchOptionsProps) {
+  const picked = versions?.find((v) => String(v.version) === version);
+  return (
+    <Group wrap="wrap" gap="md">
+      <SegmentedControl aria-label="Search mode" value={mode} onChange={(v) => onMode(v as SearchMode)}
+        data={[{ value: "hybrid", label: "Hybrid" }, { value: "semantic", label: "Meaning" }, { value: "keyword", label: "Keywords" }]} />
+      {/* "v4 · 207 messages" fits the box ("Version 4 (207 messages)" was cut off); the whole
+          wording is the box's title. */}
+      <Select aria-label="Version" placeholder="Latest version" clearable w={200}
+        value={version} onChange={onVersion} title={picked ? versionTitle(picked) : undefined}
+        data={(versions ?? []).slice().reverse().map((v) => ({ value: String(v.version), label: versionLabel(v) }))} />
+    </Group>
+  );
+});
+
+const FilterChips = memo(function FilterChips({ chips, onChange }: { chips: FilterChip[]; onChange: (chips: FilterChip[]) => void }) {
   const [field, setField] = useState<FilterField>("sender");
   const [value, setValue] = useState("");
   const dates = field === "since" || field === "until";
@@ -155,7 +154,7 @@ function FilterChips({ chips, onChange }: { chips: FilterChip[]; onChange: (chip
       )}
     </Stack>
   );
-}
+});
 
 interface HitListProps {
   hits: SearchHit[];
@@ -166,14 +165,23 @@ interface HitListProps {
 }
 
 /** Only the hits near the viewport are in the DOM; nearing the end fetches the next page. */
-function HitList({ hits, hasMore, loadingMore, loadMore, onOpen }: HitListProps) {
+const HitList = memo(function HitList({ hits, hasMore, loadingMore, loadMore, onOpen }: HitListProps) {
   const list = useRef<HTMLDivElement>(null);
+  // Where the list starts on the page, read after each commit (the summary or a chip above may
+  // have moved it): read while rendering, it forced the browser to lay out the old page first.
+  const [scrollMargin, setScrollMargin] = useState(0);
+  useLayoutEffect(() => {
+    const top = list.current?.offsetTop ?? 0;
+    if (top !== scrollMargin) setScrollMargin(top);
+  });
   const virtualizer = useWindowVirtualizer({
     count: hits.length,
     estimateSize: () => 140,
-    overscan: 6,
+    // Three cards beyond the viewport each way (six rendered twice as many as a phone shows in
+    // the first results' render); scrolling renders the next ones as they come near.
+    overscan: 3,
     gap: 8,
-    scrollMargin: list.current?.offsetTop ?? 0,
+    scrollMargin,
   });
   const items = virtualizer.getVirtualItems();
   const lastIndex = items.length ? items[items.length - 1].index : -1;
@@ -194,4 +202,4 @@ function HitList({ hits, hasMore, loadingMore, loadMore, onOpen }: HitListProps)
       ))}
     </div>
   );
-}
+});
