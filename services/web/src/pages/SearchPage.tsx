@@ -83,7 +83,8 @@ export default function SearchPage() {
           {searchedVersion != null ? ` · version ${searchedVersion}` : ""}
         </Text>
       )}
-      <HitList hits={shownHits} hasMore={!!results.hasNextPage} loadingMore={results.isFetchingNextPage}
+      {/* More is fetched near the end of the hits shown, not of the hits still to render. */}
+      <HitList hits={shownHits} hasMore={shownHits === hits && !!results.hasNextPage} loadingMore={results.isFetchingNextPage}
         loadMore={loadMore} onOpen={setOpened} />
       <MessageInContext collectionId={collectionId} messageId={opened?.message_id ?? null}
         version={submitted?.version} onClose={() => setOpened(null)} />
