@@ -59,3 +59,60 @@ def test_a_segment_without_the_file_builds_its_columns_on_load(layout, run_messa
     assert loaded.table["language"].to_pylist() == [None, None, "en"]
     assert loaded.table.to_pylist() == table_of(loaded.messages).to_pylist()
     assert not (path / COLUMNS).exists()  # a committed segment folder is never modified
+
+
+def test_columns_built_for_an_older_segment_are_kept_in_the_cache_and_read_back(
+    layout, run_messages, make_text_job, monkeypatch
+):
+    """Deriving an old segment's columns (its words, its languages) is paid once, not at every
+    load: the table goes to the index's cache, outside the repository, named by the file it was
+    built from."""
+    from chatlens.index.storage import columns, words
+    from chatlens.index.storage.segment import MESSAGES, SegmentCache
+
+    run_messages(make_text_job("j1", ["one", "two words", "three more words"]).all_messages())
+    collection = Collection(layout.collection("org1", "coll1"))
+    [entry] = collection.head_manifest().segments
+    path = collection.segment_path(entry.id)
+    current = pq.read_table(path / COLUMNS)
+    old = current.drop_columns(["language", *words.FIELDS]).replace_schema_metadata(
+        {b"chatlens.columns": b"3"}
+    )
+    pq.write_table(old, path / COLUMNS)  # as a segment written before the language column
+    listed = sorted(p.name for p in path.iterdir())
+    cache = layout.derived_columns
+
+    first = SegmentCache(4, derived=cache).get(path)
+    assert first.table.to_pylist() == current.to_pylist()
+    [kept] = cache.iterdir()
+    assert kept.name.endswith(f"-{columns.LAYOUT.decode()}.parquet")
+    assert sorted(p.name for p in path.iterdir()) == listed  # the segment folder is untouched
+
+    def derived_again(*_args):
+        raise AssertionError("derived again although the cache holds the table")
+
+    monkeypatch.setattr(columns, "upgraded", derived_again)
+    monkeypatch.setattr(columns, "table_of", derived_again)
+    again = SegmentCache(4, derived=cache).get(path)
+    assert again.table.to_pylist() == current.to_pylist()
+    assert again.table.schema == columns.SCHEMA
+    monkeypatch.undo()
+
+    # Another file (a purge rewrote it) is never read as the cached one: it has its own entry.
+    pq.write_table(old.slice(0, 2), path / COLUMNS)
+    with open(path / MESSAGES, "rb") as handle:
+        lines = handle.readlines()
+    (path / MESSAGES).write_bytes(b"".join(lines[:2]))
+    assert len(columns.load(path, None, cache)) == 2
+    assert len(list(cache.iterdir())) == 2
+
+    # A segment without the file is named by its messages' file.
+    from chatlens.index.storage.records import Records
+
+    (path / COLUMNS).unlink()
+    built = columns.load(path, Records(path / MESSAGES), cache, source=path / MESSAGES)
+    assert built.num_rows == 2
+    assert len(list(cache.iterdir())) == 3
+    monkeypatch.setattr(columns, "table_of", derived_again)
+    read = columns.load(path, Records(path / MESSAGES), cache, source=path / MESSAGES)
+    assert read.to_pylist() == built.to_pylist()

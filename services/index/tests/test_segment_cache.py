@@ -32,10 +32,10 @@ def test_threads_missing_the_same_segment_load_it_once(segment_path, monkeypatch
     release = threading.Event()
     real_load = Segment.load
 
-    def held_load(path: Path) -> Segment:
+    def held_load(path: Path, derived: Path | None = None) -> Segment:
         calls.append(path)
         release.wait(timeout=10)
-        return real_load(path)
+        return real_load(path, derived)
 
     monkeypatch.setattr(segment_module.Segment, "load", staticmethod(held_load))
     cache = SegmentCache(4)
@@ -46,7 +46,9 @@ def test_threads_missing_the_same_segment_load_it_once(segment_path, monkeypatch
 
     threads = [threading.Thread(target=read)]
     threads[0].start()
+    deadline = time.monotonic() + 30
     while not calls:  # the first reader is loading
+        assert threads[0].is_alive() and time.monotonic() < deadline, "the first load never began"
         time.sleep(0.01)
     threads += [threading.Thread(target=read) for _ in range(7)]
     for thread in threads[1:]:
@@ -64,11 +66,11 @@ def test_a_failed_load_lets_the_next_reader_load(segment_path, monkeypatch):
     real_load = Segment.load
     failures = iter([OSError("disk went away")])
 
-    def flaky_load(path: Path) -> Segment:
+    def flaky_load(path: Path, derived: Path | None = None) -> Segment:
         failure = next(failures, None)
         if failure is not None:
             raise failure
-        return real_load(path)
+        return real_load(path, derived)
 
     monkeypatch.setattr(segment_module.Segment, "load", staticmethod(flaky_load))
     cache = SegmentCache(4)

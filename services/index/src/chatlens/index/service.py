@@ -74,7 +74,11 @@ def build(settings: IndexSettings, bus: Bus) -> IndexService:
     assert settings.index_dir is not None  # filled in by IndexSettings
     faiss.omp_set_num_threads(settings.faiss_threads)  # process-wide, hence here at the root
     layout = Layout(settings.index_dir)
-    segments = SegmentCache(settings.segment_cache_size, on_load=metrics.COLLECTIONS.segment_loaded)
+    segments = SegmentCache(
+        settings.segment_cache_size,
+        on_load=metrics.COLLECTIONS.segment_loaded,
+        derived=layout.derived_columns,
+    )
     metrics.COLLECTIONS.watch(settings.index_dir)
     ingestor = Ingestor(layout, bus.publish, segments, settings.vector_dim, settings.ann)
     searcher = Searcher(layout, segments)

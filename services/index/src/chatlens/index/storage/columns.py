@@ -12,10 +12,19 @@ committed segment folder is never modified). What can be derived from the text i
 as at ingest: the language (layouts 2 and 3; ``storage.languages``) and the words, emoji, link
 domains and sentiment (layouts 2 to 4). What cannot (reactions and other names, before layout 3)
 is left empty: its messages count as having no reactions and no other name.
+
+Deriving them is slow at scale (the words of a million messages take seconds, their languages
+minutes), so the table built for an older segment is kept in the index's cache when the
+service gives one (``Layout.derived_columns``), outside the collection's repository, named by
+the SHA-256 of the file it was built from and this layout: the next load reads it memory-mapped
+instead of deriving again, and a file that changed (a purge rewrote it) can never be read back
+as another's. The cache may be deleted at any time; it is rebuilt as segments are loaded.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from pathlib import Path
 
 import pyarrow as pa
@@ -25,6 +34,8 @@ import regex
 
 from chatlens.index.storage import atomic, languages, words
 from chatlens.shared.schemas import ChatMessage
+
+log = logging.getLogger(__name__)
 
 COLUMNS = "columns.parquet"
 # Bumped when a column is added: a file of an older layout is rebuilt on load like a missing one.
@@ -148,17 +159,47 @@ def write(path: Path, messages: list[ChatMessage]) -> None:
         pq.write_table(table_of(messages), tmp, compression="zstd")
 
 
-def load(path: Path, messages: list[ChatMessage] | None = None) -> pa.Table:
+def load(
+    path: Path,
+    messages: list[ChatMessage] | None = None,
+    cache: Path | None = None,
+    source: Path | None = None,
+) -> pa.Table:
     """The segment's columns: its Parquet file (memory-mapped), or built from ``messages`` when
-    the segment predates the file or has an older layout."""
+    the segment predates the file or has an older layout; with a ``cache`` folder, a table
+    built here is kept there, and read from there next time. ``source`` is the file ``messages``
+    were read from (what a cached table of a segment without the file is named by)."""
     file = path / COLUMNS
-    if file.exists():
-        table = pq.read_table(file, memory_map=True)
-        layout = (table.schema.metadata or {}).get(b"chatlens.columns")
-        if layout == LAYOUT:
-            return table
-        if layout in UPGRADABLE:
-            return upgraded(table)
-    if messages is None:
+    table = pq.read_table(file, memory_map=True) if file.exists() else None
+    layout = (table.schema.metadata or {}).get(b"chatlens.columns") if table is not None else None
+    if layout == LAYOUT:
+        return table
+    upgradable = table if layout in UPGRADABLE else None
+    if upgradable is None and messages is None:
         raise FileNotFoundError(f"segment {path}: no {COLUMNS} and no messages to build it")
-    return table_of(messages)
+    origin = file if upgradable is not None else source
+    kept = cache / f"{_digest(origin)}-{LAYOUT.decode()}.parquet" if cache and origin else None
+    if kept is not None and kept.exists():
+        cached = pq.read_table(kept, memory_map=True)
+        if (cached.schema.metadata or {}).get(b"chatlens.columns") == LAYOUT:
+            return cached
+    if upgradable is not None:
+        built = upgraded(upgradable)
+    else:
+        assert messages is not None  # checked above
+        built = table_of(messages)
+    if kept is not None:
+        try:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            with atomic.replacing(kept) as tmp:
+                pq.write_table(built, tmp, compression="zstd")
+        except OSError as exc:  # a cache: the table is still answered
+            log.warning(
+                "could not keep derived columns", extra={"path": str(kept), "error": str(exc)}
+            )
+    return built
+
+
+def _digest(file: Path) -> str:
+    with file.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()

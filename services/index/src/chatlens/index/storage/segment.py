@@ -159,7 +159,9 @@ class Segment:
         self._place[order] = np.arange(count) - np.repeat(starts, sizes)
 
     @classmethod
-    def load(cls, path: Path) -> Segment:
+    def load(cls, path: Path, derived: Path | None = None) -> Segment:
+        """The segment in ``path``; ``derived`` is where columns built for an older layout are
+        kept between loads (``storage.columns``), if anywhere."""
         index = faiss.read_index(str(path / VECTORS))
         vector_ids = json.loads((path / VECTOR_IDS).read_text(encoding="utf-8"))
         messages = Records(path / MESSAGES)
@@ -183,7 +185,7 @@ class Segment:
             messages,
             keywords,
             origins,
-            column_file.load(path, messages),
+            column_file.load(path, messages, derived, source=path / MESSAGES),
             hubness_file.load(path, index.ntotal),
         )
 
@@ -271,9 +273,14 @@ class SegmentCache:
     """
 
     def __init__(
-        self, capacity: int = 256, on_load: Callable[[Path, float], None] | None = None
+        self,
+        capacity: int = 256,
+        on_load: Callable[[Path, float], None] | None = None,
+        derived: Path | None = None,
     ) -> None:
         self.capacity = capacity
+        # Where columns built for segments of older layouts are kept (Layout.derived_columns).
+        self.derived = derived
         # Told each load's folder and seconds (the per-collection load-time metric).
         self.on_load = on_load
         self._items: OrderedDict[Path, Segment] = OrderedDict()
@@ -304,7 +311,7 @@ class SegmentCache:
             loading.wait()
         try:
             started = time.perf_counter()
-            segment = Segment.load(path)
+            segment = Segment.load(path, self.derived)
             if self.on_load is not None:
                 self.on_load(path, time.perf_counter() - started)
             with self._lock:
