@@ -80,9 +80,8 @@ def test_columns_built_for_an_older_segment_are_kept_in_the_cache_and_read_back(
     )
     pq.write_table(old, path / COLUMNS)  # as a segment written before the language column
     listed = sorted(p.name for p in path.iterdir())
-    cache = layout.derived_columns
-
-    first = SegmentCache(4, derived=cache).get(path)
+    first = SegmentCache(4, derived=layout.derived).get(path)
+    cache = layout.derived / "columns"
     assert first.table.to_pylist() == current.to_pylist()
     [kept] = cache.iterdir()
     assert kept.name.endswith(f"-{columns.LAYOUT.decode()}.parquet")
@@ -93,7 +92,7 @@ def test_columns_built_for_an_older_segment_are_kept_in_the_cache_and_read_back(
 
     monkeypatch.setattr(columns, "upgraded", derived_again)
     monkeypatch.setattr(columns, "table_of", derived_again)
-    again = SegmentCache(4, derived=cache).get(path)
+    again = SegmentCache(4, derived=layout.derived).get(path)
     assert again.table.to_pylist() == current.to_pylist()
     assert again.table.schema == columns.SCHEMA
     monkeypatch.undo()

@@ -67,7 +67,9 @@ def test_a_line_near_everything_ranks_below_the_answer(make_job, run_messages, s
         assert hit.semantic_score == pytest.approx(cosine, abs=1e-5)
 
 
-def test_a_segment_sealed_without_hubness_ranks_by_cosine_as_before(make_job, run_messages, layout):
+def test_a_segment_sealed_without_hubness_ranks_by_cosine_until_it_is_computed(
+    make_job, run_messages, layout
+):
     job, query = hub_and_answer(make_job)
     run_messages(job.all_messages())
     collection = Collection(layout.collection("org1", "coll1"))
@@ -80,3 +82,51 @@ def test_a_segment_sealed_without_hubness_ranks_by_cosine_as_before(make_job, ru
     assert [hit.message.message_id for hit in answer.hits] == best
     assert "answer" not in best  # the small talk wins, as it did
     assert answer.hits[0].score == pytest.approx(cosines[best[0]], abs=1e-5)
+    # The service's cache computes it for them as they are loaded: corrected from then on.
+    corrected = Searcher(layout, SegmentCache(8, derived=layout.derived))
+    again = corrected.search(SearchRequested(**WHERE, vector=query.tolist(), k=3, context=0))
+    assert again.hits[0].message.message_id == "answer"
+
+
+@pytest.mark.parametrize("ann", [None, "hnsw"])
+def test_a_segment_sealed_without_its_hubness_gets_the_same_one_when_loaded(
+    tmp_path, ann, monkeypatch
+):
+    """An older segment (no hubness.npy) gets exactly what sealing writes: a flat one as it is
+    loaded, an HNSW one on the cache's background thread; kept outside the folder and read back
+    at the next load."""
+    import time
+
+    from chatlens.index.storage.ann import AnnConfig
+    from chatlens.index.storage.segment import Segment, write_segment
+
+    from .conftest import make_message
+
+    rows = 60
+    matrix = np.stack([unit(v) for v in np.random.default_rng(5).standard_normal((rows, 16))])
+    messages = [make_message(f"m{n}", n) for n in range(rows)]
+    path = tmp_path / "segments" / "s1"
+    config = AnnConfig(min_vectors=10) if ann else None
+    write_segment(path, messages, [m.message_id for m in messages], matrix, config)
+    sealed = np.load(path / hubness.HUBNESS)
+    (path / hubness.HUBNESS).unlink()  # as a segment sealed before the file existed
+    listed = sorted(p.name for p in path.iterdir())
+    cache = tmp_path / "cache"
+
+    assert Segment.load(path).hubness is None  # no cache given: ranked as before
+    segment = SegmentCache(4, derived=cache).get(path)
+    deadline = time.monotonic() + 30
+    while segment.hubness is None and time.monotonic() < deadline:
+        assert ann, "a flat segment's hubness is there as soon as it is loaded"
+        time.sleep(0.05)
+    assert segment.hubness is not None
+    assert np.allclose(segment.hubness, sealed, atol=1e-6)
+    assert [p.suffix for p in (cache / "hubness").iterdir()] == [".npy"]
+    assert sorted(p.name for p in path.iterdir()) == listed  # the folder is untouched
+
+    def computed_again(*_args):
+        raise AssertionError("computed again although the cache holds it")
+
+    monkeypatch.setattr(hubness, "compute", computed_again)
+    again = hubness.derived_for(path / "vectors.faiss", segment.index, cache / "hubness")
+    assert np.array_equal(again, segment.hubness)

@@ -77,7 +77,7 @@ def build(settings: IndexSettings, bus: Bus) -> IndexService:
     segments = SegmentCache(
         settings.segment_cache_size,
         on_load=metrics.COLLECTIONS.segment_loaded,
-        derived=layout.derived_columns,
+        derived=layout.derived,
     )
     metrics.COLLECTIONS.watch(settings.index_dir)
     ingestor = Ingestor(layout, bus.publish, segments, settings.vector_dim, settings.ann)

@@ -14,17 +14,13 @@ domains and sentiment (layouts 2 to 4). What cannot (reactions and other names, 
 is left empty: its messages count as having no reactions and no other name.
 
 Deriving them is slow at scale (the words of a million messages take seconds, their languages
-minutes), so the table built for an older segment is kept in the index's cache when the
-service gives one (``Layout.derived_columns``), outside the collection's repository, named by
-the SHA-256 of the file it was built from and this layout: the next load reads it memory-mapped
-instead of deriving again, and a file that changed (a purge rewrote it) can never be read back
-as another's. The cache may be deleted at any time; it is rebuilt as segments are loaded.
+minutes), so the table built for an older segment is kept between loads when the service gives
+a cache folder (``storage.derived``): the next load reads it memory-mapped.
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
+import io
 from pathlib import Path
 
 import pyarrow as pa
@@ -32,10 +28,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import regex
 
-from chatlens.index.storage import atomic, languages, words
+from chatlens.index.storage import atomic, derived, languages, words
 from chatlens.shared.schemas import ChatMessage
-
-log = logging.getLogger(__name__)
 
 COLUMNS = "columns.parquet"
 # Bumped when a column is added: a file of an older layout is rebuilt on load like a missing one.
@@ -178,7 +172,7 @@ def load(
     if upgradable is None and messages is None:
         raise FileNotFoundError(f"segment {path}: no {COLUMNS} and no messages to build it")
     origin = file if upgradable is not None else source
-    kept = cache / f"{_digest(origin)}-{LAYOUT.decode()}.parquet" if cache and origin else None
+    kept = derived.kept(cache, origin, f"-{LAYOUT.decode()}.parquet") if cache and origin else None
     if kept is not None and kept.exists():
         cached = pq.read_table(kept, memory_map=True)
         if (cached.schema.metadata or {}).get(b"chatlens.columns") == LAYOUT:
@@ -189,17 +183,7 @@ def load(
         assert messages is not None  # checked above
         built = table_of(messages)
     if kept is not None:
-        try:
-            kept.parent.mkdir(parents=True, exist_ok=True)
-            with atomic.replacing(kept) as tmp:
-                pq.write_table(built, tmp, compression="zstd")
-        except OSError as exc:  # a cache: the table is still answered
-            log.warning(
-                "could not keep derived columns", extra={"path": str(kept), "error": str(exc)}
-            )
+        buffer = io.BytesIO()
+        pq.write_table(built, buffer, compression="zstd")
+        derived.keep(kept, buffer.getvalue())
     return built
-
-
-def _digest(file: Path) -> str:
-    with file.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()

@@ -17,9 +17,11 @@ int8 embeddings differ a little, ranked "Reminder: team retro at 15:00 today" fi
 (tests/eval/test_retrieval_eval.py holds the lead at 0.05 or more; at 0.2 it is 0.062).
 
 Written once per segment when it is sealed (``hubness.npy``, float32 per vector row), so a
-search reads it and computes nothing. A segment sealed before this file existed has none; a
-search over such a segment ranks by the bare cosine, as before (compaction or a new upload
-rewrites it with one).
+search reads it and computes nothing. A segment sealed before this file existed gets it computed
+as sealing would when it is loaded, and kept outside its repository (``storage.derived``;
+``derived_for``): at once for a flat segment (seconds at most), on a background thread for an
+HNSW one (``SegmentCache``). A search corrects only when every segment it reads has its
+hubness, so until then the collection ranks by the bare cosine, as before.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from chatlens.index.storage import atomic
+from chatlens.index.storage import ann, atomic, derived
 
 HUBNESS = "hubness.npy"
 NEIGHBOURS = 10  # 50 was weaker on the labelled set
@@ -81,9 +83,27 @@ def _exact(base: np.ndarray, vectors: np.ndarray, k: int) -> np.ndarray:
 
 
 def write(path: Path, hubness: np.ndarray) -> None:
+    atomic.write_bytes(path / HUBNESS, _npy(hubness))
+
+
+def derived_for(vectors_file: Path, index: faiss.Index, cache: Path) -> np.ndarray:
+    """The hubness of a segment sealed without its file (``index``, read from
+    ``vectors_file``), exactly as sealing computes it: from ``cache`` if an earlier load kept
+    it, else computed and kept there."""
+    kept = derived.kept(cache, vectors_file, ".npy")
+    if kept.exists():
+        values: np.ndarray = np.load(kept)
+        if values.shape == (index.ntotal,):
+            return values
+    values = compute(index, ann.vectors_of(index))
+    derived.keep(kept, _npy(values))
+    return values
+
+
+def _npy(values: np.ndarray) -> bytes:
     buffer = io.BytesIO()
-    np.save(buffer, hubness.astype(np.float32))
-    atomic.write_bytes(path / HUBNESS, buffer.getvalue())
+    np.save(buffer, values.astype(np.float32))
+    return buffer.getvalue()
 
 
 def load(path: Path, rows: int) -> np.ndarray | None:

@@ -3,8 +3,8 @@
     collections/<org_id>/<collection_id>/      a Git repository per collection
         manifest.json  jobs/<job_id>.json  segments/<segment_id>/
     staging/<org_id>/<collection_id>/<job_id>/ batches of jobs not sealed yet
-    cache/columns/<sha256>-<layout>.parquet    columns built for segments of older layouts
-                                               (``storage.columns``; safe to delete)
+    cache/                                     what loads derive for older segments
+                                               (``storage.derived``; safe to delete)
 
 The org id in the path is the tenancy boundary: every path is built from an (org, collection)
 pair, so a request naming one org can never reach another org's folder.
@@ -40,5 +40,5 @@ class Layout:
         return self.root / "staging" / org_id / collection_id / job_id
 
     @property
-    def derived_columns(self) -> Path:
-        return self.root / "cache" / "columns"
+    def derived(self) -> Path:
+        return self.root / "cache"

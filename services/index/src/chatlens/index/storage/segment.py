@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import faiss
@@ -39,12 +41,16 @@ from chatlens.index.storage import atomic
 from chatlens.index.storage import columns as column_file
 from chatlens.index.storage import hubness as hubness_file
 from chatlens.index.storage.records import Records
+from chatlens.shared.compute import lower_thread_priority
 from chatlens.shared.schemas import ChatMessage
 
 VECTORS = "vectors.faiss"
 VECTOR_IDS = "vector_ids.json"
 MESSAGES = "messages.jsonl"
 ORIGINS = "origins.json"
+BACKFILL_NICENESS = 10  # the hubness of an older HNSW segment yields the cores to searches
+
+log = logging.getLogger(__name__)
 
 
 def write_segment(
@@ -160,8 +166,9 @@ class Segment:
 
     @classmethod
     def load(cls, path: Path, derived: Path | None = None) -> Segment:
-        """The segment in ``path``; ``derived`` is where columns built for an older layout are
-        kept between loads (``storage.columns``), if anywhere."""
+        """The segment in ``path``; ``derived`` is where what is derived for an older segment is
+        kept between loads (``storage.derived``), if anywhere: its columns, and the hubness of
+        a flat segment sealed without it (an HNSW one's is left to ``SegmentCache``)."""
         index = faiss.read_index(str(path / VECTORS))
         vector_ids = json.loads((path / VECTOR_IDS).read_text(encoding="utf-8"))
         messages = Records(path / MESSAGES)
@@ -172,6 +179,9 @@ class Segment:
             raise ValueError(
                 f"segment {path}: {keywords.rows} keyword rows, {len(messages)} messages"
             )
+        hubness = hubness_file.load(path, index.ntotal)
+        if hubness is None and derived is not None and ann_index.split(index)[0] is None:
+            hubness = hubness_file.derived_for(path / VECTORS, index, derived / "hubness")
         origins = None
         if (path / ORIGINS).exists():
             origins = [
@@ -185,8 +195,10 @@ class Segment:
             messages,
             keywords,
             origins,
-            column_file.load(path, messages, derived, source=path / MESSAGES),
-            hubness_file.load(path, index.ntotal),
+            column_file.load(
+                path, messages, derived / "columns" if derived else None, source=path / MESSAGES
+            ),
+            hubness,
         )
 
     @property
@@ -279,14 +291,35 @@ class SegmentCache:
         derived: Path | None = None,
     ) -> None:
         self.capacity = capacity
-        # Where columns built for segments of older layouts are kept (Layout.derived_columns).
+        # Where what is derived for older segments is kept (Layout.derived; storage.derived).
         self.derived = derived
+        # Computes the hubness of HNSW segments sealed without it, one at a time, at a lower
+        # CPU priority than searches (a million rows: minutes of a core).
+        self._backfill: ThreadPoolExecutor | None = None
         # Told each load's folder and seconds (the per-collection load-time metric).
         self.on_load = on_load
         self._items: OrderedDict[Path, Segment] = OrderedDict()
         # Folders being loaded, each with the event its waiting readers are woken by.
         self._loading: dict[Path, threading.Event] = {}
         self._lock = threading.Lock()
+
+    def _derive_hubness_later(self, path: Path, segment: Segment) -> None:
+        assert self.derived is not None
+        cache = self.derived / "hubness"
+
+        def derive() -> None:
+            lower_thread_priority(BACKFILL_NICENESS)
+            try:
+                segment.hubness = hubness_file.derived_for(path / VECTORS, segment.index, cache)
+            except Exception:  # the segment still answers, uncorrected
+                log.exception("could not compute a segment's hubness", extra={"path": str(path)})
+                return
+            log.info("hubness computed for a segment sealed without it", extra={"path": str(path)})
+
+        with self._lock:
+            if self._backfill is None:
+                self._backfill = ThreadPoolExecutor(1, thread_name_prefix="hubness")
+            self._backfill.submit(derive)
 
     def discard(self, path: Path) -> None:
         """Forget a segment whose folder is gone (a purge rewrote it): its text leaves memory."""
@@ -314,6 +347,8 @@ class SegmentCache:
             segment = Segment.load(path, self.derived)
             if self.on_load is not None:
                 self.on_load(path, time.perf_counter() - started)
+            if segment.hubness is None and self.derived is not None:
+                self._derive_hubness_later(path, segment)
             with self._lock:
                 self._items[path] = segment
                 while len(self._items) > self.capacity:
