@@ -329,3 +329,10 @@ def test_words_as_common_as_the_are_not_highlighted_beside_rarer_ones(
     # Common words alone are still shown; and inside a quoted phrase they are part of it.
     assert marked(ask(searcher, query="the in", k=1).hits[0]) in (["the", "in"], ["in", "the"])
     assert marked(ask(searcher, query='"in Lisbon" the', k=1).hits[0]) == ["in", "Lisbon"]
+    # A hit found by a common word alone shows that word rather than nothing ...
+    everything = ask(searcher, query="the offsite in lisbon", k=24).hits
+    by_text = {hit.message.text: marked(hit) for hit in everything}
+    assert by_text["in a minute"] == ["in"]
+    assert by_text["the plan in May"] == ["the", "in"]
+    # ... while beside a rarer word it stays unmarked.
+    assert by_text["in Lisbon again"] == ["Lisbon"]

@@ -20,7 +20,7 @@ from chatlens.index.storage.hubness import BETA
 from chatlens.index.storage.layout import Layout
 from chatlens.index.storage.manifest import Manifest
 from chatlens.index.storage.segment import Segment, SegmentCache
-from chatlens.index.text import highlight_spans, parse_keyword_query
+from chatlens.index.text import KeywordQuery, highlight_spans, parse_keyword_query
 from chatlens.index.tombstones import Tombstones, both, live_search
 from chatlens.shared.bus import PermanentError
 from chatlens.shared.schemas import (
@@ -170,7 +170,9 @@ class Searcher:
                     context=segment.context(
                         message.message_id, request.context, deleted[owners[number]]
                     ),
-                    highlights=highlight_spans(message.text, keyword_query, unmarked),
+                    highlights=_highlights(
+                        message.text, keyword_query, unmarked, (number, position) in keyword_scores
+                    ),
                     semantic_score=semantic_scores.get((number, position)),
                     keyword_score=keyword_scores.get((number, position)),
                     collection_id=owners[number],
@@ -223,6 +225,18 @@ def _person_filter(persons: list[str], people: dict[str, list[str]]) -> SearchFi
     if not persons:
         return None
     return SearchFilters.model_construct(sender=identities(people, persons))
+
+
+def _highlights(
+    text: str, query: KeywordQuery, unmarked: frozenset[str], found_by_words: bool
+) -> list[tuple[int, int]]:
+    """The words to mark in a hit: the query's rarer words; where a hit the keyword side found
+    holds none of them ("In, 10 min" for "offsite in Lisbon"), the common words it was found by,
+    rather than nothing."""
+    spans = highlight_spans(text, query, unmarked)
+    if not spans and unmarked and found_by_words:
+        return highlight_spans(text, query)
+    return spans
 
 
 def _less_hubness(segment: Segment, ranked: list[tuple[float, int]]) -> list[tuple[float, int]]:
