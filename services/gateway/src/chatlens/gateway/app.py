@@ -6,6 +6,7 @@ import logging
 
 import requests
 from flask import Flask, request
+from requests.adapters import HTTPAdapter
 
 from chatlens.gateway import http_errors, migrate, ratelimits, readiness
 from chatlens.gateway.api import (
@@ -78,6 +79,10 @@ def create_app(settings: GatewaySettings | None = None, *, bus: Bus | None = Non
     bus.declare()
     relay = OutboxRelay(sessions, bus, settings.outbox_poll_s)
     http = requests.Session()
+    # One kept connection to auth per request thread: with urllib3's default 10 for 32 threads,
+    # a busy gateway opened and dropped connections ("Connection pool is full" at 40 users).
+    http.mount("http://", HTTPAdapter(pool_maxsize=settings.threads))
+    http.mount("https://", HTTPAdapter(pool_maxsize=settings.threads))
     verifier = TokenVerifier(
         settings.resolved_jwks_url(), settings.jwt_issuer, settings.jwt_audience
     )
