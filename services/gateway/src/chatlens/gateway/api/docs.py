@@ -117,7 +117,8 @@ spec = _Spec(
     page_templates={},
     # Refused input is answered in the one error shape (chatlens.shared.web), not spectree's.
     validation_error_model=Error,
-    model_adapter=_Adapter(),
+    # spectree types its own pydantic adapter as the protocol by a cast; ours is that class.
+    model_adapter=_Adapter(),  # type: ignore[arg-type]
     security_schemes=[
         SecurityScheme(
             name="bearer",
