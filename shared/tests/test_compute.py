@@ -24,14 +24,20 @@ def test_a_lowered_thread_takes_the_openmp_workers_its_torch_operations_start_wi
     """The promise the LLM's decode loop relies on: the nice value is the thread's, and the
     OpenMP workers a parallel torch operation starts from that thread inherit it; the thread
     that started the lowered one keeps its own."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)  # one (as an earlier test may leave it) would start no workers
+    try:
+        lowered_workers_inherit(torch)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def lowered_workers_inherit(torch) -> None:
     import os
     import threading
 
-    import pytest
-    import torch
-
-    if torch.get_num_threads() < 2:
-        pytest.skip("one torch thread starts no OpenMP workers")
     base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     (torch.ones(4_000_000) * 2).sum()  # this thread's own OpenMP workers exist before
     lowered: list[int] = []
